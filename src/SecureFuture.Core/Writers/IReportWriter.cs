@@ -1,0 +1,37 @@
+namespace SecureFuture.Core.Writers;
+
+/// <summary>Writes an <see cref="AnalysisRun"/> in one output format.</summary>
+public interface IReportWriter
+{
+    /// <summary>The value of <c>--format</c> that selects this writer.</summary>
+    string Format { get; }
+
+    Task WriteAsync(AnalysisRun run, Stream output, CancellationToken cancellationToken = default);
+}
+
+/// <summary>The writers every analysis supports, by <c>--format</c> name.</summary>
+public static class ReportWriters
+{
+    public static IReadOnlyList<string> Formats { get; } = ["text", "json", "sarif"];
+
+    public static IReportWriter Create(string format, ReportOptions? options = null) => format switch
+    {
+        "sarif" => new SarifWriter(options ?? new ReportOptions()),
+        "json" => new JsonReportWriter(),
+        "text" => new TextReportWriter(options ?? new ReportOptions()),
+        _ => throw new ArgumentOutOfRangeException(nameof(format), format, "Unknown output format."),
+    };
+}
+
+/// <summary>Options shared by the writers.</summary>
+public sealed record ReportOptions
+{
+    /// <summary>Use colours and styles (an interactive terminal).</summary>
+    public bool Ansi { get; init; }
+
+    /// <summary>Width for text output; null means the terminal's or 120.</summary>
+    public int? Width { get; init; }
+
+    /// <summary>Show suppressed findings in text output.</summary>
+    public bool ShowSuppressed { get; init; }
+}

@@ -1,0 +1,78 @@
+namespace SecureFuture.Scanning.Secrets;
+
+/// <summary>
+/// The YAML shape of one detector file, <c>rules/secrets/&lt;Id&gt;.&lt;Name&gt;.yaml</c>. Documented for rule
+/// authors in docs/adding-a-secret-rule.md; <see cref="SecretRuleCatalog"/> checks every field at load time.
+/// </summary>
+public sealed class RuleDocument
+{
+    public string? Id { get; set; }
+
+    public string? Name { get; set; }
+
+    public int Version { get; set; } = 1;
+
+    /// <summary>Short description: a noun phrase, e.g. "Azure storage account key".</summary>
+    public string? Title { get; set; }
+
+    /// <summary>Full description: one or two sentences on what is detected and why it matters.</summary>
+    public string? Description { get; set; }
+
+    public string? Severity { get; set; }
+
+    public string? Confidence { get; set; }
+
+    public List<string> Tags { get; set; } = [];
+
+    /// <summary>Framework mappings, e.g. CWE-798.</summary>
+    public List<string> References { get; set; } = [];
+
+    /// <summary>
+    /// Prefilter: literal strings, matched case-insensitively. The pattern only runs on the lines around an
+    /// occurrence of one of them, so every match must contain (or sit on the same line as) a keyword.
+    /// </summary>
+    public List<string> Keywords { get; set; } = [];
+
+    /// <summary>.NET regular expression. A named group <c>secret</c> marks the secret value.</summary>
+    public string? Pattern { get; set; }
+
+    /// <summary>Compile the pattern case-insensitively.</summary>
+    public bool IgnoreCase { get; set; }
+
+    /// <summary>How many lines after the keyword's line the match may span (PEM blocks); default 0.</summary>
+    public int ExtraLines { get; set; }
+
+    /// <summary>Generic rules yield to any specific rule whose secret overlaps theirs.</summary>
+    public bool Generic { get; set; }
+
+    /// <summary>When set, the rule only runs on files whose relative path matches one of these globs.</summary>
+    public List<string> Paths { get; set; } = [];
+
+    /// <summary>Validators by name with an optional scalar argument; all must accept.</summary>
+    public Dictionary<string, string?> Validators { get; set; } = [];
+
+    /// <summary>The finding's message; <c>{detail}</c> is replaced by what validators add.</summary>
+    public string? Message { get; set; }
+
+    public RuleExamples Examples { get; set; } = new();
+}
+
+public sealed class RuleExamples
+{
+    public List<RuleExample> Match { get; set; } = [];
+
+    public List<RuleExample> NoMatch { get; set; } = [];
+}
+
+/// <summary>A text the rule must (or must not) report, optionally as a given file and with an expected severity.</summary>
+public sealed class RuleExample
+{
+    public string? Text { get; set; }
+
+    public string? Path { get; set; }
+
+    public string? Severity { get; set; }
+
+    /// <summary>For a match example: the exact secret value the rule must extract, when worth pinning.</summary>
+    public string? Secret { get; set; }
+}

@@ -1,0 +1,37 @@
+namespace SecureFuture.Scanning;
+
+/// <summary>What to scan and how.</summary>
+public sealed record ScanRequest
+{
+    /// <summary>A directory or a single file.</summary>
+    public required string Path { get; init; }
+
+    /// <summary>Honour .gitignore, .sfiignore and .git/info/exclude (<c>--no-ignore</c> turns this off).</summary>
+    public bool UseIgnoreFiles { get; init; } = true;
+
+    /// <summary>Files larger than this are skipped with a notification (<c>--max-file-size</c>).</summary>
+    public long MaxFileSize { get; init; } = 10L * 1024 * 1024;
+
+    /// <summary>Scan every line added in the git history instead of the working tree (<c>--history</c>).</summary>
+    public bool History { get; init; }
+
+    /// <summary>Worker threads; defaults to the number of cores.</summary>
+    public int Parallelism { get; init; } = Environment.ProcessorCount;
+}
+
+/// <summary>Live counters a caller may poll to show progress.</summary>
+public sealed class ScanProgress
+{
+    private long _files;
+    private long _bytes;
+
+    public long Files => Interlocked.Read(ref _files);
+
+    public long Bytes => Interlocked.Read(ref _bytes);
+
+    internal void Add(long bytes)
+    {
+        Interlocked.Increment(ref _files);
+        Interlocked.Add(ref _bytes, bytes);
+    }
+}
