@@ -1,0 +1,49 @@
+using System.CommandLine;
+using System.Reflection;
+using SecureFuture.Cli.Scan;
+using SecureFuture.Core;
+
+namespace SecureFuture.Cli;
+
+/// <summary>Builds the <c>sfi</c> command tree and maps outcomes to the exit codes of DESIGN.md.</summary>
+internal static class CliApp
+{
+    public static string Version { get; } =
+        typeof(CliApp).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
+
+    public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken, TimeProvider? clock = null)
+    {
+        var root = new RootCommand("SecureFuture: the Secure Future Initiative's engineering commitments as one tool.")
+        {
+            ScanCommand.Create(stdout, stderr, clock ?? TimeProvider.System),
+        };
+
+        var parse = root.Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            foreach (var error in parse.Errors)
+            {
+                await stderr.WriteLineAsync($"sfi: {error.Message}");
+            }
+
+            await stderr.WriteLineAsync("Run 'sfi --help' for usage.");
+            return ExitCodes.UsageError;
+        }
+
+        using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        try
+        {
+            return await parse.InvokeAsync(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false }, cancellation.Token);
+        }
+        catch (InputException e)
+        {
+            await stderr.WriteLineAsync($"sfi: {e.Message}");
+            return ExitCodes.UsageError;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            await stderr.WriteLineAsync("sfi: cancelled");
+            return ExitCodes.InternalError;
+        }
+    }
+}

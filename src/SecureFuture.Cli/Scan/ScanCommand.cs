@@ -1,0 +1,193 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.RegularExpressions;
+using SecureFuture.Core;
+using SecureFuture.Core.Writers;
+using SecureFuture.Scanning;
+using SecureFuture.Scanning.Secrets;
+using SecureFuture.Scanning.Secrets.Validators;
+using Spectre.Console;
+
+namespace SecureFuture.Cli.Scan;
+
+/// <summary><c>sfi scan PATH</c>: secrets in a working tree or in the git history.</summary>
+internal static partial class ScanCommand
+{
+    private static readonly System.Text.Json.JsonSerializerOptions IndentedJson = new() { WriteIndented = true };
+
+    public static Command Create(TextWriter stdout, TextWriter stderr, TimeProvider clock)
+    {
+        var path = new Argument<string>("path") { Description = "Directory or file to scan.", Arity = ArgumentArity.ZeroOrOne, DefaultValueFactory = _ => "." };
+        var format = new Option<string>("--format", "-f") { Description = "Output format: text, json or sarif.", DefaultValueFactory = _ => "text" };
+        format.AcceptOnlyFromAmong([.. ReportWriters.Formats]);
+        var output = new Option<string?>("--output", "-o") { Description = "Write the report to this file (atomically) instead of standard output." };
+        var failOn = new Option<string?>("--fail-on") { Description = "Exit with 1 when a finding at or above this severity is reported: critical, high, medium, low, note." };
+        failOn.AcceptOnlyFromAmong("critical", "high", "medium", "low", "note");
+        var baseline = new Option<string?>("--baseline") { Description = "A previous SARIF report: results get a baselineState and only new ones trip --fail-on." };
+        var noIgnore = new Option<bool>("--no-ignore") { Description = "Scan files that .gitignore, .sfiignore and .git/info/exclude exclude." };
+        var maxFileSize = new Option<string>("--max-file-size") { Description = "Skip files larger than this (e.g. 10MB, 512KB, 1048576).", DefaultValueFactory = _ => "10MB" };
+        var history = new Option<bool>("--history") { Description = "Scan every line added in the git history (all branches and tags) instead of the working tree." };
+        var sasMaxLifetime = new Option<string>("--sas-max-lifetime") { Description = "SAS tokens valid longer than this are critical (ISO 8601 duration).", DefaultValueFactory = _ => "P30D" };
+        var listRules = new Option<bool>("--list-rules") { Description = "List the detectors (id, name, severity, title) and exit." };
+        var threads = new Option<int?>("--threads") { Description = "Worker threads (default: number of cores)." };
+
+        var command = new Command("scan", "Find secrets in a repository or its git history and report them as text, JSON or SARIF.")
+        {
+            path, format, output, failOn, baseline, noIgnore, maxFileSize, history, sasMaxLifetime, listRules, threads,
+        };
+
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var settings = new SecretScanSettings { Clock = clock, SasMaxLifetime = ParseDuration("--sas-max-lifetime", parse.GetValue(sasMaxLifetime)!) };
+            var analyzer = new SecretAnalyzer(SecretRuleCatalog.Default, settings);
+            var selectedFormat = parse.GetValue(format)!;
+            if (parse.GetValue(listRules))
+            {
+                await ListRulesAsync(analyzer, selectedFormat, stdout);
+                return ExitCodes.Success;
+            }
+
+            var request = new ScanRequest
+            {
+                Path = parse.GetValue(path)!,
+                UseIgnoreFiles = !parse.GetValue(noIgnore),
+                MaxFileSize = ParseSize(parse.GetValue(maxFileSize)!),
+                History = parse.GetValue(history),
+                Parallelism = parse.GetValue(threads) is { } t and > 0 ? t : Environment.ProcessorCount,
+            };
+            var baselinePath = parse.GetValue(baseline);
+            // Read the baseline first: a bad baseline is a usage error, and should fail before a long scan.
+            var previous = baselinePath is null ? null : SarifBaseline.Read(baselinePath);
+
+            var scanner = new RepositoryScanner([analyzer], clock);
+            var run = await RunWithProgressAsync(scanner, request, stderr, cancellationToken);
+            if (previous is not null)
+            {
+                run = SarifBaseline.Apply(run, previous);
+            }
+
+            var outputPath = parse.GetValue(output);
+            var writer = ReportWriters.Create(selectedFormat, new ReportOptions
+            {
+                Ansi = outputPath is null && ReferenceEquals(stdout, Console.Out) && !Console.IsOutputRedirected && Environment.GetEnvironmentVariable("NO_COLOR") is null,
+                Width = outputPath is null && !Console.IsOutputRedirected ? Math.Max(80, Console.WindowWidth) : 120,
+            });
+            if (outputPath is null)
+            {
+                using var buffer = new MemoryStream();
+                await writer.WriteAsync(run, buffer, cancellationToken);
+                await stdout.WriteAsync(System.Text.Encoding.UTF8.GetString(buffer.ToArray()));
+                await stdout.FlushAsync(cancellationToken);
+            }
+            else
+            {
+                await AtomicFile.WriteAsync(outputPath, (stream, ct) => writer.WriteAsync(run, stream, ct), cancellationToken);
+            }
+
+            Severity? threshold = SeverityExtensions.TryParseSeverity(parse.GetValue(failOn), out var parsed) ? parsed : null;
+            return run.TripsGate(threshold) ? ExitCodes.GateTripped : ExitCodes.Success;
+        });
+
+        return command;
+    }
+
+    private static async Task<AnalysisRun> RunWithProgressAsync(RepositoryScanner scanner, ScanRequest request, TextWriter stderr, CancellationToken cancellationToken)
+    {
+        var interactive = ReferenceEquals(stderr, Console.Error) && !Console.IsErrorRedirected
+            && !string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase);
+        var progress = new ScanProgress();
+        var scan = Task.Run(() => scanner.Scan(request, progress, cancellationToken), cancellationToken);
+        if (!interactive)
+        {
+            return await scan;
+        }
+
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(stderr) });
+        await console.Status().StartAsync("Scanning…", async context =>
+        {
+            while (!scan.IsCompleted)
+            {
+                context.Status(string.Create(CultureInfo.InvariantCulture, $"Scanning… {progress.Files:N0} {(request.History ? "commit files" : "files")}, {FileWalker.FormatSize(progress.Bytes)}"));
+                await Task.WhenAny(scan, Task.Delay(150, cancellationToken));
+            }
+        });
+        return await scan;
+    }
+
+    private static async Task ListRulesAsync(SecretAnalyzer analyzer, string format, TextWriter stdout)
+    {
+        if (format == "json")
+        {
+            var rules = SecretRuleCatalog.Default.Rules.Select(r => new Dictionary<string, object>
+            {
+                ["id"] = r.Id,
+                ["name"] = r.Descriptor.Name,
+                ["severity"] = r.Descriptor.DefaultSeverity.ToToken(),
+                ["confidence"] = r.Descriptor.Confidence.ToToken(),
+                ["title"] = r.Descriptor.ShortDescription,
+                ["keywords"] = r.Keywords,
+                ["pattern"] = r.Pattern,
+                ["ignoreCase"] = r.Regex.Options.HasFlag(RegexOptions.IgnoreCase),
+                ["extraLines"] = r.ExtraLines,
+                ["paths"] = r.PathFilter is null ? Array.Empty<string>() : ["(path-scoped)"],
+                ["guidance"] = r.Descriptor.HelpUri ?? string.Empty,
+            });
+            await stdout.WriteLineAsync(System.Text.Json.JsonSerializer.Serialize(rules, IndentedJson));
+            return;
+        }
+
+        foreach (var rule in analyzer.Rules)
+        {
+            await stdout.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"{rule.Id}  {rule.DefaultSeverity.ToToken(),-8}  {rule.Name,-40}  {rule.ShortDescription}"));
+        }
+
+        await stdout.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"{analyzer.Rules.Count} detectors"));
+    }
+
+    internal static long ParseSize(string text)
+    {
+        var match = SizePattern().Match(text.Trim());
+        if (!match.Success)
+        {
+            throw new InputException($"--max-file-size: '{text}' is not a size (examples: 10MB, 512KB, 1048576)");
+        }
+
+        var number = double.Parse(match.Groups["n"].Value, CultureInfo.InvariantCulture);
+        var unit = match.Groups["u"].Value.ToUpperInvariant();
+        var multiplier = unit switch
+        {
+            "" or "B" => 1L,
+            "K" or "KB" or "KIB" => 1L << 10,
+            "M" or "MB" or "MIB" => 1L << 20,
+            "G" or "GB" or "GIB" => 1L << 30,
+            _ => 0,
+        };
+        var bytes = number * multiplier;
+        if (multiplier == 0 || bytes < 1 || bytes > long.MaxValue / 2)
+        {
+            throw new InputException($"--max-file-size: '{text}' is not a usable size");
+        }
+
+        return (long)bytes;
+    }
+
+    internal static TimeSpan ParseDuration(string option, string text)
+    {
+        try
+        {
+            var duration = System.Xml.XmlConvert.ToTimeSpan(text.Trim());
+            if (duration > TimeSpan.Zero)
+            {
+                return duration;
+            }
+        }
+        catch (FormatException)
+        {
+        }
+
+        throw new InputException($"{option}: '{text}' is not a positive ISO 8601 duration (examples: P30D, PT12H)");
+    }
+
+    [GeneratedRegex(@"^(?<n>[0-9]+(?:\.[0-9]+)?)\s*(?<u>[A-Za-z]*)$", RegexOptions.CultureInvariant)]
+    private static partial Regex SizePattern();
+}

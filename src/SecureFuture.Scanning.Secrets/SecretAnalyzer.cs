@@ -1,0 +1,254 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Text.RegularExpressions;
+using SecureFuture.Core;
+using SecureFuture.Scanning.Secrets.Validators;
+
+namespace SecureFuture.Scanning.Secrets;
+
+/// <summary>
+/// Finds secrets with one prefilter pass: every rule keyword is searched for at once
+/// (<see cref="SearchValues{T}"/> over strings, a vectorised multi-string search), and a rule's regular
+/// expression runs only on the lines around an occurrence of one of its keywords. Most text never meets a
+/// regular expression at all, which is what keeps a scan of a large tree close to ripgrep's speed.
+/// </summary>
+public sealed class SecretAnalyzer : IContentAnalyzer
+{
+    private readonly SecretRule[] _rules;
+    private readonly SearchValues<string> _keywords;
+    private readonly Dictionary<char, (string Keyword, int[] Rules)[]> _byFirstChar;
+    private readonly int[] _unkeyedRules;
+    private readonly SecretScanSettings _settings;
+    private readonly ConcurrentDictionary<string, string> _disabled = new(StringComparer.Ordinal);
+
+    public SecretAnalyzer(SecretRuleCatalog catalog, SecretScanSettings? settings = null, Func<SecretRule, bool>? include = null)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        _settings = settings ?? new SecretScanSettings();
+        _rules = [.. catalog.Rules.Where(r => include?.Invoke(r) ?? true)];
+        Rules = [.. _rules.Select(r => r.Descriptor)];
+
+        var keywordRules = new Dictionary<string, List<int>>(StringComparer.OrdinalIgnoreCase);
+        for (var i = 0; i < _rules.Length; i++)
+        {
+            foreach (var keyword in _rules[i].Keywords)
+            {
+                if (!keywordRules.TryGetValue(keyword, out var list))
+                {
+                    keywordRules[keyword] = list = [];
+                }
+
+                list.Add(i);
+            }
+        }
+
+        _keywords = SearchValues.Create([.. keywordRules.Keys], StringComparison.OrdinalIgnoreCase);
+        _byFirstChar = keywordRules
+            .SelectMany(p => new[] { char.ToLowerInvariant(p.Key[0]), char.ToUpperInvariant(p.Key[0]) }.Distinct().Select(c => (c, p)))
+            .GroupBy(x => x.c)
+            .ToDictionary(g => g.Key, g => g.Select(x => (x.p.Key, x.p.Value.ToArray())).ToArray());
+        _unkeyedRules = [.. Enumerable.Range(0, _rules.Length).Where(i => _rules[i].Keywords.Count == 0)];
+    }
+
+    public IReadOnlyList<RuleDescriptor> Rules { get; }
+
+    /// <summary>Rules switched off during this run because they failed, with the reason.</summary>
+    public IReadOnlyDictionary<string, string> DisabledRules => _disabled;
+
+    public void Analyze(ScanTarget target, IDetectionSink sink, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        ArgumentNullException.ThrowIfNull(sink);
+        var text = target.Text;
+        var state = new FileState(_rules.Length);
+        var detections = new List<(Detection Detection, int SecretStart, int SecretEnd, bool Generic)>();
+
+        foreach (var ruleIndex in _unkeyedRules)
+        {
+            if (_rules[ruleIndex].AppliesTo(target.Path))
+            {
+                Run(ruleIndex, 0, text.Length, target, sink, state, detections);
+            }
+        }
+
+        var span = text.AsSpan();
+        var position = 0;
+        while (position < span.Length)
+        {
+            var found = span[position..].IndexOfAny(_keywords);
+            if (found < 0)
+            {
+                break;
+            }
+
+            var at = position + found;
+            if (_byFirstChar.TryGetValue(span[at], out var candidates))
+            {
+                foreach (var (keyword, ruleIndexes) in candidates)
+                {
+                    if (!span[at..].StartsWith(keyword, StringComparison.OrdinalIgnoreCase))
+                    {
+                        continue;
+                    }
+
+                    foreach (var ruleIndex in ruleIndexes)
+                    {
+                        var rule = _rules[ruleIndex];
+                        if (!rule.AppliesTo(target.Path))
+                        {
+                            continue;
+                        }
+
+                        var (start, end) = Window(span, at, rule.ExtraLines);
+                        if (start >= state.WindowStart[ruleIndex] && end <= state.WindowEnd[ruleIndex])
+                        {
+                            continue;
+                        }
+
+                        state.WindowStart[ruleIndex] = start;
+                        state.WindowEnd[ruleIndex] = end;
+                        Run(ruleIndex, start, end - start, target, sink, state, detections);
+                    }
+                }
+            }
+
+            position = at + 1;
+        }
+
+        // A generic assignment rule yields to a specific rule that found the same secret.
+        foreach (var (detection, secretStart, secretEnd, generic) in detections)
+        {
+            if (generic && detections.Any(o => !o.Generic && o.SecretStart < secretEnd && secretStart < o.SecretEnd))
+            {
+                continue;
+            }
+
+            sink.Report(detection);
+        }
+    }
+
+    /// <summary>From the start of the keyword's line to the end of the line <paramref name="extraLines"/> below.</summary>
+    private static (int Start, int End) Window(ReadOnlySpan<char> text, int at, int extraLines)
+    {
+        var start = text[..at].LastIndexOfAny('\n', '\r') + 1;
+        var end = at;
+        for (var line = 0; line <= extraLines && end < text.Length; line++)
+        {
+            var next = text[end..].IndexOfAny('\n', '\r');
+            if (next < 0)
+            {
+                end = text.Length;
+                break;
+            }
+
+            end += next;
+            if (line < extraLines)
+            {
+                // Step over the line break (CRLF counts as one) to the next line.
+                end += end + 1 < text.Length && text[end] == '\r' && text[end + 1] == '\n' ? 2 : 1;
+            }
+        }
+
+        return (start, end);
+    }
+
+    private void Run(int ruleIndex, int start, int length, ScanTarget target, IDetectionSink sink, FileState state, List<(Detection, int, int, bool)> detections)
+    {
+        var rule = _rules[ruleIndex];
+        if (_disabled.ContainsKey(rule.Id))
+        {
+            return;
+        }
+
+        try
+        {
+            for (var match = rule.Regex.Match(target.Text, start, length); match.Success; match = match.NextMatch())
+            {
+                if (!state.Seen.Add(((long)ruleIndex << 32) | (uint)match.Index))
+                {
+                    continue;
+                }
+
+                var secretGroup = rule.SecretGroup >= 0 && match.Groups[rule.SecretGroup].Success ? match.Groups[rule.SecretGroup] : null;
+                var secret = secretGroup?.Value ?? match.Value;
+                if (secret.Length == 0)
+                {
+                    continue;
+                }
+
+                if (Validate(rule, match, secret, target) is not { } outcome)
+                {
+                    continue;
+                }
+
+                var secretStart = secretGroup?.Index ?? match.Index;
+                var detection = new Detection(rule.Id, outcome.Severity ?? rule.Descriptor.DefaultSeverity, rule.FormatMessage(outcome.Detail), match.Index, match.Length, secret)
+                {
+                    Properties = outcome.Properties,
+                };
+                detections.Add((detection, secretStart, secretStart + secret.Length, rule.Generic));
+            }
+        }
+        catch (RegexMatchTimeoutException)
+        {
+            sink.Notify(new Notification("rule-timeout", NotificationLevel.Warning,
+                $"Rule {rule.Id} took longer than {SecretRule.MatchTimeout.TotalMilliseconds} ms on part of this file; that part was not checked by it")
+            { Path = target.Path, RuleId = rule.Id });
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // A rule that throws is switched off for the rest of the run and reported once (STYLE.md).
+            if (_disabled.TryAdd(rule.Id, e.Message))
+            {
+                sink.Notify(new Notification("rule-disabled", NotificationLevel.Error,
+                    $"Rule {rule.Id} failed ({e.GetType().Name}: {e.Message}) and was switched off for the rest of the run")
+                { Path = target.Path, RuleId = rule.Id });
+            }
+        }
+    }
+
+    /// <summary>Runs every validator; null when one rejects. Later severities override earlier ones.</summary>
+    private ValidationOutcome? Validate(SecretRule rule, Match match, string secret, ScanTarget target)
+    {
+        if (rule.Validators.Count == 0)
+        {
+            return ValidationOutcome.Accepted;
+        }
+
+        Dictionary<string, string>? groups = null;
+        Severity? severity = null;
+        string? detail = null;
+        Dictionary<string, string>? properties = null;
+        foreach (var (validator, argument) in rule.Validators)
+        {
+            groups ??= match.Groups.Cast<Group>().Where(g => g.Success && !char.IsAsciiDigit(g.Name[0])).ToDictionary(g => g.Name, g => g.Value, StringComparer.Ordinal);
+            var outcome = validator.Validate(new SecretCandidate(secret, match.Value, groups, target.Path, target.Text, match.Index, argument, _settings));
+            if (!outcome.Accept)
+            {
+                return null;
+            }
+
+            severity = outcome.Severity ?? severity;
+            detail = outcome.Detail ?? detail;
+            if (outcome.Properties is not null)
+            {
+                properties ??= new Dictionary<string, string>(StringComparer.Ordinal);
+                foreach (var (key, value) in outcome.Properties)
+                {
+                    properties[key] = value;
+                }
+            }
+        }
+
+        return new ValidationOutcome { Accept = true, Severity = severity, Detail = detail, Properties = properties };
+    }
+
+    private sealed class FileState(int ruleCount)
+    {
+        public int[] WindowStart { get; } = Enumerable.Repeat(-1, ruleCount).ToArray();
+
+        public int[] WindowEnd { get; } = Enumerable.Repeat(-1, ruleCount).ToArray();
+
+        public HashSet<long> Seen { get; } = [];
+    }
+}

@@ -1,0 +1,76 @@
+namespace SecureFuture.Core.Tests;
+
+public sealed class SarifBaselineTests : IDisposable
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("sfi-baseline-").FullName;
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    [Fact]
+    public void NotJson_IsAnInputErrorNamingLineAndColumn()
+    {
+        var path = Path.Combine(_directory, "bad.sarif");
+        File.WriteAllText(path, "{\n  \"version\": \"2.1.0\",\n  oops\n}");
+        var e = Assert.Throws<InputException>(() => SarifBaseline.Read(path));
+        Assert.Equal(3, e.Line);
+        Assert.StartsWith(path + ":3:", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void JsonThatIsNotSarif_IsAnInputError()
+    {
+        var path = Path.Combine(_directory, "other.json");
+        File.WriteAllText(path, "{\"hello\": []}");
+        var e = Assert.Throws<InputException>(() => SarifBaseline.Read(path));
+        Assert.Contains("not a SARIF 2.1.0 log", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void MissingFile_IsAnInputError()
+    {
+        var e = Assert.Throws<InputException>(() => SarifBaseline.Read(Path.Combine(_directory, "nope.sarif")));
+        Assert.Contains("cannot read baseline", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Apply_ClassifiesNewUnchangedUpdatedAndAbsent()
+    {
+        var baseline = new List<SarifBaseline.BaselineResult>
+        {
+            new("R1", "a.txt", 3, "h1:1", "c1", "error", "m"),
+            new("R1", "a.txt", 9, "h2:1", "c2", "error", "m"),
+            new("R2", "b.txt", 1, "h3:1", "c3", "warning", "gone"),
+        };
+        var run = new AnalysisRun
+        {
+            ToolName = "t",
+            ToolVersion = "1",
+            Rules = [],
+            Findings =
+            [
+                Make("R1", "a.txt", 3, "h1:1", "c1"),   // same content, same line hash
+                Make("R1", "a.txt", 12, "h9:1", "c2"),  // same content, moved
+                Make("R1", "c.txt", 1, "h4:1", "c4"),   // new
+            ],
+        };
+
+        var result = SarifBaseline.Apply(run, baseline);
+
+        Assert.Equal(
+            [BaselineState.Unchanged, BaselineState.Updated, BaselineState.New, BaselineState.Absent],
+            result.Findings.Select(f => f.BaselineState));
+        Assert.Equal("b.txt", result.Findings[3].Location.Path);
+        // Only the new finding can trip a gate.
+        Assert.Single(result.GatingFindings);
+        Assert.True(result.TripsGate(Severity.High));
+    }
+
+    private static Finding Make(string rule, string path, int line, string hash, string content) => new()
+    {
+        RuleId = rule,
+        Severity = Severity.High,
+        Message = "m",
+        Location = FindingLocation.InFile(path, new Region(line, 1, line, 5)),
+        Fingerprints = new Fingerprints(hash, content),
+    };
+}

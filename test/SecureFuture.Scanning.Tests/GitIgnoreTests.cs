@@ -1,0 +1,45 @@
+namespace SecureFuture.Scanning.Tests;
+
+public sealed class GitIgnoreTests
+{
+    [Theory]
+    [InlineData("*.log", "a.log", false, true)]
+    [InlineData("*.log", "dir/sub/a.log", false, true)]
+    [InlineData("/build", "build", true, true)]
+    [InlineData("/build", "src/build", true, null)]
+    [InlineData("build/", "src/build", true, true)]
+    [InlineData("build/", "src/build", false, null)]
+    [InlineData("doc/*.txt", "doc/notes.txt", false, true)]
+    [InlineData("doc/*.txt", "doc/server/arch.txt", false, null)]
+    [InlineData("**/foo", "a/b/foo", false, true)]
+    [InlineData("a/**/b", "a/x/y/b", false, true)]
+    [InlineData("a/**/b", "a/b", false, true)]
+    [InlineData("abc/**", "abc/x/y", false, true)]
+    [InlineData("[Bb]in", "src/Bin", true, true)]
+    [InlineData("file?.txt", "file1.txt", false, true)]
+    [InlineData("\\#hash", "#hash", false, true)]
+    [InlineData("# comment", "# comment", false, null)]
+    public void Pattern_MatchesAsGitDoes(string pattern, string path, bool isDirectory, bool? expected) =>
+        Assert.Equal(expected, GitIgnore.Parse(string.Empty, pattern).Match(path, isDirectory));
+
+    [Fact]
+    public void LastMatchingPattern_Wins_SoNegationReincludes()
+    {
+        var ignore = GitIgnore.Parse(string.Empty, "*.env\n!example.env\n");
+        Assert.True(ignore.Match("prod.env", false));
+        Assert.False(ignore.Match("example.env", false));
+    }
+
+    [Fact]
+    public void NestedIgnoreFile_AppliesOnlyBelowItsDirectory_AndOverridesTheRoot()
+    {
+        var rules = new IgnoreRules()
+            .With(GitIgnore.Parse(string.Empty, "*.secret\n"))
+            .With(GitIgnore.Parse("config", "!keep.secret\n/local.json\n"));
+        Assert.True(rules.IsIgnored("a.secret", false));
+        Assert.True(rules.IsIgnored("config/other.secret", false));
+        Assert.False(rules.IsIgnored("config/keep.secret", false));
+        Assert.True(rules.IsIgnored("config/local.json", false));
+        Assert.False(rules.IsIgnored("local.json", false));
+    }
+}

@@ -1,0 +1,106 @@
+using Microsoft.Extensions.Time.Testing;
+using SecureFuture.Core;
+
+namespace SecureFuture.Scanning.Tests;
+
+/// <summary>
+/// The orchestrator with a tiny analyzer (finds the word TOKEN=...); the real secret analyzer is tested in
+/// SecureFuture.Scanning.Secrets.Tests and end to end in SecureFuture.Cli.Tests.
+/// </summary>
+public sealed class RepositoryScannerTests : IDisposable
+{
+    private readonly string _root = Directory.CreateTempSubdirectory("sfi-scan-").FullName;
+    private readonly RepositoryScanner _scanner = new([new TokenAnalyzer()], new FakeTimeProvider(new DateTimeOffset(2026, 11, 28, 0, 0, 0, TimeSpan.Zero)));
+
+    public void Dispose() => Directory.Delete(_root, recursive: true);
+
+    [Fact]
+    public void Finding_HasRegionFingerprintsAndMaskedEvidence_NeverTheSecret()
+    {
+        File.WriteAllText(Path.Combine(_root, "a.env"), "x=1\nTOKEN=abcdefghijklmnop\n");
+        var finding = Assert.Single(_scanner.Scan(new ScanRequest { Path = _root }).Findings);
+        Assert.Equal(new Region(2, 1, 2, 23), finding.Location.Region);
+        Assert.Equal(LineHash.Compute("x=1\nTOKEN=abcdefghijklmnop\n")[1], finding.Fingerprints.PrimaryLocationLineHash);
+        Assert.Equal(16, finding.Evidence!.Length);
+        Assert.DoesNotContain("abcdefghijklmnop", finding.Evidence.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ContentFingerprint_SurvivesLineMoves()
+    {
+        var path = Path.Combine(_root, "a.env");
+        File.WriteAllText(path, "TOKEN=abcdefghijklmnop\n");
+        var before = Assert.Single(_scanner.Scan(new ScanRequest { Path = _root }).Findings);
+        File.WriteAllText(path, "# new header\n\nTOKEN=abcdefghijklmnop\n");
+        var after = Assert.Single(_scanner.Scan(new ScanRequest { Path = _root }).Findings);
+        Assert.Equal(before.Fingerprints.Content, after.Fingerprints.Content);
+        Assert.Equal(before.Fingerprints.PrimaryLocationLineHash, after.Fingerprints.PrimaryLocationLineHash);
+        Assert.NotEqual(before.Location.Region!.StartLine, after.Location.Region!.StartLine);
+    }
+
+    [Fact]
+    public void InvalidUtf8AndLongLines_AreScanned_BinaryIsSkipped()
+    {
+        File.WriteAllBytes(Path.Combine(_root, "latin1.txt"), [0x63, 0x61, 0x66, 0xE9, 0x0A, .. "TOKEN=abcdefghijklmnop"u8]);
+        File.WriteAllText(Path.Combine(_root, "long.txt"), new string('x', 100_000) + " TOKEN=abcdefghijklmnop");
+        File.WriteAllBytes(Path.Combine(_root, "bin.dat"), [0, 1, 2, .. "TOKEN=abcdefghijklmnop"u8]);
+        var run = _scanner.Scan(new ScanRequest { Path = _root });
+        Assert.Equal(["latin1.txt", "long.txt"], run.Findings.Select(f => f.Location.Path));
+        Assert.Equal(1, run.Statistics["filesSkippedBinary"]);
+    }
+
+    [Fact]
+    public void MissingPath_IsAnInputError() =>
+        Assert.Throws<InputException>(() => _scanner.Scan(new ScanRequest { Path = Path.Combine(_root, "missing") }));
+
+    [Fact]
+    public void SingleFile_CanBeScanned()
+    {
+        var path = Path.Combine(_root, "one.txt");
+        File.WriteAllText(path, "TOKEN=abcdefghijklmnop");
+        Assert.Equal("one.txt", Assert.Single(_scanner.Scan(new ScanRequest { Path = path }).Findings).Location.Path);
+    }
+
+    [Fact]
+    public void InlineSuppression_KeepsTheFindingButMarksIt()
+    {
+        File.WriteAllText(Path.Combine(_root, "a.env"), "TOKEN=abcdefghijklmnop # sfi:ignore TEST-001 until 2027-01-01 fixture\n");
+        var run = _scanner.Scan(new ScanRequest { Path = _root });
+        Assert.True(Assert.Single(run.Findings).IsSuppressed);
+        Assert.False(run.TripsGate(Severity.Low));
+    }
+
+    [Fact]
+    public void History_ReportsSecretsDeletedFromTheWorkingTree()
+    {
+        GitHistoryTests.Git(_root, "init", "-q", "-b", "main");
+        File.WriteAllText(Path.Combine(_root, "a.env"), "one\nTOKEN=abcdefghijklmnop\n");
+        GitHistoryTests.Git(_root, "add", ".");
+        GitHistoryTests.Git(_root, "commit", "-q", "-m", "oops");
+        File.WriteAllText(Path.Combine(_root, "a.env"), "one\n");
+        GitHistoryTests.Git(_root, "commit", "-q", "-am", "remove");
+
+        Assert.Empty(_scanner.Scan(new ScanRequest { Path = _root }).Findings);
+        var finding = Assert.Single(_scanner.Scan(new ScanRequest { Path = _root, History = true }).Findings);
+        Assert.Equal(2, finding.Location.Region!.StartLine);
+        Assert.Equal(40, finding.Properties["commit"].Length);
+        Assert.True(DateTimeOffset.TryParse(finding.Properties["date"], System.Globalization.CultureInfo.InvariantCulture, out _));
+    }
+
+    private sealed class TokenAnalyzer : IContentAnalyzer
+    {
+        public IReadOnlyList<RuleDescriptor> Rules { get; } =
+        [
+            new RuleDescriptor { Id = "TEST-001", Name = "Token", DefaultSeverity = Severity.High, ShortDescription = "t", FullDescription = "t", HelpMarkdown = "t" },
+        ];
+
+        public void Analyze(ScanTarget target, IDetectionSink sink, CancellationToken cancellationToken)
+        {
+            var at = target.Text.IndexOf("TOKEN=", StringComparison.Ordinal);
+            if (at >= 0)
+            {
+                sink.Report(new Detection("TEST-001", Severity.High, "Token found.", at, 22, target.Text.Substring(at + 6, 16)));
+            }
+        }
+    }
+}
