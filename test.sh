@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# test.sh: installs what the tests need, then runs every test, the format check and sfi's scan of itself.
+# Usage: ./test.sh            (CI: .ci/run calls exactly this)
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+cd "$here"
+
+say() { printf '\n== %s\n' "$*"; }
+
+# 1. System packages: git (history tests), python3 (deep-tree fixture), Node.js + npm (SARIF multitool).
+missing=()
+command -v git >/dev/null 2>&1 || missing+=(git)
+command -v python3 >/dev/null 2>&1 || missing+=(python3)
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
+command -v mkfifo >/dev/null 2>&1 || missing+=(coreutils)
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+    say "installing ${missing[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  else
+    echo "test.sh: missing ${missing[*]}; install them (Debian: sudo apt-get install ${missing[*]})" >&2
+    exit 2
+  fi
+fi
+if ! command -v dotnet >/dev/null 2>&1; then
+  echo "test.sh: the .NET 10 SDK is required ('dotnet' is not on the PATH)" >&2
+  exit 2
+fi
+
+# 2. npm tools, pinned by tools/sarif/package-lock.json.
+say "installing the SARIF multitool"
+(cd tools/sarif && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+multitool_dir="$here/tools/sarif/node_modules/@microsoft/sarif-multitool-linux"
+chmod u+x "$multitool_dir/Sarif.Multitool"
+export SFI_SARIF_MULTITOOL="$here/tools/sarif/node_modules/.bin/sarif-multitool"
+
+# 3. Build policy: formatting is part of the build.
+say "dotnet format --verify-no-changes"
+dotnet restore SecureFuture.slnx -v quiet
+dotnet format SecureFuture.slnx --verify-no-changes --no-restore
+
+# 4. Every test.
+say "dotnet test"
+results="$here/artifacts/test-results"
+rm -rf "$results"
+status=0
+dotnet test SecureFuture.slnx -c Release --no-restore --logger "trx" --results-directory "$results" || status=$?
+
+# 5. The project eats its own cooking: no high-severity secret in this repository.
+say "sfi scan . --fail-on high"
+self=0
+./sfi scan . --fail-on high || self=$?
+
+# One closing line that any CI reader understands.
+python3 - "$results" "$self" <<'PY'
+import glob, sys, xml.etree.ElementTree as ET
+passed = failed = skipped = 0
+for path in glob.glob(sys.argv[1] + "/*.trx"):
+    c = ET.parse(path).getroot().find(".//{*}Counters")
+    passed += int(c.get("passed", 0)); failed += int(c.get("failed", 0)) + int(c.get("error", 0))
+    skipped += int(c.get("notExecuted", 0))
+if sys.argv[2] != "0":
+    failed += 1  # the self-scan counts as a test
+else:
+    passed += 1
+print(f"{passed} passed, {failed} failed, {skipped} skipped")
+PY
+[ "$status" -eq 0 ] && [ "$self" -eq 0 ]

@@ -1,0 +1,98 @@
+using System.Diagnostics;
+using System.Text.Json;
+
+namespace SecureFuture.Cli.Tests;
+
+/// <summary>
+/// Microsoft's SARIF multitool (npm @microsoft/sarif-multitool, installed by test.sh) validates what sfi writes,
+/// with its SARIF rules and GitHub's ingestion rules, and must find no error.
+/// </summary>
+public sealed class SarifValidationTests : IDisposable
+{
+    private readonly string _root = Directory.CreateTempSubdirectory("sfi-sarif-").FullName;
+    private readonly string _reports = Directory.CreateTempSubdirectory("sfi-sarif-out-").FullName;
+
+    public void Dispose()
+    {
+        Directory.Delete(_root, recursive: true);
+        Directory.Delete(_reports, recursive: true);
+    }
+
+    private static string Multitool()
+    {
+        var configured = Environment.GetEnvironmentVariable("SFI_SARIF_MULTITOOL");
+        if (configured is not null && File.Exists(configured))
+        {
+            return configured;
+        }
+
+        var directory = new DirectoryInfo(AppContext.BaseDirectory);
+        while (directory is not null)
+        {
+            var candidate = Path.Combine(directory.FullName, "tools", "sarif", "node_modules", ".bin", "sarif-multitool");
+            if (File.Exists(candidate))
+            {
+                return candidate;
+            }
+
+            directory = directory.Parent;
+        }
+
+        throw new InvalidOperationException("The SARIF multitool is not installed: run ./test.sh, which installs it from tools/sarif.");
+    }
+
+    [Fact]
+    public async Task ScanReport_IsValidSarif_UnderSarifAndGitHubRules()
+    {
+        CliRunner.WriteSecrets(_root);
+        await File.WriteAllTextAsync(Path.Combine(_root, "big.log"), new string('x', 4096));
+        var report = Path.Combine(_reports, "scan.sarif");
+        var (exit, _, stderr) = await CliRunner.RunAsync("scan", _root, "--format", "sarif", "--output", report, "--max-file-size", "2KB");
+        Assert.True(exit == 0, stderr);
+
+        using var sarif = JsonDocument.Parse(await File.ReadAllTextAsync(report));
+        var run = sarif.RootElement.GetProperty("runs")[0];
+        Assert.NotEmpty(run.GetProperty("results").EnumerateArray());
+        Assert.NotEmpty(run.GetProperty("invocations")[0].GetProperty("toolExecutionNotifications").EnumerateArray());
+        foreach (var rule in run.GetProperty("tool").GetProperty("driver").GetProperty("rules").EnumerateArray())
+        {
+            Assert.False(string.IsNullOrWhiteSpace(rule.GetProperty("help").GetProperty("text").GetString()));
+            Assert.NotNull(rule.GetProperty("properties").GetProperty("security-severity").GetString());
+        }
+
+        foreach (var result in run.GetProperty("results").EnumerateArray())
+        {
+            var location = result.GetProperty("locations")[0].GetProperty("physicalLocation").GetProperty("artifactLocation");
+            Assert.False(Path.IsPathRooted(location.GetProperty("uri").GetString()));
+            Assert.Equal("%SRCROOT%", location.GetProperty("uriBaseId").GetString());
+            Assert.NotNull(result.GetProperty("partialFingerprints").GetProperty("primaryLocationLineHash").GetString());
+        }
+
+        var (errors, log) = Validate(report);
+        Assert.True(errors.Count == 0, "multitool errors:\n" + string.Join('\n', errors) + "\n" + log);
+    }
+
+    /// <summary>Runs <c>sarif-multitool validate</c> and returns its error-level results.</summary>
+    internal static (List<string> Errors, string Log) Validate(string sarifPath)
+    {
+        var output = sarifPath + ".validation.sarif";
+        var start = new ProcessStartInfo(Multitool()) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in new[] { "validate", sarifPath, "--output", output, "--log", "ForceOverwrite", "--rule-kind", "Sarif;Gh" })
+        {
+            start.ArgumentList.Add(a);
+        }
+
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        Assert.True(process.WaitForExit(TimeSpan.FromMinutes(2)), "the multitool did not finish in two minutes");
+        var log = stdout.Result + stderr.Result;
+        Assert.True(File.Exists(output), "the multitool wrote no validation log:\n" + log);
+        using var validation = JsonDocument.Parse(File.ReadAllText(output));
+        var errors = validation.RootElement.GetProperty("runs")[0].GetProperty("results").EnumerateArray()
+            .Where(r => r.TryGetProperty("level", out var level) ? level.GetString() == "error" : true)
+            .Select(r => $"{r.GetProperty("ruleId").GetString()}: {r.GetProperty("message")}")
+            .ToList();
+        return (errors, log);
+    }
+}
