@@ -1,0 +1,118 @@
+using System.Text.RegularExpressions;
+
+namespace SecureFuture.Scanning.Secrets.Validators;
+
+/// <summary>
+/// Recognises values that stand for a secret rather than being one: template syntax, documentation markers,
+/// references to configuration or the environment, and trivially weak sequences. The lists are data on purpose:
+/// a new false-positive family is one line here plus a test.
+/// </summary>
+internal static partial class Placeholders
+{
+    /// <summary>Case-insensitive substrings that mark documentation or template values.</summary>
+    private static readonly string[] Markers =
+    [
+        "changeme", "change_me", "change-me", "example", "placeholder", "your_", "your-", "yourpassword", "yourkey",
+        "yoursecret", "yourtoken", "dummy", "redacted", "xxxx", "****", "...", "sample", "insert", "replace",
+        "fixme", "todo", "notreal", "not-a-real", "not_a_real", "fake", "lorem",
+    ];
+
+    /// <summary>Case-insensitive substrings that mark a reference to configuration or the environment.</summary>
+    private static readonly string[] References =
+    [
+        "process.env", "os.environ", "os.getenv", "environment.getenvironmentvariable", "configuration[", "config.",
+        "settings.", "env[", "getenv(", "system.getenv", "vault:", "@microsoft.keyvault(", "secretref", "valuefrom",
+        "secretkeyref", "keyvault.", "import.meta.env", "env.", "${", "{{", "$(", "#{", "[parameters(", "[variables(",
+    ];
+
+    /// <summary>Whole values (case-insensitive) that are sequences or the name of the thing, not a secret.</summary>
+    private static readonly HashSet<string> Trivial = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "password", "passw0rd", "p@ssw0rd", "secret", "token", "apikey", "api_key", "123456", "1234567", "12345678",
+        "123456789", "1234567890", "0123456789", "abcdef", "abcdefg", "abcdefgh", "qwerty", "qwertyuiop", "letmein",
+        "changeit", "admin123", "password1", "password123", "secret123", "null", "undefined", "none", "empty",
+        "string", "boolean", "required", "optional", "true", "false",
+    };
+
+    /// <summary>True when <paramref name="value"/> is a placeholder; <paramref name="reason"/> says which kind.</summary>
+    public static bool IsPlaceholder(string value, int minLength, out string reason)
+    {
+        var trimmed = value.Trim().Trim('"', '\'', '`');
+        if (trimmed.Length < minLength)
+        {
+            reason = $"shorter than {minLength} characters";
+            return true;
+        }
+
+        if (TemplatePattern().IsMatch(trimmed))
+        {
+            reason = "a template or variable reference";
+            return true;
+        }
+
+        foreach (var marker in References)
+        {
+            if (trimmed.Contains(marker, StringComparison.OrdinalIgnoreCase))
+            {
+                reason = "a reference to configuration or the environment";
+                return true;
+            }
+        }
+
+        foreach (var marker in Markers)
+        {
+            if (trimmed.Contains(marker, StringComparison.OrdinalIgnoreCase))
+            {
+                reason = "a documentation placeholder";
+                return true;
+            }
+        }
+
+        if (Trivial.Contains(trimmed) || IsRepetition(trimmed) || IsRun(trimmed))
+        {
+            reason = "a trivial sequence";
+            return true;
+        }
+
+        reason = string.Empty;
+        return false;
+    }
+
+    /// <summary>A value made of one short unit repeated: "aaaaaa", "abcabc", "121212".</summary>
+    private static bool IsRepetition(string value)
+    {
+        for (var period = 1; period <= 4 && period * 2 <= value.Length; period++)
+        {
+            var repeats = true;
+            for (var i = period; i < value.Length && repeats; i++)
+            {
+                repeats = value[i] == value[i - period];
+            }
+
+            if (repeats)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>A value that climbs or falls one character at a time: "123456789", "abcdefgh", "987654".</summary>
+    private static bool IsRun(string value)
+    {
+        var up = true;
+        var down = true;
+        for (var i = 1; i < value.Length; i++)
+        {
+            up &= value[i] == value[i - 1] + 1;
+            down &= value[i] == value[i - 1] - 1;
+        }
+
+        return up || down;
+    }
+
+    // <...>, %VAR%, $VAR, __VAR__, @VAR@ as the whole value.
+    [GeneratedRegex(@"^(<[^<>]*>|%[A-Za-z_][A-Za-z0-9_]*%|\$[A-Za-z_][A-Za-z0-9_]*|__[A-Za-z0-9_]+__|@[A-Za-z_][A-Za-z0-9_.]*@)$", RegexOptions.CultureInvariant, 250)]
+    private static partial Regex TemplatePattern();
+}
