@@ -33,7 +33,7 @@ public static class GitHistory
         };
         foreach (var argument in new[]
         {
-            "-C", repository, "-c", "core.quotePath=false", "log", "--all", "-p", "--unified=0", "--no-color",
+            "-C", repository, "-c", "core.quotePath=false", "-c", "core.fsmonitor=false", "log", "--all", "-p", "--unified=0", "--no-color",
             "--no-ext-diff", "--no-textconv", "--no-renames", "--date-order", "--format=" + HeaderMarker + "%H %aI",
         })
         {
