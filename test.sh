@@ -34,7 +34,8 @@ say "installing the SARIF multitool"
 (cd tools/sarif && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 multitool_dir="$here/tools/sarif/node_modules/@microsoft/sarif-multitool-linux"
 chmod u+x "$multitool_dir/Sarif.Multitool"
-export SFI_SARIF_MULTITOOL="$here/tools/sarif/node_modules/.bin/sarif-multitool"
+# The native binary: the npm shim re-joins arguments through a shell, which would split "Sarif;Gh".
+export SFI_SARIF_MULTITOOL="$multitool_dir/Sarif.Multitool"
 
 # 3. Build policy: formatting is part of the build.
 say "dotnet format --verify-no-changes"

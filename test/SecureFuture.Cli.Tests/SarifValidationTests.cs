@@ -29,7 +29,8 @@ public sealed class SarifValidationTests : IDisposable
         var directory = new DirectoryInfo(AppContext.BaseDirectory);
         while (directory is not null)
         {
-            var candidate = Path.Combine(directory.FullName, "tools", "sarif", "node_modules", ".bin", "sarif-multitool");
+            // The native binary, not the npm shim: the shim re-joins arguments through a shell, which splits "Sarif;Gh".
+            var candidate = Path.Combine(directory.FullName, "tools", "sarif", "node_modules", "@microsoft", "sarif-multitool-linux", "Sarif.Multitool");
             if (File.Exists(candidate))
             {
                 return candidate;
