@@ -69,11 +69,13 @@ public sealed class SarifValidationTests : IDisposable
             Assert.NotNull(result.GetProperty("partialFingerprints").GetProperty("primaryLocationLineHash").GetString());
         }
 
-        var (errors, log) = Validate(report);
-        Assert.True(errors.Count == 0, "multitool errors:\n" + string.Join('\n', errors) + "\n" + log);
+        var (problems, log) = Validate(report);
+        // SARIF2005 asks for tool.driver.informationUri; the project has no public home page to point at yet.
+        problems.RemoveAll(p => p.StartsWith("warning SARIF2005:", StringComparison.Ordinal));
+        Assert.True(problems.Count == 0, "multitool problems:\n" + string.Join('\n', problems) + "\n" + log);
     }
 
-    /// <summary>Runs <c>sarif-multitool validate</c> and returns its error-level results.</summary>
+    /// <summary>Runs <c>sarif-multitool validate</c> and returns every result as "level RULE: message".</summary>
     internal static (List<string> Errors, string Log) Validate(string sarifPath)
     {
         var output = sarifPath + ".validation.sarif";
@@ -90,10 +92,10 @@ public sealed class SarifValidationTests : IDisposable
         var log = stdout.Result + stderr.Result;
         Assert.True(File.Exists(output), "the multitool wrote no validation log:\n" + log);
         using var validation = JsonDocument.Parse(File.ReadAllText(output));
-        var errors = validation.RootElement.GetProperty("runs")[0].GetProperty("results").EnumerateArray()
-            .Where(r => r.TryGetProperty("level", out var level) ? level.GetString() == "error" : true)
-            .Select(r => $"{r.GetProperty("ruleId").GetString()}: {r.GetProperty("message")}")
+        // SARIF §3.27.10: a result without "level" is a warning.
+        var problems = validation.RootElement.GetProperty("runs")[0].GetProperty("results").EnumerateArray()
+            .Select(r => $"{(r.TryGetProperty("level", out var level) ? level.GetString() : "warning")} {r.GetProperty("ruleId").GetString()}: {r.GetProperty("message")}")
             .ToList();
-        return (errors, log);
+        return (problems, log);
     }
 }

@@ -14,7 +14,6 @@ public sealed class SarifWriter(ReportOptions options) : IReportWriter
     public const string SourceRootBaseId = "%SRCROOT%";
     public const string ContentFingerprintKey = "sfiContentFingerprint/v1";
     public const string LineHashKey = "primaryLocationLineHash";
-    public const string InformationUri = "https://securefuture.dev/sfi";
 
     private readonly ReportOptions _options = options;
 
@@ -68,7 +67,6 @@ public sealed class SarifWriter(ReportOptions options) : IReportWriter
         json.WriteString("name", run.ToolName);
         json.WriteString("version", run.ToolVersion);
         json.WriteString("semanticVersion", run.ToolVersion);
-        json.WriteString("informationUri", InformationUri);
         json.WriteStartArray("rules");
         foreach (var rule in run.Rules)
         {
