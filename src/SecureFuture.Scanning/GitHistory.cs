@@ -171,7 +171,8 @@ public static class GitHistory
                     {
                         _truncated = true;
                         notify(new Notification("history-chunk-truncated", NotificationLevel.Note,
-                            $"Lines added by commit {_commit[..Math.Min(12, _commit.Length)]} are over the size limit; the rest of them were not scanned") { Path = _path });
+                            $"Lines added by commit {_commit[..Math.Min(12, _commit.Length)]} are over the size limit; the rest of them were not scanned")
+                        { Path = _path });
                     }
 
                     _nextLine++;

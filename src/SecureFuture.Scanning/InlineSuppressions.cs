@@ -49,7 +49,8 @@ public static partial class InlineSuppressions
             if (reason.Length == 0)
             {
                 notify(new Notification("suppression-without-reason", NotificationLevel.Warning,
-                    $"Suppression of {ruleId} has no reason and does not apply") { Path = path, Region = region, RuleId = ruleId });
+                    $"Suppression of {ruleId} has no reason and does not apply")
+                { Path = path, Region = region, RuleId = ruleId });
                 return null;
             }
 
@@ -59,7 +60,8 @@ public static partial class InlineSuppressions
                 if (!DateOnly.TryParseExact(match.Groups["date"].Value, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date))
                 {
                     notify(new Notification("suppression-malformed", NotificationLevel.Warning,
-                        $"Suppression of {ruleId} has an invalid date '{match.Groups["date"].Value}' and does not apply") { Path = path, Region = region, RuleId = ruleId });
+                        $"Suppression of {ruleId} has an invalid date '{match.Groups["date"].Value}' and does not apply")
+                    { Path = path, Region = region, RuleId = ruleId });
                     return null;
                 }
 
