@@ -16,6 +16,14 @@ public sealed class EvidenceTests
     }
 
     [Fact]
+    public void MaskedEvidence_PrefixSkipsLeadingWhitespaceAndStopsAtLineBreaks()
+    {
+        var evidence = MaskedEvidence.FromSecret("\nMIGHAgEAMBMGByqGSM49AgEGCCqG\nSM49AwEHBG0wawIBAQQg");
+        Assert.Equal("MIGH", evidence.Prefix);
+        Assert.Equal("AB", MaskedEvidence.FromSecret("AB\nCDEFGHIJKLMNOP").Prefix);
+    }
+
+    [Fact]
     public void Severity_MapsToGitHubSecuritySeverity()
     {
         Assert.Equal("9.5", Severity.Critical.ToSecuritySeverity());
