@@ -173,7 +173,16 @@ public static class SarifBaseline
 
     private static string FirstSentence(string message)
     {
-        var end = message.IndexOf(" Path:", StringComparison.Ordinal);
-        return end > 0 ? message[..end] : message;
+        // System.Text.Json appends its own position ("Path: ... | LineNumber: 0 | ..."); ours is in the prefix.
+        foreach (var marker in new[] { " Path:", " LineNumber:" })
+        {
+            var end = message.IndexOf(marker, StringComparison.Ordinal);
+            if (end > 0)
+            {
+                message = message[..end];
+            }
+        }
+
+        return message.ReplaceLineEndings(" ").Trim();
     }
 }

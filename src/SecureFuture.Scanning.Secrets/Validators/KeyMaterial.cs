@@ -81,7 +81,16 @@ internal static class KeyMaterial
         var normalized = body.Replace("\\r", "\n", StringComparison.Ordinal).Replace("\\n", "\n", StringComparison.Ordinal);
         foreach (var rawLine in normalized.Split('\n'))
         {
-            var line = rawLine.Trim().Trim('"', '\'', ',', '+').Trim();
+            var line = rawLine.Trim();
+
+            // Source-code string concatenation ("MIIE..." +) and JSON arrays of lines ("MIIE...",). A bare '+' is
+            // base64 and must stay.
+            if (line.Length > 1 && line[^1] is '+' or ',' && line.TrimEnd('+', ',').TrimEnd() is { Length: > 0 } before && before[^1] is '"' or '\'')
+            {
+                line = before;
+            }
+
+            line = line.Trim('"', '\'').Trim();
             if (line.Contains(':', StringComparison.Ordinal))
             {
                 if (line.StartsWith("Proc-Type:", StringComparison.OrdinalIgnoreCase) && line.Contains("ENCRYPTED", StringComparison.OrdinalIgnoreCase))

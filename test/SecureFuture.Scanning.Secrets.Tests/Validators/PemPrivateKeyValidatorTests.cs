@@ -51,6 +51,25 @@ public sealed class PemPrivateKeyValidatorTests
         Assert.False(_validator.Validate(Candidates.For(Convert.ToBase64String(bytes))).Accept);
     }
 
+    [Fact]
+    public void PemBody_WithLinesStartingOrEndingInPlus_IsAccepted()
+    {
+        // '+' is a base64 digit; it must never be taken for string concatenation.
+        var bytes = new byte[96];
+        bytes[0] = 0x30;
+        bytes.AsSpan(1).Fill(0xFB);
+        var body = Convert.ToBase64String(bytes);
+        Assert.True(_validator.Validate(Candidates.For(body[..64] + "\n" + body[64..])).Accept);
+    }
+
+    [Fact]
+    public void PemBody_AsConcatenatedSourceStrings_IsAccepted()
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var lines = Body(key.ExportPkcs8PrivateKeyPem()).Split('\n').Select(l => "\"" + l + "\" +");
+        Assert.True(_validator.Validate(Candidates.For(string.Join('\n', lines))).Accept);
+    }
+
     private static string Body(string pem) =>
         string.Join('\n', pem.Split('\n').Where(l => !l.StartsWith("-----", StringComparison.Ordinal)));
 }
