@@ -99,7 +99,7 @@ public sealed class SecretAnalyzer : IContentAnalyzer
                             continue;
                         }
 
-                        var (start, end) = Window(span, at, rule.ExtraLines);
+                        var (start, end) = Window(span, at, rule.ExtraLines, state);
                         if (start >= state.WindowStart[ruleIndex] && end <= state.WindowEnd[ruleIndex])
                         {
                             continue;
@@ -128,9 +128,23 @@ public sealed class SecretAnalyzer : IContentAnalyzer
     }
 
     /// <summary>From the start of the keyword's line to the end of the line <paramref name="extraLines"/> below.</summary>
-    private static (int Start, int End) Window(ReadOnlySpan<char> text, int at, int extraLines)
+    private static (int Start, int End) Window(ReadOnlySpan<char> text, int at, int extraLines, FileState state)
     {
-        var start = text[..at].LastIndexOfAny('\n', '\r') + 1;
+        // Keyword hits arrive in increasing order; remembering the current line keeps a long minified line with
+        // thousands of hits linear instead of rescanning it back to its start for every hit.
+        if (at < state.LineStart || at >= state.LineEnd)
+        {
+            state.LineStart = text[..at].LastIndexOfAny('\n', '\r') + 1;
+            var lineBreak = text[at..].IndexOfAny('\n', '\r');
+            state.LineEnd = lineBreak < 0 ? text.Length : at + lineBreak;
+        }
+
+        var start = state.LineStart;
+        if (extraLines == 0)
+        {
+            return (start, state.LineEnd);
+        }
+
         var end = at;
         for (var line = 0; line <= extraLines && end < text.Length; line++)
         {
@@ -250,5 +264,9 @@ public sealed class SecretAnalyzer : IContentAnalyzer
         public int[] WindowEnd { get; } = Enumerable.Repeat(-1, ruleCount).ToArray();
 
         public HashSet<long> Seen { get; } = [];
+
+        public int LineStart { get; set; } = -1;
+
+        public int LineEnd { get; set; } = -1;
     }
 }
