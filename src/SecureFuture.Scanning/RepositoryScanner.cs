@@ -52,7 +52,11 @@ public sealed class RepositoryScanner(IReadOnlyList<IContentAnalyzer> analyzers,
         var options = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, request.Parallelism), CancellationToken = cancellationToken };
         if (request.History)
         {
-            var chunks = GitHistory.Enumerate(root, request.MaxFileSize, Notify, cancellationToken);
+            // A file committed and later git-ignored still leaked, so only .sfiignore (fixtures by intent) applies.
+            var sfiIgnore = System.IO.Path.Combine(root, FileWalker.IgnoreFileName);
+            var ignore = request.UseIgnoreFiles && File.Exists(sfiIgnore) ? GitIgnore.Parse(string.Empty, File.ReadAllText(sfiIgnore)) : null;
+            var chunks = GitHistory.Enumerate(root, request.MaxFileSize, Notify, cancellationToken)
+                .Where(c => ignore is null || !IsIgnoredWithParents(ignore, c.Path));
             Parallel.ForEach(Partitioner.Create(chunks, EnumerablePartitionerOptions.NoBuffering), options, chunk =>
             {
                 AnalyzeText(chunk.Path, chunk.Text, chunk, today, findings, Notify);
@@ -105,6 +109,20 @@ public sealed class RepositoryScanner(IReadOnlyList<IContentAnalyzer> analyzers,
             EndTime = _clock.GetUtcNow(),
             Statistics = new Dictionary<string, long>(statistics, StringComparer.Ordinal),
         };
+    }
+
+    /// <summary>A path is ignored when it or one of its directories matches (git never descends an ignored directory).</summary>
+    private static bool IsIgnoredWithParents(GitIgnore ignore, string path)
+    {
+        for (var slash = path.IndexOf('/', StringComparison.Ordinal); slash > 0; slash = path.IndexOf('/', slash + 1))
+        {
+            if (ignore.Match(path[..slash], isDirectory: true) == true)
+            {
+                return true;
+            }
+        }
+
+        return ignore.Match(path, isDirectory: false) == true;
     }
 
     private static string? ReadText(WalkedFile file, long maxFileSize, Action<Notification> notify, ConcurrentDictionary<string, long> statistics)

@@ -87,6 +87,25 @@ public sealed class RepositoryScannerTests : IDisposable
         Assert.True(DateTimeOffset.TryParse(finding.Properties["date"], System.Globalization.CultureInfo.InvariantCulture, out _));
     }
 
+    [Fact]
+    public void History_HonoursSfiIgnore_ButNotGitIgnore()
+    {
+        GitHistoryTests.Git(_root, "init", "-q", "-b", "main");
+        Directory.CreateDirectory(Path.Combine(_root, "fixtures"));
+        File.WriteAllText(Path.Combine(_root, "fixtures", "fake.env"), "TOKEN=abcdefghijklmnop\n");
+        File.WriteAllText(Path.Combine(_root, "local.env"), "TOKEN=qrstuvwxyzabcdef\n");
+        File.WriteAllText(Path.Combine(_root, ".sfiignore"), "fixtures/\n");
+        GitHistoryTests.Git(_root, "add", ".");
+        GitHistoryTests.Git(_root, "commit", "-q", "-m", "add");
+        File.WriteAllText(Path.Combine(_root, ".gitignore"), "local.env\n");
+        GitHistoryTests.Git(_root, "rm", "-q", "--cached", "local.env");
+        GitHistoryTests.Git(_root, "add", ".gitignore");
+        GitHistoryTests.Git(_root, "commit", "-q", "-m", "ignore local.env");
+
+        var history = _scanner.Scan(new ScanRequest { Path = _root, History = true });
+        Assert.Equal(["local.env"], history.Findings.Select(f => f.Location.Path));
+    }
+
     private sealed class TokenAnalyzer : IContentAnalyzer
     {
         public IReadOnlyList<RuleDescriptor> Rules { get; } =
