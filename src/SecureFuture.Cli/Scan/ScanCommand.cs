@@ -70,7 +70,8 @@ internal static partial class ScanCommand
             var writer = ReportWriters.Create(selectedFormat, new ReportOptions
             {
                 Ansi = outputPath is null && ReferenceEquals(stdout, Console.Out) && !Console.IsOutputRedirected && Environment.GetEnvironmentVariable("NO_COLOR") is null,
-                Width = outputPath is null && !Console.IsOutputRedirected ? Math.Max(80, Console.WindowWidth) : 120,
+                // Wrapping only helps a person at a terminal; files and pipes get one finding per line for grep.
+                Width = outputPath is null && ReferenceEquals(stdout, Console.Out) && !Console.IsOutputRedirected ? Math.Max(80, Console.WindowWidth) : 1000,
             });
             if (outputPath is null)
             {

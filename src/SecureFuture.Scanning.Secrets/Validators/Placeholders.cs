@@ -105,7 +105,8 @@ internal static partial class Placeholders
         var down = true;
         for (var i = 1; i < value.Length; i++)
         {
-            up &= value[i] == value[i - 1] + 1;
+            // Digits may wrap around: "1234567890123456" is as typed-by-hand as "123456".
+            up &= value[i] == value[i - 1] + 1 || (value[i - 1] == '9' && value[i] == '0');
             down &= value[i] == value[i - 1] - 1;
         }
 

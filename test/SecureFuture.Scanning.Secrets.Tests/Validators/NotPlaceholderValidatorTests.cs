@@ -23,6 +23,7 @@ public sealed class NotPlaceholderValidatorTests
     [InlineData("aaaaaaaa")]
     [InlineData("abcabcabc")]
     [InlineData("123456789")]
+    [InlineData("1234567890123456")]
     [InlineData("password")]
     [InlineData("process.env.DB_PASSWORD")]
     [InlineData("os.environ['DB_PASSWORD']")]
