@@ -19,6 +19,7 @@ public sealed class SecretAnalyzer : IContentAnalyzer
     private readonly Dictionary<char, (string Keyword, int[] Rules)[]> _byFirstChar;
     private readonly int[] _unkeyedRules;
     private readonly SecretScanSettings _settings;
+    private readonly Dictionary<string, Confidence> _confidence;
     private readonly ConcurrentDictionary<string, string> _disabled = new(StringComparer.Ordinal);
 
     public SecretAnalyzer(SecretRuleCatalog catalog, SecretScanSettings? settings = null, Func<SecretRule, bool>? include = null)
@@ -27,6 +28,7 @@ public sealed class SecretAnalyzer : IContentAnalyzer
         _settings = settings ?? new SecretScanSettings();
         _rules = [.. catalog.Rules.Where(r => include?.Invoke(r) ?? true)];
         Rules = [.. _rules.Select(r => r.Descriptor)];
+        _confidence = _rules.ToDictionary(r => r.Id, r => r.Descriptor.Confidence, StringComparer.Ordinal);
 
         var keywordRules = new Dictionary<string, List<int>>(StringComparer.OrdinalIgnoreCase);
         for (var i = 0; i < _rules.Length; i++)
@@ -115,12 +117,22 @@ public sealed class SecretAnalyzer : IContentAnalyzer
             position = at + 1;
         }
 
-        // A generic assignment rule yields to a specific rule that found the same secret.
-        foreach (var (detection, secretStart, secretEnd, generic) in detections)
+        // A generic assignment rule yields to a specific rule that found the same secret, and to a generic rule
+        // that already reported it, the more confident first: one value, one finding.
+        var reportedGeneric = new List<(int Start, int End)>();
+        foreach (var (detection, secretStart, secretEnd, generic) in detections
+                     .OrderBy(d => d.Generic)
+                     .ThenByDescending(d => _confidence[d.Detection.RuleId]))
         {
-            if (generic && detections.Any(o => !o.Generic && o.SecretStart < secretEnd && secretStart < o.SecretEnd))
+            if (generic)
             {
-                continue;
+                if (detections.Any(o => !o.Generic && o.SecretStart < secretEnd && secretStart < o.SecretEnd)
+                    || reportedGeneric.Any(o => o.Start < secretEnd && secretStart < o.End))
+                {
+                    continue;
+                }
+
+                reportedGeneric.Add((secretStart, secretEnd));
             }
 
             sink.Report(detection);

@@ -70,6 +70,15 @@ public sealed class SecretAnalyzerTests
     }
 
     [Fact]
+    public void TwoGenericRules_ReportOneValueOnce()
+    {
+        var analyzer = Build(
+            Rule("SFI-SEC-907", "GenericA", "secret", "secret = (?<secret>\\S+)", "generic: true"),
+            Rule("SFI-SEC-908", "GenericB", "secret", "client_secret = (?<secret>\\S+)", "generic: true"));
+        Assert.Single(Scan(analyzer, "client_secret = s3cr3t-value"));
+    }
+
+    [Fact]
     public void PathScopedRule_RunsOnlyOnMatchingFiles()
     {
         var analyzer = Build(Rule("SFI-SEC-905", "Netrc", "password", "password (?<secret>\\S+)", "paths: ['**/.netrc']"));
