@@ -3,7 +3,7 @@ namespace SecureFuture.Core.Tests;
 public sealed class EvidenceTests
 {
     [Theory]
-    [InlineData("AKIAIOSFODNN7EXAMPL3")]
+    [InlineData("q9Zr4TmXw2Lp8VnB6Ks1")]
     [InlineData("hunter2hunter2")]
     [InlineData("abc")]
     public void MaskedEvidence_ShowsAtMostAQuarterOfTheSecret(string secret)
