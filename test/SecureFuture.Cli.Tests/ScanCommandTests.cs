@@ -162,6 +162,24 @@ public sealed class ScanCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task TwoGigabyteFile_IsSkippedWithANotification_NotRead()
+    {
+        // Sparse: two gigabytes on paper, nothing on disk.
+        using (var big = File.Create(Path.Combine(_root, "dump.bin")))
+        {
+            big.SetLength(2L << 30);
+        }
+
+        var (exit, stdout, _) = await CliRunner.RunAsync("scan", _root, "--format", "json");
+        Assert.Equal(ExitCodes.Success, exit);
+        using var json = JsonDocument.Parse(stdout);
+        var note = Assert.Single(json.RootElement.GetProperty("notifications").EnumerateArray());
+        Assert.Equal("file-too-large", note.GetProperty("id").GetString());
+        Assert.Equal("dump.bin", note.GetProperty("path").GetString());
+        Assert.Contains("2 GB", note.GetProperty("message").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task OutputFile_IsNotTouchedWhenTheScanFails()
     {
         var output = Path.Combine(_reports, "keep.sarif");
