@@ -31,7 +31,8 @@ internal static partial class Placeholders
         "password", "passw0rd", "p@ssw0rd", "secret", "token", "apikey", "api_key", "123456", "1234567", "12345678",
         "123456789", "1234567890", "0123456789", "abcdef", "abcdefg", "abcdefgh", "qwerty", "qwertyuiop", "letmein",
         "changeit", "admin123", "password1", "password123", "secret123", "null", "undefined", "none", "empty",
-        "string", "boolean", "required", "optional", "true", "false",
+        "string", "boolean", "required", "optional", "true", "false", "pass", "passwd", "pwd", "pass123", "mypass",
+        "mypassword", "mysecret", "supersecret", "secretpassword", "user", "username",
     };
 
     /// <summary>True when <paramref name="value"/> is a placeholder; <paramref name="reason"/> says which kind.</summary>
