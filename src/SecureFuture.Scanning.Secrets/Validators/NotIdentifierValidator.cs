@@ -1,11 +1,18 @@
+using System.Text.RegularExpressions;
+
 namespace SecureFuture.Scanning.Secrets.Validators;
 
 /// <summary>
-/// <c>notIdentifier</c> — for generic assignment rules: rejects an unquoted value that is a code identifier or
-/// member access (<c>password = userInput;</c>, <c>token: request.Token</c>) rather than a literal. A value counts
-/// as an identifier when it has only letters, underscores, dots and <c>$</c>, and no quote precedes it in the match.
+/// <c>notIdentifier</c> — for generic assignment rules: rejects a value that is code rather than a literal.
+/// <list type="bullet">
+/// <item>An unquoted identifier or member access (<c>password = userInput;</c>, <c>token: request.Token</c>,
+/// <c>private_key: ed25519.Ed25519PrivateKey</c> as a type annotation).</item>
+/// <item>A camelCase, PascalCase or snake_case name even when quoted (<c>"challengePassword"</c>,
+/// <c>"_EllipticCurvePrivateKey"</c>): generated secrets do not spell words with word-shaped capitals.</item>
+/// </list>
+/// A single quoted word (<c>"correcthorse"</c>) is still accepted: people do choose those as passwords.
 /// </summary>
-public sealed class NotIdentifierValidator : ISecretValidator
+public sealed partial class NotIdentifierValidator : ISecretValidator
 {
     public string Name => "notIdentifier";
 
@@ -13,7 +20,21 @@ public sealed class NotIdentifierValidator : ISecretValidator
     {
         ArgumentNullException.ThrowIfNull(candidate);
         var secret = candidate.Secret;
-        if (secret.Length == 0 || !secret.All(c => char.IsAsciiLetter(c) || c is '_' or '.' or '$'))
+        if (secret.Length == 0)
+        {
+            return ValidationOutcome.Accepted;
+        }
+
+        if (NamePattern().IsMatch(secret))
+        {
+            return ValidationOutcome.Reject("a camelCase, PascalCase or snake_case name, not a literal");
+        }
+
+        // Unquoted: letters and '_' alone (userInput), or a member access whose parts are identifiers
+        // (request.Token, ed25519.Ed25519PrivateKey). An unquoted run with digits and no dot is a literal in .env files.
+        var code = secret.All(c => char.IsAsciiLetter(c) || c is '_' or '$')
+            || (secret.Contains('.', StringComparison.Ordinal) && DottedIdentifierPattern().IsMatch(secret));
+        if (!code)
         {
             return ValidationOutcome.Accepted;
         }
@@ -22,4 +43,11 @@ public sealed class NotIdentifierValidator : ISecretValidator
         var quoted = at > 0 && candidate.Match[at - 1] is '"' or '\'' or '`';
         return quoted ? ValidationOutcome.Accepted : ValidationOutcome.Reject("an unquoted code identifier, not a literal");
     }
+
+    [GeneratedRegex(@"^(?:_?(?:[A-Z][a-z]+){2,}|_?[a-z]+(?:[A-Z][a-z]+)+|_?[a-z]+(?:_[a-z]+)+)$", RegexOptions.CultureInvariant, 250)]
+    private static partial Regex NamePattern();
+
+    // Dotted identifiers: letters, digits, '_' and '$', no part starting with a digit.
+    [GeneratedRegex(@"^[A-Za-z_$][A-Za-z0-9_$]*(?:\.[A-Za-z_$][A-Za-z0-9_$]*)+$", RegexOptions.CultureInvariant, 250)]
+    private static partial Regex DottedIdentifierPattern();
 }
