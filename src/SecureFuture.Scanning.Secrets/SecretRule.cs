@@ -19,7 +19,7 @@ public sealed class SecretRule
         bool ignoreCase,
         IReadOnlyList<string> keywords,
         IReadOnlyList<(ISecretValidator Validator, string? Argument)> validators,
-        GitIgnore? paths,
+        IReadOnlyList<string> paths,
         bool generic,
         int extraLines,
         string messageTemplate,
@@ -30,7 +30,8 @@ public sealed class SecretRule
         Pattern = pattern;
         Keywords = keywords;
         Validators = validators;
-        PathFilter = paths;
+        Paths = paths;
+        PathFilter = paths.Count == 0 ? null : GitIgnore.Parse(string.Empty, string.Join('\n', paths));
         Generic = generic;
         ExtraLines = extraLines;
         MessageTemplate = messageTemplate;
@@ -59,6 +60,9 @@ public sealed class SecretRule
     public IReadOnlyList<string> Keywords { get; }
 
     public IReadOnlyList<(ISecretValidator Validator, string? Argument)> Validators { get; }
+
+    /// <summary>The rule file's path globs (gitignore syntax); empty when the rule runs on every file.</summary>
+    public IReadOnlyList<string> Paths { get; }
 
     /// <summary>When not null, only files whose path matches run this rule.</summary>
     public GitIgnore? PathFilter { get; }

@@ -210,8 +210,7 @@ public sealed partial class SecretRuleCatalog
             Tags = ["secret", .. d.Tags],
             Frameworks = d.References,
         };
-        var paths = d.Paths.Count == 0 ? null : GitIgnore.Parse(string.Empty, string.Join('\n', d.Paths));
-        return new SecretRule(descriptor, source, d.Pattern!, d.IgnoreCase, d.Keywords, validators, paths, d.Generic, d.ExtraLines, message, d.Examples);
+        return new SecretRule(descriptor, source, d.Pattern!, d.IgnoreCase, d.Keywords, validators, d.Paths, d.Generic, d.ExtraLines, message, d.Examples);
     }
 
     [GeneratedRegex("^SFI-SEC-[0-9]{3}$", RegexOptions.CultureInvariant)]

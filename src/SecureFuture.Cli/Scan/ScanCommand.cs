@@ -130,7 +130,7 @@ internal static partial class ScanCommand
                 ["pattern"] = r.Pattern,
                 ["ignoreCase"] = r.Regex.Options.HasFlag(RegexOptions.IgnoreCase),
                 ["extraLines"] = r.ExtraLines,
-                ["paths"] = r.PathFilter is null ? Array.Empty<string>() : ["(path-scoped)"],
+                ["paths"] = r.Paths,
                 ["guidance"] = r.Descriptor.HelpUri ?? string.Empty,
             });
             await stdout.WriteLineAsync(System.Text.Json.JsonSerializer.Serialize(rules, IndentedJson));
