@@ -22,6 +22,22 @@ public sealed class ScanCommandTests : IDisposable
         Assert.Matches(@"^\d+\.\d+\.\d+", stdout.Trim());
     }
 
+    [Fact]
+    public async Task ListRules_AsJson_GivesEveryDetectorWithItsPatternAndGuidance()
+    {
+        var (exit, stdout, _) = await CliRunner.RunAsync("scan", "--list-rules", "--format", "json");
+        Assert.Equal(ExitCodes.Success, exit);
+        using var json = JsonDocument.Parse(stdout);
+        var rules = json.RootElement.EnumerateArray().ToList();
+        Assert.True(rules.Count >= 80);
+        Assert.All(rules, r =>
+        {
+            Assert.Matches("^SFI-SEC-[0-9]{3}$", r.GetProperty("id").GetString());
+            Assert.False(string.IsNullOrEmpty(r.GetProperty("pattern").GetString()));
+            Assert.Equal($"guidance/{r.GetProperty("id").GetString()}.md", r.GetProperty("guidance").GetString());
+        });
+    }
+
     [Theory]
     [InlineData("scan", "--format", "xml")]
     [InlineData("scan", "--fail-on", "urgent")]
