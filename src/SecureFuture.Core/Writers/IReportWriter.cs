@@ -16,7 +16,7 @@ public static class ReportWriters
 
     public static IReportWriter Create(string format, ReportOptions? options = null) => format switch
     {
-        "sarif" => new SarifWriter(options ?? new ReportOptions()),
+        "sarif" => new SarifWriter(),
         "json" => new JsonReportWriter(),
         "text" => new TextReportWriter(options ?? new ReportOptions()),
         _ => throw new ArgumentOutOfRangeException(nameof(format), format, "Unknown output format."),

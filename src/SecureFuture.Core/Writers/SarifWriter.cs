@@ -8,14 +8,12 @@ namespace SecureFuture.Core.Writers;
 /// <c>security-severity</c>; every result carries a relative artifact location under <c>%SRCROOT%</c>, GitHub's
 /// <c>primaryLocationLineHash</c> and a content fingerprint, and never a snippet of a secret.
 /// </summary>
-public sealed class SarifWriter(ReportOptions options) : IReportWriter
+public sealed class SarifWriter : IReportWriter
 {
     public const string SchemaUri = "https://json.schemastore.org/sarif-2.1.0.json";
     public const string SourceRootBaseId = "%SRCROOT%";
     public const string ContentFingerprintKey = "sfiContentFingerprint/v1";
     public const string LineHashKey = "primaryLocationLineHash";
-
-    private readonly ReportOptions _options = options;
 
     public string Format => "sarif";
 
@@ -23,7 +21,6 @@ public sealed class SarifWriter(ReportOptions options) : IReportWriter
     {
         ArgumentNullException.ThrowIfNull(run);
         ArgumentNullException.ThrowIfNull(output);
-        _ = _options;
         await using var json = new Utf8JsonWriter(output, new JsonWriterOptions { Indented = true });
         json.WriteStartObject();
         json.WriteString("$schema", SchemaUri);
