@@ -178,8 +178,15 @@ public sealed class FileWalker(string root, bool useIgnoreFiles, long maxFileSiz
         return full == rootFull || full.StartsWith(rootFull + Path.DirectorySeparatorChar, StringComparison.Ordinal);
     }
 
-    private GitIgnore LoadIgnore(string path, string relativeDirectory)
+    private GitIgnore LoadIgnore(string path, string relativeDirectory) => LoadIgnoreFile(path, relativeDirectory, _notify);
+
+    /// <summary>
+    /// Reads one ignore file; a missing file, a symbolic link or a file over 1 MB counts as empty, and an unreadable
+    /// one is reported and counts as empty, so a hostile repository cannot steer the scan through its ignore files.
+    /// </summary>
+    public static GitIgnore LoadIgnoreFile(string path, string relativeDirectory, Action<Notification> notify)
     {
+        ArgumentNullException.ThrowIfNull(notify);
         try
         {
             var info = new FileInfo(path);
@@ -192,7 +199,7 @@ public sealed class FileWalker(string root, bool useIgnoreFiles, long maxFileSiz
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            _notify(new Notification("ignore-file-unreadable", NotificationLevel.Warning, $"Cannot read ignore file: {e.Message}") { Path = Path.GetFileName(path) });
+            notify(new Notification("ignore-file-unreadable", NotificationLevel.Warning, $"Cannot read ignore file: {e.Message}") { Path = Path.GetFileName(path) });
             return GitIgnore.Parse(relativeDirectory, string.Empty);
         }
     }

@@ -53,8 +53,9 @@ public sealed class RepositoryScanner(IReadOnlyList<IContentAnalyzer> analyzers,
         if (request.History)
         {
             // A file committed and later git-ignored still leaked, so only .sfiignore (fixtures by intent) applies.
-            var sfiIgnore = System.IO.Path.Combine(root, FileWalker.IgnoreFileName);
-            var ignore = request.UseIgnoreFiles && File.Exists(sfiIgnore) ? GitIgnore.Parse(string.Empty, File.ReadAllText(sfiIgnore)) : null;
+            var ignore = request.UseIgnoreFiles
+                ? FileWalker.LoadIgnoreFile(System.IO.Path.Combine(root, FileWalker.IgnoreFileName), string.Empty, Notify)
+                : null;
             var chunks = GitHistory.Enumerate(root, request.MaxFileSize, Notify, cancellationToken)
                 .Where(c => ignore is null || !IsIgnoredWithParents(ignore, c.Path));
             Parallel.ForEach(Partitioner.Create(chunks, EnumerablePartitionerOptions.NoBuffering), options, chunk =>
