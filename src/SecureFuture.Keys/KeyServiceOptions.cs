@@ -1,0 +1,32 @@
+namespace SecureFuture.Keys;
+
+/// <summary>How a key service node runs.</summary>
+public sealed record KeyServiceOptions
+{
+    /// <summary>Relaxed minimums for tests and demos (rotation periods down to 10 seconds).</summary>
+    public bool Dev { get; init; }
+
+    /// <summary>The ring created on first start and served at <c>/.well-known/jwks.json</c>.</summary>
+    public KeyRingRequest DefaultRing { get; init; } = new() { Name = "default" };
+
+    /// <summary>Who this node is in audit records ("scheduler@node").</summary>
+    public string NodeName { get; init; } = Environment.MachineName;
+
+    /// <summary>How long a node trusts its cached view of a ring before reading the store again.</summary>
+    public TimeSpan CacheTtl { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>The largest payload the service hashes and signs.</summary>
+    public int MaxPayloadBytes { get; init; } = 64 * 1024;
+
+    /// <summary>Receives operational warnings (overdue rotation, orphaned HSM keys); the host logs them.</summary>
+    public Action<string>? Diagnostics { get; init; }
+}
+
+/// <summary>A signature made by a ring's active key.</summary>
+public sealed record SignResult(string Kid, string Algorithm, byte[] Signature);
+
+/// <summary>The outcome of a verification; <see cref="Reason"/> says why a signature was not accepted.</summary>
+public sealed record VerifyResult(bool Valid, string Kid, KeyState? State, string? Reason);
+
+/// <summary>What one scheduler pass did to one ring.</summary>
+public sealed record TickAction(string Ring, string Action, string Kid);
