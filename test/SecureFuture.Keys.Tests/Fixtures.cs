@@ -1,0 +1,123 @@
+using System.Diagnostics;
+using Npgsql;
+using SecureFuture.Keys.Pkcs11;
+using SecureFuture.Keys.Storage;
+
+namespace SecureFuture.Keys.Tests;
+
+/// <summary>
+/// One SoftHSM2 token for the whole test assembly (a PKCS#11 module initializes once per process), created the way
+/// <c>sfi serve</c> creates its default token. Tests keep apart by ring names and databases.
+/// </summary>
+public sealed class HsmFixture : IDisposable
+{
+    public HsmFixture()
+    {
+        Directory = System.IO.Directory.CreateTempSubdirectory("sfi-hsm-tests-").FullName;
+        Options = SoftHsmToken.Prepare(Directory);
+        Custodian = new Pkcs11Custodian(Options);
+        Custodian.Ping();
+    }
+
+    public string Directory { get; }
+
+    public Pkcs11Options Options { get; }
+
+    public Pkcs11Custodian Custodian { get; }
+
+    public void Dispose()
+    {
+        Custodian.Dispose();
+        System.IO.Directory.Delete(Directory, recursive: true);
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class HsmGroup : ICollectionFixture<HsmFixture>
+{
+    public const string Name = "hsm";
+}
+
+/// <summary>The stores every store test runs against: SQLite in a temp file and a fresh PostgreSQL database.</summary>
+public static class TestStores
+{
+    public const string Sqlite = "sqlite";
+    public const string Postgres = "postgres";
+
+    public static TheoryData<string> Kinds => new() { Sqlite, Postgres };
+
+    /// <summary>The PostgreSQL server test.sh starts (tools/postgres-for-tests.sh); the tests fail, not skip, without it.</summary>
+    public static string PostgresAdmin => Environment.GetEnvironmentVariable("SFI_TEST_POSTGRES")
+        ?? throw new InvalidOperationException("SFI_TEST_POSTGRES is not set: run ./test.sh, or start a server with tools/postgres-for-tests.sh start DIR and export SFI_TEST_POSTGRES=<the connection string it prints>");
+
+    /// <summary>Creates an empty database (or SQLite file) and returns a factory that opens stores on it.</summary>
+    public static async Task<Func<IKeyStore>> CreateAsync(string kind)
+    {
+        if (kind == Sqlite)
+        {
+            var path = Path.Combine(Directory.CreateTempSubdirectory("sfi-store-").FullName, "sfi.db");
+            return () => SqlKeyStore.OpenSqlite(path);
+        }
+
+        var name = "sfi_test_" + Guid.NewGuid().ToString("N")[..12];
+        await using (var admin = new NpgsqlConnection(PostgresAdmin))
+        {
+            await admin.OpenAsync();
+            await using var create = new NpgsqlCommand($"CREATE DATABASE {name}", admin);
+            await create.ExecuteNonQueryAsync();
+        }
+
+        var builder = new NpgsqlConnectionStringBuilder(PostgresAdmin) { Database = name };
+        var connectionString = builder.ToString();
+        return () => SqlKeyStore.OpenPostgres(connectionString);
+    }
+
+    /// <summary>Runs SQL directly against the database behind a store, as someone with database access could.</summary>
+    public static async Task ExecuteRawAsync(IKeyStore store, string sql)
+    {
+        var description = store.Description;
+        if (description.StartsWith("sqlite:", StringComparison.Ordinal))
+        {
+            await using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={description["sqlite:".Length..]}");
+            await connection.OpenAsync();
+            await using var command = connection.CreateCommand();
+            command.CommandText = sql;
+            await command.ExecuteNonQueryAsync();
+            return;
+        }
+
+        var database = description[(description.LastIndexOf('/') + 1)..];
+        await using var pg = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(PostgresAdmin) { Database = database }.ToString());
+        await pg.OpenAsync();
+        await using var pgCommand = new NpgsqlCommand(sql, pg);
+        await pgCommand.ExecuteNonQueryAsync();
+    }
+}
+
+internal static class Processes
+{
+    public static (int ExitCode, string Output) Run(string file, IEnumerable<string> arguments, IDictionary<string, string>? environment = null)
+    {
+        var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        foreach (var pair in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[pair.Key] = pair.Value;
+        }
+
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(60_000))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"{file} did not finish in 60 s");
+        }
+
+        return (process.ExitCode, stdout.Result + stderr.Result);
+    }
+}

@@ -1,0 +1,219 @@
+using System.Security.Cryptography;
+using System.Text;
+using Net.Pkcs11Interop.Common;
+using SecureFuture.Keys.Pkcs11;
+
+namespace SecureFuture.Keys.Tests;
+
+[Collection(HsmGroup.Name)]
+public sealed class Pkcs11CustodianTests(HsmFixture hsm)
+{
+    public static TheoryData<string> Algorithms => new() { "ES256", "ES384", "PS256", "RS256", "PS256-3072", "RS256-3072" };
+
+    [Theory]
+    [MemberData(nameof(Algorithms))]
+    public void Generates_in_the_token_and_signs_what_dotnet_verifies(string id)
+    {
+        var algorithm = SigningAlgorithm.FromId(id);
+        var key = hsm.Custodian.Generate(algorithm, $"test/{id}/{Guid.NewGuid():N}");
+        try
+        {
+            var digest = algorithm.HashData("the message"u8);
+            var signature = hsm.Custodian.SignDigest(key.HsmId, algorithm, digest);
+
+            Assert.Equal(algorithm.SignatureLength, signature.Length);
+            Assert.True(key.PublicKey.VerifyDigest(digest, signature));
+            Assert.False(key.PublicKey.VerifyDigest(algorithm.HashData("another message"u8), signature));
+
+            // An independent verifier: .NET's own RSA/ECDsa built from the JWK the service publishes.
+            var jwk = key.PublicKey.ToJwk("k");
+            if (algorithm.Family == KeyFamily.EllipticCurve)
+            {
+                using var ec = ECDsa.Create(new ECParameters
+                {
+                    Curve = algorithm.KeySizeBits == 384 ? ECCurve.NamedCurves.nistP384 : ECCurve.NamedCurves.nistP256,
+                    Q = new ECPoint { X = Base64Url.Decode((string)jwk["x"]!), Y = Base64Url.Decode((string)jwk["y"]!) },
+                });
+                Assert.True(ec.VerifyHash(digest, signature));
+            }
+            else
+            {
+                using var rsa = RSA.Create(new RSAParameters { Modulus = Base64Url.Decode((string)jwk["n"]!), Exponent = Base64Url.Decode((string)jwk["e"]!) });
+                Assert.Equal(algorithm.KeySizeBits, rsa.KeySize);
+                Assert.True(rsa.VerifyHash(digest, signature, HashAlgorithmName.SHA256, algorithm.Name == "PS256" ? RSASignaturePadding.Pss : RSASignaturePadding.Pkcs1));
+            }
+
+            Assert.Equal(key.PublicKey.Thumbprint(), hsm.Custodian.FindPublicKey(key.HsmId, algorithm)!.Thumbprint());
+        }
+        finally
+        {
+            Assert.True(hsm.Custodian.Destroy(key.HsmId));
+        }
+
+        Assert.False(hsm.Custodian.Destroy(key.HsmId));
+        Assert.Null(hsm.Custodian.FindPublicKey(key.HsmId, algorithm));
+    }
+
+    [Fact]
+    public void Pkcs11_tool_sees_private_keys_as_sensitive_never_extractable_and_cannot_read_their_value()
+    {
+        var label = $"test/pkcs11-tool/{Guid.NewGuid():N}";
+        var key = hsm.Custodian.Generate(SigningAlgorithm.ES256, label);
+        var rsa = hsm.Custodian.Generate(SigningAlgorithm.PS256, label + "-rsa");
+        try
+        {
+            var environment = new Dictionary<string, string> { ["SOFTHSM2_CONF"] = hsm.Options.SoftHsmConfig! };
+            var pin = File.ReadAllText(hsm.Options.PinFile).Trim();
+            var (code, listing) = Processes.Run("pkcs11-tool", ["--module", hsm.Options.ModulePath, "--token-label", SoftHsmToken.DefaultLabel, "--login", "--pin", pin, "--list-objects", "--type", "privkey"], environment);
+            Assert.Equal(0, code);
+
+            foreach (var (hsmId, expectedLabel) in new[] { (key.HsmId, label), (rsa.HsmId, label + "-rsa") })
+            {
+                var block = ObjectBlock(listing, hsmId);
+                Assert.Contains($"label:      {expectedLabel}", block, StringComparison.Ordinal);
+                Assert.Contains("sensitive", block, StringComparison.Ordinal);
+                Assert.Contains("never extractable", block, StringComparison.Ordinal);
+                Assert.Contains("Access:", block, StringComparison.Ordinal);
+                Assert.DoesNotContain("Access:     extractable", block, StringComparison.Ordinal);
+
+            }
+
+            // Raw PKCS#11, through a second instance of the module on the same token: the attributes say the keys
+            // can never leave, and C_GetAttributeValue refuses the private values.
+            using var raw = RawToken.Open(hsm);
+            foreach (var hsmId in new[] { key.HsmId, rsa.HsmId })
+            {
+                var attributes = raw.Read(hsmId, [CKA.CKA_SENSITIVE, CKA.CKA_ALWAYS_SENSITIVE, CKA.CKA_EXTRACTABLE, CKA.CKA_NEVER_EXTRACTABLE, CKA.CKA_TOKEN, CKA.CKA_PRIVATE]);
+                Assert.True(attributes[0].GetValueAsBool());
+                Assert.True(attributes[1].GetValueAsBool());
+                Assert.False(attributes[2].GetValueAsBool());
+                Assert.True(attributes[3].GetValueAsBool());
+                Assert.True(attributes[4].GetValueAsBool());
+                Assert.True(attributes[5].GetValueAsBool());
+
+                var secret = raw.Read(hsmId, hsmId == key.HsmId ? [CKA.CKA_VALUE] : [CKA.CKA_PRIVATE_EXPONENT, CKA.CKA_PRIME_1, CKA.CKA_PRIME_2]);
+                Assert.All(secret, attribute => Assert.True(attribute.CannotBeRead));
+                Assert.False(raw.CanSetExtractable(hsmId));
+            }
+        }
+        finally
+        {
+            hsm.Custodian.Destroy(key.HsmId);
+            hsm.Custodian.Destroy(rsa.HsmId);
+        }
+    }
+
+    [Fact]
+    public void Lists_keys_by_label_prefix()
+    {
+        var prefix = $"test/list/{Guid.NewGuid():N}/";
+        var a = hsm.Custodian.Generate(SigningAlgorithm.ES256, prefix + "v1");
+        var b = hsm.Custodian.Generate(SigningAlgorithm.ES256, prefix + "v2");
+        try
+        {
+            var listed = hsm.Custodian.List(prefix).OrderBy(k => k.Label, StringComparer.Ordinal).ToArray();
+            Assert.Equal([a.HsmId, b.HsmId], listed.Select(k => k.HsmId));
+            Assert.Empty(hsm.Custodian.List(prefix + "v3"));
+        }
+        finally
+        {
+            hsm.Custodian.Destroy(a.HsmId);
+            hsm.Custodian.Destroy(b.HsmId);
+        }
+    }
+
+    [Fact]
+    public async Task Signs_concurrently_from_many_threads()
+    {
+        var key = hsm.Custodian.Generate(SigningAlgorithm.ES256, $"test/concurrency/{Guid.NewGuid():N}");
+        try
+        {
+            var failures = 0;
+            await Task.WhenAll(Enumerable.Range(0, 8).Select(thread => Task.Run(() =>
+            {
+                for (var i = 0; i < 100; i++)
+                {
+                    var digest = SHA256.HashData(Encoding.UTF8.GetBytes($"{thread}/{i}"));
+                    if (!key.PublicKey.VerifyDigest(digest, hsm.Custodian.SignDigest(key.HsmId, SigningAlgorithm.ES256, digest)))
+                    {
+                        Interlocked.Increment(ref failures);
+                    }
+                }
+            })));
+            Assert.Equal(0, failures);
+        }
+        finally
+        {
+            hsm.Custodian.Destroy(key.HsmId);
+        }
+    }
+
+    [Fact]
+    public void Refuses_a_digest_of_the_wrong_length_before_reaching_the_token()
+    {
+        var key = hsm.Custodian.Generate(SigningAlgorithm.ES256, $"test/length/{Guid.NewGuid():N}");
+        try
+        {
+            Assert.Throws<ArgumentException>(() => hsm.Custodian.SignDigest(key.HsmId, SigningAlgorithm.ES256, new byte[31]));
+        }
+        finally
+        {
+            hsm.Custodian.Destroy(key.HsmId);
+        }
+    }
+
+    [Fact]
+    public void An_unavailable_module_is_reported_and_recovers_without_a_restart()
+    {
+        var directory = Directory.CreateTempSubdirectory("sfi-hsm-outage-").FullName;
+        try
+        {
+            // A second copy of the module has its own state, so it can run beside the fixture's token.
+            var modulePath = Path.Combine(directory, "module", "libsofthsm2.so");
+            var options = SoftHsmToken.Prepare(directory, modulePath);
+            using var custodian = new Pkcs11Custodian(options);
+
+            var missing = Assert.Throws<HsmUnavailableException>(custodian.Ping);
+            Assert.Contains(modulePath, missing.Message, StringComparison.Ordinal);
+
+            Directory.CreateDirectory(Path.GetDirectoryName(modulePath)!);
+            File.Copy(Pkcs11Options.SoftHsmModule, modulePath);
+            custodian.Ping();
+            var key = custodian.Generate(SigningAlgorithm.ES256, "outage/v1");
+            var digest = SHA256.HashData("after recovery"u8);
+            Assert.True(key.PublicKey.VerifyDigest(digest, custodian.SignDigest(key.HsmId, SigningAlgorithm.ES256, digest)));
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void A_wrong_pin_is_unavailable_and_never_echoed()
+    {
+        var pinFile = Path.Combine(hsm.Directory, "wrong.pin");
+        File.WriteAllText(pinFile, "not-the-pin-12345\n");
+        var modulePath = Path.Combine(hsm.Directory, "wrong-pin-module", "libsofthsm2.so");
+        Directory.CreateDirectory(Path.GetDirectoryName(modulePath)!);
+        File.Copy(Pkcs11Options.SoftHsmModule, modulePath, overwrite: true);
+        using var custodian = new Pkcs11Custodian(hsm.Options with { ModulePath = modulePath, PinFile = pinFile, InitializeTokenIfMissing = false });
+        var error = Assert.Throws<HsmUnavailableException>(custodian.Ping);
+        Assert.Contains("PIN", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("not-the-pin-12345", error.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_second_custodian_on_the_same_module_is_refused()
+    {
+        var error = Assert.Throws<InvalidOperationException>(() => new Pkcs11Custodian(hsm.Options));
+        Assert.Contains("already in use", error.Message, StringComparison.Ordinal);
+        hsm.Custodian.Ping();
+    }
+
+    private static string ObjectBlock(string listing, string hsmId)
+    {
+        var blocks = listing.Split("Private Key Object", StringSplitOptions.RemoveEmptyEntries);
+        return Assert.Single(blocks, b => b.Contains($"ID:         {hsmId}", StringComparison.Ordinal));
+    }
+}
