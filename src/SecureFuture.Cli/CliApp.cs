@@ -1,6 +1,8 @@
 using System.CommandLine;
 using System.Reflection;
+using SecureFuture.Cli.Keys;
 using SecureFuture.Cli.Scan;
+using SecureFuture.Cli.Serve;
 using SecureFuture.Core;
 
 namespace SecureFuture.Cli;
@@ -16,6 +18,8 @@ internal static class CliApp
         var root = new RootCommand("SecureFuture: the Secure Future Initiative's engineering commitments as one tool.")
         {
             ScanCommand.Create(stdout, stderr, clock ?? TimeProvider.System),
+            ServeCommand.Create(stdout, stderr, clock ?? TimeProvider.System),
+            KeysCommand.Create(stdout, stderr, clock ?? TimeProvider.System),
         };
 
         var parse = root.Parse(args);

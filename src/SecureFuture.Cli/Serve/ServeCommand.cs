@@ -1,0 +1,87 @@
+using System.CommandLine;
+using SecureFuture.Core;
+using SecureFuture.Server;
+
+namespace SecureFuture.Cli.Serve;
+
+/// <summary><c>sfi serve</c>: the key service (HSM custody, rotation, JWKS, audit) over HTTP.</summary>
+internal static class ServeCommand
+{
+    public static Command Create(TextWriter stdout, TextWriter stderr, TimeProvider clock)
+    {
+        var dataDir = new Option<string>("--data-dir") { Description = "Data directory: sfi.db (SQLite) and the default SoftHSM2 token under hsm/.", Required = true };
+        var urls = new Option<string>("--urls") { Description = "Where to listen (semicolon-separated).", DefaultValueFactory = _ => "http://127.0.0.1:5080" };
+        var dev = new Option<bool>("--dev") { Description = "Relax minimum durations (rotation down to PT10S) and run the scheduler every second; for tests and demos." };
+        var database = new Option<string?>("--database") { Description = "PostgreSQL connection string (Npgsql form) instead of SQLite; needed to run several nodes." };
+        var module = new Option<string?>("--pkcs11-module") { Description = "PKCS#11 module of another HSM (default: a SoftHSM2 token under DIR/hsm)." };
+        var tokenLabel = new Option<string?>("--token-label") { Description = "Label of the token to use in --pkcs11-module." };
+        var pinFile = new Option<string?>("--pin-file") { Description = "File holding the token's user PIN (PINs never go on the command line)." };
+
+        var command = new Command("serve", "Run the key service: HSM-held signing keys that rotate themselves, JWKS, signing API and audit.")
+        {
+            dataDir, urls, dev, database, module, tokenLabel, pinFile,
+        };
+
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var selectedModule = parse.GetValue(module);
+            if (selectedModule is not null && (parse.GetValue(tokenLabel) is null || parse.GetValue(pinFile) is null))
+            {
+                throw new InputException("--pkcs11-module needs --token-label and --pin-file");
+            }
+
+            if (selectedModule is null && (parse.GetValue(tokenLabel) is not null || parse.GetValue(pinFile) is not null))
+            {
+                throw new InputException("--token-label and --pin-file go with --pkcs11-module (the default SoftHSM2 token needs neither)");
+            }
+
+            if (parse.GetValue(pinFile) is { } pin && !File.Exists(pin))
+            {
+                throw new InputException($"{pin}: the PIN file does not exist");
+            }
+
+            var options = new ServerOptions
+            {
+                DataDirectory = parse.GetValue(dataDir)!,
+                Urls = parse.GetValue(urls)!.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+                Dev = parse.GetValue(dev),
+                Database = parse.GetValue(database),
+                Pkcs11Module = selectedModule,
+                TokenLabel = parse.GetValue(tokenLabel),
+                PinFile = parse.GetValue(pinFile),
+                BootstrapAdminKey = Environment.GetEnvironmentVariable("SFI_ADMIN_KEY") is { Length: > 0 } key ? key : null,
+                Clock = clock,
+            };
+
+            SfiServer server;
+            try
+            {
+                server = await SfiServer.StartAsync(options, stdout, cancellationToken: cancellationToken);
+            }
+            catch (ServerStartException e)
+            {
+                throw new InputException(e.Message, e);
+            }
+            catch (ArgumentException e) when (e.Message.Contains("SFI_ADMIN_KEY", StringComparison.Ordinal))
+            {
+                throw new InputException(e.Message, e);
+            }
+
+            await using (server)
+            {
+                await stdout.WriteLineAsync($"sfi serve: listening on {string.Join(", ", server.Addresses)}{(options.Dev ? " (--dev: relaxed minimums)" : string.Empty)}");
+                await stdout.FlushAsync(cancellationToken);
+                try
+                {
+                    await server.WaitForShutdownAsync(cancellationToken);
+                }
+                catch (OperationCanceledException)
+                {
+                }
+            }
+
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+}

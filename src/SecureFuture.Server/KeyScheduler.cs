@@ -1,0 +1,78 @@
+using System.Data.Common;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using SecureFuture.Keys;
+
+namespace SecureFuture.Server;
+
+/// <summary>
+/// Drives the key lifecycle: initializes the key service (audit key, default ring) as soon as the HSM answers, then
+/// ticks every interval. Failures are logged once per outage and retried; they never stop the host.
+/// </summary>
+internal sealed class KeyScheduler(KeyRingService keys, TimeProvider clock, TimeSpan interval) : BackgroundService
+{
+    private volatile bool _initialized;
+    private string? _lastProblem;
+
+    public bool Initialized => _initialized;
+
+    public ILogger? Log { get; set; }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                if (!_initialized)
+                {
+                    await keys.InitializeAsync(stoppingToken);
+                    _initialized = true;
+                    if (Log is not null)
+                    {
+                        ServerLog.Ready(Log, keys.Custodian.Description, keys.Store.Description);
+                    }
+                }
+
+                foreach (var action in await keys.TickAsync(stoppingToken))
+                {
+                    if (Log is not null)
+                    {
+                        ServerLog.Transition(Log, action.Ring, action.Action, action.Kid);
+                    }
+                }
+
+                if (_lastProblem is not null)
+                {
+                    if (Log is not null)
+                    {
+                        ServerLog.Recovered(Log);
+                    }
+
+                    _lastProblem = null;
+                }
+            }
+            catch (Exception e) when (e is HsmUnavailableException or DbException or KeyServiceException or System.Security.Cryptography.CryptographicException)
+            {
+                if (_lastProblem != e.Message)
+                {
+                    if (Log is not null)
+                    {
+                        ServerLog.SchedulerProblem(Log, e.Message, interval);
+                    }
+
+                    _lastProblem = e.Message;
+                }
+            }
+
+            try
+            {
+                await Task.Delay(interval, clock, stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+}

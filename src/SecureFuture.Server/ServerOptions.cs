@@ -1,0 +1,33 @@
+namespace SecureFuture.Server;
+
+/// <summary>How <c>sfi serve</c> runs: where its state lives, which HSM holds its keys and where it listens.</summary>
+public sealed record ServerOptions
+{
+    /// <summary>The data directory: <c>sfi.db</c> (SQLite) and the default SoftHSM2 token under <c>hsm/</c>.</summary>
+    public required string DataDirectory { get; init; }
+
+    /// <summary>Listening URLs, e.g. <c>http://127.0.0.1:5080</c>; port 0 picks a free port.</summary>
+    public IReadOnlyList<string> Urls { get; init; } = ["http://127.0.0.1:5080"];
+
+    /// <summary>Relaxed minimums (rotation down to PT10S) and a one-second scheduler, for tests and demos.</summary>
+    public bool Dev { get; init; }
+
+    /// <summary>A PostgreSQL connection string; SQLite under the data directory when null.</summary>
+    public string? Database { get; init; }
+
+    /// <summary>Another PKCS#11 module instead of the default SoftHSM2 token (with <see cref="TokenLabel"/> and <see cref="PinFile"/>).</summary>
+    public string? Pkcs11Module { get; init; }
+
+    public string? TokenLabel { get; init; }
+
+    public string? PinFile { get; init; }
+
+    /// <summary>The bootstrap admin key (from SFI_ADMIN_KEY); generated and shown once when null.</summary>
+    public string? BootstrapAdminKey { get; init; }
+
+    /// <summary>How often the scheduler drives rotations; defaults to 1 s with <see cref="Dev"/>, else 15 s.</summary>
+    public TimeSpan? SchedulerInterval { get; init; }
+
+    /// <summary>The clock for every lifecycle decision.</summary>
+    public TimeProvider Clock { get; init; } = TimeProvider.System;
+}

@@ -1,0 +1,345 @@
+using System.Data.Common;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using SecureFuture.Keys;
+using SecureFuture.Keys.Pkcs11;
+using SecureFuture.Keys.Storage;
+
+namespace SecureFuture.Server;
+
+/// <summary>
+/// <c>sfi serve</c>: the key service over HTTP. It owns the store and (unless one is injected) the HSM custodian, runs
+/// the rotation scheduler in the background, and keeps answering while the HSM is away: <c>/readyz</c> turns false,
+/// signing answers 503, and both recover when the HSM returns, without a restart.
+/// </summary>
+public sealed class SfiServer : IAsyncDisposable
+{
+    private const long MaxRequestBytes = 256 * 1024;
+
+    private readonly WebApplication _app;
+    private readonly IKeyStore _store;
+    private readonly IKeyCustodian _custodian;
+    private readonly bool _ownsCustodian;
+    private readonly FileStream? _dataLock;
+
+    private SfiServer(WebApplication app, IKeyStore store, IKeyCustodian custodian, bool ownsCustodian, FileStream? dataLock, KeyRingService keys)
+    {
+        _app = app;
+        _store = store;
+        _custodian = custodian;
+        _ownsCustodian = ownsCustodian;
+        _dataLock = dataLock;
+        Keys = keys;
+    }
+
+    public KeyRingService Keys { get; }
+
+    /// <summary>The addresses Kestrel actually listens on (port 0 resolved).</summary>
+    public IReadOnlyList<string> Addresses => _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.ToArray() ?? [];
+
+    /// <summary>Opens the store, the HSM and the listener; writes the bootstrap admin key to <paramref name="console"/> once.</summary>
+    public static async Task<SfiServer> StartAsync(ServerOptions options, TextWriter console, IKeyCustodian? custodian = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(console);
+        var dataDirectory = Path.GetFullPath(options.DataDirectory);
+        if (OperatingSystem.IsWindows())
+        {
+            Directory.CreateDirectory(dataDirectory);
+        }
+        else
+        {
+            Directory.CreateDirectory(dataDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+        FileStream? dataLock = null;
+        SqlKeyStore? store = null;
+        var ownsCustodian = custodian is null;
+        try
+        {
+            if (options.Database is null)
+            {
+                dataLock = LockDataDirectory(dataDirectory);
+                store = SqlKeyStore.OpenSqlite(Path.Combine(dataDirectory, "sfi.db"));
+            }
+            else
+            {
+                store = SqlKeyStore.OpenPostgres(options.Database);
+            }
+
+            try
+            {
+                await store.InitializeAsync(cancellationToken);
+            }
+            catch (DbException e)
+            {
+                throw new ServerStartException($"cannot open the store {store.Description}: {e.Message}", e);
+            }
+
+            var admin = new AdminAuthentication(store, options.Clock);
+            var shown = await admin.BootstrapAsync(options.BootstrapAdminKey, cancellationToken);
+            if (shown is not null)
+            {
+                await console.WriteLineAsync("sfi serve: generated the admin key. It is shown only this once and stored only as a hash:");
+                await console.WriteLineAsync($"  {shown}");
+                await console.WriteLineAsync("  Send it as 'Authorization: Bearer <key>' to /v1/*; set SFI_ADMIN_KEY before the first start to choose it.");
+            }
+
+            custodian ??= new Pkcs11Custodian(options.Pkcs11Module is null
+                ? SoftHsmToken.Prepare(dataDirectory)
+                : new Pkcs11Options
+                {
+                    ModulePath = options.Pkcs11Module,
+                    TokenLabel = options.TokenLabel ?? throw new ServerStartException("--pkcs11-module needs --token-label"),
+                    PinFile = options.PinFile ?? throw new ServerStartException("--pkcs11-module needs --pin-file"),
+                });
+
+            var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = dataDirectory, EnvironmentName = "Production" });
+            builder.WebHost.UseUrls([.. options.Urls]);
+            builder.WebHost.ConfigureKestrel(kestrel =>
+            {
+                kestrel.AddServerHeader = false;
+                kestrel.Limits.MaxRequestBodySize = MaxRequestBytes;
+            });
+            builder.Logging.ClearProviders();
+            builder.Logging.AddSimpleConsole(c => c.SingleLine = true);
+            builder.Logging.SetMinimumLevel(LogLevel.Information);
+            builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+            builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Information);
+
+            ILogger? diagnosticsLog = null;
+            var keys = new KeyRingService(store, custodian, options.Clock, new KeyServiceOptions
+            {
+                Dev = options.Dev,
+                NodeName = Environment.MachineName,
+                Diagnostics = message =>
+                {
+                    if (diagnosticsLog is not null)
+                    {
+                        ServerLog.Diagnostic(diagnosticsLog, message);
+                    }
+                },
+            });
+            var scheduler = new KeyScheduler(keys, options.Clock, options.SchedulerInterval ?? (options.Dev ? TimeSpan.FromSeconds(1) : TimeSpan.FromSeconds(15)));
+            builder.Services.AddSingleton(keys);
+            builder.Services.AddSingleton(scheduler);
+            builder.Services.AddHostedService(provider => provider.GetRequiredService<KeyScheduler>());
+            builder.Services.AddProblemDetails();
+
+            var app = builder.Build();
+            diagnosticsLog = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("SecureFuture.Keys");
+            scheduler.Log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("SecureFuture.Keys.Scheduler");
+            MapEndpoints(app, keys, admin, scheduler);
+            await app.StartAsync(cancellationToken);
+            return new SfiServer(app, store, custodian, ownsCustodian, dataLock, keys);
+        }
+        catch
+        {
+            if (store is not null)
+            {
+                await store.DisposeAsync();
+            }
+
+            if (ownsCustodian)
+            {
+                custodian?.Dispose();
+            }
+
+            dataLock?.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Runs until the host is asked to stop (Ctrl+C, SIGTERM or <paramref name="cancellationToken"/>).</summary>
+    public Task WaitForShutdownAsync(CancellationToken cancellationToken) => _app.WaitForShutdownAsync(cancellationToken);
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync(CancellationToken.None);
+        await _app.DisposeAsync();
+        await _store.DisposeAsync();
+        if (_ownsCustodian)
+        {
+            _custodian.Dispose();
+        }
+
+        if (_dataLock is not null)
+        {
+            await _dataLock.DisposeAsync();
+        }
+    }
+
+    private static void MapEndpoints(WebApplication app, KeyRingService keys, AdminAuthentication admin, KeyScheduler scheduler)
+    {
+        var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("SecureFuture.Server");
+        app.Use(async (context, next) =>
+        {
+            try
+            {
+                await next(context);
+            }
+            catch (Exception e) when (!context.Response.HasStarted && e is not OperationCanceledException)
+            {
+                var result = e switch
+                {
+                    KeyServiceException k => Problems.From(k),
+                    JsonException j => Problems.BadJson(j),
+                    HsmUnavailableException h => Problems.Of(503, "Unavailable", "the HSM is unavailable: " + h.Message),
+                    DbException => Problems.Of(503, "Unavailable", "the store is unavailable"),
+                    BadHttpRequestException { StatusCode: 413 } => Problems.Of(413, "Payload too large", $"the request body is larger than {MaxRequestBytes} bytes"),
+                    BadHttpRequestException b => Problems.Of(b.StatusCode, "Invalid request", b.Message),
+                    _ => null,
+                };
+                if (result is null)
+                {
+                    ServerLog.Unhandled(log, e, context.Request.Method, context.Request.Path);
+                    result = Problems.Of(500, "Internal error", "the server failed; the log has the details");
+                }
+
+                if (e is DbException or HsmUnavailableException)
+                {
+                    ServerLog.Unavailable(log, context.Request.Method, context.Request.Path, e.Message);
+                }
+
+                await result.ExecuteAsync(context);
+            }
+        });
+
+        app.MapGet("/healthz", () => Results.Text("ok\n"));
+        app.MapGet("/readyz", async (CancellationToken ct) =>
+        {
+            var (store, hsm, problem) = await keys.CheckReadinessAsync(ct);
+            var ready = store && hsm && scheduler.Initialized;
+            var body = new { status = ready ? "ready" : "unavailable", store, hsm, initialized = scheduler.Initialized, problem };
+            return Results.Json(body, Api.Json, statusCode: ready ? 200 : 503);
+        });
+        app.MapGet("/metrics", () =>
+        {
+            var text = new StringBuilder();
+            keys.Metrics.WriteTo(text);
+            text.Append("# HELP sfi_ready Whether the key service finished initializing.\n# TYPE sfi_ready gauge\n").Append(scheduler.Initialized ? "sfi_ready 1\n" : "sfi_ready 0\n");
+            return Results.Text(text.ToString(), "text/plain; version=0.0.4; charset=utf-8");
+        });
+
+        app.MapGet("/.well-known/jwks.json", (HttpContext context, CancellationToken ct) => JwksAsync(context, keys, keys.DefaultRingName, ct));
+        app.MapGet("/v1/keyrings/{name}/jwks.json", (HttpContext context, string name, CancellationToken ct) => JwksAsync(context, keys, name, ct));
+
+        var v1 = app.MapGroup("/v1").AddEndpointFilter(async (invocation, next) =>
+        {
+            var context = invocation.HttpContext;
+            var who = await admin.AuthenticateAsync(context.Request.Headers.Authorization.ToString() is { Length: > 0 } h ? h : null, context.RequestAborted);
+            if (who is null)
+            {
+                context.Response.Headers.WWWAuthenticate = "Bearer realm=\"sfi\"";
+                ServerLog.Unauthenticated(log, context.Request.Method, context.Request.Path, context.Connection.RemoteIpAddress?.ToString());
+                return Problems.Of(401, "Unauthorized", "admin endpoints need 'Authorization: Bearer <admin key>'");
+            }
+
+            context.Items["sfi.actor"] = "admin:" + who;
+            return await next(invocation);
+        });
+
+        v1.MapPost("/keyrings", async (HttpContext context, CancellationToken ct) =>
+        {
+            var request = await ReadAsync<KeyRingRequest>(context, required: true, ct) ?? throw new KeyServiceException(KeyErrorKind.Invalid, "request body: a JSON object is required");
+            var ring = await keys.CreateRingAsync(request, Actor(context), isDefault: false, ct);
+            var (created, versions) = await keys.GetRingAsync(ring.Name, ct);
+            context.Response.Headers.Location = $"/v1/keyrings/{ring.Name}";
+            return Results.Json(Api.View(created, versions), Api.Json, statusCode: 201);
+        });
+        v1.MapGet("/keyrings", async (CancellationToken ct) =>
+        {
+            var rings = await keys.ListRingsAsync(ct);
+            return Results.Json(new { keyrings = rings.Select(r => Api.View(r, null)) }, Api.Json);
+        });
+        v1.MapGet("/keyrings/{name}", async (string name, CancellationToken ct) =>
+        {
+            var (ring, versions) = await keys.GetRingAsync(name, ct);
+            return Results.Json(Api.View(ring, versions), Api.Json);
+        });
+        v1.MapPost("/keyrings/{name}/sign", async (HttpContext context, string name, CancellationToken ct) =>
+        {
+            var request = await ReadAsync<Api.SignRequest>(context, required: true, ct) ?? throw new KeyServiceException(KeyErrorKind.Invalid, "request body: a JSON object is required");
+            var result = await keys.SignAsync(name, Api.Bytes(request.Digest, "digest"), Api.Bytes(request.Payload, "payload"), ct);
+            return Results.Json(new Api.SignResponse(result.Kid, result.Algorithm, Base64Url.Encode(result.Signature)), Api.Json);
+        });
+        v1.MapPost("/keyrings/{name}/verify", async (HttpContext context, string name, CancellationToken ct) =>
+        {
+            var request = await ReadAsync<Api.VerifyRequest>(context, required: true, ct) ?? throw new KeyServiceException(KeyErrorKind.Invalid, "request body: a JSON object is required");
+            var kid = request.Kid ?? throw new KeyServiceException(KeyErrorKind.Invalid, "kid: required");
+            var signature = Api.Bytes(request.Signature, "signature") ?? throw new KeyServiceException(KeyErrorKind.Invalid, "signature: required");
+            var result = await keys.VerifyAsync(name, kid, Api.Bytes(request.Digest, "digest"), Api.Bytes(request.Payload, "payload"), signature, ct);
+            return Results.Json(new Api.VerifyResponse(result.Valid, result.Kid, result.State?.ToString().ToLowerInvariant(), result.Reason), Api.Json);
+        });
+        v1.MapPost("/keyrings/{name}/rotate", async (HttpContext context, string name, CancellationToken ct) =>
+        {
+            var request = await ReadAsync<Api.RotateRequest>(context, required: false, ct) ?? new Api.RotateRequest(null, null);
+            var key = await keys.RotateAsync(name, Actor(context), request.Reason, request.RetireImmediately ?? false, ct);
+            ServerLog.EmergencyRotation(log, name, Actor(context), key.Kid);
+            return Results.Json(Api.View(key), Api.Json);
+        });
+    }
+
+    private static async Task<IResult> JwksAsync(HttpContext context, KeyRingService keys, string ring, CancellationToken cancellationToken)
+    {
+        var (json, maxAge) = await keys.GetJwksAsync(ring, cancellationToken);
+        context.Response.Headers.CacheControl = $"public, max-age={(long)maxAge.TotalSeconds}";
+        return Results.Bytes(json, "application/json");
+    }
+
+    private static string Actor(HttpContext context) => context.Items["sfi.actor"] as string ?? "admin";
+
+    private static async Task<T?> ReadAsync<T>(HttpContext context, bool required, CancellationToken cancellationToken)
+        where T : class
+    {
+        var request = context.Request;
+        if (request.ContentLength == 0 || (request.ContentLength is null && request.Headers.TransferEncoding.Count == 0))
+        {
+            return required ? throw new KeyServiceException(KeyErrorKind.Invalid, "request body: a JSON object is required") : null;
+        }
+
+        if (request.ContentType is { } type && !type.StartsWith("application/json", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new KeyServiceException(KeyErrorKind.Invalid, $"request body: Content-Type must be application/json, not {type}");
+        }
+
+        return await JsonSerializer.DeserializeAsync<T>(request.Body, Api.Json, cancellationToken);
+    }
+
+    private static FileStream LockDataDirectory(string dataDirectory)
+    {
+        try
+        {
+            return new FileStream(Path.Combine(dataDirectory, "sfi.lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException e)
+        {
+            throw new ServerStartException($"another sfi serve is using {dataDirectory} (SQLite serves one node; use --database for several)", e);
+        }
+    }
+}
+
+/// <summary>The server cannot start with these options; the message says why and what to change.</summary>
+public sealed class ServerStartException : Exception
+{
+    public ServerStartException(string message)
+        : base(message)
+    {
+    }
+
+    public ServerStartException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+
+    public ServerStartException()
+    {
+    }
+}
