@@ -25,7 +25,7 @@ public sealed partial class Pkcs11Custodian : IKeyCustodian
     [
         CKR.CKR_DEVICE_ERROR, CKR.CKR_DEVICE_REMOVED, CKR.CKR_DEVICE_MEMORY, CKR.CKR_TOKEN_NOT_PRESENT, CKR.CKR_TOKEN_NOT_RECOGNIZED,
         CKR.CKR_SESSION_HANDLE_INVALID, CKR.CKR_SESSION_CLOSED, CKR.CKR_CRYPTOKI_NOT_INITIALIZED, CKR.CKR_USER_NOT_LOGGED_IN,
-        CKR.CKR_GENERAL_ERROR, CKR.CKR_SLOT_ID_INVALID, CKR.CKR_OBJECT_HANDLE_INVALID, CKR.CKR_KEY_HANDLE_INVALID,
+        CKR.CKR_GENERAL_ERROR, CKR.CKR_SLOT_ID_INVALID,
     ];
 
     private static readonly ConcurrentDictionary<string, Pkcs11Custodian> ModulesInUse = new(StringComparer.Ordinal);
@@ -135,7 +135,17 @@ public sealed partial class Pkcs11Custodian : IKeyCustodian
             };
             using (mechanism)
             {
-                return session.Session.Sign(mechanism, handle, input);
+                try
+                {
+                    return session.Session.Sign(mechanism, handle, input);
+                }
+                catch (Pkcs11Exception e) when (e.RV is CKR.CKR_KEY_HANDLE_INVALID or CKR.CKR_OBJECT_HANDLE_INVALID)
+                {
+                    // The cached handle is stale (the object was destroyed or re-created elsewhere): look it up once more.
+                    connection.Handles.TryRemove(hsmId, out _);
+                    var fresh = FindPrivateKey(connection, session.Session, hsmId) ?? throw new CryptographicException($"the HSM holds no key {hsmId}");
+                    return session.Session.Sign(mechanism, fresh, input);
+                }
             }
         });
     }
@@ -165,7 +175,16 @@ public sealed partial class Pkcs11Custodian : IKeyCustodian
             var found = new List<HsmKeyInfo>();
             foreach (var handle in session.Session.FindAllObjects([f.ObjectAttributeFactory.Create(CKA.CKA_CLASS, CKO.CKO_PRIVATE_KEY)]))
             {
-                var attributes = session.Session.GetAttributeValue(handle, [CKA.CKA_LABEL, CKA.CKA_ID]);
+                List<IObjectAttribute> attributes;
+                try
+                {
+                    attributes = session.Session.GetAttributeValue(handle, [CKA.CKA_LABEL, CKA.CKA_ID]);
+                }
+                catch (Pkcs11Exception e) when (e.RV == CKR.CKR_OBJECT_HANDLE_INVALID)
+                {
+                    continue; // destroyed by another session or node since the search
+                }
+
                 var label = attributes[0].GetValueAsString() ?? string.Empty;
                 if (label.StartsWith(labelPrefix, StringComparison.Ordinal))
                 {

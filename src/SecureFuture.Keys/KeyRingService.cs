@@ -22,9 +22,6 @@ namespace SecureFuture.Keys;
 /// </summary>
 public sealed class KeyRingService
 {
-    /// <summary>The label prefix of the audit key in the HSM.</summary>
-    public const string AuditKeyLabelPrefix = "sfi-audit/";
-
     private const string SchedulerActor = "scheduler";
 
     private readonly IKeyStore _store;
@@ -51,6 +48,12 @@ public sealed class KeyRingService
     public IKeyStore Store => _store;
 
     public IKeyCustodian Custodian => _custodian;
+
+    /// <summary>The HSM label prefix of this installation's keys for <paramref name="ring"/>.</summary>
+    public string LabelPrefix(string ring) => $"sfi/{_store.InstallationId}/{ring}/";
+
+    /// <summary>The HSM label prefix of this installation's audit keys.</summary>
+    public string AuditKeyLabelPrefix => $"sfi-audit/{_store.InstallationId}/";
 
     /// <summary>Creates the schema, the audit key and the default ring if they do not exist yet.</summary>
     public async Task InitializeAsync(CancellationToken cancellationToken)
@@ -296,6 +299,11 @@ public sealed class KeyRingService
     /// <summary>Verifies the audit chain and every checkpoint against the audit keys held in the HSM.</summary>
     public async Task<AuditVerification> VerifyAuditAsync(CancellationToken cancellationToken)
     {
+        if (string.IsNullOrEmpty(_store.InstallationId))
+        {
+            await _store.InitializeAsync(cancellationToken);
+        }
+
         var records = await _store.ReadAuditAsync(cancellationToken);
         var checkpoints = await _store.ReadCheckpointsAsync(cancellationToken);
         var keys = _custodian.List(AuditKeyLabelPrefix)
@@ -573,8 +581,6 @@ public sealed class KeyRingService
     };
 
     private static int NextVersion(IReadOnlyList<KeyVersion> versions) => versions.Count == 0 ? 1 : versions.Max(v => v.Version) + 1;
-
-    private static string LabelPrefix(string ring) => $"sfi/{ring}/";
 
     private static DateTimeOffset Max(DateTimeOffset a, DateTimeOffset b) => a > b ? a : b;
 

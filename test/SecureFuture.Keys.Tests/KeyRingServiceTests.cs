@@ -190,7 +190,7 @@ public sealed class KeyRingServiceTests(HsmFixture hsm)
             await Assert.ThrowsAsync<SimulatedCrashException>(() => service.TickAsync(default));
         }
 
-        var orphan = Assert.Single(crashing.Generated, k => k.Label.StartsWith($"sfi/{ring}/", StringComparison.Ordinal) && k.Label.EndsWith("/v2", StringComparison.Ordinal));
+        var orphan = Assert.Single(crashing.Generated, k => k.Label.EndsWith($"/{ring}/v2", StringComparison.Ordinal));
         Assert.NotNull(hsm.Custodian.FindPublicKey(orphan.HsmId, SigningAlgorithm.ES256));
 
         // A restarted node finds the orphan (never published, never signed), destroys it and rotates normally.
@@ -206,7 +206,7 @@ public sealed class KeyRingServiceTests(HsmFixture hsm)
         Assert.Equal([1, 2], versions.Select(v => v.Version));
         Assert.Single(versions, v => v.State == KeyState.Active);
         Assert.Single(versions, v => v.State == KeyState.Pending);
-        Assert.Equal(versions.Select(v => v.HsmId).Order(), hsm.Custodian.List($"sfi/{ring}/").Select(k => k.HsmId).Order());
+        Assert.Equal(versions.Select(v => v.HsmId).Order(), hsm.Custodian.List(recovered.LabelPrefix(ring)).Select(k => k.HsmId).Order());
         var audit = await recovered.VerifyAuditAsync(default);
         Assert.True(audit.IsIntact, string.Join("\n", audit.Problems));
     }
@@ -243,6 +243,26 @@ public sealed class KeyRingServiceTests(HsmFixture hsm)
         Assert.All(activations.Zip(activations.Skip(1)), pair => Assert.Equal(TimeSpan.FromSeconds(10), pair.Second - pair.First));
         var audit = await nodeB.VerifyAuditAsync(default);
         Assert.True(audit.IsIntact, string.Join("\n", audit.Problems));
+    }
+
+    [Fact]
+    public async Task Installations_sharing_a_token_never_touch_each_others_keys()
+    {
+        // Two independent deployments (separate stores) on one HSM token, with the same ring name.
+        await using var first = await Node.StartAsync(hsm, TestStores.Sqlite);
+        await using var second = await Node.StartAsync(hsm, TestStores.Sqlite);
+        const string Name = "payments";
+        await first.Service.CreateRingAsync(new KeyRingRequest { Name = Name }, "admin", false, default);
+        await second.Service.CreateRingAsync(new KeyRingRequest { Name = Name }, "admin", false, default);
+        var firstKey = Assert.Single(await Versions(first, Name));
+        var secondKey = Assert.Single(await Versions(second, Name));
+
+        // Each scheduler looks for orphans under its own installation's labels only.
+        Assert.DoesNotContain(await first.Service.TickAsync(default), a => a.Action == "orphan-destroyed");
+        Assert.DoesNotContain(await second.Service.TickAsync(default), a => a.Action == "orphan-destroyed");
+        Assert.NotNull(hsm.Custodian.FindPublicKey(firstKey.HsmId, SigningAlgorithm.ES256));
+        Assert.NotNull(hsm.Custodian.FindPublicKey(secondKey.HsmId, SigningAlgorithm.ES256));
+        Assert.NotEqual(first.Service.LabelPrefix(Name), second.Service.LabelPrefix(Name));
     }
 
     [Theory]

@@ -22,6 +22,12 @@ public interface IKeyStore : IAsyncDisposable
     /// <summary>Creates or upgrades the schema; safe to call from several nodes at once.</summary>
     Task InitializeAsync(CancellationToken cancellationToken);
 
+    /// <summary>
+    /// A random id created with the schema. HSM labels carry it, so installations that share a token never see (or
+    /// clean up) each other's keys. Available after <see cref="InitializeAsync"/>.
+    /// </summary>
+    string InstallationId { get; }
+
     /// <summary>Throws unless the store answers a query now.</summary>
     Task PingAsync(CancellationToken cancellationToken);
 

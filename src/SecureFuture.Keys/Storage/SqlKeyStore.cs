@@ -32,6 +32,8 @@ public sealed class SqlKeyStore : IKeyStore
 
     public string Description { get; }
 
+    public string InstallationId { get; private set; } = string.Empty;
+
     /// <summary>Opens (creating if needed) a SQLite database file.</summary>
     public static SqlKeyStore OpenSqlite(string path)
     {
@@ -67,6 +69,13 @@ public sealed class SqlKeyStore : IKeyStore
         foreach (var statement in _postgres ? Schema.Postgres : Schema.Sqlite)
         {
             await ExecuteAsync(connection, transaction, statement, cancellationToken);
+        }
+
+        await ExecuteAsync(connection, transaction, "INSERT INTO sfi_meta (key, value) VALUES ('installation', @id) ON CONFLICT (key) DO NOTHING", cancellationToken,
+            ("id", Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6))));
+        await using (var select = Command(connection, transaction, "SELECT value FROM sfi_meta WHERE key = 'installation'"))
+        {
+            InstallationId = (string)(await select.ExecuteScalarAsync(cancellationToken))!;
         }
 
         await transaction.CommitAsync(cancellationToken);
@@ -501,7 +510,8 @@ public sealed class SqlKeyStore : IKeyStore
               details TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL);
             CREATE TABLE IF NOT EXISTS audit_checkpoints (
               seq BIGINT PRIMARY KEY, at BIGINT NOT NULL, record_hash TEXT NOT NULL, key_id TEXT NOT NULL, signature TEXT NOT NULL);
-            CREATE TABLE IF NOT EXISTS admin_credentials (id TEXT PRIMARY KEY, key_hash TEXT NOT NULL, created_at BIGINT NOT NULL)
+            CREATE TABLE IF NOT EXISTS admin_credentials (id TEXT PRIMARY KEY, key_hash TEXT NOT NULL, created_at BIGINT NOT NULL);
+            CREATE TABLE IF NOT EXISTS sfi_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)
             """;
 
         public static readonly string[] Sqlite =

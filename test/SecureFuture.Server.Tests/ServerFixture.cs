@@ -1,0 +1,120 @@
+using System.Net.Http.Headers;
+using System.Security.Cryptography;
+using Npgsql;
+using SecureFuture.Keys.Pkcs11;
+
+namespace SecureFuture.Server.Tests;
+
+/// <summary>One SoftHSM2 token and custodian for the test process; each test starts its own server on it.</summary>
+public sealed class ServerFixture : IDisposable
+{
+    public ServerFixture()
+    {
+        HsmDirectory = Directory.CreateTempSubdirectory("sfi-server-hsm-").FullName;
+        Custodian = new Pkcs11Custodian(SoftHsmToken.Prepare(HsmDirectory));
+        Custodian.Ping();
+    }
+
+    public string HsmDirectory { get; }
+
+    public Pkcs11Custodian Custodian { get; }
+
+    public void Dispose()
+    {
+        Custodian.Dispose();
+        Directory.Delete(HsmDirectory, recursive: true);
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class ServerGroup : ICollectionFixture<ServerFixture>
+{
+    public const string Name = "server";
+}
+
+/// <summary>A running sfi serve on 127.0.0.1 and a free port, with a known admin key.</summary>
+internal sealed class RunningServer : IAsyncDisposable
+{
+    private RunningServer(SfiServer server, string dataDirectory, string adminKey)
+    {
+        Server = server;
+        DataDirectory = dataDirectory;
+        AdminKey = adminKey;
+        BaseAddress = new Uri(server.Addresses.Single(a => a.StartsWith("http://127.0.0.1:", StringComparison.Ordinal)));
+        Anonymous = new HttpClient { BaseAddress = BaseAddress };
+        Admin = new HttpClient { BaseAddress = BaseAddress };
+        Admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", adminKey);
+    }
+
+    public SfiServer Server { get; }
+
+    public string DataDirectory { get; }
+
+    public string AdminKey { get; }
+
+    public Uri BaseAddress { get; }
+
+    public HttpClient Anonymous { get; }
+
+    public HttpClient Admin { get; }
+
+    public static async Task<RunningServer> StartAsync(Keys.IKeyCustodian custodian, bool dev = true, string? database = null, TimeSpan? schedulerInterval = null)
+    {
+        var dataDirectory = Directory.CreateTempSubdirectory("sfi-server-").FullName;
+        var adminKey = "sfi_admin_test_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+        var server = await SfiServer.StartAsync(
+            new ServerOptions { DataDirectory = dataDirectory, Urls = ["http://127.0.0.1:0"], Dev = dev, Database = database, BootstrapAdminKey = adminKey, SchedulerInterval = schedulerInterval },
+            TextWriter.Null,
+            custodian);
+        var running = new RunningServer(server, dataDirectory, adminKey);
+        await running.WaitUntilReadyAsync(TimeSpan.FromSeconds(30));
+        return running;
+    }
+
+    public async Task WaitUntilReadyAsync(TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            using var response = await Anonymous.GetAsync(new Uri("/readyz", UriKind.Relative));
+            if (response.IsSuccessStatusCode)
+            {
+                return;
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException("the server did not become ready: " + await response.Content.ReadAsStringAsync());
+            }
+
+            await Task.Delay(100);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Anonymous.Dispose();
+        Admin.Dispose();
+        await Server.DisposeAsync();
+        Directory.Delete(DataDirectory, recursive: true);
+    }
+}
+
+internal static class TestDatabases
+{
+    /// <summary>A fresh PostgreSQL database on the server test.sh starts (SFI_TEST_POSTGRES).</summary>
+    public static async Task<string> CreateAsync()
+    {
+        var admin = Environment.GetEnvironmentVariable("SFI_TEST_POSTGRES")
+            ?? throw new InvalidOperationException("SFI_TEST_POSTGRES is not set: run ./test.sh, or tools/postgres-for-tests.sh start DIR and export the connection string it prints");
+        var name = "sfi_server_" + Guid.NewGuid().ToString("N")[..12];
+        await using (var connection = new NpgsqlConnection(admin))
+        {
+            await connection.OpenAsync();
+            await using var create = new NpgsqlCommand($"CREATE DATABASE {name}", connection);
+            await create.ExecuteNonQueryAsync();
+        }
+
+        return new NpgsqlConnectionStringBuilder(admin) { Database = name }.ToString();
+    }
+}
