@@ -126,7 +126,8 @@ public sealed partial class Pkcs11Custodian : IKeyCustodian
         {
             var f = connection.Library.Factories;
             using var session = connection.Borrow();
-            var handle = FindPrivateKey(connection, session.Session, hsmId) ?? throw new CryptographicException($"the HSM holds no key {hsmId}");
+            // A signing key that vanished means the token was wiped or swapped: treat it as an outage, not a bad request.
+            var handle = FindPrivateKey(connection, session.Session, hsmId) ?? throw new HsmUnavailableException($"the token no longer holds signing key {hsmId} (was it replaced or wiped?)");
             IMechanism mechanism = algorithm.Name switch
             {
                 "PS256" => f.MechanismFactory.Create(CKM.CKM_RSA_PKCS_PSS, f.MechanismParamsFactory.CreateCkRsaPkcsPssParams((ulong)CKM.CKM_SHA256, (ulong)CKG.CKG_MGF1_SHA256, 32)),
@@ -143,7 +144,7 @@ public sealed partial class Pkcs11Custodian : IKeyCustodian
                 {
                     // The cached handle is stale (the object was destroyed or re-created elsewhere): look it up once more.
                     connection.Handles.TryRemove(hsmId, out _);
-                    var fresh = FindPrivateKey(connection, session.Session, hsmId) ?? throw new CryptographicException($"the HSM holds no key {hsmId}");
+                    var fresh = FindPrivateKey(connection, session.Session, hsmId) ?? throw new HsmUnavailableException($"the token no longer holds signing key {hsmId} (was it replaced or wiped?)");
                     return session.Session.Sign(mechanism, fresh, input);
                 }
             }
@@ -247,6 +248,11 @@ public sealed partial class Pkcs11Custodian : IKeyCustodian
         {
             Drop(connection);
             throw new HsmUnavailableException($"the token stopped answering ({e.RV})", e);
+        }
+        catch (HsmUnavailableException)
+        {
+            Drop(connection);
+            throw;
         }
         catch (Pkcs11Exception e)
         {

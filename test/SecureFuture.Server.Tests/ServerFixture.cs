@@ -58,7 +58,7 @@ internal sealed class RunningServer : IAsyncDisposable
 
     public HttpClient Admin { get; }
 
-    public static async Task<RunningServer> StartAsync(Keys.IKeyCustodian custodian, bool dev = true, string? database = null, TimeSpan? schedulerInterval = null)
+    public static async Task<RunningServer> StartAsync(Keys.IKeyCustodian custodian, bool dev = true, string? database = null, TimeSpan? schedulerInterval = null, bool waitUntilReady = true)
     {
         var dataDirectory = Directory.CreateTempSubdirectory("sfi-server-").FullName;
         var adminKey = "sfi_admin_test_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
@@ -67,7 +67,11 @@ internal sealed class RunningServer : IAsyncDisposable
             TextWriter.Null,
             custodian);
         var running = new RunningServer(server, dataDirectory, adminKey);
-        await running.WaitUntilReadyAsync(TimeSpan.FromSeconds(30));
+        if (waitUntilReady)
+        {
+            await running.WaitUntilReadyAsync(TimeSpan.FromSeconds(30));
+        }
+
         return running;
     }
 
