@@ -7,8 +7,13 @@ cd "$here"
 
 say() { printf '\n== %s\n' "$*"; }
 
-# 1. System packages: git (history tests), python3 (deep-tree fixture), Node.js + npm (SARIF multitool).
+# 1. System packages: git (history tests), python3 (deep-tree fixture), Node.js + npm (SARIF multitool),
+#    SoftHSM2 + OpenSC (the HSM and pkcs11-tool), PostgreSQL (the scale-out store).
 missing=()
+[ -f /usr/lib/softhsm/libsofthsm2.so ] || missing+=(softhsm2)
+command -v pkcs11-tool >/dev/null 2>&1 || missing+=(opensc)
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
+command -v runuser >/dev/null 2>&1 || missing+=(util-linux)
 command -v git >/dev/null 2>&1 || missing+=(git)
 command -v python3 >/dev/null 2>&1 || missing+=(python3)
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
@@ -37,19 +42,27 @@ chmod u+x "$multitool_dir/Sarif.Multitool"
 # The native binary: the npm shim re-joins arguments through a shell, which would split "Sarif;Gh".
 export SFI_SARIF_MULTITOOL="$multitool_dir/Sarif.Multitool"
 
-# 3. Build policy: formatting is part of the build.
+# 3. A throw-away PostgreSQL on 127.0.0.1 and a free port for the store tests; stopped when this script exits.
+say "starting PostgreSQL for the tests"
+pgroot="$(mktemp -d -t sfi-pg.XXXXXX)"
+chmod 755 "$pgroot"
+trap 'tools/postgres-for-tests.sh stop "$pgroot/data"; rm -rf "$pgroot"' EXIT
+SFI_TEST_POSTGRES="$(tools/postgres-for-tests.sh start "$pgroot/data")"
+export SFI_TEST_POSTGRES
+
+# 4. Build policy: formatting is part of the build.
 say "dotnet format --verify-no-changes"
 dotnet restore SecureFuture.slnx -v quiet
 dotnet format SecureFuture.slnx --verify-no-changes --no-restore
 
-# 4. Every test.
+# 5. Every test.
 say "dotnet test"
 results="$here/artifacts/test-results"
 rm -rf "$results"
 status=0
 dotnet test SecureFuture.slnx -c Release --no-restore --logger "trx" --results-directory "$results" || status=$?
 
-# 5. The project eats its own cooking: no high-severity secret in this repository.
+# 6. The project eats its own cooking: no high-severity secret in this repository.
 say "sfi scan . --fail-on high"
 self=0
 ./sfi scan . --fail-on high || self=$?

@@ -16,7 +16,7 @@ as_owner() {
 case "$action" in
   start)
     mkdir -p "$dir"
-    [ "$(id -u)" -eq 0 ] && chown postgres:postgres "$dir"
+    if [ "$(id -u)" -eq 0 ]; then chown postgres:postgres "$dir"; fi
     if [ ! -f "$dir/PG_VERSION" ]; then
       as_owner "$bin/initdb" -D "$dir" -U postgres --auth=trust -E UTF8 >/dev/null
     fi
