@@ -29,7 +29,7 @@ public sealed partial class Pkcs11Custodian : IKeyCustodian
     ];
 
     private static readonly ConcurrentDictionary<string, Pkcs11Custodian> ModulesInUse = new(StringComparer.Ordinal);
-    private static int _resolverInstalled;
+    private static int ResolverInstalled;
 
     private readonly Pkcs11Options _options;
     private readonly object _gate = new();
@@ -326,7 +326,7 @@ public sealed partial class Pkcs11Custodian : IKeyCustodian
     /// <summary>Pkcs11Interop loads modules through "libdl", which Debian 12 ships only as libdl.so.2.</summary>
     private static void InstallLibdlResolver()
     {
-        if (Interlocked.Exchange(ref _resolverInstalled, 1) == 1)
+        if (Interlocked.Exchange(ref ResolverInstalled, 1) == 1)
         {
             return;
         }
