@@ -1,0 +1,232 @@
+using System.Diagnostics;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+
+namespace SecureFuture.Cli.Tests;
+
+/// <summary>
+/// Real <c>sfi serve</c> processes are killed with SIGKILL while they rotate a ring as fast as the API allows, then
+/// restarted: the ring must come back consistent every time (one active key, versions without gaps, no orphan key
+/// left in the token, an intact audit log). The narrow window between the HSM generating a key and the store recording
+/// it is rarely hit by a random kill; KeyRingServiceTests covers it deterministically.
+/// </summary>
+public sealed partial class ServeCrashTests
+{
+    [Fact]
+    public async Task A_server_killed_during_rotations_restarts_with_a_consistent_ring()
+    {
+        var dataDir = Directory.CreateTempSubdirectory("sfi-crash-").FullName;
+        var adminKey = "sfi_admin_crash_" + Guid.NewGuid().ToString("N");
+        try
+        {
+            var random = new Random(20261128);
+            for (var round = 0; round < 4; round++)
+            {
+                using var server = await ServerProcess.StartAsync(dataDir, adminKey);
+                if (round == 0)
+                {
+                    using var created = await server.Client.PostAsJsonAsync(new Uri("/v1/keyrings", UriKind.Relative), new { name = "crashy", rotationPeriod = "PT10S", prePublication = "PT2S", maxTokenLifetime = "PT2S" });
+                    Assert.True(created.IsSuccessStatusCode, await created.Content.ReadAsStringAsync());
+                }
+                else
+                {
+                    await AssertConsistentAsync(server);
+                }
+
+                // Emergency rotations back to back from four clients, and a kill at a random moment among them.
+                using var stop = new CancellationTokenSource();
+                var rotators = Enumerable.Range(0, 4).Select(_ => Task.Run(async () =>
+                {
+                    while (!stop.IsCancellationRequested)
+                    {
+                        try
+                        {
+                            using var response = await server.Client.PostAsync(new Uri("/v1/keyrings/crashy/rotate", UriKind.Relative), null, stop.Token);
+                        }
+                        catch (Exception e) when (e is HttpRequestException or OperationCanceledException)
+                        {
+                            return;
+                        }
+                    }
+                })).ToArray();
+                await Task.Delay(random.Next(300, 1500));
+                server.Kill();
+                await stop.CancelAsync();
+                await Task.WhenAll(rotators);
+            }
+
+            using (var last = await ServerProcess.StartAsync(dataDir, adminKey))
+            {
+                await AssertConsistentAsync(last);
+                await Task.Delay(2500); // one more pass: orphans destroyed, a checkpoint signed
+                await AssertConsistentAsync(last);
+                await last.StopAsync();
+            }
+
+            var verify = Run("dotnet", [typeof(CliApp).Assembly.Location, "keys", "audit", "verify", "--data-dir", dataDir], null);
+            Assert.True(verify.ExitCode == 0, verify.Output);
+            Assert.Contains("audit log intact", verify.Output, StringComparison.Ordinal);
+
+            // The token holds exactly the keys the store still knows (nothing orphaned by the kills).
+            var pin = (await File.ReadAllTextAsync(Path.Combine(dataDir, "hsm", "user.pin"))).Trim();
+            var listing = Run("pkcs11-tool", ["--module", "/usr/lib/softhsm/libsofthsm2.so", "--token-label", "sfi", "--login", "--pin", pin, "--list-objects", "--type", "privkey"],
+                new Dictionary<string, string> { ["SOFTHSM2_CONF"] = Path.Combine(dataDir, "hsm", "softhsm2.conf") });
+            Assert.Equal(0, listing.ExitCode);
+            var inToken = TokenLabel().Matches(listing.Output).Select(m => int.Parse(m.Groups["version"].Value, System.Globalization.CultureInfo.InvariantCulture)).Order().ToArray();
+            var inStore = new List<int>();
+            await using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(dataDir, "sfi.db")};Mode=ReadOnly;Pooling=false"))
+            {
+                await connection.OpenAsync();
+                await using var command = connection.CreateCommand();
+                command.CommandText = "SELECT version FROM key_versions WHERE ring = 'crashy' AND state < 4 ORDER BY version";
+                await using var reader = await command.ExecuteReaderAsync();
+                while (await reader.ReadAsync())
+                {
+                    inStore.Add(reader.GetInt32(0));
+                }
+            }
+
+            Assert.NotEmpty(inStore);
+            Assert.Equal(inStore, inToken);
+        }
+        finally
+        {
+            Directory.Delete(dataDir, recursive: true);
+        }
+    }
+
+    private static async Task AssertConsistentAsync(ServerProcess server)
+    {
+        var ring = JsonNode.Parse(await server.Client.GetStringAsync(new Uri("/v1/keyrings/crashy", UriKind.Relative)))!;
+        var versions = ring["versions"]!.AsArray().Select(v => (Version: (int)v!["version"]!, State: (string)v["state"]!)).OrderBy(v => v.Version).ToArray();
+        Assert.Equal(Enumerable.Range(1, versions.Length), versions.Select(v => v.Version));
+        Assert.Single(versions, v => v.State == "active");
+        Assert.True(versions.Count(v => v.State == "pending") <= 1);
+        Assert.Equal((string)ring["activeKid"]!, (string)ring["versions"]!.AsArray().Single(v => (string)v!["state"]! == "active")!["kid"]!);
+        using var sign = await server.Client.PostAsJsonAsync(new Uri("/v1/keyrings/crashy/sign", UriKind.Relative), new { digest = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" });
+        Assert.True(sign.IsSuccessStatusCode, await sign.Content.ReadAsStringAsync());
+    }
+
+    private static (int ExitCode, string Output) Run(string file, IEnumerable<string> arguments, IDictionary<string, string>? environment)
+    {
+        var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        foreach (var pair in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[pair.Key] = pair.Value;
+        }
+
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(60_000))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"{file} did not finish in 60 s");
+        }
+
+        return (process.ExitCode, stdout.Result + stderr.Result);
+    }
+
+    [GeneratedRegex(@"label:\s+sfi/[0-9a-f]+/crashy/v(?<version>\d+)")]
+    private static partial Regex TokenLabel();
+
+    /// <summary>A real sfi serve process (the same sfi.dll ./sfi runs) on a free port.</summary>
+    private sealed partial class ServerProcess : IDisposable
+    {
+        private readonly Process _process;
+        private readonly System.Text.StringBuilder _output = new();
+
+        private ServerProcess(Process process)
+        {
+            _process = process;
+        }
+
+        public HttpClient Client { get; private set; } = new();
+
+        public static async Task<ServerProcess> StartAsync(string dataDir, string adminKey)
+        {
+            var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+            foreach (var argument in new[] { typeof(CliApp).Assembly.Location, "serve", "--data-dir", dataDir, "--urls", "http://127.0.0.1:0", "--dev" })
+            {
+                start.ArgumentList.Add(argument);
+            }
+
+            start.Environment["SFI_ADMIN_KEY"] = adminKey;
+            var server = new ServerProcess(Process.Start(start)!);
+            server._process.OutputDataReceived += (_, e) => { lock (server._output) { server._output.AppendLine(e.Data); } };
+            server._process.ErrorDataReceived += (_, e) => { lock (server._output) { server._output.AppendLine(e.Data); } };
+            server._process.BeginOutputReadLine();
+            server._process.BeginErrorReadLine();
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+            while (DateTime.UtcNow < deadline)
+            {
+                string text;
+                lock (server._output)
+                {
+                    text = server._output.ToString();
+                }
+
+                if (Listening().Match(text) is { Success: true } match)
+                {
+                    server.Client = new HttpClient { BaseAddress = new Uri(match.Groups["url"].Value), Timeout = TimeSpan.FromSeconds(20) };
+                    server.Client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", adminKey);
+                    while (DateTime.UtcNow < deadline)
+                    {
+                        using var ready = await server.Client.GetAsync(new Uri("/readyz", UriKind.Relative));
+                        if (ready.IsSuccessStatusCode)
+                        {
+                            return server;
+                        }
+
+                        await Task.Delay(100);
+                    }
+                }
+
+                if (server._process.HasExited)
+                {
+                    throw new InvalidOperationException($"sfi serve exited with {server._process.ExitCode}: {text}");
+                }
+
+                await Task.Delay(100);
+            }
+
+            server.Kill();
+            throw new TimeoutException("sfi serve did not become ready");
+        }
+
+        /// <summary>SIGKILL: no shutdown hook, no flush, no lease release other than what the OS does.</summary>
+        public void Kill()
+        {
+            if (!_process.HasExited)
+            {
+                _process.Kill();
+                _process.WaitForExit();
+            }
+        }
+
+        public async Task StopAsync()
+        {
+            // SIGTERM, as a service manager stops it.
+            _ = Run("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)], null);
+            await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
+            Assert.Equal(0, _process.ExitCode);
+        }
+
+        public void Dispose()
+        {
+            Kill();
+            Client.Dispose();
+            _process.Dispose();
+        }
+
+        [GeneratedRegex(@"listening on (?<url>http://127\.0\.0\.1:\d+)")]
+        private static partial Regex Listening();
+    }
+}
