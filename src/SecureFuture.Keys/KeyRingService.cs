@@ -148,7 +148,17 @@ public sealed class KeyRingService
                 throw new KeyServiceException(KeyErrorKind.Invalid, $"key ring '{ringName}' is scoped to issuer {policy.Issuer}: sign a JWS signing input as 'payload' so its claims can be checked");
             }
 
-            JwsScope.Check(payload, policy, active, now);
+            try
+            {
+                JwsScope.Check(payload, policy, active, now);
+            }
+            catch (KeyServiceException e) when (e.Kind == KeyErrorKind.Conflict)
+            {
+                // The caller may know of a rotation made by another node within this node's cache lifetime.
+                snapshot = await SnapshotAsync(ringName, cancellationToken, refresh: true);
+                active = snapshot.Active ?? throw new KeyServiceException(KeyErrorKind.Unavailable, $"key ring '{ringName}' has no active key yet; the scheduler creates one");
+                JwsScope.Check(payload, policy, active, now);
+            }
         }
 
         var algorithm = active.Algorithm;
@@ -187,6 +197,13 @@ public sealed class KeyRingService
 
         var snapshot = await SnapshotAsync(ringName, cancellationToken);
         var key = snapshot.Versions.FirstOrDefault(v => v.Kid == kid);
+        if (key is null || key.State == KeyState.Pending)
+        {
+            // Another node may have published or activated it within the cache lifetime: read the store once.
+            snapshot = await SnapshotAsync(ringName, cancellationToken, refresh: true);
+            key = snapshot.Versions.FirstOrDefault(v => v.Kid == kid);
+        }
+
         if (key is null)
         {
             return new VerifyResult(false, kid, null, "no key with this kid in the ring");
@@ -477,10 +494,10 @@ public sealed class KeyRingService
         return applied;
     }
 
-    private async Task<RingSnapshot> SnapshotAsync(string ringName, CancellationToken cancellationToken)
+    private async Task<RingSnapshot> SnapshotAsync(string ringName, CancellationToken cancellationToken, bool refresh = false)
     {
         var stamp = _clock.GetTimestamp();
-        if (_cache.TryGetValue(ringName, out var cached) && _clock.GetElapsedTime(cached.Stamp, stamp) < _options.CacheTtl)
+        if (!refresh && _cache.TryGetValue(ringName, out var cached) && _clock.GetElapsedTime(cached.Stamp, stamp) < _options.CacheTtl)
         {
             return cached;
         }

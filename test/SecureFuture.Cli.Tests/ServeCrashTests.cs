@@ -97,6 +97,91 @@ public sealed partial class ServeCrashTests
         }
     }
 
+    [Fact]
+    public async Task Two_server_processes_on_one_postgresql_and_one_token_rotate_each_ring_once_and_survive_a_node_loss()
+    {
+        var root = Directory.CreateTempSubdirectory("sfi-two-nodes-").FullName;
+        var adminKey = "sfi_admin_nodes_" + Guid.NewGuid().ToString("N");
+        try
+        {
+            // One shared SoftHSM2 token (standing in for a network HSM) and one PostgreSQL database.
+            var tokens = Directory.CreateDirectory(Path.Combine(root, "tokens")).FullName;
+            var config = Path.Combine(root, "softhsm2.conf");
+            await File.WriteAllTextAsync(config, $"directories.tokendir = {tokens}\nobjectstore.backend = file\nlog.level = ERROR\n");
+            var pinFile = Path.Combine(root, "user.pin");
+            var pin = Guid.NewGuid().ToString("N");
+            await File.WriteAllTextAsync(pinFile, pin + "\n");
+            var hsmEnvironment = new Dictionary<string, string> { ["SOFTHSM2_CONF"] = config };
+            var init = Run("softhsm2-util", ["--init-token", "--free", "--label", "shared", "--so-pin", Guid.NewGuid().ToString("N"), "--pin", pin], hsmEnvironment);
+            Assert.True(init.ExitCode == 0, init.Output);
+            var database = await CreatePostgresDatabaseAsync();
+            string[] shared = ["--database", database, "--pkcs11-module", "/usr/lib/softhsm/libsofthsm2.so", "--token-label", "shared", "--pin-file", pinFile];
+
+            using var nodeA = await ServerProcess.StartAsync(Path.Combine(root, "a"), adminKey, shared, hsmEnvironment);
+            using var nodeB = await ServerProcess.StartAsync(Path.Combine(root, "b"), adminKey, shared, hsmEnvironment);
+            using (var created = await nodeA.Client.PostAsJsonAsync(new Uri("/v1/keyrings", UriKind.Relative), new { name = "shared", rotationPeriod = "PT10S", prePublication = "PT3S", maxTokenLifetime = "PT3S" }))
+            {
+                Assert.True(created.IsSuccessStatusCode, await created.Content.ReadAsStringAsync());
+            }
+
+            // Both nodes sign and verify each other's signatures for 22 s, while both schedulers run; then node A dies
+            // (SIGKILL) and node B carries on alone for 12 s more.
+            var signed = 0;
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(34);
+            var killAt = DateTime.UtcNow + TimeSpan.FromSeconds(22);
+            var nodes = new[] { nodeA, nodeB };
+            var turn = 0;
+            while (DateTime.UtcNow < deadline)
+            {
+                if (DateTime.UtcNow > killAt)
+                {
+                    nodeA.Kill();
+                    nodes = [nodeB];
+                }
+
+                var signer = nodes[turn++ % nodes.Length];
+                var verifier = nodes[turn % nodes.Length];
+                using var sign = await signer.Client.PostAsJsonAsync(new Uri("/v1/keyrings/shared/sign", UriKind.Relative), new { payload = "c2lnbmVkIGJ5IG9uZSBub2Rl" });
+                Assert.True(sign.IsSuccessStatusCode, await sign.Content.ReadAsStringAsync());
+                var result = JsonNode.Parse(await sign.Content.ReadAsStringAsync())!;
+                using var verify = await verifier.Client.PostAsJsonAsync(new Uri("/v1/keyrings/shared/verify", UriKind.Relative), new { kid = (string)result["kid"]!, payload = "c2lnbmVkIGJ5IG9uZSBub2Rl", signature = (string)result["signature"]! });
+                Assert.True((bool)JsonNode.Parse(await verify.Content.ReadAsStringAsync())!["valid"]!, $"a signature by {result["kid"]} did not verify on the other node");
+                signed++;
+                await Task.Delay(100);
+            }
+
+            var ring = JsonNode.Parse(await nodeB.Client.GetStringAsync(new Uri("/v1/keyrings/shared", UriKind.Relative)))!;
+            var versions = ring["versions"]!.AsArray()
+                .Select(v => (Version: (int)v!["version"]!, State: (string)v["state"]!, Activated: v["activatedAt"] is { } a ? DateTimeOffset.Parse((string)a!, System.Globalization.CultureInfo.InvariantCulture) : (DateTimeOffset?)null))
+                .OrderBy(v => v.Version).ToArray();
+            Assert.Equal(Enumerable.Range(1, versions.Length), versions.Select(v => v.Version));
+            Assert.InRange(versions.Length, 4, 6);
+            Assert.Single(versions, v => v.State == "active");
+            var activations = versions.Where(v => v.Activated is not null).Select(v => v.Activated!.Value).ToArray();
+            Assert.All(activations.Zip(activations.Skip(1)), pair => Assert.InRange((pair.Second - pair.First).TotalSeconds, 9.5, 12.5));
+            Assert.True(signed > 100);
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    private static async Task<string> CreatePostgresDatabaseAsync()
+    {
+        var admin = Environment.GetEnvironmentVariable("SFI_TEST_POSTGRES")
+            ?? throw new InvalidOperationException("SFI_TEST_POSTGRES is not set: run ./test.sh, or tools/postgres-for-tests.sh start DIR and export the connection string it prints");
+        var name = "sfi_nodes_" + Guid.NewGuid().ToString("N")[..12];
+        await using (var connection = new Npgsql.NpgsqlConnection(admin))
+        {
+            await connection.OpenAsync();
+            await using var create = new Npgsql.NpgsqlCommand($"CREATE DATABASE {name}", connection);
+            await create.ExecuteNonQueryAsync();
+        }
+
+        return new Npgsql.NpgsqlConnectionStringBuilder(admin) { Database = name }.ToString();
+    }
+
     private static async Task AssertConsistentAsync(ServerProcess server)
     {
         var ring = JsonNode.Parse(await server.Client.GetStringAsync(new Uri("/v1/keyrings/crashy", UriKind.Relative)))!;
@@ -150,15 +235,20 @@ public sealed partial class ServeCrashTests
 
         public HttpClient Client { get; private set; } = new();
 
-        public static async Task<ServerProcess> StartAsync(string dataDir, string adminKey)
+        public static async Task<ServerProcess> StartAsync(string dataDir, string adminKey, string[]? extraArguments = null, IDictionary<string, string>? environment = null)
         {
             var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-            foreach (var argument in new[] { typeof(CliApp).Assembly.Location, "serve", "--data-dir", dataDir, "--urls", "http://127.0.0.1:0", "--dev" })
+            foreach (var argument in new[] { typeof(CliApp).Assembly.Location, "serve", "--data-dir", dataDir, "--urls", "http://127.0.0.1:0", "--dev" }.Concat(extraArguments ?? []))
             {
                 start.ArgumentList.Add(argument);
             }
 
             start.Environment["SFI_ADMIN_KEY"] = adminKey;
+            foreach (var pair in environment ?? new Dictionary<string, string>())
+            {
+                start.Environment[pair.Key] = pair.Value;
+            }
+
             var server = new ServerProcess(Process.Start(start)!);
             server._process.OutputDataReceived += (_, e) => { lock (server._output) { server._output.AppendLine(e.Data); } };
             server._process.ErrorDataReceived += (_, e) => { lock (server._output) { server._output.AppendLine(e.Data); } };
