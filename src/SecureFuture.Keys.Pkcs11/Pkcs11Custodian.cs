@@ -128,25 +128,23 @@ public sealed partial class Pkcs11Custodian : IKeyCustodian
             using var session = connection.Borrow();
             // A signing key that vanished means the token was wiped or swapped: treat it as an outage, not a bad request.
             var handle = FindPrivateKey(connection, session.Session, hsmId) ?? throw new HsmUnavailableException($"the token no longer holds signing key {hsmId} (was it replaced or wiped?)");
-            IMechanism mechanism = algorithm.Name switch
+            // Mechanisms are immutable descriptions, created once per connection and shared by all sessions.
+            var mechanism = connection.Mechanisms.GetOrAdd(algorithm.Name, name => name switch
             {
                 "PS256" => f.MechanismFactory.Create(CKM.CKM_RSA_PKCS_PSS, f.MechanismParamsFactory.CreateCkRsaPkcsPssParams((ulong)CKM.CKM_SHA256, (ulong)CKG.CKG_MGF1_SHA256, 32)),
                 "RS256" => f.MechanismFactory.Create(CKM.CKM_RSA_PKCS),
                 _ => f.MechanismFactory.Create(CKM.CKM_ECDSA),
-            };
-            using (mechanism)
+            });
+            try
             {
-                try
-                {
-                    return session.Session.Sign(mechanism, handle, input);
-                }
-                catch (Pkcs11Exception e) when (e.RV is CKR.CKR_KEY_HANDLE_INVALID or CKR.CKR_OBJECT_HANDLE_INVALID)
-                {
-                    // The cached handle is stale (the object was destroyed or re-created elsewhere): look it up once more.
-                    connection.Handles.TryRemove(hsmId, out _);
-                    var fresh = FindPrivateKey(connection, session.Session, hsmId) ?? throw new HsmUnavailableException($"the token no longer holds signing key {hsmId} (was it replaced or wiped?)");
-                    return session.Session.Sign(mechanism, fresh, input);
-                }
+                return session.Session.Sign(mechanism, handle, input);
+            }
+            catch (Pkcs11Exception e) when (e.RV is CKR.CKR_KEY_HANDLE_INVALID or CKR.CKR_OBJECT_HANDLE_INVALID)
+            {
+                // The cached handle is stale (the object was destroyed or re-created elsewhere): look it up once more.
+                connection.Handles.TryRemove(hsmId, out _);
+                var fresh = FindPrivateKey(connection, session.Session, hsmId) ?? throw new HsmUnavailableException($"the token no longer holds signing key {hsmId} (was it replaced or wiped?)");
+                return session.Session.Sign(mechanism, fresh, input);
             }
         });
     }
@@ -360,6 +358,8 @@ public sealed partial class Pkcs11Custodian : IKeyCustodian
 
         public ConcurrentDictionary<string, IObjectHandle> Handles { get; } = new(StringComparer.Ordinal);
 
+        public ConcurrentDictionary<string, IMechanism> Mechanisms { get; } = new(StringComparer.Ordinal);
+
         public static Connection Open(Pkcs11Options options)
         {
             if (!File.Exists(options.ModulePath))
@@ -463,6 +463,11 @@ public sealed partial class Pkcs11Custodian : IKeyCustodian
             }
 
             TryDispose(_loginSession);
+            foreach (var mechanism in Mechanisms.Values)
+            {
+                mechanism.Dispose();
+            }
+
             try
             {
                 Library.Dispose();
