@@ -58,6 +58,10 @@ curl -fs "http://127.0.0.1:$port/readyz" >/dev/null || { cat "$work/serve.log" >
 export SOFTHSM2_CONF="$data/hsm/softhsm2.conf"
 pin="$data/hsm/user.pin"
 
+# Warm the server up (JIT tiering, session pool, caches) before anything is measured.
+wrk -t2 -c16 -d3s -s bench/keys/sign.lua "http://127.0.0.1:$port/v1/keyrings/default/sign" >/dev/null
+wrk -t2 -c64 -d3s "http://127.0.0.1:$port/.well-known/jwks.json" >/dev/null
+
 results="$work/results.txt"
 : >"$results"
 for run in $(seq 1 "$runs"); do
