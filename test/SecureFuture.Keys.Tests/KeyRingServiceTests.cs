@@ -110,6 +110,10 @@ public sealed class KeyRingServiceTests(HsmFixture hsm)
 
         // And straight SQL against the database is refused by its triggers.
         await Assert.ThrowsAnyAsync<System.Data.Common.DbException>(() => TestStores.ExecuteRawAsync(node.Store, $"UPDATE key_versions SET state = 1 WHERE kid = '{first.Kid}'"));
+        var active = (await Versions(node, ring)).Single(v => v.State == KeyState.Active);
+        await Assert.ThrowsAnyAsync<System.Data.Common.DbException>(() => TestStores.ExecuteRawAsync(node.Store, $"UPDATE key_versions SET expires_at = expires_at + 86400000 WHERE kid = '{active.Kid}'"));
+        await Assert.ThrowsAnyAsync<System.Data.Common.DbException>(() => TestStores.ExecuteRawAsync(node.Store, $"UPDATE key_versions SET expires_at = NULL WHERE kid = '{active.Kid}'"));
+        await TestStores.ExecuteRawAsync(node.Store, $"UPDATE key_versions SET expires_at = expires_at - 1000 WHERE kid = '{active.Kid}'"); // shortening is allowed
         await Assert.ThrowsAnyAsync<System.Data.Common.DbException>(() => TestStores.ExecuteRawAsync(node.Store, "UPDATE audit_records SET actor = 'someone else' WHERE seq = 1"));
         await Assert.ThrowsAnyAsync<System.Data.Common.DbException>(() => TestStores.ExecuteRawAsync(node.Store, "DELETE FROM audit_records WHERE seq = 1"));
     }

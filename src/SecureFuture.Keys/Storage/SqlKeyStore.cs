@@ -514,10 +514,18 @@ public sealed class SqlKeyStore : IKeyStore
             CREATE TABLE IF NOT EXISTS sfi_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)
             """;
 
+        // Refused by the database itself: a backwards state, a changed identity, and a later end of signing or verifying
+        // than the one already recorded (a key's life can be shortened by an emergency rotation, never lengthened).
+        private const string Forward =
+            "NEW.state < OLD.state OR NEW.kid <> OLD.kid OR NEW.hsm_id <> OLD.hsm_id OR NEW.public_jwk <> OLD.public_jwk " +
+            "OR (OLD.expires_at IS NOT NULL AND (NEW.expires_at IS NULL OR NEW.expires_at > OLD.expires_at)) " +
+            "OR (OLD.verify_until IS NOT NULL AND (NEW.verify_until IS NULL OR NEW.verify_until > OLD.verify_until))";
+
         public static readonly string[] Sqlite =
         [
             .. Tables.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
-            "CREATE TRIGGER IF NOT EXISTS key_versions_forward BEFORE UPDATE ON key_versions WHEN NEW.state < OLD.state OR NEW.kid <> OLD.kid OR NEW.hsm_id <> OLD.hsm_id OR NEW.public_jwk <> OLD.public_jwk BEGIN SELECT RAISE(ABORT, 'a key state only moves forward'); END",
+            "DROP TRIGGER IF EXISTS key_versions_forward",
+            $"CREATE TRIGGER key_versions_forward BEFORE UPDATE ON key_versions WHEN {Forward} BEGIN SELECT RAISE(ABORT, 'a key state only moves forward and a key''s life is never extended'); END",
             "CREATE TRIGGER IF NOT EXISTS audit_records_no_update BEFORE UPDATE ON audit_records BEGIN SELECT RAISE(ABORT, 'audit records are append-only'); END",
             "CREATE TRIGGER IF NOT EXISTS audit_records_no_delete BEFORE DELETE ON audit_records BEGIN SELECT RAISE(ABORT, 'audit records are append-only'); END",
         ];
@@ -525,11 +533,11 @@ public sealed class SqlKeyStore : IKeyStore
         public static readonly string[] Postgres =
         [
             .. Tables.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
-            """
+            $$"""
             CREATE OR REPLACE FUNCTION sfi_key_versions_forward() RETURNS trigger LANGUAGE plpgsql AS $$
             BEGIN
-              IF NEW.state < OLD.state OR NEW.kid <> OLD.kid OR NEW.hsm_id <> OLD.hsm_id OR NEW.public_jwk <> OLD.public_jwk THEN
-                RAISE EXCEPTION 'a key state only moves forward';
+              IF {{Forward}} THEN
+                RAISE EXCEPTION 'a key state only moves forward and a key''s life is never extended';
               END IF;
               RETURN NEW;
             END $$
