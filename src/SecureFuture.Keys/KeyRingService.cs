@@ -55,6 +55,9 @@ public sealed class KeyRingService
     /// <summary>The HSM label prefix of this installation's audit keys.</summary>
     public string AuditKeyLabelPrefix => $"sfi-audit/{_store.InstallationId}/";
 
+    /// <summary>Drops this node's cached view of a ring (another node changed it); the next request reads the store.</summary>
+    public void Invalidate(string ring) => _cache.TryRemove(ring, out _);
+
     /// <summary>Creates the schema, the audit key and the default ring if they do not exist yet.</summary>
     public async Task InitializeAsync(CancellationToken cancellationToken)
     {

@@ -29,6 +29,9 @@ internal static partial class ServerLog
     [LoggerMessage(8, LogLevel.Warning, "refused an unauthenticated admin call: {Method} {Path} from {Remote}")]
     public static partial void Unauthenticated(ILogger logger, string method, string path, string? remote);
 
+    [LoggerMessage(10, LogLevel.Warning, "key cache listener: {Problem}; listening again in 2 s (caches expire after 1 s meanwhile)")]
+    public static partial void ListenerProblem(ILogger logger, string problem);
+
     [LoggerMessage(9, LogLevel.Warning, "emergency rotation of key ring {Ring} by {Actor}: {Kid} signs from now on")]
     public static partial void EmergencyRotation(ILogger logger, string ring, string actor, string kid);
 }

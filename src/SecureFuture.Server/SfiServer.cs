@@ -131,11 +131,14 @@ public sealed class SfiServer : IAsyncDisposable
             builder.Services.AddSingleton(keys);
             builder.Services.AddSingleton(scheduler);
             builder.Services.AddHostedService(provider => provider.GetRequiredService<KeyScheduler>());
+            var listener = new KeyCacheListener(keys, options.Clock);
+            builder.Services.AddHostedService(_ => listener);
             builder.Services.AddProblemDetails();
 
             var app = builder.Build();
             diagnosticsLog = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("SecureFuture.Keys");
             scheduler.Log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("SecureFuture.Keys.Scheduler");
+            listener.Log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("SecureFuture.Keys.Listener");
             MapEndpoints(app, keys, admin, scheduler);
             await app.StartAsync(cancellationToken);
             return new SfiServer(app, store, custodian, ownsCustodian, dataLock, keys);

@@ -250,6 +250,48 @@ public sealed class KeyRingServiceTests(HsmFixture hsm)
     }
 
     [Fact]
+    public async Task A_change_on_one_postgresql_node_reaches_the_others_cache_at_once()
+    {
+        var factory = await TestStores.CreateAsync(TestStores.Postgres);
+        var clock = new FakeTimeProvider(Start); // never advanced: only a notification can refresh node B's cache
+        var options = new KeyServiceOptions { DefaultRing = new KeyRingRequest { Name = Ring("default") } };
+        await using var storeA = factory();
+        await using var storeB = factory();
+        var nodeA = new KeyRingService(storeA, hsm.Custodian, clock, options);
+        var nodeB = new KeyRingService(storeB, hsm.Custodian, clock, options);
+        await nodeA.InitializeAsync(default);
+        await nodeB.InitializeAsync(default);
+        var ring = Ring("notified");
+        await nodeA.CreateRingAsync(new KeyRingRequest { Name = ring }, "admin", false, default);
+        var before = await nodeB.GetJwksAsync(ring, default);
+
+        using var stop = new CancellationTokenSource();
+        var changed = new List<string>();
+        var listening = storeB.ListenAsync(name => { lock (changed) { changed.Add(name); } nodeB.Invalidate(name); }, stop.Token);
+        await Task.Delay(300); // LISTEN is registered
+        var rotated = await nodeA.RotateAsync(ring, "admin", "test", retireImmediately: false, default);
+
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(5);
+        string json;
+        do
+        {
+            json = System.Text.Encoding.UTF8.GetString((await nodeB.GetJwksAsync(ring, default)).Json);
+            await Task.Delay(20);
+        }
+        while (!json.Contains(rotated.Kid, StringComparison.Ordinal) && DateTime.UtcNow < deadline);
+
+        Assert.DoesNotContain(rotated.Kid, System.Text.Encoding.UTF8.GetString(before.Json), StringComparison.Ordinal);
+        Assert.Contains(rotated.Kid, json, StringComparison.Ordinal);
+        lock (changed)
+        {
+            Assert.Contains(ring, changed);
+        }
+
+        await stop.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => listening);
+    }
+
+    [Fact]
     public async Task Installations_sharing_a_token_never_touch_each_others_keys()
     {
         // Two independent deployments (separate stores) on one HSM token, with the same ring name.

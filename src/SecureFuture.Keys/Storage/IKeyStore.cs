@@ -65,4 +65,11 @@ public interface IKeyStore : IAsyncDisposable
     Task<bool> AddFirstAdminCredentialAsync(AdminCredential credential, AuditEntry audit, CancellationToken cancellationToken);
 
     Task<IReadOnlyList<AdminCredential>> ListAdminCredentialsAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Calls <paramref name="ringChanged"/> with a ring's name whenever any node commits a change to it, until cancelled
+    /// (PostgreSQL LISTEN/NOTIFY). Returns at once for a single-node store. Throws when the connection is lost; the
+    /// caller listens again.
+    /// </summary>
+    Task ListenAsync(Action<string> ringChanged, CancellationToken cancellationToken);
 }

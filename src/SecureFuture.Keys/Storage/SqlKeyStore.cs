@@ -119,6 +119,7 @@ public sealed class SqlKeyStore : IKeyStore
             await AppendAsync(connection, transaction, entry, at, cancellationToken);
         }
 
+        await NotifyAsync(connection, transaction, [ring.Name], cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return true;
     }
@@ -166,6 +167,7 @@ public sealed class SqlKeyStore : IKeyStore
         }
 
         await AppendAsync(connection, transaction, audit, at, cancellationToken);
+        await NotifyAsync(connection, transaction, [key.Ring], cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return true;
     }
@@ -208,6 +210,7 @@ public sealed class SqlKeyStore : IKeyStore
             await AppendAsync(connection, transaction, entry, at, cancellationToken);
         }
 
+        await NotifyAsync(connection, transaction, transitions.Select(t => t.To.Ring), cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return true;
     }
@@ -328,6 +331,43 @@ public sealed class SqlKeyStore : IKeyStore
         }
 
         return credentials;
+    }
+
+    public async Task ListenAsync(Action<string> ringChanged, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(ringChanged);
+        if (!_postgres)
+        {
+            return;
+        }
+
+        await using var connection = (NpgsqlConnection)await _source.OpenConnectionAsync(cancellationToken);
+        connection.Notification += (_, e) => ringChanged(e.Payload);
+        await using (var listen = new NpgsqlCommand("LISTEN " + NotifyChannel, connection))
+        {
+            await listen.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        while (true)
+        {
+            await connection.WaitAsync(cancellationToken);
+        }
+    }
+
+    private const string NotifyChannel = "sfi_key_rings";
+
+    private async Task NotifyAsync(DbConnection connection, DbTransaction transaction, IEnumerable<string> rings, CancellationToken cancellationToken)
+    {
+        if (!_postgres)
+        {
+            return;
+        }
+
+        // Delivered to every listening node when the transaction commits, and not at all if it rolls back.
+        foreach (var ring in rings.Distinct(StringComparer.Ordinal))
+        {
+            await ExecuteAsync(connection, transaction, "SELECT pg_notify(@channel, @ring)", cancellationToken, ("channel", NotifyChannel), ("ring", ring));
+        }
     }
 
     private async Task<DbConnection> OpenAsync(CancellationToken cancellationToken)
