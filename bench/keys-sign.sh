@@ -1,104 +1,144 @@
 #!/usr/bin/env bash
-# Key custody benchmark (issue 3): ES256 signatures per second on one SoftHSM2 token
-#   raw      C program: C_SignInit + C_Sign per signature, one session per thread      (the reference)
-#   library  sfi's Pkcs11Custodian (Pkcs11Interop, pooled sessions)                    target >= 70% of raw
-#   http     POST /v1/keyrings/default/sign on `sfi serve`, driven by wrk               target >= 30% of raw
-#   jwks     GET /.well-known/jwks.json with wrk                                        target >= 5,000 requests/s
-# All four run in the same invocation, interleaved run by run, against the token of one `sfi serve` data directory.
-# Usage: bench/keys-sign.sh [--runs N] [--seconds S]      (defaults: 5 runs of 5 s each)
+# Key custody benchmark (issue 3): ES256 signatures per second on one SoftHSM2 token, and JWKS requests per second.
+#   raw      bench/keys/raw_sign.c: C_SignInit + C_Sign per signature, one session per thread    (the reference)
+#            twice: with a session-object key (in memory) and with a token-object key (on disk, like sfi's keys)
+#   library  bench/keys/KeysBench: sfi's Pkcs11Custodian (Pkcs11Interop, pooled sessions)     target >= 70% of raw
+#   http     POST /v1/keyrings/default/sign on `sfi serve`, driven by wrk at several -c values  target >= 30% of raw
+#   jwks     GET /.well-known/jwks.json with wrk -t2 -c64                                      target >= 5,000 requests/s
+# Everything runs against the token of one `sfi serve` data directory, one measurement at a time (never two at once),
+# all paths back to back within each run, so that the ratios are taken run by run.
+#
+#   bench/keys-sign.sh [--runs N] [--seconds S] [--jwks-seconds S] [--connections "4 16 64"]
+#
+#   --runs N            runs (default 5); every run measures every path once
+#   --seconds S         length of each signing measurement (default 5)
+#   --jwks-seconds S    length of each JWKS measurement (default 10)
+#   --connections LIST  wrk connection counts tried for HTTP signing, each in every run (default "4 16 64")
+#
+# Installs what it lacks when run as root (softhsm2, wrk, gcc, libp11-kit-dev, curl; Debian packages). Working files:
+# bench/.work/keys/ (git-ignored, recreated on every invocation). Results and method: docs/benchmarks.md.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$here"
 runs=5
 seconds=5
+jwks_seconds=10
+connections="4 16 64"
+invocation="bench/keys-sign.sh"
 while [ $# -gt 0 ]; do
   case "$1" in
-    --runs) runs="$2"; shift 2 ;;
-    --seconds) seconds="$2"; shift 2 ;;
-    *) echo "usage: bench/keys-sign.sh [--runs N] [--seconds S]" >&2; exit 2 ;;
+    --runs) runs="$2"; invocation+=" --runs $2"; shift 2 ;;
+    --seconds) seconds="$2"; invocation+=" --seconds $2"; shift 2 ;;
+    --jwks-seconds) jwks_seconds="$2"; invocation+=" --jwks-seconds $2"; shift 2 ;;
+    --connections) connections="$2"; invocation+=" --connections \"$2\""; shift 2 ;;
+    -h|--help) sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "keys-sign: unknown argument '$1' (try --help)" >&2; exit 2 ;;
   esac
 done
+for n in "$runs" "$seconds" "$jwks_seconds" $connections; do
+  case "$n" in ''|*[!0-9]*|0) echo "keys-sign: --runs, --seconds, --jwks-seconds and --connections take positive whole numbers" >&2; exit 2 ;; esac
+done
 
+module=/usr/lib/softhsm/libsofthsm2.so
 missing=()
-[ -f /usr/lib/softhsm/libsofthsm2.so ] || missing+=(softhsm2)
+[ -f "$module" ] || missing+=(softhsm2)
 command -v wrk >/dev/null 2>&1 || missing+=(wrk)
 command -v gcc >/dev/null 2>&1 || missing+=(gcc)
 [ -f /usr/include/p11-kit-1/p11-kit/pkcs11.h ] || missing+=(libp11-kit-dev)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
 if [ ${#missing[@]} -gt 0 ]; then
-  if [ "$(id -u)" -eq 0 ]; then
+  if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "== installing ${missing[*]} with apt-get"
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
   else
-    echo "keys-sign: missing ${missing[*]} (sudo apt-get install ${missing[*]})" >&2
+    echo "keys-sign: missing ${missing[*]} (sudo apt-get install -y ${missing[*]})" >&2
     exit 2
   fi
 fi
+for tool in dotnet python3 flock; do
+  command -v "$tool" >/dev/null 2>&1 || { echo "keys-sign: '$tool' is required" >&2; exit 2; }
+done
 
 work="$here/bench/.work/keys"
 rm -rf "$work"
 mkdir -p "$work"
-echo "== building raw_sign, KeysBench and sfi"
-gcc -O2 -Wall -I/usr/include/p11-kit-1 -o "$work/raw_sign" bench/keys/raw_sign.c -ldl -lpthread
-dotnet build bench/keys/KeysBench/KeysBench.csproj -c Release -o "$work/keysbench" -nologo -v quiet -clp:ErrorsOnly >/dev/null
+echo "== building sfi, raw_sign and KeysBench"
 ./sfi --version >/dev/null
+gcc -O2 -Wall -Wextra -I/usr/include/p11-kit-1 -o "$work/raw_sign" bench/keys/raw_sign.c -ldl -lpthread
+# KeysBench builds the Release configuration of src/ projects into the same obj/ directories ./sfi uses: hold ./sfi's
+# build lock meanwhile so the two never build at the same time.
+(
+  flock 9
+  dotnet build bench/keys/KeysBench/KeysBench.csproj -c Release -o "$work/keysbench" -nologo -v quiet -clp:ErrorsOnly >"$work/keysbench-build.log" 2>&1 \
+    || { cat "$work/keysbench-build.log" >&2; echo "keys-sign: KeysBench did not build" >&2; exit 1; }
+) 9>"$here/.sfi-build/lock"
 
 data="$work/data"
 port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')"
+base="http://127.0.0.1:$port"
 SFI_ADMIN_KEY="sfi_admin_bench_$(python3 -c 'import secrets; print(secrets.token_hex(16))')"
 export SFI_ADMIN_KEY
-# Production mode (scheduler every 15 s, default 24 h rotation): the server is idle while the other measurements run.
-./sfi serve --data-dir "$data" --urls "http://127.0.0.1:$port" >"$work/serve.log" 2>&1 &
+# Production mode, not --dev: the scheduler runs every 15 s instead of every second and the default ring rotates
+# daily, so the server does nothing but answer requests while it is measured and sits idle while the others are.
+echo "== starting sfi serve on $base (data directory bench/.work/keys/data)"
+./sfi serve --data-dir "$data" --urls "$base" >"$work/serve.log" 2>&1 &
 server=$!
-trap 'kill $server 2>/dev/null || true' EXIT
-for _ in $(seq 1 120); do
-  curl -fs "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break
+stop_server() { kill "$server" 2>/dev/null && wait "$server" 2>/dev/null || true; }
+trap stop_server EXIT
+for _ in $(seq 1 240); do
+  curl -fs "$base/readyz" >/dev/null 2>&1 && break
+  kill -0 "$server" 2>/dev/null || break
   sleep 0.5
 done
-curl -fs "http://127.0.0.1:$port/readyz" >/dev/null || { cat "$work/serve.log" >&2; echo "keys-sign: sfi serve did not start" >&2; exit 1; }
+curl -fs "$base/readyz" >/dev/null || { cat "$work/serve.log" >&2; echo "keys-sign: sfi serve did not start" >&2; exit 1; }
+# raw_sign and KeysBench open the same token: the server's SoftHSM2 configuration, PIN file and token label "sfi".
 export SOFTHSM2_CONF="$data/hsm/softhsm2.conf"
 pin="$data/hsm/user.pin"
+curl -fs "$base/.well-known/jwks.json" >"$work/jwks.json"
 
 # Warm the server up (JIT tiering, session pool, caches) before anything is measured.
-wrk -t2 -c16 -d3s -s bench/keys/sign.lua "http://127.0.0.1:$port/v1/keyrings/default/sign" >/dev/null
-wrk -t2 -c64 -d3s "http://127.0.0.1:$port/.well-known/jwks.json" >/dev/null
+echo "== warming the server up"
+wrk -t2 -c16 -d3s -s bench/keys/sign.lua "$base/v1/keyrings/default/sign" >"$work/wrk-warmup-sign.txt"
+wrk -t2 -c64 -d3s "$base/.well-known/jwks.json" >"$work/wrk-warmup-jwks.txt"
+grep -q "Non-2xx" "$work/wrk-warmup-sign.txt" && { cat "$work/wrk-warmup-sign.txt" >&2; echo "keys-sign: signing over HTTP failed" >&2; exit 1; }
+
+# One wrk measurement: appends "run=R http-KIND conns=C rate=... latency=..." to the results.
+wrk_run() {
+  local run="$1" kind="$2" conns="$3" duration="$4" url="$5" file="$work/wrk-$2-c$3-run$1.txt"
+  shift 5
+  wrk -t2 -c"$conns" -d"${duration}s" --latency "$@" "$url" >"$file"
+  if grep -q "Non-2xx" "$file"; then cat "$file" >&2; echo "keys-sign: $kind returned errors (see $file)" >&2; exit 1; fi
+  local errors
+  errors="$(sed -n 's/^ *Socket errors: *//p' "$file" | tr -d ' ')"   # e.g. connect0,read0,write0,timeout3
+  echo "run=$run http-$kind conns=$conns rate=$(awk '/Requests\/sec/ {print $2}' "$file") latency=$(awk '/Latency/ {print $2; exit}' "$file") p99=$(awk '$1=="99%" {print $2}' "$file")${errors:+ socket-errors=$errors}" | tee -a "$results"
+}
 
 results="$work/results.txt"
 : >"$results"
 for run in $(seq 1 "$runs"); do
   echo "== run $run of $runs"
+  echo "run=$run load $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$results"
   for threads in 1 2; do
-    echo "run=$run $("$work/raw_sign" /usr/lib/softhsm/libsofthsm2.so sfi "$pin" "$seconds" "$threads")" | tee -a "$results"
+    for key in session token; do
+      echo "run=$run $("$work/raw_sign" "$module" sfi "$pin" "$seconds" "$threads" "$key")" | tee -a "$results"
+    done
     echo "run=$run $("$work/keysbench/KeysBench" "$data" "$seconds" "$threads")" | tee -a "$results"
   done
-  wrk -t2 -c16 -d"${seconds}s" -s bench/keys/sign.lua "http://127.0.0.1:$port/v1/keyrings/default/sign" >"$work/wrk-sign-$run.txt"
-  wrk -t2 -c64 -d"${seconds}s" "http://127.0.0.1:$port/.well-known/jwks.json" >"$work/wrk-jwks-$run.txt"
-  for kind in sign jwks; do
-    file="$work/wrk-$kind-$run.txt"
-    if grep -q "Non-2xx" "$file"; then cat "$file" >&2; echo "keys-sign: $kind returned errors" >&2; exit 1; fi
-    echo "run=$run http-$kind rate=$(awk '/Requests\/sec/ {print $2}' "$file") latency=$(awk '/Latency/ {print $2; exit}' "$file")" | tee -a "$results"
+  for conns in $connections; do
+    wrk_run "$run" sign "$conns" "$seconds" "$base/v1/keyrings/default/sign" -s bench/keys/sign.lua
   done
+  wrk_run "$run" jwks 64 "$jwks_seconds" "$base/.well-known/jwks.json"
 done
+stop_server
+trap - EXIT
 
-python3 - "$results" "$runs" "$seconds" <<'PY'
-import re, statistics, sys
-rows = open(sys.argv[1]).read().splitlines()
-def rates(prefix):
-    return [float(re.search(r"rate=([0-9.]+)", r).group(1)) for r in rows if prefix in r]
-def show(values):
-    return f"{statistics.median(values):,.0f} ({min(values):,.0f}-{max(values):,.0f})"
-raw1, raw2 = rates("raw threads=1 "), rates("raw threads=2 ")
-lib1, lib2 = rates("library threads=1 "), rates("library threads=2 ")
-http, jwks = rates("http-sign"), rates("http-jwks")
-print(f"\n{sys.argv[2]} runs of {sys.argv[3]} s; medians (min-max), signatures or requests per second")
-print("| path | 1 thread | 2 threads |")
-print("|---|---|---|")
-print(f"| raw C_Sign (reference) | {show(raw1)} | {show(raw2)} |")
-print(f"| library (Pkcs11Custodian) | {show(lib1)} | {show(lib2)} |")
-print(f"| HTTP sign (wrk -t2 -c16) | | {show(http)} |")
-print(f"| JWKS (wrk -t2 -c64) | | {show(jwks)} |")
-# Ratios per run (each run measures all paths back to back), then the median ratio.
-r1 = [l / r for l, r in zip(lib1, raw1)]; r2 = [l / r for l, r in zip(lib2, raw2)]; rh = [h / r for h, r in zip(http, raw2)]
-print(f"\nlibrary / raw: {statistics.median(r1):.0%} at 1 thread, {statistics.median(r2):.0%} at 2 threads (target >= 70%)")
-print(f"HTTP / raw (2 threads): {statistics.median(rh):.0%} (target >= 30%)")
-print(f"JWKS: {statistics.median(jwks):,.0f} requests/s (target >= 5,000)")
-PY
+cpu="$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1)"
+ram_kb="$(awk '/^MemTotal:/ {print $2}' /proc/meminfo)"
+os="$(. /etc/os-release 2>/dev/null && echo "${PRETTY_NAME:-unknown}")"
+softhsm="$(dpkg-query -W -f='${Version}' softhsm2 2>/dev/null || echo unknown)"
+wrk_version="$(dpkg-query -W -f='${Version}' wrk 2>/dev/null || echo unknown)"
+commit="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+if [ -n "$(git status --porcelain -- src 2>/dev/null)" ]; then commit+=" + uncommitted changes in src/"; fi
+python3 bench/keys/report.py "$results" --runs "$runs" --seconds "$seconds" --jwks-seconds "$jwks_seconds" \
+  --command "$invocation" --cores "$(nproc)" --cpu "$cpu" --ram-kb "$ram_kb" --os "$os" --kernel "$(uname -r)" \
+  --softhsm "$softhsm" --wrk "$wrk_version" --dotnet "$(dotnet --version)" --commit "$commit" | tee "$work/summary.md"

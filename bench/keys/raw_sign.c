@@ -1,7 +1,11 @@
 /* raw_sign: the reference for the key-custody benchmark. Plain PKCS#11 against the same SoftHSM2 token sfi uses:
  * one C_Login, one session per thread, C_SignInit + C_Sign (CKM_ECDSA, P-256) on 32-byte digests for a fixed time.
- * Usage: raw_sign MODULE TOKEN_LABEL PIN_FILE SECONDS THREADS   (SOFTHSM2_CONF must point at the token's config)
- * Prints: raw threads=N signatures=S seconds=T rate=R */
+ * Usage: raw_sign MODULE TOKEN_LABEL PIN_FILE SECONDS THREADS [session|token]
+ *   (SOFTHSM2_CONF must point at the token's config)
+ *   session (default): the key pair is a session object (CKA_TOKEN false), held in memory only;
+ *   token: the key pair is a token object (CKA_TOKEN true), like the keys sfi generates; SoftHSM2's file object store
+ *          then re-checks the object's file on disk at every use. It is destroyed at the end.
+ * Prints: raw key=KIND threads=N signatures=S seconds=T rate=R */
 #include <dlfcn.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -39,7 +43,10 @@ static void *worker(void *arg) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 6) { fprintf(stderr, "usage: raw_sign MODULE TOKEN_LABEL PIN_FILE SECONDS THREADS\n"); return 2; }
+    if (argc != 6 && argc != 7) { fprintf(stderr, "usage: raw_sign MODULE TOKEN_LABEL PIN_FILE SECONDS THREADS [session|token]\n"); return 2; }
+    const char *kind = argc == 7 ? argv[6] : "session";
+    if (strcmp(kind, "session") != 0 && strcmp(kind, "token") != 0) { fprintf(stderr, "raw_sign: key kind must be session or token\n"); return 2; }
+    CK_BBOOL onToken = strcmp(kind, "token") == 0 ? CK_TRUE : CK_FALSE;
     seconds = atof(argv[4]);
     int threads = atoi(argv[5]);
     void *module = dlopen(argv[1], RTLD_NOW);
@@ -71,12 +78,12 @@ int main(int argc, char **argv) {
     check(p11->C_OpenSession(slot, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL, &main), "C_OpenSession");
     check(p11->C_Login(main, CKU_USER, (CK_UTF8CHAR_PTR)pin, strlen(pin)), "C_Login");
 
-    /* A session key (not stored in the token) with the attributes sfi uses for its own keys. */
+    /* A key pair with the attributes sfi uses for its own keys; a session object unless `token` was asked for. */
     CK_BYTE p256[] = { 0x06, 0x08, 0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x03, 0x01, 0x07 };
     CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
-    CK_ATTRIBUTE publicTemplate[] = { { CKA_EC_PARAMS, p256, sizeof p256 }, { CKA_VERIFY, &yes, sizeof yes }, { CKA_TOKEN, &no, sizeof no } };
+    CK_ATTRIBUTE publicTemplate[] = { { CKA_EC_PARAMS, p256, sizeof p256 }, { CKA_VERIFY, &yes, sizeof yes }, { CKA_TOKEN, &onToken, sizeof onToken } };
     CK_ATTRIBUTE privateTemplate[] = { { CKA_SIGN, &yes, sizeof yes }, { CKA_SENSITIVE, &yes, sizeof yes }, { CKA_EXTRACTABLE, &no, sizeof no },
-                                       { CKA_PRIVATE, &yes, sizeof yes }, { CKA_TOKEN, &no, sizeof no } };
+                                       { CKA_PRIVATE, &yes, sizeof yes }, { CKA_TOKEN, &onToken, sizeof onToken } };
     CK_MECHANISM generate = { CKM_EC_KEY_PAIR_GEN, NULL, 0 };
     CK_OBJECT_HANDLE publicKey;
     check(p11->C_GenerateKeyPair(main, &generate, publicTemplate, 3, privateTemplate, 5, &publicKey, &key), "C_GenerateKeyPair");
@@ -89,7 +96,11 @@ int main(int argc, char **argv) {
     long total = 0;
     for (int i = 0; i < threads; i++) { pthread_join(ids[i], NULL); total += counts[i]; }
     double elapsed = now() - start;
-    printf("raw threads=%d signatures=%ld seconds=%.2f rate=%.1f\n", threads, total, elapsed, total / elapsed);
+    printf("raw key=%s threads=%d signatures=%ld seconds=%.2f rate=%.1f\n", kind, threads, total, elapsed, total / elapsed);
+    if (onToken) {
+        check(p11->C_DestroyObject(main, key), "C_DestroyObject");
+        check(p11->C_DestroyObject(main, publicKey), "C_DestroyObject");
+    }
     p11->C_Logout(main);
     p11->C_CloseSession(main);
     p11->C_Finalize(NULL);

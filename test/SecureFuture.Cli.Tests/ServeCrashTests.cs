@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using SecureFuture.Testing;
 
 namespace SecureFuture.Cli.Tests;
 
@@ -65,13 +66,13 @@ public sealed partial class ServeCrashTests
                 await last.StopAsync();
             }
 
-            var verify = Run("dotnet", [typeof(CliApp).Assembly.Location, "keys", "audit", "verify", "--data-dir", dataDir], null);
+            var verify = ChildProcess.Run("dotnet", [typeof(CliApp).Assembly.Location, "keys", "audit", "verify", "--data-dir", dataDir], null);
             Assert.True(verify.ExitCode == 0, verify.Output);
             Assert.Contains("audit log intact", verify.Output, StringComparison.Ordinal);
 
             // The token holds exactly the keys the store still knows (nothing orphaned by the kills).
             var pin = (await File.ReadAllTextAsync(Path.Combine(dataDir, "hsm", "user.pin"))).Trim();
-            var listing = Run("pkcs11-tool", ["--module", "/usr/lib/softhsm/libsofthsm2.so", "--token-label", "sfi", "--login", "--pin", pin, "--list-objects", "--type", "privkey"],
+            var listing = ChildProcess.Run("pkcs11-tool", ["--module", "/usr/lib/softhsm/libsofthsm2.so", "--token-label", "sfi", "--login", "--pin", pin, "--list-objects", "--type", "privkey"],
                 new Dictionary<string, string> { ["SOFTHSM2_CONF"] = Path.Combine(dataDir, "hsm", "softhsm2.conf") });
             Assert.Equal(0, listing.ExitCode);
             var inToken = TokenLabel().Matches(listing.Output).Select(m => int.Parse(m.Groups["version"].Value, System.Globalization.CultureInfo.InvariantCulture)).Order().ToArray();
@@ -112,9 +113,9 @@ public sealed partial class ServeCrashTests
             var pin = Guid.NewGuid().ToString("N");
             await File.WriteAllTextAsync(pinFile, pin + "\n");
             var hsmEnvironment = new Dictionary<string, string> { ["SOFTHSM2_CONF"] = config };
-            var init = Run("softhsm2-util", ["--init-token", "--free", "--label", "shared", "--so-pin", Guid.NewGuid().ToString("N"), "--pin", pin], hsmEnvironment);
+            var init = ChildProcess.Run("softhsm2-util", ["--init-token", "--free", "--label", "shared", "--so-pin", Guid.NewGuid().ToString("N"), "--pin", pin], hsmEnvironment);
             Assert.True(init.ExitCode == 0, init.Output);
-            var database = await CreatePostgresDatabaseAsync();
+            var database = await TestPostgres.CreateDatabaseAsync("sfi_nodes");
             string[] shared = ["--database", database, "--pkcs11-module", "/usr/lib/softhsm/libsofthsm2.so", "--token-label", "shared", "--pin-file", pinFile];
 
             using var nodeA = await ServerProcess.StartAsync(Path.Combine(root, "a"), adminKey, shared, hsmEnvironment);
@@ -167,21 +168,6 @@ public sealed partial class ServeCrashTests
         }
     }
 
-    private static async Task<string> CreatePostgresDatabaseAsync()
-    {
-        var admin = Environment.GetEnvironmentVariable("SFI_TEST_POSTGRES")
-            ?? throw new InvalidOperationException("SFI_TEST_POSTGRES is not set: run ./test.sh, or tools/postgres-for-tests.sh start DIR and export the connection string it prints");
-        var name = "sfi_nodes_" + Guid.NewGuid().ToString("N")[..12];
-        await using (var connection = new Npgsql.NpgsqlConnection(admin))
-        {
-            await connection.OpenAsync();
-            await using var create = new Npgsql.NpgsqlCommand($"CREATE DATABASE {name}", connection);
-            await create.ExecuteNonQueryAsync();
-        }
-
-        return new Npgsql.NpgsqlConnectionStringBuilder(admin) { Database = name }.ToString();
-    }
-
     private static async Task AssertConsistentAsync(ServerProcess server)
     {
         var ring = JsonNode.Parse(await server.Client.GetStringAsync(new Uri("/v1/keyrings/crashy", UriKind.Relative)))!;
@@ -192,31 +178,6 @@ public sealed partial class ServeCrashTests
         Assert.Equal((string)ring["activeKid"]!, (string)ring["versions"]!.AsArray().Single(v => (string)v!["state"]! == "active")!["kid"]!);
         using var sign = await server.Client.PostAsJsonAsync(new Uri("/v1/keyrings/crashy/sign", UriKind.Relative), new { digest = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" });
         Assert.True(sign.IsSuccessStatusCode, await sign.Content.ReadAsStringAsync());
-    }
-
-    private static (int ExitCode, string Output) Run(string file, IEnumerable<string> arguments, IDictionary<string, string>? environment)
-    {
-        var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        foreach (var pair in environment ?? new Dictionary<string, string>())
-        {
-            start.Environment[pair.Key] = pair.Value;
-        }
-
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(60_000))
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{file} did not finish in 60 s");
-        }
-
-        return (process.ExitCode, stdout.Result + stderr.Result);
     }
 
     [GeneratedRegex(@"label:\s+sfi/[0-9a-f]+/crashy/v(?<version>\d+)")]
@@ -304,7 +265,7 @@ public sealed partial class ServeCrashTests
         public async Task StopAsync()
         {
             // SIGTERM, as a service manager stops it.
-            _ = Run("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)], null);
+            _ = ChildProcess.Run("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)], null);
             await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
             Assert.Equal(0, _process.ExitCode);
         }

@@ -1,7 +1,7 @@
-using System.Diagnostics;
 using Npgsql;
 using SecureFuture.Keys.Pkcs11;
 using SecureFuture.Keys.Storage;
+using SecureFuture.Testing;
 
 namespace SecureFuture.Keys.Tests;
 
@@ -46,10 +46,6 @@ public static class TestStores
 
     public static TheoryData<string> Kinds => new() { Sqlite, Postgres };
 
-    /// <summary>The PostgreSQL server test.sh starts (tools/postgres-for-tests.sh); the tests fail, not skip, without it.</summary>
-    public static string PostgresAdmin => Environment.GetEnvironmentVariable("SFI_TEST_POSTGRES")
-        ?? throw new InvalidOperationException("SFI_TEST_POSTGRES is not set: run ./test.sh, or start a server with tools/postgres-for-tests.sh start DIR and export SFI_TEST_POSTGRES=<the connection string it prints>");
-
     /// <summary>Creates an empty database (or SQLite file) and returns a factory that opens stores on it.</summary>
     public static async Task<Func<IKeyStore>> CreateAsync(string kind)
     {
@@ -59,16 +55,7 @@ public static class TestStores
             return () => SqlKeyStore.OpenSqlite(path);
         }
 
-        var name = "sfi_test_" + Guid.NewGuid().ToString("N")[..12];
-        await using (var admin = new NpgsqlConnection(PostgresAdmin))
-        {
-            await admin.OpenAsync();
-            await using var create = new NpgsqlCommand($"CREATE DATABASE {name}", admin);
-            await create.ExecuteNonQueryAsync();
-        }
-
-        var builder = new NpgsqlConnectionStringBuilder(PostgresAdmin) { Database = name };
-        var connectionString = builder.ToString();
+        var connectionString = await TestPostgres.CreateDatabaseAsync("sfi_test");
         return () => SqlKeyStore.OpenPostgres(connectionString);
     }
 
@@ -87,37 +74,9 @@ public static class TestStores
         }
 
         var database = description[(description.LastIndexOf('/') + 1)..];
-        await using var pg = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(PostgresAdmin) { Database = database }.ToString());
+        await using var pg = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(TestPostgres.AdminConnectionString) { Database = database }.ToString());
         await pg.OpenAsync();
         await using var pgCommand = new NpgsqlCommand(sql, pg);
         await pgCommand.ExecuteNonQueryAsync();
-    }
-}
-
-internal static class Processes
-{
-    public static (int ExitCode, string Output) Run(string file, IEnumerable<string> arguments, IDictionary<string, string>? environment = null)
-    {
-        var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        foreach (var pair in environment ?? new Dictionary<string, string>())
-        {
-            start.Environment[pair.Key] = pair.Value;
-        }
-
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(60_000))
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{file} did not finish in 60 s");
-        }
-
-        return (process.ExitCode, stdout.Result + stderr.Result);
     }
 }

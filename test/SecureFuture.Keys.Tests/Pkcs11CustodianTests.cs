@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Net.Pkcs11Interop.Common;
 using SecureFuture.Keys.Pkcs11;
+using SecureFuture.Testing;
 
 namespace SecureFuture.Keys.Tests;
 
@@ -64,7 +65,7 @@ public sealed class Pkcs11CustodianTests(HsmFixture hsm)
         {
             var environment = new Dictionary<string, string> { ["SOFTHSM2_CONF"] = hsm.Options.SoftHsmConfig! };
             var pin = File.ReadAllText(hsm.Options.PinFile).Trim();
-            var (code, listing) = Processes.Run("pkcs11-tool", ["--module", hsm.Options.ModulePath, "--token-label", SoftHsmToken.DefaultLabel, "--login", "--pin", pin, "--list-objects", "--type", "privkey"], environment);
+            var (code, listing) = ChildProcess.Run("pkcs11-tool", ["--module", hsm.Options.ModulePath, "--token-label", SoftHsmToken.DefaultLabel, "--login", "--pin", pin, "--list-objects", "--type", "privkey"], environment);
             Assert.Equal(0, code);
 
             foreach (var (hsmId, expectedLabel) in new[] { (key.HsmId, label), (rsa.HsmId, label + "-rsa") })

@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
 using SecureFuture.Keys;
+using SecureFuture.Testing;
 
 namespace SecureFuture.Server.Tests;
 
@@ -64,7 +65,7 @@ public sealed class KeyApiTests(ServerFixture fixture)
     [MemberData(nameof(Stores))]
     public async Task Rings_are_created_signed_with_verified_and_rotated_through_the_api(string store)
     {
-        await using var server = await RunningServer.StartAsync(fixture.Custodian, database: store == "postgres" ? await TestDatabases.CreateAsync() : null);
+        await using var server = await RunningServer.StartAsync(fixture.Custodian, database: store == "postgres" ? await TestPostgres.CreateDatabaseAsync("sfi_server") : null);
 
         using var created = await server.Admin.PostAsJsonAsync(new Uri("/v1/keyrings", UriKind.Relative), new { name = "orders", algorithm = "PS256", rotationPeriod = "PT1H", prePublication = "PT20M" });
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);

@@ -1,6 +1,5 @@
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
-using Npgsql;
 using SecureFuture.Keys.Pkcs11;
 
 namespace SecureFuture.Server.Tests;
@@ -101,24 +100,5 @@ internal sealed class RunningServer : IAsyncDisposable
         Admin.Dispose();
         await Server.DisposeAsync();
         Directory.Delete(DataDirectory, recursive: true);
-    }
-}
-
-internal static class TestDatabases
-{
-    /// <summary>A fresh PostgreSQL database on the server test.sh starts (SFI_TEST_POSTGRES).</summary>
-    public static async Task<string> CreateAsync()
-    {
-        var admin = Environment.GetEnvironmentVariable("SFI_TEST_POSTGRES")
-            ?? throw new InvalidOperationException("SFI_TEST_POSTGRES is not set: run ./test.sh, or tools/postgres-for-tests.sh start DIR and export the connection string it prints");
-        var name = "sfi_server_" + Guid.NewGuid().ToString("N")[..12];
-        await using (var connection = new NpgsqlConnection(admin))
-        {
-            await connection.OpenAsync();
-            await using var create = new NpgsqlCommand($"CREATE DATABASE {name}", connection);
-            await create.ExecuteNonQueryAsync();
-        }
-
-        return new NpgsqlConnectionStringBuilder(admin) { Database = name }.ToString();
     }
 }
