@@ -86,7 +86,7 @@ public sealed class KeyRingService
         }
 
         var name = request.Name!;
-        await using var lease = await AcquireLeaseAsync(name, TimeSpan.FromSeconds(10), cancellationToken);
+        await using var lease = await AcquireLeaseAsync(RingLease(name), TimeSpan.FromSeconds(10), cancellationToken);
         if (await _store.GetRingAsync(name, cancellationToken) is not null)
         {
             throw new KeyServiceException(KeyErrorKind.Conflict, $"key ring '{name}' already exists");
@@ -240,7 +240,7 @@ public sealed class KeyRingService
     /// </summary>
     public async Task<KeyVersion> RotateAsync(string ringName, string actor, string? reason, bool retireImmediately, CancellationToken cancellationToken)
     {
-        await using var lease = await AcquireLeaseAsync(ringName, TimeSpan.FromSeconds(10), cancellationToken);
+        await using var lease = await AcquireLeaseAsync(RingLease(ringName), TimeSpan.FromSeconds(10), cancellationToken);
         var (ring, versions) = await GetRingAsync(ringName, cancellationToken);
         var now = _clock.GetUtcNow();
         var pending = versions.FirstOrDefault(v => v.State == KeyState.Pending);
@@ -278,7 +278,7 @@ public sealed class KeyRingService
         var actions = new List<TickAction>();
         foreach (var ring in await _store.ListRingsAsync(cancellationToken))
         {
-            await using var lease = await _store.TryAcquireLeaseAsync("ring/" + ring.Name, cancellationToken);
+            await using var lease = await _store.TryAcquireLeaseAsync(RingLease(ring.Name), cancellationToken);
             if (lease is null)
             {
                 continue;
@@ -301,8 +301,8 @@ public sealed class KeyRingService
         }
 
         var last = await _store.LastAuditAsync(cancellationToken);
-        var checkpoints = await _store.ReadCheckpointsAsync(cancellationToken);
-        if (last is null || (checkpoints.Count > 0 && checkpoints[^1].Sequence >= last.Sequence))
+        var previous = await _store.LastCheckpointAsync(cancellationToken);
+        if (last is null || previous?.Sequence >= last.Sequence)
         {
             return null;
         }
@@ -555,9 +555,11 @@ public sealed class KeyRingService
         return _auditKey;
     }
 
-    private async Task<IAsyncDisposable> AcquireLeaseAsync(string name, TimeSpan wait, CancellationToken cancellationToken)
+    /// <summary>The lease that serializes every change to one ring, across nodes.</summary>
+    private static string RingLease(string ring) => "ring/" + ring;
+
+    private async Task<IAsyncDisposable> AcquireLeaseAsync(string leaseName, TimeSpan wait, CancellationToken cancellationToken)
     {
-        var leaseName = name == "audit-key" ? name : "ring/" + name;
         var deadline = DateTime.UtcNow + wait;
         while (true)
         {
@@ -569,7 +571,7 @@ public sealed class KeyRingService
 
             if (DateTime.UtcNow > deadline)
             {
-                throw new KeyServiceException(KeyErrorKind.Conflict, $"'{name}' is being changed by another node; try again");
+                throw new KeyServiceException(KeyErrorKind.Conflict, $"'{leaseName}' is being changed by another node; try again");
             }
 
             await Task.Delay(50, cancellationToken);

@@ -58,6 +58,8 @@ public interface IKeyStore : IAsyncDisposable
 
     Task<IReadOnlyList<AuditCheckpoint>> ReadCheckpointsAsync(CancellationToken cancellationToken);
 
+    Task<AuditCheckpoint?> LastCheckpointAsync(CancellationToken cancellationToken);
+
     /// <summary>Takes the named lease if no one (in any process sharing the store) holds it; null otherwise.</summary>
     Task<IAsyncDisposable?> TryAcquireLeaseAsync(string name, CancellationToken cancellationToken);
 

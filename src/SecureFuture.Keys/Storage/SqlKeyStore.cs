@@ -239,10 +239,15 @@ public sealed class SqlKeyStore : IKeyStore
             ("seq", checkpoint.Sequence), ("at", checkpoint.At.ToUnixTimeMilliseconds()), ("hash", checkpoint.RecordHash), ("key", checkpoint.KeyId), ("signature", checkpoint.Signature));
     }
 
-    public async Task<IReadOnlyList<AuditCheckpoint>> ReadCheckpointsAsync(CancellationToken cancellationToken)
+    public Task<IReadOnlyList<AuditCheckpoint>> ReadCheckpointsAsync(CancellationToken cancellationToken) => QueryCheckpointsAsync("ORDER BY seq", cancellationToken);
+
+    public async Task<AuditCheckpoint?> LastCheckpointAsync(CancellationToken cancellationToken)
+        => await QueryCheckpointsAsync("ORDER BY seq DESC LIMIT 1", cancellationToken) is [var last, ..] ? last : null;
+
+    private async Task<IReadOnlyList<AuditCheckpoint>> QueryCheckpointsAsync(string suffix, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken);
-        await using var command = Command(connection, null, "SELECT seq, at, record_hash, key_id, signature FROM audit_checkpoints ORDER BY seq");
+        await using var command = Command(connection, null, "SELECT seq, at, record_hash, key_id, signature FROM audit_checkpoints " + suffix);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         var checkpoints = new List<AuditCheckpoint>();
         while (await reader.ReadAsync(cancellationToken))
