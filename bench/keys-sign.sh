@@ -8,12 +8,14 @@
 # Everything runs against the token of one `sfi serve` data directory, one measurement at a time (never two at once),
 # all paths back to back within each run, so that the ratios are taken run by run.
 #
-#   bench/keys-sign.sh [--runs N] [--seconds S] [--jwks-seconds S] [--connections "4 16 64"]
+#   bench/keys-sign.sh [--runs N] [--seconds S] [--jwks-seconds S] [--connections "4 16 64"] [--wait-idle PCT]
 #
 #   --runs N            runs (default 5); every run measures every path once
 #   --seconds S         length of each signing measurement (default 5)
 #   --jwks-seconds S    length of each JWKS measurement (default 10)
 #   --connections LIST  wrk connection counts tried for HTTP signing, each in every run (default "4 16 64")
+#   --wait-idle PCT     before each measurement, wait (up to 5 minutes) until the CPUs are at least PCT % idle over
+#                       one second, so that other work on the machine lands in as few as possible (default 80; 0: off)
 #
 # Installs what it lacks when run as root (softhsm2, wrk, gcc, libp11-kit-dev, curl; Debian packages). Working files:
 # bench/.work/keys/ (git-ignored, recreated on every invocation). Results and method: docs/benchmarks.md.
@@ -24,6 +26,7 @@ runs=5
 seconds=5
 jwks_seconds=10
 connections="4 16 64"
+wait_idle=80
 invocation="bench/keys-sign.sh"
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -31,13 +34,15 @@ while [ $# -gt 0 ]; do
     --seconds) seconds="$2"; invocation+=" --seconds $2"; shift 2 ;;
     --jwks-seconds) jwks_seconds="$2"; invocation+=" --jwks-seconds $2"; shift 2 ;;
     --connections) connections="$2"; invocation+=" --connections \"$2\""; shift 2 ;;
-    -h|--help) sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --wait-idle) wait_idle="$2"; invocation+=" --wait-idle $2"; shift 2 ;;
+    -h|--help) sed -n '2,21p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "keys-sign: unknown argument '$1' (try --help)" >&2; exit 2 ;;
   esac
 done
 for n in "$runs" "$seconds" "$jwks_seconds" $connections; do
   case "$n" in ''|*[!0-9]*|0) echo "keys-sign: --runs, --seconds, --jwks-seconds and --connections take positive whole numbers" >&2; exit 2 ;; esac
 done
+case "$wait_idle" in ''|*[!0-9]*) echo "keys-sign: --wait-idle takes a whole number (0-100)" >&2; exit 2 ;; esac
 
 module=/usr/lib/softhsm/libsofthsm2.so
 missing=()
@@ -113,24 +118,50 @@ wrk_run() {
   echo "run=$run http-$kind conns=$conns rate=$(awk '/Requests\/sec/ {print $2}' "$file") latency=$(awk '/Latency/ {print $2; exit}' "$file") p99=$(awk '$1=="99%" {print $2}' "$file")${errors:+ socket-errors=$errors}" | tee -a "$results"
 }
 
+# Percentage of CPU time idle (idle + iowait) over the next second, from /proc/stat.
+idle_pct() {
+  local a b
+  a=($(head -n1 /proc/stat)); sleep 1; b=($(head -n1 /proc/stat))
+  local total=0 i
+  for i in 1 2 3 4 5 6 7 8; do total=$((total + b[i] - a[i])); done
+  echo $(( total > 0 ? 100 * (b[4] - a[4] + b[5] - a[5]) / total : 100 ))
+}
+
+# Waits until the machine is quiet (see --wait-idle); sets $idle to the last reading.
+quiet() {
+  idle="$(idle_pct)"
+  [ "$wait_idle" -gt 0 ] && [ "$idle" -lt "$wait_idle" ] || return 0
+  echo "   the CPUs are $idle% idle; waiting for $wait_idle% (up to 5 minutes)"
+  local deadline=$((SECONDS + 300))
+  while [ "$idle" -lt "$wait_idle" ] && [ "$SECONDS" -lt "$deadline" ]; do sleep 2; idle="$(idle_pct)"; done
+  waited=$((waited + 1))
+}
+
 results="$work/results.txt"
 : >"$results"
+waited=0
 for run in $(seq 1 "$runs"); do
   echo "== run $run of $runs"
-  echo "run=$run load $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$results"
+  quiet
+  echo "run=$run load idle=$idle% loadavg=$(cut -d' ' -f1-3 /proc/loadavg | tr ' ' /)" | tee -a "$results"
   for threads in 1 2; do
     for key in session token; do
+      quiet
       echo "run=$run $("$work/raw_sign" "$module" sfi "$pin" "$seconds" "$threads" "$key")" | tee -a "$results"
     done
+    quiet
     echo "run=$run $("$work/keysbench/KeysBench" "$data" "$seconds" "$threads")" | tee -a "$results"
   done
   for conns in $connections; do
+    quiet
     wrk_run "$run" sign "$conns" "$seconds" "$base/v1/keyrings/default/sign" -s bench/keys/sign.lua
   done
+  quiet
   wrk_run "$run" jwks 64 "$jwks_seconds" "$base/.well-known/jwks.json"
 done
 stop_server
 trap - EXIT
+echo "waits=$waited" >>"$results"
 
 cpu="$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1)"
 ram_kb="$(awk '/^MemTotal:/ {print $2}' /proc/meminfo)"
@@ -139,6 +170,6 @@ softhsm="$(dpkg-query -W -f='${Version}' softhsm2 2>/dev/null || echo unknown)"
 wrk_version="$(dpkg-query -W -f='${Version}' wrk 2>/dev/null || echo unknown)"
 commit="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
 if [ -n "$(git status --porcelain -- src 2>/dev/null)" ]; then commit+=" + uncommitted changes in src/"; fi
-python3 bench/keys/report.py "$results" --runs "$runs" --seconds "$seconds" --jwks-seconds "$jwks_seconds" \
+python3 bench/keys/report.py "$results" --wait-idle "$wait_idle" --runs "$runs" --seconds "$seconds" --jwks-seconds "$jwks_seconds" \
   --command "$invocation" --cores "$(nproc)" --cpu "$cpu" --ram-kb "$ram_kb" --os "$os" --kernel "$(uname -r)" \
   --softhsm "$softhsm" --wrk "$wrk_version" --dotnet "$(dotnet --version)" --commit "$commit" | tee "$work/summary.md"

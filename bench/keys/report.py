@@ -26,7 +26,7 @@ def parse(path: str) -> dict[int, dict[str, object]]:
             continue
         run = runs.setdefault(int(fields["run"]), {})
         if " load " in line:
-            run["load"] = line.split(" load ", 1)[1].strip()
+            run["load"] = f"{fields.get('idle', '?')} idle, {fields.get('loadavg', '?')}"
         elif " raw " in line:
             run[f"raw-{fields['key']}-{fields['threads']}"] = float(fields["rate"])
         elif " library " in line:
@@ -79,7 +79,7 @@ def verdict(xs: list[float], target: float) -> str:
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("results")
-    for name in ("runs", "seconds", "jwks-seconds", "command", "cores", "cpu", "ram-kb", "os", "kernel", "softhsm", "wrk", "dotnet", "commit"):
+    for name in ("wait-idle", "runs", "seconds", "jwks-seconds", "command", "cores", "cpu", "ram-kb", "os", "kernel", "softhsm", "wrk", "dotnet", "commit"):
         ap.add_argument(f"--{name}", default="?")
     a = ap.parse_args()
     runs = dict(sorted(parse(a.results).items()))
@@ -96,8 +96,11 @@ def main() -> int:
     w(f"Run {now} on {a.cpu}, {a.cores} cores (`nproc`), {ram_gib:.1f} GiB RAM, {a.os} (kernel {a.kernel}); "
       f"SoftHSM {a.softhsm}, wrk {a.wrk}, .NET SDK {a.dotnet}; commit {a.commit}.")
     w("")
+    waits = re.findall(r"^waits=(\d+)$", open(a.results, encoding="utf-8").read(), re.M)
+    quiet = (f"before each measurement the script waited for the CPUs to be at least {a.wait_idle} % idle over a second "
+             f"({waits[0] if waits else '?'} measurements had to wait)") if a.wait_idle not in ("0", "?") else "no waiting for an idle machine"
     w(f"Command: `{a.command}` ({a.runs} runs; signing measurements {a.seconds} s each, JWKS {a.jwks_seconds} s; "
-      "within a run every path is measured once, one after the other, never two at once).")
+      f"within a run every path is measured once, one after the other, never two at once; {quiet}).")
     w("")
     w("Medians over the runs (min–max), signatures or requests per second:")
     w("")
@@ -142,9 +145,9 @@ def main() -> int:
         w(f"- wrk socket errors: {'; '.join(errors)}.")
     w("")
 
-    w("Per run (signatures or requests per second; load = /proc/loadavg 1/5/15 min at the start of the run):")
+    w("Per run (signatures or requests per second; machine = CPU idle over the second before the run, and /proc/loadavg 1/5/15 min):")
     w("")
-    head = ["Run", "load", "raw sess 1t", "raw tok 1t", "lib 1t", "raw sess 2t", "raw tok 2t", "lib 2t"]
+    head = ["Run", "machine", "raw sess 1t", "raw tok 1t", "lib 1t", "raw sess 2t", "raw tok 2t", "lib 2t"]
     head += [f"HTTP c{c}" for c in conns] + ["JWKS", "lib/raw tok 1t", "lib/raw tok 2t"]
     if best is not None:
         head.append(f"HTTP c{best}/raw tok 2t")

@@ -28,6 +28,18 @@ public sealed record ServerOptions
     /// <summary>How often the scheduler drives rotations; defaults to 1 s with <see cref="Dev"/>, else 15 s.</summary>
     public TimeSpan? SchedulerInterval { get; init; }
 
+    /// <summary>PEM certificate (with its chain) for https URLs.</summary>
+    public string? TlsCertificate { get; init; }
+
+    /// <summary>PEM private key of <see cref="TlsCertificate"/>.</summary>
+    public string? TlsKey { get; init; }
+
+    /// <summary>
+    /// Allow plain http on addresses other than loopback. Off by default: the admin key and signing requests would
+    /// cross the network in clear text.
+    /// </summary>
+    public bool AllowPlainHttp { get; init; }
+
     /// <summary>The clock for every lifecycle decision.</summary>
     public TimeProvider Clock { get; init; } = TimeProvider.System;
 }

@@ -29,9 +29,11 @@ public sealed class SfiServer : IAsyncDisposable
     private readonly IKeyCustodian _custodian;
     private readonly bool _ownsCustodian;
     private readonly FileStream? _dataLock;
+    private readonly System.Security.Cryptography.X509Certificates.X509Certificate2? _certificate;
 
-    private SfiServer(WebApplication app, IKeyStore store, IKeyCustodian custodian, bool ownsCustodian, FileStream? dataLock, KeyRingService keys)
+    private SfiServer(WebApplication app, IKeyStore store, IKeyCustodian custodian, bool ownsCustodian, FileStream? dataLock, KeyRingService keys, System.Security.Cryptography.X509Certificates.X509Certificate2? certificate)
     {
+        _certificate = certificate;
         _app = app;
         _store = store;
         _custodian = custodian;
@@ -50,6 +52,7 @@ public sealed class SfiServer : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(console);
+        var certificate = CheckListeners(options);
         var dataDirectory = Path.GetFullPath(options.DataDirectory);
         if (OperatingSystem.IsWindows())
         {
@@ -103,10 +106,19 @@ public sealed class SfiServer : IAsyncDisposable
 
             var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = dataDirectory, EnvironmentName = "Production" });
             builder.WebHost.UseUrls([.. options.Urls]);
+            if (certificate is not null)
+            {
+                builder.WebHost.UseKestrelHttpsConfiguration(); // the slim builder leaves https out unless asked
+            }
+
             builder.WebHost.ConfigureKestrel(kestrel =>
             {
                 kestrel.AddServerHeader = false;
                 kestrel.Limits.MaxRequestBodySize = MaxRequestBytes;
+                if (certificate is not null)
+                {
+                    kestrel.ConfigureHttpsDefaults(https => https.ServerCertificate = certificate);
+                }
             });
             builder.Logging.ClearProviders();
             builder.Logging.AddSimpleConsole(c => c.SingleLine = true);
@@ -141,7 +153,7 @@ public sealed class SfiServer : IAsyncDisposable
             listener.Log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("SecureFuture.Keys.Listener");
             MapEndpoints(app, keys, admin, scheduler);
             await app.StartAsync(cancellationToken);
-            return new SfiServer(app, store, custodian, ownsCustodian, dataLock, keys);
+            return new SfiServer(app, store, custodian, ownsCustodian, dataLock, keys, certificate);
         }
         catch
         {
@@ -156,6 +168,7 @@ public sealed class SfiServer : IAsyncDisposable
             }
 
             dataLock?.Dispose();
+            certificate?.Dispose();
             throw;
         }
     }
@@ -177,6 +190,8 @@ public sealed class SfiServer : IAsyncDisposable
         {
             await _dataLock.DisposeAsync();
         }
+
+        _certificate?.Dispose();
     }
 
     private static void MapEndpoints(WebApplication app, KeyRingService keys, AdminAuthentication admin, KeyScheduler scheduler)
@@ -314,6 +329,48 @@ public sealed class SfiServer : IAsyncDisposable
         }
 
         return await JsonSerializer.DeserializeAsync<T>(request.Body, Api.Json, cancellationToken);
+    }
+
+    /// <summary>
+    /// Refuses listeners that would carry the admin key in clear text over a network, and loads the TLS certificate
+    /// that https listeners need.
+    /// </summary>
+    private static System.Security.Cryptography.X509Certificates.X509Certificate2? CheckListeners(ServerOptions options)
+    {
+        var https = false;
+        foreach (var url in options.Urls)
+        {
+            if (!Uri.TryCreate(url.Replace("://*", "://0.0.0.0", StringComparison.Ordinal).Replace("://+", "://0.0.0.0", StringComparison.Ordinal), UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+            {
+                throw new ServerStartException($"--urls: '{url}' is not an http or https URL");
+            }
+
+            https |= uri.Scheme == "https";
+            var loopback = uri.IsLoopback || (System.Net.IPAddress.TryParse(uri.Host.Trim('[', ']'), out var address) && System.Net.IPAddress.IsLoopback(address));
+            if (uri.Scheme == "http" && !loopback && !options.AllowPlainHttp)
+            {
+                throw new ServerStartException($"--urls: {url} would carry the admin key and signing requests in clear text; use https with --tls-cert and --tls-key, bind to 127.0.0.1 behind a TLS proxy, or pass --allow-plain-http");
+            }
+        }
+
+        if ((options.TlsCertificate is null) != (options.TlsKey is null))
+        {
+            throw new ServerStartException("--tls-cert and --tls-key go together");
+        }
+
+        if (options.TlsCertificate is null)
+        {
+            return https ? throw new ServerStartException("https URLs need --tls-cert and --tls-key (PEM files)") : null;
+        }
+
+        try
+        {
+            return System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPemFile(options.TlsCertificate, options.TlsKey);
+        }
+        catch (Exception e) when (e is System.Security.Cryptography.CryptographicException or IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            throw new ServerStartException($"cannot load the TLS certificate {options.TlsCertificate} with its key: {e.Message}", e);
+        }
     }
 
     private static FileStream LockDataDirectory(string dataDirectory)

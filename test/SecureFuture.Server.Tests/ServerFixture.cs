@@ -34,14 +34,16 @@ public sealed class ServerGroup : ICollectionFixture<ServerFixture>
 /// <summary>A running sfi serve on 127.0.0.1 and a free port, with a known admin key.</summary>
 internal sealed class RunningServer : IAsyncDisposable
 {
-    private RunningServer(SfiServer server, string dataDirectory, string adminKey)
+    private RunningServer(SfiServer server, string dataDirectory, string adminKey, Func<HttpMessageHandler>? handler)
     {
         Server = server;
         DataDirectory = dataDirectory;
         AdminKey = adminKey;
-        BaseAddress = new Uri(server.Addresses.Single(a => a.StartsWith("http://127.0.0.1:", StringComparison.Ordinal)));
-        Anonymous = new HttpClient { BaseAddress = BaseAddress };
-        Admin = new HttpClient { BaseAddress = BaseAddress };
+        BaseAddress = new Uri(server.Addresses.Single(a => a.Contains("://127.0.0.1:", StringComparison.Ordinal)));
+        Anonymous = handler is null ? new HttpClient() : new HttpClient(handler());
+        Anonymous.BaseAddress = BaseAddress;
+        Admin = handler is null ? new HttpClient() : new HttpClient(handler());
+        Admin.BaseAddress = BaseAddress;
         Admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", adminKey);
     }
 
@@ -57,15 +59,15 @@ internal sealed class RunningServer : IAsyncDisposable
 
     public HttpClient Admin { get; }
 
-    public static async Task<RunningServer> StartAsync(Keys.IKeyCustodian custodian, bool dev = true, string? database = null, TimeSpan? schedulerInterval = null, bool waitUntilReady = true)
+    public static async Task<RunningServer> StartAsync(
+        Keys.IKeyCustodian custodian, bool dev = true, string? database = null, TimeSpan? schedulerInterval = null, bool waitUntilReady = true,
+        Func<ServerOptions, ServerOptions>? configure = null, Func<HttpMessageHandler>? handler = null)
     {
         var dataDirectory = Directory.CreateTempSubdirectory("sfi-server-").FullName;
         var adminKey = "sfi_admin_test_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
-        var server = await SfiServer.StartAsync(
-            new ServerOptions { DataDirectory = dataDirectory, Urls = ["http://127.0.0.1:0"], Dev = dev, Database = database, BootstrapAdminKey = adminKey, SchedulerInterval = schedulerInterval },
-            TextWriter.Null,
-            custodian);
-        var running = new RunningServer(server, dataDirectory, adminKey);
+        var options = new ServerOptions { DataDirectory = dataDirectory, Urls = ["http://127.0.0.1:0"], Dev = dev, Database = database, BootstrapAdminKey = adminKey, SchedulerInterval = schedulerInterval };
+        var server = await SfiServer.StartAsync(configure?.Invoke(options) ?? options, TextWriter.Null, custodian);
+        var running = new RunningServer(server, dataDirectory, adminKey, handler);
         if (waitUntilReady)
         {
             await running.WaitUntilReadyAsync(TimeSpan.FromSeconds(30));

@@ -16,10 +16,13 @@ internal static class ServeCommand
         var module = new Option<string?>("--pkcs11-module") { Description = "PKCS#11 module of another HSM (default: a SoftHSM2 token under DIR/hsm)." };
         var tokenLabel = new Option<string?>("--token-label") { Description = "Label of the token to use in --pkcs11-module." };
         var pinFile = new Option<string?>("--pin-file") { Description = "File holding the token's user PIN (PINs never go on the command line)." };
+        var tlsCert = new Option<string?>("--tls-cert") { Description = "PEM certificate for https URLs." };
+        var tlsKey = new Option<string?>("--tls-key") { Description = "PEM private key of --tls-cert." };
+        var allowPlainHttp = new Option<bool>("--allow-plain-http") { Description = "Allow http on non-loopback addresses (the admin key would cross the network in clear text)." };
 
         var command = new Command("serve", "Run the key service: HSM-held signing keys that rotate themselves, JWKS, signing API and audit.")
         {
-            dataDir, urls, dev, database, module, tokenLabel, pinFile,
+            dataDir, urls, dev, database, module, tokenLabel, pinFile, tlsCert, tlsKey, allowPlainHttp,
         };
 
         command.SetAction(async (parse, cancellationToken) =>
@@ -50,6 +53,9 @@ internal static class ServeCommand
                 TokenLabel = parse.GetValue(tokenLabel),
                 PinFile = parse.GetValue(pinFile),
                 BootstrapAdminKey = Environment.GetEnvironmentVariable("SFI_ADMIN_KEY") is { Length: > 0 } key ? key : null,
+                TlsCertificate = parse.GetValue(tlsCert),
+                TlsKey = parse.GetValue(tlsKey),
+                AllowPlainHttp = parse.GetValue(allowPlainHttp),
                 Clock = clock,
             };
 
