@@ -1,0 +1,241 @@
+using System.Text;
+using System.Text.Json;
+
+namespace SecureFuture.Identity.Validation;
+
+/// <summary>Who a validated token speaks for. <see cref="SubjectKey"/> is the only identity key it offers: issuer and sub.</summary>
+public sealed record ValidatedPrincipal(string Issuer, string Subject, IReadOnlyList<string> Audiences, string KeyId, string Algorithm, DateTimeOffset ExpiresAt, JsonElement Claims)
+{
+    /// <summary>
+    /// The stable key for this principal: issuer and <c>sub</c> together. There is deliberately no e-mail-based key:
+    /// <c>email</c> is mutable and, across tenants, unverified (nOAuth).
+    /// </summary>
+    public string SubjectKey => Issuer + "#" + Subject;
+}
+
+/// <summary>The outcome: a principal, or the reason the token was refused (never both).</summary>
+public sealed record TokenValidationOutcome(ValidatedPrincipal? Principal, string? Error)
+{
+    public bool IsValid => Principal is not null;
+}
+
+/// <summary>
+/// Validates JWS-signed JWTs for a resource server, strict by default and with no switch to loosen it:
+/// the issuer must be one of the trusted ones, exactly; the key comes only from that issuer's JWKS and is looked up by
+/// <c>kid</c> (never tried in turn); the algorithm is the key's own; <c>none</c>, HMAC and header-supplied keys
+/// (<c>jwk</c>, <c>jku</c>, <c>x5u</c>, <c>x5c</c>) are refused; ECDSA signatures with r or s out of range are refused;
+/// <c>exp</c>, <c>iat</c>, <c>aud</c> and <c>sub</c> are required and the lifetime is bounded.
+/// </summary>
+public sealed class StrictTokenValidator : IDisposable
+{
+    private static readonly string[] HeaderKeys = ["jwk", "jku", "x5u", "x5c"];
+
+    private readonly Dictionary<string, (TrustedIssuer Issuer, IssuerKeySet Keys)> _issuers;
+    private readonly StrictValidationOptions _options;
+    private readonly TimeProvider _clock;
+
+    public StrictTokenValidator(IEnumerable<TrustedIssuer> issuers, HttpClient http, StrictValidationOptions? options = null, TimeProvider? clock = null)
+    {
+        ArgumentNullException.ThrowIfNull(issuers);
+        _options = options ?? new StrictValidationOptions();
+        _clock = clock ?? TimeProvider.System;
+        if (_options.Algorithms.Any(a => a == "none" || a.StartsWith("HS", StringComparison.Ordinal) || a is not ("ES256" or "ES384" or "PS256" or "RS256")))
+        {
+            throw new ArgumentException("only ES256, ES384, PS256 and RS256 can be accepted", nameof(options));
+        }
+
+        _issuers = new Dictionary<string, (TrustedIssuer, IssuerKeySet)>(StringComparer.Ordinal);
+        foreach (var issuer in issuers)
+        {
+            if (issuer.Audiences.Count == 0)
+            {
+                throw new ArgumentException($"issuer {issuer.Issuer}: name at least one audience", nameof(issuers));
+            }
+
+            if (issuer.JwksUri.Scheme != Uri.UriSchemeHttps && !issuer.JwksUri.IsLoopback)
+            {
+                throw new ArgumentException($"issuer {issuer.Issuer}: keys must come over https", nameof(issuers));
+            }
+
+            _issuers.Add(issuer.Issuer, (issuer, new IssuerKeySet(issuer, http, _clock, _options)));
+        }
+    }
+
+    /// <summary>JWKS fetches made for an issuer so far.</summary>
+    public int KeySetFetches(string issuer) => _issuers.TryGetValue(issuer, out var entry) ? entry.Keys.Fetches : 0;
+
+    public async Task<TokenValidationOutcome> ValidateAsync(string token, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(token);
+        if (token.Length > _options.MaxTokenBytes)
+        {
+            return Refuse("the token is too large");
+        }
+
+        var parts = token.Split('.');
+        if (parts.Length != 3)
+        {
+            return Refuse(parts.Length == 5 ? "encrypted tokens (JWE) are not accepted" : "not a compact JWS (three base64url parts)");
+        }
+
+        JsonElement header;
+        JsonElement claims;
+        byte[] signature;
+        try
+        {
+            header = ParseObject(parts[0]);
+            claims = ParseObject(parts[1]);
+            signature = Base64UrlStrict.Decode(parts[2]);
+        }
+        catch (Exception e) when (e is FormatException or JsonException)
+        {
+            return Refuse("malformed token: " + e.Message);
+        }
+
+        var alg = header.TryGetProperty("alg", out var algValue) && algValue.ValueKind == JsonValueKind.String ? algValue.GetString()! : string.Empty;
+        if (!_options.Algorithms.Contains(alg, StringComparer.Ordinal))
+        {
+            return Refuse($"algorithm '{alg}' is not accepted");
+        }
+
+        foreach (var name in HeaderKeys)
+        {
+            if (header.TryGetProperty(name, out _))
+            {
+                return Refuse($"header '{name}': keys supplied by the token are never trusted");
+            }
+        }
+
+        if (header.TryGetProperty("crit", out _))
+        {
+            return Refuse("header 'crit': no critical extensions are understood");
+        }
+
+        if (!header.TryGetProperty("kid", out var kidValue) || kidValue.ValueKind != JsonValueKind.String || kidValue.GetString() is not { Length: > 0 } kid)
+        {
+            return Refuse("header 'kid' is required");
+        }
+
+        if (!claims.TryGetProperty("iss", out var issValue) || issValue.ValueKind != JsonValueKind.String || !_issuers.TryGetValue(issValue.GetString()!, out var entry))
+        {
+            return Refuse("the issuer is not trusted");
+        }
+
+        VerificationKey? key;
+        try
+        {
+            key = await entry.Keys.FindAsync(kid, cancellationToken);
+        }
+        catch (KeySetUnavailableException e)
+        {
+            return Refuse("the issuer's keys are unavailable: " + e.Message);
+        }
+
+        if (key is null)
+        {
+            return Refuse($"no key '{kid}' is published by {entry.Issuer.Issuer}");
+        }
+
+        if (key.Algorithm != alg)
+        {
+            return Refuse($"key '{kid}' is for {key.Algorithm}, not {alg}");
+        }
+
+        var now = _clock.GetUtcNow();
+        if ((key.Expires is { } keyExpires && now > keyExpires) || (key.NotBefore is { } keyStart && now < keyStart))
+        {
+            return Refuse($"key '{kid}' is outside its validity period");
+        }
+
+        if (!key.Verify(Encoding.ASCII.GetBytes(string.Concat(parts[0], ".", parts[1])), signature))
+        {
+            return Refuse("the signature does not verify");
+        }
+
+        // Claims are read only after the signature holds.
+        var skew = _options.ClockSkew;
+        if (NumericDate(claims, "exp") is not { } exp)
+        {
+            return Refuse("claim 'exp' is required");
+        }
+
+        if (NumericDate(claims, "iat") is not { } iat)
+        {
+            return Refuse("claim 'iat' is required");
+        }
+
+        if (now > exp + skew)
+        {
+            return Refuse("the token has expired");
+        }
+
+        if (NumericDate(claims, "nbf") is { } nbf && now + skew < nbf)
+        {
+            return Refuse("the token is not valid yet");
+        }
+
+        if (iat > now + skew)
+        {
+            return Refuse("the token was issued in the future");
+        }
+
+        if (exp - iat > _options.MaxTokenLifetime)
+        {
+            return Refuse($"the token lives longer than {_options.MaxTokenLifetime}");
+        }
+
+        var audiences = Audiences(claims);
+        if (!audiences.Any(a => entry.Issuer.Audiences.Contains(a, StringComparer.Ordinal)))
+        {
+            return Refuse("the token is not for this audience");
+        }
+
+        if (!claims.TryGetProperty("sub", out var subValue) || subValue.ValueKind != JsonValueKind.String || subValue.GetString() is not { Length: > 0 } sub)
+        {
+            return Refuse("claim 'sub' is required: principals are keyed on issuer and sub");
+        }
+
+        return new TokenValidationOutcome(new ValidatedPrincipal(entry.Issuer.Issuer, sub, audiences, kid, alg, exp, claims.Clone()), null);
+    }
+
+    public void Dispose()
+    {
+        foreach (var entry in _issuers.Values)
+        {
+            entry.Keys.Dispose();
+        }
+    }
+
+    private static TokenValidationOutcome Refuse(string reason) => new(null, reason);
+
+    private static JsonElement ParseObject(string part)
+    {
+        using var document = JsonDocument.Parse(Base64UrlStrict.Decode(part), new JsonDocumentOptions { MaxDepth = 16 });
+        if (document.RootElement.ValueKind != JsonValueKind.Object)
+        {
+            throw new FormatException("a JWS part is not a JSON object");
+        }
+
+        return document.RootElement.Clone();
+    }
+
+    private static DateTimeOffset? NumericDate(JsonElement claims, string name)
+        => claims.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number && value.TryGetDouble(out var seconds) && double.IsFinite(seconds) && seconds is >= 0 and < 253402300800
+            ? DateTimeOffset.FromUnixTimeMilliseconds((long)(seconds * 1000))
+            : null;
+
+    private static string[] Audiences(JsonElement claims)
+    {
+        if (!claims.TryGetProperty("aud", out var aud))
+        {
+            return [];
+        }
+
+        return aud.ValueKind switch
+        {
+            JsonValueKind.String => [aud.GetString()!],
+            JsonValueKind.Array => aud.EnumerateArray().Where(a => a.ValueKind == JsonValueKind.String).Select(a => a.GetString()!).ToArray(),
+            _ => [],
+        };
+    }
+}
