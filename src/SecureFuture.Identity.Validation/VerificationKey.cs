@@ -69,39 +69,39 @@ internal sealed class VerificationKey : IDisposable
             switch (kty)
             {
                 case "EC":
-                {
-                    var (curve, expected) = Member("crv") switch
                     {
-                        "P-256" => (ECCurve.NamedCurves.nistP256, "ES256"),
-                        "P-384" => (ECCurve.NamedCurves.nistP384, "ES384"),
-                        var other => throw new FormatException($"unsupported curve '{other}'"),
-                    };
-                    alg ??= expected;
-                    if (alg != expected)
-                    {
-                        throw new FormatException($"alg {alg} does not fit curve {Member("crv")}");
-                    }
+                        var (curve, expected) = Member("crv") switch
+                        {
+                            "P-256" => (ECCurve.NamedCurves.nistP256, "ES256"),
+                            "P-384" => (ECCurve.NamedCurves.nistP384, "ES384"),
+                            var other => throw new FormatException($"unsupported curve '{other}'"),
+                        };
+                        alg ??= expected;
+                        if (alg != expected)
+                        {
+                            throw new FormatException($"alg {alg} does not fit curve {Member("crv")}");
+                        }
 
-                    var ec = ECDsa.Create(new ECParameters { Curve = curve, Q = new ECPoint { X = Bytes(Member("x")), Y = Bytes(Member("y")) } });
-                    return Allowed(alg, allowed, kid, out reason) ? new VerificationKey(kid, alg, ec, null, Date(jwk, "nbf"), Date(jwk, "exp")) : Dispose(ec);
-                }
+                        var ec = ECDsa.Create(new ECParameters { Curve = curve, Q = new ECPoint { X = Bytes(Member("x")), Y = Bytes(Member("y")) } });
+                        return Allowed(alg, allowed, kid, out reason) ? new VerificationKey(kid, alg, ec, null, Date(jwk, "nbf"), Date(jwk, "exp")) : Dispose(ec);
+                    }
 
                 case "RSA":
-                {
-                    if (alg is not ("RS256" or "PS256"))
                     {
-                        throw new FormatException(alg is null ? "an RSA key must name its alg (RS256 or PS256)" : $"alg {alg} does not fit an RSA key");
-                    }
+                        if (alg is not ("RS256" or "PS256"))
+                        {
+                            throw new FormatException(alg is null ? "an RSA key must name its alg (RS256 or PS256)" : $"alg {alg} does not fit an RSA key");
+                        }
 
-                    var rsa = RSA.Create(new RSAParameters { Modulus = Bytes(Member("n")), Exponent = Bytes(Member("e")) });
-                    if (rsa.KeySize < 2048)
-                    {
-                        rsa.Dispose();
-                        throw new FormatException($"RSA key of {rsa.KeySize} bits");
-                    }
+                        var rsa = RSA.Create(new RSAParameters { Modulus = Bytes(Member("n")), Exponent = Bytes(Member("e")) });
+                        if (rsa.KeySize < 2048)
+                        {
+                            rsa.Dispose();
+                            throw new FormatException($"RSA key of {rsa.KeySize} bits");
+                        }
 
-                    return Allowed(alg, allowed, kid, out reason) ? new VerificationKey(kid, alg, null, rsa, Date(jwk, "nbf"), Date(jwk, "exp")) : Dispose(rsa);
-                }
+                        return Allowed(alg, allowed, kid, out reason) ? new VerificationKey(kid, alg, null, rsa, Date(jwk, "nbf"), Date(jwk, "exp")) : Dispose(rsa);
+                    }
 
                 default:
                     reason = $"key {kid} has unsupported kty '{kty}'";
@@ -122,15 +122,15 @@ internal sealed class VerificationKey : IDisposable
         {
             case "ES256":
             case "ES384":
-            {
-                var size = Algorithm == "ES256" ? 32 : 48;
-                if (signature.Length != 2 * size || !InRange(signature[..size], Algorithm == "ES256" ? P256Order : P384Order) || !InRange(signature[size..], Algorithm == "ES256" ? P256Order : P384Order))
                 {
-                    return false;
-                }
+                    var size = Algorithm == "ES256" ? 32 : 48;
+                    if (signature.Length != 2 * size || !InRange(signature[..size], Algorithm == "ES256" ? P256Order : P384Order) || !InRange(signature[size..], Algorithm == "ES256" ? P256Order : P384Order))
+                    {
+                        return false;
+                    }
 
-                return _ec!.VerifyData(signingInput, signature, Algorithm == "ES256" ? HashAlgorithmName.SHA256 : HashAlgorithmName.SHA384, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
-            }
+                    return _ec!.VerifyData(signingInput, signature, Algorithm == "ES256" ? HashAlgorithmName.SHA256 : HashAlgorithmName.SHA384, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
+                }
 
             case "PS256":
                 return signature.Length == _rsa!.KeySize / 8 && _rsa.VerifyData(signingInput, signature, HashAlgorithmName.SHA256, RSASignaturePadding.Pss);

@@ -26,8 +26,14 @@ public sealed class StrictValidatorAgainstSfiTests(ServerFixture fixture)
         await using var sfi = await RunningServer.StartAsync(fixture.Custodian);
         using (var created = await sfi.Admin.PostAsJsonAsync(new Uri("/v1/keyrings", UriKind.Relative), new
         {
-            name = "strict", rotationPeriod = "PT1H", prePublication = "PT2S", maxTokenLifetime = "PT5M", verificationGrace = "PT5M", retention = "PT1H",
-            issuer = Issuer, audiences = new[] { Audience },
+            name = "strict",
+            rotationPeriod = "PT1H",
+            prePublication = "PT2S",
+            maxTokenLifetime = "PT5M",
+            verificationGrace = "PT5M",
+            retention = "PT1H",
+            issuer = Issuer,
+            audiences = new[] { Audience },
         }))
         {
             Assert.Equal(HttpStatusCode.Created, created.StatusCode);
