@@ -50,14 +50,15 @@ public static class Tm7Threats
         generator ??= new ThreatGenerator(
             document.Template ?? throw new InputException(document.SourcePath, null, null, "the model has no embedded template; give one (.tb7)"),
             document.SourcePath);
-        var recorded = document.Threats.ToDictionary(t => new ThreatKey(t.TypeId, t.SourceGuid, t.FlowGuid, t.TargetGuid), t => t);
         var generated = generator.Generate(document.Model);
-        var result = ThreatReconciliation.Reconcile(recorded.Values.Select(ToThreat), generated);
+        var result = ThreatReconciliation.Reconcile(document.Threats.Select(ToThreat), generated);
         var nextId = document.Threats.Count == 0 ? 1 : document.Threats.Max(t => t.Id) + 1;
-        var output = new List<Tm7Threat>();
-        foreach (var threat in result.Current)
+        // Recorded threats keep their place in the file, so an unchanged model is written back byte for byte.
+        var current = result.Current.Select(t => t.Key).ToHashSet();
+        var output = document.Threats.Where(t => current.Contains(KeyOf(t))).ToList();
+        foreach (var threat in result.New)
         {
-            output.Add(recorded.TryGetValue(threat.Key, out var existing) ? existing : Create(threat, document, nextId++));
+            output.Add(Create(threat, document, nextId++));
         }
 
         return (document.WithThreats(output), result);
@@ -81,6 +82,12 @@ public static class Tm7Threats
             return d.Justification is null ? updated : updated.WithProperty(JustificationKey, d.Justification);
         });
         return document.WithThreats(output);
+    }
+
+    public static ThreatKey KeyOf(Tm7Threat threat)
+    {
+        ArgumentNullException.ThrowIfNull(threat);
+        return new ThreatKey(threat.TypeId, threat.SourceGuid, threat.FlowGuid, threat.TargetGuid);
     }
 
     private static Tm7Threat Create(Threat threat, Tm7Document document, int id)
