@@ -1,0 +1,378 @@
+using System.Text.Json.Nodes;
+
+namespace SecureFuture.Baseline.Controls;
+
+/// <summary>Defender plans: <c>Microsoft.Security/pricings/&lt;plan&gt;</c> with pricingTier Standard.</summary>
+public abstract class DefenderPlanControl : IControlEvaluator
+{
+    public const string PricingType = "Microsoft.Security/pricings";
+
+    public abstract string ControlId { get; }
+
+    protected abstract string Plan { get; }
+
+    IReadOnlyList<string> IControlEvaluator.ControlIds => [ControlId];
+
+    public IEnumerable<ControlResult> Evaluate(EvaluationContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var plans = context.Snapshot.OfType(PricingType).Where(p => string.Equals(p.Name, Plan, StringComparison.OrdinalIgnoreCase)).ToList();
+        if (plans.Count == 0)
+        {
+            var any = context.Snapshot.OfType(PricingType).Any();
+            yield return new ControlResult
+            {
+                ControlId = ControlId,
+                Status = ControlStatus.Unknown,
+                Resource = ResourceRef.Tenant(),
+                Evidence = any ? $"the pricings in the inputs do not include the {Plan} plan" : $"the inputs hold no {PricingType}; export them to evaluate Defender plans",
+            };
+            yield break;
+        }
+
+        foreach (var plan in plans)
+        {
+            var verdict = Checks.OneOf(plan, "properties.pricingTier", ["Standard"],
+                () => Remedy.Property(plan, "properties.pricingTier", JsonValue.Create("Standard"), "2024-01-01", "Defender plans are billed") with { Method = "PUT" });
+            yield return new ControlResult
+            {
+                ControlId = ControlId,
+                Status = verdict.Status,
+                Resource = ResourceRef.Of(plan),
+                Evidence = verdict.Evidence,
+                PropertyPath = verdict.PropertyPath,
+                Remediation = verdict.Remediation,
+            };
+        }
+    }
+}
+
+/// <summary>KEY-10.</summary>
+public sealed class Key10DefenderForKeyVault : DefenderPlanControl
+{
+    public override string ControlId => ControlIds.Key10;
+
+    protected override string Plan => "KeyVaults";
+}
+
+/// <summary>LOG-04.</summary>
+public sealed class Log04DefenderCspm : DefenderPlanControl
+{
+    public override string ControlId => ControlIds.Log04;
+
+    protected override string Plan => "CloudPosture";
+}
+
+/// <summary>LOG-05.</summary>
+public sealed class Log05DefenderForStorage : DefenderPlanControl
+{
+    public override string ControlId => ControlIds.Log05;
+
+    protected override string Plan => "StorageAccounts";
+}
+
+/// <summary>LOG-06.</summary>
+public sealed class Log06DefenderForServers : DefenderPlanControl
+{
+    public override string ControlId => ControlIds.Log06;
+
+    protected override string Plan => "VirtualMachines";
+}
+
+/// <summary>LOG-07.</summary>
+public sealed class Log07DefenderForResourceManager : DefenderPlanControl
+{
+    public override string ControlId => ControlIds.Log07;
+
+    protected override string Plan => "Arm";
+}
+
+/// <summary>LOG-01 and LOG-02 read subscription-scope diagnostic settings (id <c>/subscriptions/{id}/providers/Microsoft.Insights/diagnosticSettings/{name}</c>).</summary>
+public abstract class SubscriptionDiagnosticsControl : IControlEvaluator
+{
+    public abstract string ControlId { get; }
+
+    IReadOnlyList<string> IControlEvaluator.ControlIds => [ControlId];
+
+    protected static bool IsSubscriptionScope(TenantResource setting) =>
+        setting.Id.Split('/', StringSplitOptions.RemoveEmptyEntries) is { Length: 6 } parts
+        && string.Equals(parts[0], "subscriptions", StringComparison.OrdinalIgnoreCase)
+        && string.Equals(parts[2], "providers", StringComparison.OrdinalIgnoreCase);
+
+    protected abstract Verdict Judge(IReadOnlyList<TenantResource> settings, string subscription);
+
+    public IEnumerable<ControlResult> Evaluate(EvaluationContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var settings = context.Snapshot.OfType(Diagnostics.SettingType).Where(IsSubscriptionScope).ToList();
+        var subscriptions = context.Snapshot.Resources
+            .Where(r => r.Format == InputFormat.ArmResources && r.Id.StartsWith("/subscriptions/", StringComparison.OrdinalIgnoreCase))
+            .Select(r => r.Id.Split('/')[2]).Distinct(StringComparer.OrdinalIgnoreCase).Order(StringComparer.OrdinalIgnoreCase).ToList();
+        if (subscriptions.Count == 0 || !context.Snapshot.Resources.Any(r => r.Is(Diagnostics.SettingType)))
+        {
+            yield return new ControlResult
+            {
+                ControlId = ControlId,
+                Status = ControlStatus.Unknown,
+                Resource = ResourceRef.Tenant(),
+                Evidence = "the inputs hold no subscription diagnostic settings (az monitor diagnostic-settings subscription list); export them to evaluate this control",
+            };
+            yield break;
+        }
+
+        foreach (var subscription in subscriptions)
+        {
+            var mine = settings.Where(s => string.Equals(s.Id.Split('/')[2], subscription, StringComparison.OrdinalIgnoreCase)).ToList();
+            var verdict = Judge(mine, subscription);
+            yield return new ControlResult
+            {
+                ControlId = ControlId,
+                Status = verdict.Status,
+                Resource = mine.Count > 0 ? ResourceRef.Of(mine[0]) : new ResourceRef($"/subscriptions/{subscription}", "Microsoft.Resources/subscriptions", null, null),
+                Evidence = verdict.Evidence,
+                Remediation = verdict.Remediation,
+            };
+        }
+    }
+
+    protected static RemediationAction Put(string subscription) => new()
+    {
+        Kind = RemediationKind.Arm,
+        Description = "export the activity log (Administrative, Security, Policy, Alert) to a Log Analytics workspace",
+        Method = "PUT",
+        Url = $"{Remedy.ArmEndpoint}/subscriptions/{subscription}/providers/Microsoft.Insights/diagnosticSettings/sfi-activity-log?api-version=2021-05-01-preview",
+        Body = new JsonObject
+        {
+            ["properties"] = new JsonObject
+            {
+                ["workspaceId"] = "<log-analytics-workspace-resource-id>",
+                ["logs"] = new JsonArray([.. Log02ActivityLogCategoriesCaptured.Required.Select(c => (JsonNode)new JsonObject { ["category"] = c, ["enabled"] = true })]),
+            },
+        },
+    };
+}
+
+/// <summary>LOG-01.</summary>
+public sealed class Log01SubscriptionActivityLogExported : SubscriptionDiagnosticsControl
+{
+    public override string ControlId => ControlIds.Log01;
+
+    protected override Verdict Judge(IReadOnlyList<TenantResource> settings, string subscription) => settings.Count > 0
+        ? Verdict.Pass($"subscription diagnostic setting(s): {string.Join(", ", settings.Select(s => s.Name))}")
+        : Verdict.Fail($"subscription {subscription} has no activity-log diagnostic setting", null, Put(subscription));
+}
+
+/// <summary>LOG-02.</summary>
+public sealed class Log02ActivityLogCategoriesCaptured : SubscriptionDiagnosticsControl
+{
+    internal static readonly string[] Required = ["Administrative", "Security", "Policy", "Alert"];
+
+    public override string ControlId => ControlIds.Log02;
+
+    protected override Verdict Judge(IReadOnlyList<TenantResource> settings, string subscription)
+    {
+        var enabled = settings.SelectMany(Diagnostics.EnabledCategories).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        var missing = Required.Where(c => !enabled.Contains(c) && !enabled.Contains("allLogs")).ToList();
+        return missing.Count == 0
+            ? Verdict.Pass($"categories captured: {string.Join(", ", Required)}")
+            : Verdict.Fail($"categories not captured: {string.Join(", ", missing)}", null, Put(subscription));
+    }
+}
+
+/// <summary>LOG-03: Entra diagnostic settings (<c>microsoft.aadiam/diagnosticSettings</c>) export the identity logs.</summary>
+public sealed class Log03EntraLogsExported : IControlEvaluator
+{
+    private static readonly string[] Required = ["AuditLogs", "SignInLogs", "NonInteractiveUserSignInLogs", "ServicePrincipalSignInLogs", "ManagedIdentitySignInLogs", "MicrosoftGraphActivityLogs"];
+
+    IReadOnlyList<string> IControlEvaluator.ControlIds => [ControlIds.Log03];
+
+    public IEnumerable<ControlResult> Evaluate(EvaluationContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var settings = context.Snapshot.OfType("microsoft.aadiam/diagnosticSettings").ToList();
+        if (settings.Count == 0)
+        {
+            yield return ResourceControl.Absent(ControlIds.Log03, ["microsoft.aadiam/diagnosticSettings"], context) with
+            {
+                Status = ControlStatus.Unknown,
+                Evidence = "the inputs hold no microsoft.aadiam/diagnosticSettings (GET /providers/microsoft.aadiam/diagnosticSettings); export them to evaluate this control",
+            };
+            yield break;
+        }
+
+        var enabled = settings.SelectMany(Diagnostics.EnabledCategories).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        var missing = Required.Where(c => !enabled.Contains(c)).ToList();
+        yield return new ControlResult
+        {
+            ControlId = ControlIds.Log03,
+            Status = missing.Count == 0 ? ControlStatus.Pass : ControlStatus.Fail,
+            Resource = ResourceRef.Of(settings[0]),
+            Evidence = missing.Count == 0 ? $"exported: {string.Join(", ", Required)}" : $"not exported: {string.Join(", ", missing)}",
+            Remediation = missing.Count == 0 ? null : new RemediationAction
+            {
+                Kind = RemediationKind.Arm,
+                Description = "export the Entra logs to a Log Analytics workspace",
+                Method = "PUT",
+                Url = $"{Remedy.ArmEndpoint}/providers/microsoft.aadiam/diagnosticSettings/sfi-entra-logs?api-version=2017-04-01",
+                Body = new JsonObject
+                {
+                    ["properties"] = new JsonObject
+                    {
+                        ["workspaceId"] = "<log-analytics-workspace-resource-id>",
+                        ["logs"] = new JsonArray([.. Required.Select(c => (JsonNode)new JsonObject { ["category"] = c, ["enabled"] = true })]),
+                    },
+                },
+            },
+        };
+    }
+}
+
+/// <summary>LOG-08: a security contact with an email, notifying subscription owners.</summary>
+public sealed class Log08SecurityContactNotifyOwners : ResourceControl
+{
+    public override string ControlId => ControlIds.Log08;
+
+    public override IReadOnlyList<string> Types { get; } = ["Microsoft.Security/securityContacts"];
+
+    public override Verdict Check(TenantResource resource, EvaluationContext context)
+    {
+        var fix = () => Remedy.Property(resource, "properties", new JsonObject
+        {
+            ["emails"] = "<security-team@your-domain>",
+            ["isEnabled"] = true,
+            ["notificationsByRole"] = new JsonObject { ["state"] = "On", ["roles"] = new JsonArray("Owner") },
+            ["notificationsSources"] = new JsonArray(new JsonObject { ["sourceType"] = "Alert", ["minimalSeverity"] = "Medium" }),
+        }, "2023-12-01-preview") with
+        { Method = "PUT" };
+        var emails = Field.Read(resource, "properties.emails");
+        if (!emails.TryString(out var address, out var problem))
+        {
+            return Verdict.Unknown(problem!, emails.Path);
+        }
+
+        if (string.IsNullOrWhiteSpace(address))
+        {
+            return Verdict.Fail("properties.emails is empty", emails.Path, fix());
+        }
+
+        // API 2023-12-01-preview: notificationsByRole {state, roles}; 2020-01-01-preview used alertsToAdmins.
+        var state = Field.Read(resource, "properties.notificationsByRole.state");
+        if (state.IsPresent)
+        {
+            var roles = Field.Texts(Field.Navigate(resource.Data, "properties.notificationsByRole.roles"));
+            var on = string.Equals(Field.Text(state.Node), "On", StringComparison.OrdinalIgnoreCase) && roles.Contains("Owner", StringComparer.OrdinalIgnoreCase);
+            return on
+                ? Verdict.Pass("a security contact email is set and owners are notified", state.Path)
+                : Verdict.Fail($"notificationsByRole.state = {Field.Text(state.Node)}, roles = [{string.Join(", ", roles)}] (owners not notified)", state.Path, fix());
+        }
+
+        return Checks.OneOf(resource, "properties.alertsToAdmins", ["On"], fix);
+    }
+}
+
+/// <summary>LOG-09: enabled activity-log alerts for policy assignment and NSG writes and deletes.</summary>
+public sealed class Log09PolicyAndNsgChangeAlerts : IControlEvaluator
+{
+    private static readonly string[] Required =
+    [
+        "Microsoft.Authorization/policyAssignments/write", "Microsoft.Authorization/policyAssignments/delete",
+        "Microsoft.Network/networkSecurityGroups/write", "Microsoft.Network/networkSecurityGroups/delete",
+    ];
+
+    IReadOnlyList<string> IControlEvaluator.ControlIds => [ControlIds.Log09];
+
+    public IEnumerable<ControlResult> Evaluate(EvaluationContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var alerts = context.Snapshot.OfType("Microsoft.Insights/activityLogAlerts").ToList();
+        if (alerts.Count == 0)
+        {
+            yield return ResourceControl.Absent(ControlIds.Log09, ["Microsoft.Insights/activityLogAlerts"], context) with
+            {
+                Status = ControlStatus.Unknown,
+                Evidence = "the inputs hold no Microsoft.Insights/activityLogAlerts; without them the alerts cannot be shown to exist",
+            };
+            yield break;
+        }
+
+        var covered = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var alert in alerts.Where(a => Field.Navigate(a.Data, "properties.enabled") is not JsonValue e || Field.IsTrue(e)))
+        {
+            if (Field.Navigate(alert.Data, "properties.condition.allOf") is JsonArray all)
+            {
+                foreach (var c in all.OfType<JsonObject>())
+                {
+                    if (string.Equals(Field.Text(c["field"]), "operationName", StringComparison.OrdinalIgnoreCase) && Field.Text(c["equals"]) is { } op)
+                    {
+                        covered.Add(op);
+                    }
+                }
+            }
+        }
+
+        var missing = Required.Where(r => !covered.Contains(r)).ToList();
+        yield return new ControlResult
+        {
+            ControlId = ControlIds.Log09,
+            Status = missing.Count == 0 ? ControlStatus.Pass : ControlStatus.Fail,
+            Resource = ResourceRef.Of(alerts[0]),
+            Evidence = missing.Count == 0 ? "alerts exist for every policy-assignment and NSG write/delete" : $"no enabled activity-log alert for: {string.Join(", ", missing)}",
+            Remediation = missing.Count == 0 ? null : Remedy.Manual($"Create activity-log alerts (scope: each subscription) with condition category Administrative and operationName {string.Join(", ", missing)}, routed to an action group."),
+        };
+    }
+}
+
+/// <summary>LOG-10: the Microsoft cloud security benchmark initiative is assigned and enforced.</summary>
+public sealed class Log10McsbInitiativeAssigned : IControlEvaluator
+{
+    private const string McsbInitiative = "1f3afdf9-d0c9-4c3d-847f-89da613e70a8";
+
+    IReadOnlyList<string> IControlEvaluator.ControlIds => [ControlIds.Log10];
+
+    public IEnumerable<ControlResult> Evaluate(EvaluationContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var assignments = context.Snapshot.OfType("Microsoft.Authorization/policyAssignments").ToList();
+        if (assignments.Count == 0)
+        {
+            yield return ResourceControl.Absent(ControlIds.Log10, ["Microsoft.Authorization/policyAssignments"], context) with
+            {
+                Status = ControlStatus.Unknown,
+                Evidence = "the inputs hold no Microsoft.Authorization/policyAssignments",
+            };
+            yield break;
+        }
+
+        var mcsb = assignments.Where(a => (Field.Text(Field.Navigate(a.Data, "properties.policyDefinitionId")) ?? string.Empty)
+            .EndsWith("/" + McsbInitiative, StringComparison.OrdinalIgnoreCase)).ToList();
+        var enforced = mcsb.FirstOrDefault(a => !string.Equals(Field.Text(Field.Navigate(a.Data, "properties.enforcementMode")), "DoNotEnforce", StringComparison.OrdinalIgnoreCase));
+        yield return new ControlResult
+        {
+            ControlId = ControlIds.Log10,
+            Status = enforced is not null ? ControlStatus.Pass : ControlStatus.Fail,
+            Resource = enforced is not null ? ResourceRef.Of(enforced) : mcsb.Count > 0 ? ResourceRef.Of(mcsb[0]) : ResourceRef.Tenant(),
+            Evidence = enforced is not null ? $"assignment {enforced.Name} assigns the MCSB initiative"
+                : mcsb.Count > 0 ? "the MCSB initiative is assigned with enforcementMode DoNotEnforce" : $"no assignment of initiative {McsbInitiative} among {assignments.Count} policy assignment(s)",
+            Remediation = enforced is not null ? null : Remedy.Manual("Assign the 'Microsoft cloud security benchmark' initiative (Defender for Cloud > Environment settings > Security policy) at the subscription or management group, enforcement mode Default."),
+        };
+    }
+}
+
+/// <summary>LOG-11.</summary>
+public sealed class Log11LogRetentionTwoYears : PropertyControl
+{
+    public override string ControlId => ControlIds.Log11;
+
+    public override IReadOnlyList<string> Types { get; } = ["Microsoft.OperationalInsights/workspaces", "azurerm_log_analytics_workspace"];
+
+    protected override string ApiVersion => "2023-09-01";
+
+    protected override string? Caution => "retention beyond the free period is billed";
+
+    public override Verdict Check(TenantResource resource, EvaluationContext context)
+    {
+        var days = context.Configuration.Threshold("logRetentionDays");
+        var path = resource.IsTerraform ? "retention_in_days" : "properties.retentionInDays";
+        return Checks.AtLeast(resource, path, days, () => Fix(resource, path, JsonValue.Create((int)days)));
+    }
+}

@@ -1,0 +1,298 @@
+using System.Text.Json.Nodes;
+
+namespace SecureFuture.Baseline.Controls;
+
+/// <summary>Settings of <c>GET /policies/authorizationPolicy</c> (also ScubaGear's <c>authorization_policies</c>).</summary>
+public abstract class AuthorizationPolicyControl : ResourceControl
+{
+    public override IReadOnlyList<string> Types { get; } = [GraphTypes.AuthorizationPolicy];
+
+    /// <summary>PATCH the policy with <paramref name="path"/> set to <paramref name="value"/>.</summary>
+    protected static Func<RemediationAction> Patch(string path, JsonNode value) =>
+        () => Remedy.Graph("PATCH", "policies/authorizationPolicy", Remedy.BodyFor(path, value), $"set {path} = {value.ToJsonString()}");
+}
+
+/// <summary>APP-07.</summary>
+public sealed class App07OnlyAdminsRegisterApps : AuthorizationPolicyControl
+{
+    public override string ControlId => ControlIds.App07;
+
+    public override Verdict Check(TenantResource resource, EvaluationContext context) =>
+        Checks.Bool(resource, "defaultUserRolePermissions.allowedToCreateApps", false, Patch("defaultUserRolePermissions.allowedToCreateApps", false));
+}
+
+/// <summary>APP-08: no self-consent permission grant policy assigned to users (SCuBA MS.AAD.5.2: users shall not consent, low-impact included).</summary>
+public sealed class App08UserConsentRestricted : AuthorizationPolicyControl
+{
+    public override string ControlId => ControlIds.App08;
+
+    public override Verdict Check(TenantResource resource, EvaluationContext context)
+    {
+        const string path = "permissionGrantPolicyIdsAssignedToDefaultUserRole";
+        var field = Field.Read(resource, path);
+        if (!field.TryArray(out var ids, out var problem))
+        {
+            return Verdict.Unknown(problem!, path);
+        }
+
+        var selfConsent = ids.Select(Field.Text).OfType<string>().Where(i => i.StartsWith("ManagePermissionGrantsForSelf.", StringComparison.OrdinalIgnoreCase)).ToList();
+        if (selfConsent.Count == 0)
+        {
+            return Verdict.Pass("no ManagePermissionGrantsForSelf.* policy is assigned to users", path);
+        }
+
+        var keep = new JsonArray([.. ids.Select(Field.Text).OfType<string>().Except(selfConsent).Select(i => (JsonNode)JsonValue.Create(i))]);
+        return Verdict.Fail($"users may consent: {string.Join(", ", selfConsent)}", path,
+            Remedy.Graph("PATCH", "policies/authorizationPolicy", new JsonObject { ["defaultUserRolePermissions"] = new JsonObject { [path] = keep } },
+                "remove the ManagePermissionGrantsForSelf.* policies from the default user role", caution: "turn on the admin consent workflow (APP-09) first"));
+    }
+}
+
+/// <summary>TEN-01.</summary>
+public sealed class Ten01UsersCannotCreateTenants : AuthorizationPolicyControl
+{
+    public override string ControlId => ControlIds.Ten01;
+
+    public override Verdict Check(TenantResource resource, EvaluationContext context) =>
+        Checks.Bool(resource, "defaultUserRolePermissions.allowedToCreateTenants", false, Patch("defaultUserRolePermissions.allowedToCreateTenants", false));
+}
+
+/// <summary>TEN-02: guest role is "restricted" (2af84b1e-...) or "limited" (10dae51f-...), not the member role (a0b1b346-...).</summary>
+public sealed class Ten02GuestDirectoryAccessRestricted : AuthorizationPolicyControl
+{
+    public override string ControlId => ControlIds.Ten02;
+
+    public override Verdict Check(TenantResource resource, EvaluationContext context) => Checks.OneOf(resource, "guestUserRoleId",
+        ["2af84b1e-32c8-42b7-82bc-daa82404023b", "10dae51f-b6af-4016-8d66-8c2a99b929b3"],
+        Patch("guestUserRoleId", "2af84b1e-32c8-42b7-82bc-daa82404023b"));
+}
+
+/// <summary>TEN-03.</summary>
+public sealed class Ten03OnlyAdminsInviteGuests : AuthorizationPolicyControl
+{
+    public override string ControlId => ControlIds.Ten03;
+
+    public override Verdict Check(TenantResource resource, EvaluationContext context) =>
+        Checks.OneOf(resource, "allowInvitesFrom", ["adminsAndGuestInviters", "none"], Patch("allowInvitesFrom", "adminsAndGuestInviters"));
+}
+
+/// <summary>TEN-05.</summary>
+public sealed class Ten05NoEmailVerifiedSelfJoin : AuthorizationPolicyControl
+{
+    public override string ControlId => ControlIds.Ten05;
+
+    public override Verdict Check(TenantResource resource, EvaluationContext context) =>
+        Checks.Bool(resource, "allowEmailVerifiedUsersToJoinOrganization", false, Patch("allowEmailVerifiedUsersToJoinOrganization", false));
+}
+
+/// <summary>TEN-06.</summary>
+public sealed class Ten06UsersCannotCreateSecurityGroups : AuthorizationPolicyControl
+{
+    public override string ControlId => ControlIds.Ten06;
+
+    public override Verdict Check(TenantResource resource, EvaluationContext context) =>
+        Checks.Bool(resource, "defaultUserRolePermissions.allowedToCreateSecurityGroups", false, Patch("defaultUserRolePermissions.allowedToCreateSecurityGroups", false));
+}
+
+/// <summary>TEN-10.</summary>
+public sealed class Ten10MsolPowerShellBlocked : AuthorizationPolicyControl
+{
+    public override string ControlId => ControlIds.Ten10;
+
+    public override Verdict Check(TenantResource resource, EvaluationContext context) =>
+        Checks.Bool(resource, "blockMsolPowerShell", true, Patch("blockMsolPowerShell", true));
+}
+
+/// <summary>TEN-07: the default outbound B2B collaboration is not left open to all users and all applications.</summary>
+public sealed class Ten07OutboundCrossTenantAccessConfigured : ResourceControl
+{
+    public override string ControlId => ControlIds.Ten07;
+
+    public override IReadOnlyList<string> Types { get; } = [GraphTypes.CrossTenantAccessDefault];
+
+    public override Verdict Check(TenantResource resource, EvaluationContext context)
+    {
+        var fix = Remedy.Graph("PATCH", "policies/crossTenantAccessPolicy/default", new JsonObject
+        {
+            ["b2bCollaborationOutbound"] = new JsonObject
+            {
+                ["usersAndGroups"] = new JsonObject { ["accessType"] = "blocked", ["targets"] = new JsonArray(new JsonObject { ["target"] = "AllUsers", ["targetType"] = "user" }) },
+                ["applications"] = new JsonObject { ["accessType"] = "blocked", ["targets"] = new JsonArray(new JsonObject { ["target"] = "AllApplications", ["targetType"] = "application" }) },
+            },
+        }, "block outbound B2B collaboration by default; allow partners with per-organisation settings",
+            caution: "add partner organisations under crossTenantAccessPolicy/partners before blocking by default");
+        var users = Field.Read(resource, "b2bCollaborationOutbound.usersAndGroups.accessType");
+        if (!users.TryString(out var access, out var problem))
+        {
+            return Verdict.Unknown(problem!, users.Path);
+        }
+
+        var targets = Field.Navigate(resource.Data, "b2bCollaborationOutbound.usersAndGroups.targets") as JsonArray;
+        var allUsers = targets?.OfType<JsonObject>().Any(t => string.Equals(Field.Text(t["target"]), "AllUsers", StringComparison.OrdinalIgnoreCase)) ?? false;
+        if (string.Equals(access, "allowed", StringComparison.OrdinalIgnoreCase) && allUsers)
+        {
+            return Verdict.Fail("b2bCollaborationOutbound allows all users (the service default)", users.Path, fix);
+        }
+
+        return Verdict.Pass($"b2bCollaborationOutbound.usersAndGroups.accessType = {access}{(allUsers ? " for all users" : " for selected users")}", users.Path);
+    }
+}
+
+/// <summary>APP-09: the "Consent Policy Settings" directory setting has EnableAdminConsentRequests = "true".</summary>
+public sealed class App09AdminConsentWorkflow : IControlEvaluator
+{
+    IReadOnlyList<string> IControlEvaluator.ControlIds => [ControlIds.App09];
+
+    public IEnumerable<ControlResult> Evaluate(EvaluationContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var settings = context.Snapshot.OfType(GraphTypes.DirectorySetting).ToList();
+        if (settings.Count == 0)
+        {
+            yield return ResourceControl.Absent(ControlIds.App09, [GraphTypes.DirectorySetting], context) with { Status = ControlStatus.Unknown };
+            yield break;
+        }
+
+        foreach (var setting in settings)
+        {
+            if (Field.Navigate(setting.Data, "values") is not JsonArray values)
+            {
+                continue;
+            }
+
+            var entry = values.OfType<JsonObject>().FirstOrDefault(v => string.Equals(Field.Text(v["name"]), "EnableAdminConsentRequests", StringComparison.OrdinalIgnoreCase));
+            if (entry is null)
+            {
+                continue;
+            }
+
+            // Directory settings carry every value as a string.
+            var on = string.Equals(Field.Text(entry["value"]), "true", StringComparison.OrdinalIgnoreCase);
+            yield return new ControlResult
+            {
+                ControlId = ControlIds.App09,
+                Status = on ? ControlStatus.Pass : ControlStatus.Fail,
+                Resource = ResourceRef.Of(setting),
+                Evidence = $"EnableAdminConsentRequests = \"{Field.Text(entry["value"]) ?? entry["value"]?.ToJsonString()}\"",
+                Remediation = on ? null : Remedy.Graph("PATCH", "policies/adminConsentRequestPolicy",
+                    new JsonObject { ["isEnabled"] = true, ["notifyReviewers"] = true, ["remindersEnabled"] = true, ["requestDurationInDays"] = 30, ["reviewers"] = new JsonArray() },
+                    "turn on the admin consent workflow and name reviewers", caution: "fill in reviewers (users, groups or roles) before sending"),
+            };
+            yield break;
+        }
+
+        yield return new ControlResult
+        {
+            ControlId = ControlIds.App09,
+            Status = ControlStatus.Fail,
+            Resource = ResourceRef.Tenant(settings[0].Source),
+            Evidence = "no directory setting has EnableAdminConsentRequests: the admin consent workflow is off (the default)",
+            Remediation = Remedy.Graph("PATCH", "policies/adminConsentRequestPolicy", new JsonObject { ["isEnabled"] = true, ["reviewers"] = new JsonArray() },
+                "turn on the admin consent workflow and name reviewers"),
+        };
+    }
+}
+
+/// <summary>The authentication methods policy (IDN-05..07).</summary>
+public abstract class AuthMethodsControl : ResourceControl
+{
+    public override IReadOnlyList<string> Types { get; } = [GraphTypes.AuthenticationMethodsPolicy];
+
+    internal static JsonObject? Method(TenantResource policy, string id) =>
+        (Field.Navigate(policy.Data, "authenticationMethodConfigurations") as JsonArray)?.OfType<JsonObject>()
+        .FirstOrDefault(m => string.Equals(Field.Text(m["id"]), id, StringComparison.OrdinalIgnoreCase));
+}
+
+/// <summary>IDN-05: SMS, Voice and Email OTP disabled. A method absent from the configuration list is treated as unknown.</summary>
+public sealed class Idn05WeakOtpMethodsDisabled : AuthMethodsControl
+{
+    public override string ControlId => ControlIds.Idn05;
+
+    public override Verdict Check(TenantResource resource, EvaluationContext context)
+    {
+        if (Field.Navigate(resource.Data, "authenticationMethodConfigurations") is not JsonArray)
+        {
+            return Verdict.Unknown("authenticationMethodConfigurations is missing", "authenticationMethodConfigurations");
+        }
+
+        var enabled = new List<string>();
+        var missing = new List<string>();
+        foreach (var id in new[] { "Sms", "Voice", "Email" })
+        {
+            var method = Method(resource, id);
+            var state = Field.Text(method?["state"]);
+            if (state is null)
+            {
+                missing.Add(id);
+            }
+            else if (!string.Equals(state, "disabled", StringComparison.OrdinalIgnoreCase))
+            {
+                enabled.Add(id);
+            }
+        }
+
+        if (enabled.Count > 0)
+        {
+            var first = enabled[0];
+            return Verdict.Fail($"enabled: {string.Join(", ", enabled)}", "authenticationMethodConfigurations",
+                Remedy.Graph("PATCH", $"policies/authenticationMethodsPolicy/authenticationMethodConfigurations/{first}",
+                    new JsonObject { ["@odata.type"] = $"#microsoft.graph.{char.ToLowerInvariant(first[0])}{first[1..]}AuthenticationMethodConfiguration", ["state"] = "disabled" },
+                    $"disable {string.Join(", ", enabled)} (one PATCH per method)", caution: "users who only have these methods need another method registered first"));
+        }
+
+        return missing.Count > 0
+            ? Verdict.Unknown($"no configuration for {string.Join(", ", missing)}")
+            : Verdict.Pass("Sms, Voice and Email are disabled");
+    }
+}
+
+/// <summary>IDN-06.</summary>
+public sealed class Idn06AuthMethodsMigrationComplete : AuthMethodsControl
+{
+    public override string ControlId => ControlIds.Idn06;
+
+    public override Verdict Check(TenantResource resource, EvaluationContext context) => Checks.OneOf(resource, "policyMigrationState", ["migrationComplete"],
+        () => Remedy.Graph("PATCH", "policies/authenticationMethodsPolicy", new JsonObject { ["policyMigrationState"] = "migrationComplete" },
+            "mark the migration complete", caution: "the legacy MFA and SSPR policies stop applying"));
+}
+
+/// <summary>IDN-07: Authenticator shows the app name and the location (featureSettings ... state "enabled").</summary>
+public sealed class Idn07AuthenticatorShowsContext : AuthMethodsControl
+{
+    public override string ControlId => ControlIds.Idn07;
+
+    public override Verdict Check(TenantResource resource, EvaluationContext context)
+    {
+        var method = Method(resource, "MicrosoftAuthenticator");
+        if (method is null)
+        {
+            return Verdict.Unknown("no MicrosoftAuthenticator configuration in authenticationMethodConfigurations");
+        }
+
+        if (string.Equals(Field.Text(method["state"]), "disabled", StringComparison.OrdinalIgnoreCase))
+        {
+            return Verdict.NotApplicable("Microsoft Authenticator is disabled");
+        }
+
+        var app = Field.Text(Field.Navigate(method, "featureSettings.displayAppInformationRequiredState.state"));
+        var location = Field.Text(Field.Navigate(method, "featureSettings.displayLocationInformationRequiredState.state"));
+        if (app is null || location is null)
+        {
+            return Verdict.Unknown("featureSettings.displayAppInformationRequiredState / displayLocationInformationRequiredState is missing");
+        }
+
+        var ok = string.Equals(app, "enabled", StringComparison.OrdinalIgnoreCase) && string.Equals(location, "enabled", StringComparison.OrdinalIgnoreCase);
+        return ok
+            ? Verdict.Pass("app name and location are shown")
+            : Verdict.Fail($"displayAppInformationRequiredState = {app}, displayLocationInformationRequiredState = {location} (expected enabled)", "featureSettings",
+                Remedy.Graph("PATCH", "policies/authenticationMethodsPolicy/authenticationMethodConfigurations/MicrosoftAuthenticator", new JsonObject
+                {
+                    ["@odata.type"] = "#microsoft.graph.microsoftAuthenticatorAuthenticationMethodConfiguration",
+                    ["featureSettings"] = new JsonObject
+                    {
+                        ["displayAppInformationRequiredState"] = new JsonObject { ["state"] = "enabled", ["includeTarget"] = new JsonObject { ["targetType"] = "group", ["id"] = "all_users" } },
+                        ["displayLocationInformationRequiredState"] = new JsonObject { ["state"] = "enabled", ["includeTarget"] = new JsonObject { ["targetType"] = "group", ["id"] = "all_users" } },
+                    },
+                }, "show application name and location in Authenticator for all users"));
+    }
+}

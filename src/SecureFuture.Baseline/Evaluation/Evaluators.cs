@@ -1,0 +1,129 @@
+using System.Reflection;
+
+namespace SecureFuture.Baseline;
+
+/// <summary>What an evaluator sees: the inputs, the configuration, and the time (injected, so expiry is testable).</summary>
+public sealed class EvaluationContext(TenantSnapshot snapshot, BaselineConfiguration configuration, TimeProvider time)
+{
+    public TenantSnapshot Snapshot { get; } = snapshot;
+
+    public BaselineConfiguration Configuration { get; } = configuration;
+
+    public DateTimeOffset Now { get; } = time.GetUtcNow();
+}
+
+/// <summary>
+/// Evaluates one control (or a small family). Implementations are found by reflection, so adding a control is
+/// adding one class: there is no hand-kept list of registrations.
+/// </summary>
+public interface IControlEvaluator
+{
+    IReadOnlyList<string> ControlIds { get; }
+
+    IEnumerable<ControlResult> Evaluate(EvaluationContext context);
+}
+
+/// <summary>A control checked on each resource of some types, independently.</summary>
+public abstract class ResourceControl : IControlEvaluator
+{
+    public abstract string ControlId { get; }
+
+    /// <summary>Resource types (ARM, <c>graph:*</c>, <c>azurerm_*</c>) this control reads.</summary>
+    public abstract IReadOnlyList<string> Types { get; }
+
+    IReadOnlyList<string> IControlEvaluator.ControlIds => [ControlId];
+
+    public abstract Verdict Check(TenantResource resource, EvaluationContext context);
+
+    /// <summary>Whether a resource of one of <see cref="Types"/> is in scope (a Linux VM only, say).</summary>
+    public virtual bool AppliesTo(TenantResource resource, EvaluationContext context) => true;
+
+    public IEnumerable<ControlResult> Evaluate(EvaluationContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var any = false;
+        foreach (var resource in context.Snapshot.Resources)
+        {
+            if (!Types.Any(resource.Is) || !AppliesTo(resource, context))
+            {
+                continue;
+            }
+
+            any = true;
+            var verdict = Check(resource, context);
+            yield return new ControlResult
+            {
+                ControlId = ControlId,
+                Status = verdict.Status,
+                Resource = ResourceRef.Of(resource),
+                Evidence = verdict.Evidence,
+                PropertyPath = verdict.PropertyPath,
+                Remediation = verdict.Remediation,
+            };
+        }
+
+        if (!any)
+        {
+            yield return Absent(ControlId, Types, context);
+        }
+    }
+
+    /// <summary>
+    /// No resource to check: not applicable when an input of the control's family was given (there simply is no
+    /// such resource), unknown when none was (the data was never provided; never a pass).
+    /// </summary>
+    internal static ControlResult Absent(string controlId, IReadOnlyList<string> types, EvaluationContext context)
+    {
+        var wantsGraph = types.Any(t => t.StartsWith(GraphTypes.Prefix, StringComparison.Ordinal));
+        var wantsAzure = types.Any(t => !t.StartsWith(GraphTypes.Prefix, StringComparison.Ordinal));
+        var files = context.Snapshot.Files;
+        var family = (wantsGraph && files.Any(f => f.Format is InputFormat.Graph or InputFormat.ScubaGear))
+            || (wantsAzure && files.Any(f => f.Format is InputFormat.ArmResources or InputFormat.ArmTemplate or InputFormat.TerraformPlan));
+        var declared = files.Any(f => f.DeclaredTypes.Intersect(types, StringComparer.OrdinalIgnoreCase).Any());
+        return new ControlResult
+        {
+            ControlId = controlId,
+            Status = family && (!wantsGraph || declared) ? ControlStatus.NotApplicable : ControlStatus.Unknown,
+            Resource = ResourceRef.Tenant(),
+            Evidence = family && (!wantsGraph || declared)
+                ? $"no {string.Join(" / ", types)} in the inputs"
+                : $"the inputs hold no {string.Join(" / ", types)} data; export it to evaluate this control",
+        };
+    }
+}
+
+/// <summary>The evaluators in this assembly, by control id.</summary>
+public static class EvaluatorRegistry
+{
+    private static readonly Lazy<IReadOnlyDictionary<string, IControlEvaluator>> All = new(Discover);
+
+    public static IReadOnlyDictionary<string, IControlEvaluator> ByControlId => All.Value;
+
+    /// <summary>Control ids that have an evaluator; the others always report <see cref="ControlStatus.Unknown"/>.</summary>
+    public static bool IsEvaluated(string controlId) => All.Value.ContainsKey(controlId);
+
+    private static Dictionary<string, IControlEvaluator> Discover()
+    {
+        var map = new Dictionary<string, IControlEvaluator>(StringComparer.Ordinal);
+        foreach (var type in typeof(IControlEvaluator).Assembly.GetTypes()
+                     .Where(t => t is { IsAbstract: false, IsInterface: false } && typeof(IControlEvaluator).IsAssignableFrom(t))
+                     .OrderBy(t => t.FullName, StringComparer.Ordinal))
+        {
+            var evaluator = (IControlEvaluator)Activator.CreateInstance(type, BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic, null, null, null)!;
+            foreach (var id in evaluator.ControlIds)
+            {
+                if (!ControlCatalogue.Default.Contains(id))
+                {
+                    throw new InvalidOperationException($"{type.Name} evaluates '{id}', which is not in the catalogue.");
+                }
+
+                if (!map.TryAdd(id, evaluator))
+                {
+                    throw new InvalidOperationException($"Two evaluators for control {id}: {map[id].GetType().Name} and {type.Name}.");
+                }
+            }
+        }
+
+        return map;
+    }
+}

@@ -1,0 +1,106 @@
+using System.Text.Json.Nodes;
+
+namespace SecureFuture.Baseline;
+
+/// <summary>The input formats <c>sfi baseline</c> recognises, by shape.</summary>
+public enum InputFormat
+{
+    /// <summary>ARM / Azure Resource Graph resource JSON: bare arrays, <c>{"value":[...]}</c>, <c>{"data":[...]}</c>, <c>az resource list</c>.</summary>
+    ArmResources,
+
+    /// <summary>An ARM deployment template: literal values are evaluated, expressions are unknown.</summary>
+    ArmTemplate,
+
+    /// <summary><c>terraform show -json</c> of a plan, format_version 1.x.</summary>
+    TerraformPlan,
+
+    /// <summary>Microsoft Graph JSON (v1.0 or beta): a collection or a single entity.</summary>
+    Graph,
+
+    /// <summary>CISA ScubaGear's <c>ProviderSettingsExport.json</c> (PascalCase keys, <c>/Date(ms)/</c> dates, BOM).</summary>
+    ScubaGear,
+}
+
+/// <summary>Where a resource is defined: the file (relative to the input root, '/' separated) and its 1-based line and column.</summary>
+public sealed record SourceLocation(string Path, int Line, int Column)
+{
+    public override string ToString() => $"{Path}:{Line}:{Column}";
+}
+
+/// <summary>
+/// One resource or tenant object read from an input, in a shape the evaluators share. <see cref="Data"/> is the
+/// ARM resource (with its <c>properties</c>), the Graph entity, or a Terraform resource's <c>change.after</c>; its
+/// property names are matched case-insensitively, so ScubaGear's PascalCase keys read like Graph's camelCase.
+/// </summary>
+public sealed record TenantResource
+{
+    /// <summary>ARM type (<c>Microsoft.Storage/storageAccounts</c>), <c>graph:&lt;entity&gt;</c>, or Terraform type (<c>azurerm_storage_account</c>).</summary>
+    public required string Type { get; init; }
+
+    /// <summary>ARM id, Graph object id, Terraform address, or type/name for template resources.</summary>
+    public required string Id { get; init; }
+
+    public string? Name { get; init; }
+
+    public required InputFormat Format { get; init; }
+
+    public required SourceLocation Source { get; init; }
+
+    public required JsonObject Data { get; init; }
+
+    /// <summary>Terraform <c>change.after_unknown</c>: attributes known only after apply.</summary>
+    public JsonObject? AfterUnknown { get; init; }
+
+    /// <summary>True for infrastructure as code (ARM templates, Terraform plans): findings point at the definition.</summary>
+    public bool IsInfrastructureAsCode => Format is InputFormat.ArmTemplate or InputFormat.TerraformPlan;
+
+    public bool IsGraph => Type.StartsWith(GraphTypes.Prefix, StringComparison.Ordinal);
+
+    public bool IsTerraform => Format == InputFormat.TerraformPlan;
+
+    public bool Is(string type) => string.Equals(Type, type, StringComparison.OrdinalIgnoreCase);
+
+    public override string ToString() => Name is null ? Id : $"{Name} ({Id})";
+}
+
+/// <summary>The Graph entity types the readers recognise, as <see cref="TenantResource.Type"/> values.</summary>
+public static class GraphTypes
+{
+    public const string Prefix = "graph:";
+    public const string ConditionalAccessPolicy = "graph:conditionalAccessPolicy";
+    public const string AuthorizationPolicy = "graph:authorizationPolicy";
+    public const string SecurityDefaults = "graph:identitySecurityDefaultsEnforcementPolicy";
+    public const string AuthenticationMethodsPolicy = "graph:authenticationMethodsPolicy";
+    public const string Application = "graph:application";
+    public const string ServicePrincipal = "graph:servicePrincipal";
+    public const string RoleAssignment = "graph:unifiedRoleAssignment";
+    public const string RoleAssignmentScheduleInstance = "graph:unifiedRoleAssignmentScheduleInstance";
+    public const string RoleManagementPolicy = "graph:unifiedRoleManagementPolicy";
+    public const string User = "graph:user";
+    public const string DirectorySetting = "graph:directorySetting";
+    public const string CrossTenantAccessDefault = "graph:crossTenantAccessPolicyConfigurationDefault";
+    public const string AppRoleAssignment = "graph:appRoleAssignment";
+    public const string UserRegistrationDetails = "graph:userRegistrationDetails";
+}
+
+/// <summary>One input file and what was read from it.</summary>
+public sealed record InputFile(string Path, InputFormat Format, int ResourceCount, int SkippedCount)
+{
+    /// <summary>The types the file holds or declares (an empty Graph collection still says what it is a collection of).</summary>
+    public IReadOnlyList<string> DeclaredTypes { get; init; } = [];
+}
+
+/// <summary>Everything read from the inputs of one assessment.</summary>
+public sealed record TenantSnapshot
+{
+    public required IReadOnlyList<TenantResource> Resources { get; init; }
+
+    public required IReadOnlyList<InputFile> Files { get; init; }
+
+    /// <summary>Per-file problems met while reading a directory (the run goes on).</summary>
+    public IReadOnlyList<SecureFuture.Core.Notification> Notifications { get; init; } = [];
+
+    public IEnumerable<TenantResource> OfType(string type) => Resources.Where(r => r.Is(type));
+
+    public bool HasFormat(InputFormat format) => Files.Any(f => f.Format == format);
+}
