@@ -208,7 +208,7 @@ public sealed class StrictTokenValidator : IDisposable
 
     private static TokenValidationOutcome Refuse(string reason) => new(null, reason);
 
-    private static JsonElement ParseObject(string part)
+    internal static JsonElement ParseObject(string part)
     {
         using var document = JsonDocument.Parse(Base64UrlStrict.Decode(part), new JsonDocumentOptions { MaxDepth = 16 });
         if (document.RootElement.ValueKind != JsonValueKind.Object)

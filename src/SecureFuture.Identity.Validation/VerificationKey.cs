@@ -191,4 +191,6 @@ internal static class Base64UrlStrict
 
         return System.Buffers.Text.Base64Url.DecodeFromChars(text);
     }
+
+    public static string Encode(ReadOnlySpan<byte> bytes) => System.Buffers.Text.Base64Url.EncodeToString(bytes);
 }

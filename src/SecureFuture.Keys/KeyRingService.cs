@@ -74,6 +74,29 @@ public sealed class KeyRingService
                 // Another node created it first.
             }
         }
+
+        foreach (var required in _options.RequiredRings)
+        {
+            var name = required.Name ?? throw new ArgumentException("a required ring needs a name");
+            if (await _store.GetRingAsync(name, cancellationToken) is { } existing)
+            {
+                if (existing.Policy.Issuer != required.Issuer)
+                {
+                    throw new KeyServiceException(KeyErrorKind.Conflict, $"key ring '{name}' is scoped to issuer {existing.Policy.Issuer ?? "(none)"}, not {required.Issuer}; its keys never sign for another issuer (choose the issuer it was made for, or another data directory)");
+                }
+
+                continue;
+            }
+
+            try
+            {
+                await CreateRingAsync(required, "bootstrap", isDefault: false, cancellationToken);
+            }
+            catch (KeyServiceException e) when (e.Kind == KeyErrorKind.Conflict)
+            {
+                // Another node created it first.
+            }
+        }
     }
 
     /// <summary>Creates a ring and its first, immediately active key.</summary>
@@ -119,6 +142,16 @@ public sealed class KeyRingService
     {
         var ring = await _store.GetRingAsync(name, cancellationToken) ?? throw NotFound(name);
         return (ring, await _store.ListVersionsAsync(name, cancellationToken));
+    }
+
+    /// <summary>
+    /// The ring's policy and its active key as this node currently sees them (cached for at most a second), so a token
+    /// service can name the key in a JWS header before asking <see cref="SignAsync"/> to sign it.
+    /// </summary>
+    public async Task<(KeyRing Ring, KeyVersion Active)> GetActiveAsync(string ringName, CancellationToken cancellationToken)
+    {
+        var snapshot = await SnapshotAsync(ringName, cancellationToken);
+        return (snapshot.Ring, snapshot.Active ?? throw new KeyServiceException(KeyErrorKind.Unavailable, $"key ring '{ringName}' has no active key yet; the scheduler creates one"));
     }
 
     /// <summary>Signs a digest or a payload with the ring's active key.</summary>

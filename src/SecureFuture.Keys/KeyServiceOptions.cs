@@ -9,6 +9,12 @@ public sealed record KeyServiceOptions
     /// <summary>The ring created on first start and served at <c>/.well-known/jwks.json</c>.</summary>
     public KeyRingRequest DefaultRing { get; init; } = new() { Name = "default" };
 
+    /// <summary>
+    /// Rings other services need (the token service's issuer-scoped ring), created on first start. A ring of that name
+    /// that exists with another issuer is an error: tokens for one issuer are never signed by a key made for another.
+    /// </summary>
+    public IReadOnlyList<KeyRingRequest> RequiredRings { get; init; } = [];
+
     /// <summary>Who this node is in audit records ("scheduler@node").</summary>
     public string NodeName { get; init; } = Environment.MachineName;
 

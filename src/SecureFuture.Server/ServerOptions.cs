@@ -40,6 +40,15 @@ public sealed record ServerOptions
     /// </summary>
     public bool AllowPlainHttp { get; init; }
 
+    /// <summary>
+    /// Turns on the OAuth token service with this exact issuer (https, or http on loopback): tokens are signed by the
+    /// ring <c>tokens</c>, created on first start and scoped to this issuer. Off when null.
+    /// </summary>
+    public Uri? Issuer { get; init; }
+
+    /// <summary>Access token lifetime (default PT10M, at most PT1H).</summary>
+    public TimeSpan? AccessTokenLifetime { get; init; }
+
     /// <summary>The clock for every lifecycle decision.</summary>
     public TimeProvider Clock { get; init; } = TimeProvider.System;
 }

@@ -6,9 +6,12 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using SecureFuture.Identity.Clients;
+using SecureFuture.Identity.Tokens;
 using SecureFuture.Keys;
 using SecureFuture.Keys.Pkcs11;
 using SecureFuture.Keys.Storage;
@@ -31,8 +34,11 @@ public sealed class SfiServer : IAsyncDisposable
     private readonly FileStream? _dataLock;
     private readonly System.Security.Cryptography.X509Certificates.X509Certificate2? _certificate;
 
-    private SfiServer(WebApplication app, IKeyStore store, IKeyCustodian custodian, bool ownsCustodian, FileStream? dataLock, KeyRingService keys, System.Security.Cryptography.X509Certificates.X509Certificate2? certificate)
+    private readonly IdentityEndpoints? _identity;
+
+    private SfiServer(WebApplication app, IKeyStore store, IKeyCustodian custodian, bool ownsCustodian, FileStream? dataLock, KeyRingService keys, System.Security.Cryptography.X509Certificates.X509Certificate2? certificate, IdentityEndpoints? identity)
     {
+        _identity = identity;
         _certificate = certificate;
         _app = app;
         _store = store;
@@ -127,9 +133,11 @@ public sealed class SfiServer : IAsyncDisposable
             builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Information);
 
             ILogger? diagnosticsLog = null;
+            var tokenOptions = TokenOptions(options);
             var keys = new KeyRingService(store, custodian, options.Clock, new KeyServiceOptions
             {
                 Dev = options.Dev,
+                RequiredRings = tokenOptions is null ? [] : [new KeyRingRequest { Name = tokenOptions.RingName, Issuer = tokenOptions.Issuer.AbsoluteUri }],
                 NodeName = Environment.MachineName,
                 Diagnostics = message =>
                 {
@@ -146,14 +154,30 @@ public sealed class SfiServer : IAsyncDisposable
             var listener = new KeyCacheListener(keys, options.Clock);
             builder.Services.AddHostedService(_ => listener);
             builder.Services.AddProblemDetails();
+            IdentityEndpoints? identity = null;
+            if (tokenOptions is not null)
+            {
+                if (await store.GetRingAsync(tokenOptions.RingName, cancellationToken) is { } tokenRing && tokenRing.Policy.Issuer != tokenOptions.Issuer.AbsoluteUri)
+                {
+                    throw new ServerStartException($"--issuer: the key ring '{tokenOptions.RingName}' in this store signs for {tokenRing.Policy.Issuer ?? "no issuer"}, not {tokenOptions.Issuer.AbsoluteUri}; a ring's keys never sign for another issuer");
+                }
+
+                var clientStore = new SqlClientStore(store.DataSource, store.IsPostgres);
+                await clientStore.InitializeAsync(cancellationToken);
+                var clients = new ClientService(clientStore, store, options.Clock, tokenOptions.OwnAudience);
+                builder.Services.AddSingleton(clients);
+                builder.Services.AddSfiTokenService(tokenOptions, options.Clock);
+                identity = new IdentityEndpoints(keys, clients, tokenOptions, options.Clock);
+            }
 
             var app = builder.Build();
             diagnosticsLog = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("SecureFuture.Keys");
             scheduler.Log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("SecureFuture.Keys.Scheduler");
             listener.Log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("SecureFuture.Keys.Listener");
-            MapEndpoints(app, keys, admin, scheduler);
+            var v1 = MapEndpoints(app, keys, admin, scheduler);
+            identity?.Map(app, v1);
             await app.StartAsync(cancellationToken);
-            return new SfiServer(app, store, custodian, ownsCustodian, dataLock, keys, certificate);
+            return new SfiServer(app, store, custodian, ownsCustodian, dataLock, keys, certificate, identity);
         }
         catch
         {
@@ -181,6 +205,7 @@ public sealed class SfiServer : IAsyncDisposable
         await _app.StopAsync(CancellationToken.None);
         await _app.DisposeAsync();
         await _store.DisposeAsync();
+        _identity?.Dispose();
         if (_ownsCustodian)
         {
             _custodian.Dispose();
@@ -194,7 +219,28 @@ public sealed class SfiServer : IAsyncDisposable
         _certificate?.Dispose();
     }
 
-    private static void MapEndpoints(WebApplication app, KeyRingService keys, AdminAuthentication admin, KeyScheduler scheduler)
+    private static TokenServiceOptions? TokenOptions(ServerOptions options)
+    {
+        if (options.Issuer is not { } issuer)
+        {
+            return options.AccessTokenLifetime is null ? null : throw new ServerStartException("--access-token-lifetime needs --issuer (the token service is off without one)");
+        }
+
+        if (!issuer.IsAbsoluteUri || issuer.Scheme is not ("https" or "http") || (issuer.Scheme == "http" && !issuer.IsLoopback) || !string.IsNullOrEmpty(issuer.Query) || !string.IsNullOrEmpty(issuer.Fragment))
+        {
+            throw new ServerStartException($"--issuer: '{issuer}' must be an https URL without query or fragment (http only on loopback, for tests)");
+        }
+
+        var lifetime = options.AccessTokenLifetime ?? TimeSpan.FromMinutes(10);
+        if (lifetime <= TimeSpan.Zero || lifetime > TokenServiceOptions.MaxAccessTokenLifetime)
+        {
+            throw new ServerStartException("--access-token-lifetime: more than zero and at most PT1H");
+        }
+
+        return new TokenServiceOptions { Issuer = issuer, AccessTokenLifetime = lifetime };
+    }
+
+    private static RouteGroupBuilder MapEndpoints(WebApplication app, KeyRingService keys, AdminAuthentication admin, KeyScheduler scheduler)
     {
         var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("SecureFuture.Server");
         app.Use(async (context, next) =>
@@ -303,6 +349,7 @@ public sealed class SfiServer : IAsyncDisposable
             ServerLog.EmergencyRotation(log, name, Actor(context), key.Kid);
             return Results.Json(Api.View(key), Api.Json);
         });
+        return v1;
     }
 
     private static async Task<IResult> JwksAsync(HttpContext context, KeyRingService keys, string ring, CancellationToken cancellationToken)
@@ -312,9 +359,9 @@ public sealed class SfiServer : IAsyncDisposable
         return Results.Bytes(json, "application/json");
     }
 
-    private static string Actor(HttpContext context) => context.Items["sfi.actor"] as string ?? "admin";
+    internal static string Actor(HttpContext context) => context.Items["sfi.actor"] as string ?? "admin";
 
-    private static async Task<T?> ReadAsync<T>(HttpContext context, bool required, CancellationToken cancellationToken)
+    internal static async Task<T?> ReadAsync<T>(HttpContext context, bool required, CancellationToken cancellationToken)
         where T : class
     {
         var request = context.Request;

@@ -19,10 +19,12 @@ internal static class ServeCommand
         var tlsCert = new Option<string?>("--tls-cert") { Description = "PEM certificate for https URLs." };
         var tlsKey = new Option<string?>("--tls-key") { Description = "PEM private key of --tls-cert." };
         var allowPlainHttp = new Option<bool>("--allow-plain-http") { Description = "Allow http on non-loopback addresses (the admin key would cross the network in clear text)." };
+        var issuer = new Option<string?>("--issuer") { Description = "Turn on the OAuth token service with this exact issuer URL (https; http only on loopback). Tokens are signed in the HSM by the ring 'tokens'." };
+        var accessTokenLifetime = new Option<string?>("--access-token-lifetime") { Description = "Access token lifetime, ISO 8601 (default PT10M, at most PT1H)." };
 
-        var command = new Command("serve", "Run the key service: HSM-held signing keys that rotate themselves, JWKS, signing API and audit.")
+        var command = new Command("serve", "Run the key service (HSM-held signing keys that rotate themselves, JWKS, signing API, audit) and, with --issuer, the OAuth token service.")
         {
-            dataDir, urls, dev, database, module, tokenLabel, pinFile, tlsCert, tlsKey, allowPlainHttp,
+            dataDir, urls, dev, database, module, tokenLabel, pinFile, tlsCert, tlsKey, allowPlainHttp, issuer, accessTokenLifetime,
         };
 
         command.SetAction(async (parse, cancellationToken) =>
@@ -43,8 +45,22 @@ internal static class ServeCommand
                 throw new InputException($"{pin}: the PIN file does not exist");
             }
 
+            Uri? issuerUri = null;
+            if (parse.GetValue(issuer) is { } issuerText && !Uri.TryCreate(issuerText, UriKind.Absolute, out issuerUri))
+            {
+                throw new InputException($"--issuer: '{issuerText}' is not an absolute URL");
+            }
+
+            TimeSpan? lifetime = null;
+            if (parse.GetValue(accessTokenLifetime) is { } lifetimeText)
+            {
+                lifetime = IsoDuration.TryParse(lifetimeText, out var parsed, out var error) ? parsed : throw new InputException($"--access-token-lifetime: {error}");
+            }
+
             var options = new ServerOptions
             {
+                Issuer = issuerUri,
+                AccessTokenLifetime = lifetime,
                 DataDirectory = parse.GetValue(dataDir)!,
                 Urls = parse.GetValue(urls)!.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
                 Dev = parse.GetValue(dev),

@@ -32,6 +32,12 @@ public sealed class SqlKeyStore : IKeyStore
 
     public string Description { get; }
 
+    /// <summary>The database itself, for stores of other services that keep their tables next to the key service's.</summary>
+    public DbDataSource DataSource => _source;
+
+    /// <summary>True for PostgreSQL, false for SQLite.</summary>
+    public bool IsPostgres => _postgres;
+
     public string InstallationId { get; private set; } = string.Empty;
 
     /// <summary>Opens (creating if needed) a SQLite database file.</summary>

@@ -1,0 +1,263 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+
+namespace SecureFuture.Identity.Validation;
+
+/// <summary>Settings for DPoP proofs (RFC 9449); strict by default.</summary>
+public sealed record DpopOptions
+{
+    /// <summary>Asymmetric algorithms a proof may be signed with (RFC 9449 §4.3 check 5: never none or HMAC).</summary>
+    public IReadOnlyList<string> Algorithms { get; init; } = ["ES256", "ES384", "PS256", "RS256"];
+
+    /// <summary>How old a proof's <c>iat</c> may be (RFC 9449 §11.1: a short window bounds replay).</summary>
+    public TimeSpan MaxAge { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>How far in the future a proof's <c>iat</c> may be (clock skew).</summary>
+    public TimeSpan FutureSkew { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Largest proof accepted, in characters.</summary>
+    public int MaxProofBytes { get; init; } = 8 * 1024;
+}
+
+/// <summary>A verified DPoP proof: the RFC 7638 thumbprint of its key and its identifier.</summary>
+public sealed record DpopProof(string JwkThumbprint, string Jti, DateTimeOffset IssuedAt, string Algorithm);
+
+/// <summary>The outcome of checking a proof: the proof, or why it was refused.</summary>
+public sealed record DpopOutcome(DpopProof? Proof, string? Error)
+{
+    public bool IsValid => Proof is not null;
+}
+
+/// <summary>
+/// Verifies DPoP proofs as RFC 9449 §4.3 lists the checks, for the token endpoint and for resource servers alike:
+/// one well-formed JWS with <c>typ</c> <c>dpop+jwt</c>, an asymmetric algorithm from the allow-list, a public
+/// <c>jwk</c> in the header that verifies the signature, <c>htm</c> and <c>htu</c> matching this request, a recent
+/// <c>iat</c>, the server's nonce when it asks for one, <c>ath</c> matching the access token when one is presented, and a
+/// <c>jti</c> never seen before within the proof's lifetime.
+/// </summary>
+public sealed class DpopProofValidator
+{
+    private readonly DpopOptions _options;
+    private readonly TimeProvider _clock;
+    private readonly ReplayCache _replays;
+
+    public DpopProofValidator(DpopOptions? options = null, TimeProvider? clock = null, ReplayCache? replays = null)
+    {
+        _options = options ?? new DpopOptions();
+        _clock = clock ?? TimeProvider.System;
+        _replays = replays ?? new ReplayCache(_clock);
+        if (_options.Algorithms.Any(a => a is not ("ES256" or "ES384" or "PS256" or "RS256")))
+        {
+            throw new ArgumentException("only ES256, ES384, PS256 and RS256 can sign DPoP proofs", nameof(options));
+        }
+    }
+
+    /// <summary>
+    /// Checks <paramref name="proof"/> for a request of <paramref name="method"/> to <paramref name="uri"/>.
+    /// <paramref name="accessToken"/> is the token the proof accompanies at a resource server (its hash must be in
+    /// <c>ath</c>); <paramref name="expectedNonce"/> is the nonce the server handed out, if it uses nonces.
+    /// </summary>
+    public DpopOutcome Validate(string? proof, string method, Uri uri, string? accessToken = null, string? expectedNonce = null)
+    {
+        ArgumentNullException.ThrowIfNull(method);
+        ArgumentNullException.ThrowIfNull(uri);
+        if (string.IsNullOrEmpty(proof))
+        {
+            return Refuse("a DPoP proof is required");
+        }
+
+        if (proof.Length > _options.MaxProofBytes)
+        {
+            return Refuse("the DPoP proof is too large");
+        }
+
+        var parts = proof.Split('.');
+        if (parts.Length != 3)
+        {
+            return Refuse("the DPoP proof is not a compact JWS");
+        }
+
+        JsonElement header;
+        JsonElement claims;
+        byte[] signature;
+        try
+        {
+            header = StrictTokenValidator.ParseObject(parts[0]);
+            claims = StrictTokenValidator.ParseObject(parts[1]);
+            signature = Base64UrlStrict.Decode(parts[2]);
+        }
+        catch (Exception e) when (e is FormatException or JsonException)
+        {
+            return Refuse("malformed DPoP proof: " + e.Message);
+        }
+
+        if (String(header, "typ") != "dpop+jwt")
+        {
+            return Refuse("the DPoP proof's typ must be dpop+jwt");
+        }
+
+        var alg = String(header, "alg") ?? string.Empty;
+        if (!_options.Algorithms.Contains(alg, StringComparer.Ordinal))
+        {
+            return Refuse($"DPoP proof algorithm '{alg}' is not accepted");
+        }
+
+        if (header.TryGetProperty("crit", out _) || header.TryGetProperty("jku", out _) || header.TryGetProperty("x5u", out _))
+        {
+            return Refuse("the DPoP proof's header may carry only typ, alg and jwk");
+        }
+
+        if (!header.TryGetProperty("jwk", out var jwk) || jwk.ValueKind != JsonValueKind.Object)
+        {
+            return Refuse("the DPoP proof's header must carry the public key as 'jwk'");
+        }
+
+        // The embedded key is pinned to the header's algorithm and gets a synthetic kid; private material is refused.
+        var pinned = Pin(jwk, alg);
+        using var key = VerificationKey.TryCreate(pinned, _options.Algorithms, out var reason);
+        if (key is null)
+        {
+            return Refuse("the DPoP proof's jwk is not usable: " + reason);
+        }
+
+        if (key.Algorithm != alg || !key.Verify(Encoding.ASCII.GetBytes(string.Concat(parts[0], ".", parts[1])), signature))
+        {
+            return Refuse("the DPoP proof's signature does not verify");
+        }
+
+        if (String(claims, "htm") != method)
+        {
+            return Refuse("the DPoP proof's htm does not match the request method");
+        }
+
+        if (String(claims, "htu") is not { } htu || !Uri.TryCreate(htu, UriKind.Absolute, out var proofUri) || !SameTarget(proofUri, uri))
+        {
+            return Refuse("the DPoP proof's htu does not match the request URI");
+        }
+
+        var now = _clock.GetUtcNow();
+        if (!claims.TryGetProperty("iat", out var iatValue) || iatValue.ValueKind != JsonValueKind.Number || !iatValue.TryGetInt64(out var iatSeconds))
+        {
+            return Refuse("the DPoP proof needs a numeric iat");
+        }
+
+        var iat = DateTimeOffset.FromUnixTimeSeconds(Math.Clamp(iatSeconds, 0, 253402300799));
+        if (iat < now - _options.MaxAge || iat > now + _options.FutureSkew)
+        {
+            return Refuse("the DPoP proof's iat is outside the accepted window");
+        }
+
+        if (expectedNonce is not null && String(claims, "nonce") != expectedNonce)
+        {
+            return Refuse("use_dpop_nonce: the DPoP proof must carry the server's current nonce");
+        }
+
+        if (accessToken is not null)
+        {
+            var ath = Base64UrlStrict.Encode(SHA256.HashData(Encoding.ASCII.GetBytes(accessToken)));
+            if (String(claims, "ath") != ath)
+            {
+                return Refuse("the DPoP proof's ath does not match the access token");
+            }
+        }
+
+        if (String(claims, "jti") is not { Length: > 0 and <= 256 } jti)
+        {
+            return Refuse("the DPoP proof needs a jti");
+        }
+
+        var thumbprint = Thumbprint(jwk);
+        // A replay is a reuse of the same key's jti within the window in which the proof would otherwise be accepted.
+        if (!_replays.TryAdd("dpop:" + thumbprint + ":" + jti, iat + _options.MaxAge + _options.FutureSkew))
+        {
+            return Refuse("the DPoP proof was already used (replay)");
+        }
+
+        return new DpopOutcome(new DpopProof(thumbprint, jti, iat, alg), null);
+    }
+
+    /// <summary>The RFC 7638 JWK thumbprint (SHA-256, base64url) of an EC or RSA public key.</summary>
+    public static string Thumbprint(JsonElement jwk)
+    {
+        string Member(string name) => jwk.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString()! : string.Empty;
+        // RFC 7638 §3.2: the required members only, in lexicographic order, no whitespace.
+        var canonical = Member("kty") switch
+        {
+            "EC" => $"{{\"crv\":{Quote(Member("crv"))},\"kty\":\"EC\",\"x\":{Quote(Member("x"))},\"y\":{Quote(Member("y"))}}}",
+            "RSA" => $"{{\"e\":{Quote(Member("e"))},\"kty\":\"RSA\",\"n\":{Quote(Member("n"))}}}",
+            _ => throw new FormatException("only EC and RSA keys have a thumbprint here"),
+        };
+        return Base64UrlStrict.Encode(SHA256.HashData(Encoding.UTF8.GetBytes(canonical)));
+
+        static string Quote(string value) => JsonSerializer.Serialize(value);
+    }
+
+    private static JsonElement Pin(JsonElement jwk, string alg)
+    {
+        var copy = System.Text.Json.Nodes.JsonNode.Parse(jwk.GetRawText())!.AsObject();
+        copy["kid"] = "dpop";
+        copy["alg"] ??= alg;
+        return JsonSerializer.SerializeToElement(copy);
+    }
+
+    /// <summary>RFC 9449 §4.3 check 9: scheme, host, port and path must match; query and fragment are ignored.</summary>
+    private static bool SameTarget(Uri proof, Uri request)
+        => string.Equals(proof.GetLeftPart(UriPartial.Path), request.GetLeftPart(UriPartial.Path), StringComparison.Ordinal);
+
+    private static string? String(JsonElement element, string name)
+        => element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+
+    private static DpopOutcome Refuse(string error) => new(null, error);
+}
+
+/// <summary>
+/// Identifiers seen recently (DPoP <c>jti</c>s, client-assertion <c>jti</c>s), each kept until the token it came
+/// from can no longer be accepted anyway. Bounded: when it is full of unexpired entries, new identifiers are refused
+/// (fail closed) rather than accepted unseen; size it above the peak proofs per accepted window.
+/// </summary>
+public sealed class ReplayCache(TimeProvider clock, int capacity = 1_000_000)
+{
+    private readonly Dictionary<string, DateTimeOffset> _seen = new(StringComparer.Ordinal);
+    private readonly PriorityQueue<string, DateTimeOffset> _expiry = new();
+    private readonly Lock _gate = new();
+
+    /// <summary>Entries held now.</summary>
+    public int Count
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _seen.Count;
+            }
+        }
+    }
+
+    /// <summary>Records <paramref name="id"/> until <paramref name="until"/>; false if it was already recorded.</summary>
+    public bool TryAdd(string id, DateTimeOffset until)
+    {
+        ArgumentNullException.ThrowIfNull(id);
+        var now = clock.GetUtcNow();
+        lock (_gate)
+        {
+            while (_expiry.TryPeek(out var oldest, out var at) && at <= now)
+            {
+                _expiry.Dequeue();
+                if (_seen.TryGetValue(oldest, out var stored) && stored == at)
+                {
+                    _seen.Remove(oldest);
+                }
+            }
+
+            if ((_seen.TryGetValue(id, out var existing) && existing > now) || _seen.Count >= capacity)
+            {
+                return false;
+            }
+
+            _seen[id] = until;
+            _expiry.Enqueue(id, until);
+            return true;
+        }
+    }
+}

@@ -1,0 +1,154 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using SecureFuture.Keys;
+using SecureFuture.Keys.Audit;
+using SecureFuture.Keys.Storage;
+
+namespace SecureFuture.Identity.Clients;
+
+/// <summary>The body of <c>POST /v1/clients</c>.</summary>
+public sealed record ClientRegistration
+{
+    public string? ClientId { get; init; }
+
+    public JsonElement? Jwks { get; init; }
+
+    public IReadOnlyList<string>? Scopes { get; init; }
+
+    public IReadOnlyList<string>? Audiences { get; init; }
+
+    public bool? RequireDpop { get; init; }
+}
+
+/// <summary>
+/// Registers, changes and looks up OAuth clients. Every change is written with a security event and an entry in the
+/// key service's hash-chained audit log (who, what, when). Lookups are cached for at most a second, so a client
+/// disabled on one node stops getting tokens on every node within about a second.
+/// </summary>
+public sealed class ClientService(SqlClientStore store, IKeyStore audit, TimeProvider clock, string defaultAudience)
+{
+    private static readonly TimeSpan CacheTtl = TimeSpan.FromSeconds(1);
+    private readonly ConcurrentDictionary<string, (long Stamp, OAuthClient? Client)> _cache = new(StringComparer.Ordinal);
+
+    public SqlClientStore Store => store;
+
+    public async Task<OAuthClient> RegisterAsync(ClientRegistration request, string actor, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var clientId = request.ClientId ?? throw Invalid("clientId: required");
+        CheckId(clientId, "clientId");
+        var keys = ClientKeySet.Parse(request.Jwks ?? throw Invalid("jwks: required (the client's public keys)"));
+        var scopes = Names(request.Scopes ?? [], "scopes");
+        var audiences = Names(request.Audiences ?? [defaultAudience], "audiences");
+        if (audiences.Count == 0)
+        {
+            throw Invalid("audiences: at least one; tokens are always restricted to an audience");
+        }
+
+        var now = clock.GetUtcNow();
+        var client = new OAuthClient(clientId, keys, scopes, audiences, Enabled: true, request.RequireDpop ?? false, now, now, Revision: 1);
+        if (!await store.AddAsync(client, Event(now, "client.registered", clientId, actor, $"keys {string.Join(",", keys.KeyIds)}"), cancellationToken))
+        {
+            throw new KeyServiceException(KeyErrorKind.Conflict, $"client '{clientId}' exists; change its keys with PUT /v1/clients/{clientId}/jwks");
+        }
+
+        await AuditAsync(actor, "client.registered", clientId, new Dictionary<string, string> { ["keys"] = string.Join(",", keys.KeyIds), ["scopes"] = string.Join(" ", scopes) }, now, cancellationToken);
+        _cache.TryRemove(clientId, out _);
+        return client;
+    }
+
+    public async Task<OAuthClient> SetEnabledAsync(string clientId, bool enabled, string actor, string? reason, CancellationToken cancellationToken)
+    {
+        var type = enabled ? "client.enabled" : "client.disabled";
+        return await ChangeAsync(clientId, c => c with { Enabled = enabled }, type, actor, reason ?? string.Empty, cancellationToken);
+    }
+
+    /// <summary>Replaces a client's keys (its rotation): assertions signed by a removed key stop working at once.</summary>
+    public async Task<OAuthClient> ReplaceKeysAsync(string clientId, JsonElement jwks, string actor, CancellationToken cancellationToken)
+    {
+        var keys = ClientKeySet.Parse(jwks);
+        return await ChangeAsync(clientId, c => c with { Keys = keys }, "client.keys-replaced", actor, $"keys {string.Join(",", keys.KeyIds)}", cancellationToken);
+    }
+
+    public async Task<OAuthClient> GetAsync(string clientId, CancellationToken cancellationToken)
+        => await store.GetAsync(clientId, cancellationToken) ?? throw new KeyServiceException(KeyErrorKind.NotFound, $"no client '{clientId}'");
+
+    public Task<IReadOnlyList<OAuthClient>> ListAsync(CancellationToken cancellationToken) => store.ListAsync(cancellationToken);
+
+    /// <summary>The client as this node saw it at most a second ago (null when unknown); for the token endpoint.</summary>
+    public async Task<OAuthClient?> FindAsync(string clientId, CancellationToken cancellationToken)
+    {
+        var stamp = clock.GetTimestamp();
+        if (_cache.TryGetValue(clientId, out var cached) && clock.GetElapsedTime(cached.Stamp, stamp) < CacheTtl)
+        {
+            return cached.Client;
+        }
+
+        var client = await store.GetAsync(clientId, cancellationToken);
+        if (_cache.Count > 10_000)
+        {
+            _cache.Clear(); // unknown ids must not grow the cache without bound
+        }
+
+        _cache[clientId] = (stamp, client);
+        return client;
+    }
+
+    /// <summary>Records a security event that is not a registration change (replayed proof, signature failure, ...).</summary>
+    public Task RecordAsync(string type, string? clientId, string details, CancellationToken cancellationToken)
+        => store.AddEventAsync(Event(clock.GetUtcNow(), type, clientId, "sfi", details), cancellationToken);
+
+    private async Task<OAuthClient> ChangeAsync(string clientId, Func<OAuthClient, OAuthClient> change, string type, string actor, string details, CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; attempt < 5; attempt++)
+        {
+            var current = await GetAsync(clientId, cancellationToken);
+            var now = clock.GetUtcNow();
+            var next = change(current) with { UpdatedAt = now, Revision = current.Revision + 1 };
+            if (await store.UpdateAsync(next, current.Revision, Event(now, type, clientId, actor, details), cancellationToken))
+            {
+                await AuditAsync(actor, type, clientId, new Dictionary<string, string> { ["details"] = details }, now, cancellationToken);
+                _cache.TryRemove(clientId, out _);
+                return next;
+            }
+        }
+
+        throw new KeyServiceException(KeyErrorKind.Conflict, $"client '{clientId}' is being changed by someone else; try again");
+    }
+
+    private Task AuditAsync(string actor, string action, string clientId, Dictionary<string, string> details, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        details["client"] = clientId;
+        return audit.AppendAuditAsync(new AuditEntry(actor, action, null, null, details), at, cancellationToken);
+    }
+
+    private static SecurityEvent Event(DateTimeOffset at, string type, string? clientId, string actor, string details)
+        => new(0, at, type, clientId, null, JsonSerializer.Serialize(new Dictionary<string, string> { ["actor"] = actor, ["details"] = details }));
+
+    private static List<string> Names(IReadOnlyList<string> values, string field)
+    {
+        var list = new List<string>();
+        foreach (var value in values)
+        {
+            CheckId(value, field);
+            if (!list.Contains(value, StringComparer.Ordinal))
+            {
+                list.Add(value);
+            }
+        }
+
+        return list.Count > 64 ? throw Invalid($"{field}: at most 64") : list;
+    }
+
+    private static void CheckId(string value, string field)
+    {
+        if (value.Length is 0 or > 200 || value.Any(c => c < 0x21 || c > 0x7e || c is '"' or '\\'))
+        {
+            throw Invalid($"{field}: '{Printable(value)}' must be 1-200 visible ASCII characters without quotes or backslashes");
+        }
+    }
+
+    private static string Printable(string value) => new([.. value.Take(40).Select(c => c < 0x20 || c > 0x7e ? '?' : c)]);
+
+    private static KeyServiceException Invalid(string message) => new(KeyErrorKind.Invalid, message);
+}

@@ -1,0 +1,161 @@
+using System.Data.Common;
+using System.Text.Json;
+
+namespace SecureFuture.Identity.Clients;
+
+/// <summary>
+/// Registered clients and security events, in the same database as the key service (SQLite or PostgreSQL), so that
+/// every node of a PostgreSQL deployment sees the same clients.
+/// </summary>
+public sealed class SqlClientStore(DbDataSource source, bool postgres)
+{
+    private static readonly string[] SqliteSchema =
+    [
+        "CREATE TABLE IF NOT EXISTS oauth_clients (client_id TEXT PRIMARY KEY, jwks TEXT NOT NULL, scopes TEXT NOT NULL, audiences TEXT NOT NULL, enabled INTEGER NOT NULL, require_dpop INTEGER NOT NULL, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL, revision BIGINT NOT NULL)",
+        "CREATE TABLE IF NOT EXISTS security_events (seq INTEGER PRIMARY KEY AUTOINCREMENT, at BIGINT NOT NULL, type TEXT NOT NULL, client_id TEXT, subject TEXT, details TEXT NOT NULL)",
+    ];
+
+    private static readonly string[] PostgresSchema =
+    [
+        "CREATE TABLE IF NOT EXISTS oauth_clients (client_id TEXT PRIMARY KEY, jwks TEXT NOT NULL, scopes TEXT NOT NULL, audiences TEXT NOT NULL, enabled INTEGER NOT NULL, require_dpop INTEGER NOT NULL, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL, revision BIGINT NOT NULL)",
+        "CREATE TABLE IF NOT EXISTS security_events (seq BIGSERIAL PRIMARY KEY, at BIGINT NOT NULL, type TEXT NOT NULL, client_id TEXT, subject TEXT, details TEXT NOT NULL)",
+    ];
+
+    public async Task InitializeAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await source.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        if (postgres)
+        {
+            await ExecuteAsync(connection, transaction, "SELECT pg_advisory_xact_lock(7460002)", cancellationToken);
+        }
+
+        foreach (var statement in postgres ? PostgresSchema : SqliteSchema)
+        {
+            await ExecuteAsync(connection, transaction, statement, cancellationToken);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    public async Task<OAuthClient?> GetAsync(string clientId, CancellationToken cancellationToken)
+        => (await QueryAsync("WHERE client_id = @id", cancellationToken, ("id", clientId))) is [var client, ..] ? client : null;
+
+    public Task<IReadOnlyList<OAuthClient>> ListAsync(CancellationToken cancellationToken) => QueryAsync(string.Empty, cancellationToken);
+
+    /// <summary>Adds a client and its event; false (nothing written) when the id is taken.</summary>
+    public async Task<bool> AddAsync(OAuthClient client, SecurityEvent registered, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        await using var connection = await source.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var rows = await ExecuteAsync(connection, transaction,
+            "INSERT INTO oauth_clients (client_id, jwks, scopes, audiences, enabled, require_dpop, created_at, updated_at, revision) " +
+            "VALUES (@id, @jwks, @scopes, @audiences, @enabled, @dpop, @created, @updated, @revision) ON CONFLICT (client_id) DO NOTHING",
+            cancellationToken, Row(client));
+        if (rows == 0)
+        {
+            return false;
+        }
+
+        await AddEventAsync(connection, transaction, registered, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return true;
+    }
+
+    /// <summary>Replaces a client if it is still at <paramref name="expectedRevision"/>; false (nothing written) otherwise.</summary>
+    public async Task<bool> UpdateAsync(OAuthClient client, long expectedRevision, SecurityEvent change, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        await using var connection = await source.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var rows = await ExecuteAsync(connection, transaction,
+            "UPDATE oauth_clients SET jwks = @jwks, scopes = @scopes, audiences = @audiences, enabled = @enabled, require_dpop = @dpop, updated_at = @updated, revision = @revision " +
+            "WHERE client_id = @id AND revision = @expected",
+            cancellationToken, [.. Row(client), ("expected", expectedRevision)]);
+        if (rows == 0)
+        {
+            return false;
+        }
+
+        await AddEventAsync(connection, transaction, change, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return true;
+    }
+
+    /// <summary>Security events after <paramref name="afterSequence"/>, oldest first.</summary>
+    public async Task<IReadOnlyList<SecurityEvent>> ReadEventsAsync(long afterSequence, int limit, CancellationToken cancellationToken)
+    {
+        await using var connection = await source.OpenConnectionAsync(cancellationToken);
+        await using var command = Command(connection, null, "SELECT seq, at, type, client_id, subject, details FROM security_events WHERE seq > @after ORDER BY seq LIMIT @limit",
+            ("after", afterSequence), ("limit", limit));
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var events = new List<SecurityEvent>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            events.Add(new SecurityEvent(reader.GetInt64(0), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(1)), reader.GetString(2),
+                reader.IsDBNull(3) ? null : reader.GetString(3), reader.IsDBNull(4) ? null : reader.GetString(4), reader.GetString(5)));
+        }
+
+        return events;
+    }
+
+    public async Task AddEventAsync(SecurityEvent securityEvent, CancellationToken cancellationToken)
+    {
+        await using var connection = await source.OpenConnectionAsync(cancellationToken);
+        await AddEventAsync(connection, null, securityEvent, cancellationToken);
+    }
+
+    private static (string, object?)[] Row(OAuthClient client) =>
+    [
+        ("id", client.ClientId), ("jwks", client.Keys.Json), ("scopes", JsonSerializer.Serialize(client.Scopes)), ("audiences", JsonSerializer.Serialize(client.Audiences)),
+        ("enabled", client.Enabled ? 1 : 0), ("dpop", client.RequireDpop ? 1 : 0), ("created", client.CreatedAt.ToUnixTimeMilliseconds()),
+        ("updated", client.UpdatedAt.ToUnixTimeMilliseconds()), ("revision", client.Revision),
+    ];
+
+    private static Task<int> AddEventAsync(DbConnection connection, DbTransaction? transaction, SecurityEvent e, CancellationToken cancellationToken)
+        => ExecuteAsync(connection, transaction, "INSERT INTO security_events (at, type, client_id, subject, details) VALUES (@at, @type, @client, @subject, @details)",
+            cancellationToken, ("at", e.At.ToUnixTimeMilliseconds()), ("type", e.Type), ("client", e.ClientId), ("subject", e.Subject), ("details", e.Details));
+
+    private async Task<IReadOnlyList<OAuthClient>> QueryAsync(string where, CancellationToken cancellationToken, params (string Name, object? Value)[] parameters)
+    {
+        await using var connection = await source.OpenConnectionAsync(cancellationToken);
+        await using var command = Command(connection, null,
+            "SELECT client_id, jwks, scopes, audiences, enabled, require_dpop, created_at, updated_at, revision FROM oauth_clients " + where + " ORDER BY client_id", parameters);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var clients = new List<OAuthClient>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            clients.Add(new OAuthClient(
+                reader.GetString(0), ClientKeySet.FromStored(reader.GetString(1)), JsonSerializer.Deserialize<string[]>(reader.GetString(2)) ?? [],
+                JsonSerializer.Deserialize<string[]>(reader.GetString(3)) ?? [], reader.GetInt64(4) != 0, reader.GetInt64(5) != 0,
+                DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(6)), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(7)), reader.GetInt64(8)));
+        }
+
+        return clients;
+    }
+
+    private static async Task<int> ExecuteAsync(DbConnection connection, DbTransaction? transaction, string sql, CancellationToken cancellationToken, params (string Name, object? Value)[] parameters)
+    {
+        await using var command = Command(connection, transaction, sql, parameters);
+        return await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private static DbCommand Command(DbConnection connection, DbTransaction? transaction, string sql, params (string Name, object? Value)[] parameters)
+    {
+        var command = connection.CreateCommand();
+#pragma warning disable CA2100 // every statement is a constant of this class; values travel as parameters
+        command.CommandText = sql;
+#pragma warning restore CA2100
+        command.Transaction = transaction;
+        foreach (var (name, value) in parameters)
+        {
+            var parameter = command.CreateParameter();
+            parameter.ParameterName = name;
+            parameter.Value = value ?? DBNull.Value;
+            command.Parameters.Add(parameter);
+        }
+
+        return command;
+    }
+}

@@ -1,0 +1,452 @@
+using System.Security.Claims;
+using System.Text.Json;
+using Microsoft.AspNetCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+using OpenIddict.Abstractions;
+using OpenIddict.Server;
+using SecureFuture.Identity.Clients;
+using SecureFuture.Identity.Validation;
+using SecureFuture.Keys;
+using static OpenIddict.Abstractions.OpenIddictConstants;
+using static OpenIddict.Server.OpenIddictServerEvents;
+
+namespace SecureFuture.Identity.Tokens;
+
+/// <summary>Settings of the token service.</summary>
+public sealed record TokenServiceOptions
+{
+    /// <summary>The exact issuer (<c>iss</c>) of every token; the token key ring is scoped to it.</summary>
+    public required Uri Issuer { get; init; }
+
+    /// <summary>The key ring whose active key signs tokens; created on first start, scoped to <see cref="Issuer"/>.</summary>
+    public string RingName { get; init; } = "tokens";
+
+    /// <summary>Access token lifetime: default 10 minutes, at most 1 hour.</summary>
+    public TimeSpan AccessTokenLifetime { get; init; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>Client assertions may not live longer than this (their <c>exp</c> counted from now).</summary>
+    public TimeSpan MaxAssertionLifetime { get; init; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>The audience of sfi's own API (<c>/v1/whoami</c>), and the default audience of new clients.</summary>
+    public string OwnAudience => new Uri(Issuer, "v1/").AbsoluteUri;
+
+    /// <summary>The token endpoint as clients address it (DPoP <c>htu</c>).</summary>
+    public Uri TokenEndpoint => new(Issuer, "oauth2/token");
+
+    /// <summary>Hard maximum for <see cref="AccessTokenLifetime"/>.</summary>
+    public static readonly TimeSpan MaxAccessTokenLifetime = TimeSpan.FromHours(1);
+
+    /// <summary>DPoP signing algorithms accepted at the token endpoint (advertised in discovery).</summary>
+    public static readonly IReadOnlyList<string> DpopAlgorithms = ["ES256", "ES384", "PS256", "RS256"];
+}
+
+/// <summary>
+/// The OAuth 2.0 token service of <c>sfi serve</c>, built on OpenIddict's server. OpenIddict handles the protocol
+/// (request parsing, client-assertion validation, token creation, discovery); this class adds what it leaves to the
+/// host in degraded mode, and what it lacks:
+/// client lookup and keys from the client registry (<c>private_key_jwt</c> only, client secrets off), assertion replay
+/// detection, signing in the HSM with the active key of the issuer's ring, discovery pointing at that ring's JWKS,
+/// and DPoP (RFC 9449) binding at the token endpoint.
+/// </summary>
+public static class TokenService
+{
+    internal const string JktProperty = "sfi.dpop.jkt";
+
+    /// <summary>Registers the token service; the host must also register <see cref="ClientService"/> and <see cref="KeyRingService"/>.</summary>
+    public static IServiceCollection AddSfiTokenService(this IServiceCollection services, TokenServiceOptions options, TimeProvider clock)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.AccessTokenLifetime <= TimeSpan.Zero || options.AccessTokenLifetime > TokenServiceOptions.MaxAccessTokenLifetime)
+        {
+            throw new ArgumentException($"the access token lifetime must be more than zero and at most {TokenServiceOptions.MaxAccessTokenLifetime}", nameof(options));
+        }
+
+        var replays = new ReplayCache(clock);
+        services.AddSingleton(options);
+        services.AddSingleton(new DpopProofValidator(new DpopOptions { Algorithms = TokenServiceOptions.DpopAlgorithms }, clock, replays));
+        services.AddSingleton(new AssertionReplayCache(replays, clock));
+        services.AddOpenIddict().AddServer(server =>
+        {
+            server.SetIssuer(options.Issuer);
+            server.SetTokenEndpointUris("oauth2/token");
+            server.SetConfigurationEndpointUris(".well-known/openid-configuration");
+            server.AllowClientCredentialsFlow();
+            server.Configure(o =>
+            {
+                // private_key_jwt only: no shared secret can leak from a client's configuration.
+                o.ClientAuthenticationMethods.Clear();
+                o.ClientAuthenticationMethods.Add(ClientAuthenticationMethods.PrivateKeyJwt);
+            });
+            server.SetAccessTokenLifetime(options.AccessTokenLifetime);
+            server.DisableAccessTokenEncryption();
+            server.DisableScopeValidation(); // scopes are checked per client by ValidateClientCredentialsRequest
+
+            // Degraded mode: no OpenIddict stores. Clients live in sfi's registry, and the handlers below do the checks
+            // that OpenIddict's application manager would otherwise do.
+            server.EnableDegradedMode();
+
+            // OpenIddict insists on one signing credential at start; this one is the ring itself, and the handler
+            // below replaces it per token with the ring's active key version. No key material is in this process.
+            server.AddSigningCredentials(new SigningCredentials(new PlaceholderRingKey(options.RingName), SecurityAlgorithms.EcdsaSha256));
+            server.AddEphemeralEncryptionKey(); // required by OpenIddict's option checks; access tokens are not encrypted and no other token type is issued
+
+            server.UseAspNetCore().DisableTransportSecurityRequirement(); // sfi serve decides about TLS for every endpoint
+
+            server.AddEventHandler(ResolveClientKeys.Descriptor);
+            server.AddEventHandler(RejectReplayedAssertion.Descriptor);
+            server.AddEventHandler(ValidateClientCredentialsRequest.Descriptor);
+            server.AddEventHandler(IssueClientToken.Descriptor);
+            server.AddEventHandler(SignInTheHsm.Descriptor);
+            server.AddEventHandler(BindToDpopKey.Descriptor);
+            server.AddEventHandler(AnnounceDpopTokenType.Descriptor);
+            server.AddEventHandler(DescribeTokenService.Descriptor);
+            server.AddEventHandler(AdvertisePrivateKeyJwtOnly.Descriptor);
+        });
+        return services;
+    }
+
+    /// <summary>Client assertions are looked up, never trusted: the registry says which keys may sign for a client.</summary>
+    internal sealed class ResolveClientKeys(ClientService clients) : IOpenIddictServerHandler<ValidateTokenContext>
+    {
+        public static OpenIddictServerHandlerDescriptor Descriptor { get; } = OpenIddictServerHandlerDescriptor.CreateBuilder<ValidateTokenContext>()
+            .UseScopedHandler<ResolveClientKeys>()
+            .SetOrder(OpenIddictServerHandlers.Protection.ResolveTokenValidationParameters.Descriptor.Order + 500)
+            .SetType(OpenIddictServerHandlerType.Custom)
+            .Build();
+
+        public async ValueTask HandleAsync(ValidateTokenContext context)
+        {
+            ArgumentNullException.ThrowIfNull(context);
+            if (!context.ValidTokenTypes.Contains(TokenTypeIdentifiers.Private.ClientAssertion))
+            {
+                return;
+            }
+
+            // The issuer of an assertion is the client (RFC 7523 §3): read it only to find the client's registered keys;
+            // the signature, issuer, audience and lifetime are then checked by OpenIddict against those keys alone.
+            var clientId = ReadIssuer(context.Token);
+            var client = clientId is null ? null : await clients.FindAsync(clientId, context.CancellationToken);
+            if (client is null || !client.Enabled)
+            {
+                context.Reject(Errors.InvalidClient, client is null ? "the client is not registered" : "the client is disabled");
+                return;
+            }
+
+            var parameters = context.TokenValidationParameters;
+            using var document = JsonDocument.Parse(client.Keys.Json);
+            parameters.IssuerSigningKeys = [.. document.RootElement.GetProperty("keys").EnumerateArray().Select(k => (SecurityKey)new JsonWebKey(k.GetRawText()))];
+            parameters.TryAllIssuerSigningKeys = false; // a kid must name one registered key: never "try every key"
+            parameters.ValidIssuers = [client.ClientId];
+            parameters.ValidAlgorithms = TokenServiceOptions.DpopAlgorithms;
+            parameters.RequireSignedTokens = true;
+            parameters.RequireExpirationTime = true;
+        }
+
+        private static string? ReadIssuer(string token)
+        {
+            try
+            {
+                return new JsonWebToken(token).Issuer is { Length: > 0 } issuer ? issuer : null;
+            }
+            catch (ArgumentException)
+            {
+                return null;
+            }
+        }
+    }
+
+    /// <summary>
+    /// An assertion is good for one token request (RFC 7523 §3 item 7 allows the server to enforce one-time use): its
+    /// <c>jti</c> is remembered until it expires, and an assertion living longer than a few minutes is refused.
+    /// </summary>
+    internal sealed class RejectReplayedAssertion(AssertionReplayCache replays, TokenServiceOptions options, ClientService clients) : IOpenIddictServerHandler<ValidateTokenContext>
+    {
+        public static OpenIddictServerHandlerDescriptor Descriptor { get; } = OpenIddictServerHandlerDescriptor.CreateBuilder<ValidateTokenContext>()
+            .UseScopedHandler<RejectReplayedAssertion>()
+            .SetOrder(OpenIddictServerHandlers.Protection.ValidateExpirationDate.Descriptor.Order + 500)
+            .SetType(OpenIddictServerHandlerType.Custom)
+            .Build();
+
+        public async ValueTask HandleAsync(ValidateTokenContext context)
+        {
+            ArgumentNullException.ThrowIfNull(context);
+            if (!context.ValidTokenTypes.Contains(TokenTypeIdentifiers.Private.ClientAssertion) || context.Principal is not { } principal)
+            {
+                return;
+            }
+
+            var client = principal.GetClaim(Claims.Issuer) ?? string.Empty;
+            var jti = principal.GetClaim(Claims.JwtId) ?? principal.GetTokenId();
+            var expires = principal.GetExpirationDate();
+            if (string.IsNullOrEmpty(jti) || expires is null)
+            {
+                context.Reject(Errors.InvalidClient, "the client assertion needs jti and exp");
+                return;
+            }
+
+            if (expires.Value > replays.Now + options.MaxAssertionLifetime)
+            {
+                context.Reject(Errors.InvalidClient, $"the client assertion lives longer than {options.MaxAssertionLifetime.TotalMinutes:0} minutes");
+                return;
+            }
+
+            if (!replays.Cache.TryAdd("assertion:" + client + ":" + jti, expires.Value))
+            {
+                await clients.RecordAsync("attack.assertion-replayed", client, $"jti {jti}", context.CancellationToken);
+                context.Reject(Errors.InvalidClient, "the client assertion was already used");
+            }
+        }
+    }
+
+    /// <summary>
+    /// Only <c>client_credentials</c> with a client assertion; the client must be registered and enabled, ask only for
+    /// its scopes and audiences, and present a valid DPoP proof when it sends one or must.
+    /// </summary>
+    internal sealed class ValidateClientCredentialsRequest(ClientService clients, DpopProofValidator dpop, TokenServiceOptions options) : IOpenIddictServerHandler<ValidateTokenRequestContext>
+    {
+        public static OpenIddictServerHandlerDescriptor Descriptor { get; } = OpenIddictServerHandlerDescriptor.CreateBuilder<ValidateTokenRequestContext>()
+            .UseScopedHandler<ValidateClientCredentialsRequest>()
+            .SetOrder(int.MaxValue - 100_000)
+            .SetType(OpenIddictServerHandlerType.Custom)
+            .Build();
+
+        public async ValueTask HandleAsync(ValidateTokenRequestContext context)
+        {
+            ArgumentNullException.ThrowIfNull(context);
+            if (!context.Request.IsClientCredentialsGrantType())
+            {
+                context.Reject(Errors.UnsupportedGrantType, "only client_credentials is supported");
+                return;
+            }
+
+            if (string.IsNullOrEmpty(context.Request.ClientAssertion) || !string.IsNullOrEmpty(context.Request.ClientSecret))
+            {
+                context.Reject(Errors.InvalidClient, "client secrets are off: authenticate with private_key_jwt (a client_assertion signed by a registered key)");
+                return;
+            }
+
+            var client = context.ClientId is { } id ? await clients.FindAsync(id, context.CancellationToken) : null;
+            if (client is null || !client.Enabled)
+            {
+                if (client is not null)
+                {
+                    await clients.RecordAsync("attack.disabled-client", client.ClientId, "token request by a disabled client", context.CancellationToken);
+                }
+
+                context.Reject(Errors.InvalidClient, client is null ? "the client is not registered" : "the client is disabled");
+                return;
+            }
+
+            foreach (var scope in context.Request.GetScopes())
+            {
+                if (!client.Scopes.Contains(scope, StringComparer.Ordinal))
+                {
+                    context.Reject(Errors.InvalidScope, $"the client may not ask for scope '{scope}'");
+                    return;
+                }
+            }
+
+            foreach (var resource in context.Request.GetResources())
+            {
+                if (!client.Audiences.Contains(resource, StringComparer.Ordinal))
+                {
+                    context.Reject(Errors.InvalidTarget, $"the client may not get tokens for '{resource}'");
+                    return;
+                }
+            }
+
+            var http = context.Transaction.GetHttpRequest() ?? throw new InvalidOperationException("the token endpoint runs inside ASP.NET Core");
+            var proofs = http.Headers["DPoP"];
+            if (proofs.Count > 1)
+            {
+                context.Reject("invalid_dpop_proof", "send one DPoP header");
+                return;
+            }
+
+            if (proofs.Count == 0)
+            {
+                if (client.RequireDpop)
+                {
+                    context.Reject(Errors.InvalidRequest, "this client's tokens must be DPoP-bound: send a DPoP proof");
+                }
+
+                return;
+            }
+
+            var outcome = dpop.Validate(proofs[0], http.Method, options.TokenEndpoint);
+            if (!outcome.IsValid)
+            {
+                if (outcome.Error!.Contains("replay", StringComparison.Ordinal))
+                {
+                    await clients.RecordAsync("attack.dpop-replayed", client.ClientId, outcome.Error, context.CancellationToken);
+                }
+
+                context.Reject("invalid_dpop_proof", outcome.Error);
+                return;
+            }
+
+            context.Transaction.Properties[JktProperty] = outcome.Proof!.JwkThumbprint;
+        }
+    }
+
+    /// <summary>The token: subject and client are the client; audiences are the requested ones or all of the client's.</summary>
+    internal sealed class IssueClientToken(ClientService clients) : IOpenIddictServerHandler<HandleTokenRequestContext>
+    {
+        public static OpenIddictServerHandlerDescriptor Descriptor { get; } = OpenIddictServerHandlerDescriptor.CreateBuilder<HandleTokenRequestContext>()
+            .UseScopedHandler<IssueClientToken>()
+            .SetOrder(int.MaxValue - 100_000)
+            .SetType(OpenIddictServerHandlerType.Custom)
+            .Build();
+
+        public async ValueTask HandleAsync(HandleTokenRequestContext context)
+        {
+            ArgumentNullException.ThrowIfNull(context);
+            var client = await clients.FindAsync(context.ClientId!, context.CancellationToken) ?? throw new InvalidOperationException("the client was validated");
+            var identity = new ClaimsIdentity(OpenIddict.Server.AspNetCore.OpenIddictServerAspNetCoreDefaults.AuthenticationScheme, Claims.Subject, Claims.Role);
+            identity.SetClaim(Claims.Subject, client.ClientId);
+            identity.SetClaim(Claims.ClientId, client.ClientId);
+            var principal = new ClaimsPrincipal(identity);
+            principal.SetScopes(context.Request.GetScopes());
+            var requested = context.Request.GetResources();
+            principal.SetResources(requested.IsEmpty ? client.Audiences : requested);
+            principal.SetDestinations(_ => [Destinations.AccessToken]);
+            context.SignIn(principal);
+        }
+    }
+
+    /// <summary>Every access token is signed in the HSM by the active key of the token ring, named by its kid.</summary>
+    internal sealed class SignInTheHsm(KeyRingService keys, TokenServiceOptions options) : IOpenIddictServerHandler<GenerateTokenContext>
+    {
+        public static OpenIddictServerHandlerDescriptor Descriptor { get; } = OpenIddictServerHandlerDescriptor.CreateBuilder<GenerateTokenContext>()
+            .UseSingletonHandler<SignInTheHsm>()
+            .SetOrder(OpenIddictServerHandlers.Protection.AttachSecurityCredentials.Descriptor.Order + 500)
+            .SetType(OpenIddictServerHandlerType.Custom)
+            .Build();
+
+        public async ValueTask HandleAsync(GenerateTokenContext context)
+        {
+            ArgumentNullException.ThrowIfNull(context);
+            if (context.TokenType != TokenTypeIdentifiers.AccessToken)
+            {
+                // No other token type is issued by this service; refuse to sign one with a stand-in key.
+                throw new InvalidOperationException($"the token service issues access tokens only, not {context.TokenType}");
+            }
+
+            var (_, active) = await keys.GetActiveAsync(options.RingName, context.CancellationToken);
+            context.SigningCredentials = new SigningCredentials(new RingSecurityKey(keys, options.RingName, active.Kid, active.Algorithm), active.Algorithm.Name);
+        }
+    }
+
+    /// <summary>RFC 9449 §6.1: a bound token carries the thumbprint of the proof's key as <c>cnf.jkt</c>.</summary>
+    internal sealed class BindToDpopKey : IOpenIddictServerHandler<GenerateTokenContext>
+    {
+        public static OpenIddictServerHandlerDescriptor Descriptor { get; } = OpenIddictServerHandlerDescriptor.CreateBuilder<GenerateTokenContext>()
+            .UseSingletonHandler<BindToDpopKey>()
+            .SetOrder(OpenIddictServerHandlers.Protection.GenerateIdentityModelToken.Descriptor.Order - 1)
+            .SetType(OpenIddictServerHandlerType.Custom)
+            .Build();
+
+        public ValueTask HandleAsync(GenerateTokenContext context)
+        {
+            ArgumentNullException.ThrowIfNull(context);
+            if (context.TokenType == TokenTypeIdentifiers.AccessToken && context.Transaction.Properties.TryGetValue(JktProperty, out var jkt) && jkt is string thumbprint)
+            {
+                var descriptor = context.SecurityTokenDescriptor;
+                descriptor.Claims ??= new Dictionary<string, object>(StringComparer.Ordinal);
+                descriptor.Claims["cnf"] = new Dictionary<string, object>(StringComparer.Ordinal) { ["jkt"] = thumbprint };
+            }
+
+            return default;
+        }
+    }
+
+    /// <summary>RFC 9449 §5: a bound token is issued with <c>token_type</c> <c>DPoP</c>.</summary>
+    internal sealed class AnnounceDpopTokenType : IOpenIddictServerHandler<ApplyTokenResponseContext>
+    {
+        public static OpenIddictServerHandlerDescriptor Descriptor { get; } = OpenIddictServerHandlerDescriptor.CreateBuilder<ApplyTokenResponseContext>()
+            .UseSingletonHandler<AnnounceDpopTokenType>()
+            .SetOrder(int.MinValue + 100)
+            .SetType(OpenIddictServerHandlerType.Custom)
+            .Build();
+
+        public ValueTask HandleAsync(ApplyTokenResponseContext context)
+        {
+            ArgumentNullException.ThrowIfNull(context);
+            if (context.Transaction.Properties.ContainsKey(JktProperty) && !string.IsNullOrEmpty(context.Response.AccessToken))
+            {
+                context.Response.TokenType = "DPoP";
+            }
+
+            return default;
+        }
+    }
+
+    /// <summary>Discovery names the token ring's JWKS, <c>private_key_jwt</c> only, and the DPoP algorithms.</summary>
+    internal sealed class DescribeTokenService(TokenServiceOptions options) : IOpenIddictServerHandler<HandleConfigurationRequestContext>
+    {
+        public static OpenIddictServerHandlerDescriptor Descriptor { get; } = OpenIddictServerHandlerDescriptor.CreateBuilder<HandleConfigurationRequestContext>()
+            .UseSingletonHandler<DescribeTokenService>()
+            .SetOrder(int.MaxValue - 100_000)
+            .SetType(OpenIddictServerHandlerType.Custom)
+            .Build();
+
+        public ValueTask HandleAsync(HandleConfigurationRequestContext context)
+        {
+            ArgumentNullException.ThrowIfNull(context);
+            context.JsonWebKeySetEndpoint = new Uri(options.Issuer, $"v1/keyrings/{options.RingName}/jwks.json");
+            context.TokenEndpointAuthenticationMethods.Clear();
+            context.TokenEndpointAuthenticationMethods.Add(ClientAuthenticationMethods.PrivateKeyJwt);
+            context.Metadata["token_endpoint_auth_signing_alg_values_supported"] = JsonSerializer.SerializeToElement(TokenServiceOptions.DpopAlgorithms);
+            context.Metadata["dpop_signing_alg_values_supported"] = JsonSerializer.SerializeToElement(TokenServiceOptions.DpopAlgorithms);
+            return default;
+        }
+    }
+
+    /// <summary>
+    /// OpenIddict's ASP.NET Core host adds <c>client_secret_basic</c> to discovery after the request handlers ran;
+    /// secrets are refused by <see cref="ValidateClientCredentialsRequest"/>, so discovery must not offer them.
+    /// </summary>
+    internal sealed class AdvertisePrivateKeyJwtOnly : IOpenIddictServerHandler<ApplyConfigurationResponseContext>
+    {
+        public static OpenIddictServerHandlerDescriptor Descriptor { get; } = OpenIddictServerHandlerDescriptor.CreateBuilder<ApplyConfigurationResponseContext>()
+            .UseSingletonHandler<AdvertisePrivateKeyJwtOnly>()
+            .SetOrder(int.MinValue + 100)
+            .SetType(OpenIddictServerHandlerType.Custom)
+            .Build();
+
+        public ValueTask HandleAsync(ApplyConfigurationResponseContext context)
+        {
+            ArgumentNullException.ThrowIfNull(context);
+            if (context.Response.HasParameter(Metadata.TokenEndpointAuthMethodsSupported))
+            {
+                context.Response[Metadata.TokenEndpointAuthMethodsSupported] = new OpenIddictParameter(JsonSerializer.SerializeToElement(new[] { ClientAuthenticationMethods.PrivateKeyJwt }));
+            }
+
+            return default;
+        }
+    }
+
+    /// <summary>Stands in for the ring at OpenIddict's start-up checks; it can sign nothing.</summary>
+    private sealed class PlaceholderRingKey : AsymmetricSecurityKey
+    {
+        public PlaceholderRingKey(string ring) => KeyId = "ring:" + ring;
+
+        [Obsolete("HasPrivateKey is obsolete in Microsoft.IdentityModel; PrivateKeyStatus says the same.")]
+        public override bool HasPrivateKey => true;
+
+        public override PrivateKeyStatus PrivateKeyStatus => PrivateKeyStatus.Exists;
+
+        public override int KeySize => 256;
+    }
+}
+
+/// <summary>The replay cache shared by client assertions, with the clock it reads.</summary>
+public sealed class AssertionReplayCache(ReplayCache cache, TimeProvider clock)
+{
+    public ReplayCache Cache => cache;
+
+    public DateTimeOffset Now => clock.GetUtcNow();
+}

@@ -1,0 +1,440 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Duende.IdentityModel.Client;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+using SecureFuture.Keys;
+
+namespace SecureFuture.Server.Tests;
+
+/// <summary>
+/// The token service end to end: an unmodified OAuth client library (Duende.IdentityModel) finds the token endpoint
+/// through discovery and authenticates with private_key_jwt; the token is signed in the HSM by the token ring's active
+/// key; an unmodified JwtBearer resource server accepts it through discovery; sfi's /v1/whoami accepts it through sfi's
+/// validation library. Then the misuse each part exists for.
+/// </summary>
+[Collection(ServerGroup.Name)]
+public sealed class TokenServiceTests(ServerFixture fixture)
+{
+    [Fact]
+    public async Task An_unmodified_client_gets_an_HSM_signed_token_that_JwtBearer_and_whoami_accept()
+    {
+        await using var sfi = await StartAsync();
+        using var clientKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        await RegisterAsync(sfi, "orders-worker", clientKey, scopes: ["orders.read"]);
+
+        using var http = new HttpClient();
+        var discovery = await http.GetDiscoveryDocumentAsync(new DiscoveryDocumentRequest
+        {
+            Address = sfi.Issuer,
+            Policy = new DiscoveryPolicy { RequireHttps = false, ValidateEndpoints = false },
+        });
+        Assert.False(discovery.IsError, discovery.Error);
+        Assert.Equal(new Uri(sfi.Issuer + "oauth2/token"), new Uri(discovery.TokenEndpoint!));
+        Assert.True(discovery.TokenEndpointAuthenticationMethodsSupported.SequenceEqual(["private_key_jwt"]), discovery.Raw);
+        Assert.Contains("ES256", discovery.TryGetStringArray("dpop_signing_alg_values_supported"));
+        Assert.EndsWith("/v1/keyrings/tokens/jwks.json", discovery.JwksUri, StringComparison.Ordinal);
+
+        var response = await RequestTokenAsync(http, discovery.TokenEndpoint!, sfi.Issuer, "orders-worker", clientKey, scope: "orders.read");
+        Assert.False(response.IsError, response.Error + " " + response.ErrorDescription);
+        Assert.Equal("Bearer", response.TokenType);
+        Assert.InRange(response.ExpiresIn, 590, 600);
+
+        var token = new JsonWebToken(response.AccessToken);
+        var active = (await sfi.Server.Keys.Store.ListVersionsAsync("tokens", default)).Single(v => v.State == KeyState.Active);
+        Assert.Equal(active.Kid, token.Kid);
+        Assert.Equal("ES256", token.Alg);
+        Assert.Equal(sfi.Issuer, token.Issuer);
+        Assert.Equal("orders-worker", token.Subject);
+        Assert.Equal([sfi.OwnAudience], token.Audiences);
+        Assert.Equal(TimeSpan.FromMinutes(10), token.ValidTo - token.IssuedAt);
+
+        // An unmodified resource server: JwtBearer with Authority = the issuer, everything from discovery.
+        await using (var api = await JwtBearerApi.StartAsync(sfi.Issuer, sfi.OwnAudience))
+        {
+            var (status, body) = await api.CallAsync(response.AccessToken!);
+            Assert.True(status == HttpStatusCode.OK, body);
+            Assert.Equal("hello orders-worker", body);
+        }
+
+        using var whoami = new HttpRequestMessage(HttpMethod.Get, new Uri(sfi.Running.BaseAddress, "/v1/whoami"));
+        whoami.Headers.Authorization = new AuthenticationHeaderValue("Bearer", response.AccessToken);
+        using var answer = await http.SendAsync(whoami);
+        var principal = JsonNode.Parse(await answer.Content.ReadAsStringAsync())!;
+        Assert.True(answer.IsSuccessStatusCode, principal.ToJsonString());
+        Assert.Equal(sfi.Issuer + "#orders-worker", (string)principal["subjectKey"]!);
+        Assert.Equal("orders.read", (string)principal["scope"]!);
+        Assert.Equal("Bearer", (string)principal["tokenType"]!);
+    }
+
+    [Fact]
+    public async Task Registration_refuses_a_jwk_that_carries_private_key_material_and_stores_nothing()
+    {
+        await using var sfi = await StartAsync();
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var jwk = PublicJwk(key, "k1");
+        jwk["d"] = Base64Url(key.ExportParameters(true).D!);
+        using var refused = await sfi.Running.Admin.PostAsJsonAsync(new Uri("/v1/clients", UriKind.Relative), new { clientId = "leaky", jwks = new JsonObject { ["keys"] = new JsonArray(jwk) } });
+        var problem = await refused.Content.ReadAsStringAsync();
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        Assert.Contains("private or symmetric key material ('d')", problem, StringComparison.Ordinal);
+        Assert.DoesNotContain((string)jwk["d"]!, problem, StringComparison.Ordinal);
+
+        using var lookup = await sfi.Running.Admin.GetAsync(new Uri("/v1/clients/leaky", UriKind.Relative));
+        Assert.Equal(HttpStatusCode.NotFound, lookup.StatusCode);
+
+        // A symmetric key is refused too, and registration is admin-only.
+        using var symmetric = await sfi.Running.Admin.PostAsJsonAsync(new Uri("/v1/clients", UriKind.Relative), new { clientId = "hmac", jwks = new { keys = new[] { new { kty = "oct", kid = "s", k = "c2VjcmV0" } } } });
+        Assert.Equal(HttpStatusCode.BadRequest, symmetric.StatusCode);
+        using var anonymous = await sfi.Running.Anonymous.PostAsJsonAsync(new Uri("/v1/clients", UriKind.Relative), new { clientId = "x", jwks = new { keys = new[] { PublicJwk(key, "k1") } } });
+        Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
+    }
+
+    [Fact]
+    public async Task Disabled_clients_secrets_replayed_or_foreign_assertions_and_unregistered_keys_get_no_token()
+    {
+        await using var sfi = await StartAsync();
+        using var aliceKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        using var bobKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        await RegisterAsync(sfi, "alice", aliceKey);
+        await RegisterAsync(sfi, "bob", bobKey);
+        using var http = new HttpClient();
+        var endpoint = sfi.Issuer + "oauth2/token";
+
+        // The same assertion twice: the second is a replay.
+        var assertion = Assertion(sfi.Issuer, "alice", aliceKey);
+        var first = await RequestTokenAsync(http, endpoint, "alice", assertion);
+        Assert.False(first.IsError, first.Error + " " + first.ErrorDescription);
+        var replay = await RequestTokenAsync(http, endpoint, "alice", assertion);
+        Assert.Equal("invalid_client", Code(replay));
+        Assert.Contains("already used", replay.ErrorDescription, StringComparison.Ordinal);
+
+        // Bob's key cannot sign for alice, and a key alice never registered cannot either.
+        Assert.Equal("invalid_client", Code(await RequestTokenAsync(http, endpoint, "alice", Assertion(sfi.Issuer, "alice", bobKey, kid: "k1"))));
+        using var stranger = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        Assert.Equal("invalid_client", Code(await RequestTokenAsync(http, endpoint, "alice", Assertion(sfi.Issuer, "alice", stranger))));
+
+        // An assertion for another audience (the token endpoint of some other server) is refused.
+        var elsewhere = await RequestTokenAsync(http, endpoint, "alice", Assertion("https://elsewhere.example/", "alice", aliceKey));
+        Assert.True(elsewhere.IsError);
+        Assert.Contains("audience", elsewhere.ErrorDescription, StringComparison.Ordinal);
+
+        // Client secrets are off.
+        var secret = await http.RequestClientCredentialsTokenAsync(new ClientCredentialsTokenRequest { Address = endpoint, ClientId = "alice", ClientSecret = "guess", ClientCredentialStyle = ClientCredentialStyle.PostBody });
+        Assert.Equal("invalid_client", Code(secret));
+
+        // A scope the client was not given.
+        Assert.Equal("invalid_scope", Code(await RequestTokenAsync(http, endpoint, sfi.Issuer, "alice", aliceKey, scope: "admin")));
+
+        // Disabled: no token, at once.
+        using (var disabled = await sfi.Running.Admin.PostAsync(new Uri("/v1/clients/alice/disable", UriKind.Relative), null))
+        {
+            Assert.Equal(HttpStatusCode.OK, disabled.StatusCode);
+        }
+
+        var afterDisable = await RequestTokenAsync(http, endpoint, sfi.Issuer, "alice", aliceKey);
+        Assert.Equal("invalid_client", Code(afterDisable));
+        Assert.False((await RequestTokenAsync(http, endpoint, sfi.Issuer, "bob", bobKey)).IsError);
+
+        // Key rotation for clients: after replacing alice's key (and enabling her), only the new key works.
+        using var aliceNext = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        using (var replaced = await sfi.Running.Admin.PutAsJsonAsync(new Uri("/v1/clients/alice/jwks", UriKind.Relative), new JsonObject { ["keys"] = new JsonArray(PublicJwk(aliceNext, "k2")) }))
+        {
+            Assert.Equal(HttpStatusCode.OK, replaced.StatusCode);
+        }
+
+        using (var enabled = await sfi.Running.Admin.PostAsync(new Uri("/v1/clients/alice/enable", UriKind.Relative), null))
+        {
+            Assert.Equal(HttpStatusCode.OK, enabled.StatusCode);
+        }
+
+        Assert.Equal("invalid_client", Code(await RequestTokenAsync(http, endpoint, sfi.Issuer, "alice", aliceKey)));
+        Assert.False((await RequestTokenAsync(http, endpoint, "alice", Assertion(sfi.Issuer, "alice", aliceNext, kid: "k2"))).IsError);
+
+        // Every change is in the hash-chained audit log.
+        var audit = await sfi.Server.Keys.Store.ReadAuditAsync(default);
+        Assert.Contains(audit, r => r.Action == "client.disabled");
+        Assert.Contains(audit, r => r.Action == "client.keys-replaced");
+        Assert.Empty((await sfi.Server.Keys.VerifyAuditAsync(default)).Problems);
+    }
+
+    [Fact]
+    public async Task A_DPoP_bound_token_needs_its_proof_and_a_stolen_copy_or_replayed_proof_is_refused()
+    {
+        await using var sfi = await StartAsync();
+        using var clientKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        using var dpopKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        await RegisterAsync(sfi, "mobile", clientKey, requireDpop: true);
+        using var http = new HttpClient();
+        var endpoint = sfi.Issuer + "oauth2/token";
+
+        // Without a proof, a client that must bind gets nothing.
+        Assert.Equal("invalid_request", Code(await RequestTokenAsync(http, endpoint, sfi.Issuer, "mobile", clientKey)));
+
+        // Proof checks at the token endpoint: wrong method, wrong URI, stale iat, HMAC, missing typ.
+        Assert.Equal("invalid_dpop_proof", Code(await RequestTokenAsync(http, endpoint, sfi.Issuer, "mobile", clientKey, dpop: Proof(dpopKey, "GET", endpoint))));
+        Assert.Equal("invalid_dpop_proof", Code(await RequestTokenAsync(http, endpoint, sfi.Issuer, "mobile", clientKey, dpop: Proof(dpopKey, "POST", "https://evil.example/oauth2/token"))));
+        Assert.Equal("invalid_dpop_proof", Code(await RequestTokenAsync(http, endpoint, sfi.Issuer, "mobile", clientKey, dpop: Proof(dpopKey, "POST", endpoint, iat: DateTimeOffset.UtcNow.AddMinutes(-5)))));
+        Assert.Equal("invalid_dpop_proof", Code(await RequestTokenAsync(http, endpoint, sfi.Issuer, "mobile", clientKey, dpop: Proof(dpopKey, "POST", endpoint, typ: "JWT"))));
+
+        var proof = Proof(dpopKey, "POST", endpoint);
+        var bound = await RequestTokenAsync(http, endpoint, sfi.Issuer, "mobile", clientKey, dpop: proof);
+        Assert.False(bound.IsError, bound.Error + " " + bound.ErrorDescription);
+        Assert.Equal("DPoP", bound.TokenType);
+        var thumbprint = Base64Url(new JsonWebKey(PublicJwk(dpopKey, "p").ToJsonString()).ComputeJwkThumbprint());
+        var cnf = JsonDocument.Parse(new JsonWebToken(bound.AccessToken).GetPayloadValue<JsonElement>("cnf").GetRawText()).RootElement;
+        Assert.Equal(thumbprint, cnf.GetProperty("jkt").GetString());
+
+        // The same proof again at the token endpoint is a replay.
+        Assert.Equal("invalid_dpop_proof", Code(await RequestTokenAsync(http, endpoint, sfi.Issuer, "mobile", clientKey, dpop: proof)));
+
+        var whoamiUri = sfi.Issuer + "v1/whoami";
+        // Stolen token presented as Bearer: refused.
+        var (asBearer, bearerChallenge, _) = await WhoamiAsync(http, sfi, "Bearer", bound.AccessToken!, dpop: null);
+        Assert.Equal(HttpStatusCode.Unauthorized, asBearer);
+        Assert.Contains("invalid_token", bearerChallenge, StringComparison.Ordinal);
+
+        // With the DPoP scheme and a proof bound to this token (ath), from the right key: accepted.
+        var resourceProof = Proof(dpopKey, "GET", whoamiUri, accessToken: bound.AccessToken);
+        var (ok, _, body) = await WhoamiAsync(http, sfi, "DPoP", bound.AccessToken!, resourceProof);
+        Assert.True(ok == HttpStatusCode.OK, body);
+        Assert.Equal(thumbprint, (string)JsonNode.Parse(body)!["boundTo"]!);
+
+        // The same resource proof again: replay. A proof from another key: refused. A proof without ath: refused.
+        Assert.Equal(HttpStatusCode.Unauthorized, (await WhoamiAsync(http, sfi, "DPoP", bound.AccessToken!, resourceProof)).Status);
+        using var thief = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await WhoamiAsync(http, sfi, "DPoP", bound.AccessToken!, Proof(thief, "GET", whoamiUri, accessToken: bound.AccessToken))).Status);
+        var (noAth, challenge, _) = await WhoamiAsync(http, sfi, "DPoP", bound.AccessToken!, Proof(dpopKey, "GET", whoamiUri));
+        Assert.Equal(HttpStatusCode.Unauthorized, noAth);
+        Assert.Contains("invalid_dpop_proof", challenge, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_token_ring_is_bound_to_its_issuer_and_a_restart_with_another_issuer_is_refused()
+    {
+        var port = FreePort();
+        var issuer = $"http://127.0.0.1:{port}/";
+        var sfi = await RunningServer.StartAsync(fixture.Custodian, configure: o => o with { Urls = [$"http://127.0.0.1:{port}"], Issuer = new Uri(issuer) });
+        var ring = await sfi.Server.Keys.Store.GetRingAsync("tokens", default);
+        Assert.Equal(issuer, ring!.Policy.Issuer);
+
+        // The ring itself refuses to sign a token for another issuer, whoever asks.
+        var active = (await sfi.Server.Keys.Store.ListVersionsAsync("tokens", default)).Single(v => v.State == KeyState.Active);
+        var header = Base64Url(JsonSerializer.SerializeToUtf8Bytes(new { alg = "ES256", kid = active.Kid }));
+        var claims = Base64Url(JsonSerializer.SerializeToUtf8Bytes(new { iss = "https://login.example/", sub = "x", exp = DateTimeOffset.UtcNow.AddMinutes(5).ToUnixTimeSeconds() }));
+        using (var forged = await sfi.Admin.PostAsJsonAsync(new Uri("/v1/keyrings/tokens/sign", UriKind.Relative), new { payload = Base64Url(Encoding.ASCII.GetBytes(header + "." + claims)) }))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, forged.StatusCode);
+        }
+
+        var dataDirectory = sfi.DataDirectory;
+        await sfi.Server.DisposeAsync();
+        var error = await Assert.ThrowsAsync<ServerStartException>(() => SfiServer.StartAsync(
+            new ServerOptions { DataDirectory = dataDirectory, Urls = ["http://127.0.0.1:0"], Dev = true, BootstrapAdminKey = sfi.AdminKey, Issuer = new Uri("http://localhost:1/") }, TextWriter.Null, fixture.Custodian));
+        Assert.Contains("never sign for another issuer", error.Message, StringComparison.Ordinal);
+        Directory.Delete(dataDirectory, recursive: true);
+        sfi.Anonymous.Dispose();
+        sfi.Admin.Dispose();
+    }
+
+    private async Task<IssuerServer> StartAsync()
+    {
+        var port = FreePort();
+        var issuer = $"http://127.0.0.1:{port}/";
+        var running = await RunningServer.StartAsync(fixture.Custodian, configure: o => o with { Urls = [$"http://127.0.0.1:{port}"], Issuer = new Uri(issuer) });
+        return new IssuerServer(running, issuer);
+    }
+
+    private static async Task RegisterAsync(IssuerServer sfi, string clientId, ECDsa key, string[]? scopes = null, bool requireDpop = false)
+    {
+        using var created = await sfi.Running.Admin.PostAsJsonAsync(new Uri("/v1/clients", UriKind.Relative), new JsonObject
+        {
+            ["clientId"] = clientId,
+            ["jwks"] = new JsonObject { ["keys"] = new JsonArray(PublicJwk(key, "k1")) },
+            ["scopes"] = new JsonArray([.. (scopes ?? []).Select(s => (JsonNode)s)]),
+            ["requireDpop"] = requireDpop,
+        });
+        Assert.True(created.StatusCode == HttpStatusCode.Created, await created.Content.ReadAsStringAsync());
+    }
+
+    private static Task<TokenResponse> RequestTokenAsync(HttpClient http, string endpoint, string issuer, string clientId, ECDsa key, string? scope = null, string? dpop = null)
+        => RequestTokenAsync(http, endpoint, clientId, Assertion(issuer, clientId, key), scope, dpop);
+
+    private static async Task<TokenResponse> RequestTokenAsync(HttpClient http, string endpoint, string clientId, string assertion, string? scope = null, string? dpop = null)
+    {
+        var request = new ClientCredentialsTokenRequest
+        {
+            Address = endpoint,
+            ClientId = clientId,
+            ClientCredentialStyle = ClientCredentialStyle.PostBody,
+            ClientAssertion = new ClientAssertion { Type = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer", Value = assertion },
+            Scope = scope,
+        };
+        if (dpop is not null)
+        {
+            request.Headers.Add("DPoP", dpop);
+        }
+
+        return await http.RequestClientCredentialsTokenAsync(request);
+    }
+
+    /// <summary>A client assertion as RFC 7523 and its 2025 update describe it: typ client-authentication+jwt, aud the issuer.</summary>
+    private static string Assertion(string audience, string clientId, ECDsa key, string kid = "k1")
+    {
+        var now = DateTime.UtcNow;
+        return new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
+        {
+            Issuer = clientId,
+            Audience = audience,
+            IssuedAt = now,
+            NotBefore = now,
+            Expires = now.AddMinutes(2),
+            TokenType = "client-authentication+jwt",
+            Claims = new Dictionary<string, object> { ["sub"] = clientId, ["jti"] = Guid.NewGuid().ToString("N") },
+            SigningCredentials = new SigningCredentials(new ECDsaSecurityKey(key) { KeyId = kid }, SecurityAlgorithms.EcdsaSha256),
+        });
+    }
+
+    private static string Proof(ECDsa key, string method, string uri, DateTimeOffset? iat = null, string typ = "dpop+jwt", string? accessToken = null)
+    {
+        var header = new JsonObject { ["typ"] = typ, ["alg"] = "ES256", ["jwk"] = PublicJwk(key, null) };
+        var claims = new JsonObject
+        {
+            ["jti"] = Guid.NewGuid().ToString("N"),
+            ["htm"] = method,
+            ["htu"] = uri,
+            ["iat"] = (iat ?? DateTimeOffset.UtcNow).ToUnixTimeSeconds(),
+        };
+        if (accessToken is not null)
+        {
+            claims["ath"] = Base64Url(SHA256.HashData(Encoding.ASCII.GetBytes(accessToken)));
+        }
+
+        var input = Base64Url(Encoding.UTF8.GetBytes(header.ToJsonString())) + "." + Base64Url(Encoding.UTF8.GetBytes(claims.ToJsonString()));
+        return input + "." + Base64Url(key.SignData(Encoding.ASCII.GetBytes(input), HashAlgorithmName.SHA256));
+    }
+
+    private static async Task<(HttpStatusCode Status, string Challenge, string Body)> WhoamiAsync(HttpClient http, IssuerServer sfi, string scheme, string token, string? dpop)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(sfi.Running.BaseAddress, "/v1/whoami"));
+        request.Headers.TryAddWithoutValidation("Authorization", scheme + " " + token);
+        if (dpop is not null)
+        {
+            request.Headers.Add("DPoP", dpop);
+        }
+
+        using var response = await http.SendAsync(request);
+        return (response.StatusCode, response.Headers.WwwAuthenticate.ToString(), await response.Content.ReadAsStringAsync());
+    }
+
+    private static JsonObject PublicJwk(ECDsa key, string? kid)
+    {
+        var p = key.ExportParameters(false);
+        var jwk = new JsonObject { ["kty"] = "EC", ["crv"] = "P-256", ["x"] = Base64Url(p.Q.X!), ["y"] = Base64Url(p.Q.Y!) };
+        if (kid is not null)
+        {
+            jwk["kid"] = kid;
+        }
+
+        return jwk;
+    }
+
+    private static string Base64Url(byte[] bytes) => System.Buffers.Text.Base64Url.EncodeToString(bytes);
+
+    /// <summary>The OAuth error code (Duende reports the HTTP reason phrase as Error for a 401).</summary>
+    private static string? Code(TokenResponse response)
+        => response.Json is { } json && json.TryGetProperty("error", out var error) ? error.GetString() : response.Error;
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private sealed class IssuerServer(RunningServer running, string issuer) : IAsyncDisposable
+    {
+        public RunningServer Running => running;
+
+        public SfiServer Server => running.Server;
+
+        public string Issuer => issuer;
+
+        public string OwnAudience => issuer + "v1/";
+
+        public ValueTask DisposeAsync() => running.DisposeAsync();
+    }
+
+    /// <summary>An unmodified ASP.NET Core resource server: JwtBearer with Authority, metadata from discovery.</summary>
+    private sealed class JwtBearerApi : IAsyncDisposable
+    {
+        private readonly WebApplication _app;
+        private readonly HttpClient _client;
+
+        private JwtBearerApi(WebApplication app, Uri address)
+        {
+            _app = app;
+            _client = new HttpClient { BaseAddress = address };
+        }
+
+        public static async Task<JwtBearerApi> StartAsync(string authority, string audience)
+        {
+            var builder = WebApplication.CreateSlimBuilder();
+            builder.WebHost.UseUrls("http://127.0.0.1:0");
+            builder.Logging.ClearProviders();
+            builder.Services.AddAuthorization();
+            builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer(options =>
+            {
+                options.Authority = authority;
+                options.Audience = audience;
+                options.RequireHttpsMetadata = false;
+                options.MapInboundClaims = false;
+                options.Events = new JwtBearerEvents
+                {
+                    OnChallenge = context =>
+                    {
+                        context.Response.Headers["X-Failure"] = (context.AuthenticateFailure?.Message ?? string.Empty).ReplaceLineEndings(" ");
+                        return Task.CompletedTask;
+                    },
+                };
+            });
+            var app = builder.Build();
+            app.UseAuthentication();
+            app.UseAuthorization();
+            app.MapGet("/orders", (HttpContext context) => Results.Text($"hello {context.User.FindFirst("sub")?.Value}")).RequireAuthorization();
+            await app.StartAsync();
+            var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+            return new JwtBearerApi(app, new Uri(address));
+        }
+
+        public async Task<(HttpStatusCode Status, string Body)> CallAsync(string token)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, "/orders");
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+            using var response = await _client.SendAsync(request);
+            var failure = response.Headers.TryGetValues("X-Failure", out var values) ? string.Join(" ", values) : string.Empty;
+            return (response.StatusCode, response.IsSuccessStatusCode ? await response.Content.ReadAsStringAsync() : failure);
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            _client.Dispose();
+            await _app.StopAsync();
+            await _app.DisposeAsync();
+        }
+    }
+}
