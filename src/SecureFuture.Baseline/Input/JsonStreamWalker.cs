@@ -18,6 +18,14 @@ internal enum WalkAction
     Skip,
 }
 
+/// <summary>What a walk cost: the largest buffer it needed and the bytes it read.</summary>
+internal sealed class WalkStatistics
+{
+    public int MaxBufferBytes { get; set; }
+
+    public long BytesRead { get; set; }
+}
+
 /// <summary>A value taken out of a stream, with the 1-based line and column (in bytes) where it starts.</summary>
 internal sealed record CapturedValue(IReadOnlyList<object> Path, JsonNode? Node, int Line, int Column);
 
@@ -42,13 +50,13 @@ internal static class JsonStreamWalker
     /// (the root itself is always descended); scalars below the root object are captured when it says so.
     /// </summary>
     /// <returns>The kind of the root token.</returns>
-    public static JsonTokenType Walk(Stream stream, string displayPath, Func<IReadOnlyList<object>, JsonTokenType, WalkAction> decide, Action<CapturedValue> onValue)
+    public static JsonTokenType Walk(Stream stream, string displayPath, Func<IReadOnlyList<object>, JsonTokenType, WalkAction> decide, Action<CapturedValue> onValue, WalkStatistics? statistics = null)
     {
         ArgumentNullException.ThrowIfNull(stream);
         var buffer = ArrayPool<byte>.Shared.Rent(InitialBuffer);
         try
         {
-            return WalkCore(stream, displayPath, decide, onValue, ref buffer);
+            return WalkCore(stream, displayPath, decide, onValue, ref buffer, statistics);
         }
         finally
         {
@@ -56,7 +64,7 @@ internal static class JsonStreamWalker
         }
     }
 
-    private static JsonTokenType WalkCore(Stream stream, string displayPath, Func<IReadOnlyList<object>, JsonTokenType, WalkAction> decide, Action<CapturedValue> onValue, ref byte[] buffer)
+    private static JsonTokenType WalkCore(Stream stream, string displayPath, Func<IReadOnlyList<object>, JsonTokenType, WalkAction> decide, Action<CapturedValue> onValue, ref byte[] buffer, WalkStatistics? statistics)
     {
         var state = new JsonReaderState(new JsonReaderOptions { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip });
         var length = 0;
@@ -87,7 +95,17 @@ internal static class JsonStreamWalker
                     buffer = bigger;
                 }
 
+                if (statistics is not null)
+                {
+                    statistics.MaxBufferBytes = Math.Max(statistics.MaxBufferBytes, buffer.Length);
+                }
+
                 var read = stream.Read(buffer, length, buffer.Length - length);
+                if (statistics is not null)
+                {
+                    statistics.BytesRead += read;
+                }
+
                 if (read == 0)
                 {
                     isFinal = true;

@@ -18,6 +18,10 @@ public static class SnapshotReader
         + "an ARM deployment template, Microsoft Graph JSON (a collection or one entity), "
         + "CISA ScubaGear ProviderSettingsExport.json, Terraform plan JSON (terraform show -json, format_version 1.x)";
 
+    private static readonly HashSet<string> KnownTypes = new(
+        ControlCatalogue.Default.Controls.SelectMany(c => c.ResourceTypes).Where(t => !t.StartsWith(GraphTypes.Prefix, StringComparison.Ordinal)),
+        StringComparer.OrdinalIgnoreCase);
+
     private static readonly HashSet<string> ContainerKeys = new(StringComparer.OrdinalIgnoreCase)
     {
         "value", "data", "resources", "resource_changes",
@@ -97,26 +101,43 @@ public static class SnapshotReader
     }
 
     /// <summary>Reads one JSON document from a stream.</summary>
-    public static (IReadOnlyList<TenantResource> Resources, InputFile File) Read(Stream stream, string displayPath)
+    public static (IReadOnlyList<TenantResource> Resources, InputFile File) Read(Stream stream, string displayPath) => Read(stream, displayPath, null);
+
+    internal static (IReadOnlyList<TenantResource> Resources, InputFile File) Read(Stream stream, string displayPath, WalkStatistics? statistics)
     {
         ArgumentNullException.ThrowIfNull(stream);
         ArgumentNullException.ThrowIfNull(displayPath);
         var rootValues = new Dictionary<string, CapturedValue>(StringComparer.OrdinalIgnoreCase);
         var elements = new List<CapturedValue>();
-        var rootType = JsonStreamWalker.Walk(stream, displayPath, Decide, v =>
+        var dropped = 0;
+        var containers = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        var rootType = JsonStreamWalker.Walk(stream, displayPath, (path, token) =>
+        {
+            var action = Decide(path, token);
+            if (action == WalkAction.Descend && path.Count == 1 && path[0] is string key)
+            {
+                containers.Add(key);
+            }
+
+            return action;
+        }, v =>
         {
             if (v.Path.Count == 1 && v.Path[0] is string key)
             {
                 rootValues[key] = v;
             }
+            else if (IsIrrelevant(v.Node))
+            {
+                dropped++;
+            }
             else
             {
                 elements.Add(v);
             }
-        });
+        }, statistics);
 
         var resources = new List<TenantResource>();
-        var skipped = 0;
+        var skipped = dropped;
         InputFormat format;
         if (rootType == JsonTokenType.StartArray)
         {
@@ -127,7 +148,7 @@ public static class SnapshotReader
             throw Unrecognised(displayPath, "the file holds a single JSON scalar");
         }
         else if (rootValues.TryGetValue("format_version", out var formatVersion)
-                 && (rootValues.ContainsKey("terraform_version") || elements.Any(e => IsUnder(e, "resource_changes"))))
+                 && (rootValues.ContainsKey("terraform_version") || containers.Contains("resource_changes")))
         {
             format = InputFormat.TerraformPlan;
             CheckTerraformVersion(formatVersion, displayPath);
@@ -143,7 +164,7 @@ public static class SnapshotReader
                 }
             }
         }
-        else if (IsArmTemplate(rootValues, elements))
+        else if (IsArmTemplate(rootValues, containers))
         {
             format = InputFormat.ArmTemplate;
             foreach (var e in elements.Where(e => IsUnder(e, "resources")))
@@ -154,7 +175,7 @@ public static class SnapshotReader
                 }
             }
         }
-        else if (rootValues.Keys.Concat(elements.Select(e => (string)e.Path[0])).Any(ScubaSections.ContainsKey)
+        else if (rootValues.Keys.Concat(containers).Any(ScubaSections.ContainsKey)
                  || rootValues.ContainsKey("baseline_version") || rootValues.ContainsKey("module_version"))
         {
             format = InputFormat.ScubaGear;
@@ -175,7 +196,7 @@ public static class SnapshotReader
                 }
             }
         }
-        else if (elements.Count > 0 || rootValues.ContainsKey("value") || rootValues.ContainsKey("data"))
+        else if (elements.Count > 0 || dropped > 0 || containers.Contains("value") || containers.Contains("data"))
         {
             var context = rootValues.TryGetValue("@odata.context", out var c) ? Str(c.Node) : null;
             format = ClassifyElements(elements, displayPath, context, resources, ref skipped);
@@ -218,7 +239,7 @@ public static class SnapshotReader
         {
             foreach (var (section, type) in ScubaSections)
             {
-                if (rootValues.ContainsKey(section) || elements.Any(e => IsUnder(e, section)))
+                if (rootValues.ContainsKey(section) || containers.Contains(section))
                 {
                     declared.Add(type);
                 }
@@ -227,6 +248,17 @@ public static class SnapshotReader
 
         return (resources, new InputFile(displayPath, format, resources.Count, skipped) { DeclaredTypes = [.. declared.Order(StringComparer.Ordinal)] });
     }
+
+    /// <summary>
+    /// An ARM resource or Terraform resource change of a type no control reads. Dropped as soon as it is parsed, so
+    /// that a large export of other resources costs no memory (ARM resources, template resources and Terraform
+    /// resource changes all carry their type in "type").
+    /// </summary>
+    private static bool IsIrrelevant(JsonNode? node) =>
+        node is JsonObject o && Str(o["type"]) is { } type
+        && (type.Contains('/', StringComparison.Ordinal) || type.StartsWith("azurerm_", StringComparison.Ordinal))
+        && !KnownTypes.Contains(type)
+        && o["resources"] is not JsonArray;
 
     private static FileStream OpenRead(string path, string displayPath)
     {
@@ -280,7 +312,7 @@ public static class SnapshotReader
         }
     }
 
-    private static bool IsArmTemplate(Dictionary<string, CapturedValue> rootValues, List<CapturedValue> elements)
+    private static bool IsArmTemplate(Dictionary<string, CapturedValue> rootValues, HashSet<string> containers)
     {
         if (rootValues.TryGetValue("$schema", out var schema) && schema.Node is JsonValue v && v.TryGetValue<string>(out var s)
             && s.Contains("deploymentTemplate", StringComparison.OrdinalIgnoreCase))
@@ -288,7 +320,7 @@ public static class SnapshotReader
             return true;
         }
 
-        return rootValues.ContainsKey("contentVersion") && elements.Any(e => IsUnder(e, "resources"));
+        return rootValues.ContainsKey("contentVersion") && containers.Contains("resources");
     }
 
     private static InputFormat ClassifyElements(List<CapturedValue> elements, string displayPath, string? context, List<TenantResource> resources, ref int skipped)
