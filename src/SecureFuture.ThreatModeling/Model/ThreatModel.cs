@@ -149,6 +149,12 @@ public sealed record ThreatModel
 
     public IReadOnlyList<TrustBoundary> Boundaries { get; init; } = [];
 
+    /// <summary>
+    /// Threats as last recorded with the model (a <c>.tm7</c>'s ThreatInstances, a YAML model's <c>threats:</c>
+    /// section): what regeneration carries states and justifications over from.
+    /// </summary>
+    public IReadOnlyList<Engine.Threat> RecordedThreats { get; init; } = [];
+
     public ModelElement? FindElement(string id) => Elements.FirstOrDefault(e => string.Equals(e.Id, id, StringComparison.Ordinal));
 
     /// <summary>Finds an element, flow or boundary by id and returns where it was read from.</summary>

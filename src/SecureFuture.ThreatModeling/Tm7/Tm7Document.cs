@@ -37,6 +37,7 @@ public sealed class Tm7Document
         Template = kb is null ? null : KnowledgeBaseReader.FromElement(kb, displayPath);
         Model = Tm7ModelReader.Read(root, Template, displayPath);
         Threats = [.. (root.Child("ThreatInstances")?.Elements() ?? []).Select(ReadThreat)];
+        Model = Model with { RecordedThreats = [.. Threats.Select(Tm7Threats.ToThreat)] };
     }
 
     public string SourcePath { get; }

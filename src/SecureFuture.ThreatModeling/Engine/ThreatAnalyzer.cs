@@ -1,0 +1,48 @@
+using SecureFuture.Core;
+using SecureFuture.ThreatModeling.Model;
+using SecureFuture.ThreatModeling.Templates;
+using SecureFuture.ThreatModeling.Tm7;
+using SecureFuture.ThreatModeling.Yaml;
+
+namespace SecureFuture.ThreatModeling.Engine;
+
+/// <summary>A loaded model with the template its rules come from (and, for a .tm7, the document for writing back).</summary>
+public sealed record LoadedModel(ThreatModel Model, KnowledgeBase Template, Tm7Document? Tm7);
+
+/// <summary>The entry points the CLI needs: load any supported model, generate, reconcile.</summary>
+public static class ThreatAnalyzer
+{
+    /// <summary>
+    /// Loads a model by extension: <c>.tm7</c> (with its embedded template unless <paramref name="template"/> is
+    /// given), <c>.yaml</c>/<c>.yml</c> (SecureFuture format; default catalogue unless a template is given),
+    /// <c>.json</c> (OWASP Threat Dragon v2).
+    /// </summary>
+    public static LoadedModel Load(string path, KnowledgeBase? template = null)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        var extension = Path.GetExtension(path).ToLowerInvariant();
+        switch (extension)
+        {
+            case ".tm7":
+                var document = Tm7Document.Load(path);
+                var t = template ?? document.Template ?? throw new InputException(path, null, null, "the model has no embedded template; give one (.tb7)");
+                return new LoadedModel(document.Model, t, document);
+            case ".yaml" or ".yml":
+                var catalogue = template ?? RuleCatalogue.Default.Template;
+                return new LoadedModel(YamlModelReader.Read(path, catalogue), catalogue, null);
+            case ".json":
+                return new LoadedModel(Interop.ThreatDragonImporter.Read(path), template ?? RuleCatalogue.Default.Template, null);
+            default:
+                throw new InputException(path, null, null, $"unknown model format '{extension}'; expected .yaml, .yml, .tm7 or .json (Threat Dragon)");
+        }
+    }
+
+    /// <summary>Generates the model's threats and reconciles them with the ones it recorded.</summary>
+    public static ThreatReconciliation Analyze(ThreatModel model, KnowledgeBase template)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(template);
+        var generator = new ThreatGenerator(template);
+        return ThreatReconciliation.Reconcile(model.RecordedThreats, generator.Generate(model));
+    }
+}
