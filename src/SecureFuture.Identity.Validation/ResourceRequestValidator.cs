@@ -29,7 +29,11 @@ public sealed record ResourceRequestOutcome(ValidatedPrincipal? Principal, strin
 /// <see cref="StrictTokenValidator"/>) and, for a token bound to a key (<c>cnf.jkt</c>), the DPoP proof that must come
 /// with it. A bound token presented as a plain Bearer token is refused (RFC 9449 §7.2): stealing it must not be enough.
 /// </summary>
-public sealed class ResourceRequestValidator(StrictTokenValidator tokens, DpopProofValidator proofs)
+/// <remarks>
+/// With a <see cref="ContinuousAccessEvaluation"/>, a token that security events have invalidated (disabled client,
+/// changed credentials, revoked sessions) is refused too.
+/// </remarks>
+public sealed class ResourceRequestValidator(StrictTokenValidator tokens, DpopProofValidator proofs, ContinuousAccessEvaluation? evaluation = null)
 {
     public async Task<ResourceRequestOutcome> ValidateAsync(string? authorization, IReadOnlyList<string> dpopHeaders, string method, Uri requestUri, CancellationToken cancellationToken)
     {
@@ -61,6 +65,11 @@ public sealed class ResourceRequestValidator(StrictTokenValidator tokens, DpopPr
         }
 
         var principal = outcome.Principal!;
+        if (evaluation?.Evaluate(principal) is { } refusal)
+        {
+            return new ResourceRequestOutcome(null, isDpop ? "DPoP" : "Bearer", refusal.Error, refusal.Description, null);
+        }
+
         var boundKey = principal.Claims.TryGetProperty("cnf", out var cnf) && cnf.ValueKind == JsonValueKind.Object
             && cnf.TryGetProperty("jkt", out var jkt) && jkt.ValueKind == JsonValueKind.String ? jkt.GetString() : null;
         if (!isDpop)

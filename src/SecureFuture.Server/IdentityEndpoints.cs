@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using SecureFuture.Identity.Clients;
+using SecureFuture.Identity.Events;
 using SecureFuture.Identity.Tokens;
 using SecureFuture.Identity.Validation;
 using SecureFuture.Keys;
@@ -11,7 +12,8 @@ namespace SecureFuture.Server;
 
 /// <summary>
 /// The identity side of <c>sfi serve</c>: client registration (admin) and <c>GET /v1/whoami</c>, which is protected by
-/// sfi's own validation library exactly as a resource server would use it, keys fetched from the token ring's JWKS.
+/// sfi's own validation library exactly as a resource server would use it (keys from the token ring's JWKS, security
+/// events applied), admin revocation of a subject's sessions, and the Shared Signals poll endpoint.
 /// </summary>
 internal sealed class IdentityEndpoints : IDisposable
 {
@@ -20,17 +22,83 @@ internal sealed class IdentityEndpoints : IDisposable
     private readonly StrictTokenValidator _tokens;
     private readonly ResourceRequestValidator _requests;
     private readonly HttpClient _jwks;
+    private readonly SecurityEventPublisher _events;
+    private readonly SecurityEventReceiver _receiver;
+    private readonly TimeProvider _clock;
+    private readonly CancellationTokenSource _stop = new();
+    private Task? _applying;
 
-    public IdentityEndpoints(KeyRingService keys, ClientService clients, TokenServiceOptions options, TimeProvider clock)
+    public IdentityEndpoints(KeyRingService keys, ClientService clients, TokenServiceOptions options, SecurityEventPublisher events, TimeProvider clock)
     {
         _clients = clients;
         _options = options;
+        _events = events;
+        _clock = clock;
         var jwksUri = new Uri(options.Issuer, $"v1/keyrings/{options.RingName}/jwks.json");
-        // The JWKS is read in-process (the same document the endpoint serves), so whoami does not depend on the
-        // server reaching its own public address.
-        _jwks = new HttpClient(new LocalJwksHandler(keys, options.RingName, jwksUri));
+        // Both JWKS documents are read in-process (the same documents the endpoints serve), so whoami does not depend
+        // on the server reaching its own public address.
+        _jwks = new HttpClient(new LocalJwksHandler(keys, new Dictionary<Uri, string> { [jwksUri] = options.RingName, [events.JwksUri] = SecurityEventPublisher.RingName }));
         _tokens = new StrictTokenValidator([new TrustedIssuer(options.Issuer.AbsoluteUri, jwksUri, [options.OwnAudience])], _jwks, clock: clock);
-        _requests = new ResourceRequestValidator(_tokens, new DpopProofValidator(new DpopOptions { Algorithms = TokenServiceOptions.DpopAlgorithms }, clock));
+        Evaluation = new ContinuousAccessEvaluation();
+        _receiver = new SecurityEventReceiver(new TrustedIssuer(events.Issuer, events.JwksUri, [events.Audience]), _jwks, Evaluation, clock: clock);
+        _requests = new ResourceRequestValidator(_tokens, new DpopProofValidator(new DpopOptions { Algorithms = TokenServiceOptions.DpopAlgorithms }, clock), Evaluation);
+    }
+
+    /// <summary>What this node's own resource endpoints know from security events.</summary>
+    public ContinuousAccessEvaluation Evaluation { get; }
+
+    /// <summary>
+    /// Applies the transmitter's SETs to whoami's evaluation every second, verified exactly as an external receiver
+    /// verifies them (signature against the events ring's JWKS).
+    /// </summary>
+    public void Start(Action<Exception> failed)
+    {
+        _applying = Task.Run(async () =>
+        {
+            var after = 0L;
+            while (!_stop.IsCancellationRequested)
+            {
+                try
+                {
+                    while (true)
+                    {
+                        var (sets, last) = await _events.ReadAsync(after, 200, _stop.Token);
+                        foreach (var set in sets)
+                        {
+                            if (await _receiver.ApplyAsync(set, _stop.Token) is { } refused)
+                            {
+                                failed(new InvalidOperationException("a security event token of this server was refused: " + refused));
+                            }
+                        }
+
+                        if (last == after)
+                        {
+                            break;
+                        }
+
+                        after = last;
+                    }
+
+                    await Task.Delay(TimeSpan.FromSeconds(1), _clock, _stop.Token);
+                }
+                catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+                {
+                    return;
+                }
+                catch (Exception e) when (e is System.Data.Common.DbException or KeyServiceException or HttpRequestException)
+                {
+                    failed(e);
+                    try
+                    {
+                        await Task.Delay(TimeSpan.FromSeconds(1), _clock, _stop.Token);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        return;
+                    }
+                }
+            }
+        });
     }
 
     public void Map(WebApplication app, RouteGroupBuilder admin)
@@ -54,18 +122,41 @@ internal sealed class IdentityEndpoints : IDisposable
             return Results.Json(View(await _clients.ReplaceKeysAsync(id, jwks.RootElement, SfiServer.Actor(context), ct)), Api.Json);
         });
 
-        app.MapGet("/v1/whoami", async (HttpContext context, CancellationToken ct) =>
+        admin.MapPost("/subjects/{sub}/revoke", async (HttpContext context, string sub, CancellationToken ct) =>
         {
-            var outcome = await _requests.ValidateAsync(
-                context.Request.Headers.Authorization.ToString() is { Length: > 0 } h ? h : null, [.. context.Request.Headers["DPoP"].Select(v => v ?? string.Empty)],
-                context.Request.Method, new Uri(_options.Issuer, "v1/whoami"), ct);
-            if (!outcome.IsValid)
+            await _clients.RevokeSubjectAsync(sub, SfiServer.Actor(context), "admin", ct);
+            return Results.Json(new { subject = sub, revoked = true }, Api.Json);
+        });
+
+        // The SSF poll endpoint: resource servers holding a token with scope sfi.events read SETs after a sequence.
+        app.MapGet("/v1/ssf/events", async (HttpContext context, long? after, int? limit, CancellationToken ct) =>
+        {
+            var (outcome, refused) = await AuthenticateAsync(context, "v1/ssf/events", ct);
+            if (refused is not null)
             {
-                context.Response.Headers.WWWAuthenticate = outcome.Challenge(TokenServiceOptions.DpopAlgorithms);
-                return Problems.Of(401, "Unauthorized", outcome.Description ?? "a token is required");
+                return refused;
             }
 
-            var p = outcome.Principal!;
+            var scopes = (outcome!.Principal!.Claims.TryGetProperty("scope", out var scope) && scope.ValueKind == JsonValueKind.String ? scope.GetString()! : string.Empty).Split(' ');
+            if (!scopes.Contains(EventsScope, StringComparer.Ordinal))
+            {
+                context.Response.Headers.WWWAuthenticate = $"Bearer error=\"insufficient_scope\", scope=\"{EventsScope}\"";
+                return Problems.Of(403, "Forbidden", $"reading security events needs scope {EventsScope}");
+            }
+
+            var (sets, last) = await _events.ReadAsync(Math.Max(0, after ?? 0), limit ?? 100, ct);
+            return Results.Json(new { sets, last }, Api.Json);
+        });
+
+        app.MapGet("/v1/whoami", async (HttpContext context, CancellationToken ct) =>
+        {
+            var (outcome, refused) = await AuthenticateAsync(context, "v1/whoami", ct);
+            if (refused is not null)
+            {
+                return refused;
+            }
+
+            var p = outcome!.Principal!;
             string? Claim(string name) => p.Claims.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
             return Results.Json(new
             {
@@ -86,8 +177,36 @@ internal sealed class IdentityEndpoints : IDisposable
 
     public void Dispose()
     {
+        _stop.Cancel();
+        try
+        {
+            _applying?.Wait(TimeSpan.FromSeconds(5));
+        }
+        catch (AggregateException)
+        {
+        }
+
+        _stop.Dispose();
+        _receiver.Dispose();
         _tokens.Dispose();
         _jwks.Dispose();
+    }
+
+    /// <summary>The scope a resource server's client needs to read security events.</summary>
+    public const string EventsScope = "sfi.events";
+
+    private async Task<(ResourceRequestOutcome? Outcome, IResult? Refused)> AuthenticateAsync(HttpContext context, string path, CancellationToken cancellationToken)
+    {
+        var outcome = await _requests.ValidateAsync(
+            context.Request.Headers.Authorization.ToString() is { Length: > 0 } h ? h : null, [.. context.Request.Headers["DPoP"].Select(v => v ?? string.Empty)],
+            context.Request.Method, new Uri(_options.Issuer, path), cancellationToken);
+        if (outcome.IsValid)
+        {
+            return (outcome, null);
+        }
+
+        context.Response.Headers.WWWAuthenticate = outcome.Challenge(TokenServiceOptions.DpopAlgorithms);
+        return (null, Problems.Of(401, "Unauthorized", outcome.Description ?? "a token is required"));
     }
 
     private static object View(OAuthClient c) => new
@@ -105,11 +224,11 @@ internal sealed class IdentityEndpoints : IDisposable
     };
 
     /// <summary>Answers GETs of the token ring's JWKS URL from the key service, with the same Cache-Control as the endpoint.</summary>
-    private sealed class LocalJwksHandler(KeyRingService keys, string ring, Uri jwksUri) : HttpMessageHandler
+    private sealed class LocalJwksHandler(KeyRingService keys, Dictionary<Uri, string> rings) : HttpMessageHandler
     {
         protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
-            if (request.Method != HttpMethod.Get || request.RequestUri != jwksUri)
+            if (request.Method != HttpMethod.Get || request.RequestUri is null || !rings.TryGetValue(request.RequestUri, out var ring))
             {
                 return new HttpResponseMessage(System.Net.HttpStatusCode.NotFound);
             }

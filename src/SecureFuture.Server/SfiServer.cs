@@ -11,6 +11,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using SecureFuture.Identity.Clients;
+using SecureFuture.Identity.Events;
 using SecureFuture.Identity.Tokens;
 using SecureFuture.Keys;
 using SecureFuture.Keys.Pkcs11;
@@ -137,7 +138,7 @@ public sealed class SfiServer : IAsyncDisposable
             var keys = new KeyRingService(store, custodian, options.Clock, new KeyServiceOptions
             {
                 Dev = options.Dev,
-                RequiredRings = tokenOptions is null ? [] : [new KeyRingRequest { Name = tokenOptions.RingName, Issuer = tokenOptions.Issuer.AbsoluteUri }],
+                RequiredRings = tokenOptions is null ? [] : [new KeyRingRequest { Name = tokenOptions.RingName, Issuer = tokenOptions.Issuer.AbsoluteUri }, new KeyRingRequest { Name = SecurityEventPublisher.RingName }],
                 NodeName = Environment.MachineName,
                 Diagnostics = message =>
                 {
@@ -167,7 +168,7 @@ public sealed class SfiServer : IAsyncDisposable
                 var clients = new ClientService(clientStore, store, options.Clock, tokenOptions.OwnAudience);
                 builder.Services.AddSingleton(clients);
                 builder.Services.AddSfiTokenService(tokenOptions, options.Clock);
-                identity = new IdentityEndpoints(keys, clients, tokenOptions, options.Clock);
+                identity = new IdentityEndpoints(keys, clients, tokenOptions, new SecurityEventPublisher(clientStore, keys, tokenOptions), options.Clock);
             }
 
             var app = builder.Build();
@@ -177,6 +178,12 @@ public sealed class SfiServer : IAsyncDisposable
             var v1 = MapEndpoints(app, keys, admin, scheduler);
             identity?.Map(app, v1);
             await app.StartAsync(cancellationToken);
+            if (identity is not null)
+            {
+                var eventsLog = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("SecureFuture.Identity.Events");
+                identity.Start(e => ServerLog.Diagnostic(eventsLog, "security events: " + e.Message));
+            }
+
             return new SfiServer(app, store, custodian, ownsCustodian, dataLock, keys, certificate, identity);
         }
         catch

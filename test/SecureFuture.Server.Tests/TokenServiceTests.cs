@@ -224,6 +224,111 @@ public sealed class TokenServiceTests(ServerFixture fixture)
     }
 
     [Fact]
+    public async Task Security_events_make_a_disabled_clients_and_a_revoked_subjects_tokens_fail_within_seconds()
+    {
+        await using var sfi = await StartAsync();
+        using var workerKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        using var bobKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        using var rsKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        await RegisterAsync(sfi, "worker", workerKey);
+        await RegisterAsync(sfi, "bob", bobKey);
+        await RegisterAsync(sfi, "resource-server", rsKey, scopes: ["sfi.events"]);
+        using var http = new HttpClient();
+        var endpoint = sfi.Issuer + "oauth2/token";
+        var workerToken = (await RequestTokenAsync(http, endpoint, sfi.Issuer, "worker", workerKey)).AccessToken!;
+        var bobToken = (await RequestTokenAsync(http, endpoint, sfi.Issuer, "bob", bobKey)).AccessToken!;
+
+        // An external resource server built from the validation library: tokens from the token ring's JWKS, SETs from
+        // the events ring's JWKS, polled over HTTP with its own client-credentials token.
+        var evaluation = new SecureFuture.Identity.Validation.ContinuousAccessEvaluation();
+        using var tokens = new SecureFuture.Identity.Validation.StrictTokenValidator(
+            [new SecureFuture.Identity.Validation.TrustedIssuer(sfi.Issuer, new Uri(sfi.Issuer + "v1/keyrings/tokens/jwks.json"), [sfi.OwnAudience])], http);
+        using var receiver = new SecureFuture.Identity.Validation.SecurityEventReceiver(
+            new SecureFuture.Identity.Validation.TrustedIssuer(sfi.Issuer, new Uri(sfi.Issuer + "v1/keyrings/security-events/jwks.json"), [sfi.OwnAudience]), http, evaluation);
+        var resource = new SecureFuture.Identity.Validation.ResourceRequestValidator(tokens, new SecureFuture.Identity.Validation.DpopProofValidator(), evaluation);
+        var rsToken = (await RequestTokenAsync(http, endpoint, sfi.Issuer, "resource-server", rsKey, scope: "sfi.events")).AccessToken!;
+        using var polling = new CancellationTokenSource();
+        var poller = receiver.RunPollingAsync(http, new Uri(sfi.Issuer + "v1/ssf/events"), _ => Task.FromResult<string?>("Bearer " + rsToken), TimeSpan.FromMilliseconds(250), failed: null, polling.Token);
+
+        async Task<string?> ExternalAsync(string token)
+        {
+            var outcome = await resource.ValidateAsync("Bearer " + token, [], "GET", new Uri("https://api.example/orders"), default);
+            return outcome.IsValid ? null : outcome.Error;
+        }
+
+        Assert.Null(await ExternalAsync(workerToken));
+        Assert.Equal(HttpStatusCode.OK, (await WhoamiAsync(http, sfi, "Bearer", workerToken, dpop: null)).Status);
+
+        // Without the events scope, nobody reads the events.
+        using (var noScope = new HttpRequestMessage(HttpMethod.Get, new Uri(sfi.Issuer + "v1/ssf/events")))
+        {
+            noScope.Headers.Authorization = new AuthenticationHeaderValue("Bearer", workerToken);
+            using var forbidden = await http.SendAsync(noScope);
+            Assert.Equal(HttpStatusCode.Forbidden, forbidden.StatusCode);
+        }
+
+        var disabledAt = DateTime.UtcNow;
+        using (var disabled = await sfi.Running.Admin.PostAsync(new Uri("/v1/clients/worker/disable", UriKind.Relative), null))
+        {
+            Assert.Equal(HttpStatusCode.OK, disabled.StatusCode);
+        }
+
+        // Both the external resource server and sfi's own whoami refuse the still-unexpired token within seconds.
+        var (whoamiStatus, challenge, _) = await EventuallyAsync(() => WhoamiAsync(http, sfi, "Bearer", workerToken, dpop: null), r => r.Status == HttpStatusCode.Unauthorized);
+        Assert.Contains("error=\"insufficient_claims\"", challenge, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Unauthorized, whoamiStatus);
+        Assert.Equal("insufficient_claims", await EventuallyAsync(() => ExternalAsync(workerToken), e => e is not null));
+        Assert.True(DateTime.UtcNow - disabledAt < TimeSpan.FromSeconds(5), $"took {DateTime.UtcNow - disabledAt}");
+        Assert.Null(await ExternalAsync(bobToken));
+
+        // Admin revocation of bob's sessions: his current token is invalid_token; a token obtained afterwards works.
+        using (var revoked = await sfi.Running.Admin.PostAsync(new Uri("/v1/subjects/bob/revoke", UriKind.Relative), null))
+        {
+            Assert.Equal(HttpStatusCode.OK, revoked.StatusCode);
+        }
+
+        Assert.Equal("invalid_token", await EventuallyAsync(() => ExternalAsync(bobToken), e => e is not null));
+        await Task.Delay(TimeSpan.FromSeconds(1.1)); // tokens issued in the second of the revocation are refused too
+        var fresh = (await RequestTokenAsync(http, endpoint, sfi.Issuer, "bob", bobKey)).AccessToken!;
+        Assert.Null(await ExternalAsync(fresh));
+
+        // A SET signed by any other key (here the token ring's, which is the same issuer's) is not applied.
+        var active = (await sfi.Server.Keys.Store.ListVersionsAsync("tokens", default)).Single(v => v.State == KeyState.Active);
+        var header = Base64Url(JsonSerializer.SerializeToUtf8Bytes(new { alg = "ES256", kid = active.Kid, typ = "secevent+jwt" }));
+        var claims = Base64Url(JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, object>
+        {
+            ["iss"] = sfi.Issuer,
+            ["jti"] = "forged-1",
+            ["iat"] = DateTimeOffset.UtcNow.ToUnixTimeSeconds(),
+            ["aud"] = sfi.OwnAudience,
+            ["exp"] = DateTimeOffset.UtcNow.AddMinutes(5).ToUnixTimeSeconds(),
+            ["sub_id"] = new { format = "iss_sub", iss = sfi.Issuer, sub = "resource-server" },
+            ["events"] = new Dictionary<string, object> { [SecureFuture.Identity.Validation.SecurityEventTypes.AccountDisabled] = new { } },
+        }));
+        var signature = fixture.Custodian.SignDigest(active.HsmId, SigningAlgorithm.ES256, SHA256.HashData(Encoding.ASCII.GetBytes(header + "." + claims)));
+        Assert.NotNull(await receiver.ApplyAsync(header + "." + claims + "." + Base64Url(signature), default));
+        Assert.Null(await ExternalAsync(rsToken));
+
+        await polling.CancelAsync();
+        await poller;
+    }
+
+    private static async Task<T> EventuallyAsync<T>(Func<Task<T>> probe, Func<T, bool> done)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (true)
+        {
+            var value = await probe();
+            if (done(value) || DateTime.UtcNow > deadline)
+            {
+                return value;
+            }
+
+            await Task.Delay(100);
+        }
+    }
+
+    [Fact]
     public async Task The_token_ring_is_bound_to_its_issuer_and_a_restart_with_another_issuer_is_refused()
     {
         var port = FreePort();

@@ -94,6 +94,18 @@ public sealed class ClientService(SqlClientStore store, IKeyStore audit, TimePro
         return client;
     }
 
+    /// <summary>
+    /// Revokes every session of a subject (here: every token issued to a client up to now). Resource servers that
+    /// receive the event refuse those tokens with <c>invalid_token</c>; new tokens are unaffected.
+    /// </summary>
+    public async Task RevokeSubjectAsync(string subject, string actor, string? reason, CancellationToken cancellationToken)
+    {
+        CheckId(subject, "subject");
+        var now = clock.GetUtcNow();
+        await store.AddEventAsync(Event(now, "subject.revoked", subject, actor, reason ?? string.Empty), cancellationToken);
+        await AuditAsync(actor, "subject.revoked", subject, new Dictionary<string, string> { ["reason"] = reason ?? string.Empty }, now, cancellationToken);
+    }
+
     /// <summary>Records a security event that is not a registration change (replayed proof, signature failure, ...).</summary>
     public Task RecordAsync(string type, string? clientId, string details, CancellationToken cancellationToken)
         => store.AddEventAsync(Event(clock.GetUtcNow(), type, clientId, "sfi", details), cancellationToken);

@@ -1,0 +1,17 @@
+namespace SecureFuture.Identity.Validation;
+
+/// <summary>The event type URIs of the OpenID Shared Signals Framework that sfi sends and applies.</summary>
+public static class SecurityEventTypes
+{
+    /// <summary>CAEP 1.0 §3.1: the subject's sessions are revoked; tokens issued before the event are invalid.</summary>
+    public const string SessionRevoked = "https://schemas.openid.net/secevent/caep/event-type/session-revoked";
+
+    /// <summary>CAEP 1.0 §3.3: the subject's credentials changed; tokens issued before must be obtained again.</summary>
+    public const string CredentialChange = "https://schemas.openid.net/secevent/caep/event-type/credential-change";
+
+    /// <summary>RISC 1.0 §2.3: the account (here: the client) is disabled; none of its tokens is accepted.</summary>
+    public const string AccountDisabled = "https://schemas.openid.net/secevent/risc/event-type/account-disabled";
+
+    /// <summary>RISC 1.0 §2.4: the account is enabled again; tokens issued after the event are accepted.</summary>
+    public const string AccountEnabled = "https://schemas.openid.net/secevent/risc/event-type/account-enabled";
+}
