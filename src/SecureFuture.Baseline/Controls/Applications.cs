@@ -163,7 +163,7 @@ public sealed class App05KeyCredentialsVerifyOnly : ApplicationControl
                                   || !string.Equals(Field.Text(k["usage"]), "Verify", StringComparison.OrdinalIgnoreCase))
             .Select(k => $"{Describe(k)} (type {Field.Text(k["type"]) ?? "?"}, usage {Field.Text(k["usage"]) ?? "?"})").ToList();
         return bad.Count == 0
-            ? Verdict.Pass($"{keys.Count} key credential(s), all public X.509 verify certificates", "keyCredentials")
+            ? Verdict.Pass(keys.Count == 0 ? "no key credentials" : $"{keys.Count} key credential(s), all public X.509 verify certificates", "keyCredentials")
             : Verdict.Fail($"not a public verify certificate: {string.Join(", ", bad)}", "keyCredentials",
                 Manual(resource, "Treat the key as exposed: remove it, rotate whatever it protected, and upload only a public certificate (usage Verify)"));
     }

@@ -1,0 +1,139 @@
+using System.Globalization;
+using System.Net;
+using System.Text;
+
+namespace SecureFuture.Baseline;
+
+/// <summary>
+/// Human-readable reports: a text summary by domain, and a self-contained HTML page (inline CSS, no scripts, no
+/// external assets) with the summary by domain, failing resources and the remediation plan. Every value from the
+/// inputs is HTML-escaped: exports are attacker-influenced (a display name can hold markup).
+/// </summary>
+public static class BaselineReports
+{
+    public static string TextSummary(Assessment assessment, ControlCatalogue? catalogue = null)
+    {
+        ArgumentNullException.ThrowIfNull(assessment);
+        catalogue ??= ControlCatalogue.Default;
+        var sb = new StringBuilder();
+        var inv = CultureInfo.InvariantCulture;
+        sb.AppendLine(inv, $"Tenant baseline: {catalogue.Controls.Count} controls, {assessment.Results.Count} results, {assessment.Files.Count} input file(s)");
+        sb.AppendLine();
+        sb.AppendLine(inv, $"{"Domain",-22} {"pass",5} {"fail",5} {"excepted",8} {"unknown",7} {"n/a",5} {"error",5}");
+        foreach (var d in assessment.SummaryByDomain(catalogue))
+        {
+            sb.AppendLine(inv, $"{d.Domain,-22} {d.Pass,5} {d.Fail,5} {d.Excepted,8} {d.Unknown,7} {d.NotApplicable,5} {d.Error,5}");
+        }
+
+        var failures = assessment.Failures.Where(r => !r.IsExcepted).ToList();
+        if (failures.Count > 0)
+        {
+            sb.AppendLine();
+            sb.AppendLine("Failures:");
+            foreach (var r in failures.OrderByDescending(r => catalogue[r.ControlId].Severity).ThenBy(r => r.ControlId, StringComparer.Ordinal))
+            {
+                var c = catalogue[r.ControlId];
+                sb.AppendLine(inv, $"  {c.Id} [{c.Severity.ToString().ToLowerInvariant()}] {c.Title}: {r.Resource}{(r.Resource.Source is { } s ? $" at {s}" : string.Empty)}");
+                sb.AppendLine(inv, $"      {r.Evidence}");
+            }
+        }
+
+        foreach (var e in assessment.ExpiredExceptions)
+        {
+            sb.AppendLine(inv, $"Expired exception: {e.ControlId} on '{e.ResourcePattern}' (owner {e.Owner}) expired {e.Expires:yyyy-MM-dd} ({e.Source})");
+        }
+
+        var unevaluated = assessment.Results.Where(r => r.Status == ControlStatus.Unknown).Select(r => r.ControlId).Distinct().Count();
+        if (unevaluated > 0)
+        {
+            sb.AppendLine();
+            sb.AppendLine(inv, $"{unevaluated} control(s) have unknown results: the data they need was not in the inputs, or they are not evaluated yet. Unknown is never a pass.");
+        }
+
+        return sb.ToString();
+    }
+
+    public static string Html(Assessment assessment, ControlCatalogue? catalogue = null)
+    {
+        ArgumentNullException.ThrowIfNull(assessment);
+        catalogue ??= ControlCatalogue.Default;
+        var inv = CultureInfo.InvariantCulture;
+        static string E(string? s) => WebUtility.HtmlEncode(s ?? string.Empty);
+        var sb = new StringBuilder();
+        sb.Append("""
+            <!DOCTYPE html>
+            <html lang="en"><head><meta charset="utf-8">
+            <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
+            <title>SecureFuture tenant baseline</title>
+            <style>
+            body{font-family:system-ui,sans-serif;margin:2rem;color:#1b1b1b}table{border-collapse:collapse;margin:1rem 0}
+            th,td{border:1px solid #ccc;padding:.3rem .6rem;text-align:left;vertical-align:top}th{background:#f3f3f3}
+            .fail{color:#a4262c;font-weight:600}.pass{color:#107c10}.unknown{color:#8a6d00}pre{white-space:pre-wrap;margin:0;font-size:.85em}
+            </style></head><body>
+            <h1>Tenant baseline</h1>
+            """);
+        sb.Append(inv, $"<p>Assessed {E(assessment.AssessedAt.ToString("yyyy-MM-dd HH:mm 'UTC'", inv))}: {assessment.Results.Count} results over {catalogue.Controls.Count} controls from {assessment.Files.Count} input file(s).</p>\n");
+        sb.Append("<h2>Summary by domain</h2>\n<table><tr><th>Domain</th><th>Pass</th><th>Fail</th><th>Excepted</th><th>Unknown</th><th>Not applicable</th><th>Error</th></tr>\n");
+        foreach (var d in assessment.SummaryByDomain(catalogue))
+        {
+            sb.Append(inv, $"<tr><td>{E(d.Domain)}</td><td class=\"pass\">{d.Pass}</td><td class=\"fail\">{d.Fail}</td><td>{d.Excepted}</td><td class=\"unknown\">{d.Unknown}</td><td>{d.NotApplicable}</td><td>{d.Error}</td></tr>\n");
+        }
+
+        sb.Append("</table>\n<h2>Failing resources</h2>\n");
+        var failures = assessment.Failures.OrderByDescending(r => catalogue[r.ControlId].Severity).ThenBy(r => r.ControlId, StringComparer.Ordinal).ToList();
+        if (failures.Count == 0)
+        {
+            sb.Append("<p>No failures.</p>\n");
+        }
+        else
+        {
+            sb.Append("<table><tr><th>Control</th><th>Severity</th><th>Resource</th><th>Where</th><th>Evidence</th><th>Exception</th></tr>\n");
+            foreach (var r in failures)
+            {
+                var c = catalogue[r.ControlId];
+                sb.Append(inv, $"<tr><td>{E(c.Id)} {E(c.Title)}</td><td>{E(c.Severity.ToString().ToLowerInvariant())}</td><td>{E(r.Resource.ToString())}</td><td>{E(r.Resource.Source?.ToString())}</td><td>{E(r.Evidence)}</td>");
+                sb.Append(inv, $"<td>{(r.Exception is { } x ? E($"{x.Owner}: {x.Reason} (until {x.Expires:yyyy-MM-dd})") : r.ExpiredException is { } y ? E($"expired {y.Expires:yyyy-MM-dd}") : string.Empty)}</td></tr>\n");
+            }
+
+            sb.Append("</table>\n");
+        }
+
+        sb.Append("<h2>Remediation</h2>\n");
+        var plan = RemediationPlan.From(assessment, catalogue);
+        if (plan.Items.Count == 0)
+        {
+            sb.Append("<p>Nothing to remediate.</p>\n");
+        }
+        else
+        {
+            sb.Append("<table><tr><th>Control</th><th>Resource</th><th>Fix</th></tr>\n");
+            foreach (var i in plan.Items)
+            {
+                var a = i.Action;
+                var detail = a.Kind switch
+                {
+                    RemediationKind.Arm or RemediationKind.Graph => $"{a.Method} {a.Url}\n{a.Body?.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true })}",
+                    RemediationKind.Terraform or RemediationKind.ArmTemplate => $"{a.Address}: {a.Attribute} = {a.Value?.ToJsonString()}",
+                    _ => a.Steps ?? string.Empty,
+                };
+                sb.Append(inv, $"<tr><td>{E(i.ControlId)}</td><td>{E(i.Resource.ToString())}</td><td>{E(a.Description)}{(a.Caution is null ? string.Empty : $"<br><strong>Caution:</strong> {E(a.Caution)}")}<pre>{E(detail)}</pre></td></tr>\n");
+            }
+
+            sb.Append("</table>\n");
+        }
+
+        if (assessment.ExpiredExceptions.Count > 0)
+        {
+            sb.Append("<h2>Expired exceptions</h2>\n<ul>\n");
+            foreach (var e in assessment.ExpiredExceptions)
+            {
+                sb.Append(inv, $"<li>{E(e.ControlId)} on {E(e.ResourcePattern)} (owner {E(e.Owner)}) expired {E(e.Expires.ToString("yyyy-MM-dd", inv))}</li>\n");
+            }
+
+            sb.Append("</ul>\n");
+        }
+
+        sb.Append("</body></html>\n");
+        return sb.ToString();
+    }
+}
