@@ -15,7 +15,7 @@ public static class ThreatAnalyzer
     /// <summary>
     /// Loads a model by extension: <c>.tm7</c> (with its embedded template unless <paramref name="template"/> is
     /// given), <c>.yaml</c>/<c>.yml</c> (SecureFuture format; default catalogue unless a template is given),
-    /// <c>.json</c> (OWASP Threat Dragon v2).
+    /// <c>.json</c> (OWASP Threat Dragon v2); a YAML file with <c>technical_assets</c> is read as Threagile.
     /// </summary>
     public static LoadedModel Load(string path, KnowledgeBase? template = null)
     {
@@ -29,12 +29,32 @@ public static class ThreatAnalyzer
                 return new LoadedModel(document.Model, t, document);
             case ".yaml" or ".yml":
                 var catalogue = template ?? RuleCatalogue.Default.Template;
-                return new LoadedModel(YamlModelReader.Read(path, catalogue), catalogue, null);
+                return new LoadedModel(IsThreagile(path) ? Interop.ThreagileImporter.Read(path) : YamlModelReader.Read(path, catalogue), catalogue, null);
             case ".json":
                 return new LoadedModel(Interop.ThreatDragonImporter.Read(path), template ?? RuleCatalogue.Default.Template, null);
             default:
                 throw new InputException(path, null, null, $"unknown model format '{extension}'; expected .yaml, .yml, .tm7 or .json (Threat Dragon)");
         }
+    }
+
+    /// <summary>A Threagile model has <c>technical_assets</c> at the top level; SecureFuture's has <c>elements</c>.</summary>
+    private static bool IsThreagile(string path)
+    {
+        using var reader = new StreamReader(path);
+        for (var i = 0; i < 10_000 && reader.ReadLine() is { } line; i++)
+        {
+            if (line.StartsWith("technical_assets:", StringComparison.Ordinal))
+            {
+                return true;
+            }
+
+            if (line.StartsWith("elements:", StringComparison.Ordinal))
+            {
+                return false;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>Generates the model's threats and reconciles them with the ones it recorded.</summary>
