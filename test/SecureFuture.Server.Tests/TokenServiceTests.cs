@@ -17,6 +17,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
+using SecureFuture.Identity.Validation.AspNetCore;
 using SecureFuture.Keys;
 
 namespace SecureFuture.Server.Tests;
@@ -311,6 +312,76 @@ public sealed class TokenServiceTests(ServerFixture fixture)
 
         await polling.CancelAsync();
         await poller;
+    }
+
+    [Fact]
+    public async Task The_strict_ASP_NET_Core_handler_accepts_bound_and_unbound_tokens_and_refuses_stolen_or_unsigned_ones()
+    {
+        await using var sfi = await StartAsync();
+        using var svcKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        using var mobileKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        using var dpopKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        await RegisterAsync(sfi, "svc", svcKey);
+        await RegisterAsync(sfi, "mobile", mobileKey, requireDpop: true);
+        using var http = new HttpClient();
+        var endpoint = sfi.Issuer + "oauth2/token";
+        var unbound = (await RequestTokenAsync(http, endpoint, sfi.Issuer, "svc", svcKey)).AccessToken!;
+        var bound = (await RequestTokenAsync(http, endpoint, sfi.Issuer, "mobile", mobileKey, dpop: Proof(dpopKey, "POST", endpoint))).AccessToken!;
+
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.Services.AddAuthorization();
+        var port = FreePort();
+        var publicBase = new Uri($"http://127.0.0.1:{port}/");
+        builder.WebHost.UseUrls(publicBase.ToString());
+        builder.Services.AddAuthentication("sfi").AddSfiBearer("sfi", o =>
+        {
+            o.Issuer = sfi.Issuer;
+            o.JwksUri = new Uri(sfi.Issuer + "v1/keyrings/tokens/jwks.json");
+            o.Audience = sfi.OwnAudience;
+            o.PublicBaseUri = publicBase;
+        });
+        await using var app = builder.Build();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.MapGet("/orders", (HttpContext context) => Results.Text(context.User.FindFirst(System.Security.Claims.ClaimTypes.NameIdentifier)!.Value)).RequireAuthorization();
+        await app.StartAsync();
+
+        async Task<(HttpStatusCode Status, string Challenge, string Body)> CallAsync(string? scheme, string? token, string? dpop)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(publicBase, "/orders"));
+            if (scheme is not null)
+            {
+                request.Headers.TryAddWithoutValidation("Authorization", scheme + " " + token);
+            }
+
+            if (dpop is not null)
+            {
+                request.Headers.Add("DPoP", dpop);
+            }
+
+            using var response = await http.SendAsync(request);
+            return (response.StatusCode, response.Headers.WwwAuthenticate.ToString(), await response.Content.ReadAsStringAsync());
+        }
+
+        var ok = await CallAsync("Bearer", unbound, null);
+        Assert.Equal(HttpStatusCode.OK, ok.Status);
+        Assert.Equal(sfi.Issuer + "#svc", ok.Body);
+
+        var orders = new Uri(publicBase, "/orders").ToString();
+        Assert.Equal(HttpStatusCode.OK, (await CallAsync("DPoP", bound, Proof(dpopKey, "GET", orders, accessToken: bound))).Status);
+        var stolen = await CallAsync("Bearer", bound, null);
+        Assert.Equal(HttpStatusCode.Unauthorized, stolen.Status);
+        Assert.Contains("error=\"invalid_token\"", stolen.Challenge, StringComparison.Ordinal);
+
+        // alg none with the same claims; the signature stripped.
+        var parts = unbound.Split('.');
+        var none = Base64Url(Encoding.UTF8.GetBytes("{\"alg\":\"none\",\"typ\":\"at+jwt\"}")) + "." + parts[1] + ".";
+        Assert.Equal(HttpStatusCode.Unauthorized, (await CallAsync("Bearer", none, null)).Status);
+        var anonymous = await CallAsync(null, null, null);
+        Assert.Equal(HttpStatusCode.Unauthorized, anonymous.Status);
+        Assert.StartsWith("Bearer", anonymous.Challenge, StringComparison.Ordinal);
+        await app.StopAsync();
     }
 
     private static async Task<T> EventuallyAsync<T>(Func<Task<T>> probe, Func<T, bool> done)

@@ -1,0 +1,153 @@
+using System.Security.Claims;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace SecureFuture.Identity.Validation.AspNetCore;
+
+/// <summary>
+/// Settings of the strict ASP.NET Core handler. There is nothing to turn off: no "validate issuer: false", no
+/// algorithm list wider than ES256/ES384/PS256/RS256, no "try all keys". What can be set is what a resource server must
+/// say anyway: which issuer, where its keys are, which audience it is.
+/// </summary>
+public sealed class SfiBearerOptions : AuthenticationSchemeOptions
+{
+    /// <summary>The exact issuer accepted.</summary>
+    public string Issuer { get; set; } = string.Empty;
+
+    /// <summary>The issuer's JWKS (https, or http on loopback).</summary>
+    public Uri? JwksUri { get; set; }
+
+    /// <summary>This resource server's audience.</summary>
+    public string Audience { get; set; } = string.Empty;
+
+    /// <summary>The public URL of this resource server as clients address it (scheme, host, port, path base), for DPoP <c>htu</c> checks.</summary>
+    public Uri? PublicBaseUri { get; set; }
+
+    /// <summary>Security events applied to every request, when the application receives them (push or poll).</summary>
+    public ContinuousAccessEvaluation? Evaluation { get; set; }
+
+    /// <summary>The HTTP client that fetches the JWKS; a new one when null.</summary>
+    public HttpClient? Backchannel { get; set; }
+}
+
+/// <summary>
+/// An ASP.NET Core authentication handler over <see cref="ResourceRequestValidator"/>: Bearer and DPoP tokens,
+/// keys bound to the issuer, pinned algorithms, DPoP proofs with replay detection, continuous access evaluation. The
+/// principal's name identifier is issuer + <c>sub</c>; <c>email</c> is never used to identify anyone (nOAuth).
+/// </summary>
+public sealed class SfiBearerHandler : AuthenticationHandler<SfiBearerOptions>
+{
+    private readonly SfiBearerValidators _validators;
+
+    public SfiBearerHandler(IOptionsMonitor<SfiBearerOptions> options, ILoggerFactory logger, UrlEncoder encoder, SfiBearerValidators validators)
+        : base(options, logger, encoder)
+    {
+        _validators = validators;
+    }
+
+    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
+    {
+        var authorization = Request.Headers.Authorization.ToString();
+        if (string.IsNullOrEmpty(authorization))
+        {
+            return AuthenticateResult.NoResult();
+        }
+
+        var validator = _validators.For(Scheme.Name, Options);
+        var baseUri = Options.PublicBaseUri ?? new Uri($"{Request.Scheme}://{Request.Host}{Request.PathBase}/");
+        var requestUri = new Uri(baseUri, Request.Path.Value?.TrimStart('/') ?? string.Empty);
+        var outcome = await validator.ValidateAsync(authorization, [.. Request.Headers["DPoP"].Select(v => v ?? string.Empty)], Request.Method, requestUri, Context.RequestAborted);
+        Context.Items[typeof(ResourceRequestOutcome)] = outcome;
+        if (!outcome.IsValid)
+        {
+            return AuthenticateResult.Fail(outcome.Description ?? "the token was refused");
+        }
+
+        var p = outcome.Principal!;
+        var identity = new ClaimsIdentity(Scheme.Name, ClaimTypes.NameIdentifier, "role");
+        identity.AddClaim(new Claim(ClaimTypes.NameIdentifier, p.SubjectKey, ClaimValueTypes.String, p.Issuer));
+        identity.AddClaim(new Claim("iss", p.Issuer, ClaimValueTypes.String, p.Issuer));
+        identity.AddClaim(new Claim("sub", p.Subject, ClaimValueTypes.String, p.Issuer));
+        foreach (var name in new[] { "client_id", "scope", "azp" })
+        {
+            if (p.Claims.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String)
+            {
+                identity.AddClaim(new Claim(name, value.GetString()!, ClaimValueTypes.String, p.Issuer));
+            }
+        }
+
+        if (outcome.BoundKey is { } jkt)
+        {
+            identity.AddClaim(new Claim("cnf_jkt", jkt, ClaimValueTypes.String, p.Issuer));
+        }
+
+        return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), Scheme.Name));
+    }
+
+    protected override Task HandleChallengeAsync(AuthenticationProperties properties)
+    {
+        Response.StatusCode = StatusCodes.Status401Unauthorized;
+        var outcome = Context.Items[typeof(ResourceRequestOutcome)] as ResourceRequestOutcome ?? new ResourceRequestOutcome(null, "Bearer", null, null, null);
+        Response.Headers.WWWAuthenticate = outcome.Challenge(DpopOptionsDefaults.Algorithms);
+        return Task.CompletedTask;
+    }
+}
+
+/// <summary>One validator per scheme, built once from its options (keys are cached per issuer inside it).</summary>
+public sealed class SfiBearerValidators(TimeProvider clock) : IDisposable
+{
+    private readonly Dictionary<string, (ResourceRequestValidator Validator, StrictTokenValidator Tokens, HttpClient? Owned)> _byScheme = new(StringComparer.Ordinal);
+    private readonly Lock _gate = new();
+
+    internal ResourceRequestValidator For(string scheme, SfiBearerOptions options)
+    {
+        lock (_gate)
+        {
+            if (_byScheme.TryGetValue(scheme, out var existing))
+            {
+                return existing.Validator;
+            }
+
+            if (string.IsNullOrEmpty(options.Issuer) || options.JwksUri is null || string.IsNullOrEmpty(options.Audience))
+            {
+                throw new InvalidOperationException($"authentication scheme {scheme}: Issuer, JwksUri and Audience are required");
+            }
+
+            var owned = options.Backchannel is null ? new HttpClient() : null;
+            var tokens = new StrictTokenValidator([new TrustedIssuer(options.Issuer, options.JwksUri, [options.Audience])], options.Backchannel ?? owned!, clock: clock);
+            var validator = new ResourceRequestValidator(tokens, new DpopProofValidator(clock: clock), options.Evaluation);
+            _byScheme[scheme] = (validator, tokens, owned);
+            return validator;
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var (_, tokens, owned) in _byScheme.Values)
+        {
+            tokens.Dispose();
+            owned?.Dispose();
+        }
+    }
+}
+
+internal static class DpopOptionsDefaults
+{
+    public static readonly IReadOnlyList<string> Algorithms = new DpopOptions().Algorithms;
+}
+
+/// <summary>Registration: <c>services.AddAuthentication("sfi").AddSfiBearer("sfi", o => { ... })</c>.</summary>
+public static class SfiBearerExtensions
+{
+    public static AuthenticationBuilder AddSfiBearer(this AuthenticationBuilder builder, string scheme, Action<SfiBearerOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.AddSingleton(provider => new SfiBearerValidators(provider.GetService<TimeProvider>() ?? TimeProvider.System));
+        return builder.AddScheme<SfiBearerOptions, SfiBearerHandler>(scheme, configure);
+    }
+}
