@@ -42,7 +42,9 @@ public sealed class RegenerationTests
         var removed = document.Threats.Where(t => t.TypeId is "D3" or "S8").ToList();
         var kept = document.Threats.Except(removed).ToList();
 
-        var (regenerated, result) = Tm7Threats.Regenerate(document.WithThreats(kept));
+        var (written, result) = Tm7Threats.Regenerate(document.WithThreats(kept));
+        using var bytes = new MemoryStream(written.ToBytes());
+        var regenerated = Tm7Document.Load(bytes, "regenerated.tm7");
 
         Assert.Equal(removed.Select(t => t.TypeId + t.InteractionKey).Order(), result.New.Select(t => t.RuleId + t.Key.Interaction).Order());
         Assert.Empty(result.Resolved);

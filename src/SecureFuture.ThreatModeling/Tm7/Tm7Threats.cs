@@ -69,7 +69,12 @@ public static class Tm7Threats
     {
         ArgumentNullException.ThrowIfNull(document);
         ArgumentNullException.ThrowIfNull(threats);
-        var decided = threats.ToDictionary(t => t.Key);
+        var decided = new Dictionary<ThreatKey, Threat>();
+        foreach (var threat in threats)
+        {
+            decided[threat.Key] = threat;
+        }
+
         var output = document.Threats.Select(t =>
         {
             var key = new ThreatKey(t.TypeId, t.SourceGuid, t.FlowGuid, t.TargetGuid);
