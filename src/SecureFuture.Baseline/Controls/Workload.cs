@@ -166,3 +166,21 @@ public sealed class Wkl11ManagedDisksEncrypted : ResourceControl
         ["EncryptionAtRestWithPlatformKey", "EncryptionAtRestWithCustomerKey", "EncryptionAtRestWithPlatformAndCustomerKeys"],
         () => Remedy.Manual("Attach a disk encryption set (customer-managed key) or recreate the disk with encryption at rest."));
 }
+
+/// <summary>
+/// WKL-06: web apps meant to be internal have public network access off. An app counts as internal when it has a
+/// private endpoint connection or the tag <c>exposure: internal</c>; other apps are not applicable (a public site is
+/// a decision, not a finding).
+/// </summary>
+public sealed class Wkl06WebAppPublicAccessOff : WebAppControl
+{
+    public override string ControlId => ControlIds.Wkl06;
+
+    public override bool AppliesTo(TenantResource resource, EvaluationContext context) =>
+        string.Equals(Field.Text(Field.Navigate(resource.Data, "tags.exposure")), "internal", StringComparison.OrdinalIgnoreCase)
+        || Field.Navigate(resource.Data, "properties.privateEndpointConnections") is JsonArray { Count: > 0 };
+
+    public override Verdict Check(TenantResource resource, EvaluationContext context) => resource.IsTerraform
+        ? Checks.Bool(resource, "public_network_access_enabled", false, () => Remedy.Manual("Set public_network_access_enabled = false once clients reach the app through its private endpoint."))
+        : Checks.OneOf(resource, "properties.publicNetworkAccess", ["Disabled"], () => Remedy.Manual("Disable public network access once clients reach the app through its private endpoint or VNet integration."));
+}

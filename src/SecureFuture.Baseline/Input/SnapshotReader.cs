@@ -78,7 +78,8 @@ public static class SnapshotReader
             }
             else if (File.Exists(path))
             {
-                var read = await Task.Run(() => ReadFile(path, Path.GetFileName(path)), cancellationToken);
+                // A file named on the command line is shown as the user wrote it.
+                var read = await Task.Run(() => ReadFile(path, path.Replace('\\', '/')), cancellationToken);
                 resources.AddRange(read.Resources);
                 files.Add(read.File);
             }
@@ -459,6 +460,7 @@ public static class SnapshotReader
                 ("authorizationPolicy", GraphTypes.AuthorizationPolicy),
                 ("crossTenantAccessPolicy/default", GraphTypes.CrossTenantAccessDefault),
                 ("roleAssignmentScheduleInstances", GraphTypes.RoleAssignmentScheduleInstance),
+                ("roleManagementPolicyAssignments", GraphTypes.RoleManagementPolicyAssignment),
                 ("roleManagementPolicies", GraphTypes.RoleManagementPolicy),
                 ("roleManagement/directory/roleAssignments", GraphTypes.RoleAssignment),
                 ("userRegistrationDetails", GraphTypes.UserRegistrationDetails),
@@ -489,6 +491,7 @@ public static class SnapshotReader
             _ when o.ContainsKey("roleDefinitionId") && o.ContainsKey("principalId") && o.ContainsKey("assignmentType") => GraphTypes.RoleAssignmentScheduleInstance,
             _ when o.ContainsKey("roleDefinitionId") && o.ContainsKey("principalId") && o.ContainsKey("directoryScopeId") => GraphTypes.RoleAssignment,
             _ when o.ContainsKey("appRoleId") && o.ContainsKey("resourceId") => GraphTypes.AppRoleAssignment,
+            _ when o.ContainsKey("policyId") && o.ContainsKey("roleDefinitionId") && o.ContainsKey("scopeType") => GraphTypes.RoleManagementPolicyAssignment,
             _ when o.ContainsKey("templateId") && o["values"] is JsonArray => GraphTypes.DirectorySetting,
             _ when o.ContainsKey("methodsRegistered") => GraphTypes.UserRegistrationDetails,
             _ when o.ContainsKey("userPrincipalName") => GraphTypes.User,

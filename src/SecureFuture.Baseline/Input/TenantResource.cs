@@ -76,6 +76,7 @@ public static class GraphTypes
     public const string RoleAssignment = "graph:unifiedRoleAssignment";
     public const string RoleAssignmentScheduleInstance = "graph:unifiedRoleAssignmentScheduleInstance";
     public const string RoleManagementPolicy = "graph:unifiedRoleManagementPolicy";
+    public const string RoleManagementPolicyAssignment = "graph:unifiedRoleManagementPolicyAssignment";
     public const string User = "graph:user";
     public const string DirectorySetting = "graph:directorySetting";
     public const string CrossTenantAccessDefault = "graph:crossTenantAccessPolicyConfigurationDefault";

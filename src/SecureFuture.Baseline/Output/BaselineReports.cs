@@ -11,6 +11,27 @@ namespace SecureFuture.Baseline;
 /// </summary>
 public static class BaselineReports
 {
+    private static readonly System.Text.Json.JsonSerializerOptions Indented = new() { WriteIndented = true };
+
+    /// <summary>The catalogue as text (for <c>sfi baseline controls</c>): id, severity, whether it is evaluated, title.</summary>
+    public static string ControlList(ControlCatalogue? catalogue = null)
+    {
+        catalogue ??= ControlCatalogue.Default;
+        var sb = new StringBuilder();
+        foreach (var domain in catalogue.Domains)
+        {
+            sb.AppendLine(domain);
+            foreach (var c in catalogue.Controls.Where(c => c.Domain == domain))
+            {
+                var refs = string.Join("; ", c.ToRuleDescriptor().Frameworks);
+                sb.AppendLine(CultureInfo.InvariantCulture,
+                    $"  {c.Id}  {c.Severity.ToString().ToLowerInvariant(),-8} {(EvaluatorRegistry.IsEvaluated(c.Id) ? "evaluated" : "unknown  ")}  {(c.Fix.Programmatic ? "fix   " : "manual")}  {c.Title}{(refs.Length > 0 ? $"  [{refs}]" : string.Empty)}");
+            }
+        }
+
+        return sb.ToString();
+    }
+
     public static string TextSummary(Assessment assessment, ControlCatalogue? catalogue = null)
     {
         ArgumentNullException.ThrowIfNull(assessment);
@@ -112,7 +133,7 @@ public static class BaselineReports
                 var a = i.Action;
                 var detail = a.Kind switch
                 {
-                    RemediationKind.Arm or RemediationKind.Graph => $"{a.Method} {a.Url}\n{a.Body?.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true })}",
+                    RemediationKind.Arm or RemediationKind.Graph => $"{a.Method} {a.Url}\n{a.Body?.ToJsonString(Indented)}",
                     RemediationKind.Terraform or RemediationKind.ArmTemplate => $"{a.Address}: {a.Attribute} = {a.Value?.ToJsonString()}",
                     _ => a.Steps ?? string.Empty,
                 };

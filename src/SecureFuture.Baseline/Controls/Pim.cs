@@ -1,0 +1,141 @@
+using System.Text.Json.Nodes;
+
+namespace SecureFuture.Baseline.Controls;
+
+/// <summary>
+/// PIM settings per directory role, from <c>GET /policies/roleManagementPolicyAssignments?$filter=scopeId eq '/' and
+/// scopeType eq 'DirectoryRole'&amp;$expand=policy($expand=rules)</c>: each assignment names the role and carries its
+/// policy's rules. Without the expanded rules the verdict is unknown.
+/// </summary>
+public abstract class PimPolicyControl : IControlEvaluator
+{
+    public abstract string ControlId { get; }
+
+    IReadOnlyList<string> IControlEvaluator.ControlIds => [ControlId];
+
+    /// <summary>The roles this control looks at.</summary>
+    private protected abstract IReadOnlyList<string> Roles(EvaluationContext context);
+
+    private protected abstract Verdict Judge(JsonArray rules, string policyId);
+
+    internal static JsonObject? Rule(JsonArray rules, string id) =>
+        rules.OfType<JsonObject>().FirstOrDefault(r => string.Equals(Field.Text(r["id"]), id, StringComparison.OrdinalIgnoreCase));
+
+    public IEnumerable<ControlResult> Evaluate(EvaluationContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var roles = Roles(context);
+        var assignments = context.Snapshot.OfType(GraphTypes.RoleManagementPolicyAssignment)
+            .Where(a => roles.Contains(Field.Text(a.Data["roleDefinitionId"]) ?? string.Empty, StringComparer.OrdinalIgnoreCase)).ToList();
+        if (assignments.Count == 0)
+        {
+            yield return ResourceControl.Absent(ControlId, [GraphTypes.RoleManagementPolicyAssignment], context) with
+            {
+                Status = ControlStatus.Unknown,
+                Evidence = "the inputs hold no PIM policy assignments for the roles concerned (GET /policies/roleManagementPolicyAssignments?$expand=policy($expand=rules))",
+            };
+            yield break;
+        }
+
+        foreach (var a in assignments)
+        {
+            var policyId = Field.Text(a.Data["policyId"]) ?? "?";
+            var verdict = Field.Navigate(a.Data, "policy.rules") is JsonArray rules
+                ? Judge(rules, policyId)
+                : Verdict.Unknown("policy.rules is missing (expand policy($expand=rules))", "policy.rules");
+            yield return new ControlResult
+            {
+                ControlId = ControlId,
+                Status = verdict.Status,
+                Resource = new ResourceRef(policyId, GraphTypes.RoleManagementPolicy, $"role {Field.Text(a.Data["roleDefinitionId"])}", a.Source),
+                Evidence = verdict.Evidence,
+                PropertyPath = verdict.PropertyPath,
+                Remediation = verdict.Remediation,
+            };
+        }
+    }
+}
+
+/// <summary>PRV-04: activating Global Administrator requires approval (rule Approval_EndUser_Assignment).</summary>
+public sealed class Prv04GlobalAdminActivationApproval : PimPolicyControl
+{
+    public override string ControlId => ControlIds.Prv04;
+
+    private protected override IReadOnlyList<string> Roles(EvaluationContext context) => [Prv01GlobalAdministratorCount.GlobalAdministrator];
+
+    private protected override Verdict Judge(JsonArray rules, string policyId)
+    {
+        var rule = Rule(rules, "Approval_EndUser_Assignment");
+        if (rule is null || Field.Navigate(rule, "setting.isApprovalRequired") is not JsonValue v)
+        {
+            return Verdict.Unknown("rule Approval_EndUser_Assignment (setting.isApprovalRequired) is missing");
+        }
+
+        return Field.IsTrue(v)
+            ? Verdict.Pass("Global Administrator activation requires approval", "rules.Approval_EndUser_Assignment")
+            : Verdict.Fail("Global Administrator activation does not require approval", "rules.Approval_EndUser_Assignment",
+                Remedy.Graph("PATCH", $"policies/roleManagementPolicies/{policyId}/rules/Approval_EndUser_Assignment", new JsonObject
+                {
+                    ["@odata.type"] = "#microsoft.graph.unifiedRoleManagementPolicyApprovalRule",
+                    ["id"] = "Approval_EndUser_Assignment",
+                    ["target"] = new JsonObject { ["caller"] = "EndUser", ["operations"] = new JsonArray("All"), ["level"] = "Assignment" },
+                    ["setting"] = new JsonObject
+                    {
+                        ["isApprovalRequired"] = true,
+                        ["approvalMode"] = "SingleStage",
+                        ["approvalStages"] = new JsonArray(new JsonObject
+                        {
+                            ["approvalStageTimeOutInDays"] = 1,
+                            ["isApproverJustificationRequired"] = true,
+                            ["primaryApprovers"] = new JsonArray(new JsonObject { ["@odata.type"] = "#microsoft.graph.groupMembers", ["groupId"] = "<approvers-group-id>" }),
+                        }),
+                    },
+                }, "require approval to activate Global Administrator", caution: "name an approvers group that is reachable around the clock"));
+    }
+}
+
+/// <summary>
+/// PRV-05: admins are notified when privileged roles are assigned (active and eligible) and activated
+/// (SCuBA MS.AAD.7.7-7.9): the notification rules have recipients or keep the default recipients.
+/// </summary>
+public sealed class Prv05PrivilegedAssignmentAlerts : PimPolicyControl
+{
+    private static readonly string[] RuleIds = ["Notification_Admin_Admin_Assignment", "Notification_Admin_Admin_Eligibility", "Notification_Admin_EndUser_Assignment"];
+
+    public override string ControlId => ControlIds.Prv05;
+
+    private protected override IReadOnlyList<string> Roles(EvaluationContext context) => context.Configuration.PrivilegedRoles;
+
+    private protected override Verdict Judge(JsonArray rules, string policyId)
+    {
+        var silent = new List<string>();
+        foreach (var id in RuleIds)
+        {
+            var rule = Rule(rules, id);
+            if (rule is null)
+            {
+                return Verdict.Unknown($"rule {id} is missing");
+            }
+
+            var recipients = Field.Texts(rule["notificationRecipients"]);
+            if (recipients.Count == 0 && !Field.IsTrue(rule["isDefaultRecipientsEnabled"]))
+            {
+                silent.Add(id);
+            }
+        }
+
+        return silent.Count == 0
+            ? Verdict.Pass("assignment, eligibility and activation notifications reach admins")
+            : Verdict.Fail($"no recipients for {string.Join(", ", silent)}", "rules",
+                Remedy.Graph("PATCH", $"policies/roleManagementPolicies/{policyId}/rules/{silent[0]}", new JsonObject
+                {
+                    ["@odata.type"] = "#microsoft.graph.unifiedRoleManagementPolicyNotificationRule",
+                    ["id"] = silent[0],
+                    ["notificationType"] = "Email",
+                    ["recipientType"] = "Admin",
+                    ["notificationLevel"] = "All",
+                    ["isDefaultRecipientsEnabled"] = true,
+                    ["notificationRecipients"] = new JsonArray("<security-team@your-domain>"),
+                }, $"send {string.Join(", ", silent)} to the security team (one PATCH per rule)"));
+    }
+}
