@@ -131,6 +131,7 @@ public sealed class SfiServer : IAsyncDisposable
             builder.Logging.AddSimpleConsole(c => c.SingleLine = true);
             builder.Logging.SetMinimumLevel(LogLevel.Information);
             builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+            builder.Logging.AddFilter("OpenIddict", LogLevel.Warning); // it logs every request at Information, several lines each
             builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Information);
 
             ILogger? diagnosticsLog = null;

@@ -25,6 +25,17 @@ public sealed class ClientKeySet
         KeyIds = keyIds;
     }
 
+    private Microsoft.IdentityModel.Tokens.SecurityKey[]? _securityKeys;
+
+    /// <summary>The keys as Microsoft.IdentityModel keys, made once per key set (signature providers are cached per key).</summary>
+    internal IReadOnlyList<Microsoft.IdentityModel.Tokens.SecurityKey> SecurityKeys => _securityKeys ??= Materialize(Json);
+
+    private static Microsoft.IdentityModel.Tokens.SecurityKey[] Materialize(string json)
+    {
+        using var document = JsonDocument.Parse(json);
+        return [.. document.RootElement.GetProperty("keys").EnumerateArray().Select(k => (Microsoft.IdentityModel.Tokens.SecurityKey)new Microsoft.IdentityModel.Tokens.JsonWebKey(k.GetRawText()))];
+    }
+
     /// <summary>The normalized public JWKS (only public members are kept).</summary>
     public string Json { get; }
 

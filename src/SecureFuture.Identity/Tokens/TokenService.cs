@@ -136,8 +136,7 @@ public static class TokenService
             }
 
             var parameters = context.TokenValidationParameters;
-            using var document = JsonDocument.Parse(client.Keys.Json);
-            parameters.IssuerSigningKeys = [.. document.RootElement.GetProperty("keys").EnumerateArray().Select(k => (SecurityKey)new JsonWebKey(k.GetRawText()))];
+            parameters.IssuerSigningKeys = client.Keys.SecurityKeys;
             parameters.TryAllIssuerSigningKeys = false; // a kid must name one registered key: never "try every key"
             parameters.ValidIssuers = [client.ClientId];
             parameters.ValidAlgorithms = TokenServiceOptions.DpopAlgorithms;

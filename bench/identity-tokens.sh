@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# Identity benchmark (issue 6), every path measured back to back within each run so ratios are taken run by run:
+#   raw HSM   bench/keys/raw_sign.c: C_Sign with a token-object ES256 key on the server's SoftHSM2 token, 2 threads
+#   issuance  client_credentials + private_key_jwt token requests to `sfi serve --issuer` (OpenIddict, HSM signing),
+#             CONNECTIONS concurrent requests; assertions are made before the clock starts      target >= 50% of raw HSM
+#   raw verify  ECDSA P-256 verification of a token's signature (System.Security.Cryptography), 2 threads
+#   library   sfi's StrictTokenValidator on the same token, 2 threads                          target >= 60% of raw verify
+#   IdentityModel  Microsoft.IdentityModel's JsonWebTokenHandler on the same token, for comparison
+#
+#   bench/identity-tokens.sh [--runs N] [--seconds S] [--connections C]
+#
+# Installs what it lacks when run as root (softhsm2, gcc, libp11-kit-dev, curl). Working files: bench/.work/identity/
+# (git-ignored, recreated). Results and method: docs/benchmarks.md.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$here"
+runs=3
+seconds=5
+connections=16
+invocation="bench/identity-tokens.sh"
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --runs) runs="$2"; invocation+=" --runs $2"; shift 2 ;;
+    --seconds) seconds="$2"; invocation+=" --seconds $2"; shift 2 ;;
+    --connections) connections="$2"; invocation+=" --connections $2"; shift 2 ;;
+    -h|--help) sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "identity-tokens: unknown argument '$1' (try --help)" >&2; exit 2 ;;
+  esac
+done
+for n in "$runs" "$seconds" "$connections"; do
+  case "$n" in ''|*[!0-9]*|0) echo "identity-tokens: --runs, --seconds and --connections take positive whole numbers" >&2; exit 2 ;; esac
+done
+
+module=/usr/lib/softhsm/libsofthsm2.so
+missing=()
+[ -f "$module" ] || missing+=(softhsm2)
+command -v gcc >/dev/null 2>&1 || missing+=(gcc)
+[ -f /usr/include/p11-kit-1/p11-kit/pkcs11.h ] || missing+=(libp11-kit-dev)
+command -v curl >/dev/null 2>&1 || missing+=(curl)
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "== installing ${missing[*]} with apt-get"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  else
+    echo "identity-tokens: missing ${missing[*]} (sudo apt-get install -y ${missing[*]})" >&2
+    exit 2
+  fi
+fi
+
+work="$here/bench/.work/identity"
+rm -rf "$work"
+mkdir -p "$work"
+echo "== building sfi, raw_sign and IdentityBench"
+./sfi --version >/dev/null
+gcc -O2 -Wall -Wextra -I/usr/include/p11-kit-1 -o "$work/raw_sign" bench/keys/raw_sign.c -ldl -lpthread
+(
+  flock 9
+  dotnet build bench/identity/IdentityBench/IdentityBench.csproj -c Release -o "$work/bench" -nologo -v quiet -clp:ErrorsOnly >"$work/build.log" 2>&1 \
+    || { cat "$work/build.log" >&2; echo "identity-tokens: IdentityBench did not build" >&2; exit 1; }
+) 9>"$here/.sfi-build/lock"
+
+data="$work/data"
+port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')"
+base="http://127.0.0.1:$port"
+issuer="$base/"
+SFI_ADMIN_KEY="sfi_admin_bench_$(python3 -c 'import secrets; print(secrets.token_hex(16))')"
+export SFI_ADMIN_KEY
+echo "== starting sfi serve --issuer $issuer"
+./sfi serve --data-dir "$data" --urls "$base" --issuer "$issuer" >"$work/serve.log" 2>&1 &
+server=$!
+stop_server() { kill "$server" 2>/dev/null && wait "$server" 2>/dev/null || true; }
+trap stop_server EXIT
+for _ in $(seq 1 240); do
+  curl -fs "$base/readyz" >/dev/null 2>&1 && break
+  kill -0 "$server" 2>/dev/null || break
+  sleep 0.5
+done
+curl -fs "$base/readyz" >/dev/null || { cat "$work/serve.log" >&2; echo "identity-tokens: sfi serve did not start" >&2; exit 1; }
+export SOFTHSM2_CONF="$data/hsm/softhsm2.conf"
+pin="$data/hsm/user.pin"
+"$work/bench/IdentityBench" setup "$base" "$issuer" "$work/state" >/dev/null
+
+results="$work/results.txt"
+: >"$results"
+for run in $(seq 1 "$runs"); do
+  echo "== run $run of $runs (loadavg $(cut -d' ' -f1-3 /proc/loadavg))"
+  echo "run=$run $("$work/raw_sign" "$module" sfi "$pin" "$seconds" 2 token)" | tee -a "$results"
+  echo "run=$run $("$work/bench/IdentityBench" issue "$issuer" "$work/state" "$seconds" "$connections")" | tee -a "$results"
+  echo "run=$run $("$work/bench/IdentityBench" validate "$issuer" "$work/state" "$seconds" 2)" | tee -a "$results"
+done
+stop_server
+trap - EXIT
+
+python3 - "$results" "$invocation" <<'PY'
+import re, statistics, sys, subprocess, platform
+path, invocation = sys.argv[1], sys.argv[2]
+runs = {}
+for line in open(path):
+    m = re.match(r"run=(\d+) (.*)", line.strip())
+    if not m: continue
+    r = runs.setdefault(int(m.group(1)), {})
+    kv = dict(x.split("=", 1) for x in m.group(2).split() if "=" in x)
+    if m.group(2).startswith("raw "): r["hsm"] = float(kv["rate"])
+    elif m.group(2).startswith("issue "): r["issue"] = float(kv["rate"])
+    elif m.group(2).startswith("validate "): r.update(verify=float(kv["raw"]), library=float(kv["library"]), im=float(kv["identitymodel"]))
+def med(xs): return statistics.median(xs)
+def fmt(x): return f"{x:,.0f}"
+rows = [runs[k] for k in sorted(runs)]
+cpu = next((l.split(":",1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "unknown")
+commit = subprocess.run(["git","rev-parse","--short","HEAD"], capture_output=True, text=True).stdout.strip()
+print(f"\nCommand: `{invocation}`; {len(rows)} runs; {cpu}, {subprocess.run(['nproc'],capture_output=True,text=True).stdout.strip()} cores; commit {commit}.\n")
+print("| Run | raw HSM C_Sign (2 threads) | tokens issued/s | raw ECDSA verify/s (2 threads) | sfi validations/s | IdentityModel validations/s | issuance / HSM | sfi / raw verify | IdentityModel / raw verify |")
+print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+for i, r in enumerate(rows, 1):
+    print(f"| {i} | {fmt(r['hsm'])} | {fmt(r['issue'])} | {fmt(r['verify'])} | {fmt(r['library'])} | {fmt(r['im'])} | {100*r['issue']/r['hsm']:.0f}% | {100*r['library']/r['verify']:.0f}% | {100*r['im']/r['verify']:.0f}% |")
+iss = med([r['issue']/r['hsm'] for r in rows]); lib = med([r['library']/r['verify'] for r in rows]); im = med([r['im']/r['verify'] for r in rows])
+print(f"\nMedians: issuance **{100*iss:.0f}%** of raw HSM signing (target >= 50%: {'met' if iss >= .5 else 'missed'}); "
+      f"sfi validation **{100*lib:.0f}%** of raw verification (target >= 60%: {'met' if lib >= .6 else 'missed'}); Microsoft.IdentityModel {100*im:.0f}%.")
+PY

@@ -1,0 +1,216 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+using SecureFuture.Identity.Validation;
+
+// Usage:
+//   IdentityBench setup BASE_URL ISSUER STATE_DIR           registers a bench client (admin key in SFI_ADMIN_KEY), saves its key
+//   IdentityBench issue ISSUER STATE_DIR SECONDS CONNECTIONS   client_credentials + private_key_jwt token requests per second
+//   IdentityBench validate ISSUER STATE_DIR SECONDS THREADS    raw ECDSA verify, sfi StrictTokenValidator, Microsoft.IdentityModel
+// Prints key=value lines that bench/identity-tokens.sh collects.
+var mode = args.Length > 0 ? args[0] : string.Empty;
+return mode switch
+{
+    "setup" when args.Length == 4 => await SetupAsync(new Uri(args[1]), args[2], args[3]),
+    "issue" when args.Length == 5 => await IssueAsync(args[1], args[2], Seconds(args[3]), int.Parse(args[4], CultureInfo.InvariantCulture)),
+    "validate" when args.Length == 5 => await ValidateAsync(args[1], args[2], Seconds(args[3]), int.Parse(args[4], CultureInfo.InvariantCulture)),
+    _ => Usage(),
+};
+
+static int Usage()
+{
+    Console.Error.WriteLine("usage: IdentityBench setup BASE_URL ISSUER STATE_DIR | issue ISSUER STATE_DIR SECONDS CONNECTIONS | validate ISSUER STATE_DIR SECONDS THREADS");
+    return 2;
+}
+
+static double Seconds(string text) => double.Parse(text, CultureInfo.InvariantCulture);
+
+static async Task<int> SetupAsync(Uri baseUrl, string issuer, string state)
+{
+    using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+    var p = key.ExportParameters(false);
+    using var http = new HttpClient { BaseAddress = baseUrl };
+    http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Environment.GetEnvironmentVariable("SFI_ADMIN_KEY"));
+    var jwk = new JsonObject { ["kty"] = "EC", ["crv"] = "P-256", ["kid"] = "k1", ["x"] = B64(p.Q.X!), ["y"] = B64(p.Q.Y!) };
+    using var created = await http.PostAsJsonAsync(new Uri("/v1/clients", UriKind.Relative), new JsonObject { ["clientId"] = "bench", ["jwks"] = new JsonObject { ["keys"] = new JsonArray(jwk) } });
+    if (!created.IsSuccessStatusCode)
+    {
+        Console.Error.WriteLine("IdentityBench: client registration failed: " + await created.Content.ReadAsStringAsync());
+        return 1;
+    }
+
+    Directory.CreateDirectory(state);
+    await File.WriteAllTextAsync(Path.Combine(state, "client-key.pem"), key.ExportPkcs8PrivateKeyPem());
+    // One token for the validation benchmark, and the token ring's JWKS it verifies against.
+    var token = await RequestAsync(http, issuer, key, Assertion(issuer, key));
+    await File.WriteAllTextAsync(Path.Combine(state, "token.jwt"), token ?? throw new InvalidOperationException("no token"));
+    await File.WriteAllTextAsync(Path.Combine(state, "jwks.json"), await http.GetStringAsync(new Uri("/v1/keyrings/tokens/jwks.json", UriKind.Relative)));
+    Console.WriteLine("setup ok");
+    return 0;
+}
+
+static async Task<int> IssueAsync(string issuer, string state, double seconds, int connections)
+{
+    using var key = ECDsa.Create();
+    key.ImportFromPem(await File.ReadAllTextAsync(Path.Combine(state, "client-key.pem")));
+    using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = connections, PooledConnectionLifetime = TimeSpan.FromMinutes(5) };
+    using var http = new HttpClient(handler);
+    // Assertions are single-use (the server remembers their jti), so each request needs its own; they are made before
+    // the clock starts so that the client's signing does not count against the server.
+    var warmup = Enumerable.Range(0, 500).Select(_ => Assertion(issuer, key)).ToArray();
+    await Parallel.ForEachAsync(warmup, new ParallelOptions { MaxDegreeOfParallelism = connections }, async (a, ct) => await RequestAsync(http, issuer, key, a));
+    var budget = (int)Math.Min(400_000, Math.Max(20_000, seconds * 8_000));
+    var assertions = new string[budget];
+    Parallel.For(0, budget, i => assertions[i] = Assertion(issuer, key));
+    var next = -1;
+    long ok = 0, failed = 0;
+    var stopwatch = Stopwatch.StartNew();
+    var deadline = TimeSpan.FromSeconds(seconds);
+    var workers = Enumerable.Range(0, connections).Select(async _ =>
+    {
+        while (stopwatch.Elapsed < deadline)
+        {
+            var i = Interlocked.Increment(ref next);
+            if (i >= assertions.Length)
+            {
+                return;
+            }
+
+            if (await RequestAsync(http, issuer, key, assertions[i]) is null)
+            {
+                Interlocked.Increment(ref failed);
+            }
+            else
+            {
+                Interlocked.Increment(ref ok);
+            }
+        }
+    }).ToArray();
+    await Task.WhenAll(workers);
+    var elapsed = stopwatch.Elapsed.TotalSeconds;
+    Console.WriteLine(FormattableString.Invariant($"issue conns={connections} tokens={ok} failed={failed} seconds={elapsed:0.00} rate={ok / elapsed:0.0}{(next >= assertions.Length ? " (ran out of assertions)" : string.Empty)}"));
+    return failed == 0 ? 0 : 1;
+}
+
+static async Task<int> ValidateAsync(string issuer, string state, double seconds, int threads)
+{
+    var token = (await File.ReadAllTextAsync(Path.Combine(state, "token.jwt"))).Trim();
+    var jwksText = await File.ReadAllTextAsync(Path.Combine(state, "jwks.json"));
+    var jwt = new JsonWebToken(token);
+    var audience = jwt.Audiences.First();
+
+    // Raw: ECDSA P-256 verification of the same signing input and signature, with the key from the same JWKS.
+    var parts = token.Split('.');
+    var input = Encoding.ASCII.GetBytes(parts[0] + "." + parts[1]);
+    var signature = Base64UrlDecode(parts[2]);
+    var jwk = JsonNode.Parse(jwksText)!["keys"]!.AsArray().First(k => (string)k!["kid"]! == jwt.Kid)!;
+    using var ec = ECDsa.Create(new ECParameters { Curve = ECCurve.NamedCurves.nistP256, Q = new ECPoint { X = Base64UrlDecode((string)jwk["x"]!), Y = Base64UrlDecode((string)jwk["y"]!) } });
+
+    // sfi: the JWKS comes from an in-process handler (fetched once; the cache holds it for the whole run).
+    using var local = new HttpClient(new StaticJwks(jwksText));
+    using var strict = new StrictTokenValidator([new TrustedIssuer(issuer, new Uri(issuer + "v1/keyrings/tokens/jwks.json"), [audience])], local);
+    if (!(await strict.ValidateAsync(token, default)).IsValid)
+    {
+        Console.Error.WriteLine("IdentityBench: the token does not validate");
+        return 1;
+    }
+
+    // Microsoft.IdentityModel: JsonWebTokenHandler with the same keys, issuer and audience.
+    var handler = new JsonWebTokenHandler();
+    var parameters = new TokenValidationParameters
+    {
+        ValidIssuer = issuer,
+        ValidAudience = audience,
+        IssuerSigningKeys = new JsonWebKeySet(jwksText).GetSigningKeys(),
+        ValidAlgorithms = ["ES256"],
+    };
+    if (!(await handler.ValidateTokenAsync(token, parameters)).IsValid)
+    {
+        Console.Error.WriteLine("IdentityBench: Microsoft.IdentityModel does not validate the token");
+        return 1;
+    }
+
+    var raw = await MeasureAsync(seconds, threads, () => { if (!ec.VerifyData(input, signature, HashAlgorithmName.SHA256)) { throw new InvalidOperationException("raw verify failed"); } return Task.CompletedTask; });
+    var library = await MeasureAsync(seconds, threads, async () => { if (!(await strict.ValidateAsync(token, default)).IsValid) { throw new InvalidOperationException("sfi refused"); } });
+    var identityModel = await MeasureAsync(seconds, threads, async () => { if (!(await handler.ValidateTokenAsync(token, parameters)).IsValid) { throw new InvalidOperationException("IdentityModel refused"); } });
+    Console.WriteLine(FormattableString.Invariant($"validate threads={threads} raw={raw:0.0} library={library:0.0} identitymodel={identityModel:0.0}"));
+    return 0;
+}
+
+static async Task<double> MeasureAsync(double seconds, int threads, Func<Task> work)
+{
+    for (var i = 0; i < 3000; i++)
+    {
+        await work(); // warm-up: JIT tiering, caches
+    }
+
+    var counts = new long[threads];
+    var stopwatch = Stopwatch.StartNew();
+    var deadline = TimeSpan.FromSeconds(seconds);
+    var tasks = Enumerable.Range(0, threads).Select(t => Task.Run(async () =>
+    {
+        long n = 0;
+        while (stopwatch.Elapsed < deadline)
+        {
+            await work();
+            n++;
+        }
+
+        counts[t] = n;
+    })).ToArray();
+    await Task.WhenAll(tasks);
+    return counts.Sum() / stopwatch.Elapsed.TotalSeconds;
+}
+
+static async Task<string?> RequestAsync(HttpClient http, string issuer, ECDsa key, string assertion)
+{
+    using var content = new FormUrlEncodedContent(new Dictionary<string, string>
+    {
+        ["grant_type"] = "client_credentials",
+        ["client_id"] = "bench",
+        ["client_assertion_type"] = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+        ["client_assertion"] = assertion,
+    });
+    using var response = await http.PostAsync(new Uri(issuer + "oauth2/token"), content);
+    if (!response.IsSuccessStatusCode)
+    {
+        return null;
+    }
+
+    using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+    return body.RootElement.GetProperty("access_token").GetString();
+}
+
+static string Assertion(string issuer, ECDsa key)
+{
+    var header = B64(Encoding.UTF8.GetBytes("{\"alg\":\"ES256\",\"kid\":\"k1\",\"typ\":\"client-authentication+jwt\"}"));
+    var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+    var claims = B64(JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, object>
+    {
+        ["iss"] = "bench", ["sub"] = "bench", ["aud"] = issuer, ["jti"] = Guid.NewGuid().ToString("N"), ["iat"] = now, ["nbf"] = now, ["exp"] = now + 540,
+    }));
+    var input = header + "." + claims;
+    return input + "." + B64(key.SignData(Encoding.ASCII.GetBytes(input), HashAlgorithmName.SHA256));
+}
+
+static string B64(byte[] bytes) => System.Buffers.Text.Base64Url.EncodeToString(bytes);
+
+static byte[] Base64UrlDecode(string text) => System.Buffers.Text.Base64Url.DecodeFromChars(text);
+
+/// <summary>Serves one JWKS document to the validator, as an issuer's endpoint would.</summary>
+internal sealed class StaticJwks(string json) : HttpMessageHandler
+{
+    protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        var response = new HttpResponseMessage(System.Net.HttpStatusCode.OK) { Content = new StringContent(json, Encoding.UTF8, "application/json") };
+        response.Headers.CacheControl = new CacheControlHeaderValue { MaxAge = TimeSpan.FromHours(1) };
+        return Task.FromResult(response);
+    }
+}
