@@ -197,6 +197,20 @@ public sealed class StrictTokenValidatorTests : IAsyncLifetime, IDisposable
         Assert.Throws<ArgumentException>(() => new StrictTokenValidator([new TrustedIssuer("https://x.test", new Uri("http://x.test/jwks"), [Api])], _host.Http));
     }
 
+    [Fact]
+    public async Task NOAuth_an_email_claim_never_identifies_anyone()
+    {
+        // Two tokens with the victim's email but different subjects are two different principals...
+        var victim = await Validate(_contosoKey.Token(new { iss = Contoso, aud = Api, sub = "victim-oid", email = "ceo@contoso.test", iat = Now, exp = Now + 300 }));
+        var attacker = await Validate(_contosoKey.Token(new { iss = Contoso, aud = Api, sub = "attacker-oid", email = "ceo@contoso.test", iat = Now, exp = Now + 300 }));
+        Assert.NotEqual(victim.Principal!.SubjectKey, attacker.Principal!.SubjectKey);
+        Assert.Equal($"{Contoso}#attacker-oid", attacker.Principal.SubjectKey);
+
+        // ...and a token that carries only an email, no subject, identifies no one.
+        var emailOnly = await Validate(_contosoKey.Token(new { iss = Contoso, aud = Api, email = "ceo@contoso.test", iat = Now, exp = Now + 300 }));
+        Assert.Equal("claim 'sub' is required: principals are keyed on issuer and sub", emailOnly.Error);
+    }
+
     private Task<TokenValidationOutcome> Validate(string token) => _validator.ValidateAsync(token, default);
 
     private object Claims(string iss = Contoso, string aud = Api, long? iat = null, long? exp = null)

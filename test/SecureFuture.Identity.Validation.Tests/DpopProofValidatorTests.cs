@@ -1,0 +1,88 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Time.Testing;
+
+namespace SecureFuture.Identity.Validation.Tests;
+
+public sealed class DpopProofValidatorTests : IDisposable
+{
+    private static readonly Uri Resource = new("https://api.example.test/orders");
+    private readonly FakeTimeProvider _clock = new(new DateTimeOffset(2026, 11, 29, 12, 0, 0, TimeSpan.Zero));
+    private readonly ECDsa _key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+
+    public void Dispose() => _key.Dispose();
+
+    [Fact]
+    public void A_fresh_proof_for_this_request_is_accepted_once()
+    {
+        var validator = new DpopProofValidator(clock: _clock);
+        var proof = Proof();
+        var outcome = validator.Validate(proof, "GET", new Uri(Resource + "?page=2"));
+        Assert.True(outcome.IsValid, outcome.Error);
+        Assert.Equal(DpopProofValidator.Thumbprint(System.Text.Json.JsonSerializer.SerializeToElement(Jwk())), outcome.Proof!.JwkThumbprint);
+        Assert.Equal("the DPoP proof was already used (replay)", validator.Validate(proof, "GET", Resource).Error);
+    }
+
+    [Fact]
+    public void Wrong_method_uri_age_type_algorithm_or_key_are_refused()
+    {
+        var validator = new DpopProofValidator(clock: _clock);
+        Assert.Equal("the DPoP proof's htm does not match the request method", validator.Validate(Proof(), "POST", Resource).Error);
+        Assert.Equal("the DPoP proof's htu does not match the request URI", validator.Validate(Proof(htu: "https://evil.example.test/orders"), "GET", Resource).Error);
+        Assert.Equal("the DPoP proof's iat is outside the accepted window", validator.Validate(Proof(iat: _clock.GetUtcNow().AddSeconds(-61)), "GET", Resource).Error);
+        Assert.Equal("the DPoP proof's iat is outside the accepted window", validator.Validate(Proof(iat: _clock.GetUtcNow().AddSeconds(30)), "GET", Resource).Error);
+        Assert.Equal("the DPoP proof's typ must be dpop+jwt", validator.Validate(Proof(typ: "JWT"), "GET", Resource).Error);
+        Assert.Equal("DPoP proof algorithm 'HS256' is not accepted", validator.Validate(Proof(alg: "HS256"), "GET", Resource).Error);
+
+        var withPrivate = Jwk();
+        withPrivate["d"] = B64(_key.ExportParameters(true).D!);
+        Assert.StartsWith("the DPoP proof's jwk is not usable", validator.Validate(Proof(jwk: withPrivate), "GET", Resource).Error, StringComparison.Ordinal);
+
+        using var other = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        Assert.Equal("the DPoP proof's signature does not verify", validator.Validate(Proof(signer: other), "GET", Resource).Error);
+    }
+
+    [Fact]
+    public void At_a_resource_the_proof_must_hash_the_presented_token()
+    {
+        var validator = new DpopProofValidator(clock: _clock);
+        Assert.Equal("the DPoP proof's ath does not match the access token", validator.Validate(Proof(ath: "token-a"), "GET", Resource, accessToken: "token-b").Error);
+        Assert.True(validator.Validate(Proof(ath: "token-b"), "GET", Resource, accessToken: "token-b").IsValid);
+    }
+
+    [Fact]
+    public void A_full_replay_cache_refuses_rather_than_forgets()
+    {
+        var cache = new ReplayCache(_clock, capacity: 2);
+        var until = _clock.GetUtcNow().AddMinutes(1);
+        Assert.True(cache.TryAdd("a", until));
+        Assert.True(cache.TryAdd("b", until));
+        Assert.False(cache.TryAdd("c", until));
+        Assert.False(cache.TryAdd("a", until));
+        _clock.Advance(TimeSpan.FromMinutes(2));
+        Assert.True(cache.TryAdd("c", _clock.GetUtcNow().AddMinutes(1)));
+        Assert.True(cache.TryAdd("a", _clock.GetUtcNow().AddMinutes(1))); // expired entries may be seen again
+    }
+
+    private JsonObject Jwk()
+    {
+        var p = _key.ExportParameters(false);
+        return new JsonObject { ["kty"] = "EC", ["crv"] = "P-256", ["x"] = B64(p.Q.X!), ["y"] = B64(p.Q.Y!) };
+    }
+
+    private string Proof(string typ = "dpop+jwt", string alg = "ES256", string htm = "GET", string? htu = null, DateTimeOffset? iat = null, JsonObject? jwk = null, ECDsa? signer = null, string? ath = null)
+    {
+        var header = new JsonObject { ["typ"] = typ, ["alg"] = alg, ["jwk"] = jwk ?? Jwk() };
+        var claims = new JsonObject { ["jti"] = Guid.NewGuid().ToString("N"), ["htm"] = htm, ["htu"] = htu ?? Resource.ToString(), ["iat"] = (iat ?? _clock.GetUtcNow()).ToUnixTimeSeconds() };
+        if (ath is not null)
+        {
+            claims["ath"] = B64(SHA256.HashData(Encoding.ASCII.GetBytes(ath)));
+        }
+
+        var input = B64(Encoding.UTF8.GetBytes(header.ToJsonString())) + "." + B64(Encoding.UTF8.GetBytes(claims.ToJsonString()));
+        return input + "." + B64((signer ?? _key).SignData(Encoding.ASCII.GetBytes(input), HashAlgorithmName.SHA256));
+    }
+
+    private static string B64(byte[] bytes) => System.Buffers.Text.Base64Url.EncodeToString(bytes);
+}
