@@ -138,6 +138,28 @@ public sealed class KnowledgeBase
         return false;
     }
 
+    /// <summary>
+    /// How a type is drawn (Ellipse, Rectangle, ParallelLines, Line, BorderBoundary, LineBoundary), taken from the
+    /// type or its nearest ancestor that says. Custom generic types (a template's own "General Network" border,
+    /// for instance) hang off ROOT, not off <c>GE.TB.B</c>, so their kind is known only from this.
+    /// </summary>
+    public string? RepresentationOf(string typeId)
+    {
+        ArgumentNullException.ThrowIfNull(typeId);
+        var current = FindType(typeId);
+        for (var steps = 0; steps <= _types.Count && current is not null; steps++)
+        {
+            if (!string.IsNullOrEmpty(current.Representation))
+            {
+                return current.Representation;
+            }
+
+            current = current.ParentId is { } parent ? FindType(parent) : null;
+        }
+
+        return null;
+    }
+
     /// <summary>Parses every rule's expressions. A rule that does not parse is an <see cref="InputException"/> naming the rule and position.</summary>
     public IReadOnlyList<CompiledRule> Compile(string? sourcePath = null)
     {

@@ -224,7 +224,7 @@ public static class YamlModelReader
             var from = Scalar(map, "from") ?? throw Error(map, $"flow '{id}' has no 'from'");
             var to = Scalar(map, "to") ?? throw Error(map, $"flow '{id}' has no 'to'");
             var typeNode = Scalar(map, "type");
-            if (typeNode is not null && !template.IsA(typeNode.Value!, "GE.DF"))
+            if (typeNode is not null && !template.IsA(typeNode.Value!, "GE.DF") && template.RepresentationOf(typeNode.Value!) != "Line")
             {
                 throw Error(typeNode, $"unknown flow type '{typeNode.Value}' (not a data flow type of the template '{template.Name}')");
             }
@@ -247,7 +247,8 @@ public static class YamlModelReader
             CheckKeys(map, BoundaryKeys, "boundary");
             var id = Id(map);
             var typeNode = Scalar(map, "type");
-            if (typeNode is not null && !template.IsA(typeNode.Value!, "GE.TB.B") && !template.IsA(typeNode.Value!, "GE.TB.L"))
+            if (typeNode is not null && !template.IsA(typeNode.Value!, "GE.TB.B") && !template.IsA(typeNode.Value!, "GE.TB.L")
+                && template.RepresentationOf(typeNode.Value!) is not ("BorderBoundary" or "LineBoundary"))
             {
                 throw Error(typeNode, $"unknown boundary type '{typeNode.Value}' (not a trust boundary type of the template '{template.Name}')");
             }
@@ -314,7 +315,13 @@ public static class YamlModelReader
             : template.IsA(typeId, "GE.P") ? ElementKind.Process
             : template.IsA(typeId, "GE.DS") ? ElementKind.DataStore
             : template.IsA(typeId, "GE.EI") ? ElementKind.ExternalEntity
-            : null;
+            : template.RepresentationOf(typeId) switch
+            {
+                "Ellipse" => ElementKind.Process,
+                "ParallelLines" => ElementKind.DataStore,
+                "Rectangle" => ElementKind.ExternalEntity,
+                _ => null,
+            };
 
         private string Id(YamlMappingNode map)
         {
