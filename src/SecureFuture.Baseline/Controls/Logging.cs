@@ -157,9 +157,19 @@ public sealed class Log01SubscriptionActivityLogExported : SubscriptionDiagnosti
 {
     public override string ControlId => ControlIds.Log01;
 
-    protected override Verdict Judge(IReadOnlyList<TenantResource> settings, string subscription) => settings.Count > 0
-        ? Verdict.Pass($"subscription diagnostic setting(s): {string.Join(", ", settings.Select(s => s.Name))}")
-        : Verdict.Fail($"subscription {subscription} has no activity-log diagnostic setting", null, Put(subscription));
+    private static readonly string[] Destinations = ["workspaceId", "storageAccountId", "eventHubAuthorizationRuleId", "marketplacePartnerId"];
+
+    /// <summary>A setting counts when it has a destination and sends at least one category.</summary>
+    protected override Verdict Judge(IReadOnlyList<TenantResource> settings, string subscription)
+    {
+        var working = settings.Where(s => Diagnostics.EnabledCategories(s).Count > 0
+            && Destinations.Any(d => Field.Text(Field.Navigate(s.Data, $"properties.{d}")) is { Length: > 0 })).ToList();
+        return working.Count > 0
+            ? Verdict.Pass($"subscription diagnostic setting(s) exporting the activity log: {string.Join(", ", working.Select(s => s.Name))}")
+            : Verdict.Fail(settings.Count == 0
+                ? $"subscription {subscription} has no activity-log diagnostic setting"
+                : $"the subscription diagnostic setting(s) of {subscription} send no category to a destination", null, Put(subscription));
+    }
 }
 
 /// <summary>LOG-02.</summary>

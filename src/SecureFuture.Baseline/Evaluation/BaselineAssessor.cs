@@ -55,6 +55,9 @@ public sealed class BaselineAssessor(
     private readonly TimeProvider _time = timeProvider ?? TimeProvider.System;
     private readonly ControlCatalogue _catalogue = catalogue ?? ControlCatalogue.Default;
 
+    /// <summary>The evaluators by control id; the ones found in this assembly unless a test replaces them.</summary>
+    internal IReadOnlyDictionary<string, IControlEvaluator> Evaluators { get; init; } = EvaluatorRegistry.ByControlId;
+
     /// <summary>Reads files or directories and assesses them.</summary>
     public async Task<Assessment> AssessAsync(IEnumerable<string> inputs, IReadOnlySet<string>? controls = null, CancellationToken cancellationToken = default)
     {
@@ -77,7 +80,7 @@ public sealed class BaselineAssessor(
                 continue;
             }
 
-            if (!EvaluatorRegistry.ByControlId.TryGetValue(control.Id, out var evaluator))
+            if (!Evaluators.TryGetValue(control.Id, out var evaluator))
             {
                 results.Add(new ControlResult
                 {
@@ -91,7 +94,8 @@ public sealed class BaselineAssessor(
 
             try
             {
-                results.AddRange(evaluator.Evaluate(context).Where(r => r.ControlId == control.Id));
+                // Materialised inside the try: evaluators are lazy iterators and may throw half-way.
+                results.AddRange(evaluator.Evaluate(context).Where(r => r.ControlId == control.Id).ToList());
             }
 #pragma warning disable CA1031 // An evaluator bug must not stop the other 98 controls (STYLE.md: a failing rule is reported, the run goes on).
             catch (Exception ex)
