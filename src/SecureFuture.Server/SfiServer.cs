@@ -296,6 +296,7 @@ public sealed class SfiServer : IAsyncDisposable
         {
             var text = new StringBuilder();
             keys.Metrics.WriteTo(text);
+            app.Services.GetService<ClientService>()?.Metrics.WriteTo(text);
             text.Append("# HELP sfi_ready Whether the key service finished initializing.\n# TYPE sfi_ready gauge\n").Append(scheduler.Initialized ? "sfi_ready 1\n" : "sfi_ready 0\n");
             return Results.Text(text.ToString(), "text/plain; version=0.0.4; charset=utf-8");
         });

@@ -166,6 +166,14 @@ public sealed class TokenServiceTests(ServerFixture fixture)
         Assert.Equal("invalid_client", Code(await RequestTokenAsync(http, endpoint, sfi.Issuer, "alice", aliceKey)));
         Assert.False((await RequestTokenAsync(http, endpoint, "alice", Assertion(sfi.Issuer, "alice", aliceNext, kid: "k2"))).IsError);
 
+        // Refused authentications are counted per client, and recorded as security events.
+        var metrics = await sfi.Running.Anonymous.GetStringAsync(new Uri("/metrics", UriKind.Relative));
+        Assert.Contains("sfi_identity_security_events_total{type=\"attack.assertion-replayed\",client=\"alice\"} 1", metrics, StringComparison.Ordinal);
+        Assert.Contains("sfi_identity_security_events_total{type=\"attack.client-authentication-failed\",client=\"alice\"}", metrics, StringComparison.Ordinal);
+        Assert.Contains("sfi_identity_security_events_total{type=\"attack.disabled-client\",client=\"alice\"} 1", metrics, StringComparison.Ordinal);
+        var recorded = await new SecureFuture.Identity.Clients.SqlClientStore(((SecureFuture.Keys.Storage.SqlKeyStore)sfi.Server.Keys.Store).DataSource, postgres: false).ReadEventsAsync(0, 500, default);
+        Assert.Contains(recorded, e => e.Type == "attack.assertion-replayed" && e.ClientId == "alice");
+
         // Every change is in the hash-chained audit log.
         var audit = await sfi.Server.Keys.Store.ReadAuditAsync(default);
         Assert.Contains(audit, r => r.Action == "client.disabled");

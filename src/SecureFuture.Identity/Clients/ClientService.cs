@@ -27,6 +27,9 @@ public sealed record ClientRegistration
 /// </summary>
 public sealed class ClientService(SqlClientStore store, IKeyStore audit, TimeProvider clock, string defaultAudience)
 {
+    /// <summary>Counters for /metrics.</summary>
+    public IdentityMetrics Metrics { get; } = new();
+
     private static readonly TimeSpan CacheTtl = TimeSpan.FromSeconds(1);
     private readonly ConcurrentDictionary<string, (long Stamp, OAuthClient? Client)> _cache = new(StringComparer.Ordinal);
 
@@ -107,8 +110,13 @@ public sealed class ClientService(SqlClientStore store, IKeyStore audit, TimePro
     }
 
     /// <summary>Records a security event that is not a registration change (replayed proof, signature failure, ...).</summary>
-    public Task RecordAsync(string type, string? clientId, string details, CancellationToken cancellationToken)
-        => store.AddEventAsync(Event(clock.GetUtcNow(), type, clientId, "sfi", details), cancellationToken);
+    /// <remarks>Only registered clients are named in the event and the metrics; an unknown id is recorded as such.</remarks>
+    public async Task RecordAsync(string type, string? clientId, string details, CancellationToken cancellationToken)
+    {
+        var registered = clientId is not null && await FindAsync(clientId, cancellationToken) is not null ? clientId : null;
+        Metrics.CountEvent(type, registered);
+        await store.AddEventAsync(Event(clock.GetUtcNow(), type, registered, "sfi", registered is null && clientId is not null ? details + " (unregistered client id)" : details), cancellationToken);
+    }
 
     private async Task<OAuthClient> ChangeAsync(string clientId, Func<OAuthClient, OAuthClient> change, string type, string actor, string details, CancellationToken cancellationToken)
     {
@@ -120,6 +128,7 @@ public sealed class ClientService(SqlClientStore store, IKeyStore audit, TimePro
             if (await store.UpdateAsync(next, current.Revision, Event(now, type, clientId, actor, details), cancellationToken))
             {
                 await AuditAsync(actor, type, clientId, new Dictionary<string, string> { ["details"] = details }, now, cancellationToken);
+                Metrics.CountEvent(type, clientId);
                 _cache.TryRemove(clientId, out _);
                 return next;
             }

@@ -102,6 +102,7 @@ public static class TokenService
             server.AddEventHandler(SignInTheHsm.Descriptor);
             server.AddEventHandler(BindToDpopKey.Descriptor);
             server.AddEventHandler(AnnounceDpopTokenType.Descriptor);
+            server.AddEventHandler(RecordTokenOutcome.Descriptor);
             server.AddEventHandler(DescribeTokenService.Descriptor);
             server.AddEventHandler(AdvertisePrivateKeyJwtOnly.Descriptor);
         });
@@ -131,6 +132,11 @@ public static class TokenService
             var client = clientId is null ? null : await clients.FindAsync(clientId, context.CancellationToken);
             if (client is null || !client.Enabled)
             {
+                if (client is not null)
+                {
+                    await clients.RecordAsync("attack.disabled-client", client.ClientId, "token request by a disabled client", context.CancellationToken);
+                }
+
                 context.Reject(Errors.InvalidClient, client is null ? "the client is not registered" : "the client is disabled");
                 return;
             }
@@ -380,6 +386,36 @@ public static class TokenService
             }
 
             return default;
+        }
+    }
+
+    /// <summary>
+    /// Counts every issued token, and records every refused client authentication (bad signature, unknown kid,
+    /// expired or foreign assertion) as a security event of the client it named, for the audit trail and the metrics.
+    /// </summary>
+    internal sealed class RecordTokenOutcome(ClientService clients) : IOpenIddictServerHandler<ApplyTokenResponseContext>
+    {
+        public static OpenIddictServerHandlerDescriptor Descriptor { get; } = OpenIddictServerHandlerDescriptor.CreateBuilder<ApplyTokenResponseContext>()
+            .UseScopedHandler<RecordTokenOutcome>()
+            .SetOrder(int.MinValue + 200)
+            .SetType(OpenIddictServerHandlerType.Custom)
+            .Build();
+
+        public async ValueTask HandleAsync(ApplyTokenResponseContext context)
+        {
+            ArgumentNullException.ThrowIfNull(context);
+            if (!string.IsNullOrEmpty(context.Response.AccessToken))
+            {
+                clients.Metrics.CountIssued();
+                return;
+            }
+
+            if (context.Response.Error == Errors.InvalidClient && context.Request?.ClientId is { } clientId
+                && !(context.Response.ErrorDescription ?? string.Empty).Contains("already used", StringComparison.Ordinal)
+                && !(context.Response.ErrorDescription ?? string.Empty).Contains("disabled", StringComparison.Ordinal))
+            {
+                await clients.RecordAsync("attack.client-authentication-failed", clientId, context.Response.ErrorDescription ?? string.Empty, context.CancellationToken);
+            }
         }
     }
 
