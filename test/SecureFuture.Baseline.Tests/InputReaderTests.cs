@@ -135,6 +135,28 @@ public sealed class InputReaderTests
     }
 
     [Fact]
+    public void ArmTemplate_WithSymbolicResourceNames_IsRead()
+    {
+        var json = """
+            {"$schema":"https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#","languageVersion":"2.0","contentVersion":"1.0.0.0",
+             "resources":{"vault":{"type":"Microsoft.KeyVault/vaults","apiVersion":"2023-07-01","name":"kv1","properties":{"enablePurgeProtection":false}}}}
+            """;
+        var result = Assert.Single(TestSupport.Assess(TestSupport.FromJson(json, "main.json"), controls: ControlIds.Key01).Results);
+        Assert.Equal(ControlStatus.Fail, result.Status);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("  \n ")]
+    [InlineData("null")]
+    [InlineData("42")]
+    public void EmptyOrScalarFile_IsAnInputError(string json)
+    {
+        var ex = Assert.Throws<InputException>(() => Read(json, "odd.json"));
+        Assert.Equal("odd.json", ex.FilePath);
+    }
+
+    [Fact]
     public void GraphCollection_TypeComesFromODataContext_EvenWhenEmpty()
     {
         var (resources, file) = Read("{\"@odata.context\":\"https://graph.microsoft.com/v1.0/$metadata#identity/conditionalAccess/policies\",\"value\":[]}");

@@ -175,6 +175,18 @@ public static class SnapshotReader
                     AddTemplateResource(o, null, e, displayPath, resources);
                 }
             }
+
+            // languageVersion 2.0 templates name their resources: "resources": { "sa": { ... } }.
+            if (rootValues.TryGetValue("resources", out var named) && named.Node is JsonObject symbolic)
+            {
+                foreach (var (_, value) in symbolic)
+                {
+                    if (value is JsonObject o)
+                    {
+                        AddTemplateResource(o, null, named, displayPath, resources);
+                    }
+                }
+            }
         }
         else if (rootValues.Keys.Concat(containers).Any(ScubaSections.ContainsKey)
                  || rootValues.ContainsKey("baseline_version") || rootValues.ContainsKey("module_version"))
@@ -321,7 +333,7 @@ public static class SnapshotReader
             return true;
         }
 
-        return rootValues.ContainsKey("contentVersion") && containers.Contains("resources");
+        return rootValues.ContainsKey("contentVersion") && (containers.Contains("resources") || rootValues.ContainsKey("resources"));
     }
 
     private static InputFormat ClassifyElements(List<CapturedValue> elements, string displayPath, string? context, List<TenantResource> resources, ref int skipped)
