@@ -88,4 +88,16 @@ public sealed class RegenerationTests
         Assert.Equal("parameterised queries only", back.Justification);
         Assert.Equal(document.Threats.Count, reread.Threats.Count);
     }
+
+    [Fact]
+    public void APriorityAPersonChanged_IsKept_OverTheRuleSeverity()
+    {
+        var document = Tm7Document.Load(TestFiles.Path("Simple-Threat-Model_https.tm7"));
+        var edited = document.WithThreats(document.Threats.Select(t => t.TypeId == "T7" ? t with { Priority = "Low" } : t));
+
+        var result = ThreatAnalyzer.Analyze(edited.Model, edited.Template!);
+
+        Assert.Equal(Core.Severity.Low, result.Current.Single(t => t.RuleId == "T7").Severity);
+        Assert.Equal(Core.Severity.High, result.Current.Single(t => t.RuleId == "I23").Severity);
+    }
 }

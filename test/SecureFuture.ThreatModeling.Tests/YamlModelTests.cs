@@ -46,6 +46,7 @@ public sealed class YamlModelTests
             interaction: browser:f-browse:web
             state: mitigated
             justification: SameSite=Strict cookies and antiforgery tokens
+            severity: low
         """;
 
     private static Model.ThreatModel Read(string yaml, string path = "shop.yaml") =>
@@ -74,6 +75,8 @@ public sealed class YamlModelTests
         var csrf = Assert.Single(result.Current, t => t.RuleId == "SFTM-T-004");
         Assert.Equal(ThreatState.Mitigated, csrf.State);
         Assert.Equal("SameSite=Strict cookies and antiforgery tokens", csrf.Justification);
+        Assert.Equal(Severity.Low, csrf.Severity);
+        Assert.Equal(Severity.High, Assert.Single(result.Current, t => t.RuleId == "SFTM-T-002").Severity);
         Assert.Contains(result.Current, t => t.RuleId == "SFTM-T-002" && t.Key.Interaction == "web:f-sql:db");
         Assert.Contains(result.Current, t => t.RuleId == "SFTM-S-005");
         Assert.Contains(result.Current, t => t.RuleId == "SFTM-I-002");

@@ -39,6 +39,9 @@ public sealed record Threat
 
     public required Severity Severity { get; init; }
 
+    /// <summary>True when a person rated this threat (the tool's per-threat Priority, a YAML <c>severity:</c>); regeneration keeps that rating.</summary>
+    public bool SeverityIsRated { get; init; }
+
     public ThreatState State { get; init; } = ThreatState.NotStarted;
 
     /// <summary>Why a threat is mitigated or not applicable (the tool's "Justification").</summary>

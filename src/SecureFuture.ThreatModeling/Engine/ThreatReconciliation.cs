@@ -33,7 +33,13 @@ public sealed record ThreatReconciliation(IReadOnlyList<Threat> Current, IReadOn
 
             if (known.TryGetValue(threat.Key, out var before))
             {
-                current.Add(threat with { State = before.State, Justification = before.Justification });
+                current.Add(threat with
+                {
+                    State = before.State,
+                    Justification = before.Justification,
+                    Severity = before.SeverityIsRated ? before.Severity : threat.Severity,
+                    SeverityIsRated = before.SeverityIsRated,
+                });
             }
             else
             {

@@ -20,6 +20,7 @@ public static class Tm7Threats
             Description = threat.Property("UserThreatDescription") ?? threat.UserThreatDescription ?? string.Empty,
             Category = threat.Property("UserThreatCategory") ?? threat.UserThreatCategory ?? string.Empty,
             Severity = SeverityExtensions.TryParseSeverity(threat.Priority ?? threat.Property("Priority"), out var s) ? s : Severity.High,
+            SeverityIsRated = threat.Priority is not null || threat.Property("Priority") is not null,
             State = Threat.TryParseState(threat.State, out var state) ? state : ThreatState.NotStarted,
             Justification = threat.Property(JustificationKey) ?? threat.StateInformation,
             DiagramId = threat.DrawingSurfaceGuid,

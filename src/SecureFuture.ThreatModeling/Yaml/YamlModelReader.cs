@@ -29,7 +29,7 @@ public static class YamlModelReader
     internal static readonly string[] ElementKeys = ["id", "name", "kind", "type", "description", "technology", "authentication", "authorization", "encryptionAtRest", "dataClassification", "internetExposed", "properties"];
     internal static readonly string[] FlowKeys = ["id", "name", "from", "to", "type", "protocol", "encryptedInTransit", "authentication", "authorization", "dataClassification", "properties"];
     internal static readonly string[] BoundaryKeys = ["id", "name", "type", "members", "properties"];
-    internal static readonly string[] ThreatKeys = ["rule", "interaction", "state", "justification"];
+    internal static readonly string[] ThreatKeys = ["rule", "interaction", "state", "justification", "severity"];
 
     public static ThreatModel Read(string path, KnowledgeBase template)
     {
@@ -299,12 +299,20 @@ public static class YamlModelReader
                 throw Error(stateNode, $"unknown state '{stateNode.Value}'; expected not-started, needs-investigation, not-applicable or mitigated");
             }
 
+            var severityNode = Scalar(map, "severity");
+            var severity = Severity.Note;
+            if (severityNode is not null && !SeverityExtensions.TryParseSeverity(severityNode.Value, out severity))
+            {
+                throw Error(severityNode, $"unknown severity '{severityNode.Value}'; expected critical, high, medium, low or note");
+            }
+
             return new Threat
             {
                 Key = new ThreatKey(rule.Value!, parts[0], parts[1], parts[2]),
                 Title = rule.Value!,
                 Category = string.Empty,
-                Severity = Severity.Note,
+                Severity = severity,
+                SeverityIsRated = severityNode is not null,
                 State = state,
                 Justification = Scalar(map, "justification")?.Value,
             };

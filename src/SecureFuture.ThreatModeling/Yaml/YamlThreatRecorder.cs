@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using SecureFuture.Core;
 using SecureFuture.ThreatModeling.Engine;
 
 namespace SecureFuture.ThreatModeling.Yaml;
@@ -21,6 +22,11 @@ public static class YamlThreatRecorder
             text.Append("  - rule: ").Append(Quote(threat.Key.RuleId)).Append('\n');
             text.Append("    interaction: ").Append(Quote(threat.Key.Interaction)).Append('\n');
             text.Append("    state: ").Append(Threat.StateToken(threat.State)).Append('\n');
+            if (threat.SeverityIsRated)
+            {
+                text.Append("    severity: ").Append(threat.Severity.ToToken()).Append('\n');
+            }
+
             if (threat.Justification is { Length: > 0 } justification)
             {
                 text.Append("    justification: ").Append(Quote(justification)).Append('\n');
