@@ -92,6 +92,6 @@ public sealed class CatalogueTests
     {
         var text = BaselineReports.ControlList();
         Assert.Contains("STO-01  critical evaluated", text, StringComparison.Ordinal);
-        Assert.Contains("TEN-04  low      unknown", text, StringComparison.Ordinal);
+        Assert.Equal(99, text.Split('\n').Count(l => l.Contains(" evaluated ", StringComparison.Ordinal)));
     }
 }

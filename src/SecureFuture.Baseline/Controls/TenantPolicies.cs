@@ -296,3 +296,61 @@ public sealed class Idn07AuthenticatorShowsContext : AuthMethodsControl
                 }, "show application name and location in Authenticator for all users"));
     }
 }
+
+/// <summary>
+/// TEN-04: guest invitations are limited to an allow-list of domains. Reads the B2B management policy (beta
+/// <c>/policies/b2bManagementPolicies</c>, or the <c>B2BManagementPolicy</c> entry of beta <c>/legacy/policies</c>), whose
+/// <c>definition</c> is a JSON string. A deny-list, or no list, lets users invite any other domain.
+/// </summary>
+public sealed class Ten04GuestInviteDomainAllowList : ResourceControl
+{
+    public override string ControlId => ControlIds.Ten04;
+
+    public override IReadOnlyList<string> Types { get; } = [GraphTypes.B2BManagementPolicy];
+
+    /// <summary>Legacy policies of other types (token lifetime, home realm discovery) share the collection.</summary>
+    public override bool AppliesTo(TenantResource resource, EvaluationContext context) =>
+        Field.Text(resource.Data["type"]) is not { } type || string.Equals(type, "B2BManagementPolicy", StringComparison.OrdinalIgnoreCase);
+
+    public override Verdict Check(TenantResource resource, EvaluationContext context)
+    {
+        var raw = resource.Data["definition"] switch
+        {
+            JsonArray a => Field.Text(a.FirstOrDefault()),
+            var n => Field.Text(n),
+        };
+        if (raw is null)
+        {
+            return Verdict.Unknown("definition is missing", "definition");
+        }
+
+        JsonNode? definition;
+        try
+        {
+            definition = JsonNode.Parse(raw);
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return Verdict.Unknown("definition is not valid JSON", "definition");
+        }
+
+        var domains = Field.Navigate(definition, "B2BManagementPolicy.InvitationsAllowedAndBlockedDomainsPolicy") as JsonObject;
+        var allowed = Field.Texts(domains?["AllowedDomains"]);
+        var fix = Remedy.Graph("PATCH", $"policies/b2bManagementPolicies/{resource.Id}", new JsonObject
+        {
+            ["definition"] = new JsonArray(JsonValue.Create(new JsonObject
+            {
+                ["B2BManagementPolicy"] = new JsonObject
+                {
+                    ["InvitationsAllowedAndBlockedDomainsPolicy"] = new JsonObject { ["AllowedDomains"] = new JsonArray("<partner-domain.example>") },
+                },
+            }.ToJsonString())),
+        }, "allow invitations only to the listed partner domains", version: "beta", caution: "list every partner domain first; other domains can no longer be invited");
+        if (allowed.Count > 0)
+        {
+            return Verdict.Pass($"invitations allowed only to {string.Join(", ", allowed)}", "definition");
+        }
+
+        return Verdict.Fail(domains?["BlockedDomains"] is JsonArray ? "a deny-list is configured: every other domain can be invited" : "no domain allow-list: any domain can be invited", "definition", fix);
+    }
+}

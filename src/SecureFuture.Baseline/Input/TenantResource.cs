@@ -82,6 +82,7 @@ public static class GraphTypes
     public const string CrossTenantAccessDefault = "graph:crossTenantAccessPolicyConfigurationDefault";
     public const string AppRoleAssignment = "graph:appRoleAssignment";
     public const string UserRegistrationDetails = "graph:userRegistrationDetails";
+    public const string B2BManagementPolicy = "graph:b2bManagementPolicy";
 }
 
 /// <summary>One input file and what was read from it.</summary>
