@@ -44,3 +44,26 @@ public sealed class SampleModelTests
         Assert.Equal(svg, SvgDiagramWriter.Write(ThreatAnalyzer.Load(TestFiles.Path("models/payments.yaml")).Model));
     }
 }
+
+public sealed class LoaderTests
+{
+    [Theory]
+    [InlineData("model.txt", "unknown model format")]
+    [InlineData("missing.yaml", "file not found")]
+    [InlineData("missing.tm7", "file not found")]
+    [InlineData("missing.json", "file not found")]
+    public void Load_RefusesUnknownFormatsAndMissingFiles_AsInputErrors(string name, string message)
+    {
+        var e = Assert.Throws<Core.InputException>(() => ThreatAnalyzer.Load(Path.Combine(AppContext.BaseDirectory, "TestData", "nowhere", name)));
+        Assert.Contains(message, e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void NestedBoundaries_AreFlattened_AndCyclesEnd()
+    {
+        var a = new TrustBoundary { Id = "a", TypeId = "GE.TB.B", Name = "a", Shape = BoundaryShape.Border, Members = ["x", "b"] };
+        var b = new TrustBoundary { Id = "b", TypeId = "GE.TB.B", Name = "b", Shape = BoundaryShape.Border, Members = ["y", "a"] };
+
+        Assert.Equal(["x", "y"], BoundaryCrossing.FlattenMembers(a, [a, b]));
+    }
+}

@@ -21,6 +21,11 @@ public static class ThreatAnalyzer
     {
         ArgumentNullException.ThrowIfNull(path);
         var extension = Path.GetExtension(path).ToLowerInvariant();
+        if (extension is ".tm7" or ".yaml" or ".yml" or ".json" && !File.Exists(path))
+        {
+            throw new InputException(path, null, null, "file not found");
+        }
+
         switch (extension)
         {
             case ".tm7":

@@ -214,7 +214,7 @@ public static class ThreagileImporter
         }
 
         // Nested boundaries: an element inside a nested boundary is inside its parents too.
-        var flattened = boundaries.Select(b => b with { Members = Flatten(b, boundaries) }).ToList();
+        var flattened = boundaries.Select(b => b with { Members = BoundaryCrossing.FlattenMembers(b, boundaries) }).ToList();
         return new ThreatModel
         {
             Name = Scalar(root, "title") ?? Path.GetFileNameWithoutExtension(displayPath),
@@ -224,31 +224,6 @@ public static class ThreagileImporter
             Flows = flows,
             Boundaries = flattened,
         };
-    }
-
-    private static List<string> Flatten(TrustBoundary boundary, List<TrustBoundary> all)
-    {
-        var result = new List<string>();
-        var seen = new HashSet<string>(StringComparer.Ordinal) { boundary.Id };
-        var pending = new Queue<string>(boundary.Members ?? []);
-        while (pending.Count > 0)
-        {
-            var id = pending.Dequeue();
-            var nested = all.FirstOrDefault(b => b.Id == id);
-            if (nested is null)
-            {
-                result.Add(id);
-            }
-            else if (seen.Add(id))
-            {
-                foreach (var m in nested.Members ?? [])
-                {
-                    pending.Enqueue(m);
-                }
-            }
-        }
-
-        return result;
     }
 
     private static ElementKind KindOf(string type) =>

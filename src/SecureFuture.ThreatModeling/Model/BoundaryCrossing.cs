@@ -86,6 +86,37 @@ public static class BoundaryCrossing
         return points;
     }
 
+    /// <summary>
+    /// The element ids inside <paramref name="boundary"/>, following nested boundaries named among its members
+    /// (a cycle of boundaries is visited once).
+    /// </summary>
+    public static IReadOnlyList<string> FlattenMembers(TrustBoundary boundary, IReadOnlyList<TrustBoundary> all)
+    {
+        ArgumentNullException.ThrowIfNull(boundary);
+        ArgumentNullException.ThrowIfNull(all);
+        var result = new List<string>();
+        var seen = new HashSet<string>(StringComparer.Ordinal) { boundary.Id };
+        var pending = new Queue<string>(boundary.Members ?? []);
+        while (pending.Count > 0)
+        {
+            var id = pending.Dequeue();
+            var nested = all.FirstOrDefault(b => string.Equals(b.Id, id, StringComparison.Ordinal));
+            if (nested is null)
+            {
+                result.Add(id);
+            }
+            else if (seen.Add(id))
+            {
+                foreach (var member in nested.Members ?? [])
+                {
+                    pending.Enqueue(member);
+                }
+            }
+        }
+
+        return result;
+    }
+
     private static bool Intersect(Point[] a, Point[] b)
     {
         for (var i = 0; i < a.Length - 1; i++)

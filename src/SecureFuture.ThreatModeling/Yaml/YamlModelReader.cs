@@ -134,37 +134,9 @@ public static class YamlModelReader
                 SourcePath = path,
                 Elements = elements,
                 Flows = flows,
-                Boundaries = [.. boundaries.Select(b => b with { Members = Flatten(b, boundaries) })],
+                Boundaries = [.. boundaries.Select(b => b with { Members = BoundaryCrossing.FlattenMembers(b, boundaries) })],
                 RecordedThreats = threats,
             };
-        }
-
-        /// <summary>A boundary may contain other boundaries; a flow crosses it when one endpoint is inside, however deeply.</summary>
-        private static List<string> Flatten(TrustBoundary boundary, List<TrustBoundary> all)
-        {
-            var result = new List<string>();
-            var seen = new HashSet<string>(StringComparer.Ordinal) { boundary.Id };
-            var pending = new Queue<string>(boundary.Members ?? []);
-            while (pending.Count > 0)
-            {
-                var id = pending.Dequeue();
-                if (all.FirstOrDefault(b => b.Id == id) is { } nested)
-                {
-                    if (seen.Add(id))
-                    {
-                        foreach (var m in nested.Members ?? [])
-                        {
-                            pending.Enqueue(m);
-                        }
-                    }
-                }
-                else
-                {
-                    result.Add(id);
-                }
-            }
-
-            return result;
         }
 
         private ModelElement ReadElement(YamlNode node)
