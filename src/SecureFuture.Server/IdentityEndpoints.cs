@@ -26,6 +26,8 @@ internal sealed class IdentityEndpoints : IDisposable
     private readonly SecurityEventReceiver _receiver;
     private readonly TimeProvider _clock;
     private readonly CancellationTokenSource _stop = new();
+    private readonly HttpClient _push = new(new SocketsHttpHandler { AllowAutoRedirect = false }) { Timeout = TimeSpan.FromSeconds(10) };
+    private readonly SecurityEventPusher _pusher;
     private Task? _applying;
 
     public IdentityEndpoints(KeyRingService keys, ClientService clients, TokenServiceOptions options, SecurityEventPublisher events, TimeProvider clock)
@@ -42,6 +44,7 @@ internal sealed class IdentityEndpoints : IDisposable
         Evaluation = new ContinuousAccessEvaluation();
         _receiver = new SecurityEventReceiver(new TrustedIssuer(events.Issuer, events.JwksUri, [events.Audience]), _jwks, Evaluation, clock: clock);
         _requests = new ResourceRequestValidator(_tokens, new DpopProofValidator(new DpopOptions { Algorithms = TokenServiceOptions.DpopAlgorithms }, clock), Evaluation);
+        _pusher = new SecurityEventPusher(clients.Store, events, _push, clock);
     }
 
     /// <summary>What this node's own resource endpoints know from security events.</summary>
@@ -79,6 +82,7 @@ internal sealed class IdentityEndpoints : IDisposable
                         after = last;
                     }
 
+                    await _pusher.PushOnceAsync((message, e) => failed(new InvalidOperationException(message, e)), _stop.Token);
                     await Task.Delay(TimeSpan.FromSeconds(1), _clock, _stop.Token);
                 }
                 catch (OperationCanceledException) when (_stop.IsCancellationRequested)
@@ -121,6 +125,22 @@ internal sealed class IdentityEndpoints : IDisposable
             using var jwks = await SfiServer.ReadAsync<JsonDocument>(context, required: true, ct) ?? throw new KeyServiceException(KeyErrorKind.Invalid, "request body: a JWKS is required");
             return Results.Json(View(await _clients.ReplaceKeysAsync(id, jwks.RootElement, SfiServer.Actor(context), ct)), Api.Json);
         });
+
+        admin.MapPost("/ssf/streams", async (HttpContext context, CancellationToken ct) =>
+        {
+            var request = await SfiServer.ReadAsync<StreamRequest>(context, required: true, ct) ?? throw new KeyServiceException(KeyErrorKind.Invalid, "request body: a JSON object is required");
+            if (!Uri.TryCreate(request.Endpoint, UriKind.Absolute, out var endpoint) || !(endpoint.Scheme == "https" || (endpoint.Scheme == "http" && endpoint.IsLoopback)))
+            {
+                throw new KeyServiceException(KeyErrorKind.Invalid, "endpoint: an https URL (http only on loopback) that accepts RFC 8935 push delivery");
+            }
+
+            // A new receiver gets the whole history, so it learns which clients are disabled now.
+            var stream = new PushSubscription("stream-" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8)), endpoint, 0, _clock.GetUtcNow());
+            await _clients.Store.AddStreamAsync(stream, ct);
+            return Results.Json(new { id = stream.Id, endpoint = stream.Endpoint, delivered = stream.Delivered }, Api.Json, statusCode: 201);
+        });
+        admin.MapGet("/ssf/streams", async (CancellationToken ct) =>
+            Results.Json(new { streams = (await _clients.Store.ListStreamsAsync(ct)).Select(s => new { id = s.Id, endpoint = s.Endpoint, delivered = s.Delivered }) }, Api.Json));
 
         admin.MapPost("/subjects/{sub}/revoke", async (HttpContext context, string sub, CancellationToken ct) =>
         {
@@ -188,9 +208,12 @@ internal sealed class IdentityEndpoints : IDisposable
 
         _stop.Dispose();
         _receiver.Dispose();
+        _push.Dispose();
         _tokens.Dispose();
         _jwks.Dispose();
     }
+
+    private sealed record StreamRequest(string? Endpoint);
 
     /// <summary>The scope a resource server's client needs to read security events.</summary>
     public const string EventsScope = "sfi.events";

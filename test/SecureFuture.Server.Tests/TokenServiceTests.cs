@@ -392,6 +392,69 @@ public sealed class TokenServiceTests(ServerFixture fixture)
         await app.StopAsync();
     }
 
+    [Fact]
+    public async Task Pushed_security_events_reach_a_receiver_that_was_down_and_disable_the_client_there()
+    {
+        await using var sfi = await StartAsync();
+        using var workerKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        await RegisterAsync(sfi, "worker", workerKey);
+        using var http = new HttpClient();
+        var workerToken = (await RequestTokenAsync(http, sfi.Issuer + "oauth2/token", sfi.Issuer, "worker", workerKey)).AccessToken!;
+
+        // The receiving resource server: RFC 8935 push endpoint, down (503) until told otherwise.
+        var evaluation = new SecureFuture.Identity.Validation.ContinuousAccessEvaluation();
+        using var receiver = new SecureFuture.Identity.Validation.SecurityEventReceiver(
+            new SecureFuture.Identity.Validation.TrustedIssuer(sfi.Issuer, new Uri(sfi.Issuer + "v1/keyrings/security-events/jwks.json"), [sfi.OwnAudience]), http, evaluation);
+        var up = false;
+        var refusedWhileDown = 0;
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        await using var app = builder.Build();
+        app.Use(async (context, next) =>
+        {
+            if (!Volatile.Read(ref up))
+            {
+                Interlocked.Increment(ref refusedWhileDown);
+                context.Response.StatusCode = 503;
+                return;
+            }
+
+            await next(context);
+        });
+        app.MapSecurityEventPush("/ssf/push", receiver);
+        await app.StartAsync();
+        var pushUri = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First() + "/ssf/push");
+
+        using (var created = await sfi.Running.Admin.PostAsJsonAsync(new Uri("/v1/ssf/streams", UriKind.Relative), new { endpoint = pushUri }))
+        {
+            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        }
+
+        using (var disabled = await sfi.Running.Admin.PostAsync(new Uri("/v1/clients/worker/disable", UriKind.Relative), null))
+        {
+            Assert.Equal(HttpStatusCode.OK, disabled.StatusCode);
+        }
+
+        await EventuallyAsync(() => Task.FromResult(Volatile.Read(ref refusedWhileDown)), n => n >= 2);
+        Assert.Equal(0, evaluation.Applied);
+        Volatile.Write(ref up, true);
+
+        using var tokens = new SecureFuture.Identity.Validation.StrictTokenValidator(
+            [new SecureFuture.Identity.Validation.TrustedIssuer(sfi.Issuer, new Uri(sfi.Issuer + "v1/keyrings/tokens/jwks.json"), [sfi.OwnAudience])], http);
+        var resource = new SecureFuture.Identity.Validation.ResourceRequestValidator(tokens, new SecureFuture.Identity.Validation.DpopProofValidator(), evaluation);
+        var outcome = await EventuallyAsync(() => resource.ValidateAsync("Bearer " + workerToken, [], "GET", new Uri("https://api.example/x"), default), o => !o.IsValid);
+        Assert.Equal("insufficient_claims", outcome.Error);
+
+        // A SET that is not signed by the transmitter is answered 400 with RFC 8935's error shape.
+        using var bogus = new StringContent("eyJhbGciOiJub25lIn0.e30.");
+        bogus.Headers.ContentType = new MediaTypeHeaderValue("application/secevent+jwt");
+        using var answer = await http.PostAsync(pushUri, bogus);
+        Assert.Equal(HttpStatusCode.BadRequest, answer.StatusCode);
+        Assert.Contains("\"err\"", await answer.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        await app.StopAsync();
+    }
+
     private static async Task<T> EventuallyAsync<T>(Func<Task<T>> probe, Func<T, bool> done)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);

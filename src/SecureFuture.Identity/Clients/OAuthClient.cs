@@ -14,3 +14,6 @@ public sealed record OAuthClient(
 
 /// <summary>A recorded security event (client disabled, keys replaced, ...), the raw material of continuous access evaluation.</summary>
 public sealed record SecurityEvent(long Sequence, DateTimeOffset At, string Type, string? ClientId, string? Subject, string Details);
+
+/// <summary>A push delivery stream (RFC 8935): SETs after <see cref="Delivered"/> are POSTed to <see cref="Endpoint"/>.</summary>
+public sealed record PushSubscription(string Id, Uri Endpoint, long Delivered, DateTimeOffset CreatedAt);

@@ -13,12 +13,14 @@ public sealed class SqlClientStore(DbDataSource source, bool postgres)
     [
         "CREATE TABLE IF NOT EXISTS oauth_clients (client_id TEXT PRIMARY KEY, jwks TEXT NOT NULL, scopes TEXT NOT NULL, audiences TEXT NOT NULL, enabled INTEGER NOT NULL, require_dpop INTEGER NOT NULL, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL, revision BIGINT NOT NULL)",
         "CREATE TABLE IF NOT EXISTS security_events (seq INTEGER PRIMARY KEY AUTOINCREMENT, at BIGINT NOT NULL, type TEXT NOT NULL, client_id TEXT, subject TEXT, details TEXT NOT NULL)",
+        "CREATE TABLE IF NOT EXISTS ssf_streams (id TEXT PRIMARY KEY, endpoint TEXT NOT NULL, delivered BIGINT NOT NULL, created_at BIGINT NOT NULL)",
     ];
 
     private static readonly string[] PostgresSchema =
     [
         "CREATE TABLE IF NOT EXISTS oauth_clients (client_id TEXT PRIMARY KEY, jwks TEXT NOT NULL, scopes TEXT NOT NULL, audiences TEXT NOT NULL, enabled INTEGER NOT NULL, require_dpop INTEGER NOT NULL, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL, revision BIGINT NOT NULL)",
         "CREATE TABLE IF NOT EXISTS security_events (seq BIGSERIAL PRIMARY KEY, at BIGINT NOT NULL, type TEXT NOT NULL, client_id TEXT, subject TEXT, details TEXT NOT NULL)",
+        "CREATE TABLE IF NOT EXISTS ssf_streams (id TEXT PRIMARY KEY, endpoint TEXT NOT NULL, delivered BIGINT NOT NULL, created_at BIGINT NOT NULL)",
     ];
 
     public async Task InitializeAsync(CancellationToken cancellationToken)
@@ -104,6 +106,36 @@ public sealed class SqlClientStore(DbDataSource source, bool postgres)
     {
         await using var connection = await source.OpenConnectionAsync(cancellationToken);
         await AddEventAsync(connection, null, securityEvent, cancellationToken);
+    }
+
+    /// <summary>Adds a push stream (delivery starts after its <c>Delivered</c> mark).</summary>
+    public async Task AddStreamAsync(PushSubscription stream, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        await using var connection = await source.OpenConnectionAsync(cancellationToken);
+        await ExecuteAsync(connection, null, "INSERT INTO ssf_streams (id, endpoint, delivered, created_at) VALUES (@id, @endpoint, @delivered, @created)", cancellationToken,
+            ("id", stream.Id), ("endpoint", stream.Endpoint.AbsoluteUri), ("delivered", stream.Delivered), ("created", stream.CreatedAt.ToUnixTimeMilliseconds()));
+    }
+
+    public async Task<IReadOnlyList<PushSubscription>> ListStreamsAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await source.OpenConnectionAsync(cancellationToken);
+        await using var command = Command(connection, null, "SELECT id, endpoint, delivered, created_at FROM ssf_streams ORDER BY id");
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var streams = new List<PushSubscription>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            streams.Add(new PushSubscription(reader.GetString(0), new Uri(reader.GetString(1)), reader.GetInt64(2), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(3))));
+        }
+
+        return streams;
+    }
+
+    /// <summary>Moves a stream's delivery mark forward (never back).</summary>
+    public async Task MarkDeliveredAsync(string id, long sequence, CancellationToken cancellationToken)
+    {
+        await using var connection = await source.OpenConnectionAsync(cancellationToken);
+        await ExecuteAsync(connection, null, "UPDATE ssf_streams SET delivered = @seq WHERE id = @id AND delivered < @seq", cancellationToken, ("id", id), ("seq", sequence));
     }
 
     private static (string, object?)[] Row(OAuthClient client) =>
