@@ -126,6 +126,23 @@ public sealed class OutputTests
     }
 
     [Fact]
+    public void RemediationAndDiffText_ShowVerbsUrlsAndChanges()
+    {
+        var text = BaselineReports.RemediationText(RemediationPlan.From(Sample.Value));
+        Assert.Contains("PATCH https://management.azure.com/subscriptions/", text, StringComparison.Ordinal);
+        Assert.Contains("azurerm_linux_web_app.api: site_config.0.remote_debugging_enabled = false", text, StringComparison.Ordinal);
+        Assert.Contains("caution: irreversible", text, StringComparison.Ordinal);
+
+        var before = TestSupport.Assess(TestSupport.Snapshot(Path.Combine(TestSupport.TestData, "STO-07", "pass.arm.json")), controls: ControlIds.Sto07);
+        var after = TestSupport.Assess(TestSupport.Snapshot(Path.Combine(TestSupport.TestData, "STO-07", "fail.arm.json")), controls: ControlIds.Sto07);
+        var diff = BaselineReports.DiffText(AssessmentDiff.Compare(before, after));
+        Assert.StartsWith("Regressed (1):", diff, StringComparison.Ordinal);
+        Assert.Contains("STO-07 /subscriptions/00000000-0000-0000-0000-0000000000a1/resourceGroups/rg-sfi/providers/Microsoft.Storage/storageAccounts/stsfidata: pass -> fail", diff, StringComparison.Ordinal);
+        Assert.Contains("pass -> fail", diff, StringComparison.Ordinal);
+        Assert.Equal("No changes.\n", BaselineReports.DiffText(AssessmentDiff.Compare(before, before)));
+    }
+
+    [Fact]
     public void SavedAssessment_NotOurs_IsAnInputError()
     {
         using var s = new MemoryStream("{\"runs\":[]}"u8.ToArray());

@@ -41,7 +41,7 @@ public sealed record AssessmentDiff(IReadOnlyList<ResultChange> Changes)
             var kind = a?.Status == ControlStatus.Fail ? ChangeKind.Regressed
                 : b?.Status == ControlStatus.Fail ? ChangeKind.Improved
                 : ChangeKind.Changed;
-            changes.Add(new ResultChange(key.ControlId, key.ResourceId, b?.Status, a?.Status, kind, a?.Evidence ?? b?.Evidence));
+            changes.Add(new ResultChange(key.ControlId, (a ?? b)!.Resource.Id, b?.Status, a?.Status, kind, a?.Evidence ?? b?.Evidence));
         }
 
         return new AssessmentDiff(changes);

@@ -74,6 +74,69 @@ public static class BaselineReports
         return sb.ToString();
     }
 
+    /// <summary>The remediation plan as text (for <c>sfi baseline remediate</c>): one block per failure.</summary>
+    public static string RemediationText(RemediationPlan plan)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        var sb = new StringBuilder();
+        var inv = CultureInfo.InvariantCulture;
+        foreach (var i in plan.Items)
+        {
+            var a = i.Action;
+            sb.AppendLine(inv, $"{i.ControlId} {i.Title}: {i.Resource}{(i.Resource.Source is { } s ? $" ({s})" : string.Empty)}");
+            sb.AppendLine(inv, $"  {a.Kind.ToString().ToLowerInvariant()}: {a.Description}");
+            switch (a.Kind)
+            {
+                case RemediationKind.Arm or RemediationKind.Graph:
+                    sb.AppendLine(inv, $"  {a.Method} {a.Url}");
+                    if (a.Body is not null)
+                    {
+                        sb.AppendLine(inv, $"  {a.Body.ToJsonString()}");
+                    }
+
+                    break;
+                case RemediationKind.Terraform or RemediationKind.ArmTemplate:
+                    sb.AppendLine(inv, $"  {a.Address}: {a.Attribute} = {a.Value?.ToJsonString() ?? "(choose a value)"}");
+                    break;
+                default:
+                    break;
+            }
+
+            if (a.Caution is not null)
+            {
+                sb.AppendLine(inv, $"  caution: {a.Caution}");
+            }
+        }
+
+        sb.AppendLine(inv, $"{plan.Items.Count} failure(s): {plan.Programmatic.Count()} with a programmatic fix, {plan.Manual.Count()} manual.");
+        return sb.ToString();
+    }
+
+    /// <summary>A diff as text (for <c>sfi baseline diff</c>): regressions first, then improvements, then other changes.</summary>
+    public static string DiffText(AssessmentDiff diff)
+    {
+        ArgumentNullException.ThrowIfNull(diff);
+        var sb = new StringBuilder();
+        var inv = CultureInfo.InvariantCulture;
+        static string S(ControlStatus? s) => s is { } v ? AssessmentJson.StatusToken(v) : "absent";
+        foreach (var kind in new[] { ChangeKind.Regressed, ChangeKind.Improved, ChangeKind.Changed })
+        {
+            var changes = diff.Changes.Where(c => c.Kind == kind).ToList();
+            if (changes.Count == 0)
+            {
+                continue;
+            }
+
+            sb.AppendLine(inv, $"{kind} ({changes.Count}):");
+            foreach (var c in changes)
+            {
+                sb.AppendLine(inv, $"  {c.ControlId} {c.ResourceId}: {S(c.Before)} -> {S(c.After)}{(c.Evidence is null ? string.Empty : $"  ({c.Evidence})")}");
+            }
+        }
+
+        return sb.Length == 0 ? "No changes.\n" : sb.ToString();
+    }
+
     public static string Html(Assessment assessment, ControlCatalogue? catalogue = null)
     {
         ArgumentNullException.ThrowIfNull(assessment);
