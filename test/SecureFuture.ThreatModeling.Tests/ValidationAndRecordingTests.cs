@@ -55,4 +55,19 @@ public sealed class ValidationAndRecordingTests
         Assert.Equal(recorded, YamlThreatRecorder.Replace(recorded, again.Current));
         Assert.StartsWith(YamlModelTests.Shop[..YamlModelTests.Shop.IndexOf("threats:", StringComparison.Ordinal)], recorded, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void RecordingAReconciliation_KeepsResolvedDecisions_AndDropsUntouchedResolvedThreats()
+    {
+        var template = RuleCatalogue.Default.Template;
+        var yaml = YamlModelTests.Shop.Replace("  - rule: SFTM-T-004", "  - rule: GONE-1\n    interaction: web:f-old:db\n  - rule: SFTM-T-004\n    interaction: browser:f-older:web\n    state: mitigated\n  - rule: SFTM-T-004", StringComparison.Ordinal);
+        var result = ThreatAnalyzer.Analyze(YamlModelReader.Read(new StringReader(yaml), "shop.yaml", template), template);
+        Assert.Equal(2, result.Resolved.Count);
+
+        var recorded = YamlModelReader.Read(new StringReader(YamlThreatRecorder.Replace(yaml, result)), "shop.yaml", template).RecordedThreats;
+
+        Assert.Contains(recorded, t => t.Key.Interaction == "browser:f-older:web" && t.State == ThreatState.Mitigated);
+        Assert.DoesNotContain(recorded, t => t.RuleId == "GONE-1");
+        Assert.Equal(result.Current.Count + 1, recorded.Count);
+    }
 }

@@ -36,6 +36,16 @@ public static class YamlThreatRecorder
         return text.ToString();
     }
 
+    /// <summary>
+    /// Records a regeneration: every current threat, plus the resolved ones a person worked on (a state other than
+    /// not-started, a justification or a rating), so that no decision is lost; untouched resolved threats go.
+    /// </summary>
+    public static string Replace(string modelYaml, ThreatReconciliation result)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        return Replace(modelYaml, result.Current.Concat(result.Resolved.Where(t => t.State != ThreatState.NotStarted || t.Justification is { Length: > 0 } || t.SeverityIsRated)));
+    }
+
     /// <summary>Replaces the top-level <c>threats:</c> block of <paramref name="modelYaml"/> (or appends one).</summary>
     public static string Replace(string modelYaml, IEnumerable<Threat> threats)
     {
