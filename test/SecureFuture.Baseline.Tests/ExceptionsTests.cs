@@ -143,3 +143,20 @@ public sealed class ConfigurationTests
         Assert.Contains("non-negative number", ex.Message, StringComparison.Ordinal);
     }
 }
+
+public sealed class FileErrorTests
+{
+    [Fact]
+    public void MissingConfigurationOrExceptionsFile_IsAnInputError()
+    {
+        Assert.Throws<Core.InputException>(() => BaselineConfiguration.Load("/nonexistent/sfi/baseline.yaml"));
+        Assert.Throws<Core.InputException>(() => BaselineExceptions.Load("/nonexistent/sfi/exceptions.yaml"));
+    }
+
+    [Fact]
+    public void ComplexYamlKey_IsAnInputError_NotACrash()
+    {
+        var ex = Assert.Throws<Core.InputException>(() => BaselineExceptions.Parse(new StringReader("exceptions:\n  - ? [a, b]\n    : x\n"), "e.yaml"));
+        Assert.Equal(2, ex.Line);
+    }
+}

@@ -58,7 +58,7 @@ public sealed record BaselineConfiguration
     public static BaselineConfiguration Load(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
-        using var reader = File.OpenText(path);
+        using var reader = OpenText(path);
         return Parse(reader, path);
     }
 
@@ -84,13 +84,13 @@ public sealed record BaselineConfiguration
         var thresholds = new Dictionary<string, double>(Default.Thresholds, StringComparer.Ordinal);
         foreach (var (keyNode, value) in root.Children)
         {
-            var key = ((YamlScalarNode)keyNode).Value;
+            var key = Key(keyNode, displayPath);
             switch (key)
             {
                 case "thresholds":
                     foreach (var (k, v) in Mapping(value, displayPath).Children)
                     {
-                        var name = ((YamlScalarNode)k).Value ?? string.Empty;
+                        var name = Key(k, displayPath);
                         if (!thresholds.ContainsKey(name))
                         {
                             throw Error(displayPath, k, $"unknown threshold '{name}'; known: {string.Join(", ", thresholds.Keys.Order(StringComparer.Ordinal))}");
@@ -108,7 +108,7 @@ public sealed record BaselineConfiguration
                 case "breakGlass":
                     foreach (var (k, v) in Mapping(value, displayPath).Children)
                     {
-                        var name = ((YamlScalarNode)k).Value;
+                        var name = Key(k, displayPath);
                         if (name == "users")
                         {
                             result = result with { BreakGlassUsers = Strings(v, displayPath) };
@@ -134,6 +134,23 @@ public sealed record BaselineConfiguration
 
         return result with { Thresholds = thresholds };
     }
+
+    /// <summary>Opens a user's file; a missing or unreadable file is an input error (exit code 2), not a crash.</summary>
+    internal static StreamReader OpenText(string path)
+    {
+        try
+        {
+            return File.OpenText(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new InputException(path, null, null, $"cannot read: {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>The text of a mapping key; a complex key is an error at its position.</summary>
+    internal static string Key(YamlNode node, string path) =>
+        (node as YamlScalarNode)?.Value ?? throw Error(path, node, "expected a plain key");
 
     private static YamlMappingNode Mapping(YamlNode node, string path) =>
         node as YamlMappingNode ?? throw Error(path, node, "expected a mapping");

@@ -42,7 +42,7 @@ public static class BaselineExceptions
     public static IReadOnlyList<ExceptionEntry> Load(string path, ControlCatalogue? catalogue = null)
     {
         ArgumentNullException.ThrowIfNull(path);
-        using var reader = File.OpenText(path);
+        using var reader = BaselineConfiguration.OpenText(path);
         return Parse(reader, path, catalogue);
     }
 
@@ -92,7 +92,7 @@ public static class BaselineExceptions
             var values = new Dictionary<string, YamlScalarNode>(StringComparer.Ordinal);
             foreach (var (k, v) in map.Children)
             {
-                var key = ((YamlScalarNode)k).Value ?? string.Empty;
+                var key = BaselineConfiguration.Key(k, displayPath);
                 if (!Required.Contains(key))
                 {
                     throw BaselineConfiguration.Error(displayPath, k, $"unknown key '{key}' (expected {string.Join(", ", Required)})");

@@ -48,6 +48,8 @@ public static class AssessmentJson
         };
     }
 
+    private static int Int(JsonNode? node) => node is JsonValue v && v.TryGetValue<int>(out var i) ? i : 1;
+
     public static async Task WriteAsync(Assessment assessment, Stream output, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(output);
@@ -87,7 +89,7 @@ public static class AssessmentJson
                 _ => ControlStatus.Unknown,
             };
             var source = r["source"] is JsonObject s && Field.Text(s["path"]) is { } p
-                ? new SourceLocation(p, (int?)(s["line"] as JsonValue)?.GetValue<int>() ?? 1, (int?)(s["column"] as JsonValue)?.GetValue<int>() ?? 1)
+                ? new SourceLocation(p, Int(s["line"]), Int(s["column"]))
                 : null;
             list.Add(new ControlResult
             {
