@@ -13,7 +13,8 @@ public static class SafeXml
     /// <summary>Threat models with many diagrams and the Azure template are a few MB; 256 MB characters is far above.</summary>
     public const long MaxCharactersInDocument = 256L * 1024 * 1024;
 
-    public static XmlReaderSettings Settings { get; } = new()
+    /// <summary>A fresh instance each time, so that no caller can loosen the settings for everyone else.</summary>
+    public static XmlReaderSettings CreateSettings() => new()
     {
         DtdProcessing = DtdProcessing.Prohibit,
         XmlResolver = null,
@@ -31,7 +32,7 @@ public static class SafeXml
         ArgumentNullException.ThrowIfNull(displayPath);
         try
         {
-            using var reader = XmlReader.Create(stream, Settings);
+            using var reader = XmlReader.Create(stream, CreateSettings());
             return XDocument.Load(reader, LoadOptions.PreserveWhitespace | LoadOptions.SetLineInfo);
         }
         catch (XmlException e)

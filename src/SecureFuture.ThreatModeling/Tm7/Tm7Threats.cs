@@ -1,4 +1,3 @@
-using System.Globalization;
 using SecureFuture.Core;
 using SecureFuture.ThreatModeling.Engine;
 
@@ -137,6 +136,4 @@ public static class Tm7Threats
             Title = null,
         };
     }
-
-    internal static string Format(int value) => value.ToString(CultureInfo.InvariantCulture);
 }
