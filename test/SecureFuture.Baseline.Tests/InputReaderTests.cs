@@ -295,3 +295,14 @@ public sealed class InputReaderTests
         Assert.Equal(count, file.SkippedCount);
     }
 }
+
+public sealed class DuplicateKeyTests
+{
+    [Fact]
+    public void KeysDifferingOnlyInCase_DoNotCrashTheReader()
+    {
+        var json = """[{"Id":"p1","id":"p1","DisplayName":"MFA","State":"enabled","Conditions":{"Users":{"IncludeUsers":["All"]}},"GrantControls":{"BuiltInControls":["mfa"]},"AdditionalProperties":{}}]""";
+        var ex = Record.Exception(() => TestSupport.Assess(TestSupport.FromJson(json), controls: ControlIds.Idn01));
+        Assert.Null(ex);
+    }
+}

@@ -42,7 +42,6 @@ internal static class JsonStreamWalker
     /// <summary>No single resource object is allowed to be larger than this.</summary>
     internal const int MaxValueBytes = 256 * 1024 * 1024;
 
-    private static readonly JsonNodeOptions NodeOptions = new() { PropertyNameCaseInsensitive = true };
     private static readonly JsonDocumentOptions DocumentOptions = new() { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip };
 
     /// <summary>
@@ -184,7 +183,7 @@ internal static class JsonStreamWalker
                                 {
                                     var slice = buffer.AsSpan((int)start, (int)(reader.BytesConsumed - start));
                                     var (line, column) = lines.PositionOf(buffer, (int)start);
-                                    var node = JsonNode.Parse(slice, NodeOptions, DocumentOptions);
+                                    var node = CaseInsensitiveJson.Copy(JsonNode.Parse(slice, null, DocumentOptions));
                                     onValue(new CapturedValue([.. path], node, line, column));
                                 }
 
@@ -221,7 +220,7 @@ internal static class JsonStreamWalker
                                     var node = token switch
                                     {
                                         JsonTokenType.String => JsonValue.Create(reader.GetString()),
-                                        JsonTokenType.Number => JsonNode.Parse(raw, NodeOptions),
+                                        JsonTokenType.Number => JsonNode.Parse(raw),
                                         JsonTokenType.True => JsonValue.Create(true),
                                         JsonTokenType.False => JsonValue.Create(false),
                                         _ => null,

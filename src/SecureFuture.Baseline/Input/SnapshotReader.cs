@@ -430,7 +430,7 @@ public static class SnapshotReader
             return null;
         }
 
-        var data = (JsonObject)JsonNode.Parse(after.ToJsonString(), new JsonNodeOptions { PropertyNameCaseInsensitive = true })!;
+        var data = CaseInsensitiveJson.CopyObject(after);
         return new TenantResource
         {
             Type = type,
