@@ -299,6 +299,16 @@ public sealed class InputReaderTests
 public sealed class DuplicateKeyTests
 {
     [Fact]
+    public void ResourceGraphLowerCaseTypes_AreEvaluated()
+    {
+        var json = """
+            {"totalRecords":1,"count":1,"data":[{"id":"/subscriptions/s/resourcegroups/rg/providers/microsoft.storage/storageaccounts/st1","name":"st1","type":"microsoft.storage/storageaccounts","location":"westeurope","properties":{"minimumTlsVersion":"TLS1_0"}}]}
+            """;
+        var result = Assert.Single(TestSupport.Assess(TestSupport.FromJson(json), controls: ControlIds.Sto07).Results);
+        Assert.Equal(ControlStatus.Fail, result.Status);
+    }
+
+    [Fact]
     public void KeysDifferingOnlyInCase_DoNotCrashTheReader()
     {
         var json = """[{"Id":"p1","id":"p1","DisplayName":"MFA","State":"enabled","Conditions":{"Users":{"IncludeUsers":["All"]}},"GrantControls":{"BuiltInControls":["mfa"]},"AdditionalProperties":{}}]""";
