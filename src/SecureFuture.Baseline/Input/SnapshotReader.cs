@@ -446,7 +446,8 @@ public static class SnapshotReader
     private static TenantResource GraphResource(JsonObject o, string type, InputFormat format, CapturedValue at, string displayPath) => new()
     {
         Type = type,
-        Id = Str(o["id"]) ?? Str(o["appId"]) ?? string.Create(CultureInfo.InvariantCulture, $"{type}@{at.Line}"),
+        // Singletons without an id (policies/crossTenantAccessPolicy/default) are named by their type.
+        Id = Str(o["id"]) ?? Str(o["appId"]) ?? (at.Path.Count == 0 ? type[GraphTypes.Prefix.Length..] : string.Create(CultureInfo.InvariantCulture, $"{type[GraphTypes.Prefix.Length..]}@{at.Line}")),
         Name = Str(o["displayName"]),
         Format = format,
         Source = new SourceLocation(displayPath, at.Line, at.Column),
