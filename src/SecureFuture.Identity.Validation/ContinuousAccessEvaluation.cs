@@ -18,6 +18,7 @@ public sealed record AccessRefusal(string Error, string Description);
 public sealed class ContinuousAccessEvaluation
 {
     private readonly ConcurrentDictionary<string, SubjectState> _subjects = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, DateTimeOffset> _revokedTokens = new(StringComparer.Ordinal);
 
     /// <summary>Events applied so far.</summary>
     public long Applied => Interlocked.Read(ref _applied);
@@ -32,16 +33,36 @@ public sealed class ContinuousAccessEvaluation
         Interlocked.Increment(ref _applied);
     }
 
+    /// <summary>Records one revoked token (by <c>jti</c>); kept for the longest token lifetime (1 hour), then forgotten.</summary>
+    public void RevokeToken(string jti, DateTimeOffset at)
+    {
+        ArgumentNullException.ThrowIfNull(jti);
+        _revokedTokens.TryAdd(jti, at + TimeSpan.FromHours(1));
+        Interlocked.Increment(ref _applied);
+    }
+
     /// <summary>Null when nothing known refuses the principal's token; otherwise the refusal.</summary>
     public AccessRefusal? Evaluate(ValidatedPrincipal principal)
     {
         ArgumentNullException.ThrowIfNull(principal);
-        if (!_subjects.TryGetValue(principal.SubjectKey, out var state))
+        var iat = principal.Claims.TryGetProperty("iat", out var value) && value.TryGetInt64(out var seconds) ? seconds : long.MinValue;
+        var jti = principal.Claims.TryGetProperty("jti", out var id) && id.ValueKind == System.Text.Json.JsonValueKind.String ? id.GetString() : null;
+        return Evaluate(principal.SubjectKey, iat, jti);
+    }
+
+    /// <summary>The same decision from a subject key (<c>iss#sub</c>), the token's <c>iat</c> (seconds) and <c>jti</c>.</summary>
+    public AccessRefusal? Evaluate(string subjectKey, long iat, string? jti)
+    {
+        ArgumentNullException.ThrowIfNull(subjectKey);
+        if (jti is not null && _revokedTokens.ContainsKey(jti))
+        {
+            return new AccessRefusal("invalid_token", "the token was revoked");
+        }
+
+        if (!_subjects.TryGetValue(subjectKey, out var state))
         {
             return null;
         }
-
-        var iat = principal.Claims.TryGetProperty("iat", out var value) && value.TryGetInt64(out var seconds) ? seconds : long.MinValue;
         if (state.DisabledAt is { } disabled && (state.EnabledAt is not { } enabled || enabled < disabled))
         {
             return new AccessRefusal("insufficient_claims", "the client is disabled (continuous access evaluation)");
@@ -202,8 +223,19 @@ public sealed class SecurityEventReceiver : IDisposable
 
         foreach (var e in events.EnumerateObject())
         {
-            var at = e.Value.ValueKind == JsonValueKind.Object && e.Value.TryGetProperty("event_timestamp", out var ts) && ts.TryGetInt64(out var seconds) ? seconds : iat;
-            _state.Apply(subjectIssuer + "#" + sub, e.Name, DateTimeOffset.FromUnixTimeSeconds(Math.Clamp(at, 0, 253402300799)));
+            var at = DateTimeOffset.FromUnixTimeSeconds(Math.Clamp(
+                e.Value.ValueKind == JsonValueKind.Object && e.Value.TryGetProperty("event_timestamp", out var ts) && ts.TryGetInt64(out var seconds) ? seconds : iat, 0, 253402300799));
+            if (e.Name == SecurityEventTypes.TokenRevoked)
+            {
+                if (e.Value.ValueKind == JsonValueKind.Object && String(e.Value, "jti") is { Length: > 0 } revoked)
+                {
+                    _state.RevokeToken(revoked, at);
+                }
+
+                continue;
+            }
+
+            _state.Apply(subjectIssuer + "#" + sub, e.Name, at);
         }
 
         return null;

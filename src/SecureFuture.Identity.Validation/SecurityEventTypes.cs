@@ -14,4 +14,10 @@ public static class SecurityEventTypes
 
     /// <summary>RISC 1.0 §2.4: the account is enabled again; tokens issued after the event are accepted.</summary>
     public const string AccountEnabled = "https://schemas.openid.net/secevent/risc/event-type/account-enabled";
+
+    /// <summary>
+    /// sfi's own event (SSF allows event types outside CAEP and RISC): one access token, named by its <c>jti</c>, was
+    /// revoked (RFC 7009) and is refused from now on.
+    /// </summary>
+    public const string TokenRevoked = "https://schemas.securefuture.dev/secevent/token-revoked";
 }

@@ -30,7 +30,7 @@ internal sealed class IdentityEndpoints : IDisposable
     private readonly SecurityEventPusher _pusher;
     private Task? _applying;
 
-    public IdentityEndpoints(KeyRingService keys, ClientService clients, TokenServiceOptions options, SecurityEventPublisher events, TimeProvider clock)
+    public IdentityEndpoints(KeyRingService keys, ClientService clients, TokenServiceOptions options, SecurityEventPublisher events, ContinuousAccessEvaluation evaluation, TimeProvider clock)
     {
         _clients = clients;
         _options = options;
@@ -41,7 +41,7 @@ internal sealed class IdentityEndpoints : IDisposable
         // on the server reaching its own public address.
         _jwks = new HttpClient(new LocalJwksHandler(keys, new Dictionary<Uri, string> { [jwksUri] = options.RingName, [events.JwksUri] = SecurityEventPublisher.RingName }));
         _tokens = new StrictTokenValidator([new TrustedIssuer(options.Issuer.AbsoluteUri, jwksUri, [options.OwnAudience])], _jwks, clock: clock);
-        Evaluation = new ContinuousAccessEvaluation();
+        Evaluation = evaluation;
         _receiver = new SecurityEventReceiver(new TrustedIssuer(events.Issuer, events.JwksUri, [events.Audience]), _jwks, Evaluation, clock: clock);
         _requests = new ResourceRequestValidator(_tokens, new DpopProofValidator(new DpopOptions { Algorithms = TokenServiceOptions.DpopAlgorithms }, clock), Evaluation);
         _pusher = new SecurityEventPusher(clients.Store, events, _push, clock);

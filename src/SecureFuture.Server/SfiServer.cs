@@ -168,8 +168,9 @@ public sealed class SfiServer : IAsyncDisposable
                 await clientStore.InitializeAsync(cancellationToken);
                 var clients = new ClientService(clientStore, store, options.Clock, tokenOptions.OwnAudience);
                 builder.Services.AddSingleton(clients);
-                builder.Services.AddSfiTokenService(tokenOptions, options.Clock);
-                identity = new IdentityEndpoints(keys, clients, tokenOptions, new SecurityEventPublisher(clientStore, keys, tokenOptions), options.Clock);
+                var evaluation = new SecureFuture.Identity.Validation.ContinuousAccessEvaluation();
+                builder.Services.AddSfiTokenService(tokenOptions, options.Clock, evaluation);
+                identity = new IdentityEndpoints(keys, clients, tokenOptions, new SecurityEventPublisher(clientStore, keys, tokenOptions), evaluation, options.Clock);
             }
 
             var app = builder.Build();

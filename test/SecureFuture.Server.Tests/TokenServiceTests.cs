@@ -455,6 +455,64 @@ public sealed class TokenServiceTests(ServerFixture fixture)
         await app.StopAsync();
     }
 
+    [Fact]
+    public async Task Introspection_answers_the_owner_and_resource_servers_and_a_revoked_token_dies_everywhere()
+    {
+        await using var sfi = await StartAsync();
+        using var svcKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        using var rsKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        using var otherKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        await RegisterAsync(sfi, "svc", svcKey);
+        await RegisterAsync(sfi, "rs", rsKey, scopes: ["sfi.introspect"]);
+        await RegisterAsync(sfi, "other", otherKey);
+        using var http = new HttpClient();
+        var token = (await RequestTokenAsync(http, sfi.Issuer + "oauth2/token", sfi.Issuer, "svc", svcKey)).AccessToken!;
+
+        async Task<TokenIntrospectionResponse> IntrospectAsync(string clientId, ECDsa key) => await http.IntrospectTokenAsync(new TokenIntrospectionRequest
+        {
+            Address = sfi.Issuer + "oauth2/introspect",
+            ClientId = clientId,
+            ClientCredentialStyle = ClientCredentialStyle.PostBody,
+            ClientAssertion = new ClientAssertion { Type = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer", Value = Assertion(sfi.Issuer, clientId, key) },
+            Token = token,
+        });
+
+        var own = await IntrospectAsync("svc", svcKey);
+        Assert.False(own.IsError, own.Error + " " + own.Raw);
+        Assert.True(own.IsActive, own.Raw);
+        Assert.Contains(own.Claims, c => c.Type == "sub" && c.Value == "svc");
+        var byResourceServer = await IntrospectAsync("rs", rsKey);
+        Assert.True(byResourceServer.IsActive, byResourceServer.Raw);
+        var byOther = await IntrospectAsync("other", otherKey);
+        Assert.False(byOther.IsActive, byOther.Raw);
+
+        // Another client cannot revoke it; its own client can.
+        async Task<TokenRevocationResponse> RevokeAsync(string clientId, ECDsa key) => await http.RevokeTokenAsync(new TokenRevocationRequest
+        {
+            Address = sfi.Issuer + "oauth2/revoke",
+            ClientId = clientId,
+            ClientCredentialStyle = ClientCredentialStyle.PostBody,
+            ClientAssertion = new ClientAssertion { Type = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer", Value = Assertion(sfi.Issuer, clientId, key) },
+            Token = token,
+        });
+
+        await RevokeAsync("other", otherKey);
+        await Task.Delay(TimeSpan.FromSeconds(1.5));
+        Assert.True((await IntrospectAsync("rs", rsKey)).IsActive);
+
+        var revoked = await RevokeAsync("svc", svcKey);
+        Assert.False(revoked.IsError, revoked.Error + " " + revoked.Raw);
+        var inactive = await EventuallyAsync(() => IntrospectAsync("rs", rsKey), r => !r.IsActive);
+        Assert.False(inactive.IsActive, inactive.Raw);
+        var (status, challenge, _) = await EventuallyAsync(() => WhoamiAsync(http, sfi, "Bearer", token, dpop: null), r => r.Status == HttpStatusCode.Unauthorized);
+        Assert.Equal(HttpStatusCode.Unauthorized, status);
+        Assert.Contains("error=\"invalid_token\"", challenge, StringComparison.Ordinal);
+
+        // The client's other tokens are untouched.
+        var next = (await RequestTokenAsync(http, sfi.Issuer + "oauth2/token", sfi.Issuer, "svc", svcKey)).AccessToken!;
+        Assert.Equal(HttpStatusCode.OK, (await WhoamiAsync(http, sfi, "Bearer", next, dpop: null)).Status);
+    }
+
     private static async Task<T> EventuallyAsync<T>(Func<Task<T>> probe, Func<T, bool> done)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);

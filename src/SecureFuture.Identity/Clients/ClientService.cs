@@ -109,6 +109,14 @@ public sealed class ClientService(SqlClientStore store, IKeyStore audit, TimePro
         await AuditAsync(actor, "subject.revoked", subject, new Dictionary<string, string> { ["reason"] = reason ?? string.Empty }, now, cancellationToken);
     }
 
+    /// <summary>Records the revocation of one access token (RFC 7009) by the client it was issued to.</summary>
+    public async Task RevokeTokenAsync(string clientId, string jti, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow();
+        await store.AddEventAsync(Event(now, "token.revoked", clientId, "client:" + clientId, "revoked by its client") with { Subject = jti }, cancellationToken);
+        Metrics.CountEvent("token.revoked", clientId);
+    }
+
     /// <summary>Records a security event that is not a registration change (replayed proof, signature failure, ...).</summary>
     /// <remarks>Only registered clients are named in the event and the metrics; an unknown id is recorded as such.</remarks>
     public async Task RecordAsync(string type, string? clientId, string details, CancellationToken cancellationToken)

@@ -73,6 +73,7 @@ public sealed class SecurityEventPublisher(SqlClientStore store, KeyRingService 
             "client.enabled" => (SecurityEventTypes.AccountEnabled, new JsonObject()),
             "client.keys-replaced" => (SecurityEventTypes.CredentialChange, new JsonObject { ["credential_type"] = "x509", ["change_type"] = "update" }),
             "subject.revoked" => (SecurityEventTypes.SessionRevoked, new JsonObject { ["initiating_entity"] = "admin" }),
+            "token.revoked" when e.Subject is { } jti => (SecurityEventTypes.TokenRevoked, new JsonObject { ["jti"] = jti }),
             _ => (null, null),
         };
         if (type is null || e.ClientId is null)

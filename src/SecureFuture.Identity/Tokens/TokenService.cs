@@ -55,7 +55,8 @@ public static class TokenService
     internal const string JktProperty = "sfi.dpop.jkt";
 
     /// <summary>Registers the token service; the host must also register <see cref="ClientService"/> and <see cref="KeyRingService"/>.</summary>
-    public static IServiceCollection AddSfiTokenService(this IServiceCollection services, TokenServiceOptions options, TimeProvider clock)
+    /// <param name="evaluation">What security events have said so far; introspection reports tokens it refuses as inactive.</param>
+    public static IServiceCollection AddSfiTokenService(this IServiceCollection services, TokenServiceOptions options, TimeProvider clock, ContinuousAccessEvaluation evaluation)
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(options);
@@ -68,11 +69,15 @@ public static class TokenService
         services.AddSingleton(options);
         services.AddSingleton(new DpopProofValidator(new DpopOptions { Algorithms = TokenServiceOptions.DpopAlgorithms }, clock, replays));
         services.AddSingleton(new AssertionReplayCache(replays, clock));
+        services.AddSingleton(new RingKeyCache());
+        services.AddSingleton(evaluation);
         services.AddOpenIddict().AddServer(server =>
         {
             server.SetIssuer(options.Issuer);
             server.SetTokenEndpointUris("oauth2/token");
             server.SetConfigurationEndpointUris(".well-known/openid-configuration");
+            server.SetIntrospectionEndpointUris("oauth2/introspect");
+            server.SetRevocationEndpointUris("oauth2/revoke");
             server.AllowClientCredentialsFlow();
             server.Configure(o =>
             {
@@ -96,6 +101,13 @@ public static class TokenService
             server.UseAspNetCore().DisableTransportSecurityRequirement(); // sfi serve decides about TLS for every endpoint
 
             server.AddEventHandler(ResolveClientKeys.Descriptor);
+            server.AddEventHandler(ResolveRingKeys.Descriptor);
+            server.RemoveEventHandler(OpenIddictServerHandlers.Introspection.ValidateAuthorizedParty.Descriptor);
+            server.RemoveEventHandler(OpenIddictServerHandlers.Revocation.ValidateAuthorizedParty.Descriptor);
+            server.AddEventHandler(AuthorizeIntrospection.Descriptor);
+            server.AddEventHandler(AuthorizeRevocation.Descriptor);
+            server.AddEventHandler(EvaluateIntrospectedToken.Descriptor);
+            server.AddEventHandler(RevokeAccessToken.Descriptor);
             server.AddEventHandler(RejectReplayedAssertion.Descriptor);
             server.AddEventHandler(ValidateClientCredentialsRequest.Descriptor);
             server.AddEventHandler(IssueClientToken.Descriptor);
@@ -160,6 +172,143 @@ public static class TokenService
             {
                 return null;
             }
+        }
+    }
+
+    /// <summary>Access tokens presented for introspection or revocation are verified with the token ring's published keys only.</summary>
+    internal sealed class ResolveRingKeys(KeyRingService keys, TokenServiceOptions options, RingKeyCache cache) : IOpenIddictServerHandler<ValidateTokenContext>
+    {
+        public static OpenIddictServerHandlerDescriptor Descriptor { get; } = OpenIddictServerHandlerDescriptor.CreateBuilder<ValidateTokenContext>()
+            .UseSingletonHandler<ResolveRingKeys>()
+            .SetOrder(OpenIddictServerHandlers.Protection.ResolveTokenValidationParameters.Descriptor.Order + 501)
+            .SetType(OpenIddictServerHandlerType.Custom)
+            .Build();
+
+        public async ValueTask HandleAsync(ValidateTokenContext context)
+        {
+            ArgumentNullException.ThrowIfNull(context);
+            if (context.ValidTokenTypes.Contains(TokenTypeIdentifiers.Private.ClientAssertion))
+            {
+                return;
+            }
+
+            var (jwks, _) = await keys.GetJwksAsync(options.RingName, context.CancellationToken);
+            var parameters = context.TokenValidationParameters;
+            parameters.IssuerSigningKeys = cache.For(jwks);
+            parameters.TryAllIssuerSigningKeys = false;
+            parameters.ValidAlgorithms = TokenServiceOptions.DpopAlgorithms;
+        }
+    }
+
+    /// <summary>The token's own client may introspect it; so may a client registered with scope <c>sfi.introspect</c> (a resource server).</summary>
+    internal sealed class AuthorizeIntrospection(ClientService clients) : IOpenIddictServerHandler<ValidateIntrospectionRequestContext>
+    {
+        public const string Scope = "sfi.introspect";
+
+        public static OpenIddictServerHandlerDescriptor Descriptor { get; } = OpenIddictServerHandlerDescriptor.CreateBuilder<ValidateIntrospectionRequestContext>()
+            .UseScopedHandler<AuthorizeIntrospection>()
+            .SetOrder(OpenIddictServerHandlers.Introspection.ValidateAuthorizedParty.Descriptor.Order)
+            .SetType(OpenIddictServerHandlerType.Custom)
+            .Build();
+
+        public async ValueTask HandleAsync(ValidateIntrospectionRequestContext context)
+        {
+            ArgumentNullException.ThrowIfNull(context);
+            var caller = context.ClientId is { } id ? await clients.FindAsync(id, context.CancellationToken) : null;
+            if (caller is null || !caller.Enabled || string.IsNullOrEmpty(context.Request.ClientAssertion))
+            {
+                context.Reject(Errors.InvalidClient, "introspection needs an enabled client authenticated with private_key_jwt");
+                return;
+            }
+
+            var owner = context.GenericTokenPrincipal?.GetClaim(Claims.ClientId);
+            if (owner != caller.ClientId && !caller.Scopes.Contains(Scope, StringComparer.Ordinal))
+            {
+                context.Reject(Errors.InvalidToken, "the token cannot be introspected by this client");
+            }
+        }
+    }
+
+    /// <summary>RFC 7009 §2.1: only the client the token was issued to may revoke it.</summary>
+    internal sealed class AuthorizeRevocation(ClientService clients) : IOpenIddictServerHandler<ValidateRevocationRequestContext>
+    {
+        public static OpenIddictServerHandlerDescriptor Descriptor { get; } = OpenIddictServerHandlerDescriptor.CreateBuilder<ValidateRevocationRequestContext>()
+            .UseScopedHandler<AuthorizeRevocation>()
+            .SetOrder(OpenIddictServerHandlers.Revocation.ValidateAuthorizedParty.Descriptor.Order)
+            .SetType(OpenIddictServerHandlerType.Custom)
+            .Build();
+
+        public async ValueTask HandleAsync(ValidateRevocationRequestContext context)
+        {
+            ArgumentNullException.ThrowIfNull(context);
+            var caller = context.ClientId is { } id ? await clients.FindAsync(id, context.CancellationToken) : null;
+            if (caller is null || string.IsNullOrEmpty(context.Request.ClientAssertion))
+            {
+                context.Reject(Errors.InvalidClient, "revocation needs a client authenticated with private_key_jwt");
+                return;
+            }
+
+            if (context.GenericTokenPrincipal?.GetClaim(Claims.ClientId) != caller.ClientId)
+            {
+                context.Reject(Errors.UnsupportedTokenType, "a client may revoke only its own tokens");
+            }
+        }
+    }
+
+    /// <summary>An introspected token that security events have invalidated is reported inactive.</summary>
+    internal sealed class EvaluateIntrospectedToken(ContinuousAccessEvaluation evaluation, TokenServiceOptions options) : IOpenIddictServerHandler<HandleIntrospectionRequestContext>
+    {
+        public static OpenIddictServerHandlerDescriptor Descriptor { get; } = OpenIddictServerHandlerDescriptor.CreateBuilder<HandleIntrospectionRequestContext>()
+            .UseSingletonHandler<EvaluateIntrospectedToken>()
+            .SetOrder(int.MinValue + 100_000)
+            .SetType(OpenIddictServerHandlerType.Custom)
+            .Build();
+
+        public ValueTask HandleAsync(HandleIntrospectionRequestContext context)
+        {
+            ArgumentNullException.ThrowIfNull(context);
+            var principal = context.GenericTokenPrincipal;
+            var subject = principal?.GetClaim(Claims.Subject);
+            if (principal is null || subject is null)
+            {
+                return default;
+            }
+
+            var iat = principal.GetCreationDate()?.ToUnixTimeSeconds() ?? long.MinValue;
+            var jti = principal.GetClaim(Claims.JwtId) ?? principal.GetTokenId();
+            if (evaluation.Evaluate(options.Issuer.AbsoluteUri + "#" + subject, iat, jti) is { } refusal)
+            {
+                context.Reject(Errors.InvalidToken, refusal.Description);
+            }
+
+            return default;
+        }
+    }
+
+    /// <summary>
+    /// Revocation without token storage: the token's <c>jti</c> becomes a security event, so every resource server that
+    /// receives events (and introspection here) refuses it from then on.
+    /// </summary>
+    internal sealed class RevokeAccessToken(ClientService clients) : IOpenIddictServerHandler<HandleRevocationRequestContext>
+    {
+        public static OpenIddictServerHandlerDescriptor Descriptor { get; } = OpenIddictServerHandlerDescriptor.CreateBuilder<HandleRevocationRequestContext>()
+            .UseScopedHandler<RevokeAccessToken>()
+            .SetOrder(int.MinValue + 100_000)
+            .SetType(OpenIddictServerHandlerType.Custom)
+            .Build();
+
+        public async ValueTask HandleAsync(HandleRevocationRequestContext context)
+        {
+            ArgumentNullException.ThrowIfNull(context);
+            var principal = context.GenericTokenPrincipal;
+            var jti = principal?.GetClaim(Claims.JwtId) ?? principal?.GetTokenId();
+            if (principal is null || jti is null)
+            {
+                context.Reject(Errors.UnsupportedTokenType, "only access tokens issued here can be revoked");
+                return;
+            }
+
+            await clients.RevokeTokenAsync(principal.GetClaim(Claims.ClientId)!, jti, context.CancellationToken);
         }
     }
 
@@ -475,6 +624,25 @@ public static class TokenService
         public override PrivateKeyStatus PrivateKeyStatus => PrivateKeyStatus.Exists;
 
         public override int KeySize => 256;
+    }
+}
+
+/// <summary>The token ring's published keys as Microsoft.IdentityModel keys, rebuilt only when the JWKS changes.</summary>
+public sealed class RingKeyCache
+{
+    private (byte[] Jwks, SecurityKey[] Keys)? _current;
+
+    internal SecurityKey[] For(byte[] jwks)
+    {
+        var current = _current;
+        if (current is { } c && ReferenceEquals(c.Jwks, jwks))
+        {
+            return c.Keys;
+        }
+
+        var keys = new JsonWebKeySet(System.Text.Encoding.UTF8.GetString(jwks)).Keys.Cast<SecurityKey>().ToArray();
+        _current = (jwks, keys);
+        return keys;
     }
 }
 
