@@ -6,12 +6,35 @@ namespace SecureFuture.Baseline.Controls;
 /// <summary>One NSG rule, read from ARM (<c>properties.*</c>, camelCase) or Terraform (snake_case).</summary>
 internal sealed record NsgRule(string Name, string? Direction, string? Access, string? Protocol, IReadOnlyList<string> Sources, IReadOnlyList<string> Ports, JsonObject Raw)
 {
-    private static readonly string[] InternetSources = ["*", "Internet", "0.0.0.0/0", "Any", "::/0", "0.0.0.0"];
+    /// <summary>Lower numbers are evaluated first; a rule without a priority goes last.</summary>
+    public int Priority => Raw["priority"] is JsonValue v && v.TryGetValue<int>(out var p) ? p : int.MaxValue;
 
-    public bool IsInboundAllowFromInternet =>
-        string.Equals(Direction, "Inbound", StringComparison.OrdinalIgnoreCase)
-        && string.Equals(Access, "Allow", StringComparison.OrdinalIgnoreCase)
-        && Sources.Any(s => InternetSources.Contains(s, StringComparer.OrdinalIgnoreCase));
+    public bool IsInbound => string.Equals(Direction, "Inbound", StringComparison.OrdinalIgnoreCase);
+
+    public bool FromInternet => Sources.Any(s => InternetSources.Contains(s, StringComparer.OrdinalIgnoreCase));
+
+    public bool Allows => string.Equals(Access, "Allow", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// Whether traffic from the Internet with <paramref name="protocol"/> to <paramref name="port"/> (any port when
+    /// null) is allowed: NSG rules are evaluated by priority and the first matching rule decides, so an Allow shadowed
+    /// by a higher-priority Deny does not expose anything. Returns the deciding Allow rule, or null.
+    /// </summary>
+    public static NsgRule? Exposing(IReadOnlyList<NsgRule> rules, string protocol, int? port)
+    {
+        foreach (var rule in rules.Where(r => r.IsInbound && r.FromInternet && r.AllowsProtocol(protocol)).OrderBy(r => r.Priority))
+        {
+            var matches = port is { } p ? rule.OpensPort(p) : rule.Allows ? rule.Ports.Count > 0 : rule.Ports.Contains("*");
+            if (matches)
+            {
+                return rule.Allows ? rule : null;
+            }
+        }
+
+        return null;
+    }
+
+    private static readonly string[] InternetSources = ["*", "Internet", "0.0.0.0/0", "Any", "::/0", "0.0.0.0"];
 
     public bool AllowsProtocol(string protocol) =>
         Protocol is null || Protocol == "*" || string.Equals(Protocol, protocol, StringComparison.OrdinalIgnoreCase);
@@ -77,7 +100,8 @@ public abstract class InternetExposureControl : ResourceControl
 
     protected virtual bool Fixable => true;
 
-    private protected abstract bool Exposes(NsgRule rule);
+    /// <summary>The protocol and ports (null: any port) that must not be reachable from the Internet.</summary>
+    private protected abstract (string Protocol, int? Port)[] Probes { get; }
 
     public override Verdict Check(TenantResource resource, EvaluationContext context)
     {
@@ -87,7 +111,7 @@ public abstract class InternetExposureControl : ResourceControl
             return Verdict.Unknown("the security rules are missing", resource.IsTerraform ? "security_rule" : "properties.securityRules");
         }
 
-        var bad = rules.Where(r => r.IsInboundAllowFromInternet && Exposes(r)).ToList();
+        var bad = Probes.Select(p => NsgRule.Exposing(rules, p.Protocol, p.Port)).OfType<NsgRule>().Distinct().ToList();
         if (bad.Count == 0)
         {
             return Verdict.Pass($"{rules.Count} rule(s); none allows {What} from the Internet");
@@ -138,7 +162,7 @@ public sealed class Net01NoRdpFromInternet : InternetExposureControl
 
     protected override string What => "RDP (TCP 3389)";
 
-    private protected override bool Exposes(NsgRule rule) => rule.AllowsProtocol("Tcp") && rule.OpensPort(3389);
+    private protected override (string Protocol, int? Port)[] Probes => [("Tcp", 3389)];
 }
 
 /// <summary>NET-02.</summary>
@@ -148,7 +172,7 @@ public sealed class Net02NoSshFromInternet : InternetExposureControl
 
     protected override string What => "SSH (TCP 22)";
 
-    private protected override bool Exposes(NsgRule rule) => rule.AllowsProtocol("Tcp") && rule.OpensPort(22);
+    private protected override (string Protocol, int? Port)[] Probes => [("Tcp", 22)];
 }
 
 /// <summary>NET-03: any UDP ("*" includes UDP).</summary>
@@ -158,7 +182,7 @@ public sealed class Net03NoUdpFromInternet : InternetExposureControl
 
     protected override string What => "UDP";
 
-    private protected override bool Exposes(NsgRule rule) => rule.AllowsProtocol("Udp");
+    private protected override (string Protocol, int? Port)[] Probes => [("Udp", null)];
 }
 
 /// <summary>NET-04: HTTP(S) from the Internet is a finding to review, not a fix.</summary>
@@ -170,7 +194,7 @@ public sealed class Net04HttpFromInternetReviewed : InternetExposureControl
 
     protected override bool Fixable => false;
 
-    private protected override bool Exposes(NsgRule rule) => rule.AllowsProtocol("Tcp") && (rule.OpensPort(80) || rule.OpensPort(443));
+    private protected override (string Protocol, int? Port)[] Probes => [("Tcp", 80), ("Tcp", 443)];
 }
 
 /// <summary>NET-05: every subnet of a VNet has an NSG, except subnets Azure forbids one on.</summary>
