@@ -44,6 +44,27 @@ public sealed class AssessorTests
     }
 }
 
+public sealed class PrivilegedTests
+{
+    [Fact]
+    public void Prv01_CountsEligibleGlobalAdmins_WhenExported()
+    {
+        const string ga = "62e90394-69f5-4237-9190-012177145e10";
+        var active = "{\"@odata.context\":\"https://graph.microsoft.com/v1.0/$metadata#roleManagement/directory/roleAssignments\",\"value\":[{\"id\":\"a1\",\"roleDefinitionId\":\"" + ga + "\",\"principalId\":\"u1\",\"directoryScopeId\":\"/\"}]}";
+        var eligible = "{\"@odata.context\":\"https://graph.microsoft.com/v1.0/$metadata#roleManagement/directory/roleEligibilityScheduleInstances\",\"value\":[{\"id\":\"e1\",\"roleDefinitionId\":\"" + ga + "\",\"principalId\":\"u2\",\"directoryScopeId\":\"/\",\"memberType\":\"Direct\"}]}";
+        var onlyActive = TestSupport.FromJson(active);
+        Assert.Equal(ControlStatus.Fail, Assert.Single(TestSupport.Assess(onlyActive, controls: ControlIds.Prv01).Results).Status);
+        var both = new TenantSnapshot
+        {
+            Resources = [.. onlyActive.Resources, .. TestSupport.FromJson(eligible).Resources],
+            Files = onlyActive.Files,
+        };
+        var result = Assert.Single(TestSupport.Assess(both, controls: ControlIds.Prv01).Results);
+        Assert.Equal(ControlStatus.Pass, result.Status);
+        Assert.Contains("2 Global Administrator(s), active and eligible", result.Evidence, StringComparison.Ordinal);
+    }
+}
+
 public sealed class CatalogueTests
 {
     [Fact]

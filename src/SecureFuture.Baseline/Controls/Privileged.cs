@@ -21,7 +21,9 @@ public sealed class Prv01GlobalAdministratorCount : IControlEvaluator
 
         var min = context.Configuration.Threshold("globalAdminsMin");
         var max = context.Configuration.Threshold("globalAdminsMax");
-        var ga = assignments.Where(a => string.Equals(Field.Text(a.Data["roleDefinitionId"]), GlobalAdministrator, StringComparison.OrdinalIgnoreCase))
+        // Active assignments and, when exported, PIM-eligible ones: an eligible Global Administrator is one too.
+        var eligible = context.Snapshot.OfType(GraphTypes.RoleEligibilityScheduleInstance).ToList();
+        var ga = assignments.Concat(eligible).Where(a => string.Equals(Field.Text(a.Data["roleDefinitionId"]), GlobalAdministrator, StringComparison.OrdinalIgnoreCase))
             .Select(a => Field.Text(a.Data["principalId"])).Distinct(StringComparer.OrdinalIgnoreCase).Count();
         var ok = ga >= min && ga <= max;
         yield return new ControlResult
@@ -29,7 +31,7 @@ public sealed class Prv01GlobalAdministratorCount : IControlEvaluator
             ControlId = ControlIds.Prv01,
             Status = ok ? ControlStatus.Pass : ControlStatus.Fail,
             Resource = ResourceRef.Tenant(assignments[0].Source),
-            Evidence = $"{ga} Global Administrator(s) (expected {Checks.Num(min)} to {Checks.Num(max)})",
+            Evidence = $"{ga} Global Administrator(s), {(eligible.Count > 0 ? "active and eligible" : "active only: no eligibility export")} (expected {Checks.Num(min)} to {Checks.Num(max)})",
             Remediation = ok ? null : Remedy.Manual(ga < min
                 ? "Add a second Global Administrator (a cloud-only break-glass account) so that the tenant survives the loss of one."
                 : "Move Global Administrators to finer-grained roles (PRV-07) or make them PIM-eligible instead of active."),

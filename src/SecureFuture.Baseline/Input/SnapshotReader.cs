@@ -473,6 +473,7 @@ public static class SnapshotReader
                 ("authorizationPolicy", GraphTypes.AuthorizationPolicy),
                 ("crossTenantAccessPolicy/default", GraphTypes.CrossTenantAccessDefault),
                 ("roleAssignmentScheduleInstances", GraphTypes.RoleAssignmentScheduleInstance),
+                ("roleEligibilityScheduleInstances", GraphTypes.RoleEligibilityScheduleInstance),
                 ("roleManagementPolicyAssignments", GraphTypes.RoleManagementPolicyAssignment),
                 ("roleManagementPolicies", GraphTypes.RoleManagementPolicy),
                 ("roleManagement/directory/roleAssignments", GraphTypes.RoleAssignment),

@@ -75,6 +75,7 @@ public static class GraphTypes
     public const string ServicePrincipal = "graph:servicePrincipal";
     public const string RoleAssignment = "graph:unifiedRoleAssignment";
     public const string RoleAssignmentScheduleInstance = "graph:unifiedRoleAssignmentScheduleInstance";
+    public const string RoleEligibilityScheduleInstance = "graph:unifiedRoleEligibilityScheduleInstance";
     public const string RoleManagementPolicy = "graph:unifiedRoleManagementPolicy";
     public const string RoleManagementPolicyAssignment = "graph:unifiedRoleManagementPolicyAssignment";
     public const string User = "graph:user";
