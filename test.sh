@@ -67,6 +67,10 @@ say "sfi scan . --fail-on high"
 self=0
 ./sfi scan . --fail-on high || self=$?
 
+# 7. ...and analyzes its own threat model: every high or critical threat is mitigated or justified.
+say "sfi threatmodel analyze docs/threat-model/sfi.yaml --fail-on high"
+./sfi threatmodel analyze docs/threat-model/sfi.yaml --fail-on high || self=$?
+
 # One closing line that any CI reader understands.
 python3 - "$results" "$self" <<'PY'
 import glob, sys, xml.etree.ElementTree as ET
@@ -76,7 +80,7 @@ for path in glob.glob(sys.argv[1] + "/*.trx"):
     passed += int(c.get("passed", 0)); failed += int(c.get("failed", 0)) + int(c.get("error", 0))
     skipped += int(c.get("notExecuted", 0))
 if sys.argv[2] != "0":
-    failed += 1  # the self-scan counts as a test
+    failed += 1  # the self-checks (scan, threat model) count as a test
 else:
     passed += 1
 print(f"{passed} passed, {failed} failed, {skipped} skipped")

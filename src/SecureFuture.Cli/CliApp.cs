@@ -3,6 +3,7 @@ using System.Reflection;
 using SecureFuture.Cli.Keys;
 using SecureFuture.Cli.Scan;
 using SecureFuture.Cli.Serve;
+using SecureFuture.Cli.ThreatModel;
 using SecureFuture.Core;
 
 namespace SecureFuture.Cli;
@@ -20,6 +21,7 @@ internal static class CliApp
             ScanCommand.Create(stdout, stderr, clock ?? TimeProvider.System),
             ServeCommand.Create(stdout, stderr, clock ?? TimeProvider.System),
             KeysCommand.Create(stdout, stderr, clock ?? TimeProvider.System),
+            ThreatModelCommand.Create(stdout, stderr, clock ?? TimeProvider.System),
         };
 
         var parse = root.Parse(args);

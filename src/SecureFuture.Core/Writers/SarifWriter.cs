@@ -188,8 +188,18 @@ public sealed class SarifWriter : IReportWriter
     {
         json.WriteStartObject("physicalLocation");
         json.WriteStartObject("artifactLocation");
-        json.WriteString("uri", ToRelativeUri(path));
-        json.WriteString("uriBaseId", SourceRootBaseId);
+        if (Path.IsPathRooted(path))
+        {
+            // SARIF §3.4.3: a file outside any root is an absolute file URI, without a uriBaseId (a relative
+            // reference must not begin with '/').
+            json.WriteString("uri", new Uri(path).AbsoluteUri);
+        }
+        else
+        {
+            json.WriteString("uri", ToRelativeUri(path));
+            json.WriteString("uriBaseId", SourceRootBaseId);
+        }
+
         json.WriteEndObject();
         if (region is not null)
         {
