@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Reflection;
+using SecureFuture.Cli.Baseline;
 using SecureFuture.Cli.Keys;
 using SecureFuture.Cli.Scan;
 using SecureFuture.Cli.Serve;
@@ -19,6 +20,7 @@ internal static class CliApp
         var root = new RootCommand("SecureFuture: the Secure Future Initiative's engineering commitments as one tool.")
         {
             ScanCommand.Create(stdout, stderr, clock ?? TimeProvider.System),
+            BaselineCommand.Create(stdout, stderr, clock ?? TimeProvider.System),
             ServeCommand.Create(stdout, stderr, clock ?? TimeProvider.System),
             KeysCommand.Create(stdout, stderr, clock ?? TimeProvider.System),
             ThreatModelCommand.Create(stdout, stderr, clock ?? TimeProvider.System),

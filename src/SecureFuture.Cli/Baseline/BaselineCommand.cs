@@ -1,0 +1,224 @@
+using System.CommandLine;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using SecureFuture.Baseline;
+using SecureFuture.Core;
+using SecureFuture.Core.Writers;
+
+namespace SecureFuture.Cli.Baseline;
+
+/// <summary><c>sfi baseline assess|controls|remediate|diff</c>: the tenant baseline over exports and IaC.</summary>
+internal static class BaselineCommand
+{
+    public static Command Create(TextWriter stdout, TextWriter stderr, TimeProvider clock) => new("baseline", "The tenant baseline: 99 controls in nine domains over Graph, ARM, ScubaGear and Terraform exports and IaC.")
+    {
+        Assess(stdout, stderr, clock),
+        Controls(stdout),
+        Remediate(stdout, stderr, clock),
+        Diff(stdout, stderr, clock),
+    };
+
+    private static Argument<string[]> Inputs() => new("INPUT") { Description = "Export files or directories (Graph, ARM/Resource Graph, ScubaGear ProviderSettingsExport.json, Terraform plan JSON, ARM templates).", Arity = ArgumentArity.OneOrMore };
+
+    private static Option<string?> ExceptionsOption() => new("--exceptions") { Description = "Exceptions (YAML): control id, resource pattern, owner, reason, expiry date." };
+
+    private static Option<string?> ConfigOption() => new("--config") { Description = "Baseline configuration (YAML): thresholds such as lifetimes and retention days; the catalogue's defaults otherwise." };
+
+    private static Option<string?> ControlsOption() => new("--controls") { Description = "Only these controls (comma-separated ids)." };
+
+    private static Command Assess(TextWriter stdout, TextWriter stderr, TimeProvider clock)
+    {
+        var inputs = Inputs();
+        var format = new Option<string>("--format", "-f") { Description = "text, json (one result per control and resource), sarif or html.", DefaultValueFactory = _ => "text" };
+        format.AcceptOnlyFromAmong("text", "json", "sarif", "html");
+        var output = new Option<string?>("--output", "-o") { Description = "Write the report to this file (atomically) instead of standard output." };
+        var failOn = new Option<string?>("--fail-on") { Description = "Exit with 1 when a failing control at or above this severity is found: critical, high, medium, low, note." };
+        var exceptions = ExceptionsOption();
+        var config = ConfigOption();
+        var only = ControlsOption();
+        var assess = new Command("assess", "Assess exports and IaC against the baseline.") { inputs, format, output, failOn, exceptions, config, only };
+        assess.SetAction(async (parse, cancellationToken) =>
+        {
+            var start = clock.GetUtcNow();
+            var assessment = await AssessAsync(parse.GetValue(inputs)!, parse.GetValue(config), parse.GetValue(exceptions), parse.GetValue(only), clock, stderr, cancellationToken);
+            var run = BaselineFindings.ToAnalysisRun(assessment, startTime: start);
+            var selected = parse.GetValue(format)!;
+            Func<Stream, CancellationToken, Task> write = selected switch
+            {
+                "json" => (stream, ct) => AssessmentJson.WriteAsync(assessment, stream, ct),
+                "html" => (stream, ct) => WriteTextAsync(stream, BaselineReports.Html(assessment), ct),
+                "sarif" => (stream, ct) => ReportWriters.Create("sarif").WriteAsync(run with { Root = Environment.CurrentDirectory }, stream, ct),
+                _ => (stream, ct) => WriteTextAsync(stream, BaselineReports.TextSummary(assessment), ct),
+            };
+            await EmitAsync(parse.GetValue(output), stdout, write, cancellationToken);
+            Severity? threshold = SeverityExtensions.TryParseSeverity(parse.GetValue(failOn), out var parsed) ? parsed : null;
+            return run.TripsGate(threshold) ? ExitCodes.GateTripped : ExitCodes.Success;
+        });
+        return assess;
+    }
+
+    private static Command Controls(TextWriter stdout)
+    {
+        var format = new Option<string>("--format", "-f") { Description = "text or json.", DefaultValueFactory = _ => "text" };
+        format.AcceptOnlyFromAmong("text", "json");
+        var controls = new Command("controls", "List the catalogue: id, domain, title, severity, remediation, references.") { format };
+        controls.SetAction(async (parse, cancellationToken) =>
+        {
+            if (parse.GetValue(format) == "json")
+            {
+                var list = new JsonArray([.. ControlCatalogue.Default.Controls.Select(c => (JsonNode)new JsonObject
+                {
+                    ["id"] = c.Id,
+                    ["domain"] = c.Domain,
+                    ["name"] = c.Name,
+                    ["title"] = c.Title,
+                    ["severity"] = c.Severity.ToToken(),
+                    ["formats"] = new JsonArray([.. c.Formats.Select(f => (JsonNode)f)]),
+                    ["remediation"] = c.Fix.Programmatic ? "programmatic" : "manual",
+                    ["remediationNote"] = c.Fix.Note ?? c.Fix.ManualSteps,
+                    ["references"] = new JsonObject
+                    {
+                        ["mcsb"] = new JsonArray([.. c.References.Mcsb.Select(r => (JsonNode)r)]),
+                        ["cis"] = new JsonArray([.. c.References.Cis.Select(r => (JsonNode)r)]),
+                        ["scuba"] = new JsonArray([.. c.References.Scuba.Select(r => (JsonNode)r)]),
+                        ["other"] = new JsonArray([.. c.References.Other.Select(r => (JsonNode)r)]),
+                    },
+                })]);
+                await stdout.WriteLineAsync(new JsonObject { ["controls"] = list }.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+            }
+            else
+            {
+                await stdout.WriteAsync(BaselineReports.ControlList());
+            }
+
+            await stdout.FlushAsync(cancellationToken);
+            return ExitCodes.Success;
+        });
+        return controls;
+    }
+
+    private static Command Remediate(TextWriter stdout, TextWriter stderr, TimeProvider clock)
+    {
+        var inputs = Inputs();
+        var output = new Option<string>("--output", "-o") { Description = "The remediation plan (JSON): every fixable failure with its resource, API, verb and body, or Terraform change.", Required = true };
+        var exceptions = ExceptionsOption();
+        var config = ConfigOption();
+        var only = ControlsOption();
+        var remediate = new Command("remediate", "Write a remediation plan for every failing control.") { inputs, output, exceptions, config, only };
+        remediate.SetAction(async (parse, cancellationToken) =>
+        {
+            var assessment = await AssessAsync(parse.GetValue(inputs)!, parse.GetValue(config), parse.GetValue(exceptions), parse.GetValue(only), clock, stderr, cancellationToken);
+            var plan = RemediationPlan.From(assessment);
+            await AtomicFile.WriteAsync(parse.GetValue(output)!, (stream, ct) => plan.WriteJsonAsync(stream, ct), cancellationToken);
+            await stdout.WriteAsync(BaselineReports.RemediationText(plan));
+            return ExitCodes.Success;
+        });
+        return remediate;
+    }
+
+    private static Command Diff(TextWriter stdout, TextWriter stderr, TimeProvider clock)
+    {
+        var before = new Argument<string>("OLD") { Description = "A saved assessment (sfi baseline assess --format json), or an export file or directory." };
+        var after = new Argument<string>("NEW") { Description = "The same, later." };
+        var format = new Option<string>("--format", "-f") { Description = "text or json.", DefaultValueFactory = _ => "text" };
+        format.AcceptOnlyFromAmong("text", "json");
+        var failOnRegression = new Option<bool>("--fail-on-regression") { Description = "Exit with 1 when any control regressed." };
+        var diff = new Command("diff", "Controls and resources that regressed or improved between two assessments.") { before, after, format, failOnRegression };
+        diff.SetAction(async (parse, cancellationToken) =>
+        {
+            var old = await LoadAsync(parse.GetValue(before)!, clock, stderr, cancellationToken);
+            var current = await LoadAsync(parse.GetValue(after)!, clock, stderr, cancellationToken);
+            var result = AssessmentDiff.Compare(old, current);
+            if (parse.GetValue(format) == "json")
+            {
+                JsonNode Change(ResultChange c) => new JsonObject
+                {
+                    ["controlId"] = c.ControlId,
+                    ["resource"] = c.ResourceId,
+                    ["before"] = c.Before is { } b ? AssessmentJson.StatusToken(b) : null,
+                    ["after"] = c.After is { } a ? AssessmentJson.StatusToken(a) : null,
+                    ["evidence"] = c.Evidence,
+                };
+                await stdout.WriteLineAsync(new JsonObject
+                {
+                    ["regressions"] = new JsonArray([.. result.Regressions.Select(Change)]),
+                    ["improvements"] = new JsonArray([.. result.Improvements.Select(Change)]),
+                }.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+            }
+            else
+            {
+                await stdout.WriteAsync(BaselineReports.DiffText(result));
+            }
+
+            return parse.GetValue(failOnRegression) && result.Regressions.Any() ? ExitCodes.GateTripped : ExitCodes.Success;
+        });
+        return diff;
+    }
+
+    /// <summary>A saved assessment is read as such; anything else is assessed.</summary>
+    private static async Task<Assessment> LoadAsync(string path, TimeProvider clock, TextWriter stderr, CancellationToken cancellationToken)
+    {
+        if (File.Exists(path) && IsSavedAssessment(path))
+        {
+            await using var stream = File.OpenRead(path);
+            return AssessmentJson.Read(stream, path);
+        }
+
+        return await AssessAsync([path], null, null, null, clock, stderr, cancellationToken);
+    }
+
+    private static bool IsSavedAssessment(string path)
+    {
+        // A saved assessment starts with the keys AssessmentJson writes; reading a few KiB is enough to tell.
+        using var stream = File.OpenRead(path);
+        var buffer = new byte[4096];
+        var read = stream.Read(buffer, 0, buffer.Length);
+        var head = Encoding.UTF8.GetString(buffer, 0, read);
+        return head.Contains("\"assessedAt\"", StringComparison.Ordinal) && head.Contains("\"catalogueVersion\"", StringComparison.Ordinal);
+    }
+
+    private static async Task<Assessment> AssessAsync(
+        IEnumerable<string> inputs, string? configPath, string? exceptionsPath, string? only, TimeProvider clock, TextWriter stderr, CancellationToken cancellationToken)
+    {
+        var configuration = configPath is null ? null : BaselineConfiguration.Load(configPath);
+        var exceptions = exceptionsPath is null ? null : BaselineExceptions.Load(exceptionsPath);
+        HashSet<string>? controls = null;
+        if (only is not null)
+        {
+            controls = new HashSet<string>(only.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries), StringComparer.Ordinal);
+            foreach (var id in controls.Where(id => !ControlCatalogue.Default.Contains(id)))
+            {
+                throw new InputException($"--controls: unknown control '{id}' (see 'sfi baseline controls')");
+            }
+        }
+
+        var assessor = new BaselineAssessor(configuration, exceptions, clock);
+        var assessment = await assessor.AssessAsync(inputs, controls, cancellationToken);
+        foreach (var notification in assessment.Notifications)
+        {
+            await stderr.WriteLineAsync($"sfi: {(notification.Path is { } p ? p + ": " : string.Empty)}{notification.Message}");
+        }
+
+        // Expired exceptions arrive as notifications too (the library reports them), so they are printed once above.
+        return assessment;
+    }
+
+    private static async Task EmitAsync(string? output, TextWriter stdout, Func<Stream, CancellationToken, Task> write, CancellationToken cancellationToken)
+    {
+        if (output is null)
+        {
+            using var buffer = new MemoryStream();
+            await write(buffer, cancellationToken);
+            await stdout.WriteAsync(Encoding.UTF8.GetString(buffer.ToArray()));
+            await stdout.FlushAsync(cancellationToken);
+        }
+        else
+        {
+            await AtomicFile.WriteAsync(output, write, cancellationToken);
+        }
+    }
+
+    private static async Task WriteTextAsync(Stream stream, string text, CancellationToken cancellationToken)
+        => await stream.WriteAsync(new UTF8Encoding(false).GetBytes(text), cancellationToken);
+}
