@@ -114,6 +114,21 @@ public sealed class BaselineCommandTests : IDisposable
         Assert.Equal(ExitCodes.UsageError, (await CliRunner.RunAsync("baseline", "assess", Sample("arm"), "--controls", "XYZ-01")).Exit);
     }
 
+    [Fact]
+    public async Task Scan_evaluates_iac_it_finds_with_the_same_controls_at_the_defining_line()
+    {
+        var repo = Path.Combine(_dir, "repo");
+        Directory.CreateDirectory(Path.Combine(repo, "infra"));
+        File.Copy(Sample("terraform", "plan.json"), Path.Combine(repo, "infra", "plan.json"));
+        await File.WriteAllTextAsync(Path.Combine(repo, "infra", "settings.json"), "{ \"format_version\": \"1.0\", \"unrelated\": true }");
+        var (exit, stdout, stderr) = await CliRunner.RunAsync("scan", repo, "--format", "json", "--fail-on", "critical");
+        Assert.True(exit == ExitCodes.GateTripped, stdout + stderr);
+        using var json = JsonDocument.Parse(stdout);
+        var ssh = json.RootElement.GetProperty("findings").EnumerateArray().Single(f => f.GetProperty("ruleId").GetString() == "NET-02");
+        Assert.Equal("infra/plan.json", ssh.GetProperty("path").GetString());
+        Assert.Equal(108, ssh.GetProperty("line").GetInt32());
+    }
+
     private static string RepoRoot()
     {
         var directory = new DirectoryInfo(AppContext.BaseDirectory);

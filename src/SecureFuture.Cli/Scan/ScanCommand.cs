@@ -4,6 +4,7 @@ using System.Text.RegularExpressions;
 using SecureFuture.Core;
 using SecureFuture.Core.Writers;
 using SecureFuture.Scanning;
+using SecureFuture.Scanning.Iac;
 using SecureFuture.Scanning.Secrets;
 using SecureFuture.Scanning.Secrets.Validators;
 using Spectre.Console;
@@ -59,7 +60,8 @@ internal static partial class ScanCommand
             // Read the baseline first: a bad baseline is a usage error, and should fail before a long scan.
             var previous = baselinePath is null ? null : SarifBaseline.Read(baselinePath);
 
-            var scanner = new RepositoryScanner([analyzer], clock);
+            // IaC (ARM templates, Terraform plan JSON) is evaluated with the tenant baseline's controls.
+            var scanner = new RepositoryScanner([analyzer, new IacBaselineAnalyzer(clock: clock)], clock);
             var run = await RunWithProgressAsync(scanner, request, stderr, cancellationToken);
             if (previous is not null)
             {
