@@ -177,13 +177,14 @@ public sealed class Key09KeyVaultAuditLogging : ResourceControl
 
     public override Verdict Check(TenantResource resource, EvaluationContext context)
     {
-        var settings = context.Snapshot.OfType(Diagnostics.SettingType).ToList();
+        // Indexed once per assessment: scanning the snapshot for every vault was quadratic (bench/baseline-assess.sh).
+        var settings = Diagnostics.Index(context);
         if (settings.Count == 0)
         {
             return Verdict.Unknown("the inputs hold no Microsoft.Insights/diagnosticSettings; export them to evaluate vault logging");
         }
 
-        var mine = settings.Where(s => s.Id.StartsWith(resource.Id + "/", StringComparison.OrdinalIgnoreCase)).ToList();
+        var mine = settings.SettingsUnder(resource.Id);
         var audited = mine.FirstOrDefault(s => Diagnostics.EnabledCategories(s).Overlaps(["AuditEvent", "audit", "allLogs"]));
         var fix = Remedy.Property(resource with { Id = resource.Id + "/providers/Microsoft.Insights/diagnosticSettings/sfi-audit" }, "properties",
             new JsonObject

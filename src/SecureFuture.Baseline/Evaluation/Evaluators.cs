@@ -10,6 +10,24 @@ public sealed class EvaluationContext(TenantSnapshot snapshot, BaselineConfigura
     public BaselineConfiguration Configuration { get; } = configuration;
 
     public DateTimeOffset Now { get; } = time.GetUtcNow();
+
+    private readonly Dictionary<string, object> _memo = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// A value built once per assessment from the snapshot (an index), for evaluators that would otherwise rescan the
+    /// whole snapshot for every resource they check. Evaluators run one at a time, so this needs no locking.
+    /// </summary>
+    internal T Memo<T>(string key, Func<TenantSnapshot, T> build)
+        where T : class
+    {
+        if (!_memo.TryGetValue(key, out var value))
+        {
+            value = build(Snapshot);
+            _memo[key] = value;
+        }
+
+        return (T)value;
+    }
 }
 
 /// <summary>

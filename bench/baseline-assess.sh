@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# Tenant baseline benchmark (issue 4): assess a generated snapshot of 100,000 resources with all 99 controls.
+#   assess   bench/baseline/BaselineBench assess: SnapshotReader + BaselineAssessor (what `sfi baseline` runs), one cold
+#            process per run, pinned to one core (taskset -c 0)    target >= 20,000 resources/s, peak RSS < 2x input
+#   parse    bench/baseline/BaselineBench parse: System.Text.Json's JsonDocument parsing the same files and nothing
+#            else, same core, same run (the reference: assessment time / parse-only time is reported)
+#
+#   bench/baseline-assess.sh [--runs N] [--resources N]
+#
+#   --runs N        runs (default 5); every run measures assess, then parse
+#   --resources N   resources in the generated snapshot (default 100000): 90 % ARM, 10 % Graph; see
+#                   bench/baseline/BaselineBench/Program.cs (SnapshotGenerator) and bench/baseline/make_templates.py
+#
+# Installs util-linux (taskset) when it lacks it and runs as root. Working files: bench/.work/baseline/ (git-ignored,
+# recreated on every invocation). Results and method: docs/benchmarks.md.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$here"
+runs=5
+resources=100000
+invocation="bench/baseline-assess.sh"
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --runs) runs="$2"; invocation+=" --runs $2"; shift 2 ;;
+    --resources) resources="$2"; invocation+=" --resources $2"; shift 2 ;;
+    -h|--help) sed -n '2,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "baseline-assess: unknown argument '$1' (try --help)" >&2; exit 2 ;;
+  esac
+done
+for n in "$runs" "$resources"; do
+  case "$n" in ''|*[!0-9]*|0) echo "baseline-assess: --runs and --resources take positive whole numbers" >&2; exit 2 ;; esac
+done
+
+if ! command -v taskset >/dev/null 2>&1; then
+  if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "== installing util-linux with apt-get"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq util-linux >/dev/null
+  else
+    echo "baseline-assess: missing taskset (sudo apt-get install -y util-linux)" >&2
+    exit 2
+  fi
+fi
+for tool in dotnet python3 flock; do
+  command -v "$tool" >/dev/null 2>&1 || { echo "baseline-assess: '$tool' is required" >&2; exit 2; }
+done
+
+work="$here/bench/.work/baseline"
+rm -rf "$work"
+mkdir -p "$work" "$here/.sfi-build"
+echo "== building BaselineBench (Release)"
+# BaselineBench builds the Release configuration of src/ projects into the same obj/ directories ./sfi uses: hold
+# ./sfi's build lock meanwhile so the two never build at the same time.
+(
+  flock 9
+  dotnet build bench/baseline/BaselineBench/BaselineBench.csproj -c Release -o "$work/bin" -nologo -v quiet -clp:ErrorsOnly >"$work/build.log" 2>&1 \
+    || { cat "$work/build.log" >&2; echo "baseline-assess: BaselineBench did not build" >&2; exit 1; }
+) 9>"$here/.sfi-build/lock"
+bench="$work/bin/BaselineBench"
+
+echo "== generating a snapshot of $resources resources (bench/.work/baseline/snapshot)"
+"$bench" generate "$work/snapshot" "$resources" | tee "$work/generate.txt"
+
+results="$work/results.txt"
+: >"$results"
+for run in $(seq 1 "$runs"); do
+  echo "== run $run of $runs"
+  echo "run=$run loadavg=$(cut -d' ' -f1-3 /proc/loadavg | tr ' ' /)" | tee -a "$results"
+  echo "run=$run $(taskset -c 0 "$bench" assess "$work/snapshot")" | tee -a "$results"
+  echo "run=$run $(taskset -c 0 "$bench" parse "$work/snapshot")" | tee -a "$results"
+done
+
+cpu="$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1)"
+ram_kb="$(awk '/^MemTotal:/ {print $2}' /proc/meminfo)"
+os="$(. /etc/os-release 2>/dev/null && echo "${PRETTY_NAME:-unknown}")"
+commit="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+if [ -n "$(git status --porcelain -- src 2>/dev/null)" ]; then commit+=" + uncommitted changes in src/"; fi
+python3 - "$results" "$invocation" "$(nproc)" "$cpu" "$ram_kb" "$os" "$(uname -r)" "$(dotnet --version)" "$commit" "$(cat "$work/generate.txt")" <<'EOF' | tee "$work/summary.md"
+import re
+import statistics
+import sys
+
+path, command, cores, cpu, ram_kb, os_name, kernel, dotnet, commit, generated = sys.argv[1:]
+runs = {}
+for line in open(path):
+    fields = dict(re.findall(r"(\w+)=(\S+)", line))
+    run = int(fields.pop("run"))
+    r = runs.setdefault(run, {})
+    if "loadavg" in fields:
+        r["load"] = fields["loadavg"]
+    elif line.split()[1] == "parse":
+        r["parse"] = fields
+    else:
+        r["assess"] = fields
+
+def f(r, kind, key):
+    return float(r[kind][key])
+
+rows = sorted(runs.items())
+rate = [f(r, "assess", "rate") for _, r in rows]
+peak = [f(r, "assess", "peak_working_set_mb") for _, r in rows]
+inp = f(rows[0][1], "assess", "input_mb")
+ratio = [f(r, "assess", "seconds") / f(r, "parse", "seconds") for _, r in rows]
+a0 = rows[0][1]["assess"]
+print(f"Command: `{command}` ({generated.strip()})")
+print()
+print(f"Machine: {cores} cores, {cpu}, {int(ram_kb) // 1024} MiB RAM, {os_name}, kernel {kernel}, .NET SDK {dotnet}; commit {commit}.")
+print(f"Input: {a0['resources']} resources in {a0['files']} files, {inp:.1f} MB; {a0['kept']} kept by the reader (the rest are types no control reads); "
+      f"{a0['results']} results from {a0['controls']} controls ({a0['statuses'].replace(',', ', ')}).")
+print()
+print("| run | load avg (1/5/15 min) at start | assess s | CPU s | read s | evaluate s | GC pause s | resources/s | per CPU s | peak RSS MB | peak / input | parse-only s | parse resources/s | assess / parse |")
+print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+for run, r in rows:
+    a, p = r["assess"], r["parse"]
+    print(f"| {run} | {r['load']} | {float(a['seconds']):.2f} | {float(a['cpu_seconds']):.2f} | {float(a['read_seconds']):.2f} | {float(a['evaluate_seconds']):.2f} | {float(a['gc_pause_seconds']):.2f} | "
+          f"{float(a['rate']):,.0f} | {float(a['cpu_rate']):,.0f} | {float(a['peak_working_set_mb']):.0f} | {float(a['peak_working_set_mb']) / inp:.1f}x | {float(p['seconds']):.2f} | "
+          f"{float(p['rate']):,.0f} | {float(a['seconds']) / float(p['seconds']):.1f}x |")
+print()
+med_rate, med_peak, med_ratio = statistics.median(rate), statistics.median(peak), statistics.median(ratio)
+cpu_rate = statistics.median(float(r["assess"]["cpu_rate"]) for _, r in rows)
+print(f"Median: **{med_rate:,.0f} resources/s** (min {min(rate):,.0f}, max {max(rate):,.0f}); peak RSS **{med_peak:.0f} MB = {med_peak / inp:.1f}x the input** "
+      f"({inp:.1f} MB); assessment takes **{med_ratio:.1f}x** the time System.Text.Json needs to parse the same files. "
+      f"Per second of CPU time of the process (what the rate would be on an idle core): {cpu_rate:,.0f} resources/s.")
+print()
+print(f"Targets: >= 20,000 resources/s on one core: {'met' if med_rate >= 20000 else 'NOT met'}; "
+      f"peak memory < 2x input: {'met' if med_peak < 2 * inp else 'NOT met'}.")
+EOF
