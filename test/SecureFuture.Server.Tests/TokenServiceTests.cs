@@ -513,6 +513,71 @@ public sealed class TokenServiceTests(ServerFixture fixture)
         Assert.Equal(HttpStatusCode.OK, (await WhoamiAsync(http, sfi, "Bearer", next, dpop: null)).Status);
     }
 
+    [Fact]
+    public async Task Hostile_token_requests_get_oauth_errors_never_a_crash()
+    {
+        await using var sfi = await StartAsync();
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        await RegisterAsync(sfi, "svc", key);
+        using var http = new HttpClient();
+        var endpoint = new Uri(sfi.Issuer + "oauth2/token");
+        var nested = new string('[', 30_000) + new string(']', 30_000);
+        var hugeHeader = Base64Url(Encoding.UTF8.GetBytes("{\"alg\":\"ES256\",\"kid\":\"k1\",\"x\":\"" + new string('a', 100_000) + "\"}"));
+        var payload = Base64Url(Encoding.UTF8.GetBytes("{\"iss\":\"svc\",\"sub\":\"svc\"}"));
+        string[] assertions =
+        [
+            "not-a-jwt",
+            "a.b",
+            "a.b.c.d.e.f",
+            "!!!.###.$$$",
+            Base64Url(Encoding.UTF8.GetBytes(nested)) + "." + payload + ".sig",
+            hugeHeader + "." + payload + ".sig",
+            Base64Url(Encoding.UTF8.GetBytes("{\"alg\":\"none\"}")) + "." + payload + ".",
+            string.Empty,
+        ];
+        foreach (var assertion in assertions)
+        {
+            using var form = new FormUrlEncodedContent(new Dictionary<string, string>
+            {
+                ["grant_type"] = "client_credentials",
+                ["client_id"] = "svc",
+                ["client_assertion_type"] = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+                ["client_assertion"] = assertion,
+            });
+            using var response = await http.PostAsync(endpoint, form);
+            var body = await response.Content.ReadAsStringAsync();
+            Assert.True(response.StatusCode is HttpStatusCode.BadRequest or HttpStatusCode.Unauthorized or HttpStatusCode.RequestEntityTooLarge, $"{assertion[..Math.Min(20, assertion.Length)]}: {(int)response.StatusCode} {body[..Math.Min(300, body.Length)]}");
+            Assert.Contains("error", body, StringComparison.Ordinal);
+        }
+
+        // Unknown and unsupported grant types, and a malformed DPoP proof.
+        foreach (var grant in new[] { "password", "urn:example:unknown", "authorization_code" })
+        {
+            using var form = new FormUrlEncodedContent(new Dictionary<string, string> { ["grant_type"] = grant, ["client_id"] = "svc" });
+            using var response = await http.PostAsync(endpoint, form);
+            Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+            Assert.Contains("\"error\"", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+
+        foreach (var proof in new[] { "x", "a.b.c", new string('A', 9_000) })
+        {
+            Assert.Equal("invalid_dpop_proof", Code(await RequestTokenAsync(http, endpoint.ToString(), sfi.Issuer, "svc", key, dpop: proof)));
+        }
+
+        // A header beyond Kestrel's limits never reaches the proof parser.
+        Assert.Equal(HttpStatusCode.RequestHeaderFieldsTooLarge, (await RequestTokenAsync(http, endpoint.ToString(), sfi.Issuer, "svc", key, dpop: new string('A', 100_000))).HttpStatusCode);
+
+        // A form body over the server's limit is refused before it is parsed.
+        using (var huge = new FormUrlEncodedContent(new Dictionary<string, string> { ["grant_type"] = "client_credentials", ["client_assertion"] = new string('a', 600_000) }))
+        {
+            using var response = await http.PostAsync(endpoint, huge);
+            Assert.True(response.StatusCode is HttpStatusCode.RequestEntityTooLarge or HttpStatusCode.BadRequest, ((int)response.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        // After all that, the service still issues tokens.
+        Assert.False((await RequestTokenAsync(http, endpoint.ToString(), sfi.Issuer, "svc", key)).IsError);
+    }
+
     private static async Task<T> EventuallyAsync<T>(Func<Task<T>> probe, Func<T, bool> done)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
