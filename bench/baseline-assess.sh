@@ -5,11 +5,13 @@
 #   parse    bench/baseline/BaselineBench parse: System.Text.Json's JsonDocument parsing the same files and nothing
 #            else, same core, same run (the reference: assessment time / parse-only time is reported)
 #
-#   bench/baseline-assess.sh [--runs N] [--resources N]
+#   bench/baseline-assess.sh [--runs N] [--resources N] [--wait-idle PCT]
 #
 #   --runs N        runs (default 5); every run measures assess, then parse
 #   --resources N   resources in the generated snapshot (default 100000): 90 % ARM, 10 % Graph; see
 #                   bench/baseline/BaselineBench/Program.cs (SnapshotGenerator) and bench/baseline/make_templates.py
+#   --wait-idle PCT before each run, wait (up to 2 minutes) until the CPUs are at least PCT % idle over one second,
+#                   so that other work on the machine lands in as few runs as possible (default 50; 0: off)
 #
 # Installs util-linux (taskset) when it lacks it and runs as root. Working files: bench/.work/baseline/ (git-ignored,
 # recreated on every invocation). Results and method: docs/benchmarks.md.
@@ -18,18 +20,21 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$here"
 runs=5
 resources=100000
+wait_idle=50
 invocation="bench/baseline-assess.sh"
 while [ $# -gt 0 ]; do
   case "$1" in
     --runs) runs="$2"; invocation+=" --runs $2"; shift 2 ;;
     --resources) resources="$2"; invocation+=" --resources $2"; shift 2 ;;
-    -h|--help) sed -n '2,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --wait-idle) wait_idle="$2"; invocation+=" --wait-idle $2"; shift 2 ;;
+    -h|--help) sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "baseline-assess: unknown argument '$1' (try --help)" >&2; exit 2 ;;
   esac
 done
 for n in "$runs" "$resources"; do
   case "$n" in ''|*[!0-9]*|0) echo "baseline-assess: --runs and --resources take positive whole numbers" >&2; exit 2 ;; esac
 done
+case "$wait_idle" in ''|*[!0-9]*) echo "baseline-assess: --wait-idle takes a whole number (0-100)" >&2; exit 2 ;; esac
 
 if ! command -v taskset >/dev/null 2>&1; then
   if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
@@ -60,11 +65,30 @@ bench="$work/bin/BaselineBench"
 echo "== generating a snapshot of $resources resources (bench/.work/baseline/snapshot)"
 "$bench" generate "$work/snapshot" "$resources" | tee "$work/generate.txt"
 
+# Percentage of CPU time idle (idle + iowait) over the next second, from /proc/stat.
+idle_pct() {
+  local a b
+  a=($(head -n1 /proc/stat)); sleep 1; b=($(head -n1 /proc/stat))
+  local total=0 i
+  for i in 1 2 3 4 5 6 7 8; do total=$((total + b[i] - a[i])); done
+  echo $(( total > 0 ? 100 * (b[4] - a[4] + b[5] - a[5]) / total : 100 ))
+}
+
+# Waits until the machine is quiet (see --wait-idle); sets $idle to the last reading.
+quiet() {
+  idle="$(idle_pct)"
+  [ "$wait_idle" -gt 0 ] && [ "$idle" -lt "$wait_idle" ] || return 0
+  echo "   the CPUs are $idle% idle; waiting for $wait_idle% (up to 2 minutes)"
+  local deadline=$((SECONDS + 120))
+  while [ "$idle" -lt "$wait_idle" ] && [ "$SECONDS" -lt "$deadline" ]; do sleep 2; idle="$(idle_pct)"; done
+}
+
 results="$work/results.txt"
 : >"$results"
 for run in $(seq 1 "$runs"); do
   echo "== run $run of $runs"
-  echo "run=$run loadavg=$(cut -d' ' -f1-3 /proc/loadavg | tr ' ' /)" | tee -a "$results"
+  quiet
+  echo "run=$run idle=$idle% loadavg=$(cut -d' ' -f1-3 /proc/loadavg | tr ' ' /)" | tee -a "$results"
   echo "run=$run $(taskset -c 0 "$bench" assess "$work/snapshot")" | tee -a "$results"
   echo "run=$run $(taskset -c 0 "$bench" parse "$work/snapshot")" | tee -a "$results"
 done
@@ -87,6 +111,7 @@ for line in open(path):
     r = runs.setdefault(run, {})
     if "loadavg" in fields:
         r["load"] = fields["loadavg"]
+        r["idle"] = fields["idle"]
     elif line.split()[1] == "parse":
         r["parse"] = fields
     else:
@@ -107,11 +132,11 @@ print(f"Machine: {cores} cores, {cpu}, {int(ram_kb) // 1024} MiB RAM, {os_name},
 print(f"Input: {a0['resources']} resources in {a0['files']} files, {inp:.1f} MB; {a0['kept']} kept by the reader (the rest are types no control reads); "
       f"{a0['results']} results from {a0['controls']} controls ({a0['statuses'].replace(',', ', ')}).")
 print()
-print("| run | load avg (1/5/15 min) at start | assess s | CPU s | read s | evaluate s | GC pause s | resources/s | per CPU s | peak RSS MB | peak / input | parse-only s | parse resources/s | assess / parse |")
-print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+print("| run | CPUs idle at start | load avg (1/5/15 min) at start | assess s | CPU s | read s | evaluate s | GC pause s | resources/s | per CPU s | peak RSS MB | peak / input | parse-only s | parse resources/s | assess / parse |")
+print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 for run, r in rows:
     a, p = r["assess"], r["parse"]
-    print(f"| {run} | {r['load']} | {float(a['seconds']):.2f} | {float(a['cpu_seconds']):.2f} | {float(a['read_seconds']):.2f} | {float(a['evaluate_seconds']):.2f} | {float(a['gc_pause_seconds']):.2f} | "
+    print(f"| {run} | {r['idle']} | {r['load']} | {float(a['seconds']):.2f} | {float(a['cpu_seconds']):.2f} | {float(a['read_seconds']):.2f} | {float(a['evaluate_seconds']):.2f} | {float(a['gc_pause_seconds']):.2f} | "
           f"{float(a['rate']):,.0f} | {float(a['cpu_rate']):,.0f} | {float(a['peak_working_set_mb']):.0f} | {float(a['peak_working_set_mb']) / inp:.1f}x | {float(p['seconds']):.2f} | "
           f"{float(p['rate']):,.0f} | {float(a['seconds']) / float(p['seconds']):.1f}x |")
 print()
