@@ -158,8 +158,29 @@ public sealed class YamlModelTests
         }
 
         var e = Assert.Throws<InputException>(() => Read(yaml.ToString(), "aliases.yaml"));
-        Assert.Contains("more than 100000 nodes", e.Message, StringComparison.Ordinal);
+        Assert.Contains("nodes (nested aliases?)", e.Message, StringComparison.Ordinal);
         Assert.NotNull(e.Line);
+    }
+
+    [Fact]
+    public void A_large_model_without_aliases_is_read_the_budget_grows_with_the_document()
+    {
+        // 3,000 elements and 12,000 flows visit far more than 100,000 nodes, all of them written out in the file.
+        var yaml = new System.Text.StringBuilder("elements:\n");
+        for (var i = 0; i < 3_000; i++)
+        {
+            yaml.Append(System.Globalization.CultureInfo.InvariantCulture, $"  - {{ id: e{i}, name: Element {i}, type: SF.P.Api, properties: {{ inputValidation: yes }} }}\n");
+        }
+
+        yaml.Append("flows:\n");
+        for (var i = 0; i < 12_000; i++)
+        {
+            yaml.Append(System.Globalization.CultureInfo.InvariantCulture, $"  - {{ id: f{i}, name: Call {i}, from: e{i % 3_000}, to: e{(i * 7 + 1) % 3_000}, encryptedInTransit: true, authentication: oauth }}\n");
+        }
+
+        var model = Read(yaml.ToString(), "large.yaml");
+        Assert.Equal(3_000, model.Elements.Count);
+        Assert.Equal(12_000, model.Flows.Count);
     }
 
     [Fact]

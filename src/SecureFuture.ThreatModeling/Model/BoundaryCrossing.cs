@@ -29,6 +29,29 @@ public static class BoundaryCrossing
         return crossed;
     }
 
+    /// <summary>
+    /// The boundaries each flow of <paramref name="model"/> crosses, with member lists turned into sets once: the same
+    /// answer as <see cref="CrossedBy(ThreatModel, DataFlow)"/> without scanning every member list for every flow.
+    /// </summary>
+    public static Func<DataFlow, ModelElement?, ModelElement?, IReadOnlyList<TrustBoundary>> Index(ThreatModel model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        var sets = model.Boundaries.Select(b => (Boundary: b, Members: b.Members is { } m ? new HashSet<string>(m, StringComparer.Ordinal) : null)).ToArray();
+        return (flow, source, target) =>
+        {
+            var crossed = new List<TrustBoundary>();
+            foreach (var (boundary, members) in sets)
+            {
+                if (members is not null ? members.Contains(flow.SourceId) != members.Contains(flow.TargetId) : Crosses(boundary, flow, source, target))
+                {
+                    crossed.Add(boundary);
+                }
+            }
+
+            return crossed;
+        };
+    }
+
     public static bool Crosses(TrustBoundary boundary, DataFlow flow, ModelElement? source, ModelElement? target)
     {
         ArgumentNullException.ThrowIfNull(boundary);

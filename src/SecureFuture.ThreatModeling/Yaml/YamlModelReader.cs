@@ -17,8 +17,9 @@ namespace SecureFuture.ThreatModeling.Yaml;
 public static class YamlModelReader
 {
     /// <summary>
-    /// An upper bound on nodes visited. Aliases are shared, not copied, when YAML is loaded, but walking them
-    /// repeats the work: a "billion laughs" of nested aliases would never finish. Real models are far smaller.
+    /// The least upper bound on nodes visited (the bound is this or the document's length in characters, whichever is
+    /// larger). Aliases are shared, not copied, when YAML is loaded, but walking them repeats the work: a "billion
+    /// laughs" of nested aliases would never finish.
     /// </summary>
     public const int MaxNodes = 100_000;
 
@@ -77,15 +78,18 @@ public static class YamlModelReader
             throw new InputException(displayPath, 1, 1, "a threat model must be a YAML mapping with 'elements' and 'flows'");
         }
 
-        return new Reader(displayPath, template).ReadModel(root);
+        // Without aliases a document cannot have more nodes than characters, so the budget grows with the document;
+        // only aliases (a "billion laughs") can make the walk longer than that, and they hit the budget.
+        var budget = Math.Max(MaxNodes, scanner.CurrentPosition.Index);
+        return new Reader(displayPath, template, budget).ReadModel(root);
     }
 
     private static string Inner(YamlException e) => e.InnerException is YamlException inner ? inner.Message : e.Message;
 
-    private sealed class Reader(string path, KnowledgeBase template)
+    private sealed class Reader(string path, KnowledgeBase template, long budget)
     {
         private readonly Dictionary<string, YamlNode> _ids = new(StringComparer.Ordinal);
-        private int _visited;
+        private long _visited;
 
         public ThreatModel ReadModel(YamlMappingNode root)
         {
@@ -408,9 +412,9 @@ public static class YamlModelReader
 
         private void Count(YamlNode node)
         {
-            if (++_visited > MaxNodes)
+            if (++_visited > budget)
             {
-                throw Error(node, string.Create(CultureInfo.InvariantCulture, $"the document expands to more than {MaxNodes} nodes (nested aliases?)"));
+                throw Error(node, string.Create(CultureInfo.InvariantCulture, $"the document expands to more than {budget} nodes (nested aliases?)"));
             }
         }
 
