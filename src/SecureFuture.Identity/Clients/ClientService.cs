@@ -123,7 +123,57 @@ public sealed class ClientService(SqlClientStore store, IKeyStore audit, TimePro
     {
         var registered = clientId is not null && await FindAsync(clientId, cancellationToken) is not null ? clientId : null;
         Metrics.CountEvent(type, registered);
+        if (registered is not null && type.StartsWith("attack.", StringComparison.Ordinal))
+        {
+            CountFailure(registered);
+        }
+
         await store.AddEventAsync(Event(clock.GetUtcNow(), type, registered, "sfi", registered is null && clientId is not null ? details + " (unregistered client id)" : details), cancellationToken);
+    }
+
+    /// <summary>How many refused attempts per client within <see cref="FailureWindow"/> make it wait.</summary>
+    public int MaxFailures { get; init; } = 20;
+
+    /// <summary>The sliding window for <see cref="MaxFailures"/>.</summary>
+    public TimeSpan FailureWindow { get; init; } = TimeSpan.FromMinutes(1);
+
+    private readonly ConcurrentDictionary<string, Queue<DateTimeOffset>> _failures = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// When a client has had <see cref="MaxFailures"/> refused attempts (bad or replayed assertions, requests while
+    /// disabled, replayed proofs) within <see cref="FailureWindow"/>: how long until it may try again. Null otherwise.
+    /// Only registered clients are tracked, so unknown ids cannot fill the table.
+    /// </summary>
+    public TimeSpan? ThrottledFor(string clientId)
+    {
+        if (!_failures.TryGetValue(clientId, out var times))
+        {
+            return null;
+        }
+
+        var now = clock.GetUtcNow();
+        lock (times)
+        {
+            while (times.Count > 0 && now - times.Peek() > FailureWindow)
+            {
+                times.Dequeue();
+            }
+
+            return times.Count >= MaxFailures ? times.Peek() + FailureWindow - now : null;
+        }
+    }
+
+    private void CountFailure(string clientId)
+    {
+        var times = _failures.GetOrAdd(clientId, _ => new Queue<DateTimeOffset>());
+        lock (times)
+        {
+            times.Enqueue(clock.GetUtcNow());
+            while (times.Count > MaxFailures)
+            {
+                times.Dequeue();
+            }
+        }
     }
 
     private async Task<OAuthClient> ChangeAsync(string clientId, Func<OAuthClient, OAuthClient> change, string type, string actor, string details, CancellationToken cancellationToken)

@@ -141,6 +141,15 @@ public static class TokenService
             // The issuer of an assertion is the client (RFC 7523 §3): read it only to find the client's registered keys;
             // the signature, issuer, audience and lifetime are then checked by OpenIddict against those keys alone.
             var clientId = ReadIssuer(context.Token);
+            if (clientId is not null && clients.ThrottledFor(clientId) is { } wait)
+            {
+                // Rate limit after repeated refusals: an attacker guessing at a client's keys or replaying its
+                // assertions gets nothing but this answer until the window has passed.
+                clients.Metrics.CountEvent("attack.throttled", clientId);
+                context.Reject(Errors.TemporarilyUnavailable, $"too many refused attempts for this client; retry in {Math.Ceiling(wait.TotalSeconds):0} s");
+                return;
+            }
+
             var client = clientId is null ? null : await clients.FindAsync(clientId, context.CancellationToken);
             if (client is null || !client.Enabled)
             {
