@@ -98,7 +98,8 @@ public static class ThreatDragonWriter
         return Encoding.UTF8.GetString(buffer.ToArray()) + "\n";
     }
 
-    private static Dictionary<string, Rect> Layout(List<ModelElement> elements, List<TrustBoundary> boundaries, IReadOnlyList<TrustBoundary> all)
+    /// <summary>Boxes for the elements: their own bounds, or columns grouped by enclosing boundaries.</summary>
+    internal static Dictionary<string, Rect> Layout(List<ModelElement> elements, List<TrustBoundary> boundaries, IReadOnlyList<TrustBoundary> all)
     {
         var boxes = new Dictionary<string, Rect>(StringComparer.Ordinal);
         var memberSets = boundaries.Where(b => b.Members is not null)
@@ -173,21 +174,7 @@ public static class ThreatDragonWriter
             return;
         }
 
-        Rect? rect = boundary.Bounds;
-        if (rect is null && boundary.Members is not null)
-        {
-            var members = BoundaryCrossing.FlattenMembers(boundary, all).Where(boxes.ContainsKey).Select(id => boxes[id]).ToList();
-            if (members.Count > 0)
-            {
-                // Nested boundaries get less padding than the boundaries around them.
-                var depth = all.Count(b => b.Id != boundary.Id && b.Members is not null && BoundaryCrossing.FlattenMembers(boundary, all).All(m => BoundaryCrossing.FlattenMembers(b, all).Contains(m)));
-                var pad = Padding * (4 - Math.Min(depth, 3)) / 2;
-                var left = members.Min(r => r.Left) - pad;
-                var top = members.Min(r => r.Top) - pad;
-                rect = new Rect(left, top, members.Max(r => r.Left + r.Width) + pad - left, members.Max(r => r.Top + r.Height) + pad - top);
-            }
-        }
-
+        var rect = boundary.Bounds ?? MemberBox(boundary, boxes, all);
         if (rect is not { } box)
         {
             return;
@@ -211,6 +198,28 @@ public static class ThreatDragonWriter
         json.WriteBoolean("hasOpenThreats", false);
         json.WriteEndObject();
         json.WriteEndObject();
+    }
+
+    /// <summary>A box around a member-list boundary's members; boundaries inside others get less padding.</summary>
+    internal static Rect? MemberBox(TrustBoundary boundary, Dictionary<string, Rect> boxes, IReadOnlyList<TrustBoundary> all)
+    {
+        if (boundary.Members is null)
+        {
+            return null;
+        }
+
+        var own = BoundaryCrossing.FlattenMembers(boundary, all);
+        var members = own.Where(boxes.ContainsKey).Select(id => boxes[id]).ToList();
+        if (members.Count == 0)
+        {
+            return null;
+        }
+
+        var depth = all.Count(b => b.Id != boundary.Id && b.Members is not null && own.All(BoundaryCrossing.FlattenMembers(b, all).Contains));
+        var pad = Padding * (4 - Math.Min(depth, 3)) / 2;
+        var left = members.Min(r => r.Left) - pad;
+        var top = members.Min(r => r.Top) - pad;
+        return new Rect(left, top, members.Max(r => r.Left + r.Width) + pad - left, members.Max(r => r.Top + r.Height) + pad - top);
     }
 
     private static void WriteElement(Utf8JsonWriter json, ModelElement element, Rect box, int z)
