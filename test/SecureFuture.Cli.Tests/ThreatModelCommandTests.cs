@@ -111,6 +111,29 @@ public sealed class ThreatModelCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task A_yaml_model_converts_to_a_new_tm7_that_regenerates_its_threats_and_to_threat_dragon()
+    {
+        var model = Write("shop.yaml", Model);
+        var expected = Threats((await CliRunner.RunAsync("threatmodel", "analyze", model, "--format", "json")).Out);
+        Assert.NotEmpty(expected);
+        var tm7 = Path.Combine(_dir, "shop.tm7");
+        var (exit, _, stderr) = await CliRunner.RunAsync("threatmodel", "convert", model, "--output", tm7);
+        Assert.True(exit == 0, stderr);
+        var again = Threats((await CliRunner.RunAsync("threatmodel", "analyze", tm7, "--format", "json")).Out);
+        // The tool identifies everything by GUID: sfi ids become name-based GUIDs in the file.
+        static string Guids(string interaction) => string.Join(':', interaction.Split(':').Select(ThreatModeling.Tm7.Tm7Writer.GuidFor));
+        Assert.Equal(expected.Select(t => (t.Rule, Guids(t.Interaction))).Order(), again.Order());
+
+        // Threat Dragon keeps the diagram (elements, flows) and the threats as its cells' threats.
+        var dragon = Path.Combine(_dir, "shop.json");
+        Assert.Equal(0, (await CliRunner.RunAsync("threatmodel", "convert", model, "--output", dragon)).Exit);
+        using var json = JsonDocument.Parse(await File.ReadAllTextAsync(dragon));
+        var cells = json.RootElement.GetProperty("detail").GetProperty("diagrams")[0].GetProperty("cells").EnumerateArray().ToList();
+        Assert.Equal(2, cells.Count(c => c.TryGetProperty("source", out _)));
+        Assert.Contains("SQL injection", json.RootElement.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Sarif_points_at_the_model_and_is_valid_under_the_multitool()
     {
         var model = Write("shop.yaml", Model);
@@ -144,7 +167,7 @@ public sealed class ThreatModelCommandTests : IDisposable
         Assert.Contains("nowhere", danglingErr, StringComparison.Ordinal);
 
         Assert.Equal(ExitCodes.UsageError, (await CliRunner.RunAsync("threatmodel", "analyze", Path.Combine(_dir, "missing.yaml"))).Exit);
-        Assert.Equal(ExitCodes.UsageError, (await CliRunner.RunAsync("threatmodel", "convert", Write("m.yaml", Model), "--output", Path.Combine(_dir, "out.tm7"))).Exit);
+        Assert.Equal(ExitCodes.UsageError, (await CliRunner.RunAsync("threatmodel", "convert", Write("m.yaml", Model), "--output", Path.Combine(_dir, "out.docx"))).Exit);
     }
 
     private static List<(string Rule, string Interaction)> Threats(string json)

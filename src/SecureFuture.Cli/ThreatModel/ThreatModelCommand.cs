@@ -88,9 +88,9 @@ internal static class ThreatModelCommand
     private static Command Convert(TextWriter stdout)
     {
         var input = new Argument<string>("IN") { Description = "The model to convert (.yaml, .tm7, Threat Dragon .json, Threagile .yaml)." };
-        var output = new Option<string>("--output", "-o") { Description = "Where to write; the format follows the extension: .yaml/.yml, or .tm7 when the input is a .tm7.", Required = true };
+        var output = new Option<string>("--output", "-o") { Description = "Where to write; the format follows the extension: .yaml/.yml (sfi), .tm7 (Threat Modeling Tool) or .json (OWASP Threat Dragon v2).", Required = true };
         var template = TemplateOption();
-        var convert = new Command("convert", "Convert a model to sfi's YAML format (or re-save a .tm7 with its threats regenerated).") { input, output, template };
+        var convert = new Command("convert", "Convert a model between sfi YAML, Threat Modeling Tool .tm7 and Threat Dragon .json (threats regenerated and recorded).") { input, output, template };
         convert.SetAction(async (parse, cancellationToken) =>
         {
             var from = parse.GetValue(input)!;
@@ -107,9 +107,16 @@ internal static class ThreatModelCommand
                     await document.SaveAsync(to, cancellationToken);
                     break;
                 case ".tm7":
-                    throw new InputException($"{to}: a new .tm7 can only be written from a .tm7 (the Threat Modeling Tool's drawing cannot be made up); convert to .yaml instead");
+                    // A new drawing (laid out by sfi) with the template embedded and the current threats recorded.
+                    var created = Tm7Writer.Create(loaded.Model, loaded.Template, ThreatAnalyzer.Analyze(loaded.Model, loaded.Template).Current);
+                    await created.SaveAsync(to, cancellationToken);
+                    break;
+                case ".json":
+                    var dragon = ThreatModeling.Interop.ThreatDragonWriter.Write(loaded.Model, ThreatAnalyzer.Analyze(loaded.Model, loaded.Template).Current);
+                    await AtomicFile.WriteAsync(to, (stream, ct) => WriteTextAsync(stream, dragon, ct), cancellationToken);
+                    break;
                 default:
-                    throw new InputException($"{to}: unknown output format '{Path.GetExtension(to)}'; use .yaml or .tm7 (Threat Dragon and Threagile files are read, not written)");
+                    throw new InputException($"{to}: unknown output format '{Path.GetExtension(to)}'; use .yaml, .tm7 or .json (OWASP Threat Dragon v2)");
             }
 
             await stdout.WriteLineAsync($"sfi: wrote {to} ({loaded.Model.Elements.Count} elements, {loaded.Model.Flows.Count} flows, {loaded.Model.Boundaries.Count} boundaries)");
