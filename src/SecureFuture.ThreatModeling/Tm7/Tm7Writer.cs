@@ -79,6 +79,7 @@ public static class Tm7Writer
         var first = diagrams[0].Id;
         string DiagramOf(string? id) => id is not null && diagrams.Any(d => d.Id == id) ? id : first;
 
+        var statics = StaticAttributes(knowledgeBase);
         var nextId = 1;
         var surfaces = new XElement(M + "DrawingSurfaceList");
         var flowDiagram = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -107,7 +108,7 @@ public static class Tm7Writer
                     ElementKind.Annotation => ("GE.A", "StencilAnnotation"),
                     _ => ("GE.EI", "StencilRectangle"),
                 };
-                borders.Add(Entry(element.Id, Shape(ref nextId, xsiType, element.Id, element.TypeId, element.GenericTypeId, generic, element.Name, element.Properties, template, box, null)));
+                borders.Add(Entry(element.Id, Shape(ref nextId, xsiType, element.Id, element.TypeId, element.GenericTypeId, generic, element.Name, element.Properties, template, statics, box, null)));
             }
 
             foreach (var boundary in boundaries.Where(b => b.Shape == BoundaryShape.Border || b.Start is null))
@@ -117,7 +118,7 @@ public static class Tm7Writer
                     continue;
                 }
 
-                borders.Add(Entry(boundary.Id, Shape(ref nextId, "BorderBoundary", boundary.Id, boundary.TypeId, boundary.GenericTypeId, "GE.TB.B", boundary.Name, boundary.Properties, template, box, "1")));
+                borders.Add(Entry(boundary.Id, Shape(ref nextId, "BorderBoundary", boundary.Id, boundary.TypeId, boundary.GenericTypeId, "GE.TB.B", boundary.Name, boundary.Properties, template, statics, box, "1")));
             }
 
             var lines = new XElement(M + "Lines", new XAttribute(XNamespace.Xmlns + "a", Arr.NamespaceName));
@@ -130,7 +131,7 @@ public static class Tm7Writer
                     ? (fs, PortOf(source, fs), fe, PortOf(target, fe))
                     : Ports(source, target);
                 var handle = flow.Handle ?? new Point((start.X + end.X) / 2, (start.Y + end.Y) / 2);
-                lines.Add(Entry(flow.Id, Line(ref nextId, "Connector", flow.Id, flow.TypeId, flow.GenericTypeId, "GE.DF", flow.Name, flow.Properties, template, start, end, handle, portSource, portTarget, GuidFor(flow.SourceId), GuidFor(flow.TargetId))));
+                lines.Add(Entry(flow.Id, Line(ref nextId, "Connector", flow.Id, flow.TypeId, flow.GenericTypeId, "GE.DF", flow.Name, flow.Properties, template, statics, start, end, handle, portSource, portTarget, GuidFor(flow.SourceId), GuidFor(flow.TargetId))));
             }
 
             foreach (var boundary in boundaries.Where(b => b.Shape == BoundaryShape.Line && b.Start is not null))
@@ -138,10 +139,10 @@ public static class Tm7Writer
                 var start = boundary.Start!.Value;
                 var end = boundary.End ?? start;
                 var handle = boundary.Handle ?? new Point((start.X + end.X) / 2, (start.Y + end.Y) / 2);
-                lines.Add(Entry(boundary.Id, Line(ref nextId, "LineBoundary", boundary.Id, boundary.TypeId, boundary.GenericTypeId, "GE.TB.L", boundary.Name, boundary.Properties, template, start, end, handle, "None", "None", Guid.Empty.ToString("D"), Guid.Empty.ToString("D"))));
+                lines.Add(Entry(boundary.Id, Line(ref nextId, "LineBoundary", boundary.Id, boundary.TypeId, boundary.GenericTypeId, "GE.TB.L", boundary.Name, boundary.Properties, template, statics, start, end, handle, "None", "None", Guid.Empty.ToString("D"), Guid.Empty.ToString("D"))));
             }
 
-            surface.Add(borders, new XElement(M + "Header", diagram.Name), lines, new XElement(M + "Zoom", "1"));
+            surface.Add(InFileOrder(borders, model), new XElement(M + "Header", diagram.Name), InFileOrder(lines, model), new XElement(M + "Zoom", "1"));
             surfaces.Add(surface);
         }
 
@@ -172,6 +173,19 @@ public static class Tm7Writer
             new XElement(M + "Version", "4.3"),
             knowledgeBase,
             new XElement(M + "Profile", new XElement(XNamespace.None + "PromptedKb", new XAttribute("xmlns", string.Empty))));
+
+        // Object ids in document order, as the serializer numbers them.
+        var zid = 1;
+        foreach (var element in root.DescendantsAndSelf().Where(e => e.Attribute(Ser + "Id") is not null))
+        {
+            element.SetAttributeValue(Ser + "Id", Zid(zid++));
+        }
+
+        // DataContract writes an empty string as <x/>.
+        foreach (var element in root.DescendantsAndSelf().Where(e => !e.IsEmpty && !e.HasElements && e.Value.Length == 0))
+        {
+            element.RemoveNodes();
+        }
 
         var displayPath = model.SourcePath is { } p ? Path.ChangeExtension(p, ".tm7") : model.Name + ".tm7";
         using var stream = new MemoryStream(new UTF8Encoding(false).GetBytes(CompactXmlWriter.Write(root)));
@@ -246,12 +260,31 @@ public static class Tm7Writer
         return sides.MinBy(s => s.Item1).Item2;
     }
 
+    /// <summary>Stencils, connectors and boundaries in the order the model was read (a re-saved <c>.tm7</c> keeps the tool's order).</summary>
+    private static XElement InFileOrder(XElement lines, ThreatModel model)
+    {
+        var positions = model.Flows.Select(f => (f.Id, f.Position)).Concat(model.Elements.Select(e => (e.Id, e.Position))).Concat(model.Boundaries.Select(b => (b.Id, b.Position)))
+            .Where(p => p.Position is not null)
+            .GroupBy(p => GuidFor(p.Id), StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.First().Position!, StringComparer.Ordinal);
+        var entries = lines.Elements().ToList();
+        if (!entries.All(e => positions.ContainsKey(e.Elements().First().Value)))
+        {
+            return lines;
+        }
+
+        var ordered = entries.OrderBy(e => positions[e.Elements().First().Value].Line).ThenBy(e => positions[e.Elements().First().Value].Column).ToList();
+        lines.RemoveNodes();
+        lines.Add(ordered);
+        return lines;
+    }
+
     private static string Zid(int n) => "i" + n.ToString(CultureInfo.InvariantCulture);
 
     private static XElement Entry(string id, XElement value) =>
-        new(M + "KeyValueOfguidanyType", new XElement(Arr + "Key", GuidFor(id)), value);
+        new(Arr + "KeyValueOfguidanyType", new XElement(Arr + "Key", GuidFor(id)), value);
 
-    private static XElement Shape(ref int nextId, string xsiType, string id, string typeId, string? modelGeneric, string generic, string name, IReadOnlyDictionary<string, string> properties, KnowledgeBase template, Rect box, string? dash)
+    private static XElement Shape(ref int nextId, string xsiType, string id, string typeId, string? modelGeneric, string generic, string name, IReadOnlyDictionary<string, string> properties, KnowledgeBase template, HashSet<string> statics, Rect box, string? dash)
     {
         var (type, gen) = Types(template, typeId, modelGeneric, generic);
         return new XElement(
@@ -260,7 +293,7 @@ public static class Tm7Writer
             new XAttribute(Xsi + "type", xsiType),
             AbsText("GenericTypeId", gen),
             AbsText("Guid", GuidFor(id)),
-            Properties(template, type, name, properties),
+            Properties(template, statics, xsiType is "BorderBoundary" or "LineBoundary", type, name, properties),
             AbsText("TypeId", type),
             AbsText("Height", N(box.Height)),
             AbsText("Left", N(box.Left)),
@@ -270,7 +303,7 @@ public static class Tm7Writer
             AbsText("Width", N(box.Width)));
     }
 
-    private static XElement Line(ref int nextId, string xsiType, string id, string typeId, string? modelGeneric, string generic, string name, IReadOnlyDictionary<string, string> properties, KnowledgeBase template, Point start, Point end, Point handle, string portSource, string portTarget, string sourceGuid, string targetGuid)
+    private static XElement Line(ref int nextId, string xsiType, string id, string typeId, string? modelGeneric, string generic, string name, IReadOnlyDictionary<string, string> properties, KnowledgeBase template, HashSet<string> statics, Point start, Point end, Point handle, string portSource, string portTarget, string sourceGuid, string targetGuid)
     {
         var (type, gen) = Types(template, typeId, modelGeneric, generic);
         return new XElement(
@@ -279,7 +312,7 @@ public static class Tm7Writer
             new XAttribute(Xsi + "type", xsiType),
             AbsText("GenericTypeId", gen),
             AbsText("Guid", GuidFor(id)),
-            Properties(template, type, name, properties),
+            Properties(template, statics, xsiType is "BorderBoundary" or "LineBoundary", type, name, properties),
             AbsText("TypeId", type),
             AbsText("HandleX", N(handle.X)),
             AbsText("HandleY", N(handle.Y)),
@@ -315,13 +348,17 @@ public static class Tm7Writer
         return (type, top?.Id ?? fallback);
     }
 
-    private static XElement Properties(KnowledgeBase template, string typeId, string name, IReadOnlyDictionary<string, string> properties)
+    private static XElement Properties(KnowledgeBase template, HashSet<string> statics, bool isBoundary, string typeId, string name, IReadOnlyDictionary<string, string> properties)
     {
         var result = new XElement(Abs + "Properties", new XAttribute("xmlns", Abs.NamespaceName));
         result.Add(Header(template.FindType(typeId)?.Name ?? name));
         result.Add(StringAttribute("Name", string.Empty, name));
-        result.Add(BooleanAttribute("Out Of Scope", OutOfScopeName, properties.GetValueOrDefault(OutOfScopeName)?.Trim().ToUpperInvariant() is "TRUE" or "YES"));
-        result.Add(StringAttribute("Reason For Out Of Scope", ReasonName, properties.GetValueOrDefault(ReasonName) ?? string.Empty));
+        if (!isBoundary || properties.ContainsKey(OutOfScopeName))
+        {
+            result.Add(BooleanAttribute("Out Of Scope", OutOfScopeName, properties.GetValueOrDefault(OutOfScopeName)?.Trim().ToUpperInvariant() is "TRUE" or "YES"));
+            result.Add(StringAttribute("Reason For Out Of Scope", ReasonName, properties.GetValueOrDefault(ReasonName) ?? string.Empty));
+        }
+
         var written = new HashSet<string>(StringComparer.Ordinal) { OutOfScopeName, ReasonName };
         var chain = new List<ElementType>();
         for (var type = template.FindType(typeId); type is not null && chain.Count < 64 && !chain.Contains(type); type = type.ParentId is { } parent ? template.FindType(parent) : null)
@@ -329,16 +366,23 @@ public static class Tm7Writer
             chain.Add(type);
         }
 
+        // The tool lists a type's predefined (static) attributes first, then the configurable ones type by type.
+        var fixedOnes = chain.SelectMany(t => t.Attributes.Where(a => statics.Contains(t.Id + "\u0001" + a.Name))).Where(a => properties.ContainsKey(a.Name)).ToList();
+        if (fixedOnes.Count > 0)
+        {
+            result.Add(Header("Predefined Static Attributes"));
+            foreach (var attribute in fixedOnes.Where(a => written.Add(a.Name)))
+            {
+                var index = attribute.Values.ToList().IndexOf(properties[attribute.Name]);
+                result.Add(index >= 0 ? ListAttribute(attribute.DisplayName, attribute.Name, attribute.Values, index, "StaticListDisplayAttribute") : StringAttribute(attribute.DisplayName, attribute.Name, properties[attribute.Name]));
+            }
+        }
+
         var headerWritten = false;
         foreach (var type in chain)
         {
             var declared = type.Attributes.Where(a => properties.ContainsKey(a.Name) && !written.Contains(a.Name)).ToList();
-            if (declared.Count == 0)
-            {
-                continue;
-            }
-
-            if (!headerWritten)
+            if (!headerWritten && (declared.Count > 0 || chain.Count > 1))
             {
                 result.Add(Header("Configurable Attributes"));
                 headerWritten = true;
@@ -349,12 +393,11 @@ public static class Tm7Writer
                 result.Add(Header("As " + type.Name));
             }
 
-            foreach (var attribute in declared)
+            foreach (var attribute in declared.Where(a => written.Add(a.Name)))
             {
                 var value = properties[attribute.Name];
                 var index = attribute.Values.ToList().IndexOf(value);
                 result.Add(index >= 0 ? ListAttribute(attribute.DisplayName, attribute.Name, attribute.Values, index) : StringAttribute(attribute.DisplayName, attribute.Name, value));
-                written.Add(attribute.Name);
             }
         }
 
@@ -384,9 +427,9 @@ public static class Tm7Writer
     private static XElement BooleanAttribute(string displayName, string name, bool value) =>
         Attribute("BooleanDisplayAttribute", displayName, name, new XElement(Kb + "Value", new XAttribute(Xsi + "type", "c:boolean"), new XAttribute(XNamespace.Xmlns + "c", Xs.NamespaceName), value ? "true" : "false"));
 
-    private static XElement ListAttribute(string displayName, string name, IReadOnlyList<string> values, int selected) =>
+    private static XElement ListAttribute(string displayName, string name, IReadOnlyList<string> values, int selected, string kind = "ListDisplayAttribute") =>
         Attribute(
-            "ListDisplayAttribute",
+            kind,
             displayName,
             name,
             new XElement(Kb + "Value", new XAttribute(Xsi + "type", "a:ArrayOfstring"), values.Select(v => new XElement(Arr + "string", v))),
@@ -479,6 +522,22 @@ public static class Tm7Writer
                         Datum("Priority", "Priority", t.Severity.ToString())),
                     new XElement(a + "RelatedCategory"),
                     new XElement(a + "ShortTitle", t.Title)))));
+    }
+
+    /// <summary><c>typeId U+0001 attributeName</c> of every attribute the template marks <c>Mode = Static</c>.</summary>
+    private static HashSet<string> StaticAttributes(XElement knowledgeBase)
+    {
+        var result = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var type in knowledgeBase.Elements().Where(e => e.Name.LocalName is "GenericElements" or "StandardElements").SelectMany(e => e.Elements()))
+        {
+            var id = type.ChildText("Id") ?? type.ChildText("ID");
+            foreach (var attribute in type.Child("Attributes").Children("Attribute").Where(a => a.ChildText("Mode") == "Static"))
+            {
+                result.Add(id + "\u0001" + attribute.ChildText("Name"));
+            }
+        }
+
+        return result;
     }
 
     private static string RepresentationOf(KnowledgeBase template, string typeId) =>
