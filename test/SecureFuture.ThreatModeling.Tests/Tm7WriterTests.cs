@@ -80,7 +80,7 @@ public sealed class Tm7WriterTests
         var current = ThreatAnalyzer.Analyze(loaded.Model, loaded.Template).Current;
         IReadOnlyList<Threat> threats = [current[0] with { State = ThreatState.Mitigated, Justification = "Parameterised queries only" }, current[1] with { State = ThreatState.NotApplicable, Justification = "Internal only" }, .. current.Skip(2)];
 
-        var created = Tm7Writer.Create(loaded.Model, loaded.Template, threats);
+        var created = Tm7Writer.Create(loaded, threats);
         var reloaded = Reload(created, "payments.tm7");
 
         AssertSameModel(loaded.Model, reloaded.Model, Tm7Writer.GuidFor);

@@ -56,6 +56,16 @@ public static class Tm7Writer
         return Build(model, template, new XElement(kb), threats);
     }
 
+    /// <summary>
+    /// Creates a <c>.tm7</c> from a loaded model: a model loaded from a <c>.tm7</c> embeds that file's template
+    /// verbatim, any other model embeds <see cref="LoadedModel.Template"/> serialized from its typed form.
+    /// </summary>
+    public static Tm7Document Create(LoadedModel loaded, IReadOnlyList<Threat> threats)
+    {
+        ArgumentNullException.ThrowIfNull(loaded);
+        return loaded.Tm7 is { Template: not null } tm7 ? Create(loaded.Model, tm7, threats) : Create(loaded.Model, loaded.Template, threats);
+    }
+
     /// <summary>The GUID an element, flow, boundary or diagram id gets in the file: itself when it is a GUID, else a name-based GUID.</summary>
     public static string GuidFor(string id)
     {
@@ -457,11 +467,12 @@ public static class Tm7Writer
                     new XElement(a + "Mode", "Dynamic"),
                     new XElement(a + "Name", p.Name),
                     new XElement(a + "Type", "List")))),
+            new XElement(a + "AvailableToBaseModels", new XAttribute(XNamespace.Xmlns + "b", "http://schemas.datacontract.org/2004/07/ThreatModeling.ExternalStorage.OM")),
             new XElement(a + "Behavior", new XAttribute(Xsi + "nil", "true")),
             new XElement(a + "Description", string.Empty),
             new XElement(a + "Hidden", "false"),
             new XElement(a + "Id", t.Id),
-            new XElement(a + "ImageLocation", "Centered on stencil"),
+            new XElement(a + "ImageLocation", template.IsA(t.Id, "GE.P") ? "Centered on stencil" : template.IsA(t.Id, "GE.EI") || template.IsA(t.Id, "GE.DS") ? "Lower right of stencil" : "Before label"),
             new XElement(a + "ImageSource", new XAttribute(Xsi + "nil", "true")),
             new XElement(a + "ImageStream", new XAttribute(Xsi + "nil", "true")),
             new XElement(a + "Name", t.Name),
@@ -544,7 +555,8 @@ public static class Tm7Writer
         template.IsA(typeId, "GE.P") ? "Ellipse"
         : template.IsA(typeId, "GE.DS") ? "ParallelLines"
         : template.IsA(typeId, "GE.DF") ? "Line"
-        : template.IsA(typeId, "GE.TB.L") ? "Line"
+        : template.IsA(typeId, "GE.TB.L") ? "LineBoundary"
+        : template.IsA(typeId, "GE.A") ? "Annotation"
         : template.IsA(typeId, "GE.TB.B") ? "BorderBoundary"
         : "Rectangle";
 }
