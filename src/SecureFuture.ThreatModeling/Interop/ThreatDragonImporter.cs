@@ -67,6 +67,25 @@ public static class ThreatDragonImporter
         }
     }
 
+    /// <summary>The element type sfi's own export keeps under <c>data.sfi.type</c>, when the file has one.</summary>
+    private static string? SfiType(JsonElement data)
+        => data.ValueKind == JsonValueKind.Object && data.TryGetProperty("sfi", out var sfi) && sfi.ValueKind == JsonValueKind.Object ? Text(sfi, "type") : null;
+
+    /// <summary>Properties sfi's export keeps under <c>data.sfi.properties</c> complete the ones Threat Dragon's own fields give.</summary>
+    private static Dictionary<string, string> WithSfiProperties(Dictionary<string, string> properties, JsonElement data)
+    {
+        if (data.ValueKind == JsonValueKind.Object && data.TryGetProperty("sfi", out var sfi) && sfi.ValueKind == JsonValueKind.Object
+            && sfi.TryGetProperty("properties", out var extra) && extra.ValueKind == JsonValueKind.Object)
+        {
+            foreach (var property in extra.EnumerateObject().Where(p => p.Value.ValueKind == JsonValueKind.String))
+            {
+                properties[property.Name] = property.Value.GetString()!;
+            }
+        }
+
+        return properties;
+    }
+
     private static string? Text(JsonElement element, string name) =>
         element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
 
@@ -115,8 +134,8 @@ public static class ThreatDragonImporter
                             Id = id,
                             Name = name,
                             Kind = shape == "actor" ? ElementKind.ExternalEntity : shape == "process" ? ElementKind.Process : ElementKind.DataStore,
-                            TypeId = shape == "actor" ? "GE.EI" : shape == "process" ? "GE.P" : "GE.DS",
-                            Properties = ElementProperties(data),
+                            TypeId = SfiType(data) ?? (shape == "actor" ? "GE.EI" : shape == "process" ? "GE.P" : "GE.DS"),
+                            Properties = WithSfiProperties(ElementProperties(data), data),
                             DiagramId = diagramId,
                             Bounds = bounds,
                         });
@@ -125,7 +144,7 @@ public static class ThreatDragonImporter
                         _flows.Add((cell, diagramId));
                         break;
                     case "trust-boundary-box":
-                        _boundaries.Add(new TrustBoundary { Id = id, Name = name, TypeId = "GE.TB.B", Shape = BoundaryShape.Border, DiagramId = diagramId, Bounds = bounds });
+                        _boundaries.Add(new TrustBoundary { Id = id, Name = name, TypeId = SfiType(data) ?? "GE.TB.B", Shape = BoundaryShape.Border, DiagramId = diagramId, Bounds = bounds, Properties = WithSfiProperties(new Dictionary<string, string>(StringComparer.Ordinal), data) });
                         break;
                     case "trust-boundary-curve" or "trust-broundary-curve":
                         var source = cell.TryGetProperty("source", out var src) ? src : default;
@@ -188,9 +207,9 @@ public static class ThreatDragonImporter
                     Id = id,
                     SourceId = source.Id,
                     TargetId = target.Id,
-                    TypeId = "GE.DF",
+                    TypeId = SfiType(data) ?? "GE.DF",
                     Name = Text(data, "name") ?? id,
-                    Properties = properties,
+                    Properties = WithSfiProperties(properties, data),
                     DiagramId = diagramId,
                     Start = source.Bounds?.Center,
                     End = target.Bounds?.Center,

@@ -196,6 +196,25 @@ public static class ThreatDragonWriter
         json.WriteString("description", string.Empty);
         json.WriteBoolean("isTrustBoundary", true);
         json.WriteBoolean("hasOpenThreats", false);
+        WriteSfi(json, boundary.TypeId, boundary.Properties);
+        json.WriteEndObject();
+        json.WriteEndObject();
+    }
+
+    /// <summary>
+    /// What Threat Dragon has no field for, kept under <c>data.sfi</c> (Threat Dragon ignores unknown data members):
+    /// the element type and every property, so that re-importing an exported model generates the same threats.
+    /// </summary>
+    private static void WriteSfi(Utf8JsonWriter json, string typeId, IReadOnlyDictionary<string, string> properties)
+    {
+        json.WriteStartObject("sfi");
+        json.WriteString("type", typeId);
+        json.WriteStartObject("properties");
+        foreach (var (name, value) in properties.OrderBy(p => p.Key, StringComparer.Ordinal))
+        {
+            json.WriteString(name, value);
+        }
+
         json.WriteEndObject();
         json.WriteEndObject();
     }
@@ -280,6 +299,7 @@ public static class ThreatDragonWriter
 
         json.WriteStartArray("threats");
         json.WriteEndArray();
+        WriteSfi(json, element.TypeId, element.Properties);
         json.WriteEndObject();
         json.WriteEndObject();
     }
@@ -318,6 +338,7 @@ public static class ThreatDragonWriter
             json.WriteBoolean("isPublicNetwork", isPublic);
         }
 
+        WriteSfi(json, flow.TypeId, flow.Properties);
         json.WriteBoolean("hasOpenThreats", threats.Any(t => t.State is ThreatState.NotStarted or ThreatState.NeedsInvestigation));
         json.WriteStartArray("threats");
         foreach (var threat in threats)
