@@ -10,7 +10,7 @@ public sealed class BaselineCommandTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private static string Sample(params string[] parts) => Path.Combine([RepoRoot(), "samples", "tenant", .. parts]);
+    private static string Sample(params string[] parts) => Path.Combine([CliRunner.RepoRoot(), "samples", "tenant", .. parts]);
 
     [Fact]
     public async Task Assess_the_sample_tenant_reports_by_domain_gates_and_writes_json_per_control_and_resource()
@@ -129,14 +129,4 @@ public sealed class BaselineCommandTests : IDisposable
         Assert.Equal(108, ssh.GetProperty("line").GetInt32());
     }
 
-    private static string RepoRoot()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "SecureFuture.slnx")))
-        {
-            directory = directory.Parent;
-        }
-
-        return directory?.FullName ?? throw new InvalidOperationException("repository root not found");
-    }
 }

@@ -8,6 +8,18 @@ internal static class CliRunner
 {
     public static readonly DateTimeOffset Now = new(2026, 11, 28, 12, 0, 0, TimeSpan.Zero);
 
+    /// <summary>The repository's root (where SecureFuture.slnx is), for tests that read its samples and test data.</summary>
+    public static string RepoRoot()
+    {
+        var directory = new DirectoryInfo(AppContext.BaseDirectory);
+        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "SecureFuture.slnx")))
+        {
+            directory = directory.Parent;
+        }
+
+        return directory?.FullName ?? throw new InvalidOperationException("repository root not found");
+    }
+
     public static async Task<(int Exit, string Out, string Err)> RunAsync(params string[] args)
     {
         using var stdout = new StringWriter();

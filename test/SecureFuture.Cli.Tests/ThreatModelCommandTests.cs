@@ -89,11 +89,11 @@ public sealed class ThreatModelCommandTests : IDisposable
     [Fact]
     public async Task A_tm7_converts_to_yaml_that_generates_the_same_threats_and_diagrams_render()
     {
-        var tm7 = Path.Combine(RepoRoot(), "test", "SecureFuture.ThreatModeling.Tests", "TestData", "Simple-Threat-Model_with_security_gateway.tm7");
+        var tm7 = Path.Combine(CliRunner.RepoRoot(), "test", "SecureFuture.ThreatModeling.Tests", "TestData", "Simple-Threat-Model_with_security_gateway.tm7");
         var yaml = Path.Combine(_dir, "converted.yaml");
         var (exit, _, stderr) = await CliRunner.RunAsync("threatmodel", "convert", tm7, "--output", yaml);
         Assert.True(exit == 0, stderr);
-        var template = Path.Combine(RepoRoot(), "test", "SecureFuture.ThreatModeling.Tests", "TestData", "secodis-web-plain.tb7");
+        var template = Path.Combine(CliRunner.RepoRoot(), "test", "SecureFuture.ThreatModeling.Tests", "TestData", "secodis-web-plain.tb7");
         var fromTm7 = Threats((await CliRunner.RunAsync("threatmodel", "analyze", tm7, "--format", "json")).Out);
         var fromYaml = Threats((await CliRunner.RunAsync("threatmodel", "analyze", yaml, "--format", "json", "--template", template)).Out);
         Assert.Equal(12, fromTm7.Count);
@@ -179,14 +179,4 @@ public sealed class ThreatModelCommandTests : IDisposable
         return [.. document.RootElement.GetProperty("threats").EnumerateArray().Select(t => (t.GetProperty("ruleId").GetString()!, t.GetProperty("interaction").GetString()!))];
     }
 
-    private static string RepoRoot()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "SecureFuture.slnx")))
-        {
-            directory = directory.Parent;
-        }
-
-        return directory?.FullName ?? throw new InvalidOperationException("repository root not found");
-    }
 }

@@ -47,11 +47,11 @@ internal static class BaselineCommand
             Func<Stream, CancellationToken, Task> write = selected switch
             {
                 "json" => (stream, ct) => AssessmentJson.WriteAsync(assessment, stream, ct),
-                "html" => (stream, ct) => WriteTextAsync(stream, BaselineReports.Html(assessment), ct),
+                "html" => (stream, ct) => CliOutput.WriteTextAsync(stream, BaselineReports.Html(assessment), ct),
                 "sarif" => (stream, ct) => ReportWriters.Create("sarif").WriteAsync(run with { Root = Environment.CurrentDirectory }, stream, ct),
-                _ => (stream, ct) => WriteTextAsync(stream, BaselineReports.TextSummary(assessment), ct),
+                _ => (stream, ct) => CliOutput.WriteTextAsync(stream, BaselineReports.TextSummary(assessment), ct),
             };
-            await EmitAsync(parse.GetValue(output), stdout, write, cancellationToken);
+            await CliOutput.EmitAsync(parse.GetValue(output), stdout, write, cancellationToken);
             Severity? threshold = SeverityExtensions.TryParseSeverity(parse.GetValue(failOn), out var parsed) ? parsed : null;
             return run.TripsGate(threshold) ? ExitCodes.GateTripped : ExitCodes.Success;
         });
@@ -204,21 +204,5 @@ internal static class BaselineCommand
         return assessment;
     }
 
-    private static async Task EmitAsync(string? output, TextWriter stdout, Func<Stream, CancellationToken, Task> write, CancellationToken cancellationToken)
-    {
-        if (output is null)
-        {
-            using var buffer = new MemoryStream();
-            await write(buffer, cancellationToken);
-            await stdout.WriteAsync(Encoding.UTF8.GetString(buffer.ToArray()));
-            await stdout.FlushAsync(cancellationToken);
-        }
-        else
-        {
-            await AtomicFile.WriteAsync(output, write, cancellationToken);
-        }
-    }
 
-    private static async Task WriteTextAsync(Stream stream, string text, CancellationToken cancellationToken)
-        => await stream.WriteAsync(new UTF8Encoding(false).GetBytes(text), cancellationToken);
 }

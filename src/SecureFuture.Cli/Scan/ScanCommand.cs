@@ -75,17 +75,7 @@ internal static partial class ScanCommand
                 // Wrapping only helps a person at a terminal; files and pipes get one finding per line for grep.
                 Width = outputPath is null && ReferenceEquals(stdout, Console.Out) && !Console.IsOutputRedirected ? Math.Max(80, Console.WindowWidth) : 1000,
             });
-            if (outputPath is null)
-            {
-                using var buffer = new MemoryStream();
-                await writer.WriteAsync(run, buffer, cancellationToken);
-                await stdout.WriteAsync(System.Text.Encoding.UTF8.GetString(buffer.ToArray()));
-                await stdout.FlushAsync(cancellationToken);
-            }
-            else
-            {
-                await AtomicFile.WriteAsync(outputPath, (stream, ct) => writer.WriteAsync(run, stream, ct), cancellationToken);
-            }
+            await CliOutput.EmitAsync(outputPath, stdout, (stream, ct) => writer.WriteAsync(run, stream, ct), cancellationToken);
 
             Severity? threshold = SeverityExtensions.TryParseSeverity(parse.GetValue(failOn), out var parsed) ? parsed : null;
             return run.TripsGate(threshold) ? ExitCodes.GateTripped : ExitCodes.Success;

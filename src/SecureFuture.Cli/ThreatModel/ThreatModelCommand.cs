@@ -67,11 +67,11 @@ internal static class ThreatModelCommand
             Func<Stream, CancellationToken, Task> write = selected switch
             {
                 "json" => (stream, ct) => WriteJsonAsync(stream, loaded.Model, result, ct),
-                "html" => (stream, ct) => WriteTextAsync(stream, Html(loaded.Model, result), ct),
-                "md" => (stream, ct) => WriteTextAsync(stream, Markdown(loaded.Model, result), ct),
+                "html" => (stream, ct) => CliOutput.WriteTextAsync(stream, Html(loaded.Model, result), ct),
+                "md" => (stream, ct) => CliOutput.WriteTextAsync(stream, Markdown(loaded.Model, result), ct),
                 _ => (stream, ct) => ReportWriters.Create(selected, new ReportOptions { Width = 1000 }).WriteAsync(run, stream, ct),
             };
-            await EmitAsync(parse.GetValue(output), stdout, write, cancellationToken);
+            await CliOutput.EmitAsync(parse.GetValue(output), stdout, write, cancellationToken);
 
             if (parse.GetValue(update))
             {
@@ -100,7 +100,7 @@ internal static class ThreatModelCommand
             {
                 case ".yaml" or ".yml":
                     var yaml = YamlModelWriter.Write(loaded.Model);
-                    await AtomicFile.WriteAsync(to, (stream, ct) => WriteTextAsync(stream, yaml, ct), cancellationToken);
+                    await AtomicFile.WriteAsync(to, (stream, ct) => CliOutput.WriteTextAsync(stream, yaml, ct), cancellationToken);
                     break;
                 case ".tm7" when loaded.Tm7 is not null:
                     var (document, _) = Tm7Threats.Regenerate(loaded.Tm7, new ThreatGenerator(loaded.Template));
@@ -113,7 +113,7 @@ internal static class ThreatModelCommand
                     break;
                 case ".json":
                     var dragon = ThreatModeling.Interop.ThreatDragonWriter.Write(loaded.Model, ThreatAnalyzer.Analyze(loaded.Model, loaded.Template).Current);
-                    await AtomicFile.WriteAsync(to, (stream, ct) => WriteTextAsync(stream, dragon, ct), cancellationToken);
+                    await AtomicFile.WriteAsync(to, (stream, ct) => CliOutput.WriteTextAsync(stream, dragon, ct), cancellationToken);
                     break;
                 default:
                     throw new InputException($"{to}: unknown output format '{Path.GetExtension(to)}'; use .yaml, .tm7 or .json (OWASP Threat Dragon v2)");
@@ -181,7 +181,7 @@ internal static class ThreatModelCommand
             var loaded = Load(parse.GetValue(model)!, parse.GetValue(template));
             var svg = SvgDiagramWriter.Write(loaded.Model, parse.GetValue(diagram));
             var to = parse.GetValue(output)!;
-            await AtomicFile.WriteAsync(to, (stream, ct) => WriteTextAsync(stream, svg, ct), cancellationToken);
+            await AtomicFile.WriteAsync(to, (stream, ct) => CliOutput.WriteTextAsync(stream, svg, ct), cancellationToken);
             await stdout.WriteLineAsync($"sfi: wrote {to}");
             return ExitCodes.Success;
         });
@@ -210,26 +210,10 @@ internal static class ThreatModelCommand
         }
 
         var yaml = YamlThreatRecorder.Replace(await File.ReadAllTextAsync(path, cancellationToken), result);
-        await AtomicFile.WriteAsync(path, (stream, ct) => WriteTextAsync(stream, yaml, ct), cancellationToken);
+        await AtomicFile.WriteAsync(path, (stream, ct) => CliOutput.WriteTextAsync(stream, yaml, ct), cancellationToken);
     }
 
-    private static async Task EmitAsync(string? output, TextWriter stdout, Func<Stream, CancellationToken, Task> write, CancellationToken cancellationToken)
-    {
-        if (output is null)
-        {
-            using var buffer = new MemoryStream();
-            await write(buffer, cancellationToken);
-            await stdout.WriteAsync(Encoding.UTF8.GetString(buffer.ToArray()));
-            await stdout.FlushAsync(cancellationToken);
-        }
-        else
-        {
-            await AtomicFile.WriteAsync(output, write, cancellationToken);
-        }
-    }
 
-    private static async Task WriteTextAsync(Stream stream, string text, CancellationToken cancellationToken)
-        => await stream.WriteAsync(new UTF8Encoding(false).GetBytes(text), cancellationToken);
 
     private static JsonObject ThreatJson(Threat t) => new()
     {
@@ -252,7 +236,7 @@ internal static class ThreatModelCommand
             ["new"] = new JsonArray([.. result.New.Select(t => (JsonNode)t.Key.ToString())]),
             ["resolved"] = new JsonArray([.. result.Resolved.Select(t => (JsonNode)ThreatJson(t))]),
         };
-        await WriteTextAsync(stream, json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n", cancellationToken);
+        await CliOutput.WriteTextAsync(stream, json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n", cancellationToken);
     }
 
     private static string Markdown(ThreatModeling.Model.ThreatModel model, ThreatReconciliation result)
