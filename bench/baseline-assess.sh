@@ -18,6 +18,8 @@
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$here"
+bench_name=baseline-assess
+. bench/lib.sh
 runs=5
 resources=100000
 wait_idle=50
@@ -36,58 +38,25 @@ for n in "$runs" "$resources"; do
 done
 case "$wait_idle" in ''|*[!0-9]*) echo "baseline-assess: --wait-idle takes a whole number (0-100)" >&2; exit 2 ;; esac
 
-if ! command -v taskset >/dev/null 2>&1; then
-  if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "== installing util-linux with apt-get"
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq util-linux >/dev/null
-  else
-    echo "baseline-assess: missing taskset (sudo apt-get install -y util-linux)" >&2
-    exit 2
-  fi
-fi
-for tool in dotnet python3 flock; do
-  command -v "$tool" >/dev/null 2>&1 || { echo "baseline-assess: '$tool' is required" >&2; exit 2; }
-done
+command -v taskset >/dev/null 2>&1 || install_missing util-linux
+require_tools dotnet python3 flock
 
 work="$here/bench/.work/baseline"
 rm -rf "$work"
 mkdir -p "$work" "$here/.sfi-build"
 echo "== building BaselineBench (Release)"
-# BaselineBench builds the Release configuration of src/ projects into the same obj/ directories ./sfi uses: hold
-# ./sfi's build lock meanwhile so the two never build at the same time.
-(
-  flock 9
-  dotnet build bench/baseline/BaselineBench/BaselineBench.csproj -c Release -o "$work/bin" -nologo -v quiet -clp:ErrorsOnly >"$work/build.log" 2>&1 \
-    || { cat "$work/build.log" >&2; echo "baseline-assess: BaselineBench did not build" >&2; exit 1; }
-) 9>"$here/.sfi-build/lock"
+build_bench bench/baseline/BaselineBench/BaselineBench.csproj "$work/bin"
 bench="$work/bin/BaselineBench"
 
 echo "== generating a snapshot of $resources resources (bench/.work/baseline/snapshot)"
 "$bench" generate "$work/snapshot" "$resources" | tee "$work/generate.txt"
 
-# Percentage of CPU time idle (idle + iowait) over the next second, from /proc/stat.
-idle_pct() {
-  local a b
-  a=($(head -n1 /proc/stat)); sleep 1; b=($(head -n1 /proc/stat))
-  local total=0 i
-  for i in 1 2 3 4 5 6 7 8; do total=$((total + b[i] - a[i])); done
-  echo $(( total > 0 ? 100 * (b[4] - a[4] + b[5] - a[5]) / total : 100 ))
-}
-
-# Waits until the machine is quiet (see --wait-idle); sets $idle to the last reading.
-quiet() {
-  idle="$(idle_pct)"
-  [ "$wait_idle" -gt 0 ] && [ "$idle" -lt "$wait_idle" ] || return 0
-  echo "   the CPUs are $idle% idle; waiting for $wait_idle% (up to 2 minutes)"
-  local deadline=$((SECONDS + 120))
-  while [ "$idle" -lt "$wait_idle" ] && [ "$SECONDS" -lt "$deadline" ]; do sleep 2; idle="$(idle_pct)"; done
-}
 
 results="$work/results.txt"
 : >"$results"
 for run in $(seq 1 "$runs"); do
   echo "== run $run of $runs"
-  quiet
+  quiet 120
   echo "run=$run idle=$idle% loadavg=$(cut -d' ' -f1-3 /proc/loadavg | tr ' ' /)" | tee -a "$results"
   echo "run=$run $(taskset -c 0 "$bench" assess "$work/snapshot")" | tee -a "$results"
   echo "run=$run $(taskset -c 0 "$bench" parse "$work/snapshot")" | tee -a "$results"

@@ -14,6 +14,8 @@
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$here"
+bench_name=identity-tokens
+. bench/lib.sh
 runs=3
 seconds=5
 connections=16
@@ -37,15 +39,8 @@ missing=()
 command -v gcc >/dev/null 2>&1 || missing+=(gcc)
 [ -f /usr/include/p11-kit-1/p11-kit/pkcs11.h ] || missing+=(libp11-kit-dev)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
-if [ ${#missing[@]} -gt 0 ]; then
-  if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "== installing ${missing[*]} with apt-get"
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
-  else
-    echo "identity-tokens: missing ${missing[*]} (sudo apt-get install -y ${missing[*]})" >&2
-    exit 2
-  fi
-fi
+install_missing "${missing[@]}"
+require_tools dotnet python3 flock
 
 work="$here/bench/.work/identity"
 rm -rf "$work"
@@ -53,11 +48,7 @@ mkdir -p "$work"
 echo "== building sfi, raw_sign and IdentityBench"
 ./sfi --version >/dev/null
 gcc -O2 -Wall -Wextra -I/usr/include/p11-kit-1 -o "$work/raw_sign" bench/keys/raw_sign.c -ldl -lpthread
-(
-  flock 9
-  dotnet build bench/identity/IdentityBench/IdentityBench.csproj -c Release -o "$work/bench" -nologo -v quiet -clp:ErrorsOnly >"$work/build.log" 2>&1 \
-    || { cat "$work/build.log" >&2; echo "identity-tokens: IdentityBench did not build" >&2; exit 1; }
-) 9>"$here/.sfi-build/lock"
+build_bench bench/identity/IdentityBench/IdentityBench.csproj "$work/bench"
 
 data="$work/data"
 port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')"

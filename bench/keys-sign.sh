@@ -22,6 +22,8 @@
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$here"
+bench_name=keys-sign
+. bench/lib.sh
 runs=5
 seconds=5
 jwks_seconds=10
@@ -51,18 +53,8 @@ command -v wrk >/dev/null 2>&1 || missing+=(wrk)
 command -v gcc >/dev/null 2>&1 || missing+=(gcc)
 [ -f /usr/include/p11-kit-1/p11-kit/pkcs11.h ] || missing+=(libp11-kit-dev)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
-if [ ${#missing[@]} -gt 0 ]; then
-  if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "== installing ${missing[*]} with apt-get"
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
-  else
-    echo "keys-sign: missing ${missing[*]} (sudo apt-get install -y ${missing[*]})" >&2
-    exit 2
-  fi
-fi
-for tool in dotnet python3 flock; do
-  command -v "$tool" >/dev/null 2>&1 || { echo "keys-sign: '$tool' is required" >&2; exit 2; }
-done
+install_missing "${missing[@]}"
+require_tools dotnet python3 flock
 
 work="$here/bench/.work/keys"
 rm -rf "$work"
@@ -70,13 +62,7 @@ mkdir -p "$work"
 echo "== building sfi, raw_sign and KeysBench"
 ./sfi --version >/dev/null
 gcc -O2 -Wall -Wextra -I/usr/include/p11-kit-1 -o "$work/raw_sign" bench/keys/raw_sign.c -ldl -lpthread
-# KeysBench builds the Release configuration of src/ projects into the same obj/ directories ./sfi uses: hold ./sfi's
-# build lock meanwhile so the two never build at the same time.
-(
-  flock 9
-  dotnet build bench/keys/KeysBench/KeysBench.csproj -c Release -o "$work/keysbench" -nologo -v quiet -clp:ErrorsOnly >"$work/keysbench-build.log" 2>&1 \
-    || { cat "$work/keysbench-build.log" >&2; echo "keys-sign: KeysBench did not build" >&2; exit 1; }
-) 9>"$here/.sfi-build/lock"
+build_bench bench/keys/KeysBench/KeysBench.csproj "$work/keysbench"
 
 data="$work/data"
 port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')"
@@ -118,24 +104,6 @@ wrk_run() {
   echo "run=$run http-$kind conns=$conns rate=$(awk '/Requests\/sec/ {print $2}' "$file") latency=$(awk '/Latency/ {print $2; exit}' "$file") p99=$(awk '$1=="99%" {print $2}' "$file")${errors:+ socket-errors=$errors}" | tee -a "$results"
 }
 
-# Percentage of CPU time idle (idle + iowait) over the next second, from /proc/stat.
-idle_pct() {
-  local a b
-  a=($(head -n1 /proc/stat)); sleep 1; b=($(head -n1 /proc/stat))
-  local total=0 i
-  for i in 1 2 3 4 5 6 7 8; do total=$((total + b[i] - a[i])); done
-  echo $(( total > 0 ? 100 * (b[4] - a[4] + b[5] - a[5]) / total : 100 ))
-}
-
-# Waits until the machine is quiet (see --wait-idle); sets $idle to the last reading.
-quiet() {
-  idle="$(idle_pct)"
-  [ "$wait_idle" -gt 0 ] && [ "$idle" -lt "$wait_idle" ] || return 0
-  echo "   the CPUs are $idle% idle; waiting for $wait_idle% (up to 5 minutes)"
-  local deadline=$((SECONDS + 300))
-  while [ "$idle" -lt "$wait_idle" ] && [ "$SECONDS" -lt "$deadline" ]; do sleep 2; idle="$(idle_pct)"; done
-  waited=$((waited + 1))
-}
 
 results="$work/results.txt"
 : >"$results"

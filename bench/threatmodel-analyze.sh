@@ -19,6 +19,8 @@
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$here"
+bench_name=threatmodel-analyze
+. bench/lib.sh
 runs=5
 elements=5000
 flows=20000
@@ -38,21 +40,13 @@ for n in "$runs" "$elements" "$flows" "$seed"; do
   case "$n" in ''|*[!0-9]*) echo "threatmodel-analyze: --runs, --elements, --flows and --seed take whole numbers" >&2; exit 2 ;; esac
 done
 [ "$runs" -ge 1 ] && [ "$elements" -ge 60 ] || { echo "threatmodel-analyze: --runs >= 1 and --elements >= 60" >&2; exit 2; }
-for tool in dotnet python3 flock; do
-  command -v "$tool" >/dev/null 2>&1 || { echo "threatmodel-analyze: '$tool' is required" >&2; exit 2; }
-done
+require_tools dotnet python3 flock
 
 work="$here/bench/.work/threatmodel"
 rm -rf "$work"
 mkdir -p "$work" "$here/.sfi-build"
 echo "== building bench/threatmodel/ThreatModelBench (Release)"
-# The Release build of src/SecureFuture.ThreatModeling lands in the obj/ directories ./sfi uses: hold ./sfi's build
-# lock meanwhile so the two never build at the same time.
-(
-  flock 9
-  dotnet build bench/threatmodel/ThreatModelBench/ThreatModelBench.csproj -c Release -o "$work/bin" -nologo -v quiet -clp:ErrorsOnly >"$work/build.log" 2>&1 \
-    || { cat "$work/build.log" >&2; echo "threatmodel-analyze: ThreatModelBench did not build" >&2; exit 1; }
-) 9>"$here/.sfi-build/lock"
+build_bench bench/threatmodel/ThreatModelBench/ThreatModelBench.csproj "$work/bin"
 bench="$work/bin/ThreatModelBench"
 
 echo "== checking the bench's reader against the library's on a model the library reads (300 elements, 1,200 flows)"
