@@ -34,12 +34,7 @@ for n in "$runs" "$seconds" "$connections"; do
 done
 
 module=/usr/lib/softhsm/libsofthsm2.so
-missing=()
-[ -f "$module" ] || missing+=(softhsm2)
-command -v gcc >/dev/null 2>&1 || missing+=(gcc)
-[ -f /usr/include/p11-kit-1/p11-kit/pkcs11.h ] || missing+=(libp11-kit-dev)
-command -v curl >/dev/null 2>&1 || missing+=(curl)
-install_missing "${missing[@]}"
+hsm_prerequisites
 require_tools dotnet python3 flock
 
 work="$here/bench/.work/identity"
@@ -47,7 +42,7 @@ rm -rf "$work"
 mkdir -p "$work"
 echo "== building sfi, raw_sign and IdentityBench"
 ./sfi --version >/dev/null
-gcc -O2 -Wall -Wextra -I/usr/include/p11-kit-1 -o "$work/raw_sign" bench/keys/raw_sign.c -ldl -lpthread
+build_raw_sign "$work/raw_sign"
 build_bench bench/identity/IdentityBench/IdentityBench.csproj "$work/bench"
 
 data="$work/data"
@@ -57,16 +52,7 @@ issuer="$base/"
 SFI_ADMIN_KEY="sfi_admin_bench_$(python3 -c 'import secrets; print(secrets.token_hex(16))')"
 export SFI_ADMIN_KEY
 echo "== starting sfi serve --issuer $issuer"
-./sfi serve --data-dir "$data" --urls "$base" --issuer "$issuer" >"$work/serve.log" 2>&1 &
-server=$!
-stop_server() { kill "$server" 2>/dev/null && wait "$server" 2>/dev/null || true; }
-trap stop_server EXIT
-for _ in $(seq 1 240); do
-  curl -fs "$base/readyz" >/dev/null 2>&1 && break
-  kill -0 "$server" 2>/dev/null || break
-  sleep 0.5
-done
-curl -fs "$base/readyz" >/dev/null || { cat "$work/serve.log" >&2; echo "identity-tokens: sfi serve did not start" >&2; exit 1; }
+start_sfi_serve "$work/serve.log" "$base" --data-dir "$data" --urls "$base" --issuer "$issuer"
 export SOFTHSM2_CONF="$data/hsm/softhsm2.conf"
 pin="$data/hsm/user.pin"
 "$work/bench/IdentityBench" setup "$base" "$issuer" "$work/state" >/dev/null
@@ -80,7 +66,6 @@ for run in $(seq 1 "$runs"); do
   echo "run=$run $("$work/bench/IdentityBench" validate "$issuer" "$work/state" "$seconds" 2)" | tee -a "$results"
 done
 stop_server
-trap - EXIT
 
 python3 - "$results" "$invocation" <<'PY'
 import re, statistics, sys, subprocess, platform

@@ -47,13 +47,7 @@ done
 case "$wait_idle" in ''|*[!0-9]*) echo "keys-sign: --wait-idle takes a whole number (0-100)" >&2; exit 2 ;; esac
 
 module=/usr/lib/softhsm/libsofthsm2.so
-missing=()
-[ -f "$module" ] || missing+=(softhsm2)
-command -v wrk >/dev/null 2>&1 || missing+=(wrk)
-command -v gcc >/dev/null 2>&1 || missing+=(gcc)
-[ -f /usr/include/p11-kit-1/p11-kit/pkcs11.h ] || missing+=(libp11-kit-dev)
-command -v curl >/dev/null 2>&1 || missing+=(curl)
-install_missing "${missing[@]}"
+hsm_prerequisites wrk
 require_tools dotnet python3 flock
 
 work="$here/bench/.work/keys"
@@ -61,7 +55,7 @@ rm -rf "$work"
 mkdir -p "$work"
 echo "== building sfi, raw_sign and KeysBench"
 ./sfi --version >/dev/null
-gcc -O2 -Wall -Wextra -I/usr/include/p11-kit-1 -o "$work/raw_sign" bench/keys/raw_sign.c -ldl -lpthread
+build_raw_sign "$work/raw_sign"
 build_bench bench/keys/KeysBench/KeysBench.csproj "$work/keysbench"
 
 data="$work/data"
@@ -72,16 +66,7 @@ export SFI_ADMIN_KEY
 # Production mode, not --dev: the scheduler runs every 15 s instead of every second and the default ring rotates
 # daily, so the server does nothing but answer requests while it is measured and sits idle while the others are.
 echo "== starting sfi serve on $base (data directory bench/.work/keys/data)"
-./sfi serve --data-dir "$data" --urls "$base" >"$work/serve.log" 2>&1 &
-server=$!
-stop_server() { kill "$server" 2>/dev/null && wait "$server" 2>/dev/null || true; }
-trap stop_server EXIT
-for _ in $(seq 1 240); do
-  curl -fs "$base/readyz" >/dev/null 2>&1 && break
-  kill -0 "$server" 2>/dev/null || break
-  sleep 0.5
-done
-curl -fs "$base/readyz" >/dev/null || { cat "$work/serve.log" >&2; echo "keys-sign: sfi serve did not start" >&2; exit 1; }
+start_sfi_serve "$work/serve.log" "$base" --data-dir "$data" --urls "$base"
 # raw_sign and KeysBench open the same token: the server's SoftHSM2 configuration, PIN file and token label "sfi".
 export SOFTHSM2_CONF="$data/hsm/softhsm2.conf"
 pin="$data/hsm/user.pin"
@@ -128,7 +113,6 @@ for run in $(seq 1 "$runs"); do
   wrk_run "$run" jwks 64 "$jwks_seconds" "$base/.well-known/jwks.json"
 done
 stop_server
-trap - EXIT
 echo "waits=$waited" >>"$results"
 
 cpu="$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1)"

@@ -52,3 +52,45 @@ quiet() {
   while [ "$idle" -lt "$wait_idle" ] && [ "$SECONDS" -lt "$deadline" ]; do sleep 2; idle="$(idle_pct)"; done
   waited=$((${waited:-0} + 1))
 }
+
+# hsm_prerequisites [EXTRA_PKG...]: SoftHSM2, a C compiler and the PKCS#11 header (for bench/keys/raw_sign.c), curl,
+# plus the extra packages named; installed when missing.
+hsm_prerequisites() {
+  local missing=()
+  [ -f /usr/lib/softhsm/libsofthsm2.so ] || missing+=(softhsm2)
+  command -v gcc >/dev/null 2>&1 || missing+=(gcc)
+  [ -f /usr/include/p11-kit-1/p11-kit/pkcs11.h ] || missing+=(libp11-kit-dev)
+  command -v curl >/dev/null 2>&1 || missing+=(curl)
+  local tool
+  for tool in "$@"; do command -v "$tool" >/dev/null 2>&1 || missing+=("$tool"); done
+  install_missing "${missing[@]}"
+}
+
+# build_raw_sign OUT: the plain PKCS#11 reference signer.
+build_raw_sign() {
+  gcc -O2 -Wall -Wextra -I/usr/include/p11-kit-1 -o "$1" "$here/bench/keys/raw_sign.c" -ldl -lpthread
+}
+
+# start_sfi_serve LOG BASE_URL ARG...: starts ./sfi serve ARG... in the background, logging to LOG, stops it when the
+# script exits (or on stop_server), and waits up to two minutes for /readyz. Sets $server.
+start_sfi_serve() {
+  local log="$1" base="$2"
+  shift 2
+  ./sfi serve "$@" >"$log" 2>&1 &
+  server=$!
+  trap stop_server EXIT
+  local _
+  for _ in $(seq 1 240); do
+    curl -fs "$base/readyz" >/dev/null 2>&1 && return 0
+    kill -0 "$server" 2>/dev/null || break
+    sleep 0.5
+  done
+  cat "$log" >&2
+  echo "$bench_name: sfi serve did not start" >&2
+  exit 1
+}
+
+stop_server() {
+  kill "$server" 2>/dev/null && wait "$server" 2>/dev/null || true
+  trap - EXIT
+}
