@@ -315,4 +315,54 @@ public sealed class DuplicateKeyTests
         var ex = Record.Exception(() => TestSupport.Assess(TestSupport.FromJson(json), controls: ControlIds.Idn01));
         Assert.Null(ex);
     }
+
+    [Fact]
+    public void KeysDifferingOnlyInCase_FirstWins_AtEveryDepth()
+    {
+        // Kept as compact JSON, the resource is parsed again for every evaluation: the duplicate must be dropped at
+        // read time, in nested objects too, and the first value must be the one the controls see.
+        var json = """
+            [{"id":"/subscriptions/s/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/st1","name":"st1","type":"Microsoft.Storage/storageAccounts",
+              "properties":{"allowBlobPublicAccess":true,"AllowBlobPublicAccess":false,"networkAcls":{"defaultAction":"Allow","DefaultAction":"Deny"}},
+              "PROPERTIES":{"allowBlobPublicAccess":false}}]
+            """;
+        var resources = TestSupport.FromJson(json).Resources;
+        var data = Assert.Single(resources).Data;
+        Assert.Equal(true, data["properties"]?["ALLOWBLOBPUBLICACCESS"]?.GetValue<bool>());
+        Assert.Equal("Allow", data["Properties"]?["networkAcls"]?["defaultaction"]?.GetValue<string>());
+        var result = Assert.Single(TestSupport.Assess(new TenantSnapshot { Resources = resources, Files = [] }, controls: ControlIds.Sto01).Results);
+        Assert.Equal(ControlStatus.Fail, result.Status);
+    }
+
+    [Fact]
+    public void EscapedAndNonAsciiText_ReadsTheSame_AfterCompaction()
+    {
+        var json = """
+            {"value":[{"id":"/subscriptions/s/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/z\u00fcrich","name":"Zürich \"main\"\t\u2603",
+              "type":"Microsoft.Storage/storageAccounts","properties":{"minimumTlsVersion":"TLS1\u005f0","note":"a\\b\/c \ud83d\ude00"}}]}
+            """;
+        var resources = TestSupport.FromJson(json).Resources;
+        var r = Assert.Single(resources);
+        Assert.Equal("Z\u00fcrich \"main\"\t\u2603", r.Name);
+        Assert.EndsWith("/z\u00fcrich", r.Id, StringComparison.Ordinal);
+        Assert.Equal("a\\b/c \U0001F600", r.Data["properties"]?["note"]?.GetValue<string>());
+        var result = Assert.Single(TestSupport.Assess(new TenantSnapshot { Resources = resources, Files = [] }, controls: ControlIds.Sto07).Results);
+        Assert.Equal(ControlStatus.Fail, result.Status);
+        Assert.Contains("TLS1_0", result.Evidence, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AssessingTheSameSnapshotTwice_GivesTheSameResults()
+    {
+        // Resources are materialised for the controls and released again; a second assessment parses them anew.
+        const string Storage = """{"id":"/subscriptions/s/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/st1","name":"st1","type":"Microsoft.Storage/storageAccounts","properties":{"allowBlobPublicAccess":false}}""";
+        var snapshot = TestSupport.FromJson("[" + Storage + "," + Storage.Replace("st1", "st2", StringComparison.Ordinal).Replace("false", "true", StringComparison.Ordinal) + "]");
+        static string Describe(Assessment a) => string.Join("\n", a.Results.Select(r => $"{r.ControlId} {r.Resource.Id} {r.Status} {r.Evidence} {r.Remediation?.Url}"));
+        var first = TestSupport.Assess(snapshot);
+        var second = TestSupport.Assess(snapshot);
+        Assert.Equal(Describe(first), Describe(second));
+        var failed = Assert.Single(first.Results, r => r.ControlId == ControlIds.Sto01 && r.Status == ControlStatus.Fail);
+        Assert.Equal("PATCH", failed.Remediation?.Method);
+        Assert.Equal("""{"properties":{"allowBlobPublicAccess":false}}""", failed.Remediation?.Body?.ToJsonString());
+    }
 }

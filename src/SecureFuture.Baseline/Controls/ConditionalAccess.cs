@@ -187,7 +187,7 @@ public abstract class ConditionalAccessControl : IControlEvaluator
         var alternative = Alternative(context);
         if (alternative is { Status: ControlStatus.Pass })
         {
-            yield return Result(alternative, ResourceRef.Tenant(context.Snapshot.OfType(GraphTypes.SecurityDefaults).FirstOrDefault()?.Source));
+            yield return Result(alternative, ResourceRef.Tenant((context.Snapshot.OfType(GraphTypes.SecurityDefaults) is [var sd, ..] ? sd : null)?.Source));
             yield break;
         }
 
@@ -260,7 +260,7 @@ public sealed class Idn01MfaForAllUsers : ConditionalAccessControl
 
     private protected override Verdict? Alternative(EvaluationContext context)
     {
-        var defaults = context.Snapshot.OfType(GraphTypes.SecurityDefaults).FirstOrDefault();
+        var defaults = (context.Snapshot.OfType(GraphTypes.SecurityDefaults) is [var sd, ..] ? sd : null);
         return defaults is null ? null : Checks.Bool(defaults, "isEnabled", true) switch
         {
             { Status: ControlStatus.Pass } => Verdict.Pass("security defaults are enabled (MFA registration and enforcement for all users)"),

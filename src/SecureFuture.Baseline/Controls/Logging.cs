@@ -101,14 +101,40 @@ public abstract class SubscriptionDiagnosticsControl : IControlEvaluator
 
     protected abstract Verdict Judge(IReadOnlyList<TenantResource> settings, string subscription);
 
+    /// <summary>The subscriptions that the ARM resources of the snapshot live in, in order.</summary>
+    private static List<string> SubscriptionsOf(TenantSnapshot snapshot)
+    {
+        var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var r in snapshot.Resources)
+        {
+            if (r.Format == InputFormat.ArmResources && SubscriptionOf(r.Id) is { } subscription)
+            {
+                seen.Add(subscription);
+            }
+        }
+
+        return [.. seen.Order(StringComparer.OrdinalIgnoreCase)];
+    }
+
+    /// <summary>The subscription id of <c>/subscriptions/{id}/...</c> (the third segment), without splitting the whole id.</summary>
+    private static string? SubscriptionOf(string id)
+    {
+        const string Prefix = "/subscriptions/";
+        if (!id.StartsWith(Prefix, StringComparison.OrdinalIgnoreCase))
+        {
+            return null;
+        }
+
+        var end = id.IndexOf('/', Prefix.Length);
+        return end < 0 ? id[Prefix.Length..] : id[Prefix.Length..end];
+    }
+
     public IEnumerable<ControlResult> Evaluate(EvaluationContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
         var settings = context.Snapshot.OfType(Diagnostics.SettingType).Where(IsSubscriptionScope).ToList();
-        var subscriptions = context.Snapshot.Resources
-            .Where(r => r.Format == InputFormat.ArmResources && r.Id.StartsWith("/subscriptions/", StringComparison.OrdinalIgnoreCase))
-            .Select(r => r.Id.Split('/')[2]).Distinct(StringComparer.OrdinalIgnoreCase).Order(StringComparer.OrdinalIgnoreCase).ToList();
-        if (subscriptions.Count == 0 || !context.Snapshot.Resources.Any(r => r.Is(Diagnostics.SettingType)))
+        var subscriptions = context.Memo("subscriptions", SubscriptionsOf);
+        if (subscriptions.Count == 0 || context.Snapshot.OfType(Diagnostics.SettingType).Count == 0)
         {
             yield return new ControlResult
             {
@@ -122,7 +148,7 @@ public abstract class SubscriptionDiagnosticsControl : IControlEvaluator
 
         foreach (var subscription in subscriptions)
         {
-            var mine = settings.Where(s => string.Equals(s.Id.Split('/')[2], subscription, StringComparison.OrdinalIgnoreCase)).ToList();
+            var mine = settings.Where(s => string.Equals(SubscriptionOf(s.Id), subscription, StringComparison.OrdinalIgnoreCase)).ToList();
             var verdict = Judge(mine, subscription);
             yield return new ControlResult
             {

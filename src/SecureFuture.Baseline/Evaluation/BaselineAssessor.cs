@@ -72,14 +72,12 @@ public sealed class BaselineAssessor(
         var context = new EvaluationContext(snapshot, _configuration, _time);
         var today = DateOnly.FromDateTime(context.Now.UtcDateTime);
         var notifications = new List<Notification>(snapshot.Notifications);
+        var selected = _catalogue.Controls.Where(c => controls is null || controls.Contains(c.Id)).ToList();
+        var perResource = EvaluatePerResource(snapshot, context,
+            [.. selected.Select(c => Evaluators.GetValueOrDefault(c.Id)).OfType<ResourceControl>()]);
         var results = new List<ControlResult>();
-        foreach (var control in _catalogue.Controls)
+        foreach (var control in selected)
         {
-            if (controls is not null && !controls.Contains(control.Id))
-            {
-                continue;
-            }
-
             if (!Evaluators.TryGetValue(control.Id, out var evaluator))
             {
                 results.Add(new ControlResult
@@ -92,23 +90,46 @@ public sealed class BaselineAssessor(
                 continue;
             }
 
-            try
+            Exception? failure = null;
+            if (evaluator is ResourceControl resourceControl)
             {
-                // Materialised inside the try: evaluators are lazy iterators and may throw half-way.
-                results.AddRange(evaluator.Evaluate(context).Where(r => r.ControlId == control.Id).ToList());
+                var outcome = perResource[resourceControl];
+                if (outcome.Failure is null)
+                {
+                    results.AddRange(outcome.Results.Count > 0 ? outcome.Results : [ResourceControl.Absent(control.Id, resourceControl.Types, context)]);
+                }
+
+                failure = outcome.Failure;
             }
+            else
+            {
+                try
+                {
+                    // Materialised inside the try: evaluators are lazy iterators and may throw half-way.
+                    results.AddRange(evaluator.Evaluate(context).Where(r => r.ControlId == control.Id).ToList());
+                }
 #pragma warning disable CA1031 // An evaluator bug must not stop the other 98 controls (STYLE.md: a failing rule is reported, the run goes on).
-            catch (Exception ex)
+                catch (Exception ex)
 #pragma warning restore CA1031
+                {
+                    failure = ex;
+                }
+                finally
+                {
+                    ReleaseAll(snapshot);
+                }
+            }
+
+            if (failure is not null)
             {
                 results.Add(new ControlResult
                 {
                     ControlId = control.Id,
                     Status = ControlStatus.Error,
                     Resource = ResourceRef.Tenant(),
-                    Evidence = $"the evaluator failed: {ex.GetType().Name}: {ex.Message}",
+                    Evidence = $"the evaluator failed: {failure.GetType().Name}: {failure.Message}",
                 });
-                notifications.Add(new Notification("baseline/evaluator-failed", NotificationLevel.Error, $"{control.Id}: {ex.Message}") { RuleId = control.Id });
+                notifications.Add(new Notification("baseline/evaluator-failed", NotificationLevel.Error, $"{control.Id}: {failure.Message}") { RuleId = control.Id });
             }
         }
 
@@ -147,6 +168,7 @@ public sealed class BaselineAssessor(
             });
         }
 
+        ReleaseAll(snapshot);
         return new Assessment
         {
             Results = results,
@@ -155,5 +177,81 @@ public sealed class BaselineAssessor(
             ExpiredExceptions = [.. expired.OrderBy(e => e.Source.Line)],
             Notifications = notifications,
         };
+    }
+
+    /// <summary>The results of one resource control, or the exception that stopped it.</summary>
+    private sealed class PerResourceOutcome
+    {
+        public List<ControlResult> Results { get; } = [];
+
+        public Exception? Failure { get; set; }
+    }
+
+    /// <summary>
+    /// Runs every resource control in one pass over the snapshot: each resource is materialised once, checked by all
+    /// the controls that read its type, and released again, so that at most one resource is a node tree at a time
+    /// (plus what other evaluators index). Results keep snapshot order per control, as a control-by-control loop
+    /// would give them; a control that throws loses its results and is reported as one error, as before.
+    /// </summary>
+    private static Dictionary<ResourceControl, PerResourceOutcome> EvaluatePerResource(TenantSnapshot snapshot, EvaluationContext context, IReadOnlyList<ResourceControl> controls)
+    {
+        var outcomes = controls.Distinct().ToDictionary(c => c, _ => new PerResourceOutcome());
+        var byType = new Dictionary<string, List<ResourceControl>>(StringComparer.OrdinalIgnoreCase);
+        foreach (var control in outcomes.Keys)
+        {
+            foreach (var type in control.Types.Distinct(StringComparer.OrdinalIgnoreCase))
+            {
+                if (!byType.TryGetValue(type, out var list))
+                {
+                    byType[type] = list = [];
+                }
+
+                list.Add(control);
+            }
+        }
+
+        foreach (var resource in snapshot.Resources)
+        {
+            if (!byType.TryGetValue(resource.Type, out var readers))
+            {
+                continue;
+            }
+
+            foreach (var control in readers)
+            {
+                var outcome = outcomes[control];
+                if (outcome.Failure is not null)
+                {
+                    continue;
+                }
+
+                try
+                {
+                    if (control.AppliesTo(resource, context))
+                    {
+                        outcome.Results.Add(control.Result(resource, control.Check(resource, context), context));
+                    }
+                }
+#pragma warning disable CA1031 // An evaluator bug must not stop the other controls (STYLE.md: a failing rule is reported, the run goes on).
+                catch (Exception ex)
+#pragma warning restore CA1031
+                {
+                    outcome.Failure = ex;
+                    outcome.Results.Clear();
+                }
+            }
+
+            resource.Release();
+        }
+
+        return outcomes;
+    }
+
+    private static void ReleaseAll(TenantSnapshot snapshot)
+    {
+        foreach (var resource in snapshot.Resources)
+        {
+            resource.Release();
+        }
     }
 }

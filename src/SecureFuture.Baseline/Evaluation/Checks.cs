@@ -24,7 +24,7 @@ public static class Checks
 
         return value == expected
             ? Verdict.Pass($"{path} = {Lower(value)}", path)
-            : Verdict.Fail($"{path} = {Lower(value)} (expected {Lower(expected)})", path, fix?.Invoke());
+            : Verdict.FailWithDeferredFix($"{path} = {Lower(value)} (expected {Lower(expected)})", path, fix);
     }
 
     public static Verdict OneOf(TenantResource resource, string path, IReadOnlyCollection<string> passing, Func<RemediationAction>? fix = null)
@@ -38,7 +38,7 @@ public static class Checks
 
         return passing.Contains(value, StringComparer.OrdinalIgnoreCase)
             ? Verdict.Pass($"{path} = \"{value}\"", path)
-            : Verdict.Fail($"{path} = \"{value}\" (expected {string.Join(" or ", passing.Select(p => $"\"{p}\""))})", path, fix?.Invoke());
+            : Verdict.FailWithDeferredFix($"{path} = \"{value}\" (expected {string.Join(" or ", passing.Select(p => $"\"{p}\""))})", path, fix);
     }
 
     public static Verdict AtLeast(TenantResource resource, string path, double minimum, Func<RemediationAction>? fix = null)
@@ -51,7 +51,7 @@ public static class Checks
 
         return value >= minimum
             ? Verdict.Pass($"{path} = {Num(value)} (at least {Num(minimum)})", path)
-            : Verdict.Fail($"{path} = {Num(value)} (expected at least {Num(minimum)})", path, fix?.Invoke());
+            : Verdict.FailWithDeferredFix($"{path} = {Num(value)} (expected at least {Num(minimum)})", path, fix);
     }
 
     /// <summary>Combines verdicts that must all pass: any unknown wins over pass, any fail wins over both.</summary>

@@ -80,7 +80,7 @@ public sealed record ResourceRef(string Id, string Type, string? Name, SourceLoc
     public static ResourceRef Of(TenantResource resource)
     {
         ArgumentNullException.ThrowIfNull(resource);
-        return new(resource.Id, resource.Type, resource.Name, resource.Source);
+        return resource.Ref;
     }
 
     public override string ToString() => Name is null || Name == Id ? Id : $"{Name} ({Id})";
@@ -101,8 +101,17 @@ public sealed record ControlResult
     /// <summary>The property the verdict is about, when there is one (<c>properties.allowBlobPublicAccess</c>).</summary>
     public string? PropertyPath { get; init; }
 
-    /// <summary>The fix, for failures.</summary>
-    public RemediationAction? Remediation { get; init; }
+    /// <summary>The fix, for failures; built when first read (see <see cref="Verdict.DeferredRemediation"/>).</summary>
+    public RemediationAction? Remediation
+    {
+        get => _remediation ??= DeferredRemediation?.Invoke();
+        init => _remediation = value;
+    }
+
+    private RemediationAction? _remediation;
+
+    /// <summary>Builds <see cref="Remediation"/> when a report or plan first asks for it.</summary>
+    internal Func<RemediationAction>? DeferredRemediation { get; init; }
 
     /// <summary>The exception that covers this failure (still a failure, but accepted until it expires).</summary>
     public ExceptionEntry? Exception { get; init; }
@@ -116,6 +125,26 @@ public sealed record ControlResult
 /// <summary>What an evaluator says about one resource; the framework adds the control id and resource.</summary>
 public sealed record Verdict(ControlStatus Status, string Evidence, string? PropertyPath = null, RemediationAction? Remediation = null)
 {
+    private RemediationAction? _remediation = Remediation;
+
+    /// <summary>The fix, for failures: given, or built from <see cref="DeferredRemediation"/> when first read.</summary>
+    public RemediationAction? Remediation
+    {
+        get => _remediation ??= DeferredRemediation?.Invoke();
+        init => _remediation = value;
+    }
+
+    /// <summary>
+    /// A fix built only when a report or plan asks for it. An assessment of 100,000 resources has tens of thousands
+    /// of failures, and their PATCH URLs and bodies were a third of its memory (bench/baseline-assess.sh); most
+    /// outputs (text, the summary, a gate in CI) never read them. Only for fixes that cannot fail to build.
+    /// </summary>
+    internal Func<RemediationAction>? DeferredRemediation { get; init; }
+
+    /// <summary>A failure whose fix is built when first read.</summary>
+    internal static Verdict FailWithDeferredFix(string evidence, string? path, Func<RemediationAction>? fix) =>
+        new(ControlStatus.Fail, evidence, path) { DeferredRemediation = fix };
+
     public static Verdict Pass(string evidence, string? path = null) => new(ControlStatus.Pass, evidence, path);
 
     public static Verdict Fail(string evidence, string? path = null, RemediationAction? fix = null) => new(ControlStatus.Fail, evidence, path, fix);

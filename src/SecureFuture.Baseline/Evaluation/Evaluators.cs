@@ -13,6 +13,28 @@ public sealed class EvaluationContext(TenantSnapshot snapshot, BaselineConfigura
 
     private readonly Dictionary<string, object> _memo = new(StringComparer.Ordinal);
 
+    private readonly Dictionary<string, string> _texts = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// One instance of each distinct evidence text: thousands of resources configured alike share
+    /// "properties.supportsHttpsTrafficOnly = true" instead of each keeping a copy for the whole run. Bounded, so that
+    /// unique texts (ids, names) do not fill it.
+    /// </summary>
+    internal string Share(string text)
+    {
+        if (_texts.TryGetValue(text, out var shared))
+        {
+            return shared;
+        }
+
+        if (_texts.Count < 65536)
+        {
+            _texts[text] = text;
+        }
+
+        return text;
+    }
+
     /// <summary>
     /// A value built once per assessment from the snapshot (an index), for evaluators that would otherwise rescan the
     /// whole snapshot for every resource they check. Evaluators run one at a time, so this needs no locking.
@@ -68,16 +90,7 @@ public abstract class ResourceControl : IControlEvaluator
             }
 
             any = true;
-            var verdict = Check(resource, context);
-            yield return new ControlResult
-            {
-                ControlId = ControlId,
-                Status = verdict.Status,
-                Resource = ResourceRef.Of(resource),
-                Evidence = verdict.Evidence,
-                PropertyPath = verdict.PropertyPath,
-                Remediation = verdict.Remediation,
-            };
+            yield return Result(resource, Check(resource, context));
         }
 
         if (!any)
@@ -85,6 +98,18 @@ public abstract class ResourceControl : IControlEvaluator
             yield return Absent(ControlId, Types, context);
         }
     }
+
+    internal ControlResult Result(TenantResource resource, Verdict verdict, EvaluationContext? context = null) => new()
+    {
+        ControlId = ControlId,
+        Status = verdict.Status,
+        Resource = resource.Ref,
+        Evidence = context?.Share(verdict.Evidence) ?? verdict.Evidence,
+        PropertyPath = verdict.PropertyPath,
+        // A deferred fix stays deferred; reading verdict.Remediation here would build it.
+        DeferredRemediation = verdict.DeferredRemediation,
+        Remediation = verdict.DeferredRemediation is null ? verdict.Remediation : null,
+    };
 
     /// <summary>
     /// Whether the resource is of one of <see cref="Types"/>. A loop, not <c>Types.Any(resource.Is)</c>: that allocated

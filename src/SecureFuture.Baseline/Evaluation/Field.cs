@@ -54,7 +54,7 @@ public readonly record struct Field(string Path, FieldState State, JsonNode? Nod
     public static JsonNode? Navigate(JsonNode? node, string path)
     {
         ArgumentNullException.ThrowIfNull(path);
-        foreach (var segment in path.Split('.'))
+        foreach (var segment in Segments(path))
         {
             node = node switch
             {
@@ -70,6 +70,28 @@ public readonly record struct Field(string Path, FieldState State, JsonNode? Nod
 
         return node;
     }
+
+    /// <summary>
+    /// The segments of a path, split once: paths are the controls' constants, read for every resource. The cache is
+    /// bounded so that paths built from data cannot grow it without limit.
+    /// </summary>
+    private static string[] Segments(string path)
+    {
+        if (SplitPaths.TryGetValue(path, out var segments))
+        {
+            return segments;
+        }
+
+        segments = path.Split('.');
+        if (SplitPaths.Count < 4096)
+        {
+            SplitPaths.TryAdd(path, segments);
+        }
+
+        return segments;
+    }
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, string[]> SplitPaths = new(StringComparer.Ordinal);
 
     public bool IsPresent => State == FieldState.Present;
 

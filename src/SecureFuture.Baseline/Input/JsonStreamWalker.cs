@@ -11,7 +11,7 @@ internal enum WalkAction
     /// <summary>Read into it (its children are offered in turn).</summary>
     Descend,
 
-    /// <summary>Parse it into one <see cref="JsonNode"/> and hand it over with its position.</summary>
+    /// <summary>Keep it (as compact JSON) and hand it over with its position.</summary>
     Capture,
 
     /// <summary>Skip it without keeping anything (a Terraform plan's <c>configuration</c>, say).</summary>
@@ -26,8 +26,60 @@ internal sealed class WalkStatistics
     public long BytesRead { get; set; }
 }
 
-/// <summary>A value taken out of a stream, with the 1-based line and column (in bytes) where it starts.</summary>
-internal sealed record CapturedValue(IReadOnlyList<object> Path, JsonNode? Node, int Line, int Column);
+/// <summary>
+/// A value taken out of a stream, with the 1-based line and column (in bytes) where it starts. Objects and arrays are
+/// kept as compact JSON (<see cref="Json"/>); <see cref="Node"/> parses them on first use, and <see cref="Release"/>
+/// drops that tree again once the reader has classified the value.
+/// </summary>
+internal sealed class CapturedValue
+{
+    private JsonNode? _node;
+
+    public CapturedValue(int depth, string? rootKey, JsonNode? scalar, int line, int column)
+    {
+        Depth = depth;
+        RootKey = rootKey;
+        _node = scalar;
+        Line = line;
+        Column = column;
+    }
+
+    public CapturedValue(int depth, string? rootKey, ReadOnlyMemory<byte> json, TopLevel? top, int line, int column)
+    {
+        Depth = depth;
+        RootKey = rootKey;
+        Json = json;
+        Top = top;
+        Line = line;
+        Column = column;
+    }
+
+    /// <summary>How deep the value is: 1 for a member of the root object, 2 for an element of a root member's array.</summary>
+    public int Depth { get; }
+
+    /// <summary>The root object's member the value is (or is under), when the root is an object.</summary>
+    public string? RootKey { get; }
+
+    /// <summary>The object or array as compact JSON; null for scalars.</summary>
+    public ReadOnlyMemory<byte>? Json { get; }
+
+    /// <summary>For an object, its top-level members, read while it was compacted.</summary>
+    public TopLevel? Top { get; }
+
+    public int Line { get; }
+
+    public int Column { get; }
+
+    public JsonNode? Node => _node ??= Json is { } json ? CompactJson.Parse(json) : null;
+
+    public void Release()
+    {
+        if (Json is not null)
+        {
+            _node = null;
+        }
+    }
+}
 
 /// <summary>
 /// Walks a JSON file with bounded memory: the file is read in 64 KiB blocks through <see cref="Utf8JsonReader"/>,
@@ -41,8 +93,6 @@ internal static class JsonStreamWalker
 
     /// <summary>No single resource object is allowed to be larger than this.</summary>
     internal const int MaxValueBytes = 256 * 1024 * 1024;
-
-    private static readonly JsonDocumentOptions DocumentOptions = new() { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip };
 
     /// <summary>
     /// Walks <paramref name="stream"/>. <paramref name="decide"/> is asked about every object or array below the root
@@ -65,6 +115,7 @@ internal static class JsonStreamWalker
 
     private static JsonTokenType WalkCore(Stream stream, string displayPath, Func<IReadOnlyList<object>, JsonTokenType, WalkAction> decide, Action<CapturedValue> onValue, ref byte[] buffer, WalkStatistics? statistics)
     {
+        var compact = new CompactJson();
         var state = new JsonReaderState(new JsonReaderOptions { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip });
         var length = 0;
         var isFinal = false;
@@ -183,8 +234,8 @@ internal static class JsonStreamWalker
                                 {
                                     var slice = buffer.AsSpan((int)start, (int)(reader.BytesConsumed - start));
                                     var (line, column) = lines.PositionOf(buffer, (int)start);
-                                    var node = CaseInsensitiveJson.Copy(JsonNode.Parse(slice, null, DocumentOptions));
-                                    onValue(new CapturedValue([.. path], node, line, column));
+                                    var json = compact.Compact(slice, out var top);
+                                    onValue(new CapturedValue(path.Count, path[0] as string, json, top, line, column));
                                 }
 
                                 Advance(frames);
@@ -225,7 +276,7 @@ internal static class JsonStreamWalker
                                         JsonTokenType.False => JsonValue.Create(false),
                                         _ => null,
                                     };
-                                    onValue(new CapturedValue([.. path], node, line, column));
+                                    onValue(new CapturedValue(path.Count, path[0] as string, node, line, column));
                                 }
 
                                 path.RemoveAt(path.Count - 1);

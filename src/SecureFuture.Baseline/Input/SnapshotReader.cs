@@ -123,16 +123,17 @@ public static class SnapshotReader
             return action;
         }, v =>
         {
-            if (v.Path.Count == 1 && v.Path[0] is string key)
+            if (v.Depth == 1 && v.RootKey is { } key)
             {
                 rootValues[key] = v;
             }
-            else if (IsIrrelevant(v.Node))
+            else if (v.Top is { } top && IsIrrelevant(top))
             {
                 dropped++;
             }
             else
             {
+                // Kept as compact JSON (and its top-level summary): a 2 GB export holds no trees.
                 elements.Add(v);
             }
         }, statistics);
@@ -163,6 +164,8 @@ public static class SnapshotReader
                 {
                     skipped++;
                 }
+
+                e.Release();
             }
         }
         else if (IsArmTemplate(rootValues, containers))
@@ -172,8 +175,10 @@ public static class SnapshotReader
             {
                 if (e.Node is JsonObject o)
                 {
-                    AddTemplateResource(o, null, e, displayPath, resources);
+                    AddTemplateResource(o, e.Json ?? CompactJson.FromNode(o), null, e, displayPath, resources);
                 }
+
+                e.Release();
             }
 
             // languageVersion 2.0 templates name their resources: "resources": { "sa": { ... } }.
@@ -183,7 +188,7 @@ public static class SnapshotReader
                 {
                     if (value is JsonObject o)
                     {
-                        AddTemplateResource(o, null, named, displayPath, resources);
+                        AddTemplateResource(o, CompactJson.FromNode(o), null, named, displayPath, resources);
                     }
                 }
             }
@@ -202,9 +207,9 @@ public static class SnapshotReader
 
                 foreach (var item in items)
                 {
-                    if (item.Node is JsonObject o)
+                    if (item.Top is { } top && item.Json is { } json)
                     {
-                        resources.Add(GraphResource(o, type, InputFormat.ScubaGear, item, displayPath));
+                        resources.Add(GraphResource(top, json, null, type, InputFormat.ScubaGear, item, displayPath));
                     }
                 }
             }
@@ -223,17 +228,18 @@ public static class SnapshotReader
                 o[key] = value.Node?.DeepClone();
             }
 
-            var at = new CapturedValue([], o, 1, 1);
+            var at = new CapturedValue(0, null, o, 1, 1);
             var context = Str(o["@odata.context"]);
-            if (ArmType(o) is { } armType)
+            var top = TopLevel.Of(o);
+            if (ArmType(top) is { } armType)
             {
                 format = InputFormat.ArmResources;
-                resources.Add(ArmResource(o, armType, InputFormat.ArmResources, at, displayPath));
+                resources.Add(ArmResource(top, null, o, armType, InputFormat.ArmResources, at, displayPath));
             }
-            else if (GraphType(o, context) is { } graphType)
+            else if (GraphType(top, context) is { } graphType)
             {
                 format = InputFormat.Graph;
-                resources.Add(GraphResource(o, graphType, InputFormat.Graph, at, displayPath));
+                resources.Add(GraphResource(top, null, o, graphType, InputFormat.Graph, at, displayPath));
             }
             else
             {
@@ -243,7 +249,7 @@ public static class SnapshotReader
 
         var declared = resources.Select(r => r.Type).ToHashSet(StringComparer.OrdinalIgnoreCase);
         if (rootValues.TryGetValue("@odata.context", out var ctxValue) && Str(ctxValue.Node) is { } ctxText
-            && GraphType(new JsonObject(), ctxText) is { } declaredType)
+            && GraphType(new TopLevel(), ctxText) is { } declaredType)
         {
             declared.Add(declaredType);
         }
@@ -267,11 +273,11 @@ public static class SnapshotReader
     /// that a large export of other resources costs no memory (ARM resources, template resources and Terraform
     /// resource changes all carry their type in "type").
     /// </summary>
-    private static bool IsIrrelevant(JsonNode? node) =>
-        node is JsonObject o && Str(o["type"]) is { } type
+    private static bool IsIrrelevant(TopLevel o) =>
+        o.Text("type") is { } type
         && (type.Contains('/', StringComparison.Ordinal) || type.StartsWith("azurerm_", StringComparison.Ordinal))
         && !KnownTypes.Contains(type)
-        && o["resources"] is not JsonArray;
+        && !o.IsArray("resources");
 
     private static FileStream OpenRead(string path, string displayPath)
     {
@@ -309,7 +315,7 @@ public static class SnapshotReader
     }
 
     private static bool IsUnder(CapturedValue value, string key) =>
-        value.Path.Count == 2 && value.Path[0] is string k && string.Equals(k, key, StringComparison.OrdinalIgnoreCase);
+        value.Depth == 2 && string.Equals(value.RootKey, key, StringComparison.OrdinalIgnoreCase);
 
     private static InputException Unrecognised(string displayPath, string why) =>
         new(displayPath, null, null, $"not a recognised input ({why}). Recognised formats: {RecognisedFormats}");
@@ -342,20 +348,20 @@ public static class SnapshotReader
         var graph = 0;
         foreach (var e in elements)
         {
-            if (e.Node is not JsonObject o)
+            if (e.Top is not { } top || e.Json is not { } json)
             {
                 skipped++;
                 continue;
             }
 
-            if (ArmType(o) is { } armType)
+            if (ArmType(top) is { } armType)
             {
-                resources.Add(ArmResource(o, armType, InputFormat.ArmResources, e, displayPath));
+                resources.Add(ArmResource(top, json, null, armType, InputFormat.ArmResources, e, displayPath));
                 arm++;
             }
-            else if (GraphType(o, context) is { } graphType)
+            else if (GraphType(top, context) is { } graphType)
             {
-                resources.Add(GraphResource(o, graphType, InputFormat.Graph, e, displayPath));
+                resources.Add(GraphResource(top, json, null, graphType, InputFormat.Graph, e, displayPath));
                 graph++;
             }
             else
@@ -373,10 +379,10 @@ public static class SnapshotReader
     }
 
     /// <summary>An ARM resource has a provider-qualified <c>type</c> (<c>Microsoft.X/y</c>) and an id or a name.</summary>
-    private static string? ArmType(JsonObject o)
+    private static string? ArmType(TopLevel o)
     {
-        if (o["type"] is JsonValue t && t.TryGetValue<string>(out var type) && type.Contains('/', StringComparison.Ordinal)
-            && type.Contains('.', StringComparison.Ordinal) && (o.ContainsKey("id") || o.ContainsKey("name")))
+        if (o.Text("type") is { } type && type.Contains('/', StringComparison.Ordinal)
+            && type.Contains('.', StringComparison.Ordinal) && (o.Has("id") || o.Has("name")))
         {
             return type;
         }
@@ -384,21 +390,23 @@ public static class SnapshotReader
         return null;
     }
 
-    private static TenantResource ArmResource(JsonObject o, string type, InputFormat format, CapturedValue at, string displayPath)
+    /// <param name="json">The compact JSON of the resource, kept instead of a tree.</param>
+    /// <param name="tree">An object assembled in memory (a single entity) that is kept as it is, instead of <paramref name="json"/>.</param>
+    private static TenantResource ArmResource(TopLevel o, ReadOnlyMemory<byte>? json, JsonObject? tree, string type, InputFormat format, CapturedValue at, string displayPath)
     {
-        var name = Str(o["name"]);
-        return new TenantResource
+        var name = o.Text("name");
+        var resource = new TenantResource
         {
-            Type = type,
-            Id = Str(o["id"]) ?? $"{type}/{name}",
+            Type = Intern(type),
+            Id = o.Text("id") ?? $"{type}/{name}",
             Name = name,
             Format = format,
             Source = new SourceLocation(displayPath, at.Line, at.Column),
-            Data = o,
         };
+        return tree is not null ? resource with { Data = tree } : resource with { Json = json ?? throw new ArgumentNullException(nameof(json)) };
     }
 
-    private static void AddTemplateResource(JsonObject o, string? parentType, CapturedValue at, string displayPath, List<TenantResource> resources)
+    private static void AddTemplateResource(JsonObject o, ReadOnlyMemory<byte> json, string? parentType, CapturedValue at, string displayPath, List<TenantResource> resources)
     {
         if (Str(o["type"]) is not { } type)
         {
@@ -407,12 +415,12 @@ public static class SnapshotReader
 
         // A nested template resource names its type relative to its parent ("blobServices/containers").
         var fullType = parentType is not null && !type.Contains('.', StringComparison.Ordinal) ? $"{parentType}/{type}" : type;
-        resources.Add(ArmResource(o, fullType, InputFormat.ArmTemplate, at, displayPath) with { Id = $"{fullType}/{Str(o["name"])}" });
+        resources.Add(ArmResource(TopLevel.Of(o), json, null, fullType, InputFormat.ArmTemplate, at, displayPath) with { Id = $"{fullType}/{Str(o["name"])}" });
         if (o["resources"] is JsonArray children)
         {
             foreach (var child in children.OfType<JsonObject>())
             {
-                AddTemplateResource(child, fullType, at, displayPath, resources);
+                AddTemplateResource(child, CompactJson.FromNode(child), fullType, at, displayPath, resources);
             }
         }
     }
@@ -430,39 +438,49 @@ public static class SnapshotReader
             return null;
         }
 
-        var data = CaseInsensitiveJson.CopyObject(after);
         return new TenantResource
         {
-            Type = type,
+            Type = Intern(type),
             Id = Str(o["address"]) ?? $"{type}.{Str(o["name"])}",
             Name = Str(o["name"]),
             Format = InputFormat.TerraformPlan,
             Source = new SourceLocation(displayPath, e.Line, e.Column),
-            Data = data,
-            AfterUnknown = change["after_unknown"] as JsonObject,
+            Json = CompactJson.FromNode(after),
+            AfterUnknownJson = change["after_unknown"] is JsonObject unknown ? CompactJson.FromNode(unknown) : null,
         };
     }
 
-    private static TenantResource GraphResource(JsonObject o, string type, InputFormat format, CapturedValue at, string displayPath) => new()
+    private static TenantResource GraphResource(TopLevel o, ReadOnlyMemory<byte>? json, JsonObject? tree, string type, InputFormat format, CapturedValue at, string displayPath)
     {
-        Type = type,
-        // Singletons without an id (policies/crossTenantAccessPolicy/default) are named by their type.
-        Id = Str(o["id"]) ?? Str(o["appId"]) ?? (at.Path.Count == 0 ? type[GraphTypes.Prefix.Length..] : string.Create(CultureInfo.InvariantCulture, $"{type[GraphTypes.Prefix.Length..]}@{at.Line}")),
-        Name = Str(o["displayName"]),
-        Format = format,
-        Source = new SourceLocation(displayPath, at.Line, at.Column),
-        Data = o,
-    };
+        var resource = new TenantResource
+        {
+            Type = type,
+            // Singletons without an id (policies/crossTenantAccessPolicy/default) are named by their type.
+            Id = o.Text("id") ?? o.Text("appId") ?? (at.Depth == 0 ? type[GraphTypes.Prefix.Length..] : string.Create(CultureInfo.InvariantCulture, $"{type[GraphTypes.Prefix.Length..]}@{at.Line}")),
+            Name = o.Text("displayName"),
+            Format = format,
+            Source = new SourceLocation(displayPath, at.Line, at.Column),
+        };
+        return tree is not null ? resource with { Data = tree } : resource with { Json = json ?? throw new ArgumentNullException(nameof(json)) };
+    }
+
+    /// <summary>
+    /// Resource types repeat across thousands of resources: one string per distinct type (case as first met), not
+    /// one per resource.
+    /// </summary>
+    private static string Intern(string type) => KnownTypes.Contains(type) ? TypeNames.GetOrAdd(type, type) : type;
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> TypeNames = new(StringComparer.Ordinal);
 
     /// <summary>The Graph type of an entity: its <c>@odata.type</c>, the collection's <c>@odata.context</c>, or its shape.</summary>
-    internal static string? GraphType(JsonObject o, string? context)
+    internal static string? GraphType(TopLevel o, string? context)
     {
-        if (Str(o["@odata.type"]) is { } odataType && odataType.StartsWith("#microsoft.graph.", StringComparison.Ordinal))
+        if (o.Text("@odata.type") is { } odataType && odataType.StartsWith("#microsoft.graph.", StringComparison.Ordinal))
         {
             return GraphTypes.Prefix + odataType["#microsoft.graph.".Length..];
         }
 
-        var ctx = Str(o["@odata.context"]) ?? context;
+        var ctx = o.Text("@odata.context") ?? context;
         if (ctx is not null)
         {
             (string Fragment, string Type)[] hints =
@@ -498,21 +516,21 @@ public static class SnapshotReader
 
         return o switch
         {
-            _ when o.ContainsKey("conditions") && o.ContainsKey("grantControls") => GraphTypes.ConditionalAccessPolicy,
-            _ when o.ContainsKey("defaultUserRolePermissions") => GraphTypes.AuthorizationPolicy,
-            _ when o.ContainsKey("authenticationMethodConfigurations") => GraphTypes.AuthenticationMethodsPolicy,
-            _ when o.ContainsKey("b2bCollaborationOutbound") && o.ContainsKey("isServiceDefault") => GraphTypes.CrossTenantAccessDefault,
-            _ when o.ContainsKey("appId") && o.ContainsKey("servicePrincipalType") => GraphTypes.ServicePrincipal,
-            _ when o.ContainsKey("appId") && (o.ContainsKey("signInAudience") || o.ContainsKey("passwordCredentials")) => GraphTypes.Application,
-            _ when o.ContainsKey("roleDefinitionId") && o.ContainsKey("principalId") && o.ContainsKey("assignmentType") => GraphTypes.RoleAssignmentScheduleInstance,
-            _ when o.ContainsKey("roleDefinitionId") && o.ContainsKey("principalId") && o.ContainsKey("directoryScopeId") => GraphTypes.RoleAssignment,
-            _ when o.ContainsKey("appRoleId") && o.ContainsKey("resourceId") => GraphTypes.AppRoleAssignment,
-            _ when o.ContainsKey("policyId") && o.ContainsKey("roleDefinitionId") && o.ContainsKey("scopeType") => GraphTypes.RoleManagementPolicyAssignment,
-            _ when o.ContainsKey("templateId") && o["values"] is JsonArray => GraphTypes.DirectorySetting,
-            _ when o.ContainsKey("methodsRegistered") => GraphTypes.UserRegistrationDetails,
-            _ when o.ContainsKey("definition") && string.Equals(Str(o["type"]), "B2BManagementPolicy", StringComparison.OrdinalIgnoreCase) => GraphTypes.B2BManagementPolicy,
-            _ when o.ContainsKey("userPrincipalName") => GraphTypes.User,
-            _ when o.ContainsKey("isEnabled") && (Str(o["displayName"]) ?? string.Empty).Contains("Security Defaults", StringComparison.OrdinalIgnoreCase) => GraphTypes.SecurityDefaults,
+            _ when o.Has("conditions") && o.Has("grantControls") => GraphTypes.ConditionalAccessPolicy,
+            _ when o.Has("defaultUserRolePermissions") => GraphTypes.AuthorizationPolicy,
+            _ when o.Has("authenticationMethodConfigurations") => GraphTypes.AuthenticationMethodsPolicy,
+            _ when o.Has("b2bCollaborationOutbound") && o.Has("isServiceDefault") => GraphTypes.CrossTenantAccessDefault,
+            _ when o.Has("appId") && o.Has("servicePrincipalType") => GraphTypes.ServicePrincipal,
+            _ when o.Has("appId") && (o.Has("signInAudience") || o.Has("passwordCredentials")) => GraphTypes.Application,
+            _ when o.Has("roleDefinitionId") && o.Has("principalId") && o.Has("assignmentType") => GraphTypes.RoleAssignmentScheduleInstance,
+            _ when o.Has("roleDefinitionId") && o.Has("principalId") && o.Has("directoryScopeId") => GraphTypes.RoleAssignment,
+            _ when o.Has("appRoleId") && o.Has("resourceId") => GraphTypes.AppRoleAssignment,
+            _ when o.Has("policyId") && o.Has("roleDefinitionId") && o.Has("scopeType") => GraphTypes.RoleManagementPolicyAssignment,
+            _ when o.Has("templateId") && o.IsArray("values") => GraphTypes.DirectorySetting,
+            _ when o.Has("methodsRegistered") => GraphTypes.UserRegistrationDetails,
+            _ when o.Has("definition") && string.Equals(o.Text("type"), "B2BManagementPolicy", StringComparison.OrdinalIgnoreCase) => GraphTypes.B2BManagementPolicy,
+            _ when o.Has("userPrincipalName") => GraphTypes.User,
+            _ when o.Has("isEnabled") && (o.Text("displayName") ?? string.Empty).Contains("Security Defaults", StringComparison.OrdinalIgnoreCase) => GraphTypes.SecurityDefaults,
             _ => null,
         };
     }

@@ -46,10 +46,79 @@ public sealed record TenantResource
 
     public required SourceLocation Source { get; init; }
 
-    public required JsonObject Data { get; init; }
+    private JsonObject? _data;
+    private JsonObject? _afterUnknown;
+    private readonly ReadOnlyMemory<byte>? _json;
+    private readonly ReadOnlyMemory<byte>? _afterUnknownJson;
+
+    /// <summary>
+    /// The resource's JSON. Resources read from files keep it as compact UTF-8 (<see cref="Input.CompactJson"/>) and
+    /// materialise it when a control first reads it; the assessor drops the tree again once the controls that read
+    /// this resource are done (<see cref="Release"/>), so that a snapshot never holds every resource as a node tree.
+    /// </summary>
+    public JsonObject Data
+    {
+        get => _data ??= _json is { } json ? Input.CompactJson.ParseObject(json) : throw new InvalidOperationException($"{Id} has no data");
+        init => _data = value;
+    }
 
     /// <summary>Terraform <c>change.after_unknown</c>: attributes known only after apply.</summary>
-    public JsonObject? AfterUnknown { get; init; }
+    public JsonObject? AfterUnknown
+    {
+        get => _afterUnknown ??= _afterUnknownJson is { } json ? Input.CompactJson.ParseObject(json) : null;
+        init => _afterUnknown = value;
+    }
+
+    /// <summary><see cref="Data"/> as compact UTF-8 JSON, for resources read from files.</summary>
+    internal ReadOnlyMemory<byte>? Json
+    {
+        get => _json;
+        init => _json = value;
+    }
+
+    /// <summary><see cref="AfterUnknown"/> as compact UTF-8 JSON.</summary>
+    internal ReadOnlyMemory<byte>? AfterUnknownJson
+    {
+        get => _afterUnknownJson;
+        init => _afterUnknownJson = value;
+    }
+
+    /// <summary>The reference results carry, made once per resource rather than once per result.</summary>
+    internal ResourceRef Ref => _ref ??= new ResourceRef(Id, Type, Name, Source);
+
+    private ResourceRef? _ref;
+
+    public TenantResource()
+    {
+    }
+
+    /// <summary>What <c>with</c> copies: everything but the cached <see cref="Ref"/>, which names the original.</summary>
+    private TenantResource(TenantResource original)
+    {
+        Type = original.Type;
+        Id = original.Id;
+        Name = original.Name;
+        Format = original.Format;
+        Source = original.Source;
+        _data = original._data;
+        _afterUnknown = original._afterUnknown;
+        _json = original._json;
+        _afterUnknownJson = original._afterUnknownJson;
+    }
+
+    /// <summary>Drops the materialised tree of a resource that keeps its compact JSON; the next read parses it again.</summary>
+    internal void Release()
+    {
+        if (_json is not null)
+        {
+            _data = null;
+        }
+
+        if (_afterUnknownJson is not null)
+        {
+            _afterUnknown = null;
+        }
+    }
 
     /// <summary>True for infrastructure as code (ARM templates, Terraform plans): findings point at the definition.</summary>
     public bool IsInfrastructureAsCode => Format is InputFormat.ArmTemplate or InputFormat.TerraformPlan;
@@ -61,6 +130,14 @@ public sealed record TenantResource
     public bool Is(string type) => string.Equals(Type, type, StringComparison.OrdinalIgnoreCase);
 
     public override string ToString() => Name is null ? Id : $"{Name} ({Id})";
+
+    /// <summary>
+    /// Identity, not value equality: the materialised tree comes and goes (<see cref="Release"/>), and two resources
+    /// with equal fields are still two resources.
+    /// </summary>
+    public bool Equals(TenantResource? other) => ReferenceEquals(this, other);
+
+    public override int GetHashCode() => System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(this);
 }
 
 /// <summary>The Graph entity types the readers recognise, as <see cref="TenantResource.Type"/> values.</summary>
@@ -103,7 +180,16 @@ public sealed record TenantSnapshot
     /// <summary>Per-file problems met while reading a directory (the run goes on).</summary>
     public IReadOnlyList<SecureFuture.Core.Notification> Notifications { get; init; } = [];
 
-    public IEnumerable<TenantResource> OfType(string type) => Resources.Where(r => r.Is(type));
+    /// <summary>The resources of one type (case-insensitive), in snapshot order, from an index built on first use.</summary>
+    public IReadOnlyList<TenantResource> OfType(string type)
+    {
+        ArgumentNullException.ThrowIfNull(type);
+        var index = _byType ??= Resources.GroupBy(r => r.Type, StringComparer.OrdinalIgnoreCase)
+            .ToDictionary(g => g.Key, g => (IReadOnlyList<TenantResource>)[.. g], StringComparer.OrdinalIgnoreCase);
+        return index.TryGetValue(type, out var list) ? list : [];
+    }
+
+    private Dictionary<string, IReadOnlyList<TenantResource>>? _byType;
 
     public bool HasFormat(InputFormat format) => Files.Any(f => f.Format == format);
 }
