@@ -55,7 +55,12 @@ internal sealed record NsgRule(string Name, string? Direction, string? Access, s
             : int.TryParse(range, NumberStyles.None, CultureInfo.InvariantCulture, out var single) && single == port;
     }
 
-    public static IReadOnlyList<NsgRule>? Read(TenantResource resource)
+    private static readonly object RulesKey = new();
+
+    /// <summary>The rules of an NSG (or one rule), read once per resource for the four exposure controls.</summary>
+    public static IReadOnlyList<NsgRule>? Read(TenantResource resource) => resource.Derived(RulesKey, ReadRules);
+
+    private static IReadOnlyList<NsgRule>? ReadRules(TenantResource resource)
     {
         if (resource.IsTerraform)
         {

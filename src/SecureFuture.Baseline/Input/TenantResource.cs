@@ -106,12 +106,32 @@ public sealed record TenantResource
         _afterUnknownJson = original._afterUnknownJson;
     }
 
+    private (object Key, object? Value)? _derived;
+
+    /// <summary>
+    /// A value computed from <see cref="Data"/> once for all the controls that read this resource (an NSG's parsed
+    /// rules serve four controls), dropped with the tree by <see cref="Release"/>. One value per resource: another
+    /// key replaces it.
+    /// </summary>
+    internal T Derived<T>(object key, Func<TenantResource, T> build)
+    {
+        if (_derived is { } d && ReferenceEquals(d.Key, key))
+        {
+            return (T)d.Value!;
+        }
+
+        var value = build(this);
+        _derived = (key, value);
+        return value;
+    }
+
     /// <summary>Drops the materialised tree of a resource that keeps its compact JSON; the next read parses it again.</summary>
     internal void Release()
     {
         if (_json is not null)
         {
             _data = null;
+            _derived = null;
         }
 
         if (_afterUnknownJson is not null)
