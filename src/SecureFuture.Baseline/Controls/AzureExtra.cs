@@ -85,7 +85,8 @@ public sealed class Net07NetworkWatcherInUsedRegions : IControlEvaluator
             yield break;
         }
 
-        static string? Region(TenantResource r) => Field.Text(r.Data["location"])?.Replace(" ", string.Empty, StringComparison.Ordinal).ToLowerInvariant();
+        // The location the reader kept (no tree is parsed for each of thousands of network resources).
+        static string? Region(TenantResource r) => r.Location?.Replace(" ", string.Empty, StringComparison.Ordinal).ToLowerInvariant();
         var covered = watchers.Select(Region).OfType<string>().ToHashSet(StringComparer.Ordinal);
         var used = arm.Where(r => !r.Is(WatcherType) && r.Type.Contains("Microsoft.Network", StringComparison.OrdinalIgnoreCase))
             .Select(Region).OfType<string>().Where(l => l != "global").ToHashSet(StringComparer.Ordinal);

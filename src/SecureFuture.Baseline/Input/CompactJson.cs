@@ -188,7 +188,7 @@ internal sealed class CompactJson
 internal sealed class TopLevel
 {
     /// <summary>The members whose text is kept; the first names of <see cref="Watched"/>.</summary>
-    private static readonly string[] TextNames = ["type", "id", "name", "displayName", "appId", "@odata.type", "@odata.context", "mode", "address"];
+    private static readonly string[] TextNames = ["type", "id", "name", "displayName", "appId", "@odata.type", "@odata.context", "mode", "address", "location"];
 
     private static readonly string[] WatchedNames =
     [

@@ -399,6 +399,7 @@ public static class SnapshotReader
         {
             Type = Intern(type),
             Id = o.Text("id") ?? $"{type}/{name}",
+            Location = o.Text("location") is { } location ? Intern(location) : null,
             Name = name,
             Format = format,
             Source = new SourceLocation(displayPath, at.Line, at.Column),
@@ -465,10 +466,10 @@ public static class SnapshotReader
     }
 
     /// <summary>
-    /// Resource types repeat across thousands of resources: one string per distinct type (case as first met), not
-    /// one per resource.
+    /// Resource types and regions repeat across thousands of resources: one string per distinct value (case as first
+    /// met), not one per resource. Bounded beyond the catalogue's types, so that hostile input cannot grow it.
     /// </summary>
-    private static string Intern(string type) => KnownTypes.Contains(type) ? TypeNames.GetOrAdd(type, type) : type;
+    private static string Intern(string type) => KnownTypes.Contains(type) || TypeNames.Count < 1024 ? TypeNames.GetOrAdd(type, type) : type;
 
     private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> TypeNames = new(StringComparer.Ordinal);
 

@@ -42,6 +42,9 @@ public sealed record TenantResource
 
     public string? Name { get; init; }
 
+    /// <summary>The ARM <c>location</c> (region) as written, for resources that have one at the top level.</summary>
+    public string? Location { get; init; }
+
     public required InputFormat Format { get; init; }
 
     public required SourceLocation Source { get; init; }
@@ -98,6 +101,7 @@ public sealed record TenantResource
         Type = original.Type;
         Id = original.Id;
         Name = original.Name;
+        Location = original.Location;
         Format = original.Format;
         Source = original.Source;
         _data = original._data;
