@@ -80,9 +80,9 @@ public static class ClientCertificateSource
                 return new PresentedCertificate(null, "not a PEM certificate");
             }
 
-            if (PemEncoding.TryFind(text.AsSpan(fields.Location.End.Value), out _))
+            if (fields.Location.Start.Value != 0 || !text.AsSpan(fields.Location.End.Value).IsWhiteSpace())
             {
-                return new PresentedCertificate(null, "more than one PEM block; send the client certificate alone");
+                return new PresentedCertificate(null, "text around the PEM certificate; send the client certificate alone");
             }
 
             der = new byte[fields.DecodedDataLength];
