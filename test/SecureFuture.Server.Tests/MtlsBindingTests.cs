@@ -8,9 +8,16 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Duende.IdentityModel.Client;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 using SecureFuture.Identity.Clients;
+using SecureFuture.Identity.Validation.AspNetCore;
 using SecureFuture.Keys.Storage;
 using SecureFuture.Testing;
 
@@ -212,6 +219,97 @@ public sealed class MtlsBindingTests(ServerFixture fixture)
     }
 
     [Fact]
+    public async Task The_strict_ASP_NET_Core_handler_accepts_a_certificate_bound_token_only_with_its_certificate()
+    {
+        await using var sfi = await MtlsServer.StartAsync(fixture);
+        using var clientKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        await sfi.RegisterAsync("orders-worker", clientKey);
+        using var certificate = ClientCertificate("CN=orders-worker");
+        using var stranger = ClientCertificate("CN=orders-worker");
+        using var http = sfi.Client(certificate);
+        var token = (await RequestTokenAsync(http, sfi.Issuer + "oauth2/token", sfi.Issuer, "orders-worker", clientKey)).AccessToken!;
+
+        // A resource server of its own on https that asks clients for a certificate, with AddSfiBearer: once reading the
+        // TLS connection, once (on another scheme and path) reading a proxy's header.
+        using var serverCertificate = ServerCertificate();
+        using var backchannel = sfi.Client(null);
+        var port = FreePort();
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseKestrelHttpsConfiguration();
+        builder.WebHost.UseUrls($"https://127.0.0.1:{port}");
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.ConfigureHttpsDefaults(https =>
+        {
+            https.ServerCertificate = serverCertificate;
+            https.ClientCertificateMode = Microsoft.AspNetCore.Server.Kestrel.Https.ClientCertificateMode.AllowCertificate;
+            https.ClientCertificateValidation = (_, _, _) => true;
+            https.CheckCertificateRevocation = false;
+        }));
+        builder.Services.AddAuthorization();
+        void Configure(SfiBearerOptions o, string? header)
+        {
+            o.Issuer = sfi.Issuer;
+            o.JwksUri = new Uri(sfi.Issuer + "v1/keyrings/tokens/jwks.json");
+            o.Audience = sfi.Issuer + "v1/";
+            o.Backchannel = backchannel;
+            o.ClientCertificateHeader = header;
+        }
+
+        builder.Services.AddAuthentication("sfi").AddSfiBearer("sfi", o => Configure(o, null)).AddSfiBearer("proxied", o => Configure(o, ForwardedHeader));
+        await using var app = builder.Build();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.MapGet("/orders", (HttpContext context) => Results.Text(context.User.FindFirst("cnf_x5t#S256")?.Value ?? "unbound"))
+            .RequireAuthorization(new AuthorizationPolicyBuilder("sfi").RequireAuthenticatedUser().Build());
+        app.MapGet("/proxied", (HttpContext context) => Results.Text(context.User.FindFirst("cnf_x5t#S256")?.Value ?? "unbound"))
+            .RequireAuthorization(new AuthorizationPolicyBuilder("proxied").RequireAuthenticatedUser().Build());
+        await app.StartAsync();
+        var pinned = serverCertificate.GetCertHashString(HashAlgorithmName.SHA256);
+        HttpClient Caller(X509Certificate2? presented) => new(new SocketsHttpHandler
+        {
+            SslOptions = new SslClientAuthenticationOptions
+            {
+                RemoteCertificateValidationCallback = (_, c, _, _) => c?.GetCertHashString(HashAlgorithmName.SHA256) == pinned,
+                LocalCertificateSelectionCallback = presented is null ? null : (_, _, _, _, _) => presented,
+            },
+        });
+
+        async Task<(HttpStatusCode Status, string Challenge, string Body)> CallAsync(HttpClient caller, string path, string? header = null)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, new Uri($"https://127.0.0.1:{port}{path}"));
+            request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + token);
+            if (header is not null)
+            {
+                request.Headers.TryAddWithoutValidation(ForwardedHeader, header);
+            }
+
+            using var response = await caller.SendAsync(request);
+            return (response.StatusCode, response.Headers.WwwAuthenticate.ToString(), await response.Content.ReadAsStringAsync());
+        }
+
+        using var owner = Caller(certificate);
+        using var thief = Caller(stranger);
+        using var anonymous = Caller(null);
+        var ok = await CallAsync(owner, "/orders");
+        Assert.True(ok.Status == HttpStatusCode.OK, ok.Challenge);
+        Assert.Equal(Base64Url(SHA256.HashData(certificate.RawData)), ok.Body);
+        foreach (var caller in new[] { thief, anonymous })
+        {
+            var refused = await CallAsync(caller, "/orders");
+            Assert.Equal(HttpStatusCode.Unauthorized, refused.Status);
+            Assert.StartsWith("Bearer error=\"invalid_token\"", refused.Challenge, StringComparison.Ordinal);
+        }
+
+        // Through the header: the connection's certificate is ignored, the header's counts, garbage is invalid_request.
+        Assert.Equal(HttpStatusCode.OK, (await CallAsync(anonymous, "/proxied", Uri.EscapeDataString(certificate.ExportCertificatePem()))).Status);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await CallAsync(owner, "/proxied")).Status);
+        var garbage = await CallAsync(owner, "/proxied", "%%%not a certificate");
+        Assert.Equal(HttpStatusCode.Unauthorized, garbage.Status);
+        Assert.Contains("error=\"invalid_request\"", garbage.Challenge, StringComparison.Ordinal);
+        await app.StopAsync();
+    }
+
+    [Fact]
     public async Task The_forwarded_certificate_header_is_off_by_default_and_needs_the_token_service_and_a_sane_name()
     {
         // Off: a client that sends the header to a server without the option gets nothing from it.
@@ -327,6 +425,16 @@ public sealed class MtlsBindingTests(ServerFixture fixture)
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var request = new CertificateRequest(subject, key, HashAlgorithmName.SHA256);
         request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.2")], critical: false)); // clientAuth
+        return request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddHours(1));
+    }
+
+    private static X509Certificate2 ServerCertificate()
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest("CN=127.0.0.1", key, HashAlgorithmName.SHA256);
+        var names = new SubjectAlternativeNameBuilder();
+        names.AddIpAddress(IPAddress.Loopback);
+        request.CertificateExtensions.Add(names.Build());
         return request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddHours(1));
     }
 
