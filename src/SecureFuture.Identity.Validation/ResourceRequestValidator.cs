@@ -1,4 +1,4 @@
-using System.Text.Json;
+using System.Security.Cryptography.X509Certificates;
 
 namespace SecureFuture.Identity.Validation;
 
@@ -11,6 +11,18 @@ namespace SecureFuture.Identity.Validation;
 public sealed record ResourceRequestOutcome(ValidatedPrincipal? Principal, string Scheme, string? Error, string? Description, string? BoundKey)
 {
     public bool IsValid => Principal is not null;
+
+    /// <summary>The client certificate thumbprint (<c>cnf.x5t#S256</c>, RFC 8705) the accepted token is bound to, when it is.</summary>
+    public string? BoundCertificate { get; init; }
+
+    /// <summary>How the accepted token is sender-constrained: <c>dpop</c>, <c>mtls</c>, <c>dpop+mtls</c> or <c>none</c>.</summary>
+    public string Binding => (BoundKey, BoundCertificate) switch
+    {
+        (not null, not null) => "dpop+mtls",
+        (not null, null) => "dpop",
+        (null, not null) => "mtls",
+        _ => "none",
+    };
 
     /// <summary>The <c>WWW-Authenticate</c> header value for a refusal (RFC 6750 §3, RFC 9449 §7.1).</summary>
     public string Challenge(IReadOnlyList<string> dpopAlgorithms)
@@ -27,7 +39,9 @@ public sealed record ResourceRequestOutcome(ValidatedPrincipal? Principal, strin
 /// <summary>
 /// Checks the credentials of one request to a resource server: the access token (through
 /// <see cref="StrictTokenValidator"/>) and, for a token bound to a key (<c>cnf.jkt</c>), the DPoP proof that must come
-/// with it. A bound token presented as a plain Bearer token is refused (RFC 9449 §7.2): stealing it must not be enough.
+/// with it; for a token bound to a TLS client certificate (<c>cnf.x5t#S256</c>, RFC 8705 §3), that certificate on the
+/// connection. A bound token presented as a plain Bearer token, without its proof or its certificate, is refused
+/// (RFC 9449 §7.2, RFC 8705 §3): stealing it must not be enough. A <c>cnf</c> that cannot be checked is refused too.
 /// </summary>
 /// <remarks>
 /// With a <see cref="ContinuousAccessEvaluation"/>, a token that security events have invalidated (disabled client,
@@ -35,7 +49,15 @@ public sealed record ResourceRequestOutcome(ValidatedPrincipal? Principal, strin
 /// </remarks>
 public sealed class ResourceRequestValidator(StrictTokenValidator tokens, DpopProofValidator proofs, ContinuousAccessEvaluation? evaluation = null)
 {
-    public async Task<ResourceRequestOutcome> ValidateAsync(string? authorization, IReadOnlyList<string> dpopHeaders, string method, Uri requestUri, CancellationToken cancellationToken)
+    public Task<ResourceRequestOutcome> ValidateAsync(string? authorization, IReadOnlyList<string> dpopHeaders, string method, Uri requestUri, CancellationToken cancellationToken)
+        => ValidateAsync(authorization, dpopHeaders, method, requestUri, clientCertificate: null, cancellationToken);
+
+    /// <param name="clientCertificate">
+    /// The TLS client certificate of the request (<c>HttpContext.Connection.ClientCertificate</c>, or the one a trusted
+    /// proxy forwarded); null when none was presented.
+    /// </param>
+    public async Task<ResourceRequestOutcome> ValidateAsync(
+        string? authorization, IReadOnlyList<string> dpopHeaders, string method, Uri requestUri, X509Certificate2? clientCertificate, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(dpopHeaders);
         if (string.IsNullOrEmpty(authorization))
@@ -70,12 +92,26 @@ public sealed class ResourceRequestValidator(StrictTokenValidator tokens, DpopPr
             return new ResourceRequestOutcome(null, isDpop ? "DPoP" : "Bearer", refusal.Error, refusal.Description, null);
         }
 
-        var boundKey = principal.Claims.TryGetProperty("cnf", out var cnf) && cnf.ValueKind == JsonValueKind.Object
-            && cnf.TryGetProperty("jkt", out var jkt) && jkt.ValueKind == JsonValueKind.String ? jkt.GetString() : null;
+        if (!CertificateBinding.TryReadConfirmation(principal.Claims, out var confirmation, out var malformed))
+        {
+            return new ResourceRequestOutcome(null, schemeName, "invalid_token", malformed, null);
+        }
+
+        // RFC 8705 §3: the certificate of this connection must be the one the token was issued to. Checked whatever the
+        // scheme, so a token bound to both a DPoP key and a certificate needs both.
+        var boundCertificate = confirmation.CertificateThumbprint;
+        if (boundCertificate is not null && !CertificateBinding.Matches(boundCertificate, clientCertificate))
+        {
+            return new ResourceRequestOutcome(null, schemeName, "invalid_token", clientCertificate is null
+                ? "the token is bound to a TLS client certificate (RFC 8705); present it over mutual TLS"
+                : "the token is bound to another TLS client certificate than the one presented", null);
+        }
+
+        var boundKey = confirmation.JwkThumbprint;
         if (!isDpop)
         {
             return boundKey is null
-                ? new ResourceRequestOutcome(principal, schemeName, null, null, null)
+                ? new ResourceRequestOutcome(principal, schemeName, null, null, null) { BoundCertificate = boundCertificate }
                 : new ResourceRequestOutcome(null, schemeName, "invalid_token", "the token is bound to a DPoP key; present it with the DPoP scheme and a proof", null);
         }
 
@@ -96,7 +132,7 @@ public sealed class ResourceRequestValidator(StrictTokenValidator tokens, DpopPr
         }
 
         return proof.Proof!.JwkThumbprint == boundKey
-            ? new ResourceRequestOutcome(principal, schemeName, null, null, boundKey)
+            ? new ResourceRequestOutcome(principal, schemeName, null, null, boundKey) { BoundCertificate = boundCertificate }
             : new ResourceRequestOutcome(null, schemeName, "invalid_dpop_proof", "the DPoP proof is signed by another key than the one the token is bound to", null);
     }
 }

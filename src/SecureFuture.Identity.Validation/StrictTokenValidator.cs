@@ -1,3 +1,4 @@
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json;
 
@@ -64,6 +65,33 @@ public sealed class StrictTokenValidator : IDisposable
     /// <summary>JWKS fetches made for an issuer so far.</summary>
     public int KeySetFetches(string issuer) => _issuers.TryGetValue(issuer, out var entry) ? entry.Keys.Fetches : 0;
 
+    /// <summary>
+    /// Validates the token and, when it is bound to a TLS client certificate (<c>cnf.x5t#S256</c>, RFC 8705 §3),
+    /// refuses it unless <paramref name="clientCertificate"/> is that certificate. DPoP binding (<c>cnf.jkt</c>) needs
+    /// the request's proof: check it with <see cref="ResourceRequestValidator"/>, which does both.
+    /// </summary>
+    public async Task<TokenValidationOutcome> ValidateAsync(string token, X509Certificate2? clientCertificate, CancellationToken cancellationToken)
+    {
+        var outcome = await ValidateAsync(token, cancellationToken);
+        if (!outcome.IsValid)
+        {
+            return outcome;
+        }
+
+        if (!CertificateBinding.TryReadConfirmation(outcome.Principal!.Claims, out var confirmation, out var malformed))
+        {
+            return Refuse(malformed!);
+        }
+
+        return confirmation.CertificateThumbprint is { } thumbprint && !CertificateBinding.Matches(thumbprint, clientCertificate)
+            ? Refuse(clientCertificate is null ? "the token is bound to a TLS client certificate (RFC 8705); none was presented" : "the token is bound to another TLS client certificate than the one presented")
+            : outcome;
+    }
+
+    /// <summary>
+    /// Validates the signature and the claims. The token's binding (<c>cnf</c>) is not checked here: use the overload
+    /// with the client certificate, or <see cref="ResourceRequestValidator"/>, for tokens that may be bound.
+    /// </summary>
     public async Task<TokenValidationOutcome> ValidateAsync(string token, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(token);

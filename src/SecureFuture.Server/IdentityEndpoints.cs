@@ -6,6 +6,7 @@ using SecureFuture.Identity.Clients;
 using SecureFuture.Identity.Events;
 using SecureFuture.Identity.Tokens;
 using SecureFuture.Identity.Validation;
+using SecureFuture.Identity.Validation.AspNetCore;
 using SecureFuture.Keys;
 
 namespace SecureFuture.Server;
@@ -187,7 +188,9 @@ internal sealed class IdentityEndpoints : IDisposable
                 scope = Claim("scope"),
                 audiences = p.Audiences,
                 tokenType = outcome.Scheme,
+                binding = outcome.Binding,
                 boundTo = outcome.BoundKey,
+                boundCertificate = outcome.BoundCertificate,
                 kid = p.KeyId,
                 alg = p.Algorithm,
                 expiresAt = p.ExpiresAt,
@@ -220,9 +223,14 @@ internal sealed class IdentityEndpoints : IDisposable
 
     private async Task<(ResourceRequestOutcome? Outcome, IResult? Refused)> AuthenticateAsync(HttpContext context, string path, CancellationToken cancellationToken)
     {
-        var outcome = await _requests.ValidateAsync(
-            context.Request.Headers.Authorization.ToString() is { Length: > 0 } h ? h : null, [.. context.Request.Headers["DPoP"].Select(v => v ?? string.Empty)],
-            context.Request.Method, new Uri(_options.Issuer, path), cancellationToken);
+        // The TLS client certificate (or the proxy's header for it) is read for every request: a certificate-bound
+        // token (RFC 8705) is accepted only with it; a header that does not hold one certificate is refused.
+        var presented = ClientCertificateSource.Read(context, _options.ClientCertificateHeader);
+        var outcome = presented.Error is not null
+            ? new ResourceRequestOutcome(null, "Bearer", "invalid_request", presented.Error, null)
+            : await _requests.ValidateAsync(
+                context.Request.Headers.Authorization.ToString() is { Length: > 0 } h ? h : null, [.. context.Request.Headers["DPoP"].Select(v => v ?? string.Empty)],
+                context.Request.Method, new Uri(_options.Issuer, path), presented.Certificate, cancellationToken);
         if (outcome.IsValid)
         {
             return (outcome, null);
@@ -237,6 +245,7 @@ internal sealed class IdentityEndpoints : IDisposable
         clientId = c.ClientId,
         enabled = c.Enabled,
         requireDpop = c.RequireDpop,
+        tlsClientCertificateBoundAccessTokens = c.TlsClientCertificateBoundAccessTokens,
         scopes = c.Scopes,
         audiences = c.Audiences,
         keyIds = c.Keys.KeyIds,

@@ -46,6 +46,14 @@ public sealed record ServerOptions
     /// </summary>
     public Uri? Issuer { get; init; }
 
+    /// <summary>
+    /// Behind a TLS-terminating proxy: the request header in which the proxy forwards the client's TLS certificate
+    /// (URL-encoded PEM or base64 DER), for certificate-bound tokens (RFC 8705). Off (null) by default: the certificate
+    /// comes from the TLS connection. Safe only when the proxy removes this header from every client request and is the
+    /// only way to reach the server; with it set, the connection's own certificate is ignored.
+    /// </summary>
+    public string? ClientCertificateHeader { get; init; }
+
     /// <summary>Access token lifetime (default PT10M, at most PT1H).</summary>
     public TimeSpan? AccessTokenLifetime { get; init; }
 

@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -59,6 +60,7 @@ public sealed class SfiServer : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(console);
+        var tokenOptions = TokenOptions(options);
         var certificate = CheckListeners(options);
         var dataDirectory = Path.GetFullPath(options.DataDirectory);
         if (OperatingSystem.IsWindows())
@@ -124,7 +126,14 @@ public sealed class SfiServer : IAsyncDisposable
                 kestrel.Limits.MaxRequestBodySize = MaxRequestBytes;
                 if (certificate is not null)
                 {
-                    kestrel.ConfigureHttpsDefaults(https => https.ServerCertificate = certificate);
+                    kestrel.ConfigureHttpsDefaults(https =>
+                    {
+                        https.ServerCertificate = certificate;
+                        if (tokenOptions is not null)
+                        {
+                            AllowClientCertificates(https);
+                        }
+                    });
                 }
             });
             builder.Logging.ClearProviders();
@@ -135,7 +144,6 @@ public sealed class SfiServer : IAsyncDisposable
             builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Information);
 
             ILogger? diagnosticsLog = null;
-            var tokenOptions = TokenOptions(options);
             var keys = new KeyRingService(store, custodian, options.Clock, new KeyServiceOptions
             {
                 Dev = options.Dev,
@@ -228,11 +236,40 @@ public sealed class SfiServer : IAsyncDisposable
         _certificate?.Dispose();
     }
 
+    /// <summary>
+    /// RFC 8705 §3: the token endpoint and the resource endpoints ask every TLS client for a certificate, and take any
+    /// one, self-signed included. The certificate authenticates no one here (clients authenticate with
+    /// <c>private_key_jwt</c>); its SHA-256 thumbprint is what a token is bound to, so no chain, CA or revocation
+    /// check applies — and none is attempted, so a client's certificate cannot make the server fetch URLs it names.
+    /// A client without a certificate connects as before.
+    /// </summary>
+    private static void AllowClientCertificates(HttpsConnectionAdapterOptions https)
+    {
+        https.ClientCertificateMode = ClientCertificateMode.AllowCertificate;
+        https.ClientCertificateValidation = (_, _, _) => true;
+        https.CheckCertificateRevocation = false;
+        https.OnAuthenticate = (_, ssl) => ssl.CertificateChainPolicy = new System.Security.Cryptography.X509Certificates.X509ChainPolicy
+        {
+            RevocationMode = System.Security.Cryptography.X509Certificates.X509RevocationMode.NoCheck,
+            DisableCertificateDownloads = true,
+        };
+    }
+
     private static TokenServiceOptions? TokenOptions(ServerOptions options)
     {
         if (options.Issuer is not { } issuer)
         {
+            if (options.ClientCertificateHeader is not null)
+            {
+                throw new ServerStartException("--client-cert-header needs --issuer (it is read for certificate-bound tokens)");
+            }
+
             return options.AccessTokenLifetime is null ? null : throw new ServerStartException("--access-token-lifetime needs --issuer (the token service is off without one)");
+        }
+
+        if (options.ClientCertificateHeader is { } header && !IsForwardingHeaderName(header))
+        {
+            throw new ServerStartException($"--client-cert-header: '{header}' must be a header name of 1-64 letters, digits and '-', and not one HTTP or OAuth already uses");
         }
 
         if (!issuer.IsAbsoluteUri || issuer.Scheme is not ("https" or "http") || (issuer.Scheme == "http" && !issuer.IsLoopback) || !string.IsNullOrEmpty(issuer.Query) || !string.IsNullOrEmpty(issuer.Fragment))
@@ -246,8 +283,12 @@ public sealed class SfiServer : IAsyncDisposable
             throw new ServerStartException("--access-token-lifetime: more than zero and at most PT1H");
         }
 
-        return new TokenServiceOptions { Issuer = issuer, AccessTokenLifetime = lifetime };
+        return new TokenServiceOptions { Issuer = issuer, AccessTokenLifetime = lifetime, ClientCertificateHeader = options.ClientCertificateHeader };
     }
+
+    private static bool IsForwardingHeaderName(string name)
+        => name.Length is > 0 and <= 64 && name.All(c => char.IsAsciiLetterOrDigit(c) || c == '-')
+            && !new[] { "Authorization", "DPoP", "Host", "Cookie", "Content-Type", "Content-Length", "Transfer-Encoding", "Connection" }.Contains(name, StringComparer.OrdinalIgnoreCase);
 
     private static RouteGroupBuilder MapEndpoints(WebApplication app, KeyRingService keys, AdminAuthentication admin, KeyScheduler scheduler)
     {

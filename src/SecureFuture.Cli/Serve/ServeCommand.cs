@@ -20,11 +20,15 @@ internal static class ServeCommand
         var tlsKey = new Option<string?>("--tls-key") { Description = "PEM private key of --tls-cert." };
         var allowPlainHttp = new Option<bool>("--allow-plain-http") { Description = "Allow http on non-loopback addresses (the admin key would cross the network in clear text)." };
         var issuer = new Option<string?>("--issuer") { Description = "Turn on the OAuth token service with this exact issuer URL (https; http only on loopback). Tokens are signed in the HSM by the ring 'tokens'." };
+        var clientCertHeader = new Option<string?>("--client-cert-header")
+        {
+            Description = "Behind a TLS-terminating proxy: the header carrying the client's certificate (URL-encoded PEM or base64 DER) for certificate-bound tokens. Only safe when the proxy removes it from client requests and is the only way in.",
+        };
         var accessTokenLifetime = new Option<string?>("--access-token-lifetime") { Description = "Access token lifetime, ISO 8601 (default PT10M, at most PT1H)." };
 
         var command = new Command("serve", "Run the key service (HSM-held signing keys that rotate themselves, JWKS, signing API, audit) and, with --issuer, the OAuth token service.")
         {
-            dataDir, urls, dev, database, module, tokenLabel, pinFile, tlsCert, tlsKey, allowPlainHttp, issuer, accessTokenLifetime,
+            dataDir, urls, dev, database, module, tokenLabel, pinFile, tlsCert, tlsKey, allowPlainHttp, issuer, accessTokenLifetime, clientCertHeader,
         };
 
         command.SetAction(async (parse, cancellationToken) =>
@@ -72,6 +76,7 @@ internal static class ServeCommand
                 TlsCertificate = parse.GetValue(tlsCert),
                 TlsKey = parse.GetValue(tlsKey),
                 AllowPlainHttp = parse.GetValue(allowPlainHttp),
+                ClientCertificateHeader = parse.GetValue(clientCertHeader),
                 Clock = clock,
             };
 

@@ -31,13 +31,21 @@ public sealed class SfiBearerOptions : AuthenticationSchemeOptions
     /// <summary>Security events applied to every request, when the application receives them (push or poll).</summary>
     public ContinuousAccessEvaluation? Evaluation { get; set; }
 
+    /// <summary>
+    /// Behind a TLS-terminating proxy: the request header carrying the client certificate (URL-encoded PEM or base64
+    /// DER), for tokens bound to it (RFC 8705). Null (the default): the certificate of the TLS connection itself. Set
+    /// it only when the proxy removes this header from every client request and is the only way to reach the
+    /// application; otherwise anyone can claim any certificate.
+    /// </summary>
+    public string? ClientCertificateHeader { get; set; }
+
     /// <summary>The HTTP client that fetches the JWKS; a new one when null.</summary>
     public HttpClient? Backchannel { get; set; }
 }
 
 /// <summary>
 /// An ASP.NET Core authentication handler over <see cref="ResourceRequestValidator"/>: Bearer and DPoP tokens,
-/// keys bound to the issuer, pinned algorithms, DPoP proofs with replay detection, continuous access evaluation. The
+/// certificate-bound tokens (RFC 8705) checked against the request's TLS client certificate, keys bound to the issuer, pinned algorithms, DPoP proofs with replay detection, continuous access evaluation. The
 /// principal's name identifier is issuer + <c>sub</c>; <c>email</c> is never used to identify anyone (nOAuth).
 /// </summary>
 public sealed class SfiBearerHandler : AuthenticationHandler<SfiBearerOptions>
@@ -61,7 +69,10 @@ public sealed class SfiBearerHandler : AuthenticationHandler<SfiBearerOptions>
         var validator = _validators.For(Scheme.Name, Options);
         var baseUri = Options.PublicBaseUri ?? new Uri($"{Request.Scheme}://{Request.Host}{Request.PathBase}/");
         var requestUri = new Uri(baseUri, Request.Path.Value?.TrimStart('/') ?? string.Empty);
-        var outcome = await validator.ValidateAsync(authorization, [.. Request.Headers["DPoP"].Select(v => v ?? string.Empty)], Request.Method, requestUri, Context.RequestAborted);
+        var presented = ClientCertificateSource.Read(Context, Options.ClientCertificateHeader);
+        var outcome = presented.Error is not null
+            ? new ResourceRequestOutcome(null, "Bearer", "invalid_request", presented.Error, null)
+            : await validator.ValidateAsync(authorization, [.. Request.Headers["DPoP"].Select(v => v ?? string.Empty)], Request.Method, requestUri, presented.Certificate, Context.RequestAborted);
         Context.Items[typeof(ResourceRequestOutcome)] = outcome;
         if (!outcome.IsValid)
         {
@@ -84,6 +95,11 @@ public sealed class SfiBearerHandler : AuthenticationHandler<SfiBearerOptions>
         if (outcome.BoundKey is { } jkt)
         {
             identity.AddClaim(new Claim("cnf_jkt", jkt, ClaimValueTypes.String, p.Issuer));
+        }
+
+        if (outcome.BoundCertificate is { } x5t)
+        {
+            identity.AddClaim(new Claim("cnf_x5t#S256", x5t, ClaimValueTypes.String, p.Issuer));
         }
 
         return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), Scheme.Name));

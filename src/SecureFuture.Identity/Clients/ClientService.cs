@@ -18,6 +18,9 @@ public sealed record ClientRegistration
     public IReadOnlyList<string>? Audiences { get; init; }
 
     public bool? RequireDpop { get; init; }
+
+    /// <summary>RFC 8705 §3.4 <c>tls_client_certificate_bound_access_tokens</c>.</summary>
+    public bool? TlsClientCertificateBoundAccessTokens { get; init; }
 }
 
 /// <summary>
@@ -48,8 +51,16 @@ public sealed class ClientService(SqlClientStore store, IKeyStore audit, TimePro
             throw Invalid("audiences: at least one; tokens are always restricted to an audience");
         }
 
+        var requireDpop = request.RequireDpop ?? false;
+        var certificateBound = request.TlsClientCertificateBoundAccessTokens ?? false;
+        if (requireDpop && certificateBound)
+        {
+            // RFC 7800 §3.1: cnf names one proof-of-possession key, so a token cannot be bound to both at once.
+            throw Invalid("requireDpop and tlsClientCertificateBoundAccessTokens exclude each other: a token is bound to one key (RFC 7800 §3.1)");
+        }
+
         var now = clock.GetUtcNow();
-        var client = new OAuthClient(clientId, keys, scopes, audiences, Enabled: true, request.RequireDpop ?? false, now, now, Revision: 1);
+        var client = new OAuthClient(clientId, keys, scopes, audiences, Enabled: true, requireDpop, certificateBound, now, now, Revision: 1);
         if (!await store.AddAsync(client, Event(now, "client.registered", clientId, actor, $"keys {string.Join(",", keys.KeyIds)}"), cancellationToken))
         {
             throw new KeyServiceException(KeyErrorKind.Conflict, $"client '{clientId}' exists; change its keys with PUT /v1/clients/{clientId}/jwks");

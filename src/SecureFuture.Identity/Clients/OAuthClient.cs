@@ -7,9 +7,12 @@ namespace SecureFuture.Identity.Clients;
 /// <param name="Audiences">The resource servers (<c>aud</c> values) its tokens may be issued for.</param>
 /// <param name="Enabled">A disabled client gets no tokens, and resource servers are told to refuse the ones it has.</param>
 /// <param name="RequireDpop">Tokens for this client are issued only bound to a DPoP key.</param>
+/// <param name="TlsClientCertificateBoundAccessTokens">
+/// RFC 8705 §3.4 client metadata: tokens for this client are issued only bound to the TLS client certificate it presents.
+/// </param>
 /// <param name="Revision">Incremented by every change; resource servers compare it to notice key changes.</param>
 public sealed record OAuthClient(
-    string ClientId, ClientKeySet Keys, IReadOnlyList<string> Scopes, IReadOnlyList<string> Audiences, bool Enabled, bool RequireDpop,
+    string ClientId, ClientKeySet Keys, IReadOnlyList<string> Scopes, IReadOnlyList<string> Audiences, bool Enabled, bool RequireDpop, bool TlsClientCertificateBoundAccessTokens,
     DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, long Revision);
 
 /// <summary>A recorded security event (client disabled, keys replaced, ...), the raw material of continuous access evaluation.</summary>

@@ -23,6 +23,16 @@ public sealed class SqlClientStore(DbDataSource source, bool postgres)
         "CREATE TABLE IF NOT EXISTS ssf_streams (id TEXT PRIMARY KEY, endpoint TEXT NOT NULL, delivered BIGINT NOT NULL, created_at BIGINT NOT NULL)",
     ];
 
+    /// <summary>
+    /// Columns added after the first release, as (table, column, definition), applied in order after the tables exist.
+    /// A column is added only where it is missing, so a store created by any earlier version is brought up to date and
+    /// a current one is left alone; existing rows take the default.
+    /// </summary>
+    private static readonly (string Table, string Column, string Definition)[] AddedColumns =
+    [
+        ("oauth_clients", "tls_client_certificate_bound", "INTEGER NOT NULL DEFAULT 0"), // RFC 8705 client metadata
+    ];
+
     public async Task InitializeAsync(CancellationToken cancellationToken)
     {
         await using var connection = await source.OpenConnectionAsync(cancellationToken);
@@ -37,7 +47,32 @@ public sealed class SqlClientStore(DbDataSource source, bool postgres)
             await ExecuteAsync(connection, transaction, statement, cancellationToken);
         }
 
+        foreach (var (table, column, definition) in AddedColumns)
+        {
+            await AddColumnAsync(connection, transaction, table, column, definition, cancellationToken);
+        }
+
         await transaction.CommitAsync(cancellationToken);
+    }
+
+    /// <summary>Adds a column unless it exists (PostgreSQL has <c>ADD COLUMN IF NOT EXISTS</c>; SQLite needs a look first).</summary>
+    private async Task AddColumnAsync(DbConnection connection, DbTransaction transaction, string table, string column, string definition, CancellationToken cancellationToken)
+    {
+        if (postgres)
+        {
+            await ExecuteAsync(connection, transaction, $"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} {definition}", cancellationToken);
+            return;
+        }
+
+        await using (var exists = Command(connection, transaction, "SELECT COUNT(*) FROM pragma_table_info(@table) WHERE name = @column", ("table", table), ("column", column)))
+        {
+            if (Convert.ToInt64(await exists.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture) > 0)
+            {
+                return;
+            }
+        }
+
+        await ExecuteAsync(connection, transaction, $"ALTER TABLE {table} ADD COLUMN {column} {definition}", cancellationToken);
     }
 
     public async Task<OAuthClient?> GetAsync(string clientId, CancellationToken cancellationToken)
@@ -52,8 +87,8 @@ public sealed class SqlClientStore(DbDataSource source, bool postgres)
         await using var connection = await source.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         var rows = await ExecuteAsync(connection, transaction,
-            "INSERT INTO oauth_clients (client_id, jwks, scopes, audiences, enabled, require_dpop, created_at, updated_at, revision) " +
-            "VALUES (@id, @jwks, @scopes, @audiences, @enabled, @dpop, @created, @updated, @revision) ON CONFLICT (client_id) DO NOTHING",
+            "INSERT INTO oauth_clients (client_id, jwks, scopes, audiences, enabled, require_dpop, tls_client_certificate_bound, created_at, updated_at, revision) " +
+            "VALUES (@id, @jwks, @scopes, @audiences, @enabled, @dpop, @mtls, @created, @updated, @revision) ON CONFLICT (client_id) DO NOTHING",
             cancellationToken, Row(client));
         if (rows == 0)
         {
@@ -72,7 +107,7 @@ public sealed class SqlClientStore(DbDataSource source, bool postgres)
         await using var connection = await source.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         var rows = await ExecuteAsync(connection, transaction,
-            "UPDATE oauth_clients SET jwks = @jwks, scopes = @scopes, audiences = @audiences, enabled = @enabled, require_dpop = @dpop, updated_at = @updated, revision = @revision " +
+            "UPDATE oauth_clients SET jwks = @jwks, scopes = @scopes, audiences = @audiences, enabled = @enabled, require_dpop = @dpop, tls_client_certificate_bound = @mtls, updated_at = @updated, revision = @revision " +
             "WHERE client_id = @id AND revision = @expected",
             cancellationToken, [.. Row(client), ("expected", expectedRevision)]);
         if (rows == 0)
@@ -141,7 +176,7 @@ public sealed class SqlClientStore(DbDataSource source, bool postgres)
     private static (string, object?)[] Row(OAuthClient client) =>
     [
         ("id", client.ClientId), ("jwks", client.Keys.Json), ("scopes", JsonSerializer.Serialize(client.Scopes)), ("audiences", JsonSerializer.Serialize(client.Audiences)),
-        ("enabled", client.Enabled ? 1 : 0), ("dpop", client.RequireDpop ? 1 : 0), ("created", client.CreatedAt.ToUnixTimeMilliseconds()),
+        ("enabled", client.Enabled ? 1 : 0), ("dpop", client.RequireDpop ? 1 : 0), ("mtls", client.TlsClientCertificateBoundAccessTokens ? 1 : 0), ("created", client.CreatedAt.ToUnixTimeMilliseconds()),
         ("updated", client.UpdatedAt.ToUnixTimeMilliseconds()), ("revision", client.Revision),
     ];
 
@@ -153,15 +188,15 @@ public sealed class SqlClientStore(DbDataSource source, bool postgres)
     {
         await using var connection = await source.OpenConnectionAsync(cancellationToken);
         await using var command = Command(connection, null,
-            "SELECT client_id, jwks, scopes, audiences, enabled, require_dpop, created_at, updated_at, revision FROM oauth_clients " + where + " ORDER BY client_id", parameters);
+            "SELECT client_id, jwks, scopes, audiences, enabled, require_dpop, tls_client_certificate_bound, created_at, updated_at, revision FROM oauth_clients " + where + " ORDER BY client_id", parameters);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         var clients = new List<OAuthClient>();
         while (await reader.ReadAsync(cancellationToken))
         {
             clients.Add(new OAuthClient(
                 reader.GetString(0), ClientKeySet.FromStored(reader.GetString(1)), JsonSerializer.Deserialize<string[]>(reader.GetString(2)) ?? [],
-                JsonSerializer.Deserialize<string[]>(reader.GetString(3)) ?? [], reader.GetInt64(4) != 0, reader.GetInt64(5) != 0,
-                DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(6)), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(7)), reader.GetInt64(8)));
+                JsonSerializer.Deserialize<string[]>(reader.GetString(3)) ?? [], reader.GetInt64(4) != 0, reader.GetInt64(5) != 0, reader.GetInt64(6) != 0,
+                DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(7)), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(8)), reader.GetInt64(9)));
         }
 
         return clients;

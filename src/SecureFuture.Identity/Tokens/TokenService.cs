@@ -8,6 +8,7 @@ using OpenIddict.Abstractions;
 using OpenIddict.Server;
 using SecureFuture.Identity.Clients;
 using SecureFuture.Identity.Validation;
+using SecureFuture.Identity.Validation.AspNetCore;
 using SecureFuture.Keys;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 using static OpenIddict.Server.OpenIddictServerEvents;
@@ -38,6 +39,13 @@ public sealed record TokenServiceOptions
     /// <summary>Hard maximum for <see cref="AccessTokenLifetime"/>.</summary>
     public static readonly TimeSpan MaxAccessTokenLifetime = TimeSpan.FromHours(1);
 
+    /// <summary>
+    /// Behind a TLS-terminating proxy: the request header that carries the client's certificate (URL-encoded PEM or base64
+    /// DER) for RFC 8705 binding; null for the certificate of the TLS connection itself. Safe only when the proxy removes
+    /// the header from client requests and is the only way in.
+    /// </summary>
+    public string? ClientCertificateHeader { get; init; }
+
     /// <summary>DPoP signing algorithms accepted at the token endpoint (advertised in discovery).</summary>
     public static readonly IReadOnlyList<string> DpopAlgorithms = ["ES256", "ES384", "PS256", "RS256"];
 }
@@ -48,11 +56,13 @@ public sealed record TokenServiceOptions
 /// host in degraded mode, and what it lacks:
 /// client lookup and keys from the client registry (<c>private_key_jwt</c> only, client secrets off), assertion replay
 /// detection, signing in the HSM with the active key of the issuer's ring, discovery pointing at that ring's JWKS,
-/// and DPoP (RFC 9449) binding at the token endpoint.
+/// DPoP (RFC 9449) binding at the token endpoint, and, for a client that presents a TLS client certificate without a
+/// DPoP proof, certificate binding (RFC 8705 §3).
 /// </summary>
 public static class TokenService
 {
     internal const string JktProperty = "sfi.dpop.jkt";
+    internal const string X5tProperty = "sfi.mtls.x5t";
 
     /// <summary>Registers the token service; the host must also register <see cref="ClientService"/> and <see cref="KeyRingService"/>.</summary>
     /// <param name="evaluation">What security events have said so far; introspection reports tokens it refuses as inactive.</param>
@@ -113,6 +123,8 @@ public static class TokenService
             server.AddEventHandler(IssueClientToken.Descriptor);
             server.AddEventHandler(SignInTheHsm.Descriptor);
             server.AddEventHandler(BindToDpopKey.Descriptor);
+            server.AddEventHandler(BindToClientCertificate.Descriptor);
+            server.AddEventHandler(AttachIntrospectedConfirmation.Descriptor);
             server.AddEventHandler(AnnounceDpopTokenType.Descriptor);
             server.AddEventHandler(RecordTokenOutcome.Descriptor);
             server.AddEventHandler(DescribeTokenService.Descriptor);
@@ -366,8 +378,15 @@ public static class TokenService
 
     /// <summary>
     /// Only <c>client_credentials</c> with a client assertion; the client must be registered and enabled, ask only for
-    /// its scopes and audiences, and present a valid DPoP proof when it sends one or must.
+    /// its scopes and audiences, and present a valid DPoP proof when it sends one or must, or a TLS client certificate
+    /// when it must.
     /// </summary>
+    /// <remarks>
+    /// Which binding a token gets: a DPoP proof wins (<c>cnf.jkt</c>, token type DPoP), even when a certificate was
+    /// presented too; otherwise a presented certificate binds it (<c>cnf.x5t#S256</c>, token type Bearer); otherwise it
+    /// is unbound. Never both: RFC 7800 §3.1 lets <c>cnf</c> name one proof-of-possession key. A client registered with
+    /// <c>tls_client_certificate_bound_access_tokens</c> must present a certificate and send no proof.
+    /// </remarks>
     internal sealed class ValidateClientCredentialsRequest(ClientService clients, DpopProofValidator dpop, TokenServiceOptions options) : IOpenIddictServerHandler<ValidateTokenRequestContext>
     {
         public static OpenIddictServerHandlerDescriptor Descriptor { get; } = OpenIddictServerHandlerDescriptor.CreateBuilder<ValidateTokenRequestContext>()
@@ -422,6 +441,13 @@ public static class TokenService
             }
 
             var http = context.Transaction.GetHttpRequest() ?? throw new InvalidOperationException("the token endpoint runs inside ASP.NET Core");
+            var presented = ClientCertificateSource.Read(http.HttpContext, options.ClientCertificateHeader);
+            if (presented.Error is not null)
+            {
+                context.Reject(Errors.InvalidRequest, presented.Error);
+                return;
+            }
+
             var proofs = http.Headers["DPoP"];
             if (proofs.Count > 1)
             {
@@ -434,8 +460,24 @@ public static class TokenService
                 if (client.RequireDpop)
                 {
                     context.Reject(Errors.InvalidRequest, "this client's tokens must be DPoP-bound: send a DPoP proof");
+                    return;
                 }
 
+                if (presented.Certificate is { } certificate)
+                {
+                    context.Transaction.Properties[X5tProperty] = CertificateBinding.Thumbprint(certificate);
+                }
+                else if (client.TlsClientCertificateBoundAccessTokens)
+                {
+                    context.Reject(Errors.InvalidRequest, "this client's tokens must be bound to its TLS client certificate (RFC 8705): connect with mutual TLS and present it");
+                }
+
+                return;
+            }
+
+            if (client.TlsClientCertificateBoundAccessTokens)
+            {
+                context.Reject(Errors.InvalidRequest, "this client's tokens are bound to its TLS client certificate (RFC 8705): send no DPoP proof");
                 return;
             }
 
@@ -526,6 +568,74 @@ public static class TokenService
         }
     }
 
+    /// <summary>
+    /// RFC 8705 §3.1: a token issued to a client that presented a TLS certificate (and no DPoP proof) carries the
+    /// certificate's SHA-256 thumbprint as <c>cnf.x5t#S256</c>; its <c>token_type</c> stays Bearer (RFC 8705 §3).
+    /// </summary>
+    internal sealed class BindToClientCertificate : IOpenIddictServerHandler<GenerateTokenContext>
+    {
+        public static OpenIddictServerHandlerDescriptor Descriptor { get; } = OpenIddictServerHandlerDescriptor.CreateBuilder<GenerateTokenContext>()
+            .UseSingletonHandler<BindToClientCertificate>()
+            .SetOrder(OpenIddictServerHandlers.Protection.GenerateIdentityModelToken.Descriptor.Order - 1)
+            .SetType(OpenIddictServerHandlerType.Custom)
+            .Build();
+
+        public ValueTask HandleAsync(GenerateTokenContext context)
+        {
+            ArgumentNullException.ThrowIfNull(context);
+            if (context.TokenType == TokenTypeIdentifiers.AccessToken && context.Transaction.Properties.TryGetValue(X5tProperty, out var x5t) && x5t is string thumbprint)
+            {
+                if (context.Transaction.Properties.ContainsKey(JktProperty))
+                {
+                    throw new InvalidOperationException("a token is bound to a DPoP key or a certificate, never both");
+                }
+
+                var descriptor = context.SecurityTokenDescriptor;
+                descriptor.Claims ??= new Dictionary<string, object>(StringComparer.Ordinal);
+                descriptor.Claims["cnf"] = new Dictionary<string, object>(StringComparer.Ordinal) { [CertificateBinding.ThumbprintMember] = thumbprint };
+            }
+
+            return default;
+        }
+    }
+
+    /// <summary>
+    /// RFC 7662 §2.2 with RFC 8705 §3.2 and RFC 9449 §6.2: the introspection answer for a bound token carries its
+    /// <c>cnf</c>, so a resource server that introspects can check the binding.
+    /// </summary>
+    internal sealed class AttachIntrospectedConfirmation : IOpenIddictServerHandler<HandleIntrospectionRequestContext>
+    {
+        public static OpenIddictServerHandlerDescriptor Descriptor { get; } = OpenIddictServerHandlerDescriptor.CreateBuilder<HandleIntrospectionRequestContext>()
+            .UseSingletonHandler<AttachIntrospectedConfirmation>()
+            .SetOrder(int.MaxValue - 100_000)
+            .SetType(OpenIddictServerHandlerType.Custom)
+            .Build();
+
+        public ValueTask HandleAsync(HandleIntrospectionRequestContext context)
+        {
+            ArgumentNullException.ThrowIfNull(context);
+            if (context.GenericTokenPrincipal?.GetClaim("cnf") is not { Length: > 0 } cnf)
+            {
+                return default;
+            }
+
+            try
+            {
+                using var document = JsonDocument.Parse(cnf);
+                if (document.RootElement.ValueKind == JsonValueKind.Object)
+                {
+                    context.Claims["cnf"] = new OpenIddictParameter(document.RootElement.Clone());
+                }
+            }
+            catch (JsonException)
+            {
+                // Only this service's tokens get here, and it writes cnf as an object; anything else is left out.
+            }
+
+            return default;
+        }
+    }
+
     /// <summary>RFC 9449 §5: a bound token is issued with <c>token_type</c> <c>DPoP</c>.</summary>
     internal sealed class AnnounceDpopTokenType : IOpenIddictServerHandler<ApplyTokenResponseContext>
     {
@@ -577,7 +687,7 @@ public static class TokenService
         }
     }
 
-    /// <summary>Discovery names the token ring's JWKS, <c>private_key_jwt</c> only, and the DPoP algorithms.</summary>
+    /// <summary>Discovery names the token ring's JWKS, <c>private_key_jwt</c> only, the DPoP algorithms and certificate binding.</summary>
     internal sealed class DescribeTokenService(TokenServiceOptions options) : IOpenIddictServerHandler<HandleConfigurationRequestContext>
     {
         public static OpenIddictServerHandlerDescriptor Descriptor { get; } = OpenIddictServerHandlerDescriptor.CreateBuilder<HandleConfigurationRequestContext>()
@@ -594,6 +704,7 @@ public static class TokenService
             context.TokenEndpointAuthenticationMethods.Add(ClientAuthenticationMethods.PrivateKeyJwt);
             context.Metadata["token_endpoint_auth_signing_alg_values_supported"] = JsonSerializer.SerializeToElement(TokenServiceOptions.DpopAlgorithms);
             context.Metadata["dpop_signing_alg_values_supported"] = JsonSerializer.SerializeToElement(TokenServiceOptions.DpopAlgorithms);
+            context.Metadata["tls_client_certificate_bound_access_tokens"] = true; // RFC 8705 §3.3
             return default;
         }
     }
