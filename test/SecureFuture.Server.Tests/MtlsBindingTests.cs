@@ -1,10 +1,8 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Net.Security;
-using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
-using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Duende.IdentityModel.Client;
@@ -15,11 +13,12 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.IdentityModel.JsonWebTokens;
-using Microsoft.IdentityModel.Tokens;
 using SecureFuture.Identity.Clients;
 using SecureFuture.Identity.Validation.AspNetCore;
 using SecureFuture.Keys.Storage;
 using SecureFuture.Testing;
+
+using static SecureFuture.Server.Tests.OAuthTestKit;
 
 namespace SecureFuture.Server.Tests;
 
@@ -436,54 +435,6 @@ public sealed class MtlsBindingTests(ServerFixture fixture)
         names.AddIpAddress(IPAddress.Loopback);
         request.CertificateExtensions.Add(names.Build());
         return request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddHours(1));
-    }
-
-    private static string Assertion(string audience, string clientId, ECDsa key)
-    {
-        var now = DateTime.UtcNow;
-        return new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
-        {
-            Issuer = clientId,
-            Audience = audience,
-            IssuedAt = now,
-            NotBefore = now,
-            Expires = now.AddMinutes(2),
-            TokenType = "client-authentication+jwt",
-            Claims = new Dictionary<string, object> { ["sub"] = clientId, ["jti"] = Guid.NewGuid().ToString("N") },
-            SigningCredentials = new SigningCredentials(new ECDsaSecurityKey(key) { KeyId = "k1" }, SecurityAlgorithms.EcdsaSha256),
-        });
-    }
-
-    private static string Proof(ECDsa key, string method, string uri)
-    {
-        var header = new JsonObject { ["typ"] = "dpop+jwt", ["alg"] = "ES256", ["jwk"] = PublicJwk(key, null) };
-        var claims = new JsonObject { ["jti"] = Guid.NewGuid().ToString("N"), ["htm"] = method, ["htu"] = uri, ["iat"] = DateTimeOffset.UtcNow.ToUnixTimeSeconds() };
-        var input = Base64Url(Encoding.UTF8.GetBytes(header.ToJsonString())) + "." + Base64Url(Encoding.UTF8.GetBytes(claims.ToJsonString()));
-        return input + "." + Base64Url(key.SignData(Encoding.ASCII.GetBytes(input), HashAlgorithmName.SHA256));
-    }
-
-    private static JsonObject PublicJwk(ECDsa key, string? kid)
-    {
-        var p = key.ExportParameters(false);
-        var jwk = new JsonObject { ["kty"] = "EC", ["crv"] = "P-256", ["x"] = Base64Url(p.Q.X!), ["y"] = Base64Url(p.Q.Y!) };
-        if (kid is not null)
-        {
-            jwk["kid"] = kid;
-        }
-
-        return jwk;
-    }
-
-    private static string Base64Url(byte[] bytes) => System.Buffers.Text.Base64Url.EncodeToString(bytes);
-
-    private static string? Code(TokenResponse response)
-        => response.Json is { } json && json.TryGetProperty("error", out var error) ? error.GetString() : response.Error;
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     /// <summary>

@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
-using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -19,6 +18,8 @@ using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 using SecureFuture.Identity.Validation.AspNetCore;
 using SecureFuture.Keys;
+
+using static SecureFuture.Server.Tests.OAuthTestKit;
 
 namespace SecureFuture.Server.Tests;
 
@@ -688,42 +689,6 @@ public sealed class TokenServiceTests(ServerFixture fixture)
         return await http.RequestClientCredentialsTokenAsync(request);
     }
 
-    /// <summary>A client assertion as RFC 7523 and its 2025 update describe it: typ client-authentication+jwt, aud the issuer.</summary>
-    private static string Assertion(string audience, string clientId, ECDsa key, string kid = "k1")
-    {
-        var now = DateTime.UtcNow;
-        return new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
-        {
-            Issuer = clientId,
-            Audience = audience,
-            IssuedAt = now,
-            NotBefore = now,
-            Expires = now.AddMinutes(2),
-            TokenType = "client-authentication+jwt",
-            Claims = new Dictionary<string, object> { ["sub"] = clientId, ["jti"] = Guid.NewGuid().ToString("N") },
-            SigningCredentials = new SigningCredentials(new ECDsaSecurityKey(key) { KeyId = kid }, SecurityAlgorithms.EcdsaSha256),
-        });
-    }
-
-    private static string Proof(ECDsa key, string method, string uri, DateTimeOffset? iat = null, string typ = "dpop+jwt", string? accessToken = null)
-    {
-        var header = new JsonObject { ["typ"] = typ, ["alg"] = "ES256", ["jwk"] = PublicJwk(key, null) };
-        var claims = new JsonObject
-        {
-            ["jti"] = Guid.NewGuid().ToString("N"),
-            ["htm"] = method,
-            ["htu"] = uri,
-            ["iat"] = (iat ?? DateTimeOffset.UtcNow).ToUnixTimeSeconds(),
-        };
-        if (accessToken is not null)
-        {
-            claims["ath"] = Base64Url(SHA256.HashData(Encoding.ASCII.GetBytes(accessToken)));
-        }
-
-        var input = Base64Url(Encoding.UTF8.GetBytes(header.ToJsonString())) + "." + Base64Url(Encoding.UTF8.GetBytes(claims.ToJsonString()));
-        return input + "." + Base64Url(key.SignData(Encoding.ASCII.GetBytes(input), HashAlgorithmName.SHA256));
-    }
-
     private static async Task<(HttpStatusCode Status, string Challenge, string Body)> WhoamiAsync(HttpClient http, IssuerServer sfi, string scheme, string token, string? dpop)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(sfi.Running.BaseAddress, "/v1/whoami"));
@@ -735,31 +700,6 @@ public sealed class TokenServiceTests(ServerFixture fixture)
 
         using var response = await http.SendAsync(request);
         return (response.StatusCode, response.Headers.WwwAuthenticate.ToString(), await response.Content.ReadAsStringAsync());
-    }
-
-    private static JsonObject PublicJwk(ECDsa key, string? kid)
-    {
-        var p = key.ExportParameters(false);
-        var jwk = new JsonObject { ["kty"] = "EC", ["crv"] = "P-256", ["x"] = Base64Url(p.Q.X!), ["y"] = Base64Url(p.Q.Y!) };
-        if (kid is not null)
-        {
-            jwk["kid"] = kid;
-        }
-
-        return jwk;
-    }
-
-    private static string Base64Url(byte[] bytes) => System.Buffers.Text.Base64Url.EncodeToString(bytes);
-
-    /// <summary>The OAuth error code (Duende reports the HTTP reason phrase as Error for a 401).</summary>
-    private static string? Code(TokenResponse response)
-        => response.Json is { } json && json.TryGetProperty("error", out var error) ? error.GetString() : response.Error;
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private sealed class IssuerServer(RunningServer running, string issuer) : IAsyncDisposable

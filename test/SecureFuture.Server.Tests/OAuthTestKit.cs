@@ -1,0 +1,76 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json.Nodes;
+using Duende.IdentityModel.Client;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+
+namespace SecureFuture.Server.Tests;
+
+/// <summary>What a client of the token service makes: assertions, DPoP proofs and JWKs; shared by the token tests.</summary>
+internal static class OAuthTestKit
+{
+    /// <summary>A client assertion as RFC 7523 and its 2025 update describe it: typ client-authentication+jwt, aud the issuer.</summary>
+    public static string Assertion(string audience, string clientId, ECDsa key, string kid = "k1")
+    {
+        var now = DateTime.UtcNow;
+        return new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
+        {
+            Issuer = clientId,
+            Audience = audience,
+            IssuedAt = now,
+            NotBefore = now,
+            Expires = now.AddMinutes(2),
+            TokenType = "client-authentication+jwt",
+            Claims = new Dictionary<string, object> { ["sub"] = clientId, ["jti"] = Guid.NewGuid().ToString("N") },
+            SigningCredentials = new SigningCredentials(new ECDsaSecurityKey(key) { KeyId = kid }, SecurityAlgorithms.EcdsaSha256),
+        });
+    }
+
+    /// <summary>A DPoP proof (RFC 9449) for one request, with the embedded public key.</summary>
+    public static string Proof(ECDsa key, string method, string uri, DateTimeOffset? iat = null, string typ = "dpop+jwt", string? accessToken = null)
+    {
+        var header = new JsonObject { ["typ"] = typ, ["alg"] = "ES256", ["jwk"] = PublicJwk(key, null) };
+        var claims = new JsonObject
+        {
+            ["jti"] = Guid.NewGuid().ToString("N"),
+            ["htm"] = method,
+            ["htu"] = uri,
+            ["iat"] = (iat ?? DateTimeOffset.UtcNow).ToUnixTimeSeconds(),
+        };
+        if (accessToken is not null)
+        {
+            claims["ath"] = Base64Url(SHA256.HashData(Encoding.ASCII.GetBytes(accessToken)));
+        }
+
+        var input = Base64Url(Encoding.UTF8.GetBytes(header.ToJsonString())) + "." + Base64Url(Encoding.UTF8.GetBytes(claims.ToJsonString()));
+        return input + "." + Base64Url(key.SignData(Encoding.ASCII.GetBytes(input), HashAlgorithmName.SHA256));
+    }
+
+    public static JsonObject PublicJwk(ECDsa key, string? kid)
+    {
+        var p = key.ExportParameters(false);
+        var jwk = new JsonObject { ["kty"] = "EC", ["crv"] = "P-256", ["x"] = Base64Url(p.Q.X!), ["y"] = Base64Url(p.Q.Y!) };
+        if (kid is not null)
+        {
+            jwk["kid"] = kid;
+        }
+
+        return jwk;
+    }
+
+    public static string Base64Url(byte[] bytes) => System.Buffers.Text.Base64Url.EncodeToString(bytes);
+
+    /// <summary>The OAuth error code (Duende reports the HTTP reason phrase as Error for a 401).</summary>
+    public static string? Code(TokenResponse response)
+        => response.Json is { } json && json.TryGetProperty("error", out var error) ? error.GetString() : response.Error;
+
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
