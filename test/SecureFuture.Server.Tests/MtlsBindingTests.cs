@@ -101,6 +101,42 @@ public sealed class MtlsBindingTests(ServerFixture fixture)
     }
 
     [Fact]
+    public async Task A_client_certificate_naming_issuer_CRL_and_OCSP_URLs_makes_the_server_fetch_nothing()
+    {
+        // The certificate only names a key to bind to; were the server to build its chain the usual way, a client could
+        // make it fetch any URL (AIA caIssuers, CRL, OCSP) during the handshake: server-side request forgery and a
+        // slow handshake. Those URLs point at a listener here that must never see a connection.
+        using var trap = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        trap.Start();
+        var url = $"http://127.0.0.1:{((IPEndPoint)trap.LocalEndpoint).Port}";
+        using var caKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var caRequest = new CertificateRequest("CN=untrusted issuing CA", caKey, HashAlgorithmName.SHA256);
+        caRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
+        using var ca = caRequest.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddHours(1));
+        using var leafKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var leafRequest = new CertificateRequest("CN=fetcher", leafKey, HashAlgorithmName.SHA256);
+        leafRequest.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.2")], critical: false));
+        leafRequest.CertificateExtensions.Add(new X509AuthorityInformationAccessExtension([url + "/ocsp"], [url + "/ca.crt"]));
+        leafRequest.CertificateExtensions.Add(CertificateRevocationListBuilder.BuildCrlDistributionPointExtension([url + "/ca.crl"]));
+        using var issued = leafRequest.Create(ca, DateTimeOffset.UtcNow.AddMinutes(-1), DateTimeOffset.UtcNow.AddMinutes(30), [1, 2, 3, 4]);
+        using var certificate = issued.CopyWithPrivateKey(leafKey);
+
+        await using var sfi = await MtlsServer.StartAsync(fixture);
+        using var clientKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        await sfi.RegisterAsync("fetcher", clientKey);
+        using var http = sfi.Client(certificate);
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        var response = await RequestTokenAsync(http, sfi.Issuer + "oauth2/token", sfi.Issuer, "fetcher", clientKey);
+        Assert.False(response.IsError, response.Error + " " + response.ErrorDescription);
+        Assert.Equal(Base64Url(SHA256.HashData(certificate.RawData)), Cnf(response.AccessToken!).GetProperty("x5t#S256").GetString());
+        var (status, _, body) = await WhoamiAsync(http, sfi.HttpsBase, response.AccessToken!);
+        Assert.True(status == HttpStatusCode.OK, body);
+        Assert.True(started.Elapsed < TimeSpan.FromSeconds(10), $"the handshakes took {started.Elapsed}");
+        await Task.Delay(200);
+        Assert.False(trap.Pending(), "the server connected to a URL named in the client's certificate");
+    }
+
+    [Fact]
     public async Task A_client_registered_for_certificate_bound_tokens_gets_none_without_its_certificate_and_DPoP_wins_for_others()
     {
         await using var sfi = await MtlsServer.StartAsync(fixture);
@@ -549,7 +585,9 @@ public sealed class MtlsBindingTests(ServerFixture fixture)
             {
                 RemoteCertificateValidationCallback = (_, presented, _, _) => presented is not null && pinned is not null
                     && presented.GetCertHashString(HashAlgorithmName.SHA256) == pinned,
-                LocalCertificateSelectionCallback = certificate is null ? null : (_, _, _, _, _) => certificate,
+                // offline: the client does not fetch anything its certificate names either (one test's certificate
+                // points its issuer, CRL and OCSP URLs at a trap that must stay silent).
+                ClientCertificateContext = certificate is null ? null : SslStreamCertificateContext.Create(certificate, additionalCertificates: null, offline: true),
             },
         };
     }
