@@ -52,9 +52,6 @@ internal sealed class CompactJson
     /// names differ only in case. The input has been read once already (it is a slice the stream walker skipped
     /// over), so it is well-formed.
     /// </summary>
-    public ReadOnlyMemory<byte> Compact(ReadOnlySpan<byte> value) => Compact(value, out _);
-
-    /// <inheritdoc cref="Compact(ReadOnlySpan{byte})"/>
     /// <param name="top">For an object, its top-level members (what the reader recognises a resource by); else null.</param>
     public ReadOnlyMemory<byte> Compact(ReadOnlySpan<byte> value, out TopLevel? top)
     {
