@@ -6,6 +6,8 @@ public sealed class AssessorTests
     {
         public IReadOnlyList<string> ControlIds => [Baseline.ControlIds.Sto01];
 
+        public IReadOnlyList<string> Reads => [];
+
         public IEnumerable<ControlResult> Evaluate(EvaluationContext context)
         {
             yield return new ControlResult { ControlId = Baseline.ControlIds.Sto01, Status = ControlStatus.Pass, Resource = ResourceRef.Tenant(), Evidence = "half" };

@@ -7,19 +7,7 @@ namespace SecureFuture.Baseline.Tests;
 /// <summary>The sample tenant end to end: results, findings, remediation plan, diff and reports.</summary>
 public sealed class OutputTests
 {
-    private static string SampleDir()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            var candidate = Path.Combine(dir.FullName, "samples", "tenant");
-            if (Directory.Exists(candidate))
-            {
-                return candidate;
-            }
-        }
-
-        throw new DirectoryNotFoundException("samples/tenant");
-    }
+    private static string SampleDir() => TestSupport.SampleDir;
 
     private static readonly Lazy<Assessment> Sample = new(() =>
     {

@@ -12,6 +12,24 @@ internal static class TestSupport
 
     public static FakeTimeProvider Clock() => new(Now);
 
+    /// <summary>The repository's samples/tenant, found from the test binaries upwards.</summary>
+    public static string SampleDir
+    {
+        get
+        {
+            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            {
+                var candidate = Path.Combine(dir.FullName, "samples", "tenant");
+                if (Directory.Exists(candidate))
+                {
+                    return candidate;
+                }
+            }
+
+            throw new DirectoryNotFoundException("samples/tenant");
+        }
+    }
+
     public static TenantSnapshot Snapshot(params string[] files)
     {
         var resources = new List<TenantResource>();

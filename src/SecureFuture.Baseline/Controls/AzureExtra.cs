@@ -62,18 +62,65 @@ public sealed class Key08KeyVaultCertValidity : ResourceControl
 /// NET-07: a Network Watcher in every region that holds resources. Needs the watchers in the export: when the inputs
 /// hold none at all, the result is unknown (they may simply not have been exported).
 /// </summary>
-public sealed class Net07NetworkWatcherInUsedRegions : IControlEvaluator
+public sealed class Net07NetworkWatcherInUsedRegions : IControlEvaluator, IObservingEvaluator
 {
     private const string WatcherType = "Microsoft.Network/networkWatchers";
 
     IReadOnlyList<string> IControlEvaluator.ControlIds => [ControlIds.Net07];
 
+    /// <summary>Nothing is kept: the regions are collected as the resources are read.</summary>
+    IReadOnlyList<string> IControlEvaluator.Reads => [];
+
+    IResourceObserver IObservingEvaluator.Observer => RegionObserver.Instance;
+
+    /// <summary>The regions that hold watchers, and those that hold other network resources (ARM exports only).</summary>
+    private sealed class Regions
+    {
+        public int Watchers { get; set; }
+
+        public HashSet<string> Covered { get; } = new(StringComparer.Ordinal);
+
+        public HashSet<string> Used { get; } = new(StringComparer.Ordinal);
+    }
+
+    private sealed class RegionObserver : IResourceObserver
+    {
+        public static readonly RegionObserver Instance = new();
+
+        public void Observe(TenantResource resource, EvaluationContext context)
+        {
+            if (resource.Format != InputFormat.ArmResources || !resource.Type.Contains("Microsoft.Network", StringComparison.OrdinalIgnoreCase))
+            {
+                return;
+            }
+
+            var regions = context.State<Regions>("NET-07/regions");
+            var watcher = resource.Is(WatcherType);
+            if (watcher)
+            {
+                regions.Watchers++;
+            }
+
+            // The location the reader kept (no tree is parsed for each of thousands of network resources).
+            if (resource.Location?.Replace(" ", string.Empty, StringComparison.Ordinal).ToLowerInvariant() is { } region)
+            {
+                if (watcher)
+                {
+                    regions.Covered.Add(region);
+                }
+                else if (region != "global")
+                {
+                    regions.Used.Add(region);
+                }
+            }
+        }
+    }
+
     public IEnumerable<ControlResult> Evaluate(EvaluationContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        var arm = context.Snapshot.Resources.Where(r => r.Format == InputFormat.ArmResources).ToList();
-        var watchers = arm.Where(r => r.Is(WatcherType)).ToList();
-        if (watchers.Count == 0)
+        var regions = context.State<Regions>("NET-07/regions");
+        if (regions.Watchers == 0)
         {
             yield return new ControlResult
             {
@@ -85,11 +132,8 @@ public sealed class Net07NetworkWatcherInUsedRegions : IControlEvaluator
             yield break;
         }
 
-        // The location the reader kept (no tree is parsed for each of thousands of network resources).
-        static string? Region(TenantResource r) => r.Location?.Replace(" ", string.Empty, StringComparison.Ordinal).ToLowerInvariant();
-        var covered = watchers.Select(Region).OfType<string>().ToHashSet(StringComparer.Ordinal);
-        var used = arm.Where(r => !r.Is(WatcherType) && r.Type.Contains("Microsoft.Network", StringComparison.OrdinalIgnoreCase))
-            .Select(Region).OfType<string>().Where(l => l != "global").ToHashSet(StringComparer.Ordinal);
+        var covered = regions.Covered;
+        var used = regions.Used;
         foreach (var region in used.Order(StringComparer.Ordinal))
         {
             var ok = covered.Contains(region);
@@ -118,14 +162,54 @@ public sealed class Net07NetworkWatcherInUsedRegions : IControlEvaluator
 }
 
 /// <summary>KEY-11: storage accounts that receive diagnostic logs (a diagnostic setting's storageAccountId) use a customer-managed key.</summary>
-public sealed class Key11CmkForLogStorage : IControlEvaluator
+public sealed class Key11CmkForLogStorage : IControlEvaluator, IObservingEvaluator
 {
+    private const string EntraSettingType = "microsoft.aadiam/diagnosticSettings";
+
     IReadOnlyList<string> IControlEvaluator.ControlIds => [ControlIds.Key11];
+
+    /// <summary>The settings are kept; the storage accounts (thousands) are judged as they are read and only the verdict is kept.</summary>
+    IReadOnlyList<string> IControlEvaluator.Reads => [Diagnostics.SettingType, EntraSettingType];
+
+    IResourceObserver IObservingEvaluator.Observer => AccountObserver.Instance;
+
+    /// <summary>Each storage account's key source verdict, by id (the first account of an id wins, as a lookup would).</summary>
+    private sealed class Accounts : Dictionary<string, (ResourceRef Account, Verdict Verdict)>
+    {
+        public Accounts()
+            : base(StringComparer.OrdinalIgnoreCase)
+        {
+        }
+    }
+
+    private sealed class AccountObserver : IResourceObserver
+    {
+        public static readonly AccountObserver Instance = new();
+
+        public void Observe(TenantResource resource, EvaluationContext context)
+        {
+            if (!resource.Is(StorageAccountControl.ArmType))
+            {
+                return;
+            }
+
+            var accounts = context.State<Accounts>("KEY-11/accounts");
+            if (accounts.ContainsKey(resource.Id))
+            {
+                return;
+            }
+
+            var verdict = Checks.OneOf(resource, "properties.encryption.keySource", ["Microsoft.Keyvault"],
+                () => Remedy.Manual("Create a key in Key Vault (purge protection on), give the account's managed identity access, then set encryption.keySource = Microsoft.Keyvault with keyvaultproperties."));
+            // A plain verdict: the deferred fix of the original would keep the whole resource alive.
+            accounts[resource.Id] = (resource.Ref, new Verdict(verdict.Status, context.Share(verdict.Evidence), verdict.PropertyPath, verdict.Status == ControlStatus.Fail ? verdict.Remediation : null));
+        }
+    }
 
     public IEnumerable<ControlResult> Evaluate(EvaluationContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        var targets = context.Snapshot.Resources.Where(r => r.Is(Diagnostics.SettingType) || r.Is("microsoft.aadiam/diagnosticSettings"))
+        var targets = context.Snapshot.OfType(Diagnostics.SettingType).Concat(context.Snapshot.OfType(EntraSettingType))
             .Select(s => Field.Text(Field.Navigate(s.Data, "properties.storageAccountId"))).OfType<string>()
             .ToHashSet(StringComparer.OrdinalIgnoreCase);
         if (targets.Count == 0)
@@ -142,20 +226,18 @@ public sealed class Key11CmkForLogStorage : IControlEvaluator
 
         foreach (var id in targets.Order(StringComparer.OrdinalIgnoreCase))
         {
-            var account = context.Snapshot.OfType(StorageAccountControl.ArmType).FirstOrDefault(a => string.Equals(a.Id, id, StringComparison.OrdinalIgnoreCase));
-            if (account is null)
+            if (!context.State<Accounts>("KEY-11/accounts").TryGetValue(id, out var account))
             {
                 yield return new ControlResult { ControlId = ControlIds.Key11, Status = ControlStatus.Unknown, Resource = new ResourceRef(id, StorageAccountControl.ArmType, null, null), Evidence = "the log storage account is not in the inputs" };
                 continue;
             }
 
-            var verdict = Checks.OneOf(account, "properties.encryption.keySource", ["Microsoft.Keyvault"],
-                () => Remedy.Manual("Create a key in Key Vault (purge protection on), give the account's managed identity access, then set encryption.keySource = Microsoft.Keyvault with keyvaultproperties."));
+            var verdict = account.Verdict;
             yield return new ControlResult
             {
                 ControlId = ControlIds.Key11,
                 Status = verdict.Status,
-                Resource = ResourceRef.Of(account),
+                Resource = account.Account,
                 Evidence = verdict.Evidence,
                 PropertyPath = verdict.PropertyPath,
                 Remediation = verdict.Remediation,

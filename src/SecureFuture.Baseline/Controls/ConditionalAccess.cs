@@ -172,6 +172,8 @@ public abstract class ConditionalAccessControl : IControlEvaluator
 
     IReadOnlyList<string> IControlEvaluator.ControlIds => [ControlId];
 
+    IReadOnlyList<string> IControlEvaluator.Reads => [GraphTypes.ConditionalAccessPolicy, GraphTypes.SecurityDefaults];
+
     /// <summary>Why this policy does not satisfy the control; empty when it does.</summary>
     private protected abstract List<string> Gaps(CaPolicy policy, EvaluationContext context);
 

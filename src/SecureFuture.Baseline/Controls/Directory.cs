@@ -40,6 +40,8 @@ public abstract class PrivilegedMemberControl : IControlEvaluator
 
     IReadOnlyList<string> IControlEvaluator.ControlIds => [ControlId];
 
+    IReadOnlyList<string> IControlEvaluator.Reads => [GraphTypes.RoleAssignment, GraphTypes.User];
+
     private protected abstract Verdict Judge(JsonObject user, string principalId);
 
     public IEnumerable<ControlResult> Evaluate(EvaluationContext context)
@@ -114,6 +116,8 @@ public sealed class Ten08GuestsHoldNoPrivilegedRoles : PrivilegedMemberControl
 public sealed class Prv07FinerGrainedRolesOverGlobalAdmin : IControlEvaluator
 {
     IReadOnlyList<string> IControlEvaluator.ControlIds => [ControlIds.Prv07];
+
+    IReadOnlyList<string> IControlEvaluator.Reads => [GraphTypes.RoleAssignment];
 
     public IEnumerable<ControlResult> Evaluate(EvaluationContext context)
     {

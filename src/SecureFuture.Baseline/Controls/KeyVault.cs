@@ -173,6 +173,8 @@ public sealed class Key09KeyVaultAuditLogging : ResourceControl
 
     public override IReadOnlyList<string> Types { get; } = [KeyVaultControl.ArmType];
 
+    public override IReadOnlyList<string> Joins { get; } = [Diagnostics.SettingType];
+
     public override bool AppliesTo(TenantResource resource, EvaluationContext context) => !resource.IsTerraform && !resource.IsInfrastructureAsCode;
 
     public override Verdict Check(TenantResource resource, EvaluationContext context)

@@ -13,6 +13,8 @@ public abstract class DefenderPlanControl : IControlEvaluator
 
     IReadOnlyList<string> IControlEvaluator.ControlIds => [ControlId];
 
+    IReadOnlyList<string> IControlEvaluator.Reads => [PricingType];
+
     public IEnumerable<ControlResult> Evaluate(EvaluationContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
@@ -88,11 +90,36 @@ public sealed class Log07DefenderForResourceManager : DefenderPlanControl
 }
 
 /// <summary>LOG-01 and LOG-02 read subscription-scope diagnostic settings (id <c>/subscriptions/{id}/providers/Microsoft.Insights/diagnosticSettings/{name}</c>).</summary>
-public abstract class SubscriptionDiagnosticsControl : IControlEvaluator
+public abstract class SubscriptionDiagnosticsControl : IControlEvaluator, IObservingEvaluator
 {
     public abstract string ControlId { get; }
 
     IReadOnlyList<string> IControlEvaluator.ControlIds => [ControlId];
+
+    IReadOnlyList<string> IControlEvaluator.Reads => [Diagnostics.SettingType];
+
+    IResourceObserver IObservingEvaluator.Observer => SubscriptionObserver.Instance;
+
+    /// <summary>The subscriptions the ARM resources of the inputs live in; one instance serves LOG-01 and LOG-02.</summary>
+    private sealed class SubscriptionObserver : IResourceObserver
+    {
+        public static readonly SubscriptionObserver Instance = new();
+
+        public void Observe(TenantResource resource, EvaluationContext context)
+        {
+            if (resource.Format != InputFormat.ArmResources || SubscriptionSpan(resource.Id) is not { IsEmpty: false } subscription)
+            {
+                return;
+            }
+
+            // Looked up by span: a string is made once per subscription, not once per resource.
+            var seen = context.State<SubscriptionSet>("LOG/subscriptions");
+            if (!seen.GetAlternateLookup<ReadOnlySpan<char>>().Contains(subscription))
+            {
+                seen.Add(subscription.ToString());
+            }
+        }
+    }
 
     protected static bool IsSubscriptionScope(TenantResource setting) =>
         setting.Id.Split('/', StringSplitOptions.RemoveEmptyEntries) is { Length: 6 } parts
@@ -101,39 +128,34 @@ public abstract class SubscriptionDiagnosticsControl : IControlEvaluator
 
     protected abstract Verdict Judge(IReadOnlyList<TenantResource> settings, string subscription);
 
-    /// <summary>The subscriptions that the ARM resources of the snapshot live in, in order.</summary>
-    private static List<string> SubscriptionsOf(TenantSnapshot snapshot)
+    private sealed class SubscriptionSet : HashSet<string>
     {
-        var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
-        foreach (var r in snapshot.Resources)
+        public SubscriptionSet()
+            : base(StringComparer.OrdinalIgnoreCase)
         {
-            if (r.Format == InputFormat.ArmResources && SubscriptionOf(r.Id) is { } subscription)
-            {
-                seen.Add(subscription);
-            }
         }
-
-        return [.. seen.Order(StringComparer.OrdinalIgnoreCase)];
     }
 
     /// <summary>The subscription id of <c>/subscriptions/{id}/...</c> (the third segment), without splitting the whole id.</summary>
-    private static string? SubscriptionOf(string id)
+    private static ReadOnlySpan<char> SubscriptionSpan(string id)
     {
         const string Prefix = "/subscriptions/";
         if (!id.StartsWith(Prefix, StringComparison.OrdinalIgnoreCase))
         {
-            return null;
+            return default;
         }
 
         var end = id.IndexOf('/', Prefix.Length);
-        return end < 0 ? id[Prefix.Length..] : id[Prefix.Length..end];
+        return end < 0 ? id.AsSpan(Prefix.Length) : id.AsSpan(Prefix.Length, end - Prefix.Length);
     }
+
+    private static string? SubscriptionOf(string id) => SubscriptionSpan(id) is { IsEmpty: false } s ? s.ToString() : null;
 
     public IEnumerable<ControlResult> Evaluate(EvaluationContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
         var settings = context.Snapshot.OfType(Diagnostics.SettingType).Where(IsSubscriptionScope).ToList();
-        var subscriptions = context.Memo("subscriptions", SubscriptionsOf);
+        var subscriptions = context.State<SubscriptionSet>("LOG/subscriptions").Order(StringComparer.OrdinalIgnoreCase).ToList();
         if (subscriptions.Count == 0 || context.Snapshot.OfType(Diagnostics.SettingType).Count == 0)
         {
             yield return new ControlResult
@@ -221,6 +243,8 @@ public sealed class Log03EntraLogsExported : IControlEvaluator
     private static readonly string[] Required = ["AuditLogs", "SignInLogs", "NonInteractiveUserSignInLogs", "ServicePrincipalSignInLogs", "ManagedIdentitySignInLogs", "MicrosoftGraphActivityLogs"];
 
     IReadOnlyList<string> IControlEvaluator.ControlIds => [ControlIds.Log03];
+
+    IReadOnlyList<string> IControlEvaluator.Reads => ["microsoft.aadiam/diagnosticSettings"];
 
     public IEnumerable<ControlResult> Evaluate(EvaluationContext context)
     {
@@ -317,6 +341,8 @@ public sealed class Log09PolicyAndNsgChangeAlerts : IControlEvaluator
 
     IReadOnlyList<string> IControlEvaluator.ControlIds => [ControlIds.Log09];
 
+    IReadOnlyList<string> IControlEvaluator.Reads => ["Microsoft.Insights/activityLogAlerts"];
+
     public IEnumerable<ControlResult> Evaluate(EvaluationContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
@@ -364,6 +390,8 @@ public sealed class Log10McsbInitiativeAssigned : IControlEvaluator
     private const string McsbInitiative = "1f3afdf9-d0c9-4c3d-847f-89da613e70a8";
 
     IReadOnlyList<string> IControlEvaluator.ControlIds => [ControlIds.Log10];
+
+    IReadOnlyList<string> IControlEvaluator.Reads => ["Microsoft.Authorization/policyAssignments"];
 
     public IEnumerable<ControlResult> Evaluate(EvaluationContext context)
     {

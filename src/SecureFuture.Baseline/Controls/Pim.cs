@@ -13,6 +13,8 @@ public abstract class PimPolicyControl : IControlEvaluator
 
     IReadOnlyList<string> IControlEvaluator.ControlIds => [ControlId];
 
+    IReadOnlyList<string> IControlEvaluator.Reads => [GraphTypes.RoleManagementPolicyAssignment];
+
     /// <summary>The roles this control looks at.</summary>
     private protected abstract IReadOnlyList<string> Roles(EvaluationContext context);
 

@@ -9,6 +9,8 @@ public sealed class Prv01GlobalAdministratorCount : IControlEvaluator
 
     IReadOnlyList<string> IControlEvaluator.ControlIds => [ControlIds.Prv01];
 
+    IReadOnlyList<string> IControlEvaluator.Reads => [GraphTypes.RoleAssignment, GraphTypes.RoleEligibilityScheduleInstance];
+
     public IEnumerable<ControlResult> Evaluate(EvaluationContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
@@ -89,6 +91,8 @@ internal static class RoleAssignments
 public sealed class Prv08SubscriptionOwnerCount : IControlEvaluator
 {
     IReadOnlyList<string> IControlEvaluator.ControlIds => [ControlIds.Prv08];
+
+    IReadOnlyList<string> IControlEvaluator.Reads => [RoleAssignments.Type];
 
     public IEnumerable<ControlResult> Evaluate(EvaluationContext context)
     {
@@ -171,6 +175,8 @@ public sealed class Prv09NoCustomOwnerRoles : ResourceControl
 public sealed class Prv10UserAccessAdministratorRestricted : IControlEvaluator
 {
     IReadOnlyList<string> IControlEvaluator.ControlIds => [ControlIds.Prv10];
+
+    IReadOnlyList<string> IControlEvaluator.Reads => [RoleAssignments.Type];
 
     public IEnumerable<ControlResult> Evaluate(EvaluationContext context)
     {

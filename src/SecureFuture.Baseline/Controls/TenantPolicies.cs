@@ -143,6 +143,8 @@ public sealed class App09AdminConsentWorkflow : IControlEvaluator
 {
     IReadOnlyList<string> IControlEvaluator.ControlIds => [ControlIds.App09];
 
+    IReadOnlyList<string> IControlEvaluator.Reads => [GraphTypes.DirectorySetting];
+
     public IEnumerable<ControlResult> Evaluate(EvaluationContext context)
     {
         ArgumentNullException.ThrowIfNull(context);

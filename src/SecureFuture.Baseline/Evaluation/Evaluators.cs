@@ -2,14 +2,46 @@ using System.Reflection;
 
 namespace SecureFuture.Baseline;
 
-/// <summary>What an evaluator sees: the inputs, the configuration, and the time (injected, so expiry is testable).</summary>
-public sealed class EvaluationContext(TenantSnapshot snapshot, BaselineConfiguration configuration, TimeProvider time)
+/// <summary>
+/// What an evaluator sees: the inputs, the configuration, and the time (injected, so expiry is testable).
+/// <para>
+/// While the inputs are being read, resource controls that read nothing but the resource in hand are checked on each
+/// resource as it arrives (<see cref="ResourceControl.Joins"/>), and <see cref="Snapshot"/> is not available yet: the
+/// snapshot it will become holds only the resources some evaluator declared it reads (<see cref="IControlEvaluator.Reads"/>).
+/// </para>
+/// </summary>
+public sealed class EvaluationContext
 {
-    public TenantSnapshot Snapshot { get; } = snapshot;
+    private TenantSnapshot? _snapshot;
 
-    public BaselineConfiguration Configuration { get; } = configuration;
+    public EvaluationContext(TenantSnapshot snapshot, BaselineConfiguration configuration, TimeProvider time)
+        : this(configuration, time)
+    {
+        ArgumentNullException.ThrowIfNull(snapshot);
+        _snapshot = snapshot;
+    }
 
-    public DateTimeOffset Now { get; } = time.GetUtcNow();
+    /// <summary>A context for a streamed assessment: the snapshot is attached once every input has been read.</summary>
+    internal EvaluationContext(BaselineConfiguration configuration, TimeProvider time)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        ArgumentNullException.ThrowIfNull(time);
+        Configuration = configuration;
+        Now = time.GetUtcNow();
+    }
+
+    /// <summary>
+    /// The resources kept after reading. Not available while the inputs are still being read: a resource control
+    /// that needs other resources must name them in <see cref="ResourceControl.Joins"/>, so that it runs afterwards.
+    /// </summary>
+    public TenantSnapshot Snapshot => _snapshot ?? throw new InvalidOperationException(
+        "the snapshot is not available while the inputs are read: a resource control that reads other resources must declare them in Joins");
+
+    public BaselineConfiguration Configuration { get; }
+
+    public DateTimeOffset Now { get; }
+
+    internal void Attach(TenantSnapshot snapshot) => _snapshot = snapshot;
 
     private readonly Dictionary<string, object> _memo = new(StringComparer.Ordinal);
 
@@ -50,6 +82,36 @@ public sealed class EvaluationContext(TenantSnapshot snapshot, BaselineConfigura
 
         return (T)value;
     }
+
+    /// <summary>Per-assessment state that an <see cref="IResourceObserver"/> fills while the inputs are read.</summary>
+    internal T State<T>(string key)
+        where T : class, new()
+    {
+        if (!_memo.TryGetValue(key, out var value))
+        {
+            value = new T();
+            _memo[key] = value;
+        }
+
+        return (T)value;
+    }
+}
+
+/// <summary>
+/// Sees every resource as it is read, before the resources no evaluator reads later are dropped: for a
+/// cross-resource control that needs one fact from thousands of resources (the regions in use, the subscriptions),
+/// not the resources themselves. Observers keep what they collect in <see cref="EvaluationContext.State{T}"/>.
+/// One instance may serve several controls (LOG-01 and LOG-02): the assessor calls each distinct instance once.
+/// </summary>
+internal interface IResourceObserver
+{
+    void Observe(TenantResource resource, EvaluationContext context);
+}
+
+/// <summary>An evaluator that needs an <see cref="IResourceObserver"/> to run while the inputs are read.</summary>
+internal interface IObservingEvaluator
+{
+    IResourceObserver Observer { get; }
 }
 
 /// <summary>
@@ -59,6 +121,14 @@ public sealed class EvaluationContext(TenantSnapshot snapshot, BaselineConfigura
 public interface IControlEvaluator
 {
     IReadOnlyList<string> ControlIds { get; }
+
+    /// <summary>
+    /// The resource types this evaluator reads from <see cref="EvaluationContext.Snapshot"/>. Resources of other types
+    /// are checked as they are read and then dropped, so the snapshot an assessment keeps (and its memory) is only
+    /// what some evaluator declared; reading an undeclared type that was dropped throws (an error result, never a
+    /// silently empty list).
+    /// </summary>
+    IReadOnlyList<string> Reads { get; }
 
     IEnumerable<ControlResult> Evaluate(EvaluationContext context);
 }
@@ -73,6 +143,15 @@ public abstract class ResourceControl : IControlEvaluator
 
     IReadOnlyList<string> IControlEvaluator.ControlIds => [ControlId];
 
+    /// <summary>
+    /// Other resource types <see cref="Check"/> reads through the snapshot (a key vault's diagnostic settings). A
+    /// control with none is checked on each resource while the inputs are read, and the resource can then be dropped;
+    /// a control with some runs after reading, over its own types and these, which the snapshot keeps.
+    /// </summary>
+    public virtual IReadOnlyList<string> Joins => [];
+
+    IReadOnlyList<string> IControlEvaluator.Reads => Joins.Count == 0 ? [] : [.. Types, .. Joins];
+
     public abstract Verdict Check(TenantResource resource, EvaluationContext context);
 
     /// <summary>Whether a resource of one of <see cref="Types"/> is in scope (a Linux VM only, say).</summary>
@@ -82,9 +161,9 @@ public abstract class ResourceControl : IControlEvaluator
     {
         ArgumentNullException.ThrowIfNull(context);
         var any = false;
-        foreach (var resource in context.Snapshot.Resources)
+        foreach (var resource in context.Snapshot.OfTypes(Types))
         {
-            if (!IsOneOfTypes(resource) || !AppliesTo(resource, context))
+            if (!AppliesTo(resource, context))
             {
                 continue;
             }
@@ -115,7 +194,7 @@ public abstract class ResourceControl : IControlEvaluator
     /// Whether the resource is of one of <see cref="Types"/>. A loop, not <c>Types.Any(resource.Is)</c>: that allocated
     /// a delegate and an enumerator for every resource and every control (bench/baseline-assess.sh).
     /// </summary>
-    private bool IsOneOfTypes(TenantResource resource)
+    internal bool IsOneOfTypes(TenantResource resource)
     {
         var types = Types;
         for (var i = 0; i < types.Count; i++)

@@ -136,35 +136,9 @@ internal sealed class CompactJson
         return Store(_buffer.WrittenSpan);
     }
 
-    /// <summary>
-    /// Copies compact JSON into the current chunk: resources share chunks that grow to 64 KiB, instead of being
-    /// 100,000 small arrays that every garbage collection promotes one by one. The chunks stay below the large object
-    /// heap's 85,000 bytes on purpose: with 1 MiB chunks, their allocations triggered two more full collections on
-    /// bench/baseline-assess.sh's snapshot.
-    /// </summary>
-    private ReadOnlyMemory<byte> Store(ReadOnlySpan<byte> json)
-    {
-        if (json.Length > MaxChunk / 4)
-        {
-            return json.ToArray();
-        }
+    private readonly ChunkStore _store = new();
 
-        if (_chunk.Length - _used < json.Length)
-        {
-            _chunk = new byte[Math.Min(MaxChunk, Math.Max(_chunk.Length * 2, 16 * 1024))];
-            _used = 0;
-        }
-
-        json.CopyTo(_chunk.AsSpan(_used));
-        var stored = new ReadOnlyMemory<byte>(_chunk, _used, json.Length);
-        _used += json.Length;
-        return stored;
-    }
-
-    private const int MaxChunk = 64 * 1024;
-
-    private byte[] _chunk = [];
-    private int _used;
+    private ReadOnlyMemory<byte> Store(ReadOnlySpan<byte> json) => _store.Store(json);
 
     private HashSet<string> NamesAt(int depth)
     {
@@ -261,4 +235,38 @@ internal sealed class TopLevel
 
     private static int Index(string name) =>
         Watched.TryGetValue(name, out var i) ? i : throw new ArgumentException($"'{name}' is not a member the reader watches", nameof(name));
+}
+
+/// <summary>
+/// Where compact JSON is kept: resources share chunks that grow to 64 KiB, instead of being 100,000 small arrays that
+/// every garbage collection promotes one by one. The chunks stay below the large object heap's 85,000 bytes on purpose:
+/// with 1 MiB chunks, their allocations triggered two more full collections on bench/baseline-assess.sh's snapshot.
+/// A chunk lives as long as any resource stored in it: a streamed assessment copies the few resources it keeps into a
+/// store of their own, so that the chunks of the resources it dropped can be collected.
+/// </summary>
+internal sealed class ChunkStore
+{
+    private const int MaxChunk = 64 * 1024;
+
+    private byte[] _chunk = [];
+    private int _used;
+
+    public ReadOnlyMemory<byte> Store(ReadOnlySpan<byte> json)
+    {
+        if (json.Length > MaxChunk / 4)
+        {
+            return json.ToArray();
+        }
+
+        if (_chunk.Length - _used < json.Length)
+        {
+            _chunk = new byte[Math.Min(MaxChunk, Math.Max(_chunk.Length * 2, 16 * 1024))];
+            _used = 0;
+        }
+
+        json.CopyTo(_chunk.AsSpan(_used));
+        var stored = new ReadOnlyMemory<byte>(_chunk, _used, json.Length);
+        _used += json.Length;
+        return stored;
+    }
 }

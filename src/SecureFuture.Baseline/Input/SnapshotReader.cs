@@ -44,10 +44,43 @@ public static class SnapshotReader
         "checks", "functions", "parameters", "cap_table_data", "service_plans", "license_information",
     };
 
-    public static async Task<TenantSnapshot> ReadAsync(IEnumerable<string> paths, CancellationToken cancellationToken = default)
+    public static Task<TenantSnapshot> ReadAsync(IEnumerable<string> paths, CancellationToken cancellationToken = default) =>
+        ReadAsync(paths, null, cancellationToken);
+
+    /// <summary>
+    /// Reads files and directories (their <c>*.json</c>, in ordinal order), handing each resource to
+    /// <paramref name="accept"/> as soon as its file has been read; the snapshot keeps only the resources it returns
+    /// true for (all when it is null), so that a large export is held one file at a time.
+    /// </summary>
+    /// <param name="accept">Sees every resource in input order; true keeps it in the snapshot.</param>
+    public static async Task<TenantSnapshot> ReadAsync(IEnumerable<string> paths, Func<TenantResource, bool>? accept, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(paths);
         var resources = new List<TenantResource>();
+        var dropped = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        var store = new ChunkStore();
+        void Add(IReadOnlyList<TenantResource> read)
+        {
+            if (accept is null)
+            {
+                resources.AddRange(read);
+                return;
+            }
+
+            foreach (var resource in read)
+            {
+                if (accept(resource))
+                {
+                    // Copied out of the file's chunks, which the resources dropped share and which can now go.
+                    resources.Add(resource.CopiedInto(store));
+                }
+                else
+                {
+                    dropped.Add(resource.Type);
+                }
+            }
+        }
+
         var files = new List<InputFile>();
         var notifications = new List<Notification>();
         foreach (var path in paths)
@@ -63,8 +96,8 @@ public static class SnapshotReader
                     try
                     {
                         var read = await Task.Run(() => ReadFile(file, display), cancellationToken);
-                        resources.AddRange(read.Resources);
                         files.Add(read.File);
+                        Add(read.Resources);
                     }
                     catch (InputException ex)
                     {
@@ -80,8 +113,8 @@ public static class SnapshotReader
             {
                 // A file named on the command line is shown as the user wrote it.
                 var read = await Task.Run(() => ReadFile(path, path.Replace('\\', '/')), cancellationToken);
-                resources.AddRange(read.Resources);
                 files.Add(read.File);
+                Add(read.Resources);
             }
             else
             {
@@ -89,7 +122,9 @@ public static class SnapshotReader
             }
         }
 
-        return new TenantSnapshot { Resources = resources, Files = files, Notifications = notifications };
+        // A type is only "dropped" if none of its resources was kept: a kept type reads complete through OfType.
+        dropped.ExceptWith(resources.Select(r => r.Type));
+        return new TenantSnapshot { Resources = resources, Files = files, Notifications = notifications, DroppedTypes = dropped };
     }
 
     /// <summary>Reads one file; <paramref name="displayPath"/> is the path findings and errors show.</summary>

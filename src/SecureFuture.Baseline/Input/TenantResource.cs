@@ -129,6 +129,22 @@ public sealed record TenantResource
         return value;
     }
 
+    /// <summary>This resource with its compact JSON copied into <paramref name="store"/> (see <see cref="Input.ChunkStore"/>).</summary>
+    internal TenantResource CopiedInto(Input.ChunkStore store)
+    {
+        if (_json is null && _afterUnknownJson is null)
+        {
+            return this;
+        }
+
+        // Typed nulls: a bare null here would convert through byte[] to an empty, non-null memory.
+        return this with
+        {
+            Json = _json is { } json ? store.Store(json.Span) : (ReadOnlyMemory<byte>?)null,
+            AfterUnknownJson = _afterUnknownJson is { } after ? store.Store(after.Span) : (ReadOnlyMemory<byte>?)null,
+        };
+    }
+
     /// <summary>Drops the materialised tree of a resource that keeps its compact JSON; the next read parses it again.</summary>
     internal void Release()
     {
@@ -194,23 +210,68 @@ public sealed record InputFile(string Path, InputFormat Format, int ResourceCoun
     public IReadOnlyList<string> DeclaredTypes { get; init; } = [];
 }
 
-/// <summary>Everything read from the inputs of one assessment.</summary>
+/// <summary>
+/// Everything read from the inputs of one assessment; in a streamed assessment, the resources some evaluator reads
+/// after reading (<see cref="IControlEvaluator.Reads"/>), the others having been checked as they were read and dropped.
+/// </summary>
 public sealed record TenantSnapshot
 {
-    public required IReadOnlyList<TenantResource> Resources { get; init; }
+    private readonly IReadOnlyList<TenantResource> _resources = [];
+
+    /// <summary>
+    /// Every resource, in input order. A streamed snapshot that dropped resources has no such list and throws: read
+    /// the kept types with <see cref="OfType"/>.
+    /// </summary>
+    public required IReadOnlyList<TenantResource> Resources
+    {
+        get => DroppedTypes.Count == 0 ? _resources : throw new InvalidOperationException(
+            $"this snapshot was streamed: resources of {DroppedTypes.Count} type(s) were checked as they were read and not kept; read the kept types with OfType");
+        init => _resources = value ?? throw new ArgumentNullException(nameof(value));
+    }
 
     public required IReadOnlyList<InputFile> Files { get; init; }
 
     /// <summary>Per-file problems met while reading a directory (the run goes on).</summary>
     public IReadOnlyList<SecureFuture.Core.Notification> Notifications { get; init; } = [];
 
-    /// <summary>The resources of one type (case-insensitive), in snapshot order, from an index built on first use.</summary>
+    /// <summary>Types of which resources were read, checked and dropped, so that no evaluator reads them by mistake.</summary>
+    internal IReadOnlySet<string> DroppedTypes { get; init; } = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>The resources kept, in input order.</summary>
+    internal IReadOnlyList<TenantResource> Kept => _resources;
+
+    /// <summary>
+    /// The resources of one type (case-insensitive), in snapshot order, from an index built on first use. Throws for
+    /// a type whose resources a streamed assessment dropped: an evaluator that reads it must declare it.
+    /// </summary>
     public IReadOnlyList<TenantResource> OfType(string type)
     {
         ArgumentNullException.ThrowIfNull(type);
-        var index = _byType ??= Resources.GroupBy(r => r.Type, StringComparer.OrdinalIgnoreCase)
+        if (DroppedTypes.Contains(type))
+        {
+            throw new InvalidOperationException($"the {type} resources were checked as they were read and not kept: an evaluator that reads them must list the type in Reads (or Joins)");
+        }
+
+        var index = _byType ??= _resources.GroupBy(r => r.Type, StringComparer.OrdinalIgnoreCase)
             .ToDictionary(g => g.Key, g => (IReadOnlyList<TenantResource>)[.. g], StringComparer.OrdinalIgnoreCase);
         return index.TryGetValue(type, out var list) ? list : [];
+    }
+
+    /// <summary>The resources of any of these types, in snapshot order (a control of several types sees them as read).</summary>
+    internal IEnumerable<TenantResource> OfTypes(IReadOnlyList<string> types)
+    {
+        if (types.Count == 1)
+        {
+            return OfType(types[0]);
+        }
+
+        var lists = types.Distinct(StringComparer.OrdinalIgnoreCase).Select(OfType).Where(l => l.Count > 0).ToList();
+        return lists.Count switch
+        {
+            0 => [],
+            1 => lists[0],
+            _ => _resources.Where(r => types.Any(r.Is)),
+        };
     }
 
     private Dictionary<string, IReadOnlyList<TenantResource>>? _byType;

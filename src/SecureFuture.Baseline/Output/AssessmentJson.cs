@@ -21,40 +21,27 @@ public static class AssessmentJson
         _ => throw new ArgumentOutOfRangeException(nameof(status), status, null),
     };
 
+    /// <summary>The assessment as a JSON tree (what <see cref="WriteAsync"/> writes); for small assessments and tests.</summary>
     public static JsonObject ToJson(Assessment assessment)
     {
         ArgumentNullException.ThrowIfNull(assessment);
-        return new JsonObject
+        using var buffer = new MemoryStream();
+        using (var writer = new AssessmentJsonWriter(buffer))
         {
-            ["assessedAt"] = assessment.AssessedAt.ToString("O", CultureInfo.InvariantCulture),
-            ["catalogueVersion"] = 1,
-            ["inputs"] = new JsonArray([.. assessment.Files.Select(f => (JsonNode)new JsonObject { ["path"] = f.Path, ["format"] = f.Format.ToString(), ["resources"] = f.ResourceCount, ["skipped"] = f.SkippedCount })]),
-            ["results"] = new JsonArray([.. assessment.Results.Select(r => (JsonNode)new JsonObject
-            {
-                ["controlId"] = r.ControlId,
-                ["status"] = StatusToken(r.Status),
-                ["resource"] = r.Resource.Id,
-                ["resourceType"] = r.Resource.Type,
-                ["resourceName"] = r.Resource.Name,
-                ["source"] = r.Resource.Source is { } s ? new JsonObject { ["path"] = s.Path, ["line"] = s.Line, ["column"] = s.Column } : null,
-                ["evidence"] = r.Evidence,
-                ["propertyPath"] = r.PropertyPath,
-                ["exception"] = r.Exception is { } e ? new JsonObject { ["owner"] = e.Owner, ["reason"] = e.Reason, ["expires"] = e.Expires.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) } : null,
-            })]),
-            ["expiredExceptions"] = new JsonArray([.. assessment.ExpiredExceptions.Select(e => (JsonNode)new JsonObject
-            {
-                ["controlId"] = e.ControlId, ["resource"] = e.ResourcePattern, ["owner"] = e.Owner, ["expires"] = e.Expires.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
-            })]),
-        };
+            writer.WriteAll(assessment);
+        }
+
+        return (JsonObject)JsonNode.Parse(buffer.ToArray())!;
     }
 
     private static int Int(JsonNode? node) => node is JsonValue v && v.TryGetValue<int>(out var i) ? i : 1;
 
     public static async Task WriteAsync(Assessment assessment, Stream output, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(assessment);
         ArgumentNullException.ThrowIfNull(output);
-        await using var writer = new Utf8JsonWriter(output, new JsonWriterOptions { Indented = true });
-        ToJson(assessment).WriteTo(writer);
+        await using var writer = new AssessmentJsonWriter(output);
+        writer.WriteAll(assessment);
         await writer.FlushAsync(cancellationToken);
     }
 
@@ -104,4 +91,154 @@ public static class AssessmentJson
         var at = Field.Text(root["assessedAt"]) is { } t && DateTimeOffset.TryParse(t, CultureInfo.InvariantCulture, DateTimeStyles.None, out var d) ? d : default;
         return new Assessment { Results = list, AssessedAt = at };
     }
+}
+
+/// <summary>
+/// Writes an assessment as JSON while it runs: <see cref="Start"/> and <see cref="Write"/> are the
+/// <see cref="ResultSink"/> callbacks (<see cref="Sink"/>), <see cref="Complete"/> adds what is known only at the end.
+/// Memory stays flat whatever the number of results: the writer flushes to the stream every 64 KiB.
+/// </summary>
+public sealed class AssessmentJsonWriter : IDisposable, IAsyncDisposable
+{
+    private const int FlushAt = 64 * 1024;
+    private readonly Utf8JsonWriter _writer;
+    private bool _started;
+
+    public AssessmentJsonWriter(Stream output)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        _writer = new Utf8JsonWriter(output, new JsonWriterOptions { Indented = true });
+    }
+
+    /// <summary>Results go to this writer as they come; <paramref name="keep"/> says which the assessment keeps too (none by default).</summary>
+    public ResultSink Sink(Func<ControlResult, bool>? keep = null) => new() { OnStart = Start, OnResult = Write, Keep = keep ?? (_ => false) };
+
+    /// <summary>Opens the document: the time of the assessment, then the results array.</summary>
+    public void Start(DateTimeOffset assessedAt)
+    {
+        if (_started)
+        {
+            throw new InvalidOperationException("the assessment has already started");
+        }
+
+        _started = true;
+        _writer.WriteStartObject();
+        _writer.WriteString("assessedAt", assessedAt.ToString("O", CultureInfo.InvariantCulture));
+        _writer.WriteNumber("catalogueVersion", 1);
+        _writer.WriteStartArray("results");
+    }
+
+    public void Write(ControlResult result)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        if (!_started)
+        {
+            throw new InvalidOperationException("Start comes before the first result");
+        }
+
+        var w = _writer;
+        w.WriteStartObject();
+        w.WriteString("controlId", result.ControlId);
+        w.WriteString("status", AssessmentJson.StatusToken(result.Status));
+        w.WriteString("resource", result.Resource.Id);
+        w.WriteString("resourceType", result.Resource.Type);
+        WriteStringOrNull(w, "resourceName", result.Resource.Name);
+        if (result.Resource.Source is { } s)
+        {
+            w.WriteStartObject("source");
+            w.WriteString("path", s.Path);
+            w.WriteNumber("line", s.Line);
+            w.WriteNumber("column", s.Column);
+            w.WriteEndObject();
+        }
+        else
+        {
+            w.WriteNull("source");
+        }
+
+        w.WriteString("evidence", result.Evidence);
+        WriteStringOrNull(w, "propertyPath", result.PropertyPath);
+        if (result.Exception is { } e)
+        {
+            w.WriteStartObject("exception");
+            w.WriteString("owner", e.Owner);
+            w.WriteString("reason", e.Reason);
+            w.WriteString("expires", e.Expires.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture));
+            w.WriteEndObject();
+        }
+        else
+        {
+            w.WriteNull("exception");
+        }
+
+        w.WriteEndObject();
+        if (w.BytesPending >= FlushAt)
+        {
+            w.Flush();
+        }
+    }
+
+    /// <summary>Closes the results and adds the inputs and the expired exceptions.</summary>
+    public void Complete(Assessment assessment)
+    {
+        ArgumentNullException.ThrowIfNull(assessment);
+        var w = _writer;
+        w.WriteEndArray();
+        w.WriteStartArray("inputs");
+        foreach (var f in assessment.Files)
+        {
+            w.WriteStartObject();
+            w.WriteString("path", f.Path);
+            w.WriteString("format", f.Format.ToString());
+            w.WriteNumber("resources", f.ResourceCount);
+            w.WriteNumber("skipped", f.SkippedCount);
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
+        w.WriteStartArray("expiredExceptions");
+        foreach (var e in assessment.ExpiredExceptions)
+        {
+            w.WriteStartObject();
+            w.WriteString("controlId", e.ControlId);
+            w.WriteString("resource", e.ResourcePattern);
+            w.WriteString("owner", e.Owner);
+            w.WriteString("expires", e.Expires.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture));
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
+        w.WriteEndObject();
+        w.Flush();
+    }
+
+    /// <summary>Writes an assessment held in memory.</summary>
+    internal void WriteAll(Assessment assessment)
+    {
+        Start(assessment.AssessedAt);
+        foreach (var r in assessment.Results)
+        {
+            Write(r);
+        }
+
+        Complete(assessment);
+    }
+
+    public Task FlushAsync(CancellationToken cancellationToken = default) => _writer.FlushAsync(cancellationToken);
+
+    private static void WriteStringOrNull(Utf8JsonWriter w, string name, string? value)
+    {
+        if (value is null)
+        {
+            w.WriteNull(name);
+        }
+        else
+        {
+            w.WriteString(name, value);
+        }
+    }
+
+    public void Dispose() => _writer.Dispose();
+
+    public ValueTask DisposeAsync() => _writer.DisposeAsync();
 }

@@ -19,11 +19,15 @@ public static class BaselineFindings
         catalogue ??= ControlCatalogue.Default;
         var findings = assessment.Failures.Select(r => ToFinding(r, catalogue[r.ControlId])).ToList();
         var notifications = new List<Notification>(assessment.Notifications);
-        foreach (var group in assessment.Results.Where(r => r.Status == ControlStatus.Unknown).GroupBy(r => r.ControlId))
+        var tally = assessment.Tally;
+        foreach (var control in catalogue.Controls)
         {
-            notifications.Add(new Notification("baseline/unknown", NotificationLevel.Note,
-                $"{group.Key}: not evaluated for {group.Count()} resource(s): {group.First().Evidence}")
-            { RuleId = group.Key });
+            if (tally.Count(control.Id, ControlStatus.Unknown) is var unknown and > 0)
+            {
+                notifications.Add(new Notification("baseline/unknown", NotificationLevel.Note,
+                    $"{control.Id}: not evaluated for {unknown} resource(s): {tally.FirstUnknownEvidence(control.Id)}")
+                { RuleId = control.Id });
+            }
         }
 
         return new AnalysisRun
@@ -37,10 +41,10 @@ public static class BaselineFindings
             EndTime = assessment.AssessedAt,
             Statistics = new Dictionary<string, long>
             {
-                ["results"] = assessment.Results.Count,
-                ["pass"] = assessment.Results.Count(r => r.Status == ControlStatus.Pass),
-                ["fail"] = assessment.Results.Count(r => r.Status == ControlStatus.Fail),
-                ["unknown"] = assessment.Results.Count(r => r.Status == ControlStatus.Unknown),
+                ["results"] = tally.Total,
+                ["pass"] = tally.Count(ControlStatus.Pass),
+                ["fail"] = tally.Count(ControlStatus.Fail),
+                ["unknown"] = tally.Count(ControlStatus.Unknown),
                 ["inputs"] = assessment.Files.Count,
             },
         };

@@ -38,7 +38,7 @@ public static class BaselineReports
         catalogue ??= ControlCatalogue.Default;
         var sb = new StringBuilder();
         var inv = CultureInfo.InvariantCulture;
-        sb.AppendLine(inv, $"Tenant baseline: {catalogue.Controls.Count} controls, {assessment.Results.Count} results, {assessment.Files.Count} input file(s)");
+        sb.AppendLine(inv, $"Tenant baseline: {catalogue.Controls.Count} controls, {assessment.Tally.Total} results, {assessment.Files.Count} input file(s)");
         sb.AppendLine();
         sb.AppendLine(inv, $"{"Domain",-22} {"pass",5} {"fail",5} {"excepted",8} {"unknown",7} {"n/a",5} {"error",5}");
         foreach (var d in assessment.SummaryByDomain(catalogue))
@@ -64,7 +64,7 @@ public static class BaselineReports
             sb.AppendLine(inv, $"Expired exception: {e.ControlId} on '{e.ResourcePattern}' (owner {e.Owner}) expired {e.Expires:yyyy-MM-dd} ({e.Source})");
         }
 
-        var unevaluated = assessment.Results.Where(r => r.Status == ControlStatus.Unknown).Select(r => r.ControlId).Distinct().Count();
+        var unevaluated = catalogue.Controls.Count(c => assessment.Tally.Count(c.Id, ControlStatus.Unknown) > 0);
         if (unevaluated > 0)
         {
             sb.AppendLine();
@@ -156,7 +156,7 @@ public static class BaselineReports
             </style></head><body>
             <h1>Tenant baseline</h1>
             """);
-        sb.Append(inv, $"<p>Assessed {E(assessment.AssessedAt.ToString("yyyy-MM-dd HH:mm 'UTC'", inv))}: {assessment.Results.Count} results over {catalogue.Controls.Count} controls from {assessment.Files.Count} input file(s).</p>\n");
+        sb.Append(inv, $"<p>Assessed {E(assessment.AssessedAt.ToString("yyyy-MM-dd HH:mm 'UTC'", inv))}: {assessment.Tally.Total} results over {catalogue.Controls.Count} controls from {assessment.Files.Count} input file(s).</p>\n");
         sb.Append("<h2>Summary by domain</h2>\n<table><tr><th>Domain</th><th>Pass</th><th>Fail</th><th>Excepted</th><th>Unknown</th><th>Not applicable</th><th>Error</th></tr>\n");
         foreach (var d in assessment.SummaryByDomain(catalogue))
         {

@@ -41,19 +41,38 @@ internal static class BaselineCommand
         assess.SetAction(async (parse, cancellationToken) =>
         {
             var start = clock.GetUtcNow();
-            var assessment = await AssessAsync(parse.GetValue(inputs)!, parse.GetValue(config), parse.GetValue(exceptions), parse.GetValue(only), clock, stderr, cancellationToken);
-            var run = BaselineFindings.ToAnalysisRun(assessment, startTime: start);
             var selected = parse.GetValue(format)!;
-            Func<Stream, CancellationToken, Task> write = selected switch
+            Assessment? assessment = null;
+            Task<Assessment> Run(ResultSink sink, CancellationToken ct) =>
+                AssessAsync(parse.GetValue(inputs)!, parse.GetValue(config), parse.GetValue(exceptions), parse.GetValue(only), sink, clock, stderr, ct);
+            if (selected == "json")
             {
-                "json" => (stream, ct) => AssessmentJson.WriteAsync(assessment, stream, ct),
-                "html" => (stream, ct) => CliOutput.WriteTextAsync(stream, BaselineReports.Html(assessment), ct),
-                "sarif" => (stream, ct) => ReportWriters.Create("sarif").WriteAsync(run with { Root = Environment.CurrentDirectory }, stream, ct),
-                _ => (stream, ct) => CliOutput.WriteTextAsync(stream, BaselineReports.TextSummary(assessment), ct),
-            };
-            await CliOutput.EmitAsync(parse.GetValue(output), stdout, write, cancellationToken);
+                // Streamed: every result is written as it is produced and none is kept, so the memory of a large
+                // export does not grow with its results; the file appears only once the assessment has finished.
+                await CliOutput.EmitAsync(parse.GetValue(output), stdout, async (stream, ct) =>
+                {
+                    await using var writer = new AssessmentJsonWriter(stream);
+                    assessment = await Run(writer.Sink(), ct);
+                    writer.Complete(assessment);
+                    await writer.FlushAsync(ct);
+                }, cancellationToken);
+            }
+            else
+            {
+                // The reports list failures; everything else is counted (Assessment.Tally).
+                assessment = await Run(ResultSink.FailuresOnly, cancellationToken);
+                var run = BaselineFindings.ToAnalysisRun(assessment, startTime: start);
+                Func<Stream, CancellationToken, Task> write = selected switch
+                {
+                    "html" => (stream, ct) => CliOutput.WriteTextAsync(stream, BaselineReports.Html(assessment), ct),
+                    "sarif" => (stream, ct) => ReportWriters.Create("sarif").WriteAsync(run with { Root = Environment.CurrentDirectory }, stream, ct),
+                    _ => (stream, ct) => CliOutput.WriteTextAsync(stream, BaselineReports.TextSummary(assessment), ct),
+                };
+                await CliOutput.EmitAsync(parse.GetValue(output), stdout, write, cancellationToken);
+            }
+
             Severity? threshold = SeverityExtensions.TryParseSeverity(parse.GetValue(failOn), out var parsed) ? parsed : null;
-            return run.TripsGate(threshold) ? ExitCodes.GateTripped : ExitCodes.Success;
+            return threshold is { } t && assessment!.HasFailureAtOrAbove(t) ? ExitCodes.GateTripped : ExitCodes.Success;
         });
         return assess;
     }
@@ -108,7 +127,7 @@ internal static class BaselineCommand
         var remediate = new Command("remediate", "Write a remediation plan for every failing control.") { inputs, output, exceptions, config, only };
         remediate.SetAction(async (parse, cancellationToken) =>
         {
-            var assessment = await AssessAsync(parse.GetValue(inputs)!, parse.GetValue(config), parse.GetValue(exceptions), parse.GetValue(only), clock, stderr, cancellationToken);
+            var assessment = await AssessAsync(parse.GetValue(inputs)!, parse.GetValue(config), parse.GetValue(exceptions), parse.GetValue(only), ResultSink.FailuresOnly, clock, stderr, cancellationToken);
             var plan = RemediationPlan.From(assessment);
             await AtomicFile.WriteAsync(parse.GetValue(output)!, (stream, ct) => plan.WriteJsonAsync(stream, ct), cancellationToken);
             await stdout.WriteAsync(BaselineReports.RemediationText(plan));
@@ -165,7 +184,7 @@ internal static class BaselineCommand
             return AssessmentJson.Read(stream, path);
         }
 
-        return await AssessAsync([path], null, null, null, clock, stderr, cancellationToken);
+        return await AssessAsync([path], null, null, null, ResultSink.All, clock, stderr, cancellationToken);
     }
 
     private static bool IsSavedAssessment(string path)
@@ -179,7 +198,7 @@ internal static class BaselineCommand
     }
 
     private static async Task<Assessment> AssessAsync(
-        IEnumerable<string> inputs, string? configPath, string? exceptionsPath, string? only, TimeProvider clock, TextWriter stderr, CancellationToken cancellationToken)
+        IEnumerable<string> inputs, string? configPath, string? exceptionsPath, string? only, ResultSink sink, TimeProvider clock, TextWriter stderr, CancellationToken cancellationToken)
     {
         var configuration = configPath is null ? null : BaselineConfiguration.Load(configPath);
         var exceptions = exceptionsPath is null ? null : BaselineExceptions.Load(exceptionsPath);
@@ -194,7 +213,7 @@ internal static class BaselineCommand
         }
 
         var assessor = new BaselineAssessor(configuration, exceptions, clock);
-        var assessment = await assessor.AssessAsync(inputs, controls, cancellationToken);
+        var assessment = await assessor.AssessAsync(inputs, sink, controls, cancellationToken);
         foreach (var notification in assessment.Notifications)
         {
             await stderr.WriteLineAsync($"sfi: {(notification.Path is { } p ? p + ": " : string.Empty)}{notification.Message}");
