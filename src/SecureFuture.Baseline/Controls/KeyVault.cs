@@ -76,9 +76,12 @@ public sealed class Key04KeyVaultPublicNetworkOff : KeyVaultControl
 /// <summary>KEY-05 and KEY-06 share the check: an expiry time on the object.</summary>
 public abstract class VaultObjectExpiryControl : ResourceControl
 {
+    /// <summary>The same steps for every key and secret: one instance, not one per failure.</summary>
+    private static readonly RemediationAction ManualFix = Remedy.Manual("Create a new version with an expiry date (and rotate consumers to it); existing versions cannot be given one programmatically without a new version.");
+
     public override Verdict Check(TenantResource resource, EvaluationContext context)
     {
-        var manual = Remedy.Manual("Create a new version with an expiry date (and rotate consumers to it); existing versions cannot be given one programmatically without a new version.");
+        var manual = ManualFix;
         if (resource.IsTerraform)
         {
             var field = Field.Read(resource, "expiration_date");
@@ -135,7 +138,8 @@ public sealed class Key07KeyVaultKeyAutoRotation : PropertyControl
 
     public override Verdict Check(TenantResource resource, EvaluationContext context)
     {
-        var fix = Fix(resource, "properties.rotationPolicy", new JsonObject
+        // Built when a report reads it (it names the key; a pass never needs it).
+        RemediationAction Fix() => this.Fix(resource, "properties.rotationPolicy", new JsonObject
         {
             ["attributes"] = new JsonObject { ["expiryTime"] = "P1Y" },
             ["lifetimeActions"] = new JsonArray(new JsonObject
@@ -152,7 +156,7 @@ public sealed class Key07KeyVaultKeyAutoRotation : PropertyControl
         var actions = Field.Read(resource, "properties.rotationPolicy.lifetimeActions");
         if (actions.State == FieldState.Missing)
         {
-            return Verdict.Fail("no rotationPolicy.lifetimeActions: the key is never rotated automatically", actions.Path, fix);
+            return Verdict.FailWithDeferredFix("no rotationPolicy.lifetimeActions: the key is never rotated automatically", actions.Path, Fix);
         }
 
         if (!actions.TryArray(out var list, out var problem))
@@ -162,7 +166,7 @@ public sealed class Key07KeyVaultKeyAutoRotation : PropertyControl
 
         return list.Any(a => string.Equals(Field.Text(Field.Navigate(a, "action.type")), "rotate", StringComparison.OrdinalIgnoreCase))
             ? Verdict.Pass("rotationPolicy has a rotate lifetime action", actions.Path)
-            : Verdict.Fail("rotationPolicy has no rotate lifetime action (notify only)", actions.Path, fix);
+            : Verdict.FailWithDeferredFix("rotationPolicy has no rotate lifetime action (notify only)", actions.Path, Fix);
     }
 }
 
@@ -188,7 +192,7 @@ public sealed class Key09KeyVaultAuditLogging : ResourceControl
 
         var mine = settings.SettingsUnder(resource.Id);
         var audited = mine.FirstOrDefault(s => Diagnostics.EnabledCategories(s).Overlaps(["AuditEvent", "audit", "allLogs"]));
-        var fix = Remedy.Property(resource with { Id = resource.Id + "/providers/Microsoft.Insights/diagnosticSettings/sfi-audit" }, "properties",
+        RemediationAction Fix() => Remedy.Property(resource with { Id = resource.Id + "/providers/Microsoft.Insights/diagnosticSettings/sfi-audit" }, "properties",
             new JsonObject
             {
                 ["workspaceId"] = "<log-analytics-workspace-resource-id>",
@@ -197,6 +201,6 @@ public sealed class Key09KeyVaultAuditLogging : ResourceControl
         { Method = "PUT" };
         return audited is not null
             ? Verdict.Pass($"diagnostic setting {audited.Name} sends audit events")
-            : Verdict.Fail(mine.Count == 0 ? "no diagnostic setting on the vault" : "no diagnostic setting on the vault enables AuditEvent", null, fix);
+            : Verdict.FailWithDeferredFix(mine.Count == 0 ? "no diagnostic setting on the vault" : "no diagnostic setting on the vault enables AuditEvent", null, Fix);
     }
 }

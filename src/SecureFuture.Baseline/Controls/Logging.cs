@@ -2,51 +2,33 @@ using System.Text.Json.Nodes;
 
 namespace SecureFuture.Baseline.Controls;
 
-/// <summary>Defender plans: <c>Microsoft.Security/pricings/&lt;plan&gt;</c> with pricingTier Standard.</summary>
-public abstract class DefenderPlanControl : IControlEvaluator
+/// <summary>
+/// Defender plans: <c>Microsoft.Security/pricings/&lt;plan&gt;</c> with pricingTier Standard. Checked on each pricing
+/// as it is read (thousands of subscriptions each export a dozen pricings); a plan not in the inputs is unknown.
+/// </summary>
+public abstract class DefenderPlanControl : ResourceControl
 {
     public const string PricingType = "Microsoft.Security/pricings";
 
-    public abstract string ControlId { get; }
-
     protected abstract string Plan { get; }
 
-    IReadOnlyList<string> IControlEvaluator.ControlIds => [ControlId];
+    public override IReadOnlyList<string> Types { get; } = [PricingType];
 
-    IReadOnlyList<string> IControlEvaluator.Reads => [PricingType];
+    public override bool AppliesTo(TenantResource resource, EvaluationContext context) =>
+        string.Equals(resource.Name, Plan, StringComparison.OrdinalIgnoreCase);
 
-    public IEnumerable<ControlResult> Evaluate(EvaluationContext context)
+    public override Verdict Check(TenantResource resource, EvaluationContext context) =>
+        Checks.OneOf(resource, "properties.pricingTier", ["Standard"],
+            () => Remedy.Property(resource, "properties.pricingTier", JsonValue.Create("Standard"), "2024-01-01", "Defender plans are billed") with { Method = "PUT" });
+
+    /// <summary>Unknown, never not applicable: a plan that is not exported may simply be off.</summary>
+    internal override ControlResult Absent(EvaluationContext context, bool sawTypes) => new()
     {
-        ArgumentNullException.ThrowIfNull(context);
-        var plans = context.Snapshot.OfType(PricingType).Where(p => string.Equals(p.Name, Plan, StringComparison.OrdinalIgnoreCase)).ToList();
-        if (plans.Count == 0)
-        {
-            var any = context.Snapshot.OfType(PricingType).Any();
-            yield return new ControlResult
-            {
-                ControlId = ControlId,
-                Status = ControlStatus.Unknown,
-                Resource = ResourceRef.Tenant(),
-                Evidence = any ? $"the pricings in the inputs do not include the {Plan} plan" : $"the inputs hold no {PricingType}; export them to evaluate Defender plans",
-            };
-            yield break;
-        }
-
-        foreach (var plan in plans)
-        {
-            var verdict = Checks.OneOf(plan, "properties.pricingTier", ["Standard"],
-                () => Remedy.Property(plan, "properties.pricingTier", JsonValue.Create("Standard"), "2024-01-01", "Defender plans are billed") with { Method = "PUT" });
-            yield return new ControlResult
-            {
-                ControlId = ControlId,
-                Status = verdict.Status,
-                Resource = ResourceRef.Of(plan),
-                Evidence = verdict.Evidence,
-                PropertyPath = verdict.PropertyPath,
-                Remediation = verdict.Remediation,
-            };
-        }
-    }
+        ControlId = ControlId,
+        Status = ControlStatus.Unknown,
+        Resource = ResourceRef.Tenant(),
+        Evidence = sawTypes ? $"the pricings in the inputs do not include the {Plan} plan" : $"the inputs hold no {PricingType}; export them to evaluate Defender plans",
+    };
 }
 
 /// <summary>KEY-10.</summary>
@@ -312,7 +294,7 @@ public sealed class Log08SecurityContactNotifyOwners : ResourceControl
 
         if (string.IsNullOrWhiteSpace(address))
         {
-            return Verdict.Fail("properties.emails is empty", emails.Path, fix());
+            return Verdict.FailWithDeferredFix("properties.emails is empty", emails.Path, fix);
         }
 
         // API 2023-12-01-preview: notificationsByRole {state, roles}; 2020-01-01-preview used alertsToAdmins.
@@ -323,7 +305,7 @@ public sealed class Log08SecurityContactNotifyOwners : ResourceControl
             var on = string.Equals(Field.Text(state.Node), "On", StringComparison.OrdinalIgnoreCase) && roles.Contains("Owner", StringComparer.OrdinalIgnoreCase);
             return on
                 ? Verdict.Pass("a security contact email is set and owners are notified", state.Path)
-                : Verdict.Fail($"notificationsByRole.state = {Field.Text(state.Node)}, roles = [{string.Join(", ", roles)}] (owners not notified)", state.Path, fix());
+                : Verdict.FailWithDeferredFix($"notificationsByRole.state = {Field.Text(state.Node)}, roles = [{string.Join(", ", roles)}] (owners not notified)", state.Path, fix);
         }
 
         return Checks.OneOf(resource, "properties.alertsToAdmins", ["On"], fix);

@@ -263,7 +263,7 @@ public sealed class Net06FlowLogRetention : PropertyControl
 
         return value == 0 || value >= minimum
             ? Verdict.Pass($"retentionPolicy.days = {Checks.Num(value)}{(value == 0 ? " (kept forever)" : string.Empty)}", days.Path)
-            : Verdict.Fail($"retentionPolicy.days = {Checks.Num(value)} (expected at least {Checks.Num(minimum)})", days.Path, fix());
+            : Verdict.FailWithDeferredFix($"retentionPolicy.days = {Checks.Num(value)} (expected at least {Checks.Num(minimum)})", days.Path, fix);
     }
 }
 

@@ -57,7 +57,7 @@ public sealed class Sto03StorageSasExpirationPolicy : StorageAccountControl
         {
             // ARM omits sasPolicy when none is set; only call it a failure when the properties were exported at all.
             return resource.IsTerraform || Field.Navigate(resource.Data, "properties") is JsonObject
-                ? Verdict.Fail($"{policyPath} is not set: SAS tokens may be issued with any lifetime", policyPath, FixAll())
+                ? Verdict.FailWithDeferredFix($"{policyPath} is not set: SAS tokens may be issued with any lifetime", policyPath, FixAll)
                 : Verdict.Unknown("properties are missing", policyPath);
         }
 
@@ -75,7 +75,7 @@ public sealed class Sto03StorageSasExpirationPolicy : StorageAccountControl
 
         var periodVerdict = span.TotalDays <= maxDays
             ? Verdict.Pass($"{period} = {text}", period)
-            : Verdict.Fail($"{period} = {text} (longer than {maxDays.ToString(CultureInfo.InvariantCulture)} days)", period, FixAll());
+            : Verdict.FailWithDeferredFix($"{period} = {text} (longer than {maxDays.ToString(CultureInfo.InvariantCulture)} days)", period, FixAll);
         return Checks.All(actionVerdict, periodVerdict);
     }
 }
@@ -113,14 +113,14 @@ public sealed class Sto04StorageKeysRotated : StorageAccountControl
             if (!created.TryDate(out var when, out var problem))
             {
                 return policy.IsPresent
-                    ? Verdict.Fail($"{policyPath} is longer than {Checks.Num(days)} days and {problem}", policyPath, fix())
+                    ? Verdict.FailWithDeferredFix($"{policyPath} is longer than {Checks.Num(days)} days and {problem}", policyPath, fix)
                     : Verdict.Unknown($"no key policy, and {problem}", created.Path);
             }
 
             var age = (context.Now - when).TotalDays;
             if (age > days)
             {
-                return Verdict.Fail($"{key} was created {when:yyyy-MM-dd} ({age:0} days ago, more than {Checks.Num(days)}) and no key expiration policy of at most {Checks.Num(days)} days is set", created.Path, fix());
+                return Verdict.FailWithDeferredFix($"{key} was created {when:yyyy-MM-dd} ({age:0} days ago, more than {Checks.Num(days)}) and no key expiration policy of at most {Checks.Num(days)} days is set", created.Path, fix);
             }
 
             ages.Add($"{key} created {when:yyyy-MM-dd}");

@@ -56,7 +56,7 @@ public sealed class Wkl05WebAppManagedIdentity : WebAppControl
     public override Verdict Check(TenantResource resource, EvaluationContext context)
     {
         var path = resource.IsTerraform ? "identity.0.type" : "identity.type";
-        var fix = resource.IsTerraform
+        RemediationAction IdentityFix() => resource.IsTerraform
             ? Fix(resource, "identity", new JsonArray(new JsonObject { ["type"] = "SystemAssigned" }))
             : Fix(resource, "identity", new JsonObject { ["type"] = "SystemAssigned" });
         var field = Field.Read(resource, path);
@@ -65,7 +65,7 @@ public sealed class Wkl05WebAppManagedIdentity : WebAppControl
             // ARM omits identity and Terraform has an empty identity block when there is none.
             var container = Field.Navigate(resource.Data, resource.IsTerraform ? "identity" : "properties");
             return container is JsonArray { Count: 0 } || (!resource.IsTerraform && container is JsonObject)
-                ? Verdict.Fail("no managed identity", path, fix)
+                ? Verdict.FailWithDeferredFix("no managed identity", path, IdentityFix)
                 : Verdict.Unknown(field.Problem!, path);
         }
 
@@ -76,7 +76,7 @@ public sealed class Wkl05WebAppManagedIdentity : WebAppControl
 
         return type.Contains("Assigned", StringComparison.OrdinalIgnoreCase)
             ? Verdict.Pass($"{path} = \"{type}\"", path)
-            : Verdict.Fail($"{path} = \"{type}\"", path, fix);
+            : Verdict.FailWithDeferredFix($"{path} = \"{type}\"", path, IdentityFix);
     }
 }
 
@@ -125,7 +125,7 @@ public sealed class Wkl09AksApiRestricted : AksControl
                 return Verdict.Unknown(problem!, path);
             }
 
-            return a.Count > 0 ? Verdict.Pass($"{path} has {a.Count} range(s)", path) : Verdict.Fail($"{path} is empty", path, fix());
+            return a.Count > 0 ? Verdict.Pass($"{path} has {a.Count} range(s)", path) : Verdict.FailWithDeferredFix($"{path} is empty", path, fix);
         }
 
         return resource.IsTerraform

@@ -184,7 +184,7 @@ public sealed class BaselineAssessor(
     {
         ArgumentNullException.ThrowIfNull(stream);
         var run = new Run(this, stream, controls);
-        var snapshot = await SnapshotReader.ReadAsync(inputs, run.Accept, cancellationToken);
+        var snapshot = await SnapshotReader.ReadAsync(inputs, resource => run.Accept(resource, dropUnkept: true), cancellationToken);
         return run.Finish(snapshot);
     }
 
@@ -199,7 +199,8 @@ public sealed class BaselineAssessor(
         var run = new Run(this, stream, controls);
         foreach (var resource in snapshot.Kept)
         {
-            run.Accept(resource);
+            // The caller's snapshot: its resources keep their JSON.
+            run.Accept(resource, dropUnkept: false);
         }
 
         return run.Finish(snapshot);
@@ -225,6 +226,9 @@ public sealed class BaselineAssessor(
         private sealed class StreamedState
         {
             public bool Any { get; set; }
+
+            /// <summary>Whether a resource of its types was read, in scope or not.</summary>
+            public bool SawTypes { get; set; }
 
             public Exception? Failure { get; set; }
         }
@@ -262,7 +266,8 @@ public sealed class BaselineAssessor(
         }
 
         /// <summary>Checks one resource with the controls that read only it; true when an evaluator reads its type later.</summary>
-        public bool Accept(TenantResource resource)
+        /// <param name="dropUnkept">Drop the JSON of a resource no evaluator reads later (one the assessment read itself).</param>
+        public bool Accept(TenantResource resource, bool dropUnkept)
         {
             foreach (var observer in _observers)
             {
@@ -274,6 +279,7 @@ public sealed class BaselineAssessor(
                 foreach (var control in readers)
                 {
                     var state = _streamed[control];
+                    state.SawTypes = true;
                     if (state.Failure is not null)
                     {
                         continue;
@@ -297,7 +303,13 @@ public sealed class BaselineAssessor(
             }
 
             resource.Release();
-            return _kept.Contains(resource.Type);
+            var kept = _kept.Contains(resource.Type);
+            if (!kept && dropUnkept)
+            {
+                resource.DropJson();
+            }
+
+            return kept;
         }
 
         /// <summary>Runs what needs the whole snapshot, then the bookkeeping of exceptions; returns the assessment.</summary>
@@ -325,7 +337,7 @@ public sealed class BaselineAssessor(
                     failure = state.Failure;
                     if (failure is null && !state.Any)
                     {
-                        Emit(ResourceControl.Absent(control.Id, resourceControl.Types, _context));
+                        Emit(resourceControl.Absent(_context, state.SawTypes));
                     }
                 }
                 else

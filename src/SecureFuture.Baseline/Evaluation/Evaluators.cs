@@ -174,7 +174,7 @@ public abstract class ResourceControl : IControlEvaluator
 
         if (!any)
         {
-            yield return Absent(ControlId, Types, context);
+            yield return Absent(context, context.Snapshot.OfTypes(Types).Any());
         }
     }
 
@@ -207,6 +207,9 @@ public abstract class ResourceControl : IControlEvaluator
 
         return false;
     }
+
+    /// <summary>The result when no resource was in scope; <paramref name="sawTypes"/>: resources of <see cref="Types"/> were read, none applied.</summary>
+    internal virtual ControlResult Absent(EvaluationContext context, bool sawTypes) => Absent(ControlId, Types, context);
 
     /// <summary>
     /// No resource to check: not applicable when an input of the control's family was given (there simply is no

@@ -51,8 +51,9 @@ public sealed record TenantResource
 
     private JsonObject? _data;
     private JsonObject? _afterUnknown;
-    private readonly ReadOnlyMemory<byte>? _json;
-    private readonly ReadOnlyMemory<byte>? _afterUnknownJson;
+    private ReadOnlyMemory<byte>? _json;
+    private ReadOnlyMemory<byte>? _afterUnknownJson;
+    private bool _dropped;
 
     /// <summary>
     /// The resource's JSON. Resources read from files keep it as compact UTF-8 (<see cref="Input.CompactJson"/>) and
@@ -61,7 +62,8 @@ public sealed record TenantResource
     /// </summary>
     public JsonObject Data
     {
-        get => _data ??= _json is { } json ? Input.CompactJson.ParseObject(json) : throw new InvalidOperationException($"{Id} has no data");
+        get => _data ??= _json is { } json ? Input.CompactJson.ParseObject(json)
+            : throw new InvalidOperationException(_dropped ? $"{Id}: its JSON was dropped once its controls had run (a streamed assessment keeps only the types evaluators declare)" : $"{Id} has no data");
         init => _data = value;
     }
 
@@ -143,6 +145,26 @@ public sealed record TenantResource
             Json = _json is { } json ? store.Store(json.Span) : (ReadOnlyMemory<byte>?)null,
             AfterUnknownJson = _afterUnknownJson is { } after ? store.Store(after.Span) : (ReadOnlyMemory<byte>?)null,
         };
+    }
+
+    /// <summary>
+    /// Drops the JSON of a resource a streamed assessment does not keep, once its controls have run: results (and
+    /// their deferred fixes, which read only the id and format) may still refer to the resource, and must not keep
+    /// its file's chunk of JSON alive.
+    /// </summary>
+    internal void DropJson()
+    {
+        if (_json is null && _afterUnknownJson is null)
+        {
+            return;
+        }
+
+        _json = null;
+        _afterUnknownJson = null;
+        _data = null;
+        _afterUnknown = null;
+        _derived = null;
+        _dropped = true;
     }
 
     /// <summary>Drops the materialised tree of a resource that keeps its compact JSON; the next read parses it again.</summary>
