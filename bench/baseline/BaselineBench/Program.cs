@@ -8,7 +8,10 @@ using SecureFuture.Core;
 
 // Usage:
 //   BaselineBench generate DIR COUNT   writes a deterministic snapshot of COUNT resources (ARM + Graph) into DIR
-//   BaselineBench assess DIR           assesses DIR with all 99 controls, as `sfi baseline` does, once (cold process)
+//   BaselineBench assess DIR KEEP OUT  assesses DIR with all 99 controls, as `sfi baseline` does, once (cold process),
+//                                      streaming every result to OUT as JSON; KEEP says which results stay in memory
+//                                      as well: none (`--format json`), failures (the text, SARIF and HTML reports)
+//                                      or all (the library's AssessAsync without a sink)
 //   BaselineBench parse DIR            the reference: parses every *.json file of DIR with JsonDocument, nothing else
 //   BaselineBench profile DIR          reads DIR once, then times each control alone (slowest first)
 // assess and parse print one line of key=value pairs; bench/baseline-assess.sh runs them and reports.
@@ -23,8 +26,8 @@ try
     {
         case "generate" when args.Length == 3:
             return SnapshotGenerator.Generate(args[1], int.Parse(args[2], CultureInfo.InvariantCulture));
-        case "assess" when args.Length == 2:
-            return await Bench.AssessAsync(args[1]);
+        case "assess" when args.Length == 4 && args[2] is "none" or "failures" or "all":
+            return await Bench.AssessAsync(args[1], args[2], args[3]);
         case "parse" when args.Length == 2:
             return Bench.Parse(args[1]);
         case "profile" when args.Length == 2:
@@ -41,45 +44,62 @@ catch (Exception ex) when (ex is IOException or InputException or FormatExceptio
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: BaselineBench generate DIR COUNT | assess DIR | parse DIR | profile DIR");
+    Console.Error.WriteLine("usage: BaselineBench generate DIR COUNT | assess DIR none|failures|all OUT | parse DIR | profile DIR");
     return 2;
 }
 
 /// <summary>The measured modes.</summary>
 internal static class Bench
 {
-    public static async Task<int> AssessAsync(string dir)
+    public static async Task<int> AssessAsync(string dir, string keep, string output)
     {
         var inputBytes = InputBytes(dir);
         var cpu0 = CpuSeconds();
         var clock = Stopwatch.StartNew();
-        // The two halves of BaselineAssessor.AssessAsync, timed apart.
-        var snapshot = await SnapshotReader.ReadAsync([dir]);
-        var read = clock.Elapsed.TotalSeconds;
-        var assessment = new BaselineAssessor().Assess(snapshot);
-        var seconds = clock.Elapsed.TotalSeconds;
+        // What `sfi baseline assess DIR --format json --output OUT` does: one pass, every result written as it comes.
+        Func<ControlResult, bool>? keeping = keep switch
+        {
+            "failures" => r => r.Status == ControlStatus.Fail,
+            "all" => _ => true,
+            _ => null,
+        };
+        Assessment assessment;
+        if (output == "-")
+        {
+            // No output: the results are only counted (what the summary line and the --fail-on gate need).
+            assessment = await new BaselineAssessor().AssessAsync([dir], new ResultSink { Keep = keeping ?? (_ => false) });
+        }
+        else
+        {
+            await using var file = new FileStream(output, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16);
+            await using var writer = new AssessmentJsonWriter(file);
+            assessment = await new BaselineAssessor().AssessAsync([dir], writer.Sink(keeping));
+            writer.Complete(assessment);
+        }
 
+        var seconds = clock.Elapsed.TotalSeconds;
+        // The high-water mark of the assessment itself, before the full collections below.
+        var peak = HighWaterMark();
         var gcPause = GC.GetTotalPauseDuration().TotalSeconds;
         // CPU time of the process (all its threads, all on the one core) while measured: on a loaded machine the
         // seconds of wall time also include waiting for that core.
         var cpu = CpuSeconds() - cpu0;
-        var objects = snapshot.Files.Sum(f => (long)f.ResourceCount + f.SkippedCount);
+        var objects = assessment.Files.Sum(f => (long)f.ResourceCount + f.SkippedCount);
+        var kept = assessment.Files.Sum(f => (long)f.ResourceCount);
         var allocated = GC.GetTotalAllocatedBytes(precise: true);
-        // Managed heap still reachable with the snapshot and the results alive (a full, compacting collection).
+        // Managed heap still reachable with what the assessment kept alive (a full, compacting collection).
         var live = GC.GetTotalMemory(forceFullCollection: true);
-        var peak = PeakWorkingSet();
-        var statuses = assessment.Results.GroupBy(r => r.Status).OrderBy(g => g.Key)
-            .Select(g => $"{g.Key}:{g.Count()}");
-        var failedControls = assessment.Results.Where(r => r.Status == ControlStatus.Error).Select(r => r.ControlId).Distinct().ToList();
+        var tally = assessment.Tally;
+        var statuses = Enum.GetValues<ControlStatus>().Where(s => tally.Count(s) > 0).Select(s => $"{s}:{tally.Count(s)}");
+        var errors = tally.Count(ControlStatus.Error);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"resources={objects} kept={snapshot.Resources.Count} files={snapshot.Files.Count} seconds={seconds:F3} read_seconds={read:F3} "
-             + $"evaluate_seconds={seconds - read:F3} cpu_seconds={cpu:F3} rate={objects / seconds:F0} cpu_rate={objects / cpu:F0} peak_working_set_mb={peak / 1048576.0:F1} "
-            + $"input_mb={inputBytes / 1048576.0:F1} live_heap_mb={live / 1048576.0:F1} allocated_mb={allocated / 1048576.0:F0} "
-            + $"gc_pause_seconds={gcPause:F3} gen2_collections={GC.CollectionCount(2)} results={assessment.Results.Count} statuses={string.Join(',', statuses)} "
-            + $"controls={assessment.Results.Select(r => r.ControlId).Distinct().Count()} errors={failedControls.Count}"));
-        GC.KeepAlive(snapshot);
+            $"keep={keep} resources={objects} read={kept} files={assessment.Files.Count} seconds={seconds:F3} "
+            + $"cpu_seconds={cpu:F3} rate={objects / seconds:F0} cpu_rate={objects / cpu:F0} peak_working_set_mb={peak / 1048576.0:F1} "
+            + $"input_mb={inputBytes / 1048576.0:F1} output_mb={(output == "-" ? 0 : new FileInfo(output).Length / 1048576.0):F1} live_heap_mb={live / 1048576.0:F1} allocated_mb={allocated / 1048576.0:F0} "
+            + $"gc_pause_seconds={gcPause:F3} gen2_collections={GC.CollectionCount(2)} results={tally.Total} kept_results={assessment.Results.Count} statuses={string.Join(',', statuses)} "
+            + $"controls={tally.ControlIds.Count()} errors={errors}"));
         GC.KeepAlive(assessment);
-        return failedControls.Count == 0 ? 0 : 3;
+        return errors == 0 ? 0 : 3;
     }
 
     public static async Task<int> ProfileAsync(string dir)
@@ -149,6 +169,12 @@ internal static class Bench
     {
         GC.Collect();
         GC.WaitForPendingFinalizers();
+        return HighWaterMark();
+    }
+
+    /// <summary>Peak resident set size of this process so far (VmHWM).</summary>
+    private static long HighWaterMark()
+    {
         try
         {
             foreach (var line in File.ReadLines("/proc/self/status"))

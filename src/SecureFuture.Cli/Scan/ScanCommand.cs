@@ -39,6 +39,8 @@ internal static partial class ScanCommand
 
         command.SetAction(async (parse, cancellationToken) =>
         {
+            // The scanner was measured (bench/) with blocking collections only; sfi as a whole uses background ones.
+            System.Runtime.GCSettings.LatencyMode = System.Runtime.GCLatencyMode.Batch;
             var settings = new SecretScanSettings { Clock = clock, SasMaxLifetime = ParseDuration("--sas-max-lifetime", parse.GetValue(sasMaxLifetime)!) };
             var analyzer = new SecretAnalyzer(SecretRuleCatalog.Default, settings);
             var selectedFormat = parse.GetValue(format)!;
