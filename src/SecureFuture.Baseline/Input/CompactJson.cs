@@ -87,7 +87,7 @@ internal sealed class CompactJson
                         depth--;
                         break;
                     case JsonTokenType.PropertyName:
-                        var name = reader.GetString()!;
+                        var name = PropertyName(ref reader);
                         if (!NamesAt(depth - 1).Add(name))
                         {
                             // A second "Id" after "id": skip its value; the first one wins.
@@ -137,6 +137,34 @@ internal sealed class CompactJson
     }
 
     private readonly ChunkStore _store = new();
+
+    /// <summary>
+    /// One string per distinct property name: every resource of an export repeats "properties", "id", "name", ...,
+    /// and a new string for each (for the duplicate-key check) was a quarter of what an assessment allocated.
+    /// </summary>
+    private readonly HashSet<string> _names = new(StringComparer.Ordinal);
+
+    private const int MaxInternedName = 128;
+
+    private string PropertyName(ref Utf8JsonReader reader)
+    {
+        if (reader.ValueSpan.Length > MaxInternedName || _names.Count >= 16384)
+        {
+            return reader.GetString()!;
+        }
+
+        // An unescaped name is never longer than its UTF-8 bytes.
+        Span<char> chars = stackalloc char[MaxInternedName];
+        var length = reader.CopyString(chars);
+        var lookup = _names.GetAlternateLookup<ReadOnlySpan<char>>();
+        if (!lookup.TryGetValue(chars[..length], out var name))
+        {
+            name = new string(chars[..length]);
+            _names.Add(name);
+        }
+
+        return name;
+    }
 
     private ReadOnlyMemory<byte> Store(ReadOnlySpan<byte> json) => _store.Store(json);
 
