@@ -220,21 +220,33 @@ public sealed class Log02ActivityLogCategoriesCaptured : SubscriptionDiagnostics
 }
 
 /// <summary>LOG-03: Entra diagnostic settings (<c>microsoft.aadiam/diagnosticSettings</c>) export the identity logs.</summary>
-public sealed class Log03EntraLogsExported : IControlEvaluator
+internal sealed class Log03EntraLogsExported : AggregateControl<Log03EntraLogsExported.Facts>
 {
     private static readonly string[] Required = ["AuditLogs", "SignInLogs", "NonInteractiveUserSignInLogs", "ServicePrincipalSignInLogs", "ManagedIdentitySignInLogs", "MicrosoftGraphActivityLogs"];
 
-    IReadOnlyList<string> IControlEvaluator.ControlIds => [ControlIds.Log03];
+    public override string ControlId => ControlIds.Log03;
 
-    IReadOnlyList<string> IControlEvaluator.Reads => ["microsoft.aadiam/diagnosticSettings"];
+    protected override string ObservedType => "microsoft.aadiam/diagnosticSettings";
 
-    public IEnumerable<ControlResult> Evaluate(EvaluationContext context)
+    /// <summary>The categories the Entra diagnostic settings export, and the first setting.</summary>
+    internal sealed class Facts
     {
-        ArgumentNullException.ThrowIfNull(context);
-        var settings = context.Snapshot.OfType("microsoft.aadiam/diagnosticSettings").ToList();
-        if (settings.Count == 0)
+        public ResourceRef? First { get; set; }
+
+        public HashSet<string> Enabled { get; } = new(StringComparer.OrdinalIgnoreCase);
+    }
+
+    private protected override void Observe(TenantResource resource, Facts facts)
+    {
+        facts.First ??= resource.Ref;
+        facts.Enabled.UnionWith(Diagnostics.EnabledCategories(resource));
+    }
+
+    private protected override IEnumerable<ControlResult> Evaluate(Facts facts, EvaluationContext context)
+    {
+        if (facts.First is not { } first)
         {
-            yield return ResourceControl.Absent(ControlIds.Log03, ["microsoft.aadiam/diagnosticSettings"], context) with
+            yield return ResourceControl.Absent(ControlIds.Log03, [ObservedType], context) with
             {
                 Status = ControlStatus.Unknown,
                 Evidence = "the inputs hold no microsoft.aadiam/diagnosticSettings (GET /providers/microsoft.aadiam/diagnosticSettings); export them to evaluate this control",
@@ -242,13 +254,13 @@ public sealed class Log03EntraLogsExported : IControlEvaluator
             yield break;
         }
 
-        var enabled = settings.SelectMany(Diagnostics.EnabledCategories).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        var enabled = facts.Enabled;
         var missing = Required.Where(c => !enabled.Contains(c)).ToList();
         yield return new ControlResult
         {
             ControlId = ControlIds.Log03,
             Status = missing.Count == 0 ? ControlStatus.Pass : ControlStatus.Fail,
-            Resource = ResourceRef.Of(settings[0]),
+            Resource = first,
             Evidence = missing.Count == 0 ? $"exported: {string.Join(", ", Required)}" : $"not exported: {string.Join(", ", missing)}",
             Remediation = missing.Count == 0 ? null : new RemediationAction
             {
@@ -313,7 +325,7 @@ public sealed class Log08SecurityContactNotifyOwners : ResourceControl
 }
 
 /// <summary>LOG-09: enabled activity-log alerts for policy assignment and NSG writes and deletes.</summary>
-public sealed class Log09PolicyAndNsgChangeAlerts : IControlEvaluator
+internal sealed class Log09PolicyAndNsgChangeAlerts : AggregateControl<Log09PolicyAndNsgChangeAlerts.Facts>
 {
     private static readonly string[] Required =
     [
@@ -321,17 +333,43 @@ public sealed class Log09PolicyAndNsgChangeAlerts : IControlEvaluator
         "Microsoft.Network/networkSecurityGroups/write", "Microsoft.Network/networkSecurityGroups/delete",
     ];
 
-    IReadOnlyList<string> IControlEvaluator.ControlIds => [ControlIds.Log09];
+    public override string ControlId => ControlIds.Log09;
 
-    IReadOnlyList<string> IControlEvaluator.Reads => ["Microsoft.Insights/activityLogAlerts"];
+    protected override string ObservedType => "Microsoft.Insights/activityLogAlerts";
 
-    public IEnumerable<ControlResult> Evaluate(EvaluationContext context)
+    /// <summary>The operations the enabled alerts cover, and the first alert.</summary>
+    internal sealed class Facts
     {
-        ArgumentNullException.ThrowIfNull(context);
-        var alerts = context.Snapshot.OfType("Microsoft.Insights/activityLogAlerts").ToList();
-        if (alerts.Count == 0)
+        public ResourceRef? First { get; set; }
+
+        public HashSet<string> Covered { get; } = new(StringComparer.OrdinalIgnoreCase);
+    }
+
+    private protected override void Observe(TenantResource alert, Facts facts)
+    {
+        facts.First ??= alert.Ref;
+        if (Field.Navigate(alert.Data, "properties.enabled") is JsonValue e && !Field.IsTrue(e))
         {
-            yield return ResourceControl.Absent(ControlIds.Log09, ["Microsoft.Insights/activityLogAlerts"], context) with
+            return;
+        }
+
+        if (Field.Navigate(alert.Data, "properties.condition.allOf") is JsonArray all)
+        {
+            foreach (var c in all.OfType<JsonObject>())
+            {
+                if (string.Equals(Field.Text(c["field"]), "operationName", StringComparison.OrdinalIgnoreCase) && Field.Text(c["equals"]) is { } op)
+                {
+                    facts.Covered.Add(op);
+                }
+            }
+        }
+    }
+
+    private protected override IEnumerable<ControlResult> Evaluate(Facts facts, EvaluationContext context)
+    {
+        if (facts.First is not { } first)
+        {
+            yield return ResourceControl.Absent(ControlIds.Log09, [ObservedType], context) with
             {
                 Status = ControlStatus.Unknown,
                 Evidence = "the inputs hold no Microsoft.Insights/activityLogAlerts; without them the alerts cannot be shown to exist",
@@ -339,27 +377,13 @@ public sealed class Log09PolicyAndNsgChangeAlerts : IControlEvaluator
             yield break;
         }
 
-        var covered = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
-        foreach (var alert in alerts.Where(a => Field.Navigate(a.Data, "properties.enabled") is not JsonValue e || Field.IsTrue(e)))
-        {
-            if (Field.Navigate(alert.Data, "properties.condition.allOf") is JsonArray all)
-            {
-                foreach (var c in all.OfType<JsonObject>())
-                {
-                    if (string.Equals(Field.Text(c["field"]), "operationName", StringComparison.OrdinalIgnoreCase) && Field.Text(c["equals"]) is { } op)
-                    {
-                        covered.Add(op);
-                    }
-                }
-            }
-        }
-
+        var covered = facts.Covered;
         var missing = Required.Where(r => !covered.Contains(r)).ToList();
         yield return new ControlResult
         {
             ControlId = ControlIds.Log09,
             Status = missing.Count == 0 ? ControlStatus.Pass : ControlStatus.Fail,
-            Resource = ResourceRef.Of(alerts[0]),
+            Resource = first,
             Evidence = missing.Count == 0 ? "alerts exist for every policy-assignment and NSG write/delete" : $"no enabled activity-log alert for: {string.Join(", ", missing)}",
             Remediation = missing.Count == 0 ? null : Remedy.Manual($"Create activity-log alerts (scope: each subscription) with condition category Administrative and operationName {string.Join(", ", missing)}, routed to an action group."),
         };
@@ -367,21 +391,45 @@ public sealed class Log09PolicyAndNsgChangeAlerts : IControlEvaluator
 }
 
 /// <summary>LOG-10: the Microsoft cloud security benchmark initiative is assigned and enforced.</summary>
-public sealed class Log10McsbInitiativeAssigned : IControlEvaluator
+internal sealed class Log10McsbInitiativeAssigned : AggregateControl<Log10McsbInitiativeAssigned.Facts>
 {
     private const string McsbInitiative = "1f3afdf9-d0c9-4c3d-847f-89da613e70a8";
 
-    IReadOnlyList<string> IControlEvaluator.ControlIds => [ControlIds.Log10];
+    public override string ControlId => ControlIds.Log10;
 
-    IReadOnlyList<string> IControlEvaluator.Reads => ["Microsoft.Authorization/policyAssignments"];
+    protected override string ObservedType => "Microsoft.Authorization/policyAssignments";
 
-    public IEnumerable<ControlResult> Evaluate(EvaluationContext context)
+    /// <summary>How many assignments, the first that assigns the initiative, and the first that also enforces it.</summary>
+    internal sealed class Facts
     {
-        ArgumentNullException.ThrowIfNull(context);
-        var assignments = context.Snapshot.OfType("Microsoft.Authorization/policyAssignments").ToList();
-        if (assignments.Count == 0)
+        public int Count { get; set; }
+
+        public ResourceRef? FirstMcsb { get; set; }
+
+        public (ResourceRef Ref, string? Name)? Enforced { get; set; }
+    }
+
+    private protected override void Observe(TenantResource assignment, Facts facts)
+    {
+        facts.Count++;
+        if (facts.Enforced is not null
+            || !(Field.Text(Field.Navigate(assignment.Data, "properties.policyDefinitionId")) ?? string.Empty).EndsWith("/" + McsbInitiative, StringComparison.OrdinalIgnoreCase))
         {
-            yield return ResourceControl.Absent(ControlIds.Log10, ["Microsoft.Authorization/policyAssignments"], context) with
+            return;
+        }
+
+        facts.FirstMcsb ??= assignment.Ref;
+        if (!string.Equals(Field.Text(Field.Navigate(assignment.Data, "properties.enforcementMode")), "DoNotEnforce", StringComparison.OrdinalIgnoreCase))
+        {
+            facts.Enforced = (assignment.Ref, assignment.Name);
+        }
+    }
+
+    private protected override IEnumerable<ControlResult> Evaluate(Facts facts, EvaluationContext context)
+    {
+        if (facts.Count == 0)
+        {
+            yield return ResourceControl.Absent(ControlIds.Log10, [ObservedType], context) with
             {
                 Status = ControlStatus.Unknown,
                 Evidence = "the inputs hold no Microsoft.Authorization/policyAssignments",
@@ -389,16 +437,14 @@ public sealed class Log10McsbInitiativeAssigned : IControlEvaluator
             yield break;
         }
 
-        var mcsb = assignments.Where(a => (Field.Text(Field.Navigate(a.Data, "properties.policyDefinitionId")) ?? string.Empty)
-            .EndsWith("/" + McsbInitiative, StringComparison.OrdinalIgnoreCase)).ToList();
-        var enforced = mcsb.FirstOrDefault(a => !string.Equals(Field.Text(Field.Navigate(a.Data, "properties.enforcementMode")), "DoNotEnforce", StringComparison.OrdinalIgnoreCase));
+        var enforced = facts.Enforced;
         yield return new ControlResult
         {
             ControlId = ControlIds.Log10,
             Status = enforced is not null ? ControlStatus.Pass : ControlStatus.Fail,
-            Resource = enforced is not null ? ResourceRef.Of(enforced) : mcsb.Count > 0 ? ResourceRef.Of(mcsb[0]) : ResourceRef.Tenant(),
-            Evidence = enforced is not null ? $"assignment {enforced.Name} assigns the MCSB initiative"
-                : mcsb.Count > 0 ? "the MCSB initiative is assigned with enforcementMode DoNotEnforce" : $"no assignment of initiative {McsbInitiative} among {assignments.Count} policy assignment(s)",
+            Resource = enforced is { } e ? e.Ref : facts.FirstMcsb ?? ResourceRef.Tenant(),
+            Evidence = enforced is { } en ? $"assignment {en.Name} assigns the MCSB initiative"
+                : facts.FirstMcsb is not null ? "the MCSB initiative is assigned with enforcementMode DoNotEnforce" : $"no assignment of initiative {McsbInitiative} among {facts.Count} policy assignment(s)",
             Remediation = enforced is not null ? null : Remedy.Manual("Assign the 'Microsoft cloud security benchmark' initiative (Defender for Cloud > Environment settings > Security policy) at the subscription or management group, enforcement mode Default."),
         };
     }

@@ -85,20 +85,84 @@ internal static class RoleAssignments
         (Field.Text(Field.Navigate(assignment.Data, "properties.roleDefinitionId")) ?? string.Empty).EndsWith("/" + roleGuid, StringComparison.OrdinalIgnoreCase);
 
     public static string? Scope(TenantResource assignment) => Field.Text(Field.Navigate(assignment.Data, "properties.scope"));
+
+    /// <summary>
+    /// What PRV-08 and PRV-10 need from the role assignments, collected as they are read: a tenant exports one per
+    /// principal and scope (thousands), and the two controls need only the Owners per subscription and the
+    /// assignments at the root scope.
+    /// </summary>
+    internal sealed class Facts
+    {
+        public int Count { get; set; }
+
+        /// <summary>Subscription scopes (<c>/subscriptions/{id}</c>) in the order first seen, with their first assignment's location and Owners.</summary>
+        public List<(string Scope, SourceLocation Source, HashSet<string?> Owners)> Subscriptions { get; } = [];
+
+        public Dictionary<string, int> SubscriptionIndex { get; } = new(StringComparer.OrdinalIgnoreCase);
+
+        public bool RootScopeSeen { get; set; }
+
+        /// <summary>User Access Administrator at "/": the assignment and its principal.</summary>
+        public List<(ResourceRef Assignment, string? PrincipalId)> RootUserAccessAdministrators { get; } = [];
+    }
+
+    internal sealed class Observer : IResourceObserver
+    {
+        public static readonly Observer Instance = new();
+
+        public void Observe(TenantResource resource, EvaluationContext context)
+        {
+            if (!resource.Is(Type))
+            {
+                return;
+            }
+
+            var facts = context.State<Facts>("roleAssignments/facts");
+            facts.Count++;
+            if (Scope(resource) is not { } scope)
+            {
+                return;
+            }
+
+            if (scope == "/")
+            {
+                facts.RootScopeSeen = true;
+                if (Is(resource, UserAccessAdministrator))
+                {
+                    facts.RootUserAccessAdministrators.Add((resource.Ref, Field.Text(Field.Navigate(resource.Data, "properties.principalId"))));
+                }
+            }
+            else if (scope.Split('/', StringSplitOptions.RemoveEmptyEntries).Length == 2)
+            {
+                if (!facts.SubscriptionIndex.TryGetValue(scope, out var i))
+                {
+                    facts.SubscriptionIndex[scope] = i = facts.Subscriptions.Count;
+                    facts.Subscriptions.Add((scope, resource.Source, new HashSet<string?>(StringComparer.OrdinalIgnoreCase)));
+                }
+
+                if (Is(resource, Owner))
+                {
+                    facts.Subscriptions[i].Owners.Add(Field.Text(Field.Navigate(resource.Data, "properties.principalId")));
+                }
+            }
+        }
+    }
 }
 
 /// <summary>PRV-08: 2 to 3 Owners at each subscription scope.</summary>
-public sealed class Prv08SubscriptionOwnerCount : IControlEvaluator
+public sealed class Prv08SubscriptionOwnerCount : IControlEvaluator, IObservingEvaluator
 {
     IReadOnlyList<string> IControlEvaluator.ControlIds => [ControlIds.Prv08];
 
-    IReadOnlyList<string> IControlEvaluator.Reads => [RoleAssignments.Type];
+    IReadOnlyList<string> IControlEvaluator.Reads => [];
+
+    IResourceObserver IObservingEvaluator.Observer => RoleAssignments.Observer.Instance;
 
     public IEnumerable<ControlResult> Evaluate(EvaluationContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        var assignments = context.Snapshot.OfType(RoleAssignments.Type).ToList();
-        if (assignments.Count == 0)
+        var facts = context.State<RoleAssignments.Facts>("roleAssignments/facts");
+        if (facts.Count == 0)
         {
             yield return ResourceControl.Absent(ControlIds.Prv08, [RoleAssignments.Type], context) with { Status = ControlStatus.Unknown };
             yield break;
@@ -106,27 +170,21 @@ public sealed class Prv08SubscriptionOwnerCount : IControlEvaluator
 
         var min = context.Configuration.Threshold("subscriptionOwnersMin");
         var max = context.Configuration.Threshold("subscriptionOwnersMax");
-        var bySubscription = assignments
-            .Where(a => RoleAssignments.Scope(a) is { } s && s.Split('/', StringSplitOptions.RemoveEmptyEntries).Length == 2)
-            .GroupBy(a => RoleAssignments.Scope(a)!, StringComparer.OrdinalIgnoreCase);
-        var any = false;
-        foreach (var group in bySubscription)
+        foreach (var (scope, source, ownerSet) in facts.Subscriptions)
         {
-            any = true;
-            var owners = group.Where(a => RoleAssignments.Is(a, RoleAssignments.Owner)).Select(a => Field.Text(Field.Navigate(a.Data, "properties.principalId")))
-                .Distinct(StringComparer.OrdinalIgnoreCase).Count();
+            var owners = ownerSet.Count;
             var ok = owners >= min && owners <= max;
             yield return new ControlResult
             {
                 ControlId = ControlIds.Prv08,
                 Status = ok ? ControlStatus.Pass : ControlStatus.Fail,
-                Resource = new ResourceRef(group.Key, "Microsoft.Resources/subscriptions", null, group.First().Source),
-                Evidence = $"{owners} Owner(s) at {group.Key} (expected {Checks.Num(min)} to {Checks.Num(max)})",
+                Resource = new ResourceRef(scope, "Microsoft.Resources/subscriptions", null, source),
+                Evidence = $"{owners} Owner(s) at {scope} (expected {Checks.Num(min)} to {Checks.Num(max)})",
                 Remediation = ok ? null : Remedy.Manual("Keep two or three named Owners; use Contributor or narrower roles (and PIM) for everyone else."),
             };
         }
 
-        if (!any)
+        if (facts.Subscriptions.Count == 0)
         {
             yield return new ControlResult
             {
@@ -172,24 +230,25 @@ public sealed class Prv09NoCustomOwnerRoles : ResourceControl
 }
 
 /// <summary>PRV-10: nobody holds User Access Administrator at the root scope "/".</summary>
-public sealed class Prv10UserAccessAdministratorRestricted : IControlEvaluator
+public sealed class Prv10UserAccessAdministratorRestricted : IControlEvaluator, IObservingEvaluator
 {
     IReadOnlyList<string> IControlEvaluator.ControlIds => [ControlIds.Prv10];
 
-    IReadOnlyList<string> IControlEvaluator.Reads => [RoleAssignments.Type];
+    IReadOnlyList<string> IControlEvaluator.Reads => [];
+
+    IResourceObserver IObservingEvaluator.Observer => RoleAssignments.Observer.Instance;
 
     public IEnumerable<ControlResult> Evaluate(EvaluationContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        var assignments = context.Snapshot.OfType(RoleAssignments.Type).ToList();
-        if (assignments.Count == 0)
+        var facts = context.State<RoleAssignments.Facts>("roleAssignments/facts");
+        if (facts.Count == 0)
         {
             yield return ResourceControl.Absent(ControlIds.Prv10, [RoleAssignments.Type], context) with { Status = ControlStatus.Unknown };
             yield break;
         }
 
-        var root = assignments.Where(a => RoleAssignments.Scope(a) == "/" && RoleAssignments.Is(a, RoleAssignments.UserAccessAdministrator)).ToList();
-        if (!assignments.Any(a => RoleAssignments.Scope(a) == "/"))
+        if (!facts.RootScopeSeen)
         {
             yield return new ControlResult
             {
@@ -201,26 +260,26 @@ public sealed class Prv10UserAccessAdministratorRestricted : IControlEvaluator
             yield break;
         }
 
-        if (root.Count == 0)
+        if (facts.RootUserAccessAdministrators.Count == 0)
         {
             yield return new ControlResult { ControlId = ControlIds.Prv10, Status = ControlStatus.Pass, Resource = ResourceRef.Tenant(), Evidence = "no User Access Administrator at \"/\"" };
             yield break;
         }
 
-        foreach (var a in root)
+        foreach (var (assignment, principalId) in facts.RootUserAccessAdministrators)
         {
             yield return new ControlResult
             {
                 ControlId = ControlIds.Prv10,
                 Status = ControlStatus.Fail,
-                Resource = ResourceRef.Of(a),
-                Evidence = $"principal {Field.Text(Field.Navigate(a.Data, "properties.principalId"))} holds User Access Administrator at \"/\"",
+                Resource = assignment,
+                Evidence = $"principal {principalId} holds User Access Administrator at \"/\"",
                 Remediation = new RemediationAction
                 {
                     Kind = RemediationKind.Arm,
                     Description = "remove the root-scope User Access Administrator assignment (elevated access)",
                     Method = "DELETE",
-                    Url = $"{Remedy.ArmEndpoint}{a.Id}?api-version=2022-04-01",
+                    Url = $"{Remedy.ArmEndpoint}{assignment.Id}?api-version=2022-04-01",
                 },
             };
         }

@@ -235,6 +235,46 @@ public abstract class ResourceControl : IControlEvaluator
     }
 }
 
+/// <summary>
+/// A control that reduces every resource of one type to a small fact set as the inputs are read (the operations
+/// the activity-log alerts cover, say) and judges the facts at the end, so that none of those resources is kept.
+/// </summary>
+internal abstract class AggregateControl<TFacts> : IControlEvaluator, IObservingEvaluator, IResourceObserver
+    where TFacts : class, new()
+{
+    public abstract string ControlId { get; }
+
+    /// <summary>The resource type the facts come from.</summary>
+    protected abstract string ObservedType { get; }
+
+    IReadOnlyList<string> IControlEvaluator.ControlIds => [ControlId];
+
+    IReadOnlyList<string> IControlEvaluator.Reads => [];
+
+    IResourceObserver IObservingEvaluator.Observer => this;
+
+    private string StateKey => $"{ControlId}/facts";
+
+    void IResourceObserver.Observe(TenantResource resource, EvaluationContext context)
+    {
+        if (resource.Is(ObservedType))
+        {
+            Observe(resource, context.State<TFacts>(StateKey));
+        }
+    }
+
+    public IEnumerable<ControlResult> Evaluate(EvaluationContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        return Evaluate(context.State<TFacts>(StateKey), context);
+    }
+
+    /// <summary>Adds one resource of <see cref="ObservedType"/> (in input order) to the facts.</summary>
+    private protected abstract void Observe(TenantResource resource, TFacts facts);
+
+    private protected abstract IEnumerable<ControlResult> Evaluate(TFacts facts, EvaluationContext context);
+}
+
 /// <summary>The evaluators in this assembly, by control id.</summary>
 public static class EvaluatorRegistry
 {
