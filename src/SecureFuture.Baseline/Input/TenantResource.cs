@@ -134,14 +134,13 @@ public sealed record TenantResource
     /// <summary>This resource with its compact JSON copied into <paramref name="store"/> (see <see cref="Input.ChunkStore"/>).</summary>
     internal TenantResource CopiedInto(Input.ChunkStore store)
     {
-        if (_json is null && _afterUnknownJson is null)
-        {
-            return this;
-        }
-
         // Typed nulls: a bare null here would convert through byte[] to an empty, non-null memory.
         return this with
         {
+            // Fresh strings: the kept resources sit together, not scattered among the garbage of the file they came
+            // from (background collections sweep the old generation without compacting it).
+            Id = new string(Id),
+            Name = Name is null ? null : new string(Name),
             Json = _json is { } json ? store.Store(json.Span) : (ReadOnlyMemory<byte>?)null,
             AfterUnknownJson = _afterUnknownJson is { } after ? store.Store(after.Span) : (ReadOnlyMemory<byte>?)null,
         };
