@@ -32,6 +32,30 @@ public sealed class BaselineCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Json_is_streamed_yet_counts_and_gates_like_the_text_report()
+    {
+        // The text summary keeps the failures; --format json writes every result as it comes and keeps none. Both
+        // must count the same results and trip --fail-on the same way (the gate reads the tally, not kept results).
+        var (textExit, text, _) = await CliRunner.RunAsync("baseline", "assess", Sample(), "--fail-on", "critical");
+        var json = Path.Combine(_dir, "streamed.json");
+        var (jsonExit, _, stderr) = await CliRunner.RunAsync("baseline", "assess", Sample(), "--format", "json", "--output", json, "--fail-on", "critical");
+        Assert.Equal(ExitCodes.GateTripped, textExit);
+        Assert.True(jsonExit == ExitCodes.GateTripped, stderr);
+
+        using var document = JsonDocument.Parse(await File.ReadAllTextAsync(json));
+        var root = document.RootElement;
+        var results = root.GetProperty("results").EnumerateArray().ToList();
+        Assert.Contains($"{results.Count} results", text, StringComparison.Ordinal);
+        var failures = results.Count(r => r.GetProperty("status").GetString() == "fail");
+        Assert.Equal(failures, text.Split('\n').Count(l => l.StartsWith("  ", StringComparison.Ordinal) && l.Contains(" [", StringComparison.Ordinal) && !l.StartsWith("      ", StringComparison.Ordinal)));
+        Assert.True(root.GetProperty("inputs").GetArrayLength() > 5);
+        Assert.True(root.TryGetProperty("assessedAt", out _));
+
+        // The same run without a gate succeeds.
+        Assert.Equal(ExitCodes.Success, (await CliRunner.RunAsync("baseline", "assess", Sample(), "--format", "json", "--output", json)).Exit);
+    }
+
+    [Fact]
     public async Task Sarif_points_iac_failures_at_their_definition_and_is_valid_under_the_multitool()
     {
         var report = Path.Combine(_dir, "baseline.sarif");
