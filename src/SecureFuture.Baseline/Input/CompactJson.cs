@@ -36,9 +36,17 @@ internal sealed class CompactJson
     /// <summary>Materialises compact JSON as a case-insensitive, lazily expanded node tree.</summary>
     public static JsonNode? Parse(ReadOnlyMemory<byte> json) => JsonNode.Parse(json.Span, NodeOptions, DocumentOptions);
 
-    /// <summary>Materialises compact JSON that holds an object.</summary>
-    public static JsonObject ParseObject(ReadOnlyMemory<byte> json) =>
-        Parse(json) as JsonObject ?? throw new InvalidOperationException("the compact value is not a JSON object");
+    /// <summary>
+    /// Materialises compact JSON that holds an object. The tree reads the stored bytes in place (they never change
+    /// once stored) instead of parsing a copy of them, as <see cref="JsonNode.Parse(ReadOnlySpan{byte}, JsonNodeOptions?, JsonDocumentOptions)"/> would.
+    /// </summary>
+    public static JsonObject ParseObject(ReadOnlyMemory<byte> json)
+    {
+        var document = JsonDocument.Parse(json, DocumentOptions);
+        return document.RootElement.ValueKind == JsonValueKind.Object
+            ? JsonObject.Create(document.RootElement, NodeOptions)!
+            : throw new InvalidOperationException("the compact value is not a JSON object");
+    }
 
     /// <summary>The compact form of a node (for values built in memory, such as a template resource's children).</summary>
     public static byte[] FromNode(JsonNode node)
