@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using SecureFuture.Baseline.Input;
+using SecureFuture.Core;
 
 namespace SecureFuture.Baseline.Tests;
 
@@ -122,5 +123,39 @@ public sealed class StreamingTests
         output.Position = 0;
         var reread = AssessmentJson.Read(output, "streamed.json");
         Assert.Equal(expected.Results.Count, reread.Results.Count);
+    }
+
+    [Fact]
+    public async Task ACollectionIsAssessedWhileItsFileIsRead_AndACutFileStillNamesWhereItBreaks()
+    {
+        // A 2 GB az resource list export must not be held whole: its resources reach the assessment as they are read.
+        // Proof: a collection whose tail is malformed. Its first resources were handed over before the error.
+        using var dir = new TempDirectory();
+        var account = """{"type":"Microsoft.Storage/storageAccounts","id":"/subscriptions/s/resourceGroups/r/providers/Microsoft.Storage/storageAccounts/sa{0}","name":"sa{0}","location":"westeurope","properties":{"allowBlobPublicAccess":true}}""";
+        var good = string.Join(",\n", Enumerable.Range(1, 3).Select(i => account.Replace("{0}", i.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal)));
+        await File.WriteAllTextAsync(Path.Combine(dir.Path, "cut.json"), "[\n" + good + ",\n{\"type\": \"Microsoft.Storage/storageAccounts\", \"id\": ");
+        await File.WriteAllTextAsync(Path.Combine(dir.Path, "whole.json"), "{\"value\": [\n" + good.Replace("/sa", "/whole", StringComparison.Ordinal).Replace("\"sa", "\"whole", StringComparison.Ordinal) + "\n]}");
+
+        var seen = new List<string>();
+        var error = await Assert.ThrowsAsync<InputException>(() => SnapshotReader.ReadAsync([Path.Combine(dir.Path, "cut.json")], r => { seen.Add(r.Id); return false; }));
+        Assert.Equal(3, seen.Count);
+        Assert.Matches(@"cut\.json:\d+:\d+", error.Message);
+
+        // Given a directory, the cut file is a notification naming file and line, its resources read so far are
+        // assessed, and the other file is assessed whole.
+        var assessment = await new BaselineAssessor(timeProvider: TestSupport.Clock()).AssessAsync([dir.Path], new HashSet<string> { ControlIds.Sto01 });
+        var input = Assert.Single(assessment.Notifications, n => n.Id == "baseline/input");
+        Assert.Equal("cut.json", input.Path);
+        Assert.NotNull(input.Region);
+        var failed = assessment.Results.Where(r => r.Status == ControlStatus.Fail).Select(r => r.Resource.Name).ToList();
+        Assert.Equal(["sa1", "sa2", "sa3", "whole1", "whole2", "whole3"], failed.Order(StringComparer.Ordinal));
+        Assert.Equal(3, Assert.Single(assessment.Files).ResourceCount);
+    }
+
+    private sealed class TempDirectory : IDisposable
+    {
+        public string Path { get; } = Directory.CreateTempSubdirectory("sfi-streaming-").FullName;
+
+        public void Dispose() => Directory.Delete(Path, recursive: true);
     }
 }

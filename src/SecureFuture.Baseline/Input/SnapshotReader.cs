@@ -59,6 +59,19 @@ public static class SnapshotReader
         var resources = new List<TenantResource>();
         var dropped = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         var store = new ChunkStore();
+        void One(TenantResource resource)
+        {
+            if (accept!(resource))
+            {
+                // Copied out of the file's chunks, which the resources dropped share and which can now go.
+                resources.Add(resource.CopiedInto(store));
+            }
+            else
+            {
+                dropped.Add(resource.Type);
+            }
+        }
+
         void Add(IReadOnlyList<TenantResource> read)
         {
             if (accept is null)
@@ -69,17 +82,12 @@ public static class SnapshotReader
 
             foreach (var resource in read)
             {
-                if (accept(resource))
-                {
-                    // Copied out of the file's chunks, which the resources dropped share and which can now go.
-                    resources.Add(resource.CopiedInto(store));
-                }
-                else
-                {
-                    dropped.Add(resource.Type);
-                }
+                One(resource);
             }
         }
+
+        // With a consumer, the elements of a resource collection go to it while their file is still being read.
+        Action<TenantResource>? early = accept is null ? null : One;
 
         var files = new List<InputFile>();
         var notifications = new List<Notification>();
@@ -95,7 +103,7 @@ public static class SnapshotReader
                     var display = Path.GetRelativePath(root, file).Replace('\\', '/');
                     try
                     {
-                        var read = await Task.Run(() => ReadFile(file, display), cancellationToken);
+                        var read = await Task.Run(() => ReadFile(file, display, early), cancellationToken);
                         files.Add(read.File);
                         Add(read.Resources);
                     }
@@ -112,7 +120,7 @@ public static class SnapshotReader
             else if (File.Exists(path))
             {
                 // A file named on the command line is shown as the user wrote it.
-                var read = await Task.Run(() => ReadFile(path, path.Replace('\\', '/')), cancellationToken);
+                var read = await Task.Run(() => ReadFile(path, path.Replace('\\', '/'), early), cancellationToken);
                 files.Add(read.File);
                 Add(read.Resources);
             }
@@ -128,18 +136,28 @@ public static class SnapshotReader
     }
 
     /// <summary>Reads one file; <paramref name="displayPath"/> is the path findings and errors show.</summary>
-    public static (IReadOnlyList<TenantResource> Resources, InputFile File) ReadFile(string path, string displayPath)
+    public static (IReadOnlyList<TenantResource> Resources, InputFile File) ReadFile(string path, string displayPath) => ReadFile(path, displayPath, null);
+
+    /// <param name="early">Receives the resources of a collection as they are read (see <see cref="Read(Stream, string, WalkStatistics?, Action{TenantResource}?)"/>).</param>
+    internal static (IReadOnlyList<TenantResource> Resources, InputFile File) ReadFile(string path, string displayPath, Action<TenantResource>? early)
     {
         ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(displayPath);
         using var stream = OpenRead(path, displayPath);
-        return Read(stream, displayPath);
+        return Read(stream, displayPath, null, early);
     }
 
     /// <summary>Reads one JSON document from a stream.</summary>
     public static (IReadOnlyList<TenantResource> Resources, InputFile File) Read(Stream stream, string displayPath) => Read(stream, displayPath, null);
 
-    internal static (IReadOnlyList<TenantResource> Resources, InputFile File) Read(Stream stream, string displayPath, WalkStatistics? statistics)
+    /// <param name="early">
+    /// When given, receives each element of a resource collection (a root array, or a root <c>value</c> or <c>data</c>
+    /// array) as soon as it is read and can be told apart, instead of holding the whole file: a 2 GB
+    /// <c>az resource list</c> export is then read in constant memory. Those resources are not in the returned list. If
+    /// the file later turns out to be malformed, the ones already handed over stay handed over (the error still names
+    /// file, line and column).
+    /// </param>
+    internal static (IReadOnlyList<TenantResource> Resources, InputFile File) Read(Stream stream, string displayPath, WalkStatistics? statistics, Action<TenantResource>? early = null)
     {
         ArgumentNullException.ThrowIfNull(stream);
         ArgumentNullException.ThrowIfNull(displayPath);
@@ -147,6 +165,41 @@ public static class SnapshotReader
         var elements = new List<CapturedValue>();
         var dropped = 0;
         var containers = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        var streamedArm = 0;
+        var streamedGraph = 0;
+        var streamedTypes = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        bool Streamed(CapturedValue v)
+        {
+            var collection = (v.Depth == 1 && v.RootKey is null)
+                || (v.Depth == 2 && v.RootKey is { } k && (k.Equals("value", StringComparison.OrdinalIgnoreCase) || k.Equals("data", StringComparison.OrdinalIgnoreCase)));
+            if (early is null || !collection || v.Top is not { } top || v.Json is not { } json || (v.RootKey is not null && MayNotBeACollection(rootValues, containers)))
+            {
+                return false;
+            }
+
+            // A Graph entity without its own @odata.type is typed by the file's @odata.context: only once that is known.
+            var context = rootValues.TryGetValue("@odata.context", out var c) ? Str(c.Node) : null;
+            TenantResource resource;
+            if (ArmType(top) is { } armType)
+            {
+                resource = ArmResource(top, json, null, armType, InputFormat.ArmResources, v, displayPath);
+                streamedArm++;
+            }
+            else if ((v.RootKey is null || context is not null || top.Text("@odata.type") is not null) && GraphType(top, context) is { } graphType)
+            {
+                resource = GraphResource(top, json, null, graphType, InputFormat.Graph, v, displayPath);
+                streamedGraph++;
+            }
+            else
+            {
+                return false;
+            }
+
+            streamedTypes.Add(resource.Type);
+            early(resource);
+            return true;
+        }
+
         var rootType = JsonStreamWalker.Walk(stream, displayPath, (path, token) =>
         {
             var action = Decide(path, token);
@@ -166,6 +219,10 @@ public static class SnapshotReader
             {
                 dropped++;
             }
+            else if (Streamed(v))
+            {
+                v.Release();
+            }
             else
             {
                 // Kept as compact JSON (and its top-level summary): a 2 GB export holds no trees.
@@ -175,10 +232,17 @@ public static class SnapshotReader
 
         var resources = new List<TenantResource>();
         var skipped = dropped;
+        var streamed = streamedArm + streamedGraph;
         InputFormat format;
         if (rootType == JsonTokenType.StartArray)
         {
-            format = ClassifyElements(elements, displayPath, null, resources, ref skipped);
+            format = ClassifyElements(elements, displayPath, null, resources, ref skipped, streamedArm, streamedGraph);
+        }
+        else if (streamed > 0 && MayNotBeACollection(rootValues, containers))
+        {
+            // Keys that came after the collection say the file is something else (a plan, a template, a ScubaGear
+            // export); its collection has already been assessed as resources, so the file is refused as ambiguous.
+            throw Unrecognised(displayPath, "the file has a value/data collection of resources and also the keys of a Terraform plan, ARM template or ScubaGear export");
         }
         else if (rootType != JsonTokenType.StartObject)
         {
@@ -252,7 +316,7 @@ public static class SnapshotReader
         else if (elements.Count > 0 || dropped > 0 || containers.Contains("value") || containers.Contains("data"))
         {
             var context = rootValues.TryGetValue("@odata.context", out var c) ? Str(c.Node) : null;
-            format = ClassifyElements(elements, displayPath, context, resources, ref skipped);
+            format = ClassifyElements(elements, displayPath, context, resources, ref skipped, streamedArm, streamedGraph);
         }
         else
         {
@@ -283,6 +347,7 @@ public static class SnapshotReader
         }
 
         var declared = resources.Select(r => r.Type).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        declared.UnionWith(streamedTypes);
         if (rootValues.TryGetValue("@odata.context", out var ctxValue) && Str(ctxValue.Node) is { } ctxText
             && GraphType(new TopLevel(), ctxText) is { } declaredType)
         {
@@ -300,7 +365,7 @@ public static class SnapshotReader
             }
         }
 
-        return (resources, new InputFile(displayPath, format, resources.Count, skipped) { DeclaredTypes = [.. declared.Order(StringComparer.Ordinal)] });
+        return (resources, new InputFile(displayPath, format, resources.Count + streamed, skipped) { DeclaredTypes = [.. declared.Order(StringComparer.Ordinal)] });
     }
 
     /// <summary>
@@ -377,10 +442,17 @@ public static class SnapshotReader
         return rootValues.ContainsKey("contentVersion") && (containers.Contains("resources") || rootValues.ContainsKey("resources"));
     }
 
-    private static InputFormat ClassifyElements(List<CapturedValue> elements, string displayPath, string? context, List<TenantResource> resources, ref int skipped)
+    /// <summary>Whether the root keys and containers seen so far mark a Terraform plan, an ARM template or a ScubaGear export.</summary>
+    private static bool MayNotBeACollection(Dictionary<string, CapturedValue> rootValues, HashSet<string> containers) =>
+        rootValues.ContainsKey("format_version") || rootValues.ContainsKey("terraform_version") || containers.Contains("resource_changes")
+        || rootValues.ContainsKey("contentVersion") || rootValues.ContainsKey("$schema") || containers.Contains("resources") || rootValues.ContainsKey("resources")
+        || rootValues.ContainsKey("baseline_version") || rootValues.ContainsKey("module_version")
+        || rootValues.Keys.Concat(containers).Any(ScubaSections.ContainsKey);
+
+    /// <param name="arm">ARM resources of the file already handed over while it was read.</param>
+    /// <param name="graph">Graph entities of the file already handed over while it was read.</param>
+    private static InputFormat ClassifyElements(List<CapturedValue> elements, string displayPath, string? context, List<TenantResource> resources, ref int skipped, int arm = 0, int graph = 0)
     {
-        var arm = 0;
-        var graph = 0;
         foreach (var e in elements)
         {
             if (e.Top is not { } top || e.Json is not { } json)
