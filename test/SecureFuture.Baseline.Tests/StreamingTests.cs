@@ -94,6 +94,51 @@ public sealed class StreamingTests
         Assert.Contains(assessment.Results, r => r.ControlId == ControlIds.Sto02 && r.Status is ControlStatus.Pass or ControlStatus.Fail);
     }
 
+    /// <summary>A tenant-wide control whose observer throws on the first storage account it sees.</summary>
+    private sealed class ThrowingObserver : IControlEvaluator, IObservingEvaluator, IResourceObserver
+    {
+        public IReadOnlyList<string> ControlIds => [Baseline.ControlIds.App09];
+
+        public IReadOnlyList<string> Reads => [];
+
+        public IResourceObserver Observer => this;
+
+        public int Calls { get; private set; }
+
+        public int CallsWhenItThrew { get; private set; }
+
+        public void Observe(TenantResource resource, EvaluationContext context)
+        {
+            Calls++;
+            if (resource.Is("Microsoft.Storage/storageAccounts"))
+            {
+                CallsWhenItThrew = Calls;
+                throw new InvalidOperationException("observer bug");
+            }
+        }
+
+        public IEnumerable<ControlResult> Evaluate(EvaluationContext context) => [];
+    }
+
+    [Fact]
+    public async Task AnObserverThatThrows_IsAnErrorOfItsControl_AndReadingGoesOn()
+    {
+        var observer = new ThrowingObserver();
+        var evaluators = new Dictionary<string, IControlEvaluator>(EvaluatorRegistry.ByControlId) { [ControlIds.App09] = observer };
+        var assessment = await new BaselineAssessor(timeProvider: TestSupport.Clock()) { Evaluators = evaluators }.AssessAsync([Samples]);
+
+        var app09 = Assert.Single(assessment.Results, r => r.ControlId == ControlIds.App09);
+        Assert.Equal(ControlStatus.Error, app09.Status);
+        Assert.Contains("observer bug", app09.Evidence, StringComparison.Ordinal);
+        Assert.Contains(assessment.Notifications, n => n.Id == "baseline/evaluator-failed" && n.RuleId == ControlIds.App09);
+        // It was not called again after it failed (the samples hold many resources after the first storage account),
+        // and everything else was assessed.
+        Assert.True(observer.CallsWhenItThrew > 0);
+        Assert.Equal(observer.CallsWhenItThrew, observer.Calls);
+        Assert.Contains(assessment.Results, r => r.ControlId == ControlIds.Sto02 && r.Status is ControlStatus.Pass or ControlStatus.Fail);
+        Assert.Contains(assessment.Results, r => r.ControlId == ControlIds.Net07 && r.Status != ControlStatus.Error);
+    }
+
     [Fact]
     public async Task ResultsStreamToTheJsonWriter_AndOnlyTheChosenOnesAreKept()
     {

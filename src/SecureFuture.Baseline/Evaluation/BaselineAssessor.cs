@@ -218,6 +218,9 @@ public sealed class BaselineAssessor(
         private readonly Dictionary<ResourceControl, StreamedState> _streamed = [];
         private readonly HashSet<string> _kept = new(StringComparer.OrdinalIgnoreCase);
         private readonly List<IResourceObserver> _observers = [];
+
+        /// <summary>Observers that threw: they see no more resources, and the controls they serve report an error.</summary>
+        private readonly Dictionary<IResourceObserver, Exception> _failedObservers = [];
         private readonly List<ControlResult> _results = [];
         private readonly AssessmentTally _tally = new();
         private readonly HashSet<ExceptionEntry> _expired = [];
@@ -269,9 +272,19 @@ public sealed class BaselineAssessor(
         /// <param name="dropUnkept">Drop the JSON of a resource no evaluator reads later (one the assessment read itself).</param>
         public bool Accept(TenantResource resource, bool dropUnkept)
         {
-            foreach (var observer in _observers)
+            for (var i = 0; i < _observers.Count; i++)
             {
-                observer.Observe(resource, _context);
+                try
+                {
+                    _observers[i].Observe(resource, _context);
+                }
+#pragma warning disable CA1031 // An observer bug must not stop the reading (STYLE.md: a failing rule is reported, the run goes on).
+                catch (Exception ex)
+#pragma warning restore CA1031
+                {
+                    _failedObservers[_observers[i]] = ex;
+                    _observers.RemoveAt(i--);
+                }
             }
 
             if (_streamedByType.TryGetValue(resource.Type, out var readers))
@@ -339,6 +352,10 @@ public sealed class BaselineAssessor(
                     {
                         Emit(resourceControl.Absent(_context, state.SawTypes));
                     }
+                }
+                else if (evaluator is IObservingEvaluator observing && _failedObservers.TryGetValue(observing.Observer, out var observerFailure))
+                {
+                    failure = observerFailure;
                 }
                 else
                 {
