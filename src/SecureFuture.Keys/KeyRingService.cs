@@ -125,7 +125,8 @@ public sealed class KeyRingService
             new AuditEntry(actor, "key.created", name, first.Kid, KeyDetails(first)),
             new AuditEntry(actor, "key.activated", name, first.Kid, new Dictionary<string, string> { ["expiresAt"] = Stamp(first.ExpiresAt) }),
         };
-        if (!await _store.CreateRingAsync(ring, first, audit, now, cancellationToken))
+        // Not cancellable: the key now exists in the HSM, and a stop or a client that goes away must not leave it unrecorded.
+        if (!await _store.CreateRingAsync(ring, first, audit, now, CancellationToken.None))
         {
             _custodian.Destroy(hsmKey.HsmId);
             throw new KeyServiceException(KeyErrorKind.Conflict, $"key ring '{name}' already exists");
@@ -280,7 +281,8 @@ public sealed class KeyRingService
         if (pending is null)
         {
             pending = NewVersion(ring, Generate(ring.Policy.Algorithm, ring.Name, NextVersion(versions)), NextVersion(versions), now, now);
-            if (!await _store.InsertVersionAsync(pending, new AuditEntry(actor, "key.created", ring.Name, pending.Kid, KeyDetails(pending)), now, cancellationToken))
+            // Not cancellable: the key now exists in the HSM (see CreateAsync).
+            if (!await _store.InsertVersionAsync(pending, new AuditEntry(actor, "key.created", ring.Name, pending.Kid, KeyDetails(pending)), now, CancellationToken.None))
             {
                 _custodian.Destroy(pending.HsmId);
                 throw new KeyServiceException(KeyErrorKind.Conflict, $"key ring '{ringName}' changed during the rotation; try again");
@@ -431,7 +433,7 @@ public sealed class KeyRingService
         {
             // A ring with no key at all (its first key was lost): nothing has been published, so the new key signs at once.
             var first = NewVersion(ring, Generate(policy.Algorithm, ring.Name, NextVersion(versions)), NextVersion(versions), now, now);
-            if (await InsertAsync(first, cancellationToken))
+            if (await InsertAsync(first))
             {
                 pending = first;
                 actions.Add(new TickAction(ring.Name, "created", first.Kid));
@@ -441,7 +443,7 @@ public sealed class KeyRingService
         {
             var activateAt = Max(active.ExpiresAt!.Value, now + policy.PrePublication);
             var next = NewVersion(ring, Generate(policy.Algorithm, ring.Name, NextVersion(versions)), NextVersion(versions), now, activateAt);
-            if (await InsertAsync(next, cancellationToken))
+            if (await InsertAsync(next))
             {
                 pending = next;
                 actions.Add(new TickAction(ring.Name, "published", next.Kid));
@@ -479,7 +481,8 @@ public sealed class KeyRingService
             var existed = _custodian.Destroy(retired.HsmId);
             var destroyed = retired with { State = KeyState.Destroyed, DestroyedAt = now };
             var details = new Dictionary<string, string> { ["hsmObjectFound"] = existed ? "true" : "false" };
-            if (await _store.ApplyAsync([new KeyTransition(KeyState.Retired, destroyed)], [new AuditEntry(SchedulerActor, "key.destroyed", ring.Name, retired.Kid, details)], now, cancellationToken))
+            // Not cancellable: the key is gone from the HSM, and a graceful stop must not leave the store saying otherwise.
+            if (await _store.ApplyAsync([new KeyTransition(KeyState.Retired, destroyed)], [new AuditEntry(SchedulerActor, "key.destroyed", ring.Name, retired.Kid, details)], now, CancellationToken.None))
             {
                 actions.Add(new TickAction(ring.Name, "destroyed", retired.Kid));
             }
@@ -492,9 +495,10 @@ public sealed class KeyRingService
 
         return actions;
 
-        async Task<bool> InsertAsync(KeyVersion key, CancellationToken token)
+        async Task<bool> InsertAsync(KeyVersion key)
         {
-            if (await _store.InsertVersionAsync(key, new AuditEntry(SchedulerActor, "key.created", ring.Name, key.Kid, KeyDetails(key)), now, token))
+            // Not cancellable: the key already exists in the HSM; recording it is what keeps it from being an orphan.
+            if (await _store.InsertVersionAsync(key, new AuditEntry(SchedulerActor, "key.created", ring.Name, key.Kid, KeyDetails(key)), now, CancellationToken.None))
             {
                 return true;
             }
