@@ -49,8 +49,9 @@ public static class SnapshotReader
 
     /// <summary>
     /// Reads files and directories (their <c>*.json</c>, in ordinal order), handing each resource to
-    /// <paramref name="accept"/> as soon as its file has been read; the snapshot keeps only the resources it returns
-    /// true for (all when it is null), so that a large export is held one file at a time.
+    /// <paramref name="accept"/>: the elements of a resource collection as they are read, the resources of other files
+    /// (plans, templates, ScubaGear exports) once their file has been read. The snapshot keeps only the resources it
+    /// returns true for (all when it is null), so that a large export is never held whole.
     /// </summary>
     /// <param name="accept">Sees every resource in input order; true keeps it in the snapshot.</param>
     public static async Task<TenantSnapshot> ReadAsync(IEnumerable<string> paths, Func<TenantResource, bool>? accept, CancellationToken cancellationToken = default)
