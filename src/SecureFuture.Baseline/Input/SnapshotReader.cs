@@ -234,16 +234,21 @@ public static class SnapshotReader
         var resources = new List<TenantResource>();
         var skipped = dropped;
         var streamed = streamedArm + streamedGraph;
+
+        // Keys that came after a collection say the file is a plan, a template or a ScubaGear export (the same tests
+        // as below decide it); the collection has already been assessed as resources, so the file is ambiguous.
+        void NotACollectionAfterAll()
+        {
+            if (streamed > 0)
+            {
+                throw Unrecognised(displayPath, "the file has a value/data collection of resources and also the keys of a Terraform plan, ARM template or ScubaGear export");
+            }
+        }
+
         InputFormat format;
         if (rootType == JsonTokenType.StartArray)
         {
             format = ClassifyElements(elements, displayPath, null, resources, ref skipped, streamedArm, streamedGraph);
-        }
-        else if (streamed > 0 && MayNotBeACollection(rootValues, containers))
-        {
-            // Keys that came after the collection say the file is something else (a plan, a template, a ScubaGear
-            // export); its collection has already been assessed as resources, so the file is refused as ambiguous.
-            throw Unrecognised(displayPath, "the file has a value/data collection of resources and also the keys of a Terraform plan, ARM template or ScubaGear export");
         }
         else if (rootType != JsonTokenType.StartObject)
         {
@@ -252,6 +257,7 @@ public static class SnapshotReader
         else if (rootValues.TryGetValue("format_version", out var formatVersion)
                  && (rootValues.ContainsKey("terraform_version") || containers.Contains("resource_changes")))
         {
+            NotACollectionAfterAll();
             format = InputFormat.TerraformPlan;
             CheckTerraformVersion(formatVersion, displayPath);
             foreach (var e in elements.Where(e => IsUnder(e, "resource_changes")))
@@ -270,6 +276,7 @@ public static class SnapshotReader
         }
         else if (IsArmTemplate(rootValues, containers))
         {
+            NotACollectionAfterAll();
             format = InputFormat.ArmTemplate;
             foreach (var e in elements.Where(e => IsUnder(e, "resources")))
             {
@@ -296,6 +303,7 @@ public static class SnapshotReader
         else if (rootValues.Keys.Concat(containers).Any(ScubaSections.ContainsKey)
                  || rootValues.ContainsKey("baseline_version") || rootValues.ContainsKey("module_version"))
         {
+            NotACollectionAfterAll();
             format = InputFormat.ScubaGear;
             foreach (var (section, type) in ScubaSections)
             {
@@ -443,7 +451,11 @@ public static class SnapshotReader
         return rootValues.ContainsKey("contentVersion") && (containers.Contains("resources") || rootValues.ContainsKey("resources"));
     }
 
-    /// <summary>Whether the root keys and containers seen so far mark a Terraform plan, an ARM template or a ScubaGear export.</summary>
+    /// <summary>
+    /// Whether the root keys and containers seen so far may mark a Terraform plan, an ARM template or a ScubaGear
+    /// export: looser than the tests that decide the format once the file has been read, because it must hold a
+    /// collection back on partial knowledge.
+    /// </summary>
     private static bool MayNotBeACollection(Dictionary<string, CapturedValue> rootValues, HashSet<string> containers) =>
         rootValues.ContainsKey("format_version") || rootValues.ContainsKey("terraform_version") || containers.Contains("resource_changes")
         || rootValues.ContainsKey("contentVersion") || rootValues.ContainsKey("$schema") || containers.Contains("resources") || rootValues.ContainsKey("resources")
