@@ -27,6 +27,9 @@ public sealed record DpopProof(string JwkThumbprint, string Jti, DateTimeOffset 
 public sealed record DpopOutcome(DpopProof? Proof, string? Error)
 {
     public bool IsValid => Proof is not null;
+
+    /// <summary>Refused because the proof was used before: an attack signal, unlike a malformed or stale proof.</summary>
+    public bool IsReplay { get; init; }
 }
 
 /// <summary>
@@ -40,9 +43,14 @@ public sealed class DpopProofValidator
 {
     private readonly DpopOptions _options;
     private readonly TimeProvider _clock;
-    private readonly ReplayCache _replays;
+    private readonly IReplayCache _replays;
 
-    public DpopProofValidator(DpopOptions? options = null, TimeProvider? clock = null, ReplayCache? replays = null)
+    /// <param name="replays">
+    /// Where proof identifiers are remembered: this process's memory when null. A resource server (or token service)
+    /// running as several instances behind one address needs one cache shared by all of them, or a proof replayed to
+    /// another instance within its window is not noticed.
+    /// </param>
+    public DpopProofValidator(DpopOptions? options = null, TimeProvider? clock = null, IReplayCache? replays = null)
     {
         _options = options ?? new DpopOptions();
         _clock = clock ?? TimeProvider.System;
@@ -58,8 +66,36 @@ public sealed class DpopProofValidator
     /// <paramref name="accessToken"/> is the token the proof accompanies at a resource server (its hash must be in
     /// <c>ath</c>); <paramref name="expectedNonce"/> is the nonce the server handed out, if it uses nonces.
     /// </summary>
-    public DpopOutcome Validate(string? proof, string method, Uri uri, string? accessToken = null, string? expectedNonce = null)
+    /// <remarks>
+    /// The replay check comes last, so only a proof that passed every other check is remembered. When the replay
+    /// cache cannot be reached the proof is refused: an unchecked proof is never accepted.
+    /// </remarks>
+    public async ValueTask<DpopOutcome> ValidateAsync(string? proof, string method, Uri uri, string? accessToken = null, string? expectedNonce = null, CancellationToken cancellationToken = default)
     {
+        var checkedProof = Check(proof, method, uri, accessToken, expectedNonce, out var until);
+        if (!checkedProof.IsValid)
+        {
+            return checkedProof;
+        }
+
+        // A replay is a reuse of the same key's jti within the window in which the proof would otherwise be accepted.
+        bool first;
+        try
+        {
+            first = await _replays.TryAddAsync("dpop:" + checkedProof.Proof!.JwkThumbprint + ":" + checkedProof.Proof.Jti, until, cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            return Refuse($"the DPoP replay cache is unavailable ({e.GetType().Name}); the proof cannot be checked");
+        }
+
+        return first ? checkedProof : Refuse("the DPoP proof was already used (replay)") with { IsReplay = true };
+    }
+
+    /// <summary>Every check but the replay check; <paramref name="until"/> is when the proof's identifier may be forgotten.</summary>
+    private DpopOutcome Check(string? proof, string method, Uri uri, string? accessToken, string? expectedNonce, out DateTimeOffset until)
+    {
+        until = default;
         ArgumentNullException.ThrowIfNull(method);
         ArgumentNullException.ThrowIfNull(uri);
         if (string.IsNullOrEmpty(proof))
@@ -167,14 +203,8 @@ public sealed class DpopProofValidator
             return Refuse("the DPoP proof needs a jti");
         }
 
-        var thumbprint = Thumbprint(jwk);
-        // A replay is a reuse of the same key's jti within the window in which the proof would otherwise be accepted.
-        if (!_replays.TryAdd("dpop:" + thumbprint + ":" + jti, iat + _options.MaxAge + _options.FutureSkew))
-        {
-            return Refuse("the DPoP proof was already used (replay)");
-        }
-
-        return new DpopOutcome(new DpopProof(thumbprint, jti, iat, alg), null);
+        until = iat + _options.MaxAge + _options.FutureSkew;
+        return new DpopOutcome(new DpopProof(Thumbprint(jwk), jti, iat, alg), null);
     }
 
     /// <summary>The RFC 7638 JWK thumbprint (SHA-256, base64url) of an EC or RSA public key.</summary>
@@ -212,11 +242,26 @@ public sealed class DpopProofValidator
 }
 
 /// <summary>
-/// Identifiers seen recently (DPoP <c>jti</c>s, client-assertion <c>jti</c>s), each kept until the token it came
-/// from can no longer be accepted anyway. Bounded: when it is full of unexpired entries, new identifiers are refused
-/// (fail closed) rather than accepted unseen; size it above the peak proofs per accepted window.
+/// Remembers single-use identifiers (DPoP proof <c>jti</c>s, client-assertion <c>jti</c>s) until the proof or
+/// assertion they came from expires. Every instance that accepts the same proofs must share one cache.
 /// </summary>
-public sealed class ReplayCache(TimeProvider clock, int capacity = 1_000_000)
+public interface IReplayCache
+{
+    /// <summary>
+    /// Records <paramref name="id"/> until <paramref name="until"/> and returns true, or returns false when it is
+    /// already recorded and not yet expired. Atomic: of two concurrent calls with the same id, at most one gets true,
+    /// whichever instance makes it. Throws when the cache cannot answer; callers refuse the proof then.
+    /// </summary>
+    ValueTask<bool> TryAddAsync(string id, DateTimeOffset until, CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// Identifiers seen recently by this process, each kept until the proof or assertion it came from can no longer be
+/// accepted anyway. Bounded: when it is full of unexpired entries, new identifiers are refused (fail closed) rather
+/// than accepted unseen; size it above the peak proofs per accepted window. One process only: instances behind one
+/// address need a shared <see cref="IReplayCache"/>.
+/// </summary>
+public sealed class ReplayCache(TimeProvider clock, int capacity = 1_000_000) : IReplayCache
 {
     private readonly Dictionary<string, DateTimeOffset> _seen = new(StringComparer.Ordinal);
     private readonly PriorityQueue<string, DateTimeOffset> _expiry = new();
@@ -233,6 +278,10 @@ public sealed class ReplayCache(TimeProvider clock, int capacity = 1_000_000)
             }
         }
     }
+
+    /// <inheritdoc/>
+    public ValueTask<bool> TryAddAsync(string id, DateTimeOffset until, CancellationToken cancellationToken)
+        => ValueTask.FromResult(TryAdd(id, until));
 
     /// <summary>Records <paramref name="id"/> until <paramref name="until"/>; false if it was already recorded.</summary>
     public bool TryAdd(string id, DateTimeOffset until)

@@ -125,7 +125,7 @@ public sealed class ResourceRequestValidator(StrictTokenValidator tokens, DpopPr
             return new ResourceRequestOutcome(null, schemeName, "invalid_dpop_proof", "send exactly one DPoP proof", null);
         }
 
-        var proof = proofs.Validate(dpopHeaders[0], method, requestUri, accessToken: token);
+        var proof = await proofs.ValidateAsync(dpopHeaders[0], method, requestUri, accessToken: token, cancellationToken: cancellationToken);
         if (!proof.IsValid)
         {
             return new ResourceRequestOutcome(null, schemeName, "invalid_dpop_proof", proof.Error, null);

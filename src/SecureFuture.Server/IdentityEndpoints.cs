@@ -29,10 +29,15 @@ internal sealed class IdentityEndpoints : IDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly HttpClient _push = new(new SocketsHttpHandler { AllowAutoRedirect = false }) { Timeout = TimeSpan.FromSeconds(10) };
     private readonly SecurityEventPusher _pusher;
+    private readonly IReplayCache _replays;
     private Task? _applying;
 
-    public IdentityEndpoints(KeyRingService keys, ClientService clients, TokenServiceOptions options, SecurityEventPublisher events, ContinuousAccessEvaluation evaluation, TimeProvider clock)
+    /// <summary>How often expired single-use identifiers are deleted from a shared replay cache.</summary>
+    private static readonly TimeSpan PurgeInterval = TimeSpan.FromMinutes(1);
+
+    public IdentityEndpoints(KeyRingService keys, ClientService clients, TokenServiceOptions options, SecurityEventPublisher events, ContinuousAccessEvaluation evaluation, IReplayCache replays, TimeProvider clock)
     {
+        _replays = replays;
         _clients = clients;
         _options = options;
         _events = events;
@@ -44,7 +49,7 @@ internal sealed class IdentityEndpoints : IDisposable
         _tokens = new StrictTokenValidator([new TrustedIssuer(options.Issuer.AbsoluteUri, jwksUri, [options.OwnAudience])], _jwks, clock: clock);
         Evaluation = evaluation;
         _receiver = new SecurityEventReceiver(new TrustedIssuer(events.Issuer, events.JwksUri, [events.Audience]), _jwks, Evaluation, clock: clock);
-        _requests = new ResourceRequestValidator(_tokens, new DpopProofValidator(new DpopOptions { Algorithms = TokenServiceOptions.DpopAlgorithms }, clock), Evaluation);
+        _requests = new ResourceRequestValidator(_tokens, new DpopProofValidator(new DpopOptions { Algorithms = TokenServiceOptions.DpopAlgorithms }, clock, replays), Evaluation);
         _pusher = new SecurityEventPusher(clients.Store, events, _push, clock);
     }
 
@@ -60,6 +65,7 @@ internal sealed class IdentityEndpoints : IDisposable
         _applying = Task.Run(async () =>
         {
             var after = 0L;
+            var purgedAt = _clock.GetUtcNow();
             while (!_stop.IsCancellationRequested)
             {
                 try
@@ -84,6 +90,12 @@ internal sealed class IdentityEndpoints : IDisposable
                     }
 
                     await _pusher.PushOnceAsync((message, e) => failed(new InvalidOperationException(message, e)), _stop.Token);
+                    if (_replays is SqlReplayCache shared && _clock.GetUtcNow() - purgedAt >= PurgeInterval)
+                    {
+                        purgedAt = _clock.GetUtcNow();
+                        await shared.PurgeAsync(_stop.Token);
+                    }
+
                     await Task.Delay(TimeSpan.FromSeconds(1), _clock, _stop.Token);
                 }
                 catch (OperationCanceledException) when (_stop.IsCancellationRequested)

@@ -177,8 +177,13 @@ public sealed class SfiServer : IAsyncDisposable
                 var clients = new ClientService(clientStore, store, options.Clock, tokenOptions.OwnAudience);
                 builder.Services.AddSingleton(clients);
                 var evaluation = new SecureFuture.Identity.Validation.ContinuousAccessEvaluation();
-                builder.Services.AddSfiTokenService(tokenOptions, options.Clock, evaluation);
-                identity = new IdentityEndpoints(keys, clients, tokenOptions, new SecurityEventPublisher(clientStore, keys, tokenOptions), evaluation, options.Clock);
+                // PostgreSQL serves several nodes: single-use identifiers are remembered in the database, so a replay to
+                // another node is caught. SQLite serves one node, whose memory is enough (and much faster).
+                SecureFuture.Identity.Validation.IReplayCache replays = store.IsPostgres
+                    ? new SqlReplayCache(clientStore, options.Clock)
+                    : new SecureFuture.Identity.Validation.ReplayCache(options.Clock);
+                builder.Services.AddSfiTokenService(tokenOptions, options.Clock, evaluation, replays);
+                identity = new IdentityEndpoints(keys, clients, tokenOptions, new SecurityEventPublisher(clientStore, keys, tokenOptions), evaluation, replays, options.Clock);
             }
 
             var app = builder.Build();

@@ -14,41 +14,72 @@ public sealed class DpopProofValidatorTests : IDisposable
     public void Dispose() => _key.Dispose();
 
     [Fact]
-    public void A_fresh_proof_for_this_request_is_accepted_once()
+    public async Task A_fresh_proof_for_this_request_is_accepted_once()
     {
         var validator = new DpopProofValidator(clock: _clock);
         var proof = Proof();
-        var outcome = validator.Validate(proof, "GET", new Uri(Resource + "?page=2"));
+        var outcome = await validator.ValidateAsync(proof, "GET", new Uri(Resource + "?page=2"));
         Assert.True(outcome.IsValid, outcome.Error);
         Assert.Equal(DpopProofValidator.Thumbprint(System.Text.Json.JsonSerializer.SerializeToElement(Jwk())), outcome.Proof!.JwkThumbprint);
-        Assert.Equal("the DPoP proof was already used (replay)", validator.Validate(proof, "GET", Resource).Error);
+        Assert.Equal("the DPoP proof was already used (replay)", (await validator.ValidateAsync(proof, "GET", Resource)).Error);
     }
 
     [Fact]
-    public void Wrong_method_uri_age_type_algorithm_or_key_are_refused()
+    public async Task Wrong_method_uri_age_type_algorithm_or_key_are_refused()
     {
         var validator = new DpopProofValidator(clock: _clock);
-        Assert.Equal("the DPoP proof's htm does not match the request method", validator.Validate(Proof(), "POST", Resource).Error);
-        Assert.Equal("the DPoP proof's htu does not match the request URI", validator.Validate(Proof(htu: "https://evil.example.test/orders"), "GET", Resource).Error);
-        Assert.Equal("the DPoP proof's iat is outside the accepted window", validator.Validate(Proof(iat: _clock.GetUtcNow().AddSeconds(-61)), "GET", Resource).Error);
-        Assert.Equal("the DPoP proof's iat is outside the accepted window", validator.Validate(Proof(iat: _clock.GetUtcNow().AddSeconds(30)), "GET", Resource).Error);
-        Assert.Equal("the DPoP proof's typ must be dpop+jwt", validator.Validate(Proof(typ: "JWT"), "GET", Resource).Error);
-        Assert.Equal("DPoP proof algorithm 'HS256' is not accepted", validator.Validate(Proof(alg: "HS256"), "GET", Resource).Error);
+        Assert.Equal("the DPoP proof's htm does not match the request method", (await validator.ValidateAsync(Proof(), "POST", Resource)).Error);
+        Assert.Equal("the DPoP proof's htu does not match the request URI", (await validator.ValidateAsync(Proof(htu: "https://evil.example.test/orders"), "GET", Resource)).Error);
+        Assert.Equal("the DPoP proof's iat is outside the accepted window", (await validator.ValidateAsync(Proof(iat: _clock.GetUtcNow().AddSeconds(-61)), "GET", Resource)).Error);
+        Assert.Equal("the DPoP proof's iat is outside the accepted window", (await validator.ValidateAsync(Proof(iat: _clock.GetUtcNow().AddSeconds(30)), "GET", Resource)).Error);
+        Assert.Equal("the DPoP proof's typ must be dpop+jwt", (await validator.ValidateAsync(Proof(typ: "JWT"), "GET", Resource)).Error);
+        Assert.Equal("DPoP proof algorithm 'HS256' is not accepted", (await validator.ValidateAsync(Proof(alg: "HS256"), "GET", Resource)).Error);
 
         var withPrivate = Jwk();
         withPrivate["d"] = B64(_key.ExportParameters(true).D!);
-        Assert.StartsWith("the DPoP proof's jwk is not usable", validator.Validate(Proof(jwk: withPrivate), "GET", Resource).Error, StringComparison.Ordinal);
+        Assert.StartsWith("the DPoP proof's jwk is not usable", (await validator.ValidateAsync(Proof(jwk: withPrivate), "GET", Resource)).Error, StringComparison.Ordinal);
 
         using var other = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        Assert.Equal("the DPoP proof's signature does not verify", validator.Validate(Proof(signer: other), "GET", Resource).Error);
+        Assert.Equal("the DPoP proof's signature does not verify", (await validator.ValidateAsync(Proof(signer: other), "GET", Resource)).Error);
     }
 
     [Fact]
-    public void At_a_resource_the_proof_must_hash_the_presented_token()
+    public async Task At_a_resource_the_proof_must_hash_the_presented_token()
     {
         var validator = new DpopProofValidator(clock: _clock);
-        Assert.Equal("the DPoP proof's ath does not match the access token", validator.Validate(Proof(ath: "token-a"), "GET", Resource, accessToken: "token-b").Error);
-        Assert.True(validator.Validate(Proof(ath: "token-b"), "GET", Resource, accessToken: "token-b").IsValid);
+        Assert.Equal("the DPoP proof's ath does not match the access token", (await validator.ValidateAsync(Proof(ath: "token-a"), "GET", Resource, accessToken: "token-b")).Error);
+        Assert.True((await validator.ValidateAsync(Proof(ath: "token-b"), "GET", Resource, accessToken: "token-b")).IsValid);
+    }
+
+    [Fact]
+    public async Task Only_a_proof_that_passed_every_check_is_remembered_and_a_replay_is_flagged()
+    {
+        var validator = new DpopProofValidator(clock: _clock);
+        var proof = Proof();
+        var wrongMethod = await validator.ValidateAsync(proof, "POST", Resource);
+        Assert.False(wrongMethod.IsValid);
+        Assert.False(wrongMethod.IsReplay);
+        Assert.True((await validator.ValidateAsync(proof, "GET", Resource)).IsValid); // the refused attempt did not use it up
+        var replay = await validator.ValidateAsync(proof, "GET", Resource);
+        Assert.True(replay.IsReplay);
+    }
+
+    [Fact]
+    public async Task A_replay_cache_that_cannot_answer_refuses_the_proof()
+    {
+        var validator = new DpopProofValidator(clock: _clock, replays: new UnreachableCache());
+        var outcome = await validator.ValidateAsync(Proof(), "GET", Resource);
+        Assert.False(outcome.IsValid);
+        Assert.False(outcome.IsReplay);
+        Assert.Equal("the DPoP replay cache is unavailable (TimeoutException); the proof cannot be checked", outcome.Error);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await new DpopProofValidator(clock: _clock, replays: new UnreachableCache(cancelled: true)).ValidateAsync(Proof(), "GET", Resource));
+    }
+
+    /// <summary>A shared cache whose database is away (or whose caller gave up).</summary>
+    private sealed class UnreachableCache(bool cancelled = false) : IReplayCache
+    {
+        public ValueTask<bool> TryAddAsync(string id, DateTimeOffset until, CancellationToken cancellationToken)
+            => cancelled ? throw new OperationCanceledException() : throw new TimeoutException("the database did not answer");
     }
 
     [Fact]

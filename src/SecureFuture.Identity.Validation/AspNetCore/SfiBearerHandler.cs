@@ -41,6 +41,13 @@ public sealed class SfiBearerOptions : AuthenticationSchemeOptions
 
     /// <summary>The HTTP client that fetches the JWKS; a new one when null.</summary>
     public HttpClient? Backchannel { get; set; }
+
+    /// <summary>
+    /// Where DPoP proof identifiers are remembered; this process's memory when null. An application running as several
+    /// instances behind one address must give all of them one shared cache, or a proof replayed to another instance
+    /// within its 60-second window is accepted there.
+    /// </summary>
+    public IReplayCache? ReplayCache { get; set; }
 }
 
 /// <summary>
@@ -136,7 +143,7 @@ public sealed class SfiBearerValidators(TimeProvider clock) : IDisposable
 
             var owned = options.Backchannel is null ? new HttpClient() : null;
             var tokens = new StrictTokenValidator([new TrustedIssuer(options.Issuer, options.JwksUri, [options.Audience])], options.Backchannel ?? owned!, clock: clock);
-            var validator = new ResourceRequestValidator(tokens, new DpopProofValidator(clock: clock), options.Evaluation);
+            var validator = new ResourceRequestValidator(tokens, new DpopProofValidator(clock: clock, replays: options.ReplayCache), options.Evaluation);
             _byScheme[scheme] = (validator, tokens, owned);
             return validator;
         }

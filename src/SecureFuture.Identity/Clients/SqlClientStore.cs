@@ -14,6 +14,8 @@ public sealed class SqlClientStore(DbDataSource source, bool postgres)
         "CREATE TABLE IF NOT EXISTS oauth_clients (client_id TEXT PRIMARY KEY, jwks TEXT NOT NULL, scopes TEXT NOT NULL, audiences TEXT NOT NULL, enabled INTEGER NOT NULL, require_dpop INTEGER NOT NULL, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL, revision BIGINT NOT NULL)",
         "CREATE TABLE IF NOT EXISTS security_events (seq INTEGER PRIMARY KEY AUTOINCREMENT, at BIGINT NOT NULL, type TEXT NOT NULL, client_id TEXT, subject TEXT, details TEXT NOT NULL)",
         "CREATE TABLE IF NOT EXISTS ssf_streams (id TEXT PRIMARY KEY, endpoint TEXT NOT NULL, delivered BIGINT NOT NULL, created_at BIGINT NOT NULL)",
+        "CREATE TABLE IF NOT EXISTS replay_ids (id BLOB PRIMARY KEY, expires_at BIGINT NOT NULL)",
+        "CREATE INDEX IF NOT EXISTS replay_ids_expires ON replay_ids (expires_at)",
     ];
 
     private static readonly string[] PostgresSchema =
@@ -21,7 +23,12 @@ public sealed class SqlClientStore(DbDataSource source, bool postgres)
         "CREATE TABLE IF NOT EXISTS oauth_clients (client_id TEXT PRIMARY KEY, jwks TEXT NOT NULL, scopes TEXT NOT NULL, audiences TEXT NOT NULL, enabled INTEGER NOT NULL, require_dpop INTEGER NOT NULL, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL, revision BIGINT NOT NULL)",
         "CREATE TABLE IF NOT EXISTS security_events (seq BIGSERIAL PRIMARY KEY, at BIGINT NOT NULL, type TEXT NOT NULL, client_id TEXT, subject TEXT, details TEXT NOT NULL)",
         "CREATE TABLE IF NOT EXISTS ssf_streams (id TEXT PRIMARY KEY, endpoint TEXT NOT NULL, delivered BIGINT NOT NULL, created_at BIGINT NOT NULL)",
+        "CREATE TABLE IF NOT EXISTS replay_ids (id BYTEA PRIMARY KEY, expires_at BIGINT NOT NULL)",
+        "CREATE INDEX IF NOT EXISTS replay_ids_expires ON replay_ids (expires_at)",
     ];
+
+    /// <summary>The advisory lock that makes one node at a time push security event tokens.</summary>
+    private const long PushLeaseLock = 7460003;
 
     /// <summary>
     /// Columns added after the first release, as (table, column, definition), applied in order after the tables exist.
@@ -171,6 +178,81 @@ public sealed class SqlClientStore(DbDataSource source, bool postgres)
     {
         await using var connection = await source.OpenConnectionAsync(cancellationToken);
         await ExecuteAsync(connection, null, "UPDATE ssf_streams SET delivered = @seq WHERE id = @id AND delivered < @seq", cancellationToken, ("id", id), ("seq", sequence));
+    }
+
+    /// <summary>
+    /// Records a single-use identifier until <paramref name="until"/>: true the first time, false while an earlier
+    /// record has not expired. One statement, so of concurrent calls from any number of nodes exactly one succeeds
+    /// (the database serialises inserts of the same key); an expired record is taken over in the same statement.
+    /// </summary>
+    public async Task<bool> TryRecordOnceAsync(byte[] id, DateTimeOffset until, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(id);
+        await using var connection = await source.OpenConnectionAsync(cancellationToken);
+        await using var command = Command(connection, null,
+            "INSERT INTO replay_ids (id, expires_at) VALUES (@id, @until) ON CONFLICT (id) DO UPDATE SET expires_at = excluded.expires_at WHERE replay_ids.expires_at <= @now RETURNING 1",
+            ("id", id), ("until", until.ToUnixTimeMilliseconds()), ("now", now.ToUnixTimeMilliseconds()));
+        return await command.ExecuteScalarAsync(cancellationToken) is not (null or DBNull);
+    }
+
+    /// <summary>Deletes single-use identifiers that expired at or before <paramref name="now"/>; returns how many.</summary>
+    public async Task<int> PurgeReplayIdsAsync(DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await using var connection = await source.OpenConnectionAsync(cancellationToken);
+        return await ExecuteAsync(connection, null, "DELETE FROM replay_ids WHERE expires_at <= @now", cancellationToken, ("now", now.ToUnixTimeMilliseconds()));
+    }
+
+    /// <summary>
+    /// The right to push security event tokens now, held until disposed; null while another node holds it. On PostgreSQL
+    /// it is a session advisory lock, so it also ends when its holder dies. SQLite serves one node, which always gets it.
+    /// </summary>
+    public async Task<IAsyncDisposable?> TryTakePushLeaseAsync(CancellationToken cancellationToken)
+    {
+        if (!postgres)
+        {
+            return NoLease.Instance;
+        }
+
+        var connection = await source.OpenConnectionAsync(cancellationToken);
+        try
+        {
+            await using var command = Command(connection, null, "SELECT pg_try_advisory_lock(@key)", ("key", PushLeaseLock));
+            if (await command.ExecuteScalarAsync(cancellationToken) is true)
+            {
+                return new AdvisoryLease(connection);
+            }
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+
+        await connection.DisposeAsync();
+        return null;
+    }
+
+    private sealed class NoLease : IAsyncDisposable
+    {
+        public static readonly NoLease Instance = new();
+
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    }
+
+    private sealed class AdvisoryLease(DbConnection connection) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            try
+            {
+                // Released explicitly, whatever the caller's cancellation; a pooled connection is reset (DISCARD ALL) anyway.
+                await ExecuteAsync(connection, null, "SELECT pg_advisory_unlock(@key)", CancellationToken.None, ("key", PushLeaseLock));
+            }
+            finally
+            {
+                await connection.DisposeAsync();
+            }
+        }
     }
 
     private static (string, object?)[] Row(OAuthClient client) =>

@@ -8,17 +8,24 @@ namespace SecureFuture.Identity.Events;
 /// Push delivery of Security Event Tokens (RFC 8935): each registered stream gets every SET after its delivery mark,
 /// POSTed as <c>application/secevent+jwt</c>; a stream whose receiver fails or is away is retried with exponential
 /// back-off (1 s doubling to 60 s) from where it stopped. Receivers drop duplicates by <c>jti</c>, so a batch that
-/// failed half-way is simply sent again.
+/// failed half-way is simply sent again. With several nodes, one pushes at a time (the store's push lease), and reads
+/// the delivery marks only once it holds the lease, so a SET is not sent once per node.
 /// </summary>
 public sealed class SecurityEventPusher(SqlClientStore store, SecurityEventPublisher publisher, HttpClient http, TimeProvider clock)
 {
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(60);
     private readonly Dictionary<string, (int Failures, DateTimeOffset RetryAt)> _backoff = new(StringComparer.Ordinal);
 
-    /// <summary>One pass over every stream; returns how many SETs were delivered.</summary>
+    /// <summary>One pass over every stream; returns how many SETs were delivered (0 while another node is pushing).</summary>
     public async Task<int> PushOnceAsync(Action<string, Exception?> failed, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(failed);
+        await using var lease = await store.TryTakePushLeaseAsync(cancellationToken);
+        if (lease is null)
+        {
+            return 0;
+        }
+
         var delivered = 0;
         foreach (var stream in await store.ListStreamsAsync(cancellationToken))
         {

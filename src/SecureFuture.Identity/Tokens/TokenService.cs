@@ -66,7 +66,12 @@ public static class TokenService
 
     /// <summary>Registers the token service; the host must also register <see cref="ClientService"/> and <see cref="KeyRingService"/>.</summary>
     /// <param name="evaluation">What security events have said so far; introspection reports tokens it refuses as inactive.</param>
-    public static IServiceCollection AddSfiTokenService(this IServiceCollection services, TokenServiceOptions options, TimeProvider clock, ContinuousAccessEvaluation evaluation)
+    /// <param name="replays">
+    /// Where client-assertion and DPoP proof identifiers are remembered; this process's memory when null. Every node
+    /// that serves the same issuer must share one (<see cref="SqlReplayCache"/> on PostgreSQL), or an assertion or proof
+    /// replayed to another node is accepted there.
+    /// </param>
+    public static IServiceCollection AddSfiTokenService(this IServiceCollection services, TokenServiceOptions options, TimeProvider clock, ContinuousAccessEvaluation evaluation, IReplayCache? replays = null)
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(options);
@@ -75,7 +80,7 @@ public static class TokenService
             throw new ArgumentException($"the access token lifetime must be more than zero and at most {TokenServiceOptions.MaxAccessTokenLifetime}", nameof(options));
         }
 
-        var replays = new ReplayCache(clock);
+        replays ??= new ReplayCache(clock);
         services.AddSingleton(options);
         services.AddSingleton(new DpopProofValidator(new DpopOptions { Algorithms = TokenServiceOptions.DpopAlgorithms }, clock, replays));
         services.AddSingleton(new AssertionReplayCache(replays, clock));
@@ -368,7 +373,19 @@ public static class TokenService
                 return;
             }
 
-            if (!replays.Cache.TryAdd("assertion:" + client + ":" + jti, expires.Value))
+            bool first;
+            try
+            {
+                first = await replays.Cache.TryAddAsync("assertion:" + client + ":" + jti, expires.Value, context.CancellationToken);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // Fail closed: an assertion whose single use cannot be checked is not accepted.
+                context.Reject(Errors.TemporarilyUnavailable, $"the replay cache is unavailable ({e.GetType().Name}); try again");
+                return;
+            }
+
+            if (!first)
             {
                 await clients.RecordAsync("attack.assertion-replayed", client, $"jti {jti}", context.CancellationToken);
                 context.Reject(Errors.InvalidClient, "the client assertion was already used");
@@ -481,12 +498,12 @@ public static class TokenService
                 return;
             }
 
-            var outcome = dpop.Validate(proofs[0], http.Method, options.TokenEndpoint);
+            var outcome = await dpop.ValidateAsync(proofs[0], http.Method, options.TokenEndpoint, cancellationToken: context.CancellationToken);
             if (!outcome.IsValid)
             {
-                if (outcome.Error!.Contains("replay", StringComparison.Ordinal))
+                if (outcome.IsReplay)
                 {
-                    await clients.RecordAsync("attack.dpop-replayed", client.ClientId, outcome.Error, context.CancellationToken);
+                    await clients.RecordAsync("attack.dpop-replayed", client.ClientId, outcome.Error!, context.CancellationToken);
                 }
 
                 context.Reject("invalid_dpop_proof", outcome.Error);
@@ -767,9 +784,9 @@ public sealed class RingKeyCache
 }
 
 /// <summary>The replay cache shared by client assertions, with the clock it reads.</summary>
-public sealed class AssertionReplayCache(ReplayCache cache, TimeProvider clock)
+public sealed class AssertionReplayCache(IReplayCache cache, TimeProvider clock)
 {
-    public ReplayCache Cache => cache;
+    public IReplayCache Cache => cache;
 
     public DateTimeOffset Now => clock.GetUtcNow();
 }

@@ -1,0 +1,230 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Text.Json.Nodes;
+using Duende.IdentityModel.Client;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Time.Testing;
+using Microsoft.IdentityModel.JsonWebTokens;
+using SecureFuture.Identity.Clients;
+using SecureFuture.Identity.Tokens;
+using SecureFuture.Keys.Storage;
+using SecureFuture.Testing;
+
+using static SecureFuture.Server.Tests.OAuthTestKit;
+
+namespace SecureFuture.Server.Tests;
+
+/// <summary>
+/// Two <c>sfi serve</c> nodes on one PostgreSQL database and one HSM, serving the same issuer as a load balancer would
+/// present them: what one node has accepted once, the other refuses, and security events are pushed once, not once
+/// per node.
+/// </summary>
+[Collection(ServerGroup.Name)]
+public sealed class SeveralNodesTests(ServerFixture fixture)
+{
+    [Fact]
+    public async Task An_assertion_or_DPoP_proof_used_on_one_node_is_refused_as_a_replay_on_the_other()
+    {
+        await using var nodes = await TwoNodesAsync();
+        using var clientKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        using var dpopKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        await RegisterAsync(nodes.A, "worker", clientKey);
+        using var http = new HttpClient();
+        var tokenAtA = new Uri(nodes.A.BaseAddress, "/oauth2/token").AbsoluteUri;
+        var tokenAtB = new Uri(nodes.B.BaseAddress, "/oauth2/token").AbsoluteUri;
+        var htu = nodes.Issuer + "oauth2/token"; // what the client addresses: the issuer, whichever node answers
+
+        // One assertion: a token from node A, then a replay to node B.
+        var assertion = Assertion(nodes.Issuer, "worker", clientKey);
+        var first = await RequestAsync(http, tokenAtA, assertion, dpop: null);
+        Assert.False(first.IsError, first.Error + " " + first.ErrorDescription);
+        var replayed = await RequestAsync(http, tokenAtB, assertion, dpop: null);
+        Assert.Equal("invalid_client", Code(replayed));
+        Assert.Equal("the client assertion was already used", replayed.ErrorDescription);
+
+        // One DPoP proof with fresh assertions: bound token from node B, the proof replayed to node A.
+        var proof = Proof(dpopKey, "POST", htu);
+        var bound = await RequestAsync(http, tokenAtB, Assertion(nodes.Issuer, "worker", clientKey), proof);
+        Assert.False(bound.IsError, bound.Error + " " + bound.ErrorDescription);
+        var proofReplayed = await RequestAsync(http, tokenAtA, Assertion(nodes.Issuer, "worker", clientKey), proof);
+        Assert.Equal("invalid_dpop_proof", Code(proofReplayed));
+        Assert.Contains("replay", proofReplayed.ErrorDescription, StringComparison.Ordinal);
+
+        // At the resource: whoami on node A accepts the proof once; the same proof at node B is a replay.
+        var whoamiProof = Proof(dpopKey, "GET", nodes.Issuer + "v1/whoami", accessToken: bound.AccessToken);
+        Assert.Equal(HttpStatusCode.OK, await WhoamiAsync(http, nodes.A, bound.AccessToken!, whoamiProof));
+        Assert.Equal(HttpStatusCode.Unauthorized, await WhoamiAsync(http, nodes.B, bound.AccessToken!, whoamiProof));
+        Assert.Equal(HttpStatusCode.OK, await WhoamiAsync(http, nodes.B, bound.AccessToken!, Proof(dpopKey, "GET", nodes.Issuer + "v1/whoami", accessToken: bound.AccessToken)));
+
+        // Both replays were recorded as attacks of the client, in the shared store.
+        var events = await new SqlClientStore(((SqlKeyStore)nodes.A.Server.Keys.Store).DataSource, postgres: true).ReadEventsAsync(0, 500, default);
+        Assert.Contains(events, e => e.Type == "attack.assertion-replayed" && e.ClientId == "worker");
+        Assert.Contains(events, e => e.Type == "attack.dpop-replayed" && e.ClientId == "worker");
+    }
+
+    [Fact]
+    public async Task Security_events_are_pushed_once_while_both_nodes_run_their_push_loops()
+    {
+        await using var nodes = await TwoNodesAsync();
+        using var clientKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        await RegisterAsync(nodes.A, "worker", clientKey);
+
+        // A slow receiver: each delivery takes 1.5 s, longer than a node's push interval, so without one pushing node
+        // at a time both nodes would send the same SET.
+        var received = new ConcurrentBag<string>();
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        await using var receiver = builder.Build();
+        receiver.MapPost("/ssf/push", async (HttpContext context) =>
+        {
+            using var body = new StreamReader(context.Request.Body);
+            var set = new JsonWebToken(await body.ReadToEndAsync());
+            received.Add(set.Id);
+            await Task.Delay(1500);
+            return Results.Accepted();
+        });
+        await receiver.StartAsync();
+        var pushUri = new Uri(receiver.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First() + "/ssf/push");
+        using (var created = await nodes.A.Admin.PostAsJsonAsync(new Uri("/v1/ssf/streams", UriKind.Relative), new { endpoint = pushUri }))
+        {
+            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        }
+
+        foreach (var change in new[] { "disable", "enable", "disable" })
+        {
+            using var changed = await nodes.A.Admin.PostAsync(new Uri($"/v1/clients/worker/{change}", UriKind.Relative), null);
+            Assert.Equal(HttpStatusCode.OK, changed.StatusCode);
+        }
+
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        while (received.Count < 3 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(100);
+        }
+
+        await Task.Delay(TimeSpan.FromSeconds(4)); // room for a second node's duplicate to arrive
+        Assert.True(received.Count >= 3, $"{received.Count} SETs arrived");
+        Assert.Equal(received.Count, received.Distinct(StringComparer.Ordinal).Count());
+        await receiver.StopAsync();
+    }
+
+    [Theory]
+    [InlineData("sqlite")]
+    [InlineData("postgres")]
+    public async Task The_shared_replay_cache_admits_an_identifier_once_across_stores_and_forgets_it_after_expiry(string kind)
+    {
+        var directory = Directory.CreateTempSubdirectory("sfi-replay-");
+        try
+        {
+            var connection = kind == "postgres" ? await TestPostgres.CreateDatabaseAsync("sfi_replay") : null;
+            SqlKeyStore Open() => connection is null ? SqlKeyStore.OpenSqlite(Path.Combine(directory.FullName, "sfi.db")) : SqlKeyStore.OpenPostgres(connection);
+            await using var storeA = Open();
+            await using var storeB = Open();
+            await storeA.InitializeAsync(default);
+            var clientsA = new SqlClientStore(storeA.DataSource, storeA.IsPostgres);
+            var clientsB = new SqlClientStore(storeB.DataSource, storeB.IsPostgres);
+            await clientsA.InitializeAsync(default);
+            await clientsB.InitializeAsync(default);
+            var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+            var nodeA = new SqlReplayCache(clientsA, clock);
+            var nodeB = new SqlReplayCache(clientsB, clock);
+            var until = clock.GetUtcNow().AddMinutes(1);
+
+            // 40 concurrent first uses of one identifier, half on each node: exactly one wins.
+            var attempts = await Task.WhenAll(Enumerable.Range(0, 40).Select(i => (i % 2 == 0 ? nodeA : nodeB).TryAddAsync("assertion:worker:j1", until, default).AsTask()));
+            Assert.Equal(1, attempts.Count(a => a));
+            Assert.True(await nodeB.TryAddAsync("assertion:worker:j2", until, default));
+            Assert.True(await nodeA.TryAddAsync("dpop:thumb:j1", until, default)); // another identifier is another use
+
+            // Expired: seen again as new (the proof it came from could not be accepted any more anyway), and purged.
+            clock.Advance(TimeSpan.FromMinutes(2));
+            Assert.True(await nodeA.TryAddAsync("assertion:worker:j1", clock.GetUtcNow().AddMinutes(1), default));
+            Assert.Equal(2, await nodeB.PurgeAsync(default)); // j2 and dpop:thumb:j1; the renewed j1 stays
+            Assert.False(await nodeB.TryAddAsync("assertion:worker:j1", clock.GetUtcNow().AddMinutes(1), default));
+            Assert.Equal(0, await nodeA.PurgeAsync(default));
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            directory.Delete(recursive: true);
+        }
+    }
+
+    private async Task<TwoNodes> TwoNodesAsync()
+    {
+        var database = await TestPostgres.CreateDatabaseAsync("sfi_nodes");
+        var port = FreePort();
+        var issuer = new Uri($"http://127.0.0.1:{port}/");
+        var a = await RunningServer.StartAsync(fixture.Custodian, database: database, configure: o => o with { Urls = [$"http://127.0.0.1:{port}"], Issuer = issuer });
+        try
+        {
+            var b = await RunningServer.StartAsync(fixture.Custodian, database: database, configure: o => o with { Issuer = issuer });
+            return new TwoNodes(a, b, issuer.AbsoluteUri);
+        }
+        catch
+        {
+            await a.DisposeAsync();
+            throw;
+        }
+    }
+
+    private static async Task RegisterAsync(RunningServer node, string clientId, ECDsa key)
+    {
+        using var created = await node.Admin.PostAsJsonAsync(new Uri("/v1/clients", UriKind.Relative), new JsonObject
+        {
+            ["clientId"] = clientId,
+            ["jwks"] = new JsonObject { ["keys"] = new JsonArray(PublicJwk(key, "k1")) },
+        });
+        Assert.True(created.StatusCode == HttpStatusCode.Created, await created.Content.ReadAsStringAsync());
+    }
+
+    private static async Task<TokenResponse> RequestAsync(HttpClient http, string endpoint, string assertion, string? dpop)
+    {
+        var request = new ClientCredentialsTokenRequest
+        {
+            Address = endpoint,
+            ClientId = "worker",
+            ClientCredentialStyle = ClientCredentialStyle.PostBody,
+            ClientAssertion = new ClientAssertion { Type = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer", Value = assertion },
+        };
+        if (dpop is not null)
+        {
+            request.Headers.Add("DPoP", dpop);
+        }
+
+        return await http.RequestClientCredentialsTokenAsync(request);
+    }
+
+    private static async Task<HttpStatusCode> WhoamiAsync(HttpClient http, RunningServer node, string token, string proof)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(node.BaseAddress, "/v1/whoami"));
+        request.Headers.TryAddWithoutValidation("Authorization", "DPoP " + token);
+        request.Headers.Add("DPoP", proof);
+        using var response = await http.SendAsync(request);
+        return response.StatusCode;
+    }
+
+    private sealed class TwoNodes(RunningServer a, RunningServer b, string issuer) : IAsyncDisposable
+    {
+        public RunningServer A => a;
+
+        public RunningServer B => b;
+
+        public string Issuer => issuer;
+
+        public async ValueTask DisposeAsync()
+        {
+            await b.DisposeAsync();
+            await a.DisposeAsync();
+        }
+    }
+}
