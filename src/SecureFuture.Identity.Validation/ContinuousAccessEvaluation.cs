@@ -86,7 +86,7 @@ public sealed class ContinuousAccessEvaluation
         SecurityEventTypes.AccountDisabled => state with { DisabledAt = Max(state.DisabledAt, at), ReauthenticateUpTo = Max(state.ReauthenticateUpTo, at) },
         // Tokens from before the client was disabled stay dead after it is enabled again.
         SecurityEventTypes.AccountEnabled => state with { EnabledAt = Max(state.EnabledAt, at), ReauthenticateUpTo = Max(state.ReauthenticateUpTo, at) },
-        SecurityEventTypes.CredentialChange => state with { ReauthenticateUpTo = Max(state.ReauthenticateUpTo, at) },
+        SecurityEventTypes.CredentialChange or SecurityEventTypes.TokenClaimsChange => state with { ReauthenticateUpTo = Max(state.ReauthenticateUpTo, at) },
         SecurityEventTypes.SessionRevoked => state with { RevokedUpTo = Max(state.RevokedUpTo, at) },
         _ => state,
     };

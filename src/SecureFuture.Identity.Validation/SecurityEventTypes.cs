@@ -9,6 +9,12 @@ public static class SecurityEventTypes
     /// <summary>CAEP 1.0 §3.3: the subject's credentials changed; tokens issued before must be obtained again.</summary>
     public const string CredentialChange = "https://schemas.openid.net/secevent/caep/event-type/credential-change";
 
+    /// <summary>
+    /// CAEP 1.0 §3.2: claims of the subject's tokens changed (here: the client's scopes, audiences or binding
+    /// requirement); tokens issued before carry the old values and must be obtained again.
+    /// </summary>
+    public const string TokenClaimsChange = "https://schemas.openid.net/secevent/caep/event-type/token-claims-change";
+
     /// <summary>RISC 1.0 §2.3: the account (here: the client) is disabled; none of its tokens is accepted.</summary>
     public const string AccountDisabled = "https://schemas.openid.net/secevent/risc/event-type/account-disabled";
 

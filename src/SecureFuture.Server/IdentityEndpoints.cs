@@ -129,6 +129,11 @@ internal sealed class IdentityEndpoints : IDisposable
         });
         admin.MapGet("/clients", async (CancellationToken ct) => Results.Json(new { clients = (await _clients.ListAsync(ct)).Select(View) }, Api.Json));
         admin.MapGet("/clients/{id}", async (string id, CancellationToken ct) => Results.Json(View(await _clients.GetAsync(id, ct)), Api.Json));
+        admin.MapPatch("/clients/{id}", async (HttpContext context, string id, CancellationToken ct) =>
+        {
+            var update = await SfiServer.ReadAsync<ClientUpdate>(context, required: true, ct) ?? throw new KeyServiceException(KeyErrorKind.Invalid, "request body: a JSON object is required");
+            return Results.Json(View(await _clients.UpdateAsync(id, update, SfiServer.Actor(context), ct)), Api.Json);
+        });
         admin.MapPost("/clients/{id}/disable", async (HttpContext context, string id, CancellationToken ct) =>
             Results.Json(View(await _clients.SetEnabledAsync(id, enabled: false, SfiServer.Actor(context), "admin", ct)), Api.Json));
         admin.MapPost("/clients/{id}/enable", async (HttpContext context, string id, CancellationToken ct) =>

@@ -580,6 +580,97 @@ public sealed class TokenServiceTests(ServerFixture fixture)
     }
 
     [Fact]
+    public async Task Changing_a_clients_scopes_or_binding_applies_to_new_tokens_and_ends_its_earlier_ones()
+    {
+        await using var sfi = await StartAsync();
+        using var clientKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        using var dpopKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        await RegisterAsync(sfi, "reports", clientKey, scopes: ["orders.read", "orders.write"]);
+        using var http = new HttpClient();
+        var endpoint = sfi.Issuer + "oauth2/token";
+        var before = await RequestTokenAsync(http, endpoint, sfi.Issuer, "reports", clientKey, scope: "orders.write");
+        Assert.False(before.IsError, before.Error + " " + before.ErrorDescription);
+        Assert.Equal(HttpStatusCode.OK, (await WhoamiAsync(http, sfi, "Bearer", before.AccessToken!, dpop: null)).Status);
+
+        // The admin takes write access away and requires DPoP from now on.
+        using (var patched = await sfi.Running.Admin.PatchAsJsonAsync(new Uri("/v1/clients/reports", UriKind.Relative), new { scopes = new[] { "orders.read" }, requireDpop = true }))
+        {
+            Assert.Equal(HttpStatusCode.OK, patched.StatusCode);
+            var view = JsonNode.Parse(await patched.Content.ReadAsStringAsync())!;
+            Assert.True((bool)view["requireDpop"]!);
+            Assert.Equal("orders.read", (string)view["scopes"]![0]!);
+            Assert.Single(view["scopes"]!.AsArray());
+        }
+
+        var changedAt = DateTimeOffset.UtcNow;
+
+        // The earlier token (write scope, unbound) is refused within seconds: the change is a CAEP token-claims-change.
+        var (status, challenge, _) = await EventuallyAsync(() => WhoamiAsync(http, sfi, "Bearer", before.AccessToken!, dpop: null), r => r.Status == HttpStatusCode.Unauthorized);
+        Assert.Equal(HttpStatusCode.Unauthorized, status);
+        Assert.Contains("insufficient_claims", challenge, StringComparison.Ordinal);
+
+        // New tokens follow the new settings: unbound is refused, the removed scope is refused, a bound read token is issued.
+        // (iat has one-second resolution, so a token of the same second as the change counts as earlier: wait it out.)
+        while (DateTimeOffset.UtcNow.ToUnixTimeSeconds() <= changedAt.ToUnixTimeSeconds())
+        {
+            await Task.Delay(100);
+        }
+
+        Assert.Equal("invalid_request", Code(await RequestTokenAsync(http, endpoint, sfi.Issuer, "reports", clientKey, scope: "orders.read")));
+        Assert.Equal("invalid_scope", Code(await RequestTokenAsync(http, endpoint, sfi.Issuer, "reports", clientKey, scope: "orders.write", dpop: Proof(dpopKey, "POST", endpoint))));
+        var after = await RequestTokenAsync(http, endpoint, sfi.Issuer, "reports", clientKey, scope: "orders.read", dpop: Proof(dpopKey, "POST", endpoint));
+        Assert.False(after.IsError, after.Error + " " + after.ErrorDescription);
+        Assert.Equal("DPoP", after.TokenType);
+
+        // Misuse: both bindings at once, keys or the enabled state through PATCH, an unknown client, no admin key.
+        var clientUri = new Uri("/v1/clients/reports", UriKind.Relative);
+        using (var both = await sfi.Running.Admin.PatchAsJsonAsync(clientUri, new { tlsClientCertificateBoundAccessTokens = true }))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, both.StatusCode);
+            Assert.Contains("exclude each other", await both.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+
+        using (var keys = await sfi.Running.Admin.PatchAsJsonAsync(clientUri, new { jwks = new { keys = Array.Empty<object>() } }))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, keys.StatusCode);
+        }
+
+        using (var enabled = await sfi.Running.Admin.PatchAsJsonAsync(clientUri, new { enabled = false }))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, enabled.StatusCode);
+        }
+
+        using (var noAudience = await sfi.Running.Admin.PatchAsJsonAsync(clientUri, new { audiences = Array.Empty<string>() }))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, noAudience.StatusCode);
+        }
+
+        using (var unknown = await sfi.Running.Admin.PatchAsJsonAsync(new Uri("/v1/clients/nobody", UriKind.Relative), new { requireDpop = true }))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+        }
+
+        using (var anonymous = await sfi.Running.Anonymous.PatchAsJsonAsync(clientUri, new { requireDpop = false }))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
+        }
+
+        // The same settings again change nothing: no event, so the bound token stays valid. The change is audited once.
+        using (var same = await sfi.Running.Admin.PatchAsJsonAsync(clientUri, new { scopes = new[] { "orders.read" }, requireDpop = true }))
+        {
+            Assert.Equal(HttpStatusCode.OK, same.StatusCode);
+        }
+
+        var audit = await sfi.Server.Keys.Store.ReadAuditAsync(default);
+        Assert.Single(audit, r => r.Action == "client.updated");
+        Assert.Empty((await sfi.Server.Keys.VerifyAuditAsync(default)).Problems);
+        await Task.Delay(TimeSpan.FromSeconds(2)); // past the next event pass of whoami
+        var whoamiProof = Proof(dpopKey, "GET", sfi.Issuer + "v1/whoami", accessToken: after.AccessToken);
+        var (afterStatus, _, afterBody) = await WhoamiAsync(http, sfi, "DPoP", after.AccessToken!, whoamiProof);
+        Assert.True(afterStatus == HttpStatusCode.OK, afterBody);
+    }
+
+    [Fact]
     public async Task Repeated_refused_attempts_throttle_that_client_and_no_other()
     {
         await using var sfi = await StartAsync();

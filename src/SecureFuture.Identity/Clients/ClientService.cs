@@ -24,6 +24,21 @@ public sealed record ClientRegistration
 }
 
 /// <summary>
+/// The body of <c>PATCH /v1/clients/{id}</c>: the settings to change; absent members stay as they are. Keys change with
+/// <c>PUT /v1/clients/{id}/jwks</c>, the enabled state with <c>.../disable</c> and <c>.../enable</c>.
+/// </summary>
+public sealed record ClientUpdate
+{
+    public IReadOnlyList<string>? Scopes { get; init; }
+
+    public IReadOnlyList<string>? Audiences { get; init; }
+
+    public bool? RequireDpop { get; init; }
+
+    public bool? TlsClientCertificateBoundAccessTokens { get; init; }
+}
+
+/// <summary>
 /// Registers, changes and looks up OAuth clients. Every change is written with a security event and an entry in the
 /// key service's hash-chained audit log (who, what, when). Lookups are cached for at most a second, so a client
 /// disabled on one node stops getting tokens on every node within about a second.
@@ -82,6 +97,54 @@ public sealed class ClientService(SqlClientStore store, IKeyStore audit, TimePro
     {
         var keys = ClientKeySet.Parse(jwks);
         return await ChangeAsync(clientId, c => c with { Keys = keys }, "client.keys-replaced", actor, $"keys {string.Join(",", keys.KeyIds)}", cancellationToken);
+    }
+
+    /// <summary>
+    /// Changes a client's scopes, audiences or binding requirement. When anything changed, a <c>client.updated</c>
+    /// security event is published (CAEP token-claims-change), so resource servers refuse the client's earlier tokens,
+    /// which carry the old scopes, audiences or no binding, and the client gets new ones under the new settings.
+    /// </summary>
+    public async Task<OAuthClient> UpdateAsync(string clientId, ClientUpdate update, string actor, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(update);
+        var scopes = update.Scopes is null ? null : Names(update.Scopes, "scopes");
+        var audiences = update.Audiences is null ? null : Names(update.Audiences, "audiences");
+        if (audiences is { Count: 0 })
+        {
+            throw Invalid("audiences: at least one; tokens are always restricted to an audience");
+        }
+
+        OAuthClient Change(OAuthClient c)
+        {
+            var next = c with
+            {
+                Scopes = scopes ?? c.Scopes,
+                Audiences = audiences ?? c.Audiences,
+                RequireDpop = update.RequireDpop ?? c.RequireDpop,
+                TlsClientCertificateBoundAccessTokens = update.TlsClientCertificateBoundAccessTokens ?? c.TlsClientCertificateBoundAccessTokens,
+            };
+            return next.RequireDpop && next.TlsClientCertificateBoundAccessTokens
+                ? throw Invalid("requireDpop and tlsClientCertificateBoundAccessTokens exclude each other: a token is bound to one key (RFC 7800 §3.1)")
+                : next;
+        }
+
+        var current = await GetAsync(clientId, cancellationToken);
+        var wanted = Change(current);
+        if (wanted.Scopes.SequenceEqual(current.Scopes, StringComparer.Ordinal) && wanted.Audiences.SequenceEqual(current.Audiences, StringComparer.Ordinal)
+            && wanted.RequireDpop == current.RequireDpop && wanted.TlsClientCertificateBoundAccessTokens == current.TlsClientCertificateBoundAccessTokens)
+        {
+            return current; // nothing to change: no event, no audit entry, earlier tokens stay valid
+        }
+
+        return await ChangeAsync(clientId, Change, "client.updated", actor, Describe(wanted), cancellationToken);
+
+        // The new values as the claims of the client's future tokens (CAEP token-claims-change carries them).
+        static string Describe(OAuthClient c) => new System.Text.Json.Nodes.JsonObject
+        {
+            ["scope"] = string.Join(" ", c.Scopes),
+            ["aud"] = new System.Text.Json.Nodes.JsonArray([.. c.Audiences.Select(a => (System.Text.Json.Nodes.JsonNode)a)]),
+            ["sfi_binding"] = c.RequireDpop ? "dpop" : c.TlsClientCertificateBoundAccessTokens ? "mtls" : "optional",
+        }.ToJsonString();
     }
 
     public async Task<OAuthClient> GetAsync(string clientId, CancellationToken cancellationToken)

@@ -72,6 +72,7 @@ public sealed class SecurityEventPublisher(SqlClientStore store, KeyRingService 
             "client.disabled" => (SecurityEventTypes.AccountDisabled, new JsonObject { ["reason"] = "administrative" }),
             "client.enabled" => (SecurityEventTypes.AccountEnabled, new JsonObject()),
             "client.keys-replaced" => (SecurityEventTypes.CredentialChange, new JsonObject { ["credential_type"] = "x509", ["change_type"] = "update" }),
+            "client.updated" => (SecurityEventTypes.TokenClaimsChange, new JsonObject { ["claims"] = ChangedClaims(e) }),
             "subject.revoked" => (SecurityEventTypes.SessionRevoked, new JsonObject { ["initiating_entity"] = "admin" }),
             "token.revoked" when e.Subject is { } jti => (SecurityEventTypes.TokenRevoked, new JsonObject { ["jti"] = jti }),
             _ => (null, null),
@@ -93,6 +94,10 @@ public sealed class SecurityEventPublisher(SqlClientStore store, KeyRingService 
             ["events"] = new JsonObject { [type] = body },
         };
     }
+
+    /// <summary>The new claim values recorded with a <c>client.updated</c> event (see <see cref="ClientService.UpdateAsync"/>).</summary>
+    private static JsonObject ChangedClaims(SecurityEvent e)
+        => JsonNode.Parse(JsonNode.Parse(e.Details)?["details"]?.GetValue<string>() ?? "{}") as JsonObject ?? [];
 
     private async Task<string> SignAsync(JsonObject claims, CancellationToken cancellationToken)
     {
