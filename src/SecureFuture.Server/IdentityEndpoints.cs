@@ -89,6 +89,7 @@ internal sealed class IdentityEndpoints : IDisposable
                         after = last;
                     }
 
+                    await _clients.RefreshSharedRefusalsAsync(_stop.Token);
                     await _pusher.PushOnceAsync((message, e) => failed(new InvalidOperationException(message, e)), _stop.Token);
                     if (_replays is SqlReplayCache shared && _clock.GetUtcNow() - purgedAt >= PurgeInterval)
                     {

@@ -71,6 +71,41 @@ public sealed class SeveralNodesTests(ServerFixture fixture)
     }
 
     [Fact]
+    public async Task Refused_attempts_spread_over_both_nodes_throttle_the_client_on_both()
+    {
+        await using var nodes = await TwoNodesAsync();
+        using var clientKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        using var guess = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        await RegisterAsync(nodes.A, "worker", clientKey);
+        using var http = new HttpClient();
+        var tokenAtA = new Uri(nodes.A.BaseAddress, "/oauth2/token").AbsoluteUri;
+        var tokenAtB = new Uri(nodes.B.BaseAddress, "/oauth2/token").AbsoluteUri;
+
+        // 10 guesses at each node: neither node alone reaches the limit of 20 a minute.
+        for (var i = 0; i < 10; i++)
+        {
+            Assert.Equal("invalid_client", Code(await RequestAsync(http, tokenAtA, Assertion(nodes.Issuer, "worker", guess), dpop: null)));
+            Assert.Equal("invalid_client", Code(await RequestAsync(http, tokenAtB, Assertion(nodes.Issuer, "worker", guess), dpop: null)));
+        }
+
+        // Within about a second both nodes count all 20 and make even the client's own key wait.
+        foreach (var endpoint in new[] { tokenAtA, tokenAtB })
+        {
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+            TokenResponse answer;
+            do
+            {
+                await Task.Delay(200);
+                answer = await RequestAsync(http, endpoint, Assertion(nodes.Issuer, "worker", clientKey), dpop: null);
+            }
+            while (!answer.IsError && DateTime.UtcNow < deadline);
+
+            Assert.Equal("temporarily_unavailable", Code(answer));
+            Assert.Contains("retry in", answer.ErrorDescription, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public async Task Security_events_are_pushed_once_while_both_nodes_run_their_push_loops()
     {
         await using var nodes = await TwoNodesAsync();

@@ -213,19 +213,41 @@ public sealed class ClientService(SqlClientStore store, IKeyStore audit, TimePro
 
     private readonly ConcurrentDictionary<string, Queue<DateTimeOffset>> _failures = new(StringComparer.Ordinal);
 
+    /// <summary>Clients over the limit counting every node's refusals, as of the last <see cref="RefreshSharedRefusalsAsync"/>.</summary>
+    private volatile Dictionary<string, DateTimeOffset> _sharedThrottle = new(StringComparer.Ordinal);
+
     /// <summary>
-    /// When a client has had <see cref="MaxFailures"/> refused attempts (bad or replayed assertions, requests while
-    /// disabled, replayed proofs) within <see cref="FailureWindow"/>: how long until it may try again. Null otherwise.
-    /// Only registered clients are tracked, so unknown ids cannot fill the table.
+    /// With several nodes (PostgreSQL), reads which clients are over <see cref="MaxFailures"/> counting the refusals
+    /// recorded by every node, so an attacker spreading attempts over the nodes is throttled as on one node. The server
+    /// calls it every second; on a single-node store it does nothing (this node sees every refusal itself).
     /// </summary>
-    public TimeSpan? ThrottledFor(string clientId)
+    public async Task RefreshSharedRefusalsAsync(CancellationToken cancellationToken)
     {
-        if (!_failures.TryGetValue(clientId, out var times))
+        if (!store.IsShared)
         {
-            return null;
+            return;
         }
 
         var now = clock.GetUtcNow();
+        var over = await store.RecentRefusalsAsync(now - FailureWindow, MaxFailures, cancellationToken);
+        _sharedThrottle = over.ToDictionary(c => c.ClientId, c => c.Oldest + FailureWindow, StringComparer.Ordinal);
+    }
+
+    /// <summary>
+    /// When a client has had <see cref="MaxFailures"/> refused attempts (bad or replayed assertions, requests while
+    /// disabled, replayed proofs) within <see cref="FailureWindow"/>: how long until it may try again. Null otherwise.
+    /// Only registered clients are tracked, so unknown ids cannot fill the table. Counts this node's refusals at once,
+    /// and, with several nodes, every node's as of the last second.
+    /// </summary>
+    public TimeSpan? ThrottledFor(string clientId)
+    {
+        var now = clock.GetUtcNow();
+        var shared = _sharedThrottle.TryGetValue(clientId, out var until) && until > now ? until - now : (TimeSpan?)null;
+        if (!_failures.TryGetValue(clientId, out var times))
+        {
+            return shared;
+        }
+
         lock (times)
         {
             while (times.Count > 0 && now - times.Peek() > FailureWindow)
@@ -233,7 +255,8 @@ public sealed class ClientService(SqlClientStore store, IKeyStore audit, TimePro
                 times.Dequeue();
             }
 
-            return times.Count >= MaxFailures ? times.Peek() + FailureWindow - now : null;
+            var local = times.Count >= MaxFailures ? times.Peek() + FailureWindow - now : (TimeSpan?)null;
+            return local is null ? shared : shared is null ? local : local > shared ? local : shared;
         }
     }
 

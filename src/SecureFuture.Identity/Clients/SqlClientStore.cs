@@ -15,6 +15,7 @@ public sealed class SqlClientStore(DbDataSource source, bool postgres)
         "CREATE TABLE IF NOT EXISTS security_events (seq INTEGER PRIMARY KEY AUTOINCREMENT, at BIGINT NOT NULL, type TEXT NOT NULL, client_id TEXT, subject TEXT, details TEXT NOT NULL)",
         "CREATE TABLE IF NOT EXISTS ssf_streams (id TEXT PRIMARY KEY, endpoint TEXT NOT NULL, delivered BIGINT NOT NULL, created_at BIGINT NOT NULL)",
         "CREATE TABLE IF NOT EXISTS replay_ids (id BLOB PRIMARY KEY, expires_at BIGINT NOT NULL)",
+        "CREATE INDEX IF NOT EXISTS security_events_at ON security_events (at)",
         "CREATE INDEX IF NOT EXISTS replay_ids_expires ON replay_ids (expires_at)",
     ];
 
@@ -24,6 +25,7 @@ public sealed class SqlClientStore(DbDataSource source, bool postgres)
         "CREATE TABLE IF NOT EXISTS security_events (seq BIGSERIAL PRIMARY KEY, at BIGINT NOT NULL, type TEXT NOT NULL, client_id TEXT, subject TEXT, details TEXT NOT NULL)",
         "CREATE TABLE IF NOT EXISTS ssf_streams (id TEXT PRIMARY KEY, endpoint TEXT NOT NULL, delivered BIGINT NOT NULL, created_at BIGINT NOT NULL)",
         "CREATE TABLE IF NOT EXISTS replay_ids (id BYTEA PRIMARY KEY, expires_at BIGINT NOT NULL)",
+        "CREATE INDEX IF NOT EXISTS security_events_at ON security_events (at)",
         "CREATE INDEX IF NOT EXISTS replay_ids_expires ON replay_ids (expires_at)",
     ];
 
@@ -178,6 +180,29 @@ public sealed class SqlClientStore(DbDataSource source, bool postgres)
     {
         await using var connection = await source.OpenConnectionAsync(cancellationToken);
         await ExecuteAsync(connection, null, "UPDATE ssf_streams SET delivered = @seq WHERE id = @id AND delivered < @seq", cancellationToken, ("id", id), ("seq", sequence));
+    }
+
+    /// <summary>Whether several nodes share this store (PostgreSQL), so per-node memory does not see every node's events.</summary>
+    public bool IsShared => postgres;
+
+    /// <summary>
+    /// Registered clients with at least <paramref name="atLeast"/> refusals (<c>attack.*</c> security events, from any
+    /// node) after <paramref name="since"/>: how many, and when the oldest of them was.
+    /// </summary>
+    public async Task<IReadOnlyList<(string ClientId, int Count, DateTimeOffset Oldest)>> RecentRefusalsAsync(DateTimeOffset since, int atLeast, CancellationToken cancellationToken)
+    {
+        await using var connection = await source.OpenConnectionAsync(cancellationToken);
+        await using var command = Command(connection, null,
+            "SELECT client_id, COUNT(*), MIN(at) FROM security_events WHERE at > @since AND client_id IS NOT NULL AND type LIKE 'attack.%' GROUP BY client_id HAVING COUNT(*) >= @atLeast",
+            ("since", since.ToUnixTimeMilliseconds()), ("atLeast", atLeast));
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var clients = new List<(string, int, DateTimeOffset)>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            clients.Add((reader.GetString(0), checked((int)reader.GetInt64(1)), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(2))));
+        }
+
+        return clients;
     }
 
     /// <summary>
