@@ -30,6 +30,9 @@ public sealed record DpopOutcome(DpopProof? Proof, string? Error)
 
     /// <summary>Refused because the proof was used before: an attack signal, unlike a malformed or stale proof.</summary>
     public bool IsReplay { get; init; }
+
+    /// <summary>Refused only for lack of a current server nonce: answer <c>use_dpop_nonce</c> with a fresh one (RFC 9449 §8).</summary>
+    public bool NeedsNonce { get; init; }
 }
 
 /// <summary>
@@ -64,15 +67,16 @@ public sealed class DpopProofValidator
     /// <summary>
     /// Checks <paramref name="proof"/> for a request of <paramref name="method"/> to <paramref name="uri"/>.
     /// <paramref name="accessToken"/> is the token the proof accompanies at a resource server (its hash must be in
-    /// <c>ath</c>); <paramref name="expectedNonce"/> is the nonce the server handed out, if it uses nonces.
+    /// <c>ath</c>); <paramref name="acceptedNonces"/> are the nonces the server currently accepts (RFC 9449 §8), when it
+    /// uses nonces: the proof must carry one of them.
     /// </summary>
     /// <remarks>
     /// The replay check comes last, so only a proof that passed every other check is remembered. When the replay
     /// cache cannot be reached the proof is refused: an unchecked proof is never accepted.
     /// </remarks>
-    public async ValueTask<DpopOutcome> ValidateAsync(string? proof, string method, Uri uri, string? accessToken = null, string? expectedNonce = null, CancellationToken cancellationToken = default)
+    public async ValueTask<DpopOutcome> ValidateAsync(string? proof, string method, Uri uri, string? accessToken = null, IReadOnlyCollection<string>? acceptedNonces = null, CancellationToken cancellationToken = default)
     {
-        var checkedProof = Check(proof, method, uri, accessToken, expectedNonce, out var until);
+        var checkedProof = Check(proof, method, uri, accessToken, acceptedNonces, out var until);
         if (!checkedProof.IsValid)
         {
             return checkedProof;
@@ -93,7 +97,7 @@ public sealed class DpopProofValidator
     }
 
     /// <summary>Every check but the replay check; <paramref name="until"/> is when the proof's identifier may be forgotten.</summary>
-    private DpopOutcome Check(string? proof, string method, Uri uri, string? accessToken, string? expectedNonce, out DateTimeOffset until)
+    private DpopOutcome Check(string? proof, string method, Uri uri, string? accessToken, IReadOnlyCollection<string>? acceptedNonces, out DateTimeOffset until)
     {
         until = default;
         ArgumentNullException.ThrowIfNull(method);
@@ -184,9 +188,9 @@ public sealed class DpopProofValidator
             return Refuse("the DPoP proof's iat is outside the accepted window");
         }
 
-        if (expectedNonce is not null && String(claims, "nonce") != expectedNonce)
+        if (acceptedNonces is not null && (String(claims, "nonce") is not { } nonce || !acceptedNonces.Contains(nonce, StringComparer.Ordinal)))
         {
-            return Refuse("use_dpop_nonce: the DPoP proof must carry the server's current nonce");
+            return Refuse(claims.TryGetProperty("nonce", out _) ? "the DPoP proof's nonce is not current; use the one in DPoP-Nonce" : "the DPoP proof must carry the server's nonce (DPoP-Nonce)") with { NeedsNonce = true };
         }
 
         if (accessToken is not null)

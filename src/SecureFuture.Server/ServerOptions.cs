@@ -54,6 +54,9 @@ public sealed record ServerOptions
     /// </summary>
     public string? ClientCertificateHeader { get; init; }
 
+    /// <summary>Token requests with a DPoP proof must carry the server's current nonce (RFC 9449 §8).</summary>
+    public bool RequireDpopNonce { get; init; }
+
     /// <summary>Access token lifetime (default PT10M, at most PT1H).</summary>
     public TimeSpan? AccessTokenLifetime { get; init; }
 

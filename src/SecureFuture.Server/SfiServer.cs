@@ -269,6 +269,11 @@ public sealed class SfiServer : IAsyncDisposable
                 throw new ServerStartException("--client-cert-header needs --issuer (it is read for certificate-bound tokens)");
             }
 
+            if (options.RequireDpopNonce)
+            {
+                throw new ServerStartException("--dpop-nonce needs --issuer (the token service is off without one)");
+            }
+
             return options.AccessTokenLifetime is null ? null : throw new ServerStartException("--access-token-lifetime needs --issuer (the token service is off without one)");
         }
 
@@ -288,7 +293,7 @@ public sealed class SfiServer : IAsyncDisposable
             throw new ServerStartException("--access-token-lifetime: more than zero and at most PT1H");
         }
 
-        return new TokenServiceOptions { Issuer = issuer, AccessTokenLifetime = lifetime, ClientCertificateHeader = options.ClientCertificateHeader };
+        return new TokenServiceOptions { Issuer = issuer, AccessTokenLifetime = lifetime, ClientCertificateHeader = options.ClientCertificateHeader, RequireDpopNonce = options.RequireDpopNonce };
     }
 
     private static bool IsForwardingHeaderName(string name)

@@ -65,6 +65,21 @@ public sealed class DpopProofValidatorTests : IDisposable
     }
 
     [Fact]
+    public async Task With_server_nonces_only_a_proof_carrying_an_accepted_one_passes()
+    {
+        var validator = new DpopProofValidator(clock: _clock);
+        string[] accepted = ["current-nonce", "previous-nonce"];
+        var missing = await validator.ValidateAsync(Proof(), "GET", Resource, acceptedNonces: accepted);
+        Assert.True(missing.NeedsNonce);
+        Assert.Equal("the DPoP proof must carry the server's nonce (DPoP-Nonce)", missing.Error);
+        var stale = await validator.ValidateAsync(Proof(nonce: "older-nonce"), "GET", Resource, acceptedNonces: accepted);
+        Assert.True(stale.NeedsNonce);
+        Assert.Equal("the DPoP proof's nonce is not current; use the one in DPoP-Nonce", stale.Error);
+        Assert.True((await validator.ValidateAsync(Proof(nonce: "previous-nonce"), "GET", Resource, acceptedNonces: accepted)).IsValid);
+        Assert.True((await validator.ValidateAsync(Proof(nonce: "anything"), "GET", Resource)).IsValid); // nonces off: not checked
+    }
+
+    [Fact]
     public async Task A_replay_cache_that_cannot_answer_refuses_the_proof()
     {
         var validator = new DpopProofValidator(clock: _clock, replays: new UnreachableCache());
@@ -102,13 +117,18 @@ public sealed class DpopProofValidatorTests : IDisposable
         return new JsonObject { ["kty"] = "EC", ["crv"] = "P-256", ["x"] = B64(p.Q.X!), ["y"] = B64(p.Q.Y!) };
     }
 
-    private string Proof(string typ = "dpop+jwt", string alg = "ES256", string htm = "GET", string? htu = null, DateTimeOffset? iat = null, JsonObject? jwk = null, ECDsa? signer = null, string? ath = null)
+    private string Proof(string typ = "dpop+jwt", string alg = "ES256", string htm = "GET", string? htu = null, DateTimeOffset? iat = null, JsonObject? jwk = null, ECDsa? signer = null, string? ath = null, string? nonce = null)
     {
         var header = new JsonObject { ["typ"] = typ, ["alg"] = alg, ["jwk"] = jwk ?? Jwk() };
         var claims = new JsonObject { ["jti"] = Guid.NewGuid().ToString("N"), ["htm"] = htm, ["htu"] = htu ?? Resource.ToString(), ["iat"] = (iat ?? _clock.GetUtcNow()).ToUnixTimeSeconds() };
         if (ath is not null)
         {
             claims["ath"] = B64(SHA256.HashData(Encoding.ASCII.GetBytes(ath)));
+        }
+
+        if (nonce is not null)
+        {
+            claims["nonce"] = nonce;
         }
 
         var input = B64(Encoding.UTF8.GetBytes(header.ToJsonString())) + "." + B64(Encoding.UTF8.GetBytes(claims.ToJsonString()));

@@ -30,7 +30,7 @@ internal static class OAuthTestKit
     }
 
     /// <summary>A DPoP proof (RFC 9449) for one request, with the embedded public key.</summary>
-    public static string Proof(ECDsa key, string method, string uri, DateTimeOffset? iat = null, string typ = "dpop+jwt", string? accessToken = null)
+    public static string Proof(ECDsa key, string method, string uri, DateTimeOffset? iat = null, string typ = "dpop+jwt", string? accessToken = null, string? nonce = null)
     {
         var header = new JsonObject { ["typ"] = typ, ["alg"] = "ES256", ["jwk"] = PublicJwk(key, null) };
         var claims = new JsonObject
@@ -40,6 +40,11 @@ internal static class OAuthTestKit
             ["htu"] = uri,
             ["iat"] = (iat ?? DateTimeOffset.UtcNow).ToUnixTimeSeconds(),
         };
+        if (nonce is not null)
+        {
+            claims["nonce"] = nonce;
+        }
+
         if (accessToken is not null)
         {
             claims["ath"] = Base64Url(SHA256.HashData(Encoding.ASCII.GetBytes(accessToken)));

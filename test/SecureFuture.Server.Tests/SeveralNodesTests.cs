@@ -194,6 +194,49 @@ public sealed class SeveralNodesTests(ServerFixture fixture)
         }
     }
 
+    [Theory]
+    [InlineData("sqlite")]
+    [InlineData("postgres")]
+    public async Task Every_node_hands_out_the_same_DPoP_nonce_which_is_accepted_for_two_periods_at_most(string kind)
+    {
+        var directory = Directory.CreateTempSubdirectory("sfi-nonce-");
+        try
+        {
+            var connection = kind == "postgres" ? await TestPostgres.CreateDatabaseAsync("sfi_nonce") : null;
+            SqlKeyStore Open() => connection is null ? SqlKeyStore.OpenSqlite(Path.Combine(directory.FullName, "sfi.db")) : SqlKeyStore.OpenPostgres(connection);
+            await using var storeA = Open();
+            await using var storeB = Open();
+            await storeA.InitializeAsync(default);
+            var clientsA = new SqlClientStore(storeA.DataSource, storeA.IsPostgres);
+            await clientsA.InitializeAsync(default);
+            var clock = new FakeTimeProvider(new DateTimeOffset(2026, 11, 29, 12, 0, 0, TimeSpan.Zero));
+            var nodeA = new DpopNonceSource(clientsA, clock, TimeSpan.FromMinutes(1));
+            var nodeB = new DpopNonceSource(new SqlClientStore(storeB.DataSource, storeB.IsPostgres), clock, TimeSpan.FromMinutes(1));
+
+            // Both nodes, asking at the same moment, agree on one nonce for the period; only it is accepted.
+            var firstAnswers = await Task.WhenAll(Enumerable.Range(0, 10).Select(i => (i % 2 == 0 ? nodeA : nodeB).CurrentAsync(default).AsTask()));
+            var first = Assert.Single(firstAnswers.Distinct(StringComparer.Ordinal));
+            Assert.Equal([first], await nodeB.AcceptedAsync(default));
+
+            // Next period: a new nonce, and the previous one is still accepted (a client may hold it for a while).
+            clock.Advance(TimeSpan.FromSeconds(61));
+            var second = await nodeB.CurrentAsync(default);
+            Assert.NotEqual(first, second);
+            Assert.Equal([second, first], await nodeA.AcceptedAsync(default));
+
+            // Two periods on, the first nonce is refused everywhere.
+            clock.Advance(TimeSpan.FromMinutes(1));
+            var third = await nodeA.CurrentAsync(default);
+            Assert.DoesNotContain(first, await nodeA.AcceptedAsync(default));
+            Assert.Equal([third, second], await nodeB.AcceptedAsync(default));
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            directory.Delete(recursive: true);
+        }
+    }
+
     private async Task<TwoNodes> TwoNodesAsync()
     {
         var database = await TestPostgres.CreateDatabaseAsync("sfi_nodes");

@@ -580,6 +580,52 @@ public sealed class TokenServiceTests(ServerFixture fixture)
     }
 
     [Fact]
+    public async Task With_server_nonces_a_DPoP_token_request_needs_the_nonce_the_server_handed_out()
+    {
+        var port = FreePort();
+        var issuer = $"http://127.0.0.1:{port}/";
+        await using var sfi = new IssuerServer(
+            await RunningServer.StartAsync(fixture.Custodian, configure: o => o with { Urls = [$"http://127.0.0.1:{port}"], Issuer = new Uri(issuer), RequireDpopNonce = true }), issuer);
+        using var clientKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        using var dpopKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        using var plainKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        await RegisterAsync(sfi, "mobile", clientKey, requireDpop: true);
+        await RegisterAsync(sfi, "batch", plainKey);
+        using var http = new HttpClient();
+        var endpoint = issuer + "oauth2/token";
+
+        // A proof made without the nonce (or in advance, with a made-up one): 400 use_dpop_nonce, and the nonce to use.
+        var first = await RequestTokenAsync(http, endpoint, issuer, "mobile", clientKey, dpop: Proof(dpopKey, "POST", endpoint));
+        Assert.Equal(HttpStatusCode.BadRequest, first.HttpResponse!.StatusCode);
+        Assert.Equal("use_dpop_nonce", first.Error);
+        var nonce = Assert.Single(first.HttpResponse.Headers.GetValues("DPoP-Nonce"));
+        Assert.Matches("^[A-Za-z0-9_-]{43}$", nonce);
+        var guessed = await RequestTokenAsync(http, endpoint, issuer, "mobile", clientKey, dpop: Proof(dpopKey, "POST", endpoint, nonce: "made-up-in-advance"));
+        Assert.Equal("use_dpop_nonce", guessed.Error);
+
+        // With the nonce: a bound token, and the response hands out the nonce again.
+        var bound = await RequestTokenAsync(http, endpoint, issuer, "mobile", clientKey, dpop: Proof(dpopKey, "POST", endpoint, nonce: nonce));
+        Assert.False(bound.IsError, bound.Error + " " + bound.ErrorDescription);
+        Assert.Equal("DPoP", bound.TokenType);
+        Assert.Equal(nonce, Assert.Single(bound.HttpResponse!.Headers.GetValues("DPoP-Nonce")));
+
+        // A nonce does not make a proof reusable: the same proof again is still a replay.
+        var proof = Proof(dpopKey, "POST", endpoint, nonce: nonce);
+        Assert.False((await RequestTokenAsync(http, endpoint, issuer, "mobile", clientKey, dpop: proof)).IsError);
+        Assert.Equal("invalid_dpop_proof", Code(await RequestTokenAsync(http, endpoint, issuer, "mobile", clientKey, dpop: proof)));
+
+        // Requests without a proof are not affected.
+        Assert.False((await RequestTokenAsync(http, endpoint, issuer, "batch", plainKey)).IsError);
+
+        // Without the token service the option has nothing to act on.
+        var directory = Directory.CreateTempSubdirectory("sfi-server-");
+        var error = await Assert.ThrowsAsync<ServerStartException>(() => SfiServer.StartAsync(
+            new ServerOptions { DataDirectory = directory.FullName, Urls = ["http://127.0.0.1:0"], Dev = true, RequireDpopNonce = true }, TextWriter.Null, fixture.Custodian));
+        Assert.Equal("--dpop-nonce needs --issuer (the token service is off without one)", error.Message);
+        directory.Delete(recursive: true);
+    }
+
+    [Fact]
     public async Task Changing_a_clients_scopes_or_binding_applies_to_new_tokens_and_ends_its_earlier_ones()
     {
         await using var sfi = await StartAsync();

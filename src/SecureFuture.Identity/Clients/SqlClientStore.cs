@@ -17,6 +17,7 @@ public sealed class SqlClientStore(DbDataSource source, bool postgres)
         "CREATE TABLE IF NOT EXISTS replay_ids (id BLOB PRIMARY KEY, expires_at BIGINT NOT NULL)",
         "CREATE INDEX IF NOT EXISTS security_events_at ON security_events (at)",
         "CREATE INDEX IF NOT EXISTS replay_ids_expires ON replay_ids (expires_at)",
+        "CREATE TABLE IF NOT EXISTS dpop_nonces (period BIGINT PRIMARY KEY, nonce TEXT NOT NULL)",
     ];
 
     private static readonly string[] PostgresSchema =
@@ -27,6 +28,7 @@ public sealed class SqlClientStore(DbDataSource source, bool postgres)
         "CREATE TABLE IF NOT EXISTS replay_ids (id BYTEA PRIMARY KEY, expires_at BIGINT NOT NULL)",
         "CREATE INDEX IF NOT EXISTS security_events_at ON security_events (at)",
         "CREATE INDEX IF NOT EXISTS replay_ids_expires ON replay_ids (expires_at)",
+        "CREATE TABLE IF NOT EXISTS dpop_nonces (period BIGINT PRIMARY KEY, nonce TEXT NOT NULL)",
     ];
 
     /// <summary>The advisory lock that makes one node at a time push security event tokens.</summary>
@@ -203,6 +205,26 @@ public sealed class SqlClientStore(DbDataSource source, bool postgres)
         }
 
         return clients;
+    }
+
+    /// <summary>
+    /// The DPoP nonce of time period <paramref name="period"/>: the one some node stored first, or
+    /// <paramref name="candidate"/> when this call is the first (and <paramref name="candidate"/> is not null); null when
+    /// none exists and none is offered. Periods older than <paramref name="period"/> - 2 are deleted on creation.
+    /// </summary>
+    public async Task<string?> DpopNonceAsync(long period, string? candidate, CancellationToken cancellationToken)
+    {
+        await using var connection = await source.OpenConnectionAsync(cancellationToken);
+        if (candidate is not null)
+        {
+            if (await ExecuteAsync(connection, null, "INSERT INTO dpop_nonces (period, nonce) VALUES (@period, @nonce) ON CONFLICT (period) DO NOTHING", cancellationToken, ("period", period), ("nonce", candidate)) > 0)
+            {
+                await ExecuteAsync(connection, null, "DELETE FROM dpop_nonces WHERE period < @oldest", cancellationToken, ("oldest", period - 2));
+            }
+        }
+
+        await using var command = Command(connection, null, "SELECT nonce FROM dpop_nonces WHERE period = @period", ("period", period));
+        return await command.ExecuteScalarAsync(cancellationToken) as string;
     }
 
     /// <summary>

@@ -46,6 +46,16 @@ public sealed record TokenServiceOptions
     /// </summary>
     public string? ClientCertificateHeader { get; init; }
 
+    /// <summary>
+    /// RFC 9449 §8: token requests with a DPoP proof must carry a server-provided nonce (handed out in the
+    /// <c>DPoP-Nonce</c> header of every token response; a proof without the current one is answered
+    /// <c>use_dpop_nonce</c>). Off by default: clients must then make one extra round trip per nonce period.
+    /// </summary>
+    public bool RequireDpopNonce { get; init; }
+
+    /// <summary>How long one DPoP nonce is handed out (it is accepted for up to twice as long).</summary>
+    public TimeSpan DpopNoncePeriod { get; init; } = TimeSpan.FromMinutes(1);
+
     /// <summary>DPoP signing algorithms accepted at the token endpoint (advertised in discovery).</summary>
     public static readonly IReadOnlyList<string> DpopAlgorithms = ["ES256", "ES384", "PS256", "RS256"];
 }
@@ -85,6 +95,9 @@ public static class TokenService
         services.AddSingleton(new DpopProofValidator(new DpopOptions { Algorithms = TokenServiceOptions.DpopAlgorithms }, clock, replays));
         services.AddSingleton(new AssertionReplayCache(replays, clock));
         services.AddSingleton(new RingKeyCache());
+        services.AddSingleton(provider => new DpopNonces(options.RequireDpopNonce
+            ? new DpopNonceSource(provider.GetRequiredService<ClientService>().Store, clock, options.DpopNoncePeriod)
+            : null));
         services.AddSingleton(evaluation);
         services.AddOpenIddict().AddServer(server =>
         {
@@ -131,6 +144,7 @@ public static class TokenService
             server.AddEventHandler(BindToClientCertificate.Descriptor);
             server.AddEventHandler(AttachIntrospectedConfirmation.Descriptor);
             server.AddEventHandler(AnnounceDpopTokenType.Descriptor);
+            server.AddEventHandler(AttachDpopNonce.Descriptor);
             server.AddEventHandler(RecordTokenOutcome.Descriptor);
             server.AddEventHandler(DescribeTokenService.Descriptor);
             server.AddEventHandler(AdvertisePrivateKeyJwtOnly.Descriptor);
@@ -404,7 +418,7 @@ public static class TokenService
     /// is unbound. Never both: RFC 7800 §3.1 lets <c>cnf</c> name one proof-of-possession key. A client registered with
     /// <c>tls_client_certificate_bound_access_tokens</c> must present a certificate and send no proof.
     /// </remarks>
-    internal sealed class ValidateClientCredentialsRequest(ClientService clients, DpopProofValidator dpop, TokenServiceOptions options) : IOpenIddictServerHandler<ValidateTokenRequestContext>
+    internal sealed class ValidateClientCredentialsRequest(ClientService clients, DpopProofValidator dpop, DpopNonces nonces, TokenServiceOptions options) : IOpenIddictServerHandler<ValidateTokenRequestContext>
     {
         public static OpenIddictServerHandlerDescriptor Descriptor { get; } = OpenIddictServerHandlerDescriptor.CreateBuilder<ValidateTokenRequestContext>()
             .UseScopedHandler<ValidateClientCredentialsRequest>()
@@ -498,7 +512,27 @@ public static class TokenService
                 return;
             }
 
-            var outcome = await dpop.ValidateAsync(proofs[0], http.Method, options.TokenEndpoint, cancellationToken: context.CancellationToken);
+            IReadOnlyList<string>? accepted = null;
+            if (nonces.Source is { } source)
+            {
+                try
+                {
+                    accepted = await source.AcceptedAsync(context.CancellationToken);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    context.Reject(Errors.TemporarilyUnavailable, $"the DPoP nonces are unavailable ({e.GetType().Name}); try again");
+                    return;
+                }
+            }
+
+            var outcome = await dpop.ValidateAsync(proofs[0], http.Method, options.TokenEndpoint, acceptedNonces: accepted, cancellationToken: context.CancellationToken);
+            if (outcome.NeedsNonce)
+            {
+                context.Reject("use_dpop_nonce", outcome.Error); // RFC 9449 §8; the response carries a fresh DPoP-Nonce
+                return;
+            }
+
             if (!outcome.IsValid)
             {
                 if (outcome.IsReplay)
@@ -674,6 +708,34 @@ public static class TokenService
         }
     }
 
+    /// <summary>RFC 9449 §8: with nonces on, every token response hands out the current nonce in <c>DPoP-Nonce</c>.</summary>
+    internal sealed class AttachDpopNonce(DpopNonces nonces) : IOpenIddictServerHandler<ApplyTokenResponseContext>
+    {
+        public static OpenIddictServerHandlerDescriptor Descriptor { get; } = OpenIddictServerHandlerDescriptor.CreateBuilder<ApplyTokenResponseContext>()
+            .UseSingletonHandler<AttachDpopNonce>()
+            .SetOrder(int.MinValue + 150)
+            .SetType(OpenIddictServerHandlerType.Custom)
+            .Build();
+
+        public async ValueTask HandleAsync(ApplyTokenResponseContext context)
+        {
+            ArgumentNullException.ThrowIfNull(context);
+            if (nonces.Source is not { } source || context.Transaction.GetHttpRequest()?.HttpContext.Response is not { } response)
+            {
+                return;
+            }
+
+            try
+            {
+                response.Headers["DPoP-Nonce"] = await source.CurrentAsync(context.CancellationToken);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // Without a nonce to hand out the response goes as it is; a client that needs one asks again.
+            }
+        }
+    }
+
     /// <summary>
     /// Counts every issued token, and records every refused client authentication (bad signature, unknown kid,
     /// expired or foreign assertion) as a security event of the client it named, for the audit trail and the metrics.
@@ -782,6 +844,9 @@ public sealed class RingKeyCache
         return keys;
     }
 }
+
+/// <summary>The token endpoint's DPoP nonces; <see cref="Source"/> is null when nonces are off.</summary>
+public sealed record DpopNonces(DpopNonceSource? Source);
 
 /// <summary>The replay cache shared by client assertions, with the clock it reads.</summary>
 public sealed class AssertionReplayCache(IReplayCache cache, TimeProvider clock)
