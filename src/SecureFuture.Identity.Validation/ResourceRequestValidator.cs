@@ -12,6 +12,15 @@ public sealed record ResourceRequestOutcome(ValidatedPrincipal? Principal, strin
 {
     public bool IsValid => Principal is not null;
 
+    /// <summary>What kind of refusal this is, for attack detection (<see cref="Refusal.None"/> when accepted).</summary>
+    public Refusal Refusal { get; init; }
+
+    /// <summary>
+    /// For a refused request whose token did verify (a stolen token without its proof, a replayed proof, a revoked
+    /// token): the token's principal, i.e. whose token is being misused. Null otherwise: an unverified token names no one.
+    /// </summary>
+    public ValidatedPrincipal? RefusedPrincipal { get; init; }
+
     /// <summary>The client certificate thumbprint (<c>cnf.x5t#S256</c>, RFC 8705) the accepted token is bound to, when it is.</summary>
     public string? BoundCertificate { get; init; }
 
@@ -56,13 +65,34 @@ public sealed class ResourceRequestValidator(StrictTokenValidator tokens, DpopPr
     /// The TLS client certificate of the request (<c>HttpContext.Connection.ClientCertificate</c>, or the one a trusted
     /// proxy forwarded); null when none was presented.
     /// </param>
+    /// <remarks>Every refusal is counted in the metric <c>sfi.validation.refusals</c> (meter <see cref="MeterName"/>), by kind.</remarks>
     public async Task<ResourceRequestOutcome> ValidateAsync(
+        string? authorization, IReadOnlyList<string> dpopHeaders, string method, Uri requestUri, X509Certificate2? clientCertificate, CancellationToken cancellationToken)
+    {
+        var outcome = await DecideAsync(authorization, dpopHeaders, method, requestUri, clientCertificate, cancellationToken);
+        if (!outcome.IsValid)
+        {
+            Refusals.Add(1, new KeyValuePair<string, object?>("reason", outcome.Refusal.Name()), new KeyValuePair<string, object?>("attack", outcome.Refusal.IsAttack()));
+        }
+
+        return outcome;
+    }
+
+    /// <summary>The meter of the validation library (for OpenTelemetry or <c>dotnet-counters</c>).</summary>
+    public const string MeterName = "SecureFuture.Identity.Validation";
+
+    private static readonly System.Diagnostics.Metrics.Meter Meter = new(MeterName);
+
+    private static readonly System.Diagnostics.Metrics.Counter<long> Refusals =
+        Meter.CreateCounter<long>("sfi.validation.refusals", description: "Requests refused by the validation library, by kind of refusal and whether it points at an attack");
+
+    private async Task<ResourceRequestOutcome> DecideAsync(
         string? authorization, IReadOnlyList<string> dpopHeaders, string method, Uri requestUri, X509Certificate2? clientCertificate, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(dpopHeaders);
         if (string.IsNullOrEmpty(authorization))
         {
-            return new ResourceRequestOutcome(null, "Bearer", null, "no credentials", null);
+            return new ResourceRequestOutcome(null, "Bearer", null, "no credentials", null) { Refusal = Refusal.Missing };
         }
 
         var space = authorization.IndexOf(' ', StringComparison.Ordinal);
@@ -71,30 +101,30 @@ public sealed class ResourceRequestValidator(StrictTokenValidator tokens, DpopPr
         var isDpop = scheme.Equals("DPoP", StringComparison.OrdinalIgnoreCase);
         if (!isDpop && !scheme.Equals("Bearer", StringComparison.OrdinalIgnoreCase))
         {
-            return new ResourceRequestOutcome(null, "Bearer", "invalid_request", $"unsupported authorization scheme '{scheme}'", null);
+            return new ResourceRequestOutcome(null, "Bearer", "invalid_request", $"unsupported authorization scheme '{scheme}'", null) { Refusal = Refusal.Malformed };
         }
 
         var schemeName = isDpop ? "DPoP" : "Bearer";
         if (token.Length == 0)
         {
-            return new ResourceRequestOutcome(null, schemeName, "invalid_request", "the authorization header has no token", null);
+            return new ResourceRequestOutcome(null, schemeName, "invalid_request", "the authorization header has no token", null) { Refusal = Refusal.Malformed };
         }
 
         var outcome = await tokens.ValidateAsync(token, cancellationToken);
         if (!outcome.IsValid)
         {
-            return new ResourceRequestOutcome(null, schemeName, "invalid_token", outcome.Error, null);
+            return new ResourceRequestOutcome(null, schemeName, "invalid_token", outcome.Error, null) { Refusal = outcome.Refusal };
         }
 
         var principal = outcome.Principal!;
         if (evaluation?.Evaluate(principal) is { } refusal)
         {
-            return new ResourceRequestOutcome(null, isDpop ? "DPoP" : "Bearer", refusal.Error, refusal.Description, null);
+            return new ResourceRequestOutcome(null, schemeName, refusal.Error, refusal.Description, null) { Refusal = Refusal.Revoked, RefusedPrincipal = principal };
         }
 
         if (!CertificateBinding.TryReadConfirmation(principal.Claims, out var confirmation, out var malformed))
         {
-            return new ResourceRequestOutcome(null, schemeName, "invalid_token", malformed, null);
+            return new ResourceRequestOutcome(null, schemeName, "invalid_token", malformed, null) { Refusal = Refusal.Malformed, RefusedPrincipal = principal };
         }
 
         // RFC 8705 §3: the certificate of this connection must be the one the token was issued to. Checked whatever the
@@ -104,7 +134,8 @@ public sealed class ResourceRequestValidator(StrictTokenValidator tokens, DpopPr
         {
             return new ResourceRequestOutcome(null, schemeName, "invalid_token", clientCertificate is null
                 ? "the token is bound to a TLS client certificate (RFC 8705); present it over mutual TLS"
-                : "the token is bound to another TLS client certificate than the one presented", null);
+                : "the token is bound to another TLS client certificate than the one presented", null)
+            { Refusal = Refusal.BindingViolation, RefusedPrincipal = principal };
         }
 
         var boundKey = confirmation.JwkThumbprint;
@@ -112,27 +143,27 @@ public sealed class ResourceRequestValidator(StrictTokenValidator tokens, DpopPr
         {
             return boundKey is null
                 ? new ResourceRequestOutcome(principal, schemeName, null, null, null) { BoundCertificate = boundCertificate }
-                : new ResourceRequestOutcome(null, schemeName, "invalid_token", "the token is bound to a DPoP key; present it with the DPoP scheme and a proof", null);
+                : new ResourceRequestOutcome(null, schemeName, "invalid_token", "the token is bound to a DPoP key; present it with the DPoP scheme and a proof", null) { Refusal = Refusal.BindingViolation, RefusedPrincipal = principal };
         }
 
         if (boundKey is null)
         {
-            return new ResourceRequestOutcome(null, schemeName, "invalid_token", "the DPoP scheme needs a DPoP-bound token", null);
+            return new ResourceRequestOutcome(null, schemeName, "invalid_token", "the DPoP scheme needs a DPoP-bound token", null) { Refusal = Refusal.Malformed, RefusedPrincipal = principal };
         }
 
         if (dpopHeaders.Count != 1)
         {
-            return new ResourceRequestOutcome(null, schemeName, "invalid_dpop_proof", "send exactly one DPoP proof", null);
+            return new ResourceRequestOutcome(null, schemeName, "invalid_dpop_proof", "send exactly one DPoP proof", null) { Refusal = Refusal.InvalidProof, RefusedPrincipal = principal };
         }
 
         var proof = await proofs.ValidateAsync(dpopHeaders[0], method, requestUri, accessToken: token, cancellationToken: cancellationToken);
         if (!proof.IsValid)
         {
-            return new ResourceRequestOutcome(null, schemeName, "invalid_dpop_proof", proof.Error, null);
+            return new ResourceRequestOutcome(null, schemeName, "invalid_dpop_proof", proof.Error, null) { Refusal = proof.IsReplay ? Refusal.ReplayedProof : Refusal.InvalidProof, RefusedPrincipal = principal };
         }
 
         return proof.Proof!.JwkThumbprint == boundKey
             ? new ResourceRequestOutcome(principal, schemeName, null, null, boundKey) { BoundCertificate = boundCertificate }
-            : new ResourceRequestOutcome(null, schemeName, "invalid_dpop_proof", "the DPoP proof is signed by another key than the one the token is bound to", null);
+            : new ResourceRequestOutcome(null, schemeName, "invalid_dpop_proof", "the DPoP proof is signed by another key than the one the token is bound to", null) { Refusal = Refusal.BindingViolation, RefusedPrincipal = principal };
     }
 }

@@ -18,6 +18,90 @@ public sealed record ValidatedPrincipal(string Issuer, string Subject, IReadOnly
 public sealed record TokenValidationOutcome(ValidatedPrincipal? Principal, string? Error)
 {
     public bool IsValid => Principal is not null;
+
+    /// <summary>What kind of refusal this is, for attack detection (<see cref="Refusal.None"/> when valid).</summary>
+    public Refusal Refusal { get; init; }
+}
+
+/// <summary>
+/// Kinds of refusal, as attack detection needs them: <see cref="RefusalKinds.IsAttack"/> tells forgery, theft and
+/// replay apart from tokens that are merely malformed, expired or for someone else.
+/// </summary>
+public enum Refusal
+{
+    /// <summary>Not refused.</summary>
+    None,
+
+    /// <summary>No credentials were presented.</summary>
+    Missing,
+
+    /// <summary>Not a well-formed token or proof, or a required claim is missing.</summary>
+    Malformed,
+
+    /// <summary>Outside its lifetime, or living longer than allowed.</summary>
+    Expired,
+
+    /// <summary>For another audience.</summary>
+    WrongAudience,
+
+    /// <summary>The issuer's keys could not be fetched: an outage, not the token's fault.</summary>
+    Unavailable,
+
+    /// <summary>An issuer this resource server does not trust.</summary>
+    UntrustedIssuer,
+
+    /// <summary><c>none</c>, HMAC or another algorithm than the key's, a key in the header, <c>crit</c>: a forgery attempt.</summary>
+    ForgedHeader,
+
+    /// <summary>A <c>kid</c> the issuer does not publish (after one refresh): a token signed by a key not the issuer's.</summary>
+    UnknownKey,
+
+    /// <summary>A key the issuer still lists but whose validity has ended (the Storm-0558 pattern).</summary>
+    ExpiredKey,
+
+    /// <summary>The signature does not verify, or is out of range (CVE-2022-21449).</summary>
+    BadSignature,
+
+    /// <summary>A bound token without its proof or certificate, or with another key's: a stolen token.</summary>
+    BindingViolation,
+
+    /// <summary>A DPoP proof that is malformed, stale or for another request.</summary>
+    InvalidProof,
+
+    /// <summary>A DPoP proof used before.</summary>
+    ReplayedProof,
+
+    /// <summary>Refused by continuous access evaluation: a disabled client, revoked sessions or a revoked token.</summary>
+    Revoked,
+}
+
+/// <summary>Helpers for <see cref="Refusal"/>.</summary>
+public static class RefusalKinds
+{
+    /// <summary>True for refusals that point at an attacker (forgery, theft, replay, use of revoked access).</summary>
+    public static bool IsAttack(this Refusal refusal) => refusal is Refusal.ForgedHeader or Refusal.UnknownKey or Refusal.ExpiredKey
+        or Refusal.BadSignature or Refusal.BindingViolation or Refusal.ReplayedProof or Refusal.Revoked or Refusal.UntrustedIssuer;
+
+    /// <summary>The kebab-case name used in metrics and security events (<c>unknown-key</c>, ...).</summary>
+    public static string Name(this Refusal refusal) => refusal switch
+    {
+        Refusal.None => "none",
+        Refusal.Missing => "missing",
+        Refusal.Malformed => "malformed",
+        Refusal.Expired => "expired",
+        Refusal.WrongAudience => "wrong-audience",
+        Refusal.Unavailable => "unavailable",
+        Refusal.UntrustedIssuer => "untrusted-issuer",
+        Refusal.ForgedHeader => "forged-header",
+        Refusal.UnknownKey => "unknown-key",
+        Refusal.ExpiredKey => "expired-key",
+        Refusal.BadSignature => "bad-signature",
+        Refusal.BindingViolation => "binding-violation",
+        Refusal.InvalidProof => "invalid-proof",
+        Refusal.ReplayedProof => "replayed-proof",
+        Refusal.Revoked => "revoked",
+        _ => throw new ArgumentOutOfRangeException(nameof(refusal)),
+    };
 }
 
 /// <summary>
@@ -80,11 +164,11 @@ public sealed class StrictTokenValidator : IDisposable
 
         if (!CertificateBinding.TryReadConfirmation(outcome.Principal!.Claims, out var confirmation, out var malformed))
         {
-            return Refuse(malformed!);
+            return Refuse(malformed!, Refusal.Malformed);
         }
 
         return confirmation.CertificateThumbprint is { } thumbprint && !CertificateBinding.Matches(thumbprint, clientCertificate)
-            ? Refuse(clientCertificate is null ? "the token is bound to a TLS client certificate (RFC 8705); none was presented" : "the token is bound to another TLS client certificate than the one presented")
+            ? Refuse(clientCertificate is null ? "the token is bound to a TLS client certificate (RFC 8705); none was presented" : "the token is bound to another TLS client certificate than the one presented", Refusal.BindingViolation)
             : outcome;
     }
 
@@ -97,13 +181,13 @@ public sealed class StrictTokenValidator : IDisposable
         ArgumentNullException.ThrowIfNull(token);
         if (token.Length > _options.MaxTokenBytes)
         {
-            return Refuse("the token is too large");
+            return Refuse("the token is too large", Refusal.Malformed);
         }
 
         var parts = token.Split('.');
         if (parts.Length != 3)
         {
-            return Refuse(parts.Length == 5 ? "encrypted tokens (JWE) are not accepted" : "not a compact JWS (three base64url parts)");
+            return Refuse(parts.Length == 5 ? "encrypted tokens (JWE) are not accepted" : "not a compact JWS (three base64url parts)", Refusal.Malformed);
         }
 
         JsonElement header;
@@ -117,36 +201,36 @@ public sealed class StrictTokenValidator : IDisposable
         }
         catch (Exception e) when (e is FormatException or JsonException)
         {
-            return Refuse("malformed token: " + e.Message);
+            return Refuse("malformed token: " + e.Message, Refusal.Malformed);
         }
 
         var alg = header.TryGetProperty("alg", out var algValue) && algValue.ValueKind == JsonValueKind.String ? algValue.GetString()! : string.Empty;
         if (!_options.Algorithms.Contains(alg, StringComparer.Ordinal))
         {
-            return Refuse($"algorithm '{alg}' is not accepted");
+            return Refuse($"algorithm '{alg}' is not accepted", Refusal.ForgedHeader);
         }
 
         foreach (var name in HeaderKeys)
         {
             if (header.TryGetProperty(name, out _))
             {
-                return Refuse($"header '{name}': keys supplied by the token are never trusted");
+                return Refuse($"header '{name}': keys supplied by the token are never trusted", Refusal.ForgedHeader);
             }
         }
 
         if (header.TryGetProperty("crit", out _))
         {
-            return Refuse("header 'crit': no critical extensions are understood");
+            return Refuse("header 'crit': no critical extensions are understood", Refusal.ForgedHeader);
         }
 
         if (!header.TryGetProperty("kid", out var kidValue) || kidValue.ValueKind != JsonValueKind.String || kidValue.GetString() is not { Length: > 0 } kid)
         {
-            return Refuse("header 'kid' is required");
+            return Refuse("header 'kid' is required", Refusal.Malformed);
         }
 
         if (!claims.TryGetProperty("iss", out var issValue) || issValue.ValueKind != JsonValueKind.String || !_issuers.TryGetValue(issValue.GetString()!, out var entry))
         {
-            return Refuse("the issuer is not trusted");
+            return Refuse("the issuer is not trusted", Refusal.UntrustedIssuer);
         }
 
         VerificationKey? key;
@@ -156,71 +240,71 @@ public sealed class StrictTokenValidator : IDisposable
         }
         catch (KeySetUnavailableException e)
         {
-            return Refuse("the issuer's keys are unavailable: " + e.Message);
+            return Refuse("the issuer's keys are unavailable: " + e.Message, Refusal.Unavailable);
         }
 
         if (key is null)
         {
-            return Refuse($"no key '{kid}' is published by {entry.Issuer.Issuer}");
+            return Refuse($"no key '{kid}' is published by {entry.Issuer.Issuer}", Refusal.UnknownKey);
         }
 
         if (key.Algorithm != alg)
         {
-            return Refuse($"key '{kid}' is for {key.Algorithm}, not {alg}");
+            return Refuse($"key '{kid}' is for {key.Algorithm}, not {alg}", Refusal.ForgedHeader);
         }
 
         var now = _clock.GetUtcNow();
         if ((key.Expires is { } keyExpires && now > keyExpires) || (key.NotBefore is { } keyStart && now < keyStart))
         {
-            return Refuse($"key '{kid}' is outside its validity period");
+            return Refuse($"key '{kid}' is outside its validity period", Refusal.ExpiredKey);
         }
 
         if (!key.Verify(Encoding.ASCII.GetBytes(string.Concat(parts[0], ".", parts[1])), signature))
         {
-            return Refuse("the signature does not verify");
+            return Refuse("the signature does not verify", Refusal.BadSignature);
         }
 
         // Claims are read only after the signature holds.
         var skew = _options.ClockSkew;
         if (NumericDate(claims, "exp") is not { } exp)
         {
-            return Refuse("claim 'exp' is required");
+            return Refuse("claim 'exp' is required", Refusal.Malformed);
         }
 
         if (NumericDate(claims, "iat") is not { } iat)
         {
-            return Refuse("claim 'iat' is required");
+            return Refuse("claim 'iat' is required", Refusal.Malformed);
         }
 
         if (now > exp + skew)
         {
-            return Refuse("the token has expired");
+            return Refuse("the token has expired", Refusal.Expired);
         }
 
         if (NumericDate(claims, "nbf") is { } nbf && now + skew < nbf)
         {
-            return Refuse("the token is not valid yet");
+            return Refuse("the token is not valid yet", Refusal.Expired);
         }
 
         if (iat > now + skew)
         {
-            return Refuse("the token was issued in the future");
+            return Refuse("the token was issued in the future", Refusal.Expired);
         }
 
         if (exp - iat > _options.MaxTokenLifetime)
         {
-            return Refuse($"the token lives longer than {_options.MaxTokenLifetime}");
+            return Refuse($"the token lives longer than {_options.MaxTokenLifetime}", Refusal.Expired);
         }
 
         var audiences = Audiences(claims);
         if (!audiences.Any(a => entry.Issuer.Audiences.Contains(a, StringComparer.Ordinal)))
         {
-            return Refuse("the token is not for this audience");
+            return Refuse("the token is not for this audience", Refusal.WrongAudience);
         }
 
         if (!claims.TryGetProperty("sub", out var subValue) || subValue.ValueKind != JsonValueKind.String || subValue.GetString() is not { Length: > 0 } sub)
         {
-            return Refuse("claim 'sub' is required: principals are keyed on issuer and sub");
+            return Refuse("claim 'sub' is required: principals are keyed on issuer and sub", Refusal.Malformed);
         }
 
         return new TokenValidationOutcome(new ValidatedPrincipal(entry.Issuer.Issuer, sub, audiences, kid, alg, exp, claims.Clone()), null);
@@ -234,7 +318,7 @@ public sealed class StrictTokenValidator : IDisposable
         }
     }
 
-    private static TokenValidationOutcome Refuse(string reason) => new(null, reason);
+    private static TokenValidationOutcome Refuse(string reason, Refusal kind) => new(null, reason) { Refusal = kind };
 
     internal static JsonElement ParseObject(string part)
     {

@@ -245,13 +245,21 @@ internal sealed class IdentityEndpoints : IDisposable
         // token (RFC 8705) is accepted only with it; a header that does not hold one certificate is refused.
         var presented = ClientCertificateSource.Read(context, _options.ClientCertificateHeader);
         var outcome = presented.Error is not null
-            ? new ResourceRequestOutcome(null, "Bearer", "invalid_request", presented.Error, null)
+            ? new ResourceRequestOutcome(null, "Bearer", "invalid_request", presented.Error, null) { Refusal = Refusal.Malformed }
             : await _requests.ValidateAsync(
                 context.Request.Headers.Authorization.ToString() is { Length: > 0 } h ? h : null, [.. context.Request.Headers["DPoP"].Select(v => v ?? string.Empty)],
                 context.Request.Method, new Uri(_options.Issuer, path), presented.Certificate, cancellationToken);
         if (outcome.IsValid)
         {
             return (outcome, null);
+        }
+
+        if (outcome.Refusal.IsAttack())
+        {
+            var client = outcome.RefusedPrincipal is { } misused && misused.Claims.TryGetProperty("client_id", out var id) && id.ValueKind == JsonValueKind.String ? id.GetString() : null;
+            var description = outcome.Description ?? string.Empty;
+            await _clients.RecordResourceRefusalAsync(outcome.Refusal.Name(), client,
+                $"{context.Request.Method} /{path} from {context.Connection.RemoteIpAddress}: {(description.Length > 200 ? description[..200] + "…" : description)}", cancellationToken);
         }
 
         context.Response.Headers.WWWAuthenticate = outcome.Challenge(TokenServiceOptions.DpopAlgorithms);

@@ -163,6 +163,53 @@ public sealed class CertificateBindingTests : IAsyncLifetime, IDisposable
         }
     }
 
+    [Fact]
+    public async Task A_stolen_bound_token_is_an_attack_on_its_principal_and_is_counted()
+    {
+        var counted = new System.Collections.Concurrent.ConcurrentQueue<(string Reason, bool Attack)>();
+        using var listener = new System.Diagnostics.Metrics.MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == ResourceRequestValidator.MeterName && instrument.Name == "sfi.validation.refusals")
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
+        {
+            string? reason = null;
+            var attack = false;
+            foreach (var tag in tags)
+            {
+                reason = tag.Key == "reason" ? (string?)tag.Value : reason;
+                attack = tag.Key == "attack" ? (bool)tag.Value! : attack;
+            }
+
+            counted.Enqueue((reason!, attack));
+        });
+        listener.Start();
+
+        // Presented without its certificate, and a DPoP-bound token presented as Bearer: theft, of orders-worker's token.
+        var withoutCertificate = await ValidateAsync("Bearer " + Token(new JsonObject { ["x5t#S256"] = CertificateBinding.Thumbprint(_clientCertificate) }), null);
+        var withoutProof = await ValidateAsync("Bearer " + Token(new JsonObject { ["jkt"] = TestKey.B64(new byte[32]) }), null);
+        foreach (var outcome in new[] { withoutCertificate, withoutProof })
+        {
+            Assert.Equal(Refusal.BindingViolation, outcome.Refusal);
+            Assert.Equal("orders-worker", outcome.RefusedPrincipal!.Subject);
+        }
+
+        // A forgery names no one: its claims are not verified.
+        using var forger = TestKey.Es256("issuer-1");
+        var forged = await ValidateAsync("Bearer " + forger.Token(new JsonObject { ["iss"] = Issuer, ["aud"] = Api, ["sub"] = "orders-worker", ["iat"] = Now, ["exp"] = Now + 300 }), null);
+        Assert.Equal(Refusal.BadSignature, forged.Refusal);
+        Assert.Null(forged.RefusedPrincipal);
+
+        // No credentials at all is counted too, but is no attack.
+        Assert.Equal(Refusal.Missing, (await ValidateAsync(string.Empty, null)).Refusal);
+        listener.RecordObservableInstruments();
+        Assert.Equal([("binding-violation", true), ("binding-violation", true), ("bad-signature", true), ("missing", false)], counted.ToArray());
+    }
+
     private Task<ResourceRequestOutcome> ValidateAsync(string authorization, X509Certificate2? certificate)
         => _requests.ValidateAsync(authorization, [], "GET", new Uri("https://api.example/orders"), certificate, default);
 

@@ -151,6 +151,43 @@ public sealed class StrictTokenValidatorTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task Every_refusal_says_whether_it_points_at_an_attack()
+    {
+        using var attacker = TestKey.Es256("contoso-1");
+        var signingInput = TestKey.SigningInput(new { alg = "ES256", kid = "contoso-1" }, Claims());
+        var cases = new (string Token, Refusal Kind)[]
+        {
+            (_consumerKey.Token(Claims(iss: Contoso)), Refusal.UnknownKey), // Storm-0558: a genuine key of another issuer
+            (TestKey.SigningInput(new { alg = "none", kid = "contoso-1" }, Claims()) + ".", Refusal.ForgedHeader),
+            (attacker.Token(Claims(), header: new { alg = "ES256", kid = "contoso-1", jwk = attacker.Jwk() }), Refusal.ForgedHeader),
+            (_contosoKey.Token(Claims(), alg: "ES384"), Refusal.ForgedHeader),
+            (attacker.Token(Claims()), Refusal.BadSignature),
+            (signingInput + "." + TestKey.B64(new byte[64]), Refusal.BadSignature), // r = s = 0
+            (_contosoKey.Token(Claims(iss: "https://login.unknown.test/")), Refusal.UntrustedIssuer),
+            (_contosoKey.Token(Claims(iat: Now - 600, exp: Now - 31)), Refusal.Expired),
+            (_contosoKey.Token(Claims(aud: "api://payroll")), Refusal.WrongAudience),
+            ("not.a-token", Refusal.Malformed),
+            (_contosoKey.Token(new { iss = Contoso, aud = Api, email = "ceo@contoso.test", iat = Now, exp = Now + 300 }), Refusal.Malformed),
+        };
+        foreach (var (token, kind) in cases)
+        {
+            var outcome = await Validate(token);
+            Assert.Equal(kind, outcome.Refusal);
+        }
+
+        Assert.Equal(Refusal.None, (await Validate(_contosoKey.Token(Claims()))).Refusal);
+        Assert.True(Refusal.UnknownKey.IsAttack());
+        Assert.True(Refusal.ExpiredKey.IsAttack());
+        Assert.False(Refusal.Expired.IsAttack());
+        Assert.False(Refusal.Malformed.IsAttack());
+        Assert.False(Refusal.Unavailable.IsAttack());
+
+        _host.Publish("contoso", _contosoKey.Jwk(exp: Now + 60));
+        _clock.Advance(TimeSpan.FromMinutes(10));
+        Assert.Equal(Refusal.ExpiredKey, (await Validate(_contosoKey.Token(Claims()))).Refusal);
+    }
+
+    [Fact]
     public async Task A_jwks_entry_with_private_key_material_is_never_used()
     {
         _host.Publish("contoso", _contosoKey.Jwk(includePrivate: true));

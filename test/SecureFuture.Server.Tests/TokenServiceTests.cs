@@ -342,6 +342,7 @@ public sealed class TokenServiceTests(ServerFixture fixture)
         builder.Services.AddAuthorization();
         var port = FreePort();
         var publicBase = new Uri($"http://127.0.0.1:{port}/");
+        var refusals = new System.Collections.Concurrent.ConcurrentQueue<(SecureFuture.Identity.Validation.Refusal Kind, string? Subject)>();
         builder.WebHost.UseUrls(publicBase.ToString());
         builder.Services.AddAuthentication("sfi").AddSfiBearer("sfi", o =>
         {
@@ -349,6 +350,11 @@ public sealed class TokenServiceTests(ServerFixture fixture)
             o.JwksUri = new Uri(sfi.Issuer + "v1/keyrings/tokens/jwks.json");
             o.Audience = sfi.OwnAudience;
             o.PublicBaseUri = publicBase;
+            o.OnRefused = (_, outcome) =>
+            {
+                refusals.Enqueue((outcome.Refusal, outcome.RefusedPrincipal?.Subject));
+                return Task.CompletedTask;
+            };
         });
         await using var app = builder.Build();
         app.UseAuthentication();
@@ -390,6 +396,9 @@ public sealed class TokenServiceTests(ServerFixture fixture)
         var anonymous = await CallAsync(null, null, null);
         Assert.Equal(HttpStatusCode.Unauthorized, anonymous.Status);
         Assert.StartsWith("Bearer", anonymous.Challenge, StringComparison.Ordinal);
+
+        // The application hears of each refusal with its kind: the stolen token names its owner, the forgery no one.
+        Assert.Equal([(SecureFuture.Identity.Validation.Refusal.BindingViolation, "mobile"), (SecureFuture.Identity.Validation.Refusal.ForgedHeader, null)], refusals.ToArray());
         await app.StopAsync();
     }
 
@@ -623,6 +632,65 @@ public sealed class TokenServiceTests(ServerFixture fixture)
             new ServerOptions { DataDirectory = directory.FullName, Urls = ["http://127.0.0.1:0"], Dev = true, RequireDpopNonce = true }, TextWriter.Null, fixture.Custodian));
         Assert.Equal("--dpop-nonce needs --issuer (the token service is off without one)", error.Message);
         directory.Delete(recursive: true);
+    }
+
+    [Fact]
+    public async Task Forged_stolen_or_replayed_tokens_at_whoami_are_counted_and_recorded_without_throttling_the_victim()
+    {
+        await using var sfi = await StartAsync();
+        using var clientKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        using var dpopKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        await RegisterAsync(sfi, "mobile", clientKey, requireDpop: true);
+        using var http = new HttpClient();
+        var endpoint = sfi.Issuer + "oauth2/token";
+        var whoami = sfi.Issuer + "v1/whoami";
+        var bound = await RequestTokenAsync(http, endpoint, sfi.Issuer, "mobile", clientKey, dpop: Proof(dpopKey, "POST", endpoint));
+        Assert.False(bound.IsError, bound.Error + " " + bound.ErrorDescription);
+
+        // Storm-0558-style forgeries naming mobile: a key the issuer never published, 25 times. Not verified, so no
+        // client is named; counted every time, stored once per kind within the interval.
+        using var forger = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var forged = new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
+        {
+            Issuer = sfi.Issuer,
+            Audience = sfi.OwnAudience,
+            Expires = DateTime.UtcNow.AddMinutes(5),
+            Claims = new Dictionary<string, object> { ["sub"] = "mobile", ["client_id"] = "mobile" },
+            SigningCredentials = new SigningCredentials(new ECDsaSecurityKey(forger) { KeyId = "forged-1" }, SecurityAlgorithms.EcdsaSha256),
+        });
+        for (var i = 0; i < 25; i++)
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, (await WhoamiAsync(http, sfi, "Bearer", forged, dpop: null)).Status);
+        }
+
+        // mobile's real token, stolen: presented without its proof (25 times), and its whoami proof replayed.
+        for (var i = 0; i < 25; i++)
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, (await WhoamiAsync(http, sfi, "Bearer", bound.AccessToken!, dpop: null)).Status);
+        }
+
+        var proof = Proof(dpopKey, "GET", whoami, accessToken: bound.AccessToken);
+        Assert.Equal(HttpStatusCode.OK, (await WhoamiAsync(http, sfi, "DPoP", bound.AccessToken!, proof)).Status);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await WhoamiAsync(http, sfi, "DPoP", bound.AccessToken!, proof)).Status);
+
+        // An expired or malformed token is noise, not an attack: not recorded.
+        Assert.Equal(HttpStatusCode.Unauthorized, (await WhoamiAsync(http, sfi, "Bearer", "not-a-token", dpop: null)).Status);
+
+        var metrics = await sfi.Running.Anonymous.GetStringAsync(new Uri("/metrics", UriKind.Relative));
+        Assert.Contains("sfi_identity_security_events_total{type=\"attack.resource.unknown-key\",client=\"unregistered\"} 25", metrics, StringComparison.Ordinal);
+        Assert.Contains("sfi_identity_security_events_total{type=\"attack.resource.binding-violation\",client=\"mobile\"} 25", metrics, StringComparison.Ordinal);
+        Assert.Contains("sfi_identity_security_events_total{type=\"attack.resource.replayed-proof\",client=\"mobile\"} 1", metrics, StringComparison.Ordinal);
+        Assert.DoesNotContain("attack.resource.malformed", metrics, StringComparison.Ordinal);
+        var recorded = await new SecureFuture.Identity.Clients.SqlClientStore(((SecureFuture.Keys.Storage.SqlKeyStore)sfi.Server.Keys.Store).DataSource, postgres: false).ReadEventsAsync(0, 500, default);
+        Assert.Single(recorded, e => e.Type == "attack.resource.unknown-key" && e.ClientId is null);
+        var stolen = Assert.Single(recorded, e => e.Type == "attack.resource.binding-violation");
+        Assert.Equal("mobile", stolen.ClientId);
+        Assert.Contains("GET /v1/whoami from 127.0.0.1", stolen.Details, StringComparison.Ordinal);
+        Assert.Single(recorded, e => e.Type == "attack.resource.replayed-proof" && e.ClientId == "mobile");
+
+        // Whoever holds mobile's stolen token is not mobile: mobile still gets tokens.
+        var after = await RequestTokenAsync(http, endpoint, sfi.Issuer, "mobile", clientKey, dpop: Proof(dpopKey, "POST", endpoint));
+        Assert.False(after.IsError, after.Error + " " + after.ErrorDescription);
     }
 
     [Fact]

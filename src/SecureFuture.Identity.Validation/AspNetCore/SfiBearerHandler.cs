@@ -48,6 +48,13 @@ public sealed class SfiBearerOptions : AuthenticationSchemeOptions
     /// within its 60-second window is accepted there.
     /// </summary>
     public IReplayCache? ReplayCache { get; set; }
+
+    /// <summary>
+    /// Called for every refused request, after the refusal is counted (<c>sfi.validation.refusals</c>) and, when it
+    /// points at an attack (<see cref="RefusalKinds.IsAttack"/>: forged or foreign-key tokens, stolen bound tokens,
+    /// replayed proofs, revoked access), logged as a warning. Record it in the application's audit trail here.
+    /// </summary>
+    public Func<HttpContext, ResourceRequestOutcome, Task>? OnRefused { get; set; }
 }
 
 /// <summary>
@@ -78,11 +85,22 @@ public sealed class SfiBearerHandler : AuthenticationHandler<SfiBearerOptions>
         var requestUri = new Uri(baseUri, Request.Path.Value?.TrimStart('/') ?? string.Empty);
         var presented = ClientCertificateSource.Read(Context, Options.ClientCertificateHeader);
         var outcome = presented.Error is not null
-            ? new ResourceRequestOutcome(null, "Bearer", "invalid_request", presented.Error, null)
+            ? new ResourceRequestOutcome(null, "Bearer", "invalid_request", presented.Error, null) { Refusal = Refusal.Malformed }
             : await validator.ValidateAsync(authorization, [.. Request.Headers["DPoP"].Select(v => v ?? string.Empty)], Request.Method, requestUri, presented.Certificate, Context.RequestAborted);
         Context.Items[typeof(ResourceRequestOutcome)] = outcome;
         if (!outcome.IsValid)
         {
+            if (outcome.Refusal.IsAttack())
+            {
+                // Kind, address and (for a token that verified) its client only: descriptions may quote attacker input.
+                RefusalLog.PossibleAttack(Logger, outcome.Refusal.Name(), Context.Connection.RemoteIpAddress, ClientOf(outcome.RefusedPrincipal) ?? "no verified client");
+            }
+
+            if (Options.OnRefused is { } onRefused)
+            {
+                await onRefused(Context, outcome);
+            }
+
             return AuthenticateResult.Fail(outcome.Description ?? "the token was refused");
         }
 
@@ -111,6 +129,9 @@ public sealed class SfiBearerHandler : AuthenticationHandler<SfiBearerOptions>
 
         return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), Scheme.Name));
     }
+
+    private static string? ClientOf(ValidatedPrincipal? principal)
+        => principal is not null && principal.Claims.TryGetProperty("client_id", out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : principal?.Subject;
 
     protected override Task HandleChallengeAsync(AuthenticationProperties properties)
     {
@@ -173,4 +194,10 @@ public static class SfiBearerExtensions
         builder.Services.AddSingleton(provider => new SfiBearerValidators(provider.GetService<TimeProvider>() ?? TimeProvider.System));
         return builder.AddScheme<SfiBearerOptions, SfiBearerHandler>(scheme, configure);
     }
+}
+
+internal static partial class RefusalLog
+{
+    [LoggerMessage(1, LogLevel.Warning, "sfi token refused as a possible attack: {Refusal} from {RemoteAddress}, token of {Client}")]
+    public static partial void PossibleAttack(ILogger logger, string refusal, System.Net.IPAddress? remoteAddress, string client);
 }

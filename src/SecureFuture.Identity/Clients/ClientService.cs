@@ -197,13 +197,59 @@ public sealed class ClientService(SqlClientStore store, IKeyStore audit, TimePro
     {
         var registered = clientId is not null && await FindAsync(clientId, cancellationToken) is not null ? clientId : null;
         Metrics.CountEvent(type, registered);
-        if (registered is not null && type.StartsWith("attack.", StringComparison.Ordinal))
+        if (registered is not null && IsThrottled(type))
         {
             CountFailure(registered);
         }
 
         await store.AddEventAsync(Event(clock.GetUtcNow(), type, registered, "sfi", registered is null && clientId is not null ? details + " (unregistered client id)" : details), cancellationToken);
     }
+
+    /// <summary>
+    /// Records a refusal at one of this server's resource endpoints that points at an attack (a forged or foreign-key
+    /// token, a stolen bound token, a replayed proof, revoked access), as <c>attack.resource.{kind}</c> of the client
+    /// whose verified token was misused (unregistered when the token did not verify). Counted every time; written to
+    /// the security events at most once per kind and client every <see cref="ResourceRecordInterval"/> per node, with
+    /// the number left out since, so a flood of forged tokens cannot flood the store. The client is not throttled for
+    /// it: whoever presents its stolen token is not the client.
+    /// </summary>
+    public async Task RecordResourceRefusalAsync(string kind, string? clientId, string details, CancellationToken cancellationToken)
+    {
+        var type = "attack.resource." + kind;
+        var registered = clientId is not null && await FindAsync(clientId, cancellationToken) is not null ? clientId : null;
+        Metrics.CountEvent(type, registered);
+        var key = type + " " + (registered ?? string.Empty);
+        var now = clock.GetUtcNow();
+        long left;
+        lock (_resourceRecords)
+        {
+            if (_resourceRecords.TryGetValue(key, out var last) && now - last.At < ResourceRecordInterval)
+            {
+                _resourceRecords[key] = (last.At, last.Left + 1);
+                return;
+            }
+
+            left = last.Left;
+            if (_resourceRecords.Count >= 10_000)
+            {
+                _resourceRecords.Clear(); // kinds x registered clients; bounded all the same
+            }
+
+            _resourceRecords[key] = (now, 0);
+        }
+
+        var text = left > 0 ? $"{details} (and {left} more since the previous record)" : details;
+        await store.AddEventAsync(Event(now, type, registered, "sfi", registered is null && clientId is not null ? text + " (unregistered client id)" : text), cancellationToken);
+    }
+
+    /// <summary>At most one stored <c>attack.resource.*</c> event per kind and client in this interval, per node.</summary>
+    public TimeSpan ResourceRecordInterval { get; init; } = TimeSpan.FromSeconds(10);
+
+    private readonly Dictionary<string, (DateTimeOffset At, long Left)> _resourceRecords = new(StringComparer.Ordinal);
+
+    /// <summary>Refusals at the token endpoint count towards a client's throttle; those at resource endpoints do not.</summary>
+    internal static bool IsThrottled(string type)
+        => type.StartsWith("attack.", StringComparison.Ordinal) && !type.StartsWith("attack.resource.", StringComparison.Ordinal);
 
     /// <summary>How many refused attempts per client within <see cref="FailureWindow"/> make it wait.</summary>
     public int MaxFailures { get; init; } = 20;

@@ -188,14 +188,14 @@ public sealed class SqlClientStore(DbDataSource source, bool postgres)
     public bool IsShared => postgres;
 
     /// <summary>
-    /// Registered clients with at least <paramref name="atLeast"/> refusals (<c>attack.*</c> security events, from any
-    /// node) after <paramref name="since"/>: how many, and when the oldest of them was.
+    /// Registered clients with at least <paramref name="atLeast"/> refusals at the token endpoint (<c>attack.*</c>
+    /// security events but <c>attack.resource.*</c>, from any node) after <paramref name="since"/>: how many, and when the oldest of them was.
     /// </summary>
     public async Task<IReadOnlyList<(string ClientId, int Count, DateTimeOffset Oldest)>> RecentRefusalsAsync(DateTimeOffset since, int atLeast, CancellationToken cancellationToken)
     {
         await using var connection = await source.OpenConnectionAsync(cancellationToken);
         await using var command = Command(connection, null,
-            "SELECT client_id, COUNT(*), MIN(at) FROM security_events WHERE at > @since AND client_id IS NOT NULL AND type LIKE 'attack.%' GROUP BY client_id HAVING COUNT(*) >= @atLeast",
+            "SELECT client_id, COUNT(*), MIN(at) FROM security_events WHERE at > @since AND client_id IS NOT NULL AND type LIKE 'attack.%' AND type NOT LIKE 'attack.resource.%' GROUP BY client_id HAVING COUNT(*) >= @atLeast",
             ("since", since.ToUnixTimeMilliseconds()), ("atLeast", atLeast));
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         var clients = new List<(string, int, DateTimeOffset)>();
