@@ -759,6 +759,13 @@ public sealed class TokenServiceTests(ServerFixture fixture)
             Assert.Equal(HttpStatusCode.BadRequest, noAudience.StatusCode);
         }
 
+        foreach (var hostile in new[] { "{", "{\"scopes\": 5}", "[]", "{\"scopes\": [\"a b\"]}", new string('[', 5000) })
+        {
+            using var body = new StringContent(hostile, Encoding.UTF8, "application/json");
+            using var answer = await sfi.Running.Admin.PatchAsync(clientUri, body);
+            Assert.True(answer.StatusCode == HttpStatusCode.BadRequest, $"{hostile[..Math.Min(20, hostile.Length)]}: {answer.StatusCode}");
+        }
+
         using (var unknown = await sfi.Running.Admin.PatchAsJsonAsync(new Uri("/v1/clients/nobody", UriKind.Relative), new { requireDpop = true }))
         {
             Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
