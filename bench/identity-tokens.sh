@@ -7,7 +7,10 @@
 #   library   sfi's StrictTokenValidator on the same token, 2 threads                          target >= 60% of raw verify
 #   IdentityModel  Microsoft.IdentityModel's JsonWebTokenHandler on the same token, for comparison
 #
-#   bench/identity-tokens.sh [--runs N] [--seconds S] [--connections C]
+#   bench/identity-tokens.sh [--runs N] [--seconds S] [--connections C] [--postgres]
+#
+# --postgres runs sfi serve on a throw-away PostgreSQL cluster (fsync on) instead of SQLite: the multi-node
+# configuration, where every client assertion's jti is checked in the shared replay table (one round trip per token).
 #
 # Installs what it lacks when run as root (softhsm2, gcc, libp11-kit-dev, curl). Working files: bench/.work/identity/
 # (git-ignored, recreated). Results and method: docs/benchmarks.md.
@@ -19,13 +22,15 @@ bench_name=identity-tokens
 runs=3
 seconds=5
 connections=16
+postgres=0
 invocation="bench/identity-tokens.sh"
 while [ $# -gt 0 ]; do
   case "$1" in
     --runs) runs="$2"; invocation+=" --runs $2"; shift 2 ;;
     --seconds) seconds="$2"; invocation+=" --seconds $2"; shift 2 ;;
     --connections) connections="$2"; invocation+=" --connections $2"; shift 2 ;;
-    -h|--help) sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --postgres) postgres=1; invocation+=" --postgres"; shift ;;
+    -h|--help) sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "identity-tokens: unknown argument '$1' (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -51,8 +56,17 @@ base="http://127.0.0.1:$port"
 issuer="$base/"
 SFI_ADMIN_KEY="sfi_admin_bench_$(python3 -c 'import secrets; print(secrets.token_hex(16))')"
 export SFI_ADMIN_KEY
-echo "== starting sfi serve --issuer $issuer"
-start_sfi_serve "$work/serve.log" "$base" --data-dir "$data" --urls "$base" --issuer "$issuer"
+database=()
+if [ "$postgres" = 1 ]; then
+  pgdir="$(mktemp -d /tmp/sfi-bench-pg.XXXXXX)"
+  echo "== starting PostgreSQL (fsync on) in $pgdir"
+  database=(--database "$(PG_FSYNC=on tools/postgres-for-tests.sh start "$pgdir" | tail -1)")
+fi
+echo "== starting sfi serve --issuer $issuer ${database[0]:-}"
+start_sfi_serve "$work/serve.log" "$base" --data-dir "$data" --urls "$base" --issuer "$issuer" "${database[@]}"
+if [ "$postgres" = 1 ]; then
+  trap 'stop_server; tools/postgres-for-tests.sh stop "$pgdir"; rm -rf "$pgdir"' EXIT
+fi
 export SOFTHSM2_CONF="$data/hsm/softhsm2.conf"
 pin="$data/hsm/user.pin"
 "$work/bench/IdentityBench" setup "$base" "$issuer" "$work/state" >/dev/null
@@ -66,6 +80,11 @@ for run in $(seq 1 "$runs"); do
   echo "run=$run $("$work/bench/IdentityBench" validate "$issuer" "$work/state" "$seconds" 2)" | tee -a "$results"
 done
 stop_server
+if [ "$postgres" = 1 ]; then
+  tools/postgres-for-tests.sh stop "$pgdir"
+  rm -rf "$pgdir"
+  trap - EXIT
+fi
 
 python3 - "$results" "$invocation" <<'PY'
 import re, statistics, sys, subprocess, platform

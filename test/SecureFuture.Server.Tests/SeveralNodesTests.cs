@@ -186,6 +186,23 @@ public sealed class SeveralNodesTests(ServerFixture fixture)
             Assert.Equal(2, await nodeB.PurgeAsync(default)); // j2 and dpop:thumb:j1; the renewed j1 stays
             Assert.False(await nodeB.TryAddAsync("assertion:worker:j1", clock.GetUtcNow().AddMinutes(1), default));
             Assert.Equal(0, await nodeA.PurgeAsync(default));
+
+            // 600 distinct identifiers at once (written in batches): each accepted once, then each refused, on either node.
+            var ids = Enumerable.Range(0, 600).Select(i => $"dpop:key:{i}").ToArray();
+            var later = clock.GetUtcNow().AddMinutes(1);
+            Assert.All(await Task.WhenAll(ids.Select((id, i) => (i % 2 == 0 ? nodeA : nodeB).TryAddAsync(id, later, default).AsTask())), Assert.True);
+            Assert.All(await Task.WhenAll(ids.Select((id, i) => (i % 2 == 0 ? nodeB : nodeA).TryAddAsync(id, later, default).AsTask())), Assert.False);
+
+            // A database that cannot be reached fails every pending check, never answers "first use".
+            await using var away = connection is null
+                ? SqlKeyStore.OpenSqlite(Path.Combine(directory.FullName, "no-such-directory", "sfi.db"))
+                : SqlKeyStore.OpenPostgres(new Npgsql.NpgsqlConnectionStringBuilder(connection) { Port = FreePort(), Timeout = 2 }.ToString());
+            var unreachable = new SqlReplayCache(new SqlClientStore(away.DataSource, away.IsPostgres), clock);
+            var attemptsAway = Enumerable.Range(0, 5).Select(i => unreachable.TryAddAsync($"assertion:worker:k{i}", later, default).AsTask()).ToArray();
+            foreach (var attempt in attemptsAway)
+            {
+                await Assert.ThrowsAnyAsync<System.Data.Common.DbException>(() => attempt);
+            }
         }
         finally
         {

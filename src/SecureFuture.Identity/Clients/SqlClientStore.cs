@@ -228,18 +228,40 @@ public sealed class SqlClientStore(DbDataSource source, bool postgres)
     }
 
     /// <summary>
-    /// Records a single-use identifier until <paramref name="until"/>: true the first time, false while an earlier
-    /// record has not expired. One statement, so of concurrent calls from any number of nodes exactly one succeeds
-    /// (the database serialises inserts of the same key); an expired record is taken over in the same statement.
+    /// Records single-use identifiers, each until its time, in one statement: returns those recorded now (base64 of the
+    /// id), i.e. seen for the first time or whose earlier record had expired at <paramref name="now"/>. The database
+    /// decides each one by its conflict check, so of concurrent writes of the same identifier from any number of nodes
+    /// exactly one gets it. The identifiers must be distinct.
     /// </summary>
-    public async Task<bool> TryRecordOnceAsync(byte[] id, DateTimeOffset until, DateTimeOffset now, CancellationToken cancellationToken)
+    public async Task<HashSet<string>> TryRecordOnceAsync(IReadOnlyList<(byte[] Id, DateTimeOffset Until)> ids, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(id);
+        ArgumentNullException.ThrowIfNull(ids);
+        var recorded = new HashSet<string>(StringComparer.Ordinal);
+        if (ids.Count == 0)
+        {
+            return recorded;
+        }
+
+        var values = string.Join(", ", Enumerable.Range(0, ids.Count).Select(i => $"(@id{i}, @until{i})"));
+        var parameters = new List<(string, object?)>(ids.Count * 2 + 1) { ("now", now.ToUnixTimeMilliseconds()) };
+        for (var i = 0; i < ids.Count; i++)
+        {
+            parameters.Add(($"id{i}", ids[i].Id));
+            parameters.Add(($"until{i}", ids[i].Until.ToUnixTimeMilliseconds()));
+        }
+
         await using var connection = await source.OpenConnectionAsync(cancellationToken);
         await using var command = Command(connection, null,
-            "INSERT INTO replay_ids (id, expires_at) VALUES (@id, @until) ON CONFLICT (id) DO UPDATE SET expires_at = excluded.expires_at WHERE replay_ids.expires_at <= @now RETURNING 1",
-            ("id", id), ("until", until.ToUnixTimeMilliseconds()), ("now", now.ToUnixTimeMilliseconds()));
-        return await command.ExecuteScalarAsync(cancellationToken) is not (null or DBNull);
+            "INSERT INTO replay_ids (id, expires_at) VALUES " + values +
+            " ON CONFLICT (id) DO UPDATE SET expires_at = excluded.expires_at WHERE replay_ids.expires_at <= @now RETURNING id",
+            [.. parameters]);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            recorded.Add(Convert.ToBase64String((byte[])reader.GetValue(0)));
+        }
+
+        return recorded;
     }
 
     /// <summary>Deletes single-use identifiers that expired at or before <paramref name="now"/>; returns how many.</summary>

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
 using SecureFuture.Identity.Clients;
@@ -8,21 +9,102 @@ namespace SecureFuture.Identity.Tokens;
 /// <summary>
 /// Single-use identifiers (client-assertion and DPoP proof <c>jti</c>s) remembered in the store's database, so every
 /// node of a PostgreSQL deployment sees the others' and a replay to another node behind the load balancer is refused
-/// as it is on the first. Also survives a restart. One database round trip per check.
+/// as it is on the first. Also survives a restart.
 /// </summary>
 /// <remarks>
-/// Identifiers are stored as their SHA-256 (fixed size whatever the client sent). Expired rows are taken over by a
-/// new use of the same identifier and deleted by <see cref="PurgeAsync"/>, which the server calls periodically.
+/// Identifiers are stored as their SHA-256 (fixed size whatever the client sent). Checks that arrive while one is
+/// being written are written together in the next statement (at most <see cref="MaxBatch"/>), so under load a node
+/// makes far fewer round trips than it checks identifiers; each identifier is still decided by the database's
+/// conflict check, so two nodes can never both accept it. An identifier that appears twice in one batch is accepted
+/// once. Expired rows are taken over by a new use and deleted by <see cref="PurgeAsync"/>, which the server calls
+/// periodically.
 /// </remarks>
 public sealed class SqlReplayCache(SqlClientStore store, TimeProvider clock) : IReplayCache
 {
+    /// <summary>Most identifiers written in one statement.</summary>
+    public const int MaxBatch = 64;
+
+    private readonly ConcurrentQueue<Pending> _pending = new();
+    private int _writing;
+
     /// <inheritdoc/>
-    public ValueTask<bool> TryAddAsync(string id, DateTimeOffset until, CancellationToken cancellationToken)
+    public async ValueTask<bool> TryAddAsync(string id, DateTimeOffset until, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(id);
-        return new(store.TryRecordOnceAsync(SHA256.HashData(Encoding.UTF8.GetBytes(id)), until, clock.GetUtcNow(), cancellationToken));
+        var pending = new Pending(SHA256.HashData(Encoding.UTF8.GetBytes(id)), until, new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously));
+        _pending.Enqueue(pending);
+        if (Interlocked.CompareExchange(ref _writing, 1, 0) == 0)
+        {
+            _ = Task.Run(WriteAllAsync, CancellationToken.None);
+        }
+
+        return await pending.Decided.Task.WaitAsync(cancellationToken);
     }
 
     /// <summary>Deletes expired identifiers; returns how many.</summary>
     public Task<int> PurgeAsync(CancellationToken cancellationToken) => store.PurgeReplayIdsAsync(clock.GetUtcNow(), cancellationToken);
+
+    /// <summary>Writes batches until nothing is pending, then lets the next caller start a writer.</summary>
+    private async Task WriteAllAsync()
+    {
+        while (true)
+        {
+            var batch = new List<Pending>(MaxBatch);
+            while (batch.Count < MaxBatch && _pending.TryDequeue(out var next))
+            {
+                batch.Add(next);
+            }
+
+            if (batch.Count > 0)
+            {
+                await WriteAsync(batch);
+                continue;
+            }
+
+            Volatile.Write(ref _writing, 0);
+            // A caller may have enqueued after the queue looked empty but before the flag was cleared: it saw the flag
+            // set and started no writer, so this one carries on.
+            if (_pending.IsEmpty || Interlocked.CompareExchange(ref _writing, 1, 0) != 0)
+            {
+                return;
+            }
+        }
+    }
+
+    private async Task WriteAsync(List<Pending> batch)
+    {
+        // The first of equal identifiers in a batch is the one written; the others are replays of it.
+        var first = new Dictionary<string, Pending>(StringComparer.Ordinal);
+        var replays = new List<Pending>();
+        foreach (var pending in batch)
+        {
+            if (!first.TryAdd(Convert.ToBase64String(pending.Id), pending))
+            {
+                replays.Add(pending);
+            }
+        }
+
+        try
+        {
+            var accepted = await store.TryRecordOnceAsync([.. first.Values.Select(p => (p.Id, p.Until))], clock.GetUtcNow(), CancellationToken.None);
+            foreach (var (key, pending) in first)
+            {
+                pending.Decided.TrySetResult(accepted.Contains(key));
+            }
+
+            foreach (var replay in replays)
+            {
+                replay.Decided.TrySetResult(false);
+            }
+        }
+        catch (Exception e)
+        {
+            foreach (var pending in batch)
+            {
+                pending.Decided.TrySetException(e); // callers refuse what could not be checked
+            }
+        }
+    }
+
+    private sealed record Pending(byte[] Id, DateTimeOffset Until, TaskCompletionSource<bool> Decided);
 }
