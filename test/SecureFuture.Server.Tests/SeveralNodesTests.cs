@@ -157,57 +157,40 @@ public sealed class SeveralNodesTests(ServerFixture fixture)
     [InlineData("postgres")]
     public async Task The_shared_replay_cache_admits_an_identifier_once_across_stores_and_forgets_it_after_expiry(string kind)
     {
-        var directory = Directory.CreateTempSubdirectory("sfi-replay-");
-        try
+        await using var stores = await TwoStores.OpenAsync(kind);
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var nodeA = new SqlReplayCache(stores.A, clock);
+        var nodeB = new SqlReplayCache(stores.B, clock);
+        var until = clock.GetUtcNow().AddMinutes(1);
+
+        // 40 concurrent first uses of one identifier, half on each node: exactly one wins.
+        var attempts = await Task.WhenAll(Enumerable.Range(0, 40).Select(i => (i % 2 == 0 ? nodeA : nodeB).TryAddAsync("assertion:worker:j1", until, default).AsTask()));
+        Assert.Equal(1, attempts.Count(a => a));
+        Assert.True(await nodeB.TryAddAsync("assertion:worker:j2", until, default));
+        Assert.True(await nodeA.TryAddAsync("dpop:thumb:j1", until, default)); // another identifier is another use
+
+        // Expired: seen again as new (the proof it came from could not be accepted any more anyway), and purged.
+        clock.Advance(TimeSpan.FromMinutes(2));
+        Assert.True(await nodeA.TryAddAsync("assertion:worker:j1", clock.GetUtcNow().AddMinutes(1), default));
+        Assert.Equal(2, await nodeB.PurgeAsync(default)); // j2 and dpop:thumb:j1; the renewed j1 stays
+        Assert.False(await nodeB.TryAddAsync("assertion:worker:j1", clock.GetUtcNow().AddMinutes(1), default));
+        Assert.Equal(0, await nodeA.PurgeAsync(default));
+
+        // 600 distinct identifiers at once (written in batches): each accepted once, then each refused, on either node.
+        var ids = Enumerable.Range(0, 600).Select(i => $"dpop:key:{i}").ToArray();
+        var later = clock.GetUtcNow().AddMinutes(1);
+        Assert.All(await Task.WhenAll(ids.Select((id, i) => (i % 2 == 0 ? nodeA : nodeB).TryAddAsync(id, later, default).AsTask())), Assert.True);
+        Assert.All(await Task.WhenAll(ids.Select((id, i) => (i % 2 == 0 ? nodeB : nodeA).TryAddAsync(id, later, default).AsTask())), Assert.False);
+
+        // A database that cannot be reached fails every pending check, never answers "first use".
+        await using var away = stores.Connection is null
+            ? SqlKeyStore.OpenSqlite(Path.Combine(stores.Directory, "no-such-directory", "sfi.db"))
+            : SqlKeyStore.OpenPostgres(new Npgsql.NpgsqlConnectionStringBuilder(stores.Connection) { Port = FreePort(), Timeout = 2 }.ToString());
+        var unreachable = new SqlReplayCache(new SqlClientStore(away.DataSource, away.IsPostgres), clock);
+        var attemptsAway = Enumerable.Range(0, 5).Select(i => unreachable.TryAddAsync($"assertion:worker:k{i}", later, default).AsTask()).ToArray();
+        foreach (var attempt in attemptsAway)
         {
-            var connection = kind == "postgres" ? await TestPostgres.CreateDatabaseAsync("sfi_replay") : null;
-            SqlKeyStore Open() => connection is null ? SqlKeyStore.OpenSqlite(Path.Combine(directory.FullName, "sfi.db")) : SqlKeyStore.OpenPostgres(connection);
-            await using var storeA = Open();
-            await using var storeB = Open();
-            await storeA.InitializeAsync(default);
-            var clientsA = new SqlClientStore(storeA.DataSource, storeA.IsPostgres);
-            var clientsB = new SqlClientStore(storeB.DataSource, storeB.IsPostgres);
-            await clientsA.InitializeAsync(default);
-            await clientsB.InitializeAsync(default);
-            var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
-            var nodeA = new SqlReplayCache(clientsA, clock);
-            var nodeB = new SqlReplayCache(clientsB, clock);
-            var until = clock.GetUtcNow().AddMinutes(1);
-
-            // 40 concurrent first uses of one identifier, half on each node: exactly one wins.
-            var attempts = await Task.WhenAll(Enumerable.Range(0, 40).Select(i => (i % 2 == 0 ? nodeA : nodeB).TryAddAsync("assertion:worker:j1", until, default).AsTask()));
-            Assert.Equal(1, attempts.Count(a => a));
-            Assert.True(await nodeB.TryAddAsync("assertion:worker:j2", until, default));
-            Assert.True(await nodeA.TryAddAsync("dpop:thumb:j1", until, default)); // another identifier is another use
-
-            // Expired: seen again as new (the proof it came from could not be accepted any more anyway), and purged.
-            clock.Advance(TimeSpan.FromMinutes(2));
-            Assert.True(await nodeA.TryAddAsync("assertion:worker:j1", clock.GetUtcNow().AddMinutes(1), default));
-            Assert.Equal(2, await nodeB.PurgeAsync(default)); // j2 and dpop:thumb:j1; the renewed j1 stays
-            Assert.False(await nodeB.TryAddAsync("assertion:worker:j1", clock.GetUtcNow().AddMinutes(1), default));
-            Assert.Equal(0, await nodeA.PurgeAsync(default));
-
-            // 600 distinct identifiers at once (written in batches): each accepted once, then each refused, on either node.
-            var ids = Enumerable.Range(0, 600).Select(i => $"dpop:key:{i}").ToArray();
-            var later = clock.GetUtcNow().AddMinutes(1);
-            Assert.All(await Task.WhenAll(ids.Select((id, i) => (i % 2 == 0 ? nodeA : nodeB).TryAddAsync(id, later, default).AsTask())), Assert.True);
-            Assert.All(await Task.WhenAll(ids.Select((id, i) => (i % 2 == 0 ? nodeB : nodeA).TryAddAsync(id, later, default).AsTask())), Assert.False);
-
-            // A database that cannot be reached fails every pending check, never answers "first use".
-            await using var away = connection is null
-                ? SqlKeyStore.OpenSqlite(Path.Combine(directory.FullName, "no-such-directory", "sfi.db"))
-                : SqlKeyStore.OpenPostgres(new Npgsql.NpgsqlConnectionStringBuilder(connection) { Port = FreePort(), Timeout = 2 }.ToString());
-            var unreachable = new SqlReplayCache(new SqlClientStore(away.DataSource, away.IsPostgres), clock);
-            var attemptsAway = Enumerable.Range(0, 5).Select(i => unreachable.TryAddAsync($"assertion:worker:k{i}", later, default).AsTask()).ToArray();
-            foreach (var attempt in attemptsAway)
-            {
-                await Assert.ThrowsAnyAsync<System.Data.Common.DbException>(() => attempt);
-            }
-        }
-        finally
-        {
-            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-            directory.Delete(recursive: true);
+            await Assert.ThrowsAnyAsync<System.Data.Common.DbException>(() => attempt);
         }
     }
 
@@ -216,42 +199,27 @@ public sealed class SeveralNodesTests(ServerFixture fixture)
     [InlineData("postgres")]
     public async Task Every_node_hands_out_the_same_DPoP_nonce_which_is_accepted_for_two_periods_at_most(string kind)
     {
-        var directory = Directory.CreateTempSubdirectory("sfi-nonce-");
-        try
-        {
-            var connection = kind == "postgres" ? await TestPostgres.CreateDatabaseAsync("sfi_nonce") : null;
-            SqlKeyStore Open() => connection is null ? SqlKeyStore.OpenSqlite(Path.Combine(directory.FullName, "sfi.db")) : SqlKeyStore.OpenPostgres(connection);
-            await using var storeA = Open();
-            await using var storeB = Open();
-            await storeA.InitializeAsync(default);
-            var clientsA = new SqlClientStore(storeA.DataSource, storeA.IsPostgres);
-            await clientsA.InitializeAsync(default);
-            var clock = new FakeTimeProvider(new DateTimeOffset(2026, 11, 29, 12, 0, 0, TimeSpan.Zero));
-            var nodeA = new DpopNonceSource(clientsA, clock, TimeSpan.FromMinutes(1));
-            var nodeB = new DpopNonceSource(new SqlClientStore(storeB.DataSource, storeB.IsPostgres), clock, TimeSpan.FromMinutes(1));
+        await using var stores = await TwoStores.OpenAsync(kind);
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 11, 29, 12, 0, 0, TimeSpan.Zero));
+        var nodeA = new DpopNonceSource(stores.A, clock, TimeSpan.FromMinutes(1));
+        var nodeB = new DpopNonceSource(stores.B, clock, TimeSpan.FromMinutes(1));
 
-            // Both nodes, asking at the same moment, agree on one nonce for the period; only it is accepted.
-            var firstAnswers = await Task.WhenAll(Enumerable.Range(0, 10).Select(i => (i % 2 == 0 ? nodeA : nodeB).CurrentAsync(default).AsTask()));
-            var first = Assert.Single(firstAnswers.Distinct(StringComparer.Ordinal));
-            Assert.Equal([first], await nodeB.AcceptedAsync(default));
+        // Both nodes, asking at the same moment, agree on one nonce for the period; only it is accepted.
+        var firstAnswers = await Task.WhenAll(Enumerable.Range(0, 10).Select(i => (i % 2 == 0 ? nodeA : nodeB).CurrentAsync(default).AsTask()));
+        var first = Assert.Single(firstAnswers.Distinct(StringComparer.Ordinal));
+        Assert.Equal([first], await nodeB.AcceptedAsync(default));
 
-            // Next period: a new nonce, and the previous one is still accepted (a client may hold it for a while).
-            clock.Advance(TimeSpan.FromSeconds(61));
-            var second = await nodeB.CurrentAsync(default);
-            Assert.NotEqual(first, second);
-            Assert.Equal([second, first], await nodeA.AcceptedAsync(default));
+        // Next period: a new nonce, and the previous one is still accepted (a client may hold it for a while).
+        clock.Advance(TimeSpan.FromSeconds(61));
+        var second = await nodeB.CurrentAsync(default);
+        Assert.NotEqual(first, second);
+        Assert.Equal([second, first], await nodeA.AcceptedAsync(default));
 
-            // Two periods on, the first nonce is refused everywhere.
-            clock.Advance(TimeSpan.FromMinutes(1));
-            var third = await nodeA.CurrentAsync(default);
-            Assert.DoesNotContain(first, await nodeA.AcceptedAsync(default));
-            Assert.Equal([third, second], await nodeB.AcceptedAsync(default));
-        }
-        finally
-        {
-            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-            directory.Delete(recursive: true);
-        }
+        // Two periods on, the first nonce is refused everywhere.
+        clock.Advance(TimeSpan.FromMinutes(1));
+        var third = await nodeA.CurrentAsync(default);
+        Assert.DoesNotContain(first, await nodeA.AcceptedAsync(default));
+        Assert.Equal([third, second], await nodeB.AcceptedAsync(default));
     }
 
     private async Task<TwoNodes> TwoNodesAsync()
@@ -306,6 +274,48 @@ public sealed class SeveralNodesTests(ServerFixture fixture)
         request.Headers.Add("DPoP", proof);
         using var response = await http.SendAsync(request);
         return response.StatusCode;
+    }
+
+    /// <summary>Two stores on one database (a SQLite file, or a fresh PostgreSQL database), as two nodes open it.</summary>
+    private sealed class TwoStores : IAsyncDisposable
+    {
+        private readonly SqlKeyStore _a;
+        private readonly SqlKeyStore _b;
+
+        private TwoStores(string directory, string? connection, SqlKeyStore a, SqlKeyStore b)
+        {
+            (Directory, Connection, _a, _b) = (directory, connection, a, b);
+            A = new SqlClientStore(a.DataSource, a.IsPostgres);
+            B = new SqlClientStore(b.DataSource, b.IsPostgres);
+        }
+
+        public string Directory { get; }
+
+        public string? Connection { get; }
+
+        public SqlClientStore A { get; }
+
+        public SqlClientStore B { get; }
+
+        public static async Task<TwoStores> OpenAsync(string kind)
+        {
+            var directory = System.IO.Directory.CreateTempSubdirectory("sfi-stores-").FullName;
+            var connection = kind == "postgres" ? await TestPostgres.CreateDatabaseAsync("sfi_stores") : null;
+            SqlKeyStore Open() => connection is null ? SqlKeyStore.OpenSqlite(Path.Combine(directory, "sfi.db")) : SqlKeyStore.OpenPostgres(connection);
+            var stores = new TwoStores(directory, connection, Open(), Open());
+            await stores._a.InitializeAsync(default);
+            await stores.A.InitializeAsync(default);
+            await stores.B.InitializeAsync(default);
+            return stores;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await _a.DisposeAsync();
+            await _b.DisposeAsync();
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            System.IO.Directory.Delete(Directory, recursive: true);
+        }
     }
 
     private sealed class TwoNodes(RunningServer a, RunningServer b, string issuer) : IAsyncDisposable
