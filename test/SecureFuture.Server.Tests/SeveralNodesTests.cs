@@ -38,8 +38,7 @@ public sealed class SeveralNodesTests(ServerFixture fixture)
         using var dpopKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         await RegisterAsync(nodes.A, "worker", clientKey);
         using var http = new HttpClient();
-        var tokenAtA = new Uri(nodes.A.BaseAddress, "/oauth2/token").AbsoluteUri;
-        var tokenAtB = new Uri(nodes.B.BaseAddress, "/oauth2/token").AbsoluteUri;
+        var (tokenAtA, tokenAtB) = nodes.TokenEndpoints;
         var htu = nodes.Issuer + "oauth2/token"; // what the client addresses: the issuer, whichever node answers
 
         // One assertion: a token from node A, then a replay to node B.
@@ -78,8 +77,7 @@ public sealed class SeveralNodesTests(ServerFixture fixture)
         using var guess = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         await RegisterAsync(nodes.A, "worker", clientKey);
         using var http = new HttpClient();
-        var tokenAtA = new Uri(nodes.A.BaseAddress, "/oauth2/token").AbsoluteUri;
-        var tokenAtB = new Uri(nodes.B.BaseAddress, "/oauth2/token").AbsoluteUri;
+        var (tokenAtA, tokenAtB) = nodes.TokenEndpoints;
 
         // 10 guesses at each node: neither node alone reaches the limit of 20 a minute.
         for (var i = 0; i < 10; i++)
@@ -325,6 +323,9 @@ public sealed class SeveralNodesTests(ServerFixture fixture)
         public RunningServer B => b;
 
         public string Issuer => issuer;
+
+        /// <summary>The token endpoint at node A's and node B's own addresses (as the load balancer would reach them).</summary>
+        public (string AtA, string AtB) TokenEndpoints => (new Uri(a.BaseAddress, "/oauth2/token").AbsoluteUri, new Uri(b.BaseAddress, "/oauth2/token").AbsoluteUri);
 
         public async ValueTask DisposeAsync()
         {
