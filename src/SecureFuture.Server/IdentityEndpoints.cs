@@ -258,8 +258,15 @@ internal sealed class IdentityEndpoints : IDisposable
         {
             var client = outcome.RefusedPrincipal is { } misused && misused.Claims.TryGetProperty("client_id", out var id) && id.ValueKind == JsonValueKind.String ? id.GetString() : null;
             var description = outcome.Description ?? string.Empty;
-            await _clients.RecordResourceRefusalAsync(outcome.Refusal.Name(), client,
-                $"{context.Request.Method} /{path} from {context.Connection.RemoteIpAddress}: {(description.Length > 200 ? description[..200] + "…" : description)}", cancellationToken);
+            try
+            {
+                await _clients.RecordResourceRefusalAsync(outcome.Refusal.Name(), client,
+                    $"{context.Request.Method} /{path} from {context.Connection.RemoteIpAddress}: {(description.Length > 200 ? description[..200] + "…" : description)}", cancellationToken);
+            }
+            catch (System.Data.Common.DbException)
+            {
+                // Counted in /metrics already; a store outage must not turn a refusal into a 500.
+            }
         }
 
         context.Response.Headers.WWWAuthenticate = outcome.Challenge(TokenServiceOptions.DpopAlgorithms);
