@@ -12,6 +12,9 @@ public sealed record ValidatedPrincipal(string Issuer, string Subject, IReadOnly
     /// <c>email</c> is mutable and, across tenants, unverified (nOAuth).
     /// </summary>
     public string SubjectKey => Issuer + "#" + Subject;
+
+    /// <summary>The token's <c>client_id</c> claim (RFC 9068), when it has one.</summary>
+    public string? ClientId => Claims.TryGetProperty("client_id", out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
 }
 
 /// <summary>The outcome: a principal, or the reason the token was refused (never both).</summary>

@@ -256,7 +256,7 @@ internal sealed class IdentityEndpoints : IDisposable
 
         if (outcome.Refusal.IsAttack())
         {
-            var client = outcome.RefusedPrincipal is { } misused && misused.Claims.TryGetProperty("client_id", out var id) && id.ValueKind == JsonValueKind.String ? id.GetString() : null;
+            var client = outcome.RefusedPrincipal?.ClientId;
             var description = outcome.Description ?? string.Empty;
             try
             {

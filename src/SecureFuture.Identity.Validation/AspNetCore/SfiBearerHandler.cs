@@ -93,7 +93,7 @@ public sealed class SfiBearerHandler : AuthenticationHandler<SfiBearerOptions>
             if (outcome.Refusal.IsAttack())
             {
                 // Kind, address and (for a token that verified) its client only: descriptions may quote attacker input.
-                RefusalLog.PossibleAttack(Logger, outcome.Refusal.Name(), Context.Connection.RemoteIpAddress, ClientOf(outcome.RefusedPrincipal) ?? "no verified client");
+                RefusalLog.PossibleAttack(Logger, outcome.Refusal.Name(), Context.Connection.RemoteIpAddress, outcome.RefusedPrincipal is { } misused ? misused.ClientId ?? misused.Subject : "no verified client");
             }
 
             if (Options.OnRefused is { } onRefused)
@@ -129,9 +129,6 @@ public sealed class SfiBearerHandler : AuthenticationHandler<SfiBearerOptions>
 
         return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), Scheme.Name));
     }
-
-    private static string? ClientOf(ValidatedPrincipal? principal)
-        => principal is not null && principal.Claims.TryGetProperty("client_id", out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : principal?.Subject;
 
     protected override Task HandleChallengeAsync(AuthenticationProperties properties)
     {

@@ -195,15 +195,23 @@ public sealed class ClientService(SqlClientStore store, IKeyStore audit, TimePro
     /// <remarks>Only registered clients are named in the event and the metrics; an unknown id is recorded as such.</remarks>
     public async Task RecordAsync(string type, string? clientId, string details, CancellationToken cancellationToken)
     {
-        var registered = clientId is not null && await FindAsync(clientId, cancellationToken) is not null ? clientId : null;
+        var registered = await RegisteredAsync(clientId, cancellationToken);
         Metrics.CountEvent(type, registered);
         if (registered is not null && IsThrottled(type))
         {
             CountFailure(registered);
         }
 
-        await store.AddEventAsync(Event(clock.GetUtcNow(), type, registered, "sfi", registered is null && clientId is not null ? details + " (unregistered client id)" : details), cancellationToken);
+        await AddDetectedEventAsync(clock.GetUtcNow(), type, clientId, registered, details, cancellationToken);
     }
+
+    /// <summary>The client id when it names a registered client; null otherwise (metrics and events never carry unknown ids).</summary>
+    private async Task<string?> RegisteredAsync(string? clientId, CancellationToken cancellationToken)
+        => clientId is not null && await FindAsync(clientId, cancellationToken) is not null ? clientId : null;
+
+    /// <summary>Stores an event sfi itself detected, saying so when the client id it named is not registered.</summary>
+    private Task AddDetectedEventAsync(DateTimeOffset at, string type, string? clientId, string? registered, string details, CancellationToken cancellationToken)
+        => store.AddEventAsync(Event(at, type, registered, "sfi", registered is null && clientId is not null ? details + " (unregistered client id)" : details), cancellationToken);
 
     /// <summary>
     /// Records a refusal at one of this server's resource endpoints that points at an attack (a forged or foreign-key
@@ -215,8 +223,8 @@ public sealed class ClientService(SqlClientStore store, IKeyStore audit, TimePro
     /// </summary>
     public async Task RecordResourceRefusalAsync(string kind, string? clientId, string details, CancellationToken cancellationToken)
     {
-        var type = "attack.resource." + kind;
-        var registered = clientId is not null && await FindAsync(clientId, cancellationToken) is not null ? clientId : null;
+        var type = ResourceAttackPrefix + kind;
+        var registered = await RegisteredAsync(clientId, cancellationToken);
         Metrics.CountEvent(type, registered);
         var key = type + " " + (registered ?? string.Empty);
         var now = clock.GetUtcNow();
@@ -239,7 +247,7 @@ public sealed class ClientService(SqlClientStore store, IKeyStore audit, TimePro
         }
 
         var text = left > 0 ? $"{details} (and {left} more since the previous record)" : details;
-        await store.AddEventAsync(Event(now, type, registered, "sfi", registered is null && clientId is not null ? text + " (unregistered client id)" : text), cancellationToken);
+        await AddDetectedEventAsync(now, type, clientId, registered, text, cancellationToken);
     }
 
     /// <summary>At most one stored <c>attack.resource.*</c> event per kind and client in this interval, per node.</summary>
@@ -247,9 +255,15 @@ public sealed class ClientService(SqlClientStore store, IKeyStore audit, TimePro
 
     private readonly Dictionary<string, (DateTimeOffset At, long Left)> _resourceRecords = new(StringComparer.Ordinal);
 
+    /// <summary>Security events of refusals that point at an attack.</summary>
+    internal const string AttackPrefix = "attack.";
+
+    /// <summary>Attack refusals at resource endpoints: recorded, but not counted towards the client's throttle.</summary>
+    internal const string ResourceAttackPrefix = "attack.resource.";
+
     /// <summary>Refusals at the token endpoint count towards a client's throttle; those at resource endpoints do not.</summary>
     internal static bool IsThrottled(string type)
-        => type.StartsWith("attack.", StringComparison.Ordinal) && !type.StartsWith("attack.resource.", StringComparison.Ordinal);
+        => type.StartsWith(AttackPrefix, StringComparison.Ordinal) && !type.StartsWith(ResourceAttackPrefix, StringComparison.Ordinal);
 
     /// <summary>How many refused attempts per client within <see cref="FailureWindow"/> make it wait.</summary>
     public int MaxFailures { get; init; } = 20;
@@ -275,7 +289,7 @@ public sealed class ClientService(SqlClientStore store, IKeyStore audit, TimePro
         }
 
         var now = clock.GetUtcNow();
-        var over = await store.RecentRefusalsAsync(now - FailureWindow, MaxFailures, cancellationToken);
+        var over = await store.RecentRefusalsAsync(now - FailureWindow, MaxFailures, AttackPrefix, ResourceAttackPrefix, cancellationToken);
         _sharedThrottle = over.ToDictionary(c => c.ClientId, c => c.Oldest + FailureWindow, StringComparer.Ordinal);
     }
 

@@ -188,15 +188,17 @@ public sealed class SqlClientStore(DbDataSource source, bool postgres)
     public bool IsShared => postgres;
 
     /// <summary>
-    /// Registered clients with at least <paramref name="atLeast"/> refusals at the token endpoint (<c>attack.*</c>
-    /// security events but <c>attack.resource.*</c>, from any node) after <paramref name="since"/>: how many, and when the oldest of them was.
+    /// Registered clients with at least <paramref name="atLeast"/> security events after <paramref name="since"/>, from
+    /// any node, whose type starts with <paramref name="prefix"/> but not with <paramref name="exceptPrefix"/>: how many,
+    /// and when the oldest of them was.
     /// </summary>
-    public async Task<IReadOnlyList<(string ClientId, int Count, DateTimeOffset Oldest)>> RecentRefusalsAsync(DateTimeOffset since, int atLeast, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<(string ClientId, int Count, DateTimeOffset Oldest)>> RecentRefusalsAsync(
+        DateTimeOffset since, int atLeast, string prefix, string exceptPrefix, CancellationToken cancellationToken)
     {
         await using var connection = await source.OpenConnectionAsync(cancellationToken);
         await using var command = Command(connection, null,
-            "SELECT client_id, COUNT(*), MIN(at) FROM security_events WHERE at > @since AND client_id IS NOT NULL AND type LIKE 'attack.%' AND type NOT LIKE 'attack.resource.%' GROUP BY client_id HAVING COUNT(*) >= @atLeast",
-            ("since", since.ToUnixTimeMilliseconds()), ("atLeast", atLeast));
+            "SELECT client_id, COUNT(*), MIN(at) FROM security_events WHERE at > @since AND client_id IS NOT NULL AND type LIKE @prefix AND type NOT LIKE @except GROUP BY client_id HAVING COUNT(*) >= @atLeast",
+            ("since", since.ToUnixTimeMilliseconds()), ("atLeast", atLeast), ("prefix", prefix + "%"), ("except", exceptPrefix + "%"));
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         var clients = new List<(string, int, DateTimeOffset)>();
         while (await reader.ReadAsync(cancellationToken))

@@ -18,9 +18,6 @@ public sealed class DpopNonceSource(SqlClientStore store, TimeProvider clock, Ti
     private readonly Lock _gate = new();
     private readonly Dictionary<long, string?> _known = [];
 
-    /// <summary>How long one nonce is handed out; a nonce is accepted for up to twice as long.</summary>
-    public TimeSpan Period => period;
-
     /// <summary>The nonce to hand out now.</summary>
     public async ValueTask<string> CurrentAsync(CancellationToken cancellationToken)
         => await NonceAsync(PeriodOf(clock.GetUtcNow()), create: true, cancellationToken) ?? throw new InvalidOperationException("the current DPoP nonce could not be created");
