@@ -27,16 +27,6 @@ public static class SnapshotReader
         "value", "data", "resources", "resource_changes",
     };
 
-    /// <summary>ScubaGear AAD provider sections and the Graph type of their elements.</summary>
-    private static readonly Dictionary<string, string> ScubaSections = new(StringComparer.OrdinalIgnoreCase)
-    {
-        ["conditional_access_policies"] = GraphTypes.ConditionalAccessPolicy,
-        ["authorization_policies"] = GraphTypes.AuthorizationPolicy,
-        ["authentication_method"] = GraphTypes.AuthenticationMethodsPolicy,
-        ["directory_settings"] = GraphTypes.DirectorySetting,
-        ["security_defaults"] = GraphTypes.SecurityDefaults,
-    };
-
     /// <summary>Large sections no control reads; skipped without being kept in memory.</summary>
     private static readonly HashSet<string> SkippedKeys = new(StringComparer.OrdinalIgnoreCase)
     {
@@ -232,6 +222,7 @@ public static class SnapshotReader
         }, statistics);
 
         var resources = new List<TenantResource>();
+        var scubaDeclared = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         var skipped = dropped;
         var streamed = streamedArm + streamedGraph;
 
@@ -300,27 +291,12 @@ public static class SnapshotReader
                 }
             }
         }
-        else if (rootValues.Keys.Concat(containers).Any(ScubaSections.ContainsKey)
+        else if (rootValues.Keys.Concat(containers).Any(ScubaGearExport.IsSection)
                  || rootValues.ContainsKey("baseline_version") || rootValues.ContainsKey("module_version"))
         {
             NotACollectionAfterAll();
             format = InputFormat.ScubaGear;
-            foreach (var (section, type) in ScubaSections)
-            {
-                var items = elements.Where(e => IsUnder(e, section)).ToList();
-                if (rootValues.TryGetValue(section, out var single) && single.Node is JsonObject)
-                {
-                    items.Add(single);
-                }
-
-                foreach (var item in items)
-                {
-                    if (item.Top is { } top && item.Json is { } json)
-                    {
-                        resources.Add(GraphResource(top, json, null, type, InputFormat.ScubaGear, item, displayPath));
-                    }
-                }
-            }
+            ScubaGearExport.Read(rootValues, containers, elements, displayPath, resources, scubaDeclared);
         }
         else if (elements.Count > 0 || dropped > 0 || containers.Contains("value") || containers.Contains("data"))
         {
@@ -363,17 +339,7 @@ public static class SnapshotReader
             declared.Add(declaredType);
         }
 
-        if (format == InputFormat.ScubaGear)
-        {
-            foreach (var (section, type) in ScubaSections)
-            {
-                if (rootValues.ContainsKey(section) || containers.Contains(section))
-                {
-                    declared.Add(type);
-                }
-            }
-        }
-
+        declared.UnionWith(scubaDeclared);
         return (resources, new InputFile(displayPath, format, resources.Count + streamed, skipped) { DeclaredTypes = [.. declared.Order(StringComparer.Ordinal)] });
     }
 
@@ -415,7 +381,7 @@ public static class SnapshotReader
                 return WalkAction.Skip;
             }
 
-            return token == JsonTokenType.StartArray && (ContainerKeys.Contains(key) || ScubaSections.ContainsKey(key))
+            return token == JsonTokenType.StartArray && (ContainerKeys.Contains(key) || ScubaGearExport.IsArraySection(key))
                 ? WalkAction.Descend
                 : WalkAction.Capture;
         }
@@ -460,7 +426,7 @@ public static class SnapshotReader
         rootValues.ContainsKey("format_version") || rootValues.ContainsKey("terraform_version") || containers.Contains("resource_changes")
         || rootValues.ContainsKey("contentVersion") || rootValues.ContainsKey("$schema") || containers.Contains("resources") || rootValues.ContainsKey("resources")
         || rootValues.ContainsKey("baseline_version") || rootValues.ContainsKey("module_version")
-        || rootValues.Keys.Concat(containers).Any(ScubaSections.ContainsKey);
+        || rootValues.Keys.Concat(containers).Any(ScubaGearExport.IsSection);
 
     /// <param name="arm">ARM resources of the file already handed over while it was read.</param>
     /// <param name="graph">Graph entities of the file already handed over while it was read.</param>
@@ -571,7 +537,7 @@ public static class SnapshotReader
         };
     }
 
-    private static TenantResource GraphResource(TopLevel o, ReadOnlyMemory<byte>? json, JsonObject? tree, string type, InputFormat format, CapturedValue at, string displayPath)
+    internal static TenantResource GraphResource(TopLevel o, ReadOnlyMemory<byte>? json, JsonObject? tree, string type, InputFormat format, CapturedValue at, string displayPath)
     {
         var resource = new TenantResource
         {
