@@ -10,16 +10,25 @@ internal static class RoleMembers
         [.. context.Snapshot.OfType(GraphTypes.RoleAssignment)
             .Where(a => context.Configuration.PrivilegedRoles.Contains(Field.Text(a.Data["roleDefinitionId"]) ?? string.Empty, StringComparer.OrdinalIgnoreCase))];
 
-    /// <summary>The user of an assignment: an expanded <c>principal</c>, or the users export.</summary>
+    /// <summary>
+    /// The user of an assignment: the users export, else an expanded <c>principal</c> that is a user (Graph's
+    /// <c>$expand=principal</c>, or what a ScubaGear export knows of a privileged user).
+    /// </summary>
     public static JsonObject? User(TenantResource assignment, Dictionary<string, TenantResource> users)
     {
-        if (assignment.Data["principal"] is JsonObject expanded && expanded.ContainsKey("userPrincipalName"))
+        if (Field.Text(assignment.Data["principalId"]) is { } id && users.TryGetValue(id, out var u))
         {
-            return expanded;
+            return u.Data;
         }
 
-        return Field.Text(assignment.Data["principalId"]) is { } id && users.TryGetValue(id, out var u) ? u.Data : null;
+        return assignment.Data["principal"] is JsonObject expanded && (expanded.ContainsKey("userPrincipalName") || PrincipalType(assignment) is "user")
+            ? expanded
+            : null;
     }
+
+    /// <summary>The expanded principal's kind (<c>user</c>, <c>servicePrincipal</c>, <c>group</c>), or null when not expanded.</summary>
+    public static string? PrincipalType(TenantResource assignment) =>
+        Field.Text(assignment.Data["principal"]?["@odata.type"]) is { } type ? type[(type.LastIndexOf('.') + 1)..] : null;
 
     public static Dictionary<string, TenantResource> Users(EvaluationContext context)
     {
@@ -62,16 +71,16 @@ public abstract class PrivilegedMemberControl : IControlEvaluator
         foreach (var group in assignments.GroupBy(a => Field.Text(a.Data["principalId"]) ?? "?", StringComparer.OrdinalIgnoreCase))
         {
             var user = RoleMembers.User(group.First(), users);
-            var type = Field.Text(group.First().Data["principal"]?["@odata.type"]);
+            var type = RoleMembers.PrincipalType(group.First());
             var verdict = user is not null ? Judge(user, group.Key)
-                : type is not null && !type.EndsWith(".user", StringComparison.OrdinalIgnoreCase)
+                : type is not null && type != "user"
                     ? Verdict.NotApplicable($"principal {group.Key} is a {type}, not a user")
                     : Verdict.Unknown($"principal {group.Key} is not in the users export (GET /users?$select=id,userType,onPremisesSyncEnabled)");
             yield return new ControlResult
             {
                 ControlId = ControlId,
                 Status = verdict.Status,
-                Resource = new ResourceRef(group.Key, GraphTypes.User, Field.Text(user?["userPrincipalName"]), group.First().Source),
+                Resource = new ResourceRef(group.Key, GraphTypes.User, Field.Text(user?["userPrincipalName"]) ?? Field.Text(user?["displayName"]), group.First().Source),
                 Evidence = verdict.Evidence,
                 PropertyPath = verdict.PropertyPath,
                 Remediation = verdict.Remediation,
@@ -80,16 +89,42 @@ public abstract class PrivilegedMemberControl : IControlEvaluator
     }
 }
 
-/// <summary>PRV-02: privileged users are cloud-only (not synchronised from on-premises AD).</summary>
+/// <summary>
+/// PRV-02: privileged users are cloud-only (not synchronised from on-premises AD). Graph's
+/// <c>onPremisesSyncEnabled</c> is true for a user being synchronised, false for one that was and no longer is, and
+/// null for one never synchronised; a user that carries an <c>onPremisesImmutableId</c> (the anchor sync and
+/// federation write) came from on-premises. ScubaGear exports only the latter. A user object with neither property
+/// says nothing, so the verdict is unknown: absence is not cloud-only.
+/// </summary>
 public sealed class Prv02PrivilegedUsersCloudOnly : PrivilegedMemberControl
 {
     public override string ControlId => ControlIds.Prv02;
 
-    private protected override Verdict Judge(JsonObject user, string principalId) =>
-        Field.IsTrue(user["onPremisesSyncEnabled"])
-            ? Verdict.Fail($"{Field.Text(user["userPrincipalName"]) ?? principalId} is synchronised from on-premises", "onPremisesSyncEnabled",
-                Remedy.Manual("Create a cloud-only admin account for this person, move the role assignment to it, and keep the synchronised account unprivileged."))
-            : Verdict.Pass($"{Field.Text(user["userPrincipalName"]) ?? principalId} is cloud-only", "onPremisesSyncEnabled");
+    private protected override Verdict Judge(JsonObject user, string principalId)
+    {
+        var name = Field.Text(user["userPrincipalName"]) ?? Field.Text(user["displayName"]) ?? principalId;
+        var synced = user.TryGetPropertyValue("onPremisesSyncEnabled", out var sync);
+        var anchored = user.TryGetPropertyValue("onPremisesImmutableId", out var anchor);
+        if (Field.IsTrue(sync))
+        {
+            return Fail($"{name} is synchronised from on-premises (onPremisesSyncEnabled = true)", "onPremisesSyncEnabled");
+        }
+
+        if (anchored && !string.IsNullOrEmpty(Field.Text(anchor)))
+        {
+            return Fail($"{name} has an on-premises anchor (onPremisesImmutableId is set)", "onPremisesImmutableId");
+        }
+
+        if (!synced && !anchored)
+        {
+            return Verdict.Unknown($"{name}: the user object has neither onPremisesSyncEnabled nor onPremisesImmutableId (GET /users?$select=id,onPremisesSyncEnabled)", "onPremisesSyncEnabled");
+        }
+
+        return Verdict.Pass($"{name} is cloud-only", synced ? "onPremisesSyncEnabled" : "onPremisesImmutableId");
+    }
+
+    private static Verdict Fail(string evidence, string path) => Verdict.Fail(evidence, path,
+        Remedy.Manual("Create a cloud-only admin account for this person, move the role assignment to it, and keep the synchronised account unprivileged."));
 }
 
 /// <summary>TEN-08: no guest holds a privileged role.</summary>
@@ -112,7 +147,12 @@ public sealed class Ten08GuestsHoldNoPrivilegedRoles : PrivilegedMemberControl
     }
 }
 
-/// <summary>PRV-07: Global Administrator is a minority of privileged assignments (threshold globalAdminRatioMax).</summary>
+/// <summary>
+/// PRV-07: Global Administrators are at most a share (threshold globalAdminRatioMax) of the users who hold privileged
+/// roles, so that most administrators work with finer-grained roles. Counted per user, not per assignment: a Global
+/// Administrator who also holds seven other roles is still one Global Administrator. Principals known not to be users
+/// (service principals, groups) are left out, as SCuBA MS.AAD.7.2 counts users.
+/// </summary>
 public sealed class Prv07FinerGrainedRolesOverGlobalAdmin : IControlEvaluator
 {
     IReadOnlyList<string> IControlEvaluator.ControlIds => [ControlIds.Prv07];
@@ -122,7 +162,7 @@ public sealed class Prv07FinerGrainedRolesOverGlobalAdmin : IControlEvaluator
     public IEnumerable<ControlResult> Evaluate(EvaluationContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        var privileged = RoleMembers.PrivilegedAssignments(context);
+        var privileged = RoleMembers.PrivilegedAssignments(context).Where(a => RoleMembers.PrincipalType(a) is null or "user").ToList();
         if (privileged.Count == 0)
         {
             yield return ResourceControl.Absent(ControlIds.Prv07, [GraphTypes.RoleAssignment], context) with { Status = ControlStatus.Unknown };
@@ -130,14 +170,15 @@ public sealed class Prv07FinerGrainedRolesOverGlobalAdmin : IControlEvaluator
         }
 
         var max = context.Configuration.Threshold("globalAdminRatioMax");
-        var ga = privileged.Count(a => string.Equals(Field.Text(a.Data["roleDefinitionId"]), Prv01GlobalAdministratorCount.GlobalAdministrator, StringComparison.OrdinalIgnoreCase));
-        var ratio = (double)ga / privileged.Count;
+        var principals = privileged.GroupBy(a => Field.Text(a.Data["principalId"]) ?? "?", StringComparer.OrdinalIgnoreCase).ToList();
+        var ga = principals.Count(p => p.Any(a => string.Equals(Field.Text(a.Data["roleDefinitionId"]), Prv01GlobalAdministratorCount.GlobalAdministrator, StringComparison.OrdinalIgnoreCase)));
+        var ratio = (double)ga / principals.Count;
         yield return new ControlResult
         {
             ControlId = ControlIds.Prv07,
             Status = ratio <= max ? ControlStatus.Pass : ControlStatus.Fail,
             Resource = ResourceRef.Tenant(privileged[0].Source),
-            Evidence = $"{ga} of {privileged.Count} privileged assignments are Global Administrator ({ratio:P0}; at most {max:P0})",
+            Evidence = $"{ga} of {principals.Count} privileged users are Global Administrators ({ratio:P0}; at most {max:P0})",
             Remediation = ratio <= max ? null : Remedy.Manual("Give administrators the narrowest role that covers their work (User, Exchange, SharePoint, Application Administrator ...) instead of Global Administrator."),
         };
     }

@@ -4,8 +4,10 @@ namespace SecureFuture.Baseline.Controls;
 
 /// <summary>
 /// PIM settings per directory role, from <c>GET /policies/roleManagementPolicyAssignments?$filter=scopeId eq '/' and
-/// scopeType eq 'DirectoryRole'&amp;$expand=policy($expand=rules)</c>: each assignment names the role and carries its
-/// policy's rules. Without the expanded rules the verdict is unknown.
+/// scopeType eq 'DirectoryRole'&amp;$expand=policy($expand=rules)</c> or ScubaGear's <c>privileged_roles</c>: each
+/// assignment names the role and carries its policy's rules. Without the expanded rules the verdict is unknown; a
+/// rule the expanded policy does not hold is a setting that is not configured, and fails (a role with no PIM policy
+/// at all has no approval and sends no alerts).
 /// </summary>
 public abstract class PimPolicyControl : IControlEvaluator
 {
@@ -18,7 +20,8 @@ public abstract class PimPolicyControl : IControlEvaluator
     /// <summary>The roles this control looks at.</summary>
     private protected abstract IReadOnlyList<string> Roles(EvaluationContext context);
 
-    private protected abstract Verdict Judge(JsonArray rules, string policyId);
+    /// <param name="policyPath">The Graph path of the policy, for the fix (a placeholder when the export has no policy id).</param>
+    private protected abstract Verdict Judge(JsonArray rules, string policyPath);
 
     internal static JsonObject? Rule(JsonArray rules, string id) =>
         rules.OfType<JsonObject>().FirstOrDefault(r => string.Equals(Field.Text(r["id"]), id, StringComparison.OrdinalIgnoreCase));
@@ -41,15 +44,19 @@ public abstract class PimPolicyControl : IControlEvaluator
 
         foreach (var a in assignments)
         {
-            var policyId = Field.Text(a.Data["policyId"]) ?? "?";
+            var policyId = Field.Text(a.Data["policyId"]);
+            var role = Field.Text(a.Data["roleDefinitionId"]);
+            var scopeType = Field.Text(a.Data["scopeType"]) ?? "DirectoryRole";
+            var policyPath = policyId is not null ? $"policies/roleManagementPolicies/{policyId}"
+                : $"policies/roleManagementPolicies/{{policyId from GET /policies/roleManagementPolicyAssignments?$filter=scopeType eq '{scopeType}' (role {role})}}";
             var verdict = Field.Navigate(a.Data, "policy.rules") is JsonArray rules
-                ? Judge(rules, policyId)
+                ? Judge(rules, policyPath)
                 : Verdict.Unknown("policy.rules is missing (expand policy($expand=rules))", "policy.rules");
             yield return new ControlResult
             {
                 ControlId = ControlId,
                 Status = verdict.Status,
-                Resource = new ResourceRef(policyId, GraphTypes.RoleManagementPolicy, $"role {Field.Text(a.Data["roleDefinitionId"])}", a.Source),
+                Resource = new ResourceRef(policyId ?? a.Id, GraphTypes.RoleManagementPolicy, a.Name ?? $"role {role}", a.Source),
                 Evidence = verdict.Evidence,
                 PropertyPath = verdict.PropertyPath,
                 Remediation = verdict.Remediation,
@@ -65,18 +72,18 @@ public sealed class Prv04GlobalAdminActivationApproval : PimPolicyControl
 
     private protected override IReadOnlyList<string> Roles(EvaluationContext context) => [Prv01GlobalAdministratorCount.GlobalAdministrator];
 
-    private protected override Verdict Judge(JsonArray rules, string policyId)
+    private protected override Verdict Judge(JsonArray rules, string policyPath)
     {
         var rule = Rule(rules, "Approval_EndUser_Assignment");
-        if (rule is null || Field.Navigate(rule, "setting.isApprovalRequired") is not JsonValue v)
+        if (rule is not null && Field.Navigate(rule, "setting.isApprovalRequired") is not JsonValue)
         {
-            return Verdict.Unknown("rule Approval_EndUser_Assignment (setting.isApprovalRequired) is missing");
+            return Verdict.Unknown("rule Approval_EndUser_Assignment has no setting.isApprovalRequired");
         }
 
-        return Field.IsTrue(v)
+        return rule is not null && Field.IsTrue(Field.Navigate(rule, "setting.isApprovalRequired"))
             ? Verdict.Pass("Global Administrator activation requires approval", "rules.Approval_EndUser_Assignment")
-            : Verdict.Fail("Global Administrator activation does not require approval", "rules.Approval_EndUser_Assignment",
-                Remedy.Graph("PATCH", $"policies/roleManagementPolicies/{policyId}/rules/Approval_EndUser_Assignment", new JsonObject
+            : Verdict.Fail(rule is null ? "the PIM policy has no approval rule (Approval_EndUser_Assignment): activation needs no approval" : "Global Administrator activation does not require approval", "rules.Approval_EndUser_Assignment",
+                Remedy.Graph("PATCH", $"{policyPath}/rules/Approval_EndUser_Assignment", new JsonObject
                 {
                     ["@odata.type"] = "#microsoft.graph.unifiedRoleManagementPolicyApprovalRule",
                     ["id"] = "Approval_EndUser_Assignment",
@@ -108,19 +115,15 @@ public sealed class Prv05PrivilegedAssignmentAlerts : PimPolicyControl
 
     private protected override IReadOnlyList<string> Roles(EvaluationContext context) => context.Configuration.PrivilegedRoles;
 
-    private protected override Verdict Judge(JsonArray rules, string policyId)
+    private protected override Verdict Judge(JsonArray rules, string policyPath)
     {
         var silent = new List<string>();
         foreach (var id in RuleIds)
         {
+            // A notification rule the policy does not hold sends nothing.
             var rule = Rule(rules, id);
-            if (rule is null)
-            {
-                return Verdict.Unknown($"rule {id} is missing");
-            }
-
-            var recipients = Field.Texts(rule["notificationRecipients"]);
-            if (recipients.Count == 0 && !Field.IsTrue(rule["isDefaultRecipientsEnabled"]))
+            var recipients = Field.Texts(rule?["notificationRecipients"]);
+            if (rule is null || (recipients.Count == 0 && !Field.IsTrue(rule["isDefaultRecipientsEnabled"])))
             {
                 silent.Add(id);
             }
@@ -129,7 +132,7 @@ public sealed class Prv05PrivilegedAssignmentAlerts : PimPolicyControl
         return silent.Count == 0
             ? Verdict.Pass("assignment, eligibility and activation notifications reach admins")
             : Verdict.Fail($"no recipients for {string.Join(", ", silent)}", "rules",
-                Remedy.Graph("PATCH", $"policies/roleManagementPolicies/{policyId}/rules/{silent[0]}", new JsonObject
+                Remedy.Graph("PATCH", $"{policyPath}/rules/{silent[0]}", new JsonObject
                 {
                     ["@odata.type"] = "#microsoft.graph.unifiedRoleManagementPolicyNotificationRule",
                     ["id"] = silent[0],

@@ -15,7 +15,10 @@ public sealed class Prv01GlobalAdministratorCount : IControlEvaluator
     {
         ArgumentNullException.ThrowIfNull(context);
         var assignments = context.Snapshot.OfType(GraphTypes.RoleAssignment).ToList();
-        if (assignments.Count == 0)
+        // No assignment in an export that holds the section (ScubaGear's privileged_users, an empty Graph collection)
+        // is no Global Administrator, which fails; no such export at all is unknown.
+        var exported = context.Snapshot.Files.Any(f => f.DeclaredTypes.Contains(GraphTypes.RoleAssignment, StringComparer.OrdinalIgnoreCase));
+        if (assignments.Count == 0 && !exported)
         {
             yield return ResourceControl.Absent(ControlIds.Prv01, [GraphTypes.RoleAssignment], context) with { Status = ControlStatus.Unknown };
             yield break;
@@ -32,8 +35,8 @@ public sealed class Prv01GlobalAdministratorCount : IControlEvaluator
         {
             ControlId = ControlIds.Prv01,
             Status = ok ? ControlStatus.Pass : ControlStatus.Fail,
-            Resource = ResourceRef.Tenant(assignments[0].Source),
-            Evidence = $"{ga} Global Administrator(s), {(eligible.Count > 0 ? "active and eligible" : "active only: no eligibility export")} (expected {Checks.Num(min)} to {Checks.Num(max)})",
+            Resource = ResourceRef.Tenant(assignments.FirstOrDefault()?.Source),
+            Evidence = $"{ga} Global Administrator(s), {(eligible.Count > 0 || assignments.All(a => a.Format == InputFormat.ScubaGear) ? "active and eligible" : "active only: no eligibility export")} (expected {Checks.Num(min)} to {Checks.Num(max)})",
             Remediation = ok ? null : Remedy.Manual(ga < min
                 ? "Add a second Global Administrator (a cloud-only break-glass account) so that the tenant survives the loss of one."
                 : "Move Global Administrators to finer-grained roles (PRV-07) or make them PIM-eligible instead of active."),

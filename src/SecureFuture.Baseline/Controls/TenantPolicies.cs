@@ -205,7 +205,11 @@ public abstract class AuthMethodsControl : ResourceControl
         .FirstOrDefault(m => string.Equals(Field.Text(m["id"]), id, StringComparison.OrdinalIgnoreCase));
 }
 
-/// <summary>IDN-05: SMS, Voice and Email OTP disabled. A method absent from the configuration list is treated as unknown.</summary>
+/// <summary>
+/// IDN-05: SMS, Voice and Email OTP disabled. A method the policy's configuration list does not hold is not disabled by
+/// the policy (the legacy MFA and SSPR settings still decide it), so it fails like an enabled one; only a policy
+/// without the list is unknown.
+/// </summary>
 public sealed class Idn05WeakOtpMethodsDisabled : AuthMethodsControl
 {
     public override string ControlId => ControlIds.Idn05;
@@ -217,34 +221,26 @@ public sealed class Idn05WeakOtpMethodsDisabled : AuthMethodsControl
             return Verdict.Unknown("authenticationMethodConfigurations is missing", "authenticationMethodConfigurations");
         }
 
-        var enabled = new List<string>();
-        var missing = new List<string>();
+        var notDisabled = new List<string>();
         foreach (var id in new[] { "Sms", "Voice", "Email" })
         {
-            var method = Method(resource, id);
-            var state = Field.Text(method?["state"]);
-            if (state is null)
+            var state = Field.Text(Method(resource, id)?["state"]);
+            if (!string.Equals(state, "disabled", StringComparison.OrdinalIgnoreCase))
             {
-                missing.Add(id);
-            }
-            else if (!string.Equals(state, "disabled", StringComparison.OrdinalIgnoreCase))
-            {
-                enabled.Add(id);
+                notDisabled.Add(state is null ? $"{id} (not in the policy)" : id);
             }
         }
 
-        if (enabled.Count > 0)
+        if (notDisabled.Count == 0)
         {
-            var first = enabled[0];
-            return Verdict.Fail($"enabled: {string.Join(", ", enabled)}", "authenticationMethodConfigurations",
-                Remedy.Graph("PATCH", $"policies/authenticationMethodsPolicy/authenticationMethodConfigurations/{first}",
-                    new JsonObject { ["@odata.type"] = $"#microsoft.graph.{char.ToLowerInvariant(first[0])}{first[1..]}AuthenticationMethodConfiguration", ["state"] = "disabled" },
-                    $"disable {string.Join(", ", enabled)} (one PATCH per method)", caution: "users who only have these methods need another method registered first"));
+            return Verdict.Pass("Sms, Voice and Email are disabled");
         }
 
-        return missing.Count > 0
-            ? Verdict.Unknown($"no configuration for {string.Join(", ", missing)}")
-            : Verdict.Pass("Sms, Voice and Email are disabled");
+        var first = notDisabled[0].Split(' ')[0];
+        return Verdict.Fail($"not disabled: {string.Join(", ", notDisabled)}", "authenticationMethodConfigurations",
+            Remedy.Graph("PATCH", $"policies/authenticationMethodsPolicy/authenticationMethodConfigurations/{first}",
+                new JsonObject { ["@odata.type"] = $"#microsoft.graph.{char.ToLowerInvariant(first[0])}{first[1..]}AuthenticationMethodConfiguration", ["state"] = "disabled" },
+                $"disable {string.Join(", ", notDisabled.Select(m => m.Split(' ')[0]))} (one PATCH per method)", caution: "users who only have these methods need another method registered first"));
     }
 }
 
@@ -258,44 +254,62 @@ public sealed class Idn06AuthMethodsMigrationComplete : AuthMethodsControl
             "mark the migration complete", caution: "the legacy MFA and SSPR policies stop applying"));
 }
 
-/// <summary>IDN-07: Authenticator shows the app name and the location (featureSettings ... state "enabled").</summary>
+/// <summary>
+/// IDN-07: Authenticator shows the app name and the location to every user (featureSettings
+/// display...RequiredState: state "enabled", includeTarget "all_users"). A missing feature setting is Microsoft's
+/// "default" state, which does not show them; a policy without an Authenticator configuration leaves Authenticator to
+/// the legacy settings, which cannot require them. Both fail; only a policy without the configuration list is unknown.
+/// </summary>
 public sealed class Idn07AuthenticatorShowsContext : AuthMethodsControl
 {
+    private static readonly string[] Features = ["displayAppInformationRequiredState", "displayLocationInformationRequiredState"];
+
     public override string ControlId => ControlIds.Idn07;
 
     public override Verdict Check(TenantResource resource, EvaluationContext context)
     {
-        var method = Method(resource, "MicrosoftAuthenticator");
-        if (method is null)
+        if (Field.Navigate(resource.Data, "authenticationMethodConfigurations") is not JsonArray)
         {
-            return Verdict.Unknown("no MicrosoftAuthenticator configuration in authenticationMethodConfigurations");
+            return Verdict.Unknown("authenticationMethodConfigurations is missing", "authenticationMethodConfigurations");
         }
 
-        if (string.Equals(Field.Text(method["state"]), "disabled", StringComparison.OrdinalIgnoreCase))
+        var method = Method(resource, "MicrosoftAuthenticator");
+        if (method is not null && string.Equals(Field.Text(method["state"]), "disabled", StringComparison.OrdinalIgnoreCase))
         {
             return Verdict.NotApplicable("Microsoft Authenticator is disabled");
         }
 
-        var app = Field.Text(Field.Navigate(method, "featureSettings.displayAppInformationRequiredState.state"));
-        var location = Field.Text(Field.Navigate(method, "featureSettings.displayLocationInformationRequiredState.state"));
-        if (app is null || location is null)
+        var shortfalls = new List<string>();
+        foreach (var feature in Features)
         {
-            return Verdict.Unknown("featureSettings.displayAppInformationRequiredState / displayLocationInformationRequiredState is missing");
+            var setting = method is null ? null : Field.Navigate(method, $"featureSettings.{feature}");
+            var state = Field.Text(setting?["state"]) ?? "default";
+            var target = Field.Text(setting?["includeTarget"]?["id"]);
+            if (!string.Equals(state, "enabled", StringComparison.OrdinalIgnoreCase))
+            {
+                shortfalls.Add($"{feature} = {state}");
+            }
+            else if (!string.Equals(target, "all_users", StringComparison.OrdinalIgnoreCase))
+            {
+                shortfalls.Add($"{feature} is enabled only for {target ?? "no target"}, not all_users");
+            }
         }
 
-        var ok = string.Equals(app, "enabled", StringComparison.OrdinalIgnoreCase) && string.Equals(location, "enabled", StringComparison.OrdinalIgnoreCase);
-        return ok
-            ? Verdict.Pass("app name and location are shown")
-            : Verdict.Fail($"displayAppInformationRequiredState = {app}, displayLocationInformationRequiredState = {location} (expected enabled)", "featureSettings",
-                Remedy.Graph("PATCH", "policies/authenticationMethodsPolicy/authenticationMethodConfigurations/MicrosoftAuthenticator", new JsonObject
+        if (shortfalls.Count == 0)
+        {
+            return Verdict.Pass("app name and location are shown to all users");
+        }
+
+        return Verdict.Fail((method is null ? "no MicrosoftAuthenticator configuration in the policy: " : string.Empty) + string.Join("; ", shortfalls) + " (expected enabled for all_users)", "featureSettings",
+            Remedy.Graph("PATCH", "policies/authenticationMethodsPolicy/authenticationMethodConfigurations/MicrosoftAuthenticator", new JsonObject
+            {
+                ["@odata.type"] = "#microsoft.graph.microsoftAuthenticatorAuthenticationMethodConfiguration",
+                ["featureSettings"] = new JsonObject
                 {
-                    ["@odata.type"] = "#microsoft.graph.microsoftAuthenticatorAuthenticationMethodConfiguration",
-                    ["featureSettings"] = new JsonObject
-                    {
-                        ["displayAppInformationRequiredState"] = new JsonObject { ["state"] = "enabled", ["includeTarget"] = new JsonObject { ["targetType"] = "group", ["id"] = "all_users" } },
-                        ["displayLocationInformationRequiredState"] = new JsonObject { ["state"] = "enabled", ["includeTarget"] = new JsonObject { ["targetType"] = "group", ["id"] = "all_users" } },
-                    },
-                }, "show application name and location in Authenticator for all users"));
+                    ["displayAppInformationRequiredState"] = new JsonObject { ["state"] = "enabled", ["includeTarget"] = new JsonObject { ["targetType"] = "group", ["id"] = "all_users" } },
+                    ["displayLocationInformationRequiredState"] = new JsonObject { ["state"] = "enabled", ["includeTarget"] = new JsonObject { ["targetType"] = "group", ["id"] = "all_users" } },
+                },
+            }, "show application name and location in Authenticator for all users"));
     }
 }
 
