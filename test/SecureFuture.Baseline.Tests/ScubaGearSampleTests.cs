@@ -84,6 +84,18 @@ public sealed partial class ScubaGearSampleTests
     }
 
     [Fact]
+    public async Task RealSample_StreamedAsTheCommandLineReadsIt_GivesTheSameVerdicts()
+    {
+        // sfi baseline assess reads files through the streaming path, which keeps only the types evaluators declare.
+        var streamed = await new BaselineAssessor(timeProvider: TestSupport.Clock()).AssessAsync([Export]);
+        var whole = Assess();
+        foreach (var (controlId, _) in ExpectedVerdicts.Select(row => ((string)row[0], row[1])))
+        {
+            Assert.Equal(Overall([.. whole.Where(r => r.ControlId == controlId)]), Overall([.. streamed.Results.Where(r => r.ControlId == controlId)]));
+        }
+    }
+
+    [Fact]
     public void ScubaGearVerdicts_AreReadFromItsResultsFile()
     {
         // The comparison above is only as good as this reading of ScubaGear's own results.
