@@ -221,6 +221,14 @@ public sealed class ScubaGearExportTests
         Assert.Equal(expected, Verdict(json, "IDN-06"));
     }
 
+    [Fact]
+    public void Idn06_ReadsThePolicyOfScubaGearBefore13_WhichWroteItUnwrapped()
+    {
+        // ScubaGear wrote GET /policies/authenticationMethodsPolicy itself until the MS.AAD.3.3 change (2024-04).
+        var json = Export(("authentication_method", "[{\"Id\":\"authenticationMethodsPolicy\",\"PolicyMigrationState\":\"preMigration\"}]"));
+        Assert.Equal(ControlStatus.Fail, Verdict(json, "IDN-06"));
+    }
+
     [Theory]
     [InlineData("enabled", "all_users", ControlStatus.Pass)]
     [InlineData("default", "all_users", ControlStatus.Fail)]
