@@ -36,7 +36,7 @@ public sealed class Prv01GlobalAdministratorCount : IControlEvaluator
             ControlId = ControlIds.Prv01,
             Status = ok ? ControlStatus.Pass : ControlStatus.Fail,
             Resource = ResourceRef.Tenant(assignments.FirstOrDefault()?.Source),
-            Evidence = $"{ga} Global Administrator(s), {(eligible.Count > 0 || assignments.All(a => a.Format == InputFormat.ScubaGear) ? "active and eligible" : "active only: no eligibility export")} (expected {Checks.Num(min)} to {Checks.Num(max)})",
+            Evidence = $"{ga} Global Administrator(s), {(eligible.Count > 0 || (assignments.Count > 0 && assignments.All(a => a.Format == InputFormat.ScubaGear)) ? "active and eligible" : "active only: no eligibility export")} (expected {Checks.Num(min)} to {Checks.Num(max)})",
             Remediation = ok ? null : Remedy.Manual(ga < min
                 ? "Add a second Global Administrator (a cloud-only break-glass account) so that the tenant survives the loss of one."
                 : "Move Global Administrators to finer-grained roles (PRV-07) or make them PIM-eligible instead of active."),
