@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json.Nodes;
 
 namespace SecureFuture.Baseline.Controls;
@@ -73,7 +74,7 @@ public sealed class Prv03NoPermanentActivePrivilegedAssignments : ResourceContro
         return permanent
             ? Verdict.Fail($"{principal} holds role {Field.Text(resource.Data["roleDefinitionId"])} permanently active", "assignmentType",
                 Remedy.Manual("Convert the assignment to PIM-eligible (roleEligibilityScheduleRequests) and remove the active assignment."))
-            : Verdict.Pass($"assignmentType = {assignment}{(end.IsPresent && end.Node is not null ? $", ends {Field.Text(end.Node)}" : string.Empty)}", "assignmentType");
+            : Verdict.Pass($"assignmentType = {assignment}{(end.IsPresent && end.Node is not null ? $", ends {(end.TryDate(out var ends, out _) ? ends.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) : Field.Text(end.Node))}" : string.Empty)}", "assignmentType");
     }
 }
 
