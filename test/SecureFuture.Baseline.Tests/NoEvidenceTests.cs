@@ -73,6 +73,12 @@ public sealed class NoEvidenceTests
             }
 
             collections.SelectMany(c => c.OfType<JsonObject>()).ToList().ForEach(StripEntity);
+
+            // ScubaGear's privileged_users and privileged_service_principals map object ids to entities.
+            if (o.ContainsKey("baseline_version"))
+            {
+                o.Select(p => p.Value).OfType<JsonObject>().SelectMany(section => section.Select(p => p.Value).OfType<JsonObject>()).ToList().ForEach(StripEntity);
+            }
         }
 
         return root.ToJsonString();
