@@ -868,7 +868,7 @@ public sealed class TokenServiceTests(ServerFixture fixture)
         return new IssuerServer(running, issuer);
     }
 
-    private static async Task RegisterAsync(IssuerServer sfi, string clientId, ECDsa key, string[]? scopes = null, bool requireDpop = false)
+    internal static async Task RegisterAsync(IssuerServer sfi, string clientId, ECDsa key, string[]? scopes = null, bool requireDpop = false, string[]? audiences = null)
     {
         using var created = await sfi.Running.Admin.PostAsJsonAsync(new Uri("/v1/clients", UriKind.Relative), new JsonObject
         {
@@ -876,14 +876,15 @@ public sealed class TokenServiceTests(ServerFixture fixture)
             ["jwks"] = new JsonObject { ["keys"] = new JsonArray(PublicJwk(key, "k1")) },
             ["scopes"] = new JsonArray([.. (scopes ?? []).Select(s => (JsonNode)s)]),
             ["requireDpop"] = requireDpop,
+            ["audiences"] = audiences is null ? null : new JsonArray([.. audiences.Select(a => (JsonNode)a)]),
         });
         Assert.True(created.StatusCode == HttpStatusCode.Created, await created.Content.ReadAsStringAsync());
     }
 
-    private static Task<TokenResponse> RequestTokenAsync(HttpClient http, string endpoint, string issuer, string clientId, ECDsa key, string? scope = null, string? dpop = null)
+    internal static Task<TokenResponse> RequestTokenAsync(HttpClient http, string endpoint, string issuer, string clientId, ECDsa key, string? scope = null, string? dpop = null)
         => RequestTokenAsync(http, endpoint, clientId, Assertion(issuer, clientId, key), scope, dpop);
 
-    private static async Task<TokenResponse> RequestTokenAsync(HttpClient http, string endpoint, string clientId, string assertion, string? scope = null, string? dpop = null)
+    internal static async Task<TokenResponse> RequestTokenAsync(HttpClient http, string endpoint, string clientId, string assertion, string? scope = null, string? dpop = null)
     {
         var request = new ClientCredentialsTokenRequest
         {
@@ -901,7 +902,7 @@ public sealed class TokenServiceTests(ServerFixture fixture)
         return await http.RequestClientCredentialsTokenAsync(request);
     }
 
-    private static async Task<(HttpStatusCode Status, string Challenge, string Body)> WhoamiAsync(HttpClient http, IssuerServer sfi, string scheme, string token, string? dpop)
+    internal static async Task<(HttpStatusCode Status, string Challenge, string Body)> WhoamiAsync(HttpClient http, IssuerServer sfi, string scheme, string token, string? dpop)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(sfi.Running.BaseAddress, "/v1/whoami"));
         request.Headers.TryAddWithoutValidation("Authorization", scheme + " " + token);
@@ -914,7 +915,7 @@ public sealed class TokenServiceTests(ServerFixture fixture)
         return (response.StatusCode, response.Headers.WwwAuthenticate.ToString(), await response.Content.ReadAsStringAsync());
     }
 
-    private sealed class IssuerServer(RunningServer running, string issuer) : IAsyncDisposable
+    internal sealed class IssuerServer(RunningServer running, string issuer) : IAsyncDisposable
     {
         public RunningServer Running => running;
 

@@ -56,6 +56,19 @@ public sealed record TokenServiceOptions
     /// <summary>How long one DPoP nonce is handed out (it is accepted for up to twice as long).</summary>
     public TimeSpan DpopNoncePeriod { get; init; } = TimeSpan.FromMinutes(1);
 
+    /// <summary>
+    /// Accept only client assertions typed <c>client-authentication+jwt</c> (RFC 7523 as updated in 2025). Off by
+    /// default: an assertion without <c>typ</c> (or typed <c>JWT</c>) is accepted when its <c>aud</c> is exactly the
+    /// issuer, as openid-client and most libraries send it; every other explicit type is refused either way.
+    /// </summary>
+    public bool RequireTypedClientAssertions { get; init; }
+
+    /// <summary>
+    /// How far in the future a client assertion's <c>iat</c> and <c>nbf</c> may be (clock skew between client and
+    /// server); beyond it the assertion is refused (RFC 7523 §3 items 5 and 6).
+    /// </summary>
+    public static readonly TimeSpan AssertionClockSkew = TimeSpan.FromSeconds(30);
+
     /// <summary>DPoP signing algorithms accepted at the token endpoint (advertised in discovery).</summary>
     public static readonly IReadOnlyList<string> DpopAlgorithms = ["ES256", "ES384", "PS256", "RS256"];
 }
@@ -77,9 +90,9 @@ public static class TokenService
     /// <summary>Registers the token service; the host must also register <see cref="ClientService"/> and <see cref="KeyRingService"/>.</summary>
     /// <param name="evaluation">What security events have said so far; introspection reports tokens it refuses as inactive.</param>
     /// <param name="replays">
-    /// Where client-assertion and DPoP proof identifiers are remembered; this process's memory when null. Every node
-    /// that serves the same issuer must share one (<see cref="SqlReplayCache"/> on PostgreSQL), or an assertion or proof
-    /// replayed to another node is accepted there.
+    /// Where client-assertion and DPoP proof identifiers are remembered; this process's memory when null (tests only:
+    /// a replay right after a restart would be accepted). Every node that serves the same issuer must share one
+    /// (<see cref="SqlReplayCache"/>), or an assertion or proof replayed to another node is accepted there.
     /// </param>
     public static IServiceCollection AddSfiTokenService(this IServiceCollection services, TokenServiceOptions options, TimeProvider clock, ContinuousAccessEvaluation evaluation, IReplayCache? replays = null)
     {
@@ -117,6 +130,12 @@ public static class TokenService
             server.DisableAccessTokenEncryption();
             server.DisableScopeValidation(); // scopes are checked per client by ValidateClientCredentialsRequest
 
+            // RFC 8707: a resource is allowed per client (its registered audiences), not server-wide, so OpenIddict's
+            // global resource list (empty here, which refused every resource) is off; ValidateClientCredentialsRequest
+            // checks each requested resource against the client's audiences. OpenIddict still refuses a resource that
+            // is not an absolute URI without a fragment (RFC 8707 §2).
+            server.DisableResourceValidation();
+
             // Degraded mode: no OpenIddict stores. Clients live in sfi's registry, and the handlers below do the checks
             // that OpenIddict's application manager would otherwise do.
             server.EnableDegradedMode();
@@ -153,7 +172,7 @@ public static class TokenService
     }
 
     /// <summary>Client assertions are looked up, never trusted: the registry says which keys may sign for a client.</summary>
-    internal sealed class ResolveClientKeys(ClientService clients) : IOpenIddictServerHandler<ValidateTokenContext>
+    internal sealed class ResolveClientKeys(ClientService clients, TokenServiceOptions options) : IOpenIddictServerHandler<ValidateTokenContext>
     {
         public static OpenIddictServerHandlerDescriptor Descriptor { get; } = OpenIddictServerHandlerDescriptor.CreateBuilder<ValidateTokenContext>()
             .UseScopedHandler<ResolveClientKeys>()
@@ -171,7 +190,8 @@ public static class TokenService
 
             // The issuer of an assertion is the client (RFC 7523 §3): read it only to find the client's registered keys;
             // the signature, issuer, audience and lifetime are then checked by OpenIddict against those keys alone.
-            var clientId = ReadIssuer(context.Token);
+            var unverified = Read(context.Token);
+            var clientId = unverified?.Issuer is { Length: > 0 } issuer ? issuer : null;
             if (clientId is not null && clients.ThrottledFor(clientId) is { } wait)
             {
                 // Rate limit after repeated refusals: an attacker guessing at a client's keys or replaying its
@@ -193,7 +213,16 @@ public static class TokenService
                 return;
             }
 
+            if (unverified is not null && ClientAssertionType.Refusal(unverified, options) is { } refusal)
+            {
+                context.Reject(Errors.InvalidClient, refusal);
+                return;
+            }
+
             var parameters = context.TokenValidationParameters;
+            // The type was decided above by ClientAssertionType, which names the reason; what passed is a client assertion.
+            parameters.ValidTypes = null;
+            parameters.TypeValidator = (_, _, _) => ClientAssertionType.Explicit;
             parameters.IssuerSigningKeys = client.Keys.SecurityKeys;
             parameters.TryAllIssuerSigningKeys = false; // a kid must name one registered key: never "try every key"
             parameters.ValidIssuers = [client.ClientId];
@@ -202,11 +231,11 @@ public static class TokenService
             parameters.RequireExpirationTime = true;
         }
 
-        private static string? ReadIssuer(string token)
+        private static JsonWebToken? Read(string token)
         {
             try
             {
-                return new JsonWebToken(token).Issuer is { Length: > 0 } issuer ? issuer : null;
+                return new JsonWebToken(token);
             }
             catch (ArgumentException)
             {
@@ -354,7 +383,8 @@ public static class TokenService
 
     /// <summary>
     /// An assertion is good for one token request (RFC 7523 §3 item 7 allows the server to enforce one-time use): its
-    /// <c>jti</c> is remembered until it expires, and an assertion living longer than a few minutes is refused.
+    /// <c>jti</c> is remembered until it expires, and an assertion living longer than a few minutes, or dated in the
+    /// future, is refused.
     /// </summary>
     internal sealed class RejectReplayedAssertion(AssertionReplayCache replays, TokenServiceOptions options, ClientService clients) : IOpenIddictServerHandler<ValidateTokenContext>
     {
@@ -385,6 +415,19 @@ public static class TokenService
             {
                 context.Reject(Errors.InvalidClient, $"the client assertion lives longer than {options.MaxAssertionLifetime.TotalMinutes:0} minutes");
                 return;
+            }
+
+            // RFC 7523 §3 items 5 and 6: an assertion not yet valid (nbf) or issued in the future (iat), beyond a small
+            // clock skew, is refused before its jti is spent, so it cannot be made now and used later.
+            var verified = new JsonWebToken(context.Token);
+            var latest = replays.Now + TokenServiceOptions.AssertionClockSkew;
+            foreach (var (claim, value) in new[] { ("nbf", verified.ValidFrom), ("iat", verified.IssuedAt) })
+            {
+                if (value != DateTime.MinValue && new DateTimeOffset(value, TimeSpan.Zero) > latest)
+                {
+                    context.Reject(Errors.InvalidClient, $"the client assertion's {claim} is in the future (more than {TokenServiceOptions.AssertionClockSkew.TotalSeconds:0} s ahead of this server)");
+                    return;
+                }
             }
 
             bool first;
@@ -789,8 +832,9 @@ public static class TokenService
     }
 
     /// <summary>
-    /// OpenIddict's ASP.NET Core host adds <c>client_secret_basic</c> to discovery after the request handlers ran;
-    /// secrets are refused by <see cref="ValidateClientCredentialsRequest"/>, so discovery must not offer them.
+    /// OpenIddict's ASP.NET Core host adds <c>client_secret_basic</c> to discovery after the request handlers ran, for
+    /// the token, introspection and revocation endpoints alike; every one of them refuses secrets, so discovery offers
+    /// <c>private_key_jwt</c> alone for each (RFC 8414 §2).
     /// </summary>
     internal sealed class AdvertisePrivateKeyJwtOnly : IOpenIddictServerHandler<ApplyConfigurationResponseContext>
     {
@@ -800,12 +844,22 @@ public static class TokenService
             .SetType(OpenIddictServerHandlerType.Custom)
             .Build();
 
+        private static readonly string[] AuthenticationMethodMembers =
+        [
+            Metadata.TokenEndpointAuthMethodsSupported,
+            Metadata.IntrospectionEndpointAuthMethodsSupported,
+            Metadata.RevocationEndpointAuthMethodsSupported,
+        ];
+
         public ValueTask HandleAsync(ApplyConfigurationResponseContext context)
         {
             ArgumentNullException.ThrowIfNull(context);
-            if (context.Response.HasParameter(Metadata.TokenEndpointAuthMethodsSupported))
+            foreach (var member in AuthenticationMethodMembers)
             {
-                context.Response[Metadata.TokenEndpointAuthMethodsSupported] = new OpenIddictParameter(JsonSerializer.SerializeToElement(new[] { ClientAuthenticationMethods.PrivateKeyJwt }));
+                if (context.Response.HasParameter(member))
+                {
+                    context.Response[member] = new OpenIddictParameter(JsonSerializer.SerializeToElement(new[] { ClientAuthenticationMethods.PrivateKeyJwt }));
+                }
             }
 
             return default;
