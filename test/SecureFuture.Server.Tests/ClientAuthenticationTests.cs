@@ -1,8 +1,10 @@
 using System.Net;
+using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
 using Duende.IdentityModel.Client;
 using Microsoft.IdentityModel.JsonWebTokens;
+using SecureFuture.Identity.Clients;
 using SecureFuture.Identity.Tokens;
 
 using static SecureFuture.Server.Tests.OAuthTestKit;
@@ -273,6 +275,79 @@ public sealed class ClientAuthenticationTests(ServerFixture fixture)
             Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
         }
     }
+
+    [Fact]
+    public async Task Bad_assertions_throttle_their_source_but_never_lock_the_client_out_nor_refuse_its_correctly_signed_assertions()
+    {
+        await using var sfi = await StartAsync();
+        using var aliceKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        using var stranger = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        await RegisterAsync(sfi, "alice", aliceKey);
+        var endpoint = sfi.Issuer + "oauth2/token";
+        using var alice = From("127.0.0.1");
+        using var attacker = From("127.0.0.2");
+
+        // The lock-out attack: someone who knows alice's id sends 20 bad assertions for it within a minute.
+        for (var i = 0; i < 20; i++)
+        {
+            Assert.Equal("invalid_client", Code(await RequestTokenAsync(attacker, endpoint, "alice", Assertion(sfi.Issuer, "alice", stranger))));
+        }
+
+        // The attacker's source is throttled for alice: its next attempt gets nothing but the wait.
+        var throttled = await RequestTokenAsync(attacker, endpoint, "alice", Assertion(sfi.Issuer, "alice", stranger));
+        Assert.Equal("temporarily_unavailable", Code(throttled));
+        Assert.Contains("retry in", throttled.ErrorDescription, StringComparison.Ordinal);
+
+        // Alice, from where she is, is not affected; and an assertion her key signed is accepted even from the throttled source.
+        var own = await RequestTokenAsync(alice, endpoint, sfi.Issuer, "alice", aliceKey);
+        Assert.False(own.IsError, own.Error + " " + own.ErrorDescription);
+        var signed = await RequestTokenAsync(attacker, endpoint, sfi.Issuer, "alice", aliceKey);
+        Assert.False(signed.IsError, signed.Error + " " + signed.ErrorDescription);
+
+        // Spraying many client ids from one source throttles that source whatever id it names next.
+        using var sprayer = From("127.0.0.3");
+        for (var i = 0; i < 100; i++)
+        {
+            var id = "guess-" + i.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            Assert.Equal("invalid_client", Code(await RequestTokenAsync(sprayer, endpoint, id, Assertion(sfi.Issuer, id, stranger))));
+        }
+
+        Assert.Equal("temporarily_unavailable", Code(await RequestTokenAsync(sprayer, endpoint, "alice", Assertion(sfi.Issuer, "alice", stranger))));
+        Assert.Equal("temporarily_unavailable", Code(await RequestTokenAsync(sprayer, endpoint, "guess-x", Assertion(sfi.Issuer, "guess-x", stranger))));
+        Assert.False((await RequestTokenAsync(alice, endpoint, sfi.Issuer, "alice", aliceKey)).IsError);
+
+        var metrics = await sfi.Running.Anonymous.GetStringAsync(new Uri("/metrics", UriKind.Relative));
+        Assert.Contains("sfi_identity_security_events_total{type=\"attack.client-authentication-failed\",client=\"alice\"} 20", metrics, StringComparison.Ordinal);
+        Assert.Contains("sfi_identity_security_events_total{type=\"attack.throttled\",client=\"alice\"} 2", metrics, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("203.0.113.7", "203.0.113.7")]
+    [InlineData("::ffff:203.0.113.7", "203.0.113.7")]
+    [InlineData("2001:db8:1:2:3:4:5:6", "2001:db8:1:2::/64")]
+    [InlineData("2001:db8:1:2:ffff:ffff:ffff:ffff", "2001:db8:1:2::/64")]
+    public void A_source_is_an_IPv4_address_or_an_IPv6_slash_64(string remote, string source)
+        => Assert.Equal(source, AttemptSource.Of(IPAddress.Parse(remote)));
+
+    /// <summary>An HTTP client whose connections come from <paramref name="localAddress"/> (any 127.0.0.0/8 address on Linux).</summary>
+    private static HttpClient From(string localAddress) => new(new SocketsHttpHandler
+    {
+        ConnectCallback = async (context, cancellationToken) =>
+        {
+            var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            try
+            {
+                socket.Bind(new IPEndPoint(IPAddress.Parse(localAddress), 0));
+                await socket.ConnectAsync(context.DnsEndPoint, cancellationToken);
+                return new NetworkStream(socket, ownsSocket: true);
+            }
+            catch
+            {
+                socket.Dispose();
+                throw;
+            }
+        },
+    });
 
     private async Task<IssuerServer> StartAsync(Func<ServerOptions, ServerOptions>? configure = null)
     {

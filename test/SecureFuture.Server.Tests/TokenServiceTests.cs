@@ -791,32 +791,6 @@ public sealed class TokenServiceTests(ServerFixture fixture)
         Assert.True(afterStatus == HttpStatusCode.OK, afterBody);
     }
 
-    [Fact]
-    public async Task Repeated_refused_attempts_throttle_that_client_and_no_other()
-    {
-        await using var sfi = await StartAsync();
-        using var aliceKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        using var bobKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        using var stranger = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        await RegisterAsync(sfi, "alice", aliceKey);
-        await RegisterAsync(sfi, "bob", bobKey);
-        using var http = new HttpClient();
-        var endpoint = sfi.Issuer + "oauth2/token";
-        for (var i = 0; i < 20; i++)
-        {
-            Assert.Equal("invalid_client", Code(await RequestTokenAsync(http, endpoint, "alice", Assertion(sfi.Issuer, "alice", stranger))));
-        }
-
-        // Now even alice's own key waits; the answer says for how long. Bob is not affected.
-        var throttled = await RequestTokenAsync(http, endpoint, sfi.Issuer, "alice", aliceKey);
-        Assert.Equal("temporarily_unavailable", Code(throttled));
-        Assert.Contains("retry in", throttled.ErrorDescription, StringComparison.Ordinal);
-        Assert.False((await RequestTokenAsync(http, endpoint, sfi.Issuer, "bob", bobKey)).IsError);
-        var metrics = await sfi.Running.Anonymous.GetStringAsync(new Uri("/metrics", UriKind.Relative));
-        Assert.Contains("sfi_identity_security_events_total{type=\"attack.client-authentication-failed\",client=\"alice\"} 20", metrics, StringComparison.Ordinal);
-        Assert.Contains("sfi_identity_security_events_total{type=\"attack.throttled\",client=\"alice\"} 1", metrics, StringComparison.Ordinal);
-    }
-
     private static async Task<T> EventuallyAsync<T>(Func<Task<T>> probe, Func<T, bool> done)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);

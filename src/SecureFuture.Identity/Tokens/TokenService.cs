@@ -87,6 +87,10 @@ public static class TokenService
     internal const string JktProperty = "sfi.dpop.jkt";
     internal const string X5tProperty = "sfi.mtls.x5t";
 
+    /// <summary>Where the request came from, as throttling counts it.</summary>
+    internal static string? SourceOf(OpenIddictServerTransaction transaction)
+        => AttemptSource.Of(transaction.GetHttpRequest()?.HttpContext.Connection.RemoteIpAddress);
+
     /// <summary>Registers the token service; the host must also register <see cref="ClientService"/> and <see cref="KeyRingService"/>.</summary>
     /// <param name="evaluation">What security events have said so far; introspection reports tokens it refuses as inactive.</param>
     /// <param name="replays">
@@ -192,21 +196,24 @@ public static class TokenService
             // the signature, issuer, audience and lifetime are then checked by OpenIddict against those keys alone.
             var unverified = Read(context.Token);
             var clientId = unverified?.Issuer is { Length: > 0 } issuer ? issuer : null;
-            if (clientId is not null && clients.ThrottledFor(clientId) is { } wait)
+            var client = clientId is null ? null : await clients.FindAsync(clientId, context.CancellationToken);
+            var source = SourceOf(context.Transaction);
+            if (clients.ThrottledFor(client?.ClientId, source) is { } wait && !await IsSignedByAsync(unverified, client))
             {
-                // Rate limit after repeated refusals: an attacker guessing at a client's keys or replaying its
-                // assertions gets nothing but this answer until the window has passed.
-                clients.Metrics.CountEvent("attack.throttled", clientId);
-                context.Reject(Errors.TemporarilyUnavailable, $"too many refused attempts for this client; retry in {Math.Ceiling(wait.TotalSeconds):0} s");
+                // Rate limit after repeated refusals from this source: an attacker guessing at a client's keys or
+                // replaying its assertions gets nothing but this answer until the window has passed, and its attempts
+                // are no longer stored as events. Refusals count per source, so the client itself is not locked out,
+                // and an assertion its registered key signed is never turned away here.
+                clients.Metrics.CountEvent("attack.throttled", client?.ClientId);
+                context.Reject(Errors.TemporarilyUnavailable, $"too many refused attempts from this address; retry in {Math.Ceiling(wait.TotalSeconds):0} s");
                 return;
             }
 
-            var client = clientId is null ? null : await clients.FindAsync(clientId, context.CancellationToken);
             if (client is null || !client.Enabled)
             {
                 if (client is not null)
                 {
-                    await clients.RecordAsync("attack.disabled-client", client.ClientId, "token request by a disabled client", context.CancellationToken);
+                    await clients.RecordAsync("attack.disabled-client", client.ClientId, source, "token request by a disabled client", context.CancellationToken);
                 }
 
                 context.Reject(Errors.InvalidClient, client is null ? "the client is not registered" : "the client is disabled");
@@ -230,6 +237,29 @@ public static class TokenService
             parameters.RequireSignedTokens = true;
             parameters.RequireExpirationTime = true;
         }
+
+        /// <summary>Whether one of the client's registered keys, named by the assertion's kid, signed it (nothing else is checked).</summary>
+        private static async ValueTask<bool> IsSignedByAsync(JsonWebToken? assertion, OAuthClient? client)
+        {
+            if (assertion is null || client is null)
+            {
+                return false;
+            }
+
+            var result = await SignatureOnly.ValidateTokenAsync(assertion, new TokenValidationParameters
+            {
+                IssuerSigningKeys = client.Keys.SecurityKeys,
+                TryAllIssuerSigningKeys = false,
+                ValidAlgorithms = TokenServiceOptions.DpopAlgorithms,
+                ValidateIssuer = false,
+                ValidateAudience = false,
+                ValidateLifetime = false,
+                TypeValidator = (type, _, _) => type ?? string.Empty,
+            });
+            return result.IsValid;
+        }
+
+        private static readonly JsonWebTokenHandler SignatureOnly = new();
 
         private static JsonWebToken? Read(string token)
         {
@@ -444,7 +474,7 @@ public static class TokenService
 
             if (!first)
             {
-                await clients.RecordAsync("attack.assertion-replayed", client, $"jti {jti}", context.CancellationToken);
+                await clients.RecordAsync("attack.assertion-replayed", client, SourceOf(context.Transaction), $"jti {jti}", context.CancellationToken);
                 context.Reject(Errors.InvalidClient, "the client assertion was already used");
             }
         }
@@ -489,7 +519,7 @@ public static class TokenService
             {
                 if (client is not null)
                 {
-                    await clients.RecordAsync("attack.disabled-client", client.ClientId, "token request by a disabled client", context.CancellationToken);
+                    await clients.RecordAsync("attack.disabled-client", client.ClientId, SourceOf(context.Transaction), "token request by a disabled client", context.CancellationToken);
                 }
 
                 context.Reject(Errors.InvalidClient, client is null ? "the client is not registered" : "the client is disabled");
@@ -580,7 +610,7 @@ public static class TokenService
             {
                 if (outcome.IsReplay)
                 {
-                    await clients.RecordAsync("attack.dpop-replayed", client.ClientId, outcome.Error!, context.CancellationToken);
+                    await clients.RecordAsync("attack.dpop-replayed", client.ClientId, SourceOf(context.Transaction), outcome.Error!, context.CancellationToken);
                 }
 
                 context.Reject("invalid_dpop_proof", outcome.Error);
@@ -804,7 +834,7 @@ public static class TokenService
                 && !(context.Response.ErrorDescription ?? string.Empty).Contains("already used", StringComparison.Ordinal)
                 && !(context.Response.ErrorDescription ?? string.Empty).Contains("disabled", StringComparison.Ordinal))
             {
-                await clients.RecordAsync("attack.client-authentication-failed", clientId, context.Response.ErrorDescription ?? string.Empty, context.CancellationToken);
+                await clients.RecordAsync("attack.client-authentication-failed", clientId, SourceOf(context.Transaction), context.Response.ErrorDescription ?? string.Empty, context.CancellationToken);
             }
         }
     }
