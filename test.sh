@@ -7,7 +7,7 @@ cd "$here"
 
 say() { printf '\n== %s\n' "$*"; }
 
-# 1. System packages: git (history tests), python3 (deep-tree fixture), Node.js + npm (SARIF multitool),
+# 1. System packages: git (history tests), python3 (deep-tree fixture), Node.js + npm (SARIF multitool, openid-client),
 #    SoftHSM2 + OpenSC (the HSM and pkcs11-tool), PostgreSQL (the scale-out store).
 missing=()
 [ -f /usr/lib/softhsm/libsofthsm2.so ] || missing+=(softhsm2)
@@ -34,9 +34,10 @@ if ! command -v dotnet >/dev/null 2>&1; then
   exit 2
 fi
 
-# 2. npm tools, pinned by tools/sarif/package-lock.json.
-say "installing the SARIF multitool"
+# 2. npm tools, pinned by their package-lock.json: the SARIF multitool, and openid-client (the server tests drive it).
+say "installing the SARIF multitool and openid-client"
 (cd tools/sarif && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+(cd tools/openid-client && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 multitool_dir="$here/tools/sarif/node_modules/@microsoft/sarif-multitool-linux"
 chmod u+x "$multitool_dir/Sarif.Multitool"
 # The native binary: the npm shim re-joins arguments through a shell, which would split "Sarif;Gh".

@@ -57,6 +57,12 @@ public sealed record ServerOptions
     /// <summary>Token requests with a DPoP proof must carry the server's current nonce (RFC 9449 §8).</summary>
     public bool RequireDpopNonce { get; init; }
 
+    /// <summary>
+    /// Client assertions must be typed <c>client-authentication+jwt</c> (RFC 7523 as updated in 2025); by default an
+    /// untyped one (or <c>JWT</c>) whose <c>aud</c> is exactly the issuer is accepted too.
+    /// </summary>
+    public bool RequireTypedClientAssertions { get; init; }
+
     /// <summary>Access token lifetime (default PT10M, at most PT1H).</summary>
     public TimeSpan? AccessTokenLifetime { get; init; }
 

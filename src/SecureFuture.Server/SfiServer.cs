@@ -177,11 +177,9 @@ public sealed class SfiServer : IAsyncDisposable
                 var clients = new ClientService(clientStore, store, options.Clock, tokenOptions.OwnAudience);
                 builder.Services.AddSingleton(clients);
                 var evaluation = new SecureFuture.Identity.Validation.ContinuousAccessEvaluation();
-                // PostgreSQL serves several nodes: single-use identifiers are remembered in the database, so a replay to
-                // another node is caught. SQLite serves one node, whose memory is enough (and much faster).
-                SecureFuture.Identity.Validation.IReplayCache replays = store.IsPostgres
-                    ? new SqlReplayCache(clientStore, options.Clock)
-                    : new SecureFuture.Identity.Validation.ReplayCache(options.Clock);
+                // Single-use identifiers are remembered in the database until they expire: on PostgreSQL so that a replay
+                // to another node is caught, and on SQLite so that a replay right after a restart is caught too.
+                var replays = new SqlReplayCache(clientStore, options.Clock);
                 builder.Services.AddSfiTokenService(tokenOptions, options.Clock, evaluation, replays);
                 identity = new IdentityEndpoints(keys, clients, tokenOptions, new SecurityEventPublisher(clientStore, keys, tokenOptions), evaluation, replays, options.Clock);
             }
@@ -274,6 +272,11 @@ public sealed class SfiServer : IAsyncDisposable
                 throw new ServerStartException("--dpop-nonce needs --issuer (the token service is off without one)");
             }
 
+            if (options.RequireTypedClientAssertions)
+            {
+                throw new ServerStartException("--require-typed-client-assertions needs --issuer (the token service is off without one)");
+            }
+
             return options.AccessTokenLifetime is null ? null : throw new ServerStartException("--access-token-lifetime needs --issuer (the token service is off without one)");
         }
 
@@ -293,7 +296,7 @@ public sealed class SfiServer : IAsyncDisposable
             throw new ServerStartException("--access-token-lifetime: more than zero and at most PT1H");
         }
 
-        return new TokenServiceOptions { Issuer = issuer, AccessTokenLifetime = lifetime, ClientCertificateHeader = options.ClientCertificateHeader, RequireDpopNonce = options.RequireDpopNonce };
+        return new TokenServiceOptions { Issuer = issuer, AccessTokenLifetime = lifetime, ClientCertificateHeader = options.ClientCertificateHeader, RequireDpopNonce = options.RequireDpopNonce, RequireTypedClientAssertions = options.RequireTypedClientAssertions };
     }
 
     private static bool IsForwardingHeaderName(string name)

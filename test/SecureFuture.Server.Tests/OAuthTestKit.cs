@@ -29,6 +29,32 @@ internal static class OAuthTestKit
         });
     }
 
+    /// <summary>
+    /// A client assertion with exactly the header and times given: <paramref name="typ"/> null leaves the header without
+    /// one (as openid-client sends it); <paramref name="iat"/> and <paramref name="nbf"/> default to now.
+    /// </summary>
+    public static string RawAssertion(string audience, string clientId, ECDsa key, string? typ, DateTimeOffset? iat = null, DateTimeOffset? nbf = null, string kid = "k1")
+    {
+        var now = DateTimeOffset.UtcNow;
+        var header = new JsonObject { ["alg"] = "ES256", ["kid"] = kid };
+        if (typ is not null)
+        {
+            header["typ"] = typ;
+        }
+
+        var claims = new JsonObject
+        {
+            ["iss"] = clientId,
+            ["sub"] = clientId,
+            ["aud"] = audience,
+            ["jti"] = Guid.NewGuid().ToString("N"),
+            ["iat"] = (iat ?? now).ToUnixTimeSeconds(),
+            ["nbf"] = (nbf ?? now).ToUnixTimeSeconds(),
+            ["exp"] = ((iat ?? now) > now ? iat!.Value : now).AddMinutes(2).ToUnixTimeSeconds(),
+        };
+        return Sign(header, claims, key);
+    }
+
     /// <summary>A DPoP proof (RFC 9449) for one request, with the embedded public key.</summary>
     public static string Proof(ECDsa key, string method, string uri, DateTimeOffset? iat = null, string typ = "dpop+jwt", string? accessToken = null, string? nonce = null)
     {
@@ -50,6 +76,12 @@ internal static class OAuthTestKit
             claims["ath"] = Base64Url(SHA256.HashData(Encoding.ASCII.GetBytes(accessToken)));
         }
 
+        return Sign(header, claims, key);
+    }
+
+    /// <summary>A compact ES256 JWS of exactly this header and these claims.</summary>
+    public static string Sign(JsonObject header, JsonObject claims, ECDsa key)
+    {
         var input = Base64Url(Encoding.UTF8.GetBytes(header.ToJsonString())) + "." + Base64Url(Encoding.UTF8.GetBytes(claims.ToJsonString()));
         return input + "." + Base64Url(key.SignData(Encoding.ASCII.GetBytes(input), HashAlgorithmName.SHA256));
     }

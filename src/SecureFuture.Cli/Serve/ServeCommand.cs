@@ -25,11 +25,12 @@ internal static class ServeCommand
             Description = "Behind a TLS-terminating proxy: the header carrying the client's certificate (URL-encoded PEM or base64 DER) for certificate-bound tokens. Only safe when the proxy removes it from client requests and is the only way in.",
         };
         var dpopNonce = new Option<bool>("--dpop-nonce") { Description = "Token requests with a DPoP proof must carry the server's current nonce (RFC 9449 §8; handed out in the DPoP-Nonce header, renewed every minute)." };
+        var typedAssertions = new Option<bool>("--require-typed-client-assertions") { Description = "Accept only client assertions typed client-authentication+jwt (RFC 7523 as updated in 2025); by default an untyped one whose aud is exactly the issuer is accepted too." };
         var accessTokenLifetime = new Option<string?>("--access-token-lifetime") { Description = "Access token lifetime, ISO 8601 (default PT10M, at most PT1H)." };
 
         var command = new Command("serve", "Run the key service (HSM-held signing keys that rotate themselves, JWKS, signing API, audit) and, with --issuer, the OAuth token service.")
         {
-            dataDir, urls, dev, database, module, tokenLabel, pinFile, tlsCert, tlsKey, allowPlainHttp, issuer, accessTokenLifetime, clientCertHeader, dpopNonce,
+            dataDir, urls, dev, database, module, tokenLabel, pinFile, tlsCert, tlsKey, allowPlainHttp, issuer, accessTokenLifetime, clientCertHeader, dpopNonce, typedAssertions,
         };
 
         command.SetAction(async (parse, cancellationToken) =>
@@ -79,6 +80,7 @@ internal static class ServeCommand
                 AllowPlainHttp = parse.GetValue(allowPlainHttp),
                 ClientCertificateHeader = parse.GetValue(clientCertHeader),
                 RequireDpopNonce = parse.GetValue(dpopNonce),
+                RequireTypedClientAssertions = parse.GetValue(typedAssertions),
                 Clock = clock,
             };
 

@@ -192,17 +192,21 @@ public sealed class ClientService(SqlClientStore store, IKeyStore audit, TimePro
     }
 
     /// <summary>Records a security event that is not a registration change (replayed proof, signature failure, ...).</summary>
-    /// <remarks>Only registered clients are named in the event and the metrics; an unknown id is recorded as such.</remarks>
-    public async Task RecordAsync(string type, string? clientId, string details, CancellationToken cancellationToken)
+    /// <remarks>
+    /// Only registered clients are named in the event and the metrics; an unknown id is recorded as such. A refusal at
+    /// the token endpoint counts towards the throttle of its <paramref name="source"/> (<see cref="AttemptSource"/>),
+    /// and of the pair (client, source) when the client is registered.
+    /// </remarks>
+    public async Task RecordAsync(string type, string? clientId, string? source, string details, CancellationToken cancellationToken)
     {
         var registered = await RegisteredAsync(clientId, cancellationToken);
         Metrics.CountEvent(type, registered);
-        if (registered is not null && IsThrottled(type))
+        if (source is not null && IsThrottled(type))
         {
-            CountFailure(registered);
+            CountFailure(registered, source);
         }
 
-        await AddDetectedEventAsync(clock.GetUtcNow(), type, clientId, registered, details, cancellationToken);
+        await AddDetectedEventAsync(clock.GetUtcNow(), type, clientId, registered, details, cancellationToken, source);
     }
 
     /// <summary>The client id when it names a registered client; null otherwise (metrics and events never carry unknown ids).</summary>
@@ -210,8 +214,8 @@ public sealed class ClientService(SqlClientStore store, IKeyStore audit, TimePro
         => clientId is not null && await FindAsync(clientId, cancellationToken) is not null ? clientId : null;
 
     /// <summary>Stores an event sfi itself detected, saying so when the client id it named is not registered.</summary>
-    private Task AddDetectedEventAsync(DateTimeOffset at, string type, string? clientId, string? registered, string details, CancellationToken cancellationToken)
-        => store.AddEventAsync(Event(at, type, registered, "sfi", registered is null && clientId is not null ? details + " (unregistered client id)" : details), cancellationToken);
+    private Task AddDetectedEventAsync(DateTimeOffset at, string type, string? clientId, string? registered, string details, CancellationToken cancellationToken, string? source = null)
+        => store.AddEventAsync(Event(at, type, registered, "sfi", registered is null && clientId is not null ? details + " (unregistered client id)" : details) with { Source = source }, cancellationToken);
 
     /// <summary>
     /// Records a refusal at one of this server's resource endpoints that points at an attack (a forged or foreign-key
@@ -265,21 +269,35 @@ public sealed class ClientService(SqlClientStore store, IKeyStore audit, TimePro
     internal static bool IsThrottled(string type)
         => type.StartsWith(AttackPrefix, StringComparison.Ordinal) && !type.StartsWith(ResourceAttackPrefix, StringComparison.Ordinal);
 
-    /// <summary>How many refused attempts per client within <see cref="FailureWindow"/> make it wait.</summary>
+    /// <summary>
+    /// How many refused attempts for one client from one source (<see cref="AttemptSource"/>) within
+    /// <see cref="FailureWindow"/> make that source wait before it tries that client again.
+    /// </summary>
     public int MaxFailures { get; init; } = 20;
 
-    /// <summary>The sliding window for <see cref="MaxFailures"/>.</summary>
+    /// <summary>How many refused attempts from one source, whatever clients they named, make that source wait.</summary>
+    public int MaxFailuresPerSource { get; init; } = 100;
+
+    /// <summary>The sliding window for <see cref="MaxFailures"/> and <see cref="MaxFailuresPerSource"/>.</summary>
     public TimeSpan FailureWindow { get; init; } = TimeSpan.FromMinutes(1);
 
+    /// <summary>Upper bound of tracked sources and pairs; past it the oldest counts are dropped (never a memory exhaustion).</summary>
+    private const int MaxTracked = 100_000;
+
+    /// <summary>Times of refused attempts, keyed by <see cref="SourceKey"/> and <see cref="PairKey"/>.</summary>
     private readonly ConcurrentDictionary<string, Queue<DateTimeOffset>> _failures = new(StringComparer.Ordinal);
 
-    /// <summary>Clients over the limit counting every node's refusals, as of the last <see cref="RefreshSharedRefusalsAsync"/>.</summary>
+    /// <summary>Sources and pairs over the limit counting every node's refusals, as of the last <see cref="RefreshSharedRefusalsAsync"/>.</summary>
     private volatile Dictionary<string, DateTimeOffset> _sharedThrottle = new(StringComparer.Ordinal);
 
+    private static string SourceKey(string source) => "source " + source;
+
+    private static string PairKey(string clientId, string source) => "pair " + source + " " + clientId;
+
     /// <summary>
-    /// With several nodes (PostgreSQL), reads which clients are over <see cref="MaxFailures"/> counting the refusals
-    /// recorded by every node, so an attacker spreading attempts over the nodes is throttled as on one node. The server
-    /// calls it every second; on a single-node store it does nothing (this node sees every refusal itself).
+    /// With several nodes (PostgreSQL), reads which sources and (client, source) pairs are over their limits counting
+    /// the refusals recorded by every node, so an attacker spreading attempts over the nodes is throttled as on one
+    /// node. The server calls it every second; on a single-node store it does nothing (this node sees every refusal).
     /// </summary>
     public async Task RefreshSharedRefusalsAsync(CancellationToken cancellationToken)
     {
@@ -289,46 +307,84 @@ public sealed class ClientService(SqlClientStore store, IKeyStore audit, TimePro
         }
 
         var now = clock.GetUtcNow();
-        var over = await store.RecentRefusalsAsync(now - FailureWindow, MaxFailures, AttackPrefix, ResourceAttackPrefix, cancellationToken);
-        _sharedThrottle = over.ToDictionary(c => c.ClientId, c => c.Oldest + FailureWindow, StringComparer.Ordinal);
+        var over = await store.RecentRefusalsAsync(now - FailureWindow, MaxFailuresPerSource, MaxFailures, AttackPrefix, ResourceAttackPrefix, cancellationToken);
+        _sharedThrottle = over.ToDictionary(o => o.ClientId is null ? SourceKey(o.Source) : PairKey(o.ClientId, o.Source), o => o.Oldest + FailureWindow, StringComparer.Ordinal);
     }
 
     /// <summary>
-    /// When a client has had <see cref="MaxFailures"/> refused attempts (bad or replayed assertions, requests while
-    /// disabled, replayed proofs) within <see cref="FailureWindow"/>: how long until it may try again. Null otherwise.
-    /// Only registered clients are tracked, so unknown ids cannot fill the table. Counts this node's refusals at once,
-    /// and, with several nodes, every node's as of the last second.
+    /// When <paramref name="source"/> has had <see cref="MaxFailuresPerSource"/> refused attempts, or
+    /// <see cref="MaxFailures"/> for <paramref name="clientId"/>, within <see cref="FailureWindow"/> (bad or replayed
+    /// assertions, requests while disabled, replayed proofs): how long until it may try again; null otherwise.
+    /// Refusals are counted by where they came from, never by client alone, so someone who knows a client's id cannot
+    /// lock the client out from elsewhere; and the token endpoint still accepts a correctly signed assertion from a
+    /// throttled source. Counts this node's refusals at once, and, with several nodes, every node's as of the last second.
     /// </summary>
-    public TimeSpan? ThrottledFor(string clientId)
+    public TimeSpan? ThrottledFor(string? clientId, string? source)
     {
-        var now = clock.GetUtcNow();
-        var shared = _sharedThrottle.TryGetValue(clientId, out var until) && until > now ? until - now : (TimeSpan?)null;
-        if (!_failures.TryGetValue(clientId, out var times))
+        if (source is null)
         {
-            return shared;
+            return null;
         }
 
-        lock (times)
+        var now = clock.GetUtcNow();
+        TimeSpan? wait = null;
+        foreach (var (key, limit) in new[] { (SourceKey(source), MaxFailuresPerSource), (clientId is null ? null : PairKey(clientId, source), MaxFailures) })
         {
-            while (times.Count > 0 && now - times.Peek() > FailureWindow)
+            if (key is null)
             {
-                times.Dequeue();
+                continue;
             }
 
-            var local = times.Count >= MaxFailures ? times.Peek() + FailureWindow - now : (TimeSpan?)null;
-            return local is null ? shared : shared is null ? local : local > shared ? local : shared;
+            if (_sharedThrottle.TryGetValue(key, out var until) && until > now)
+            {
+                wait = Longer(wait, until - now);
+            }
+
+            if (_failures.TryGetValue(key, out var times))
+            {
+                lock (times)
+                {
+                    while (times.Count > 0 && now - times.Peek() > FailureWindow)
+                    {
+                        times.Dequeue();
+                    }
+
+                    if (times.Count >= limit)
+                    {
+                        wait = Longer(wait, times.Peek() + FailureWindow - now);
+                    }
+                }
+            }
         }
+
+        return wait;
+
+        static TimeSpan Longer(TimeSpan? a, TimeSpan b) => a is { } x && x > b ? x : b;
     }
 
-    private void CountFailure(string clientId)
+    private void CountFailure(string? registeredClientId, string source)
     {
-        var times = _failures.GetOrAdd(clientId, _ => new Queue<DateTimeOffset>());
-        lock (times)
+        if (_failures.Count > MaxTracked)
         {
-            times.Enqueue(clock.GetUtcNow());
-            while (times.Count > MaxFailures)
+            _failures.Clear(); // many sources at once: start counting afresh rather than grow without bound
+        }
+
+        Count(SourceKey(source), MaxFailuresPerSource);
+        if (registeredClientId is not null)
+        {
+            Count(PairKey(registeredClientId, source), MaxFailures);
+        }
+
+        void Count(string key, int limit)
+        {
+            var times = _failures.GetOrAdd(key, _ => new Queue<DateTimeOffset>());
+            lock (times)
             {
-                times.Dequeue();
+                times.Enqueue(clock.GetUtcNow());
+                while (times.Count > limit)
+                {
+                    times.Dequeue();
+                }
             }
         }
     }

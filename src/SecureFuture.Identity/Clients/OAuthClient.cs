@@ -16,7 +16,8 @@ public sealed record OAuthClient(
     DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, long Revision);
 
 /// <summary>A recorded security event (client disabled, keys replaced, ...), the raw material of continuous access evaluation.</summary>
-public sealed record SecurityEvent(long Sequence, DateTimeOffset At, string Type, string? ClientId, string? Subject, string Details);
+/// <param name="Source">For a refused attempt: where it came from (<see cref="AttemptSource"/>), which throttling counts by.</param>
+public sealed record SecurityEvent(long Sequence, DateTimeOffset At, string Type, string? ClientId, string? Subject, string Details, string? Source = null);
 
 /// <summary>A push delivery stream (RFC 8935): SETs after <see cref="Delivered"/> are POSTed to <see cref="Endpoint"/>.</summary>
 public sealed record PushSubscription(string Id, Uri Endpoint, long Delivered, DateTimeOffset CreatedAt);

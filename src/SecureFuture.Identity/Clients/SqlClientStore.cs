@@ -42,6 +42,7 @@ public sealed class SqlClientStore(DbDataSource source, bool postgres)
     private static readonly (string Table, string Column, string Definition)[] AddedColumns =
     [
         ("oauth_clients", "tls_client_certificate_bound", "INTEGER NOT NULL DEFAULT 0"), // RFC 8705 client metadata
+        ("security_events", "source", "TEXT"), // where a refused attempt came from: throttling counts by it
     ];
 
     public async Task InitializeAsync(CancellationToken cancellationToken)
@@ -188,25 +189,28 @@ public sealed class SqlClientStore(DbDataSource source, bool postgres)
     public bool IsShared => postgres;
 
     /// <summary>
-    /// Registered clients with at least <paramref name="atLeast"/> security events after <paramref name="since"/>, from
-    /// any node, whose type starts with <paramref name="prefix"/> but not with <paramref name="exceptPrefix"/>: how many,
-    /// and when the oldest of them was.
+    /// Refused attempts after <paramref name="since"/>, recorded by any node, whose type starts with
+    /// <paramref name="prefix"/> but not with <paramref name="exceptPrefix"/>: the sources with at least
+    /// <paramref name="perSource"/> of them (whatever client they named), and the (registered client, source) pairs with
+    /// at least <paramref name="perPair"/>; each with the time of its oldest such attempt.
     /// </summary>
-    public async Task<IReadOnlyList<(string ClientId, int Count, DateTimeOffset Oldest)>> RecentRefusalsAsync(
-        DateTimeOffset since, int atLeast, string prefix, string exceptPrefix, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<(string? ClientId, string Source, DateTimeOffset Oldest)>> RecentRefusalsAsync(
+        DateTimeOffset since, int perSource, int perPair, string prefix, string exceptPrefix, CancellationToken cancellationToken)
     {
+        const string Refusals = "FROM security_events WHERE at > @since AND source IS NOT NULL AND type LIKE @prefix AND type NOT LIKE @except";
         await using var connection = await source.OpenConnectionAsync(cancellationToken);
         await using var command = Command(connection, null,
-            "SELECT client_id, COUNT(*), MIN(at) FROM security_events WHERE at > @since AND client_id IS NOT NULL AND type LIKE @prefix AND type NOT LIKE @except GROUP BY client_id HAVING COUNT(*) >= @atLeast",
-            ("since", since.ToUnixTimeMilliseconds()), ("atLeast", atLeast), ("prefix", prefix + "%"), ("except", exceptPrefix + "%"));
+            $"SELECT NULL, source, MIN(at) {Refusals} GROUP BY source HAVING COUNT(*) >= @perSource " +
+            $"UNION ALL SELECT client_id, source, MIN(at) {Refusals} AND client_id IS NOT NULL GROUP BY client_id, source HAVING COUNT(*) >= @perPair",
+            ("since", since.ToUnixTimeMilliseconds()), ("perSource", perSource), ("perPair", perPair), ("prefix", prefix + "%"), ("except", exceptPrefix + "%"));
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        var clients = new List<(string, int, DateTimeOffset)>();
+        var over = new List<(string?, string, DateTimeOffset)>();
         while (await reader.ReadAsync(cancellationToken))
         {
-            clients.Add((reader.GetString(0), checked((int)reader.GetInt64(1)), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(2))));
+            over.Add((reader.IsDBNull(0) ? null : reader.GetString(0), reader.GetString(1), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(2))));
         }
 
-        return clients;
+        return over;
     }
 
     /// <summary>
@@ -334,8 +338,8 @@ public sealed class SqlClientStore(DbDataSource source, bool postgres)
     ];
 
     private static Task<int> AddEventAsync(DbConnection connection, DbTransaction? transaction, SecurityEvent e, CancellationToken cancellationToken)
-        => ExecuteAsync(connection, transaction, "INSERT INTO security_events (at, type, client_id, subject, details) VALUES (@at, @type, @client, @subject, @details)",
-            cancellationToken, ("at", e.At.ToUnixTimeMilliseconds()), ("type", e.Type), ("client", e.ClientId), ("subject", e.Subject), ("details", e.Details));
+        => ExecuteAsync(connection, transaction, "INSERT INTO security_events (at, type, client_id, subject, details, source) VALUES (@at, @type, @client, @subject, @details, @source)",
+            cancellationToken, ("at", e.At.ToUnixTimeMilliseconds()), ("type", e.Type), ("client", e.ClientId), ("subject", e.Subject), ("details", e.Details), ("source", e.Source));
 
     private async Task<IReadOnlyList<OAuthClient>> QueryAsync(string where, CancellationToken cancellationToken, params (string Name, object? Value)[] parameters)
     {

@@ -7,9 +7,10 @@ using SecureFuture.Identity.Validation;
 namespace SecureFuture.Identity.Tokens;
 
 /// <summary>
-/// Single-use identifiers (client-assertion and DPoP proof <c>jti</c>s) remembered in the store's database, so every
-/// node of a PostgreSQL deployment sees the others' and a replay to another node behind the load balancer is refused
-/// as it is on the first. Also survives a restart.
+/// Single-use identifiers (client-assertion and DPoP proof <c>jti</c>s) remembered in the store's database until they
+/// expire, so every node of a PostgreSQL deployment sees the others' and a replay to another node behind the load
+/// balancer is refused as it is on the first, and, on SQLite as on PostgreSQL, a replay right after a restart is
+/// refused as it was before.
 /// </summary>
 /// <remarks>
 /// Identifiers are stored as their SHA-256 (fixed size whatever the client sent). Checks that arrive while one is

@@ -56,6 +56,19 @@ public sealed record TokenServiceOptions
     /// <summary>How long one DPoP nonce is handed out (it is accepted for up to twice as long).</summary>
     public TimeSpan DpopNoncePeriod { get; init; } = TimeSpan.FromMinutes(1);
 
+    /// <summary>
+    /// Accept only client assertions typed <c>client-authentication+jwt</c> (RFC 7523 as updated in 2025). Off by
+    /// default: an assertion without <c>typ</c> (or typed <c>JWT</c>) is accepted when its <c>aud</c> is exactly the
+    /// issuer, as openid-client and most libraries send it; every other explicit type is refused either way.
+    /// </summary>
+    public bool RequireTypedClientAssertions { get; init; }
+
+    /// <summary>
+    /// How far in the future a client assertion's <c>iat</c> and <c>nbf</c> may be (clock skew between client and
+    /// server); beyond it the assertion is refused (RFC 7523 §3 items 5 and 6).
+    /// </summary>
+    public static readonly TimeSpan AssertionClockSkew = TimeSpan.FromSeconds(30);
+
     /// <summary>DPoP signing algorithms accepted at the token endpoint (advertised in discovery).</summary>
     public static readonly IReadOnlyList<string> DpopAlgorithms = ["ES256", "ES384", "PS256", "RS256"];
 }
@@ -74,12 +87,16 @@ public static class TokenService
     internal const string JktProperty = "sfi.dpop.jkt";
     internal const string X5tProperty = "sfi.mtls.x5t";
 
+    /// <summary>Where the request came from, as throttling counts it.</summary>
+    internal static string? SourceOf(OpenIddictServerTransaction transaction)
+        => AttemptSource.Of(transaction.GetHttpRequest()?.HttpContext.Connection.RemoteIpAddress);
+
     /// <summary>Registers the token service; the host must also register <see cref="ClientService"/> and <see cref="KeyRingService"/>.</summary>
     /// <param name="evaluation">What security events have said so far; introspection reports tokens it refuses as inactive.</param>
     /// <param name="replays">
-    /// Where client-assertion and DPoP proof identifiers are remembered; this process's memory when null. Every node
-    /// that serves the same issuer must share one (<see cref="SqlReplayCache"/> on PostgreSQL), or an assertion or proof
-    /// replayed to another node is accepted there.
+    /// Where client-assertion and DPoP proof identifiers are remembered; this process's memory when null (tests only:
+    /// a replay right after a restart would be accepted). Every node that serves the same issuer must share one
+    /// (<see cref="SqlReplayCache"/>), or an assertion or proof replayed to another node is accepted there.
     /// </param>
     public static IServiceCollection AddSfiTokenService(this IServiceCollection services, TokenServiceOptions options, TimeProvider clock, ContinuousAccessEvaluation evaluation, IReplayCache? replays = null)
     {
@@ -117,6 +134,12 @@ public static class TokenService
             server.DisableAccessTokenEncryption();
             server.DisableScopeValidation(); // scopes are checked per client by ValidateClientCredentialsRequest
 
+            // RFC 8707: a resource is allowed per client (its registered audiences), not server-wide, so OpenIddict's
+            // global resource list (empty here, which refused every resource) is off; ValidateClientCredentialsRequest
+            // checks each requested resource against the client's audiences. OpenIddict still refuses a resource that
+            // is not an absolute URI without a fragment (RFC 8707 §2).
+            server.DisableResourceValidation();
+
             // Degraded mode: no OpenIddict stores. Clients live in sfi's registry, and the handlers below do the checks
             // that OpenIddict's application manager would otherwise do.
             server.EnableDegradedMode();
@@ -153,7 +176,7 @@ public static class TokenService
     }
 
     /// <summary>Client assertions are looked up, never trusted: the registry says which keys may sign for a client.</summary>
-    internal sealed class ResolveClientKeys(ClientService clients) : IOpenIddictServerHandler<ValidateTokenContext>
+    internal sealed class ResolveClientKeys(ClientService clients, TokenServiceOptions options) : IOpenIddictServerHandler<ValidateTokenContext>
     {
         public static OpenIddictServerHandlerDescriptor Descriptor { get; } = OpenIddictServerHandlerDescriptor.CreateBuilder<ValidateTokenContext>()
             .UseScopedHandler<ResolveClientKeys>()
@@ -171,29 +194,42 @@ public static class TokenService
 
             // The issuer of an assertion is the client (RFC 7523 §3): read it only to find the client's registered keys;
             // the signature, issuer, audience and lifetime are then checked by OpenIddict against those keys alone.
-            var clientId = ReadIssuer(context.Token);
-            if (clientId is not null && clients.ThrottledFor(clientId) is { } wait)
+            var unverified = Read(context.Token);
+            var clientId = unverified?.Issuer is { Length: > 0 } issuer ? issuer : null;
+            var client = clientId is null ? null : await clients.FindAsync(clientId, context.CancellationToken);
+            var source = SourceOf(context.Transaction);
+            if (clients.ThrottledFor(client?.ClientId, source) is { } wait && !await IsSignedByAsync(unverified, client))
             {
-                // Rate limit after repeated refusals: an attacker guessing at a client's keys or replaying its
-                // assertions gets nothing but this answer until the window has passed.
-                clients.Metrics.CountEvent("attack.throttled", clientId);
-                context.Reject(Errors.TemporarilyUnavailable, $"too many refused attempts for this client; retry in {Math.Ceiling(wait.TotalSeconds):0} s");
+                // Rate limit after repeated refusals from this source: an attacker guessing at a client's keys or
+                // replaying its assertions gets nothing but this answer until the window has passed, and its attempts
+                // are no longer stored as events. Refusals count per source, so the client itself is not locked out,
+                // and an assertion its registered key signed is never turned away here.
+                clients.Metrics.CountEvent("attack.throttled", client?.ClientId);
+                context.Reject(Errors.TemporarilyUnavailable, $"too many refused attempts from this address; retry in {Math.Ceiling(wait.TotalSeconds):0} s");
                 return;
             }
 
-            var client = clientId is null ? null : await clients.FindAsync(clientId, context.CancellationToken);
             if (client is null || !client.Enabled)
             {
                 if (client is not null)
                 {
-                    await clients.RecordAsync("attack.disabled-client", client.ClientId, "token request by a disabled client", context.CancellationToken);
+                    await clients.RecordAsync("attack.disabled-client", client.ClientId, source, "token request by a disabled client", context.CancellationToken);
                 }
 
                 context.Reject(Errors.InvalidClient, client is null ? "the client is not registered" : "the client is disabled");
                 return;
             }
 
+            if (unverified is not null && ClientAssertionType.Refusal(unverified, options) is { } refusal)
+            {
+                context.Reject(Errors.InvalidClient, refusal);
+                return;
+            }
+
             var parameters = context.TokenValidationParameters;
+            // The type was decided above by ClientAssertionType, which names the reason; what passed is a client assertion.
+            parameters.ValidTypes = null;
+            parameters.TypeValidator = (_, _, _) => ClientAssertionType.Explicit;
             parameters.IssuerSigningKeys = client.Keys.SecurityKeys;
             parameters.TryAllIssuerSigningKeys = false; // a kid must name one registered key: never "try every key"
             parameters.ValidIssuers = [client.ClientId];
@@ -202,11 +238,34 @@ public static class TokenService
             parameters.RequireExpirationTime = true;
         }
 
-        private static string? ReadIssuer(string token)
+        /// <summary>Whether one of the client's registered keys, named by the assertion's kid, signed it (nothing else is checked).</summary>
+        private static async ValueTask<bool> IsSignedByAsync(JsonWebToken? assertion, OAuthClient? client)
+        {
+            if (assertion is null || client is null)
+            {
+                return false;
+            }
+
+            var result = await SignatureOnly.ValidateTokenAsync(assertion, new TokenValidationParameters
+            {
+                IssuerSigningKeys = client.Keys.SecurityKeys,
+                TryAllIssuerSigningKeys = false,
+                ValidAlgorithms = TokenServiceOptions.DpopAlgorithms,
+                ValidateIssuer = false,
+                ValidateAudience = false,
+                ValidateLifetime = false,
+                TypeValidator = (type, _, _) => type ?? string.Empty,
+            });
+            return result.IsValid;
+        }
+
+        private static readonly JsonWebTokenHandler SignatureOnly = new();
+
+        private static JsonWebToken? Read(string token)
         {
             try
             {
-                return new JsonWebToken(token).Issuer is { Length: > 0 } issuer ? issuer : null;
+                return new JsonWebToken(token);
             }
             catch (ArgumentException)
             {
@@ -354,7 +413,8 @@ public static class TokenService
 
     /// <summary>
     /// An assertion is good for one token request (RFC 7523 §3 item 7 allows the server to enforce one-time use): its
-    /// <c>jti</c> is remembered until it expires, and an assertion living longer than a few minutes is refused.
+    /// <c>jti</c> is remembered until it expires, and an assertion living longer than a few minutes, or dated in the
+    /// future, is refused.
     /// </summary>
     internal sealed class RejectReplayedAssertion(AssertionReplayCache replays, TokenServiceOptions options, ClientService clients) : IOpenIddictServerHandler<ValidateTokenContext>
     {
@@ -387,6 +447,19 @@ public static class TokenService
                 return;
             }
 
+            // RFC 7523 §3 items 5 and 6: an assertion not yet valid (nbf) or issued in the future (iat), beyond a small
+            // clock skew, is refused before its jti is spent, so it cannot be made now and used later.
+            var verified = new JsonWebToken(context.Token);
+            var latest = replays.Now + TokenServiceOptions.AssertionClockSkew;
+            foreach (var (claim, value) in new[] { ("nbf", verified.ValidFrom), ("iat", verified.IssuedAt) })
+            {
+                if (value != DateTime.MinValue && new DateTimeOffset(value, TimeSpan.Zero) > latest)
+                {
+                    context.Reject(Errors.InvalidClient, $"the client assertion's {claim} is in the future (more than {TokenServiceOptions.AssertionClockSkew.TotalSeconds:0} s ahead of this server)");
+                    return;
+                }
+            }
+
             bool first;
             try
             {
@@ -401,7 +474,7 @@ public static class TokenService
 
             if (!first)
             {
-                await clients.RecordAsync("attack.assertion-replayed", client, $"jti {jti}", context.CancellationToken);
+                await clients.RecordAsync("attack.assertion-replayed", client, SourceOf(context.Transaction), $"jti {jti}", context.CancellationToken);
                 context.Reject(Errors.InvalidClient, "the client assertion was already used");
             }
         }
@@ -446,7 +519,7 @@ public static class TokenService
             {
                 if (client is not null)
                 {
-                    await clients.RecordAsync("attack.disabled-client", client.ClientId, "token request by a disabled client", context.CancellationToken);
+                    await clients.RecordAsync("attack.disabled-client", client.ClientId, SourceOf(context.Transaction), "token request by a disabled client", context.CancellationToken);
                 }
 
                 context.Reject(Errors.InvalidClient, client is null ? "the client is not registered" : "the client is disabled");
@@ -537,7 +610,7 @@ public static class TokenService
             {
                 if (outcome.IsReplay)
                 {
-                    await clients.RecordAsync("attack.dpop-replayed", client.ClientId, outcome.Error!, context.CancellationToken);
+                    await clients.RecordAsync("attack.dpop-replayed", client.ClientId, SourceOf(context.Transaction), outcome.Error!, context.CancellationToken);
                 }
 
                 context.Reject("invalid_dpop_proof", outcome.Error);
@@ -761,7 +834,7 @@ public static class TokenService
                 && !(context.Response.ErrorDescription ?? string.Empty).Contains("already used", StringComparison.Ordinal)
                 && !(context.Response.ErrorDescription ?? string.Empty).Contains("disabled", StringComparison.Ordinal))
             {
-                await clients.RecordAsync("attack.client-authentication-failed", clientId, context.Response.ErrorDescription ?? string.Empty, context.CancellationToken);
+                await clients.RecordAsync("attack.client-authentication-failed", clientId, SourceOf(context.Transaction), context.Response.ErrorDescription ?? string.Empty, context.CancellationToken);
             }
         }
     }
@@ -789,8 +862,9 @@ public static class TokenService
     }
 
     /// <summary>
-    /// OpenIddict's ASP.NET Core host adds <c>client_secret_basic</c> to discovery after the request handlers ran;
-    /// secrets are refused by <see cref="ValidateClientCredentialsRequest"/>, so discovery must not offer them.
+    /// OpenIddict's ASP.NET Core host adds <c>client_secret_basic</c> to discovery after the request handlers ran, for
+    /// the token, introspection and revocation endpoints alike; every one of them refuses secrets, so discovery offers
+    /// <c>private_key_jwt</c> alone for each (RFC 8414 §2).
     /// </summary>
     internal sealed class AdvertisePrivateKeyJwtOnly : IOpenIddictServerHandler<ApplyConfigurationResponseContext>
     {
@@ -800,12 +874,22 @@ public static class TokenService
             .SetType(OpenIddictServerHandlerType.Custom)
             .Build();
 
+        private static readonly string[] AuthenticationMethodMembers =
+        [
+            Metadata.TokenEndpointAuthMethodsSupported,
+            Metadata.IntrospectionEndpointAuthMethodsSupported,
+            Metadata.RevocationEndpointAuthMethodsSupported,
+        ];
+
         public ValueTask HandleAsync(ApplyConfigurationResponseContext context)
         {
             ArgumentNullException.ThrowIfNull(context);
-            if (context.Response.HasParameter(Metadata.TokenEndpointAuthMethodsSupported))
+            foreach (var member in AuthenticationMethodMembers)
             {
-                context.Response[Metadata.TokenEndpointAuthMethodsSupported] = new OpenIddictParameter(JsonSerializer.SerializeToElement(new[] { ClientAuthenticationMethods.PrivateKeyJwt }));
+                if (context.Response.HasParameter(member))
+                {
+                    context.Response[member] = new OpenIddictParameter(JsonSerializer.SerializeToElement(new[] { ClientAuthenticationMethods.PrivateKeyJwt }));
+                }
             }
 
             return default;

@@ -1,0 +1,52 @@
+using Microsoft.IdentityModel.JsonWebTokens;
+
+namespace SecureFuture.Identity.Tokens;
+
+/// <summary>
+/// Which JWTs are client assertions. RFC 7523 as updated in 2025 (draft-ietf-oauth-rfc7523bis) types them
+/// <c>client-authentication+jwt</c> and makes <c>aud</c> the issuer identifier alone; the audience rule is what closes
+/// the audience-injection attack, and OpenIddict enforces it for every assertion. Clients written before the update
+/// (openid-client among them) send no <c>typ</c>, or <c>JWT</c>: such an assertion is accepted only with <c>aud</c>
+/// exactly the issuer, unless <see cref="TokenServiceOptions.RequireTypedClientAssertions"/>. Every other explicit type
+/// (<c>at+jwt</c>, <c>dpop+jwt</c>, <c>secevent+jwt</c>, ...) names another kind of JWT and is refused, so no access
+/// token, DPoP proof or security event token signed by a client's key can be replayed as its assertion.
+/// </summary>
+internal static class ClientAssertionType
+{
+    /// <summary>The explicit type of RFC 7523bis §4.</summary>
+    public const string Explicit = "client-authentication+jwt";
+
+    /// <summary>Why <paramref name="assertion"/> (not yet verified) is not a client assertion here; null when its type is acceptable.</summary>
+    public static string? Refusal(JsonWebToken assertion, TokenServiceOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(assertion);
+        ArgumentNullException.ThrowIfNull(options);
+        var typ = assertion.TryGetHeaderValue<string>("typ", out var value) ? value : null;
+        if (IsMediaType(typ, Explicit))
+        {
+            return null;
+        }
+
+        if (options.RequireTypedClientAssertions)
+        {
+            return $"the client assertion must have typ '{Explicit}' (this server requires typed client assertions)";
+        }
+
+        if (!string.IsNullOrEmpty(typ) && !IsMediaType(typ, "JWT"))
+        {
+            return $"a JWT of type '{Printable(typ)}' is not a client assertion; send typ '{Explicit}'";
+        }
+
+        // Untyped: the audience must leave no doubt that the client made it for this server's client authentication.
+        var audiences = assertion.Audiences.ToList();
+        return audiences.Count == 1 && string.Equals(audiences[0], options.Issuer.AbsoluteUri, StringComparison.Ordinal)
+            ? null
+            : $"a client assertion without typ '{Explicit}' must have aud exactly the issuer '{options.Issuer.AbsoluteUri}'";
+    }
+
+    /// <summary>RFC 7515 §4.1.9: <c>typ</c> is a media type, compared without case, and may omit <c>application/</c>.</summary>
+    private static bool IsMediaType(string? typ, string name)
+        => typ is not null && (string.Equals(typ, name, StringComparison.OrdinalIgnoreCase) || string.Equals(typ, "application/" + name, StringComparison.OrdinalIgnoreCase));
+
+    private static string Printable(string value) => new([.. value.Take(40).Select(c => c < 0x20 || c > 0x7e ? '?' : c)]);
+}
