@@ -51,13 +51,15 @@ internal static class ThreatModelCommand
             var start = clock.GetUtcNow();
             var path = parse.GetValue(model)!;
             var loaded = Load(path, parse.GetValue(template));
-            foreach (var issue in ModelValidator.Validate(loaded.Model, loaded.Template))
+            var issues = ModelValidator.Validate(loaded.Model, loaded.Template);
+            foreach (var issue in issues)
             {
                 await stderr.WriteLineAsync($"sfi: {path}{(issue.Position is { } p ? $":{p.Line}:{p.Column}" : string.Empty)}: {issue.Message}");
             }
 
             var result = ThreatAnalyzer.Analyze(loaded.Model, loaded.Template);
             var run = ThreatFindings.ToRun(loaded.Model, result, loaded.Template, CliApp.Version, start, clock.GetUtcNow(), compareToRecorded: parse.GetValue(newOnly));
+            run = run with { Notifications = [.. run.Notifications, .. issues.Select(i => ThreatFindings.ToNotification(i, loaded.Model))] };
             if (!Path.IsPathRooted(path))
             {
                 run = run with { Root = Environment.CurrentDirectory }; // relative locations resolve against where sfi ran

@@ -19,6 +19,19 @@ public static class ThreatAnalyzer
     /// </summary>
     public static LoadedModel Load(string path, KnowledgeBase? template = null)
     {
+        var loaded = LoadAnyFormat(path, template);
+        // A file that yields no element analyses to no threats, and a gate would pass on it: a format this reader
+        // does not understand must never look like a model with nothing wrong.
+        if (loaded.Model.Elements.All(e => e.Kind == ElementKind.Annotation))
+        {
+            throw new InputException(path, null, null, "the model has no elements (external entities, processes or data stores): nothing to analyse");
+        }
+
+        return loaded;
+    }
+
+    private static LoadedModel LoadAnyFormat(string path, KnowledgeBase? template)
+    {
         ArgumentNullException.ThrowIfNull(path);
         var extension = Path.GetExtension(path).ToLowerInvariant();
         if (extension is ".tm7" or ".yaml" or ".yml" or ".json" && !File.Exists(path))
