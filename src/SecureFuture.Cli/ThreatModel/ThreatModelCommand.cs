@@ -10,7 +10,6 @@ using SecureFuture.ThreatModeling.Diagrams;
 using SecureFuture.ThreatModeling.Engine;
 using SecureFuture.ThreatModeling.Findings;
 using SecureFuture.ThreatModeling.Model;
-using SecureFuture.ThreatModeling.Templates;
 using SecureFuture.ThreatModeling.Tm7;
 using SecureFuture.ThreatModeling.Yaml;
 
@@ -33,7 +32,7 @@ internal static class ThreatModelCommand
         return command;
     }
 
-    private static Option<string?> TemplateOption() => new("--template") { Description = "A Threat Modeling Tool template (.tb7) to generate with, instead of the model's own (.tm7) or sfi's default catalogue." };
+    private static Option<string?> TemplateOption() => new("--template") { Description = "A Threat Modeling Tool template to generate with: a .tb7, or a .tm7 whose embedded template is used; instead of the model's own (a .tm7's, or a YAML model's 'template:') or sfi's default catalogue." };
 
     private static Command Analyze(TextWriter stdout, TextWriter stderr, TimeProvider clock)
     {
@@ -101,7 +100,7 @@ internal static class ThreatModelCommand
             switch (Path.GetExtension(to).ToLowerInvariant())
             {
                 case ".yaml" or ".yml":
-                    var yaml = YamlModelWriter.Write(loaded.Model);
+                    var yaml = YamlModelWriter.Write(loaded, to);
                     await AtomicFile.WriteAsync(to, (stream, ct) => CliOutput.WriteTextAsync(stream, yaml, ct), cancellationToken);
                     break;
                 case ".tm7" when loaded.Tm7 is not null:
@@ -190,11 +189,7 @@ internal static class ThreatModelCommand
         return draw;
     }
 
-    private static LoadedModel Load(string path, string? templatePath)
-    {
-        var template = templatePath is null ? null : KnowledgeBaseReader.ReadTb7(templatePath);
-        return ThreatAnalyzer.Load(path, template);
-    }
+    private static LoadedModel Load(string path, string? templatePath) => ThreatAnalyzer.Load(path, templatePath);
 
     private static async Task RecordAsync(string path, LoadedModel loaded, ThreatReconciliation result, CancellationToken cancellationToken)
     {
