@@ -97,13 +97,17 @@ public static class ThreatAnalyzer
         }
     }
 
-    /// <summary>A Threagile model has <c>technical_assets</c> at the top level; SecureFuture's has <c>elements</c>.</summary>
+    /// <summary>
+    /// A Threagile model has <c>technical_assets</c>, <c>threagile_version</c> or <c>includes</c> at the top level
+    /// (a model split into files may have only the last two); SecureFuture's has <c>elements</c>.
+    /// </summary>
     private static bool IsThreagile(string path)
     {
         using var reader = new StreamReader(path);
         for (var i = 0; i < 10_000 && reader.ReadLine() is { } line; i++)
         {
-            if (line.StartsWith("technical_assets:", StringComparison.Ordinal))
+            if (line.StartsWith("technical_assets:", StringComparison.Ordinal) || line.StartsWith("threagile_version:", StringComparison.Ordinal)
+                || line.StartsWith("includes:", StringComparison.Ordinal))
             {
                 return true;
             }
