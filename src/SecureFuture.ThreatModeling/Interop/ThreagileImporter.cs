@@ -207,7 +207,7 @@ public static class ThreagileImporter
         var budget = 0;
         foreach (var part in parts)
         {
-            var isMain = part == parts[0];
+            var isMain = ReferenceEquals(part, parts[0]);
             foreach (var (nameNode, node) in Map(part.Root, "technical_assets", part.File))
             {
                 if (++budget > 10_000)
@@ -221,48 +221,49 @@ public static class ThreagileImporter
                 {
                     throw Error(part.File, asset, $"duplicate or invalid technical asset id '{id}'");
                 }
-            var kind = Scalar(asset, "type") switch
-            {
-                "external-entity" => ElementKind.ExternalEntity,
-                "datastore" => ElementKind.DataStore,
-                _ => ElementKind.Process,
-            };
-            var technology = Scalar(asset, "technology") ?? string.Empty;
-            var type = TechnologyTypes.TryGetValue(technology, out var t) && KindOf(t) == kind ? t : kind switch
-            {
-                ElementKind.ExternalEntity => "GE.EI",
-                ElementKind.DataStore => "GE.DS",
-                _ => "GE.P",
-            };
-            var properties = new Dictionary<string, string>(StringComparer.Ordinal) { ["technology"] = technology };
-            if (Scalar(asset, "internet") is { } internet)
-            {
-                properties["internetExposed"] = internet == "true" ? "Yes" : "No";
-            }
 
-            if (Scalar(asset, "encryption") is { } encryption)
-            {
-                properties["encryptionAtRest"] = encryption == "none" ? "No" : "Yes";
-            }
+                var kind = Scalar(asset, "type") switch
+                {
+                    "external-entity" => ElementKind.ExternalEntity,
+                    "datastore" => ElementKind.DataStore,
+                    _ => ElementKind.Process,
+                };
+                var technology = Scalar(asset, "technology") ?? string.Empty;
+                var type = TechnologyTypes.TryGetValue(technology, out var t) && KindOf(t) == kind ? t : kind switch
+                {
+                    ElementKind.ExternalEntity => "GE.EI",
+                    ElementKind.DataStore => "GE.DS",
+                    _ => "GE.P",
+                };
+                var properties = new Dictionary<string, string>(StringComparer.Ordinal) { ["technology"] = technology };
+                if (Scalar(asset, "internet") is { } internet)
+                {
+                    properties["internetExposed"] = internet == "true" ? "Yes" : "No";
+                }
 
-            if (Scalar(asset, "confidentiality") is { } confidentiality)
-            {
-                properties["dataClassification"] = confidentiality == "strictly-confidential" ? "restricted" : confidentiality;
-            }
+                if (Scalar(asset, "encryption") is { } encryption)
+                {
+                    properties["encryptionAtRest"] = encryption == "none" ? "No" : "Yes";
+                }
 
-            elements.Add(new ModelElement
-            {
-                Id = id,
-                Name = Value(nameNode),
-                Kind = kind,
-                TypeId = type,
-                Properties = properties,
-                Position = PositionOf(nameNode, isMain),
-            });
-            foreach (var (linkName, linkNode) in Map(asset, "communication_links", part.File))
-            {
-                links.Add((id, Value(linkName), linkNode as YamlMappingNode ?? throw Error(part.File, linkNode, "a communication link must be a mapping"), part));
-            }
+                if (Scalar(asset, "confidentiality") is { } confidentiality)
+                {
+                    properties["dataClassification"] = confidentiality == "strictly-confidential" ? "restricted" : confidentiality;
+                }
+
+                elements.Add(new ModelElement
+                {
+                    Id = id,
+                    Name = Value(nameNode),
+                    Kind = kind,
+                    TypeId = type,
+                    Properties = properties,
+                    Position = PositionOf(nameNode, isMain),
+                });
+                foreach (var (linkName, linkNode) in Map(asset, "communication_links", part.File))
+                {
+                    links.Add((id, Value(linkName), linkNode as YamlMappingNode ?? throw Error(part.File, linkNode, "a communication link must be a mapping"), part));
+                }
             }
         }
 
@@ -299,7 +300,7 @@ public static class ThreagileImporter
                 TargetId = target,
                 TypeId = "GE.DF",
                 Properties = properties,
-                Position = PositionOf(node, part == parts[0]),
+                Position = PositionOf(node, ReferenceEquals(part, parts[0])),
             });
         }
 
@@ -308,18 +309,18 @@ public static class ThreagileImporter
         {
             foreach (var (nameNode, node) in Map(part.Root, "trust_boundaries", part.File))
             {
-            var map = node as YamlMappingNode ?? throw Error(part.File, node, "a trust boundary must be a mapping");
-            var members = Strings(map, "technical_assets_inside").Concat(Strings(map, "trust_boundaries_nested")).ToList();
-            boundaries.Add(new TrustBoundary
-            {
-                Id = Scalar(map, "id") ?? Slug(Value(nameNode)),
-                Name = Value(nameNode),
-                TypeId = "GE.TB.B",
-                Shape = BoundaryShape.Border,
-                Members = members,
-                Properties = new Dictionary<string, string>(StringComparer.Ordinal) { ["boundaryType"] = Scalar(map, "type") ?? string.Empty },
-                Position = PositionOf(nameNode, part == parts[0]),
-            });
+                var map = node as YamlMappingNode ?? throw Error(part.File, node, "a trust boundary must be a mapping");
+                var members = Strings(map, "technical_assets_inside").Concat(Strings(map, "trust_boundaries_nested")).ToList();
+                boundaries.Add(new TrustBoundary
+                {
+                    Id = Scalar(map, "id") ?? Slug(Value(nameNode)),
+                    Name = Value(nameNode),
+                    TypeId = "GE.TB.B",
+                    Shape = BoundaryShape.Border,
+                    Members = members,
+                    Properties = new Dictionary<string, string>(StringComparer.Ordinal) { ["boundaryType"] = Scalar(map, "type") ?? string.Empty },
+                    Position = PositionOf(nameNode, ReferenceEquals(part, parts[0])),
+                });
             }
         }
 
