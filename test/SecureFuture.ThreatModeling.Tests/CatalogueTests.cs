@@ -43,6 +43,17 @@ public sealed class CatalogueTests
     }
 
     [Fact]
+    public void RulesAboutAnyTrustBoundary_TestLineBoundariesToo()
+    {
+        // Threat Dragon curves, the tool's line boundaries and every Threat Dragon v1 boundary are line boundaries: a
+        // rule that tested only borders would stay silent on them.
+        var borderOnly = RuleCatalogue.Default.Rules
+            .Where(r => r.Type.Include.Contains("crosses 'GE.TB.B'", StringComparison.Ordinal) != r.Type.Include.Contains("crosses 'GE.TB.L'", StringComparison.Ordinal))
+            .Select(r => r.Type.Id);
+        Assert.Empty(borderOnly);
+    }
+
+    [Fact]
     public void Catalogue_HasAtLeastSixtyRules_CoveringStride_WithCweAndCapec()
     {
         var rules = RuleCatalogue.Default.Rules;

@@ -116,15 +116,18 @@ public sealed class InteropAndOutputTests
     }
 
     [Fact]
-    public void ThreatDragon_MalformedJson_NamesLineAndColumn_AndDanglingFlowsAreRefused()
+    public void ThreatDragon_MalformedJson_NamesLineAndColumn_AndDanglingFlowsAreKeptForValidation()
     {
         using var broken = new MemoryStream("{\n  \"detail\": {\n    \"diagrams\": [ }\n}"u8.ToArray());
         var e = Assert.Throws<InputException>(() => ThreatDragonImporter.Read(broken, "td.json"));
         Assert.Equal(3, e.Line);
         Assert.NotNull(e.Column);
 
-        using var dangling = new MemoryStream("""{"detail":{"diagrams":[{"cells":[{"shape":"flow","id":"f","source":{"cell":"x"},"target":{"cell":"y"}}]}]}}"""u8.ToArray());
-        var d = Assert.Throws<InputException>(() => ThreatDragonImporter.Read(dangling, "td.json"));
-        Assert.Contains("does not connect two elements", d.Message, StringComparison.Ordinal);
+        // A loose flow no longer rejects the model: it is kept with its missing end empty and reported by validation.
+        using var dangling = new MemoryStream("""{"detail":{"diagrams":[{"cells":[{"shape":"process","id":"p"},{"shape":"flow","id":"f","source":{"cell":"p"},"target":{"x":1,"y":2}}]}]}}"""u8.ToArray());
+        var model = ThreatDragonImporter.Read(dangling, "td.json");
+        var flow = Assert.Single(model.Flows);
+        Assert.Equal(("p", string.Empty), (flow.SourceId, flow.TargetId));
+        Assert.Contains(ModelValidator.Validate(model, RuleCatalogue.Default.Template), i => i.Id == "dangling-flow" && i.ElementId == "f");
     }
 }

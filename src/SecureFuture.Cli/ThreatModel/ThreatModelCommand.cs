@@ -10,7 +10,6 @@ using SecureFuture.ThreatModeling.Diagrams;
 using SecureFuture.ThreatModeling.Engine;
 using SecureFuture.ThreatModeling.Findings;
 using SecureFuture.ThreatModeling.Model;
-using SecureFuture.ThreatModeling.Templates;
 using SecureFuture.ThreatModeling.Tm7;
 using SecureFuture.ThreatModeling.Yaml;
 
@@ -33,7 +32,7 @@ internal static class ThreatModelCommand
         return command;
     }
 
-    private static Option<string?> TemplateOption() => new("--template") { Description = "A Threat Modeling Tool template (.tb7) to generate with, instead of the model's own (.tm7) or sfi's default catalogue." };
+    private static Option<string?> TemplateOption() => new("--template") { Description = "A Threat Modeling Tool template to generate with: a .tb7, or a .tm7 whose embedded template is used; instead of the model's own (a .tm7's, or a YAML model's 'template:') or sfi's default catalogue." };
 
     private static Command Analyze(TextWriter stdout, TextWriter stderr, TimeProvider clock)
     {
@@ -51,13 +50,15 @@ internal static class ThreatModelCommand
             var start = clock.GetUtcNow();
             var path = parse.GetValue(model)!;
             var loaded = Load(path, parse.GetValue(template));
-            foreach (var issue in ModelValidator.Validate(loaded.Model, loaded.Template))
+            var issues = ModelValidator.Validate(loaded.Model, loaded.Template);
+            foreach (var issue in issues)
             {
                 await stderr.WriteLineAsync($"sfi: {path}{(issue.Position is { } p ? $":{p.Line}:{p.Column}" : string.Empty)}: {issue.Message}");
             }
 
             var result = ThreatAnalyzer.Analyze(loaded.Model, loaded.Template);
             var run = ThreatFindings.ToRun(loaded.Model, result, loaded.Template, CliApp.Version, start, clock.GetUtcNow(), compareToRecorded: parse.GetValue(newOnly));
+            run = run with { Notifications = [.. run.Notifications, .. issues.Select(i => ThreatFindings.ToNotification(i, loaded.Model))] };
             if (!Path.IsPathRooted(path))
             {
                 run = run with { Root = Environment.CurrentDirectory }; // relative locations resolve against where sfi ran
@@ -99,7 +100,7 @@ internal static class ThreatModelCommand
             switch (Path.GetExtension(to).ToLowerInvariant())
             {
                 case ".yaml" or ".yml":
-                    var yaml = YamlModelWriter.Write(loaded.Model);
+                    var yaml = YamlModelWriter.Write(loaded, to);
                     await AtomicFile.WriteAsync(to, (stream, ct) => CliOutput.WriteTextAsync(stream, yaml, ct), cancellationToken);
                     break;
                 case ".tm7" when loaded.Tm7 is not null:
@@ -188,11 +189,7 @@ internal static class ThreatModelCommand
         return draw;
     }
 
-    private static LoadedModel Load(string path, string? templatePath)
-    {
-        var template = templatePath is null ? null : KnowledgeBaseReader.ReadTb7(templatePath);
-        return ThreatAnalyzer.Load(path, template);
-    }
+    private static LoadedModel Load(string path, string? templatePath) => ThreatAnalyzer.Load(path, templatePath);
 
     private static async Task RecordAsync(string path, LoadedModel loaded, ThreatReconciliation result, CancellationToken cancellationToken)
     {

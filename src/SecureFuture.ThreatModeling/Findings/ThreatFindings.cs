@@ -128,6 +128,18 @@ public static class ThreatFindings
         };
     }
 
+    /// <summary>A model problem that does not stop analysis (a dangling flow, an unknown stencil) as a SARIF notification (§3.58).</summary>
+    public static Notification ToNotification(ModelIssue issue, ThreatModel model)
+    {
+        ArgumentNullException.ThrowIfNull(issue);
+        ArgumentNullException.ThrowIfNull(model);
+        return new Notification(issue.Id, NotificationLevel.Warning, issue.Message)
+        {
+            Path = model.SourcePath,
+            Region = issue.Position is { } p ? new Region(p.Line, p.Column, p.Line, p.Column + 1) : null,
+        };
+    }
+
     private static string PascalName(ThreatType type)
     {
         var words = new string([.. type.Title.Where(c => char.IsLetterOrDigit(c) || c == ' ')])

@@ -6,10 +6,15 @@ using SecureFuture.ThreatModeling.Model;
 namespace SecureFuture.ThreatModeling.Interop;
 
 /// <summary>
-/// Imports an OWASP Threat Dragon v2 model (JSON). Actors, processes and stores become elements of the generic
-/// types (<c>GE.EI</c>, <c>GE.P</c>, <c>GE.DS</c>); flows keep their protocol and encryption; a boundary box
-/// becomes a boundary whose members are the elements drawn inside it; a boundary curve becomes a line boundary.
-/// Threat Dragon's own hand-written threats are not imported: SecureFuture's rules generate threats.
+/// Imports an OWASP Threat Dragon model (JSON), version 2 (X6 cells under <c>diagrams[].cells</c>) or version 1
+/// (JointJS cells under <c>diagrams[].diagramJson.cells</c>, typed <c>tm.Actor</c>, <c>tm.Process</c>,
+/// <c>tm.Store</c>, <c>tm.Flow</c>, <c>tm.Boundary</c>, with their properties on the cell itself). Actors,
+/// processes and stores become elements of the generic types (<c>GE.EI</c>, <c>GE.P</c>, <c>GE.DS</c>); flows keep
+/// their protocol and encryption; a boundary box becomes a boundary whose members are the elements drawn inside
+/// it; a boundary curve (every v1 boundary) becomes a line boundary. A flow with a loose end (Threat Dragon lets one
+/// be saved, its own demo has one) is kept with the missing end empty, so that the model's validation reports it
+/// and generation skips it, as the Threat Modeling Tool does. Threat Dragon's own hand-written threats are not
+/// imported: SecureFuture's rules generate threats.
 /// </summary>
 public static class ThreatDragonImporter
 {
@@ -52,7 +57,7 @@ public static class ThreatDragonImporter
             var root = document.RootElement;
             if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("detail", out var detail) || !detail.TryGetProperty("diagrams", out var diagrams) || diagrams.ValueKind != JsonValueKind.Array)
             {
-                throw new InputException(displayPath, null, null, "not a Threat Dragon v2 model: expected detail.diagrams");
+                throw new InputException(displayPath, null, null, "not a Threat Dragon model: expected detail.diagrams");
             }
 
             var model = new Builder(displayPath);
@@ -95,11 +100,39 @@ public static class ThreatDragonImporter
     private static double Number(JsonElement element, string name) =>
         element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : 0;
 
+    /// <summary>Version 1 cell types, as Threat Dragon 1.x saved them, mapped to the version 2 shape names.</summary>
+    private static string V1Shape(string? type) => type switch
+    {
+        "tm.Actor" => "actor",
+        "tm.Process" => "process",
+        "tm.Store" => "store",
+        "tm.Flow" => "flow",
+        "tm.Boundary" => "trust-boundary-curve",
+        _ => string.Empty,
+    };
+
+    /// <summary>A version 1 element's name is its drawn text (<c>attrs.text.text</c>); a flow's or boundary's is its first label.</summary>
+    private static string? V1Label(JsonElement cell)
+    {
+        static string? TextOf(JsonElement attrs) =>
+            attrs.ValueKind == JsonValueKind.Object && attrs.TryGetProperty("text", out var text) ? Text(text, "text") : null;
+
+        if (cell.TryGetProperty("attrs", out var attrs) && TextOf(attrs) is { Length: > 0 } name)
+        {
+            return name;
+        }
+
+        return cell.TryGetProperty("labels", out var labels) && labels.ValueKind == JsonValueKind.Array && labels.GetArrayLength() > 0
+            && labels[0].TryGetProperty("attrs", out var labelAttrs) && TextOf(labelAttrs) is { Length: > 0 } label ? label : null;
+    }
+
+    private sealed record FlowCell(string Id, string Name, JsonElement Data, string? SourceId, string? TargetId, string DiagramId);
+
     private sealed class Builder(string path)
     {
         private readonly List<Diagram> _diagrams = [];
         private readonly List<ModelElement> _elements = [];
-        private readonly List<(JsonElement Cell, string Diagram)> _flows = [];
+        private readonly List<FlowCell> _flows = [];
         private readonly List<TrustBoundary> _boundaries = [];
         private readonly HashSet<string> _ids = new(StringComparer.Ordinal);
 
@@ -107,22 +140,26 @@ public static class ThreatDragonImporter
         {
             var diagramId = string.Create(CultureInfo.InvariantCulture, $"diagram-{index}");
             _diagrams.Add(new Diagram(diagramId, Text(diagram, "title") ?? diagramId));
-            if (!diagram.TryGetProperty("cells", out var cells) || cells.ValueKind != JsonValueKind.Array)
+            // Version 2 keeps X6 cells under "cells"; version 1 keeps JointJS cells under "diagramJson.cells".
+            var v1 = !diagram.TryGetProperty("cells", out var cells) && diagram.TryGetProperty("diagramJson", out var joint) && joint.ValueKind == JsonValueKind.Object
+                && joint.TryGetProperty("cells", out cells);
+            if (cells.ValueKind != JsonValueKind.Array)
             {
                 return;
             }
 
             foreach (var cell in cells.EnumerateArray())
             {
-                var shape = Text(cell, "shape") ?? string.Empty;
+                var shape = v1 ? V1Shape(Text(cell, "type")) : Text(cell, "shape") ?? string.Empty;
                 var id = Text(cell, "id") ?? throw new InputException(path, null, null, $"a cell of diagram '{diagramId}' has no id");
                 if (!_ids.Add(id))
                 {
                     throw new InputException(path, null, null, $"duplicate cell id '{id}'");
                 }
 
-                var data = cell.TryGetProperty("data", out var d) ? d : default;
-                var name = Text(data, "name") ?? Text(cell, "label") ?? id;
+                // Version 1 keeps an element's properties on the cell and its name in the drawn text.
+                var data = v1 ? cell : cell.TryGetProperty("data", out var d) ? d : default;
+                var name = (v1 ? V1Label(cell) : Text(data, "name") ?? Text(cell, "label")) ?? id;
                 var position = cell.TryGetProperty("position", out var p) ? p : default;
                 var size = cell.TryGetProperty("size", out var sz) ? sz : default;
                 var bounds = new Rect(Number(position, "x"), Number(position, "y"), Number(size, "width"), Number(size, "height"));
@@ -141,7 +178,7 @@ public static class ThreatDragonImporter
                         });
                         break;
                     case "flow":
-                        _flows.Add((cell, diagramId));
+                        _flows.Add(new FlowCell(id, name, data, EndId(cell, "source", v1), EndId(cell, "target", v1), diagramId));
                         break;
                     case "trust-boundary-box":
                         _boundaries.Add(new TrustBoundary { Id = id, Name = name, TypeId = SfiType(data) ?? "GE.TB.B", Shape = BoundaryShape.Border, DiagramId = diagramId, Bounds = bounds, Properties = WithSfiProperties(new Dictionary<string, string>(StringComparer.Ordinal), data) });
@@ -173,19 +210,11 @@ public static class ThreatDragonImporter
         public ThreatModel Build(string name, string? description)
         {
             var flows = new List<DataFlow>();
-            foreach (var (cell, diagramId) in _flows)
+            foreach (var (id, flowName, data, sourceId, targetId, diagramId) in _flows)
             {
-                var id = Text(cell, "id")!;
-                var data = cell.TryGetProperty("data", out var d) ? d : default;
-                var sourceId = cell.TryGetProperty("source", out var s) ? Text(s, "cell") : null;
-                var targetId = cell.TryGetProperty("target", out var t) ? Text(t, "cell") : null;
+                // A loose end stays empty: ModelValidator reports the flow and the generator skips it.
                 var source = _elements.FirstOrDefault(e => e.Id == sourceId);
                 var target = _elements.FirstOrDefault(e => e.Id == targetId);
-                if (source is null || target is null)
-                {
-                    throw new InputException(path, null, null, $"flow '{Text(data, "name") ?? id}' ({id}) does not connect two elements (source '{sourceId}', target '{targetId}')");
-                }
-
                 var properties = new Dictionary<string, string>(StringComparer.Ordinal);
                 if (Text(data, "protocol") is { Length: > 0 } protocol)
                 {
@@ -205,14 +234,14 @@ public static class ThreatDragonImporter
                 flows.Add(new DataFlow
                 {
                     Id = id,
-                    SourceId = source.Id,
-                    TargetId = target.Id,
+                    SourceId = source?.Id ?? string.Empty,
+                    TargetId = target?.Id ?? string.Empty,
                     TypeId = SfiType(data) ?? "GE.DF",
-                    Name = Text(data, "name") ?? id,
+                    Name = flowName,
                     Properties = WithSfiProperties(properties, data),
                     DiagramId = diagramId,
-                    Start = source.Bounds?.Center,
-                    End = target.Bounds?.Center,
+                    Start = source?.Bounds?.Center,
+                    End = target?.Bounds?.Center,
                 });
             }
 
@@ -227,6 +256,10 @@ public static class ThreatDragonImporter
                 Boundaries = _boundaries,
             };
         }
+
+        /// <summary>The id of the element a flow end is attached to: <c>cell</c> in version 2, <c>id</c> in version 1 (a loose end has x and y instead).</summary>
+        private static string? EndId(JsonElement cell, string end, bool v1) =>
+            cell.TryGetProperty(end, out var e) ? Text(e, v1 ? "id" : "cell") : null;
 
         private static Dictionary<string, string> ElementProperties(JsonElement data)
         {

@@ -87,8 +87,8 @@ internal static class Tm7ModelReader
                     TypeId = stencil.TypeId,
                     GenericTypeId = stencil.GenericTypeId,
                     Name = stencil.Name,
-                    SourceId = value.ChildText("SourceGuid") ?? string.Empty,
-                    TargetId = value.ChildText("TargetGuid") ?? string.Empty,
+                    SourceId = Guid(value, "SourceGuid"),
+                    TargetId = Guid(value, "TargetGuid"),
                     Properties = stencil.Properties,
                     DiagramId = diagramId,
                     Start = start,
@@ -118,8 +118,8 @@ internal static class Tm7ModelReader
 
     private static Stencil StencilOf(XElement value, string path)
     {
-        var id = value.ChildText("Guid");
-        if (string.IsNullOrEmpty(id))
+        var id = Guid(value, "Guid");
+        if (id.Length == 0)
         {
             var p = SafeXml.PositionOf(value);
             throw new InputException(path, p?.Line, p?.Column, "diagram element without a Guid");
@@ -159,8 +159,14 @@ internal static class Tm7ModelReader
             }
         }
 
-        return new Stencil(id, value.ChildText("TypeId") ?? string.Empty, value.ChildText("GenericTypeId"), name ?? string.Empty, properties, SafeXml.PositionOf(value));
+        return new Stencil(id, value.ChildText("TypeId")?.Trim() ?? string.Empty, value.ChildText("GenericTypeId")?.Trim(), name ?? string.Empty, properties, SafeXml.PositionOf(value));
     }
+
+    /// <summary>
+    /// A Guid-typed child. The tool reads these as <c>System.Guid</c>, which ignores surrounding whitespace, and the
+    /// template's type ids are trimmed when read, so ids and type references are trimmed to match them.
+    /// </summary>
+    internal static string Guid(XElement value, string name) => value.ChildText(name)?.Trim() ?? string.Empty;
 
     private static bool Is(KnowledgeBase? template, Stencil stencil, string ancestor) =>
         template is not null && (template.IsA(stencil.TypeId, ancestor) || (stencil.GenericTypeId is { } g && template.IsA(g, ancestor)));

@@ -8,6 +8,9 @@ using YamlDotNet.RepresentationModel;
 
 namespace SecureFuture.ThreatModeling.Yaml;
 
+/// <summary>A model's <c>template:</c>: the full path of the template file and where the model names it.</summary>
+public sealed record TemplateReference(string Path, SourcePosition Position);
+
 /// <summary>
 /// Reads SecureFuture's YAML threat model (docs/threat-modeling.md; JSON schema in <see cref="ThreatModelSchema"/>).
 /// Every element, flow and boundary keeps the line and column it was written at, so findings point at it. Any
@@ -26,7 +29,7 @@ public static class YamlModelReader
     /// <summary>Files above this size are refused before parsing.</summary>
     public const long MaxFileBytes = 16L * 1024 * 1024;
 
-    internal static readonly string[] TopKeys = ["version", "name", "description", "elements", "flows", "boundaries", "threats"];
+    internal static readonly string[] TopKeys = ["version", "name", "description", "template", "elements", "flows", "boundaries", "threats"];
     internal static readonly string[] ElementKeys = ["id", "name", "kind", "type", "description", "technology", "authentication", "authorization", "encryptionAtRest", "dataClassification", "internetExposed", "properties"];
     internal static readonly string[] FlowKeys = ["id", "name", "from", "to", "type", "protocol", "encryptedInTransit", "authentication", "authorization", "dataClassification", "properties"];
     internal static readonly string[] BoundaryKeys = ["id", "name", "type", "members", "properties"];
@@ -35,6 +38,12 @@ public static class YamlModelReader
     public static ThreatModel Read(string path, KnowledgeBase template)
     {
         ArgumentNullException.ThrowIfNull(path);
+        using var reader = Open(path);
+        return Read(reader, path, template);
+    }
+
+    private static StreamReader Open(string path)
+    {
         var info = new FileInfo(path);
         if (!info.Exists)
         {
@@ -46,8 +55,7 @@ public static class YamlModelReader
             throw new InputException(path, null, null, $"file is larger than {MaxFileBytes} bytes");
         }
 
-        using var reader = new StreamReader(path);
-        return Read(reader, path, template);
+        return new StreamReader(path);
     }
 
     public static ThreatModel Read(TextReader text, string displayPath, KnowledgeBase template)
@@ -55,6 +63,36 @@ public static class YamlModelReader
         ArgumentNullException.ThrowIfNull(text);
         ArgumentNullException.ThrowIfNull(displayPath);
         ArgumentNullException.ThrowIfNull(template);
+        var (root, budget) = Parse(text, displayPath);
+        return new Reader(displayPath, template, budget).ReadModel(root);
+    }
+
+    /// <summary>
+    /// The template the model names with its top-level <c>template:</c> key (a .tb7, or a .tm7 whose embedded
+    /// template is meant), resolved against the model file's directory; null when the model uses the default
+    /// catalogue. A model converted from a .tm7 names that file, so it can be analysed on its own.
+    /// </summary>
+    public static TemplateReference? ReadTemplateReference(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        using var reader = Open(path);
+        var (root, _) = Parse(reader, path);
+        if (!root.Children.TryGetValue(new YamlScalarNode("template"), out var node))
+        {
+            return null;
+        }
+
+        if (node is not YamlScalarNode { Value.Length: > 0 } scalar)
+        {
+            throw new InputException(path, node.Start.Line, node.Start.Column, "'template' must be the path of a .tb7 or .tm7 file");
+        }
+
+        var directory = Path.GetDirectoryName(Path.GetFullPath(path)) ?? ".";
+        return new TemplateReference(Path.GetFullPath(Path.Combine(directory, scalar.Value)), new SourcePosition((int)node.Start.Line, (int)node.Start.Column));
+    }
+
+    private static (YamlMappingNode Root, long Budget) Parse(TextReader text, string displayPath)
+    {
         var stream = new YamlStream();
         var scanner = new Scanner(text);
         try
@@ -80,8 +118,7 @@ public static class YamlModelReader
 
         // Without aliases a document cannot have more nodes than characters, so the budget grows with the document;
         // only aliases (a "billion laughs") can make the walk longer than that, and they hit the budget.
-        var budget = Math.Max(MaxNodes, scanner.CurrentPosition.Index);
-        return new Reader(displayPath, template, budget).ReadModel(root);
+        return (root, Math.Max(MaxNodes, scanner.CurrentPosition.Index));
     }
 
     private static string Inner(YamlException e) => e.InnerException is YamlException inner ? inner.Message : e.Message;
@@ -331,7 +368,7 @@ public static class YamlModelReader
             {
                 if (Scalar(map, key) is { } value)
                 {
-                    result[key] = Normalize(value.Value ?? string.Empty);
+                    result[key] = Normalize(value);
                 }
             }
 
@@ -350,20 +387,28 @@ public static class YamlModelReader
                         throw Error(v, "a property must be name: scalar value");
                     }
 
-                    result[ks.Value!] = Normalize(vs.Value ?? string.Empty);
+                    result[ks.Value!] = Normalize(vs);
                 }
             }
 
             return result;
         }
 
-        /// <summary>YAML booleans become Yes/No, the values the tool's templates compare against.</summary>
-        private static string Normalize(string value) => value.ToUpperInvariant() switch
+        /// <summary>
+        /// An unquoted YAML boolean (<c>true</c>, <c>yes</c>...) becomes Yes/No, the values the tool's templates compare
+        /// against. A quoted scalar is a string and stays exactly as written: the Azure template's properties take the
+        /// values "True" and "False", and turning them into Yes/No would change which threats its rules generate.
+        /// </summary>
+        private static string Normalize(YamlScalarNode node)
         {
-            "TRUE" or "YES" => "Yes",
-            "FALSE" or "NO" => "No",
-            _ => value,
-        };
+            var value = node.Value ?? string.Empty;
+            return node.Style is ScalarStyle.Plain or ScalarStyle.Any ? value.ToUpperInvariant() switch
+            {
+                "TRUE" or "YES" => "Yes",
+                "FALSE" or "NO" => "No",
+                _ => value,
+            } : value;
+        }
 
         private IEnumerable<YamlNode> Sequence(YamlMappingNode map, string key)
         {

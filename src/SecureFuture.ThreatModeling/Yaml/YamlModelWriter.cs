@@ -1,6 +1,8 @@
 using System.Text;
 using System.Text.Json;
+using SecureFuture.ThreatModeling.Engine;
 using SecureFuture.ThreatModeling.Model;
+using SecureFuture.ThreatModeling.Templates;
 
 namespace SecureFuture.ThreatModeling.Yaml;
 
@@ -16,7 +18,28 @@ public static class YamlModelWriter
     private static readonly string[] ElementTyped = ["technology", "authentication", "authorization", "encryptionAtRest", "dataClassification", "internetExposed"];
     private static readonly string[] FlowTyped = ["protocol", "encryptedInTransit", "authentication", "authorization", "dataClassification"];
 
-    public static string Write(ThreatModel model)
+    public static string Write(ThreatModel model) => Write(model, template: null, templateReference: null);
+
+    /// <summary>
+    /// Writes the model of <paramref name="loaded"/> to be saved at <paramref name="outputPath"/>, naming the template
+    /// it was read with (a .tm7's own embedded template, or a given .tb7) relative to the output file, so that the
+    /// YAML can be analysed on its own with the same rules.
+    /// </summary>
+    public static string Write(LoadedModel loaded, string outputPath)
+    {
+        ArgumentNullException.ThrowIfNull(loaded);
+        ArgumentNullException.ThrowIfNull(outputPath);
+        var reference = loaded.TemplatePath is { } t
+            ? Path.GetRelativePath(Path.GetDirectoryName(Path.GetFullPath(outputPath)) ?? ".", Path.GetFullPath(t)).Replace(Path.DirectorySeparatorChar, '/')
+            : null;
+        return Write(loaded.Model, loaded.Template, reference);
+    }
+
+    /// <summary>
+    /// Writes the model. With a <paramref name="template"/>, a stencil type the template no longer defines is written
+    /// as the generic type it was drawn from (the YAML reader refuses unknown types; the tool falls back the same way).
+    /// </summary>
+    public static string Write(ThreatModel model, KnowledgeBase? template, string? templateReference)
     {
         ArgumentNullException.ThrowIfNull(model);
         var yaml = new StringBuilder();
@@ -27,16 +50,23 @@ public static class YamlModelWriter
             yaml.Append("description: ").Append(Quote(description)).Append('\n');
         }
 
+        if (templateReference is not null)
+        {
+            yaml.Append("template: ").Append(Quote(templateReference)).Append('\n');
+        }
+
+        // Annotations (GE.A) are notes on the drawing, not part of the system: they and the lines drawn to them go.
+        var elements = model.Elements.Where(e => e.Kind != ElementKind.Annotation).ToList();
         yaml.Append("elements:\n");
-        foreach (var e in model.Elements.Where(e => e.Kind != ElementKind.Annotation))
+        foreach (var e in elements)
         {
             yaml.Append("  - id: ").Append(Quote(e.Id)).Append('\n');
             yaml.Append("    name: ").Append(Quote(e.Name)).Append('\n');
-            yaml.Append("    type: ").Append(Quote(e.TypeId)).Append('\n');
+            yaml.Append("    type: ").Append(Quote(TypeOf(e.TypeId, e.GenericTypeId, template))).Append('\n');
             Properties(yaml, e.Properties, ElementTyped);
         }
 
-        var ids = model.Elements.Select(e => e.Id).ToHashSet(StringComparer.Ordinal);
+        var ids = elements.Select(e => e.Id).ToHashSet(StringComparer.Ordinal);
         yaml.Append("flows:\n");
         foreach (var f in model.Flows.Where(f => ids.Contains(f.SourceId) && ids.Contains(f.TargetId)))
         {
@@ -44,7 +74,7 @@ public static class YamlModelWriter
             yaml.Append("    name: ").Append(Quote(f.Name)).Append('\n');
             yaml.Append("    from: ").Append(Quote(f.SourceId)).Append('\n');
             yaml.Append("    to: ").Append(Quote(f.TargetId)).Append('\n');
-            yaml.Append("    type: ").Append(Quote(f.TypeId)).Append('\n');
+            yaml.Append("    type: ").Append(Quote(TypeOf(f.TypeId, f.GenericTypeId, template))).Append('\n');
             Properties(yaml, f.Properties, FlowTyped);
         }
 
@@ -55,13 +85,16 @@ public static class YamlModelWriter
             {
                 yaml.Append("  - id: ").Append(Quote(b.Id)).Append('\n');
                 yaml.Append("    name: ").Append(Quote(b.Name)).Append('\n');
-                yaml.Append("    type: ").Append(Quote(b.TypeId)).Append('\n');
+                yaml.Append("    type: ").Append(Quote(TypeOf(b.TypeId, b.GenericTypeId, template))).Append('\n');
                 yaml.Append("    members: [").Append(string.Join(", ", Members(model, b).Select(Quote))).Append("]\n");
             }
         }
 
         return yaml.ToString();
     }
+
+    private static string TypeOf(string typeId, string? genericTypeId, KnowledgeBase? template) =>
+        template is not null && template.FindType(typeId) is null && genericTypeId is not null && template.FindType(genericTypeId) is not null ? genericTypeId : typeId;
 
     private static IEnumerable<string> Members(ThreatModel model, TrustBoundary boundary)
     {
