@@ -3,6 +3,13 @@ namespace SecureFuture.Core;
 /// <summary>
 /// Writes a file so that readers see either the old content or the complete new content: the data goes to a
 /// temporary file in the same directory, is flushed to disk, then renamed over the target.
+/// <para>
+/// Only a regular file or a new path is replaced that way. A character device (<c>/dev/null</c>, a terminal) or a
+/// FIFO is written straight through: renaming over it would replace the device itself (run as root,
+/// <c>--output /dev/null</c> once turned <c>/dev/null</c> into a regular file and broke every later shell redirect).
+/// Directories, block devices and sockets are refused. Every refusal, and a target that cannot be created, is an
+/// <see cref="InputException"/> naming the path.
+/// </para>
 /// </summary>
 public static class AtomicFile
 {
@@ -11,11 +18,27 @@ public static class AtomicFile
         ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(write);
         var full = Path.GetFullPath(path);
+        switch (FileKinds.Of(full))
+        {
+            case FileKind.CharacterDevice or FileKind.Fifo:
+                await WriteThroughAsync(path, full, write, cancellationToken);
+                return;
+            case FileKind.Directory:
+                throw new InputException(path, null, null, "is a directory; give a file name to write");
+            case FileKind.BlockDevice or FileKind.Socket:
+                throw new InputException(path, null, null, "is a block device or socket; refusing to write a report there");
+        }
+
         var directory = Path.GetDirectoryName(full) ?? throw new ArgumentException($"No directory in '{path}'.", nameof(path));
+        if (FileKinds.Of(directory) != FileKind.Directory)
+        {
+            throw new InputException(path, null, null, $"cannot write: the directory '{directory}' does not exist");
+        }
+
         var temp = Path.Combine(directory, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
         try
         {
-            var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 65536, FileOptions.Asynchronous);
+            var stream = Open(path, temp, FileMode.CreateNew);
             await using (stream.ConfigureAwait(false))
             {
                 await write(stream, cancellationToken);
@@ -23,7 +46,14 @@ public static class AtomicFile
                 stream.Flush(flushToDisk: true);
             }
 
-            File.Move(temp, full, overwrite: true);
+            try
+            {
+                File.Move(temp, full, overwrite: true);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new InputException(path, null, null, $"cannot write: {e.Message}", e);
+            }
         }
         finally
         {
@@ -31,6 +61,30 @@ public static class AtomicFile
             {
                 File.Delete(temp);
             }
+        }
+    }
+
+    /// <summary>A device or FIFO: opened as it is (never created, truncated or replaced) and written to.</summary>
+    private static async Task WriteThroughAsync(string path, string full, Func<Stream, CancellationToken, Task> write, CancellationToken cancellationToken)
+    {
+        // Synchronous I/O: a FIFO or device cannot be read ahead, and FileOptions.Asynchronous buys nothing here.
+        var stream = Open(path, full, FileMode.Open);
+        await using (stream.ConfigureAwait(false))
+        {
+            await write(stream, cancellationToken);
+            await stream.FlushAsync(cancellationToken);
+        }
+    }
+
+    private static FileStream Open(string path, string target, FileMode mode)
+    {
+        try
+        {
+            return new FileStream(target, mode, FileAccess.Write, FileShare.None, 65536, mode == FileMode.Open ? FileOptions.None : FileOptions.Asynchronous);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new InputException(path, null, null, $"cannot write: {e.Message}", e);
         }
     }
 }
