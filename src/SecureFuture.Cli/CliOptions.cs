@@ -44,6 +44,7 @@ internal static class CliOptions
     {
         ArgumentNullException.ThrowIfNull(option);
         ArgumentNullException.ThrowIfNull(allowed);
+        option.CompletionSources.Clear(); // an enum-typed option would otherwise also offer the enum's member names
         option.CompletionSources.Add([.. allowed]);
         option.Validators.Add(result =>
         {

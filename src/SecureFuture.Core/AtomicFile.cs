@@ -18,7 +18,7 @@ public static class AtomicFile
         ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(write);
         var full = Path.GetFullPath(path);
-        switch (FileKinds.Of(full))
+        switch (Inspect(path, full))
         {
             case FileKind.CharacterDevice or FileKind.Fifo:
                 await WriteThroughAsync(path, full, write, cancellationToken);
@@ -30,7 +30,7 @@ public static class AtomicFile
         }
 
         var directory = Path.GetDirectoryName(full) ?? throw new ArgumentException($"No directory in '{path}'.", nameof(path));
-        if (FileKinds.Of(directory) != FileKind.Directory)
+        if (Inspect(path, directory) != FileKind.Directory)
         {
             throw new InputException(path, null, null, $"cannot write: the directory '{directory}' does not exist");
         }
@@ -67,7 +67,6 @@ public static class AtomicFile
     /// <summary>A device or FIFO: opened as it is (never created, truncated or replaced) and written to.</summary>
     private static async Task WriteThroughAsync(string path, string full, Func<Stream, CancellationToken, Task> write, CancellationToken cancellationToken)
     {
-        // Synchronous I/O: a FIFO or device cannot be read ahead, and FileOptions.Asynchronous buys nothing here.
         var stream = Open(path, full, FileMode.Open);
         await using (stream.ConfigureAwait(false))
         {
@@ -76,11 +75,26 @@ public static class AtomicFile
         }
     }
 
+    private static FileKind Inspect(string path, string target)
+    {
+        try
+        {
+            return FileKinds.Of(target);
+        }
+        catch (IOException e)
+        {
+            throw new InputException(path, null, null, $"cannot write: {e.Message}", e);
+        }
+    }
+
     private static FileStream Open(string path, string target, FileMode mode)
     {
         try
         {
-            return new FileStream(target, mode, FileAccess.Write, FileShare.None, 65536, mode == FileMode.Open ? FileOptions.None : FileOptions.Asynchronous);
+            // A device or FIFO is shared by nature (the reader of a FIFO has it open already): no exclusive lock there.
+            return mode == FileMode.Open
+                ? new FileStream(target, mode, FileAccess.Write, FileShare.ReadWrite, 65536, FileOptions.None)
+                : new FileStream(target, mode, FileAccess.Write, FileShare.None, 65536, FileOptions.Asynchronous);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -31,6 +31,7 @@ public static class FileKinds
     private const int NoSuchEntry = 2; // ENOENT
     private const int NotADirectory = 20; // ENOTDIR
 
+    /// <exception cref="IOException">The path cannot be inspected (a symbolic link loop, a component that denies search).</exception>
     public static FileKind Of(string path)
     {
         ArgumentNullException.ThrowIfNull(path);

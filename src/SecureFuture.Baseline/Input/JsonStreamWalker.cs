@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using SecureFuture.Core;
@@ -179,6 +180,7 @@ internal static class JsonStreamWalker
             var reader = new Utf8JsonReader(buffer.AsSpan(0, length), isFinal, state);
             var consumed = 0L;
             var done = false;
+            var tokenStart = 0L;
             try
             {
                 while (true)
@@ -192,6 +194,7 @@ internal static class JsonStreamWalker
                     }
 
                     var token = reader.TokenType;
+                    tokenStart = reader.TokenStartIndex;
                     if (frames.Count == 0 && rootType == JsonTokenType.None)
                     {
                         rootType = token;
@@ -298,6 +301,13 @@ internal static class JsonStreamWalker
             {
                 throw new InputException(displayPath, (ex.LineNumber ?? 0) + 1, (ex.BytePositionInLine ?? 0) + 1, $"malformed JSON: {FirstSentence(ex.Message)}", ex);
             }
+            catch (InvalidOperationException ex) when (FirstInvalidUtf8(buffer, tokenStart, reader.BytesConsumed) is { } offset)
+            {
+                // Utf8JsonReader checks the structure, not the UTF-8 inside strings: a bad byte in a string value or
+                // property name surfaces only when the string is decoded (here, or while compacting a captured value).
+                var (line, column) = lines.PositionOf(buffer, offset);
+                throw new InputException(displayPath, line, column, $"invalid UTF-8 in a JSON string (byte 0x{buffer[offset]:X2}); the file must be UTF-8 (RFC 8259 §8.1)", ex);
+            }
 
         Refill:
             if (done)
@@ -333,6 +343,23 @@ internal static class JsonStreamWalker
         {
             frames.Peek().Index++;
         }
+    }
+
+    /// <summary>The offset of the first byte of <paramref name="buffer"/>[start..end) that is not well-formed UTF-8.</summary>
+    private static int? FirstInvalidUtf8(byte[] buffer, long start, long end)
+    {
+        var span = buffer.AsSpan((int)start, (int)(end - start));
+        for (var i = 0; i < span.Length;)
+        {
+            if (Rune.DecodeFromUtf8(span[i..], out _, out var used) != OperationStatus.Done)
+            {
+                return (int)start + i;
+            }
+
+            i += used;
+        }
+
+        return null;
     }
 
     private static string FirstSentence(string message)

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using SecureFuture.Baseline;
+using SecureFuture.Baseline.Input;
 using SecureFuture.Core;
 using SecureFuture.Core.Writers;
 
@@ -70,7 +71,10 @@ internal static class BaselineCommand
                 await CliOutput.EmitAsync(parse.GetValue(output), stdout, write, cancellationToken);
             }
 
-            return parse.GetValue(failOn) is { } threshold && assessment!.HasFailureAtOrAbove(threshold) ? ExitCodes.GateTripped : ExitCodes.Success;
+            // A file the gate could not read may hold the failure it exists to catch: a gate never passes over one.
+            return parse.GetValue(failOn) is { } threshold && (assessment!.HasFailureAtOrAbove(threshold) || RefusedInputs(assessment) > 0)
+                ? ExitCodes.GateTripped
+                : ExitCodes.Success;
         });
         return assess;
     }
@@ -168,10 +172,13 @@ internal static class BaselineCommand
                 await stdout.WriteAsync(BaselineReports.DiffText(result));
             }
 
-            return parse.GetValue(failOnRegression) && result.Regressions.Any() ? ExitCodes.GateTripped : ExitCodes.Success;
+            return parse.GetValue(failOnRegression) && (result.Regressions.Any() || RefusedInputs(old) + RefusedInputs(current) > 0) ? ExitCodes.GateTripped : ExitCodes.Success;
         });
         return diff;
     }
+
+    /// <summary>Files found in a directory that could not be read, each reported as a notification.</summary>
+    private static int RefusedInputs(Assessment assessment) => assessment.Notifications.Count(n => n.Id == SnapshotReader.InputRefused);
 
     /// <summary>A saved assessment is read as such; anything else is assessed.</summary>
     private static async Task<Assessment> LoadAsync(string path, TimeProvider clock, TextWriter stderr, CancellationToken cancellationToken)
@@ -214,7 +221,17 @@ internal static class BaselineCommand
         var assessment = await assessor.AssessAsync(inputs, sink, controls, cancellationToken);
         foreach (var notification in assessment.Notifications)
         {
-            await stderr.WriteLineAsync($"sfi: {(notification.Path is { } p ? p + ": " : string.Empty)}{notification.Message}");
+            // A refused file's message already starts with its path, line and column (InputException).
+            var path = notification.Path is { } p && !notification.Message.StartsWith(p + ":", StringComparison.Ordinal) ? p + ": " : string.Empty;
+            await stderr.WriteLineAsync($"sfi: {path}{notification.Message}");
+        }
+
+        // Nothing read is not a pass: an empty directory, or one whose every file was refused, assessed nothing.
+        if (assessment.Files.Count == 0)
+        {
+            var refused = RefusedInputs(assessment);
+            throw new InputException(
+                $"{string.Join(", ", inputs)}: nothing to assess: {(refused > 0 ? $"all {refused} file(s) were refused (see above)" : "no .json export found")}; expected {SnapshotReader.RecognisedFormats}");
         }
 
         // Expired exceptions arrive as notifications too (the library reports them), so they are printed once above.
