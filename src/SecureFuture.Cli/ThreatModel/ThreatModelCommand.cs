@@ -50,6 +50,7 @@ internal static class ThreatModelCommand
             var start = clock.GetUtcNow();
             var path = parse.GetValue(model)!;
             var loaded = Load(path, parse.GetValue(template));
+            RequireElements(path, loaded);
             foreach (var issue in ModelValidator.Validate(loaded.Model, loaded.Template))
             {
                 await stderr.WriteLineAsync($"sfi: {path}{(issue.Position is { } p ? $":{p.Line}:{p.Column}" : string.Empty)}: {issue.Message}");
@@ -135,6 +136,7 @@ internal static class ThreatModelCommand
         {
             var oldModel = Load(parse.GetValue(before)!, parse.GetValue(template));
             var newModel = Load(parse.GetValue(after)!, parse.GetValue(template));
+            RequireElements(parse.GetValue(after)!, newModel); // an empty OLD is a model drawn from scratch; an empty NEW passes any gate
             var generator = new ThreatGenerator(newModel.Template);
             var result = ThreatDiff.Between(oldModel.Model, newModel.Model, generator);
             if (parse.GetValue(format) == "json")
@@ -191,6 +193,18 @@ internal static class ThreatModelCommand
     {
         var template = templatePath is null ? null : KnowledgeBaseReader.ReadTb7(templatePath);
         return ThreatAnalyzer.Load(path, template);
+    }
+
+    /// <summary>
+    /// Nothing read is not a pass: a model without elements generates no threats, so a gate over it would pass
+    /// whatever the file meant to describe (a format read as empty, a file that is not a model at all).
+    /// </summary>
+    private static void RequireElements(string path, LoadedModel loaded)
+    {
+        if (loaded.Model.Elements.Count == 0)
+        {
+            throw new InputException($"{path}: the model has no elements, so there is nothing to analyze (is this the file you meant, in a supported format?)");
+        }
     }
 
     private static async Task RecordAsync(string path, LoadedModel loaded, ThreatReconciliation result, CancellationToken cancellationToken)
