@@ -50,6 +50,22 @@ public sealed class BaselineInputFaultTests : IDisposable
     }
 
     [Fact]
+    public async Task Invalid_utf8_in_a_saved_assessment_is_exit_2_for_diff()
+    {
+        var saved = Path.Combine(_dir, "saved.json.out");
+        Assert.Equal(ExitCodes.Success, (await CliRunner.RunAsync("baseline", "assess", Sample("arm"), "--format", "json", "--output", saved)).Exit);
+        var bytes = await File.ReadAllBytesAsync(saved);
+        var offset = IndexOf(bytes, "\"evidence\": \"") + 14;
+        bytes[offset] = 0xC3; // the first byte of a two-byte sequence, followed by ASCII
+        await File.WriteAllBytesAsync(saved, bytes);
+        var (line, column) = Position(bytes, offset);
+
+        var (exit, _, stderr) = await CliRunner.RunAsync("baseline", "diff", saved, Sample("arm"), "--fail-on-regression");
+        Assert.True(exit == ExitCodes.UsageError, stderr);
+        Assert.Contains($"{saved}:{line}:{column}: invalid UTF-8", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Seeded_single_byte_mutations_of_the_samples_never_end_in_an_internal_error()
     {
         // A deterministic stand-in for the black-box fuzz that found the crash (3 of 200 mutated inputs ended in exit

@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using SecureFuture.Core;
@@ -301,12 +300,12 @@ internal static class JsonStreamWalker
             {
                 throw new InputException(displayPath, (ex.LineNumber ?? 0) + 1, (ex.BytePositionInLine ?? 0) + 1, $"malformed JSON: {FirstSentence(ex.Message)}", ex);
             }
-            catch (InvalidOperationException ex) when (FirstInvalidUtf8(buffer, tokenStart, reader.BytesConsumed) is { } offset)
+            catch (InvalidOperationException ex) when (Utf8Text.FirstInvalid(buffer.AsSpan((int)tokenStart, (int)(reader.BytesConsumed - tokenStart))) is >= 0 and var offset)
             {
-                // Utf8JsonReader checks the structure, not the UTF-8 inside strings: a bad byte in a string value or
-                // property name surfaces only when the string is decoded (here, or while compacting a captured value).
-                var (line, column) = lines.PositionOf(buffer, offset);
-                throw new InputException(displayPath, line, column, $"invalid UTF-8 in a JSON string (byte 0x{buffer[offset]:X2}); the file must be UTF-8 (RFC 8259 §8.1)", ex);
+                // A bad byte in a string value or property name surfaces only when the string is decoded (here, or
+                // while compacting a captured value): report it where it is.
+                var (line, column) = lines.PositionOf(buffer, (int)tokenStart + offset);
+                throw new InputException(displayPath, line, column, Utf8Text.Message(buffer[(int)tokenStart + offset]), ex);
             }
 
         Refill:
@@ -343,23 +342,6 @@ internal static class JsonStreamWalker
         {
             frames.Peek().Index++;
         }
-    }
-
-    /// <summary>The offset of the first byte of <paramref name="buffer"/>[start..end) that is not well-formed UTF-8.</summary>
-    private static int? FirstInvalidUtf8(byte[] buffer, long start, long end)
-    {
-        var span = buffer.AsSpan((int)start, (int)(end - start));
-        for (var i = 0; i < span.Length;)
-        {
-            if (Rune.DecodeFromUtf8(span[i..], out _, out var used) != OperationStatus.Done)
-            {
-                return (int)start + i;
-            }
-
-            i += used;
-        }
-
-        return null;
     }
 
     private static string FirstSentence(string message)
