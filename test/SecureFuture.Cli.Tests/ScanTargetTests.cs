@@ -1,5 +1,5 @@
-using System.Diagnostics;
 using SecureFuture.Core;
+using SecureFuture.Testing;
 
 namespace SecureFuture.Cli.Tests;
 
@@ -43,10 +43,7 @@ public sealed class ScanTargetTests : IDisposable
     public async Task A_fifo_is_refused_instead_of_blocking_the_scan()
     {
         var fifo = Path.Combine(_dir, "pipe");
-        using (var mkfifo = Process.Start("mkfifo", fifo))
-        {
-            await mkfifo.WaitForExitAsync();
-        }
+        Assert.Equal(0, ChildProcess.Run("mkfifo", [fifo]).ExitCode);
 
         var (exit, _, stderr) = await CliRunner.RunAsync("scan", fifo).WaitAsync(TimeSpan.FromSeconds(30));
         Assert.Equal(ExitCodes.UsageError, exit);

@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using SecureFuture.Testing;
 
 namespace SecureFuture.Core.Tests;
 
@@ -101,28 +101,5 @@ public sealed class AtomicFileTests : IDisposable
         Assert.StartsWith(path + ": cannot write", error.Message, StringComparison.Ordinal);
     }
 
-    private static void Run(string program, params string[] args)
-    {
-        var start = new ProcessStartInfo(program);
-        foreach (var a in args)
-        {
-            start.ArgumentList.Add(a);
-        }
-
-        using var process = Process.Start(start)!;
-        process.WaitForExit();
-        Assert.Equal(0, process.ExitCode);
-    }
-}
-
-/// <summary>A test that needs root (mknod); reported as skipped, with the reason, otherwise.</summary>
-public sealed class RootFactAttribute : FactAttribute
-{
-    public RootFactAttribute()
-    {
-        if (!OperatingSystem.IsLinux() || !Environment.IsPrivilegedProcess)
-        {
-            Skip = "creating a character device with mknod needs root on Linux";
-        }
-    }
+    private static void Run(string program, params string[] args) => Assert.Equal(0, ChildProcess.Run(program, args).ExitCode);
 }
