@@ -30,9 +30,14 @@ public static class AtomicFile
         }
 
         var directory = Path.GetDirectoryName(full) ?? throw new ArgumentException($"No directory in '{path}'.", nameof(path));
-        if (Inspect(path, directory) != FileKind.Directory)
+        switch (Inspect(path, directory))
         {
-            throw new InputException(path, null, null, $"cannot write: the directory '{directory}' does not exist");
+            case FileKind.Directory:
+                break;
+            case FileKind.Missing:
+                throw new InputException(path, null, null, $"cannot write: the directory '{directory}' does not exist");
+            default:
+                throw new InputException(path, null, null, $"cannot write: '{directory}' is not a directory");
         }
 
         var temp = Path.Combine(directory, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");

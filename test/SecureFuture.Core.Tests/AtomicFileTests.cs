@@ -90,6 +90,13 @@ public sealed class AtomicFileTests : IDisposable
         var error = await Assert.ThrowsAsync<InputException>(() => AtomicFile.WriteAsync(path, (stream, ct) => Task.CompletedTask));
         Assert.StartsWith(path + ": ", error.Message, StringComparison.Ordinal);
         Assert.Contains("does not exist", error.Message, StringComparison.Ordinal);
+
+        var file = Path.Combine(_directory, "a-file");
+        await File.WriteAllTextAsync(file, "kept");
+        var under = Path.Combine(file, "report.json");
+        var notADirectory = await Assert.ThrowsAsync<InputException>(() => AtomicFile.WriteAsync(under, (stream, ct) => Task.CompletedTask));
+        Assert.Equal($"{under}: cannot write: '{file}' is not a directory", notADirectory.Message);
+        Assert.Equal("kept", await File.ReadAllTextAsync(file));
     }
 
     [Fact]
