@@ -15,18 +15,20 @@ internal static class CliApp
     public static string Version { get; } =
         typeof(CliApp).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
 
-    public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken, TimeProvider? clock = null)
-    {
-        var root = new RootCommand("SecureFuture: the Secure Future Initiative's engineering commitments as one tool.")
+    /// <summary>The whole command tree (tests walk it to check every option).</summary>
+    public static RootCommand CreateRoot(TextWriter stdout, TextWriter stderr, TimeProvider clock) =>
+        new("SecureFuture: the Secure Future Initiative's engineering commitments as one tool.")
         {
-            ScanCommand.Create(stdout, stderr, clock ?? TimeProvider.System),
-            BaselineCommand.Create(stdout, stderr, clock ?? TimeProvider.System),
-            ServeCommand.Create(stdout, stderr, clock ?? TimeProvider.System),
-            KeysCommand.Create(stdout, stderr, clock ?? TimeProvider.System),
-            ThreatModelCommand.Create(stdout, stderr, clock ?? TimeProvider.System),
+            ScanCommand.Create(stdout, stderr, clock),
+            BaselineCommand.Create(stdout, stderr, clock),
+            ServeCommand.Create(stdout, stderr, clock),
+            KeysCommand.Create(stdout, stderr, clock),
+            ThreatModelCommand.Create(stdout, stderr, clock),
         };
 
-        var parse = root.Parse(args);
+    public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken, TimeProvider? clock = null)
+    {
+        var parse = CreateRoot(stdout, stderr, clock ?? TimeProvider.System).Parse(args);
         if (parse.Errors.Count > 0)
         {
             foreach (var error in parse.Errors)

@@ -1,13 +1,20 @@
 using System.Text;
+using SecureFuture.Core;
 
 namespace SecureFuture.Cli;
 
-/// <summary>Where a report goes: standard output, or a file written atomically (nothing half-written on failure).</summary>
+/// <summary>
+/// Where a report goes: standard output (no <c>--output</c>, or <c>--output -</c>), or a file written atomically
+/// (nothing half-written on failure; devices and FIFOs written through, see <see cref="AtomicFile"/>).
+/// </summary>
 internal static class CliOutput
 {
+    /// <summary>Whether <c>--output</c> names standard output.</summary>
+    public static bool IsStandardOutput(string? output) => output is null or "-";
+
     public static async Task EmitAsync(string? output, TextWriter stdout, Func<Stream, CancellationToken, Task> write, CancellationToken cancellationToken)
     {
-        if (output is null)
+        if (IsStandardOutput(output))
         {
             using var buffer = new MemoryStream();
             await write(buffer, cancellationToken);
@@ -16,7 +23,7 @@ internal static class CliOutput
         }
         else
         {
-            await Core.AtomicFile.WriteAsync(output, write, cancellationToken);
+            await AtomicFile.WriteAsync(output!, write, cancellationToken);
         }
     }
 

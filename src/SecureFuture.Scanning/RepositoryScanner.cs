@@ -23,7 +23,10 @@ public sealed class RepositoryScanner(IReadOnlyList<IContentAnalyzer> analyzers,
     public IReadOnlyList<RuleDescriptor> Rules =>
         [.. _analyzers.SelectMany(a => a.Rules).OrderBy(r => r.Id, StringComparer.Ordinal)];
 
-    /// <exception cref="InputException">The path does not exist or, with history, is not a git repository.</exception>
+    /// <exception cref="InputException">
+    /// The path does not exist, cannot be read, is neither a regular file nor a directory, or, with history, is not a
+    /// git repository.
+    /// </exception>
     public AnalysisRun Scan(ScanRequest request, ScanProgress? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -36,18 +39,36 @@ public sealed class RepositoryScanner(IReadOnlyList<IContentAnalyzer> analyzers,
 
         var target = System.IO.Path.GetFullPath(request.Path);
         string root;
-        if (Directory.Exists(target))
+        FileKind kind;
+        try
+        {
+            kind = FileKinds.Of(target);
+        }
+        catch (IOException e)
+        {
+            throw new InputException(request.Path, null, null, $"cannot read: {e.Message}", e);
+        }
+
+        if (kind == FileKind.Directory)
         {
             root = target;
         }
-        else if (File.Exists(target) && !request.History)
+        else if (kind == FileKind.Regular && !request.History)
         {
             root = System.IO.Path.GetDirectoryName(target)!;
         }
         else
         {
-            throw new InputException(request.Path, null, null, request.History ? "no such directory" : "no such file or directory");
+            throw new InputException(request.Path, null, null, kind switch
+            {
+                FileKind.Missing => request.History ? "no such directory" : "no such file or directory",
+                FileKind.Regular => "not a directory (--history scans a repository)",
+                _ => "not a regular file or directory (a device or FIFO would never end, or block, the scan)",
+            });
         }
+
+        // The path asked for must be readable: an unreadable one would otherwise be one notification and a clean run.
+        EnsureReadable(request.Path, target, kind);
 
         var options = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, request.Parallelism), CancellationToken = cancellationToken };
         if (request.History)
@@ -124,6 +145,26 @@ public sealed class RepositoryScanner(IReadOnlyList<IContentAnalyzer> analyzers,
         }
 
         return ignore.Match(path, isDirectory: false) == true;
+    }
+
+    private static void EnsureReadable(string path, string target, FileKind kind)
+    {
+        try
+        {
+            if (kind == FileKind.Directory)
+            {
+                using var entries = Directory.EnumerateFileSystemEntries(target).GetEnumerator();
+                _ = entries.MoveNext();
+            }
+            else
+            {
+                using var handle = File.OpenHandle(target, FileMode.Open, FileAccess.Read);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new InputException(path, null, null, $"cannot read: {e.Message}", e);
+        }
     }
 
     private static string? ReadText(WalkedFile file, long maxFileSize, Action<Notification> notify, ConcurrentDictionary<string, long> statistics)

@@ -179,6 +179,7 @@ internal static class JsonStreamWalker
             var reader = new Utf8JsonReader(buffer.AsSpan(0, length), isFinal, state);
             var consumed = 0L;
             var done = false;
+            var tokenStart = 0L;
             try
             {
                 while (true)
@@ -192,6 +193,7 @@ internal static class JsonStreamWalker
                     }
 
                     var token = reader.TokenType;
+                    tokenStart = reader.TokenStartIndex;
                     if (frames.Count == 0 && rootType == JsonTokenType.None)
                     {
                         rootType = token;
@@ -297,6 +299,13 @@ internal static class JsonStreamWalker
             catch (JsonException ex)
             {
                 throw new InputException(displayPath, (ex.LineNumber ?? 0) + 1, (ex.BytePositionInLine ?? 0) + 1, $"malformed JSON: {FirstSentence(ex.Message)}", ex);
+            }
+            catch (InvalidOperationException ex) when (Utf8Text.FirstInvalid(buffer.AsSpan((int)tokenStart, (int)(reader.BytesConsumed - tokenStart))) is >= 0 and var offset)
+            {
+                // A bad byte in a string value or property name surfaces only when the string is decoded (here, or
+                // while compacting a captured value): report it where it is.
+                var (line, column) = lines.PositionOf(buffer, (int)tokenStart + offset);
+                throw new InputException(displayPath, line, column, Utf8Text.Message(buffer[(int)tokenStart + offset]), ex);
             }
 
         Refill:

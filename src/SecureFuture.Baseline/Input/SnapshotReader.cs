@@ -12,6 +12,9 @@ namespace SecureFuture.Baseline.Input;
 /// </summary>
 public static class SnapshotReader
 {
+    /// <summary>The notification of a file found in a directory and refused (malformed, unrecognised, unreadable).</summary>
+    public const string InputRefused = "baseline/input";
+
     /// <summary>What the error for an unrecognised file lists.</summary>
     public const string RecognisedFormats =
         "Azure Resource Graph / ARM resource JSON (a bare array, {\"value\":[...]}, {\"data\":[...]}, az resource list), "
@@ -100,7 +103,7 @@ public static class SnapshotReader
                     }
                     catch (InputException ex)
                     {
-                        notifications.Add(new Notification("baseline/input", NotificationLevel.Error, ex.Message)
+                        notifications.Add(new Notification(InputRefused, NotificationLevel.Error, ex.Message)
                         {
                             Path = display,
                             Region = ex.Line is { } l ? new Region((int)l, (int)(ex.Column ?? 1), (int)l, (int)(ex.Column ?? 1)) : null,

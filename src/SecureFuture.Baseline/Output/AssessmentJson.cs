@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using SecureFuture.Baseline.Input;
 using SecureFuture.Core;
 
 namespace SecureFuture.Baseline;
@@ -49,10 +50,20 @@ public static class AssessmentJson
     public static Assessment Read(Stream input, string displayPath)
     {
         ArgumentNullException.ThrowIfNull(input);
+        using var copy = new MemoryStream();
+        input.CopyTo(copy);
+        var bytes = copy.GetBuffer().AsMemory(0, (int)copy.Length);
+        if (Utf8Text.FirstInvalid(bytes.Span) is >= 0 and var bad)
+        {
+            var before = bytes.Span[..bad];
+            throw new InputException(displayPath, before.Count((byte)'\n') + 1, bad - before.LastIndexOf((byte)'\n'), Utf8Text.Message(bytes.Span[bad]));
+        }
+
         JsonNode? root;
         try
         {
-            root = JsonNode.Parse(input);
+            copy.Position = 0;
+            root = JsonNode.Parse(copy); // the stream overload skips a UTF-8 BOM
         }
         catch (JsonException ex)
         {

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using SecureFuture.Baseline;
+using SecureFuture.Baseline.Input;
 using SecureFuture.Core;
 using SecureFuture.Core.Writers;
 
@@ -30,10 +31,9 @@ internal static class BaselineCommand
     private static Command Assess(TextWriter stdout, TextWriter stderr, TimeProvider clock)
     {
         var inputs = Inputs();
-        var format = new Option<string>("--format", "-f") { Description = "text, json (one result per control and resource), sarif or html.", DefaultValueFactory = _ => "text" };
-        format.AcceptOnlyFromAmong("text", "json", "sarif", "html");
-        var output = new Option<string?>("--output", "-o") { Description = "Write the report to this file (atomically) instead of standard output." };
-        var failOn = new Option<string?>("--fail-on") { Description = "Exit with 1 when a failing control at or above this severity is found: critical, high, medium, low, note." };
+        var format = CliOptions.Format("text, json (one result per control and resource), sarif or html.", ["text", "json", "sarif", "html"]);
+        var output = CliOptions.Output();
+        var failOn = CliOptions.FailOn("Exit with 1 when a failing control at or above this severity is found");
         var exceptions = ExceptionsOption();
         var config = ConfigOption();
         var only = ControlsOption();
@@ -71,16 +71,17 @@ internal static class BaselineCommand
                 await CliOutput.EmitAsync(parse.GetValue(output), stdout, write, cancellationToken);
             }
 
-            Severity? threshold = SeverityExtensions.TryParseSeverity(parse.GetValue(failOn), out var parsed) ? parsed : null;
-            return threshold is { } t && assessment!.HasFailureAtOrAbove(t) ? ExitCodes.GateTripped : ExitCodes.Success;
+            // A file the gate could not read may hold the failure it exists to catch: a gate never passes over one.
+            return parse.GetValue(failOn) is { } threshold && (assessment!.HasFailureAtOrAbove(threshold) || RefusedInputs(assessment) > 0)
+                ? ExitCodes.GateTripped
+                : ExitCodes.Success;
         });
         return assess;
     }
 
     private static Command Controls(TextWriter stdout)
     {
-        var format = new Option<string>("--format", "-f") { Description = "text or json.", DefaultValueFactory = _ => "text" };
-        format.AcceptOnlyFromAmong("text", "json");
+        var format = CliOptions.Format("text or json.", ["text", "json"]);
         var controls = new Command("controls", "List the catalogue: id, domain, title, severity, remediation, references.") { format };
         controls.SetAction(async (parse, cancellationToken) =>
         {
@@ -129,8 +130,10 @@ internal static class BaselineCommand
         {
             var assessment = await AssessAsync(parse.GetValue(inputs)!, parse.GetValue(config), parse.GetValue(exceptions), parse.GetValue(only), ResultSink.FailuresOnly, clock, stderr, cancellationToken);
             var plan = RemediationPlan.From(assessment);
-            await AtomicFile.WriteAsync(parse.GetValue(output)!, (stream, ct) => plan.WriteJsonAsync(stream, ct), cancellationToken);
-            await stdout.WriteAsync(BaselineReports.RemediationText(plan));
+            var to = parse.GetValue(output)!;
+            await CliOutput.EmitAsync(to, stdout, (stream, ct) => plan.WriteJsonAsync(stream, ct), cancellationToken);
+            // With the plan on standard output, the summary goes to standard error so the plan stays valid JSON.
+            await (CliOutput.IsStandardOutput(to) ? stderr : stdout).WriteAsync(BaselineReports.RemediationText(plan));
             return ExitCodes.Success;
         });
         return remediate;
@@ -140,8 +143,7 @@ internal static class BaselineCommand
     {
         var before = new Argument<string>("OLD") { Description = "A saved assessment (sfi baseline assess --format json), or an export file or directory." };
         var after = new Argument<string>("NEW") { Description = "The same, later." };
-        var format = new Option<string>("--format", "-f") { Description = "text or json.", DefaultValueFactory = _ => "text" };
-        format.AcceptOnlyFromAmong("text", "json");
+        var format = CliOptions.Format("text or json.", ["text", "json"]);
         var failOnRegression = new Option<bool>("--fail-on-regression") { Description = "Exit with 1 when any control regressed." };
         var diff = new Command("diff", "Controls and resources that regressed or improved between two assessments.") { before, after, format, failOnRegression };
         diff.SetAction(async (parse, cancellationToken) =>
@@ -170,10 +172,13 @@ internal static class BaselineCommand
                 await stdout.WriteAsync(BaselineReports.DiffText(result));
             }
 
-            return parse.GetValue(failOnRegression) && result.Regressions.Any() ? ExitCodes.GateTripped : ExitCodes.Success;
+            return parse.GetValue(failOnRegression) && (result.Regressions.Any() || RefusedInputs(old) + RefusedInputs(current) > 0) ? ExitCodes.GateTripped : ExitCodes.Success;
         });
         return diff;
     }
+
+    /// <summary>Files found in a directory that could not be read, each reported as a notification.</summary>
+    private static int RefusedInputs(Assessment assessment) => assessment.Notifications.Count(n => n.Id == SnapshotReader.InputRefused);
 
     /// <summary>A saved assessment is read as such; anything else is assessed.</summary>
     private static async Task<Assessment> LoadAsync(string path, TimeProvider clock, TextWriter stderr, CancellationToken cancellationToken)
@@ -216,7 +221,17 @@ internal static class BaselineCommand
         var assessment = await assessor.AssessAsync(inputs, sink, controls, cancellationToken);
         foreach (var notification in assessment.Notifications)
         {
-            await stderr.WriteLineAsync($"sfi: {(notification.Path is { } p ? p + ": " : string.Empty)}{notification.Message}");
+            // A refused file's message already starts with its path, line and column (InputException).
+            var path = notification.Path is { } p && !notification.Message.StartsWith(p + ":", StringComparison.Ordinal) ? p + ": " : string.Empty;
+            await stderr.WriteLineAsync($"sfi: {path}{notification.Message}");
+        }
+
+        // Nothing read is not a pass: an empty directory, or one whose every file was refused, assessed nothing.
+        if (assessment.Files.Count == 0)
+        {
+            var refused = RefusedInputs(assessment);
+            throw new InputException(
+                $"{string.Join(", ", inputs)}: nothing to assess: {(refused > 0 ? $"all {refused} file(s) were refused (see above)" : "no .json export found")}; expected {SnapshotReader.RecognisedFormats}");
         }
 
         // Expired exceptions arrive as notifications too (the library reports them), so they are printed once above.

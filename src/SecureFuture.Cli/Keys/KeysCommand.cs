@@ -20,12 +20,16 @@ internal static class KeysCommand
 {
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
 
+    /// <summary>The JWS algorithms a ring can be created with, from the key service's own list.</summary>
+    private static readonly string[] Algorithms = [SigningAlgorithm.ES256.Name, SigningAlgorithm.ES384.Name, SigningAlgorithm.PS256.Name, SigningAlgorithm.RS256.Name];
+
+    private static readonly string[] RsaKeySizes = [.. new[] { SigningAlgorithm.PS256, SigningAlgorithm.PS256With3072 }.Select(a => a.KeySizeBits.ToString(System.Globalization.CultureInfo.InvariantCulture))];
+
     public static Command Create(TextWriter stdout, TextWriter stderr, TimeProvider clock)
     {
         var server = new Option<string>("--server") { Description = "The sfi serve URL (or SFI_SERVER).", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("SFI_SERVER") ?? "http://127.0.0.1:5080" };
         var adminKeyFile = new Option<string?>("--admin-key-file") { Description = "File holding the admin key (default: the SFI_ADMIN_KEY environment variable)." };
-        var format = new Option<string>("--format", "-f") { Description = "Output format: text or json.", DefaultValueFactory = _ => "text" };
-        format.AcceptOnlyFromAmong("text", "json");
+        var format = CliOptions.Format("Output format: text or json.", ["text", "json"]);
 
         var list = new Command("list", "List the key rings.") { server, adminKeyFile, format };
         list.SetAction((parse, ct) => CallAsync(parse, HttpMethod.Get, "/v1/keyrings", null, json => PrintRings(json, stdout), stdout, stderr, server, adminKeyFile, format, ct));
@@ -35,8 +39,8 @@ internal static class KeysCommand
         show.SetAction((parse, ct) => CallAsync(parse, HttpMethod.Get, $"/v1/keyrings/{Uri.EscapeDataString(parse.GetValue(showName)!)}", null, json => PrintRing(json, stdout), stdout, stderr, server, adminKeyFile, format, ct));
 
         var createName = new Argument<string>("name") { Description = "Key ring name (lowercase letters, digits, '-', '_', '.')." };
-        var algorithm = new Option<string?>("--algorithm") { Description = "ES256 (default), ES384, PS256 or RS256." };
-        var keySize = new Option<int?>("--key-size") { Description = "RSA modulus size: 2048 or 3072." };
+        var algorithm = new Option<string?>("--algorithm") { Description = "ES256 (default), ES384, PS256 or RS256." }.OneOf(Algorithms);
+        var keySize = new Option<int?>("--key-size") { Description = "RSA modulus size: 2048 or 3072." }.OneOf(RsaKeySizes);
         var rotation = new Option<string?>("--rotation-period") { Description = "How long each key signs (default PT24H; minimum PT1H, PT10S with serve --dev)." };
         var prePublication = new Option<string?>("--pre-publication") { Description = "How long the next key is published before it signs (default PT12H)." };
         var grace = new Option<string?>("--verification-grace") { Description = "How long a rotated-out key still verifies (>= --max-token-lifetime)." };

@@ -19,11 +19,9 @@ internal static partial class ScanCommand
     public static Command Create(TextWriter stdout, TextWriter stderr, TimeProvider clock)
     {
         var path = new Argument<string>("path") { Description = "Directory or file to scan.", Arity = ArgumentArity.ZeroOrOne, DefaultValueFactory = _ => "." };
-        var format = new Option<string>("--format", "-f") { Description = "Output format: text, json or sarif.", DefaultValueFactory = _ => "text" };
-        format.AcceptOnlyFromAmong([.. ReportWriters.Formats]);
-        var output = new Option<string?>("--output", "-o") { Description = "Write the report to this file (atomically) instead of standard output." };
-        var failOn = new Option<string?>("--fail-on") { Description = "Exit with 1 when a finding at or above this severity is reported: critical, high, medium, low, note." };
-        failOn.AcceptOnlyFromAmong("critical", "high", "medium", "low", "note");
+        var format = CliOptions.Format("Output format: text, json or sarif.", ReportWriters.Formats);
+        var output = CliOptions.Output();
+        var failOn = CliOptions.FailOn("Exit with 1 when a finding at or above this severity is reported");
         var baseline = new Option<string?>("--baseline") { Description = "A previous SARIF report: results get a baselineState and only new ones trip --fail-on." };
         var noIgnore = new Option<bool>("--no-ignore") { Description = "Scan files that .gitignore, .sfiignore and .git/info/exclude exclude." };
         var maxFileSize = new Option<string>("--max-file-size") { Description = "Skip files larger than this (e.g. 10MB, 512KB, 1048576).", DefaultValueFactory = _ => "10MB" };
@@ -73,14 +71,13 @@ internal static partial class ScanCommand
             var outputPath = parse.GetValue(output);
             var writer = ReportWriters.Create(selectedFormat, new ReportOptions
             {
-                Ansi = outputPath is null && ReferenceEquals(stdout, Console.Out) && !Console.IsOutputRedirected && Environment.GetEnvironmentVariable("NO_COLOR") is null,
+                Ansi = CliOutput.IsStandardOutput(outputPath) && ReferenceEquals(stdout, Console.Out) && !Console.IsOutputRedirected && Environment.GetEnvironmentVariable("NO_COLOR") is null,
                 // Wrapping only helps a person at a terminal; files and pipes get one finding per line for grep.
-                Width = outputPath is null && ReferenceEquals(stdout, Console.Out) && !Console.IsOutputRedirected ? Math.Max(80, Console.WindowWidth) : 1000,
+                Width = CliOutput.IsStandardOutput(outputPath) && ReferenceEquals(stdout, Console.Out) && !Console.IsOutputRedirected ? Math.Max(80, Console.WindowWidth) : 1000,
             });
             await CliOutput.EmitAsync(outputPath, stdout, (stream, ct) => writer.WriteAsync(run, stream, ct), cancellationToken);
 
-            Severity? threshold = SeverityExtensions.TryParseSeverity(parse.GetValue(failOn), out var parsed) ? parsed : null;
-            return run.TripsGate(threshold) ? ExitCodes.GateTripped : ExitCodes.Success;
+            return run.TripsGate(parse.GetValue(failOn)) ? ExitCodes.GateTripped : ExitCodes.Success;
         });
 
         return command;

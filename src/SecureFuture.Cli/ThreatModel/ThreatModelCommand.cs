@@ -37,10 +37,9 @@ internal static class ThreatModelCommand
     private static Command Analyze(TextWriter stdout, TextWriter stderr, TimeProvider clock)
     {
         var model = new Argument<string>("MODEL") { Description = "The model: .yaml/.yml (sfi or Threagile), .tm7, or Threat Dragon .json." };
-        var format = new Option<string>("--format", "-f") { Description = "Output format: text, json, sarif, html or md.", DefaultValueFactory = _ => "text" };
-        format.AcceptOnlyFromAmong(AnalyzeFormats);
-        var output = new Option<string?>("--output", "-o") { Description = "Write the report to this file (atomically) instead of standard output." };
-        var failOn = new Option<string?>("--fail-on") { Description = "Exit with 1 when an open threat (not mitigated, not 'not applicable') at or above this severity exists: critical, high, medium, low, note." };
+        var format = CliOptions.Format("Output format: text, json, sarif, html or md.", AnalyzeFormats);
+        var output = CliOptions.Output();
+        var failOn = CliOptions.FailOn("Exit with 1 when an open threat (not mitigated, not 'not applicable') at or above this severity exists");
         var newOnly = new Option<bool>("--new-only") { Description = "Gate only on threats the model has not recorded yet (pull-request mode)." };
         var update = new Option<bool>("--update") { Description = "Record the regenerated threats in the model file (states and justifications kept; .yaml and .tm7)." };
         var template = TemplateOption();
@@ -80,8 +79,7 @@ internal static class ThreatModelCommand
                 await stderr.WriteLineAsync($"sfi: recorded {result.Current.Count} threats in {path} ({result.New.Count} new, {result.Resolved.Count} resolved)");
             }
 
-            Severity? threshold = SeverityExtensions.TryParseSeverity(parse.GetValue(failOn), out var parsed) ? parsed : null;
-            return run.TripsGate(threshold) ? ExitCodes.GateTripped : ExitCodes.Success;
+            return run.TripsGate(parse.GetValue(failOn)) ? ExitCodes.GateTripped : ExitCodes.Success;
         });
         return analyze;
     }
@@ -130,9 +128,8 @@ internal static class ThreatModelCommand
     {
         var before = new Argument<string>("OLD") { Description = "The model before the change." };
         var after = new Argument<string>("NEW") { Description = "The model after the change." };
-        var format = new Option<string>("--format", "-f") { Description = "text or json.", DefaultValueFactory = _ => "text" };
-        format.AcceptOnlyFromAmong("text", "json");
-        var failOn = new Option<string?>("--fail-on") { Description = "Exit with 1 when a new threat at or above this severity appears." };
+        var format = CliOptions.Format("text or json.", ["text", "json"]);
+        var failOn = CliOptions.FailOn("Exit with 1 when a new threat at or above this severity appears");
         var template = TemplateOption();
         var diff = new Command("diff", "New and resolved threats between two versions of a model, for pull-request review.") { before, after, format, failOn, template };
         diff.SetAction(async (parse, cancellationToken) =>
@@ -164,8 +161,7 @@ internal static class ThreatModelCommand
                 }
             }
 
-            Severity? threshold = SeverityExtensions.TryParseSeverity(parse.GetValue(failOn), out var parsed) ? parsed : null;
-            return threshold is { } s && result.New.Any(t => t.Severity >= s) ? ExitCodes.GateTripped : ExitCodes.Success;
+            return parse.GetValue(failOn) is { } threshold && result.New.Any(t => t.Severity >= threshold) ? ExitCodes.GateTripped : ExitCodes.Success;
         });
         return diff;
     }
@@ -173,7 +169,7 @@ internal static class ThreatModelCommand
     private static Command Diagram(TextWriter stdout)
     {
         var model = new Argument<string>("MODEL") { Description = "The model to draw." };
-        var output = new Option<string>("--output", "-o") { Description = "The SVG file to write.", Required = true };
+        var output = new Option<string>("--output", "-o") { Description = "The SVG file to write (- for standard output).", Required = true };
         var diagram = new Option<string?>("--diagram") { Description = "For a .tm7 with several diagrams: the diagram's id." };
         var template = TemplateOption();
         var draw = new Command("diagram", "Draw the data-flow diagram with its trust boundaries as SVG.") { model, output, diagram, template };
@@ -182,8 +178,11 @@ internal static class ThreatModelCommand
             var loaded = Load(parse.GetValue(model)!, parse.GetValue(template));
             var svg = SvgDiagramWriter.Write(loaded.Model, parse.GetValue(diagram));
             var to = parse.GetValue(output)!;
-            await AtomicFile.WriteAsync(to, (stream, ct) => CliOutput.WriteTextAsync(stream, svg, ct), cancellationToken);
-            await stdout.WriteLineAsync($"sfi: wrote {to}");
+            await CliOutput.EmitAsync(to, stdout, (stream, ct) => CliOutput.WriteTextAsync(stream, svg, ct), cancellationToken);
+            if (!CliOutput.IsStandardOutput(to))
+            {
+                await stdout.WriteLineAsync($"sfi: wrote {to}");
+            }
             return ExitCodes.Success;
         });
         return draw;

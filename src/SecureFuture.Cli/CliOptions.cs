@@ -1,0 +1,62 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
+using SecureFuture.Core;
+
+namespace SecureFuture.Cli;
+
+/// <summary>
+/// The options every command shares, and the one rule for enumerated values: a value outside the allowed set is a
+/// parse error (exit 2) that names the allowed values, never a silent default. A gate that opened on
+/// <c>--fail-on hihg</c> is the failure this exists for.
+/// </summary>
+internal static class CliOptions
+{
+    /// <summary>The <c>--fail-on</c> values, most severe first.</summary>
+    public static IReadOnlyList<string> Severities { get; } =
+        [.. Enum.GetValues<Severity>().OrderByDescending(s => s).Select(s => s.ToToken())];
+
+    /// <summary><c>--format</c>/<c>-f</c> with the given formats; the first is the default.</summary>
+    public static Option<string> Format(string description, IReadOnlyList<string> formats)
+    {
+        ArgumentNullException.ThrowIfNull(formats);
+        return new Option<string>("--format", "-f") { Description = description, DefaultValueFactory = _ => formats[0] }.OneOf(formats);
+    }
+
+    /// <summary><c>--output</c>/<c>-o</c> of a report: a file, or standard output when absent or <c>-</c> (see <see cref="CliOutput"/>).</summary>
+    public static Option<string?> Output() => new("--output", "-o")
+    {
+        Description = "Write the report to this file (atomically; devices and FIFOs are written through) instead of standard output (-).",
+    };
+
+    /// <summary><c>--fail-on SEVERITY</c>: the gate's threshold, or null when no gate was asked for.</summary>
+    public static Option<Severity?> FailOn(string description) => new Option<Severity?>("--fail-on")
+    {
+        Description = $"{description}: {string.Join(", ", Severities)}.",
+        HelpName = "severity",
+        CustomParser = result => result.Tokens.Count > 0 && SeverityExtensions.TryParseSeverity(result.Tokens[^1].Value, out var severity) ? severity : null,
+    }.OneOf(Severities);
+
+    /// <summary>
+    /// Restricts <paramref name="option"/> to <paramref name="allowed"/> (compared exactly, as written in the help).
+    /// The values are also its completions, which is how tests find every enumerated option in the command tree.
+    /// </summary>
+    public static Option<T> OneOf<T>(this Option<T> option, IReadOnlyList<string> allowed)
+    {
+        ArgumentNullException.ThrowIfNull(option);
+        ArgumentNullException.ThrowIfNull(allowed);
+        option.CompletionSources.Clear(); // an enum-typed option would otherwise also offer the enum's member names
+        option.CompletionSources.Add([.. allowed]);
+        option.Validators.Add(result =>
+        {
+            foreach (var token in result.Tokens.Where(t => t.Type == TokenType.Argument && !allowed.Contains(t.Value, StringComparer.Ordinal)))
+            {
+                result.AddError(NotAllowed(option.Name, token.Value, allowed));
+            }
+        });
+        return option;
+    }
+
+    /// <summary>The message for a value outside an option's allowed set.</summary>
+    public static string NotAllowed(string option, string value, IReadOnlyList<string> allowed) =>
+        $"{option}: '{value}' is not one of the allowed values: {string.Join(", ", allowed)}";
+}
