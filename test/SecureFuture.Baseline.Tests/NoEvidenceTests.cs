@@ -95,8 +95,8 @@ public sealed class NoEvidenceTests
 
         var results = TestSupport.Assess(new TenantSnapshot { Resources = resources, Files = inputs }, BaselineConfiguration.Default with { BreakGlassUsers = ["00000000-0000-0000-0000-00000000bg01"] }, controls: controlId).Results;
         Assert.NotEmpty(results);
-        // A pass without the fields is right only where Azure documents a secure default for them (a template of
-        // api-version 2023-01-01 or later that leaves out allowBlobPublicAccess), and then the evidence says so.
+        // A pass without the fields is right only where Azure documents a secure default for them (a template that
+        // leaves out allowBlobPublicAccess creates an account with anonymous access off), and then the evidence says so.
         Assert.All(results, r => Assert.True(r.Status != ControlStatus.Pass || r.Evidence.Contains("(absent: Azure's default)", StringComparison.Ordinal), $"{r.Resource}: {r.Evidence}"));
     }
 }

@@ -46,6 +46,7 @@ public static class PropertyDefaults
 {
     private const string Storage = "Microsoft.Storage/storageAccounts";
     private const string StorageRest = "ARM REST API reference, Storage Accounts - Create (2023-05-01), StorageAccountPropertiesCreateParameters";
+    private const string NewAccountDefaults = "Microsoft Tech Community (Azure Storage blog), \"Azure Storage: updating some default security settings on new storage accounts\" (rolled out August to December 2023): every new account is created with allowBlobPublicAccess and allowCrossTenantReplication false, whichever API, SDK or tool creates it";
     private const string Vault = "Microsoft.KeyVault/vaults";
     private const string VaultRest = "ARM REST API reference, Vaults - Create Or Update (Key Vault 2023-07-01), VaultProperties";
     private const string Aks = "Microsoft.ContainerService/managedClusters";
@@ -60,16 +61,16 @@ public static class PropertyDefaults
     public static IReadOnlyList<PropertyDefault> All { get; } =
     [
         // Storage accounts.
+        // Accounts created before the 2023 change of defaults leave these two null, which allows; since then the
+        // resource provider creates every new account with both false, whatever the api-version of the request.
         new(Storage, "properties.allowBlobPublicAccess", true, "Microsoft Learn, \"Prevent anonymous read access to containers and blobs\": the account permits anonymous access when the property is null or true") { Scope = DefaultScope.Export },
-        new(Storage, "properties.allowBlobPublicAccess", true, "Microsoft Learn, \"Prevent anonymous read access to containers and blobs\": null or true permits anonymous access; accounts created with earlier api-versions leave it null") { Scope = DefaultScope.Template, BeforeApiVersion = "2023-01-01" },
-        new(Storage, "properties.allowBlobPublicAccess", false, "Microsoft Learn, \"Overview: Remediating anonymous read access for blob data\": accounts created with api-version 2023-01-01 or later disallow anonymous access by default") { Scope = DefaultScope.Template, FromApiVersion = "2023-01-01" },
+        new(Storage, "properties.allowBlobPublicAccess", false, NewAccountDefaults + "; Microsoft Learn, \"Prevent anonymous read access to containers and blobs\"") { Scope = DefaultScope.Template },
         new(Storage, "properties.allowSharedKeyAccess", true, "Microsoft Learn, \"Prevent Shared Key authorization for an Azure Storage account\": the property is not set by default, and the account permits Shared Key when it is null or true"),
         new(Storage, "properties.supportsHttpsTrafficOnly", false, StorageRest + " (2018-11-01 and earlier): supportsHttpsTrafficOnly defaults to false before api-version 2019-04-01") { Scope = DefaultScope.Template, BeforeApiVersion = "2019-04-01" },
         new(Storage, "properties.supportsHttpsTrafficOnly", true, StorageRest + ": \"The default value is true since API version 2019-04-01\"") { FromApiVersion = "2019-04-01" },
         new(Storage, "properties.minimumTlsVersion", "TLS1_0", StorageRest + ": minimumTlsVersion, \"The default interpretation is TLS 1.0 for this property\""),
         new(Storage, "properties.allowCrossTenantReplication", true, "Microsoft Learn, \"Prevent object replication across Microsoft Entra tenants\": accounts created before the default changed leave the property null, which allows cross-tenant replication") { Scope = DefaultScope.Export },
-        new(Storage, "properties.allowCrossTenantReplication", true, StorageRest + " (2022-09-01): \"The default interpretation is true for this property\"") { Scope = DefaultScope.Template, BeforeApiVersion = "2023-01-01" },
-        new(Storage, "properties.allowCrossTenantReplication", false, StorageRest + ": \"The default interpretation is false for new accounts to follow best security practices by default\"") { Scope = DefaultScope.Template, FromApiVersion = "2023-01-01" },
+        new(Storage, "properties.allowCrossTenantReplication", false, NewAccountDefaults + "; " + StorageRest + ": \"The default interpretation is false for new accounts to follow best security practices by default\"") { Scope = DefaultScope.Template },
         new(Storage, "properties.defaultToOAuthAuthentication", false, StorageRest + ": defaultToOAuthAuthentication, \"The default interpretation is false for this property\""),
         new(Storage, "properties.publicNetworkAccess", "Enabled", "Microsoft Learn, \"Configure Azure Storage firewalls and virtual networks\": by default, storage accounts accept connections from clients on any network"),
         new(Storage, "properties.networkAcls.defaultAction", "Allow", StorageRest + ": NetworkRuleSet.defaultAction, default Allow"),
