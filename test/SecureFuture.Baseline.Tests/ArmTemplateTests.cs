@@ -56,6 +56,19 @@ public sealed class ArmTemplateTests : IDisposable
         Assert.Equal(ControlStatus.Pass, One(Template("{}", nsg.Replace("\"destinationPortRange\":\"22\"", "\"destinationPortRange\":\"443\"", StringComparison.Ordinal)), ControlIds.Net01).Status);
     }
 
+    [Theory]
+    [InlineData("\"[variables('sshRule')]\"")]
+    [InlineData("{\"name\":\"ssh\",\"properties\":\"[variables('sshRuleProperties')]\"}")]
+    public void NsgRule_GivenAsOneExpression_IsUnknown_NeverAPass(string rule)
+    {
+        var nsg = $$$"""
+            {"type":"Microsoft.Network/networkSecurityGroups","apiVersion":"2023-11-01","name":"nsg","properties":{"securityRules":[{{{rule}}}]}}
+            """;
+        var result = One(Template("{}", nsg), ControlIds.Net02);
+        Assert.Equal(ControlStatus.Unknown, result.Status);
+        Assert.Contains("variables(", result.Evidence, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task ParametersFileBesideTheTemplate_DecidesTheValue_AndAnExplicitOneOverridesIt()
     {

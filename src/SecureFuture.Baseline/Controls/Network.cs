@@ -35,7 +35,10 @@ internal sealed record NsgRule(string Name, string? Direction, string? Access, s
         : Sources.Any(Field.IsExpression) || Unevaluated.Contains("sources") ? Match.Maybe : Match.No;
 
     /// <summary>Allow, Deny, or null when the access is an unevaluated expression.</summary>
-    private bool? AllowsTraffic => Field.IsExpression(Access ?? string.Empty) ? null : string.Equals(Access, "Allow", StringComparison.OrdinalIgnoreCase);
+    private bool? AllowsTraffic => Field.IsExpression(Access ?? string.Empty) || Unevaluated.Contains(WholeRule) ? null : string.Equals(Access, "Allow", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>Marks a rule (or its properties) given as one expression: nothing of it is known.</summary>
+    private const string WholeRule = "rule";
 
     /// <summary>
     /// Whether traffic from the Internet with <paramref name="protocol"/> to <paramref name="port"/> (any port when
@@ -78,6 +81,11 @@ internal sealed record NsgRule(string Name, string? Direction, string? Access, s
 
     private Match Matches(string protocol, int? port)
     {
+        if (Unevaluated.Contains(WholeRule))
+        {
+            return Match.Maybe;
+        }
+
         Match[] parts =
         [
             Inbound,
@@ -96,7 +104,8 @@ internal sealed record NsgRule(string Name, string? Direction, string? Access, s
 
     /// <summary>The raw values of this rule that are unevaluated expressions, for the evidence.</summary>
     public IEnumerable<string> ExpressionFields =>
-        new[] { Direction, Access, Protocol }.Concat(Sources).Concat(Ports).OfType<string>().Where(Field.IsExpression).DefaultIfEmpty("a list given as an expression");
+        Unevaluated.Contains(WholeRule) ? [Raw["expression"]?.ToJsonString() ?? "the rule"]
+        : new[] { Direction, Access, Protocol }.Concat(Sources).Concat(Ports).OfType<string>().Where(Field.IsExpression).DefaultIfEmpty("a list given as an expression");
 
     private static readonly string[] InternetSources = ["*", "Internet", "0.0.0.0/0", "Any", "::/0", "0.0.0.0"];
 
@@ -142,7 +151,9 @@ internal sealed record NsgRule(string Name, string? Direction, string? Access, s
         }
 
         return Field.Navigate(resource.Data, "properties.securityRules") is JsonArray arm
-            ? [.. arm.OfType<JsonObject>().Select(r => FromArm(Field.Text(r["name"]) ?? "?", r["properties"] as JsonObject ?? r))]
+            ? [.. arm.Select((r, i) => r is JsonObject o && (o["properties"] is null or JsonObject)
+                ? FromArm(Field.Text(o["name"]) ?? "?", o["properties"] as JsonObject ?? o)
+                : Unknown(Field.Text((r as JsonObject)?["name"]) ?? $"#{i + 1}", r))]
             : null;
     }
 
@@ -154,6 +165,10 @@ internal sealed record NsgRule(string Name, string? Direction, string? Access, s
         // A whole list given as an expression ("sourceAddressPrefixes": "[parameters('sources')]") is not a list of texts.
         Unevaluated = [.. (p["sourceAddressPrefixes"] is JsonValue ? ["sources"] : Array.Empty<string>()), .. (p["destinationPortRanges"] is JsonValue ? ["ports"] : Array.Empty<string>())],
     };
+
+    /// <summary>A rule given as one template expression (or with its properties as one): it may be anything.</summary>
+    private static NsgRule Unknown(string name, JsonNode? raw) =>
+        new(name, null, null, null, [], [], new JsonObject { ["expression"] = raw?.DeepClone() }) { Unevaluated = [WholeRule] };
 
     private static NsgRule FromTerraform(JsonObject p) => new(Field.Text(p["name"]) ?? "?",
         Field.Text(p["direction"]), Field.Text(p["access"]), Field.Text(p["protocol"]),
