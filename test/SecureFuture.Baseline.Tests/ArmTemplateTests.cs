@@ -70,6 +70,17 @@ public sealed class ArmTemplateTests : IDisposable
     }
 
     [Fact]
+    public void VnetSubnet_GivenAsOneExpression_IsUnknown_NeverAPass()
+    {
+        var vnet = """
+            {"type":"Microsoft.Network/virtualNetworks","apiVersion":"2023-11-01","name":"vnet","properties":{"subnets":[
+              {"name":"a","properties":{"addressPrefix":"10.0.0.0/24","networkSecurityGroup":{"id":"[resourceId('Microsoft.Network/networkSecurityGroups','nsg')]"}}},
+              "[variables('subnetB')]"]}}
+            """;
+        Assert.Equal(ControlStatus.Unknown, One(Template("{}", vnet), ControlIds.Net05).Status);
+    }
+
+    [Fact]
     public async Task ParametersFileBesideTheTemplate_DecidesTheValue_AndAnExplicitOneOverridesIt()
     {
         var template = Path.Combine(_dir, "nsg.json");

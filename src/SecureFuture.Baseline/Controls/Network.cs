@@ -307,6 +307,12 @@ public sealed class Net05SubnetsHaveNsg : ResourceControl
         }
         else if (Field.Navigate(resource.Data, "properties.subnets") is JsonArray list)
         {
+            // A subnet given as a template expression sfi did not evaluate may lack an NSG: never a pass.
+            if (list.FirstOrDefault(e => e is not JsonObject) is { } unevaluated)
+            {
+                return Verdict.Unknown($"a subnet is {Field.Describe(unevaluated)}, which is not evaluated", "properties.subnets");
+            }
+
             subnets = [.. list.OfType<JsonObject>().Select(s => (Field.Text(s["name"]) ?? "?", s["properties"] as JsonObject))];
         }
         else
