@@ -198,14 +198,14 @@ public sealed class InputReaderTests
     {
         var json = """
             {"value":[{"id":"/subscriptions/s/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/st1","name":"st1","type":"Microsoft.Storage/storageAccounts",
-              "properties":{"allowBlobPublicAccess":"false","minimumTlsVersion":12,"supportsHttpsTrafficOnly":null,"sasPolicy":"block","networkAcls":[]}}]}
+              "properties":{"allowBlobPublicAccess":"no","minimumTlsVersion":{"v":12},"supportsHttpsTrafficOnly":"maybe","sasPolicy":"block","networkAcls":[]}}]}
             """;
         var results = TestSupport.Assess(TestSupport.FromJson(json)).Results.Where(r => r.ControlId.StartsWith("STO-", StringComparison.Ordinal) && r.Resource.Id.EndsWith("st1", StringComparison.Ordinal)).ToList();
         Assert.DoesNotContain(results, r => r.Status == ControlStatus.Error);
         Assert.DoesNotContain(results, r => r.Status == ControlStatus.Pass);
         var sto01 = Assert.Single(results, r => r.ControlId == ControlIds.Sto01);
         Assert.Equal(ControlStatus.Unknown, sto01.Status);
-        Assert.Contains("the string \"false\", expected a boolean", sto01.Evidence, StringComparison.Ordinal);
+        Assert.Contains("the string \"no\", expected a boolean", sto01.Evidence, StringComparison.Ordinal);
         Assert.Equal(ControlStatus.Unknown, Assert.Single(results, r => r.ControlId == ControlIds.Sto07).Status);
     }
 

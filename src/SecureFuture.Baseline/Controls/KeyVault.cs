@@ -24,7 +24,7 @@ public sealed class Key01KeyVaultPurgeProtection : KeyVaultControl
         : Bool(resource, "properties.enablePurgeProtection", true);
 }
 
-/// <summary>KEY-02: soft delete on with at least the threshold's retention (ARM: retention defaults to 90 days when omitted).</summary>
+/// <summary>KEY-02: soft delete on with at least the threshold's retention (absent values: <see cref="PropertyDefaults"/>).</summary>
 public sealed class Key02KeyVaultSoftDelete : KeyVaultControl
 {
     public override string ControlId => ControlIds.Key02;
@@ -43,10 +43,7 @@ public sealed class Key02KeyVaultSoftDelete : KeyVaultControl
             return enabled;
         }
 
-        var days = Field.Read(resource, "properties.softDeleteRetentionInDays");
-        return days.State == FieldState.Missing
-            ? Verdict.Pass("properties.enableSoftDelete = true; softDeleteRetentionInDays omitted (ARM default 90)", "properties.enableSoftDelete")
-            : Checks.AtLeast(resource, "properties.softDeleteRetentionInDays", minimum, () => Fix(resource, "properties.softDeleteRetentionInDays", JsonValue.Create(90)));
+        return Checks.All(enabled, Checks.AtLeast(resource, "properties.softDeleteRetentionInDays", minimum, () => Fix(resource, "properties.softDeleteRetentionInDays", JsonValue.Create(90))));
     }
 }
 
@@ -94,9 +91,11 @@ public abstract class VaultObjectExpiryControl : ResourceControl
             };
         }
 
-        if (Field.Navigate(resource.Data, "properties.attributes") is not JsonObject)
+        // Without attributes (or without exp in them) the object never expires; only a resource exported without
+        // its properties at all is unknown.
+        if (Field.Navigate(resource.Data, "properties") is not JsonObject || Field.Navigate(resource.Data, "properties.attributes") is { } and not JsonObject)
         {
-            return Verdict.Unknown("properties.attributes is missing", "properties.attributes");
+            return Verdict.Unknown("properties.attributes is missing or not an object", "properties.attributes");
         }
 
         var exp = Field.Read(resource, "properties.attributes.exp");

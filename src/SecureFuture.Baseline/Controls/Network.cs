@@ -3,36 +3,109 @@ using System.Text.Json.Nodes;
 
 namespace SecureFuture.Baseline.Controls;
 
+/// <summary>Whether a rule matches some traffic: yes, no, or cannot tell (a template expression sfi did not evaluate).</summary>
+internal enum Match
+{
+    No,
+    Yes,
+    Maybe,
+}
+
+/// <summary>What the rules decide for some traffic from the Internet.</summary>
+internal readonly record struct Exposure(NsgRule? Exposing, NsgRule? Undetermined)
+{
+    public bool Exposed => Exposing is not null;
+
+    public bool Unknown => Exposing is null && Undetermined is not null;
+}
+
 /// <summary>One NSG rule, read from ARM (<c>properties.*</c>, camelCase) or Terraform (snake_case).</summary>
 internal sealed record NsgRule(string Name, string? Direction, string? Access, string? Protocol, IReadOnlyList<string> Sources, IReadOnlyList<string> Ports, JsonObject Raw)
 {
     /// <summary>Lower numbers are evaluated first; a rule without a priority goes last.</summary>
     public int Priority => Raw["priority"] is JsonValue v && v.TryGetValue<int>(out var p) ? p : int.MaxValue;
 
-    public bool IsInbound => string.Equals(Direction, "Inbound", StringComparison.OrdinalIgnoreCase);
+    /// <summary>The fields of this rule that are template expressions sfi did not evaluate (empty for exports and plans).</summary>
+    public IReadOnlyList<string> Unevaluated { get; init; } = [];
 
-    public bool FromInternet => Sources.Any(s => InternetSources.Contains(s, StringComparer.OrdinalIgnoreCase));
+    private Match Inbound => Field.IsExpression(Direction ?? string.Empty) ? Match.Maybe
+        : string.Equals(Direction, "Inbound", StringComparison.OrdinalIgnoreCase) ? Match.Yes : Match.No;
 
-    public bool Allows => string.Equals(Access, "Allow", StringComparison.OrdinalIgnoreCase);
+    private Match FromInternet => Sources.Any(s => InternetSources.Contains(s, StringComparer.OrdinalIgnoreCase)) ? Match.Yes
+        : Sources.Any(Field.IsExpression) || Unevaluated.Contains("sources") ? Match.Maybe : Match.No;
+
+    /// <summary>Allow, Deny, or null when the access is an unevaluated expression.</summary>
+    private bool? AllowsTraffic => Field.IsExpression(Access ?? string.Empty) || Unevaluated.Contains(WholeRule) ? null : string.Equals(Access, "Allow", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>Marks a rule (or its properties) given as one expression: nothing of it is known.</summary>
+    private const string WholeRule = "rule";
 
     /// <summary>
     /// Whether traffic from the Internet with <paramref name="protocol"/> to <paramref name="port"/> (any port when
     /// null) is allowed: NSG rules are evaluated by priority and the first matching rule decides, so an Allow shadowed
-    /// by a higher-priority Deny does not expose anything. Returns the deciding Allow rule, or null.
+    /// by a higher-priority Deny does not expose anything. A rule whose source, ports, protocol, direction or access
+    /// is an expression sfi did not evaluate may or may not match: both outcomes are followed, and when they differ
+    /// the answer is undetermined, never a pass.
     /// </summary>
-    public static NsgRule? Exposing(IReadOnlyList<NsgRule> rules, string protocol, int? port)
+    public static Exposure Exposing(IReadOnlyList<NsgRule> rules, string protocol, int? port)
     {
-        foreach (var rule in rules.Where(r => r.IsInbound && r.FromInternet && r.AllowsProtocol(protocol)).OrderBy(r => r.Priority))
+        // Walked from the lowest priority up: what the rules from i on decide, as "exposing rule" and "undetermined rule".
+        var ordered = rules.OrderBy(r => r.Priority).ToList();
+        var outcome = new Exposure(null, null);
+        for (var i = ordered.Count - 1; i >= 0; i--)
         {
-            var matches = port is { } p ? rule.OpensPort(p) : rule.Allows ? rule.Ports.Count > 0 : rule.Ports.Contains("*");
-            if (matches)
+            var rule = ordered[i];
+            var match = rule.Matches(protocol, port);
+            if (match == Match.No)
             {
-                return rule.Allows ? rule : null;
+                continue;
             }
+
+            Exposure decided = rule.AllowsTraffic switch
+            {
+                true => new(rule, null),
+                false => new(null, null),
+                null => new(null, rule),
+            };
+            outcome = match == Match.Yes ? decided : Merge(decided, outcome, rule);
         }
 
-        return null;
+        return outcome;
     }
+
+    /// <summary>Either outcome may happen: the same answer stands; different answers are undetermined.</summary>
+    private static Exposure Merge(Exposure a, Exposure b, NsgRule rule) =>
+        a.Exposed && b.Exposed ? a
+        : !a.Exposed && !a.Unknown && !b.Exposed && !b.Unknown ? a
+        : new(null, a.Undetermined ?? b.Undetermined ?? rule);
+
+    private Match Matches(string protocol, int? port)
+    {
+        if (Unevaluated.Contains(WholeRule))
+        {
+            return Match.Maybe;
+        }
+
+        Match[] parts =
+        [
+            Inbound,
+            FromInternet,
+            Field.IsExpression(Protocol ?? string.Empty) ? Match.Maybe : AllowsProtocol(protocol) ? Match.Yes : Match.No,
+            PortMatch(port),
+        ];
+        return parts.Contains(Match.No) ? Match.No : parts.Contains(Match.Maybe) ? Match.Maybe : Match.Yes;
+    }
+
+    private Match PortMatch(int? port)
+    {
+        var covered = port is { } p ? OpensPort(p) : AllowsTraffic == false ? Ports.Contains("*") : Ports.Count > 0;
+        return covered ? Match.Yes : Ports.Any(Field.IsExpression) || Unevaluated.Contains("ports") ? Match.Maybe : Match.No;
+    }
+
+    /// <summary>The raw values of this rule that are unevaluated expressions, for the evidence.</summary>
+    public IEnumerable<string> ExpressionFields =>
+        Unevaluated.Contains(WholeRule) ? [Raw["expression"]?.ToJsonString() ?? "the rule"]
+        : new[] { Direction, Access, Protocol }.Concat(Sources).Concat(Ports).OfType<string>().Where(Field.IsExpression).DefaultIfEmpty("a list given as an expression");
 
     private static readonly string[] InternetSources = ["*", "Internet", "0.0.0.0/0", "Any", "::/0", "0.0.0.0"];
 
@@ -78,14 +151,24 @@ internal sealed record NsgRule(string Name, string? Direction, string? Access, s
         }
 
         return Field.Navigate(resource.Data, "properties.securityRules") is JsonArray arm
-            ? [.. arm.OfType<JsonObject>().Select(r => FromArm(Field.Text(r["name"]) ?? "?", r["properties"] as JsonObject ?? r))]
+            ? [.. arm.Select((r, i) => r is JsonObject o && (o["properties"] is null or JsonObject)
+                ? FromArm(Field.Text(o["name"]) ?? "?", o["properties"] as JsonObject ?? o)
+                : Unknown(Field.Text((r as JsonObject)?["name"]) ?? $"#{i + 1}", r))]
             : null;
     }
 
     private static NsgRule FromArm(string name, JsonObject p) => new(name,
         Field.Text(p["direction"]), Field.Text(p["access"]), Field.Text(p["protocol"]),
         [.. One(p["sourceAddressPrefix"]), .. Field.Texts(p["sourceAddressPrefixes"])],
-        [.. One(p["destinationPortRange"]), .. Field.Texts(p["destinationPortRanges"])], p);
+        [.. One(p["destinationPortRange"]), .. Field.Texts(p["destinationPortRanges"])], p)
+    {
+        // A whole list given as an expression ("sourceAddressPrefixes": "[parameters('sources')]") is not a list of texts.
+        Unevaluated = [.. (p["sourceAddressPrefixes"] is JsonValue ? ["sources"] : Array.Empty<string>()), .. (p["destinationPortRanges"] is JsonValue ? ["ports"] : Array.Empty<string>())],
+    };
+
+    /// <summary>A rule given as one template expression (or with its properties as one): it may be anything.</summary>
+    private static NsgRule Unknown(string name, JsonNode? raw) =>
+        new(name, null, null, null, [], [], new JsonObject { ["expression"] = raw?.DeepClone() }) { Unevaluated = [WholeRule] };
 
     private static NsgRule FromTerraform(JsonObject p) => new(Field.Text(p["name"]) ?? "?",
         Field.Text(p["direction"]), Field.Text(p["access"]), Field.Text(p["protocol"]),
@@ -116,10 +199,14 @@ public abstract class InternetExposureControl : ResourceControl
             return Verdict.Unknown("the security rules are missing", resource.IsTerraform ? "security_rule" : "properties.securityRules");
         }
 
-        var bad = Probes.Select(p => NsgRule.Exposing(rules, p.Protocol, p.Port)).OfType<NsgRule>().Distinct().ToList();
+        var outcomes = Probes.Select(p => NsgRule.Exposing(rules, p.Protocol, p.Port)).ToList();
+        var bad = outcomes.Select(o => o.Exposing).OfType<NsgRule>().Distinct().ToList();
         if (bad.Count == 0)
         {
-            return Verdict.Pass($"{rules.Count} rule(s); none allows {What} from the Internet");
+            // A value sfi did not evaluate never passes: the rule may open the port to the Internet.
+            return outcomes.FirstOrDefault(o => o.Unknown).Undetermined is { } open
+                ? Verdict.Unknown($"rule {open.Name} may allow {What} from the Internet: it depends on template expressions sfi did not evaluate ({string.Join(", ", open.ExpressionFields)})")
+                : Verdict.Pass($"{rules.Count} rule(s); none allows {What} from the Internet");
         }
 
         var names = string.Join(", ", bad.Select(r => r.Name));
@@ -220,6 +307,12 @@ public sealed class Net05SubnetsHaveNsg : ResourceControl
         }
         else if (Field.Navigate(resource.Data, "properties.subnets") is JsonArray list)
         {
+            // A subnet given as a template expression sfi did not evaluate may lack an NSG: never a pass.
+            if (list.FirstOrDefault(e => e is not JsonObject) is { } unevaluated)
+            {
+                return Verdict.Unknown($"a subnet is {Field.Describe(unevaluated)}, which is not evaluated", "properties.subnets");
+            }
+
             subnets = [.. list.OfType<JsonObject>().Select(s => (Field.Text(s["name"]) ?? "?", s["properties"] as JsonObject))];
         }
         else
@@ -262,7 +355,7 @@ public sealed class Net06FlowLogRetention : PropertyControl
         }
 
         return value == 0 || value >= minimum
-            ? Verdict.Pass($"retentionPolicy.days = {Checks.Num(value)}{(value == 0 ? " (kept forever)" : string.Empty)}", days.Path)
+            ? Verdict.Pass($"{days.Shown(Checks.Num(value))}{(value == 0 ? " (kept forever)" : string.Empty)}", days.Path)
             : Verdict.FailWithDeferredFix($"retentionPolicy.days = {Checks.Num(value)} (expected at least {Checks.Num(minimum)})", days.Path, fix);
     }
 }

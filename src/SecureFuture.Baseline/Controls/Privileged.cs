@@ -223,7 +223,12 @@ public sealed class Prv09NoCustomOwnerRoles : ResourceControl
         var wildcard = permissions.OfType<JsonObject>().Any(p => Field.Texts(p["actions"]).Contains("*"));
         if (!wildcard)
         {
-            return Verdict.Pass("no permission grants actions [\"*\"]", path);
+            // An action list (or an action) that is a template expression sfi did not evaluate may be "*": never a pass.
+            var unevaluated = permissions.Select(p => p is JsonObject o ? o["actions"] : p)
+                .FirstOrDefault(a => a is JsonValue || (a is JsonArray list && list.Any(x => x is not JsonValue v || Field.IsExpression(Field.Text(v) ?? string.Empty))));
+            return unevaluated is not null
+                ? Verdict.Unknown($"the actions {unevaluated.ToJsonString()} depend on template expressions sfi did not evaluate", path)
+                : Verdict.Pass("no permission grants actions [\"*\"]", path);
         }
 
         var fix = resource.IsTerraform

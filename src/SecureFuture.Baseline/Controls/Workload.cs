@@ -2,10 +2,15 @@ using System.Text.Json.Nodes;
 
 namespace SecureFuture.Baseline.Controls;
 
-/// <summary>Web apps: ARM <c>Microsoft.Web/sites</c>; Terraform linux/windows web apps (v3, v4) and <c>azurerm_app_service</c> (v3).</summary>
+/// <summary>
+/// Web apps and their deployment slots (a slot is a full app with its own settings and host name): ARM
+/// <c>Microsoft.Web/sites</c> and <c>sites/slots</c>; Terraform linux/windows web apps and slots (v3, v4) and
+/// <c>azurerm_app_service</c> (v3).
+/// </summary>
 public abstract class WebAppControl : PropertyControl
 {
-    public override IReadOnlyList<string> Types { get; } = ["Microsoft.Web/sites", "azurerm_linux_web_app", "azurerm_windows_web_app", "azurerm_app_service"];
+    public override IReadOnlyList<string> Types { get; } =
+        ["Microsoft.Web/sites", "Microsoft.Web/sites/slots", "azurerm_linux_web_app", "azurerm_windows_web_app", "azurerm_linux_web_app_slot", "azurerm_windows_web_app_slot", "azurerm_app_service"];
 
     protected override string ApiVersion => "2023-12-01";
 }
@@ -128,13 +133,14 @@ public sealed class Wkl09AksApiRestricted : AksControl
             return a.Count > 0 ? Verdict.Pass($"{path} has {a.Count} range(s)", path) : Verdict.FailWithDeferredFix($"{path} is empty", path, fix);
         }
 
+        // API versions 2019-02-01 to 2019-10-01 put the ranges at properties.apiServerAuthorizedIPRanges.
         return resource.IsTerraform
             ? Checks.Any(
                 Checks.Bool(resource, "private_cluster_enabled", true, fix),
                 Ranges(Checks.FirstPresent(resource, "api_server_access_profile.0.authorized_ip_ranges", "api_server_authorized_ip_ranges")))
             : Checks.Any(
                 Checks.Bool(resource, "properties.apiServerAccessProfile.enablePrivateCluster", true, fix),
-                Ranges("properties.apiServerAccessProfile.authorizedIPRanges"));
+                Ranges(Checks.FirstPresent(resource, "properties.apiServerAccessProfile.authorizedIPRanges", "properties.apiServerAuthorizedIPRanges")));
     }
 }
 
@@ -155,16 +161,30 @@ public sealed class Wkl10LinuxVmPasswordAuthOff : ResourceControl
         () => Remedy.Manual("Add an SSH public key, then set disablePasswordAuthentication (a VM's osProfile cannot be patched: redeploy, or set PasswordAuthentication no in sshd_config)."));
 }
 
-/// <summary>WKL-11: a managed disk reports an encryption type (platform-managed keys count; CMK is KEY-11's concern).</summary>
+/// <summary>
+/// WKL-11: a managed disk is encrypted at rest: an encryption type (platform-managed keys count; CMK is KEY-11's
+/// concern; absent means the platform key, see <see cref="PropertyDefaults"/>), or Azure Disk Encryption
+/// (<c>encryptionSettingsCollection.enabled</c>, older API versions <c>encryptionSettings.enabled</c>).
+/// </summary>
 public sealed class Wkl11ManagedDisksEncrypted : ResourceControl
 {
     public override string ControlId => ControlIds.Wkl11;
 
     public override IReadOnlyList<string> Types { get; } = ["Microsoft.Compute/disks"];
 
-    public override Verdict Check(TenantResource resource, EvaluationContext context) => Checks.OneOf(resource, "properties.encryption.type",
-        ["EncryptionAtRestWithPlatformKey", "EncryptionAtRestWithCustomerKey", "EncryptionAtRestWithPlatformAndCustomerKeys"],
-        () => Remedy.Manual("Attach a disk encryption set (customer-managed key) or recreate the disk with encryption at rest."));
+    public override Verdict Check(TenantResource resource, EvaluationContext context)
+    {
+        var fix = () => Remedy.Manual("Attach a disk encryption set (customer-managed key) or recreate the disk with encryption at rest.");
+        var adePath = Checks.FirstPresent(resource, "properties.encryptionSettingsCollection.enabled", "properties.encryptionSettings.enabled");
+        var ade = Field.Read(resource, adePath);
+        if (ade.State != FieldState.Missing && ade.TryBool(out var on, out _) && on)
+        {
+            return Verdict.Pass($"{adePath} = true (Azure Disk Encryption)", adePath);
+        }
+
+        return Checks.OneOf(resource, "properties.encryption.type",
+            ["EncryptionAtRestWithPlatformKey", "EncryptionAtRestWithCustomerKey", "EncryptionAtRestWithPlatformAndCustomerKeys"], fix);
+    }
 }
 
 /// <summary>

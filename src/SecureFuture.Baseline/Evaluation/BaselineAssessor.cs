@@ -174,6 +174,12 @@ public sealed class BaselineAssessor(
     /// <summary>The evaluators by control id; the ones found in this assembly unless a test replaces them.</summary>
     internal IReadOnlyDictionary<string, IControlEvaluator> Evaluators { get; init; } = EvaluatorRegistry.ByControlId;
 
+    /// <summary>
+    /// A deployment parameters file for the ARM templates among the inputs (<c>--parameters</c>); when null, each
+    /// template's <c>NAME.parameters.json</c> beside it, if any.
+    /// </summary>
+    public string? TemplateParameters { get; init; }
+
     /// <summary>Reads files or directories and assesses them, keeping every result.</summary>
     public Task<Assessment> AssessAsync(IEnumerable<string> inputs, IReadOnlySet<string>? controls = null, CancellationToken cancellationToken = default) =>
         AssessAsync(inputs, ResultSink.All, controls, cancellationToken);
@@ -184,7 +190,7 @@ public sealed class BaselineAssessor(
     {
         ArgumentNullException.ThrowIfNull(stream);
         var run = new Run(this, stream, controls);
-        var snapshot = await SnapshotReader.ReadAsync(inputs, resource => run.Accept(resource, dropUnkept: true), cancellationToken);
+        var snapshot = await SnapshotReader.ReadAsync(inputs, resource => run.Accept(resource, dropUnkept: true), TemplateParameters, cancellationToken);
         return run.Finish(snapshot);
     }
 

@@ -23,8 +23,8 @@ public static class Checks
         }
 
         return value == expected
-            ? Verdict.Pass($"{path} = {Lower(value)}", path)
-            : Verdict.FailWithDeferredFix($"{path} = {Lower(value)} (expected {Lower(expected)})", path, fix);
+            ? Verdict.Pass(field.Shown(Lower(value)), path)
+            : Verdict.FailWithDeferredFix($"{field.Shown(Lower(value))} (expected {Lower(expected)})", path, fix);
     }
 
     public static Verdict OneOf(TenantResource resource, string path, IReadOnlyCollection<string> passing, Func<RemediationAction>? fix = null)
@@ -37,8 +37,8 @@ public static class Checks
         }
 
         return passing.Contains(value, StringComparer.OrdinalIgnoreCase)
-            ? Verdict.Pass($"{path} = \"{value}\"", path)
-            : Verdict.FailWithDeferredFix($"{path} = \"{value}\" (expected {string.Join(" or ", passing.Select(p => $"\"{p}\""))})", path, fix);
+            ? Verdict.Pass(field.Shown($"\"{value}\""), path)
+            : Verdict.FailWithDeferredFix($"{field.Shown($"\"{value}\"")} (expected {string.Join(" or ", passing.Select(p => $"\"{p}\""))})", path, fix);
     }
 
     public static Verdict AtLeast(TenantResource resource, string path, double minimum, Func<RemediationAction>? fix = null)
@@ -50,8 +50,8 @@ public static class Checks
         }
 
         return value >= minimum
-            ? Verdict.Pass($"{path} = {Num(value)} (at least {Num(minimum)})", path)
-            : Verdict.FailWithDeferredFix($"{path} = {Num(value)} (expected at least {Num(minimum)})", path, fix);
+            ? Verdict.Pass($"{field.Shown(Num(value))} (at least {Num(minimum)})", path)
+            : Verdict.FailWithDeferredFix($"{field.Shown(Num(value))} (expected at least {Num(minimum)})", path, fix);
     }
 
     /// <summary>Combines verdicts that must all pass: any unknown wins over pass, any fail wins over both.</summary>

@@ -15,6 +15,9 @@ public enum FieldState
 
     /// <summary>A Terraform attribute known only after apply.</summary>
     KnownAfterApply,
+
+    /// <summary>Absent, and the provider documents what absence means (<see cref="PropertyDefaults"/>): read as that value.</summary>
+    Default,
 }
 
 /// <summary>
@@ -24,6 +27,15 @@ public enum FieldState
 /// </summary>
 public readonly record struct Field(string Path, FieldState State, JsonNode? Node)
 {
+    /// <summary>The documented default the value comes from, when <see cref="State"/> is <see cref="FieldState.Default"/>.</summary>
+    public PropertyDefault? Default { get; init; }
+
+    /// <summary>
+    /// ARM resources and templates: unambiguous literals of another JSON type are read as Azure reads them (the
+    /// strings "true"/"false" as booleans, a number as the string Azure compares, epoch seconds written as a string).
+    /// </summary>
+    private bool Lenient { get; init; }
+
     public static Field Read(TenantResource resource, string path)
     {
         ArgumentNullException.ThrowIfNull(resource);
@@ -33,10 +45,14 @@ public readonly record struct Field(string Path, FieldState State, JsonNode? Nod
             return new Field(path, FieldState.KnownAfterApply, null);
         }
 
+        var lenient = resource.Format is InputFormat.ArmResources or InputFormat.ArmTemplate;
         var node = Navigate(resource.Data, path);
         if (node is null)
         {
-            return new Field(path, FieldState.Missing, null);
+            return PropertyDefaults.For(resource, path) is { } absent
+                // A parsed copy: the table's node is shared, and numbers read back as any numeric type only when parsed.
+                ? new Field(path, FieldState.Default, JsonNode.Parse(absent.Value.ToJsonString())) { Default = absent, Lenient = lenient }
+                : new Field(path, FieldState.Missing, null);
         }
 
         if (resource.Format == InputFormat.ArmTemplate && node is JsonValue v && v.TryGetValue<string>(out var s) && IsExpression(s))
@@ -44,7 +60,7 @@ public readonly record struct Field(string Path, FieldState State, JsonNode? Nod
             return new Field(path, FieldState.Expression, node);
         }
 
-        return new Field(path, FieldState.Present, node);
+        return new Field(path, FieldState.Present, node) { Lenient = lenient };
     }
 
     /// <summary>ARM template language: a string in brackets is an expression; "[[" escapes a literal bracket.</summary>
@@ -93,7 +109,11 @@ public readonly record struct Field(string Path, FieldState State, JsonNode? Nod
 
     private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, string[]> SplitPaths = new(StringComparer.Ordinal);
 
-    public bool IsPresent => State == FieldState.Present;
+    /// <summary>A value to judge: present, or absent with a documented default.</summary>
+    public bool IsPresent => State is FieldState.Present or FieldState.Default;
+
+    /// <summary>The evidence for a value read from this field: says when it is Azure's documented default.</summary>
+    public string Shown(string value) => State == FieldState.Default ? $"{Path} = {value} (absent: Azure's default)" : $"{Path} = {value}";
 
     /// <summary>Why the field is not usable, or null when it is present.</summary>
     public string? Problem => State switch
@@ -119,6 +139,11 @@ public readonly record struct Field(string Path, FieldState State, JsonNode? Nod
             return true;
         }
 
+        if (Lenient && Text(Node) is { } text && bool.TryParse(text, out value))
+        {
+            return true;
+        }
+
         problem = $"{Path} is {Describe(Node)}, expected a boolean";
         return false;
     }
@@ -138,6 +163,13 @@ public readonly record struct Field(string Path, FieldState State, JsonNode? Nod
             return true;
         }
 
+        if (Lenient && Node is JsonValue n && n.GetValueKind() == JsonValueKind.Number)
+        {
+            // minTlsVersion: 1.2 is the string "1.2" to the resource provider.
+            value = n.ToJsonString();
+            return true;
+        }
+
         problem = $"{Path} is {Describe(Node)}, expected a string";
         return false;
     }
@@ -154,6 +186,11 @@ public readonly record struct Field(string Path, FieldState State, JsonNode? Nod
         if (Node is JsonValue v && v.GetValueKind() == JsonValueKind.Number)
         {
             value = v.GetValue<double>();
+            return true;
+        }
+
+        if (Lenient && Text(Node) is { } text && double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out value))
+        {
             return true;
         }
 
@@ -199,6 +236,14 @@ public readonly record struct Field(string Path, FieldState State, JsonNode? Nod
         if (Node is JsonValue s && s.GetValueKind() == JsonValueKind.String && ParseDate(s.GetValue<string>()) is { } d)
         {
             value = d;
+            return true;
+        }
+
+        // Key Vault attributes.exp written as a string of epoch seconds ("1594389505").
+        if (Lenient && Text(Node) is { } digits && long.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out var epoch)
+            && epoch <= DateTimeOffset.MaxValue.ToUnixTimeSeconds())
+        {
+            value = DateTimeOffset.FromUnixTimeSeconds(epoch);
             return true;
         }
 
@@ -248,5 +293,5 @@ public readonly record struct Field(string Path, FieldState State, JsonNode? Nod
 
     private static string Truncate(string s) => s.Length <= 60 ? s : s[..57] + "...";
 
-    public override string ToString() => IsPresent ? $"{Path} = {Node?.ToJsonString() ?? "null"}" : Problem ?? Path;
+    public override string ToString() => IsPresent ? Shown(Node?.ToJsonString() ?? "null") : Problem ?? Path;
 }

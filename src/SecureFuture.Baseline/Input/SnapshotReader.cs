@@ -34,11 +34,26 @@ public static class SnapshotReader
     private static readonly HashSet<string> SkippedKeys = new(StringComparer.OrdinalIgnoreCase)
     {
         "configuration", "planned_values", "prior_state", "variables", "outputs", "output_changes", "relevant_attributes",
-        "checks", "functions", "parameters", "cap_table_data", "service_plans", "license_information",
+        "checks", "functions", "cap_table_data", "service_plans", "license_information",
     };
 
     public static Task<TenantSnapshot> ReadAsync(IEnumerable<string> paths, CancellationToken cancellationToken = default) =>
         ReadAsync(paths, null, cancellationToken);
+
+    /// <summary>The name of the deployment parameters file read with a template that has no <c>--parameters</c>: <c>NAME.parameters.json</c> beside <c>NAME.json</c>.</summary>
+    public static string SiblingParametersFile(string templatePath)
+    {
+        ArgumentNullException.ThrowIfNull(templatePath);
+        return Path.Combine(Path.GetDirectoryName(templatePath) ?? string.Empty, Path.GetFileNameWithoutExtension(templatePath) + ".parameters.json");
+    }
+
+    /// <summary>A <c>NAME.parameters.json</c> with a <c>NAME.json</c> beside it: read with that template, not as an input of its own.</summary>
+    private static bool IsSiblingParametersFile(string path) =>
+        path.EndsWith(".parameters.json", StringComparison.OrdinalIgnoreCase)
+        && File.Exists(path[..^".parameters.json".Length] + ".json");
+
+    public static Task<TenantSnapshot> ReadAsync(IEnumerable<string> paths, Func<TenantResource, bool>? accept, CancellationToken cancellationToken = default) =>
+        ReadAsync(paths, accept, null, cancellationToken);
 
     /// <summary>
     /// Reads files and directories (their <c>*.json</c>, in ordinal order), handing each resource to
@@ -47,7 +62,11 @@ public static class SnapshotReader
     /// returns true for (all when it is null), so that a large export is never held whole.
     /// </summary>
     /// <param name="accept">Sees every resource in input order; true keeps it in the snapshot.</param>
-    public static async Task<TenantSnapshot> ReadAsync(IEnumerable<string> paths, Func<TenantResource, bool>? accept, CancellationToken cancellationToken = default)
+    /// <param name="templateParameters">
+    /// A deployment parameters file for every ARM template among the inputs (<c>sfi baseline assess --parameters</c>);
+    /// when null, each template's <c>NAME.parameters.json</c> beside it, if there is one.
+    /// </param>
+    public static async Task<TenantSnapshot> ReadAsync(IEnumerable<string> paths, Func<TenantResource, bool>? accept, string? templateParameters, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(paths);
         var resources = new List<TenantResource>();
@@ -91,13 +110,13 @@ public static class SnapshotReader
             if (Directory.Exists(path))
             {
                 var root = Path.GetFullPath(path);
-                foreach (var file in Directory.EnumerateFiles(root, "*.json", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
+                foreach (var file in Directory.EnumerateFiles(root, "*.json", SearchOption.AllDirectories).Where(f => !IsSiblingParametersFile(f)).Order(StringComparer.Ordinal))
                 {
                     cancellationToken.ThrowIfCancellationRequested();
                     var display = Path.GetRelativePath(root, file).Replace('\\', '/');
                     try
                     {
-                        var read = await Task.Run(() => ReadFile(file, display, early), cancellationToken);
+                        var read = await Task.Run(() => ReadFile(file, display, early, templateParameters), cancellationToken);
                         files.Add(read.File);
                         Add(read.Resources);
                     }
@@ -114,7 +133,7 @@ public static class SnapshotReader
             else if (File.Exists(path))
             {
                 // A file named on the command line is shown as the user wrote it.
-                var read = await Task.Run(() => ReadFile(path, path.Replace('\\', '/'), early), cancellationToken);
+                var read = await Task.Run(() => ReadFile(path, path.Replace('\\', '/'), early, templateParameters), cancellationToken);
                 files.Add(read.File);
                 Add(read.Resources);
             }
@@ -132,13 +151,39 @@ public static class SnapshotReader
     /// <summary>Reads one file; <paramref name="displayPath"/> is the path findings and errors show.</summary>
     public static (IReadOnlyList<TenantResource> Resources, InputFile File) ReadFile(string path, string displayPath) => ReadFile(path, displayPath, null);
 
-    /// <param name="early">Receives the resources of a collection as they are read (see <see cref="Read(Stream, string, WalkStatistics?, Action{TenantResource}?)"/>).</param>
-    internal static (IReadOnlyList<TenantResource> Resources, InputFile File) ReadFile(string path, string displayPath, Action<TenantResource>? early)
+    /// <param name="early">Receives the resources of a collection as they are read (see <see cref="Read(Stream, string, WalkStatistics?, Action{TenantResource}?, Func{JsonObject?}?)"/>).</param>
+    /// <param name="templateParameters">A deployment parameters file for a template; its sibling <c>NAME.parameters.json</c> when null.</param>
+    internal static (IReadOnlyList<TenantResource> Resources, InputFile File) ReadFile(string path, string displayPath, Action<TenantResource>? early, string? templateParameters = null)
     {
         ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(displayPath);
         using var stream = OpenRead(path, displayPath);
-        return Read(stream, displayPath, null, early);
+        var parameters = templateParameters ?? SiblingParametersFile(path);
+        return Read(stream, displayPath, null, early, () => templateParameters is not null || File.Exists(parameters) ? ReadParameterValues(parameters) : null);
+    }
+
+    /// <summary>The <c>parameters</c> of a deployment parameters file (<c>{"parameters": {"name": {"value": ...}}}</c>).</summary>
+    internal static JsonObject ReadParameterValues(string path)
+    {
+        JsonNode? root;
+        try
+        {
+            using var stream = OpenRead(path, path);
+            root = JsonNode.Parse(stream, documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+        }
+        catch (JsonException ex)
+        {
+            throw new InputException(path, ex.LineNumber + 1, ex.BytePositionInLine + 1, $"not a deployment parameters file: {ex.Message}", ex);
+        }
+        catch (InvalidOperationException ex)
+        {
+            // Invalid UTF-8 inside a string value.
+            throw new InputException(path, null, null, $"not a deployment parameters file: {ex.Message}", ex);
+        }
+
+        return root is JsonObject o && o["parameters"] is JsonObject values
+            ? values
+            : throw new InputException(path, null, null, "not a deployment parameters file: expected an object with \"parameters\": {\"NAME\": {\"value\": ...}}");
     }
 
     /// <summary>Reads one JSON document from a stream.</summary>
@@ -151,7 +196,8 @@ public static class SnapshotReader
     /// the file later turns out to be malformed, the ones already handed over stay handed over (the error still names
     /// file, line and column).
     /// </param>
-    internal static (IReadOnlyList<TenantResource> Resources, InputFile File) Read(Stream stream, string displayPath, WalkStatistics? statistics, Action<TenantResource>? early = null)
+    /// <param name="templateParameters">Reads the parameter values for a template, only if the file turns out to be one.</param>
+    internal static (IReadOnlyList<TenantResource> Resources, InputFile File) Read(Stream stream, string displayPath, WalkStatistics? statistics, Action<TenantResource>? early = null, Func<JsonObject?>? templateParameters = null)
     {
         ArgumentNullException.ThrowIfNull(stream);
         ArgumentNullException.ThrowIfNull(displayPath);
@@ -268,15 +314,24 @@ public static class SnapshotReader
                 e.Release();
             }
         }
+        else if (rootValues.TryGetValue("$schema", out var parametersSchema) && Str(parametersSchema.Node) is { } ps
+                 && ps.Contains("deploymentParameters", StringComparison.OrdinalIgnoreCase))
+        {
+            throw Unrecognised(displayPath, "it is an ARM deployment parameters file: name it TEMPLATE.parameters.json beside TEMPLATE.json, or give it with --parameters");
+        }
         else if (IsArmTemplate(rootValues, containers))
         {
             NotACollectionAfterAll();
             format = InputFormat.ArmTemplate;
+            var evaluator = new ArmTemplateEvaluator(
+                rootValues.TryGetValue("parameters", out var declarations) ? declarations.Node as JsonObject : null,
+                rootValues.TryGetValue("variables", out var variables) ? variables.Node as JsonObject : null,
+                templateParameters?.Invoke());
             foreach (var e in elements.Where(e => IsUnder(e, "resources")))
             {
                 if (e.Node is JsonObject o)
                 {
-                    AddTemplateResource(o, e.Json ?? CompactJson.FromNode(o), null, e, displayPath, resources);
+                    AddTemplateResource(o, evaluator, null, e, displayPath, resources);
                 }
 
                 e.Release();
@@ -289,7 +344,7 @@ public static class SnapshotReader
                 {
                     if (value is JsonObject o)
                     {
-                        AddTemplateResource(o, CompactJson.FromNode(o), null, named, displayPath, resources);
+                        AddTemplateResource(o, evaluator, null, named, displayPath, resources);
                     }
                 }
             }
@@ -352,7 +407,7 @@ public static class SnapshotReader
     /// resource changes all carry their type in "type").
     /// </summary>
     private static bool IsIrrelevant(TopLevel o) =>
-        o.Text("type") is { } type
+        o.Text("type")?.TrimEnd('/') is { } type
         && (type.Contains('/', StringComparison.Ordinal) || type.StartsWith("azurerm_", StringComparison.Ordinal))
         && !KnownTypes.Contains(type)
         && !o.IsArray("resources");
@@ -496,21 +551,29 @@ public static class SnapshotReader
         return tree is not null ? resource with { Data = tree } : resource with { Json = json ?? throw new ArgumentNullException(nameof(json)) };
     }
 
-    private static void AddTemplateResource(JsonObject o, ReadOnlyMemory<byte> json, string? parentType, CapturedValue at, string displayPath, List<TenantResource> resources)
+    /// <summary>
+    /// One template resource (and its nested children), with the expressions the evaluator can resolve replaced by
+    /// their values. The id keeps the name as written, so that a finding points at what the template says.
+    /// </summary>
+    private static void AddTemplateResource(JsonObject o, ArmTemplateEvaluator evaluator, string? parentType, CapturedValue at, string displayPath, List<TenantResource> resources)
     {
-        if (Str(o["type"]) is not { } type)
+        if (Str(o["type"]) is not { } written)
         {
             return;
         }
 
+        // "Microsoft.Network/networkWatchers/flowLogs/" is deployed as the type without its trailing slash.
+        var type = written.TrimEnd('/');
+
         // A nested template resource names its type relative to its parent ("blobServices/containers").
         var fullType = parentType is not null && !type.Contains('.', StringComparison.Ordinal) ? $"{parentType}/{type}" : type;
-        resources.Add(ArmResource(TopLevel.Of(o), json, null, fullType, InputFormat.ArmTemplate, at, displayPath) with { Id = $"{fullType}/{Str(o["name"])}" });
+        var resolved = evaluator.Resolve(o) as JsonObject ?? o;
+        resources.Add(ArmResource(TopLevel.Of(o), CompactJson.FromNode(resolved), null, fullType, InputFormat.ArmTemplate, at, displayPath) with { Id = $"{fullType}/{Str(o["name"])}" });
         if (o["resources"] is JsonArray children)
         {
             foreach (var child in children.OfType<JsonObject>())
             {
-                AddTemplateResource(child, CompactJson.FromNode(child), fullType, at, displayPath, resources);
+                AddTemplateResource(child, evaluator, fullType, at, displayPath, resources);
             }
         }
     }

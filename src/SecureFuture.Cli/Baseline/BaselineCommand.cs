@@ -28,6 +28,8 @@ internal static class BaselineCommand
 
     private static Option<string?> ControlsOption() => new("--controls") { Description = "Only these controls (comma-separated ids)." };
 
+    private static Option<string?> ParametersOption() => new("--parameters") { Description = "A deployment parameters file for the ARM templates among the inputs (default: each template's NAME.parameters.json beside it)." };
+
     private static Command Assess(TextWriter stdout, TextWriter stderr, TimeProvider clock)
     {
         var inputs = Inputs();
@@ -37,14 +39,15 @@ internal static class BaselineCommand
         var exceptions = ExceptionsOption();
         var config = ConfigOption();
         var only = ControlsOption();
-        var assess = new Command("assess", "Assess exports and IaC against the baseline.") { inputs, format, output, failOn, exceptions, config, only };
+        var parameters = ParametersOption();
+        var assess = new Command("assess", "Assess exports and IaC against the baseline.") { inputs, format, output, failOn, exceptions, config, only, parameters };
         assess.SetAction(async (parse, cancellationToken) =>
         {
             var start = clock.GetUtcNow();
             var selected = parse.GetValue(format)!;
             Assessment? assessment = null;
             Task<Assessment> Run(ResultSink sink, CancellationToken ct) =>
-                AssessAsync(parse.GetValue(inputs)!, parse.GetValue(config), parse.GetValue(exceptions), parse.GetValue(only), sink, clock, stderr, ct);
+                AssessAsync(parse.GetValue(inputs)!, parse.GetValue(config), parse.GetValue(exceptions), parse.GetValue(only), sink, clock, stderr, ct, parse.GetValue(parameters));
             if (selected == "json")
             {
                 // Streamed: every result is written as it is produced and none is kept, so the memory of a large
@@ -203,8 +206,13 @@ internal static class BaselineCommand
     }
 
     private static async Task<Assessment> AssessAsync(
-        IEnumerable<string> inputs, string? configPath, string? exceptionsPath, string? only, ResultSink sink, TimeProvider clock, TextWriter stderr, CancellationToken cancellationToken)
+        IEnumerable<string> inputs, string? configPath, string? exceptionsPath, string? only, ResultSink sink, TimeProvider clock, TextWriter stderr, CancellationToken cancellationToken, string? templateParameters = null)
     {
+        if (templateParameters is not null && !File.Exists(templateParameters))
+        {
+            throw new InputException(templateParameters, null, null, "--parameters: no such file");
+        }
+
         var configuration = configPath is null ? null : BaselineConfiguration.Load(configPath);
         var exceptions = exceptionsPath is null ? null : BaselineExceptions.Load(exceptionsPath);
         HashSet<string>? controls = null;
@@ -217,7 +225,7 @@ internal static class BaselineCommand
             }
         }
 
-        var assessor = new BaselineAssessor(configuration, exceptions, clock);
+        var assessor = new BaselineAssessor(configuration, exceptions, clock) { TemplateParameters = templateParameters };
         var assessment = await assessor.AssessAsync(inputs, sink, controls, cancellationToken);
         foreach (var notification in assessment.Notifications)
         {
