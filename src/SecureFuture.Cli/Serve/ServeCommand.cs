@@ -25,11 +25,16 @@ internal static class ServeCommand
             Description = "Behind a TLS-terminating proxy: the header carrying the client's certificate (URL-encoded PEM or base64 DER) for certificate-bound tokens. Only safe when the proxy removes it from client requests and is the only way in.",
         };
         var dpopNonce = new Option<bool>("--dpop-nonce") { Description = "Token requests with a DPoP proof must carry the server's current nonce (RFC 9449 §8; handed out in the DPoP-Nonce header, renewed every minute)." };
+        var allowPrivatePush = new Option<bool>("--allow-private-push-endpoints")
+        {
+            Description = "Allow security-event push endpoints on loopback, link-local and private addresses (and http to loopback); refused by default as server-side request forgery.",
+        };
+        var metricsTokenFile = new Option<string?>("--metrics-token-file") { Description = "File whose first line is the bearer token that reads /metrics (Prometheus: authorization.credentials_file); without it only an admin key does." };
         var accessTokenLifetime = new Option<string?>("--access-token-lifetime") { Description = "Access token lifetime, ISO 8601 (default PT10M, at most PT1H)." };
 
         var command = new Command("serve", "Run the key service (HSM-held signing keys that rotate themselves, JWKS, signing API, audit) and, with --issuer, the OAuth token service.")
         {
-            dataDir, urls, dev, database, module, tokenLabel, pinFile, tlsCert, tlsKey, allowPlainHttp, issuer, accessTokenLifetime, clientCertHeader, dpopNonce,
+            dataDir, urls, dev, database, module, tokenLabel, pinFile, tlsCert, tlsKey, allowPlainHttp, issuer, accessTokenLifetime, clientCertHeader, dpopNonce, allowPrivatePush, metricsTokenFile,
         };
 
         command.SetAction(async (parse, cancellationToken) =>
@@ -79,6 +84,8 @@ internal static class ServeCommand
                 AllowPlainHttp = parse.GetValue(allowPlainHttp),
                 ClientCertificateHeader = parse.GetValue(clientCertHeader),
                 RequireDpopNonce = parse.GetValue(dpopNonce),
+                AllowPrivatePushEndpoints = parse.GetValue(allowPrivatePush),
+                MetricsTokenFile = parse.GetValue(metricsTokenFile),
                 Clock = clock,
             };
 
