@@ -210,6 +210,11 @@ public sealed class ServerHardeningTests(ServerFixture fixture)
     [InlineData("2001:db8::1", false)]
     [InlineData("2002:a9fe:a9fe::1", false)]
     [InlineData("::ffff:192.168.0.1", false)]
+    [InlineData("64:ff9b::7f00:1", false)]
+    [InlineData("64:ff9b::808:808", true)]
+    [InlineData("64:ff9b:1::1", false)]
+    [InlineData("2001::1", false)]
+    [InlineData("100::1", false)]
     public void Public_addresses_are_told_apart_from_internal_ones(string address, bool isPublic)
         => Assert.Equal(isPublic, PushEndpointPolicy.IsPublic(IPAddress.Parse(address)));
 

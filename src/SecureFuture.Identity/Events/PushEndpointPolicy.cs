@@ -127,7 +127,7 @@ public sealed class PushEndpointPolicy(bool allowPrivate)
             return IPAddress.IPv6None.Equals(address) ? "the unspecified address" : IPAddress.IPv6Loopback.Equals(address) ? "loopback" : "IPv4-compatible (deprecated)";
         }
 
-        if (b[0] == 0x64 && b[1] == 0xff && b[2] == 0x9b && b.AsSpan(3, 9).IndexOfAnyExcept((byte)0) < 0)
+        if (b is [0x00, 0x64, 0xff, 0x9b, ..] && b.AsSpan(4, 8).IndexOfAnyExcept((byte)0) < 0)
         {
             return DescribeV4(b[12..]) is { } translated ? "NAT64 " + translated : null;
         }
