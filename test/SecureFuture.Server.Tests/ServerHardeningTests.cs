@@ -261,24 +261,34 @@ public sealed class ServerHardeningTests(ServerFixture fixture)
         await using var sfi = await StartIssuerAsync();
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var jwk = PublicJwk(key, "k1").ToJsonString();
-        foreach (var (path, body) in new[]
+        using (var existing = await RegisterAsync(sfi, "existing", key))
         {
-            ("/v1/clients", """{"clientId":"first","clientId":"second","jwks":{"keys":[""" + jwk + "]}}"),
-            ("/v1/clients", """{"clientId":"nested","jwks":{"keys":[""" + jwk[..^1] + ""","kid":"k2"}]}}"""),
-            ("/v1/clients", """{"clientId":"scoped","scopes":["a"],"scopes":["sfi.introspect"],"jwks":{"keys":[""" + jwk + "]}}"),
-            ("/v1/keyrings", """{"name":"r1","rotationPeriod":"P30D","rotationPeriod":"PT1H"}"""),
-            ("/v1/ssf/streams", """{"endpoint":"https://93.184.215.14/ssf","endpoint":"https://169.254.169.254/"}"""),
+            Assert.Equal(HttpStatusCode.Created, existing.StatusCode);
+        }
+
+        foreach (var (method, path, body) in new[]
+        {
+            ("POST", "/v1/clients", """{"clientId":"first","clientId":"second","jwks":{"keys":[""" + jwk + "]}}"),
+            ("POST", "/v1/clients", """{"clientId":"nested","jwks":{"keys":[""" + jwk[..^1] + ""","kid":"k2"}]}}"""),
+            ("POST", "/v1/clients", """{"clientId":"scoped","scopes":["a"],"scopes":["sfi.introspect"],"jwks":{"keys":[""" + jwk + "]}}"),
+            ("PATCH", "/v1/clients/existing", """{"scopes":["a"],"scopes":["sfi.introspect"]}"""),
+            ("PUT", "/v1/clients/existing/jwks", """{"keys":[""" + jwk[..^1] + ""","kid":"k2"}]}"""),
+            ("POST", "/v1/keyrings", """{"name":"r1","rotationPeriod":"P30D","rotationPeriod":"PT1H"}"""),
+            ("POST", "/v1/ssf/streams", """{"endpoint":"https://93.184.215.14/ssf","endpoint":"https://169.254.169.254/"}"""),
         })
         {
-            using var content = new StringContent(body, Encoding.UTF8, "application/json");
-            using var refused = await sfi.Admin.PostAsync(new Uri(path, UriKind.Relative), content);
+            using var request = new HttpRequestMessage(new HttpMethod(method), new Uri(path, UriKind.Relative)) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+            using var refused = await sfi.Admin.SendAsync(request);
             var problem = await refused.Content.ReadAsStringAsync();
             Assert.True(refused.StatusCode == HttpStatusCode.BadRequest, $"{body}: {(int)refused.StatusCode} {problem}");
             Assert.Contains("uplicate", problem, StringComparison.Ordinal);
         }
 
         using var clients = await sfi.Admin.GetAsync(new Uri("/v1/clients", UriKind.Relative));
-        Assert.Contains("\"clients\":[]", await clients.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        var registered = await clients.Content.ReadAsStringAsync();
+        Assert.Contains("\"scopes\":[]", registered, StringComparison.Ordinal);
+        Assert.Contains("\"revision\":1", registered, StringComparison.Ordinal); // unchanged by the refused PATCH and PUT
+        Assert.DoesNotContain("\"clientId\":\"second\"", registered, StringComparison.Ordinal);
         using var ring = await sfi.Admin.GetAsync(new Uri("/v1/keyrings/r1", UriKind.Relative));
         Assert.Equal(HttpStatusCode.NotFound, ring.StatusCode);
     }
