@@ -15,18 +15,18 @@ internal sealed class MetricsAuthentication
     private readonly byte[]? _tokenHash;
     private readonly AdminAuthentication _admin;
 
-    private MetricsAuthentication(byte[]? tokenHash, AdminAuthentication admin)
+    public MetricsAuthentication(byte[]? tokenHash, AdminAuthentication admin)
     {
         _tokenHash = tokenHash;
         _admin = admin;
     }
 
-    /// <summary>Reads the token file (its first line, at least 24 characters) once, at start.</summary>
-    public static MetricsAuthentication Create(string? tokenFile, AdminAuthentication admin)
+    /// <summary>The SHA-256 of the token on the first line of <paramref name="tokenFile"/> (at least 24 characters); null without a file.</summary>
+    public static byte[]? ReadTokenHash(string? tokenFile)
     {
         if (tokenFile is null)
         {
-            return new MetricsAuthentication(null, admin);
+            return null;
         }
 
         string token;
@@ -41,7 +41,7 @@ internal sealed class MetricsAuthentication
 
         return token.Length < MinimumLength
             ? throw new ServerStartException($"--metrics-token-file: {tokenFile}: the token on its first line must be at least {MinimumLength} characters")
-            : new MetricsAuthentication(Hash(token), admin);
+            : Hash(token);
     }
 
     public async Task<bool> AllowsAsync(string? authorization, CancellationToken cancellationToken)

@@ -65,6 +65,7 @@ public sealed class SfiServer : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(console);
         var tokenOptions = TokenOptions(options);
+        var metricsTokenHash = MetricsAuthentication.ReadTokenHash(options.MetricsTokenFile);
         var certificate = CheckListeners(options);
         var dataDirectory = Path.GetFullPath(options.DataDirectory);
         await DataDirectory.PrepareAsync(dataDirectory, options.Database is null ? Path.Combine(dataDirectory, SqliteFileName) : null, console);
@@ -93,7 +94,7 @@ public sealed class SfiServer : IAsyncDisposable
             }
 
             var admin = new AdminAuthentication(store, options.Clock);
-            var metricsAccess = MetricsAuthentication.Create(options.MetricsTokenFile, admin);
+            var metricsAccess = new MetricsAuthentication(metricsTokenHash, admin);
             var shown = await admin.BootstrapAsync(options.BootstrapAdminKey, cancellationToken);
             if (shown is not null)
             {

@@ -488,7 +488,7 @@ public sealed class ServerHardeningTests(ServerFixture fixture)
             var options = new ServerOptions { DataDirectory = directory, Urls = ["http://127.0.0.1:0"], Dev = true, MetricsTokenFile = tokenFile };
             var error = await Assert.ThrowsAsync<ServerStartException>(() => SfiServer.StartAsync(options, TextWriter.Null, fixture.Custodian));
             Assert.Contains("--metrics-token-file", error.Message, StringComparison.Ordinal);
-            Directory.Delete(directory, recursive: true);
+            Assert.False(Directory.Exists(directory)); // refused before anything is created
         }
         finally
         {
