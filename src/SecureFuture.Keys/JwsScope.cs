@@ -110,7 +110,7 @@ internal static class JwsScope
     {
         try
         {
-            var document = JsonDocument.Parse(Base64Url.Decode(part), new JsonDocumentOptions { MaxDepth = 16 });
+            var document = JsonDocument.Parse(Base64Url.Decode(part), Core.StrictJson.DocumentOptions(maxDepth: 16));
             if (document.RootElement.ValueKind != JsonValueKind.Object)
             {
                 document.Dispose();

@@ -1,19 +1,13 @@
 using System.Text.Json;
-using System.Text.Json.Serialization;
 using SecureFuture.Core;
 using SecureFuture.Keys;
 
 namespace SecureFuture.Server;
 
-/// <summary>Request and response bodies of the key API (JSON, camelCase; unknown members are refused).</summary>
+/// <summary>Request and response bodies of the key API (JSON, camelCase; unknown and duplicate members are refused).</summary>
 internal static class Api
 {
-    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
-    {
-        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-        MaxDepth = 16,
-    };
+    public static readonly JsonSerializerOptions Json = StrictJson.ApiOptions(maxDepth: 16);
 
     public sealed record SignRequest(string? Digest, string? Payload);
 

@@ -27,7 +27,8 @@ internal sealed class IdentityEndpoints : IDisposable
     private readonly SecurityEventReceiver _receiver;
     private readonly TimeProvider _clock;
     private readonly CancellationTokenSource _stop = new();
-    private readonly HttpClient _push = new(new SocketsHttpHandler { AllowAutoRedirect = false }) { Timeout = TimeSpan.FromSeconds(10) };
+    private readonly PushEndpointPolicy _pushPolicy;
+    private readonly HttpClient _push;
     private readonly SecurityEventPusher _pusher;
     private readonly IReplayCache _replays;
     private Task? _applying;
@@ -35,8 +36,10 @@ internal sealed class IdentityEndpoints : IDisposable
     /// <summary>How often expired single-use identifiers are deleted from a shared replay cache.</summary>
     private static readonly TimeSpan PurgeInterval = TimeSpan.FromMinutes(1);
 
-    public IdentityEndpoints(KeyRingService keys, ClientService clients, TokenServiceOptions options, SecurityEventPublisher events, ContinuousAccessEvaluation evaluation, IReplayCache replays, TimeProvider clock)
+    public IdentityEndpoints(KeyRingService keys, ClientService clients, TokenServiceOptions options, SecurityEventPublisher events, ContinuousAccessEvaluation evaluation, IReplayCache replays, PushEndpointPolicy pushPolicy, TimeProvider clock)
     {
+        _pushPolicy = pushPolicy;
+        _push = new HttpClient(pushPolicy.CreateHandler()) { Timeout = TimeSpan.FromSeconds(10) };
         _replays = replays;
         _clients = clients;
         _options = options;
@@ -129,28 +132,33 @@ internal sealed class IdentityEndpoints : IDisposable
             return Results.Json(View(client), Api.Json, statusCode: 201);
         });
         admin.MapGet("/clients", async (CancellationToken ct) => Results.Json(new { clients = (await _clients.ListAsync(ct)).Select(View) }, Api.Json));
-        admin.MapGet("/clients/{id}", async (string id, CancellationToken ct) => Results.Json(View(await _clients.GetAsync(id, ct)), Api.Json));
+        admin.MapGet("/clients/{id}", async (string id, CancellationToken ct) => Results.Json(View(await _clients.GetAsync(ClientIds.FromRoute(id), ct)), Api.Json));
         admin.MapPatch("/clients/{id}", async (HttpContext context, string id, CancellationToken ct) =>
         {
             var update = await SfiServer.ReadAsync<ClientUpdate>(context, required: true, ct) ?? throw new KeyServiceException(KeyErrorKind.Invalid, "request body: a JSON object is required");
-            return Results.Json(View(await _clients.UpdateAsync(id, update, SfiServer.Actor(context), ct)), Api.Json);
+            return Results.Json(View(await _clients.UpdateAsync(ClientIds.FromRoute(id), update, SfiServer.Actor(context), ct)), Api.Json);
         });
         admin.MapPost("/clients/{id}/disable", async (HttpContext context, string id, CancellationToken ct) =>
-            Results.Json(View(await _clients.SetEnabledAsync(id, enabled: false, SfiServer.Actor(context), "admin", ct)), Api.Json));
+            Results.Json(View(await _clients.SetEnabledAsync(ClientIds.FromRoute(id), enabled: false, SfiServer.Actor(context), "admin", ct)), Api.Json));
         admin.MapPost("/clients/{id}/enable", async (HttpContext context, string id, CancellationToken ct) =>
-            Results.Json(View(await _clients.SetEnabledAsync(id, enabled: true, SfiServer.Actor(context), "admin", ct)), Api.Json));
+            Results.Json(View(await _clients.SetEnabledAsync(ClientIds.FromRoute(id), enabled: true, SfiServer.Actor(context), "admin", ct)), Api.Json));
         admin.MapPut("/clients/{id}/jwks", async (HttpContext context, string id, CancellationToken ct) =>
         {
             using var jwks = await SfiServer.ReadAsync<JsonDocument>(context, required: true, ct) ?? throw new KeyServiceException(KeyErrorKind.Invalid, "request body: a JWKS is required");
-            return Results.Json(View(await _clients.ReplaceKeysAsync(id, jwks.RootElement, SfiServer.Actor(context), ct)), Api.Json);
+            return Results.Json(View(await _clients.ReplaceKeysAsync(ClientIds.FromRoute(id), jwks.RootElement, SfiServer.Actor(context), ct)), Api.Json);
         });
 
         admin.MapPost("/ssf/streams", async (HttpContext context, CancellationToken ct) =>
         {
             var request = await SfiServer.ReadAsync<StreamRequest>(context, required: true, ct) ?? throw new KeyServiceException(KeyErrorKind.Invalid, "request body: a JSON object is required");
-            if (!Uri.TryCreate(request.Endpoint, UriKind.Absolute, out var endpoint) || !(endpoint.Scheme == "https" || (endpoint.Scheme == "http" && endpoint.IsLoopback)))
+            if (!Uri.TryCreate(request.Endpoint, UriKind.Absolute, out var endpoint))
             {
-                throw new KeyServiceException(KeyErrorKind.Invalid, "endpoint: an https URL (http only on loopback) that accepts RFC 8935 push delivery");
+                throw new KeyServiceException(KeyErrorKind.Invalid, "endpoint: an https URL that accepts RFC 8935 push delivery");
+            }
+
+            if (await _pushPolicy.RefuseAsync(endpoint, ct) is { } refused)
+            {
+                throw new KeyServiceException(KeyErrorKind.Invalid, $"endpoint: {refused}");
             }
 
             // A new receiver gets the whole history, so it learns which clients are disabled now.
@@ -163,6 +171,7 @@ internal sealed class IdentityEndpoints : IDisposable
 
         admin.MapPost("/subjects/{sub}/revoke", async (HttpContext context, string sub, CancellationToken ct) =>
         {
+            sub = ClientIds.FromRoute(sub);
             await _clients.RevokeSubjectAsync(sub, SfiServer.Actor(context), "admin", ct);
             return Results.Json(new { subject = sub, revoked = true }, Api.Json);
         });

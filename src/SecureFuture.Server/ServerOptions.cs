@@ -54,6 +54,19 @@ public sealed record ServerOptions
     /// </summary>
     public string? ClientCertificateHeader { get; init; }
 
+    /// <summary>
+    /// Allow security-event push endpoints (RFC 8935) on loopback, link-local, private and other non-public addresses,
+    /// and http to a loopback receiver. Off by default: an admin-given URL the server calls on its own is otherwise a
+    /// way to reach cloud metadata and local services (server-side request forgery).
+    /// </summary>
+    public bool AllowPrivatePushEndpoints { get; init; }
+
+    /// <summary>
+    /// A file whose first line is the bearer token that reads <c>/metrics</c> (and nothing else). Without it only an
+    /// admin key reads metrics, which name clients and key rings.
+    /// </summary>
+    public string? MetricsTokenFile { get; init; }
+
     /// <summary>Token requests with a DPoP proof must carry the server's current nonce (RFC 9449 §8).</summary>
     public bool RequireDpopNonce { get; init; }
 

@@ -28,6 +28,7 @@ namespace SecureFuture.Server;
 public sealed class SfiServer : IAsyncDisposable
 {
     private const long MaxRequestBytes = 256 * 1024;
+    private const string SqliteFileName = "sfi.db";
 
     private readonly WebApplication _app;
     private readonly IKeyStore _store;
@@ -52,6 +53,9 @@ public sealed class SfiServer : IAsyncDisposable
 
     public KeyRingService Keys { get; }
 
+    /// <summary>The host's services, for tests that reach behind the HTTP API (a store written by an older version).</summary>
+    internal IServiceProvider Services => _app.Services;
+
     /// <summary>The addresses Kestrel actually listens on (port 0 resolved).</summary>
     public IReadOnlyList<string> Addresses => _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.ToArray() ?? [];
 
@@ -61,16 +65,10 @@ public sealed class SfiServer : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(console);
         var tokenOptions = TokenOptions(options);
+        var metricsTokenHash = MetricsAuthentication.ReadTokenHash(options.MetricsTokenFile);
         var certificate = CheckListeners(options);
         var dataDirectory = Path.GetFullPath(options.DataDirectory);
-        if (OperatingSystem.IsWindows())
-        {
-            Directory.CreateDirectory(dataDirectory);
-        }
-        else
-        {
-            Directory.CreateDirectory(dataDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        }
+        await DataDirectory.PrepareAsync(dataDirectory, options.Database is null ? Path.Combine(dataDirectory, SqliteFileName) : null, console);
         FileStream? dataLock = null;
         SqlKeyStore? store = null;
         var ownsCustodian = custodian is null;
@@ -79,7 +77,7 @@ public sealed class SfiServer : IAsyncDisposable
             if (options.Database is null)
             {
                 dataLock = LockDataDirectory(dataDirectory);
-                store = SqlKeyStore.OpenSqlite(Path.Combine(dataDirectory, "sfi.db"));
+                store = SqlKeyStore.OpenSqlite(Path.Combine(dataDirectory, SqliteFileName));
             }
             else
             {
@@ -96,6 +94,7 @@ public sealed class SfiServer : IAsyncDisposable
             }
 
             var admin = new AdminAuthentication(store, options.Clock);
+            var metricsAccess = new MetricsAuthentication(metricsTokenHash, admin);
             var shown = await admin.BootstrapAsync(options.BootstrapAdminKey, cancellationToken);
             if (shown is not null)
             {
@@ -164,6 +163,7 @@ public sealed class SfiServer : IAsyncDisposable
             var listener = new KeyCacheListener(keys, options.Clock);
             builder.Services.AddHostedService(_ => listener);
             builder.Services.AddProblemDetails();
+            builder.Services.AddSingleton<Microsoft.AspNetCore.Hosting.IStartupFilter, SecurityHeaders>();
             IdentityEndpoints? identity = null;
             if (tokenOptions is not null)
             {
@@ -181,14 +181,14 @@ public sealed class SfiServer : IAsyncDisposable
                 // to another node is caught, and on SQLite so that a replay right after a restart is caught too.
                 var replays = new SqlReplayCache(clientStore, options.Clock);
                 builder.Services.AddSfiTokenService(tokenOptions, options.Clock, evaluation, replays);
-                identity = new IdentityEndpoints(keys, clients, tokenOptions, new SecurityEventPublisher(clientStore, keys, tokenOptions), evaluation, replays, options.Clock);
+                identity = new IdentityEndpoints(keys, clients, tokenOptions, new SecurityEventPublisher(clientStore, keys, tokenOptions), evaluation, replays, new PushEndpointPolicy(options.AllowPrivatePushEndpoints), options.Clock);
             }
 
             var app = builder.Build();
             diagnosticsLog = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("SecureFuture.Keys");
             scheduler.Log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("SecureFuture.Keys.Scheduler");
             listener.Log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("SecureFuture.Keys.Listener");
-            var v1 = MapEndpoints(app, keys, admin, scheduler);
+            var v1 = MapEndpoints(app, keys, admin, metricsAccess, scheduler);
             identity?.Map(app, v1);
             await app.StartAsync(cancellationToken);
             if (identity is not null)
@@ -303,7 +303,7 @@ public sealed class SfiServer : IAsyncDisposable
         => name.Length is > 0 and <= 64 && name.All(c => char.IsAsciiLetterOrDigit(c) || c == '-')
             && !new[] { "Authorization", "DPoP", "Host", "Cookie", "Content-Type", "Content-Length", "Transfer-Encoding", "Connection" }.Contains(name, StringComparer.OrdinalIgnoreCase);
 
-    private static RouteGroupBuilder MapEndpoints(WebApplication app, KeyRingService keys, AdminAuthentication admin, KeyScheduler scheduler)
+    private static RouteGroupBuilder MapEndpoints(WebApplication app, KeyRingService keys, AdminAuthentication admin, MetricsAuthentication metricsAccess, KeyScheduler scheduler)
     {
         var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("SecureFuture.Server");
         app.Use(async (context, next) =>
@@ -347,8 +347,15 @@ public sealed class SfiServer : IAsyncDisposable
             var body = new { status = ready ? "ready" : "unavailable", store, hsm, initialized = scheduler.Initialized, problem };
             return Results.Json(body, Api.Json, statusCode: ready ? 200 : 503);
         });
-        app.MapGet("/metrics", () =>
+        app.MapGet("/metrics", async (HttpContext context, CancellationToken ct) =>
         {
+            if (!await metricsAccess.AllowsAsync(context.Request.Headers.Authorization.ToString() is { Length: > 0 } h ? h : null, ct))
+            {
+                context.Response.Headers.WWWAuthenticate = "Bearer realm=\"sfi-metrics\"";
+                ServerLog.Unauthenticated(log, context.Request.Method, context.Request.Path, context.Connection.RemoteIpAddress?.ToString());
+                return Problems.Of(401, "Unauthorized", "metrics need 'Authorization: Bearer <metrics token>' (--metrics-token-file) or an admin key");
+            }
+
             var text = new StringBuilder();
             keys.Metrics.WriteTo(text);
             app.Services.GetService<ClientService>()?.Metrics.WriteTo(text);
@@ -488,7 +495,13 @@ public sealed class SfiServer : IAsyncDisposable
     {
         try
         {
-            return new FileStream(Path.Combine(dataDirectory, "sfi.lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            var options = new FileStreamOptions { Mode = FileMode.OpenOrCreate, Access = FileAccess.ReadWrite, Share = FileShare.None };
+            if (!OperatingSystem.IsWindows())
+            {
+                options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+            }
+
+            return new FileStream(Path.Combine(dataDirectory, "sfi.lock"), options);
         }
         catch (IOException e)
         {

@@ -127,6 +127,23 @@ public sealed partial class ServeAndKeysCommandTests
         (exit, _, error) = await CliRunner.RunAsync(["keys", "audit", "verify", "--data-dir", Path.Combine(Path.GetTempPath(), "no-such-sfi-dir")]);
         Assert.Equal(2, exit);
         Assert.Contains("no sfi.db here", error, StringComparison.Ordinal);
+
+        if (!OperatingSystem.IsWindows())
+        {
+            // A data directory its group may write to: someone else could have replaced the store or the token in it.
+            var shared = Directory.CreateTempSubdirectory("sfi-shared-").FullName;
+            try
+            {
+                File.SetUnixFileMode(shared, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute);
+                (exit, _, error) = await CliRunner.RunAsync(["serve", "--data-dir", shared]);
+                Assert.Equal(2, exit);
+                Assert.Contains($"--data-dir: {shared} is writable by its group (mode 0770)", error, StringComparison.Ordinal);
+            }
+            finally
+            {
+                Directory.Delete(shared, recursive: true);
+            }
+        }
     }
 
     private static async Task<(int Exit, string Out, string Err)> RunSystemClockAsync(string[] args, TimeSpan timeout)

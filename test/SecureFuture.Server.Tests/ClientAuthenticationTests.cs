@@ -316,7 +316,7 @@ public sealed class ClientAuthenticationTests(ServerFixture fixture)
         Assert.Equal("temporarily_unavailable", Code(await RequestTokenAsync(sprayer, endpoint, "guess-x", Assertion(sfi.Issuer, "guess-x", stranger))));
         Assert.False((await RequestTokenAsync(alice, endpoint, sfi.Issuer, "alice", aliceKey)).IsError);
 
-        var metrics = await sfi.Running.Anonymous.GetStringAsync(new Uri("/metrics", UriKind.Relative));
+        var metrics = await sfi.Running.Admin.GetStringAsync(new Uri("/metrics", UriKind.Relative));
         Assert.Contains("sfi_identity_security_events_total{type=\"attack.client-authentication-failed\",client=\"alice\"} 20", metrics, StringComparison.Ordinal);
         Assert.Contains("sfi_identity_security_events_total{type=\"attack.throttled\",client=\"alice\"} 2", metrics, StringComparison.Ordinal);
     }

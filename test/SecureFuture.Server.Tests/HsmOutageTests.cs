@@ -36,7 +36,7 @@ public sealed class HsmOutageTests
                 await KeyApiTests.AssertProblem(create, HttpStatusCode.ServiceUnavailable, "HSM is unavailable");
             }
 
-            Assert.Contains("sfi_hsm_up 0", await server.Anonymous.GetStringAsync(new Uri("/metrics", UriKind.Relative)), StringComparison.Ordinal);
+            Assert.Contains("sfi_hsm_up 0", await server.Admin.GetStringAsync(new Uri("/metrics", UriKind.Relative)), StringComparison.Ordinal);
             Assert.Empty(await server.Server.Keys.ListRingsAsync(default));
 
             // The HSM arrives; no restart.

@@ -32,7 +32,7 @@ public sealed class KeyApiTests(ServerFixture fixture)
         Assert.Equal("ES256", (string)key["alg"]!);
         Assert.Null(key["d"]);
 
-        var metrics = await server.Anonymous.GetStringAsync(new Uri("/metrics", UriKind.Relative));
+        var metrics = await server.Admin.GetStringAsync(new Uri("/metrics", UriKind.Relative));
         Assert.Contains("sfi_hsm_up 1", metrics, StringComparison.Ordinal);
         Assert.Contains("sfi_rotations_total{kind=\"scheduled\"}", metrics, StringComparison.Ordinal);
     }

@@ -110,7 +110,7 @@ public sealed class SeveralNodesTests(ServerFixture fixture)
     [Fact]
     public async Task Security_events_are_pushed_once_while_both_nodes_run_their_push_loops()
     {
-        await using var nodes = await TwoNodesAsync();
+        await using var nodes = await TwoNodesAsync(allowPrivatePushEndpoints: true); // the receiver listens on loopback
         using var clientKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         await RegisterAsync(nodes.A, "worker", clientKey);
 
@@ -224,15 +224,15 @@ public sealed class SeveralNodesTests(ServerFixture fixture)
         Assert.Equal([third, second], await nodeB.AcceptedAsync(default));
     }
 
-    private async Task<TwoNodes> TwoNodesAsync()
+    private async Task<TwoNodes> TwoNodesAsync(bool allowPrivatePushEndpoints = false)
     {
         var database = await TestPostgres.CreateDatabaseAsync("sfi_nodes");
         var port = FreePort();
         var issuer = new Uri($"http://127.0.0.1:{port}/");
-        var a = await RunningServer.StartAsync(fixture.Custodian, database: database, configure: o => o with { Urls = [$"http://127.0.0.1:{port}"], Issuer = issuer });
+        var a = await RunningServer.StartAsync(fixture.Custodian, database: database, configure: o => o with { Urls = [$"http://127.0.0.1:{port}"], Issuer = issuer, AllowPrivatePushEndpoints = allowPrivatePushEndpoints });
         try
         {
-            var b = await RunningServer.StartAsync(fixture.Custodian, database: database, configure: o => o with { Issuer = issuer });
+            var b = await RunningServer.StartAsync(fixture.Custodian, database: database, configure: o => o with { Issuer = issuer, AllowPrivatePushEndpoints = allowPrivatePushEndpoints });
             return new TwoNodes(a, b, issuer.AbsoluteUri);
         }
         catch

@@ -48,6 +48,11 @@ public sealed class TlsTests(ServerFixture fixture)
             using var jwks = await server.Anonymous.GetAsync(new Uri("/.well-known/jwks.json", UriKind.Relative));
             Assert.Equal(HttpStatusCode.OK, jwks.StatusCode);
             Assert.Contains(expected, seen);
+
+            // Under TLS every answer tells browsers to stay on https (RFC 6797); over plain http none does.
+            Assert.Equal("max-age=31536000", Assert.Single(jwks.Headers.GetValues("Strict-Transport-Security")));
+            using var unauthorized = await server.Anonymous.GetAsync(new Uri("/v1/keyrings", UriKind.Relative));
+            Assert.Equal("max-age=31536000", Assert.Single(unauthorized.Headers.GetValues("Strict-Transport-Security")));
         }
         finally
         {

@@ -168,7 +168,7 @@ public sealed class TokenServiceTests(ServerFixture fixture)
         Assert.False((await RequestTokenAsync(http, endpoint, "alice", Assertion(sfi.Issuer, "alice", aliceNext, kid: "k2"))).IsError);
 
         // Refused authentications are counted per client, and recorded as security events.
-        var metrics = await sfi.Running.Anonymous.GetStringAsync(new Uri("/metrics", UriKind.Relative));
+        var metrics = await sfi.Running.Admin.GetStringAsync(new Uri("/metrics", UriKind.Relative));
         Assert.Contains("sfi_identity_security_events_total{type=\"attack.assertion-replayed\",client=\"alice\"} 1", metrics, StringComparison.Ordinal);
         Assert.Contains("sfi_identity_security_events_total{type=\"attack.client-authentication-failed\",client=\"alice\"}", metrics, StringComparison.Ordinal);
         Assert.Contains("sfi_identity_security_events_total{type=\"attack.disabled-client\",client=\"alice\"} 1", metrics, StringComparison.Ordinal);
@@ -405,7 +405,7 @@ public sealed class TokenServiceTests(ServerFixture fixture)
     [Fact]
     public async Task Pushed_security_events_reach_a_receiver_that_was_down_and_disable_the_client_there()
     {
-        await using var sfi = await StartAsync();
+        await using var sfi = await StartAsync(o => o with { AllowPrivatePushEndpoints = true }); // the receiver listens on loopback
         using var workerKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         await RegisterAsync(sfi, "worker", workerKey);
         using var http = new HttpClient();
@@ -676,7 +676,7 @@ public sealed class TokenServiceTests(ServerFixture fixture)
         // An expired or malformed token is noise, not an attack: not recorded.
         Assert.Equal(HttpStatusCode.Unauthorized, (await WhoamiAsync(http, sfi, "Bearer", "not-a-token", dpop: null)).Status);
 
-        var metrics = await sfi.Running.Anonymous.GetStringAsync(new Uri("/metrics", UriKind.Relative));
+        var metrics = await sfi.Running.Admin.GetStringAsync(new Uri("/metrics", UriKind.Relative));
         Assert.Contains("sfi_identity_security_events_total{type=\"attack.resource.unknown-key\",client=\"unregistered\"} 25", metrics, StringComparison.Ordinal);
         Assert.Contains("sfi_identity_security_events_total{type=\"attack.resource.binding-violation\",client=\"mobile\"} 25", metrics, StringComparison.Ordinal);
         Assert.Contains("sfi_identity_security_events_total{type=\"attack.resource.replayed-proof\",client=\"mobile\"} 1", metrics, StringComparison.Ordinal);
@@ -834,11 +834,11 @@ public sealed class TokenServiceTests(ServerFixture fixture)
         sfi.Admin.Dispose();
     }
 
-    private async Task<IssuerServer> StartAsync()
+    private async Task<IssuerServer> StartAsync(Func<ServerOptions, ServerOptions>? configure = null)
     {
         var port = FreePort();
         var issuer = $"http://127.0.0.1:{port}/";
-        var running = await RunningServer.StartAsync(fixture.Custodian, configure: o => o with { Urls = [$"http://127.0.0.1:{port}"], Issuer = new Uri(issuer) });
+        var running = await RunningServer.StartAsync(fixture.Custodian, configure: o => (configure ?? (x => x))(o with { Urls = [$"http://127.0.0.1:{port}"], Issuer = new Uri(issuer) }));
         return new IssuerServer(running, issuer);
     }
 

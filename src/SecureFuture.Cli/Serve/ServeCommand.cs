@@ -26,11 +26,16 @@ internal static class ServeCommand
         };
         var dpopNonce = new Option<bool>("--dpop-nonce") { Description = "Token requests with a DPoP proof must carry the server's current nonce (RFC 9449 §8; handed out in the DPoP-Nonce header, renewed every minute)." };
         var typedAssertions = new Option<bool>("--require-typed-client-assertions") { Description = "Accept only client assertions typed client-authentication+jwt (RFC 7523 as updated in 2025); by default an untyped one whose aud is exactly the issuer is accepted too." };
+        var allowPrivatePush = new Option<bool>("--allow-private-push-endpoints")
+        {
+            Description = "Allow security-event push endpoints on loopback, link-local and private addresses (and http to loopback); refused by default as server-side request forgery.",
+        };
+        var metricsTokenFile = new Option<string?>("--metrics-token-file") { Description = "File whose first line is the bearer token that reads /metrics (Prometheus: authorization.credentials_file); without it only an admin key does." };
         var accessTokenLifetime = new Option<string?>("--access-token-lifetime") { Description = "Access token lifetime, ISO 8601 (default PT10M, at most PT1H)." };
 
         var command = new Command("serve", "Run the key service (HSM-held signing keys that rotate themselves, JWKS, signing API, audit) and, with --issuer, the OAuth token service.")
         {
-            dataDir, urls, dev, database, module, tokenLabel, pinFile, tlsCert, tlsKey, allowPlainHttp, issuer, accessTokenLifetime, clientCertHeader, dpopNonce, typedAssertions,
+            dataDir, urls, dev, database, module, tokenLabel, pinFile, tlsCert, tlsKey, allowPlainHttp, issuer, accessTokenLifetime, clientCertHeader, dpopNonce, typedAssertions, allowPrivatePush, metricsTokenFile,
         };
 
         command.SetAction(async (parse, cancellationToken) =>
@@ -81,6 +86,8 @@ internal static class ServeCommand
                 ClientCertificateHeader = parse.GetValue(clientCertHeader),
                 RequireDpopNonce = parse.GetValue(dpopNonce),
                 RequireTypedClientAssertions = parse.GetValue(typedAssertions),
+                AllowPrivatePushEndpoints = parse.GetValue(allowPrivatePush),
+                MetricsTokenFile = parse.GetValue(metricsTokenFile),
                 Clock = clock,
             };
 

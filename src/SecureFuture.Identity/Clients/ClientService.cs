@@ -57,7 +57,11 @@ public sealed class ClientService(SqlClientStore store, IKeyStore audit, TimePro
     {
         ArgumentNullException.ThrowIfNull(request);
         var clientId = request.ClientId ?? throw Invalid("clientId: required");
-        CheckId(clientId, "clientId");
+        if (!ClientIds.IsValid(clientId))
+        {
+            throw Invalid($"clientId: '{Printable(clientId)}' must be {ClientIds.Rule}");
+        }
+
         var keys = ClientKeySet.Parse(request.Jwks ?? throw Invalid("jwks: required (the client's public keys)"));
         var scopes = Names(request.Scopes ?? [], "scopes");
         var audiences = Names(request.Audiences ?? [defaultAudience], "audiences");
