@@ -26,7 +26,7 @@ public sealed class GenericAssignmentPrecisionTests
     [InlineData("src/Auth/ClientHandlers.cs", "        context.TokenRequest.ClientSecret = context.Registration.ClientSecret;")]
     [InlineData("src/Auth/ClientHandlers.cs", "        request.ClientSecret = request.ClientAssertionValue1;")]
     [InlineData("src/Auth/Options.cs", "            AllowedAccessTokenSigningAlgorithms = resourceAlgorithms1")]
-    [InlineData("src/app/settings.py", "SIGNING_KEY = load_signing_key_from_vault2(name)")]
+    [InlineData("src/app/settings.py", "SIGNING_KEY = signing_key_from_vault2")]
     // Class declarations read as key: value.
     [InlineData("src/Auth/ServerHandlers.cs", "    public sealed class ValidateClientSecret : IServerHandler<AuthenticateContext>")]
     [InlineData("src/Auth/Responses.cs", "internal class BrokerTokenResponse : IOAuth2ResponseBase")]

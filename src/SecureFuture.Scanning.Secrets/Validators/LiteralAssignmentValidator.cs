@@ -98,7 +98,7 @@ public sealed partial class LiteralAssignmentValidator : ISecretValidator
     /// A value made only of words joined by <c>. _ : / -</c> that either names a credential
     /// (".access_token_principal", "gt:password") or has three or more parts ("urn:ietf:params:oauth:...").
     /// </summary>
-    internal static bool IsName(string value)
+    public static bool IsName(string value)
     {
         var match = WordPath().Match(value);
         if (!match.Success)
