@@ -22,7 +22,29 @@ internal static partial class Placeholders
     [
         "process.env", "os.environ", "os.getenv", "environment.getenvironmentvariable", "configuration[", "config.",
         "settings.", "env[", "getenv(", "system.getenv", "vault:", "@microsoft.keyvault(", "secretref", "valuefrom",
-        "secretkeyref", "keyvault.", "import.meta.env", "env.", "${", "{{", "$(", "#{", "[parameters(", "[variables(",
+        "secretkeyref", "keyvault.", "import.meta.env", "env.", "$env:", "${", "{{", "$(", "#{", "[parameters(", "[variables(",
+    ];
+
+    /// <summary>
+    /// Example values published in specifications and reused verbatim in tests, samples and documentation
+    /// everywhere (case-sensitive, matched anywhere in the value). They are public, so they are never a leak.
+    /// </summary>
+    private static readonly string[] DocumentationExamples =
+    [
+        // RFC 6749 (OAuth 2.0): access token §4.1.4/§5.1, refresh token §4.1.4, authorization code §4.1.2,
+        // client secret §2.3.1, client credentials in HTTP Basic §2.3.1 (s6BhdRkqt3:gX1fBat3bV), password §4.3.2.
+        "2YotnFZFEjr1zCsicMWpAA", "tGzv3JOkF0XG5Qx2TlKWIA", "SplxlOBeZQQYbYS6WxSbIA", "7Fjfp0ZBr1KtDRbnfVdmIw",
+        "czZCaGRSa3F0MzpnWDFmQmF0M2JW", "gX1fBat3bV", "A3ddj3w",
+        // RFC 6750 §2.1 and RFC 7662 §2.1 (bearer and introspected token), RFC 7009 §2.1 (revoked token).
+        "mF_9.B5f-4.1JqM", "45ghiukldjahdnhzdauz",
+        // RFC 7636 Appendix B (PKCE code verifier and challenge).
+        "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk", "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+        // RFC 8628 §3.2 (device code).
+        "GmRhmhcxhwAzkoEqiMEg_DnyEysNkuNhszIySk9eS",
+        // OpenID Connect Core 1.0 §3.1.3.3 (access and refresh token).
+        "SlAV32hkKG", "8xLOxBtZp8",
+        // jwt.io's default HS256 token signature.
+        "SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c",
     ];
 
     /// <summary>Whole values (case-insensitive) that are sequences or the name of the thing, not a secret.</summary>
@@ -56,6 +78,15 @@ internal static partial class Placeholders
             if (trimmed.Contains(marker, StringComparison.OrdinalIgnoreCase))
             {
                 reason = "a reference to configuration or the environment";
+                return true;
+            }
+        }
+
+        foreach (var example in DocumentationExamples)
+        {
+            if (trimmed.Contains(example, StringComparison.Ordinal))
+            {
+                reason = "an example value published in a specification";
                 return true;
             }
         }

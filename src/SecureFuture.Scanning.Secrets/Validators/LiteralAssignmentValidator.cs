@@ -1,0 +1,123 @@
+using System.Text.RegularExpressions;
+
+namespace SecureFuture.Scanning.Secrets.Validators;
+
+/// <summary>
+/// <c>literalAssignment</c> — for generic <c>name = value</c> rules: accepts only what the file's language says is a
+/// literal assigned to a credential-named variable, and rejects the shapes that only look like one:
+/// <list type="bullet">
+/// <item>a type declaration read as <c>name: value</c> (<c>class ValidateClientSecret : IHandler</c>);</item>
+/// <item>an assembly-qualified type name's <c>PublicKeyToken=b77a5c561934e089</c> (.resx, web.config): a public key
+/// token is the hash of a public key, not a secret;</item>
+/// <item>a member whose qualifying type holds the keyword (<c>VaultSecrets.UserConfig = "..."</c>);</item>
+/// <item>an unquoted value in a programming language (<c>ClientSecret = context.Registration.ClientSecret</c>,
+/// <c>password: request.Password</c>) or after a <c>$variable</c> (PowerShell, PHP: <c>$token = Invoke-RestMethod
+/// ...</c>), where a literal string is always quoted;</item>
+/// <item>a value that is a name rather than a secret: one that names the credential itself
+/// (<c>AccessTokenPrincipal = ".access_token_principal"</c>, <c>Password = "gt:password"</c>) or a path of three or
+/// more words (<c>urn:ietf:params:oauth:grant-type:jwt-bearer</c>, <c>Owin.Security.OpenIdConnect.Server</c>).</item>
+/// </list>
+/// Configuration formats (.env, YAML, .properties, .ini, JSON) keep unquoted values: there they are literals.
+/// </summary>
+public sealed partial class LiteralAssignmentValidator : ISecretValidator
+{
+    /// <summary>Languages in which a string literal is always quoted, so an unquoted value is an expression.</summary>
+    private static readonly HashSet<string> CodeExtensions = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ".cs", ".csx", ".vb", ".fs", ".java", ".kt", ".kts", ".scala", ".groovy", ".gradle", ".js", ".jsx", ".mjs", ".cjs",
+        ".ts", ".tsx", ".py", ".rb", ".go", ".rs", ".php", ".swift", ".m", ".mm", ".c", ".cc", ".cpp", ".cxx", ".h", ".hpp",
+        ".ps1", ".psm1", ".psd1", ".pl", ".pm", ".lua", ".dart", ".razor", ".cshtml", ".vue", ".svelte",
+    };
+
+    /// <summary>Words that name a credential: a value made of them names the setting, it does not hold a secret.</summary>
+    private static readonly HashSet<string> CredentialWords = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "password", "passwd", "pwd", "pass", "passphrase", "secret", "secrets", "token", "tokens", "key", "keys", "apikey",
+        "auth", "access", "refresh", "bearer", "credential", "credentials", "principal", "client", "session", "jwt",
+    };
+
+    public string Name => "literalAssignment";
+
+    public ValidationOutcome Validate(SecretCandidate candidate)
+    {
+        ArgumentNullException.ThrowIfNull(candidate);
+        var text = candidate.FileText;
+        var lineStart = candidate.Index <= 0 ? 0 : text.LastIndexOfAny(['\n', '\r'], candidate.Index - 1) + 1;
+        var before = text.AsSpan(lineStart, candidate.Index - lineStart);
+
+        if (DeclarationBefore().IsMatch(before))
+        {
+            return ValidationOutcome.Reject("a type declaration, not an assignment");
+        }
+
+        // The whole identifier the keyword sits in: "jobToken" in "$jobToken = ...", "PublicKeyToken" in "PublicKeyToken=...".
+        var nameStart = candidate.Index;
+        while (nameStart > lineStart && IsNameChar(text[nameStart - 1]))
+        {
+            nameStart--;
+        }
+
+        var nameEnd = candidate.Index;
+        while (nameEnd < text.Length && IsNameChar(text[nameEnd]))
+        {
+            nameEnd++;
+        }
+
+        if (text.AsSpan(nameStart, nameEnd - nameStart).Equals("PublicKeyToken", StringComparison.OrdinalIgnoreCase))
+        {
+            return ValidationOutcome.Reject("the public key token of an assembly-qualified type name");
+        }
+
+        // "KeyVaultSecrets.UserB2C = ...": the keyword names the type that qualifies the member, not the member.
+        if (char.IsAsciiLetterUpper(text[nameStart]) && nameEnd + 1 < text.Length && text[nameEnd] == '.' && char.IsAsciiLetterUpper(text[nameEnd + 1]))
+        {
+            return ValidationOutcome.Reject("the keyword is in the type qualifying the member assigned, not in its name");
+        }
+
+        var secretAt = candidate.Match.LastIndexOf(candidate.Secret, StringComparison.Ordinal);
+        var quoted = secretAt > 0 && candidate.Match[secretAt - 1] is '"' or '\'' or '`';
+        if (!quoted)
+        {
+            if (CodeExtensions.Contains(Path.GetExtension(candidate.Path)))
+            {
+                return ValidationOutcome.Reject("an unquoted expression in a programming language, not a string literal");
+            }
+
+            if (nameStart > lineStart && text[nameStart - 1] == '$')
+            {
+                return ValidationOutcome.Reject("a $variable assigned a command or expression, not a string literal");
+            }
+        }
+
+        return IsName(candidate.Secret)
+            ? ValidationOutcome.Reject("a name made of words, not a secret")
+            : ValidationOutcome.Accepted;
+    }
+
+    /// <summary>
+    /// A value made only of words joined by <c>. _ : / -</c> that either names a credential
+    /// (".access_token_principal", "gt:password") or has three or more parts ("urn:ietf:params:oauth:...").
+    /// </summary>
+    public static bool IsName(string value)
+    {
+        var match = WordPath().Match(value);
+        if (!match.Success)
+        {
+            return false;
+        }
+
+        var words = match.Groups["word"].Captures.Select(c => c.Value).ToList();
+        return words.Count >= 3 || (words.Count >= 2 && words.Any(CredentialWords.Contains));
+    }
+
+    private static bool IsNameChar(char c) => char.IsAsciiLetterOrDigit(c) || c == '_';
+
+    // "class X", "public sealed record Y", "interface IZ", "enum E" right before the keyword's identifier.
+    [GeneratedRegex(@"\b(?:class|interface|struct|record|enum|namespace|trait|object|type)\s+[A-Za-z0-9_.]*$", RegexOptions.CultureInvariant, 250)]
+    private static partial Regex DeclarationBefore();
+
+    // A word is lower case, Capitalised, PascalCase or UPPER case, with at most a two-digit suffix ("v1", "oauth2"):
+    // random text ("OhX6aTdP62T") is not.
+    [GeneratedRegex(@"^[.:/_-]?(?<word>(?:[A-Z]?[a-z]+)+[0-9]{0,2}|[A-Z]+[0-9]{0,2})(?:[._:/-]+(?<word>(?:[A-Z]?[a-z]+)+[0-9]{0,2}|[A-Z]+[0-9]{0,2}))+[.:/_-]?$", RegexOptions.CultureInvariant, 250)]
+    private static partial Regex WordPath();
+}
