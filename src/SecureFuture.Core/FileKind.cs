@@ -61,6 +61,50 @@ public static class FileKinds
         };
     }
 
+    /// <summary>
+    /// Refuses, as an input error naming the path, anything but a regular file: a FIFO or a device given as an input
+    /// would block the read forever or never end, and a directory is not a file to read.
+    /// </summary>
+    /// <param name="path">The input's path.</param>
+    /// <param name="what">What the file was meant to be, for the message ("file", "template file").</param>
+    /// <exception cref="InputException">The path is missing or is not a regular file.</exception>
+    public static void RequireRegularFile(string path, string what = "file")
+    {
+        if (NotARegularFile(path) is { } problem)
+        {
+            throw new InputException(path, null, null, $"{what} {problem}");
+        }
+    }
+
+    /// <summary>Why <paramref name="path"/> cannot be read as a file ("not found", "is a FIFO, not a regular file"), or null when it can.</summary>
+    public static string? NotARegularFile(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        try
+        {
+            return Of(path) switch
+            {
+                FileKind.Regular => null,
+                FileKind.Missing => "not found",
+                var kind => $"is a {Describe(kind)}, not a regular file",
+            };
+        }
+        catch (IOException e)
+        {
+            return $"cannot be inspected: {e.Message}";
+        }
+    }
+
+    private static string Describe(FileKind kind) => kind switch
+    {
+        FileKind.Directory => "directory",
+        FileKind.CharacterDevice => "character device",
+        FileKind.BlockDevice => "block device",
+        FileKind.Fifo => "FIFO",
+        FileKind.Socket => "socket",
+        _ => kind.ToString(),
+    };
+
     // DllImport rather than LibraryImport: the latter needs unsafe code in this project for a single call.
     [DllImport("libc", EntryPoint = "statx", SetLastError = true, ExactSpelling = true, BestFitMapping = false, ThrowOnUnmappableChar = true)]
     [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]

@@ -186,50 +186,68 @@ public sealed class SecretAnalyzer : IContentAnalyzer
             return;
         }
 
-        try
+        // A timeout is retried once: the first run of a rule's code paths (JIT, or a thread starved on a loaded
+        // machine) can spend the whole budget on a short line, while a pattern that backtracks catastrophically on
+        // hostile text times out again. Matches the first attempt recorded are in state.Seen, so none is doubled.
+        for (var attempt = 1; ; attempt++)
         {
-            for (var match = rule.Regex.Match(target.Text, start, length); match.Success; match = match.NextMatch())
+            try
             {
-                if (!state.Seen.Add(((long)ruleIndex << 32) | (uint)match.Index))
-                {
-                    continue;
-                }
-
-                var secretGroup = rule.SecretGroup >= 0 && match.Groups[rule.SecretGroup].Success ? match.Groups[rule.SecretGroup] : null;
-                var secret = secretGroup?.Value ?? match.Value;
-                if (secret.Length == 0)
-                {
-                    continue;
-                }
-
-                if (Validate(rule, match, secret, target) is not { } outcome)
-                {
-                    continue;
-                }
-
-                var secretStart = secretGroup?.Index ?? match.Index;
-                var detection = new Detection(rule.Id, outcome.Severity ?? rule.Descriptor.DefaultSeverity, rule.FormatMessage(outcome.Detail), match.Index, match.Length, secret)
-                {
-                    Properties = outcome.Properties,
-                };
-                detections.Add((detection, secretStart, secretStart + secret.Length, rule.Generic));
+                MatchAll(rule, ruleIndex, start, length, target, state, detections);
+                return;
             }
-        }
-        catch (RegexMatchTimeoutException)
-        {
-            sink.Notify(new Notification("rule-timeout", NotificationLevel.Warning,
-                $"Rule {rule.Id} took longer than {SecretRule.MatchTimeout.TotalMilliseconds} ms on part of this file; that part was not checked by it")
-            { Path = target.Path, RuleId = rule.Id });
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            // A rule that throws is switched off for the rest of the run and reported once (STYLE.md).
-            if (_disabled.TryAdd(rule.Id, e.Message))
+            catch (RegexMatchTimeoutException) when (attempt == 1)
             {
-                sink.Notify(new Notification("rule-disabled", NotificationLevel.Error,
-                    $"Rule {rule.Id} failed ({e.GetType().Name}: {e.Message}) and was switched off for the rest of the run")
+            }
+            catch (RegexMatchTimeoutException)
+            {
+                sink.Notify(new Notification("rule-timeout", NotificationLevel.Warning,
+                    $"Rule {rule.Id} took longer than {SecretRule.MatchTimeout.TotalMilliseconds} ms on part of this file; that part was not checked by it")
                 { Path = target.Path, RuleId = rule.Id });
+                return;
             }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // A rule that throws is switched off for the rest of the run and reported once (STYLE.md).
+                if (_disabled.TryAdd(rule.Id, e.Message))
+                {
+                    sink.Notify(new Notification("rule-disabled", NotificationLevel.Error,
+                        $"Rule {rule.Id} failed ({e.GetType().Name}: {e.Message}) and was switched off for the rest of the run")
+                    { Path = target.Path, RuleId = rule.Id });
+                }
+
+                return;
+            }
+        }
+    }
+
+    private void MatchAll(SecretRule rule, int ruleIndex, int start, int length, ScanTarget target, FileState state, List<(Detection, int, int, bool)> detections)
+    {
+        for (var match = rule.Regex.Match(target.Text, start, length); match.Success; match = match.NextMatch())
+        {
+            if (!state.Seen.Add(((long)ruleIndex << 32) | (uint)match.Index))
+            {
+                continue;
+            }
+
+            var secretGroup = rule.SecretGroup >= 0 && match.Groups[rule.SecretGroup].Success ? match.Groups[rule.SecretGroup] : null;
+            var secret = secretGroup?.Value ?? match.Value;
+            if (secret.Length == 0)
+            {
+                continue;
+            }
+
+            if (Validate(rule, match, secret, target) is not { } outcome)
+            {
+                continue;
+            }
+
+            var secretStart = secretGroup?.Index ?? match.Index;
+            var detection = new Detection(rule.Id, outcome.Severity ?? rule.Descriptor.DefaultSeverity, rule.FormatMessage(outcome.Detail), match.Index, match.Length, secret)
+            {
+                Properties = outcome.Properties,
+            };
+            detections.Add((detection, secretStart, secretStart + secret.Length, rule.Generic));
         }
     }
 

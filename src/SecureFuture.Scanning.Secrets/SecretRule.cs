@@ -76,14 +76,15 @@ public sealed class SecretRule
     public RuleExamples Examples { get; }
 
     /// <summary>
-    /// Runs a compiled pattern on its own examples before it meets a file. Its code, and every runtime method its
+    /// Runs a compiled pattern on its own examples (match and no-match) before it meets a file. Its code, and every runtime method its
     /// successful-match path calls, is JIT-compiled on first use inside the match timeout: on a loaded machine that
     /// alone took 245 ms of a 250 ms budget, so the first file each rule met could go unchecked, a missed secret.
     /// A warm-up run cut short by the timeout leaves the rest of the path cold, so it is repeated until one finishes.
     /// </summary>
     private static Regex WarmedUp(Regex regex, RuleExamples examples, IReadOnlyList<string> keywords)
     {
-        var texts = examples.Match.Select(e => e.Text).OfType<string>().DefaultIfEmpty($"{(keywords.Count > 0 ? keywords[0] : string.Empty)} = \"warm-up\"").ToList();
+        // Both paths: a match, and the scan that fails or backtracks over text that does not match.
+        var texts = examples.Match.Concat(examples.NoMatch).Select(e => e.Text).OfType<string>().DefaultIfEmpty($"{(keywords.Count > 0 ? keywords[0] : string.Empty)} = \"warm-up\"").ToList();
         for (var attempt = 0; attempt < 5; attempt++)
         {
             try

@@ -34,10 +34,7 @@ public static class ThreatAnalyzer
     public static KnowledgeBase LoadTemplate(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
-        if (!File.Exists(path))
-        {
-            throw new InputException(path, null, null, "template file not found");
-        }
+        FileKinds.RequireRegularFile(path, "template file");
 
         return Path.GetExtension(path).Equals(".tm7", StringComparison.OrdinalIgnoreCase)
             ? Tm7Document.Load(path).Template ?? throw new InputException(path, null, null, "the .tm7 has no embedded template to use")
@@ -61,9 +58,9 @@ public static class ThreatAnalyzer
     {
         ArgumentNullException.ThrowIfNull(path);
         var extension = Path.GetExtension(path).ToLowerInvariant();
-        if (extension is ".tm7" or ".yaml" or ".yml" or ".json" && !File.Exists(path))
+        if (extension is ".tm7" or ".yaml" or ".yml" or ".json")
         {
-            throw new InputException(path, null, null, "file not found");
+            FileKinds.RequireRegularFile(path);
         }
 
         switch (extension)

@@ -163,13 +163,14 @@ public static class ThreagileImporter
 
     private static StreamReader Open(string path, string namedIn, YamlNode? entry)
     {
-        var info = new FileInfo(path);
-        if (!info.Exists)
+        if (FileKinds.NotARegularFile(path) is { } problem)
         {
-            var message = entry is null ? "file not found" : $"Threagile model: included file '{path}' not found";
-            throw entry is null ? new InputException(path, null, null, message) : Error(namedIn, entry, message);
+            throw entry is null
+                ? new InputException(path, null, null, $"file {problem}")
+                : Error(namedIn, entry, $"Threagile model: included file '{path}' {problem}");
         }
 
+        var info = new FileInfo(path);
         if (info.Length > MaxFileBytes)
         {
             throw new InputException(path, null, null, $"Threagile model: file is larger than {MaxFileBytes} bytes");
