@@ -26,10 +26,11 @@ internal static class ServeCommand
         };
         var dpopNonce = new Option<bool>("--dpop-nonce") { Description = "Token requests with a DPoP proof must carry the server's current nonce (RFC 9449 §8; handed out in the DPoP-Nonce header, renewed every minute)." };
         var accessTokenLifetime = new Option<string?>("--access-token-lifetime") { Description = "Access token lifetime, ISO 8601 (default PT10M, at most PT1H)." };
+        var maxTokenLifetime = new Option<string?>("--max-token-lifetime") { Description = "The longest maxTokenLifetime a key ring may have and the longest token any ring signs, ISO 8601 (default PT24H, at most P90D)." };
 
         var command = new Command("serve", "Run the key service (HSM-held signing keys that rotate themselves, JWKS, signing API, audit) and, with --issuer, the OAuth token service.")
         {
-            dataDir, urls, dev, database, module, tokenLabel, pinFile, tlsCert, tlsKey, allowPlainHttp, issuer, accessTokenLifetime, clientCertHeader, dpopNonce,
+            dataDir, urls, dev, database, module, tokenLabel, pinFile, tlsCert, tlsKey, allowPlainHttp, issuer, accessTokenLifetime, clientCertHeader, dpopNonce, maxTokenLifetime,
         };
 
         command.SetAction(async (parse, cancellationToken) =>
@@ -62,8 +63,16 @@ internal static class ServeCommand
                 lifetime = IsoDuration.TryParse(lifetimeText, out var parsed, out var error) ? parsed : throw new InputException($"--access-token-lifetime: {error}");
             }
 
+            TimeSpan? maximumTokenLifetime = null;
+            if (parse.GetValue(maxTokenLifetime) is { } maximumText)
+            {
+                maximumTokenLifetime = IsoDuration.TryParse(maximumText, out var parsed, out var error) ? parsed : throw new InputException($"--max-token-lifetime: {error}");
+            }
+
             var options = new ServerOptions
             {
+                MaximumTokenLifetime = maximumTokenLifetime,
+                FaultExitAt = Environment.GetEnvironmentVariable(ServerOptions.FaultExitAtVariable) is { Length: > 0 } fault ? fault : null,
                 Issuer = issuerUri,
                 AccessTokenLifetime = lifetime,
                 DataDirectory = parse.GetValue(dataDir)!,
