@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Time.Testing;
+using SecureFuture.Testing;
 
 namespace SecureFuture.Keys.Tests;
 
@@ -196,30 +197,5 @@ public sealed partial class KeyRingServiceTests
         var refused = await Assert.ThrowsAsync<KeyServiceException>(() => service.SignForAsync(ring, new byte[32], null, new SignCaller("admin:ops", External: true), default));
         Assert.Equal(KeyErrorKind.Forbidden, refused.Kind);
         await service.SignAsync(ring, new byte[32], null, default);
-    }
-
-    /// <summary>The real custodian, except that generating a key whose label contains a marker fails while asked to.</summary>
-    private sealed class FailingCustodian(IKeyCustodian inner, string marker) : IKeyCustodian
-    {
-        public bool Failing { get; set; }
-
-        public string Description => inner.Description;
-
-        public HsmKey Generate(SigningAlgorithm algorithm, string label)
-            => Failing && label.Contains(marker, StringComparison.Ordinal) ? throw new InvalidOperationException("a defect in this ring's work") : inner.Generate(algorithm, label);
-
-        public byte[] SignDigest(string hsmId, SigningAlgorithm algorithm, ReadOnlySpan<byte> digest) => inner.SignDigest(hsmId, algorithm, digest);
-
-        public PublicKeyMaterial? FindPublicKey(string hsmId, SigningAlgorithm algorithm) => inner.FindPublicKey(hsmId, algorithm);
-
-        public IReadOnlyList<HsmKeyInfo> List(string labelPrefix) => inner.List(labelPrefix);
-
-        public bool Destroy(string hsmId) => inner.Destroy(hsmId);
-
-        public void Ping() => inner.Ping();
-
-        public void Dispose()
-        {
-        }
     }
 }
