@@ -456,7 +456,9 @@ public sealed class SfiServer : IAsyncDisposable
             throw new ServerStartException($"{ServerOptions.FaultExitAtVariable}: '{point}' is not a fault point; one of {string.Join(", ", KeyFaultPoints.All)}");
         }
 
-        return (maximum, reached =>
+        return (maximum, KillAtPoint);
+
+        void KillAtPoint(string reached)
         {
             if (reached == point)
             {
@@ -464,7 +466,7 @@ public sealed class SfiServer : IAsyncDisposable
                 Console.Error.WriteLine($"sfi serve: {ServerOptions.FaultExitAtVariable}={point}: killing the process at this step (test-only fault injection)");
                 System.Diagnostics.Process.GetCurrentProcess().Kill();
             }
-        });
+        }
     }
 
     internal static string Actor(HttpContext context) => context.Items["sfi.actor"] as string ?? "admin";

@@ -67,7 +67,8 @@ public sealed partial class KeyRingServiceTests(HsmFixture hsm)
 
         var audit = await node.Service.VerifyAuditAsync(default);
         Assert.True(audit.IsIntact, string.Join("\n", audit.Problems));
-        var actionsInLog = (await node.Store.ReadAuditAsync(default)).Where(r => r.Ring == ring).Select(r => r.Action).ToArray();
+        // (Signatures have their own records, key.signed, written in batches at each pass.)
+        var actionsInLog = (await node.Store.ReadAuditAsync(default)).Where(r => r.Ring == ring && r.Action != "key.signed").Select(r => r.Action).ToArray();
         // Every key's creation is preceded by its intent (key.generating), so a crash in between is explained by the log.
         Assert.Equal(["key.generating", "ring.created", "key.created", "key.activated", "key.generating", "key.created", "key.activated", "key.retiring", "key.retired", "key.generating", "key.created", "key.destroyed"], actionsInLog);
     }
