@@ -44,24 +44,27 @@ mkdir -p "$work"
 data="$work/data"
 echo "== building sfi"
 ./sfi --version >/dev/null
+# Every start below runs the build made now: ./sfi would rebuild whenever anything under src/ (obj/ included) is
+# newer, and a rebuild in the middle of the loop would be timed as a server that does not start.
+sfi=(dotnet "$here/.sfi-build/bin/sfi.dll")
 SFI_ADMIN_KEY="sfi_admin_crash_$(python3 -c 'import secrets; print(secrets.token_hex(16))')"
 export SFI_ADMIN_KEY
 auth=(-H "Authorization: Bearer $SFI_ADMIN_KEY")
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 
 # serve LOG [FAULT]: starts a --dev server on a free port (with SFI_FAULT_EXIT_AT=FAULT when given); sets $pid and
-# $base; returns 1 if it is not ready within 60 s.
+# $base; returns 1 if it is not ready within 180 s (a loaded 2-core machine needs more than a minute at times).
 serve() {
   local log="$1" fault="${2:-}"
   base="http://127.0.0.1:$(free_port)"
   if [ -n "$fault" ]; then
-    SFI_FAULT_EXIT_AT="$fault" ./sfi serve --dev --data-dir "$data" --urls "$base" >"$log" 2>&1 &
+    SFI_FAULT_EXIT_AT="$fault" "${sfi[@]}" serve --dev --data-dir "$data" --urls "$base" >"$log" 2>&1 &
   else
-    ./sfi serve --dev --data-dir "$data" --urls "$base" >"$log" 2>&1 &
+    "${sfi[@]}" serve --dev --data-dir "$data" --urls "$base" >"$log" 2>&1 &
   fi
   pid=$!
   local _
-  for _ in $(seq 1 300); do
+  for _ in $(seq 1 900); do
     curl -fs "$base/readyz" >/dev/null 2>&1 && return 0
     kill -0 "$pid" 2>/dev/null || return 1
     sleep 0.2
@@ -128,7 +131,7 @@ started=$SECONDS
 for cycle in $(seq 1 "$iterations"); do
   for point in $points; do
     log="$work/kill.log"
-    if ! serve "$log" "$point"; then fail "the server with the fault hook did not start: $(tail -n 3 "$log" | tr '\n' ' ')"; kill -9 "$pid" 2>/dev/null || true; continue; fi
+    if ! serve "$log" "$point"; then fail "the server with the fault hook did not start within 180 s: $(tail -n 3 "$log" | tr '\n' ' ')"; kill -9 "$pid" 2>/dev/null || true; continue; fi
     retire=false; [ "$point" = key.destroyed-in-hsm ] && retire=true
     curl -s -m 20 "${auth[@]}" -H 'Content-Type: application/json' -d "{\"reason\":\"crash loop\",\"retireImmediately\":$retire}" "$base/v1/keyrings/steps/rotate" >/dev/null || true
     if ! gone "$pid" 20; then fail "still running 20 s after the rotation"; kill -9 "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; continue; fi
@@ -137,7 +140,7 @@ for cycle in $(seq 1 "$iterations"); do
     if ! serve "$work/restart.log"; then fail "did not restart: $(tail -n 5 "$work/restart.log" | tr '\n' ' ')"; cp "$work/restart.log" "$work/restart-failed-$cycle-$point.log"; continue; fi
     problem="$(check 2>&1)" || fail "$problem"
     kill "$pid"; gone "$pid" 30 || { kill -9 "$pid"; wait "$pid" 2>/dev/null || true; }
-    audit="$(./sfi keys audit verify --data-dir "$data" 2>&1)" || fail "audit: $audit"
+    audit="$("${sfi[@]}" keys audit verify --data-dir "$data" 2>&1)" || fail "audit: $audit"
   done
   cycles=$cycle
   echo "cycle $cycle: $kills kills, $failures failures, $((SECONDS - started)) s"
