@@ -89,6 +89,7 @@ public static partial class IsoDuration
         return text.ToString();
     }
 
-    [GeneratedRegex(@"^P(?:(?<w>\d{1,9})W)?(?:(?<d>\d{1,9})D)?(?:T(?=\d)(?:(?<h>\d{1,9})H)?(?:(?<m>\d{1,9})M)?(?:(?<s>\d{1,9}(?:\.\d{1,9})?)S)?)?$", RegexOptions.CultureInvariant)]
+    // ASCII digits only: .NET's \d also matches every Unicode decimal digit ("PT٣H"), which double.Parse then refuses.
+    [GeneratedRegex(@"^P(?:(?<w>[0-9]{1,9})W)?(?:(?<d>[0-9]{1,9})D)?(?:T(?=[0-9])(?:(?<h>[0-9]{1,9})H)?(?:(?<m>[0-9]{1,9})M)?(?:(?<s>[0-9]{1,9}(?:\.[0-9]{1,9})?)S)?)?$", RegexOptions.CultureInvariant)]
     private static partial Regex Pattern();
 }

@@ -59,6 +59,9 @@ public enum KeyErrorKind
     /// <summary>400: the request is malformed or breaks policy.</summary>
     Invalid,
 
+    /// <summary>403: the caller may not use this ring (it signs only for the server's own services).</summary>
+    Forbidden,
+
     /// <summary>404: no such ring or key.</summary>
     NotFound,
 

@@ -7,13 +7,14 @@ namespace SecureFuture.Keys;
 /// The scope check for rings bound to an issuer: the payload must be a JWS signing input
 /// (<c>base64url(header).base64url(claims)</c>) whose header names this ring's algorithm and active key and carries no
 /// embedded or remote key, and whose claims name the ring's issuer and audiences and expire within the ring's
-/// maximum token lifetime. A ring that refuses such tokens cannot be made to mint a token for someone else.
+/// maximum token lifetime (never more than the node's <see cref="KeyServiceOptions.MaximumTokenLifetime"/>, whatever an
+/// older ring's stored policy says). A ring that refuses such tokens cannot be made to mint a token for someone else.
 /// </summary>
 internal static class JwsScope
 {
     private static readonly string[] ForbiddenHeaders = ["jku", "jwk", "x5u", "x5c"];
 
-    public static void Check(ReadOnlySpan<byte> payload, KeyRingPolicy policy, KeyVersion active, DateTimeOffset now)
+    public static void Check(ReadOnlySpan<byte> payload, KeyRingPolicy policy, KeyVersion active, DateTimeOffset now, TimeSpan maximumTokenLifetime)
     {
         var text = Encoding.ASCII.GetString(payload);
         var parts = text.Split('.');
@@ -79,7 +80,8 @@ internal static class JwsScope
         var exp = NumericDate(c, "exp") ?? throw Invalid("claims.exp: required (a NumericDate)");
         var nowSeconds = now.ToUnixTimeSeconds();
         var start = NumericDate(c, "nbf") ?? NumericDate(c, "iat") ?? nowSeconds;
-        var limit = (long)policy.MaxTokenLifetime.TotalSeconds;
+        var lifetime = policy.MaxTokenLifetime < maximumTokenLifetime ? policy.MaxTokenLifetime : maximumTokenLifetime;
+        var limit = (long)lifetime.TotalSeconds;
         if (exp <= nowSeconds)
         {
             throw Invalid("claims.exp: the token has already expired");
@@ -87,7 +89,7 @@ internal static class JwsScope
 
         if (exp - start > limit || exp - nowSeconds > limit)
         {
-            throw Invalid($"claims.exp: the token would live longer than this ring's maxTokenLifetime of {Core.IsoDuration.Format(policy.MaxTokenLifetime)}");
+            throw Invalid($"claims.exp: the token would live longer than this ring's maxTokenLifetime of {Core.IsoDuration.Format(lifetime)}");
         }
     }
 

@@ -131,13 +131,29 @@ public static class KeyRingPolicies
     /// <summary>The longest rotation period: a key that signs for more than 90 days is the Storm-0558 mistake.</summary>
     public static readonly TimeSpan MaximumRotationPeriod = TimeSpan.FromDays(90);
 
+    /// <summary>The longest a rotated-out key stays published: a key that verifies long after it stopped signing is one more key to forge with.</summary>
+    public static readonly TimeSpan MaximumVerificationGrace = TimeSpan.FromDays(90);
+
+    /// <summary>The longest a retired key is kept in the HSM before it is destroyed (a year and a month: one audit cycle).</summary>
+    public static readonly TimeSpan MaximumRetention = TimeSpan.FromDays(400);
+
+    /// <summary>
+    /// The longest token lifetime a ring may allow unless the operator raises it (<c>sfi serve --max-token-lifetime</c>):
+    /// a day, so that a leaked token is not a long-lived credential.
+    /// </summary>
+    public static readonly TimeSpan DefaultMaximumTokenLifetime = TimeSpan.FromHours(24);
+
     /// <summary>Ring names appear in URLs and HSM labels: lowercase letters, digits, '-', '_' and '.', 1-64 characters.</summary>
     public static bool IsValidName(string? name)
         => !string.IsNullOrEmpty(name) && name.Length <= 64 && char.IsAsciiLetterLower(name[0]) &&
            name.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c is '-' or '_' or '.');
 
-    /// <summary>Builds a policy, or returns every problem with the request (field name and reason).</summary>
-    public static (KeyRingPolicy? Policy, IReadOnlyList<string> Errors) Create(KeyRingRequest request, bool dev)
+    /// <summary>
+    /// Builds a policy, or returns every problem with the request (field name and reason). Every duration has a
+    /// maximum, so that no date a ring's lifecycle computes can leave the calendar; <paramref name="maximumTokenLifetime"/>
+    /// (default <see cref="DefaultMaximumTokenLifetime"/>) bounds <c>maxTokenLifetime</c>.
+    /// </summary>
+    public static (KeyRingPolicy? Policy, IReadOnlyList<string> Errors) Create(KeyRingRequest request, bool dev, TimeSpan? maximumTokenLifetime = null)
     {
         ArgumentNullException.ThrowIfNull(request);
         var errors = new List<string>();
@@ -167,15 +183,26 @@ public static class KeyRingPolicies
             return fallback;
         }
 
+        bool AboveMaximum(string field, TimeSpan value, TimeSpan maximum, string hint)
+        {
+            if (value <= maximum)
+            {
+                return false;
+            }
+
+            errors.Add($"{field}: {IsoDuration.Format(value)} is above the maximum of {IsoDuration.Format(maximum)}{hint}");
+            return true;
+        }
+
         var minimum = dev ? DevMinimumRotationPeriod : MinimumRotationPeriod;
         var rotation = Duration("rotationPeriod", request.RotationPeriod, DefaultRotationPeriod);
         if (rotation < minimum)
         {
             errors.Add($"rotationPeriod: {IsoDuration.Format(rotation)} is below the minimum of {IsoDuration.Format(minimum)}{(dev ? string.Empty : " (PT10S with --dev)")}");
         }
-        else if (rotation > MaximumRotationPeriod)
+        else
         {
-            errors.Add($"rotationPeriod: {IsoDuration.Format(rotation)} is above the maximum of {IsoDuration.Format(MaximumRotationPeriod)}");
+            AboveMaximum("rotationPeriod", rotation, MaximumRotationPeriod, string.Empty);
         }
 
         // Defaults scale down with short rotation periods so that `{"rotationPeriod":"PT10S"}` alone is valid.
@@ -185,10 +212,16 @@ public static class KeyRingPolicies
             errors.Add($"prePublication: {IsoDuration.Format(prePublication)} is longer than rotationPeriod {IsoDuration.Format(rotation)}; only one key waits at a time");
         }
 
-        var maxTokenLifetime = Duration("maxTokenLifetime", request.MaxTokenLifetime, Min(DefaultMaxTokenLifetime, rotation / 2));
+        var lifetimeLimit = maximumTokenLifetime ?? DefaultMaximumTokenLifetime;
+        var maxTokenLifetime = Duration("maxTokenLifetime", request.MaxTokenLifetime, Min(Min(DefaultMaxTokenLifetime, rotation / 2), lifetimeLimit));
         if (maxTokenLifetime <= TimeSpan.Zero)
         {
             errors.Add("maxTokenLifetime: must be longer than zero");
+        }
+        else if (!AboveMaximum("maxTokenLifetime", maxTokenLifetime, lifetimeLimit, " (sfi serve --max-token-lifetime raises it)") && maxTokenLifetime > rotation)
+        {
+            // A token that outlives its key's whole signing period would need more than one grace to stay verifiable.
+            errors.Add($"maxTokenLifetime: {IsoDuration.Format(maxTokenLifetime)} is longer than rotationPeriod {IsoDuration.Format(rotation)}; a token must not outlive the period of the key that signed it");
         }
 
         var grace = Duration("verificationGrace", request.VerificationGrace, maxTokenLifetime);
@@ -196,8 +229,13 @@ public static class KeyRingPolicies
         {
             errors.Add($"verificationGrace: {IsoDuration.Format(grace)} is shorter than maxTokenLifetime {IsoDuration.Format(maxTokenLifetime)}; tokens signed just before a rotation would stop verifying");
         }
+        else
+        {
+            AboveMaximum("verificationGrace", grace, MaximumVerificationGrace, string.Empty);
+        }
 
         var retention = Duration("retention", request.Retention, dev ? TimeSpan.Zero : DefaultRetention);
+        AboveMaximum("retention", retention, MaximumRetention, string.Empty);
 
         string? issuer = null;
         if (request.Issuer is not null)

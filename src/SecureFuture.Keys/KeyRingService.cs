@@ -29,6 +29,8 @@ public sealed class KeyRingService
     private readonly TimeProvider _clock;
     private readonly KeyServiceOptions _options;
     private readonly ConcurrentDictionary<string, RingSnapshot> _cache = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, string> _unhealthy = new(StringComparer.Ordinal);
+    private readonly SignatureAudit _signatureAudit;
     private HsmKey? _auditKey;
 
     public KeyRingService(IKeyStore store, IKeyCustodian custodian, TimeProvider clock, KeyServiceOptions options)
@@ -37,7 +39,14 @@ public sealed class KeyRingService
         _custodian = custodian;
         _clock = clock;
         _options = options;
+        _signatureAudit = new SignatureAudit(store, clock);
     }
+
+    /// <summary>
+    /// Rings whose scheduled work failed on the last pass, with the reason. Their keys still sign while they can; the
+    /// host shows them in <c>/readyz</c> and the audit log records when a ring fails and recovers.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> UnhealthyRings => _unhealthy;
 
     /// <summary>Counters for <c>/metrics</c>.</summary>
     public KeyMetrics Metrics { get; } = new();
@@ -97,12 +106,23 @@ public sealed class KeyRingService
                 // Another node created it first.
             }
         }
+
+        // Before this node signs anything: a key the store names as signing (or about to) must be in the token.
+        foreach (var ring in await _store.ListRingsAsync(cancellationToken))
+        {
+            await using var lease = await _store.TryAcquireLeaseAsync(RingLease(ring.Name), cancellationToken);
+            if (lease is not null && (await ReconcileRingAsync(ring, cancellationToken)).Count > 0)
+            {
+                // The ring lost a signing key: a waiting key the token holds takes over, or a new one is made, now.
+                _ = await TickRingCoreAsync(ring, cancellationToken);
+            }
+        }
     }
 
     /// <summary>Creates a ring and its first, immediately active key.</summary>
     public async Task<KeyRing> CreateRingAsync(KeyRingRequest request, string actor, bool isDefault, CancellationToken cancellationToken)
     {
-        var (policy, errors) = KeyRingPolicies.Create(request, _options.Dev);
+        var (policy, errors) = KeyRingPolicies.Create(request, _options.Dev, _options.MaximumTokenLifetime);
         if (policy is null)
         {
             throw new KeyServiceException(KeyErrorKind.Invalid, "invalid key ring: " + string.Join("; ", errors), errors);
@@ -117,8 +137,8 @@ public sealed class KeyRingService
 
         var now = _clock.GetUtcNow();
         var ring = new KeyRing(name, policy, now, isDefault);
-        var hsmKey = Generate(policy.Algorithm, name, 1);
-        var first = NewVersion(ring, hsmKey, 1, now, now) with { State = KeyState.Active, ActivatedAt = now, ExpiresAt = now + policy.RotationPeriod };
+        var hsmKey = await GenerateAsync(ring, 1, actor, now, cancellationToken);
+        var first = NewVersion(ring, hsmKey, 1, now, now) with { State = KeyState.Active, ActivatedAt = now, ExpiresAt = After(now, policy.RotationPeriod) };
         var audit = new[]
         {
             new AuditEntry(actor, "ring.created", name, null, PolicyDetails(policy)),
@@ -132,6 +152,7 @@ public sealed class KeyRingService
             throw new KeyServiceException(KeyErrorKind.Conflict, $"key ring '{name}' already exists");
         }
 
+        Fault(KeyFaultPoints.Activated);
         _cache.TryRemove(name, out _);
         return ring;
     }
@@ -155,9 +176,22 @@ public sealed class KeyRingService
         return (snapshot.Ring, snapshot.Active ?? throw new KeyServiceException(KeyErrorKind.Unavailable, $"key ring '{ringName}' has no active key yet; the scheduler creates one"));
     }
 
-    /// <summary>Signs a digest or a payload with the ring's active key.</summary>
-    public async Task<SignResult> SignAsync(string ringName, byte[]? digest, byte[]? payload, CancellationToken cancellationToken)
+    /// <summary>Signs a digest or a payload with the ring's active key, for one of this server's own services.</summary>
+    public Task<SignResult> SignAsync(string ringName, byte[]? digest, byte[]? payload, CancellationToken cancellationToken)
+        => SignForAsync(ringName, digest, payload, SignCaller.Service, cancellationToken);
+
+    /// <summary>
+    /// Signs a digest or a payload with the ring's active key. Every signature is audited (ring, kid, caller and the
+    /// SHA-256 of what was signed), in batches: see <see cref="FlushSignatureAuditAsync"/>.
+    /// </summary>
+    public async Task<SignResult> SignForAsync(string ringName, byte[]? digest, byte[]? payload, SignCaller caller, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(caller);
+        if (caller.External && _options.InternalRings.Contains(ringName))
+        {
+            throw new KeyServiceException(KeyErrorKind.Forbidden, $"key ring '{ringName}' signs only for this server's own services");
+        }
+
         if ((digest is null) == (payload is null))
         {
             throw new KeyServiceException(KeyErrorKind.Invalid, "send exactly one of 'digest' and 'payload'");
@@ -172,7 +206,7 @@ public sealed class KeyRingService
         var policy = snapshot.Ring.Policy;
         var active = snapshot.Active ?? throw new KeyServiceException(KeyErrorKind.Unavailable, $"key ring '{ringName}' has no active key yet; the scheduler creates one");
         var now = _clock.GetUtcNow();
-        if (active.ExpiresAt is { } expires && now > expires + policy.RotationPeriod)
+        if (active.ExpiresAt is { } expires && now > After(expires, policy.RotationPeriod))
         {
             // The scheduler has not rotated for a whole extra period (HSM or store down): stop rather than let a key live on.
             throw new KeyServiceException(KeyErrorKind.Unavailable, $"key ring '{ringName}': the active key is overdue for rotation since {Stamp(expires)} and no longer signs");
@@ -187,14 +221,14 @@ public sealed class KeyRingService
 
             try
             {
-                JwsScope.Check(payload, policy, active, now);
+                JwsScope.Check(payload, policy, active, now, _options.MaximumTokenLifetime);
             }
             catch (KeyServiceException e) when (e.Kind == KeyErrorKind.Conflict)
             {
                 // The caller may know of a rotation made by another node within this node's cache lifetime.
                 snapshot = await SnapshotAsync(ringName, cancellationToken, refresh: true);
                 active = snapshot.Active ?? throw new KeyServiceException(KeyErrorKind.Unavailable, $"key ring '{ringName}' has no active key yet; the scheduler creates one");
-                JwsScope.Check(payload, policy, active, now);
+                JwsScope.Check(payload, policy, active, now, _options.MaximumTokenLifetime);
             }
         }
 
@@ -209,6 +243,9 @@ public sealed class KeyRingService
         {
             var signature = _custodian.SignDigest(active.HsmId, algorithm, toSign);
             Metrics.CountSignature(ringName);
+            // The digest of a payload is of the whole signing input (a JWS header and its claims); for a raw digest it
+            // is the digest itself.
+            await _signatureAudit.AddAsync(caller.Actor, ringName, active.Kid, payload is null ? toSign : SHA256.HashData(payload), cancellationToken);
             return new SignResult(active.Kid, algorithm.Name, signature);
         }
         catch (HsmUnavailableException e)
@@ -280,13 +317,15 @@ public sealed class KeyRingService
         var pending = versions.FirstOrDefault(v => v.State == KeyState.Pending);
         if (pending is null)
         {
-            pending = NewVersion(ring, Generate(ring.Policy.Algorithm, ring.Name, NextVersion(versions)), NextVersion(versions), now, now);
+            pending = NewVersion(ring, await GenerateAsync(ring, NextVersion(versions), actor, now, cancellationToken), NextVersion(versions), now, now);
             // Not cancellable: the key now exists in the HSM (see CreateAsync).
             if (!await _store.InsertVersionAsync(pending, new AuditEntry(actor, "key.created", ring.Name, pending.Kid, KeyDetails(pending)), now, CancellationToken.None))
             {
                 _custodian.Destroy(pending.HsmId);
                 throw new KeyServiceException(KeyErrorKind.Conflict, $"key ring '{ringName}' changed during the rotation; try again");
             }
+
+            Fault(KeyFaultPoints.Recorded);
         }
 
         var active = versions.FirstOrDefault(v => v.State == KeyState.Active);
@@ -302,12 +341,19 @@ public sealed class KeyRingService
             throw new KeyServiceException(KeyErrorKind.Conflict, $"key ring '{ringName}' changed during the rotation; try again");
         }
 
+        Fault(KeyFaultPoints.Activated);
+
         Metrics.CountRotation(emergency: true);
         _cache.TryRemove(ringName, out _);
         return (await _store.ListVersionsAsync(ringName, cancellationToken)).Single(v => v.Kid == pending.Kid);
     }
 
-    /// <summary>One scheduler pass over every ring, then an audit checkpoint. Rings whose lease another node holds are skipped.</summary>
+    /// <summary>
+    /// One scheduler pass over every ring, then the pending signature audit and an audit checkpoint. Rings whose lease
+    /// another node holds are skipped. An outage of the HSM or the store ends the pass (the host retries); any other
+    /// failure is confined to its ring: recorded once in the audit log, listed in <see cref="UnhealthyRings"/>, and the
+    /// other rings rotate on.
+    /// </summary>
     public async Task<IReadOnlyList<TickAction>> TickAsync(CancellationToken cancellationToken)
     {
         var actions = new List<TickAction>();
@@ -319,12 +365,27 @@ public sealed class KeyRingService
                 continue;
             }
 
-            actions.AddRange(await TickRingAsync(ring, cancellationToken));
+            try
+            {
+                actions.AddRange(await TickRingAsync(ring, cancellationToken));
+                if (_unhealthy.TryRemove(ring.Name, out _))
+                {
+                    await _store.AppendAuditAsync(new AuditEntry(SchedulerActor, "ring.recovered", ring.Name, null), _clock.GetUtcNow(), cancellationToken);
+                }
+            }
+            catch (Exception e) when (!IsOutage(e, cancellationToken))
+            {
+                await MarkUnhealthyAsync(ring.Name, e, cancellationToken);
+            }
         }
 
+        await FlushSignatureAuditAsync(cancellationToken);
         await CheckpointAsync(cancellationToken);
         return actions;
     }
+
+    /// <summary>Writes the signatures made since the last flush to the audit log, one record per ring and caller.</summary>
+    public Task FlushSignatureAuditAsync(CancellationToken cancellationToken) => _signatureAudit.FlushAsync(cancellationToken);
 
     /// <summary>Signs a checkpoint over the newest audit record if there is none for it yet.</summary>
     public async Task<AuditCheckpoint?> CheckpointAsync(CancellationToken cancellationToken)
@@ -411,13 +472,20 @@ public sealed class KeyRingService
 
     private async Task<IReadOnlyList<TickAction>> TickRingAsync(KeyRing ring, CancellationToken cancellationToken)
     {
+        var actions = new List<TickAction>(await ReconcileRingAsync(ring, cancellationToken));
+        actions.AddRange(await TickRingCoreAsync(ring, cancellationToken));
+        return actions;
+    }
+
+    private async Task<IReadOnlyList<TickAction>> TickRingCoreAsync(KeyRing ring, CancellationToken cancellationToken)
+    {
         var actions = new List<TickAction>();
         var policy = ring.Policy;
         var versions = await _store.ListVersionsAsync(ring.Name, cancellationToken);
         var now = _clock.GetUtcNow();
 
         // A node killed between generating a key and recording it leaves an orphan in the HSM: it was never
-        // published and never signed, so it is destroyed.
+        // published and never signed (its intent record says so), so it is destroyed rather than adopted.
         var known = versions.Select(v => v.HsmId).ToHashSet(StringComparer.Ordinal);
         foreach (var orphan in _custodian.List(LabelPrefix(ring.Name)).Where(k => !known.Contains(k.HsmId)))
         {
@@ -432,17 +500,17 @@ public sealed class KeyRingService
         if (active is null && pending is null)
         {
             // A ring with no key at all (its first key was lost): nothing has been published, so the new key signs at once.
-            var first = NewVersion(ring, Generate(policy.Algorithm, ring.Name, NextVersion(versions)), NextVersion(versions), now, now);
+            var first = NewVersion(ring, await GenerateAsync(ring, NextVersion(versions), SchedulerActor, now, cancellationToken), NextVersion(versions), now, now);
             if (await InsertAsync(first))
             {
                 pending = first;
                 actions.Add(new TickAction(ring.Name, "created", first.Kid));
             }
         }
-        else if (active is not null && pending is null && now >= active.ExpiresAt - policy.PrePublication)
+        else if (active is not null && pending is null && now >= Before(active.ExpiresAt!.Value, policy.PrePublication))
         {
-            var activateAt = Max(active.ExpiresAt!.Value, now + policy.PrePublication);
-            var next = NewVersion(ring, Generate(policy.Algorithm, ring.Name, NextVersion(versions)), NextVersion(versions), now, activateAt);
+            var activateAt = Max(active.ExpiresAt!.Value, After(now, policy.PrePublication));
+            var next = NewVersion(ring, await GenerateAsync(ring, NextVersion(versions), SchedulerActor, now, cancellationToken), NextVersion(versions), now, activateAt);
             if (await InsertAsync(next))
             {
                 pending = next;
@@ -454,6 +522,7 @@ public sealed class KeyRingService
         {
             if (await ActivateAsync(ring, pending, active, now, SchedulerActor, new Dictionary<string, string> { ["reason"] = "scheduled" }, retireImmediately: false, cancellationToken))
             {
+                Fault(KeyFaultPoints.Activated);
                 Metrics.CountRotation(emergency: false);
                 actions.Add(new TickAction(ring.Name, "activated", pending.Kid));
                 if (active is not null)
@@ -462,7 +531,7 @@ public sealed class KeyRingService
                 }
             }
         }
-        else if (active?.ExpiresAt is { } due && now > due + TimeSpan.FromSeconds(1))
+        else if (active?.ExpiresAt is { } due && now > After(due, TimeSpan.FromSeconds(1)))
         {
             _options.Diagnostics?.Invoke($"key ring '{ring.Name}': key {active.Kid} is past its rotation time; the next key signs from {Stamp(pending?.ActivateAt)}");
         }
@@ -476,9 +545,10 @@ public sealed class KeyRingService
             }
         }
 
-        foreach (var retired in versions.Where(v => v.State == KeyState.Retired && now >= v.RetiredAt + policy.Retention))
+        foreach (var retired in versions.Where(v => v.State == KeyState.Retired && v.RetiredAt is { } at && now >= After(at, policy.Retention)))
         {
             var existed = _custodian.Destroy(retired.HsmId);
+            Fault(KeyFaultPoints.DestroyedInHsm);
             var destroyed = retired with { State = KeyState.Destroyed, DestroyedAt = now };
             var details = new Dictionary<string, string> { ["hsmObjectFound"] = existed ? "true" : "false" };
             // Not cancellable: the key is gone from the HSM, and a graceful stop must not leave the store saying otherwise.
@@ -500,6 +570,7 @@ public sealed class KeyRingService
             // Not cancellable: the key already exists in the HSM; recording it is what keeps it from being an orphan.
             if (await _store.InsertVersionAsync(key, new AuditEntry(SchedulerActor, "key.created", ring.Name, key.Kid, KeyDetails(key)), now, CancellationToken.None))
             {
+                Fault(KeyFaultPoints.Recorded);
                 return true;
             }
 
@@ -511,19 +582,20 @@ public sealed class KeyRingService
 
     private async Task<bool> ActivateAsync(KeyRing ring, KeyVersion pending, KeyVersion? active, DateTimeOffset now, string actor, Dictionary<string, string> details, bool retireImmediately, CancellationToken cancellationToken)
     {
+        var expiresAt = After(now, ring.Policy.RotationPeriod);
         var transitions = new List<KeyTransition>
         {
-            new(KeyState.Pending, pending with { State = KeyState.Active, ActivatedAt = now, ExpiresAt = now + ring.Policy.RotationPeriod }),
+            new(KeyState.Pending, pending with { State = KeyState.Active, ActivatedAt = now, ExpiresAt = expiresAt }),
         };
         var audit = new List<AuditEntry>
         {
-            new(actor, "key.activated", ring.Name, pending.Kid, new Dictionary<string, string>(details) { ["expiresAt"] = Stamp(now + ring.Policy.RotationPeriod) }),
+            new(actor, "key.activated", ring.Name, pending.Kid, new Dictionary<string, string>(details) { ["expiresAt"] = Stamp(expiresAt) }),
         };
         if (active is not null)
         {
             var old = retireImmediately
                 ? active with { State = KeyState.Retired, DeactivatedAt = now, VerifyUntil = now, RetiredAt = now }
-                : active with { State = KeyState.Retiring, DeactivatedAt = now, VerifyUntil = now + ring.Policy.VerificationGrace };
+                : active with { State = KeyState.Retiring, DeactivatedAt = now, VerifyUntil = After(now, ring.Policy.VerificationGrace) };
             transitions.Add(new KeyTransition(KeyState.Active, old));
             audit.Add(new AuditEntry(actor, retireImmediately ? "key.retired" : "key.retiring", ring.Name, active.Kid,
                 new Dictionary<string, string>(details) { ["verifyUntil"] = Stamp(old.VerifyUntil) }));
@@ -615,17 +687,112 @@ public sealed class KeyRingService
         }
     }
 
-    private HsmKey Generate(SigningAlgorithm algorithm, string ring, int version)
+    /// <summary>
+    /// Generates a ring's next key in the HSM, crash-safely: the intent is in the audit log first, then the HSM creates
+    /// the key, then the caller records it (the confirmation). A crash between the steps leaves an intent with no key,
+    /// or an orphan the scheduler destroys; never a recorded key the HSM does not hold.
+    /// </summary>
+    private async Task<HsmKey> GenerateAsync(KeyRing ring, int version, string actor, DateTimeOffset now, CancellationToken cancellationToken)
     {
+        var label = $"{LabelPrefix(ring.Name)}v{version.ToString(CultureInfo.InvariantCulture)}";
+        await _store.AppendAuditAsync(new AuditEntry(actor, "key.generating", ring.Name, null, new Dictionary<string, string>
+        {
+            ["label"] = label,
+            ["version"] = version.ToString(CultureInfo.InvariantCulture),
+            ["algorithm"] = ring.Policy.Algorithm.Id,
+        }), now, cancellationToken);
+        Fault(KeyFaultPoints.IntentRecorded);
+        HsmKey key;
         try
         {
-            return _custodian.Generate(algorithm, $"{LabelPrefix(ring)}v{version.ToString(CultureInfo.InvariantCulture)}");
+            key = _custodian.Generate(ring.Policy.Algorithm, label);
         }
         catch (HsmUnavailableException e)
         {
             throw new KeyServiceException(KeyErrorKind.Unavailable, "the HSM is unavailable: " + e.Message, inner: e);
         }
+
+        Fault(KeyFaultPoints.Generated);
+        return key;
     }
+
+    /// <summary>
+    /// Makes the store agree with the token about the keys that sign or are about to: a pending or active key the
+    /// token no longer holds (the token was restored from an older copy, replaced or wiped, or lost a write in a crash)
+    /// can never sign again. A lost active key retires (its public half stays published for the grace, so tokens it
+    /// signed still verify) and the waiting key, or a new one, takes over at the next step of the pass; a lost pending
+    /// key retires at once. Each is an audit record <c>key.lost</c>.
+    /// </summary>
+    private async Task<IReadOnlyList<TickAction>> ReconcileRingAsync(KeyRing ring, CancellationToken cancellationToken)
+    {
+        var versions = await _store.ListVersionsAsync(ring.Name, cancellationToken);
+        var signing = versions.Where(v => v.State is KeyState.Pending or KeyState.Active).ToArray();
+        if (signing.Length == 0)
+        {
+            return [];
+        }
+
+        var held = _custodian.List(LabelPrefix(ring.Name)).Select(k => k.HsmId).ToHashSet(StringComparer.Ordinal);
+        var actions = new List<TickAction>();
+        var now = _clock.GetUtcNow();
+        foreach (var lost in signing.Where(v => !held.Contains(v.HsmId)))
+        {
+            var retired = lost.State == KeyState.Active
+                ? lost with { State = KeyState.Retiring, DeactivatedAt = now, VerifyUntil = After(now, ring.Policy.VerificationGrace) }
+                : lost with { State = KeyState.Retired, DeactivatedAt = now, VerifyUntil = now, RetiredAt = now };
+            var details = new Dictionary<string, string> { ["state"] = lost.State.ToString().ToLowerInvariant(), ["hsmId"] = lost.HsmId, ["verifyUntil"] = Stamp(retired.VerifyUntil) };
+            if (await _store.ApplyAsync([new KeyTransition(lost.State, retired)], [new AuditEntry(SchedulerActor, "key.lost", ring.Name, lost.Kid, details)], now, CancellationToken.None))
+            {
+                _options.Diagnostics?.Invoke($"key ring '{ring.Name}': the token does not hold the {details["state"]} key {lost.Kid} (HSM object {lost.HsmId}); it is retired and the ring moves to another key");
+                actions.Add(new TickAction(ring.Name, "lost", lost.Kid));
+            }
+        }
+
+        if (actions.Count > 0)
+        {
+            _cache.TryRemove(ring.Name, out _);
+        }
+
+        return actions;
+    }
+
+    private async Task MarkUnhealthyAsync(string ring, Exception e, CancellationToken cancellationToken)
+    {
+        var problem = $"{e.GetType().Name}: {e.Message}";
+        var previous = _unhealthy.TryGetValue(ring, out var known) ? known : null;
+        _unhealthy[ring] = problem;
+        if (previous == problem)
+        {
+            return;
+        }
+
+        // Once per distinct problem: a ring that fails every pass must not flood the audit log.
+        _options.Diagnostics?.Invoke($"key ring '{ring}': scheduled work failed and is retried every pass; the other rings are not affected: {problem}");
+        try
+        {
+            await _store.AppendAuditAsync(new AuditEntry(SchedulerActor, "ring.unhealthy", ring, null, new Dictionary<string, string> { ["problem"] = problem }), _clock.GetUtcNow(), cancellationToken);
+        }
+        catch (Exception audit) when (audit is not OperationCanceledException)
+        {
+            _options.Diagnostics?.Invoke($"key ring '{ring}': could not record the failure in the audit log: {audit.Message}");
+        }
+    }
+
+    /// <summary>A failure of the whole node (HSM or store away, or the host stopping), not of one ring.</summary>
+    private static bool IsOutage(Exception e, CancellationToken cancellationToken)
+        => e is HsmUnavailableException or System.Data.Common.DbException
+            || (e is KeyServiceException { Kind: KeyErrorKind.Unavailable })
+            || (e is OperationCanceledException && cancellationToken.IsCancellationRequested);
+
+    private void Fault(string point) => _options.FaultPoint?.Invoke(point);
+
+    /// <summary><paramref name="at"/> plus <paramref name="span"/>, or the end of the calendar rather than an overflow.</summary>
+    private static DateTimeOffset After(DateTimeOffset at, TimeSpan span)
+        => span >= DateTimeOffset.MaxValue - at ? DateTimeOffset.MaxValue : at + span;
+
+    /// <summary><paramref name="at"/> minus <paramref name="span"/>, or the start of the calendar rather than an overflow.</summary>
+    private static DateTimeOffset Before(DateTimeOffset at, TimeSpan span)
+        => span >= at - DateTimeOffset.MinValue ? DateTimeOffset.MinValue : at - span;
 
     private static KeyVersion NewVersion(KeyRing ring, HsmKey key, int version, DateTimeOffset now, DateTimeOffset activateAt) => new()
     {

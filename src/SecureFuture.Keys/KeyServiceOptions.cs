@@ -26,6 +26,31 @@ public sealed record KeyServiceOptions
 
     /// <summary>Receives operational warnings (overdue rotation, orphaned HSM keys); the host logs them.</summary>
     public Action<string>? Diagnostics { get; init; }
+
+    /// <summary>
+    /// The longest <c>maxTokenLifetime</c> a new ring may have, and the longest any ring signs for, whatever its stored
+    /// policy says (a ring made before the bound existed included).
+    /// </summary>
+    public TimeSpan MaximumTokenLifetime { get; init; } = KeyRingPolicies.DefaultMaximumTokenLifetime;
+
+    /// <summary>
+    /// Rings only this server's own services sign with (the security-event ring): the admin signing endpoint refuses
+    /// them, so that an admin credential cannot mint what looks like the server's own statement.
+    /// </summary>
+    public IReadOnlySet<string> InternalRings { get; init; } = new HashSet<string>(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Test-only fault injection: called at each <see cref="KeyFaultPoints"/> step of a key's creation and destruction,
+    /// so a test can end the process exactly there. Null (nothing happens) unless a test sets it.
+    /// </summary>
+    public Action<string>? FaultPoint { get; init; }
+}
+
+/// <summary>Who asks for a signature: recorded in the audit log; <see cref="External"/> callers cannot use internal rings.</summary>
+public sealed record SignCaller(string Actor, bool External)
+{
+    /// <summary>This server's own services (token service, security events).</summary>
+    public static readonly SignCaller Service = new("service", External: false);
 }
 
 /// <summary>A signature made by a ring's active key.</summary>

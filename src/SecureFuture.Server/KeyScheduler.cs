@@ -7,7 +7,9 @@ namespace SecureFuture.Server;
 
 /// <summary>
 /// Drives the key lifecycle: initializes the key service (audit key, default ring) as soon as the HSM answers, then
-/// ticks every interval. Failures are logged once per outage and retried; they never stop the host.
+/// ticks every interval. Failures are logged once per outage and retried; they never stop the host. A failure confined
+/// to one ring is handled by <see cref="KeyRingService.TickAsync"/> (the ring is marked unhealthy, the others go on);
+/// anything else that escapes is logged and retried here too, because a stopped scheduler stops every rotation.
 /// </summary>
 internal sealed class KeyScheduler(KeyRingService keys, TimeProvider clock, TimeSpan interval) : BackgroundService
 {
@@ -52,13 +54,25 @@ internal sealed class KeyScheduler(KeyRingService keys, TimeProvider clock, Time
                     _lastProblem = null;
                 }
             }
-            catch (Exception e) when (e is HsmUnavailableException or DbException or KeyServiceException or System.Security.Cryptography.CryptographicException)
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
             {
                 if (_lastProblem != e.Message)
                 {
                     if (Log is not null)
                     {
-                        ServerLog.SchedulerProblem(Log, e.Message, interval);
+                        if (e is HsmUnavailableException or DbException or KeyServiceException or System.Security.Cryptography.CryptographicException)
+                        {
+                            ServerLog.SchedulerProblem(Log, e.Message, interval);
+                        }
+                        else
+                        {
+                            // Not an outage but a defect: logged in full, and the scheduler stays alive.
+                            ServerLog.SchedulerDefect(Log, e);
+                        }
                     }
 
                     _lastProblem = e.Message;

@@ -21,6 +21,7 @@ internal static class Problems
     public static IResult From(KeyServiceException e) => e.Kind switch
     {
         KeyErrorKind.NotFound => Of(StatusCodes.Status404NotFound, "Not found", e.Message),
+        KeyErrorKind.Forbidden => Of(StatusCodes.Status403Forbidden, "Forbidden", e.Message),
         KeyErrorKind.Conflict => Of(StatusCodes.Status409Conflict, "Conflict", e.Message),
         KeyErrorKind.TooLarge => Of(StatusCodes.Status413PayloadTooLarge, "Payload too large", e.Message),
         KeyErrorKind.Unavailable => Of(StatusCodes.Status503ServiceUnavailable, "Unavailable", e.Message),

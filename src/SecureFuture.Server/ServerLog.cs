@@ -32,6 +32,9 @@ internal static partial class ServerLog
     [LoggerMessage(10, LogLevel.Warning, "key cache listener: {Problem}; listening again in 2 s (caches expire after 1 s meanwhile)")]
     public static partial void ListenerProblem(ILogger logger, string problem);
 
+    [LoggerMessage(11, LogLevel.Error, "key scheduler: unexpected failure; retrying at the next pass")]
+    public static partial void SchedulerDefect(ILogger logger, Exception exception);
+
     [LoggerMessage(9, LogLevel.Warning, "emergency rotation of key ring {Ring} by {Actor}: {Kid} signs from now on")]
     public static partial void EmergencyRotation(ILogger logger, string ring, string actor, string kid);
 }

@@ -79,6 +79,21 @@ public sealed record ServerOptions
     /// <summary>Access token lifetime (default PT10M, at most PT1H).</summary>
     public TimeSpan? AccessTokenLifetime { get; init; }
 
+    /// <summary>
+    /// The longest <c>maxTokenLifetime</c> a key ring may have, and the longest token any ring signs (default PT24H,
+    /// at most P90D).
+    /// </summary>
+    public TimeSpan? MaximumTokenLifetime { get; init; }
+
+    /// <summary>The environment variable that names <see cref="FaultExitAt"/>.</summary>
+    public const string FaultExitAtVariable = "SFI_FAULT_EXIT_AT";
+
+    /// <summary>
+    /// Test-only: a <see cref="SecureFuture.Keys.KeyFaultPoints"/> name at which the process kills itself (SIGKILL), to
+    /// prove that a crash at that step leaves a key store that a restart reconciles. Refused without <see cref="Dev"/>.
+    /// </summary>
+    public string? FaultExitAt { get; init; }
+
     /// <summary>The clock for every lifecycle decision.</summary>
     public TimeProvider Clock { get; init; } = TimeProvider.System;
 }

@@ -66,6 +66,7 @@ public sealed class SfiServer : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(console);
         var tokenOptions = TokenOptions(options);
         var metricsTokenHash = MetricsAuthentication.ReadTokenHash(options.MetricsTokenFile);
+        var keyLimits = KeyLimits(options);
         var certificate = CheckListeners(options);
         var dataDirectory = Path.GetFullPath(options.DataDirectory);
         await DataDirectory.PrepareAsync(dataDirectory, options.Database is null ? Path.Combine(dataDirectory, SqliteFileName) : null, console);
@@ -147,6 +148,9 @@ public sealed class SfiServer : IAsyncDisposable
             {
                 Dev = options.Dev,
                 RequiredRings = tokenOptions is null ? [] : [new KeyRingRequest { Name = tokenOptions.RingName, Issuer = tokenOptions.Issuer.AbsoluteUri }, new KeyRingRequest { Name = SecurityEventPublisher.RingName }],
+                InternalRings = new HashSet<string>(StringComparer.Ordinal) { SecurityEventPublisher.RingName },
+                MaximumTokenLifetime = keyLimits.MaximumTokenLifetime,
+                FaultPoint = keyLimits.FaultPoint,
                 NodeName = Environment.MachineName,
                 Diagnostics = message =>
                 {
@@ -160,6 +164,8 @@ public sealed class SfiServer : IAsyncDisposable
             builder.Services.AddSingleton(keys);
             builder.Services.AddSingleton(scheduler);
             builder.Services.AddHostedService(provider => provider.GetRequiredService<KeyScheduler>());
+            var signatureAudit = new SignatureAuditWriter(keys);
+            builder.Services.AddHostedService(_ => signatureAudit);
             var listener = new KeyCacheListener(keys, options.Clock);
             builder.Services.AddHostedService(_ => listener);
             builder.Services.AddProblemDetails();
@@ -188,6 +194,7 @@ public sealed class SfiServer : IAsyncDisposable
             diagnosticsLog = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("SecureFuture.Keys");
             scheduler.Log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("SecureFuture.Keys.Scheduler");
             listener.Log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("SecureFuture.Keys.Listener");
+            signatureAudit.Log = diagnosticsLog;
             var v1 = MapEndpoints(app, keys, admin, metricsAccess, scheduler);
             identity?.Map(app, v1);
             await app.StartAsync(cancellationToken);
@@ -344,7 +351,11 @@ public sealed class SfiServer : IAsyncDisposable
         {
             var (store, hsm, problem) = await keys.CheckReadinessAsync(ct);
             var ready = store && hsm && scheduler.Initialized;
-            var body = new { status = ready ? "ready" : "unavailable", store, hsm, initialized = scheduler.Initialized, problem };
+            // A ring whose scheduled work fails is listed but does not take the node out of service: its other rings,
+            // and that ring's current key until it is overdue, still sign.
+            var unhealthy = keys.UnhealthyRings;
+            var status = !ready ? "unavailable" : unhealthy.Count > 0 ? "degraded" : "ready";
+            var body = new { status, store, hsm, initialized = scheduler.Initialized, problem, unhealthyRings = unhealthy.Count > 0 ? unhealthy : null };
             return Results.Json(body, Api.Json, statusCode: ready ? 200 : 503);
         });
         app.MapGet("/metrics", async (HttpContext context, CancellationToken ct) =>
@@ -402,7 +413,7 @@ public sealed class SfiServer : IAsyncDisposable
         v1.MapPost("/keyrings/{name}/sign", async (HttpContext context, string name, CancellationToken ct) =>
         {
             var request = await ReadAsync<Api.SignRequest>(context, required: true, ct) ?? throw new KeyServiceException(KeyErrorKind.Invalid, "request body: a JSON object is required");
-            var result = await keys.SignAsync(name, Api.Bytes(request.Digest, "digest"), Api.Bytes(request.Payload, "payload"), ct);
+            var result = await keys.SignForAsync(name, Api.Bytes(request.Digest, "digest"), Api.Bytes(request.Payload, "payload"), new SignCaller(Actor(context), External: true), ct);
             return Results.Json(new Api.SignResponse(result.Kid, result.Algorithm, Base64Url.Encode(result.Signature)), Api.Json);
         });
         v1.MapPost("/keyrings/{name}/verify", async (HttpContext context, string name, CancellationToken ct) =>
@@ -428,6 +439,44 @@ public sealed class SfiServer : IAsyncDisposable
         var (json, maxAge) = await keys.GetJwksAsync(ring, cancellationToken);
         context.Response.Headers.CacheControl = $"public, max-age={(long)maxAge.TotalSeconds}";
         return Results.Bytes(json, "application/json");
+    }
+
+    /// <summary>The key-custody limits of <paramref name="options"/>: the token lifetime bound and the test-only fault hook.</summary>
+    private static (TimeSpan MaximumTokenLifetime, Action<string>? FaultPoint) KeyLimits(ServerOptions options)
+    {
+        var maximum = options.MaximumTokenLifetime ?? KeyRingPolicies.DefaultMaximumTokenLifetime;
+        if (maximum <= TimeSpan.Zero || maximum > KeyRingPolicies.MaximumVerificationGrace)
+        {
+            throw new ServerStartException($"--max-token-lifetime: must be longer than zero and at most {Core.IsoDuration.Format(KeyRingPolicies.MaximumVerificationGrace)} (a token must stay verifiable for its whole life)");
+        }
+
+        if (options.FaultExitAt is not { } point)
+        {
+            return (maximum, null);
+        }
+
+        // Fault injection kills the server on purpose: only a --dev server (tests, demos) honours it, and only a named step.
+        if (!options.Dev)
+        {
+            throw new ServerStartException($"{ServerOptions.FaultExitAtVariable} is a test-only hook and is honoured only with --dev; unset it");
+        }
+
+        if (!KeyFaultPoints.All.Contains(point, StringComparer.Ordinal))
+        {
+            throw new ServerStartException($"{ServerOptions.FaultExitAtVariable}: '{point}' is not a fault point; one of {string.Join(", ", KeyFaultPoints.All)}");
+        }
+
+        return (maximum, KillAtPoint);
+
+        void KillAtPoint(string reached)
+        {
+            if (reached == point)
+            {
+                // SIGKILL to itself: no shutdown hook, no flush, exactly what a crash at this step leaves behind.
+                Console.Error.WriteLine($"sfi serve: {ServerOptions.FaultExitAtVariable}={point}: killing the process at this step (test-only fault injection)");
+                System.Diagnostics.Process.GetCurrentProcess().Kill();
+            }
+        }
     }
 
     internal static string Actor(HttpContext context) => context.Items["sfi.actor"] as string ?? "admin";

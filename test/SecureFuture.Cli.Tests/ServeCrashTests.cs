@@ -100,6 +100,81 @@ public sealed partial class ServeCrashTests
         }
     }
 
+    /// <summary>
+    /// The deterministic counterpart of the random kills above: for each step of a key change at which the HSM and
+    /// the store can disagree (<see cref="SecureFuture.Keys.KeyFaultPoints"/>), a server is killed exactly there
+    /// (SIGKILL, through the test-only SFI_FAULT_EXIT_AT hook of a --dev server) and restarted on the same data
+    /// directory: it must sign at once with a key the token holds, publish a JWKS that matches the store, and keep an
+    /// intact audit chain. bench/keys-crash-loop.sh runs the same cycle many times.
+    /// </summary>
+    [Fact]
+    public async Task A_server_killed_at_each_step_of_a_key_change_restarts_signing_with_a_key_the_token_holds()
+    {
+        var dataDir = Directory.CreateTempSubdirectory("sfi-fault-").FullName;
+        var adminKey = "sfi_admin_fault_" + Guid.NewGuid().ToString("N");
+        try
+        {
+            using (var setup = await ServerProcess.StartAsync(dataDir, adminKey))
+            {
+                // A period long enough that only the calls below change the ring while the test runs.
+                using var created = await setup.Client.PostAsJsonAsync(new Uri("/v1/keyrings", UriKind.Relative), new { name = "steps", rotationPeriod = "PT1H" });
+                Assert.True(created.IsSuccessStatusCode, await created.Content.ReadAsStringAsync());
+                await setup.StopAsync();
+            }
+
+            foreach (var point in SecureFuture.Keys.KeyFaultPoints.All)
+            {
+                using (var doomed = await ServerProcess.StartAsync(dataDir, adminKey, environment: new Dictionary<string, string> { ["SFI_FAULT_EXIT_AT"] = point }))
+                {
+                    // Destroying a key in the HSM happens when a retired key's retention (zero under --dev) ends, at the
+                    // scheduler's next pass; every other step happens inside the rotation call.
+                    var retireImmediately = point == SecureFuture.Keys.KeyFaultPoints.DestroyedInHsm;
+                    try
+                    {
+                        using var rotated = await doomed.Client.PostAsJsonAsync(new Uri("/v1/keyrings/steps/rotate", UriKind.Relative), new { reason = "fault " + point, retireImmediately });
+                        Assert.True(retireImmediately, $"the server answered a rotation ({rotated.StatusCode}) that should have killed it at {point}");
+                    }
+                    catch (Exception e) when (e is HttpRequestException or IOException or System.Net.Sockets.SocketException)
+                    {
+                    }
+
+                    var output = await doomed.WaitForExitAsync(TimeSpan.FromSeconds(20));
+                    Assert.Contains($"SFI_FAULT_EXIT_AT={point}: killing the process", output, StringComparison.Ordinal);
+                }
+
+                using (var restarted = await ServerProcess.StartAsync(dataDir, adminKey))
+                {
+                    await AssertSignsWithAHeldKeyAsync(restarted, "steps", point);
+                    await restarted.StopAsync();
+                }
+
+                var verify = ChildProcess.Run("dotnet", [typeof(CliApp).Assembly.Location, "keys", "audit", "verify", "--data-dir", dataDir], null);
+                Assert.True(verify.ExitCode == 0, $"after a kill at {point}: {verify.Output}");
+            }
+        }
+        finally
+        {
+            Directory.Delete(dataDir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Fault_injection_is_refused_outside_dev_mode()
+    {
+        var dataDir = Directory.CreateTempSubdirectory("sfi-fault-prod-").FullName;
+        try
+        {
+            var start = ChildProcess.Run("dotnet", [typeof(CliApp).Assembly.Location, "serve", "--data-dir", dataDir, "--urls", "http://127.0.0.1:0"],
+                new Dictionary<string, string> { ["SFI_FAULT_EXIT_AT"] = SecureFuture.Keys.KeyFaultPoints.Generated, ["SFI_ADMIN_KEY"] = "sfi_admin_fault_" + Guid.NewGuid().ToString("N") });
+            Assert.Equal(2, start.ExitCode);
+            Assert.Contains("SFI_FAULT_EXIT_AT is a test-only hook and is honoured only with --dev", start.Output, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(dataDir, recursive: true);
+        }
+    }
+
     [Fact]
     public async Task Two_server_processes_on_one_postgresql_and_one_token_rotate_each_ring_once_and_survive_a_node_loss()
     {
@@ -182,6 +257,39 @@ public sealed partial class ServeCrashTests
         Assert.True(sign.IsSuccessStatusCode, await sign.Content.ReadAsStringAsync());
     }
 
+    /// <summary>
+    /// One active key, which signs (so the token holds it), verifies, and leads a JWKS that matches the store. The
+    /// scheduler's first pass may still be settling the ring (activating a recorded key): the check is taken when the
+    /// ring reads the same before and after signing.
+    /// </summary>
+    private static async Task AssertSignsWithAHeldKeyAsync(ServerProcess server, string ringName, string after)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var before = await server.Client.GetStringAsync(new Uri($"/v1/keyrings/{ringName}", UriKind.Relative));
+            using var sign = await server.Client.PostAsJsonAsync(new Uri($"/v1/keyrings/{ringName}/sign", UriKind.Relative), new { payload = "c2lnbmVkIGFmdGVyIGEgY3Jhc2g" });
+            Assert.True(sign.IsSuccessStatusCode, $"after a kill at {after}: {await sign.Content.ReadAsStringAsync()}");
+            var signed = JsonNode.Parse(await sign.Content.ReadAsStringAsync())!;
+            var jwks = JsonNode.Parse(await server.Client.GetStringAsync(new Uri($"/v1/keyrings/{ringName}/jwks.json", UriKind.Relative)))!;
+            var ring = await server.Client.GetStringAsync(new Uri($"/v1/keyrings/{ringName}", UriKind.Relative));
+            if (ring != before && attempt < 5)
+            {
+                await Task.Delay(500);
+                continue;
+            }
+
+            var versions = JsonNode.Parse(ring)!["versions"]!.AsArray().Select(v => (Kid: (string)v!["kid"]!, State: (string)v["state"]!)).ToArray();
+            var active = Assert.Single(versions, v => v.State == "active");
+            Assert.Equal(active.Kid, (string)signed["kid"]!);
+            using var verify = await server.Client.PostAsJsonAsync(new Uri($"/v1/keyrings/{ringName}/verify", UriKind.Relative), new { kid = active.Kid, payload = "c2lnbmVkIGFmdGVyIGEgY3Jhc2g", signature = (string)signed["signature"]! });
+            Assert.True((bool)JsonNode.Parse(await verify.Content.ReadAsStringAsync())!["valid"]!, $"after a kill at {after}: the signature does not verify");
+            var published = jwks["keys"]!.AsArray().Select(k => (string)k!["kid"]!).ToArray();
+            Assert.Equal(active.Kid, published[0]);
+            Assert.Equal(versions.Where(v => v.State is "pending" or "active" or "retiring").Select(v => v.Kid).Order(), published.Order());
+            return;
+        }
+    }
+
     [GeneratedRegex(@"label:\s+sfi/[0-9a-f]+/crashy/v(?<version>\d+)")]
     private static partial Regex TokenLabel();
 
@@ -252,6 +360,17 @@ public sealed partial class ServeCrashTests
 
             server.Kill();
             throw new TimeoutException("sfi serve did not become ready");
+        }
+
+        /// <summary>Waits for the process to end by itself; returns everything it wrote.</summary>
+        public async Task<string> WaitForExitAsync(TimeSpan timeout)
+        {
+            await _process.WaitForExitAsync().WaitAsync(timeout);
+            _process.WaitForExit(); // drains the output readers
+            lock (_output)
+            {
+                return _output.ToString();
+            }
         }
 
         /// <summary>SIGKILL: no shutdown hook, no flush, no lease release other than what the OS does.</summary>

@@ -8,7 +8,7 @@ namespace SecureFuture.Keys.Tests;
 
 /// <summary>The key lifecycle, run against both stores with the real SoftHSM2 token and a fake clock.</summary>
 [Collection(HsmGroup.Name)]
-public sealed class KeyRingServiceTests(HsmFixture hsm)
+public sealed partial class KeyRingServiceTests(HsmFixture hsm)
 {
     private static readonly System.Text.Json.JsonSerializerOptions WebJson = new(System.Text.Json.JsonSerializerDefaults.Web);
     private static readonly DateTimeOffset Start = new(2026, 11, 28, 12, 0, 0, TimeSpan.Zero);
@@ -67,8 +67,10 @@ public sealed class KeyRingServiceTests(HsmFixture hsm)
 
         var audit = await node.Service.VerifyAuditAsync(default);
         Assert.True(audit.IsIntact, string.Join("\n", audit.Problems));
-        var actionsInLog = (await node.Store.ReadAuditAsync(default)).Where(r => r.Ring == ring).Select(r => r.Action).ToArray();
-        Assert.Equal(["ring.created", "key.created", "key.activated", "key.created", "key.activated", "key.retiring", "key.retired", "key.created", "key.destroyed"], actionsInLog);
+        // (Signatures have their own records, key.signed, written in batches at each pass.)
+        var actionsInLog = (await node.Store.ReadAuditAsync(default)).Where(r => r.Ring == ring && r.Action != "key.signed").Select(r => r.Action).ToArray();
+        // Every key's creation is preceded by its intent (key.generating), so a crash in between is explained by the log.
+        Assert.Equal(["key.generating", "ring.created", "key.created", "key.activated", "key.generating", "key.created", "key.activated", "key.retiring", "key.retired", "key.generating", "key.created", "key.destroyed"], actionsInLog);
     }
 
     [Theory]
@@ -188,10 +190,12 @@ public sealed class KeyRingServiceTests(HsmFixture hsm)
             await service.InitializeAsync(default);
             await service.CreateRingAsync(new KeyRingRequest { Name = ring, RotationPeriod = "PT1H", PrePublication = "PT10M" }, "admin", false, default);
 
-            // The node dies right after the HSM generated the next key, before the store recorded it.
+            // The node dies right after the HSM generated the next key, before the store recorded it (in this
+            // process the "crash" is an exception, which the scheduler confines to the ring).
             clock.Advance(TimeSpan.FromMinutes(55));
             crashing.CrashAfterNextGenerate = true;
-            await Assert.ThrowsAsync<SimulatedCrashException>(() => service.TickAsync(default));
+            Assert.DoesNotContain(await service.TickAsync(default), a => a.Ring == ring);
+            Assert.Contains("simulated crash", service.UnhealthyRings[ring], StringComparison.Ordinal);
         }
 
         var orphan = Assert.Single(crashing.Generated, k => k.Label.EndsWith($"/{ring}/v2", StringComparison.Ordinal));

@@ -136,6 +136,12 @@ public sealed class KeyApiTests(ServerFixture fixture)
     [InlineData("/v1/keyrings/default/sign", "{\"digest\":42}", 400, "'digest' has the wrong type")]
     [InlineData("/v1/keyrings/default/verify", "{\"digest\":\"AAAA\"}", 400, "kid: required")]
     [InlineData("/v1/keyrings/nope/rotate", "", 404, "no key ring named 'nope'")]
+    // Issue 14: durations without an upper bound stopped the host at the next rotation; non-ASCII digits were a 500.
+    [InlineData("/v1/keyrings", "{\"name\":\"x\",\"retention\":\"P700000W\"}", 400, "retention: P4900000D is above the maximum of P400D")]
+    [InlineData("/v1/keyrings", "{\"name\":\"x\",\"verificationGrace\":\"P700000W\"}", 400, "verificationGrace: P4900000D is above the maximum of P90D")]
+    [InlineData("/v1/keyrings", "{\"name\":\"x\",\"rotationPeriod\":\"P30D\",\"maxTokenLifetime\":\"P30D\",\"verificationGrace\":\"P30D\"}", 400, "maxTokenLifetime: P30D is above the maximum of P1D")]
+    [InlineData("/v1/keyrings", "{\"name\":\"x\",\"rotationPeriod\":\"PT1H\",\"maxTokenLifetime\":\"PT2H\",\"verificationGrace\":\"PT2H\"}", 400, "maxTokenLifetime: PT2H is longer than rotationPeriod PT1H")]
+    [InlineData("/v1/keyrings", "{\"name\":\"x\",\"rotationPeriod\":\"PT\u0663H\"}", 400, "is not an ISO 8601 duration")]
     public async Task Bad_requests_get_problem_details_and_change_nothing(string path, string body, int status, string expected)
     {
         await using var server = await RunningServer.StartAsync(fixture.Custodian);
@@ -145,6 +151,74 @@ public sealed class KeyApiTests(ServerFixture fixture)
         await AssertProblem(response, (HttpStatusCode)status, expected);
         Assert.Equal(auditBefore, (await server.Server.Keys.Store.ReadAuditAsync(default)).Count);
         Assert.Equal(["default"], (await server.Server.Keys.ListRingsAsync(default)).Select(r => r.Name));
+    }
+
+    [Fact]
+    public async Task The_security_event_ring_signs_only_the_servers_own_events_and_the_admin_key_cannot_use_it()
+    {
+        var port = OAuthTestKit.FreePort();
+        await using var server = await RunningServer.StartAsync(fixture.Custodian, configure: o => o with { Urls = [$"http://127.0.0.1:{port}"], Issuer = new Uri($"http://127.0.0.1:{port}/") });
+        using var digest = await server.Admin.PostAsJsonAsync(new Uri("/v1/keyrings/security-events/sign", UriKind.Relative), new { digest = Base64Url.Encode(new byte[32]) });
+        await AssertProblem(digest, HttpStatusCode.Forbidden, "signs only for this server's own services");
+        using var payload = await server.Admin.PostAsJsonAsync(new Uri("/v1/keyrings/security-events/sign", UriKind.Relative), new { payload = Base64Url.Encode("{}"u8.ToArray()) });
+        await AssertProblem(payload, HttpStatusCode.Forbidden, "signs only for this server's own services");
+
+        // Its keys are still published for relying parties, and an emergency rotation is still the admin's to make.
+        using var jwks = await server.Anonymous.GetAsync(new Uri("/v1/keyrings/security-events/jwks.json", UriKind.Relative));
+        Assert.Equal(HttpStatusCode.OK, jwks.StatusCode);
+        using var rotate = await server.Admin.PostAsync(new Uri("/v1/keyrings/security-events/rotate", UriKind.Relative), null);
+        Assert.Equal(HttpStatusCode.OK, rotate.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_ring_whose_scheduled_work_fails_is_unhealthy_in_readyz_while_the_host_and_other_rings_go_on()
+    {
+        using var failing = new FailingCustodian(fixture.Custodian, "/broken/");
+        await using var server = await RunningServer.StartAsync(failing, schedulerInterval: TimeSpan.FromMilliseconds(200));
+        using (var created = await server.Admin.PostAsJsonAsync(new Uri("/v1/keyrings", UriKind.Relative), new { name = "broken", rotationPeriod = "PT10S", prePublication = "PT9S" }))
+        {
+            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        }
+
+        failing.Failing = true;
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
+        JsonNode ready;
+        do
+        {
+            await Task.Delay(200);
+            ready = JsonNode.Parse(await server.Anonymous.GetStringAsync(new Uri("/readyz", UriKind.Relative)))!;
+        }
+        while ((string)ready["status"]! != "degraded" && DateTime.UtcNow < deadline);
+
+        Assert.Equal("degraded", (string)ready["status"]!);
+        Assert.Contains("a defect in this ring's work", (string)ready["unhealthyRings"]!["broken"]!, StringComparison.Ordinal);
+        using var sign = await server.Admin.PostAsJsonAsync(new Uri("/v1/keyrings/default/sign", UriKind.Relative), new { digest = Base64Url.Encode(new byte[32]) });
+        Assert.Equal(HttpStatusCode.OK, sign.StatusCode);
+        Assert.Contains(await server.Server.Keys.Store.ReadAuditAsync(default), r => r.Action == "ring.unhealthy" && r.Ring == "broken");
+    }
+
+    [Fact]
+    public async Task An_admin_signature_is_in_the_audit_log_with_ring_kid_caller_and_digest()
+    {
+        await using var server = await RunningServer.StartAsync(fixture.Custodian);
+        var digest = SHA256.HashData("audited"u8);
+        using var sign = await server.Admin.PostAsJsonAsync(new Uri("/v1/keyrings/default/sign", UriKind.Relative), new { digest = Base64Url.Encode(digest) });
+        Assert.Equal(HttpStatusCode.OK, sign.StatusCode);
+        var kid = (string)JsonNode.Parse(await sign.Content.ReadAsStringAsync())!["kid"]!;
+
+        // Written within about a second by the server itself (batched), without any call to flush it.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
+        SecureFuture.Keys.Audit.AuditRecord? record = null;
+        while (record is null && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(200);
+            record = (await server.Server.Keys.Store.ReadAuditAsync(default)).FirstOrDefault(r => r.Action == "key.signed" && r.Ring == "default");
+        }
+
+        Assert.NotNull(record);
+        Assert.StartsWith("admin:", record.Actor, StringComparison.Ordinal);
+        Assert.Equal(kid, record.Kid);
+        Assert.Contains($"{kid} {Base64Url.Encode(digest)}", record.Details, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -32,10 +32,11 @@ internal static class ServeCommand
         };
         var metricsTokenFile = new Option<string?>("--metrics-token-file") { Description = "File whose first line is the bearer token that reads /metrics (Prometheus: authorization.credentials_file); without it only an admin key does." };
         var accessTokenLifetime = new Option<string?>("--access-token-lifetime") { Description = "Access token lifetime, ISO 8601 (default PT10M, at most PT1H)." };
+        var maxTokenLifetime = new Option<string?>("--max-token-lifetime") { Description = "The longest maxTokenLifetime a key ring may have and the longest token any ring signs, ISO 8601 (default PT24H, at most P90D)." };
 
         var command = new Command("serve", "Run the key service (HSM-held signing keys that rotate themselves, JWKS, signing API, audit) and, with --issuer, the OAuth token service.")
         {
-            dataDir, urls, dev, database, module, tokenLabel, pinFile, tlsCert, tlsKey, allowPlainHttp, issuer, accessTokenLifetime, clientCertHeader, dpopNonce, typedAssertions, allowPrivatePush, metricsTokenFile,
+            dataDir, urls, dev, database, module, tokenLabel, pinFile, tlsCert, tlsKey, allowPlainHttp, issuer, accessTokenLifetime, clientCertHeader, dpopNonce, typedAssertions, allowPrivatePush, metricsTokenFile, maxTokenLifetime,
         };
 
         command.SetAction(async (parse, cancellationToken) =>
@@ -68,8 +69,16 @@ internal static class ServeCommand
                 lifetime = IsoDuration.TryParse(lifetimeText, out var parsed, out var error) ? parsed : throw new InputException($"--access-token-lifetime: {error}");
             }
 
+            TimeSpan? maximumTokenLifetime = null;
+            if (parse.GetValue(maxTokenLifetime) is { } maximumText)
+            {
+                maximumTokenLifetime = IsoDuration.TryParse(maximumText, out var parsed, out var error) ? parsed : throw new InputException($"--max-token-lifetime: {error}");
+            }
+
             var options = new ServerOptions
             {
+                MaximumTokenLifetime = maximumTokenLifetime,
+                FaultExitAt = Environment.GetEnvironmentVariable(ServerOptions.FaultExitAtVariable) is { Length: > 0 } fault ? fault : null,
                 Issuer = issuerUri,
                 AccessTokenLifetime = lifetime,
                 DataDirectory = parse.GetValue(dataDir)!,
