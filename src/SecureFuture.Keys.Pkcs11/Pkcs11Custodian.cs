@@ -404,7 +404,11 @@ public sealed partial class Pkcs11Custodian : IKeyCustodian
 
                 if (slot is null)
                 {
-                    throw new HsmUnavailableException($"no token labelled '{options.TokenLabel}' in {options.ModulePath}");
+                    throw new HsmUnavailableException(options.SoftHsmConfig is null
+                        ? $"no token labelled '{options.TokenLabel}' in {options.ModulePath}"
+                        : $"no token labelled '{options.TokenLabel}' in the SoftHSM2 token directory of {options.SoftHsmConfig}, which is not empty: "
+                          + "its token is damaged (a cut-short token.object) or was made by another configuration; a new one is not created over it. "
+                          + "Restore the directory from a backup, or move it aside to start with new keys");
                 }
 
                 var login = slot.OpenSession(SessionType.ReadWrite);

@@ -6,7 +6,8 @@ namespace SecureFuture.Keys.Pkcs11;
 /// <summary>
 /// The default HSM: a SoftHSM2 token under <c>DIR/hsm/</c>, with its configuration at <c>DIR/hsm/softhsm2.conf</c>, its
 /// object store in <c>DIR/hsm/tokens/</c> (mode 0700) and a generated user PIN in <c>DIR/hsm/user.pin</c> (mode 0600).
-/// The token itself is initialized by the custodian on first use, through PKCS#11, so no PIN appears in a process list.
+/// The token itself is initialized by the custodian on first use (an empty token directory), through PKCS#11, so no PIN
+/// appears in a process list; a token directory that holds a token the module cannot find is refused, never replaced.
 /// </summary>
 public static class SoftHsmToken
 {
@@ -39,7 +40,10 @@ public static class SoftHsmToken
             TokenLabel = DefaultLabel,
             PinFile = pinFile,
             SoftHsmConfig = config,
-            InitializeTokenIfMissing = true,
+            // Only a token directory with no token in it gets a new one. A token that is there but cannot be found by
+            // its label (SoftHSM2 rewrites token.object in place, so a crash can leave it cut short) is a lost HSM, not a
+            // first start: creating a fresh token beside it would hide the loss of every key and of the audit key.
+            InitializeTokenIfMissing = !Directory.EnumerateFileSystemEntries(tokens).Any(),
         };
     }
 

@@ -191,6 +191,46 @@ public sealed class Pkcs11CustodianTests(HsmFixture hsm)
     }
 
     [Fact]
+    public void A_damaged_softhsm_token_is_refused_and_never_replaced_by_a_new_empty_one()
+    {
+        var directory = Directory.CreateTempSubdirectory("sfi-hsm-damaged-").FullName;
+        try
+        {
+            // Each custodian loads its own copy of the module, so each reads the token directory afresh.
+            string Module(string name)
+            {
+                var path = Path.Combine(directory, name, "libsofthsm2.so");
+                Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+                File.Copy(Pkcs11Options.SoftHsmModule, path);
+                return path;
+            }
+
+            var first = SoftHsmToken.Prepare(directory, Module("first"));
+            Assert.True(first.InitializeTokenIfMissing);
+            using (var custodian = new Pkcs11Custodian(first))
+            {
+                custodian.Generate(SigningAlgorithm.ES256, "damaged/v1");
+            }
+
+            // A crash while SoftHSM2 rewrote token.object in place leaves it cut short: the token has no label any more.
+            var tokens = Path.Combine(directory, "hsm", "tokens");
+            var tokenObject = Assert.Single(Directory.GetFiles(tokens, "token.object", SearchOption.AllDirectories));
+            File.WriteAllBytes(tokenObject, []);
+
+            var again = SoftHsmToken.Prepare(directory, Module("again"));
+            Assert.False(again.InitializeTokenIfMissing);
+            using var restarted = new Pkcs11Custodian(again);
+            var error = Assert.Throws<HsmUnavailableException>(restarted.Ping);
+            Assert.Contains("not created over it", error.Message, StringComparison.Ordinal);
+            Assert.Single(Directory.GetDirectories(tokens)); // no second, empty token beside the damaged one
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
     public void A_wrong_pin_is_unavailable_and_never_echoed()
     {
         var pinFile = Path.Combine(hsm.Directory, "wrong.pin");
