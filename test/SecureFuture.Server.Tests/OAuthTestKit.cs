@@ -12,6 +12,22 @@ namespace SecureFuture.Server.Tests;
 /// <summary>What a client of the token service makes: assertions, DPoP proofs and JWKs; shared by the token tests.</summary>
 internal static class OAuthTestKit
 {
+    /// <summary>Probes until <paramref name="done"/> holds or 10 s pass (changes that reach other components asynchronously); returns the last value.</summary>
+    public static async Task<T> EventuallyAsync<T>(Func<Task<T>> probe, Func<T, bool> done)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (true)
+        {
+            var value = await probe();
+            if (done(value) || DateTime.UtcNow > deadline)
+            {
+                return value;
+            }
+
+            await Task.Delay(100);
+        }
+    }
+
     /// <summary>A client assertion as RFC 7523 and its 2025 update describe it: typ client-authentication+jwt, aud the issuer.</summary>
     public static string Assertion(string audience, string clientId, ECDsa key, string kid = "k1")
     {

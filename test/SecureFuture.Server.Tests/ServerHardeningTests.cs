@@ -536,21 +536,6 @@ public sealed class ServerHardeningTests(ServerFixture fixture)
         return response.StatusCode;
     }
 
-    private static async Task<T> EventuallyAsync<T>(Func<Task<T>> probe, Func<T, bool> done)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-        while (true)
-        {
-            var value = await probe();
-            if (done(value) || DateTime.UtcNow > deadline)
-            {
-                return value;
-            }
-
-            await Task.Delay(100);
-        }
-    }
-
     private sealed class IssuerServer(RunningServer running, string issuer) : IAsyncDisposable
     {
         public RunningServer Running => running;

@@ -791,21 +791,6 @@ public sealed class TokenServiceTests(ServerFixture fixture)
         Assert.True(afterStatus == HttpStatusCode.OK, afterBody);
     }
 
-    private static async Task<T> EventuallyAsync<T>(Func<Task<T>> probe, Func<T, bool> done)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-        while (true)
-        {
-            var value = await probe();
-            if (done(value) || DateTime.UtcNow > deadline)
-            {
-                return value;
-            }
-
-            await Task.Delay(100);
-        }
-    }
-
     [Fact]
     public async Task The_token_ring_is_bound_to_its_issuer_and_a_restart_with_another_issuer_is_refused()
     {
