@@ -69,6 +69,65 @@ public sealed class ArmTemplateTests : IDisposable
         Assert.Contains("variables(", result.Evidence, StringComparison.Ordinal);
     }
 
+    private const string SourceParameter = """{"src":{"type":"string","defaultValue":"*"}}""";
+
+    private static string RuleProperties(string port, string source) =>
+        $$"""{"protocol":"Tcp","sourcePortRange":"*","destinationPortRange":"{{port}}","sourceAddressPrefix":"{{source}}","destinationAddressPrefix":"*","access":"Allow","priority":100,"direction":"Inbound"}""";
+
+    private static string StandaloneNsg(string port, string source) =>
+        $$$"""{"type":"Microsoft.Network/networkSecurityGroups","apiVersion":"2023-11-01","name":"nsg","properties":{"securityRules":[{"name":"r1","properties":{{{RuleProperties(port, source)}}}}]}}""";
+
+    private static string RuleResource(string port, string source) =>
+        $$$"""{"type":"Microsoft.Network/networkSecurityGroups/securityRules","apiVersion":"2023-11-01","name":"nsg/r1","properties":{{{RuleProperties(port, source)}}}}""";
+
+    // Regression: the template's "variables" were dropped while reading, so every variables() was left unknown.
+    [Theory]
+    [InlineData("""{"srcVar":"*"}""")]
+    [InlineData("""{"srcVar":"[parameters('src')]"}""")]
+    [InlineData("""{"srcVar":"[variables('other')]","other":"[toLower(concat('', parameters('src')))]"}""")]
+    [InlineData("""{"srcVar":"[format('{0}', variables('other'))]","other":"[toUpper('*')]"}""")]
+    public void NsgRule_WhoseSourceIsAVariable_EvaluatesIt_AndFails(string variables)
+    {
+        foreach (var nsg in new Func<string, string, string>[] { StandaloneNsg, RuleResource })
+        {
+            Assert.Equal(ControlStatus.Fail, One(Template(SourceParameter, nsg("22", "[variables('srcVar')]"), variables), ControlIds.Net02).Status);
+            Assert.Equal(ControlStatus.Fail, One(Template(SourceParameter, nsg("3389", "[variables('srcVar')]"), variables), ControlIds.Net01).Status);
+        }
+    }
+
+    [Theory]
+    [InlineData("""{"srcVar":"[variables('b')]","b":"[variables('srcVar')]"}""")]
+    [InlineData("""{"srcVar":"[variables('srcVar')]"}""")]
+    // An object variable naming itself in many places: remembered once, never exponential work.
+    [InlineData("""{"srcVar":"[variables('o').a]","o":{"a":"[variables('o')]","b":"[variables('o')]","c":"[variables('o')]","d":["[variables('o')]","[variables('o')]"]}}""")]
+    // A copy loop in the variables is not expanded: unknown, never the loop's declaration taken as a value.
+    [InlineData("""{"srcVar":"[variables('copy')[0].input]","copy":[{"name":"list","count":1,"input":"10.0.0.0/8"}]}""")]
+    [InlineData("""{"srcVar":"[variables('list')[0]]","copy":[{"name":"list","count":1,"input":"10.0.0.0/8"}]}""")]
+    [InlineData("""{"srcVar":"[variables('o').x]","o":{"x":"10.0.0.0/8","copy":[{"name":"y","count":1,"input":"*"}]}}""")]
+    public void NsgRule_WhoseSourceVariableIsACycleOrACopyLoop_IsUnknown_NeverAPass(string variables)
+    {
+        foreach (var nsg in new Func<string, string, string>[] { StandaloneNsg, RuleResource })
+        {
+            var result = One(Template(SourceParameter, nsg("22", "[variables('srcVar')]"), variables), ControlIds.Net02);
+            Assert.Equal(ControlStatus.Unknown, result.Status);
+            Assert.Contains("variables('srcVar')", result.Evidence, StringComparison.Ordinal);
+        }
+    }
+
+    [Theory]
+    [InlineData("""{"pub":true}""", ControlStatus.Fail)]
+    [InlineData("""{"pub":"[variables('on')]","on":"[bool('true')]"}""", ControlStatus.Fail)]
+    [InlineData("""{"pub":false}""", ControlStatus.Pass)]
+    [InlineData("""{"pub":"[variables('pub')]"}""", ControlStatus.Unknown)]
+    public void StorageProperty_GivenThroughAVariable_IsJudgedOnItsValue(string variables, ControlStatus expected)
+    {
+        var storage = """
+            {"type":"Microsoft.Storage/storageAccounts","apiVersion":"2023-05-01","name":"sa","kind":"StorageV2","sku":{"name":"Standard_LRS"},
+             "properties":{"allowBlobPublicAccess":"[variables('pub')]"}}
+            """;
+        Assert.Equal(expected, One(Template("{}", storage, variables), ControlIds.Sto01).Status);
+    }
+
     [Fact]
     public void VnetSubnet_GivenAsOneExpression_IsUnknown_NeverAPass()
     {

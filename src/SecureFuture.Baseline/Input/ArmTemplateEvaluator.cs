@@ -25,6 +25,8 @@ internal sealed class ArmTemplateEvaluator
     private readonly JsonObject? _values;
     private readonly JsonObject _variables;
     private int _depth;
+    private readonly Dictionary<string, (bool Known, JsonNode? Value)> _memo = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _inProgress = new(StringComparer.Ordinal);
 
     /// <param name="parameters">The template's <c>parameters</c> declarations.</param>
     /// <param name="variables">The template's <c>variables</c>.</param>
@@ -113,7 +115,7 @@ internal sealed class ArmTemplateEvaluator
         _ => false,
     };
 
-    private JsonNode? Parameter(string name)
+    private JsonNode? Parameter(string name) => Memoised("p:", name, () =>
     {
         if (_values is not null && _values[name] is JsonObject given)
         {
@@ -122,10 +124,57 @@ internal sealed class ArmTemplateEvaluator
         }
 
         return _parameters[name] is JsonObject declared && declared.ContainsKey("defaultValue") ? Known(declared["defaultValue"]) : throw new NotEvaluated();
-    }
+    });
 
-    private JsonNode? Variable(string name) =>
-        _variables.ContainsKey(name) ? Known(_variables[name]) : throw new NotEvaluated();
+    /// <summary>
+    /// A variable, evaluated when first named. A <c>copy</c> loop (the variables' own <c>"copy"</c> array, or one inside
+    /// an object variable) is not expanded, so any variable holding one is not known.
+    /// </summary>
+    private JsonNode? Variable(string name) => Memoised("v:", name, () =>
+        !name.Equals("copy", StringComparison.OrdinalIgnoreCase) && _variables.ContainsKey(name) && !ContainsCopy(_variables[name])
+            ? Known(_variables[name])
+            : throw new NotEvaluated());
+
+    private static bool ContainsCopy(JsonNode? node) => node switch
+    {
+        JsonObject o => o.Any(p => p.Key.Equals("copy", StringComparison.OrdinalIgnoreCase) || ContainsCopy(p.Value)),
+        JsonArray a => a.Any(ContainsCopy),
+        _ => false,
+    };
+
+    /// <summary>
+    /// Each parameter and variable is evaluated once: its value (or that it is not known) is remembered, and one named
+    /// again while it is being evaluated (a cycle, however long) is not known — never a loop, never exponential work.
+    /// </summary>
+    private JsonNode? Memoised(string kind, string name, Func<JsonNode?> evaluate)
+    {
+        var key = kind + name.ToLowerInvariant();
+        if (_memo.TryGetValue(key, out var known))
+        {
+            return known.Known ? known.Value?.DeepClone() : throw new NotEvaluated();
+        }
+
+        if (!_inProgress.Add(key))
+        {
+            throw new NotEvaluated();
+        }
+
+        try
+        {
+            var value = evaluate();
+            _memo[key] = (true, value?.DeepClone());
+            return value;
+        }
+        catch (NotEvaluated)
+        {
+            _memo[key] = (false, null);
+            throw;
+        }
+        finally
+        {
+            _inProgress.Remove(key);
+        }
+    }
 
     private JsonNode? Call(string function, List<JsonNode?> args) => function.ToLowerInvariant() switch
     {

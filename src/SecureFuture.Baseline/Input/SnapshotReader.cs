@@ -33,7 +33,8 @@ public static class SnapshotReader
     /// <summary>Large sections no control reads; skipped without being kept in memory.</summary>
     private static readonly HashSet<string> SkippedKeys = new(StringComparer.OrdinalIgnoreCase)
     {
-        "configuration", "planned_values", "prior_state", "variables", "outputs", "output_changes", "relevant_attributes",
+        // Not "variables": an ARM template's variables() are evaluated from it (a Terraform plan's are small and unused).
+        "configuration", "planned_values", "prior_state", "outputs", "output_changes", "relevant_attributes",
         "checks", "functions", "cap_table_data", "service_plans", "license_information",
     };
 
