@@ -37,6 +37,28 @@ public sealed class ThreatDragonImportTests : IDisposable
     }
 
     [Fact]
+    public void V1Demo_WhoseUncheckedBoxesAreLeftOut_GivesTheSameHighPlaintextThreatsAsTheV2Demo()
+    {
+        // Threat Dragon 1.x saves a check box only when it is checked: the v1 demo's plain HTTP flows have no
+        // isEncrypted at all, where the v2 demo has "isEncrypted": false. Both must read as unencrypted.
+        static List<string> HighPlaintext(string name)
+        {
+            var loaded = ThreatAnalyzer.Load(TestFiles.Path(name));
+            return [.. ThreatAnalyzer.Analyze(loaded.Model, loaded.Template).Current
+                .Where(t => t.RuleId == "SFTM-T-001" && t.Severity >= Severity.High && t.State is ThreatState.NotStarted or ThreatState.NeedsInvestigation)
+                .Select(t => loaded.Model.Flows.Single(f => f.Id == t.Key.FlowId).Name)
+                .Order(StringComparer.Ordinal)];
+        }
+
+        var v1 = HighPlaintext("threat-dragon/td-demo-v1-threat-model.json");
+        Assert.Equal(4, v1.Count);
+        Assert.Equal(HighPlaintext("threat-dragon/td-demo-v2-threat-model.json"), v1);
+        var model = ThreatAnalyzer.Load(TestFiles.Path("threat-dragon/td-demo-v1-threat-model.json")).Model;
+        Assert.Equal("No", model.Flows.Single(f => f.Name == "Worker Queries").Properties["encryptedInTransit"]);
+        Assert.Equal("No", model.Elements.Single(e => e.Name == "Worker Config").Properties["isALog"]);
+    }
+
+    [Fact]
     public void FlowWithALooseEnd_KeepsTheModel_AndIsReportedAsADanglingFlow()
     {
         // Threat Dragon's own v2 demo has one flow whose source is attached to nothing.

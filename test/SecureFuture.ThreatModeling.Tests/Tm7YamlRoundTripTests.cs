@@ -63,6 +63,36 @@ public sealed class Tm7YamlRoundTripTests : IDisposable
         Assert.Equal(expected.Select(Guids).Order(StringComparer.Ordinal), Keys(ThreatAnalyzer.Load(back)));
     }
 
+    /// <summary>Every Threat Dragon and Threagile model in the test data (a split Threagile model by its main file).</summary>
+    public static TheoryData<string> AllImported()
+    {
+        var data = new TheoryData<string>();
+        var root = TestFiles.Path(string.Empty);
+        var files = Directory.EnumerateFiles(Path.Combine(root, "threat-dragon"), "*.json")
+            .Concat(Directory.EnumerateFiles(Path.Combine(root, "threagile"), "*.yaml"))
+            .Append(Path.Combine(root, "threagile", "split", "main.yaml"));
+        foreach (var file in files.Order(StringComparer.Ordinal))
+        {
+            data.Add(Path.GetRelativePath(root, file));
+        }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(AllImported))]
+    public void ImportedModel_ToYaml_GeneratesTheSameThreats(string name)
+    {
+        var original = ThreatAnalyzer.Load(TestFiles.Path(name));
+        var yaml = Path.Combine(_dir, "model.yaml");
+        File.WriteAllText(yaml, YamlModelWriter.Write(original, yaml));
+        var fromYaml = ThreatAnalyzer.Load(yaml);
+
+        var expected = Keys(original);
+        Assert.NotEmpty(expected);
+        Assert.Equal(expected, Keys(fromYaml));
+    }
+
     [Fact]
     public void YamlNamingAMissingTemplate_IsAnInputErrorAtTheTemplateKey()
     {

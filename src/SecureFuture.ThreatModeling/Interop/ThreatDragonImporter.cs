@@ -126,6 +126,26 @@ public static class ThreatDragonImporter
             && labels[0].TryGetProperty("attrs", out var labelAttrs) && TextOf(labelAttrs) is { Length: > 0 } label ? label : null;
     }
 
+    /// <summary>
+    /// Threat Dragon's check boxes (field, sfi property, the cell shapes that have the box), the same in version 1
+    /// and 2 (Threat Dragon's <c>default-properties.js</c> and its v1 migration <c>tdV1/diagrams/data.js</c>).
+    /// A flow's <c>isEncrypted</c> is encryption in transit, a store's is encryption at rest.
+    /// </summary>
+    private static readonly (string Field, string Property, string[] Shapes)[] CheckBoxes =
+    [
+        ("isEncrypted", "encryptedInTransit", ["flow"]),
+        ("isPublicNetwork", "publicNetwork", ["flow"]),
+        ("isEncrypted", "encryptionAtRest", ["store"]),
+        ("isALog", "isALog", ["store"]),
+        ("isSigned", "isSigned", ["store"]),
+        ("storesCredentials", "storesCredentials", ["store"]),
+        ("providesAuthentication", "providesAuthentication", ["actor"]),
+        ("isWebApplication", "isWebApplication", ["process"]),
+        ("handlesCardPayment", "handlesCardPayment", ["process"]),
+        ("handlesGoodsOrServices", "handlesGoodsOrServices", ["process"]),
+        ("outOfScope", "outOfScope", ["actor", "process", "store"]),
+    ];
+
     private sealed record FlowCell(string Id, string Name, JsonElement Data, string? SourceId, string? TargetId, string DiagramId);
 
     private sealed class Builder(string path)
@@ -172,7 +192,7 @@ public static class ThreatDragonImporter
                             Name = name,
                             Kind = shape == "actor" ? ElementKind.ExternalEntity : shape == "process" ? ElementKind.Process : ElementKind.DataStore,
                             TypeId = SfiType(data) ?? (shape == "actor" ? "GE.EI" : shape == "process" ? "GE.P" : "GE.DS"),
-                            Properties = WithSfiProperties(ElementProperties(data), data),
+                            Properties = WithSfiProperties(ElementProperties(data, shape), data),
                             DiagramId = diagramId,
                             Bounds = bounds,
                         });
@@ -215,20 +235,10 @@ public static class ThreatDragonImporter
                 // A loose end stays empty: ModelValidator reports the flow and the generator skips it.
                 var source = _elements.FirstOrDefault(e => e.Id == sourceId);
                 var target = _elements.FirstOrDefault(e => e.Id == targetId);
-                var properties = new Dictionary<string, string>(StringComparer.Ordinal);
+                var properties = Flags(data, "flow");
                 if (Text(data, "protocol") is { Length: > 0 } protocol)
                 {
                     properties["protocol"] = protocol;
-                }
-
-                if (Bool(data, "isEncrypted") is { } encrypted)
-                {
-                    properties["encryptedInTransit"] = encrypted ? "Yes" : "No";
-                }
-
-                if (Bool(data, "isPublicNetwork") is { } isPublic)
-                {
-                    properties["publicNetwork"] = isPublic ? "Yes" : "No";
                 }
 
                 flows.Add(new DataFlow
@@ -261,29 +271,35 @@ public static class ThreatDragonImporter
         private static string? EndId(JsonElement cell, string end, bool v1) =>
             cell.TryGetProperty(end, out var e) ? Text(e, v1 ? "id" : "cell") : null;
 
-        private static Dictionary<string, string> ElementProperties(JsonElement data)
+        private static Dictionary<string, string> ElementProperties(JsonElement data, string shape)
         {
-            var properties = new Dictionary<string, string>(StringComparer.Ordinal);
-            void YesNo(string from, string to)
-            {
-                if (Bool(data, from) is { } b)
-                {
-                    properties[to] = b ? "Yes" : "No";
-                }
-            }
-
-            YesNo("isEncrypted", "encryptionAtRest");
-            YesNo("providesAuthentication", "providesAuthentication");
-            YesNo("storesCredentials", "storesCredentials");
-            YesNo("isALog", "isALog");
-            YesNo("isSigned", "isSigned");
-            YesNo("isWebApplication", "isWebApplication");
-            YesNo("handlesCardPayment", "handlesCardPayment");
-            YesNo("handlesGoodsOrServices", "handlesGoodsOrServices");
-            YesNo("outOfScope", "outOfScope");
+            var properties = Flags(data, shape);
             if (Text(data, "privilegeLevel") is { Length: > 0 } privilege)
             {
                 properties["privilegeLevel"] = privilege;
+            }
+
+            return properties;
+        }
+
+        /// <summary>
+        /// The check boxes a cell carries, as sfi properties. A value the file gives is kept on whatever cell it is;
+        /// one the file leaves out is false (an unchecked box) when the cell's type has that box: Threat Dragon 1.x
+        /// saves only the boxes that are checked, and 2.x reads an absent one as unchecked (its v1 migration maps
+        /// each with <c>!!cell.x</c>). A cell of sfi's own export (<c>data.sfi</c>) keeps an absent value unknown, as
+        /// its <c>data.sfi.properties</c> are complete.
+        /// </summary>
+        private static Dictionary<string, string> Flags(JsonElement data, string shape)
+        {
+            var properties = new Dictionary<string, string>(StringComparer.Ordinal);
+            var fromSfi = data.ValueKind == JsonValueKind.Object && data.TryGetProperty("sfi", out var sfi) && sfi.ValueKind == JsonValueKind.Object;
+            foreach (var (field, property, shapes) in CheckBoxes)
+            {
+                var value = Bool(data, field) ?? (!fromSfi && shapes.Contains(shape, StringComparer.Ordinal) ? false : null);
+                if (value is { } b && (shape == "flow") == shapes.Contains("flow", StringComparer.Ordinal))
+                {
+                    properties[property] = b ? "Yes" : "No";
+                }
             }
 
             return properties;

@@ -9,9 +9,9 @@ namespace SecureFuture.ThreatModeling.Yaml;
 /// <summary>
 /// Writes a model in SecureFuture's YAML format, so that a model imported from the Threat Modeling Tool, Threat
 /// Dragon or Threagile becomes a model-as-code file. Boundaries drawn as geometry become member lists: a border
-/// holds the elements whose centre lies inside it; a line boundary holds the elements on its left-hand side
-/// (seen from its start), which reproduces every crossing of a line that spans the diagram but is an
-/// approximation for a short line that flows pass around.
+/// holds the elements whose centre lies inside it; a line boundary holds elements chosen so that each flow crosses
+/// the list exactly when it crosses the drawn line (a short line that flows pass around included), on the line's
+/// left-hand side (seen from its start) where the flows leave the choice open.
 /// </summary>
 public static class YamlModelWriter
 {
@@ -111,10 +111,64 @@ public static class YamlModelWriter
 
         if (boundary.Start is { } s && boundary.End is { } end)
         {
-            return onDiagram.Where(e => Side(s, end, e.Bounds!.Value.Center) > 0).Select(e => e.Id);
+            return LineMembers(model, boundary, [.. onDiagram], s, end);
         }
 
         return [];
+    }
+
+    /// <summary>
+    /// The members of a line boundary: the elements such that every flow of its diagram crosses the member list
+    /// exactly when it crosses the drawn line. A flow that crosses the line puts its two ends on different sides,
+    /// one that does not on the same side; each group of elements joined by flows is laid out from its first element,
+    /// and the group as a whole is then put on the side of the line most of its elements lie on (so that an element
+    /// no flow joins is on its own side, and a line spanning the diagram gives its left-hand side). A short line
+    /// that flows pass around is kept exactly: only flows drawn so that no member list can say which cross (an odd
+    /// cycle of crossings) fall back to the first answer.
+    /// </summary>
+    private static List<string> LineMembers(ThreatModel model, TrustBoundary boundary, List<ModelElement> elements, Point start, Point end)
+    {
+        var byId = elements.ToDictionary(e => e.Id, StringComparer.Ordinal);
+        var links = elements.ToDictionary(e => e.Id, _ => new List<(string Other, bool Crosses)>(), StringComparer.Ordinal);
+        foreach (var flow in model.Flows.Where(f => string.Equals(f.DiagramId, boundary.DiagramId, StringComparison.Ordinal) && f.SourceId != f.TargetId))
+        {
+            if (byId.TryGetValue(flow.SourceId, out var source) && byId.TryGetValue(flow.TargetId, out var target))
+            {
+                var crosses = BoundaryCrossing.Crosses(boundary, flow, source, target);
+                links[source.Id].Add((target.Id, crosses));
+                links[target.Id].Add((source.Id, crosses));
+            }
+        }
+
+        var member = new Dictionary<string, bool>(StringComparer.Ordinal);
+        foreach (var first in elements)
+        {
+            if (member.ContainsKey(first.Id))
+            {
+                continue;
+            }
+
+            var group = new List<string> { first.Id };
+            member[first.Id] = false;
+            for (var i = 0; i < group.Count; i++)
+            {
+                foreach (var (other, crosses) in links[group[i]])
+                {
+                    if (member.TryAdd(other, member[group[i]] != crosses))
+                    {
+                        group.Add(other);
+                    }
+                }
+            }
+
+            var onLeft = group.Count(id => member[id] == Side(start, end, byId[id].Bounds!.Value.Center) > 0);
+            if (onLeft * 2 < group.Count)
+            {
+                group.ForEach(id => member[id] = !member[id]);
+            }
+        }
+
+        return [.. elements.Where(e => member[e.Id]).Select(e => e.Id)];
     }
 
     private static double Side(Point a, Point b, Point p) => ((b.X - a.X) * (p.Y - a.Y)) - ((b.Y - a.Y) * (p.X - a.X));
