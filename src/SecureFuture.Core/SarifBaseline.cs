@@ -20,7 +20,7 @@ public static class SarifBaseline
     public static IReadOnlyList<BaselineResult> Read(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
-        FileKinds.RequireRegularFile(path, "baseline");
+        FileKinds.RequireRegularFile(path, "cannot read baseline:");
         JsonDocument document;
         try
         {
