@@ -20,6 +20,7 @@ public static class SarifBaseline
     public static IReadOnlyList<BaselineResult> Read(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
+        FileKinds.RequireRegularFile(path, "cannot read baseline:");
         JsonDocument document;
         try
         {

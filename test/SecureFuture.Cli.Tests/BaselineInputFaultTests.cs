@@ -1,5 +1,6 @@
 using System.Text;
 using SecureFuture.Core;
+using SecureFuture.Testing;
 
 namespace SecureFuture.Cli.Tests;
 
@@ -22,6 +23,10 @@ public sealed class BaselineInputFaultTests : IDisposable
         { "graph/applications.json", "\"displayName\": \"payroll" },
         { "scubagear/ProviderSettingsExport.json", "\"DisplayName\": \"Require" },
         { "templates/storage.json", "\"type\": \"Microsoft.Storage" },
+
+        // Values no reader decodes at once (kept as compact JSON for the controls) were read as U+FFFD, silently.
+        { "graph/users-guests.json", "\"lastSignInDateTime\": \"2026-05" },
+        { "templates/storage.json", "\"minimumTlsVersion\": \"TLS1" },
         { "terraform/plan.json", "\"type\": \"azurerm_" },
     };
 
@@ -150,8 +155,8 @@ public sealed class BaselineInputFaultTests : IDisposable
     [Fact]
     public async Task A_partly_readable_directory_reports_the_refused_file_and_fails_a_gate()
     {
-        // A valid export with nothing in it fails no control, so only the refused file can trip the gate.
-        await File.WriteAllTextAsync(Path.Combine(_dir, "resources.json"), "{ \"value\": [] }");
+        // A valid export of a resource no control reads fails no control, so only the refused file can trip the gate.
+        await File.WriteAllTextAsync(Path.Combine(_dir, "resources.json"), OneUnrelatedResource);
         Assert.Equal(ExitCodes.Success, (await CliRunner.RunAsync("baseline", "assess", _dir, "--fail-on", "low")).Exit);
 
         await File.WriteAllTextAsync(Path.Combine(_dir, "broken.json"), "{ \"value\": [ { \"type\": ");
@@ -163,6 +168,92 @@ public sealed class BaselineInputFaultTests : IDisposable
         // Without a gate the run reports and succeeds; diff's gate fails over the refused file the same way.
         Assert.Equal(ExitCodes.Success, (await CliRunner.RunAsync("baseline", "assess", _dir)).Exit);
         Assert.Equal(ExitCodes.GateTripped, (await CliRunner.RunAsync("baseline", "diff", Sample("arm"), _dir, "--fail-on-regression")).Exit);
+    }
+
+    private const string OneUnrelatedResource =
+        "{ \"value\": [ { \"id\": \"/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.Foo/bars/b\", \"type\": \"Microsoft.Foo/bars\", \"name\": \"b\" } ] }";
+
+    public static TheoryData<string, string[]> DeviceInputs() => new()
+    {
+        { "/dev/zero", ["scan", ".", "--baseline", "/dev/zero"] }, // was exit 70 (OverflowException)
+        { "/dev/zero", ["baseline", "assess", "{arm}", "--parameters", "/dev/zero"] },
+        { "/dev/zero", ["baseline", "assess", "{arm}", "--config", "/dev/zero"] },
+        { "/dev/zero", ["baseline", "assess", "{arm}", "--exceptions", "/dev/zero"] },
+        { "/dev/null", ["baseline", "assess", "/dev/null"] },
+        { "{dir}", ["baseline", "assess", "{arm}", "--parameters", "{dir}"] },
+        { "{dir}", ["baseline", "assess", "{arm}", "--config", "{dir}"] },
+        { "{dir}", ["scan", ".", "--baseline", "{dir}"] },
+    };
+
+    [Theory]
+    [MemberData(nameof(DeviceInputs))]
+    public async Task A_device_or_directory_given_as_an_input_file_is_exit_2_naming_it(string path, string[] args)
+    {
+        string Expand(string a) => a.Replace("{arm}", Sample("arm", "resources.json"), StringComparison.Ordinal).Replace("{dir}", _dir, StringComparison.Ordinal);
+        var (exit, _, stderr) = await CliRunner.RunAsync([.. args.Select(Expand)]).WaitAsync(TimeSpan.FromSeconds(20));
+        Assert.True(exit == ExitCodes.UsageError, $"exit {exit}\n{stderr}");
+        Assert.Contains($"sfi: {Expand(path)}: ", stderr, StringComparison.Ordinal);
+        Assert.Contains(path == "{dir}" ? "is a directory, not a regular file" : "is a character device, not a regular file", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_fifo_in_a_directory_is_refused_unopened_and_fails_a_gate()
+    {
+        await File.WriteAllTextAsync(Path.Combine(_dir, "good.json"), OneUnrelatedResource);
+        var fifo = Path.Combine(_dir, "p.json");
+        Assert.Equal(0, ChildProcess.Run("mkfifo", [fifo]).ExitCode);
+        var report = Path.Combine(_dir, "report.json.out");
+
+        var (exit, stdout, stderr) = await CliRunner.RunAsync("baseline", "assess", _dir, "--fail-on", "low", "--format", "json", "--output", report)
+            .WaitAsync(TimeSpan.FromSeconds(20));
+        Assert.True(exit == ExitCodes.GateTripped, $"exit {exit}\n{stdout}{stderr}");
+        Assert.Contains("sfi: p.json: is a FIFO, not a regular file", stderr, StringComparison.Ordinal);
+
+        // The report lists the refused file among its inputs, with the reason, not only standard error.
+        using var json = System.Text.Json.JsonDocument.Parse(await File.ReadAllBytesAsync(report));
+        var inputs = json.RootElement.GetProperty("inputs").EnumerateArray().ToList();
+        Assert.Contains(inputs, i => i.GetProperty("path").GetString() == "good.json" && i.GetProperty("resources").GetInt32() + i.GetProperty("skipped").GetInt32() == 1);
+        Assert.Contains(inputs, i => i.GetProperty("path").GetString() == "p.json" && i.GetProperty("refused").GetString()!.Contains("FIFO", StringComparison.Ordinal));
+
+        // Named directly, the FIFO is refused as well.
+        var (direct, _, directErr) = await CliRunner.RunAsync("baseline", "assess", fifo).WaitAsync(TimeSpan.FromSeconds(20));
+        Assert.Equal(ExitCodes.UsageError, direct);
+        Assert.Contains($"sfi: {fifo}: is a FIFO, not a regular file", directErr, StringComparison.Ordinal);
+    }
+
+    [RootFact]
+    public void An_unreadable_subdirectory_is_a_refused_input_that_fails_a_gate_not_a_crash()
+    {
+        // Root reads any directory, so the CLI runs as nobody in a child process.
+        if (!OperatingSystem.IsLinux())
+        {
+            return;
+        }
+
+        File.SetUnixFileMode(_dir, (UnixFileMode)0b111_101_101);
+        File.WriteAllText(Path.Combine(_dir, "good.json"), OneUnrelatedResource);
+        var sub = Directory.CreateDirectory(Path.Combine(_dir, "sub")).FullName;
+        File.WriteAllText(Path.Combine(sub, "hidden.json"), OneUnrelatedResource);
+        File.SetUnixFileMode(sub, UnixFileMode.None);
+
+        var (exit, output) = ChildProcess.Run("runuser", ["-u", "nobody", "--", "dotnet", typeof(CliApp).Assembly.Location, "baseline", "assess", _dir, "--fail-on", "critical"]);
+        Assert.True(exit == ExitCodes.GateTripped, $"exit {exit}\n{output}");
+        Assert.Contains("sfi: sub: cannot read directory", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("Exception", output, StringComparison.Ordinal);
+        File.SetUnixFileMode(sub, (UnixFileMode)0b111_000_000);
+    }
+
+    [Theory]
+    [InlineData("[]")]
+    [InlineData("{ \"value\": [] }")]
+    public async Task A_file_with_no_resource_at_all_is_nothing_to_assess(string text)
+    {
+        var file = Path.Combine(_dir, "empty.json");
+        await File.WriteAllTextAsync(file, text);
+        var (exit, stdout, stderr) = await CliRunner.RunAsync("baseline", "assess", file, "--fail-on", "low");
+        Assert.True(exit == ExitCodes.UsageError, $"exit {exit}\n{stdout}{stderr}");
+        Assert.Contains($"{file}: nothing to assess: no resource found in 1 file(s)", stderr, StringComparison.Ordinal);
+        Assert.Empty(stdout);
     }
 
     private static int IndexOf(byte[] bytes, string marker)

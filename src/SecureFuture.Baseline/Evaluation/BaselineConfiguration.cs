@@ -61,7 +61,7 @@ public sealed record BaselineConfiguration
     public static BaselineConfiguration Load(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
-        using var reader = OpenText(path);
+        using var reader = OpenText(path, "configuration file");
         return Parse(reader, path);
     }
 
@@ -139,8 +139,10 @@ public sealed record BaselineConfiguration
     }
 
     /// <summary>Opens a user's file; a missing or unreadable file is an input error (exit code 2), not a crash.</summary>
-    internal static StreamReader OpenText(string path)
+    internal static StreamReader OpenText(string path, string what = "file")
     {
+        // A FIFO or a device would block the read forever or never end; a directory is not a file.
+        FileKinds.RequireRegularFile(path, what);
         try
         {
             return File.OpenText(path);

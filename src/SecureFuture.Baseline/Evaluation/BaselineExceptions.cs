@@ -42,7 +42,7 @@ public static class BaselineExceptions
     public static IReadOnlyList<ExceptionEntry> Load(string path, ControlCatalogue? catalogue = null)
     {
         ArgumentNullException.ThrowIfNull(path);
-        using var reader = BaselineConfiguration.OpenText(path);
+        using var reader = BaselineConfiguration.OpenText(path, "exceptions file");
         return Parse(reader, path, catalogue);
     }
 

@@ -119,6 +119,12 @@ internal sealed class CompactJson
                         {
                             writer.WriteStringValue(reader.GetString());
                         }
+                        else if (!System.Text.Unicode.Utf8.IsValid(reader.ValueSpan))
+                        {
+                            // The writer would write a bad byte as U+FFFD, silently: fail as GetString does, and the
+                            // walker reports the byte's position.
+                            throw new InvalidOperationException("invalid UTF-8 in a JSON string");
+                        }
                         else
                         {
                             writer.WriteStringValue(reader.ValueSpan);

@@ -111,7 +111,17 @@ public static class SnapshotReader
             if (Directory.Exists(path))
             {
                 var root = Path.GetFullPath(path);
-                foreach (var file in Directory.EnumerateFiles(root, "*.json", SearchOption.AllDirectories).Where(f => !IsSiblingParametersFile(f)).Order(StringComparer.Ordinal))
+                var found = new List<string>();
+                foreach (var (directory, problem) in Walk(root, found))
+                {
+                    // A directory that cannot be listed may hold the failure a gate exists to catch: refused like a file.
+                    notifications.Add(new Notification(InputRefused, NotificationLevel.Error, $"{Path.GetRelativePath(root, directory).Replace('\\', '/')}: cannot read directory: {problem}")
+                    {
+                        Path = Path.GetRelativePath(root, directory).Replace('\\', '/'),
+                    });
+                }
+
+                foreach (var file in found.Where(f => !IsSiblingParametersFile(f)).Order(StringComparer.Ordinal))
                 {
                     cancellationToken.ThrowIfCancellationRequested();
                     var display = Path.GetRelativePath(root, file).Replace('\\', '/');
@@ -147,6 +157,37 @@ public static class SnapshotReader
         // A type is only "dropped" if none of its resources was kept: a kept type reads complete through OfType.
         dropped.ExceptWith(resources.Select(r => r.Type));
         return new TenantSnapshot { Resources = resources, Files = files, Notifications = notifications, DroppedTypes = dropped };
+    }
+
+    /// <summary>
+    /// Adds the <c>*.json</c> files under <paramref name="directory"/> to <paramref name="files"/> (not following
+    /// symbolic links to directories) and returns the directories that could not be listed, with why.
+    /// </summary>
+    private static List<(string Directory, string Problem)> Walk(string directory, List<string> files)
+    {
+        var refused = new List<(string, string)>();
+        var pending = new Stack<string>();
+        pending.Push(directory);
+        while (pending.TryPop(out var current))
+        {
+            try
+            {
+                var info = new DirectoryInfo(current);
+                var here = info.EnumerateFiles("*.json", SearchOption.TopDirectoryOnly).Select(f => f.FullName).ToList();
+                var below = info.EnumerateDirectories().Where(d => d.LinkTarget is null).Select(d => d.FullName).ToList();
+                files.AddRange(here);
+                foreach (var sub in below)
+                {
+                    pending.Push(sub);
+                }
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                refused.Add((current, ex.Message));
+            }
+        }
+
+        return refused;
     }
 
     /// <summary>Reads one file; <paramref name="displayPath"/> is the path findings and errors show.</summary>
@@ -415,6 +456,12 @@ public static class SnapshotReader
 
     private static FileStream OpenRead(string path, string displayPath)
     {
+        // Never opened: a FIFO blocks the open, a device never ends, a directory is not a file.
+        if (FileKinds.NotARegularFile(path) is { } problem)
+        {
+            throw new InputException(displayPath, null, null, problem);
+        }
+
         try
         {
             return new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);

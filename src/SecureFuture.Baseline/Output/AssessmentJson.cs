@@ -206,6 +206,15 @@ public sealed class AssessmentJsonWriter : IDisposable, IAsyncDisposable
             w.WriteEndObject();
         }
 
+        // A file (or directory) found and refused is an input too: the report says so, not only standard error.
+        foreach (var n in assessment.Notifications.Where(n => n.Id == SnapshotReader.InputRefused))
+        {
+            w.WriteStartObject();
+            w.WriteString("path", n.Path);
+            w.WriteString("refused", n.Message);
+            w.WriteEndObject();
+        }
+
         w.WriteEndArray();
         w.WriteStartArray("expiredExceptions");
         foreach (var e in assessment.ExpiredExceptions)

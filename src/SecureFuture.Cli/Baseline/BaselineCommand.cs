@@ -186,7 +186,8 @@ internal static class BaselineCommand
     /// <summary>A saved assessment is read as such; anything else is assessed.</summary>
     private static async Task<Assessment> LoadAsync(string path, TimeProvider clock, TextWriter stderr, CancellationToken cancellationToken)
     {
-        if (File.Exists(path) && IsSavedAssessment(path))
+        // Only a regular file is opened here: a FIFO or a device goes on to the reader, which refuses it.
+        if (FileKinds.NotARegularFile(path) is null && IsSavedAssessment(path))
         {
             await using var stream = File.OpenRead(path);
             return AssessmentJson.Read(stream, path);
@@ -208,9 +209,9 @@ internal static class BaselineCommand
     private static async Task<Assessment> AssessAsync(
         IEnumerable<string> inputs, string? configPath, string? exceptionsPath, string? only, ResultSink sink, TimeProvider clock, TextWriter stderr, CancellationToken cancellationToken, string? templateParameters = null)
     {
-        if (templateParameters is not null && !File.Exists(templateParameters))
+        if (templateParameters is not null)
         {
-            throw new InputException(templateParameters, null, null, "--parameters: no such file");
+            FileKinds.RequireRegularFile(templateParameters, "--parameters:");
         }
 
         var configuration = configPath is null ? null : BaselineConfiguration.Load(configPath);
@@ -235,11 +236,15 @@ internal static class BaselineCommand
         }
 
         // Nothing read is not a pass: an empty directory, or one whose every file was refused, assessed nothing.
-        if (assessment.Files.Count == 0)
+        // So is a run that read files but not one resource ([] or {"value":[]}): every control would be unknown. An
+        // empty Graph collection still says what it is a collection of (no guests, no policies), and that is read.
+        if (!assessment.Files.Any(f => f.ResourceCount + f.SkippedCount > 0 || f.DeclaredTypes.Count > 0))
         {
             var refused = RefusedInputs(assessment);
-            throw new InputException(
-                $"{string.Join(", ", inputs)}: nothing to assess: {(refused > 0 ? $"all {refused} file(s) were refused (see above)" : "no .json export found")}; expected {SnapshotReader.RecognisedFormats}");
+            var why = assessment.Files.Count > 0
+                ? $"no resource found in {assessment.Files.Count} file(s){(refused > 0 ? $" and {refused} refused (see above)" : string.Empty)}"
+                : refused > 0 ? $"all {refused} file(s) were refused (see above)" : "no .json export found";
+            throw new InputException($"{string.Join(", ", inputs)}: nothing to assess: {why}; expected {SnapshotReader.RecognisedFormats}");
         }
 
         // Expired exceptions arrive as notifications too (the library reports them), so they are printed once above.
