@@ -56,6 +56,38 @@ internal static class CliOptions
         return option;
     }
 
+    /// <summary>
+    /// Makes every option and argument under <paramref name="command"/> refuse an empty value (<c>--output ""</c>,
+    /// <c>scan ""</c>) as a parse error naming it (exit 2): no path, URL, duration or name is empty, and an empty path
+    /// used to reach .NET as an ArgumentException (exit 70). Run once on the whole tree, so a later option gets it too.
+    /// </summary>
+    public static void RefuseEmptyValues(Command command)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        foreach (var option in command.Options)
+        {
+            option.Validators.Add(result => RefuseEmpty(result, option.Name));
+        }
+
+        foreach (var argument in command.Arguments)
+        {
+            argument.Validators.Add(result => RefuseEmpty(result, argument.Name));
+        }
+
+        foreach (var subcommand in command.Subcommands)
+        {
+            RefuseEmptyValues(subcommand);
+        }
+    }
+
+    private static void RefuseEmpty(SymbolResult result, string name)
+    {
+        if (result.Tokens.Any(t => t.Type == TokenType.Argument && t.Value.Length == 0))
+        {
+            result.AddError($"{name}: an empty value is not allowed");
+        }
+    }
+
     /// <summary>The message for a value outside an option's allowed set.</summary>
     public static string NotAllowed(string option, string value, IReadOnlyList<string> allowed) =>
         $"{option}: '{value}' is not one of the allowed values: {string.Join(", ", allowed)}";
