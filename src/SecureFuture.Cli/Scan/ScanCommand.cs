@@ -34,7 +34,10 @@ internal static partial class ScanCommand
         var threads = new Option<int?>("--threads") { Description = $"Worker threads, 1 to {MaxThreads} (default: number of cores)." };
         threads.Validators.Add(result =>
         {
-            if (result.GetValueOrDefault<int?>() is { } n and (< 1 or > MaxThreads))
+            // Read from the token: a value that is not a number already has its parse error, and GetValue would throw.
+            if (result.Tokens.Count > 0
+                && int.TryParse(result.Tokens[^1].Value, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var n)
+                && n is < 1 or > MaxThreads)
             {
                 result.AddError($"--threads: {n} is not between 1 and {MaxThreads}");
             }
