@@ -25,7 +25,7 @@ internal static class CliOptions
     /// <summary><c>--output</c>/<c>-o</c> of a report: a file, or standard output when absent or <c>-</c> (see <see cref="CliOutput"/>).</summary>
     public static Option<string?> Output() => new("--output", "-o")
     {
-        Description = "Write the report to this file (atomically; devices and FIFOs are written through) instead of standard output (-).",
+        Description = "Write the report to this file (atomically; devices, FIFOs and /dev/stdout are written through; a symbolic link keeps pointing at its target, which gets the report) instead of standard output (-).",
     };
 
     /// <summary><c>--fail-on SEVERITY</c>: the gate's threshold, or null when no gate was asked for.</summary>

@@ -224,5 +224,31 @@ public sealed class AtomicFileTests : IDisposable
         Assert.Equal(FileKind.CharacterDevice, FileKinds.Of("/dev/full"));
     }
 
+    [RootFact]
+    public async Task AnExistingFileInADirectoryThatRefusesNewFiles_IsRefusedNamingTheOutputNotTheTemporaryFile()
+    {
+        // Root writes anywhere, except into an immutable directory: the file could be rewritten, the temporary file
+        // beside it cannot be created.
+        var locked = Directory.CreateDirectory(Path.Combine(_directory, "locked")).FullName;
+        var path = Path.Combine(locked, "report.json");
+        await File.WriteAllTextAsync(path, "previous");
+        if (ChildProcess.Run("chattr", ["+i", locked]).ExitCode != 0)
+        {
+            return; // a file system without the immutable attribute
+        }
+
+        try
+        {
+            var error = await Assert.ThrowsAsync<InputException>(() => AtomicFile.WriteAsync(path, (stream, ct) => stream.WriteAsync("new"u8.ToArray(), ct).AsTask()));
+            Assert.StartsWith(path + ": cannot write: ", error.Message, StringComparison.Ordinal);
+            Assert.DoesNotContain(".tmp", error.Message, StringComparison.Ordinal);
+            Assert.Equal("previous", await File.ReadAllTextAsync(path));
+        }
+        finally
+        {
+            Run("chattr", "-i", locked);
+        }
+    }
+
     private static void Run(string program, params string[] args) => Assert.Equal(0, ChildProcess.Run(program, args).ExitCode);
 }
