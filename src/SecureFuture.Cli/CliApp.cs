@@ -16,8 +16,9 @@ internal static class CliApp
         typeof(CliApp).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
 
     /// <summary>The whole command tree (tests walk it to check every option).</summary>
-    public static RootCommand CreateRoot(TextWriter stdout, TextWriter stderr, TimeProvider clock) =>
-        new("SecureFuture: the Secure Future Initiative's engineering commitments as one tool.")
+    public static RootCommand CreateRoot(TextWriter stdout, TextWriter stderr, TimeProvider clock)
+    {
+        var root = new RootCommand("SecureFuture: the Secure Future Initiative's engineering commitments as one tool.")
         {
             ScanCommand.Create(stdout, stderr, clock),
             BaselineCommand.Create(stdout, stderr, clock),
@@ -25,6 +26,9 @@ internal static class CliApp
             KeysCommand.Create(stdout, stderr, clock),
             ThreatModelCommand.Create(stdout, stderr, clock),
         };
+        CliOptions.RefuseEmptyValues(root);
+        return root;
+    }
 
     public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken, TimeProvider? clock = null)
     {

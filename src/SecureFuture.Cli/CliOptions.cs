@@ -25,7 +25,7 @@ internal static class CliOptions
     /// <summary><c>--output</c>/<c>-o</c> of a report: a file, or standard output when absent or <c>-</c> (see <see cref="CliOutput"/>).</summary>
     public static Option<string?> Output() => new("--output", "-o")
     {
-        Description = "Write the report to this file (atomically; devices and FIFOs are written through) instead of standard output (-).",
+        Description = "Write the report to this file (atomically; devices, FIFOs and /dev/stdout are written through; a symbolic link keeps pointing at its target, which gets the report) instead of standard output (-).",
     };
 
     /// <summary><c>--fail-on SEVERITY</c>: the gate's threshold, or null when no gate was asked for.</summary>
@@ -54,6 +54,38 @@ internal static class CliOptions
             }
         });
         return option;
+    }
+
+    /// <summary>
+    /// Makes every option and argument under <paramref name="command"/> refuse an empty value (<c>--output ""</c>,
+    /// <c>scan ""</c>) as a parse error naming it (exit 2): no path, URL, duration or name is empty, and an empty path
+    /// used to reach .NET as an ArgumentException (exit 70). Run once on the whole tree, so a later option gets it too.
+    /// </summary>
+    public static void RefuseEmptyValues(Command command)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        foreach (var option in command.Options)
+        {
+            option.Validators.Add(result => RefuseEmpty(result, option.Name));
+        }
+
+        foreach (var argument in command.Arguments)
+        {
+            argument.Validators.Add(result => RefuseEmpty(result, argument.Name));
+        }
+
+        foreach (var subcommand in command.Subcommands)
+        {
+            RefuseEmptyValues(subcommand);
+        }
+    }
+
+    private static void RefuseEmpty(SymbolResult result, string name)
+    {
+        if (result.Tokens.Any(t => t.Type == TokenType.Argument && t.Value.Length == 0))
+        {
+            result.AddError($"{name}: an empty value is not allowed");
+        }
     }
 
     /// <summary>The message for a value outside an option's allowed set.</summary>

@@ -7,21 +7,52 @@ namespace SecureFuture.Core;
 /// Only a regular file or a new path is replaced that way. A character device (<c>/dev/null</c>, a terminal) or a
 /// FIFO is written straight through: renaming over it would replace the device itself (run as root,
 /// <c>--output /dev/null</c> once turned <c>/dev/null</c> into a regular file and broke every later shell redirect).
-/// Directories, block devices and sockets are refused. Every refusal, and a target that cannot be created, is an
-/// <see cref="InputException"/> naming the path.
+/// Directories, block devices and sockets are refused. Every refusal, and a target that cannot be created or written
+/// (a full disk), is an <see cref="InputException"/> naming the path.
+/// </para>
+/// <para>
+/// A symbolic link is never renamed over: its chain is followed hop by hop and the final target is what gets
+/// replaced, so the link stays a link. A chain through <c>/proc/</c> or <c>/dev/fd/</c> (<c>/dev/stdout</c> is a link
+/// to <c>/proc/self/fd/1</c>: an open file, not a path) is written straight through the given path, as <c>tee</c>
+/// does; run as root, <c>--output /dev/stdout</c> once replaced the machine's <c>/dev/stdout</c> by a regular file.
 /// </para>
 /// </summary>
 public static class AtomicFile
 {
+    /// <summary>How many symbolic links are followed before the chain is refused as a loop (Linux's own limit).</summary>
+    private const int MaxLinkHops = 40;
+
     public static async Task WriteAsync(string path, Func<Stream, CancellationToken, Task> write, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(write);
-        var full = Path.GetFullPath(path);
+        if (path.Length == 0)
+        {
+            throw new InputException("(empty path): cannot write: give a file name");
+        }
+
+        var (full, magic) = Resolve(path);
+        if (magic)
+        {
+            // An open file named through /proc: the given path is opened as it is, truncated like `tee` does.
+            switch (Inspect(path, full))
+            {
+                case FileKind.Directory:
+                    throw new InputException(path, null, null, "is a directory; give a file name to write");
+                case FileKind.BlockDevice or FileKind.Socket:
+                    throw new InputException(path, null, null, "is a block device or socket; refusing to write a report there");
+                case FileKind.Missing:
+                    throw new InputException(path, null, null, "cannot write: it names no open file");
+            }
+
+            await WriteThroughAsync(path, Path.GetFullPath(path), FileMode.Truncate, write, cancellationToken);
+            return;
+        }
+
         switch (Inspect(path, full))
         {
             case FileKind.CharacterDevice or FileKind.Fifo:
-                await WriteThroughAsync(path, full, write, cancellationToken);
+                await WriteThroughAsync(path, full, FileMode.Open, write, cancellationToken);
                 return;
             case FileKind.Directory:
                 throw new InputException(path, null, null, "is a directory; give a file name to write");
@@ -29,7 +60,7 @@ public static class AtomicFile
                 throw new InputException(path, null, null, "is a block device or socket; refusing to write a report there");
         }
 
-        var directory = Path.GetDirectoryName(full) ?? throw new ArgumentException($"No directory in '{path}'.", nameof(path));
+        var directory = Path.GetDirectoryName(full) ?? throw new InputException(path, null, null, "cannot write: no directory in the path");
         switch (Inspect(path, directory))
         {
             case FileKind.Directory:
@@ -43,12 +74,33 @@ public static class AtomicFile
         var temp = Path.Combine(directory, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
         try
         {
-            var stream = Open(path, temp, FileMode.CreateNew);
-            await using (stream.ConfigureAwait(false))
+            FileStream stream;
+            try
             {
-                await write(stream, cancellationToken);
-                await stream.FlushAsync(cancellationToken);
-                stream.Flush(flushToDisk: true);
+                stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 65536, FileOptions.Asynchronous);
+            }
+            catch (UnauthorizedAccessException e)
+            {
+                throw new InputException(path, null, null,
+                    $"cannot write: the directory '{directory}' does not allow creating the temporary file an atomic replacement needs", e);
+            }
+            catch (IOException e)
+            {
+                throw new InputException(path, null, null, $"cannot write: {e.Message.Replace(temp, full, StringComparison.Ordinal)}", e);
+            }
+
+            try
+            {
+                await using (stream.ConfigureAwait(false))
+                {
+                    await write(stream, cancellationToken);
+                    await stream.FlushAsync(cancellationToken);
+                    stream.Flush(flushToDisk: true);
+                }
+            }
+            catch (IOException e)
+            {
+                throw new InputException(path, null, null, $"cannot write: {e.Message.Replace(temp, full, StringComparison.Ordinal)}", e);
             }
 
             try
@@ -57,7 +109,7 @@ public static class AtomicFile
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                throw new InputException(path, null, null, $"cannot write: {e.Message}", e);
+                throw new InputException(path, null, null, $"cannot write: {e.Message.Replace(temp, full, StringComparison.Ordinal)}", e);
             }
         }
         finally
@@ -69,14 +121,74 @@ public static class AtomicFile
         }
     }
 
-    /// <summary>A device or FIFO: opened as it is (never created, truncated or replaced) and written to.</summary>
-    private static async Task WriteThroughAsync(string path, string full, Func<Stream, CancellationToken, Task> write, CancellationToken cancellationToken)
+    /// <summary>
+    /// Follows the symbolic links of <paramref name="path"/> (its last component, hop by hop; relative targets against
+    /// the link's directory) to the path to write, and whether a hop went through <c>/proc/</c> or <c>/dev/fd/</c>.
+    /// </summary>
+    private static (string Target, bool Magic) Resolve(string path)
     {
-        var stream = Open(path, full, FileMode.Open);
-        await using (stream.ConfigureAwait(false))
+        var current = Path.GetFullPath(path);
+        for (var hop = 0; hop <= MaxLinkHops; hop++)
         {
-            await write(stream, cancellationToken);
-            await stream.FlushAsync(cancellationToken);
+            if (IsMagic(current))
+            {
+                return (current, true);
+            }
+
+            string? target;
+            try
+            {
+                target = new FileInfo(current).LinkTarget;
+            }
+            catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+            {
+                return (current, false);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new InputException(path, null, null, $"cannot write: {e.Message}", e);
+            }
+
+            if (target is null)
+            {
+                return (current, false);
+            }
+
+            current = Path.GetFullPath(target, Path.GetDirectoryName(current) ?? "/");
+        }
+
+        throw new InputException(path, null, null, $"cannot write: more than {MaxLinkHops} symbolic links (a loop?)");
+    }
+
+    private static bool IsMagic(string full) =>
+        OperatingSystem.IsLinux()
+        && (full.StartsWith("/proc/", StringComparison.Ordinal) || full.StartsWith("/dev/fd/", StringComparison.Ordinal));
+
+    /// <summary>A device, FIFO or open file: opened as it is (never created or replaced) and written to.</summary>
+    private static async Task WriteThroughAsync(string path, string full, FileMode mode, Func<Stream, CancellationToken, Task> write, CancellationToken cancellationToken)
+    {
+        FileStream stream;
+        try
+        {
+            // A device or FIFO is shared by nature (the reader of a FIFO has it open already): no exclusive lock there.
+            stream = new FileStream(full, mode, FileAccess.Write, FileShare.ReadWrite, 65536, FileOptions.None);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new InputException(path, null, null, $"cannot write: {e.Message}", e);
+        }
+
+        try
+        {
+            await using (stream.ConfigureAwait(false))
+            {
+                await write(stream, cancellationToken);
+                await stream.FlushAsync(cancellationToken);
+            }
+        }
+        catch (IOException e)
+        {
+            throw new InputException(path, null, null, $"cannot write: {e.Message}", e);
         }
     }
 
@@ -87,21 +199,6 @@ public static class AtomicFile
             return FileKinds.Of(target);
         }
         catch (IOException e)
-        {
-            throw new InputException(path, null, null, $"cannot write: {e.Message}", e);
-        }
-    }
-
-    private static FileStream Open(string path, string target, FileMode mode)
-    {
-        try
-        {
-            // A device or FIFO is shared by nature (the reader of a FIFO has it open already): no exclusive lock there.
-            return mode == FileMode.Open
-                ? new FileStream(target, mode, FileAccess.Write, FileShare.ReadWrite, 65536, FileOptions.None)
-                : new FileStream(target, mode, FileAccess.Write, FileShare.None, 65536, FileOptions.Asynchronous);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new InputException(path, null, null, $"cannot write: {e.Message}", e);
         }

@@ -92,5 +92,66 @@ public sealed class OutputTargetTests : IDisposable
         Assert.Empty(Directory.GetFileSystemEntries(_dir));
     }
 
+    [Fact]
+    public async Task A_symbolic_link_stays_a_link_and_its_target_gets_the_report()
+    {
+        var target = Path.Combine(_dir, "target.json");
+        await File.WriteAllTextAsync(target, "previous");
+        var link = Path.Combine(_dir, "lreg");
+        File.CreateSymbolicLink(link, "target.json");
+        foreach (var args in new[]
+        {
+            new[] { "baseline", "assess", Arm, "--format", "json", "--output", link },
+            ["scan", Arm, "--format", "json", "--output", link],
+        })
+        {
+            var (exit, _, stderr) = await CliRunner.RunAsync(args);
+            Assert.True(exit == ExitCodes.Success, $"sfi {string.Join(' ', args)}: exit {exit}\n{stderr}");
+            Assert.Equal("target.json", new FileInfo(link).LinkTarget);
+            using var report = JsonDocument.Parse(await File.ReadAllTextAsync(target));
+        }
+
+        Assert.Equal(2, Directory.GetFileSystemEntries(_dir).Length);
+    }
+
+    [Fact]
+    public async Task A_write_error_is_exit_2_naming_the_output()
+    {
+        if (!File.Exists("/dev/full"))
+        {
+            return;
+        }
+
+        foreach (var args in new[]
+        {
+            new[] { "baseline", "assess", Arm, "--output", "/dev/full" },
+            ["scan", Arm, "--output", "/dev/full"],
+        })
+        {
+            var (exit, _, stderr) = await CliRunner.RunAsync(args);
+            Assert.True(exit == ExitCodes.UsageError, $"sfi {string.Join(' ', args)}: exit {exit}\n{stderr}");
+            Assert.Contains("sfi: /dev/full: cannot write", stderr, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public void Dev_stdout_is_written_through_to_the_redirected_file_and_stays_a_link()
+    {
+        if (!OperatingSystem.IsLinux() || new FileInfo("/dev/stdout").LinkTarget is null)
+        {
+            return;
+        }
+
+        // A real sfi process whose standard output the shell redirects to a file, as `sfi ... --output /dev/stdout > out`.
+        var redirected = Path.Combine(_dir, "out.json");
+        var (exit, output) = ChildProcess.Run("sh",
+            ["-c", "out=$1; shift; exec dotnet \"$@\" > \"$out\"", "sh", redirected, typeof(CliApp).Assembly.Location,
+             "baseline", "assess", Arm, "--format", "json", "--output", "/dev/stdout"]);
+        Assert.True(new FileInfo("/dev/stdout").LinkTarget is not null, "/dev/stdout was replaced: restore it with ln -sf /proc/self/fd/1 /dev/stdout");
+        Assert.True(exit == ExitCodes.Success, output);
+        using var report = JsonDocument.Parse(File.ReadAllText(redirected));
+        Assert.True(report.RootElement.GetProperty("results").GetArrayLength() > 0);
+    }
+
     private static void Run(string program, params string[] args) => Assert.Equal(0, ChildProcess.Run(program, args).ExitCode);
 }

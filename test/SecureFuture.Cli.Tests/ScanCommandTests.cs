@@ -22,6 +22,19 @@ public sealed class ScanCommandTests : IDisposable
         Assert.Matches(@"^\d+\.\d+\.\d+", stdout.Trim());
     }
 
+    [Theory]
+    [InlineData("0")]
+    [InlineData("-1")]
+    [InlineData("1025")]
+    public async Task Threads_outside_1_to_1024_is_exit_2_naming_the_option(string value)
+    {
+        var (exit, stdout, stderr) = await CliRunner.RunAsync("scan", _root, "--threads", value);
+        Assert.True(exit == ExitCodes.UsageError, $"exit {exit}\n{stdout}{stderr}");
+        Assert.Contains($"--threads: {value} is not between 1 and 1024", stderr, StringComparison.Ordinal);
+        Assert.Equal(ExitCodes.Success, (await CliRunner.RunAsync("scan", _root, "--threads", "1")).Exit);
+        Assert.Equal(ExitCodes.UsageError, (await CliRunner.RunAsync("scan", _root, "--threads", "many")).Exit);
+    }
+
     [Fact]
     public async Task ListRules_AsJson_GivesEveryDetectorWithItsPatternAndGuidance()
     {

@@ -49,6 +49,17 @@ public sealed class ThreatModelCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Update_through_a_symbolic_link_rewrites_the_target_and_keeps_the_link()
+    {
+        var model = Write("shop.yaml", Model);
+        var link = Path.Combine(_dir, "link.yaml");
+        File.CreateSymbolicLink(link, "shop.yaml");
+        Assert.Equal(ExitCodes.Success, (await CliRunner.RunAsync("threatmodel", "analyze", link, "--update")).Exit);
+        Assert.Equal("shop.yaml", new FileInfo(link).LinkTarget);
+        Assert.Contains("interaction: \"api:f-sql:db\"", await File.ReadAllTextAsync(model), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Update_records_threats_and_regeneration_keeps_states_and_justifications()
     {
         var model = Write("shop.yaml", Model);

@@ -108,5 +108,147 @@ public sealed class AtomicFileTests : IDisposable
         Assert.StartsWith(path + ": cannot write", error.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task SymbolicLinkToARegularFile_StaysALink_AndTheTargetIsReplacedAtomically()
+    {
+        var target = Path.Combine(_directory, "target.json");
+        await File.WriteAllTextAsync(target, "previous");
+        var link = Path.Combine(_directory, "lreg");
+        File.CreateSymbolicLink(link, "target.json"); // relative: resolved against the link's directory
+
+        // A reader holding the old file keeps the old content: the target was renamed over, not rewritten in place.
+        using var before = new FileStream(target, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        await AtomicFile.WriteAsync(link, (stream, ct) => stream.WriteAsync("new"u8.ToArray(), ct).AsTask());
+
+        Assert.Equal("target.json", new FileInfo(link).LinkTarget);
+        Assert.Equal("new", await File.ReadAllTextAsync(target));
+        Assert.Equal("previous", await new StreamReader(before).ReadToEndAsync());
+        Assert.Equal(2, Directory.GetFileSystemEntries(_directory).Length); // no temporary file left behind
+    }
+
+    [Fact]
+    public async Task SymbolicLinkChain_IsFollowedToTheFinalTarget()
+    {
+        var sub = Directory.CreateDirectory(Path.Combine(_directory, "sub")).FullName;
+        var target = Path.Combine(sub, "target.json");
+        await File.WriteAllTextAsync(target, "previous");
+        File.CreateSymbolicLink(Path.Combine(sub, "hop2"), "target.json");
+        File.CreateSymbolicLink(Path.Combine(_directory, "hop1"), Path.Combine("sub", "hop2"));
+        var link = Path.Combine(_directory, "hop0");
+        File.CreateSymbolicLink(link, Path.Combine(_directory, "hop1"));
+
+        await AtomicFile.WriteAsync(link, (stream, ct) => stream.WriteAsync("new"u8.ToArray(), ct).AsTask());
+
+        Assert.Equal("new", await File.ReadAllTextAsync(target));
+        Assert.All(new[] { link, Path.Combine(_directory, "hop1"), Path.Combine(sub, "hop2") }, l => Assert.NotNull(new FileInfo(l).LinkTarget));
+        Assert.Equal(2, Directory.GetFileSystemEntries(sub).Length);
+    }
+
+    [Fact]
+    public async Task DanglingSymbolicLink_CreatesItsTarget_AndStaysALink()
+    {
+        var link = Path.Combine(_directory, "dangling");
+        File.CreateSymbolicLink(link, "created.json");
+        await AtomicFile.WriteAsync(link, (stream, ct) => stream.WriteAsync("new"u8.ToArray(), ct).AsTask());
+        Assert.Equal("created.json", new FileInfo(link).LinkTarget);
+        Assert.Equal("new", await File.ReadAllTextAsync(Path.Combine(_directory, "created.json")));
+
+        // A link into a directory that does not exist is refused naming the path given, never replaced.
+        var nowhere = Path.Combine(_directory, "nowhere");
+        File.CreateSymbolicLink(nowhere, Path.Combine("missing-dir", "x.json"));
+        var error = await Assert.ThrowsAsync<InputException>(() => AtomicFile.WriteAsync(nowhere, (stream, ct) => Task.CompletedTask));
+        Assert.StartsWith(nowhere + ": ", error.Message, StringComparison.Ordinal);
+        Assert.NotNull(new FileInfo(nowhere).LinkTarget);
+    }
+
+    [Fact]
+    public async Task SymbolicLinkLoop_IsRefusedNamingThePath()
+    {
+        var a = Path.Combine(_directory, "a");
+        File.CreateSymbolicLink(a, "b");
+        File.CreateSymbolicLink(Path.Combine(_directory, "b"), "a");
+        var error = await Assert.ThrowsAsync<InputException>(() => AtomicFile.WriteAsync(a, (stream, ct) => Task.CompletedTask));
+        Assert.StartsWith(a + ": ", error.Message, StringComparison.Ordinal);
+        Assert.Equal("b", new FileInfo(a).LinkTarget);
+    }
+
+    [Fact]
+    public async Task SymbolicLinkToAFifo_IsWrittenThrough()
+    {
+        var fifo = Path.Combine(_directory, "pipe");
+        Run("mkfifo", fifo);
+        var link = Path.Combine(_directory, "report.json");
+        File.CreateSymbolicLink(link, "pipe");
+
+        var reader = Task.Run(() => File.ReadAllTextAsync(fifo));
+        await AtomicFile.WriteAsync(link, (stream, ct) => stream.WriteAsync("through the link"u8.ToArray(), ct).AsTask()).WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal("through the link", await reader.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Equal(FileKind.Fifo, FileKinds.Of(fifo));
+        Assert.Equal("pipe", new FileInfo(link).LinkTarget);
+        Assert.Equal(2, Directory.GetFileSystemEntries(_directory).Length);
+    }
+
+    [Fact]
+    public async Task LinkThroughProcSelfFd_IsWrittenThrough_AsDevStdoutIs()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return;
+        }
+
+        // /dev/stdout is a link to /proc/self/fd/1: the open file must be written, the link never replaced.
+        var file = Path.Combine(_directory, "redirected.txt");
+        await File.WriteAllTextAsync(file, "previous content, longer than the new one");
+        using var open = new FileStream(file, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite);
+        var stdoutLike = Path.Combine(_directory, "stdout");
+        File.CreateSymbolicLink(stdoutLike, $"/proc/self/fd/{open.SafeFileHandle.DangerousGetHandle()}");
+
+        await AtomicFile.WriteAsync(stdoutLike, (stream, ct) => stream.WriteAsync("report"u8.ToArray(), ct).AsTask());
+
+        Assert.NotNull(new FileInfo(stdoutLike).LinkTarget);
+        Assert.Equal("report", await File.ReadAllTextAsync(file));
+        Assert.Equal(2, Directory.GetFileSystemEntries(_directory).Length);
+    }
+
+    [Fact]
+    public async Task WriteError_IsAnInputErrorNamingThePath()
+    {
+        if (!File.Exists("/dev/full"))
+        {
+            return;
+        }
+
+        var error = await Assert.ThrowsAsync<InputException>(() =>
+            AtomicFile.WriteAsync("/dev/full", (stream, ct) => stream.WriteAsync(new byte[100_000], ct).AsTask()));
+        Assert.StartsWith("/dev/full: ", error.Message, StringComparison.Ordinal);
+        Assert.Equal(FileKind.CharacterDevice, FileKinds.Of("/dev/full"));
+    }
+
+    [RootFact]
+    public async Task AnExistingFileInADirectoryThatRefusesNewFiles_IsRefusedNamingTheOutputNotTheTemporaryFile()
+    {
+        // Root writes anywhere, except into an immutable directory: the file could be rewritten, the temporary file
+        // beside it cannot be created.
+        var locked = Directory.CreateDirectory(Path.Combine(_directory, "locked")).FullName;
+        var path = Path.Combine(locked, "report.json");
+        await File.WriteAllTextAsync(path, "previous");
+        if (ChildProcess.Run("chattr", ["+i", locked]).ExitCode != 0)
+        {
+            return; // a file system without the immutable attribute
+        }
+
+        try
+        {
+            var error = await Assert.ThrowsAsync<InputException>(() => AtomicFile.WriteAsync(path, (stream, ct) => stream.WriteAsync("new"u8.ToArray(), ct).AsTask()));
+            Assert.StartsWith(path + ": cannot write: ", error.Message, StringComparison.Ordinal);
+            Assert.DoesNotContain(".tmp", error.Message, StringComparison.Ordinal);
+            Assert.Equal("previous", await File.ReadAllTextAsync(path));
+        }
+        finally
+        {
+            Run("chattr", "-i", locked);
+        }
+    }
+
     private static void Run(string program, params string[] args) => Assert.Equal(0, ChildProcess.Run(program, args).ExitCode);
 }

@@ -14,6 +14,9 @@ namespace SecureFuture.Cli.Scan;
 /// <summary><c>sfi scan PATH</c>: secrets in a working tree or in the git history.</summary>
 internal static partial class ScanCommand
 {
+    /// <summary>The most worker threads <c>--threads</c> takes: far beyond any core count, short of a typo's thousands.</summary>
+    private const int MaxThreads = 1024;
+
     private static readonly System.Text.Json.JsonSerializerOptions IndentedJson = new() { WriteIndented = true };
 
     public static Command Create(TextWriter stdout, TextWriter stderr, TimeProvider clock)
@@ -28,7 +31,17 @@ internal static partial class ScanCommand
         var history = new Option<bool>("--history") { Description = "Scan every line added in the git history (all branches and tags) instead of the working tree." };
         var sasMaxLifetime = new Option<string>("--sas-max-lifetime") { Description = "SAS tokens valid longer than this are critical (ISO 8601 duration).", DefaultValueFactory = _ => "P30D" };
         var listRules = new Option<bool>("--list-rules") { Description = "List the detectors (id, name, severity, title) and exit." };
-        var threads = new Option<int?>("--threads") { Description = "Worker threads (default: number of cores)." };
+        var threads = new Option<int?>("--threads") { Description = $"Worker threads, 1 to {MaxThreads} (default: number of cores)." };
+        threads.Validators.Add(result =>
+        {
+            // Read from the token: a value that is not a number already has its parse error, and GetValue would throw.
+            if (result.Tokens.Count > 0
+                && int.TryParse(result.Tokens[^1].Value, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var n)
+                && n is < 1 or > MaxThreads)
+            {
+                result.AddError($"--threads: {n} is not between 1 and {MaxThreads}");
+            }
+        });
 
         var command = new Command("scan", "Find secrets in a repository or its git history and report them as text, JSON or SARIF.")
         {
@@ -54,7 +67,7 @@ internal static partial class ScanCommand
                 UseIgnoreFiles = !parse.GetValue(noIgnore),
                 MaxFileSize = ParseSize(parse.GetValue(maxFileSize)!),
                 History = parse.GetValue(history),
-                Parallelism = parse.GetValue(threads) is { } t and > 0 ? t : Environment.ProcessorCount,
+                Parallelism = parse.GetValue(threads) ?? Environment.ProcessorCount,
             };
             var baselinePath = parse.GetValue(baseline);
             // Read the baseline first: a bad baseline is a usage error, and should fail before a long scan.
