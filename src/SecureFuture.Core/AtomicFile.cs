@@ -1,3 +1,5 @@
+using System.Text.RegularExpressions;
+
 namespace SecureFuture.Core;
 
 /// <summary>
@@ -12,12 +14,12 @@ namespace SecureFuture.Core;
 /// </para>
 /// <para>
 /// A symbolic link is never renamed over: its chain is followed hop by hop and the final target is what gets
-/// replaced, so the link stays a link. A chain through <c>/proc/</c> or <c>/dev/fd/</c> (<c>/dev/stdout</c> is a link
-/// to <c>/proc/self/fd/1</c>: an open file, not a path) is written straight through the given path, as <c>tee</c>
+/// replaced, so the link stays a link. A chain through an open file descriptor, <c>/proc/self/fd/N</c> or <c>/dev/fd/N</c> (<c>/dev/stdout</c> is
+/// a link to <c>/proc/self/fd/1</c>: an open file, not a path), is written straight through the given path, as <c>tee</c>
 /// does; run as root, <c>--output /dev/stdout</c> once replaced the machine's <c>/dev/stdout</c> by a regular file.
 /// </para>
 /// </summary>
-public static class AtomicFile
+public static partial class AtomicFile
 {
     /// <summary>How many symbolic links are followed before the chain is refused as a loop (Linux's own limit).</summary>
     private const int MaxLinkHops = 40;
@@ -123,7 +125,7 @@ public static class AtomicFile
 
     /// <summary>
     /// Follows the symbolic links of <paramref name="path"/> (its last component, hop by hop; relative targets against
-    /// the link's directory) to the path to write, and whether a hop went through <c>/proc/</c> or <c>/dev/fd/</c>.
+    /// the link's directory) to the path to write, and whether a hop went through an open file descriptor (<see cref="IsMagic"/>).
     /// </summary>
     private static (string Target, bool Magic) Resolve(string path)
     {
@@ -160,9 +162,15 @@ public static class AtomicFile
         throw new InputException(path, null, null, $"cannot write: more than {MaxLinkHops} symbolic links (a loop?)");
     }
 
-    private static bool IsMagic(string full) =>
-        OperatingSystem.IsLinux()
-        && (full.StartsWith("/proc/", StringComparison.Ordinal) || full.StartsWith("/dev/fd/", StringComparison.Ordinal));
+    /// <summary>
+    /// An open file descriptor named as a path: <c>/proc/self/fd/N</c> (also of a pid or a task) or <c>/dev/fd/N</c>.
+    /// Only these are written through: any other path under <c>/proc/</c> is a kernel setting or status file, and a
+    /// report is never written into one.
+    /// </summary>
+    private static bool IsMagic(string full) => OperatingSystem.IsLinux() && OpenFileDescriptor().IsMatch(full);
+
+    [GeneratedRegex(@"^(?:/proc/(?:self|thread-self|[0-9]+)(?:/task/[0-9]+)?/fd|/dev/fd)/[0-9]+$", RegexOptions.CultureInvariant)]
+    private static partial Regex OpenFileDescriptor();
 
     /// <summary>A device, FIFO or open file: opened as it is (never created or replaced) and written to.</summary>
     private static async Task WriteThroughAsync(string path, string full, FileMode mode, Func<Stream, CancellationToken, Task> write, CancellationToken cancellationToken)

@@ -211,6 +211,26 @@ public sealed class AtomicFileTests : IDisposable
     }
 
     [Fact]
+    public async Task LinkToAKernelFileUnderProc_IsNotWrittenThrough()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return;
+        }
+
+        // Only open file descriptors (/proc/self/fd/N, /dev/fd/N) are written through; /proc/self/comm (this process's
+        // name, writable by the process itself) stands for any kernel setting a report must never be written into.
+        var before = await File.ReadAllTextAsync("/proc/self/comm");
+        var link = Path.Combine(_directory, "report.json");
+        File.CreateSymbolicLink(link, "/proc/self/comm");
+
+        await Assert.ThrowsAsync<InputException>(() => AtomicFile.WriteAsync(link, (stream, ct) => stream.WriteAsync("report"u8.ToArray(), ct).AsTask()));
+
+        Assert.Equal(before, await File.ReadAllTextAsync("/proc/self/comm"));
+        Assert.NotNull(new FileInfo(link).LinkTarget);
+    }
+
+    [Fact]
     public async Task WriteError_IsAnInputErrorNamingThePath()
     {
         if (!File.Exists("/dev/full"))
