@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Time.Testing;
 using SecureFuture.Keys.Storage;
+using SecureFuture.Testing;
 
 namespace SecureFuture.Keys.Tests;
 
@@ -465,17 +466,15 @@ internal sealed class SimulatedCrashException : Exception
 }
 
 /// <summary>The real custodian, except that it can "crash" the node right after the HSM has generated a key.</summary>
-internal sealed class CrashingCustodian(IKeyCustodian inner) : IKeyCustodian
+internal sealed class CrashingCustodian(IKeyCustodian inner) : DelegatingCustodian(inner)
 {
     public bool CrashAfterNextGenerate { get; set; }
 
     public List<HsmKey> Generated { get; } = [];
 
-    public string Description => inner.Description;
-
-    public HsmKey Generate(SigningAlgorithm algorithm, string label)
+    public override HsmKey Generate(SigningAlgorithm algorithm, string label)
     {
-        var key = inner.Generate(algorithm, label);
+        var key = base.Generate(algorithm, label);
         Generated.Add(key);
         if (CrashAfterNextGenerate)
         {
@@ -484,19 +483,5 @@ internal sealed class CrashingCustodian(IKeyCustodian inner) : IKeyCustodian
         }
 
         return key;
-    }
-
-    public byte[] SignDigest(string hsmId, SigningAlgorithm algorithm, ReadOnlySpan<byte> digest) => inner.SignDigest(hsmId, algorithm, digest);
-
-    public PublicKeyMaterial? FindPublicKey(string hsmId, SigningAlgorithm algorithm) => inner.FindPublicKey(hsmId, algorithm);
-
-    public IReadOnlyList<HsmKeyInfo> List(string labelPrefix) => inner.List(labelPrefix);
-
-    public bool Destroy(string hsmId) => inner.Destroy(hsmId);
-
-    public void Ping() => inner.Ping();
-
-    public void Dispose()
-    {
     }
 }
