@@ -41,5 +41,15 @@ public sealed record Finding
     /// <summary>Extra facts a user may want (commit, author date, SAS expiry...). Never a secret.</summary>
     public IReadOnlyDictionary<string, string> Properties { get; init; } = new Dictionary<string, string>();
 
+    /// <summary>
+    /// For data-flow results: the path from where untrusted data enters (first step) to where it is used (last step),
+    /// written as SARIF <c>codeFlows</c>/<c>threadFlows</c>. Null for results that have no path.
+    /// </summary>
+    public IReadOnlyList<FlowStep>? Flow { get; init; }
+
     public bool IsSuppressed => Suppression is not null;
 }
+
+/// <summary>One step of a data-flow path: where it is and what happens to the data there.</summary>
+/// <param name="Message">What the step does, e.g. "request query 'id' (source)", "concatenated into 'sql'".</param>
+public sealed record FlowStep(FindingLocation Location, string Message);

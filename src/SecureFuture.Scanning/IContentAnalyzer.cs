@@ -36,4 +36,7 @@ public interface IDetectionSink
 public sealed record Detection(string RuleId, Severity Severity, string Message, int Start, int Length, string? Secret)
 {
     public IReadOnlyDictionary<string, string>? Properties { get; init; }
+
+    /// <summary>For data-flow results: source first, sink last (see <see cref="Finding.Flow"/>).</summary>
+    public IReadOnlyList<DetectionStep>? Flow { get; init; }
 }
