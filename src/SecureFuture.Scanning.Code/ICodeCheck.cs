@@ -41,5 +41,8 @@ internal sealed class CodeSink(CodeCompilation compilation, IProjectSink sink)
         });
     }
 
+    /// <summary>Adds to a run statistic (see <see cref="IProjectSink.Count"/>).</summary>
+    public void Count(string statistic, long value) => sink.Count(statistic, value);
+
     public void Notify(Notification notification) => sink.Notify(notification);
 }
