@@ -33,7 +33,12 @@ public sealed class CodeAnalyzer : IProjectAnalyzer
 
     public bool Wants(string relativePath) =>
         relativePath.EndsWith(".cs", StringComparison.OrdinalIgnoreCase)
-        || relativePath.EndsWith(".csproj", StringComparison.OrdinalIgnoreCase);
+        || relativePath.EndsWith(".csproj", StringComparison.OrdinalIgnoreCase)
+        || IsProps(relativePath, DirectoryBuildProps)
+        || IsProps(relativePath, DirectoryPackagesProps);
+
+    private const string DirectoryBuildProps = "Directory.Build.props";
+    private const string DirectoryPackagesProps = "Directory.Packages.props";
 
     public void Analyze(ProjectInput input, IProjectSink sink, CancellationToken cancellationToken)
     {
@@ -45,17 +50,19 @@ public sealed class CodeAnalyzer : IProjectAnalyzer
             return;
         }
 
-        var references = ReferenceAssemblies.FrameworkReferences;
+        var framework = ReferenceAssemblies.FrameworkReferences;
         if (ReferenceAssemblies.Missing is { } missing)
         {
             sink.Notify(new Notification("code-references-missing", NotificationLevel.Warning,
                 $"Code analysis binds by name only where types cannot be resolved: {missing}"));
         }
 
-        foreach (var group in GroupByProject(input.Files, sources))
+        var projects = ProjectFiles(input.Files, sink.Notify);
+        foreach (var group in GroupByProject(projects, sources))
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var compilation = Build(group.Key, group.Value, references, cancellationToken);
+            var settings = Settings(group.Key, projects, framework, sink.Notify);
+            var compilation = Build(group.Key, group.Value, settings.References, cancellationToken, settings.GlobalUsings);
             foreach (var check in _checks)
             {
                 check.Run(compilation, new CodeSink(compilation, sink), cancellationToken);
@@ -63,8 +70,89 @@ public sealed class CodeAnalyzer : IProjectAnalyzer
         }
     }
 
+    private static bool IsProps(string path, string name) =>
+        path.Equals(name, StringComparison.OrdinalIgnoreCase) || path.EndsWith("/" + name, StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>Every project and props file of the input, read once, by path.</summary>
+    private static Dictionary<string, ProjectFile> ProjectFiles(IReadOnlyList<ScanTarget> files, Action<Notification> notify)
+    {
+        var projects = new Dictionary<string, ProjectFile>(StringComparer.Ordinal);
+        foreach (var file in files.Where(f => !f.Path.EndsWith(".cs", StringComparison.OrdinalIgnoreCase)))
+        {
+            if (ProjectFile.Parse(file.Path, file.Text, notify) is { } project)
+            {
+                projects[file.Path] = project;
+            }
+        }
+
+        return projects;
+    }
+
+    /// <summary>
+    /// The references and global usings of one compilation: the framework packs, the project's packages found in the
+    /// local NuGet cache (with versions from the nearest <c>Directory.Packages.props</c>), and the implicit usings of its
+    /// SDK when the project or the nearest <c>Directory.Build.props</c> enables them. What cannot be found is a note.
+    /// </summary>
+    private static (IReadOnlyList<MetadataReference> References, IReadOnlyList<string> GlobalUsings) Settings(
+        string name, Dictionary<string, ProjectFile> projects, IReadOnlyList<MetadataReference> framework, Action<Notification> notify)
+    {
+        if (!projects.TryGetValue(name, out var project))
+        {
+            return (framework, []);
+        }
+
+        var directory = ProjectFile.DirectoryOf(name);
+        var buildProps = Nearest(projects, directory, DirectoryBuildProps);
+        var packageProps = Nearest(projects, directory, DirectoryPackagesProps);
+        var implicitUsings = project.ImplicitUsings ?? buildProps?.ImplicitUsings ?? false;
+        var removed = new HashSet<string>([.. project.RemovedUsings, .. buildProps?.RemovedUsings ?? []], StringComparer.Ordinal);
+        IReadOnlyList<string> usings = [.. (implicitUsings ? ImplicitUsings.For(project.Sdk) : [])
+            .Concat(buildProps?.Usings ?? [])
+            .Concat(project.Usings)
+            .Where(u => !removed.Contains(u))
+            .Distinct(StringComparer.Ordinal)];
+
+        var packages = project.Packages.Concat(buildProps?.Packages ?? [])
+            .Select(p => p.Version is null && packageProps?.PackageVersions.TryGetValue(p.Id, out var v) == true ? p with { Version = v } : p)
+            .ToList();
+        if (packages.Count == 0)
+        {
+            return (framework, usings);
+        }
+
+        var frameworkNames = ReferenceAssemblies.FileNames;
+        var missing = new SortedSet<string>(StringComparer.OrdinalIgnoreCase);
+        var resolved = PackageAssemblies.Resolve(packages, frameworkNames, missing);
+        if (missing.Count > 0)
+        {
+            notify(new Notification("code-packages-missing", NotificationLevel.Note,
+                $"{missing.Count} package(s) are not in the local NuGet cache, so their types bind by name only: {string.Join(", ", missing.Take(20))}{(missing.Count > 20 ? ", ..." : string.Empty)}")
+            { Path = name });
+        }
+
+        return ([.. framework, .. resolved], usings);
+    }
+
+    /// <summary>The props file of that name in the directory or the nearest directory above it.</summary>
+    private static ProjectFile? Nearest(Dictionary<string, ProjectFile> projects, string directory, string fileName)
+    {
+        for (var dir = directory; ; dir = ProjectFile.DirectoryOf(dir))
+        {
+            if (projects.TryGetValue(dir.Length == 0 ? fileName : dir + "/" + fileName, out var props))
+            {
+                return props;
+            }
+
+            if (dir.Length == 0)
+            {
+                return null;
+            }
+        }
+    }
+
     /// <summary>Parses the files in parallel and creates the compilation (binding happens later, lazily, per check).</summary>
-    internal static CodeCompilation Build(string name, IReadOnlyList<ScanTarget> files, IReadOnlyList<MetadataReference> references, CancellationToken cancellationToken)
+    /// <param name="globalUsings">Namespaces imported everywhere, as the SDK's generated <c>GlobalUsings.g.cs</c> would.</param>
+    internal static CodeCompilation Build(string name, IReadOnlyList<ScanTarget> files, IReadOnlyList<MetadataReference> references, CancellationToken cancellationToken, IReadOnlyList<string>? globalUsings = null)
     {
         var trees = new SyntaxTree[files.Count];
         Parallel.For(0, files.Count, new ParallelOptions { CancellationToken = cancellationToken }, i =>
@@ -75,21 +163,37 @@ public sealed class CodeAnalyzer : IProjectAnalyzer
             paths[trees[i]] = files[i].Path;
         }
 
+        // Generated, so it has no path: nothing is ever reported in it.
+        var allTrees = globalUsings is { Count: > 0 }
+            ? trees.Append(CSharpSyntaxTree.ParseText(string.Concat(globalUsings.Select(u => $"global using global::{u};\n")), ParseOptions, cancellationToken: cancellationToken))
+            : trees;
+        // Top-level statements only bind in an executable; nothing else depends on the kind.
+        var kind = trees.Any(t => t.GetRoot(cancellationToken) is Microsoft.CodeAnalysis.CSharp.Syntax.CompilationUnitSyntax unit && unit.Members.Any(m => m is Microsoft.CodeAnalysis.CSharp.Syntax.GlobalStatementSyntax))
+            ? OutputKind.ConsoleApplication
+            : OutputKind.DynamicallyLinkedLibrary;
         var compilation = CSharpCompilation.Create(
-            name,
-            trees,
+            AssemblyName(name),
+            allTrees,
             references,
-            new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable, concurrentBuild: false));
+            new CSharpCompilationOptions(kind, nullableContextOptions: NullableContextOptions.Enable, concurrentBuild: false));
         return new CodeCompilation(name, compilation, paths);
     }
 
-    /// <summary>Each source goes to the deepest directory above it that holds a <c>.csproj</c>; the rest are loose.</summary>
-    private static SortedDictionary<string, List<ScanTarget>> GroupByProject(IReadOnlyList<ScanTarget> all, List<ScanTarget> sources)
+    /// <summary>A valid assembly name for a project path (<c>src/App/App.csproj</c> → <c>App</c>).</summary>
+    private static string AssemblyName(string name)
     {
-        var projects = all
-            .Where(f => f.Path.EndsWith(".csproj", StringComparison.OrdinalIgnoreCase))
-            .GroupBy(f => DirectoryOf(f.Path), StringComparer.Ordinal)
-            .ToDictionary(g => g.Key, g => g.OrderBy(f => f.Path, StringComparer.Ordinal).First().Path, StringComparer.Ordinal);
+        var stem = Path.GetFileNameWithoutExtension(name);
+        var clean = new string([.. stem.Where(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-')]);
+        return clean.Length == 0 ? "LooseFiles" : clean;
+    }
+
+    /// <summary>Each source goes to the deepest directory above it that holds a <c>.csproj</c>; the rest are loose.</summary>
+    private static SortedDictionary<string, List<ScanTarget>> GroupByProject(Dictionary<string, ProjectFile> all, List<ScanTarget> sources)
+    {
+        var projects = all.Keys
+            .Where(p => p.EndsWith(".csproj", StringComparison.OrdinalIgnoreCase))
+            .GroupBy(DirectoryOf, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.Order(StringComparer.Ordinal).First(), StringComparer.Ordinal);
         var groups = new SortedDictionary<string, List<ScanTarget>>(StringComparer.Ordinal);
         foreach (var source in sources)
         {

@@ -13,6 +13,12 @@ internal static class ReferenceAssemblies
     /// <summary>The framework references; empty (and <see cref="Missing"/> says why) when no reference pack was found.</summary>
     public static IReadOnlyList<MetadataReference> FrameworkReferences => Framework.Value;
 
+    /// <summary>File names of the framework reference assemblies; a package assembly of the same name is not added.</summary>
+    public static ISet<string> FileNames => FileNamesOnce.Value;
+
+    private static readonly Lazy<ISet<string>> FileNamesOnce = new(() =>
+        new HashSet<string>(FrameworkReferences.OfType<PortableExecutableReference>().Select(r => Path.GetFileName(r.FilePath!)), StringComparer.OrdinalIgnoreCase));
+
     /// <summary>Why references are missing, for the run's notifications; null when every pack was found.</summary>
     public static string? Missing { get; private set; }
 
