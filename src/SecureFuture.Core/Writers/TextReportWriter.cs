@@ -109,7 +109,7 @@ public sealed class TextReportWriter(ReportOptions options) : IReportWriter
     /// <c>source A.cs:14:33 request query 'id' -> B.cs:22:16 concatenated -> C.cs:9:38 SqlCommand (sink)</c>. The
     /// words "source" and "(sink)" are left out when the step's own message already says so.
     /// </summary>
-    internal static string DescribeFlow(IReadOnlyList<FlowStep> flow)
+    private static string DescribeFlow(IReadOnlyList<FlowStep> flow)
     {
         ArgumentNullException.ThrowIfNull(flow);
         var steps = flow.Select((step, i) =>
@@ -134,7 +134,7 @@ public sealed class TextReportWriter(ReportOptions options) : IReportWriter
     /// The code inventory: lines per language with the memory-safe share
     /// (<c>Lines of code: c 340, csharp 12,345; memory-safe share: 97.3 %</c>), and the unsafe-code inventory.
     /// </summary>
-    internal static IEnumerable<string> DescribeInventory(IReadOnlyDictionary<string, long> statistics)
+    private static IEnumerable<string> DescribeInventory(IReadOnlyDictionary<string, long> statistics)
     {
         var languages = statistics
             .Where(p => p.Key.StartsWith(CodeInventory.LinesOfCodePrefix, StringComparison.Ordinal))
