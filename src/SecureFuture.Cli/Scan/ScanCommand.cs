@@ -64,15 +64,11 @@ internal static partial class ScanCommand
             // The scanner was measured (bench/) with blocking collections only; sfi as a whole uses background ones.
             System.Runtime.GCSettings.LatencyMode = System.Runtime.GCLatencyMode.Batch;
             var settings = new SecretScanSettings { Clock = clock, SasMaxLifetime = ParseDuration("--sas-max-lifetime", parse.GetValue(sasMaxLifetime)!) };
-            var selected = parse.GetValue(analyzers)!;
-            var secrets = selected.Contains("secrets") ? new SecretAnalyzer(SecretRuleCatalog.Default, settings) : null;
-            // IaC (ARM templates, Terraform plan JSON) is evaluated with the tenant baseline's controls.
-            var iac = selected.Contains("iac") ? new IacBaselineAnalyzer(clock: clock) : null;
-            var code = selected.Contains("code") ? new CodeAnalyzer() : null;
+            var selected = SelectedAnalyzers.Create(parse.GetValue(analyzers)!, settings, clock);
             var selectedFormat = parse.GetValue(format)!;
             if (parse.GetValue(listRules))
             {
-                await ListRulesAsync(secrets, iac, code, selectedFormat, stdout);
+                await ListRulesAsync(selected.Rules, selectedFormat, stdout);
                 return ExitCodes.Success;
             }
 
@@ -88,10 +84,7 @@ internal static partial class ScanCommand
             // Read the baseline first: a bad baseline is a usage error, and should fail before a long scan.
             var previous = baselinePath is null ? null : SarifBaseline.Read(baselinePath);
 
-            var scanner = new RepositoryScanner(
-                [.. new IContentAnalyzer?[] { secrets, iac }.OfType<IContentAnalyzer>()],
-                [.. new IProjectAnalyzer?[] { code }.OfType<IProjectAnalyzer>()],
-                clock);
+            var scanner = new RepositoryScanner(selected.Content, selected.Project, clock);
             var run = await RunWithProgressAsync(scanner, request, stderr, cancellationToken);
             if (previous is not null)
             {
@@ -140,13 +133,9 @@ internal static partial class ScanCommand
     /// The rules of the selected analyzers: as text, one line each with its CWE; as JSON, the fields every rule has
     /// (analyzer, id, name, severity, confidence, title, cwe, tags, guidance) and, for secret detectors, their pattern.
     /// </summary>
-    private static async Task ListRulesAsync(SecretAnalyzer? secrets, IacBaselineAnalyzer? iac, CodeAnalyzer? code, string format, TextWriter stdout)
+    internal static async Task ListRulesAsync(IReadOnlyList<(string Analyzer, RuleDescriptor Rule)> rules, string format, TextWriter stdout)
     {
-        var secretRules = secrets is null ? [] : SecretRuleCatalog.Default.Rules.ToDictionary(r => r.Id, StringComparer.Ordinal);
-        var rules = (secrets?.Rules ?? []).Select(r => (Analyzer: "secrets", Rule: r))
-            .Concat((iac?.Rules ?? []).Select(r => (Analyzer: "iac", Rule: r)))
-            .Concat((code?.Rules ?? []).Select(r => (Analyzer: "code", Rule: r)))
-            .ToList();
+        var secretRules = rules.Any(r => r.Analyzer == "secrets") ? SecretRuleCatalog.Default.Rules.ToDictionary(r => r.Id, StringComparer.Ordinal) : [];
         if (format == "json")
         {
             var json = rules.Select(p =>
@@ -163,7 +152,7 @@ internal static partial class ScanCommand
                     ["tags"] = p.Rule.Tags,
                     ["guidance"] = p.Rule.HelpUri ?? string.Empty,
                 };
-                if (secretRules.TryGetValue(p.Rule.Id, out var secret))
+                if (p.Analyzer == "secrets" && secretRules.TryGetValue(p.Rule.Id, out var secret))
                 {
                     entry["keywords"] = secret.Keywords;
                     entry["pattern"] = secret.Pattern;
@@ -190,6 +179,28 @@ internal static partial class ScanCommand
     /// <summary>The rule's CWE ids (<c>CWE-89</c>), from its framework mappings.</summary>
     private static List<string> Cwes(RuleDescriptor rule) =>
         [.. rule.Frameworks.Where(f => f.StartsWith("CWE-", StringComparison.Ordinal)).Distinct(StringComparer.Ordinal)];
+
+    /// <summary>The analyzers <c>--analyzers</c> chose (null when not chosen), and what the scanner and <c>--list-rules</c> get of them.</summary>
+    internal sealed record SelectedAnalyzers(SecretAnalyzer? Secrets, IacBaselineAnalyzer? Iac, CodeAnalyzer? Code)
+    {
+        public static SelectedAnalyzers Create(IReadOnlyList<string> names, SecretScanSettings settings, TimeProvider clock) => new(
+            names.Contains("secrets") ? new SecretAnalyzer(SecretRuleCatalog.Default, settings) : null,
+            // IaC (ARM templates, Terraform plan JSON) is evaluated with the tenant baseline's controls.
+            names.Contains("iac") ? new IacBaselineAnalyzer(clock: clock) : null,
+            names.Contains("code") ? new CodeAnalyzer() : null);
+
+        public IReadOnlyList<IContentAnalyzer> Content => [.. new IContentAnalyzer?[] { Secrets, Iac }.OfType<IContentAnalyzer>()];
+
+        public IReadOnlyList<IProjectAnalyzer> Project => Code is null ? [] : [Code];
+
+        /// <summary>Each selected analyzer's rules, under its <c>--analyzers</c> name, in the order of <see cref="AnalyzerNames"/>.</summary>
+        public IReadOnlyList<(string Analyzer, RuleDescriptor Rule)> Rules =>
+        [
+            .. (Secrets?.Rules ?? []).Select(r => ("secrets", r)),
+            .. (Iac?.Rules ?? []).Select(r => ("iac", r)),
+            .. (Code?.Rules ?? []).Select(r => ("code", r)),
+        ];
+    }
 
     internal static long ParseSize(string text)
     {
