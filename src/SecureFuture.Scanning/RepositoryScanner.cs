@@ -278,7 +278,7 @@ public sealed class RepositoryScanner
         var file = new SourceFile(path, text, lineHashes: history is null);
         foreach (var d in sink.Detections)
         {
-            if (ToFinding(file, d, history, today, _ => null, notify) is { } finding)
+            if (ToFinding(file, d, history, today, p => p == path ? file : null, notify) is { } finding)
             {
                 findings.Add(finding);
             }
@@ -409,7 +409,7 @@ public sealed class RepositoryScanner
     }
 
     private static Notification OutsideText(string ruleId, string path) =>
-        new("analyzer-failed", NotificationLevel.Error, $"A result of {ruleId} points outside the text of the file; it is dropped") { Path = path, RuleId = ruleId };
+        new("analyzer-failed", NotificationLevel.Error, $"A result of {ruleId} points outside the text the analyzer was given; it is dropped") { Path = path, RuleId = ruleId };
 
     /// <summary>A scanned text with its line index and GitHub line hashes, each computed once, when first needed.</summary>
     private sealed class SourceFile(string path, string text, bool lineHashes)

@@ -51,6 +51,10 @@ public sealed class ProjectAnalyzerTests : IDisposable
         Assert.Equal("class One { WORD }\n", input.Files[0].Text);
         Assert.Equal(_root, input.Root);
         Assert.Equal(["README.md", "a/One.cs"], run.Findings.Where(f => f.RuleId == "TEST-WORD").Select(f => f.Location.Path));
+        // A content analyzer's path, in its own file, is located too.
+        var word = run.Findings.Single(f => f.RuleId == "TEST-WORD" && f.Location.Path == "a/One.cs");
+        Assert.Equal(word.Location, Assert.Single(word.Flow!).Location);
+        Assert.DoesNotContain(run.Notifications, n => n.Id == "analyzer-failed");
         Assert.Contains(run.Rules, r => r.Id == MarkerAnalyzer.RuleId);
     }
 
@@ -297,7 +301,7 @@ public sealed class ProjectAnalyzerTests : IDisposable
         }
     }
 
-    /// <summary>A content analyzer beside the project analyzers: reports the word WORD.</summary>
+    /// <summary>A content analyzer beside the project analyzers: reports the word WORD, with a one-step path.</summary>
     private sealed class WordAnalyzer : IContentAnalyzer
     {
         public IReadOnlyList<RuleDescriptor> Rules { get; } =
@@ -310,7 +314,7 @@ public sealed class ProjectAnalyzerTests : IDisposable
             var at = target.Text.IndexOf("WORD", StringComparison.Ordinal);
             if (at >= 0)
             {
-                sink.Report(new Detection("TEST-WORD", Severity.Low, "Word.", at, 4, null));
+                sink.Report(new Detection("TEST-WORD", Severity.Low, "Word.", at, 4, null) { Flow = [new DetectionStep(target.Path, at, 4, "the word")] });
             }
         }
     }
