@@ -13,8 +13,8 @@ using Spectre.Console;
 namespace SecureFuture.Cli.Scan;
 
 /// <summary>
-/// <c>sfi scan PATH</c>: secrets, IaC misconfigurations and vulnerable C# code in a working tree; secrets and IaC in
-/// the git history too.
+/// <c>sfi scan PATH</c>: secrets, IaC misconfigurations and vulnerable C# code in a working tree, or secrets in the
+/// lines a git history added (<c>--history</c>; code analysis needs the tree).
 /// </summary>
 internal static partial class ScanCommand
 {
