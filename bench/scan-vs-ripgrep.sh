@@ -88,7 +88,7 @@ rm -rf "$work/sfi-bin"
 sfi_cmd=(dotnet "$work/sfi-bin/sfi.dll")
 sfi_version="$("${sfi_cmd[@]}" --version)"
 sfi_version="${sfi_version%%$'\n'*}"
-"${sfi_cmd[@]}" scan --list-rules --format json >"$work/rules.json"
+"${sfi_cmd[@]}" scan --list-rules --analyzers secrets --format json >"$work/rules.json"
 rule_count="$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))))' "$work/rules.json")"
 if [ "$rule_count" -eq 0 ]; then
   echo "scan-vs-ripgrep: sfi lists no detectors (rules/secrets is empty?); nothing to compare" >&2

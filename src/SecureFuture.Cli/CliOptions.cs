@@ -57,6 +57,41 @@ internal static class CliOptions
     }
 
     /// <summary>
+    /// <c>NAME a,b</c>: a comma-separated subset of <paramref name="allowed"/>, all of them when the option is absent;
+    /// the value is the chosen ones in <paramref name="allowed"/>'s order. An unknown or empty element is a parse error
+    /// (exit 2) naming the allowed values, as for <see cref="OneOf"/>, whose completions it shares.
+    /// </summary>
+    public static Option<IReadOnlyList<string>> SubsetOf(string name, string description, IReadOnlyList<string> allowed)
+    {
+        ArgumentNullException.ThrowIfNull(allowed);
+        var option = new Option<IReadOnlyList<string>>(name)
+        {
+            Description = $"{description}: a comma-separated list of {string.Join(", ", allowed)} (default: all).",
+            HelpName = "list",
+            Arity = ArgumentArity.ExactlyOne,
+            DefaultValueFactory = _ => allowed,
+            CustomParser = result =>
+            {
+                var chosen = Split(result.Tokens);
+                return [.. allowed.Where(a => chosen.Contains(a, StringComparer.Ordinal))];
+            },
+        };
+        option.CompletionSources.Clear();
+        option.CompletionSources.Add([.. allowed]);
+        option.Validators.Add(result =>
+        {
+            foreach (var unknown in Split(result.Tokens).Where(c => !allowed.Contains(c, StringComparer.Ordinal)).Distinct(StringComparer.Ordinal))
+            {
+                result.AddError(NotAllowed(name, unknown, allowed));
+            }
+        });
+        return option;
+
+        static string[] Split(IReadOnlyList<Token> tokens) =>
+            tokens.Count == 0 ? [] : tokens[^1].Value.Split(',', StringSplitOptions.TrimEntries);
+    }
+
+    /// <summary>
     /// Makes every option and argument under <paramref name="command"/> refuse an empty value (<c>--output ""</c>,
     /// <c>scan ""</c>) as a parse error naming it (exit 2): no path, URL, duration or name is empty, and an empty path
     /// used to reach .NET as an ArgumentException (exit 70). Run once on the whole tree, so a later option gets it too.

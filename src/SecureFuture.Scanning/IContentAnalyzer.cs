@@ -35,6 +35,13 @@ public interface IDetectionSink
 /// <param name="Secret">The secret value, used only to mask evidence and fingerprint; never written out.</param>
 public sealed record Detection(string RuleId, Severity Severity, string Message, int Start, int Length, string? Secret)
 {
+    /// <summary>
+    /// The property that, when present, identifies the result across line moves instead of the matched text (code
+    /// analysis puts the sink's code here): the scanner hashes it into the content fingerprint and removes it from the
+    /// finding's properties, so it is never written out.
+    /// </summary>
+    public const string EvidenceKey = "evidenceKey";
+
     public IReadOnlyDictionary<string, string>? Properties { get; init; }
 
     /// <summary>For data-flow results: source first, sink last (see <see cref="Finding.Flow"/>).</summary>

@@ -7,21 +7,40 @@ namespace SecureFuture.Scanning;
 
 /// <summary>
 /// Runs analyzers over a working tree or a git history and builds the <see cref="AnalysisRun"/>: regions,
-/// fingerprints (GitHub's line hash and a content fingerprint), masked evidence and inline suppressions are all
-/// decided here, once, for every analyzer. Per-file faults become notifications; the run goes on.
+/// fingerprints (GitHub's line hash and a content fingerprint), masked evidence, data-flow paths and inline
+/// suppressions are all decided here, once, for every analyzer. Content analyzers see one file at a time during the
+/// walk; project analyzers (code analysis) see every file they want at once, after it. The walk also counts lines of
+/// code per language (<see cref="LanguageInventory"/>). Per-file and per-analyzer faults become notifications; the
+/// run goes on.
 /// </summary>
-public sealed class RepositoryScanner(IReadOnlyList<IContentAnalyzer> analyzers, TimeProvider clock)
+public sealed class RepositoryScanner
 {
     public const string ToolName = "SecureFuture";
 
-    private readonly IReadOnlyList<IContentAnalyzer> _analyzers = analyzers;
-    private readonly TimeProvider _clock = clock;
+    private readonly IReadOnlyList<IContentAnalyzer> _analyzers;
+    private readonly IReadOnlyList<IProjectAnalyzer> _projectAnalyzers;
+    private readonly TimeProvider _clock;
+
+    public RepositoryScanner(IReadOnlyList<IContentAnalyzer> analyzers, TimeProvider clock)
+        : this(analyzers, [], clock)
+    {
+    }
+
+    public RepositoryScanner(IReadOnlyList<IContentAnalyzer> analyzers, IReadOnlyList<IProjectAnalyzer> projectAnalyzers, TimeProvider clock)
+    {
+        ArgumentNullException.ThrowIfNull(analyzers);
+        ArgumentNullException.ThrowIfNull(projectAnalyzers);
+        ArgumentNullException.ThrowIfNull(clock);
+        _analyzers = analyzers;
+        _projectAnalyzers = projectAnalyzers;
+        _clock = clock;
+    }
 
     public static string ToolVersion { get; } =
         typeof(RepositoryScanner).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
 
     public IReadOnlyList<RuleDescriptor> Rules =>
-        [.. _analyzers.SelectMany(a => a.Rules).OrderBy(r => r.Id, StringComparer.Ordinal)];
+        [.. _analyzers.SelectMany(a => a.Rules).Concat(_projectAnalyzers.SelectMany(a => a.Rules)).OrderBy(r => r.Id, StringComparer.Ordinal)];
 
     /// <exception cref="InputException">
     /// The path does not exist, cannot be read, is neither a regular file nor a directory, or, with history, is not a
@@ -36,6 +55,7 @@ public sealed class RepositoryScanner(IReadOnlyList<IContentAnalyzer> analyzers,
         var notifications = new ConcurrentQueue<Notification>();
         var statistics = new ConcurrentDictionary<string, long>(StringComparer.Ordinal);
         void Notify(Notification n) => notifications.Enqueue(n);
+        void Add(string statistic, long value) => statistics.AddOrUpdate(statistic, value, (_, v) => v + value);
 
         var target = System.IO.Path.GetFullPath(request.Path);
         string root;
@@ -77,13 +97,19 @@ public sealed class RepositoryScanner(IReadOnlyList<IContentAnalyzer> analyzers,
             var ignore = request.UseIgnoreFiles
                 ? FileWalker.LoadIgnoreFile(System.IO.Path.Combine(root, FileWalker.IgnoreFileName), string.Empty, Notify)
                 : null;
+            if (_projectAnalyzers.Count > 0)
+            {
+                Notify(new Notification("working-tree-only", NotificationLevel.Note,
+                    $"Code analysis runs on the working tree only: {string.Join(", ", _projectAnalyzers.Select(a => a.GetType().Name))} did not run on the git history"));
+            }
+
             var chunks = GitHistory.Enumerate(root, request.MaxFileSize, Notify, cancellationToken)
                 .Where(c => ignore is null || !IsIgnoredWithParents(ignore, c.Path));
             Parallel.ForEach(Partitioner.Create(chunks, EnumerablePartitionerOptions.NoBuffering), options, chunk =>
             {
                 AnalyzeText(chunk.Path, chunk.Text, chunk, today, findings, Notify);
                 progress?.Add(chunk.Text.Length);
-                statistics.AddOrUpdate("commitFilesScanned", 1, (_, v) => v + 1);
+                Add("commitFilesScanned", 1);
             });
         }
         else
@@ -92,6 +118,8 @@ public sealed class RepositoryScanner(IReadOnlyList<IContentAnalyzer> analyzers,
             IEnumerable<WalkedFile> files = Directory.Exists(target)
                 ? walker.Enumerate(cancellationToken)
                 : [new WalkedFile(target, System.IO.Path.GetFileName(target), new FileInfo(target).Length)];
+            // What each project analyzer wants, gathered during the walk so that every file is read once.
+            var wanted = _projectAnalyzers.Select(_ => new ConcurrentBag<ScanTarget>()).ToArray();
             Parallel.ForEach(Partitioner.Create(files, EnumerablePartitionerOptions.NoBuffering), options, file =>
             {
                 var text = ReadText(file, request.MaxFileSize, Notify, statistics);
@@ -101,13 +129,27 @@ public sealed class RepositoryScanner(IReadOnlyList<IContentAnalyzer> analyzers,
                 }
 
                 AnalyzeText(file.RelativePath, text, null, today, findings, Notify);
+                LanguageInventory.Count(file.RelativePath, text, Add);
+                for (var i = 0; i < _projectAnalyzers.Count; i++)
+                {
+                    if (Wants(_projectAnalyzers[i], file.RelativePath, Notify))
+                    {
+                        wanted[i].Add(new ScanTarget(file.RelativePath, text));
+                    }
+                }
+
                 progress?.Add(file.Length);
-                statistics.AddOrUpdate("filesScanned", 1, (_, v) => v + 1);
-                statistics.AddOrUpdate("bytesScanned", file.Length, (_, v) => v + file.Length);
+                Add("filesScanned", 1);
+                Add("bytesScanned", file.Length);
             });
             if (walker.SkippedForSize > 0)
             {
                 statistics["filesSkippedForSize"] = walker.SkippedForSize;
+            }
+
+            for (var i = 0; i < _projectAnalyzers.Count; i++)
+            {
+                AnalyzeProject(_projectAnalyzers[i], new ProjectInput(root, [.. wanted[i].OrderBy(f => f.Path, StringComparer.Ordinal)]), today, findings, Notify, Add, cancellationToken);
             }
         }
 
@@ -223,7 +265,7 @@ public sealed class RepositoryScanner(IReadOnlyList<IContentAnalyzer> analyzers,
             catch (Exception e) when (e is not OperationCanceledException)
             {
                 // A bug in one analyzer must not lose the results of the others or of other files.
-                notify(new Notification("analyzer-failed", NotificationLevel.Error, $"{analyzer.GetType().Name} failed: {e.GetType().Name}: {e.Message}") { Path = path });
+                notify(AnalyzerFailed(analyzer, e, path));
             }
         }
 
@@ -232,38 +274,159 @@ public sealed class RepositoryScanner(IReadOnlyList<IContentAnalyzer> analyzers,
             return;
         }
 
-        var index = new TextIndex(text);
         // GitHub's line hash describes the file as it is; lines extracted from a commit are not a file.
-        var lineHashes = history is null ? LineHash.Compute(text) : null;
+        var file = new SourceFile(path, text, lineHashes: history is null);
         foreach (var d in sink.Detections)
         {
-            var region = index.RegionOf(d.Start, d.Length);
-            var suppression = InlineSuppressions.Find(index, region.StartLine, d.RuleId, today, path, notify);
-            var properties = new Dictionary<string, string>(d.Properties ?? new Dictionary<string, string>(), StringComparer.Ordinal);
-            if (history is not null)
+            if (ToFinding(file, d, history, today, p => p == path ? file : null, notify) is { } finding)
             {
-                var line = history.Lines[region.StartLine - 1];
-                var endLine = history.Lines[Math.Min(region.EndLine, history.Lines.Count) - 1];
-                region = region with { StartLine = line, EndLine = endLine };
-                properties["commit"] = history.Commit;
-                properties["date"] = history.Date;
+                findings.Add(finding);
+            }
+        }
+    }
+
+    /// <summary>Runs one project analyzer over the files it wanted; its detections become findings like any other.</summary>
+    private static void AnalyzeProject(IProjectAnalyzer analyzer, ProjectInput input, DateOnly today, ConcurrentBag<Finding> findings, Action<Notification> notify, Action<string, long> count, CancellationToken cancellationToken)
+    {
+        if (input.Files.Count == 0)
+        {
+            return;
+        }
+
+        var sink = new ProjectSink(notify, count);
+        try
+        {
+            analyzer.Analyze(input, sink, cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            // What the analyzer reported before it failed stands; so do the other analyzers' findings.
+            notify(AnalyzerFailed(analyzer, e, path: null));
+        }
+
+        var files = new Dictionary<string, SourceFile>(StringComparer.Ordinal);
+        foreach (var f in input.Files)
+        {
+            files.TryAdd(f.Path, new SourceFile(f.Path, f.Text, lineHashes: true));
+        }
+
+        foreach (var (path, detection) in sink.Detections)
+        {
+            if (!files.TryGetValue(path, out var file))
+            {
+                notify(new Notification("analyzer-failed", NotificationLevel.Error,
+                    $"{analyzer.GetType().Name} reported {detection.RuleId} in a file it was not given; the result is dropped")
+                { Path = path, RuleId = detection.RuleId });
+                continue;
             }
 
-            var secretHash = MaskedEvidence.Hash(d.Secret ?? text.Substring(d.Start, d.Length));
-            findings.Add(new Finding
+            if (ToFinding(file, detection, null, today, files.GetValueOrDefault, notify) is { } finding)
             {
-                RuleId = d.RuleId,
-                Severity = d.Severity,
-                Message = d.Message,
-                Location = FindingLocation.InFile(path, region),
-                Fingerprints = new Fingerprints(
-                    lineHashes is not null && region.StartLine <= lineHashes.Count ? lineHashes[region.StartLine - 1] : null,
-                    MaskedEvidence.Hash(string.Create(CultureInfo.InvariantCulture, $"{d.RuleId}\n{path}\n{secretHash}"))[..32]),
-                Evidence = d.Secret is null ? null : MaskedEvidence.FromSecret(d.Secret),
-                Suppression = suppression,
-                Properties = properties,
-            });
+                findings.Add(finding);
+            }
         }
+    }
+
+    private static bool Wants(IProjectAnalyzer analyzer, string path, Action<Notification> notify)
+    {
+        try
+        {
+            return analyzer.Wants(path);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            notify(AnalyzerFailed(analyzer, e, path));
+            return false;
+        }
+    }
+
+    private static Notification AnalyzerFailed(object analyzer, Exception e, string? path) =>
+        new("analyzer-failed", NotificationLevel.Error, $"{analyzer.GetType().Name} failed: {e.GetType().Name}: {e.Message}") { Path = path };
+
+    /// <summary>
+    /// Turns a detection into a finding: region, inline suppression, fingerprints, masked evidence, properties and the
+    /// data-flow path (each step located in its own file, found through <paramref name="fileOf"/>). A detection whose
+    /// offsets fall outside its text is an analyzer bug: it is reported as a notification, not as a wrong finding.
+    /// </summary>
+    private static Finding? ToFinding(SourceFile file, Detection d, HistoryChunk? history, DateOnly today, Func<string, SourceFile?> fileOf, Action<Notification> notify)
+    {
+        var path = file.Path;
+        if (!file.Contains(d.Start, d.Length))
+        {
+            notify(OutsideText(d.RuleId, path));
+            return null;
+        }
+
+        var region = file.Index.RegionOf(d.Start, d.Length);
+        var suppression = InlineSuppressions.Find(file.Index, region.StartLine, d.RuleId, today, path, notify);
+        var properties = new Dictionary<string, string>(d.Properties ?? new Dictionary<string, string>(), StringComparer.Ordinal);
+        if (history is not null)
+        {
+            var line = history.Lines[region.StartLine - 1];
+            var endLine = history.Lines[Math.Min(region.EndLine, history.Lines.Count) - 1];
+            region = region with { StartLine = line, EndLine = endLine };
+            properties["commit"] = history.Commit;
+            properties["date"] = history.Date;
+        }
+
+        // The evidence key (code, for code analysis) identifies the result; it is hashed, never written out.
+        var identity = properties.Remove(Detection.EvidenceKey, out var key)
+            ? MaskedEvidence.Hash(key)
+            : MaskedEvidence.Hash(d.Secret ?? file.Text.Substring(d.Start, d.Length));
+        var lineHashes = file.LineHashes;
+        return new Finding
+        {
+            RuleId = d.RuleId,
+            Severity = d.Severity,
+            Message = d.Message,
+            Location = FindingLocation.InFile(path, region),
+            Fingerprints = new Fingerprints(
+                lineHashes is not null && region.StartLine <= lineHashes.Count ? lineHashes[region.StartLine - 1] : null,
+                MaskedEvidence.Hash(string.Create(CultureInfo.InvariantCulture, $"{d.RuleId}\n{path}\n{identity}"))[..32]),
+            Evidence = d.Secret is null ? null : MaskedEvidence.FromSecret(d.Secret),
+            Suppression = suppression,
+            Properties = properties,
+            Flow = d.Flow is { Count: > 0 } flow ? LocateFlow(d.RuleId, flow, fileOf, notify) : null,
+        };
+    }
+
+    /// <summary>Each step gets the region in its own file; a step in a file the analyzer was not given is dropped.</summary>
+    private static List<FlowStep>? LocateFlow(string ruleId, IReadOnlyList<DetectionStep> flow, Func<string, SourceFile?> fileOf, Action<Notification> notify)
+    {
+        var steps = new List<FlowStep>(flow.Count);
+        foreach (var step in flow)
+        {
+            if (fileOf(step.Path) is not { } file || !file.Contains(step.Start, step.Length))
+            {
+                notify(OutsideText(ruleId, step.Path));
+                continue;
+            }
+
+            steps.Add(new FlowStep(FindingLocation.InFile(step.Path, file.Index.RegionOf(step.Start, step.Length)), step.Message));
+        }
+
+        return steps.Count > 0 ? steps : null;
+    }
+
+    private static Notification OutsideText(string ruleId, string path) =>
+        new("analyzer-failed", NotificationLevel.Error, $"A result of {ruleId} points outside the text the analyzer was given; it is dropped") { Path = path, RuleId = ruleId };
+
+    /// <summary>A scanned text with its line index and GitHub line hashes, each computed once, when first needed.</summary>
+    private sealed class SourceFile(string path, string text, bool lineHashes)
+    {
+        private TextIndex? _index;
+        private IReadOnlyList<string>? _lineHashes;
+
+        public string Path => path;
+
+        public string Text => text;
+
+        public TextIndex Index => _index ??= new TextIndex(text);
+
+        /// <summary>Null for lines taken from a commit, which are not a file.</summary>
+        public IReadOnlyList<string>? LineHashes => lineHashes ? _lineHashes ??= LineHash.Compute(text) : null;
+
+        public bool Contains(int start, int length) => start >= 0 && length >= 0 && start <= text.Length - length;
     }
 
     private sealed class Sink(Action<Notification> notify) : IDetectionSink
@@ -273,5 +436,30 @@ public sealed class RepositoryScanner(IReadOnlyList<IContentAnalyzer> analyzers,
         public void Report(Detection detection) => Detections.Add(detection);
 
         public void Notify(Notification notification) => notify(notification);
+    }
+
+    /// <summary>A project analyzer's sink: called from any of the analyzer's threads.</summary>
+    private sealed class ProjectSink(Action<Notification> notify, Action<string, long> count) : IProjectSink
+    {
+        public ConcurrentQueue<(string Path, Detection Detection)> Detections { get; } = new();
+
+        public void Report(string path, Detection detection)
+        {
+            ArgumentNullException.ThrowIfNull(path);
+            ArgumentNullException.ThrowIfNull(detection);
+            Detections.Enqueue((path, detection));
+        }
+
+        public void Count(string statistic, long value)
+        {
+            ArgumentException.ThrowIfNullOrEmpty(statistic);
+            count(statistic, value);
+        }
+
+        public void Notify(Notification notification)
+        {
+            ArgumentNullException.ThrowIfNull(notification);
+            notify(notification);
+        }
     }
 }

@@ -1,5 +1,9 @@
 using System.Diagnostics;
 using System.Text.Json;
+using Microsoft.Extensions.Time.Testing;
+using SecureFuture.Core;
+using SecureFuture.Core.Writers;
+using SecureFuture.Scanning;
 
 namespace SecureFuture.Cli.Tests;
 
@@ -75,6 +79,32 @@ public sealed class SarifValidationTests : IDisposable
         Assert.True(problems.Count == 0, "multitool problems:\n" + string.Join('\n', problems) + "\n" + log);
     }
 
+    [Fact]
+    public async Task A_data_flow_result_with_code_flows_is_valid_sarif_under_sarif_and_github_rules()
+    {
+        await File.WriteAllTextAsync(Path.Combine(_root, "UserController.cs"), "class UserController\n{\n    string Get(string id) => UserService.Find(id);\n}\n");
+        Directory.CreateDirectory(Path.Combine(_root, "Data"));
+        await File.WriteAllTextAsync(Path.Combine(_root, "Data", "User Repo.cs"), "class Repo\n{\n    void Find(string id) => new SqlCommand(\"select * from users where id = \" + id);\n}\n");
+        var run = new RepositoryScanner([], [new SqlFlowAnalyzer()], new FakeTimeProvider(CliRunner.Now)).Scan(new ScanRequest { Path = _root });
+        var report = Path.Combine(_reports, "flow.sarif");
+        await using (var stream = File.Create(report))
+        {
+            await new SarifWriter().WriteAsync(run, stream);
+        }
+
+        using (var sarif = JsonDocument.Parse(await File.ReadAllTextAsync(report)))
+        {
+            var result = Assert.Single(sarif.RootElement.GetProperty("runs")[0].GetProperty("results").EnumerateArray());
+            var steps = result.GetProperty("codeFlows")[0].GetProperty("threadFlows")[0].GetProperty("locations").EnumerateArray()
+                .Select(l => l.GetProperty("location").GetProperty("physicalLocation").GetProperty("artifactLocation").GetProperty("uri").GetString());
+            Assert.Equal(["UserController.cs", "Data/User%20Repo.cs"], steps);
+        }
+
+        var (problems, log) = Validate(report);
+        problems.RemoveAll(p => p.StartsWith("warning SARIF2005:", StringComparison.Ordinal));
+        Assert.True(problems.Count == 0, "multitool problems:\n" + string.Join('\n', problems) + "\n" + log);
+    }
+
     /// <summary>Runs <c>sarif-multitool validate</c> and returns every result as "level RULE: message".</summary>
     internal static (List<string> Errors, string Log) Validate(string sarifPath)
     {
@@ -97,5 +127,45 @@ public sealed class SarifValidationTests : IDisposable
             .Select(r => $"{(r.TryGetProperty("level", out var level) ? level.GetString() : "warning")} {r.GetProperty("ruleId").GetString()}: {r.GetProperty("message")}")
             .ToList();
         return (problems, log);
+    }
+
+    /// <summary>Stands in for the C# taint rules: a request parameter in one file reaching a SqlCommand in another.</summary>
+    private sealed class SqlFlowAnalyzer : IProjectAnalyzer
+    {
+        public IReadOnlyList<RuleDescriptor> Rules { get; } =
+        [
+            new RuleDescriptor
+            {
+                Id = "SFI-CODE-001",
+                Name = "SqlInjection",
+                DefaultSeverity = Severity.High,
+                Confidence = Confidence.High,
+                ShortDescription = "SQL query built from untrusted data",
+                FullDescription = "A SQL command's text is built from data the caller controls.",
+                HelpMarkdown = "Pass the value as a **parameter** (`SqlParameter`), never in the command text.",
+                Tags = ["external/cwe/cwe-089"],
+                Frameworks = ["CWE-89"],
+            },
+        ];
+
+        public bool Wants(string relativePath) => relativePath.EndsWith(".cs", StringComparison.Ordinal);
+
+        public void Analyze(ProjectInput input, IProjectSink sink, CancellationToken cancellationToken)
+        {
+            var controller = input.Files.Single(f => f.Path == "UserController.cs");
+            var repo = input.Files.Single(f => f.Path == "Data/User Repo.cs");
+            var source = controller.Text.IndexOf("string id", StringComparison.Ordinal) + 7;
+            var sinkAt = repo.Text.IndexOf("new SqlCommand", StringComparison.Ordinal);
+            var sinkLength = repo.Text.IndexOf(");", sinkAt, StringComparison.Ordinal) + 1 - sinkAt;
+            sink.Report(repo.Path, new Detection("SFI-CODE-001", Severity.High, "SQL command text built from request data", sinkAt, sinkLength, null)
+            {
+                Properties = new Dictionary<string, string> { [Detection.EvidenceKey] = repo.Text.Substring(sinkAt, sinkLength) },
+                Flow =
+                [
+                    new DetectionStep(controller.Path, source, 2, "action parameter 'id'"),
+                    new DetectionStep(repo.Path, sinkAt, sinkLength, "SqlCommand text"),
+                ],
+            });
+        }
     }
 }

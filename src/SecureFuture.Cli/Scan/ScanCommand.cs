@@ -4,6 +4,7 @@ using System.Text.RegularExpressions;
 using SecureFuture.Core;
 using SecureFuture.Core.Writers;
 using SecureFuture.Scanning;
+using SecureFuture.Scanning.Code;
 using SecureFuture.Scanning.Iac;
 using SecureFuture.Scanning.Secrets;
 using SecureFuture.Scanning.Secrets.Validators;
@@ -11,9 +12,15 @@ using Spectre.Console;
 
 namespace SecureFuture.Cli.Scan;
 
-/// <summary><c>sfi scan PATH</c>: secrets in a working tree or in the git history.</summary>
+/// <summary>
+/// <c>sfi scan PATH</c>: secrets, IaC misconfigurations and vulnerable C# code in a working tree, or secrets in the
+/// lines a git history added (<c>--history</c>; code analysis needs the tree).
+/// </summary>
 internal static partial class ScanCommand
 {
+    /// <summary>The analyzers <c>--analyzers</c> chooses from, in the order they are listed.</summary>
+    internal static readonly IReadOnlyList<string> AnalyzerNames = ["secrets", "iac", "code"];
+
     /// <summary>The most worker threads <c>--threads</c> takes: far beyond any core count, short of a typo's thousands.</summary>
     private const int MaxThreads = 1024;
 
@@ -30,7 +37,8 @@ internal static partial class ScanCommand
         var maxFileSize = new Option<string>("--max-file-size") { Description = "Skip files larger than this (e.g. 10MB, 512KB, 1048576).", DefaultValueFactory = _ => "10MB" };
         var history = new Option<bool>("--history") { Description = "Scan every line added in the git history (all branches and tags) instead of the working tree." };
         var sasMaxLifetime = new Option<string>("--sas-max-lifetime") { Description = "SAS tokens valid longer than this are critical (ISO 8601 duration).", DefaultValueFactory = _ => "P30D" };
-        var listRules = new Option<bool>("--list-rules") { Description = "List the detectors (id, name, severity, title) and exit." };
+        var listRules = new Option<bool>("--list-rules") { Description = "List the rules of the selected analyzers (id, severity, name, CWE, title) and exit." };
+        var analyzers = CliOptions.SubsetOf("--analyzers", "What to run", AnalyzerNames);
         var threads = new Option<int?>("--threads") { Description = $"Worker threads, 1 to {MaxThreads} (default: number of cores)." };
         threads.Validators.Add(result =>
         {
@@ -43,9 +51,12 @@ internal static partial class ScanCommand
             }
         });
 
-        var command = new Command("scan", "Find secrets in a repository or its git history and report them as text, JSON or SARIF.")
+        var command = new Command(
+            "scan",
+            "Find secrets, IaC misconfigurations and vulnerable code (C# data-flow and pattern rules, no build needed) in a repository, "
+            + "or secrets in its git history, and report them as text, JSON or SARIF with an inventory of lines of code per language.")
         {
-            path, format, output, failOn, baseline, noIgnore, maxFileSize, history, sasMaxLifetime, listRules, threads,
+            path, format, output, failOn, baseline, noIgnore, maxFileSize, history, sasMaxLifetime, listRules, threads, analyzers,
         };
 
         command.SetAction(async (parse, cancellationToken) =>
@@ -53,11 +64,11 @@ internal static partial class ScanCommand
             // The scanner was measured (bench/) with blocking collections only; sfi as a whole uses background ones.
             System.Runtime.GCSettings.LatencyMode = System.Runtime.GCLatencyMode.Batch;
             var settings = new SecretScanSettings { Clock = clock, SasMaxLifetime = ParseDuration("--sas-max-lifetime", parse.GetValue(sasMaxLifetime)!) };
-            var analyzer = new SecretAnalyzer(SecretRuleCatalog.Default, settings);
+            var selected = SelectedAnalyzers.Create(parse.GetValue(analyzers)!, settings, clock);
             var selectedFormat = parse.GetValue(format)!;
             if (parse.GetValue(listRules))
             {
-                await ListRulesAsync(analyzer, selectedFormat, stdout);
+                await ListRulesAsync(selected.Rules, selectedFormat, stdout);
                 return ExitCodes.Success;
             }
 
@@ -73,8 +84,7 @@ internal static partial class ScanCommand
             // Read the baseline first: a bad baseline is a usage error, and should fail before a long scan.
             var previous = baselinePath is null ? null : SarifBaseline.Read(baselinePath);
 
-            // IaC (ARM templates, Terraform plan JSON) is evaluated with the tenant baseline's controls.
-            var scanner = new RepositoryScanner([analyzer, new IacBaselineAnalyzer(clock: clock)], clock);
+            var scanner = new RepositoryScanner(selected.Content, selected.Project, clock);
             var run = await RunWithProgressAsync(scanner, request, stderr, cancellationToken);
             if (previous is not null)
             {
@@ -119,34 +129,77 @@ internal static partial class ScanCommand
         return await scan;
     }
 
-    private static async Task ListRulesAsync(SecretAnalyzer analyzer, string format, TextWriter stdout)
+    /// <summary>
+    /// The rules of the selected analyzers: as text, one line each with its CWE; as JSON, the fields every rule has
+    /// (analyzer, id, name, severity, confidence, title, cwe, tags, guidance) and, for secret detectors, their pattern.
+    /// </summary>
+    internal static async Task ListRulesAsync(IReadOnlyList<(string Analyzer, RuleDescriptor Rule)> rules, string format, TextWriter stdout)
     {
+        var secretRules = rules.Any(r => r.Analyzer == "secrets") ? SecretRuleCatalog.Default.Rules.ToDictionary(r => r.Id, StringComparer.Ordinal) : [];
         if (format == "json")
         {
-            var rules = SecretRuleCatalog.Default.Rules.Select(r => new Dictionary<string, object>
+            var json = rules.Select(p =>
             {
-                ["id"] = r.Id,
-                ["name"] = r.Descriptor.Name,
-                ["severity"] = r.Descriptor.DefaultSeverity.ToToken(),
-                ["confidence"] = r.Descriptor.Confidence.ToToken(),
-                ["title"] = r.Descriptor.ShortDescription,
-                ["keywords"] = r.Keywords,
-                ["pattern"] = r.Pattern,
-                ["ignoreCase"] = r.Regex.Options.HasFlag(RegexOptions.IgnoreCase),
-                ["extraLines"] = r.ExtraLines,
-                ["paths"] = r.Paths,
-                ["guidance"] = r.Descriptor.HelpUri ?? string.Empty,
+                var entry = new Dictionary<string, object>
+                {
+                    ["analyzer"] = p.Analyzer,
+                    ["id"] = p.Rule.Id,
+                    ["name"] = p.Rule.Name,
+                    ["severity"] = p.Rule.DefaultSeverity.ToToken(),
+                    ["confidence"] = p.Rule.Confidence.ToToken(),
+                    ["title"] = p.Rule.ShortDescription,
+                    ["cwe"] = Cwes(p.Rule),
+                    ["tags"] = p.Rule.Tags,
+                    ["guidance"] = p.Rule.HelpUri ?? string.Empty,
+                };
+                if (p.Analyzer == "secrets" && secretRules.TryGetValue(p.Rule.Id, out var secret))
+                {
+                    entry["keywords"] = secret.Keywords;
+                    entry["pattern"] = secret.Pattern;
+                    entry["ignoreCase"] = secret.Regex.Options.HasFlag(RegexOptions.IgnoreCase);
+                    entry["extraLines"] = secret.ExtraLines;
+                    entry["paths"] = secret.Paths;
+                }
+
+                return entry;
             });
-            await stdout.WriteLineAsync(System.Text.Json.JsonSerializer.Serialize(rules, IndentedJson));
+            await stdout.WriteLineAsync(System.Text.Json.JsonSerializer.Serialize(json, IndentedJson));
             return;
         }
 
-        foreach (var rule in analyzer.Rules)
+        foreach (var (_, rule) in rules)
         {
-            await stdout.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"{rule.Id}  {rule.DefaultSeverity.ToToken(),-8}  {rule.Name,-40}  {rule.ShortDescription}"));
+            var cwe = string.Join(",", Cwes(rule));
+            await stdout.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"{rule.Id}  {rule.DefaultSeverity.ToToken(),-8}  {rule.Name,-40}  {(cwe.Length == 0 ? "-" : cwe),-9}  {rule.ShortDescription}"));
         }
 
-        await stdout.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"{analyzer.Rules.Count} detectors"));
+        await stdout.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"{rules.Count} rules"));
+    }
+
+    /// <summary>The rule's CWE ids (<c>CWE-89</c>), from its framework mappings.</summary>
+    private static List<string> Cwes(RuleDescriptor rule) =>
+        [.. rule.Frameworks.Where(f => f.StartsWith("CWE-", StringComparison.Ordinal)).Distinct(StringComparer.Ordinal)];
+
+    /// <summary>The analyzers <c>--analyzers</c> chose (null when not chosen), and what the scanner and <c>--list-rules</c> get of them.</summary>
+    internal sealed record SelectedAnalyzers(SecretAnalyzer? Secrets, IacBaselineAnalyzer? Iac, CodeAnalyzer? Code)
+    {
+        public static SelectedAnalyzers Create(IReadOnlyList<string> names, SecretScanSettings settings, TimeProvider clock) => new(
+            names.Contains("secrets") ? new SecretAnalyzer(SecretRuleCatalog.Default, settings) : null,
+            // IaC (ARM templates, Terraform plan JSON) is evaluated with the tenant baseline's controls.
+            names.Contains("iac") ? new IacBaselineAnalyzer(clock: clock) : null,
+            names.Contains("code") ? new CodeAnalyzer() : null);
+
+        public IReadOnlyList<IContentAnalyzer> Content => [.. new IContentAnalyzer?[] { Secrets, Iac }.OfType<IContentAnalyzer>()];
+
+        public IReadOnlyList<IProjectAnalyzer> Project => Code is null ? [] : [Code];
+
+        /// <summary>Each selected analyzer's rules, under its <c>--analyzers</c> name, in the order of <see cref="AnalyzerNames"/>.</summary>
+        public IReadOnlyList<(string Analyzer, RuleDescriptor Rule)> Rules =>
+        [
+            .. (Secrets?.Rules ?? []).Select(r => ("secrets", r)),
+            .. (Iac?.Rules ?? []).Select(r => ("iac", r)),
+            .. (Code?.Rules ?? []).Select(r => ("code", r)),
+        ];
     }
 
     internal static long ParseSize(string text)

@@ -34,6 +34,11 @@ public sealed class JsonReportWriter : IReportWriter
             json.WriteNumber(key, value);
         }
 
+        if (CodeInventory.MemorySafeShare(run.Statistics) is { } share)
+        {
+            json.WriteNumber("memorySafeShare", share);
+        }
+
         json.WriteEndObject();
         json.WriteStartArray("findings");
         foreach (var f in run.Findings)
@@ -55,6 +60,20 @@ public sealed class JsonReportWriter : IReportWriter
                 json.WriteNumber("length", e.Length);
                 json.WriteString("sha256Prefix", e.HashPrefix);
                 json.WriteEndObject();
+            }
+
+            if (f.Flow is { Count: > 0 } flow)
+            {
+                json.WriteStartArray("flow");
+                foreach (var step in flow)
+                {
+                    json.WriteStartObject();
+                    WriteLocation(json, step.Location);
+                    json.WriteString("message", step.Message);
+                    json.WriteEndObject();
+                }
+
+                json.WriteEndArray();
             }
 
             json.WriteStartObject("fingerprints");

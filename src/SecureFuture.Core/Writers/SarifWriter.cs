@@ -48,10 +48,35 @@ public sealed class SarifWriter : IReportWriter
 
         json.WriteEndArray();
         json.WriteString("columnKind", "utf16CodeUnits");
+        WriteRunProperties(json, run);
         json.WriteEndObject();
         json.WriteEndArray();
         json.WriteEndObject();
         await json.FlushAsync(cancellationToken);
+    }
+
+    /// <summary>The run's statistics (files scanned, lines of code per language, unsafe-code inventory) and the memory-safe share.</summary>
+    private static void WriteRunProperties(Utf8JsonWriter json, AnalysisRun run)
+    {
+        if (run.Statistics.Count == 0)
+        {
+            return;
+        }
+
+        json.WriteStartObject("properties");
+        json.WriteStartObject("statistics");
+        foreach (var (key, value) in run.Statistics.OrderBy(p => p.Key, StringComparer.Ordinal))
+        {
+            json.WriteNumber(key, value);
+        }
+
+        json.WriteEndObject();
+        if (CodeInventory.MemorySafeShare(run.Statistics) is { } share)
+        {
+            json.WriteNumber("memorySafeShare", share);
+        }
+
+        json.WriteEndObject();
     }
 
     private static string EnsureTrailingSlash(string path) =>
@@ -221,6 +246,41 @@ public sealed class SarifWriter : IReportWriter
         return string.Join('/', path.Split('/').Select(Uri.EscapeDataString));
     }
 
+    /// <summary>
+    /// SARIF §3.36-3.38: the data-flow path as one code flow of one thread flow, source first. Each step is numbered
+    /// in <c>executionOrder</c> (1-based, increasing along the path); <c>nestingLevel</c> is not written, as the
+    /// path does not record call depth.
+    /// </summary>
+    private static void WriteCodeFlow(Utf8JsonWriter json, IReadOnlyList<FlowStep> flow)
+    {
+        json.WriteStartArray("codeFlows");
+        json.WriteStartObject();
+        json.WriteStartArray("threadFlows");
+        json.WriteStartObject();
+        json.WriteStartArray("locations");
+        for (var i = 0; i < flow.Count; i++)
+        {
+            var step = flow[i];
+            json.WriteStartObject();
+            json.WriteStartObject("location");
+            if (step.Location.Path is not null)
+            {
+                WritePhysicalLocation(json, step.Location.Path, step.Location.Region);
+            }
+
+            WriteMessage(json, "message", step.Message);
+            json.WriteEndObject();
+            json.WriteNumber("executionOrder", i + 1);
+            json.WriteEndObject();
+        }
+
+        json.WriteEndArray();
+        json.WriteEndObject();
+        json.WriteEndArray();
+        json.WriteEndObject();
+        json.WriteEndArray();
+    }
+
     private static void WriteResult(Utf8JsonWriter json, Finding finding, Dictionary<string, int> ruleIndex)
     {
         json.WriteStartObject();
@@ -251,6 +311,11 @@ public sealed class SarifWriter : IReportWriter
 
         json.WriteEndObject();
         json.WriteEndArray();
+        if (finding.Flow is { Count: > 0 } flow)
+        {
+            WriteCodeFlow(json, flow);
+        }
+
         json.WriteStartObject("partialFingerprints");
         if (finding.Fingerprints.PrimaryLocationLineHash is not null)
         {

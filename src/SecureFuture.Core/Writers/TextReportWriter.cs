@@ -59,6 +59,11 @@ public sealed class TextReportWriter(ReportOptions options) : IReportWriter
                     console.MarkupLine($"  {string.Empty,-9} [grey]evidence: {Markup.Escape(evidence.ToString())}[/]");
                 }
 
+                if (f.Flow is { Count: > 0 } flow)
+                {
+                    console.MarkupLine($"  {string.Empty,-9} [grey]{Markup.Escape(DescribeFlow(flow))}[/]");
+                }
+
                 foreach (var key in new[] { "commit", "date" })
                 {
                     if (f.Properties.TryGetValue(key, out var value))
@@ -89,9 +94,68 @@ public sealed class TextReportWriter(ReportOptions options) : IReportWriter
             summary += string.Create(CultureInfo.InvariantCulture, $", {suppressed} suppressed");
         }
 
-        var stats = string.Join(", ", run.Statistics.OrderBy(p => p.Key, StringComparer.Ordinal)
+        foreach (var line in DescribeInventory(run.Statistics))
+        {
+            console.MarkupLine($"[grey]{Markup.Escape(line)}[/]");
+        }
+
+        var stats = string.Join(", ", run.Statistics.Where(p => !CodeInventory.IsInventory(p.Key)).OrderBy(p => p.Key, StringComparer.Ordinal)
             .Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.Key}: {p.Value}")));
         console.MarkupLine($"[bold]{Markup.Escape(summary)}[/]{(stats.Length > 0 ? $" [grey]{Markup.Escape(stats)}[/]" : string.Empty)}");
+    }
+
+    /// <summary>
+    /// A data-flow path on one line, source first:
+    /// <c>source A.cs:14:33 request query 'id' -> B.cs:22:16 concatenated -> C.cs:9:38 SqlCommand (sink)</c>. The
+    /// words "source" and "(sink)" are left out when the step's own message already says so.
+    /// </summary>
+    private static string DescribeFlow(IReadOnlyList<FlowStep> flow)
+    {
+        ArgumentNullException.ThrowIfNull(flow);
+        var steps = flow.Select((step, i) =>
+        {
+            var text = $"{step.Location} {step.Message}";
+            if (i == 0 && !step.Message.Contains("(source)", StringComparison.OrdinalIgnoreCase))
+            {
+                text = "source " + text;
+            }
+
+            if (i == flow.Count - 1 && i > 0 && !step.Message.Contains("(sink)", StringComparison.OrdinalIgnoreCase))
+            {
+                text += " (sink)";
+            }
+
+            return text;
+        });
+        return string.Join(" -> ", steps);
+    }
+
+    /// <summary>
+    /// The code inventory: lines per language with the memory-safe share
+    /// (<c>Lines of code: c 340, csharp 12,345; memory-safe share: 97.3 %</c>), and the unsafe-code inventory.
+    /// </summary>
+    private static IEnumerable<string> DescribeInventory(IReadOnlyDictionary<string, long> statistics)
+    {
+        var languages = statistics
+            .Where(p => p.Key.StartsWith(CodeInventory.LinesOfCodePrefix, StringComparison.Ordinal))
+            .OrderBy(p => p.Key, StringComparer.Ordinal)
+            .Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.Key[CodeInventory.LinesOfCodePrefix.Length..]} {p.Value:N0}"))
+            .ToList();
+        if (languages.Count > 0)
+        {
+            var share = CodeInventory.MemorySafeShare(statistics) is { } s ? $"; memory-safe share: {CodeInventory.FormatShare(s)}" : string.Empty;
+            yield return $"Lines of code: {string.Join(", ", languages)}{share}";
+        }
+
+        var unsafeCode = statistics
+            .Where(p => p.Key.StartsWith(CodeInventory.UnsafeCodePrefix, StringComparison.Ordinal))
+            .OrderBy(p => p.Key, StringComparer.Ordinal)
+            .Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.Key[CodeInventory.UnsafeCodePrefix.Length..]} {p.Value:N0}"))
+            .ToList();
+        if (unsafeCode.Count > 0)
+        {
+            yield return $"Unsafe code (inventory): {string.Join(", ", unsafeCode)}";
+        }
     }
 
     private static string Colour(Severity severity) => severity switch
