@@ -12,44 +12,6 @@ namespace SecureFuture.Scanning.Code.Tests;
 /// </summary>
 public sealed partial class CorpusTests
 {
-    /// <summary>
-    /// Which rule reports each class of the manifest, by the rule's <c>name</c> in <c>rules/code/</c>. An entry's own
-    /// <c>ruleId</c> in the manifest, when set, wins. Several classes may share a rule.
-    /// </summary>
-    private static readonly Dictionary<string, string> ClassToRuleName = new(StringComparer.Ordinal)
-    {
-        // Data-flow rules (SFI-CODE-001..099).
-        ["sql-injection"] = "SqlInjection",
-        ["command-injection"] = "CommandInjection",
-        ["path-traversal"] = "PathTraversal",
-        ["xss"] = "CrossSiteScripting",
-        ["open-redirect"] = "OpenRedirect",
-        ["ssrf"] = "ServerSideRequestForgery",
-        ["xpath-injection"] = "XPathInjection",
-        ["ldap-injection"] = "LdapInjection",
-        ["xxe"] = "XmlExternalEntities",
-        ["unsafe-deserialization"] = "UnsafeDeserialization",
-        ["log-injection"] = "LogInjection",
-        ["regex-injection"] = "RegexInjection",
-        ["header-injection"] = "HeaderInjection",
-        ["unsafe-reflection"] = "UnsafeReflection",
-
-        // Pattern rules (SFI-CODE-101..199).
-        ["weak-password-hash"] = "WeakPasswordHash",
-        ["weak-cipher"] = "WeakCipher",
-        ["weak-rsa-key"] = "WeakRsaKey",
-        ["insecure-random"] = "InsecureRandom",
-        ["cert-validation-disabled"] = "CertificateValidationDisabled",
-        ["weak-token-validation"] = "WeakTokenValidation",
-        ["signing-key-resolver-any-key"] = "WeakTokenValidation",
-        ["email-claim-identity"] = "EmailClaimAsIdentity",
-        ["insecure-cookie"] = "InsecureCookie",
-        ["cors-any-origin-credentials"] = "CorsAnyOriginWithCredentials",
-        ["missing-antiforgery"] = "MissingAntiforgery",
-        ["developer-exception-page"] = "DeveloperExceptionPage",
-        ["mass-assignment"] = "MassAssignment",
-    };
-
     private static readonly string CorpusDirectory = Path.Combine(AppContext.BaseDirectory, "Corpus");
 
     private static readonly Lazy<Manifest> Expected = new(LoadManifest);
@@ -99,7 +61,7 @@ public sealed partial class CorpusTests
         var vulnerable = manifest.Findings.Select(e => e.Class).ToHashSet(StringComparer.Ordinal);
         var safe = manifest.Safe.Select(e => e.Class).ToHashSet(StringComparer.Ordinal);
 
-        Assert.Equal(ClassToRuleName.Keys.Order(StringComparer.Ordinal), vulnerable.Order(StringComparer.Ordinal));
+        Assert.Equal(manifest.RuleNames.Keys.Order(StringComparer.Ordinal), vulnerable.Order(StringComparer.Ordinal));
         Assert.Equal(vulnerable.Order(StringComparer.Ordinal), safe.Order(StringComparer.Ordinal));
         Assert.All(manifest.Findings.Concat(manifest.Safe), e => Assert.False(string.IsNullOrWhiteSpace(e.Note), $"{e.File}:{e.Line} has no note"));
     }
@@ -146,11 +108,11 @@ public sealed partial class CorpusTests
         Assert.Equal(sink.File, files[^1]);
     }
 
-    /// <summary>The rule ids that report an entry's class: its own ruleId, else the rules named in the table.</summary>
+    /// <summary>The rule ids that report an entry's class: its own ruleId, else the rule named in the manifest's ruleNames.</summary>
     private static HashSet<string> RuleIdsOf(ExpectedEntry entry) =>
         !string.IsNullOrEmpty(entry.RuleId)
             ? [entry.RuleId]
-            : ClassToRuleName.TryGetValue(entry.Class, out var name)
+            : Expected.Value.RuleNames.TryGetValue(entry.Class, out var name)
                 ? CodeRuleCatalog.Default.Rules.Where(r => r.Descriptor.Name == name).Select(r => r.Id).ToHashSet(StringComparer.Ordinal)
                 : [];
 
@@ -160,11 +122,11 @@ public sealed partial class CorpusTests
         var manifest = Expected.Value;
         var unresolved = manifest.Findings.Concat(manifest.Safe)
             .Where(e => RuleIdsOf(e).Count == 0)
-            .Select(e => $"'{e.Class}' (rule name '{ClassToRuleName.GetValueOrDefault(e.Class, "?")}')")
+            .Select(e => $"'{e.Class}' (rule name '{manifest.RuleNames.GetValueOrDefault(e.Class, "?")}')")
             .Distinct(StringComparer.Ordinal)
             .ToList();
         Assert.True(unresolved.Count == 0,
-            $"no rule in rules/code/ for {string.Join(", ", unresolved)}: fix CorpusTests.ClassToRuleName or set ruleId in expected.yaml. "
+            $"no rule in rules/code/ for {string.Join(", ", unresolved)}: fix ruleNames in expected.yaml (or set the entry's ruleId). "
             + $"Rules: {string.Join(", ", CodeRuleCatalog.Default.Rules.Select(r => $"{r.Id} {r.Descriptor.Name}"))}");
     }
 
@@ -262,6 +224,9 @@ public sealed partial class CorpusTests
 
 public sealed class Manifest
 {
+    /// <summary>Class to the <c>name</c> of the rule that reports it.</summary>
+    public Dictionary<string, string> RuleNames { get; set; } = [];
+
     public List<ExpectedEntry> Findings { get; set; } = [];
 
     public List<ExpectedEntry> Safe { get; set; } = [];
