@@ -54,17 +54,23 @@ internal sealed class UnsafeCodeInventory : ICodeCheck
         {
             cancellationToken.ThrowIfCancellationRequested();
             var file = new Counter();
+            var root = tree.GetRoot(cancellationToken);
+            var complete = !TooDeepToParse(root);
             try
             {
-                file.Visit(tree.GetRoot(cancellationToken));
+                file.Visit(root);
             }
             catch (InsufficientExecutionStackException)
             {
-                // Roslyn's walker refuses to go deeper than the stack allows: keep the rest of the run.
+                // What was counted before the walker ran out of stack is real; the rest is missing.
+                complete = false;
+            }
+
+            if (!complete)
+            {
                 sink.Notify(new Notification("code-inventory-incomplete", NotificationLevel.Warning,
-                    "Nested too deeply to take its unsafe-code inventory; the file is left out of the counts.")
+                    "Nested too deeply for a complete unsafe-code inventory: what lies past the nesting limit is not counted.")
                 { Path = compilation.PathOf(tree) });
-                continue;
             }
 
             totals.Add(file);
@@ -81,10 +87,17 @@ internal sealed class UnsafeCodeInventory : ICodeCheck
     }
 
     /// <summary>
+    /// The parser stops at its nesting limit and skips the rest of the construct (CS8078, "An expression is too long or
+    /// complex to compile"): the tree then lacks whatever was inside.
+    /// </summary>
+    private static bool TooDeepToParse(SyntaxNode root) =>
+        root.ContainsDiagnostics && root.GetDiagnostics().Any(d => d.Id == "CS8078");
+
+    /// <summary>
     /// Counts one tree (or sums several). A walker over nodes only: tokens and trivia are skipped, so the words in
     /// comments and strings never count. The tree is as deep as the code is nested; Roslyn's walker guards its
-    /// own recursion with <see cref="InsufficientExecutionStackException"/>, which <see cref="Run"/> turns into a
-    /// notification.
+    /// own recursion with <see cref="InsufficientExecutionStackException"/>; <see cref="Run"/> then keeps what was
+    /// counted and says the file's figures are short, as it does when the parser itself gave up (<see cref="TooDeepToParse"/>).
     /// </summary>
     private sealed class Counter() : CSharpSyntaxWalker(SyntaxWalkerDepth.Node)
     {

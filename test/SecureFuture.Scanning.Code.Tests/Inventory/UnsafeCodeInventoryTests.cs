@@ -129,6 +129,23 @@ public sealed class UnsafeCodeInventoryTests
         Assert.Equal(1, counts[Stats.Files]);
     }
 
+    [Fact]
+    public void Code_nested_beyond_the_compilers_limit_is_reported_as_an_incomplete_inventory_not_a_crash()
+    {
+        const int depth = 20_000;
+        var nested = "class Deep { void M() { " + string.Concat(Enumerable.Repeat("unsafe { ", depth)) + string.Concat(Enumerable.Repeat("} ", depth)) + "} }";
+        var sink = new CountingSink();
+
+        new CodeAnalyzer().Analyze(new ProjectInput("/repo", [new ScanTarget("src/Deep.cs", nested), new ScanTarget("src/Parser.cs", Spans)]), sink, CancellationToken.None);
+
+        // The other file's figures survive whatever happens to the deep one.
+        Assert.True(sink.Counts[Stats.Fixed] == 1, "the shallow file was not counted");
+        // The compiler stops parsing at its nesting limit, so the deep file's count is short: the run must say so.
+        var notification = Assert.Single(sink.Notifications, n => n.Id == "code-inventory-incomplete");
+        Assert.Equal("src/Deep.cs", notification.Path);
+        Assert.InRange(sink.Counts[Stats.Blocks], 1, depth);
+    }
+
     /// <summary>Through the analyzer's default constructor: the inventory runs in every <c>sfi scan</c> with code analysis.</summary>
     private static Dictionary<string, long> Analyze(params (string Path, string Text)[] files)
     {
