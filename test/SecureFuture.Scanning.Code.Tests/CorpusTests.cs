@@ -138,7 +138,9 @@ public sealed partial class CorpusTests
 
     private static IEnumerable<(string Kind, string Class, string File, int Line)> Markers()
     {
-        foreach (var path in Directory.EnumerateFiles(CorpusDirectory, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
+        foreach (var path in Directory.EnumerateFiles(CorpusDirectory, "*", SearchOption.AllDirectories)
+            .Where(p => p.EndsWith(".cs", StringComparison.Ordinal) || p.EndsWith(".cshtml", StringComparison.Ordinal) || p.EndsWith(".razor", StringComparison.Ordinal))
+            .Order(StringComparer.Ordinal))
         {
             var relative = Path.GetRelativePath(CorpusDirectory, path).Replace('\\', '/');
             var lines = File.ReadAllLines(path);
