@@ -19,7 +19,7 @@ public sealed class CodeAnalyzer : IProjectAnalyzer
     private readonly IReadOnlyList<ICodeCheck> _checks;
 
     public CodeAnalyzer()
-        : this([])
+        : this([new Patterns.PatternCheck()])
     {
     }
 

@@ -1,0 +1,67 @@
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+
+namespace SecureFuture.Scanning.Code.Patterns;
+
+/// <summary>
+/// Facts about a whole compilation that some patterns need (which types are EF Core entities, whether antiforgery is
+/// validated globally). Each is computed on first use, by a token scan that binds only what it finds.
+/// </summary>
+internal sealed class CompilationFacts(CodeCompilation compilation)
+{
+    private readonly Lazy<EntityTypes> _entities = new(() => FindEntityTypes(compilation));
+    private readonly Lazy<bool> _globalAntiforgery = new(() => FindGlobalAntiforgeryFilter(compilation));
+
+    /// <summary>Types used as <c>DbSet&lt;T&gt;</c> in the compilation: EF Core entities.</summary>
+    public EntityTypes Entities => _entities.Value;
+
+    /// <summary>
+    /// Whether an antiforgery filter is registered for every action, e.g.
+    /// <c>services.AddControllersWithViews(o =&gt; o.Filters.Add(new AutoValidateAntiforgeryTokenAttribute()))</c>:
+    /// the attribute's type named anywhere outside an attribute list.
+    /// </summary>
+    public bool GlobalAntiforgeryFilter => _globalAntiforgery.Value;
+
+    private static EntityTypes FindEntityTypes(CodeCompilation compilation)
+    {
+        var symbols = new HashSet<ITypeSymbol>(SymbolEqualityComparer.Default);
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var tree in compilation.Trees)
+        {
+            foreach (var token in tree.GetRoot().DescendantTokens())
+            {
+                // DbSet<T> is EF Core's, a package: decide on the name, then bind only the entity type argument.
+                if (token.IsKind(SyntaxKind.IdentifierToken) && token.ValueText == "DbSet"
+                    && token.Parent is GenericNameSyntax { TypeArgumentList.Arguments: [var argument] } generic
+                    && generic.Ancestors().Any(a => a is PropertyDeclarationSyntax or FieldDeclarationSyntax))
+                {
+                    names.Add(Syntax.LastName(argument));
+                    if (compilation.Model(tree).GetTypeInfo(argument).Type is { TypeKind: not TypeKind.Error } type)
+                    {
+                        symbols.Add(type);
+                    }
+                }
+            }
+        }
+
+        return new EntityTypes(symbols, names);
+    }
+
+    private static bool FindGlobalAntiforgeryFilter(CodeCompilation compilation) =>
+        compilation.Trees.Any(tree => tree.GetRoot().DescendantTokens().Any(token =>
+            token.IsKind(SyntaxKind.IdentifierToken)
+            && token.ValueText is "AutoValidateAntiforgeryTokenAttribute" or "ValidateAntiForgeryTokenAttribute"
+            && !token.Parent!.Ancestors().Any(a => a is AttributeSyntax)));
+}
+
+/// <summary>The EF Core entity types of a compilation, by symbol and (when unresolved) by simple name.</summary>
+internal sealed class EntityTypes(HashSet<ITypeSymbol> symbols, HashSet<string> names)
+{
+    public bool IsEmpty => names.Count == 0;
+
+    public bool Contains(ITypeSymbol? type, string syntaxName) =>
+        type is { TypeKind: not TypeKind.Error }
+            ? symbols.Contains(type.OriginalDefinition)
+            : names.Contains(syntaxName);
+}
