@@ -14,11 +14,13 @@ internal sealed class PatternScan : IProjectSink
 
     public List<Notification> Notifications { get; } = [];
 
-    public static PatternScan Run(params (string Path, string Text)[] files)
+    public static PatternScan Run(params (string Path, string Text)[] files) => Run(new CodeAnalyzer(), files);
+
+    internal static PatternScan Run(CodeAnalyzer analyzer, params (string Path, string Text)[] files)
     {
         var targets = files.Select(f => new ScanTarget(f.Path, f.Text)).ToList();
         var scan = new PatternScan(targets);
-        new CodeAnalyzer().Analyze(new ProjectInput("/scan", targets), scan, CancellationToken.None);
+        analyzer.Analyze(new ProjectInput("/scan", targets), scan, CancellationToken.None);
         return scan;
     }
 

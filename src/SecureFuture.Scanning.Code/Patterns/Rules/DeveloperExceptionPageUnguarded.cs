@@ -89,7 +89,6 @@ internal sealed class DeveloperExceptionPageUnguarded : CodePattern
                 {
                     "IsDevelopment" => Environment.Development,
                     "IsEnvironment" when call.ArgumentList.Arguments is [var env] && IsDevelopmentLiteral(env.Expression) => Environment.Development,
-                    "IsProduction" => Environment.NotDevelopment,
                     _ => Environment.Unknown,
                 };
             default:
