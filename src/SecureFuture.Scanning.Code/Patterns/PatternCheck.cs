@@ -20,11 +20,18 @@ internal sealed class PatternCheck : ICodeCheck
     }
 
     public PatternCheck(CodeRuleCatalog catalog)
+        : this(catalog, PatternCatalog.Find)
+    {
+    }
+
+    /// <param name="findPattern">The implementation of a pattern name (tests substitute one).</param>
+    internal PatternCheck(CodeRuleCatalog catalog, Func<string, CodePattern?> findPattern)
     {
         ArgumentNullException.ThrowIfNull(catalog);
+        ArgumentNullException.ThrowIfNull(findPattern);
         _rules = [.. catalog.Rules
             .Where(r => r.Document.Pattern is not null)
-            .Select(r => (r, PatternCatalog.Find(r.Document.Pattern!)
+            .Select(r => (r, findPattern(r.Document.Pattern!)
                 ?? throw new InvalidOperationException($"{r.Source}: pattern {r.Document.Pattern} is not implemented")))];
         foreach (var entry in _rules)
         {
@@ -55,6 +62,7 @@ internal sealed class PatternCheck : ICodeCheck
 
         var facts = new CompilationFacts(compilation);
         var statistics = new PatternStatistics();
+        var failed = new HashSet<CodeRule>();
         foreach (var tree in compilation.Trees)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -70,13 +78,34 @@ internal sealed class PatternCheck : ICodeCheck
 
                 foreach (var (rule, pattern) in entries)
                 {
+                    if (failed.Contains(rule))
+                    {
+                        continue;
+                    }
+
                     contexts ??= [];
                     if (!contexts.TryGetValue(rule, out var context))
                     {
                         contexts[rule] = context = new PatternContext(compilation, tree, facts, rule, sink, statistics);
                     }
 
-                    pattern.Inspect(name, context);
+                    try
+                    {
+                        pattern.Inspect(name, context);
+                    }
+                    catch (Exception e) when (e is not OperationCanceledException)
+                    {
+                        // A pattern that throws is a bug in the pattern, not in the scanned code: switch the rule off for
+                        // the rest of this compilation, say where it happened, and let the other rules run.
+                        failed.Add(rule);
+                        var position = name.GetLocation().GetLineSpan().StartLinePosition;
+                        sink.Notify(new Notification("code-pattern-failed", NotificationLevel.Error,
+                            $"{compilation.PathOf(tree)}:{position.Line + 1}:{position.Character + 1}: rule {rule.Id} ({pattern.Name}) failed and was switched off for {compilation.Name}: {e.GetType().Name}: {e.Message}")
+                        {
+                            RuleId = rule.Id,
+                            Path = compilation.PathOf(tree),
+                        });
+                    }
                 }
             }
         }

@@ -317,6 +317,38 @@ public sealed class PatternTests
         Assert.Equal("SFI-CODE-190", Assert.Single(scan.Results).RuleId);
     }
 
+    [Fact]
+    public void A_pattern_that_throws_is_switched_off_with_a_notification_and_the_other_rules_still_run()
+    {
+        var check = new PatternCheck(CodeRuleCatalog.Default, name => name == "WeakRsaKeySize" ? new ThrowingPattern() : PatternCatalog.Find(name));
+        var analyzer = new CodeAnalyzer([check]);
+
+        var scan = PatternScan.Run(analyzer, ("src/Keys.cs", """
+            using System.Security.Cryptography;
+            public static class Keys
+            {
+                public static RSA A() => RSA.Create(1024);
+                public static RSA B() => RSA.Create(512);
+                public static byte[] C(byte[] d) => MD5.HashData(d);
+            }
+            """));
+
+        var failure = Assert.Single(scan.Notifications, n => n.Id == "code-pattern-failed");
+        Assert.Equal(NotificationLevel.Error, failure.Level);
+        Assert.Equal("SFI-CODE-104", failure.RuleId);
+        Assert.StartsWith("src/Keys.cs:4:", failure.Message, StringComparison.Ordinal);
+        Assert.Empty(scan.Of("SFI-CODE-104"));
+        Assert.Single(scan.Of("SFI-CODE-102"));
+    }
+
+    private sealed class ThrowingPattern : CodePattern
+    {
+        public override IReadOnlyCollection<string> Triggers { get; } = ["RSA"];
+
+        public override void Inspect(Microsoft.CodeAnalysis.CSharp.Syntax.SimpleNameSyntax name, PatternContext context) =>
+            throw new InvalidOperationException("pattern bug");
+    }
+
     private static string RuleFile(string name)
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
