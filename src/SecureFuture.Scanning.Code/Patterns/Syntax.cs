@@ -141,6 +141,15 @@ internal static class Syntax
         _ => null,
     };
 
+    /// <summary>A string constant: a literal read from its token (no binding), or a named constant bound through the model.</summary>
+    public static string? ConstantString(ExpressionSyntax expression, SemanticModel model) => expression switch
+    {
+        LiteralExpressionSyntax { Token.Value: string literal } => literal,
+        LiteralExpressionSyntax => null,
+        IdentifierNameSyntax or MemberAccessExpressionSyntax => model.GetConstantValue(expression) is { HasValue: true, Value: string value } ? value : null,
+        _ => null,
+    };
+
     /// <summary>Whether the expression is the literal <c>false</c> (or a constant that is).</summary>
     public static bool IsFalse(ExpressionSyntax expression, SemanticModel? model = null) =>
         expression.IsKind(SyntaxKind.FalseLiteralExpression)

@@ -95,8 +95,7 @@ internal sealed class EmailClaimAsIdentity : CodePattern
             return null;
         }
 
-        var constant = context.Model.GetConstantValue(expression);
-        if (constant is { HasValue: true, Value: string value })
+        if (Syntax.ConstantString(expression, context.Model) is { } value)
         {
             return EmailClaimValues.Contains(value) ? MatchBasis.Symbol : null;
         }

@@ -60,8 +60,11 @@ internal sealed class InsecureCookie : CodePattern
     /// <summary><c>Response.Cookies.Append("session", value[, options])</c> with an authentication-like name and options lacking Secure or HttpOnly.</summary>
     private static void InspectAppend(SimpleNameSyntax name, PatternContext context)
     {
+        // Syntax first (StringBuilder.Append is everywhere): only x.Cookies.Append(name, value[, options]) is bound.
         if (Syntax.InvocationOf(name) is not { ArgumentList.Arguments: [var cookieName, _, ..] } call
-            || context.Model.GetConstantValue(cookieName.Expression) is not { HasValue: true, Value: string cookie }
+            || name.Parent is not MemberAccessExpressionSyntax { Expression: var cookies }
+            || !Syntax.LastName(cookies).EndsWith("Cookies", StringComparison.OrdinalIgnoreCase)
+            || Syntax.ConstantString(cookieName.Expression, context.Model) is not { } cookie
             || !IsAuthCookie(cookie))
         {
             return;

@@ -10,7 +10,7 @@ namespace SecureFuture.Scanning.Code.Patterns.Rules;
 internal sealed class InsecureRandomForSecret : CodePattern
 {
     public override IReadOnlyCollection<string> Triggers { get; } =
-        ["Next", "NextBytes", "NextInt64", "NextDouble", "NextSingle", "GetItems", "GetString", "GetHexString"];
+        ["Next", "NextBytes", "NextInt64", "NextDouble", "NextSingle", "GetItems"];
 
     public override void Inspect(SimpleNameSyntax name, PatternContext context)
     {

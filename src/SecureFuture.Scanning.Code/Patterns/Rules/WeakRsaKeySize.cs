@@ -47,7 +47,9 @@ internal sealed class WeakRsaKeySize : CodePattern
     }
 
     private static int? Bits(ExpressionSyntax expression, PatternContext context) =>
-        context.Model.GetConstantValue(expression) is { HasValue: true, Value: int bits } ? bits : null;
+        expression is LiteralExpressionSyntax { Token.Value: int literal } ? literal
+        : expression is IdentifierNameSyntax or MemberAccessExpressionSyntax && context.Model.GetConstantValue(expression) is { HasValue: true, Value: int bits } ? bits
+        : null;
 
     private static string Detail(int bits) => bits.ToString(System.Globalization.CultureInfo.InvariantCulture);
 }
