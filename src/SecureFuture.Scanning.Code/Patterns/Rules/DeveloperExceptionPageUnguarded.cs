@@ -78,6 +78,9 @@ internal sealed class DeveloperExceptionPageUnguarded : CodePattern
             case BinaryExpressionSyntax { RawKind: (int)SyntaxKind.LogicalAndExpression } and:
                 var left = Says(and.Left);
                 return left == Environment.Development ? left : Says(and.Right) == Environment.Development ? Environment.Development : Environment.Unknown;
+            case BinaryExpressionSyntax { RawKind: (int)SyntaxKind.LogicalOrExpression } or:
+                // IsDevelopment() || EnvironmentName == "Docker": every alternative is Development or a named non-production environment
+                return IsDevelopmentOrNamedEnvironment(or.Left) && IsDevelopmentOrNamedEnvironment(or.Right) ? Environment.Development : Environment.Unknown;
             case BinaryExpressionSyntax { RawKind: (int)SyntaxKind.EqualsExpression or (int)SyntaxKind.NotEqualsExpression } comparison:
                 var says = IsDevelopmentLiteral(comparison.Right) || IsDevelopmentLiteral(comparison.Left) ? Environment.Development
                     : Syntax.IsTrue(comparison.Right) ? Says(comparison.Left)
@@ -94,6 +97,23 @@ internal sealed class DeveloperExceptionPageUnguarded : CodePattern
             default:
                 return Environment.Unknown;
         }
+    }
+
+    /// <summary>A Development check, or a check for one named environment other than Production or Staging.</summary>
+    private static bool IsDevelopmentOrNamedEnvironment(ExpressionSyntax condition)
+    {
+        if (Says(condition) == Environment.Development)
+        {
+            return true;
+        }
+
+        var named = condition.WalkDownParentheses() switch
+        {
+            BinaryExpressionSyntax { RawKind: (int)SyntaxKind.EqualsExpression } c when Syntax.LastName(c.Left) == "EnvironmentName" => c.Right,
+            InvocationExpressionSyntax { ArgumentList.Arguments: [var env] } call when Syntax.LastName(call.Expression) == "IsEnvironment" => env.Expression,
+            _ => null,
+        };
+        return named is LiteralExpressionSyntax { Token.Value: string name } && name is not ("Production" or "Staging");
     }
 
     private static Environment Negate(Environment says) => says switch
