@@ -12,6 +12,14 @@ internal sealed class CompilationFacts(CodeCompilation compilation)
 {
     private readonly Lazy<EntityTypes> _entities = new(() => FindEntityTypes(compilation));
     private readonly Lazy<bool> _globalAntiforgery = new(() => FindGlobalAntiforgeryFilter(compilation));
+    private readonly Lazy<bool> _bearerOnly = new(() => FindBearerOnlyAuthentication(compilation));
+
+    /// <summary>Registrations that make the browser authenticate by itself (cookies, Windows auth): what CSRF abuses.</summary>
+    private static readonly HashSet<string> AmbientAuthentication = new(StringComparer.Ordinal)
+    {
+        "AddCookie", "AddIdentity", "AddDefaultIdentity", "AddOpenIdConnect", "AddMicrosoftIdentityWebApp", "AddSession",
+        "AddNegotiate", "AddCertificate", "CookieAuthenticationDefaults", "AddGoogle", "AddFacebook", "AddMicrosoftAccount",
+    };
 
     /// <summary>Types used as <c>DbSet&lt;T&gt;</c> in the compilation: EF Core entities.</summary>
     public EntityTypes Entities => _entities.Value;
@@ -22,6 +30,33 @@ internal sealed class CompilationFacts(CodeCompilation compilation)
     /// the attribute's type named anywhere outside an attribute list.
     /// </summary>
     public bool GlobalAntiforgeryFilter => _globalAntiforgery.Value;
+
+    /// <summary>
+    /// Whether the project authenticates with bearer tokens only (<c>AddJwtBearer</c> and no cookie, session or Windows
+    /// authentication anywhere in it): browsers then send no credential by themselves, so there is nothing to forge.
+    /// </summary>
+    public bool BearerOnlyAuthentication => _bearerOnly.Value;
+
+    private static bool FindBearerOnlyAuthentication(CodeCompilation compilation)
+    {
+        var bearer = false;
+        foreach (var token in compilation.Trees.SelectMany(t => t.GetRoot().DescendantTokens()))
+        {
+            if (!token.IsKind(SyntaxKind.IdentifierToken))
+            {
+                continue;
+            }
+
+            if (AmbientAuthentication.Contains(token.ValueText))
+            {
+                return false;
+            }
+
+            bearer |= token.ValueText is "AddJwtBearer" or "AddMicrosoftIdentityWebApi";
+        }
+
+        return bearer;
+    }
 
     private static EntityTypes FindEntityTypes(CodeCompilation compilation)
     {

@@ -132,6 +132,33 @@ public sealed class PatternTests
     }
 
     [Fact]
+    public void Json_body_actions_and_bearer_only_projects_need_no_antiforgery_but_cookie_authenticated_ones_do()
+    {
+        const string json = """
+            using Microsoft.AspNetCore.Mvc;
+            public sealed class ProfileController : Controller
+            {
+                [HttpPut]
+                public IActionResult Save([FromBody] Profile profile) => Ok();
+            }
+
+            public sealed record Profile(string Name);
+            """;
+        static string Startup(string scheme) => $$"""
+            using Microsoft.AspNetCore.Builder;
+            using Microsoft.Extensions.DependencyInjection;
+            var builder = WebApplication.CreateBuilder(args);
+            builder.Services.AddAuthentication(){{scheme}};
+            builder.Build().Run();
+            """;
+
+        Assert.Empty(PatternScan.Run(json).Of(MissingAntiforgery));
+        Assert.Empty(PatternScan.Run(("Controllers/A.cs", Controller), ("Program.cs", Startup(".AddJwtBearer()"))).Of(MissingAntiforgery));
+        Assert.Single(PatternScan.Run(("Controllers/A.cs", Controller), ("Program.cs", Startup(".AddJwtBearer().AddCookie()"))).Of(MissingAntiforgery));
+        Assert.Single(PatternScan.Run(("Controllers/A.cs", Controller), ("Program.cs", Startup(".AddNegotiate()"))).Of(MissingAntiforgery));
+    }
+
+    [Fact]
     public void Missing_antiforgery_points_at_the_verb_attribute_of_the_action()
     {
         var result = Assert.Single(PatternScan.Run(Controller).Of(MissingAntiforgery));

@@ -7,7 +7,8 @@ namespace SecureFuture.Scanning.Code.Patterns.Rules;
 /// SFI-CODE-113: a state-changing MVC action (<c>[HttpPost]</c>, <c>[HttpPut]</c>, <c>[HttpDelete]</c>, <c>[HttpPatch]</c>)
 /// on a view <c>Controller</c> with no antiforgery validation: none on the action, its class or base classes, and no
 /// global <c>AutoValidateAntiforgeryTokenAttribute</c> filter in the compilation. <c>[ApiController]</c> classes
-/// (token-authenticated APIs, not cookie forms) and an explicit <c>[IgnoreAntiforgeryToken]</c> are left alone.
+/// (token-authenticated APIs, not cookie forms), actions taking a <c>[FromBody]</c> JSON body, projects that
+/// authenticate with bearer tokens only, and an explicit <c>[IgnoreAntiforgeryToken]</c> are left alone.
 /// </summary>
 internal sealed class MissingAntiforgery : CodePattern
 {
@@ -25,7 +26,8 @@ internal sealed class MissingAntiforgery : CodePattern
             return;
         }
 
-        if (HasAntiforgery(action.AttributeLists) || context.Facts.GlobalAntiforgeryFilter)
+        // A [FromBody] parameter means a JSON body, which a cross-site form cannot send without a CORS preflight.
+        if (HasAntiforgery(action.AttributeLists) || TakesBody(action) || context.Facts.GlobalAntiforgeryFilter || context.Facts.BearerOnlyAuthentication)
         {
             return;
         }
@@ -67,6 +69,9 @@ internal sealed class MissingAntiforgery : CodePattern
         // [assembly: ApiController] makes every controller an API controller.
         return controller.ContainingAssembly.GetAttributes().Any(a => a.AttributeClass?.Name == "ApiControllerAttribute") ? null : basis;
     }
+
+    private static bool TakesBody(MethodDeclarationSyntax action) =>
+        action.ParameterList.Parameters.SelectMany(p => p.AttributeLists).SelectMany(l => l.Attributes).Any(a => HttpVerbs.AttributeName(a) == "FromBody");
 
     private static bool HasAntiforgery(SyntaxList<AttributeListSyntax> lists) =>
         lists.SelectMany(l => l.Attributes).Any(a => AntiforgeryAttributes.Contains(HttpVerbs.AttributeName(a)));
