@@ -13,6 +13,13 @@ internal sealed class CompilationFacts(CodeCompilation compilation)
     private readonly Lazy<EntityTypes> _entities = new(() => FindEntityTypes(compilation));
     private readonly Lazy<bool> _globalAntiforgery = new(() => FindGlobalAntiforgeryFilter(compilation));
     private readonly Lazy<bool> _bearerOnly = new(() => FindBearerOnlyAuthentication(compilation));
+    private readonly Lazy<bool> _browserFacing = new(() => FindBrowserFacing(compilation));
+
+    /// <summary>Calls that only an application serving HTML to browsers makes.</summary>
+    private static readonly HashSet<string> BrowserResults = new(StringComparer.Ordinal)
+    {
+        "View", "PartialView", "RedirectToAction", "RedirectToPage", "AddControllersWithViews", "AddRazorPages",
+    };
 
     /// <summary>Registrations that make the browser authenticate by itself (cookies, Windows auth): what CSRF abuses.</summary>
     private static readonly HashSet<string> AmbientAuthentication = new(StringComparer.Ordinal)
@@ -36,6 +43,19 @@ internal sealed class CompilationFacts(CodeCompilation compilation)
     /// authentication anywhere in it): browsers then send no credential by themselves, so there is nothing to forge.
     /// </summary>
     public bool BearerOnlyAuthentication => _bearerOnly.Value;
+
+    /// <summary>
+    /// Whether the project serves browsers: it renders views or redirects to actions, registers views or Razor Pages,
+    /// or registers cookie, session or Windows authentication. A JSON API project that does none of these has no
+    /// forms to forge.
+    /// </summary>
+    public bool BrowserFacing => _browserFacing.Value;
+
+    private static bool FindBrowserFacing(CodeCompilation compilation) =>
+        compilation.Trees.SelectMany(t => t.GetRoot().DescendantTokens()).Any(token =>
+            token.IsKind(SyntaxKind.IdentifierToken)
+            && (AmbientAuthentication.Contains(token.ValueText)
+                || (BrowserResults.Contains(token.ValueText) && token.Parent?.Parent is InvocationExpressionSyntax)));
 
     private static bool FindBearerOnlyAuthentication(CodeCompilation compilation)
     {

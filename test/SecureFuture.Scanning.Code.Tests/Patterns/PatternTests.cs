@@ -110,12 +110,13 @@ public sealed class PatternTests
     }
 
     [Theory]
-    [InlineData("[ApiController] public sealed class AccountController : Controller", "")]
-    [InlineData("[ApiController] public abstract class ApiBase : Controller { } public sealed class AccountController : ApiBase", "")]
-    [InlineData("public sealed class AccountController : Controller", "[assembly: ApiController]")]
-    [InlineData("[IgnoreAntiforgeryToken] public sealed class AccountController : Controller", "")]
-    [InlineData("public sealed class AccountController : ControllerBase", "")]
-    public void Api_controllers_and_explicit_opt_outs_need_no_antiforgery(string declaration, string assembly)
+    [InlineData("public sealed class AccountController : Controller", "", true)] // the control: same code, no opt-out
+    [InlineData("[ApiController] public sealed class AccountController : Controller", "", false)]
+    [InlineData("[ApiController] public abstract class ApiBase : Controller { } public sealed class AccountController : ApiBase", "", false)]
+    [InlineData("public sealed class AccountController : Controller", "[assembly: ApiController]", false)]
+    [InlineData("[IgnoreAntiforgeryToken] public sealed class AccountController : Controller", "", false)]
+    [InlineData("public sealed class AccountController : ControllerBase", "", false)]
+    public void Api_controllers_and_explicit_opt_outs_need_no_antiforgery(string declaration, string assembly, bool reported)
     {
         var scan = PatternScan.Run($$"""
             using Microsoft.AspNetCore.Mvc;
@@ -126,9 +127,14 @@ public sealed class PatternTests
                 [HttpPost]
                 public IActionResult Close() => Ok();
             }
+
+            public sealed class HomeController : Controller
+            {
+                public IActionResult Index() => View();
+            }
             """);
 
-        Assert.Empty(scan.Of(MissingAntiforgery));
+        Assert.Equal(reported, scan.Of(MissingAntiforgery).Any());
     }
 
     [Fact]
@@ -143,6 +149,7 @@ public sealed class PatternTests
             }
 
             public sealed record Profile(string Name);
+            public sealed class HomeController : Controller { public IActionResult Index() => View(); }
             """;
         static string Startup(string scheme) => $$"""
             using Microsoft.AspNetCore.Builder;
@@ -153,9 +160,33 @@ public sealed class PatternTests
             """;
 
         Assert.Empty(PatternScan.Run(json).Of(MissingAntiforgery));
+        Assert.Single(PatternScan.Run(json.Replace("[FromBody] ", "", StringComparison.Ordinal)).Of(MissingAntiforgery));
         Assert.Empty(PatternScan.Run(("Controllers/A.cs", Controller), ("Program.cs", Startup(".AddJwtBearer()"))).Of(MissingAntiforgery));
         Assert.Single(PatternScan.Run(("Controllers/A.cs", Controller), ("Program.cs", Startup(".AddJwtBearer().AddCookie()"))).Of(MissingAntiforgery));
         Assert.Single(PatternScan.Run(("Controllers/A.cs", Controller), ("Program.cs", Startup(".AddNegotiate()"))).Of(MissingAntiforgery));
+    }
+
+    [Fact]
+    public void Controllers_of_a_project_that_serves_no_browser_need_no_antiforgery()
+    {
+        const string api = """
+            using Microsoft.AspNetCore.Mvc;
+            public sealed class SyncController : Controller
+            {
+                [HttpPost("sync")]
+                public IActionResult Sync(string since) => Json(new { since });
+            }
+            """;
+        const string page = """
+            using Microsoft.AspNetCore.Mvc;
+            public sealed class HomeController : Controller
+            {
+                public IActionResult Index() => View();
+            }
+            """;
+
+        Assert.Empty(PatternScan.Run(("Controllers/SyncController.cs", api)).Of(MissingAntiforgery));
+        Assert.Single(PatternScan.Run(("Controllers/SyncController.cs", api), ("Controllers/HomeController.cs", page)).Of(MissingAntiforgery));
     }
 
     [Fact]

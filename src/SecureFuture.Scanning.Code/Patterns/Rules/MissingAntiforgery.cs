@@ -8,7 +8,8 @@ namespace SecureFuture.Scanning.Code.Patterns.Rules;
 /// on a view <c>Controller</c> with no antiforgery validation: none on the action, its class or base classes, and no
 /// global <c>AutoValidateAntiforgeryTokenAttribute</c> filter in the compilation. <c>[ApiController]</c> classes
 /// (token-authenticated APIs, not cookie forms), actions taking a <c>[FromBody]</c> JSON body, projects that
-/// authenticate with bearer tokens only, and an explicit <c>[IgnoreAntiforgeryToken]</c> are left alone.
+/// authenticate with bearer tokens only or serve no browser (no views, redirects to actions, or cookie
+/// authentication anywhere), and an explicit <c>[IgnoreAntiforgeryToken]</c> are left alone.
 /// </summary>
 internal sealed class MissingAntiforgery : CodePattern
 {
@@ -27,7 +28,8 @@ internal sealed class MissingAntiforgery : CodePattern
         }
 
         // A [FromBody] parameter means a JSON body, which a cross-site form cannot send without a CORS preflight.
-        if (HasAntiforgery(action.AttributeLists) || TakesBody(action) || context.Facts.GlobalAntiforgeryFilter || context.Facts.BearerOnlyAuthentication)
+        if (HasAntiforgery(action.AttributeLists) || TakesBody(action) || context.Facts.GlobalAntiforgeryFilter
+            || context.Facts.BearerOnlyAuthentication || !context.Facts.BrowserFacing)
         {
             return;
         }
