@@ -16,6 +16,7 @@ internal static class Syntax
         MemberAccessExpressionSyntax m => m.Name.Identifier.ValueText,
         MemberBindingExpressionSyntax b => b.Name.Identifier.ValueText,
         ConditionalAccessExpressionSyntax c => LastName(c.WhenNotNull),
+        InvocationExpressionSyntax { Expression: InvocationExpressionSyntax } => string.Empty, // f()(): no name
         InvocationExpressionSyntax i => LastName(i.Expression),
         NullableTypeSyntax n => LastName(n.ElementType),
         _ => string.Empty,

@@ -303,6 +303,31 @@ public sealed class PatternTests
     }
 
     [Fact]
+    public void Deeply_nested_code_neither_overflows_the_stack_nor_stops_the_other_rules()
+    {
+        var condition = string.Join(" && ", Enumerable.Repeat("verbose", 100_000));
+        var scan = PatternScan.Run($$"""
+            using Microsoft.AspNetCore.Builder;
+            using System.Security.Cryptography;
+
+            public static class Pipeline
+            {
+                public static void Configure(IApplicationBuilder app, bool verbose)
+                {
+                    if ({{condition}}) app.UseDeveloperExceptionPage();
+                }
+
+                public static RSA Key() => RSA.Create(1024);
+            }
+            """);
+
+        Assert.Single(scan.Of("SFI-CODE-104"));
+        Assert.True(
+            scan.Of(DeveloperExceptionPageUnguarded).Count() == 1 || scan.Notifications.Any(n => n.Id == "code-pattern-failed" && n.RuleId == DeveloperExceptionPageUnguarded),
+            "the unguarded call is either reported or the rule says it gave up");
+    }
+
+    [Fact]
     public void Evidence_key_names_the_rule_member_and_expression_and_survives_line_moves()
     {
         const string source = """

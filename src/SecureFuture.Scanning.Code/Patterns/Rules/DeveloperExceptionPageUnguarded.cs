@@ -70,6 +70,8 @@ internal sealed class DeveloperExceptionPageUnguarded : CodePattern
     /// <summary>What a condition says about the environment: <c>IsDevelopment()</c>, <c>IsEnvironment("Development")</c>, <c>EnvironmentName == "Development"</c>, negations, and <c>&amp;&amp;</c>.</summary>
     private static Environment Says(ExpressionSyntax condition)
     {
+        // Conditions nest as deep as the scanned code likes: fail this rule (PatternCheck reports it), never the process.
+        System.Runtime.CompilerServices.RuntimeHelpers.EnsureSufficientExecutionStack();
         condition = condition.WalkDownParentheses();
         switch (condition)
         {
