@@ -151,6 +151,11 @@ internal static class Syntax
         _ => null,
     };
 
+    /// <summary>Whether a value is being set (assigned, passed, stored or returned) rather than compared against.</summary>
+    public static bool IsSetting(ExpressionSyntax value) =>
+        value.Parent is AssignmentExpressionSyntax { Right: var right } ? right == value
+        : value.Parent is ArgumentSyntax or EqualsValueClauseSyntax or ArrowExpressionClauseSyntax or ReturnStatementSyntax;
+
     /// <summary>Whether the expression is the literal <c>false</c> (or a constant that is).</summary>
     public static bool IsFalse(ExpressionSyntax expression, SemanticModel? model = null) =>
         expression.IsKind(SyntaxKind.FalseLiteralExpression)

@@ -327,6 +327,31 @@ public sealed class PatternTests
             "the unguarded call is either reported or the rule says it gave up");
     }
 
+    [Theory]
+    [InlineData("SFI-CODE-103", "if (aes.Mode == CipherMode.ECB) throw new CryptographicException();", "aes.Mode = CipherMode.ECB;")]
+    [InlineData("SFI-CODE-111", "if (cookie.SecurePolicy == CookieSecurePolicy.None) throw new InvalidOperationException();", "cookie.SecurePolicy = CookieSecurePolicy.None;")]
+    [InlineData("SFI-CODE-106", "if (handler.ServerCertificateCustomValidationCallback == HttpClientHandler.DangerousAcceptAnyServerCertificateValidator) throw new InvalidOperationException();", "handler.ServerCertificateCustomValidationCallback = HttpClientHandler.DangerousAcceptAnyServerCertificateValidator;")]
+    public void A_weak_setting_is_reported_where_it_is_set_not_where_code_checks_for_it(string rule, string check, string set)
+    {
+        static string Source(string statement) => $$"""
+            using System;
+            using System.Net.Http;
+            using System.Security.Cryptography;
+            using Microsoft.AspNetCore.Http;
+
+            public static class Guard
+            {
+                public static void Run(Aes aes, CookieBuilder cookie, HttpClientHandler handler)
+                {
+                    {{statement}}
+                }
+            }
+            """;
+
+        Assert.Empty(PatternScan.Run(Source(check)).Of(rule));
+        Assert.Single(PatternScan.Run(Source(set)).Of(rule));
+    }
+
     [Fact]
     public void Evidence_key_names_the_rule_member_and_expression_and_survives_line_moves()
     {

@@ -22,7 +22,7 @@ internal sealed class CertificateValidationDisabled : CodePattern
         switch (name.Identifier.ValueText)
         {
             case "DangerousAcceptAnyServerCertificateValidator":
-                if (name.Parent is MemberAccessExpressionSyntax access && access.Name == name)
+                if (name.Parent is MemberAccessExpressionSyntax access && access.Name == name && Syntax.IsSetting(access))
                 {
                     var property = Symbols.SymbolOf(context.Model, access);
                     var basis = property is null ? MatchBasis.Name

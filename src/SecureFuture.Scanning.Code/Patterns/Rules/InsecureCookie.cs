@@ -35,6 +35,7 @@ internal sealed class InsecureCookie : CodePattern
                 break;
             case "CookieSecurePolicy":
                 if (name.Parent is MemberAccessExpressionSyntax { Name.Identifier.ValueText: "None" } policy && policy.Expression == name
+                    && Syntax.IsSetting(policy)
                     && EnumBasis(policy, "Microsoft.AspNetCore.Http.CookieSecurePolicy", context) is { } policyBasis)
                 {
                     context.Report(policy, "CookieSecurePolicy.None", policyBasis);

@@ -49,10 +49,14 @@ internal sealed class WeakCipher : CodePattern
         }
     }
 
-    /// <summary><c>CipherMode.ECB</c> (System.Security.Cryptography) or BouncyCastle's <c>"AES/ECB/..."</c>-style names are not matched.</summary>
+    /// <summary>
+    /// <c>CipherMode.ECB</c> set (assigned, passed or stored), not compared: <c>if (mode == CipherMode.ECB) throw</c> is
+    /// the opposite of the mistake. BouncyCastle's <c>"AES/ECB/..."</c> transformation strings are not matched.
+    /// </summary>
     private static void InspectEcbMode(SimpleNameSyntax name, PatternContext context)
     {
-        if (name.Parent is not MemberAccessExpressionSyntax access || access.Name != name || Syntax.LastName(access.Expression) != "CipherMode")
+        if (name.Parent is not MemberAccessExpressionSyntax access || access.Name != name || Syntax.LastName(access.Expression) != "CipherMode"
+            || !Syntax.IsSetting(access))
         {
             return;
         }
