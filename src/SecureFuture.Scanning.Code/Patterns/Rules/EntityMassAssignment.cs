@@ -7,7 +7,8 @@ namespace SecureFuture.Scanning.Code.Patterns.Rules;
 /// <summary>
 /// SFI-CODE-115: an EF Core entity (a type used as <c>DbSet&lt;T&gt;</c> in the compilation) bound from the request
 /// as a parameter of a POST/PUT/PATCH action or a minimal-API handler, and handed as-is to
-/// <c>Add</c>/<c>Update</c>/<c>Attach</c> (or <c>SetValues</c>). Every column, including <c>IsAdmin</c>, <c>OwnerId</c>
+/// <c>Add</c>/<c>Update</c>/<c>Attach</c>, <c>SetValues</c>, or marked <c>Entry(x).State = EntityState.Modified</c>
+/// (the scaffolded API controller's PUT). Every column, including <c>IsAdmin</c>, <c>OwnerId</c>
 /// or <c>Price</c>, is then whatever the client posts. A parameter restricted with <c>[Bind("A,B")]</c> is left alone.
 /// </summary>
 internal sealed class EntityMassAssignment : CodePattern
@@ -15,11 +16,12 @@ internal sealed class EntityMassAssignment : CodePattern
     private static readonly HashSet<string> MapVerbs = new(StringComparer.Ordinal) { "MapPost", "MapPut", "MapPatch" };
 
     public override IReadOnlyCollection<string> Triggers { get; } =
-        ["Add", "AddAsync", "Update", "Attach", "AddRange", "AddRangeAsync", "UpdateRange", "AttachRange", "SetValues"];
+        ["Add", "AddAsync", "Update", "Attach", "AddRange", "AddRangeAsync", "UpdateRange", "AttachRange", "SetValues", "Entry"];
 
     public override void Inspect(SimpleNameSyntax name, PatternContext context)
     {
         if (Syntax.InvocationOf(name) is not { ArgumentList.Arguments: [var argument, ..] } call
+            || Saved(name, call) is not { } saved
             || argument.Expression is not IdentifierNameSyntax passed
             || BoundParameter(passed) is not { } parameter
             || parameter.Type is null
@@ -46,8 +48,25 @@ internal sealed class EntityMassAssignment : CodePattern
 
         if (basis is { } b)
         {
-            context.Report(call, $"{Syntax.LastName(parameter.Type)} {parameter.Identifier.ValueText}", b);
+            context.Report(saved, $"{Syntax.LastName(parameter.Type)} {parameter.Identifier.ValueText}", b);
         }
+    }
+
+    /// <summary>
+    /// The expression that saves the argument: the call itself, or for <c>Entry(x)</c> the assignment
+    /// <c>.State = EntityState.Modified</c> (or <c>Added</c>) that follows it; null for any other use of <c>Entry</c>.
+    /// </summary>
+    private static ExpressionSyntax? Saved(SimpleNameSyntax name, InvocationExpressionSyntax call)
+    {
+        if (name.Identifier.ValueText != "Entry")
+        {
+            return call;
+        }
+
+        return call.Parent is MemberAccessExpressionSyntax { Name.Identifier.ValueText: "State", Parent: AssignmentExpressionSyntax state } access
+            && state.Left == access && Syntax.LastName(state.Right) is "Modified" or "Added"
+                ? state
+                : null;
     }
 
     /// <summary>The request-bound parameter an identifier refers to: of a state-changing action or a MapPost/MapPut/MapPatch handler.</summary>
