@@ -5,16 +5,12 @@ using Microsoft.CodeAnalysis.CSharp.Syntax;
 namespace SecureFuture.Scanning.Code.Patterns;
 
 /// <summary>
-/// Facts about a whole compilation that some patterns need (which types are EF Core entities, whether antiforgery is
-/// validated globally). Each is computed on first use, by a token scan that binds only what it finds.
+/// Facts about a whole compilation that some patterns need: which types are EF Core entities, whether antiforgery is
+/// validated globally, how the project authenticates. They are gathered on first use by one token scan over every
+/// tree, which binds only the <c>DbSet&lt;T&gt;</c> type arguments it finds.
 /// </summary>
 internal sealed class CompilationFacts(CodeCompilation compilation)
 {
-    private readonly Lazy<EntityTypes> _entities = new(() => FindEntityTypes(compilation));
-    private readonly Lazy<bool> _globalAntiforgery = new(() => FindGlobalAntiforgeryFilter(compilation));
-    private readonly Lazy<bool> _bearerOnly = new(() => FindBearerOnlyAuthentication(compilation));
-    private readonly Lazy<bool> _browserFacing = new(() => FindBrowserFacing(compilation));
-
     /// <summary>Calls that only an application serving HTML to browsers makes.</summary>
     private static readonly HashSet<string> BrowserResults = new(StringComparer.Ordinal)
     {
@@ -28,86 +24,77 @@ internal sealed class CompilationFacts(CodeCompilation compilation)
         "AddNegotiate", "AddCertificate", "CookieAuthenticationDefaults", "AddGoogle", "AddFacebook", "AddMicrosoftAccount",
     };
 
+    private readonly Lazy<Scan> _scan = new(() => Gather(compilation));
+
     /// <summary>Types used as <c>DbSet&lt;T&gt;</c> in the compilation: EF Core entities.</summary>
-    public EntityTypes Entities => _entities.Value;
+    public EntityTypes Entities => _scan.Value.Entities;
 
     /// <summary>
     /// Whether an antiforgery filter is registered for every action, e.g.
     /// <c>services.AddControllersWithViews(o =&gt; o.Filters.Add(new AutoValidateAntiforgeryTokenAttribute()))</c>:
     /// the attribute's type named anywhere outside an attribute list.
     /// </summary>
-    public bool GlobalAntiforgeryFilter => _globalAntiforgery.Value;
+    public bool GlobalAntiforgeryFilter => _scan.Value.GlobalAntiforgeryFilter;
 
     /// <summary>
     /// Whether the project authenticates with bearer tokens only (<c>AddJwtBearer</c> and no cookie, session or Windows
     /// authentication anywhere in it): browsers then send no credential by themselves, so there is nothing to forge.
     /// </summary>
-    public bool BearerOnlyAuthentication => _bearerOnly.Value;
+    public bool BearerOnlyAuthentication => _scan.Value.Bearer && !_scan.Value.AmbientAuthentication;
 
     /// <summary>
     /// Whether the project serves browsers: it renders views or redirects to actions, registers views or Razor Pages,
     /// or registers cookie, session or Windows authentication. A JSON API project that does none of these has no
     /// forms to forge.
     /// </summary>
-    public bool BrowserFacing => _browserFacing.Value;
+    public bool BrowserFacing => _scan.Value.BrowserResults || _scan.Value.AmbientAuthentication;
 
-    private static bool FindBrowserFacing(CodeCompilation compilation) =>
-        compilation.Trees.SelectMany(t => t.GetRoot().DescendantTokens()).Any(token =>
-            token.IsKind(SyntaxKind.IdentifierToken)
-            && (AmbientAuthentication.Contains(token.ValueText)
-                || (BrowserResults.Contains(token.ValueText) && token.Parent?.Parent is InvocationExpressionSyntax)));
+    private sealed record Scan(EntityTypes Entities, bool GlobalAntiforgeryFilter, bool Bearer, bool AmbientAuthentication, bool BrowserResults);
 
-    private static bool FindBearerOnlyAuthentication(CodeCompilation compilation)
+    private static Scan Gather(CodeCompilation compilation)
     {
-        var bearer = false;
-        foreach (var token in compilation.Trees.SelectMany(t => t.GetRoot().DescendantTokens()))
-        {
-            if (!token.IsKind(SyntaxKind.IdentifierToken))
-            {
-                continue;
-            }
-
-            if (AmbientAuthentication.Contains(token.ValueText))
-            {
-                return false;
-            }
-
-            bearer |= token.ValueText is "AddJwtBearer" or "AddMicrosoftIdentityWebApi";
-        }
-
-        return bearer;
-    }
-
-    private static EntityTypes FindEntityTypes(CodeCompilation compilation)
-    {
-        var symbols = new HashSet<ITypeSymbol>(SymbolEqualityComparer.Default);
-        var names = new HashSet<string>(StringComparer.Ordinal);
+        var entitySymbols = new HashSet<ITypeSymbol>(SymbolEqualityComparer.Default);
+        var entityNames = new HashSet<string>(StringComparer.Ordinal);
+        bool globalAntiforgery = false, bearer = false, ambient = false, browser = false;
         foreach (var tree in compilation.Trees)
         {
             foreach (var token in tree.GetRoot().DescendantTokens())
             {
-                // DbSet<T> is EF Core's, a package: decide on the name, then bind only the entity type argument.
-                if (token.IsKind(SyntaxKind.IdentifierToken) && token.ValueText == "DbSet"
-                    && token.Parent is GenericNameSyntax { TypeArgumentList.Arguments: [var argument] } generic
-                    && generic.Ancestors().Any(a => a is PropertyDeclarationSyntax or FieldDeclarationSyntax))
+                if (!token.IsKind(SyntaxKind.IdentifierToken))
                 {
-                    names.Add(Syntax.LastName(argument));
-                    if (compilation.Model(tree).GetTypeInfo(argument).Type is { TypeKind: not TypeKind.Error } type)
-                    {
-                        symbols.Add(type);
-                    }
+                    continue;
+                }
+
+                switch (token.ValueText)
+                {
+                    // DbSet<T> is EF Core's, a package: decide on the name, then bind only the entity type argument.
+                    case "DbSet" when token.Parent is GenericNameSyntax { TypeArgumentList.Arguments: [var argument] } generic
+                                      && generic.Ancestors().Any(a => a is PropertyDeclarationSyntax or FieldDeclarationSyntax):
+                        entityNames.Add(Syntax.LastName(argument));
+                        if (compilation.Model(tree).GetTypeInfo(argument).Type is { TypeKind: not TypeKind.Error } type)
+                        {
+                            entitySymbols.Add(type);
+                        }
+
+                        break;
+                    case "AutoValidateAntiforgeryTokenAttribute" or "ValidateAntiForgeryTokenAttribute":
+                        globalAntiforgery |= !token.Parent!.Ancestors().Any(a => a is AttributeSyntax);
+                        break;
+                    case "AddJwtBearer" or "AddMicrosoftIdentityWebApi":
+                        bearer = true;
+                        break;
+                    case var name when AmbientAuthentication.Contains(name):
+                        ambient = true;
+                        break;
+                    case var name when BrowserResults.Contains(name):
+                        browser |= token.Parent?.Parent is InvocationExpressionSyntax;
+                        break;
                 }
             }
         }
 
-        return new EntityTypes(symbols, names);
+        return new Scan(new EntityTypes(entitySymbols, entityNames), globalAntiforgery, bearer, ambient, browser);
     }
-
-    private static bool FindGlobalAntiforgeryFilter(CodeCompilation compilation) =>
-        compilation.Trees.Any(tree => tree.GetRoot().DescendantTokens().Any(token =>
-            token.IsKind(SyntaxKind.IdentifierToken)
-            && token.ValueText is "AutoValidateAntiforgeryTokenAttribute" or "ValidateAntiForgeryTokenAttribute"
-            && !token.Parent!.Ancestors().Any(a => a is AttributeSyntax)));
 }
 
 /// <summary>The EF Core entity types of a compilation, by symbol and (when unresolved) by simple name.</summary>
