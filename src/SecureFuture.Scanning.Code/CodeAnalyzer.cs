@@ -19,7 +19,7 @@ public sealed class CodeAnalyzer : IProjectAnalyzer
     private readonly IReadOnlyList<ICodeCheck> _checks;
 
     public CodeAnalyzer()
-        : this([new Inventory.UnsafeCodeInventory()])
+        : this([new Patterns.PatternCheck(), new Inventory.UnsafeCodeInventory()])
     {
     }
 

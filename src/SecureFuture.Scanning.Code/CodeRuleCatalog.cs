@@ -124,6 +124,11 @@ public sealed class CodeRuleCatalog
             errors.Add("a rule has exactly one of taint (a data-flow rule) or pattern (a semantic pattern rule)");
         }
 
+        if (d.Pattern is not null && Patterns.PatternCatalog.Find(d.Pattern) is null)
+        {
+            errors.Add($"pattern {d.Pattern} is not implemented; the patterns are {string.Join(", ", Patterns.PatternCatalog.Names)}");
+        }
+
         if (d.Examples.Vulnerable.Count == 0 || d.Examples.Safe.Count == 0)
         {
             errors.Add("examples need at least one vulnerable and one safe C# file");
