@@ -27,7 +27,11 @@ internal static class PackageAssemblies
     /// <summary>The package cache: <c>NUGET_PACKAGES</c>, else <c>~/.nuget/packages</c>.</summary>
     public static string? CacheRoot { get; } = FindCacheRoot();
 
-    /// <summary>Resolves packages and their dependencies; ids found nowhere in the cache are added to <paramref name="missing"/>.</summary>
+    /// <summary>
+    /// Resolves packages and their dependencies. Packages the project names that are not in the cache are added to
+    /// <paramref name="missing"/>; a dependency that is not there is not (a restore may well not need it for this
+    /// framework), nor is a package whose assembly the framework already provides (<c>System.Memory</c>).
+    /// </summary>
     public static IReadOnlyList<MetadataReference> Resolve(IEnumerable<PackageReference> packages, ISet<string> frameworkAssemblyNames, ICollection<string> missing)
     {
         var references = new List<MetadataReference>();
@@ -41,13 +45,14 @@ internal static class PackageAssemblies
             return references;
         }
 
+        var direct = new HashSet<string>(packages.Select(p => p.Id), StringComparer.OrdinalIgnoreCase);
         var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         var files = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         var queue = new Queue<PackageReference>(packages);
         while (queue.Count > 0 && seen.Count < MaxPackages)
         {
             var package = queue.Dequeue();
-            if (!seen.Add(package.Id))
+            if (!seen.Add(package.Id) || frameworkAssemblyNames.Contains(package.Id + ".dll"))
             {
                 continue;
             }
@@ -55,7 +60,11 @@ internal static class PackageAssemblies
             var versionDir = FindVersion(package);
             if (versionDir is null)
             {
-                missing.Add(package.Id);
+                if (direct.Contains(package.Id))
+                {
+                    missing.Add(package.Id);
+                }
+
                 continue;
             }
 

@@ -54,6 +54,7 @@ public sealed class ProjectSettingsTests
                   <ItemGroup>
                     <PackageReference Include="Microsoft.IdentityModel.Tokens" />
                     <PackageReference Include="No.Such.Package.Anywhere" Version="1.0.0" />
+                    <PackageReference Include="System.Memory" Version="4.5.5" />
                   </ItemGroup>
                 </Project>
                 """),
@@ -68,6 +69,9 @@ public sealed class ProjectSettingsTests
         Assert.Equal("Api/Api.csproj", note.Path);
         Assert.Contains("No.Such.Package.Anywhere", note.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("Microsoft.IdentityModel.Tokens", note.Message, StringComparison.Ordinal);
+        // The framework provides System.Memory; a package that only restates it is not missing.
+        Assert.DoesNotContain("System.Memory", note.Message, StringComparison.Ordinal);
+        Assert.StartsWith("1 package(s)", note.Message, StringComparison.Ordinal);
     }
 
     [Theory]

@@ -251,9 +251,9 @@ public static class TokenService
                 IssuerSigningKeys = client.Keys.SecurityKeys,
                 TryAllIssuerSigningKeys = false,
                 ValidAlgorithms = TokenServiceOptions.DpopAlgorithms,
-                ValidateIssuer = false,
-                ValidateAudience = false,
-                ValidateLifetime = false,
+                ValidateIssuer = false, // sfi:ignore SFI-CODE-107 signature-only probe: decides whether a throttled client may still be heard; the assertion is then fully validated by OpenIddict
+                ValidateAudience = false, // sfi:ignore SFI-CODE-107 signature-only probe: decides whether a throttled client may still be heard; the assertion is then fully validated by OpenIddict
+                ValidateLifetime = false, // sfi:ignore SFI-CODE-107 signature-only probe: decides whether a throttled client may still be heard; the assertion is then fully validated by OpenIddict
                 TypeValidator = (type, _, _) => type ?? string.Empty,
             });
             return result.IsValid;

@@ -10,7 +10,7 @@ public sealed class PemPrivateKeyValidatorTests
     [Fact]
     public void PemBody_OfDerKey_IsAccepted()
     {
-        using var key = RSA.Create(1024);
+        using var key = RSA.Create(2048);
         Assert.True(_validator.Validate(Candidates.For(Body(key.ExportRSAPrivateKeyPem()))).Accept);
     }
 

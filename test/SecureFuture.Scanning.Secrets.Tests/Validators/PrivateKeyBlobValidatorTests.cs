@@ -21,7 +21,7 @@ public sealed class PrivateKeyBlobValidatorTests
     [Fact]
     public void Pkcs1RsaPrivateKey_IsAccepted()
     {
-        using var key = RSA.Create(1024);
+        using var key = RSA.Create(2048);
         Assert.Equal("PKCS#1 RSA private key", _validator.Validate(Candidates.For(Convert.ToBase64String(key.ExportRSAPrivateKey()))).Properties!["key.format"]);
     }
 
