@@ -277,6 +277,64 @@ public sealed class ClientAuthenticationTests(ServerFixture fixture)
     }
 
     [Fact]
+    public async Task Introspection_and_revocation_by_a_client_that_did_not_authenticate_are_401_invalid_client_whatever_the_token()
+    {
+        await using var sfi = await StartAsync();
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        using var stranger = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        await RegisterAsync(sfi, "svc", key);
+        await RegisterAsync(sfi, "off", key);
+        using var http = new HttpClient();
+        var token = (await RequestTokenAsync(http, sfi.Issuer + "oauth2/token", sfi.Issuer, "svc", key)).AccessToken!;
+        using (var disabled = await sfi.Running.Admin.PostAsync(new Uri("/v1/clients/off/disable", UriKind.Relative), null))
+        {
+            Assert.Equal(HttpStatusCode.OK, disabled.StatusCode);
+        }
+
+        Dictionary<string, string> Authenticated(string clientId, ECDsa signer, string presented) => new()
+        {
+            ["token"] = presented,
+            ["client_id"] = clientId,
+            ["client_assertion_type"] = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            ["client_assertion"] = Assertion(sfi.Issuer, clientId, signer),
+        };
+
+        // RFC 7662 §2.1 and RFC 7009 §2.1: the caller must authenticate before anything is said about the token, even
+        // "inactive" or "nothing to revoke" (which would confirm to anyone whether a token is live). A valid token, a
+        // garbage one and a token of another issuer all get the same answer.
+        foreach (var endpoint in new[] { "oauth2/introspect", "oauth2/revoke" })
+        {
+            foreach (var presented in new[] { token, "not-a-token", token[..^4] + "AAAA" })
+            {
+                var attempts = new (string Case, Dictionary<string, string> Form)[]
+                {
+                    ("unknown client", Authenticated("nobody", stranger, presented)),
+                    ("assertion signed by another key", Authenticated("svc", stranger, presented)),
+                    ("disabled client", Authenticated("off", key, presented)),
+                    ("no client authentication", new() { ["token"] = presented }),
+                    ("client_id alone", new() { ["token"] = presented, ["client_id"] = "svc" }),
+                    ("client secret", new() { ["token"] = presented, ["client_id"] = "svc", ["client_secret"] = "guess" }),
+                };
+                foreach (var (name, form) in attempts)
+                {
+                    using var content = new FormUrlEncodedContent(form);
+                    using var response = await http.PostAsync(new Uri(sfi.Issuer + endpoint), content);
+                    var body = await response.Content.ReadAsStringAsync();
+                    var what = $"{endpoint}, {name}, token {presented[..Math.Min(12, presented.Length)]}: {(int)response.StatusCode} {body}";
+                    Assert.True(response.StatusCode == HttpStatusCode.Unauthorized, what);
+                    Assert.Equal("invalid_client", (string?)JsonNode.Parse(body)!["error"]);
+                    Assert.DoesNotContain("\"active\"", body, StringComparison.Ordinal);
+                }
+            }
+        }
+
+        // The token survived all of that: no one who failed to authenticate revoked it.
+        using var own = new FormUrlEncodedContent(Authenticated("svc", key, token));
+        using var introspected = await http.PostAsync(new Uri(sfi.Issuer + "oauth2/introspect"), own);
+        Assert.True((bool)JsonNode.Parse(await introspected.Content.ReadAsStringAsync())!["active"]!);
+    }
+
+    [Fact]
     public async Task Bad_assertions_throttle_their_source_but_never_lock_the_client_out_nor_refuse_its_correctly_signed_assertions()
     {
         await using var sfi = await StartAsync();
