@@ -335,6 +335,57 @@ public sealed class ClientAuthenticationTests(ServerFixture fixture)
     }
 
     [Fact]
+    public async Task A_correctly_signed_client_assertion_or_DPoP_proof_with_a_member_named_twice_gets_no_token()
+    {
+        await using var sfi = await StartAsync();
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        using var otherKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        await RegisterAsync(sfi, "svc", key);
+        await RegisterAsync(sfi, "other", otherKey);
+        using var http = new HttpClient();
+        var endpoint = sfi.Issuer + "oauth2/token";
+        var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        string Claims(string members) => $$"""{"sub":"svc","jti":"{{Guid.NewGuid():N}}","iat":{{now}},"nbf":{{now}},"exp":{{now + 120}},{{members}}}""";
+        const string Typed = """{"alg":"ES256","kid":"k1","typ":"client-authentication+jwt"}""";
+
+        var cases = new (string What, string Header, string Claims)[]
+        {
+            ("iss twice: which client's keys verify it?", Typed, Claims($$"""
+                "iss":"other","iss":"svc","aud":"{{sfi.Issuer}}"
+                """)),
+            ("aud twice: another server's audience next to ours", Typed, Claims($$"""
+                "iss":"svc","aud":"https://other-as.example/token","aud":"{{sfi.Issuer}}"
+                """)),
+            ("sub twice", Typed, Claims($$"""
+                "iss":"svc","sub":"other","aud":"{{sfi.Issuer}}"
+                """)),
+            ("typ twice: an access token's type next to an assertion's", """{"alg":"ES256","kid":"k1","typ":"at+jwt","typ":"client-authentication+jwt"}""", Claims($$"""
+                "iss":"svc","aud":"{{sfi.Issuer}}"
+                """)),
+        };
+        foreach (var (what, header, claims) in cases)
+        {
+            var refused = await RequestTokenAsync(http, endpoint, "svc", Sign(header, claims, key));
+            Assert.True(Code(refused) == "invalid_client", $"{what}: {Code(refused)} {refused.ErrorDescription}");
+            Assert.Null(refused.AccessToken);
+        }
+
+        // The same assertion with each member once gets a token: only the duplicate was refused.
+        var single = await RequestTokenAsync(http, endpoint, "svc", Sign(Typed, Claims($$"""
+            "iss":"svc","aud":"{{sfi.Issuer}}"
+            """), key));
+        Assert.False(single.IsError, single.Error + " " + single.ErrorDescription);
+
+        // A DPoP proof naming htu twice (another server's first) binds no token.
+        using var holder = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var proofHeader = """{"typ":"dpop+jwt","alg":"ES256","jwk":""" + PublicJwk(holder, null).ToJsonString() + "}";
+        var proofClaims = $$"""{"jti":"{{Guid.NewGuid():N}}","htm":"POST","htu":"https://other-as.example/token","htu":"{{endpoint}}","iat":{{now}}}""";
+        var unbound = await RequestTokenAsync(http, endpoint, "svc", Assertion(sfi.Issuer, "svc", key), dpop: Sign(proofHeader, proofClaims, holder));
+        Assert.Equal("invalid_dpop_proof", Code(unbound));
+        Assert.Null(unbound.AccessToken);
+    }
+
+    [Fact]
     public async Task Bad_assertions_throttle_their_source_but_never_lock_the_client_out_nor_refuse_its_correctly_signed_assertions()
     {
         await using var sfi = await StartAsync();

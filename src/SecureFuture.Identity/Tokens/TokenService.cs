@@ -194,6 +194,12 @@ public static class TokenService
                 return;
             }
 
+            if (ClientAssertionType.UnreadableJson(context.Token) is { } unreadable)
+            {
+                context.Reject(Errors.InvalidClient, unreadable);
+                return;
+            }
+
             // The issuer of an assertion is the client (RFC 7523 §3): read it only to find the client's registered keys;
             // the signature, issuer, audience and lifetime are then checked by OpenIddict against those keys alone.
             var unverified = Read(context.Token);
