@@ -74,7 +74,9 @@ internal static partial class ScanCommand
             var previous = baselinePath is null ? null : SarifBaseline.Read(baselinePath);
 
             // IaC (ARM templates, Terraform plan JSON) is evaluated with the tenant baseline's controls.
-            var scanner = new RepositoryScanner([analyzer, new IacBaselineAnalyzer(clock: clock)], clock);
+            // A template's NAME.parameters.json beside it is read from the working tree (not for --history's commits).
+            var scanRoot = request.History ? null : Directory.Exists(request.Path) ? request.Path : Path.GetDirectoryName(Path.GetFullPath(request.Path));
+            var scanner = new RepositoryScanner([analyzer, new IacBaselineAnalyzer(clock: clock, scanRoot: scanRoot)], clock);
             var run = await RunWithProgressAsync(scanner, request, stderr, cancellationToken);
             if (previous is not null)
             {
