@@ -328,6 +328,19 @@ public sealed class ClientAuthenticationTests(ServerFixture fixture)
             }
         }
 
+        // client_secret_basic (RFC 6749 §2.3.1): refused with 401, and since the client used the Authorization header,
+        // RFC 6749 §5.2 wants a WWW-Authenticate challenge naming the scheme.
+        foreach (var endpoint in new[] { "oauth2/introspect", "oauth2/revoke" })
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(sfi.Issuer + endpoint)) { Content = new FormUrlEncodedContent(new Dictionary<string, string> { ["token"] = token }) };
+            request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Basic", Convert.ToBase64String(System.Text.Encoding.ASCII.GetBytes("svc:guess")));
+            using var response = await http.SendAsync(request);
+            var body = await response.Content.ReadAsStringAsync();
+            Assert.True(response.StatusCode == HttpStatusCode.Unauthorized, $"{endpoint}, Basic: {(int)response.StatusCode} {body}");
+            Assert.Equal("invalid_client", (string?)JsonNode.Parse(body)!["error"]);
+            Assert.Contains(response.Headers.WwwAuthenticate, c => c.Scheme == "Basic");
+        }
+
         // The token survived all of that: no one who failed to authenticate revoked it.
         using var own = new FormUrlEncodedContent(Authenticated("svc", key, token));
         using var introspected = await http.PostAsync(new Uri(sfi.Issuer + "oauth2/introspect"), own);
