@@ -109,7 +109,7 @@ internal static class KeysCommand
             foreach (var token in result.Tokens.Where(t => t.Type == TokenType.Argument && t.Value.Length > 0 && !KeyRingPolicies.IsValidName(t.Value)))
             {
                 var typed = new string([.. token.Value.Take(80).Select(c => char.IsControl(c) ? '?' : c)]);
-                result.AddError($"name: '{typed}' is not a key ring name: lowercase letters, digits, '-', '_' and '.', starting with a letter, at most 64 characters");
+                result.AddError($"name: '{typed}' is not a key ring name: {KeyRingPolicies.NameRule}");
             }
         });
         return name;
