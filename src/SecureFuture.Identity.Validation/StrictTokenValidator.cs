@@ -323,9 +323,16 @@ public sealed class StrictTokenValidator : IDisposable
 
     private static TokenValidationOutcome Refuse(string reason, Refusal kind) => new(null, reason) { Refusal = kind };
 
+    /// <summary>
+    /// Reads one part of a compact JWS (header or claims) as a JSON object: the one reader of tokens, DPoP proofs and
+    /// security event tokens here. A member named twice, at any depth, is refused. RFC 7515 §4 and RFC 7519 §4 let a
+    /// parser either refuse duplicate names or keep the last; keeping one means that two readers of the same signed
+    /// document (a gateway, this library, the issuer's own checks) can each see a different <c>sub</c>, <c>aud</c> or
+    /// <c>alg</c>. sfi refuses them when signing (<c>StrictJson</c> in SecureFuture.Core) and when receiving.
+    /// </summary>
     internal static JsonElement ParseObject(string part)
     {
-        using var document = JsonDocument.Parse(Base64UrlStrict.Decode(part), new JsonDocumentOptions { MaxDepth = 16 });
+        using var document = JsonDocument.Parse(Base64UrlStrict.Decode(part), new JsonDocumentOptions { MaxDepth = 16, AllowDuplicateProperties = false });
         if (document.RootElement.ValueKind != JsonValueKind.Object)
         {
             throw new FormatException("a JWS part is not a JSON object");

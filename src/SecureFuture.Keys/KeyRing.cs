@@ -143,6 +143,9 @@ public static class KeyRingPolicies
     /// </summary>
     public static readonly TimeSpan DefaultMaximumTokenLifetime = TimeSpan.FromHours(24);
 
+    /// <summary>What <see cref="IsValidName"/> accepts, as messages say it.</summary>
+    public const string NameRule = "lowercase letters, digits, '-', '_' and '.', starting with a letter, at most 64 characters";
+
     /// <summary>Ring names appear in URLs and HSM labels: lowercase letters, digits, '-', '_' and '.', 1-64 characters.</summary>
     public static bool IsValidName(string? name)
         => !string.IsNullOrEmpty(name) && name.Length <= 64 && char.IsAsciiLetterLower(name[0]) &&
@@ -159,7 +162,7 @@ public static class KeyRingPolicies
         var errors = new List<string>();
         if (!IsValidName(request.Name))
         {
-            errors.Add("name: required; lowercase letters, digits, '-', '_' and '.', starting with a letter, at most 64 characters");
+            errors.Add("name: required; " + NameRule);
         }
 
         if (!SigningAlgorithm.TryParse(request.Algorithm, request.KeySize, out var algorithm, out var algorithmError))

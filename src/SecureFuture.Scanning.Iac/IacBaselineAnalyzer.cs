@@ -16,8 +16,17 @@ public sealed class IacBaselineAnalyzer : IContentAnalyzer
     private readonly BaselineAssessor _assessor;
     private readonly ControlCatalogue _catalogue;
 
-    public IacBaselineAnalyzer(BaselineConfiguration? configuration = null, TimeProvider? clock = null)
+    private readonly string? _root;
+
+    /// <param name="scanRoot">
+    /// The directory the scanned paths are relative to, when they are files of a working tree: an ARM template's
+    /// deployment parameters file beside it (<c>NAME.parameters.json</c> beside <c>NAME.json</c>, as
+    /// <c>azuredeploy.parameters.json</c> beside <c>azuredeploy.json</c>) is then read with it, as <c>sfi baseline</c>
+    /// does. Null for texts that are not the working tree's files (the lines a commit added): no parameters are read.
+    /// </param>
+    public IacBaselineAnalyzer(BaselineConfiguration? configuration = null, TimeProvider? clock = null, string? scanRoot = null)
     {
+        _root = scanRoot is null ? null : Path.GetFullPath(scanRoot);
         _catalogue = ControlCatalogue.Default;
         _assessor = new BaselineAssessor(configuration, exceptions: null, clock, _catalogue);
         Rules = [.. _catalogue.Controls.Where(c => c.Formats.Any(IsIacFormat)).Select(c => c.ToRuleDescriptor()).OrderBy(r => r.Id, StringComparer.Ordinal)];
@@ -38,8 +47,17 @@ public sealed class IacBaselineAnalyzer : IContentAnalyzer
         InputFile file;
         try
         {
-            using var stream = new MemoryStream(Encoding.UTF8.GetBytes(target.Text));
-            (resources, file) = SnapshotReader.Read(stream, target.Path);
+            var parameters = SiblingParameters(target, sink);
+            try
+            {
+                (resources, file) = Read(target, parameters);
+            }
+            catch (InputException e) when (parameters is not null && e.FilePath != target.Path)
+            {
+                // The parameters file, not the template, could not be read: evaluate the template without its values.
+                sink.Notify(new Notification("iac-parameters-skipped", NotificationLevel.Warning, $"{e.Message}; the template was evaluated without parameter values") { Path = target.Path });
+                (resources, file) = Read(target, parameters: null);
+            }
         }
         catch (InputException e)
         {
@@ -62,6 +80,59 @@ public sealed class IacBaselineAnalyzer : IContentAnalyzer
             sink.Report(new Detection(control.Id, control.Severity, $"{control.Title}: {name}: {failure.Evidence}", start, length, Secret: null));
         }
     }
+
+    private static (IReadOnlyList<TenantResource> Resources, InputFile File) Read(ScanTarget target, string? parameters)
+    {
+        using var stream = new MemoryStream(Encoding.UTF8.GetBytes(target.Text));
+        return parameters is null
+            ? SnapshotReader.Read(stream, target.Path)
+            : SnapshotReader.Read(stream, target.Path, parameters, SnapshotReader.SiblingParametersFile(target.Path).Replace('\\', '/'));
+    }
+
+    /// <summary>
+    /// The full path of the deployment parameters file beside <paramref name="target"/>, when there is a scan root and
+    /// one is there: a regular file inside the root that is not a symbolic link (the walker follows none, and a link
+    /// could lead out of the repository) and is not larger than <see cref="MaxParametersFileSize"/>. A file refused
+    /// for those reasons is a notification, and the template is evaluated without it.
+    /// </summary>
+    private string? SiblingParameters(ScanTarget target, IDetectionSink sink)
+    {
+        if (_root is null)
+        {
+            return null;
+        }
+
+        var relative = SnapshotReader.SiblingParametersFile(target.Path).Replace('\\', '/');
+        var full = Path.GetFullPath(Path.Combine(_root, relative));
+        if (!full.StartsWith(_root + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        var info = new FileInfo(full);
+        if (info.LinkTarget is not null)
+        {
+            sink.Notify(new Notification("iac-parameters-skipped", NotificationLevel.Warning, "a symbolic link is not read as the template's parameters file; the template was evaluated without parameter values") { Path = relative });
+            return null;
+        }
+
+        if (!info.Exists)
+        {
+            return null;
+        }
+
+        var problem = FileKinds.NotARegularFile(full) ?? (info.Length > MaxParametersFileSize ? $"larger than {MaxParametersFileSize / 1024 / 1024} MiB" : null);
+        if (problem is not null)
+        {
+            sink.Notify(new Notification("iac-parameters-skipped", NotificationLevel.Warning, $"not read as the template's parameters file ({problem}); the template was evaluated without parameter values") { Path = relative });
+            return null;
+        }
+
+        return full;
+    }
+
+    /// <summary>Deployment parameters files are a few KiB; ARM itself accepts at most 4 MB for a whole deployment request.</summary>
+    private const long MaxParametersFileSize = 4 * 1024 * 1024;
 
     private static bool IsIacFormat(string format) => format is "terraform" or "arm";
 

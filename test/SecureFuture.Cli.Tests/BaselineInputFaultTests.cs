@@ -170,6 +170,45 @@ public sealed class BaselineInputFaultTests : IDisposable
         Assert.Equal(ExitCodes.GateTripped, (await CliRunner.RunAsync("baseline", "diff", Sample("arm"), _dir, "--fail-on-regression")).Exit);
     }
 
+    [Fact]
+    public async Task A_saved_assessment_keeps_its_refused_inputs_and_diff_reports_them_and_fails_its_gate_on_either_side()
+    {
+        var clean = Directory.CreateDirectory(Path.Combine(_dir, "clean")).FullName;
+        var partial = Directory.CreateDirectory(Path.Combine(_dir, "partial")).FullName;
+        await File.WriteAllTextAsync(Path.Combine(clean, "resources.json"), OneUnrelatedResource);
+        await File.WriteAllTextAsync(Path.Combine(partial, "resources.json"), OneUnrelatedResource);
+        await File.WriteAllTextAsync(Path.Combine(partial, "broken.json"), "{ \"value\": [ { \"type\": ");
+        var cleanSaved = Path.Combine(_dir, "clean.assessment.json");
+        var partialSaved = Path.Combine(_dir, "partial.assessment.json");
+        Assert.Equal(ExitCodes.Success, (await CliRunner.RunAsync("baseline", "assess", clean, "--format", "json", "--output", cleanSaved)).Exit);
+        Assert.Equal(ExitCodes.Success, (await CliRunner.RunAsync("baseline", "assess", partial, "--format", "json", "--output", partialSaved)).Exit);
+
+        // Two clean sides: no change, the gate holds.
+        Assert.Equal(ExitCodes.Success, (await CliRunner.RunAsync("baseline", "diff", cleanSaved, cleanSaved, "--fail-on-regression")).Exit);
+
+        // The refused file recorded in a saved assessment, on either side (or both), is reported and trips the gate:
+        // the saved run assessed less than its results say, as the fresh run of the same directory does.
+        foreach (var (old, current) in new[] { (cleanSaved, partialSaved), (partialSaved, cleanSaved), (partialSaved, partialSaved), (cleanSaved, partial) })
+        {
+            var (gated, gatedOut, gatedErr) = await CliRunner.RunAsync("baseline", "diff", old, current, "--fail-on-regression");
+            Assert.True(gated == ExitCodes.GateTripped, $"{Path.GetFileName(old)} -> {Path.GetFileName(current)}: exit {gated}\n{gatedOut}{gatedErr}");
+
+            var (exit, text, _) = await CliRunner.RunAsync("baseline", "diff", old, current);
+            Assert.Equal(ExitCodes.Success, exit);
+            Assert.Contains("Refused inputs (", text, StringComparison.Ordinal);
+            Assert.Contains(": broken.json:", text, StringComparison.Ordinal);
+
+            var (_, json, _) = await CliRunner.RunAsync("baseline", "diff", old, current, "--format", "json");
+            using var document = System.Text.Json.JsonDocument.Parse(json);
+            var refused = document.RootElement.GetProperty("refusedInputs").EnumerateArray().ToList();
+            Assert.NotEmpty(refused);
+            Assert.All(refused, r => Assert.StartsWith("broken.json:", r.GetProperty("refused").GetString(), StringComparison.Ordinal));
+            var sides = refused.Select(r => r.GetProperty("side").GetString()).ToHashSet();
+            Assert.Equal(old != cleanSaved, sides.Contains("old"));
+            Assert.Equal(current != cleanSaved, sides.Contains("new"));
+        }
+    }
+
     private const string OneUnrelatedResource =
         "{ \"value\": [ { \"id\": \"/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.Foo/bars/b\", \"type\": \"Microsoft.Foo/bars\", \"name\": \"b\" } ] }";
 

@@ -109,6 +109,22 @@ public sealed partial class ServeAndKeysCommandTests
         }
     }
 
+    [Theory]
+    [InlineData("show", "../x")]
+    [InlineData("show", "team/app")]
+    [InlineData("show", "Payments")]
+    [InlineData("rotate", "..")]
+    [InlineData("create", "a b")]
+    public async Task A_key_ring_name_the_server_would_never_accept_is_refused_as_typed_before_any_call(string verb, string name)
+    {
+        // No server listens on port 9: the name is refused before any call, so the answer cannot be "cannot reach".
+        var (exit, _, error) = await CliRunner.RunAsync(["keys", verb, name, "--server", "http://127.0.0.1:9"]);
+        Assert.True(exit == Core.ExitCodes.UsageError, $"exit {exit}: {error}");
+        Assert.Contains($"name: '{name}' is not a key ring name", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("%2F", error, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("cannot reach", error, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Serve_options_are_checked_before_anything_starts()
     {

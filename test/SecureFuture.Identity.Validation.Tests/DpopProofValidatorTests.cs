@@ -44,6 +44,28 @@ public sealed class DpopProofValidatorTests : IDisposable
     }
 
     [Fact]
+    public async Task A_correctly_signed_proof_with_a_member_named_twice_is_refused()
+    {
+        var validator = new DpopProofValidator(clock: _clock);
+        var iat = _clock.GetUtcNow().ToUnixTimeSeconds();
+        var header = """{"typ":"dpop+jwt","alg":"ES256","jwk":""" + Jwk().ToJsonString() + "}";
+        var claims = $$"""{"jti":"{{Guid.NewGuid():N}}","htm":"GET","htu":"https://evil.example.test/orders","htu":"{{Resource}}","iat":{{iat}}}""";
+        var outcome = await validator.ValidateAsync(Signed(header, claims), "GET", Resource);
+        Assert.False(outcome.IsValid);
+        Assert.Contains("Duplicate", outcome.Error, StringComparison.OrdinalIgnoreCase);
+
+        // Twice inside the embedded key: which x is the key that the thumbprint (cnf.jkt) names?
+        var p = _key.ExportParameters(false);
+        using var other = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var twoX = $$$"""{"typ":"dpop+jwt","alg":"ES256","jwk":{"kty":"EC","crv":"P-256","x":"{{{B64(other.ExportParameters(false).Q.X!)}}}","x":"{{{B64(p.Q.X!)}}}","y":"{{{B64(p.Q.Y!)}}}"}}""";
+        var once = $$"""{"jti":"{{Guid.NewGuid():N}}","htm":"GET","htu":"{{Resource}}","iat":{{iat}}}""";
+        Assert.False((await validator.ValidateAsync(Signed(twoX, once), "GET", Resource)).IsValid);
+
+        // Without duplicates the same proof passes.
+        Assert.True((await validator.ValidateAsync(Signed(header, once), "GET", Resource)).IsValid);
+    }
+
+    [Fact]
     public async Task At_a_resource_the_proof_must_hash_the_presented_token()
     {
         var validator = new DpopProofValidator(clock: _clock);
@@ -133,6 +155,12 @@ public sealed class DpopProofValidatorTests : IDisposable
 
         var input = B64(Encoding.UTF8.GetBytes(header.ToJsonString())) + "." + B64(Encoding.UTF8.GetBytes(claims.ToJsonString()));
         return input + "." + B64((signer ?? _key).SignData(Encoding.ASCII.GetBytes(input), HashAlgorithmName.SHA256));
+    }
+
+    private string Signed(string header, string claims)
+    {
+        var input = B64(Encoding.UTF8.GetBytes(header)) + "." + B64(Encoding.UTF8.GetBytes(claims));
+        return input + "." + B64(_key.SignData(Encoding.ASCII.GetBytes(input), HashAlgorithmName.SHA256));
     }
 
     private static string B64(byte[] bytes) => System.Buffers.Text.Base64Url.EncodeToString(bytes);

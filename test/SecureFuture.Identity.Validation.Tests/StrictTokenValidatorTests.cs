@@ -234,6 +234,33 @@ public sealed class StrictTokenValidatorTests : IAsyncLifetime, IDisposable
         Assert.Throws<ArgumentException>(() => new StrictTokenValidator([new TrustedIssuer("https://x.test", new Uri("http://x.test/jwks"), [Api])], _host.Http));
     }
 
+    [Theory]
+    [InlineData("header alg twice", """{"alg":"none","kid":"contoso-1","alg":"ES256"}""", """{"iss":"{iss}","aud":"{aud}","sub":"user-1","iat":{now},"exp":{exp}}""")]
+    [InlineData("header kid twice", """{"alg":"ES256","kid":"consumer-1","kid":"contoso-1"}""", """{"iss":"{iss}","aud":"{aud}","sub":"user-1","iat":{now},"exp":{exp}}""")]
+    [InlineData("sub twice", """{"alg":"ES256","kid":"contoso-1"}""", """{"iss":"{iss}","aud":"{aud}","sub":"user-1","sub":"admin","iat":{now},"exp":{exp}}""")]
+    [InlineData("aud twice", """{"alg":"ES256","kid":"contoso-1"}""", """{"iss":"{iss}","aud":"api://payroll","aud":"{aud}","sub":"user-1","iat":{now},"exp":{exp}}""")]
+    [InlineData("iss twice", """{"alg":"ES256","kid":"contoso-1"}""", """{"iss":"https://login.consumer.test/consumers/v2.0","iss":"{iss}","aud":"{aud}","sub":"user-1","iat":{now},"exp":{exp}}""")]
+    [InlineData("exp twice", """{"alg":"ES256","kid":"contoso-1"}""", """{"iss":"{iss}","aud":"{aud}","sub":"user-1","iat":{now},"exp":1,"exp":{exp}}""")]
+    [InlineData("cnf member twice", """{"alg":"ES256","kid":"contoso-1"}""", """{"iss":"{iss}","aud":"{aud}","sub":"user-1","iat":{now},"exp":{exp},"cnf":{"jkt":"a","jkt":"b"}}""")]
+    public async Task A_correctly_signed_token_with_a_member_named_twice_is_refused_not_read_first_or_last_wins(string what, string header, string claims)
+    {
+        var json = claims.Replace("{iss}", Contoso, StringComparison.Ordinal).Replace("{aud}", Api, StringComparison.Ordinal)
+            .Replace("{now}", Now.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal)
+            .Replace("{exp}", (Now + 300).ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal);
+        var outcome = await Validate(_contosoKey.TokenFromJson(header, json));
+        Assert.False(outcome.IsValid, what);
+        Assert.Equal(Refusal.Malformed, outcome.Refusal);
+        Assert.Contains("malformed token", outcome.Error, StringComparison.Ordinal);
+        Assert.Contains("Duplicate", outcome.Error, StringComparison.OrdinalIgnoreCase);
+
+        // The same token without the duplicate is fine: the key, the claims and the signature are good.
+        var single = await Validate(_contosoKey.TokenFromJson("""{"alg":"ES256","kid":"contoso-1"}""", """{"iss":"CONTOSO","aud":"API","sub":"user-1","iat":NOW,"exp":EXP}"""
+            .Replace("CONTOSO", Contoso, StringComparison.Ordinal).Replace("API", Api, StringComparison.Ordinal)
+            .Replace("NOW", Now.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal)
+            .Replace("EXP", (Now + 300).ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal)));
+        Assert.True(single.IsValid, single.Error);
+    }
+
     [Fact]
     public async Task NOAuth_an_email_claim_never_identifies_anyone()
     {

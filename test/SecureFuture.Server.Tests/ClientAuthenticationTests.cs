@@ -277,6 +277,128 @@ public sealed class ClientAuthenticationTests(ServerFixture fixture)
     }
 
     [Fact]
+    public async Task Introspection_and_revocation_by_a_client_that_did_not_authenticate_are_401_invalid_client_whatever_the_token()
+    {
+        await using var sfi = await StartAsync();
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        using var stranger = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        await RegisterAsync(sfi, "svc", key);
+        await RegisterAsync(sfi, "off", key);
+        using var http = new HttpClient();
+        var token = (await RequestTokenAsync(http, sfi.Issuer + "oauth2/token", sfi.Issuer, "svc", key)).AccessToken!;
+        using (var disabled = await sfi.Running.Admin.PostAsync(new Uri("/v1/clients/off/disable", UriKind.Relative), null))
+        {
+            Assert.Equal(HttpStatusCode.OK, disabled.StatusCode);
+        }
+
+        Dictionary<string, string> Authenticated(string clientId, ECDsa signer, string presented) => new()
+        {
+            ["token"] = presented,
+            ["client_id"] = clientId,
+            ["client_assertion_type"] = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            ["client_assertion"] = Assertion(sfi.Issuer, clientId, signer),
+        };
+
+        // RFC 7662 §2.1 and RFC 7009 §2.1: the caller must authenticate before anything is said about the token, even
+        // "inactive" or "nothing to revoke" (which would confirm to anyone whether a token is live). A valid token, a
+        // garbage one and a token of another issuer all get the same answer.
+        foreach (var endpoint in new[] { "oauth2/introspect", "oauth2/revoke" })
+        {
+            foreach (var presented in new[] { token, "not-a-token", token[..^4] + "AAAA" })
+            {
+                var attempts = new (string Case, Dictionary<string, string> Form)[]
+                {
+                    ("unknown client", Authenticated("nobody", stranger, presented)),
+                    ("assertion signed by another key", Authenticated("svc", stranger, presented)),
+                    ("disabled client", Authenticated("off", key, presented)),
+                    ("no client authentication", new() { ["token"] = presented }),
+                    ("client_id alone", new() { ["token"] = presented, ["client_id"] = "svc" }),
+                    ("client secret", new() { ["token"] = presented, ["client_id"] = "svc", ["client_secret"] = "guess" }),
+                };
+                foreach (var (name, form) in attempts)
+                {
+                    using var content = new FormUrlEncodedContent(form);
+                    using var response = await http.PostAsync(new Uri(sfi.Issuer + endpoint), content);
+                    var body = await response.Content.ReadAsStringAsync();
+                    var what = $"{endpoint}, {name}, token {presented[..Math.Min(12, presented.Length)]}: {(int)response.StatusCode} {body}";
+                    Assert.True(response.StatusCode == HttpStatusCode.Unauthorized, what);
+                    Assert.Equal("invalid_client", (string?)JsonNode.Parse(body)!["error"]);
+                    Assert.DoesNotContain("\"active\"", body, StringComparison.Ordinal);
+                }
+            }
+        }
+
+        // client_secret_basic (RFC 6749 §2.3.1): refused with 401, and since the client used the Authorization header,
+        // RFC 6749 §5.2 wants a WWW-Authenticate challenge naming the scheme.
+        foreach (var endpoint in new[] { "oauth2/introspect", "oauth2/revoke" })
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(sfi.Issuer + endpoint)) { Content = new FormUrlEncodedContent(new Dictionary<string, string> { ["token"] = token }) };
+            request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Basic", Convert.ToBase64String(System.Text.Encoding.ASCII.GetBytes("svc:guess")));
+            using var response = await http.SendAsync(request);
+            var body = await response.Content.ReadAsStringAsync();
+            Assert.True(response.StatusCode == HttpStatusCode.Unauthorized, $"{endpoint}, Basic: {(int)response.StatusCode} {body}");
+            Assert.Equal("invalid_client", (string?)JsonNode.Parse(body)!["error"]);
+            Assert.Contains(response.Headers.WwwAuthenticate, c => c.Scheme == "Basic");
+        }
+
+        // The token survived all of that: no one who failed to authenticate revoked it.
+        using var own = new FormUrlEncodedContent(Authenticated("svc", key, token));
+        using var introspected = await http.PostAsync(new Uri(sfi.Issuer + "oauth2/introspect"), own);
+        Assert.True((bool)JsonNode.Parse(await introspected.Content.ReadAsStringAsync())!["active"]!);
+    }
+
+    [Fact]
+    public async Task A_correctly_signed_client_assertion_or_DPoP_proof_with_a_member_named_twice_gets_no_token()
+    {
+        await using var sfi = await StartAsync();
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        using var otherKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        await RegisterAsync(sfi, "svc", key);
+        await RegisterAsync(sfi, "other", otherKey);
+        using var http = new HttpClient();
+        var endpoint = sfi.Issuer + "oauth2/token";
+        var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        string Claims(string members) => $$"""{"sub":"svc","jti":"{{Guid.NewGuid():N}}","iat":{{now}},"nbf":{{now}},"exp":{{now + 120}},{{members}}}""";
+        const string Typed = """{"alg":"ES256","kid":"k1","typ":"client-authentication+jwt"}""";
+
+        var cases = new (string What, string Header, string Claims)[]
+        {
+            ("iss twice: which client's keys verify it?", Typed, Claims($$"""
+                "iss":"other","iss":"svc","aud":"{{sfi.Issuer}}"
+                """)),
+            ("aud twice: another server's audience next to ours", Typed, Claims($$"""
+                "iss":"svc","aud":"https://other-as.example/token","aud":"{{sfi.Issuer}}"
+                """)),
+            ("sub twice", Typed, Claims($$"""
+                "iss":"svc","sub":"other","aud":"{{sfi.Issuer}}"
+                """)),
+            ("typ twice: an access token's type next to an assertion's", """{"alg":"ES256","kid":"k1","typ":"at+jwt","typ":"client-authentication+jwt"}""", Claims($$"""
+                "iss":"svc","aud":"{{sfi.Issuer}}"
+                """)),
+        };
+        foreach (var (what, header, claims) in cases)
+        {
+            var refused = await RequestTokenAsync(http, endpoint, "svc", Sign(header, claims, key));
+            Assert.True(Code(refused) == "invalid_client", $"{what}: {Code(refused)} {refused.ErrorDescription}");
+            Assert.Null(refused.AccessToken);
+        }
+
+        // The same assertion with each member once gets a token: only the duplicate was refused.
+        var single = await RequestTokenAsync(http, endpoint, "svc", Sign(Typed, Claims($$"""
+            "iss":"svc","aud":"{{sfi.Issuer}}"
+            """), key));
+        Assert.False(single.IsError, single.Error + " " + single.ErrorDescription);
+
+        // A DPoP proof naming htu twice (another server's first) binds no token.
+        using var holder = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var proofHeader = """{"typ":"dpop+jwt","alg":"ES256","jwk":""" + PublicJwk(holder, null).ToJsonString() + "}";
+        var proofClaims = $$"""{"jti":"{{Guid.NewGuid():N}}","htm":"POST","htu":"https://other-as.example/token","htu":"{{endpoint}}","iat":{{now}}}""";
+        var unbound = await RequestTokenAsync(http, endpoint, "svc", Assertion(sfi.Issuer, "svc", key), dpop: Sign(proofHeader, proofClaims, holder));
+        Assert.Equal("invalid_dpop_proof", Code(unbound));
+        Assert.Null(unbound.AccessToken);
+    }
+
+    [Fact]
     public async Task Bad_assertions_throttle_their_source_but_never_lock_the_client_out_nor_refuse_its_correctly_signed_assertions()
     {
         await using var sfi = await StartAsync();

@@ -96,9 +96,12 @@ internal static class OAuthTestKit
     }
 
     /// <summary>A compact ES256 JWS of exactly this header and these claims.</summary>
-    public static string Sign(JsonObject header, JsonObject claims, ECDsa key)
+    public static string Sign(JsonObject header, JsonObject claims, ECDsa key) => Sign(header.ToJsonString(), claims.ToJsonString(), key);
+
+    /// <summary>A compact ES256 JWS of exactly these header and claims texts (duplicate members included).</summary>
+    public static string Sign(string header, string claims, ECDsa key)
     {
-        var input = Base64Url(Encoding.UTF8.GetBytes(header.ToJsonString())) + "." + Base64Url(Encoding.UTF8.GetBytes(claims.ToJsonString()));
+        var input = Base64Url(Encoding.UTF8.GetBytes(header)) + "." + Base64Url(Encoding.UTF8.GetBytes(claims));
         return input + "." + Base64Url(key.SignData(Encoding.ASCII.GetBytes(input), HashAlgorithmName.SHA256));
     }
 

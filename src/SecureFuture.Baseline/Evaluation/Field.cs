@@ -113,7 +113,7 @@ public readonly record struct Field(string Path, FieldState State, JsonNode? Nod
     public bool IsPresent => State is FieldState.Present or FieldState.Default;
 
     /// <summary>The evidence for a value read from this field: says when it is Azure's documented default.</summary>
-    public string Shown(string value) => State == FieldState.Default ? $"{Path} = {value} (absent: Azure's default)" : $"{Path} = {value}";
+    public string Shown(string value) => State == FieldState.Default ? $"{Path} = {value} ({Default!.Label})" : $"{Path} = {value}";
 
     /// <summary>Why the field is not usable, or null when it is present.</summary>
     public string? Problem => State switch

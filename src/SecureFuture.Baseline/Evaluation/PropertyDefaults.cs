@@ -13,6 +13,14 @@ public enum DefaultScope
     Template = 2,
 
     Both = Export | Template,
+
+    /// <summary>
+    /// Microsoft Graph JSON (and ScubaGear's export of it): what an explicit <c>null</c> means. Graph, unlike ARM, does
+    /// not leave out a property at its default: it returns <c>null</c> for one never set, and leaves out only what the
+    /// request did not select (several properties are "returned only on $select"). So in a Graph export a null is
+    /// the service saying "not set", and a missing member is an export that did not ask: only the former has a default.
+    /// </summary>
+    GraphNull = 4,
 }
 
 /// <summary>
@@ -33,6 +41,9 @@ public sealed record PropertyDefault(string Type, string Path, JsonNode Value, s
 
     /// <summary>Templates only: the api-version this default stops holding at (exclusive).</summary>
     public string? BeforeApiVersion { get; init; }
+
+    /// <summary>How a value read from this row is shown: what was missing, and whose default stands in for it.</summary>
+    public string Label => Scope == DefaultScope.GraphNull ? "null: Microsoft Entra's default" : "absent: Azure's default";
 }
 
 /// <summary>
@@ -40,7 +51,7 @@ public sealed record PropertyDefault(string Type, string Path, JsonNode Value, s
 /// api-version range where the default changed), not one special case per control. A default applies only when the
 /// resource's JSON includes its <c>properties</c> object and every object on the path up to the absent property is an
 /// object: a resource exported without its properties, or a path through an unevaluated template expression, stays
-/// unknown. Graph defaults may be added here in the same way (type <c>graph:...</c>).
+/// unknown. Graph rows (<see cref="DefaultScope.GraphNull"/>) apply to an explicit null only.
 /// </summary>
 public static class PropertyDefaults
 {
@@ -51,6 +62,7 @@ public static class PropertyDefaults
     private const string VaultRest = "ARM REST API reference, Vaults - Create Or Update (Key Vault 2023-07-01), VaultProperties";
     private const string Aks = "Microsoft.ContainerService/managedClusters";
     private const string Sites = "Microsoft.Web/sites";
+    private const string AuthorizationPolicy = GraphTypes.AuthorizationPolicy;
     private const string Slots = "Microsoft.Web/sites/slots";
 
     // The siteConfig of a site as GET /sites returns it is not the app's configuration (that is sites/config/web,
@@ -116,6 +128,11 @@ public static class PropertyDefaults
         new("Microsoft.OperationalInsights/workspaces", "properties.retentionInDays", 30, "Microsoft Learn, \"Manage data retention in a Log Analytics workspace\": the default interactive retention is 30 days"),
         new("Microsoft.Subscription/policies", "properties.blockSubscriptionsLeavingTenant", false, "Microsoft Learn, \"Manage Azure subscription policies\": subscriptions may leave the tenant until the policy blocks it"),
         new("Microsoft.Subscription/policies", "properties.blockSubscriptionsIntoTenant", false, "Microsoft Learn, \"Manage Azure subscription policies\": subscriptions may enter the tenant until the policy blocks it"),
+
+        // Microsoft Graph (Entra ID): only where the documentation says what "not set" is. Every other property a
+        // control reads stays unknown when null or missing; docs/baseline.md lists each decision.
+        new(AuthorizationPolicy, "guestUserRoleId", "10dae51f-b6af-4016-8d66-8c2a99b929b3", "Microsoft Learn, \"Restrict guest access permissions in Microsoft Entra ID\": Limited access (10dae51f-b6af-4016-8d66-8c2a99b929b3) is the default guest permission level") { Scope = DefaultScope.GraphNull },
+        new(AuthorizationPolicy, "defaultUserRolePermissions.allowedToCreateApps", true, "Microsoft Learn, \"What are the default user permissions in Microsoft Entra ID?\": member users can register applications by default (the \"Users can register applications\" setting, which allowedToCreateApps is)") { Scope = DefaultScope.GraphNull },
     ];
 
     private static readonly ILookup<(string Type, string Path), PropertyDefault> ByProperty =
@@ -131,13 +148,19 @@ public static class PropertyDefaults
 
     /// <summary>
     /// What the absence of <paramref name="path"/> on <paramref name="resource"/> means, or null when it stays unknown:
-    /// no documented default, a Terraform or Graph input (Terraform plans carry the provider's defaults themselves),
+    /// no documented default, a Terraform input (Terraform plans carry the provider's defaults themselves), a Graph
+    /// property that is missing rather than null (the export did not select it),
     /// the resource's <c>properties</c> not exported, or something other than an object on the way to the property.
     /// </summary>
     public static PropertyDefault? For(TenantResource resource, string path)
     {
         ArgumentNullException.ThrowIfNull(resource);
         ArgumentNullException.ThrowIfNull(path);
+        if (resource.Format is InputFormat.Graph or InputFormat.ScubaGear)
+        {
+            return ByProperty[(resource.Type, path)].FirstOrDefault(row => row.Scope.HasFlag(DefaultScope.GraphNull) && ExplicitNull(resource.Data, path));
+        }
+
         if (resource.Format is not (InputFormat.ArmResources or InputFormat.ArmTemplate))
         {
             return null;
@@ -173,6 +196,24 @@ public static class PropertyDefaults
         }
 
         return null;
+    }
+
+    /// <summary>True when every object on <paramref name="path"/> is present and its last member is there with the value null.</summary>
+    private static bool ExplicitNull(JsonObject data, string path)
+    {
+        var segments = path.Split('.');
+        JsonObject parent = data;
+        foreach (var segment in segments[..^1])
+        {
+            if (parent[segment] is not JsonObject next)
+            {
+                return false;
+            }
+
+            parent = next;
+        }
+
+        return parent.TryGetPropertyValue(segments[^1], out var value) && value is null;
     }
 
     /// <summary>

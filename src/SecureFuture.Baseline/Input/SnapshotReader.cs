@@ -204,32 +204,44 @@ public static class SnapshotReader
         return Read(stream, displayPath, null, early, () => templateParameters is not null || File.Exists(parameters) ? ReadParameterValues(parameters) : null);
     }
 
-    /// <summary>The <c>parameters</c> of a deployment parameters file (<c>{"parameters": {"name": {"value": ...}}}</c>).</summary>
-    internal static JsonObject ReadParameterValues(string path)
+    /// <summary>The <c>parameters</c> of a deployment parameters file (<c>{"parameters": {"name": {"value": ...}}}</c>); errors name <paramref name="displayPath"/>.</summary>
+    internal static JsonObject ReadParameterValues(string path, string? displayPath = null)
     {
+        displayPath ??= path;
         JsonNode? root;
         try
         {
-            using var stream = OpenRead(path, path);
+            using var stream = OpenRead(path, displayPath);
             root = JsonNode.Parse(stream, documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
         }
         catch (JsonException ex)
         {
-            throw new InputException(path, ex.LineNumber + 1, ex.BytePositionInLine + 1, $"not a deployment parameters file: {ex.Message}", ex);
+            throw new InputException(displayPath, ex.LineNumber + 1, ex.BytePositionInLine + 1, $"not a deployment parameters file: {ex.Message}", ex);
         }
         catch (InvalidOperationException ex)
         {
             // Invalid UTF-8 inside a string value.
-            throw new InputException(path, null, null, $"not a deployment parameters file: {ex.Message}", ex);
+            throw new InputException(displayPath, null, null, $"not a deployment parameters file: {ex.Message}", ex);
         }
 
         return root is JsonObject o && o["parameters"] is JsonObject values
             ? values
-            : throw new InputException(path, null, null, "not a deployment parameters file: expected an object with \"parameters\": {\"NAME\": {\"value\": ...}}");
+            : throw new InputException(displayPath, null, null, "not a deployment parameters file: expected an object with \"parameters\": {\"NAME\": {\"value\": ...}}");
     }
 
     /// <summary>Reads one JSON document from a stream.</summary>
     public static (IReadOnlyList<TenantResource> Resources, InputFile File) Read(Stream stream, string displayPath) => Read(stream, displayPath, null);
+
+    /// <summary>
+    /// Reads one JSON document from a stream; if it is an ARM template, with the values of the deployment parameters
+    /// file at <paramref name="parametersPath"/> (read only then; its errors name <paramref name="parametersDisplayPath"/>).
+    /// </summary>
+    public static (IReadOnlyList<TenantResource> Resources, InputFile File) Read(Stream stream, string displayPath, string parametersPath, string parametersDisplayPath)
+    {
+        ArgumentNullException.ThrowIfNull(parametersPath);
+        ArgumentNullException.ThrowIfNull(parametersDisplayPath);
+        return Read(stream, displayPath, null, null, () => ReadParameterValues(parametersPath, parametersDisplayPath));
+    }
 
     /// <param name="early">
     /// When given, receives each element of a resource collection (a root array, or a root <c>value</c> or <c>data</c>

@@ -35,6 +35,8 @@ public static class AssessmentJson
         return (JsonObject)JsonNode.Parse(buffer.ToArray())!;
     }
 
+    private static int Count(JsonNode? node) => node is JsonValue v && v.TryGetValue<int>(out var i) && i >= 0 ? i : 0;
+
     private static int Int(JsonNode? node) => node is JsonValue v && v.TryGetValue<int>(out var i) ? i : 1;
 
     public static async Task WriteAsync(Assessment assessment, Stream output, CancellationToken cancellationToken = default)
@@ -99,8 +101,25 @@ public static class AssessmentJson
             });
         }
 
+        // The inputs come back too, the refused ones above all: an input the saved run could not read still means
+        // that run assessed less than its results suggest, and diff reports it and fails its gate over it.
+        var files = new List<InputFile>();
+        var refused = new List<Notification>();
+        foreach (var entry in (root["inputs"] as JsonArray ?? []).OfType<JsonObject>())
+        {
+            var path = Field.Text(entry["path"]);
+            if (Field.Text(entry["refused"]) is { } reason)
+            {
+                refused.Add(new Notification(SnapshotReader.InputRefused, NotificationLevel.Error, reason) { Path = path });
+            }
+            else if (path is not null && Enum.TryParse<InputFormat>(Field.Text(entry["format"]), ignoreCase: false, out var format))
+            {
+                files.Add(new InputFile(path, format, Count(entry["resources"]), Count(entry["skipped"])));
+            }
+        }
+
         var at = Field.Text(root["assessedAt"]) is { } t && DateTimeOffset.TryParse(t, CultureInfo.InvariantCulture, DateTimeStyles.None, out var d) ? d : default;
-        return new Assessment { Results = list, AssessedAt = at };
+        return new Assessment { Results = list, AssessedAt = at, Files = files, Notifications = refused };
     }
 }
 

@@ -154,6 +154,7 @@ internal static class BaselineCommand
             var old = await LoadAsync(parse.GetValue(before)!, clock, stderr, cancellationToken);
             var current = await LoadAsync(parse.GetValue(after)!, clock, stderr, cancellationToken);
             var result = AssessmentDiff.Compare(old, current);
+            var refused = Refused("old", old).Concat(Refused("new", current)).ToList();
             if (parse.GetValue(format) == "json")
             {
                 JsonNode Change(ResultChange c) => new JsonObject
@@ -168,20 +169,37 @@ internal static class BaselineCommand
                 {
                     ["regressions"] = new JsonArray([.. result.Regressions.Select(Change)]),
                     ["improvements"] = new JsonArray([.. result.Improvements.Select(Change)]),
+                    ["refusedInputs"] = new JsonArray([.. refused.Select(r => new JsonObject { ["side"] = r.Side, ["path"] = r.Input.Path, ["refused"] = r.Input.Message })]),
                 }.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
             }
             else
             {
                 await stdout.WriteAsync(BaselineReports.DiffText(result));
+                if (refused.Count > 0)
+                {
+                    await stdout.WriteLineAsync($"Refused inputs ({refused.Count}): the comparison is incomplete");
+                    foreach (var (side, input) in refused)
+                    {
+                        await stdout.WriteLineAsync($"  {side}: {Described(input)}");
+                    }
+                }
             }
 
-            return parse.GetValue(failOnRegression) && (result.Regressions.Any() || RefusedInputs(old) + RefusedInputs(current) > 0) ? ExitCodes.GateTripped : ExitCodes.Success;
+            return parse.GetValue(failOnRegression) && (result.Regressions.Any() || refused.Count > 0) ? ExitCodes.GateTripped : ExitCodes.Success;
         });
         return diff;
     }
 
     /// <summary>Files found in a directory that could not be read, each reported as a notification.</summary>
     private static int RefusedInputs(Assessment assessment) => assessment.Notifications.Count(n => n.Id == SnapshotReader.InputRefused);
+
+    /// <summary>The refused inputs of one side of a diff: found now, or recorded in a saved assessment.</summary>
+    private static IEnumerable<(string Side, Notification Input)> Refused(string side, Assessment assessment)
+        => assessment.Notifications.Where(n => n.Id == SnapshotReader.InputRefused).Select(n => (side, n));
+
+    /// <summary>A notification as one line: its path first, unless its message (an InputException's) starts with it.</summary>
+    private static string Described(Notification notification)
+        => (notification.Path is { } p && !notification.Message.StartsWith(p + ":", StringComparison.Ordinal) ? p + ": " : string.Empty) + notification.Message;
 
     /// <summary>A saved assessment is read as such; anything else is assessed.</summary>
     private static async Task<Assessment> LoadAsync(string path, TimeProvider clock, TextWriter stderr, CancellationToken cancellationToken)
@@ -231,8 +249,7 @@ internal static class BaselineCommand
         foreach (var notification in assessment.Notifications)
         {
             // A refused file's message already starts with its path, line and column (InputException).
-            var path = notification.Path is { } p && !notification.Message.StartsWith(p + ":", StringComparison.Ordinal) ? p + ": " : string.Empty;
-            await stderr.WriteLineAsync($"sfi: {path}{notification.Message}");
+            await stderr.WriteLineAsync($"sfi: {Described(notification)}");
         }
 
         // Nothing read is not a pass: an empty directory, or one whose every file was refused, assessed nothing.

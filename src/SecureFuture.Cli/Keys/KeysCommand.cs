@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
@@ -34,11 +35,11 @@ internal static class KeysCommand
         var list = new Command("list", "List the key rings.") { server, adminKeyFile, format };
         list.SetAction((parse, ct) => CallAsync(parse, HttpMethod.Get, "/v1/keyrings", null, json => PrintRings(json, stdout), stdout, stderr, server, adminKeyFile, format, ct));
 
-        var showName = new Argument<string>("name") { Description = "Key ring name." };
+        var showName = RingName("Key ring name.");
         var show = new Command("show", "Show a key ring's policy and every key version with its state and times.") { showName, server, adminKeyFile, format };
         show.SetAction((parse, ct) => CallAsync(parse, HttpMethod.Get, $"/v1/keyrings/{Uri.EscapeDataString(parse.GetValue(showName)!)}", null, json => PrintRing(json, stdout), stdout, stderr, server, adminKeyFile, format, ct));
 
-        var createName = new Argument<string>("name") { Description = "Key ring name (lowercase letters, digits, '-', '_', '.')." };
+        var createName = RingName("Key ring name (lowercase letters, digits, '-', '_', '.').");
         var algorithm = new Option<string?>("--algorithm") { Description = "ES256 (default), ES384, PS256 or RS256." }.OneOf(Algorithms);
         var keySize = new Option<int?>("--key-size") { Description = "RSA modulus size: 2048 or 3072." }.OneOf(RsaKeySizes);
         var rotation = new Option<string?>("--rotation-period") { Description = "How long each key signs (default PT24H; minimum PT1H, PT10S with serve --dev)." };
@@ -70,7 +71,7 @@ internal static class KeysCommand
             return CallAsync(parse, HttpMethod.Post, "/v1/keyrings", body, json => PrintRing(json, stdout), stdout, stderr, server, adminKeyFile, format, ct);
         });
 
-        var rotateName = new Argument<string>("name") { Description = "Key ring name." };
+        var rotateName = RingName("Key ring name.");
         var reason = new Option<string?>("--reason") { Description = "Why (recorded in the audit log)." };
         var retireNow = new Option<bool>("--retire-immediately") { Description = "The current key is compromised: unpublish it now instead of letting it verify through the grace period." };
         var rotate = new Command("rotate", "Emergency rotation: the next key signs from now on. Scheduled rotation needs no command.") { rotateName, reason, retireNow, server, adminKeyFile, format };
@@ -94,6 +95,24 @@ internal static class KeysCommand
         {
             list, show, create, rotate, audit,
         };
+    }
+
+    /// <summary>
+    /// A ring name argument, checked before any call as the server checks it (<see cref="KeyRingPolicies.IsValidName"/>):
+    /// a name such as <c>../x</c> is a usage error naming it as typed, not a URL-encoded 404 from the server.
+    /// </summary>
+    private static Argument<string> RingName(string description)
+    {
+        var name = new Argument<string>("name") { Description = description };
+        name.Validators.Add(result =>
+        {
+            foreach (var token in result.Tokens.Where(t => t.Type == TokenType.Argument && t.Value.Length > 0 && !KeyRingPolicies.IsValidName(t.Value)))
+            {
+                var typed = new string([.. token.Value.Take(80).Select(c => char.IsControl(c) ? '?' : c)]);
+                result.AddError($"name: '{typed}' is not a key ring name: {KeyRingPolicies.NameRule}");
+            }
+        });
+        return name;
     }
 
     private static async Task<int> CallAsync(

@@ -64,7 +64,10 @@ internal static partial class ScanCommand
             // The scanner was measured (bench/) with blocking collections only; sfi as a whole uses background ones.
             System.Runtime.GCSettings.LatencyMode = System.Runtime.GCLatencyMode.Batch;
             var settings = new SecretScanSettings { Clock = clock, SasMaxLifetime = ParseDuration("--sas-max-lifetime", parse.GetValue(sasMaxLifetime)!) };
-            var selected = SelectedAnalyzers.Create(parse.GetValue(analyzers)!, settings, clock);
+            // A template's NAME.parameters.json beside it is read from the working tree (not for --history's commits).
+            var scanPath = parse.GetValue(path)!;
+            var scanRoot = parse.GetValue(history) ? null : Directory.Exists(scanPath) ? scanPath : Path.GetDirectoryName(Path.GetFullPath(scanPath));
+            var selected = SelectedAnalyzers.Create(parse.GetValue(analyzers)!, settings, clock, scanRoot);
             var selectedFormat = parse.GetValue(format)!;
             if (parse.GetValue(listRules))
             {
@@ -183,10 +186,11 @@ internal static partial class ScanCommand
     /// <summary>The analyzers <c>--analyzers</c> chose (null when not chosen), and what the scanner and <c>--list-rules</c> get of them.</summary>
     internal sealed record SelectedAnalyzers(SecretAnalyzer? Secrets, IacBaselineAnalyzer? Iac, CodeAnalyzer? Code)
     {
-        public static SelectedAnalyzers Create(IReadOnlyList<string> names, SecretScanSettings settings, TimeProvider clock) => new(
+        /// <param name="scanRoot">The working tree the IaC pass reads parameters files from; null for --history.</param>
+        public static SelectedAnalyzers Create(IReadOnlyList<string> names, SecretScanSettings settings, TimeProvider clock, string? scanRoot = null) => new(
             names.Contains("secrets") ? new SecretAnalyzer(SecretRuleCatalog.Default, settings) : null,
             // IaC (ARM templates, Terraform plan JSON) is evaluated with the tenant baseline's controls.
-            names.Contains("iac") ? new IacBaselineAnalyzer(clock: clock) : null,
+            names.Contains("iac") ? new IacBaselineAnalyzer(clock: clock, scanRoot: scanRoot) : null,
             names.Contains("code") ? new CodeAnalyzer() : null);
 
         public IReadOnlyList<IContentAnalyzer> Content => [.. new IContentAnalyzer?[] { Secrets, Iac }.OfType<IContentAnalyzer>()];

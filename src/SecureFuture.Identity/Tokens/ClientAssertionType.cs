@@ -1,4 +1,7 @@
+using System.Buffers.Text;
+using System.Text.Json;
 using Microsoft.IdentityModel.JsonWebTokens;
+using SecureFuture.Core;
 
 namespace SecureFuture.Identity.Tokens;
 
@@ -42,6 +45,41 @@ internal static class ClientAssertionType
         return audiences.Count == 1 && string.Equals(audiences[0], options.Issuer.AbsoluteUri, StringComparison.Ordinal)
             ? null
             : $"a client assertion without typ '{Explicit}' must have aud exactly the issuer '{options.Issuer.AbsoluteUri}'";
+    }
+
+    /// <summary>
+    /// Why the header or claims of <paramref name="compact"/> cannot be read strictly (a member named twice, at any
+    /// depth, or not JSON); null when they can, or when it is not a compact JWS at all (OpenIddict refuses that).
+    /// The issuer of an assertion selects the client whose keys verify it, and its <c>aud</c>, <c>sub</c> and times
+    /// decide the rest: with two <c>iss</c> or two <c>aud</c>, this check and OpenIddict's would each be free to read
+    /// another one (RFC 7519 §4 allows last-wins), so the assertion is refused as <see cref="StrictJson"/> says.
+    /// </summary>
+    public static string? UnreadableJson(string compact)
+    {
+        ArgumentNullException.ThrowIfNull(compact);
+        var parts = compact.Split('.');
+        if (parts.Length != 3)
+        {
+            return null;
+        }
+
+        foreach (var (part, what) in new[] { (parts[0], "header"), (parts[1], "claims") })
+        {
+            try
+            {
+                using var document = JsonDocument.Parse(Base64Url.DecodeFromChars(part), StrictJson.DocumentOptions(maxDepth: 16));
+            }
+            catch (FormatException)
+            {
+                return null;
+            }
+            catch (JsonException e)
+            {
+                return $"the client assertion's {what} is not strict JSON: {e.Message}";
+            }
+        }
+
+        return null;
     }
 
     /// <summary>RFC 7515 §4.1.9: <c>typ</c> is a media type, compared without case, and may omit <c>application/</c>.</summary>

@@ -155,6 +155,8 @@ public static class TokenService
             server.AddEventHandler(ResolveRingKeys.Descriptor);
             server.RemoveEventHandler(OpenIddictServerHandlers.Introspection.ValidateAuthorizedParty.Descriptor);
             server.RemoveEventHandler(OpenIddictServerHandlers.Revocation.ValidateAuthorizedParty.Descriptor);
+            server.AddEventHandler(RequireClientAssertion<ValidateIntrospectionRequestContext>.Descriptor(OpenIddictServerHandlers.Introspection.ValidateAuthentication.Descriptor));
+            server.AddEventHandler(RequireClientAssertion<ValidateRevocationRequestContext>.Descriptor(OpenIddictServerHandlers.Revocation.ValidateAuthentication.Descriptor));
             server.AddEventHandler(AuthorizeIntrospection.Descriptor);
             server.AddEventHandler(AuthorizeRevocation.Descriptor);
             server.AddEventHandler(EvaluateIntrospectedToken.Descriptor);
@@ -189,6 +191,12 @@ public static class TokenService
             ArgumentNullException.ThrowIfNull(context);
             if (!context.ValidTokenTypes.Contains(TokenTypeIdentifiers.Private.ClientAssertion))
             {
+                return;
+            }
+
+            if (ClientAssertionType.UnreadableJson(context.Token) is { } unreadable)
+            {
+                context.Reject(Errors.InvalidClient, unreadable);
                 return;
             }
 
@@ -296,6 +304,37 @@ public static class TokenService
             parameters.IssuerSigningKeys = cache.For(jwks);
             parameters.TryAllIssuerSigningKeys = false;
             parameters.ValidAlgorithms = TokenServiceOptions.DpopAlgorithms;
+        }
+    }
+
+    /// <summary>
+    /// RFC 7662 §2.1 and RFC 7009 §2.1: the caller of introspection or revocation authenticates before anything about the
+    /// token is looked at. Without this, a request with no client assertion (a bare <c>client_id</c>) went on to token
+    /// validation, and OpenIddict answers an invalid token with <c>{"active": false}</c> (introspection) or 200
+    /// (revocation), telling an unauthenticated caller whether a token is live. The assertion itself (its client,
+    /// signature, type, times and single use) is checked next by OpenIddict's authentication with the handlers above.
+    /// </summary>
+    internal sealed class RequireClientAssertion<TContext> : IOpenIddictServerHandler<TContext>
+        where TContext : BaseValidatingClientContext
+    {
+        /// <summary>Runs just before <paramref name="authentication"/>, the endpoint's client and token validation.</summary>
+        public static OpenIddictServerHandlerDescriptor Descriptor(OpenIddictServerHandlerDescriptor authentication)
+            => OpenIddictServerHandlerDescriptor.CreateBuilder<TContext>()
+                .UseSingletonHandler<RequireClientAssertion<TContext>>()
+                .SetOrder(authentication.Order - 1)
+                .SetType(OpenIddictServerHandlerType.Custom)
+                .Build();
+
+        public ValueTask HandleAsync(TContext context)
+        {
+            ArgumentNullException.ThrowIfNull(context);
+            var request = context.Transaction.Request;
+            if (string.IsNullOrEmpty(request?.ClientAssertion) || request.ClientAssertionType != ClientAssertionTypes.JwtBearer)
+            {
+                context.Reject(Errors.InvalidClient, "this endpoint needs a client authenticated with private_key_jwt");
+            }
+
+            return default;
         }
     }
 
