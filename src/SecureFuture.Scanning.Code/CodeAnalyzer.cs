@@ -34,6 +34,7 @@ public sealed class CodeAnalyzer : IProjectAnalyzer
     public bool Wants(string relativePath) =>
         relativePath.EndsWith(".cs", StringComparison.OrdinalIgnoreCase)
         || relativePath.EndsWith(".csproj", StringComparison.OrdinalIgnoreCase)
+        || Views.RazorViewCheck.IsView(relativePath)
         || IsProps(relativePath, DirectoryBuildProps)
         || IsProps(relativePath, DirectoryPackagesProps);
 
@@ -44,6 +45,7 @@ public sealed class CodeAnalyzer : IProjectAnalyzer
     {
         ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(sink);
+        AnalyzeViews(input, sink, cancellationToken);
         var sources = input.Files.Where(f => f.Path.EndsWith(".cs", StringComparison.OrdinalIgnoreCase)).ToList();
         if (sources.Count == 0)
         {
@@ -66,6 +68,30 @@ public sealed class CodeAnalyzer : IProjectAnalyzer
             foreach (var check in _checks)
             {
                 check.Run(compilation, new CodeSink(compilation, sink), cancellationToken);
+            }
+        }
+    }
+
+    /// <summary>Razor views are not C# until generated: their XSS flows are found by <see cref="Views.RazorViewCheck"/>, under the XSS rule when this analyzer has it.</summary>
+    private void AnalyzeViews(ProjectInput input, IProjectSink sink, CancellationToken cancellationToken)
+    {
+        var rule = CodeRuleCatalog.Default.Rules.FirstOrDefault(r => r.Descriptor.Name == Views.RazorViewCheck.RuleName);
+        if (rule is null || !Rules.Any(r => r.Id == rule.Id))
+        {
+            return;
+        }
+
+        foreach (var view in input.Files.Where(f => Views.RazorViewCheck.IsView(f.Path)))
+        {
+            try
+            {
+                Views.RazorViewCheck.Run(view, rule, sink, cancellationToken);
+            }
+            catch (System.Text.RegularExpressions.RegexMatchTimeoutException)
+            {
+                sink.Notify(new Notification("code-analysis-bound", NotificationLevel.Warning,
+                    "The view was not fully analysed: a pattern took too long on it")
+                { Path = view.Path });
             }
         }
     }
