@@ -20,7 +20,7 @@ public sealed class NotTemplateValidator : ISecretValidator
     {
         ArgumentNullException.ThrowIfNull(candidate);
         var minimum = int.TryParse(candidate.Argument, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) ? n : 1;
-        return Placeholders.IsTemplate(candidate.Secret, minimum, out var reason)
+        return Placeholders.IsTemplate(CredentialValue.Plain(candidate), minimum, out var reason)
             ? ValidationOutcome.Reject("placeholder: " + reason)
             : ValidationOutcome.Accepted;
     }

@@ -18,7 +18,7 @@ public sealed class WeakPasswordValidator : ISecretValidator
     public ValidationOutcome Validate(SecretCandidate candidate)
     {
         ArgumentNullException.ThrowIfNull(candidate);
-        var reason = Weakness(candidate.Secret.Trim().Trim('"', '\''));
+        var reason = Weakness(CredentialValue.Plain(candidate).Trim('"', '\''));
         return reason is null
             ? ValidationOutcome.Accepted
             : new ValidationOutcome
