@@ -5,7 +5,9 @@ namespace SecureFuture.Scanning.Secrets.Validators;
 /// for a value instead of being one (<c>${VAR}</c>, <c>&lt;password&gt;</c>, <c>%PASSWORD%</c>, <c>changeme</c>,
 /// <c>your_password</c>, masks such as <c>***</c> or <c>xxxx</c>, environment and vault references). Unlike
 /// <c>notPlaceholder</c> it keeps weak passwords (<c>123456</c>, <c>letmein</c>); pair it with <c>weakPassword</c>,
-/// which raises their severity. The argument, when given, is a minimum length (default 1).
+/// which raises their severity. A value the rule marks as base64 (a named group <c>encoding</c> matching
+/// <c>base64</c>, as in FileZilla's <c>&lt;Pass encoding="base64"&gt;</c>) is judged decoded. The argument, when
+/// given, is a minimum length (default 1).
 /// </summary>
 public sealed class NotTemplateValidator : ISecretValidator
 {

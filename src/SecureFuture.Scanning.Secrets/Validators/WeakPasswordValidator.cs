@@ -6,7 +6,7 @@ namespace SecureFuture.Scanning.Secrets.Validators;
 /// <c>weakPassword</c> — never rejects. A weak password stored in a credential file is still a leak, and an easier
 /// one to exploit: it is probably reused and guessable even where the file never went. When the value is short,
 /// a trivial sequence or one of the most common passwords, the finding is raised to critical and says why (never
-/// repeating the value).
+/// repeating the value). Base64-marked values are judged decoded, as with <c>notTemplate</c>.
 /// </summary>
 public sealed class WeakPasswordValidator : ISecretValidator
 {
