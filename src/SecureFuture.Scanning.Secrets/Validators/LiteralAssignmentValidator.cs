@@ -117,7 +117,8 @@ public sealed partial class LiteralAssignmentValidator : ISecretValidator
     private static partial Regex DeclarationBefore();
 
     // A word is lower case, Capitalised, PascalCase or UPPER case, with at most a two-digit suffix ("v1", "oauth2"):
-    // random text ("OhX6aTdP62T") is not.
-    [GeneratedRegex(@"^[.:/_-]?(?<word>(?:[A-Z]?[a-z]+)+[0-9]{0,2}|[A-Z]+[0-9]{0,2})(?:[._:/-]+(?<word>(?:[A-Z]?[a-z]+)+[0-9]{0,2}|[A-Z]+[0-9]{0,2}))+[.:/_-]?$", RegexOptions.CultureInvariant, 250)]
+    // random text ("OhX6aTdP62T") is not. Each word has one way to split into humps (a capital only starts a new one),
+    // so a long lower-case run that fails at its end is not retried in every split: (?:[A-Z]?[a-z]+)+ was exponential.
+    [GeneratedRegex(@"^[.:/_-]?(?<word>[A-Z]?[a-z]+(?:[A-Z][a-z]+)*[0-9]{0,2}|[A-Z]+[0-9]{0,2})(?:[._:/-]+(?<word>[A-Z]?[a-z]+(?:[A-Z][a-z]+)*[0-9]{0,2}|[A-Z]+[0-9]{0,2}))+[.:/_-]?$", RegexOptions.CultureInvariant, 250)]
     private static partial Regex WordPath();
 }

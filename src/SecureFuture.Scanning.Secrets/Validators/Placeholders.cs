@@ -57,6 +57,25 @@ internal static partial class Placeholders
         "mypassword", "mysecret", "supersecret", "secretpassword", "user", "username",
     };
 
+    /// <summary>
+    /// The passwords at the top of every breach-derived list, plus vendor defaults that ship in documentation and
+    /// images (<c>changeit</c> for Java key stores, <c>minioadmin</c>). In a credential file they are real and weak.
+    /// </summary>
+    private static readonly HashSet<string> CommonPasswords = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "123456", "1234567", "12345678", "123456789", "1234567890", "password", "password1", "password123", "qwerty",
+        "qwerty123", "111111", "000000", "abc123", "letmein", "welcome", "monkey", "dragon", "iloveyou", "sunshine",
+        "princess", "football", "baseball", "master", "shadow", "trustno1", "hunter2", "passw0rd", "p@ssw0rd",
+        "p@ssword", "admin", "admin123", "administrator", "root", "toor", "guest", "test", "test123", "secret",
+        "secret123", "pass", "pass123", "changeit", "minioadmin", "1q2w3e4r", "qazwsx", "postgres", "mysql", "oracle",
+    };
+
+    /// <summary>Values a schema or form stands in with: never a real password, even in a credential file.</summary>
+    private static readonly HashSet<string> NonValues = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "null", "nil", "undefined", "none", "empty", "string", "boolean", "required", "optional", "true", "false",
+    };
+
     /// <summary>True when <paramref name="value"/> is a placeholder; <paramref name="reason"/> says which kind.</summary>
     public static bool IsPlaceholder(string value, int minLength, out string reason)
     {
@@ -67,6 +86,57 @@ internal static partial class Placeholders
             return true;
         }
 
+        if (IsStandIn(trimmed, out reason))
+        {
+            return true;
+        }
+
+        if (Trivial.Contains(trimmed) || IsRepetition(trimmed) || IsRun(trimmed))
+        {
+            reason = "a trivial sequence";
+            return true;
+        }
+
+        reason = string.Empty;
+        return false;
+    }
+
+    /// <summary>
+    /// Like <see cref="IsPlaceholder"/>, for credential files where any real value is a leak: rejects templates,
+    /// references, documentation markers and masks (<c>***</c>, <c>xxxx</c>), but keeps weak passwords.
+    /// </summary>
+    public static bool IsTemplate(string value, int minLength, out string reason)
+    {
+        var trimmed = value.Trim().Trim('"', '\'', '`');
+        if (trimmed.Length < minLength)
+        {
+            reason = $"shorter than {minLength} characters";
+            return true;
+        }
+
+        if (trimmed.All(c => c is '*' or 'x' or 'X' or '.' or '-' or '_' or '#' or '?' or '•' or '…'))
+        {
+            reason = "a mask";
+            return true;
+        }
+
+        if (NonValues.Contains(trimmed))
+        {
+            reason = "a schema word, not a value";
+            return true;
+        }
+
+        return IsStandIn(trimmed, out reason);
+    }
+
+    /// <summary>One of the most common passwords or a vendor default.</summary>
+    public static bool IsCommonPassword(string value) => CommonPasswords.Contains(value);
+
+    /// <summary>A short repeated pattern ("aaaa", "abab") or a run ("123456", "abcdef", "987654").</summary>
+    public static bool IsTrivialSequence(string value) => value.Length > 1 && (IsRepetition(value) || IsRun(value));
+
+    private static bool IsStandIn(string trimmed, out string reason)
+    {
         if (TemplatePattern().IsMatch(trimmed))
         {
             reason = "a template or variable reference";
@@ -98,12 +168,6 @@ internal static partial class Placeholders
                 reason = "a documentation placeholder";
                 return true;
             }
-        }
-
-        if (Trivial.Contains(trimmed) || IsRepetition(trimmed) || IsRun(trimmed))
-        {
-            reason = "a trivial sequence";
-            return true;
         }
 
         reason = string.Empty;

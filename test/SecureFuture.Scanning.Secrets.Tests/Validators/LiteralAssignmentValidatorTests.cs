@@ -28,6 +28,18 @@ public sealed class LiteralAssignmentValidatorTests
     [InlineData("Kx9-pQ2!vb")]
     public void RandomOrShortPhrases_AreNotNames(string value) => Assert.False(LiteralAssignmentValidator.IsName(value));
 
+    [Theory]
+    [InlineData(60)]
+    [InlineData(5000)]
+    public void LongLowerCaseRun_IsJudgedInLinearTime(int length)
+    {
+        // The word pattern once tried every split of a lower-case run into humps: 2^(n-1) ways, so a 60-letter
+        // run followed by a character no word allows hit the pattern's 250 ms timeout (RegexMatchTimeoutException,
+        // and a rule-timeout notification in a scan) instead of answering.
+        var value = "access_" + new string('a', length) + "!";
+        Assert.False(LiteralAssignmentValidator.IsName(value));
+    }
+
     [Fact]
     public void UnquotedValue_IsAnExpressionInCode_ButALiteralInConfiguration()
     {
