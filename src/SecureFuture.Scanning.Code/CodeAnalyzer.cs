@@ -19,7 +19,7 @@ public sealed class CodeAnalyzer : IProjectAnalyzer
     private readonly IReadOnlyList<ICodeCheck> _checks;
 
     public CodeAnalyzer()
-        : this([])
+        : this([new Taint.TaintCheck()])
     {
     }
 
@@ -58,7 +58,16 @@ public sealed class CodeAnalyzer : IProjectAnalyzer
             var compilation = Build(group.Key, group.Value, references, cancellationToken);
             foreach (var check in _checks)
             {
-                check.Run(compilation, new CodeSink(compilation, sink), cancellationToken);
+                try
+                {
+                    check.Run(compilation, new CodeSink(compilation, sink), cancellationToken);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    // One failing check loses its results for this compilation, not the whole analysis.
+                    sink.Notify(new Notification("code-check-failed", NotificationLevel.Error,
+                        $"{check.GetType().Name} failed on {compilation.Name}: {e.GetType().Name}: {e.Message}"));
+                }
             }
         }
     }

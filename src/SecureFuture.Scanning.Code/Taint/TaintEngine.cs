@@ -1,0 +1,837 @@
+using System.Collections.Concurrent;
+using System.Text.RegularExpressions;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using SecureFuture.Core;
+
+namespace SecureFuture.Scanning.Code.Taint;
+
+/// <summary>
+/// Taint analysis of one compilation. A syntax-only pass indexes every method body and finds the entry points
+/// (controller actions, route handlers, hub and gRPC methods, bodies that read request data). Only those, and the
+/// methods they call with tainted data, are analysed and bound; each callee is summarised once (which parameters reach
+/// its return value or a sink) and the summary is reused at every call. Work is bounded per method, per call depth and
+/// per expression depth; hitting a bound is a <c>code-analysis-bound</c> notification, never a crash or a hang.
+/// </summary>
+internal sealed partial class TaintEngine
+{
+    /// <summary>How many calls deep summaries are computed; deeper callees propagate their arguments to their result.</summary>
+    public const int MaxCallDepth = 12;
+
+    /// <summary>Syntax nodes evaluated per analysed body before it is abandoned.</summary>
+    public const int MaxWorkPerBody = 200_000;
+
+    /// <summary>Rounds of re-analysis of bodies that read fields written with tainted data.</summary>
+    private const int MaxFieldRounds = 3;
+
+    /// <summary>Implementations considered for a call to an interface or abstract method.</summary>
+    private const int MaxImplementations = 8;
+
+    private static readonly Regex FixedHostUrl = new(@"^[a-zA-Z][a-zA-Z0-9+.-]*://[^/{}\s]+/", RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
+
+    private readonly CodeCompilation _compilation;
+    private readonly CodeSink _sink;
+    private readonly CancellationToken _cancellationToken;
+    private readonly Dictionary<string, List<BodyInfo>> _methodsByName = new(StringComparer.Ordinal);
+    private readonly List<BodyInfo> _bodies = [];
+    private readonly List<TypeDeclarationSyntax> _candidateTypes = [];
+    private readonly Dictionary<SyntaxTree, HashSet<string>> _usings = [];
+    private readonly Dictionary<SyntaxNode, MethodSummary> _summaries = [];
+    private readonly HashSet<SyntaxNode> _inProgress = [];
+    private readonly Dictionary<string, Dictionary<string, TaintSet>> _fields = new(StringComparer.Ordinal);
+    private readonly Dictionary<SyntaxNode, string> _typeText = [];
+    private readonly HashSet<string> _reported = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _boundsNotified = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<ISymbol, string> _fullNames = new(SymbolEqualityComparer.Default);
+    private HashSet<string> _sourceReturningNames = new(StringComparer.Ordinal);
+    private bool _fieldsChanged;
+    private readonly HashSet<Location> _unresolvedSinks = [];
+    private long _unresolvedSinkMatches;
+
+    public TaintEngine(TaintModel model, CodeCompilation compilation, CodeSink sink, CancellationToken cancellationToken)
+    {
+        Model = model;
+        _compilation = compilation;
+        _sink = sink;
+        _cancellationToken = cancellationToken;
+    }
+
+    public TaintModel Model { get; }
+
+    public CancellationToken CancellationToken => _cancellationToken;
+
+    public int SummariesComputed { get; private set; }
+
+    public int SummariesReused { get; private set; }
+
+    public void Run()
+    {
+        if (Model.Sinks.Count == 0)
+        {
+            return;
+        }
+
+        Index();
+        var roots = new List<Root>();
+        FindEntryPoints(roots);
+        var analysed = 0;
+        for (var round = 0; ; round++)
+        {
+            _fieldsChanged = false;
+            roots.AddRange(BodiesReadingTaintedFields());
+            foreach (var root in roots)
+            {
+                _cancellationToken.ThrowIfCancellationRequested();
+                Analyse(root);
+                analysed++;
+            }
+
+            if (!_fieldsChanged)
+            {
+                break;
+            }
+
+            if (round + 1 >= MaxFieldRounds)
+            {
+                Bound(null, "field-rounds", $"Taint analysis stopped after {MaxFieldRounds} rounds of following data stored in fields");
+                break;
+            }
+
+            // Summaries that read fields may now be out of date.
+            _summaries.Clear();
+            roots.Clear();
+        }
+
+        _sink.Count("codeTaintBodiesAnalysed", analysed);
+        _sink.Count("codeTaintSummaries", SummariesComputed);
+        _sink.Count("codeTaintSummaryReuses", SummariesReused);
+        if (_unresolvedSinkMatches > 0)
+        {
+            _sink.Count("codeUnresolvedSinkMatches", _unresolvedSinkMatches);
+            _sink.Notify(new Notification("code-unresolved-sinks", NotificationLevel.Note,
+                $"{_compilation.Name}: {_unresolvedSinkMatches} sink(s) matched by name only because their types could not be resolved (a package reference is not available)"));
+        }
+    }
+
+    // ---------------------------------------------------------------- indexing (syntax only, no binding)
+
+    /// <summary>A body the analysis can run: a method, constructor, accessor, expression-bodied property, or top-level statements.</summary>
+    internal sealed class BodyInfo(SyntaxNode node, string typeKey)
+    {
+        public SyntaxNode Node { get; } = node;
+
+        public string TypeKey { get; } = typeKey;
+
+        public bool MentionsSource { get; set; }
+
+        public HashSet<string> Invoked { get; } = new(StringComparer.Ordinal);
+
+        public List<InvocationExpressionSyntax> RouteHandlerCalls { get; } = [];
+    }
+
+    private void Index()
+    {
+        var trees = _compilation.Trees.ToList();
+        var perTree = new (List<BodyInfo> Bodies, List<TypeDeclarationSyntax> Types, HashSet<string> Usings)[trees.Count];
+        Parallel.For(0, trees.Count, new ParallelOptions { CancellationToken = _cancellationToken }, i => perTree[i] = IndexTree(trees[i]));
+        for (var i = 0; i < trees.Count; i++)
+        {
+            _usings[trees[i]] = perTree[i].Usings;
+            _candidateTypes.AddRange(perTree[i].Types);
+            foreach (var body in perTree[i].Bodies)
+            {
+                _bodies.Add(body);
+                if (body.Node is MethodDeclarationSyntax m)
+                {
+                    var name = m.Identifier.ValueText;
+                    if (!_methodsByName.TryGetValue(name, out var list))
+                    {
+                        _methodsByName[name] = list = [];
+                    }
+
+                    list.Add(body);
+                }
+            }
+        }
+
+        ComputeSourceReturningNames();
+    }
+
+    private (List<BodyInfo>, List<TypeDeclarationSyntax>, HashSet<string>) IndexTree(SyntaxTree tree)
+    {
+        var bodies = new List<BodyInfo>();
+        var types = new List<TypeDeclarationSyntax>();
+        var usings = new HashSet<string>(StringComparer.Ordinal);
+        var root = tree.GetRoot(_cancellationToken);
+        if (root is CompilationUnitSyntax unit && unit.Members.OfType<GlobalStatementSyntax>().Any())
+        {
+            bodies.Add(Scan(new BodyInfo(unit, string.Empty), unit.Members.OfType<GlobalStatementSyntax>()));
+        }
+
+        foreach (var node in root.DescendantNodes())
+        {
+            switch (node)
+            {
+                case UsingDirectiveSyntax u when u.Name is not null:
+                    usings.Add(u.Name.ToString());
+                    break;
+                case TypeDeclarationSyntax t:
+                    if (t.BaseList is not null || t.AttributeLists.Count > 0)
+                    {
+                        types.Add(t);
+                    }
+
+                    break;
+                case BaseMethodDeclarationSyntax m when m.Body is not null || m.ExpressionBody is not null:
+                    bodies.Add(Scan(new BodyInfo(m, TypeKey(m)), [m]));
+                    break;
+                case AccessorDeclarationSyntax a when a.Body is not null || a.ExpressionBody is not null:
+                    bodies.Add(Scan(new BodyInfo(a, TypeKey(a)), [a]));
+                    break;
+                case PropertyDeclarationSyntax p when p.ExpressionBody is not null:
+                    bodies.Add(Scan(new BodyInfo(p, TypeKey(p)), [p.ExpressionBody]));
+                    break;
+            }
+        }
+
+        return (bodies, types, usings);
+    }
+
+    private BodyInfo Scan(BodyInfo body, IEnumerable<SyntaxNode> parts)
+    {
+        foreach (var part in parts)
+        {
+            foreach (var node in part.DescendantNodes())
+            {
+                if (node is MemberAccessExpressionSyntax m && Model.SourcesByName.ContainsKey(m.Name.Identifier.ValueText))
+                {
+                    body.MentionsSource = true;
+                }
+                else if (node is InvocationExpressionSyntax inv && InvokedName(inv) is { } name)
+                {
+                    body.Invoked.Add(name);
+                    if (Model.RouteHandlers.Contains(name))
+                    {
+                        body.RouteHandlerCalls.Add(inv);
+                    }
+                }
+            }
+        }
+
+        return body;
+    }
+
+    /// <summary>Names of source methods that may return request data without being given any: a fixed point over the name-level call graph.</summary>
+    private void ComputeSourceReturningNames()
+    {
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var body in _bodies)
+        {
+            if (body.MentionsSource && body.Node is MethodDeclarationSyntax m)
+            {
+                names.Add(m.Identifier.ValueText);
+            }
+        }
+
+        for (var changed = true; changed;)
+        {
+            changed = false;
+            foreach (var body in _bodies)
+            {
+                if (body.Node is MethodDeclarationSyntax m && !names.Contains(m.Identifier.ValueText) && body.Invoked.Overlaps(names))
+                {
+                    changed |= names.Add(m.Identifier.ValueText);
+                }
+            }
+        }
+
+        _sourceReturningNames = names;
+    }
+
+    internal static string? InvokedName(InvocationExpressionSyntax inv) => inv.Expression switch
+    {
+        MemberAccessExpressionSyntax m => m.Name.Identifier.ValueText,
+        MemberBindingExpressionSyntax b => b.Name.Identifier.ValueText,
+        SimpleNameSyntax s => s.Identifier.ValueText,
+        _ => null,
+    };
+
+    /// <summary>The containing type's name with its namespace, from syntax (partial declarations share it).</summary>
+    internal static string TypeKey(SyntaxNode node)
+    {
+        var parts = new List<string>();
+        for (var n = node.Parent; n is not null; n = n.Parent)
+        {
+            switch (n)
+            {
+                case BaseTypeDeclarationSyntax t:
+                    parts.Add(t.Identifier.ValueText);
+                    break;
+                case BaseNamespaceDeclarationSyntax ns:
+                    parts.Add(ns.Name.ToString());
+                    break;
+            }
+        }
+
+        parts.Reverse();
+        return string.Join('.', parts);
+    }
+
+    // ---------------------------------------------------------------- entry points
+
+    /// <summary>A body to analyse with some of its parameters bound from the request (label per parameter, null when not).</summary>
+    internal sealed record Root(SyntaxNode Node, string TypeKey, IReadOnlyList<string?> ParameterLabels);
+
+    private void FindEntryPoints(List<Root> roots)
+    {
+        var entryTypes = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var type in _candidateTypes)
+        {
+            _cancellationToken.ThrowIfCancellationRequested();
+            var label = EntryLabel(type);
+            if (label is null)
+            {
+                continue;
+            }
+
+            var outer = TypeKey(type);
+            var typeKey = outer.Length == 0 ? type.Identifier.ValueText : outer + "." + type.Identifier.ValueText;
+            entryTypes.Add(typeKey);
+            var model = _compilation.Model(type.SyntaxTree);
+            var bindsAll = HasAttribute(type.AttributeLists, ["BindProperties"]);
+            foreach (var member in type.Members)
+            {
+                switch (member)
+                {
+                    case MethodDeclarationSyntax m when model.GetDeclaredSymbol(m, _cancellationToken) is { } method && IsAction(method):
+                        roots.Add(new Root(m, typeKey, [.. method.Parameters.Select(p => IsBound(p) ? label : null)]));
+                        break;
+                    case PropertyDeclarationSyntax p when bindsAll || HasAttribute(p.AttributeLists, Model.EntryPoints.BindingAttributes):
+                        var name = p.Identifier.ValueText;
+                        var origin = new Origin($"bound property '{name}'", -1, FlowStepNode.Append(null, p.Identifier.GetLocation(), $"untrusted data bound to property '{name}'"), 0);
+                        if (!IsCleanTypeSyntax(p.Type))
+                        {
+                            StoreField(typeKey, name, TaintSet.Of(origin));
+                        }
+
+                        break;
+                }
+            }
+        }
+
+        foreach (var body in _bodies)
+        {
+            if (body.Node is MethodDeclarationSyntax m && !entryTypes.Contains(body.TypeKey)
+                && m.ParameterList.Parameters.Any(p => p.Type is not null && LastIdentifier(p.Type) is { } t && Model.EntryPoints.ContextParameterTypes.Contains(t)))
+            {
+                // gRPC: the request message is the first parameter of a service method (the base class is generated at build time).
+                roots.Add(new Root(m, body.TypeKey, [.. m.ParameterList.Parameters.Select((p, i) => i == 0 ? "gRPC request" : null)]));
+            }
+            else if (body.MentionsSource && !(body.Node is MethodDeclarationSyntax && entryTypes.Contains(body.TypeKey)))
+            {
+                roots.Add(new Root(body.Node, body.TypeKey, []));
+            }
+
+            foreach (var call in body.RouteHandlerCalls)
+            {
+                AddRouteHandler(call, body, roots);
+            }
+        }
+    }
+
+    private void AddRouteHandler(InvocationExpressionSyntax call, BodyInfo body, List<Root> roots)
+    {
+        var handler = call.ArgumentList.Arguments.LastOrDefault()?.Expression;
+        var model = _compilation.Model(call.SyntaxTree);
+        switch (handler)
+        {
+            case ParenthesizedLambdaExpressionSyntax lambda:
+                roots.Add(new Root(lambda, body.TypeKey, [.. lambda.ParameterList.Parameters.Select(p => model.GetDeclaredSymbol(p, _cancellationToken) is { } s && IsBound(s) ? "route handler parameter" : null)]));
+                break;
+            case SimpleLambdaExpressionSyntax simple:
+                roots.Add(new Root(simple, body.TypeKey, [model.GetDeclaredSymbol(simple.Parameter, _cancellationToken) is { } sp && IsBound(sp) ? "route handler parameter" : null]));
+                break;
+            case IdentifierNameSyntax or MemberAccessExpressionSyntax:
+                var symbol = model.GetSymbolInfo(handler, _cancellationToken);
+                var method = (symbol.Symbol ?? symbol.CandidateSymbols.FirstOrDefault()) as IMethodSymbol;
+                if (method?.DeclaringSyntaxReferences.FirstOrDefault()?.GetSyntax(_cancellationToken) is MethodDeclarationSyntax decl)
+                {
+                    roots.Add(new Root(decl, TypeKey(decl), [.. method.Parameters.Select(p => IsBound(p) ? "route handler parameter" : null)]));
+                }
+
+                break;
+        }
+    }
+
+    /// <summary>The label of an entry-point class's bound parameters, or null when the class is not one.</summary>
+    private string? EntryLabel(TypeDeclarationSyntax type)
+    {
+        var attributes = Model.EntryPoints.ClassAttributes;
+        if (type is not ClassDeclarationSyntax)
+        {
+            return null;
+        }
+
+        if (_compilation.Model(type.SyntaxTree).GetDeclaredSymbol(type, _cancellationToken) is not INamedTypeSymbol symbol || symbol.IsAbstract)
+        {
+            return null;
+        }
+
+        for (var t = symbol; t is not null; t = t.BaseType)
+        {
+            var full = FullName(t.OriginalDefinition);
+            foreach (var entry in Model.EntryPoints.BaseTypes)
+            {
+                if (entry.Type == full)
+                {
+                    return entry.Label ?? "action parameter";
+                }
+            }
+
+            if (t.GetAttributes().Any(a => a.AttributeClass is { } c && attributes.Contains(FullName(c))))
+            {
+                return "action parameter";
+            }
+        }
+
+        return null;
+    }
+
+    private static bool IsAction(IMethodSymbol method) =>
+        method.MethodKind == MethodKind.Ordinary && method.DeclaredAccessibility == Accessibility.Public && !method.IsStatic
+        && !method.GetAttributes().Any(a => a.AttributeClass?.Name == "NonActionAttribute")
+        && (method.OverriddenMethod is null || method.OverriddenMethod.Locations.Any(l => l.IsInSource));
+
+    /// <summary>Whether a handler parameter is bound from the request (strings, DTOs, uploaded files) rather than injected.</summary>
+    private bool IsBound(IParameterSymbol parameter) =>
+        !parameter.GetAttributes().Any(a => a.AttributeClass is { } c && Model.EntryPoints.ServiceAttributes.Contains(c.Name))
+        && IsBindable(parameter.Type, 0);
+
+    private bool IsBindable(ITypeSymbol type, int depth)
+    {
+        if (depth > 4 || type.TypeKind == TypeKind.Error || IsCleanType(type))
+        {
+            return false;
+        }
+
+        if (type.SpecialType is SpecialType.System_String or SpecialType.System_Object || type.TypeKind == TypeKind.Dynamic)
+        {
+            return true;
+        }
+
+        if (type is IArrayTypeSymbol array)
+        {
+            return IsBindable(array.ElementType, depth + 1);
+        }
+
+        if (type is not INamedTypeSymbol named)
+        {
+            return false;
+        }
+
+        var full = FullName(named.OriginalDefinition);
+        if (Model.EntryPoints.BoundTypes.Contains(full))
+        {
+            return true;
+        }
+
+        if (named.IsGenericType && (full.StartsWith("System.Collections.", StringComparison.Ordinal) || full == "System.Nullable"))
+        {
+            return named.TypeArguments.Any(a => IsBindable(a, depth + 1));
+        }
+
+        if (!named.Locations.Any(l => l.IsInSource) || named.TypeKind is not (TypeKind.Class or TypeKind.Struct) || named.IsAbstract || named.IsStatic)
+        {
+            return false;
+        }
+
+        // A request model derives from nothing but other source types; a DbContext or a service does not.
+        for (var b = named.BaseType; b is not null && b.SpecialType is not (SpecialType.System_Object or SpecialType.System_ValueType); b = b.BaseType)
+        {
+            if (!b.Locations.Any(l => l.IsInSource))
+            {
+                return false;
+            }
+        }
+
+        return !ServiceLikeName().IsMatch(named.Name);
+    }
+
+    [GeneratedRegex("(Service|Repository|Context|Client|Options|Factory|Provider|Handler|Logger|Manager)$", RegexOptions.CultureInvariant)]
+    private static partial Regex ServiceLikeName();
+
+    private static bool HasAttribute(SyntaxList<AttributeListSyntax> lists, IReadOnlyCollection<string> names) =>
+        lists.SelectMany(l => l.Attributes).Any(a =>
+        {
+            var name = LastIdentifier(a.Name) ?? string.Empty;
+            return names.Contains(name) || (name.EndsWith("Attribute", StringComparison.Ordinal) && names.Contains(name[..^"Attribute".Length]));
+        });
+
+    // ---------------------------------------------------------------- fields
+
+    public TaintSet ReadField(string typeKey, string name) =>
+        _fields.TryGetValue(typeKey, out var members) && members.TryGetValue(name, out var taint) ? taint : TaintSet.Empty;
+
+    /// <summary>Records request data stored in a field or property of a class (field-insensitive within the class).</summary>
+    public void StoreField(string typeKey, string name, TaintSet taint)
+    {
+        var sources = taint.Origins.Where(o => o.IsSource).Aggregate(TaintSet.Empty, (s, o) => TaintSet.Union(s, TaintSet.Of(o)));
+        if (sources.IsEmpty)
+        {
+            return;
+        }
+
+        if (!_fields.TryGetValue(typeKey, out var members))
+        {
+            _fields[typeKey] = members = new Dictionary<string, TaintSet>(StringComparer.Ordinal);
+        }
+
+        var before = members.GetValueOrDefault(name) ?? TaintSet.Empty;
+        var after = TaintSet.Union(before, sources);
+        if (!ReferenceEquals(before, after))
+        {
+            members[name] = after;
+            _fieldsChanged = true;
+        }
+    }
+
+    private List<Root> BodiesReadingTaintedFields()
+    {
+        var roots = new List<Root>();
+        foreach (var body in _bodies)
+        {
+            if (_fields.TryGetValue(body.TypeKey, out var members) && members.Count > 0
+                && body.Node.DescendantNodes().OfType<IdentifierNameSyntax>().Any(i => members.ContainsKey(i.Identifier.ValueText)))
+            {
+                roots.Add(new Root(body.Node, body.TypeKey, []));
+            }
+        }
+
+        return roots;
+    }
+
+    // ---------------------------------------------------------------- analysis and summaries
+
+    private void Analyse(Root root)
+    {
+        try
+        {
+            new MethodAnalysis(this, root.Node, root.TypeKey, summary: null, callDepth: 0).RunRoot(root.ParameterLabels);
+        }
+        catch (InsufficientExecutionStackException)
+        {
+            Bound(root.Node, "stack", "Taint analysis stopped in a deeply nested body (the expression is too deep to follow)");
+        }
+    }
+
+    /// <summary>The summary of a source method, computed once; null when it cannot be had (recursion or a bound).</summary>
+    public MethodSummary? Summary(SyntaxNode declaration, int callDepth)
+    {
+        if (_summaries.TryGetValue(declaration, out var summary))
+        {
+            SummariesReused++;
+            return summary;
+        }
+
+        if (_inProgress.Contains(declaration))
+        {
+            return null;
+        }
+
+        if (callDepth > MaxCallDepth)
+        {
+            Bound(declaration, "call-depth", $"Taint analysis did not follow calls deeper than {MaxCallDepth} into this method");
+            return null;
+        }
+
+        _inProgress.Add(declaration);
+        try
+        {
+            summary = new MethodSummary();
+            new MethodAnalysis(this, declaration, TypeKey(declaration), summary, callDepth).RunSummary();
+            _summaries[declaration] = summary;
+            SummariesComputed++;
+            return summary;
+        }
+        catch (InsufficientExecutionStackException)
+        {
+            Bound(declaration, "stack", "Taint analysis stopped in a deeply nested body (the expression is too deep to follow)");
+            return null;
+        }
+        finally
+        {
+            _inProgress.Remove(declaration);
+        }
+    }
+
+    /// <summary>Whether a call to <paramref name="name"/> may reach a method declared in source.</summary>
+    public bool IsSourceMethodName(string name) => _methodsByName.ContainsKey(name);
+
+    public bool MayReturnSource(string name) => _sourceReturningNames.Contains(name);
+
+    /// <summary>The bodies a call may run: the method's own, or for an interface or abstract method, its implementations in source.</summary>
+    public IReadOnlyList<SyntaxNode> Bodies(IMethodSymbol method)
+    {
+        var definition = method.ReducedFrom ?? method;
+        definition = definition.OriginalDefinition;
+        var own = definition.DeclaringSyntaxReferences.Select(r => r.GetSyntax(_cancellationToken))
+            .Where(n => n is BaseMethodDeclarationSyntax { Body: not null } or BaseMethodDeclarationSyntax { ExpressionBody: not null })
+            .ToList();
+        if (own.Count > 0 || !(definition.IsAbstract || definition.IsVirtual) || !_methodsByName.TryGetValue(definition.Name, out var candidates))
+        {
+            return own;
+        }
+
+        var implementations = new List<SyntaxNode>();
+        foreach (var candidate in candidates)
+        {
+            if (implementations.Count >= MaxImplementations)
+            {
+                break;
+            }
+
+            var decl = (MethodDeclarationSyntax)candidate.Node;
+            if (decl.ParameterList.Parameters.Count != definition.Parameters.Length
+                || _compilation.Model(decl.SyntaxTree).GetDeclaredSymbol(decl, _cancellationToken) is not { } impl)
+            {
+                continue;
+            }
+
+            var implements = definition.ContainingType.TypeKind == TypeKind.Interface
+                ? SymbolEqualityComparer.Default.Equals(impl.ContainingType.FindImplementationForInterfaceMember(definition)?.OriginalDefinition, impl.OriginalDefinition)
+                : Overrides(impl, definition);
+            if (implements)
+            {
+                implementations.Add(decl);
+            }
+        }
+
+        return implementations;
+    }
+
+    private static bool Overrides(IMethodSymbol method, IMethodSymbol definition)
+    {
+        for (var m = method.OverriddenMethod; m is not null; m = m.OverriddenMethod)
+        {
+            if (SymbolEqualityComparer.Default.Equals(m.OriginalDefinition, definition))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    public SemanticModel SemanticModel(SyntaxTree tree) => _compilation.Model(tree);
+
+    // ---------------------------------------------------------------- matching
+
+    /// <summary>The full name of a type: namespace and containing types, no generic arity (<c>System.Collections.Generic.List</c>).</summary>
+    public string FullName(ISymbol type) => _fullNames.GetOrAdd(type, static t =>
+        t.ContainingType is { } outer ? FullNameOf(outer) + "." + t.Name
+        : t.ContainingNamespace is { IsGlobalNamespace: false } ns ? ns.ToDisplayString() + "." + t.Name
+        : t.Name);
+
+    private static string FullNameOf(ISymbol t) =>
+        t.ContainingType is { } outer ? FullNameOf(outer) + "." + t.Name
+        : t.ContainingNamespace is { IsGlobalNamespace: false } ns ? ns.ToDisplayString() + "." + t.Name
+        : t.Name;
+
+    /// <summary>Whether <paramref name="type"/> is, derives from or implements the type named <paramref name="fullName"/>.</summary>
+    public bool TypeMatches(ITypeSymbol? type, string? fullName)
+    {
+        if (fullName is null)
+        {
+            return true;
+        }
+
+        if (type is null || type.TypeKind == TypeKind.Error)
+        {
+            return false;
+        }
+
+        for (var t = type; t is not null; t = t.BaseType)
+        {
+            if (FullName(t.OriginalDefinition) == fullName)
+            {
+                return true;
+            }
+        }
+
+        return type.AllInterfaces.Any(i => FullName(i.OriginalDefinition) == fullName);
+    }
+
+    /// <summary>
+    /// For a member whose symbol did not resolve (a package that is not referenced): the pattern applies when the call
+    /// names its type (<c>JsonConvert.DeserializeObject</c>, <c>new DirectorySearcher</c>) or the file imports its namespace.
+    /// </summary>
+    public bool NamesOnlyApplies(MemberPattern pattern, SyntaxNode node, SyntaxNode? typeOrReceiver)
+    {
+        if (pattern.TypeName is null)
+        {
+            return true;
+        }
+
+        if (typeOrReceiver is not null && LastIdentifier(typeOrReceiver) == pattern.TypeSimpleName)
+        {
+            return true;
+        }
+
+        return pattern.Namespace is not null && _usings.TryGetValue(node.SyntaxTree, out var usings) && usings.Contains(pattern.Namespace);
+    }
+
+    /// <summary>Counts a sink matched by name only, once per call site however many patterns matched it.</summary>
+    public void CountUnresolvedSinkMatch(Location location)
+    {
+        if (_unresolvedSinks.Add(location))
+        {
+            _unresolvedSinkMatches++;
+        }
+    }
+
+    public bool ContextMatches(SyntaxNode node, Regex context)
+    {
+        SyntaxNode scope = node.FirstAncestorOrSelf<TypeDeclarationSyntax>() ?? (SyntaxNode)node.SyntaxTree.GetRoot(_cancellationToken);
+        if (!_typeText.TryGetValue(scope, out var text))
+        {
+            _typeText[scope] = text = scope.ToString();
+        }
+
+        return context.IsMatch(text);
+    }
+
+    /// <summary>An absolute URL literal with a fixed host before any data (<c>$"https://api.example.com/items/{id}"</c>): the request cannot go elsewhere.</summary>
+    public static bool HasFixedHost(ExpressionSyntax argument, SyntaxNode body)
+    {
+        if (argument is IdentifierNameSyntax id)
+        {
+            var declarator = body.DescendantNodes().OfType<VariableDeclaratorSyntax>().FirstOrDefault(v => v.Identifier.ValueText == id.Identifier.ValueText);
+            if (declarator?.Initializer?.Value is not { } value)
+            {
+                return false;
+            }
+
+            argument = value;
+        }
+
+        while (argument is BinaryExpressionSyntax { RawKind: (int)SyntaxKind.AddExpression } add)
+        {
+            argument = add.Left;
+        }
+
+        var prefix = argument switch
+        {
+            InterpolatedStringExpressionSyntax s => s.Contents.FirstOrDefault() is InterpolatedStringTextSyntax t ? t.TextToken.ValueText : null,
+            LiteralExpressionSyntax l when l.IsKind(SyntaxKind.StringLiteralExpression) => l.Token.ValueText,
+            _ => null,
+        };
+        return prefix is not null && FixedHostUrl.IsMatch(prefix);
+    }
+
+    public static string? LastIdentifier(SyntaxNode node) => node switch
+    {
+        SimpleNameSyntax s => s.Identifier.ValueText,
+        QualifiedNameSyntax q => q.Right.Identifier.ValueText,
+        AliasQualifiedNameSyntax a => a.Name.Identifier.ValueText,
+        MemberAccessExpressionSyntax m => m.Name.Identifier.ValueText,
+        NullableTypeSyntax n => LastIdentifier(n.ElementType),
+        _ => null,
+    };
+
+    public static bool IsCleanType(ITypeSymbol? type)
+    {
+        if (type is null)
+        {
+            return false;
+        }
+
+        if (type is INamedTypeSymbol { OriginalDefinition.SpecialType: SpecialType.System_Nullable_T } nullable)
+        {
+            type = nullable.TypeArguments[0];
+        }
+
+        if (type.TypeKind == TypeKind.Enum)
+        {
+            return true;
+        }
+
+        switch (type.SpecialType)
+        {
+            case SpecialType.System_Boolean or SpecialType.System_Char or SpecialType.System_SByte or SpecialType.System_Byte
+                or SpecialType.System_Int16 or SpecialType.System_UInt16 or SpecialType.System_Int32 or SpecialType.System_UInt32
+                or SpecialType.System_Int64 or SpecialType.System_UInt64 or SpecialType.System_Decimal or SpecialType.System_Single
+                or SpecialType.System_Double or SpecialType.System_IntPtr or SpecialType.System_UIntPtr or SpecialType.System_DateTime:
+                return true;
+        }
+
+        return type.ContainingNamespace?.ToDisplayString() == "System" && type.Name is "Guid" or "DateTimeOffset" or "TimeSpan" or "DateOnly" or "TimeOnly";
+    }
+
+    /// <summary>Declared types that can carry no injection (numbers, bool, Guid, dates), judged from syntax alone.</summary>
+    public static bool IsCleanTypeSyntax(TypeSyntax? type) => type switch
+    {
+        PredefinedTypeSyntax p => !p.Keyword.IsKind(SyntaxKind.StringKeyword) && !p.Keyword.IsKind(SyntaxKind.ObjectKeyword),
+        NullableTypeSyntax n => IsCleanTypeSyntax(n.ElementType),
+        SimpleNameSyntax or QualifiedNameSyntax => LastIdentifier(type) is "Guid" or "DateTime" or "DateTimeOffset" or "TimeSpan" or "DateOnly" or "TimeOnly" or "Int32" or "Int64" or "Boolean",
+        _ => false,
+    };
+
+    // ---------------------------------------------------------------- results
+
+    /// <summary>Reports a source reaching a sink, once per rule, sink and source.</summary>
+    public void Report(SinkHit hit, Origin origin)
+    {
+        var sourceLocation = Origin.FirstLocation(origin);
+        var key = $"{hit.Sink.Rule.Id}|{hit.Location.SourceTree?.FilePath}|{hit.Location.SourceSpan}|{sourceLocation?.SourceTree?.FilePath}|{sourceLocation?.SourceSpan}";
+        if (!_reported.Add(key))
+        {
+            return;
+        }
+
+        var flow = origin.Path?.ToList() ?? [];
+        flow.Add((hit.ArgumentLocation, $"reaches {hit.Description}"));
+        var rule = hit.Sink.Rule;
+        var message = rule.Document.Message!.Trim()
+            .Replace("{source}", origin.Source, StringComparison.Ordinal)
+            .Replace("{sink}", hit.Description, StringComparison.Ordinal);
+        if (hit.NamesOnly)
+        {
+            message += " (sink matched by name: its type could not be resolved)";
+        }
+
+        var evidence = $"{rule.Id}|{hit.Signature}|{hit.SinkText}|{origin.Source}";
+        _sink.Report(rule.Id, rule.Descriptor.DefaultSeverity, message, hit.Location, evidence, flow);
+    }
+
+    /// <summary>A bound was hit: said once per kind and body, so a run over a pathological file stays readable.</summary>
+    public void Bound(SyntaxNode? node, string kind, string message)
+    {
+        var path = node is null ? null : _compilation.PathOf(node.SyntaxTree);
+        var where = node is null ? string.Empty : $"{path}:{node.SpanStart}";
+        if (!_boundsNotified.Add(kind + "|" + where))
+        {
+            return;
+        }
+
+        _sink.Count("codeAnalysisBoundsHit", 1);
+        var line = node?.GetLocation().GetLineSpan().StartLinePosition;
+        _sink.Notify(new Notification("code-analysis-bound", NotificationLevel.Note, message)
+        {
+            Path = path,
+            Region = line is { } l ? new Region(l.Line + 1, l.Character + 1, l.Line + 1, l.Character + 1) : null,
+        });
+    }
+}
+
+/// <summary>What a method does with its parameters: which reach its return value, and which reach a sink (and how).</summary>
+internal sealed class MethodSummary
+{
+    /// <summary>Origins of the return value: parameters (with the path from the parameter) and sources read inside.</summary>
+    public TaintSet Returns { get; set; } = TaintSet.Empty;
+
+    public List<(Origin Parameter, SinkHit Hit)> ParameterSinks { get; } = [];
+}
+
+/// <summary>A tainted value at a sink: where, which rule, and how to describe it.</summary>
+internal sealed record SinkHit(TaintSink Sink, Location Location, Location ArgumentLocation, string Description, string Signature, string SinkText, bool NamesOnly);
