@@ -102,6 +102,12 @@ public sealed class TaintMemberDocument
     /// <summary>Sources: the text used in messages ("request query"); sinks: what the sink is ("SQL command").</summary>
     public string? Label { get; set; }
 
+    /// <summary>
+    /// Sources: a regular expression the receiver's text must match (<c>(?i)req</c> for <c>Request.Path</c>), so
+    /// that common member names (Path, Headers, Body) are not bound wherever they occur.
+    /// </summary>
+    public string? Receiver { get; set; }
+
     /// <summary>Shared sanitisers and guards: the sink kinds they neutralise (<c>all</c> for every kind).</summary>
     public List<string> Kinds { get; set; } = [];
 

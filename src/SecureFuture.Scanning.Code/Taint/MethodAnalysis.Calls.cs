@@ -277,7 +277,7 @@ internal sealed partial class MethodAnalysis
             {
                 for (var i = 0; i < args.Count; i++)
                 {
-                    if (!argTaints[i].IsEmpty && pattern.WatchesArgument(i, null))
+                    if (!argTaints[i].IsEmpty && NamesOnlyWatches(pattern, call.Name, i, args))
                     {
                         Hit(sink, call.Node, args[i].Expression, argTaints[i], $"{pattern.TypeSimpleName}.{call.Name}", namesOnly: true);
                     }
@@ -353,7 +353,7 @@ internal sealed partial class MethodAnalysis
             for (var i = 0; i < args.Count; i++)
             {
                 var parameter = symbol is null ? null : ParameterFor(symbol, args[i], i);
-                if (!argTaints[i].IsEmpty && pattern.WatchesArgument(parameter?.Ordinal ?? i, parameter?.Name))
+                if (!argTaints[i].IsEmpty && (namesOnly ? NamesOnlyWatches(pattern, ".ctor", i, args) : pattern.WatchesArgument(parameter!.Ordinal, parameter.Name)))
                 {
                     Hit(sink, creation, args[i].Expression, argTaints[i], $"new {typeName}(...)", namesOnly);
                 }
@@ -396,6 +396,41 @@ internal sealed partial class MethodAnalysis
                 Hit(sink, target.Parent ?? target, valueNode, value, $"{pattern.TypeSimpleName}.{name}", namesOnly: true);
             }
         }
+    }
+
+    /// <summary>
+    /// For a call that did not bind: whether argument <paramref name="position"/> is one the sink watches. When the
+    /// sink's type is in the compilation (only a <c>using</c> was missing, as with implicit usings), the overloads
+    /// decide: <c>new StreamReader(stream)</c> is not <c>new StreamReader(path)</c>. When the type is not (a package
+    /// that is not referenced), positions given by the rule decide.
+    /// </summary>
+    private bool NamesOnlyWatches(MemberPattern pattern, string member, int position, SeparatedSyntaxList<ArgumentSyntax> args)
+    {
+        if (pattern.Parameters.Count == 0 || pattern.TypeName is null
+            || Model.Compilation.GetTypeByMetadataName(pattern.TypeName) is not { } type)
+        {
+            return pattern.WatchesArgument(position, null);
+        }
+
+        var argumentType = Model.GetTypeInfo(args[position].Expression, _engine.CancellationToken).Type;
+        var overloads = member == ".ctor" ? type.InstanceConstructors : type.GetMembers(member).OfType<IMethodSymbol>();
+        foreach (var overload in overloads)
+        {
+            var index = overload.IsExtensionMethod ? position + 1 : position;
+            var parameters = overload.Parameters;
+            var parameter = index < parameters.Length ? parameters[index] : parameters.LastOrDefault() is { IsParams: true } last ? last : null;
+            if (parameter is null || args.Count + (overload.IsExtensionMethod ? 1 : 0) > parameters.Length && !parameters[^1].IsParams || !pattern.Parameters.Contains(parameter.Name))
+            {
+                continue;
+            }
+
+            if (argumentType is null || argumentType.TypeKind == TypeKind.Error || Model.Compilation.ClassifyCommonConversion(argumentType, parameter.Type).IsImplicit)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static IParameterSymbol? ParameterFor(IMethodSymbol method, ArgumentSyntax argument, int position)

@@ -908,7 +908,7 @@ internal sealed partial class MethodAnalysis
             return field.IsEmpty ? field : field.WithStep(m.GetLocation(), $"read from '{name}'");
         }
 
-        if (_engine.Model.SourcesByName.TryGetValue(name, out var sources) && MatchSource(m, sources) is { } source)
+        if (_engine.Model.SourcesByName.TryGetValue(name, out var sources) && sources.Exists(s => s.MayMatch(m)) && MatchSource(m, sources) is { } source)
         {
             return source;
         }
@@ -927,7 +927,7 @@ internal sealed partial class MethodAnalysis
 
         foreach (var source in sources)
         {
-            if (!source.HasMember(symbol.Name) || !_engine.TypeMatches(type, source.TypeName))
+            if (!source.HasMember(symbol.Name) || !source.MayMatch(m) || !_engine.TypeMatches(type, source.TypeName))
             {
                 continue;
             }

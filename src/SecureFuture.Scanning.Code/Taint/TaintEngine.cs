@@ -72,9 +72,14 @@ internal sealed partial class TaintEngine
             return;
         }
 
+        var cpu = System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime;
         Index();
+        var cpu2 = System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime;
+        _sink.Count("msIndex", (long)(cpu2 - cpu).TotalMilliseconds);
         var roots = new List<Root>();
         FindEntryPoints(roots);
+        cpu = System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime;
+        _sink.Count("msEntry", (long)(cpu - cpu2).TotalMilliseconds);
         var analysed = 0;
         for (var round = 0; ; round++)
         {
@@ -103,6 +108,7 @@ internal sealed partial class TaintEngine
             roots.Clear();
         }
 
+        _sink.Count("msAnalyse", (long)(System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalMilliseconds);
         _sink.Count("codeTaintBodiesAnalysed", analysed);
         _sink.Count("codeTaintSummaries", SummariesComputed);
         _sink.Count("codeTaintSummaryReuses", SummariesReused);
@@ -204,7 +210,7 @@ internal sealed partial class TaintEngine
         {
             foreach (var node in part.DescendantNodes())
             {
-                if (node is MemberAccessExpressionSyntax m && Model.SourcesByName.ContainsKey(m.Name.Identifier.ValueText))
+                if (node is MemberAccessExpressionSyntax m && Model.SourcesByName.TryGetValue(m.Name.Identifier.ValueText, out var sources) && sources.Exists(s => s.MayMatch(m)))
                 {
                     body.MentionsSource = true;
                 }
@@ -285,8 +291,7 @@ internal sealed partial class TaintEngine
 
     private void FindEntryPoints(List<Root> roots)
     {
-        var entryTypes = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var type in _candidateTypes)
+        foreach (var type in LikelyEntryTypes())
         {
             _cancellationToken.ThrowIfCancellationRequested();
             var label = EntryLabel(type);
@@ -297,7 +302,6 @@ internal sealed partial class TaintEngine
 
             var outer = TypeKey(type);
             var typeKey = outer.Length == 0 ? type.Identifier.ValueText : outer + "." + type.Identifier.ValueText;
-            entryTypes.Add(typeKey);
             var model = _compilation.Model(type.SyntaxTree);
             var bindsAll = HasAttribute(type.AttributeLists, ["BindProperties"]);
             foreach (var member in type.Members)
@@ -320,15 +324,16 @@ internal sealed partial class TaintEngine
             }
         }
 
+        var actions = roots.Select(r => r.Node).ToHashSet();
         foreach (var body in _bodies)
         {
-            if (body.Node is MethodDeclarationSyntax m && !entryTypes.Contains(body.TypeKey)
+            if (body.Node is MethodDeclarationSyntax m && !actions.Contains(m)
                 && m.ParameterList.Parameters.Any(p => p.Type is not null && LastIdentifier(p.Type) is { } t && Model.EntryPoints.ContextParameterTypes.Contains(t)))
             {
                 // gRPC: the request message is the first parameter of a service method (the base class is generated at build time).
                 roots.Add(new Root(m, body.TypeKey, [.. m.ParameterList.Parameters.Select((p, i) => i == 0 ? "gRPC request" : null)]));
             }
-            else if (body.MentionsSource && !(body.Node is MethodDeclarationSyntax && entryTypes.Contains(body.TypeKey)))
+            else if ((body.MentionsSource || body.Invoked.Overlaps(_sourceReturningNames)) && !actions.Contains(body.Node))
             {
                 roots.Add(new Root(body.Node, body.TypeKey, []));
             }
@@ -338,6 +343,33 @@ internal sealed partial class TaintEngine
                 AddRouteHandler(call, body, roots);
             }
         }
+    }
+
+    /// <summary>
+    /// Classes whose base list or attributes name an entry-point type, directly or through other classes of the
+    /// compilation (<c>class UsersController : ApiControllerBase</c>): only these are bound to check their base types.
+    /// </summary>
+    private List<TypeDeclarationSyntax> LikelyEntryTypes()
+    {
+        static string Simple(string name) => name[(name.LastIndexOf('.') + 1)..];
+        var bases = new HashSet<string>(Model.EntryPoints.BaseTypes.Where(b => b.Type is not null).Select(b => Simple(b.Type!)), StringComparer.Ordinal);
+        var attributes = Model.EntryPoints.ClassAttributes.Select(a => Simple(a)).ToList();
+        var withBases = _candidateTypes.Where(t => t.BaseList is not null).ToList();
+        for (var changed = true; changed;)
+        {
+            changed = false;
+            foreach (var type in withBases)
+            {
+                if (!bases.Contains(type.Identifier.ValueText) && type.BaseList!.Types.Any(b => LastIdentifier(b.Type) is { } n && bases.Contains(n)))
+                {
+                    changed |= bases.Add(type.Identifier.ValueText);
+                }
+            }
+        }
+
+        return [.. _candidateTypes.Where(t =>
+            (t.BaseList is not null && t.BaseList.Types.Any(b => LastIdentifier(b.Type) is { } n && bases.Contains(n)))
+            || HasAttribute(t.AttributeLists, attributes))];
     }
 
     private void AddRouteHandler(InvocationExpressionSyntax call, BodyInfo body, List<Root> roots)

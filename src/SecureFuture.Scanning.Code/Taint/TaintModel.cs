@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
 using SecureFuture.Core;
 using YamlDotNet.Core;
 using YamlDotNet.Serialization;
@@ -72,6 +73,7 @@ internal sealed class MemberPattern
         WhenArgumentRegex = d.WhenArgument?.Matches is { } m ? new Regex(m, RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1)) : null;
         Context = d.Context is null ? null : new Regex(d.Context, RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
         AllowFixedHost = d.AllowFixedHost;
+        Receiver = d.Receiver is null ? null : new Regex(d.Receiver, RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
         Label = d.Label;
         Kinds = kinds;
         OnReceiver = string.Equals(d.On, "receiver", StringComparison.Ordinal);
@@ -99,6 +101,11 @@ internal sealed class MemberPattern
     public Regex? Context { get; }
 
     public bool AllowFixedHost { get; }
+
+    public Regex? Receiver { get; }
+
+    /// <summary>Whether a member access could be this source, judged from syntax before anything is bound.</summary>
+    public bool MayMatch(MemberAccessExpressionSyntax access) => Receiver is null || Receiver.IsMatch(access.Expression.ToString());
 
     public string? Label { get; }
 
