@@ -233,7 +233,7 @@ internal sealed partial class MethodAnalysis
             }
         }
 
-        return kinds == 0 ? null : inputs.Sanitize(kinds).WithStep(call.Node.GetLocation(), $"encoded by '{call.Name}'");
+        return kinds == 0 ? null : inputs.Sanitize(kinds).WithStep(call.Node.GetLocation(), $"sanitised by '{call.Name}'");
     }
 
     private void CheckCallSinks(Call call, SeparatedSyntaxList<ArgumentSyntax> args, TaintSet[] argTaints)

@@ -211,7 +211,7 @@ public sealed class TaintFlowTests
         Assert.Empty(sink.Of(Xss));
         var (_, sql) = Assert.Single(sink.Of(Sql));
         Assert.Contains("'title'", sql.Message, StringComparison.Ordinal);
-        Assert.Contains(sql.Flow!, s => s.Message == "encoded by 'HtmlEncode'");
+        Assert.Contains(sql.Flow!, s => s.Message == "sanitised by 'HtmlEncode'");
     }
 
     [Fact]
