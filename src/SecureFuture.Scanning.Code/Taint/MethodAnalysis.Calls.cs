@@ -108,9 +108,16 @@ internal sealed partial class MethodAnalysis
         if (!inputs.IsEmpty && receiverExpr is not null && _engine.Model.Mutators.Contains(name))
         {
             var added = argTaints.Aggregate(lambdaResults, TaintSet.Union);
+            // Fluent calls mutate the first receiver: sb.Append("a").Append(name) adds to sb.
+            var target = receiverExpr;
+            while (target is InvocationExpressionSyntax { Expression: MemberAccessExpressionSyntax fluent } && _engine.Model.Mutators.Contains(fluent.Name.Identifier.ValueText))
+            {
+                target = fluent.Expression;
+            }
+
             if (!added.IsEmpty)
             {
-                StoreInto(receiverExpr, added.WithStep(inv.GetLocation(), $"added to '{receiverExpr}'"));
+                StoreInto(target, added.WithStep(inv.GetLocation(), $"added to '{target}'"));
             }
         }
 

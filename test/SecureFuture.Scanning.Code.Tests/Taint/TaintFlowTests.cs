@@ -356,6 +356,49 @@ public sealed class TaintFlowTests
         Assert.Contains("request query 'path'", detection.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Fluent_string_builder_and_razor_page_input_models_carry_taint_but_parameterised_ef_queries_do_not()
+    {
+        const string code = """
+            using System.Linq;
+            using System.Text;
+            using Microsoft.AspNetCore.Mvc;
+            using Microsoft.AspNetCore.Mvc.RazorPages;
+            using Microsoft.EntityFrameworkCore;
+
+            public sealed class InputModel { public string? Email { get; set; } }
+
+            public class SignupModel(AppDb db) : PageModel
+            {
+                [BindProperty]
+                public InputModel Input { get; set; } = new();
+
+                public void OnPost()
+                {
+                    var sb = new StringBuilder();
+                    sb.Append("SELECT * FROM Users WHERE Email = '").Append(Input.Email).Append('\'');
+                    db.Database.ExecuteSqlRaw(sb.ToString());
+                }
+
+                public void OnPostSafe()
+                {
+                    db.Users.FromSqlInterpolated($"SELECT * FROM Users WHERE Email = {Input.Email}").ToList();
+                    db.Database.ExecuteSqlRaw("DELETE FROM Users WHERE Email = {0}", Input.Email!);
+                }
+            }
+
+            public class AppDb : DbContext
+            {
+                public DbSet<InputModel> Users => Set<InputModel>();
+            }
+            """;
+        var sink = RecordingSink.Analyze(("Pages/Signup.cshtml.cs", code));
+
+        var (_, detection) = Assert.Single(sink.Of(Sql));
+        Assert.Contains("bound property 'Input'", detection.Message, StringComparison.Ordinal);
+        Assert.Contains(detection.Flow!, s => s.Message == "added to 'sb'");
+    }
+
     private static void AssertInOrder(List<string> messages, params string[] expected)
     {
         var at = -1;
