@@ -72,14 +72,9 @@ internal sealed partial class TaintEngine
             return;
         }
 
-        var cpu = System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime;
         Index();
-        var cpu2 = System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime;
-        _sink.Count("msIndex", (long)(cpu2 - cpu).TotalMilliseconds);
         var roots = new List<Root>();
         FindEntryPoints(roots);
-        cpu = System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime;
-        _sink.Count("msEntry", (long)(cpu - cpu2).TotalMilliseconds);
         var analysed = 0;
         for (var round = 0; ; round++)
         {
@@ -108,7 +103,6 @@ internal sealed partial class TaintEngine
             roots.Clear();
         }
 
-        _sink.Count("msAnalyse", (long)(System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalMilliseconds);
         _sink.Count("codeTaintBodiesAnalysed", analysed);
         _sink.Count("codeTaintSummaries", SummariesComputed);
         _sink.Count("codeTaintSummaryReuses", SummariesReused);
