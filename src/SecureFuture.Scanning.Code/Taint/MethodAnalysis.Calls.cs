@@ -214,9 +214,24 @@ internal sealed partial class MethodAnalysis
     private IMethodSymbol? Bind(ExpressionSyntax node, out bool unresolved)
     {
         var info = Model.GetSymbolInfo(node, _engine.CancellationToken);
-        var symbol = (info.Symbol ?? info.CandidateSymbols.FirstOrDefault()) as IMethodSymbol;
         unresolved = info.Symbol is null && info.CandidateSymbols.IsEmpty;
-        return symbol;
+        if (info.Symbol is IMethodSymbol method)
+        {
+            return method;
+        }
+
+        // Overload resolution failed (a wrong argument, a type that did not bind): take the candidate that fits the
+        // call best, by named arguments and then by argument count.
+        var args = node switch
+        {
+            InvocationExpressionSyntax i => i.ArgumentList.Arguments,
+            BaseObjectCreationExpressionSyntax c when c.ArgumentList is not null => c.ArgumentList.Arguments,
+            _ => default,
+        };
+        return info.CandidateSymbols.OfType<IMethodSymbol>()
+            .OrderBy(m => args.Count(a => a.NameColon is { } n && !m.Parameters.Any(p => p.Name == n.Name.Identifier.ValueText)))
+            .ThenBy(m => Math.Abs(m.Parameters.Length - args.Count))
+            .FirstOrDefault();
     }
 
     /// <summary>The result of a sanitiser call, or null when the call is not one.</summary>
@@ -360,7 +375,7 @@ internal sealed partial class MethodAnalysis
             for (var i = 0; i < args.Count; i++)
             {
                 var parameter = symbol is null ? null : ParameterFor(symbol, args[i], i);
-                if (!argTaints[i].IsEmpty && (namesOnly ? NamesOnlyWatches(pattern, ".ctor", i, args) : pattern.WatchesArgument(parameter!.Ordinal, parameter.Name)))
+                if (!argTaints[i].IsEmpty && (namesOnly ? NamesOnlyWatches(pattern, ".ctor", i, args) : pattern.WatchesArgument(parameter?.Ordinal ?? i, parameter?.Name)))
                 {
                     Hit(sink, creation, args[i].Expression, argTaints[i], $"new {typeName}(...)", namesOnly);
                 }
@@ -500,11 +515,6 @@ internal sealed partial class MethodAnalysis
         if (!taint.Reaches(sink.KindBit) || (sink.Pattern.AllowFixedHost && TaintEngine.HasFixedHost(argument, _body)))
         {
             return;
-        }
-
-        if (namesOnly)
-        {
-            _engine.CountUnresolvedSinkMatch(node.GetLocation());
         }
 
         var hit = new SinkHit(sink, node.GetLocation(), argument.GetLocation(), description, Signature(node), Normalize(node.ToString()), namesOnly);

@@ -110,7 +110,7 @@ internal sealed partial class TaintEngine
         {
             _sink.Count("codeUnresolvedSinkMatches", _unresolvedSinkMatches);
             _sink.Notify(new Notification("code-unresolved-sinks", NotificationLevel.Note,
-                $"{_compilation.Name}: {_unresolvedSinkMatches} sink(s) matched by name only because their types could not be resolved (a package reference is not available)"));
+                $"{_compilation.Name}: {_unresolvedSinkMatches} result(s) at sinks matched by name only, because their types could not be resolved (a package reference or a using directive is missing)"));
         }
     }
 
@@ -549,6 +549,16 @@ internal sealed partial class TaintEngine
         {
             Bound(root.Node, "stack", "Taint analysis stopped in a deeply nested body (the expression is too deep to follow)");
         }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // A bug met in one body loses that body's results, not the compilation's.
+            var line = root.Node.GetLocation().GetLineSpan().StartLinePosition;
+            _sink.Notify(new Notification("code-analysis-failed", NotificationLevel.Warning, $"Taint analysis of this body failed: {e.GetType().Name}: {e.Message}")
+            {
+                Path = _compilation.PathOf(root.Node.SyntaxTree),
+                Region = new Region(line.Line + 1, line.Character + 1, line.Line + 1, line.Character + 1),
+            });
+        }
     }
 
     /// <summary>The summary of a source method, computed once; null when it cannot be had (recursion or a bound).</summary>
@@ -707,8 +717,8 @@ internal sealed partial class TaintEngine
         return pattern.Namespace is not null && _usings.TryGetValue(node.SyntaxTree, out var usings) && usings.Contains(pattern.Namespace);
     }
 
-    /// <summary>Counts a sink matched by name only, once per call site however many patterns matched it.</summary>
-    public void CountUnresolvedSinkMatch(Location location)
+    /// <summary>Counts a result whose sink matched by name only, once per call site however many patterns matched it.</summary>
+    private void CountUnresolvedSinkMatch(Location location)
     {
         if (_unresolvedSinks.Add(location))
         {
@@ -813,6 +823,11 @@ internal sealed partial class TaintEngine
         if (!_reported.Add(key))
         {
             return;
+        }
+
+        if (hit.NamesOnly)
+        {
+            CountUnresolvedSinkMatch(hit.Location);
         }
 
         var flow = origin.Path?.ToList() ?? [];

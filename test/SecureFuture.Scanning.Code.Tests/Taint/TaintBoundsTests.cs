@@ -177,6 +177,29 @@ public sealed class TaintBoundsTests
     }
 
     [Fact]
+    public void A_call_that_does_not_bind_is_still_judged_without_failing()
+    {
+        const string code = """
+            using System.IO;
+            using Microsoft.AspNetCore.Mvc;
+
+            public class FilesController : ControllerBase
+            {
+                public void Open(string path)
+                {
+                    using var broken = new FileStream(path, mode: FileMode.Open, noSuchParameter: 1);
+                    using var fine = new FileStream(path, FileMode.Open);
+                }
+            }
+            """;
+
+        var sink = RecordingSink.Analyze(("src/Files.cs", code));
+
+        Assert.DoesNotContain(sink.Notifications, n => n.Id is "code-check-failed" or "code-analysis-failed");
+        Assert.Equal(2, sink.Of("SFI-CODE-003").Count);
+    }
+
+    [Fact]
     public void A_check_that_throws_becomes_a_notification_and_the_others_still_run()
     {
         const string good = """
