@@ -30,7 +30,33 @@ internal sealed partial class TaintEngine
 
     private static readonly Regex FixedHostUrl = new(@"^[a-zA-Z][a-zA-Z0-9+.-]*://[^/{}\s]+/", RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
 
+    /// <summary>
+    /// The global usings the .NET SDK adds to projects with <c>ImplicitUsings</c> (Microsoft.NET.Sdk and .Web), which
+    /// most ASP.NET Core projects rely on: without them <c>File</c>, <c>HttpRequest</c> or <c>Task</c> would not bind.
+    /// A type of the project's own namespaces still wins over these, so adding them where they were not on is harmless.
+    /// </summary>
+    private const string ImplicitUsings = """
+        global using global::System;
+        global using global::System.Collections.Generic;
+        global using global::System.IO;
+        global using global::System.Linq;
+        global using global::System.Net.Http;
+        global using global::System.Threading;
+        global using global::System.Threading.Tasks;
+        global using global::System.Net.Http.Json;
+        global using global::Microsoft.AspNetCore.Builder;
+        global using global::Microsoft.AspNetCore.Hosting;
+        global using global::Microsoft.AspNetCore.Http;
+        global using global::Microsoft.AspNetCore.Routing;
+        global using global::Microsoft.Extensions.Configuration;
+        global using global::Microsoft.Extensions.DependencyInjection;
+        global using global::Microsoft.Extensions.Hosting;
+        global using global::Microsoft.Extensions.Logging;
+        """;
+
     private readonly CodeCompilation _compilation;
+    private readonly Dictionary<SyntaxTree, SemanticModel> _models = [];
+    private CSharpCompilation? _withImplicitUsings;
     private readonly CodeSink _sink;
     private readonly CancellationToken _cancellationToken;
     private readonly Dictionary<string, List<BodyInfo>> _methodsByName = new(StringComparer.Ordinal);
@@ -296,7 +322,7 @@ internal sealed partial class TaintEngine
 
             var outer = TypeKey(type);
             var typeKey = outer.Length == 0 ? type.Identifier.ValueText : outer + "." + type.Identifier.ValueText;
-            var model = _compilation.Model(type.SyntaxTree);
+            var model = SemanticModel(type.SyntaxTree);
             var bindsAll = HasAttribute(type.AttributeLists, ["BindProperties"]);
             foreach (var member in type.Members)
             {
@@ -369,7 +395,7 @@ internal sealed partial class TaintEngine
     private void AddRouteHandler(InvocationExpressionSyntax call, BodyInfo body, List<Root> roots)
     {
         var handler = call.ArgumentList.Arguments.LastOrDefault()?.Expression;
-        var model = _compilation.Model(call.SyntaxTree);
+        var model = SemanticModel(call.SyntaxTree);
         switch (handler)
         {
             case ParenthesizedLambdaExpressionSyntax lambda:
@@ -399,7 +425,7 @@ internal sealed partial class TaintEngine
             return null;
         }
 
-        if (_compilation.Model(type.SyntaxTree).GetDeclaredSymbol(type, _cancellationToken) is not INamedTypeSymbol symbol || symbol.IsAbstract)
+        if (SemanticModel(type.SyntaxTree).GetDeclaredSymbol(type, _cancellationToken) is not INamedTypeSymbol symbol || symbol.IsAbstract)
         {
             return null;
         }
@@ -629,7 +655,7 @@ internal sealed partial class TaintEngine
 
             var decl = (MethodDeclarationSyntax)candidate.Node;
             if (decl.ParameterList.Parameters.Count != definition.Parameters.Length
-                || _compilation.Model(decl.SyntaxTree).GetDeclaredSymbol(decl, _cancellationToken) is not { } impl)
+                || SemanticModel(decl.SyntaxTree).GetDeclaredSymbol(decl, _cancellationToken) is not { } impl)
             {
                 continue;
             }
@@ -659,7 +685,18 @@ internal sealed partial class TaintEngine
         return false;
     }
 
-    public SemanticModel SemanticModel(SyntaxTree tree) => _compilation.Model(tree);
+    /// <summary>A tree's semantic model in the compilation with the SDK's implicit usings, created once.</summary>
+    public SemanticModel SemanticModel(SyntaxTree tree)
+    {
+        if (!_models.TryGetValue(tree, out var model))
+        {
+            _withImplicitUsings ??= _compilation.Compilation.AddSyntaxTrees(CSharpSyntaxTree.ParseText(
+                ImplicitUsings, (CSharpParseOptions)tree.Options, path: string.Empty, cancellationToken: _cancellationToken));
+            _models[tree] = model = _withImplicitUsings.GetSemanticModel(tree, ignoreAccessibility: true);
+        }
+
+        return model;
+    }
 
     // ---------------------------------------------------------------- matching
 

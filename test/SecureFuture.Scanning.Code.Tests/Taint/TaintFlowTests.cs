@@ -338,12 +338,10 @@ public sealed class TaintFlowTests
     }
 
     [Fact]
-    public void Names_only_match_of_a_framework_type_picks_the_overload_by_argument_type()
+    public void Files_written_for_implicit_usings_bind_like_the_sdk_would_bind_them()
     {
-        // No 'using System.IO;' (as with implicit usings): StreamReader does not bind, but its overloads are known.
+        // No using directives at all, as in a project with <ImplicitUsings>enable</ImplicitUsings>.
         const string code = """
-            using Microsoft.AspNetCore.Http;
-
             public class Reader
             {
                 public string FromBody(HttpRequest request) => new StreamReader(request.Body).ReadToEnd();
@@ -354,6 +352,30 @@ public sealed class TaintFlowTests
 
         var (_, detection) = Assert.Single(sink.Of(Path));
         Assert.Contains("request query 'path'", detection.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("matched by name", detection.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Names_only_match_of_a_framework_type_picks_the_overload_by_argument_type()
+    {
+        // No 'using System.Diagnostics;': Process does not bind, but its overloads are known.
+        const string code = """
+            public class Runner
+            {
+                public void Run(HttpRequest request)
+                {
+                    var psi = new System.Diagnostics.ProcessStartInfo("tool", request.Query["args"].ToString());
+                    Process.Start(psi);
+                    Process.Start(request.Query["cmd"].ToString());
+                }
+            }
+            """;
+        var sink = RecordingSink.Analyze(("src/Runner.cs", code));
+
+        var results = sink.Of("SFI-CODE-002").Select(r => r.Detection.Message).Order(StringComparer.Ordinal).ToList();
+        Assert.Equal(2, results.Count);
+        Assert.Contains(results, m => m.Contains("request query 'args'", StringComparison.Ordinal) && !m.Contains("matched by name", StringComparison.Ordinal));
+        Assert.Contains(results, m => m.Contains("request query 'cmd'", StringComparison.Ordinal) && m.Contains("matched by name", StringComparison.Ordinal));
     }
 
     [Fact]
