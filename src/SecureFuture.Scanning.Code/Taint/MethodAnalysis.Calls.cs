@@ -104,6 +104,9 @@ internal sealed partial class MethodAnalysis
             result ??= inputs.IsEmpty ? inputs : inputs.WithStep(inv.GetLocation(), $"passed through '{name}'");
         }
 
+        // Out arguments receive what the call was given (dict.TryGetValue(k, out v), Uri.TryCreate(s, kind, out u)),
+        // even when the call itself returns only a bool.
+        var written = result;
         result = TypeCheck(inv, result);
         if (!inputs.IsEmpty && receiverExpr is not null && _engine.Model.Mutators.Contains(name))
         {
@@ -123,7 +126,7 @@ internal sealed partial class MethodAnalysis
 
         foreach (var target in outs)
         {
-            var value = target is DeclarationExpressionSyntax || target is IdentifierNameSyntax ? TypeCheck(target, result) : result;
+            var value = target is DeclarationExpressionSyntax || target is IdentifierNameSyntax ? TypeCheck(target, written) : written;
             AssignTo(target, value);
         }
 

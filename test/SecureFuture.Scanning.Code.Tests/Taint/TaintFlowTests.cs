@@ -421,6 +421,37 @@ public sealed class TaintFlowTests
         Assert.Contains(detection.Flow!, s => s.Message == "added to 'sb'");
     }
 
+    [Fact]
+    public void Out_arguments_of_try_methods_carry_the_taint_of_what_was_checked()
+    {
+        const string code = """
+            using Microsoft.AspNetCore.Mvc;
+
+            public class LinksController : Controller
+            {
+                public IActionResult FromQuery()
+                {
+                    if (Request.Query.TryGetValue("next", out var next))
+                    {
+                        return Redirect(next.ToString());
+                    }
+
+                    return Ok();
+                }
+
+                public IActionResult FromUri(string url) => Uri.TryCreate(url, UriKind.Absolute, out var uri) ? Redirect(uri.ToString()) : Ok();
+
+                public IActionResult Numeric(string page) => int.TryParse(page, out var n) ? Redirect("/items?page=" + n) : Ok();
+            }
+            """;
+        var sink = RecordingSink.Analyze(("src/Links.cs", code));
+
+        var results = sink.Of("SFI-CODE-005").Select(r => r.Detection.Message).ToList();
+        Assert.Equal(2, results.Count);
+        Assert.Contains(results, m => m.Contains("request query", StringComparison.Ordinal));
+        Assert.Contains(results, m => m.Contains("action parameter 'url'", StringComparison.Ordinal));
+    }
+
     private static void AssertInOrder(List<string> messages, params string[] expected)
     {
         var at = -1;
