@@ -61,6 +61,7 @@ internal sealed partial class TaintEngine
     private readonly CancellationToken _cancellationToken;
     private readonly Dictionary<string, List<BodyInfo>> _methodsByName = new(StringComparer.Ordinal);
     private readonly List<BodyInfo> _bodies = [];
+    private readonly Dictionary<SyntaxNode, BodyInfo> _bodyOf = [];
     private readonly List<TypeDeclarationSyntax> _candidateTypes = [];
     private readonly Dictionary<SyntaxTree, HashSet<string>> _usings = [];
     private readonly Dictionary<SyntaxNode, MethodSummary> _summaries = [];
@@ -109,6 +110,11 @@ internal sealed partial class TaintEngine
             foreach (var root in roots)
             {
                 _cancellationToken.ThrowIfCancellationRequested();
+                if (_bodyOf.TryGetValue(root.Node, out var body) && !body.MayReachSink)
+                {
+                    continue;
+                }
+
                 Analyse(root);
                 analysed++;
             }
@@ -154,6 +160,12 @@ internal sealed partial class TaintEngine
         public HashSet<string> Invoked { get; } = new(StringComparer.Ordinal);
 
         public List<InvocationExpressionSyntax> RouteHandlerCalls { get; } = [];
+
+        /// <summary>Names a sink, or writes a member of the class (which may carry taint to another method).</summary>
+        public bool MayWriteOrSink { get; set; }
+
+        /// <summary>Whether anything in the body could report a result or pass taint on: judged from names alone.</summary>
+        public bool MayReachSink { get; set; }
     }
 
     private void Index()
@@ -168,6 +180,7 @@ internal sealed partial class TaintEngine
             foreach (var body in perTree[i].Bodies)
             {
                 _bodies.Add(body);
+                _bodyOf[body.Node] = body;
                 if (body.Node is MethodDeclarationSyntax m)
                 {
                     var name = m.Identifier.ValueText;
@@ -182,6 +195,7 @@ internal sealed partial class TaintEngine
         }
 
         ComputeSourceReturningNames();
+        ComputeSinkReachingBodies();
     }
 
     private (List<BodyInfo>, List<TypeDeclarationSyntax>, HashSet<string>) IndexTree(SyntaxTree tree)
@@ -226,6 +240,8 @@ internal sealed partial class TaintEngine
 
     private BodyInfo Scan(BodyInfo body, IEnumerable<SyntaxNode> parts)
     {
+        HashSet<string>? assigned = null;
+        HashSet<string>? locals = null;
         foreach (var part in parts)
         {
             foreach (var node in part.DescendantNodes())
@@ -241,20 +257,65 @@ internal sealed partial class TaintEngine
                     {
                         body.RouteHandlerCalls.Add(inv);
                     }
+
+                    body.MayWriteOrSink |= Model.SinksByName.ContainsKey(name)
+                        || (inv.Expression is MemberAccessExpressionSyntax { Expression: var receiver } && LastIdentifier(receiver) is { } r && Model.SinksByName.ContainsKey(TaintModel.WildcardKey(r)));
+                }
+                else if (node is ObjectCreationExpressionSyntax creation)
+                {
+                    body.MayWriteOrSink |= LastIdentifier(creation.Type) is { } type && Model.SinksByName.ContainsKey(type);
+                }
+                else if (node is ImplicitObjectCreationExpressionSyntax or AssignmentExpressionSyntax { Left: not IdentifierNameSyntax })
+                {
+                    body.MayWriteOrSink = true;
+                }
+                else if (node is AssignmentExpressionSyntax { Left: IdentifierNameSyntax target })
+                {
+                    (assigned ??= new HashSet<string>(StringComparer.Ordinal)).Add(target.Identifier.ValueText);
+                }
+                else if (node is VariableDeclaratorSyntax or SingleVariableDesignationSyntax or ParameterSyntax or ForEachStatementSyntax or CatchDeclarationSyntax)
+                {
+                    var declared = node switch
+                    {
+                        VariableDeclaratorSyntax v => v.Identifier,
+                        SingleVariableDesignationSyntax d => d.Identifier,
+                        ParameterSyntax p => p.Identifier,
+                        ForEachStatementSyntax f => f.Identifier,
+                        _ => ((CatchDeclarationSyntax)node).Identifier,
+                    };
+                    (locals ??= new HashSet<string>(StringComparer.Ordinal)).Add(declared.ValueText);
                 }
             }
+        }
+
+        // An assignment to a name the body does not declare writes a field or property of the class.
+        if (assigned is not null)
+        {
+            if (body.Node is BaseMethodDeclarationSyntax method)
+            {
+                foreach (var parameter in method.ParameterList.Parameters)
+                {
+                    (locals ??= new HashSet<string>(StringComparer.Ordinal)).Add(parameter.Identifier.ValueText);
+                }
+            }
+
+            body.MayWriteOrSink |= locals is null || !assigned.IsSubsetOf(locals);
         }
 
         return body;
     }
 
-    /// <summary>Names of source methods that may return request data without being given any: a fixed point over the name-level call graph.</summary>
-    private void ComputeSourceReturningNames()
+    /// <summary>
+    /// Which bodies can report anything: those naming a sink or writing a member, and, through the name-level call
+    /// graph, those calling a method that can. An entry point that can reach no sink is not analysed at all.
+    /// </summary>
+    private void ComputeSinkReachingBodies()
     {
         var names = new HashSet<string>(StringComparer.Ordinal);
         foreach (var body in _bodies)
         {
-            if (body.MentionsSource && body.Node is MethodDeclarationSyntax m)
+            body.MayReachSink = body.MayWriteOrSink;
+            if (body.MayWriteOrSink && body.Node is MethodDeclarationSyntax m)
             {
                 names.Add(m.Identifier.ValueText);
             }
@@ -265,7 +326,33 @@ internal sealed partial class TaintEngine
             changed = false;
             foreach (var body in _bodies)
             {
-                if (body.Node is MethodDeclarationSyntax m && !names.Contains(m.Identifier.ValueText) && body.Invoked.Overlaps(names))
+                if (!body.MayReachSink && body.Invoked.Overlaps(names))
+                {
+                    body.MayReachSink = true;
+                    changed |= body.Node is MethodDeclarationSyntax m && names.Add(m.Identifier.ValueText);
+                }
+            }
+        }
+    }
+
+    /// <summary>Names of source methods that may return request data without being given any: a fixed point over the name-level call graph.</summary>
+    private void ComputeSourceReturningNames()
+    {
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var body in _bodies)
+        {
+            if (body.MentionsSource && body.Node is MethodDeclarationSyntax m && MayReturnText(m))
+            {
+                names.Add(m.Identifier.ValueText);
+            }
+        }
+
+        for (var changed = true; changed;)
+        {
+            changed = false;
+            foreach (var body in _bodies)
+            {
+                if (body.Node is MethodDeclarationSyntax m && MayReturnText(m) && !names.Contains(m.Identifier.ValueText) && body.Invoked.Overlaps(names))
                 {
                     changed |= names.Add(m.Identifier.ValueText);
                 }
@@ -274,6 +361,15 @@ internal sealed partial class TaintEngine
 
         _sourceReturningNames = names;
     }
+
+    /// <summary>Whether a method's declared result can carry request data: not void, Task, ValueTask, a number or a bool.</summary>
+    private static bool MayReturnText(MethodDeclarationSyntax method) => method.ReturnType switch
+    {
+        PredefinedTypeSyntax p when p.Keyword.IsKind(SyntaxKind.VoidKeyword) => false,
+        IdentifierNameSyntax { Identifier.ValueText: "Task" or "ValueTask" or "IActionResult" or "ActionResult" or "IResult" } => false,
+        GenericNameSyntax { Identifier.ValueText: "Task" or "ValueTask", TypeArgumentList.Arguments: [var inner] } => !IsCleanTypeSyntax(inner) && inner.ToString() is not ("IActionResult" or "IResult"),
+        var type => !IsCleanTypeSyntax(type),
+    };
 
     internal static string? InvokedName(InvocationExpressionSyntax inv) => inv.Expression switch
     {
