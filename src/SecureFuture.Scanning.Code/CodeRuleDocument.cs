@@ -96,7 +96,7 @@ public sealed class TaintMemberDocument
     /// <summary>Sinks: only when the containing type's text matches this regular expression (e.g. TypeNameHandling.All).</summary>
     public string? Context { get; set; }
 
-    /// <summary>Sinks: not a sink when the argument is written as a literal absolute URL with a fixed host followed by the data.</summary>
+    /// <summary>Sinks: not a sink when the argument is a literal absolute URL with its host, or a local path, followed by the data.</summary>
     public bool AllowFixedHost { get; set; }
 
     /// <summary>Sources: the text used in messages ("request query"); sinks: what the sink is ("SQL command").</summary>

@@ -28,7 +28,8 @@ internal sealed partial class TaintEngine
     /// <summary>Implementations considered for a call to an interface or abstract method.</summary>
     private const int MaxImplementations = 8;
 
-    private static readonly Regex FixedHostUrl = new(@"^[a-zA-Z][a-zA-Z0-9+.-]*://[^/{}\s]+/", RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
+    /// <summary>An absolute URL up to the first '/' after its host, or a local path ("/orders/") that cannot become "//host".</summary>
+    private static readonly Regex FixedHostUrl = new(@"^([a-zA-Z][a-zA-Z0-9+.-]*://[^/{}\s]+/|/[^/\\{}])", RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
 
     /// <summary>
     /// The global usings the .NET SDK adds to projects with <c>ImplicitUsings</c> (Microsoft.NET.Sdk and .Web), which
@@ -870,7 +871,10 @@ internal sealed partial class TaintEngine
         return context.IsMatch(text);
     }
 
-    /// <summary>An absolute URL literal with a fixed host before any data (<c>$"https://api.example.com/items/{id}"</c>): the request cannot go elsewhere.</summary>
+    /// <summary>
+    /// A URL literal that fixes where it goes before any data: an absolute URL with its host
+    /// (<c>$"https://api.example.com/items/{id}"</c>) or a local path (<c>$"/orders/{id}"</c>).
+    /// </summary>
     public static bool HasFixedHost(ExpressionSyntax argument, SyntaxNode body)
     {
         if (argument is IdentifierNameSyntax id)
