@@ -934,11 +934,18 @@ internal sealed partial class MethodAnalysis
 
             var label = source.Label ?? symbol.Name;
             SyntaxNode at = m;
-            if (m.Parent is ElementAccessExpressionSyntax ea && ea.Expression == m && ea.ArgumentList.Arguments.Count == 1
-                && ea.ArgumentList.Arguments[0].Expression is LiteralExpressionSyntax key && key.IsKind(SyntaxKind.StringLiteralExpression))
+            // Name the key when it is a literal: Request.Query["id"], Request.Query.TryGetValue("id", out var v).
+            var lookup = m.Parent switch
+            {
+                ElementAccessExpressionSyntax ea when ea.Expression == m => (Node: (SyntaxNode)ea, Args: ea.ArgumentList.Arguments),
+                MemberAccessExpressionSyntax { Parent: InvocationExpressionSyntax call } get when get.Expression == m => (Node: call, Args: call.ArgumentList.Arguments),
+                _ => (Node: null, Args: default),
+            };
+            if (lookup.Node is not null && lookup.Args.Count >= 1
+                && lookup.Args[0].Expression is LiteralExpressionSyntax key && key.IsKind(SyntaxKind.StringLiteralExpression))
             {
                 label += $" '{key.Token.ValueText}'";
-                at = ea;
+                at = lookup.Node;
             }
 
             return TaintSet.Of(new Origin(label, -1, FlowStepNode.Append(null, at.GetLocation(), $"untrusted data from {label}"), 0));

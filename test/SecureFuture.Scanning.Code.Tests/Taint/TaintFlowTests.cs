@@ -448,7 +448,7 @@ public sealed class TaintFlowTests
 
         var results = sink.Of("SFI-CODE-005").Select(r => r.Detection.Message).ToList();
         Assert.Equal(2, results.Count);
-        Assert.Contains(results, m => m.Contains("request query", StringComparison.Ordinal));
+        Assert.Contains(results, m => m.Contains("request query 'next'", StringComparison.Ordinal));
         Assert.Contains(results, m => m.Contains("action parameter 'url'", StringComparison.Ordinal));
     }
 
