@@ -574,6 +574,11 @@ internal sealed partial class MethodAnalysis
         }
 
         var callee = $"{method.ContainingType.Name}.{method.Name}";
+        var passedReceiver = offset == 0 && !method.IsStatic ? receiver : Empty;
+        var receiverLocation = receiverExpr?.GetLocation() ?? inv.GetLocation();
+        IEnumerable<Origin> Through(Origin inner) => inner.Parameter == Origin.Receiver
+            ? ThroughReceiver(inner, passedReceiver, receiverLocation, callee)
+            : ThroughParameter(inner, parameterTaints, parameterLocations, definition, callee);
         var result = Empty;
         foreach (var body in bodies)
         {
@@ -592,7 +597,7 @@ internal sealed partial class MethodAnalysis
                     continue;
                 }
 
-                foreach (var through in Through(returned, parameterTaints, parameterLocations, definition, callee))
+                foreach (var through in Through(returned))
                 {
                     result = TaintSet.Union(result, TaintSet.Of(through with { Path = FlowStepNode.Append(through.Path, inv.GetLocation(), $"returned from '{callee}'") }));
                 }
@@ -600,7 +605,7 @@ internal sealed partial class MethodAnalysis
 
             foreach (var (parameter, hit) in summary.ParameterSinks)
             {
-                foreach (var through in Through(parameter, parameterTaints, parameterLocations, definition, callee))
+                foreach (var through in Through(parameter))
                 {
                     if ((through.Sanitized & hit.Sink.KindBit) == 0)
                     {
@@ -618,8 +623,18 @@ internal sealed partial class MethodAnalysis
         return result;
     }
 
+    /// <summary>The caller's origins for a callee path that starts at its receiver's fields.</summary>
+    private static IEnumerable<Origin> ThroughReceiver(Origin inner, TaintSet receiver, Location location, string callee)
+    {
+        foreach (var outer in receiver.Origins)
+        {
+            var path = FlowStepNode.Concat(FlowStepNode.Append(outer.Path, location, $"receiver of '{callee}'"), inner.Path);
+            yield return outer with { Path = path, Sanitized = outer.Sanitized | inner.Sanitized };
+        }
+    }
+
     /// <summary>The caller's origins for a callee path that starts at one of its parameters.</summary>
-    private static IEnumerable<Origin> Through(Origin inner, TaintSet[] parameterTaints, Location[] locations, IMethodSymbol definition, string callee)
+    private static IEnumerable<Origin> ThroughParameter(Origin inner, TaintSet[] parameterTaints, Location[] locations, IMethodSymbol definition, string callee)
     {
         if (inner.Parameter < 0 || inner.Parameter >= parameterTaints.Length || parameterTaints[inner.Parameter] is not { IsEmpty: false } passed)
         {

@@ -25,6 +25,7 @@ internal sealed partial class MethodAnalysis
     private readonly HashSet<SyntaxNode> _inlining = [];
     private Dictionary<string, TaintSet> _env = new(StringComparer.Ordinal);
     private TaintSet _returns = TaintSet.Empty;
+    private TaintSet _receiver = TaintSet.Empty;
     private Dictionary<string, LocalFunctionStatementSyntax>? _localFunctions;
     private int _work;
     private int _depth;
@@ -68,6 +69,12 @@ internal sealed partial class MethodAnalysis
         for (var i = 0; i < parameters.Count; i++)
         {
             _env[parameters[i].Identifier.ValueText] = TaintSet.Of(new Origin(null, i, null, 0));
+        }
+
+        // Whatever an instance method reads from its object's fields comes from its receiver at the call.
+        if (_body is MethodDeclarationSyntax method && !method.Modifiers.Any(m => m.IsKind(SyntaxKind.StaticKeyword)))
+        {
+            _receiver = TaintSet.Of(new Origin(null, Origin.Receiver, null, 0));
         }
 
         ExecBody(_body);
@@ -700,8 +707,19 @@ internal sealed partial class MethodAnalysis
             return local;
         }
 
+        return ReadMember(id, name);
+    }
+
+    /// <summary>A field or property of the analysed object: request data stored in it, and in a summary, the receiver's taint.</summary>
+    private TaintSet ReadMember(ExpressionSyntax node, string name)
+    {
         var field = _engine.ReadField(_typeKey, name);
-        return field.IsEmpty ? field : field.WithStep(id.GetLocation(), $"read from '{name}'");
+        if (!_receiver.IsEmpty && _engine.IsInstanceMember(_typeKey, name))
+        {
+            field = TypeCheck(node, TaintSet.Union(field, _receiver));
+        }
+
+        return field.IsEmpty ? field : field.WithStep(node.GetLocation(), $"read from '{name}'");
     }
 
     /// <summary>Drops taint from a value whose type cannot carry an injection (a number, Guid, date, bool, enum).</summary>
@@ -904,8 +922,7 @@ internal sealed partial class MethodAnalysis
 
         if (m.Expression is ThisExpressionSyntax)
         {
-            var field = _engine.ReadField(_typeKey, name);
-            return field.IsEmpty ? field : field.WithStep(m.GetLocation(), $"read from '{name}'");
+            return ReadMember(m, name);
         }
 
         if (_engine.Model.SourcesByName.TryGetValue(name, out var sources) && sources.Exists(s => s.MayMatch(m)) && MatchSource(m, sources) is { } source)

@@ -63,6 +63,7 @@ internal sealed partial class TaintEngine
     private readonly Dictionary<string, List<BodyInfo>> _methodsByName = new(StringComparer.Ordinal);
     private readonly List<BodyInfo> _bodies = [];
     private readonly Dictionary<SyntaxNode, BodyInfo> _bodyOf = [];
+    private readonly Dictionary<string, HashSet<string>> _instanceMembers = new(StringComparer.Ordinal);
     private readonly List<TypeDeclarationSyntax> _candidateTypes = [];
     private readonly Dictionary<SyntaxTree, HashSet<string>> _usings = [];
     private readonly Dictionary<SyntaxNode, MethodSummary> _summaries = [];
@@ -172,11 +173,21 @@ internal sealed partial class TaintEngine
     private void Index()
     {
         var trees = _compilation.Trees.ToList();
-        var perTree = new (List<BodyInfo> Bodies, List<TypeDeclarationSyntax> Types, HashSet<string> Usings)[trees.Count];
+        var perTree = new (List<BodyInfo> Bodies, List<TypeDeclarationSyntax> Types, HashSet<string> Usings, List<(string Type, IEnumerable<string> Names)> Members)[trees.Count];
         Parallel.For(0, trees.Count, new ParallelOptions { CancellationToken = _cancellationToken }, i => perTree[i] = IndexTree(trees[i]));
         for (var i = 0; i < trees.Count; i++)
         {
             _usings[trees[i]] = perTree[i].Usings;
+            foreach (var (type, names) in perTree[i].Members)
+            {
+                if (!_instanceMembers.TryGetValue(type, out var set))
+                {
+                    _instanceMembers[type] = set = new HashSet<string>(StringComparer.Ordinal);
+                }
+
+                set.UnionWith(names);
+            }
+
             _candidateTypes.AddRange(perTree[i].Types);
             foreach (var body in perTree[i].Bodies)
             {
@@ -199,8 +210,9 @@ internal sealed partial class TaintEngine
         ComputeSinkReachingBodies();
     }
 
-    private (List<BodyInfo>, List<TypeDeclarationSyntax>, HashSet<string>) IndexTree(SyntaxTree tree)
+    private (List<BodyInfo>, List<TypeDeclarationSyntax>, HashSet<string>, List<(string, IEnumerable<string>)>) IndexTree(SyntaxTree tree)
     {
+        var members = new List<(string, IEnumerable<string>)>();
         var bodies = new List<BodyInfo>();
         var types = new List<TypeDeclarationSyntax>();
         var usings = new HashSet<string>(StringComparer.Ordinal);
@@ -223,6 +235,7 @@ internal sealed partial class TaintEngine
                         types.Add(t);
                     }
 
+                    members.Add((KeyOf(t), InstanceMembers(t)));
                     break;
                 case BaseMethodDeclarationSyntax m when m.Body is not null || m.ExpressionBody is not null:
                     bodies.Add(Scan(new BodyInfo(m, TypeKey(m)), [m]));
@@ -236,8 +249,47 @@ internal sealed partial class TaintEngine
             }
         }
 
-        return (bodies, types, usings);
+        return (bodies, types, usings, members);
     }
+
+    /// <summary>The fields, properties and primary-constructor parameters an instance of the type carries.</summary>
+    private static List<string> InstanceMembers(TypeDeclarationSyntax type)
+    {
+        var names = new List<string>();
+        if (type.ParameterList is { } primary)
+        {
+            names.AddRange(primary.Parameters.Select(p => p.Identifier.ValueText));
+        }
+
+        foreach (var member in type.Members)
+        {
+            if (member.Modifiers.Any(m => m.IsKind(SyntaxKind.StaticKeyword) || m.IsKind(SyntaxKind.ConstKeyword)))
+            {
+                continue;
+            }
+
+            switch (member)
+            {
+                case FieldDeclarationSyntax f:
+                    names.AddRange(f.Declaration.Variables.Select(v => v.Identifier.ValueText));
+                    break;
+                case PropertyDeclarationSyntax p:
+                    names.Add(p.Identifier.ValueText);
+                    break;
+            }
+        }
+
+        return names;
+    }
+
+    internal static string KeyOf(TypeDeclarationSyntax type)
+    {
+        var outer = TypeKey(type);
+        return outer.Length == 0 ? type.Identifier.ValueText : outer + "." + type.Identifier.ValueText;
+    }
+
+    /// <summary>Whether <paramref name="name"/> is an instance field, property or primary-constructor parameter of the type.</summary>
+    public bool IsInstanceMember(string typeKey, string name) => _instanceMembers.TryGetValue(typeKey, out var names) && names.Contains(name);
 
     private BodyInfo Scan(BodyInfo body, IEnumerable<SyntaxNode> parts)
     {
@@ -417,8 +469,7 @@ internal sealed partial class TaintEngine
                 continue;
             }
 
-            var outer = TypeKey(type);
-            var typeKey = outer.Length == 0 ? type.Identifier.ValueText : outer + "." + type.Identifier.ValueText;
+            var typeKey = KeyOf(type);
             var model = SemanticModel(type.SyntaxTree);
             var bindsAll = HasAttribute(type.AttributeLists, ["BindProperties"]);
             foreach (var member in type.Members)

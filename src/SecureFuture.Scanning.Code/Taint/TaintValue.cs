@@ -60,6 +60,9 @@ internal sealed class FlowStepNode(Location location, string message, FlowStepNo
 /// </summary>
 internal sealed record Origin(string? Source, int Parameter, FlowStepNode? Path, ulong Sanitized)
 {
+    /// <summary>The <see cref="Parameter"/> of the receiver (<c>this</c>) while an instance method is summarised.</summary>
+    public const int Receiver = -2;
+
     public bool IsSource => Source is not null;
 
     /// <summary>Identity for de-duplication: the same source (or parameter) and sanitisation, whatever the path.</summary>

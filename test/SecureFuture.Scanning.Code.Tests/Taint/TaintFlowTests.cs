@@ -452,6 +452,38 @@ public sealed class TaintFlowTests
         Assert.Contains(results, m => m.Contains("action parameter 'url'", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public void Request_data_given_to_an_object_reaches_a_sink_in_its_methods()
+    {
+        const string code = """
+            using System.Data.Common;
+            using Microsoft.AspNetCore.Mvc;
+
+            public sealed class ReportQuery(DbConnection db, string filter)
+            {
+                public int Limit { get; init; } = 10;
+
+                public object? Run()
+                {
+                    using var command = db.CreateCommand();
+                    command.CommandText = "SELECT * FROM Reports WHERE " + filter + " LIMIT " + Limit;
+                    return command.ExecuteScalar();
+                }
+            }
+
+            public class ReportsController(DbConnection db) : ControllerBase
+            {
+                public IActionResult Search(string filter) => Ok(new ReportQuery(db, filter).Run());
+                public IActionResult All() => Ok(new ReportQuery(db, "1 = 1").Run());
+            }
+            """;
+        var sink = RecordingSink.Analyze(("src/Reports.cs", code));
+
+        var (_, detection) = Assert.Single(sink.Of(Sql));
+        Assert.Contains("'filter'", detection.Message, StringComparison.Ordinal);
+        Assert.Contains(detection.Flow!, s => s.Message == "receiver of 'ReportQuery.Run'");
+    }
+
     private static void AssertInOrder(List<string> messages, params string[] expected)
     {
         var at = -1;
