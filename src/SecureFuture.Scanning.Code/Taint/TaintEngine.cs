@@ -775,8 +775,12 @@ internal sealed partial class TaintEngine
         }
     }
 
-    /// <summary>Whether a call to <paramref name="name"/> may reach a method declared in source.</summary>
-    public bool IsSourceMethodName(string name) => _methodsByName.ContainsKey(name);
+    /// <summary>
+    /// Whether a call to <paramref name="name"/> may reach a method of the project whose summary matters: one that can
+    /// reach a sink or write a member, or that returns text. Calls to anything else are not bound at all.
+    /// </summary>
+    public bool IsSourceMethodName(string name) =>
+        _methodsByName.TryGetValue(name, out var bodies) && bodies.Exists(b => b.MayReachSink || MayReturnText((MethodDeclarationSyntax)b.Node));
 
     public bool MayReturnSource(string name) => _sourceReturningNames.Contains(name);
 
