@@ -19,7 +19,7 @@ public sealed class CodeAnalyzer : IProjectAnalyzer
     private readonly IReadOnlyList<ICodeCheck> _checks;
 
     public CodeAnalyzer()
-        : this([new Patterns.PatternCheck(), new Inventory.UnsafeCodeInventory()])
+        : this([new Taint.TaintCheck(), new Patterns.PatternCheck(), new Inventory.UnsafeCodeInventory()])
     {
     }
 
@@ -67,7 +67,16 @@ public sealed class CodeAnalyzer : IProjectAnalyzer
             var compilation = Build(group.Key, group.Value, settings.References, cancellationToken, settings.GlobalUsings);
             foreach (var check in _checks)
             {
-                check.Run(compilation, new CodeSink(compilation, sink), cancellationToken);
+                try
+                {
+                    check.Run(compilation, new CodeSink(compilation, sink), cancellationToken);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    // One failing check loses its results for this compilation, not the whole analysis.
+                    sink.Notify(new Notification("code-check-failed", NotificationLevel.Error,
+                        $"{check.GetType().Name} failed on {compilation.Name}: {e.GetType().Name}: {e.Message}"));
+                }
             }
         }
     }
@@ -124,7 +133,9 @@ public sealed class CodeAnalyzer : IProjectAnalyzer
     {
         if (!projects.TryGetValue(name, out var project))
         {
-            return (framework, []);
+            // Loose files (snippets, a single file, a tree without its project file) are most often from ASP.NET Core
+            // projects with implicit usings; a type of the code's own namespaces still wins over these.
+            return (framework, ImplicitUsings.For("Microsoft.NET.Sdk.Web"));
         }
 
         var directory = ProjectFile.DirectoryOf(name);

@@ -72,7 +72,8 @@ public sealed class CodeRuleCatalog
     {
         var assembly = typeof(CodeRuleCatalog).Assembly;
         var files = assembly.GetManifestResourceNames()
-            .Where(n => n.StartsWith("rules/code/", StringComparison.Ordinal) && n.EndsWith(".yaml", StringComparison.Ordinal))
+            .Where(n => n.StartsWith("rules/code/", StringComparison.Ordinal) && n.EndsWith(".yaml", StringComparison.Ordinal)
+                && !n.StartsWith("rules/code/taint/", StringComparison.Ordinal))
             .Select(n =>
             {
                 using var stream = assembly.GetManifestResourceStream(n)!;
@@ -122,6 +123,10 @@ public sealed class CodeRuleCatalog
         if ((d.Taint is null) == (d.Pattern is null))
         {
             errors.Add("a rule has exactly one of taint (a data-flow rule) or pattern (a semantic pattern rule)");
+        }
+        else if (d.Taint is not null)
+        {
+            Taint.TaintSpecValidation.Check(d.Taint, errors);
         }
 
         if (d.Pattern is not null && Patterns.PatternCatalog.Find(d.Pattern) is null)

@@ -55,14 +55,73 @@ public sealed class CodeRuleExamples
 }
 
 /// <summary>
-/// The taint part of a rule. The shape of its entries belongs to the taint engine (see <c>Taint/</c>); this class
-/// only carries them from the YAML.
+/// The taint part of a rule: its sinks (and any sanitisers or sources of its own). Sources, propagators, guards and
+/// sanitisers shared by every rule live in <c>rules/code/taint/TaintModel.yaml</c>; see <c>Taint/TaintModel.cs</c>
+/// for what each field means and <c>Taint/TaintSpecValidation.cs</c> for what is checked.
 /// </summary>
 public sealed class TaintSpecDocument
 {
-    public List<Dictionary<string, object>> Sinks { get; set; } = [];
+    /// <summary>The rule's sink kind (e.g. <c>sql</c>): sanitisers and guards name the kinds they neutralise.</summary>
+    public string? Kind { get; set; }
 
-    public List<Dictionary<string, object>> Sanitizers { get; set; } = [];
+    public List<TaintMemberDocument> Sinks { get; set; } = [];
 
-    public List<Dictionary<string, object>> Sources { get; set; } = [];
+    /// <summary>Sanitisers for this rule only (their kinds default to the rule's kind).</summary>
+    public List<TaintMemberDocument> Sanitizers { get; set; } = [];
+
+    public List<TaintMemberDocument> Sources { get; set; } = [];
+}
+
+/// <summary>
+/// An API member a taint specification names: a type (full name, generic arity left out) and members of it or of
+/// anything deriving from or implementing it.
+/// </summary>
+public sealed class TaintMemberDocument
+{
+    /// <summary>Full name, e.g. <c>System.Data.Common.DbCommand</c>; none for a guard matched by member name alone.</summary>
+    public string? Type { get; set; }
+
+    /// <summary>Method or property names; <c>.ctor</c> for constructors, <c>this[]</c> for indexers, <c>*</c> for all.</summary>
+    public List<string> Members { get; set; } = [];
+
+    /// <summary>Sinks and guards: which arguments count, by position in the call as written (an extension method's receiver is not one).</summary>
+    public List<int> Arguments { get; set; } = [];
+
+    /// <summary>Sinks: which arguments count, by parameter name (when the symbol resolves).</summary>
+    public List<string> Parameters { get; set; } = [];
+
+    /// <summary>Sinks: only when another argument is a constant matching a pattern (e.g. the content type is HTML).</summary>
+    public TaintArgumentCondition? WhenArgument { get; set; }
+
+    /// <summary>Sinks: only when the containing type's text matches this regular expression (e.g. TypeNameHandling.All).</summary>
+    public string? Context { get; set; }
+
+    /// <summary>Sinks: not a sink when the argument is a literal absolute URL with its host, or a local path, followed by the data.</summary>
+    public bool AllowFixedHost { get; set; }
+
+    /// <summary>Sources: the text used in messages ("request query"); sinks: what the sink is ("SQL command").</summary>
+    public string? Label { get; set; }
+
+    /// <summary>
+    /// Sources: a regular expression the receiver's text must match (<c>(?i)req</c> for <c>Request.Path</c>), so
+    /// that common member names (Path, Headers, Body) are not bound wherever they occur.
+    /// </summary>
+    public string? Receiver { get; set; }
+
+    /// <summary>Shared sanitisers and guards: the sink kinds they neutralise (<c>all</c> for every kind).</summary>
+    public List<string> Kinds { get; set; } = [];
+
+    /// <summary>Guards: whether the checked value is the <c>receiver</c> or the <c>arguments</c> (default).</summary>
+    public string? On { get; set; }
+}
+
+/// <summary>A constant argument a sink requires (by parameter name or position).</summary>
+public sealed class TaintArgumentCondition
+{
+    public string? Parameter { get; set; }
+
+    public int? Index { get; set; }
+
+    /// <summary>A regular expression the constant's value must match.</summary>
+    public string? Matches { get; set; }
 }

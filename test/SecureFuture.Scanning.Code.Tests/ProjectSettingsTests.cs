@@ -85,7 +85,8 @@ public sealed class ProjectSettingsTests
         Assert.Equal("App/App.csproj", note.Path);
         Assert.Contains(project.Contains("DOCTYPE", StringComparison.Ordinal) ? "DTD" : "ImplicitUsings", note.Message, StringComparison.Ordinal);
         Assert.True(note.Region!.StartLine >= (project.Contains("DOCTYPE", StringComparison.Ordinal) ? 1 : 3));
-        Assert.Equal(["?List<>", "?HttpRequest"], result.Resolved["App/C.cs"]);
+        // Analysed as loose files, with the defaults of loose files (ASP.NET Core's implicit usings): nothing of the entity.
+        Assert.Equal(["System.Collections.Generic.List<T>", "Microsoft.AspNetCore.Http.HttpRequest"], result.Resolved["App/C.cs"]);
     }
 
     [Fact]

@@ -18,6 +18,7 @@ internal static class SecretNames
     {
         "api", "signing", "encryption", "private", "secret", "session", "hmac", "aes", "master", "access", "refresh",
         "reset", "verification", "confirmation", "recovery", "activation", "auth", "mfa", "invite", "invitation",
+        "login", "logon", "signin", "in", "unlock", "pairing", "magic",
     };
 
     public static bool IsSecret(string identifier)
@@ -36,7 +37,9 @@ internal static class SecretNames
                 return true;
             }
 
-            if (word is "key" or "keys" or "code" or "id" && (words.Count == 1 ? word is "key" or "keys" : i > 0 && Qualifiers.Contains(words[i - 1])))
+            // "in" qualifies only as "sign in" (NewSignInCode), never alone (NewInCode, LogInId...).
+            if (word is "key" or "keys" or "code" or "id" && (words.Count == 1 ? word is "key" or "keys"
+                : i > 0 && Qualifiers.Contains(words[i - 1]) && (words[i - 1] != "in" || (i > 1 && words[i - 2] == "sign"))))
             {
                 return true;
             }

@@ -35,7 +35,9 @@ internal sealed class InsecureRandomForSecret : CodePattern
     /// <summary>The name that says what the random value is for: the buffer filled, the variable, or the returning method.</summary>
     private static string? Purpose(InvocationExpressionSyntax call, string method)
     {
-        if (method == "NextBytes" && call.ArgumentList.Arguments is [var buffer] && Syntax.LastName(buffer.Expression) is { Length: > 0 } filled)
+        // The buffer's name when it says what it is (resetToken); a neutral one (bytes) leaves it to the enclosing member.
+        if (method == "NextBytes" && call.ArgumentList.Arguments is [var buffer] && Syntax.LastName(buffer.Expression) is { Length: > 0 } filled
+            && SecretNames.IsSecret(filled))
         {
             return filled;
         }

@@ -9,13 +9,19 @@ internal sealed class WeakRsaKeySize : CodePattern
     private const int MinimumBits = 2048;
     private const string Rsa = "System.Security.Cryptography.RSA";
 
-    public override IReadOnlyCollection<string> Triggers { get; } = ["RSA", "RSACryptoServiceProvider", "RSACng", "RSAOpenSsl", "KeySize"];
+    public override IReadOnlyCollection<string> Triggers { get; } = ["RSA", "RSACryptoServiceProvider", "RSACng", "RSAOpenSsl", "KeySize", "dwKeySize", "keySizeInBits"];
 
     public override void Inspect(SimpleNameSyntax name, PatternContext context)
     {
         if (name.Identifier.ValueText == "KeySize")
         {
             InspectKeySize(name, context);
+            return;
+        }
+
+        if (name.Identifier.ValueText is "dwKeySize" or "keySizeInBits")
+        {
+            InspectNamedSize(name, context);
             return;
         }
 
@@ -43,6 +49,21 @@ internal sealed class WeakRsaKeySize : CodePattern
         if (target is not null && Symbols.IsTypeOf(context.Model, target, Rsa) is { } basis)
         {
             context.Report(assignment, Detail(bits), basis);
+        }
+    }
+
+    /// <summary>A target-typed or named-argument constructor: <c>RSACryptoServiceProvider p = new(dwKeySize: 512)</c>.</summary>
+    private static void InspectNamedSize(SimpleNameSyntax name, PatternContext context)
+    {
+        if (name.Parent is not NameColonSyntax { Parent: ArgumentSyntax { Parent: ArgumentListSyntax { Parent: BaseObjectCreationExpressionSyntax creation } } argument }
+            || Bits(argument.Expression, context) is not { } bits || bits >= MinimumBits)
+        {
+            return;
+        }
+
+        if (Symbols.IsType(context.Model.GetTypeInfo(creation).Type, Rsa) is { } basis)
+        {
+            context.Report(creation, Detail(bits), basis);
         }
     }
 

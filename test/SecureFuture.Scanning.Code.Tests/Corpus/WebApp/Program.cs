@@ -30,7 +30,8 @@ builder.Services.AddHttpClient<WebhookService>();
 var signingKeys = SigningKeys.Load(builder.Configuration);
 builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme)
     .AddJwtBearer(options => options.TokenValidationParameters = TokenValidation.ForApi(builder.Configuration, signingKeys))
-    .AddJwtBearer("partners", options => options.TokenValidationParameters = TokenValidation.ForPartners(signingKeys));
+    .AddJwtBearer("partners", options => options.TokenValidationParameters = TokenValidation.ForPartners(signingKeys))
+    .AddCookie("browser", options => options.LoginPath = "/account/login");
 
 builder.Services.AddCors(options =>
 {

@@ -79,8 +79,8 @@ public sealed class AccountController(ShopDbContext db, CustomerRepository custo
         return View("Orders", customer);
     }
 
-    [HttpPost]
-    public async Task<IActionResult> ChangeEmail(string newEmail) // VULN: missing-antiforgery
+    [HttpPost] // VULN: missing-antiforgery
+    public async Task<IActionResult> ChangeEmail(string newEmail)
     {
         var customer = await CurrentAsync();
         customer.Email = newEmail;
@@ -88,9 +88,9 @@ public sealed class AccountController(ShopDbContext db, CustomerRepository custo
         return RedirectToAction(nameof(Orders));
     }
 
-    [HttpPost]
+    [HttpPost] // SAFE: missing-antiforgery
     [ValidateAntiForgeryToken]
-    public async Task<IActionResult> ChangeDisplayName(string displayName) // SAFE: missing-antiforgery
+    public async Task<IActionResult> ChangeDisplayName(string displayName)
     {
         var customer = await CurrentAsync();
         customer.DisplayName = displayName;
@@ -100,9 +100,9 @@ public sealed class AccountController(ShopDbContext db, CustomerRepository custo
 
     [HttpPost]
     [ValidateAntiForgeryToken]
-    public async Task<IActionResult> EditProfile(Customer customer) // VULN: mass-assignment
+    public async Task<IActionResult> EditProfile(Customer customer)
     {
-        db.Customers.Update(customer);
+        db.Customers.Update(customer); // VULN: mass-assignment
         await db.SaveChangesAsync();
         return RedirectToAction(nameof(Orders));
     }

@@ -1,0 +1,687 @@
+using System.Text.RegularExpressions;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+
+namespace SecureFuture.Scanning.Code.Taint;
+
+/// <summary>Calls, object creations and member writes: sinks, sanitisers, mutators and summaries.</summary>
+internal sealed partial class MethodAnalysis
+{
+    private TaintSet EvalInvocation(InvocationExpressionSyntax inv)
+    {
+        var name = TaintEngine.InvokedName(inv);
+        if (name == "nameof" && inv.Expression is IdentifierNameSyntax)
+        {
+            return Empty;
+        }
+
+        var receiverExpr = (inv.Expression as MemberAccessExpressionSyntax)?.Expression;
+        TaintSet receiver;
+        if (inv.Expression is MemberBindingExpressionSyntax)
+        {
+            receiver = ConditionalReceiver();
+        }
+        else if (receiverExpr is not null)
+        {
+            receiver = Eval(receiverExpr);
+        }
+        else if (inv.Expression is IdentifierNameSyntax local && name is not null)
+        {
+            if (LocalFunction(name) is { } function)
+            {
+                return InlineLocalFunction(function, inv);
+            }
+
+            // A delegate held in a local carries what its lambda returned.
+            receiver = _env.GetValueOrDefault(local.Identifier.ValueText) ?? Empty;
+        }
+        else
+        {
+            receiver = name is null ? Eval(inv.Expression) : Empty;
+        }
+
+        var args = inv.ArgumentList.Arguments;
+        var argTaints = new TaintSet[args.Count];
+        var outs = new List<ExpressionSyntax>();
+        for (var i = 0; i < args.Count; i++)
+        {
+            argTaints[i] = Empty;
+            var arg = args[i];
+            if (arg.Expression is AnonymousFunctionExpressionSyntax)
+            {
+                continue;
+            }
+
+            if (arg.RefKindKeyword.IsKind(SyntaxKind.OutKeyword) || arg.RefKindKeyword.IsKind(SyntaxKind.RefKeyword))
+            {
+                outs.Add(arg.Expression);
+                if (arg.RefKindKeyword.IsKind(SyntaxKind.OutKeyword))
+                {
+                    continue;
+                }
+            }
+
+            argTaints[i] = Eval(arg.Expression);
+        }
+
+        // Lambdas run with their parameter bound to the elements of the receiver (xs.Select(x => ...)) or of the first argument.
+        var elements = receiverExpr is not null || inv.Expression is MemberBindingExpressionSyntax ? receiver : argTaints.FirstOrDefault() ?? Empty;
+        var lambdaResults = Empty;
+        for (var i = 0; i < args.Count; i++)
+        {
+            if (args[i].Expression is AnonymousFunctionExpressionSyntax function)
+            {
+                lambdaResults = TaintSet.Union(lambdaResults, EvalFunction(function, elements));
+            }
+        }
+
+        var inputs = argTaints.Aggregate(TaintSet.Union(receiver, lambdaResults), TaintSet.Union);
+        if (name is null)
+        {
+            return inputs;
+        }
+
+        var call = new Call(this, inv, name, receiverExpr);
+        TaintSet result;
+        if (!inputs.IsEmpty && Sanitize(call, inputs) is { } sanitized)
+        {
+            result = sanitized;
+        }
+        else
+        {
+            if (!inputs.IsEmpty)
+            {
+                CheckCallSinks(call, args, argTaints);
+            }
+
+            result = null!;
+            if (_engine.IsSourceMethodName(name) && (!inputs.IsEmpty || _engine.MayReturnSource(name)) && call.Symbol is { } method)
+            {
+                result = ApplySummary(inv, method, args, argTaints, receiver, receiverExpr)!;
+            }
+
+            result ??= inputs.IsEmpty ? inputs : inputs.WithStep(inv.GetLocation(), $"passed through '{name}'");
+        }
+
+        // Out arguments receive what the call was given (dict.TryGetValue(k, out v), Uri.TryCreate(s, kind, out u)),
+        // even when the call itself returns only a bool.
+        var written = result;
+        result = TypeCheck(inv, result);
+        if (!inputs.IsEmpty && receiverExpr is not null && _engine.Model.Mutators.Contains(name))
+        {
+            var added = argTaints.Aggregate(lambdaResults, TaintSet.Union);
+            // Fluent calls mutate the first receiver: sb.Append("a").Append(name) adds to sb.
+            var target = receiverExpr;
+            while (target is InvocationExpressionSyntax { Expression: MemberAccessExpressionSyntax fluent } && _engine.Model.Mutators.Contains(fluent.Name.Identifier.ValueText))
+            {
+                target = fluent.Expression;
+            }
+
+            if (!added.IsEmpty)
+            {
+                StoreInto(target, added.WithStep(inv.GetLocation(), $"added to '{target}'"));
+            }
+        }
+
+        foreach (var target in outs)
+        {
+            var value = target is DeclarationExpressionSyntax || target is IdentifierNameSyntax ? TypeCheck(target, written) : written;
+            AssignTo(target, value);
+        }
+
+        return result;
+    }
+
+    private LocalFunctionStatementSyntax? LocalFunction(string name)
+    {
+        if (_localFunctions is null)
+        {
+            _localFunctions = new Dictionary<string, LocalFunctionStatementSyntax>(StringComparer.Ordinal);
+            foreach (var f in _body.DescendantNodes().OfType<LocalFunctionStatementSyntax>())
+            {
+                _localFunctions.TryAdd(f.Identifier.ValueText, f);
+            }
+        }
+
+        return _localFunctions.GetValueOrDefault(name);
+    }
+
+    private TaintSet InlineLocalFunction(LocalFunctionStatementSyntax function, InvocationExpressionSyntax inv)
+    {
+        var values = inv.ArgumentList.Arguments.Select(a => Eval(a.Expression)).ToList();
+        if (_inlineDepth >= MaxInlineDepth || !_inlining.Add(function))
+        {
+            return values.Aggregate(Empty, TaintSet.Union);
+        }
+
+        try
+        {
+            var callee = function.Identifier.ValueText;
+            var parameters = function.ParameterList.Parameters;
+            var passed = values.Select((v, i) => v.IsEmpty || i >= parameters.Count ? v
+                : v.WithStep(inv.ArgumentList.Arguments[i].GetLocation(), $"passed to parameter '{parameters[i].Identifier.ValueText}' of '{callee}'")).ToList();
+            var returned = Inline(parameters, passed, () => ExecBlockOrExpression(function.Body, function.ExpressionBody?.Expression));
+            return returned.IsEmpty ? returned : TypeCheck(inv, returned.WithStep(inv.GetLocation(), $"returned from '{callee}'"));
+        }
+        finally
+        {
+            _inlining.Remove(function);
+        }
+    }
+
+    /// <summary>A call being analysed; binds its symbol at most once, and only when asked.</summary>
+    private sealed class Call(MethodAnalysis owner, InvocationExpressionSyntax node, string name, ExpressionSyntax? receiver)
+    {
+        private bool _bound;
+        private IMethodSymbol? _symbol;
+        private bool _unresolved;
+
+        public InvocationExpressionSyntax Node { get; } = node;
+
+        public string Name { get; } = name;
+
+        public ExpressionSyntax? Receiver { get; } = receiver;
+
+        public IMethodSymbol? Symbol
+        {
+            get
+            {
+                Resolve();
+                return _symbol;
+            }
+        }
+
+        /// <summary>No symbol and no candidate: the member comes from a reference that is not available.</summary>
+        public bool Unresolved
+        {
+            get
+            {
+                Resolve();
+                return _unresolved;
+            }
+        }
+
+        public ITypeSymbol? ReceiverType => Receiver is null ? null : owner.Model.GetTypeInfo(Receiver, owner._engine.CancellationToken).Type;
+
+        private void Resolve()
+        {
+            if (!_bound)
+            {
+                _bound = true;
+                _symbol = owner.Bind(Node, out _unresolved);
+            }
+        }
+    }
+
+    private IMethodSymbol? Bind(ExpressionSyntax node, out bool unresolved)
+    {
+        var info = Model.GetSymbolInfo(node, _engine.CancellationToken);
+        unresolved = info.Symbol is null && info.CandidateSymbols.IsEmpty;
+        if (info.Symbol is IMethodSymbol method)
+        {
+            return method;
+        }
+
+        // Overload resolution failed (a wrong argument, a type that did not bind): take the candidate that fits the
+        // call best, by named arguments and then by argument count.
+        var args = node switch
+        {
+            InvocationExpressionSyntax i => i.ArgumentList.Arguments,
+            BaseObjectCreationExpressionSyntax c when c.ArgumentList is not null => c.ArgumentList.Arguments,
+            _ => default,
+        };
+        return info.CandidateSymbols.OfType<IMethodSymbol>()
+            .OrderBy(m => args.Count(a => a.NameColon is { } n && !m.Parameters.Any(p => p.Name == n.Name.Identifier.ValueText)))
+            .ThenBy(m => Math.Abs(m.Parameters.Length - args.Count))
+            .FirstOrDefault();
+    }
+
+    /// <summary>The result of a sanitiser call, or null when the call is not one.</summary>
+    private TaintSet? Sanitize(Call call, TaintSet inputs)
+    {
+        if (!_engine.Model.SanitizersByName.TryGetValue(call.Name, out var sanitizers))
+        {
+            return null;
+        }
+
+        ulong kinds = 0;
+        foreach (var sanitizer in sanitizers)
+        {
+            var symbol = call.Symbol;
+            var matches = symbol is not null
+                ? _engine.TypeMatches(symbol.ContainingType, sanitizer.TypeName) || _engine.TypeMatches(call.ReceiverType, sanitizer.TypeName)
+                : call.Unresolved && _engine.NamesOnlyApplies(sanitizer, call.Node, call.Receiver);
+            if (matches && ArgumentConditionHolds(sanitizer, call.Node, call.Node.ArgumentList.Arguments, symbol))
+            {
+                kinds |= sanitizer.Kinds;
+            }
+        }
+
+        return kinds == 0 ? null : inputs.Sanitize(kinds).WithStep(call.Node.GetLocation(), $"sanitised by '{call.Name}'");
+    }
+
+    private void CheckCallSinks(Call call, SeparatedSyntaxList<ArgumentSyntax> args, TaintSet[] argTaints)
+    {
+        var model = _engine.Model;
+        var candidates = model.SinksByName.GetValueOrDefault(call.Name);
+        if (call.Receiver is not null && TaintEngine.LastIdentifier(call.Receiver) is { } receiverName
+            && model.SinksByName.TryGetValue(TaintModel.WildcardKey(receiverName), out var wildcard))
+        {
+            candidates = candidates is null ? wildcard : [.. candidates, .. wildcard];
+        }
+
+        if (candidates is null || argTaints.All(t => t.IsEmpty))
+        {
+            return;
+        }
+
+        var symbol = call.Symbol;
+        foreach (var sink in candidates)
+        {
+            var pattern = sink.Pattern;
+            if (symbol is not null)
+            {
+                if (!pattern.HasMember(symbol.Name)
+                    || !(_engine.TypeMatches(symbol.ContainingType, pattern.TypeName) || _engine.TypeMatches(call.ReceiverType, pattern.TypeName))
+                    || !ArgumentConditionHolds(pattern, call.Node, args, symbol))
+                {
+                    continue;
+                }
+
+                for (var i = 0; i < args.Count; i++)
+                {
+                    var parameter = ParameterFor(symbol, args[i], i);
+                    if (!argTaints[i].IsEmpty && pattern.WatchesArgument(Position(symbol, parameter, i), parameter?.Name))
+                    {
+                        Hit(sink, call.Node, args[i].Expression, argTaints[i], $"{symbol.ContainingType.Name}.{symbol.Name}", namesOnly: false);
+                    }
+                }
+            }
+            else if (call.Unresolved && _engine.NamesOnlyApplies(pattern, call.Node, call.Receiver) && ArgumentConditionHolds(pattern, call.Node, args, null))
+            {
+                for (var i = 0; i < args.Count; i++)
+                {
+                    if (!argTaints[i].IsEmpty && NamesOnlyWatches(pattern, call.Name, i, args))
+                    {
+                        Hit(sink, call.Node, args[i].Expression, argTaints[i], $"{pattern.TypeSimpleName}.{call.Name}", namesOnly: true);
+                    }
+                }
+            }
+        }
+    }
+
+    private TaintSet EvalCreation(BaseObjectCreationExpressionSyntax creation)
+    {
+        var args = creation.ArgumentList?.Arguments ?? default;
+        var argTaints = EvalArguments(args);
+        var type = (creation as ObjectCreationExpressionSyntax)?.Type;
+        var all = argTaints.Aggregate(Empty, TaintSet.Union);
+        if (creation.Initializer is { } initializer)
+        {
+            foreach (var expression in initializer.Expressions)
+            {
+                if (expression is AssignmentExpressionSyntax { Left: IdentifierNameSyntax member } assignment)
+                {
+                    var value = Eval(assignment.Right);
+                    if (!value.IsEmpty)
+                    {
+                        CheckMemberSink(member, value, type);
+                    }
+
+                    all = TaintSet.Union(all, value);
+                }
+                else
+                {
+                    all = TaintSet.Union(all, Eval(expression is AssignmentExpressionSyntax other ? other.Right : expression));
+                }
+            }
+        }
+
+        if (!argTaints.All(t => t.IsEmpty))
+        {
+            CheckCreationSinks(creation, type, args, argTaints);
+        }
+
+        return TypeCheck(creation, all);
+    }
+
+    private void CheckCreationSinks(BaseObjectCreationExpressionSyntax creation, TypeSyntax? type, SeparatedSyntaxList<ArgumentSyntax> args, TaintSet[] argTaints)
+    {
+        var typeName = type is null ? null : TaintEngine.LastIdentifier(type);
+        var symbol = Bind(creation, out var unresolved);
+        typeName ??= symbol?.ContainingType.Name;
+        if (typeName is null || !_engine.Model.SinksByName.TryGetValue(typeName, out var candidates))
+        {
+            return;
+        }
+
+        foreach (var sink in candidates)
+        {
+            var pattern = sink.Pattern;
+            if (!pattern.HasMember(".ctor"))
+            {
+                continue;
+            }
+
+            var namesOnly = symbol is null;
+            if (namesOnly ? !(unresolved && _engine.NamesOnlyApplies(pattern, creation, type)) : !_engine.TypeMatches(symbol!.ContainingType, pattern.TypeName))
+            {
+                continue;
+            }
+
+            if (!ArgumentConditionHolds(pattern, creation, args, symbol))
+            {
+                continue;
+            }
+
+            for (var i = 0; i < args.Count; i++)
+            {
+                var parameter = symbol is null ? null : ParameterFor(symbol, args[i], i);
+                if (!argTaints[i].IsEmpty && (namesOnly ? NamesOnlyWatches(pattern, ".ctor", i, args) : pattern.WatchesArgument(parameter?.Ordinal ?? i, parameter?.Name)))
+                {
+                    Hit(sink, creation, args[i].Expression, argTaints[i], $"new {typeName}(...)", namesOnly);
+                }
+            }
+        }
+    }
+
+    /// <summary>A tainted value written to a property or indexer (<c>cmd.CommandText = ...</c>, <c>Headers["X"] = ...</c>).</summary>
+    private void CheckMemberSink(ExpressionSyntax target, TaintSet value, SyntaxNode? receiverOrType)
+    {
+        var name = target switch
+        {
+            ElementAccessExpressionSyntax => "this[]",
+            MemberAccessExpressionSyntax m => m.Name.Identifier.ValueText,
+            IdentifierNameSyntax id => id.Identifier.ValueText,
+            _ => null,
+        };
+        if (name is null || !_engine.Model.SinksByName.TryGetValue(name, out var candidates))
+        {
+            return;
+        }
+
+        var info = Model.GetSymbolInfo(target, _engine.CancellationToken);
+        var symbol = info.Symbol ?? info.CandidateSymbols.FirstOrDefault();
+        var unresolved = symbol is null && info.CandidateSymbols.IsEmpty;
+        var valueNode = target.Parent is AssignmentExpressionSyntax a ? a.Right : target;
+        foreach (var sink in candidates)
+        {
+            var pattern = sink.Pattern;
+            if (symbol is IPropertySymbol or IFieldSymbol)
+            {
+                var memberName = symbol is IPropertySymbol { IsIndexer: true } ? "this[]" : symbol.Name;
+                if (pattern.HasMember(memberName) && _engine.TypeMatches(symbol.ContainingType, pattern.TypeName) && ContextHolds(pattern, target))
+                {
+                    Hit(sink, target.Parent ?? target, valueNode, value, $"{symbol.ContainingType.Name}.{memberName}", namesOnly: false);
+                }
+            }
+            else if (unresolved && pattern.HasMember(name) && _engine.NamesOnlyApplies(pattern, target, receiverOrType) && ContextHolds(pattern, target))
+            {
+                Hit(sink, target.Parent ?? target, valueNode, value, $"{pattern.TypeSimpleName}.{name}", namesOnly: true);
+            }
+        }
+    }
+
+    /// <summary>
+    /// For a call that did not bind: whether argument <paramref name="position"/> is one the sink watches. When the
+    /// sink's type is in the compilation (only a <c>using</c> was missing, as with implicit usings), the overloads
+    /// decide: <c>new StreamReader(stream)</c> is not <c>new StreamReader(path)</c>. When the type is not (a package
+    /// that is not referenced), positions given by the rule decide.
+    /// </summary>
+    private bool NamesOnlyWatches(MemberPattern pattern, string member, int position, SeparatedSyntaxList<ArgumentSyntax> args)
+    {
+        if (pattern.Parameters.Count == 0 || pattern.TypeName is null
+            || Model.Compilation.GetTypeByMetadataName(pattern.TypeName) is not { } type)
+        {
+            return pattern.WatchesArgument(position, null);
+        }
+
+        var argumentType = Model.GetTypeInfo(args[position].Expression, _engine.CancellationToken).Type;
+        var overloads = member == ".ctor" ? type.InstanceConstructors : type.GetMembers(member).OfType<IMethodSymbol>();
+        foreach (var overload in overloads)
+        {
+            var index = overload.IsExtensionMethod ? position + 1 : position;
+            var parameters = overload.Parameters;
+            var parameter = index < parameters.Length ? parameters[index] : parameters.LastOrDefault() is { IsParams: true } last ? last : null;
+            if (parameter is null || args.Count + (overload.IsExtensionMethod ? 1 : 0) > parameters.Length && !parameters[^1].IsParams || !pattern.Parameters.Contains(parameter.Name))
+            {
+                continue;
+            }
+
+            if (argumentType is null || argumentType.TypeKind == TypeKind.Error || Model.Compilation.ClassifyCommonConversion(argumentType, parameter.Type).IsImplicit)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static IParameterSymbol? ParameterFor(IMethodSymbol method, ArgumentSyntax argument, int position)
+    {
+        if (argument.NameColon is { } named)
+        {
+            return method.Parameters.FirstOrDefault(p => p.Name == named.Name.Identifier.ValueText);
+        }
+
+        if (position < method.Parameters.Length)
+        {
+            return method.Parameters[position];
+        }
+
+        return method.Parameters.LastOrDefault() is { IsParams: true } last ? last : null;
+    }
+
+    /// <summary>An argument's position as written in an instance-style call: an extension method's receiver is not counted.</summary>
+    private static int Position(IMethodSymbol method, IParameterSymbol? parameter, int position)
+    {
+        if (parameter is null)
+        {
+            return position;
+        }
+
+        return method.IsExtensionMethod && method.MethodKind != MethodKind.ReducedExtension ? parameter.Ordinal - 1 : parameter.Ordinal;
+    }
+
+    private bool ContextHolds(MemberPattern pattern, SyntaxNode node) => pattern.Context is null || _engine.ContextMatches(node, pattern.Context);
+
+    /// <summary>The sink's extra conditions: the containing type's text, and a constant argument (the content type is HTML).</summary>
+    private bool ArgumentConditionHolds(MemberPattern pattern, SyntaxNode node, SeparatedSyntaxList<ArgumentSyntax> args, IMethodSymbol? symbol)
+    {
+        if (!ContextHolds(pattern, node))
+        {
+            return false;
+        }
+
+        if (pattern.WhenArgument is not { } condition || pattern.WhenArgumentRegex is null)
+        {
+            return true;
+        }
+
+        for (var i = 0; i < args.Count; i++)
+        {
+            var parameter = symbol is null ? null : ParameterFor(symbol, args[i], i);
+            var position = symbol is null ? i : Position(symbol, parameter, i);
+            if ((condition.Parameter is not null && parameter?.Name == condition.Parameter) || condition.Index == position)
+            {
+                return Model.GetConstantValue(args[i].Expression, _engine.CancellationToken) is { HasValue: true, Value: string text }
+                    && pattern.WhenArgumentRegex.IsMatch(text);
+            }
+        }
+
+        return false;
+    }
+
+    private void Hit(TaintSink sink, SyntaxNode node, ExpressionSyntax argument, TaintSet taint, string description, bool namesOnly)
+    {
+        if (!taint.Reaches(sink.KindBit) || (sink.Pattern.AllowFixedHost && TaintEngine.HasFixedHost(argument, _body)))
+        {
+            return;
+        }
+
+        var hit = new SinkHit(sink, node.GetLocation(), argument.GetLocation(), description, Signature(node), Normalize(node.ToString()), namesOnly);
+        foreach (var origin in taint.Origins)
+        {
+            if ((origin.Sanitized & sink.KindBit) == 0)
+            {
+                Deliver(hit, origin);
+            }
+        }
+    }
+
+    private void Deliver(SinkHit hit, Origin origin)
+    {
+        if (origin.IsSource)
+        {
+            _engine.Report(hit, origin);
+        }
+        else
+        {
+            _summary?.ParameterSinks.Add((origin, hit));
+        }
+    }
+
+    /// <summary>Applies a source method's summary at a call; null when no body of it can be summarised.</summary>
+    private TaintSet? ApplySummary(InvocationExpressionSyntax inv, IMethodSymbol method, SeparatedSyntaxList<ArgumentSyntax> args, TaintSet[] argTaints, TaintSet receiver, ExpressionSyntax? receiverExpr)
+    {
+        var bodies = _engine.Bodies(method);
+        if (bodies.Count == 0)
+        {
+            return null;
+        }
+
+        var definition = method.ReducedFrom ?? method;
+        var offset = method.MethodKind == MethodKind.ReducedExtension ? 1 : 0;
+        var parameterTaints = new TaintSet[definition.Parameters.Length];
+        var parameterLocations = new Location[definition.Parameters.Length];
+        if (offset == 1 && receiverExpr is not null && parameterTaints.Length > 0)
+        {
+            parameterTaints[0] = receiver;
+            parameterLocations[0] = receiverExpr.GetLocation();
+        }
+
+        for (var i = 0; i < args.Count; i++)
+        {
+            if (ParameterFor(method, args[i], i) is not { } parameter || parameter.Ordinal + offset >= parameterTaints.Length)
+            {
+                continue;
+            }
+
+            var ordinal = parameter.Ordinal + offset;
+            parameterTaints[ordinal] = TaintSet.Union(parameterTaints[ordinal] ?? Empty, argTaints[i]);
+            parameterLocations[ordinal] ??= args[i].GetLocation();
+        }
+
+        var callee = $"{method.ContainingType.Name}.{method.Name}";
+        var passedReceiver = offset == 0 && !method.IsStatic ? receiver : Empty;
+        var receiverLocation = receiverExpr?.GetLocation() ?? inv.GetLocation();
+        IEnumerable<Origin> Through(Origin inner) => inner.Parameter == Origin.Receiver
+            ? ThroughReceiver(inner, passedReceiver, receiverLocation, callee)
+            : ThroughParameter(inner, parameterTaints, parameterLocations, definition, callee);
+        var result = Empty;
+        foreach (var body in bodies)
+        {
+            var summary = _engine.Summary(body, _callDepth + 1);
+            if (summary is null)
+            {
+                result = argTaints.Aggregate(TaintSet.Union(result, receiver), TaintSet.Union);
+                continue;
+            }
+
+            foreach (var returned in summary.Returns.Origins)
+            {
+                if (returned.IsSource)
+                {
+                    result = TaintSet.Union(result, TaintSet.Of(returned with { Path = FlowStepNode.Append(returned.Path, inv.GetLocation(), $"returned from '{callee}'") }));
+                    continue;
+                }
+
+                foreach (var through in Through(returned))
+                {
+                    result = TaintSet.Union(result, TaintSet.Of(through with { Path = FlowStepNode.Append(through.Path, inv.GetLocation(), $"returned from '{callee}'") }));
+                }
+            }
+
+            foreach (var (parameter, hit) in summary.ParameterSinks)
+            {
+                foreach (var through in Through(parameter))
+                {
+                    if ((through.Sanitized & hit.Sink.KindBit) == 0)
+                    {
+                        Deliver(hit, through);
+                    }
+                }
+            }
+        }
+
+        if (offset == 0 && !method.IsStatic && !receiver.IsEmpty)
+        {
+            result = TaintSet.Union(result, receiver);
+        }
+
+        return result;
+    }
+
+    /// <summary>The caller's origins for a callee path that starts at its receiver's fields.</summary>
+    private static IEnumerable<Origin> ThroughReceiver(Origin inner, TaintSet receiver, Location location, string callee)
+    {
+        foreach (var outer in receiver.Origins)
+        {
+            var path = FlowStepNode.Concat(FlowStepNode.Append(outer.Path, location, $"receiver of '{callee}'"), inner.Path);
+            yield return outer with { Path = path, Sanitized = outer.Sanitized | inner.Sanitized };
+        }
+    }
+
+    /// <summary>The caller's origins for a callee path that starts at one of its parameters.</summary>
+    private static IEnumerable<Origin> ThroughParameter(Origin inner, TaintSet[] parameterTaints, Location[] locations, IMethodSymbol definition, string callee)
+    {
+        if (inner.Parameter < 0 || inner.Parameter >= parameterTaints.Length || parameterTaints[inner.Parameter] is not { IsEmpty: false } passed)
+        {
+            yield break;
+        }
+
+        var step = $"passed to parameter '{definition.Parameters[inner.Parameter].Name}' of '{callee}'";
+        foreach (var outer in passed.Origins)
+        {
+            var path = FlowStepNode.Concat(FlowStepNode.Append(outer.Path, locations[inner.Parameter], step), inner.Path);
+            yield return outer with { Path = path, Sanitized = outer.Sanitized | inner.Sanitized };
+        }
+    }
+
+    /// <summary>The containing member's signature, from syntax: part of a result's identity that survives line moves.</summary>
+    private static string Signature(SyntaxNode node)
+    {
+        var parts = new List<string>();
+        for (var n = node.Parent; n is not null; n = n.Parent)
+        {
+            switch (n)
+            {
+                case LocalFunctionStatementSyntax l:
+                    parts.Add(l.Identifier.ValueText);
+                    break;
+                case MethodDeclarationSyntax m:
+                    parts.Add($"{TaintEngine.TypeKey(m)}.{m.Identifier.ValueText}({string.Join(",", m.ParameterList.Parameters.Select(p => p.Type?.ToString()))})");
+                    return string.Join('/', Enumerable.Reverse(parts));
+                case ConstructorDeclarationSyntax c:
+                    parts.Add($"{TaintEngine.TypeKey(c)}..ctor({string.Join(",", c.ParameterList.Parameters.Select(p => p.Type?.ToString()))})");
+                    return string.Join('/', Enumerable.Reverse(parts));
+                case BasePropertyDeclarationSyntax p:
+                    parts.Add($"{TaintEngine.TypeKey(p)}.{(p as PropertyDeclarationSyntax)?.Identifier.ValueText ?? "this[]"}");
+                    return string.Join('/', Enumerable.Reverse(parts));
+            }
+        }
+
+        parts.Add("<top-level>");
+        return string.Join('/', Enumerable.Reverse(parts));
+    }
+
+    private static string Normalize(string text)
+    {
+        var collapsed = Whitespace().Replace(text, " ");
+        return collapsed.Length <= 200 ? collapsed : collapsed[..200];
+    }
+
+    [GeneratedRegex(@"\s+", RegexOptions.CultureInvariant)]
+    private static partial Regex Whitespace();
+}

@@ -1,0 +1,1072 @@
+using System.Runtime.CompilerServices;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+
+namespace SecureFuture.Scanning.Code.Taint;
+
+/// <summary>
+/// Taint through one body, statement by statement: locals by name, branches merged, loops run twice, lambdas and
+/// local functions followed where they are called, calls to source methods through their summaries. Binding happens
+/// only where tainted data is involved (a sink or sanitiser candidate, a source method, the type of a tainted value)
+/// and where a member named like a source is read.
+/// </summary>
+internal sealed partial class MethodAnalysis
+{
+    private const int MaxExpressionDepth = 160;
+    private const int MaxInlineDepth = 4;
+
+    private readonly TaintEngine _engine;
+    private readonly SyntaxNode _body;
+    private readonly string _typeKey;
+    private readonly MethodSummary? _summary;
+    private readonly int _callDepth;
+    private readonly Stack<TaintSet> _conditionalReceivers = new();
+    private readonly HashSet<SyntaxNode> _inlining = [];
+    private Dictionary<string, TaintSet> _env = new(StringComparer.Ordinal);
+    private TaintSet _returns = TaintSet.Empty;
+    private TaintSet _receiver = TaintSet.Empty;
+    private Dictionary<string, LocalFunctionStatementSyntax>? _localFunctions;
+    private int _work;
+    private int _depth;
+    private int _inlineDepth;
+    private bool _abandoned;
+
+    public MethodAnalysis(TaintEngine engine, SyntaxNode body, string typeKey, MethodSummary? summary, int callDepth)
+    {
+        _engine = engine;
+        _body = body;
+        _typeKey = typeKey;
+        _summary = summary;
+        _callDepth = callDepth;
+    }
+
+    private static TaintSet Empty => TaintSet.Empty;
+
+    private SemanticModel Model => _engine.SemanticModel(_body.SyntaxTree);
+
+    /// <summary>Analyses an entry point: parameters with a label are request data, the others are clean.</summary>
+    public void RunRoot(IReadOnlyList<string?> parameterLabels)
+    {
+        var parameters = ParametersOf(_body);
+        for (var i = 0; i < parameters.Count; i++)
+        {
+            var p = parameters[i];
+            var name = p.Identifier.ValueText;
+            var label = i < parameterLabels.Count ? parameterLabels[i] : null;
+            _env[name] = label is null
+                ? Empty
+                : TaintSet.Of(new Origin($"{label} '{name}'", -1, FlowStepNode.Append(null, p.Identifier.GetLocation(), $"untrusted data from {label} '{name}'"), 0));
+        }
+
+        ExecBody(_body);
+    }
+
+    /// <summary>Computes the summary: each parameter is an origin of its own; sources met inside are reported as usual.</summary>
+    public void RunSummary()
+    {
+        var parameters = ParametersOf(_body);
+        for (var i = 0; i < parameters.Count; i++)
+        {
+            _env[parameters[i].Identifier.ValueText] = TaintSet.Of(new Origin(null, i, null, 0));
+        }
+
+        // Whatever an instance method reads from its object's fields comes from its receiver at the call.
+        if (_body is MethodDeclarationSyntax method && !method.Modifiers.Any(m => m.IsKind(SyntaxKind.StaticKeyword)))
+        {
+            _receiver = TaintSet.Of(new Origin(null, Origin.Receiver, null, 0));
+        }
+
+        ExecBody(_body);
+        _summary!.Returns = _returns;
+    }
+
+    private static SeparatedSyntaxList<ParameterSyntax> ParametersOf(SyntaxNode node) => node switch
+    {
+        BaseMethodDeclarationSyntax m => m.ParameterList.Parameters,
+        LocalFunctionStatementSyntax l => l.ParameterList.Parameters,
+        ParenthesizedLambdaExpressionSyntax l => l.ParameterList.Parameters,
+        SimpleLambdaExpressionSyntax l => SyntaxFactory.SingletonSeparatedList(l.Parameter),
+        AnonymousMethodExpressionSyntax a when a.ParameterList is not null => a.ParameterList.Parameters,
+        _ => default,
+    };
+
+    private void ExecBody(SyntaxNode node)
+    {
+        switch (node)
+        {
+            case BaseMethodDeclarationSyntax m:
+                ExecBlockOrExpression(m.Body, m.ExpressionBody?.Expression);
+                break;
+            case AccessorDeclarationSyntax a:
+                ExecBlockOrExpression(a.Body, a.ExpressionBody?.Expression);
+                break;
+            case PropertyDeclarationSyntax p:
+                ExecBlockOrExpression(null, p.ExpressionBody?.Expression);
+                break;
+            case AnonymousFunctionExpressionSyntax f:
+                ExecBlockOrExpression(f.Block, f.ExpressionBody);
+                break;
+            case CompilationUnitSyntax unit:
+                foreach (var statement in unit.Members.OfType<GlobalStatementSyntax>())
+                {
+                    Exec(statement.Statement);
+                }
+
+                break;
+        }
+    }
+
+    private void ExecBlockOrExpression(BlockSyntax? block, ExpressionSyntax? expression)
+    {
+        if (block is not null)
+        {
+            Exec(block);
+        }
+        else if (expression is not null)
+        {
+            _returns = TaintSet.Union(_returns, Eval(expression));
+        }
+    }
+
+    // ---------------------------------------------------------------- bounds
+
+    private bool Tick()
+    {
+        if (_abandoned)
+        {
+            return false;
+        }
+
+        if (++_work > TaintEngine.MaxWorkPerBody)
+        {
+            _abandoned = true;
+            _engine.Bound(_body, "work", $"Taint analysis stopped in this body after {TaintEngine.MaxWorkPerBody} steps");
+            return false;
+        }
+
+        if ((_work & 0xFFF) == 0)
+        {
+            _engine.CancellationToken.ThrowIfCancellationRequested();
+        }
+
+        return true;
+    }
+
+    private bool Enter(SyntaxNode node)
+    {
+        if (!Tick())
+        {
+            return false;
+        }
+
+        if (_depth >= MaxExpressionDepth || !RuntimeHelpers.TryEnsureSufficientExecutionStack())
+        {
+            _engine.Bound(node, "depth", $"Taint analysis did not follow code nested deeper than {MaxExpressionDepth} levels here");
+            return false;
+        }
+
+        _depth++;
+        return true;
+    }
+
+    // ---------------------------------------------------------------- statements
+
+    /// <summary>Runs a statement; true when it always leaves (return, throw, break, continue).</summary>
+    private bool Exec(StatementSyntax statement)
+    {
+        if (!Enter(statement))
+        {
+            return false;
+        }
+
+        try
+        {
+            return ExecCore(statement);
+        }
+        finally
+        {
+            _depth--;
+        }
+    }
+
+    private bool ExecCore(StatementSyntax statement)
+    {
+        switch (statement)
+        {
+            case BlockSyntax block:
+                foreach (var s in block.Statements)
+                {
+                    if (Exec(s))
+                    {
+                        return true;
+                    }
+                }
+
+                return false;
+            case LocalDeclarationStatementSyntax d:
+                Declare(d.Declaration);
+                return false;
+            case ExpressionStatementSyntax e:
+                Eval(e.Expression);
+                return false;
+            case ReturnStatementSyntax r:
+                _returns = TaintSet.Union(_returns, Eval(r.Expression));
+                return true;
+            case YieldStatementSyntax y:
+                _returns = TaintSet.Union(_returns, Eval(y.Expression));
+                return y.IsKind(SyntaxKind.YieldBreakStatement);
+            case ThrowStatementSyntax t:
+                Eval(t.Expression);
+                return true;
+            case BreakStatementSyntax or ContinueStatementSyntax or GotoStatementSyntax:
+                return true;
+            case IfStatementSyntax i:
+                return ExecIf(i);
+            case WhileStatementSyntax w:
+                Loop(() =>
+                {
+                    Eval(w.Condition);
+                    Exec(w.Statement);
+                });
+                return false;
+            case DoStatementSyntax d:
+                Loop(() =>
+                {
+                    Exec(d.Statement);
+                    Eval(d.Condition);
+                });
+                return false;
+            case ForStatementSyntax f:
+                if (f.Declaration is not null)
+                {
+                    Declare(f.Declaration);
+                }
+
+                foreach (var init in f.Initializers)
+                {
+                    Eval(init);
+                }
+
+                Loop(() =>
+                {
+                    Eval(f.Condition);
+                    Exec(f.Statement);
+                    foreach (var inc in f.Incrementors)
+                    {
+                        Eval(inc);
+                    }
+                });
+                return false;
+            case ForEachStatementSyntax fe:
+                var items = Eval(fe.Expression);
+                Loop(() =>
+                {
+                    var name = fe.Identifier.ValueText;
+                    _env[name] = TaintEngine.IsCleanTypeSyntax(fe.Type) || items.IsEmpty ? Empty : items.WithStep(fe.Identifier.GetLocation(), $"element assigned to '{name}'");
+                    Exec(fe.Statement);
+                });
+                return false;
+            case ForEachVariableStatementSyntax fv:
+                var elements = Eval(fv.Expression);
+                Loop(() =>
+                {
+                    AssignTo(fv.Variable, elements);
+                    Exec(fv.Statement);
+                });
+                return false;
+            case UsingStatementSyntax u:
+                if (u.Declaration is not null)
+                {
+                    Declare(u.Declaration);
+                }
+
+                Eval(u.Expression);
+                return Exec(u.Statement);
+            case LockStatementSyntax l:
+                Eval(l.Expression);
+                return Exec(l.Statement);
+            case FixedStatementSyntax fx:
+                Declare(fx.Declaration);
+                return Exec(fx.Statement);
+            case CheckedStatementSyntax c:
+                return Exec(c.Block);
+            case UnsafeStatementSyntax us:
+                return Exec(us.Block);
+            case LabeledStatementSyntax ls:
+                return Exec(ls.Statement);
+            case TryStatementSyntax t:
+                ExecTry(t);
+                return false;
+            case SwitchStatementSyntax sw:
+                ExecSwitch(sw);
+                return false;
+            default:
+                // Local function declarations run where they are called; empty statements do nothing.
+                return false;
+        }
+    }
+
+    private void Declare(VariableDeclarationSyntax declaration)
+    {
+        var clean = TaintEngine.IsCleanTypeSyntax(declaration.Type);
+        foreach (var v in declaration.Variables)
+        {
+            var value = Eval(v.Initializer?.Value);
+            var name = v.Identifier.ValueText;
+            _env[name] = clean || value.IsEmpty ? Empty : value.WithStep(v.Identifier.GetLocation(), $"assigned to '{name}'");
+        }
+    }
+
+    private bool ExecIf(IfStatementSyntax statement)
+    {
+        Eval(statement.Condition);
+        var before = _env;
+
+        _env = new Dictionary<string, TaintSet>(before, StringComparer.Ordinal);
+        ApplyGuards(statement.Condition, whenTrue: true);
+        var thenLeaves = Exec(statement.Statement);
+        var thenEnv = _env;
+
+        _env = new Dictionary<string, TaintSet>(before, StringComparer.Ordinal);
+        ApplyGuards(statement.Condition, whenTrue: false);
+        var elseLeaves = statement.Else is not null && Exec(statement.Else.Statement);
+        var elseEnv = _env;
+
+        _env = (thenLeaves, elseLeaves) switch
+        {
+            (true, false) => elseEnv,
+            (false, true) => thenEnv,
+            _ => Merge(thenEnv, elseEnv),
+        };
+        return thenLeaves && elseLeaves;
+    }
+
+    private void Loop(Action body)
+    {
+        var state = _env;
+        for (var pass = 0; pass < 2; pass++)
+        {
+            _env = new Dictionary<string, TaintSet>(state, StringComparer.Ordinal);
+            body();
+            state = Merge(state, _env);
+        }
+
+        _env = state;
+    }
+
+    private void ExecTry(TryStatementSyntax statement)
+    {
+        var before = _env;
+        _env = new Dictionary<string, TaintSet>(before, StringComparer.Ordinal);
+        Exec(statement.Block);
+        var result = _env;
+        foreach (var c in statement.Catches)
+        {
+            _env = Merge(before, result);
+            if (c.Declaration is { } d && d.Identifier.ValueText.Length > 0)
+            {
+                _env[d.Identifier.ValueText] = Empty;
+            }
+
+            Eval(c.Filter?.FilterExpression);
+            Exec(c.Block);
+            result = Merge(result, _env);
+        }
+
+        _env = result;
+        if (statement.Finally is not null)
+        {
+            Exec(statement.Finally.Block);
+        }
+    }
+
+    private void ExecSwitch(SwitchStatementSyntax statement)
+    {
+        var value = Eval(statement.Expression);
+        var before = _env;
+        var merged = before;
+        foreach (var section in statement.Sections)
+        {
+            _env = new Dictionary<string, TaintSet>(before, StringComparer.Ordinal);
+            foreach (var label in section.Labels)
+            {
+                if (label is CasePatternSwitchLabelSyntax p)
+                {
+                    BindPattern(p.Pattern, value);
+                    Eval(p.WhenClause?.Condition);
+                }
+            }
+
+            var leaves = false;
+            foreach (var s in section.Statements)
+            {
+                if (Exec(s))
+                {
+                    leaves = s is not BreakStatementSyntax;
+                    break;
+                }
+            }
+
+            if (!leaves)
+            {
+                merged = Merge(merged, _env);
+            }
+        }
+
+        _env = merged;
+    }
+
+    private static Dictionary<string, TaintSet> Merge(Dictionary<string, TaintSet> a, Dictionary<string, TaintSet> b)
+    {
+        var result = new Dictionary<string, TaintSet>(a.Count, StringComparer.Ordinal);
+        foreach (var (key, value) in a)
+        {
+            if (b.TryGetValue(key, out var other))
+            {
+                result[key] = TaintSet.Union(value, other);
+            }
+            else if (!key.Contains('.', StringComparison.Ordinal))
+            {
+                // A member path checked on one branch only says nothing after the branches meet.
+                result[key] = value;
+            }
+        }
+
+        foreach (var (key, value) in b)
+        {
+            if (!a.ContainsKey(key) && !key.Contains('.', StringComparison.Ordinal))
+            {
+                result[key] = value;
+            }
+        }
+
+        return result;
+    }
+
+    // ---------------------------------------------------------------- guards
+
+    /// <summary>Makes safe what a condition proves when it is <paramref name="whenTrue"/>: <c>if (!Url.IsLocalUrl(u)) return;</c>.</summary>
+    private void ApplyGuards(ExpressionSyntax condition, bool whenTrue)
+    {
+        var facts = new List<(ExpressionSyntax Target, ulong Kinds)>();
+        CollectGuards(condition, whenTrue, facts, 0);
+        foreach (var (target, kinds) in facts)
+        {
+            var key = PathKey(target);
+            if (key is null)
+            {
+                continue;
+            }
+
+            var value = Eval(target);
+            if (!value.IsEmpty)
+            {
+                _env[key] = value.Sanitize(kinds);
+            }
+        }
+    }
+
+    private void CollectGuards(ExpressionSyntax condition, bool whenTrue, List<(ExpressionSyntax, ulong)> facts, int depth)
+    {
+        if (depth > 16)
+        {
+            return;
+        }
+
+        switch (condition)
+        {
+            case ParenthesizedExpressionSyntax p:
+                CollectGuards(p.Expression, whenTrue, facts, depth + 1);
+                break;
+            case PrefixUnaryExpressionSyntax u when u.IsKind(SyntaxKind.LogicalNotExpression):
+                CollectGuards(u.Operand, !whenTrue, facts, depth + 1);
+                break;
+            case BinaryExpressionSyntax b when (b.IsKind(SyntaxKind.LogicalAndExpression) && whenTrue) || (b.IsKind(SyntaxKind.LogicalOrExpression) && !whenTrue):
+                CollectGuards(b.Left, whenTrue, facts, depth + 1);
+                CollectGuards(b.Right, whenTrue, facts, depth + 1);
+                break;
+            case BinaryExpressionSyntax b when b.IsKind(SyntaxKind.EqualsExpression) || b.IsKind(SyntaxKind.NotEqualsExpression):
+                var (other, literal) = b.Right is LiteralExpressionSyntax r ? (b.Left, r) : (b.Right, b.Left as LiteralExpressionSyntax);
+                if (literal is not null && (literal.IsKind(SyntaxKind.TrueLiteralExpression) || literal.IsKind(SyntaxKind.FalseLiteralExpression)))
+                {
+                    var same = literal.IsKind(SyntaxKind.TrueLiteralExpression) == b.IsKind(SyntaxKind.EqualsExpression);
+                    CollectGuards(other, same ? whenTrue : !whenTrue, facts, depth + 1);
+                }
+
+                break;
+            case IsPatternExpressionSyntax { Pattern: ConstantPatternSyntax { Expression: LiteralExpressionSyntax l } } ip
+                when l.IsKind(SyntaxKind.TrueLiteralExpression) || l.IsKind(SyntaxKind.FalseLiteralExpression):
+                CollectGuards(ip.Expression, l.IsKind(SyntaxKind.TrueLiteralExpression) ? whenTrue : !whenTrue, facts, depth + 1);
+                break;
+            case InvocationExpressionSyntax inv when whenTrue:
+                GuardCall(inv, facts);
+                break;
+        }
+    }
+
+    private void GuardCall(InvocationExpressionSyntax inv, List<(ExpressionSyntax, ulong)> facts)
+    {
+        var name = TaintEngine.InvokedName(inv);
+        if (name is null || !_engine.Model.GuardsByName.TryGetValue(name, out var guards))
+        {
+            return;
+        }
+
+        var receiver = (inv.Expression as MemberAccessExpressionSyntax)?.Expression;
+        IMethodSymbol? symbol = null;
+        var bound = false;
+        foreach (var guard in guards)
+        {
+            if (guard.TypeName is not null)
+            {
+                if (!bound)
+                {
+                    symbol = Bind(inv, out _);
+                    bound = true;
+                }
+
+                var matches = symbol is not null
+                    ? _engine.TypeMatches(symbol.ContainingType, guard.TypeName) || (receiver is not null && _engine.TypeMatches(Model.GetTypeInfo(receiver).Type, guard.TypeName))
+                    : _engine.NamesOnlyApplies(guard, inv, receiver);
+                if (!matches)
+                {
+                    continue;
+                }
+            }
+
+            if (guard.OnReceiver)
+            {
+                if (receiver is not null)
+                {
+                    facts.Add((receiver, guard.Kinds));
+                }
+
+                continue;
+            }
+
+            var args = inv.ArgumentList.Arguments;
+            for (var i = 0; i < args.Count; i++)
+            {
+                if (guard.WatchesArgument(i, null))
+                {
+                    facts.Add((args[i].Expression, guard.Kinds));
+                }
+            }
+        }
+    }
+
+    /// <summary>The name under which a local, a field or a member path (<c>model.Sort</c>) is tracked; null for anything else.</summary>
+    private static string? PathKey(ExpressionSyntax expression) => expression switch
+    {
+        IdentifierNameSyntax id => id.Identifier.ValueText,
+        MemberAccessExpressionSyntax { Expression: ThisExpressionSyntax } m => m.Name.Identifier.ValueText,
+        MemberAccessExpressionSyntax m when m.IsKind(SyntaxKind.SimpleMemberAccessExpression) && PathKey(m.Expression) is { } inner => inner + "." + m.Name.Identifier.ValueText,
+        _ => null,
+    };
+
+    // ---------------------------------------------------------------- expressions
+
+    private TaintSet Eval(ExpressionSyntax? expression)
+    {
+        if (expression is null || !Enter(expression))
+        {
+            return Empty;
+        }
+
+        try
+        {
+            return EvalCore(expression);
+        }
+        finally
+        {
+            _depth--;
+        }
+    }
+
+    private TaintSet EvalCore(ExpressionSyntax e)
+    {
+        switch (e)
+        {
+            case IdentifierNameSyntax id:
+                return Lookup(id);
+            case LiteralExpressionSyntax or TypeOfExpressionSyntax or SizeOfExpressionSyntax or DefaultExpressionSyntax or PredefinedTypeSyntax
+                or ThisExpressionSyntax or BaseExpressionSyntax or RangeExpressionSyntax or TypeSyntax:
+                return Empty;
+            case ParenthesizedExpressionSyntax p:
+                return Eval(p.Expression);
+            case PostfixUnaryExpressionSyntax pu:
+                return Eval(pu.Operand);
+            case PrefixUnaryExpressionSyntax pre:
+                Eval(pre.Operand);
+                return Empty;
+            case CastExpressionSyntax c:
+                var cast = Eval(c.Expression);
+                return TaintEngine.IsCleanTypeSyntax(c.Type) ? Empty : cast;
+            case AwaitExpressionSyntax a:
+                return TypeCheck(a, Eval(a.Expression));
+            case BinaryExpressionSyntax b:
+                return EvalBinary(b);
+            case AssignmentExpressionSyntax a:
+                return EvalAssignment(a);
+            case ConditionalExpressionSyntax c:
+                Eval(c.Condition);
+                return TaintSet.Union(Eval(c.WhenTrue), Eval(c.WhenFalse));
+            case InterpolatedStringExpressionSyntax s:
+                var parts = Empty;
+                foreach (var interpolation in s.Contents.OfType<InterpolationSyntax>())
+                {
+                    parts = TaintSet.Union(parts, Eval(interpolation.Expression));
+                }
+
+                return parts.WithStep(s.GetLocation(), "interpolated into a string");
+            case MemberAccessExpressionSyntax m:
+                return EvalMemberAccess(m);
+            case ConditionalAccessExpressionSyntax ca:
+                _conditionalReceivers.Push(Eval(ca.Expression));
+                try
+                {
+                    return Eval(ca.WhenNotNull);
+                }
+                finally
+                {
+                    _conditionalReceivers.Pop();
+                }
+
+            case MemberBindingExpressionSyntax mb:
+                return TypeCheck(mb, ConditionalReceiver());
+            case ElementBindingExpressionSyntax eb:
+                EvalArguments(eb.ArgumentList.Arguments);
+                return TypeCheck(eb, ConditionalReceiver());
+            case ElementAccessExpressionSyntax ea:
+                var collection = Eval(ea.Expression);
+                EvalArguments(ea.ArgumentList.Arguments);
+                return TypeCheck(ea, collection);
+            case InvocationExpressionSyntax inv:
+                return EvalInvocation(inv);
+            case BaseObjectCreationExpressionSyntax oc:
+                return EvalCreation(oc);
+            case AnonymousObjectCreationExpressionSyntax ao:
+                return ao.Initializers.Aggregate(Empty, (t, i) => TaintSet.Union(t, Eval(i.Expression)));
+            case ArrayCreationExpressionSyntax ac:
+                return Eval(ac.Initializer);
+            case ImplicitArrayCreationExpressionSyntax iac:
+                return Eval(iac.Initializer);
+            case InitializerExpressionSyntax init:
+                return init.Expressions.Aggregate(Empty, (t, x) => TaintSet.Union(t, Eval(x)));
+            case CollectionExpressionSyntax ce:
+                return ce.Elements.Aggregate(Empty, (t, x) => TaintSet.Union(t, x switch
+                {
+                    ExpressionElementSyntax ee => Eval(ee.Expression),
+                    SpreadElementSyntax se => Eval(se.Expression),
+                    _ => Empty,
+                }));
+            case TupleExpressionSyntax tuple:
+                return tuple.Arguments.Aggregate(Empty, (t, a) => TaintSet.Union(t, Eval(a.Expression)));
+            case AnonymousFunctionExpressionSyntax f:
+                return EvalFunction(f, Empty);
+            case SwitchExpressionSyntax sw:
+                var governing = Eval(sw.GoverningExpression);
+                var arms = Empty;
+                foreach (var arm in sw.Arms)
+                {
+                    BindPattern(arm.Pattern, governing);
+                    Eval(arm.WhenClause?.Condition);
+                    arms = TaintSet.Union(arms, Eval(arm.Expression));
+                }
+
+                return arms;
+            case IsPatternExpressionSyntax ip:
+                BindPattern(ip.Pattern, Eval(ip.Expression));
+                return Empty;
+            case QueryExpressionSyntax q:
+                return EvalQuery(q);
+            case WithExpressionSyntax w:
+                return TaintSet.Union(Eval(w.Expression), Eval(w.Initializer));
+            case CheckedExpressionSyntax ch:
+                return Eval(ch.Expression);
+            case RefExpressionSyntax re:
+                return Eval(re.Expression);
+            case ThrowExpressionSyntax te:
+                Eval(te.Expression);
+                return Empty;
+            case DeclarationExpressionSyntax:
+                return Empty;
+            default:
+                return Empty;
+        }
+    }
+
+    private TaintSet ConditionalReceiver() => _conditionalReceivers.Count > 0 ? _conditionalReceivers.Peek() : Empty;
+
+    private TaintSet Lookup(IdentifierNameSyntax id)
+    {
+        var name = id.Identifier.ValueText;
+        if (_env.TryGetValue(name, out var local))
+        {
+            return local;
+        }
+
+        return ReadMember(id, name);
+    }
+
+    /// <summary>A field or property of the analysed object: request data stored in it, and in a summary, the receiver's taint.</summary>
+    private TaintSet ReadMember(ExpressionSyntax node, string name)
+    {
+        var field = _engine.ReadField(_typeKey, name);
+        if (!_receiver.IsEmpty && _engine.IsInstanceMember(_typeKey, name))
+        {
+            field = TypeCheck(node, TaintSet.Union(field, _receiver));
+        }
+
+        return field.IsEmpty ? field : field.WithStep(node.GetLocation(), $"read from '{name}'");
+    }
+
+    /// <summary>Drops taint from a value whose type cannot carry an injection (a number, Guid, date, bool, enum).</summary>
+    private TaintSet TypeCheck(ExpressionSyntax node, TaintSet taint)
+    {
+        if (taint.IsEmpty)
+        {
+            return taint;
+        }
+
+        return TaintEngine.IsCleanType(Model.GetTypeInfo(node, _engine.CancellationToken).Type) ? Empty : taint;
+    }
+
+    private TaintSet EvalBinary(BinaryExpressionSyntax b)
+    {
+        switch (b.Kind())
+        {
+            case SyntaxKind.AddExpression:
+                // a + b + c + ... nests to the left: walk the chain with a loop, not with recursion.
+                var rights = new Stack<ExpressionSyntax>();
+                ExpressionSyntax left = b;
+                while (left is BinaryExpressionSyntax chain && chain.IsKind(SyntaxKind.AddExpression))
+                {
+                    rights.Push(chain.Right);
+                    left = chain.Left;
+                }
+
+                var sum = Eval(left);
+                while (rights.Count > 0)
+                {
+                    sum = TaintSet.Union(sum, Eval(rights.Pop()));
+                }
+
+                return sum.WithStep(b.GetLocation(), "concatenated into a string");
+            case SyntaxKind.CoalesceExpression:
+                return TaintSet.Union(Eval(b.Left), Eval(b.Right));
+            case SyntaxKind.AsExpression:
+                return Eval(b.Left);
+            default:
+                // Comparisons, logic and arithmetic produce no text; their operands may still have effects (out variables).
+                Eval(b.Left);
+                Eval(b.Right);
+                return Empty;
+        }
+    }
+
+    private TaintSet EvalAssignment(AssignmentExpressionSyntax a)
+    {
+        var value = Eval(a.Right);
+        if (a.IsKind(SyntaxKind.AddAssignmentExpression) || a.IsKind(SyntaxKind.CoalesceAssignmentExpression))
+        {
+            var current = Eval(a.Left);
+            value = TaintSet.Union(current, value);
+            if (a.IsKind(SyntaxKind.AddAssignmentExpression) && !value.IsEmpty)
+            {
+                value = value.WithStep(a.GetLocation(), "concatenated into a string");
+            }
+        }
+        else if (!a.IsKind(SyntaxKind.SimpleAssignmentExpression))
+        {
+            // Arithmetic compound assignments produce numbers.
+            return Empty;
+        }
+
+        AssignTo(a.Left, value);
+        return value;
+    }
+
+    private void AssignTo(ExpressionSyntax target, TaintSet value)
+    {
+        switch (target)
+        {
+            case IdentifierNameSyntax id:
+                var name = id.Identifier.ValueText;
+                var stepped = value.IsEmpty ? value : value.WithStep(id.GetLocation(), $"assigned to '{name}'");
+                if (_env.ContainsKey(name))
+                {
+                    _env[name] = stepped;
+                }
+                else
+                {
+                    if (!value.IsEmpty)
+                    {
+                        CheckMemberSink(id, value, null);
+                    }
+
+                    _engine.StoreField(_typeKey, name, stepped);
+                }
+
+                break;
+            case MemberAccessExpressionSyntax m:
+                if (!value.IsEmpty)
+                {
+                    CheckMemberSink(m, value, m.Expression);
+                }
+
+                StoreInto(m, value);
+                break;
+            case ElementAccessExpressionSyntax ea:
+                EvalArguments(ea.ArgumentList.Arguments);
+                if (!value.IsEmpty)
+                {
+                    CheckMemberSink(ea, value, ea.Expression);
+                }
+
+                StoreInto(ea.Expression, value);
+                break;
+            case TupleExpressionSyntax tuple:
+                foreach (var arg in tuple.Arguments)
+                {
+                    AssignTo(arg.Expression, value);
+                }
+
+                break;
+            case DeclarationExpressionSyntax d:
+                BindDesignation(d.Designation, TaintEngine.IsCleanTypeSyntax(d.Type) ? Empty : value);
+                break;
+        }
+    }
+
+    /// <summary>Data stored into a member of an object taints the object (field-insensitive), and the member path itself.</summary>
+    private void StoreInto(ExpressionSyntax target, TaintSet value)
+    {
+        var key = PathKey(target);
+        if (key is null)
+        {
+            if (target is MemberAccessExpressionSyntax or ElementAccessExpressionSyntax)
+            {
+                StoreInto(target is MemberAccessExpressionSyntax m ? m.Expression : ((ElementAccessExpressionSyntax)target).Expression, value);
+            }
+
+            return;
+        }
+
+        var dot = key.IndexOf('.', StringComparison.Ordinal);
+        var root = dot < 0 ? key : key[..dot];
+        if (target is MemberAccessExpressionSyntax { Expression: ThisExpressionSyntax })
+        {
+            _engine.StoreField(_typeKey, key, value.WithStep(target.GetLocation(), $"stored in '{key}'"));
+            return;
+        }
+
+        if (dot >= 0 && _env.ContainsKey(root))
+        {
+            _env[key] = value;
+        }
+
+        if (value.IsEmpty)
+        {
+            return;
+        }
+
+        var stepped = value.WithStep(target.GetLocation(), $"stored in '{key}'");
+        if (_env.TryGetValue(root, out var current))
+        {
+            _env[root] = TaintSet.Union(current, stepped);
+        }
+        else
+        {
+            _engine.StoreField(_typeKey, root, stepped);
+        }
+    }
+
+    private void BindDesignation(VariableDesignationSyntax designation, TaintSet value)
+    {
+        foreach (var single in designation.DescendantNodesAndSelf().OfType<SingleVariableDesignationSyntax>())
+        {
+            var name = single.Identifier.ValueText;
+            _env[name] = value.IsEmpty ? value : value.WithStep(single.GetLocation(), $"assigned to '{name}'");
+        }
+    }
+
+    private void BindPattern(PatternSyntax pattern, TaintSet value)
+    {
+        foreach (var node in pattern.DescendantNodesAndSelf())
+        {
+            switch (node)
+            {
+                case DeclarationPatternSyntax d:
+                    BindDesignation(d.Designation, TaintEngine.IsCleanTypeSyntax(d.Type) ? Empty : value);
+                    break;
+                case VarPatternSyntax v:
+                    BindDesignation(v.Designation, value);
+                    break;
+                case RecursivePatternSyntax { Designation: { } rd }:
+                    BindDesignation(rd, value);
+                    break;
+            }
+        }
+    }
+
+    private TaintSet EvalMemberAccess(MemberAccessExpressionSyntax m)
+    {
+        var name = m.Name.Identifier.ValueText;
+        var key = PathKey(m);
+        if (key is not null && _env.TryGetValue(key, out var exact))
+        {
+            return exact;
+        }
+
+        if (m.Expression is ThisExpressionSyntax)
+        {
+            return ReadMember(m, name);
+        }
+
+        if (_engine.Model.SourcesByName.TryGetValue(name, out var sources) && sources.Exists(s => s.MayMatch(m)) && MatchSource(m, sources) is { } source)
+        {
+            return source;
+        }
+
+        var receiver = Eval(m.Expression);
+        return TypeCheck(m, receiver);
+    }
+
+    private TaintSet? MatchSource(MemberAccessExpressionSyntax m, List<MemberPattern> sources)
+    {
+        var symbol = Model.GetSymbolInfo(m, _engine.CancellationToken).Symbol;
+        if (symbol?.ContainingType is not { } type)
+        {
+            return null;
+        }
+
+        foreach (var source in sources)
+        {
+            if (!source.HasMember(symbol.Name) || !source.MayMatch(m) || !_engine.TypeMatches(type, source.TypeName))
+            {
+                continue;
+            }
+
+            var label = source.Label ?? symbol.Name;
+            SyntaxNode at = m;
+            // Name the key when it is a literal: Request.Query["id"], Request.Query.TryGetValue("id", out var v).
+            var lookup = m.Parent switch
+            {
+                ElementAccessExpressionSyntax ea when ea.Expression == m => (Node: (SyntaxNode)ea, Args: ea.ArgumentList.Arguments),
+                MemberAccessExpressionSyntax { Parent: InvocationExpressionSyntax call } get when get.Expression == m => (Node: call, Args: call.ArgumentList.Arguments),
+                _ => (Node: null, Args: default),
+            };
+            if (lookup.Node is not null && lookup.Args.Count >= 1
+                && lookup.Args[0].Expression is LiteralExpressionSyntax key && key.IsKind(SyntaxKind.StringLiteralExpression))
+            {
+                label += $" '{key.Token.ValueText}'";
+                at = lookup.Node;
+            }
+
+            return TaintSet.Of(new Origin(label, -1, FlowStepNode.Append(null, at.GetLocation(), $"untrusted data from {label}"), 0));
+        }
+
+        return null;
+    }
+
+    private TaintSet[] EvalArguments(SeparatedSyntaxList<ArgumentSyntax> args)
+    {
+        var taints = new TaintSet[args.Count];
+        for (var i = 0; i < args.Count; i++)
+        {
+            taints[i] = args[i].RefKindKeyword.IsKind(SyntaxKind.OutKeyword) ? Empty : Eval(args[i].Expression);
+        }
+
+        return taints;
+    }
+
+    private TaintSet EvalFunction(AnonymousFunctionExpressionSyntax function, TaintSet parameterValue)
+    {
+        if (_inlineDepth >= MaxInlineDepth)
+        {
+            return Empty;
+        }
+
+        var parameters = ParametersOf(function);
+        return Inline(parameters, parameters.Select(_ => parameterValue).ToList(), () => ExecBlockOrExpression(function.Block, function.ExpressionBody));
+    }
+
+    /// <summary>Runs a lambda or local function body where it is used, with its captured variables and its own parameters.</summary>
+    private TaintSet Inline(SeparatedSyntaxList<ParameterSyntax> parameters, List<TaintSet> values, Action run)
+    {
+        var saved = new List<(string Name, TaintSet? Value)>();
+        for (var i = 0; i < parameters.Count; i++)
+        {
+            var name = parameters[i].Identifier.ValueText;
+            saved.Add((name, _env.TryGetValue(name, out var old) ? old : null));
+            _env[name] = i < values.Count && !TaintEngine.IsCleanTypeSyntax(parameters[i].Type) ? values[i] : Empty;
+        }
+
+        var outerReturns = _returns;
+        _returns = Empty;
+        _inlineDepth++;
+        try
+        {
+            run();
+            return _returns;
+        }
+        finally
+        {
+            _returns = outerReturns;
+            _inlineDepth--;
+            foreach (var (name, value) in saved)
+            {
+                if (value is null)
+                {
+                    _env.Remove(name);
+                }
+                else
+                {
+                    _env[name] = value;
+                }
+            }
+        }
+    }
+
+    private TaintSet EvalQuery(QueryExpressionSyntax query)
+    {
+        _env[query.FromClause.Identifier.ValueText] = Eval(query.FromClause.Expression);
+        var result = Empty;
+        for (var body = query.Body; body is not null; body = body.Continuation?.Body)
+        {
+            foreach (var clause in body.Clauses)
+            {
+                switch (clause)
+                {
+                    case FromClauseSyntax f:
+                        _env[f.Identifier.ValueText] = Eval(f.Expression);
+                        break;
+                    case LetClauseSyntax l:
+                        _env[l.Identifier.ValueText] = Eval(l.Expression);
+                        break;
+                    case JoinClauseSyntax j:
+                        _env[j.Identifier.ValueText] = Eval(j.InExpression);
+                        break;
+                    case WhereClauseSyntax w:
+                        Eval(w.Condition);
+                        break;
+                }
+            }
+
+            result = body.SelectOrGroup switch
+            {
+                SelectClauseSyntax s => Eval(s.Expression),
+                GroupClauseSyntax g => TaintSet.Union(Eval(g.GroupExpression), Eval(g.ByExpression)),
+                _ => Empty,
+            };
+            if (body.Continuation is { } c)
+            {
+                _env[c.Identifier.ValueText] = result;
+            }
+        }
+
+        return result;
+    }
+}

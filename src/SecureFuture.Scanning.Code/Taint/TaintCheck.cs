@@ -1,0 +1,28 @@
+using SecureFuture.Core;
+
+namespace SecureFuture.Scanning.Code.Taint;
+
+/// <summary>
+/// The data-flow rules (SFI-CODE-001..099): follows untrusted request data through assignments, strings, collections,
+/// lambdas and calls across methods and files to the sinks the catalogue's taint rules name.
+/// </summary>
+internal sealed class TaintCheck : ICodeCheck
+{
+    private readonly TaintModel _model;
+
+    public TaintCheck()
+        : this(TaintModel.Default)
+    {
+    }
+
+    internal TaintCheck(TaintModel model)
+    {
+        _model = model;
+        Rules = [.. model.Rules.Select(r => r.Descriptor)];
+    }
+
+    public IReadOnlyList<RuleDescriptor> Rules { get; }
+
+    public void Run(CodeCompilation compilation, CodeSink sink, CancellationToken cancellationToken) =>
+        new TaintEngine(_model, compilation, sink, cancellationToken).Run();
+}

@@ -1,0 +1,1061 @@
+using System.Collections.Concurrent;
+using System.Text.RegularExpressions;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using SecureFuture.Core;
+
+namespace SecureFuture.Scanning.Code.Taint;
+
+/// <summary>
+/// Taint analysis of one compilation. A syntax-only pass indexes every method body and finds the entry points
+/// (controller actions, route handlers, hub and gRPC methods, bodies that read request data). Only those, and the
+/// methods they call with tainted data, are analysed and bound; each callee is summarised once (which parameters reach
+/// its return value or a sink) and the summary is reused at every call. Work is bounded per method, per call depth and
+/// per expression depth; hitting a bound is a <c>code-analysis-bound</c> notification, never a crash or a hang.
+/// </summary>
+internal sealed partial class TaintEngine
+{
+    /// <summary>How many calls deep summaries are computed; deeper callees propagate their arguments to their result.</summary>
+    public const int MaxCallDepth = 12;
+
+    /// <summary>Syntax nodes evaluated per analysed body before it is abandoned.</summary>
+    public const int MaxWorkPerBody = 200_000;
+
+    /// <summary>Rounds of re-analysis of bodies that read fields written with tainted data.</summary>
+    private const int MaxFieldRounds = 3;
+
+    /// <summary>Implementations considered for a call to an interface or abstract method.</summary>
+    private const int MaxImplementations = 8;
+
+    /// <summary>An absolute URL up to the first '/' after its host, or a local path ("/orders/") that cannot become "//host".</summary>
+    private static readonly Regex FixedHostUrl = new(@"^([a-zA-Z][a-zA-Z0-9+.-]*://[^/{}\s]+/|/[^/\\{}])", RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
+
+    private readonly CodeCompilation _compilation;
+    private readonly CodeSink _sink;
+    private readonly CancellationToken _cancellationToken;
+    private readonly Dictionary<string, List<BodyInfo>> _methodsByName = new(StringComparer.Ordinal);
+    private readonly List<BodyInfo> _bodies = [];
+    private readonly Dictionary<SyntaxNode, BodyInfo> _bodyOf = [];
+    private readonly Dictionary<string, HashSet<string>> _instanceMembers = new(StringComparer.Ordinal);
+    private readonly List<TypeDeclarationSyntax> _candidateTypes = [];
+    private readonly Dictionary<SyntaxTree, HashSet<string>> _usings = [];
+    private readonly Dictionary<SyntaxNode, MethodSummary> _summaries = [];
+    private readonly HashSet<SyntaxNode> _inProgress = [];
+    private readonly Dictionary<string, Dictionary<string, TaintSet>> _fields = new(StringComparer.Ordinal);
+    private readonly Dictionary<SyntaxNode, string> _typeText = [];
+    private readonly HashSet<string> _reported = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _boundsNotified = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<ISymbol, string> _fullNames = new(SymbolEqualityComparer.Default);
+    private HashSet<string> _sourceReturningNames = new(StringComparer.Ordinal);
+    private bool _fieldsChanged;
+    private readonly HashSet<Location> _unresolvedSinks = [];
+    private long _unresolvedSinkMatches;
+
+    public TaintEngine(TaintModel model, CodeCompilation compilation, CodeSink sink, CancellationToken cancellationToken)
+    {
+        Model = model;
+        _compilation = compilation;
+        _sink = sink;
+        _cancellationToken = cancellationToken;
+    }
+
+    public TaintModel Model { get; }
+
+    public CancellationToken CancellationToken => _cancellationToken;
+
+    public int SummariesComputed { get; private set; }
+
+    public int SummariesReused { get; private set; }
+
+    public void Run()
+    {
+        if (Model.Sinks.Count == 0)
+        {
+            return;
+        }
+
+        Index();
+        var roots = new List<Root>();
+        FindEntryPoints(roots);
+        var analysed = 0;
+        for (var round = 0; ; round++)
+        {
+            _fieldsChanged = false;
+            roots.AddRange(BodiesReadingTaintedFields());
+            foreach (var root in roots)
+            {
+                _cancellationToken.ThrowIfCancellationRequested();
+                if (_bodyOf.TryGetValue(root.Node, out var body) && !body.MayReachSink)
+                {
+                    continue;
+                }
+
+                Analyse(root);
+                analysed++;
+            }
+
+            if (!_fieldsChanged)
+            {
+                break;
+            }
+
+            if (round + 1 >= MaxFieldRounds)
+            {
+                Bound(null, "field-rounds", $"Taint analysis stopped after {MaxFieldRounds} rounds of following data stored in fields");
+                break;
+            }
+
+            // Summaries that read fields may now be out of date.
+            _summaries.Clear();
+            roots.Clear();
+        }
+
+        _sink.Count("codeTaintBodiesAnalysed", analysed);
+        _sink.Count("codeTaintSummaries", SummariesComputed);
+        _sink.Count("codeTaintSummaryReuses", SummariesReused);
+        if (_unresolvedSinkMatches > 0)
+        {
+            _sink.Count("codeUnresolvedSinkMatches", _unresolvedSinkMatches);
+            _sink.Notify(new Notification("code-unresolved-sinks", NotificationLevel.Note,
+                $"{_compilation.Name}: {_unresolvedSinkMatches} result(s) at sinks matched by name only, because their types could not be resolved (a package reference or a using directive is missing)"));
+        }
+    }
+
+    // ---------------------------------------------------------------- indexing (syntax only, no binding)
+
+    /// <summary>A body the analysis can run: a method, constructor, accessor, expression-bodied property, or top-level statements.</summary>
+    internal sealed class BodyInfo(SyntaxNode node, string typeKey)
+    {
+        public SyntaxNode Node { get; } = node;
+
+        public string TypeKey { get; } = typeKey;
+
+        public bool MentionsSource { get; set; }
+
+        public HashSet<string> Invoked { get; } = new(StringComparer.Ordinal);
+
+        public List<InvocationExpressionSyntax> RouteHandlerCalls { get; } = [];
+
+        /// <summary>Names a sink, or writes a member of the class (which may carry taint to another method).</summary>
+        public bool MayWriteOrSink { get; set; }
+
+        /// <summary>Whether anything in the body could report a result or pass taint on: judged from names alone.</summary>
+        public bool MayReachSink { get; set; }
+    }
+
+    private void Index()
+    {
+        var trees = _compilation.Trees.ToList();
+        var perTree = new (List<BodyInfo> Bodies, List<TypeDeclarationSyntax> Types, HashSet<string> Usings, List<(string Type, IEnumerable<string> Names)> Members)[trees.Count];
+        Parallel.For(0, trees.Count, new ParallelOptions { CancellationToken = _cancellationToken }, i => perTree[i] = IndexTree(trees[i]));
+        for (var i = 0; i < trees.Count; i++)
+        {
+            _usings[trees[i]] = perTree[i].Usings;
+            foreach (var (type, names) in perTree[i].Members)
+            {
+                if (!_instanceMembers.TryGetValue(type, out var set))
+                {
+                    _instanceMembers[type] = set = new HashSet<string>(StringComparer.Ordinal);
+                }
+
+                set.UnionWith(names);
+            }
+
+            _candidateTypes.AddRange(perTree[i].Types);
+            foreach (var body in perTree[i].Bodies)
+            {
+                _bodies.Add(body);
+                _bodyOf[body.Node] = body;
+                if (body.Node is MethodDeclarationSyntax m)
+                {
+                    var name = m.Identifier.ValueText;
+                    if (!_methodsByName.TryGetValue(name, out var list))
+                    {
+                        _methodsByName[name] = list = [];
+                    }
+
+                    list.Add(body);
+                }
+            }
+        }
+
+        ComputeSourceReturningNames();
+        ComputeSinkReachingBodies();
+    }
+
+    private (List<BodyInfo>, List<TypeDeclarationSyntax>, HashSet<string>, List<(string, IEnumerable<string>)>) IndexTree(SyntaxTree tree)
+    {
+        var members = new List<(string, IEnumerable<string>)>();
+        var bodies = new List<BodyInfo>();
+        var types = new List<TypeDeclarationSyntax>();
+        var usings = new HashSet<string>(StringComparer.Ordinal);
+        var root = tree.GetRoot(_cancellationToken);
+        if (root is CompilationUnitSyntax unit && unit.Members.OfType<GlobalStatementSyntax>().Any())
+        {
+            bodies.Add(Scan(new BodyInfo(unit, string.Empty), unit.Members.OfType<GlobalStatementSyntax>()));
+        }
+
+        foreach (var node in root.DescendantNodes())
+        {
+            switch (node)
+            {
+                case UsingDirectiveSyntax u when u.Name is not null:
+                    usings.Add(u.Name.ToString());
+                    break;
+                case TypeDeclarationSyntax t:
+                    if (t.BaseList is not null || t.AttributeLists.Count > 0)
+                    {
+                        types.Add(t);
+                    }
+
+                    members.Add((KeyOf(t), InstanceMembers(t)));
+                    break;
+                case BaseMethodDeclarationSyntax m when m.Body is not null || m.ExpressionBody is not null:
+                    bodies.Add(Scan(new BodyInfo(m, TypeKey(m)), [m]));
+                    break;
+                case AccessorDeclarationSyntax a when a.Body is not null || a.ExpressionBody is not null:
+                    bodies.Add(Scan(new BodyInfo(a, TypeKey(a)), [a]));
+                    break;
+                case PropertyDeclarationSyntax p when p.ExpressionBody is not null:
+                    bodies.Add(Scan(new BodyInfo(p, TypeKey(p)), [p.ExpressionBody]));
+                    break;
+            }
+        }
+
+        return (bodies, types, usings, members);
+    }
+
+    /// <summary>The fields, properties and primary-constructor parameters an instance of the type carries.</summary>
+    private static List<string> InstanceMembers(TypeDeclarationSyntax type)
+    {
+        var names = new List<string>();
+        if (type.ParameterList is { } primary)
+        {
+            names.AddRange(primary.Parameters.Select(p => p.Identifier.ValueText));
+        }
+
+        foreach (var member in type.Members)
+        {
+            if (member.Modifiers.Any(m => m.IsKind(SyntaxKind.StaticKeyword) || m.IsKind(SyntaxKind.ConstKeyword)))
+            {
+                continue;
+            }
+
+            switch (member)
+            {
+                case FieldDeclarationSyntax f:
+                    names.AddRange(f.Declaration.Variables.Select(v => v.Identifier.ValueText));
+                    break;
+                case PropertyDeclarationSyntax p:
+                    names.Add(p.Identifier.ValueText);
+                    break;
+            }
+        }
+
+        return names;
+    }
+
+    internal static string KeyOf(TypeDeclarationSyntax type)
+    {
+        var outer = TypeKey(type);
+        return outer.Length == 0 ? type.Identifier.ValueText : outer + "." + type.Identifier.ValueText;
+    }
+
+    /// <summary>Whether <paramref name="name"/> is an instance field, property or primary-constructor parameter of the type.</summary>
+    public bool IsInstanceMember(string typeKey, string name) => _instanceMembers.TryGetValue(typeKey, out var names) && names.Contains(name);
+
+    private BodyInfo Scan(BodyInfo body, IEnumerable<SyntaxNode> parts)
+    {
+        HashSet<string>? assigned = null;
+        HashSet<string>? locals = null;
+        foreach (var part in parts)
+        {
+            foreach (var node in part.DescendantNodes())
+            {
+                if (node is MemberAccessExpressionSyntax m && Model.SourcesByName.TryGetValue(m.Name.Identifier.ValueText, out var sources) && sources.Exists(s => s.MayMatch(m)))
+                {
+                    body.MentionsSource = true;
+                }
+                else if (node is InvocationExpressionSyntax inv && InvokedName(inv) is { } name)
+                {
+                    body.Invoked.Add(name);
+                    if (Model.RouteHandlers.Contains(name))
+                    {
+                        body.RouteHandlerCalls.Add(inv);
+                    }
+
+                    body.MayWriteOrSink |= Model.SinksByName.ContainsKey(name)
+                        || (inv.Expression is MemberAccessExpressionSyntax { Expression: var receiver } && LastIdentifier(receiver) is { } r && Model.SinksByName.ContainsKey(TaintModel.WildcardKey(r)));
+                }
+                else if (node is ObjectCreationExpressionSyntax creation)
+                {
+                    body.MayWriteOrSink |= LastIdentifier(creation.Type) is { } type && Model.SinksByName.ContainsKey(type);
+                }
+                else if (node is ImplicitObjectCreationExpressionSyntax or AssignmentExpressionSyntax { Left: not IdentifierNameSyntax })
+                {
+                    body.MayWriteOrSink = true;
+                }
+                else if (node is AssignmentExpressionSyntax { Left: IdentifierNameSyntax target })
+                {
+                    (assigned ??= new HashSet<string>(StringComparer.Ordinal)).Add(target.Identifier.ValueText);
+                }
+                else if (node is VariableDeclaratorSyntax or SingleVariableDesignationSyntax or ParameterSyntax or ForEachStatementSyntax or CatchDeclarationSyntax)
+                {
+                    var declared = node switch
+                    {
+                        VariableDeclaratorSyntax v => v.Identifier,
+                        SingleVariableDesignationSyntax d => d.Identifier,
+                        ParameterSyntax p => p.Identifier,
+                        ForEachStatementSyntax f => f.Identifier,
+                        _ => ((CatchDeclarationSyntax)node).Identifier,
+                    };
+                    (locals ??= new HashSet<string>(StringComparer.Ordinal)).Add(declared.ValueText);
+                }
+            }
+        }
+
+        // An assignment to a name the body does not declare writes a field or property of the class.
+        if (assigned is not null)
+        {
+            if (body.Node is BaseMethodDeclarationSyntax method)
+            {
+                foreach (var parameter in method.ParameterList.Parameters)
+                {
+                    (locals ??= new HashSet<string>(StringComparer.Ordinal)).Add(parameter.Identifier.ValueText);
+                }
+            }
+
+            body.MayWriteOrSink |= locals is null || !assigned.IsSubsetOf(locals);
+        }
+
+        return body;
+    }
+
+    /// <summary>
+    /// Which bodies can report anything: those naming a sink or writing a member, and, through the name-level call
+    /// graph, those calling a method that can. An entry point that can reach no sink is not analysed at all.
+    /// </summary>
+    private void ComputeSinkReachingBodies()
+    {
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var body in _bodies)
+        {
+            body.MayReachSink = body.MayWriteOrSink;
+            if (body.MayWriteOrSink && body.Node is MethodDeclarationSyntax m)
+            {
+                names.Add(m.Identifier.ValueText);
+            }
+        }
+
+        for (var changed = true; changed;)
+        {
+            changed = false;
+            foreach (var body in _bodies)
+            {
+                if (!body.MayReachSink && body.Invoked.Overlaps(names))
+                {
+                    body.MayReachSink = true;
+                    changed |= body.Node is MethodDeclarationSyntax m && names.Add(m.Identifier.ValueText);
+                }
+            }
+        }
+    }
+
+    /// <summary>Names of source methods that may return request data without being given any: a fixed point over the name-level call graph.</summary>
+    private void ComputeSourceReturningNames()
+    {
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var body in _bodies)
+        {
+            if (body.MentionsSource && body.Node is MethodDeclarationSyntax m && MayReturnText(m))
+            {
+                names.Add(m.Identifier.ValueText);
+            }
+        }
+
+        for (var changed = true; changed;)
+        {
+            changed = false;
+            foreach (var body in _bodies)
+            {
+                if (body.Node is MethodDeclarationSyntax m && MayReturnText(m) && !names.Contains(m.Identifier.ValueText) && body.Invoked.Overlaps(names))
+                {
+                    changed |= names.Add(m.Identifier.ValueText);
+                }
+            }
+        }
+
+        _sourceReturningNames = names;
+    }
+
+    /// <summary>Whether a method's declared result can carry request data: not void, Task, ValueTask, a number or a bool.</summary>
+    private static bool MayReturnText(MethodDeclarationSyntax method) => method.ReturnType switch
+    {
+        PredefinedTypeSyntax p when p.Keyword.IsKind(SyntaxKind.VoidKeyword) => false,
+        IdentifierNameSyntax { Identifier.ValueText: "Task" or "ValueTask" or "IActionResult" or "ActionResult" or "IResult" } => false,
+        GenericNameSyntax { Identifier.ValueText: "Task" or "ValueTask", TypeArgumentList.Arguments: [var inner] } => !IsCleanTypeSyntax(inner) && inner.ToString() is not ("IActionResult" or "IResult"),
+        var type => !IsCleanTypeSyntax(type),
+    };
+
+    internal static string? InvokedName(InvocationExpressionSyntax inv) => inv.Expression switch
+    {
+        MemberAccessExpressionSyntax m => m.Name.Identifier.ValueText,
+        MemberBindingExpressionSyntax b => b.Name.Identifier.ValueText,
+        SimpleNameSyntax s => s.Identifier.ValueText,
+        _ => null,
+    };
+
+    /// <summary>The containing type's name with its namespace, from syntax (partial declarations share it).</summary>
+    internal static string TypeKey(SyntaxNode node)
+    {
+        var parts = new List<string>();
+        for (var n = node.Parent; n is not null; n = n.Parent)
+        {
+            switch (n)
+            {
+                case BaseTypeDeclarationSyntax t:
+                    parts.Add(t.Identifier.ValueText);
+                    break;
+                case BaseNamespaceDeclarationSyntax ns:
+                    parts.Add(ns.Name.ToString());
+                    break;
+            }
+        }
+
+        parts.Reverse();
+        return string.Join('.', parts);
+    }
+
+    // ---------------------------------------------------------------- entry points
+
+    /// <summary>A body to analyse with some of its parameters bound from the request (label per parameter, null when not).</summary>
+    internal sealed record Root(SyntaxNode Node, string TypeKey, IReadOnlyList<string?> ParameterLabels);
+
+    private void FindEntryPoints(List<Root> roots)
+    {
+        foreach (var type in LikelyEntryTypes())
+        {
+            _cancellationToken.ThrowIfCancellationRequested();
+            var label = EntryLabel(type);
+            if (label is null)
+            {
+                continue;
+            }
+
+            var typeKey = KeyOf(type);
+            var model = SemanticModel(type.SyntaxTree);
+            var bindsAll = HasAttribute(type.AttributeLists, ["BindProperties"]);
+            foreach (var member in type.Members)
+            {
+                switch (member)
+                {
+                    case MethodDeclarationSyntax m when model.GetDeclaredSymbol(m, _cancellationToken) is { } method && IsAction(method):
+                        roots.Add(new Root(m, typeKey, [.. method.Parameters.Select(p => IsBound(p) ? label : null)]));
+                        break;
+                    case PropertyDeclarationSyntax p when bindsAll || HasAttribute(p.AttributeLists, Model.EntryPoints.BindingAttributes):
+                        var name = p.Identifier.ValueText;
+                        var origin = new Origin($"bound property '{name}'", -1, FlowStepNode.Append(null, p.Identifier.GetLocation(), $"untrusted data bound to property '{name}'"), 0);
+                        if (!IsCleanTypeSyntax(p.Type))
+                        {
+                            StoreField(typeKey, name, TaintSet.Of(origin));
+                        }
+
+                        break;
+                }
+            }
+        }
+
+        var actions = roots.Select(r => r.Node).ToHashSet();
+        foreach (var body in _bodies)
+        {
+            if (body.Node is MethodDeclarationSyntax m && !actions.Contains(m)
+                && m.ParameterList.Parameters.Any(p => p.Type is not null && LastIdentifier(p.Type) is { } t && Model.EntryPoints.ContextParameterTypes.Contains(t)))
+            {
+                // gRPC: the request message is the first parameter of a service method (the base class is generated at build time).
+                roots.Add(new Root(m, body.TypeKey, [.. m.ParameterList.Parameters.Select((p, i) => i == 0 ? "gRPC request" : null)]));
+            }
+            else if ((body.MentionsSource || body.Invoked.Overlaps(_sourceReturningNames)) && !actions.Contains(body.Node))
+            {
+                roots.Add(new Root(body.Node, body.TypeKey, []));
+            }
+
+            foreach (var call in body.RouteHandlerCalls)
+            {
+                AddRouteHandler(call, body, roots);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Classes whose base list or attributes name an entry-point type, directly or through other classes of the
+    /// compilation (<c>class UsersController : ApiControllerBase</c>): only these are bound to check their base types.
+    /// </summary>
+    private List<TypeDeclarationSyntax> LikelyEntryTypes()
+    {
+        static string Simple(string name) => name[(name.LastIndexOf('.') + 1)..];
+        var bases = new HashSet<string>(Model.EntryPoints.BaseTypes.Where(b => b.Type is not null).Select(b => Simple(b.Type!)), StringComparer.Ordinal);
+        var attributes = Model.EntryPoints.ClassAttributes.Select(a => Simple(a)).ToList();
+        var withBases = _candidateTypes.Where(t => t.BaseList is not null).ToList();
+        for (var changed = true; changed;)
+        {
+            changed = false;
+            foreach (var type in withBases)
+            {
+                if (!bases.Contains(type.Identifier.ValueText) && type.BaseList!.Types.Any(b => LastIdentifier(b.Type) is { } n && bases.Contains(n)))
+                {
+                    changed |= bases.Add(type.Identifier.ValueText);
+                }
+            }
+        }
+
+        return [.. _candidateTypes.Where(t =>
+            (t.BaseList is not null && t.BaseList.Types.Any(b => LastIdentifier(b.Type) is { } n && bases.Contains(n)))
+            || HasAttribute(t.AttributeLists, attributes))];
+    }
+
+    private void AddRouteHandler(InvocationExpressionSyntax call, BodyInfo body, List<Root> roots)
+    {
+        var handler = call.ArgumentList.Arguments.LastOrDefault()?.Expression;
+        var model = SemanticModel(call.SyntaxTree);
+        switch (handler)
+        {
+            case ParenthesizedLambdaExpressionSyntax lambda:
+                roots.Add(new Root(lambda, body.TypeKey, [.. lambda.ParameterList.Parameters.Select(p => model.GetDeclaredSymbol(p, _cancellationToken) is { } s && IsBound(s) ? "route handler parameter" : null)]));
+                break;
+            case SimpleLambdaExpressionSyntax simple:
+                roots.Add(new Root(simple, body.TypeKey, [model.GetDeclaredSymbol(simple.Parameter, _cancellationToken) is { } sp && IsBound(sp) ? "route handler parameter" : null]));
+                break;
+            case IdentifierNameSyntax or MemberAccessExpressionSyntax:
+                var symbol = model.GetSymbolInfo(handler, _cancellationToken);
+                var method = (symbol.Symbol ?? symbol.CandidateSymbols.FirstOrDefault()) as IMethodSymbol;
+                if (method?.DeclaringSyntaxReferences.FirstOrDefault()?.GetSyntax(_cancellationToken) is MethodDeclarationSyntax decl)
+                {
+                    roots.Add(new Root(decl, TypeKey(decl), [.. method.Parameters.Select(p => IsBound(p) ? "route handler parameter" : null)]));
+                }
+
+                break;
+        }
+    }
+
+    /// <summary>The label of an entry-point class's bound parameters, or null when the class is not one.</summary>
+    private string? EntryLabel(TypeDeclarationSyntax type)
+    {
+        var attributes = Model.EntryPoints.ClassAttributes;
+        if (type is not ClassDeclarationSyntax)
+        {
+            return null;
+        }
+
+        if (SemanticModel(type.SyntaxTree).GetDeclaredSymbol(type, _cancellationToken) is not INamedTypeSymbol symbol || symbol.IsAbstract)
+        {
+            return null;
+        }
+
+        for (var t = symbol; t is not null; t = t.BaseType)
+        {
+            var full = FullName(t.OriginalDefinition);
+            foreach (var entry in Model.EntryPoints.BaseTypes)
+            {
+                if (entry.Type == full)
+                {
+                    return entry.Label ?? "action parameter";
+                }
+            }
+
+            if (t.GetAttributes().Any(a => a.AttributeClass is { } c && attributes.Contains(FullName(c))))
+            {
+                return "action parameter";
+            }
+        }
+
+        return null;
+    }
+
+    private static bool IsAction(IMethodSymbol method) =>
+        method.MethodKind == MethodKind.Ordinary && method.DeclaredAccessibility == Accessibility.Public && !method.IsStatic
+        && !method.GetAttributes().Any(a => a.AttributeClass?.Name == "NonActionAttribute")
+        && (method.OverriddenMethod is null || method.OverriddenMethod.Locations.Any(l => l.IsInSource));
+
+    /// <summary>Whether a handler parameter is bound from the request (strings, DTOs, uploaded files) rather than injected.</summary>
+    private bool IsBound(IParameterSymbol parameter) =>
+        !parameter.GetAttributes().Any(a => a.AttributeClass is { } c && Model.EntryPoints.ServiceAttributes.Contains(c.Name))
+        && IsBindable(parameter.Type, 0);
+
+    private bool IsBindable(ITypeSymbol type, int depth)
+    {
+        if (depth > 4 || type.TypeKind == TypeKind.Error || IsCleanType(type))
+        {
+            return false;
+        }
+
+        if (type.SpecialType is SpecialType.System_String or SpecialType.System_Object || type.TypeKind == TypeKind.Dynamic)
+        {
+            return true;
+        }
+
+        if (type is IArrayTypeSymbol array)
+        {
+            return IsBindable(array.ElementType, depth + 1);
+        }
+
+        if (type is not INamedTypeSymbol named)
+        {
+            return false;
+        }
+
+        var full = FullName(named.OriginalDefinition);
+        if (Model.EntryPoints.BoundTypes.Contains(full))
+        {
+            return true;
+        }
+
+        if (named.IsGenericType && (full.StartsWith("System.Collections.", StringComparison.Ordinal) || full == "System.Nullable"))
+        {
+            return named.TypeArguments.Any(a => IsBindable(a, depth + 1));
+        }
+
+        if (!named.Locations.Any(l => l.IsInSource) || named.TypeKind is not (TypeKind.Class or TypeKind.Struct) || named.IsAbstract || named.IsStatic)
+        {
+            return false;
+        }
+
+        // A request model derives from nothing but other source types; a DbContext or a service does not.
+        for (var b = named.BaseType; b is not null && b.SpecialType is not (SpecialType.System_Object or SpecialType.System_ValueType); b = b.BaseType)
+        {
+            if (!b.Locations.Any(l => l.IsInSource))
+            {
+                return false;
+            }
+        }
+
+        return !ServiceLikeName().IsMatch(named.Name);
+    }
+
+    [GeneratedRegex("(Service|Repository|Context|Client|Options|Factory|Provider|Handler|Logger|Manager)$", RegexOptions.CultureInvariant)]
+    private static partial Regex ServiceLikeName();
+
+    private static bool HasAttribute(SyntaxList<AttributeListSyntax> lists, IReadOnlyCollection<string> names) =>
+        lists.SelectMany(l => l.Attributes).Any(a =>
+        {
+            var name = LastIdentifier(a.Name) ?? string.Empty;
+            return names.Contains(name) || (name.EndsWith("Attribute", StringComparison.Ordinal) && names.Contains(name[..^"Attribute".Length]));
+        });
+
+    // ---------------------------------------------------------------- fields
+
+    public TaintSet ReadField(string typeKey, string name) =>
+        _fields.TryGetValue(typeKey, out var members) && members.TryGetValue(name, out var taint) ? taint : TaintSet.Empty;
+
+    /// <summary>Records request data stored in a field or property of a class (field-insensitive within the class).</summary>
+    public void StoreField(string typeKey, string name, TaintSet taint)
+    {
+        var sources = taint.Origins.Where(o => o.IsSource).Aggregate(TaintSet.Empty, (s, o) => TaintSet.Union(s, TaintSet.Of(o)));
+        if (sources.IsEmpty)
+        {
+            return;
+        }
+
+        if (!_fields.TryGetValue(typeKey, out var members))
+        {
+            _fields[typeKey] = members = new Dictionary<string, TaintSet>(StringComparer.Ordinal);
+        }
+
+        var before = members.GetValueOrDefault(name) ?? TaintSet.Empty;
+        var after = TaintSet.Union(before, sources);
+        if (!ReferenceEquals(before, after))
+        {
+            members[name] = after;
+            _fieldsChanged = true;
+        }
+    }
+
+    private List<Root> BodiesReadingTaintedFields()
+    {
+        var roots = new List<Root>();
+        foreach (var body in _bodies)
+        {
+            if (_fields.TryGetValue(body.TypeKey, out var members) && members.Count > 0
+                && body.Node.DescendantNodes().OfType<IdentifierNameSyntax>().Any(i => members.ContainsKey(i.Identifier.ValueText)))
+            {
+                roots.Add(new Root(body.Node, body.TypeKey, []));
+            }
+        }
+
+        return roots;
+    }
+
+    // ---------------------------------------------------------------- analysis and summaries
+
+    private void Analyse(Root root)
+    {
+        try
+        {
+            new MethodAnalysis(this, root.Node, root.TypeKey, summary: null, callDepth: 0).RunRoot(root.ParameterLabels);
+        }
+        catch (InsufficientExecutionStackException)
+        {
+            Bound(root.Node, "stack", "Taint analysis stopped in a deeply nested body (the expression is too deep to follow)");
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // A bug met in one body loses that body's results, not the compilation's.
+            var line = root.Node.GetLocation().GetLineSpan().StartLinePosition;
+            _sink.Notify(new Notification("code-analysis-failed", NotificationLevel.Warning, $"Taint analysis of this body failed: {e.GetType().Name}: {e.Message}")
+            {
+                Path = _compilation.PathOf(root.Node.SyntaxTree),
+                Region = new Region(line.Line + 1, line.Character + 1, line.Line + 1, line.Character + 1),
+            });
+        }
+    }
+
+    /// <summary>The summary of a source method, computed once; null when it cannot be had (recursion or a bound).</summary>
+    public MethodSummary? Summary(SyntaxNode declaration, int callDepth)
+    {
+        if (_summaries.TryGetValue(declaration, out var summary))
+        {
+            SummariesReused++;
+            return summary;
+        }
+
+        if (_inProgress.Contains(declaration))
+        {
+            return null;
+        }
+
+        if (callDepth > MaxCallDepth)
+        {
+            Bound(declaration, "call-depth", $"Taint analysis did not follow calls deeper than {MaxCallDepth} into this method");
+            return null;
+        }
+
+        _inProgress.Add(declaration);
+        try
+        {
+            summary = new MethodSummary();
+            new MethodAnalysis(this, declaration, TypeKey(declaration), summary, callDepth).RunSummary();
+            _summaries[declaration] = summary;
+            SummariesComputed++;
+            return summary;
+        }
+        catch (InsufficientExecutionStackException)
+        {
+            Bound(declaration, "stack", "Taint analysis stopped in a deeply nested body (the expression is too deep to follow)");
+            return null;
+        }
+        finally
+        {
+            _inProgress.Remove(declaration);
+        }
+    }
+
+    /// <summary>
+    /// Whether a call to <paramref name="name"/> may reach a method of the project whose summary matters: one that can
+    /// reach a sink or write a member, or that returns text. Calls to anything else are not bound at all.
+    /// </summary>
+    public bool IsSourceMethodName(string name) =>
+        _methodsByName.TryGetValue(name, out var bodies) && bodies.Exists(b => b.MayReachSink || MayReturnText((MethodDeclarationSyntax)b.Node));
+
+    public bool MayReturnSource(string name) => _sourceReturningNames.Contains(name);
+
+    /// <summary>The bodies a call may run: the method's own, or for an interface or abstract method, its implementations in source.</summary>
+    public IReadOnlyList<SyntaxNode> Bodies(IMethodSymbol method)
+    {
+        var definition = method.ReducedFrom ?? method;
+        definition = definition.OriginalDefinition;
+        var own = definition.DeclaringSyntaxReferences.Select(r => r.GetSyntax(_cancellationToken))
+            .Where(n => n is BaseMethodDeclarationSyntax { Body: not null } or BaseMethodDeclarationSyntax { ExpressionBody: not null })
+            .ToList();
+        if (own.Count > 0 || !(definition.IsAbstract || definition.IsVirtual) || !_methodsByName.TryGetValue(definition.Name, out var candidates))
+        {
+            return own;
+        }
+
+        var implementations = new List<SyntaxNode>();
+        foreach (var candidate in candidates)
+        {
+            if (implementations.Count >= MaxImplementations)
+            {
+                break;
+            }
+
+            var decl = (MethodDeclarationSyntax)candidate.Node;
+            if (decl.ParameterList.Parameters.Count != definition.Parameters.Length
+                || SemanticModel(decl.SyntaxTree).GetDeclaredSymbol(decl, _cancellationToken) is not { } impl)
+            {
+                continue;
+            }
+
+            var implements = definition.ContainingType.TypeKind == TypeKind.Interface
+                ? SymbolEqualityComparer.Default.Equals(impl.ContainingType.FindImplementationForInterfaceMember(definition)?.OriginalDefinition, impl.OriginalDefinition)
+                : Overrides(impl, definition);
+            if (implements)
+            {
+                implementations.Add(decl);
+            }
+        }
+
+        return implementations;
+    }
+
+    private static bool Overrides(IMethodSymbol method, IMethodSymbol definition)
+    {
+        for (var m = method.OverriddenMethod; m is not null; m = m.OverriddenMethod)
+        {
+            if (SymbolEqualityComparer.Default.Equals(m.OriginalDefinition, definition))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>A tree's semantic model, shared with the other checks (the compilation carries the project's implicit usings).</summary>
+    public SemanticModel SemanticModel(SyntaxTree tree) => _compilation.Model(tree);
+
+    // ---------------------------------------------------------------- matching
+
+    /// <summary>The full name of a type: namespace and containing types, no generic arity (<c>System.Collections.Generic.List</c>).</summary>
+    public string FullName(ISymbol type) => _fullNames.GetOrAdd(type, static t =>
+        t.ContainingType is { } outer ? FullNameOf(outer) + "." + t.Name
+        : t.ContainingNamespace is { IsGlobalNamespace: false } ns ? ns.ToDisplayString() + "." + t.Name
+        : t.Name);
+
+    private static string FullNameOf(ISymbol t) =>
+        t.ContainingType is { } outer ? FullNameOf(outer) + "." + t.Name
+        : t.ContainingNamespace is { IsGlobalNamespace: false } ns ? ns.ToDisplayString() + "." + t.Name
+        : t.Name;
+
+    /// <summary>Whether <paramref name="type"/> is, derives from or implements the type named <paramref name="fullName"/>.</summary>
+    public bool TypeMatches(ITypeSymbol? type, string? fullName)
+    {
+        if (fullName is null)
+        {
+            return true;
+        }
+
+        if (type is null || type.TypeKind == TypeKind.Error)
+        {
+            return false;
+        }
+
+        for (var t = type; t is not null; t = t.BaseType)
+        {
+            if (FullName(t.OriginalDefinition) == fullName)
+            {
+                return true;
+            }
+        }
+
+        return type.AllInterfaces.Any(i => FullName(i.OriginalDefinition) == fullName);
+    }
+
+    /// <summary>
+    /// For a member whose symbol did not resolve (a package that is not referenced): the pattern applies when the call
+    /// names its type (<c>JsonConvert.DeserializeObject</c>, <c>new DirectorySearcher</c>) or the file imports its namespace.
+    /// </summary>
+    public bool NamesOnlyApplies(MemberPattern pattern, SyntaxNode node, SyntaxNode? typeOrReceiver)
+    {
+        if (pattern.TypeName is null)
+        {
+            return true;
+        }
+
+        if (typeOrReceiver is not null && LastIdentifier(typeOrReceiver) == pattern.TypeSimpleName)
+        {
+            return true;
+        }
+
+        return pattern.Namespace is not null && _usings.TryGetValue(node.SyntaxTree, out var usings) && usings.Contains(pattern.Namespace);
+    }
+
+    /// <summary>Counts a result whose sink matched by name only, once per call site however many patterns matched it.</summary>
+    private void CountUnresolvedSinkMatch(Location location)
+    {
+        if (_unresolvedSinks.Add(location))
+        {
+            _unresolvedSinkMatches++;
+        }
+    }
+
+    /// <summary>
+    /// Whether a sink's condition (<c>DtdProcessing.Parse</c>, <c>TypeNameHandling.All</c>) holds where the sink is: in the
+    /// member that contains it, or in the declaration of a field or property of its type that the sink's expression
+    /// names (<c>static readonly JsonSerializerSettings Settings = new() { TypeNameHandling = ... }</c>). A safe method
+    /// beside an unsafe one in the same class stays safe.
+    /// </summary>
+    public bool ContextMatches(SyntaxNode node, Regex context)
+    {
+        var member = node.FirstAncestorOrSelf<MemberDeclarationSyntax>(m => m is not TypeDeclarationSyntax);
+        if (context.IsMatch(TextOf(member ?? node.SyntaxTree.GetRoot(_cancellationToken))))
+        {
+            return true;
+        }
+
+        if (node.FirstAncestorOrSelf<TypeDeclarationSyntax>() is not { } type)
+        {
+            return false;
+        }
+
+        var named = node.DescendantNodesAndSelf().OfType<IdentifierNameSyntax>().Select(i => i.Identifier.ValueText).ToHashSet(StringComparer.Ordinal);
+        return type.Members.Any(m => m switch
+        {
+            FieldDeclarationSyntax f => f.Declaration.Variables.Any(v => named.Contains(v.Identifier.ValueText)),
+            PropertyDeclarationSyntax p => named.Contains(p.Identifier.ValueText),
+            _ => false,
+        } && context.IsMatch(TextOf(m)));
+    }
+
+    private string TextOf(SyntaxNode scope)
+    {
+        if (!_typeText.TryGetValue(scope, out var text))
+        {
+            _typeText[scope] = text = scope.ToString();
+        }
+
+        return text;
+    }
+
+    /// <summary>
+    /// A URL literal that fixes where it goes before any data: an absolute URL with its host
+    /// (<c>$"https://api.example.com/items/{id}"</c>) or a local path (<c>$"/orders/{id}"</c>).
+    /// </summary>
+    public static bool HasFixedHost(ExpressionSyntax argument, SyntaxNode body)
+    {
+        if (argument is IdentifierNameSyntax id)
+        {
+            var declarator = body.DescendantNodes().OfType<VariableDeclaratorSyntax>().FirstOrDefault(v => v.Identifier.ValueText == id.Identifier.ValueText);
+            if (declarator?.Initializer?.Value is not { } value)
+            {
+                return false;
+            }
+
+            argument = value;
+        }
+
+        while (argument is BinaryExpressionSyntax { RawKind: (int)SyntaxKind.AddExpression } add)
+        {
+            argument = add.Left;
+        }
+
+        var prefix = argument switch
+        {
+            InterpolatedStringExpressionSyntax s => s.Contents.FirstOrDefault() is InterpolatedStringTextSyntax t ? t.TextToken.ValueText : null,
+            LiteralExpressionSyntax l when l.IsKind(SyntaxKind.StringLiteralExpression) => l.Token.ValueText,
+            _ => null,
+        };
+        return prefix is not null && FixedHostUrl.IsMatch(prefix);
+    }
+
+    public static string? LastIdentifier(SyntaxNode node) => node switch
+    {
+        SimpleNameSyntax s => s.Identifier.ValueText,
+        QualifiedNameSyntax q => q.Right.Identifier.ValueText,
+        AliasQualifiedNameSyntax a => a.Name.Identifier.ValueText,
+        MemberAccessExpressionSyntax m => m.Name.Identifier.ValueText,
+        NullableTypeSyntax n => LastIdentifier(n.ElementType),
+        _ => null,
+    };
+
+    public static bool IsCleanType(ITypeSymbol? type)
+    {
+        if (type is null)
+        {
+            return false;
+        }
+
+        if (type is INamedTypeSymbol { OriginalDefinition.SpecialType: SpecialType.System_Nullable_T } nullable)
+        {
+            type = nullable.TypeArguments[0];
+        }
+
+        if (type.TypeKind == TypeKind.Enum)
+        {
+            return true;
+        }
+
+        switch (type.SpecialType)
+        {
+            case SpecialType.System_Boolean or SpecialType.System_Char or SpecialType.System_SByte or SpecialType.System_Byte
+                or SpecialType.System_Int16 or SpecialType.System_UInt16 or SpecialType.System_Int32 or SpecialType.System_UInt32
+                or SpecialType.System_Int64 or SpecialType.System_UInt64 or SpecialType.System_Decimal or SpecialType.System_Single
+                or SpecialType.System_Double or SpecialType.System_IntPtr or SpecialType.System_UIntPtr or SpecialType.System_DateTime:
+                return true;
+        }
+
+        return type.ContainingNamespace?.ToDisplayString() == "System" && type.Name is "Guid" or "DateTimeOffset" or "TimeSpan" or "DateOnly" or "TimeOnly";
+    }
+
+    /// <summary>Declared types that can carry no injection (numbers, bool, Guid, dates), judged from syntax alone.</summary>
+    public static bool IsCleanTypeSyntax(TypeSyntax? type) => type switch
+    {
+        PredefinedTypeSyntax p => !p.Keyword.IsKind(SyntaxKind.StringKeyword) && !p.Keyword.IsKind(SyntaxKind.ObjectKeyword),
+        NullableTypeSyntax n => IsCleanTypeSyntax(n.ElementType),
+        SimpleNameSyntax or QualifiedNameSyntax => LastIdentifier(type) is "Guid" or "DateTime" or "DateTimeOffset" or "TimeSpan" or "DateOnly" or "TimeOnly" or "Int32" or "Int64" or "Boolean",
+        _ => false,
+    };
+
+    // ---------------------------------------------------------------- results
+
+    /// <summary>Reports a source reaching a sink, once per rule, sink and source.</summary>
+    public void Report(SinkHit hit, Origin origin)
+    {
+        var sourceLocation = Origin.FirstLocation(origin);
+        var key = $"{hit.Sink.Rule.Id}|{hit.Location.SourceTree?.FilePath}|{hit.Location.SourceSpan}|{sourceLocation?.SourceTree?.FilePath}|{sourceLocation?.SourceSpan}";
+        if (!_reported.Add(key))
+        {
+            return;
+        }
+
+        if (hit.NamesOnly)
+        {
+            CountUnresolvedSinkMatch(hit.Location);
+        }
+
+        var flow = origin.Path?.ToList() ?? [];
+        flow.Add((hit.ArgumentLocation, $"reaches {hit.Description}"));
+        var rule = hit.Sink.Rule;
+        var message = rule.Document.Message!.Trim()
+            .Replace("{source}", origin.Source, StringComparison.Ordinal)
+            .Replace("{sink}", hit.Description, StringComparison.Ordinal);
+        if (hit.NamesOnly)
+        {
+            message += " (sink matched by name: its type could not be resolved)";
+        }
+
+        var evidence = $"{rule.Id}|{hit.Signature}|{hit.SinkText}|{origin.Source}";
+        _sink.Report(rule.Id, rule.Descriptor.DefaultSeverity, message, hit.Location, evidence, flow);
+    }
+
+    /// <summary>A bound was hit: said once per kind and body, so a run over a pathological file stays readable.</summary>
+    public void Bound(SyntaxNode? node, string kind, string message)
+    {
+        var path = node is null ? null : _compilation.PathOf(node.SyntaxTree);
+        var where = node is null ? string.Empty : $"{path}:{node.SpanStart}";
+        if (!_boundsNotified.Add(kind + "|" + where))
+        {
+            return;
+        }
+
+        _sink.Count("codeAnalysisBoundsHit", 1);
+        var line = node?.GetLocation().GetLineSpan().StartLinePosition;
+        _sink.Notify(new Notification("code-analysis-bound", NotificationLevel.Note, message)
+        {
+            Path = path,
+            Region = line is { } l ? new Region(l.Line + 1, l.Character + 1, l.Line + 1, l.Character + 1) : null,
+        });
+    }
+}
+
+/// <summary>What a method does with its parameters: which reach its return value, and which reach a sink (and how).</summary>
+internal sealed class MethodSummary
+{
+    /// <summary>Origins of the return value: parameters (with the path from the parameter) and sources read inside.</summary>
+    public TaintSet Returns { get; set; } = TaintSet.Empty;
+
+    public List<(Origin Parameter, SinkHit Hit)> ParameterSinks { get; } = [];
+}
+
+/// <summary>A tainted value at a sink: where, which rule, and how to describe it.</summary>
+internal sealed record SinkHit(TaintSink Sink, Location Location, Location ArgumentLocation, string Description, string Signature, string SinkText, bool NamesOnly);
