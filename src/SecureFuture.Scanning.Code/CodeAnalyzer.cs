@@ -23,6 +23,15 @@ public sealed class CodeAnalyzer : IProjectAnalyzer
     {
     }
 
+    /// <summary>Runs the rules of <paramref name="catalog"/> (e.g. <see cref="CodeRuleCatalog.WithUserRules"/>) instead of the built-in ones.</summary>
+    public CodeAnalyzer(CodeRuleCatalog catalog)
+        : this([
+            new Taint.TaintCheck(Taint.TaintModel.Create(catalog ?? throw new ArgumentNullException(nameof(catalog)), Taint.TaintModel.LoadEmbeddedDocument())),
+            new Patterns.PatternCheck(catalog),
+            new Inventory.UnsafeCodeInventory()])
+    {
+    }
+
     internal CodeAnalyzer(IReadOnlyList<ICodeCheck> checks)
     {
         _checks = checks;
@@ -85,7 +94,7 @@ public sealed class CodeAnalyzer : IProjectAnalyzer
     private void AnalyzeViews(ProjectInput input, IProjectSink sink, CancellationToken cancellationToken)
     {
         var rule = CodeRuleCatalog.Default.Rules.FirstOrDefault(r => r.Descriptor.Name == Views.RazorViewCheck.RuleName);
-        if (rule is null || !Rules.Any(r => r.Id == rule.Id))
+        if (rule is null || !Rules.Any(r => r.Id == rule.Id && r.Name == rule.Descriptor.Name))
         {
             return;
         }

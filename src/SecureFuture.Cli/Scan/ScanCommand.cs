@@ -39,6 +39,7 @@ internal static partial class ScanCommand
         var sasMaxLifetime = new Option<string>("--sas-max-lifetime") { Description = "SAS tokens valid longer than this are critical (ISO 8601 duration).", DefaultValueFactory = _ => "P30D" };
         var listRules = new Option<bool>("--list-rules") { Description = "List the rules of the selected analyzers (id, severity, name, CWE, title) and exit." };
         var analyzers = CliOptions.SubsetOf("--analyzers", "What to run", AnalyzerNames);
+        var rules = new Option<string?>("--rules") { Description = "A directory of your own code rules (*.yaml, the schema of rules/code/: sinks, sources and sanitisers for your frameworks), run with the built-in ones." };
         var threads = new Option<int?>("--threads") { Description = $"Worker threads, 1 to {MaxThreads} (default: number of cores)." };
         threads.Validators.Add(result =>
         {
@@ -56,7 +57,7 @@ internal static partial class ScanCommand
             "Find secrets, IaC misconfigurations and vulnerable code (C# data-flow and pattern rules, no build needed) in a repository, "
             + "or secrets in its git history, and report them as text, JSON or SARIF with an inventory of lines of code per language.")
         {
-            path, format, output, failOn, baseline, noIgnore, maxFileSize, history, sasMaxLifetime, listRules, threads, analyzers,
+            path, format, output, failOn, baseline, noIgnore, maxFileSize, history, sasMaxLifetime, listRules, threads, analyzers, rules,
         };
 
         command.SetAction(async (parse, cancellationToken) =>
@@ -67,7 +68,7 @@ internal static partial class ScanCommand
             // A template's NAME.parameters.json beside it is read from the working tree (not for --history's commits).
             var scanPath = parse.GetValue(path)!;
             var scanRoot = parse.GetValue(history) ? null : Directory.Exists(scanPath) ? scanPath : Path.GetDirectoryName(Path.GetFullPath(scanPath));
-            var selected = SelectedAnalyzers.Create(parse.GetValue(analyzers)!, settings, clock, scanRoot);
+            var selected = SelectedAnalyzers.Create(parse.GetValue(analyzers)!, settings, clock, scanRoot, parse.GetValue(rules));
             var selectedFormat = parse.GetValue(format)!;
             if (parse.GetValue(listRules))
             {
@@ -187,11 +188,12 @@ internal static partial class ScanCommand
     internal sealed record SelectedAnalyzers(SecretAnalyzer? Secrets, IacBaselineAnalyzer? Iac, CodeAnalyzer? Code)
     {
         /// <param name="scanRoot">The working tree the IaC pass reads parameters files from; null for --history.</param>
-        public static SelectedAnalyzers Create(IReadOnlyList<string> names, SecretScanSettings settings, TimeProvider clock, string? scanRoot = null) => new(
+        /// <param name="userRules">A directory of the user's own code rules (<c>--rules</c>), loaded with the built-in ones.</param>
+        public static SelectedAnalyzers Create(IReadOnlyList<string> names, SecretScanSettings settings, TimeProvider clock, string? scanRoot = null, string? userRules = null) => new(
             names.Contains("secrets") ? new SecretAnalyzer(SecretRuleCatalog.Default, settings) : null,
             // IaC (ARM templates, Terraform plan JSON) is evaluated with the tenant baseline's controls.
             names.Contains("iac") ? new IacBaselineAnalyzer(clock: clock, scanRoot: scanRoot) : null,
-            names.Contains("code") ? new CodeAnalyzer() : null);
+            names.Contains("code") ? (userRules is null ? new CodeAnalyzer() : new CodeAnalyzer(CodeRuleCatalog.WithUserRules(userRules))) : null);
 
         public IReadOnlyList<IContentAnalyzer> Content => [.. new IContentAnalyzer?[] { Secrets, Iac }.OfType<IContentAnalyzer>()];
 
