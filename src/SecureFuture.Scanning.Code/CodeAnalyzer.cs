@@ -69,9 +69,12 @@ public sealed class CodeAnalyzer : IProjectAnalyzer
         }
 
         var projects = ProjectFiles(input.Files, sink.Notify);
-        foreach (var group in GroupByProject(projects, sources))
+        // Compilations are independent and checks keep no state between them: analyse them side by side, largest first
+        // so that a big project does not start last. The sink is thread-safe; the scanner orders what it receives.
+        var groups = GroupByProject(projects, sources).OrderByDescending(g => g.Value.Count).ThenBy(g => g.Key, StringComparer.Ordinal);
+        var options = new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = cancellationToken };
+        Parallel.ForEach(groups, options, group =>
         {
-            cancellationToken.ThrowIfCancellationRequested();
             var settings = Settings(group.Key, projects, framework, sink.Notify);
             var compilation = Build(group.Key, group.Value, settings.References, cancellationToken, settings.GlobalUsings);
             foreach (var check in _checks)
@@ -87,7 +90,7 @@ public sealed class CodeAnalyzer : IProjectAnalyzer
                         $"{check.GetType().Name} failed on {compilation.Name}: {e.GetType().Name}: {e.Message}"));
                 }
             }
-        }
+        });
     }
 
     /// <summary>Razor views are not C# until generated: their XSS flows are found by <see cref="Views.RazorViewCheck"/>, under the XSS rule when this analyzer has it.</summary>

@@ -127,7 +127,7 @@ public sealed class ProjectSettingsTests
     /// <summary>Records, per file, what each type name written in the source binds to ("?Name" when it does not).</summary>
     private sealed class TypeProbe : ICodeCheck
     {
-        public Dictionary<string, List<string>> Resolved { get; } = [];
+        public System.Collections.Concurrent.ConcurrentDictionary<string, List<string>> Resolved { get; } = new();
 
         public IReadOnlyList<RuleDescriptor> Rules => [];
 
