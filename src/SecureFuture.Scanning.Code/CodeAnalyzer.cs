@@ -69,19 +69,43 @@ public sealed class CodeAnalyzer : IProjectAnalyzer
         }
 
         var projects = ProjectFiles(input.Files, sink.Notify);
-        // Compilations are independent and checks keep no state between them: analyse them side by side, largest first
-        // so that a big project does not start last. The sink is thread-safe; the scanner orders what it receives.
-        var groups = GroupByProject(projects, sources).OrderByDescending(g => g.Value.Count).ThenBy(g => g.Key, StringComparer.Ordinal);
+        // Every compilation is created first (parsing in parallel), then bound to the projects it references, so that
+        // types and methods of another project of the scan resolve and flows follow them.
+        var groups = GroupByProject(projects, sources);
+        var built = new System.Collections.Concurrent.ConcurrentDictionary<string, CodeCompilation>(StringComparer.Ordinal);
         var options = new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = cancellationToken };
         Parallel.ForEach(groups, options, group =>
         {
             var settings = Settings(group.Key, projects, framework, sink.Notify);
-            var compilation = Build(group.Key, group.Value, settings.References, cancellationToken, settings.GlobalUsings);
+            built[group.Key] = Build(group.Key, group.Value, settings.References, cancellationToken, settings.GlobalUsings);
+        });
+        var compilations = WithProjectReferences(built, projects);
+        var owners = new Dictionary<SyntaxTree, CodeCompilation>();
+        foreach (var compilation in compilations.Values)
+        {
+            foreach (var tree in compilation.Trees.Where(t => compilation.PathOf(t) is not null))
+            {
+                owners[tree] = compilation;
+            }
+        }
+
+        foreach (var compilation in compilations.Values)
+        {
+            compilation.ShareTreesWith(owners);
+        }
+
+        // Compilations are analysed side by side, largest first so that a big project does not start last; checks keep
+        // no state between compilations, and the sink is thread-safe (the scanner orders what it receives).
+        var order = compilations.Values.OrderByDescending(c => c.Compilation.SyntaxTrees.Length).ThenBy(c => c.Name, StringComparer.Ordinal);
+        var results = new OnePerResult(sink);
+        Parallel.ForEach(order, options, compilation =>
+        {
+            var perCompilation = results.For(compilation);
             foreach (var check in _checks)
             {
                 try
                 {
-                    check.Run(compilation, new CodeSink(compilation, sink), cancellationToken);
+                    check.Run(compilation, new CodeSink(compilation, perCompilation), cancellationToken);
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
@@ -91,6 +115,96 @@ public sealed class CodeAnalyzer : IProjectAnalyzer
                 }
             }
         });
+        results.Flush();
+    }
+
+    /// <summary>
+    /// Projects that reference each other can each find the same result (a flow through a shared project is seen from
+    /// every project whose analysis follows calls into it). Each result (rule, file, span, evidence) is reported once:
+    /// preferably as found by the project that holds its source, else by the first project in name order, so that the
+    /// output does not depend on which compilation finished first.
+    /// </summary>
+    private sealed class OnePerResult(IProjectSink sink)
+    {
+        private readonly System.Collections.Concurrent.ConcurrentBag<(string Key, bool OwnsSource, string Compilation, string Path, Detection Detection)> _found = [];
+
+        public IProjectSink For(CodeCompilation compilation) => new Collector(this, compilation);
+
+        public void Flush()
+        {
+            foreach (var best in _found
+                .GroupBy(f => f.Key, StringComparer.Ordinal)
+                .Select(g => g.OrderByDescending(f => f.OwnsSource).ThenBy(f => f.Compilation, StringComparer.Ordinal).First())
+                .OrderBy(f => f.Key, StringComparer.Ordinal))
+            {
+                sink.Report(best.Path, best.Detection);
+            }
+        }
+
+        private sealed class Collector(OnePerResult results, CodeCompilation compilation) : IProjectSink
+        {
+            private readonly HashSet<string> _ownFiles = [.. compilation.Trees.Select(compilation.PathOf).OfType<string>()];
+
+            public void Report(string path, Detection detection)
+            {
+                var key = string.Join('\n', detection.RuleId, path, detection.Start, detection.Length, detection.Properties?.GetValueOrDefault(Detection.EvidenceKey));
+                var source = detection.Flow is { Count: > 0 } flow ? flow[0].Path : path;
+                results._found.Add((key, _ownFiles.Contains(source), compilation.Name, path, detection));
+            }
+
+            public void Count(string statistic, long value) => results.Sink.Count(statistic, value);
+
+            public void Notify(Notification notification) => results.Sink.Notify(notification);
+        }
+
+        private IProjectSink Sink => sink;
+    }
+
+    /// <summary>
+    /// Each compilation with the compilations of the projects it references, directly or through others (MSBuild passes
+    /// project references on), each of those already bound to its own references. A reference cycle is cut where it closes.
+    /// </summary>
+    private static Dictionary<string, CodeCompilation> WithProjectReferences(IReadOnlyDictionary<string, CodeCompilation> built, Dictionary<string, ProjectFile> projects)
+    {
+        var done = new Dictionary<string, CodeCompilation>(StringComparer.Ordinal);
+        var visiting = new HashSet<string>(StringComparer.Ordinal);
+
+        CodeCompilation Final(string name)
+        {
+            if (done.TryGetValue(name, out var finished))
+            {
+                return finished;
+            }
+
+            visiting.Add(name);
+            var references = new List<CodeCompilation>();
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            var pending = new Stack<string>(projects.TryGetValue(name, out var project) ? project.ProjectReferences : []);
+            while (pending.Count > 0)
+            {
+                var dependency = pending.Pop();
+                if (!seen.Add(dependency) || dependency == name || visiting.Contains(dependency) || !built.ContainsKey(dependency))
+                {
+                    continue;
+                }
+
+                references.Add(Final(dependency));
+                foreach (var next in projects.TryGetValue(dependency, out var p) ? p.ProjectReferences : [])
+                {
+                    pending.Push(next);
+                }
+            }
+
+            visiting.Remove(name);
+            return done[name] = built[name].WithReferences(references);
+        }
+
+        foreach (var name in built.Keys.Order(StringComparer.Ordinal))
+        {
+            Final(name);
+        }
+
+        return done;
     }
 
     /// <summary>Razor views are not C# until generated: their XSS flows are found by <see cref="Views.RazorViewCheck"/>, under the XSS rule when this analyzer has it.</summary>

@@ -13,6 +13,8 @@ internal sealed class CodeCompilation
     private readonly Dictionary<SyntaxTree, string> _paths;
     private readonly Dictionary<SyntaxTree, SemanticModel> _models = [];
     private readonly Lock _gate = new();
+    private IReadOnlyDictionary<SyntaxTree, CodeCompilation>? _owners;
+    private IReadOnlyList<CodeCompilation> _referenced = [];
 
     public CodeCompilation(string name, CSharpCompilation compilation, IReadOnlyDictionary<SyntaxTree, string> paths)
     {
@@ -21,6 +23,22 @@ internal sealed class CodeCompilation
         _paths = new Dictionary<SyntaxTree, string>(paths);
     }
 
+    /// <summary>A copy that also binds to the compilations of the projects it references (<c>ProjectReference</c>).</summary>
+    public CodeCompilation WithReferences(IReadOnlyList<CodeCompilation> projects) =>
+        projects.Count == 0
+            ? this
+            : new CodeCompilation(Name, Compilation.AddReferences(projects.Select(p => p.Compilation.ToMetadataReference())), _paths) { _referenced = projects };
+
+    /// <summary>The source trees of the referenced projects of the scan (their bodies can be followed into, see <see cref="WithReferences"/>).</summary>
+    public IEnumerable<SyntaxTree> ReferencedTrees => _referenced.SelectMany(p => p.Trees.Where(t => p.PathOf(t) is not null));
+
+    /// <summary>
+    /// Tells this compilation which compilation owns each tree of the scan, so that a symbol declared in a referenced
+    /// project (a repository method called from a controller) is read with its own project's model and path: flows go
+    /// across projects as they go across files.
+    /// </summary>
+    public void ShareTreesWith(IReadOnlyDictionary<SyntaxTree, CodeCompilation> owners) => _owners = owners;
+
     /// <summary>The project's file (relative path) or <c>(loose files)</c>.</summary>
     public string Name { get; }
 
@@ -28,12 +46,24 @@ internal sealed class CodeCompilation
 
     public IEnumerable<SyntaxTree> Trees => Compilation.SyntaxTrees;
 
-    /// <summary>The scan-relative path of a tree of this compilation; null for trees from elsewhere (metadata).</summary>
-    public string? PathOf(SyntaxTree? tree) => tree is not null && _paths.TryGetValue(tree, out var p) ? p : null;
+    /// <summary>The scan-relative path of a tree of this compilation or of a referenced project; null for trees from elsewhere (metadata).</summary>
+    public string? PathOf(SyntaxTree? tree) =>
+        tree is null ? null
+        : _paths.TryGetValue(tree, out var p) ? p
+        : _owners is not null && _owners.TryGetValue(tree, out var owner) && owner != this ? owner.PathOf(tree)
+        : null;
 
-    /// <summary>The semantic model of a tree, created once and shared (creating one is not free).</summary>
+    /// <summary>
+    /// The semantic model of a tree, created once and shared (creating one is not free). A tree of a referenced project
+    /// gets that project's model.
+    /// </summary>
     public SemanticModel Model(SyntaxTree tree)
     {
+        if (!Compilation.ContainsSyntaxTree(tree) && _owners is not null && _owners.TryGetValue(tree, out var owner) && owner != this)
+        {
+            return owner.Model(tree);
+        }
+
         lock (_gate)
         {
             if (!_models.TryGetValue(tree, out var model))

@@ -30,6 +30,7 @@ internal sealed class CodeSink(CodeCompilation compilation, IProjectSink sink)
             return;
         }
 
+
         sink.Report(path, new Detection(ruleId, severity, message, location.SourceSpan.Start, location.SourceSpan.Length, null)
         {
             Properties = new Dictionary<string, string>(StringComparer.Ordinal) { ["evidenceKey"] = evidence },

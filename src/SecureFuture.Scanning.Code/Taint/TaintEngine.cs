@@ -48,6 +48,7 @@ internal sealed partial class TaintEngine
     private readonly HashSet<string> _boundsNotified = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<ISymbol, string> _fullNames = new(SymbolEqualityComparer.Default);
     private HashSet<string> _sourceReturningNames = new(StringComparer.Ordinal);
+    private HashSet<string> _ownSourceReturningNames = new(StringComparer.Ordinal);
     private bool _fieldsChanged;
     private readonly HashSet<Location> _unresolvedSinks = [];
     private long _unresolvedSinkMatches;
@@ -142,15 +143,20 @@ internal sealed partial class TaintEngine
 
         /// <summary>Whether anything in the body could report a result or pass taint on: judged from names alone.</summary>
         public bool MayReachSink { get; set; }
+
+        /// <summary>A body of a referenced project: analysed when called from this one, never an entry point here (its own project's run has those).</summary>
+        public bool Library { get; set; }
     }
 
     private void Index()
     {
-        var trees = _compilation.Trees.ToList();
+        var own = _compilation.Trees.Count();
+        var trees = _compilation.Trees.Concat(_compilation.ReferencedTrees).ToList();
         var perTree = new (List<BodyInfo> Bodies, List<TypeDeclarationSyntax> Types, HashSet<string> Usings, List<(string Type, IEnumerable<string> Names)> Members)[trees.Count];
         Parallel.For(0, trees.Count, new ParallelOptions { CancellationToken = _cancellationToken }, i => perTree[i] = IndexTree(trees[i]));
         for (var i = 0; i < trees.Count; i++)
         {
+            var library = i >= own;
             _usings[trees[i]] = perTree[i].Usings;
             foreach (var (type, names) in perTree[i].Members)
             {
@@ -162,9 +168,14 @@ internal sealed partial class TaintEngine
                 set.UnionWith(names);
             }
 
-            _candidateTypes.AddRange(perTree[i].Types);
+            if (!library)
+            {
+                _candidateTypes.AddRange(perTree[i].Types);
+            }
+
             foreach (var body in perTree[i].Bodies)
             {
+                body.Library = library;
                 _bodies.Add(body);
                 _bodyOf[body.Node] = body;
                 if (body.Node is MethodDeclarationSyntax m)
@@ -387,6 +398,10 @@ internal sealed partial class TaintEngine
         }
 
         _sourceReturningNames = names;
+        // Roots are this project's callers of this project's source-returning methods: a caller of a referenced
+        // project's (a test calling a helper of the code under test) is followed only from this project's own roots.
+        _ownSourceReturningNames = [.. _bodies.Where(b => !b.Library && b.Node is MethodDeclarationSyntax m && names.Contains(m.Identifier.ValueText))
+            .Select(b => ((MethodDeclarationSyntax)b.Node).Identifier.ValueText)];
     }
 
     /// <summary>Whether a method's declared result can carry request data: not void, Task, ValueTask, a number or a bool.</summary>
@@ -467,7 +482,7 @@ internal sealed partial class TaintEngine
         }
 
         var actions = roots.Select(r => r.Node).ToHashSet();
-        foreach (var body in _bodies)
+        foreach (var body in _bodies.Where(b => !b.Library))
         {
             if (body.Node is MethodDeclarationSyntax m && !actions.Contains(m)
                 && m.ParameterList.Parameters.Any(p => p.Type is not null && LastIdentifier(p.Type) is { } t && Model.EntryPoints.ContextParameterTypes.Contains(t)))
@@ -475,7 +490,7 @@ internal sealed partial class TaintEngine
                 // gRPC: the request message is the first parameter of a service method (the base class is generated at build time).
                 roots.Add(new Root(m, body.TypeKey, [.. m.ParameterList.Parameters.Select((p, i) => i == 0 ? "gRPC request" : null)]));
             }
-            else if ((body.MentionsSource || body.Invoked.Overlaps(_sourceReturningNames)) && !actions.Contains(body.Node))
+            else if ((body.MentionsSource || body.Invoked.Overlaps(_ownSourceReturningNames)) && !actions.Contains(body.Node))
             {
                 roots.Add(new Root(body.Node, body.TypeKey, []));
             }
@@ -673,7 +688,7 @@ internal sealed partial class TaintEngine
     private List<Root> BodiesReadingTaintedFields()
     {
         var roots = new List<Root>();
-        foreach (var body in _bodies)
+        foreach (var body in _bodies.Where(b => !b.Library))
         {
             if (_fields.TryGetValue(body.TypeKey, out var members) && members.Count > 0
                 && body.Node.DescendantNodes().OfType<IdentifierNameSyntax>().Any(i => members.ContainsKey(i.Identifier.ValueText)))
@@ -870,6 +885,24 @@ internal sealed partial class TaintEngine
         return pattern.Namespace is not null && _usings.TryGetValue(node.SyntaxTree, out var usings) && usings.Contains(pattern.Namespace);
     }
 
+    /// <summary>The name of the member (method, property, constructor...) that contains a location; empty when there is none.</summary>
+    private string MemberNameAt(Location? location)
+    {
+        if (location?.SourceTree is not { } tree)
+        {
+            return string.Empty;
+        }
+
+        var member = tree.GetRoot(_cancellationToken).FindNode(location.SourceSpan, getInnermostNodeForTie: true).FirstAncestorOrSelf<MemberDeclarationSyntax>();
+        return member switch
+        {
+            BaseMethodDeclarationSyntax m => $"{(m.Parent as BaseTypeDeclarationSyntax)?.Identifier.ValueText}.{(m as MethodDeclarationSyntax)?.Identifier.ValueText ?? m.Kind().ToString()}({m.ParameterList.Parameters.Count})",
+            PropertyDeclarationSyntax p => $"{(p.Parent as BaseTypeDeclarationSyntax)?.Identifier.ValueText}.{p.Identifier.ValueText}",
+            BaseTypeDeclarationSyntax t => t.Identifier.ValueText,
+            _ => member?.Kind().ToString() ?? string.Empty,
+        };
+    }
+
     /// <summary>Counts a result whose sink matched by name only, once per call site however many patterns matched it.</summary>
     private void CountUnresolvedSinkMatch(Location location)
     {
@@ -1024,7 +1057,9 @@ internal sealed partial class TaintEngine
             message += " (sink matched by name: its type could not be resolved)";
         }
 
-        var evidence = $"{rule.Id}|{hit.Signature}|{hit.SinkText}|{origin.Source}";
+        // Where the data comes from is part of the identity: two actions feeding one sink are two results. The source's
+        // file and member (not its line) keep the identity stable when code moves.
+        var evidence = $"{rule.Id}|{hit.Signature}|{hit.SinkText}|{origin.Source}|{sourceLocation?.SourceTree?.FilePath}|{MemberNameAt(sourceLocation)}";
         _sink.Report(rule.Id, rule.Descriptor.DefaultSeverity, message, hit.Location, evidence, flow);
     }
 
