@@ -46,6 +46,8 @@ internal sealed partial class TaintEngine
     private readonly Dictionary<SyntaxNode, string> _typeText = [];
     private readonly HashSet<string> _reported = new(StringComparer.Ordinal);
     private readonly HashSet<string> _boundsNotified = new(StringComparer.Ordinal);
+    private int _callDepthHits;
+    private (string? Path, SyntaxNode? Node)? _firstCallDepthHit;
     private readonly ConcurrentDictionary<ISymbol, string> _fullNames = new(SymbolEqualityComparer.Default);
     private HashSet<string> _sourceReturningNames = new(StringComparer.Ordinal);
     private HashSet<string> _ownSourceReturningNames = new(StringComparer.Ordinal);
@@ -112,6 +114,7 @@ internal sealed partial class TaintEngine
             roots.Clear();
         }
 
+        NotifyCallDepth();
         _sink.Count("codeTaintBodiesAnalysed", analysed);
         _sink.Count("codeTaintSummaries", SummariesComputed);
         _sink.Count("codeTaintSummaryReuses", SummariesReused);
@@ -1063,7 +1066,11 @@ internal sealed partial class TaintEngine
         _sink.Report(rule.Id, rule.Descriptor.DefaultSeverity, message, hit.Location, evidence, flow);
     }
 
-    /// <summary>A bound was hit: said once per kind and body, so a run over a pathological file stays readable.</summary>
+    /// <summary>
+    /// A bound was hit: said once per kind and body, so a run over a pathological file stays readable. The call-depth
+    /// bound, which deep but ordinary call chains reach, is said once per project with the number of methods and the
+    /// first of them (<see cref="NotifyCallDepth"/>).
+    /// </summary>
     public void Bound(SyntaxNode? node, string kind, string message)
     {
         var path = node is null ? null : _compilation.PathOf(node.SyntaxTree);
@@ -1074,13 +1081,33 @@ internal sealed partial class TaintEngine
         }
 
         _sink.Count("codeAnalysisBoundsHit", 1);
-        var line = node?.GetLocation().GetLineSpan().StartLinePosition;
-        _sink.Notify(new Notification("code-analysis-bound", NotificationLevel.Note, message)
+        if (kind == "call-depth")
         {
-            Path = path,
-            Region = line is { } l ? new Region(l.Line + 1, l.Character + 1, l.Line + 1, l.Character + 1) : null,
+            _callDepthHits++;
+            _firstCallDepthHit ??= (path, node);
+            return;
+        }
+
+        _sink.Notify(new Notification("code-analysis-bound", NotificationLevel.Note, message) { Path = path, Region = RegionOf(node) });
+    }
+
+    private void NotifyCallDepth()
+    {
+        if (_firstCallDepthHit is not { } first)
+        {
+            return;
+        }
+
+        _sink.Notify(new Notification("code-analysis-bound", NotificationLevel.Note,
+            $"{_compilation.Name}: taint analysis did not follow calls deeper than {MaxCallDepth} into {_callDepthHits} method(s), this one first; their arguments were passed on to their results")
+        {
+            Path = first.Path,
+            Region = RegionOf(first.Node),
         });
     }
+
+    private static Region? RegionOf(SyntaxNode? node) =>
+        node?.GetLocation().GetLineSpan().StartLinePosition is { } l ? new Region(l.Line + 1, l.Character + 1, l.Line + 1, l.Character + 1) : null;
 }
 
 /// <summary>What a method does with its parameters: which reach its return value, and which reach a sink (and how).</summary>
