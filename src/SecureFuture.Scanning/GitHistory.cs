@@ -19,7 +19,22 @@ public static class GitHistory
 {
     private const char HeaderMarker = '\u0001';
 
-    public static IEnumerable<HistoryChunk> Enumerate(string repository, long maxChunkLength, Action<Notification> notify, CancellationToken cancellationToken = default)
+    public static IEnumerable<HistoryChunk> Enumerate(string repository, long maxChunkLength, Action<Notification> notify, CancellationToken cancellationToken = default) =>
+        Run(repository, maxChunkLength, notify, "--history", null, cancellationToken,
+            "log", "--all", "-p", "--unified=0", "--no-color", "--no-ext-diff", "--no-textconv", "--no-renames", "--date-order", "--format=" + HeaderMarker + "%H %aI");
+
+    /// <summary>
+    /// The lines the index adds to <c>HEAD</c> (<c>git diff --cached</c>): what the next commit would add, for a
+    /// pre-commit hook. Chunks carry <see cref="StagedCommit"/> as their commit and the lines of the staged file.
+    /// </summary>
+    public static IEnumerable<HistoryChunk> EnumerateStaged(string repository, long maxChunkLength, Action<Notification> notify, CancellationToken cancellationToken = default) =>
+        Run(repository, maxChunkLength, notify, "--staged", HeaderMarker + StagedCommit, cancellationToken,
+            "diff", "--cached", "-p", "--unified=0", "--no-color", "--no-ext-diff", "--no-textconv", "--no-renames");
+
+    /// <summary>The commit of a staged chunk: not a commit yet.</summary>
+    public const string StagedCommit = "(staged)";
+
+    private static IEnumerable<HistoryChunk> Run(string repository, long maxChunkLength, Action<Notification> notify, string option, string? header, CancellationToken cancellationToken, params string[] command)
     {
         ArgumentNullException.ThrowIfNull(repository);
         ArgumentNullException.ThrowIfNull(notify);
@@ -31,11 +46,7 @@ public static class GitHistory
             StandardOutputEncoding = new UTF8Encoding(false, false),
             StandardErrorEncoding = Encoding.UTF8,
         };
-        foreach (var argument in new[]
-        {
-            "-C", repository, "-c", "core.quotePath=false", "-c", "core.fsmonitor=false", "log", "--all", "-p", "--unified=0", "--no-color",
-            "--no-ext-diff", "--no-textconv", "--no-renames", "--date-order", "--format=" + HeaderMarker + "%H %aI",
-        })
+        foreach (var argument in (string[])["-C", repository, "-c", "core.quotePath=false", "-c", "core.fsmonitor=false", .. command])
         {
             start.ArgumentList.Add(argument);
         }
@@ -43,11 +54,11 @@ public static class GitHistory
         Process process;
         try
         {
-            process = Process.Start(start) ?? throw new InputException("--history needs git, and it could not be started");
+            process = Process.Start(start) ?? throw new InputException(option + " needs git, and it could not be started");
         }
         catch (Win32Exception e)
         {
-            throw new InputException("--history needs git on the PATH (Debian: apt-get install git): " + e.Message, e);
+            throw new InputException(option + " needs git on the PATH (Debian: apt-get install git): " + e.Message, e);
         }
 
         using (process)
@@ -55,6 +66,11 @@ public static class GitHistory
             var errors = process.StandardError.ReadToEndAsync(cancellationToken);
             using var registration = cancellationToken.Register(() => TryKill(process));
             var parser = new Parser(maxChunkLength, notify);
+            if (header is not null)
+            {
+                _ = parser.Accept(header);
+            }
+
             string? line;
             while ((line = process.StandardOutput.ReadLine()) is not null)
             {
@@ -79,7 +95,14 @@ public static class GitHistory
                     yield break;
                 }
 
-                throw new InputException(repository, null, null, "--history needs a git repository: " + (message.Length > 0 ? message : "git log failed"));
+                // git's first line says why (not a repository...); the usage text that may follow does not.
+                var reason = message.Length > 0 ? message.Split('\n')[0].Trim() : "git failed";
+                if (reason.Contains("unknown option `cached'", StringComparison.Ordinal))
+                {
+                    reason = "not a git repository";
+                }
+
+                throw new InputException(repository, null, null, option + " needs a git repository: " + reason);
             }
         }
     }

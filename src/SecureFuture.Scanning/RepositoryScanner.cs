@@ -73,7 +73,7 @@ public sealed class RepositoryScanner
         {
             root = target;
         }
-        else if (kind == FileKind.Regular && !request.History)
+        else if (kind == FileKind.Regular && !request.FromGit)
         {
             root = System.IO.Path.GetDirectoryName(target)!;
         }
@@ -81,8 +81,8 @@ public sealed class RepositoryScanner
         {
             throw new InputException(request.Path, null, null, kind switch
             {
-                FileKind.Missing => request.History ? "no such directory" : "no such file or directory",
-                FileKind.Regular => "not a directory (--history scans a repository)",
+                FileKind.Missing => request.FromGit ? "no such directory" : "no such file or directory",
+                FileKind.Regular => $"not a directory ({(request.Staged ? "--staged" : "--history")} scans a repository)",
                 _ => "not a regular file or directory (a device or FIFO would never end, or block, the scan)",
             });
         }
@@ -91,7 +91,7 @@ public sealed class RepositoryScanner
         EnsureReadable(request.Path, target, kind);
 
         var options = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, request.Parallelism), CancellationToken = cancellationToken };
-        if (request.History)
+        if (request.FromGit)
         {
             // A file committed and later git-ignored still leaked, so only .sfiignore (fixtures by intent) applies.
             var ignore = request.UseIgnoreFiles
@@ -100,17 +100,27 @@ public sealed class RepositoryScanner
             if (_projectAnalyzers.Count > 0)
             {
                 Notify(new Notification("working-tree-only", NotificationLevel.Note,
-                    $"Code analysis runs on the working tree only: {string.Join(", ", _projectAnalyzers.Select(a => a.GetType().Name))} did not run on the git history"));
+                    $"Code analysis runs on the working tree only: {string.Join(", ", _projectAnalyzers.Select(a => a.GetType().Name))} did not run on the {(request.Staged ? "staged changes" : "git history")}"));
             }
 
-            var chunks = GitHistory.Enumerate(root, request.MaxFileSize, Notify, cancellationToken)
+            var chunks = (request.Staged
+                    ? GitHistory.EnumerateStaged(root, request.MaxFileSize, Notify, cancellationToken)
+                    : GitHistory.Enumerate(root, request.MaxFileSize, Notify, cancellationToken))
                 .Where(c => ignore is null || !IsIgnoredWithParents(ignore, c.Path));
-            Parallel.ForEach(Partitioner.Create(chunks, EnumerablePartitionerOptions.NoBuffering), options, chunk =>
+            try
             {
-                AnalyzeText(chunk.Path, chunk.Text, chunk, today, findings, Notify);
-                progress?.Add(chunk.Text.Length);
-                Add("commitFilesScanned", 1);
-            });
+                Parallel.ForEach(Partitioner.Create(chunks, EnumerablePartitionerOptions.NoBuffering), options, chunk =>
+                {
+                    AnalyzeText(chunk.Path, chunk.Text, chunk, today, findings, Notify);
+                    progress?.Add(chunk.Text.Length);
+                    Add("commitFilesScanned", 1);
+                });
+            }
+            catch (AggregateException e) when (e.InnerExceptions is [InputException input])
+            {
+                // git refused (not a repository, no git): the same usage error as before the loop, not an internal error.
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(input).Throw();
+            }
         }
         else
         {
@@ -366,7 +376,11 @@ public sealed class RepositoryScanner
             var endLine = history.Lines[Math.Min(region.EndLine, history.Lines.Count) - 1];
             region = region with { StartLine = line, EndLine = endLine };
             properties["commit"] = history.Commit;
-            properties["date"] = history.Date;
+            if (history.Date.Length > 0)
+            {
+                // Staged lines have no author date yet.
+                properties["date"] = history.Date;
+            }
         }
 
         // The evidence key (code, for code analysis) identifies the result; it is hashed, never written out.

@@ -15,6 +15,12 @@ public sealed record ScanRequest
     /// <summary>Scan every line added in the git history instead of the working tree (<c>--history</c>).</summary>
     public bool History { get; init; }
 
+    /// <summary>Scan the lines the index adds to HEAD, what the next commit would add (<c>--staged</c>, for pre-commit hooks).</summary>
+    public bool Staged { get; init; }
+
+    /// <summary>Either mode that reads git instead of the working tree.</summary>
+    internal bool FromGit => History || Staged;
+
     /// <summary>Worker threads; defaults to the number of cores.</summary>
     public int Parallelism { get; init; } = Environment.ProcessorCount;
 }

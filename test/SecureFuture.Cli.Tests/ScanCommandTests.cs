@@ -191,6 +191,53 @@ public sealed class ScanCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Staged_ReportsWhatTheNextCommitWouldAdd_NotTheWorkingTreeNorWhatIsAlreadyCommitted()
+    {
+        Git("init", "-q", "-b", "main");
+        var secrets = CliRunner.WriteSecrets(_root);
+        // The AWS script is committed; the storage connection string is staged; the PEM key stays unstaged.
+        Git("add", "scripts/aws.sh");
+        Git("commit", "-q", "-m", "scripts");
+        File.WriteAllText(Path.Combine(_root, "src/appsettings.json"), "{\n  \"Name\": \"shop\",\n" + File.ReadAllText(Path.Combine(_root, "src/appsettings.json"))[2..]);
+        Git("add", "src/appsettings.json");
+
+        var (exit, stdout, stderr) = await CliRunner.RunAsync("scan", _root, "--staged", "--format", "json", "--fail-on", "high");
+
+        Assert.True(exit == ExitCodes.GateTripped, $"exit {exit}\n{stderr}");
+        using var json = JsonDocument.Parse(stdout);
+        var findings = json.RootElement.GetProperty("findings").EnumerateArray().ToList();
+        var staged = Assert.Single(findings);
+        Assert.Equal("src/appsettings.json", staged.GetProperty("path").GetString());
+        // The line in the staged file, not in the diff.
+        Assert.Equal(3, staged.GetProperty("line").GetInt32());
+        Assert.Equal("(staged)", staged.GetProperty("properties").GetProperty("commit").GetString());
+        Assert.DoesNotContain(secrets["storageKey"], stdout, StringComparison.Ordinal);
+
+        // Once committed, nothing is staged: the hook passes.
+        Git("commit", "-q", "-m", "settings");
+        var (clean, _, _) = await CliRunner.RunAsync("scan", _root, "--staged", "--fail-on", "low");
+        Assert.Equal(ExitCodes.Success, clean);
+    }
+
+    [Fact]
+    public async Task Staged_OutsideAGitRepositoryOrWithHistory_IsAUsageError()
+    {
+        CliRunner.WriteSecrets(_root);
+
+        var (notRepo, _, notRepoErr) = await CliRunner.RunAsync("scan", _root, "--staged", "--fail-on", "low");
+        var (both, _, bothErr) = await CliRunner.RunAsync("scan", _root, "--staged", "--history");
+        var (history, _, historyErr) = await CliRunner.RunAsync("scan", _root, "--history", "--fail-on", "low");
+
+        Assert.Equal(ExitCodes.UsageError, notRepo);
+        Assert.Contains("--staged needs a git repository: not a git repository", notRepoErr, StringComparison.Ordinal);
+        Assert.DoesNotContain("usage:", notRepoErr, StringComparison.Ordinal);
+        Assert.Equal(ExitCodes.UsageError, history);
+        Assert.Contains("--history needs a git repository", historyErr, StringComparison.Ordinal);
+        Assert.Equal(ExitCodes.UsageError, both);
+        Assert.Contains("cannot be combined", bothErr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task TwoGigabyteFile_IsSkippedWithANotification_NotRead()
     {
         // Sparse: two gigabytes on paper, nothing on disk.

@@ -36,6 +36,7 @@ internal static partial class ScanCommand
         var noIgnore = new Option<bool>("--no-ignore") { Description = "Scan files that .gitignore, .sfiignore and .git/info/exclude exclude." };
         var maxFileSize = new Option<string>("--max-file-size") { Description = "Skip files larger than this (e.g. 10MB, 512KB, 1048576).", DefaultValueFactory = _ => "10MB" };
         var history = new Option<bool>("--history") { Description = "Scan every line added in the git history (all branches and tags) instead of the working tree." };
+        var staged = new Option<bool>("--staged") { Description = "Scan the lines the index adds (what the next commit would add) instead of the working tree: for a pre-commit hook." };
         var sasMaxLifetime = new Option<string>("--sas-max-lifetime") { Description = "SAS tokens valid longer than this are critical (ISO 8601 duration).", DefaultValueFactory = _ => "P30D" };
         var listRules = new Option<bool>("--list-rules") { Description = "List the rules of the selected analyzers (id, severity, name, CWE, title) and exit." };
         var analyzers = CliOptions.SubsetOf("--analyzers", "What to run", AnalyzerNames);
@@ -57,8 +58,15 @@ internal static partial class ScanCommand
             "Find secrets, IaC misconfigurations and vulnerable code (C# data-flow and pattern rules, no build needed) in a repository, "
             + "or secrets in its git history, and report them as text, JSON or SARIF with an inventory of lines of code per language.")
         {
-            path, format, output, failOn, baseline, noIgnore, maxFileSize, history, sasMaxLifetime, listRules, threads, analyzers, rules,
+            path, format, output, failOn, baseline, noIgnore, maxFileSize, history, staged, sasMaxLifetime, listRules, threads, analyzers, rules,
         };
+        command.Validators.Add(result =>
+        {
+            if (result.GetValue(history) && result.GetValue(staged))
+            {
+                result.AddError("--history and --staged cannot be combined: one scans every commit, the other what the next commit would add");
+            }
+        });
 
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -67,7 +75,7 @@ internal static partial class ScanCommand
             var settings = new SecretScanSettings { Clock = clock, SasMaxLifetime = ParseDuration("--sas-max-lifetime", parse.GetValue(sasMaxLifetime)!) };
             // A template's NAME.parameters.json beside it is read from the working tree (not for --history's commits).
             var scanPath = parse.GetValue(path)!;
-            var scanRoot = parse.GetValue(history) ? null : Directory.Exists(scanPath) ? scanPath : Path.GetDirectoryName(Path.GetFullPath(scanPath));
+            var scanRoot = parse.GetValue(history) || parse.GetValue(staged) ? null : Directory.Exists(scanPath) ? scanPath : Path.GetDirectoryName(Path.GetFullPath(scanPath));
             var selected = SelectedAnalyzers.Create(parse.GetValue(analyzers)!, settings, clock, scanRoot, parse.GetValue(rules));
             var selectedFormat = parse.GetValue(format)!;
             if (parse.GetValue(listRules))
@@ -82,6 +90,7 @@ internal static partial class ScanCommand
                 UseIgnoreFiles = !parse.GetValue(noIgnore),
                 MaxFileSize = ParseSize(parse.GetValue(maxFileSize)!),
                 History = parse.GetValue(history),
+                Staged = parse.GetValue(staged),
                 Parallelism = parse.GetValue(threads) ?? Environment.ProcessorCount,
             };
             var baselinePath = parse.GetValue(baseline);
@@ -126,7 +135,7 @@ internal static partial class ScanCommand
         {
             while (!scan.IsCompleted)
             {
-                context.Status(string.Create(CultureInfo.InvariantCulture, $"Scanning… {progress.Files:N0} {(request.History ? "commit files" : "files")}, {FileWalker.FormatSize(progress.Bytes)}"));
+                context.Status(string.Create(CultureInfo.InvariantCulture, $"Scanning… {progress.Files:N0} {(request.History || request.Staged ? "commit files" : "files")}, {FileWalker.FormatSize(progress.Bytes)}"));
                 await Task.WhenAny(scan, Task.Delay(150, cancellationToken));
             }
         });
