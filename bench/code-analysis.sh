@@ -54,14 +54,7 @@ helper="$here/bench/code_bench.py"
 mkdir -p "$work"
 
 # --- sfi: build once and time the snapshot (./sfi would rebuild if src/ changed mid-run) ------------------
-echo "== building sfi if needed"
-./sfi --version >/dev/null
-rm -rf "$work/sfi-bin"
-( flock 9; cp -a "$here/.sfi-build/bin" "$work/sfi-bin" ) 9>"$here/.sfi-build/lock"
-sfi=(dotnet "$work/sfi-bin/sfi.dll")
-sfi_version="$("${sfi[@]}" --version | head -n1)"
-commit="$(git rev-parse --short HEAD)"
-if [ -n "$(git status --porcelain -- src rules 2>/dev/null)" ]; then commit+=" + uncommitted changes in src/ or rules/"; fi
+sfi_snapshot "$work"
 
 # --- the tree: one directory per repository, C# files only -------------------------------------------------
 tree="$work/tree"

@@ -69,14 +69,7 @@ echo "== DevSkim $devskim_version on the corpus"
 }
 
 # --- sfi -------------------------------------------------------------------------------------------------------
-echo "== building sfi if needed"
-./sfi --version >/dev/null
-rm -rf "$work/sfi-bin"
-( flock 9; cp -a "$here/.sfi-build/bin" "$work/sfi-bin" ) 9>"$here/.sfi-build/lock"
-sfi=(dotnet "$work/sfi-bin/sfi.dll")
-sfi_version="$("${sfi[@]}" --version | head -n1)"
-commit="$(git rev-parse --short HEAD)"
-if [ -n "$(git status --porcelain -- src rules 2>/dev/null)" ]; then commit+=" + uncommitted changes in src/ or rules/"; fi
+sfi_snapshot "$work"
 pending=""
 "${sfi[@]}" scan --list-rules --format json >"$work/rules.json"
 if ! python3 -c 'import json,sys; sys.exit(0 if any(r.get("id","").startswith("SFI-CODE-") for r in json.load(open(sys.argv[1]))) else 1)' "$work/rules.json"; then

@@ -32,6 +32,21 @@ build_bench() {
   ) 9>"$here/.sfi-build/lock"
 }
 
+# sfi_snapshot WORKDIR: builds ./sfi if needed and runs a copy of it from WORKDIR/sfi-bin (./sfi would rebuild mid-run
+# if src/ changed). Sets sfi (the command, an array), sfi_version, and commit (short HEAD, marked when src/ or rules/
+# have uncommitted changes).
+sfi_snapshot() {
+  local work="$1"
+  echo "== building sfi if needed"
+  ./sfi --version >/dev/null
+  rm -rf "$work/sfi-bin"
+  ( flock 9; cp -a "$here/.sfi-build/bin" "$work/sfi-bin" ) 9>"$here/.sfi-build/lock"
+  sfi=(dotnet "$work/sfi-bin/sfi.dll")
+  sfi_version="$("${sfi[@]}" --version | head -n1)"
+  commit="$(git rev-parse --short HEAD)"
+  if [ -n "$(git status --porcelain -- src rules 2>/dev/null)" ]; then commit+=" + uncommitted changes in src/ or rules/"; fi
+}
+
 # idle_pct: percentage of CPU time idle (idle + iowait) over the next second, from /proc/stat.
 idle_pct() {
   local a b

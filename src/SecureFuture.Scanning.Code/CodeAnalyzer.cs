@@ -297,21 +297,10 @@ public sealed class CodeAnalyzer : IProjectAnalyzer
     }
 
     /// <summary>The props file of that name in the directory or the nearest directory above it.</summary>
-    private static ProjectFile? Nearest(Dictionary<string, ProjectFile> projects, string directory, string fileName)
-    {
-        for (var dir = directory; ; dir = ProjectFile.DirectoryOf(dir))
-        {
-            if (projects.TryGetValue(dir.Length == 0 ? fileName : dir + "/" + fileName, out var props))
-            {
-                return props;
-            }
-
-            if (dir.Length == 0)
-            {
-                return null;
-            }
-        }
-    }
+    private static ProjectFile? Nearest(Dictionary<string, ProjectFile> projects, string directory, string fileName) =>
+        ProjectFile.DirectoryAndAncestors(directory)
+            .Select(dir => projects.GetValueOrDefault(dir.Length == 0 ? fileName : dir + "/" + fileName))
+            .FirstOrDefault(props => props is not null);
 
     /// <summary>Parses the files in parallel and creates the compilation (binding happens later, lazily, per check).</summary>
     /// <param name="globalUsings">Namespaces imported everywhere, as the SDK's generated <c>GlobalUsings.g.cs</c> would.</param>
@@ -355,25 +344,14 @@ public sealed class CodeAnalyzer : IProjectAnalyzer
     {
         var projects = all.Keys
             .Where(p => p.EndsWith(".csproj", StringComparison.OrdinalIgnoreCase))
-            .GroupBy(DirectoryOf, StringComparer.Ordinal)
+            .GroupBy(ProjectFile.DirectoryOf, StringComparer.Ordinal)
             .ToDictionary(g => g.Key, g => g.Order(StringComparer.Ordinal).First(), StringComparer.Ordinal);
         var groups = new SortedDictionary<string, List<ScanTarget>>(StringComparer.Ordinal);
         foreach (var source in sources)
         {
-            var name = LooseFiles;
-            for (var dir = DirectoryOf(source.Path); ; dir = DirectoryOf(dir))
-            {
-                if (projects.TryGetValue(dir, out var project))
-                {
-                    name = project;
-                    break;
-                }
-
-                if (dir.Length == 0)
-                {
-                    break;
-                }
-            }
+            var name = ProjectFile.DirectoryAndAncestors(ProjectFile.DirectoryOf(source.Path))
+                .Select(dir => projects.GetValueOrDefault(dir))
+                .FirstOrDefault(project => project is not null) ?? LooseFiles;
 
             if (!groups.TryGetValue(name, out var list))
             {
@@ -384,11 +362,5 @@ public sealed class CodeAnalyzer : IProjectAnalyzer
         }
 
         return groups;
-    }
-
-    private static string DirectoryOf(string path)
-    {
-        var slash = path.LastIndexOf('/');
-        return slash < 0 ? string.Empty : path[..slash];
     }
 }

@@ -33,7 +33,7 @@ internal sealed class CodeSink(CodeCompilation compilation, IProjectSink sink)
 
         sink.Report(path, new Detection(ruleId, severity, message, location.SourceSpan.Start, location.SourceSpan.Length, null)
         {
-            Properties = new Dictionary<string, string>(StringComparer.Ordinal) { ["evidenceKey"] = evidence },
+            Properties = new Dictionary<string, string>(StringComparer.Ordinal) { [Detection.EvidenceKey] = evidence },
             Flow = flow?
                 .Select(s => (Path: compilation.PathOf(s.Location.SourceTree), s.Location, s.Message))
                 .Where(s => s.Path is not null)

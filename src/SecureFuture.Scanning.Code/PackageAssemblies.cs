@@ -101,12 +101,7 @@ internal static class PackageAssemblies
             return Path.Combine(packageDir, wanted);
         }
 
-        return Directory.EnumerateDirectories(packageDir)
-            .Select(d => (Dir: d, Version: Version.TryParse(Path.GetFileName(d).Split('-', '+')[0], out var v) ? v : null))
-            .Where(x => x.Version is not null)
-            .OrderByDescending(x => x.Version)
-            .Select(x => x.Dir)
-            .FirstOrDefault();
+        return ReferenceAssemblies.NewestVersionDirectory(packageDir);
     }
 
     /// <summary>Package ids and versions name directories: nothing that could climb out of the cache.</summary>

@@ -122,6 +122,19 @@ internal sealed record ProjectFile
         return string.Join('/', parts);
     }
 
+    /// <summary>The directory and each directory above it, up to the scan root (<c>""</c>), nearest first.</summary>
+    internal static IEnumerable<string> DirectoryAndAncestors(string directory)
+    {
+        for (var dir = directory; ; dir = DirectoryOf(dir))
+        {
+            yield return dir;
+            if (dir.Length == 0)
+            {
+                yield break;
+            }
+        }
+    }
+
     internal static string DirectoryOf(string path)
     {
         var slash = path.LastIndexOf('/');

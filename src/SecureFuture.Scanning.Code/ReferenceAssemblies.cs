@@ -53,12 +53,7 @@ internal static class ReferenceAssemblies
                 continue;
             }
 
-            var newest = Directory.EnumerateDirectories(packDir)
-                .Select(d => (Dir: d, Version: Version.TryParse(Path.GetFileName(d).Split('-')[0], out var v) ? v : null))
-                .Where(x => x.Version is not null)
-                .OrderByDescending(x => x.Version)
-                .Select(x => x.Dir)
-                .FirstOrDefault();
+            var newest = NewestVersionDirectory(packDir);
             var refDir = newest is null ? null : Directory.EnumerateDirectories(Path.Combine(newest, "ref")).Order(StringComparer.Ordinal).LastOrDefault();
             if (refDir is not null)
             {
@@ -68,6 +63,18 @@ internal static class ReferenceAssemblies
 
         return null;
     }
+
+    /// <summary>
+    /// The subdirectory named by the highest version (<c>10.0.12</c>, <c>8.23.0-preview.1</c>: compared on the numeric
+    /// part), as SDK packs and the NuGet cache lay them out; null when none is named by a version.
+    /// </summary>
+    internal static string? NewestVersionDirectory(string directory) =>
+        Directory.EnumerateDirectories(directory)
+            .Select(d => (Dir: d, Version: Version.TryParse(Path.GetFileName(d).Split('-', '+')[0], out var v) ? v : null))
+            .Where(x => x.Version is not null)
+            .OrderByDescending(x => x.Version)
+            .Select(x => x.Dir)
+            .FirstOrDefault();
 
     private static IEnumerable<string> DotnetRoots()
     {

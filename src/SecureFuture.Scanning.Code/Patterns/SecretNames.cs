@@ -18,7 +18,7 @@ internal static class SecretNames
     {
         "api", "signing", "encryption", "private", "secret", "session", "hmac", "aes", "master", "access", "refresh",
         "reset", "verification", "confirmation", "recovery", "activation", "auth", "mfa", "invite", "invitation",
-        "login", "logon", "signin", "in", "unlock", "pairing", "magic",
+        "login", "logon", "signin", "unlock", "pairing", "magic",
     };
 
     public static bool IsSecret(string identifier)
@@ -37,9 +37,7 @@ internal static class SecretNames
                 return true;
             }
 
-            // "in" qualifies only as "sign in" (NewSignInCode), never alone (NewInCode, LogInId...).
-            if (word is "key" or "keys" or "code" or "id" && (words.Count == 1 ? word is "key" or "keys"
-                : i > 0 && Qualifiers.Contains(words[i - 1]) && (words[i - 1] != "in" || (i > 1 && words[i - 2] == "sign"))))
+            if (word is "key" or "keys" or "code" or "id" && (words.Count == 1 ? word is "key" or "keys" : i > 0 && Qualifiers.Contains(words[i - 1])))
             {
                 return true;
             }
@@ -67,6 +65,13 @@ internal static class SecretNames
             if (char.IsLetter(c) && start < 0)
             {
                 start = i;
+            }
+
+            // "SignIn" is one word, as "signin" is: NewSignInCode names a sign-in code.
+            if (words is [.., "sign", "in"])
+            {
+                words.RemoveAt(words.Count - 1);
+                words[^1] = "signin";
             }
         }
 
