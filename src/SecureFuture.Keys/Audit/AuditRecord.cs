@@ -1,7 +1,7 @@
 using System.Globalization;
-using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using SecureFuture.Core;
 
 namespace SecureFuture.Keys.Audit;
 
@@ -15,7 +15,7 @@ public sealed record AuditEntry(string Actor, string Action, string? Ring, strin
 public sealed record AuditRecord(long Sequence, DateTimeOffset At, string Actor, string Action, string? Ring, string? Kid, string Details, string PreviousHash, string Hash)
 {
     /// <summary>The hash that precedes the first record.</summary>
-    public const string GenesisHash = "0000000000000000000000000000000000000000000000000000000000000000";
+    public const string GenesisHash = HashChain.GenesisHash;
 
     /// <summary>Builds the record that follows <paramref name="previousHash"/>.</summary>
     public static AuditRecord Create(long sequence, DateTimeOffset at, AuditEntry entry, string previousHash)
@@ -31,24 +31,15 @@ public sealed record AuditRecord(long Sequence, DateTimeOffset At, string Actor,
     public string RecomputeHash() => ComputeHash(Sequence, At, Actor, Action, Ring, Kid, Details, PreviousHash);
 
     private static string ComputeHash(long sequence, DateTimeOffset at, string actor, string action, string? ring, string? kid, string details, string previousHash)
-    {
-        using var buffer = new MemoryStream();
-        using (var json = new Utf8JsonWriter(buffer))
+        => HashChain.Link(previousHash, sequence, json =>
         {
-            json.WriteStartArray();
-            json.WriteStringValue(previousHash);
-            json.WriteNumberValue(sequence);
             json.WriteNumberValue(at.ToUnixTimeMilliseconds());
             json.WriteStringValue(actor);
             json.WriteStringValue(action);
             WriteNullable(json, ring);
             WriteNullable(json, kid);
             json.WriteStringValue(details);
-            json.WriteEndArray();
-        }
-
-        return Convert.ToHexStringLower(SHA256.HashData(buffer.ToArray()));
-    }
+        });
 
     private static void WriteNullable(Utf8JsonWriter json, string? value)
     {

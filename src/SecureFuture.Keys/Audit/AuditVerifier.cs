@@ -1,3 +1,5 @@
+using SecureFuture.Core;
+
 namespace SecureFuture.Keys.Audit;
 
 /// <summary>The outcome of verifying the audit log.</summary>
@@ -20,31 +22,11 @@ public static class AuditVerifier
         ArgumentNullException.ThrowIfNull(records);
         ArgumentNullException.ThrowIfNull(checkpoints);
         ArgumentNullException.ThrowIfNull(verifyCheckpoint);
-        var problems = new List<string>();
+        var problems = HashChain.Verify(records, r => new ChainLink(r.Sequence, r.PreviousHash, r.Hash, r.RecomputeHash()), r => $"{r.Action} by {r.Actor}").ToList();
         var bySequence = new Dictionary<long, AuditRecord>();
-        var expectedPrevious = AuditRecord.GenesisHash;
-        long expectedSequence = 1;
         foreach (var record in records)
         {
-            if (record.Sequence != expectedSequence)
-            {
-                problems.Add(record.Sequence > expectedSequence
-                    ? $"record {expectedSequence}{(record.Sequence - expectedSequence > 1 ? $"-{record.Sequence - 1}" : string.Empty)} removed (the sequence jumps from {expectedSequence - 1} to {record.Sequence})"
-                    : $"record {record.Sequence} out of order (expected {expectedSequence})");
-            }
-
-            if (record.RecomputeHash() != record.Hash)
-            {
-                problems.Add($"record {record.Sequence} edited: its hash does not match its contents ({record.Action} by {record.Actor})");
-            }
-            else if (record.PreviousHash != expectedPrevious)
-            {
-                problems.Add($"record {record.Sequence} does not follow the record before it (reordered, or a record before it was removed or rewritten)");
-            }
-
             bySequence[record.Sequence] = record;
-            expectedPrevious = record.Hash;
-            expectedSequence = record.Sequence + 1;
         }
 
         long lastCheckpoint = 0;

@@ -1,0 +1,152 @@
+using System.Text.Json;
+using SecureFuture.Core;
+using SecureFuture.Findings.Lifecycle;
+
+namespace SecureFuture.Findings.Store;
+
+/// <summary>One pushed analysis: which project, ref (branch or commit) and category it covers, from which tool, when.</summary>
+/// <param name="Complete">
+/// True when the analysis covered the whole scope, so that a finding it lacks is fixed; false for a partial run
+/// (one file, a diff), which opens and reopens but never fixes.
+/// </param>
+/// <param name="PushedBy">Who pushed it (a client id or an admin), recorded in the history.</param>
+public sealed record AnalysisUpload(string Project, string Ref, string Category, string Tool, DateTimeOffset At, bool Complete, string PushedBy = "ingest");
+
+/// <summary>What an ingest did. <paramref name="Duplicate"/>: the content was the latest analysis's; nothing changed.</summary>
+public sealed record IngestOutcome(string AnalysisId, bool Duplicate, int Results, int Opened, int Reopened, int Fixed, int Updated);
+
+/// <summary>A finding as listed, with its state as it reads at the store's clock (an expired acceptance reads open).</summary>
+public sealed record FindingRecord(
+    string Id,
+    string Project,
+    string Ref,
+    string Category,
+    string Tool,
+    string RuleId,
+    Severity Severity,
+    string Message,
+    string? Path,
+    int? StartLine,
+    int? EndLine,
+    string IdentitySource,
+    IReadOnlyList<string> Cves,
+    FindingState State,
+    DateTimeOffset FirstSeen,
+    DateTimeOffset OpenedAt,
+    DateTimeOffset? FixedAt,
+    DateTimeOffset? DueAt,
+    bool Kev,
+    bool Overdue,
+    DismissReason? DismissReason,
+    string? DecidedBy,
+    string? DecisionComment,
+    string? RiskOwner,
+    DateTimeOffset? AcceptedUntil)
+{
+    /// <summary>
+    /// Time to mitigate: from when the finding was opened (first seen, or reopened) until the analysis that found it
+    /// fixed. Null until it is fixed.
+    /// </summary>
+    public TimeSpan? TimeToMitigate => FixedAt - OpenedAt;
+}
+
+/// <summary>One finding with its first code flow (SARIF JSON) and its history, oldest first.</summary>
+public sealed record FindingDetail(FindingRecord Finding, string? FlowJson, IReadOnlyList<HistoryRecord> History);
+
+/// <summary>Filters for listing findings; all optional. <see cref="Cursor"/> continues a previous page.</summary>
+public sealed record FindingQuery
+{
+    public const int MaxLimit = 1000;
+
+    public string? Project { get; init; }
+
+    public string? Ref { get; init; }
+
+    public FindingState? State { get; init; }
+
+    public Severity? Severity { get; init; }
+
+    public string? RuleId { get; init; }
+
+    public string? Category { get; init; }
+
+    /// <summary>Only findings opened at least this long ago.</summary>
+    public TimeSpan? MinAge { get; init; }
+
+    /// <summary>Only overdue findings (true) or only findings that are not overdue (false).</summary>
+    public bool? Overdue { get; init; }
+
+    public int Limit { get; init; } = 100;
+
+    public string? Cursor { get; init; }
+}
+
+/// <summary>A page of findings, newest first; <paramref name="NextCursor"/> is null on the last page.</summary>
+public sealed record FindingPage(IReadOnlyList<FindingRecord> Items, string? NextCursor);
+
+/// <summary>The outcome of a person's decision on a finding.</summary>
+public enum StateChangeOutcome
+{
+    Changed,
+    NotFound,
+
+    /// <summary>The finding's state does not allow it (dismissing a fixed finding, reopening an open one).</summary>
+    NotAllowed,
+}
+
+public sealed record StateChange(StateChangeOutcome Outcome, FindingRecord? Finding);
+
+/// <summary>
+/// One record of a project's append-only history of finding state changes. <see cref="Hash"/> chains it to the record
+/// before it (<see cref="HashChain"/>), so an edited, removed or reordered record is detected.
+/// </summary>
+public sealed record HistoryRecord(string Project, long Sequence, DateTimeOffset At, string FindingId, string Action, FindingState State, string Actor, string Details, string PreviousHash, string Hash)
+{
+    /// <summary>Builds the record that follows <paramref name="previousHash"/> in <paramref name="project"/>'s chain.</summary>
+    public static HistoryRecord Create(string project, long sequence, DateTimeOffset at, string findingId, string action, FindingState state, string actor, IReadOnlyDictionary<string, string>? details, string previousHash)
+    {
+        var canonical = CanonicalDetails(details);
+        var at2 = DateTimeOffset.FromUnixTimeMilliseconds(at.ToUnixTimeMilliseconds());
+        var record = new HistoryRecord(project, sequence, at2, findingId, action, state, actor, canonical, previousHash, string.Empty);
+        return record with { Hash = record.RecomputeHash() };
+    }
+
+    public string RecomputeHash() => HashChain.Link(PreviousHash, Sequence, json =>
+    {
+        json.WriteStringValue(Project);
+        json.WriteNumberValue(At.ToUnixTimeMilliseconds());
+        json.WriteStringValue(FindingId);
+        json.WriteStringValue(Action);
+        json.WriteStringValue(State.ToToken());
+        json.WriteStringValue(Actor);
+        json.WriteStringValue(Details);
+    });
+
+    private static string CanonicalDetails(IReadOnlyDictionary<string, string>? details)
+    {
+        if (details is null || details.Count == 0)
+        {
+            return "{}";
+        }
+
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(128);
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            foreach (var pair in details.OrderBy(p => p.Key, StringComparer.Ordinal))
+            {
+                json.WriteString(pair.Key, pair.Value);
+            }
+
+            json.WriteEndObject();
+        }
+
+        return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+}
+
+/// <summary>The outcome of verifying every project's history chain.</summary>
+public sealed record HistoryVerification(long Records, int Projects, IReadOnlyList<string> Problems)
+{
+    public bool IsIntact => Problems.Count == 0;
+}

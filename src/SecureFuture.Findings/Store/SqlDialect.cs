@@ -1,0 +1,161 @@
+using System.Data.Common;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.Data.Sqlite;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace SecureFuture.Findings.Store;
+
+/// <summary>A table written in bulk: its name and columns, each text or a 64-bit integer.</summary>
+internal sealed record BulkTable(string Name, IReadOnlyList<(string Column, bool Text)> Columns);
+
+/// <summary>
+/// What differs between SQLite and PostgreSQL for the findings store, and nothing else: how a project's writers are
+/// serialised, how rows are written in bulk (binary COPY on PostgreSQL; one prepared statement in one transaction on
+/// SQLite, where statements run in-process), and which errors are the database failing rather than a bug.
+/// </summary>
+internal sealed class SqlDialect(bool postgres)
+{
+    private const int BatchSize = 1000;
+
+    public bool IsPostgres => postgres;
+
+    /// <summary>The integer type of the auto-numbered listing key.</summary>
+    public string SerialKey => postgres ? "BIGSERIAL PRIMARY KEY" : "INTEGER PRIMARY KEY AUTOINCREMENT";
+
+    public async Task<DbTransaction> BeginWriteAsync(DbConnection connection, CancellationToken cancellationToken)
+    {
+        // SQLite: BEGIN IMMEDIATE (Microsoft.Data.Sqlite's non-deferred transaction) takes the database's write lock up
+        // front, so two writers never read the same state and then both write; the busy timeout makes the second wait.
+        return postgres
+            ? await connection.BeginTransactionAsync(cancellationToken)
+            : ((SqliteConnection)connection).BeginTransaction(deferred: false);
+    }
+
+    /// <summary>Serialises writers of one project until the transaction ends (SQLite's write lock already does, for all).</summary>
+    public async Task LockProjectAsync(DbConnection connection, DbTransaction transaction, string project, CancellationToken cancellationToken)
+    {
+        if (!postgres)
+        {
+            return;
+        }
+
+        var key = BitConverter.ToInt64(SHA256.HashData(Encoding.UTF8.GetBytes("sfi-findings/" + project)), 0);
+        await using var command = new NpgsqlCommand("SELECT pg_advisory_xact_lock(@key)", (NpgsqlConnection)connection, (NpgsqlTransaction)transaction);
+        command.Parameters.AddWithValue("key", key);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    public async Task InsertAsync(DbConnection connection, DbTransaction transaction, BulkTable table, IReadOnlyList<object?[]> rows, CancellationToken cancellationToken)
+    {
+        if (rows.Count == 0)
+        {
+            return;
+        }
+
+        if (postgres)
+        {
+            var columns = string.Join(", ", table.Columns.Select(c => c.Column));
+            await using var import = await ((NpgsqlConnection)connection).BeginBinaryImportAsync($"COPY {table.Name} ({columns}) FROM STDIN (FORMAT BINARY)", cancellationToken);
+            foreach (var row in rows)
+            {
+                await import.StartRowAsync(cancellationToken);
+                for (var i = 0; i < row.Length; i++)
+                {
+                    if (row[i] is null)
+                    {
+                        await import.WriteNullAsync(cancellationToken);
+                    }
+                    else if (table.Columns[i].Text)
+                    {
+                        await import.WriteAsync((string)row[i]!, NpgsqlDbType.Text, cancellationToken);
+                    }
+                    else
+                    {
+                        await import.WriteAsync(Convert.ToInt64(row[i], System.Globalization.CultureInfo.InvariantCulture), NpgsqlDbType.Bigint, cancellationToken);
+                    }
+                }
+            }
+
+            await import.CompleteAsync(cancellationToken);
+            return;
+        }
+
+        var names = table.Columns.Select(c => c.Column).ToArray();
+        var sql = $"INSERT INTO {table.Name} ({string.Join(", ", names)}) VALUES ({string.Join(", ", names.Select((_, i) => "@p" + i))})";
+        await ExecuteManyAsync(connection, transaction, sql, rows, cancellationToken);
+    }
+
+    /// <summary>Runs one statement (parameters <c>@p0</c>, <c>@p1</c>, ...) once per row.</summary>
+    public async Task ExecuteManyAsync(DbConnection connection, DbTransaction transaction, string sql, IReadOnlyList<object?[]> rows, CancellationToken cancellationToken)
+    {
+        if (rows.Count == 0)
+        {
+            return;
+        }
+
+        if (postgres)
+        {
+            // One round trip per batch of statements.
+            foreach (var chunk in rows.Chunk(BatchSize))
+            {
+                await using var batch = new NpgsqlBatch((NpgsqlConnection)connection, (NpgsqlTransaction)transaction);
+                foreach (var row in chunk)
+                {
+                    var command = new NpgsqlBatchCommand(sql);
+                    for (var i = 0; i < row.Length; i++)
+                    {
+                        command.Parameters.Add(new NpgsqlParameter("p" + i, row[i] ?? DBNull.Value));
+                    }
+
+                    batch.BatchCommands.Add(command);
+                }
+
+                await batch.ExecuteNonQueryAsync(cancellationToken);
+            }
+
+            return;
+        }
+
+        await using var prepared = connection.CreateCommand();
+#pragma warning disable CA2100 // Statements are constants of the store; values always travel as parameters.
+        prepared.CommandText = sql;
+#pragma warning restore CA2100
+        prepared.Transaction = transaction;
+        var parameters = new DbParameter[rows[0].Length];
+        for (var i = 0; i < parameters.Length; i++)
+        {
+            parameters[i] = prepared.CreateParameter();
+            parameters[i].ParameterName = "@p" + i;
+            prepared.Parameters.Add(parameters[i]);
+        }
+
+        await prepared.PrepareAsync(cancellationToken);
+        foreach (var row in rows)
+        {
+            for (var i = 0; i < parameters.Length; i++)
+            {
+                parameters[i].Value = row[i] ?? DBNull.Value;
+            }
+
+            await prepared.ExecuteNonQueryAsync(cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// True when an exception is the database failing (connection lost, server shutting down, disk full, I/O error,
+    /// lock timeout), so that the caller may retry; false for errors that retrying cannot cure (a bug, a constraint).
+    /// </summary>
+    public static bool IsUnavailable(Exception e) => e switch
+    {
+        PostgresException pg => pg.SqlState.StartsWith("08", StringComparison.Ordinal) // connection exception
+                                || pg.SqlState.StartsWith("53", StringComparison.Ordinal) // insufficient resources
+                                || pg.SqlState.StartsWith("57", StringComparison.Ordinal) // operator intervention (shutdown, terminated)
+                                || pg.SqlState.StartsWith("58", StringComparison.Ordinal) // system error (I/O)
+                                || pg.SqlState is "40001" or "40P01" or "55P03",        // serialization failure, deadlock, lock timeout
+        NpgsqlException => true, // no SQLSTATE: the connection itself failed
+        SqliteException sqlite => (sqlite.SqliteErrorCode & 0xFF) is 5 or 6 or 10 or 13 or 14, // BUSY, LOCKED, IOERR, FULL, CANTOPEN
+        _ => false,
+    };
+}
