@@ -295,7 +295,7 @@ public sealed partial class SqlFindingStore
         foreach (var chain in records.GroupBy(r => r.Project, StringComparer.Ordinal))
         {
             projects++;
-            problems.AddRange(HashChain.Verify(chain, r => new ChainLink(r.Sequence, r.PreviousHash, r.Hash, r.RecomputeHash()), r => $"{r.Action} of {r.FindingId} by {r.Actor}")
+            problems.AddRange(HashChain.Verify(chain, r => new ChainLink(r.Sequence, r.PreviousHash, r.Hash, r.RecomputeHash()), r => $"{r.Action} {r.FindingId} by {r.Actor}")
                 .Select(p => $"project {chain.Key}: {p}"));
         }
 

@@ -62,6 +62,9 @@ public sealed partial class SqlFindingStore : IFindingStore
     /// </summary>
     internal Func<DbConnection, CancellationToken, Task>? AfterIngestBatch { get; set; }
 
+    /// <summary>The database's connection string, for tests that reach past the store.</summary>
+    internal string ConnectionString => _source.ConnectionString;
+
     public async ValueTask DisposeAsync()
     {
         if (_ownsSource)
