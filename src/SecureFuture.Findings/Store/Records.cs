@@ -104,8 +104,11 @@ public sealed record HistoryRecord(string Project, long Sequence, DateTimeOffset
 {
     /// <summary>Builds the record that follows <paramref name="previousHash"/> in <paramref name="project"/>'s chain.</summary>
     public static HistoryRecord Create(string project, long sequence, DateTimeOffset at, string findingId, string action, FindingState state, string actor, IReadOnlyDictionary<string, string>? details, string previousHash)
+        => Create(project, sequence, at, findingId, action, state, actor, CanonicalDetails(details), previousHash);
+
+    /// <summary>As above, with details already in canonical form (<see cref="CanonicalDetails"/>): an ingest writes the same details on every record.</summary>
+    internal static HistoryRecord Create(string project, long sequence, DateTimeOffset at, string findingId, string action, FindingState state, string actor, string canonical, string previousHash)
     {
-        var canonical = CanonicalDetails(details);
         var at2 = DateTimeOffset.FromUnixTimeMilliseconds(at.ToUnixTimeMilliseconds());
         var record = new HistoryRecord(project, sequence, at2, findingId, action, state, actor, canonical, previousHash, string.Empty);
         return record with { Hash = record.RecomputeHash() };
@@ -122,7 +125,8 @@ public sealed record HistoryRecord(string Project, long Sequence, DateTimeOffset
         json.WriteStringValue(Details);
     });
 
-    private static string CanonicalDetails(IReadOnlyDictionary<string, string>? details)
+    /// <summary>Details as stored and hashed: a JSON object, members in ordinal order.</summary>
+    internal static string CanonicalDetails(IReadOnlyDictionary<string, string>? details)
     {
         if (details is null || details.Count == 0)
         {

@@ -42,7 +42,7 @@ public sealed partial class SqlFindingStore
             var at = upload.At.ToUnixTimeMilliseconds();
             var analysisId = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
             var actor = upload.PushedBy;
-            var details = new Dictionary<string, string> { ["analysis"] = analysisId, ["ref"] = upload.Ref, ["category"] = upload.Category };
+            var details = HistoryRecord.CanonicalDetails(new Dictionary<string, string> { ["analysis"] = analysisId, ["ref"] = upload.Ref, ["category"] = upload.Category });
             using var digest = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
             AppendDigest(digest, "sfi-analysis/v1", upload.Project, upload.Ref, upload.Category, upload.Tool, upload.Complete ? "complete" : "partial");
 

@@ -230,7 +230,7 @@ public sealed partial class SqlFindingStore
 
             await ExecuteAsync(connection, transaction, $"UPDATE findings SET state = @state, {set} WHERE id = @id", cancellationToken,
                 [("state", (long)to), ("id", id), .. values]);
-            chain.Append(now, id, action, to, by, details);
+            chain.Append(now, id, action, to, by, HistoryRecord.CanonicalDetails(details));
             await FlushChainAsync(connection, transaction, chain, cancellationToken);
             return new StateChange(StateChangeOutcome.Changed, await ReadFindingAsync(connection, transaction, id, cancellationToken));
         }, cancellationToken);

@@ -190,9 +190,9 @@ public sealed partial class SqlFindingStore : IFindingStore
     {
         public List<object?[]> Pending { get; } = [];
 
-        public void Append(DateTimeOffset at, string findingId, string action, FindingState state, string actor, IReadOnlyDictionary<string, string>? details)
+        public void Append(DateTimeOffset at, string findingId, string action, FindingState state, string actor, string canonicalDetails)
         {
-            var record = HistoryRecord.Create(project, ++sequence, at, findingId, action, state, actor, details, head);
+            var record = HistoryRecord.Create(project, ++sequence, at, findingId, action, state, actor, canonicalDetails, head);
             head = record.Hash;
             Pending.Add([record.Project, record.Sequence, record.At.ToUnixTimeMilliseconds(), record.FindingId, record.Action, (long)record.State, record.Actor, record.Details, record.PreviousHash, record.Hash]);
         }
@@ -228,7 +228,7 @@ public sealed partial class SqlFindingStore : IFindingStore
 
         foreach (var (id, until) in expired)
         {
-            chain.Append(DateTimeOffset.FromUnixTimeMilliseconds(until), id, Transitions.Actions.AcceptanceExpired, FindingState.Open, SystemActor, null);
+            chain.Append(DateTimeOffset.FromUnixTimeMilliseconds(until), id, Transitions.Actions.AcceptanceExpired, FindingState.Open, SystemActor, HistoryRecord.CanonicalDetails(null));
         }
 
         await _dialect.ExecuteManyAsync(connection, transaction, "UPDATE findings SET state = @p1 WHERE id = @p0",
