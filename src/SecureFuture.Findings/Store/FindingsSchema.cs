@@ -7,13 +7,15 @@ namespace SecureFuture.Findings.Store;
 /// </summary>
 internal static class FindingsSchema
 {
-    /// <summary>The columns of <c>findings</c> written at insert, in order.</summary>
+    /// <summary>
+    /// The columns of <c>findings</c> written when an analysis first reports a finding, in order (a new finding is open:
+    /// the fix and decision columns start null, and are left out so that bulk inserts bind fewer values).
+    /// </summary>
     public static readonly BulkTable Findings = new("findings",
     [
         ("id", true), ("project", true), ("ref", true), ("category", true), ("identity", true), ("identity_source", true), ("tool", true), ("rule_id", true),
         ("severity", false), ("message", true), ("path", true), ("start_line", false), ("end_line", false), ("cves", true), ("flow", true), ("content_hash", true),
-        ("state", false), ("first_seen", false), ("opened_at", false), ("fixed_at", false), ("due_at", false), ("kev", false),
-        ("dismiss_reason", false), ("decided_by", true), ("decision_comment", true), ("risk_owner", true), ("accepted_until", false),
+        ("state", false), ("first_seen", false), ("opened_at", false), ("due_at", false), ("kev", false),
     ]);
 
     public static readonly BulkTable History = new("findings_history",

@@ -84,7 +84,7 @@ public sealed partial class SqlFindingStore
                     var deadline = Deadlines.For(result.Severity, project.Criticality, result.Cves, upload.At, sla, kev);
                     inserts.Add([id, upload.Project, upload.Ref, upload.Category, result.Identity, result.IdentitySource, result.Tool, result.RuleId,
                         (long)result.Severity, result.Message, result.Path, result.StartLine, result.EndLine, cves, result.FlowJson, contentHash,
-                        (long)FindingState.Open, at, at, null, Ms(deadline.DueAt), deadline.Kev ? 1L : 0L, null, null, null, null, null]);
+                        (long)FindingState.Open, at, at, Ms(deadline.DueAt), deadline.Kev ? 1L : 0L]);
                     chain.Append(upload.At, id, Transitions.Actions.Opened, FindingState.Open, actor, details);
                     opened++;
                 }

@@ -79,7 +79,11 @@ public sealed partial class SqlFindingStore
             where.Add(overdue ? OverduePredicate : $"NOT {OverduePredicate}");
         }
 
-        var sql = $"SELECT {FindingsSchema.ListedColumns} FROM findings f {(where.Count == 0 ? string.Empty : "WHERE " + string.Join(" AND ", where))} ORDER BY f.num DESC LIMIT @limit";
+        // Newest first, by the listing key. The page's keys are chosen first and its rows read after: choosing keys alone
+        // lets the planner answer from a (column, num) index without touching the table (PostgreSQL: an index-only scan),
+        // where a one-step query walks the primary key backwards filtering rows, slow when the matches are old findings.
+        var filter = where.Count == 0 ? string.Empty : "WHERE " + string.Join(" AND ", where);
+        var sql = $"SELECT {FindingsSchema.ListedColumns} FROM findings f WHERE f.num IN (SELECT f.num FROM findings f {filter} ORDER BY f.num DESC LIMIT @limit) ORDER BY f.num DESC";
         await using var connection = await OpenAsync(cancellationToken);
         await using var command = Command(connection, null, sql, [.. parameters]);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);

@@ -359,6 +359,29 @@ public sealed class FindingStoreTests
 
     [Theory]
     [MemberData(nameof(Kinds), MemberType = typeof(TestStores))]
+    public async Task A_log_that_turns_out_malformed_mid_stream_leaves_nothing_and_its_error_stands(string kind)
+    {
+        var (store, clock) = await StartAsync(kind);
+        await using var _ = store;
+        static IEnumerable<IngestedResult> Truncated()
+        {
+            for (var n = 0; n < 7000; n++)
+            {
+                yield return Result("r" + n);
+            }
+
+            throw new InputException("upload.sarif", 1, 9000, "unexpected end of data");
+        }
+
+        var error = await Assert.ThrowsAsync<InputException>(() => store.IngestAsync(Upload("web", clock.GetUtcNow()), Truncated()));
+        Assert.Equal(1, error.Line);
+        Assert.Empty((await store.ListFindingsAsync(new FindingQuery())).Items);
+        Assert.Empty(await store.ReadHistoryAsync(null));
+        Assert.Equal(0, (await store.ComputeMetricsAsync(new MetricsRequest())).Coverage.Covered);
+    }
+
+    [Theory]
+    [MemberData(nameof(Kinds), MemberType = typeof(TestStores))]
     public async Task The_history_refuses_changes_and_its_chain_detects_a_tampered_record(string kind)
     {
         var (store, clock) = await StartAsync(kind, null, null, Web, new Project("api", null, Criticality.Low, []));
