@@ -26,6 +26,10 @@ public sealed partial class SqlFindingStore
     {
         ArgumentNullException.ThrowIfNull(upload);
         ArgumentNullException.ThrowIfNull(results);
+        ArgumentException.ThrowIfNullOrWhiteSpace(upload.Ref);
+        ArgumentException.ThrowIfNullOrWhiteSpace(upload.Category);
+        ArgumentException.ThrowIfNullOrWhiteSpace(upload.Tool);
+        ArgumentException.ThrowIfNullOrWhiteSpace(upload.PushedBy);
         var sla = _sla;
         var kev = _kev;
         var outcome = await WriteAsync(upload.Project, async (connection, transaction) =>

@@ -186,6 +186,7 @@ public sealed partial class SqlFindingStore
 
     public Task<StateChange> AcceptAsync(string id, string riskOwner, DateTimeOffset until, string by, string? comment, CancellationToken cancellationToken = default)
     {
+        ArgumentException.ThrowIfNullOrWhiteSpace(riskOwner);
         if (until <= _clock.GetUtcNow())
         {
             throw new ArgumentException("until: an acceptance must expire in the future", nameof(until));

@@ -106,6 +106,11 @@ public sealed partial class SqlFindingStore : IFindingStore
             throw new ArgumentException($"'{project.Id}' is not a valid project id", nameof(project));
         }
 
+        if (project.ExpectedCategories.FirstOrDefault(c => string.IsNullOrWhiteSpace(c) || c.Contains(',', StringComparison.Ordinal)) is { } bad)
+        {
+            throw new ArgumentException($"'{bad}' is not a valid category (empty, or contains a comma)", nameof(project));
+        }
+
         var now = _clock.GetUtcNow().ToUnixTimeMilliseconds();
         await WriteAsync(project.Id, async (connection, transaction) =>
         {

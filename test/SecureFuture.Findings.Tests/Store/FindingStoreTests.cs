@@ -488,6 +488,9 @@ public sealed class FindingStoreTests
         var (store, clock) = await StartAsync(kind);
         await using var _ = store;
         await Assert.ThrowsAsync<UnknownProjectException>(() => store.IngestAsync(Upload("nope", clock.GetUtcNow()), [Result("a")]));
+        await Assert.ThrowsAsync<ArgumentException>(() => store.UpsertProjectAsync(new Project("../etc", null, Criticality.Low, [])));
+        await Assert.ThrowsAsync<ArgumentException>(() => store.UpsertProjectAsync(new Project("ok", null, Criticality.Low, ["code,secrets"])));
+        await Assert.ThrowsAsync<ArgumentException>(() => store.IngestAsync(Upload("web", clock.GetUtcNow(), category: " "), [Result("a")]));
         await store.IngestAsync(Upload("web", clock.GetUtcNow()), [Result("a")]);
         await store.InitializeAsync();
         Assert.Equal(Web, await store.GetProjectAsync("web"), ProjectComparer.Instance);
