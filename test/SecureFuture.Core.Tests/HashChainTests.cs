@@ -1,5 +1,3 @@
-using SecureFuture.Core;
-
 namespace SecureFuture.Core.Tests;
 
 public class HashChainTests
@@ -68,6 +66,6 @@ public class HashChainTests
     {
         var chain = Chain("a", "b", "c");
         (chain[1], chain[2]) = (chain[2], chain[1]);
-        Assert.Contains("record 3 out of order (expected 2)", Verify(chain));
+        Assert.Contains("record 2 out of order (expected 4)", Verify(chain));
     }
 }
