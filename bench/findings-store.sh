@@ -107,7 +107,8 @@ for line in open(path):
 cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "unknown")
 commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
 nproc = subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip()
-print(f"\nCommand: `{invocation}`; {cpu}, {nproc} cores; commit {commit}.\n")
+load = open("/proc/loadavg").read().split()[:3]
+print(f"\nCommand: `{invocation}`; {cpu}, {nproc} cores; commit {commit}; load average at the end {' '.join(load)}.\n")
 print("| Run | Store | ingest results/s (wall) | client CPU s | re-ingest 1% changed, results/s (wall) | client CPU s | PostgreSQL server CPU s (both) | peak memory |")
 print("|---:|---|---:|---:|---:|---:|---:|---:|")
 for r in ingest:
@@ -118,8 +119,16 @@ for store in ("sqlite", "postgres"):
     first = statistics.median(int(r["results"]) / float(r["first_s"]) for r in rows)
     second = statistics.median(int(r["results"]) / float(r["second_s"]) for r in rows)
     peak = max(int(r["peak_mb"]) for r in rows)
-    print(f"\n{store}: median ingest **{first:,.0f} results/s**, re-ingest **{second:,.0f} results/s** (target >= 20,000: {'met' if min(first, second) >= 20000 else 'missed'}); "
-          f"peak memory {peak} MB (target < 500 MB: {'met' if peak < 500 else 'missed'}).")
+    # CPU-bound rate: what one core would sustain with nothing else running. SQLite runs in the process, so the client's
+    # CPU is the whole cost; PostgreSQL's server CPU is read for both ingests together.
+    if store == "sqlite":
+        per_cpu = statistics.median(int(r["results"]) / float(r["first_cpu_s"]) for r in rows)
+        cpu_note = f"ingest {per_cpu:,.0f} results per CPU-second"
+    else:
+        per_cpu = statistics.median(2 * int(r["results"]) / (float(r["first_cpu_s"]) + float(r["second_cpu_s"]) + float(r["server_cpu_s"])) for r in rows)
+        cpu_note = f"both ingests {per_cpu:,.0f} results per CPU-second (client + server)"
+    print(f"\n{store}: median ingest **{first:,.0f} results/s**, re-ingest **{second:,.0f} results/s** wall-clock (target >= 20,000: {'met' if min(first, second) >= 20000 else 'missed'}); "
+          f"{cpu_note}; peak memory {peak} MB (target < 500 MB: {'met' if peak < 500 else 'missed'}).")
 if queries:
     print(f"\nList queries over {seeded['findings'] if seeded else '?'} findings on PostgreSQL (page of 100, median and p95 of each query):\n")
     print("| Query | median ms | p95 ms |")
