@@ -84,7 +84,7 @@ public sealed partial class SqlFindingStore : IFindingStore
         await using var transaction = await _dialect.BeginWriteAsync(connection, cancellationToken);
         if (_dialect.IsPostgres)
         {
-            // The schema lock every store of sfi takes while creating its tables.
+            // Nodes starting together create the tables one at a time (the lock the client store takes for its schema too).
             await ExecuteAsync(connection, transaction, "SELECT pg_advisory_xact_lock(7460002)", cancellationToken);
         }
 

@@ -93,11 +93,14 @@ public sealed class FindingStoreTests
         await using var _ = store;
         var t0 = clock.GetUtcNow();
         await store.IngestAsync(Upload("web", t0), [Result("fp", line: 10)]);
-        var moved = await store.IngestAsync(Upload("web", t0.AddDays(2)), [Result("fp", line: 42, path: "src/b.cs")]);
+        const string flow = """{"threadFlows":[{"locations":[{"location":{"physicalLocation":{"artifactLocation":{"uri":"src/b.cs"},"region":{"startLine":40}}}}]}]}""";
+        var moved = await store.IngestAsync(Upload("web", t0.AddDays(2)), [Result("fp", line: 42, path: "src/b.cs") with { FlowJson = flow }]);
         Assert.Equal((0, 0, 1), (moved.Opened, moved.Fixed, moved.Updated));
         var finding = await OnlyAsync(store);
         Assert.Equal((FindingState.Open, "src/b.cs", 42), (finding.State, finding.Path, finding.StartLine));
         Assert.Equal(t0.AddDays(30), finding.DueAt);
+        Assert.Equal(flow, (await store.GetFindingAsync(finding.Id))!.FlowJson);
+        Assert.Equal([Transitions.Actions.Opened], (await store.GetFindingAsync(finding.Id))!.History.Select(h => h.Action)); // an update is not a state change
     }
 
     [Theory]
