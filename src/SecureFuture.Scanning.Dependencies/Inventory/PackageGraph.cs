@@ -61,6 +61,16 @@ internal sealed class PackageGraph(string ecosystem, ManifestFile file)
     /// </param>
     public void Emit(InventoryBuilder output, bool directIsExplicit = false)
     {
+        // A project of the same build (a referenced project, a workspace member) is part of the product: what it
+        // declares is as direct as what the project itself declares.
+        foreach (var project in _order.Where(n => n.Project))
+        {
+            foreach (var child in project.Children.Where(c => !c.Project))
+            {
+                child.Direct = true;
+            }
+        }
+
         var roots = HasRoots || directIsExplicit;
         if (!roots && _order.Count > 0)
         {
@@ -70,7 +80,7 @@ internal sealed class PackageGraph(string ecosystem, ManifestFile file)
 
         var parent = new Dictionary<Node, Node?>();
         var queue = new Queue<Node>();
-        foreach (var root in _order.Where(n => n.Direct || n.Project || !roots).OrderBy(n => !n.Direct).ThenBy(n => n.Line))
+        foreach (var root in _order.Where(n => (n.Direct && !n.Project) || !roots).OrderBy(n => n.Line))
         {
             parent[root] = null;
             queue.Enqueue(root);
@@ -129,8 +139,8 @@ internal sealed class PackageGraph(string ecosystem, ManifestFile file)
         public bool Direct { get; set; }
 
         /// <summary>
-        /// A project of the same build (a NuGet project reference, a workspace member): a root whose dependencies count as
-        /// direct-through-it, named in paths but not itself reported as a package.
+        /// A project of the same build (a NuGet project reference, a Cargo or uv workspace member, a yarn workspace): not
+        /// itself a package; what it depends on is direct.
         /// </summary>
         public bool Project { get; set; }
 
