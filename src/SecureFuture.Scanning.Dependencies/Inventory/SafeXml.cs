@@ -17,6 +17,12 @@ internal static class SafeXml
             using var reader = XmlReader.Create(new StringReader(text), settings);
             return XDocument.Load(reader, LoadOptions.SetLineInfo);
         }
+        catch (XmlException e) when (e.LineNumber == 0 && text.IndexOf("<!DOCTYPE", StringComparison.Ordinal) is var doctype and >= 0)
+        {
+            // The reader refuses a DTD before it has a position; the DOCTYPE is where the fault is.
+            var lines = new LineMap(text);
+            throw new ManifestFormatException(lines.LineOf(doctype), lines.ColumnOf(doctype), "a DTD is not allowed in a manifest (its entities could expand without bound or read local files)", e);
+        }
         catch (XmlException e)
         {
             throw new ManifestFormatException(Math.Max(1, e.LineNumber), Math.Max(1, e.LinePosition), $"not valid XML: {e.Message}", e);
