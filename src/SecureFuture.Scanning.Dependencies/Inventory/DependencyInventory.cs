@@ -46,6 +46,13 @@ public sealed class DependencyInventory
         return HelperFiles.Contains(fileName, StringComparer.Ordinal) || _readers.Any(r => r.Reads(fileName, relativePath));
     }
 
+    /// <summary>Whether files of this name are inventoried themselves (not only consulted beside another).</summary>
+    public bool IsManifest(string relativePath)
+    {
+        ArgumentNullException.ThrowIfNull(relativePath);
+        return _readers.Any(r => r.Reads(FileName(relativePath), relativePath));
+    }
+
     /// <summary>Inventories the files (path relative to the scan root with '/', and text) a scan walked.</summary>
     public InventoryResult Read(IEnumerable<ScanTarget> files, CancellationToken cancellationToken = default)
     {

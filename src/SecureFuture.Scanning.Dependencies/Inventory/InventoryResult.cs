@@ -31,7 +31,7 @@ public sealed record InventoryResult(
     IReadOnlyList<Notification> Notifications)
 {
     /// <summary>Whether a manifest could not be read at all (malformed or of an unknown version).</summary>
-    public bool HasErrors => Notifications.Any(n => n.Id is InventoryNotifications.Malformed or InventoryNotifications.UnknownVersion);
+    public bool HasErrors => Notifications.Any(n => n.Level == NotificationLevel.Error);
 }
 
 /// <summary>The ids of the inventory's notifications.</summary>
@@ -39,6 +39,9 @@ public static class InventoryNotifications
 {
     /// <summary>A manifest or lock file that does not parse; the message names file:line:column.</summary>
     public const string Malformed = "deps-malformed";
+
+    /// <summary>A manifest or lock file that could not be read at all (too large, binary, unreadable).</summary>
+    public const string Unreadable = "deps-unreadable";
 
     /// <summary>A lock file of a format version this inventory does not know: not read rather than misread.</summary>
     public const string UnknownVersion = "deps-unknown-lockfile-version";
