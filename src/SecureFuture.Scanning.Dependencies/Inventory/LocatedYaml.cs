@@ -1,4 +1,5 @@
 using YamlDotNet.Core;
+using YamlDotNet.Core.Events;
 using YamlDotNet.RepresentationModel;
 
 namespace SecureFuture.Scanning.Dependencies.Inventory;
@@ -6,12 +7,18 @@ namespace SecureFuture.Scanning.Dependencies.Inventory;
 /// <summary>YAML lock files (pnpm-lock.yaml, yarn berry's yarn.lock) as nodes that keep their line.</summary>
 internal static class LocatedYaml
 {
-    /// <exception cref="ManifestFormatException">The text is not YAML (line and column of the fault).</exception>
+    /// <summary>Nesting of mappings and sequences: lock files use five or six; a hostile file could use a million.</summary>
+    private const int MaxDepth = 64;
+
+    /// <exception cref="ManifestFormatException">The text is not YAML, or nests too deeply (line and column of the fault).</exception>
     public static YamlMappingNode? Parse(string text)
     {
         var stream = new YamlStream();
         try
         {
+            // The representation model is built recursively, so a deeply nested document would overflow the stack
+            // (a crash, not an exception); the event parser is iterative, and checks the depth first.
+            CheckDepth(text);
             stream.Load(new StringReader(text));
         }
         catch (YamlException e)
@@ -20,6 +27,25 @@ internal static class LocatedYaml
         }
 
         return stream.Documents.Count == 0 ? null : stream.Documents[0].RootNode as YamlMappingNode;
+    }
+
+    private static void CheckDepth(string text)
+    {
+        var parser = new Parser(new StringReader(text));
+        var depth = 0;
+        while (parser.MoveNext())
+        {
+            switch (parser.Current)
+            {
+                case MappingStart or SequenceStart when ++depth > MaxDepth:
+                    throw new ManifestFormatException((int)parser.Current.Start.Line, (int)parser.Current.Start.Column, $"not accepted: mappings and sequences nested deeper than {MaxDepth}");
+                case MappingEnd or SequenceEnd:
+                    depth--;
+                    break;
+                default:
+                    break;
+            }
+        }
     }
 
     public static int LineOf(YamlNode node) => (int)Math.Max(1, node.Start.Line);

@@ -9,11 +9,26 @@ namespace SecureFuture.Scanning.Dependencies.Inventory;
 /// </summary>
 internal static class SafeXml
 {
+    /// <summary>Element nesting: manifests use five or six levels; building a tree a hostile file nests 100,000 deep takes a minute.</summary>
+    private const int MaxDepth = 64;
+
     public static XDocument Load(string text)
     {
         var settings = new XmlReaderSettings { DtdProcessing = DtdProcessing.Prohibit, XmlResolver = null, MaxCharactersFromEntities = 0 };
         try
         {
+            using (var probe = XmlReader.Create(new StringReader(text), settings))
+            {
+                while (probe.Read())
+                {
+                    if (probe.Depth > MaxDepth)
+                    {
+                        var info = (IXmlLineInfo)probe;
+                        throw new ManifestFormatException(info.LineNumber, info.LinePosition, $"not accepted: elements nested deeper than {MaxDepth}");
+                    }
+                }
+            }
+
             using var reader = XmlReader.Create(new StringReader(text), settings);
             return XDocument.Load(reader, LoadOptions.SetLineInfo);
         }

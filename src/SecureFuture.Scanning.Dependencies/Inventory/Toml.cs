@@ -29,7 +29,11 @@ internal sealed class TomlTable(int line)
 /// </summary>
 internal sealed class Toml
 {
+    /// <summary>Nesting of arrays and inline tables: lock files use two or three; a hostile file could use a million.</summary>
+    private const int MaxDepth = 64;
+
     private readonly string _text;
+    private int _depth;
     private int _pos;
     private int _line = 1;
     private int _lineStart;
@@ -198,6 +202,23 @@ internal sealed class Toml
     }
 
     private object Value()
+    {
+        var container = Current is '[' or '{';
+        if (container && ++_depth > MaxDepth)
+        {
+            throw Error($"arrays and inline tables nested deeper than {MaxDepth}");
+        }
+
+        var value = ScalarOrContainer(); // a fault throws and ends the parse, so the depth needs no unwinding then
+        if (container)
+        {
+            _depth--;
+        }
+
+        return value;
+    }
+
+    private object ScalarOrContainer()
     {
         switch (Current)
         {

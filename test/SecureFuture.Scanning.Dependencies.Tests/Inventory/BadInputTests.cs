@@ -62,6 +62,33 @@ public class BadInputTests
         Assert.Empty(result.Packages);
     }
 
+    [Theory]
+    [InlineData("Cargo.lock", "version = 3\nx = ", '[')]
+    [InlineData("poetry.lock", "x = ", '{')]
+    [InlineData("package-lock.json", "", '[')]
+    [InlineData("pnpm-lock.yaml", "lockfileVersion: '9.0'\npackages: ", '[')]
+    public void Deeply_nested_input_is_an_error_not_a_stack_overflow(string file, string prefix, char open)
+    {
+        var text = prefix + new string(open, 200_000);
+
+        var notification = Assert.Single(Read((file, text)).Notifications);
+
+        Assert.Equal(InventoryNotifications.Malformed, notification.Id);
+    }
+
+    [Fact]
+    public void Deeply_nested_xml_manifest_is_refused_before_a_tree_is_built()
+    {
+        var text = "<project>" + string.Concat(Enumerable.Repeat("<a>", 100_000)) + string.Concat(Enumerable.Repeat("</a>", 100_000)) + "</project>";
+
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        var notification = Assert.Single(Read(("pom.xml", text)).Notifications);
+
+        Assert.Equal(InventoryNotifications.Malformed, notification.Id);
+        Assert.StartsWith("pom.xml:1:", notification.Message, StringComparison.Ordinal);
+        Assert.True(started.Elapsed < TimeSpan.FromSeconds(10), $"took {started.Elapsed}"); // building the tree took ~1 minute
+    }
+
     [Fact]
     public void Yarn_lock_without_either_header_is_refused()
     {
