@@ -232,6 +232,7 @@ public class BadInputTests
     [InlineData("node_modules/x/package-lock.json", false)]
     [InlineData("requirements-dev.txt", true)]
     [InlineData("requirements/base.txt", true)]
+    [InlineData("dev-requirements.txt", true)]
     [InlineData("notes.txt", false)]
     [InlineData("src/App/App.csproj", true)]
     [InlineData("src/App/obj/project.assets.json", true)]

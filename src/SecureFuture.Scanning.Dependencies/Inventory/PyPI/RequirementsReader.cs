@@ -3,7 +3,7 @@ using System.Text.RegularExpressions;
 namespace SecureFuture.Scanning.Dependencies.Inventory.PyPI;
 
 /// <summary>
-/// pip requirements files (<c>requirements*.txt</c>, <c>requirements/*.txt</c>): a requirement pinned with <c>==</c> or
+/// pip requirements files (<c>*requirements*.txt</c>, <c>requirements/*.txt</c>): a requirement pinned with <c>==</c> or
 /// <c>===</c> is a package, with its <c>--hash</c> values; anything else (<c>&gt;=</c>, <c>~=</c>, a wildcard, no
 /// version, a URL) is reported as unpinned. Continuation lines, comments, markers and extras are understood; options
 /// (<c>-r</c>, <c>-c</c>, <c>-e</c>, <c>--index-url</c>) are not requirements. pip-compile's <c># via</c> comments
@@ -16,7 +16,7 @@ internal sealed partial class RequirementsReader : IManifestReader
 
     public bool Reads(string fileName, string path) =>
         fileName.EndsWith(".txt", StringComparison.OrdinalIgnoreCase)
-        && (fileName.StartsWith("requirements", StringComparison.OrdinalIgnoreCase) || path.Contains("requirements/", StringComparison.OrdinalIgnoreCase));
+        && (fileName.Contains("requirements", StringComparison.OrdinalIgnoreCase) || path.Contains("requirements/", StringComparison.OrdinalIgnoreCase));
 
     public void Read(ManifestFile file, InventoryBuilder output)
     {
