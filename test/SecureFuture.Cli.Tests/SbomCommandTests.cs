@@ -85,6 +85,26 @@ public sealed class SbomCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Unpinned_requirements_are_warnings_naming_their_line_and_are_left_out_of_the_sbom()
+    {
+        var tree = Directory.CreateTempSubdirectory("sfi-sbom-unpinned-").FullName;
+        try
+        {
+            await File.WriteAllTextAsync(Path.Combine(tree, "requirements.txt"), "flask>=2.0\nsix==1.16.0\n");
+            var (exit, stdout, stderr) = await CliRunner.RunAsync("sbom", tree);
+
+            Assert.Equal(0, exit);
+            Assert.Contains("sfi: warning: requirements.txt:1: flask '>=2.0' is not pinned with ==", stderr, StringComparison.Ordinal);
+            using var bom = JsonDocument.Parse(stdout);
+            Assert.Equal(["pkg:pypi/six@1.16.0"], bom.RootElement.GetProperty("components").EnumerateArray().Select(c => c.GetProperty("purl").GetString()));
+        }
+        finally
+        {
+            Directory.Delete(tree, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task A_tree_without_manifests_is_a_usage_error_and_nothing_is_written()
     {
         var empty = Directory.CreateTempSubdirectory("sfi-sbom-empty-").FullName;

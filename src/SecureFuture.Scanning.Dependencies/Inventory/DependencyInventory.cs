@@ -42,6 +42,11 @@ public sealed class DependencyInventory
     public bool Wants(string relativePath)
     {
         ArgumentNullException.ThrowIfNull(relativePath);
+        if (relativePath.StartsWith("node_modules/", StringComparison.Ordinal) || relativePath.Contains("/node_modules/", StringComparison.Ordinal))
+        {
+            return false; // an installed tree: its packages are the lock file's, and its thousands of package.json are not manifests
+        }
+
         var fileName = FileName(relativePath);
         return HelperFiles.Contains(fileName, StringComparer.Ordinal) || _readers.Any(r => r.Reads(fileName, relativePath));
     }

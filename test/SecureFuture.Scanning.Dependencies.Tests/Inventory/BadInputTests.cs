@@ -230,6 +230,8 @@ public class BadInputTests
     [Theory]
     [InlineData("packages/web/package-lock.json", true)]
     [InlineData("node_modules/x/package-lock.json", false)]
+    [InlineData("web/node_modules/x/package.json", false)]
+    [InlineData("web/package.json", true)]
     [InlineData("requirements-dev.txt", true)]
     [InlineData("requirements/base.txt", true)]
     [InlineData("dev-requirements.txt", true)]
