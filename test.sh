@@ -42,6 +42,9 @@ multitool_dir="$here/tools/sarif/node_modules/@microsoft/sarif-multitool-linux"
 chmod u+x "$multitool_dir/Sarif.Multitool"
 # The native binary: the npm shim re-joins arguments through a shell, which would split "Sarif;Gh".
 export SFI_SARIF_MULTITOOL="$multitool_dir/Sarif.Multitool"
+# Ajv with the official CycloneDX 1.6 (npm @cyclonedx/cyclonedx-library) and SPDX 2.3 schemas: validates sfi sbom.
+(cd tools/sbom && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+export SFI_SBOM_VALIDATOR="$here/tools/sbom/validate.mjs"
 
 # 3. A throw-away PostgreSQL on 127.0.0.1 and a free port for the store tests; stopped when this script exits.
 say "starting PostgreSQL for the tests"

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Reflection;
 using SecureFuture.Cli.Baseline;
 using SecureFuture.Cli.Keys;
+using SecureFuture.Cli.Sbom;
 using SecureFuture.Cli.Scan;
 using SecureFuture.Cli.Serve;
 using SecureFuture.Cli.ThreatModel;
@@ -25,6 +26,7 @@ internal static class CliApp
             ServeCommand.Create(stdout, stderr, clock),
             KeysCommand.Create(stdout, stderr, clock),
             ThreatModelCommand.Create(stdout, stderr, clock),
+            SbomCommand.Create(stdout, stderr, clock),
         };
         CliOptions.RefuseEmptyValues(root);
         return root;
