@@ -1,0 +1,239 @@
+using System.Buffers;
+using System.Text;
+
+namespace SecureFuture.Scanning.Secrets;
+
+/// <summary>One value in a text that decodes to readable text: where it is, how it was encoded, what it says.</summary>
+/// <param name="Start">Offset of the encoded value in the text it was found in.</param>
+/// <param name="Length">Length of the encoded value.</param>
+/// <param name="Encoding">The encoding's name as findings report it: <c>base64</c>, <c>hex</c> or <c>percent</c>.</param>
+/// <param name="Decoded">The decoded text.</param>
+public sealed record EncodedValue(int Start, int Length, string Encoding, string Decoded);
+
+/// <summary>
+/// Finds values that are base64 (either alphabet), hex or percent-encoded and decode to readable text, so that the
+/// detectors can run on what they say. Precision and speed both come from being strict about what counts as a
+/// candidate: a base64 or hex run of at least <see cref="MinLength"/> characters, or a token with a <c>%XX</c>
+/// escape, and a decoding that is valid UTF-8 with no control characters but tab and line breaks. Random bytes pass
+/// that test with a probability below 1 in 10,000 for the shortest candidate, so hashes, identifiers, certificates
+/// and compressed blobs are rejected after one cheap decode, and no detector ever runs on them.
+/// </summary>
+public static class EncodedText
+{
+    /// <summary>The shortest base64 or hex run considered (12 bytes of base64, 8 of hex).</summary>
+    public const int MinLength = 16;
+
+    /// <summary>The shortest percent-encoded token considered.</summary>
+    public const int MinPercentLength = 8;
+
+    /// <summary>
+    /// Longest value decoded. Longer runs are data, not a configuration value (a base64 image, a minified bundle);
+    /// decoding them would cost memory for no credential.
+    /// </summary>
+    public const int MaxLength = 256 * 1024;
+
+    // Both base64 alphabets (RFC 4648 §4 and §5); '=' padding is only accepted at the end of a run.
+    private static readonly SearchValues<char> Base64Chars = SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_");
+    private static readonly SearchValues<char> HexChars = SearchValues.Create("0123456789ABCDEFabcdef");
+
+    // What ends a percent-encoded token: whitespace, quotes and the brackets that delimit values in markup.
+    private static readonly SearchValues<char> TokenEnd = SearchValues.Create(" \t\r\n\"'`<>()[]{}\\");
+
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    /// <summary>
+    /// The encoded values in <paramref name="text"/>, in order and not overlapping (a percent-encoded token wins over
+    /// the base64-looking runs inside it). <paramref name="tooLong"/> counts runs skipped for <see cref="MaxLength"/>.
+    /// </summary>
+    public static List<EncodedValue> Find(string text, out int tooLong)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        tooLong = 0;
+        var span = text.AsSpan();
+        var percent = new List<EncodedValue>();
+        for (var at = span.IndexOf('%'); at >= 0;)
+        {
+            var tokenStart = span[..at].LastIndexOfAny(TokenEnd) + 1;
+            var tokenEnd = span[at..].IndexOfAny(TokenEnd);
+            tokenEnd = tokenEnd < 0 ? span.Length : at + tokenEnd;
+            if (TryPercent(span[tokenStart..tokenEnd], ref tooLong) is { } decoded)
+            {
+                percent.Add(new EncodedValue(tokenStart, tokenEnd - tokenStart, "percent", decoded));
+            }
+
+            var next = span[tokenEnd..].IndexOf('%');
+            at = next < 0 ? -1 : tokenEnd + next;
+        }
+
+        var found = new List<EncodedValue>(percent.Count);
+        var nextPercent = 0;
+        for (var position = 0; position < span.Length;)
+        {
+            var start = span[position..].IndexOfAny(Base64Chars);
+            if (start < 0)
+            {
+                break;
+            }
+
+            start += position;
+            var end = span[start..].IndexOfAnyExcept(Base64Chars);
+            end = end < 0 ? span.Length : start + end;
+            var padded = end;
+            while (padded < span.Length && padded - end < 2 && span[padded] == '=')
+            {
+                padded++;
+            }
+
+            position = padded;
+            if (end - start < MinLength)
+            {
+                continue;
+            }
+
+            // Runs inside a percent-encoded token are decoded with it, as the next layer.
+            while (nextPercent < percent.Count && percent[nextPercent].Start + percent[nextPercent].Length <= start)
+            {
+                found.Add(percent[nextPercent++]);
+            }
+
+            if (nextPercent < percent.Count && percent[nextPercent].Start < padded)
+            {
+                continue;
+            }
+
+            if (TryRun(span[start..end], ref tooLong) is var (encoding, decoded))
+            {
+                found.Add(new EncodedValue(start, padded - start, encoding, decoded));
+            }
+        }
+
+        found.AddRange(percent.Skip(nextPercent));
+        return found;
+    }
+
+    private static (string Encoding, string Text)? TryRun(ReadOnlySpan<char> run, ref int tooLong)
+    {
+        if (run.Length > MaxLength)
+        {
+            tooLong++;
+            return null;
+        }
+
+        // An even run of hex digits is hex first: "68656c6c6f" is valid base64 too, but decodes to noise.
+        if (run.Length % 2 == 0 && !run.ContainsAnyExcept(HexChars))
+        {
+            var bytes = new byte[run.Length / 2];
+            if (Convert.FromHexString(run, bytes, out _, out _) == OperationStatus.Done && Readable(bytes) is { } hex)
+            {
+                return ("hex", hex);
+            }
+        }
+
+        return TryBase64(run) is { } text ? ("base64", text) : null;
+    }
+
+    private static string? TryBase64(ReadOnlySpan<char> run)
+    {
+        if (run.Length % 4 == 1)
+        {
+            return null;
+        }
+
+        // Either alphabet, never both: a run with '+' or '/' and '-' or '_' is a path or an identifier.
+        var standard = run.ContainsAny('+', '/');
+        var urlSafe = run.ContainsAny('-', '_');
+        if (standard && urlSafe)
+        {
+            return null;
+        }
+
+        var length = run.Length + ((4 - (run.Length % 4)) % 4);
+        var chars = ArrayPool<char>.Shared.Rent(length);
+        var bytes = ArrayPool<byte>.Shared.Rent(length / 4 * 3);
+        try
+        {
+            run.CopyTo(chars);
+            for (var i = 0; i < run.Length; i++)
+            {
+                chars[i] = chars[i] switch { '-' => '+', '_' => '/', var c => c };
+            }
+
+            chars.AsSpan(run.Length, length - run.Length).Fill('=');
+            return Convert.TryFromBase64Chars(chars.AsSpan(0, length), bytes, out var written) ? Readable(bytes.AsSpan(0, written)) : null;
+        }
+        finally
+        {
+            ArrayPool<char>.Shared.Return(chars);
+            ArrayPool<byte>.Shared.Return(bytes);
+        }
+    }
+
+    private static string? TryPercent(ReadOnlySpan<char> token, ref int tooLong)
+    {
+        if (token.Length < MinPercentLength)
+        {
+            return null;
+        }
+
+        if (token.Length > MaxLength)
+        {
+            tooLong++;
+            return null;
+        }
+
+        var bytes = new byte[token.Length];
+        var written = 0;
+        var escapes = 0;
+        for (var i = 0; i < token.Length; i++)
+        {
+            var c = token[i];
+            if (c == '%' && i + 2 < token.Length && IsHex(token[i + 1]) && IsHex(token[i + 2]))
+            {
+                bytes[written++] = (byte)((HexValue(token[i + 1]) << 4) | HexValue(token[i + 2]));
+                escapes++;
+                i += 2;
+            }
+            else if (c > 0x7F)
+            {
+                // Percent-encoding (RFC 3986 §2.1) is of ASCII text; anything else is not a URL component.
+                return null;
+            }
+            else
+            {
+                bytes[written++] = (byte)c;
+            }
+        }
+
+        return escapes > 0 ? Readable(bytes.AsSpan(0, written)) : null;
+    }
+
+    private static bool IsHex(char c) => char.IsAsciiHexDigit(c);
+
+    private static int HexValue(char c) => c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
+
+    /// <summary>The bytes as text when they are UTF-8 with no control characters but tab, CR and LF; else null.</summary>
+    private static string? Readable(ReadOnlySpan<byte> bytes)
+    {
+        if (bytes.Length < 8)
+        {
+            return null;
+        }
+
+        foreach (var b in bytes)
+        {
+            if ((b < 0x20 && b is not (byte)'\t' and not (byte)'\r' and not (byte)'\n') || b == 0x7F)
+            {
+                return null;
+            }
+        }
+
+        try
+        {
+            return StrictUtf8.GetString(bytes);
+        }
+        catch (DecoderFallbackException)
+        {
+            return null;
+        }
+    }
+}
