@@ -28,7 +28,7 @@ public sealed class SecretAnalyzer : IContentAnalyzer
         ArgumentNullException.ThrowIfNull(catalog);
         _settings = settings ?? new SecretScanSettings();
         _rules = [.. catalog.Rules.Where(r => include?.Invoke(r) ?? true)];
-        Rules = [.. _rules.Select(r => r.Descriptor)];
+        Rules = [.. _rules.Select(r => r.Descriptor), PrivateKeyFile.Descriptor];
         _confidence = _rules.ToDictionary(r => r.Id, r => r.Descriptor.Confidence, StringComparer.Ordinal);
 
         var keywordRules = new Dictionary<string, List<int>>(StringComparer.OrdinalIgnoreCase);
@@ -85,6 +85,17 @@ public sealed class SecretAnalyzer : IContentAnalyzer
                     : string.Create(CultureInfo.InvariantCulture, $"{budget.TooLong:N0} encoded value(s) longer than {EncodedText.MaxLength:N0} characters were not decoded"))
                 { Path = target.Path });
             }
+        }
+    }
+
+    /// <summary>Binary content: a PKCS#12 archive or a DER private key, whatever the file is called.</summary>
+    public void AnalyzeBinary(BinaryTarget target, IDetectionSink sink, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        ArgumentNullException.ThrowIfNull(sink);
+        if (PrivateKeyFile.Detect(target) is { } detection)
+        {
+            sink.Report(detection);
         }
     }
 
