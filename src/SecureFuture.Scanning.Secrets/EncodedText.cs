@@ -27,8 +27,8 @@ public static class EncodedText
     public const int MinPercentLength = 8;
 
     /// <summary>
-    /// Longest value decoded. Longer runs are data, not a configuration value (a base64 image, a minified bundle);
-    /// decoding them would cost memory for no credential.
+    /// Longest value decoded. Longer runs are data, not a configuration value (a base64 image or font, a serialized
+    /// model); decoding them would cost memory for no credential, so they are passed over without a notification.
     /// </summary>
     public const int MaxLength = 256 * 1024;
 
@@ -43,12 +43,11 @@ public static class EncodedText
 
     /// <summary>
     /// The encoded values in <paramref name="text"/>, in order and not overlapping (a percent-encoded token wins over
-    /// the base64-looking runs inside it). <paramref name="tooLong"/> counts runs skipped for <see cref="MaxLength"/>.
+    /// the base64-looking runs inside it).
     /// </summary>
-    public static List<EncodedValue> Find(string text, out int tooLong)
+    public static List<EncodedValue> Find(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
-        tooLong = 0;
         var span = text.AsSpan();
         var percent = new List<EncodedValue>();
         for (var at = span.IndexOf('%'); at >= 0;)
@@ -56,7 +55,7 @@ public static class EncodedText
             var tokenStart = span[..at].LastIndexOfAny(TokenEnd) + 1;
             var tokenEnd = span[at..].IndexOfAny(TokenEnd);
             tokenEnd = tokenEnd < 0 ? span.Length : at + tokenEnd;
-            if (TryPercent(span[tokenStart..tokenEnd], ref tooLong) is { } decoded)
+            if (TryPercent(span[tokenStart..tokenEnd]) is { } decoded)
             {
                 percent.Add(new EncodedValue(tokenStart, tokenEnd - tokenStart, "percent", decoded));
             }
@@ -101,7 +100,7 @@ public static class EncodedText
                 continue;
             }
 
-            if (TryRun(span[start..end], ref tooLong) is var (encoding, decoded))
+            if (TryRun(span[start..end]) is var (encoding, decoded))
             {
                 found.Add(new EncodedValue(start, padded - start, encoding, decoded));
             }
@@ -111,11 +110,10 @@ public static class EncodedText
         return found;
     }
 
-    private static (string Encoding, string Text)? TryRun(ReadOnlySpan<char> run, ref int tooLong)
+    private static (string Encoding, string Text)? TryRun(ReadOnlySpan<char> run)
     {
         if (run.Length > MaxLength)
         {
-            tooLong++;
             return null;
         }
 
@@ -168,7 +166,7 @@ public static class EncodedText
         }
     }
 
-    private static string? TryPercent(ReadOnlySpan<char> token, ref int tooLong)
+    private static string? TryPercent(ReadOnlySpan<char> token)
     {
         if (token.Length < MinPercentLength)
         {
@@ -177,7 +175,6 @@ public static class EncodedText
 
         if (token.Length > MaxLength)
         {
-            tooLong++;
             return null;
         }
 

@@ -78,11 +78,10 @@ public sealed class SecretAnalyzer : IContentAnalyzer
         {
             var budget = new DecodingBudget(_settings.MaxDecodedChars);
             ScanDecoded(target.Text, target.Path, found, layer: 1, chain: null, outer: null, budget, sink);
-            if (budget.Exhausted || budget.TooLong > 0)
+            if (budget.Exhausted)
             {
-                sink.Notify(new Notification("decoding-limit", NotificationLevel.Note, budget.Exhausted
-                    ? string.Create(CultureInfo.InvariantCulture, $"Encoded values beyond the first {budget.Limit:N0} decoded characters of this file were not decoded and scanned")
-                    : string.Create(CultureInfo.InvariantCulture, $"{budget.TooLong:N0} encoded value(s) longer than {EncodedText.MaxLength:N0} characters were not decoded"))
+                sink.Notify(new Notification("decoding-limit", NotificationLevel.Note,
+                    string.Create(CultureInfo.InvariantCulture, $"Encoded values beyond the first {budget.Limit:N0} decoded characters of this file were not decoded and scanned"))
                 { Path = target.Path });
             }
         }
@@ -108,8 +107,7 @@ public sealed class SecretAnalyzer : IContentAnalyzer
     /// </summary>
     private void ScanDecoded(string text, string path, List<Detection> found, int layer, string? chain, (int Start, int Length)? outer, DecodingBudget budget, IDetectionSink sink)
     {
-        var values = EncodedText.Find(text, out var tooLong);
-        budget.TooLong += tooLong;
+        var values = EncodedText.Find(text);
         foreach (var value in values)
         {
             if (found.Exists(d => d.Start < value.Start + value.Length && value.Start < d.Start + d.Length))
@@ -389,8 +387,6 @@ public sealed class SecretAnalyzer : IContentAnalyzer
         public long Limit { get; } = limit;
 
         public bool Exhausted { get; private set; }
-
-        public int TooLong { get; set; }
 
         public bool TryTake(int characters)
         {

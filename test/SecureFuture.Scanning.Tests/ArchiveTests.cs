@@ -13,7 +13,7 @@ namespace SecureFuture.Scanning.Tests;
 /// </summary>
 public sealed class ArchiveTests : IDisposable
 {
-    private const string Secret = "TOKEN=abcdefghijklmnop";
+    private const string Planted = "TOKEN=abcdefghijklmnop";
     private readonly string _root = Directory.CreateTempSubdirectory("sfi-archive-").FullName;
     private readonly RepositoryScanner _scanner = new([new RepositoryScannerTests.TokenAnalyzer()], new FakeTimeProvider(new DateTimeOffset(2026, 11, 28, 0, 0, 0, TimeSpan.Zero)));
 
@@ -78,7 +78,7 @@ public sealed class ArchiveTests : IDisposable
     [InlineData("no-extension")]
     public void ZipEntry_IsScanned_AndNamedInsideItsArchive(string name)
     {
-        var run = Scan(name, Zip(("conf/app.env", Text("x=1\n" + Secret + "\n"))));
+        var run = Scan(name, Zip(("conf/app.env", Text("x=1\n" + Planted + "\n"))));
         var finding = Assert.Single(run.Findings);
         Assert.Equal(name + "!/conf/app.env", finding.Location.Path);
         Assert.Equal(2, finding.Location.Region!.StartLine);
@@ -89,11 +89,11 @@ public sealed class ArchiveTests : IDisposable
     [Fact]
     public void TarGzipAndTarGz_AreOpened_TarGzAsOneArchive()
     {
-        var tar = Tar(("etc/app.env", Text(Secret)));
+        var tar = Tar(("etc/app.env", Text(Planted)));
         Scan("bundle.tar.gz", Gzip(tar));
         Scan("bundle.tgz", Gzip(tar));
         Scan("plain.tar", tar);
-        var run = Scan("notes.txt.gz", Gzip(Text("notes\n" + Secret)));
+        var run = Scan("notes.txt.gz", Gzip(Text("notes\n" + Planted)));
         Assert.Equal(
             ["bundle.tar.gz!/etc/app.env", "bundle.tgz!/etc/app.env", "notes.txt.gz!/notes.txt", "plain.tar!/etc/app.env"],
             run.Findings.Select(f => f.Location.Path));
@@ -103,7 +103,7 @@ public sealed class ArchiveTests : IDisposable
     [Fact]
     public void NestedFiveDeep_IsFound_SixDeep_IsANotification()
     {
-        var inner = Zip(("deep/app.env", Text(Secret)));
+        var inner = Zip(("deep/app.env", Text(Planted)));
         for (var level = 4; level >= 1; level--)
         {
             inner = Zip(($"level{level}.jar", inner));
@@ -124,8 +124,8 @@ public sealed class ArchiveTests : IDisposable
     public void ZipBomb_IsANotification_AndTheRestOfTheTreeIsScanned()
     {
         // 64 MB of zeros deflate to about 64 KB: a ratio of about 1,000, far over the limit of 100.
-        var bomb = Zip(("zeros.bin", new byte[64 * 1024 * 1024]), ("after.env", Text(Secret)));
-        File.WriteAllText(Path.Combine(_root, "app.env"), Secret);
+        var bomb = Zip(("zeros.bin", new byte[64 * 1024 * 1024]), ("after.env", Text(Planted)));
+        File.WriteAllText(Path.Combine(_root, "app.env"), Planted);
         var run = Scan("bomb.zip", bomb);
         Assert.Equal(["app.env"], run.Findings.Select(f => f.Location.Path));
         var note = Assert.Single(run.Notifications);
@@ -137,13 +137,13 @@ public sealed class ArchiveTests : IDisposable
     [Fact]
     public void ManyEntriesAndLargeExpansion_StopTheArchive_WithANotification()
     {
-        var entries = Enumerable.Range(0, 50).Select(i => ($"f{i:D2}.env", Text(Secret))).ToArray();
+        var entries = Enumerable.Range(0, 50).Select(i => ($"f{i:D2}.env", Text(Planted))).ToArray();
         var run = Scan("many.zip", Zip(entries), new ArchiveLimits { MaxEntries = 10 });
         Assert.Equal(10, run.Findings.Count);
         Assert.Equal("archive-too-many-entries", Assert.Single(run.Notifications).Id);
 
         // Nested archives count towards the expansion of the archive on disk (42.zip's trick is many small layers).
-        var layer = Zip(("a.env", Text(Secret + new string(' ', 4000))));
+        var layer = Zip(("a.env", Text(Planted + new string(' ', 4000))));
         var wide = Zip([.. Enumerable.Range(0, 20).Select(i => ($"part{i:D2}.zip", layer))]);
         File.Delete(Path.Combine(_root, "many.zip"));
         run = Scan("wide.zip", wide, new ArchiveLimits { MaxExpandedBytes = 30_000 });
@@ -154,7 +154,7 @@ public sealed class ArchiveTests : IDisposable
     [Fact]
     public void ZipSlipNames_AreCleaned_AndReported()
     {
-        var run = Scan("evil.zip", Zip(("../../etc/app.env", Text(Secret)), ("/abs/b.env", Text(Secret)), ("C:\\win\\c.env", Text(Secret))));
+        var run = Scan("evil.zip", Zip(("../../etc/app.env", Text(Planted)), ("/abs/b.env", Text(Planted)), ("C:\\win\\c.env", Text(Planted))));
         Assert.Equal(["evil.zip!/abs/b.env", "evil.zip!/etc/app.env", "evil.zip!/win/c.env"], run.Findings.Select(f => f.Location.Path));
         Assert.Equal(3, run.Notifications.Count(n => n.Id == "archive-entry-name-unsafe"));
         Assert.All(run.Findings, f => Assert.DoesNotContain("..", f.Location.Path, StringComparison.Ordinal));
@@ -163,8 +163,8 @@ public sealed class ArchiveTests : IDisposable
     [Fact]
     public void TruncatedArchives_AreNotifications()
     {
-        var zip = Zip(("a.env", Text(Secret)), ("b.env", Text(Secret + new string('x', 5000))));
-        var targz = Gzip(Tar(("a.env", Text(Secret)), ("b.bin", new byte[200_000])));
+        var zip = Zip(("a.env", Text(Planted)), ("b.env", Text(Planted + new string('x', 5000))));
+        var targz = Gzip(Tar(("a.env", Text(Planted)), ("b.bin", new byte[200_000])));
         Scan("cut.zip", zip[..(zip.Length / 2)]);
         var run = Scan("cut.tar.gz", targz[..(targz.Length / 2)]);
         Assert.Equal(["cut.tar.gz", "cut.zip"], run.Notifications.Where(n => n.Id == "archive-unreadable").Select(n => n.Path));
@@ -173,7 +173,7 @@ public sealed class ArchiveTests : IDisposable
     [Fact]
     public void EncryptedEntry_IsANotification_AndTheOtherEntriesAreScanned()
     {
-        var zip = Zip(("locked.env", Text(Secret)), ("open.env", Text(Secret)));
+        var zip = Zip(("locked.env", Text(Planted)), ("open.env", Text(Planted)));
         SetEncryptedFlag(zip, "locked.env");
         var run = Scan("mixed.zip", zip);
         Assert.Equal(["mixed.zip!/open.env"], run.Findings.Select(f => f.Location.Path));
@@ -184,7 +184,7 @@ public sealed class ArchiveTests : IDisposable
     [Fact]
     public void ArchivesOff_LeavesThemUnopened()
     {
-        var run = Scan("app.jar", Zip(("a.env", Text(Secret))), new ArchiveLimits { MaxDepth = 0 });
+        var run = Scan("app.jar", Zip(("a.env", Text(Planted))), new ArchiveLimits { MaxDepth = 0 });
         Assert.Empty(run.Findings);
         Assert.False(run.Statistics.ContainsKey("archivesOpened"));
     }
