@@ -141,9 +141,11 @@ public sealed class ArchiveExpander
                     break;
             }
         }
-        catch (Exception e) when (e is InvalidDataException or EndOfStreamException or FormatException or IOException or NotSupportedException or ArgumentException)
+        catch (Exception e) when (e is not (OperationCanceledException or LimitReachedException))
         {
-            // Truncated, corrupt or of an unsupported variant: the entries read before the fault were scanned.
+            // Truncated, corrupt or of an unsupported variant: the entries read before the fault were scanned. The
+            // readers throw a variety of types on hostile input (InvalidDataException, EndOfStreamException,
+            // FormatException, ArgumentOutOfRangeException, ...); each is this archive's fault, not the scan's.
             _notify(new Notification("archive-unreadable", NotificationLevel.Warning, $"Cannot read the archive to its end ({e.GetType().Name}: {e.Message}); entries after the fault were not scanned") { Path = path });
         }
         finally

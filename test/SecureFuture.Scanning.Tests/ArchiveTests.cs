@@ -189,6 +189,33 @@ public sealed class ArchiveTests : IDisposable
         Assert.False(run.Statistics.ContainsKey("archivesOpened"));
     }
 
+    [Fact]
+    public void CorruptedArchives_NeverThrow_AndStayWithinTheirLimits()
+    {
+        // A small mutation fuzz: bytes of valid archives overwritten at random (seeded, so a failure reproduces).
+        var samples = new[]
+        {
+            Zip(("a.env", Text(Planted)), ("b/c.env", Text(Planted + new string('x', 3000))), ("inner.jar", Zip(("d.env", Text(Planted))))),
+            Gzip(Tar(("a.env", Text(Planted)), ("b.bin", new byte[20_000]))),
+            Tar(("a.env", Text(Planted)), ("nested.tgz", Gzip(Tar(("b.env", Text(Planted)))))),
+        };
+        var random = new Random(17);
+        var limits = new ArchiveLimits { MaxExpandedBytes = 4 * 1024 * 1024 };
+        for (var round = 0; round < 600; round++)
+        {
+            var bytes = (byte[])samples[round % samples.Length].Clone();
+            for (var flips = random.Next(1, 8); flips > 0; flips--)
+            {
+                bytes[random.Next(bytes.Length)] = (byte)random.Next(256);
+            }
+
+            long visited = 0;
+            var expander = new ArchiveExpander(limits, 1024 * 1024, (_, content) => visited += content.Length, _ => { });
+            expander.Expand("fuzz.bin", bytes);
+            Assert.InRange(visited, 0, limits.MaxExpandedBytes);
+        }
+    }
+
     /// <summary>Sets bit 0 of the general purpose flag (APPNOTE.TXT §4.4.4) in the entry's local and central headers.</summary>
     private static void SetEncryptedFlag(byte[] zip, string name)
     {
