@@ -108,13 +108,16 @@ public sealed class DecodingTests
     }
 
     [Fact]
-    public void TheSameSecret_FoundAsItIs_IsNotReportedAgain_FromADecodedLayer()
+    public void AValueADetectorMatchedAsItIs_IsNotDecodedAgain()
     {
-        // The token is both in clear and, on the same value, in a hex layer that a detector already matched.
-        var text = $"github_token={Token}\nnext={Hex("github_token=" + Token)}\n";
-        var hits = Scan(text).Detections;
-        Assert.Equal(2, hits.Count);
-        Assert.Single(hits, h => !h.Properties?.ContainsKey(SecretAnalyzer.EncodingProperty) ?? true);
+        // A JWT is base64url JSON: its payload, decoded, holds the token too. One value, one finding: the JWT's.
+        var jwt = $"{Base64Url("{\"alg\":\"HS256\",\"typ\":\"JWT\"}")}.{Base64Url("{\"sub\":\"ci\",\"github_token\":\"" + Token + "\"}")}.{Base64Url("signature bytes, 32 of them.....")}";
+        var hit = Assert.Single(Scan($"id_token: {jwt}\n").Detections);
+        Assert.Equal("SFI-SEC-095", hit.RuleId);
+
+        // The same token, in clear on one line and hex-encoded on the next: each place is reported once.
+        var hits = Scan($"github_token={Token}\nnext={Hex("github_token=" + Token)}\n").Detections;
+        Assert.Equal([null, "hex"], hits.Select(h => h.Properties?.GetValueOrDefault(SecretAnalyzer.EncodingProperty)));
     }
 
     [Theory]
