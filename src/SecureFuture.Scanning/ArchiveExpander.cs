@@ -159,6 +159,8 @@ public sealed class ArchiveExpander
         using var zip = new ZipArchive(new MemoryStream(bytes, writable: false), ZipArchiveMode.Read);
         foreach (var entry in zip.Entries)
         {
+            // Every entry counts, directories too: the limit bounds the work, not only what is scanned.
+            CountEntry();
             // Directories end with '/' and have no content.
             if (entry.FullName.EndsWith('/') && entry.Length == 0)
             {
@@ -166,7 +168,6 @@ public sealed class ArchiveExpander
             }
 
             var entryPath = EntryPath(path, entry.FullName);
-            CountEntry();
             if (entry.IsEncrypted)
             {
                 _notify(new Notification("archive-entry-encrypted", NotificationLevel.Warning, "The entry is encrypted and could not be scanned") { Path = entryPath });
@@ -227,7 +228,7 @@ public sealed class ArchiveExpander
         using var tar = new TarReader(stream);
         while (tar.GetNextEntry() is { } entry)
         {
-            _cancellationToken.ThrowIfCancellationRequested();
+            CountEntry();
             // Links, devices, FIFOs and directories have no content of their own to scan.
             if (entry.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile or TarEntryType.ContiguousFile) || entry.DataStream is null)
             {
@@ -235,7 +236,6 @@ public sealed class ArchiveExpander
             }
 
             var entryPath = EntryPath(path, entry.Name);
-            CountEntry();
             // A tar entry is stored, not compressed: its size is its ratio's denominator.
             if (ReadBounded(entryPath, entry.DataStream, entry.Length) is { } content)
             {
@@ -256,7 +256,8 @@ public sealed class ArchiveExpander
         if (depth >= _limits.MaxDepth)
         {
             _notify(new Notification("archive-too-deep", NotificationLevel.Warning,
-                string.Create(CultureInfo.InvariantCulture, $"The archive is nested more than {_limits.MaxDepth} deep and was not opened")) { Path = entryPath });
+                string.Create(CultureInfo.InvariantCulture, $"The archive is nested more than {_limits.MaxDepth} deep and was not opened"))
+            { Path = entryPath });
             return;
         }
 
@@ -313,7 +314,8 @@ public sealed class ArchiveExpander
         }
 
         _notify(new Notification("file-too-large", NotificationLevel.Note, string.Create(CultureInfo.InvariantCulture,
-            $"Skipped: the entry is over the --max-file-size limit of {FileWalker.FormatSize(_maxEntrySize)}")) { Path = entryPath });
+            $"Skipped: the entry is over the --max-file-size limit of {FileWalker.FormatSize(_maxEntrySize)}"))
+        { Path = entryPath });
         return null;
     }
 
