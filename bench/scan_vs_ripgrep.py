@@ -383,6 +383,8 @@ def cmd_patterns(a: argparse.Namespace) -> None:
     pcre_set: list[str] = []
     report = []
     for index, rule in enumerate(rules):
+        if "pattern" not in rule:
+            continue  # a detector of binary content (SFI-SEC-307): nothing for ripgrep to search
         pattern = rule["pattern"]
         entry = {"id": rule["id"], "ignoreCase": bool(rule.get("ignoreCase")),
                  "extraLines": int(rule.get("extraLines") or 0), "pathScoped": bool(rule.get("paths"))}

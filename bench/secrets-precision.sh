@@ -72,7 +72,7 @@ for gitdir in "${dirs[@]}"; do
   report="$work/${name//\//+}.json"
   log "scanning $name"
   start=$(date +%s.%N)
-  dotnet "$work/sfi-bin/sfi.dll" scan "$tree" --format json --output "$report" --threads "$(nproc)"
+  dotnet "$work/sfi-bin/sfi.dll" scan "$tree" --analyzers secrets --format json --output "$report" --threads "$(nproc)"
   end=$(date +%s.%N)
   reports+=("$name" "$head" "${#missing[@]}" "$tree" "$report" "$(python3 -c "print(f'{$end - $start:.1f}')")")
 done

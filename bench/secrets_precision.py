@@ -42,6 +42,8 @@ def source_line(tree: str, path: str, line: int) -> str:
 
 def masked_line(tree: str, finding: dict) -> str:
     """The finding's source line with the secret cut to sfi's own evidence prefix: the report never carries a secret."""
+    if "line" not in finding:
+        return "(binary file: no line)"  # SFI-SEC-307 key files: the finding names the file only
     text = source_line(tree, finding["path"], finding["line"])
     evidence = finding.get("evidence") or {}
     prefix, length = evidence.get("prefix", ""), evidence.get("length", 0)
@@ -95,9 +97,9 @@ def summarise(args: argparse.Namespace) -> None:
         listings.append("")
         listings.append("| Severity | Rule | Where | Location | Line (long runs cut) |")
         listings.append("|---|---|---|---|---|")
-        for f in sorted(high_findings, key=lambda f: (is_sample_or_test(f["path"]), f["path"], f["line"])):
+        for f in sorted(high_findings, key=lambda f: (is_sample_or_test(f["path"]), f["path"], f.get("line", 0))):
             where = "samples/tests" if is_sample_or_test(f["path"]) else "library"
-            listings.append(f"| {f['severity']} | {f['ruleId']} | {where} | `{f['path']}:{f['line']}` "
+            listings.append(f"| {f['severity']} | {f['ruleId']} | {where} | `{f['path']}{':' + str(f['line']) if 'line' in f else ''}` "
                             f"| `{masked_line(tree, f)}` |")
         listings.append("")
     out += ["", "<details><summary>Every high-or-critical finding</summary>", ""] + listings + ["</details>"]

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Collections.Concurrent;
+using System.Globalization;
 using System.Text.RegularExpressions;
 using SecureFuture.Core;
 using SecureFuture.Scanning.Secrets.Validators;
@@ -27,7 +28,7 @@ public sealed class SecretAnalyzer : IContentAnalyzer
         ArgumentNullException.ThrowIfNull(catalog);
         _settings = settings ?? new SecretScanSettings();
         _rules = [.. catalog.Rules.Where(r => include?.Invoke(r) ?? true)];
-        Rules = [.. _rules.Select(r => r.Descriptor)];
+        Rules = [.. _rules.Select(r => r.Descriptor), PrivateKeyFile.Descriptor];
         _confidence = _rules.ToDictionary(r => r.Id, r => r.Descriptor.Confidence, StringComparer.Ordinal);
 
         var keywordRules = new Dictionary<string, List<int>>(StringComparer.OrdinalIgnoreCase);
@@ -52,6 +53,12 @@ public sealed class SecretAnalyzer : IContentAnalyzer
         _unkeyedRules = [.. Enumerable.Range(0, _rules.Length).Where(i => _rules[i].Keywords.Count == 0)];
     }
 
+    /// <summary>The finding property that names the encodings a secret was found under, outermost first.</summary>
+    public const string EncodingProperty = "encoding";
+
+    /// <summary>Appended to a file's path for the rules that run on its decoded values (see <see cref="ScanDecoded"/>).</summary>
+    private const string DecodedPathSuffix = "#decoded";
+
     public IReadOnlyList<RuleDescriptor> Rules { get; }
 
     /// <summary>Rules switched off during this run because they failed, with the reason.</summary>
@@ -61,6 +68,88 @@ public sealed class SecretAnalyzer : IContentAnalyzer
     {
         ArgumentNullException.ThrowIfNull(target);
         ArgumentNullException.ThrowIfNull(sink);
+        var found = Detect(target, target.Path, sink);
+        foreach (var detection in found)
+        {
+            sink.Report(detection);
+        }
+
+        if (_settings.DecodeDepth > 0)
+        {
+            var budget = new DecodingBudget(_settings.MaxDecodedChars);
+            ScanDecoded(target.Text, target.Path, found, layer: 1, chain: null, outer: null, budget, sink);
+            if (budget.Exhausted)
+            {
+                sink.Notify(new Notification("decoding-limit", NotificationLevel.Note,
+                    string.Create(CultureInfo.InvariantCulture, $"Encoded values beyond the first {budget.Limit:N0} decoded characters of this file were not decoded and scanned"))
+                { Path = target.Path });
+            }
+        }
+    }
+
+    /// <summary>Binary content: a PKCS#12 archive or a DER private key, whatever the file is called.</summary>
+    public void AnalyzeBinary(BinaryTarget target, IDetectionSink sink, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        ArgumentNullException.ThrowIfNull(sink);
+        if (PrivateKeyFile.Detect(target) is { } detection)
+        {
+            sink.Report(detection);
+        }
+    }
+
+    /// <summary>
+    /// Decodes the base64, hex and percent-encoded values of <paramref name="text"/> that no detector matched in it
+    /// and runs every detector on the decoded text, down to <see cref="SecretScanSettings.DecodeDepth"/> layers. A
+    /// finding points at the encoded value in the file (the outermost one) and names the chain of encodings,
+    /// outermost first (<c>base64&gt;percent</c>). Each layer is shorter than the one it came from and the decoded
+    /// characters of a file are budgeted, so neither a deep nesting nor a file of encoded values can make it loop.
+    /// </summary>
+    private void ScanDecoded(string text, string path, List<Detection> found, int layer, string? chain, (int Start, int Length)? outer, DecodingBudget budget, IDetectionSink sink)
+    {
+        var values = EncodedText.Find(text);
+        foreach (var value in values)
+        {
+            if (found.Exists(d => d.Start < value.Start + value.Length && value.Start < d.Start + d.Length))
+            {
+                // Already reported as it is (a JWT, a base64 private key, Basic credentials): one value, one finding.
+                continue;
+            }
+
+            if (!budget.TryTake(value.Decoded.Length))
+            {
+                return;
+            }
+
+            var encoding = chain is null ? value.Encoding : $"{chain}>{value.Encoding}";
+            var (start, length) = outer ?? (value.Start, value.Length);
+            // Decoded text is data, whatever the file: no path-scoped rule or per-extension context applies to it.
+            var inner = Detect(new ScanTarget(path + DecodedPathSuffix, value.Decoded), path, sink);
+            foreach (var detection in inner)
+            {
+                var properties = new Dictionary<string, string>(detection.Properties ?? new Dictionary<string, string>(), StringComparer.Ordinal)
+                {
+                    [EncodingProperty] = encoding,
+                };
+                sink.Report(detection with
+                {
+                    Message = $"{detection.Message.TrimEnd('.')} (in {encoding}-encoded text).",
+                    Start = start,
+                    Length = length,
+                    Properties = properties,
+                });
+            }
+
+            if (layer < _settings.DecodeDepth)
+            {
+                ScanDecoded(value.Decoded, path, inner, layer + 1, encoding, (start, length), budget, sink);
+            }
+        }
+    }
+
+    /// <summary>Runs the detectors on one text and returns what they found, one finding per value.</summary>
+    private List<Detection> Detect(ScanTarget target, string reportPath, IDetectionSink sink)
+    {
         var text = target.Text;
         var state = new FileState(_rules.Length);
         var detections = new List<(Detection Detection, int SecretStart, int SecretEnd, bool Generic)>();
@@ -69,7 +158,7 @@ public sealed class SecretAnalyzer : IContentAnalyzer
         {
             if (_rules[ruleIndex].AppliesTo(target.Path))
             {
-                Run(ruleIndex, 0, text.Length, target, sink, state, detections);
+                Run(ruleIndex, 0, text.Length, target, reportPath, sink, state, detections);
             }
         }
 
@@ -109,7 +198,7 @@ public sealed class SecretAnalyzer : IContentAnalyzer
 
                         state.WindowStart[ruleIndex] = start;
                         state.WindowEnd[ruleIndex] = end;
-                        Run(ruleIndex, start, end - start, target, sink, state, detections);
+                        Run(ruleIndex, start, end - start, target, reportPath, sink, state, detections);
                     }
                 }
             }
@@ -120,6 +209,7 @@ public sealed class SecretAnalyzer : IContentAnalyzer
         // A generic assignment rule yields to a specific rule that found the same secret, and to a generic rule
         // that already reported it, the more confident first: one value, one finding.
         var reportedGeneric = new List<(int Start, int End)>();
+        var reported = new List<Detection>();
         foreach (var (detection, secretStart, secretEnd, generic) in detections
                      .OrderBy(d => d.Generic)
                      .ThenByDescending(d => _confidence[d.Detection.RuleId]))
@@ -135,8 +225,10 @@ public sealed class SecretAnalyzer : IContentAnalyzer
                 reportedGeneric.Add((secretStart, secretEnd));
             }
 
-            sink.Report(detection);
+            reported.Add(detection);
         }
+
+        return reported;
     }
 
     /// <summary>From the start of the keyword's line to the end of the line <paramref name="extraLines"/> below.</summary>
@@ -178,7 +270,7 @@ public sealed class SecretAnalyzer : IContentAnalyzer
         return (start, end);
     }
 
-    private void Run(int ruleIndex, int start, int length, ScanTarget target, IDetectionSink sink, FileState state, List<(Detection, int, int, bool)> detections)
+    private void Run(int ruleIndex, int start, int length, ScanTarget target, string reportPath, IDetectionSink sink, FileState state, List<(Detection, int, int, bool)> detections)
     {
         var rule = _rules[ruleIndex];
         if (_disabled.ContainsKey(rule.Id))
@@ -203,7 +295,7 @@ public sealed class SecretAnalyzer : IContentAnalyzer
             {
                 sink.Notify(new Notification("rule-timeout", NotificationLevel.Warning,
                     $"Rule {rule.Id} took longer than {SecretRule.MatchTimeout.TotalMilliseconds} ms on part of this file; that part was not checked by it")
-                { Path = target.Path, RuleId = rule.Id });
+                { Path = reportPath, RuleId = rule.Id });
                 return;
             }
             catch (Exception e) when (e is not OperationCanceledException)
@@ -213,7 +305,7 @@ public sealed class SecretAnalyzer : IContentAnalyzer
                 {
                     sink.Notify(new Notification("rule-disabled", NotificationLevel.Error,
                         $"Rule {rule.Id} failed ({e.GetType().Name}: {e.Message}) and was switched off for the rest of the run")
-                    { Path = target.Path, RuleId = rule.Id });
+                    { Path = reportPath, RuleId = rule.Id });
                 }
 
                 return;
@@ -285,6 +377,28 @@ public sealed class SecretAnalyzer : IContentAnalyzer
         }
 
         return new ValidationOutcome { Accept = true, Severity = severity, Detail = detail, Properties = properties };
+    }
+
+    /// <summary>How many decoded characters a file may still have scanned.</summary>
+    private sealed class DecodingBudget(long limit)
+    {
+        private long _left = limit;
+
+        public long Limit { get; } = limit;
+
+        public bool Exhausted { get; private set; }
+
+        public bool TryTake(int characters)
+        {
+            if (characters > _left)
+            {
+                Exhausted = true;
+                return false;
+            }
+
+            _left -= characters;
+            return true;
+        }
     }
 
     private sealed class FileState(int ruleCount)

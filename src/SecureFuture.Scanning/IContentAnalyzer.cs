@@ -12,7 +12,20 @@ public interface IContentAnalyzer
     IReadOnlyList<RuleDescriptor> Rules { get; }
 
     void Analyze(ScanTarget target, IDetectionSink sink, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Reads content that is not text (a file or an archive entry that <see cref="TextDecoder"/> calls binary). Most
+    /// analyzers read only text and keep this default. A detection here has no region: its <see cref="Detection.Start"/>
+    /// and <see cref="Detection.Length"/> are 0, and its identity is the <see cref="Detection.EvidenceKey"/> property.
+    /// </summary>
+    void AnalyzeBinary(BinaryTarget target, IDetectionSink sink, CancellationToken cancellationToken)
+    {
+    }
 }
+
+/// <summary>Content that is not text: a file of the working tree or an entry of an archive found in it.</summary>
+/// <param name="Path">Relative to the scan root, with '/'; an archive entry's path names its archive (<c>a.zip!/b.pfx</c>).</param>
+public sealed record BinaryTarget(string Path, ReadOnlyMemory<byte> Content);
 
 /// <summary>One text to analyze: a file of the working tree, or the lines a commit added to a file.</summary>
 /// <param name="Path">Relative to the scan root, with '/'.</param>

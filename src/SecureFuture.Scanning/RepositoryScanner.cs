@@ -132,19 +132,30 @@ public sealed class RepositoryScanner
             var wanted = _projectAnalyzers.Select(_ => new ConcurrentBag<ScanTarget>()).ToArray();
             Parallel.ForEach(Partitioner.Create(files, EnumerablePartitionerOptions.NoBuffering), options, file =>
             {
-                var text = ReadText(file, request.MaxFileSize, Notify, statistics);
-                if (text is null)
+                var bytes = ReadBytes(file, request.MaxFileSize, Notify);
+                if (bytes is null)
                 {
                     return;
                 }
 
-                AnalyzeText(file.RelativePath, text, null, today, findings, Notify);
-                LanguageInventory.Count(file.RelativePath, text, Add);
-                for (var i = 0; i < _projectAnalyzers.Count; i++)
+                if (request.Archives.MaxDepth > 0 && ArchiveExpander.IsArchive(bytes))
                 {
-                    if (Wants(_projectAnalyzers[i], file.RelativePath, Notify))
+                    // Entries are scanned like files (their findings name the archive), but are not project files.
+                    var expander = new ArchiveExpander(request.Archives, request.MaxFileSize,
+                        (path, content) => AnalyzeContent(path, content, today, findings, Notify, Add), Notify, cancellationToken);
+                    expander.Expand(file.RelativePath, bytes);
+                    Add("archivesOpened", 1);
+                    Add("archiveEntriesScanned", expander.EntriesVisited);
+                }
+                else if (AnalyzeContent(file.RelativePath, bytes, today, findings, Notify, Add) is { } text)
+                {
+                    LanguageInventory.Count(file.RelativePath, text, Add);
+                    for (var i = 0; i < _projectAnalyzers.Count; i++)
                     {
-                        wanted[i].Add(new ScanTarget(file.RelativePath, text));
+                        if (Wants(_projectAnalyzers[i], file.RelativePath, Notify))
+                        {
+                            wanted[i].Add(new ScanTarget(file.RelativePath, text));
+                        }
                     }
                 }
 
@@ -219,7 +230,7 @@ public sealed class RepositoryScanner
         }
     }
 
-    private static string? ReadText(WalkedFile file, long maxFileSize, Action<Notification> notify, ConcurrentDictionary<string, long> statistics)
+    private static byte[]? ReadBytes(WalkedFile file, long maxFileSize, Action<Notification> notify)
     {
         byte[] bytes;
         try
@@ -254,13 +265,51 @@ public sealed class RepositoryScanner
             return null;
         }
 
+        return bytes;
+    }
+
+    /// <summary>Analyzes a file's or an archive entry's content: as text, or as binary. Returns the text, or null.</summary>
+    private string? AnalyzeContent(string path, byte[] bytes, DateOnly today, ConcurrentBag<Finding> findings, Action<Notification> notify, Action<string, long> count)
+    {
         var text = TextDecoder.Decode(bytes);
-        if (text is null)
+        if (text is not null)
         {
-            statistics.AddOrUpdate("filesSkippedBinary", 1, (_, v) => v + 1);
+            AnalyzeText(path, text, null, today, findings, notify);
+            return text;
         }
 
-        return text;
+        count("filesSkippedBinary", 1);
+        var sink = new Sink(notify);
+        foreach (var analyzer in _analyzers)
+        {
+            try
+            {
+                analyzer.AnalyzeBinary(new BinaryTarget(path, bytes), sink, CancellationToken.None);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                notify(AnalyzerFailed(analyzer, e, path));
+            }
+        }
+
+        foreach (var d in sink.Detections)
+        {
+            // No region, no line hash and no inline suppression in binary content: the identity is the evidence key.
+            var properties = new Dictionary<string, string>(d.Properties ?? new Dictionary<string, string>(), StringComparer.Ordinal);
+            var identity = MaskedEvidence.Hash(properties.Remove(Detection.EvidenceKey, out var key) ? key : d.Secret ?? path);
+            findings.Add(new Finding
+            {
+                RuleId = d.RuleId,
+                Severity = d.Severity,
+                Message = d.Message,
+                Location = FindingLocation.InFile(path),
+                Fingerprints = new Fingerprints(null, MaskedEvidence.Hash(string.Create(CultureInfo.InvariantCulture, $"{d.RuleId}\n{path}\n{identity}"))[..32]),
+                Evidence = d.Secret is null ? null : MaskedEvidence.FromSecret(d.Secret),
+                Properties = properties,
+            });
+        }
+
+        return null;
     }
 
     private void AnalyzeText(string path, string text, HistoryChunk? history, DateOnly today, ConcurrentBag<Finding> findings, Action<Notification> notify)

@@ -12,6 +12,9 @@ public sealed record ScanRequest
     /// <summary>Files larger than this are skipped with a notification (<c>--max-file-size</c>).</summary>
     public long MaxFileSize { get; init; } = 10L * 1024 * 1024;
 
+    /// <summary>How far archives found in the walk are opened (<see cref="ArchiveLimits.MaxDepth"/> 0: not at all).</summary>
+    public ArchiveLimits Archives { get; init; } = new();
+
     /// <summary>Scan every line added in the git history instead of the working tree (<c>--history</c>).</summary>
     public bool History { get; init; }
 

@@ -46,7 +46,12 @@ public sealed class ScanCommandTests : IDisposable
         Assert.All(rules, r =>
         {
             Assert.Matches("^SFI-SEC-[0-9]{3}$", r.GetProperty("id").GetString());
-            Assert.False(string.IsNullOrEmpty(r.GetProperty("pattern").GetString()));
+            // Binary detectors (SFI-SEC-307, key files by ASN.1 structure) read bytes, not text: no pattern.
+            if (!r.GetProperty("tags").EnumerateArray().Any(t => t.GetString() == "binary"))
+            {
+                Assert.False(string.IsNullOrEmpty(r.GetProperty("pattern").GetString()));
+            }
+
             Assert.Equal($"guidance/{r.GetProperty("id").GetString()}.md", r.GetProperty("guidance").GetString());
         });
     }
@@ -56,6 +61,8 @@ public sealed class ScanCommandTests : IDisposable
     [InlineData("scan", "--fail-on", "urgent")]
     [InlineData("scan", "--max-file-size", "lots")]
     [InlineData("scan", "--sas-max-lifetime", "30 days")]
+    [InlineData("scan", "--decode-depth", "9")]
+    [InlineData("scan", "--archive-depth", "-1")]
     [InlineData("frobnicate")]
     public async Task UsageErrors_ExitWith2AndSayWhy(params string[] args)
     {
@@ -103,6 +110,32 @@ public sealed class ScanCommandTests : IDisposable
             Assert.DoesNotContain(secret, stdout, StringComparison.Ordinal);
             Assert.DoesNotContain(secret, stderr, StringComparison.Ordinal);
             Assert.DoesNotContain(secret[..16], stdout, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task SecretsInsideAnArchive_AreReportedUnderItsPath_UnlessArchivesAreOff()
+    {
+        var staging = Directory.CreateTempSubdirectory("sfi-cli-zip-").FullName;
+        try
+        {
+            var secrets = CliRunner.WriteSecrets(staging);
+            System.IO.Compression.ZipFile.CreateFromDirectory(staging, Path.Combine(_root, "release.nupkg"));
+            var (exit, stdout, _) = await CliRunner.RunAsync("scan", _root, "--format", "json");
+            Assert.Equal(ExitCodes.Success, exit);
+            using var json = JsonDocument.Parse(stdout);
+            var paths = json.RootElement.GetProperty("findings").EnumerateArray().Select(f => f.GetProperty("path").GetString()).ToList();
+            Assert.Contains("release.nupkg!/deploy/key.pem", paths);
+            Assert.All(secrets.Values, secret => Assert.DoesNotContain(secret, stdout, StringComparison.Ordinal));
+
+            (exit, stdout, _) = await CliRunner.RunAsync("scan", _root, "--format", "json", "--archive-depth", "0");
+            Assert.Equal(ExitCodes.Success, exit);
+            using var off = JsonDocument.Parse(stdout);
+            Assert.Empty(off.RootElement.GetProperty("findings").EnumerateArray());
+        }
+        finally
+        {
+            Directory.Delete(staging, recursive: true);
         }
     }
 

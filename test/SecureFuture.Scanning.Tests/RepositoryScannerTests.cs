@@ -106,7 +106,7 @@ public sealed class RepositoryScannerTests : IDisposable
         Assert.Equal(["local.env"], history.Findings.Select(f => f.Location.Path));
     }
 
-    private sealed class TokenAnalyzer : IContentAnalyzer
+    internal sealed class TokenAnalyzer : IContentAnalyzer
     {
         public IReadOnlyList<RuleDescriptor> Rules { get; } =
         [

@@ -53,6 +53,9 @@ internal static partial class ScanCommand
             }
         });
 
+        var decodeDepth = DepthOption("--decode-depth", "Layers of base64, hex and percent-encoding decoded and scanned for secrets, 0 to 8 (0: off).", new SecretScanSettings().DecodeDepth, 8);
+        var archiveDepth = DepthOption("--archive-depth", "How deep zip, jar, nupkg, tar and gzip archives are opened, archives inside archives included, 0 to 16 (0: off).", new ArchiveLimits().MaxDepth, 16);
+
         var command = new Command(
             "scan",
             "Find secrets, IaC misconfigurations and vulnerable code (C# data-flow and pattern rules, no build needed) in a repository, "
@@ -60,6 +63,8 @@ internal static partial class ScanCommand
         {
             path, format, output, failOn, baseline, noIgnore, maxFileSize, history, staged, sasMaxLifetime, listRules, threads, analyzers, rules,
         };
+        command.Options.Add(decodeDepth);
+        command.Options.Add(archiveDepth);
         command.Validators.Add(result =>
         {
             if (result.GetValue(history) && result.GetValue(staged))
@@ -73,6 +78,7 @@ internal static partial class ScanCommand
             // The scanner was measured (bench/) with blocking collections only; sfi as a whole uses background ones.
             System.Runtime.GCSettings.LatencyMode = System.Runtime.GCLatencyMode.Batch;
             var settings = new SecretScanSettings { Clock = clock, SasMaxLifetime = ParseDuration("--sas-max-lifetime", parse.GetValue(sasMaxLifetime)!) };
+            settings = settings with { DecodeDepth = parse.GetValue(decodeDepth) };
             // A template's NAME.parameters.json beside it is read from the working tree (not for --history's commits).
             var scanPath = parse.GetValue(path)!;
             var scanRoot = parse.GetValue(history) || parse.GetValue(staged) ? null : Directory.Exists(scanPath) ? scanPath : Path.GetDirectoryName(Path.GetFullPath(scanPath));
@@ -93,6 +99,7 @@ internal static partial class ScanCommand
                 Staged = parse.GetValue(staged),
                 Parallelism = parse.GetValue(threads) ?? Environment.ProcessorCount,
             };
+            request = request with { Archives = new ArchiveLimits { MaxDepth = parse.GetValue(archiveDepth) } };
             var baselinePath = parse.GetValue(baseline);
             // Read the baseline first: a bad baseline is a usage error, and should fail before a long scan.
             var previous = baselinePath is null ? null : SarifBaseline.Read(baselinePath);
@@ -117,6 +124,22 @@ internal static partial class ScanCommand
         });
 
         return command;
+    }
+
+    /// <summary>A whole-number option from 0 (off) to <paramref name="max"/>; anything else is a usage error.</summary>
+    private static Option<int> DepthOption(string name, string description, int defaultValue, int max)
+    {
+        var option = new Option<int>(name) { Description = description, DefaultValueFactory = _ => defaultValue };
+        option.Validators.Add(result =>
+        {
+            if (result.Tokens.Count > 0
+                && int.TryParse(result.Tokens[^1].Value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n)
+                && (n < 0 || n > max))
+            {
+                result.AddError($"{name}: {n} is not between 0 and {max}");
+            }
+        });
+        return option;
     }
 
     private static async Task<AnalysisRun> RunWithProgressAsync(RepositoryScanner scanner, ScanRequest request, TextWriter stderr, CancellationToken cancellationToken)

@@ -66,4 +66,13 @@ public sealed record SecretScanSettings
     public TimeSpan SasMaxLifetime { get; init; } = TimeSpan.FromDays(30);
 
     public TimeProvider Clock { get; init; } = TimeProvider.System;
+
+    /// <summary>
+    /// How many layers of base64, hex and percent-encoding are decoded and scanned (0 turns decoding off). Two
+    /// covers the common nestings (a base64 Basic header of a percent-encoded password, a hex dump of base64).
+    /// </summary>
+    public int DecodeDepth { get; init; } = 2;
+
+    /// <summary>Decoded characters scanned per file, all layers together: a file of encoded values cannot stall a scan.</summary>
+    public long MaxDecodedChars { get; init; } = 4L * 1024 * 1024;
 }

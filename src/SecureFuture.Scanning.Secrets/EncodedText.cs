@@ -1,0 +1,276 @@
+using System.Buffers;
+using System.Text;
+using System.Text.Unicode;
+
+namespace SecureFuture.Scanning.Secrets;
+
+/// <summary>One value in a text that decodes to readable text: where it is, how it was encoded, what it says.</summary>
+/// <param name="Start">Offset of the encoded value in the text it was found in.</param>
+/// <param name="Length">Length of the encoded value.</param>
+/// <param name="Encoding">The encoding's name as findings report it: <c>base64</c>, <c>hex</c> or <c>percent</c>.</param>
+/// <param name="Decoded">The decoded text.</param>
+public sealed record EncodedValue(int Start, int Length, string Encoding, string Decoded);
+
+/// <summary>
+/// Finds values that are base64 (either alphabet), hex or percent-encoded and decode to readable text, so that the
+/// detectors can run on what they say. Precision and speed both come from being strict about what counts as a
+/// candidate: a base64 or hex run of at least <see cref="MinLength"/> characters, or a token with a <c>%XX</c>
+/// escape, and a decoding that is valid UTF-8 with no control characters but tab and line breaks. Random bytes pass
+/// that test with a probability below 1 in 10,000 for the shortest candidate, so hashes, identifiers, certificates
+/// and compressed blobs are rejected after one cheap decode, and no detector ever runs on them.
+/// </summary>
+public static class EncodedText
+{
+    /// <summary>The shortest base64 or hex run considered (12 bytes of base64, 8 of hex).</summary>
+    public const int MinLength = 16;
+
+    /// <summary>The shortest percent-encoded token considered.</summary>
+    public const int MinPercentLength = 8;
+
+    /// <summary>
+    /// Longest value decoded. Longer runs are data, not a configuration value (a base64 image or font, a serialized
+    /// model); decoding them would cost memory for no credential, so they are passed over without a notification.
+    /// </summary>
+    public const int MaxLength = 256 * 1024;
+
+    // Both base64 alphabets (RFC 4648 §4 and §5); '=' padding is only accepted at the end of a run.
+    private static readonly SearchValues<char> Base64Chars = SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_");
+    private static readonly SearchValues<char> HexChars = SearchValues.Create("0123456789ABCDEFabcdef");
+
+    private static readonly bool[] RunChar = [.. Enumerable.Range(0, 128).Select(c => Base64Chars.Contains((char)c))];
+
+    // What ends a percent-encoded token: whitespace, quotes and the brackets that delimit values in markup.
+    private static readonly SearchValues<char> TokenEnd = SearchValues.Create(" \t\r\n\"'`<>()[]{}\\");
+
+    /// <summary>
+    /// The encoded values in <paramref name="text"/>, in order and not overlapping (a percent-encoded token wins over
+    /// the base64-looking runs inside it).
+    /// </summary>
+    public static List<EncodedValue> Find(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var span = text.AsSpan();
+        var percent = new List<EncodedValue>();
+        for (var at = span.IndexOf('%'); at >= 0;)
+        {
+            var tokenStart = span[..at].LastIndexOfAny(TokenEnd) + 1;
+            var tokenEnd = span[at..].IndexOfAny(TokenEnd);
+            tokenEnd = tokenEnd < 0 ? span.Length : at + tokenEnd;
+            if (TryPercent(span[tokenStart..tokenEnd]) is { } decoded)
+            {
+                percent.Add(new EncodedValue(tokenStart, tokenEnd - tokenStart, "percent", decoded));
+            }
+
+            var next = span[tokenEnd..].IndexOf('%');
+            at = next < 0 ? -1 : tokenEnd + next;
+        }
+
+        var found = new List<EncodedValue>(percent.Count);
+        var nextPercent = 0;
+
+        // A skip loop (Boyer-Moore's idea): a run of MinLength or more that starts at or after i covers i + MinLength
+        // - 1, so when that character is not in the alphabet the whole stretch is skipped after one look. Source code
+        // is mostly short words between punctuation, so most of a file is passed over in strides of MinLength.
+        // Invariant: i is 0 or follows a character outside the alphabet, so a run found from i starts where it is found.
+        for (var i = 0; i + MinLength <= span.Length;)
+        {
+            var probe = i + MinLength - 1;
+            if (!IsRunChar(span[probe]))
+            {
+                i = probe + 1;
+                continue;
+            }
+
+            var start = probe;
+            while (start > i && IsRunChar(span[start - 1]))
+            {
+                start--;
+            }
+
+            var end = span[probe..].IndexOfAnyExcept(Base64Chars);
+            end = end < 0 ? span.Length : probe + end;
+            var padded = end;
+            while (padded < span.Length && padded - end < 2 && span[padded] == '=')
+            {
+                padded++;
+            }
+
+            i = end + 1;
+            if (end - start < MinLength)
+            {
+                continue;
+            }
+
+            // Runs inside a percent-encoded token are decoded with it, as the next layer.
+            while (nextPercent < percent.Count && percent[nextPercent].Start + percent[nextPercent].Length <= start)
+            {
+                found.Add(percent[nextPercent++]);
+            }
+
+            if (nextPercent < percent.Count && percent[nextPercent].Start < padded)
+            {
+                continue;
+            }
+
+            if (TryRun(span[start..end]) is var (encoding, decoded))
+            {
+                found.Add(new EncodedValue(start, padded - start, encoding, decoded));
+            }
+        }
+
+        found.AddRange(percent.Skip(nextPercent));
+        return found;
+    }
+
+    private static (string Encoding, string Text)? TryRun(ReadOnlySpan<char> run)
+    {
+        if (run.Length > MaxLength)
+        {
+            return null;
+        }
+
+        // An even run of hex digits is hex first: "68656c6c6f" is valid base64 too, but decodes to noise.
+        if (run.Length % 2 == 0 && !run.ContainsAnyExcept(HexChars) && StartsLikeHexText(run))
+        {
+            var bytes = new byte[run.Length / 2];
+            if (Convert.FromHexString(run, bytes, out _, out _) == OperationStatus.Done && Readable(bytes) is { } hex)
+            {
+                return ("hex", hex);
+            }
+        }
+
+        return StartsLikeBase64Text(run) && TryBase64(run) is { } text ? ("base64", text) : null;
+    }
+
+    /// <summary>
+    /// A cheap look before decoding: base64 of ASCII text has the top bit of every third byte clear, so the first
+    /// character of each 4-character group encodes a value below 32 (<c>A</c>-<c>Z</c>, <c>a</c>-<c>f</c>). Only the
+    /// first three groups are looked at; identifiers and random data fail here about 7 times in 8.
+    /// </summary>
+    private static bool StartsLikeBase64Text(ReadOnlySpan<char> run)
+    {
+        for (var i = 0; i < Math.Min(run.Length, 12); i += 4)
+        {
+            if (run[i] is not ((>= 'A' and <= 'Z') or (>= 'a' and <= 'f')))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>Hex of text: the high digit of each of the first eight bytes is 0 (tab, line breaks) or 2 to 7 (printable ASCII).</summary>
+    private static bool StartsLikeHexText(ReadOnlySpan<char> run)
+    {
+        for (var i = 0; i < Math.Min(run.Length, 16); i += 2)
+        {
+            if (run[i] is not ('0' or (>= '2' and <= '7')))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static string? TryBase64(ReadOnlySpan<char> run)
+    {
+        if (run.Length % 4 == 1)
+        {
+            return null;
+        }
+
+        // Either alphabet, never both: a run with '+' or '/' and '-' or '_' is a path or an identifier.
+        var standard = run.ContainsAny('+', '/');
+        var urlSafe = run.ContainsAny('-', '_');
+        if (standard && urlSafe)
+        {
+            return null;
+        }
+
+        var length = run.Length + ((4 - (run.Length % 4)) % 4);
+        var chars = ArrayPool<char>.Shared.Rent(length);
+        var bytes = ArrayPool<byte>.Shared.Rent(length / 4 * 3);
+        try
+        {
+            run.CopyTo(chars);
+            for (var i = 0; i < run.Length; i++)
+            {
+                chars[i] = chars[i] switch { '-' => '+', '_' => '/', var c => c };
+            }
+
+            chars.AsSpan(run.Length, length - run.Length).Fill('=');
+            return Convert.TryFromBase64Chars(chars.AsSpan(0, length), bytes, out var written) ? Readable(bytes.AsSpan(0, written)) : null;
+        }
+        finally
+        {
+            ArrayPool<char>.Shared.Return(chars);
+            ArrayPool<byte>.Shared.Return(bytes);
+        }
+    }
+
+    private static string? TryPercent(ReadOnlySpan<char> token)
+    {
+        if (token.Length < MinPercentLength)
+        {
+            return null;
+        }
+
+        if (token.Length > MaxLength)
+        {
+            return null;
+        }
+
+        var bytes = new byte[token.Length];
+        var written = 0;
+        var escapes = 0;
+        for (var i = 0; i < token.Length; i++)
+        {
+            var c = token[i];
+            if (c == '%' && i + 2 < token.Length && IsHex(token[i + 1]) && IsHex(token[i + 2]))
+            {
+                bytes[written++] = (byte)((HexValue(token[i + 1]) << 4) | HexValue(token[i + 2]));
+                escapes++;
+                i += 2;
+            }
+            else if (c > 0x7F)
+            {
+                // Percent-encoding (RFC 3986 §2.1) is of ASCII text; anything else is not a URL component.
+                return null;
+            }
+            else
+            {
+                bytes[written++] = (byte)c;
+            }
+        }
+
+        return escapes > 0 ? Readable(bytes.AsSpan(0, written)) : null;
+    }
+
+    private static bool IsRunChar(char c) => c < 128 && RunChar[c];
+
+    private static bool IsHex(char c) => char.IsAsciiHexDigit(c);
+
+    private static int HexValue(char c) => c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
+
+    /// <summary>The bytes as text when they are UTF-8 with no control characters but tab, CR and LF; else null.</summary>
+    private static string? Readable(ReadOnlySpan<byte> bytes)
+    {
+        if (bytes.Length < 8)
+        {
+            return null;
+        }
+
+        foreach (var b in bytes)
+        {
+            if ((b < 0x20 && b is not (byte)'\t' and not (byte)'\r' and not (byte)'\n') || b == 0x7F)
+            {
+                return null;
+            }
+        }
+
+        // Checked first: a decoder that throws on invalid input costs microseconds per rejected candidate.
+        return Utf8.IsValid(bytes) ? Encoding.UTF8.GetString(bytes) : null;
+    }
+}
