@@ -16,11 +16,12 @@ internal static class CliApp
         typeof(CliApp).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
 
     /// <summary>The whole command tree (tests walk it to check every option).</summary>
-    public static RootCommand CreateRoot(TextWriter stdout, TextWriter stderr, TimeProvider clock)
+    /// <param name="stdin">Opens standard input (<c>sfi scan -</c>); the console's when null.</param>
+    public static RootCommand CreateRoot(TextWriter stdout, TextWriter stderr, TimeProvider clock, Func<Stream>? stdin = null)
     {
         var root = new RootCommand("SecureFuture: the Secure Future Initiative's engineering commitments as one tool.")
         {
-            ScanCommand.Create(stdout, stderr, clock),
+            ScanCommand.Create(stdout, stderr, clock, stdin),
             BaselineCommand.Create(stdout, stderr, clock),
             ServeCommand.Create(stdout, stderr, clock),
             KeysCommand.Create(stdout, stderr, clock),
@@ -30,9 +31,9 @@ internal static class CliApp
         return root;
     }
 
-    public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken, TimeProvider? clock = null)
+    public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken, TimeProvider? clock = null, Func<Stream>? stdin = null)
     {
-        var parse = CreateRoot(stdout, stderr, clock ?? TimeProvider.System).Parse(args);
+        var parse = CreateRoot(stdout, stderr, clock ?? TimeProvider.System, stdin).Parse(args);
         if (parse.Errors.Count > 0)
         {
             foreach (var error in parse.Errors)

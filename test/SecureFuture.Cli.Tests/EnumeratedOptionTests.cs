@@ -20,7 +20,7 @@ public sealed class EnumeratedOptionTests
         "--template", "--diagram", "--data-dir", "--urls", "--database", "--pkcs11-module", "--token-label", "--pin-file",
         "--tls-cert", "--tls-key", "--issuer", "--client-cert-header", "--access-token-lifetime", "--server", "--admin-key-file",
         "--rotation-period", "--pre-publication", "--verification-grace", "--max-token-lifetime", "--retention", "--audience", "--reason",
-        "--parameters", "--metrics-token-file", "--rules",
+        "--parameters", "--metrics-token-file", "--rules", "--since-commit", "--log-opts", "--stdin-name",
     };
 
     public static TheoryData<string, string> EnumeratedOptions()
