@@ -146,7 +146,7 @@ public sealed class GitLogOptions
         return new InputException(
             $"{OptionName}: '{name}' is not allowed: only options that choose commits and paths are (revisions and ranges, "
             + "--all, --branches, --tags, --since, --until, --author, --grep, --max-count/-n, --first-parent, --no-merges, -S, -G, -- PATHS...; "
-            + "see README.md, "History ranges"). Options that change git's output or run programs "
+            + "see the README, History ranges). Options that change git's output or run programs "
             + "(--format, --pretty, --output, --ext-diff, --textconv, -p, --stat...) would defeat the scan.");
     }
 
