@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Reflection;
 using SecureFuture.Cli.Baseline;
 using SecureFuture.Cli.Keys;
+using SecureFuture.Cli.Rules;
 using SecureFuture.Cli.Scan;
 using SecureFuture.Cli.Serve;
 using SecureFuture.Cli.ThreatModel;
@@ -26,6 +27,7 @@ internal static class CliApp
             ServeCommand.Create(stdout, stderr, clock),
             KeysCommand.Create(stdout, stderr, clock),
             ThreatModelCommand.Create(stdout, stderr, clock),
+            RulesCommand.Create(stdout, stderr),
         };
         CliOptions.RefuseEmptyValues(root);
         return root;

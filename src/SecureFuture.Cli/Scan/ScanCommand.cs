@@ -48,7 +48,7 @@ internal static partial class ScanCommand
         var sasMaxLifetime = new Option<string>("--sas-max-lifetime") { Description = "SAS tokens valid longer than this are critical (ISO 8601 duration).", DefaultValueFactory = _ => "P30D" };
         var listRules = new Option<bool>("--list-rules") { Description = "List the rules of the selected analyzers (id, severity, name, CWE, title) and exit." };
         var analyzers = CliOptions.SubsetOf("--analyzers", "What to run", AnalyzerNames);
-        var rules = new Option<string?>("--rules") { Description = "A directory of your own code rules (*.yaml, the schema of rules/code/: sinks, sources and sanitisers for your frameworks), run with the built-in ones." };
+        var rules = new Option<string?>("--rules") { Description = $"A directory of your own rules (*.yaml, also read from 'rules:' in {UserRules.ConfigFileName} at the scanned root), run with the built-in ones: id SFI-SEC-... is a secret rule (the schema of rules/secrets/, or an override of a built-in rule's severity, entropy, allowList, requires), SFI-CODE-... a code rule (the schema of rules/code/). A rule with a problem is left out, reported, and the scan exits 2 after writing its output." };
         var threads = new Option<int?>("--threads") { Description = $"Worker threads, 1 to {MaxThreads} (default: number of cores)." };
         threads.Validators.Add(result =>
         {
@@ -108,12 +108,13 @@ internal static partial class ScanCommand
             var fromStdin = scanPath == StandardInputPath;
             var fromGit = parse.GetValue(history) || parse.GetValue(staged) || parse.GetValue(sinceCommit) is not null || parse.GetValue(logOptions) is not null;
             var scanRoot = fromGit ? null : fromStdin ? Directory.GetCurrentDirectory() : Directory.Exists(scanPath) ? scanPath : Path.GetDirectoryName(Path.GetFullPath(scanPath));
-            var selected = SelectedAnalyzers.Create(parse.GetValue(analyzers)!, settings, clock, scanRoot, parse.GetValue(rules));
+            var userRules = UserRules.Find(parse.GetValue(rules), fromGit && Directory.Exists(scanPath) ? scanPath : scanRoot);
+            var selected = SelectedAnalyzers.Create(parse.GetValue(analyzers)!, settings, clock, scanRoot, userRules);
             var selectedFormat = parse.GetValue(format)!;
             if (parse.GetValue(listRules))
             {
-                await ListRulesAsync(selected.Rules, selectedFormat, stdout);
-                return ExitCodes.Success;
+                await ListRulesAsync(selected.Rules, selectedFormat, stdout, selected.SecretCatalog);
+                return await ReportRuleProblemsAsync(userRules, stderr) ? ExitCodes.UsageError : ExitCodes.Success;
             }
 
             var maxSize = ParseSize(parse.GetValue(maxFileSize)!);
@@ -144,6 +145,11 @@ internal static partial class ScanCommand
                 run = SarifBaseline.Apply(run, previous);
             }
 
+            if (userRules is { Problems.Count: > 0 })
+            {
+                run = run with { Notifications = [.. userRules.Problems, .. run.Notifications] };
+            }
+
             var outputPath = parse.GetValue(output);
             var writer = ReportWriters.Create(selectedFormat, new ReportOptions
             {
@@ -153,10 +159,23 @@ internal static partial class ScanCommand
             });
             await CliOutput.EmitAsync(outputPath, stdout, (stream, ct) => writer.WriteAsync(run, stream, ct), cancellationToken);
 
-            return run.TripsGate(parse.GetValue(failOn)) ? ExitCodes.GateTripped : ExitCodes.Success;
+            // Fail closed: a rule of the user's that could not run leaves the scan incomplete, whatever it found.
+            return await ReportRuleProblemsAsync(userRules, stderr) ? ExitCodes.UsageError
+                : run.TripsGate(parse.GetValue(failOn)) ? ExitCodes.GateTripped : ExitCodes.Success;
         });
 
         return command;
+    }
+
+    /// <summary>Writes each user rule problem to standard error; true when one of them left a rule out.</summary>
+    private static async Task<bool> ReportRuleProblemsAsync(UserRules? userRules, TextWriter stderr)
+    {
+        foreach (var problem in userRules?.Problems ?? [])
+        {
+            await stderr.WriteLineAsync("sfi: " + UserRules.Describe(problem));
+        }
+
+        return userRules?.HasErrors == true;
     }
 
     private static async Task<AnalysisRun> RunWithProgressAsync(RepositoryScanner scanner, ScanRequest request, TextWriter stderr, CancellationToken cancellationToken)
@@ -186,9 +205,10 @@ internal static partial class ScanCommand
     /// The rules of the selected analyzers: as text, one line each with its CWE; as JSON, the fields every rule has
     /// (analyzer, id, name, severity, confidence, title, cwe, tags, guidance) and, for secret detectors, their pattern.
     /// </summary>
-    internal static async Task ListRulesAsync(IReadOnlyList<(string Analyzer, RuleDescriptor Rule)> rules, string format, TextWriter stdout)
+    /// <param name="secretCatalog">The secret rules that were loaded (the built-in ones when null), for their patterns.</param>
+    internal static async Task ListRulesAsync(IReadOnlyList<(string Analyzer, RuleDescriptor Rule)> rules, string format, TextWriter stdout, SecretRuleCatalog? secretCatalog = null)
     {
-        var secretRules = rules.Any(r => r.Analyzer == "secrets") ? SecretRuleCatalog.Default.Rules.ToDictionary(r => r.Id, StringComparer.Ordinal) : [];
+        var secretRules = rules.Any(r => r.Analyzer == "secrets") ? (secretCatalog ?? SecretRuleCatalog.Default).Rules.ToDictionary(r => r.Id, StringComparer.Ordinal) : [];
         if (format == "json")
         {
             var json = rules.Select(p =>
@@ -212,6 +232,10 @@ internal static partial class ScanCommand
                     entry["ignoreCase"] = secret.Regex.Options.HasFlag(RegexOptions.IgnoreCase);
                     entry["extraLines"] = secret.ExtraLines;
                     entry["paths"] = secret.Paths;
+                    if (secret.Requires is { } requires)
+                    {
+                        entry["requires"] = new Dictionary<string, object> { ["rule"] = requires.RuleId, ["within"] = requires.Within };
+                    }
                 }
 
                 return entry;
@@ -236,13 +260,23 @@ internal static partial class ScanCommand
     /// <summary>The analyzers <c>--analyzers</c> chose (null when not chosen), and what the scanner and <c>--list-rules</c> get of them.</summary>
     internal sealed record SelectedAnalyzers(SecretAnalyzer? Secrets, IacBaselineAnalyzer? Iac, CodeAnalyzer? Code)
     {
+        /// <summary>The secret rules the secrets analyzer runs (built-in, with the user's), when it was selected.</summary>
+        public SecretRuleCatalog? SecretCatalog { get; private init; }
+
         /// <param name="scanRoot">The working tree the IaC pass reads parameters files from; null for --history.</param>
-        /// <param name="userRules">A directory of the user's own code rules (<c>--rules</c>), loaded with the built-in ones.</param>
-        public static SelectedAnalyzers Create(IReadOnlyList<string> names, SecretScanSettings settings, TimeProvider clock, string? scanRoot = null, string? userRules = null) => new(
-            names.Contains("secrets") ? new SecretAnalyzer(SecretRuleCatalog.Default, settings) : null,
-            // IaC (ARM templates, Terraform plan JSON) is evaluated with the tenant baseline's controls.
-            names.Contains("iac") ? new IacBaselineAnalyzer(clock: clock, scanRoot: scanRoot) : null,
-            names.Contains("code") ? (userRules is null ? new CodeAnalyzer() : new CodeAnalyzer(CodeRuleCatalog.WithUserRules(userRules))) : null);
+        /// <param name="userRules">The user's own rules (<c>--rules</c>, <c>.sfi.yaml</c>), loaded with the built-in ones; their problems join it.</param>
+        public static SelectedAnalyzers Create(IReadOnlyList<string> names, SecretScanSettings settings, TimeProvider clock, string? scanRoot = null, UserRules? userRules = null)
+        {
+            var secrets = names.Contains("secrets") ? userRules?.SecretCatalog() ?? SecretRuleCatalog.Default : null;
+            return new(
+                secrets is null ? null : new SecretAnalyzer(secrets, settings),
+                // IaC (ARM templates, Terraform plan JSON) is evaluated with the tenant baseline's controls.
+                names.Contains("iac") ? new IacBaselineAnalyzer(clock: clock, scanRoot: scanRoot) : null,
+                names.Contains("code") ? (userRules is null ? new CodeAnalyzer() : new CodeAnalyzer(userRules.CodeCatalog())) : null)
+            {
+                SecretCatalog = secrets,
+            };
+        }
 
         public IReadOnlyList<IContentAnalyzer> Content => [.. new IContentAnalyzer?[] { Secrets, Iac }.OfType<IContentAnalyzer>()];
 
