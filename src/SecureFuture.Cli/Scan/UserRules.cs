@@ -3,7 +3,6 @@ using SecureFuture.Scanning.Code;
 using SecureFuture.Scanning.Secrets;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
-using YamlDotNet.Serialization;
 
 namespace SecureFuture.Cli.Scan;
 
@@ -14,7 +13,7 @@ namespace SecureFuture.Cli.Scan;
 /// schemas require the id, so the kind never has to be guessed from the other fields. A file that says neither is a
 /// problem, reported like any other malformed rule.
 /// </summary>
-internal sealed class UserRules
+internal sealed partial class UserRules
 {
     /// <summary>The configuration file read at the scanned root.</summary>
     public const string ConfigFileName = ".sfi.yaml";
@@ -66,28 +65,15 @@ internal sealed class UserRules
         var secret = new List<(string, string)>();
         var code = new List<(string, string)>();
         var problems = new List<Notification>();
-        var peek = new DeserializerBuilder().IgnoreUnmatchedProperties().Build();
         foreach (var (directory, from) in directories)
         {
             var files = RuleFiles(directory, from);
             foreach (var file in files)
             {
                 var yaml = File.ReadAllText(file);
-                string? id;
-                try
-                {
-                    id = peek.Deserialize<Dictionary<string, object?>>(yaml)?.GetValueOrDefault("id") as string;
-                }
-                catch (YamlException e)
-                {
-                    problems.Add(new Notification(SecretRuleCatalog.InvalidRule, NotificationLevel.Error, e.Message + "; the file is not loaded")
-                    {
-                        Path = file,
-                        Region = new Region((int)e.Start.Line, (int)e.Start.Column, (int)e.Start.Line, (int)e.Start.Column),
-                    });
-                    continue;
-                }
-
+                // The top-level id line, read without parsing: a file with a syntax error still goes to its own
+                // catalogue, which reports the error where it is, with the rule's schema.
+                var id = TopLevelId().Match(yaml) is { Success: true } match ? match.Groups["id"].Value : null;
                 if (id?.StartsWith(SecretPrefix, StringComparison.Ordinal) == true)
                 {
                     secret.Add((file, yaml));
@@ -153,6 +139,9 @@ internal sealed class UserRules
 
         return files;
     }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^id:[ \t]*[""']?(?<id>[^""'\s#]+)", System.Text.RegularExpressions.RegexOptions.Multiline | System.Text.RegularExpressions.RegexOptions.CultureInvariant | System.Text.RegularExpressions.RegexOptions.ExplicitCapture)]
+    private static partial System.Text.RegularExpressions.Regex TopLevelId();
 
     /// <summary><c>rules: [dir, ...]</c> (or one string) in <c>.sfi.yaml</c>, each relative to the file's directory.</summary>
     private static List<string> ConfiguredDirectories(string config)
