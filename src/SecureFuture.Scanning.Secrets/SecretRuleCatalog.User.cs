@@ -15,6 +15,9 @@ public sealed partial class SecretRuleCatalog
     /// <summary>A rule whose own match or no-match example does not behave.</summary>
     public const string ExampleFailed = "user-rule-example-failed";
 
+    /// <summary>A note that a built-in rule runs with a user's severity, entropy, allow-list or requirement.</summary>
+    public const string OverriddenRule = "user-rule-override";
+
     /// <summary>A rule whose pattern ran past the match timeout on a probe line: catastrophic backtracking.</summary>
     public const string PatternTimeout = "user-rule-pattern-timeout";
 
@@ -102,6 +105,17 @@ public sealed partial class SecretRuleCatalog
             }
         }
 
+        // An override is visible in every report: a rule directory shared in a repository could otherwise quietly
+        // allow-list a leak or lower its severity under the gate.
+        foreach (var (id, source) in overridden)
+        {
+            problems.Add(new Notification(OverriddenRule, NotificationLevel.Note, $"{id} is overridden by this file ({Describe(rules[id], builtIn[id])})")
+            {
+                Path = source,
+                RuleId = id,
+            });
+        }
+
         // A new rule runs only once its own examples behave and its pattern survives the probe lines.
         var candidate = new SecretRuleCatalog([.. rules.Values.OrderBy(r => r.Id, StringComparer.Ordinal)]);
         var analyzer = new SecretAnalyzer(candidate);
@@ -167,6 +181,34 @@ public sealed partial class SecretRuleCatalog
         }
 
         return errors.Count > 0 ? null : rule.Overridden(severity, entropy?.Argument, allowList, requires, source);
+    }
+
+    /// <summary>What an override changed, e.g. <c>severity critical → low, allowList 2 entries</c>.</summary>
+    private static string Describe(SecretRule tuned, SecretRule original)
+    {
+        var changes = new List<string>();
+        if (tuned.SeverityFixed)
+        {
+            changes.Add($"severity {original.Descriptor.DefaultSeverity.ToToken()} → {tuned.Descriptor.DefaultSeverity.ToToken()}");
+        }
+
+        if (tuned.Validators.FirstOrDefault(v => v.Validator.Name == "entropy") is { Validator: not null } entropy
+            && !original.Validators.Contains(entropy))
+        {
+            changes.Add($"entropy {entropy.Argument}");
+        }
+
+        if (tuned.AllowList is { } allow && allow != original.AllowList)
+        {
+            changes.Add($"allowList {allow.Values.Count + allow.Paths.Count} entries");
+        }
+
+        if (tuned.Requires is { } requires && requires != original.Requires)
+        {
+            changes.Add($"requires {requires.RuleId} within {requires.Within}");
+        }
+
+        return string.Join(", ", changes);
     }
 
     /// <summary>The field an error message starts with (<c>'pattern' is not...</c>), for the line to report; else <c>id</c>.</summary>

@@ -71,6 +71,24 @@ public sealed class ScanUserSecretRulesTests : IDisposable
         Assert.Contains("\"SFI-SEC-ACME-001\"", listed, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("rules:\n  - ../outside\n", ".sfi.yaml:2:5: '../outside' is not a directory inside the scanned root")]
+    [InlineData("rules: /etc\n", ".sfi.yaml:1:8: '/etc' is not a directory inside the scanned root")]
+    [InlineData("rules: [unclosed\n", ".sfi.yaml:2:1: ")]
+    [InlineData("rules: missing\n", "missing: .sfi.yaml (rules:) takes a directory of rule files")]
+    public async Task A_sfi_yaml_that_names_rules_outside_the_root_or_is_malformed_is_exit_2_before_the_scan(string config, string expected)
+    {
+        Write("outside/acme.yaml", AcmeRule);
+        Write("app/.sfi.yaml", config);
+        var report = Write("report.json", "previous");
+
+        var (exit, _, stderr) = await CliRunner.RunAsync("scan", Path.Combine(_root, "app"), "--format", "json", "--output", report);
+
+        Assert.True(exit == ExitCodes.UsageError, $"exit {exit}\n{stderr}");
+        Assert.Contains(expected.Replace(".sfi.yaml (rules:)", Path.Combine(_root, "app", ".sfi.yaml") + " (rules:)", StringComparison.Ordinal), stderr, StringComparison.Ordinal);
+        Assert.Equal("previous", await File.ReadAllTextAsync(report));
+    }
+
     [Fact]
     public async Task An_override_lowers_a_built_in_rules_severity_so_the_gate_follows_it()
     {

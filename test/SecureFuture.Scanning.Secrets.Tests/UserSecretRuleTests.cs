@@ -64,7 +64,8 @@ public sealed class UserSecretRuleTests
         var (entropy, _) = Load(("/o/entropy.yaml", "id: SFI-SEC-041\nentropy: '6.5'\n"));
         var (allowed, _) = Load(("/o/allow.yaml", $"id: SFI-SEC-041\nallowList:\n  values: ['^{key[..6].Replace("+", "\\+", StringComparison.Ordinal)}']\n  paths: ['test/fixtures/**']\n"));
 
-        Assert.Empty(severityProblems);
+        var note = Assert.Single(severityProblems);
+        Assert.Equal((SecretRuleCatalog.OverriddenRule, NotificationLevel.Note, "SFI-SEC-041 is overridden by this file (severity critical → low)"), (note.Id, note.Level, note.Message));
         Assert.Equal(Severity.Low, Assert.Single(Scan(severity, line), d => d.RuleId == "SFI-SEC-041").Severity);
         Assert.Equal(Severity.Low, severity.Rules.Single(r => r.Id == "SFI-SEC-041").Descriptor.DefaultSeverity);
         Assert.Equal(Severity.Critical, Assert.Single(Scan(SecretRuleCatalog.Default, line), d => d.RuleId == "SFI-SEC-041").Severity);
@@ -83,6 +84,7 @@ public sealed class UserSecretRuleTests
 
         var problem = Assert.Single(problems);
         Assert.Equal(SecretRuleCatalog.InvalidRule, problem.Id);
+        // Refused, so not announced as an override either.
         Assert.Equal(NotificationLevel.Error, problem.Level);
         Assert.Equal(("/o/pattern.yaml", 3, "SFI-SEC-041"), (problem.Path, problem.Region?.StartLine, problem.RuleId));
         Assert.Contains("overrides only severity, entropy, allowList and requires", problem.Message, StringComparison.Ordinal);

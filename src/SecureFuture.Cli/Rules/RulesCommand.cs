@@ -61,7 +61,7 @@ internal static class RulesCommand
         var secretRules = secrets.Rules.Count(r => user.Secret.Any(f => r.SourceFile.Contains(f.Source, StringComparison.Ordinal)));
         var files = user.Secret.Count + user.Code.Count;
         var invalid = user.Problems.Count(p => p.Id == SecretRuleCatalog.InvalidRule);
-        var misbehaving = user.Problems.Where(p => p.Id != SecretRuleCatalog.InvalidRule).Select(p => p.RuleId).Distinct(StringComparer.Ordinal).Count();
+        var misbehaving = user.Problems.Where(p => p.Level == NotificationLevel.Error && p.Id != SecretRuleCatalog.InvalidRule).Select(p => p.RuleId).Distinct(StringComparer.Ordinal).Count();
         await stdout.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
             $"{files + user.Problems.Count(p => p.Id == SecretRuleCatalog.InvalidRule && p.RuleId is null)} rule files: {secretRules} secret rules and overrides, {userCode.Count} code rules loaded; "
             + $"{invalid} invalid, {misbehaving} with examples that do not behave"));

@@ -121,7 +121,8 @@ internal sealed partial class UserRules
         List<string> files;
         try
         {
-            files = [.. Directory.EnumerateFiles(directory, "*", SearchOption.AllDirectories)
+            // Symbolic links are not followed (a link in a shared rule directory could point anywhere), hidden files are read.
+            files = [.. Directory.EnumerateFiles(directory, "*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = FileAttributes.ReparsePoint })
                 .Where(f => f.EndsWith(".yaml", StringComparison.OrdinalIgnoreCase) || f.EndsWith(".yml", StringComparison.OrdinalIgnoreCase))
                 .Order(StringComparer.Ordinal)];
             files.ForEach(f => FileKinds.RequireRegularFile(f));
@@ -174,8 +175,22 @@ internal sealed partial class UserRules
             YamlSequenceNode sequence => sequence.Children,
             _ => throw new InputException(config, rules.Start.Line, rules.Start.Column, "'rules' is a directory or a list of directories, relative to this file"),
         };
-        return [.. entries.Select(entry => entry is YamlScalarNode { Value: { Length: > 0 } value }
-            ? Path.GetFullPath(Path.Combine(directory, value))
-            : throw new InputException(config, entry.Start.Line, entry.Start.Column, "each entry of 'rules' is a directory path"))];
+        // The file is part of the repository under scan, so it may only name directories inside it: '/' or '../..'
+        // would walk (and report on) any YAML file the CI job can read.
+        return [.. entries.Select(entry =>
+        {
+            if (entry is not YamlScalarNode { Value: { Length: > 0 } value })
+            {
+                throw new InputException(config, entry.Start.Line, entry.Start.Column, "each entry of 'rules' is a directory path");
+            }
+
+            var full = Path.GetFullPath(Path.Combine(directory, value));
+            if (Path.IsPathRooted(value) || !full.StartsWith(directory + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+            {
+                throw new InputException(config, entry.Start.Line, entry.Start.Column, $"'{value}' is not a directory inside the scanned root: rules: names directories relative to {ConfigFileName}, below it");
+            }
+
+            return full;
+        })];
     }
 }
