@@ -152,6 +152,31 @@ public sealed class ScanUserSecretRulesTests : IDisposable
     }
 
     [Fact]
+    public async Task The_report_of_standard_input_with_a_broken_user_rule_is_valid_sarif()
+    {
+        var rule = Write("rules/broken.yaml", AcmeRule.Replace("severity: high", "severity: urgent", StringComparison.Ordinal));
+        Write("rules/override.yaml", "id: SFI-SEC-040\nseverity: medium\n");
+        var report = Path.Combine(_root, "stdin.sarif");
+        var input = System.Text.Encoding.UTF8.GetBytes($"ACME_TOKEN={AcmeToken()}\naws_access_key_id = AKIA{RandomNumberGenerator.GetString("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16)}\n");
+
+        var (exit, _, stderr) = await CliRunner.RunWithInputAsync(input, "scan", "-", "--rules", Path.Combine(_root, "rules"), "--format", "sarif", "--output", report);
+
+        Assert.True(exit == ExitCodes.UsageError, $"exit {exit}\n{stderr}");
+        Assert.Contains($"sfi: {rule}:5: SFI-SEC-ACME-001: 'severity' must be", stderr, StringComparison.Ordinal);
+        using (var sarif = JsonDocument.Parse(await File.ReadAllTextAsync(report)))
+        {
+            // The broken rule left out, the generic detector still finds the token; the key ID is the override's medium.
+            var result = Assert.Single(sarif.RootElement.GetProperty("runs")[0].GetProperty("results").EnumerateArray(), r => r.GetProperty("ruleId").GetString() == "SFI-SEC-040");
+            Assert.Equal("%3Cstdin%3E", result.GetProperty("locations")[0].GetProperty("physicalLocation").GetProperty("artifactLocation").GetProperty("uri").GetString());
+            Assert.Equal("warning", result.GetProperty("level").GetString());
+        }
+
+        var (problems, log) = SarifValidationTests.Validate(report);
+        problems.RemoveAll(p => p.StartsWith("warning SARIF2005:", StringComparison.Ordinal));
+        Assert.True(problems.Count == 0, "multitool problems:\n" + string.Join('\n', problems) + "\n" + log);
+    }
+
+    [Fact]
     public async Task Rules_test_passes_when_every_example_behaves_and_lists_the_ones_that_do_not()
     {
         var dir = Path.Combine(_root, "rules");
