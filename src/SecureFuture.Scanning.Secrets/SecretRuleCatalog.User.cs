@@ -47,7 +47,7 @@ public sealed partial class SecretRuleCatalog
             }
             catch (YamlException e)
             {
-                problems.Add(Problem(InvalidRule, source, (int)e.Start.Line, null, e.Message + "; the file is not loaded"));
+                problems.Add(Problem(InvalidRule, source, (int)e.Start.Line, YamlKeyLines.TopLevelId(yaml), e.Message + "; the file is not loaded"));
                 continue;
             }
 

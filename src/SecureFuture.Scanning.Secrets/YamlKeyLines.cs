@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
@@ -7,7 +8,7 @@ namespace SecureFuture.Scanning.Secrets;
 /// Where each top-level key of a rule file, and each of its examples, starts (1-based line), so that a problem with a
 /// user's rule names the line to fix: <c>pattern</c>, <c>examples.match[1]</c>.
 /// </summary>
-public sealed class YamlKeyLines
+public sealed partial class YamlKeyLines
 {
     private readonly Dictionary<string, int> _lines;
 
@@ -59,6 +60,19 @@ public sealed class YamlKeyLines
 
         return new YamlKeyLines(lines);
     }
+
+    /// <summary>
+    /// The value of the top-level <c>id:</c> line, read without parsing the YAML, so that a file with a syntax error
+    /// still names its rule (and goes to the catalogue of its kind); null when there is none.
+    /// </summary>
+    public static string? TopLevelId(string yaml)
+    {
+        ArgumentNullException.ThrowIfNull(yaml);
+        return IdLine().Match(yaml) is { Success: true } match ? match.Groups["id"].Value : null;
+    }
+
+    [GeneratedRegex(@"^id:[ \t]*[""']?(?<id>[^""'\s#]+)", RegexOptions.Multiline | RegexOptions.CultureInvariant | RegexOptions.ExplicitCapture)]
+    private static partial Regex IdLine();
 
     /// <summary>The line of <paramref name="key"/> (<c>pattern</c>, <c>examples.match[0]</c>), else of <c>id</c>, else null.</summary>
     public int? this[string key] => _lines.TryGetValue(key, out var line) ? line : _lines.TryGetValue("id", out var id) ? id : null;

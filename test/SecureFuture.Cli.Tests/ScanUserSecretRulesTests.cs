@@ -117,7 +117,7 @@ public sealed class ScanUserSecretRulesTests : IDisposable
     }
 
     [Theory]
-    [InlineData("malformed.yaml", "id: SFI-SEC-ACME-002\nname: [unclosed\n", "malformed.yaml:2: ")]
+    [InlineData("malformed.yaml", "id: SFI-SEC-ACME-002\nname: [unclosed\n", "malformed.yaml:2: SFI-SEC-ACME-002: ")]
     [InlineData("catastrophic.yaml", "CATASTROPHIC", "catastrophic.yaml:8: SFI-SEC-ACME-001: 'pattern' ran past the 250 ms match timeout")]
     [InlineData("failing.yaml", "FAILING", "failing.yaml:11: SFI-SEC-ACME-001: match example 1 is not reported")]
     [InlineData("neither.yaml", "id: ACME-1\n", "neither.yaml:1: 'id' must start with SFI-SEC- (a secret rule) or SFI-CODE- (a code rule)")]

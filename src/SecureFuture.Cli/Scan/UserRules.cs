@@ -13,7 +13,7 @@ namespace SecureFuture.Cli.Scan;
 /// schemas require the id, so the kind never has to be guessed from the other fields. A file that says neither is a
 /// problem, reported like any other malformed rule.
 /// </summary>
-internal sealed partial class UserRules
+internal sealed class UserRules
 {
     /// <summary>The configuration file read at the scanned root.</summary>
     public const string ConfigFileName = ".sfi.yaml";
@@ -73,7 +73,7 @@ internal sealed partial class UserRules
                 var yaml = File.ReadAllText(file);
                 // The top-level id line, read without parsing: a file with a syntax error still goes to its own
                 // catalogue, which reports the error where it is, with the rule's schema.
-                var id = TopLevelId().Match(yaml) is { Success: true } match ? match.Groups["id"].Value : null;
+                var id = YamlKeyLines.TopLevelId(yaml);
                 if (id?.StartsWith(SecretPrefix, StringComparison.Ordinal) == true)
                 {
                     secret.Add((file, yaml));
@@ -103,8 +103,21 @@ internal sealed partial class UserRules
         Secret.Count == 0 ? SecretRuleCatalog.Default : SecretRuleCatalog.Default.WithUserRules(Secret, Problems);
 
     /// <summary>The built-in code rules with the user's; their problems join <see cref="Problems"/>.</summary>
-    public CodeRuleCatalog CodeCatalog() =>
-        Code.Count == 0 ? CodeRuleCatalog.Default : CodeRuleCatalog.WithUserRules(Code, Problems);
+    public CodeRuleCatalog CodeCatalog()
+    {
+        if (Code.Count == 0)
+        {
+            return CodeRuleCatalog.Default;
+        }
+
+        var problems = new List<Notification>();
+        var catalog = CodeRuleCatalog.WithUserRules(Code, problems);
+        // Name the rule of each problem, as the secret catalogue does, from the file's id line.
+        Problems.AddRange(problems.Select(p => p.RuleId is null && Code.FirstOrDefault(f => f.Source == p.Path).Yaml is { } yaml
+            ? p with { RuleId = YamlKeyLines.TopLevelId(yaml) }
+            : p));
+        return catalog;
+    }
 
     /// <summary>A problem as one line of standard error: <c>file:line: RULE: message</c>.</summary>
     public static string Describe(Notification problem) =>
@@ -140,9 +153,6 @@ internal sealed partial class UserRules
 
         return files;
     }
-
-    [System.Text.RegularExpressions.GeneratedRegex(@"^id:[ \t]*[""']?(?<id>[^""'\s#]+)", System.Text.RegularExpressions.RegexOptions.Multiline | System.Text.RegularExpressions.RegexOptions.CultureInvariant | System.Text.RegularExpressions.RegexOptions.ExplicitCapture)]
-    private static partial System.Text.RegularExpressions.Regex TopLevelId();
 
     /// <summary><c>rules: [dir, ...]</c> (or one string) in <c>.sfi.yaml</c>, each relative to the file's directory.</summary>
     private static List<string> ConfiguredDirectories(string config)
