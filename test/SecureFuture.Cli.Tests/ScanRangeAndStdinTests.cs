@@ -190,6 +190,20 @@ public sealed class ScanRangeAndStdinTests : IDisposable
     }
 
     [Fact]
+    public async Task StandardInput_NamedByStdinName_MeetsTheRulesOfThatFileFormat()
+    {
+        // A weak .pgpass password is a leak only in a .pgpass file: the name decides which rules see the text.
+        var input = Encoding.UTF8.GetBytes("db.internal:5432:orders:app:" + RandomNumberGenerator.GetString("abcdefghijklmnopqrstuvwxyz", 8) + "\n");
+
+        var (_, named, _) = await CliRunner.RunWithInputAsync(input, "scan", "-", "--stdin-name", "home/ci/.pgpass", "--format", "json");
+        var (_, unnamed, _) = await CliRunner.RunWithInputAsync(input, "scan", "-", "--format", "json");
+
+        Assert.Contains("\"SFI-SEC-098\"", named, StringComparison.Ordinal);
+        Assert.Contains("\"home/ci/.pgpass\"", named, StringComparison.Ordinal);
+        Assert.DoesNotContain("SFI-SEC-098", unnamed, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task StandardInput_OverTheSizeLimitOrBinary_IsExit2WithAClearMessage()
     {
         var big = Encoding.UTF8.GetBytes(new string('a', 2048) + "\n" + AwsSecretLine());
