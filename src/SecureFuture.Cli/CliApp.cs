@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Reflection;
 using SecureFuture.Cli.Baseline;
 using SecureFuture.Cli.Keys;
+using SecureFuture.Cli.Rules;
 using SecureFuture.Cli.Sbom;
 using SecureFuture.Cli.Scan;
 using SecureFuture.Cli.Serve;
@@ -17,24 +18,26 @@ internal static class CliApp
         typeof(CliApp).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
 
     /// <summary>The whole command tree (tests walk it to check every option).</summary>
-    public static RootCommand CreateRoot(TextWriter stdout, TextWriter stderr, TimeProvider clock)
+    /// <param name="stdin">Opens standard input (<c>sfi scan -</c>); the console's when null.</param>
+    public static RootCommand CreateRoot(TextWriter stdout, TextWriter stderr, TimeProvider clock, Func<Stream>? stdin = null)
     {
         var root = new RootCommand("SecureFuture: the Secure Future Initiative's engineering commitments as one tool.")
         {
-            ScanCommand.Create(stdout, stderr, clock),
+            ScanCommand.Create(stdout, stderr, clock, stdin),
             BaselineCommand.Create(stdout, stderr, clock),
             ServeCommand.Create(stdout, stderr, clock),
             KeysCommand.Create(stdout, stderr, clock),
             ThreatModelCommand.Create(stdout, stderr, clock),
             SbomCommand.Create(stdout, stderr, clock),
+            RulesCommand.Create(stdout, stderr),
         };
         CliOptions.RefuseEmptyValues(root);
         return root;
     }
 
-    public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken, TimeProvider? clock = null)
+    public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken, TimeProvider? clock = null, Func<Stream>? stdin = null)
     {
-        var parse = CreateRoot(stdout, stderr, clock ?? TimeProvider.System).Parse(args);
+        var parse = CreateRoot(stdout, stderr, clock ?? TimeProvider.System, stdin).Parse(args);
         if (parse.Errors.Count > 0)
         {
             foreach (var error in parse.Errors)

@@ -69,44 +69,49 @@ public sealed class CodeRuleCatalog
     }
 
     /// <summary>
-    /// The built-in rules plus a user's own (<c>sfi scan --rules DIR</c>): every <c>*.yaml</c>/<c>*.yml</c> file at the
-    /// top of <paramref name="directory"/> is a code rule of the same schema, checked like the built-in ones.
+    /// The built-in rules plus a user's own (<c>sfi scan --rules DIR</c>): code rules of the same schema, checked like the
+    /// built-in ones. A file with a problem (malformed, a reused id or name) is left out and its problem added to
+    /// <paramref name="problems"/> as an error naming the file and line; the built-in rules and the user's other rules
+    /// still load. Each file is checked against the built-in ones and the files accepted before it.
     /// </summary>
-    /// <exception cref="InputException">The directory cannot be read, holds no rule, or a rule is invalid or reuses an id or name.</exception>
-    public static CodeRuleCatalog WithUserRules(string directory)
+    public static CodeRuleCatalog WithUserRules(IEnumerable<(string Source, string Yaml)> files, ICollection<Notification> problems)
     {
-        ArgumentNullException.ThrowIfNull(directory);
-        if (FileKinds.Of(directory) != FileKind.Directory)
+        ArgumentNullException.ThrowIfNull(files);
+        ArgumentNullException.ThrowIfNull(problems);
+        var accepted = new List<(string Source, string Yaml)>();
+        foreach (var file in files)
         {
-            throw new InputException(directory, null, null, "--rules takes a directory of rule files (*.yaml)");
+            try
+            {
+                _ = Load([.. EmbeddedFiles(), .. accepted, file]);
+                accepted.Add(file);
+            }
+            catch (InputException e)
+            {
+                foreach (var problem in e.Message.Split('\n').Skip(1).Select(l => l.Trim()).Where(l => l.Length > 0))
+                {
+                    var located = problem.StartsWith(file.Source + ":", StringComparison.Ordinal) ? problem[(file.Source.Length + 1)..] : problem;
+                    var line = LeadingLine(located);
+                    problems.Add(new Notification(InvalidRule, NotificationLevel.Error, (line is null ? located.TrimStart() : located[(located.IndexOf(' ', StringComparison.Ordinal) + 1)..]) + "; the rule is not run")
+                    {
+                        Path = file.Source,
+                        Region = line is { } l ? new Region(l, 1, l, 1) : null,
+                    });
+                }
+            }
         }
 
-        List<(string Source, string Yaml)> user;
-        try
-        {
-            user = [.. Directory.EnumerateFiles(directory)
-                .Where(f => f.EndsWith(".yaml", StringComparison.OrdinalIgnoreCase) || f.EndsWith(".yml", StringComparison.OrdinalIgnoreCase))
-                .Order(StringComparer.Ordinal)
-                .Select(f => (f, ReadRuleFile(f)))];
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new InputException(directory, null, null, $"cannot read: {e.Message}", e);
-        }
-
-        if (user.Count == 0)
-        {
-            // Nothing read is not a pass: a mistyped directory must not silently scan with the built-in rules only.
-            throw new InputException(directory, null, null, "no rule files (*.yaml, *.yml) in the --rules directory");
-        }
-
-        return Load([.. EmbeddedFiles(), .. user]);
+        return Load([.. EmbeddedFiles(), .. accepted]);
     }
 
-    private static string ReadRuleFile(string path)
+    /// <summary>The notification id of a user's code rule that cannot be loaded.</summary>
+    public const string InvalidRule = "user-rule-invalid";
+
+    /// <summary>The line of a <c>line:column: message</c> problem, or null.</summary>
+    private static int? LeadingLine(string problem)
     {
-        FileKinds.RequireRegularFile(path);
-        return File.ReadAllText(path);
+        var colon = problem.IndexOf(':', StringComparison.Ordinal);
+        return colon > 0 && int.TryParse(problem.AsSpan(0, colon), NumberStyles.None, CultureInfo.InvariantCulture, out var line) ? line : null;
     }
 
     private static CodeRuleCatalog LoadEmbedded() => Load(EmbeddedFiles());

@@ -54,6 +54,18 @@ public sealed class RuleDocument
     /// <summary>The finding's message; <c>{detail}</c> is replaced by what validators add.</summary>
     public string? Message { get; set; }
 
+    /// <summary>
+    /// The <c>entropy</c> validator's threshold, in bits per character: the one field a user sets to tune a built-in
+    /// rule (<c>id: SFI-SEC-041</c>, <c>entropy: 4.5</c>); in a rule of its own it is the same as <c>validators: { entropy: ... }</c>.
+    /// </summary>
+    public string? Entropy { get; set; }
+
+    /// <summary>Values and files this rule never reports, whatever its pattern and validators say.</summary>
+    public RuleAllowList? AllowList { get; set; }
+
+    /// <summary>A composite rule: reported only where another rule also matched within a number of lines.</summary>
+    public RuleRequirement? Requires { get; set; }
+
     public RuleExamples Examples { get; set; } = new();
 }
 
@@ -75,4 +87,22 @@ public sealed class RuleExample
 
     /// <summary>For a match example: the exact secret value the rule must extract, when worth pinning.</summary>
     public string? Secret { get; set; }
+}
+
+/// <summary>A rule's allow-list: a secret matching one of <see cref="Values"/>, or in a file matching one of <see cref="Paths"/>, is not reported.</summary>
+public sealed class RuleAllowList
+{
+    /// <summary>.NET regular expressions searched for in the secret value (anchor them with ^ and $ for a whole value).</summary>
+    public List<string> Values { get; set; } = [];
+
+    /// <summary>Globs in .gitignore syntax, relative to the scan root.</summary>
+    public List<string> Paths { get; set; } = [];
+}
+
+/// <summary><c>requires: { rule: SFI-SEC-040, within: 5 }</c>: another rule's finding on the same line or up to <see cref="Within"/> lines away.</summary>
+public sealed class RuleRequirement
+{
+    public string? Rule { get; set; }
+
+    public int? Within { get; set; }
 }

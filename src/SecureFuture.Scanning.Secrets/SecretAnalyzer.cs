@@ -51,6 +51,8 @@ public sealed class SecretAnalyzer : IContentAnalyzer
             .GroupBy(x => x.c)
             .ToDictionary(g => g.Key, g => g.Select(x => (x.p.Key, x.p.Value.ToArray())).ToArray());
         _unkeyedRules = [.. Enumerable.Range(0, _rules.Length).Where(i => _rules[i].Keywords.Count == 0)];
+        _requirements = _rules.Where(r => r.Requires is not null).ToDictionary(r => r.Id, r => r.Requires!, StringComparer.Ordinal);
+        _hasComposites = _requirements.Count > 0;
     }
 
     /// <summary>The finding property that names the encodings a secret was found under, outermost first.</summary>
@@ -58,6 +60,9 @@ public sealed class SecretAnalyzer : IContentAnalyzer
 
     /// <summary>Appended to a file's path for the rules that run on its decoded values (see <see cref="ScanDecoded"/>).</summary>
     private const string DecodedPathSuffix = "#decoded";
+
+    private readonly Dictionary<string, SecretRequirement> _requirements;
+    private readonly bool _hasComposites;
 
     public IReadOnlyList<RuleDescriptor> Rules { get; }
 
@@ -206,6 +211,11 @@ public sealed class SecretAnalyzer : IContentAnalyzer
             position = at + 1;
         }
 
+        if (_hasComposites)
+        {
+            CompositeRules.Filter(detections, d => (d.Detection.RuleId, d.SecretStart), _requirements, text);
+        }
+
         // A generic assignment rule yields to a specific rule that found the same secret, and to a generic rule
         // that already reported it, the more confident first: one value, one finding.
         var reportedGeneric = new List<(int Start, int End)>();
@@ -324,7 +334,7 @@ public sealed class SecretAnalyzer : IContentAnalyzer
 
             var secretGroup = rule.SecretGroup >= 0 && match.Groups[rule.SecretGroup].Success ? match.Groups[rule.SecretGroup] : null;
             var secret = secretGroup?.Value ?? match.Value;
-            if (secret.Length == 0)
+            if (secret.Length == 0 || rule.IsAllowed(secret, target.Path))
             {
                 continue;
             }
@@ -335,7 +345,8 @@ public sealed class SecretAnalyzer : IContentAnalyzer
             }
 
             var secretStart = secretGroup?.Index ?? match.Index;
-            var detection = new Detection(rule.Id, outcome.Severity ?? rule.Descriptor.DefaultSeverity, rule.FormatMessage(outcome.Detail), match.Index, match.Length, secret)
+            var severity = rule.SeverityFixed ? rule.Descriptor.DefaultSeverity : outcome.Severity ?? rule.Descriptor.DefaultSeverity;
+            var detection = new Detection(rule.Id, severity, rule.FormatMessage(outcome.Detail), match.Index, match.Length, secret)
             {
                 Properties = outcome.Properties,
             };

@@ -11,6 +11,7 @@ public sealed class SecretRule
     public static readonly TimeSpan MatchTimeout = TimeSpan.FromMilliseconds(250);
 
     private readonly Lazy<Regex> _regex;
+    private readonly bool _ignoreCase;
 
     internal SecretRule(
         RuleDescriptor descriptor,
@@ -36,6 +37,7 @@ public sealed class SecretRule
         ExtraLines = extraLines;
         MessageTemplate = messageTemplate;
         Examples = examples;
+        _ignoreCase = ignoreCase;
         var options = RegexOptions.CultureInvariant | RegexOptions.ExplicitCapture | (ignoreCase ? RegexOptions.IgnoreCase : RegexOptions.None);
         // Compiled on first use: most rules never see a keyword in most trees, and compiling ~90 patterns up
         // front would cost more than scanning a small repository.
@@ -74,6 +76,40 @@ public sealed class SecretRule
     public string MessageTemplate { get; }
 
     public RuleExamples Examples { get; }
+
+    /// <summary>Secrets and files this rule never reports (its own <c>allowList</c>, and a user's override of it).</summary>
+    public SecretAllowList? AllowList { get; init; }
+
+    /// <summary>For a composite rule: the rule that must also match nearby.</summary>
+    public SecretRequirement? Requires { get; init; }
+
+    /// <summary>A user's override fixed the severity: validators (weak password, long-lived SAS) no longer change it.</summary>
+    public bool SeverityFixed { get; init; }
+
+    /// <summary>
+    /// This rule as a user's override (<c>--rules</c>) tunes it: the entropy threshold replaced (or added), allow-list
+    /// entries added to its own, the severity fixed, a requirement added. Everything else stays the built-in rule's.
+    /// </summary>
+    internal SecretRule Overridden(Severity? severity, string? entropy, SecretAllowList? allowList, SecretRequirement? requires, string source)
+    {
+        IReadOnlyList<(ISecretValidator Validator, string? Argument)> validators = Validators;
+        if (entropy is not null)
+        {
+            var validator = SecretRuleCatalog.Validators["entropy"];
+            validators = [.. Validators.Where(v => v.Validator.Name != validator.Name), (validator, entropy)];
+        }
+
+        var descriptor = severity is { } fixedSeverity ? Descriptor with { DefaultSeverity = fixedSeverity } : Descriptor;
+        return new SecretRule(descriptor, SourceFile + " (overridden by " + source + ")", Pattern, _ignoreCase, Keywords, validators, Paths, Generic, ExtraLines, MessageTemplate, Examples)
+        {
+            AllowList = SecretAllowList.Combine(AllowList, allowList),
+            Requires = requires ?? Requires,
+            SeverityFixed = SeverityFixed || severity is not null,
+        };
+    }
+
+    /// <summary>Whether the allow-list excuses this secret in this file.</summary>
+    public bool IsAllowed(string secret, string path) => AllowList is { } allow && allow.Allows(secret, path);
 
     /// <summary>
     /// Runs a compiled pattern on its own examples (match and no-match) before it meets a file. Its code, and every runtime method its
@@ -126,3 +162,34 @@ public sealed class SecretRule
         return $"{body} ({detail}).";
     }
 }
+
+/// <summary>A loaded <see cref="RuleAllowList"/>: value patterns (searched for in the secret) and path globs.</summary>
+public sealed class SecretAllowList
+{
+    public SecretAllowList(IReadOnlyList<string> values, IReadOnlyList<string> paths)
+    {
+        ArgumentNullException.ThrowIfNull(values);
+        ArgumentNullException.ThrowIfNull(paths);
+        Values = values;
+        Paths = paths;
+        _values = [.. values.Select(v => new Regex(v, RegexOptions.CultureInvariant | RegexOptions.ExplicitCapture, SecretRule.MatchTimeout))];
+        _paths = paths.Count == 0 ? null : GitIgnore.Parse(string.Empty, string.Join('\n', paths));
+    }
+
+    private readonly Regex[] _values;
+    private readonly GitIgnore? _paths;
+
+    public IReadOnlyList<string> Values { get; }
+
+    public IReadOnlyList<string> Paths { get; }
+
+    public bool Allows(string secret, string path) =>
+        _values.Any(v => v.IsMatch(secret)) || _paths?.Match(path, isDirectory: false) == true;
+
+    /// <summary>Both lists' entries; null when neither has any.</summary>
+    public static SecretAllowList? Combine(SecretAllowList? first, SecretAllowList? second) =>
+        first is null ? second : second is null ? first : new SecretAllowList([.. first.Values, .. second.Values], [.. first.Paths, .. second.Paths]);
+}
+
+/// <summary>A composite rule's condition: a finding of <see cref="RuleId"/> within <see cref="Within"/> lines (0: the same line).</summary>
+public sealed record SecretRequirement(string RuleId, int Within);

@@ -67,6 +67,7 @@ public sealed partial class SecretRuleCatalog
             problems.Add($"rule name {duplicate.Key} is used by {string.Join(", ", duplicate.Select(r => r.Id))}");
         }
 
+        problems.AddRange(RequirementProblems(rules).Select(p => $"{p.Rule.SourceFile}: {p.Problem}"));
         if (problems.Count > 0)
         {
             throw new InputException("Invalid secret rules:" + Environment.NewLine + string.Join(Environment.NewLine, problems));
@@ -103,11 +104,12 @@ public sealed partial class SecretRuleCatalog
             .Select(t => (ISecretValidator)Activator.CreateInstance(t)!)
             .ToDictionary(v => v.Name, StringComparer.Ordinal);
 
-    private static SecretRule? Build(RuleDocument d, string fileName, string source, Func<string, string?> guidance, List<string> errors)
+    /// <param name="user">A user's rule (<c>--rules</c>): any id under SFI-SEC-, any file name, guidance optional, a match example required.</param>
+    private static SecretRule? Build(RuleDocument d, string fileName, string source, Func<string, string?> guidance, List<string> errors, bool user = false)
     {
-        if (d.Id is null || !RuleIdPattern().IsMatch(d.Id))
+        if (d.Id is null || !(user ? UserRuleIdPattern() : RuleIdPattern()).IsMatch(d.Id))
         {
-            errors.Add($"'id' must look like SFI-SEC-001, not '{d.Id}'");
+            errors.Add(user ? $"'id' must start with SFI-SEC- and go on in capitals, digits and dashes (SFI-SEC-ACME-001), not '{d.Id}'" : $"'id' must look like SFI-SEC-001, not '{d.Id}'");
             return null;
         }
 
@@ -116,7 +118,7 @@ public sealed partial class SecretRuleCatalog
             errors.Add("'name' must be PascalCase (SARIF §3.49.8: a name distinct from the id)");
         }
 
-        if (fileName != $"{d.Id}.{d.Name}.yaml")
+        if (!user && fileName != $"{d.Id}.{d.Name}.yaml")
         {
             errors.Add($"file must be named {d.Id}.{d.Name}.yaml");
         }
@@ -143,7 +145,12 @@ public sealed partial class SecretRuleCatalog
 
         if (d.Keywords.Any(k => string.IsNullOrWhiteSpace(k) || k.Length < 3))
         {
-            errors.Add("every keyword must be at least 3 characters long");
+            errors.Add("'keywords': every keyword must be at least 3 characters long");
+        }
+
+        if (user && d.Examples.Match.Count == 0)
+        {
+            errors.Add("'examples': a rule of your own needs at least one 'match' example (and should have 'noMatch' ones): 'sfi rules test' and every scan run them");
         }
 
         if (d.ExtraLines is < 0 or > 500)
@@ -172,19 +179,27 @@ public sealed partial class SecretRuleCatalog
         {
             if (!Validators.TryGetValue(name, out var validator))
             {
-                errors.Add($"unknown validator '{name}' (known: {string.Join(", ", Validators.Keys.Order(StringComparer.Ordinal))})");
+                errors.Add($"'validators': unknown validator '{name}' (known: {string.Join(", ", Validators.Keys.Order(StringComparer.Ordinal))})");
                 continue;
             }
 
             if (validator.CheckArgument(argument) is { } problem)
             {
-                errors.Add($"validator '{name}': {problem}");
+                errors.Add($"'validators': validator '{name}': {problem}");
             }
 
             validators.Add((validator, argument));
         }
 
-        var help = guidance(d.Id);
+        if (d.Entropy is not null && Entropy(d.Entropy, errors) is { } entropy)
+        {
+            validators.RemoveAll(v => v.Item1 == entropy.Validator);
+            validators.Add(entropy);
+        }
+
+        var allowList = AllowList(d.AllowList, errors);
+        var requires = Requirement(d.Requires, errors);
+        var help = guidance(d.Id) ?? (user && d.Title is not null ? $"# {d.Id} {d.Title.Trim()}\n\n{d.Description?.Trim()}\n" : null);
         if (help is null)
         {
             errors.Add($"guidance page guidance/{d.Id}.md is missing");
@@ -206,15 +221,105 @@ public sealed partial class SecretRuleCatalog
             ShortDescription = d.Title!.Trim(),
             FullDescription = d.Description!.Trim(),
             HelpMarkdown = help!,
-            HelpUri = $"guidance/{d.Id}.md",
+            HelpUri = user ? null : $"guidance/{d.Id}.md",
             Tags = ["secret", .. d.Tags],
             Frameworks = d.References,
         };
-        return new SecretRule(descriptor, source, d.Pattern!, d.IgnoreCase, d.Keywords, validators, d.Paths, d.Generic, d.ExtraLines, message, d.Examples);
+        return new SecretRule(descriptor, source, d.Pattern!, d.IgnoreCase, d.Keywords, validators, d.Paths, d.Generic, d.ExtraLines, message, d.Examples)
+        {
+            AllowList = allowList,
+            Requires = requires,
+        };
+    }
+
+    /// <summary>The top-level <c>entropy</c> field as the entropy validator with its threshold.</summary>
+    private static (ISecretValidator Validator, string? Argument)? Entropy(string entropy, List<string> errors)
+    {
+        var validator = Validators["entropy"];
+        if (validator.CheckArgument(entropy) is { } problem)
+        {
+            errors.Add($"'entropy': {problem}");
+            return null;
+        }
+
+        return (validator, entropy);
+    }
+
+    private static SecretAllowList? AllowList(RuleAllowList? list, List<string> errors)
+    {
+        if (list is null)
+        {
+            return null;
+        }
+
+        var before = errors.Count;
+        foreach (var value in list.Values)
+        {
+            try
+            {
+                _ = new Regex(value, RegexOptions.CultureInvariant, SecretRule.MatchTimeout);
+            }
+            catch (ArgumentException e)
+            {
+                errors.Add($"'allowList': value '{value}' is not a valid regular expression: {e.Message}");
+            }
+        }
+
+        if (list.Values.Count + list.Paths.Count == 0 || list.Paths.Any(string.IsNullOrWhiteSpace))
+        {
+            errors.Add("'allowList' lists 'values' (regular expressions) and 'paths' (globs), none of them empty");
+        }
+
+        return errors.Count > before ? null : new SecretAllowList(list.Values, list.Paths);
+    }
+
+    /// <summary>The requirement's own fields; that the required rule exists is checked once every rule is loaded.</summary>
+    private static SecretRequirement? Requirement(RuleRequirement? requires, List<string> errors)
+    {
+        if (requires is null)
+        {
+            return null;
+        }
+
+        if (string.IsNullOrWhiteSpace(requires.Rule) || requires.Within is not (>= 0 and <= MaxRequirementDistance))
+        {
+            errors.Add($"'requires' names a rule and a distance in lines from 0 (the same line) to {MaxRequirementDistance}: requires: {{ rule: SFI-SEC-040, within: 5 }}");
+            return null;
+        }
+
+        return new SecretRequirement(requires.Rule.Trim(), requires.Within.Value);
+    }
+
+    /// <summary>The farthest a required match may be: a composite rule is about one block of configuration, not a file.</summary>
+    public const int MaxRequirementDistance = 100;
+
+    /// <summary>Every composite rule's requirement names another rule of <paramref name="rules"/> that is not itself composite.</summary>
+    private static IEnumerable<(SecretRule Rule, string Problem)> RequirementProblems(IReadOnlyCollection<SecretRule> rules)
+    {
+        var byId = rules.ToDictionary(r => r.Id, StringComparer.Ordinal);
+        foreach (var rule in rules.Where(r => r.Requires is not null))
+        {
+            var required = rule.Requires!.RuleId;
+            if (required == rule.Id)
+            {
+                yield return (rule, "'requires': a rule cannot require itself");
+            }
+            else if (!byId.TryGetValue(required, out var target))
+            {
+                yield return (rule, $"'requires': no rule {required} is loaded");
+            }
+            else if (target.Requires is not null)
+            {
+                yield return (rule, $"'requires': {required} is itself composite; require the rule it requires, or a plain rule");
+            }
+        }
     }
 
     [GeneratedRegex("^SFI-SEC-[0-9]{3}$", RegexOptions.CultureInvariant)]
     private static partial Regex RuleIdPattern();
+
+    [GeneratedRegex("^SFI-SEC-[0-9A-Z][0-9A-Z-]*$", RegexOptions.CultureInvariant)]
+    private static partial Regex UserRuleIdPattern();
 
     [GeneratedRegex("^[A-Z][A-Za-z0-9]+$", RegexOptions.CultureInvariant)]
     private static partial Regex PascalCasePattern();

@@ -9,6 +9,15 @@ namespace SecureFuture.Scanning;
 /// <summary>The lines one commit added to one file, joined, with the line number each had in that commit.</summary>
 public sealed record HistoryChunk(string Commit, string Date, string Path, string Text, IReadOnlyList<int> Lines);
 
+/// <summary>Which commits a history scan reads: all branches and tags unless one of the two is given.</summary>
+/// <param name="SinceCommit"><c>--since-commit REV</c>: the commits after REV (exclusive) up to HEAD.</param>
+/// <param name="LogOptions"><c>--log-opts</c>: the user's revisions, filters and paths; replaces <c>--all</c>.</param>
+public sealed record HistoryRange(string? SinceCommit = null, GitLogOptions? LogOptions = null)
+{
+    /// <summary>The option named in errors: the one that chose the range.</summary>
+    public string OptionName => SinceCommit is not null ? "--since-commit" : LogOptions is not null ? "--log-opts" : "--history";
+}
+
 /// <summary>
 /// Reads every line added in a repository's history, on every branch and tag, by streaming
 /// <c>git log --all -p --unified=0</c>: secrets removed from the working tree are still in the history and still
@@ -20,8 +29,29 @@ public static class GitHistory
     private const char HeaderMarker = '\u0001';
 
     public static IEnumerable<HistoryChunk> Enumerate(string repository, long maxChunkLength, Action<Notification> notify, CancellationToken cancellationToken = default) =>
-        Run(repository, maxChunkLength, notify, "--history", null, cancellationToken,
-            "log", "--all", "-p", "--unified=0", "--no-color", "--no-ext-diff", "--no-textconv", "--no-renames", "--date-order", "--format=" + HeaderMarker + "%H %aI");
+        Enumerate(repository, maxChunkLength, notify, new HistoryRange(), cancellationToken);
+
+    /// <summary>
+    /// The lines added by the commits <paramref name="range"/> chooses: every branch and tag by default, the commits
+    /// after <see cref="HistoryRange.SinceCommit"/> up to HEAD, and the commits and paths of <see cref="HistoryRange.LogOptions"/>.
+    /// The user's revisions follow <c>--end-of-options</c> and their paths <c>--</c>, so neither can be read as an option.
+    /// </summary>
+    public static IEnumerable<HistoryChunk> Enumerate(string repository, long maxChunkLength, Action<Notification> notify, HistoryRange range, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(range);
+        var log = range.LogOptions;
+        string[] command =
+        [
+            "log", .. log?.Options ?? [],
+            "-p", "--unified=0", "--no-color", "--no-ext-diff", "--no-textconv", "--no-renames", "--date-order", "--format=" + HeaderMarker + "%H %aI",
+            .. range.SinceCommit is null && log is null ? ["--all"] : Array.Empty<string>(),
+            "--end-of-options",
+            .. range.SinceCommit is { } since ? [since + "..HEAD"] : Array.Empty<string>(),
+            .. log?.Revisions ?? [],
+            "--", .. log?.Paths ?? [],
+        ];
+        return Run(repository, maxChunkLength, notify, range.OptionName, null, cancellationToken, command);
+    }
 
     /// <summary>
     /// The lines the index adds to <c>HEAD</c> (<c>git diff --cached</c>): what the next commit would add, for a
@@ -95,14 +125,16 @@ public static class GitHistory
                     yield break;
                 }
 
-                // git's first line says why (not a repository...); the usage text that may follow does not.
+                // git's first line says why (not a repository, bad revision...); the usage text that may follow does not.
                 var reason = message.Length > 0 ? message.Split('\n')[0].Trim() : "git failed";
                 if (reason.Contains("unknown option `cached'", StringComparison.Ordinal))
                 {
                     reason = "not a git repository";
                 }
 
-                throw new InputException(repository, null, null, option + " needs a git repository: " + reason);
+                throw new InputException(repository, null, null, reason.Contains("not a git repository", StringComparison.OrdinalIgnoreCase)
+                    ? option + " needs a git repository: " + reason
+                    : option + ": git refused: " + reason);
             }
         }
     }

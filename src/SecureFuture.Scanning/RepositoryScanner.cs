@@ -57,6 +57,11 @@ public sealed class RepositoryScanner
         void Notify(Notification n) => notifications.Enqueue(n);
         void Add(string statistic, long value) => statistics.AddOrUpdate(statistic, value, (_, v) => v + value);
 
+        if (request.StandardInput is { } standardInput)
+        {
+            return ScanStandardInput(request, standardInput, started, today, cancellationToken);
+        }
+
         var target = System.IO.Path.GetFullPath(request.Path);
         string root;
         FileKind kind;
@@ -82,7 +87,7 @@ public sealed class RepositoryScanner
             throw new InputException(request.Path, null, null, kind switch
             {
                 FileKind.Missing => request.FromGit ? "no such directory" : "no such file or directory",
-                FileKind.Regular => $"not a directory ({(request.Staged ? "--staged" : "--history")} scans a repository)",
+                FileKind.Regular => $"not a directory ({(request.Staged ? "--staged" : new HistoryRange(request.SinceCommit, request.LogOptions).OptionName)} scans a repository)",
                 _ => "not a regular file or directory (a device or FIFO would never end, or block, the scan)",
             });
         }
@@ -105,7 +110,7 @@ public sealed class RepositoryScanner
 
             var chunks = (request.Staged
                     ? GitHistory.EnumerateStaged(root, request.MaxFileSize, Notify, cancellationToken)
-                    : GitHistory.Enumerate(root, request.MaxFileSize, Notify, cancellationToken))
+                    : GitHistory.Enumerate(root, request.MaxFileSize, Notify, new HistoryRange(request.SinceCommit, request.LogOptions), cancellationToken))
                 .Where(c => ignore is null || !IsIgnoredWithParents(ignore, c.Path));
             try
             {
@@ -149,32 +154,83 @@ public sealed class RepositoryScanner
                 }
                 else if (AnalyzeContent(file.RelativePath, bytes, today, findings, Notify, Add) is { } text)
                 {
-                    LanguageInventory.Count(file.RelativePath, text, Add);
-                    for (var i = 0; i < _projectAnalyzers.Count; i++)
-                    {
-                        if (Wants(_projectAnalyzers[i], file.RelativePath, Notify))
-                        {
-                            wanted[i].Add(new ScanTarget(file.RelativePath, text));
-                        }
-                    }
+                    Gather(file.RelativePath, text, wanted, Notify, Add);
                 }
 
-                progress?.Add(file.Length);
                 Add("filesScanned", 1);
                 Add("bytesScanned", file.Length);
+                progress?.Add(file.Length);
             });
             if (walker.SkippedForSize > 0)
             {
                 statistics["filesSkippedForSize"] = walker.SkippedForSize;
             }
 
-            for (var i = 0; i < _projectAnalyzers.Count; i++)
-            {
-                AnalyzeProject(_projectAnalyzers[i], new ProjectInput(root, [.. wanted[i].OrderBy(f => f.Path, StringComparer.Ordinal)]), today, findings, Notify, Add, cancellationToken);
-            }
+            AnalyzeProjects(root, wanted, today, findings, Notify, Add, cancellationToken);
         }
 
-        return new AnalysisRun
+        return Result(root, started, findings, notifications, statistics);
+    }
+
+    /// <summary>
+    /// <c>sfi scan -</c>: the bytes read from standard input, scanned as one file of the current directory named
+    /// <see cref="ScanRequest.StandardInputName"/> (so path-specific rules and code analysis apply to that name).
+    /// </summary>
+    private AnalysisRun ScanStandardInput(ScanRequest request, byte[] input, DateTimeOffset started, DateOnly today, CancellationToken cancellationToken)
+    {
+        var name = request.StandardInputName;
+        if (input.LongLength > request.MaxFileSize)
+        {
+            throw new InputException(name, null, null, $"standard input is larger than the --max-file-size limit ({FileWalker.FormatSize(request.MaxFileSize)}); raise the limit or scan the file by its path");
+        }
+
+        // Binary input is not silently passed: the caller asked for this one text to be scanned.
+        var text = TextDecoder.Decode(input)
+            ?? throw new InputException(name, null, null, "standard input is not text (binary content is not scanned from standard input; scan the file by its path)");
+        var findings = new ConcurrentBag<Finding>();
+        var notifications = new ConcurrentQueue<Notification>();
+        var statistics = new ConcurrentDictionary<string, long>(StringComparer.Ordinal);
+        void Notify(Notification n) => notifications.Enqueue(n);
+        void Add(string statistic, long value) => statistics.AddOrUpdate(statistic, value, (_, v) => v + value);
+        var root = Directory.GetCurrentDirectory();
+        var wanted = _projectAnalyzers.Select(_ => new ConcurrentBag<ScanTarget>()).ToArray();
+        AnalyzeFile(name, text, input.LongLength, wanted, today, findings, Notify, Add);
+        AnalyzeProjects(root, wanted, today, findings, Notify, Add, cancellationToken);
+        return Result(root, started, findings, notifications, statistics);
+    }
+
+    /// <summary>One text of the working tree (or standard input): content analyzers, the language inventory, and what project analyzers want of it.</summary>
+    private void AnalyzeFile(string path, string text, long length, ConcurrentBag<ScanTarget>[] wanted, DateOnly today, ConcurrentBag<Finding> findings, Action<Notification> notify, Action<string, long> add)
+    {
+        AnalyzeText(path, text, null, today, findings, notify);
+        Gather(path, text, wanted, notify, add);
+        add("filesScanned", 1);
+        add("bytesScanned", length);
+    }
+
+    /// <summary>A text file of the working tree (not an archive entry): the language inventory, and what project analyzers want of it.</summary>
+    private void Gather(string path, string text, ConcurrentBag<ScanTarget>[] wanted, Action<Notification> notify, Action<string, long> add)
+    {
+        LanguageInventory.Count(path, text, add);
+        for (var i = 0; i < _projectAnalyzers.Count; i++)
+        {
+            if (Wants(_projectAnalyzers[i], path, notify))
+            {
+                wanted[i].Add(new ScanTarget(path, text));
+            }
+        }
+    }
+
+    private void AnalyzeProjects(string root, ConcurrentBag<ScanTarget>[] wanted, DateOnly today, ConcurrentBag<Finding> findings, Action<Notification> notify, Action<string, long> add, CancellationToken cancellationToken)
+    {
+        for (var i = 0; i < _projectAnalyzers.Count; i++)
+        {
+            AnalyzeProject(_projectAnalyzers[i], new ProjectInput(root, [.. wanted[i].OrderBy(f => f.Path, StringComparer.Ordinal)]), today, findings, notify, add, cancellationToken);
+        }
+    }
+
+    private AnalysisRun Result(string root, DateTimeOffset started, ConcurrentBag<Finding> findings, ConcurrentQueue<Notification> notifications, ConcurrentDictionary<string, long> statistics) =>
+        new()
         {
             ToolName = ToolName,
             ToolVersion = ToolVersion,
@@ -194,7 +250,6 @@ public sealed class RepositoryScanner
             EndTime = _clock.GetUtcNow(),
             Statistics = new Dictionary<string, long>(statistics, StringComparer.Ordinal),
         };
-    }
 
     /// <summary>A path is ignored when it or one of its directories matches (git never descends an ignored directory).</summary>
     private static bool IsIgnoredWithParents(GitIgnore ignore, string path)

@@ -21,8 +21,28 @@ public sealed record ScanRequest
     /// <summary>Scan the lines the index adds to HEAD, what the next commit would add (<c>--staged</c>, for pre-commit hooks).</summary>
     public bool Staged { get; init; }
 
+    /// <summary><c>--since-commit REV</c>: scan the lines added after REV (exclusive) up to HEAD instead of the working tree.</summary>
+    public string? SinceCommit { get; init; }
+
+    /// <summary><c>--log-opts</c>: scan the lines added by the commits (and paths) these choose instead of the working tree.</summary>
+    public GitLogOptions? LogOptions { get; init; }
+
+    /// <summary>
+    /// The text read from standard input (<c>sfi scan -</c>), already bounded by <see cref="MaxFileSize"/>: scanned
+    /// as one file named <see cref="StandardInputName"/> instead of <see cref="Path"/>.
+    /// </summary>
+    public byte[]? StandardInput { get; init; }
+
+    /// <summary>The name findings in standard input carry (<c>--stdin-name</c>); path-specific rules apply to it.</summary>
+    public string StandardInputName { get; init; } = DefaultStandardInputName;
+
+    public const string DefaultStandardInputName = "<stdin>";
+
+    /// <summary>Any mode that reads commits: <c>--history</c>, <c>--since-commit</c>, <c>--log-opts</c>.</summary>
+    internal bool ReadsHistory => History || SinceCommit is not null || LogOptions is not null;
+
     /// <summary>Either mode that reads git instead of the working tree.</summary>
-    internal bool FromGit => History || Staged;
+    internal bool FromGit => ReadsHistory || Staged;
 
     /// <summary>Worker threads; defaults to the number of cores.</summary>
     public int Parallelism { get; init; } = Environment.ProcessorCount;

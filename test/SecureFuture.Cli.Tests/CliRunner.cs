@@ -28,6 +28,15 @@ internal static class CliRunner
         return (exit, stdout.ToString(), stderr.ToString());
     }
 
+    /// <summary>Runs <c>sfi</c> in-process with <paramref name="input"/> as its standard input.</summary>
+    public static async Task<(int Exit, string Out, string Err)> RunWithInputAsync(byte[] input, params string[] args)
+    {
+        using var stdout = new StringWriter();
+        using var stderr = new StringWriter();
+        var exit = await CliApp.RunAsync(args, stdout, stderr, CancellationToken.None, new FakeTimeProvider(Now), () => new MemoryStream(input, writable: false));
+        return (exit, stdout.ToString(), stderr.ToString());
+    }
+
     /// <summary>
     /// Secrets are generated for each test run (fresh key material, random key bytes) so that no credential,
     /// real or fake, is stored in this repository's test sources.

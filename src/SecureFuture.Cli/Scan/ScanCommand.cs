@@ -26,9 +26,14 @@ internal static partial class ScanCommand
 
     private static readonly System.Text.Json.JsonSerializerOptions IndentedJson = new() { WriteIndented = true };
 
-    public static Command Create(TextWriter stdout, TextWriter stderr, TimeProvider clock)
+    /// <summary>The path that stands for standard input.</summary>
+    internal const string StandardInputPath = "-";
+
+    /// <param name="stdin">Opens standard input, for <c>sfi scan -</c> (tests pass their own bytes).</param>
+    public static Command Create(TextWriter stdout, TextWriter stderr, TimeProvider clock, Func<Stream>? stdin = null)
     {
-        var path = new Argument<string>("path") { Description = "Directory or file to scan.", Arity = ArgumentArity.ZeroOrOne, DefaultValueFactory = _ => "." };
+        stdin ??= Console.OpenStandardInput;
+        var path = new Argument<string>("path") { Description = "Directory or file to scan, or - for standard input.", Arity = ArgumentArity.ZeroOrOne, DefaultValueFactory = _ => "." };
         var format = CliOptions.Format("Output format: text, json or sarif.", ReportWriters.Formats);
         var output = CliOptions.Output();
         var failOn = CliOptions.FailOn("Exit with 1 when a finding at or above this severity is reported");
@@ -37,10 +42,13 @@ internal static partial class ScanCommand
         var maxFileSize = new Option<string>("--max-file-size") { Description = "Skip files larger than this (e.g. 10MB, 512KB, 1048576).", DefaultValueFactory = _ => "10MB" };
         var history = new Option<bool>("--history") { Description = "Scan every line added in the git history (all branches and tags) instead of the working tree." };
         var staged = new Option<bool>("--staged") { Description = "Scan the lines the index adds (what the next commit would add) instead of the working tree: for a pre-commit hook." };
+        var sinceCommit = new Option<string?>("--since-commit") { Description = "Scan the lines added by the commits after REV (exclusive) up to HEAD instead of the working tree: for CI on a branch or pull request.", HelpName = "rev" };
+        var logOptions = new Option<string?>("--log-opts") { Description = "Scan the lines added by the commits these git log options choose (revisions, --since, --author, --branches, -- PATHS...; replaces --all; options that change git's output or run programs are refused). Write --log-opts=\"...\".", HelpName = "options" };
+        var stdinName = new Option<string?>("--stdin-name") { Description = $"With - as the path: the file name findings in standard input carry, and path-specific rules see (default: {ScanRequest.DefaultStandardInputName}).", HelpName = "name" };
         var sasMaxLifetime = new Option<string>("--sas-max-lifetime") { Description = "SAS tokens valid longer than this are critical (ISO 8601 duration).", DefaultValueFactory = _ => "P30D" };
         var listRules = new Option<bool>("--list-rules") { Description = "List the rules of the selected analyzers (id, severity, name, CWE, title) and exit." };
         var analyzers = CliOptions.SubsetOf("--analyzers", "What to run", AnalyzerNames);
-        var rules = new Option<string?>("--rules") { Description = "A directory of your own code rules (*.yaml, the schema of rules/code/: sinks, sources and sanitisers for your frameworks), run with the built-in ones." };
+        var rules = new Option<string?>("--rules") { Description = $"A directory of your own rules (*.yaml, also read from 'rules:' in {UserRules.ConfigFileName} at the scanned root), run with the built-in ones: id SFI-SEC-... is a secret rule (the schema of rules/secrets/, or an override of a built-in rule's severity, entropy, allowList, requires), SFI-CODE-... a code rule (the schema of rules/code/). A rule with a problem is left out, reported, and the scan exits 2 after writing its output." };
         var threads = new Option<int?>("--threads") { Description = $"Worker threads, 1 to {MaxThreads} (default: number of cores)." };
         threads.Validators.Add(result =>
         {
@@ -61,15 +69,37 @@ internal static partial class ScanCommand
             "Find secrets, IaC misconfigurations and vulnerable code (C# data-flow and pattern rules, no build needed) in a repository, "
             + "or secrets in its git history, and report them as text, JSON or SARIF with an inventory of lines of code per language.")
         {
-            path, format, output, failOn, baseline, noIgnore, maxFileSize, history, staged, sasMaxLifetime, listRules, threads, analyzers, rules,
+            path, format, output, failOn, baseline, noIgnore, maxFileSize, history, staged, sinceCommit, logOptions, stdinName, sasMaxLifetime, listRules, threads, analyzers, rules,
         };
         command.Options.Add(decodeDepth);
         command.Options.Add(archiveDepth);
         command.Validators.Add(result =>
         {
-            if (result.GetValue(history) && result.GetValue(staged))
+            // By presence, not value: an option whose value failed to parse already has its error, and GetValue would throw.
+            var commits = new Option[] { history, sinceCommit, logOptions }.Where(o => result.GetResult(o) is { Implicit: false }).Select(o => o.Name).ToList();
+            var isStaged = result.GetResult(staged) is { Implicit: false } && result.GetValue(staged);
+            if (isStaged && commits.Count > 0)
             {
-                result.AddError("--history and --staged cannot be combined: one scans every commit, the other what the next commit would add");
+                result.AddError($"{commits[0]} and --staged cannot be combined: one scans commits, the other what the next commit would add");
+            }
+
+            var fromStdin = result.GetResult(path) is { } pathResult && pathResult.Tokens.Any(t => t.Value == StandardInputPath);
+            if (fromStdin && (commits.Count > 0 || isStaged))
+            {
+                result.AddError($"{(commits.Count > 0 ? commits[0] : "--staged")} reads a git repository, and - (standard input) is not one");
+            }
+
+            // An empty name has its own error (CliOptions.RefuseEmptyValues).
+            if (result.GetResult(stdinName) is { } name && !name.Tokens.Any(t => t.Value.Length == 0))
+            {
+                if (!fromStdin)
+                {
+                    result.AddError("--stdin-name names standard input: give - as the path to scan it");
+                }
+                else if (name.Tokens.Any(t => t.Value.Any(char.IsControl)))
+                {
+                    result.AddError("--stdin-name: a file name has no control characters");
+                }
             }
         });
 
@@ -81,34 +111,50 @@ internal static partial class ScanCommand
             settings = settings with { DecodeDepth = parse.GetValue(decodeDepth) };
             // A template's NAME.parameters.json beside it is read from the working tree (not for --history's commits).
             var scanPath = parse.GetValue(path)!;
-            var scanRoot = parse.GetValue(history) || parse.GetValue(staged) ? null : Directory.Exists(scanPath) ? scanPath : Path.GetDirectoryName(Path.GetFullPath(scanPath));
-            var selected = SelectedAnalyzers.Create(parse.GetValue(analyzers)!, settings, clock, scanRoot, parse.GetValue(rules));
+            var fromStdin = scanPath == StandardInputPath;
+            var fromGit = parse.GetValue(history) || parse.GetValue(staged) || parse.GetValue(sinceCommit) is not null || parse.GetValue(logOptions) is not null;
+            var scanRoot = fromGit ? null : fromStdin ? Directory.GetCurrentDirectory() : Directory.Exists(scanPath) ? scanPath : Path.GetDirectoryName(Path.GetFullPath(scanPath));
+            var userRules = UserRules.Find(parse.GetValue(rules), fromGit && Directory.Exists(scanPath) ? scanPath : scanRoot);
+            var selected = SelectedAnalyzers.Create(parse.GetValue(analyzers)!, settings, clock, scanRoot, userRules);
             var selectedFormat = parse.GetValue(format)!;
             if (parse.GetValue(listRules))
             {
-                await ListRulesAsync(selected.Rules, selectedFormat, stdout);
-                return ExitCodes.Success;
+                await ListRulesAsync(selected.Rules, selectedFormat, stdout, selected.SecretCatalog);
+                return await ReportRuleProblemsAsync(userRules, stderr) ? ExitCodes.UsageError : ExitCodes.Success;
             }
 
+            var maxSize = ParseSize(parse.GetValue(maxFileSize)!);
             var request = new ScanRequest
             {
-                Path = parse.GetValue(path)!,
+                Path = scanPath,
                 UseIgnoreFiles = !parse.GetValue(noIgnore),
-                MaxFileSize = ParseSize(parse.GetValue(maxFileSize)!),
+                MaxFileSize = maxSize,
                 History = parse.GetValue(history),
                 Staged = parse.GetValue(staged),
+                SinceCommit = parse.GetValue(sinceCommit),
+                LogOptions = parse.GetValue(logOptions) is { } log ? GitLogOptions.Parse(log) : null,
                 Parallelism = parse.GetValue(threads) ?? Environment.ProcessorCount,
+                StandardInputName = parse.GetValue(stdinName) ?? ScanRequest.DefaultStandardInputName,
             };
             request = request with { Archives = new ArchiveLimits { MaxDepth = parse.GetValue(archiveDepth) } };
             var baselinePath = parse.GetValue(baseline);
             // Read the baseline first: a bad baseline is a usage error, and should fail before a long scan.
             var previous = baselinePath is null ? null : SarifBaseline.Read(baselinePath);
+            if (fromStdin)
+            {
+                request = request with { StandardInput = await ReadBoundedAsync(stdin, maxSize, request.StandardInputName, cancellationToken) };
+            }
 
             var scanner = new RepositoryScanner(selected.Content, selected.Project, clock);
             var run = await RunWithProgressAsync(scanner, request, stderr, cancellationToken);
             if (previous is not null)
             {
                 run = SarifBaseline.Apply(run, previous);
+            }
+
+            if (userRules is { Problems.Count: > 0 })
+            {
+                run = run with { Notifications = [.. userRules.Problems, .. run.Notifications] };
             }
 
             var outputPath = parse.GetValue(output);
@@ -120,7 +166,9 @@ internal static partial class ScanCommand
             });
             await CliOutput.EmitAsync(outputPath, stdout, (stream, ct) => writer.WriteAsync(run, stream, ct), cancellationToken);
 
-            return run.TripsGate(parse.GetValue(failOn)) ? ExitCodes.GateTripped : ExitCodes.Success;
+            // Fail closed: a rule of the user's that could not run leaves the scan incomplete, whatever it found.
+            return await ReportRuleProblemsAsync(userRules, stderr) ? ExitCodes.UsageError
+                : run.TripsGate(parse.GetValue(failOn)) ? ExitCodes.GateTripped : ExitCodes.Success;
         });
 
         return command;
@@ -142,6 +190,17 @@ internal static partial class ScanCommand
         return option;
     }
 
+    /// <summary>Writes each user rule problem to standard error; true when one of them left a rule out.</summary>
+    private static async Task<bool> ReportRuleProblemsAsync(UserRules? userRules, TextWriter stderr)
+    {
+        foreach (var problem in userRules?.Problems ?? [])
+        {
+            await stderr.WriteLineAsync("sfi: " + UserRules.Describe(problem));
+        }
+
+        return userRules?.HasErrors == true;
+    }
+
     private static async Task<AnalysisRun> RunWithProgressAsync(RepositoryScanner scanner, ScanRequest request, TextWriter stderr, CancellationToken cancellationToken)
     {
         var interactive = ReferenceEquals(stderr, Console.Error) && !Console.IsErrorRedirected
@@ -158,7 +217,7 @@ internal static partial class ScanCommand
         {
             while (!scan.IsCompleted)
             {
-                context.Status(string.Create(CultureInfo.InvariantCulture, $"Scanning… {progress.Files:N0} {(request.History || request.Staged ? "commit files" : "files")}, {FileWalker.FormatSize(progress.Bytes)}"));
+                context.Status(string.Create(CultureInfo.InvariantCulture, $"Scanning… {progress.Files:N0} {(request.Path == StandardInputPath ? "bytes of standard input" : request.History || request.Staged || request.SinceCommit is not null || request.LogOptions is not null ? "commit files" : "files")}, {FileWalker.FormatSize(progress.Bytes)}"));
                 await Task.WhenAny(scan, Task.Delay(150, cancellationToken));
             }
         });
@@ -169,9 +228,10 @@ internal static partial class ScanCommand
     /// The rules of the selected analyzers: as text, one line each with its CWE; as JSON, the fields every rule has
     /// (analyzer, id, name, severity, confidence, title, cwe, tags, guidance) and, for secret detectors, their pattern.
     /// </summary>
-    internal static async Task ListRulesAsync(IReadOnlyList<(string Analyzer, RuleDescriptor Rule)> rules, string format, TextWriter stdout)
+    /// <param name="secretCatalog">The secret rules that were loaded (the built-in ones when null), for their patterns.</param>
+    internal static async Task ListRulesAsync(IReadOnlyList<(string Analyzer, RuleDescriptor Rule)> rules, string format, TextWriter stdout, SecretRuleCatalog? secretCatalog = null)
     {
-        var secretRules = rules.Any(r => r.Analyzer == "secrets") ? SecretRuleCatalog.Default.Rules.ToDictionary(r => r.Id, StringComparer.Ordinal) : [];
+        var secretRules = rules.Any(r => r.Analyzer == "secrets") ? (secretCatalog ?? SecretRuleCatalog.Default).Rules.ToDictionary(r => r.Id, StringComparer.Ordinal) : [];
         if (format == "json")
         {
             var json = rules.Select(p =>
@@ -195,6 +255,10 @@ internal static partial class ScanCommand
                     entry["ignoreCase"] = secret.Regex.Options.HasFlag(RegexOptions.IgnoreCase);
                     entry["extraLines"] = secret.ExtraLines;
                     entry["paths"] = secret.Paths;
+                    if (secret.Requires is { } requires)
+                    {
+                        entry["requires"] = new Dictionary<string, object> { ["rule"] = requires.RuleId, ["within"] = requires.Within };
+                    }
                 }
 
                 return entry;
@@ -219,13 +283,23 @@ internal static partial class ScanCommand
     /// <summary>The analyzers <c>--analyzers</c> chose (null when not chosen), and what the scanner and <c>--list-rules</c> get of them.</summary>
     internal sealed record SelectedAnalyzers(SecretAnalyzer? Secrets, IacBaselineAnalyzer? Iac, CodeAnalyzer? Code)
     {
+        /// <summary>The secret rules the secrets analyzer runs (built-in, with the user's), when it was selected.</summary>
+        public SecretRuleCatalog? SecretCatalog { get; private init; }
+
         /// <param name="scanRoot">The working tree the IaC pass reads parameters files from; null for --history.</param>
-        /// <param name="userRules">A directory of the user's own code rules (<c>--rules</c>), loaded with the built-in ones.</param>
-        public static SelectedAnalyzers Create(IReadOnlyList<string> names, SecretScanSettings settings, TimeProvider clock, string? scanRoot = null, string? userRules = null) => new(
-            names.Contains("secrets") ? new SecretAnalyzer(SecretRuleCatalog.Default, settings) : null,
-            // IaC (ARM templates, Terraform plan JSON) is evaluated with the tenant baseline's controls.
-            names.Contains("iac") ? new IacBaselineAnalyzer(clock: clock, scanRoot: scanRoot) : null,
-            names.Contains("code") ? (userRules is null ? new CodeAnalyzer() : new CodeAnalyzer(CodeRuleCatalog.WithUserRules(userRules))) : null);
+        /// <param name="userRules">The user's own rules (<c>--rules</c>, <c>.sfi.yaml</c>), loaded with the built-in ones; their problems join it.</param>
+        public static SelectedAnalyzers Create(IReadOnlyList<string> names, SecretScanSettings settings, TimeProvider clock, string? scanRoot = null, UserRules? userRules = null)
+        {
+            var secrets = names.Contains("secrets") ? userRules?.SecretCatalog() ?? SecretRuleCatalog.Default : null;
+            return new(
+                secrets is null ? null : new SecretAnalyzer(secrets, settings),
+                // IaC (ARM templates, Terraform plan JSON) is evaluated with the tenant baseline's controls.
+                names.Contains("iac") ? new IacBaselineAnalyzer(clock: clock, scanRoot: scanRoot) : null,
+                names.Contains("code") ? (userRules is null ? new CodeAnalyzer() : new CodeAnalyzer(userRules.CodeCatalog())) : null)
+            {
+                SecretCatalog = secrets,
+            };
+        }
 
         public IReadOnlyList<IContentAnalyzer> Content => [.. new IContentAnalyzer?[] { Secrets, Iac }.OfType<IContentAnalyzer>()];
 
@@ -238,6 +312,29 @@ internal static partial class ScanCommand
             .. (Iac?.Rules ?? []).Select(r => ("iac", r)),
             .. (Code?.Rules ?? []).Select(r => ("code", r)),
         ];
+    }
+
+    /// <summary>
+    /// Standard input, read to its end but never more than <paramref name="limit"/> + 1 bytes: an endless or huge
+    /// stream is refused (exit 2) once it passes the limit, not buffered whole.
+    /// </summary>
+    private static async Task<byte[]> ReadBoundedAsync(Func<Stream> open, long limit, string name, CancellationToken cancellationToken)
+    {
+        var cap = Math.Min(limit, Array.MaxLength - 1L);
+        await using var stream = open();
+        using var buffer = new MemoryStream();
+        var chunk = new byte[81920];
+        int read;
+        while ((read = await stream.ReadAsync(chunk, cancellationToken)) > 0)
+        {
+            buffer.Write(chunk, 0, read);
+            if (buffer.Length > cap)
+            {
+                throw new InputException(name, null, null, $"standard input is larger than the --max-file-size limit ({FileWalker.FormatSize(limit)}); raise the limit or scan the file by its path");
+            }
+        }
+
+        return buffer.ToArray();
     }
 
     internal static long ParseSize(string text)
