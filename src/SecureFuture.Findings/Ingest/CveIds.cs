@@ -13,7 +13,7 @@ internal static partial class CveIds
     // Property bags are scanned this deep: tags and small objects such as {"cve": {"id": ...}}, not whole documents.
     private const int MaxDepth = 3;
 
-    public static void AddFrom(string? text, SortedSet<string> into)
+    public static void AddFrom(string? text, ref SortedSet<string>? into)
     {
         if (string.IsNullOrEmpty(text) || !text.Contains("CVE-", StringComparison.OrdinalIgnoreCase))
         {
@@ -22,28 +22,28 @@ internal static partial class CveIds
 
         foreach (Match match in Pattern().Matches(text))
         {
-            into.Add(match.Value.ToUpperInvariant());
+            (into ??= new SortedSet<string>(StringComparer.Ordinal)).Add(match.Value.ToUpperInvariant());
         }
     }
 
-    public static void AddFrom(JsonElement element, SortedSet<string> into, int depth = 0)
+    public static void AddFrom(JsonElement element, ref SortedSet<string>? into, int depth = 0)
     {
         switch (element.ValueKind)
         {
             case JsonValueKind.String:
-                AddFrom(element.GetString(), into);
+                AddFrom(element.GetString(), ref into);
                 break;
             case JsonValueKind.Array when depth < MaxDepth:
                 foreach (var item in element.EnumerateArray())
                 {
-                    AddFrom(item, into, depth + 1);
+                    AddFrom(item, ref into, depth + 1);
                 }
 
                 break;
             case JsonValueKind.Object when depth < MaxDepth:
                 foreach (var property in element.EnumerateObject())
                 {
-                    AddFrom(property.Value, into, depth + 1);
+                    AddFrom(property.Value, ref into, depth + 1);
                 }
 
                 break;

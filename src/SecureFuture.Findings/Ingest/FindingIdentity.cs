@@ -28,17 +28,29 @@ internal static class FindingIdentity
     /// <summary>The identity's hash of length-prefixed UTF-8 parts (so that no two part lists hash alike).</summary>
     public static byte[] Hash(ReadOnlySpan<string?> parts)
     {
-        var buffer = new ArrayBufferWriter<byte>(256);
+        var size = 0;
         foreach (var part in parts)
         {
-            var text = part ?? "";
-            var length = Encoding.UTF8.GetByteCount(text);
-            BinaryPrimitives.WriteInt32LittleEndian(buffer.GetSpan(4), part is null ? -1 : length);
-            buffer.Advance(4);
-            buffer.Advance(Encoding.UTF8.GetBytes(text, buffer.GetSpan(length)));
+            size += 4 + Encoding.UTF8.GetMaxByteCount(part?.Length ?? 0);
         }
 
-        return SHA256.HashData(buffer.WrittenSpan);
+        var rented = size > 1024 ? ArrayPool<byte>.Shared.Rent(size) : null;
+        var buffer = rented is null ? stackalloc byte[1024] : rented;
+        var written = 0;
+        foreach (var part in parts)
+        {
+            var length = Encoding.UTF8.GetBytes(part ?? "", buffer[(written + 4)..]);
+            BinaryPrimitives.WriteInt32LittleEndian(buffer[written..], part is null ? -1 : length);
+            written += 4 + length;
+        }
+
+        var hash = SHA256.HashData(buffer[..written]);
+        if (rented is not null)
+        {
+            ArrayPool<byte>.Shared.Return(rented);
+        }
+
+        return hash;
     }
 
     /// <summary>The hash with the occurrence number added, for identities that need it.</summary>

@@ -13,7 +13,7 @@ namespace SecureFuture.Findings.Ingest;
 /// </summary>
 internal static class ResultMapper
 {
-    public static IngestedResult? Map(JsonElement result, RunContext run, IdentityTracker identities, string resultPath)
+    public static IngestedResult? Map(JsonElement result, RunContext run, IdentityTracker identities, int resultIndex)
     {
         if (result.ValueKind != JsonValueKind.Object)
         {
@@ -26,7 +26,7 @@ internal static class ResultMapper
             return null;
         }
 
-        void Warn(string message) => run.Warn($"{resultPath}: {message}");
+        void Warn(string message) => run.Warn($"{run.Path}.results[{resultIndex}]: {message}");
 
         var (ruleId, rule) = ResolveRule(result, run);
         var severity = SarifSeverity.Resolve(result, rule, Warn);
@@ -74,16 +74,16 @@ internal static class ResultMapper
             return null;
         }
 
-        var cves = new SortedSet<string>(StringComparer.Ordinal);
-        CveIds.AddFrom(ruleId, cves);
-        if (rule is not null)
+        SortedSet<string>? cves = null;
+        CveIds.AddFrom(ruleId, ref cves);
+        foreach (var cve in rule?.Cves ?? [])
         {
-            cves.UnionWith(rule.Cves);
+            (cves ??= new SortedSet<string>(StringComparer.Ordinal)).Add(cve);
         }
 
         if (result.TryGetProperty("properties", out var properties))
         {
-            CveIds.AddFrom(properties, cves);
+            CveIds.AddFrom(properties, ref cves);
         }
 
         run.Emitted++;
@@ -98,7 +98,7 @@ internal static class ResultMapper
             location.EndLine,
             Convert.ToHexStringLower(identity),
             source,
-            cves.Count == 0 ? [] : [.. cves],
+            cves is null ? [] : [.. cves],
             FirstCodeFlow(result));
     }
 
@@ -360,12 +360,21 @@ internal static class ResultMapper
         }
 
         var pairs = bag.EnumerateObject()
-            .Where(p => p.Name != FindingIdentity.LineHashKey)
+            .Where(p => p.Name != FindingIdentity.LineHashKey && IsOpaqueId(p.Value))
             .OrderBy(p => p.Name, StringComparer.Ordinal)
-            .SelectMany(p => new[] { p.Name, p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString()! : p.Value.GetRawText() })
+            .SelectMany(p => new[] { p.Name, p.Value.GetString()! })
             .ToArray();
         return pairs.Length == 0 ? null : pairs;
     }
+
+    /// <summary>
+    /// A fingerprint that can be an identity: a string of at least 8 characters without white space. Semgrep run
+    /// without a login writes the same placeholder, <c>"requires login"</c>, as every result's <c>matchBasedId/v1</c>;
+    /// trusted, it would merge every finding of a rule in a file into one, so such values are passed over and the
+    /// identity comes from the snippet.
+    /// </summary>
+    private static bool IsOpaqueId(JsonElement value) =>
+        value.ValueKind == JsonValueKind.String && value.GetString() is { Length: >= 8 } text && !text.Any(char.IsWhiteSpace);
 
     /// <summary>The first code flow (§3.36), compact.</summary>
     private static string? FirstCodeFlow(JsonElement result)

@@ -45,6 +45,7 @@ internal sealed class RunContext(int index, string? pushedCategory)
     private const int MaxReasonLength = 200;
 
     private readonly List<string> _warnings = [];
+    private string? _category;
     private readonly List<string> _incompleteReasons = [];
     private int _warningsLeftOut;
 
@@ -85,9 +86,10 @@ internal sealed class RunContext(int index, string? pushedCategory)
     /// <c>"code/csharp/2026-05-01"</c> is category <c>"code/csharp/"</c>; an id without <c>/</c> is all category. Without an
     /// id, the category pushed with the log; without that, the tool's name.
     /// </summary>
-    public string Category
+    public string Category => _category ??= ComputeCategory();
+
+    private string ComputeCategory()
     {
-        get
         {
             if (!string.IsNullOrEmpty(AutomationId))
             {
@@ -127,6 +129,7 @@ internal sealed class RunContext(int index, string? pushedCategory)
         }
 
         ToolName = name.GetString();
+        _category = null;
         ToolVersion = Text(driver, "semanticVersion") ?? Text(driver, "version");
         Driver = ReadComponent(driver, ".driver");
         if (tool.TryGetProperty("extensions", out var extensions) && extensions.ValueKind == JsonValueKind.Array)
@@ -149,6 +152,7 @@ internal sealed class RunContext(int index, string? pushedCategory)
     {
         SeenAutomationDetails = true;
         AutomationId = Text(details, "id");
+        _category = null;
     }
 
     /// <summary>
@@ -227,13 +231,13 @@ internal sealed class RunContext(int index, string? pushedCategory)
     private static RuleInfo ReadRule(JsonElement rule)
     {
         var id = Text(rule, "id");
-        var cves = new SortedSet<string>(StringComparer.Ordinal);
-        CveIds.AddFrom(id, cves);
+        SortedSet<string>? cves = null;
+        CveIds.AddFrom(id, ref cves);
         string? securitySeverity = null;
         if (rule.TryGetProperty("properties", out var properties) && properties.ValueKind == JsonValueKind.Object)
         {
             securitySeverity = SarifSeverity.SecuritySeverityText(properties);
-            CveIds.AddFrom(properties, cves);
+            CveIds.AddFrom(properties, ref cves);
         }
 
         string? defaultLevel = null;
@@ -256,7 +260,7 @@ internal sealed class RunContext(int index, string? pushedCategory)
             }
         }
 
-        return new RuleInfo(id, defaultLevel, securitySeverity, cves.Count == 0 ? [] : [.. cves], messageStrings);
+        return new RuleInfo(id, defaultLevel, securitySeverity, cves is null ? [] : [.. cves], messageStrings);
     }
 }
 

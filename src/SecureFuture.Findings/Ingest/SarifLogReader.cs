@@ -81,8 +81,9 @@ public sealed class SarifLogReader : IDisposable
         _pushedCategory = pushedCategory;
         _limits = limits ?? IngestLimits.Default;
         _limits.Validate();
-        _documentOptions = StrictJson.DocumentOptions(_limits.MaxDepth + 1);
-        _state = new JsonReaderState(new JsonReaderOptions { MaxDepth = _limits.MaxDepth + 1, CommentHandling = JsonCommentHandling.Disallow });
+        _documentOptions = StrictJson.DocumentOptions(_limits.MaxDepth);
+        // The reader enforces the depth limit itself (also inside objects it skips whole); Malformed tells it apart.
+        _state = new JsonReaderState(new JsonReaderOptions { MaxDepth = _limits.MaxDepth, CommentHandling = JsonCommentHandling.Disallow });
     }
 
     private enum Status
@@ -255,7 +256,7 @@ public sealed class SarifLogReader : IDisposable
         }
         catch (JsonException e)
         {
-            throw Malformed(e, _pos);
+            throw Malformed(e);
         }
 
         _pos += (int)reader.BytesConsumed;
@@ -347,10 +348,6 @@ public sealed class SarifLogReader : IDisposable
         }
 
         var isContainer = token is JsonTokenType.StartObject or JsonTokenType.StartArray;
-        if (isContainer && _frames.Count >= _limits.MaxDepth)
-        {
-            throw Error(SarifIngestError.LimitExceeded, at, $"objects and arrays nest deeper than {_limits.MaxDepth} (IngestLimits.MaxDepth)");
-        }
 
         Capture? capture = null;
         switch (elementOf)
@@ -430,7 +427,6 @@ public sealed class SarifLogReader : IDisposable
             var inCapture = _captureStart >= 0;
             if (capture is { } kind && !inCapture)
             {
-                _captureStart = at;
                 _capture = kind;
                 _captureIndex = kind switch
                 {
@@ -438,6 +434,12 @@ public sealed class SarifLogReader : IDisposable
                     _ => 0,
                 };
                 _capturePosition = PositionAt(at);
+                if (TrySkipWhole(ref reader, at, out var end))
+                {
+                    return Captured(_buffer.AsMemory(at, end - at), batch);
+                }
+
+                _captureStart = at;
             }
 
             _frames.Add(new Frame
@@ -452,6 +454,37 @@ public sealed class SarifLogReader : IDisposable
         return Status.Continue;
     }
 
+    /// <summary>
+    /// The fast path: an object already whole in the buffer is skipped by the reader (which checks its syntax and depth)
+    /// rather than walked token by token. It is taken only when the object is too short to hold a string over the limit
+    /// or to be over the object limit; anything else, or a fault inside, goes the token walk, which says where.
+    /// </summary>
+    private bool TrySkipWhole(ref Utf8JsonReader reader, int at, out int end)
+    {
+        var copy = reader;
+        end = 0;
+        try
+        {
+            if (!copy.TrySkip())
+            {
+                return false;
+            }
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+
+        end = _pos + (int)copy.BytesConsumed;
+        if (end - at > Math.Min(_limits.MaxStringBytes, _limits.MaxObjectBytes))
+        {
+            return false;
+        }
+
+        reader = copy;
+        return true;
+    }
+
     private Status End(ref Utf8JsonReader reader, List<IngestedResult> batch)
     {
         var frame = _frames[^1];
@@ -459,6 +492,10 @@ public sealed class SarifLogReader : IDisposable
         if (frame.IsCaptureRoot)
         {
             var end = _pos + (int)reader.BytesConsumed;
+            if (end - _captureStart > _limits.MaxObjectBytes)
+            {
+                throw Error(SarifIngestError.LimitExceeded, _captureStart, $"the {_capture.ToString().ToLowerInvariant()} object is larger than {_limits.MaxObjectBytes} bytes (IngestLimits.MaxObjectBytes)");
+            }
             var json = _buffer.AsMemory(_captureStart, end - _captureStart);
             _captureStart = -1;
             return Captured(json, batch);
@@ -531,14 +568,20 @@ public sealed class SarifLogReader : IDisposable
 
     private IngestedResult? MapResult(ReadOnlyMemory<byte> json, int index, JsonPosition position)
     {
-        var path = $"{_run!.Path}.results[{index}]";
-        IngestedResult? mapped = null;
-        Parse(json, path, position, root =>
+        var run = _run!;
+        try
         {
-            mapped = ResultMapper.Map(root, _run, _identities, path);
-            return Status.Continue;
-        });
-        return mapped;
+            using var document = JsonDocument.Parse(json, _documentOptions);
+            return ResultMapper.Map(document.RootElement, run, _identities, index);
+        }
+        catch (RunFormatException e)
+        {
+            throw new SarifIngestException(SarifIngestError.NotSarif, $"{run.Path}.results[{index}]{e.RelativePath}", position, e.Message);
+        }
+        catch (JsonException e)
+        {
+            throw new SarifIngestException(SarifIngestError.Malformed, $"{run.Path}.results[{index}]", position, StripReaderPosition(e.Message), e);
+        }
     }
 
     private Status Parse(ReadOnlyMemory<byte> json, string path, JsonPosition position, Func<JsonElement, Status> read)
@@ -752,22 +795,29 @@ public sealed class SarifLogReader : IDisposable
     private SarifIngestException Error(SarifIngestError error, int index, string detail) =>
         new(error, CurrentPath(), PositionAt(Math.Clamp(index, 0, _end)), detail);
 
-    private SarifIngestException Malformed(JsonException e, int readerStart)
+    private SarifIngestException Malformed(JsonException e)
     {
-        // The reader counts lines from where this reader started; find that line in the buffer.
-        var index = readerStart;
-        for (var line = 0L; line < (e.LineNumber ?? 0); line++)
+        // The reader's state carries its line (0-based) and byte in line across chunks; find that line in the buffer
+        // from the forward cursor, which is never past the fault.
+        var line = (e.LineNumber ?? 0) + 1;
+        while (_scanLine < line)
         {
-            var next = _buffer.AsSpan(index, _end - index).IndexOf((byte)'\n');
+            var next = _buffer.AsSpan(_scanIndex, _end - _scanIndex).IndexOf((byte)'\n');
             if (next < 0)
             {
                 break;
             }
 
-            index += next + 1;
+            LineAt(_scanIndex + next + 1);
         }
 
-        index = (int)Math.Min(_end, index + (e.BytePositionInLine ?? 0));
+        var index = (int)Math.Clamp(_scanLineStart - _discarded + (e.BytePositionInLine ?? 0), 0, _end);
+        if (_frames.Count >= _limits.MaxDepth)
+        {
+            // The reader refuses a container opened at the limit (JsonReaderOptions.MaxDepth); nothing else fails there.
+            return Error(SarifIngestError.LimitExceeded, index, $"objects and arrays nest deeper than {_limits.MaxDepth} (IngestLimits.MaxDepth)");
+        }
+
         var detail = StripReaderPosition(e.Message);
         if (_final && index >= _end)
         {

@@ -13,6 +13,7 @@ namespace SecureFuture.Findings.Ingest;
 /// <item>else the result's <c>level</c> (SARIF §3.27.10), else its rule's <c>defaultConfiguration.level</c>
 /// (§3.49.14): <c>error</c> high, <c>warning</c> medium, <c>note</c> low, <c>none</c> note. A level is never mapped to
 /// critical: only a security-severity says that;</item>
+/// <item>a result of another <c>kind</c> than <c>fail</c> without a level is a note (§3.27.9);</item>
 /// <item>else SARIF's default level, <c>warning</c> (medium), when no producer said anything.</item>
 /// </list>
 /// A value that is present but not understood (<c>"urgent"</c>, <c>"11"</c>, <c>"critical"</c> as a level) is reported
@@ -49,6 +50,12 @@ internal static class SarifSeverity
 
             warn($"level {Truncate(level.GetRawText())} is not one of error, warning, note, none; ignored");
             sawUnknown = true;
+        }
+
+        // §3.27.9: a result whose kind is not "fail" (informational, review, open) has level "none" when it states none.
+        if (RunContext.Text(result, "kind") is { } kind && kind != "fail")
+        {
+            return Severity.Note;
         }
 
         if (rule?.DefaultLevel is { } defaultLevel)
