@@ -9,19 +9,22 @@ using SecureFuture.Findings.Ingest;
 // times SarifLogReader over it and prints one line of key=value figures.
 return args switch
 {
-    ["generate", var path, var count, var seed, var changedPercent] => Generate(path, int.Parse(count, CultureInfo.InvariantCulture),
-        int.Parse(seed, CultureInfo.InvariantCulture), int.Parse(changedPercent, CultureInfo.InvariantCulture)),
+    ["generate", var path, var count, var seed, var changedPercent, var automation and ("yes" or "no")] => Generate(path,
+        int.Parse(count, CultureInfo.InvariantCulture), int.Parse(seed, CultureInfo.InvariantCulture),
+        int.Parse(changedPercent, CultureInfo.InvariantCulture), automation == "yes"),
     ["read", var path] => ReadLog(path),
     _ => Usage(),
 };
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: IngestBench generate FILE(.sarif|.sarif.gz) RESULTS SEED CHANGED_PERCENT | read FILE");
+    Console.Error.WriteLine("usage: IngestBench generate FILE(.sarif|.sarif.gz) RESULTS SEED CHANGED_PERCENT AUTOMATION(yes|no) | read FILE");
     return 2;
 }
 
-static int Generate(string path, int count, int seed, int changedPercent)
+// Without automationDetails (as sfi and DevSkim write), a run's category is only known at its end, so the reader
+// spools its results to a temporary file and maps them then; with it before the results, they stream straight through.
+static int Generate(string path, int count, int seed, int changedPercent, bool automation)
 {
     const int Rules = 60;
     const int Files = 2500;
@@ -68,9 +71,13 @@ static int Generate(string path, int count, int seed, int changedPercent)
     json.WriteBoolean("executionSuccessful", true);
     json.WriteEndObject();
     json.WriteEndArray();
-    json.WriteStartObject("automationDetails");
-    json.WriteString("id", "bench/");
-    json.WriteEndObject();
+    if (automation)
+    {
+        json.WriteStartObject("automationDetails");
+        json.WriteString("id", "bench/");
+        json.WriteEndObject();
+    }
+
     json.WriteStartArray("results");
     for (var i = 0; i < count; i++)
     {
@@ -129,7 +136,7 @@ static int Generate(string path, int count, int seed, int changedPercent)
     json.WriteEndArray();
     json.WriteEndObject();
     json.Flush();
-    Console.WriteLine($"results={count} seed={seed} changed_percent={changedPercent}");
+    Console.WriteLine($"results={count} seed={seed} changed_percent={changedPercent} automation_details={(automation ? "yes" : "no")}");
     return 0;
 }
 

@@ -81,7 +81,7 @@ internal static class ResultMapper
             (cves ??= new SortedSet<string>(StringComparer.Ordinal)).Add(cve);
         }
 
-        if (result.TryGetProperty("properties", out var properties))
+        if (result.TryGetProperty("properties"u8, out var properties))
         {
             CveIds.AddFrom(properties, ref cves);
         }
@@ -109,16 +109,16 @@ internal static class ResultMapper
     /// </summary>
     private static bool IsOpenFinding(JsonElement result)
     {
-        if (RunContext.Text(result, "kind") is "pass" or "notApplicable" || RunContext.Text(result, "baselineState") == "absent")
+        if (RunContext.Text(result, "kind"u8) is "pass" or "notApplicable" || RunContext.Text(result, "baselineState"u8) == "absent")
         {
             return false;
         }
 
-        if (result.TryGetProperty("suppressions", out var suppressions) && suppressions.ValueKind == JsonValueKind.Array)
+        if (result.TryGetProperty("suppressions"u8, out var suppressions) && suppressions.ValueKind == JsonValueKind.Array)
         {
             foreach (var suppression in suppressions.EnumerateArray())
             {
-                if (suppression.ValueKind == JsonValueKind.Object && RunContext.Text(suppression, "status") is null or "accepted")
+                if (suppression.ValueKind == JsonValueKind.Object && RunContext.Text(suppression, "status"u8) is null or "accepted")
                 {
                     return false;
                 }
@@ -130,15 +130,15 @@ internal static class ResultMapper
 
     private static (string RuleId, RuleInfo? Rule) ResolveRule(JsonElement result, RunContext run)
     {
-        var ruleId = RunContext.Text(result, "ruleId");
+        var ruleId = RunContext.Text(result, "ruleId"u8);
         var index = Integer(result, "ruleIndex", "ruleIndex");
         var component = run.Driver!;
         var componentPath = ".tool.driver";
-        if (result.TryGetProperty("rule", out var reference) && reference.ValueKind == JsonValueKind.Object)
+        if (result.TryGetProperty("rule"u8, out var reference) && reference.ValueKind == JsonValueKind.Object)
         {
-            ruleId ??= RunContext.Text(reference, "id");
+            ruleId ??= RunContext.Text(reference, "id"u8);
             index ??= Integer(reference, "index", "rule.index");
-            if (reference.TryGetProperty("toolComponent", out var toolComponent) && toolComponent.ValueKind == JsonValueKind.Object)
+            if (reference.TryGetProperty("toolComponent"u8, out var toolComponent) && toolComponent.ValueKind == JsonValueKind.Object)
             {
                 (component, componentPath) = ResolveComponent(toolComponent, run);
             }
@@ -195,7 +195,7 @@ internal static class ResultMapper
                 : throw new RunFormatException(".rule.toolComponent.index", $"tool component index {i} is not in {run.Path}.tool.extensions ({run.Extensions.Count} extensions)");
         }
 
-        if (RunContext.Text(reference, "name") is { } name && name != run.Driver!.Name)
+        if (RunContext.Text(reference, "name"u8) is { } name && name != run.Driver!.Name)
         {
             for (var e = 0; e < run.Extensions.Count; e++)
             {
@@ -214,28 +214,28 @@ internal static class ResultMapper
     /// <summary>§3.11: message.text, else the rule's message string named by message.id with its arguments filled in.</summary>
     private static string MessageText(JsonElement result, RuleInfo? rule)
     {
-        if (!result.TryGetProperty("message", out var message) || message.ValueKind != JsonValueKind.Object)
+        if (!result.TryGetProperty("message"u8, out var message) || message.ValueKind != JsonValueKind.Object)
         {
             return "";
         }
 
-        if (RunContext.Text(message, "text") is { } text)
+        if (RunContext.Text(message, "text"u8) is { } text)
         {
             return text;
         }
 
-        if (RunContext.Text(message, "id") is { } id && rule?.MessageStrings?.GetValueOrDefault(id) is { } template)
+        if (RunContext.Text(message, "id"u8) is { } id && rule?.MessageStrings?.GetValueOrDefault(id) is { } template)
         {
             return FillArguments(template, message);
         }
 
-        return RunContext.Text(message, "markdown") ?? "";
+        return RunContext.Text(message, "markdown"u8) ?? "";
     }
 
     // §3.11.5: {0}, {1}... are replaced by the arguments; {{ and }} are literal braces.
     private static string FillArguments(string template, JsonElement message)
     {
-        var arguments = message.TryGetProperty("arguments", out var list) && list.ValueKind == JsonValueKind.Array
+        var arguments = message.TryGetProperty("arguments"u8, out var list) && list.ValueKind == JsonValueKind.Array
             ? list.EnumerateArray().Select(a => a.ValueKind == JsonValueKind.String ? a.GetString() ?? "" : a.GetRawText()).ToArray()
             : [];
         var builder = new StringBuilder(template.Length);
@@ -267,7 +267,7 @@ internal static class ResultMapper
 
     private static Location ReadLocation(JsonElement result, RunContext run, Action<string> warn)
     {
-        if (!result.TryGetProperty("locations", out var locations) || locations.ValueKind != JsonValueKind.Array || locations.GetArrayLength() == 0)
+        if (!result.TryGetProperty("locations"u8, out var locations) || locations.ValueKind != JsonValueKind.Array || locations.GetArrayLength() == 0)
         {
             return default;
         }
@@ -279,21 +279,21 @@ internal static class ResultMapper
         }
 
         string? logical = null;
-        if (first.TryGetProperty("logicalLocations", out var logicalLocations) && logicalLocations.ValueKind == JsonValueKind.Array
+        if (first.TryGetProperty("logicalLocations"u8, out var logicalLocations) && logicalLocations.ValueKind == JsonValueKind.Array
             && logicalLocations.GetArrayLength() > 0)
         {
-            logical = RunContext.Text(logicalLocations[0], "fullyQualifiedName") ?? RunContext.Text(logicalLocations[0], "name");
+            logical = RunContext.Text(logicalLocations[0], "fullyQualifiedName"u8) ?? RunContext.Text(logicalLocations[0], "name"u8);
         }
 
-        if (!first.TryGetProperty("physicalLocation", out var physical) || physical.ValueKind != JsonValueKind.Object)
+        if (!first.TryGetProperty("physicalLocation"u8, out var physical) || physical.ValueKind != JsonValueKind.Object)
         {
             return new Location(null, logical, null, null, null);
         }
 
         string? uri = null;
-        if (physical.TryGetProperty("artifactLocation", out var artifact) && artifact.ValueKind == JsonValueKind.Object)
+        if (physical.TryGetProperty("artifactLocation"u8, out var artifact) && artifact.ValueKind == JsonValueKind.Object)
         {
-            uri = RunContext.Text(artifact, "uri");
+            uri = RunContext.Text(artifact, "uri"u8);
             if (uri is null && Integer(artifact, "index", ".locations[0].physicalLocation.artifactLocation.index") is { } index and >= 0)
             {
                 if (index < run.Artifacts.Count)
@@ -309,14 +309,14 @@ internal static class ResultMapper
 
         int? startLine = null, endLine = null;
         string? snippet = null;
-        if (physical.TryGetProperty("region", out var region) && region.ValueKind == JsonValueKind.Object)
+        if (physical.TryGetProperty("region"u8, out var region) && region.ValueKind == JsonValueKind.Object)
         {
             startLine = Integer(region, "startLine", ".locations[0].physicalLocation.region.startLine");
             endLine = Integer(region, "endLine", ".locations[0].physicalLocation.region.endLine") ?? startLine;
             snippet = SnippetText(region);
         }
 
-        if (snippet is null && physical.TryGetProperty("contextRegion", out var context) && context.ValueKind == JsonValueKind.Object)
+        if (snippet is null && physical.TryGetProperty("contextRegion"u8, out var context) && context.ValueKind == JsonValueKind.Object)
         {
             snippet = SnippetText(context);
         }
@@ -325,7 +325,7 @@ internal static class ResultMapper
     }
 
     private static string? SnippetText(JsonElement region) =>
-        region.TryGetProperty("snippet", out var snippet) ? RunContext.Text(snippet, "text") : null;
+        region.TryGetProperty("snippet"u8, out var snippet) ? RunContext.Text(snippet, "text"u8) : null;
 
     /// <summary>
     /// An artifact URI (§3.4.3) as a path: percent-escapes decoded, a <c>file:</c> URI as its local path, a leading
@@ -379,7 +379,7 @@ internal static class ResultMapper
     /// <summary>The first code flow (§3.36), compact.</summary>
     private static string? FirstCodeFlow(JsonElement result)
     {
-        if (!result.TryGetProperty("codeFlows", out var flows) || flows.ValueKind != JsonValueKind.Array || flows.GetArrayLength() == 0)
+        if (!result.TryGetProperty("codeFlows"u8, out var flows) || flows.ValueKind != JsonValueKind.Array || flows.GetArrayLength() == 0)
         {
             return null;
         }

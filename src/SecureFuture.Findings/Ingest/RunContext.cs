@@ -205,6 +205,11 @@ internal sealed class RunContext(int index, string? pushedCategory)
         Skipped,
         _warningsLeftOut == 0 ? [.. _warnings] : [.. _warnings, $"... and {_warningsLeftOut} more warnings"]);
 
+    internal static string? Text(JsonElement element, ReadOnlySpan<byte> name) =>
+        element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String
+            ? value.GetString()
+            : null;
+
     internal static string? Text(JsonElement element, string name) =>
         element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String
             ? value.GetString()

@@ -53,7 +53,7 @@ internal static class SarifSeverity
         }
 
         // §3.27.9: a result whose kind is not "fail" (informational, review, open) has level "none" when it states none.
-        if (RunContext.Text(result, "kind") is { } kind && kind != "fail")
+        if (RunContext.Text(result, "kind"u8) is { } kind && kind != "fail")
         {
             return Severity.Note;
         }
