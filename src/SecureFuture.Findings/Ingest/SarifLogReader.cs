@@ -258,6 +258,11 @@ public sealed class SarifLogReader : IDisposable
         {
             throw Malformed(e);
         }
+        catch (InvalidOperationException e)
+        {
+            // Utf8JsonReader checks UTF-8 only when a string is decoded (here: the version, an escaped name).
+            throw Error(SarifIngestError.Malformed, _pos + (int)reader.TokenStartIndex, $"a string is not valid UTF-8: {e.Message}");
+        }
 
         _pos += (int)reader.BytesConsumed;
         _state = reader.CurrentState;
@@ -400,8 +405,13 @@ public sealed class SarifLogReader : IDisposable
 
                 break;
             case Role.Runs:
+                // §3.13.4: runs is null when the tool failed to start; the log then has no runs.
                 _seenRuns = true;
-                Expect(token, JsonTokenType.StartArray, at, "runs is not an array");
+                if (token != JsonTokenType.Null)
+                {
+                    Expect(token, JsonTokenType.StartArray, at, "runs is not an array");
+                }
+
                 break;
             case Role.Tool:
                 Expect(token, JsonTokenType.StartObject, at, "tool is not an object");
@@ -582,6 +592,11 @@ public sealed class SarifLogReader : IDisposable
         {
             throw new SarifIngestException(SarifIngestError.Malformed, $"{run.Path}.results[{index}]", position, StripReaderPosition(e.Message), e);
         }
+        catch (InvalidOperationException e)
+        {
+            // A JsonDocument checks a string's UTF-8 when it is read.
+            throw new SarifIngestException(SarifIngestError.Malformed, $"{run.Path}.results[{index}]", position, $"a string is not valid UTF-8: {e.Message}", e);
+        }
     }
 
     private Status Parse(ReadOnlyMemory<byte> json, string path, JsonPosition position, Func<JsonElement, Status> read)
@@ -599,6 +614,10 @@ public sealed class SarifLogReader : IDisposable
         {
             // The walk has checked the syntax; what is left is what a document refuses: a duplicate property.
             throw new SarifIngestException(SarifIngestError.Malformed, path, position, StripReaderPosition(e.Message), e);
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new SarifIngestException(SarifIngestError.Malformed, path, position, $"a string is not valid UTF-8: {e.Message}", e);
         }
     }
 

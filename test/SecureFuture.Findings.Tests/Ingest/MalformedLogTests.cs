@@ -113,6 +113,35 @@ public class MalformedLogTests
         Assert.Contains("ruleId", error.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void A_string_that_is_not_UTF8_is_malformed_not_a_crash(bool automationFirst)
+    {
+        var log = automationFirst
+            ? Log(Tool(), "\"automationDetails\":{\"id\":\"c\"}", Results(Result(message: "BAD")))
+            : Log(Tool(), Results(Result(message: "BAD")));
+        var bytes = Encoding.UTF8.GetBytes(log);
+        var at = log.IndexOf("BAD", StringComparison.Ordinal);
+        bytes[at] = 0xff;
+        bytes[at + 1] = 0xfe;
+
+        var error = Refused(bytes);
+
+        Assert.Equal(SarifIngestError.Malformed, error.Error);
+        Assert.Equal("$.runs[0].results[0]", error.JsonPath);
+        Assert.Contains("not valid UTF-8", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_log_whose_runs_are_null_has_no_runs()
+    {
+        var log = Read("{\"version\":\"2.1.0\",\"runs\":null}");
+
+        Assert.Empty(log.Runs);
+        Assert.Empty(log.Results);
+    }
+
     [Fact]
     public void Corrupt_gzip_is_malformed()
     {
