@@ -31,7 +31,7 @@ public class MalformedLogTests
     {
         // About 700 kB, so the fault is far beyond the first buffer: positions must survive the buffer moving on.
         var log = new StringBuilder("{\"version\":\"2.1.0\",\"runs\":[{\n\"tool\":{\"driver\":{\"name\":\"t\"}},\n\"results\":[\n");
-        for (var i = 0; i < 5000; i++)
+        for (var i = 0; i < 300; i++)
         {
             log.Append(i == 0 ? "" : ",\n").Append(Result(line: i + 1, message: new string('x', 60)));
         }
@@ -164,5 +164,48 @@ public class MalformedLogTests
         var error = Refused(gzip.AsSpan(0, gzip.Length / 2).ToArray());
 
         Assert.Equal(SarifIngestError.Malformed, error.Error);
+    }
+}
+
+/// <summary>
+/// Damaged copies of real logs (cut anywhere, bytes overwritten anywhere) are either read or refused with a
+/// <see cref="SarifIngestException"/>: never another exception, which the server would answer with a 500.
+/// </summary>
+public class DamagedLogTests
+{
+    // JSON's structural characters, a quote, a backslash, a digit, a letter, a minus, and a byte that is not UTF-8.
+    private static readonly byte[] Damage = [.. "{}[],:\"\\0a-"u8, 0xff];
+
+    [Theory]
+    [InlineData("codeql/before.sarif")]
+    [InlineData("semgrep/before.sarif")]
+    [InlineData("devskim/before.sarif")]
+    public void Every_damaged_copy_is_read_or_refused_with_a_position(string file)
+    {
+        var original = File.ReadAllBytes(Sarif.TestData(file));
+        var random = new Random(16);
+        for (var i = 0; i < 300; i++)
+        {
+            var damaged = i % 2 == 0 ? original.AsSpan(0, random.Next(original.Length)).ToArray() : Overwrite(original, random);
+            try
+            {
+                Sarif.Read(new MemoryStream(damaged));
+            }
+            catch (SarifIngestException e)
+            {
+                Assert.StartsWith("$", e.JsonPath, StringComparison.Ordinal);
+            }
+        }
+    }
+
+    private static byte[] Overwrite(byte[] original, Random random)
+    {
+        var copy = (byte[])original.Clone();
+        for (var n = random.Next(1, 4); n > 0; n--)
+        {
+            copy[random.Next(copy.Length)] = Damage[random.Next(Damage.Length)];
+        }
+
+        return copy;
     }
 }
