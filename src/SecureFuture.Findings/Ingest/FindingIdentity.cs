@@ -2,8 +2,12 @@ using System.Buffers;
 using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.Json;
 
 namespace SecureFuture.Findings.Ingest;
+
+/// <summary>A result's first location: path (decoded, relative), logical location, lines and snippet.</summary>
+internal readonly record struct ResultLocation(string? Path, string? LogicalName, int? StartLine, int? EndLine, string? Snippet);
 
 /// <summary>
 /// A finding's identity across analyses: SHA-256 over the producing tool, the rule, where (path, else logical
@@ -24,6 +28,38 @@ namespace SecureFuture.Findings.Ingest;
 internal static class FindingIdentity
 {
     public const string LineHashKey = "primaryLocationLineHash";
+
+    /// <summary>The identity of a result and which of the rules above gave it.</summary>
+    public static (byte[] Identity, string Source) Of(
+        JsonElement result, string tool, string ruleId, ResultLocation location, string message, string category, IdentityTracker identities)
+    {
+        var where = location.Path ?? location.LogicalName;
+        if (Fingerprint(result, "partialFingerprints"u8, LineHashKey) is { } lineHash)
+        {
+            return (Hash([LineHashKey, tool, ruleId, where, lineHash]), LineHashKey);
+        }
+
+        if (ToolFingerprints(result, "fingerprints"u8) is { } full)
+        {
+            return (Hash([.. (ReadOnlySpan<string?>)["fingerprints", tool, ruleId, where], .. full]), "fingerprints");
+        }
+
+        if (ToolFingerprints(result, "partialFingerprints"u8) is { } partial)
+        {
+            return (Hash([.. (ReadOnlySpan<string?>)["partialFingerprints", tool, ruleId, where], .. partial]), "partialFingerprints");
+        }
+
+        if (where is null)
+        {
+            return (Hash(["message", tool, ruleId, Normalize(message)]), "message");
+        }
+
+        var (kind, content) = location.Snippet is { } snippet && Normalize(snippet) is { Length: > 0 } normalized
+            ? ("snippet", normalized)
+            : ("location", Normalize(message));
+        var key = Hash([kind, tool, ruleId, where, content]);
+        return (WithOccurrence(key, identities.Occurrence(category, key, location.StartLine ?? 0)), kind);
+    }
 
     /// <summary>The identity's hash of length-prefixed UTF-8 parts (so that no two part lists hash alike).</summary>
     public static byte[] Hash(ReadOnlySpan<string?> parts)
@@ -76,6 +112,34 @@ internal static class FindingIdentity
 
         return builder.ToString();
     }
+
+    private static string? Fingerprint(JsonElement result, ReadOnlySpan<byte> property, string key) =>
+        result.TryGetProperty(property, out var bag) && bag.ValueKind == JsonValueKind.Object ? RunContext.Text(bag, key) : null;
+
+    /// <summary>Every key and value of a fingerprint bag but GitHub's line hash, in ordinal key order; null when there are none.</summary>
+    private static string[]? ToolFingerprints(JsonElement result, ReadOnlySpan<byte> property)
+    {
+        if (!result.TryGetProperty(property, out var bag) || bag.ValueKind != JsonValueKind.Object)
+        {
+            return null;
+        }
+
+        var pairs = bag.EnumerateObject()
+            .Where(p => p.Name != LineHashKey && IsOpaqueId(p.Value))
+            .OrderBy(p => p.Name, StringComparer.Ordinal)
+            .SelectMany(p => new[] { p.Name, p.Value.GetString()! })
+            .ToArray();
+        return pairs.Length == 0 ? null : pairs;
+    }
+
+    /// <summary>
+    /// A fingerprint that can be an identity: a string of at least 8 characters without white space. Semgrep run
+    /// without a login writes the same placeholder, <c>"requires login"</c>, as every result's <c>matchBasedId/v1</c>;
+    /// trusted, it would merge every finding of a rule in a file into one, so such values are passed over and the
+    /// identity comes from the snippet.
+    /// </summary>
+    private static bool IsOpaqueId(JsonElement value) =>
+        value.ValueKind == JsonValueKind.String && value.GetString() is { Length: >= 8 } text && !text.Any(char.IsWhiteSpace);
 
     public static UInt128 Key(byte[] hash) =>
         new(BinaryPrimitives.ReadUInt64LittleEndian(hash), BinaryPrimitives.ReadUInt64LittleEndian(hash.AsSpan(8)));

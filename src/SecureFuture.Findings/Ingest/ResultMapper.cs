@@ -34,40 +34,8 @@ internal static class ResultMapper
         var location = ReadLocation(result, run, Warn);
         var tool = run.ToolName ?? "";
         var category = run.Category;
-        var where = location.Path ?? location.LogicalName;
 
-        byte[] identity;
-        string source;
-        if (Fingerprint(result, "partialFingerprints", FindingIdentity.LineHashKey) is { } lineHash)
-        {
-            identity = FindingIdentity.Hash([FindingIdentity.LineHashKey, tool, ruleId, where, lineHash]);
-            source = FindingIdentity.LineHashKey;
-        }
-        else if (ToolFingerprints(result, "fingerprints") is { } full)
-        {
-            identity = FindingIdentity.Hash([.. (ReadOnlySpan<string?>)["fingerprints", tool, ruleId, where], .. full]);
-            source = "fingerprints";
-        }
-        else if (ToolFingerprints(result, "partialFingerprints") is { } partial)
-        {
-            identity = FindingIdentity.Hash([.. (ReadOnlySpan<string?>)["partialFingerprints", tool, ruleId, where], .. partial]);
-            source = "partialFingerprints";
-        }
-        else if (where is not null)
-        {
-            var (kind, content) = location.Snippet is { } snippet && FindingIdentity.Normalize(snippet) is { Length: > 0 } normalized
-                ? ("snippet", normalized)
-                : ("location", FindingIdentity.Normalize(message));
-            var key = FindingIdentity.Hash([kind, tool, ruleId, where, content]);
-            identity = FindingIdentity.WithOccurrence(key, identities.Occurrence(category, key, location.StartLine ?? 0));
-            source = kind;
-        }
-        else
-        {
-            identity = FindingIdentity.Hash(["message", tool, ruleId, FindingIdentity.Normalize(message)]);
-            source = "message";
-        }
-
+        var (identity, source) = FindingIdentity.Of(result, tool, ruleId, location, message, category, identities);
         if (!identities.FirstTime(category, identity))
         {
             run.Duplicates++;
@@ -263,9 +231,7 @@ internal static class ResultMapper
         return builder.ToString();
     }
 
-    private readonly record struct Location(string? Path, string? LogicalName, int? StartLine, int? EndLine, string? Snippet);
-
-    private static Location ReadLocation(JsonElement result, RunContext run, Action<string> warn)
+    private static ResultLocation ReadLocation(JsonElement result, RunContext run, Action<string> warn)
     {
         if (!result.TryGetProperty("locations"u8, out var locations) || locations.ValueKind != JsonValueKind.Array || locations.GetArrayLength() == 0)
         {
@@ -287,7 +253,7 @@ internal static class ResultMapper
 
         if (!first.TryGetProperty("physicalLocation"u8, out var physical) || physical.ValueKind != JsonValueKind.Object)
         {
-            return new Location(null, logical, null, null, null);
+            return new ResultLocation(null, logical, null, null, null);
         }
 
         string? uri = null;
@@ -321,7 +287,7 @@ internal static class ResultMapper
             snippet = SnippetText(context);
         }
 
-        return new Location(uri is null ? null : NormalizePath(uri), logical, startLine, endLine, snippet);
+        return new ResultLocation(uri is null ? null : NormalizePath(uri), logical, startLine, endLine, snippet);
     }
 
     private static string? SnippetText(JsonElement region) =>
@@ -347,34 +313,6 @@ internal static class ResultMapper
 
         return path;
     }
-
-    private static string? Fingerprint(JsonElement result, string property, string key) =>
-        result.TryGetProperty(property, out var bag) && bag.ValueKind == JsonValueKind.Object ? RunContext.Text(bag, key) : null;
-
-    /// <summary>Every key and value of a fingerprint bag but GitHub's line hash, in ordinal key order; null when there are none.</summary>
-    private static string[]? ToolFingerprints(JsonElement result, string property)
-    {
-        if (!result.TryGetProperty(property, out var bag) || bag.ValueKind != JsonValueKind.Object)
-        {
-            return null;
-        }
-
-        var pairs = bag.EnumerateObject()
-            .Where(p => p.Name != FindingIdentity.LineHashKey && IsOpaqueId(p.Value))
-            .OrderBy(p => p.Name, StringComparer.Ordinal)
-            .SelectMany(p => new[] { p.Name, p.Value.GetString()! })
-            .ToArray();
-        return pairs.Length == 0 ? null : pairs;
-    }
-
-    /// <summary>
-    /// A fingerprint that can be an identity: a string of at least 8 characters without white space. Semgrep run
-    /// without a login writes the same placeholder, <c>"requires login"</c>, as every result's <c>matchBasedId/v1</c>;
-    /// trusted, it would merge every finding of a rule in a file into one, so such values are passed over and the
-    /// identity comes from the snippet.
-    /// </summary>
-    private static bool IsOpaqueId(JsonElement value) =>
-        value.ValueKind == JsonValueKind.String && value.GetString() is { Length: >= 8 } text && !text.Any(char.IsWhiteSpace);
 
     /// <summary>The first code flow (§3.36), compact.</summary>
     private static string? FirstCodeFlow(JsonElement result)

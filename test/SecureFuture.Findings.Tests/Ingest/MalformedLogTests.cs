@@ -31,7 +31,7 @@ public class MalformedLogTests
     {
         // About 700 kB, so the fault is far beyond the first buffer: positions must survive the buffer moving on.
         var log = new StringBuilder("{\"version\":\"2.1.0\",\"runs\":[{\n\"tool\":{\"driver\":{\"name\":\"t\"}},\n\"results\":[\n");
-        for (var i = 0; i < 300; i++)
+        for (var i = 0; i < 5000; i++)
         {
             log.Append(i == 0 ? "" : ",\n").Append(Result(line: i + 1, message: new string('x', 60)));
         }
@@ -39,11 +39,12 @@ public class MalformedLogTests
         log.Append("\n]}]}");
         var text = log.ToString();
         var fault = text.IndexOf("\"startLine\":4321}", StringComparison.Ordinal) + "\"startLine\":432".Length;
+        Assert.True(fault > 500_000);
         text = text[..fault] + "x" + text[(fault + 1)..];
 
         var error = Refused(text);
 
-        Assert.Equal(SarifIngestError.Malformed, error.Error);
+        Assert.True(error.Error == SarifIngestError.Malformed, error.Message);
         Assert.Equal("$.runs[0].results[4320].locations[0].physicalLocation.region.startLine", error.JsonPath);
         Assert.Equal(text[..fault].Count(c => c == '\n') + 1, error.Line);
         Assert.Equal(fault - text.LastIndexOf('\n', fault), error.Column);
