@@ -50,6 +50,7 @@ public sealed class SarifLogReader : IDisposable
     private bool _done;
     private string? _version;
     private bool _seenRuns;
+    private bool _bomSkipped;
 
     // Lines: a forward cursor over the buffer, plus the line that buffer[0] is on (for the rare backward query).
     private long _discarded;
@@ -235,6 +236,22 @@ public sealed class SarifLogReader : IDisposable
 
     private Status Step(List<IngestedResult> batch)
     {
+        if (!_bomSkipped)
+        {
+            // Tools that write with .NET's Encoding.UTF8 or PowerShell start the file with a UTF-8 byte order mark,
+            // which RFC 8259 §8.1 lets a parser ignore and Utf8JsonReader does not.
+            if (_end < 3 && !_final)
+            {
+                return Status.NeedData;
+            }
+
+            _bomSkipped = true;
+            if (_buffer.AsSpan(0, _end).StartsWith("\uFEFF"u8))
+            {
+                _pos = 3;
+            }
+        }
+
         var reader = new Utf8JsonReader(_buffer.AsSpan(_pos, _end - _pos), _final, _state);
         var status = Status.NeedData;
         try

@@ -135,6 +135,15 @@ public class MalformedLogTests
     }
 
     [Fact]
+    public void A_byte_order_mark_before_the_JSON_is_ignored_plain_or_gzip()
+    {
+        var bytes = Encoding.UTF8.GetPreamble().Concat(Encoding.UTF8.GetBytes(Log(Tool(), Results(Result())))).ToArray();
+
+        Assert.Single(Read(new MemoryStream(bytes)).Results);
+        Assert.Single(Read(new MemoryStream(Gzip(bytes))).Results);
+    }
+
+    [Fact]
     public void A_log_whose_runs_are_null_has_no_runs()
     {
         var log = Read("{\"version\":\"2.1.0\",\"runs\":null}");
