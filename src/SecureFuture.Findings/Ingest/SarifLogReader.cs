@@ -70,7 +70,6 @@ public sealed class SarifLogReader : IDisposable
     private int _runCount;
     private int _resultCount;
     private int _artifactCount;
-    private int _invocationCount;
 
     /// <param name="pushed">The pushed bytes; read forward only, not disposed.</param>
     /// <param name="pushedCategory">The category the push named, used for runs without <c>automationDetails.id</c>.</param>
@@ -375,14 +374,15 @@ public sealed class SarifLogReader : IDisposable
         switch (elementOf)
         {
             case Role.Runs:
-                role = Expect(token, JsonTokenType.StartObject, at, "a run is not an object") ? Role.Run : Role.Other;
+                Expect(token, JsonTokenType.StartObject, at, "a run is not an object");
+                role = Role.Run;
                 if (++_runCount > _limits.MaxRuns)
                 {
                     throw Error(SarifIngestError.LimitExceeded, at, $"more than {_limits.MaxRuns} runs (IngestLimits.MaxRuns)");
                 }
 
                 _run = new RunContext(_runCount - 1, _pushedCategory);
-                _artifactCount = _invocationCount = 0;
+                _artifactCount = 0;
                 break;
             case Role.Results:
                 Expect(token, JsonTokenType.StartObject, at, "a result is not an object");
@@ -580,7 +580,7 @@ public sealed class SarifLogReader : IDisposable
                     run.ReadAutomationDetails(root);
                     break;
                 case Capture.Invocation:
-                    run.ReadInvocation(root, _invocationCount++);
+                    run.ReadInvocation(root, _captureIndex);
                     break;
                 case Capture.Artifact:
                     run.ReadArtifact(root);
@@ -878,8 +878,13 @@ public sealed class SarifLogReader : IDisposable
         }
     }
 
-    private bool Expect(JsonTokenType actual, JsonTokenType expected, int at, string detail) =>
-        actual == expected ? true : throw Error(SarifIngestError.NotSarif, at, detail);
+    private void Expect(JsonTokenType actual, JsonTokenType expected, int at, string detail)
+    {
+        if (actual != expected)
+        {
+            throw Error(SarifIngestError.NotSarif, at, detail);
+        }
+    }
 
     private string Name(ref Utf8JsonReader reader)
     {
