@@ -43,11 +43,13 @@ internal sealed class RunContext(int index, string? pushedCategory)
 {
     private const int MaxWarnings = 100;
     private const int MaxReasonLength = 200;
+    private const int MaxReasons = 20;
 
     private readonly List<string> _warnings = [];
     private string? _category;
     private readonly List<string> _incompleteReasons = [];
     private int _warningsLeftOut;
+    private int _reasonsLeftOut;
 
     public int Index { get; } = index;
 
@@ -113,8 +115,18 @@ internal sealed class RunContext(int index, string? pushedCategory)
         }
     }
 
-    public void Incomplete(string reason) =>
-        _incompleteReasons.Add(reason.Length <= MaxReasonLength ? reason : string.Concat(reason.AsSpan(0, MaxReasonLength), "..."));
+    /// <summary>Records why the run is incomplete; the first few reasons are kept, the rest counted (a log can hold millions).</summary>
+    public void Incomplete(string reason)
+    {
+        if (_incompleteReasons.Count < MaxReasons)
+        {
+            _incompleteReasons.Add(reason.Length <= MaxReasonLength ? reason : string.Concat(reason.AsSpan(0, MaxReasonLength), "..."));
+        }
+        else
+        {
+            _reasonsLeftOut++;
+        }
+    }
 
     public void ReadTool(JsonElement tool)
     {
@@ -199,7 +211,7 @@ internal sealed class RunContext(int index, string? pushedCategory)
         ToolVersion,
         Category,
         _incompleteReasons.Count == 0,
-        [.. _incompleteReasons],
+        _reasonsLeftOut == 0 ? [.. _incompleteReasons] : [.. _incompleteReasons, $"... and {_reasonsLeftOut} more"],
         Emitted,
         Duplicates,
         Skipped,

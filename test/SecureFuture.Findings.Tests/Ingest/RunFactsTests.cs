@@ -37,6 +37,20 @@ public class RunFactsTests
         Assert.Equal(reason is null ? [] : [reason], log.Run.IncompleteReasons);
     }
 
+    [Fact]
+    public void Reasons_and_warnings_are_capped_so_a_log_cannot_fill_memory_with_them()
+    {
+        var errors = string.Join(",", Enumerable.Repeat("{\"level\":\"error\",\"message\":{\"text\":\"failed\"}}", 5000));
+        var unknown = Enumerable.Range(1, 500).Select(i => Result(line: i, extra: "\"level\":\"severe\"")).ToArray();
+        var log = Read(Log(Tool(), $"\"invocations\":[{{\"toolExecutionNotifications\":[{errors}]}}]", Results(unknown)));
+
+        Assert.False(log.Run.IsComplete);
+        Assert.Equal(21, log.Run.IncompleteReasons.Count);
+        Assert.Equal("... and 4980 more", log.Run.IncompleteReasons[^1]);
+        Assert.Equal(101, log.Run.Warnings.Count);
+        Assert.Equal("... and 400 more warnings", log.Run.Warnings[^1]);
+    }
+
     [Theory]
     [InlineData("\"results\":null")]
     [InlineData("\"invocations\":[]")]
