@@ -10,7 +10,12 @@ namespace SecureFuture.Findings.Ingest;
 /// </summary>
 internal static class InputStreams
 {
-    public static Stream Open(Stream pushed, IngestLimits limits, out bool gzip)
+    /// <summary>
+    /// Opens the JSON under the pushed bytes. With <paramref name="synchronous"/>, the two bytes that tell gzip apart are
+    /// read with <see cref="Stream.Read(byte[], int, int)"/> and the task is complete on return; otherwise with
+    /// <see cref="Stream.ReadAsync(Memory{byte}, CancellationToken)"/> (an ASP.NET Core request body refuses synchronous reads).
+    /// </summary>
+    public static async ValueTask<(Stream Json, bool Gzip)> OpenAsync(Stream pushed, IngestLimits limits, bool synchronous, CancellationToken cancellationToken)
     {
         // The caller owns the pushed stream: it is not disposed here.
         var raw = new LimitedStream(pushed, limits.MaxBytes, "the pushed log is larger than {0} bytes (IngestLimits.MaxBytes)", disposeInner: false);
@@ -18,7 +23,9 @@ internal static class InputStreams
         var read = 0;
         while (read < magic.Length)
         {
-            var n = raw.Read(magic, read, magic.Length - read);
+            var n = synchronous
+                ? raw.Read(magic, read, magic.Length - read)
+                : await raw.ReadAsync(magic.AsMemory(read), cancellationToken);
             if (n == 0)
             {
                 break;
@@ -28,15 +35,15 @@ internal static class InputStreams
         }
 
         Stream prefixed = new PrefixStream(magic.AsMemory(0, read), raw);
-        gzip = read == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
+        var gzip = read == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
         if (gzip)
         {
             prefixed = new GZipStream(prefixed, CompressionMode.Decompress);
         }
 
-        return new LimitedStream(prefixed, limits.MaxDecompressedBytes, gzip
+        return (new LimitedStream(prefixed, limits.MaxDecompressedBytes, gzip
             ? "the log decompresses to more than {0} bytes (IngestLimits.MaxDecompressedBytes): a gzip bomb, or a limit to raise"
-            : "the log is larger than {0} bytes (IngestLimits.MaxDecompressedBytes)");
+            : "the log is larger than {0} bytes (IngestLimits.MaxDecompressedBytes)"), gzip);
     }
 }
 

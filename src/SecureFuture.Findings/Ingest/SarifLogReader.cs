@@ -134,6 +134,8 @@ public sealed class SarifLogReader : IDisposable
 
         IEnumerable<IngestedResult> Iterate()
         {
+            // Synchronous: the task is complete when OpenAsync returns.
+            Opened(GuardAsync(InputStreams.OpenAsync(_pushed, _limits, synchronous: true, CancellationToken.None)).AsTask().GetAwaiter().GetResult());
             var batch = new List<IngestedResult>(BatchSize);
             while (true)
             {
@@ -175,6 +177,7 @@ public sealed class SarifLogReader : IDisposable
 
         async IAsyncEnumerable<IngestedResult> Iterate([EnumeratorCancellation] CancellationToken cancellationToken)
         {
+            Opened(await GuardAsync(InputStreams.OpenAsync(_pushed, _limits, synchronous: false, cancellationToken)));
             var batch = new List<IngestedResult>(BatchSize);
             while (true)
             {
@@ -223,12 +226,12 @@ public sealed class SarifLogReader : IDisposable
         }
 
         _started = true;
-        _input = Guard(() =>
-        {
-            var input = InputStreams.Open(_pushed, _limits, out var gzip);
-            WasGzip = gzip;
-            return input;
-        });
+    }
+
+    private void Opened((Stream Json, bool Gzip) input)
+    {
+        _input = input.Json;
+        WasGzip = input.Gzip;
     }
 
     // ---- the walk -------------------------------------------------------------------------------------------
@@ -752,7 +755,7 @@ public sealed class SarifLogReader : IDisposable
         }
     }
 
-    private async ValueTask<int> GuardAsync(ValueTask<int> read)
+    private async ValueTask<T> GuardAsync<T>(ValueTask<T> read)
     {
         try
         {

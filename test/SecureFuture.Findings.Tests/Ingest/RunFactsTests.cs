@@ -169,7 +169,8 @@ public class RunFactsTests
         var bytes = File.ReadAllBytes(TestData("sfi/before.sarif.gz"));
         var sync = Read(new MemoryStream(bytes), "code");
 
-        using var reader = new SarifLogReader(new MemoryStream(bytes), "code");
+        // An ASP.NET Core request body refuses synchronous reads: so does this stream.
+        using var reader = new SarifLogReader(new AsyncOnlyStream(bytes), "code");
         var results = new List<IngestedResult>();
         await foreach (var result in reader.ReadResultsAsync())
         {
@@ -194,5 +195,51 @@ public class RunFactsTests
 
         Assert.Single(reader.Runs);
         Assert.Throws<InvalidOperationException>(() => reader.ReadResults());
+    }
+
+    private sealed class AsyncOnlyStream(byte[] bytes) : Stream
+    {
+        private readonly MemoryStream _inner = new(bytes);
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override int Read(byte[] buffer, int offset, int count) => throw new InvalidOperationException("Synchronous operations are disallowed.");
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            await Task.Yield();
+            return _inner.Read(buffer.Span);
+        }
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                _inner.Dispose();
+            }
+
+            base.Dispose(disposing);
+        }
     }
 }
