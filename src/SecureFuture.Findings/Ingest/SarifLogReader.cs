@@ -546,36 +546,31 @@ public sealed class SarifLogReader : IDisposable
     private Status Captured(ReadOnlyMemory<byte> json, List<IngestedResult> batch)
     {
         var run = _run!;
-        if (_capture == Capture.Result)
+        if (_capture == Capture.Result && !(run.HasTool && run.SeenAutomationDetails && run.Spool is null))
         {
-            if (run.HasTool && run.SeenAutomationDetails && run.Spool is null)
-            {
-                if (MapResult(json, _captureIndex, _capturePosition) is { } result)
-                {
-                    batch.Add(result);
-                }
-            }
-            else
-            {
-                run.Spool ??= new ResultSpool();
-                run.Spool.Add(json.Span, _captureIndex, _capturePosition);
-            }
-
-            return Status.Continue;
+            run.Spool ??= new ResultSpool();
+            run.Spool.Add(json.Span, _captureIndex, _capturePosition);
+        }
+        else if (Read(json, _capture, _captureIndex, _capturePosition) is { } result)
+        {
+            batch.Add(result);
         }
 
-        var path = _capture switch
+        return Status.Continue;
+    }
+
+    /// <summary>Parses one captured object and hands it to what reads it; a fault is reported at the object's path.</summary>
+    private IngestedResult? Read(ReadOnlyMemory<byte> json, Capture kind, int index, JsonPosition position)
+    {
+        var run = _run!;
+        try
         {
-            Capture.Tool => $"{run.Path}.tool",
-            Capture.AutomationDetails => $"{run.Path}.automationDetails",
-            Capture.Invocation => $"{run.Path}.invocations[{_captureIndex}]",
-            Capture.Artifact => $"{run.Path}.artifacts[{_captureIndex}]",
-            _ => $"{run.Path}.results[{_captureIndex}]",
-        };
-        return Parse(json, path, _capturePosition, root =>
-        {
-            switch (_capture)
+            using var document = JsonDocument.Parse(json, _documentOptions);
+            var root = document.RootElement;
+            switch (kind)
             {
+                case Capture.Result:
+                    return ResultMapper.Map(root, run, _identities, index);
                 case Capture.Tool:
                     run.ReadTool(root);
                     break;
@@ -583,63 +578,39 @@ public sealed class SarifLogReader : IDisposable
                     run.ReadAutomationDetails(root);
                     break;
                 case Capture.Invocation:
-                    run.ReadInvocation(root, _captureIndex);
-                    break;
-                case Capture.Artifact:
-                    run.ReadArtifact(root);
+                    run.ReadInvocation(root, index);
                     break;
                 default:
-                    throw new InvalidOperationException("results are mapped by MapResult");
+                    run.ReadArtifact(root);
+                    break;
             }
 
-            return Status.Continue;
-        });
-    }
-
-    private IngestedResult? MapResult(ReadOnlyMemory<byte> json, int index, JsonPosition position)
-    {
-        var run = _run!;
-        try
-        {
-            using var document = JsonDocument.Parse(json, _documentOptions);
-            return ResultMapper.Map(document.RootElement, run, _identities, index);
+            return null;
         }
         catch (RunFormatException e)
         {
-            throw new SarifIngestException(SarifIngestError.NotSarif, $"{run.Path}.results[{index}]{e.RelativePath}", position, e.Message);
+            throw new SarifIngestException(SarifIngestError.NotSarif, CapturePath(run, kind, index) + e.RelativePath, position, e.Message);
         }
         catch (JsonException e)
         {
-            throw new SarifIngestException(SarifIngestError.Malformed, $"{run.Path}.results[{index}]", position, StripReaderPosition(e.Message), e);
+            // The reader has checked the syntax; what is left is what a document refuses: a member twice in one object.
+            throw new SarifIngestException(SarifIngestError.Malformed, CapturePath(run, kind, index), position, StripReaderPosition(e.Message), e);
         }
         catch (InvalidOperationException e)
         {
-            // A JsonDocument checks a string's UTF-8 when it is read.
-            throw new SarifIngestException(SarifIngestError.Malformed, $"{run.Path}.results[{index}]", position, $"a string is not valid UTF-8: {e.Message}", e);
+            // A JsonDocument checks a string's UTF-8 when the string is read.
+            throw new SarifIngestException(SarifIngestError.Malformed, CapturePath(run, kind, index), position, $"a string is not valid UTF-8: {e.Message}", e);
         }
     }
 
-    private Status Parse(ReadOnlyMemory<byte> json, string path, JsonPosition position, Func<JsonElement, Status> read)
+    private static string CapturePath(RunContext run, Capture kind, int index) => kind switch
     {
-        try
-        {
-            using var document = JsonDocument.Parse(json, _documentOptions);
-            return read(document.RootElement);
-        }
-        catch (RunFormatException e)
-        {
-            throw new SarifIngestException(SarifIngestError.NotSarif, path + e.RelativePath, position, e.Message);
-        }
-        catch (JsonException e)
-        {
-            // The walk has checked the syntax; what is left is what a document refuses: a duplicate property.
-            throw new SarifIngestException(SarifIngestError.Malformed, path, position, StripReaderPosition(e.Message), e);
-        }
-        catch (InvalidOperationException e)
-        {
-            throw new SarifIngestException(SarifIngestError.Malformed, path, position, $"a string is not valid UTF-8: {e.Message}", e);
-        }
-    }
+        Capture.Tool => $"{run.Path}.tool",
+        Capture.AutomationDetails => $"{run.Path}.automationDetails",
+        Capture.Invocation => $"{run.Path}.invocations[{index}]",
+        Capture.Artifact => $"{run.Path}.artifacts[{index}]",
+        _ => $"{run.Path}.results[{index}]",
+    };
 
     private IEnumerable<IngestedResult> FinishRun()
     {
@@ -653,7 +624,7 @@ public sealed class SarifLogReader : IDisposable
         {
             foreach (var entry in spool.ReadAll())
             {
-                if (MapResult(entry.Json, entry.ResultIndex, entry.Position) is { } result)
+                if (Read(entry.Json, Capture.Result, entry.ResultIndex, entry.Position) is { } result)
                 {
                     yield return result;
                 }
