@@ -10,7 +10,7 @@ namespace SecureFuture.Findings.Ingest;
 /// the log: a <see cref="Utf8JsonReader"/> walks buffered chunks of the stream, and each result (and each tool,
 /// invocation, artifact and automationDetails object) is parsed on its own as a small <see cref="JsonDocument"/> once
 /// its last byte has arrived. Memory is one chunk plus the largest such object (<see cref="IngestLimits.MaxObjectBytes"/>)
-/// plus 16 bytes per distinct identity, whatever the size of the log.
+/// plus a few tens of bytes per distinct finding (its 128-bit key, for de-duplication), whatever the size of the log.
 /// <para>
 /// A result needs its run's tool (for its rules) and automation id (for its category). When a run's <c>results</c>
 /// come before either (SARIF fixes no property order; Semgrep writes <c>results</c> before <c>tool</c>, and a producer
