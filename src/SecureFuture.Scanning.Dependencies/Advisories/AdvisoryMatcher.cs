@@ -127,7 +127,7 @@ public sealed class AdvisoryMatcher(AdvisoryIndex index, KevCatalog? kev = null)
                 primary.Id,
                 [.. ids.Where(id => id != primary.Id).Order(StringComparer.Ordinal)],
                 group.Select(r => r.Summary).FirstOrDefault(s => s.Length > 0) ?? "",
-                group.Select(AdvisorySeverity.Of).Aggregate(AdvisorySeverity.Max),
+                AdvisorySeverity.Combine(group.Select(AdvisorySeverity.Of)),
                 [.. fixes.OrderBy(f => scheme.ParseOrNull(f), Comparer<PackageVersion?>.Create((a, b) => a is null || b is null ? 0 : a.CompareTo(b)))],
                 kev is not null && ids.Any(kev.Contains));
         }

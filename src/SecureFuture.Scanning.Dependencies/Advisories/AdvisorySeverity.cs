@@ -40,6 +40,21 @@ public sealed record AdvisorySeverity(Severity Level, double? Score, string? Vec
         };
     }
 
+    /// <summary>
+    /// The severity of one vulnerability that several records describe (a PYSEC and a GHSA record of one CVE): a score
+    /// computed from a vector outranks a database's own rating, which outranks none; among equals, the most severe.
+    /// An unrated PyPA record does not make GitHub's rated record of the same CVE high.
+    /// </summary>
+    public static AdvisorySeverity Combine(IEnumerable<AdvisorySeverity> severities)
+    {
+        ArgumentNullException.ThrowIfNull(severities);
+        var all = severities.ToList();
+        var best = all.Where(s => s.Score is not null).ToList() is { Count: > 0 } scored ? scored
+            : all.Where(s => s != Unrated).ToList() is { Count: > 0 } rated ? rated
+            : [Unrated];
+        return best.Aggregate(Max);
+    }
+
     /// <summary>The more severe of two (the higher level, then the higher score).</summary>
     public static AdvisorySeverity Max(AdvisorySeverity a, AdvisorySeverity b)
     {
