@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Reflection;
+using SecureFuture.Cli.Advisories;
 using SecureFuture.Cli.Baseline;
 using SecureFuture.Cli.Keys;
 using SecureFuture.Cli.Scan;
@@ -25,6 +26,7 @@ internal static class CliApp
             ServeCommand.Create(stdout, stderr, clock),
             KeysCommand.Create(stdout, stderr, clock),
             ThreatModelCommand.Create(stdout, stderr, clock),
+            AdvisoriesCommand.Create(stdout, stderr, clock),
         };
         CliOptions.RefuseEmptyValues(root);
         return root;
