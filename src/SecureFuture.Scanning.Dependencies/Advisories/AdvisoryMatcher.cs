@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using SecureFuture.Scanning.Dependencies.Versions;
 
 namespace SecureFuture.Scanning.Dependencies.Advisories;
@@ -7,7 +8,14 @@ namespace SecureFuture.Scanning.Dependencies.Advisories;
 /// <param name="Aliases">Every other id and alias of the merged records (CVE, GHSA, PYSEC, ...), sorted.</param>
 /// <param name="FixedVersions">The versions that fix it, as the records write them, in version order.</param>
 /// <param name="KnownExploited">Whether one of its CVE ids is in the loaded CISA KEV catalogue.</param>
-public sealed record AdvisoryMatch(string Id, IReadOnlyList<string> Aliases, string Summary, AdvisorySeverity Severity, IReadOnlyList<string> FixedVersions, bool KnownExploited);
+public sealed record AdvisoryMatch(string Id, IReadOnlyList<string> Aliases, string Summary, AdvisorySeverity Severity, IReadOnlyList<string> FixedVersions, bool KnownExploited)
+{
+    internal AdvisoryMatch(string id, IReadOnlyList<string> aliases, string summary, AdvisorySeverity severity, IReadOnlyList<string> fixedVersions, IReadOnlyList<PackageVersion> parsedFixes, bool knownExploited)
+        : this(id, aliases, summary, severity, fixedVersions, knownExploited) => ParsedFixes = parsedFixes;
+
+    /// <summary><see cref="FixedVersions"/> parsed in the package's ecosystem.</summary>
+    internal IReadOnlyList<PackageVersion> ParsedFixes { get; } = [];
+}
 
 /// <summary>
 /// A package with known vulnerabilities or with advisories that could not be evaluated for it. Everything a
@@ -28,6 +36,9 @@ public sealed record PackageAdvisories(ResolvedPackage Package, IReadOnlyList<Ad
 /// <summary>Matches resolved packages against the advisory index with each ecosystem's version rules.</summary>
 public sealed class AdvisoryMatcher(AdvisoryIndex index, KevCatalog? kev = null)
 {
+    // A record's severity is computed once (a CVSS v4.0 score is not free, and thousands of packages meet one record).
+    private static readonly ConditionalWeakTable<OsvRecord, AdvisorySeverity> Severities = [];
+
     /// <summary>
     /// For each package: the advisories that affect its version, one per vulnerability (aliases merged), and the
     /// smallest upgrade that fixes them all. Packages with nothing to report are left out; a version that does not
@@ -37,9 +48,10 @@ public sealed class AdvisoryMatcher(AdvisoryIndex index, KevCatalog? kev = null)
     {
         ArgumentNullException.ThrowIfNull(packages);
         var results = new List<PackageAdvisories>();
+        var fixChecks = new Dictionary<string, bool>(StringComparer.Ordinal);
         foreach (var package in packages)
         {
-            if (MatchOne(package) is { } result)
+            if (MatchOne(package, fixChecks) is { } result)
             {
                 results.Add(result);
             }
@@ -48,7 +60,7 @@ public sealed class AdvisoryMatcher(AdvisoryIndex index, KevCatalog? kev = null)
         return results;
     }
 
-    private PackageAdvisories? MatchOne(ResolvedPackage package)
+    private PackageAdvisories? MatchOne(ResolvedPackage package, Dictionary<string, bool> fixChecks)
     {
         var scheme = VersionSchemes.ForEcosystem(package.Ecosystem);
         var records = index.For(package.Ecosystem, package.Name);
@@ -69,7 +81,7 @@ public sealed class AdvisoryMatcher(AdvisoryIndex index, KevCatalog? kev = null)
             var hit = false;
             foreach (var entry in Entries(record, package))
             {
-                var outcome = RangeEvaluator.Evaluate(entry, package.Version, record.Id);
+                var outcome = RangeEvaluator.Evaluate(entry, package.Version, current, record.Id);
                 problems.AddRange(outcome.Problems);
                 hit |= outcome.Affected;
             }
@@ -86,14 +98,14 @@ public sealed class AdvisoryMatcher(AdvisoryIndex index, KevCatalog? kev = null)
         }
 
         var matches = Merge(affecting, package).ToList();
-        var smallestFix = current is null || matches.Count == 0 ? null : SmallestFix(package, current, scheme, records, matches);
+        var smallestFix = current is null || matches.Count == 0 ? null : SmallestFix(package, current, scheme, records, matches, fixChecks);
         return new PackageAdvisories(package, matches, smallestFix, [.. problems.Distinct(StringComparer.Ordinal)]);
     }
 
     private static IEnumerable<OsvAffected> Entries(OsvRecord record, ResolvedPackage package)
     {
         var name = PackageNames.Normalize(package.Ecosystem, package.Name);
-        return record.Affected.Where(a => a.Ecosystem == package.Ecosystem && PackageNames.Normalize(a.Ecosystem, a.Name) == name);
+        return record.Affected.Where(a => a.Ecosystem == package.Ecosystem && RangeEvaluator.NormalizedName(a) == name);
     }
 
     // Records that share an id or alias are one vulnerability (a PYSEC record and the GHSA record of the same CVE).
@@ -121,14 +133,14 @@ public sealed class AdvisoryMatcher(AdvisoryIndex index, KevCatalog? kev = null)
         {
             var primary = group[0];
             var ids = group.SelectMany(r => r.Aliases.Prepend(r.Id)).Distinct(StringComparer.Ordinal).ToList();
-            var fixes = group.SelectMany(r => Entries(r, package)).SelectMany(RangeEvaluator.FixedVersions).Distinct(StringComparer.Ordinal).ToList();
-            var scheme = VersionSchemes.ForEcosystem(package.Ecosystem)!;
+            var fixes = group.SelectMany(r => Entries(r, package)).SelectMany(RangeEvaluator.FixedVersions).DistinctBy(f => f.Text, StringComparer.Ordinal).Order(PackageVersion.Order).ToList();
             yield return new AdvisoryMatch(
                 primary.Id,
                 [.. ids.Where(id => id != primary.Id).Order(StringComparer.Ordinal)],
                 group.Select(r => r.Summary).FirstOrDefault(s => s.Length > 0) ?? "",
-                AdvisorySeverity.Combine(group.Select(AdvisorySeverity.Of)),
-                [.. fixes.OrderBy(f => scheme.ParseOrNull(f), Comparer<PackageVersion?>.Create((a, b) => a is null || b is null ? 0 : a.CompareTo(b)))],
+                AdvisorySeverity.Combine(group.Select(r => Severities.GetValue(r, AdvisorySeverity.Of))),
+                [.. fixes.Select(f => f.Text)],
+                fixes,
                 kev is not null && ids.Any(kev.Contains));
         }
     }
@@ -138,17 +150,24 @@ public sealed class AdvisoryMatcher(AdvisoryIndex index, KevCatalog? kev = null)
 
     /// <summary>
     /// The lowest fixed version above <paramref name="current"/> that no advisory of the package affects (not only the
-    /// matched ones: an upgrade into another advisory's range is no fix).
+    /// matched ones: an upgrade into another advisory's range is no fix). Whether a candidate is clean depends only on
+    /// the package and the candidate, so one run checks it once however many manifests hold the package.
     /// </summary>
-    private static string? SmallestFix(ResolvedPackage package, PackageVersion current, VersionScheme scheme, IReadOnlyList<OsvRecord> all, List<AdvisoryMatch> matches)
+    private static string? SmallestFix(ResolvedPackage package, PackageVersion current, VersionScheme scheme, IReadOnlyList<OsvRecord> all, List<AdvisoryMatch> matches, Dictionary<string, bool> fixChecks)
     {
-        var candidates = matches.SelectMany(m => m.FixedVersions)
-            .Select(scheme.ParseOrNull).OfType<PackageVersion>()
+        var key = PackageNames.Key(package.Ecosystem, package.Name);
+        var candidates = matches.SelectMany(m => m.ParsedFixes)
             .Where(v => v.CompareTo(current) > 0)
             .Order(PackageVersion.Order);
         foreach (var candidate in candidates)
         {
-            if (!all.Any(r => Entries(r, package).Any(e => RangeEvaluator.Evaluate(e, candidate.Text, r.Id).Affected)))
+            var check = string.Concat(key, "\n", candidate.Text);
+            if (!fixChecks.TryGetValue(check, out var clean))
+            {
+                fixChecks[check] = clean = !all.Any(r => Entries(r, package).Any(e => RangeEvaluator.Evaluate(e, candidate.Text, candidate, r.Id).Affected));
+            }
+
+            if (clean)
             {
                 return candidate.Text;
             }

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using SecureFuture.Scanning.Dependencies.Versions;
 
 namespace SecureFuture.Scanning.Dependencies.Advisories;
@@ -9,143 +10,192 @@ namespace SecureFuture.Scanning.Dependencies.Advisories;
 /// (<c>"0"</c> is below every version), <c>fixed</c> at or below closes it, <c>last_affected</c> below closes it, and a
 /// <c>limit</c> bounds it from above. A range whose event does not parse in its scheme is not evaluated and is
 /// reported; <c>GIT</c> ranges name commits and cannot be evaluated against a package version.
+/// <para>
+/// Each entry is compiled once (its versions parsed and sorted, its events parsed and sorted) and kept for as long
+/// as the record is: a PyPA record lists hundreds of versions, and thousands of packages meet the same records.
+/// </para>
 /// </summary>
 internal static class RangeEvaluator
 {
+    private static readonly ConditionalWeakTable<OsvAffected, CompiledEntry> Compiled = [];
+
     /// <summary>The outcome for one entry: affected or not, and the problems that kept a range from being evaluated.</summary>
     public readonly record struct Outcome(bool Affected, IReadOnlyList<string> Problems);
 
-    public static Outcome Evaluate(OsvAffected entry, string version, string advisoryId)
+    /// <param name="parsed"><paramref name="version"/> parsed in the entry's ecosystem, or null when it does not parse.</param>
+    public static Outcome Evaluate(OsvAffected entry, string version, PackageVersion? parsed, string advisoryId)
     {
-        var problems = new List<string>();
-        var ecosystemScheme = VersionSchemes.ForEcosystem(entry.Ecosystem)!;
-        var parsed = ecosystemScheme.ParseOrNull(version);
-        if (InVersionsList(entry, version, parsed, ecosystemScheme))
+        var compiled = Compile(entry);
+        if (compiled.ListsVersion(version, parsed))
         {
-            return new Outcome(true, problems);
+            return new Outcome(true, []);
         }
 
-        foreach (var range in entry.Ranges)
+        List<string>? problems = null;
+        foreach (var range in compiled.Ranges)
         {
-            if (range.Type is not ("SEMVER" or "ECOSYSTEM"))
+            if (range.Problem is not null)
             {
+                (problems ??= []).Add($"{advisoryId}: {range.Problem}");
                 continue;
             }
 
-            var scheme = SchemeOf(range, entry.Ecosystem);
-            if (!scheme.TryParse(version, out var v, out var notVersion))
+            var v = range.Scheme == compiled.Scheme ? parsed : range.Scheme.ParseOrNull(version);
+            if (v is null)
             {
                 // The package's own version is reported once by the matcher when it does not parse in its ecosystem.
                 if (parsed is not null)
                 {
-                    problems.Add($"{advisoryId}: {notVersion}, so its {range.Type} range was not evaluated");
+                    (problems ??= []).Add($"{advisoryId}: '{version}' is not a {range.Scheme.Name} version, so its {range.Type} range was not evaluated");
                 }
 
                 continue;
             }
 
-            if (IsInRange(v, range, scheme, out var problem))
+            if (range.Contains(v))
             {
-                return new Outcome(true, problems);
-            }
-
-            if (problem is not null)
-            {
-                problems.Add($"{advisoryId}: {problem}");
+                return new Outcome(true, problems ?? []);
             }
         }
 
-        return new Outcome(false, problems);
+        return new Outcome(false, problems ?? []);
     }
 
     /// <summary>
-    /// SEMVER ranges use SemVer 2.0.0; the semver-based ecosystems keep their own flavour (Go's <c>v</c> prefix).
+    /// The versions the entry's <c>fixed</c> events name that parse in its ecosystem, as written and parsed, in
+    /// version order.
     /// </summary>
-    public static VersionScheme SchemeOf(OsvRange range, string ecosystem)
+    public static IReadOnlyList<PackageVersion> FixedVersions(OsvAffected entry) => Compile(entry).Fixes;
+
+    /// <summary>The entry's package name as <see cref="PackageNames.Normalize"/> compares it.</summary>
+    public static string NormalizedName(OsvAffected entry) => Compile(entry).Name;
+
+    private static CompiledEntry Compile(OsvAffected entry) => Compiled.GetValue(entry, e => new CompiledEntry(e));
+
+    /// <summary>SEMVER ranges use SemVer 2.0.0; the semver-based ecosystems keep their own flavour (Go's <c>v</c> prefix).</summary>
+    private static VersionScheme SchemeOf(string rangeType, VersionScheme ecosystemScheme) =>
+        rangeType == "SEMVER" && ecosystemScheme != VersionSchemes.Go && ecosystemScheme != VersionSchemes.Cargo ? VersionSchemes.SemVer : ecosystemScheme;
+
+    private sealed class CompiledEntry
     {
-        var scheme = VersionSchemes.ForEcosystem(ecosystem)!;
-        return range.Type == "SEMVER" && scheme != VersionSchemes.Go && scheme != VersionSchemes.Cargo ? VersionSchemes.SemVer : scheme;
+        private readonly HashSet<string> listed;
+        private readonly PackageVersion[] listedSorted;
+
+        public CompiledEntry(OsvAffected entry)
+        {
+            Scheme = VersionSchemes.ForEcosystem(entry.Ecosystem)!;
+            listed = new HashSet<string>(entry.Versions, StringComparer.Ordinal);
+            listedSorted = [.. entry.Versions.Select(Scheme.ParseOrNull).OfType<PackageVersion>().Order(PackageVersion.Order)];
+            Ranges = [.. entry.Ranges.Where(r => r.Type is "SEMVER" or "ECOSYSTEM").Select(r => new CompiledRange(r, SchemeOf(r.Type, Scheme)))];
+            Fixes = [.. Ranges.SelectMany(r => r.Fixed).Select(Scheme.ParseOrNull).OfType<PackageVersion>().Order(PackageVersion.Order)];
+            Name = PackageNames.Normalize(entry.Ecosystem, entry.Name);
+        }
+
+        public string Name { get; }
+
+        public PackageVersion[] Fixes { get; }
+
+        public VersionScheme Scheme { get; }
+
+        public CompiledRange[] Ranges { get; }
+
+        /// <summary>The list is matched exactly (OSV); equal precedence counts too (PEP 440: 1.0 is 1.0.0).</summary>
+        public bool ListsVersion(string version, PackageVersion? parsed) =>
+            listed.Contains(version) || (parsed is not null && Array.BinarySearch(listedSorted, parsed, PackageVersion.Order) >= 0);
     }
 
-    /// <summary>The versions the range's <c>fixed</c> events name, as written (those that parse in its scheme).</summary>
-    public static IEnumerable<string> FixedVersions(OsvAffected entry) =>
-        entry.Ranges.Where(r => r.Type is "SEMVER" or "ECOSYSTEM")
-            .SelectMany(r => r.Events.Where(e => e.Kind == OsvEventKind.Fixed && SchemeOf(r, entry.Ecosystem).ParseOrNull(e.Version) is not null).Select(e => e.Version));
-
-    private static bool InVersionsList(OsvAffected entry, string version, PackageVersion? parsed, VersionScheme scheme)
+    private sealed class CompiledRange
     {
-        foreach (var listed in entry.Versions)
+        // Sorted by version; "introduced: 0" (null) first; at one version, introduced before the events that close.
+        private readonly (OsvEventKind Kind, PackageVersion? At)[] events = [];
+        private readonly PackageVersion? limit;
+
+        public CompiledRange(OsvRange range, VersionScheme scheme)
         {
-            // The list is matched exactly (OSV); equal precedence counts too (PEP 440: 1.0 is 1.0.0).
-            if (string.Equals(listed, version, StringComparison.Ordinal) || (parsed is not null && scheme.ParseOrNull(listed) is { } l && l.CompareTo(parsed) == 0))
+            Type = range.Type;
+            Scheme = scheme;
+            var parsed = new List<(OsvEventKind Kind, PackageVersion? At)>(range.Events.Count);
+            var fixes = new List<string>();
+            foreach (var e in range.Events)
             {
-                return true;
+                if (e.Kind == OsvEventKind.Introduced && e.Version == "0")
+                {
+                    parsed.Add((e.Kind, null)); // below every version
+                }
+                else if (e.Kind == OsvEventKind.Limit && e.Version == "*")
+                {
+                    continue; // no limit
+                }
+                else if (scheme.TryParse(e.Version, out var at, out var notVersion))
+                {
+                    if (e.Kind == OsvEventKind.Limit)
+                    {
+                        limit = limit is null || at.CompareTo(limit) > 0 ? at : limit;
+                    }
+                    else
+                    {
+                        parsed.Add((e.Kind, at));
+                    }
+
+                    if (e.Kind == OsvEventKind.Fixed)
+                    {
+                        fixes.Add(e.Version);
+                    }
+                }
+                else
+                {
+                    Problem = $"{EventName(e.Kind)} {notVersion}, so a {range.Type} range was not evaluated";
+                }
+            }
+
+            Fixed = fixes;
+            if (Problem is null)
+            {
+                parsed.Sort((a, b) => a.At is null ? (b.At is null ? 0 : -1)
+                    : b.At is null ? 1
+                    : a.At.CompareTo(b.At) is var c && c != 0 ? c
+                    : a.Kind.CompareTo(b.Kind));
+                events = [.. parsed];
             }
         }
 
-        return false;
-    }
+        public string Type { get; }
 
-    private static bool IsInRange(PackageVersion v, OsvRange range, VersionScheme scheme, out string? problem)
-    {
-        problem = null;
-        var events = new List<(OsvEvent Event, PackageVersion? Version)>(range.Events.Count);
-        foreach (var e in range.Events)
+        public VersionScheme Scheme { get; }
+
+        /// <summary>Why this range cannot be evaluated (an event that does not parse in its scheme), or null.</summary>
+        public string? Problem { get; }
+
+        public IReadOnlyList<string> Fixed { get; }
+
+        public bool Contains(PackageVersion v)
         {
-            if (e.Kind == OsvEventKind.Introduced && e.Version == "0")
+            var affected = false;
+            foreach (var (kind, at) in events)
             {
-                events.Add((e, null)); // below every version
+                if (at is not null && v.CompareTo(at) < 0)
+                {
+                    break; // sorted: no later event applies
+                }
+
+                affected = kind switch
+                {
+                    OsvEventKind.Introduced => true,
+                    OsvEventKind.Fixed => false,
+                    OsvEventKind.LastAffected => affected && v.CompareTo(at) == 0, // last_affected itself is still affected
+                    _ => affected,
+                };
             }
-            else if (e.Kind == OsvEventKind.Limit && e.Version == "*")
-            {
-                continue; // no limit
-            }
-            else if (scheme.TryParse(e.Version, out var parsed, out var notVersion))
-            {
-                events.Add((e, parsed));
-            }
-            else
-            {
-                problem = $"{RangeName(e.Kind)} {notVersion}, so a {range.Type} range was not evaluated";
-                return false;
-            }
+
+            return affected && (limit is null || v.CompareTo(limit) < 0);
         }
 
-        // Sorted by version; "introduced: 0" first; at one version, introduced before the events that close.
-        events.Sort((a, b) => a.Version is null ? (b.Version is null ? 0 : -1)
-            : b.Version is null ? 1
-            : a.Version.CompareTo(b.Version) is var c && c != 0 ? c
-            : a.Event.Kind.CompareTo(b.Event.Kind));
-
-        var affected = false;
-        PackageVersion? limit = null;
-        foreach (var (e, at) in events)
+        private static string EventName(OsvEventKind kind) => kind switch
         {
-            switch (e.Kind)
-            {
-                case OsvEventKind.Introduced when at is null || v.CompareTo(at) >= 0:
-                    affected = true;
-                    break;
-                case OsvEventKind.Fixed when v.CompareTo(at) >= 0:
-                    affected = false;
-                    break;
-                case OsvEventKind.LastAffected when v.CompareTo(at) > 0:
-                    affected = false;
-                    break;
-                case OsvEventKind.Limit:
-                    limit = limit is null || at!.CompareTo(limit) > 0 ? at : limit;
-                    break;
-            }
-        }
-
-        return affected && (limit is null || v.CompareTo(limit) < 0);
+            OsvEventKind.Introduced => "introduced:",
+            OsvEventKind.Fixed => "fixed:",
+            OsvEventKind.LastAffected => "last_affected:",
+            _ => "limit:",
+        };
     }
-
-    private static string RangeName(OsvEventKind kind) => kind switch
-    {
-        OsvEventKind.Introduced => "introduced:",
-        OsvEventKind.Fixed => "fixed:",
-        OsvEventKind.LastAffected => "last_affected:",
-        _ => "limit:",
-    };
 }
