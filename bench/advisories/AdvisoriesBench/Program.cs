@@ -118,7 +118,7 @@ switch (args.FirstOrDefault())
         var watch = Stopwatch.StartNew();
         var result = await AdvisoryImporter.ImportAsync(args[2..], args[1], TimeProvider.System);
         watch.Stop();
-        Console.WriteLine(Invariant($"seconds={watch.Elapsed.TotalSeconds:F2} records={result.RecordsRead} advisories={result.Info.Advisories} withdrawn={result.Info.Withdrawn} packages={result.Info.Packages} index_mb={new FileInfo(result.IndexPath).Length / 1e6:F1} peak_rss_mb={Process.GetCurrentProcess().PeakWorkingSet64 / 1e6:F0}"));
+        Console.WriteLine(Invariant($"seconds={watch.Elapsed.TotalSeconds:F2} cpu_seconds={Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds:F2} records={result.RecordsRead} advisories={result.Info.Advisories} withdrawn={result.Info.Withdrawn} packages={result.Info.Packages} index_mb={new FileInfo(result.IndexPath).Length / 1e6:F1} peak_rss_mb={Process.GetCurrentProcess().PeakWorkingSet64 / 1e6:F0}"));
         break;
     }
 
@@ -145,16 +145,18 @@ switch (args.FirstOrDefault())
             packages.Add(new ResolvedPackage(eco, name, version, i % 3 == 0, i % 3 == 0 ? [] : ["parent"], "lock", i + 1, []));
         }
 
+        var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         var watch = Stopwatch.StartNew();
         var database = AdvisoryDatabase.Open(args[1]);
         var open = watch.Elapsed.TotalSeconds;
         var results = database.Matcher().Match(packages);
         var total = watch.Elapsed.TotalSeconds;
+        var cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalSeconds;
         // A second pass over the same packages in the same process: what remains once code is compiled and records decoded.
         watch.Restart();
         database.Matcher().Match(packages);
         var warm = watch.Elapsed.TotalSeconds;
-        Console.WriteLine(Invariant($"open_seconds={open:F2} match_seconds={total - open:F2} total_seconds={total:F2} warm_match_seconds={warm:F2} packages={count} vulnerable={results.Count(r => r.Advisories.Count > 0)} findings={results.Sum(r => r.Advisories.Count)} with_fix={results.Count(r => r.SmallestFix is not null)} problems={results.Sum(r => r.Problems.Count)} peak_rss_mb={Process.GetCurrentProcess().PeakWorkingSet64 / 1e6:F0}"));
+        Console.WriteLine(Invariant($"open_seconds={open:F2} match_seconds={total - open:F2} total_seconds={total:F2} cpu_seconds={cpu:F2} warm_match_seconds={warm:F2} packages={count} vulnerable={results.Count(r => r.Advisories.Count > 0)} findings={results.Sum(r => r.Advisories.Count)} with_fix={results.Count(r => r.SmallestFix is not null)} problems={results.Sum(r => r.Problems.Count)} peak_rss_mb={Process.GetCurrentProcess().PeakWorkingSet64 / 1e6:F0}"));
         break;
     }
 

@@ -18,6 +18,7 @@ public sealed class AdvisoryIndex
     private readonly long[] offsets;
     private readonly OsvRecord?[] decoded;
     private readonly Dictionary<string, int[]> byPackage;
+    private readonly Lazy<string[]> goKeys;
 
     private AdvisoryIndex(IndexInfo info, byte[] data, long[] offsets, Dictionary<string, int[]> byPackage)
     {
@@ -26,25 +27,39 @@ public sealed class AdvisoryIndex
         this.offsets = offsets;
         this.byPackage = byPackage;
         decoded = new OsvRecord?[offsets.Length];
+        goKeys = new(() => [.. byPackage.Keys.Where(k => k.StartsWith(Ecosystems.Go + "\n", StringComparison.Ordinal)).Order(StringComparer.Ordinal)]);
     }
 
     public IndexInfo Info { get; }
 
-    /// <summary>The records that name a package (ecosystem + name, compared by <see cref="PackageNames"/>).</summary>
+    /// <summary>The records that concern a package (<see cref="PackageNames.Covers"/>: its name, or for Go a package of the module).</summary>
     public IReadOnlyList<OsvRecord> For(string ecosystem, string name)
     {
-        if (!byPackage.TryGetValue(PackageNames.Key(ecosystem, name), out var ordinals))
+        ArgumentNullException.ThrowIfNull(ecosystem);
+        ArgumentNullException.ThrowIfNull(name);
+        var key = PackageNames.Key(ecosystem, name);
+        IEnumerable<int> ordinals = byPackage.TryGetValue(key, out var exact) ? exact : [];
+        if (ecosystem == Ecosystems.Go)
         {
-            return [];
+            ordinals = ordinals.Concat(PackagesInModule(key, name).SelectMany(k => byPackage[k])).Distinct();
         }
 
-        var records = new OsvRecord[ordinals.Length];
-        for (var i = 0; i < ordinals.Length; i++)
-        {
-            records[i] = decoded[ordinals[i]] ??= Decode(ordinals[i]);
-        }
+        return [.. ordinals.Select(i => decoded[i] ??= Decode(i))];
+    }
 
-        return records;
+    // The keys of advisories that name packages inside the module: a range of the sorted Go keys.
+    private IEnumerable<string> PackagesInModule(string key, string module)
+    {
+        var keys = goKeys.Value;
+        var prefix = key + "/";
+        var i = Array.BinarySearch(keys, prefix, StringComparer.Ordinal);
+        for (i = i < 0 ? ~i : i; i < keys.Length && keys[i].StartsWith(prefix, StringComparison.Ordinal); i++)
+        {
+            if (PackageNames.Covers(Ecosystems.Go, module, keys[i][(Ecosystems.Go.Length + 1)..]))
+            {
+                yield return keys[i];
+            }
+        }
     }
 
     /// <summary>Builds an index of <paramref name="records"/> (withdrawn ones are left out and counted).</summary>

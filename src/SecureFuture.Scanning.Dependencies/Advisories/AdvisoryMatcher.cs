@@ -105,7 +105,7 @@ public sealed class AdvisoryMatcher(AdvisoryIndex index, KevCatalog? kev = null)
     private static IEnumerable<OsvAffected> Entries(OsvRecord record, ResolvedPackage package)
     {
         var name = PackageNames.Normalize(package.Ecosystem, package.Name);
-        return record.Affected.Where(a => a.Ecosystem == package.Ecosystem && RangeEvaluator.NormalizedName(a) == name);
+        return record.Affected.Where(a => a.Ecosystem == package.Ecosystem && (RangeEvaluator.NormalizedName(a) == name || PackageNames.Covers(a.Ecosystem, name, a.Name)));
     }
 
     // Records that share an id or alias are one vulnerability (a PYSEC record and the GHSA record of the same CVE).

@@ -21,6 +21,31 @@ public static class PackageNames
         };
     }
 
+    /// <summary>
+    /// Whether an advisory that names <paramref name="advisoryName"/> concerns the package <paramref name="packageName"/>:
+    /// the same name after normalisation, or, for Go, a package inside the module (GitHub's records name packages such
+    /// as <c>golang.org/x/text/language</c>, go.mod lists the module <c>golang.org/x/text</c>). A path whose next
+    /// element is a major version (<c>/v2</c>) is another module, not a package of this one.
+    /// </summary>
+    public static bool Covers(string ecosystem, string packageName, string advisoryName)
+    {
+        ArgumentNullException.ThrowIfNull(packageName);
+        ArgumentNullException.ThrowIfNull(advisoryName);
+        if (ecosystem != Ecosystems.Go)
+        {
+            return Normalize(ecosystem, packageName) == Normalize(ecosystem, advisoryName);
+        }
+
+        return advisoryName == packageName || (advisoryName.Length > packageName.Length + 1 && advisoryName.StartsWith(packageName, StringComparison.Ordinal)
+            && advisoryName[packageName.Length] == '/' && !IsMajorVersionElement(advisoryName.AsSpan(packageName.Length + 1)));
+    }
+
+    private static bool IsMajorVersionElement(ReadOnlySpan<char> rest)
+    {
+        var element = rest.IndexOf('/') is var slash && slash >= 0 ? rest[..slash] : rest;
+        return element.Length >= 2 && element[0] == 'v' && element[1..].IndexOfAnyExceptInRange('0', '9') < 0;
+    }
+
     /// <summary>The index key of a package: its ecosystem and normalised name.</summary>
     public static string Key(string ecosystem, string name) => string.Concat(ecosystem, "\n", Normalize(ecosystem, name));
 

@@ -113,6 +113,23 @@ public class AdvisoryMatcherTests(RealAdvisories advisories) : IClassFixture<Rea
     }
 
     [Theory]
+    [InlineData("golang.org/x/text", "v0.3.7", "GHSA-69ch-w2m2-3vjp")] // the record names the package golang.org/x/text/language
+    [InlineData("github.com/prometheus/client_golang", "v1.11.0", "GHSA-cg3q-j54f-5p7p")] // .../prometheus/promhttp
+    public void Go_advisories_on_a_package_reach_the_module_that_holds_it(string module, string version, string id)
+    {
+        Assert.Contains(id, Ids(Ecosystems.Go, module, version));
+        Assert.Empty(Ids(Ecosystems.Go, "golang.org/x/tex", "v0.3.7")); // a path element is whole: x/tex is not x/text
+    }
+
+    [Theory]
+    [InlineData("github.com/go-git/go-git", "github.com/go-git/go-git/v5", false)] // /v5 is another module
+    [InlineData("golang.org/x/text", "golang.org/x/text/language", true)]
+    [InlineData("golang.org/x/text", "golang.org/x/textual", false)]
+    [InlineData("golang.org/x/text", "golang.org/x/text", true)]
+    public void Go_module_covers_its_packages_but_not_other_major_versions(string module, string advisoryName, bool covers) =>
+        Assert.Equal(covers, PackageNames.Covers(Ecosystems.Go, module, advisoryName));
+
+    [Theory]
     [InlineData("0.22.0", true)]
     [InlineData("0.22.1", false)]
     public void Cargo_last_affected(string version, bool affected) =>
