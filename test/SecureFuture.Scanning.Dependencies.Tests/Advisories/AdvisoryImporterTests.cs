@@ -124,6 +124,76 @@ public sealed class AdvisoryImporterTests : IDisposable
     }
 
     [Fact]
+    public async Task An_entry_that_inflates_past_its_declared_size_is_refused()
+    {
+        var zip = AllZip("go", extra: z =>
+        {
+            using var s = z.CreateEntry("GHSA-liar.json").Open();
+            s.Write(new byte[100_000]);
+        });
+        // Rewrite the entry's uncompressed size (local header offset 22, central directory offset 24) to 1,000 bytes.
+        var bytes = File.ReadAllBytes(zip);
+        var name = "GHSA-liar.json"u8.ToArray();
+        foreach (var (signature, sizeOffset, nameOffset) in new[] { (0x04034b50, 22, 30), (0x02014b50, 24, 46) })
+        {
+            for (var i = 0; i + nameOffset + name.Length <= bytes.Length; i++)
+            {
+                if (BitConverter.ToInt32(bytes, i) == signature && bytes.AsSpan(i + nameOffset, name.Length).SequenceEqual(name))
+                {
+                    BitConverter.GetBytes(1_000).CopyTo(bytes, i + sizeOffset);
+                }
+            }
+        }
+
+        File.WriteAllBytes(zip, bytes);
+        await Assert.ThrowsAsync<AdvisoryImportException>(() => Import(zip));
+        Assert.False(File.Exists(AdvisoryDatabase.IndexPath(DataDir)));
+    }
+
+    [Fact]
+    public async Task An_archive_is_downloaded_from_a_url_and_an_http_error_is_refused()
+    {
+        var zip = File.ReadAllBytes(AllZip("crates.io"));
+        using var listener = new System.Net.HttpListener();
+        var port = FreePort();
+        listener.Prefixes.Add($"http://127.0.0.1:{port}/");
+        listener.Start();
+        var serving = Task.Run(async () =>
+        {
+            for (var i = 0; i < 2; i++)
+            {
+                var context = await listener.GetContextAsync();
+                if (context.Request.Url!.AbsolutePath == "/crates.io/all.zip")
+                {
+                    await context.Response.OutputStream.WriteAsync(zip);
+                }
+                else
+                {
+                    context.Response.StatusCode = 404;
+                }
+
+                context.Response.Close();
+            }
+        });
+        using var http = new HttpClient();
+
+        var result = await AdvisoryImporter.ImportAsync([$"http://127.0.0.1:{port}/crates.io/all.zip"], DataDir, clock, http);
+        Assert.Equal(10, result.Info.Advisories);
+        var e = await Assert.ThrowsAsync<AdvisoryImportException>(() => AdvisoryImporter.ImportAsync([$"http://127.0.0.1:{port}/npm/all.zip"], DataDir, clock, http));
+        Assert.Contains("HTTP 404", e.Message, StringComparison.Ordinal);
+        Assert.Equal(10, AdvisoryDatabase.Open(DataDir).Index.Info.Advisories);
+        Assert.Empty(Directory.EnumerateFiles(DataDir, ".download-*")); // the download is removed either way
+        await serving;
+    }
+
+    private static int FreePort()
+    {
+        using var socket = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        socket.Start();
+        return ((System.Net.IPEndPoint)socket.LocalEndpoint).Port;
+    }
+
+    [Fact]
     public async Task A_record_larger_than_the_limit_is_refused()
     {
         var zip = AllZip("go", extra: z =>
