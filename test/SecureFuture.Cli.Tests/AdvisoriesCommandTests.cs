@@ -10,11 +10,11 @@ public sealed class AdvisoriesCommandTests : IDisposable
 {
     private static readonly string Ghsa = Path.Combine(CliRunner.RepoRoot(), "test", "SecureFuture.Scanning.Dependencies.Tests", "TestData", "advisories", "ghsa");
 
-    private readonly string dir = Directory.CreateTempSubdirectory("sfi-advisories-cli-").FullName;
+    private readonly string _dir = Directory.CreateTempSubdirectory("sfi-advisories-cli-").FullName;
 
-    public void Dispose() => Directory.Delete(dir, recursive: true);
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private string DataDir => Path.Combine(dir, "data");
+    private string DataDir => Path.Combine(_dir, "data");
 
     private string IndexPath => Path.Combine(DataDir, "advisories.idx");
 
@@ -53,7 +53,7 @@ public sealed class AdvisoriesCommandTests : IDisposable
         Assert.Equal(ExitCodes.Success, (await CliRunner.RunAsync("advisories", "update", "--source", Path.Combine(Ghsa, "go"), "--data-dir", DataDir)).Exit);
         var before = await File.ReadAllBytesAsync(IndexPath);
 
-        var zip = Path.Combine(dir, "all.zip");
+        var zip = Path.Combine(_dir, "all.zip");
         ZipFile.CreateFromDirectory(Path.Combine(Ghsa, "npm"), zip);
         var bytes = await File.ReadAllBytesAsync(zip);
         await File.WriteAllBytesAsync(zip, bytes[..(bytes.Length * 2 / 3)]);
@@ -68,7 +68,7 @@ public sealed class AdvisoriesCommandTests : IDisposable
     [Fact]
     public async Task Kev_catalogue_is_loaded_and_reported()
     {
-        var kev = Path.Combine(dir, "kev.json");
+        var kev = Path.Combine(_dir, "kev.json");
         await File.WriteAllTextAsync(kev, """{"catalogVersion": "2024.12.04", "count": 1, "vulnerabilities": [{"cveID": "CVE-2021-44228", "vendorProject": "Apache", "product": "Log4j2"}]}""");
         var (exit, stdout, stderr) = await CliRunner.RunAsync("advisories", "update", "--source", Ghsa, "--data-dir", DataDir, "--kev", kev);
         Assert.True(exit == ExitCodes.Success, stderr);

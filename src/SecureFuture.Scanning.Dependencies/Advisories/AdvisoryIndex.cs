@@ -14,20 +14,20 @@ public sealed class AdvisoryIndex
     private static readonly byte[] Magic = "SFI-OSV\0"u8.ToArray();
     private const int FormatVersion = 1;
 
-    private readonly byte[] data;
-    private readonly long[] offsets;
-    private readonly OsvRecord?[] decoded;
-    private readonly Dictionary<string, int[]> byPackage;
-    private readonly Lazy<string[]> goKeys;
+    private readonly byte[] _data;
+    private readonly long[] _offsets;
+    private readonly OsvRecord?[] _decoded;
+    private readonly Dictionary<string, int[]> _byPackage;
+    private readonly Lazy<string[]> _goKeys;
 
     private AdvisoryIndex(IndexInfo info, byte[] data, long[] offsets, Dictionary<string, int[]> byPackage)
     {
         Info = info;
-        this.data = data;
-        this.offsets = offsets;
-        this.byPackage = byPackage;
-        decoded = new OsvRecord?[offsets.Length];
-        goKeys = new(() => [.. byPackage.Keys.Where(k => k.StartsWith(Ecosystems.Go + "\n", StringComparison.Ordinal)).Order(StringComparer.Ordinal)]);
+        _data = data;
+        _offsets = offsets;
+        _byPackage = byPackage;
+        _decoded = new OsvRecord?[offsets.Length];
+        _goKeys = new(() => [.. byPackage.Keys.Where(k => k.StartsWith(Ecosystems.Go + "\n", StringComparison.Ordinal)).Order(StringComparer.Ordinal)]);
     }
 
     public IndexInfo Info { get; }
@@ -38,19 +38,19 @@ public sealed class AdvisoryIndex
         ArgumentNullException.ThrowIfNull(ecosystem);
         ArgumentNullException.ThrowIfNull(name);
         var key = PackageNames.Key(ecosystem, name);
-        IEnumerable<int> ordinals = byPackage.TryGetValue(key, out var exact) ? exact : [];
+        IEnumerable<int> ordinals = _byPackage.TryGetValue(key, out var exact) ? exact : [];
         if (ecosystem == Ecosystems.Go)
         {
-            ordinals = ordinals.Concat(PackagesInModule(key, name).SelectMany(k => byPackage[k])).Distinct();
+            ordinals = ordinals.Concat(PackagesInModule(key, name).SelectMany(k => _byPackage[k])).Distinct();
         }
 
-        return [.. ordinals.Select(i => decoded[i] ??= Decode(i))];
+        return [.. ordinals.Select(i => _decoded[i] ??= Decode(i))];
     }
 
     // The keys of advisories that name packages inside the module: a range of the sorted Go keys.
     private IEnumerable<string> PackagesInModule(string key, string module)
     {
-        var keys = goKeys.Value;
+        var keys = _goKeys.Value;
         var prefix = key + "/";
         var i = Array.BinarySearch(keys, prefix, StringComparer.Ordinal);
         for (i = i < 0 ? ~i : i; i < keys.Length && keys[i].StartsWith(prefix, StringComparison.Ordinal); i++)
@@ -226,7 +226,7 @@ public sealed class AdvisoryIndex
 
     private OsvRecord Decode(int ordinal)
     {
-        using var r = new BinaryReader(new MemoryStream(data, (int)offsets[ordinal], data.Length - (int)offsets[ordinal], writable: false), Encoding.UTF8);
+        using var r = new BinaryReader(new MemoryStream(_data, (int)_offsets[ordinal], _data.Length - (int)_offsets[ordinal], writable: false), Encoding.UTF8);
         return new OsvRecord(
             r.ReadString(),
             ReadStrings(r),

@@ -9,21 +9,21 @@ namespace SecureFuture.Scanning.Dependencies.Advisories;
 /// </summary>
 public sealed class KevCatalog
 {
-    private readonly HashSet<string> cves;
+    private readonly HashSet<string> _cves;
 
     public KevCatalog(string catalogVersion, IEnumerable<string> cveIds)
     {
         CatalogVersion = catalogVersion;
-        cves = new HashSet<string>(cveIds, StringComparer.OrdinalIgnoreCase);
+        _cves = new HashSet<string>(cveIds, StringComparer.OrdinalIgnoreCase);
     }
 
     public string CatalogVersion { get; }
 
-    public int Count => cves.Count;
+    public int Count => _cves.Count;
 
-    public IEnumerable<string> CveIds => cves.Order(StringComparer.Ordinal);
+    public IEnumerable<string> CveIds => _cves.Order(StringComparer.Ordinal);
 
-    public bool Contains(string id) => cves.Contains(id);
+    public bool Contains(string id) => _cves.Contains(id);
 
     /// <summary>Reads CISA's JSON feed; anything else is an <see cref="InvalidDataException"/> naming what is wrong.</summary>
     public static KevCatalog Parse(ReadOnlySpan<byte> json)

@@ -78,14 +78,14 @@ internal static class RangeEvaluator
 
     private sealed class CompiledEntry
     {
-        private readonly HashSet<string> listed;
-        private readonly PackageVersion[] listedSorted;
+        private readonly HashSet<string> _listed;
+        private readonly PackageVersion[] _listedSorted;
 
         public CompiledEntry(OsvAffected entry)
         {
             Scheme = VersionSchemes.ForEcosystem(entry.Ecosystem)!;
-            listed = new HashSet<string>(entry.Versions, StringComparer.Ordinal);
-            listedSorted = [.. entry.Versions.Select(Scheme.ParseOrNull).OfType<PackageVersion>().Order(PackageVersion.Order)];
+            _listed = new HashSet<string>(entry.Versions, StringComparer.Ordinal);
+            _listedSorted = [.. entry.Versions.Select(Scheme.ParseOrNull).OfType<PackageVersion>().Order(PackageVersion.Order)];
             Ranges = [.. entry.Ranges.Where(r => r.Type is "SEMVER" or "ECOSYSTEM").Select(r => new CompiledRange(r, SchemeOf(r.Type, Scheme)))];
             Fixes = [.. Ranges.SelectMany(r => r.Fixed).Select(Scheme.ParseOrNull).OfType<PackageVersion>().Order(PackageVersion.Order)];
             Name = PackageNames.Normalize(entry.Ecosystem, entry.Name);
@@ -101,14 +101,14 @@ internal static class RangeEvaluator
 
         /// <summary>The list is matched exactly (OSV); equal precedence counts too (PEP 440: 1.0 is 1.0.0).</summary>
         public bool ListsVersion(string version, PackageVersion? parsed) =>
-            listed.Contains(version) || (parsed is not null && Array.BinarySearch(listedSorted, parsed, PackageVersion.Order) >= 0);
+            _listed.Contains(version) || (parsed is not null && Array.BinarySearch(_listedSorted, parsed, PackageVersion.Order) >= 0);
     }
 
     private sealed class CompiledRange
     {
         // Sorted by version; "introduced: 0" (null) first; at one version, introduced before the events that close.
-        private readonly (OsvEventKind Kind, PackageVersion? At)[] events = [];
-        private readonly PackageVersion? limit;
+        private readonly (OsvEventKind Kind, PackageVersion? At)[] _events = [];
+        private readonly PackageVersion? _limit;
 
         public CompiledRange(OsvRange range, VersionScheme scheme)
         {
@@ -130,7 +130,7 @@ internal static class RangeEvaluator
                 {
                     if (e.Kind == OsvEventKind.Limit)
                     {
-                        limit = limit is null || at.CompareTo(limit) > 0 ? at : limit;
+                        _limit = _limit is null || at.CompareTo(_limit) > 0 ? at : _limit;
                     }
                     else
                     {
@@ -155,7 +155,7 @@ internal static class RangeEvaluator
                     : b.At is null ? 1
                     : a.At.CompareTo(b.At) is var c && c != 0 ? c
                     : a.Kind.CompareTo(b.Kind));
-                events = [.. parsed];
+                _events = [.. parsed];
             }
         }
 
@@ -171,7 +171,7 @@ internal static class RangeEvaluator
         public bool Contains(PackageVersion v)
         {
             var affected = false;
-            foreach (var (kind, at) in events)
+            foreach (var (kind, at) in _events)
             {
                 if (at is not null && v.CompareTo(at) < 0)
                 {
@@ -187,7 +187,7 @@ internal static class RangeEvaluator
                 };
             }
 
-            return affected && (limit is null || v.CompareTo(limit) < 0);
+            return affected && (_limit is null || v.CompareTo(_limit) < 0);
         }
 
         private static string EventName(OsvEventKind kind) => kind switch

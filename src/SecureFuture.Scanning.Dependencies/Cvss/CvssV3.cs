@@ -7,10 +7,29 @@ internal static class CvssV3
 {
     private static readonly Dictionary<string, string> Allowed = new(StringComparer.Ordinal)
     {
-        ["AV"] = "NALP", ["AC"] = "LH", ["PR"] = "NLH", ["UI"] = "NR", ["S"] = "UC", ["C"] = "HLN", ["I"] = "HLN", ["A"] = "HLN",
+        ["AV"] = "NALP",
+        ["AC"] = "LH",
+        ["PR"] = "NLH",
+        ["UI"] = "NR",
+        ["S"] = "UC",
+        ["C"] = "HLN",
+        ["I"] = "HLN",
+        ["A"] = "HLN",
         // Temporal and environmental metrics may be present; they do not change the base score.
-        ["E"] = "XUPFH", ["RL"] = "XOTWU", ["RC"] = "XURC", ["CR"] = "XLMH", ["IR"] = "XLMH", ["AR"] = "XLMH",
-        ["MAV"] = "XNALP", ["MAC"] = "XLH", ["MPR"] = "XNLH", ["MUI"] = "XNR", ["MS"] = "XUC", ["MC"] = "XHLN", ["MI"] = "XHLN", ["MA"] = "XHLN",
+        ["E"] = "XUPFH",
+        ["RL"] = "XOTWU",
+        ["RC"] = "XURC",
+        ["CR"] = "XLMH",
+        ["IR"] = "XLMH",
+        ["AR"] = "XLMH",
+        ["MAV"] = "XNALP",
+        ["MAC"] = "XLH",
+        ["MPR"] = "XNLH",
+        ["MUI"] = "XNR",
+        ["MS"] = "XUC",
+        ["MC"] = "XHLN",
+        ["MI"] = "XHLN",
+        ["MA"] = "XHLN",
     };
 
     private static readonly string[] Base = ["AV", "AC", "PR", "UI", "S", "C", "I", "A"];

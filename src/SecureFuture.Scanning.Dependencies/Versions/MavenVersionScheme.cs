@@ -171,22 +171,22 @@ internal sealed class MavenVersionScheme : VersionScheme
 
     private sealed class ListItem : Item
     {
-        private readonly List<Item> items = [];
+        private readonly List<Item> _items = [];
 
-        public override bool IsNull => items.Count == 0;
+        public override bool IsNull => _items.Count == 0;
 
-        public void Add(Item item) => items.Add(item);
+        public void Add(Item item) => _items.Add(item);
 
         /// <summary>Drops trailing null items (0, release qualifiers, empty lists) up to the last non-list item.</summary>
         public void Normalize()
         {
-            for (var i = items.Count - 1; i >= 0; i--)
+            for (var i = _items.Count - 1; i >= 0; i--)
             {
-                if (items[i].IsNull)
+                if (_items[i].IsNull)
                 {
-                    items.RemoveAt(i);
+                    _items.RemoveAt(i);
                 }
-                else if (items[i] is not ListItem)
+                else if (_items[i] is not ListItem)
                 {
                     break;
                 }
@@ -198,16 +198,16 @@ internal sealed class MavenVersionScheme : VersionScheme
             switch (other)
             {
                 case null:
-                    return items.Count == 0 ? 0 : items[0].CompareTo(null);
+                    return _items.Count == 0 ? 0 : _items[0].CompareTo(null);
                 case IntItem:
                     return -1; // 1-1 < 1.1
                 case StringItem:
                     return 1; // 1-1 > 1-sp
                 case ListItem list:
-                    for (var i = 0; i < Math.Max(items.Count, list.items.Count); i++)
+                    for (var i = 0; i < Math.Max(_items.Count, list._items.Count); i++)
                     {
-                        var left = i < items.Count ? items[i] : null;
-                        var right = i < list.items.Count ? list.items[i] : null;
+                        var left = i < _items.Count ? _items[i] : null;
+                        var right = i < list._items.Count ? list._items[i] : null;
                         var c = left is null ? (right is null ? 0 : -right.CompareTo(null)) : left.CompareTo(right);
                         if (c != 0)
                         {

@@ -7,17 +7,17 @@ namespace SecureFuture.Scanning.Dependencies.Tests.Advisories;
 
 public sealed class AdvisoryImporterTests : IDisposable
 {
-    private readonly string dir = Directory.CreateTempSubdirectory("sfi-import-").FullName;
-    private readonly FakeTimeProvider clock = new(new DateTimeOffset(2024, 10, 12, 8, 0, 0, TimeSpan.Zero));
+    private readonly string _dir = Directory.CreateTempSubdirectory("sfi-import-").FullName;
+    private readonly FakeTimeProvider _clock = new(new DateTimeOffset(2024, 10, 12, 8, 0, 0, TimeSpan.Zero));
 
-    public void Dispose() => Directory.Delete(dir, recursive: true);
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private string DataDir => Path.Combine(dir, "data");
+    private string DataDir => Path.Combine(_dir, "data");
 
     /// <summary>An archive laid out like OSV's per-ecosystem all.zip: one &lt;id&gt;.json per record at the top.</summary>
     private string AllZip(string ecosystemFolder, string name = "all.zip", Action<ZipArchive>? extra = null)
     {
-        var path = Path.Combine(dir, name);
+        var path = Path.Combine(_dir, name);
         using (var zip = ZipFile.Open(path, ZipArchiveMode.Create))
         {
             foreach (var file in Directory.EnumerateFiles(Path.Combine(TestData.Ghsa, ecosystemFolder), "*.json"))
@@ -31,7 +31,7 @@ public sealed class AdvisoryImporterTests : IDisposable
         return path;
     }
 
-    private Task<ImportResult> Import(params string[] sources) => AdvisoryImporter.ImportAsync(sources, DataDir, clock);
+    private Task<ImportResult> Import(params string[] sources) => AdvisoryImporter.ImportAsync(sources, DataDir, _clock);
 
     private byte[] IndexBytes() => File.ReadAllBytes(AdvisoryDatabase.IndexPath(DataDir));
 
@@ -42,7 +42,7 @@ public sealed class AdvisoryImporterTests : IDisposable
         Assert.Equal(15, result.RecordsRead);
         Assert.Equal(15, result.Info.Advisories);
         var database = AdvisoryDatabase.Open(DataDir);
-        Assert.Equal(clock.GetUtcNow(), database.Index.Info.ImportedAt);
+        Assert.Equal(_clock.GetUtcNow(), database.Index.Info.ImportedAt);
         Assert.NotEmpty(database.Index.For(Ecosystems.Npm, "lodash"));
     }
 
@@ -62,7 +62,7 @@ public sealed class AdvisoryImporterTests : IDisposable
         await Import(AllZip("nuget"));
         var before = IndexBytes();
         var npm = File.ReadAllBytes(AllZip("npm", "npm.zip"));
-        var truncated = Path.Combine(dir, "truncated.zip");
+        var truncated = Path.Combine(_dir, "truncated.zip");
         File.WriteAllBytes(truncated, npm[..(npm.Length / 2)]);
 
         var e = await Assert.ThrowsAsync<AdvisoryImportException>(() => Import(truncated));
@@ -83,7 +83,7 @@ public sealed class AdvisoryImporterTests : IDisposable
             bytes[i] ^= 0x5A;
         }
 
-        var corrupt = Path.Combine(dir, "corrupt.zip");
+        var corrupt = Path.Combine(_dir, "corrupt.zip");
         File.WriteAllBytes(corrupt, bytes);
         await Assert.ThrowsAsync<AdvisoryImportException>(() => Import(corrupt));
         Assert.Equal(before, IndexBytes());
@@ -177,9 +177,9 @@ public sealed class AdvisoryImporterTests : IDisposable
         });
         using var http = new HttpClient();
 
-        var result = await AdvisoryImporter.ImportAsync([$"http://127.0.0.1:{port}/crates.io/all.zip"], DataDir, clock, http);
+        var result = await AdvisoryImporter.ImportAsync([$"http://127.0.0.1:{port}/crates.io/all.zip"], DataDir, _clock, http);
         Assert.Equal(10, result.Info.Advisories);
-        var e = await Assert.ThrowsAsync<AdvisoryImportException>(() => AdvisoryImporter.ImportAsync([$"http://127.0.0.1:{port}/npm/all.zip"], DataDir, clock, http));
+        var e = await Assert.ThrowsAsync<AdvisoryImportException>(() => AdvisoryImporter.ImportAsync([$"http://127.0.0.1:{port}/npm/all.zip"], DataDir, _clock, http));
         Assert.Contains("HTTP 404", e.Message, StringComparison.Ordinal);
         Assert.Equal(10, AdvisoryDatabase.Open(DataDir).Index.Info.Advisories);
         Assert.Empty(Directory.EnumerateFiles(DataDir, ".download-*")); // the download is removed either way
@@ -202,7 +202,7 @@ public sealed class AdvisoryImporterTests : IDisposable
             s.Write(new byte[300_000]);
         });
         var e = await Assert.ThrowsAsync<AdvisoryImportException>(() =>
-            AdvisoryImporter.ImportAsync([zip], DataDir, clock, limits: new ImportLimits(MaxRecordBytes: 200_000)));
+            AdvisoryImporter.ImportAsync([zip], DataDir, _clock, limits: new ImportLimits(MaxRecordBytes: 200_000)));
         Assert.Contains("GHSA-big.json", e.Message, StringComparison.Ordinal);
     }
 
@@ -211,7 +211,7 @@ public sealed class AdvisoryImporterTests : IDisposable
     {
         await Import(AllZip("nuget"));
         var before = IndexBytes();
-        var records = Path.Combine(dir, "records");
+        var records = Path.Combine(_dir, "records");
         Directory.CreateDirectory(records);
         File.Copy(Path.Combine(TestData.Ghsa, "npm", "GHSA-c4w7-xm78-47vh.json"), Path.Combine(records, "a.json"));
         File.WriteAllText(Path.Combine(records, "b.json"), "{\n  \"id\": \"OSV-1\",\n  \"affected\": [,]\n}");
@@ -224,7 +224,7 @@ public sealed class AdvisoryImporterTests : IDisposable
     [Fact]
     public async Task A_record_without_an_id_is_refused()
     {
-        var file = Path.Combine(dir, "noid.json");
+        var file = Path.Combine(_dir, "noid.json");
         File.WriteAllText(file, """{"affected": []}""");
         var e = await Assert.ThrowsAsync<AdvisoryImportException>(() => Import(file));
         Assert.Contains("\"id\"", e.Message, StringComparison.Ordinal);
@@ -233,7 +233,7 @@ public sealed class AdvisoryImporterTests : IDisposable
     [Fact]
     public async Task A_missing_source_is_refused()
     {
-        var e = await Assert.ThrowsAsync<AdvisoryImportException>(() => Import(Path.Combine(dir, "nothing-here.zip")));
+        var e = await Assert.ThrowsAsync<AdvisoryImportException>(() => Import(Path.Combine(_dir, "nothing-here.zip")));
         Assert.Contains("no such file", e.Message, StringComparison.Ordinal);
     }
 
@@ -255,7 +255,7 @@ public sealed class AdvisoryImporterTests : IDisposable
     [Fact]
     public async Task The_kev_catalogue_flags_its_cves_and_survives_a_later_advisory_import()
     {
-        var kev = Path.Combine(dir, "known_exploited_vulnerabilities.json");
+        var kev = Path.Combine(_dir, "known_exploited_vulnerabilities.json");
         await File.WriteAllTextAsync(kev, KevSample);
         await AdvisoryImporter.ImportKevAsync(kev, DataDir);
         await Import(TestData.Ghsa); // a later update without --kev keeps the catalogue
@@ -274,7 +274,7 @@ public sealed class AdvisoryImporterTests : IDisposable
     [Fact]
     public async Task A_file_that_is_not_a_kev_catalogue_is_refused()
     {
-        var file = Path.Combine(dir, "kev.json");
+        var file = Path.Combine(_dir, "kev.json");
         await File.WriteAllTextAsync(file, """{"vulnerabilities": [{"cve": "CVE-2021-44228"}]}""");
         await Assert.ThrowsAsync<AdvisoryImportException>(() => AdvisoryImporter.ImportKevAsync(file, DataDir));
         Assert.False(File.Exists(AdvisoryDatabase.KevPath(DataDir)));
@@ -284,8 +284,8 @@ public sealed class AdvisoryImporterTests : IDisposable
     public async Task An_index_older_than_seven_days_warns()
     {
         var info = (await Import(AllZip("go"))).Info;
-        Assert.Null(info.StalenessWarning(clock.GetUtcNow().AddDays(7)));
-        var warning = info.StalenessWarning(clock.GetUtcNow().AddDays(8));
+        Assert.Null(info.StalenessWarning(_clock.GetUtcNow().AddDays(7)));
+        var warning = info.StalenessWarning(_clock.GetUtcNow().AddDays(8));
         Assert.Contains("2024-10-12", warning, StringComparison.Ordinal);
         Assert.Contains("8 days ago", warning, StringComparison.Ordinal);
     }
