@@ -1,4 +1,6 @@
+using System.Globalization;
 using System.Runtime.CompilerServices;
+using SecureFuture.Core;
 using SecureFuture.Scanning.Dependencies.Versions;
 
 namespace SecureFuture.Scanning.Dependencies.Advisories;
@@ -31,6 +33,29 @@ public sealed record PackageAdvisories(ResolvedPackage Package, IReadOnlyList<Ad
 {
     /// <summary>The most severe of its advisories, or null when it has none (problems only).</summary>
     public AdvisorySeverity? Severity => Advisories.Count == 0 ? null : Advisories.Select(a => a.Severity).Aggregate(AdvisorySeverity.Max);
+
+    /// <summary>
+    /// The finding's message: the package, each advisory with its aliases, rating and summary (most severe first,
+    /// known-exploited ones first and marked), then the upgrade; for a package with problems only, the problems. Example: <c>y18n 4.0.0: GHSA-c4w7-xm78-47vh (CVE-2020-7774;
+    /// high 7.3, CVSS 3.1) Prototype Pollution in y18n. Upgrade to 4.0.1, which fixes all of them.</c>
+    /// </summary>
+    public string Message
+    {
+        get
+        {
+            if (Advisories.Count == 0)
+            {
+                return $"{Package.Name} {Package.Version}: advisories could not be evaluated: {string.Join("; ", Problems)}";
+            }
+
+            var advisories = Advisories
+                .OrderByDescending(a => a.KnownExploited).ThenByDescending(a => a.Severity.Level).ThenByDescending(a => a.Severity.Score ?? -1).ThenBy(a => a.Id, StringComparer.Ordinal)
+                .Select(a => string.Create(CultureInfo.InvariantCulture,
+                    $"{a.Id} ({string.Join(", ", a.Aliases.Take(3))}{(a.Aliases.Count > 0 ? "; " : "")}{(a.KnownExploited ? "KNOWN EXPLOITED; " : "")}{a.Severity.Level.ToToken()}{(a.Severity.Score is { } score ? $" {score:0.0}" : "")}, {a.Severity.Source}) {a.Summary}").TrimEnd());
+            var upgrade = SmallestFix is { } fix ? $"Upgrade to {fix}, which fixes all of them." : "No published version fixes all of them.";
+            return $"{Package.Name} {Package.Version}: {string.Join("; ", advisories)}. {upgrade}";
+        }
+    }
 }
 
 /// <summary>Matches resolved packages against the advisory index with each ecosystem's version rules.</summary>

@@ -204,6 +204,16 @@ public class AdvisoryMatcherTests(RealAdvisories advisories) : IClassFixture<Rea
     }
 
     [Fact]
+    public void The_message_names_the_advisory_its_aliases_rating_and_the_upgrade()
+    {
+        Assert.Equal(
+            "y18n 4.0.0: GHSA-c4w7-xm78-47vh (CVE-2020-7774; high 7.3, CVSS 3.1) Prototype Pollution in y18n. Upgrade to 4.0.1, which fixes all of them.",
+            Match(Ecosystems.Npm, "y18n", "4.0.0")!.Message);
+        Assert.EndsWith("No published version fixes all of them.", Match(Ecosystems.NuGet, "NewRelic.Agent", "10.30.0")!.Message, StringComparison.Ordinal);
+        Assert.StartsWith("protobufjs 6.11.3: advisories could not be evaluated: GHSA-h755-8qp9-cq85: fixed: '7.2.4, 6.11.4'", Match(Ecosystems.Npm, "protobufjs", "6.11.3")!.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Every_result_names_its_package_manifest_and_line()
     {
         var package = new ResolvedPackage(Ecosystems.Npm, "y18n", "4.0.0", false, ["yargs"], "package-lock.json", 42, []);
