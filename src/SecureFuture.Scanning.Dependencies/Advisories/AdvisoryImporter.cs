@@ -78,7 +78,10 @@ public static class AdvisoryImporter
             }
             else if (Directory.Exists(source))
             {
-                foreach (var file in Directory.EnumerateFiles(source, "*", SearchOption.AllDirectories).Where(IsRecordFile).Order(StringComparer.Ordinal))
+                // Hidden files and folders (.git, .github workflows of a cloned advisory repository) are no records.
+                foreach (var file in Directory.EnumerateFiles(source, "*", SearchOption.AllDirectories)
+                    .Where(f => IsRecordFile(f) && !Path.GetRelativePath(source, f).Split(Path.DirectorySeparatorChar).Any(part => part.StartsWith('.')))
+                    .Order(StringComparer.Ordinal))
                 {
                     cancellationToken.ThrowIfCancellationRequested();
                     ReadRecords(File.ReadAllBytes(file), file, file, Add);

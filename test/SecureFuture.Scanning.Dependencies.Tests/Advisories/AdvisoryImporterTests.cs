@@ -222,6 +222,17 @@ public sealed class AdvisoryImporterTests : IDisposable
     }
 
     [Fact]
+    public async Task Hidden_folders_of_a_cloned_advisory_repository_are_not_read_as_records()
+    {
+        var clone = Path.Combine(_dir, "advisory-database");
+        Directory.CreateDirectory(Path.Combine(clone, ".github", "workflows"));
+        Directory.CreateDirectory(Path.Combine(clone, "vulns", "aiohttp"));
+        File.WriteAllText(Path.Combine(clone, ".github", "workflows", "ci.yml"), "on: [push]\njobs: {}\n");
+        File.Copy(Path.Combine(TestData.Pypa, "aiohttp", "PYSEC-2021-76.yaml"), Path.Combine(clone, "vulns", "aiohttp", "PYSEC-2021-76.yaml"));
+        Assert.Equal(1, (await Import(clone)).Info.Advisories);
+    }
+
+    [Fact]
     public async Task A_record_without_an_id_is_refused()
     {
         var file = Path.Combine(_dir, "noid.json");
