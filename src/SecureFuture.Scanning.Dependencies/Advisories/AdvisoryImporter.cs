@@ -12,7 +12,7 @@ public sealed class AdvisoryImportException(string message, Exception? inner = n
 /// Bounds that keep a hostile archive from exhausting memory or disk: a zip bomb declares (or inflates to) far more than
 /// OSV's largest records, with a compression ratio no JSON record has.
 /// </summary>
-public sealed record ImportLimits(long MaxRecordBytes = 64L << 20, long MaxTotalBytes = 16L << 30, int MaxEntries = 5_000_000, int MaxCompressionRatio = 1000)
+public sealed record ImportLimits(long MaxRecordBytes = 64L << 20, long MaxTotalBytes = 16L << 30, int MaxEntries = 5_000_000, int MaxCompressionRatio = 200)
 {
     public static ImportLimits Default { get; } = new();
 }

@@ -116,7 +116,7 @@ public sealed class AdvisoryImporterTests : IDisposable
             var zeros = new byte[1 << 20];
             for (var i = 0; i < 8; i++)
             {
-                s.Write(zeros); // 8 MiB that deflate to ~8 KiB: a ratio no JSON record has
+                s.Write(zeros); // 8 MiB that deflate to ~8 KiB (about 1000:1): a ratio no JSON record has
             }
         });
         var e = await Assert.ThrowsAsync<AdvisoryImportException>(() => Import(zip));
