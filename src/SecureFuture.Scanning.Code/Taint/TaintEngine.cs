@@ -55,9 +55,13 @@ internal sealed partial class TaintEngine
     private readonly HashSet<Location> _unresolvedSinks = [];
     private long _unresolvedSinkMatches;
 
-    public TaintEngine(TaintModel model, CodeCompilation compilation, CodeSink sink, CancellationToken cancellationToken)
+    private readonly Func<SyntaxTree, TreeIndex> _indexOf;
+
+    /// <param name="indexOf">The <see cref="TreeIndex"/> of a tree for this model (shared between engines; see <see cref="IndexTree"/>).</param>
+    public TaintEngine(TaintModel model, CodeCompilation compilation, CodeSink sink, CancellationToken cancellationToken, Func<SyntaxTree, TreeIndex>? indexOf = null)
     {
         Model = model;
+        _indexOf = indexOf ?? (tree => IndexTree(model, tree, cancellationToken));
         _compilation = compilation;
         _sink = sink;
         _cancellationToken = cancellationToken;
@@ -78,9 +82,18 @@ internal sealed partial class TaintEngine
             return;
         }
 
-        Index();
+        using (CodeTiming.Phase("taint: index"))
+        {
+            Index();
+        }
+
         var roots = new List<Root>();
-        FindEntryPoints(roots);
+        using (CodeTiming.Phase("taint: entry points"))
+        {
+            FindEntryPoints(roots);
+        }
+
+        using var analysing = CodeTiming.Phase("taint: analyse");
         var analysed = 0;
         for (var round = 0; ; round++)
         {
@@ -128,8 +141,11 @@ internal sealed partial class TaintEngine
 
     // ---------------------------------------------------------------- indexing (syntax only, no binding)
 
-    /// <summary>A body the analysis can run: a method, constructor, accessor, expression-bodied property, or top-level statements.</summary>
-    internal sealed class BodyInfo(SyntaxNode node, string typeKey)
+    /// <summary>
+    /// What the syntax of one body says, before anything is bound: computed once per tree and model (see
+    /// <see cref="TreeIndex"/>) and shared, read-only, by every compilation that sees the tree.
+    /// </summary>
+    internal sealed class BodyFacts(SyntaxNode node, string typeKey)
     {
         public SyntaxNode Node { get; } = node;
 
@@ -143,20 +159,44 @@ internal sealed partial class TaintEngine
 
         /// <summary>Names a sink, or writes a member of the class (which may carry taint to another method).</summary>
         public bool MayWriteOrSink { get; set; }
+    }
+
+    /// <summary>A body the analysis can run: a method, constructor, accessor, expression-bodied property, or top-level statements.</summary>
+    internal sealed class BodyInfo(BodyFacts facts, bool library)
+    {
+        public SyntaxNode Node => facts.Node;
+
+        public string TypeKey => facts.TypeKey;
+
+        public bool MentionsSource => facts.MentionsSource;
+
+        public HashSet<string> Invoked => facts.Invoked;
+
+        public List<InvocationExpressionSyntax> RouteHandlerCalls => facts.RouteHandlerCalls;
+
+        public bool MayWriteOrSink => facts.MayWriteOrSink;
 
         /// <summary>Whether anything in the body could report a result or pass taint on: judged from names alone.</summary>
         public bool MayReachSink { get; set; }
 
         /// <summary>A body of a referenced project: analysed when called from this one, never an entry point here (its own project's run has those).</summary>
-        public bool Library { get; set; }
+        public bool Library { get; } = library;
     }
+
+    /// <summary>
+    /// The syntax-only index of one tree: its bodies, candidate entry types, usings and instance members. A project's
+    /// trees are indexed again by every project that references it, so the index is computed once per tree
+    /// (<see cref="TaintCheck"/> keeps it while the tree lives).
+    /// </summary>
+    internal sealed record TreeIndex(
+        List<BodyFacts> Bodies, List<TypeDeclarationSyntax> Types, HashSet<string> Usings, List<(string Type, List<string> Names)> Members);
 
     private void Index()
     {
         var own = _compilation.Trees.Count();
         var trees = _compilation.Trees.Concat(_compilation.ReferencedTrees).ToList();
-        var perTree = new (List<BodyInfo> Bodies, List<TypeDeclarationSyntax> Types, HashSet<string> Usings, List<(string Type, IEnumerable<string> Names)> Members)[trees.Count];
-        Parallel.For(0, trees.Count, new ParallelOptions { CancellationToken = _cancellationToken }, i => perTree[i] = IndexTree(trees[i]));
+        var perTree = new TreeIndex[trees.Count];
+        Parallel.For(0, trees.Count, new ParallelOptions { CancellationToken = _cancellationToken }, i => perTree[i] = _indexOf(trees[i]));
         for (var i = 0; i < trees.Count; i++)
         {
             var library = i >= own;
@@ -176,9 +216,9 @@ internal sealed partial class TaintEngine
                 _candidateTypes.AddRange(perTree[i].Types);
             }
 
-            foreach (var body in perTree[i].Bodies)
+            foreach (var facts in perTree[i].Bodies)
             {
-                body.Library = library;
+                var body = new BodyInfo(facts, library);
                 _bodies.Add(body);
                 _bodyOf[body.Node] = body;
                 if (body.Node is MethodDeclarationSyntax m)
@@ -198,16 +238,17 @@ internal sealed partial class TaintEngine
         ComputeSinkReachingBodies();
     }
 
-    private (List<BodyInfo>, List<TypeDeclarationSyntax>, HashSet<string>, List<(string, IEnumerable<string>)>) IndexTree(SyntaxTree tree)
+    /// <summary>Indexes one tree from its syntax alone (the model decides what counts as a source, sink or route handler).</summary>
+    internal static TreeIndex IndexTree(TaintModel model, SyntaxTree tree, CancellationToken cancellationToken)
     {
-        var members = new List<(string, IEnumerable<string>)>();
-        var bodies = new List<BodyInfo>();
+        var members = new List<(string, List<string>)>();
+        var bodies = new List<BodyFacts>();
         var types = new List<TypeDeclarationSyntax>();
         var usings = new HashSet<string>(StringComparer.Ordinal);
-        var root = tree.GetRoot(_cancellationToken);
+        var root = tree.GetRoot(cancellationToken);
         if (root is CompilationUnitSyntax unit && unit.Members.OfType<GlobalStatementSyntax>().Any())
         {
-            bodies.Add(Scan(new BodyInfo(unit, string.Empty), unit.Members.OfType<GlobalStatementSyntax>()));
+            bodies.Add(Scan(model, new BodyFacts(unit, string.Empty), unit.Members.OfType<GlobalStatementSyntax>()));
         }
 
         foreach (var node in root.DescendantNodes())
@@ -226,18 +267,18 @@ internal sealed partial class TaintEngine
                     members.Add((KeyOf(t), InstanceMembers(t)));
                     break;
                 case BaseMethodDeclarationSyntax m when m.Body is not null || m.ExpressionBody is not null:
-                    bodies.Add(Scan(new BodyInfo(m, TypeKey(m)), [m]));
+                    bodies.Add(Scan(model, new BodyFacts(m, TypeKey(m)), [m]));
                     break;
                 case AccessorDeclarationSyntax a when a.Body is not null || a.ExpressionBody is not null:
-                    bodies.Add(Scan(new BodyInfo(a, TypeKey(a)), [a]));
+                    bodies.Add(Scan(model, new BodyFacts(a, TypeKey(a)), [a]));
                     break;
                 case PropertyDeclarationSyntax p when p.ExpressionBody is not null:
-                    bodies.Add(Scan(new BodyInfo(p, TypeKey(p)), [p.ExpressionBody]));
+                    bodies.Add(Scan(model, new BodyFacts(p, TypeKey(p)), [p.ExpressionBody]));
                     break;
             }
         }
 
-        return (bodies, types, usings, members);
+        return new TreeIndex(bodies, types, usings, members);
     }
 
     /// <summary>The fields, properties and primary-constructor parameters an instance of the type carries.</summary>
@@ -279,7 +320,7 @@ internal sealed partial class TaintEngine
     /// <summary>Whether <paramref name="name"/> is an instance field, property or primary-constructor parameter of the type.</summary>
     public bool IsInstanceMember(string typeKey, string name) => _instanceMembers.TryGetValue(typeKey, out var names) && names.Contains(name);
 
-    private BodyInfo Scan(BodyInfo body, IEnumerable<SyntaxNode> parts)
+    private static BodyFacts Scan(TaintModel model, BodyFacts body, IEnumerable<SyntaxNode> parts)
     {
         HashSet<string>? assigned = null;
         HashSet<string>? locals = null;
@@ -287,24 +328,24 @@ internal sealed partial class TaintEngine
         {
             foreach (var node in part.DescendantNodes())
             {
-                if (node is MemberAccessExpressionSyntax m && Model.SourcesByName.TryGetValue(m.Name.Identifier.ValueText, out var sources) && sources.Exists(s => s.MayMatch(m)))
+                if (node is MemberAccessExpressionSyntax m && model.SourcesByName.TryGetValue(m.Name.Identifier.ValueText, out var sources) && sources.Exists(s => s.MayMatch(m)))
                 {
                     body.MentionsSource = true;
                 }
                 else if (node is InvocationExpressionSyntax inv && InvokedName(inv) is { } name)
                 {
                     body.Invoked.Add(name);
-                    if (Model.RouteHandlers.Contains(name))
+                    if (model.RouteHandlers.Contains(name))
                     {
                         body.RouteHandlerCalls.Add(inv);
                     }
 
-                    body.MayWriteOrSink |= Model.SinksByName.ContainsKey(name)
-                        || (inv.Expression is MemberAccessExpressionSyntax { Expression: var receiver } && LastIdentifier(receiver) is { } r && Model.SinksByName.ContainsKey(TaintModel.WildcardKey(r)));
+                    body.MayWriteOrSink |= model.SinksByName.ContainsKey(name)
+                        || (inv.Expression is MemberAccessExpressionSyntax { Expression: var receiver } && LastIdentifier(receiver) is { } r && model.SinksByName.ContainsKey(TaintModel.WildcardKey(r)));
                 }
                 else if (node is ObjectCreationExpressionSyntax creation)
                 {
-                    body.MayWriteOrSink |= LastIdentifier(creation.Type) is { } type && Model.SinksByName.ContainsKey(type);
+                    body.MayWriteOrSink |= LastIdentifier(creation.Type) is { } type && model.SinksByName.ContainsKey(type);
                 }
                 else if (node is ImplicitObjectCreationExpressionSyntax or AssignmentExpressionSyntax { Left: not IdentifierNameSyntax })
                 {
@@ -352,59 +393,78 @@ internal sealed partial class TaintEngine
     /// </summary>
     private void ComputeSinkReachingBodies()
     {
-        var names = new HashSet<string>(StringComparer.Ordinal);
         foreach (var body in _bodies)
         {
             body.MayReachSink = body.MayWriteOrSink;
-            if (body.MayWriteOrSink && body.Node is MethodDeclarationSyntax m)
-            {
-                names.Add(m.Identifier.ValueText);
-            }
         }
 
-        for (var changed = true; changed;)
-        {
-            changed = false;
-            foreach (var body in _bodies)
-            {
-                if (!body.MayReachSink && body.Invoked.Overlaps(names))
-                {
-                    body.MayReachSink = true;
-                    changed |= body.Node is MethodDeclarationSyntax m && names.Add(m.Identifier.ValueText);
-                }
-            }
-        }
+        CloseOverCallers(_bodies.Where(b => b.MayWriteOrSink), b => b.MayReachSink, b => b.MayReachSink = true);
     }
 
     /// <summary>Names of source methods that may return request data without being given any: a fixed point over the name-level call graph.</summary>
     private void ComputeSourceReturningNames()
     {
-        var names = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var body in _bodies)
-        {
-            if (body.MentionsSource && body.Node is MethodDeclarationSyntax m && MayReturnText(m))
-            {
-                names.Add(m.Identifier.ValueText);
-            }
-        }
-
-        for (var changed = true; changed;)
-        {
-            changed = false;
-            foreach (var body in _bodies)
-            {
-                if (body.Node is MethodDeclarationSyntax m && MayReturnText(m) && !names.Contains(m.Identifier.ValueText) && body.Invoked.Overlaps(names))
-                {
-                    changed |= names.Add(m.Identifier.ValueText);
-                }
-            }
-        }
+        var names = CloseOverCallers(
+            _bodies.Where(b => b.MentionsSource && b.Node is MethodDeclarationSyntax m && MayReturnText(m)),
+            b => b.Node is not MethodDeclarationSyntax m || !MayReturnText(m),
+            _ => { });
 
         _sourceReturningNames = names;
         // Roots are this project's callers of this project's source-returning methods: a caller of a referenced
         // project's (a test calling a helper of the code under test) is followed only from this project's own roots.
         _ownSourceReturningNames = [.. _bodies.Where(b => !b.Library && b.Node is MethodDeclarationSyntax m && names.Contains(m.Identifier.ValueText))
             .Select(b => ((MethodDeclarationSyntax)b.Node).Identifier.ValueText)];
+    }
+
+    /// <summary>
+    /// The method names of <paramref name="start"/> and of every body that calls one of them, by name, directly or
+    /// through others: a worklist over the callers of each name, so each body is looked at once per name it calls.
+    /// A caller for which <paramref name="skip"/> holds is neither marked nor followed.
+    /// </summary>
+    private HashSet<string> CloseOverCallers(IEnumerable<BodyInfo> start, Func<BodyInfo, bool> skip, Action<BodyInfo> mark)
+    {
+        var callers = new Dictionary<string, List<BodyInfo>>(StringComparer.Ordinal);
+        foreach (var body in _bodies)
+        {
+            foreach (var name in body.Invoked)
+            {
+                if (!callers.TryGetValue(name, out var list))
+                {
+                    callers[name] = list = [];
+                }
+
+                list.Add(body);
+            }
+        }
+
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        var pending = new Queue<string>();
+        foreach (var body in start)
+        {
+            if (body.Node is MethodDeclarationSyntax m && names.Add(m.Identifier.ValueText))
+            {
+                pending.Enqueue(m.Identifier.ValueText);
+            }
+        }
+
+        while (pending.TryDequeue(out var name))
+        {
+            foreach (var caller in callers.GetValueOrDefault(name) ?? [])
+            {
+                if (skip(caller))
+                {
+                    continue;
+                }
+
+                mark(caller);
+                if (caller.Node is MethodDeclarationSyntax m && names.Add(m.Identifier.ValueText))
+                {
+                    pending.Enqueue(m.Identifier.ValueText);
+                }
+            }
+        }
+
+        return names;
     }
 
     /// <summary>Whether a method's declared result can carry request data: not void, Task, ValueTask, a number or a bool.</summary>
