@@ -18,6 +18,9 @@ internal sealed class TaintCheck : ICodeCheck
     /// </summary>
     private readonly ConditionalWeakTable<SyntaxTree, TaintEngine.TreeIndex> _indexes = [];
 
+    /// <summary>Method summaries shared between projects, kept while their declarations live (see <see cref="SummaryDependencies"/>).</summary>
+    private readonly ConditionalWeakTable<SyntaxNode, SharedSummary> _summaries = [];
+
     public TaintCheck()
         : this(TaintModel.Default)
     {
@@ -33,5 +36,5 @@ internal sealed class TaintCheck : ICodeCheck
 
     public void Run(CodeCompilation compilation, CodeSink sink, CancellationToken cancellationToken) =>
         new TaintEngine(_model, compilation, sink, cancellationToken,
-            tree => _indexes.GetValue(tree, t => TaintEngine.IndexTree(_model, t, cancellationToken))).Run();
+            tree => _indexes.GetValue(tree, t => TaintEngine.IndexTree(_model, t, cancellationToken)), _summaries).Run();
 }

@@ -40,7 +40,10 @@ internal sealed partial class TaintEngine
     private readonly Dictionary<string, HashSet<string>> _instanceMembers = new(StringComparer.Ordinal);
     private readonly List<TypeDeclarationSyntax> _candidateTypes = [];
     private readonly Dictionary<SyntaxTree, HashSet<string>> _usings = [];
-    private readonly Dictionary<SyntaxNode, MethodSummary> _summaries = [];
+    private readonly Dictionary<SyntaxNode, SharedSummary> _summaries = [];
+    private readonly Stack<SummaryDependencies> _summarising = new();
+    private readonly Func<SyntaxNode, SharedSummary?> _sharedSummary;
+    private readonly Action<SyntaxNode, SharedSummary> _shareSummary;
     private readonly HashSet<SyntaxNode> _inProgress = [];
     private readonly Dictionary<string, Dictionary<string, TaintSet>> _fields = new(StringComparer.Ordinal);
     private readonly Dictionary<SyntaxNode, string> _typeText = [];
@@ -58,10 +61,14 @@ internal sealed partial class TaintEngine
     private readonly Func<SyntaxTree, TreeIndex> _indexOf;
 
     /// <param name="indexOf">The <see cref="TreeIndex"/> of a tree for this model (shared between engines; see <see cref="IndexTree"/>).</param>
-    public TaintEngine(TaintModel model, CodeCompilation compilation, CodeSink sink, CancellationToken cancellationToken, Func<SyntaxTree, TreeIndex>? indexOf = null)
+    /// <param name="summaries">Summaries shared between the engines of one run (see <see cref="SummaryDependencies"/>); none when null.</param>
+    public TaintEngine(TaintModel model, CodeCompilation compilation, CodeSink sink, CancellationToken cancellationToken, Func<SyntaxTree, TreeIndex>? indexOf = null,
+        System.Runtime.CompilerServices.ConditionalWeakTable<SyntaxNode, SharedSummary>? summaries = null)
     {
         Model = model;
         _indexOf = indexOf ?? (tree => IndexTree(model, tree, cancellationToken));
+        _sharedSummary = summaries is null ? _ => null : node => summaries.TryGetValue(node, out var shared) ? shared : null;
+        _shareSummary = summaries is null ? (_, _) => { } : (node, shared) => summaries.TryAdd(node, shared);
         _compilation = compilation;
         _sink = sink;
         _cancellationToken = cancellationToken;
@@ -722,8 +729,21 @@ internal sealed partial class TaintEngine
 
     // ---------------------------------------------------------------- fields
 
-    public TaintSet ReadField(string typeKey, string name) =>
-        _fields.TryGetValue(typeKey, out var members) && members.TryGetValue(name, out var taint) ? taint : TaintSet.Empty;
+    public TaintSet ReadField(string typeKey, string name)
+    {
+        if (!_fields.TryGetValue(typeKey, out var members))
+        {
+            if (_summarising.TryPeek(out var current))
+            {
+                current.UntaintedFieldTypes.Add(typeKey);
+            }
+
+            return TaintSet.Empty;
+        }
+
+        NotShareable();
+        return members.TryGetValue(name, out var taint) ? taint : TaintSet.Empty;
+    }
 
     /// <summary>Records request data stored in a field or property of a class (field-insensitive within the class).</summary>
     public void StoreField(string typeKey, string name, TaintSet taint)
@@ -734,6 +754,7 @@ internal sealed partial class TaintEngine
             return;
         }
 
+        NotShareable();
         if (!_fields.TryGetValue(typeKey, out var members))
         {
             _fields[typeKey] = members = new Dictionary<string, TaintSet>(StringComparer.Ordinal);
@@ -790,14 +811,16 @@ internal sealed partial class TaintEngine
     /// <summary>The summary of a source method, computed once; null when it cannot be had (recursion or a bound).</summary>
     public MethodSummary? Summary(SyntaxNode declaration, int callDepth)
     {
-        if (_summaries.TryGetValue(declaration, out var summary))
+        if (_summaries.TryGetValue(declaration, out var known))
         {
             SummariesReused++;
-            return summary;
+            DependOn(known.Dependencies);
+            return known.Summary;
         }
 
         if (_inProgress.Contains(declaration))
         {
+            NotShareable();
             return null;
         }
 
@@ -807,12 +830,28 @@ internal sealed partial class TaintEngine
             return null;
         }
 
+        if (_sharedSummary(declaration) is { } shared && HoldsHere(shared.Dependencies))
+        {
+            SummariesReused++;
+            _summaries[declaration] = shared;
+            DependOn(shared.Dependencies);
+            return shared.Summary;
+        }
+
         _inProgress.Add(declaration);
+        var dependencies = new SummaryDependencies();
+        _summarising.Push(dependencies);
         try
         {
-            summary = new MethodSummary();
+            var summary = new MethodSummary();
             new MethodAnalysis(this, declaration, TypeKey(declaration), summary, callDepth).RunSummary();
-            _summaries[declaration] = summary;
+            var computed = new SharedSummary(summary, dependencies);
+            _summaries[declaration] = computed;
+            if (dependencies.Shareable)
+            {
+                _shareSummary(declaration, computed);
+            }
+
             SummariesComputed++;
             return summary;
         }
@@ -824,17 +863,64 @@ internal sealed partial class TaintEngine
         finally
         {
             _inProgress.Remove(declaration);
+            _summarising.Pop();
+            DependOn(dependencies);
         }
     }
+
+    /// <summary>The summary being computed, if any, depends on <paramref name="dependencies"/> too.</summary>
+    private void DependOn(SummaryDependencies dependencies)
+    {
+        if (_summarising.TryPeek(out var outer))
+        {
+            outer.Add(dependencies);
+        }
+    }
+
+    /// <summary>The summary being computed, if any, depends on this project in a way that is not recorded: it is not shared.</summary>
+    private void NotShareable()
+    {
+        if (_summarising.TryPeek(out var current))
+        {
+            current.NotShareable();
+        }
+    }
+
+    /// <summary>Whether a summary computed elsewhere is the one this project's analysis would compute.</summary>
+    private bool HoldsHere(SummaryDependencies dependencies) =>
+        !dependencies.UntaintedFieldTypes.Any(_fields.ContainsKey)
+        && dependencies.SourceMethodNames.All(d => SourceMethodName(d.Key) == d.Value)
+        && dependencies.SourceReturningNames.All(d => _sourceReturningNames.Contains(d.Key) == d.Value)
+        && dependencies.Candidates.All(d => _methodsByName.TryGetValue(d.Key, out var here) && here.Select(b => b.Node).SequenceEqual(d.Value.Select(b => b.Node)));
 
     /// <summary>
     /// Whether a call to <paramref name="name"/> may reach a method of the project whose summary matters: one that can
     /// reach a sink or write a member, or that returns text. Calls to anything else are not bound at all.
     /// </summary>
-    public bool IsSourceMethodName(string name) =>
+    public bool IsSourceMethodName(string name)
+    {
+        var answer = SourceMethodName(name);
+        if (_summarising.TryPeek(out var current))
+        {
+            current.SourceMethodNames[name] = answer;
+        }
+
+        return answer;
+    }
+
+    private bool SourceMethodName(string name) =>
         _methodsByName.TryGetValue(name, out var bodies) && bodies.Exists(b => b.MayReachSink || MayReturnText((MethodDeclarationSyntax)b.Node));
 
-    public bool MayReturnSource(string name) => _sourceReturningNames.Contains(name);
+    public bool MayReturnSource(string name)
+    {
+        var answer = _sourceReturningNames.Contains(name);
+        if (_summarising.TryPeek(out var current))
+        {
+            current.SourceReturningNames[name] = answer;
+        }
+
+        return answer;
+    }
 
     /// <summary>The bodies a call may run: the method's own, or for an interface or abstract method, its implementations in source.</summary>
     public IReadOnlyList<SyntaxNode> Bodies(IMethodSymbol method)
@@ -847,6 +933,13 @@ internal sealed partial class TaintEngine
         if (own.Count > 0 || !(definition.IsAbstract || definition.IsVirtual) || !_methodsByName.TryGetValue(definition.Name, out var candidates))
         {
             return own;
+        }
+
+        // Implementations are found among the methods of that name this project sees: a summary that dispatched here
+        // holds in another project only where it sees the same ones.
+        if (_summarising.TryPeek(out var summarising))
+        {
+            summarising.Candidates[definition.Name] = candidates;
         }
 
         var implementations = new List<SyntaxNode>();
@@ -1097,6 +1190,8 @@ internal sealed partial class TaintEngine
     /// <summary>Reports a source reaching a sink, once per rule, sink and source.</summary>
     public void Report(SinkHit hit, Origin origin)
     {
+        // Reported by the project that computes the summary, not by those that reuse it.
+        NotShareable();
         var sourceLocation = Origin.FirstLocation(origin);
         var key = $"{hit.Sink.Rule.Id}|{hit.Location.SourceTree?.FilePath}|{hit.Location.SourceSpan}|{sourceLocation?.SourceTree?.FilePath}|{sourceLocation?.SourceSpan}";
         if (!_reported.Add(key))
@@ -1133,6 +1228,7 @@ internal sealed partial class TaintEngine
     /// </summary>
     public void Bound(SyntaxNode? node, string kind, string message)
     {
+        NotShareable();
         var path = node is null ? null : _compilation.PathOf(node.SyntaxTree);
         var where = node is null ? string.Empty : $"{path}:{node.SpanStart}";
         if (!_boundsNotified.Add(kind + "|" + where))
