@@ -48,10 +48,14 @@ public sealed class CodeAnalyzer : IProjectAnalyzer
 
     public bool Wants(string relativePath) =>
         relativePath.EndsWith(".cs", StringComparison.OrdinalIgnoreCase)
-        || relativePath.EndsWith(".csproj", StringComparison.OrdinalIgnoreCase)
         || Views.RazorViewCheck.IsView(relativePath)
-        || IsProps(relativePath, DirectoryBuildProps)
-        || IsProps(relativePath, DirectoryPackagesProps);
+        || IsProjectOrProps(relativePath);
+
+    /// <summary>The MSBuild files that settle how a compilation binds: projects and the two props files read above them.</summary>
+    private static bool IsProjectOrProps(string path) =>
+        path.EndsWith(".csproj", StringComparison.OrdinalIgnoreCase)
+        || IsProps(path, DirectoryBuildProps)
+        || IsProps(path, DirectoryPackagesProps);
 
     private const string DirectoryBuildProps = "Directory.Build.props";
     private const string DirectoryPackagesProps = "Directory.Packages.props";
@@ -273,7 +277,7 @@ public sealed class CodeAnalyzer : IProjectAnalyzer
     private static Dictionary<string, ProjectFile> ProjectFiles(IReadOnlyList<ScanTarget> files, Action<Notification> notify)
     {
         var projects = new Dictionary<string, ProjectFile>(StringComparer.Ordinal);
-        foreach (var file in files.Where(f => !f.Path.EndsWith(".cs", StringComparison.OrdinalIgnoreCase)))
+        foreach (var file in files.Where(f => IsProjectOrProps(f.Path)))
         {
             if (ProjectFile.Parse(file.Path, file.Text, notify) is { } project)
             {
