@@ -40,6 +40,10 @@ internal sealed partial class TaintEngine
     private readonly Dictionary<string, HashSet<string>> _instanceMembers = new(StringComparer.Ordinal);
     private readonly List<TypeDeclarationSyntax> _candidateTypes = [];
     private readonly Dictionary<SyntaxTree, HashSet<string>> _usings = [];
+
+    /// <summary><c>global using</c> namespaces of this project's own trees (a GlobalUsings.cs, the SDK's implicit usings): they apply to each of them.</summary>
+    private readonly HashSet<string> _globalUsings = new(StringComparer.Ordinal);
+    private readonly HashSet<SyntaxTree> _ownTrees = [];
     private readonly Dictionary<SyntaxNode, SharedSummary> _summaries = [];
     private readonly Stack<SummaryDependencies> _summarising = new();
     private readonly Func<SyntaxNode, SharedSummary?> _sharedSummary;
@@ -196,7 +200,7 @@ internal sealed partial class TaintEngine
     /// (<see cref="TaintCheck"/> keeps it while the tree lives).
     /// </summary>
     internal sealed record TreeIndex(
-        List<BodyFacts> Bodies, List<TypeDeclarationSyntax> Types, HashSet<string> Usings, List<(string Type, List<string> Names)> Members);
+        List<BodyFacts> Bodies, List<TypeDeclarationSyntax> Types, HashSet<string> Usings, HashSet<string> GlobalUsings, List<(string Type, List<string> Names)> Members);
 
     private void Index()
     {
@@ -221,6 +225,8 @@ internal sealed partial class TaintEngine
             if (!library)
             {
                 _candidateTypes.AddRange(perTree[i].Types);
+                _globalUsings.UnionWith(perTree[i].GlobalUsings);
+                _ownTrees.Add(trees[i]);
             }
 
             foreach (var facts in perTree[i].Bodies)
@@ -252,6 +258,7 @@ internal sealed partial class TaintEngine
         var bodies = new List<BodyFacts>();
         var types = new List<TypeDeclarationSyntax>();
         var usings = new HashSet<string>(StringComparer.Ordinal);
+        var globalUsings = new HashSet<string>(StringComparer.Ordinal);
         var root = tree.GetRoot(cancellationToken);
         if (root is CompilationUnitSyntax unit && unit.Members.OfType<GlobalStatementSyntax>().Any())
         {
@@ -263,7 +270,8 @@ internal sealed partial class TaintEngine
             switch (node)
             {
                 case UsingDirectiveSyntax u when u.Name is not null:
-                    usings.Add(u.Name.ToString());
+                    var imported = u.Name.ToString().Replace("global::", string.Empty, StringComparison.Ordinal);
+                    (u.GlobalKeyword.IsKind(SyntaxKind.GlobalKeyword) ? globalUsings : usings).Add(imported);
                     break;
                 case TypeDeclarationSyntax t:
                     if (t.BaseList is not null || t.AttributeLists.Count > 0)
@@ -285,7 +293,7 @@ internal sealed partial class TaintEngine
             }
         }
 
-        return new TreeIndex(bodies, types, usings, members);
+        return new TreeIndex(bodies, types, usings, globalUsings, members);
     }
 
     /// <summary>The fields, properties and primary-constructor parameters an instance of the type carries.</summary>
@@ -1038,7 +1046,9 @@ internal sealed partial class TaintEngine
             return true;
         }
 
-        return pattern.Namespace is not null && _usings.TryGetValue(node.SyntaxTree, out var usings) && usings.Contains(pattern.Namespace);
+        return pattern.Namespace is not null
+            && ((_usings.TryGetValue(node.SyntaxTree, out var usings) && usings.Contains(pattern.Namespace))
+                || (_ownTrees.Contains(node.SyntaxTree) && _globalUsings.Contains(pattern.Namespace)));
     }
 
     /// <summary>The name of the member (method, property, constructor...) that contains a location; empty when there is none.</summary>
