@@ -451,6 +451,17 @@ internal sealed partial class MethodAnalysis
     // ---------------------------------------------------------------- guards
 
     /// <summary>Makes safe what a condition proves when it is <paramref name="whenTrue"/>: <c>if (!Url.IsLocalUrl(u)) return;</c>.</summary>
+    /// <summary>A branch of <c>check(x) ? x : fallback</c>, evaluated with what the condition says when it is <paramref name="whenTrue"/>.</summary>
+    private TaintSet EvalGuarded(ExpressionSyntax condition, bool whenTrue, ExpressionSyntax branch)
+    {
+        var before = _env;
+        _env = new Dictionary<string, TaintSet>(before, StringComparer.Ordinal);
+        ApplyGuards(condition, whenTrue);
+        var value = Eval(branch);
+        _env = before;
+        return value;
+    }
+
     private void ApplyGuards(ExpressionSyntax condition, bool whenTrue)
     {
         var facts = new List<(ExpressionSyntax Target, ulong Kinds)>();
@@ -668,7 +679,7 @@ internal sealed partial class MethodAnalysis
                 return EvalAssignment(a);
             case ConditionalExpressionSyntax c:
                 Eval(c.Condition);
-                return TaintSet.Union(Eval(c.WhenTrue), Eval(c.WhenFalse));
+                return TaintSet.Union(EvalGuarded(c.Condition, true, c.WhenTrue), EvalGuarded(c.Condition, false, c.WhenFalse));
             case InterpolatedStringExpressionSyntax s:
                 var parts = Empty;
                 foreach (var interpolation in s.Contents.OfType<InterpolationSyntax>())

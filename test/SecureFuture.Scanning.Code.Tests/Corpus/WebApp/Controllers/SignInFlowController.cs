@@ -56,6 +56,14 @@ public sealed class SignInFlowController(IIdentityServerInteractionService inter
     }
 
     [HttpGet]
+    public IActionResult Leave(string returnUrl) =>
+        Redirect(Url.IsLocalUrl(returnUrl) ? returnUrl : "/"); // SAFE: open-redirect
+
+    [HttpGet]
+    public IActionResult Bounce(string returnUrl, string fallbackUrl) =>
+        Redirect(Url.IsLocalUrl(fallbackUrl) ? fallbackUrl : returnUrl); // VULN: open-redirect
+
+    [HttpGet]
     public async Task<IActionResult> Stale(string returnUrl, string otherUrl)
     {
         // The lookup vouches for the URL it was given, not for another one.
