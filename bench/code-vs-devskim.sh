@@ -11,8 +11,8 @@
 #   SFI_CODE_SCAN_ARGS   the options that select code analysis (default "--analyzers code"). When sfi does not
 #                        accept them or lists no code rules (SFI-CODE-*), its column says "pending" and why.
 #
-# The corpus is test/SecureFuture.Scanning.Code.Tests/Corpus/WebApp with its expected.yaml. Both tools read a copy
-# whose marker comments (`// VULN: <class>`, `// SAFE: <class>`) are blanked, line numbers unchanged, so that neither
+# The corpus is the projects in test/SecureFuture.Scanning.Code.Tests/Corpus/ with its expected.yaml. Both tools
+# read a copy whose marker comments (`// VULN: <class>`, `// SAFE: <class>`) are blanked, line numbers unchanged, so that neither
 # matches the markers' words. DevSkim rule ids map to classes through the table in bench/code_bench.py; sfi's rules
 # through `ruleNames` in expected.yaml. Both SARIF files stay in bench/.work/code-vs-devskim/ for inspection.
 # Needs python3 and the .NET 10 SDK (DevSkim is installed as a .NET tool into bench/.work/tools from NuGet).
@@ -55,7 +55,8 @@ devskim_reported="$("$devskim" --version 2>/dev/null | head -n1 || true)"
 corpus="$work/corpus"
 rm -rf "$corpus"
 mkdir -p "$corpus"
-cp -r test/SecureFuture.Scanning.Code.Tests/Corpus/WebApp "$corpus/WebApp"
+# Every project of the corpus (WebApp, TokenService), not its manifest or README.
+for project in test/SecureFuture.Scanning.Code.Tests/Corpus/*/; do cp -r "$project" "$corpus/"; done
 find "$corpus" -type f \( -name '*.cs' -o -name '*.cshtml' \) -exec sed -i -E \
   -e 's# *// (VULN|SAFE): [a-z][a-z-]*##' -e 's# *@\* (VULN|SAFE): [a-z][a-z-]* \*@##' {} +
 if grep -rqE '(VULN|SAFE): [a-z]' "$corpus"; then echo "code-vs-devskim: a marker was not blanked" >&2; exit 1; fi

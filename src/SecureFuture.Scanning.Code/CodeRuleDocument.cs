@@ -111,7 +111,10 @@ public sealed class TaintMemberDocument
     /// <summary>Shared sanitisers and guards: the sink kinds they neutralise (<c>all</c> for every kind).</summary>
     public List<string> Kinds { get; set; } = [];
 
-    /// <summary>Guards: whether the checked value is the <c>receiver</c> or the <c>arguments</c> (default).</summary>
+    /// <summary>
+    /// Guards: whether the checked value is the <c>receiver</c> or the <c>arguments</c> (default), or, with <c>result</c>,
+    /// the arguments of a lookup whose result was checked non-null.
+    /// </summary>
     public string? On { get; set; }
 }
 

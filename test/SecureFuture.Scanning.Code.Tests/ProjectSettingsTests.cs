@@ -90,6 +90,21 @@ public sealed class ProjectSettingsTests
     }
 
     [Fact]
+    public void Razor_views_beside_a_project_are_not_read_as_project_files()
+    {
+        // A view is walked for the XSS check; read as MSBuild XML it was a "project file ignored" note per view (258 on
+        // the benchmark tree), burying the notes that matter.
+        var result = Analyze(
+            ("App/App.csproj", """<Project Sdk="Microsoft.NET.Sdk.Web"><PropertyGroup><ImplicitUsings>enable</ImplicitUsings></PropertyGroup></Project>"""),
+            ("App/Views/Home/Index.cshtml", "@model string\n<p>@Model</p>\n"),
+            ("App/Pages/Counter.razor", "<h1>Counter</h1>\n@code { int count; }\n"),
+            ("App/C.cs", UsesListAndRequest));
+
+        Assert.DoesNotContain(result.Notifications, n => n.Id == "code-project-unreadable");
+        Assert.Equal(["System.Collections.Generic.List<T>", "Microsoft.AspNetCore.Http.HttpRequest"], result.Resolved["App/C.cs"]);
+    }
+
+    [Fact]
     public void Package_ids_and_versions_that_would_leave_the_cache_are_not_followed()
     {
         var result = Analyze(

@@ -25,6 +25,10 @@ internal sealed class CompilationFacts(CodeCompilation compilation)
     };
 
     private readonly Lazy<Scan> _scan = new(() => Gather(compilation));
+    private readonly Lazy<TokenSelfChecks> _tokenChecks = new(() => TokenSelfChecks.Gather(compilation));
+
+    /// <summary>The token checks the project makes itself (gathered only when a pattern asks).</summary>
+    public TokenSelfChecks TokenChecks => _tokenChecks.Value;
 
     /// <summary>Types used as <c>DbSet&lt;T&gt;</c> in the compilation: EF Core entities.</summary>
     public EntityTypes Entities => _scan.Value.Entities;

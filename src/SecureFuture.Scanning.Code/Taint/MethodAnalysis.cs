@@ -27,6 +27,9 @@ internal sealed partial class MethodAnalysis
     private TaintSet _returns = TaintSet.Empty;
     private TaintSet _receiver = TaintSet.Empty;
     private Dictionary<string, LocalFunctionStatementSyntax>? _localFunctions;
+
+    /// <summary>Locals holding the result of a lookup guard (<see cref="MemberPattern.OnResult"/>): what a non-null check of each makes safe.</summary>
+    private Dictionary<string, List<(ExpressionSyntax Target, ulong Kinds)>>? _lookups;
     private int _work;
     private int _depth;
     private int _inlineDepth;
@@ -315,6 +318,7 @@ internal sealed partial class MethodAnalysis
             var value = Eval(v.Initializer?.Value);
             var name = v.Identifier.ValueText;
             _env[name] = clean || value.IsEmpty ? Empty : value.WithStep(v.Identifier.GetLocation(), $"assigned to '{name}'");
+            RememberLookup(name, v.Initializer?.Value);
         }
     }
 
@@ -447,6 +451,17 @@ internal sealed partial class MethodAnalysis
     // ---------------------------------------------------------------- guards
 
     /// <summary>Makes safe what a condition proves when it is <paramref name="whenTrue"/>: <c>if (!Url.IsLocalUrl(u)) return;</c>.</summary>
+    /// <summary>A branch of <c>check(x) ? x : fallback</c>, evaluated with what the condition says when it is <paramref name="whenTrue"/>.</summary>
+    private TaintSet EvalGuarded(ExpressionSyntax condition, bool whenTrue, ExpressionSyntax branch)
+    {
+        var before = _env;
+        _env = new Dictionary<string, TaintSet>(before, StringComparer.Ordinal);
+        ApplyGuards(condition, whenTrue);
+        var value = Eval(branch);
+        _env = before;
+        return value;
+    }
+
     private void ApplyGuards(ExpressionSyntax condition, bool whenTrue)
     {
         var facts = new List<(ExpressionSyntax Target, ulong Kinds)>();
@@ -493,6 +508,10 @@ internal sealed partial class MethodAnalysis
                     var same = literal.IsKind(SyntaxKind.TrueLiteralExpression) == b.IsKind(SyntaxKind.EqualsExpression);
                     CollectGuards(other, same ? whenTrue : !whenTrue, facts, depth + 1);
                 }
+                else if (b.IsKind(SyntaxKind.NotEqualsExpression) == whenTrue && NullCheckOf(b.Left, b.Right) is { } checkedLocal)
+                {
+                    facts.AddRange(_lookups?.GetValueOrDefault(checkedLocal) ?? []);
+                }
 
                 break;
             case IsPatternExpressionSyntax { Pattern: ConstantPatternSyntax { Expression: LiteralExpressionSyntax l } } ip
@@ -500,15 +519,64 @@ internal sealed partial class MethodAnalysis
                 CollectGuards(ip.Expression, l.IsKind(SyntaxKind.TrueLiteralExpression) ? whenTrue : !whenTrue, facts, depth + 1);
                 break;
             case InvocationExpressionSyntax inv when whenTrue:
-                GuardCall(inv, facts);
+                GuardCall(inv, facts, onResult: false);
+                break;
+            case IsPatternExpressionSyntax { Expression: IdentifierNameSyntax local, Pattern: var pattern } when IsNonNullPattern(pattern) == whenTrue:
+                facts.AddRange(_lookups?.GetValueOrDefault(local.Identifier.ValueText) ?? []);
                 break;
         }
     }
 
-    private void GuardCall(InvocationExpressionSyntax inv, List<(ExpressionSyntax, ulong)> facts)
+    /// <summary>The local compared with <c>null</c> in <c>x == null</c>, <c>null != x</c>...; null when it is not such a comparison.</summary>
+    private static string? NullCheckOf(ExpressionSyntax left, ExpressionSyntax right) => (left, right) switch
+    {
+        (IdentifierNameSyntax id, LiteralExpressionSyntax l) when l.IsKind(SyntaxKind.NullLiteralExpression) => id.Identifier.ValueText,
+        (LiteralExpressionSyntax l, IdentifierNameSyntax id) when l.IsKind(SyntaxKind.NullLiteralExpression) => id.Identifier.ValueText,
+        _ => null,
+    };
+
+    /// <summary>True for <c>not null</c> and <c>{ }</c>, false for <c>null</c>; null for any other pattern.</summary>
+    private static bool? IsNonNullPattern(PatternSyntax pattern) => pattern switch
+    {
+        UnaryPatternSyntax { Pattern: ConstantPatternSyntax { Expression: LiteralExpressionSyntax l } } u
+            when u.OperatorToken.IsKind(SyntaxKind.NotKeyword) && l.IsKind(SyntaxKind.NullLiteralExpression) => true,
+        ConstantPatternSyntax { Expression: LiteralExpressionSyntax l } when l.IsKind(SyntaxKind.NullLiteralExpression) => false,
+        RecursivePatternSyntax { Designation: null, PositionalPatternClause: null, PropertyPatternClause.Subpatterns.Count: 0 } => true,
+        _ => null,
+    };
+
+    /// <summary>Remembers a local that holds the result of a lookup guard, and what its non-null check will make safe.</summary>
+    private void RememberLookup(string local, ExpressionSyntax? value)
+    {
+        while (value is AwaitExpressionSyntax or ParenthesizedExpressionSyntax)
+        {
+            value = value is AwaitExpressionSyntax a ? a.Expression : ((ParenthesizedExpressionSyntax)value).Expression;
+        }
+
+        _lookups?.Remove(local);
+        if (value is not InvocationExpressionSyntax inv)
+        {
+            return;
+        }
+
+        var facts = new List<(ExpressionSyntax Target, ulong Kinds)>();
+        GuardCall(inv, facts, onResult: true);
+        if (facts.Count > 0)
+        {
+            (_lookups ??= new Dictionary<string, List<(ExpressionSyntax, ulong)>>(StringComparer.Ordinal))[local] = facts;
+            // What the lookup found (a registered client's request) is the server's, not the argument's.
+            if (_env.TryGetValue(local, out var found) && !found.IsEmpty)
+            {
+                _env[local] = found.Sanitize(facts.Aggregate(0UL, (kinds, f) => kinds | f.Kinds));
+            }
+        }
+    }
+
+    /// <param name="onResult">Whether to apply the guards that check their arguments through their result (<see cref="MemberPattern.OnResult"/>) rather than the others.</param>
+    private void GuardCall(InvocationExpressionSyntax inv, List<(ExpressionSyntax, ulong)> facts, bool onResult)
     {
         var name = TaintEngine.InvokedName(inv);
-        if (name is null || !_engine.Model.GuardsByName.TryGetValue(name, out var guards))
+        if (name is null || !_engine.Model.GuardsByName.TryGetValue(name, out var guards) || !guards.Exists(g => g.OnResult == onResult))
         {
             return;
         }
@@ -516,7 +584,7 @@ internal sealed partial class MethodAnalysis
         var receiver = (inv.Expression as MemberAccessExpressionSyntax)?.Expression;
         IMethodSymbol? symbol = null;
         var bound = false;
-        foreach (var guard in guards)
+        foreach (var guard in guards.Where(g => g.OnResult == onResult))
         {
             if (guard.TypeName is not null)
             {
@@ -611,7 +679,7 @@ internal sealed partial class MethodAnalysis
                 return EvalAssignment(a);
             case ConditionalExpressionSyntax c:
                 Eval(c.Condition);
-                return TaintSet.Union(Eval(c.WhenTrue), Eval(c.WhenFalse));
+                return TaintSet.Union(EvalGuarded(c.Condition, true, c.WhenTrue), EvalGuarded(c.Condition, false, c.WhenFalse));
             case InterpolatedStringExpressionSyntax s:
                 var parts = Empty;
                 foreach (var interpolation in s.Contents.OfType<InterpolationSyntax>())
@@ -794,6 +862,7 @@ internal sealed partial class MethodAnalysis
         {
             case IdentifierNameSyntax id:
                 var name = id.Identifier.ValueText;
+                _lookups?.Remove(name);
                 var stepped = value.IsEmpty ? value : value.WithStep(id.GetLocation(), $"assigned to '{name}'");
                 if (_env.ContainsKey(name))
                 {

@@ -40,7 +40,14 @@ internal sealed partial class TaintEngine
     private readonly Dictionary<string, HashSet<string>> _instanceMembers = new(StringComparer.Ordinal);
     private readonly List<TypeDeclarationSyntax> _candidateTypes = [];
     private readonly Dictionary<SyntaxTree, HashSet<string>> _usings = [];
-    private readonly Dictionary<SyntaxNode, MethodSummary> _summaries = [];
+
+    /// <summary><c>global using</c> namespaces of this project's own trees (a GlobalUsings.cs, the SDK's implicit usings): they apply to each of them.</summary>
+    private readonly HashSet<string> _globalUsings = new(StringComparer.Ordinal);
+    private readonly HashSet<SyntaxTree> _ownTrees = [];
+    private readonly Dictionary<SyntaxNode, SharedSummary> _summaries = [];
+    private readonly Stack<SummaryDependencies> _summarising = new();
+    private readonly Func<SyntaxNode, SharedSummary?> _sharedSummary;
+    private readonly Action<SyntaxNode, SharedSummary> _shareSummary;
     private readonly HashSet<SyntaxNode> _inProgress = [];
     private readonly Dictionary<string, Dictionary<string, TaintSet>> _fields = new(StringComparer.Ordinal);
     private readonly Dictionary<SyntaxNode, string> _typeText = [];
@@ -55,9 +62,17 @@ internal sealed partial class TaintEngine
     private readonly HashSet<Location> _unresolvedSinks = [];
     private long _unresolvedSinkMatches;
 
-    public TaintEngine(TaintModel model, CodeCompilation compilation, CodeSink sink, CancellationToken cancellationToken)
+    private readonly Func<SyntaxTree, TreeIndex> _indexOf;
+
+    /// <param name="indexOf">The <see cref="TreeIndex"/> of a tree for this model (shared between engines; see <see cref="IndexTree"/>).</param>
+    /// <param name="summaries">Summaries shared between the engines of one run (see <see cref="SummaryDependencies"/>); none when null.</param>
+    public TaintEngine(TaintModel model, CodeCompilation compilation, CodeSink sink, CancellationToken cancellationToken, Func<SyntaxTree, TreeIndex>? indexOf = null,
+        System.Runtime.CompilerServices.ConditionalWeakTable<SyntaxNode, SharedSummary>? summaries = null)
     {
         Model = model;
+        _indexOf = indexOf ?? (tree => IndexTree(model, tree, cancellationToken));
+        _sharedSummary = summaries is null ? _ => null : node => summaries.TryGetValue(node, out var shared) ? shared : null;
+        _shareSummary = summaries is null ? (_, _) => { } : (node, shared) => summaries.TryAdd(node, shared);
         _compilation = compilation;
         _sink = sink;
         _cancellationToken = cancellationToken;
@@ -78,9 +93,18 @@ internal sealed partial class TaintEngine
             return;
         }
 
-        Index();
+        using (CodeTiming.Phase("taint: index"))
+        {
+            Index();
+        }
+
         var roots = new List<Root>();
-        FindEntryPoints(roots);
+        using (CodeTiming.Phase("taint: entry points"))
+        {
+            FindEntryPoints(roots);
+        }
+
+        using var analysing = CodeTiming.Phase("taint: analyse");
         var analysed = 0;
         for (var round = 0; ; round++)
         {
@@ -128,8 +152,11 @@ internal sealed partial class TaintEngine
 
     // ---------------------------------------------------------------- indexing (syntax only, no binding)
 
-    /// <summary>A body the analysis can run: a method, constructor, accessor, expression-bodied property, or top-level statements.</summary>
-    internal sealed class BodyInfo(SyntaxNode node, string typeKey)
+    /// <summary>
+    /// What the syntax of one body says, before anything is bound: computed once per tree and model (see
+    /// <see cref="TreeIndex"/>) and shared, read-only, by every compilation that sees the tree.
+    /// </summary>
+    internal sealed class BodyFacts(SyntaxNode node, string typeKey)
     {
         public SyntaxNode Node { get; } = node;
 
@@ -143,20 +170,44 @@ internal sealed partial class TaintEngine
 
         /// <summary>Names a sink, or writes a member of the class (which may carry taint to another method).</summary>
         public bool MayWriteOrSink { get; set; }
+    }
+
+    /// <summary>A body the analysis can run: a method, constructor, accessor, expression-bodied property, or top-level statements.</summary>
+    internal sealed class BodyInfo(BodyFacts facts, bool library)
+    {
+        public SyntaxNode Node => facts.Node;
+
+        public string TypeKey => facts.TypeKey;
+
+        public bool MentionsSource => facts.MentionsSource;
+
+        public HashSet<string> Invoked => facts.Invoked;
+
+        public List<InvocationExpressionSyntax> RouteHandlerCalls => facts.RouteHandlerCalls;
+
+        public bool MayWriteOrSink => facts.MayWriteOrSink;
 
         /// <summary>Whether anything in the body could report a result or pass taint on: judged from names alone.</summary>
         public bool MayReachSink { get; set; }
 
         /// <summary>A body of a referenced project: analysed when called from this one, never an entry point here (its own project's run has those).</summary>
-        public bool Library { get; set; }
+        public bool Library { get; } = library;
     }
+
+    /// <summary>
+    /// The syntax-only index of one tree: its bodies, candidate entry types, usings and instance members. A project's
+    /// trees are indexed again by every project that references it, so the index is computed once per tree
+    /// (<see cref="TaintCheck"/> keeps it while the tree lives).
+    /// </summary>
+    internal sealed record TreeIndex(
+        List<BodyFacts> Bodies, List<TypeDeclarationSyntax> Types, HashSet<string> Usings, HashSet<string> GlobalUsings, List<(string Type, List<string> Names)> Members);
 
     private void Index()
     {
         var own = _compilation.Trees.Count();
         var trees = _compilation.Trees.Concat(_compilation.ReferencedTrees).ToList();
-        var perTree = new (List<BodyInfo> Bodies, List<TypeDeclarationSyntax> Types, HashSet<string> Usings, List<(string Type, IEnumerable<string> Names)> Members)[trees.Count];
-        Parallel.For(0, trees.Count, new ParallelOptions { CancellationToken = _cancellationToken }, i => perTree[i] = IndexTree(trees[i]));
+        var perTree = new TreeIndex[trees.Count];
+        Parallel.For(0, trees.Count, new ParallelOptions { CancellationToken = _cancellationToken }, i => perTree[i] = _indexOf(trees[i]));
         for (var i = 0; i < trees.Count; i++)
         {
             var library = i >= own;
@@ -174,11 +225,13 @@ internal sealed partial class TaintEngine
             if (!library)
             {
                 _candidateTypes.AddRange(perTree[i].Types);
+                _globalUsings.UnionWith(perTree[i].GlobalUsings);
+                _ownTrees.Add(trees[i]);
             }
 
-            foreach (var body in perTree[i].Bodies)
+            foreach (var facts in perTree[i].Bodies)
             {
-                body.Library = library;
+                var body = new BodyInfo(facts, library);
                 _bodies.Add(body);
                 _bodyOf[body.Node] = body;
                 if (body.Node is MethodDeclarationSyntax m)
@@ -198,16 +251,18 @@ internal sealed partial class TaintEngine
         ComputeSinkReachingBodies();
     }
 
-    private (List<BodyInfo>, List<TypeDeclarationSyntax>, HashSet<string>, List<(string, IEnumerable<string>)>) IndexTree(SyntaxTree tree)
+    /// <summary>Indexes one tree from its syntax alone (the model decides what counts as a source, sink or route handler).</summary>
+    internal static TreeIndex IndexTree(TaintModel model, SyntaxTree tree, CancellationToken cancellationToken)
     {
-        var members = new List<(string, IEnumerable<string>)>();
-        var bodies = new List<BodyInfo>();
+        var members = new List<(string, List<string>)>();
+        var bodies = new List<BodyFacts>();
         var types = new List<TypeDeclarationSyntax>();
         var usings = new HashSet<string>(StringComparer.Ordinal);
-        var root = tree.GetRoot(_cancellationToken);
+        var globalUsings = new HashSet<string>(StringComparer.Ordinal);
+        var root = tree.GetRoot(cancellationToken);
         if (root is CompilationUnitSyntax unit && unit.Members.OfType<GlobalStatementSyntax>().Any())
         {
-            bodies.Add(Scan(new BodyInfo(unit, string.Empty), unit.Members.OfType<GlobalStatementSyntax>()));
+            bodies.Add(Scan(model, new BodyFacts(unit, string.Empty), unit.Members.OfType<GlobalStatementSyntax>()));
         }
 
         foreach (var node in root.DescendantNodes())
@@ -215,7 +270,8 @@ internal sealed partial class TaintEngine
             switch (node)
             {
                 case UsingDirectiveSyntax u when u.Name is not null:
-                    usings.Add(u.Name.ToString());
+                    var imported = u.Name.ToString().Replace("global::", string.Empty, StringComparison.Ordinal);
+                    (u.GlobalKeyword.IsKind(SyntaxKind.GlobalKeyword) ? globalUsings : usings).Add(imported);
                     break;
                 case TypeDeclarationSyntax t:
                     if (t.BaseList is not null || t.AttributeLists.Count > 0)
@@ -226,18 +282,18 @@ internal sealed partial class TaintEngine
                     members.Add((KeyOf(t), InstanceMembers(t)));
                     break;
                 case BaseMethodDeclarationSyntax m when m.Body is not null || m.ExpressionBody is not null:
-                    bodies.Add(Scan(new BodyInfo(m, TypeKey(m)), [m]));
+                    bodies.Add(Scan(model, new BodyFacts(m, TypeKey(m)), [m]));
                     break;
                 case AccessorDeclarationSyntax a when a.Body is not null || a.ExpressionBody is not null:
-                    bodies.Add(Scan(new BodyInfo(a, TypeKey(a)), [a]));
+                    bodies.Add(Scan(model, new BodyFacts(a, TypeKey(a)), [a]));
                     break;
                 case PropertyDeclarationSyntax p when p.ExpressionBody is not null:
-                    bodies.Add(Scan(new BodyInfo(p, TypeKey(p)), [p.ExpressionBody]));
+                    bodies.Add(Scan(model, new BodyFacts(p, TypeKey(p)), [p.ExpressionBody]));
                     break;
             }
         }
 
-        return (bodies, types, usings, members);
+        return new TreeIndex(bodies, types, usings, globalUsings, members);
     }
 
     /// <summary>The fields, properties and primary-constructor parameters an instance of the type carries.</summary>
@@ -279,7 +335,7 @@ internal sealed partial class TaintEngine
     /// <summary>Whether <paramref name="name"/> is an instance field, property or primary-constructor parameter of the type.</summary>
     public bool IsInstanceMember(string typeKey, string name) => _instanceMembers.TryGetValue(typeKey, out var names) && names.Contains(name);
 
-    private BodyInfo Scan(BodyInfo body, IEnumerable<SyntaxNode> parts)
+    private static BodyFacts Scan(TaintModel model, BodyFacts body, IEnumerable<SyntaxNode> parts)
     {
         HashSet<string>? assigned = null;
         HashSet<string>? locals = null;
@@ -287,24 +343,24 @@ internal sealed partial class TaintEngine
         {
             foreach (var node in part.DescendantNodes())
             {
-                if (node is MemberAccessExpressionSyntax m && Model.SourcesByName.TryGetValue(m.Name.Identifier.ValueText, out var sources) && sources.Exists(s => s.MayMatch(m)))
+                if (node is MemberAccessExpressionSyntax m && model.SourcesByName.TryGetValue(m.Name.Identifier.ValueText, out var sources) && sources.Exists(s => s.MayMatch(m)))
                 {
                     body.MentionsSource = true;
                 }
                 else if (node is InvocationExpressionSyntax inv && InvokedName(inv) is { } name)
                 {
                     body.Invoked.Add(name);
-                    if (Model.RouteHandlers.Contains(name))
+                    if (model.RouteHandlers.Contains(name))
                     {
                         body.RouteHandlerCalls.Add(inv);
                     }
 
-                    body.MayWriteOrSink |= Model.SinksByName.ContainsKey(name)
-                        || (inv.Expression is MemberAccessExpressionSyntax { Expression: var receiver } && LastIdentifier(receiver) is { } r && Model.SinksByName.ContainsKey(TaintModel.WildcardKey(r)));
+                    body.MayWriteOrSink |= model.SinksByName.ContainsKey(name)
+                        || (inv.Expression is MemberAccessExpressionSyntax { Expression: var receiver } && LastIdentifier(receiver) is { } r && model.SinksByName.ContainsKey(TaintModel.WildcardKey(r)));
                 }
                 else if (node is ObjectCreationExpressionSyntax creation)
                 {
-                    body.MayWriteOrSink |= LastIdentifier(creation.Type) is { } type && Model.SinksByName.ContainsKey(type);
+                    body.MayWriteOrSink |= LastIdentifier(creation.Type) is { } type && model.SinksByName.ContainsKey(type);
                 }
                 else if (node is ImplicitObjectCreationExpressionSyntax or AssignmentExpressionSyntax { Left: not IdentifierNameSyntax })
                 {
@@ -352,59 +408,78 @@ internal sealed partial class TaintEngine
     /// </summary>
     private void ComputeSinkReachingBodies()
     {
-        var names = new HashSet<string>(StringComparer.Ordinal);
         foreach (var body in _bodies)
         {
             body.MayReachSink = body.MayWriteOrSink;
-            if (body.MayWriteOrSink && body.Node is MethodDeclarationSyntax m)
-            {
-                names.Add(m.Identifier.ValueText);
-            }
         }
 
-        for (var changed = true; changed;)
-        {
-            changed = false;
-            foreach (var body in _bodies)
-            {
-                if (!body.MayReachSink && body.Invoked.Overlaps(names))
-                {
-                    body.MayReachSink = true;
-                    changed |= body.Node is MethodDeclarationSyntax m && names.Add(m.Identifier.ValueText);
-                }
-            }
-        }
+        CloseOverCallers(_bodies.Where(b => b.MayWriteOrSink), b => b.MayReachSink, b => b.MayReachSink = true);
     }
 
     /// <summary>Names of source methods that may return request data without being given any: a fixed point over the name-level call graph.</summary>
     private void ComputeSourceReturningNames()
     {
-        var names = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var body in _bodies)
-        {
-            if (body.MentionsSource && body.Node is MethodDeclarationSyntax m && MayReturnText(m))
-            {
-                names.Add(m.Identifier.ValueText);
-            }
-        }
-
-        for (var changed = true; changed;)
-        {
-            changed = false;
-            foreach (var body in _bodies)
-            {
-                if (body.Node is MethodDeclarationSyntax m && MayReturnText(m) && !names.Contains(m.Identifier.ValueText) && body.Invoked.Overlaps(names))
-                {
-                    changed |= names.Add(m.Identifier.ValueText);
-                }
-            }
-        }
+        var names = CloseOverCallers(
+            _bodies.Where(b => b.MentionsSource && b.Node is MethodDeclarationSyntax m && MayReturnText(m)),
+            b => b.Node is not MethodDeclarationSyntax m || !MayReturnText(m),
+            _ => { });
 
         _sourceReturningNames = names;
         // Roots are this project's callers of this project's source-returning methods: a caller of a referenced
         // project's (a test calling a helper of the code under test) is followed only from this project's own roots.
         _ownSourceReturningNames = [.. _bodies.Where(b => !b.Library && b.Node is MethodDeclarationSyntax m && names.Contains(m.Identifier.ValueText))
             .Select(b => ((MethodDeclarationSyntax)b.Node).Identifier.ValueText)];
+    }
+
+    /// <summary>
+    /// The method names of <paramref name="start"/> and of every body that calls one of them, by name, directly or
+    /// through others: a worklist over the callers of each name, so each body is looked at once per name it calls.
+    /// A caller for which <paramref name="skip"/> holds is neither marked nor followed.
+    /// </summary>
+    private HashSet<string> CloseOverCallers(IEnumerable<BodyInfo> start, Func<BodyInfo, bool> skip, Action<BodyInfo> mark)
+    {
+        var callers = new Dictionary<string, List<BodyInfo>>(StringComparer.Ordinal);
+        foreach (var body in _bodies)
+        {
+            foreach (var name in body.Invoked)
+            {
+                if (!callers.TryGetValue(name, out var list))
+                {
+                    callers[name] = list = [];
+                }
+
+                list.Add(body);
+            }
+        }
+
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        var pending = new Queue<string>();
+        foreach (var body in start)
+        {
+            if (body.Node is MethodDeclarationSyntax m && names.Add(m.Identifier.ValueText))
+            {
+                pending.Enqueue(m.Identifier.ValueText);
+            }
+        }
+
+        while (pending.TryDequeue(out var name))
+        {
+            foreach (var caller in callers.GetValueOrDefault(name) ?? [])
+            {
+                if (skip(caller))
+                {
+                    continue;
+                }
+
+                mark(caller);
+                if (caller.Node is MethodDeclarationSyntax m && names.Add(m.Identifier.ValueText))
+                {
+                    pending.Enqueue(m.Identifier.ValueText);
+                }
+            }
+        }
+
+        return names;
     }
 
     /// <summary>Whether a method's declared result can carry request data: not void, Task, ValueTask, a number or a bool.</summary>
@@ -662,8 +737,21 @@ internal sealed partial class TaintEngine
 
     // ---------------------------------------------------------------- fields
 
-    public TaintSet ReadField(string typeKey, string name) =>
-        _fields.TryGetValue(typeKey, out var members) && members.TryGetValue(name, out var taint) ? taint : TaintSet.Empty;
+    public TaintSet ReadField(string typeKey, string name)
+    {
+        if (!_fields.TryGetValue(typeKey, out var members))
+        {
+            if (_summarising.TryPeek(out var current))
+            {
+                current.UntaintedFieldTypes.Add(typeKey);
+            }
+
+            return TaintSet.Empty;
+        }
+
+        NotShareable();
+        return members.TryGetValue(name, out var taint) ? taint : TaintSet.Empty;
+    }
 
     /// <summary>Records request data stored in a field or property of a class (field-insensitive within the class).</summary>
     public void StoreField(string typeKey, string name, TaintSet taint)
@@ -674,6 +762,7 @@ internal sealed partial class TaintEngine
             return;
         }
 
+        NotShareable();
         if (!_fields.TryGetValue(typeKey, out var members))
         {
             _fields[typeKey] = members = new Dictionary<string, TaintSet>(StringComparer.Ordinal);
@@ -730,14 +819,16 @@ internal sealed partial class TaintEngine
     /// <summary>The summary of a source method, computed once; null when it cannot be had (recursion or a bound).</summary>
     public MethodSummary? Summary(SyntaxNode declaration, int callDepth)
     {
-        if (_summaries.TryGetValue(declaration, out var summary))
+        if (_summaries.TryGetValue(declaration, out var known))
         {
             SummariesReused++;
-            return summary;
+            DependOn(known.Dependencies);
+            return known.Summary;
         }
 
         if (_inProgress.Contains(declaration))
         {
+            NotShareable();
             return null;
         }
 
@@ -747,12 +838,28 @@ internal sealed partial class TaintEngine
             return null;
         }
 
+        if (_sharedSummary(declaration) is { } shared && HoldsHere(shared.Dependencies))
+        {
+            SummariesReused++;
+            _summaries[declaration] = shared;
+            DependOn(shared.Dependencies);
+            return shared.Summary;
+        }
+
         _inProgress.Add(declaration);
+        var dependencies = new SummaryDependencies();
+        _summarising.Push(dependencies);
         try
         {
-            summary = new MethodSummary();
+            var summary = new MethodSummary();
             new MethodAnalysis(this, declaration, TypeKey(declaration), summary, callDepth).RunSummary();
-            _summaries[declaration] = summary;
+            var computed = new SharedSummary(summary, dependencies);
+            _summaries[declaration] = computed;
+            if (dependencies.Shareable)
+            {
+                _shareSummary(declaration, computed);
+            }
+
             SummariesComputed++;
             return summary;
         }
@@ -764,17 +871,64 @@ internal sealed partial class TaintEngine
         finally
         {
             _inProgress.Remove(declaration);
+            _summarising.Pop();
+            DependOn(dependencies);
         }
     }
+
+    /// <summary>The summary being computed, if any, depends on <paramref name="dependencies"/> too.</summary>
+    private void DependOn(SummaryDependencies dependencies)
+    {
+        if (_summarising.TryPeek(out var outer))
+        {
+            outer.Add(dependencies);
+        }
+    }
+
+    /// <summary>The summary being computed, if any, depends on this project in a way that is not recorded: it is not shared.</summary>
+    private void NotShareable()
+    {
+        if (_summarising.TryPeek(out var current))
+        {
+            current.NotShareable();
+        }
+    }
+
+    /// <summary>Whether a summary computed elsewhere is the one this project's analysis would compute.</summary>
+    private bool HoldsHere(SummaryDependencies dependencies) =>
+        !dependencies.UntaintedFieldTypes.Any(_fields.ContainsKey)
+        && dependencies.SourceMethodNames.All(d => SourceMethodName(d.Key) == d.Value)
+        && dependencies.SourceReturningNames.All(d => _sourceReturningNames.Contains(d.Key) == d.Value)
+        && dependencies.Candidates.All(d => _methodsByName.TryGetValue(d.Key, out var here) && here.Select(b => b.Node).SequenceEqual(d.Value.Select(b => b.Node)));
 
     /// <summary>
     /// Whether a call to <paramref name="name"/> may reach a method of the project whose summary matters: one that can
     /// reach a sink or write a member, or that returns text. Calls to anything else are not bound at all.
     /// </summary>
-    public bool IsSourceMethodName(string name) =>
+    public bool IsSourceMethodName(string name)
+    {
+        var answer = SourceMethodName(name);
+        if (_summarising.TryPeek(out var current))
+        {
+            current.SourceMethodNames[name] = answer;
+        }
+
+        return answer;
+    }
+
+    private bool SourceMethodName(string name) =>
         _methodsByName.TryGetValue(name, out var bodies) && bodies.Exists(b => b.MayReachSink || MayReturnText((MethodDeclarationSyntax)b.Node));
 
-    public bool MayReturnSource(string name) => _sourceReturningNames.Contains(name);
+    public bool MayReturnSource(string name)
+    {
+        var answer = _sourceReturningNames.Contains(name);
+        if (_summarising.TryPeek(out var current))
+        {
+            current.SourceReturningNames[name] = answer;
+        }
+
+        return answer;
+    }
 
     /// <summary>The bodies a call may run: the method's own, or for an interface or abstract method, its implementations in source.</summary>
     public IReadOnlyList<SyntaxNode> Bodies(IMethodSymbol method)
@@ -787,6 +941,13 @@ internal sealed partial class TaintEngine
         if (own.Count > 0 || !(definition.IsAbstract || definition.IsVirtual) || !_methodsByName.TryGetValue(definition.Name, out var candidates))
         {
             return own;
+        }
+
+        // Implementations are found among the methods of that name this project sees: a summary that dispatched here
+        // holds in another project only where it sees the same ones.
+        if (_summarising.TryPeek(out var summarising))
+        {
+            summarising.Candidates[definition.Name] = candidates;
         }
 
         var implementations = new List<SyntaxNode>();
@@ -885,7 +1046,9 @@ internal sealed partial class TaintEngine
             return true;
         }
 
-        return pattern.Namespace is not null && _usings.TryGetValue(node.SyntaxTree, out var usings) && usings.Contains(pattern.Namespace);
+        return pattern.Namespace is not null
+            && ((_usings.TryGetValue(node.SyntaxTree, out var usings) && usings.Contains(pattern.Namespace))
+                || (_ownTrees.Contains(node.SyntaxTree) && _globalUsings.Contains(pattern.Namespace)));
     }
 
     /// <summary>The name of the member (method, property, constructor...) that contains a location; empty when there is none.</summary>
@@ -1037,6 +1200,8 @@ internal sealed partial class TaintEngine
     /// <summary>Reports a source reaching a sink, once per rule, sink and source.</summary>
     public void Report(SinkHit hit, Origin origin)
     {
+        // Reported by the project that computes the summary, not by those that reuse it.
+        NotShareable();
         var sourceLocation = Origin.FirstLocation(origin);
         var key = $"{hit.Sink.Rule.Id}|{hit.Location.SourceTree?.FilePath}|{hit.Location.SourceSpan}|{sourceLocation?.SourceTree?.FilePath}|{sourceLocation?.SourceSpan}";
         if (!_reported.Add(key))
@@ -1073,6 +1238,7 @@ internal sealed partial class TaintEngine
     /// </summary>
     public void Bound(SyntaxNode? node, string kind, string message)
     {
+        NotShareable();
         var path = node is null ? null : _compilation.PathOf(node.SyntaxTree);
         var where = node is null ? string.Empty : $"{path}:{node.SpanStart}";
         if (!_boundsNotified.Add(kind + "|" + where))

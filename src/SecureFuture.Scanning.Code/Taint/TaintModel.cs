@@ -77,6 +77,7 @@ internal sealed class MemberPattern
         Label = d.Label;
         Kinds = kinds;
         OnReceiver = string.Equals(d.On, "receiver", StringComparison.Ordinal);
+        OnResult = string.Equals(d.On, "result", StringComparison.Ordinal);
         var dot = TypeName?.LastIndexOf('.') ?? -1;
         TypeSimpleName = TypeName is null ? null : TypeName[(dot + 1)..];
         Namespace = TypeName is null || dot < 0 ? null : TypeName[..dot];
@@ -112,6 +113,13 @@ internal sealed class MemberPattern
     public ulong Kinds { get; }
 
     public bool OnReceiver { get; }
+
+    /// <summary>
+    /// Guards: a lookup that finds something only for an argument it trusts. Its arguments are safe where the value it
+    /// returned, kept in a local, was checked non-null (<c>var context = await interaction.GetAuthorizationContextAsync(returnUrl);
+    /// if (context != null) return Redirect(returnUrl);</c>).
+    /// </summary>
+    public bool OnResult { get; }
 
     public bool HasMember(string name) => Members.Contains(name) || Members.Contains("*");
 
