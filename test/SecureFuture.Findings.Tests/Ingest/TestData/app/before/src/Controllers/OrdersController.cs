@@ -1,0 +1,20 @@
+using System.Data.SqlClient;
+using System.Security.Cryptography;
+using Microsoft.AspNetCore.Mvc;
+
+namespace Shop.Controllers;
+
+[ApiController]
+[Route("orders")]
+public sealed class OrdersController(SqlConnection connection) : ControllerBase
+{
+    [HttpGet]
+    public IActionResult Find([FromQuery] string customer)
+    {
+        var command = new SqlCommand("SELECT * FROM Orders WHERE Customer = '" + customer + "'", connection);
+        return Ok(command.ExecuteScalar());
+    }
+
+    [HttpGet("digest")]
+    public IActionResult Digest([FromQuery] string text) => Ok(MD5.HashData(System.Text.Encoding.UTF8.GetBytes(text)));
+}
