@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Reflection;
 using SecureFuture.Cli.Baseline;
+using SecureFuture.Cli.Findings;
 using SecureFuture.Cli.Keys;
 using SecureFuture.Cli.Scan;
 using SecureFuture.Cli.Serve;
@@ -24,6 +25,7 @@ internal static class CliApp
             BaselineCommand.Create(stdout, stderr, clock),
             ServeCommand.Create(stdout, stderr, clock),
             KeysCommand.Create(stdout, stderr, clock),
+            FindingsCommand.Create(stdout, stderr, clock),
             ThreatModelCommand.Create(stdout, stderr, clock),
         };
         CliOptions.RefuseEmptyValues(root);

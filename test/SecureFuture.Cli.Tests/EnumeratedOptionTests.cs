@@ -21,6 +21,7 @@ public sealed class EnumeratedOptionTests
         "--tls-cert", "--tls-key", "--issuer", "--client-cert-header", "--access-token-lifetime", "--server", "--admin-key-file",
         "--rotation-period", "--pre-publication", "--verification-grace", "--max-token-lifetime", "--retention", "--audience", "--reason",
         "--parameters", "--metrics-token-file", "--rules",
+        "--project", "--ref", "--category", "--owner", "--expect", "--rule", "--comment", "--risk-owner", "--until", "--window-days",
     };
 
     public static TheoryData<string, string> EnumeratedOptions()
