@@ -206,11 +206,13 @@ internal static class FindingsCommand
     {
         var (server, keyFile) = (HubClient.ServerOption(), HubClient.AdminKeyFileOption());
         var id = FindingId();
-        var reason = new Option<string>("--reason") { Description = "Why the finding is not a risk.", Required = true }.OneOf(Reasons);
+        // Required, but checked when run: a Required enumerated option would make the parser report the missing value
+        // before the unknown one.
+        var reason = new Option<string?>("--reason") { Description = $"Why the finding is not a risk (required): {string.Join(", ", Reasons)}." }.OneOf(Reasons);
         var comment = Comment();
         var format = CliOptions.Format("Output format: text or json.", ["text", "json"]);
         var command = new Command("dismiss", "Dismiss a finding (false positive, used in tests, won't fix); it stays dismissed.") { id, reason, comment, format, server, keyFile };
-        command.SetAction((parse, ct) => DecideAsync(parse, "dismiss", new { reason = parse.GetValue(reason), comment = parse.GetValue(comment) }, id, format, server, keyFile, stdout, stderr, ct));
+        command.SetAction((parse, ct) => DecideAsync(parse, "dismiss", new { reason = parse.GetValue(reason) ?? throw new InputException($"--reason: required, one of {string.Join(", ", Reasons)}"), comment = parse.GetValue(comment) }, id, format, server, keyFile, stdout, stderr, ct));
         return command;
     }
 
