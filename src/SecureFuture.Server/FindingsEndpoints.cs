@@ -98,10 +98,25 @@ internal sealed class FindingsEndpoints(IFindingStore store, TimeProvider clock,
             Results.Json(View((await store.ComputeMetricsAsync(ToMetricsRequest(context.Request.Query), ct)).Coverage), Api.Json));
     }
 
-    /// <summary>The hub's series for the Prometheus <c>/metrics</c> text.</summary>
-    public async Task WritePrometheusAsync(StringBuilder text, CancellationToken cancellationToken)
+    /// <summary>
+    /// The hub's series for the Prometheus <c>/metrics</c> text. A findings database that cannot answer leaves them out
+    /// (with <c>sfi_findings_up 0</c>) rather than failing the key service's series.
+    /// </summary>
+    public async Task WritePrometheusAsync(StringBuilder text, Microsoft.Extensions.Logging.ILogger log, CancellationToken cancellationToken)
     {
-        var report = await store.ComputeMetricsAsync(new MetricsRequest(), cancellationToken);
+        MetricsReport report;
+        try
+        {
+            report = await store.ComputeMetricsAsync(new MetricsRequest(), cancellationToken);
+        }
+        catch (Exception e) when (e is System.Data.Common.DbException or StoreUnavailableException)
+        {
+            ServerLog.Diagnostic(log, "findings: metrics unavailable: " + e.Message);
+            text.Append("# HELP sfi_findings_up Whether the findings hub's metrics could be read.\n# TYPE sfi_findings_up gauge\nsfi_findings_up 0\n");
+            return;
+        }
+
+        text.Append("# HELP sfi_findings_up Whether the findings hub's metrics could be read.\n# TYPE sfi_findings_up gauge\nsfi_findings_up 1\n");
         text.Append("# HELP sfi_findings_open Unresolved findings (open, reopened, expired acceptance) by severity.\n# TYPE sfi_findings_open gauge\n");
         foreach (var (severity, group) in report.BySeverity)
         {

@@ -180,6 +180,8 @@ public sealed class SfiServer : IAsyncDisposable
             builder.Services.AddHostedService(provider => provider.GetRequiredService<KeyScheduler>());
             var signatureAudit = new SignatureAuditWriter(keys);
             builder.Services.AddHostedService(_ => signatureAudit);
+            var expiry = new AcceptanceExpiry(findingStore, options.Clock);
+            builder.Services.AddHostedService(_ => expiry);
             var listener = new KeyCacheListener(keys, options.Clock);
             builder.Services.AddHostedService(_ => listener);
             builder.Services.AddProblemDetails();
@@ -208,6 +210,7 @@ public sealed class SfiServer : IAsyncDisposable
             diagnosticsLog = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("SecureFuture.Keys");
             scheduler.Log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("SecureFuture.Keys.Scheduler");
             listener.Log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("SecureFuture.Keys.Listener");
+            expiry.Log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("SecureFuture.Findings");
             signatureAudit.Log = diagnosticsLog;
             var v1 = MapEndpoints(app, keys, admin, metricsAccess, scheduler, findings);
             findings.Map(v1);
@@ -393,7 +396,7 @@ public sealed class SfiServer : IAsyncDisposable
             var text = new StringBuilder();
             keys.Metrics.WriteTo(text);
             app.Services.GetService<ClientService>()?.Metrics.WriteTo(text);
-            await findings.WritePrometheusAsync(text, ct);
+            await findings.WritePrometheusAsync(text, log, ct);
             text.Append("# HELP sfi_ready Whether the key service finished initializing.\n# TYPE sfi_ready gauge\n").Append(scheduler.Initialized ? "sfi_ready 1\n" : "sfi_ready 0\n");
             return Results.Text(text.ToString(), "text/plain; version=0.0.4; charset=utf-8");
         });

@@ -77,6 +77,14 @@ public sealed class FindingsHubTests(ServerFixture fixture)
 
         clock.Advance(TimeSpan.FromDays(11));
         Assert.Equal("open", (string)(await GetAsync(server, injectionId))["finding"]!["state"]!);
+
+        // The server's periodic job records the expiry in the history, with no push to the project.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (!(await GetAsync(server, injectionId))["history"]!.AsArray().Any(h => (string)h!["action"]! == "acceptance-expired"))
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the expired acceptance was not recorded in the history");
+            await Task.Delay(100);
+        }
         using (var reopenOpen = await server.Admin.PostAsync(new Uri($"/v1/findings/{injectionId}/reopen", UriKind.Relative), null))
         {
             await KeyApiTests.AssertProblem(reopenOpen, HttpStatusCode.Conflict, "cannot reopen");
@@ -91,6 +99,7 @@ public sealed class FindingsHubTests(ServerFixture fixture)
         Assert.Equal(1.0, (double)coverage["ratio"]!);
         var prometheus = await server.Admin.GetStringAsync(new Uri("/metrics", UriKind.Relative));
         Assert.Contains("sfi_findings_coverage_ratio 0\n", prometheus, StringComparison.Ordinal); // 7-day default window: 12 days without a push
+        Assert.Contains("sfi_findings_up 1\n", prometheus, StringComparison.Ordinal);
         Assert.Contains("sfi_findings_open{severity=\"high\"} 1\n", prometheus, StringComparison.Ordinal);
     }
 
@@ -187,6 +196,11 @@ public sealed class FindingsHubTests(ServerFixture fixture)
             await KeyApiTests.AssertProblem(response, HttpStatusCode.ServiceUnavailable, "retry");
             Assert.Equal(TimeSpan.FromSeconds(FindingsEndpoints.RetryAfterSeconds), response.Headers.RetryAfter?.Delta);
         }
+
+        // The key service's series still answer; the hub's say they are missing.
+        var metrics = await server.Admin.GetStringAsync(new Uri("/metrics", UriKind.Relative));
+        Assert.Contains("sfi_findings_up 0\n", metrics, StringComparison.Ordinal);
+        Assert.Contains("sfi_ready 1\n", metrics, StringComparison.Ordinal);
 
         // It comes back: the same push, retried, is taken whole.
         await AdminSqlAsync($"ALTER DATABASE {name} ALLOW_CONNECTIONS true");
