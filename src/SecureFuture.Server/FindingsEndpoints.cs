@@ -25,6 +25,12 @@ internal sealed class FindingsEndpoints(IFindingStore store, TimeProvider clock,
     /// <summary>Seconds a client is told to wait before retrying a push the database could not take.</summary>
     public const int RetryAfterSeconds = 5;
 
+    /// <summary>The scope a CI client's token needs to push analyses.</summary>
+    public const string WriteScope = "sfi.findings.write";
+
+    /// <summary>With the project id appended, the scope that restricts a CI client's pushes to that project.</summary>
+    public const string ProjectScopePrefix = "sfi.findings.project:";
+
     private const int MaxRefLength = 256;
 
     public IFindingStore Store => store;
@@ -43,7 +49,7 @@ internal sealed class FindingsEndpoints(IFindingStore store, TimeProvider clock,
             Results.Json(new { projects = (await store.ListProjectsAsync(ct)).Select(View) }, Api.Json));
         v1.MapGet("/projects/{id}", async (string id, CancellationToken ct) =>
             Results.Json(View(await store.GetProjectAsync(Uri.UnescapeDataString(id), ct) ?? throw NotFound($"project '{id}' is not registered")), Api.Json));
-        v1.MapPost("/projects/{id}/analyses", IngestAsync);
+        v1.MapPost("/projects/{id}/analyses", IngestAsync).WithMetadata(new ClientPush());
 
         v1.MapGet("/findings", async (HttpContext context, CancellationToken ct) =>
         {
@@ -203,6 +209,26 @@ internal sealed class FindingsEndpoints(IFindingStore store, TimeProvider clock,
         return Results.Json(new IngestView(projectId, gitRef, at, analyses), Api.Json, statusCode: analyses.All(a => a.Duplicate) ? 200 : 201);
     }
 
+    /// <summary>
+    /// Whether a CI client's token may push to the project of this request: it needs <see cref="WriteScope"/> and the
+    /// project's own scope (<see cref="ProjectScopePrefix"/> + id), both granted at registration by an admin. Returns
+    /// the 403 to answer, or null.
+    /// </summary>
+    public static IResult? RefusePush(HttpContext context, IReadOnlyList<string> scopes)
+    {
+        var project = Uri.UnescapeDataString(context.Request.RouteValues["id"] as string ?? string.Empty);
+        foreach (var needed in new[] { WriteScope, ProjectScopePrefix + project })
+        {
+            if (!scopes.Contains(needed, StringComparer.Ordinal))
+            {
+                context.Response.Headers.WWWAuthenticate = $"Bearer error=\"insufficient_scope\", scope=\"{WriteScope} {ProjectScopePrefix}{project}\"";
+                return Problems.Of(403, "Forbidden", $"pushing to project '{project}' needs scopes {WriteScope} and {ProjectScopePrefix}{project}; the token lacks {needed}");
+            }
+        }
+
+        return null;
+    }
+
     private static IResult Decided(string id, string action, StateChange change) => change.Outcome switch
     {
         StateChangeOutcome.Changed => Results.Json(View(change.Finding!), Api.Json),
@@ -307,6 +333,9 @@ internal sealed class FindingsEndpoints(IFindingStore store, TimeProvider clock,
         new SlaView(g.Sla.MetOnTime, g.Sla.FixedLate, g.Sla.OpenOverdue, g.Sla.Ratio), g.Backlog, g.New, g.Fixed);
 
     private static CoverageView View(CoverageReport c) => new(c.Window.TotalDays, c.Projects, c.Covered, c.Ratio, c.ByProject);
+
+    /// <summary>Marks the one hub endpoint a CI client's token (not only the admin key) may call.</summary>
+    internal sealed class ClientPush;
 
     internal sealed record ProjectRequest(string? Id, string? Owner, string? Criticality, IReadOnlyList<string>? ExpectedCategories);
 

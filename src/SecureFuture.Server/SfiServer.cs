@@ -212,7 +212,7 @@ public sealed class SfiServer : IAsyncDisposable
             listener.Log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("SecureFuture.Keys.Listener");
             expiry.Log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("SecureFuture.Findings");
             signatureAudit.Log = diagnosticsLog;
-            var v1 = MapEndpoints(app, keys, admin, metricsAccess, scheduler, findings);
+            var v1 = MapEndpoints(app, keys, admin, metricsAccess, scheduler, findings, identity);
             findings.Map(v1);
             identity?.Map(app, v1);
             await app.StartAsync(cancellationToken);
@@ -328,7 +328,7 @@ public sealed class SfiServer : IAsyncDisposable
         => name.Length is > 0 and <= 64 && name.All(c => char.IsAsciiLetterOrDigit(c) || c == '-')
             && !new[] { "Authorization", "DPoP", "Host", "Cookie", "Content-Type", "Content-Length", "Transfer-Encoding", "Connection" }.Contains(name, StringComparer.OrdinalIgnoreCase);
 
-    private static RouteGroupBuilder MapEndpoints(WebApplication app, KeyRingService keys, AdminAuthentication admin, MetricsAuthentication metricsAccess, KeyScheduler scheduler, FindingsEndpoints findings)
+    private static RouteGroupBuilder MapEndpoints(WebApplication app, KeyRingService keys, AdminAuthentication admin, MetricsAuthentication metricsAccess, KeyScheduler scheduler, FindingsEndpoints findings, IdentityEndpoints? identity)
     {
         var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("SecureFuture.Server");
         app.Use(async (context, next) =>
@@ -408,6 +408,25 @@ public sealed class SfiServer : IAsyncDisposable
         {
             var context = invocation.HttpContext;
             var who = await admin.AuthenticateAsync(context.Request.Headers.Authorization.ToString() is { Length: > 0 } h ? h : null, context.RequestAborted);
+            if (who is null && identity is not null && context.GetEndpoint()?.Metadata.GetMetadata<FindingsEndpoints.ClientPush>() is not null)
+            {
+                // A CI client pushing an analysis with a token from this server's token service.
+                var (clientId, scopes, refused) = await identity.AuthenticateClientAsync(context, context.RequestAborted);
+                if (refused is not null)
+                {
+                    ServerLog.Unauthenticated(log, context.Request.Method, context.Request.Path, context.Connection.RemoteIpAddress?.ToString());
+                    return refused;
+                }
+
+                if (FindingsEndpoints.RefusePush(context, scopes) is { } forbidden)
+                {
+                    return forbidden;
+                }
+
+                context.Items["sfi.actor"] = "client:" + clientId;
+                return await next(invocation);
+            }
+
             if (who is null)
             {
                 context.Response.Headers.WWWAuthenticate = "Bearer realm=\"sfi\"";
