@@ -102,6 +102,33 @@ public sealed class FindingsClientTokenTests(ServerFixture fixture)
         Assert.Equal(HttpStatusCode.Unauthorized, status);
     }
 
+    [Fact]
+    public async Task An_expired_ci_token_is_refused()
+    {
+        var port = FreePort();
+        var issuer = $"http://127.0.0.1:{port}/";
+        var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var server = await RunningServer.StartAsync(fixture.Custodian, configure: o => o with { Urls = [$"http://127.0.0.1:{port}"], Issuer = new Uri(issuer), Clock = clock });
+        using (var created = await server.Admin.PostAsJsonAsync(new Uri("/v1/projects", UriKind.Relative), new { id = "shop" }))
+        {
+            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        }
+
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        await RegisterAsync(server, "ci-shop", key, "sfi.findings.write", "sfi.findings.project:shop");
+        using var http = new HttpClient();
+        var token = await TokenAsync(http, issuer, "ci-shop", key, "sfi.findings.write sfi.findings.project:shop");
+        using (var fresh = await PushAsync(server, "shop", token))
+        {
+            Assert.Equal(HttpStatusCode.Created, fresh.StatusCode);
+        }
+
+        clock.Advance(TimeSpan.FromHours(2));
+        using var expired = await PushAsync(server, "shop", token);
+        Assert.Equal(HttpStatusCode.Unauthorized, expired.StatusCode);
+        Assert.Contains("invalid_token", expired.Headers.WwwAuthenticate.ToString(), StringComparison.Ordinal);
+    }
+
     private static async Task RegisterAsync(RunningServer server, string clientId, ECDsa key, params string[] scopes)
     {
         using var response = await server.Admin.PostAsJsonAsync(new Uri("/v1/clients", UriKind.Relative), new { clientId, jwks = new JsonObject { ["keys"] = new JsonArray(PublicJwk(key, "k1")) }, scopes });
