@@ -102,6 +102,27 @@ public sealed partial class ServeAndKeysCommandTests
             Assert.DoesNotContain("<script", page, StringComparison.Ordinal);
             Assert.DoesNotContain("http://", page.Replace("http://www.w3.org/2000/svg", string.Empty, StringComparison.Ordinal), StringComparison.Ordinal);
 
+            // sfi scan --push: the report as usual, and the same run pushed to the hub as the "scan" category.
+            var repo = Directory.CreateDirectory(Path.Combine(work, "repo")).FullName;
+            CliRunner.WriteSecrets(repo);
+            (exit, output, error) = await CliRunner.RunAsync(["scan", repo, "--format", "sarif", "--push", "--project", "shop", "--ref", "main", .. common]);
+            Assert.True(exit == 0, error);
+            var reported = JsonNode.Parse(output)!["runs"]![0]!["results"]!.AsArray().Count;
+            Assert.True(reported > 0);
+            Assert.Contains($"push: scan (SecureFuture): {reported} results, {reported} opened", error, StringComparison.Ordinal);
+            (exit, output, _) = await CliRunner.RunAsync(["findings", "list", "--project", "shop", "--category", "scan", "--format", "json", .. common]);
+            Assert.Equal(0, exit);
+            Assert.NotEmpty(JsonNode.Parse(output)!.AsArray());
+            (exit, _, error) = await CliRunner.RunAsync(["scan", repo, "--push", "--project", "shop", .. common]);
+            Assert.Equal(2, exit);
+            Assert.Contains("--push needs --ref", error, StringComparison.Ordinal);
+            (exit, _, error) = await CliRunner.RunAsync(["threatmodel", "analyze", "model.yaml", "--project", "shop"]);
+            Assert.Equal(2, exit);
+            Assert.Contains("--project is for --push", error, StringComparison.Ordinal);
+            (exit, _, error) = await CliRunner.RunAsync(["scan", repo, "--push", "--project", "nope", "--ref", "main", .. common]);
+            Assert.Equal(2, exit);
+            Assert.Contains("404", error, StringComparison.Ordinal);
+
             // Refusals: a truncated log names where it broke; a wrong admin key; an unknown project.
             var truncated = Path.Combine(work, "truncated.sarif");
             await File.WriteAllTextAsync(truncated, Log("probe", injection, secret)[..150]);

@@ -100,12 +100,7 @@ internal static class FindingsCommand
             await using (stream)
             {
                 var content = new StreamContent(stream);
-                content.Headers.ContentType = new MediaTypeHeaderValue("application/sarif+json");
-                var query = $"?ref={Uri.EscapeDataString(parse.GetValue(gitRef)!)}" + (parse.GetValue(category) is { } c ? "&category=" + Uri.EscapeDataString(c) : string.Empty);
-                var response = await hub.SendAsync(HttpMethod.Post, $"/v1/projects/{Uri.EscapeDataString(parse.GetValue(project)!)}/analyses{query}", content, PushTimeout, stderr, ct);
-                return await PrintAsync(response, parse.GetValue(format)!, stdout, json => string.Join('\n', json["analyses"]!.AsArray().Select(a =>
-                    $"{path}: {a!["category"]} ({a["tool"]}{(a["complete"]!.GetValue<bool>() ? string.Empty : ", partial")}): " +
-                    (a["duplicate"]!.GetValue<bool>() ? "the same as the latest analysis, nothing changed" : $"{a["results"]} results, {a["opened"]} opened, {a["reopened"]} reopened, {a["fixed"]} fixed, {a["updated"]} updated"))));
+                return await PushAsync(hub, content, path, parse.GetValue(project)!, parse.GetValue(gitRef)!, parse.GetValue(category), parse.GetValue(format)!, stdout, stderr, ct);
             }
         });
         return push;
@@ -268,6 +263,17 @@ internal static class FindingsCommand
             return ExitCodes.Success;
         });
         return report;
+    }
+
+    /// <summary>Pushes one SARIF log (<paramref name="content"/>) and prints what the hub did with each analysis in it.</summary>
+    internal static async Task<int> PushAsync(HubClient hub, HttpContent content, string source, string project, string gitRef, string? category, string format, TextWriter output, TextWriter stderr, CancellationToken ct)
+    {
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/sarif+json");
+        var query = $"?ref={Uri.EscapeDataString(gitRef)}" + (category is null ? string.Empty : "&category=" + Uri.EscapeDataString(category));
+        var response = await hub.SendAsync(HttpMethod.Post, $"/v1/projects/{Uri.EscapeDataString(project)}/analyses{query}", content, PushTimeout, stderr, ct);
+        return await PrintAsync(response, format, output, json => string.Join('\n', json["analyses"]!.AsArray().Select(a =>
+            $"{source}: {a!["category"]} ({a["tool"]}{(a["complete"]!.GetValue<bool>() ? string.Empty : ", partial")}): " +
+            (a["duplicate"]!.GetValue<bool>() ? "the same as the latest analysis, nothing changed" : $"{a["results"]} results, {a["opened"]} opened, {a["reopened"]} reopened, {a["fixed"]} fixed, {a["updated"]} updated"))));
     }
 
     private static async Task<int> DecideAsync(

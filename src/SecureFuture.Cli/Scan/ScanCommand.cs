@@ -68,6 +68,7 @@ internal static partial class ScanCommand
             }
         });
 
+        var push = Findings.PushOptions.AddTo(command, "scan");
         command.SetAction(async (parse, cancellationToken) =>
         {
             // The scanner was measured (bench/) with blocking collections only; sfi as a whole uses background ones.
@@ -112,6 +113,10 @@ internal static partial class ScanCommand
                 Width = CliOutput.IsStandardOutput(outputPath) && ReferenceEquals(stdout, Console.Out) && !Console.IsOutputRedirected ? Math.Max(80, Console.WindowWidth) : 1000,
             });
             await CliOutput.EmitAsync(outputPath, stdout, (stream, ct) => writer.WriteAsync(run, stream, ct), cancellationToken);
+            if (await push.PushAsync(parse, run, stderr, cancellationToken) is var pushed and not ExitCodes.Success)
+            {
+                return pushed;
+            }
 
             return run.TripsGate(parse.GetValue(failOn)) ? ExitCodes.GateTripped : ExitCodes.Success;
         });
