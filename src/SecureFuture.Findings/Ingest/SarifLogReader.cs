@@ -10,7 +10,7 @@ namespace SecureFuture.Findings.Ingest;
 /// the log: a <see cref="Utf8JsonReader"/> walks buffered chunks of the stream, and each result (and each tool,
 /// invocation, artifact and automationDetails object) is parsed on its own as a small <see cref="JsonDocument"/> once
 /// its last byte has arrived. Memory is one chunk plus the largest such object (<see cref="IngestLimits.MaxObjectBytes"/>)
-/// plus 16 bytes per distinct identity, whatever the size of the log.
+/// plus a few tens of bytes per distinct finding (its 128-bit key, for de-duplication), whatever the size of the log.
 /// <para>
 /// A result needs its run's tool (for its rules) and automation id (for its category). When a run's <c>results</c>
 /// come before either (SARIF fixes no property order; Semgrep writes <c>results</c> before <c>tool</c>, and a producer
@@ -52,13 +52,7 @@ public sealed class SarifLogReader : IDisposable
     private bool _seenRuns;
     private bool _bomSkipped;
 
-    // Lines: a forward cursor over the buffer, plus the line that buffer[0] is on (for the rare backward query).
-    private long _discarded;
-    private int _scanIndex;
-    private long _scanLine = 1;
-    private long _scanLineStart;
-    private long _bufferLine = 1;
-    private long _bufferLineStart;
+    private readonly LineCounter _lines = new();
 
     // The object being captured (parsed as one document when it ends), or -1.
     private int _captureStart = -1;
@@ -677,17 +671,10 @@ public sealed class SarifLogReader : IDisposable
 
         if (keep > 0)
         {
-            (_bufferLine, _bufferLineStart) = LineAt(keep);
+            _lines.Discard(_buffer.AsSpan(0, _end), keep);
             Buffer.BlockCopy(_buffer, keep, _buffer, 0, _end - keep);
-            _discarded += keep;
             _pos -= keep;
             _end -= keep;
-            _scanIndex = Math.Max(0, _scanIndex - keep);
-            if (_scanIndex == 0)
-            {
-                (_scanLine, _scanLineStart) = (_bufferLine, _bufferLineStart);
-            }
-
             if (_captureStart >= 0)
             {
                 _captureStart -= keep;
@@ -744,35 +731,7 @@ public sealed class SarifLogReader : IDisposable
 
     // ---- where --------------------------------------------------------------------------------------------------
 
-    private JsonPosition PositionAt(int index)
-    {
-        var (line, lineStart) = LineAt(index);
-        var absolute = _discarded + index;
-        return new JsonPosition(line, absolute - lineStart + 1, absolute);
-    }
-
-    /// <summary>The line (1-based) and absolute offset of its first byte, for a buffer index.</summary>
-    private (long Line, long LineStart) LineAt(int index)
-    {
-        if (index >= _scanIndex)
-        {
-            var segment = _buffer.AsSpan(_scanIndex, index - _scanIndex);
-            var newlines = segment.Count((byte)'\n');
-            if (newlines > 0)
-            {
-                _scanLine += newlines;
-                _scanLineStart = _discarded + _scanIndex + segment.LastIndexOf((byte)'\n') + 1;
-            }
-
-            _scanIndex = index;
-            return (_scanLine, _scanLineStart);
-        }
-
-        var before = _buffer.AsSpan(0, index);
-        var count = before.Count((byte)'\n');
-        var last = before.LastIndexOf((byte)'\n');
-        return (_bufferLine + count, last >= 0 ? _discarded + last + 1 : _bufferLineStart);
-    }
+    private JsonPosition PositionAt(int index) => _lines.At(_buffer.AsSpan(0, _end), index);
 
     private string CurrentPath()
     {
@@ -809,19 +768,8 @@ public sealed class SarifLogReader : IDisposable
     {
         // The reader's state carries its line (0-based) and byte in line across chunks; find that line in the buffer
         // from the forward cursor, which is never past the fault.
-        var line = (e.LineNumber ?? 0) + 1;
-        while (_scanLine < line)
-        {
-            var next = _buffer.AsSpan(_scanIndex, _end - _scanIndex).IndexOf((byte)'\n');
-            if (next < 0)
-            {
-                break;
-            }
-
-            LineAt(_scanIndex + next + 1);
-        }
-
-        var index = (int)Math.Clamp(_scanLineStart - _discarded + (e.BytePositionInLine ?? 0), 0, _end);
+        var lineStart = _lines.LineStart(_buffer.AsSpan(0, _end), (e.LineNumber ?? 0) + 1);
+        var index = (int)Math.Clamp(lineStart + (e.BytePositionInLine ?? 0), 0, _end);
         if (_frames.Count >= _limits.MaxDepth)
         {
             // The reader refuses a container opened at the limit (JsonReaderOptions.MaxDepth); nothing else fails there.

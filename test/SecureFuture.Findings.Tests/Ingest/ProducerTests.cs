@@ -45,6 +45,22 @@ public class ProducerTests
     }
 
     [Fact]
+    public void Sfi_baseline_log_of_the_sample_tenant_reads_every_control_failure_with_its_own_identity()
+    {
+        var log = Sarif.ReadFile("sfi/baseline.sarif.gz", category: "tenant");
+
+        Assert.Equal(("sfi baseline", "tenant", true), (log.Run.Tool, log.Run.Category, log.Run.IsComplete));
+        Assert.Equal(46, log.Results.Count);
+        // security-severity 9.5 / 8.0 / 5.5 / 2.0 on 6 / 16 / 16 / 8 results of the log.
+        Assert.Equal(
+            [(Severity.Low, 8), (Severity.Medium, 16), (Severity.High, 16), (Severity.Critical, 6)],
+            log.Results.GroupBy(r => r.Severity).OrderBy(g => g.Key).Select(g => (g.Key, g.Count())));
+        Assert.All(log.Results, r => Assert.Equal("partialFingerprints", r.IdentitySource));
+        Assert.Equal(46, log.Results.Select(r => r.Identity).Distinct().Count());
+        Assert.Equal(("IDN-01", "graph/conditionalAccessPolicies.json"), (log.Results[0].RuleId, log.Results[0].Path!));
+    }
+
+    [Fact]
     public void DevSkim_log_reads_levels_as_severities_and_identifies_by_snippet()
     {
         var log = Sarif.ReadFile("devskim/before.sarif", category: "devskim");
