@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Reflection;
 using SecureFuture.Cli.Advisories;
 using SecureFuture.Cli.Baseline;
+using SecureFuture.Cli.Findings;
 using SecureFuture.Cli.Keys;
 using SecureFuture.Cli.Rules;
 using SecureFuture.Cli.Sbom;
@@ -28,6 +29,7 @@ internal static class CliApp
             BaselineCommand.Create(stdout, stderr, clock),
             ServeCommand.Create(stdout, stderr, clock),
             KeysCommand.Create(stdout, stderr, clock),
+            FindingsCommand.Create(stdout, stderr, clock),
             ThreatModelCommand.Create(stdout, stderr, clock),
             SbomCommand.Create(stdout, stderr, clock),
             RulesCommand.Create(stdout, stderr),

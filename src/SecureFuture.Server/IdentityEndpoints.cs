@@ -248,6 +248,23 @@ internal sealed class IdentityEndpoints : IDisposable
     /// <summary>The scope a resource server's client needs to read security events.</summary>
     public const string EventsScope = "sfi.events";
 
+    /// <summary>
+    /// Authenticates a request to one of this server's own resources with an access token it issued (bearer, DPoP or
+    /// certificate-bound, checked as <c>/v1/whoami</c> checks them); returns the token's scopes, or the 401 to answer.
+    /// </summary>
+    internal async Task<(string? ClientId, IReadOnlyList<string> Scopes, IResult? Refused)> AuthenticateClientAsync(HttpContext context, CancellationToken cancellationToken)
+    {
+        var (outcome, refused) = await AuthenticateAsync(context, context.Request.Path.Value!.TrimStart('/'), cancellationToken);
+        if (refused is not null)
+        {
+            return (null, [], refused);
+        }
+
+        var claims = outcome!.Principal!.Claims;
+        string? Claim(string name) => claims.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+        return (Claim("client_id") ?? outcome.Principal.Subject, (Claim("scope") ?? string.Empty).Split(' ', StringSplitOptions.RemoveEmptyEntries), null);
+    }
+
     private async Task<(ResourceRequestOutcome? Outcome, IResult? Refused)> AuthenticateAsync(HttpContext context, string path, CancellationToken cancellationToken)
     {
         // The TLS client certificate (or the proxy's header for it) is read for every request: a certificate-bound

@@ -7,12 +7,20 @@ namespace SecureFuture.Server;
 /// <summary>RFC 9457 problem details, the only error shape the API returns.</summary>
 internal static class Problems
 {
-    public static IResult Of(int status, string title, string detail, IReadOnlyList<string>? errors = null)
+    public static IResult Of(int status, string title, string detail, IReadOnlyList<string>? errors = null, string? jsonPath = null, long? line = null, long? column = null)
     {
         var extensions = new Dictionary<string, object?>();
         if (errors is { Count: > 0 })
         {
             extensions["errors"] = errors;
+        }
+
+        // Where in a pushed document the fault is (a SARIF log): a JSONPath and 1-based line and column.
+        if (jsonPath is not null)
+        {
+            extensions["jsonPath"] = jsonPath;
+            extensions["line"] = line;
+            extensions["column"] = column;
         }
 
         return Results.Problem(detail: detail, statusCode: status, title: title, extensions: extensions);

@@ -11,6 +11,8 @@ using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using SecureFuture.Findings.Ingest;
+using SecureFuture.Findings.Store;
 using SecureFuture.Identity.Clients;
 using SecureFuture.Identity.Events;
 using SecureFuture.Identity.Tokens;
@@ -94,6 +96,18 @@ public sealed class SfiServer : IAsyncDisposable
                 throw new ServerStartException($"cannot open the store {store.Description}: {e.Message}", e);
             }
 
+            // The findings hub shares the key store's database (one SQLite file, or one PostgreSQL database).
+            var findingStore = new SqlFindingStore(store.DataSource, store.IsPostgres, options.Clock);
+            try
+            {
+                await findingStore.InitializeAsync(cancellationToken);
+            }
+            catch (DbException e)
+            {
+                throw new ServerStartException($"cannot open the findings tables in {store.Description}: {e.Message}", e);
+            }
+
+            var findings = new FindingsEndpoints(findingStore, options.Clock, IngestLimits.Default);
             var admin = new AdminAuthentication(store, options.Clock);
             var metricsAccess = new MetricsAuthentication(metricsTokenHash, admin);
             var shown = await admin.BootstrapAsync(options.BootstrapAdminKey, cancellationToken);
@@ -166,6 +180,8 @@ public sealed class SfiServer : IAsyncDisposable
             builder.Services.AddHostedService(provider => provider.GetRequiredService<KeyScheduler>());
             var signatureAudit = new SignatureAuditWriter(keys);
             builder.Services.AddHostedService(_ => signatureAudit);
+            var expiry = new AcceptanceExpiry(findingStore, options.Clock);
+            builder.Services.AddHostedService(_ => expiry);
             var listener = new KeyCacheListener(keys, options.Clock);
             builder.Services.AddHostedService(_ => listener);
             builder.Services.AddProblemDetails();
@@ -194,8 +210,10 @@ public sealed class SfiServer : IAsyncDisposable
             diagnosticsLog = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("SecureFuture.Keys");
             scheduler.Log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("SecureFuture.Keys.Scheduler");
             listener.Log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("SecureFuture.Keys.Listener");
+            expiry.Log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("SecureFuture.Findings");
             signatureAudit.Log = diagnosticsLog;
-            var v1 = MapEndpoints(app, keys, admin, metricsAccess, scheduler);
+            var v1 = MapEndpoints(app, keys, admin, metricsAccess, scheduler, findings, identity);
+            findings.Map(v1);
             identity?.Map(app, v1);
             await app.StartAsync(cancellationToken);
             if (identity is not null)
@@ -310,7 +328,7 @@ public sealed class SfiServer : IAsyncDisposable
         => name.Length is > 0 and <= 64 && name.All(c => char.IsAsciiLetterOrDigit(c) || c == '-')
             && !new[] { "Authorization", "DPoP", "Host", "Cookie", "Content-Type", "Content-Length", "Transfer-Encoding", "Connection" }.Contains(name, StringComparer.OrdinalIgnoreCase);
 
-    private static RouteGroupBuilder MapEndpoints(WebApplication app, KeyRingService keys, AdminAuthentication admin, MetricsAuthentication metricsAccess, KeyScheduler scheduler)
+    private static RouteGroupBuilder MapEndpoints(WebApplication app, KeyRingService keys, AdminAuthentication admin, MetricsAuthentication metricsAccess, KeyScheduler scheduler, FindingsEndpoints findings, IdentityEndpoints? identity)
     {
         var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("SecureFuture.Server");
         app.Use(async (context, next) =>
@@ -326,7 +344,10 @@ public sealed class SfiServer : IAsyncDisposable
                     KeyServiceException k => Problems.From(k),
                     JsonException j => Problems.BadJson(j),
                     HsmUnavailableException h => Problems.Of(503, "Unavailable", "the HSM is unavailable: " + h.Message),
-                    DbException => Problems.Of(503, "Unavailable", "the store is unavailable"),
+                    DbException or StoreUnavailableException => Problems.Of(503, "Unavailable", "the store is unavailable; nothing was stored, retry later"),
+                    SarifIngestException { Error: SarifIngestError.LimitExceeded } s => Problems.Of(413, "Payload too large", "SARIF log: " + s.Message),
+                    SarifIngestException s => Problems.Of(400, "Invalid SARIF", "SARIF log: " + s.Message, jsonPath: s.JsonPath, line: s.Line, column: s.Column),
+                    UnknownProjectException u => Problems.Of(404, "Not found", u.Message),
                     BadHttpRequestException { StatusCode: 413 } => Problems.Of(413, "Payload too large", $"the request body is larger than {MaxRequestBytes} bytes"),
                     BadHttpRequestException b => Problems.Of(b.StatusCode, "Invalid request", b.Message),
                     _ => null,
@@ -337,7 +358,12 @@ public sealed class SfiServer : IAsyncDisposable
                     result = Problems.Of(500, "Internal error", "the server failed; the log has the details");
                 }
 
-                if (e is DbException or HsmUnavailableException)
+                if (e is DbException or StoreUnavailableException)
+                {
+                    context.Response.Headers.RetryAfter = FindingsEndpoints.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                }
+
+                if (e is DbException or HsmUnavailableException or StoreUnavailableException)
                 {
                     ServerLog.Unavailable(log, context.Request.Method, context.Request.Path, e.Message);
                 }
@@ -370,6 +396,7 @@ public sealed class SfiServer : IAsyncDisposable
             var text = new StringBuilder();
             keys.Metrics.WriteTo(text);
             app.Services.GetService<ClientService>()?.Metrics.WriteTo(text);
+            await findings.WritePrometheusAsync(text, log, ct);
             text.Append("# HELP sfi_ready Whether the key service finished initializing.\n# TYPE sfi_ready gauge\n").Append(scheduler.Initialized ? "sfi_ready 1\n" : "sfi_ready 0\n");
             return Results.Text(text.ToString(), "text/plain; version=0.0.4; charset=utf-8");
         });
@@ -381,6 +408,25 @@ public sealed class SfiServer : IAsyncDisposable
         {
             var context = invocation.HttpContext;
             var who = await admin.AuthenticateAsync(context.Request.Headers.Authorization.ToString() is { Length: > 0 } h ? h : null, context.RequestAborted);
+            if (who is null && identity is not null && context.GetEndpoint()?.Metadata.GetMetadata<FindingsEndpoints.ClientPush>() is not null)
+            {
+                // A CI client pushing an analysis with a token from this server's token service.
+                var (clientId, scopes, refused) = await identity.AuthenticateClientAsync(context, context.RequestAborted);
+                if (refused is not null)
+                {
+                    ServerLog.Unauthenticated(log, context.Request.Method, context.Request.Path, context.Connection.RemoteIpAddress?.ToString());
+                    return refused;
+                }
+
+                if (FindingsEndpoints.RefusePush(context, scopes) is { } forbidden)
+                {
+                    return forbidden;
+                }
+
+                context.Items["sfi.actor"] = "client:" + clientId;
+                return await next(invocation);
+            }
+
             if (who is null)
             {
                 context.Response.Headers.WWWAuthenticate = "Bearer realm=\"sfi\"";

@@ -23,6 +23,7 @@ public sealed class EnumeratedOptionTests
         "--parameters", "--metrics-token-file", "--rules", "--name", "--since-commit", "--log-opts", "--stdin-name",
         "--decode-depth", "--archive-depth", // whole numbers in a range their validators enforce
         "--source", "--kev",
+        "--project", "--ref", "--category", "--owner", "--expect", "--rule", "--comment", "--risk-owner", "--until", "--window-days",
     };
 
     public static TheoryData<string, string> EnumeratedOptions()

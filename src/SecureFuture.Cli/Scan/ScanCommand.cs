@@ -103,6 +103,7 @@ internal static partial class ScanCommand
             }
         });
 
+        var push = Findings.PushOptions.AddTo(command, "scan");
         command.SetAction(async (parse, cancellationToken) =>
         {
             // The scanner was measured (bench/) with blocking collections only; sfi as a whole uses background ones.
@@ -165,6 +166,10 @@ internal static partial class ScanCommand
                 Width = CliOutput.IsStandardOutput(outputPath) && ReferenceEquals(stdout, Console.Out) && !Console.IsOutputRedirected ? Math.Max(80, Console.WindowWidth) : 1000,
             });
             await CliOutput.EmitAsync(outputPath, stdout, (stream, ct) => writer.WriteAsync(run, stream, ct), cancellationToken);
+            if (await push.PushAsync(parse, run, stderr, cancellationToken) is var pushed and not ExitCodes.Success)
+            {
+                return pushed;
+            }
 
             // Fail closed: a rule of the user's that could not run leaves the scan incomplete, whatever it found.
             return await ReportRuleProblemsAsync(userRules, stderr) ? ExitCodes.UsageError

@@ -44,6 +44,7 @@ internal static class ThreatModelCommand
         var update = new Option<bool>("--update") { Description = "Record the regenerated threats in the model file (states and justifications kept; .yaml and .tm7)." };
         var template = TemplateOption();
         var analyze = new Command("analyze", "Generate the model's threats, carry over recorded states, report new and resolved ones.") { model, format, output, failOn, newOnly, update, template };
+        var push = Findings.PushOptions.AddTo(analyze, "threat-model");
         analyze.SetAction(async (parse, cancellationToken) =>
         {
             var start = clock.GetUtcNow();
@@ -77,6 +78,11 @@ internal static class ThreatModelCommand
             {
                 await RecordAsync(path, loaded, result, cancellationToken);
                 await stderr.WriteLineAsync($"sfi: recorded {result.Current.Count} threats in {path} ({result.New.Count} new, {result.Resolved.Count} resolved)");
+            }
+
+            if (await push.PushAsync(parse, run, stderr, cancellationToken) is var pushed and not ExitCodes.Success)
+            {
+                return pushed;
             }
 
             return run.TripsGate(parse.GetValue(failOn)) ? ExitCodes.GateTripped : ExitCodes.Success;

@@ -1,0 +1,108 @@
+using System.CommandLine;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using SecureFuture.Core;
+
+namespace SecureFuture.Cli.Findings;
+
+/// <summary>
+/// A call to the findings hub of a running <c>sfi serve</c>, found as <c>sfi keys</c> finds it: <c>--server</c> (or
+/// <c>SFI_SERVER</c>) and the admin key from <c>--admin-key-file</c> or <c>SFI_ADMIN_KEY</c>. A refusal is printed as
+/// the server's problem detail and becomes a non-zero exit: 2 for a 4xx (the request was wrong), 70 for a 5xx.
+/// </summary>
+internal sealed class HubClient
+{
+    private static readonly JsonSerializerOptions Body = new(JsonSerializerDefaults.Web) { DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull };
+
+    private HubClient(Uri server, string adminKey)
+    {
+        Server = server;
+        AdminKey = adminKey;
+    }
+
+    public Uri Server { get; }
+
+    private string AdminKey { get; }
+
+    public static Option<string> ServerOption() => new("--server") { Description = "The sfi serve URL (or SFI_SERVER).", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("SFI_SERVER") ?? "http://127.0.0.1:5080" };
+
+    public static Option<string?> AdminKeyFileOption() => new("--admin-key-file") { Description = "File holding the admin key (default: the SFI_ADMIN_KEY environment variable)." };
+
+    public static async Task<HubClient> ConnectAsync(string server, string? adminKeyFile, CancellationToken cancellationToken)
+    {
+        if (!Uri.TryCreate(server, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+        {
+            throw new InputException($"--server: '{server}' is not an http(s) URL");
+        }
+
+        string key;
+        if (adminKeyFile is not null)
+        {
+            try
+            {
+                key = (await File.ReadAllTextAsync(adminKeyFile, cancellationToken)).Trim();
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new InputException($"{adminKeyFile}: cannot read the admin key file: {e.Message}", e);
+            }
+        }
+        else
+        {
+            key = Environment.GetEnvironmentVariable("SFI_ADMIN_KEY") ?? throw new InputException("set SFI_ADMIN_KEY or pass --admin-key-file: the findings hub needs the admin key");
+        }
+
+        return new HubClient(uri, key);
+    }
+
+    public Task<HubResponse> SendJsonAsync(HttpMethod method, string path, object? body, TextWriter stderr, CancellationToken cancellationToken)
+        => SendAsync(method, path, body is null ? null : JsonContent.Create(body, options: Body), TimeSpan.FromSeconds(30), stderr, cancellationToken);
+
+    /// <summary>Sends <paramref name="content"/> (streamed, not buffered) and reads the answer.</summary>
+    public async Task<HubResponse> SendAsync(HttpMethod method, string path, HttpContent? content, TimeSpan timeout, TextWriter stderr, CancellationToken cancellationToken)
+    {
+        using var client = new HttpClient { BaseAddress = Server, Timeout = timeout };
+        using var request = new HttpRequestMessage(method, path) { Content = content };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", AdminKey);
+        HttpResponseMessage response;
+        try
+        {
+            response = await client.SendAsync(request, cancellationToken);
+        }
+        catch (HttpRequestException e)
+        {
+            throw new InputException($"cannot reach {Server}: {e.Message}", e);
+        }
+
+        using (response)
+        {
+            var text = await response.Content.ReadAsStringAsync(cancellationToken);
+            JsonNode? json = null;
+            try
+            {
+                json = text.Length > 0 ? JsonNode.Parse(text) : null;
+            }
+            catch (JsonException)
+            {
+            }
+
+            if (response.IsSuccessStatusCode)
+            {
+                return new HubResponse(ExitCodes.Success, json);
+            }
+
+            var detail = json?["detail"]?.ToString() ?? text;
+            var retry = response.Headers.RetryAfter?.Delta is { } delta ? $" (retry in {delta.TotalSeconds:0} s)" : string.Empty;
+            await stderr.WriteLineAsync($"sfi: {(int)response.StatusCode} {json?["title"] ?? response.ReasonPhrase}: {detail}{retry}");
+            return new HubResponse((int)response.StatusCode >= 500 ? ExitCodes.InternalError : ExitCodes.UsageError, json);
+        }
+    }
+}
+
+/// <summary>The exit code a call maps to, and the JSON it answered.</summary>
+internal sealed record HubResponse(int ExitCode, JsonNode? Json)
+{
+    public bool Succeeded => ExitCode == ExitCodes.Success;
+}

@@ -1,0 +1,74 @@
+using System.CommandLine;
+using SecureFuture.Core;
+using SecureFuture.Core.Writers;
+
+namespace SecureFuture.Cli.Findings;
+
+/// <summary>
+/// <c>--push</c> on a command that produces findings (<c>sfi scan</c>, <c>sfi baseline assess</c>, <c>sfi threatmodel
+/// analyze</c>): after the report, the same run is pushed to the findings hub as SARIF, with the flags of
+/// <c>sfi findings push</c>. <c>--push</c> needs <c>--project</c> and <c>--ref</c> (a parse error otherwise), and a push
+/// the hub refuses makes the command fail with the hub's exit code.
+/// </summary>
+internal sealed class PushOptions
+{
+    private readonly Option<bool> _push = new("--push") { Description = "Also push the findings to the findings hub of sfi serve (with --project and --ref)." };
+    private readonly Option<string?> _project = new("--project") { Description = "With --push: the registered project." };
+    private readonly Option<string?> _ref = new("--ref") { Description = "With --push: the branch or commit analysed." };
+    private readonly Option<string?> _category = new("--category") { Description = "With --push: the analysis category (default: the command's name)." };
+    private readonly Option<string> _server = HubClient.ServerOption();
+    private readonly Option<string?> _adminKeyFile = HubClient.AdminKeyFileOption();
+    private readonly string _defaultCategory;
+
+    private PushOptions(string defaultCategory) => _defaultCategory = defaultCategory;
+
+    /// <summary>Adds the options to <paramref name="command"/>; <paramref name="defaultCategory"/> is the category pushed without --category.</summary>
+    public static PushOptions AddTo(Command command, string defaultCategory)
+    {
+        var options = new PushOptions(defaultCategory);
+        foreach (var option in new Option[] { options._push, options._project, options._ref, options._category, options._server, options._adminKeyFile })
+        {
+            command.Options.Add(option);
+        }
+
+        command.Validators.Add(result =>
+        {
+            var push = result.GetValue(options._push);
+            foreach (var option in new[] { options._project, options._ref })
+            {
+                var given = result.GetResult(option) is { Implicit: false };
+                if (push && !given)
+                {
+                    result.AddError($"--push needs {option.Name}");
+                }
+            }
+
+            foreach (var option in new Option[] { options._project, options._ref, options._category, options._server, options._adminKeyFile })
+            {
+                // (An empty value has its own error from CliOptions.RefuseEmptyValues.)
+                if (!push && result.GetResult(option) is { Implicit: false } given && given.Tokens.All(t => t.Value.Length > 0))
+                {
+                    result.AddError($"{option.Name} is for --push");
+                }
+            }
+        });
+        return options;
+    }
+
+    /// <summary>Pushes <paramref name="run"/> when --push was given; returns the exit code of the push (0 when not asked).</summary>
+    public async Task<int> PushAsync(ParseResult parse, AnalysisRun run, TextWriter stderr, CancellationToken cancellationToken)
+    {
+        if (!parse.GetValue(_push))
+        {
+            return ExitCodes.Success;
+        }
+
+        var hub = await HubClient.ConnectAsync(parse.GetValue(_server)!, parse.GetValue(_adminKeyFile), cancellationToken);
+        using var sarif = new MemoryStream();
+        await ReportWriters.Create("sarif").WriteAsync(run, sarif, cancellationToken);
+        using var content = new ByteArrayContent(sarif.ToArray());
+
+        // The report owns standard output; what the hub did goes to standard error.
+        return await FindingsCommand.PushAsync(hub, content, "push", parse.GetValue(_project)!, parse.GetValue(_ref)!, parse.GetValue(_category) ?? _defaultCategory, "text", stderr, stderr, cancellationToken);
+    }
+}

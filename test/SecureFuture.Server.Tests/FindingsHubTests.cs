@@ -1,0 +1,245 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Time.Testing;
+using SecureFuture.Testing;
+using static SecureFuture.Testing.HubSarif;
+
+namespace SecureFuture.Server.Tests;
+
+/// <summary>The findings hub through the real server: projects, SARIF pushes, the lifecycle, decisions, metrics and refusals.</summary>
+[Collection(ServerGroup.Name)]
+public sealed class FindingsHubTests(ServerFixture fixture)
+{
+    private static readonly Result Injection = new("SQLI-1", "src/orders/Repository.cs", 40, "4a1b2c3d4e5f6a7b:1");
+    private static readonly Result Secret = new("SECRET-7", "config/app.json", 3, "9f8e7d6c5b4a3f2e:1", "warning");
+
+    public static TheoryData<string> Stores => new() { "sqlite", "postgres" };
+
+    [Theory]
+    [MemberData(nameof(Stores))]
+    public async Task A_finding_is_opened_fixed_with_its_time_to_mitigate_reopened_dismissed_and_accepted(string store)
+    {
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 11, 2, 9, 0, 0, TimeSpan.Zero));
+        await using var server = await StartAsync(store, clock);
+        await RegisterAsync(server, "shop");
+        var firstSeen = clock.GetUtcNow();
+
+        var first = await PushAsync(server, "shop", Log("probe", Injection, Secret));
+        Assert.Equal(HttpStatusCode.Created, first.Status);
+        Assert.Equal(2, (int)first.Body["analyses"]![0]!["opened"]!);
+
+        // Three days later the secret is gone (and the injection moved 12 lines down: the same finding).
+        clock.Advance(TimeSpan.FromDays(3));
+        var second = await PushAsync(server, "shop", Log("probe", Injection with { Line = 52 }));
+        Assert.Equal(1, (int)second.Body["analyses"]![0]!["fixed"]!);
+        var all = await ListAsync(server, "project=shop");
+        Assert.Equal(2, all.Count);
+        var secret = Assert.Single(await ListAsync(server, "project=shop&state=fixed"));
+        Assert.Equal("SECRET-7", (string)secret["ruleId"]!);
+        Assert.Equal(firstSeen, (DateTimeOffset)secret["firstSeen"]!);
+        Assert.Equal(firstSeen.AddDays(3), (DateTimeOffset)secret["fixedAt"]!);
+        Assert.Equal(TimeSpan.FromDays(3).TotalSeconds, (double)secret["timeToMitigateSeconds"]!);
+        var injection = Assert.Single(await ListAsync(server, "project=shop&state=open&severity=high"));
+        Assert.Equal(52, (int)injection["startLine"]!);
+        Assert.Null(injection["fixedAt"]); // present, and null
+        var metrics = JsonNode.Parse(await server.Admin.GetStringAsync(new Uri("/v1/metrics/findings?project=shop", UriKind.Relative)))!;
+        Assert.Equal(1, (int)metrics["total"]!["timeToMitigate"]!["count"]!);
+        Assert.Equal(TimeSpan.FromDays(3).TotalSeconds, (double)metrics["total"]!["timeToMitigate"]!["medianSeconds"]!);
+
+        // The same push again is the same analysis; the secret coming back reopens it.
+        Assert.Equal(HttpStatusCode.OK, (await PushAsync(server, "shop", Log("probe", Injection with { Line = 52 }))).Status);
+        clock.Advance(TimeSpan.FromDays(1));
+        var third = await PushAsync(server, "shop", Log("probe", Injection with { Line = 52 }, Secret));
+        Assert.Equal(1, (int)third.Body["analyses"]![0]!["reopened"]!);
+        var secretId = (string)secret["id"]!;
+        Assert.Equal("reopened", (string)(await GetAsync(server, secretId))["finding"]!["state"]!);
+
+        // A person dismisses it; another accepts the injection's risk until an expiry, after which it reads open again.
+        using (var dismissed = await server.Admin.PostAsJsonAsync(new Uri($"/v1/findings/{secretId}/dismiss", UriKind.Relative), new { reason = "used-in-tests", comment = "fixture key" }))
+        {
+            Assert.Equal(HttpStatusCode.OK, dismissed.StatusCode);
+        }
+
+        using (var badReason = await server.Admin.PostAsJsonAsync(new Uri($"/v1/findings/{secretId}/dismiss", UriKind.Relative), new { reason = "because" }))
+        {
+            await KeyApiTests.AssertProblem(badReason, HttpStatusCode.BadRequest, "'because' is not one of");
+        }
+
+        var injectionId = (string)injection["id"]!;
+        using (var accepted = await server.Admin.PostAsJsonAsync(new Uri($"/v1/findings/{injectionId}/accept", UriKind.Relative), new { riskOwner = "cto", until = clock.GetUtcNow().AddDays(10) }))
+        {
+            Assert.Equal(HttpStatusCode.OK, accepted.StatusCode);
+            Assert.Equal("accepted", (string)JsonNode.Parse(await accepted.Content.ReadAsStringAsync())!["state"]!);
+        }
+
+        clock.Advance(TimeSpan.FromDays(11));
+        Assert.Equal("open", (string)(await GetAsync(server, injectionId))["finding"]!["state"]!);
+
+        // The server's periodic job records the expiry in the history, with no push to the project.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (!(await GetAsync(server, injectionId))["history"]!.AsArray().Any(h => (string)h!["action"]! == "acceptance-expired"))
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the expired acceptance was not recorded in the history");
+            await Task.Delay(100);
+        }
+        using (var reopenOpen = await server.Admin.PostAsync(new Uri($"/v1/findings/{injectionId}/reopen", UriKind.Relative), null))
+        {
+            await KeyApiTests.AssertProblem(reopenOpen, HttpStatusCode.Conflict, "cannot reopen");
+        }
+
+        var detail = await GetAsync(server, secretId);
+        Assert.Equal(["opened", "fixed", "reopened", "dismissed"], detail["history"]!.AsArray().Select(h => (string)h!["action"]!));
+        Assert.StartsWith("admin:", (string)detail["history"]![3]!["actor"]!, StringComparison.Ordinal);
+
+        // Coverage: the project was analysed within a 30-day window, not within the default 7 days.
+        var coverage = JsonNode.Parse(await server.Admin.GetStringAsync(new Uri("/v1/metrics/coverage?windowDays=30", UriKind.Relative)))!;
+        Assert.Equal(1.0, (double)coverage["ratio"]!);
+        var prometheus = await server.Admin.GetStringAsync(new Uri("/metrics", UriKind.Relative));
+        Assert.Contains("sfi_findings_coverage_ratio 0\n", prometheus, StringComparison.Ordinal); // 7-day default window: 12 days without a push
+        Assert.Contains("sfi_findings_up 1\n", prometheus, StringComparison.Ordinal);
+        Assert.Contains("sfi_findings_open{severity=\"high\"} 1\n", prometheus, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_gzip_push_is_read_and_a_malformed_log_is_refused_with_its_json_path_and_position()
+    {
+        await using var server = await RunningServer.StartAsync(fixture.Custodian);
+        await RegisterAsync(server, "shop");
+
+        using (var gzip = new ByteArrayContent(Gzip(Log("probe", Injection, Secret))))
+        {
+            gzip.Headers.ContentType = new MediaTypeHeaderValue("application/sarif+json");
+            using var response = await server.Admin.PostAsync(new Uri("/v1/projects/shop/analyses?ref=main&category=code", UriKind.Relative), gzip);
+            Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        }
+
+        Assert.Equal(2, (await ListAsync(server, "project=shop")).Count);
+
+        // A result whose message is a number: refused where it is, and nothing of the log is stored.
+        var broken = Log("probe", Injection, Secret with { LineHash = "0123456789abcdef:1" }).Replace("\"text\":\"SECRET-7 in config/app.json\"", "\"text\":\"x\"},\"level\":7,\"x\":{\"y\":1", StringComparison.Ordinal);
+        using var malformed = await server.Admin.PostAsync(new Uri("/v1/projects/shop/analyses?ref=main", UriKind.Relative), new StringContent(broken[..(broken.Length / 2)] + "\n{", Encoding.UTF8, "application/json"));
+        var text = await malformed.Content.ReadAsStringAsync();
+        Assert.True(malformed.StatusCode == HttpStatusCode.BadRequest, text);
+        var problem = JsonNode.Parse(text)!;
+        Assert.StartsWith("$.runs[0]", (string)problem["jsonPath"]!, StringComparison.Ordinal);
+        Assert.True((long)problem["line"]! >= 1);
+        Assert.Contains("SARIF log: $.runs[0]", (string)problem["detail"]!, StringComparison.Ordinal);
+        Assert.Equal(2, (await ListAsync(server, "project=shop")).Count);
+
+        using var notSarif = await server.Admin.PostAsync(new Uri("/v1/projects/shop/analyses?ref=main", UriKind.Relative), new StringContent("{\"version\":\"1.0.0\",\"runs\":[]}"));
+        await KeyApiTests.AssertProblem(notSarif, HttpStatusCode.BadRequest, "SARIF log: $");
+
+        using var noRef = await server.Admin.PostAsync(new Uri("/v1/projects/shop/analyses", UriKind.Relative), new StringContent(Log("probe", Injection)));
+        await KeyApiTests.AssertProblem(noRef, HttpStatusCode.BadRequest, "ref: required");
+        using var unknown = await server.Admin.PostAsync(new Uri("/v1/projects/nope/analyses?ref=main", UriKind.Relative), new StringContent(Log("probe", Injection)));
+        await KeyApiTests.AssertProblem(unknown, HttpStatusCode.NotFound, "'nope' is not registered");
+        using var badState = await server.Admin.GetAsync(new Uri("/v1/findings?state=closed", UriKind.Relative));
+        await KeyApiTests.AssertProblem(badState, HttpStatusCode.BadRequest, "state: 'closed'");
+        using var badCursor = await server.Admin.GetAsync(new Uri("/v1/findings?cursor=forged", UriKind.Relative));
+        await KeyApiTests.AssertProblem(badCursor, HttpStatusCode.BadRequest, "cursor");
+    }
+
+    [Fact]
+    public async Task A_log_larger_than_the_global_request_limit_is_taken_by_the_ingest_endpoint_only()
+    {
+        await using var server = await RunningServer.StartAsync(fixture.Custodian);
+        await RegisterAsync(server, "big");
+        var results = Enumerable.Range(0, 2000).Select(i => new Result("R" + (i % 10), $"src/file{i}.cs", i + 1, $"{i:x16}:1", Message: new string('m', 200))).ToArray();
+        var log = Log("probe", results);
+        Assert.True(log.Length > 256 * 1024);
+        var pushed = await PushAsync(server, "big", log);
+        Assert.Equal(HttpStatusCode.Created, pushed.Status);
+        Assert.Equal(2000, (int)pushed.Body["analyses"]![0]!["opened"]!);
+
+        using var elsewhere = await server.Admin.PostAsync(new Uri("/v1/projects", UriKind.Relative), new StringContent(log, Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, elsewhere.StatusCode);
+    }
+
+    [Fact]
+    public async Task Every_hub_endpoint_refuses_a_caller_without_the_admin_key()
+    {
+        await using var server = await RunningServer.StartAsync(fixture.Custodian);
+        await RegisterAsync(server, "shop");
+        using var wrong = new HttpClient { BaseAddress = server.BaseAddress };
+        wrong.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", server.AdminKey + "x");
+        foreach (var client in new[] { server.Anonymous, wrong })
+        {
+            using var push = await client.PostAsync(new Uri("/v1/projects/shop/analyses?ref=main", UriKind.Relative), new StringContent(Log("probe", Injection)));
+            await KeyApiTests.AssertProblem(push, HttpStatusCode.Unauthorized, "Bearer");
+            using var list = await client.GetAsync(new Uri("/v1/findings", UriKind.Relative));
+            await KeyApiTests.AssertProblem(list, HttpStatusCode.Unauthorized, "Bearer");
+            using var project = await client.PostAsJsonAsync(new Uri("/v1/projects", UriKind.Relative), new { id = "evil" });
+            await KeyApiTests.AssertProblem(project, HttpStatusCode.Unauthorized, "Bearer");
+            using var metrics = await client.GetAsync(new Uri("/v1/metrics/coverage", UriKind.Relative));
+            await KeyApiTests.AssertProblem(metrics, HttpStatusCode.Unauthorized, "Bearer");
+        }
+
+        Assert.Empty(await ListAsync(server, "project=shop"));
+        Assert.Single(JsonNode.Parse(await server.Admin.GetStringAsync(new Uri("/v1/projects", UriKind.Relative)))!["projects"]!.AsArray());
+    }
+
+    [Fact]
+    public async Task A_push_the_database_cannot_take_is_answered_503_with_retry_after_and_stores_nothing()
+    {
+        var database = await TestPostgres.CreateDatabaseAsync("sfi_hub");
+        await using var server = await RunningServer.StartAsync(fixture.Custodian, database: database);
+        await RegisterAsync(server, "shop");
+        var name = new Npgsql.NpgsqlConnectionStringBuilder(database).Database;
+
+        // The database goes away: every connection is cut and new ones are refused.
+        await AdminSqlAsync($"ALTER DATABASE {name} ALLOW_CONNECTIONS false", $"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'");
+        using (var response = await server.Admin.PostAsync(new Uri("/v1/projects/shop/analyses?ref=main", UriKind.Relative), new StringContent(Log("probe", Injection))))
+        {
+            await KeyApiTests.AssertProblem(response, HttpStatusCode.ServiceUnavailable, "retry");
+            Assert.Equal(TimeSpan.FromSeconds(FindingsEndpoints.RetryAfterSeconds), response.Headers.RetryAfter?.Delta);
+        }
+
+        // The key service's series still answer; the hub's say they are missing.
+        var metrics = await server.Admin.GetStringAsync(new Uri("/metrics", UriKind.Relative));
+        Assert.Contains("sfi_findings_up 0\n", metrics, StringComparison.Ordinal);
+        Assert.Contains("sfi_ready 1\n", metrics, StringComparison.Ordinal);
+
+        // It comes back: the same push, retried, is taken whole.
+        await AdminSqlAsync($"ALTER DATABASE {name} ALLOW_CONNECTIONS true");
+        Assert.Empty(await ListAsync(server, "project=shop"));
+        Assert.Equal(HttpStatusCode.Created, (await PushAsync(server, "shop", Log("probe", Injection))).Status);
+        Assert.Single(await ListAsync(server, "project=shop"));
+    }
+
+    private static async Task AdminSqlAsync(params string[] statements)
+    {
+        await using var admin = new Npgsql.NpgsqlConnection(TestPostgres.AdminConnectionString);
+        await admin.OpenAsync();
+        foreach (var sql in statements)
+        {
+            await using var command = new Npgsql.NpgsqlCommand(sql, admin);
+            await command.ExecuteNonQueryAsync();
+        }
+    }
+
+    private async Task<RunningServer> StartAsync(string store, TimeProvider clock)
+        => await RunningServer.StartAsync(fixture.Custodian, database: store == "postgres" ? await TestPostgres.CreateDatabaseAsync("sfi_hub") : null, configure: o => o with { Clock = clock });
+
+    private static async Task RegisterAsync(RunningServer server, string id)
+    {
+        using var response = await server.Admin.PostAsJsonAsync(new Uri("/v1/projects", UriKind.Relative), new { id, owner = "team-orders", criticality = "high", expectedCategories = new[] { "code" } });
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+    }
+
+    private static async Task<(HttpStatusCode Status, JsonNode Body)> PushAsync(RunningServer server, string project, string log)
+    {
+        using var response = await server.Admin.PostAsync(new Uri($"/v1/projects/{project}/analyses?ref=main&category=code", UriKind.Relative), new StringContent(log, Encoding.UTF8, "application/sarif+json"));
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, text);
+        return (response.StatusCode, JsonNode.Parse(text)!);
+    }
+
+    private static async Task<IReadOnlyList<JsonNode>> ListAsync(RunningServer server, string query)
+        => [.. JsonNode.Parse(await server.Admin.GetStringAsync(new Uri("/v1/findings?" + query, UriKind.Relative)))!["findings"]!.AsArray().Select(f => f!)];
+
+    private static async Task<JsonNode> GetAsync(RunningServer server, string id)
+        => JsonNode.Parse(await server.Admin.GetStringAsync(new Uri($"/v1/findings/{id}", UriKind.Relative)))!;
+}
