@@ -16,6 +16,8 @@ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 command -v runuser >/dev/null 2>&1 || missing+=(util-linux)
 command -v git >/dev/null 2>&1 || missing+=(git)
 command -v python3 >/dev/null 2>&1 || missing+=(python3)
+# python3-packaging: PEP 440 ordering is cross-checked against Python's own library (Pep440CrossCheckTests).
+{ /usr/bin/python3 -c 'import packaging' || python3 -c 'import packaging'; } >/dev/null 2>&1 || missing+=(python3-packaging)
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
 command -v mkfifo >/dev/null 2>&1 || missing+=(coreutils)

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Reflection;
+using SecureFuture.Cli.Advisories;
 using SecureFuture.Cli.Baseline;
 using SecureFuture.Cli.Keys;
 using SecureFuture.Cli.Rules;
@@ -30,6 +31,7 @@ internal static class CliApp
             ThreatModelCommand.Create(stdout, stderr, clock),
             SbomCommand.Create(stdout, stderr, clock),
             RulesCommand.Create(stdout, stderr),
+            AdvisoriesCommand.Create(stdout, stderr, clock),
         };
         CliOptions.RefuseEmptyValues(root);
         return root;

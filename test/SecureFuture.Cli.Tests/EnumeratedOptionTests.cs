@@ -22,6 +22,7 @@ public sealed class EnumeratedOptionTests
         "--rotation-period", "--pre-publication", "--verification-grace", "--max-token-lifetime", "--retention", "--audience", "--reason",
         "--parameters", "--metrics-token-file", "--rules", "--name", "--since-commit", "--log-opts", "--stdin-name",
         "--decode-depth", "--archive-depth", // whole numbers in a range their validators enforce
+        "--source", "--kev",
     };
 
     public static TheoryData<string, string> EnumeratedOptions()
