@@ -220,6 +220,13 @@ public sealed class ScanDependenciesTests : IDisposable
         Assert.Equal(1, report.RootElement.GetProperty("summary").GetProperty("dependencyPackages").GetInt32());
         Assert.Contains(report.RootElement.GetProperty("notifications").EnumerateArray(), n => n.GetProperty("id").GetString() == "deps-no-advisory-database");
         Assert.Empty(Findings(stdout));
+
+        // A tree without manifests or lock files needed no database: no warning about it.
+        File.Delete(Path.Combine(Root, "requirements.txt"));
+        await WriteAsync("README.md", "no dependencies here\n");
+        (exit, stdout, _) = await ScanAsync(CliRunner.Now, Root, "--data-dir", DataDir, "--format", "json");
+        Assert.Equal(ExitCodes.Success, exit);
+        Assert.DoesNotContain("deps-no-advisory-database", stdout, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -12,6 +12,9 @@ internal sealed class AdvisorySource
     /// <summary>The run property with the database's import date (ISO 8601), in every report of a scan that matched advisories.</summary>
     public const string ImportedAtProperty = "advisoryDatabaseImportedAt";
 
+    /// <summary>The inventory's count of manifests and lock files read (see <c>DependencyInventoryAnalyzer</c>).</summary>
+    private const string DependencyManifestsStatistic = "dependencyManifests";
+
     private readonly Notification? _warning;
 
     private AdvisorySource(AdvisoryDatabase? database, Notification? warning)
@@ -41,7 +44,10 @@ internal sealed class AdvisorySource
         return new AdvisorySource(database, stale is null ? null : new Notification("deps-advisory-database-stale", NotificationLevel.Warning, stale));
     }
 
-    /// <summary>The run with the database's import date among its properties and the database warning first among its notifications.</summary>
+    /// <summary>
+    /// The run with the database's import date among its properties and, when the tree had manifests or lock files,
+    /// the database warning (missing or stale) first among its notifications.
+    /// </summary>
     public AnalysisRun Annotate(AnalysisRun run)
     {
         ArgumentNullException.ThrowIfNull(run);
@@ -54,6 +60,8 @@ internal sealed class AdvisorySource
             run = run with { Properties = properties };
         }
 
-        return _warning is null ? run : run with { Notifications = [_warning, .. run.Notifications] };
+        // A tree without manifests or lock files had nothing to check: no warning about the database it did not need.
+        var checkedDependencies = run.Statistics.GetValueOrDefault(DependencyManifestsStatistic) > 0;
+        return _warning is null || !checkedDependencies ? run : run with { Notifications = [_warning, .. run.Notifications] };
     }
 }
