@@ -59,7 +59,7 @@ public sealed class ScanDependenciesTests : IDisposable
 
     private async Task ImportAsync(string? kev = null)
     {
-        string[] args = ["advisories", "update", "--source", Path.Combine(Advisories, "pypa", "django"), "--source", Path.Combine(Advisories, "ghsa", "npm"), "--data-dir", DataDir];
+        string[] args = ["advisories", "update", "--source", Path.Combine(Advisories, "pypa-django"), "--source", Path.Combine(Advisories, "ghsa", "npm"), "--data-dir", DataDir];
         var (exit, stdout, stderr) = await CliRunner.RunAsync(kev is null ? args : [.. args, "--kev", kev]);
         Assert.True(exit == ExitCodes.Success, stdout + stderr);
     }
