@@ -69,7 +69,7 @@ internal static partial class ScanCommand
 
         var command = new Command(
             "scan",
-            "Find secrets, IaC misconfigurations and vulnerable code (C# data-flow and pattern rules, no build needed) in a repository, "
+            "Find secrets, IaC misconfigurations, vulnerable code (C# data-flow and pattern rules, no build needed) and dependencies with known vulnerabilities (OSV advisories, see 'sfi advisories') in a repository, "
             + "or secrets in its git history, and report them as text, JSON or SARIF with an inventory of lines of code per language.")
         {
             path, format, output, failOn, baseline, noIgnore, maxFileSize, history, staged, sinceCommit, logOptions, stdinName, sasMaxLifetime, listRules, threads, analyzers, rules,
@@ -121,7 +121,8 @@ internal static partial class ScanCommand
             var userRules = UserRules.Find(parse.GetValue(rules), fromGit && Directory.Exists(scanPath) ? scanPath : scanRoot);
             var chosen = parse.GetValue(analyzers)!;
             var selectedFormat = parse.GetValue(format)!;
-            var advisories = parse.GetValue(listRules) || !chosen.Contains("deps")
+            // Dependencies, like code analysis, run on the working tree only: commits and --list-rules need no database.
+            var advisories = parse.GetValue(listRules) || fromGit || !chosen.Contains("deps")
                 ? null
                 : AdvisorySource.Open(parse.GetValue(dataDir) ?? AdvisoryDatabase.DefaultDataDirectory, explicitly: parse.GetResult(analyzers) is { Implicit: false }, clock);
             var selected = SelectedAnalyzers.Create(chosen, settings, clock, scanRoot, userRules, advisories?.Database);
