@@ -278,10 +278,39 @@ public sealed class ScanDependenciesTests : IDisposable
         Assert.True(exit == ExitCodes.Success, stdout + stderr);
         Assert.Equal("unchanged", Assert.Single(Findings(stdout)).GetProperty("baselineState").GetString());
 
-        // A newly vulnerable package in the same lock file is new, and trips the gate.
+        // A newly vulnerable package is new, and trips the gate.
         await WriteAsync("requirements.txt", "Django==3.2.0\n");
         (exit, _, _) = await ScanAsync(CliRunner.Now, Root, "--analyzers", "deps", "--data-dir", DataDir, "--format", "json", "--fail-on", "high", "--baseline", baseline);
         Assert.Equal(ExitCodes.GateTripped, exit);
+    }
+
+    [Fact]
+    public async Task A_baselined_package_with_an_advisory_published_later_is_new_again()
+    {
+        await ImportAsync();
+        await WriteAsync("web/package-lock.json", NpmLock);
+        var baseline = Path.Combine(_dir, "baseline.sarif");
+        Assert.Equal(ExitCodes.Success, (await ScanAsync(CliRunner.Now, Root, "--analyzers", "deps", "--data-dir", DataDir, "--format", "sarif", "--output", baseline)).Exit);
+
+        // A second advisory for y18n 4.0.0 (made up for this test, in the OSV schema) arrives with the next update.
+        var later = Path.Combine(_dir, "later");
+        Directory.CreateDirectory(later);
+        await File.WriteAllTextAsync(Path.Combine(later, "GHSA-test-y18n-0002.json"), """
+            {"schema_version": "1.6.0", "id": "GHSA-test-y18n-0002", "modified": "2026-11-20T00:00:00Z", "published": "2026-11-20T00:00:00Z",
+             "aliases": ["CVE-2026-99999"], "summary": "A later y18n advisory",
+             "affected": [{"package": {"ecosystem": "npm", "name": "y18n"}, "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "4.0.0"}, {"fixed": "4.0.3"}]}]}],
+             "severity": [{"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}]}
+            """);
+        var (exit, stdout, stderr) = await CliRunner.RunAsync("advisories", "update", "--source", Path.Combine(Advisories, "ghsa", "npm"), "--source", later, "--data-dir", DataDir);
+        Assert.True(exit == ExitCodes.Success, stdout + stderr);
+
+        (exit, stdout, stderr) = await ScanAsync(CliRunner.Now, Root, "--analyzers", "deps", "--data-dir", DataDir, "--format", "json", "--fail-on", "high", "--baseline", baseline);
+
+        Assert.True(exit == ExitCodes.GateTripped, stdout + stderr);
+        var finding = Assert.Single(Findings(stdout), f => f.GetProperty("baselineState").GetString() == "new");
+        Assert.Equal("GHSA-c4w7-xm78-47vh,GHSA-test-y18n-0002", Property(finding, "advisories"));
+        Assert.Equal("critical", finding.GetProperty("severity").GetString());
+        Assert.Equal("4.0.3", Property(finding, "smallestFix"));
     }
 
     [Fact]

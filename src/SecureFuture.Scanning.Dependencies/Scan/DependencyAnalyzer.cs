@@ -98,8 +98,9 @@ public sealed class DependencyAnalyzer(AdvisoryDatabase? database) : IProjectAna
             ["aliases"] = string.Join(",", result.Advisories.SelectMany(a => a.Aliases).Distinct(StringComparer.Ordinal)),
             ["fixedVersions"] = string.Join(",", result.Advisories.SelectMany(a => a.FixedVersions).Distinct(StringComparer.Ordinal)),
             ["kev"] = kev ? "true" : "false",
-            // The package and version identify the result across line moves and reformatting of the lock file.
-            [Detection.EvidenceKey] = $"{package.Ecosystem}\n{package.Name}\n{package.Version}",
+            // The package, version and advisories identify the result across line moves and reformatting of the lock
+            // file; an advisory published later makes it a new result, which a baseline does not hide.
+            [Detection.EvidenceKey] = string.Join("\n", [package.Ecosystem, package.Name, package.Version, .. result.Advisories.Select(a => a.Id).Order(StringComparer.Ordinal)]),
         };
         if (result.SmallestFix is { } fix)
         {
