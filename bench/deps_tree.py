@@ -3,7 +3,12 @@ in its tool's real format (the formats of test/SecureFuture.Scanning.Dependencie
 dependency graph: every package depends on up to three packages generated after it in the same file, and the first
 tenth of each file's packages are the project's direct dependencies. Deterministic for a seed.
 
-    python3 bench/deps_tree.py OUT_DIR [--packages 20000] [--seed 20261205]
+    python3 bench/deps_tree.py OUT_DIR [--packages 20000] [--seed 20261205] [--advisory-names]
+
+--advisory-names: name the npm, PyPI, Cargo and NuGet packages as bench/advisories/AdvisoriesBench generates its
+advisories' packages (generated-package-N, Example.Generated.PackageN), and the first packages of each PyPI project
+after real PyPI projects with many PyPA advisories, so that `sfi scan --analyzers deps` meets advisories
+(bench/deps-scan.sh). Go and Maven keep their names.
 """
 import argparse, base64, hashlib, json, os, random
 
@@ -12,11 +17,30 @@ SHARES = [("npm-lock", .25), ("pnpm", .10), ("yarn", .10), ("nuget", .12), ("poe
           ("requirements", .05), ("cargo", .10), ("go", .08), ("maven", .05)]
 
 
+# Real PyPI projects with many advisories in the PyPA database.
+REAL_PYPI = ["django", "tensorflow", "pillow", "jinja2", "requests", "urllib3", "flask", "aiohttp", "cryptography",
+             "pyyaml", "werkzeug", "numpy", "lxml", "sqlparse", "paramiko", "twisted", "tornado", "mlflow", "gradio", "ansible"]
+PYPI_KINDS = {"poetry", "uv", "requirements"}
+
+
+def advisory_name(kind, project, i):
+    """A name AdvisoriesBench's advisories use (unique within a project: i is below 10,000)."""
+    if kind in PYPI_KINDS and i < len(REAL_PYPI):
+        return REAL_PYPI[i]
+    k = (project * 997 + i) % 10000
+    if kind == "nuget":
+        return f"Example.Generated.Package{k}"
+    if kind in ("go", "maven"):
+        return f"{kind[:3]}-{project}-pkg{i:05d}"
+    return f"generated-package-{k}"
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("out")
     parser.add_argument("--packages", type=int, default=20000)
     parser.add_argument("--seed", type=int, default=20261205)
+    parser.add_argument("--advisory-names", action="store_true")
     args = parser.parse_args()
     rng = random.Random(args.seed)
     counts = {kind: int(args.packages * share) for kind, share in SHARES}
@@ -28,7 +52,7 @@ def main():
             n = count // projects + (1 if p < count % projects else 0)
             directory = os.path.join(args.out, kind, f"project{p:03d}")
             os.makedirs(directory, exist_ok=True)
-            pkgs = [(f"{kind[:3]}-{p}-pkg{i:05d}", f"{rng.randint(0, 9)}.{rng.randint(0, 30)}.{rng.randint(0, 99)}") for i in range(n)]
+            pkgs = [(advisory_name(kind, p, i) if args.advisory_names else f"{kind[:3]}-{p}-pkg{i:05d}", f"{rng.randint(0, 9)}.{rng.randint(0, 30)}.{rng.randint(0, 99)}") for i in range(n)]
             deps = [sorted({rng.randrange(i + 1, n) for _ in range(rng.randint(0, 3))}) if i + 1 < n else [] for i in range(n)]
             direct = max(1, n // 10)
             WRITERS[kind](directory, pkgs, deps, direct, rng)

@@ -24,6 +24,9 @@ public sealed record AnalysisRun
     /// <summary>Counters a user may want to see (files scanned, bytes...).</summary>
     public IReadOnlyDictionary<string, long> Statistics { get; init; } = new Dictionary<string, long>();
 
+    /// <summary>Facts about the run that are not counts (the advisory database's import date), shown in every report.</summary>
+    public IReadOnlyDictionary<string, string> Properties { get; init; } = new Dictionary<string, string>();
+
     /// <summary>Findings that count for a gate: not suppressed, and not already known to the baseline.</summary>
     public IEnumerable<Finding> GatingFindings =>
         Findings.Where(f => !f.IsSuppressed && f.BaselineState is BaselineState.None or BaselineState.New);

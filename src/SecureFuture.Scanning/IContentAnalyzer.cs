@@ -59,4 +59,10 @@ public sealed record Detection(string RuleId, Severity Severity, string Message,
 
     /// <summary>For data-flow results: source first, sink last (see <see cref="Finding.Flow"/>).</summary>
     public IReadOnlyList<DetectionStep>? Flow { get; init; }
+
+    /// <summary>
+    /// When set, an inline suppression names these instead of the rule id: one of the ids of each group, every group
+    /// (a dependency finding's advisories, each by its id or an alias), so that a new advisory brings the finding back.
+    /// </summary>
+    public IReadOnlyList<IReadOnlyList<string>>? SuppressionIds { get; init; }
 }

@@ -16,7 +16,8 @@ public static partial class InlineSuppressions
 
     /// <summary>The suppression that applies to <paramref name="ruleId"/> on <paramref name="line"/>, if any.</summary>
     /// <param name="notify">Receives expired or malformed suppressions.</param>
-    public static Suppression? Find(TextIndex index, int line, string ruleId, DateOnly today, string path, Action<Notification> notify)
+    /// <param name="requiredIds">When set, what the suppression must name instead of the rule id (see <see cref="Detection.SuppressionIds"/>).</param>
+    public static Suppression? Find(TextIndex index, int line, string ruleId, DateOnly today, string path, Action<Notification> notify, IReadOnlyList<IReadOnlyList<string>>? requiredIds = null)
     {
         ArgumentNullException.ThrowIfNull(index);
         ArgumentNullException.ThrowIfNull(notify);
@@ -39,7 +40,10 @@ public static partial class InlineSuppressions
             }
 
             var ids = match.Groups["ids"].Value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
-            if (!ids.Contains(ruleId, StringComparer.OrdinalIgnoreCase))
+            var named = requiredIds is null
+                ? ids.Contains(ruleId, StringComparer.OrdinalIgnoreCase)
+                : requiredIds.All(group => group.Any(id => ids.Contains(id, StringComparer.OrdinalIgnoreCase)));
+            if (!named)
             {
                 continue;
             }

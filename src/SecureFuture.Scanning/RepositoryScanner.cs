@@ -472,7 +472,7 @@ public sealed class RepositoryScanner
         }
 
         var region = file.Index.RegionOf(d.Start, d.Length);
-        var suppression = InlineSuppressions.Find(file.Index, region.StartLine, d.RuleId, today, path, notify);
+        var suppression = InlineSuppressions.Find(file.Index, region.StartLine, d.RuleId, today, path, notify, d.SuppressionIds);
         var properties = new Dictionary<string, string>(d.Properties ?? new Dictionary<string, string>(), StringComparer.Ordinal);
         if (history is not null)
         {

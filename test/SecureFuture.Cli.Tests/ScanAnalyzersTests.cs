@@ -2,6 +2,7 @@ using System.Text.Json;
 using SecureFuture.Cli.Scan;
 using SecureFuture.Core;
 using SecureFuture.Scanning.Code;
+using SecureFuture.Scanning.Dependencies.Scan;
 using SecureFuture.Scanning.Iac;
 using SecureFuture.Scanning.Secrets;
 using SecureFuture.Scanning.Secrets.Validators;
@@ -44,7 +45,7 @@ public sealed class ScanAnalyzersTests : IDisposable
     [InlineData("bogus", "bogus")]
     [InlineData("", "")]
     [InlineData("secrets,,code", "")]
-    [InlineData("secrets,deps", "deps")]
+    [InlineData("secrets,sca", "sca")]
     [InlineData("Secrets", "Secrets")]
     public async Task An_unknown_or_empty_analyzer_is_exit_2_naming_the_allowed_values(string value, string named)
     {
@@ -52,7 +53,7 @@ public sealed class ScanAnalyzersTests : IDisposable
         var (exit, stdout, stderr) = await CliRunner.RunAsync("scan", _root, "--analyzers", value, "--fail-on", "low");
         Assert.True(exit == ExitCodes.UsageError, $"exit {exit}\n{stdout}{stderr}");
         Assert.Empty(stdout);
-        Assert.Contains($"--analyzers: '{named}' is not one of the allowed values: secrets, iac, code", stderr, StringComparison.Ordinal);
+        Assert.Contains($"--analyzers: '{named}' is not one of the allowed values: secrets, iac, code, deps", stderr, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -84,8 +85,8 @@ public sealed class ScanAnalyzersTests : IDisposable
 
         var all = ScanCommand.SelectedAnalyzers.Create(ScanCommand.AnalyzerNames, settings, TimeProvider.System);
         Assert.Collection(all.Content, a => Assert.IsType<SecretAnalyzer>(a), a => Assert.IsType<IacBaselineAnalyzer>(a));
-        Assert.IsType<CodeAnalyzer>(Assert.Single(all.Project));
-        Assert.Equal(["secrets", "iac", "code"], ScanCommand.AnalyzerNames);
+        Assert.Collection(all.Project, a => Assert.IsType<CodeAnalyzer>(a), a => Assert.IsType<DependencyAnalyzer>(a));
+        Assert.Equal(["secrets", "iac", "code", "deps"], ScanCommand.AnalyzerNames);
     }
 
     [Fact]

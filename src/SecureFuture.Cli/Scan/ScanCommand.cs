@@ -5,6 +5,8 @@ using SecureFuture.Core;
 using SecureFuture.Core.Writers;
 using SecureFuture.Scanning;
 using SecureFuture.Scanning.Code;
+using SecureFuture.Scanning.Dependencies.Advisories;
+using SecureFuture.Scanning.Dependencies.Scan;
 using SecureFuture.Scanning.Iac;
 using SecureFuture.Scanning.Secrets;
 using SecureFuture.Scanning.Secrets.Validators;
@@ -19,7 +21,7 @@ namespace SecureFuture.Cli.Scan;
 internal static partial class ScanCommand
 {
     /// <summary>The analyzers <c>--analyzers</c> chooses from, in the order they are listed.</summary>
-    internal static readonly IReadOnlyList<string> AnalyzerNames = ["secrets", "iac", "code"];
+    internal static readonly IReadOnlyList<string> AnalyzerNames = ["secrets", "iac", "code", "deps"];
 
     /// <summary>The most worker threads <c>--threads</c> takes: far beyond any core count, short of a typo's thousands.</summary>
     private const int MaxThreads = 1024;
@@ -49,6 +51,7 @@ internal static partial class ScanCommand
         var listRules = new Option<bool>("--list-rules") { Description = "List the rules of the selected analyzers (id, severity, name, CWE, title) and exit." };
         var analyzers = CliOptions.SubsetOf("--analyzers", "What to run", AnalyzerNames);
         var rules = new Option<string?>("--rules") { Description = $"A directory of your own rules (*.yaml, also read from 'rules:' in {UserRules.ConfigFileName} at the scanned root), run with the built-in ones: id SFI-SEC-... is a secret rule (the schema of rules/secrets/, or an override of a built-in rule's severity, entropy, allowList, requires), SFI-CODE-... a code rule (the schema of rules/code/). A rule with a problem is left out, reported, and the scan exits 2 after writing its output." };
+        var dataDir = new Option<string?>("--data-dir") { Description = "Where the advisory database of --analyzers deps is (what 'sfi advisories update' wrote; default: ~/.sfi).", HelpName = "dir" };
         var threads = new Option<int?>("--threads") { Description = $"Worker threads, 1 to {MaxThreads} (default: number of cores)." };
         threads.Validators.Add(result =>
         {
@@ -66,12 +69,13 @@ internal static partial class ScanCommand
 
         var command = new Command(
             "scan",
-            "Find secrets, IaC misconfigurations and vulnerable code (C# data-flow and pattern rules, no build needed) in a repository, "
+            "Find secrets, IaC misconfigurations, vulnerable code (C# data-flow and pattern rules, no build needed) and dependencies with known vulnerabilities (OSV advisories, see 'sfi advisories') in a repository, "
             + "or secrets in its git history, and report them as text, JSON or SARIF with an inventory of lines of code per language.")
         {
             path, format, output, failOn, baseline, noIgnore, maxFileSize, history, staged, sinceCommit, logOptions, stdinName, sasMaxLifetime, listRules, threads, analyzers, rules,
         };
         command.Options.Add(decodeDepth);
+        command.Options.Add(dataDir);
         command.Options.Add(archiveDepth);
         command.Validators.Add(result =>
         {
@@ -116,8 +120,13 @@ internal static partial class ScanCommand
             var fromGit = parse.GetValue(history) || parse.GetValue(staged) || parse.GetValue(sinceCommit) is not null || parse.GetValue(logOptions) is not null;
             var scanRoot = fromGit ? null : fromStdin ? Directory.GetCurrentDirectory() : Directory.Exists(scanPath) ? scanPath : Path.GetDirectoryName(Path.GetFullPath(scanPath));
             var userRules = UserRules.Find(parse.GetValue(rules), fromGit && Directory.Exists(scanPath) ? scanPath : scanRoot);
-            var selected = SelectedAnalyzers.Create(parse.GetValue(analyzers)!, settings, clock, scanRoot, userRules);
+            var chosen = parse.GetValue(analyzers)!;
             var selectedFormat = parse.GetValue(format)!;
+            // Dependencies, like code analysis, run on the working tree only: commits and --list-rules need no database.
+            var advisories = parse.GetValue(listRules) || fromGit || !chosen.Contains("deps")
+                ? null
+                : AdvisorySource.Open(parse.GetValue(dataDir) ?? AdvisoryDatabase.DefaultDataDirectory, explicitly: parse.GetResult(analyzers) is { Implicit: false }, clock);
+            var selected = SelectedAnalyzers.Create(chosen, settings, clock, scanRoot, userRules, advisories?.Database);
             if (parse.GetValue(listRules))
             {
                 await ListRulesAsync(selected.Rules, selectedFormat, stdout, selected.SecretCatalog);
@@ -156,6 +165,11 @@ internal static partial class ScanCommand
             if (userRules is { Problems.Count: > 0 })
             {
                 run = run with { Notifications = [.. userRules.Problems, .. run.Notifications] };
+            }
+
+            if (advisories is not null)
+            {
+                run = advisories.Annotate(run);
             }
 
             var outputPath = parse.GetValue(output);
@@ -286,21 +300,23 @@ internal static partial class ScanCommand
         [.. rule.Frameworks.Where(f => f.StartsWith("CWE-", StringComparison.Ordinal)).Distinct(StringComparer.Ordinal)];
 
     /// <summary>The analyzers <c>--analyzers</c> chose (null when not chosen), and what the scanner and <c>--list-rules</c> get of them.</summary>
-    internal sealed record SelectedAnalyzers(SecretAnalyzer? Secrets, IacBaselineAnalyzer? Iac, CodeAnalyzer? Code)
+    internal sealed record SelectedAnalyzers(SecretAnalyzer? Secrets, IacBaselineAnalyzer? Iac, CodeAnalyzer? Code, DependencyAnalyzer? Deps = null)
     {
         /// <summary>The secret rules the secrets analyzer runs (built-in, with the user's), when it was selected.</summary>
         public SecretRuleCatalog? SecretCatalog { get; private init; }
 
         /// <param name="scanRoot">The working tree the IaC pass reads parameters files from; null for --history.</param>
         /// <param name="userRules">The user's own rules (<c>--rules</c>, <c>.sfi.yaml</c>), loaded with the built-in ones; their problems join it.</param>
-        public static SelectedAnalyzers Create(IReadOnlyList<string> names, SecretScanSettings settings, TimeProvider clock, string? scanRoot = null, UserRules? userRules = null)
+        /// <param name="advisories">The advisory database dependency findings are matched against; null for the inventory alone.</param>
+        public static SelectedAnalyzers Create(IReadOnlyList<string> names, SecretScanSettings settings, TimeProvider clock, string? scanRoot = null, UserRules? userRules = null, AdvisoryDatabase? advisories = null)
         {
             var secrets = names.Contains("secrets") ? userRules?.SecretCatalog() ?? SecretRuleCatalog.Default : null;
             return new(
                 secrets is null ? null : new SecretAnalyzer(secrets, settings),
                 // IaC (ARM templates, Terraform plan JSON) is evaluated with the tenant baseline's controls.
                 names.Contains("iac") ? new IacBaselineAnalyzer(clock: clock, scanRoot: scanRoot) : null,
-                names.Contains("code") ? (userRules is null ? new CodeAnalyzer() : new CodeAnalyzer(userRules.CodeCatalog())) : null)
+                names.Contains("code") ? (userRules is null ? new CodeAnalyzer() : new CodeAnalyzer(userRules.CodeCatalog())) : null,
+                names.Contains("deps") ? new DependencyAnalyzer(advisories) : null)
             {
                 SecretCatalog = secrets,
             };
@@ -308,7 +324,7 @@ internal static partial class ScanCommand
 
         public IReadOnlyList<IContentAnalyzer> Content => [.. new IContentAnalyzer?[] { Secrets, Iac }.OfType<IContentAnalyzer>()];
 
-        public IReadOnlyList<IProjectAnalyzer> Project => Code is null ? [] : [Code];
+        public IReadOnlyList<IProjectAnalyzer> Project => [.. new IProjectAnalyzer?[] { Code, Deps }.OfType<IProjectAnalyzer>()];
 
         /// <summary>Each selected analyzer's rules, under its <c>--analyzers</c> name, in the order of <see cref="AnalyzerNames"/>.</summary>
         public IReadOnlyList<(string Analyzer, RuleDescriptor Rule)> Rules =>
@@ -316,6 +332,7 @@ internal static partial class ScanCommand
             .. (Secrets?.Rules ?? []).Select(r => ("secrets", r)),
             .. (Iac?.Rules ?? []).Select(r => ("iac", r)),
             .. (Code?.Rules ?? []).Select(r => ("code", r)),
+            .. (Deps?.Rules ?? []).Select(r => ("deps", r)),
         ];
     }
 

@@ -40,6 +40,17 @@ public sealed class JsonReportWriter : IReportWriter
         }
 
         json.WriteEndObject();
+        if (run.Properties.Count > 0)
+        {
+            json.WriteStartObject("properties");
+            foreach (var (key, value) in run.Properties.OrderBy(p => p.Key, StringComparer.Ordinal))
+            {
+                json.WriteString(key, value);
+            }
+
+            json.WriteEndObject();
+        }
+
         json.WriteStartArray("findings");
         foreach (var f in run.Findings)
         {

@@ -58,12 +58,17 @@ public sealed class SarifWriter : IReportWriter
     /// <summary>The run's statistics (files scanned, lines of code per language, unsafe-code inventory) and the memory-safe share.</summary>
     private static void WriteRunProperties(Utf8JsonWriter json, AnalysisRun run)
     {
-        if (run.Statistics.Count == 0)
+        if (run.Statistics.Count == 0 && run.Properties.Count == 0)
         {
             return;
         }
 
         json.WriteStartObject("properties");
+        foreach (var (key, value) in run.Properties.OrderBy(p => p.Key, StringComparer.Ordinal))
+        {
+            json.WriteString(key, value);
+        }
+
         json.WriteStartObject("statistics");
         foreach (var (key, value) in run.Statistics.OrderBy(p => p.Key, StringComparer.Ordinal))
         {

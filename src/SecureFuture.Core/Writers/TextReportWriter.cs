@@ -99,6 +99,11 @@ public sealed class TextReportWriter(ReportOptions options) : IReportWriter
             console.MarkupLine($"[grey]{Markup.Escape(line)}[/]");
         }
 
+        foreach (var (key, value) in run.Properties.OrderBy(p => p.Key, StringComparer.Ordinal))
+        {
+            console.MarkupLine($"[grey]{Markup.Escape($"{key}: {value}")}[/]");
+        }
+
         var stats = string.Join(", ", run.Statistics.Where(p => !CodeInventory.IsInventory(p.Key)).OrderBy(p => p.Key, StringComparer.Ordinal)
             .Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.Key}: {p.Value}")));
         console.MarkupLine($"[bold]{Markup.Escape(summary)}[/]{(stats.Length > 0 ? $" [grey]{Markup.Escape(stats)}[/]" : string.Empty)}");

@@ -5,8 +5,8 @@ namespace SecureFuture.Scanning.Dependencies.Inventory;
 /// <summary>
 /// The inventory as a project analyzer of <c>sfi scan</c>: it reads the manifests and lock files the walk found and
 /// reports how many packages they resolve (run statistics <c>dependency*</c>) and the inventory's notifications
-/// (malformed and unknown-version lock files, unpinned declarations). It reports no findings itself: advisories are
-/// matched against <see cref="Last"/> by the advisory side once it is wired in.
+/// (malformed and unknown-version lock files, unpinned declarations). It reports no findings itself:
+/// <see cref="SecureFuture.Scanning.Dependencies.Scan.DependencyAnalyzer"/> runs it and matches <see cref="Last"/> against the advisory database.
 /// </summary>
 public sealed class DependencyInventoryAnalyzer : IProjectAnalyzer
 {
