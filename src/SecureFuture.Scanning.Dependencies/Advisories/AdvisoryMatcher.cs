@@ -31,13 +31,18 @@ public sealed record AdvisoryMatch(string Id, IReadOnlyList<string> Aliases, str
 /// <param name="Problems">Why something could not be evaluated: the version does not parse in its ecosystem, or an advisory's range holds a malformed version.</param>
 public sealed record PackageAdvisories(ResolvedPackage Package, IReadOnlyList<AdvisoryMatch> Advisories, string? SmallestFix, IReadOnlyList<string> Problems)
 {
+    /// <summary>How many advisories <see cref="Message"/> describes with their summaries; the rest are named by id.</summary>
+    public const int DescribedInFull = 3;
+
     /// <summary>The most severe of its advisories, or null when it has none (problems only).</summary>
     public AdvisorySeverity? Severity => Advisories.Count == 0 ? null : Advisories.Select(a => a.Severity).Aggregate(AdvisorySeverity.Max);
 
     /// <summary>
-    /// The finding's message: the package, each advisory with its aliases, rating and summary (most severe first,
-    /// known-exploited ones first and marked), then the upgrade; for a package with problems only, the problems. Example: <c>y18n 4.0.0: GHSA-c4w7-xm78-47vh (CVE-2020-7774;
-    /// high 7.3, CVSS 3.1) Prototype Pollution in y18n. Upgrade to 4.0.1, which fixes all of them.</c>
+    /// The finding's message: the package, its advisories (most severe first, known-exploited ones first and marked),
+    /// the first <see cref="DescribedInFull"/> with aliases, rating and summary and any others by id, then the upgrade;
+    /// for a package with problems only, the problems. Example: <c>y18n 4.0.0: GHSA-c4w7-xm78-47vh (CVE-2020-7774;
+    /// high 7.3, CVSS 3.1) Prototype Pollution in y18n. Upgrade to 4.0.1, which fixes all of them.</c> A package with
+    /// dozens of advisories (an old Django) keeps a message a reader can take in; every id is in the finding's properties.
     /// </summary>
     public string Message
     {
@@ -48,12 +53,16 @@ public sealed record PackageAdvisories(ResolvedPackage Package, IReadOnlyList<Ad
                 return $"{Package.Name} {Package.Version}: advisories could not be evaluated: {string.Join("; ", Problems)}";
             }
 
-            var advisories = Advisories
+            var ordered = Advisories
                 .OrderByDescending(a => a.KnownExploited).ThenByDescending(a => a.Severity.Level).ThenByDescending(a => a.Severity.Score ?? -1).ThenBy(a => a.Id, StringComparer.Ordinal)
-                .Select(a => string.Create(CultureInfo.InvariantCulture,
-                    $"{a.Id} ({string.Join(", ", a.Aliases.Take(3))}{(a.Aliases.Count > 0 ? "; " : "")}{(a.KnownExploited ? "KNOWN EXPLOITED; " : "")}{a.Severity.Level.ToToken()}{(a.Severity.Score is { } score ? $" {score:0.0}" : "")}, {a.Severity.Source}) {a.Summary}").TrimEnd());
+                .ToList();
+            var described = ordered.Take(DescribedInFull).Select(a => string.Create(CultureInfo.InvariantCulture,
+                $"{a.Id} ({string.Join(", ", a.Aliases.Take(3))}{(a.Aliases.Count > 0 ? "; " : "")}{(a.KnownExploited ? "KNOWN EXPLOITED; " : "")}{a.Severity.Level.ToToken()}{(a.Severity.Score is { } score ? $" {score:0.0}" : "")}, {a.Severity.Source}) {a.Summary}").TrimEnd());
+            var others = ordered.Count > DescribedInFull
+                ? string.Create(CultureInfo.InvariantCulture, $"; and {ordered.Count - DescribedInFull} more: {string.Join(", ", ordered.Skip(DescribedInFull).Select(a => a.Id))}")
+                : "";
             var upgrade = SmallestFix is { } fix ? $"Upgrade to {fix}, which fixes all of them." : "No published version fixes all of them.";
-            return $"{Package.Name} {Package.Version}: {string.Join("; ", advisories)}. {upgrade}";
+            return $"{Package.Name} {Package.Version}: {string.Join("; ", described)}{others}. {upgrade}";
         }
     }
 }

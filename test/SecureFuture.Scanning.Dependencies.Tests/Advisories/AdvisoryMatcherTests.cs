@@ -214,6 +214,17 @@ public class AdvisoryMatcherTests(RealAdvisories advisories) : IClassFixture<Rea
     }
 
     [Fact]
+    public void A_package_with_many_advisories_describes_the_most_severe_and_names_the_rest()
+    {
+        var result = Match(Ecosystems.PyPI, "aiohttp", "3.7.0")!; // every PyPA aiohttp record up to 3.9.2 affects it
+        Assert.True(result.Advisories.Count > PackageAdvisories.DescribedInFull, $"expected many advisories, got {result.Advisories.Count}");
+        var message = result.Message;
+        Assert.Contains($"; and {result.Advisories.Count - PackageAdvisories.DescribedInFull} more: ", message, StringComparison.Ordinal);
+        Assert.All(result.Advisories, a => Assert.Contains(a.Id, message, StringComparison.Ordinal));
+        Assert.True(message.Length < 1500, $"message of {message.Length} characters");
+    }
+
+    [Fact]
     public void Every_result_names_its_package_manifest_and_line()
     {
         var package = new ResolvedPackage(Ecosystems.Npm, "y18n", "4.0.0", false, ["yargs"], "package-lock.json", 42, []);
