@@ -9,7 +9,8 @@ namespace SecureFuture.Cli.Tests;
 /// </summary>
 public sealed class ScanUserRulesTests : IDisposable
 {
-    private const string TemplateRule = """
+    /// <summary>A code rule for an in-house template engine, with examples; other tests reuse it.</summary>
+    internal const string TemplateRule = """
         id: SFI-CODE-090
         name: TemplateInjection
         title: Template rendered from untrusted data

@@ -181,7 +181,7 @@ public sealed class ScanUserSecretRulesTests : IDisposable
     {
         var dir = Path.Combine(_root, "rules");
         Write("rules/acme.yaml", AcmeRule);
-        Write("rules/code/template.yaml", ScanUserRulesTestsTemplateRule);
+        Write("rules/code/template.yaml", ScanUserRulesTests.TemplateRule);
 
         var (pass, passOut, passErr) = await CliRunner.RunAsync("rules", "test", dir);
         Assert.True(pass == ExitCodes.Success, $"exit {pass}\n{passOut}{passErr}");
@@ -189,7 +189,7 @@ public sealed class ScanUserSecretRulesTests : IDisposable
 
         // A noMatch example the pattern reports, and a safe code example that is vulnerable.
         Write("rules/acme.yaml", AcmeRule.Replace("acme_dt_short", "acme_dt_0123456789abcdefghijklmn", StringComparison.Ordinal));
-        Write("rules/code/template.yaml", ScanUserRulesTestsTemplateRule.Replace("Render(\"Hello {{name}}\", new { name })", "Render(name, new { name })", StringComparison.Ordinal));
+        Write("rules/code/template.yaml", ScanUserRulesTests.TemplateRule.Replace("Render(\"Hello {{name}}\", new { name })", "Render(name, new { name })", StringComparison.Ordinal));
         var (fail, failOut, _) = await CliRunner.RunAsync("rules", "test", dir);
         Assert.True(fail == ExitCodes.GateTripped, $"exit {fail}\n{failOut}");
         Assert.Contains("acme.yaml:13: SFI-SEC-ACME-001: noMatch example 1 is reported", failOut, StringComparison.Ordinal);
@@ -213,37 +213,4 @@ public sealed class ScanUserSecretRulesTests : IDisposable
         Assert.Equal(ExitCodes.UsageError, broken);
         Assert.Contains("acme.yaml:5: SFI-SEC-ACME-001: 'severity' must be", brokenOut, StringComparison.Ordinal);
     }
-
-    private const string ScanUserRulesTestsTemplateRule = """
-        id: SFI-CODE-090
-        name: TemplateInjection
-        title: Template rendered from untrusted data
-        description: Request data is compiled as a template by the in-house engine, which can run code.
-        help: Pass request data as the model, never as the template.
-        severity: high
-        precision: medium
-        cwe: [1336]
-        message: Untrusted data from {source} reaches a template ({sink})
-        taint:
-          kind: template
-          sinks:
-            - { type: Acme.Templates.Engine, members: [Render], parameters: [template], arguments: [0] }
-        examples:
-          vulnerable:
-            - |
-              using Microsoft.AspNetCore.Mvc;
-              namespace Acme.Templates { public static class Engine { public static string Render(string template, object model) => template; } }
-              public class PagesController : Controller
-              {
-                  public string Show(string layout) => Acme.Templates.Engine.Render(layout, new object());
-              }
-          safe:
-            - |
-              using Microsoft.AspNetCore.Mvc;
-              namespace Acme.Templates { public static class Engine { public static string Render(string template, object model) => template; } }
-              public class PagesController : Controller
-              {
-                  public string Show(string name) => Acme.Templates.Engine.Render("Hello {{name}}", new { name });
-              }
-        """;
 }

@@ -47,21 +47,40 @@ internal static class InputStreams
     }
 }
 
+/// <summary>
+/// What every read-only, forward-only stream of the ingest path says of itself: no length, no seeking, no writing.
+/// A subclass supplies the reads (and a position, if it counts one).
+/// </summary>
+internal abstract class ForwardReadStream : Stream
+{
+    public sealed override bool CanRead => true;
+
+    public sealed override bool CanSeek => false;
+
+    public sealed override bool CanWrite => false;
+
+    public sealed override long Length => throw new NotSupportedException();
+
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+    public sealed override void Flush()
+    {
+    }
+
+    public sealed override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public sealed override void SetLength(long value) => throw new NotSupportedException();
+
+    public sealed override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+}
+
 /// <summary>Raised by <see cref="LimitedStream"/>; the reader turns it into a <see cref="SarifIngestException"/> with a path.</summary>
 internal sealed class StreamLimitException(string message) : Exception(message);
 
 /// <summary>A read-only stream that refuses to deliver more than a limit, so nothing downstream ever sees more.</summary>
-internal sealed class LimitedStream(Stream inner, long limit, string messageFormat, bool disposeInner = true) : Stream
+internal sealed class LimitedStream(Stream inner, long limit, string messageFormat, bool disposeInner = true) : ForwardReadStream
 {
     private long _read;
-
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => false;
-
-    public override long Length => throw new NotSupportedException();
 
     public override long Position { get => _read; set => throw new NotSupportedException(); }
 
@@ -74,16 +93,6 @@ internal sealed class LimitedStream(Stream inner, long limit, string messageForm
 
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
         ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {
@@ -114,19 +123,9 @@ internal sealed class LimitedStream(Stream inner, long limit, string messageForm
 }
 
 /// <summary>Bytes already read (the magic-number peek), then the rest of the stream.</summary>
-internal sealed class PrefixStream(ReadOnlyMemory<byte> prefix, Stream rest) : Stream
+internal sealed class PrefixStream(ReadOnlyMemory<byte> prefix, Stream rest) : ForwardReadStream
 {
     private ReadOnlyMemory<byte> _prefix = prefix;
-
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => false;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
 
     public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
@@ -137,16 +136,6 @@ internal sealed class PrefixStream(ReadOnlyMemory<byte> prefix, Stream rest) : S
 
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
         ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {
