@@ -30,6 +30,10 @@ public sealed class OutputTests
         Assert.All(ControlCatalogue.Default.Controls, c => Assert.Contains(a.Results, r => r.ControlId == c.Id));
     }
 
+    /// <summary>The sample without its configuration: the break-glass account is not named, so IDN-01 fails with evidence.</summary>
+    private static readonly Lazy<Assessment> Unconfigured = new(() =>
+        new BaselineAssessor(null, null, TestSupport.Clock()).Assess(SnapshotReader.ReadAsync([SampleDir()]).GetAwaiter().GetResult()));
+
     [Fact]
     public void SampleTenant_ExceptionsApply_AndTheExpiredOneIsReported()
     {
@@ -164,5 +168,93 @@ public sealed class OutputTests
 
         Assert.Contains("KEY-01 [high] Purge protection: kv-legacy", text, StringComparison.Ordinal);
         Assert.Contains("Expired exception: NET-01", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void SampleTenant_PolicyReadFromGraphAndScubaGear_IsOneObject_AndListedOnceInEvidence()
+    {
+        var a = Unconfigured.Value;
+        var mfa = Assert.Single(a.Results, r => r.ControlId == ControlIds.Idn01);
+        Assert.Equal(ControlStatus.Fail, mfa.Status);
+        Assert.Equal(1, Occurrences(mfa.Evidence ?? string.Empty, "\"Require MFA for all users\""));
+        Assert.Equal(1, Occurrences(mfa.Evidence ?? string.Empty, "\"Block legacy authentication\""));
+        var merged = Assert.Single(a.Notifications, n => n.Id == RepeatedTenantObjects.NotificationId && n.Level == NotificationLevel.Note);
+        Assert.StartsWith("2 tenant object(s) were read twice", merged.Message, StringComparison.Ordinal);
+
+        // The sample's two authorization policies disagree (the ScubaGear export is stricter): both are kept and a
+        // warning names both places, since which one is current cannot be known.
+        var differs = Assert.Single(a.Notifications, n => n.Id == RepeatedTenantObjects.NotificationId && n.Level == NotificationLevel.Warning);
+        Assert.Contains("scubagear/ProviderSettingsExport.json", differs.Message, StringComparison.Ordinal);
+        Assert.Contains("graph/authorizationPolicy.json:1:1", differs.Message, StringComparison.Ordinal);
+        Assert.Equal(2, a.Results.Count(r => r.ControlId == ControlIds.Ten10));
+    }
+
+    [Fact]
+    public async Task RepeatedObject_ThatDiffers_IsEvaluatedTwice_SoAFailureInEitherCopyShows()
+    {
+        using var dir = new TempDirectory();
+        const string Policy = """{"id":"p1","displayName":"MFA","state":"STATE","conditions":{"users":{"includeUsers":["All"]},"applications":{"includeApplications":["All"]},"clientAppTypes":["all"]},"grantControls":{"operator":"OR","builtInControls":["mfa"]}}""";
+        File.WriteAllText(Path.Combine(dir.Path, "a.json"), $$"""{"@odata.context":"https://graph.microsoft.com/v1.0/$metadata#identity/conditionalAccess/policies","value":[{{Policy.Replace("STATE", "enabled", StringComparison.Ordinal)}}]}""");
+        File.WriteAllText(Path.Combine(dir.Path, "b.json"), $$"""{"@odata.context":"https://graph.microsoft.com/v1.0/$metadata#identity/conditionalAccess/policies","value":[{{Policy.Replace("STATE", "disabled", StringComparison.Ordinal)}}]}""");
+        var snapshot = await SnapshotReader.ReadAsync([dir.Path]);
+        Assert.Equal(2, snapshot.OfType(GraphTypes.ConditionalAccessPolicy).Count);
+        Assert.Contains(snapshot.Notifications, n => n.Level == NotificationLevel.Warning && n.Message.Contains("differs from the copy at a.json", StringComparison.Ordinal));
+
+        // Key case, OData annotations, nulls and empty lists are form, not content: such copies are one object.
+        File.WriteAllText(Path.Combine(dir.Path, "b.json"), """{"value":[{"@odata.type":"#microsoft.graph.conditionalAccessPolicy","Id":"p1","DisplayName":"MFA","State":"enabled","SessionControls":null,"Conditions":{"Users":{"IncludeUsers":["All"],"ExcludeUsers":[]},"Applications":{"IncludeApplications":["All"]},"ClientAppTypes":["all"]},"GrantControls":{"Operator":"OR","BuiltInControls":["mfa"]}}]}""");
+        snapshot = await SnapshotReader.ReadAsync([dir.Path]);
+        Assert.Single(snapshot.OfType(GraphTypes.ConditionalAccessPolicy));
+    }
+
+    [Fact]
+    public void Html_AtAGlance_ChartsEveryDomain_ListsTheWorstFirst_AndFoldsLongEvidence()
+    {
+        var html = BaselineReports.Html(Unconfigured.Value);
+        var glance = html[html.IndexOf("<h2>At a glance</h2>", StringComparison.Ordinal)..html.IndexOf("<h2>Failing resources</h2>", StringComparison.Ordinal)];
+        Assert.Contains("<svg role=\"img\"", glance, StringComparison.Ordinal);
+        foreach (var d in Unconfigured.Value.SummaryByDomain())
+        {
+            Assert.Contains($"{d.Fail} fail · {d.Pass} pass · {d.Unknown} unknown", glance, StringComparison.Ordinal);
+        }
+
+        // The worst failures: critical before high before medium, at most ten.
+        var worst = glance[glance.IndexOf("<ol class=\"worst\">", StringComparison.Ordinal)..];
+        var ranks = System.Text.RegularExpressions.Regex.Matches(worst, "sev-(critical|high|medium|low)").Select(m => m.Groups[1].Value switch
+        {
+            "critical" => 4,
+            "high" => 3,
+            "medium" => 2,
+            _ => 1,
+        }).ToList();
+        Assert.InRange(ranks.Count, 1, BaselineHtmlReport.WorstShown);
+        Assert.Equal(ranks.OrderDescending(), ranks);
+        Assert.Equal(4, ranks[0]);
+
+        // IDN-01's evidence (several hundred characters) is folded; nothing wider than the page is left unwrapped.
+        Assert.Contains("<details><summary>security defaults are disabled;", html, StringComparison.Ordinal);
+        Assert.Contains("table-layout:fixed", html, StringComparison.Ordinal);
+        Assert.Contains("overflow-wrap:anywhere", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("http://", html, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Html_Fold_KeepsShortTextWhole_AndEscapesBothParts()
+    {
+        Assert.Equal("a &lt;b&gt;", BaselineHtmlReport.Fold("a <b>"));
+        var longText = string.Join(' ', Enumerable.Repeat("<x>", 100));
+        var folded = BaselineHtmlReport.Fold(longText);
+        Assert.StartsWith("<details><summary>&lt;x&gt;", folded, StringComparison.Ordinal);
+        Assert.DoesNotContain("<x>", folded, StringComparison.Ordinal);
+    }
+
+    private static int Occurrences(string text, string value)
+    {
+        var n = 0;
+        for (var i = text.IndexOf(value, StringComparison.Ordinal); i >= 0; i = text.IndexOf(value, i + 1, StringComparison.Ordinal))
+        {
+            n++;
+        }
+
+        return n;
     }
 }

@@ -196,11 +196,4 @@ public sealed class StreamingTests
         Assert.Equal(["sa1", "sa2", "sa3", "whole1", "whole2", "whole3"], failed.Order(StringComparer.Ordinal));
         Assert.Equal(3, Assert.Single(assessment.Files).ResourceCount);
     }
-
-    private sealed class TempDirectory : IDisposable
-    {
-        public string Path { get; } = Directory.CreateTempSubdirectory("sfi-streaming-").FullName;
-
-        public void Dispose() => Directory.Delete(Path, recursive: true);
-    }
 }

@@ -54,3 +54,11 @@ internal static class TestSupport
     public static Assessment Assess(TenantSnapshot snapshot, BaselineConfiguration? configuration = null, IReadOnlyList<ExceptionEntry>? exceptions = null, params string[] controls) =>
         new BaselineAssessor(configuration, exceptions, Clock()).Assess(snapshot, controls.Length == 0 ? null : controls.ToHashSet(StringComparer.Ordinal));
 }
+
+/// <summary>A temporary directory, deleted with its contents.</summary>
+internal sealed class TempDirectory : IDisposable
+{
+    public string Path { get; } = Directory.CreateTempSubdirectory("sfi-baseline-").FullName;
+
+    public void Dispose() => Directory.Delete(Path, recursive: true);
+}

@@ -73,9 +73,19 @@ public static class SnapshotReader
         var resources = new List<TenantResource>();
         var dropped = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         var store = new ChunkStore();
+        var repeats = new RepeatedTenantObjects();
         void One(TenantResource resource)
         {
-            if (accept!(resource))
+            if (repeats.IsRepeat(resource))
+            {
+                return;
+            }
+
+            if (accept is null)
+            {
+                resources.Add(resource);
+            }
+            else if (accept(resource))
             {
                 // Copied out of the file's chunks, which the resources dropped share and which can now go.
                 resources.Add(resource.CopiedInto(store));
@@ -88,12 +98,6 @@ public static class SnapshotReader
 
         void Add(IReadOnlyList<TenantResource> read)
         {
-            if (accept is null)
-            {
-                resources.AddRange(read);
-                return;
-            }
-
             foreach (var resource in read)
             {
                 One(resource);
@@ -156,6 +160,7 @@ public static class SnapshotReader
 
         // A type is only "dropped" if none of its resources was kept: a kept type reads complete through OfType.
         dropped.ExceptWith(resources.Select(r => r.Type));
+        notifications.AddRange(repeats.Notifications);
         return new TenantSnapshot { Resources = resources, Files = files, Notifications = notifications, DroppedTypes = dropped };
     }
 

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Net;
 using System.Text;
 
 namespace SecureFuture.Baseline;
@@ -11,8 +10,6 @@ namespace SecureFuture.Baseline;
 /// </summary>
 public static class BaselineReports
 {
-    private static readonly System.Text.Json.JsonSerializerOptions Indented = new() { WriteIndented = true };
-
     /// <summary>The catalogue as text (for <c>sfi baseline controls</c>): id, severity, whether it is evaluated, title.</summary>
     public static string ControlList(ControlCatalogue? catalogue = null)
     {
@@ -137,87 +134,6 @@ public static class BaselineReports
         return sb.Length == 0 ? "No changes.\n" : sb.ToString();
     }
 
-    public static string Html(Assessment assessment, ControlCatalogue? catalogue = null)
-    {
-        ArgumentNullException.ThrowIfNull(assessment);
-        catalogue ??= ControlCatalogue.Default;
-        var inv = CultureInfo.InvariantCulture;
-        static string E(string? s) => WebUtility.HtmlEncode(s ?? string.Empty);
-        var sb = new StringBuilder();
-        sb.Append("""
-            <!DOCTYPE html>
-            <html lang="en"><head><meta charset="utf-8">
-            <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
-            <title>SecureFuture tenant baseline</title>
-            <style>
-            body{font-family:system-ui,sans-serif;margin:2rem;color:#1b1b1b}table{border-collapse:collapse;margin:1rem 0}
-            th,td{border:1px solid #ccc;padding:.3rem .6rem;text-align:left;vertical-align:top}th{background:#f3f3f3}
-            .fail{color:#a4262c;font-weight:600}.pass{color:#107c10}.unknown{color:#8a6d00}pre{white-space:pre-wrap;margin:0;font-size:.85em}
-            </style></head><body>
-            <h1>Tenant baseline</h1>
-            """);
-        sb.Append(inv, $"<p>Assessed {E(assessment.AssessedAt.ToString("yyyy-MM-dd HH:mm 'UTC'", inv))}: {assessment.Tally.Total} results over {catalogue.Controls.Count} controls from {assessment.Files.Count} input file(s).</p>\n");
-        sb.Append("<h2>Summary by domain</h2>\n<table><tr><th>Domain</th><th>Pass</th><th>Fail</th><th>Excepted</th><th>Unknown</th><th>Not applicable</th><th>Error</th></tr>\n");
-        foreach (var d in assessment.SummaryByDomain(catalogue))
-        {
-            sb.Append(inv, $"<tr><td>{E(d.Domain)}</td><td class=\"pass\">{d.Pass}</td><td class=\"fail\">{d.Fail}</td><td>{d.Excepted}</td><td class=\"unknown\">{d.Unknown}</td><td>{d.NotApplicable}</td><td>{d.Error}</td></tr>\n");
-        }
-
-        sb.Append("</table>\n<h2>Failing resources</h2>\n");
-        var failures = assessment.Failures.OrderByDescending(r => catalogue[r.ControlId].Severity).ThenBy(r => r.ControlId, StringComparer.Ordinal).ToList();
-        if (failures.Count == 0)
-        {
-            sb.Append("<p>No failures.</p>\n");
-        }
-        else
-        {
-            sb.Append("<table><tr><th>Control</th><th>Severity</th><th>Resource</th><th>Where</th><th>Evidence</th><th>Exception</th></tr>\n");
-            foreach (var r in failures)
-            {
-                var c = catalogue[r.ControlId];
-                sb.Append(inv, $"<tr><td>{E(c.Id)} {E(c.Title)}</td><td>{E(c.Severity.ToString().ToLowerInvariant())}</td><td>{E(r.Resource.ToString())}</td><td>{E(r.Resource.Source?.ToString())}</td><td>{E(r.Evidence)}</td>");
-                sb.Append(inv, $"<td>{(r.Exception is { } x ? E($"{x.Owner}: {x.Reason} (until {x.Expires:yyyy-MM-dd})") : r.ExpiredException is { } y ? E($"expired {y.Expires:yyyy-MM-dd}") : string.Empty)}</td></tr>\n");
-            }
-
-            sb.Append("</table>\n");
-        }
-
-        sb.Append("<h2>Remediation</h2>\n");
-        var plan = RemediationPlan.From(assessment, catalogue);
-        if (plan.Items.Count == 0)
-        {
-            sb.Append("<p>Nothing to remediate.</p>\n");
-        }
-        else
-        {
-            sb.Append("<table><tr><th>Control</th><th>Resource</th><th>Fix</th></tr>\n");
-            foreach (var i in plan.Items)
-            {
-                var a = i.Action;
-                var detail = a.Kind switch
-                {
-                    RemediationKind.Arm or RemediationKind.Graph => $"{a.Method} {a.Url}\n{a.Body?.ToJsonString(Indented)}",
-                    RemediationKind.Terraform or RemediationKind.ArmTemplate => $"{a.Address}: {a.Attribute} = {a.Value?.ToJsonString()}",
-                    _ => a.Steps ?? string.Empty,
-                };
-                sb.Append(inv, $"<tr><td>{E(i.ControlId)}</td><td>{E(i.Resource.ToString())}</td><td>{E(a.Description)}{(a.Caution is null ? string.Empty : $"<br><strong>Caution:</strong> {E(a.Caution)}")}<pre>{E(detail)}</pre></td></tr>\n");
-            }
-
-            sb.Append("</table>\n");
-        }
-
-        if (assessment.ExpiredExceptions.Count > 0)
-        {
-            sb.Append("<h2>Expired exceptions</h2>\n<ul>\n");
-            foreach (var e in assessment.ExpiredExceptions)
-            {
-                sb.Append(inv, $"<li>{E(e.ControlId)} on {E(e.ResourcePattern)} (owner {E(e.Owner)}) expired {E(e.Expires.ToString("yyyy-MM-dd", inv))}</li>\n");
-            }
-
-            sb.Append("</ul>\n");
-        }
-
-        sb.Append("</body></html>\n");
-        return sb.ToString();
-    }
+    /// <summary>The HTML report: see <see cref="BaselineHtmlReport"/>.</summary>
+    public static string Html(Assessment assessment, ControlCatalogue? catalogue = null) => BaselineHtmlReport.Render(assessment, catalogue);
 }
