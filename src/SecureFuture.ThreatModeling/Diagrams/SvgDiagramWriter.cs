@@ -8,9 +8,10 @@ namespace SecureFuture.ThreatModeling.Diagrams;
 /// <summary>
 /// Draws a data-flow diagram as SVG: external entities as rectangles, processes as ellipses, data stores as
 /// parallel lines, flows as arrows with their names, trust boundaries as dashed red borders or lines. Elements
-/// that carry coordinates (a <c>.tm7</c>, Threat Dragon) keep them; others are laid out in columns by their
-/// distance from the model's entry points (longest path over flows), members of a boundary kept together. The
-/// output depends only on the model, so the same model always gives the same bytes.
+/// that carry coordinates (a <c>.tm7</c>, Threat Dragon) keep them; others are laid out by <see cref="GraphLayout"/>
+/// (MSAGL: boundaries as clusters, flows routed around boxes, labels clear of each other), or, for models too large
+/// to hand it, in columns by their distance from the model's entry points. The output depends only on the model, so
+/// the same model always gives the same bytes.
 /// </summary>
 public static class SvgDiagramWriter
 {
@@ -30,14 +31,21 @@ public static class SvgDiagramWriter
         var ids = elements.Select(e => e.Id).ToHashSet(StringComparer.Ordinal);
         var flows = model.Flows.Where(f => ids.Contains(f.SourceId) && ids.Contains(f.TargetId)).ToList();
         var boundaries = model.Boundaries.Where(b => diagramId is null || b.DiagramId == diagramId || b.DiagramId is null).ToList();
-        var boxes = elements.All(e => e.Bounds is not null) ? elements.ToDictionary(e => e.Id, e => e.Bounds!.Value, StringComparer.Ordinal) : Layout(elements, flows, boundaries);
+        var drawn = elements.All(e => e.Bounds is not null);
+        var laid = drawn ? null : GraphLayout.TryLayout(elements, flows, boundaries);
+        var boxes = drawn ? elements.ToDictionary(e => e.Id, e => e.Bounds!.Value, StringComparer.Ordinal)
+            : laid?.Boxes ?? Layout(elements, flows, boundaries);
 
         var borderRects = new Dictionary<string, Rect>(StringComparer.Ordinal);
         foreach (var boundary in boundaries.Where(b => b.Shape == BoundaryShape.Border))
         {
-            if (boundary.Bounds is { } drawn)
+            if (laid is not null && laid.Boundaries.TryGetValue(boundary.Id, out var cluster))
             {
-                borderRects[boundary.Id] = drawn;
+                borderRects[boundary.Id] = cluster;
+            }
+            else if (boundary.Bounds is { } bounds)
+            {
+                borderRects[boundary.Id] = bounds;
             }
             else if (boundary.Members is { Count: > 0 } members && members.Where(boxes.ContainsKey).Select(m => boxes[m]).ToList() is { Count: > 0 } inside)
             {
@@ -100,6 +108,13 @@ public static class SvgDiagramWriter
 
         foreach (var flow in flows)
         {
+            if (laid is not null && laid.Flows.TryGetValue(flow.Id, out var routed) && routed.Path.Length > 0)
+            {
+                svg.Append(Invariant($"<g class=\"flow\" id=\"{Escape(flow.Id)}\"><path d=\"{routed.Path}\" fill=\"none\" stroke=\"#333\" marker-end=\"url(#arrow)\"/>"));
+                svg.Append(Invariant($"<text x=\"{N(routed.Label.X)}\" y=\"{N(routed.Label.Y + 4)}\" text-anchor=\"middle\" fill=\"#333\" stroke=\"#fff\" stroke-width=\"3\" paint-order=\"stroke\">{Escape(flow.Name)}</text></g>\n"));
+                continue;
+            }
+
             var a = boxes[flow.SourceId];
             var b = boxes[flow.TargetId];
             var start = flow.Start ?? Edge(a, b.Center);
