@@ -76,7 +76,7 @@ public sealed class DiagramLayoutTests
         var yaml = $"version: 1\nname: big\nelements:\n{string.Join('\n', elements)}\nflows:\n{string.Join('\n', flows)}\n";
         var model = YamlModelReader.Read(new StringReader(yaml), "big.yaml", RuleCatalogue.Default.Template);
         Assert.Null(GraphLayout.TryLayout(model.Elements, model.Flows, model.Boundaries));
-        Assert.Contains("id=\"e400\"", SvgDiagramWriter.Write(model), StringComparison.Ordinal);
+        Assert.Contains($"id=\"e{GraphLayout.MaxElements}\"", SvgDiagramWriter.Write(model), StringComparison.Ordinal);
     }
 
     private static IEnumerable<XElement> Groups(XDocument svg, params string[] classes) =>

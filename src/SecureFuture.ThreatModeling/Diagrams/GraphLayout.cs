@@ -31,8 +31,8 @@ internal sealed record DiagramLayout(
 /// </remarks>
 internal static class GraphLayout
 {
-    public const int MaxElements = 400;
-    public const int MaxFlows = 1500;
+    public const int MaxElements = 200;
+    public const int MaxFlows = 600;
 
     /// <summary>Width reserved per character of 12 px sans-serif text (DejaVu Sans, the usual sans-serif on Linux, averages about 7.4 px).</summary>
     public const double CharWidth = 7.6;
