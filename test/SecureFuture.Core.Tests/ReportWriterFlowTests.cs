@@ -70,7 +70,7 @@ public sealed class ReportWriterFlowTests
     [Fact]
     public async Task Text_shows_the_path_compactly_under_the_finding()
     {
-        var lines = (await WriteAsync(new TextReportWriter(new ReportOptions { Width = 1000 }), Run(FlowFinding, PlainFinding))).Split('\n');
+        var lines = (await WriteAsync(new TextReportWriter(new ReportOptions()), Run(FlowFinding, PlainFinding))).Split('\n');
 
         var at = Array.FindIndex(lines, l => l.Contains("SFI-CODE-001 SQL query built from request data", StringComparison.Ordinal));
         Assert.True(at >= 0, string.Join('\n', lines));
@@ -87,7 +87,7 @@ public sealed class ReportWriterFlowTests
         {
             Flow = [FlowFinding.Flow![0] with { Message = "request query 'id' (source)" }, FlowFinding.Flow[2] with { Message = "SqlCommand.CommandText (sink)" }],
         };
-        var text = await WriteAsync(new TextReportWriter(new ReportOptions { Width = 1000 }), Run(finding));
+        var text = await WriteAsync(new TextReportWriter(new ReportOptions()), Run(finding));
         Assert.Contains("Controllers/UserController.cs:14:33 request query 'id' (source) -> Data/Repo.cs:9:38 SqlCommand.CommandText (sink)\n", text, StringComparison.Ordinal);
         Assert.DoesNotContain("source Controllers", text, StringComparison.Ordinal);
         Assert.DoesNotContain("(sink) (sink)", text, StringComparison.Ordinal);
@@ -96,12 +96,53 @@ public sealed class ReportWriterFlowTests
     [Fact]
     public async Task Text_summary_gives_lines_per_language_the_memory_safe_share_and_the_unsafe_inventory()
     {
-        var text = await WriteAsync(new TextReportWriter(new ReportOptions { Width = 1000 }), Run());
+        var text = await WriteAsync(new TextReportWriter(new ReportOptions()), Run());
         Assert.Contains("Lines of code: c 27, csharp 973; memory-safe share: 97.3 %\n", text, StringComparison.Ordinal);
         Assert.Contains("Unsafe code (inventory): blocks 2, stackalloc 1\n", text, StringComparison.Ordinal);
-        var summary = text.TrimEnd().Split('\n')[^1];
-        Assert.Contains("filesScanned: 12", summary, StringComparison.Ordinal);
-        Assert.DoesNotContain("linesOfCode", summary, StringComparison.Ordinal);
+        var lines = text.TrimEnd().Split('\n');
+        Assert.Equal("Statistics: filesScanned 12", lines[^2]);
+        Assert.DoesNotContain("linesOfCode", lines[^2], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Text_piped_reads_line_by_line_the_summary_a_sentence_of_its_own_and_no_escape_codes()
+    {
+        var text = await WriteAsync(new TextReportWriter(new ReportOptions()), Run(PlainFinding with { Suppression = new Suppression("inSource", "test fixture") }));
+        var lines = text.TrimEnd().Split('\n');
+        Assert.Equal("No findings, 1 suppressed.", lines[^1]);
+        Assert.Equal("Statistics: filesScanned 12", lines[^2]);
+        Assert.DoesNotContain('\u001b', text);
+    }
+
+    [Fact]
+    public async Task Text_at_a_terminal_is_styled_but_input_cannot_write_escape_sequences()
+    {
+        // A file name or message from a scanned repository can carry an escape sequence that would rewrite the
+        // terminal (clear it, retitle it, hide the lines before): shown escaped, never written raw.
+        var hostile = PlainFinding with { Message = "A secret \u001b[2J\u001b]0;pwned\u0007", Location = FindingLocation.InFile("a\u001b[8m.env", new Region(1, 1, 1, 10)) };
+        var text = await WriteAsync(new TextReportWriter(new ReportOptions { Ansi = true }), Run(hostile));
+        Assert.Contains("\u001b[1;4m", text, StringComparison.Ordinal);
+        Assert.Contains("\u001b[33m", text, StringComparison.Ordinal);
+        Assert.Contains("A secret \\u001b[2J\\u001b]0;pwned\\u0007", text, StringComparison.Ordinal);
+        Assert.Contains("a\\u001b[8m.env", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("\u001b[2J", text, StringComparison.Ordinal);
+        Assert.DoesNotContain('\u0007', text);
+    }
+
+    [Fact]
+    public async Task Text_notification_whose_message_names_its_file_is_not_prefixed_twice()
+    {
+        var run = Run() with
+        {
+            Notifications =
+            [
+                new Notification("x", NotificationLevel.Error, "empty.json:1:1: the file is empty") { Path = "empty.json", Region = new Region(1, 1, 1, 1) },
+                new Notification("y", NotificationLevel.Warning, "too large, skipped") { Path = "big.bin" },
+            ],
+        };
+        var text = await WriteAsync(new TextReportWriter(new ReportOptions()), run);
+        Assert.Contains("error: empty.json:1:1: the file is empty\n", text, StringComparison.Ordinal);
+        Assert.Contains("warning: big.bin: too large, skipped\n", text, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -176,8 +176,6 @@ internal static partial class ScanCommand
             var writer = ReportWriters.Create(selectedFormat, new ReportOptions
             {
                 Ansi = CliOutput.IsStandardOutput(outputPath) && ReferenceEquals(stdout, Console.Out) && !Console.IsOutputRedirected && Environment.GetEnvironmentVariable("NO_COLOR") is null,
-                // Wrapping only helps a person at a terminal; files and pipes get one finding per line for grep.
-                Width = CliOutput.IsStandardOutput(outputPath) && ReferenceEquals(stdout, Console.Out) && !Console.IsOutputRedirected ? Math.Max(80, Console.WindowWidth) : 1000,
             });
             await CliOutput.EmitAsync(outputPath, stdout, (stream, ct) => writer.WriteAsync(run, stream, ct), cancellationToken);
             if (await push.PushAsync(parse, run, stderr, cancellationToken) is var pushed and not ExitCodes.Success)

@@ -70,7 +70,7 @@ internal static class ThreatModelCommand
                 "json" => (stream, ct) => WriteJsonAsync(stream, loaded.Model, result, ct),
                 "html" => (stream, ct) => CliOutput.WriteTextAsync(stream, Html(loaded.Model, result), ct),
                 "md" => (stream, ct) => CliOutput.WriteTextAsync(stream, Markdown(loaded.Model, result), ct),
-                _ => (stream, ct) => ReportWriters.Create(selected, new ReportOptions { Width = 1000 }).WriteAsync(run, stream, ct),
+                _ => (stream, ct) => ReportWriters.Create(selected).WriteAsync(run, stream, ct),
             };
             await CliOutput.EmitAsync(parse.GetValue(output), stdout, write, cancellationToken);
 

@@ -29,9 +29,6 @@ public sealed record ReportOptions
     /// <summary>Use colours and styles (an interactive terminal).</summary>
     public bool Ansi { get; init; }
 
-    /// <summary>Width for text output; null means the terminal's or 120.</summary>
-    public int? Width { get; init; }
-
     /// <summary>Show suppressed findings in text output.</summary>
     public bool ShowSuppressed { get; init; }
 }

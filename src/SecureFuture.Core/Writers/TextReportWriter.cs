@@ -1,5 +1,4 @@
 using System.Globalization;
-using Spectre.Console;
 
 namespace SecureFuture.Core.Writers;
 
@@ -17,30 +16,67 @@ public sealed class TextReportWriter(ReportOptions options) : IReportWriter
         var writer = new StreamWriter(output, leaveOpen: true);
         await using (writer.ConfigureAwait(false))
         {
-            var console = AnsiConsole.Create(new AnsiConsoleSettings
-            {
-                Ansi = _options.Ansi ? AnsiSupport.Yes : AnsiSupport.No,
-                ColorSystem = _options.Ansi ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
-                Out = new AnsiConsoleOutput(writer),
-                Interactive = InteractionSupport.No,
-            });
-            console.Profile.Width = _options.Width ?? 120;
-            Render(console, run);
+            Render(new Styled(writer, _options.Ansi), run);
             await writer.FlushAsync(cancellationToken);
         }
     }
 
-    private void Render(IAnsiConsole console, AnalysisRun run)
+    /// <summary>
+    /// Text with optional ANSI styles (SGR codes) for a terminal; plain text when piped, so that every line reads on
+    /// its own without the styles that separated its parts on screen. Lines are never wrapped: a finding is one line
+    /// for grep. Control characters from the inputs (a file name or message can hold an escape sequence that would
+    /// rewrite the terminal) are shown escaped, never written raw.
+    /// </summary>
+    private sealed class Styled(TextWriter writer, bool ansi)
+    {
+        public const string Bold = "1";
+        public const string Underline = "4";
+        public const string Grey = "90";
+
+        public Styled Text(string text, params string[] styles)
+        {
+            var safe = Sanitise(text);
+            if (ansi && styles.Length > 0)
+            {
+                writer.Write($"\u001b[{string.Join(';', styles)}m{safe}\u001b[0m");
+            }
+            else
+            {
+                writer.Write(safe);
+            }
+
+            return this;
+        }
+
+        public void Line() => writer.Write('\n');
+
+        private static string Sanitise(string text)
+        {
+            if (!text.Any(char.IsControl))
+            {
+                return text;
+            }
+
+            var sb = new System.Text.StringBuilder(text.Length + 8);
+            foreach (var c in text)
+            {
+                sb.Append(char.IsControl(c) ? string.Create(CultureInfo.InvariantCulture, $"\\u{(int)c:x4}") : c.ToString());
+            }
+
+            return sb.ToString();
+        }
+    }
+
+    private void Render(Styled console, AnalysisRun run)
     {
         var shown = run.Findings.Where(f => _options.ShowSuppressed || !f.IsSuppressed).ToList();
         foreach (var group in shown.GroupBy(f => f.Location.Path ?? f.Location.ResourceId ?? f.Location.ModelElement ?? "(no location)")
                      .OrderBy(g => g.Key, StringComparer.Ordinal))
         {
-            console.MarkupLine($"[bold underline]{Markup.Escape(group.Key)}[/]");
+            console.Text(group.Key, Styled.Bold, Styled.Underline).Line();
             foreach (var f in group.OrderBy(f => f.Location.Region?.StartLine ?? 0).ThenBy(f => f.Location.Region?.StartColumn ?? 0))
             {
                 var where = f.Location.Region is { } r ? $"{r.StartLine}:{r.StartColumn}" : (f.Location.PropertyPath ?? string.Empty);
-                var severity = $"[{Colour(f.Severity)}]{f.Severity.ToToken(),-8}[/]";
                 var tags = new List<string>();
                 if (f.IsSuppressed)
                 {
@@ -52,34 +88,41 @@ public sealed class TextReportWriter(ReportOptions options) : IReportWriter
                     tags.Add(f.BaselineState.ToString().ToLowerInvariant());
                 }
 
-                var suffix = tags.Count > 0 ? $" [grey]({string.Join(", ", tags)})[/]" : string.Empty;
-                console.MarkupLine($"  {Markup.Escape(where),-9} {severity} [bold]{Markup.Escape(f.RuleId)}[/] {Markup.Escape(f.Message)}{suffix}");
+                console.Text($"  {where,-9} ").Text($"{f.Severity.ToToken(),-8}", Colour(f.Severity)).Text(" ")
+                    .Text(f.RuleId, Styled.Bold).Text($" {f.Message}");
+                if (tags.Count > 0)
+                {
+                    console.Text($" ({string.Join(", ", tags)})", Styled.Grey);
+                }
+
+                console.Line();
                 if (f.Evidence is { } evidence)
                 {
-                    console.MarkupLine($"  {string.Empty,-9} [grey]evidence: {Markup.Escape(evidence.ToString())}[/]");
+                    console.Text($"  {string.Empty,-9} ").Text($"evidence: {evidence}", Styled.Grey).Line();
                 }
 
                 if (f.Flow is { Count: > 0 } flow)
                 {
-                    console.MarkupLine($"  {string.Empty,-9} [grey]{Markup.Escape(DescribeFlow(flow))}[/]");
+                    console.Text($"  {string.Empty,-9} ").Text(DescribeFlow(flow), Styled.Grey).Line();
                 }
 
                 foreach (var key in new[] { "commit", "date" })
                 {
                     if (f.Properties.TryGetValue(key, out var value))
                     {
-                        console.MarkupLine($"  {string.Empty,-9} [grey]{key}: {Markup.Escape(value)}[/]");
+                        console.Text($"  {string.Empty,-9} ").Text($"{key}: {value}", Styled.Grey).Line();
                     }
                 }
             }
 
-            console.WriteLine();
+            console.Line();
         }
 
         foreach (var n in run.Notifications)
         {
-            var where = n.Path is null ? string.Empty : $"{n.Path}{(n.Region is null ? string.Empty : ":" + n.Region)}: ";
-            console.MarkupLine($"[grey]{n.Level.ToString().ToLowerInvariant()}: {Markup.Escape(where + n.Message)}[/]");
+            // A message that already starts with its file's name (file:line:col: ...) is not prefixed with it again.
+            var where = n.Path is null || n.Message.StartsWith(n.Path, StringComparison.Ordinal) ? string.Empty : $"{n.Path}{(n.Region is null ? string.Empty : ":" + n.Region)}: ";
+            console.Text($"{n.Level.ToString().ToLowerInvariant()}: {where}{n.Message}", Styled.Grey).Line();
         }
 
         var counts = Enum.GetValues<Severity>().Reverse()
@@ -96,17 +139,24 @@ public sealed class TextReportWriter(ReportOptions options) : IReportWriter
 
         foreach (var line in DescribeInventory(run.Statistics))
         {
-            console.MarkupLine($"[grey]{Markup.Escape(line)}[/]");
+            console.Text(line, Styled.Grey).Line();
         }
 
         foreach (var (key, value) in run.Properties.OrderBy(p => p.Key, StringComparer.Ordinal))
         {
-            console.MarkupLine($"[grey]{Markup.Escape($"{key}: {value}")}[/]");
+            console.Text($"{key}: {value}", Styled.Grey).Line();
         }
 
-        var stats = string.Join(", ", run.Statistics.Where(p => !CodeInventory.IsInventory(p.Key)).OrderBy(p => p.Key, StringComparer.Ordinal)
-            .Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.Key}: {p.Value}")));
-        console.MarkupLine($"[bold]{Markup.Escape(summary)}[/]{(stats.Length > 0 ? $" [grey]{Markup.Escape(stats)}[/]" : string.Empty)}");
+        // The summary is a sentence of its own; the run's counters follow on their own line, so that piped output
+        // never runs the two together ("No findings bytesScanned: ...").
+        var stats = run.Statistics.Where(p => !CodeInventory.IsInventory(p.Key)).OrderBy(p => p.Key, StringComparer.Ordinal)
+            .Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.Key} {p.Value:N0}")).ToList();
+        if (stats.Count > 0)
+        {
+            console.Text($"Statistics: {string.Join(", ", stats)}", Styled.Grey).Line();
+        }
+
+        console.Text(summary + ".", Styled.Bold).Line();
     }
 
     /// <summary>
@@ -163,12 +213,12 @@ public sealed class TextReportWriter(ReportOptions options) : IReportWriter
         }
     }
 
-    private static string Colour(Severity severity) => severity switch
+    private static string[] Colour(Severity severity) => severity switch
     {
-        Severity.Critical => "red bold",
-        Severity.High => "red",
-        Severity.Medium => "yellow",
-        Severity.Low => "blue",
-        _ => "grey",
+        Severity.Critical => ["31", Styled.Bold],
+        Severity.High => ["31"],
+        Severity.Medium => ["33"],
+        Severity.Low => ["34"],
+        _ => [Styled.Grey],
     };
 }
