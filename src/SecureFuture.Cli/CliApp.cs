@@ -49,7 +49,22 @@ internal static class CliApp
                 await stderr.WriteLineAsync($"sfi: {error.Message}");
             }
 
-            await stderr.WriteLineAsync("Run 'sfi --help' for usage.");
+            var command = parse.CommandResult.Command;
+            foreach (var token in parse.UnmatchedTokens)
+            {
+                if (Suggestions.For(token, command) is { } suggestion)
+                {
+                    await stderr.WriteLineAsync($"sfi: '{token}': did you mean '{suggestion}'?");
+                }
+            }
+
+            var names = new List<string>();
+            for (System.CommandLine.Parsing.SymbolResult? r = parse.CommandResult; r is System.CommandLine.Parsing.CommandResult c && c.Command is not RootCommand; r = c.Parent)
+            {
+                names.Insert(0, c.Command.Name);
+            }
+
+            await stderr.WriteLineAsync($"Run '{string.Join(' ', names.Prepend("sfi"))} --help' for usage.");
             return ExitCodes.UsageError;
         }
 

@@ -51,6 +51,16 @@ public sealed class InputReaderTests
         Assert.NotNull(ex.Column);
         Assert.StartsWith("broken.json:3:", ex.Message, StringComparison.Ordinal);
         Assert.Contains("malformed JSON", ex.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("LineNumber", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("  \n\t\r\n")]
+    public void EmptyOrBlankFile_SaysItIsEmpty(string content)
+    {
+        var ex = Assert.Throws<InputException>(() => Read(content, "empty.json"));
+        Assert.Equal("empty.json:1:1: the file is empty", ex.Message);
     }
 
     [Fact]

@@ -48,7 +48,7 @@ public sealed class SampleModelTests
 public sealed class LoaderTests
 {
     [Theory]
-    [InlineData("model.txt", "unknown model format")]
+    [InlineData("model.txt", "file not found")]
     [InlineData("missing.yaml", "file not found")]
     [InlineData("missing.tm7", "file not found")]
     [InlineData("missing.json", "file not found")]
@@ -56,6 +56,27 @@ public sealed class LoaderTests
     {
         var e = Assert.Throws<Core.InputException>(() => ThreatAnalyzer.Load(Path.Combine(AppContext.BaseDirectory, "TestData", "nowhere", name)));
         Assert.Contains(message, e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Load_OfADirectoryOrAFileOfAnotherKind_SaysWhatToGive()
+    {
+        var dir = Directory.CreateTempSubdirectory("sfi-tm-load-").FullName;
+        try
+        {
+            var e = Assert.Throws<Core.InputException>(() => ThreatAnalyzer.Load(dir));
+            Assert.Contains("is a directory; give the model file", e.Message, StringComparison.Ordinal);
+            Assert.DoesNotContain("''", e.Message, StringComparison.Ordinal);
+
+            File.WriteAllText(Path.Combine(dir, "model.txt"), "x");
+            Assert.Contains("unknown model format '.txt'", Assert.Throws<Core.InputException>(() => ThreatAnalyzer.Load(Path.Combine(dir, "model.txt"))).Message, StringComparison.Ordinal);
+            File.WriteAllText(Path.Combine(dir, "Makefile"), "x");
+            Assert.Contains("the file name has no extension", Assert.Throws<Core.InputException>(() => ThreatAnalyzer.Load(Path.Combine(dir, "Makefile"))).Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
     }
 
     [Fact]

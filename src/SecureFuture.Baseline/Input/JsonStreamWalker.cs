@@ -296,6 +296,11 @@ internal static class JsonStreamWalker
                 consumed = reader.BytesConsumed;
                 state = reader.CurrentState;
             }
+            catch (JsonException ex) when (rootType == JsonTokenType.None && buffer.AsSpan(0, length).IndexOfAnyExcept(" \t\r\n"u8) < 0)
+            {
+                // Nothing but white space (or nothing at all): say so, not the parser's "no JSON tokens".
+                throw new InputException(displayPath, 1, 1, "the file is empty", ex);
+            }
             catch (JsonException ex)
             {
                 throw new InputException(displayPath, (ex.LineNumber ?? 0) + 1, (ex.BytePositionInLine ?? 0) + 1, $"malformed JSON: {FirstSentence(ex.Message)}", ex);
@@ -344,10 +349,19 @@ internal static class JsonStreamWalker
         }
     }
 
+    /// <summary>The parser's message without the position it appends (0-based, and already in the file:line:col).</summary>
     private static string FirstSentence(string message)
     {
-        var cut = message.IndexOf(" Path:", StringComparison.Ordinal);
-        return cut > 0 ? message[..cut] : message;
+        foreach (var marker in new[] { " Path:", " LineNumber:" })
+        {
+            var cut = message.IndexOf(marker, StringComparison.Ordinal);
+            if (cut > 0)
+            {
+                message = message[..cut];
+            }
+        }
+
+        return message;
     }
 
     private sealed class Frame(bool isArray)

@@ -89,8 +89,13 @@ public static class ThreatAnalyzer
                 return new LoadedModel(YamlModelReader.Read(path, catalogue), catalogue, null) { TemplatePath = templatePath };
             case ".json":
                 return new LoadedModel(Interop.ThreatDragonImporter.Read(path), template ?? RuleCatalogue.Default.Template, null) { TemplatePath = templatePath };
+            case var _ when Directory.Exists(path):
+                throw new InputException(path, null, null, "is a directory; give the model file (.yaml, .yml, .tm7 or Threat Dragon .json)");
+            case var _ when !File.Exists(path):
+                throw new InputException(path, null, null, "file not found");
             default:
-                throw new InputException(path, null, null, $"unknown model format '{extension}'; expected .yaml, .yml, .tm7 or .json (Threat Dragon)");
+                var named = extension.Length == 0 ? "the file name has no extension" : $"unknown model format '{extension}'";
+                throw new InputException(path, null, null, $"{named}; expected .yaml, .yml, .tm7 or .json (Threat Dragon)");
         }
     }
 
