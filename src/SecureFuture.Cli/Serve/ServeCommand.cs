@@ -1,5 +1,6 @@
 using System.CommandLine;
 using SecureFuture.Core;
+using SecureFuture.Scanning.Dependencies.Advisories;
 using SecureFuture.Server;
 
 namespace SecureFuture.Cli.Serve;
@@ -9,7 +10,13 @@ internal static class ServeCommand
 {
     public static Command Create(TextWriter stdout, TextWriter stderr, TimeProvider clock)
     {
-        var dataDir = new Option<string>("--data-dir") { Description = "Data directory: sfi.db (SQLite) and the default SoftHSM2 token under hsm/.", Required = true };
+        // The default lies outside any working tree (the same ~/.sfi as the advisory database): a data directory
+        // created inside a repository holds the HSM token's files and config, which a scan of that repository reads.
+        var dataDir = new Option<string>("--data-dir")
+        {
+            Description = "Data directory: sfi.db (SQLite) and the default SoftHSM2 token under hsm/ (default: ~/.sfi).",
+            DefaultValueFactory = _ => AdvisoryDatabase.DefaultDataDirectory,
+        };
         var urls = new Option<string>("--urls") { Description = "Where to listen (semicolon-separated).", DefaultValueFactory = _ => "http://127.0.0.1:5080" };
         var dev = new Option<bool>("--dev") { Description = "Relax minimum durations (rotation down to PT10S) and run the scheduler every second; for tests and demos." };
         var database = new Option<string?>("--database") { Description = "PostgreSQL connection string (Npgsql form) instead of SQLite; needed to run several nodes." };
