@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.Versioning;
 using System.Text;
 
 namespace SecureFuture.Cli.Tests;
@@ -16,6 +17,7 @@ public sealed class ReadmeQuickStartTests
 
     [Fact]
     [Trait("Category", "Integration")]
+    [UnsupportedOSPlatform("windows")] // bash, and the script's mode
     public async Task The_token_service_quick_start_runs_verbatim_and_whoami_sees_a_dpop_bound_client()
     {
         var block = QuickStartBlock(await File.ReadAllTextAsync(Path.Combine(CliRunner.RepoRoot(), "README.md")));

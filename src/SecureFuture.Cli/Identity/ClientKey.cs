@@ -138,7 +138,11 @@ internal sealed class ClientKey : IDisposable
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            File.Delete(temporary);
+            if (File.Exists(temporary))
+            {
+                File.Delete(temporary);
+            }
+
             throw new InputException($"{path}: cannot write the private key file: {e.Message}", e);
         }
 
