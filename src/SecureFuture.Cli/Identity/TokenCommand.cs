@@ -27,11 +27,6 @@ internal static class TokenCommand
         };
         command.Validators.Add(result =>
         {
-            if (result.GetResult(method) is { Implicit: false } && result.GetResult(forUrl) is null)
-            {
-                result.AddError("--method is for --for-url");
-            }
-
             if (result.GetValue(dpop) && result.GetResult(forUrl) is null)
             {
                 result.AddError("--dpop needs --for-url URL: the DPoP key lives only in this run, so the proof for your request is made now");
