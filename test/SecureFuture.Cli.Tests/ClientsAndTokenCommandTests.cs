@@ -141,8 +141,10 @@ public sealed partial class ServeAndKeysCommandTests
                 {
                     using var form = new FormUrlEncodedContent(new Dictionary<string, string>
                     {
-                        ["grant_type"] = "client_credentials", ["client_id"] = "ci",
-                        ["client_assertion_type"] = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer", ["client_assertion"] = assertion,
+                        ["grant_type"] = "client_credentials",
+                        ["client_id"] = "ci",
+                        ["client_assertion_type"] = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+                        ["client_assertion"] = assertion,
                     });
                     using var response = await http.PostAsync(new Uri(url + "/oauth2/token"), form);
                     statuses.Add(response.StatusCode);
