@@ -34,7 +34,7 @@ public sealed partial class ServeAndKeysCommandTests
             var keyFile = Path.Combine(work, "ci.key");
 
             // The key pair is made here: the private key lands in a 0600 file, only the public JWK reaches the server.
-            var (exit, output, error) = await System(["clients", "add", "ci", "--generate-key", keyFile, "--scope", "sfi.findings.write", "--scope", "sfi.findings.project:shop", .. admin]);
+            var (exit, output, error) = await Sfi(["clients", "add", "ci", "--generate-key", keyFile, "--scope", "sfi.findings.write", "--scope", "sfi.findings.project:shop", .. admin]);
             Assert.True(exit == 0, error);
             Assert.Contains("registered client 'ci'", output, StringComparison.Ordinal);
             Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(keyFile));
@@ -42,7 +42,7 @@ public sealed partial class ServeAndKeysCommandTests
             Assert.StartsWith("-----BEGIN PRIVATE KEY-----", pem, StringComparison.Ordinal);
             AssertNoKeyMaterial(pem, output + error);
             Assert.Empty(Directory.GetFiles(work, "*.tmp"));
-            (exit, output, _) = await System(["clients", "show", "ci", "--format", "json", .. admin]);
+            (exit, output, _) = await Sfi(["clients", "show", "ci", "--format", "json", .. admin]);
             Assert.Equal(0, exit);
             var jwk = JsonNode.Parse(output)!["jwks"]!["keys"]![0]!.AsObject();
             Assert.False(jwk.ContainsKey("d"));
@@ -52,28 +52,28 @@ public sealed partial class ServeAndKeysCommandTests
             }
 
             // An existing key file is never overwritten, and a refused add registers nothing; --force replaces it.
-            (exit, _, error) = await System(["clients", "add", "ci2", "--generate-key", keyFile, .. admin]);
+            (exit, _, error) = await Sfi(["clients", "add", "ci2", "--generate-key", keyFile, .. admin]);
             Assert.Equal(2, exit);
             Assert.Contains("already exists; not overwritten", error, StringComparison.Ordinal);
             Assert.Equal(pem, await File.ReadAllTextAsync(keyFile));
-            (exit, _, error) = await System(["clients", "show", "ci2", .. admin]);
+            (exit, _, error) = await Sfi(["clients", "show", "ci2", .. admin]);
             Assert.Equal(2, exit);
             Assert.Contains("404", error, StringComparison.Ordinal);
             var otherKey = Path.Combine(work, "other.key");
-            Assert.Equal(0, (await System(["clients", "add", "other", "--generate-key", otherKey, .. admin])).Exit);
+            Assert.Equal(0, (await Sfi(["clients", "add", "other", "--generate-key", otherKey, .. admin])).Exit);
             await File.WriteAllTextAsync(Path.Combine(work, "spare.key"), "keep me");
-            (exit, _, error) = await System(["clients", "add", "spare", "--generate-key", Path.Combine(work, "spare.key"), "--force", .. admin]);
+            (exit, _, error) = await Sfi(["clients", "add", "spare", "--generate-key", Path.Combine(work, "spare.key"), "--force", .. admin]);
             Assert.True(exit == 0, error);
             Assert.StartsWith("-----BEGIN PRIVATE KEY-----", await File.ReadAllTextAsync(Path.Combine(work, "spare.key")), StringComparison.Ordinal);
 
             // A registration the server refuses leaves no key file behind.
-            (exit, _, error) = await System(["clients", "add", "ci", "--generate-key", Path.Combine(work, "dup.key"), .. admin]);
+            (exit, _, error) = await Sfi(["clients", "add", "ci", "--generate-key", Path.Combine(work, "dup.key"), .. admin]);
             Assert.Equal(2, exit);
             Assert.False(File.Exists(Path.Combine(work, "dup.key")), error);
             Assert.Empty(Directory.GetFiles(work, "*.tmp"));
 
             // A DPoP-bound token for sfi's own API, and a ready request line: whoami sees the client and the binding.
-            (exit, output, error) = await System(["token", "--client", "ci", "--key", keyFile, "--dpop", "--resource", url + "/v1/", "--for-url", url + "/v1/whoami", "--server", url]);
+            (exit, output, error) = await Sfi(["token", "--client", "ci", "--key", keyFile, "--dpop", "--resource", url + "/v1/", "--for-url", url + "/v1/whoami", "--server", url]);
             Assert.True(exit == 0, error);
             Assert.StartsWith("curl ", output, StringComparison.Ordinal);
             AssertNoKeyMaterial(pem, output + error);
@@ -95,7 +95,7 @@ public sealed partial class ServeAndKeysCommandTests
             }
 
             // Without --dpop: the bare token on standard output, usable as a bearer token.
-            (exit, output, error) = await System(["token", "--client", "ci", "--key", keyFile, "--server", url]);
+            (exit, output, error) = await Sfi(["token", "--client", "ci", "--key", keyFile, "--server", url]);
             Assert.True(exit == 0, error);
             Assert.Matches(@"^eyJ[\w-]+\.[\w-]+\.[\w-]+\n$", output.ReplaceLineEndings("\n"));
             using (var bearer = new HttpRequestMessage(HttpMethod.Get, url + "/v1/whoami") { Headers = { Authorization = new AuthenticationHeaderValue("Bearer", output.Trim()) } })
@@ -105,7 +105,7 @@ public sealed partial class ServeAndKeysCommandTests
             }
 
             // Misuse: another client's key, an assertion from an hour ago, a key file others can read, an unknown audience.
-            (exit, output, error) = await System(["token", "--client", "ci", "--key", otherKey, "--server", url]);
+            (exit, output, error) = await Sfi(["token", "--client", "ci", "--key", otherKey, "--server", url]);
             Assert.Equal(2, exit);
             Assert.Empty(output);
             Assert.Contains("refused client 'ci': 401 invalid_client", error, StringComparison.Ordinal);
@@ -123,11 +123,11 @@ public sealed partial class ServeAndKeysCommandTests
             var readable = Path.Combine(work, "readable.key");
             File.Copy(keyFile, readable);
             File.SetUnixFileMode(readable, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
-            (exit, _, error) = await System(["token", "--client", "ci", "--key", readable, "--server", url]);
+            (exit, _, error) = await Sfi(["token", "--client", "ci", "--key", readable, "--server", url]);
             Assert.Equal(2, exit);
             Assert.Contains("accessible by its group or others (mode 0644); chmod 600", error, StringComparison.Ordinal);
 
-            (exit, _, error) = await System(["token", "--client", "ci", "--key", keyFile, "--resource", "https://api.example.com/", "--server", url]);
+            (exit, _, error) = await Sfi(["token", "--client", "ci", "--key", keyFile, "--resource", "https://api.example.com/", "--server", url]);
             Assert.Equal(2, exit);
             Assert.Contains("invalid_target", error, StringComparison.Ordinal);
 
@@ -154,15 +154,15 @@ public sealed partial class ServeAndKeysCommandTests
             }
 
             // A disabled client gets no token, with the reason.
-            Assert.Equal(0, (await System(["clients", "disable", "other", .. admin])).Exit);
-            (exit, _, error) = await System(["token", "--client", "other", "--key", otherKey, "--server", url]);
+            Assert.Equal(0, (await Sfi(["clients", "disable", "other", .. admin])).Exit);
+            (exit, _, error) = await Sfi(["token", "--client", "other", "--key", otherKey, "--server", url]);
             Assert.Equal(2, exit);
             Assert.Contains("the client is disabled", error, StringComparison.Ordinal);
-            (exit, output, _) = await System(["clients", "list", .. admin]);
+            (exit, output, _) = await Sfi(["clients", "list", .. admin]);
             Assert.Equal(0, exit);
             Assert.Contains("other\tDISABLED", output, StringComparison.Ordinal);
-            Assert.Equal(0, (await System(["clients", "enable", "other", .. admin])).Exit);
-            Assert.Equal(0, (await System(["token", "--client", "other", "--key", otherKey, "--server", url])).Exit);
+            Assert.Equal(0, (await Sfi(["clients", "enable", "other", .. admin])).Exit);
+            Assert.Equal(0, (await Sfi(["token", "--client", "other", "--key", otherKey, "--server", url])).Exit);
         }
         finally
         {
@@ -186,26 +186,26 @@ public sealed partial class ServeAndKeysCommandTests
             string[] admin = ["--server", url, "--admin-key-file", adminKeyFile];
             foreach (var project in new[] { "shop", "billing" })
             {
-                Assert.Equal(0, (await System(["findings", "projects", "add", project, .. admin])).Exit);
+                Assert.Equal(0, (await Sfi(["findings", "projects", "add", project, .. admin])).Exit);
             }
 
             var keyFile = Path.Combine(work, "ci-shop.key");
-            Assert.Equal(0, (await System(["clients", "add", "ci-shop", "--generate-key", keyFile, "--scope", "sfi.findings.write", "--scope", "sfi.findings.project:shop", .. admin])).Exit);
+            Assert.Equal(0, (await Sfi(["clients", "add", "ci-shop", "--generate-key", keyFile, "--scope", "sfi.findings.write", "--scope", "sfi.findings.project:shop", .. admin])).Exit);
             var sarif = Path.Combine(work, "probe.sarif");
             await File.WriteAllTextAsync(sarif, Log("probe", new Result("SQLI-1", "src/Repository.cs", 40, "4a1b2c3d4e5f6a7b:1")));
 
             // sfi findings push with --client/--key: stored, and the history names the client.
-            var (exit, output, error) = await System(["findings", "push", sarif, "--project", "shop", "--ref", "main", "--client", "ci-shop", "--key", keyFile, "--format", "json", "--server", url]);
+            var (exit, output, error) = await Sfi(["findings", "push", sarif, "--project", "shop", "--ref", "main", "--client", "ci-shop", "--key", keyFile, "--format", "json", "--server", url]);
             Assert.True(exit == 0, error);
             Assert.Equal(1, (int)JsonNode.Parse(output)!["analyses"]![0]!["opened"]!);
-            (exit, output, _) = await System(["findings", "list", "--project", "shop", "--format", "json", .. admin]);
+            (exit, output, _) = await Sfi(["findings", "list", "--project", "shop", "--format", "json", .. admin]);
             Assert.Equal(0, exit);
             var id = (string)JsonNode.Parse(output)![0]!["id"]!;
-            (_, output, _) = await System(["findings", "show", id, "--format", "json", .. admin]);
+            (_, output, _) = await Sfi(["findings", "show", id, "--format", "json", .. admin]);
             Assert.Contains("client:ci-shop", output, StringComparison.Ordinal);
 
             // Its token is scoped to its project: another project's push is refused with the hub's reason.
-            (exit, _, error) = await System(["findings", "push", sarif, "--project", "billing", "--ref", "main", "--client", "ci-shop", "--key", keyFile, "--server", url]);
+            (exit, _, error) = await Sfi(["findings", "push", sarif, "--project", "billing", "--ref", "main", "--client", "ci-shop", "--key", keyFile, "--server", url]);
             Assert.Equal(2, exit);
             Assert.Contains("invalid_scope", error, StringComparison.Ordinal);
 
@@ -217,12 +217,12 @@ public sealed partial class ServeAndKeysCommandTests
             Environment.SetEnvironmentVariable(ClientCredentialOptions.KeyVariable, await File.ReadAllTextAsync(keyFile));
             try
             {
-                (exit, output, error) = await System(["scan", repo, "--analyzers", "secrets", "--push", "--project", "shop", "--ref", "main", "--server", url]);
+                (exit, output, error) = await Sfi(["scan", repo, "--analyzers", "secrets", "--push", "--project", "shop", "--ref", "main", "--server", url]);
                 Assert.True(exit == 0, error);
                 Assert.DoesNotContain("BEGIN", output + error, StringComparison.Ordinal);
 
                 // Both a client and the admin key: refused, so it is never unclear which one pushed.
-                (exit, _, error) = await System(["findings", "push", sarif, "--project", "shop", "--ref", "main", .. admin]);
+                (exit, _, error) = await Sfi(["findings", "push", sarif, "--project", "shop", "--ref", "main", .. admin]);
                 Assert.Equal(2, exit);
                 Assert.Contains("exclude each other", error, StringComparison.Ordinal);
             }
@@ -233,9 +233,9 @@ public sealed partial class ServeAndKeysCommandTests
             }
 
             // The admin key remains an option; a disabled client's pushes stop.
-            Assert.Equal(0, (await System(["findings", "push", sarif, "--project", "shop", "--ref", "main", .. admin])).Exit);
-            Assert.Equal(0, (await System(["clients", "disable", "ci-shop", .. admin])).Exit);
-            (exit, _, error) = await System(["findings", "push", sarif, "--project", "shop", "--ref", "main", "--client", "ci-shop", "--key", keyFile, "--server", url]);
+            Assert.Equal(0, (await Sfi(["findings", "push", sarif, "--project", "shop", "--ref", "main", .. admin])).Exit);
+            Assert.Equal(0, (await Sfi(["clients", "disable", "ci-shop", .. admin])).Exit);
+            (exit, _, error) = await Sfi(["findings", "push", sarif, "--project", "shop", "--ref", "main", "--client", "ci-shop", "--key", keyFile, "--server", url]);
             Assert.Equal(2, exit);
             Assert.Contains("the client is disabled", error, StringComparison.Ordinal);
         }
@@ -247,7 +247,7 @@ public sealed partial class ServeAndKeysCommandTests
     }
 
     /// <summary>Runs <c>sfi</c> in-process on the system clock (client assertions are checked against the server's wall clock).</summary>
-    private static Task<(int Exit, string Out, string Err)> System(string[] args) => RunSystemClockAsync(args, TimeSpan.FromSeconds(60));
+    private static Task<(int Exit, string Out, string Err)> Sfi(string[] args) => RunSystemClockAsync(args, TimeSpan.FromSeconds(60));
 
     private static int FreePort()
     {
