@@ -3,6 +3,7 @@ using System.Reflection;
 using SecureFuture.Cli.Advisories;
 using SecureFuture.Cli.Baseline;
 using SecureFuture.Cli.Findings;
+using SecureFuture.Cli.Identity;
 using SecureFuture.Cli.Keys;
 using SecureFuture.Cli.Rules;
 using SecureFuture.Cli.Sbom;
@@ -29,6 +30,8 @@ internal static class CliApp
             BaselineCommand.Create(stdout, stderr, clock),
             ServeCommand.Create(stdout, stderr, clock),
             KeysCommand.Create(stdout, stderr, clock),
+            ClientsCommand.Create(stdout, stderr),
+            TokenCommand.Create(stdout, stderr, clock),
             FindingsCommand.Create(stdout, stderr, clock),
             ThreatModelCommand.Create(stdout, stderr, clock),
             SbomCommand.Create(stdout, stderr, clock),

@@ -136,9 +136,9 @@ public sealed partial class ServeAndKeysCommandTests
         Assert.Equal(2, exit);
         Assert.Contains("/nonexistent/pin: the PIN file does not exist", error, StringComparison.Ordinal);
 
-        (exit, _, error) = await CliRunner.RunAsync(["serve"]);
-        Assert.Equal(2, exit);
-        Assert.Contains("--data-dir", error, StringComparison.Ordinal);
+        // Without --data-dir the data lives in ~/.sfi, outside any working tree a scan would read.
+        var dataDirDefault = CliApp.CreateRoot(TextWriter.Null, TextWriter.Null, TimeProvider.System).Parse(["serve"]).GetValue<string>("--data-dir");
+        Assert.Equal(Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".sfi"), dataDirDefault);
 
         (exit, _, error) = await CliRunner.RunAsync(["keys", "audit", "verify", "--data-dir", Path.Combine(Path.GetTempPath(), "no-such-sfi-dir")]);
         Assert.Equal(2, exit);
@@ -198,11 +198,13 @@ public sealed partial class ServeAndKeysCommandTests
             }
         }
 
-        public static async Task<Serve> StartAsync(string dataDir)
+        /// <summary>Starts <c>sfi serve --dev</c> on <paramref name="dataDir"/>, on a free port unless <paramref name="options"/> name <c>--urls</c>.</summary>
+        public static async Task<Serve> StartAsync(string dataDir, params string[] options)
         {
             var serve = new Serve();
             var stdout = TextWriter.Synchronized(serve._stdout);
-            serve._run = Task.Run(() => CliApp.RunAsync(["serve", "--data-dir", dataDir, "--urls", "http://127.0.0.1:0", "--dev"], stdout, TextWriter.Synchronized(serve._stderr), serve._stop.Token, TimeProvider.System));
+            string[] args = ["serve", "--data-dir", dataDir, .. options.Contains("--urls") ? [] : new[] { "--urls", "http://127.0.0.1:0" }, "--dev", .. options];
+            serve._run = Task.Run(() => CliApp.RunAsync(args, stdout, TextWriter.Synchronized(serve._stderr), serve._stop.Token, TimeProvider.System));
             var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
             while (DateTime.UtcNow < deadline)
             {

@@ -29,7 +29,7 @@ internal static class FindingsCommand
         return new Command("findings", "The findings hub of sfi serve: projects, pushed analyses, findings and their lifecycle, time to mitigate and coverage.")
         {
             Projects(stdout, stderr),
-            Push(stdout, stderr),
+            Push(stdout, stderr, clock),
             List(stdout, stderr),
             Show(stdout, stderr),
             Dismiss(stdout, stderr),
@@ -74,18 +74,21 @@ internal static class FindingsCommand
         return new Command("projects", "Register and list projects.") { add, list };
     }
 
-    private static Command Push(TextWriter stdout, TextWriter stderr)
+    /// <summary>The scopes a client's token needs to push to <paramref name="project"/> (the hub's FindingsEndpoints.RefusePush).</summary>
+    public static IReadOnlyCollection<string> PushScopes(string project) => ["sfi.findings.write", "sfi.findings.project:" + project];
+
+    private static Command Push(TextWriter stdout, TextWriter stderr, TimeProvider clock)
     {
-        var (server, keyFile) = (HubClient.ServerOption(), HubClient.AdminKeyFileOption());
+        var (server, keyFile, client) = (HubClient.ServerOption(), HubClient.AdminKeyFileOption(), new Identity.ClientCredentialOptions());
         var file = new Argument<string>("file") { Description = "The SARIF 2.1.0 log (plain or gzip)." };
         var project = new Option<string>("--project") { Description = "The registered project the analysis is of.", Required = true };
         var gitRef = new Option<string>("--ref") { Description = "The branch or commit analysed.", Required = true };
         var category = new Option<string?>("--category") { Description = "The analysis category when the log has no runs[].automationDetails.id (e.g. code, secrets, iac)." };
         var format = CliOptions.Format("Output format: text or json.", ["text", "json"]);
-        var push = new Command("push", "Push a SARIF log to the hub: new findings open, findings a complete analysis no longer reports are fixed.") { file, project, gitRef, category, format, server, keyFile };
+        var push = new Command("push", "Push a SARIF log to the hub: new findings open, findings a complete analysis no longer reports are fixed.") { file, project, gitRef, category, format, server, keyFile, client.Client, client.Key };
         push.SetAction(async (parse, ct) =>
         {
-            var hub = await HubClient.ConnectAsync(parse.GetValue(server)!, parse.GetValue(keyFile), ct);
+            var hub = await HubClient.ConnectAsync(parse.GetValue(server)!, parse.GetValue(keyFile), await client.ResolveAsync(parse, ct), PushScopes(parse.GetValue(project)!), clock, ct);
             var path = parse.GetValue(file)!;
             FileStream stream;
             try

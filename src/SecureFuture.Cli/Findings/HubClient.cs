@@ -1,40 +1,50 @@
 using System.CommandLine;
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using SecureFuture.Cli.Identity;
 using SecureFuture.Core;
 
 namespace SecureFuture.Cli.Findings;
 
 /// <summary>
 /// A call to the findings hub of a running <c>sfi serve</c>, found as <c>sfi keys</c> finds it: <c>--server</c> (or
-/// <c>SFI_SERVER</c>) and the admin key from <c>--admin-key-file</c> or <c>SFI_ADMIN_KEY</c>. A refusal is printed as
+/// <c>SFI_SERVER</c>) and the admin key from <c>--admin-key-file</c> or <c>SFI_ADMIN_KEY</c>, or, for pushes, a
+/// registered client's token (<see cref="ClientCredentialOptions"/>). A refusal is printed as
 /// the server's problem detail and becomes a non-zero exit: 2 for a 4xx (the request was wrong), 70 for a 5xx.
 /// </summary>
 internal sealed class HubClient
 {
     private static readonly JsonSerializerOptions Body = new(JsonSerializerDefaults.Web) { DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull };
 
-    private HubClient(Uri server, string adminKey)
+    private HubClient(Uri server, IServerCredential credential)
     {
         Server = server;
-        AdminKey = adminKey;
+        Credential = credential;
     }
 
     public Uri Server { get; }
 
-    private string AdminKey { get; }
+    private IServerCredential Credential { get; }
 
     public static Option<string> ServerOption() => new("--server") { Description = "The sfi serve URL (or SFI_SERVER).", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("SFI_SERVER") ?? "http://127.0.0.1:5080" };
 
     public static Option<string?> AdminKeyFileOption() => new("--admin-key-file") { Description = "File holding the admin key (default: the SFI_ADMIN_KEY environment variable)." };
 
-    public static async Task<HubClient> ConnectAsync(string server, string? adminKeyFile, CancellationToken cancellationToken)
+    public static Task<HubClient> ConnectAsync(string server, string? adminKeyFile, CancellationToken cancellationToken)
+        => ConnectAsync(server, adminKeyFile, client: null, [], TimeProvider.System, cancellationToken);
+
+    /// <summary>With a <paramref name="client"/>, calls carry its token for <paramref name="scopes"/>; the admin key otherwise.</summary>
+    public static async Task<HubClient> ConnectAsync(string server, string? adminKeyFile, ClientCredential? client, IReadOnlyCollection<string> scopes, TimeProvider clock, CancellationToken cancellationToken)
     {
         if (!Uri.TryCreate(server, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
         {
             throw new InputException($"--server: '{server}' is not an http(s) URL");
+        }
+
+        if (client is not null)
+        {
+            return adminKeyFile is null ? new HubClient(uri, new ClientTokenCredential(uri, client, scopes, clock)) : throw new InputException("--admin-key-file and a client credential exclude each other: choose one");
         }
 
         string key;
@@ -54,7 +64,7 @@ internal sealed class HubClient
             key = Environment.GetEnvironmentVariable("SFI_ADMIN_KEY") ?? throw new InputException("set SFI_ADMIN_KEY or pass --admin-key-file: the findings hub needs the admin key");
         }
 
-        return new HubClient(uri, key);
+        return new HubClient(uri, new AdminKeyCredential(key));
     }
 
     public Task<HubResponse> SendJsonAsync(HttpMethod method, string path, object? body, TextWriter stderr, CancellationToken cancellationToken)
@@ -65,10 +75,10 @@ internal sealed class HubClient
     {
         using var client = new HttpClient { BaseAddress = Server, Timeout = timeout };
         using var request = new HttpRequestMessage(method, path) { Content = content };
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", AdminKey);
         HttpResponseMessage response;
         try
         {
+            await Credential.AuthorizeAsync(request, cancellationToken);
             response = await client.SendAsync(request, cancellationToken);
         }
         catch (HttpRequestException e)

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using SecureFuture.Cli.Identity;
 using SecureFuture.Core;
 using SecureFuture.Core.Writers;
 
@@ -18,6 +19,7 @@ internal sealed class PushOptions
     private readonly Option<string?> _category = new("--category") { Description = "With --push: the analysis category (default: the command's name)." };
     private readonly Option<string> _server = HubClient.ServerOption();
     private readonly Option<string?> _adminKeyFile = HubClient.AdminKeyFileOption();
+    private readonly ClientCredentialOptions _client = new();
     private readonly string _defaultCategory;
 
     private PushOptions(string defaultCategory) => _defaultCategory = defaultCategory;
@@ -26,7 +28,7 @@ internal sealed class PushOptions
     public static PushOptions AddTo(Command command, string defaultCategory)
     {
         var options = new PushOptions(defaultCategory);
-        foreach (var option in new Option[] { options._push, options._project, options._ref, options._category, options._server, options._adminKeyFile })
+        foreach (var option in new Option[] { options._push, options._project, options._ref, options._category, options._server, options._adminKeyFile, options._client.Client, options._client.Key })
         {
             command.Options.Add(option);
         }
@@ -43,7 +45,7 @@ internal sealed class PushOptions
                 }
             }
 
-            foreach (var option in new Option[] { options._project, options._ref, options._category, options._server, options._adminKeyFile })
+            foreach (var option in new Option[] { options._project, options._ref, options._category, options._server, options._adminKeyFile, options._client.Client, options._client.Key })
             {
                 // (An empty value has its own error from CliOptions.RefuseEmptyValues.)
                 if (!push && result.GetResult(option) is { Implicit: false } given && given.Tokens.All(t => t.Value.Length > 0))
@@ -63,12 +65,13 @@ internal sealed class PushOptions
             return ExitCodes.Success;
         }
 
-        var hub = await HubClient.ConnectAsync(parse.GetValue(_server)!, parse.GetValue(_adminKeyFile), cancellationToken);
+        var project = parse.GetValue(_project)!;
+        var hub = await HubClient.ConnectAsync(parse.GetValue(_server)!, parse.GetValue(_adminKeyFile), await _client.ResolveAsync(parse, cancellationToken), FindingsCommand.PushScopes(project), TimeProvider.System, cancellationToken);
         using var sarif = new MemoryStream();
         await ReportWriters.Create("sarif").WriteAsync(run, sarif, cancellationToken);
         using var content = new ByteArrayContent(sarif.ToArray());
 
         // The report owns standard output; what the hub did goes to standard error.
-        return await FindingsCommand.PushAsync(hub, content, "push", parse.GetValue(_project)!, parse.GetValue(_ref)!, parse.GetValue(_category) ?? _defaultCategory, "text", stderr, stderr, cancellationToken);
+        return await FindingsCommand.PushAsync(hub, content, "push", project, parse.GetValue(_ref)!, parse.GetValue(_category) ?? _defaultCategory, "text", stderr, stderr, cancellationToken);
     }
 }

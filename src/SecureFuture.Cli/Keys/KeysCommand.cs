@@ -79,7 +79,7 @@ internal static class KeysCommand
             new { reason = parse.GetValue(reason), retireImmediately = parse.GetValue(retireNow) },
             json => stdout.WriteLineAsync($"rotated: {json?["kid"]} (version {json?["version"]}) signs from now on"), stdout, stderr, server, adminKeyFile, format, ct));
 
-        var dataDir = new Option<string?>("--data-dir") { Description = "The sfi serve data directory (its sfi.db and default HSM token)." };
+        var dataDir = new Option<string?>("--data-dir") { Description = "The sfi serve data directory (its sfi.db and default HSM token; default ~/.sfi unless --database and --pkcs11-module are given)." };
         var database = new Option<string?>("--database") { Description = "PostgreSQL connection string, when the server uses one." };
         var module = new Option<string?>("--pkcs11-module") { Description = "PKCS#11 module, when the server uses another HSM." };
         var tokenLabel = new Option<string?>("--token-label") { Description = "Token label in --pkcs11-module." };
@@ -234,7 +234,7 @@ internal static class KeysCommand
     {
         if (dataDir is null && (database is null || module is null))
         {
-            throw new InputException("--data-dir is required unless both --database and --pkcs11-module are given");
+            dataDir = Serve.ServeCommand.DefaultDataDirectory;
         }
 
         if (module is not null && (tokenLabel is null || pinFile is null))

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using SecureFuture.Core;
+using SecureFuture.Scanning.Dependencies.Advisories;
 using SecureFuture.Server;
 
 namespace SecureFuture.Cli.Serve;
@@ -7,9 +8,19 @@ namespace SecureFuture.Cli.Serve;
 /// <summary><c>sfi serve</c>: the key service (HSM custody, rotation, JWKS, audit) over HTTP.</summary>
 internal static class ServeCommand
 {
+    /// <summary>
+    /// Where <c>sfi serve</c> keeps its store and HSM token without <c>--data-dir</c>: <c>~/.sfi</c>, outside any working
+    /// tree (the same directory as the advisory database). Inside a repository, its files are read by every scan of it.
+    /// </summary>
+    public static string DefaultDataDirectory => AdvisoryDatabase.DefaultDataDirectory;
+
     public static Command Create(TextWriter stdout, TextWriter stderr, TimeProvider clock)
     {
-        var dataDir = new Option<string>("--data-dir") { Description = "Data directory: sfi.db (SQLite) and the default SoftHSM2 token under hsm/.", Required = true };
+        var dataDir = new Option<string>("--data-dir")
+        {
+            Description = "Data directory: sfi.db (SQLite) and the default SoftHSM2 token under hsm/ (default: ~/.sfi).",
+            DefaultValueFactory = _ => DefaultDataDirectory,
+        };
         var urls = new Option<string>("--urls") { Description = "Where to listen (semicolon-separated).", DefaultValueFactory = _ => "http://127.0.0.1:5080" };
         var dev = new Option<bool>("--dev") { Description = "Relax minimum durations (rotation down to PT10S) and run the scheduler every second; for tests and demos." };
         var database = new Option<string?>("--database") { Description = "PostgreSQL connection string (Npgsql form) instead of SQLite; needed to run several nodes." };
