@@ -35,6 +35,9 @@ internal sealed partial class MethodAnalysis
     private int _inlineDepth;
     private bool _abandoned;
 
+    /// <summary>While summarising: what each member of the returned object carries.</summary>
+    private readonly ReturnedMembers? _returnedMembers;
+
     public MethodAnalysis(TaintEngine engine, SyntaxNode body, string typeKey, MethodSummary? summary, int callDepth)
     {
         _engine = engine;
@@ -42,6 +45,7 @@ internal sealed partial class MethodAnalysis
         _typeKey = typeKey;
         _summary = summary;
         _callDepth = callDepth;
+        _returnedMembers = summary is null ? null : new ReturnedMembers();
     }
 
     private static TaintSet Empty => TaintSet.Empty;
@@ -82,6 +86,7 @@ internal sealed partial class MethodAnalysis
 
         ExecBody(_body);
         _summary!.Returns = _returns;
+        _summary.ReturnMembers = _returns.IsEmpty ? null : _returnedMembers!.Result(_body);
     }
 
     private static SeparatedSyntaxList<ParameterSyntax> ParametersOf(SyntaxNode node) => node switch
@@ -128,7 +133,7 @@ internal sealed partial class MethodAnalysis
         }
         else if (expression is not null)
         {
-            _returns = TaintSet.Union(_returns, Eval(expression));
+            Return(expression, Eval(expression));
         }
     }
 
@@ -214,10 +219,11 @@ internal sealed partial class MethodAnalysis
                 Eval(e.Expression);
                 return false;
             case ReturnStatementSyntax r:
-                _returns = TaintSet.Union(_returns, Eval(r.Expression));
+                Return(r.Expression, Eval(r.Expression));
                 return true;
             case YieldStatementSyntax y:
-                _returns = TaintSet.Union(_returns, Eval(y.Expression));
+                // An iterator returns a sequence, not the object yielded: no member of it is told apart.
+                Return(null, Eval(y.Expression));
                 return y.IsKind(SyntaxKind.YieldBreakStatement);
             case ThrowStatementSyntax t:
                 Eval(t.Expression);
@@ -317,8 +323,33 @@ internal sealed partial class MethodAnalysis
         {
             var value = Eval(v.Initializer?.Value);
             var name = v.Identifier.ValueText;
-            _env[name] = clean || value.IsEmpty ? Empty : value.WithStep(v.Identifier.GetLocation(), $"assigned to '{name}'");
+            AssignLocal(name, clean ? Empty : value, v.Identifier.GetLocation());
             RememberLookup(name, v.Initializer?.Value);
+        }
+    }
+
+    /// <summary>A local assigned as a whole: its value, and what a call's summary says each of its members carries.</summary>
+    private void AssignLocal(string name, TaintSet value, Location location)
+    {
+        var stepped = value.IsEmpty ? value : value.WithStep(location, $"assigned to '{name}'");
+        _env[name] = stepped;
+        _returnedMembers?.Assigned(name, stepped);
+        if (value.Members is { } members)
+        {
+            foreach (var (member, taint) in members.Members)
+            {
+                _env[$"{name}.{member}"] = taint.IsEmpty ? taint : taint.WithStep(location, $"assigned to '{name}'");
+            }
+        }
+    }
+
+    /// <summary>The method's result (a <c>return</c>, an expression body); a lambda's when inlining one.</summary>
+    private void Return(ExpressionSyntax? expression, TaintSet value)
+    {
+        _returns = TaintSet.Union(_returns, value);
+        if (_inlineDepth == 0)
+        {
+            _returnedMembers?.Returned(expression, value);
         }
     }
 
@@ -863,13 +894,13 @@ internal sealed partial class MethodAnalysis
             case IdentifierNameSyntax id:
                 var name = id.Identifier.ValueText;
                 _lookups?.Remove(name);
-                var stepped = value.IsEmpty ? value : value.WithStep(id.GetLocation(), $"assigned to '{name}'");
                 if (_env.ContainsKey(name))
                 {
-                    _env[name] = stepped;
+                    AssignLocal(name, value, id.GetLocation());
                 }
                 else
                 {
+                    var stepped = value.IsEmpty ? value : value.WithStep(id.GetLocation(), $"assigned to '{name}'");
                     if (!value.IsEmpty)
                     {
                         CheckMemberSink(id, value, null);
@@ -931,9 +962,19 @@ internal sealed partial class MethodAnalysis
             return;
         }
 
-        if (dot >= 0 && _env.ContainsKey(root))
+        if (_env.ContainsKey(root))
         {
-            _env[key] = value;
+            if (dot >= 0)
+            {
+                _env[key] = value;
+                var next = key.IndexOf('.', dot + 1);
+                _returnedMembers?.Stored(root, next < 0 ? key[(dot + 1)..] : key[(dot + 1)..next], value);
+            }
+            else
+            {
+                // An element stored into the object itself (local[i] = value) may be any member.
+                _returnedMembers?.Assigned(root, value);
+            }
         }
 
         if (value.IsEmpty)
@@ -958,6 +999,7 @@ internal sealed partial class MethodAnalysis
         {
             var name = single.Identifier.ValueText;
             _env[name] = value.IsEmpty ? value : value.WithStep(single.GetLocation(), $"assigned to '{name}'");
+            _returnedMembers?.Assigned(name, _env[name]);
         }
     }
 

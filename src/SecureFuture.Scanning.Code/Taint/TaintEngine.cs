@@ -1282,6 +1282,9 @@ internal sealed class MethodSummary
     /// <summary>Origins of the return value: parameters (with the path from the parameter) and sources read inside.</summary>
     public TaintSet Returns { get; set; } = TaintSet.Empty;
 
+    /// <summary>What each member of the returned object carries, when the body tells them apart (see <see cref="ReturnedMembers"/>).</summary>
+    public ObjectMembers? ReturnMembers { get; set; }
+
     public List<(Origin Parameter, SinkHit Hit)> ParameterSinks { get; } = [];
 }
 
