@@ -247,8 +247,29 @@ internal sealed partial class TaintEngine
             }
         }
 
-        ComputeSourceReturningNames();
-        ComputeSinkReachingBodies();
+        var callers = Callers();
+        ComputeSourceReturningNames(callers);
+        ComputeSinkReachingBodies(callers);
+    }
+
+    /// <summary>The bodies that call each method name (the name-level call graph, reversed).</summary>
+    private Dictionary<string, List<BodyInfo>> Callers()
+    {
+        var callers = new Dictionary<string, List<BodyInfo>>(StringComparer.Ordinal);
+        foreach (var body in _bodies)
+        {
+            foreach (var name in body.Invoked)
+            {
+                if (!callers.TryGetValue(name, out var list))
+                {
+                    callers[name] = list = [];
+                }
+
+                list.Add(body);
+            }
+        }
+
+        return callers;
     }
 
     /// <summary>Indexes one tree from its syntax alone (the model decides what counts as a source, sink or route handler).</summary>
@@ -406,20 +427,21 @@ internal sealed partial class TaintEngine
     /// Which bodies can report anything: those naming a sink or writing a member, and, through the name-level call
     /// graph, those calling a method that can. An entry point that can reach no sink is not analysed at all.
     /// </summary>
-    private void ComputeSinkReachingBodies()
+    private void ComputeSinkReachingBodies(Dictionary<string, List<BodyInfo>> callers)
     {
         foreach (var body in _bodies)
         {
             body.MayReachSink = body.MayWriteOrSink;
         }
 
-        CloseOverCallers(_bodies.Where(b => b.MayWriteOrSink), b => b.MayReachSink, b => b.MayReachSink = true);
+        CloseOverCallers(callers, _bodies.Where(b => b.MayWriteOrSink), b => b.MayReachSink, b => b.MayReachSink = true);
     }
 
     /// <summary>Names of source methods that may return request data without being given any: a fixed point over the name-level call graph.</summary>
-    private void ComputeSourceReturningNames()
+    private void ComputeSourceReturningNames(Dictionary<string, List<BodyInfo>> callers)
     {
         var names = CloseOverCallers(
+            callers,
             _bodies.Where(b => b.MentionsSource && b.Node is MethodDeclarationSyntax m && MayReturnText(m)),
             b => b.Node is not MethodDeclarationSyntax m || !MayReturnText(m),
             _ => { });
@@ -436,22 +458,8 @@ internal sealed partial class TaintEngine
     /// through others: a worklist over the callers of each name, so each body is looked at once per name it calls.
     /// A caller for which <paramref name="skip"/> holds is neither marked nor followed.
     /// </summary>
-    private HashSet<string> CloseOverCallers(IEnumerable<BodyInfo> start, Func<BodyInfo, bool> skip, Action<BodyInfo> mark)
+    private static HashSet<string> CloseOverCallers(Dictionary<string, List<BodyInfo>> callers, IEnumerable<BodyInfo> start, Func<BodyInfo, bool> skip, Action<BodyInfo> mark)
     {
-        var callers = new Dictionary<string, List<BodyInfo>>(StringComparer.Ordinal);
-        foreach (var body in _bodies)
-        {
-            foreach (var name in body.Invoked)
-            {
-                if (!callers.TryGetValue(name, out var list))
-                {
-                    callers[name] = list = [];
-                }
-
-                list.Add(body);
-            }
-        }
-
         var names = new HashSet<string>(StringComparer.Ordinal);
         var pending = new Queue<string>();
         foreach (var body in start)
