@@ -1059,7 +1059,7 @@ internal sealed partial class MethodAnalysis
             return ReadMember(m, name);
         }
 
-        if (_engine.Model.SourcesByName.TryGetValue(name, out var sources) && sources.Exists(s => s.MayMatch(m)) && MatchSource(m, sources) is { } source)
+        if (_engine.Model.SourcesByName.TryGetValue(name, out var sources) && sources.Exists(s => s.MayMatch(m)) && MatchSource(m) is { } source)
         {
             return source;
         }
@@ -1068,22 +1068,11 @@ internal sealed partial class MethodAnalysis
         return TypeCheck(m, receiver);
     }
 
-    private TaintSet? MatchSource(MemberAccessExpressionSyntax m, List<MemberPattern> sources)
+    private TaintSet? MatchSource(MemberAccessExpressionSyntax m)
     {
-        var symbol = Model.GetSymbolInfo(m, _engine.CancellationToken).Symbol;
-        if (symbol?.ContainingType is not { } type)
+        if (_engine.SourceRead(m, Model.GetSymbolInfo(m, _engine.CancellationToken).Symbol) is { } source)
         {
-            return null;
-        }
-
-        foreach (var source in sources)
-        {
-            if (!source.HasMember(symbol.Name) || !source.MayMatch(m) || !_engine.TypeMatches(type, source.TypeName))
-            {
-                continue;
-            }
-
-            var label = source.Label ?? symbol.Name;
+            var label = source.Label ?? m.Name.Identifier.ValueText;
             SyntaxNode at = m;
             // Name the key when it is a literal: Request.Query["id"], Request.Query.TryGetValue("id", out var v).
             var lookup = m.Parent switch
