@@ -139,6 +139,7 @@ public sealed class CodeAnalyzer : IProjectAnalyzer
         Parallel.ForEach(order, options, compilation =>
         {
             var perCompilation = results.For(compilation);
+            var started = CodeTiming.CompilationStart();
             foreach (var check in _checks)
             {
                 using var _ = CodeTiming.Phase(check.GetType().Name);
@@ -153,6 +154,8 @@ public sealed class CodeAnalyzer : IProjectAnalyzer
                         $"{check.GetType().Name} failed on {compilation.Name}: {e.GetType().Name}: {e.Message}"));
                 }
             }
+
+            CodeTiming.CompilationDone(compilation.Name, started);
         });
         results.Flush();
     }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using SecureFuture.Core;
 using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
 using YamlDotNet.Serialization;
 using YamlDotNet.Serialization.NamingConventions;
 
@@ -72,9 +73,12 @@ public sealed class CodeRuleCatalog
     /// The built-in rules plus a user's own (<c>sfi scan --rules DIR</c>): code rules of the same schema, checked like the
     /// built-in ones. A file with a problem (malformed, a reused id or name) is left out and its problem added to
     /// <paramref name="problems"/> as an error naming the file and line; the built-in rules and the user's other rules
-    /// still load. Each file is checked against the built-in ones and the files accepted before it.
+    /// still load. Each file is checked against the built-in ones and the files accepted before it. Then every user
+    /// rule's own examples run through the real analyzer, as a user's secret rules' do: a rule whose vulnerable example
+    /// is not reported, or whose safe example is, is left out with an error at the example's line, so that a sink the
+    /// rule never matches (a misspelt type) or matches everywhere cannot quietly pass or flood a scan.
     /// </summary>
-    public static CodeRuleCatalog WithUserRules(IEnumerable<(string Source, string Yaml)> files, ICollection<Notification> problems)
+    public static CodeRuleCatalog WithUserRules(IEnumerable<(string Source, string Yaml)> files, ICollection<Notification> problems, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(files);
         ArgumentNullException.ThrowIfNull(problems);
@@ -101,11 +105,50 @@ public sealed class CodeRuleCatalog
             }
         }
 
-        return Load([.. EmbeddedFiles(), .. accepted]);
+        var catalog = Load([.. EmbeddedFiles(), .. accepted]);
+        var analyzer = new CodeAnalyzer(catalog);
+        var failing = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (source, yaml) in accepted)
+        {
+            var rule = catalog.Rules.Single(r => r.Source == source);
+            foreach (var (key, problem) in CodeRuleExampleRunner.Check(analyzer, rule, cancellationToken))
+            {
+                var line = ExampleLine(yaml, key);
+                problems.Add(new Notification(ExampleFailed, NotificationLevel.Error, problem + "; the rule is not run")
+                {
+                    Path = source,
+                    Region = line is { } l ? new Region(l, 1, l, 1) : null,
+                    RuleId = rule.Id,
+                });
+                failing.Add(source);
+            }
+        }
+
+        return failing.Count == 0 ? catalog : Load([.. EmbeddedFiles(), .. accepted.Where(f => !failing.Contains(f.Source))]);
     }
 
     /// <summary>The notification id of a user's code rule that cannot be loaded.</summary>
     public const string InvalidRule = "user-rule-invalid";
+
+    /// <summary>The notification id of a user's code rule whose own examples do not behave (it is not run).</summary>
+    public const string ExampleFailed = "user-rule-example-failed";
+
+    /// <summary>The 1-based line where the example <c>examples.vulnerable[0]</c> (a key of <see cref="CodeRuleExampleRunner"/>) starts, or null.</summary>
+    private static int? ExampleLine(string yaml, string key)
+    {
+        var open = key.IndexOf('[', StringComparison.Ordinal);
+        var parts = key[..open].Split('.');
+        var index = int.Parse(key.AsSpan(open + 1, key.Length - open - 2), CultureInfo.InvariantCulture);
+        var stream = new YamlStream();
+        stream.Load(new StringReader(yaml));
+        YamlNode? node = stream.Documents[0].RootNode;
+        foreach (var part in parts)
+        {
+            node = node is YamlMappingNode map && map.Children.TryGetValue(new YamlScalarNode(part), out var child) ? child : null;
+        }
+
+        return node is YamlSequenceNode items && index < items.Children.Count ? (int)items.Children[index].Start.Line : null;
+    }
 
     /// <summary>The line of a <c>line:column: message</c> problem, or null.</summary>
     private static int? LeadingLine(string problem)

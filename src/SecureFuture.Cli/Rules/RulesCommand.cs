@@ -32,26 +32,10 @@ internal static class RulesCommand
         var secrets = user.SecretCatalog();
         var code = user.CodeCatalog();
 
-        // Secret rules' examples ran as the catalogue loaded them (their failures are among the problems); code rules'
-        // examples need a compilation each, so they run here, and only for the user's rules.
-        var userCode = code.Rules.Where(r => user.Code.Any(f => f.Source == r.Source)).ToList();
-        if (userCode.Count > 0)
-        {
-            var analyzer = new CodeAnalyzer(code);
-            foreach (var rule in userCode)
-            {
-                var lines = YamlKeyLines.Of(user.Code.First(f => f.Source == rule.Source).Yaml);
-                foreach (var (key, problem) in CodeRuleExampleRunner.Check(analyzer, rule, cancellationToken))
-                {
-                    user.Problems.Add(new Notification(SecretRuleCatalog.ExampleFailed, NotificationLevel.Error, problem)
-                    {
-                        Path = rule.Source,
-                        Region = lines[key] is { } l ? new Region(l, 1, l, 1) : null,
-                        RuleId = rule.Id,
-                    });
-                }
-            }
-        }
+        // Every user rule's examples ran as its catalogue loaded it (as they do in a scan): a rule whose examples do not
+        // behave is left out of the catalogue, and its failures are among the problems.
+        var userCode = code.Rules.Count(r => user.Code.Any(f => f.Source == r.Source))
+            + user.Problems.Where(p => p.Id == CodeRuleCatalog.ExampleFailed && user.Code.Any(f => f.Source == p.Path)).Select(p => p.Path).Distinct(StringComparer.Ordinal).Count();
 
         foreach (var problem in user.Problems.OrderBy(p => p.Path, StringComparer.Ordinal).ThenBy(p => p.Region?.StartLine ?? 0))
         {
@@ -63,7 +47,7 @@ internal static class RulesCommand
         var invalid = user.Problems.Count(p => p.Id == SecretRuleCatalog.InvalidRule);
         var misbehaving = user.Problems.Where(p => p.Level == NotificationLevel.Error && p.Id != SecretRuleCatalog.InvalidRule).Select(p => p.RuleId).Distinct(StringComparer.Ordinal).Count();
         await stdout.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-            $"{files + user.Problems.Count(p => p.Id == SecretRuleCatalog.InvalidRule && p.RuleId is null)} rule files: {secretRules} secret rules and overrides, {userCode.Count} code rules loaded; "
+            $"{files + user.Problems.Count(p => p.Id == SecretRuleCatalog.InvalidRule && p.RuleId is null)} rule files: {secretRules} secret rules and overrides, {userCode} code rules loaded; "
             + $"{invalid} invalid, {misbehaving} with examples that do not behave"));
         if (invalid > 0)
         {
@@ -71,7 +55,7 @@ internal static class RulesCommand
             return ExitCodes.UsageError;
         }
 
-        if (secretRules + userCode.Count == 0)
+        if (secretRules + userCode == 0)
         {
             await stderr.WriteLineAsync($"sfi: {directory}: no rules to test");
             return ExitCodes.UsageError;

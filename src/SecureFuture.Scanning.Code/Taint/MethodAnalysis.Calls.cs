@@ -579,27 +579,44 @@ internal sealed partial class MethodAnalysis
         IEnumerable<Origin> Through(Origin inner) => inner.Parameter == Origin.Receiver
             ? ThroughReceiver(inner, passedReceiver, receiverLocation, callee)
             : ThroughParameter(inner, parameterTaints, parameterLocations, definition, callee);
+        TaintSet Returned(TaintSet returns)
+        {
+            var mapped = Empty;
+            foreach (var returned in returns.Origins)
+            {
+                foreach (var through in returned.IsSource ? [returned] : Through(returned))
+                {
+                    mapped = TaintSet.Union(mapped, TaintSet.Of(through with { Path = FlowStepNode.Append(through.Path, inv.GetLocation(), $"returned from '{callee}'") }));
+                }
+            }
+
+            return mapped;
+        }
+
         var result = Empty;
+        // What each member of the returned object carries, while every body tells its members apart.
+        var memberSummaries = new List<ObjectMembers>();
         foreach (var body in bodies)
         {
             var summary = _engine.Summary(body, _callDepth + 1);
             if (summary is null)
             {
                 result = argTaints.Aggregate(TaintSet.Union(result, receiver), TaintSet.Union);
+                memberSummaries = null;
                 continue;
             }
 
-            foreach (var returned in summary.Returns.Origins)
+            var returnedTaint = Returned(summary.Returns);
+            result = TaintSet.Union(result, returnedTaint);
+            if (!returnedTaint.IsEmpty)
             {
-                if (returned.IsSource)
+                if (summary.ReturnMembers is { } members)
                 {
-                    result = TaintSet.Union(result, TaintSet.Of(returned with { Path = FlowStepNode.Append(returned.Path, inv.GetLocation(), $"returned from '{callee}'") }));
-                    continue;
+                    memberSummaries?.Add(members);
                 }
-
-                foreach (var through in Through(returned))
+                else
                 {
-                    result = TaintSet.Union(result, TaintSet.Of(through with { Path = FlowStepNode.Append(through.Path, inv.GetLocation(), $"returned from '{callee}'") }));
+                    memberSummaries = null;
                 }
             }
 
@@ -618,9 +635,23 @@ internal sealed partial class MethodAnalysis
         if (offset == 0 && !method.IsStatic && !receiver.IsEmpty)
         {
             result = TaintSet.Union(result, receiver);
+            memberSummaries = null;
         }
 
-        return result;
+        return memberSummaries is { Count: > 0 } ? result.WithMembers(MembersOf(memberSummaries, Returned)) : result;
+    }
+
+    /// <summary>The members of the object returned by any of the bodies: a member one body does not name carries what its other members do.</summary>
+    private static ObjectMembers MembersOf(List<ObjectMembers> bodies, Func<TaintSet, TaintSet> returned)
+    {
+        var others = bodies.Aggregate(Empty, (all, b) => TaintSet.Union(all, returned(b.Others)));
+        var members = new Dictionary<string, TaintSet>(StringComparer.Ordinal);
+        foreach (var name in bodies.SelectMany(b => b.Members.Keys).Distinct(StringComparer.Ordinal))
+        {
+            members[name] = bodies.Aggregate(Empty, (all, b) => TaintSet.Union(all, returned(b.Members.TryGetValue(name, out var t) ? t : b.Others)));
+        }
+
+        return new ObjectMembers(members, others);
     }
 
     /// <summary>The caller's origins for a callee path that starts at its receiver's fields.</summary>

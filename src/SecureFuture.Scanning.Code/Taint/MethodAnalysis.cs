@@ -35,6 +35,9 @@ internal sealed partial class MethodAnalysis
     private int _inlineDepth;
     private bool _abandoned;
 
+    /// <summary>While summarising: what each member of the returned object carries.</summary>
+    private readonly ReturnedMembers? _returnedMembers;
+
     public MethodAnalysis(TaintEngine engine, SyntaxNode body, string typeKey, MethodSummary? summary, int callDepth)
     {
         _engine = engine;
@@ -42,6 +45,7 @@ internal sealed partial class MethodAnalysis
         _typeKey = typeKey;
         _summary = summary;
         _callDepth = callDepth;
+        _returnedMembers = summary is null ? null : new ReturnedMembers();
     }
 
     private static TaintSet Empty => TaintSet.Empty;
@@ -82,6 +86,7 @@ internal sealed partial class MethodAnalysis
 
         ExecBody(_body);
         _summary!.Returns = _returns;
+        _summary.ReturnMembers = _returns.IsEmpty ? null : _returnedMembers!.Result(_body);
     }
 
     private static SeparatedSyntaxList<ParameterSyntax> ParametersOf(SyntaxNode node) => node switch
@@ -128,7 +133,7 @@ internal sealed partial class MethodAnalysis
         }
         else if (expression is not null)
         {
-            _returns = TaintSet.Union(_returns, Eval(expression));
+            Return(expression, Eval(expression));
         }
     }
 
@@ -214,10 +219,11 @@ internal sealed partial class MethodAnalysis
                 Eval(e.Expression);
                 return false;
             case ReturnStatementSyntax r:
-                _returns = TaintSet.Union(_returns, Eval(r.Expression));
+                Return(r.Expression, Eval(r.Expression));
                 return true;
             case YieldStatementSyntax y:
-                _returns = TaintSet.Union(_returns, Eval(y.Expression));
+                // An iterator returns a sequence, not the object yielded: no member of it is told apart.
+                Return(null, Eval(y.Expression));
                 return y.IsKind(SyntaxKind.YieldBreakStatement);
             case ThrowStatementSyntax t:
                 Eval(t.Expression);
@@ -317,8 +323,33 @@ internal sealed partial class MethodAnalysis
         {
             var value = Eval(v.Initializer?.Value);
             var name = v.Identifier.ValueText;
-            _env[name] = clean || value.IsEmpty ? Empty : value.WithStep(v.Identifier.GetLocation(), $"assigned to '{name}'");
+            AssignLocal(name, clean ? Empty : value, v.Identifier.GetLocation());
             RememberLookup(name, v.Initializer?.Value);
+        }
+    }
+
+    /// <summary>A local assigned as a whole: its value, and what a call's summary says each of its members carries.</summary>
+    private void AssignLocal(string name, TaintSet value, Location location)
+    {
+        var stepped = value.IsEmpty ? value : value.WithStep(location, $"assigned to '{name}'");
+        _env[name] = stepped;
+        _returnedMembers?.Assigned(name, stepped);
+        if (value.Members is { } members)
+        {
+            foreach (var (member, taint) in members.Members)
+            {
+                _env[$"{name}.{member}"] = taint.IsEmpty ? taint : taint.WithStep(location, $"assigned to '{name}'");
+            }
+        }
+    }
+
+    /// <summary>The method's result (a <c>return</c>, an expression body); a lambda's when inlining one.</summary>
+    private void Return(ExpressionSyntax? expression, TaintSet value)
+    {
+        _returns = TaintSet.Union(_returns, value);
+        if (_inlineDepth == 0)
+        {
+            _returnedMembers?.Returned(expression, value);
         }
     }
 
@@ -353,10 +384,33 @@ internal sealed partial class MethodAnalysis
         {
             _env = new Dictionary<string, TaintSet>(state, StringComparer.Ordinal);
             body();
-            state = Merge(state, _env);
+            var merged = Merge(state, _env);
+            var unchanged = pass == 0 && Unchanged(state, merged);
+            state = merged;
+            if (unchanged)
+            {
+                // The second pass would start where the first did and repeat it: what the body declares it declares
+                // again before reading it. Most loops carry no taint from one iteration to the next, and the passes
+                // nest (a loop in a loop runs four times), so this halves the work of every loop that does not.
+                break;
+            }
         }
 
         _env = state;
+    }
+
+    /// <summary>Whether every variable visible before a loop holds what it held (the same set: <see cref="TaintSet.Union"/> returns its first operand when the second adds nothing).</summary>
+    private static bool Unchanged(Dictionary<string, TaintSet> before, Dictionary<string, TaintSet> after)
+    {
+        foreach (var (key, value) in before)
+        {
+            if (!after.TryGetValue(key, out var now) || !ReferenceEquals(value, now))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     private void ExecTry(TryStatementSyntax statement)
@@ -863,13 +917,13 @@ internal sealed partial class MethodAnalysis
             case IdentifierNameSyntax id:
                 var name = id.Identifier.ValueText;
                 _lookups?.Remove(name);
-                var stepped = value.IsEmpty ? value : value.WithStep(id.GetLocation(), $"assigned to '{name}'");
                 if (_env.ContainsKey(name))
                 {
-                    _env[name] = stepped;
+                    AssignLocal(name, value, id.GetLocation());
                 }
                 else
                 {
+                    var stepped = value.IsEmpty ? value : value.WithStep(id.GetLocation(), $"assigned to '{name}'");
                     if (!value.IsEmpty)
                     {
                         CheckMemberSink(id, value, null);
@@ -931,9 +985,19 @@ internal sealed partial class MethodAnalysis
             return;
         }
 
-        if (dot >= 0 && _env.ContainsKey(root))
+        if (_env.ContainsKey(root))
         {
-            _env[key] = value;
+            if (dot >= 0)
+            {
+                _env[key] = value;
+                var next = key.IndexOf('.', dot + 1);
+                _returnedMembers?.Stored(root, next < 0 ? key[(dot + 1)..] : key[(dot + 1)..next], value);
+            }
+            else
+            {
+                // An element stored into the object itself (local[i] = value) may be any member.
+                _returnedMembers?.Assigned(root, value);
+            }
         }
 
         if (value.IsEmpty)
@@ -958,6 +1022,7 @@ internal sealed partial class MethodAnalysis
         {
             var name = single.Identifier.ValueText;
             _env[name] = value.IsEmpty ? value : value.WithStep(single.GetLocation(), $"assigned to '{name}'");
+            _returnedMembers?.Assigned(name, _env[name]);
         }
     }
 
@@ -994,7 +1059,7 @@ internal sealed partial class MethodAnalysis
             return ReadMember(m, name);
         }
 
-        if (_engine.Model.SourcesByName.TryGetValue(name, out var sources) && sources.Exists(s => s.MayMatch(m)) && MatchSource(m, sources) is { } source)
+        if (_engine.Model.SourcesByName.TryGetValue(name, out var sources) && sources.Exists(s => s.MayMatch(m)) && MatchSource(m) is { } source)
         {
             return source;
         }
@@ -1003,22 +1068,11 @@ internal sealed partial class MethodAnalysis
         return TypeCheck(m, receiver);
     }
 
-    private TaintSet? MatchSource(MemberAccessExpressionSyntax m, List<MemberPattern> sources)
+    private TaintSet? MatchSource(MemberAccessExpressionSyntax m)
     {
-        var symbol = Model.GetSymbolInfo(m, _engine.CancellationToken).Symbol;
-        if (symbol?.ContainingType is not { } type)
+        if (_engine.SourceRead(m, Model.GetSymbolInfo(m, _engine.CancellationToken).Symbol) is { } source)
         {
-            return null;
-        }
-
-        foreach (var source in sources)
-        {
-            if (!source.HasMember(symbol.Name) || !source.MayMatch(m) || !_engine.TypeMatches(type, source.TypeName))
-            {
-                continue;
-            }
-
-            var label = source.Label ?? symbol.Name;
+            var label = source.Label ?? m.Name.Identifier.ValueText;
             SyntaxNode at = m;
             // Name the key when it is a literal: Request.Query["id"], Request.Query.TryGetValue("id", out var v).
             var lookup = m.Parent switch

@@ -63,6 +63,7 @@ internal sealed partial class TaintEngine
     private long _unresolvedSinkMatches;
 
     private readonly Func<SyntaxTree, TreeIndex> _indexOf;
+    private readonly Func<MemberAccessExpressionSyntax, bool> _isSourceAccess;
 
     /// <param name="indexOf">The <see cref="TreeIndex"/> of a tree for this model (shared between engines; see <see cref="IndexTree"/>).</param>
     /// <param name="summaries">Summaries shared between the engines of one run (see <see cref="SummaryDependencies"/>); none when null.</param>
@@ -76,7 +77,27 @@ internal sealed partial class TaintEngine
         _compilation = compilation;
         _sink = sink;
         _cancellationToken = cancellationToken;
+        _isSourceAccess = IsSourceAccess;
     }
+
+    /// <summary>
+    /// The source a member access reads, once bound: its member is one of a source pattern's, on that pattern's type,
+    /// and its receiver looks right. Null when it reads none, or when its symbol cannot be resolved.
+    /// </summary>
+    public MemberPattern? SourceRead(MemberAccessExpressionSyntax access, ISymbol? symbol)
+    {
+        if (symbol?.ContainingType is not { } type || !Model.SourcesByName.TryGetValue(access.Name.Identifier.ValueText, out var sources))
+        {
+            return null;
+        }
+
+        return sources.Find(s => s.HasMember(symbol.Name) && s.MayMatch(access) && TypeMatches(type, s.TypeName));
+    }
+
+    /// <summary>Whether a member access reads request data, as <see cref="MethodAnalysis"/> decides where it reads the member.</summary>
+    private bool IsSourceAccess(MemberAccessExpressionSyntax access) =>
+        access.Expression is not ThisExpressionSyntax
+        && SourceRead(access, SemanticModel(access.SyntaxTree).GetSymbolInfo(access, _cancellationToken).Symbol) is not null;
 
     public TaintModel Model { get; }
 
@@ -162,7 +183,33 @@ internal sealed partial class TaintEngine
 
         public string TypeKey { get; } = typeKey;
 
-        public bool MentionsSource { get; set; }
+        /// <summary>Member accesses named like a source (<c>uri.Query</c> as much as <c>Request.Query</c>): none is bound yet.</summary>
+        public List<MemberAccessExpressionSyntax> SourceMentions { get; } = [];
+
+        /// <summary>0 until <see cref="ReadsSource"/> has bound the mentions, then 1 (a source is read) or 2 (none is).</summary>
+        private int _readsSource;
+
+        /// <summary>
+        /// Whether one of the <see cref="SourceMentions"/> is a source once bound: the test the analysis makes where it
+        /// reads the member (<see cref="IsSourceAccess"/>), made once per body for every compilation that sees it. A
+        /// body that only reads <c>uri.Query</c> is then no entry point, and its callers are not either.
+        /// </summary>
+        public bool ReadsSource(Func<MemberAccessExpressionSyntax, bool> isSource)
+        {
+            if (SourceMentions.Count == 0)
+            {
+                return false;
+            }
+
+            var known = Volatile.Read(ref _readsSource);
+            if (known == 0)
+            {
+                known = SourceMentions.Any(isSource) ? 1 : 2;
+                Volatile.Write(ref _readsSource, known);
+            }
+
+            return known == 1;
+        }
 
         public HashSet<string> Invoked { get; } = new(StringComparer.Ordinal);
 
@@ -173,13 +220,14 @@ internal sealed partial class TaintEngine
     }
 
     /// <summary>A body the analysis can run: a method, constructor, accessor, expression-bodied property, or top-level statements.</summary>
-    internal sealed class BodyInfo(BodyFacts facts, bool library)
+    internal sealed class BodyInfo(BodyFacts facts, bool library, Func<MemberAccessExpressionSyntax, bool> isSource)
     {
         public SyntaxNode Node => facts.Node;
 
         public string TypeKey => facts.TypeKey;
 
-        public bool MentionsSource => facts.MentionsSource;
+        /// <summary>Whether the body reads request data itself (bound on first use; see <see cref="BodyFacts.ReadsSource"/>).</summary>
+        public bool MentionsSource => facts.ReadsSource(isSource);
 
         public HashSet<string> Invoked => facts.Invoked;
 
@@ -231,7 +279,7 @@ internal sealed partial class TaintEngine
 
             foreach (var facts in perTree[i].Bodies)
             {
-                var body = new BodyInfo(facts, library);
+                var body = new BodyInfo(facts, library, _isSourceAccess);
                 _bodies.Add(body);
                 _bodyOf[body.Node] = body;
                 if (body.Node is MethodDeclarationSyntax m)
@@ -247,8 +295,29 @@ internal sealed partial class TaintEngine
             }
         }
 
-        ComputeSourceReturningNames();
-        ComputeSinkReachingBodies();
+        var callers = Callers();
+        ComputeSourceReturningNames(callers);
+        ComputeSinkReachingBodies(callers);
+    }
+
+    /// <summary>The bodies that call each method name (the name-level call graph, reversed).</summary>
+    private Dictionary<string, List<BodyInfo>> Callers()
+    {
+        var callers = new Dictionary<string, List<BodyInfo>>(StringComparer.Ordinal);
+        foreach (var body in _bodies)
+        {
+            foreach (var name in body.Invoked)
+            {
+                if (!callers.TryGetValue(name, out var list))
+                {
+                    callers[name] = list = [];
+                }
+
+                list.Add(body);
+            }
+        }
+
+        return callers;
     }
 
     /// <summary>Indexes one tree from its syntax alone (the model decides what counts as a source, sink or route handler).</summary>
@@ -345,7 +414,7 @@ internal sealed partial class TaintEngine
             {
                 if (node is MemberAccessExpressionSyntax m && model.SourcesByName.TryGetValue(m.Name.Identifier.ValueText, out var sources) && sources.Exists(s => s.MayMatch(m)))
                 {
-                    body.MentionsSource = true;
+                    body.SourceMentions.Add(m);
                 }
                 else if (node is InvocationExpressionSyntax inv && InvokedName(inv) is { } name)
                 {
@@ -406,20 +475,21 @@ internal sealed partial class TaintEngine
     /// Which bodies can report anything: those naming a sink or writing a member, and, through the name-level call
     /// graph, those calling a method that can. An entry point that can reach no sink is not analysed at all.
     /// </summary>
-    private void ComputeSinkReachingBodies()
+    private void ComputeSinkReachingBodies(Dictionary<string, List<BodyInfo>> callers)
     {
         foreach (var body in _bodies)
         {
             body.MayReachSink = body.MayWriteOrSink;
         }
 
-        CloseOverCallers(_bodies.Where(b => b.MayWriteOrSink), b => b.MayReachSink, b => b.MayReachSink = true);
+        CloseOverCallers(callers, _bodies.Where(b => b.MayWriteOrSink), b => b.MayReachSink, b => b.MayReachSink = true);
     }
 
     /// <summary>Names of source methods that may return request data without being given any: a fixed point over the name-level call graph.</summary>
-    private void ComputeSourceReturningNames()
+    private void ComputeSourceReturningNames(Dictionary<string, List<BodyInfo>> callers)
     {
         var names = CloseOverCallers(
+            callers,
             _bodies.Where(b => b.MentionsSource && b.Node is MethodDeclarationSyntax m && MayReturnText(m)),
             b => b.Node is not MethodDeclarationSyntax m || !MayReturnText(m),
             _ => { });
@@ -436,22 +506,8 @@ internal sealed partial class TaintEngine
     /// through others: a worklist over the callers of each name, so each body is looked at once per name it calls.
     /// A caller for which <paramref name="skip"/> holds is neither marked nor followed.
     /// </summary>
-    private HashSet<string> CloseOverCallers(IEnumerable<BodyInfo> start, Func<BodyInfo, bool> skip, Action<BodyInfo> mark)
+    private static HashSet<string> CloseOverCallers(Dictionary<string, List<BodyInfo>> callers, IEnumerable<BodyInfo> start, Func<BodyInfo, bool> skip, Action<BodyInfo> mark)
     {
-        var callers = new Dictionary<string, List<BodyInfo>>(StringComparer.Ordinal);
-        foreach (var body in _bodies)
-        {
-            foreach (var name in body.Invoked)
-            {
-                if (!callers.TryGetValue(name, out var list))
-                {
-                    callers[name] = list = [];
-                }
-
-                list.Add(body);
-            }
-        }
-
         var names = new HashSet<string>(StringComparer.Ordinal);
         var pending = new Queue<string>();
         foreach (var body in start)
@@ -1281,6 +1337,9 @@ internal sealed class MethodSummary
 {
     /// <summary>Origins of the return value: parameters (with the path from the parameter) and sources read inside.</summary>
     public TaintSet Returns { get; set; } = TaintSet.Empty;
+
+    /// <summary>What each member of the returned object carries, when the body tells them apart (see <see cref="ReturnedMembers"/>).</summary>
+    public ObjectMembers? ReturnMembers { get; set; }
 
     public List<(Origin Parameter, SinkHit Hit)> ParameterSinks { get; } = [];
 }

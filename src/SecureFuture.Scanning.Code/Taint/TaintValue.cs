@@ -89,9 +89,22 @@ internal sealed class TaintSet
 
     public static readonly TaintSet Empty = new([]);
 
-    private TaintSet(Origin[] origins) => Origins = origins;
+    private TaintSet(Origin[] origins, ObjectMembers? members = null)
+    {
+        Origins = origins;
+        Members = members;
+    }
 
     public IReadOnlyList<Origin> Origins { get; }
+
+    /// <summary>
+    /// What each member of the object this value is can carry, when a call's summary knows it more precisely than the
+    /// whole (see <see cref="ReturnedMembers"/>); null otherwise. Any other operation on the value forgets it.
+    /// </summary>
+    public ObjectMembers? Members { get; }
+
+    /// <summary>The same origins, with what each member carries; a tainted value only (an untainted one has clean members).</summary>
+    public TaintSet WithMembers(ObjectMembers? members) => IsEmpty || members is null ? this : new TaintSet([.. Origins], members);
 
     public bool IsEmpty => Origins.Count == 0;
 

@@ -28,7 +28,7 @@ internal sealed class MissingAntiforgery : CodePattern
         }
 
         // A [FromBody] parameter means a JSON body, which a cross-site form cannot send without a CORS preflight.
-        if (HasAntiforgery(action.AttributeLists) || TakesBody(action) || context.Facts.GlobalAntiforgeryFilter
+        if (HasAntiforgery(action.AttributeLists) || TakesBody(action) || IsBackChannelLogout(action) || context.Facts.GlobalAntiforgeryFilter
             || context.Facts.BearerOnlyAuthentication || !context.Facts.BrowserFacing)
         {
             return;
@@ -74,6 +74,21 @@ internal sealed class MissingAntiforgery : CodePattern
 
     private static bool TakesBody(MethodDeclarationSyntax action) =>
         action.ParameterList.Parameters.SelectMany(p => p.AttributeLists).SelectMany(l => l.Attributes).Any(a => HttpVerbs.AttributeName(a) == "FromBody");
+
+    /// <summary>
+    /// An OpenID Connect back-channel logout endpoint: its one input is the <c>logout_token</c> form parameter, which
+    /// the provider POSTs server to server, with no cookie (Back-Channel Logout 1.0 §2.5), and which the endpoint must
+    /// validate as a JWT signed by the provider (§2.6). The signed token, not an ambient cookie, is what the request is
+    /// worth, so a forged cross-site form gains nothing. Any other bound parameter could be forged, so then the action
+    /// is judged like any other.
+    /// </summary>
+    private static bool IsBackChannelLogout(MethodDeclarationSyntax action) =>
+        action.ParameterList.Parameters.Where(p => p.Type is null || Syntax.LastName(p.Type) != "CancellationToken").ToList() is [var only]
+        && (only.Identifier.ValueText == LogoutToken || only.AttributeLists.SelectMany(l => l.Attributes).Any(a =>
+            HttpVerbs.AttributeName(a) == "FromForm" && a.ArgumentList?.Arguments.Any(x =>
+                x.NameEquals?.Name.Identifier.ValueText == "Name" && x.Expression is LiteralExpressionSyntax { Token.ValueText: LogoutToken }) == true));
+
+    private const string LogoutToken = "logout_token";
 
     private static bool HasAntiforgery(SyntaxList<AttributeListSyntax> lists) =>
         lists.SelectMany(l => l.Attributes).Any(a => AntiforgeryAttributes.Contains(HttpVerbs.AttributeName(a)));
