@@ -26,6 +26,9 @@ public static class ConsoleHost
     /// <summary>The header the console's script sends the antiforgery token in (its forms carry it as a field).</summary>
     public const string AntiforgeryHeader = "X-CSRF-Token";
 
+    /// <summary>The largest form post the console reads.</summary>
+    public const long MaxFormBytes = 64 * 1024;
+
     /// <summary>Registers the console and prepares its tables; prints the first owner's enrolment link when no one can sign in yet.</summary>
     public static async Task AddAsync(IServiceCollection services, ConsoleSetup setup, TextWriter console, CancellationToken cancellationToken)
     {
@@ -51,17 +54,22 @@ public static class ConsoleHost
         services.AddSingleton<IFido2>(fido2);
         services.AddRazorPages(pages => pages.Conventions.ConfigureFilter(new ConsoleAccessFilter()))
             .AddApplicationPart(typeof(ConsoleHost).Assembly);
+        // Over https the antiforgery and flash cookies are __Host- cookies like the session's. ASP.NET Core refuses to
+        // send a Secure-only antiforgery cookie on a plain-http request, which sfi serve allows only on loopback (or with
+        // --allow-plain-http), so there they are plain host-only cookies; the session cookie stays __Host- and Secure,
+        // which browsers accept from http://localhost, a secure context.
+        var tls = setup.Origin.Scheme == Uri.UriSchemeHttps;
         services.Configure<Microsoft.AspNetCore.Mvc.CookieTempDataProviderOptions>(flash =>
         {
-            flash.Cookie.Name = "__Host-sfi-flash";
-            flash.Cookie.SecurePolicy = CookieSecurePolicy.Always;
+            flash.Cookie.Name = tls ? "__Host-sfi-flash" : "sfi-flash";
+            flash.Cookie.SecurePolicy = tls ? CookieSecurePolicy.Always : CookieSecurePolicy.SameAsRequest;
             flash.Cookie.SameSite = SameSiteMode.Strict;
             flash.Cookie.Path = "/";
         });
         services.AddAntiforgery(antiforgery =>
         {
-            antiforgery.Cookie.Name = "__Host-sfi-antiforgery";
-            antiforgery.Cookie.SecurePolicy = CookieSecurePolicy.Always;
+            antiforgery.Cookie.Name = tls ? "__Host-sfi-antiforgery" : "sfi-antiforgery";
+            antiforgery.Cookie.SecurePolicy = tls ? CookieSecurePolicy.Always : CookieSecurePolicy.SameAsRequest;
             antiforgery.Cookie.SameSite = SameSiteMode.Strict;
             antiforgery.Cookie.HttpOnly = true;
             antiforgery.Cookie.Path = "/";
@@ -85,6 +93,13 @@ public static class ConsoleHost
         app.Use(async (context, next) =>
         {
             ConsoleHeaders.Apply(context);
+            if (HttpMethods.IsPost(context.Request.Method) && context.Request.HasFormContentType && context.Request.ContentLength > MaxFormBytes)
+            {
+                // Console forms are a few fields; a larger post is refused before anything reads it.
+                context.Response.StatusCode = StatusCodes.Status413PayloadTooLarge;
+                return;
+            }
+
             // The session is resolved before antiforgery validation, which binds its tokens to the signed-in person.
             await sessions.ResolveAsync(context, context.RequestAborted);
             await next(context);

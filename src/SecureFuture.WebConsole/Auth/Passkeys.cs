@@ -180,12 +180,8 @@ public sealed class Passkeys(ConsoleStore store, IFido2 fido2, ConsoleAudit audi
             return await RefuseAsync(401, "the passkey's answer was not accepted: " + Describe(e), passkey.PersonId, source, cancellationToken);
         }
 
-        // WebAuthn §6.1.1: a counter that does not move forward (when either side counts) signals a cloned authenticator.
-        if ((result.SignCount != 0 || passkey.SignCount != 0) && result.SignCount <= passkey.SignCount)
-        {
-            return await RefuseAsync(401, $"the passkey's signature counter went backwards ({result.SignCount} after {passkey.SignCount}): a cloned authenticator?", passkey.PersonId, source, cancellationToken);
-        }
-
+        // WebAuthn §6.1.1 step 22: a counter that does not move forward signals a cloned authenticator; the library refuses
+        // it against the stored value, and this conditional update refuses the same answer racing another sign-in.
         if (!await store.AdvanceCounterAsync(passkey.CredentialId, passkey.SignCount, result.SignCount, clock.GetUtcNow(), cancellationToken))
         {
             return await RefuseAsync(401, "the passkey was used by another sign-in at the same moment", passkey.PersonId, source, cancellationToken);

@@ -32,7 +32,7 @@ public sealed class Sessions(ConsoleStore store, TimeProvider clock)
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(person);
         // A new sign-in never reuses the browser's previous session (no fixation): that one is revoked.
-        await EndAsync(context, cancellationToken);
+        await RevokeAsync(context, cancellationToken);
         var token = Base64Url(RandomNumberGenerator.GetBytes(32));
         await store.AddSessionAsync(Hash(token), person.Id, clock.GetUtcNow(), cancellationToken);
         context.Response.Cookies.Append(CookieName, token, new CookieOptions
@@ -86,13 +86,18 @@ public sealed class Sessions(ConsoleStore store, TimeProvider clock)
     public async Task EndAsync(HttpContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
+        await RevokeAsync(context, cancellationToken);
+        context.Response.Cookies.Delete(CookieName, new CookieOptions { Secure = true, HttpOnly = true, SameSite = SameSiteMode.Strict, Path = "/" });
+    }
+
+    private async Task RevokeAsync(HttpContext context, CancellationToken cancellationToken)
+    {
         if (context.Request.Cookies.TryGetValue(CookieName, out var token) && token is { Length: > 0 and < 100 })
         {
             await store.RevokeSessionAsync(Hash(token), clock.GetUtcNow(), cancellationToken);
         }
 
         context.Items.Remove(ItemKey);
-        context.Response.Cookies.Delete(CookieName, new CookieOptions { Secure = true, HttpOnly = true, SameSite = SameSiteMode.Strict, Path = "/" });
     }
 
     /// <summary>The session <see cref="ResolveAsync"/> found for this request (null when none, or not resolved yet).</summary>
