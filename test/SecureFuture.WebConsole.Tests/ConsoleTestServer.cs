@@ -72,7 +72,7 @@ internal sealed partial class ConsoleTestServer : IAsyncDisposable
     /// <summary>The first owner's enrolment link, as printed.</summary>
     public string FirstOwnerLink => EnrolLinkPattern().Match(Printed) is { Success: true } m ? m.Value : throw new InvalidOperationException("no enrolment link was printed: " + Printed);
 
-    public static async Task<ConsoleTestServer> StartAsync(Keys.IKeyCustodian custodian, TimeProvider? clock = null, string? database = null, Uri? issuer = null)
+    public static async Task<ConsoleTestServer> StartAsync(Keys.IKeyCustodian custodian, TimeProvider? clock = null, string? database = null, bool adminKeyOn = true)
     {
         var dataDirectory = Directory.CreateTempSubdirectory("sfi-console-").FullName;
         var adminKey = "sfi_admin_test_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
@@ -85,7 +85,7 @@ internal sealed partial class ConsoleTestServer : IAsyncDisposable
             Dev = true,
             Database = database,
             BootstrapAdminKey = adminKey,
-            Issuer = issuer,
+            AdminKey = adminKeyOn,
             Clock = clock ?? TimeProvider.System,
         };
         var server = await SfiServer.StartAsync(options, printed, custodian);

@@ -217,6 +217,23 @@ public sealed class SessionTests(HsmFixture hsm)
         }
     }
 
+    [Fact]
+    public async Task Without_the_admin_key_the_api_refuses_it_and_the_console_says_it_is_off()
+    {
+        await using var server = await ConsoleTestServer.StartAsync(hsm.Custodian, adminKeyOn: false);
+        Assert.DoesNotContain("generated the admin key", server.Printed, StringComparison.Ordinal);
+        using (var refused = await server.Admin.GetAsync(new Uri("/v1/keyrings", UriKind.Relative)))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode); // the key given at first start opens nothing
+        }
+
+        var (owner, _) = await EnrolOwnerAsync(server);
+        using (owner)
+        {
+            Assert.Contains("Admin key: off", (await owner.GetAsync("/")).Body, StringComparison.Ordinal);
+        }
+    }
+
     internal static async Task<(ConsoleBrowser Browser, SoftAuthenticator Authenticator)> EnrolOwnerAsync(ConsoleTestServer server)
     {
         var browser = new ConsoleBrowser(server);
