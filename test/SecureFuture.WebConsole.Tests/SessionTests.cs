@@ -218,6 +218,25 @@ public sealed class SessionTests(HsmFixture hsm)
     }
 
     [Fact]
+    public async Task An_owner_rotates_a_ring_from_the_console_and_the_audit_names_them()
+    {
+        await using var server = await ConsoleTestServer.StartAsync(hsm.Custodian);
+        var (owner, _) = await EnrolOwnerAsync(server);
+        using (owner)
+        {
+            var (_, before, _) = await owner.GetAsync("/keys");
+            Assert.Contains("Audit chain: intact", before, StringComparison.Ordinal);
+            using var rotated = await owner.PostFormAsync("/keys?handler=Rotate&ring=default", [new("reason", "drill")]);
+            Assert.Equal(HttpStatusCode.Redirect, rotated.StatusCode);
+            var (_, after, _) = await owner.GetAsync("/keys");
+            Assert.Contains("Ring default rotated", after, StringComparison.Ordinal);
+            Assert.Contains(await server.AuditAsync(), r => r.Ring == "default" && r.Actor.StartsWith("person:", StringComparison.Ordinal) && r.Details.Contains("drill", StringComparison.Ordinal));
+            using var unknown = await owner.PostFormAsync("/keys?handler=Rotate&ring=nope", [new("reason", "drill")]);
+            Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+        }
+    }
+
+    [Fact]
     public async Task Without_the_admin_key_the_api_refuses_it_and_the_console_says_it_is_off()
     {
         await using var server = await ConsoleTestServer.StartAsync(hsm.Custodian, adminKeyOn: false);
