@@ -72,7 +72,7 @@ internal sealed partial class ConsoleTestServer : IAsyncDisposable
     /// <summary>The first owner's enrolment link, as printed.</summary>
     public string FirstOwnerLink => EnrolLinkPattern().Match(Printed) is { Success: true } m ? m.Value : throw new InvalidOperationException("no enrolment link was printed: " + Printed);
 
-    public static async Task<ConsoleTestServer> StartAsync(Keys.IKeyCustodian custodian, TimeProvider? clock = null, string? database = null, bool adminKeyOn = true)
+    public static async Task<ConsoleTestServer> StartAsync(Keys.IKeyCustodian custodian, TimeProvider? clock = null, string? database = null, bool adminKeyOn = true, Uri? issuer = null)
     {
         var dataDirectory = Directory.CreateTempSubdirectory("sfi-console-").FullName;
         var adminKey = "sfi_admin_test_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
@@ -86,6 +86,7 @@ internal sealed partial class ConsoleTestServer : IAsyncDisposable
             Database = database,
             BootstrapAdminKey = adminKey,
             AdminKey = adminKeyOn,
+            Issuer = issuer,
             Clock = clock ?? TimeProvider.System,
         };
         var server = await SfiServer.StartAsync(options, printed, custodian);

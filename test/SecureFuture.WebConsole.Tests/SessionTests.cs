@@ -237,6 +237,66 @@ public sealed class SessionTests(HsmFixture hsm)
     }
 
     [Fact]
+    public async Task A_security_admin_disables_a_client_after_a_step_up_and_the_change_is_a_security_event()
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var server = await ConsoleTestServer.StartAsync(hsm.Custodian, clock, issuer: new Uri("http://127.0.0.1/"));
+        using var key = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+        var q = key.ExportParameters(false).Q;
+        var jwk = new System.Text.Json.Nodes.JsonObject { ["kty"] = "EC", ["crv"] = "P-256", ["kid"] = "k1", ["x"] = SoftAuthenticator.Base64Url(q.X!), ["y"] = SoftAuthenticator.Base64Url(q.Y!) };
+        var registration = new System.Text.Json.Nodes.JsonObject { ["clientId"] = "ci-bot", ["jwks"] = new System.Text.Json.Nodes.JsonObject { ["keys"] = new System.Text.Json.Nodes.JsonArray(jwk) }, ["scopes"] = new System.Text.Json.Nodes.JsonArray("findings.push"), ["audiences"] = new System.Text.Json.Nodes.JsonArray("api://hub") };
+        using (var registered = await server.Admin.PostAsync(new Uri("/v1/clients", UriKind.Relative), new StringContent(registration.ToJsonString(), System.Text.Encoding.UTF8, "application/json")))
+        {
+            Assert.True(registered.IsSuccessStatusCode, await registered.Content.ReadAsStringAsync());
+        }
+
+        var (owner, ownerKey) = await EnrolOwnerAsync(server);
+        using (owner)
+        {
+            var link = await InviteAsync(owner, "Sam Admin", "security-admin");
+            using var admin = new ConsoleBrowser(server);
+            using var adminKey = new SoftAuthenticator();
+            using (var enrolled = await admin.EnrolAsync(link, adminKey))
+            {
+                Assert.Equal(HttpStatusCode.OK, enrolled.StatusCode);
+            }
+
+            var (_, page, _) = await admin.GetAsync("/clients");
+            Assert.Contains("ci-bot", page, StringComparison.Ordinal);
+            clock.Advance(TimeSpan.FromMinutes(6));
+            await admin.GetAsync("/clients");
+            using (var stale = await admin.PostFormAsync("/clients?handler=Disable&client=ci-bot", []))
+            {
+                Assert.StartsWith("/signin?stepup=1", stale.Headers.Location!.OriginalString, StringComparison.Ordinal);
+            }
+
+            using (var again = await admin.SignInAsync(adminKey))
+            {
+                Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+            }
+
+            await admin.GetAsync("/clients");
+            using (var disabled = await admin.PostFormAsync("/clients?handler=Disable&client=ci-bot", []))
+            {
+                Assert.Equal(HttpStatusCode.Redirect, disabled.StatusCode);
+            }
+
+            var (_, after, _) = await admin.GetAsync("/clients");
+            Assert.Contains("disabled", after, StringComparison.Ordinal);
+            var (_, events, _) = await admin.GetAsync("/events");
+            Assert.Contains("client.disabled", events, StringComparison.Ordinal);
+            Assert.Contains(await server.AuditAsync(), r => r.Action == "console.client-disabled" && r.Actor.Contains("Sam Admin", StringComparison.Ordinal));
+
+            // A security-admin manages clients but not people or keys.
+            await admin.GetAsync("/people");
+            using var invite = await admin.PostFormAsync("/people?handler=Invite", [new("name", "Eve"), new("role", "owner")]);
+            Assert.Equal(HttpStatusCode.Forbidden, invite.StatusCode);
+        }
+
+        ownerKey.Dispose();
+    }
+
+    [Fact]
     public async Task Without_the_admin_key_the_api_refuses_it_and_the_console_says_it_is_off()
     {
         await using var server = await ConsoleTestServer.StartAsync(hsm.Custodian, adminKeyOn: false);
