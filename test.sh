@@ -21,6 +21,8 @@ command -v python3 >/dev/null 2>&1 || missing+=(python3)
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
 command -v mkfifo >/dev/null 2>&1 || missing+=(coreutils)
+# chromium: the web console's browser tests (Playwright drives Debian's build; no browser is downloaded).
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
     say "installing ${missing[*]}"
@@ -47,6 +49,9 @@ export SFI_SARIF_MULTITOOL="$multitool_dir/Sarif.Multitool"
 # Ajv with the official CycloneDX 1.6 (npm @cyclonedx/cyclonedx-library) and SPDX 2.3 schemas: validates sfi sbom.
 (cd tools/sbom && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 export SFI_SBOM_VALIDATOR="$here/tools/sbom/validate.mjs"
+# axe-core: the web console's browser tests inject it into every page (accessibility).
+(cd tools/axe && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+export SFI_AXE_SCRIPT="$here/tools/axe/node_modules/axe-core/axe.min.js"
 
 # 3. A throw-away PostgreSQL on 127.0.0.1 and a free port for the store tests; stopped when this script exits.
 say "starting PostgreSQL for the tests"

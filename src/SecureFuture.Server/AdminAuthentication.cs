@@ -9,7 +9,7 @@ namespace SecureFuture.Server;
 /// The bootstrap admin credential: a high-entropy key, kept only as a SHA-256 hash, sent as
 /// <c>Authorization: Bearer</c>. Comparison is constant-time; failures say nothing about why.
 /// </summary>
-internal sealed class AdminAuthentication(IKeyStore store, TimeProvider clock)
+internal sealed class AdminAuthentication(IKeyStore store, TimeProvider clock, bool enabled = true)
 {
     private const string Prefix = "sfi_admin_";
     private static readonly TimeSpan CacheTtl = TimeSpan.FromSeconds(5);
@@ -18,7 +18,7 @@ internal sealed class AdminAuthentication(IKeyStore store, TimeProvider clock)
     /// <summary>Stores the first admin credential; returns the key to show once when this call generated it.</summary>
     public async Task<string?> BootstrapAsync(string? configuredKey, CancellationToken cancellationToken)
     {
-        if ((await store.ListAdminCredentialsAsync(cancellationToken)).Count > 0)
+        if (!enabled || (await store.ListAdminCredentialsAsync(cancellationToken)).Count > 0)
         {
             return null;
         }
@@ -42,7 +42,7 @@ internal sealed class AdminAuthentication(IKeyStore store, TimeProvider clock)
     /// <summary>The credential id when the request carries a valid admin key; null otherwise.</summary>
     public async Task<string?> AuthenticateAsync(string? authorization, CancellationToken cancellationToken)
     {
-        if (authorization is null || !authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        if (!enabled || authorization is null || !authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
         {
             return null;
         }

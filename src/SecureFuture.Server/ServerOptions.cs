@@ -25,6 +25,15 @@ public sealed record ServerOptions
     /// <summary>The bootstrap admin key (from SFI_ADMIN_KEY); generated and shown once when null.</summary>
     public string? BootstrapAdminKey { get; init; }
 
+    /// <summary>
+    /// Whether the bootstrap admin key exists and opens <c>/v1/*</c> (for automation). With false none is generated or
+    /// accepted, and people use the web console with passkeys; the console shows which it is.
+    /// </summary>
+    public bool AdminKey { get; init; } = true;
+
+    /// <summary>The origin browsers reach the web console at (its host is the passkeys' RP id); default: the first URL, 127.0.0.1 read as localhost.</summary>
+    public Uri? ConsoleOrigin { get; init; }
+
     /// <summary>How often the scheduler drives rotations; defaults to 1 s with <see cref="Dev"/>, else 15 s.</summary>
     public TimeSpan? SchedulerInterval { get; init; }
 

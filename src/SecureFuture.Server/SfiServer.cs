@@ -108,7 +108,7 @@ public sealed class SfiServer : IAsyncDisposable
             }
 
             var findings = new FindingsEndpoints(findingStore, options.Clock, IngestLimits.Default);
-            var admin = new AdminAuthentication(store, options.Clock);
+            var admin = new AdminAuthentication(store, options.Clock, options.AdminKey);
             var metricsAccess = new MetricsAuthentication(metricsTokenHash, admin);
             var shown = await admin.BootstrapAsync(options.BootstrapAdminKey, cancellationToken);
             if (shown is not null)
@@ -206,6 +206,7 @@ public sealed class SfiServer : IAsyncDisposable
                 identity = new IdentityEndpoints(keys, clients, tokenOptions, new SecurityEventPublisher(clientStore, keys, tokenOptions), evaluation, replays, new PushEndpointPolicy(options.AllowPrivatePushEndpoints), options.Clock);
             }
 
+            await WebConsole.ConsoleHost.AddAsync(builder.Services, new WebConsole.ConsoleSetup(store.DataSource, store.IsPostgres, keys, findingStore, ConsoleOrigin(options), options.AdminKey, options.Clock), console, cancellationToken);
             var app = builder.Build();
             diagnosticsLog = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("SecureFuture.Keys");
             scheduler.Log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("SecureFuture.Keys.Scheduler");
@@ -215,6 +216,7 @@ public sealed class SfiServer : IAsyncDisposable
             var v1 = MapEndpoints(app, keys, admin, metricsAccess, scheduler, findings, identity);
             findings.Map(v1);
             identity?.Map(app, v1);
+            WebConsole.ConsoleHost.Map(app);
             await app.StartAsync(cancellationToken);
             if (identity is not null)
             {
@@ -323,6 +325,11 @@ public sealed class SfiServer : IAsyncDisposable
 
         return new TokenServiceOptions { Issuer = issuer, AccessTokenLifetime = lifetime, ClientCertificateHeader = options.ClientCertificateHeader, RequireDpopNonce = options.RequireDpopNonce, RequireTypedClientAssertions = options.RequireTypedClientAssertions };
     }
+
+    /// <summary>The console's origin: as given, else the first listener with 127.0.0.1 or a wildcard read as localhost (WebAuthn needs a host name).</summary>
+    private static Uri ConsoleOrigin(ServerOptions options)
+        => options.ConsoleOrigin ?? new UriBuilder(options.Urls[0].Replace("://*", "://localhost", StringComparison.Ordinal).Replace("://+", "://localhost", StringComparison.Ordinal)
+            .Replace("://0.0.0.0", "://localhost", StringComparison.Ordinal).Replace("://127.0.0.1", "://localhost", StringComparison.Ordinal)).Uri;
 
     private static bool IsForwardingHeaderName(string name)
         => name.Length is > 0 and <= 64 && name.All(c => char.IsAsciiLetterOrDigit(c) || c == '-')

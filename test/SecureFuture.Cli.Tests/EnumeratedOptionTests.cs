@@ -20,7 +20,7 @@ public sealed class EnumeratedOptionTests
         "--template", "--diagram", "--data-dir", "--urls", "--database", "--pkcs11-module", "--token-label", "--pin-file",
         "--tls-cert", "--tls-key", "--issuer", "--client-cert-header", "--access-token-lifetime", "--server", "--admin-key-file",
         "--rotation-period", "--pre-publication", "--verification-grace", "--max-token-lifetime", "--retention", "--audience", "--reason",
-        "--parameters", "--metrics-token-file", "--rules", "--name", "--since-commit", "--log-opts", "--stdin-name",
+        "--parameters", "--metrics-token-file", "--console-origin", "--rules", "--name", "--since-commit", "--log-opts", "--stdin-name",
         "--decode-depth", "--archive-depth", // whole numbers in a range their validators enforce
         "--source", "--kev",
         "--project", "--ref", "--category", "--owner", "--expect", "--rule", "--comment", "--risk-owner", "--until", "--window-days",

@@ -140,6 +140,10 @@ public sealed partial class ServeAndKeysCommandTests
         var dataDirDefault = CliApp.CreateRoot(TextWriter.Null, TextWriter.Null, TimeProvider.System).Parse(["serve"]).GetValue<string>("--data-dir");
         Assert.Equal(Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".sfi"), dataDirDefault);
 
+        (exit, _, error) = await CliRunner.RunAsync(["serve", "--data-dir", Path.GetTempPath(), "--console-origin", "ftp://console.example"]);
+        Assert.Equal(2, exit);
+        Assert.Contains("--console-origin: 'ftp://console.example' is not an http(s) origin", error, StringComparison.Ordinal);
+
         (exit, _, error) = await CliRunner.RunAsync(["keys", "audit", "verify", "--data-dir", Path.Combine(Path.GetTempPath(), "no-such-sfi-dir")]);
         Assert.Equal(2, exit);
         Assert.Contains("no sfi.db here", error, StringComparison.Ordinal);

@@ -45,9 +45,11 @@ internal static class ServeCommand
         var accessTokenLifetime = new Option<string?>("--access-token-lifetime") { Description = "Access token lifetime, ISO 8601 (default PT10M, at most PT1H)." };
         var maxTokenLifetime = new Option<string?>("--max-token-lifetime") { Description = "The longest maxTokenLifetime a key ring may have and the longest token any ring signs, ISO 8601 (default PT24H, at most P90D)." };
 
+        var noAdminKey = new Option<bool>("--no-admin-key") { Description = "Turn the bootstrap admin key off: none is generated or accepted on /v1/*; people use the web console at / with passkeys." };
+        var consoleOrigin = new Option<string?>("--console-origin") { Description = "The origin browsers reach the web console at (its host name is the passkeys' relying party id); default: the first --urls, 127.0.0.1 read as localhost." };
         var command = new Command("serve", "Run the key service (HSM-held signing keys that rotate themselves, JWKS, signing API, audit) and, with --issuer, the OAuth token service.")
         {
-            dataDir, urls, dev, database, module, tokenLabel, pinFile, tlsCert, tlsKey, allowPlainHttp, issuer, accessTokenLifetime, clientCertHeader, dpopNonce, typedAssertions, allowPrivatePush, metricsTokenFile, maxTokenLifetime,
+            dataDir, urls, dev, database, module, tokenLabel, pinFile, tlsCert, tlsKey, allowPlainHttp, issuer, accessTokenLifetime, clientCertHeader, dpopNonce, typedAssertions, allowPrivatePush, metricsTokenFile, maxTokenLifetime, noAdminKey, consoleOrigin,
         };
 
         command.SetAction(async (parse, cancellationToken) =>
@@ -86,8 +88,16 @@ internal static class ServeCommand
                 maximumTokenLifetime = IsoDuration.TryParse(maximumText, out var parsed, out var error) ? parsed : throw new InputException($"--max-token-lifetime: {error}");
             }
 
+            Uri? consoleUri = null;
+            if (parse.GetValue(consoleOrigin) is { } originText && (!Uri.TryCreate(originText, UriKind.Absolute, out consoleUri) || consoleUri.Scheme is not ("https" or "http")))
+            {
+                throw new InputException($"--console-origin: '{originText}' is not an http(s) origin");
+            }
+
             var options = new ServerOptions
             {
+                AdminKey = !parse.GetValue(noAdminKey),
+                ConsoleOrigin = consoleUri,
                 MaximumTokenLifetime = maximumTokenLifetime,
                 FaultExitAt = Environment.GetEnvironmentVariable(ServerOptions.FaultExitAtVariable) is { Length: > 0 } fault ? fault : null,
                 Issuer = issuerUri,

@@ -149,6 +149,22 @@ public sealed class SqlClientStore(DbDataSource source, bool postgres)
         return events;
     }
 
+    /// <summary>The latest <paramref name="limit"/> security events, newest first (the web console's list).</summary>
+    public async Task<IReadOnlyList<SecurityEvent>> ReadLatestEventsAsync(int limit, CancellationToken cancellationToken)
+    {
+        await using var connection = await source.OpenConnectionAsync(cancellationToken);
+        await using var command = Command(connection, null, "SELECT seq, at, type, client_id, subject, details FROM security_events ORDER BY seq DESC LIMIT @limit", ("limit", limit));
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var events = new List<SecurityEvent>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            events.Add(new SecurityEvent(reader.GetInt64(0), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(1)), reader.GetString(2),
+                reader.IsDBNull(3) ? null : reader.GetString(3), reader.IsDBNull(4) ? null : reader.GetString(4), reader.GetString(5)));
+        }
+
+        return events;
+    }
+
     public async Task AddEventAsync(SecurityEvent securityEvent, CancellationToken cancellationToken)
     {
         await using var connection = await source.OpenConnectionAsync(cancellationToken);

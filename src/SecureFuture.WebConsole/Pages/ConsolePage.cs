@@ -1,0 +1,36 @@
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.Extensions.DependencyInjection;
+using SecureFuture.WebConsole.Auth;
+using SecureFuture.WebConsole.People;
+
+namespace SecureFuture.WebConsole.Pages;
+
+/// <summary>The base of every console page: the signed-in person (set by <see cref="ConsoleAccessFilter"/>) and what they may do.</summary>
+public abstract class ConsolePage : PageModel
+{
+    /// <summary>The signed-in person; null only on public pages.</summary>
+    public Person? Person => Sessions.Current(HttpContext)?.Person;
+
+    public bool Can(Capability capability) => Person?.Role.Allows(capability) == true;
+
+    /// <summary>A message for the next page, shown once after a redirect (post/redirect/get).</summary>
+    [TempData]
+    public string? Flash { get; set; }
+
+    protected ConsoleSetup Setup => HttpContext.RequestServices.GetRequiredService<ConsoleSetup>();
+
+    protected ConsoleAudit AuditLog => HttpContext.RequestServices.GetRequiredService<ConsoleAudit>();
+
+    protected string Actor => Passkeys.Actor(Person ?? throw new InvalidOperationException("no one is signed in"));
+
+    /// <summary>A local path to go back to, or the overview (never another site: no open redirect).</summary>
+    public static string LocalOrHome(string? path)
+        => path is { Length: > 0 } && path[0] == '/' && !path.StartsWith("//", StringComparison.Ordinal) && !path.StartsWith("/\\", StringComparison.Ordinal) ? path : "/";
+
+    protected IActionResult Problem(int status, string message)
+    {
+        Response.StatusCode = status;
+        return Content($"{status}: {message}", "text/plain; charset=utf-8");
+    }
+}
