@@ -339,23 +339,35 @@ public sealed class RepositoryScanner
         try
         {
             using var stream = new FileStream(file.FullPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.SequentialScan);
-            // Read no more than the limit even if the file grew after it was listed.
-            var capacity = (int)Math.Min(Math.Max(file.Length, 0) + 1, maxFileSize + 1);
-            bytes = new byte[capacity];
-            var total = 0;
-            int read;
-            while (total < bytes.Length && (read = stream.Read(bytes, total, bytes.Length - total)) > 0)
+            // Read no more than the limit even if the file grew after it was listed. The buffer is the listed size,
+            // so the usual file is read into it once and never copied; one more byte read tells whether it grew.
+            bytes = new byte[(int)Math.Min(Math.Max(file.Length, 0), maxFileSize)];
+            var total = stream.ReadAtLeast(bytes, bytes.Length, throwOnEndOfStream: false);
+            if (total < bytes.Length)
             {
-                total += read;
+                Array.Resize(ref bytes, total);
             }
-
-            if (total > maxFileSize)
+            else if (stream.ReadByte() is >= 0 and var next)
             {
-                notify(new Notification("file-too-large", NotificationLevel.Note, "Skipped: the file grew over the --max-file-size limit while it was being read") { Path = file.RelativePath });
-                return null;
-            }
+                // It grew: read on, up to one byte over the limit.
+                using var rest = new MemoryStream();
+                rest.Write(bytes);
+                rest.WriteByte((byte)next);
+                var chunk = new byte[81920];
+                int read;
+                while (rest.Length <= maxFileSize && (read = stream.Read(chunk, 0, (int)Math.Min(chunk.Length, maxFileSize + 1 - rest.Length))) > 0)
+                {
+                    rest.Write(chunk, 0, read);
+                }
 
-            Array.Resize(ref bytes, total);
+                if (rest.Length > maxFileSize)
+                {
+                    notify(new Notification("file-too-large", NotificationLevel.Note, "Skipped: the file grew over the --max-file-size limit while it was being read") { Path = file.RelativePath });
+                    return null;
+                }
+
+                bytes = rest.ToArray();
+            }
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
