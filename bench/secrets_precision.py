@@ -20,7 +20,9 @@ START = "<!-- bench:secrets-precision:start -->"
 END = "<!-- bench:secrets-precision:end -->"
 SEVERITIES = ["critical", "high", "medium", "low", "note"]
 # A directory with one of these names (case-insensitive), or whose name ends in "tests", holds samples or tests.
-SAMPLE_DIRS = {"test", "tests", "sample", "samples", "sandbox", "example", "examples", "demo", "demos", "hosts",
+# "host(s)": the development host apps that run a library for its own developers (IdentityServer4's
+# src/*/host/, an ASP.NET Core web app with test keys in host/Keys/): they are sample apps, not the library shipped.
+SAMPLE_DIRS = {"test", "tests", "sample", "samples", "sandbox", "example", "examples", "demo", "demos", "host", "hosts",
                "testdata", "fixtures"}
 
 
@@ -73,7 +75,7 @@ def summarise(args: argparse.Namespace) -> None:
            f"Run {now} on {machine()}. {args.sfi_version} (commit {args.commit}).", "",
            f"Command: `{args.command}`", "",
            "Library source = every path outside a directory named test(s), sample(s), sandbox, example(s), demo(s), "
-           "hosts, testdata or fixtures (or ending in `Tests`); it includes build tooling. "
+           "host(s) (development host apps), testdata or fixtures (or ending in `Tests`); it includes build tooling. "
            "Target: at most 2 high-or-critical findings in library source.", "",
            "| Repository (HEAD) | Files scanned | Scan (s) | Where | " + " | ".join(SEVERITIES) + " | High or above |",
            "|---|---:|---:|---|" + "---:|" * (len(SEVERITIES) + 1)]

@@ -161,7 +161,7 @@ public sealed class SecretAnalyzer : IContentAnalyzer
 
         foreach (var ruleIndex in _unkeyedRules)
         {
-            if (_rules[ruleIndex].AppliesTo(target.Path))
+            if (state.AppliesTo(_rules[ruleIndex], ruleIndex, target.Path))
             {
                 Run(ruleIndex, 0, text.Length, target, reportPath, sink, state, detections);
             }
@@ -190,7 +190,7 @@ public sealed class SecretAnalyzer : IContentAnalyzer
                     foreach (var ruleIndex in ruleIndexes)
                     {
                         var rule = _rules[ruleIndex];
-                        if (!rule.AppliesTo(target.Path))
+                        if (!state.AppliesTo(rule, ruleIndex, target.Path))
                         {
                             continue;
                         }
@@ -414,6 +414,25 @@ public sealed class SecretAnalyzer : IContentAnalyzer
 
     private sealed class FileState(int ruleCount)
     {
+        // Per rule: 0 not asked yet, 1 the rule's paths include this file, 2 they do not. A path-scoped rule whose
+        // keyword is common ("pass") was matched against the path at every keyword hit.
+        private readonly byte[] _applies = new byte[ruleCount];
+
+        public bool AppliesTo(SecretRule rule, int ruleIndex, string path)
+        {
+            if (rule.PathFilter is null)
+            {
+                return true;
+            }
+
+            if (_applies[ruleIndex] == 0)
+            {
+                _applies[ruleIndex] = rule.AppliesTo(path) ? (byte)1 : (byte)2;
+            }
+
+            return _applies[ruleIndex] == 1;
+        }
+
         public int[] WindowStart { get; } = Enumerable.Repeat(-1, ruleCount).ToArray();
 
         public int[] WindowEnd { get; } = Enumerable.Repeat(-1, ruleCount).ToArray();

@@ -10,8 +10,13 @@ public sealed class SecretRule
     /// <summary>Every pattern match is abandoned after this long: hostile input cannot stall a scan.</summary>
     public static readonly TimeSpan MatchTimeout = TimeSpan.FromMilliseconds(250);
 
-    private readonly Lazy<Regex> _regex;
+    /// <summary>Windows a rule's pattern runs on interpreted before it is compiled (see <see cref="Regex"/>).</summary>
+    public const int CompileAfter = 512;
+
+    private readonly Regex _interpreted;
+    private readonly Lazy<Regex> _compiled;
     private readonly bool _ignoreCase;
+    private int _uses;
 
     internal SecretRule(
         RuleDescriptor descriptor,
@@ -39,10 +44,9 @@ public sealed class SecretRule
         Examples = examples;
         _ignoreCase = ignoreCase;
         var options = RegexOptions.CultureInvariant | RegexOptions.ExplicitCapture | (ignoreCase ? RegexOptions.IgnoreCase : RegexOptions.None);
-        // Compiled on first use: most rules never see a keyword in most trees, and compiling ~90 patterns up
-        // front would cost more than scanning a small repository.
-        _regex = new Lazy<Regex>(() => WarmedUp(new Regex(pattern, options | RegexOptions.Compiled, MatchTimeout), examples, keywords), LazyThreadSafetyMode.ExecutionAndPublication);
-        SecretGroup = new Regex(pattern, options, MatchTimeout).GroupNumberFromName("secret");
+        _interpreted = new Regex(pattern, options, MatchTimeout);
+        _compiled = new Lazy<Regex>(() => WarmedUp(new Regex(pattern, options | RegexOptions.Compiled, MatchTimeout), examples, keywords), LazyThreadSafetyMode.ExecutionAndPublication);
+        SecretGroup = _interpreted.GroupNumberFromName("secret");
     }
 
     public RuleDescriptor Descriptor { get; }
@@ -54,7 +58,24 @@ public sealed class SecretRule
 
     public string Pattern { get; }
 
-    public Regex Regex => _regex.Value;
+    /// <summary>
+    /// The pattern, interpreted for its first <see cref="CompileAfter"/> uses and compiled after that. Compiling costs
+    /// milliseconds of code generation and JIT per pattern: a scan of C headers met the keywords of about a hundred
+    /// rules and spent a sixth of its CPU time compiling patterns that then ran on a few lines each, while the few
+    /// rules whose keywords are common run on thousands of lines and repay it. The two give the same matches.
+    /// </summary>
+    public Regex Regex
+    {
+        get
+        {
+            if (_compiled.IsValueCreated)
+            {
+                return _compiled.Value;
+            }
+
+            return Interlocked.Increment(ref _uses) <= CompileAfter ? _interpreted : _compiled.Value;
+        }
+    }
 
     /// <summary>Number of the <c>secret</c> group, or -1 when the whole match is the secret.</summary>
     public int SecretGroup { get; }

@@ -116,8 +116,17 @@ public sealed class RepositoryScanner
             {
                 Parallel.ForEach(Partitioner.Create(chunks, EnumerablePartitionerOptions.NoBuffering), options, chunk =>
                 {
-                    AnalyzeText(chunk.Path, chunk.Text, chunk, today, findings, Notify);
-                    progress?.Add(chunk.Text.Length);
+                    if (chunk.Binary is { } binary)
+                    {
+                        AnalyzeCommittedBinary(chunk, binary, request, today, findings, Notify, Add, cancellationToken);
+                        progress?.Add(binary.Length);
+                    }
+                    else
+                    {
+                        AnalyzeText(chunk.Path, chunk.Text, chunk, today, findings, Notify);
+                        progress?.Add(chunk.Text.Length);
+                    }
+
                     Add("commitFilesScanned", 1);
                 });
             }
@@ -143,16 +152,9 @@ public sealed class RepositoryScanner
                     return;
                 }
 
-                if (request.Archives.MaxDepth > 0 && ArchiveExpander.IsArchive(bytes))
-                {
-                    // Entries are scanned like files (their findings name the archive), but are not project files.
-                    var expander = new ArchiveExpander(request.Archives, request.MaxFileSize,
-                        (path, content) => AnalyzeContent(path, content, today, findings, Notify, Add), Notify, cancellationToken);
-                    expander.Expand(file.RelativePath, bytes);
-                    Add("archivesOpened", 1);
-                    Add("archiveEntriesScanned", expander.EntriesVisited);
-                }
-                else if (AnalyzeContent(file.RelativePath, bytes, today, findings, Notify, Add) is { } text)
+                // An archive's entries are scanned like files (their findings name the archive), but are not project files.
+                if (!ExpandArchive(file.RelativePath, bytes, request, today, findings, Notify, Add, cancellationToken)
+                    && AnalyzeContent(file.RelativePath, bytes, today, findings, Notify, Add) is { } text)
                 {
                     Gather(file.RelativePath, text, wanted, Notify, Add);
                 }
@@ -170,6 +172,52 @@ public sealed class RepositoryScanner
         }
 
         return Result(root, started, findings, notifications, statistics);
+    }
+
+    /// <summary>
+    /// Opens <paramref name="bytes"/> as an archive when they are one and archives are on, scanning every entry like a
+    /// file under <c>path!/entry</c> within <see cref="ScanRequest.Archives"/>. Returns false when they are not an archive.
+    /// </summary>
+    private bool ExpandArchive(string path, byte[] bytes, ScanRequest request, DateOnly today, ConcurrentBag<Finding> findings, Action<Notification> notify, Action<string, long> count, CancellationToken cancellationToken)
+    {
+        if (request.Archives.MaxDepth <= 0 || !ArchiveExpander.IsArchive(bytes))
+        {
+            return false;
+        }
+
+        var expander = new ArchiveExpander(request.Archives, request.MaxFileSize,
+            (entry, content) => AnalyzeContent(entry, content, today, findings, notify, count), notify, cancellationToken);
+        expander.Expand(path, bytes);
+        count("archivesOpened", 1);
+        count("archiveEntriesScanned", expander.EntriesVisited);
+        return true;
+    }
+
+    /// <summary>
+    /// A file git calls binary, as a commit (or the index) left it: an archive is expanded as in a directory scan, any
+    /// other content is read as a file would be (key files, or text git took for binary). Findings carry the commit
+    /// and its date like those in added lines; their lines are those of the file (or archive entry) itself.
+    /// </summary>
+    private void AnalyzeCommittedBinary(HistoryChunk chunk, byte[] content, ScanRequest request, DateOnly today, ConcurrentBag<Finding> findings, Action<Notification> notify, Action<string, long> count, CancellationToken cancellationToken)
+    {
+        var found = new ConcurrentBag<Finding>();
+        if (!ExpandArchive(chunk.Path, content, request, today, found, notify, count, cancellationToken))
+        {
+            _ = AnalyzeContent(chunk.Path, content, today, found, notify, count);
+        }
+
+        foreach (var finding in found)
+        {
+            var properties = new Dictionary<string, string>(finding.Properties, StringComparer.Ordinal) { ["commit"] = chunk.Commit };
+            if (chunk.Date.Length > 0)
+            {
+                properties["date"] = chunk.Date;
+            }
+
+            findings.Add(finding with { Properties = properties });
+        }
+
+        count("commitBinaryFilesScanned", 1);
     }
 
     /// <summary>
@@ -291,23 +339,35 @@ public sealed class RepositoryScanner
         try
         {
             using var stream = new FileStream(file.FullPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.SequentialScan);
-            // Read no more than the limit even if the file grew after it was listed.
-            var capacity = (int)Math.Min(Math.Max(file.Length, 0) + 1, maxFileSize + 1);
-            bytes = new byte[capacity];
-            var total = 0;
-            int read;
-            while (total < bytes.Length && (read = stream.Read(bytes, total, bytes.Length - total)) > 0)
+            // Read no more than the limit even if the file grew after it was listed. The buffer is the listed size,
+            // so the usual file is read into it once and never copied; one more byte read tells whether it grew.
+            bytes = new byte[(int)Math.Min(Math.Max(file.Length, 0), maxFileSize)];
+            var total = stream.ReadAtLeast(bytes, bytes.Length, throwOnEndOfStream: false);
+            if (total < bytes.Length)
             {
-                total += read;
+                Array.Resize(ref bytes, total);
             }
-
-            if (total > maxFileSize)
+            else if (stream.ReadByte() is >= 0 and var next)
             {
-                notify(new Notification("file-too-large", NotificationLevel.Note, "Skipped: the file grew over the --max-file-size limit while it was being read") { Path = file.RelativePath });
-                return null;
-            }
+                // It grew: read on, up to one byte over the limit.
+                using var rest = new MemoryStream();
+                rest.Write(bytes);
+                rest.WriteByte((byte)next);
+                var chunk = new byte[81920];
+                int read;
+                while (rest.Length <= maxFileSize && (read = stream.Read(chunk, 0, (int)Math.Min(chunk.Length, maxFileSize + 1 - rest.Length))) > 0)
+                {
+                    rest.Write(chunk, 0, read);
+                }
 
-            Array.Resize(ref bytes, total);
+                if (rest.Length > maxFileSize)
+                {
+                    notify(new Notification("file-too-large", NotificationLevel.Note, "Skipped: the file grew over the --max-file-size limit while it was being read") { Path = file.RelativePath });
+                    return null;
+                }
+
+                bytes = rest.ToArray();
+            }
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {

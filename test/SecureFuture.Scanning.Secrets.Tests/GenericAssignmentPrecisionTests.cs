@@ -42,6 +42,8 @@ public sealed class GenericAssignmentPrecisionTests
     [InlineData("eng/steps/telemetry.yml", "      $jobToken = Invoke-RestMethod -Uri \"$endpoint/job\" -Method Post -ContentType \"application/json\"")]
     [InlineData("build/get-token.ps1", "$accessToken = Get-AzAccessToken -ResourceUrl $resource")]
     [InlineData("build/publish.psm1", "@{ 'Username'='deploy'; 'Password'=\"$env:PublishPassword\" }")]
+    // Prose or an edit command that quotes settings: the "value" runs on into another key (a Debian changelog).
+    [InlineData("changelog", "\t* README: s#password: cvs#password: [empty password]#")]
     public void FalsePositiveShapes_AreNotReported(string path, string line) =>
         Assert.Empty(Generic(line, path).Select(d => $"{d.RuleId} {d.Severity}: {d.Secret}"));
 
@@ -53,6 +55,7 @@ public sealed class GenericAssignmentPrecisionTests
     [InlineData("deploy/run.ps1", "$dbPassword = 'Wq4!zR8#mTp2'", "SFI-SEC-108")]
     [InlineData("config/app.yaml", "  client_secret: Zr8kQ2mV5xT9wB3nL7pC", "SFI-SEC-016")]
     [InlineData(".env", "SESSION_TOKEN=p8Lw2Qz7Rk4Tn9Vb3Xc6", "SFI-SEC-109")]
+    [InlineData(".env", "SESSION_TOKEN=p8Lw2Qz7Rk4Tn9VbPwd=", "SFI-SEC-109")]
     public void RealLookingLiteralSecrets_AreStillHigh(string path, string line, string rule)
     {
         var found = Assert.Single(Generic(line, path));
@@ -69,4 +72,50 @@ public sealed class GenericAssignmentPrecisionTests
         var found = Assert.Single(Generic(line, path));
         Assert.Equal(Severity.Medium, found.Severity);
     }
+
+    /// <summary>Every generic assignment rule: the rules that read a credential-named key assigned a value.</summary>
+    public static TheoryData<string, string> GenericAssignmentKeywords()
+    {
+        var data = new TheoryData<string, string>();
+        foreach (var rule in SecretRuleCatalog.Default.Rules.Where(r => r.Generic && r.Validators.Any(v => v.Validator is Scanning.Secrets.Validators.LiteralAssignmentValidator)))
+        {
+            foreach (var keyword in rule.Keywords)
+            {
+                data.Add(rule.Id, keyword);
+            }
+        }
+
+        return data;
+    }
+
+    [Fact]
+    public void GenericAssignmentRules_AreTheFourKnownOnes()
+    {
+        // The file-name check below covers every generic assignment rule; a new one must use literalAssignment too.
+        var ids = GenericAssignmentKeywords().Select(row => (string)row[0]).Distinct().Order(StringComparer.Ordinal);
+        Assert.Equal(GenericRules, ids);
+    }
+
+    [Theory]
+    [MemberData(nameof(GenericAssignmentKeywords))]
+    public void FileNameFollowedByColon_IsNotAKey_ForEveryGenericAssignmentRule(string rule, string keyword)
+    {
+        // A changelog or file list names files as "path: what changed"; the same key with a real-looking value in a
+        // configuration file is still reported by the same rule, so only the file name makes the difference.
+        const string Value = "Qm7vT2xLpN4rZ8wK1bYc";
+        foreach (var name in (string[])[$"src/{keyword}.c", $"man/{keyword}.1", $"man/{keyword}.1.xml", $"docs/{keyword}_store.md"])
+        {
+            Assert.DoesNotContain(Generic($"\t* {name}: {Value}", "ChangeLog"), d => d.RuleId == rule);
+        }
+
+        Assert.Contains(Generic($"{keyword}: {Value}", "config/app.yaml"), d => d.RuleId == rule);
+    }
+
+    [Theory]
+    // A dotted key assigned with '=' or ':' is a setting, whatever its last part.
+    [InlineData("config/application.properties", "spring.datasource.password=t7#Vq9!mRz2L", "SFI-SEC-108")]
+    [InlineData("config/app.yaml", "  app.secret.key: v9Jq2LxT7mRb4NcW8zKp3YhF", "SFI-SEC-109")]
+    [InlineData("config/users.properties", "db.password.1=t7#Vq9!mRz2L", "SFI-SEC-108")]
+    public void DottedSettingKeys_AreStillKeys(string path, string line, string rule) =>
+        Assert.Contains(Generic(line, path), d => d.RuleId == rule);
 }

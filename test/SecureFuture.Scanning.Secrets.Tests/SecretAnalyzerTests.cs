@@ -51,6 +51,27 @@ public sealed class SecretAnalyzerTests
     }
 
     [Fact]
+    public void APatternCompiledAfterItsFirstUses_FindsWhatTheInterpretedOneFound()
+    {
+        // A rule runs interpreted for its first windows and compiled after; nothing may be lost at the switch.
+        var analyzer = Build(Rule("SFI-SEC-901", "Tok", "tok_", "(?<![0-9])TOK_(?<secret>[0-9]{6})(?![0-9])"));
+        var lines = Enumerable.Range(0, SecretRule.CompileAfter * 2).Select(i => i % 3 == 0 ? $"x = TOK_{i:D6}" : $"x = TOK_{i:D7}");
+        var found = Scan(analyzer, string.Join('\n', lines));
+        Assert.Equal(
+            Enumerable.Range(0, SecretRule.CompileAfter * 2).Where(i => i % 3 == 0).Select(i => i.ToString("D6", System.Globalization.CultureInfo.InvariantCulture)),
+            found.Select(d => d.Secret));
+    }
+
+    [Fact]
+    public void PathScopedRule_RunsOnlyOnItsPaths_WhateverTheNumberOfKeywordHits()
+    {
+        var analyzer = Build(Rule("SFI-SEC-903", "Scoped", "pass", "pass=(?<secret>[a-z]{6})", "paths: ['*.cfg']"));
+        var text = string.Join('\n', Enumerable.Repeat("pass=abcdef", 50));
+        Assert.Equal(50, Scan(analyzer, text, "conf/app.cfg").Count);
+        Assert.Empty(Scan(analyzer, text, "conf/app.txt"));
+    }
+
+    [Fact]
     public void ExtraLines_LetAMatchSpanSeveralLines()
     {
         var multi = Build(Rule("SFI-SEC-902", "Block", "BEGIN", "BEGIN\\n(?<secret>[a-z]+)\\nEND", "extraLines: 2"));

@@ -19,7 +19,7 @@ public sealed class ArchiveTests : IDisposable
 
     public void Dispose() => Directory.Delete(_root, recursive: true);
 
-    private static byte[] Zip(params (string Name, byte[] Content)[] entries)
+    internal static byte[] Zip(params (string Name, byte[] Content)[] entries)
     {
         using var buffer = new MemoryStream();
         using (var zip = new ZipArchive(buffer, ZipArchiveMode.Create, leaveOpen: true))
@@ -34,7 +34,7 @@ public sealed class ArchiveTests : IDisposable
         return buffer.ToArray();
     }
 
-    private static byte[] Tar(params (string Name, byte[] Content)[] entries)
+    internal static byte[] Tar(params (string Name, byte[] Content)[] entries)
     {
         using var buffer = new MemoryStream();
         using (var tar = new TarWriter(buffer, TarEntryFormat.Pax, leaveOpen: true))
@@ -48,7 +48,7 @@ public sealed class ArchiveTests : IDisposable
         return buffer.ToArray();
     }
 
-    private static byte[] Gzip(byte[] content)
+    internal static byte[] Gzip(byte[] content)
     {
         using var buffer = new MemoryStream();
         using (var gzip = new GZipStream(buffer, CompressionLevel.Fastest, leaveOpen: true))

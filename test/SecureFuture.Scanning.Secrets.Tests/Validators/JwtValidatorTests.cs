@@ -1,4 +1,7 @@
+using System.Security.Cryptography;
 using System.Text;
+using Microsoft.Extensions.Time.Testing;
+using SecureFuture.Core;
 using SecureFuture.Scanning.Secrets.Validators;
 
 namespace SecureFuture.Scanning.Secrets.Tests.Validators;
@@ -34,6 +37,48 @@ public sealed class JwtValidatorTests
     [InlineData("eyJhbGciOiJIUzI1NiJ9.!!!.sig")]
     public void MalformedToken_IsRejected(string token) =>
         Assert.False(_validator.Validate(Candidates.For(token)).Accept);
+
+    [Theory]
+    [InlineData("HS256", "your-256-bit-secret")]
+    [InlineData("HS384", "your-384-bit-secret")]
+    [InlineData("HS512", "secret")]
+    public void Token_SignedWithADocumentationKey_IsAnExample(string algorithm, string key)
+    {
+        var example = Signed(algorithm, key, "{\"sub\":\"1234567890\",\"name\":\"John Doe\"}");
+        Assert.False(_validator.Validate(Candidates.For(example)).Accept);
+
+        // The same claims signed with any other key are a real token, and still reported.
+        var real = Signed(algorithm, "kQ7vZ2pLx9RmT4wYb3Nc8fHj", "{\"sub\":\"1234567890\",\"name\":\"John Doe\"}");
+        Assert.True(_validator.Validate(Candidates.For(real)).Accept);
+    }
+
+    [Fact]
+    public void ExpiredToken_IsMedium_AndALiveOneKeepsTheRuleSeverity()
+    {
+        var settings = new SecretScanSettings { Clock = new FakeTimeProvider(new DateTimeOffset(2026, 11, 28, 12, 0, 0, TimeSpan.Zero)) };
+        var expired = _validator.Validate(Candidates.For(Token("{\"alg\":\"RS256\"}", "{\"sub\":\"42\",\"exp\":1572006964}", "c2lnbmF0dXJl"), settings: settings));
+        Assert.True(expired.Accept);
+        Assert.Equal(Severity.Medium, expired.Severity);
+        Assert.Equal("2019-10-25T12:36:04Z", expired.Properties!["jwt.exp"]);
+
+        var live = _validator.Validate(Candidates.For(Token("{\"alg\":\"RS256\"}", "{\"sub\":\"42\",\"exp\":4102444800}", "c2lnbmF0dXJl"), settings: settings));
+        Assert.True(live.Accept);
+        Assert.Null(live.Severity);
+    }
+
+    private static string Signed(string algorithm, string key, string payload)
+    {
+        var signingInput = $"{Encode($"{{\"alg\":\"{algorithm}\",\"typ\":\"JWT\"}}")}.{Encode(payload)}";
+        var data = Encoding.ASCII.GetBytes(signingInput);
+        var keyBytes = Encoding.UTF8.GetBytes(key);
+        var signature = algorithm switch
+        {
+            "HS256" => HMACSHA256.HashData(keyBytes, data),
+            "HS384" => HMACSHA384.HashData(keyBytes, data),
+            _ => HMACSHA512.HashData(keyBytes, data),
+        };
+        return $"{signingInput}.{Convert.ToBase64String(signature).TrimEnd('=').Replace('+', '-').Replace('/', '_')}";
+    }
 
     private static string Token(string header, string payload, string signature) =>
         $"{Encode(header)}.{Encode(payload)}.{signature}";
