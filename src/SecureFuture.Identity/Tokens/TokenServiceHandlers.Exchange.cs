@@ -1,12 +1,12 @@
 using System.Collections.Immutable;
 using System.Security.Claims;
-using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore;
+using Microsoft.AspNetCore.Http;
 using OpenIddict.Abstractions;
 using OpenIddict.Server;
 using SecureFuture.Identity.Clients;
-using SecureFuture.Identity.Validation.AspNetCore;
 using SecureFuture.Identity.Validation;
+using SecureFuture.Identity.Validation.AspNetCore;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 using static OpenIddict.Server.OpenIddictServerEvents;
 
@@ -51,283 +51,283 @@ internal static partial class TokenServiceHandlers
             RecordTokenOutcome.Descriptor,
         ];
 
-    /// <summary>The token endpoint serves the <c>client_credentials</c> grant alone (RFC 6749 §4.4).</summary>
-    internal sealed class RequireClientCredentialsGrant : IOpenIddictServerHandler<ValidateTokenRequestContext>
-    {
-        public static OpenIddictServerHandlerDescriptor Descriptor { get; } = OpenIddictServerHandlerDescriptor.CreateBuilder<ValidateTokenRequestContext>()
-            .UseSingletonHandler<RequireClientCredentialsGrant>()
-            .SetOrder(FirstCheck)
-            .SetType(OpenIddictServerHandlerType.Custom)
-            .Build();
-
-        public ValueTask HandleAsync(ValidateTokenRequestContext context)
+        /// <summary>The token endpoint serves the <c>client_credentials</c> grant alone (RFC 6749 §4.4).</summary>
+        internal sealed class RequireClientCredentialsGrant : IOpenIddictServerHandler<ValidateTokenRequestContext>
         {
-            ArgumentNullException.ThrowIfNull(context);
-            if (!context.Request.IsClientCredentialsGrantType())
+            public static OpenIddictServerHandlerDescriptor Descriptor { get; } = OpenIddictServerHandlerDescriptor.CreateBuilder<ValidateTokenRequestContext>()
+                .UseSingletonHandler<RequireClientCredentialsGrant>()
+                .SetOrder(FirstCheck)
+                .SetType(OpenIddictServerHandlerType.Custom)
+                .Build();
+
+            public ValueTask HandleAsync(ValidateTokenRequestContext context)
             {
-                context.Reject(Errors.UnsupportedGrantType, "only client_credentials is supported");
-            }
-
-            return default;
-        }
-    }
-
-    /// <summary>private_key_jwt only: a client secret, even beside an assertion, is refused, and so is a request without an assertion.</summary>
-    internal sealed class RequirePrivateKeyJwt : IOpenIddictServerHandler<ValidateTokenRequestContext>
-    {
-        public static OpenIddictServerHandlerDescriptor Descriptor { get; } = OpenIddictServerHandlerDescriptor.CreateBuilder<ValidateTokenRequestContext>()
-            .UseSingletonHandler<RequirePrivateKeyJwt>()
-            .SetOrder(RequireClientCredentialsGrant.Descriptor.Order + 1)
-            .SetType(OpenIddictServerHandlerType.Custom)
-            .Build();
-
-        public ValueTask HandleAsync(ValidateTokenRequestContext context)
-        {
-            ArgumentNullException.ThrowIfNull(context);
-            if (string.IsNullOrEmpty(context.Request.ClientAssertion) || !string.IsNullOrEmpty(context.Request.ClientSecret))
-            {
-                context.Reject(Errors.InvalidClient, "client secrets are off: authenticate with private_key_jwt (a client_assertion signed by a registered key)");
-            }
-
-            return default;
-        }
-    }
-
-    /// <summary>The client must be registered and enabled; a disabled client's request is recorded as an attack signal.</summary>
-    internal sealed class RequireEnabledClient(ClientService clients) : IOpenIddictServerHandler<ValidateTokenRequestContext>
-    {
-        public static OpenIddictServerHandlerDescriptor Descriptor { get; } = OpenIddictServerHandlerDescriptor.CreateBuilder<ValidateTokenRequestContext>()
-            .UseSingletonHandler<RequireEnabledClient>()
-            .SetOrder(RequirePrivateKeyJwt.Descriptor.Order + 1)
-            .SetType(OpenIddictServerHandlerType.Custom)
-            .Build();
-
-        public async ValueTask HandleAsync(ValidateTokenRequestContext context)
-        {
-            ArgumentNullException.ThrowIfNull(context);
-            var client = context.ClientId is { } id ? await RequestClient.FindAsync(context.Transaction, clients, id, context.CancellationToken) : null;
-            if (client is null || !client.Enabled)
-            {
-                if (client is not null)
+                ArgumentNullException.ThrowIfNull(context);
+                if (!context.Request.IsClientCredentialsGrantType())
                 {
-                    await clients.RecordAsync("attack.disabled-client", client.ClientId, SourceOf(context.Transaction), "token request by a disabled client", context.CancellationToken);
+                    context.Reject(Errors.UnsupportedGrantType, "only client_credentials is supported");
                 }
 
-                context.Reject(Errors.InvalidClient, client is null ? "the client is not registered" : "the client is disabled");
-            }
-        }
-    }
-
-    /// <summary>A client asks only for scopes it is registered for.</summary>
-    internal sealed class RequireRegisteredScopes(ClientService clients) : IOpenIddictServerHandler<ValidateTokenRequestContext>
-    {
-        public static OpenIddictServerHandlerDescriptor Descriptor { get; } = OpenIddictServerHandlerDescriptor.CreateBuilder<ValidateTokenRequestContext>()
-            .UseSingletonHandler<RequireRegisteredScopes>()
-            .SetOrder(RequireEnabledClient.Descriptor.Order + 1)
-            .SetType(OpenIddictServerHandlerType.Custom)
-            .Build();
-
-        public async ValueTask HandleAsync(ValidateTokenRequestContext context)
-        {
-            ArgumentNullException.ThrowIfNull(context);
-            var client = await RequestClient.ValidatedAsync(context, clients);
-            foreach (var scope in context.Request.GetScopes())
-            {
-                if (!client.Scopes.Contains(scope, StringComparer.Ordinal))
-                {
-                    context.Reject(Errors.InvalidScope, $"the client may not ask for scope '{scope}'");
-                    return;
-                }
-            }
-        }
-    }
-
-    /// <summary>RFC 8707: a client asks only for resources among its registered audiences.</summary>
-    internal sealed class RequireRegisteredResources(ClientService clients) : IOpenIddictServerHandler<ValidateTokenRequestContext>
-    {
-        public static OpenIddictServerHandlerDescriptor Descriptor { get; } = OpenIddictServerHandlerDescriptor.CreateBuilder<ValidateTokenRequestContext>()
-            .UseSingletonHandler<RequireRegisteredResources>()
-            .SetOrder(RequireRegisteredScopes.Descriptor.Order + 1)
-            .SetType(OpenIddictServerHandlerType.Custom)
-            .Build();
-
-        public async ValueTask HandleAsync(ValidateTokenRequestContext context)
-        {
-            ArgumentNullException.ThrowIfNull(context);
-            var client = await RequestClient.ValidatedAsync(context, clients);
-            foreach (var resource in context.Request.GetResources())
-            {
-                if (!client.Audiences.Contains(resource, StringComparer.Ordinal))
-                {
-                    context.Reject(Errors.InvalidTarget, $"the client may not get tokens for '{resource}'");
-                    return;
-                }
-            }
-        }
-    }
-
-    /// <summary>
-    /// Reads the TLS client certificate the request presents (RFC 8705), from the connection or the configured proxy
-    /// header; one that was sent but cannot be read is refused rather than ignored.
-    /// </summary>
-    internal sealed class ReadClientCertificate(TokenServiceOptions options) : IOpenIddictServerHandler<ValidateTokenRequestContext>
-    {
-        public static OpenIddictServerHandlerDescriptor Descriptor { get; } = OpenIddictServerHandlerDescriptor.CreateBuilder<ValidateTokenRequestContext>()
-            .UseSingletonHandler<ReadClientCertificate>()
-            .SetOrder(RequireRegisteredResources.Descriptor.Order + 1)
-            .SetType(OpenIddictServerHandlerType.Custom)
-            .Build();
-
-        public ValueTask HandleAsync(ValidateTokenRequestContext context)
-        {
-            ArgumentNullException.ThrowIfNull(context);
-            var presented = ClientCertificateSource.Read(HttpRequestOf(context).HttpContext, options.ClientCertificateHeader);
-            if (presented.Error is not null)
-            {
-                context.Reject(Errors.InvalidRequest, presented.Error);
                 return default;
             }
-
-            context.Transaction.Properties[PresentedCertificateProperty] = presented;
-            return default;
         }
-    }
 
-    /// <summary>RFC 9449 §4.3 check 1: at most one DPoP header.</summary>
-    internal sealed class RequireOneDpopProof : IOpenIddictServerHandler<ValidateTokenRequestContext>
-    {
-        public static OpenIddictServerHandlerDescriptor Descriptor { get; } = OpenIddictServerHandlerDescriptor.CreateBuilder<ValidateTokenRequestContext>()
-            .UseSingletonHandler<RequireOneDpopProof>()
-            .SetOrder(ReadClientCertificate.Descriptor.Order + 1)
-            .SetType(OpenIddictServerHandlerType.Custom)
-            .Build();
-
-        public ValueTask HandleAsync(ValidateTokenRequestContext context)
+        /// <summary>private_key_jwt only: a client secret, even beside an assertion, is refused, and so is a request without an assertion.</summary>
+        internal sealed class RequirePrivateKeyJwt : IOpenIddictServerHandler<ValidateTokenRequestContext>
         {
-            ArgumentNullException.ThrowIfNull(context);
-            if (HttpRequestOf(context).Headers["DPoP"].Count > 1)
+            public static OpenIddictServerHandlerDescriptor Descriptor { get; } = OpenIddictServerHandlerDescriptor.CreateBuilder<ValidateTokenRequestContext>()
+                .UseSingletonHandler<RequirePrivateKeyJwt>()
+                .SetOrder(RequireClientCredentialsGrant.Descriptor.Order + 1)
+                .SetType(OpenIddictServerHandlerType.Custom)
+                .Build();
+
+            public ValueTask HandleAsync(ValidateTokenRequestContext context)
             {
-                context.Reject("invalid_dpop_proof", "send one DPoP header");
-            }
-
-            return default;
-        }
-    }
-
-    /// <summary>
-    /// The binding the client is registered for: DPoP (<c>require_dpop</c>) needs a proof; certificate binding
-    /// (<c>tls_client_certificate_bound_access_tokens</c>) needs a presented certificate and no proof.
-    /// </summary>
-    internal sealed class RequireRegisteredBinding(ClientService clients) : IOpenIddictServerHandler<ValidateTokenRequestContext>
-    {
-        public static OpenIddictServerHandlerDescriptor Descriptor { get; } = OpenIddictServerHandlerDescriptor.CreateBuilder<ValidateTokenRequestContext>()
-            .UseSingletonHandler<RequireRegisteredBinding>()
-            .SetOrder(RequireOneDpopProof.Descriptor.Order + 1)
-            .SetType(OpenIddictServerHandlerType.Custom)
-            .Build();
-
-        public async ValueTask HandleAsync(ValidateTokenRequestContext context)
-        {
-            ArgumentNullException.ThrowIfNull(context);
-            var client = await RequestClient.ValidatedAsync(context, clients);
-            if (HttpRequestOf(context).Headers["DPoP"].Count == 0)
-            {
-                if (client.RequireDpop)
+                ArgumentNullException.ThrowIfNull(context);
+                if (string.IsNullOrEmpty(context.Request.ClientAssertion) || !string.IsNullOrEmpty(context.Request.ClientSecret))
                 {
-                    context.Reject(Errors.InvalidRequest, "this client's tokens must be DPoP-bound: send a DPoP proof");
+                    context.Reject(Errors.InvalidClient, "client secrets are off: authenticate with private_key_jwt (a client_assertion signed by a registered key)");
                 }
-                else if (client.TlsClientCertificateBoundAccessTokens && PresentedOf(context).Certificate is null)
-                {
-                    context.Reject(Errors.InvalidRequest, "this client's tokens must be bound to its TLS client certificate (RFC 8705): connect with mutual TLS and present it");
-                }
-            }
-            else if (client.TlsClientCertificateBoundAccessTokens)
-            {
-                context.Reject(Errors.InvalidRequest, "this client's tokens are bound to its TLS client certificate (RFC 8705): send no DPoP proof");
+
+                return default;
             }
         }
-    }
 
-    /// <summary>
-    /// RFC 9449 §4.3 and §8: a DPoP proof sent with the request must verify for this endpoint (with the current nonce when
-    /// nonces are on, and never seen before); the token is then bound to its key. A replayed proof is recorded as an
-    /// attack signal.
-    /// </summary>
-    internal sealed class ValidateDpopProof(ClientService clients, DpopProofValidator dpop, DpopNonces nonces, TokenServiceOptions options) : IOpenIddictServerHandler<ValidateTokenRequestContext>
-    {
-        public static OpenIddictServerHandlerDescriptor Descriptor { get; } = OpenIddictServerHandlerDescriptor.CreateBuilder<ValidateTokenRequestContext>()
-            .UseSingletonHandler<ValidateDpopProof>()
-            .SetOrder(RequireRegisteredBinding.Descriptor.Order + 1)
-            .SetType(OpenIddictServerHandlerType.Custom)
-            .Build();
-
-        public async ValueTask HandleAsync(ValidateTokenRequestContext context)
+        /// <summary>The client must be registered and enabled; a disabled client's request is recorded as an attack signal.</summary>
+        internal sealed class RequireEnabledClient(ClientService clients) : IOpenIddictServerHandler<ValidateTokenRequestContext>
         {
-            ArgumentNullException.ThrowIfNull(context);
-            var http = HttpRequestOf(context);
-            var proofs = http.Headers["DPoP"];
-            if (proofs.Count == 0)
-            {
-                return;
-            }
+            public static OpenIddictServerHandlerDescriptor Descriptor { get; } = OpenIddictServerHandlerDescriptor.CreateBuilder<ValidateTokenRequestContext>()
+                .UseSingletonHandler<RequireEnabledClient>()
+                .SetOrder(RequirePrivateKeyJwt.Descriptor.Order + 1)
+                .SetType(OpenIddictServerHandlerType.Custom)
+                .Build();
 
-            IReadOnlyList<string>? accepted = null;
-            if (nonces.Source is { } source)
+            public async ValueTask HandleAsync(ValidateTokenRequestContext context)
             {
-                try
+                ArgumentNullException.ThrowIfNull(context);
+                var client = context.ClientId is { } id ? await RequestClient.FindAsync(context.Transaction, clients, id, context.CancellationToken) : null;
+                if (client is null || !client.Enabled)
                 {
-                    accepted = await source.AcceptedAsync(context.CancellationToken);
+                    if (client is not null)
+                    {
+                        await clients.RecordAsync("attack.disabled-client", client.ClientId, SourceOf(context.Transaction), "token request by a disabled client", context.CancellationToken);
+                    }
+
+                    context.Reject(Errors.InvalidClient, client is null ? "the client is not registered" : "the client is disabled");
                 }
-                catch (Exception e) when (e is not OperationCanceledException)
+            }
+        }
+
+        /// <summary>A client asks only for scopes it is registered for.</summary>
+        internal sealed class RequireRegisteredScopes(ClientService clients) : IOpenIddictServerHandler<ValidateTokenRequestContext>
+        {
+            public static OpenIddictServerHandlerDescriptor Descriptor { get; } = OpenIddictServerHandlerDescriptor.CreateBuilder<ValidateTokenRequestContext>()
+                .UseSingletonHandler<RequireRegisteredScopes>()
+                .SetOrder(RequireEnabledClient.Descriptor.Order + 1)
+                .SetType(OpenIddictServerHandlerType.Custom)
+                .Build();
+
+            public async ValueTask HandleAsync(ValidateTokenRequestContext context)
+            {
+                ArgumentNullException.ThrowIfNull(context);
+                var client = await RequestClient.ValidatedAsync(context, clients);
+                foreach (var scope in context.Request.GetScopes())
                 {
-                    context.Reject(Errors.TemporarilyUnavailable, $"the DPoP nonces are unavailable ({e.GetType().Name}); try again");
+                    if (!client.Scopes.Contains(scope, StringComparer.Ordinal))
+                    {
+                        context.Reject(Errors.InvalidScope, $"the client may not ask for scope '{scope}'");
+                        return;
+                    }
+                }
+            }
+        }
+
+        /// <summary>RFC 8707: a client asks only for resources among its registered audiences.</summary>
+        internal sealed class RequireRegisteredResources(ClientService clients) : IOpenIddictServerHandler<ValidateTokenRequestContext>
+        {
+            public static OpenIddictServerHandlerDescriptor Descriptor { get; } = OpenIddictServerHandlerDescriptor.CreateBuilder<ValidateTokenRequestContext>()
+                .UseSingletonHandler<RequireRegisteredResources>()
+                .SetOrder(RequireRegisteredScopes.Descriptor.Order + 1)
+                .SetType(OpenIddictServerHandlerType.Custom)
+                .Build();
+
+            public async ValueTask HandleAsync(ValidateTokenRequestContext context)
+            {
+                ArgumentNullException.ThrowIfNull(context);
+                var client = await RequestClient.ValidatedAsync(context, clients);
+                foreach (var resource in context.Request.GetResources())
+                {
+                    if (!client.Audiences.Contains(resource, StringComparer.Ordinal))
+                    {
+                        context.Reject(Errors.InvalidTarget, $"the client may not get tokens for '{resource}'");
+                        return;
+                    }
+                }
+            }
+        }
+
+        /// <summary>
+        /// Reads the TLS client certificate the request presents (RFC 8705), from the connection or the configured proxy
+        /// header; one that was sent but cannot be read is refused rather than ignored.
+        /// </summary>
+        internal sealed class ReadClientCertificate(TokenServiceOptions options) : IOpenIddictServerHandler<ValidateTokenRequestContext>
+        {
+            public static OpenIddictServerHandlerDescriptor Descriptor { get; } = OpenIddictServerHandlerDescriptor.CreateBuilder<ValidateTokenRequestContext>()
+                .UseSingletonHandler<ReadClientCertificate>()
+                .SetOrder(RequireRegisteredResources.Descriptor.Order + 1)
+                .SetType(OpenIddictServerHandlerType.Custom)
+                .Build();
+
+            public ValueTask HandleAsync(ValidateTokenRequestContext context)
+            {
+                ArgumentNullException.ThrowIfNull(context);
+                var presented = ClientCertificateSource.Read(HttpRequestOf(context).HttpContext, options.ClientCertificateHeader);
+                if (presented.Error is not null)
+                {
+                    context.Reject(Errors.InvalidRequest, presented.Error);
+                    return default;
+                }
+
+                context.Transaction.Properties[PresentedCertificateProperty] = presented;
+                return default;
+            }
+        }
+
+        /// <summary>RFC 9449 §4.3 check 1: at most one DPoP header.</summary>
+        internal sealed class RequireOneDpopProof : IOpenIddictServerHandler<ValidateTokenRequestContext>
+        {
+            public static OpenIddictServerHandlerDescriptor Descriptor { get; } = OpenIddictServerHandlerDescriptor.CreateBuilder<ValidateTokenRequestContext>()
+                .UseSingletonHandler<RequireOneDpopProof>()
+                .SetOrder(ReadClientCertificate.Descriptor.Order + 1)
+                .SetType(OpenIddictServerHandlerType.Custom)
+                .Build();
+
+            public ValueTask HandleAsync(ValidateTokenRequestContext context)
+            {
+                ArgumentNullException.ThrowIfNull(context);
+                if (HttpRequestOf(context).Headers["DPoP"].Count > 1)
+                {
+                    context.Reject("invalid_dpop_proof", "send one DPoP header");
+                }
+
+                return default;
+            }
+        }
+
+        /// <summary>
+        /// The binding the client is registered for: DPoP (<c>require_dpop</c>) needs a proof; certificate binding
+        /// (<c>tls_client_certificate_bound_access_tokens</c>) needs a presented certificate and no proof.
+        /// </summary>
+        internal sealed class RequireRegisteredBinding(ClientService clients) : IOpenIddictServerHandler<ValidateTokenRequestContext>
+        {
+            public static OpenIddictServerHandlerDescriptor Descriptor { get; } = OpenIddictServerHandlerDescriptor.CreateBuilder<ValidateTokenRequestContext>()
+                .UseSingletonHandler<RequireRegisteredBinding>()
+                .SetOrder(RequireOneDpopProof.Descriptor.Order + 1)
+                .SetType(OpenIddictServerHandlerType.Custom)
+                .Build();
+
+            public async ValueTask HandleAsync(ValidateTokenRequestContext context)
+            {
+                ArgumentNullException.ThrowIfNull(context);
+                var client = await RequestClient.ValidatedAsync(context, clients);
+                if (HttpRequestOf(context).Headers["DPoP"].Count == 0)
+                {
+                    if (client.RequireDpop)
+                    {
+                        context.Reject(Errors.InvalidRequest, "this client's tokens must be DPoP-bound: send a DPoP proof");
+                    }
+                    else if (client.TlsClientCertificateBoundAccessTokens && PresentedOf(context).Certificate is null)
+                    {
+                        context.Reject(Errors.InvalidRequest, "this client's tokens must be bound to its TLS client certificate (RFC 8705): connect with mutual TLS and present it");
+                    }
+                }
+                else if (client.TlsClientCertificateBoundAccessTokens)
+                {
+                    context.Reject(Errors.InvalidRequest, "this client's tokens are bound to its TLS client certificate (RFC 8705): send no DPoP proof");
+                }
+            }
+        }
+
+        /// <summary>
+        /// RFC 9449 §4.3 and §8: a DPoP proof sent with the request must verify for this endpoint (with the current nonce when
+        /// nonces are on, and never seen before); the token is then bound to its key. A replayed proof is recorded as an
+        /// attack signal.
+        /// </summary>
+        internal sealed class ValidateDpopProof(ClientService clients, DpopProofValidator dpop, DpopNonces nonces, TokenServiceOptions options) : IOpenIddictServerHandler<ValidateTokenRequestContext>
+        {
+            public static OpenIddictServerHandlerDescriptor Descriptor { get; } = OpenIddictServerHandlerDescriptor.CreateBuilder<ValidateTokenRequestContext>()
+                .UseSingletonHandler<ValidateDpopProof>()
+                .SetOrder(RequireRegisteredBinding.Descriptor.Order + 1)
+                .SetType(OpenIddictServerHandlerType.Custom)
+                .Build();
+
+            public async ValueTask HandleAsync(ValidateTokenRequestContext context)
+            {
+                ArgumentNullException.ThrowIfNull(context);
+                var http = HttpRequestOf(context);
+                var proofs = http.Headers["DPoP"];
+                if (proofs.Count == 0)
+                {
                     return;
                 }
-            }
 
-            var outcome = await dpop.ValidateAsync(proofs[0], http.Method, options.TokenEndpoint, acceptedNonces: accepted, cancellationToken: context.CancellationToken);
-            if (outcome.NeedsNonce)
-            {
-                context.Reject("use_dpop_nonce", outcome.Error); // RFC 9449 §8; the response carries a fresh DPoP-Nonce
-                return;
-            }
-
-            if (!outcome.IsValid)
-            {
-                if (outcome.IsReplay)
+                IReadOnlyList<string>? accepted = null;
+                if (nonces.Source is { } source)
                 {
-                    var client = await RequestClient.ValidatedAsync(context, clients);
-                    await clients.RecordAsync("attack.dpop-replayed", client.ClientId, SourceOf(context.Transaction), outcome.Error!, context.CancellationToken);
+                    try
+                    {
+                        accepted = await source.AcceptedAsync(context.CancellationToken);
+                    }
+                    catch (Exception e) when (e is not OperationCanceledException)
+                    {
+                        context.Reject(Errors.TemporarilyUnavailable, $"the DPoP nonces are unavailable ({e.GetType().Name}); try again");
+                        return;
+                    }
                 }
 
-                context.Reject("invalid_dpop_proof", outcome.Error);
-                return;
+                var outcome = await dpop.ValidateAsync(proofs[0], http.Method, options.TokenEndpoint, acceptedNonces: accepted, cancellationToken: context.CancellationToken);
+                if (outcome.NeedsNonce)
+                {
+                    context.Reject("use_dpop_nonce", outcome.Error); // RFC 9449 §8; the response carries a fresh DPoP-Nonce
+                    return;
+                }
+
+                if (!outcome.IsValid)
+                {
+                    if (outcome.IsReplay)
+                    {
+                        var client = await RequestClient.ValidatedAsync(context, clients);
+                        await clients.RecordAsync("attack.dpop-replayed", client.ClientId, SourceOf(context.Transaction), outcome.Error!, context.CancellationToken);
+                    }
+
+                    context.Reject("invalid_dpop_proof", outcome.Error);
+                    return;
+                }
+
+                context.Transaction.Properties[JktProperty] = outcome.Proof!.JwkThumbprint;
             }
-
-            context.Transaction.Properties[JktProperty] = outcome.Proof!.JwkThumbprint;
         }
-    }
 
-    /// <summary>RFC 8705 §3.1: without a DPoP proof, a presented TLS client certificate binds the token.</summary>
-    internal sealed class BindToPresentedCertificate : IOpenIddictServerHandler<ValidateTokenRequestContext>
-    {
-        public static OpenIddictServerHandlerDescriptor Descriptor { get; } = OpenIddictServerHandlerDescriptor.CreateBuilder<ValidateTokenRequestContext>()
-            .UseSingletonHandler<BindToPresentedCertificate>()
-            .SetOrder(ValidateDpopProof.Descriptor.Order + 1)
-            .SetType(OpenIddictServerHandlerType.Custom)
-            .Build();
-
-        public ValueTask HandleAsync(ValidateTokenRequestContext context)
+        /// <summary>RFC 8705 §3.1: without a DPoP proof, a presented TLS client certificate binds the token.</summary>
+        internal sealed class BindToPresentedCertificate : IOpenIddictServerHandler<ValidateTokenRequestContext>
         {
-            ArgumentNullException.ThrowIfNull(context);
-            if (HttpRequestOf(context).Headers["DPoP"].Count == 0 && PresentedOf(context).Certificate is { } certificate)
-            {
-                context.Transaction.Properties[X5tProperty] = CertificateBinding.Thumbprint(certificate);
-            }
+            public static OpenIddictServerHandlerDescriptor Descriptor { get; } = OpenIddictServerHandlerDescriptor.CreateBuilder<ValidateTokenRequestContext>()
+                .UseSingletonHandler<BindToPresentedCertificate>()
+                .SetOrder(ValidateDpopProof.Descriptor.Order + 1)
+                .SetType(OpenIddictServerHandlerType.Custom)
+                .Build();
 
-            return default;
+            public ValueTask HandleAsync(ValidateTokenRequestContext context)
+            {
+                ArgumentNullException.ThrowIfNull(context);
+                if (HttpRequestOf(context).Headers["DPoP"].Count == 0 && PresentedOf(context).Certificate is { } certificate)
+                {
+                    context.Transaction.Properties[X5tProperty] = CertificateBinding.Thumbprint(certificate);
+                }
+
+                return default;
+            }
         }
-    }
 
         /// <summary>The token: subject and client are the client; audiences are the requested ones or all of the client's.</summary>
         internal sealed class IssueClientToken(ClientService clients) : IOpenIddictServerHandler<HandleTokenRequestContext>
