@@ -51,12 +51,12 @@ require_tools dotnet python3 flock
 work="$here/bench/.work/identity-cost"
 rm -rf "$work"
 mkdir -p "$work"
+# The server runs from a copy of ./sfi's build, taken before IdentityBench's build: that one writes under src/*/obj,
+# which ./sfi would then take for changed sources and rebuild.
+sfi_snapshot "$work"
 echo "== building raw_sign and IdentityBench"
 build_raw_sign "$work/raw_sign"
 build_bench bench/identity/IdentityBench/IdentityBench.csproj "$work/bench"
-# The server runs from a copy of the build, made after IdentityBench's build (which writes under src/ and would
-# otherwise make ./sfi rebuild at start).
-sfi_snapshot "$work"
 
 data="$work/data"
 port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')"
