@@ -5,12 +5,14 @@
  *   session (default): the key pair is a session object (CKA_TOKEN false), held in memory only;
  *   token: the key pair is a token object (CKA_TOKEN true), like the keys sfi generates; SoftHSM2's file object store
  *          then re-checks the object's file on disk at every use. It is destroyed at the end.
- * Prints: raw key=KIND threads=N signatures=S seconds=T rate=R */
+ * Prints: raw key=KIND threads=N signatures=S seconds=T rate=R cpu=C (C: this process's CPU seconds while signing,
+ *         user + system, SoftHSM2's work included) */
 #include <dlfcn.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include <p11-kit/pkcs11.h> /* the standard PKCS#11 header, from libp11-kit-dev */
@@ -21,6 +23,7 @@ static CK_OBJECT_HANDLE key;
 static double seconds;
 static volatile int stop;
 
+static double cpu(void) { struct rusage u; getrusage(RUSAGE_SELF, &u); return u.ru_utime.tv_sec + u.ru_utime.tv_usec / 1e6 + u.ru_stime.tv_sec + u.ru_stime.tv_usec / 1e6; }
 static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + t.tv_nsec / 1e9; }
 static void check(CK_RV rv, const char *what) { if (rv != CKR_OK) { fprintf(stderr, "raw_sign: %s failed: 0x%lx\n", what, (unsigned long)rv); exit(1); } }
 
@@ -89,14 +92,14 @@ int main(int argc, char **argv) {
     check(p11->C_GenerateKeyPair(main, &generate, publicTemplate, 3, privateTemplate, 5, &publicKey, &key), "C_GenerateKeyPair");
 
     pthread_t ids[64]; long counts[64] = {0};
-    double start = now();
+    double start = now(), cpuStart = cpu();
     for (int i = 0; i < threads; i++) pthread_create(&ids[i], NULL, worker, &counts[i]);
     while (now() - start < seconds) { struct timespec t = { 0, 10000000 }; nanosleep(&t, NULL); }
     stop = 1;
     long total = 0;
     for (int i = 0; i < threads; i++) { pthread_join(ids[i], NULL); total += counts[i]; }
-    double elapsed = now() - start;
-    printf("raw key=%s threads=%d signatures=%ld seconds=%.2f rate=%.1f\n", kind, threads, total, elapsed, total / elapsed);
+    double elapsed = now() - start, cpuUsed = cpu() - cpuStart;
+    printf("raw key=%s threads=%d signatures=%ld seconds=%.2f rate=%.1f cpu=%.3f\n", kind, threads, total, elapsed, total / elapsed, cpuUsed);
     if (onToken) {
         check(p11->C_DestroyObject(main, key), "C_DestroyObject");
         check(p11->C_DestroyObject(main, publicKey), "C_DestroyObject");

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Net.Http.Headers;
-using System.Text;
 using System.Text.Json;
 
 namespace SecureFuture.Identity.Validation;
@@ -129,26 +128,15 @@ public sealed class SecurityEventReceiver : IDisposable
     public async Task<string?> ApplyAsync(string set, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(set);
-        var parts = set.Split('.');
-        if (set.Length > _options.MaxTokenBytes || parts.Length != 3)
+        string? malformed = null;
+        var jws = set.Length > _options.MaxTokenBytes ? null : CompactJws.Read(set, out _, out malformed);
+        if (jws is null)
         {
-            return "not a compact JWS";
+            return malformed is null ? "not a compact JWS" : "malformed SET: " + malformed;
         }
 
-        JsonElement header;
-        JsonElement claims;
-        byte[] signature;
-        try
-        {
-            header = StrictTokenValidator.ParseObject(parts[0]);
-            claims = StrictTokenValidator.ParseObject(parts[1]);
-            signature = Base64UrlStrict.Decode(parts[2]);
-        }
-        catch (Exception e) when (e is FormatException or JsonException)
-        {
-            return "malformed SET: " + e.Message;
-        }
-
+        var header = jws.Header;
+        var claims = jws.Claims;
         if (String(header, "typ") != "secevent+jwt")
         {
             return "typ must be secevent+jwt";
@@ -174,7 +162,7 @@ public sealed class SecurityEventReceiver : IDisposable
             return "the transmitter's keys are unavailable: " + e.Message;
         }
 
-        if (key is null || key.Algorithm != alg || !key.Verify(Encoding.ASCII.GetBytes(parts[0] + "." + parts[1]), signature))
+        if (key is null || key.Algorithm != alg || !jws.IsSignedBy(key))
         {
             return "the SET's signature does not verify with the transmitter's keys";
         }
@@ -311,6 +299,5 @@ public sealed class SecurityEventReceiver : IDisposable
 
     public void Dispose() => _keys.Dispose();
 
-    private static string? String(JsonElement element, string name)
-        => element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+    private static string? String(JsonElement element, string name) => CompactJws.String(element, name);
 }

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -47,6 +48,7 @@ public sealed class DpopProofValidator
     private readonly DpopOptions _options;
     private readonly TimeProvider _clock;
     private readonly IReplayCache _replays;
+    private readonly ProofKeys _keys = new();
 
     /// <param name="replays">
     /// Where proof identifiers are remembered: this process's memory when null. A resource server (or token service)
@@ -112,26 +114,14 @@ public sealed class DpopProofValidator
             return Refuse("the DPoP proof is too large");
         }
 
-        var parts = proof.Split('.');
-        if (parts.Length != 3)
+        var jws = CompactJws.Read(proof, out _, out var malformed);
+        if (jws is null)
         {
-            return Refuse("the DPoP proof is not a compact JWS");
+            return Refuse(malformed is null ? "the DPoP proof is not a compact JWS" : "malformed DPoP proof: " + malformed);
         }
 
-        JsonElement header;
-        JsonElement claims;
-        byte[] signature;
-        try
-        {
-            header = StrictTokenValidator.ParseObject(parts[0]);
-            claims = StrictTokenValidator.ParseObject(parts[1]);
-            signature = Base64UrlStrict.Decode(parts[2]);
-        }
-        catch (Exception e) when (e is FormatException or JsonException)
-        {
-            return Refuse("malformed DPoP proof: " + e.Message);
-        }
-
+        var header = jws.Header;
+        var claims = jws.Claims;
         if (String(header, "typ") != "dpop+jwt")
         {
             return Refuse("the DPoP proof's typ must be dpop+jwt");
@@ -153,15 +143,12 @@ public sealed class DpopProofValidator
             return Refuse("the DPoP proof's header must carry the public key as 'jwk'");
         }
 
-        // The embedded key is pinned to the header's algorithm and gets a synthetic kid; private material is refused.
-        var pinned = Pin(jwk, alg);
-        using var key = VerificationKey.TryCreate(pinned, _options.Algorithms, out var reason);
-        if (key is null)
+        if (_keys.Read(jwk, alg, _options.Algorithms, out var reason) is not { } proofKey)
         {
             return Refuse("the DPoP proof's jwk is not usable: " + reason);
         }
 
-        if (key.Algorithm != alg || !key.Verify(Encoding.ASCII.GetBytes(string.Concat(parts[0], ".", parts[1])), signature))
+        if (proofKey.Key.Algorithm != alg || !jws.IsSignedBy(proofKey.Key))
         {
             return Refuse("the DPoP proof's signature does not verify");
         }
@@ -208,7 +195,7 @@ public sealed class DpopProofValidator
         }
 
         until = iat + _options.MaxAge + _options.FutureSkew;
-        return new DpopOutcome(new DpopProof(Thumbprint(jwk), jti, iat, alg), null);
+        return new DpopOutcome(new DpopProof(proofKey.Thumbprint, jti, iat, alg), null);
     }
 
     /// <summary>The RFC 7638 JWK thumbprint (SHA-256, base64url) of an EC or RSA public key.</summary>
@@ -227,22 +214,60 @@ public sealed class DpopProofValidator
         static string Quote(string value) => JsonSerializer.Serialize(value);
     }
 
-    private static JsonElement Pin(JsonElement jwk, string alg)
-    {
-        var copy = System.Text.Json.Nodes.JsonNode.Parse(jwk.GetRawText())!.AsObject();
-        copy["kid"] = "dpop";
-        copy["alg"] ??= alg;
-        return JsonSerializer.SerializeToElement(copy);
-    }
 
     /// <summary>RFC 9449 §4.3 check 9: scheme, host, port and path must match; query and fragment are ignored.</summary>
     private static bool SameTarget(Uri proof, Uri request)
         => string.Equals(proof.GetLeftPart(UriPartial.Path), request.GetLeftPart(UriPartial.Path), StringComparison.Ordinal);
 
-    private static string? String(JsonElement element, string name)
-        => element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+    private static string? String(JsonElement element, string name) => CompactJws.String(element, name);
 
     private static DpopOutcome Refuse(string error) => new(null, error);
+
+    /// <summary>
+    /// The public keys of recent proofs, read once each: a client signs its proofs with one key for a long time, and
+    /// reading a JWK (parsing, importing the point, hashing the thumbprint) costs about as much as verifying a
+    /// signature. Keyed on the member exactly as sent and the header's algorithm, so an entry stands for the same
+    /// bytes and gives the same key, algorithm and thumbprint as reading them again would; keys that cannot be used
+    /// are not kept. Bounded: when full it starts again, so a sender of many keys only costs itself the reading.
+    /// </summary>
+    private sealed class ProofKeys
+    {
+        private const int Capacity = 1024;
+
+        private readonly ConcurrentDictionary<(string Jwk, string Algorithm), ProofKey> _read = new();
+
+        public ProofKey? Read(JsonElement jwk, string alg, IReadOnlyList<string> allowed, out string? reason)
+        {
+            var text = jwk.GetRawText();
+            if (_read.TryGetValue((text, alg), out var known))
+            {
+                reason = null;
+                return known;
+            }
+
+            // The embedded key is pinned to the header's algorithm and gets a synthetic kid; private material is refused.
+            var pinned = System.Text.Json.Nodes.JsonNode.Parse(text)!.AsObject();
+            pinned["kid"] = "dpop";
+            pinned["alg"] ??= alg;
+            var key = VerificationKey.TryCreate(JsonSerializer.SerializeToElement(pinned), allowed, out reason);
+            if (key is null)
+            {
+                return null;
+            }
+
+            var read = new ProofKey(key, Thumbprint(jwk));
+            if (_read.Count >= Capacity)
+            {
+                // Dropped keys are not disposed: a request on another thread may still be verifying with one.
+                _read.Clear();
+            }
+
+            _read[(text, alg)] = read;
+            return read;
+        }
+    }
+
+    private sealed record ProofKey(VerificationKey Key, string Thumbprint);
 }
 
 /// <summary>

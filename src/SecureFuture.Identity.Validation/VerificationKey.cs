@@ -174,7 +174,7 @@ internal sealed class VerificationKey : IDisposable
 /// <summary>base64url without padding; anything else (padding, whitespace, '+', '/') is refused.</summary>
 internal static class Base64UrlStrict
 {
-    public static byte[] Decode(string text)
+    public static byte[] Decode(ReadOnlySpan<char> text)
     {
         foreach (var c in text)
         {

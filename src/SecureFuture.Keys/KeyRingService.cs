@@ -669,7 +669,9 @@ public sealed class KeyRingService
 
     private async Task<IAsyncDisposable> AcquireLeaseAsync(string leaseName, TimeSpan wait, CancellationToken cancellationToken)
     {
-        var deadline = DateTime.UtcNow + wait;
+        // Real time, whatever the injected clock: this waits for another process to release the lease, and a test's
+        // frozen clock must not turn that wait into a hang.
+        var started = TimeProvider.System.GetTimestamp();
         while (true)
         {
             var lease = await _store.TryAcquireLeaseAsync(leaseName, cancellationToken);
@@ -678,7 +680,7 @@ public sealed class KeyRingService
                 return lease;
             }
 
-            if (DateTime.UtcNow > deadline)
+            if (TimeProvider.System.GetElapsedTime(started) > wait)
             {
                 throw new KeyServiceException(KeyErrorKind.Conflict, $"'{leaseName}' is being changed by another node; try again");
             }

@@ -22,105 +22,25 @@ internal sealed class IdentityEndpoints : IDisposable
     private readonly TokenServiceOptions _options;
     private readonly StrictTokenValidator _tokens;
     private readonly ResourceRequestValidator _requests;
-    private readonly HttpClient _jwks;
     private readonly SecurityEventPublisher _events;
-    private readonly SecurityEventReceiver _receiver;
     private readonly TimeProvider _clock;
-    private readonly CancellationTokenSource _stop = new();
     private readonly PushEndpointPolicy _pushPolicy;
-    private readonly HttpClient _push;
-    private readonly SecurityEventPusher _pusher;
-    private readonly IReplayCache _replays;
-    private Task? _applying;
 
-    /// <summary>How often expired single-use identifiers are deleted from a shared replay cache.</summary>
-    private static readonly TimeSpan PurgeInterval = TimeSpan.FromMinutes(1);
-
-    public IdentityEndpoints(KeyRingService keys, ClientService clients, TokenServiceOptions options, SecurityEventPublisher events, ContinuousAccessEvaluation evaluation, IReplayCache replays, PushEndpointPolicy pushPolicy, TimeProvider clock)
+    public IdentityEndpoints(ClientService clients, TokenServiceOptions options, SecurityEventPublisher events, ContinuousAccessEvaluation evaluation, IReplayCache replays, PushEndpointPolicy pushPolicy, LocalJwks jwks, TimeProvider clock)
     {
+        ArgumentNullException.ThrowIfNull(jwks);
         _pushPolicy = pushPolicy;
-        _push = new HttpClient(pushPolicy.CreateHandler()) { Timeout = TimeSpan.FromSeconds(10) };
-        _replays = replays;
         _clients = clients;
         _options = options;
         _events = events;
         _clock = clock;
-        var jwksUri = new Uri(options.Issuer, $"v1/keyrings/{options.RingName}/jwks.json");
-        // Both JWKS documents are read in-process (the same documents the endpoints serve), so whoami does not depend
-        // on the server reaching its own public address.
-        _jwks = new HttpClient(new LocalJwksHandler(keys, new Dictionary<Uri, string> { [jwksUri] = options.RingName, [events.JwksUri] = SecurityEventPublisher.RingName }));
-        _tokens = new StrictTokenValidator([new TrustedIssuer(options.Issuer.AbsoluteUri, jwksUri, [options.OwnAudience])], _jwks, clock: clock);
+        _tokens = new StrictTokenValidator([new TrustedIssuer(options.Issuer.AbsoluteUri, jwks.TokenJwksUri, [options.OwnAudience])], jwks.Client, clock: clock);
         Evaluation = evaluation;
-        _receiver = new SecurityEventReceiver(new TrustedIssuer(events.Issuer, events.JwksUri, [events.Audience]), _jwks, Evaluation, clock: clock);
         _requests = new ResourceRequestValidator(_tokens, new DpopProofValidator(new DpopOptions { Algorithms = TokenServiceOptions.DpopAlgorithms }, clock, replays), Evaluation);
-        _pusher = new SecurityEventPusher(clients.Store, events, _push, clock);
     }
 
-    /// <summary>What this node's own resource endpoints know from security events.</summary>
+    /// <summary>What this node's own resource endpoints know from security events (<see cref="SecurityEventWorker"/> applies them).</summary>
     public ContinuousAccessEvaluation Evaluation { get; }
-
-    /// <summary>
-    /// Applies the transmitter's SETs to whoami's evaluation every second, verified exactly as an external receiver
-    /// verifies them (signature against the events ring's JWKS).
-    /// </summary>
-    public void Start(Action<Exception> failed)
-    {
-        _applying = Task.Run(async () =>
-        {
-            var after = 0L;
-            var purgedAt = _clock.GetUtcNow();
-            while (!_stop.IsCancellationRequested)
-            {
-                try
-                {
-                    while (true)
-                    {
-                        var (sets, last) = await _events.ReadAsync(after, 200, _stop.Token);
-                        foreach (var set in sets)
-                        {
-                            if (await _receiver.ApplyAsync(set, _stop.Token) is { } refused)
-                            {
-                                failed(new InvalidOperationException("a security event token of this server was refused: " + refused));
-                            }
-                        }
-
-                        if (last == after)
-                        {
-                            break;
-                        }
-
-                        after = last;
-                    }
-
-                    await _clients.RefreshSharedRefusalsAsync(_stop.Token);
-                    await _pusher.PushOnceAsync((message, e) => failed(new InvalidOperationException(message, e)), _stop.Token);
-                    if (_replays is SqlReplayCache shared && _clock.GetUtcNow() - purgedAt >= PurgeInterval)
-                    {
-                        purgedAt = _clock.GetUtcNow();
-                        await shared.PurgeAsync(_stop.Token);
-                    }
-
-                    await Task.Delay(TimeSpan.FromSeconds(1), _clock, _stop.Token);
-                }
-                catch (OperationCanceledException) when (_stop.IsCancellationRequested)
-                {
-                    return;
-                }
-                catch (Exception e) when (e is System.Data.Common.DbException or KeyServiceException or HttpRequestException)
-                {
-                    failed(e);
-                    try
-                    {
-                        await Task.Delay(TimeSpan.FromSeconds(1), _clock, _stop.Token);
-                    }
-                    catch (OperationCanceledException)
-                    {
-                        return;
-                    }
-                }
-            }
-        });
-    }
 
     public void Map(WebApplication app, RouteGroupBuilder admin)
     {
@@ -225,23 +145,7 @@ internal sealed class IdentityEndpoints : IDisposable
         });
     }
 
-    public void Dispose()
-    {
-        _stop.Cancel();
-        try
-        {
-            _applying?.Wait(TimeSpan.FromSeconds(5));
-        }
-        catch (AggregateException)
-        {
-        }
-
-        _stop.Dispose();
-        _receiver.Dispose();
-        _push.Dispose();
-        _tokens.Dispose();
-        _jwks.Dispose();
-    }
+    public void Dispose() => _tokens.Dispose();
 
     private sealed record StreamRequest(string? Endpoint);
 
@@ -313,21 +217,4 @@ internal sealed class IdentityEndpoints : IDisposable
         updatedAt = c.UpdatedAt,
         revision = c.Revision,
     };
-
-    /// <summary>Answers GETs of the token ring's JWKS URL from the key service, with the same Cache-Control as the endpoint.</summary>
-    private sealed class LocalJwksHandler(KeyRingService keys, Dictionary<Uri, string> rings) : HttpMessageHandler
-    {
-        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
-        {
-            if (request.Method != HttpMethod.Get || request.RequestUri is null || !rings.TryGetValue(request.RequestUri, out var ring))
-            {
-                return new HttpResponseMessage(System.Net.HttpStatusCode.NotFound);
-            }
-
-            var (json, maxAge) = await keys.GetJwksAsync(ring, cancellationToken);
-            var response = new HttpResponseMessage(System.Net.HttpStatusCode.OK) { Content = new ByteArrayContent(json) };
-            response.Headers.CacheControl = new System.Net.Http.Headers.CacheControlHeaderValue { Public = true, MaxAge = maxAge };
-            return response;
-        }
-    }
 }

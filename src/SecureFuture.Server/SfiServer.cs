@@ -39,11 +39,8 @@ public sealed class SfiServer : IAsyncDisposable
     private readonly FileStream? _dataLock;
     private readonly System.Security.Cryptography.X509Certificates.X509Certificate2? _certificate;
 
-    private readonly IdentityEndpoints? _identity;
-
-    private SfiServer(WebApplication app, IKeyStore store, IKeyCustodian custodian, bool ownsCustodian, FileStream? dataLock, KeyRingService keys, System.Security.Cryptography.X509Certificates.X509Certificate2? certificate, IdentityEndpoints? identity)
+    private SfiServer(WebApplication app, IKeyStore store, IKeyCustodian custodian, bool ownsCustodian, FileStream? dataLock, KeyRingService keys, System.Security.Cryptography.X509Certificates.X509Certificate2? certificate)
     {
-        _identity = identity;
         _certificate = certificate;
         _app = app;
         _store = store;
@@ -186,7 +183,6 @@ public sealed class SfiServer : IAsyncDisposable
             builder.Services.AddHostedService(_ => listener);
             builder.Services.AddProblemDetails();
             builder.Services.AddSingleton<Microsoft.AspNetCore.Hosting.IStartupFilter, SecurityHeaders>();
-            IdentityEndpoints? identity = null;
             if (tokenOptions is not null)
             {
                 if (await store.GetRingAsync(tokenOptions.RingName, cancellationToken) is { } tokenRing && tokenRing.Policy.Issuer != tokenOptions.Issuer.AbsoluteUri)
@@ -196,18 +192,12 @@ public sealed class SfiServer : IAsyncDisposable
 
                 var clientStore = new SqlClientStore(store.DataSource, store.IsPostgres);
                 await clientStore.InitializeAsync(cancellationToken);
-                var clients = new ClientService(clientStore, store, options.Clock, tokenOptions.OwnAudience);
-                builder.Services.AddSingleton(clients);
-                var evaluation = new SecureFuture.Identity.Validation.ContinuousAccessEvaluation();
-                // Single-use identifiers are remembered in the database until they expire: on PostgreSQL so that a replay
-                // to another node is caught, and on SQLite so that a replay right after a restart is caught too.
-                var replays = new SqlReplayCache(clientStore, options.Clock);
-                builder.Services.AddSfiTokenService(tokenOptions, options.Clock, evaluation, replays);
-                identity = new IdentityEndpoints(keys, clients, tokenOptions, new SecurityEventPublisher(clientStore, keys, tokenOptions), evaluation, replays, new PushEndpointPolicy(options.AllowPrivatePushEndpoints), options.Clock);
+                builder.Services.AddSfiIdentity(clientStore, store, tokenOptions, options.Clock, options.AllowPrivatePushEndpoints);
             }
 
             await WebConsole.ConsoleHost.AddAsync(builder.Services, new WebConsole.ConsoleSetup(store.DataSource, store.IsPostgres, keys, findingStore, ConsoleOrigin(options), options.AdminKey, options.Clock), console, cancellationToken);
             var app = builder.Build();
+            var identity = app.Services.GetService<IdentityEndpoints>();
             diagnosticsLog = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("SecureFuture.Keys");
             scheduler.Log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("SecureFuture.Keys.Scheduler");
             listener.Log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("SecureFuture.Keys.Listener");
@@ -218,13 +208,7 @@ public sealed class SfiServer : IAsyncDisposable
             identity?.Map(app, v1);
             WebConsole.ConsoleHost.Map(app);
             await app.StartAsync(cancellationToken);
-            if (identity is not null)
-            {
-                var eventsLog = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("SecureFuture.Identity.Events");
-                identity.Start(e => ServerLog.Diagnostic(eventsLog, "security events: " + e.Message));
-            }
-
-            return new SfiServer(app, store, custodian, ownsCustodian, dataLock, keys, certificate, identity);
+            return new SfiServer(app, store, custodian, ownsCustodian, dataLock, keys, certificate);
         }
         catch
         {
@@ -252,7 +236,6 @@ public sealed class SfiServer : IAsyncDisposable
         await _app.StopAsync(CancellationToken.None);
         await _app.DisposeAsync();
         await _store.DisposeAsync();
-        _identity?.Dispose();
         if (_ownsCustodian)
         {
             _custodian.Dispose();

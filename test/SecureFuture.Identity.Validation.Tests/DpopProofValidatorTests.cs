@@ -44,6 +44,26 @@ public sealed class DpopProofValidatorTests : IDisposable
     }
 
     [Fact]
+    public async Task A_proof_key_seen_before_is_held_to_every_check_a_new_one_is()
+    {
+        // The validator reads each proof key once and keeps it; a later proof naming the same key must still be signed
+        // by it, with the algorithm it fits, and must not borrow its thumbprint.
+        var validator = new DpopProofValidator(clock: _clock);
+        Assert.True((await validator.ValidateAsync(Proof(), "GET", Resource)).IsValid);
+
+        using var other = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        Assert.Equal("the DPoP proof's signature does not verify", (await validator.ValidateAsync(Proof(signer: other), "GET", Resource)).Error);
+        Assert.StartsWith("the DPoP proof's jwk is not usable", (await validator.ValidateAsync(Proof(alg: "ES384"), "GET", Resource)).Error, StringComparison.Ordinal);
+
+        var p = other.ExportParameters(false);
+        var otherJwk = new JsonObject { ["kty"] = "EC", ["crv"] = "P-256", ["x"] = B64(p.Q.X!), ["y"] = B64(p.Q.Y!) };
+        var second = await validator.ValidateAsync(Proof(jwk: otherJwk, signer: other), "GET", Resource);
+        Assert.True(second.IsValid, second.Error);
+        Assert.Equal(DpopProofValidator.Thumbprint(System.Text.Json.JsonSerializer.SerializeToElement(otherJwk)), second.Proof!.JwkThumbprint);
+        Assert.Equal(DpopProofValidator.Thumbprint(System.Text.Json.JsonSerializer.SerializeToElement(Jwk())), (await validator.ValidateAsync(Proof(), "GET", Resource)).Proof!.JwkThumbprint);
+    }
+
+    [Fact]
     public async Task A_correctly_signed_proof_with_a_member_named_twice_is_refused()
     {
         var validator = new DpopProofValidator(clock: _clock);

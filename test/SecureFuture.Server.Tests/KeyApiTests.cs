@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.Time.Testing;
 using SecureFuture.Keys;
 using SecureFuture.Testing;
 
@@ -65,7 +66,8 @@ public sealed class KeyApiTests(ServerFixture fixture)
     [MemberData(nameof(Stores))]
     public async Task Rings_are_created_signed_with_verified_and_rotated_through_the_api(string store)
     {
-        await using var server = await RunningServer.StartAsync(fixture.Custodian, database: store == "postgres" ? await TestPostgres.CreateDatabaseAsync("sfi_server") : null);
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var server = await RunningServer.StartAsync(fixture.Custodian, database: store == "postgres" ? await TestPostgres.CreateDatabaseAsync("sfi_server") : null, configure: o => o with { Clock = clock });
 
         using var created = await server.Admin.PostAsJsonAsync(new Uri("/v1/keyrings", UriKind.Relative), new { name = "orders", algorithm = "PS256", rotationPeriod = "PT1H", prePublication = "PT20M" });
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
@@ -110,7 +112,7 @@ public sealed class KeyApiTests(ServerFixture fixture)
         var afterLeak = await PostAsync(server, "/v1/keyrings/orders/verify", new { kid = secondKid, payload = Base64Url.Encode(payload), signature = Base64Url.Encode(new byte[256]) });
         Assert.False((bool)afterLeak["valid"]!);
         Assert.Equal("retired", (string)afterLeak["state"]!);
-        await Task.Delay(1100); // the JWKS cache lives one second
+        clock.Advance(TimeSpan.FromSeconds(1.1)); // the JWKS cache lives one second
         var published = JsonNode.Parse(await server.Anonymous.GetStringAsync(new Uri("/v1/keyrings/orders/jwks.json", UriKind.Relative)))!["keys"]!.AsArray().Select(k => (string)k!["kid"]!).ToArray();
         Assert.Contains(firstKid, published);
         Assert.DoesNotContain(secondKid, published);

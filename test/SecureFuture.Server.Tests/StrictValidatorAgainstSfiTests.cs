@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.Time.Testing;
 using SecureFuture.Identity.Validation;
 using SecureFuture.Keys;
 
@@ -23,7 +24,9 @@ public sealed class StrictValidatorAgainstSfiTests(ServerFixture fixture)
     [Fact]
     public async Task Tokens_from_a_scoped_ring_validate_and_a_retired_key_is_refused_after_the_jwks_lifetime()
     {
-        await using var sfi = await RunningServer.StartAsync(fixture.Custodian);
+        // One clock for the server (its JWKS cache) and the validator (the JWKS lifetime): the lifetimes pass by moving it.
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var sfi = await RunningServer.StartAsync(fixture.Custodian, configure: o => o with { Clock = clock });
         using (var created = await sfi.Admin.PostAsJsonAsync(new Uri("/v1/keyrings", UriKind.Relative), new
         {
             name = "strict",
@@ -40,9 +43,9 @@ public sealed class StrictValidatorAgainstSfiTests(ServerFixture fixture)
         }
 
         using var http = new HttpClient();
-        using var validator = new StrictTokenValidator([new TrustedIssuer(Issuer, new Uri(sfi.BaseAddress, "/v1/keyrings/strict/jwks.json"), [Audience])], http);
+        using var validator = new StrictTokenValidator([new TrustedIssuer(Issuer, new Uri(sfi.BaseAddress, "/v1/keyrings/strict/jwks.json"), [Audience])], http, clock: clock);
         var compromised = (await sfi.Server.Keys.Store.ListVersionsAsync("strict", default)).Single();
-        var token = await MintAsync(sfi, compromised.Kid);
+        var token = await MintAsync(sfi, compromised.Kid, clock.GetUtcNow());
         var outcome = await validator.ValidateAsync(token, default);
         Assert.True(outcome.IsValid, outcome.Error);
         Assert.Equal($"{Issuer}#client-42", outcome.Principal!.SubjectKey);
@@ -53,22 +56,22 @@ public sealed class StrictValidatorAgainstSfiTests(ServerFixture fixture)
         }
 
         // The attacker signs with the leaked key directly, with a fresh lifetime.
-        var forgedInput = SigningInput(compromised.Kid, DateTimeOffset.UtcNow);
+        var forgedInput = SigningInput(compromised.Kid, clock.GetUtcNow());
         var forged = forgedInput + "." + Base64Url.Encode(fixture.Custodian.SignDigest(compromised.HsmId, SigningAlgorithm.ES256, SHA256.HashData(Encoding.ASCII.GetBytes(forgedInput))));
 
         // The JWKS says max-age=1 (half the pre-publication window); sfi's own cache lives one second more.
-        await Task.Delay(TimeSpan.FromSeconds(2.5));
+        clock.Advance(TimeSpan.FromSeconds(2.5));
         var refused = await validator.ValidateAsync(forged, default);
         Assert.False(refused.IsValid);
         Assert.Equal($"no key '{compromised.Kid}' is published by {Issuer}", refused.Error);
 
         var next = (await sfi.Server.Keys.Store.ListVersionsAsync("strict", default)).Single(v => v.State == KeyState.Active);
-        Assert.True((await validator.ValidateAsync(await MintAsync(sfi, next.Kid), default)).IsValid);
+        Assert.True((await validator.ValidateAsync(await MintAsync(sfi, next.Kid, clock.GetUtcNow()), default)).IsValid);
     }
 
-    private static async Task<string> MintAsync(RunningServer sfi, string kid)
+    private static async Task<string> MintAsync(RunningServer sfi, string kid, DateTimeOffset now)
     {
-        var signingInput = SigningInput(kid, DateTimeOffset.UtcNow);
+        var signingInput = SigningInput(kid, now);
         using var signed = await sfi.Admin.PostAsJsonAsync(new Uri("/v1/keyrings/strict/sign", UriKind.Relative), new { payload = Base64Url.Encode(Encoding.ASCII.GetBytes(signingInput)) });
         var body = JsonNode.Parse(await signed.Content.ReadAsStringAsync())!;
         Assert.True(signed.IsSuccessStatusCode, body.ToJsonString());

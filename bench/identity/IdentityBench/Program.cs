@@ -12,21 +12,27 @@ using SecureFuture.Identity.Validation;
 
 // Usage:
 //   IdentityBench setup BASE_URL ISSUER STATE_DIR           registers a bench client (admin key in SFI_ADMIN_KEY), saves its key
-//   IdentityBench issue ISSUER STATE_DIR SECONDS CONNECTIONS   client_credentials + private_key_jwt token requests per second
+//   IdentityBench issue ISSUER STATE_DIR SECONDS CONNECTIONS [dpop] [server-pid=PID]
+//                                                          client_credentials + private_key_jwt token requests per second;
+//                                                          dpop: each with its own DPoP proof (DPoP-bound tokens);
+//                                                          server-pid: also the server process's CPU time per token
 //   IdentityBench validate ISSUER STATE_DIR SECONDS THREADS    raw ECDSA verify, sfi StrictTokenValidator, Microsoft.IdentityModel
+//   IdentityBench floor ISSUER STATE_DIR SECONDS               CPU time of one client-assertion and one DPoP proof ES256
+//                                                          verification, one thread (the verifications in the crypto floor)
 // Prints key=value lines that bench/identity-tokens.sh collects.
 var mode = args.Length > 0 ? args[0] : string.Empty;
 return mode switch
 {
     "setup" when args.Length == 4 => await SetupAsync(new Uri(args[1]), args[2], args[3]),
-    "issue" when args.Length == 5 => await IssueAsync(args[1], args[2], Seconds(args[3]), int.Parse(args[4], CultureInfo.InvariantCulture)),
+    "issue" when args.Length is >= 5 and <= 7 => await IssueAsync(args[1], args[2], Seconds(args[3]), int.Parse(args[4], CultureInfo.InvariantCulture), args[5..]),
+    "floor" when args.Length == 4 => await FloorAsync(args[1], args[2], Seconds(args[3])),
     "validate" when args.Length == 5 => await ValidateAsync(args[1], args[2], Seconds(args[3]), int.Parse(args[4], CultureInfo.InvariantCulture)),
     _ => Usage(),
 };
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: IdentityBench setup BASE_URL ISSUER STATE_DIR | issue ISSUER STATE_DIR SECONDS CONNECTIONS | validate ISSUER STATE_DIR SECONDS THREADS");
+    Console.Error.WriteLine("usage: IdentityBench setup BASE_URL ISSUER STATE_DIR | issue ISSUER STATE_DIR SECONDS CONNECTIONS [dpop] [server-pid=PID] | validate ISSUER STATE_DIR SECONDS THREADS | floor ISSUER STATE_DIR SECONDS");
     return 2;
 }
 
@@ -49,28 +55,50 @@ static async Task<int> SetupAsync(Uri baseUrl, string issuer, string state)
     Directory.CreateDirectory(state);
     await File.WriteAllTextAsync(Path.Combine(state, "client-key.pem"), key.ExportPkcs8PrivateKeyPem());
     // One token for the validation benchmark, and the token ring's JWKS it verifies against.
-    var token = await RequestAsync(http, issuer, key, Assertion(issuer, key));
+    var token = await RequestAsync(http, issuer, Assertion(issuer, key), null);
     await File.WriteAllTextAsync(Path.Combine(state, "token.jwt"), token ?? throw new InvalidOperationException("no token"));
     await File.WriteAllTextAsync(Path.Combine(state, "jwks.json"), await http.GetStringAsync(new Uri("/v1/keyrings/tokens/jwks.json", UriKind.Relative)));
     Console.WriteLine("setup ok");
     return 0;
 }
 
-static async Task<int> IssueAsync(string issuer, string state, double seconds, int connections)
+static async Task<int> IssueAsync(string issuer, string state, double seconds, int connections, string[] options)
 {
+    var dpop = options.Contains("dpop");
+    var serverPid = options.FirstOrDefault(o => o.StartsWith("server-pid=", StringComparison.Ordinal)) is { } pid ? int.Parse(pid["server-pid=".Length..], CultureInfo.InvariantCulture) : (int?)null;
+    if (options.Any(o => o != "dpop" && !o.StartsWith("server-pid=", StringComparison.Ordinal)))
+    {
+        return Usage();
+    }
+
     using var key = ECDsa.Create();
     key.ImportFromPem(await File.ReadAllTextAsync(Path.Combine(state, "client-key.pem")));
+    using var proofKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
     using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = connections, PooledConnectionLifetime = TimeSpan.FromMinutes(5) };
     using var http = new HttpClient(handler);
-    // Assertions are single-use (the server remembers their jti), so each request needs its own; they are made before
-    // the clock starts so that the client's signing does not count against the server.
-    var warmup = Enumerable.Range(0, 500).Select(_ => Assertion(issuer, key)).ToArray();
-    await Parallel.ForEachAsync(warmup, new ParallelOptions { MaxDegreeOfParallelism = connections }, async (a, ct) => await RequestAsync(http, issuer, key, a));
-    var budget = (int)Math.Min(400_000, Math.Max(20_000, seconds * 8_000));
-    var assertions = new string[budget];
-    Parallel.For(0, budget, i => assertions[i] = Assertion(issuer, key));
+    // Assertions and proofs are single-use (the server remembers their jti), so each request needs its own; they are
+    // made before the clock starts so that the client's signing does not count against the server. A proof is
+    // accepted for 60 s after its iat, so they are made fresh for each measurement.
+    (string Assertion, string? Proof) Credentials() => (Assertion(issuer, key), dpop ? Proof(issuer, proofKey) : null);
+    var warmup = Enumerable.Range(0, 500).Select(_ => Credentials()).ToArray();
+    await Parallel.ForEachAsync(warmup, new ParallelOptions { MaxDegreeOfParallelism = connections }, async (c, ct) => await RequestAsync(http, issuer, c.Assertion, c.Proof));
+    var budget = (int)Math.Min(400_000, Math.Max(20_000, seconds * (dpop ? 5_000 : 8_000)));
+    var credentials = new (string Assertion, string? Proof)[budget];
+    Parallel.For(0, budget, i => credentials[i] = Credentials());
+    // The server's background work (key scheduler, security-event passes, audit batches) goes on whether tokens are
+    // issued or not: measured here over two idle seconds, and reported beside the gross figure.
+    var idlePerSecond = TimeSpan.Zero;
+    if (serverPid is { } idlePid)
+    {
+        var idleStart = ProcessCpu(idlePid);
+        var idleClock = Stopwatch.StartNew();
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        idlePerSecond = (ProcessCpu(idlePid) - idleStart) / idleClock.Elapsed.TotalSeconds;
+    }
+
     var next = -1;
     long ok = 0, failed = 0;
+    var cpuBefore = serverPid is { } p0 ? ProcessCpu(p0) : TimeSpan.Zero;
     var stopwatch = Stopwatch.StartNew();
     var deadline = TimeSpan.FromSeconds(seconds);
     var workers = Enumerable.Range(0, connections).Select(async _ =>
@@ -78,12 +106,12 @@ static async Task<int> IssueAsync(string issuer, string state, double seconds, i
         while (stopwatch.Elapsed < deadline)
         {
             var i = Interlocked.Increment(ref next);
-            if (i >= assertions.Length)
+            if (i >= credentials.Length)
             {
                 return;
             }
 
-            if (await RequestAsync(http, issuer, key, assertions[i]) is null)
+            if (await RequestAsync(http, issuer, credentials[i].Assertion, credentials[i].Proof) is null)
             {
                 Interlocked.Increment(ref failed);
             }
@@ -95,8 +123,65 @@ static async Task<int> IssueAsync(string issuer, string state, double seconds, i
     }).ToArray();
     await Task.WhenAll(workers);
     var elapsed = stopwatch.Elapsed.TotalSeconds;
-    Console.WriteLine(FormattableString.Invariant($"issue conns={connections} tokens={ok} failed={failed} seconds={elapsed:0.00} rate={ok / elapsed:0.0}{(next >= assertions.Length ? " (ran out of assertions)" : string.Empty)}"));
+    var used = serverPid is { } p1 ? ProcessCpu(p1) - cpuBefore : TimeSpan.Zero;
+    var cpu = serverPid is null ? string.Empty : FormattableString.Invariant(
+        $" server_cpu_s={used.TotalSeconds:0.000} server_cpu_us_per_token={used.TotalMicroseconds / Math.Max(1, ok):0.0} server_idle_cpu_us_per_s={idlePerSecond.TotalMicroseconds:0} server_net_cpu_us_per_token={Math.Max(0, (used - idlePerSecond * elapsed).TotalMicroseconds) / Math.Max(1, ok):0.0}");
+    Console.WriteLine(FormattableString.Invariant($"issue conns={connections} dpop={(dpop ? 1 : 0)} tokens={ok} failed={failed} seconds={elapsed:0.00} rate={ok / elapsed:0.0}{cpu}{(next >= credentials.Length ? " (ran out of assertions)" : string.Empty)}"));
     return failed == 0 ? 0 : 1;
+}
+
+// The CPU time (user + system) a process has used so far, from /proc/PID/stat (proc(5): utime and stime, fields 14
+// and 15, in clock ticks of 1/100 s on Linux): every thread of the server, the HSM module's work included.
+static TimeSpan ProcessCpu(int pid)
+{
+    var stat = File.ReadAllText($"/proc/{pid}/stat");
+    var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' '); // the command name may hold spaces; fields start at 3
+    var ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+    return TimeSpan.FromSeconds(ticks / 100.0);
+}
+
+// The verifications in the floor, timed in this process on one thread: an ES256 client assertion and an ES256 DPoP
+// proof, each verified with its already-imported public key (nothing but the signature check). Reports CPU time per
+// verification from the process's own CPU clock over the whole loop.
+static async Task<int> FloorAsync(string issuer, string state, double seconds)
+{
+    using var key = ECDsa.Create();
+    key.ImportFromPem(await File.ReadAllTextAsync(Path.Combine(state, "client-key.pem")));
+    using var proofKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+    double PerVerification(string jws, ECDsa verifier)
+    {
+        var dot = jws.LastIndexOf('.');
+        var input = Encoding.ASCII.GetBytes(jws[..dot]);
+        var signature = Base64UrlDecode(jws[(dot + 1)..]);
+        for (var i = 0; i < 2000; i++)
+        {
+            _ = verifier.VerifyData(input, signature, HashAlgorithmName.SHA256); // warm-up
+        }
+
+        var process = Process.GetCurrentProcess();
+        var before = process.TotalProcessorTime;
+        var stopwatch = Stopwatch.StartNew();
+        long n = 0;
+        while (stopwatch.Elapsed.TotalSeconds < seconds)
+        {
+            if (!verifier.VerifyData(input, signature, HashAlgorithmName.SHA256))
+            {
+                throw new InvalidOperationException("floor: the signature does not verify");
+            }
+
+            n++;
+        }
+
+        process.Refresh();
+        return (process.TotalProcessorTime - before).TotalMicroseconds / n;
+    }
+
+    using var assertionVerifier = ECDsa.Create(key.ExportParameters(false));
+    using var proofVerifier = ECDsa.Create(proofKey.ExportParameters(false));
+    var assertion = PerVerification(Assertion(issuer, key), assertionVerifier);
+    var proof = PerVerification(Proof(issuer, proofKey), proofVerifier);
+    Console.WriteLine(FormattableString.Invariant($"floor assertion_verify_us={assertion:0.0} proof_verify_us={proof:0.0}"));
+    return 0;
 }
 
 static async Task<int> ValidateAsync(string issuer, string state, double seconds, int threads)
@@ -169,23 +254,48 @@ static async Task<double> MeasureAsync(double seconds, int threads, Func<Task> w
     return counts.Sum() / stopwatch.Elapsed.TotalSeconds;
 }
 
-static async Task<string?> RequestAsync(HttpClient http, string issuer, ECDsa key, string assertion)
+static async Task<string?> RequestAsync(HttpClient http, string issuer, string assertion, string? proof)
 {
-    using var content = new FormUrlEncodedContent(new Dictionary<string, string>
+    using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(issuer + "oauth2/token"))
     {
-        ["grant_type"] = "client_credentials",
-        ["client_id"] = "bench",
-        ["client_assertion_type"] = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
-        ["client_assertion"] = assertion,
-    });
-    using var response = await http.PostAsync(new Uri(issuer + "oauth2/token"), content);
+        Content = new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["grant_type"] = "client_credentials",
+            ["client_id"] = "bench",
+            ["client_assertion_type"] = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            ["client_assertion"] = assertion,
+        }),
+    };
+    if (proof is not null)
+    {
+        request.Headers.Add("DPoP", proof);
+    }
+
+    using var response = await http.SendAsync(request);
     if (!response.IsSuccessStatusCode)
     {
         return null;
     }
 
     using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
-    return body.RootElement.GetProperty("access_token").GetString();
+    // A proof must get a DPoP-bound token (RFC 9449 §5), or the bench would be timing something else.
+    return proof is not null && body.RootElement.GetProperty("token_type").GetString() != "DPoP" ? null : body.RootElement.GetProperty("access_token").GetString();
+}
+
+// An RFC 9449 proof for the token request: a fresh jti, iat now, the public key in the header.
+static string Proof(string issuer, ECDsa key)
+{
+    var p = key.ExportParameters(false);
+    var header = B64(JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, object>
+    {
+        ["typ"] = "dpop+jwt", ["alg"] = "ES256", ["jwk"] = new Dictionary<string, string> { ["kty"] = "EC", ["crv"] = "P-256", ["x"] = B64(p.Q.X!), ["y"] = B64(p.Q.Y!) },
+    }));
+    var claims = B64(JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, object>
+    {
+        ["jti"] = Guid.NewGuid().ToString("N"), ["htm"] = "POST", ["htu"] = issuer + "oauth2/token", ["iat"] = DateTimeOffset.UtcNow.ToUnixTimeSeconds(),
+    }));
+    var input = header + "." + claims;
+    return input + "." + B64(key.SignData(Encoding.ASCII.GetBytes(input), HashAlgorithmName.SHA256));
 }
 
 static string Assertion(string issuer, ECDsa key)

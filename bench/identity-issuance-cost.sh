@@ -1,0 +1,135 @@
+#!/usr/bin/env bash
+# Token issuance cost (issue 20): the server's own CPU time per issued DPoP-bound token, against the crypto floor
+# measured in the same run. Every run measures back to back:
+#   HSM signature   bench/keys/raw_sign.c: C_Sign with a token-object ES256 key on the server's SoftHSM2 token, one
+#                   thread; its own CPU time (getrusage, SoftHSM2's work included) per signature
+#   verifications   IdentityBench floor: one ES256 client-assertion and one ES256 DPoP-proof verification with
+#                   System.Security.Cryptography, one thread, CPU time per verification
+#   issuance        IdentityBench issue ... dpop: client_credentials + private_key_jwt token requests, each with its own
+#                   DPoP proof, CONNECTIONS at a time; the server's CPU time (utime + stime of its process from
+#                   /proc/PID/stat, every thread, SoftHSM2 inside it) per issued token. The load generator is another
+#                   process and makes every assertion and proof before the clock starts, so none of its CPU counts.
+#   floor = HSM signature + assertion verification + proof verification; target: server CPU per token <= 2x floor on
+#   SQLite, <= 3x on PostgreSQL.
+#
+#   bench/identity-issuance-cost.sh [--runs N] [--seconds S] [--connections C] [--postgres]
+#
+# --postgres runs sfi serve on a throw-away PostgreSQL cluster (fsync on); the PostgreSQL backends' CPU is not the
+# server's and is not counted.
+# Working files: bench/.work/identity-cost/ (git-ignored, recreated). Results and method: docs/benchmarks.md.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$here"
+bench_name=identity-issuance-cost
+. bench/lib.sh
+runs=5
+seconds=8
+connections=16
+postgres=0
+invocation="bench/identity-issuance-cost.sh"
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --runs) runs="$2"; invocation+=" --runs $2"; shift 2 ;;
+    --seconds) seconds="$2"; invocation+=" --seconds $2"; shift 2 ;;
+    --connections) connections="$2"; invocation+=" --connections $2"; shift 2 ;;
+    --postgres) postgres=1; invocation+=" --postgres"; shift ;;
+    -h|--help) sed -n '2,21p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "$bench_name: unknown argument '$1' (try --help)" >&2; exit 2 ;;
+  esac
+done
+for n in "$runs" "$seconds" "$connections"; do
+  case "$n" in ''|*[!0-9]*|0) echo "$bench_name: --runs, --seconds and --connections take positive whole numbers" >&2; exit 2 ;; esac
+done
+# A DPoP proof is accepted for 60 s after its iat; the proofs of one run are all made before it starts.
+[ "$seconds" -le 30 ] || { echo "$bench_name: --seconds is at most 30 (DPoP proofs are made before each run and live 60 s)" >&2; exit 2; }
+[ "$(getconf CLK_TCK)" = 100 ] || { echo "$bench_name: /proc/PID/stat is read in ticks of 1/100 s; this system's CLK_TCK is $(getconf CLK_TCK)" >&2; exit 2; }
+
+module=/usr/lib/softhsm/libsofthsm2.so
+hsm_prerequisites
+require_tools dotnet python3 flock
+
+work="$here/bench/.work/identity-cost"
+rm -rf "$work"
+mkdir -p "$work"
+# The server runs from a copy of ./sfi's build, taken before IdentityBench's build: that one writes under src/*/obj,
+# which ./sfi would then take for changed sources and rebuild.
+sfi_snapshot "$work"
+echo "== building raw_sign and IdentityBench"
+build_raw_sign "$work/raw_sign"
+build_bench bench/identity/IdentityBench/IdentityBench.csproj "$work/bench"
+
+data="$work/data"
+port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')"
+base="http://127.0.0.1:$port"
+issuer="$base/"
+SFI_ADMIN_KEY="sfi_admin_bench_$(python3 -c 'import secrets; print(secrets.token_hex(16))')"
+export SFI_ADMIN_KEY
+database=()
+if [ "$postgres" = 1 ]; then
+  pgdir="$(mktemp -d /tmp/sfi-bench-pg.XXXXXX)"
+  echo "== starting PostgreSQL (fsync on) in $pgdir"
+  database=(--database "$(PG_FSYNC=on tools/postgres-for-tests.sh start "$pgdir" | tail -1)")
+fi
+echo "== starting sfi serve --issuer $issuer ${database[0]:-}"
+"${sfi[@]}" serve --data-dir "$data" --urls "$base" --issuer "$issuer" "${database[@]}" >"$work/serve.log" 2>&1 &
+server=$!
+trap stop_server EXIT
+for _ in $(seq 1 240); do
+  curl -fs "$base/readyz" >/dev/null 2>&1 && break
+  kill -0 "$server" 2>/dev/null || { cat "$work/serve.log" >&2; echo "$bench_name: sfi serve did not start" >&2; exit 1; }
+  sleep 0.5
+done
+if [ "$postgres" = 1 ]; then
+  trap 'stop_server; tools/postgres-for-tests.sh stop "$pgdir"; rm -rf "$pgdir"' EXIT
+fi
+[ "$(cat /proc/"$server"/comm)" = dotnet ] || { echo "$bench_name: process $server is not the server" >&2; exit 1; }
+export SOFTHSM2_CONF="$data/hsm/softhsm2.conf"
+pin="$data/hsm/user.pin"
+"$work/bench/IdentityBench" setup "$base" "$issuer" "$work/state" >/dev/null
+# Warm-up: tiered JIT settles in the server before the first measured run (about 15 s of load on a quiet machine).
+"$work/bench/IdentityBench" issue "$issuer" "$work/state" 20 "$connections" dpop >/dev/null
+
+results="$work/results.txt"
+: >"$results"
+for run in $(seq 1 "$runs"); do
+  echo "== run $run of $runs (loadavg $(cut -d' ' -f1-3 /proc/loadavg))"
+  echo "run=$run $("$work/raw_sign" "$module" sfi "$pin" "$seconds" 1 token)" | tee -a "$results"
+  echo "run=$run $("$work/bench/IdentityBench" floor "$issuer" "$work/state" "$seconds")" | tee -a "$results"
+  echo "run=$run $("$work/bench/IdentityBench" issue "$issuer" "$work/state" "$seconds" "$connections" dpop server-pid="$server")" | tee -a "$results"
+done
+stop_server
+if [ "$postgres" = 1 ]; then
+  tools/postgres-for-tests.sh stop "$pgdir"
+  rm -rf "$pgdir"
+  trap - EXIT
+fi
+
+python3 - "$results" "$invocation" "$postgres" "$commit" <<'PY'
+import re, statistics, sys, subprocess
+path, invocation, postgres, commit = sys.argv[1], sys.argv[2], sys.argv[3] == "1", sys.argv[4]
+runs = {}
+for line in open(path):
+    m = re.match(r"run=(\d+) (\w+) (.*)", line.strip())
+    if not m: continue
+    r = runs.setdefault(int(m.group(1)), {})
+    kv = dict(x.split("=", 1) for x in m.group(3).split() if "=" in x)
+    kind = m.group(2)
+    if kind == "raw": r["sign"] = 1e6 * float(kv["cpu"]) / float(kv["signatures"])
+    elif kind == "floor": r.update(assertion=float(kv["assertion_verify_us"]), proof=float(kv["proof_verify_us"]))
+    elif kind == "issue": r.update(server=float(kv["server_cpu_us_per_token"]), net=float(kv["server_net_cpu_us_per_token"]), idle=float(kv["server_idle_cpu_us_per_s"]), rate=float(kv["rate"]), failed=int(kv["failed"]))
+rows = [runs[k] for k in sorted(runs)]
+for r in rows: r["floor"] = r["sign"] + r["assertion"] + r["proof"]; r["ratio"] = r["server"] / r["floor"]
+cpu = next((l.split(":",1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "unknown")
+target = 3 if postgres else 2
+print(f"\nCommand: `{invocation}`; {len(rows)} runs; {'PostgreSQL' if postgres else 'SQLite'}; {cpu}, {subprocess.run(['nproc'],capture_output=True,text=True).stdout.strip()} cores; commit {commit}.\n")
+print("| Run | HSM signature (µs CPU) | assertion verify (µs) | proof verify (µs) | floor (µs) | tokens/s | failed | server idle (µs CPU/s) | server CPU per token (µs) | server / floor | net of idle (µs) | net / floor |")
+print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+for i, r in enumerate(rows, 1):
+    print(f"| {i} | {r['sign']:.0f} | {r['assertion']:.0f} | {r['proof']:.0f} | {r['floor']:.0f} | {r['rate']:,.0f} | {r['failed']} | {r['idle']:,.0f} | {r['server']:.0f} | {r['ratio']:.2f}x | {r['net']:.0f} | {r['net'] / r['floor']:.2f}x |")
+med = statistics.median
+ratio = med([r["ratio"] for r in rows])
+net = med([r["net"] / r["floor"] for r in rows])
+print(f"\nMedians: floor {med([r['floor'] for r in rows]):.0f} µs, server {med([r['server'] for r in rows]):.0f} µs per token: "
+      f"**{ratio:.2f}x** the floor (target <= {target}x: {'met' if ratio <= target else 'missed'}); "
+      f"net of the server's idle background work {med([r['net'] for r in rows]):.0f} µs, {net:.2f}x.")
+PY
