@@ -96,4 +96,10 @@ public sealed record ServerOptions
 
     /// <summary>The clock for every lifecycle decision.</summary>
     public TimeProvider Clock { get; init; } = TimeProvider.System;
+
+    /// <summary>The findings hub's SLA policy: deadline windows per severity and project criticality (docs/findings-lifecycle.md).</summary>
+    public SecureFuture.Findings.Sla.SlaPolicy FindingsSla { get; init; } = SecureFuture.Findings.Sla.SlaPolicy.Default;
+
+    /// <summary>CISA's Known Exploited Vulnerabilities catalogue the hub flags findings and shortens deadlines with (empty: none).</summary>
+    public SecureFuture.Findings.Sla.KevCatalog FindingsKev { get; init; } = SecureFuture.Findings.Sla.KevCatalog.Empty;
 }

@@ -97,12 +97,14 @@ public sealed class SfiServer : IAsyncDisposable
             }
 
             // The findings hub shares the key store's database (one SQLite file, or one PostgreSQL database).
-            var findingStore = new SqlFindingStore(store.DataSource, store.IsPostgres, options.Clock);
+            var findingStore = new SqlFindingStore(store.DataSource, store.IsPostgres, options.Clock, options.FindingsSla, options.FindingsKev);
             try
             {
                 await findingStore.InitializeAsync(cancellationToken);
+                // The policy or the catalogue may have changed since the last start: deadlines and KEV flags follow them.
+                await findingStore.ApplySlaAsync(options.FindingsSla, options.FindingsKev, cancellationToken);
             }
-            catch (DbException e)
+            catch (Exception e) when (e is DbException or StoreUnavailableException)
             {
                 throw new ServerStartException($"cannot open the findings tables in {store.Description}: {e.Message}", e);
             }
@@ -206,6 +208,7 @@ public sealed class SfiServer : IAsyncDisposable
                 identity = new IdentityEndpoints(keys, clients, tokenOptions, new SecurityEventPublisher(clientStore, keys, tokenOptions), evaluation, replays, new PushEndpointPolicy(options.AllowPrivatePushEndpoints), options.Clock);
             }
 
+            builder.Services.AddSingleton(findings);
             var app = builder.Build();
             diagnosticsLog = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("SecureFuture.Keys");
             scheduler.Log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("SecureFuture.Keys.Scheduler");

@@ -107,7 +107,7 @@ internal static partial class ScanCommand
             }
         });
 
-        var push = Findings.PushOptions.AddTo(command, "scan");
+        var push = Findings.PushOptions.AddTo(command, defaultCategory: null);
         command.SetAction(async (parse, cancellationToken) =>
         {
             // The scanner was measured (bench/) with blocking collections only; sfi as a whole uses background ones.
@@ -180,7 +180,8 @@ internal static partial class ScanCommand
                 Width = CliOutput.IsStandardOutput(outputPath) && ReferenceEquals(stdout, Console.Out) && !Console.IsOutputRedirected ? Math.Max(80, Console.WindowWidth) : 1000,
             });
             await CliOutput.EmitAsync(outputPath, stdout, (stream, ct) => writer.WriteAsync(run, stream, ct), cancellationToken);
-            if (await push.PushAsync(parse, run, stderr, cancellationToken) is var pushed and not ExitCodes.Success)
+            // One analysis per analyzer category; code and dependencies do not run on git history (RepositoryScanner).
+            if (await push.PushAsync(parse, () => selected.CategoryRuns(run, workingTree: !fromGit), stderr, cancellationToken) is var pushed and not ExitCodes.Success)
             {
                 return pushed;
             }
@@ -325,6 +326,29 @@ internal static partial class ScanCommand
         public IReadOnlyList<IContentAnalyzer> Content => [.. new IContentAnalyzer?[] { Secrets, Iac }.OfType<IContentAnalyzer>()];
 
         public IReadOnlyList<IProjectAnalyzer> Project => [.. new IProjectAnalyzer?[] { Code, Deps }.OfType<IProjectAnalyzer>()];
+
+        /// <summary>
+        /// <paramref name="run"/> as one run per selected analyzer, each of the hub category of its analyzer
+        /// (<see cref="HubCategory"/>); the code and dependency analyzers only when <paramref name="workingTree"/> (they did
+        /// not run on git history, and an empty run would claim their findings fixed).
+        /// </summary>
+        public IReadOnlyList<AnalysisRun> CategoryRuns(AnalysisRun run, bool workingTree)
+        {
+            var ran = new List<string>();
+            foreach (var (analyzer, present) in new[] { ("secrets", Secrets is not null), ("iac", Iac is not null), ("code", Code is not null && workingTree), ("deps", Deps is not null && workingTree) })
+            {
+                if (present)
+                {
+                    ran.Add(HubCategory(analyzer));
+                }
+            }
+
+            var categoryOf = Rules.GroupBy(p => p.Rule.Id, StringComparer.Ordinal).ToDictionary(g => g.Key, g => HubCategory(g.First().Analyzer), StringComparer.Ordinal);
+            return Findings.CategoryRuns.Split(run, ran, finding => categoryOf.GetValueOrDefault(finding.RuleId), categoryOf.GetValueOrDefault);
+        }
+
+        /// <summary>The findings hub's category for an <c>--analyzers</c> name: the names projects expect (<c>--expect</c>).</summary>
+        public static string HubCategory(string analyzer) => analyzer == "deps" ? "dependencies" : analyzer;
 
         /// <summary>Each selected analyzer's rules, under its <c>--analyzers</c> name, in the order of <see cref="AnalyzerNames"/>.</summary>
         public IReadOnlyList<(string Analyzer, RuleDescriptor Rule)> Rules =>

@@ -34,9 +34,15 @@ internal static class ServeCommand
         var accessTokenLifetime = new Option<string?>("--access-token-lifetime") { Description = "Access token lifetime, ISO 8601 (default PT10M, at most PT1H)." };
         var maxTokenLifetime = new Option<string?>("--max-token-lifetime") { Description = "The longest maxTokenLifetime a key ring may have and the longest token any ring signs, ISO 8601 (default PT24H, at most P90D)." };
 
+        var sla = new Option<string?>("--sla") { Description = "Findings hub deadlines per severity, e.g. critical=P7D,high=P30D,medium=P90D,low=P180D (the defaults); none for no deadline.", HelpName = "list" };
+        var slaFor = new Option<string?>("--sla-for") { Description = "Deadlines for one project criticality, e.g. critical:high=P14D,critical:medium=P30D.", HelpName = "list" };
+        var kevWindow = new Option<string?>("--kev-window") { Description = "Deadline of a finding whose CVE is in the KEV catalogue, whatever its severity (default P7D)." };
+        var kevCatalog = new Option<string?>("--kev-catalog") { Description = "CISA's Known Exploited Vulnerabilities catalogue (known_exploited_vulnerabilities.json) the hub flags findings with." };
+
         var command = new Command("serve", "Run the key service (HSM-held signing keys that rotate themselves, JWKS, signing API, audit) and, with --issuer, the OAuth token service.")
         {
             dataDir, urls, dev, database, module, tokenLabel, pinFile, tlsCert, tlsKey, allowPlainHttp, issuer, accessTokenLifetime, clientCertHeader, dpopNonce, typedAssertions, allowPrivatePush, metricsTokenFile, maxTokenLifetime,
+            sla, slaFor, kevWindow, kevCatalog,
         };
 
         command.SetAction(async (parse, cancellationToken) =>
@@ -75,8 +81,12 @@ internal static class ServeCommand
                 maximumTokenLifetime = IsoDuration.TryParse(maximumText, out var parsed, out var error) ? parsed : throw new InputException($"--max-token-lifetime: {error}");
             }
 
+            var findingsSla = FindingsSla(parse.GetValue(sla), parse.GetValue(slaFor), parse.GetValue(kevWindow));
+            var kev = parse.GetValue(kevCatalog) is { } kevPath ? LoadKev(kevPath) : SecureFuture.Findings.Sla.KevCatalog.Empty;
             var options = new ServerOptions
             {
+                FindingsSla = findingsSla,
+                FindingsKev = kev,
                 MaximumTokenLifetime = maximumTokenLifetime,
                 FaultExitAt = Environment.GetEnvironmentVariable(ServerOptions.FaultExitAtVariable) is { Length: > 0 } fault ? fault : null,
                 Issuer = issuerUri,
@@ -130,5 +140,44 @@ internal static class ServeCommand
             return ExitCodes.Success;
         });
         return command;
+    }
+
+    /// <summary>The hub's SLA policy from --sla, --sla-for and --kev-window; a bad value is a usage error naming its option.</summary>
+    private static SecureFuture.Findings.Sla.SlaPolicy FindingsSla(string? windows, string? perCriticality, string? kevWindow)
+    {
+        var policy = SecureFuture.Findings.Sla.SlaPolicy.Default;
+        foreach (var (name, value, apply) in new (string, string?, Func<SecureFuture.Findings.Sla.SlaPolicy, string, SecureFuture.Findings.Sla.SlaPolicy>)[]
+        {
+            ("--sla", windows, (p, v) => SecureFuture.Findings.Sla.SlaPolicyOptions.Apply(p, v, null, null)),
+            ("--sla-for", perCriticality, (p, v) => SecureFuture.Findings.Sla.SlaPolicyOptions.Apply(p, null, v, null)),
+            ("--kev-window", kevWindow, (p, v) => SecureFuture.Findings.Sla.SlaPolicyOptions.Apply(p, null, null, v)),
+        })
+        {
+            if (value is not null)
+            {
+                try
+                {
+                    policy = apply(policy, value);
+                }
+                catch (FormatException e)
+                {
+                    throw new InputException($"{name}: {e.Message}", e);
+                }
+            }
+        }
+
+        return policy;
+    }
+
+    private static SecureFuture.Findings.Sla.KevCatalog LoadKev(string path)
+    {
+        try
+        {
+            return SecureFuture.Findings.Sla.KevCatalog.Load(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new InputException($"--kev-catalog: {path}: cannot read: {e.Message}", e);
+        }
     }
 }
