@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Findings hub push, end to end (issue 16): `sfi findings push` of a generated SARIF log (CodeQL-shaped, without
+# Findings hub push, end to end (issue 16): `sfi findings push` of a generated gzip SARIF log (CodeQL-shaped, without
 # automationDetails, as sfi and DevSkim write it) to a running `sfi serve` over HTTP on 127.0.0.1, on SQLite and on
 # PostgreSQL (fsync on). Each push goes into an empty project, so every result opens a finding: it measures reading
 # the log as it arrives, spooling it, and storing it whole. Figures: results/s over the push's wall time (what CI
-# waits for), and the server's peak resident set (VmHWM of the sfi serve process, started fresh for each push; its
+# waits for; with the server's CPU seconds beside it, as a shared machine's wall clock measures the neighbours too), and
+# the server's peak resident set (VmHWM of the sfi serve process, started fresh for each push; its
 # idle resident set is printed beside it). Compare with the store alone (bench/findings-store.sh) and the reader
 # alone (bench/findings-ingest.sh) in docs/benchmarks.md.
 #
@@ -34,7 +35,7 @@ while [ $# -gt 0 ]; do
     --stores) stores="$2"; shift 2 ;;
     --sfi) sfi_dll="$2"; shift 2 ;;
     --seed) seed="$2"; shift 2 ;;
-    -h|--help) sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "findings-push: unknown argument '$1' (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -58,7 +59,7 @@ else
 fi
 echo "== building bench/findings/IngestBench (the log generator)"
 build_bench bench/findings/IngestBench/IngestBench.csproj "$work/gen"
-log="$work/push.sarif"
+log="$work/push.sarif.gz" # gzip: 200,000 results are about 280 MB of JSON, above the 256 MiB a push may be
 "$work/gen/IngestBench" generate "$log" "$results" "$seed" 0 no >/dev/null
 echo "   $(stat -c %s "$log") bytes, $results results"
 
@@ -77,6 +78,9 @@ if [[ " $stores " == *" postgres "* ]]; then
   admin="$(PG_FSYNC=on tools/postgres-for-tests.sh start "$pgdir/data" | tail -1)"
   port="$(sed 's/.*Port=\([0-9]*\).*/\1/' <<<"$admin")"
 fi
+
+# CPU seconds (user + sys) used by a process so far: on a shared machine, what the push cost the server whatever the load.
+server_cpu() { awk -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15) / hz }' "/proc/$1/stat"; }
 
 export SFI_ADMIN_KEY="sfi_admin_bench_$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 out="$work/results.txt"
@@ -99,12 +103,14 @@ for run in $(seq 1 "$runs"); do
     idle_kb="$(sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\).*/\1/p' "/proc/$server_pid/status")"
     "${sfi[@]}" findings projects add bench --server "$url" >/dev/null
     load="$(cut -d' ' -f1 /proc/loadavg)"
+    cpu_before="$(server_cpu "$server_pid")"
     start="$(date +%s.%N)"
     "${sfi[@]}" findings push "$log" --project bench --ref main --category code --server "$url" --format json >"$work/push-$store-$run.json"
     end="$(date +%s.%N)"
+    cpu_s="$(python3 -c "print(round($(server_cpu "$server_pid") - $cpu_before, 2))")"
     peak_kb="$(sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\).*/\1/p' "/proc/$server_pid/status")"
     opened="$(python3 -c 'import json,sys; print(sum(a["opened"] for a in json.load(open(sys.argv[1]))["analyses"]))' "$work/push-$store-$run.json")"
-    line="$(python3 -c "import sys; w=$end-$start; print(f'store=$store run=$run loadavg=$load bytes=$(stat -c %s "$log") results=$results opened=$opened wall_s={w:.2f} results_per_s={$results/w:.0f} server_idle_mb={$idle_kb/1024:.0f} server_peak_mb={$peak_kb/1024:.0f}')")"
+    line="$(python3 -c "import sys; w=$end-$start; print(f'store=$store run=$run loadavg=$load bytes=$(stat -c %s "$log") results=$results opened=$opened wall_s={w:.2f} results_per_s={$results/w:.0f} server_cpu_s=$cpu_s results_per_server_cpu_s={$results/max($cpu_s,0.01):.0f} server_idle_mb={$idle_kb/1024:.0f} server_peak_mb={$peak_kb/1024:.0f}')")"
     echo "$line" | tee -a "$out"
     kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""
   done

@@ -69,7 +69,8 @@ internal static class BaselineCommand
                 Func<Stream, CancellationToken, Task> write = selected switch
                 {
                     "html" => (stream, ct) => CliOutput.WriteTextAsync(stream, BaselineReports.Html(assessment), ct),
-                    "sarif" => (stream, ct) => ReportWriters.Create("sarif").WriteAsync(run with { Root = Environment.CurrentDirectory }, stream, ct),
+                    "sarif" => (stream, ct) => ReportWriters.Create("sarif").WriteAsync(
+                        run with { Root = Environment.CurrentDirectory, Category = HubCategories(assessment).Categories is [var single] ? single : null }, stream, ct),
                     _ => (stream, ct) => CliOutput.WriteTextAsync(stream, BaselineReports.TextSummary(assessment), ct),
                 };
                 await CliOutput.EmitAsync(parse.GetValue(output), stdout, write, cancellationToken);
@@ -95,6 +96,14 @@ internal static class BaselineCommand
     /// </summary>
     private static IReadOnlyList<AnalysisRun> PushRuns(Assessment assessment, DateTimeOffset start)
     {
+        var (categories, iacFiles) = HubCategories(assessment);
+        var run = BaselineFindings.ToAnalysisRun(assessment, startTime: start) with { Root = Environment.CurrentDirectory };
+        return Findings.CategoryRuns.Split(run, categories, f => f.Location.Path is { } path && iacFiles.Contains(path) ? "iac" : "tenant");
+    }
+
+    /// <summary>The categories the inputs of an assessment are (<c>tenant</c>, <c>iac</c>), and which inputs are IaC.</summary>
+    private static (IReadOnlyList<string> Categories, HashSet<string> IacFiles) HubCategories(Assessment assessment)
+    {
         var iacFiles = assessment.Files.Where(f => f.Format is InputFormat.ArmTemplate or InputFormat.TerraformPlan).Select(f => f.Path).ToHashSet(StringComparer.Ordinal);
         var categories = new List<string>();
         if (assessment.Files.Any(f => !iacFiles.Contains(f.Path)))
@@ -107,8 +116,7 @@ internal static class BaselineCommand
             categories.Add("iac");
         }
 
-        var run = BaselineFindings.ToAnalysisRun(assessment, startTime: start) with { Root = Environment.CurrentDirectory };
-        return Findings.CategoryRuns.Split(run, categories, f => f.Location.Path is { } path && iacFiles.Contains(path) ? "iac" : "tenant");
+        return (categories, iacFiles);
     }
 
     private static Command Controls(TextWriter stdout)

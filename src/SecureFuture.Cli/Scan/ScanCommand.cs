@@ -172,6 +172,12 @@ internal static partial class ScanCommand
                 run = advisories.Annotate(run);
             }
 
+            // A run of one analyzer is one analysis category, which SARIF says as automationDetails (GitHub, the hub).
+            if (selected.RanCategories(workingTree: !fromGit) is [var single])
+            {
+                run = run with { Category = single };
+            }
+
             var outputPath = parse.GetValue(output);
             var writer = ReportWriters.Create(selectedFormat, new ReportOptions
             {
@@ -334,18 +340,17 @@ internal static partial class ScanCommand
         /// </summary>
         public IReadOnlyList<AnalysisRun> CategoryRuns(AnalysisRun run, bool workingTree)
         {
-            var ran = new List<string>();
-            foreach (var (analyzer, present) in new[] { ("secrets", Secrets is not null), ("iac", Iac is not null), ("code", Code is not null && workingTree), ("deps", Deps is not null && workingTree) })
-            {
-                if (present)
-                {
-                    ran.Add(HubCategory(analyzer));
-                }
-            }
-
             var categoryOf = Rules.GroupBy(p => p.Rule.Id, StringComparer.Ordinal).ToDictionary(g => g.Key, g => HubCategory(g.First().Analyzer), StringComparer.Ordinal);
-            return Findings.CategoryRuns.Split(run, ran, finding => categoryOf.GetValueOrDefault(finding.RuleId), categoryOf.GetValueOrDefault);
+            return Findings.CategoryRuns.Split(run, RanCategories(workingTree), finding => categoryOf.GetValueOrDefault(finding.RuleId), categoryOf.GetValueOrDefault);
         }
+
+        /// <summary>The hub categories of the selected analyzers that run (code and dependencies on a working tree only).</summary>
+        public IReadOnlyList<string> RanCategories(bool workingTree) =>
+        [
+            .. new[] { ("secrets", Secrets is not null), ("iac", Iac is not null), ("code", Code is not null && workingTree), ("deps", Deps is not null && workingTree) }
+                .Where(a => a.Item2)
+                .Select(a => HubCategory(a.Item1)),
+        ];
 
         /// <summary>The findings hub's category for an <c>--analyzers</c> name: the names projects expect (<c>--expect</c>).</summary>
         public static string HubCategory(string analyzer) => analyzer == "deps" ? "dependencies" : analyzer;
