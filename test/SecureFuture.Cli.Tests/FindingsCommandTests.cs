@@ -184,10 +184,13 @@ public sealed partial class ServeAndKeysCommandTests
             // sfi baseline assess --push: IaC inputs are the iac category (an export would be tenant).
             (exit, _, error) = await CliRunner.RunAsync(["findings", "projects", "add", "platform", "--expect", "iac", .. common]);
             Assert.True(exit == 0, error);
-            (exit, _, error) = await CliRunner.RunAsync(["baseline", "assess", Path.Combine(sto01, "fail.template.json"), "--format", "json", "--push", "--project", "platform", "--ref", "main", .. common]);
+            var infra = Path.Combine(work, "infra.json");
+            File.Copy(Path.Combine(sto01, "fail.template.json"), infra);
+            (exit, _, error) = await CliRunner.RunAsync(["baseline", "assess", infra, "--format", "json", "--push", "--project", "platform", "--ref", "main", .. common]);
             Assert.True(exit == 0, error);
             Assert.Matches(@"push: iac \(sfi baseline\): [1-9]\d* results, [1-9]\d* opened", error);
-            (exit, _, error) = await CliRunner.RunAsync(["baseline", "assess", Path.Combine(sto01, "pass.template.json"), "--push", "--project", "platform", "--ref", "main", .. common]);
+            File.Copy(Path.Combine(sto01, "pass.template.json"), infra, overwrite: true);
+            (exit, _, error) = await CliRunner.RunAsync(["baseline", "assess", infra, "--push", "--project", "platform", "--ref", "main", .. common]);
             Assert.True(exit == 0, error);
             Assert.Matches(@"push: iac \(sfi baseline\): \d+ results, 0 opened, 0 reopened, [1-9]\d* fixed", error); // STO-01 passes
             (exit, _, error) = await CliRunner.RunAsync(["baseline", "assess", template, "--push", "--project", "platform", .. common]);
