@@ -5,7 +5,8 @@
 # the log as it arrives, spooling it, and storing it whole. Figures: results/s over the push's wall time (what CI
 # waits for; with the server's CPU seconds beside it, as a shared machine's wall clock measures the neighbours too), and
 # the server's peak resident set (VmHWM of the sfi serve process, started fresh for each push; its
-# idle resident set is printed beside it). Compare with the store alone (bench/findings-store.sh) and the reader
+# idle resident set is printed beside it); then the time of two /metrics scrapes (the first computes the findings report
+# over the pushed findings, the second is served from the cache). Compare with the store alone (bench/findings-store.sh) and the reader
 # alone (bench/findings-ingest.sh) in docs/benchmarks.md.
 #
 #   bench/findings-push.sh [--results N] [--runs N] [--stores "sqlite postgres"] [--sfi PATH/sfi.dll] [--seed N]
@@ -35,7 +36,7 @@ while [ $# -gt 0 ]; do
     --stores) stores="$2"; shift 2 ;;
     --sfi) sfi_dll="$2"; shift 2 ;;
     --seed) seed="$2"; shift 2 ;;
-    -h|--help) sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,21p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "findings-push: unknown argument '$1' (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -110,7 +111,10 @@ for run in $(seq 1 "$runs"); do
     cpu_s="$(python3 -c "print(round($(server_cpu "$server_pid") - $cpu_before, 2))")"
     peak_kb="$(sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\).*/\1/p' "/proc/$server_pid/status")"
     opened="$(python3 -c 'import json,sys; print(sum(a["opened"] for a in json.load(open(sys.argv[1]))["analyses"]))' "$work/push-$store-$run.json")"
-    line="$(python3 -c "import sys; w=$end-$start; print(f'store=$store run=$run loadavg=$load bytes=$(stat -c %s "$log") results=$results opened=$opened wall_s={w:.2f} results_per_s={$results/w:.0f} server_cpu_s=$cpu_s results_per_server_cpu_s={$results/max($cpu_s,0.01):.0f} server_idle_mb={$idle_kb/1024:.0f} server_peak_mb={$peak_kb/1024:.0f}')")"
+    # /metrics after the push: the first scrape computes the findings report over every finding, the next reuses it.
+    scrape() { curl -fs -o /dev/null -w '%{time_total}' -H "Authorization: Bearer $SFI_ADMIN_KEY" "$url/metrics"; }
+    scrape_first="$(scrape)"; scrape_next="$(scrape)"
+    line="$(python3 -c "import sys; w=$end-$start; print(f'store=$store run=$run loadavg=$load bytes=$(stat -c %s "$log") results=$results opened=$opened wall_s={w:.2f} results_per_s={$results/w:.0f} server_cpu_s=$cpu_s results_per_server_cpu_s={$results/max($cpu_s,0.01):.0f} server_idle_mb={$idle_kb/1024:.0f} server_peak_mb={$peak_kb/1024:.0f} metrics_first_s=$scrape_first metrics_cached_s=$scrape_next')")"
     echo "$line" | tee -a "$out"
     kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""
   done

@@ -1,3 +1,5 @@
+using SecureFuture.Findings.Sla;
+
 namespace SecureFuture.Server;
 
 /// <summary>How <c>sfi serve</c> runs: where its state lives, which HSM holds its keys and where it listens.</summary>
@@ -98,8 +100,8 @@ public sealed record ServerOptions
     public TimeProvider Clock { get; init; } = TimeProvider.System;
 
     /// <summary>The findings hub's SLA policy: deadline windows per severity and project criticality (docs/findings-lifecycle.md).</summary>
-    public SecureFuture.Findings.Sla.SlaPolicy FindingsSla { get; init; } = SecureFuture.Findings.Sla.SlaPolicy.Default;
+    public SlaPolicy FindingsSla { get; init; } = SlaPolicy.Default;
 
     /// <summary>CISA's Known Exploited Vulnerabilities catalogue the hub flags findings and shortens deadlines with (empty: none).</summary>
-    public SecureFuture.Findings.Sla.KevCatalog FindingsKev { get; init; } = SecureFuture.Findings.Sla.KevCatalog.Empty;
+    public KevCatalog FindingsKev { get; init; } = KevCatalog.Empty;
 }

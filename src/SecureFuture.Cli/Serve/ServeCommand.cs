@@ -1,5 +1,6 @@
 using System.CommandLine;
 using SecureFuture.Core;
+using SecureFuture.Findings.Sla;
 using SecureFuture.Server;
 
 namespace SecureFuture.Cli.Serve;
@@ -82,7 +83,7 @@ internal static class ServeCommand
             }
 
             var findingsSla = FindingsSla(parse.GetValue(sla), parse.GetValue(slaFor), parse.GetValue(kevWindow));
-            var kev = parse.GetValue(kevCatalog) is { } kevPath ? LoadKev(kevPath) : SecureFuture.Findings.Sla.KevCatalog.Empty;
+            var kev = parse.GetValue(kevCatalog) is { } kevPath ? LoadKev(kevPath) : KevCatalog.Empty;
             var options = new ServerOptions
             {
                 FindingsSla = findingsSla,
@@ -143,14 +144,14 @@ internal static class ServeCommand
     }
 
     /// <summary>The hub's SLA policy from --sla, --sla-for and --kev-window; a bad value is a usage error naming its option.</summary>
-    private static SecureFuture.Findings.Sla.SlaPolicy FindingsSla(string? windows, string? perCriticality, string? kevWindow)
+    private static SlaPolicy FindingsSla(string? windows, string? perCriticality, string? kevWindow)
     {
-        var policy = SecureFuture.Findings.Sla.SlaPolicy.Default;
-        foreach (var (name, value, apply) in new (string, string?, Func<SecureFuture.Findings.Sla.SlaPolicy, string, SecureFuture.Findings.Sla.SlaPolicy>)[]
+        var policy = SlaPolicy.Default;
+        foreach (var (name, value, apply) in new (string, string?, Func<SlaPolicy, string, SlaPolicy>)[]
         {
-            ("--sla", windows, (p, v) => SecureFuture.Findings.Sla.SlaPolicyOptions.Apply(p, v, null, null)),
-            ("--sla-for", perCriticality, (p, v) => SecureFuture.Findings.Sla.SlaPolicyOptions.Apply(p, null, v, null)),
-            ("--kev-window", kevWindow, (p, v) => SecureFuture.Findings.Sla.SlaPolicyOptions.Apply(p, null, null, v)),
+            ("--sla", windows, (p, v) => SlaPolicyOptions.Apply(p, v, null, null)),
+            ("--sla-for", perCriticality, (p, v) => SlaPolicyOptions.Apply(p, null, v, null)),
+            ("--kev-window", kevWindow, (p, v) => SlaPolicyOptions.Apply(p, null, null, v)),
         })
         {
             if (value is not null)
@@ -169,11 +170,11 @@ internal static class ServeCommand
         return policy;
     }
 
-    private static SecureFuture.Findings.Sla.KevCatalog LoadKev(string path)
+    private static KevCatalog LoadKev(string path)
     {
         try
         {
-            return SecureFuture.Findings.Sla.KevCatalog.Load(path);
+            return KevCatalog.Load(path);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
