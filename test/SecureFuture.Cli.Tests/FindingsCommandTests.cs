@@ -170,12 +170,19 @@ public sealed partial class ServeAndKeysCommandTests
             Assert.True(exit == 0, error);
             Assert.True(error.Contains("push: secrets (SecureFuture): the same as the latest analysis, nothing changed", StringComparison.Ordinal), error);
             Assert.True(error.Contains($"push: iac (SecureFuture): 0 results, 0 opened, 0 reopened, {iacReported} fixed", StringComparison.Ordinal), error);
-            (exit, output, _) = await CliRunner.RunAsync(["findings", "list", "--project", "web", "--format", "json", .. common]);
+            (exit, _, error) = await CliRunner.RunAsync(["scan", repo, "--analyzers", "secrets", "--push", "--project", "web", "--ref", "main", "--category", "frontend", .. common]);
+            Assert.True(exit == 0, error);
+            Assert.Contains("push: frontend/secrets (SecureFuture): ", error, StringComparison.Ordinal); // --category prefixes each analyzer's
+            (exit, output, _) = await CliRunner.RunAsync(["findings", "list", "--project", "web", "--category", "secrets", "--format", "json", .. common]);
             Assert.Equal(0, exit);
             var webFindings = JsonNode.Parse(output)!.AsArray();
-            Assert.All(webFindings.Where(f => (string)f!["category"]! == "iac"), f => Assert.Equal("fixed", (string)f!["state"]!));
-            Assert.All(webFindings.Where(f => (string)f!["category"]! == "secrets"), f => Assert.Equal("open", (string)f!["state"]!));
-            Assert.Equal(reported.Count, webFindings.Count);
+            Assert.Equal(reported.Count - iacReported, webFindings.Count);
+            Assert.All(webFindings, f => Assert.Equal("open", (string)f!["state"]!));
+            (exit, output, _) = await CliRunner.RunAsync(["findings", "list", "--project", "web", "--category", "iac", "--format", "json", .. common]);
+            Assert.Equal(0, exit);
+            webFindings = JsonNode.Parse(output)!.AsArray();
+            Assert.Equal(iacReported, webFindings.Count);
+            Assert.All(webFindings, f => Assert.Equal("fixed", (string)f!["state"]!));
             (exit, output, _) = await CliRunner.RunAsync(["findings", "report", "--format", "json", .. common]);
             Assert.Equal(0, exit);
             var web = JsonNode.Parse(output)!["coverage"]!["byProject"]!.AsArray().Single(p => (string)p!["project"]! == "web")!;
