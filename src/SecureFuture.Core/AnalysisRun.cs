@@ -7,6 +7,13 @@ public sealed record AnalysisRun
 
     public required string ToolVersion { get; init; }
 
+    /// <summary>
+    /// The analysis category the run is (<c>secrets</c>, <c>code</c>, <c>tenant</c>, <c>threat-model</c>...), or null when
+    /// it mixes several. SARIF writes it as <c>runs[].automationDetails.id</c> <c>"CATEGORY/"</c> (GitHub's category/run-id
+    /// convention), which is how the findings hub and GitHub code scanning tell one analysis of a project from another.
+    /// </summary>
+    public string? Category { get; init; }
+
     /// <summary>The rules that ran, in a stable order.</summary>
     public required IReadOnlyList<RuleDescriptor> Rules { get; init; }
 

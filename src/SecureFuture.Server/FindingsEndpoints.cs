@@ -31,7 +31,17 @@ internal sealed class FindingsEndpoints(IFindingStore store, TimeProvider clock,
     /// <summary>With the project id appended, the scope that restricts a CI client's pushes to that project.</summary>
     public const string ProjectScopePrefix = "sfi.findings.project:";
 
+    /// <summary>How long a scrape of <c>/metrics</c> may reuse the findings report when nothing was written meanwhile.</summary>
+    public static readonly TimeSpan MetricsCacheTtl = TimeSpan.FromSeconds(15);
+
     private const int MaxRefLength = 256;
+
+    private readonly Lock _metricsGate = new();
+    private long _generation;
+    private CachedMetrics? _metrics;
+
+    /// <summary>How many times the Prometheus report was computed (tests: a scrape that hits the cache computes nothing).</summary>
+    internal int MetricsComputations { get; private set; }
 
     public IFindingStore Store => store;
 
@@ -42,6 +52,7 @@ internal sealed class FindingsEndpoints(IFindingStore store, TimeProvider clock,
             var request = await SfiServer.ReadAsync<ProjectRequest>(context, required: true, ct) ?? throw Invalid("request body: a JSON object is required");
             var project = ToProject(request);
             await store.UpsertProjectAsync(project, ct);
+            Changed();
             context.Response.Headers.Location = "/v1/projects/" + Uri.EscapeDataString(project.Id);
             return Results.Json(View(project), Api.Json, statusCode: 201);
         });
@@ -113,7 +124,7 @@ internal sealed class FindingsEndpoints(IFindingStore store, TimeProvider clock,
         MetricsReport report;
         try
         {
-            report = await store.ComputeMetricsAsync(new MetricsRequest(), cancellationToken);
+            report = await PrometheusReportAsync().WaitAsync(cancellationToken);
         }
         catch (Exception e) when (e is System.Data.Common.DbException or StoreUnavailableException)
         {
@@ -156,6 +167,40 @@ internal sealed class FindingsEndpoints(IFindingStore store, TimeProvider clock,
     }
 
     /// <summary>
+    /// The report behind the Prometheus series. Computing it reads every finding, so a scrape reuses the last one while
+    /// nothing was written through this node (push, decision, project) and it is younger than <see cref="MetricsCacheTtl"/>
+    /// (time alone moves ages, deadlines and expiries; another node's writes show within the same bound). Concurrent
+    /// scrapes share one computation; a failed one is not kept.
+    /// </summary>
+    private Task<MetricsReport> PrometheusReportAsync()
+    {
+        var now = clock.GetUtcNow();
+        lock (_metricsGate)
+        {
+            if (_metrics is { } cached && cached.Generation == _generation && now >= cached.At && now - cached.At < MetricsCacheTtl
+                && !cached.Report.IsFaulted && !cached.Report.IsCanceled)
+            {
+                return cached.Report;
+            }
+
+            MetricsComputations++;
+            // Not the scrape's token: other scrapes may wait on the same computation.
+            var report = store.ComputeMetricsAsync(new MetricsRequest(), CancellationToken.None);
+            _metrics = new CachedMetrics(_generation, now, report);
+            return report;
+        }
+    }
+
+    /// <summary>Something the metrics count was written: the next scrape computes them again.</summary>
+    private void Changed()
+    {
+        lock (_metricsGate)
+        {
+            _generation++;
+        }
+    }
+
+    /// <summary>
     /// Reads the pushed SARIF log as it arrives (plain or gzip) and stores one analysis per category it reports. The log
     /// is read whole before anything is stored, so a malformed one stores nothing.
     /// </summary>
@@ -183,16 +228,12 @@ internal sealed class FindingsEndpoints(IFindingStore store, TimeProvider clock,
             size.MaxRequestBodySize = limits.MaxBytes + 1;
         }
 
+        // The results wait on disk, not in memory, until the whole log has been read (bounded memory for any push).
         using var reader = new SarifLogReader(context.Request.Body, category, limits);
-        var byCategory = new Dictionary<string, List<IngestedResult>>(StringComparer.Ordinal);
+        using var spool = new CategorySpool();
         await foreach (var result in reader.ReadResultsAsync(ct))
         {
-            if (!byCategory.TryGetValue(result.Category, out var list))
-            {
-                byCategory[result.Category] = list = [];
-            }
-
-            list.Add(result);
+            spool.Add(result);
         }
 
         var at = clock.GetUtcNow();
@@ -201,7 +242,8 @@ internal sealed class FindingsEndpoints(IFindingStore store, TimeProvider clock,
         {
             var complete = runs.All(r => r.IsComplete);
             var upload = new AnalysisUpload(projectId, gitRef, runs.Key, runs.First().Tool, at, complete, SfiServer.Actor(context));
-            var outcome = await store.IngestAsync(upload, byCategory.GetValueOrDefault(runs.Key) ?? [], ct);
+            var outcome = await store.IngestAsync(upload, spool.Read(runs.Key), ct);
+            Changed();
             analyses.Add(new AnalysisView(outcome.AnalysisId, runs.Key, upload.Tool, complete, outcome.Duplicate, outcome.Results, outcome.Opened, outcome.Reopened, outcome.Fixed, outcome.Updated,
                 [.. runs.SelectMany(r => r.IncompleteReasons)], [.. runs.SelectMany(r => r.Warnings)]));
         }
@@ -229,7 +271,13 @@ internal sealed class FindingsEndpoints(IFindingStore store, TimeProvider clock,
         return null;
     }
 
-    private static IResult Decided(string id, string action, StateChange change) => change.Outcome switch
+    private IResult Decided(string id, string action, StateChange change)
+    {
+        Changed();
+        return Decision(id, action, change);
+    }
+
+    private static IResult Decision(string id, string action, StateChange change) => change.Outcome switch
     {
         StateChangeOutcome.Changed => Results.Json(View(change.Finding!), Api.Json),
         StateChangeOutcome.NotFound => throw NotFound($"finding '{id}' does not exist"),
@@ -255,7 +303,8 @@ internal sealed class FindingsEndpoints(IFindingStore store, TimeProvider clock,
             throw Invalid("expectedCategories: each category is a non-empty name without control characters");
         }
 
-        return new Project(request.Id!, string.IsNullOrWhiteSpace(request.Owner) ? null : request.Owner.Trim(), criticality, [.. categories.Select(c => c.Trim()).Distinct(StringComparer.Ordinal)]);
+        return new Project(request.Id!, string.IsNullOrWhiteSpace(request.Owner) ? null : request.Owner.Trim(), criticality,
+            [.. categories.Select(c => AnalysisCategory.Normalize(c.Trim())).Distinct(StringComparer.Ordinal)]);
     }
 
     private static FindingQuery ToQuery(IQueryCollection query)
@@ -333,6 +382,8 @@ internal sealed class FindingsEndpoints(IFindingStore store, TimeProvider clock,
         new SlaView(g.Sla.MetOnTime, g.Sla.FixedLate, g.Sla.OpenOverdue, g.Sla.Ratio), g.Backlog, g.New, g.Fixed);
 
     private static CoverageView View(CoverageReport c) => new(c.Window.TotalDays, c.Projects, c.Covered, c.Ratio, c.ByProject);
+
+    private sealed record CachedMetrics(long Generation, DateTimeOffset At, Task<MetricsReport> Report);
 
     /// <summary>Marks the one hub endpoint a CI client's token (not only the admin key) may call.</summary>
     internal sealed class ClientPush;

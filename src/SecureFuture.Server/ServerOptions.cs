@@ -1,3 +1,5 @@
+using SecureFuture.Findings.Sla;
+
 namespace SecureFuture.Server;
 
 /// <summary>How <c>sfi serve</c> runs: where its state lives, which HSM holds its keys and where it listens.</summary>
@@ -105,4 +107,10 @@ public sealed record ServerOptions
 
     /// <summary>The clock for every lifecycle decision.</summary>
     public TimeProvider Clock { get; init; } = TimeProvider.System;
+
+    /// <summary>The findings hub's SLA policy: deadline windows per severity and project criticality (docs/findings-lifecycle.md).</summary>
+    public SlaPolicy FindingsSla { get; init; } = SlaPolicy.Default;
+
+    /// <summary>CISA's Known Exploited Vulnerabilities catalogue the hub flags findings and shortens deadlines with (empty: none).</summary>
+    public KevCatalog FindingsKev { get; init; } = KevCatalog.Empty;
 }

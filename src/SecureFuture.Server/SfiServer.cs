@@ -94,12 +94,14 @@ public sealed class SfiServer : IAsyncDisposable
             }
 
             // The findings hub shares the key store's database (one SQLite file, or one PostgreSQL database).
-            var findingStore = new SqlFindingStore(store.DataSource, store.IsPostgres, options.Clock);
+            var findingStore = new SqlFindingStore(store.DataSource, store.IsPostgres, options.Clock, options.FindingsSla, options.FindingsKev);
             try
             {
                 await findingStore.InitializeAsync(cancellationToken);
+                // The policy or the catalogue may have changed since the last start: deadlines and KEV flags follow them.
+                await findingStore.ApplySlaAsync(options.FindingsSla, options.FindingsKev, cancellationToken);
             }
-            catch (DbException e)
+            catch (Exception e) when (e is DbException or StoreUnavailableException)
             {
                 throw new ServerStartException($"cannot open the findings tables in {store.Description}: {e.Message}", e);
             }
@@ -196,6 +198,7 @@ public sealed class SfiServer : IAsyncDisposable
             }
 
             await WebConsole.ConsoleHost.AddAsync(builder.Services, new WebConsole.ConsoleSetup(store.DataSource, store.IsPostgres, keys, findingStore, ConsoleOrigin(options), options.AdminKey, options.Clock), console, cancellationToken);
+            builder.Services.AddSingleton(findings);
             var app = builder.Build();
             var identity = app.Services.GetService<IdentityEndpoints>();
             diagnosticsLog = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("SecureFuture.Keys");

@@ -10,6 +10,53 @@ namespace SecureFuture.Cli.Tests;
 public sealed partial class ServeAndKeysCommandTests
 {
     [Fact]
+    public async Task A_sarif_report_of_one_category_says_it_in_automation_details_and_one_of_several_does_not()
+    {
+        var repo = Directory.CreateTempSubdirectory("sfi-findings-category-").FullName;
+        try
+        {
+            CliRunner.WriteSecrets(repo);
+            var template = Path.Combine(CliRunner.RepoRoot(), "test", "SecureFuture.Baseline.Tests", "TestData", "STO-01", "fail.template.json");
+            File.Copy(template, Path.Combine(repo, "storage.json"));
+
+            var (exit, output, error) = await CliRunner.RunAsync(["scan", repo, "--analyzers", "secrets", "--format", "sarif"]);
+            Assert.True(exit is 0 or 1, error);
+            Assert.Equal("secrets/", (string)JsonNode.Parse(output)!["runs"]![0]!["automationDetails"]!["id"]!);
+            (exit, output, error) = await CliRunner.RunAsync(["scan", repo, "--analyzers", "secrets,iac", "--format", "sarif"]);
+            Assert.True(exit is 0 or 1, error);
+            Assert.Null(JsonNode.Parse(output)!["runs"]![0]!["automationDetails"]);
+            (exit, output, error) = await CliRunner.RunAsync(["baseline", "assess", template, "--format", "sarif"]);
+            Assert.True(exit is 0 or 1, error);
+            Assert.Equal("iac/", (string)JsonNode.Parse(output)!["runs"]![0]!["automationDetails"]!["id"]!);
+        }
+        finally
+        {
+            Directory.Delete(repo, recursive: true);
+        }
+    }
+
+    [Theory]
+    [InlineData("--sla", "urgent=P1D", "--sla: 'urgent' is not a severity")]
+    [InlineData("--sla", "high=30d", "--sla: '30d' is not an ISO 8601 duration")]
+    [InlineData("--sla-for", "high=P1D", "--sla-for: 'high' is not CRITICALITY:SEVERITY")]
+    [InlineData("--kev-window", "none", "--kev-window: 'none': known-exploited findings always have a deadline")]
+    [InlineData("--kev-catalog", "no-such-kev.json", "--kev-catalog: no-such-kev.json: cannot read")]
+    public async Task Serve_refuses_an_sla_or_kev_value_it_does_not_understand_by_its_option(string option, string value, string expected)
+    {
+        var dataDir = Directory.CreateTempSubdirectory("sfi-findings-sla-").FullName;
+        try
+        {
+            var (exit, _, error) = await CliRunner.RunAsync(["serve", "--data-dir", dataDir, "--urls", "http://127.0.0.1:0", option, value]);
+            Assert.Equal(2, exit);
+            Assert.Contains(expected, error, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(dataDir, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task Findings_are_pushed_fixed_reopened_listed_decided_and_reported_through_the_cli()
     {
         var dataDir = Directory.CreateTempSubdirectory("sfi-findings-cli-").FullName;
@@ -102,17 +149,61 @@ public sealed partial class ServeAndKeysCommandTests
             Assert.DoesNotContain("<script", page, StringComparison.Ordinal);
             Assert.DoesNotContain("http://", page.Replace("http://www.w3.org/2000/svg", string.Empty, StringComparison.Ordinal), StringComparison.Ordinal);
 
-            // sfi scan --push: the report as usual, and the same run pushed to the hub as the "scan" category.
+            // sfi scan --push: the report as usual, and one analysis per analyzer pushed to the hub (secrets, iac), each
+            // with its own lifecycle: the template fixed, the secrets untouched.
             var repo = Directory.CreateDirectory(Path.Combine(work, "repo")).FullName;
             CliRunner.WriteSecrets(repo);
-            (exit, output, error) = await CliRunner.RunAsync(["scan", repo, "--format", "sarif", "--push", "--project", "shop", "--ref", "main", .. common]);
+            var template = Path.Combine(repo, "storage.json");
+            var sto01 = Path.Combine(CliRunner.RepoRoot(), "test", "SecureFuture.Baseline.Tests", "TestData", "STO-01");
+            File.Copy(Path.Combine(sto01, "fail.template.json"), template);
+            (exit, _, error) = await CliRunner.RunAsync(["findings", "projects", "add", "web", "--expect", "secrets,iac", .. common]);
             Assert.True(exit == 0, error);
-            var reported = JsonNode.Parse(output)!["runs"]![0]!["results"]!.AsArray().Count;
-            Assert.True(reported > 0);
-            Assert.Contains($"push: scan (SecureFuture): {reported} results, {reported} opened", error, StringComparison.Ordinal);
-            (exit, output, _) = await CliRunner.RunAsync(["findings", "list", "--project", "shop", "--category", "scan", "--format", "json", .. common]);
+            (exit, output, error) = await CliRunner.RunAsync(["scan", repo, "--analyzers", "secrets,iac", "--format", "sarif", "--push", "--project", "web", "--ref", "main", .. common]);
+            Assert.True(exit == 0, error);
+            var reported = JsonNode.Parse(output)!["runs"]![0]!["results"]!.AsArray();
+            var iacReported = reported.Count(r => ((string)r!["ruleId"]!).StartsWith("STO-", StringComparison.Ordinal));
+            Assert.True(iacReported > 0 && reported.Count > iacReported, output);
+            Assert.Contains($"push: secrets (SecureFuture): {reported.Count - iacReported} results, {reported.Count - iacReported} opened", error, StringComparison.Ordinal);
+            Assert.Contains($"push: iac (SecureFuture): {iacReported} results, {iacReported} opened", error, StringComparison.Ordinal);
+            File.Delete(template);
+            (exit, _, error) = await CliRunner.RunAsync(["scan", repo, "--analyzers", "secrets,iac", "--push", "--project", "web", "--ref", "main", .. common]);
+            Assert.True(exit == 0, error);
+            Assert.True(error.Contains("push: secrets (SecureFuture): the same as the latest analysis, nothing changed", StringComparison.Ordinal), error);
+            Assert.True(error.Contains($"push: iac (SecureFuture): 0 results, 0 opened, 0 reopened, {iacReported} fixed", StringComparison.Ordinal), error);
+            (exit, _, error) = await CliRunner.RunAsync(["scan", repo, "--analyzers", "secrets", "--push", "--project", "web", "--ref", "main", "--category", "frontend", .. common]);
+            Assert.True(exit == 0, error);
+            Assert.Contains("push: frontend/secrets (SecureFuture): ", error, StringComparison.Ordinal); // --category prefixes each analyzer's
+            (exit, output, _) = await CliRunner.RunAsync(["findings", "list", "--project", "web", "--category", "secrets", "--format", "json", .. common]);
             Assert.Equal(0, exit);
-            Assert.NotEmpty(JsonNode.Parse(output)!.AsArray());
+            var webFindings = JsonNode.Parse(output)!.AsArray();
+            Assert.Equal(reported.Count - iacReported, webFindings.Count);
+            Assert.All(webFindings, f => Assert.Equal("open", (string)f!["state"]!));
+            (exit, output, _) = await CliRunner.RunAsync(["findings", "list", "--project", "web", "--category", "iac", "--format", "json", .. common]);
+            Assert.Equal(0, exit);
+            webFindings = JsonNode.Parse(output)!.AsArray();
+            Assert.Equal(iacReported, webFindings.Count);
+            Assert.All(webFindings, f => Assert.Equal("fixed", (string)f!["state"]!));
+            (exit, output, _) = await CliRunner.RunAsync(["findings", "report", "--format", "json", .. common]);
+            Assert.Equal(0, exit);
+            var web = JsonNode.Parse(output)!["coverage"]!["byProject"]!.AsArray().Single(p => (string)p!["project"]! == "web")!;
+            Assert.True((bool)web["covered"]!, web.ToJsonString());
+
+            // sfi baseline assess --push: IaC inputs are the iac category (an export would be tenant).
+            (exit, _, error) = await CliRunner.RunAsync(["findings", "projects", "add", "platform", "--expect", "iac", .. common]);
+            Assert.True(exit == 0, error);
+            var infra = Path.Combine(work, "infra.json");
+            File.Copy(Path.Combine(sto01, "fail.template.json"), infra);
+            (exit, _, error) = await CliRunner.RunAsync(["baseline", "assess", infra, "--format", "json", "--push", "--project", "platform", "--ref", "main", .. common]);
+            Assert.True(exit == 0, error);
+            Assert.Matches(@"push: iac \(sfi baseline\): [1-9]\d* results, [1-9]\d* opened", error);
+            File.Copy(Path.Combine(sto01, "pass.template.json"), infra, overwrite: true);
+            (exit, _, error) = await CliRunner.RunAsync(["baseline", "assess", infra, "--push", "--project", "platform", "--ref", "main", .. common]);
+            Assert.True(exit == 0, error);
+            Assert.Matches(@"push: iac \(sfi baseline\): \d+ results, 0 opened, 0 reopened, [1-9]\d* fixed", error); // STO-01 passes
+            (exit, _, error) = await CliRunner.RunAsync(["baseline", "assess", template, "--push", "--project", "platform", .. common]);
+            Assert.Equal(2, exit);
+            Assert.Contains("--push needs --ref", error, StringComparison.Ordinal);
+
             (exit, _, error) = await CliRunner.RunAsync(["scan", repo, "--push", "--project", "shop", .. common]);
             Assert.Equal(2, exit);
             Assert.Contains("--push needs --ref", error, StringComparison.Ordinal);

@@ -60,6 +60,22 @@ public sealed class ReportWriterFlowTests
         Statistics = Inventory,
     };
 
+    [Fact]
+    public async Task A_log_of_one_run_per_category_names_each_category_in_automation_details_and_a_mixed_run_has_none()
+    {
+        using var stream = new MemoryStream();
+        await SarifWriter.WriteLogAsync([Run(FlowFinding) with { Category = "code" }, Run() with { Category = "secrets" }, Run(PlainFinding)], stream);
+        using var sarif = JsonDocument.Parse(stream.ToArray());
+
+        var runs = sarif.RootElement.GetProperty("runs").EnumerateArray().ToList();
+        Assert.Equal(3, runs.Count);
+        Assert.Equal("code/", runs[0].GetProperty("automationDetails").GetProperty("id").GetString());
+        Assert.Equal("secrets/", runs[1].GetProperty("automationDetails").GetProperty("id").GetString());
+        Assert.Equal(0, runs[1].GetProperty("results").GetArrayLength()); // an empty run is written: it says nothing was found
+        Assert.False(runs[2].TryGetProperty("automationDetails", out _));
+        Assert.Equal(["SFI-CODE-001"], runs[0].GetProperty("results").EnumerateArray().Select(r => r.GetProperty("ruleId").GetString()));
+    }
+
     private static async Task<string> WriteAsync(IReportWriter writer, AnalysisRun run)
     {
         using var stream = new MemoryStream();

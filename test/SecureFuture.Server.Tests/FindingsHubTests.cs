@@ -3,7 +3,9 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
+using SecureFuture.Findings.Sla;
 using SecureFuture.Testing;
 using static SecureFuture.Testing.HubSarif;
 
@@ -207,6 +209,111 @@ public sealed class FindingsHubTests(ServerFixture fixture)
         Assert.Empty(await ListAsync(server, "project=shop"));
         Assert.Equal(HttpStatusCode.Created, (await PushAsync(server, "shop", Log("probe", Injection))).Status);
         Assert.Single(await ListAsync(server, "project=shop"));
+    }
+
+    [Fact]
+    public async Task Each_category_of_a_log_has_its_own_lifecycle_and_counts_for_coverage()
+    {
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 11, 2, 9, 0, 0, TimeSpan.Zero));
+        await using var server = await StartAsync("sqlite", clock);
+        using (var project = await server.Admin.PostAsJsonAsync(new Uri("/v1/projects", UriKind.Relative), new { id = "web", expectedCategories = new[] { "secrets", "code/" } }))
+        {
+            Assert.Equal(HttpStatusCode.Created, project.StatusCode);
+        }
+
+        // One log, two runs (as sfi scan --push writes them): automationDetails "secrets/" and "code/".
+        var first = await PushAsync(server, "web", Categorised(("secrets/", [Secret]), ("code/", [Injection])));
+        Assert.Equal(["secrets", "code"], first.Body["analyses"]!.AsArray().Select(a => (string)a!["category"]!));
+
+        // The secret is gone; the code analysis reports the same: only the secret is fixed.
+        clock.Advance(TimeSpan.FromDays(1));
+        var second = await PushAsync(server, "web", Categorised(("secrets/", []), ("code/", [Injection])));
+        Assert.Equal([1, 0], second.Body["analyses"]!.AsArray().Select(a => (int)a!["fixed"]!));
+        Assert.Equal("SECRET-7", (string)Assert.Single(await ListAsync(server, "project=web&state=fixed"))["ruleId"]!);
+        Assert.Equal("SQLI-1", (string)Assert.Single(await ListAsync(server, "project=web&state=open"))["ruleId"]!);
+
+        var coverage = JsonNode.Parse(await server.Admin.GetStringAsync(new Uri("/v1/metrics/coverage", UriKind.Relative)))!;
+        var web = coverage["byProject"]!.AsArray().Single(p => (string)p!["project"]! == "web")!;
+        Assert.True((bool)web["covered"]!, web.ToJsonString());
+    }
+
+    [Fact]
+    public async Task Metrics_scrapes_reuse_one_computation_until_a_push_or_a_decision_or_the_ttl()
+    {
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 11, 2, 9, 0, 0, TimeSpan.Zero));
+        await using var server = await StartAsync("sqlite", clock);
+        var hub = server.Server.Services.GetRequiredService<FindingsEndpoints>();
+        await RegisterAsync(server, "shop");
+
+        var before = await ScrapeAsync(server);
+        Assert.DoesNotContain("sfi_findings_open{severity=\"high\"} 1\n", before, StringComparison.Ordinal);
+        var computed = hub.MetricsComputations;
+        Assert.Equal(before, await ScrapeAsync(server));
+        Assert.Equal(before, await ScrapeAsync(server));
+        Assert.Equal(computed, hub.MetricsComputations); // cached: nothing was written
+
+        // A push shows at the next scrape.
+        await PushAsync(server, "shop", Log("probe", Injection));
+        Assert.Contains("sfi_findings_open{severity=\"high\"} 1\n", await ScrapeAsync(server), StringComparison.Ordinal);
+        Assert.Equal(computed + 1, hub.MetricsComputations);
+
+        // So does a decision.
+        var id = (string)Assert.Single(await ListAsync(server, "project=shop"))["id"]!;
+        using (var dismissed = await server.Admin.PostAsJsonAsync(new Uri($"/v1/findings/{id}/dismiss", UriKind.Relative), new { reason = "false-positive" }))
+        {
+            Assert.Equal(HttpStatusCode.OK, dismissed.StatusCode);
+        }
+
+        Assert.DoesNotContain("sfi_findings_open{severity=\"high\"} 1\n", await ScrapeAsync(server), StringComparison.Ordinal);
+        Assert.Equal(computed + 2, hub.MetricsComputations);
+
+        // Time alone moves coverage: past the TTL the report is computed again.
+        clock.Advance(FindingsEndpoints.MetricsCacheTtl);
+        await ScrapeAsync(server);
+        Assert.Equal(computed + 3, hub.MetricsComputations);
+    }
+
+    [Fact]
+    public async Task The_sla_policy_and_kev_catalogue_of_the_server_options_set_deadlines()
+    {
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 11, 2, 9, 0, 0, TimeSpan.Zero));
+        var kevFile = Path.Combine(Path.GetTempPath(), $"kev-{Guid.NewGuid():N}.json");
+        await File.WriteAllTextAsync(kevFile, """{"catalogVersion":"2026.11.01","vulnerabilities":[{"cveID":"CVE-2021-44228","dueDate":"2021-12-24"}]}""");
+        try
+        {
+            var policy = SlaPolicyOptions.Apply(SlaPolicy.Default, "high=P2D", "high:medium=P5D", "P1D");
+            await using var server = await RunningServer.StartAsync(fixture.Custodian, configure: o => o with { Clock = clock, FindingsSla = policy, FindingsKev = KevCatalog.Load(kevFile) });
+            await RegisterAsync(server, "shop"); // criticality high
+            await PushAsync(server, "shop", Log("probe", Injection, Secret, new Result("CVE-2021-44228", "pom.xml", 9, "0123456789abcdef:1", "note")));
+            var findings = (await ListAsync(server, "project=shop")).ToDictionary(f => (string)f["ruleId"]!);
+            var now = clock.GetUtcNow();
+            Assert.Equal(now.AddDays(2), (DateTimeOffset)findings["SQLI-1"]["dueAt"]!); // high: --sla
+            Assert.Equal(now.AddDays(5), (DateTimeOffset)findings["SECRET-7"]["dueAt"]!); // medium in a high project: --sla-for
+            var log4shell = findings["CVE-2021-44228"];
+            Assert.True((bool)log4shell["kev"]!);
+            Assert.Equal(now.AddDays(1), (DateTimeOffset)log4shell["dueAt"]!); // a note, but known exploited: --kev-window
+        }
+        finally
+        {
+            File.Delete(kevFile);
+        }
+    }
+
+    private static async Task<string> ScrapeAsync(RunningServer server)
+        => await server.Admin.GetStringAsync(new Uri("/metrics", UriKind.Relative));
+
+    /// <summary>A log of one run per category, each with its automationDetails id.</summary>
+    private static string Categorised(params (string Id, Result[] Results)[] runs)
+    {
+        var log = new JsonObject { ["version"] = "2.1.0", ["runs"] = new JsonArray() };
+        foreach (var (id, results) in runs)
+        {
+            var run = JsonNode.Parse(Log("sfi", results))!["runs"]![0]!.DeepClone();
+            run["automationDetails"] = new JsonObject { ["id"] = id };
+            log["runs"]!.AsArray().Add(run);
+        }
+
+        return log.ToJsonString();
     }
 
     private static async Task AdminSqlAsync(params string[] statements)

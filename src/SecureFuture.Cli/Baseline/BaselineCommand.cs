@@ -41,6 +41,7 @@ internal static class BaselineCommand
         var only = ControlsOption();
         var parameters = ParametersOption();
         var assess = new Command("assess", "Assess exports and IaC against the baseline.") { inputs, format, output, failOn, exceptions, config, only, parameters };
+        var push = Findings.PushOptions.AddTo(assess, defaultCategory: null);
         assess.SetAction(async (parse, cancellationToken) =>
         {
             var start = clock.GetUtcNow();
@@ -55,7 +56,7 @@ internal static class BaselineCommand
                 await CliOutput.EmitAsync(parse.GetValue(output), stdout, async (stream, ct) =>
                 {
                     await using var writer = new AssessmentJsonWriter(stream);
-                    assessment = await Run(writer.Sink(), ct);
+                    assessment = await Run(writer.Sink(push.IsRequested(parse) ? ResultSink.FailuresOnly.Keep : null), ct);
                     writer.Complete(assessment);
                     await writer.FlushAsync(ct);
                 }, cancellationToken);
@@ -68,10 +69,16 @@ internal static class BaselineCommand
                 Func<Stream, CancellationToken, Task> write = selected switch
                 {
                     "html" => (stream, ct) => CliOutput.WriteTextAsync(stream, BaselineReports.Html(assessment), ct),
-                    "sarif" => (stream, ct) => ReportWriters.Create("sarif").WriteAsync(run with { Root = Environment.CurrentDirectory }, stream, ct),
+                    "sarif" => (stream, ct) => ReportWriters.Create("sarif").WriteAsync(
+                        run with { Root = Environment.CurrentDirectory, Category = HubCategories(assessment).Categories is [var single] ? single : null }, stream, ct),
                     _ => (stream, ct) => CliOutput.WriteTextAsync(stream, BaselineReports.TextSummary(assessment), ct),
                 };
                 await CliOutput.EmitAsync(parse.GetValue(output), stdout, write, cancellationToken);
+            }
+
+            if (await push.PushAsync(parse, () => PushRuns(assessment!, start), stderr, cancellationToken) is var pushed and not ExitCodes.Success)
+            {
+                return pushed;
             }
 
             // A file the gate could not read may hold the failure it exists to catch: a gate never passes over one.
@@ -80,6 +87,36 @@ internal static class BaselineCommand
                 : ExitCodes.Success;
         });
         return assess;
+    }
+
+    /// <summary>
+    /// The assessment as the hub's analyses: <c>iac</c> for the failures in ARM templates and Terraform plans, <c>tenant</c>
+    /// for those in exports of the deployed configuration, each only when inputs of its kind were assessed (an empty run
+    /// says its earlier findings are fixed).
+    /// </summary>
+    private static IReadOnlyList<AnalysisRun> PushRuns(Assessment assessment, DateTimeOffset start)
+    {
+        var (categories, iacFiles) = HubCategories(assessment);
+        var run = BaselineFindings.ToAnalysisRun(assessment, startTime: start) with { Root = Environment.CurrentDirectory };
+        return Findings.CategoryRuns.Split(run, categories, f => f.Location.Path is { } path && iacFiles.Contains(path) ? "iac" : "tenant");
+    }
+
+    /// <summary>The categories the inputs of an assessment are (<c>tenant</c>, <c>iac</c>), and which inputs are IaC.</summary>
+    private static (IReadOnlyList<string> Categories, HashSet<string> IacFiles) HubCategories(Assessment assessment)
+    {
+        var iacFiles = assessment.Files.Where(f => f.Format is InputFormat.ArmTemplate or InputFormat.TerraformPlan).Select(f => f.Path).ToHashSet(StringComparer.Ordinal);
+        var categories = new List<string>();
+        if (assessment.Files.Any(f => !iacFiles.Contains(f.Path)))
+        {
+            categories.Add("tenant");
+        }
+
+        if (iacFiles.Count > 0)
+        {
+            categories.Add("iac");
+        }
+
+        return (categories, iacFiles);
     }
 
     private static Command Controls(TextWriter stdout)

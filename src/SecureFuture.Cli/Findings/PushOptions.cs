@@ -20,14 +20,22 @@ internal sealed class PushOptions
     private readonly Option<string> _server = HubClient.ServerOption();
     private readonly Option<string?> _adminKeyFile = HubClient.AdminKeyFileOption();
     private readonly ClientCredentialOptions _client = new();
-    private readonly string _defaultCategory;
+    private readonly string? _defaultCategory;
 
-    private PushOptions(string defaultCategory) => _defaultCategory = defaultCategory;
+    private PushOptions(string? defaultCategory) => _defaultCategory = defaultCategory;
 
-    /// <summary>Adds the options to <paramref name="command"/>; <paramref name="defaultCategory"/> is the category pushed without --category.</summary>
-    public static PushOptions AddTo(Command command, string defaultCategory)
+    /// <summary>
+    /// Adds the options to <paramref name="command"/>; <paramref name="defaultCategory"/> is the category pushed without
+    /// --category, or null for a command that pushes one run per analyzer category (--category is then their prefix).
+    /// </summary>
+    public static PushOptions AddTo(Command command, string? defaultCategory)
     {
         var options = new PushOptions(defaultCategory);
+        if (defaultCategory is null)
+        {
+            options._category.Description = "With --push: a prefix for each analyzer's category (C/secrets, C/code...; default: none).";
+        }
+
         foreach (var option in new Option[] { options._push, options._project, options._ref, options._category, options._server, options._adminKeyFile, options._client.Client, options._client.Key })
         {
             command.Options.Add(option);
@@ -57,21 +65,39 @@ internal sealed class PushOptions
         return options;
     }
 
+    /// <summary>Whether --push was given (a command that streams its report keeps what it will push only then).</summary>
+    public bool IsRequested(ParseResult parse) => parse.GetValue(_push);
+
     /// <summary>Pushes <paramref name="run"/> when --push was given; returns the exit code of the push (0 when not asked).</summary>
-    public async Task<int> PushAsync(ParseResult parse, AnalysisRun run, TextWriter stderr, CancellationToken cancellationToken)
+    public Task<int> PushAsync(ParseResult parse, AnalysisRun run, TextWriter stderr, CancellationToken cancellationToken)
+        => PushAsync(parse, () => [run with { Category = run.Category ?? _defaultCategory }], stderr, cancellationToken);
+
+    /// <summary>
+    /// Pushes the runs <paramref name="split"/> makes, one per analysis category (<see cref="CategoryRuns"/>), as one SARIF log with each
+    /// run's <c>automationDetails</c>, when --push was given; returns the exit code of the push (0 when not asked).
+    /// <c>--category C</c> is the category of a command of one category, and the prefix of each analyzer's (<c>C/secrets</c>)
+    /// for a command that splits.
+    /// </summary>
+    public async Task<int> PushAsync(ParseResult parse, Func<IReadOnlyList<AnalysisRun>> split, TextWriter stderr, CancellationToken cancellationToken)
     {
         if (!parse.GetValue(_push))
         {
             return ExitCodes.Success;
         }
 
+        var runs = split();
+        if (parse.GetValue(_category) is { } category)
+        {
+            runs = [.. runs.Select(r => r with { Category = _defaultCategory is null ? $"{category}/{r.Category}" : category })];
+        }
+
         var project = parse.GetValue(_project)!;
         var hub = await HubClient.ConnectAsync(parse.GetValue(_server)!, parse.GetValue(_adminKeyFile), await _client.ResolveAsync(parse, cancellationToken), FindingsCommand.PushScopes(project), TimeProvider.System, cancellationToken);
         using var sarif = new MemoryStream();
-        await ReportWriters.Create("sarif").WriteAsync(run, sarif, cancellationToken);
+        await SarifWriter.WriteLogAsync(runs, sarif, cancellationToken);
         using var content = new ByteArrayContent(sarif.ToArray());
 
         // The report owns standard output; what the hub did goes to standard error.
-        return await FindingsCommand.PushAsync(hub, content, "push", project, parse.GetValue(_ref)!, parse.GetValue(_category) ?? _defaultCategory, "text", stderr, stderr, cancellationToken);
+        return await FindingsCommand.PushAsync(hub, content, "push", project, parse.GetValue(_ref)!, null, "text", stderr, stderr, cancellationToken);
     }
 }

@@ -107,7 +107,7 @@ internal static partial class ScanCommand
             }
         });
 
-        var push = Findings.PushOptions.AddTo(command, "scan");
+        var push = Findings.PushOptions.AddTo(command, defaultCategory: null);
         command.SetAction(async (parse, cancellationToken) =>
         {
             // The scanner was measured (bench/) with blocking collections only; sfi as a whole uses background ones.
@@ -172,13 +172,20 @@ internal static partial class ScanCommand
                 run = advisories.Annotate(run);
             }
 
+            // A run of one analyzer is one analysis category, which SARIF says as automationDetails (GitHub, the hub).
+            if (selected.RanCategories(workingTree: !fromGit) is [var single])
+            {
+                run = run with { Category = single };
+            }
+
             var outputPath = parse.GetValue(output);
             var writer = ReportWriters.Create(selectedFormat, new ReportOptions
             {
                 Ansi = CliOutput.IsStandardOutput(outputPath) && ReferenceEquals(stdout, Console.Out) && !Console.IsOutputRedirected && Environment.GetEnvironmentVariable("NO_COLOR") is null,
             });
             await CliOutput.EmitAsync(outputPath, stdout, (stream, ct) => writer.WriteAsync(run, stream, ct), cancellationToken);
-            if (await push.PushAsync(parse, run, stderr, cancellationToken) is var pushed and not ExitCodes.Success)
+            // One analysis per analyzer category; code and dependencies do not run on git history (RepositoryScanner).
+            if (await push.PushAsync(parse, () => selected.CategoryRuns(run, workingTree: !fromGit), stderr, cancellationToken) is var pushed and not ExitCodes.Success)
             {
                 return pushed;
             }
@@ -323,6 +330,28 @@ internal static partial class ScanCommand
         public IReadOnlyList<IContentAnalyzer> Content => [.. new IContentAnalyzer?[] { Secrets, Iac }.OfType<IContentAnalyzer>()];
 
         public IReadOnlyList<IProjectAnalyzer> Project => [.. new IProjectAnalyzer?[] { Code, Deps }.OfType<IProjectAnalyzer>()];
+
+        /// <summary>
+        /// <paramref name="run"/> as one run per selected analyzer, each of the hub category of its analyzer
+        /// (<see cref="HubCategory"/>); the code and dependency analyzers only when <paramref name="workingTree"/> (they did
+        /// not run on git history, and an empty run would claim their findings fixed).
+        /// </summary>
+        public IReadOnlyList<AnalysisRun> CategoryRuns(AnalysisRun run, bool workingTree)
+        {
+            var categoryOf = Rules.GroupBy(p => p.Rule.Id, StringComparer.Ordinal).ToDictionary(g => g.Key, g => HubCategory(g.First().Analyzer), StringComparer.Ordinal);
+            return Findings.CategoryRuns.Split(run, RanCategories(workingTree), finding => categoryOf.GetValueOrDefault(finding.RuleId), categoryOf.GetValueOrDefault);
+        }
+
+        /// <summary>The hub categories of the selected analyzers that run (code and dependencies on a working tree only).</summary>
+        public IReadOnlyList<string> RanCategories(bool workingTree) =>
+        [
+            .. new[] { ("secrets", Secrets is not null), ("iac", Iac is not null), ("code", Code is not null && workingTree), ("deps", Deps is not null && workingTree) }
+                .Where(a => a.Item2)
+                .Select(a => HubCategory(a.Item1)),
+        ];
+
+        /// <summary>The findings hub's category for an <c>--analyzers</c> name: the names projects expect (<c>--expect</c>).</summary>
+        public static string HubCategory(string analyzer) => analyzer == "deps" ? "dependencies" : analyzer;
 
         /// <summary>Each selected analyzer's rules, under its <c>--analyzers</c> name, in the order of <see cref="AnalyzerNames"/>.</summary>
         public IReadOnlyList<(string Analyzer, RuleDescriptor Rule)> Rules =>

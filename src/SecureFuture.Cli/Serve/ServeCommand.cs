@@ -1,5 +1,6 @@
 using System.CommandLine;
 using SecureFuture.Core;
+using SecureFuture.Findings.Sla;
 using SecureFuture.Scanning.Dependencies.Advisories;
 using SecureFuture.Server;
 
@@ -47,9 +48,15 @@ internal static class ServeCommand
 
         var noAdminKey = new Option<bool>("--no-admin-key") { Description = "Turn the bootstrap admin key off: none is generated or accepted on /v1/*; people use the web console at / with passkeys." };
         var consoleOrigin = new Option<string?>("--console-origin") { Description = "The origin browsers reach the web console at (its host name is the passkeys' relying party id); default: the first --urls, 127.0.0.1 read as localhost." };
+        var sla = new Option<string?>("--sla") { Description = "Findings hub deadlines per severity, e.g. critical=P7D,high=P30D,medium=P90D,low=P180D (the defaults); none for no deadline.", HelpName = "list" };
+        var slaFor = new Option<string?>("--sla-for") { Description = "Deadlines for one project criticality, e.g. critical:high=P14D,critical:medium=P30D.", HelpName = "list" };
+        var kevWindow = new Option<string?>("--kev-window") { Description = "Deadline of a finding whose CVE is in the KEV catalogue, whatever its severity (default P7D)." };
+        var kevCatalog = new Option<string?>("--kev-catalog") { Description = "CISA's Known Exploited Vulnerabilities catalogue (known_exploited_vulnerabilities.json) the hub flags findings with." };
+
         var command = new Command("serve", "Run the key service (HSM-held signing keys that rotate themselves, JWKS, signing API, audit) and, with --issuer, the OAuth token service.")
         {
-            dataDir, urls, dev, database, module, tokenLabel, pinFile, tlsCert, tlsKey, allowPlainHttp, issuer, accessTokenLifetime, clientCertHeader, dpopNonce, typedAssertions, allowPrivatePush, metricsTokenFile, maxTokenLifetime, noAdminKey, consoleOrigin,
+            dataDir, urls, dev, database, module, tokenLabel, pinFile, tlsCert, tlsKey, allowPlainHttp, issuer, accessTokenLifetime, clientCertHeader, dpopNonce, typedAssertions, allowPrivatePush, metricsTokenFile, maxTokenLifetime,
+            noAdminKey, consoleOrigin, sla, slaFor, kevWindow, kevCatalog,
         };
 
         command.SetAction(async (parse, cancellationToken) =>
@@ -94,10 +101,14 @@ internal static class ServeCommand
                 throw new InputException($"--console-origin: '{originText}' is not an http(s) origin");
             }
 
+            var findingsSla = FindingsSla(parse.GetValue(sla), parse.GetValue(slaFor), parse.GetValue(kevWindow));
+            var kev = parse.GetValue(kevCatalog) is { } kevPath ? LoadKev(kevPath) : KevCatalog.Empty;
             var options = new ServerOptions
             {
                 AdminKey = !parse.GetValue(noAdminKey),
                 ConsoleOrigin = consoleUri,
+                FindingsSla = findingsSla,
+                FindingsKev = kev,
                 MaximumTokenLifetime = maximumTokenLifetime,
                 FaultExitAt = Environment.GetEnvironmentVariable(ServerOptions.FaultExitAtVariable) is { Length: > 0 } fault ? fault : null,
                 Issuer = issuerUri,
@@ -151,5 +162,44 @@ internal static class ServeCommand
             return ExitCodes.Success;
         });
         return command;
+    }
+
+    /// <summary>The hub's SLA policy from --sla, --sla-for and --kev-window; a bad value is a usage error naming its option.</summary>
+    private static SlaPolicy FindingsSla(string? windows, string? perCriticality, string? kevWindow)
+    {
+        var policy = SlaPolicy.Default;
+        foreach (var (name, value, apply) in new (string, string?, Func<SlaPolicy, string, SlaPolicy>)[]
+        {
+            ("--sla", windows, (p, v) => SlaPolicyOptions.Apply(p, v, null, null)),
+            ("--sla-for", perCriticality, (p, v) => SlaPolicyOptions.Apply(p, null, v, null)),
+            ("--kev-window", kevWindow, (p, v) => SlaPolicyOptions.Apply(p, null, null, v)),
+        })
+        {
+            if (value is not null)
+            {
+                try
+                {
+                    policy = apply(policy, value);
+                }
+                catch (FormatException e)
+                {
+                    throw new InputException($"{name}: {e.Message}", e);
+                }
+            }
+        }
+
+        return policy;
+    }
+
+    private static KevCatalog LoadKev(string path)
+    {
+        try
+        {
+            return KevCatalog.Load(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new InputException($"--kev-catalog: {path}: cannot read: {e.Message}", e);
+        }
     }
 }

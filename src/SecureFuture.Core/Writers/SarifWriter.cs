@@ -17,17 +17,47 @@ public sealed class SarifWriter : IReportWriter
 
     public string Format => "sarif";
 
-    public async Task WriteAsync(AnalysisRun run, Stream output, CancellationToken cancellationToken = default)
+    public Task WriteAsync(AnalysisRun run, Stream output, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(run);
+        return WriteLogAsync([run], output, cancellationToken);
+    }
+
+    /// <summary>
+    /// Writes one log of several runs, e.g. one per analysis category (SARIF §3.13.4: a log holds any number of runs; GitHub
+    /// and the findings hub take each run with its own <c>automationDetails</c> as its own analysis).
+    /// </summary>
+    public static async Task WriteLogAsync(IReadOnlyList<AnalysisRun> runs, Stream output, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(runs);
         ArgumentNullException.ThrowIfNull(output);
         await using var json = new Utf8JsonWriter(output, new JsonWriterOptions { Indented = true });
         json.WriteStartObject();
         json.WriteString("$schema", SchemaUri);
         json.WriteString("version", "2.1.0");
         json.WriteStartArray("runs");
+        foreach (var run in runs)
+        {
+            WriteRun(json, run);
+        }
+
+        json.WriteEndArray();
+        json.WriteEndObject();
+        await json.FlushAsync(cancellationToken);
+    }
+
+    private static void WriteRun(Utf8JsonWriter json, AnalysisRun run)
+    {
         json.WriteStartObject();
         WriteTool(json, run);
+        if (run.Category is not null)
+        {
+            // SARIF §3.17: GitHub reads the part of the id up to its last '/' as the category; nothing follows it here.
+            json.WriteStartObject("automationDetails");
+            json.WriteString("id", run.Category + "/");
+            json.WriteEndObject();
+        }
+
         WriteInvocation(json, run);
         if (run.Root is not null)
         {
@@ -50,9 +80,6 @@ public sealed class SarifWriter : IReportWriter
         json.WriteString("columnKind", "utf16CodeUnits");
         WriteRunProperties(json, run);
         json.WriteEndObject();
-        json.WriteEndArray();
-        json.WriteEndObject();
-        await json.FlushAsync(cancellationToken);
     }
 
     /// <summary>The run's statistics (files scanned, lines of code per language, unsafe-code inventory) and the memory-safe share.</summary>

@@ -13,7 +13,10 @@ internal sealed class ResultSpool : IDisposable
     private readonly FileStream _file;
     private int _count;
 
-    public ResultSpool()
+    public ResultSpool() => _file = CreateTemporaryFile();
+
+    /// <summary>A temporary file readable by this user only (results can carry code snippets), deleted on close.</summary>
+    internal static FileStream CreateTemporaryFile()
     {
         var options = new FileStreamOptions
         {
@@ -29,7 +32,7 @@ internal sealed class ResultSpool : IDisposable
             options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
         }
 
-        _file = new FileStream(Path.Combine(Path.GetTempPath(), $"sfi-ingest-{Guid.NewGuid():N}.spool"), options);
+        return new FileStream(Path.Combine(Path.GetTempPath(), $"sfi-ingest-{Guid.NewGuid():N}.spool"), options);
     }
 
     /// <summary>A spooled result: its JSON, its index in <c>results</c> and where it started.</summary>

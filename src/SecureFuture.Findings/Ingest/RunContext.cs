@@ -85,22 +85,21 @@ internal sealed class RunContext(int index, string? pushedCategory)
     /// <summary>
     /// The analysis category. GitHub's convention for <c>automationDetails.id</c> (§3.17.4, and GitHub's "runAutomationDetails"
     /// documentation): the part up to the last <c>/</c> is the category and what follows names the run, so
-    /// <c>"code/csharp/2026-05-01"</c> is category <c>"code/csharp/"</c>; an id without <c>/</c> is all category. Without an
-    /// id, the category pushed with the log; without that, the tool's name.
+    /// <c>"code/csharp/2026-05-01"</c> is category <c>"code/csharp"</c> (kept without its trailing slash:
+    /// <see cref="AnalysisCategory.Normalize"/>); an id without <c>/</c> is all category. Without an id, the category
+    /// pushed with the log; without that, the tool's name.
     /// </summary>
-    public string Category => _category ??= ComputeCategory();
+    public string Category => _category ??= AnalysisCategory.Normalize(ComputeCategory());
 
     private string ComputeCategory()
     {
+        if (!string.IsNullOrEmpty(AutomationId))
         {
-            if (!string.IsNullOrEmpty(AutomationId))
-            {
-                var slash = AutomationId.LastIndexOf('/');
-                return slash < 0 ? AutomationId : AutomationId[..(slash + 1)];
-            }
-
-            return string.IsNullOrEmpty(pushedCategory) ? ToolName ?? "" : pushedCategory;
+            var slash = AutomationId.LastIndexOf('/');
+            return slash < 0 ? AutomationId : AutomationId[..(slash + 1)];
         }
+
+        return string.IsNullOrEmpty(pushedCategory) ? ToolName ?? "" : pushedCategory;
     }
 
     public void Warn(string message)

@@ -88,7 +88,7 @@ public class ProducerTests
         Assert.Equal("CodeQL", log.Run.Tool);
         Assert.Equal("2.19.3", log.Run.ToolVersion);
         // automationDetails comes after results in this log: the results wait for it.
-        Assert.Equal("/language:csharp/", log.Run.Category);
+        Assert.Equal("/language:csharp", log.Run.Category);
         Assert.True(log.Run.IsComplete);
         Assert.Equal(
             [
@@ -98,7 +98,7 @@ public class ProducerTests
                 ("cs/weak-crypto", Severity.High, Store, 12),
             ],
             log.Results.Select(r => (r.RuleId, r.Severity, r.Path!, r.StartLine!.Value)));
-        Assert.All(log.Results, r => Assert.Equal("/language:csharp/", r.Category));
+        Assert.All(log.Results, r => Assert.Equal("/language:csharp", r.Category));
         Assert.All(log.Results, r => Assert.Equal(FindingIdentity.LineHashKey, r.IdentitySource));
         Assert.Contains("customer : String", log.Results[0].FlowJson, StringComparison.Ordinal);
     }

@@ -9,8 +9,10 @@ public class RunFactsTests
 {
     [Theory]
     [InlineData("\"automationDetails\":{\"id\":\"secrets\"}", "pushed", "secrets")]
-    [InlineData("\"automationDetails\":{\"id\":\"code/csharp/2026-12-05T00:00Z\"}", "pushed", "code/csharp/")]
-    [InlineData("\"automationDetails\":{\"id\":\"/language:csharp/\"}", "pushed", "/language:csharp/")]
+    [InlineData("\"automationDetails\":{\"id\":\"code/csharp/2026-12-05T00:00Z\"}", "pushed", "code/csharp")]
+    [InlineData("\"automationDetails\":{\"id\":\"/language:csharp/\"}", "pushed", "/language:csharp")]
+    [InlineData("\"automationDetails\":{\"id\":\"secrets/\"}", "pushed", "secrets")]
+    [InlineData("\"properties\":{}", "secrets/", "secrets")]
     [InlineData("\"automationDetails\":{\"description\":{\"text\":\"no id\"}}", "pushed", "pushed")]
     [InlineData("\"properties\":{}", "pushed", "pushed")]
     [InlineData("\"properties\":{}", null, "Scanner")]

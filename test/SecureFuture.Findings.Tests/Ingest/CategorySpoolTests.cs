@@ -1,0 +1,43 @@
+using SecureFuture.Core;
+using SecureFuture.Findings.Ingest;
+
+namespace SecureFuture.Findings.Tests.Ingest;
+
+/// <summary>The server keeps a push's results on disk by category until the log has been read whole.</summary>
+public class CategorySpoolTests
+{
+    [Fact]
+    public void Results_come_back_by_category_in_order_and_whole_and_the_files_are_gone_after()
+    {
+        IngestedResult[] code =
+        [
+            new("CodeQL", "code", "cs/sql-injection", Severity.High, "Query built from user input.", "src/a.cs", 3, 5, "id-1", "primaryLocationLineHash", ["CVE-2021-44228"], "{\"threadFlows\":[]}"),
+            new("CodeQL", "code", "cs/log-forging", Severity.Low, "é ✓ multi\nline", null, null, null, "id-2", "message", [], null),
+        ];
+        var secret = new IngestedResult("sfi", "secrets", "SFI-SEC-001", Severity.Critical, "AWS key.", "config.json", 1, 1, "id-3", "sfiContentFingerprint/v1", [], null);
+        var before = Directory.GetFiles(Path.GetTempPath(), "sfi-ingest-*").Length;
+        using (var spool = new CategorySpool())
+        {
+            spool.Add(code[0]);
+            spool.Add(secret);
+            spool.Add(code[1]);
+
+            Assert.Equal(["code", "secrets"], spool.Categories);
+            Assert.Equal(code, spool.Read("code").ToArray(), new ResultComparer());
+            Assert.Equal([secret], spool.Read("secrets").ToArray(), new ResultComparer());
+            Assert.Empty(spool.Read("iac"));
+            Assert.Equal(before + 2, Directory.GetFiles(Path.GetTempPath(), "sfi-ingest-*").Length);
+        }
+
+        Assert.Equal(before, Directory.GetFiles(Path.GetTempPath(), "sfi-ingest-*").Length);
+    }
+
+    /// <summary>Records compare their CVE lists by reference: this compares them by content.</summary>
+    private sealed class ResultComparer : IEqualityComparer<IngestedResult>
+    {
+        public bool Equals(IngestedResult? x, IngestedResult? y)
+            => x is not null && y is not null && x with { Cves = [] } == y with { Cves = [] } && x.Cves.SequenceEqual(y.Cves);
+
+        public int GetHashCode(IngestedResult obj) => obj.Identity.GetHashCode(StringComparison.Ordinal);
+    }
+}
