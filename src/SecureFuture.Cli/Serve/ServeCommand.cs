@@ -1,7 +1,6 @@
 using System.CommandLine;
 using SecureFuture.Core;
 using SecureFuture.Findings.Sla;
-using SecureFuture.Scanning.Dependencies.Advisories;
 using SecureFuture.Server;
 
 namespace SecureFuture.Cli.Serve;
@@ -13,7 +12,7 @@ internal static class ServeCommand
     /// Where <c>sfi serve</c> keeps its store and HSM token without <c>--data-dir</c>: <c>~/.sfi</c>, outside any working
     /// tree (the same directory as the advisory database). Inside a repository, its files are read by every scan of it.
     /// </summary>
-    public static string DefaultDataDirectory => AdvisoryDatabase.DefaultDataDirectory;
+    public static string DefaultDataDirectory => SecureFuture.Scanning.Dependencies.Advisories.AdvisoryDatabase.DefaultDataDirectory;
 
     public static Command Create(TextWriter stdout, TextWriter stderr, TimeProvider clock)
     {
