@@ -246,14 +246,9 @@ internal static class Targets
             return;
         }
 
-        JsonWebToken unverified;
-        try
+        if (ClientAssertionType.ReadUnverified(compact) is not { } unverified)
         {
-            unverified = new JsonWebToken(compact);
-        }
-        catch (ArgumentException)
-        {
-            return; // what CanReadToken let through but the token cannot hold: refused as invalid_client
+            return; // refused as invalid_client
         }
 
         _ = unverified.Issuer;

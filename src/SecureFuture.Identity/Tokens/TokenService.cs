@@ -202,7 +202,7 @@ public static class TokenService
 
             // The issuer of an assertion is the client (RFC 7523 §3): read it only to find the client's registered keys;
             // the signature, issuer, audience and lifetime are then checked by OpenIddict against those keys alone.
-            var unverified = Read(context.Token);
+            var unverified = ClientAssertionType.ReadUnverified(context.Token);
             var clientId = unverified?.Issuer is { Length: > 0 } issuer ? issuer : null;
             var client = clientId is null ? null : await clients.FindAsync(clientId, context.CancellationToken);
             var source = SourceOf(context.Transaction);
@@ -269,17 +269,6 @@ public static class TokenService
 
         private static readonly JsonWebTokenHandler SignatureOnly = new();
 
-        private static JsonWebToken? Read(string token)
-        {
-            try
-            {
-                return new JsonWebToken(token);
-            }
-            catch (ArgumentException)
-            {
-                return null;
-            }
-        }
     }
 
     /// <summary>Access tokens presented for introspection or revocation are verified with the token ring's published keys only.</summary>
