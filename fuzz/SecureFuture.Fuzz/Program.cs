@@ -101,7 +101,7 @@ static int Smoke(string which, string[] options)
         }
     }
 
-    Console.WriteLine($"{targets.Count - failed} passed, {failed} failed");
+    Console.WriteLine($"fuzz smoke: {targets.Count - failed} of {targets.Count} targets clean");
     return failed == 0 ? 0 : 1;
 }
 

@@ -26,6 +26,10 @@ namespace SecureFuture.Fuzz;
 /// refusal (<see cref="InputException"/> for the CLI's files, the format's own exception elsewhere, a refusal value
 /// for tokens), so that any other exception reaches the fuzzer as a crash.
 /// </summary>
+/// <remarks>
+/// Nothing here may run code of an instrumented assembly before <c>Fuzzer.Run</c> has set up AFL++'s shared memory
+/// (the instrumented code writes to it: an access violation otherwise), so every fixture is lazy.
+/// </remarks>
 internal static class Targets
 {
     /// <summary>The lock files and manifests the dependency inventory reads, by the file name that selects the reader.</summary>
@@ -80,7 +84,7 @@ internal static class Targets
     public static string? CheckIdentitySeed(string target, string input) => target switch
     {
         "jwt" => TokenValidator.Value.ValidateAsync(input, CancellationToken.None).GetAwaiter().GetResult().Error,
-        "dpop-proof" => ProofValidator.ValidateAsync(input, "POST", IdentityFixture.Resource, IdentityFixture.AccessToken).AsTask().GetAwaiter().GetResult().Error,
+        "dpop-proof" => ProofValidator.Value.ValidateAsync(input, "POST", IdentityFixture.Resource, IdentityFixture.AccessToken).AsTask().GetAwaiter().GetResult().Error,
         "set" => EventReceiver.Value.ApplyAsync(input, CancellationToken.None).GetAwaiter().GetResult(),
         _ => null,
     };
@@ -221,12 +225,12 @@ internal static class Targets
         public ValueTask<bool> TryAddAsync(string id, DateTimeOffset until, CancellationToken cancellationToken) => ValueTask.FromResult(true);
     }
 
-    private static readonly DpopProofValidator ProofValidator = new(clock: IdentityFixture.Clock, replays: new NoReplays());
+    private static readonly Lazy<DpopProofValidator> ProofValidator = new(() => new(clock: IdentityFixture.Clock, replays: new NoReplays()));
 
     private static void DpopProof(byte[] input) =>
-        ProofValidator.ValidateAsync(Text(input), "POST", IdentityFixture.Resource, IdentityFixture.AccessToken).AsTask().GetAwaiter().GetResult();
+        ProofValidator.Value.ValidateAsync(Text(input), "POST", IdentityFixture.Resource, IdentityFixture.AccessToken).AsTask().GetAwaiter().GetResult();
 
-    private static readonly TokenServiceOptions AssertionOptions = new() { Issuer = new Uri(IdentityFixture.Issuer) };
+    private static readonly Lazy<TokenServiceOptions> AssertionOptions = new(() => new() { Issuer = new Uri(IdentityFixture.Issuer) });
     private static readonly JsonWebTokenHandler AssertionHandler = new();
     private static readonly Lazy<ClientKeySet> ClientKeys = new(() =>
     {
@@ -252,7 +256,7 @@ internal static class Targets
         }
 
         _ = unverified.Issuer;
-        _ = ClientAssertionType.Refusal(unverified, AssertionOptions);
+        _ = ClientAssertionType.Refusal(unverified, AssertionOptions.Value);
         var result = AssertionHandler.ValidateTokenAsync(compact, new TokenValidationParameters
         {
             ValidIssuer = IdentityFixture.ClientId,

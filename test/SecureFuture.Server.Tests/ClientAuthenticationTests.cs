@@ -150,6 +150,27 @@ public sealed class ClientAuthenticationTests(ServerFixture fixture)
         }
     }
 
+    /// <summary>
+    /// Found by fuzzing (fuzz/, target client-assertion): a five-part (JWE-shaped) assertion whose second part does not
+    /// decode as UTF-8 made <c>new JsonWebToken</c> throw <see cref="FormatException"/>, which nothing caught: an HTTP
+    /// 500 from the token endpoint for anyone who posts it.
+    /// </summary>
+    private const string JweShapedAssertionThatIsNotUtf8 = "eyJhbGciOiJFUzI1NiIsImtpZCI6ImZ1enotMSJ9.eyJpc3MiOiJmdXp6LWNsaWVudCIsInN1YiI6ImZ1enotY2xpZW50IiwYXVkIjpb.mh0dHBzOi8vaXNzdWVyLmZ1enoudGVzdC8iLCJodHRwczovL290aGVyLnRlc3QvIl0sImp0aSI6ImFzc2VydGlvbi0yIiwiaWF0IjoxNzk1OTUzNjAwLCJleHAiOjE3OTU5NTM3MjB9.F2R63dZUzJZA3EpWXyRK9SGBqqXEet2Ccn4zT7VbSfAvAxbjT6iIOwpU3Alo3GVzdC8iLCJodHRwczovL290aGVyLnRlc3QvIl0sImp0aSI6ImFzc2VydGlvbi0yIiwiaWF0IjoxNzk1OTUzNjAwLCJleHAiOjE3OTU5NTM3MjB9.F2R63dZUzJZA3EpWXyRO9SGBqqXEet2Ccn4zT7VbSfAvAxbjT6iIOwpU3Alo3AIj9n8PaKpNwcYCF4n6bv5ATA";
+
+    [Fact]
+    public void A_JWE_shaped_assertion_that_does_not_decode_is_unreadable_not_a_crash() =>
+        Assert.Null(ClientAssertionType.ReadUnverified(JweShapedAssertionThatIsNotUtf8));
+
+    [Fact]
+    public async Task The_token_endpoint_answers_a_JWE_shaped_assertion_that_does_not_decode_with_invalid_client()
+    {
+        await using var sfi = await StartAsync();
+        using var http = new HttpClient();
+        var response = await RequestTokenAsync(http, sfi.Issuer + "oauth2/token", "svc", JweShapedAssertionThatIsNotUtf8);
+        Assert.Equal(HttpStatusCode.BadRequest, response.HttpStatusCode);
+        Assert.Equal("invalid_client", Code(response));
+    }
+
     [Fact]
     public async Task With_require_typed_client_assertions_the_token_endpoint_refuses_untyped_ones()
     {

@@ -48,7 +48,7 @@ public static class OsvReader
         }
         catch (Inventory.ManifestFormatException e)
         {
-            throw new OsvFormatException($"not accepted: {e.Message}", e.Line, e.Column, e);
+            throw new OsvFormatException(e.Message, e.Line, e.Column, e);
         }
         catch (YamlDotNet.Core.YamlException e)
         {
