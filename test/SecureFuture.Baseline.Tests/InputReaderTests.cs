@@ -112,11 +112,12 @@ public sealed class InputReaderTests
     }
 
     [Theory]
-    [InlineData("[{\"id\":\"/subscriptions/s/providers/Microsoft.Storage/storageAccounts/st1\",\"type\":\"Microsoft.Storage/storageAccounts\",\n\"\\ud800\":1}]")]
-    [InlineData("[{\"id\":\"/subscriptions/s/providers/Microsoft.Storage/storageAccounts/st1\",\"type\":\"Microsoft.Storage/storageAccounts\",\n\"properties\":{\"allowBlobPublicAccess\":\"\\udc00\"}}]")]
-    public void AStringThatIsNotWellFormedUnicode_IsAnInputErrorNamingItsLine_NotACrash(string json)
+    [InlineData("[\n{\"id\":\"/subscriptions/s/providers/Microsoft.Storage/storageAccounts/st1\",\"type\":\"Microsoft.Storage/storageAccounts\",\n\"\\ud800\":1}]")]
+    [InlineData("[\n{\"id\":\"/subscriptions/s/providers/Microsoft.Storage/storageAccounts/st1\",\"type\":\"Microsoft.Storage/storageAccounts\",\n\"properties\":{\"allowBlobPublicAccess\":\"\\udc00\"}}]")]
+    public void AStringThatIsNotWellFormedUnicode_IsAnInputErrorNamingTheResourceLine_NotACrash(string json)
     {
-        // Found by fuzzing: an escaped lone surrogate in a member name or value threw InvalidOperationException.
+        // Found by fuzzing: an escaped lone surrogate in a member name or value threw InvalidOperationException. A
+        // resource of a collection is checked when it is compacted as a whole: the error names the line it starts on.
         var e = Assert.Throws<InputException>(() => Read(json));
         Assert.Equal(2, e.Line);
         Assert.Contains("not well-formed Unicode", e.Message, StringComparison.Ordinal);

@@ -167,7 +167,7 @@ public sealed class ClientAuthenticationTests(ServerFixture fixture)
         await using var sfi = await StartAsync();
         using var http = new HttpClient();
         var response = await RequestTokenAsync(http, sfi.Issuer + "oauth2/token", "svc", JweShapedAssertionThatIsNotUtf8);
-        Assert.Equal(HttpStatusCode.BadRequest, response.HttpStatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, response.HttpStatusCode); // RFC 6749 §5.2: invalid_client is a 401
         Assert.Equal("invalid_client", Code(response));
     }
 
