@@ -9,9 +9,9 @@
 #   --jobs N      targets fuzzed at once (default 1; the machine is shared: each afl-fuzz runs under nice)
 #   TARGET...     only these (default: every target, see `fuzz/fuzz.sh list`)
 #
-# Installs afl++ when run as root (Debian package). A crash reproduces with
-#   dotnet bench/.work/fuzz/bin/SecureFuture.Fuzz.dll run TARGET bench/.work/fuzz/TARGET/default/crashes/id:...
-# (the instrumented build runs outside afl-fuzz too). Method and results: docs/fuzzing.md, docs/benchmarks.md.
+# Installs afl++ when run as root (Debian package). A crash reproduces on the uninstrumented build with
+#   dotnet run --project fuzz/SecureFuture.Fuzz -c Release -- run TARGET bench/.work/fuzz/TARGET/default/crashes/id:...
+# (instrumented assemblies fail outside afl-fuzz). Method and results: docs/fuzzing.md, docs/benchmarks.md.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$here"
@@ -70,14 +70,14 @@ for target in "${targets[@]}"; do
 done
 wait
 
-stat() { awk -F' *: *' -v k="$2" '$1 == k {print $2}' "$work/$1/default/fuzzer_stats" 2>/dev/null; }
+afl_stat() { awk -F' *: *' -v k="$2" '$1 == k {print $2}' "$work/$1/default/fuzzer_stats" 2>/dev/null || true; }
 printf '\n%-24s %10s %9s %7s %8s %6s\n' target execs "exec/s" paths crashes hangs
 found=0
 for target in "${targets[@]}"; do
-  execs="$(stat "$target" execs_done)"; runtime="$(stat "$target" run_time)"
-  crashes="$(stat "$target" saved_crashes)"; hangs="$(stat "$target" saved_hangs)"
-  rate="$(awk -v e="${execs:-0}" -v t="${runtime:-0}" 'BEGIN { printf "%.0f", t > 0 ? e / t : 0 }')"
-  printf '%-24s %10s %9s %7s %8s %6s\n' "$target" "${execs:--}" "$rate" "$(stat "$target" corpus_count)" "${crashes:--}" "${hangs:--}"
+  execs="$(afl_stat "$target" execs_done)"; runtime="$(afl_stat "$target" run_time)"
+  crashes="$(afl_stat "$target" saved_crashes)"; hangs="$(afl_stat "$target" saved_hangs)"
+  rate="$(awk -v e="${execs:-0}" -v t="${runtime:-0}" 'BEGIN { printf "%.0f", (t > 0 ? e / t : 0) }')"
+  printf '%-24s %10s %9s %7s %8s %6s\n' "$target" "${execs:--}" "$rate" "$(afl_stat "$target" corpus_count)" "${crashes:--}" "${hangs:--}"
   [ "${crashes:-0}" = 0 ] && [ "${hangs:-0}" = 0 ] || found=1
 done
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo); afl++ $(dpkg-query -W -f '${Version}' afl++ 2>/dev/null); commit $(git rev-parse --short HEAD)"

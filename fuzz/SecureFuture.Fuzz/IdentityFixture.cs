@@ -33,8 +33,13 @@ internal static class IdentityFixture
         var p = Key.ExportParameters(false);
         return new JsonObject
         {
-            ["kty"] = "EC", ["crv"] = "P-256", ["kid"] = KeyId, ["alg"] = "ES256", ["use"] = "sig",
-            ["x"] = Base64Url.EncodeToString(p.Q.X), ["y"] = Base64Url.EncodeToString(p.Q.Y),
+            ["kty"] = "EC",
+            ["crv"] = "P-256",
+            ["kid"] = KeyId,
+            ["alg"] = "ES256",
+            ["use"] = "sig",
+            ["x"] = Base64Url.EncodeToString(p.Q.X),
+            ["y"] = Base64Url.EncodeToString(p.Q.Y),
         };
     }
 
@@ -60,8 +65,15 @@ internal static class IdentityFixture
             new JsonObject { ["alg"] = "ES256", ["typ"] = "at+jwt", ["kid"] = KeyId },
             new JsonObject
             {
-                ["iss"] = Issuer, ["sub"] = "alice", ["aud"] = Audience, ["client_id"] = ClientId, ["jti"] = "at-1",
-                ["iat"] = now, ["nbf"] = now, ["exp"] = now + 600, ["scope"] = "orders.read",
+                ["iss"] = Issuer,
+                ["sub"] = "alice",
+                ["aud"] = Audience,
+                ["client_id"] = ClientId,
+                ["jti"] = "at-1",
+                ["iat"] = now,
+                ["nbf"] = now,
+                ["exp"] = now + 600,
+                ["scope"] = "orders.read",
                 ["cnf"] = new JsonObject { ["jkt"] = DpopProofValidator.Thumbprint(System.Text.Json.JsonSerializer.SerializeToElement(PublicJwk())) },
             });
         var jwkWithoutKid = PublicJwk();
@@ -72,14 +84,20 @@ internal static class IdentityFixture
             new JsonObject { ["typ"] = "dpop+jwt", ["alg"] = "ES256", ["jwk"] = jwkWithoutKid },
             new JsonObject
             {
-                ["jti"] = "proof-1", ["htm"] = "POST", ["htu"] = Resource.AbsoluteUri, ["iat"] = now,
+                ["jti"] = "proof-1",
+                ["htm"] = "POST",
+                ["htu"] = Resource.AbsoluteUri,
+                ["iat"] = now,
                 ["ath"] = Base64Url.EncodeToString(SHA256.HashData(Encoding.ASCII.GetBytes(AccessToken))),
             });
         var set = Sign(
             new JsonObject { ["typ"] = "secevent+jwt", ["alg"] = "ES256", ["kid"] = KeyId },
             new JsonObject
             {
-                ["iss"] = Issuer, ["aud"] = Audience, ["jti"] = "set-1", ["iat"] = now,
+                ["iss"] = Issuer,
+                ["aud"] = Audience,
+                ["jti"] = "set-1",
+                ["iat"] = now,
                 ["sub_id"] = new JsonObject { ["format"] = "iss_sub", ["iss"] = Issuer, ["sub"] = "alice" },
                 ["events"] = new JsonObject { [SecurityEventTypes.SessionRevoked] = new JsonObject { ["event_timestamp"] = now } },
             });
@@ -87,8 +105,12 @@ internal static class IdentityFixture
             new JsonObject { ["typ"] = "client-authentication+jwt", ["alg"] = "ES256", ["kid"] = KeyId },
             new JsonObject
             {
-                ["iss"] = ClientId, ["sub"] = ClientId, ["aud"] = Issuer, ["jti"] = "assertion-1",
-                ["iat"] = now, ["exp"] = now + 120,
+                ["iss"] = ClientId,
+                ["sub"] = ClientId,
+                ["aud"] = Issuer,
+                ["jti"] = "assertion-1",
+                ["iat"] = now,
+                ["exp"] = now + 120,
             });
         var untypedAssertion = Sign(
             new JsonObject { ["alg"] = "ES256", ["kid"] = KeyId },

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
-using SecureFuture.Core;
 using System.Text.Json.Nodes;
+using SecureFuture.Core;
 using YamlDotNet.RepresentationModel;
 
 namespace SecureFuture.Scanning.Dependencies.Advisories;
