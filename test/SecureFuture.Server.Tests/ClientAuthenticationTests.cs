@@ -161,6 +161,18 @@ public sealed class ClientAuthenticationTests(ServerFixture fixture)
     public void A_JWE_shaped_assertion_that_does_not_decode_is_unreadable_not_a_crash() =>
         Assert.Null(ClientAssertionType.ReadUnverified(JweShapedAssertionThatIsNotUtf8));
 
+    [Theory]
+    [InlineData("{\"keys\": [{\"kty\": \"EC\", \"crv\": \"P-256\", \"kid\": \"\\ud800\", \"x\": \"AA\", \"y\": \"AA\"}]}")]
+    [InlineData("{\"keys\": [{\"kty\": \"EC\", \"crv\": \"\\udc00\", \"kid\": \"k\"}]}")]
+    public void A_registered_JWKS_whose_strings_are_not_well_formed_unicode_is_invalid_not_a_crash(string jwks)
+    {
+        // Found by fuzzing (target client-jwks): reading kid or crv threw InvalidOperationException, a 500 at registration.
+        using var document = System.Text.Json.JsonDocument.Parse(jwks);
+        var e = Assert.Throws<SecureFuture.Keys.KeyServiceException>(() => ClientKeySet.Parse(document.RootElement));
+        Assert.Equal(SecureFuture.Keys.KeyErrorKind.Invalid, e.Kind);
+        Assert.Contains("not well-formed Unicode", e.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task The_token_endpoint_answers_a_JWE_shaped_assertion_that_does_not_decode_with_invalid_client()
     {
