@@ -1,11 +1,13 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Duende.IdentityModel.Client;
 using Microsoft.IdentityModel.JsonWebTokens;
 using SecureFuture.Identity.Clients;
 using SecureFuture.Identity.Tokens;
+using SecureFuture.Keys;
 
 using static SecureFuture.Server.Tests.OAuthTestKit;
 using static SecureFuture.Server.Tests.TokenServiceTests;
@@ -167,9 +169,9 @@ public sealed class ClientAuthenticationTests(ServerFixture fixture)
     public void A_registered_JWKS_whose_strings_are_not_well_formed_unicode_is_invalid_not_a_crash(string jwks)
     {
         // Found by fuzzing (target client-jwks): reading kid or crv threw InvalidOperationException, a 500 at registration.
-        using var document = System.Text.Json.JsonDocument.Parse(jwks);
-        var e = Assert.Throws<SecureFuture.Keys.KeyServiceException>(() => ClientKeySet.Parse(document.RootElement));
-        Assert.Equal(SecureFuture.Keys.KeyErrorKind.Invalid, e.Kind);
+        using var document = JsonDocument.Parse(jwks);
+        var e = Assert.Throws<KeyServiceException>(() => ClientKeySet.Parse(document.RootElement));
+        Assert.Equal(KeyErrorKind.Invalid, e.Kind);
         Assert.Contains("not well-formed Unicode", e.Message, StringComparison.Ordinal);
     }
 
