@@ -73,6 +73,12 @@ rm -rf "$results"
 status=0
 dotnet test SecureFuture.slnx -c Release --no-restore --logger "trx" --results-directory "$results" || status=$?
 
+# 5b. Fuzz smoke (docs/fuzzing.md): every parser of untrusted input, over its seed corpus plus a fixed number of seeded
+#     mutations, in one process (about a minute); a crash or hang fails the run and its input is kept in artifacts/.
+say "fuzz smoke: fuzz/SecureFuture.Fuzz smoke all"
+dotnet run --project fuzz/SecureFuture.Fuzz -c Release --no-restore -- smoke all --corpus fuzz/corpus --mutations 500 \
+  --findings "$here/artifacts/fuzz-findings" || status=1
+
 # 6. The project eats its own cooking: no high-severity secret in this repository.
 say "sfi scan . --fail-on high"
 self=0

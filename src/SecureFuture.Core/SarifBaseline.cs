@@ -24,8 +24,8 @@ public static class SarifBaseline
         JsonDocument document;
         try
         {
-            using var stream = File.OpenRead(path);
-            document = JsonDocument.Parse(stream, new JsonDocumentOptions { MaxDepth = 128 });
+            // StrictJson: a string that is not well-formed Unicode is refused here, not met later by GetString.
+            document = StrictJson.Parse(File.ReadAllBytes(path), new JsonDocumentOptions { MaxDepth = 128 });
         }
         catch (JsonException e)
         {

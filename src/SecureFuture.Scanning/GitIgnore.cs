@@ -126,7 +126,19 @@ public sealed class GitIgnore
             return false;
         }
 
-        var regex = new Regex("^" + Translate(line) + "$", RegexOptions.CultureInvariant | RegexOptions.Singleline, TimeSpan.FromSeconds(1));
+        Regex regex;
+        try
+        {
+            regex = new Regex("^" + Translate(line) + "$", RegexOptions.CultureInvariant | RegexOptions.Singleline, TimeSpan.FromSeconds(1));
+        }
+        catch (RegexParseException)
+        {
+            // A bracket range written backwards ("[9-0]") matches no character in git's wildmatch, so the pattern
+            // matches no path: it is skipped, as one that cannot match. It threw out of the scan (found by fuzzing).
+            // (Negated, "[!9-0]" would match any character in git; such a pattern is not honoured here.)
+            return false;
+        }
+
         pattern = new Pattern(regex, negate, directoryOnly, anchored);
         return true;
     }
@@ -168,7 +180,7 @@ public sealed class GitIgnore
                     sb.Append("[^/]");
                     break;
                 case '[':
-                    var close = glob.IndexOf(']', i + 2);
+                    var close = glob.IndexOf(']', Math.Min(i + 2, glob.Length)); // "[" last: no class (found by fuzzing)
                     if (close < 0)
                     {
                         sb.Append(@"\[");

@@ -106,6 +106,34 @@ public sealed class InputReaderTests
     }
 
     [Fact]
+    public void TerraformPlan_WithoutAfterUnknown_IsAssessed_NotAnErrorOfEveryControl()
+    {
+        // Found by fuzzing: a change without after_unknown stored an empty JSON text instead of none, and every control
+        // that read the resource failed to parse it (ControlStatus.Error) instead of judging the plan.
+        var json = """
+            {"format_version":"1.2","terraform_version":"1.9.5","resource_changes":[
+              {"address":"azurerm_storage_account.a","mode":"managed","type":"azurerm_storage_account","name":"a","change":{"actions":["create"],"before":null,"after":{"name":"a","allow_nested_items_to_be_public":true,"min_tls_version":"TLS1_2"}}}
+            ]}
+            """;
+        var assessment = TestSupport.Assess(TestSupport.FromJson(json, "plan.json"));
+
+        Assert.DoesNotContain(assessment.Results, r => r.Status == ControlStatus.Error);
+        Assert.Contains(assessment.Results, r => r.ControlId == "STO-01" && r.Status == ControlStatus.Fail);
+    }
+
+    [Theory]
+    [InlineData("[\n{\"id\":\"/subscriptions/s/providers/Microsoft.Storage/storageAccounts/st1\",\"type\":\"Microsoft.Storage/storageAccounts\",\n\"\\ud800\":1}]")]
+    [InlineData("[\n{\"id\":\"/subscriptions/s/providers/Microsoft.Storage/storageAccounts/st1\",\"type\":\"Microsoft.Storage/storageAccounts\",\n\"properties\":{\"allowBlobPublicAccess\":\"\\udc00\"}}]")]
+    public void AStringThatIsNotWellFormedUnicode_IsAnInputErrorNamingTheResourceLine_NotACrash(string json)
+    {
+        // Found by fuzzing: an escaped lone surrogate in a member name or value threw InvalidOperationException. A
+        // resource of a collection is checked when it is compacted as a whole: the error names the line it starts on.
+        var e = Assert.Throws<InputException>(() => Read(json));
+        Assert.Equal(2, e.Line);
+        Assert.Contains("not well-formed Unicode", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void ScubaGearExport_WithBomPascalCaseAndMsDates_IsRead()
     {
         var json = """

@@ -1,3 +1,5 @@
+using System.Text;
+
 namespace SecureFuture.Core.Tests;
 
 public sealed class SarifBaselineTests : IDisposable
@@ -14,6 +16,20 @@ public sealed class SarifBaselineTests : IDisposable
         var e = Assert.Throws<InputException>(() => SarifBaseline.Read(path));
         Assert.Equal(3, e.Line);
         Assert.StartsWith(path + ":3:", e.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("\\ud800")] // a lone surrogate, escaped
+    [InlineData("invalid UTF-8")] // the bytes F3 28
+    public void AStringThatIsNotWellFormedUnicode_IsAnInputErrorNamingItsLine_NotACrash(string ruleId)
+    {
+        // Found by fuzzing: the log parsed, and reading the rule id threw InvalidOperationException (exit 70).
+        byte[] id = ruleId == "invalid UTF-8" ? [0xF3, 0x28] : Encoding.UTF8.GetBytes(ruleId);
+        var path = Path.Combine(_directory, "unicode.sarif");
+        File.WriteAllBytes(path, [.. "{\"version\": \"2.1.0\", \"runs\": [{\"results\": [\n{\"ruleId\": \""u8, .. id, .. "\", \"message\": {\"text\": \"m\"}}]}]}"u8]);
+        var e = Assert.Throws<InputException>(() => SarifBaseline.Read(path));
+        Assert.Equal(2, e.Line);
+        Assert.Contains("not well-formed Unicode", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]

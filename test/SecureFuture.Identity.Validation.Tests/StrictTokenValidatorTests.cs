@@ -50,6 +50,18 @@ public sealed class StrictTokenValidatorTests : IAsyncLifetime, IDisposable
         Assert.Equal([Api], outcome.Principal.Audiences);
     }
 
+    [Theory]
+    [InlineData("{\"alg\":\"ES256\",\"kid\":\"\\ud800\"}", "{}")] // a lone surrogate in the kid
+    [InlineData("{\"alg\":\"ES256\",\"kid\":\"contoso-1\"}", "{\"iss\":\"\\udc00\"}")] // ... in the issuer
+    public async Task A_token_whose_strings_are_not_well_formed_unicode_is_refused_as_malformed_not_thrown(string header, string claims)
+    {
+        // Found by fuzzing: the header parsed, and reading kid or iss threw InvalidOperationException out of
+        // ValidateAsync (a 500 at the resource server instead of a 401). DPoP proofs and SETs are read the same way.
+        var outcome = await Validate(_contosoKey.TokenFromJson(header, claims));
+        Assert.Equal(Refusal.Malformed, outcome.Refusal);
+        Assert.Contains("not well-formed Unicode", outcome.Error, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Storm_0558_a_key_of_one_issuer_never_validates_a_token_naming_another()
     {

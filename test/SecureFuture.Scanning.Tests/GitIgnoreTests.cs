@@ -22,6 +22,21 @@ public sealed class GitIgnoreTests
     public void Pattern_MatchesAsGitDoes(string pattern, string path, bool isDirectory, bool? expected) =>
         Assert.Equal(expected, GitIgnore.Parse(string.Empty, pattern).Match(path, isDirectory));
 
+    [Theory]
+    [InlineData("a?c[9-0].txt")] // a range written backwards: no character is in it, as in git's wildmatch
+    [InlineData("a?c[z-a]*")]
+    [InlineData("logs[")] // '[' as the last character
+    [InlineData("x[")]
+    public void A_pattern_that_cannot_be_translated_does_not_stop_the_file_and_the_others_apply(string odd)
+    {
+        // Found by fuzzing: RegexParseException (backwards range) and ArgumentOutOfRangeException (trailing '[') were
+        // thrown out of GitIgnore.Parse, so one odd line in a scanned repository's .gitignore stopped the scan.
+        var ignore = GitIgnore.Parse(string.Empty, "*.log\n" + odd + "\nbuild/\n");
+        Assert.True(ignore.Match("debug.log", false));
+        Assert.True(ignore.Match("build", true));
+        Assert.Null(ignore.Match("abc5.txt", false));
+    }
+
     [Fact]
     public void LastMatchingPattern_Wins_SoNegationReincludes()
     {

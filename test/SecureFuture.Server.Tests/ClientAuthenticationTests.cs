@@ -1,11 +1,13 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Duende.IdentityModel.Client;
 using Microsoft.IdentityModel.JsonWebTokens;
 using SecureFuture.Identity.Clients;
 using SecureFuture.Identity.Tokens;
+using SecureFuture.Keys;
 
 using static SecureFuture.Server.Tests.OAuthTestKit;
 using static SecureFuture.Server.Tests.TokenServiceTests;
@@ -148,6 +150,39 @@ public sealed class ClientAuthenticationTests(ServerFixture fixture)
             Assert.Equal("invalid_client", Code(refused));
             Assert.Contains("is not a client assertion", refused.ErrorDescription, StringComparison.Ordinal);
         }
+    }
+
+    /// <summary>
+    /// Found by fuzzing (fuzz/, target client-assertion): a five-part (JWE-shaped) assertion whose second part does not
+    /// decode as UTF-8 made <c>new JsonWebToken</c> throw <see cref="FormatException"/>, which nothing caught: an HTTP
+    /// 500 from the token endpoint for anyone who posts it.
+    /// </summary>
+    private const string JweShapedAssertionThatIsNotUtf8 = "eyJhbGciOiJFUzI1NiIsImtpZCI6ImZ1enotMSJ9.eyJpc3MiOiJmdXp6LWNsaWVudCIsInN1YiI6ImZ1enotY2xpZW50IiwYXVkIjpb.mh0dHBzOi8vaXNzdWVyLmZ1enoudGVzdC8iLCJodHRwczovL290aGVyLnRlc3QvIl0sImp0aSI6ImFzc2VydGlvbi0yIiwiaWF0IjoxNzk1OTUzNjAwLCJleHAiOjE3OTU5NTM3MjB9.F2R63dZUzJZA3EpWXyRK9SGBqqXEet2Ccn4zT7VbSfAvAxbjT6iIOwpU3Alo3GVzdC8iLCJodHRwczovL290aGVyLnRlc3QvIl0sImp0aSI6ImFzc2VydGlvbi0yIiwiaWF0IjoxNzk1OTUzNjAwLCJleHAiOjE3OTU5NTM3MjB9.F2R63dZUzJZA3EpWXyRO9SGBqqXEet2Ccn4zT7VbSfAvAxbjT6iIOwpU3Alo3AIj9n8PaKpNwcYCF4n6bv5ATA";
+
+    [Fact]
+    public void A_JWE_shaped_assertion_that_does_not_decode_is_unreadable_not_a_crash() =>
+        Assert.Null(ClientAssertionType.ReadUnverified(JweShapedAssertionThatIsNotUtf8));
+
+    [Theory]
+    [InlineData("{\"keys\": [{\"kty\": \"EC\", \"crv\": \"P-256\", \"kid\": \"\\ud800\", \"x\": \"AA\", \"y\": \"AA\"}]}")]
+    [InlineData("{\"keys\": [{\"kty\": \"EC\", \"crv\": \"\\udc00\", \"kid\": \"k\"}]}")]
+    public void A_registered_JWKS_whose_strings_are_not_well_formed_unicode_is_invalid_not_a_crash(string jwks)
+    {
+        // Found by fuzzing (target client-jwks): reading kid or crv threw InvalidOperationException, a 500 at registration.
+        using var document = JsonDocument.Parse(jwks);
+        var e = Assert.Throws<KeyServiceException>(() => ClientKeySet.Parse(document.RootElement));
+        Assert.Equal(KeyErrorKind.Invalid, e.Kind);
+        Assert.Contains("not well-formed Unicode", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_token_endpoint_answers_a_JWE_shaped_assertion_that_does_not_decode_with_invalid_client()
+    {
+        await using var sfi = await StartAsync();
+        using var http = new HttpClient();
+        var response = await RequestTokenAsync(http, sfi.Issuer + "oauth2/token", "svc", JweShapedAssertionThatIsNotUtf8);
+        Assert.Equal(HttpStatusCode.Unauthorized, response.HttpStatusCode); // RFC 6749 §5.2: invalid_client is a 401
+        Assert.Equal("invalid_client", Code(response));
     }
 
     [Fact]

@@ -12,6 +12,17 @@ public sealed class ThreatDragonImportTests : IDisposable
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
     [Fact]
+    public void AStringThatIsNotWellFormedUnicode_IsAnInputErrorNamingItsLine_NotACrash()
+    {
+        // Found by fuzzing: a lone surrogate in a cell's name parsed, then threw InvalidOperationException when read.
+        var path = Path.Combine(_dir, "surrogate.json");
+        File.WriteAllText(path, "{\"summary\": {\"title\": \"t\"}, \"detail\": {\"diagrams\": [{\"cells\": [\n{\"shape\": \"process\", \"id\": \"p\", \"data\": {\"name\": \"\\ud800\"}}]}]}}");
+        var e = Assert.Throws<InputException>(() => ThreatAnalyzer.Load(path));
+        Assert.Equal(2, e.Line);
+        Assert.Contains("not well-formed Unicode", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void V1DemoModel_IsReadWithItsElementsFlowsAndBoundaries_AndGeneratesThreats()
     {
         var loaded = ThreatAnalyzer.Load(TestFiles.Path("threat-dragon/td-demo-v1-threat-model.json"));

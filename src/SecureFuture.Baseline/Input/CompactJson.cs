@@ -3,6 +3,7 @@ using System.Collections.Frozen;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using SecureFuture.Core;
 
 namespace SecureFuture.Baseline.Input;
 
@@ -110,14 +111,14 @@ internal sealed class CompactJson
                             // Peek at the value without consuming it: a copy of the reader is a snapshot.
                             var peek = reader;
                             peek.Read();
-                            top.Add(name, peek.TokenType, peek.TokenType == JsonTokenType.String && top.KeepsText(name) ? peek.GetString() : null);
+                            top.Add(name, peek.TokenType, peek.TokenType == JsonTokenType.String && top.KeepsText(name) ? StrictJson.ReadString(ref peek) : null);
                         }
 
                         break;
                     case JsonTokenType.String:
                         if (reader.ValueIsEscaped)
                         {
-                            writer.WriteStringValue(reader.GetString());
+                            writer.WriteStringValue(StrictJson.ReadString(ref reader));
                         }
                         else if (!System.Text.Unicode.Utf8.IsValid(reader.ValueSpan))
                         {
@@ -162,9 +163,9 @@ internal sealed class CompactJson
 
     private string PropertyName(ref Utf8JsonReader reader)
     {
-        if (reader.ValueSpan.Length > MaxInternedName || _names.Count >= 16384)
+        if (reader.ValueIsEscaped || reader.ValueSpan.Length > MaxInternedName || _names.Count >= 16384)
         {
-            return reader.GetString()!;
+            return StrictJson.ReadString(ref reader)!;
         }
 
         // An unescaped name is never longer than its UTF-8 bytes.

@@ -202,7 +202,7 @@ internal static class JsonStreamWalker
                     switch (token)
                     {
                         case JsonTokenType.PropertyName:
-                            pendingProperty = reader.GetString();
+                            pendingProperty = StrictJson.ReadString(ref reader);
                             break;
                         case JsonTokenType.StartObject or JsonTokenType.StartArray:
                             {
@@ -272,7 +272,7 @@ internal static class JsonStreamWalker
                                     var raw = reader.HasValueSequence ? reader.ValueSequence.ToArray() : reader.ValueSpan.ToArray();
                                     var node = token switch
                                     {
-                                        JsonTokenType.String => JsonValue.Create(reader.GetString()),
+                                        JsonTokenType.String => JsonValue.Create(StrictJson.ReadString(ref reader)),
                                         JsonTokenType.Number => JsonNode.Parse(raw),
                                         JsonTokenType.True => JsonValue.Create(true),
                                         JsonTokenType.False => JsonValue.Create(false),
@@ -300,6 +300,12 @@ internal static class JsonStreamWalker
             {
                 // Nothing but white space (or nothing at all): say so, not the parser's "no JSON tokens".
                 throw new InputException(displayPath, 1, 1, "the file is empty", ex);
+            }
+            catch (JsonException ex) when (ex.LineNumber is null)
+            {
+                // A string that is not well-formed Unicode (StrictJson.ReadString): the token that holds it.
+                var (line, column) = lines.PositionOf(buffer, (int)tokenStart);
+                throw new InputException(displayPath, line, column, $"malformed JSON: {FirstSentence(ex.Message)}", ex);
             }
             catch (JsonException ex)
             {

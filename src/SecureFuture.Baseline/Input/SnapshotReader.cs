@@ -664,7 +664,9 @@ public static class SnapshotReader
             Format = InputFormat.TerraformPlan,
             Source = new SourceLocation(displayPath, e.Line, e.Column),
             Json = CompactJson.FromNode(after),
-            AfterUnknownJson = change["after_unknown"] is JsonObject unknown ? CompactJson.FromNode(unknown) : null,
+            // Typed: a bare null would be a null byte[], which converts to an empty ReadOnlyMemory, not to no value, and
+            // every control then failed to parse it on a plan without after_unknown (found by fuzzing).
+            AfterUnknownJson = change["after_unknown"] is JsonObject unknown ? CompactJson.FromNode(unknown) : (ReadOnlyMemory<byte>?)null,
         };
     }
 

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using SecureFuture.Core;
 using SecureFuture.Keys;
 
 namespace SecureFuture.Identity.Clients;
@@ -47,6 +48,15 @@ public sealed class ClientKeySet
         if (jwks.ValueKind != JsonValueKind.Object || !jwks.TryGetProperty("keys", out var keys) || keys.ValueKind != JsonValueKind.Array)
         {
             throw Invalid("jwks: a JSON Web Key Set, {\"keys\": [...]}, is required");
+        }
+
+        try
+        {
+            StrictJson.RequireWellFormedStrings(jwks);
+        }
+        catch (JsonException e)
+        {
+            throw Invalid("jwks: " + e.Message);
         }
 
         var count = keys.GetArrayLength();

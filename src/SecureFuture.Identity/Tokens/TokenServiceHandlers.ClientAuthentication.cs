@@ -48,7 +48,7 @@ internal static partial class TokenServiceHandlers
 
                 // The issuer of an assertion is the client (RFC 7523 §3): read it only to find the client's registered keys;
                 // the signature, issuer, audience and lifetime are then checked by OpenIddict against those keys alone.
-                var unverified = Read(context.Token);
+                var unverified = ClientAssertionType.ReadUnverified(context.Token);
                 var clientId = unverified?.Issuer is { Length: > 0 } issuer ? issuer : null;
                 var client = clientId is null ? null : await RequestClient.FindAsync(context.Transaction, clients, clientId, context.CancellationToken);
                 var source = SourceOf(context.Transaction);
@@ -114,18 +114,6 @@ internal static partial class TokenServiceHandlers
             }
 
             private static readonly JsonWebTokenHandler SignatureOnly = new();
-
-            private static JsonWebToken? Read(string token)
-            {
-                try
-                {
-                    return new JsonWebToken(token);
-                }
-                catch (ArgumentException)
-                {
-                    return null;
-                }
-            }
         }
 
         /// <summary>

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using SecureFuture.Core;
 using YamlDotNet.RepresentationModel;
 
 namespace SecureFuture.Scanning.Dependencies.Advisories;
@@ -27,7 +28,7 @@ public static class OsvReader
     {
         try
         {
-            using var document = JsonDocument.Parse(utf8.ToArray(), new JsonDocumentOptions { MaxDepth = 64 });
+            using var document = StrictJson.Parse(utf8.ToArray(), new JsonDocumentOptions { MaxDepth = 64 });
             return Read(document.RootElement);
         }
         catch (JsonException e)
@@ -41,11 +42,21 @@ public static class OsvReader
         var stream = new YamlStream();
         try
         {
+            // The representation model and ToJson recurse: a deeply nested record would overflow the stack (found by fuzzing).
+            Inventory.LocatedYaml.CheckDepth(text);
             stream.Load(new StringReader(text));
+        }
+        catch (Inventory.ManifestFormatException e)
+        {
+            throw new OsvFormatException(e.Message, e.Line, e.Column, e);
         }
         catch (YamlDotNet.Core.YamlException e)
         {
             throw new OsvFormatException($"not YAML: {e.Message}", e.Start.Line, e.Start.Column, e);
+        }
+        catch (Exception e) when (Inventory.LocatedYaml.IsYamlDotNetFault(e))
+        {
+            throw new OsvFormatException($"not YAML: {e.Message}", 1, 1, e);
         }
 
         if (stream.Documents.Count != 1)
@@ -61,7 +72,9 @@ public static class OsvReader
     // YAML scalars stay strings: OSV's fields are strings ("introduced: 0" is the string "0").
     private static JsonNode? ToJson(YamlNode node) => node switch
     {
-        YamlMappingNode map => new JsonObject(map.Children.Select(kv => KeyValuePair.Create(((YamlScalarNode)kv.Key).Value ?? "", ToJson(kv.Value)))),
+        YamlMappingNode map => new JsonObject(map.Children.Select(kv => KeyValuePair.Create(
+            kv.Key is YamlScalarNode key ? key.Value ?? "" : throw new OsvFormatException($"a mapping key that is not a string at line {kv.Key.Start.Line}"),
+            ToJson(kv.Value)))),
         YamlSequenceNode seq => new JsonArray([.. seq.Children.Select(ToJson)]),
         YamlScalarNode { Value: null } or YamlScalarNode { Value: "~" or "null", Style: YamlDotNet.Core.ScalarStyle.Plain } => null,
         YamlScalarNode scalar => JsonValue.Create(scalar.Value),

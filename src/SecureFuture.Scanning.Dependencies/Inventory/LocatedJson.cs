@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using SecureFuture.Core;
 
 namespace SecureFuture.Scanning.Dependencies.Inventory;
 
@@ -29,7 +30,9 @@ internal sealed class LocatedJson : IDisposable
         JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(utf8, new JsonDocumentOptions { MaxDepth = 256 });
+            // Strict: a name twice in one object (which entry is the package?) is refused, and so is a string that is not
+            // well-formed Unicode; both threw out of the readers instead (found by fuzzing).
+            document = StrictJson.Parse(utf8, StrictJson.DocumentOptions(maxDepth: 256));
         }
         catch (JsonException e)
         {

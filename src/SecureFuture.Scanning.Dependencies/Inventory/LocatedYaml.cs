@@ -25,11 +25,24 @@ internal static class LocatedYaml
         {
             throw new ManifestFormatException((int)Math.Max(1, e.Start.Line), (int)Math.Max(1, e.Start.Column), $"not valid YAML: {e.Message}", e);
         }
+        catch (Exception e) when (IsYamlDotNetFault(e))
+        {
+            throw new ManifestFormatException(1, 1, $"not valid YAML: {e.Message}", e);
+        }
 
         return stream.Documents.Count == 0 ? null : stream.Documents[0].RootNode as YamlMappingNode;
     }
 
-    private static void CheckDepth(string text)
+    /// <summary>
+    /// YamlDotNet reports some malformed documents with <see cref="InvalidOperationException"/> (its scanner, on a
+    /// plain scalar cut short) or <see cref="ArgumentException"/> (its representation model, on an event it does not
+    /// expect) instead of <see cref="YamlException"/>; thrown by its own code, they mean the text is not YAML it can
+    /// read. Found by fuzzing (docs/fuzzing.md).
+    /// </summary>
+    internal static bool IsYamlDotNetFault(Exception e) =>
+        e is InvalidOperationException or ArgumentException && e.TargetSite?.DeclaringType?.Assembly == typeof(YamlStream).Assembly;
+
+    internal static void CheckDepth(string text)
     {
         var parser = new Parser(new StringReader(text));
         var depth = 0;

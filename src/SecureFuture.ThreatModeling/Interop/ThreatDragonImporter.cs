@@ -45,7 +45,9 @@ public static class ThreatDragonImporter
         JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(stream, new JsonDocumentOptions { MaxDepth = 64 });
+            using var buffer = new MemoryStream();
+            stream.CopyTo(buffer);
+            document = StrictJson.Parse(buffer.GetBuffer().AsMemory(0, (int)buffer.Length), new JsonDocumentOptions { MaxDepth = 64 });
         }
         catch (JsonException e)
         {

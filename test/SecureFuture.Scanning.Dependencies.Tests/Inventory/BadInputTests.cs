@@ -25,6 +25,42 @@ public class BadInputTests
     }
 
     [Fact]
+    public void A_package_named_twice_in_a_json_lock_file_is_an_error_not_a_crash()
+    {
+        // Found by fuzzing: the second "node_modules/a" threw ArgumentException out of the reader (and the scan).
+        // Which of the two is installed cannot be told, so the file is refused.
+        var result = Read(("package-lock.json", "{\"lockfileVersion\": 3, \"packages\": {\"\": {},\n\"node_modules/a\": {\"version\": \"1.0.0\"},\n\"node_modules/a\": {\"version\": \"6.6.6\"}}}"));
+        var error = Assert.Single(result.Notifications, n => n.Id == InventoryNotifications.Malformed);
+        Assert.Matches(@"^package-lock\.json:\d+:\d+: not valid JSON", error.Message);
+        Assert.Empty(result.Packages);
+    }
+
+    [Fact]
+    public void A_json_lock_file_with_a_lone_surrogate_is_an_error_not_a_crash()
+    {
+        var result = Read(("packages.lock.json", "{\"version\": 1, \"dependencies\": {\"net8.0\": {\"\\ud800\": {\"type\": \"Direct\"}}}}"));
+        Assert.Contains("not well-formed Unicode", Assert.Single(result.Notifications, n => n.Id == InventoryNotifications.Malformed).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_yaml_lock_file_yamldotnet_cannot_model_is_an_error_not_a_crash()
+    {
+        // Found by fuzzing: YamlDotNet throws ArgumentException, not YamlException, on "- : x".
+        var result = Read(("pnpm-lock.yaml", "lockfileVersion: '9.0'\nimporters:\n  .:\n    dependencies:\n    - : x\n"));
+        Assert.Contains("not valid YAML", Assert.Single(result.Notifications, n => n.Id == InventoryNotifications.Malformed).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_empty_pnpm_reference_resolves_to_nothing_and_the_rest_is_read()
+    {
+        // Found by fuzzing: an empty version threw ArgumentOutOfRangeException out of the reader.
+        var result = Read(("pnpm-lock.yaml", "lockfileVersion: '6.0'\ndependencies:\n  left-pad: ''\n  is-odd: 3.0.1\npackages:\n  /is-odd@3.0.1:\n    resolution: {integrity: sha512-CQpnWPrDwmP1+SMHXZhtLtJv90yiyVfluGsX5iNCVkrhQtU3TQHsUWPG9wkdk9Lgd5yNpAg9jQEo90CBaXgWMA==}\n  /left-pad@1.3.0:\n    resolution: {integrity: sha512-XI5MPzVNApjAyhQzphX8BkmKsKUxD4LdyK24iZeQ9ioAW7rF+5kJSqa6ZNPtrbwD2bH1XlAkW1unwTxkCLGuJg==}\n"));
+        Assert.Empty(result.Notifications);
+        Assert.True(Assert.Single(result.Packages, p => p.Name == "is-odd").Direct);
+        Assert.False(Assert.Single(result.Packages, p => p.Name == "left-pad").Direct);
+    }
+
+    [Fact]
     public void Truncated_cargo_lock_is_an_error_naming_the_line_and_yields_no_half_inventory()
     {
         var text = "version = 3\n\n[[package]]\nname = \"libc\"\nversion = \"0.2.71\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\n\n[[package]]\nname = \"serde\nversion = \"1.0\"\n";

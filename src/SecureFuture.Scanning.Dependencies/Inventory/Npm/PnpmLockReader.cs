@@ -92,7 +92,7 @@ internal sealed class PnpmLockReader : IManifestReader
         }
 
         var version = StripPeers(reference, legacy);
-        var at = version.IndexOf('@', 1);
+        var at = version.Length > 1 ? version.IndexOf('@', 1) : -1; // an empty reference has no alias (found by fuzzing)
         return at > 0 && !char.IsAsciiDigit(version[0])
             ? graph.Find(version[..at], version[(at + 1)..])
             : graph.Find(name, version);
@@ -112,7 +112,7 @@ internal sealed class PnpmLockReader : IManifestReader
         }
 
         k = StripPeers(k, legacy: false);
-        var at = k.IndexOf('@', 1);
+        var at = k.Length > 1 ? k.IndexOf('@', 1) : -1;
         return at > 0 && at < k.Length - 1 && char.IsAsciiDigit(k[at + 1]) ? (k[..at], k[(at + 1)..]) : null;
     }
 
