@@ -24,6 +24,7 @@ public sealed class EnumeratedOptionTests
         "--decode-depth", "--archive-depth", // whole numbers in a range their validators enforce
         "--source", "--kev",
         "--project", "--ref", "--category", "--owner", "--expect", "--rule", "--comment", "--risk-owner", "--until", "--window-days",
+        "--ring", "--signature", "--jwks",
     };
 
     public static TheoryData<string, string> EnumeratedOptions()
