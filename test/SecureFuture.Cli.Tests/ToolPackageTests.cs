@@ -79,6 +79,21 @@ public sealed class ToolPackageTests
             (exit, output) = ChildProcess.Run(sfi, ["baseline", "controls"], workingDirectory: sample);
             Assert.True(exit == 0, output);
             Assert.Contains("IDN-01", output, StringComparison.Ordinal);
+
+            // action.yml's scan step as a GitHub runner runs it: the installed tool on PATH, the inputs in the environment.
+            var githubOutput = Path.Combine(work, "github-output");
+            File.WriteAllText(githubOutput, string.Empty);
+            var environment = new Dictionary<string, string>
+            {
+                ["PATH"] = tools + Path.PathSeparator + Environment.GetEnvironmentVariable("PATH"),
+                ["GITHUB_OUTPUT"] = githubOutput,
+                ["SFI_PATH"] = ".", ["SFI_FAIL_ON"] = "high", ["SFI_ANALYZERS"] = "secrets", ["SFI_SINCE"] = string.Empty, ["SFI_SARIF"] = "sfi.sarif",
+                ["SFI_PUSH"] = "false", ["SFI_SERVER"] = string.Empty, ["SFI_PROJECT"] = string.Empty, ["SFI_ADMIN_KEY"] = string.Empty, ["SFI_REF"] = "main",
+            };
+            (exit, output) = ChildProcess.Run("bash", ["--noprofile", "--norc", "-eo", "pipefail", "-c", CiTemplateTests.ScanStepScript()], environment, sample);
+            Assert.True(exit == 0, output); // the gate is a step of its own, after the upload
+            Assert.Contains("exit-code=1", File.ReadAllText(githubOutput), StringComparison.Ordinal);
+            Assert.Contains("\"SFI-SEC-040\"", File.ReadAllText(Path.Combine(sample, "sfi.sarif")), StringComparison.Ordinal);
         }
         finally
         {
