@@ -49,6 +49,11 @@ internal static class CliApp
                 await stderr.WriteLineAsync($"sfi: {error.Message}");
             }
 
+            if (CommandSuggestions.For(parse) is { } suggestion)
+            {
+                await stderr.WriteLineAsync($"Did you mean '{suggestion}'?");
+            }
+
             await stderr.WriteLineAsync("Run 'sfi --help' for usage.");
             return ExitCodes.UsageError;
         }

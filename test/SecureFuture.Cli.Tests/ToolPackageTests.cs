@@ -87,8 +87,16 @@ public sealed class ToolPackageTests
             {
                 ["PATH"] = tools + Path.PathSeparator + Environment.GetEnvironmentVariable("PATH"),
                 ["GITHUB_OUTPUT"] = githubOutput,
-                ["SFI_PATH"] = ".", ["SFI_FAIL_ON"] = "high", ["SFI_ANALYZERS"] = "secrets", ["SFI_SINCE"] = string.Empty, ["SFI_SARIF"] = "sfi.sarif",
-                ["SFI_PUSH"] = "false", ["SFI_SERVER"] = string.Empty, ["SFI_PROJECT"] = string.Empty, ["SFI_ADMIN_KEY"] = string.Empty, ["SFI_REF"] = "main",
+                ["SFI_PATH"] = ".",
+                ["SFI_FAIL_ON"] = "high",
+                ["SFI_ANALYZERS"] = "secrets",
+                ["SFI_SINCE"] = string.Empty,
+                ["SFI_SARIF"] = "sfi.sarif",
+                ["SFI_PUSH"] = "false",
+                ["SFI_SERVER"] = string.Empty,
+                ["SFI_PROJECT"] = string.Empty,
+                ["SFI_ADMIN_KEY"] = string.Empty,
+                ["SFI_REF"] = "main",
             };
             (exit, output) = ChildProcess.Run("bash", ["--noprofile", "--norc", "-eo", "pipefail", "-c", CiTemplateTests.ScanStepScript()], environment, sample);
             Assert.True(exit == 0, output); // the gate is a step of its own, after the upload

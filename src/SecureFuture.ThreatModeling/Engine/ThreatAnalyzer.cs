@@ -58,7 +58,8 @@ public static class ThreatAnalyzer
     {
         ArgumentNullException.ThrowIfNull(path);
         var extension = Path.GetExtension(path).ToLowerInvariant();
-        if (extension is ".tm7" or ".yaml" or ".yml" or ".json")
+        // A directory (sfi threatmodel analyze docs/threat-model) is named as one, whatever its name ends with.
+        if (extension is ".tm7" or ".yaml" or ".yml" or ".json" || Directory.Exists(path))
         {
             FileKinds.RequireRegularFile(path);
         }
@@ -90,7 +91,7 @@ public static class ThreatAnalyzer
             case ".json":
                 return new LoadedModel(Interop.ThreatDragonImporter.Read(path), template ?? RuleCatalogue.Default.Template, null) { TemplatePath = templatePath };
             default:
-                throw new InputException(path, null, null, $"unknown model format '{extension}'; expected .yaml, .yml, .tm7 or .json (Threat Dragon)");
+                throw new InputException(path, null, null, (extension.Length == 0 ? "no file extension to tell the model format" : $"unknown model format '{extension}'") + "; expected .yaml, .yml, .tm7 or .json (Threat Dragon)");
         }
     }
 
