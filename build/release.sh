@@ -39,11 +39,11 @@ sfi=("$here/sfi")
 artefacts=()
 for rid in "${rids[@]}"; do
   echo "release.sh: $rid single-file build" >&2
-  # The lock files record the linux-x64 graph of ./sfi; a self-contained linux-arm64 restore (and the single-file
-  # analyzer's ILLink package) would rewrite them, so the release restore leaves them alone. Versions stay pinned by
-  # Directory.Packages.props.
+  # The committed lock files record the graph of ./sfi's linux-x64 build; a linux-arm64 restore and the single-file
+  # analyzer's ILLink package would rewrite them, so the release restore keeps its own lock files under obj/ (versions
+  # stay pinned by Directory.Packages.props).
   dotnet publish "$project" -c Release -r "$rid" --self-contained true -nologo -v quiet -clp:ErrorsOnly -nodeReuse:false \
-    -p:RestorePackagesWithLockFile=false -p:RestoreLockedMode=false \
+    -p:NuGetLockFilePath="obj/release-$rid.packages.lock.json" -p:RestoreLockedMode=false \
     -p:PublishSingleFile=true -p:IncludeNativeLibrariesForSelfExtract=true -p:EnableCompressionInSingleFile=true \
     -p:DebugType=embedded -p:UseAppHost=true -o "$work/$rid"
   version="$("$work/$rid/sfi" --version 2>/dev/null | cut -d+ -f1 || true)"
