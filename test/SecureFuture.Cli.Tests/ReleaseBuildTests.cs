@@ -7,6 +7,8 @@ namespace SecureFuture.Cli.Tests;
 /// here; linux-arm64 is built the same way but cannot run here) with its checksum and SBOM, run with no .NET anywhere
 /// it could find.
 /// </summary>
+// Packing and the release build share the CLI projects' obj/ folders: one at a time.
+[Collection("CLI builds")]
 [Trait("Category", "Integration")]
 public sealed class ReleaseBuildTests
 {

@@ -9,6 +9,8 @@ namespace SecureFuture.Cli.Tests;
 /// The .NET tool package as a user gets it: <c>dotnet pack</c>, <c>dotnet tool install --add-source</c> from a local
 /// feed only, then <c>sfi</c> run from a directory outside the repository, with nothing of the repository beside it.
 /// </summary>
+// Packing and the release build share the CLI projects' obj/ folders: one at a time.
+[Collection("CLI builds")]
 [Trait("Category", "Integration")]
 public sealed class ToolPackageTests
 {
