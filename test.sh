@@ -23,6 +23,8 @@ command -v npm >/dev/null 2>&1 || missing+=(npm)
 command -v mkfifo >/dev/null 2>&1 || missing+=(coreutils)
 # chromium: the web console's browser tests (Playwright drives Debian's build; no browser is downloaded).
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+# systemd-analyze: the deploy/systemd unit is checked by systemd itself (DeploymentManifestTests).
+command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
     say "installing ${missing[*]}"

@@ -84,9 +84,11 @@ internal static class ReferenceAssemblies
             yield return fromEnv;
         }
 
-        // The running runtime lives in <root>/shared/Microsoft.NETCore.App/<version>/.
-        var runtimeDir = Path.GetDirectoryName(typeof(object).Assembly.Location);
-        if (runtimeDir is not null)
+        // The running runtime lives in <root>/shared/Microsoft.NETCore.App/<version>/ (RuntimeEnvironment rather than
+        // typeof(object).Assembly.Location, which is empty in a single-file build; there the root found is the app's own
+        // directory, holding no reference packs, and the fixed roots below are tried).
+        var runtimeDir = System.Runtime.InteropServices.RuntimeEnvironment.GetRuntimeDirectory();
+        if (runtimeDir.Length > 0)
         {
             var root = Path.GetFullPath(Path.Combine(runtimeDir, "..", "..", ".."));
             yield return root;

@@ -26,6 +26,7 @@ public sealed class EnumeratedOptionTests
         "--project", "--ref", "--category", "--owner", "--expect", "--rule", "--comment", "--risk-owner", "--until", "--window-days",
         "--client", "--key", "--generate-key", "--scope", "--resource", "--for-url",
         "--sla", "--sla-for", "--kev-window", "--kev-catalog", // parsed and refused by name at start (SlaPolicyOptions, KevCatalog)
+        "--ring", "--signature", "--jwks",
     };
 
     public static TheoryData<string, string> EnumeratedOptions()

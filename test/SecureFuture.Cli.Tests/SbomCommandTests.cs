@@ -147,7 +147,7 @@ public sealed class SbomCommandTests : IDisposable
     }
 
     /// <summary>tools/sbom/validate.mjs, with its node_modules installed by test.sh (SFI_SBOM_VALIDATOR names it there).</summary>
-    private static string Validator()
+    internal static string Validator()
     {
         var script = Environment.GetEnvironmentVariable("SFI_SBOM_VALIDATOR") is { } configured && File.Exists(configured)
             ? configured

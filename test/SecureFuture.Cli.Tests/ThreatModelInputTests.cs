@@ -22,6 +22,21 @@ public sealed class ThreatModelInputTests : IDisposable
     }
 
     [Fact]
+    public async Task A_directory_given_as_the_model_is_named_as_a_directory_and_a_file_without_extension_as_such()
+    {
+        var (exit, _, stderr) = await CliRunner.RunAsync("threatmodel", "analyze", _dir);
+        Assert.Equal(ExitCodes.UsageError, exit);
+        Assert.Contains("is a directory, not a regular file", stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("unknown model format ''", stderr, StringComparison.Ordinal);
+
+        var bare = Path.Combine(_dir, "model");
+        await File.WriteAllTextAsync(bare, "elements: []\n");
+        (exit, _, stderr) = await CliRunner.RunAsync("threatmodel", "analyze", bare);
+        Assert.Equal(ExitCodes.UsageError, exit);
+        Assert.Contains($"{bare}: no file extension to tell the model format; expected .yaml", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_missing_model_is_exit_2()
     {
         var (exit, _, stderr) = await CliRunner.RunAsync("threatmodel", "analyze", Path.Combine(_dir, "none.yaml"), "--fail-on", "low");

@@ -65,13 +65,13 @@ public sealed class LoaderTests
         try
         {
             var e = Assert.Throws<Core.InputException>(() => ThreatAnalyzer.Load(dir));
-            Assert.Contains("is a directory; give the model file", e.Message, StringComparison.Ordinal);
+            Assert.Contains("is a directory, not a regular file", e.Message, StringComparison.Ordinal);
             Assert.DoesNotContain("''", e.Message, StringComparison.Ordinal);
 
             File.WriteAllText(Path.Combine(dir, "model.txt"), "x");
             Assert.Contains("unknown model format '.txt'", Assert.Throws<Core.InputException>(() => ThreatAnalyzer.Load(Path.Combine(dir, "model.txt"))).Message, StringComparison.Ordinal);
             File.WriteAllText(Path.Combine(dir, "Makefile"), "x");
-            Assert.Contains("the file name has no extension", Assert.Throws<Core.InputException>(() => ThreatAnalyzer.Load(Path.Combine(dir, "Makefile"))).Message, StringComparison.Ordinal);
+            Assert.Contains("no file extension to tell the model format", Assert.Throws<Core.InputException>(() => ThreatAnalyzer.Load(Path.Combine(dir, "Makefile"))).Message, StringComparison.Ordinal);
         }
         finally
         {

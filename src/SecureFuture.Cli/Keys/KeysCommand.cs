@@ -91,9 +91,10 @@ internal static class KeysCommand
         verify.SetAction((parse, ct) => VerifyAuditAsync(parse.GetValue(dataDir), parse.GetValue(database), parse.GetValue(module), parse.GetValue(tokenLabel), parse.GetValue(pinFile), parse.GetValue(format)!, stdout, clock, ct));
         var audit = new Command("audit", "The key service's audit log.") { verify };
 
-        return new Command("keys", "Administer HSM-held key rings: list, show, create, emergency rotation, audit verification.")
+        var (signFile, verifyFile) = FileSignatureCommands.Create(server, adminKeyFile, stdout, stderr, clock);
+        return new Command("keys", "Administer HSM-held key rings: list, show, create, emergency rotation, audit verification, file signatures.")
         {
-            list, show, create, rotate, audit,
+            list, show, create, rotate, audit, signFile, verifyFile,
         };
     }
 
@@ -119,12 +120,29 @@ internal static class KeysCommand
         ParseResult parse, HttpMethod method, string path, object? body, Func<JsonNode?, Task> printText, TextWriter stdout, TextWriter stderr,
         Option<string> server, Option<string?> adminKeyFile, Option<string> format, CancellationToken cancellationToken)
     {
-        var baseUrl = parse.GetValue(server)!;
-        if (!Uri.TryCreate(baseUrl, UriKind.Absolute, out var baseUri) || baseUri.Scheme is not ("http" or "https"))
+        var (status, json, text) = await SendAsync(parse, method, path, body, server, adminKeyFile, cancellationToken);
+        if (!IsSuccess(status))
         {
-            throw new InputException($"--server: '{baseUrl}' is not an http(s) URL");
+            return await RefusedAsync(status, json, text, stderr);
         }
 
+        if (parse.GetValue(format) == "json")
+        {
+            await stdout.WriteLineAsync(json?.ToJsonString(Indented) ?? text);
+        }
+        else
+        {
+            await printText(json);
+        }
+
+        return ExitCodes.Success;
+    }
+
+    /// <summary>One admin API call: the status, the body as JSON when it is JSON, and the body as text.</summary>
+    internal static async Task<(System.Net.HttpStatusCode Status, JsonNode? Json, string Text)> SendAsync(
+        ParseResult parse, HttpMethod method, string path, object? body, Option<string> server, Option<string?> adminKeyFile, CancellationToken cancellationToken)
+    {
+        var baseUri = ServerUri(parse.GetValue(server)!);
         string key;
         if (parse.GetValue(adminKeyFile) is { } file)
         {
@@ -172,25 +190,25 @@ internal static class KeysCommand
             {
             }
 
-            if (!response.IsSuccessStatusCode)
-            {
-                var detail = json?["detail"]?.ToString() ?? text;
-                await stderr.WriteLineAsync($"sfi: {(int)response.StatusCode} {json?["title"] ?? response.ReasonPhrase}: {detail}");
-                return (int)response.StatusCode >= 500 ? ExitCodes.InternalError : ExitCodes.UsageError;
-            }
-
-            if (parse.GetValue(format) == "json")
-            {
-                await stdout.WriteLineAsync(json?.ToJsonString(Indented) ?? text);
-            }
-            else
-            {
-                await printText(json);
-            }
-
-            return ExitCodes.Success;
+            return (response.StatusCode, json, text);
         }
     }
+
+    internal static bool IsSuccess(System.Net.HttpStatusCode status) => (int)status is >= 200 and < 300;
+
+    /// <summary>Says why the server refused (its problem details) and maps the status to an exit code.</summary>
+    internal static async Task<int> RefusedAsync(System.Net.HttpStatusCode status, JsonNode? json, string text, TextWriter stderr)
+    {
+        var detail = json?["detail"]?.ToString() ?? text;
+        await stderr.WriteLineAsync($"sfi: {(int)status} {json?["title"]?.ToString() ?? status.ToString()}: {detail}");
+        return (int)status >= 500 ? ExitCodes.InternalError : ExitCodes.UsageError;
+    }
+
+    /// <summary>The <c>--server</c> value as an http(s) URL, or a usage error naming it.</summary>
+    internal static Uri ServerUri(string baseUrl)
+        => Uri.TryCreate(baseUrl, UriKind.Absolute, out var baseUri) && baseUri.Scheme is "http" or "https"
+            ? baseUri
+            : throw new InputException($"--server: '{baseUrl}' is not an http(s) URL");
 
     private static Task PrintRings(JsonNode? json, TextWriter stdout)
     {

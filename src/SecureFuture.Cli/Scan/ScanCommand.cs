@@ -36,7 +36,7 @@ internal static partial class ScanCommand
     {
         stdin ??= Console.OpenStandardInput;
         var path = new Argument<string>("path") { Description = "Directory or file to scan, or - for standard input.", Arity = ArgumentArity.ZeroOrOne, DefaultValueFactory = _ => "." };
-        var format = CliOptions.Format("Output format: text, json or sarif.", ReportWriters.Formats);
+        var format = CliOptions.Format("Output format: text, json, sarif, gitlab-sast or gitlab-secrets (GitLab's report formats).", ReportWriters.FileFormats);
         var output = CliOptions.Output();
         var failOn = CliOptions.FailOn("Exit with 1 when a finding at or above this severity is reported");
         var baseline = new Option<string?>("--baseline") { Description = "A previous SARIF report: results get a baselineState and only new ones trip --fail-on." };

@@ -14,11 +14,16 @@ public static class ReportWriters
 {
     public static IReadOnlyList<string> Formats { get; } = ["text", "json", "sarif"];
 
+    /// <summary>Formats for file findings only (<c>sfi scan</c>): GitLab's SAST and secret-detection reports.</summary>
+    public static IReadOnlyList<string> FileFormats { get; } = [.. Formats, "gitlab-sast", "gitlab-secrets"];
+
     public static IReportWriter Create(string format, ReportOptions? options = null) => format switch
     {
         "sarif" => new SarifWriter(),
         "json" => new JsonReportWriter(),
         "text" => new TextReportWriter(options ?? new ReportOptions()),
+        "gitlab-sast" => new GitLabReportWriter(GitLabReportKind.Sast),
+        "gitlab-secrets" => new GitLabReportWriter(GitLabReportKind.SecretDetection),
         _ => throw new ArgumentOutOfRangeException(nameof(format), format, "Unknown output format."),
     };
 }

@@ -58,7 +58,8 @@ public static class ThreatAnalyzer
     {
         ArgumentNullException.ThrowIfNull(path);
         var extension = Path.GetExtension(path).ToLowerInvariant();
-        if (extension is ".tm7" or ".yaml" or ".yml" or ".json")
+        // A directory (sfi threatmodel analyze docs/threat-model) is named as one, whatever its name ends with.
+        if (extension is ".tm7" or ".yaml" or ".yml" or ".json" || Directory.Exists(path))
         {
             FileKinds.RequireRegularFile(path);
         }
@@ -89,13 +90,10 @@ public static class ThreatAnalyzer
                 return new LoadedModel(YamlModelReader.Read(path, catalogue), catalogue, null) { TemplatePath = templatePath };
             case ".json":
                 return new LoadedModel(Interop.ThreatDragonImporter.Read(path), template ?? RuleCatalogue.Default.Template, null) { TemplatePath = templatePath };
-            case var _ when Directory.Exists(path):
-                throw new InputException(path, null, null, "is a directory; give the model file (.yaml, .yml, .tm7 or Threat Dragon .json)");
             case var _ when !File.Exists(path):
                 throw new InputException(path, null, null, "file not found");
             default:
-                var named = extension.Length == 0 ? "the file name has no extension" : $"unknown model format '{extension}'";
-                throw new InputException(path, null, null, $"{named}; expected .yaml, .yml, .tm7 or .json (Threat Dragon)");
+                throw new InputException(path, null, null, (extension.Length == 0 ? "no file extension to tell the model format" : $"unknown model format '{extension}'") + "; expected .yaml, .yml, .tm7 or .json (Threat Dragon)");
         }
     }
 
