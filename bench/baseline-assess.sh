@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Tenant baseline benchmark (issue 4): assess a generated snapshot of 100,000 resources with all 99 controls.
+# Tenant baseline benchmark: assess a generated snapshot of 100,000 resources with all 99 controls.
 #   assess   bench/baseline/BaselineBench assess: BaselineAssessor.AssessAsync, the one streamed pass from reading to
 #            results that `sfi baseline assess` runs, one cold process per run, pinned to one core (taskset -c 0), in
 #            three variants:

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Code analysis throughput (issue 15): `sfi scan --analyzers code` over more than 100,000 lines of real C# on this
+# Code analysis throughput: `sfi scan --analyzers code` over more than 100,000 lines of real C# on this
 # machine's cores: this repository's src/ and test/, plus OpenIddict, IdentityServer4 and MSAL.NET (the repositories
 # the fetch tool mirrors under /work/.mirror). Reports lines, median seconds, lines/s and peak RSS, and linearity:
 # the same measurement on the first 1/4 and 1/2 of the lines (whole files, in path order, with their .csproj files).

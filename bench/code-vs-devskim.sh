@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Code analysis against a reference (issue 15): DevSkim and `sfi scan --analyzers code` on the same corpus, scored
+# Code analysis against a reference: DevSkim and `sfi scan --analyzers code` on the same corpus, scored
 # against the corpus's manifest: recall (marked vulnerable sinks found on their line) and false positives (marked
 # safe look-alikes flagged, plus every other result), side by side and per class.
 #

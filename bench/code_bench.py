@@ -180,10 +180,10 @@ def throughput_report(args) -> None:
         if ran:
             speed = "met" if lines / med >= 50_000 else "not met"
             memory = "met" if peak < 1024 else "not met"
-            out += ["", f"Targets (issue 15): >= 50,000 lines/s end to end: **{speed}** ({lines / med:,.0f}); "
+            out += ["", f"Targets: >= 50,000 lines/s end to end: **{speed}** ({lines / med:,.0f}); "
                         f"peak RSS < 1 GB: **{memory}** ({peak:,.0f} MB)."]
         else:
-            out += ["", "Targets (issue 15: >= 50,000 lines/s, < 1 GB): not assessed, code analysis did not run."]
+            out += ["", "Targets (>= 50,000 lines/s, < 1 GB): not assessed, code analysis did not run."]
         if "quarter" in rates:
             q_lines, q_med, _ = rates["quarter"]
             marginal = (lines - q_lines) / (med - q_med) if med > q_med else float("inf")

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Dependencies: advisories benchmark (issue 18).
+# Dependencies: advisories benchmark.
 #   import   AdvisoryImporter.ImportAsync (what `sfi advisories update --source` runs) of the Python Packaging Advisory
 #            Database (2,662 YAML records, ../shared/data/advisories/pypa) plus a generated OSV all.zip of 200,000
 #            advisories across NuGet, npm, PyPI, Maven, Go and crates.io, into a fresh data directory

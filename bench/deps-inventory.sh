@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Dependency inventory benchmark (issue 18): `sfi sbom` over a generated tree whose manifests and lock files resolve
+# Dependency inventory benchmark: `sfi sbom` over a generated tree whose manifests and lock files resolve
 # 20,000 packages across the six ecosystems (bench/deps_tree.py: package-lock v3, pnpm 9, yarn 1, packages.lock.json,
 # poetry.lock, uv.lock, pip-compile requirements with hashes, Cargo.lock v4, go.mod + go.sum, pom.xml with properties;
 # one project per ~500 packages, each with a dependency graph). Each run is a fresh process, so the figure includes

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Dependencies: scan benchmark (issue 18).
+# Dependencies: scan benchmark.
 #   `sfi scan TREE --analyzers deps --format sarif` of a generated tree of 20,000 resolved packages in 39 manifests and
 #   lock files of the six ecosystems (bench/deps_tree.py --advisory-names: npm, PyPI, Cargo and NuGet packages carry the
 #   names the generated advisories name, and each PyPI project starts with real projects such as django), against an

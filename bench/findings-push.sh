@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Findings hub push, end to end (issue 16): `sfi findings push` of a generated gzip SARIF log (CodeQL-shaped, without
+# Findings hub push, end to end: `sfi findings push` of a generated gzip SARIF log (CodeQL-shaped, without
 # automationDetails, as sfi and DevSkim write it) to a running `sfi serve` over HTTP on 127.0.0.1, on SQLite and on
 # PostgreSQL (fsync on). Each push goes into an empty project, so every result opens a finding: it measures reading
 # the log as it arrives, spooling it, and storing it whole. Figures: results/s over the push's wall time (what CI

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Findings hub store benchmark (issue 16): the hub's store, below the HTTP and SARIF layers.
+# Findings hub store benchmark: the hub's store, below the HTTP and SARIF layers.
 #   ingest   one analysis of 100,000 results into an empty scope, then the same scope re-ingested with 1% of the
 #            results replaced (1,000 new findings opened, 1,000 fixed), on SQLite and on PostgreSQL (fsync on);
 #            target >= 20,000 results/s and peak memory < 500 MB (the benchmark process's peak resident set)

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Fuzzing run (issue 20): every harness target of fuzz/ under AFL++, over SharpFuzz-instrumented sfi assemblies,
+# Fuzzing run: every harness target of fuzz/ under AFL++, over SharpFuzz-instrumented sfi assemblies,
 # seeded from fuzz/corpus/TARGET/. Reports executions, executions per second, paths found, crashes and hangs per
 # target, and saves what AFL++ found under bench/.work/fuzz/TARGET/. Any crash or hang makes the exit status 1.
 #

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Token issuance cost (issue 20): the server's own CPU time per issued DPoP-bound token, against the crypto floor
+# Token issuance cost: the server's own CPU time per issued DPoP-bound token, against the crypto floor
 # measured in the same run. Every run measures back to back:
 #   HSM signature   bench/keys/raw_sign.c: C_Sign with a token-object ES256 key on the server's SoftHSM2 token, one
 #                   thread; its own CPU time (getrusage, SoftHSM2's work included) per signature

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Identity benchmark (issue 6), every path measured back to back within each run so ratios are taken run by run:
+# Identity benchmark, every path measured back to back within each run so ratios are taken run by run:
 #   raw HSM   bench/keys/raw_sign.c: C_Sign with a token-object ES256 key on the server's SoftHSM2 token, 2 threads
 #   issuance  client_credentials + private_key_jwt token requests to `sfi serve --issuer` (OpenIddict, HSM signing),
 #             CONNECTIONS concurrent requests; assertions are made before the clock starts      target >= 50% of raw HSM

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Key store crash consistency (issue 14): kills `sfi serve` at each step of a key change where the HSM and the store
+# Key store crash consistency: kills `sfi serve` at each step of a key change where the HSM and the store
 # can disagree, restarts it on the same data directory, and checks that it signs at once with a key the token holds.
 #
 #   bench/keys-crash-loop.sh [--iterations N] [--minutes M]

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Key custody benchmark (issue 3): ES256 signatures per second on one SoftHSM2 token, and JWKS requests per second.
+# Key custody benchmark: ES256 signatures per second on one SoftHSM2 token, and JWKS requests per second.
 #   raw      bench/keys/raw_sign.c: C_SignInit + C_Sign per signature, one session per thread    (the reference)
 #            twice: with a session-object key (in memory) and with a token-object key (on disk, like sfi's keys)
 #   library  bench/keys/KeysBench: sfi's Pkcs11Custodian (Pkcs11Interop, pooled sessions)     target >= 70% of raw

@@ -11,7 +11,7 @@
 #
 # A path is "samples and tests" when one of its directories is named test(s), sample(s), sandbox, example(s),
 # demo(s), host(s) (a library's development host app), testdata or fixtures, or ends in "Tests"/".Tests"; everything else counts as library source
-# (which includes build tooling). The target (issue 17): at most 2 high-or-critical findings in library source.
+# (which includes build tooling). The target: at most 2 high-or-critical findings in library source.
 # Needs git, python3 and the .NET 10 SDK for ./sfi. Results and method: docs/benchmarks.md.
 set -euo pipefail
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Threat modeling benchmark (issue 5): a generated model of 5,000 elements and 20,000 flows analyzed against the
+# Threat modeling benchmark: a generated model of 5,000 elements and 20,000 flows analyzed against the
 # whole default rule catalogue (66 rules), with references that make the figure meaningful:
 #   parse     YamlDotNet loading the same file into its representation model, nothing else
 #   load      reading the file into sfi's ThreatModel (the library's YamlModelReader, or, when its 100,000-node guard

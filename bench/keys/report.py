@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Summary of bench/keys-sign.sh: reads its results file (one line per measurement) and prints the per-run figures,
-the medians with their ranges, and the ratios against the targets of issue 3, in Markdown.
+the medians with their ranges, and the ratios against the key-custody targets, in Markdown.
 
 Standard library only; run by the shell script (rerun it by hand on bench/.work/keys/results.txt to re-print).
 """
