@@ -16,10 +16,10 @@ with open(os.path.join(work, "out", "requests.csv")) as fh:
         rows.append(dict(kind=r["kind"], node=r["node"], outcome=r["outcome"], latency=latency, start=int(r["unix_ms"]) - latency))
 summary = json.load(open(os.path.join(work, "out", "summary.json")))
 
-def window(t):
-    """The fault whose window (fault start .. both nodes ready again) the request started in, else None."""
+def window(r):
+    """The fault whose window (fault start .. both nodes ready again) the request overlapped, else None."""
     for name, a, b in faults:
-        if a <= t <= b: return name
+        if r["start"] <= b and r["start"] + r["latency"] >= a: return name
     return None
 
 def pct(xs, p):
@@ -37,15 +37,15 @@ print("|---|---:|---:|---:|---:|---:|---:|---:|")
 for k in kinds:
     rs = [r for r in requests if r["kind"] == k]
     ok = [r["latency"] for r in rs if r["outcome"] == "ok"]
-    inside = sum(1 for r in rs if r["outcome"] != "ok" and window(r["start"]))
-    outside = sum(1 for r in rs if r["outcome"] != "ok" and not window(r["start"]))
+    inside = sum(1 for r in rs if r["outcome"] != "ok" and window(r))
+    outside = sum(1 for r in rs if r["outcome"] != "ok" and not window(r))
     print(f"| {k} | {len(rs):,} | {len(ok):,} | {inside:,} | {outside:,} | {pct(ok, 50):.0f} | {pct(ok, 95):.0f} | {pct(ok, 99):.0f} |")
 print(f"\nLatencies are of successful requests, measured in the generator (client side). Throughput: {len(requests) / duration:.1f} requests/s.\n")
 
 print("Errors by kind and outcome (`refused`: connection refused; `timeout`: no answer in 15 s; `http-N`: status N):\n")
 print("| Where | kind | outcome | count |")
 print("|---|---|---|---:|")
-errors = collections.Counter((window(r["start"]) or "outside any fault", r["kind"], r["outcome"]) for r in requests if r["outcome"] != "ok")
+errors = collections.Counter((window(r) or "outside any fault", r["kind"], r["outcome"]) for r in requests if r["outcome"] != "ok")
 for (w, k, o), n in sorted(errors.items()):
     print(f"| {w} | {k} | {o} | {n:,} |")
 if not errors: print("| — | — | none | 0 |")
@@ -53,7 +53,7 @@ if not errors: print("| — | — | none | 0 |")
 print("\nFault windows (seconds from the start of the load; a window runs from the fault until both nodes answer /readyz again):\n")
 for name, a, b in faults:
     print(f"- {name}: {(a - t0) / 1000:.1f} s to {(b - t0) / 1000:.1f} s ({(b - a) / 1000:.1f} s)")
-outside = sorted((r for r in requests if r["outcome"] != "ok" and not window(r["start"])), key=lambda r: r["start"])
+outside = sorted((r for r in requests if r["outcome"] != "ok" and not window(r)), key=lambda r: r["start"])
 if outside:
     print(f"\nErrors outside the fault windows ({len(outside)}), first ones (seconds from start, kind, node port, outcome):")
     for r in outside[:15]:
@@ -63,7 +63,11 @@ print(f"\nTokens issued **{summary['tokensIssued']:,}**, verified by the relying
       f"**failing verification {summary['tokensFailingVerification']}** (target 0); JWKS fetches by the relying party {summary['jwksRefreshes']}; "
       f"distinct token-signing kids {len(summary['tokenKids'])}, distinct 'load' ring kids seen by signing {len(summary['signKids'])} "
       f"(a rotation every 30 s gives about {duration / 30:.0f}); introspection answers `active: false` {inactive} (tokens live 15 s; the introspected token is one of the last 64 issued).")
-if summary["failureSamples"]:
-    print("\nSamples of failures (verification failures and 4xx answers):")
-    for s in summary["failureSamples"][:10]:
+if summary["verificationFailures"]:
+    print("\nVerification failures (first ones):")
+    for s in summary["verificationFailures"][:10]:
         print(f"- `{s}`")
+if summary["errorAnswers"]:
+    print("\nHTTP error answers, most frequent first (count, kind, status, body):")
+    for s, n in list(summary["errorAnswers"].items())[:12]:
+        print(f"- {n:,} × `{s}`")

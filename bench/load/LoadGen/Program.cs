@@ -281,6 +281,7 @@ internal sealed class Load(string[] nodes, string issuer, string state, double s
     private readonly ConcurrentDictionary<string, int> _tokenKids = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, int> _signKids = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<string> _failures = new();
+    private readonly ConcurrentDictionary<string, int> _refusals = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<(string Token, bool Dpop)> _deferred = new();
     private readonly ConcurrentQueue<string> _recentTokens = new();
     private long _issued;
@@ -338,7 +339,8 @@ internal sealed class Load(string[] nodes, string issuer, string state, double s
             ["tokensIssued"] = _issued,
             ["tokensVerified"] = _verified,
             ["tokensFailingVerification"] = _failed,
-            ["failureSamples"] = new JsonArray(_failures.Take(50).Select(f => (JsonNode)f).ToArray()),
+            ["verificationFailures"] = new JsonArray(_failures.Take(50).Select(f => (JsonNode)f).ToArray()),
+            ["errorAnswers"] = new JsonObject(_refusals.OrderByDescending(r => r.Value).Take(40).Select(r => KeyValuePair.Create(r.Key, (JsonNode?)r.Value))),
             ["tokenKids"] = new JsonArray(_tokenKids.Keys.Order(StringComparer.Ordinal).Select(k => (JsonNode)k).ToArray()),
             ["signKids"] = new JsonArray(_signKids.Keys.Order(StringComparer.Ordinal).Select(k => (JsonNode)k).ToArray()),
             ["jwksRefreshes"] = _rp.Refreshes,
@@ -383,9 +385,10 @@ internal sealed class Load(string[] nodes, string issuer, string state, double s
         _records.Enqueue(FormattableString.Invariant($"{DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()},{kind},{port},{outcome},{latency:0.0}"));
         if (outcome != "ok" || body is null)
         {
-            if (outcome.StartsWith("http-4", StringComparison.Ordinal) && _failures.Count < 200)
+            if (outcome.StartsWith("http-", StringComparison.Ordinal))
             {
-                _failures.Enqueue($"{kind} {outcome} (not a verification failure): {body?[..Math.Min(body.Length, 300)]}");
+                var text = (body ?? string.Empty).ReplaceLineEndings(" ");
+                _refusals.AddOrUpdate($"{kind} {outcome}: {text[..Math.Min(text.Length, 240)]}", 1, (_, n) => n + 1);
             }
 
             return;
@@ -464,11 +467,11 @@ internal sealed class Load(string[] nodes, string issuer, string state, double s
                 return findings;
             case "token" or "token-dpop":
                 dpop = kind == "token-dpop";
-                var url = node + "/oauth2/token";
-                var form = new HttpRequestMessage(HttpMethod.Post, url) { Content = ClientForm(("grant_type", "client_credentials")) };
+                var form = new HttpRequestMessage(HttpMethod.Post, node + "/oauth2/token") { Content = ClientForm(("grant_type", "client_credentials")) };
                 if (dpop)
                 {
-                    form.Headers.Add("DPoP", Jose.DpopProof(_dpopKey, "POST", url));
+                    // htu is the token endpoint as the client knows it (the issuer's, as behind a load balancer), not the node's
+                    form.Headers.Add("DPoP", Jose.DpopProof(_dpopKey, "POST", issuer + "oauth2/token"));
                 }
 
                 return form;
