@@ -133,7 +133,13 @@ internal static class Jose
         var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         return Sign(key, new JsonObject { ["alg"] = "ES256", ["kid"] = "k1", ["typ"] = "client-authentication+jwt" }, new JsonObject
         {
-            ["iss"] = Setup.ClientId, ["sub"] = Setup.ClientId, ["aud"] = issuer, ["jti"] = Guid.NewGuid().ToString("N"), ["iat"] = now, ["nbf"] = now, ["exp"] = now + 60,
+            ["iss"] = Setup.ClientId,
+            ["sub"] = Setup.ClientId,
+            ["aud"] = issuer,
+            ["jti"] = Guid.NewGuid().ToString("N"),
+            ["iat"] = now,
+            ["nbf"] = now,
+            ["exp"] = now + 60,
         });
     }
 
