@@ -393,7 +393,7 @@ internal sealed class Load(string[] nodes, string issuer, string state, double s
         {
             if (outcome.StartsWith("http-", StringComparison.Ordinal))
             {
-                var text = (body ?? string.Empty).ReplaceLineEndings(" ");
+                var text = System.Text.RegularExpressions.Regex.Replace((body ?? string.Empty).ReplaceLineEndings(" "), "\"traceId\":\"[^\"]*\"", "\"traceId\":…"); // group identical answers
                 _refusals.AddOrUpdate($"{kind} {outcome}: {text[..Math.Min(text.Length, 240)]}", 1, (_, n) => n + 1);
             }
 
