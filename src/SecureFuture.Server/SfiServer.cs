@@ -364,6 +364,12 @@ public sealed class SfiServer : IAsyncDisposable
                 await result.ExecuteAsync(context);
             }
         });
+        if (identity is not null)
+        {
+            // OpenIddict answers /oauth2/* from inside the authentication middleware, which ASP.NET Core would otherwise put
+            // first in the pipeline, before the error mapping above: a store outage there was an unhandled 500.
+            app.UseAuthentication();
+        }
 
         app.MapGet("/healthz", () => Results.Text("ok\n"));
         app.MapGet("/readyz", async (CancellationToken ct) =>
