@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using SecureFuture.Cli.Identity;
 using SecureFuture.Core;
+using SecureFuture.Findings.Ingest;
 
 namespace SecureFuture.Cli.Findings;
 
@@ -70,6 +71,9 @@ internal sealed class HubClient
     public Task<HubResponse> SendJsonAsync(HttpMethod method, string path, object? body, TextWriter stderr, CancellationToken cancellationToken)
         => SendAsync(method, path, body is null ? null : JsonContent.Create(body, options: Body), TimeSpan.FromSeconds(30), stderr, cancellationToken);
 
+    /// <summary>An upload this large that breaks off was most likely refused for its size.</summary>
+    internal const long UploadHintBytes = 16L * 1024 * 1024;
+
     /// <summary>Sends <paramref name="content"/> (streamed, not buffered) and reads the answer.</summary>
     public async Task<HubResponse> SendAsync(HttpMethod method, string path, HttpContent? content, TimeSpan timeout, TextWriter stderr, CancellationToken cancellationToken)
     {
@@ -80,6 +84,14 @@ internal sealed class HubClient
         {
             await Credential.AuthorizeAsync(request, cancellationToken);
             response = await client.SendAsync(request, cancellationToken);
+        }
+        catch (HttpRequestException e) when (content?.Headers.ContentLength is > UploadHintBytes and var length)
+        {
+            // A hub that refuses a body as too large answers 413 and closes the connection while the upload is still
+            // going: the client sees a broken upload, not the answer. Say what most likely happened.
+            throw new InputException(
+                $"{Server} closed the connection while {length / (1024 * 1024):N0} MiB were being sent ({e.Message}): the hub refuses a push over its size limit " +
+                $"({IngestLimits.Default.MaxBytes / (1024 * 1024):N0} MiB by default) with 413; gzip the log (the hub reads gzip as is) or split it", e);
         }
         catch (HttpRequestException e)
         {
