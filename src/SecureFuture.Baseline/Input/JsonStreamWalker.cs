@@ -301,6 +301,12 @@ internal static class JsonStreamWalker
                 // Nothing but white space (or nothing at all): say so, not the parser's "no JSON tokens".
                 throw new InputException(displayPath, 1, 1, "the file is empty", ex);
             }
+            catch (JsonException ex) when (ex.LineNumber is null && Utf8Text.FirstInvalid(buffer.AsSpan((int)tokenStart, (int)(reader.BytesConsumed - tokenStart))) is >= 0 and var bad)
+            {
+                // Invalid UTF-8 in a string StrictJson.ReadString refused: report the byte itself, where it is.
+                var (line, column) = lines.PositionOf(buffer, (int)tokenStart + bad);
+                throw new InputException(displayPath, line, column, Utf8Text.Message(buffer[(int)tokenStart + bad]), ex);
+            }
             catch (JsonException ex) when (ex.LineNumber is null)
             {
                 // A string that is not well-formed Unicode (StrictJson.ReadString): the token that holds it.
