@@ -1,28 +1,12 @@
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
-using SecureFuture.Keys.Pkcs11;
+using SecureFuture.Testing;
 
 namespace SecureFuture.Server.Tests;
 
-/// <summary>One SoftHSM2 token and custodian for the test process; each test starts its own server on it.</summary>
-public sealed class ServerFixture : IDisposable
+/// <summary>The server tests' SoftHSM2 token (<see cref="SoftHsmFixture"/>).</summary>
+public sealed class ServerFixture : SoftHsmFixture
 {
-    public ServerFixture()
-    {
-        HsmDirectory = Directory.CreateTempSubdirectory("sfi-server-hsm-").FullName;
-        Custodian = new Pkcs11Custodian(SoftHsmToken.Prepare(HsmDirectory));
-        Custodian.Ping();
-    }
-
-    public string HsmDirectory { get; }
-
-    public Pkcs11Custodian Custodian { get; }
-
-    public void Dispose()
-    {
-        Custodian.Dispose();
-        Directory.Delete(HsmDirectory, recursive: true);
-    }
 }
 
 [CollectionDefinition(Name)]

@@ -6,31 +6,14 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
-using SecureFuture.Keys.Pkcs11;
 using SecureFuture.Server;
 using SecureFuture.Testing;
 
 namespace SecureFuture.WebConsole.Tests;
 
-/// <summary>One SoftHSM2 token for the test process; each test starts its own server on it.</summary>
-public sealed class HsmFixture : IDisposable
+/// <summary>The console tests' SoftHSM2 token (<see cref="SoftHsmFixture"/>).</summary>
+public sealed class HsmFixture : SoftHsmFixture
 {
-    public HsmFixture()
-    {
-        HsmDirectory = Directory.CreateTempSubdirectory("sfi-console-hsm-").FullName;
-        Custodian = new Pkcs11Custodian(SoftHsmToken.Prepare(HsmDirectory));
-        Custodian.Ping();
-    }
-
-    public string HsmDirectory { get; }
-
-    public Pkcs11Custodian Custodian { get; }
-
-    public void Dispose()
-    {
-        Custodian.Dispose();
-        Directory.Delete(HsmDirectory, recursive: true);
-    }
 }
 
 [CollectionDefinition(Name)]
