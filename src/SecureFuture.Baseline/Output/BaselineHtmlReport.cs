@@ -100,7 +100,7 @@ internal static class BaselineHtmlReport
         foreach (var severity in new[] { Severity.Critical, Severity.High })
         {
             var n = open.Count(r => catalogue[r.ControlId].Severity == severity);
-            Tile(sb, $"{Name(severity)} failures", n, n > 0 ? "fail" : "pass");
+            Tile(sb, $"{severity.ToToken()} failures", n, n > 0 ? "fail" : "pass");
         }
 
         var pass = domains.Sum(d => d.Pass);
@@ -251,9 +251,7 @@ internal static class BaselineHtmlReport
         return $"<details><summary>{E(head)}… <span class=\"id\">({text.Length:N0} characters)</span></summary>{E(text)}</details>";
     }
 
-    private static string Badge(Severity severity) => $"<span class=\"sev sev-{Name(severity)}\">{Name(severity)}</span>";
-
-    private static string Name(Severity severity) => severity.ToString().ToLowerInvariant();
+    private static string Badge(Severity severity) => $"<span class=\"sev sev-{severity.ToToken()}\">{severity.ToToken()}</span>";
 
     private static string E(string? s) => WebUtility.HtmlEncode(s ?? string.Empty);
 }
