@@ -90,6 +90,15 @@ public sealed class TaintMemberDocument
     /// <summary>Sinks: which arguments count, by parameter name (when the symbol resolves).</summary>
     public List<string> Parameters { get; set; } = [];
 
+    /// <summary>
+    /// Sinks (calls and constructors): only when the watched argument is passed as a parameter of one of these types
+    /// (full names, e.g. <c>System.String</c>), so one overload of a method is a sink and another is not: EF Core 2's
+    /// <c>FromSql(string)</c> runs raw SQL, its <c>FromSql(FormattableString)</c> turns interpolations into parameters.
+    /// When the call does not bind, the argument's own type decides, an interpolated string literal counting as
+    /// <c>System.FormattableString</c> (what C# passes it as to an overload that takes one).
+    /// </summary>
+    public List<string> ParameterTypes { get; set; } = [];
+
     /// <summary>Sinks: only when another argument is a constant matching a pattern (e.g. the content type is HTML).</summary>
     public TaintArgumentCondition? WhenArgument { get; set; }
 

@@ -1,4 +1,5 @@
 using SecureFuture.Core;
+using SecureFuture.Testing;
 
 namespace SecureFuture.Scanning.Code.Tests;
 
@@ -9,38 +10,7 @@ namespace SecureFuture.Scanning.Code.Tests;
 /// </summary>
 public sealed class UserCodeRuleTests
 {
-    private const string TemplateRule = """
-        id: SFI-CODE-090
-        name: TemplateInjection
-        title: Template rendered from untrusted data
-        description: Request data is compiled as a template by the in-house engine, which can run code.
-        help: Pass request data as the model, never as the template.
-        severity: high
-        precision: medium
-        cwe: [1336]
-        message: Untrusted data from {source} reaches a template ({sink})
-        taint:
-          kind: template
-          sinks:
-            - { type: Acme.Templates.Engine, members: [Render], parameters: [template], arguments: [0] }
-        examples:
-          vulnerable:
-            - |
-              using Microsoft.AspNetCore.Mvc;
-              namespace Acme.Templates { public static class Engine { public static string Render(string template, object model) => template; } }
-              public class PagesController : Controller
-              {
-                  public string Show(string layout) => Acme.Templates.Engine.Render(layout, new object());
-              }
-          safe:
-            - |
-              using Microsoft.AspNetCore.Mvc;
-              namespace Acme.Templates { public static class Engine { public static string Render(string template, object model) => template; } }
-              public class PagesController : Controller
-              {
-                  public string Show(string name) => Acme.Templates.Engine.Render("Hello {{name}}", new { name });
-              }
-        """;
+    private const string TemplateRule = UserCodeRuleSample.TemplateRule;
 
     private static (CodeRuleCatalog Catalog, List<Notification> Problems) Load(params (string Source, string Yaml)[] files)
     {

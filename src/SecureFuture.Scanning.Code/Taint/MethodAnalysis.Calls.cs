@@ -292,7 +292,7 @@ internal sealed partial class MethodAnalysis
                 for (var i = 0; i < args.Count; i++)
                 {
                     var parameter = ParameterFor(symbol, args[i], i);
-                    if (!argTaints[i].IsEmpty && pattern.WatchesArgument(Position(symbol, parameter, i), parameter?.Name))
+                    if (!argTaints[i].IsEmpty && pattern.WatchesArgument(Position(symbol, parameter, i), parameter?.Name) && ParameterTypeHolds(pattern, parameter, args[i]))
                     {
                         Hit(sink, call.Node, args[i].Expression, argTaints[i], $"{symbol.ContainingType.Name}.{symbol.Name}", namesOnly: false);
                     }
@@ -302,7 +302,7 @@ internal sealed partial class MethodAnalysis
             {
                 for (var i = 0; i < args.Count; i++)
                 {
-                    if (!argTaints[i].IsEmpty && NamesOnlyWatches(pattern, call.Name, i, args))
+                    if (!argTaints[i].IsEmpty && NamesOnlyWatches(pattern, call.Name, i, args) && ParameterTypeHolds(pattern, null, args[i]))
                     {
                         Hit(sink, call.Node, args[i].Expression, argTaints[i], $"{pattern.TypeSimpleName}.{call.Name}", namesOnly: true);
                     }
@@ -378,7 +378,8 @@ internal sealed partial class MethodAnalysis
             for (var i = 0; i < args.Count; i++)
             {
                 var parameter = symbol is null ? null : ParameterFor(symbol, args[i], i);
-                if (!argTaints[i].IsEmpty && (namesOnly ? NamesOnlyWatches(pattern, ".ctor", i, args) : pattern.WatchesArgument(parameter?.Ordinal ?? i, parameter?.Name)))
+                if (!argTaints[i].IsEmpty && (namesOnly ? NamesOnlyWatches(pattern, ".ctor", i, args) : pattern.WatchesArgument(parameter?.Ordinal ?? i, parameter?.Name))
+                    && ParameterTypeHolds(pattern, parameter, args[i]))
                 {
                     Hit(sink, creation, args[i].Expression, argTaints[i], $"new {typeName}(...)", namesOnly);
                 }
@@ -456,6 +457,39 @@ internal sealed partial class MethodAnalysis
         }
 
         return false;
+    }
+
+    /// <summary>
+    /// A sink's <c>parameterTypes</c> condition: the parameter the argument binds to has one of the listed types. When
+    /// the call did not bind, the argument's own type stands in for it (an interpolated string literal counting as
+    /// <c>FormattableString</c>, which is how C# passes it to an overload that takes one); an argument whose type is
+    /// unknown too keeps the sink, as names-only matching does everywhere.
+    /// </summary>
+    private bool ParameterTypeHolds(MemberPattern pattern, IParameterSymbol? parameter, ArgumentSyntax argument)
+    {
+        if (pattern.ParameterTypes.Count == 0)
+        {
+            return true;
+        }
+
+        if (parameter is not null)
+        {
+            return pattern.ParameterTypes.Contains(_engine.FullName(parameter.Type.OriginalDefinition));
+        }
+
+        var expression = argument.Expression;
+        while (expression is ParenthesizedExpressionSyntax parenthesized)
+        {
+            expression = parenthesized.Expression;
+        }
+
+        if (expression is InterpolatedStringExpressionSyntax)
+        {
+            return pattern.ParameterTypes.Contains("System.FormattableString");
+        }
+
+        var type = Model.GetTypeInfo(expression, _engine.CancellationToken).Type;
+        return type is null || type.TypeKind == TypeKind.Error || pattern.ParameterTypes.Contains(_engine.FullName(type.OriginalDefinition));
     }
 
     private static IParameterSymbol? ParameterFor(IMethodSymbol method, ArgumentSyntax argument, int position)

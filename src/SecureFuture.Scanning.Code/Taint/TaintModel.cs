@@ -69,6 +69,7 @@ internal sealed class MemberPattern
         Members = [.. d.Members];
         Arguments = [.. d.Arguments];
         Parameters = [.. d.Parameters];
+        ParameterTypes = new HashSet<string>(d.ParameterTypes, StringComparer.Ordinal);
         WhenArgument = d.WhenArgument;
         WhenArgumentRegex = d.WhenArgument?.Matches is { } m ? new Regex(m, RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1)) : null;
         Context = d.Context is null ? null : new Regex(d.Context, RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
@@ -94,6 +95,9 @@ internal sealed class MemberPattern
     public HashSet<int> Arguments { get; }
 
     public HashSet<string> Parameters { get; }
+
+    /// <summary>Full names of the parameter types a watched argument must be passed as; empty: any.</summary>
+    public HashSet<string> ParameterTypes { get; }
 
     public TaintArgumentCondition? WhenArgument { get; }
 

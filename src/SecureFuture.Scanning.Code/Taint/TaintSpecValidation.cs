@@ -55,6 +55,11 @@ internal static class TaintSpecValidation
             }
         }
 
+        if (member.ParameterTypes.Any(t => string.IsNullOrWhiteSpace(t) || t.Contains(' ', StringComparison.Ordinal) || !t.Contains('.', StringComparison.Ordinal)))
+        {
+            errors.Add($"{where}: parameterTypes must list full type names such as System.String");
+        }
+
         if (member.WhenArgument is { } when && ((when.Parameter is null && when.Index is null) || when.Matches is null))
         {
             errors.Add($"{where}: whenArgument needs a parameter (or index) and matches");

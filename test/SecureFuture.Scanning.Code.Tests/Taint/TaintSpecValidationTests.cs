@@ -52,6 +52,7 @@ public sealed class TaintSpecValidationTests
     [InlineData("kind: custom\n  sinks:\n    - { type: RawQuery, members: [Run] }", "taint.sinks[0]: type must be a full type name")]
     [InlineData("kind: custom\n  sinks:\n    - { type: Acme.X, members: [] }", "taint.sinks[0]: members must list")]
     [InlineData("kind: custom\n  sinks:\n    - { type: Acme.X, members: [Run], context: \"(\" }", "taint.sinks[0]: context is not a valid regular expression")]
+    [InlineData("kind: custom\n  sinks:\n    - { type: Acme.X, members: [Run], parameterTypes: [string] }", "taint.sinks[0]: parameterTypes must list full type names")]
     [InlineData("kind: custom\n  sinks:\n    - { type: Acme.X, members: [Run], sinkz: 1 }", "sinkz")]
     public void A_malformed_taint_part_fails_loading_with_the_file_and_the_problem(string taint, string expected)
     {
