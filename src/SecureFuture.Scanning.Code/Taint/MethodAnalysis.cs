@@ -33,6 +33,9 @@ internal sealed partial class MethodAnalysis
     private int _work;
     private int _depth;
     private int _inlineDepth;
+
+    /// <summary>How many guard methods deep this analysis is (<see cref="GuardedParameters"/>); 0 for any other.</summary>
+    private int _guardDepth;
     private bool _abandoned;
 
     /// <summary>While summarising: what each member of the returned object carries.</summary>
@@ -555,6 +558,23 @@ internal sealed partial class MethodAnalysis
                 CollectGuards(b.Left, whenTrue, facts, depth + 1);
                 CollectGuards(b.Right, whenTrue, facts, depth + 1);
                 break;
+            case BinaryExpressionSyntax b when (b.IsKind(SyntaxKind.LogicalOrExpression) && whenTrue) || (b.IsKind(SyntaxKind.LogicalAndExpression) && !whenTrue):
+                // Either side may be the one that held: only what both prove is known (sort == "name" || sort == "price").
+                var left = new List<(ExpressionSyntax, ulong)>();
+                var right = new List<(ExpressionSyntax, ulong)>();
+                CollectGuards(b.Left, whenTrue, left, depth + 1);
+                CollectGuards(b.Right, whenTrue, right, depth + 1);
+                foreach (var (target, kinds) in left)
+                {
+                    var key = PathKey(target);
+                    var both = key is null ? 0 : right.Where(f => PathKey(f.Item1) == key).Aggregate(0UL, (k, f) => k | f.Item2) & kinds;
+                    if (both != 0)
+                    {
+                        facts.Add((target, both));
+                    }
+                }
+
+                break;
             case BinaryExpressionSyntax b when b.IsKind(SyntaxKind.EqualsExpression) || b.IsKind(SyntaxKind.NotEqualsExpression):
                 var (other, literal) = b.Right is LiteralExpressionSyntax r ? (b.Left, r) : (b.Right, b.Left as LiteralExpressionSyntax);
                 if (literal is not null && (literal.IsKind(SyntaxKind.TrueLiteralExpression) || literal.IsKind(SyntaxKind.FalseLiteralExpression)))
@@ -565,6 +585,11 @@ internal sealed partial class MethodAnalysis
                 else if (b.IsKind(SyntaxKind.NotEqualsExpression) == whenTrue && NullCheckOf(b.Left, b.Right) is { } checkedLocal)
                 {
                     facts.AddRange(_lookups?.GetValueOrDefault(checkedLocal) ?? []);
+                }
+                else if (b.IsKind(SyntaxKind.EqualsExpression) == whenTrue && ComparedWithConstant(b) is { } compared)
+                {
+                    // Equal to a constant the code chose: an allow-list of one (mode == "fast"), safe for every kind.
+                    facts.Add((compared, ulong.MaxValue));
                 }
 
                 break;
@@ -580,6 +605,23 @@ internal sealed partial class MethodAnalysis
                 break;
         }
     }
+
+    /// <summary>
+    /// The value compared with a constant other than null in <c>x == "asc"</c>, <c>Kind.Admin != x</c> (a literal, a
+    /// <c>const</c> or an enum member); null when neither side is one, or both are.
+    /// </summary>
+    private ExpressionSyntax? ComparedWithConstant(BinaryExpressionSyntax comparison)
+    {
+        var leftConstant = IsNonNullConstant(comparison.Left);
+        return leftConstant == IsNonNullConstant(comparison.Right) ? null : leftConstant ? comparison.Right : comparison.Left;
+    }
+
+    private bool IsNonNullConstant(ExpressionSyntax expression) => expression switch
+    {
+        LiteralExpressionSyntax literal => !literal.IsKind(SyntaxKind.NullLiteralExpression) && !literal.IsKind(SyntaxKind.DefaultLiteralExpression),
+        IdentifierNameSyntax or MemberAccessExpressionSyntax => Model.GetConstantValue(expression, _engine.CancellationToken) is { HasValue: true, Value: not null },
+        _ => false,
+    };
 
     /// <summary>The local compared with <c>null</c> in <c>x == null</c>, <c>null != x</c>...; null when it is not such a comparison.</summary>
     private static string? NullCheckOf(ExpressionSyntax left, ExpressionSyntax right) => (left, right) switch
@@ -630,16 +672,23 @@ internal sealed partial class MethodAnalysis
     private void GuardCall(InvocationExpressionSyntax inv, List<(ExpressionSyntax, ulong)> facts, bool onResult)
     {
         var name = TaintEngine.InvokedName(inv);
-        if (name is null || !_engine.Model.GuardsByName.TryGetValue(name, out var guards) || !guards.Exists(g => g.OnResult == onResult))
+        if (name is null)
         {
             return;
         }
 
+        // A guard of the model, else (a method of the same name on another type, say) the application's own validator.
+        var matched = false;
         var receiver = (inv.Expression as MemberAccessExpressionSyntax)?.Expression;
         IMethodSymbol? symbol = null;
         var bound = false;
-        foreach (var guard in guards.Where(g => g.OnResult == onResult))
+        foreach (var guard in _engine.Model.GuardsByName.GetValueOrDefault(name) ?? [])
         {
+            if (guard.OnResult != onResult)
+            {
+                continue;
+            }
+
             if (guard.TypeName is not null)
             {
                 if (!bound)
@@ -657,6 +706,7 @@ internal sealed partial class MethodAnalysis
                 }
             }
 
+            matched = true;
             if (guard.OnReceiver)
             {
                 if (receiver is not null)
@@ -676,7 +726,109 @@ internal sealed partial class MethodAnalysis
                 }
             }
         }
+
+        if (!matched && !onResult)
+        {
+            GuardMethodCall(inv, facts);
+        }
     }
+
+    /// <summary>
+    /// A call to a boolean method in source that is itself a guard (<c>if (!IsValidReturnUrl(url)) return BadRequest();</c>
+    /// with <c>bool IsValidReturnUrl(string url) => AllowedUrls.Contains(url);</c>): its arguments are safe for what
+    /// its body proves about the matching parameters (<see cref="TaintEngine.GuardedParameters"/>). Bound only when a
+    /// tracked argument carries taint.
+    /// </summary>
+    private void GuardMethodCall(InvocationExpressionSyntax inv, List<(ExpressionSyntax, ulong)> facts)
+    {
+        var args = inv.ArgumentList.Arguments;
+        var receiver = (inv.Expression as MemberAccessExpressionSyntax)?.Expression;
+        bool Tracked(ExpressionSyntax? e) => e is not null && PathKey(e) is not null && !Eval(e).IsEmpty;
+        if (!args.Any(a => Tracked(a.Expression)) && !Tracked(receiver)
+            || Bind(inv, out _) is not { ReturnType.SpecialType: SpecialType.System_Boolean } method)
+        {
+            return;
+        }
+
+        var guarded = _engine.GuardedParameters(method, _guardDepth);
+        if (guarded.Count == 0)
+        {
+            return;
+        }
+
+        // An extension method called as x.IsSafe(): its first parameter is the receiver.
+        var shift = method.ReducedFrom is not null ? 1 : 0;
+        if (shift == 1 && receiver is not null && guarded.TryGetValue(0, out var receiverKinds))
+        {
+            facts.Add((receiver, receiverKinds));
+        }
+
+        for (var i = 0; i < args.Count; i++)
+        {
+            if (ParameterFor(method, args[i], i) is { } parameter && guarded.TryGetValue(parameter.Ordinal + shift, out var kinds))
+            {
+                facts.Add((args[i].Expression, kinds));
+            }
+        }
+    }
+
+    /// <summary>
+    /// For a boolean method: the parameters (by position in the declaration) that every <c>return</c> of anything but
+    /// <c>false</c> proves safe, with the kinds, by the same guards an <c>if</c> applies. A parameter the body assigns
+    /// is never one: what was checked is then not what the caller passed.
+    /// </summary>
+    public IReadOnlyDictionary<int, ulong> GuardedParameters(int guardDepth)
+    {
+        _guardDepth = guardDepth;
+        var parameters = ParametersOf(_body);
+        for (var i = 0; i < parameters.Count; i++)
+        {
+            _env[parameters[i].Identifier.ValueText] = TaintSet.Of(new Origin(null, i, null, 0));
+        }
+
+        var (block, expressionBody) = _body switch
+        {
+            BaseMethodDeclarationSyntax m => (m.Body, m.ExpressionBody?.Expression),
+            LocalFunctionStatementSyntax l => (l.Body, l.ExpressionBody?.Expression),
+            _ => (null, null),
+        };
+        IEnumerable<ExpressionSyntax?> returned = expressionBody is not null ? [expressionBody]
+            : block?.DescendantNodes(n => n is not (AnonymousFunctionExpressionSyntax or LocalFunctionStatementSyntax)).OfType<ReturnStatementSyntax>().Select(r => r.Expression) ?? [];
+        var assigned = block?.DescendantNodes().OfType<AssignmentExpressionSyntax>().Select(a => (a.Left as IdentifierNameSyntax)?.Identifier.ValueText).ToHashSet(StringComparer.Ordinal) ?? [];
+        Dictionary<int, ulong>? proved = null;
+        foreach (var expression in returned)
+        {
+            if (expression is null || expression.IsKind(SyntaxKind.FalseLiteralExpression))
+            {
+                continue;
+            }
+
+            var facts = new List<(ExpressionSyntax Target, ulong Kinds)>();
+            CollectGuards(expression, whenTrue: true, facts, 0);
+            var here = new Dictionary<int, ulong>();
+            foreach (var (target, kinds) in facts)
+            {
+                var name = (target as IdentifierNameSyntax)?.Identifier.ValueText;
+                var index = name is null || assigned.Contains(name) ? -1 : parameters.IndexOf(p => p.Identifier.ValueText == name);
+                if (index >= 0)
+                {
+                    here[index] = here.GetValueOrDefault(index) | kinds;
+                }
+            }
+
+            proved = proved is null ? here : BothProve(proved, here);
+            if (proved.Count == 0)
+            {
+                break;
+            }
+        }
+
+        return proved ?? [];
+    }
+
+    /// <summary>What two guards both prove (parameter position -> kinds): what is known when either of them held.</summary>
+    internal static Dictionary<int, ulong> BothProve(IReadOnlyDictionary<int, ulong> a, IReadOnlyDictionary<int, ulong> b) =>
+        a.Where(p => b.TryGetValue(p.Key, out var kinds) && (p.Value & kinds) != 0).ToDictionary(p => p.Key, p => p.Value & b[p.Key]);
 
     /// <summary>The name under which a local, a field or a member path (<c>model.Sort</c>) is tracked; null for anything else.</summary>
     private static string? PathKey(ExpressionSyntax expression) => expression switch

@@ -27,6 +27,9 @@ internal sealed partial class TaintEngine
 
     /// <summary>Implementations considered for a call to an interface or abstract method.</summary>
     private const int MaxImplementations = 8;
+    private const int MaxGuardDepth = 4;
+    private static readonly IReadOnlyDictionary<int, ulong> NoGuardedParameters = new Dictionary<int, ulong>();
+    private readonly ConcurrentDictionary<IMethodSymbol, IReadOnlyDictionary<int, ulong>> _guardMethods = new(SymbolEqualityComparer.Default);
 
     /// <summary>An absolute URL up to the first '/' after its host, or a local path ("/orders/") that cannot become "//host".</summary>
     private static readonly Regex FixedHostUrl = new(@"^([a-zA-Z][a-zA-Z0-9+.-]*://[^/{}\s]+/|/[^/\\{}])", RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
@@ -984,6 +987,40 @@ internal sealed partial class TaintEngine
         }
 
         return answer;
+    }
+
+    /// <summary>
+    /// What a boolean method in source proves about its parameters when it returns true (position -> kinds made safe),
+    /// over every body it may run (<see cref="MethodAnalysis.GuardedParameters"/>); empty for any other method. Guard
+    /// methods calling guard methods are followed <see cref="MaxGuardDepth"/> deep.
+    /// </summary>
+    public IReadOnlyDictionary<int, ulong> GuardedParameters(IMethodSymbol method, int guardDepth)
+    {
+        var definition = (method.ReducedFrom ?? method).OriginalDefinition;
+        if (_guardMethods.TryGetValue(definition, out var known))
+        {
+            return known;
+        }
+
+        if (guardDepth >= MaxGuardDepth)
+        {
+            return NoGuardedParameters;
+        }
+
+        IReadOnlyDictionary<int, ulong>? proved = null;
+        foreach (var body in Bodies(definition))
+        {
+            var here = new MethodAnalysis(this, body, TypeKey(body), summary: null, callDepth: 0).GuardedParameters(guardDepth + 1);
+            proved = proved is null ? here : MethodAnalysis.BothProve(proved, here);
+            if (proved.Count == 0)
+            {
+                break;
+            }
+        }
+
+        proved ??= NoGuardedParameters;
+        _guardMethods.TryAdd(definition, proved);
+        return proved;
     }
 
     /// <summary>The bodies a call may run: the method's own, or for an interface or abstract method, its implementations in source.</summary>
