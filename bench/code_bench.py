@@ -6,7 +6,9 @@
       partial clone lacked (those files are left out)
   code_bench.py subset TREE OUT FRACTION
       hard-links into OUT the first files of TREE (path order) that hold FRACTION of its C# lines, with every .csproj
-  code_bench.py throughput-report --timings F --tree D --half D --quarter D --report JSON --sources F ...
+  code_bench.py replicate SOURCE OUT COPIES
+      hard-links COPIES copies of the directory SOURCE into OUT/copy1..copyN (separate projects, identical content)
+  code_bench.py throughput-report --timings F --tree D --half D --quarter D --replicas D --replicated NAME ...
       the markdown section of bench/code-analysis.sh
   code_bench.py score --manifest expected.yaml --corpus DIR --devskim SARIF [--sfi SARIF | --sfi-pending WHY] ...
       scores both tools against the corpus manifest; prints the markdown section of bench/code-vs-devskim.sh
@@ -124,6 +126,15 @@ def subset(args) -> None:
     print(f"   {args.out}: {taken:,} of {total:,} C# lines ({taken / total:.0%})")
 
 
+def replicate(args) -> None:
+    if os.path.exists(args.out):
+        subprocess.run(["rm", "-rf", args.out], check=True)
+    os.makedirs(args.out)
+    for i in range(1, args.copies + 1):
+        subprocess.run(["cp", "-al", args.source, os.path.join(args.out, f"copy{i}")], check=True)
+    print(f"   {args.out}: {args.copies} x {measure(args.source)['.cs lines']:,} C# lines")
+
+
 def machine() -> str:
     cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "unknown CPU")
     mem = next((int(l.split()[1]) for l in open("/proc/meminfo") if l.startswith("MemTotal")), 0) / 1024 / 1024
@@ -139,10 +150,12 @@ def dotnet_version() -> str:
 
 def throughput_report(args) -> None:
     runs = collections.defaultdict(list)
+    cpu = collections.defaultdict(list)  # user + system CPU seconds of each run
     for line in open(args.timings):
-        label, wall, kb, idle = line.split()
+        label, wall, kb, idle, user, system = line.split()
         if label != "warmup":
             runs[label].append((float(wall), int(kb), int(idle)))
+            cpu[label].append(float(user) + float(system))
     report = json.load(open(args.report))
     summary = report.get("summary", {})
     ran = any(k.startswith("unsafe.") for k in summary)
@@ -162,8 +175,8 @@ def throughput_report(args) -> None:
         m = measure(os.path.join(args.tree, name))
         out.append(f"| {name.replace('+', '/')} | `{head[:12]}` | {m['.cs files']:,} | {m['.cs lines']:,} | "
                    f"{m['.cshtml files'] + m['.razor files']:,} | {missing} |")
-    out += ["", "| Tree | C# lines | Median s (min-max) | Lines/s | Peak RSS | s per 100k lines |",
-            "|---|--:|--:|--:|--:|--:|"]
+    out += ["", "| Tree | C# lines | Median s (min-max) | Lines/s | Peak RSS | s per 100k lines | CPU s per 100k lines |",
+            "|---|--:|--:|--:|--:|--:|--:|"]
     rates = {}
     for label, path in (("quarter", args.quarter), ("half", args.half), ("all", args.tree)):
         if not runs[label]:
@@ -174,7 +187,7 @@ def throughput_report(args) -> None:
         peak = max(k for _, k, _ in runs[label]) / 1024
         rates[label] = (lines, med, peak)
         out.append(f"| {label} | {lines:,} | {med:.2f} ({min(walls):.2f}-{max(walls):.2f}) | {lines / med:,.0f} | "
-                   f"{peak:,.0f} MB | {med / lines * 100_000:.2f} |")
+                   f"{peak:,.0f} MB | {med / lines * 100_000:.2f} | {statistics.median(cpu[label]) / lines * 100_000:.2f} |")
     if "all" in rates:
         lines, med, peak = rates["all"]
         if ran:
@@ -189,6 +202,7 @@ def throughput_report(args) -> None:
             marginal = (lines - q_lines) / (med - q_med) if med > q_med else float("inf")
             out.append(f"Linearity: 4x the lines ({q_lines:,} -> {lines:,}) took {med / q_med:.2f}x the time, start-up "
                        f"included; the lines beyond the first quarter went at {marginal:,.0f} lines/s.")
+    out += uniform_scaling(runs, cpu, args.replicas, args.replicated)
     code = [f for f in report.get("findings", []) if f.get("ruleId", "").startswith("SFI-CODE-")]
     by_rule = collections.Counter(f"{f['ruleId']} {f.get('ruleName', '')}".strip() for f in code)
     out += ["", f"Code findings in the full tree: {len(code):,}"
@@ -200,6 +214,35 @@ def throughput_report(args) -> None:
     if idle:
         out.append(f"CPU idle before the timed runs: {min(idle)}-{max(idle)} % (the machine is shared).")
     print("\n".join(out))
+
+
+def uniform_scaling(runs, cpu, replicas: str, source: str) -> list:
+    """The linearity check on identical content: one real tree as 1, 2 and 4 separate copies, by CPU time (user +
+    system, which a loaded machine inflates far less than wall time)."""
+    labels = [label for label in ("x1", "x2", "x4") if runs[label]]
+    if not labels:
+        return []
+    out = ["", f"Uniform scaling: the {source.replace('+', '/')} tree alone, as 1, 2 and 4 separate copies (each its own "
+               "directory and projects, identical content), so only the amount of code changes.", "",
+           "| Copies | C# lines | Median CPU s (min-max) | CPU s per 100k lines | CPU vs 1 copy | Median wall s | Peak RSS |",
+           "|--:|--:|--:|--:|--:|--:|--:|"]
+    base = None
+    for label in labels:
+        lines = measure(os.path.join(replicas, label))[".cs lines"]
+        cpus = cpu[label]
+        med = statistics.median(cpus)
+        base = base or med
+        wall = statistics.median(w for w, _, _ in runs[label])
+        peak = max(k for _, k, _ in runs[label]) / 1024
+        out.append(f"| {label[1:]} | {lines:,} | {med:.2f} ({min(cpus):.2f}-{max(cpus):.2f}) | "
+                   f"{med / lines * 100_000:.2f} | {med / base:.2f}x | {wall:.2f} | {peak:,.0f} MB |")
+    if runs["x1"] and runs["x4"]:
+        one, four = statistics.median(cpu["x1"]), statistics.median(cpu["x4"])
+        lines = measure(os.path.join(replicas, "x1"))[".cs lines"]
+        out += ["", f"Each copy beyond the first cost {(four - one) / 3:.2f} CPU s ({(four - one) / 3 / lines * 100_000:.2f} per "
+                    f"100k lines) against {one:.2f} s for the first, start-up and JIT included: cost grows "
+                    + ("linearly or better" if four - one <= 3 * one * 1.1 else "faster than the lines") + " on identical content."]
+    return out
 
 
 # --- scoring against the corpus manifest --------------------------------------------------------------------
@@ -352,8 +395,11 @@ def main() -> None:
     p = sub.add_parser("subset")
     p.add_argument("tree"); p.add_argument("out"); p.add_argument("fraction", type=float)
     p.set_defaults(func=subset)
+    p = sub.add_parser("replicate")
+    p.add_argument("source"); p.add_argument("out"); p.add_argument("copies", type=int)
+    p.set_defaults(func=replicate)
     p = sub.add_parser("throughput-report")
-    for name in ("timings", "tree", "half", "quarter", "report", "sources", "command", "scan-args", "sfi-version", "commit", "runs"):
+    for name in ("timings", "tree", "half", "quarter", "replicas", "replicated", "report", "sources", "command", "scan-args", "sfi-version", "commit", "runs"):
         p.add_argument("--" + name, required=True)
     p.set_defaults(func=throughput_report)
     p = sub.add_parser("score")
