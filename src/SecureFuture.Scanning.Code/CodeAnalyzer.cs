@@ -117,6 +117,7 @@ public sealed class CodeAnalyzer : IProjectAnalyzer
             using var _ = CodeTiming.Phase("parse");
             built[group.Key] = Build(group.Key, group.Value, settings.References, cancellationToken, settings.GlobalUsings);
         });
+        NotifySyntaxErrors(built.Values, sink, cancellationToken);
         var compilations = WithProjectReferences(built, projects);
         var owners = new Dictionary<SyntaxTree, CodeCompilation>();
         foreach (var compilation in compilations.Values)
@@ -269,6 +270,34 @@ public sealed class CodeAnalyzer : IProjectAnalyzer
                 sink.Notify(new Notification("code-analysis-bound", NotificationLevel.Warning,
                     "The view was not fully analysed: a pattern took too long on it")
                 { Path = view.Path });
+            }
+        }
+    }
+
+    /// <summary>
+    /// A file that does not parse is analysed as far as Roslyn's error recovery goes (what follows the error may be
+    /// misread or missed): said once per file, at its first syntax error.
+    /// </summary>
+    private static void NotifySyntaxErrors(IEnumerable<CodeCompilation> compilations, IProjectSink sink, CancellationToken cancellationToken)
+    {
+        foreach (var compilation in compilations)
+        {
+            foreach (var tree in compilation.Trees)
+            {
+                if (compilation.PathOf(tree) is not { } path || !tree.GetRoot(cancellationToken).ContainsDiagnostics
+                    || tree.GetDiagnostics(cancellationToken).FirstOrDefault(d => d.Severity == DiagnosticSeverity.Error) is not { } error)
+                {
+                    continue;
+                }
+
+                var span = error.Location.GetLineSpan().Span;
+                sink.Count("codeFilesWithSyntaxErrors", 1);
+                sink.Notify(new Notification("code-syntax-error", NotificationLevel.Warning,
+                    $"C# syntax error ({error.Id}: {error.GetMessage(System.Globalization.CultureInfo.InvariantCulture)}); the file is analysed as far as it parses")
+                {
+                    Path = path,
+                    Region = new Region(span.Start.Line + 1, span.Start.Character + 1, span.End.Line + 1, span.End.Character + 1),
+                });
             }
         }
     }

@@ -30,6 +30,11 @@ internal sealed class CodeSink(CodeCompilation compilation, IProjectSink sink)
             return;
         }
 
+        if (GeneratedCode.IsGenerated(path, location.SourceTree))
+        {
+            sink.Count("codeResultsInGeneratedFiles", 1);
+            return;
+        }
 
         sink.Report(path, new Detection(ruleId, severity, message, location.SourceSpan.Start, location.SourceSpan.Length, null)
         {
