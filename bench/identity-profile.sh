@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Where the token service's CPU goes: perf profile of sfi serve alone while it issues DPoP-bound tokens
 # (client_credentials + private_key_jwt, as bench/identity-issuance-cost.sh), classified by what each sample's stack is
-# in (crypto, SQLite, OpenIddict's dispatcher, thread-pool spinning, sockets, the rest).
+# in (crypto, SQLite, Npgsql, OpenIddict's dispatcher, thread-pool spinning, sockets, the rest).
 #
 #   bench/identity-profile.sh [--seconds S] [--connections C] [--postgres]
 #
@@ -71,6 +71,7 @@ if not samples: sys.exit("identity-profile: no samples of the server")
 # system calls and by the managed frames that call them.
 classes = [
     ("SQLite (replay-id writes, audit batches)", lambda syms, dsos: "libe_sqlite3" in dsos or re.search(r"sys_fsync|sys_pwrite64|sys_pread64|SqlReplayCache\+<WriteAsync>|TryRecordOnceAsync|Microsoft\.Data\.Sqlite", syms)),
+    ("PostgreSQL client (Npgsql)", lambda syms, dsos: "Npgsql" in syms),
     ("HSM signature (libsofthsm2)", lambda syms, dsos: "libsofthsm2" in dsos or "SignDigest" in syms),
     ("libcrypto (ECDSA verifications, SHA-256, SoftHSM2's signing)", lambda syms, dsos: "libcrypto" in dsos),
     ("thread-pool spinning and waking", lambda syms, dsos: re.search(r"sched_yield|LowLevelLifoSemaphore|LowLevelSpinWaiter", syms)),
