@@ -25,21 +25,7 @@ bench_name=identity-issuance-cost
 runs=5
 seconds=8
 connections=16
-postgres=0
-invocation="bench/identity-issuance-cost.sh"
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --runs) runs="$2"; invocation+=" --runs $2"; shift 2 ;;
-    --seconds) seconds="$2"; invocation+=" --seconds $2"; shift 2 ;;
-    --connections) connections="$2"; invocation+=" --connections $2"; shift 2 ;;
-    --postgres) postgres=1; invocation+=" --postgres"; shift ;;
-    -h|--help) sed -n '2,21p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) echo "$bench_name: unknown argument '$1' (try --help)" >&2; exit 2 ;;
-  esac
-done
-for n in "$runs" "$seconds" "$connections"; do
-  case "$n" in ''|*[!0-9]*|0) echo "$bench_name: --runs, --seconds and --connections take positive whole numbers" >&2; exit 2 ;; esac
-done
+identity_bench_options "${BASH_SOURCE[0]}" "$@"
 # A DPoP proof is accepted for 60 s after its iat; the proofs of one run are all made before it starts.
 [ "$seconds" -le 30 ] || { echo "$bench_name: --seconds is at most 30 (DPoP proofs are made before each run and live 60 s)" >&2; exit 2; }
 [ "$(getconf CLK_TCK)" = 100 ] || { echo "$bench_name: /proc/PID/stat is read in ticks of 1/100 s; this system's CLK_TCK is $(getconf CLK_TCK)" >&2; exit 2; }
@@ -58,34 +44,7 @@ echo "== building raw_sign and IdentityBench"
 build_raw_sign "$work/raw_sign"
 build_bench bench/identity/IdentityBench/IdentityBench.csproj "$work/bench"
 
-data="$work/data"
-port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')"
-base="http://127.0.0.1:$port"
-issuer="$base/"
-SFI_ADMIN_KEY="sfi_admin_bench_$(python3 -c 'import secrets; print(secrets.token_hex(16))')"
-export SFI_ADMIN_KEY
-database=()
-if [ "$postgres" = 1 ]; then
-  pgdir="$(mktemp -d /tmp/sfi-bench-pg.XXXXXX)"
-  echo "== starting PostgreSQL (fsync on) in $pgdir"
-  database=(--database "$(PG_FSYNC=on tools/postgres-for-tests.sh start "$pgdir" | tail -1)")
-fi
-echo "== starting sfi serve --issuer $issuer ${database[0]:-}"
-"${sfi[@]}" serve --data-dir "$data" --urls "$base" --issuer "$issuer" "${database[@]}" >"$work/serve.log" 2>&1 &
-server=$!
-trap stop_server EXIT
-for _ in $(seq 1 240); do
-  curl -fs "$base/readyz" >/dev/null 2>&1 && break
-  kill -0 "$server" 2>/dev/null || { cat "$work/serve.log" >&2; echo "$bench_name: sfi serve did not start" >&2; exit 1; }
-  sleep 0.5
-done
-if [ "$postgres" = 1 ]; then
-  trap 'stop_server; tools/postgres-for-tests.sh stop "$pgdir"; rm -rf "$pgdir"' EXIT
-fi
-[ "$(cat /proc/"$server"/comm)" = dotnet ] || { echo "$bench_name: process $server is not the server" >&2; exit 1; }
-export SOFTHSM2_CONF="$data/hsm/softhsm2.conf"
-pin="$data/hsm/user.pin"
-"$work/bench/IdentityBench" setup "$base" "$issuer" "$work/state" >/dev/null
+identity_serve "$work"
 # Warm-up: tiered JIT settles in the server before the first measured run (about 15 s of load on a quiet machine).
 "$work/bench/IdentityBench" issue "$issuer" "$work/state" 20 "$connections" dpop >/dev/null
 
@@ -98,11 +57,6 @@ for run in $(seq 1 "$runs"); do
   echo "run=$run $("$work/bench/IdentityBench" issue "$issuer" "$work/state" "$seconds" "$connections" dpop server-pid="$server")" | tee -a "$results"
 done
 stop_server
-if [ "$postgres" = 1 ]; then
-  tools/postgres-for-tests.sh stop "$pgdir"
-  rm -rf "$pgdir"
-  trap - EXIT
-fi
 
 python3 - "$results" "$invocation" "$postgres" "$commit" <<'PY'
 import re, statistics, sys, subprocess

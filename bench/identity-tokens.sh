@@ -22,21 +22,7 @@ bench_name=identity-tokens
 runs=3
 seconds=5
 connections=16
-postgres=0
-invocation="bench/identity-tokens.sh"
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --runs) runs="$2"; invocation+=" --runs $2"; shift 2 ;;
-    --seconds) seconds="$2"; invocation+=" --seconds $2"; shift 2 ;;
-    --connections) connections="$2"; invocation+=" --connections $2"; shift 2 ;;
-    --postgres) postgres=1; invocation+=" --postgres"; shift ;;
-    -h|--help) sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) echo "identity-tokens: unknown argument '$1' (try --help)" >&2; exit 2 ;;
-  esac
-done
-for n in "$runs" "$seconds" "$connections"; do
-  case "$n" in ''|*[!0-9]*|0) echo "identity-tokens: --runs, --seconds and --connections take positive whole numbers" >&2; exit 2 ;; esac
-done
+identity_bench_options "${BASH_SOURCE[0]}" "$@"
 
 module=/usr/lib/softhsm/libsofthsm2.so
 hsm_prerequisites
@@ -45,31 +31,14 @@ require_tools dotnet python3 flock
 work="$here/bench/.work/identity"
 rm -rf "$work"
 mkdir -p "$work"
-echo "== building sfi, raw_sign and IdentityBench"
-./sfi --version >/dev/null
+# The server runs from a copy of ./sfi's build, taken before IdentityBench's build: that one writes under src/*/obj,
+# which ./sfi would then take for changed sources and rebuild.
+sfi_snapshot "$work"
+echo "== building raw_sign and IdentityBench"
 build_raw_sign "$work/raw_sign"
 build_bench bench/identity/IdentityBench/IdentityBench.csproj "$work/bench"
 
-data="$work/data"
-port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')"
-base="http://127.0.0.1:$port"
-issuer="$base/"
-SFI_ADMIN_KEY="sfi_admin_bench_$(python3 -c 'import secrets; print(secrets.token_hex(16))')"
-export SFI_ADMIN_KEY
-database=()
-if [ "$postgres" = 1 ]; then
-  pgdir="$(mktemp -d /tmp/sfi-bench-pg.XXXXXX)"
-  echo "== starting PostgreSQL (fsync on) in $pgdir"
-  database=(--database "$(PG_FSYNC=on tools/postgres-for-tests.sh start "$pgdir" | tail -1)")
-fi
-echo "== starting sfi serve --issuer $issuer ${database[0]:-}"
-start_sfi_serve "$work/serve.log" "$base" --data-dir "$data" --urls "$base" --issuer "$issuer" "${database[@]}"
-if [ "$postgres" = 1 ]; then
-  trap 'stop_server; tools/postgres-for-tests.sh stop "$pgdir"; rm -rf "$pgdir"' EXIT
-fi
-export SOFTHSM2_CONF="$data/hsm/softhsm2.conf"
-pin="$data/hsm/user.pin"
-"$work/bench/IdentityBench" setup "$base" "$issuer" "$work/state" >/dev/null
+identity_serve "$work"
 
 results="$work/results.txt"
 : >"$results"
@@ -80,15 +49,10 @@ for run in $(seq 1 "$runs"); do
   echo "run=$run $("$work/bench/IdentityBench" validate "$issuer" "$work/state" "$seconds" 2)" | tee -a "$results"
 done
 stop_server
-if [ "$postgres" = 1 ]; then
-  tools/postgres-for-tests.sh stop "$pgdir"
-  rm -rf "$pgdir"
-  trap - EXIT
-fi
 
-python3 - "$results" "$invocation" <<'PY'
+python3 - "$results" "$invocation" "$commit" <<'PY'
 import re, statistics, sys, subprocess, platform
-path, invocation = sys.argv[1], sys.argv[2]
+path, invocation, commit = sys.argv[1], sys.argv[2], sys.argv[3]
 runs = {}
 for line in open(path):
     m = re.match(r"run=(\d+) (.*)", line.strip())
@@ -102,7 +66,6 @@ def med(xs): return statistics.median(xs)
 def fmt(x): return f"{x:,.0f}"
 rows = [runs[k] for k in sorted(runs)]
 cpu = next((l.split(":",1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "unknown")
-commit = subprocess.run(["git","rev-parse","--short","HEAD"], capture_output=True, text=True).stdout.strip()
 print(f"\nCommand: `{invocation}`; {len(rows)} runs; {cpu}, {subprocess.run(['nproc'],capture_output=True,text=True).stdout.strip()} cores; commit {commit}.\n")
 print("| Run | raw HSM C_Sign (2 threads) | tokens issued/s | raw ECDSA verify/s (2 threads) | sfi validations/s | IdentityModel validations/s | issuance / HSM | sfi / raw verify | IdentityModel / raw verify |")
 print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")

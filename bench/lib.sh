@@ -86,12 +86,15 @@ build_raw_sign() {
   gcc -O2 -Wall -Wextra -I/usr/include/p11-kit-1 -o "$1" "$here/bench/keys/raw_sign.c" -ldl -lpthread
 }
 
-# start_sfi_serve LOG BASE_URL ARG...: starts ./sfi serve ARG... in the background, logging to LOG, stops it when the
-# script exits (or on stop_server), and waits up to two minutes for /readyz. Sets $server.
+# start_sfi_serve LOG BASE_URL ARG...: starts sfi serve ARG... in the background (the copy sfi_snapshot made when it
+# ran, else ./sfi), logging to LOG, stops it when the script exits (or on stop_server), and waits up to two minutes
+# for /readyz. Sets $server.
 start_sfi_serve() {
   local log="$1" base="$2"
   shift 2
-  ./sfi serve "$@" >"$log" 2>&1 &
+  local command=(./sfi)
+  if declare -p sfi >/dev/null 2>&1; then command=("${sfi[@]}"); fi
+  "${command[@]}" serve "$@" >"$log" 2>&1 &
   server=$!
   trap stop_server EXIT
   local _
@@ -105,7 +108,75 @@ start_sfi_serve() {
   exit 1
 }
 
+# bench_postgres: starts a throw-away PostgreSQL cluster with fsync on (tools/postgres-for-tests.sh) for the server
+# and sets bench_database to its connection string; stop_server (also when the script exits) stops and deletes it.
+bench_postgres() {
+  bench_pgdir="$(mktemp -d /tmp/sfi-bench-pg.XXXXXX)"
+  trap stop_server EXIT
+  echo "== starting PostgreSQL (fsync on) in $bench_pgdir"
+  bench_database="$(PG_FSYNC=on tools/postgres-for-tests.sh start "$bench_pgdir" | tail -1)"
+}
+
 stop_server() {
-  kill "$server" 2>/dev/null && wait "$server" 2>/dev/null || true
+  if [ -n "${server:-}" ]; then kill "$server" 2>/dev/null && wait "$server" 2>/dev/null || true; fi
+  if [ -n "${bench_pgdir:-}" ]; then
+    tools/postgres-for-tests.sh stop "$bench_pgdir"
+    rm -rf "$bench_pgdir"
+    bench_pgdir=
+  fi
   trap - EXIT
+}
+
+# header_comment SCRIPT: the comment block at the top of SCRIPT (after the #! line), as --help text.
+header_comment() {
+  awk 'NR == 1 { next } /^#/ { sub(/^# ?/, ""); print; next } { exit }' "$1"
+}
+
+# identity_bench_options SCRIPT ARG...: the options of the bench/identity-*.sh scripts, [--runs N] [--seconds S]
+# [--connections C] [--postgres] (--help prints SCRIPT's header comment). Set runs, seconds and connections to their
+# defaults before calling. Sets them, postgres (0 or 1) and invocation (the command as run, for the results).
+identity_bench_options() {
+  local script="$1"
+  shift
+  postgres=0
+  invocation="bench/$(basename "$script")"
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      --runs|--seconds|--connections)
+        [ $# -ge 2 ] || { echo "$bench_name: $1 needs a value" >&2; exit 2; }
+        printf -v "${1#--}" '%s' "$2"; invocation+=" $1 $2"; shift 2 ;;
+      --postgres) postgres=1; invocation+=" --postgres"; shift ;;
+      -h|--help) header_comment "$script"; exit 0 ;;
+      *) echo "$bench_name: unknown argument '$1' (try --help)" >&2; exit 2 ;;
+    esac
+  done
+  local n
+  for n in "$runs" "$seconds" "$connections"; do
+    case "$n" in ''|*[!0-9]*|0) echo "$bench_name: --runs, --seconds and --connections take positive whole numbers" >&2; exit 2 ;; esac
+  done
+}
+
+# identity_serve WORK: the server of the bench/identity-*.sh scripts: sfi serve --issuer (see start_sfi_serve) on a
+# fresh data directory WORK/data and a free port, on a throw-away PostgreSQL cluster when $postgres is 1, with
+# IdentityBench's client registered (WORK/bench/IdentityBench setup; its state in WORK/state). Sets server (its
+# process id), base, issuer, data and pin (the HSM user PIN file); exports SFI_ADMIN_KEY and SOFTHSM2_CONF.
+identity_serve() {
+  local work="$1" port
+  data="$work/data"
+  port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')"
+  base="http://127.0.0.1:$port"
+  issuer="$base/"
+  SFI_ADMIN_KEY="sfi_admin_bench_$(python3 -c 'import secrets; print(secrets.token_hex(16))')"
+  export SFI_ADMIN_KEY
+  local database=()
+  if [ "$postgres" = 1 ]; then
+    bench_postgres
+    database=(--database "$bench_database")
+  fi
+  echo "== starting sfi serve --issuer $issuer ${database[0]:-}"
+  start_sfi_serve "$work/serve.log" "$base" --data-dir "$data" --urls "$base" --issuer "$issuer" "${database[@]}"
+  [ "$(cat /proc/"$server"/comm)" = dotnet ] || { echo "$bench_name: process $server is not the server" >&2; exit 1; }
+  export SOFTHSM2_CONF="$data/hsm/softhsm2.conf"
+  pin="$data/hsm/user.pin"
+  "$work/bench/IdentityBench" setup "$base" "$issuer" "$work/state" >/dev/null
 }
