@@ -16,7 +16,7 @@ public sealed record Refusal(int Status, string Reason);
 /// is used in the same transaction that stores the person and the passkey. A refused response stores nothing and is
 /// recorded as a console security event.
 /// </summary>
-public sealed class Passkeys(ConsoleStore store, IFido2 fido2, ConsoleAudit audit, TimeProvider clock)
+public sealed class Passkeys(ConsoleStore store, IFido2 fido2, ConsoleAudit audit, SignInGuard guard, TimeProvider clock)
 {
     public const string EnrolKind = "enrol";
     public const string SignInKind = "signin";
@@ -56,8 +56,7 @@ public sealed class Passkeys(ConsoleStore store, IFido2 fido2, ConsoleAudit audi
         };
         if (refusal is not null)
         {
-            await RecordAsync("enrolment.refused", null, source, refusal.Reason, cancellationToken);
-            return (null, refusal);
+            return (null, await guard.RefuseAsync(SignInGuard.EnrolmentRefused, refusal.Status, refusal.Reason, null, source, cancellationToken));
         }
 
         return (invitation, null);
@@ -198,13 +197,7 @@ public sealed class Passkeys(ConsoleStore store, IFido2 fido2, ConsoleAudit audi
     }
 
     private async Task<(Person?, Refusal?)> RefuseAsync(int status, string reason, string? personId, string? source, CancellationToken cancellationToken)
-    {
-        await RecordAsync("webauthn.refused", personId, source, reason, cancellationToken);
-        return (null, new Refusal(status, reason));
-    }
-
-    private Task RecordAsync(string type, string? personId, string? source, string details, CancellationToken cancellationToken)
-        => store.AddEventAsync(clock.GetUtcNow(), type, personId, source, details.Length > 500 ? details[..500] : details, cancellationToken);
+        => (null, await guard.RefuseAsync(SignInGuard.WebAuthnRefused, status, reason, personId, source, cancellationToken));
 
     private static string Describe(Exception e) => e is Fido2VerificationException ? e.Message : e.GetType().Name + ": " + e.Message;
 }

@@ -22,6 +22,13 @@ internal static class WebAuthnEndpoints
     public static void Map(IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/console/webauthn");
+        // An address with too many refusals is answered 429 at every step, before anything is parsed or verified.
+        group.AddEndpointFilter(async (invocation, next) =>
+        {
+            var context = invocation.HttpContext;
+            var throttled = await context.RequestServices.GetRequiredService<SignInGuard>().CheckSourceAsync(Source(context), context.RequestAborted);
+            return throttled is null ? await next(invocation) : Refused(throttled);
+        });
         group.MapPost("/enrol/options", async (HttpContext context, CancellationToken ct) =>
         {
             if (!await ConsoleHost.ValidAntiforgeryAsync(context))
@@ -47,7 +54,7 @@ internal static class WebAuthnEndpoints
                 return Refused(refusal!);
             }
 
-            await context.RequestServices.GetRequiredService<Sessions>().StartAsync(context, person, ct);
+            await context.RequestServices.GetRequiredService<Sessions>().StartAsync(context, person, People.SignInFactor.Passkey, ct);
             return Results.Json(new { redirect = "/" });
         });
         group.MapPost("/signin/options", async (HttpContext context, CancellationToken ct) =>
@@ -74,7 +81,7 @@ internal static class WebAuthnEndpoints
                 return Refused(refusal!);
             }
 
-            await context.RequestServices.GetRequiredService<Sessions>().StartAsync(context, person, ct);
+            await context.RequestServices.GetRequiredService<Sessions>().StartAsync(context, person, People.SignInFactor.Passkey, ct);
             return Results.Json(new { redirect = "/" });
         });
     }
@@ -109,7 +116,7 @@ internal static class WebAuthnEndpoints
 
     private static Passkeys Passkeys(HttpContext context) => context.RequestServices.GetRequiredService<Passkeys>();
 
-    private static string? Source(HttpContext context) => context.Connection.RemoteIpAddress?.ToString();
+    internal static string? Source(HttpContext context) => context.Connection.RemoteIpAddress?.ToString();
 
     private static IResult Options(string ceremony, string optionsJson)
         => Results.Text($"{{\"ceremony\":{JsonSerializer.Serialize(ceremony)},\"options\":{optionsJson}}}", "application/json");
