@@ -208,6 +208,7 @@ public sealed class BrowserTests(HsmFixture hsm, ChromiumFixture chromium) : ICl
         await phone.GotoAsync(server.Origin + "/people");
         await phone.ClickAsync("#toggle-totp");
         await phone.WaitForURLAsync(new System.Text.RegularExpressions.Regex("/signin\\?stepup=1"));
+        Assert.Equal("Confirm it is you", await phone.InnerTextAsync("h1"));
         Assert.Equal(0, await phone.Locator("#totp-signin").CountAsync());
         await phone.GotoAsync(server.Origin + "/people");
         Assert.Contains("TOTP is on", await phone.InnerTextAsync("#totp-setting"), StringComparison.Ordinal);

@@ -12,8 +12,12 @@ public sealed class SignInModel : ConsolePage
     [BindProperty(SupportsGet = true)]
     public string? ReturnUrl { get; set; }
 
+    /// <summary>The <c>stepup</c> query parameter: "1" (as <see cref="ConsoleAccessFilter"/> links it) or "true".</summary>
     [BindProperty(Name = "stepup", SupportsGet = true)]
-    public bool StepUp { get; set; }
+    public string? StepUpFlag { get; set; }
+
+    /// <summary>A sensitive action sent the person here to confirm with a passkey.</summary>
+    public bool StepUp => StepUpFlag is "1" or "true";
 
     /// <summary>Whether the TOTP form is offered: TOTP is on, and this is not a step-up (which only a passkey satisfies).</summary>
     public bool OfferTotp { get; private set; }
