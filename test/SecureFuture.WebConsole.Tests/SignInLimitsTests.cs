@@ -132,7 +132,8 @@ public sealed partial class SignInLimitsTests(HsmFixture hsm)
     [Fact]
     public async Task A_decision_in_the_console_is_in_the_next_metrics_scrape_without_waiting_for_the_cache()
     {
-        await using var server = await ConsoleTestServer.StartAsync(hsm.Custodian);
+        // A clock that stands still: the cached report never ages out, only a write can invalidate it.
+        await using var server = await ConsoleTestServer.StartAsync(hsm.Custodian, new FakeTimeProvider(DateTimeOffset.UtcNow));
         await server.SeedFindingsAsync("shop", "team shop", new HubSarif.Result("SFI-CODE-001", "src/Shop/Orders.cs", 42, "aaaa0000bbbb1111:1"));
         var findingId = (string)(await server.FindingsAsync("shop"))[0]!["id"]!;
         Assert.Equal(1, OpenFindings(await server.Admin.GetStringAsync(new Uri("/metrics", UriKind.Relative))));

@@ -39,6 +39,7 @@ public sealed class AccountModel : ConsolePage
             return Problem(refusal!.Status, refusal.Reason);
         }
 
+        Response.Headers.CacheControl = "no-store"; // the one answer that carries the secret is kept by no cache
         NewSecret = secret;
         NewKeyUri = TotpSignIn.KeyUri(Person!.Name, secret);
         await LoadAsync(cancellationToken);

@@ -47,6 +47,7 @@ public sealed class ConsoleStore(DbDataSource source, bool postgres)
         "CREATE INDEX IF NOT EXISTS console_passkeys_person ON console_passkeys (person_id)",
         "CREATE INDEX IF NOT EXISTS console_sessions_person ON console_sessions (person_id)",
         "CREATE TABLE IF NOT EXISTS console_settings (name TEXT PRIMARY KEY, value TEXT NOT NULL, changed_at BIGINT NOT NULL, changed_by TEXT NOT NULL)",
+        "CREATE TABLE IF NOT EXISTS console_dataprotection_keys (name TEXT PRIMARY KEY, xml TEXT NOT NULL)",
         "CREATE TABLE IF NOT EXISTS console_totp (person_id TEXT PRIMARY KEY, secret TEXT NOT NULL, created_at BIGINT NOT NULL, confirmed_at BIGINT, last_step BIGINT NOT NULL)",
     ];
 
@@ -390,6 +391,37 @@ public sealed class ConsoleStore(DbDataSource source, bool postgres)
         await ExecuteAsync(connection, null,
             "INSERT INTO console_settings (name, value, changed_at, changed_by) VALUES (@name, @value, @at, @by) ON CONFLICT (name) DO UPDATE SET value = excluded.value, changed_at = excluded.changed_at, changed_by = excluded.changed_by",
             cancellationToken, ("name", name), ("value", value), ("at", at.ToUnixTimeMilliseconds()), ("by", by));
+    }
+
+    /// <summary>Records a setting unless it is already recorded (the first node to start decides); false when it was.</summary>
+    public async Task<bool> TryAddSettingAsync(string name, string value, string by, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        await using var connection = await source.OpenConnectionAsync(cancellationToken);
+        return await ExecuteAsync(connection, null, "INSERT INTO console_settings (name, value, changed_at, changed_by) VALUES (@name, @value, @at, @by) ON CONFLICT (name) DO NOTHING",
+            cancellationToken, ("name", name), ("value", value), ("at", at.ToUnixTimeMilliseconds()), ("by", by)) == 1;
+    }
+
+    // ---- Data Protection key ring (synchronous: ASP.NET Core's IXmlRepository is) ---------------------------------
+
+    public IReadOnlyList<string> ReadDataProtectionKeys()
+    {
+        using var connection = source.OpenConnection();
+        using var command = Command(connection, null, "SELECT xml FROM console_dataprotection_keys ORDER BY name");
+        using var reader = command.ExecuteReader();
+        var keys = new List<string>();
+        while (reader.Read())
+        {
+            keys.Add(reader.GetString(0));
+        }
+
+        return keys;
+    }
+
+    public void AddDataProtectionKey(string name, string xml)
+    {
+        using var connection = source.OpenConnection();
+        using var command = Command(connection, null, "INSERT INTO console_dataprotection_keys (name, xml) VALUES (@name, @xml) ON CONFLICT (name) DO NOTHING", ("name", name), ("xml", xml));
+        command.ExecuteNonQuery();
     }
 
     /// <summary>Stores a new, unconfirmed TOTP secret for a person, replacing an unconfirmed one (never a confirmed one: false then).</summary>
