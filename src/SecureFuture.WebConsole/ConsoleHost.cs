@@ -95,6 +95,10 @@ public static class ConsoleHost
     public static void Map(WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
+        // The shared key ring gets its first key now, one node at a time: a node starting next to another finds that
+        // key in the store instead of making its own, which the other would not know until its next refresh.
+        app.Services.GetRequiredService<ConsoleStore>().RunExclusively(
+            () => app.Services.GetRequiredService<IDataProtectionProvider>().CreateProtector("SecureFuture.WebConsole.KeyRing").Protect([1]));
         var sessions = app.Services.GetRequiredService<Sessions>();
         app.Use(async (context, next) =>
         {

@@ -38,6 +38,8 @@ public sealed partial class SignInLimitsTests(HsmFixture hsm)
             var flood = Assert.Single(events, e => e.Type == SignInGuard.WebAuthnRefused);
             Assert.Equal(SignInGuard.MaxRefusalsPerSource, flood.Count);
             Assert.Equal("127.0.0.1", flood.Source);
+            var (_, eventsPage, _) = await owner.GetAsync("/events");
+            Assert.Contains($"<td class=\"warn\">{SignInGuard.MaxRefusalsPerSource}</td><td>{SignInGuard.WebAuthnRefused}</td>", eventsPage, StringComparison.Ordinal);
 
             // Now every step from that address is refused before anything is verified, even with a registered passkey.
             using var signIn = new ConsoleBrowser(server);

@@ -306,13 +306,6 @@ public sealed class ConsoleStore(DbDataSource source, bool postgres)
 
     // ---- events -------------------------------------------------------------------------------------------------
 
-    public async Task AddEventAsync(DateTimeOffset at, string type, string? personId, string? origin, string details, CancellationToken cancellationToken)
-    {
-        await using var connection = await source.OpenConnectionAsync(cancellationToken);
-        await ExecuteAsync(connection, null, "INSERT INTO console_events (at, type, person_id, source, details, count, first_at, window_start) VALUES (@at, @type, @person, @source, @details, 1, @at, NULL)", cancellationToken,
-            ("at", at.ToUnixTimeMilliseconds()), ("type", type), ("person", personId), ("source", origin), ("details", details));
-    }
-
     /// <summary>
     /// Records a refusal in its group: the row of this type, source and person for the <see cref="EventWindow"/> holding
     /// <paramref name="at"/> is created or has its count raised, so a flood of refusals is a few rows, not one per attempt.
@@ -402,6 +395,36 @@ public sealed class ConsoleStore(DbDataSource source, bool postgres)
     }
 
     // ---- Data Protection key ring (synchronous: ASP.NET Core's IXmlRepository is) ---------------------------------
+
+    /// <summary>
+    /// Runs <paramref name="action"/> while no other node of a PostgreSQL deployment runs one (a session advisory lock);
+    /// on SQLite, one node, it just runs it.
+    /// </summary>
+    public void RunExclusively(Action action)
+    {
+        ArgumentNullException.ThrowIfNull(action);
+        if (!postgres)
+        {
+            action();
+            return;
+        }
+
+        using var connection = source.OpenConnection();
+        using (var locking = Command(connection, null, "SELECT pg_advisory_lock(7460020)"))
+        {
+            locking.ExecuteNonQuery();
+        }
+
+        try
+        {
+            action();
+        }
+        finally
+        {
+            using var unlocking = Command(connection, null, "SELECT pg_advisory_unlock(7460020)");
+            unlocking.ExecuteNonQuery();
+        }
+    }
 
     public IReadOnlyList<string> ReadDataProtectionKeys()
     {
