@@ -74,15 +74,8 @@ public sealed class HsmKeyEncryptionKey
             hsmId = await store.GetSettingAsync(KeySetting, cancellationToken) ?? throw new InvalidOperationException("the console's key-encryption key was not recorded");
         }
 
-        byte[] signature;
-        try
-        {
-            signature = custodian.SignDigest(hsmId, SigningAlgorithm.RS256With3072, SHA256.HashData(Encoding.UTF8.GetBytes("SecureFuture console Data Protection key-encryption key v1\n" + installationId)));
-        }
-        catch (Exception e) when (e is not HsmUnavailableException and not OperationCanceledException)
-        {
-            throw new InvalidOperationException($"the console's key-encryption key (HSM object {hsmId}) is not in this HSM; every node must use the HSM the deployment was created with", e);
-        }
+        // A token without that object answers HsmUnavailableException, naming it: the node does not start.
+        var signature = custodian.SignDigest(hsmId, SigningAlgorithm.RS256With3072, SHA256.HashData(Encoding.UTF8.GetBytes("SecureFuture console Data Protection key-encryption key v1\n" + installationId)));
 
         var key = HKDF.DeriveKey(HashAlgorithmName.SHA256, signature, 32, salt: [], info: Associated);
         CryptographicOperations.ZeroMemory(signature);
