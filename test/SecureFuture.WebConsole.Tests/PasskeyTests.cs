@@ -168,6 +168,64 @@ public sealed class PasskeyTests(HsmFixture hsm)
         Assert.False(replayer.Cookies.ContainsKey("__Host-sfi-session"));
     }
 
+    [Fact]
+    public async Task A_second_passkey_is_added_only_with_a_fresh_passkey_sign_in_and_then_signs_in_as_the_same_person()
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var server = await ConsoleTestServer.StartAsync(hsm.Custodian, clock);
+        var (owner, first) = await SessionTests.EnrolOwnerAsync(server);
+        using (owner)
+        using (first)
+        using (var second = new SoftAuthenticator())
+        {
+            // Six minutes after signing in, the session is not fresh: adding a passkey is refused.
+            clock.Advance(TimeSpan.FromMinutes(6));
+            await owner.GetAsync("/account");
+            using (var stale = await owner.PostFormAsync("/console/webauthn/add/options", []))
+            {
+                Assert.Equal(HttpStatusCode.Forbidden, stale.StatusCode);
+            }
+
+            // After a passkey sign-in it works, for this person's own user handle, excluding the passkey they have.
+            using (var again = await owner.SignInAsync(first))
+            {
+                Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+            }
+
+            await owner.GetAsync("/account");
+            using var started = await owner.PostFormAsync("/console/webauthn/add/options", []);
+            var json = System.Text.Json.JsonDocument.Parse(await started.Content.ReadAsStringAsync()).RootElement;
+            var options = json.GetProperty("options");
+            Assert.Equal(SoftAuthenticator.Base64Url(first.CredentialId), options.GetProperty("excludeCredentials")[0].GetProperty("id").GetString());
+
+            // An answer from another origin is refused and stores nothing.
+            using (var wrong = await owner.PostJsonAsync("/console/webauthn/add", new JsonObject { ["ceremony"] = json.GetProperty("ceremony").GetString(), ["credential"] = second.Create(options, "http://evil.localhost:" + server.Port) }))
+            {
+                Assert.Equal(HttpStatusCode.BadRequest, wrong.StatusCode);
+            }
+
+            using var restarted = await owner.PostFormAsync("/console/webauthn/add/options", []);
+            var retry = System.Text.Json.JsonDocument.Parse(await restarted.Content.ReadAsStringAsync()).RootElement;
+            using (var added = await owner.PostJsonAsync("/console/webauthn/add", new JsonObject { ["ceremony"] = retry.GetProperty("ceremony").GetString(), ["credential"] = second.Create(retry.GetProperty("options"), server.Origin) }))
+            {
+                Assert.Equal(HttpStatusCode.OK, added.StatusCode);
+            }
+
+            Assert.Contains("2 passkeys", (await owner.GetAsync("/people")).Body, StringComparison.Ordinal);
+            Assert.Contains(await server.AuditAsync(), r => r.Action == "console.passkey-added");
+
+            // The new device signs in as the same person.
+            using var elsewhere = new ConsoleBrowser(server);
+            using (var signedIn = await elsewhere.SignInAsync(second))
+            {
+                Assert.Equal(HttpStatusCode.OK, signedIn.StatusCode);
+            }
+
+            Assert.Contains("first owner (owner)", (await elsewhere.GetAsync("/")).Body, StringComparison.Ordinal);
+            Assert.Single(await ConsoleStoreOf(server).ListPeopleAsync(CancellationToken.None));
+        }
+    }
+
     internal static People.ConsoleStore ConsoleStoreOf(ConsoleTestServer server)
         => (People.ConsoleStore)server.Server.Services.GetService(typeof(People.ConsoleStore))!;
 }

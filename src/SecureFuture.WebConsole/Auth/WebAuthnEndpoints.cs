@@ -57,6 +57,37 @@ internal static class WebAuthnEndpoints
             await context.RequestServices.GetRequiredService<Sessions>().StartAsync(context, person, People.SignInFactor.Passkey, ct);
             return Results.Json(new { redirect = "/" });
         });
+        group.MapPost("/add/options", async (HttpContext context, CancellationToken ct) =>
+        {
+            if (!await ConsoleHost.ValidAntiforgeryAsync(context))
+            {
+                return Refused(new Refusal(400, "the request's antiforgery token is missing or wrong; reload the page"));
+            }
+
+            if (FreshPerson(context) is not { } person)
+            {
+                return Refused(new Refusal(403, "adding a passkey needs a passkey sign-in within the last 5 minutes; confirm with your passkey first"));
+            }
+
+            var (ceremony, options) = await Passkeys(context).BeginAddAsync(person, ct);
+            return Options(ceremony, options);
+        });
+        group.MapPost("/add", async (HttpContext context, CancellationToken ct) =>
+        {
+            var (answer, bad) = await ReadAnswerAsync(context, ct);
+            if (answer is null)
+            {
+                return bad!;
+            }
+
+            if (FreshPerson(context) is not { } person)
+            {
+                return Refused(new Refusal(403, "adding a passkey needs a passkey sign-in within the last 5 minutes; confirm with your passkey first"));
+            }
+
+            var refusal = await Passkeys(context).CompleteAddAsync(person, answer.Ceremony, answer.Credential, Source(context), ct);
+            return refusal is null ? Results.Json(new { redirect = "/account" }) : Refused(refusal);
+        });
         group.MapPost("/signin/options", async (HttpContext context, CancellationToken ct) =>
         {
             if (!await ConsoleHost.ValidAntiforgeryAsync(context))
@@ -115,6 +146,10 @@ internal static class WebAuthnEndpoints
     }
 
     private static Passkeys Passkeys(HttpContext context) => context.RequestServices.GetRequiredService<Passkeys>();
+
+    /// <summary>The signed-in person when their session began with a passkey within the step-up window, else null.</summary>
+    private static People.Person? FreshPerson(HttpContext context)
+        => Sessions.Current(context) is { } session && context.RequestServices.GetRequiredService<Sessions>().IsFresh(session) ? session.Person : null;
 
     internal static string? Source(HttpContext context) => context.Connection.RemoteIpAddress?.ToString();
 

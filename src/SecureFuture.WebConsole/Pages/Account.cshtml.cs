@@ -24,6 +24,9 @@ public sealed class AccountModel : ConsolePage
 
     public string? Refusal { get; private set; }
 
+    /// <summary>Whether this session may add a passkey now (a passkey sign-in within the step-up window).</summary>
+    public bool Fresh { get; private set; }
+
     private ConsoleStore Store => HttpContext.RequestServices.GetRequiredService<ConsoleStore>();
 
     private TotpSignIn TotpService => HttpContext.RequestServices.GetRequiredService<TotpSignIn>();
@@ -73,5 +76,6 @@ public sealed class AccountModel : ConsolePage
         Passkeys = await Store.CountPasskeysAsync(Person!.Id, cancellationToken);
         Totp = await Store.GetTotpAsync(Person.Id, cancellationToken);
         TotpEnabled = await TotpService.IsEnabledAsync(cancellationToken);
+        Fresh = Sessions.Current(HttpContext) is { } session && HttpContext.RequestServices.GetRequiredService<Sessions>().IsFresh(session);
     }
 }

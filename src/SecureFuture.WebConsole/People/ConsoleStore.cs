@@ -215,6 +215,30 @@ public sealed class ConsoleStore(DbDataSource source, bool postgres)
             : null;
     }
 
+    /// <summary>Stores another passkey of a live person (recovery: a second device).</summary>
+    public async Task AddPasskeyAsync(Passkey passkey, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(passkey);
+        await using var connection = await source.OpenConnectionAsync(cancellationToken);
+        await ExecuteAsync(connection, null,
+            "INSERT INTO console_passkeys (credential_id, person_id, public_key, sign_count, created_at, last_used_at) SELECT @id, @person, @key, @count, @at, NULL WHERE EXISTS (SELECT 1 FROM console_people WHERE id = @person AND removed_at IS NULL)",
+            cancellationToken, ("id", Convert.ToBase64String(passkey.CredentialId)), ("person", passkey.PersonId), ("key", Convert.ToBase64String(passkey.PublicKey)), ("count", (long)passkey.SignCount), ("at", passkey.CreatedAt.ToUnixTimeMilliseconds()));
+    }
+
+    public async Task<IReadOnlyList<byte[]>> ListPasskeyIdsAsync(string personId, CancellationToken cancellationToken)
+    {
+        await using var connection = await source.OpenConnectionAsync(cancellationToken);
+        await using var command = Command(connection, null, "SELECT credential_id FROM console_passkeys WHERE person_id = @id ORDER BY created_at", ("id", personId));
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var ids = new List<byte[]>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            ids.Add(Convert.FromBase64String(reader.GetString(0)));
+        }
+
+        return ids;
+    }
+
     public async Task<int> CountPasskeysAsync(string personId, CancellationToken cancellationToken)
     {
         await using var connection = await source.OpenConnectionAsync(cancellationToken);
