@@ -191,8 +191,8 @@ internal sealed class FindingsEndpoints(IFindingStore store, TimeProvider clock,
         }
     }
 
-    /// <summary>Something the metrics count was written: the next scrape computes them again.</summary>
-    private void Changed()
+    /// <summary>Something the metrics count was written (here or by the web console): the next scrape computes them again.</summary>
+    internal void Changed()
     {
         lock (_metricsGate)
         {

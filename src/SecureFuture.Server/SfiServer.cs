@@ -197,7 +197,7 @@ public sealed class SfiServer : IAsyncDisposable
                 builder.Services.AddSfiIdentity(clientStore, store, tokenOptions, options.Clock, options.AllowPrivatePushEndpoints);
             }
 
-            await WebConsole.ConsoleHost.AddAsync(builder.Services, new WebConsole.ConsoleSetup(store.DataSource, store.IsPostgres, keys, findingStore, ConsoleOrigin(options), options.AdminKey, options.Clock), console, cancellationToken);
+            await WebConsole.ConsoleHost.AddAsync(builder.Services, new WebConsole.ConsoleSetup(store.DataSource, store.IsPostgres, keys, findingStore, ConsoleOrigin(options), options.AdminKey, options.Clock, findings.Changed), console, cancellationToken);
             builder.Services.AddSingleton(findings);
             var app = builder.Build();
             var identity = app.Services.GetService<IdentityEndpoints>();

@@ -2,6 +2,7 @@ using System.Data.Common;
 using Fido2NetLib;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using SecureFuture.Findings.Store;
@@ -14,7 +15,8 @@ namespace SecureFuture.WebConsole;
 /// <summary>What the console needs from the server that hosts it.</summary>
 /// <param name="Origin">The origin browsers use to reach the console (scheme, host, port); its host is the WebAuthn RP id.</param>
 /// <param name="AdminKeyEnabled">Whether the bootstrap admin key is accepted on <c>/v1/*</c> (shown on every page).</param>
-public sealed record ConsoleSetup(DbDataSource DataSource, bool Postgres, KeyRingService Keys, IFindingStore Findings, Uri Origin, bool AdminKeyEnabled, TimeProvider Clock);
+/// <param name="FindingsChanged">Called after the console changed a finding (a decision), so the hub's cached metrics are computed again.</param>
+public sealed record ConsoleSetup(DbDataSource DataSource, bool Postgres, KeyRingService Keys, IFindingStore Findings, Uri Origin, bool AdminKeyEnabled, TimeProvider Clock, Action? FindingsChanged = null);
 
 /// <summary>
 /// Adds the web console to an ASP.NET Core host: Razor Pages rendered on the server at <c>/</c>, passkey sign-in,
@@ -37,6 +39,7 @@ public static class ConsoleHost
         ArgumentNullException.ThrowIfNull(console);
         var store = new ConsoleStore(setup.DataSource, setup.Postgres);
         await store.InitializeAsync(cancellationToken);
+        await SharedKeyRing.AddAsync(services, store, setup.Keys.Custodian, setup.Keys.Store.InstallationId, cancellationToken);
         var audit = new ConsoleAudit(setup.Keys.Store, setup.Clock);
         var fido2 = new Fido2(new Fido2Configuration
         {
@@ -45,11 +48,14 @@ public static class ConsoleHost
             Origins = new HashSet<string>(StringComparer.Ordinal) { setup.Origin.GetLeftPart(UriPartial.Authority) },
             TimestampDriftTolerance = 0,
         }, metadataService: null);
-        var passkeys = new Passkeys(store, fido2, audit, setup.Clock);
+        var guard = new SignInGuard(store, setup.Clock);
+        var passkeys = new Passkeys(store, fido2, audit, guard, setup.Clock);
         services.AddSingleton(setup);
         services.AddSingleton(store);
         services.AddSingleton(audit);
+        services.AddSingleton(guard);
         services.AddSingleton(passkeys);
+        services.AddSingleton(provider => new TotpSignIn(store, provider.GetRequiredService<IDataProtectionProvider>().CreateProtector("SecureFuture.WebConsole.Totp.v1"), audit, guard, setup.Clock));
         services.AddSingleton(new Sessions(store, setup.Clock));
         services.AddSingleton<IFido2>(fido2);
         services.AddRazorPages(pages => pages.Conventions.ConfigureFilter(new ConsoleAccessFilter()))
@@ -89,6 +95,10 @@ public static class ConsoleHost
     public static void Map(WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
+        // The shared key ring gets its first key now, one node at a time: a node starting next to another finds that
+        // key in the store instead of making its own, which the other would not know until its next refresh.
+        app.Services.GetRequiredService<ConsoleStore>().RunExclusively(
+            () => app.Services.GetRequiredService<IDataProtectionProvider>().CreateProtector("SecureFuture.WebConsole.KeyRing").Protect([1]));
         var sessions = app.Services.GetRequiredService<Sessions>();
         app.Use(async (context, next) =>
         {

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.Time.Testing;
 using Microsoft.Playwright;
 using SecureFuture.Testing;
 
@@ -145,6 +146,105 @@ public sealed class BrowserTests(HsmFixture hsm, ChromiumFixture chromium) : ICl
         await CheckPageAsync(third, "enrol-used");
 
         Assert.Empty(dialogs); // no script from a finding, a project or an attacker page ever ran in the console
+    }
+
+    [Fact]
+    public async Task Totp_is_an_owner_opt_in_besides_a_passkey_shown_as_weaker_single_use_and_refused_once_turned_off()
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var server = await ConsoleTestServer.StartAsync(hsm.Custodian, clock);
+        var dialogs = new List<string>();
+        await using var ownerContext = await chromium.Browser.NewContextAsync();
+        var owner = await NewPageAsync(ownerContext, dialogs);
+        await owner.GotoAsync(server.FirstOwnerLink);
+        await owner.ClickAsync("#enrol");
+        await owner.WaitForURLAsync(server.Origin + "/");
+
+        // Off by default: no TOTP form at sign-in, nothing to add.
+        await owner.GotoAsync(server.Origin + "/account");
+        Assert.Equal(0, await owner.Locator("#add-totp").CountAsync());
+        await owner.GotoAsync(server.Origin + "/people");
+        Assert.Contains("TOTP is off", await owner.InnerTextAsync("#totp-setting"), StringComparison.Ordinal);
+
+        // The owner turns it on (fresh passkey verification: the enrolment a moment ago).
+        await owner.ClickAsync("#toggle-totp");
+        await owner.WaitForSelectorAsync("text=TOTP sign-in is on");
+        await CheckPageAsync(owner, "people-totp-on");
+
+        // The owner adds an authenticator besides the passkey: the secret is shown once, confirmed with a code.
+        await owner.GotoAsync(server.Origin + "/account");
+        await owner.ClickAsync("#add-totp");
+        var secret = await owner.InnerTextAsync("#totp-secret");
+        await CheckPageAsync(owner, "account-totp-secret");
+        var authenticator = new OtpNet.Totp(OtpNet.Base32Encoding.ToBytes(secret));
+        await owner.FillAsync("#confirm-code", authenticator.ComputeTotp(clock.GetUtcNow().UtcDateTime));
+        await owner.ClickAsync("#confirm-totp");
+        await owner.WaitForSelectorAsync("text=Your TOTP authenticator was added");
+        Assert.Equal(0, await owner.Locator("#totp-secret").CountAsync());
+        Assert.DoesNotContain(secret, await owner.ContentAsync(), StringComparison.Ordinal);
+        await owner.GotoAsync(server.Origin + "/people");
+        Assert.Equal("1 passkey, TOTP (weaker)", (await owner.InnerTextAsync("td.factors")).Trim());
+        Assert.DoesNotContain(secret, await owner.ContentAsync(), StringComparison.Ordinal);
+        await owner.ClickAsync("text=Sign out");
+        await owner.WaitForURLAsync(server.Origin + "/signin");
+
+        // Another browser, no passkey: signs in with name and code, labelled weaker.
+        clock.Advance(TimeSpan.FromSeconds(30));
+        var code = authenticator.ComputeTotp(clock.GetUtcNow().UtcDateTime);
+        await using var phoneContext = await chromium.Browser.NewContextAsync();
+        var phone = await phoneContext.NewPageAsync();
+        phone.SetDefaultTimeout(15_000);
+        await phone.GotoAsync(server.Origin + "/signin");
+        Assert.Contains("weaker", await phone.InnerTextAsync("#totp-heading"), StringComparison.Ordinal);
+        await CheckPageAsync(phone, "signin-with-totp");
+        await phone.FillAsync("#totp-name", "first owner");
+        await phone.FillAsync("#totp-code", code);
+        await phone.ClickAsync("#totp-signin");
+        await phone.WaitForURLAsync(server.Origin + "/");
+        Assert.Equal("signed in with TOTP (weaker)", await phone.InnerTextAsync("#signed-in-factor"));
+        await CheckPageAsync(phone, "overview-signed-in-with-totp");
+
+        // A TOTP sign-in is never a step-up: the owner's sensitive action asks for the passkey, and offers no code form.
+        await phone.GotoAsync(server.Origin + "/people");
+        await phone.ClickAsync("#toggle-totp");
+        await phone.WaitForURLAsync(new System.Text.RegularExpressions.Regex("/signin\\?stepup=1"));
+        Assert.Equal("Confirm it is you", await phone.InnerTextAsync("h1"));
+        Assert.Equal(0, await phone.Locator("#totp-signin").CountAsync());
+        await phone.GotoAsync(server.Origin + "/people");
+        Assert.Contains("TOTP is on", await phone.InnerTextAsync("#totp-setting"), StringComparison.Ordinal);
+
+        // The same code again, after signing out: refused.
+        await phone.ClickAsync("text=Sign out");
+        await phone.WaitForURLAsync(server.Origin + "/signin");
+        await phone.FillAsync("#totp-name", "first owner");
+        await phone.FillAsync("#totp-code", code);
+        var replay = phone.WaitForResponseAsync(r => r.Url.Contains("handler=Totp", StringComparison.Ordinal));
+        await phone.ClickAsync("#totp-signin");
+        Assert.Equal(401, (await replay).Status);
+        Assert.Contains("works once", await phone.InnerTextAsync("#signin-refusal"), StringComparison.Ordinal);
+
+        // The owner, with the passkey, turns TOTP off: a new, valid code is refused, and no form is offered.
+        await owner.ClickAsync("#signin");
+        await owner.WaitForURLAsync(server.Origin + "/");
+        await owner.GotoAsync(server.Origin + "/people");
+        await owner.ClickAsync("#toggle-totp");
+        await owner.WaitForSelectorAsync("text=TOTP sign-in is off");
+        clock.Advance(TimeSpan.FromSeconds(30));
+        await phone.GotoAsync(server.Origin + "/signin");
+        Assert.Equal(0, await phone.Locator("#totp-signin").CountAsync());
+        using var direct = new ConsoleBrowser(server);
+        await direct.GetAsync("/signin");
+        using var refused = await direct.PostFormAsync("/signin?handler=Totp", [new("name", "first owner"), new("code", authenticator.ComputeTotp(clock.GetUtcNow().UtcDateTime))]);
+        Assert.Equal(System.Net.HttpStatusCode.Forbidden, refused.StatusCode);
+        Assert.False(direct.Cookies.ContainsKey("__Host-sfi-session"));
+
+        var events = await PasskeyTests.ConsoleStoreOf(server).ListEventsAsync(100, CancellationToken.None);
+        Assert.Equal(2, events.Where(e => e.Type == "totp.refused").Sum(e => e.Count)); // the replay and the post after turning off
+        var audit = await server.AuditAsync();
+        Assert.Contains(audit, r => r.Action == "console.totp-enabled" && r.Actor.StartsWith("person:", StringComparison.Ordinal));
+        Assert.Contains(audit, r => r.Action == "console.totp-added");
+        Assert.Contains(audit, r => r.Action == "console.totp-disabled");
+        Assert.Empty(dialogs);
     }
 
     private static async Task<IPage> NewPageAsync(IBrowserContext context, List<string> dialogs)

@@ -173,6 +173,28 @@ internal sealed partial class ConsoleBrowser : IDisposable
         return (response.StatusCode, body, response);
     }
 
+    /// <summary>Carries on in this browser from <paramref name="other"/>: its cookies and the antiforgery token of its last page (another node behind one address).</summary>
+    public void ContinueFrom(ConsoleBrowser other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        Cookies.Clear();
+        foreach (var (name, value) in other.Cookies)
+        {
+            Cookies[name] = value;
+        }
+
+        FormToken = other.FormToken;
+    }
+
+    /// <summary>Takes the antiforgery token from a page read some other way (the body of a post's answer).</summary>
+    public void FormTokenFrom(string body)
+    {
+        if (FormTokenPattern().Match(body) is { Success: true } m)
+        {
+            FormToken = WebUtility.HtmlDecode(m.Groups[1].Value);
+        }
+    }
+
     public async Task<HttpResponseMessage> PostFormAsync(string path, IEnumerable<KeyValuePair<string, string>> fields, bool withToken = true)
     {
         var all = fields.ToList();

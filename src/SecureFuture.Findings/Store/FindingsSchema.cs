@@ -28,6 +28,9 @@ internal static class FindingsSchema
         "f.num, f.id, f.project, f.ref, f.category, f.tool, f.rule_id, f.severity, f.message, f.path, f.start_line, f.end_line, f.identity_source, f.cves, " +
         "f.state, f.first_seen, f.opened_at, f.fixed_at, f.due_at, f.kev, f.dismiss_reason, f.decided_by, f.decision_comment, f.risk_owner, f.accepted_until";
 
+    /// <summary>How many columns <see cref="ListedColumns"/> names; a query's extra columns start at this ordinal.</summary>
+    public const int ListedColumnCount = 25;
+
     public static IEnumerable<string> Statements(SqlDialect dialect)
     {
         yield return "CREATE TABLE IF NOT EXISTS findings_projects (id TEXT PRIMARY KEY, owner TEXT NULL, criticality BIGINT NOT NULL, expected TEXT NOT NULL, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL)";
@@ -45,6 +48,8 @@ internal static class FindingsSchema
         yield return "CREATE INDEX IF NOT EXISTS findings_project_num ON findings (project, num)";
         yield return "CREATE INDEX IF NOT EXISTS findings_state_num ON findings (state, num)";
         yield return "CREATE INDEX IF NOT EXISTS findings_rule_num ON findings (rule_id, num)";
+        yield return "CREATE INDEX IF NOT EXISTS findings_severity_num ON findings (severity, num)";
+        yield return "CREATE INDEX IF NOT EXISTS findings_first_seen_num ON findings (first_seen, num)";
         yield return "CREATE TABLE IF NOT EXISTS findings_history (project TEXT NOT NULL, seq BIGINT NOT NULL, at BIGINT NOT NULL, finding_id TEXT NOT NULL, action TEXT NOT NULL, " +
                      "state BIGINT NOT NULL, actor TEXT NOT NULL, details TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL, PRIMARY KEY (project, seq))";
         yield return "CREATE INDEX IF NOT EXISTS findings_history_finding ON findings_history (finding_id)";

@@ -78,10 +78,32 @@ public sealed record FindingQuery
 
     public int Limit { get; init; } = 100;
 
+    /// <summary>The order of the whole listing (not of one page); a cursor continues only the order it came from.</summary>
+    public FindingSort Sort { get; init; } = FindingSort.Newest;
+
     public string? Cursor { get; init; }
 }
 
-/// <summary>A page of findings, newest first; <paramref name="NextCursor"/> is null on the last page.</summary>
+/// <summary>Orders of a findings listing, each applied by the store across every page, ties broken by the listing key.</summary>
+public enum FindingSort
+{
+    /// <summary>Most recently stored first.</summary>
+    Newest,
+
+    /// <summary>Most severe first (critical to note), newest first within a severity.</summary>
+    Severity,
+
+    /// <summary>Seen longest ago first.</summary>
+    FirstSeen,
+
+    /// <summary>Earliest due date first; findings without one last.</summary>
+    Due,
+
+    /// <summary>Unresolved first: open, reopened, accepted, dismissed, fixed.</summary>
+    State,
+}
+
+/// <summary>A page of findings in the query's <see cref="FindingQuery.Sort"/> order; <paramref name="NextCursor"/> is null on the last page.</summary>
 public sealed record FindingPage(IReadOnlyList<FindingRecord> Items, string? NextCursor);
 
 /// <summary>The outcome of a person's decision on a finding.</summary>

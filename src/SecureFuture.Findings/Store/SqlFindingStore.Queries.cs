@@ -11,6 +11,7 @@ namespace SecureFuture.Findings.Store;
 public sealed partial class SqlFindingStore
 {
     private const string CursorPrefix = "f1.";
+    private const string SortedCursorPrefix = "f2.";
 
     public async Task<FindingPage> ListFindingsAsync(FindingQuery query, CancellationToken cancellationToken = default)
     {
@@ -29,9 +30,15 @@ public sealed partial class SqlFindingStore
             parameters.Add((name, value));
         }
 
+        var order = SortOrder.Of(query.Sort);
         if (query.Cursor is { } cursor)
         {
-            Add("f.num < @after", "after", ParseCursor(cursor));
+            // Keyset paging: the rows after the last one of the previous page in (sort key, num) order, which no insert,
+            // decision or deletion between the pages can shift.
+            var (afterKey, afterNum) = ParseCursor(cursor, query.Sort);
+            where.Add(order.After);
+            parameters.Add(("afterKey", afterKey));
+            parameters.Add(("after", afterNum));
         }
 
         if (query.Project is { } project)
@@ -79,24 +86,25 @@ public sealed partial class SqlFindingStore
             where.Add(overdue ? OverduePredicate : $"NOT {OverduePredicate}");
         }
 
-        // Newest first, by the listing key. The page's keys are chosen first and its rows read after: choosing keys alone
-        // lets the planner answer from a (column, num) index without touching the table (PostgreSQL: an index-only scan),
-        // where a one-step query walks the primary key backwards filtering rows, slow when the matches are old findings.
+        // In the sort's order, ties broken by the listing key. The page's keys are chosen first and its rows read after:
+        // choosing keys alone lets the planner answer from a (column, num) index without touching the table (PostgreSQL:
+        // an index-only scan), where a one-step query walks the primary key backwards filtering rows, slow when the
+        // matches are old findings.
         var filter = where.Count == 0 ? string.Empty : "WHERE " + string.Join(" AND ", where);
-        var sql = $"SELECT {FindingsSchema.ListedColumns} FROM findings f WHERE f.num IN (SELECT f.num FROM findings f {filter} ORDER BY f.num DESC LIMIT @limit) ORDER BY f.num DESC";
+        var sql = $"SELECT {FindingsSchema.ListedColumns}, {order.Key} FROM findings f WHERE f.num IN (SELECT f.num FROM findings f {filter} ORDER BY {order.OrderBy} LIMIT @limit) ORDER BY {order.OrderBy}";
         await using var connection = await OpenAsync(cancellationToken);
         await using var command = Command(connection, null, sql, [.. parameters]);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         var items = new List<FindingRecord>();
-        long last = 0;
+        (long Key, long Num) last = default;
         while (await reader.ReadAsync(cancellationToken))
         {
             if (items.Count == query.Limit)
             {
-                return new FindingPage(items, Cursor(last));
+                return new FindingPage(items, Cursor(query.Sort, last.Key, last.Num));
             }
 
-            last = reader.GetInt64(0);
+            last = (reader.GetInt64(FindingsSchema.ListedColumnCount), reader.GetInt64(0));
             items.Add(ReadFinding(reader, now));
         }
 
@@ -109,18 +117,53 @@ public sealed partial class SqlFindingStore
     /// <summary>Unresolved (open, reopened, or an expired acceptance) past its due date.</summary>
     private const string OverduePredicate = $"(f.due_at IS NOT NULL AND f.due_at < @now AND (f.state IN (0, 2) OR {ExpiredAcceptance}))";
 
-    /// <summary>The cursor is the listing key of the last finding of a page; opaque to clients, checked when read back.</summary>
-    private static string Cursor(long num) => System.Buffers.Text.Base64Url.EncodeToString(Encoding.UTF8.GetBytes(CursorPrefix + num.ToString(CultureInfo.InvariantCulture)));
+    /// <summary>
+    /// How a <see cref="FindingSort"/> reads in SQL: its key (a never-null integer expression over the row), the full
+    /// order, and the keyset predicate for the rows after (<c>@afterKey</c>, <c>@after</c>) in that order.
+    /// </summary>
+    private sealed record SortOrder(string Key, string OrderBy, string After)
+    {
+        public static SortOrder Of(FindingSort sort) => sort switch
+        {
+            FindingSort.Newest => Descending("f.num"),
+            FindingSort.Severity => Descending("f.severity"),
+            FindingSort.FirstSeen => Ascending("f.first_seen"),
+            FindingSort.Due => Ascending("COALESCE(f.due_at, " + long.MaxValue.ToString(CultureInfo.InvariantCulture) + ")"),
+            FindingSort.State => Ascending($"CASE f.state WHEN {(int)FindingState.Open} THEN 0 WHEN {(int)FindingState.Reopened} THEN 1 WHEN {(int)FindingState.Accepted} THEN 2 WHEN {(int)FindingState.Dismissed} THEN 3 ELSE 4 END"),
+            _ => throw new ArgumentOutOfRangeException(nameof(sort), sort, null),
+        };
 
-    private static long ParseCursor(string cursor)
+        private static SortOrder Descending(string key) => new(key, $"{key} DESC, f.num DESC", $"({key} < @afterKey OR ({key} = @afterKey AND f.num < @after))");
+
+        private static SortOrder Ascending(string key) => new(key, $"{key} ASC, f.num ASC", $"({key} > @afterKey OR ({key} = @afterKey AND f.num > @after))");
+    }
+
+    /// <summary>
+    /// The cursor is the sort and the (sort key, listing key) of the last finding of a page; opaque to clients, checked
+    /// when read back. The newest-first cursor keeps its first form (<c>f1.NUM</c>), which earlier pages handed out.
+    /// </summary>
+    private static string Cursor(FindingSort sort, long key, long num)
+        => System.Buffers.Text.Base64Url.EncodeToString(Encoding.UTF8.GetBytes(sort == FindingSort.Newest
+            ? CursorPrefix + num.ToString(CultureInfo.InvariantCulture)
+            : string.Create(CultureInfo.InvariantCulture, $"{SortedCursorPrefix}{(int)sort}.{key}.{num}")));
+
+    private static (long Key, long Num) ParseCursor(string cursor, FindingSort sort)
     {
         try
         {
             var text = Encoding.UTF8.GetString(System.Buffers.Text.Base64Url.DecodeFromChars(cursor));
-            if (text.StartsWith(CursorPrefix, StringComparison.Ordinal)
-                && long.TryParse(text.AsSpan(CursorPrefix.Length), NumberStyles.None, CultureInfo.InvariantCulture, out var num) && num > 0)
+            if (sort == FindingSort.Newest && text.StartsWith(CursorPrefix, StringComparison.Ordinal)
+                && long.TryParse(text.AsSpan(CursorPrefix.Length), NumberStyles.None, CultureInfo.InvariantCulture, out var newest) && newest > 0)
             {
-                return num;
+                return (newest, newest);
+            }
+
+            if (text.StartsWith(SortedCursorPrefix, StringComparison.Ordinal) && text[SortedCursorPrefix.Length..].Split('.') is [var s, var k, var n]
+                && int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out var sorted) && sorted == (int)sort
+                && long.TryParse(k, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var key)
+                && long.TryParse(n, NumberStyles.None, CultureInfo.InvariantCulture, out var num) && num > 0)
+            {
+                return (key, num);
             }
         }
         catch (FormatException)

@@ -23,7 +23,8 @@
   const status = document.getElementById('passkey-status');
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
-    const kind = form.dataset.passkey === 'enrol' ? 'enrol' : 'signin';
+    const kind = ['enrol', 'add'].includes(form.dataset.passkey) ? form.dataset.passkey : 'signin';
+    const creating = kind !== 'signin';
     const token = form.querySelector('input[name="__RequestVerificationToken"]').value;
     try {
       status.textContent = 'Waiting for your passkey…';
@@ -33,7 +34,7 @@
       const options = withoutNulls(challenge.options);
       options.challenge = toBytes(options.challenge);
       let credential;
-      if (kind === 'enrol') {
+      if (creating) {
         options.user.id = toBytes(options.user.id);
         options.excludeCredentials = (options.excludeCredentials || []).map((c) => ({ ...c, id: toBytes(c.id) }));
         credential = await navigator.credentials.create({ publicKey: options });
@@ -47,7 +48,7 @@
         rawId: toText(credential.rawId),
         type: credential.type,
         clientExtensionResults: credential.getClientExtensionResults(),
-        response: kind === 'enrol'
+        response: creating
           ? { attestationObject: toText(r.attestationObject), clientDataJSON: toText(r.clientDataJSON), transports: r.getTransports ? r.getTransports() : [] }
           : { authenticatorData: toText(r.authenticatorData), clientDataJSON: toText(r.clientDataJSON), signature: toText(r.signature), userHandle: r.userHandle ? toText(r.userHandle) : null },
       };

@@ -16,10 +16,11 @@ public sealed record Refusal(int Status, string Reason);
 /// is used in the same transaction that stores the person and the passkey. A refused response stores nothing and is
 /// recorded as a console security event.
 /// </summary>
-public sealed class Passkeys(ConsoleStore store, IFido2 fido2, ConsoleAudit audit, TimeProvider clock)
+public sealed class Passkeys(ConsoleStore store, IFido2 fido2, ConsoleAudit audit, SignInGuard guard, TimeProvider clock)
 {
     public const string EnrolKind = "enrol";
     public const string SignInKind = "signin";
+    public const string AddKind = "add";
 
     /// <summary>How long a browser has to answer a challenge.</summary>
     public static readonly TimeSpan CeremonyLifetime = TimeSpan.FromMinutes(5);
@@ -56,8 +57,7 @@ public sealed class Passkeys(ConsoleStore store, IFido2 fido2, ConsoleAudit audi
         };
         if (refusal is not null)
         {
-            await RecordAsync("enrolment.refused", null, source, refusal.Reason, cancellationToken);
-            return (null, refusal);
+            return (null, await guard.RefuseAsync(SignInGuard.EnrolmentRefused, refusal.Status, refusal.Reason, null, source, cancellationToken));
         }
 
         return (invitation, null);
@@ -129,6 +129,59 @@ public sealed class Passkeys(ConsoleStore store, IFido2 fido2, ConsoleAudit audi
         return (person, null);
     }
 
+    /// <summary>
+    /// Starts adding another passkey (recovery: a second device) for a signed-in person: creation options for their
+    /// own user handle, excluding the passkeys they already have. The ceremony is bound to them through those options.
+    /// </summary>
+    public async Task<(string Ceremony, string OptionsJson)> BeginAddAsync(Person person, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(person);
+        var existing = await store.ListPasskeyIdsAsync(person.Id, cancellationToken);
+        var options = fido2.RequestNewCredential(new RequestNewCredentialParams
+        {
+            User = new Fido2User { Id = Encoding.UTF8.GetBytes(person.Id), Name = person.Name, DisplayName = person.Name },
+            ExcludeCredentials = [.. existing.Select(id => new PublicKeyCredentialDescriptor(id))],
+            AuthenticatorSelection = new AuthenticatorSelection { ResidentKey = ResidentKeyRequirement.Required, UserVerification = UserVerificationRequirement.Required },
+            AttestationPreference = AttestationConveyancePreference.None,
+        });
+        var ceremony = Sessions.Base64Url(RandomNumberGenerator.GetBytes(16));
+        await store.AddCeremonyAsync(ceremony, AddKind, options.ToJson(), null, clock.GetUtcNow() + CeremonyLifetime, cancellationToken);
+        return (ceremony, options.ToJson());
+    }
+
+    /// <summary>Verifies the browser's attestation for <paramref name="person"/>'s new passkey and stores it.</summary>
+    public async Task<Refusal?> CompleteAddAsync(Person person, string? ceremony, JsonElement credential, string? source, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(person);
+        var pending = ceremony is { Length: > 0 and < 100 } ? await store.TakeCeremonyAsync(ceremony, AddKind, clock.GetUtcNow(), cancellationToken) : null;
+        var options = pending is { } taken ? CredentialCreateOptions.FromJson(taken.Options) : null;
+        if (options is null || Encoding.UTF8.GetString(options.User.Id) != person.Id)
+        {
+            return await guard.RefuseAsync(SignInGuard.WebAuthnRefused, 400, "the challenge is unknown, used, expired or another person's; start again", person.Id, source, cancellationToken);
+        }
+
+        RegisteredPublicKeyCredential registered;
+        try
+        {
+            var response = credential.Deserialize<AuthenticatorAttestationRawResponse>(Json) ?? throw new JsonException("null credential");
+            registered = await fido2.MakeNewCredentialAsync(new MakeNewCredentialParams
+            {
+                AttestationResponse = response,
+                OriginalOptions = options,
+                IsCredentialIdUniqueToUserCallback = async (args, ct) => await store.FindPasskeyAsync(args.CredentialId, ct) is null,
+            }, cancellationToken);
+        }
+        catch (Exception e) when (e is Fido2VerificationException or JsonException or ArgumentException or InvalidOperationException or FormatException or NotSupportedException)
+        {
+            return await guard.RefuseAsync(SignInGuard.WebAuthnRefused, 400, "the passkey was not accepted: " + Describe(e), person.Id, source, cancellationToken);
+        }
+
+        var now = clock.GetUtcNow();
+        await store.AddPasskeyAsync(new Passkey(registered.Id, person.Id, registered.PublicKey, registered.SignCount, now), cancellationToken);
+        await audit.RecordAsync(Actor(person), "console.passkey-added", new Dictionary<string, string> { ["credential"] = Sessions.Base64Url(SHA256.HashData(registered.Id))[..16] }, cancellationToken);
+        return null;
+    }
+
     /// <summary>Starts a sign-in: a challenge for any of this site's discoverable passkeys, user verification required.</summary>
     public async Task<(string Ceremony, string OptionsJson)> BeginSignInAsync(CancellationToken cancellationToken)
     {
@@ -198,13 +251,7 @@ public sealed class Passkeys(ConsoleStore store, IFido2 fido2, ConsoleAudit audi
     }
 
     private async Task<(Person?, Refusal?)> RefuseAsync(int status, string reason, string? personId, string? source, CancellationToken cancellationToken)
-    {
-        await RecordAsync("webauthn.refused", personId, source, reason, cancellationToken);
-        return (null, new Refusal(status, reason));
-    }
-
-    private Task RecordAsync(string type, string? personId, string? source, string details, CancellationToken cancellationToken)
-        => store.AddEventAsync(clock.GetUtcNow(), type, personId, source, details.Length > 500 ? details[..500] : details, cancellationToken);
+        => (null, await guard.RefuseAsync(SignInGuard.WebAuthnRefused, status, reason, personId, source, cancellationToken));
 
     private static string Describe(Exception e) => e is Fido2VerificationException ? e.Message : e.GetType().Name + ": " + e.Message;
 }

@@ -26,15 +26,15 @@ public sealed class Sessions(ConsoleStore store, TimeProvider clock)
 
     private const string ItemKey = "sfi.console.session";
 
-    /// <summary>Starts a session for <paramref name="person"/>; the cookie carries its only copy of the token.</summary>
-    public async Task StartAsync(HttpContext context, Person person, CancellationToken cancellationToken)
+    /// <summary>Starts a session for <paramref name="person"/>, who signed in with <paramref name="factor"/>; the cookie carries its only copy of the token.</summary>
+    public async Task StartAsync(HttpContext context, Person person, SignInFactor factor, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(person);
         // A new sign-in never reuses the browser's previous session (no fixation): that one is revoked.
         await RevokeAsync(context, cancellationToken);
         var token = Base64Url(RandomNumberGenerator.GetBytes(32));
-        await store.AddSessionAsync(Hash(token), person.Id, clock.GetUtcNow(), cancellationToken);
+        await store.AddSessionAsync(Hash(token), person.Id, clock.GetUtcNow(), factor, cancellationToken);
         context.Response.Cookies.Append(CookieName, token, new CookieOptions
         {
             Secure = true,
@@ -76,7 +76,7 @@ public sealed class Sessions(ConsoleStore store, TimeProvider clock)
         context.Items[ItemKey] = session;
         if (session is not null)
         {
-            context.User = Principal(session.Person);
+            context.User = Principal(session);
         }
 
         return session;
@@ -107,15 +107,16 @@ public sealed class Sessions(ConsoleStore store, TimeProvider clock)
         return context.Items.TryGetValue(ItemKey, out var session) ? session as ConsoleSession : null;
     }
 
+    /// <summary>Whether the session may do a sensitive action now: it began with a passkey within <see cref="StepUpWindow"/>. A TOTP sign-in never counts.</summary>
     public bool IsFresh(ConsoleSession session)
     {
         ArgumentNullException.ThrowIfNull(session);
-        return clock.GetUtcNow() - session.VerifiedAt <= StepUpWindow;
+        return session.Factor == SignInFactor.Passkey && clock.GetUtcNow() - session.VerifiedAt <= StepUpWindow;
     }
 
-    internal static ClaimsPrincipal Principal(Person person) => new(new ClaimsIdentity(
-        [new Claim(ClaimTypes.NameIdentifier, person.Id), new Claim(ClaimTypes.Name, person.Name), new Claim(ClaimTypes.Role, person.Role.ToToken())],
-        authenticationType: "passkey"));
+    internal static ClaimsPrincipal Principal(ConsoleSession session) => new(new ClaimsIdentity(
+        [new Claim(ClaimTypes.NameIdentifier, session.Person.Id), new Claim(ClaimTypes.Name, session.Person.Name), new Claim(ClaimTypes.Role, session.Person.Role.ToToken())],
+        authenticationType: session.Factor.ToToken()));
 
     internal static string Hash(string token) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(token)));
 

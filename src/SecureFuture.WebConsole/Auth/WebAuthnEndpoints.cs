@@ -22,6 +22,13 @@ internal static class WebAuthnEndpoints
     public static void Map(IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/console/webauthn");
+        // An address with too many refusals is answered 429 at every step, before anything is parsed or verified.
+        group.AddEndpointFilter(async (invocation, next) =>
+        {
+            var context = invocation.HttpContext;
+            var throttled = await context.RequestServices.GetRequiredService<SignInGuard>().CheckSourceAsync(Source(context), context.RequestAborted);
+            return throttled is null ? await next(invocation) : Refused(throttled);
+        });
         group.MapPost("/enrol/options", async (HttpContext context, CancellationToken ct) =>
         {
             if (!await ConsoleHost.ValidAntiforgeryAsync(context))
@@ -47,8 +54,39 @@ internal static class WebAuthnEndpoints
                 return Refused(refusal!);
             }
 
-            await context.RequestServices.GetRequiredService<Sessions>().StartAsync(context, person, ct);
+            await context.RequestServices.GetRequiredService<Sessions>().StartAsync(context, person, People.SignInFactor.Passkey, ct);
             return Results.Json(new { redirect = "/" });
+        });
+        group.MapPost("/add/options", async (HttpContext context, CancellationToken ct) =>
+        {
+            if (!await ConsoleHost.ValidAntiforgeryAsync(context))
+            {
+                return Refused(new Refusal(400, "the request's antiforgery token is missing or wrong; reload the page"));
+            }
+
+            if (FreshPerson(context) is not { } person)
+            {
+                return Refused(new Refusal(403, "adding a passkey needs a passkey sign-in within the last 5 minutes; confirm with your passkey first"));
+            }
+
+            var (ceremony, options) = await Passkeys(context).BeginAddAsync(person, ct);
+            return Options(ceremony, options);
+        });
+        group.MapPost("/add", async (HttpContext context, CancellationToken ct) =>
+        {
+            var (answer, bad) = await ReadAnswerAsync(context, ct);
+            if (answer is null)
+            {
+                return bad!;
+            }
+
+            if (FreshPerson(context) is not { } person)
+            {
+                return Refused(new Refusal(403, "adding a passkey needs a passkey sign-in within the last 5 minutes; confirm with your passkey first"));
+            }
+
+            var refusal = await Passkeys(context).CompleteAddAsync(person, answer.Ceremony, answer.Credential, Source(context), ct);
+            return refusal is null ? Results.Json(new { redirect = "/account" }) : Refused(refusal);
         });
         group.MapPost("/signin/options", async (HttpContext context, CancellationToken ct) =>
         {
@@ -74,7 +112,7 @@ internal static class WebAuthnEndpoints
                 return Refused(refusal!);
             }
 
-            await context.RequestServices.GetRequiredService<Sessions>().StartAsync(context, person, ct);
+            await context.RequestServices.GetRequiredService<Sessions>().StartAsync(context, person, People.SignInFactor.Passkey, ct);
             return Results.Json(new { redirect = "/" });
         });
     }
@@ -109,7 +147,11 @@ internal static class WebAuthnEndpoints
 
     private static Passkeys Passkeys(HttpContext context) => context.RequestServices.GetRequiredService<Passkeys>();
 
-    private static string? Source(HttpContext context) => context.Connection.RemoteIpAddress?.ToString();
+    /// <summary>The signed-in person when their session began with a passkey within the step-up window, else null.</summary>
+    private static People.Person? FreshPerson(HttpContext context)
+        => Sessions.Current(context) is { } session && context.RequestServices.GetRequiredService<Sessions>().IsFresh(session) ? session.Person : null;
+
+    internal static string? Source(HttpContext context) => context.Connection.RemoteIpAddress?.ToString();
 
     private static IResult Options(string ceremony, string optionsJson)
         => Results.Text($"{{\"ceremony\":{JsonSerializer.Serialize(ceremony)},\"options\":{optionsJson}}}", "application/json");

@@ -12,6 +12,9 @@ public abstract class ConsolePage : PageModel
     /// <summary>The signed-in person; null only on public pages.</summary>
     public Person? Person => Sessions.Current(HttpContext)?.Person;
 
+    /// <summary>How the signed-in person signed in this session.</summary>
+    public SignInFactor? Factor => Sessions.Current(HttpContext)?.Factor;
+
     public bool Can(Capability capability) => Person?.Role.Allows(capability) == true;
 
     /// <summary>A message for the next page, shown once after a redirect (post/redirect/get).</summary>

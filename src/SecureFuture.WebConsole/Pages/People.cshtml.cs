@@ -18,6 +18,13 @@ public sealed class PeopleModel : ConsolePage
 
     public string? NewExpiry { get; private set; }
 
+    /// <summary>Each person's factors: passkeys, and whether they also have the weaker TOTP.</summary>
+    public IReadOnlyDictionary<string, (int Passkeys, bool Totp)> Factors { get; private set; } = new Dictionary<string, (int, bool)>();
+
+    public bool TotpEnabled { get; private set; }
+
+    private TotpSignIn Totp => HttpContext.RequestServices.GetRequiredService<TotpSignIn>();
+
     private ConsoleStore Store => HttpContext.RequestServices.GetRequiredService<ConsoleStore>();
 
     public async Task OnGetAsync(CancellationToken cancellationToken) => await LoadAsync(cancellationToken);
@@ -65,9 +72,23 @@ public sealed class PeopleModel : ConsolePage
         return Redirect("/people");
     }
 
+    /// <summary>Turns TOTP sign-in on or off for the deployment: an owner's decision, with a fresh passkey check.</summary>
+    [Requires(Capability.ConfigureSignIn, StepUp = true)]
+    public async Task<IActionResult> OnPostTotpAsync(string? enabled, CancellationToken cancellationToken)
+    {
+        var on = enabled == "on";
+        await Totp.SetEnabledAsync(on, Actor, cancellationToken);
+        Flash = on
+            ? "TOTP sign-in is on, as a weaker factor people may add besides their passkey."
+            : "TOTP sign-in is off; sessions that began with a TOTP code ended.";
+        return Redirect("/people");
+    }
+
     private async Task LoadAsync(CancellationToken cancellationToken)
     {
         People = await Store.ListPeopleAsync(cancellationToken);
+        Factors = await Store.ListFactorsAsync(cancellationToken);
+        TotpEnabled = await Totp.IsEnabledAsync(cancellationToken);
         Invitations = await Store.ListOpenInvitationsAsync(Setup.Clock.GetUtcNow(), cancellationToken);
     }
 }

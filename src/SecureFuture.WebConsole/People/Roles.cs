@@ -17,6 +17,9 @@ public enum Capability
 
     /// <summary>Invite and remove people.</summary>
     ManagePeople,
+
+    /// <summary>Choose which sign-in factors the deployment allows besides passkeys (TOTP); owners only.</summary>
+    ConfigureSignIn,
 }
 
 /// <summary>The four console roles. A role is a set of permissions, defined here and nowhere else.</summary>
@@ -62,6 +65,46 @@ public static class Roles
         }
 
         role = default;
+        return false;
+    }
+}
+
+/// <summary>How a person signed in. A passkey is phishing-resistant; a TOTP code is not, so it is always shown as weaker.</summary>
+public enum SignInFactor
+{
+    Passkey,
+    Totp,
+}
+
+public static class SignInFactors
+{
+    public static string ToToken(this SignInFactor factor) => factor switch
+    {
+        SignInFactor.Passkey => "passkey",
+        SignInFactor.Totp => "totp",
+        _ => throw new ArgumentOutOfRangeException(nameof(factor), factor, null),
+    };
+
+    /// <summary>How the factor is named wherever it is shown.</summary>
+    public static string Describe(this SignInFactor factor) => factor switch
+    {
+        SignInFactor.Passkey => "passkey",
+        SignInFactor.Totp => "TOTP code (weaker: can be phished)",
+        _ => throw new ArgumentOutOfRangeException(nameof(factor), factor, null),
+    };
+
+    public static bool TryParse(string? text, out SignInFactor factor)
+    {
+        foreach (var candidate in Enum.GetValues<SignInFactor>())
+        {
+            if (string.Equals(candidate.ToToken(), text, StringComparison.Ordinal))
+            {
+                factor = candidate;
+                return true;
+            }
+        }
+
+        factor = default;
         return false;
     }
 }

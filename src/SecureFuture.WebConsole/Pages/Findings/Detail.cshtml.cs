@@ -69,6 +69,8 @@ public sealed class FindingDetailModel : ConsolePage
             case StateChangeOutcome.NotAllowed:
                 return Problem(409, $"the finding's state does not allow this ({change.Finding?.State.ToToken()})");
             default:
+                // Like a decision through the API, this one invalidates the hub's cached /metrics report.
+                Setup.FindingsChanged?.Invoke();
                 // The findings history chain records the decision with its actor; the console audit records who used the console for it.
                 await AuditLog.RecordAsync(Actor, "console.finding-" + what, new Dictionary<string, string> { ["finding"] = id }, cancellationToken);
                 Flash = $"The finding was {what}.";

@@ -6,12 +6,20 @@ using SecureFuture.Findings.Store;
 
 namespace SecureFuture.WebConsole.Pages;
 
-/// <summary>Findings with filters and paging (the store's keyset pages, newest first); a page can be re-sorted.</summary>
+/// <summary>Findings with filters, sorted by the store across every page, in the store's keyset pages.</summary>
 public sealed class FindingsModel : ConsolePage
 {
     public const int PageSize = 50;
 
-    public static IReadOnlyList<string> Sorts { get; } = ["newest", "severity", "due", "project"];
+    /// <summary>The sorts offered, by their token in links: each is the store's order of the whole listing.</summary>
+    public static IReadOnlyDictionary<string, FindingSort> Sorts { get; } = new Dictionary<string, FindingSort>(StringComparer.Ordinal)
+    {
+        ["newest"] = FindingSort.Newest,
+        ["severity"] = FindingSort.Severity,
+        ["first-seen"] = FindingSort.FirstSeen,
+        ["due"] = FindingSort.Due,
+        ["state"] = FindingSort.State,
+    };
 
     [BindProperty(SupportsGet = true)]
     public string? Project { get; set; }
@@ -56,10 +64,13 @@ public sealed class FindingsModel : ConsolePage
             query = SeverityExtensions.TryParseSeverity(severity, out var s) ? query with { Severity = s } : Invalid($"severity '{severity}' is not known", query);
         }
 
-        if (!Sorts.Contains(Sort))
+        if (!Sorts.TryGetValue(Sort, out var sort))
         {
             Sort = "newest";
+            sort = FindingSort.Newest;
         }
+
+        query = query with { Sort = sort };
 
         if (Error is not null)
         {
@@ -80,13 +91,7 @@ public sealed class FindingsModel : ConsolePage
         }
 
         NextCursor = page.NextCursor;
-        Items = Sort switch
-        {
-            "severity" => page.Items.OrderByDescending(f => f.Severity).ThenBy(f => f.DueAt).ToList(),
-            "due" => page.Items.OrderBy(f => f.DueAt ?? DateTimeOffset.MaxValue).ToList(),
-            "project" => page.Items.OrderBy(f => f.Project, StringComparer.Ordinal).ThenByDescending(f => f.Severity).ToList(),
-            _ => page.Items,
-        };
+        Items = page.Items;
     }
 
     public string PageLink(string? cursor)
