@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Formats.Asn1;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
@@ -31,9 +32,18 @@ public sealed partial class Pkcs11Custodian : IKeyCustodian
     private static readonly ConcurrentDictionary<string, Pkcs11Custodian> ModulesInUse = new(StringComparer.Ordinal);
     private static int ResolverInstalled;
 
+    /// <summary>How long a call waits for operations still running on a dropped connection before it gives up.</summary>
+    private static readonly TimeSpan RetiringWait = TimeSpan.FromSeconds(30);
+
     private readonly Pkcs11Options _options;
     private readonly object _gate = new();
     private Connection? _connection;
+
+    // A dropped connection still in use by operations that began on it. It is finalized by the last of them, and no
+    // new connection opens before that: initializing the module again would hand out the same session and object
+    // handle numbers for other sessions and objects, so a stale operation could sign with another key (or the
+    // module's freed memory be used).
+    private Connection? _retiring;
     private bool _disposed;
 
     public Pkcs11Custodian(Pkcs11Options options)
@@ -221,6 +231,7 @@ public sealed partial class Pkcs11Custodian : IKeyCustodian
 
     public void Dispose()
     {
+        Connection? idle;
         lock (_gate)
         {
             if (_disposed)
@@ -229,15 +240,31 @@ public sealed partial class Pkcs11Custodian : IKeyCustodian
             }
 
             _disposed = true;
-            _connection?.Dispose();
-            _connection = null;
-            ModulesInUse.TryRemove(new KeyValuePair<string, Pkcs11Custodian>(_options.ModulePath, this));
+            idle = _connection is { } current && Retire(current) ? current : null;
+            Monitor.PulseAll(_gate);
         }
+
+        if (idle is not null)
+        {
+            Close(idle);
+        }
+
+        // The module stays this custodian's until operations still running on it have finished and closed it.
+        lock (_gate)
+        {
+            var started = Stopwatch.GetTimestamp();
+            while (_retiring is not null && RetiringWait - Stopwatch.GetElapsedTime(started) is { Ticks: > 0 } left)
+            {
+                Monitor.Wait(_gate, left);
+            }
+        }
+
+        ModulesInUse.TryRemove(new KeyValuePair<string, Pkcs11Custodian>(_options.ModulePath, this));
     }
 
     private T Run<T>(Func<Connection, T> operation)
     {
-        var connection = Connect();
+        var connection = Enter();
         try
         {
             return operation(connection);
@@ -256,28 +283,95 @@ public sealed partial class Pkcs11Custodian : IKeyCustodian
         {
             throw new CryptographicException($"PKCS#11 {e.Method} failed: {e.RV}", e);
         }
-    }
-
-    private Connection Connect()
-    {
-        lock (_gate)
+        finally
         {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            return _connection ??= Connection.Open(_options);
+            Exit(connection);
         }
     }
 
+    /// <summary>The current connection, opened if needed, counted as in use until <see cref="Exit"/>.</summary>
+    private Connection Enter()
+    {
+        lock (_gate)
+        {
+            var started = Stopwatch.GetTimestamp();
+            while (true)
+            {
+                ObjectDisposedException.ThrowIf(_disposed, this);
+                if (_connection is not null)
+                {
+                    _connection.Users++;
+                    return _connection;
+                }
+
+                if (_retiring is null)
+                {
+                    _connection = Connection.Open(_options);
+                    continue;
+                }
+
+                var left = RetiringWait - Stopwatch.GetElapsedTime(started);
+                if (left <= TimeSpan.Zero || !Monitor.Wait(_gate, left))
+                {
+                    throw new HsmUnavailableException($"the token stopped answering and an operation begun before is still running after {RetiringWait.TotalSeconds:0} s");
+                }
+            }
+        }
+    }
+
+    private void Exit(Connection connection)
+    {
+        lock (_gate)
+        {
+            if (--connection.Users > 0 || !connection.Retired)
+            {
+                return;
+            }
+        }
+
+        Close(connection);
+    }
+
+    /// <summary>Stops handing out a connection that met an outage; the last operation still on it closes it.</summary>
     private void Drop(Connection connection)
     {
         lock (_gate)
         {
             if (ReferenceEquals(_connection, connection))
             {
-                _connection = null;
+                // The caller is one of its users, so it is closed on that caller's Exit at the latest.
+                Retire(connection);
             }
         }
+    }
 
-        connection.Dispose();
+    /// <summary>Under the gate: the connection is no longer handed out. True when nothing uses it (close it now).</summary>
+    private bool Retire(Connection connection)
+    {
+        connection.Retired = true;
+        _connection = null;
+        _retiring = connection;
+        return connection.Users == 0;
+    }
+
+    private void Close(Connection connection)
+    {
+        try
+        {
+            connection.Dispose();
+        }
+        finally
+        {
+            lock (_gate)
+            {
+                if (ReferenceEquals(_retiring, connection))
+                {
+                    _retiring = null;
+                }
+
+                Monitor.PulseAll(_gate);
+            }
+        }
     }
 
     private static IObjectHandle? FindPrivateKey(Connection connection, ISession session, string hsmId)
@@ -359,6 +453,12 @@ public sealed partial class Pkcs11Custodian : IKeyCustodian
         public ConcurrentDictionary<string, IObjectHandle> Handles { get; } = new(StringComparer.Ordinal);
 
         public ConcurrentDictionary<string, IMechanism> Mechanisms { get; } = new(StringComparer.Ordinal);
+
+        /// <summary>Operations running on this connection (guarded by the custodian's gate).</summary>
+        public int Users { get; set; }
+
+        /// <summary>No longer handed out; closed by its last user (guarded by the custodian's gate).</summary>
+        public bool Retired { get; set; }
 
         public static Connection Open(Pkcs11Options options)
         {

@@ -150,6 +150,69 @@ public sealed class Pkcs11CustodianTests(HsmFixture hsm)
     }
 
     [Fact]
+    public async Task A_connection_dropped_while_others_sign_never_lets_them_sign_with_another_key()
+    {
+        // Dropping a connection finalizes the module; the next call initializes it again, and the module hands out
+        // the same session and object handle numbers again, for other objects. An operation still running on the old
+        // connection must finish (or fail) before that, or its stale handles sign with whatever key now has them.
+        var directory = Directory.CreateTempSubdirectory("sfi-hsm-drop-").FullName;
+        try
+        {
+            var modulePath = Path.Combine(directory, "module", "libsofthsm2.so");
+            Directory.CreateDirectory(Path.GetDirectoryName(modulePath)!);
+            File.Copy(Pkcs11Options.SoftHsmModule, modulePath);
+            using var custodian = new Pkcs11Custodian(SoftHsmToken.Prepare(directory, modulePath));
+            var keys = Enumerable.Range(0, 4).Select(i => custodian.Generate(SigningAlgorithm.ES256, $"drop/{i}")).ToArray();
+            var missing = Convert.ToHexString(RandomNumberGenerator.GetBytes(16));
+
+            var wrong = 0;
+            var signed = 0;
+            var drops = 0;
+            using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(3));
+            var signers = keys.Select((key, k) => Task.Run(() =>
+            {
+                for (var i = 0; !stop.IsCancellationRequested; i++)
+                {
+                    var digest = SHA256.HashData(Encoding.UTF8.GetBytes($"{k}/{i}"));
+                    try
+                    {
+                        if (!key.PublicKey.VerifyDigest(digest, custodian.SignDigest(key.HsmId, SigningAlgorithm.ES256, digest)))
+                        {
+                            Interlocked.Increment(ref wrong);
+                        }
+
+                        Interlocked.Increment(ref signed);
+                    }
+                    catch (HsmUnavailableException)
+                    {
+                        // An operation caught by the outage may fail; it must never succeed with another key.
+                    }
+                }
+            }));
+            var dropper = Task.Run(() =>
+            {
+                while (!stop.IsCancellationRequested)
+                {
+                    // A key the token does not hold reads as a wiped token: the connection is dropped.
+                    Assert.Throws<HsmUnavailableException>(() => custodian.SignDigest(missing, SigningAlgorithm.ES256, new byte[32]));
+                    Interlocked.Increment(ref drops);
+                }
+            });
+            await Task.WhenAll([.. signers, dropper]);
+
+            Assert.True(drops > 10, $"only {drops} drops");
+            Assert.True(signed > 10, $"only {signed} signatures");
+            Assert.Equal(0, wrong);
+            var after = SHA256.HashData("after the drops"u8);
+            Assert.True(keys[0].PublicKey.VerifyDigest(after, custodian.SignDigest(keys[0].HsmId, SigningAlgorithm.ES256, after)));
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
     public void Refuses_a_digest_of_the_wrong_length_before_reaching_the_token()
     {
         var key = hsm.Custodian.Generate(SigningAlgorithm.ES256, $"test/length/{Guid.NewGuid():N}");
