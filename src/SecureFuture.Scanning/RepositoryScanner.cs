@@ -389,7 +389,7 @@ public sealed class RepositoryScanner
         var text = TextDecoder.Decode(bytes);
         if (text is not null)
         {
-            AnalyzeText(path, text, null, today, findings, notify);
+            AnalyzeText(path, text, null, today, findings, notify, TextDecoder.Utf8Body(bytes));
             return text;
         }
 
@@ -427,14 +427,16 @@ public sealed class RepositoryScanner
         return null;
     }
 
-    private void AnalyzeText(string path, string text, HistoryChunk? history, DateOnly today, ConcurrentBag<Finding> findings, Action<Notification> notify)
+    /// <param name="utf8">The bytes <paramref name="text"/> was decoded from (see <see cref="ScanTarget.Utf8"/>), when known.</param>
+    private void AnalyzeText(string path, string text, HistoryChunk? history, DateOnly today, ConcurrentBag<Finding> findings, Action<Notification> notify, ReadOnlyMemory<byte> utf8 = default)
     {
         var sink = new Sink(notify);
+        var target = new ScanTarget(path, text) { Utf8 = utf8 };
         foreach (var analyzer in _analyzers)
         {
             try
             {
-                analyzer.Analyze(new ScanTarget(path, text), sink, CancellationToken.None);
+                analyzer.Analyze(target, sink, CancellationToken.None);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
