@@ -121,7 +121,7 @@ internal static class RuleExampleText
     }
 
     private static readonly Lock Gate = new();
-    private static IDeserializer? _deserializer;
+    private static IDeserializer? ExamplesReader;
 
     /// <summary>
     /// The YAML with the block's lines left empty (so that every other line keeps its number), and the block alone;
@@ -153,8 +153,8 @@ internal static class RuleExampleText
     {
         lock (Gate)
         {
-            _deserializer ??= SecretRuleCatalog.NewDeserializer();
-            return _deserializer.Deserialize<ExamplesOnly>(examples)?.Examples ?? new RuleExamples();
+            ExamplesReader ??= SecretRuleCatalog.NewDeserializer();
+            return ExamplesReader.Deserialize<ExamplesOnly>(examples)?.Examples ?? new RuleExamples();
         }
     }
 }
