@@ -183,18 +183,18 @@ rg_each_script="$work/rg-each.sh"
 timed() {
   local tool="$1" label="$2" target="$3" report="${4:-$sfi_report}" tfile="$work/time.txt" status=0
   if [ "$tool" = sfi ]; then
-    /usr/bin/time -f '%e %M' -o "$tfile" "${sfi_cmd[@]}" scan "$target" --format json --output "$report" --threads "$cores" || status=$?
+    /usr/bin/time -f '%e %M %U %S' -o "$tfile" "${sfi_cmd[@]}" scan "$target" --format json --output "$report" --threads "$cores" || status=$?
   elif [ "$tool" = rg-keywords ]; then
-    /usr/bin/time -f '%e %M' -o "$tfile" "${rg_keywords[@]}" >"$rg_kw_out" 2>&1 || status=$?
+    /usr/bin/time -f '%e %M %U %S' -o "$tfile" "${rg_keywords[@]}" >"$rg_kw_out" 2>&1 || status=$?
   elif [ "$tool" = rg-keywords-i ]; then
-    /usr/bin/time -f '%e %M' -o "$tfile" "${rg_keywords_i[@]}" >"$rg_kwi_out" 2>&1 || status=$?
+    /usr/bin/time -f '%e %M %U %S' -o "$tfile" "${rg_keywords_i[@]}" >"$rg_kwi_out" 2>&1 || status=$?
   elif [ "$tool" = rg-common ]; then
-    /usr/bin/time -f '%e %M' -o "$tfile" "${rg_secrets[@]}" >"$rg_common_out" 2>&1 || status=$?
+    /usr/bin/time -f '%e %M %U %S' -o "$tfile" "${rg_secrets[@]}" >"$rg_common_out" 2>&1 || status=$?
   elif [ "$tool" = rg ]; then
     rm -f "$rg_out1" "$rg_out2"
-    /usr/bin/time -f '%e %M' -o "$tfile" bash "$rg_script" || status=$?
+    /usr/bin/time -f '%e %M %U %S' -o "$tfile" bash "$rg_script" || status=$?
   else
-    /usr/bin/time -f '%e %M' -o "$tfile" bash "$rg_each_script" || status=$?
+    /usr/bin/time -f '%e %M %U %S' -o "$tfile" bash "$rg_each_script" || status=$?
   fi
   # sfi exits 1 only when a finding trips --fail-on, which is not used here; rg exits 1 when nothing matched.
   case "$tool" in rg-keywords*|rg-common) [ "$status" -le 1 ] && status=0 ;; esac
@@ -204,10 +204,11 @@ timed() {
     if [ "$tool" = rg-each ]; then tail -n 5 "$rg_each_out" >&2; fi
     exit 1
   fi
-  local wall kb
-  read -r wall kb < <(tail -n1 "$tfile")
-  echo "$tool $label $wall $kb" >>"$timings"
-  log "$(awk -v t="$tool" -v l="$label" -v w="$wall" -v k="$kb" 'BEGIN{printf "%-13s %-8s %7.2f s %8.1f MB peak", t, l, w, k/1024}') (load $(cut -d' ' -f1 /proc/loadavg))"
+  local wall kb user sys cpu
+  read -r wall kb user sys < <(tail -n1 "$tfile")
+  cpu="$(awk -v u="$user" -v s="$sys" 'BEGIN{printf "%.2f", u + s}')"
+  echo "$tool $label $wall $kb $cpu" >>"$timings"
+  log "$(awk -v t="$tool" -v l="$label" -v w="$wall" -v k="$kb" -v c="$cpu" 'BEGIN{printf "%-13s %-8s %7.2f s %7.2f s CPU %8.1f MB peak", t, l, w, c, k/1024}') (load $(cut -d' ' -f1 /proc/loadavg))"
   echo "$tool $label $(cut -d' ' -f1 /proc/loadavg)" >>"$work/load.txt"
 }
 

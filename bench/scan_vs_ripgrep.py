@@ -505,9 +505,20 @@ def read_runs(path: str) -> dict[str, list[tuple[float, float]]]:
     with open(path) as f:
         for line in f:
             parts = line.split()
-            if len(parts) == 4 and parts[1] != "warmup":
+            if len(parts) >= 4 and parts[1] != "warmup":
                 runs.setdefault(parts[0], []).append((float(parts[2]), float(parts[3]) / 1024))
     return runs
+
+
+def read_cpu(path: str) -> dict[str, list[float]]:
+    """CPU seconds (user + system) per timed run, for timings files that have them (a fifth column)."""
+    cpu: dict[str, list[float]] = {}
+    with open(path) as f:
+        for line in f:
+            parts = line.split()
+            if len(parts) >= 5 and parts[1] != "warmup":
+                cpu.setdefault(parts[0], []).append(float(parts[4]))
+    return cpu
 
 
 def sfi_counts(path: str) -> tuple[int, int, int]:
@@ -575,6 +586,7 @@ def pattern_notes(pat: dict) -> list[str]:
 
 def cmd_report(a: argparse.Namespace) -> None:
     runs = read_runs(a.timings)
+    cpu = read_cpu(a.timings)
     med = statistics.median
     corpus_mib = a.corpus_bytes / MIB
     sfi = runs["sfi"]
@@ -630,22 +642,33 @@ def cmd_report(a: argparse.Namespace) -> None:
     m.append(f"**Headline: `sfi scan` takes {ratio:.1f}x the time of the keyword floor** (median wall {fmt(sfi_wall)} s against "
              f"{fmt(floor_wall)} s; per alternated pair: median {med(paired):.1f}x, range {min(paired):.1f}x–{max(paired):.1f}x). "
              f"Target: within 2x — **{'met' if ratio <= 2.0 else 'NOT met'}**.")
+    if "sfi" in cpu and "rg-keywords" in cpu:
+        cpu_ratio = med(cpu["sfi"]) / med(cpu["rg-keywords"])
+        paired_cpu = [s_ / r_ for s_, r_ in zip(cpu["sfi"], cpu["rg-keywords"])]
+        m.append(f"In CPU time (user + system, all threads): {fmt(med(cpu['sfi']))} s against {fmt(med(cpu['rg-keywords']))} s, "
+                 f"**{cpu_ratio:.1f}x** (per alternated pair {min(paired_cpu):.1f}x–{max(paired_cpu):.1f}x).")
     m.append("")
     m.append("The floor is what any keyword-prefiltered scanner must at least pay: reading every file and finding every "
              "detector keyword, with no regular expression, validation or report. sfi also decodes the text, runs the detectors' "
              "patterns around each keyword hit, decodes base64/hex/percent-encoded values, counts lines of code and writes a report.")
     m.append("")
-    m.append("| Tool | Median wall (s) | MB/s | Median peak RSS (MB) | sfi / this | Runs |")
-    m.append("|---|---:|---:|---:|---:|---:|")
+    has_cpu = "sfi" in cpu and len(cpu["sfi"]) == len(sfi)
+    sfi_cpu = med(cpu["sfi"]) if has_cpu else 0.0
+    m.append("| Tool | Median wall (s) | MB/s | Median peak RSS (MB) | sfi / this | Median CPU, user + system (s) | sfi / this, CPU | Runs |")
+    m.append("|---|---:|---:|---:|---:|---:|---:|---:|")
     for tool in ["sfi", "rg-keywords", "rg-keywords-i", "rg-common", "rg", "rg-each"]:
         if tool not in runs:
             continue
         xs = runs[tool]
         wall, rss = med([w for w, _ in xs]), med([m_ for _, m_ in xs])
+        tool_cpu = med(cpu[tool]) if has_cpu and tool in cpu else None
+        cpu_cells = (f"{fmt(tool_cpu)} | {'–' if tool == 'sfi' else f'{sfi_cpu / tool_cpu:.2f}x'}"
+                     if tool_cpu else "– | –")
         m.append(f"| {labels[tool]} | {fmt(wall)} | {fmt(corpus_mib / wall, 1)} | {fmt(rss, 1)} | "
-                 f"{'–' if tool == 'sfi' else f'{sfi_wall / wall:.2f}x'} | {len(xs)} |")
+                 f"{'–' if tool == 'sfi' else f'{sfi_wall / wall:.2f}x'} | {cpu_cells} | {len(xs)} |")
     m.append("")
-    m.append("MB = 2^20 bytes; MB/s = corpus size / median wall time; peak RSS is `/usr/bin/time`'s maximum resident set size.")
+    m.append("MB = 2^20 bytes; MB/s = corpus size / median wall time; peak RSS is `/usr/bin/time`'s maximum resident set size; "
+             "CPU is its user + system time over all threads, the steadier figure on a loaded machine (wall time follows the load).")
     m.append("")
     mem_ok = sfi_rss_max < 300 and all(v[1] < 300 for v in scale.values())
     scale_text = ""
@@ -661,11 +684,15 @@ def cmd_report(a: argparse.Namespace) -> None:
     m.append("<details><summary>Per-run figures and the commands</summary>")
     m.append("")
     tools = [t for t in ["sfi", "rg-keywords", "rg-keywords-i", "rg-common", "rg", "rg-each"] if t in runs]
-    m.append("| Run | " + " | ".join(f"{t} wall (s)" for t in tools) + " | sfi / floor |")
-    m.append("|---:|" + "---:|" * (len(tools) + 1))
+    cpu_tools = [t for t in tools if has_cpu and len(cpu.get(t, [])) == len(runs[t])]
+    m.append("| Run | " + " | ".join(f"{t} wall (s)" for t in tools) + " | sfi / floor | "
+             + "".join(f"{t} CPU (s) | " for t in cpu_tools) + ("sfi / floor, CPU |" if "rg-keywords" in cpu_tools else ""))
+    m.append("|---:|" + "---:|" * (len(tools) + 1 + len(cpu_tools) + (1 if "rg-keywords" in cpu_tools else 0)))
     for k in range(len(sfi)):
         cells = [fmt(runs[t][k][0]) if k < len(runs[t]) else "–" for t in tools]
-        m.append(f"| {k + 1} | " + " | ".join(cells) + f" | {sfi[k][0] / floor[k][0]:.2f}x |")
+        cpu_cells = "".join(f"{fmt(cpu[t][k])} | " for t in cpu_tools)
+        cpu_ratio = f"{cpu['sfi'][k] / cpu['rg-keywords'][k]:.2f}x |" if "rg-keywords" in cpu_tools else ""
+        m.append(f"| {k + 1} | " + " | ".join(cells) + f" | {sfi[k][0] / floor[k][0]:.2f}x | " + cpu_cells + cpu_ratio)
     m.append("")
     m.append("```")
     m.append(f"dotnet bench/.work/sfi-bin/sfi.dll scan bench/.work/corpus --format json --output bench/.work/sfi-report.json --threads {mc['nproc']}")
@@ -706,7 +733,8 @@ How they are run:
 - On a quiet machine if you can get one; machines are noisy, so every figure is a **median of several runs**,
   tools are alternated run by run, and ratios are quoted rather than absolute speeds alone.
 - The page cache is warm: each tool gets one untimed warm-up run first. Nothing is dropped from the cache.
-- Wall time and peak memory come from GNU `/usr/bin/time -f '%e %M'` (elapsed seconds, maximum resident set size).
+- Wall time, peak memory and CPU time come from GNU `/usr/bin/time -f '%e %M %U %S'` (elapsed seconds, maximum resident
+  set size, user and system seconds).
 - `sfi` is built once with `./sfi`, the build is copied to `bench/.work/sfi-bin` and that copy is timed
   (`dotnet sfi.dll scan …`): .NET start-up is included, `./sfi`'s rebuild check (and any rebuild while sources
   change under the benchmark) is not.

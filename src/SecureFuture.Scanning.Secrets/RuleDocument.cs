@@ -1,3 +1,5 @@
+using YamlDotNet.Serialization;
+
 namespace SecureFuture.Scanning.Secrets;
 
 /// <summary>
@@ -105,4 +107,54 @@ public sealed class RuleRequirement
     public string? Rule { get; set; }
 
     public int? Within { get; set; }
+}
+
+/// <summary>
+/// A rule file's top-level <c>examples:</c> block, cut out of the YAML so that the rest can be read without it and the
+/// examples on first use (the shipped catalogue: examples are half of its YAML and a scan needs only a few rules').
+/// </summary>
+internal static class RuleExampleText
+{
+    private sealed class ExamplesOnly
+    {
+        public RuleExamples Examples { get; set; } = new();
+    }
+
+    private static readonly Lock Gate = new();
+    private static IDeserializer? ExamplesReader;
+
+    /// <summary>
+    /// The YAML with the block's lines left empty (so that every other line keeps its number), and the block alone;
+    /// null when there is no top-level <c>examples:</c> key. The block runs to the next line that starts in column 0
+    /// with anything but a comment: its content is indented, as YAML requires of a block mapping's values.
+    /// </summary>
+    public static (string Body, string Examples)? Split(string yaml)
+    {
+        var start = yaml.StartsWith("examples:", StringComparison.Ordinal) ? 0 : yaml.IndexOf("\nexamples:", StringComparison.Ordinal) + 1;
+        if (start == 0 && !yaml.StartsWith("examples:", StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        var end = yaml.IndexOf('\n', start);
+        while (end >= 0 && end + 1 < yaml.Length && yaml[end + 1] is ' ' or '\t' or '\r' or '\n' or '#')
+        {
+            end = yaml.IndexOf('\n', end + 1);
+        }
+
+        end = end < 0 ? yaml.Length : end + 1;
+        var block = yaml[start..end];
+        var blank = new string('\n', block.Count(c => c == '\n'));
+        return (yaml[..start] + blank + yaml[end..], block);
+    }
+
+    /// <summary>Reads a block that <see cref="Split"/> cut out.</summary>
+    public static RuleExamples Read(string examples)
+    {
+        lock (Gate)
+        {
+            ExamplesReader ??= SecretRuleCatalog.NewDeserializer();
+            return ExamplesReader.Deserialize<ExamplesOnly>(examples)?.Examples ?? new RuleExamples();
+        }
+    }
 }

@@ -1,6 +1,6 @@
-using System.Buffers;
 using System.Collections.Concurrent;
 using System.Globalization;
+using System.Text;
 using System.Text.RegularExpressions;
 using SecureFuture.Core;
 using SecureFuture.Scanning.Secrets.Validators;
@@ -8,16 +8,18 @@ using SecureFuture.Scanning.Secrets.Validators;
 namespace SecureFuture.Scanning.Secrets;
 
 /// <summary>
-/// Finds secrets with one prefilter pass: every rule keyword is searched for at once
-/// (<see cref="SearchValues{T}"/> over strings, a vectorised multi-string search), and a rule's regular
+/// Finds secrets with one prefilter pass: every rule keyword is searched for at once (<see cref="KeywordSearch"/>,
+/// on the file's raw bytes when they are ASCII), and a rule's regular
 /// expression runs only on the lines around an occurrence of one of its keywords. Most text never meets a
 /// regular expression at all, which is what keeps a scan of a large tree close to ripgrep's speed.
 /// </summary>
 public sealed class SecretAnalyzer : IContentAnalyzer
 {
     private readonly SecretRule[] _rules;
-    private readonly SearchValues<string> _keywords;
-    private readonly Dictionary<char, (string Keyword, int[] Rules)[]> _byFirstChar;
+    private readonly KeywordSearch _keywords;
+
+    /// <summary>Per keyword of <see cref="_keywords"/>, the rules it triggers.</summary>
+    private readonly int[][] _keywordRules;
     private readonly int[] _unkeyedRules;
     private readonly SecretScanSettings _settings;
     private readonly Dictionary<string, Confidence> _confidence;
@@ -45,11 +47,8 @@ public sealed class SecretAnalyzer : IContentAnalyzer
             }
         }
 
-        _keywords = SearchValues.Create([.. keywordRules.Keys], StringComparison.OrdinalIgnoreCase);
-        _byFirstChar = keywordRules
-            .SelectMany(p => new[] { char.ToLowerInvariant(p.Key[0]), char.ToUpperInvariant(p.Key[0]) }.Distinct().Select(c => (c, p)))
-            .GroupBy(x => x.c)
-            .ToDictionary(g => g.Key, g => g.Select(x => (x.p.Key, x.p.Value.ToArray())).ToArray());
+        _keywords = new KeywordSearch([.. keywordRules.Keys]);
+        _keywordRules = [.. keywordRules.Values.Select(rules => rules.ToArray())];
         _unkeyedRules = [.. Enumerable.Range(0, _rules.Length).Where(i => _rules[i].Keywords.Count == 0)];
         _requirements = _rules.Where(r => r.Requires is not null).ToDictionary(r => r.Id, r => r.Requires!, StringComparer.Ordinal);
         _hasComposites = _requirements.Count > 0;
@@ -168,47 +167,27 @@ public sealed class SecretAnalyzer : IContentAnalyzer
         }
 
         var span = text.AsSpan();
-        var position = 0;
-        while (position < span.Length)
+        var hits = FindKeywords(target);
+        foreach (var (at, keyword) in hits)
         {
-            var found = span[position..].IndexOfAny(_keywords);
-            if (found < 0)
+            foreach (var ruleIndex in _keywordRules[keyword])
             {
-                break;
-            }
-
-            var at = position + found;
-            if (_byFirstChar.TryGetValue(span[at], out var candidates))
-            {
-                foreach (var (keyword, ruleIndexes) in candidates)
+                var rule = _rules[ruleIndex];
+                if (!state.AppliesTo(rule, ruleIndex, target.Path))
                 {
-                    if (!span[at..].StartsWith(keyword, StringComparison.OrdinalIgnoreCase))
-                    {
-                        continue;
-                    }
-
-                    foreach (var ruleIndex in ruleIndexes)
-                    {
-                        var rule = _rules[ruleIndex];
-                        if (!state.AppliesTo(rule, ruleIndex, target.Path))
-                        {
-                            continue;
-                        }
-
-                        var (start, end) = Window(span, at, rule.ExtraLines, state);
-                        if (start >= state.WindowStart[ruleIndex] && end <= state.WindowEnd[ruleIndex])
-                        {
-                            continue;
-                        }
-
-                        state.WindowStart[ruleIndex] = start;
-                        state.WindowEnd[ruleIndex] = end;
-                        Run(ruleIndex, start, end - start, target, reportPath, sink, state, detections);
-                    }
+                    continue;
                 }
-            }
 
-            position = at + 1;
+                var (start, end) = Window(span, at, rule.ExtraLines, state);
+                if (start >= state.WindowStart[ruleIndex] && end <= state.WindowEnd[ruleIndex])
+                {
+                    continue;
+                }
+
+                state.WindowStart[ruleIndex] = start;
+                state.WindowEnd[ruleIndex] = end;
+                Run(ruleIndex, start, end - start, target, reportPath, sink, state, detections);
+            }
         }
 
         if (_hasComposites)
@@ -239,6 +218,26 @@ public sealed class SecretAnalyzer : IContentAnalyzer
         }
 
         return reported;
+    }
+
+    /// <summary>
+    /// Every keyword occurrence in the target: on its raw bytes when the scanner passed them and they are ASCII (then
+    /// a byte's position is its character's), otherwise on the text.
+    /// </summary>
+    private List<KeywordHit> FindKeywords(ScanTarget target)
+    {
+        var hits = new List<KeywordHit>();
+        var bytes = target.Utf8.Span;
+        if (_keywords.CanSearchBytes && bytes.Length == target.Text.Length && bytes.Length > 0 && Ascii.IsValid(bytes))
+        {
+            _keywords.FindInAscii(bytes, hits);
+        }
+        else
+        {
+            _keywords.FindInText(target.Text, hits);
+        }
+
+        return hits;
     }
 
     /// <summary>From the start of the keyword's line to the end of the line <paramref name="extraLines"/> below.</summary>

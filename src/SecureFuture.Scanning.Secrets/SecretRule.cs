@@ -13,8 +13,14 @@ public sealed class SecretRule
     /// <summary>Windows a rule's pattern runs on interpreted before it is compiled (see <see cref="Regex"/>).</summary>
     public const int CompileAfter = 512;
 
-    private readonly Regex _interpreted;
+    private const int Unresolved = int.MinValue;
+
+    // Both forms of the pattern are built on first use: a scan meets the keywords of a fraction of the rules, and
+    // parsing every pattern at start-up was a tenth of the CPU time of a scan of an empty directory.
+    private readonly Lazy<Regex> _interpreted;
     private readonly Lazy<Regex> _compiled;
+    private readonly Lazy<RuleExamples> _examples;
+    private int _secretGroup = Unresolved;
     private readonly bool _ignoreCase;
     private int _uses;
 
@@ -29,7 +35,7 @@ public sealed class SecretRule
         bool generic,
         int extraLines,
         string messageTemplate,
-        RuleExamples examples)
+        Lazy<RuleExamples> examples)
     {
         Descriptor = descriptor;
         SourceFile = sourceFile;
@@ -41,12 +47,11 @@ public sealed class SecretRule
         Generic = generic;
         ExtraLines = extraLines;
         MessageTemplate = messageTemplate;
-        Examples = examples;
+        _examples = examples;
         _ignoreCase = ignoreCase;
         var options = RegexOptions.CultureInvariant | RegexOptions.ExplicitCapture | (ignoreCase ? RegexOptions.IgnoreCase : RegexOptions.None);
-        _interpreted = new Regex(pattern, options, MatchTimeout);
-        _compiled = new Lazy<Regex>(() => WarmedUp(new Regex(pattern, options | RegexOptions.Compiled, MatchTimeout), examples, keywords), LazyThreadSafetyMode.ExecutionAndPublication);
-        SecretGroup = _interpreted.GroupNumberFromName("secret");
+        _interpreted = new Lazy<Regex>(() => new Regex(pattern, options, MatchTimeout), LazyThreadSafetyMode.ExecutionAndPublication);
+        _compiled = new Lazy<Regex>(() => WarmedUp(new Regex(pattern, options | RegexOptions.Compiled, MatchTimeout), Examples, keywords), LazyThreadSafetyMode.ExecutionAndPublication);
     }
 
     public RuleDescriptor Descriptor { get; }
@@ -73,12 +78,25 @@ public sealed class SecretRule
                 return _compiled.Value;
             }
 
-            return Interlocked.Increment(ref _uses) <= CompileAfter ? _interpreted : _compiled.Value;
+            return Interlocked.Increment(ref _uses) <= CompileAfter ? _interpreted.Value : _compiled.Value;
         }
     }
 
     /// <summary>Number of the <c>secret</c> group, or -1 when the whole match is the secret.</summary>
-    public int SecretGroup { get; }
+    public int SecretGroup
+    {
+        get
+        {
+            var group = Volatile.Read(ref _secretGroup);
+            if (group == Unresolved)
+            {
+                group = _interpreted.Value.GroupNumberFromName("secret");
+                Volatile.Write(ref _secretGroup, group);
+            }
+
+            return group;
+        }
+    }
 
     public IReadOnlyList<string> Keywords { get; }
 
@@ -96,7 +114,8 @@ public sealed class SecretRule
 
     public string MessageTemplate { get; }
 
-    public RuleExamples Examples { get; }
+    /// <summary>The rule's examples; the built-in catalogue reads them from its YAML on first use (see <see cref="SecretRuleCatalog"/>).</summary>
+    public RuleExamples Examples => _examples.Value;
 
     /// <summary>Secrets and files this rule never reports (its own <c>allowList</c>, and a user's override of it).</summary>
     public SecretAllowList? AllowList { get; init; }
@@ -121,7 +140,7 @@ public sealed class SecretRule
         }
 
         var descriptor = severity is { } fixedSeverity ? Descriptor with { DefaultSeverity = fixedSeverity } : Descriptor;
-        return new SecretRule(descriptor, SourceFile + " (overridden by " + source + ")", Pattern, _ignoreCase, Keywords, validators, Paths, Generic, ExtraLines, MessageTemplate, Examples)
+        return new SecretRule(descriptor, SourceFile + " (overridden by " + source + ")", Pattern, _ignoreCase, Keywords, validators, Paths, Generic, ExtraLines, MessageTemplate, _examples)
         {
             AllowList = SecretAllowList.Combine(AllowList, allowList),
             Requires = requires ?? Requires,

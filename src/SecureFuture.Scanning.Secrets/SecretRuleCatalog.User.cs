@@ -1,8 +1,6 @@
 using System.Text.RegularExpressions;
 using SecureFuture.Core;
 using YamlDotNet.Core;
-using YamlDotNet.Serialization;
-using YamlDotNet.Serialization.NamingConventions;
 
 namespace SecureFuture.Scanning.Secrets;
 
@@ -33,7 +31,7 @@ public sealed partial class SecretRuleCatalog
     {
         ArgumentNullException.ThrowIfNull(files);
         ArgumentNullException.ThrowIfNull(problems);
-        var deserializer = new DeserializerBuilder().WithNamingConvention(CamelCaseNamingConvention.Instance).Build();
+        var deserializer = NewDeserializer();
         var builtIn = Rules.ToDictionary(r => r.Id, StringComparer.Ordinal);
         var rules = new Dictionary<string, SecretRule>(builtIn, StringComparer.Ordinal);
         var overridden = new Dictionary<string, string>(StringComparer.Ordinal);

@@ -29,7 +29,15 @@ public sealed record BinaryTarget(string Path, ReadOnlyMemory<byte> Content);
 
 /// <summary>One text to analyze: a file of the working tree, or the lines a commit added to a file.</summary>
 /// <param name="Path">Relative to the scan root, with '/'.</param>
-public sealed record ScanTarget(string Path, string Text);
+public sealed record ScanTarget(string Path, string Text)
+{
+    /// <summary>
+    /// The UTF-8 bytes <see cref="Text"/> was decoded from, without a byte-order mark, when the scanner read them
+    /// (empty otherwise: UTF-16 files, git history, text made by an analyzer). An analyzer may search these instead of
+    /// the text; when they are all ASCII, a byte's offset is its character's offset in <see cref="Text"/>.
+    /// </summary>
+    public ReadOnlyMemory<byte> Utf8 { get; init; }
+}
 
 /// <summary>Receives what an analyzer finds. Thread-safe implementations are not required: one sink per text.</summary>
 public interface IDetectionSink

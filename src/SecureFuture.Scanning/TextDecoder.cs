@@ -11,6 +11,21 @@ public static class TextDecoder
 {
     private const int BinaryProbeLength = 8000;
 
+    /// <summary>
+    /// The UTF-8 bytes that <see cref="Decode"/> turns into text: <paramref name="bytes"/> without its UTF-8
+    /// byte-order mark, or empty when they are UTF-16 (or binary, when <see cref="Decode"/> returns null).
+    /// </summary>
+    public static ReadOnlyMemory<byte> Utf8Body(ReadOnlyMemory<byte> bytes)
+    {
+        var span = bytes.Span;
+        if (span.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]))
+        {
+            return bytes[3..];
+        }
+
+        return span.StartsWith((ReadOnlySpan<byte>)[0xFF, 0xFE]) || span.StartsWith((ReadOnlySpan<byte>)[0xFE, 0xFF]) ? default : bytes;
+    }
+
     /// <summary>Returns the text, or null when the bytes are binary.</summary>
     public static string? Decode(ReadOnlySpan<byte> bytes)
     {

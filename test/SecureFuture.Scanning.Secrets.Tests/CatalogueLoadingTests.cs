@@ -26,6 +26,44 @@ public sealed class CatalogueLoadingTests
     public void ValidRule_Loads() => Assert.Single(Load(Valid).Rules);
 
     [Fact]
+    public void ShippedCatalogue_ReadLazily_IsTheCatalogueCheckedInFull()
+    {
+        // The shipped catalogue parses patterns and reads examples on first use; this loads the same files through
+        // the checking path (every pattern parsed, every example read) and compares everything a scan uses.
+        var full = SecretRuleCatalog.Load(SecretRuleCatalog.EmbeddedFiles(), SecretRuleCatalog.EmbeddedGuidance);
+        var shipped = SecretRuleCatalog.Default;
+        Assert.Equal(full.Rules.Select(r => r.Id), shipped.Rules.Select(r => r.Id));
+        foreach (var (a, b) in full.Rules.Zip(shipped.Rules))
+        {
+            Assert.Equal(a.Pattern, b.Pattern);
+            Assert.Equal(a.Keywords, b.Keywords);
+            Assert.Equal(a.SecretGroup, b.SecretGroup);
+            Assert.Equal(a.Descriptor.HelpMarkdown, b.Descriptor.HelpMarkdown);
+            Assert.Equal(a.Descriptor.Name, b.Descriptor.Name);
+            Assert.Equal(a.ExtraLines, b.ExtraLines);
+            Assert.Equal(a.Validators.Select(v => $"{v.Validator.Name}={v.Argument}"), b.Validators.Select(v => $"{v.Validator.Name}={v.Argument}"));
+            Assert.Equal(Examples(a), Examples(b));
+            Assert.NotEmpty(b.Examples.Match);
+        }
+
+        static IEnumerable<string> Examples(SecretRule rule) =>
+            rule.Examples.Match.Concat(rule.Examples.NoMatch).Select(e => $"{e.Path}|{e.Severity}|{e.Secret}|{e.Text}");
+    }
+
+    [Fact]
+    public void ExamplesCutOutOfARuleFile_LeaveEveryOtherLineWhereItWas()
+    {
+        const string Yaml = "id: X\nexamples:\n  match:\n    - text: |-\n        a: b\n\n        c\n# note\npattern: 'p'\nseverity: high\n";
+        var (rest, examples) = RuleExampleText.Split(Yaml)!.Value;
+        Assert.Equal(Yaml.Split('\n').Length, rest.Split('\n').Length);
+        Assert.Equal("pattern: 'p'", rest.Split('\n')[8]);
+        Assert.Equal("id: X", rest.Split('\n')[0]);
+        Assert.DoesNotContain("a: b", rest, StringComparison.Ordinal);
+        Assert.Equal("a: b\n\nc", RuleExampleText.Read(examples).Match.Single().Text);
+        Assert.Null(RuleExampleText.Split("id: X\npattern: 'examples:'\n"));
+    }
+
+    [Fact]
     public void YamlSyntaxError_NamesFileLineAndColumn()
     {
         var e = Assert.Throws<InputException>(() => Load(Valid + "\n  bad: [unclosed"));

@@ -19,13 +19,26 @@ public sealed class RuleExampleTests
 
     public static TheoryData<string> RuleIds => [.. SecretRuleCatalog.Default.Rules.Select(r => r.Id)];
 
-    internal static List<Detection> Scan(string text, string path)
+    /// <summary>
+    /// Scans a text as the repository scanner does (with its UTF-8 bytes, so an ASCII text takes the byte-level keyword
+    /// search) and checks that the text alone (the reference search) reports exactly the same.
+    /// </summary>
+    internal static List<Detection> Scan(string text, string path) => ScanBothWays(Analyzer, text, path);
+
+    internal static List<Detection> ScanBothWays(SecretAnalyzer analyzer, string text, string path)
     {
-        var sink = new CollectingSink();
-        Analyzer.Analyze(new ScanTarget(path, text), sink, CancellationToken.None);
-        Assert.Empty(sink.Notifications);
-        return sink.Detections;
+        var fromBytes = new CollectingSink();
+        analyzer.Analyze(new ScanTarget(path, text) { Utf8 = System.Text.Encoding.UTF8.GetBytes(text) }, fromBytes, CancellationToken.None);
+        Assert.Empty(fromBytes.Notifications);
+        var fromText = new CollectingSink();
+        analyzer.Analyze(new ScanTarget(path, text), fromText, CancellationToken.None);
+        Assert.Equal(fromText.Detections.Select(Describe), fromBytes.Detections.Select(Describe));
+        return fromBytes.Detections;
     }
+
+    /// <summary>Everything a detection says, as one string to compare.</summary>
+    internal static string Describe(Detection d) =>
+        $"{d.RuleId} {d.Severity} {d.Start}+{d.Length} {d.Secret} {d.Message} {string.Join(',', (d.Properties ?? new Dictionary<string, string>()).OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}={p.Value}"))}";
 
     [Theory]
     [MemberData(nameof(RuleIds))]

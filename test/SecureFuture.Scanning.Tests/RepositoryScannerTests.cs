@@ -50,6 +50,34 @@ public sealed class RepositoryScannerTests : IDisposable
     }
 
     [Fact]
+    public void Analyzers_GetTheUtf8BytesTheTextCameFrom_WithoutByteOrderMark_AndNoneForUtf16()
+    {
+        // An analyzer that searches the bytes instead of the text (the secret detectors' keyword search) must get
+        // exactly the bytes that decode to the text it reports offsets in, or its findings would point elsewhere.
+        File.WriteAllBytes(Path.Combine(_root, "plain.txt"), "TOKEN=abcdefghijklmnop"u8.ToArray());
+        File.WriteAllBytes(Path.Combine(_root, "bom.txt"), [0xEF, 0xBB, 0xBF, .. "TOKEN=abcdefghijklmnop"u8]);
+        File.WriteAllBytes(Path.Combine(_root, "utf16.txt"), [0xFF, 0xFE, .. System.Text.Encoding.Unicode.GetBytes("TOKEN=abcdefghijklmnop")]);
+        // Over the limit the bytes are not kept alive beside the text: the file is searched as text (memory stays bounded).
+        File.WriteAllText(Path.Combine(_root, "large.txt"), new string('x', RepositoryScanner.MaxSharedUtf8) + " TOKEN=abcdefghijklmnop");
+        var recorder = new BytesRecorder();
+        _ = new RepositoryScanner([recorder], TimeProvider.System).Scan(new ScanRequest { Path = _root });
+        Assert.Equal("TOKEN=abcdefghijklmnop"u8.ToArray(), recorder.Bytes["plain.txt"]);
+        Assert.Equal("TOKEN=abcdefghijklmnop"u8.ToArray(), recorder.Bytes["bom.txt"]);
+        Assert.Empty(recorder.Bytes["utf16.txt"]);
+        Assert.Empty(recorder.Bytes["large.txt"]);
+    }
+
+    private sealed class BytesRecorder : IContentAnalyzer
+    {
+        public System.Collections.Concurrent.ConcurrentDictionary<string, byte[]> Bytes { get; } = new();
+
+        public IReadOnlyList<RuleDescriptor> Rules => [];
+
+        public void Analyze(ScanTarget target, IDetectionSink sink, CancellationToken cancellationToken) =>
+            Bytes[target.Path] = target.Utf8.ToArray();
+    }
+
+    [Fact]
     public void MissingPath_IsAnInputError() =>
         Assert.Throws<InputException>(() => _scanner.Scan(new ScanRequest { Path = Path.Combine(_root, "missing") }));
 

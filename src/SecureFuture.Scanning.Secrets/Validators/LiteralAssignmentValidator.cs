@@ -191,6 +191,8 @@ public sealed partial class LiteralAssignmentValidator : ISecretValidator
     // A word is lower case, Capitalised, PascalCase or UPPER case, with at most a two-digit suffix ("v1", "oauth2"):
     // random text ("OhX6aTdP62T") is not. Each word has one way to split into humps (a capital only starts a new one),
     // so a long lower-case run that fails at its end is not retried in every split: (?:[A-Z]?[a-z]+)+ was exponential.
-    [GeneratedRegex(@"^[.:/_-]?(?<word>[A-Z]?[a-z]+(?:[A-Z][a-z]+)*[0-9]{0,2}|[A-Z]+[0-9]{0,2})(?:[._:/-]+(?<word>[A-Z]?[a-z]+(?:[A-Z][a-z]+)*[0-9]{0,2}|[A-Z]+[0-9]{0,2}))+[.:/_-]?$", RegexOptions.CultureInvariant, 250)]
+    // The letter runs are atomic: what may follow one is never a letter of its case, so giving letters back cannot
+    // help a match, and without that a 5,000-letter run that fails at its end was still backtracked letter by letter.
+    [GeneratedRegex(@"^[.:/_-]?(?<word>[A-Z]?(?>[a-z]+)(?:[A-Z](?>[a-z]+))*[0-9]{0,2}|(?>[A-Z]+)[0-9]{0,2})(?:[._:/-]+(?<word>[A-Z]?(?>[a-z]+)(?:[A-Z](?>[a-z]+))*[0-9]{0,2}|(?>[A-Z]+)[0-9]{0,2}))+[.:/_-]?$", RegexOptions.CultureInvariant, 250)]
     private static partial Regex WordPath();
 }
