@@ -8,6 +8,7 @@ namespace SecureFuture.Cli.Tests;
 /// <c>sfi serve</c> and <c>sfi keys</c> as a user runs them: the real default SoftHSM2 token under the data directory,
 /// SQLite, real HTTP on 127.0.0.1. (This test process loads the SoftHSM2 module for one server at a time.)
 /// </summary>
+[Trait("Category", "Integration")]
 public sealed partial class ServeAndKeysCommandTests
 {
     [Fact]
