@@ -719,17 +719,16 @@ public sealed class TokenServiceTests(ServerFixture fixture)
 
         var changedAt = DateTimeOffset.UtcNow;
 
-        // The earlier token (write scope, unbound) is refused within seconds: the change is a CAEP token-claims-change.
-        var (status, challenge, _) = await EventuallyAsync(() => WhoamiAsync(http, sfi, "Bearer", before.AccessToken!, dpop: null), r => r.Status == HttpStatusCode.Unauthorized);
+        // The earlier token (write scope, unbound) is refused from the security-event worker's next pass on: the change
+        // is a CAEP token-claims-change.
+        await EventPassAsync(sfi.Server);
+        var (status, challenge, _) = await WhoamiAsync(http, sfi, "Bearer", before.AccessToken!, dpop: null);
         Assert.Equal(HttpStatusCode.Unauthorized, status);
         Assert.Contains("insufficient_claims", challenge, StringComparison.Ordinal);
 
         // New tokens follow the new settings: unbound is refused, the removed scope is refused, a bound read token is issued.
         // (iat has one-second resolution, so a token of the same second as the change counts as earlier: wait it out.)
-        while (DateTimeOffset.UtcNow.ToUnixTimeSeconds() <= changedAt.ToUnixTimeSeconds())
-        {
-            await Task.Delay(100);
-        }
+        await NextSecondAsync(changedAt);
 
         Assert.Equal("invalid_request", Code(await RequestTokenAsync(http, endpoint, sfi.Issuer, "reports", clientKey, scope: "orders.read")));
         Assert.Equal("invalid_scope", Code(await RequestTokenAsync(http, endpoint, sfi.Issuer, "reports", clientKey, scope: "orders.write", dpop: Proof(dpopKey, "POST", endpoint))));
