@@ -2,6 +2,8 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using SecureFuture.Core;
 using SecureFuture.Keys.Audit;
 using SecureFuture.Keys.Storage;
@@ -28,13 +30,15 @@ public sealed class KeyRingService
     private readonly IKeyCustodian _custodian;
     private readonly TimeProvider _clock;
     private readonly KeyServiceOptions _options;
+    private readonly ILogger<KeyRingService> _log;
     private readonly ConcurrentDictionary<string, RingSnapshot> _cache = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, string> _unhealthy = new(StringComparer.Ordinal);
     private readonly SignatureAudit _signatureAudit;
     private HsmKey? _auditKey;
 
-    public KeyRingService(IKeyStore store, IKeyCustodian custodian, TimeProvider clock, KeyServiceOptions options)
+    public KeyRingService(IKeyStore store, IKeyCustodian custodian, TimeProvider clock, KeyServiceOptions options, ILogger<KeyRingService>? log = null)
     {
+        _log = log ?? NullLogger<KeyRingService>.Instance;
         _store = store;
         _custodian = custodian;
         _clock = clock;
@@ -491,7 +495,7 @@ public sealed class KeyRingService
         {
             _custodian.Destroy(orphan.HsmId);
             await _store.AppendAuditAsync(new AuditEntry(SchedulerActor, "key.orphan-destroyed", ring.Name, null, new Dictionary<string, string> { ["hsmId"] = orphan.HsmId, ["label"] = orphan.Label }), now, cancellationToken);
-            _options.Diagnostics?.Invoke($"key ring '{ring.Name}': destroyed HSM key {orphan.Label} that was never recorded (a rotation was interrupted)");
+            KeysLog.OrphanDestroyed(_log, ring.Name, orphan.Label);
             actions.Add(new TickAction(ring.Name, "orphan-destroyed", orphan.HsmId));
         }
 
@@ -533,7 +537,7 @@ public sealed class KeyRingService
         }
         else if (active?.ExpiresAt is { } due && now > After(due, TimeSpan.FromSeconds(1)))
         {
-            _options.Diagnostics?.Invoke($"key ring '{ring.Name}': key {active.Kid} is past its rotation time; the next key signs from {Stamp(pending?.ActivateAt)}");
+            KeysLog.Overdue(_log, ring.Name, active.Kid, Stamp(pending?.ActivateAt));
         }
 
         foreach (var retiring in versions.Where(v => v.State == KeyState.Retiring && now >= v.VerifyUntil))
@@ -745,7 +749,7 @@ public sealed class KeyRingService
             var details = new Dictionary<string, string> { ["state"] = lost.State.ToString().ToLowerInvariant(), ["hsmId"] = lost.HsmId, ["verifyUntil"] = Stamp(retired.VerifyUntil) };
             if (await _store.ApplyAsync([new KeyTransition(lost.State, retired)], [new AuditEntry(SchedulerActor, "key.lost", ring.Name, lost.Kid, details)], now, CancellationToken.None))
             {
-                _options.Diagnostics?.Invoke($"key ring '{ring.Name}': the token does not hold the {details["state"]} key {lost.Kid} (HSM object {lost.HsmId}); it is retired and the ring moves to another key");
+                KeysLog.KeyLost(_log, ring.Name, details["state"], lost.Kid, lost.HsmId);
                 actions.Add(new TickAction(ring.Name, "lost", lost.Kid));
             }
         }
@@ -769,14 +773,14 @@ public sealed class KeyRingService
         }
 
         // Once per distinct problem: a ring that fails every pass must not flood the audit log.
-        _options.Diagnostics?.Invoke($"key ring '{ring}': scheduled work failed and is retried every pass; the other rings are not affected: {problem}");
+        KeysLog.RingUnhealthy(_log, ring, problem);
         try
         {
             await _store.AppendAuditAsync(new AuditEntry(SchedulerActor, "ring.unhealthy", ring, null, new Dictionary<string, string> { ["problem"] = problem }), _clock.GetUtcNow(), cancellationToken);
         }
         catch (Exception audit) when (audit is not OperationCanceledException)
         {
-            _options.Diagnostics?.Invoke($"key ring '{ring}': could not record the failure in the audit log: {audit.Message}");
+            KeysLog.AuditUnwritable(_log, ring, audit.Message);
         }
     }
 

@@ -24,9 +24,6 @@ public sealed record KeyServiceOptions
     /// <summary>The largest payload the service hashes and signs.</summary>
     public int MaxPayloadBytes { get; init; } = 64 * 1024;
 
-    /// <summary>Receives operational warnings (overdue rotation, orphaned HSM keys); the host logs them.</summary>
-    public Action<string>? Diagnostics { get; init; }
-
     /// <summary>
     /// The longest <c>maxTokenLifetime</c> a new ring may have, and the longest any ring signs for, whatever its stored
     /// policy says (a ring made before the bound existed included).

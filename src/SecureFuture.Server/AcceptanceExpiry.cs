@@ -9,11 +9,9 @@ namespace SecureFuture.Server;
 /// An expired acceptance already reads as open everywhere; this puts the change in the hash-chained history at the
 /// expiry, even for a project nobody pushes to any more.
 /// </summary>
-internal sealed class AcceptanceExpiry(IFindingStore store, TimeProvider clock) : BackgroundService
+internal sealed class AcceptanceExpiry(IFindingStore store, TimeProvider clock, ILogger<AcceptanceExpiry> log) : BackgroundService
 {
     public static readonly TimeSpan Interval = TimeSpan.FromMinutes(1);
-
-    public ILogger? Log { get; set; }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -29,10 +27,7 @@ internal sealed class AcceptanceExpiry(IFindingStore store, TimeProvider clock) 
             }
             catch (Exception e) when (e is System.Data.Common.DbException or StoreUnavailableException)
             {
-                if (Log is not null)
-                {
-                    ServerLog.Diagnostic(Log, "findings: recording expired acceptances failed, retrying in a minute: " + e.Message);
-                }
+                ServerLog.AcceptanceExpiryRetry(log, e.Message);
             }
 
             try

@@ -33,7 +33,8 @@ internal static class IdentityRegistration
         services.AddSingleton<SecurityEventPusher>();
         services.AddSingleton<LocalJwks>();
         services.AddSingleton<IdentityEndpoints>();
-        services.AddHostedService<SecurityEventWorker>();
+        services.AddSingleton<SecurityEventWorker>();
+        services.AddHostedService(provider => provider.GetRequiredService<SecurityEventWorker>());
         return services;
     }
 }

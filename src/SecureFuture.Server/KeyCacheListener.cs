@@ -8,10 +8,8 @@ namespace SecureFuture.Server;
 /// Scale-out: drops this node's cached view of a ring as soon as another node commits a change to it (PostgreSQL
 /// LISTEN/NOTIFY), instead of waiting for the one-second cache lifetime. Reconnects after a lost connection.
 /// </summary>
-internal sealed class KeyCacheListener(KeyRingService keys, TimeProvider clock) : BackgroundService
+internal sealed class KeyCacheListener(KeyRingService keys, TimeProvider clock, ILogger<KeyCacheListener> log) : BackgroundService
 {
-    public ILogger? Log { get; set; }
-
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         while (!stoppingToken.IsCancellationRequested)
@@ -27,10 +25,7 @@ internal sealed class KeyCacheListener(KeyRingService keys, TimeProvider clock) 
             }
             catch (Exception e) when (e is System.Data.Common.DbException or IOException or TimeoutException or InvalidOperationException)
             {
-                if (Log is not null)
-                {
-                    ServerLog.ListenerProblem(Log, e.Message);
-                }
+                ServerLog.ListenerProblem(log, e.Message);
 
                 try
                 {

@@ -11,14 +11,14 @@ namespace SecureFuture.Server;
 /// to one ring is handled by <see cref="KeyRingService.TickAsync"/> (the ring is marked unhealthy, the others go on);
 /// anything else that escapes is logged and retried here too, because a stopped scheduler stops every rotation.
 /// </summary>
-internal sealed class KeyScheduler(KeyRingService keys, TimeProvider clock, TimeSpan interval) : BackgroundService
+internal sealed class KeyScheduler(KeyRingService keys, TimeProvider clock, KeySchedulerOptions options, ILogger<KeyScheduler> log) : BackgroundService
 {
+    private readonly TimeSpan _interval = options.Interval;
+
     private volatile bool _initialized;
     private string? _lastProblem;
 
     public bool Initialized => _initialized;
-
-    public ILogger? Log { get; set; }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -30,27 +30,17 @@ internal sealed class KeyScheduler(KeyRingService keys, TimeProvider clock, Time
                 {
                     await keys.InitializeAsync(stoppingToken);
                     _initialized = true;
-                    if (Log is not null)
-                    {
-                        ServerLog.Ready(Log, keys.Custodian.Description, keys.Store.Description);
-                    }
+                    ServerLog.Ready(log, keys.Custodian.Description, keys.Store.Description);
                 }
 
                 foreach (var action in await keys.TickAsync(stoppingToken))
                 {
-                    if (Log is not null)
-                    {
-                        ServerLog.Transition(Log, action.Ring, action.Action, action.Kid);
-                    }
+                    ServerLog.Transition(log, action.Ring, action.Action, action.Kid);
                 }
 
                 if (_lastProblem is not null)
                 {
-                    if (Log is not null)
-                    {
-                        ServerLog.Recovered(Log);
-                    }
-
+                    ServerLog.Recovered(log);
                     _lastProblem = null;
                 }
             }
@@ -62,17 +52,14 @@ internal sealed class KeyScheduler(KeyRingService keys, TimeProvider clock, Time
             {
                 if (_lastProblem != e.Message)
                 {
-                    if (Log is not null)
+                    if (e is HsmUnavailableException or DbException or KeyServiceException or System.Security.Cryptography.CryptographicException)
                     {
-                        if (e is HsmUnavailableException or DbException or KeyServiceException or System.Security.Cryptography.CryptographicException)
-                        {
-                            ServerLog.SchedulerProblem(Log, e.Message, interval);
-                        }
-                        else
-                        {
-                            // Not an outage but a defect: logged in full, and the scheduler stays alive.
-                            ServerLog.SchedulerDefect(Log, e);
-                        }
+                        ServerLog.SchedulerProblem(log, e.Message, _interval);
+                    }
+                    else
+                    {
+                        // Not an outage but a defect: logged in full, and the scheduler stays alive.
+                        ServerLog.SchedulerDefect(log, e);
                     }
 
                     _lastProblem = e.Message;
@@ -81,7 +68,7 @@ internal sealed class KeyScheduler(KeyRingService keys, TimeProvider clock, Time
 
             try
             {
-                await Task.Delay(interval, clock, stoppingToken);
+                await Task.Delay(_interval, clock, stoppingToken);
             }
             catch (OperationCanceledException)
             {
@@ -90,3 +77,6 @@ internal sealed class KeyScheduler(KeyRingService keys, TimeProvider clock, Time
         }
     }
 }
+
+/// <summary>How often <see cref="KeyScheduler"/> passes over the rings.</summary>
+internal sealed record KeySchedulerOptions(TimeSpan Interval);

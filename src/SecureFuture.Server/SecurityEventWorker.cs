@@ -28,6 +28,7 @@ internal sealed partial class SecurityEventWorker : BackgroundService
     private readonly IReplayCache _replays;
     private readonly TimeProvider _clock;
     private readonly ILogger<SecurityEventWorker> _log;
+    private TaskCompletionSource _nextPass = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public SecurityEventWorker(ClientService clients, SecurityEventPublisher events, ContinuousAccessEvaluation evaluation, SecurityEventPusher pusher, IReplayCache replays, LocalJwks jwks, TimeProvider clock, ILogger<SecurityEventWorker> log)
     {
@@ -48,12 +49,20 @@ internal sealed partial class SecurityEventWorker : BackgroundService
         base.Dispose();
     }
 
+    /// <summary>
+    /// Completes when a pass that starts after this call has ended: by then, unless that pass failed (and logged why),
+    /// every security event recorded before the call is applied to this node and pushed to its receivers. What waits
+    /// for that propagation waits on this instead of sleeping past the pass interval.
+    /// </summary>
+    public Task NextPassAsync(CancellationToken cancellationToken) => Volatile.Read(ref _nextPass).Task.WaitAsync(cancellationToken);
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var after = 0L;
         var purgedAt = _clock.GetUtcNow();
         while (!stoppingToken.IsCancellationRequested)
         {
+            var pass = Interlocked.Exchange(ref _nextPass, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
             try
             {
                 after = await ApplyAsync(after, stoppingToken);
@@ -72,6 +81,10 @@ internal sealed partial class SecurityEventWorker : BackgroundService
             catch (Exception e) when (e is System.Data.Common.DbException or KeyServiceException or HttpRequestException)
             {
                 Failed(_log, e.Message);
+            }
+            finally
+            {
+                pass.TrySetResult();
             }
 
             try

@@ -20,6 +20,12 @@ internal static partial class ServerLog
     [LoggerMessage(5, LogLevel.Warning, "{Message}")]
     public static partial void Diagnostic(ILogger logger, string message);
 
+    [LoggerMessage(13, LogLevel.Warning, "signature audit: {Problem}; retrying in 1 s")]
+    public static partial void SignatureAuditRetry(ILogger logger, string problem);
+
+    [LoggerMessage(12, LogLevel.Warning, "findings: recording expired acceptances failed, retrying in a minute: {Problem}")]
+    public static partial void AcceptanceExpiryRetry(ILogger logger, string problem);
+
     [LoggerMessage(6, LogLevel.Error, "unhandled error on {Method} {Path}")]
     public static partial void Unhandled(ILogger logger, Exception exception, string method, string path);
 

@@ -105,6 +105,12 @@ public sealed record ServerOptions
     /// </summary>
     public string? FaultExitAt { get; init; }
 
+    /// <summary>
+    /// Logging providers added to the console's (an embedding host's own sink, or a test's recorder). The providers
+    /// are the caller's: the server does not dispose them.
+    /// </summary>
+    public IReadOnlyList<Microsoft.Extensions.Logging.ILoggerProvider> LoggerProviders { get; init; } = [];
+
     /// <summary>The clock for every lifecycle decision.</summary>
     public TimeProvider Clock { get; init; } = TimeProvider.System;
 

@@ -38,9 +38,11 @@ public sealed class SfiServer : IAsyncDisposable
     private readonly bool _ownsCustodian;
     private readonly FileStream? _dataLock;
     private readonly System.Security.Cryptography.X509Certificates.X509Certificate2? _certificate;
+    private readonly ILoggerFactory _logging;
 
-    private SfiServer(WebApplication app, IKeyStore store, IKeyCustodian custodian, bool ownsCustodian, FileStream? dataLock, KeyRingService keys, System.Security.Cryptography.X509Certificates.X509Certificate2? certificate)
+    private SfiServer(WebApplication app, IKeyStore store, IKeyCustodian custodian, bool ownsCustodian, FileStream? dataLock, KeyRingService keys, System.Security.Cryptography.X509Certificates.X509Certificate2? certificate, ILoggerFactory logging)
     {
+        _logging = logging;
         _certificate = certificate;
         _app = app;
         _store = store;
@@ -71,6 +73,7 @@ public sealed class SfiServer : IAsyncDisposable
         await DataDirectory.PrepareAsync(dataDirectory, options.Database is null ? Path.Combine(dataDirectory, SqliteFileName) : null, console);
         FileStream? dataLock = null;
         SqlKeyStore? store = null;
+        ILoggerFactory? logging = null;
         var ownsCustodian = custodian is null;
         try
         {
@@ -149,14 +152,11 @@ public sealed class SfiServer : IAsyncDisposable
                     });
                 }
             });
-            builder.Logging.ClearProviders();
-            builder.Logging.AddSimpleConsole(c => c.SingleLine = true);
-            builder.Logging.SetMinimumLevel(LogLevel.Information);
-            builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
-            builder.Logging.AddFilter("OpenIddict", LogLevel.Warning); // it logs every request at Information, several lines each
-            builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Information);
-
-            ILogger? diagnosticsLog = null;
+            // The host's one logging pipeline, made before the host: the key service, which the console's setup needs
+            // before the host is built, gets its ILogger<T> from the same factory the container hands to everything else.
+            logging = LoggerFactory.Create(log => ConfigureLogging(log, options.LoggerProviders));
+            builder.Services.AddSingleton(logging);
+            builder.Services.AddSingleton(options.Clock);
             var keys = new KeyRingService(store, custodian, options.Clock, new KeyServiceOptions
             {
                 Dev = options.Dev,
@@ -165,24 +165,15 @@ public sealed class SfiServer : IAsyncDisposable
                 MaximumTokenLifetime = keyLimits.MaximumTokenLifetime,
                 FaultPoint = keyLimits.FaultPoint,
                 NodeName = Environment.MachineName,
-                Diagnostics = message =>
-                {
-                    if (diagnosticsLog is not null)
-                    {
-                        ServerLog.Diagnostic(diagnosticsLog, message);
-                    }
-                },
-            });
-            var scheduler = new KeyScheduler(keys, options.Clock, options.SchedulerInterval ?? (options.Dev ? TimeSpan.FromSeconds(1) : TimeSpan.FromSeconds(15)));
+            }, logging.CreateLogger<KeyRingService>());
             builder.Services.AddSingleton(keys);
-            builder.Services.AddSingleton(scheduler);
+            builder.Services.AddSingleton<IFindingStore>(findingStore);
+            builder.Services.AddSingleton(new KeySchedulerOptions(options.SchedulerInterval ?? (options.Dev ? TimeSpan.FromSeconds(1) : TimeSpan.FromSeconds(15))));
+            builder.Services.AddSingleton<KeyScheduler>();
             builder.Services.AddHostedService(provider => provider.GetRequiredService<KeyScheduler>());
-            var signatureAudit = new SignatureAuditWriter(keys);
-            builder.Services.AddHostedService(_ => signatureAudit);
-            var expiry = new AcceptanceExpiry(findingStore, options.Clock);
-            builder.Services.AddHostedService(_ => expiry);
-            var listener = new KeyCacheListener(keys, options.Clock);
-            builder.Services.AddHostedService(_ => listener);
+            builder.Services.AddHostedService<SignatureAuditWriter>();
+            builder.Services.AddHostedService<AcceptanceExpiry>();
+            builder.Services.AddHostedService<KeyCacheListener>();
             builder.Services.AddProblemDetails();
             builder.Services.AddSingleton<Microsoft.AspNetCore.Hosting.IStartupFilter, SecurityHeaders>();
             if (tokenOptions is not null)
@@ -201,17 +192,12 @@ public sealed class SfiServer : IAsyncDisposable
             builder.Services.AddSingleton(findings);
             var app = builder.Build();
             var identity = app.Services.GetService<IdentityEndpoints>();
-            diagnosticsLog = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("SecureFuture.Keys");
-            scheduler.Log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("SecureFuture.Keys.Scheduler");
-            listener.Log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("SecureFuture.Keys.Listener");
-            expiry.Log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("SecureFuture.Findings");
-            signatureAudit.Log = diagnosticsLog;
-            var v1 = MapEndpoints(app, keys, admin, metricsAccess, scheduler, findings, identity);
+            var v1 = MapEndpoints(app, keys, admin, metricsAccess, app.Services.GetRequiredService<KeyScheduler>(), findings, identity);
             findings.Map(v1);
             identity?.Map(app, v1);
             WebConsole.ConsoleHost.Map(app);
             await app.StartAsync(cancellationToken);
-            return new SfiServer(app, store, custodian, ownsCustodian, dataLock, keys, certificate);
+            return new SfiServer(app, store, custodian, ownsCustodian, dataLock, keys, certificate, logging);
         }
         catch
         {
@@ -227,6 +213,7 @@ public sealed class SfiServer : IAsyncDisposable
 
             dataLock?.Dispose();
             certificate?.Dispose();
+            logging?.Dispose();
             throw;
         }
     }
@@ -250,6 +237,24 @@ public sealed class SfiServer : IAsyncDisposable
         }
 
         _certificate?.Dispose();
+        _logging.Dispose();
+    }
+
+    /// <summary>
+    /// One line per message on the console at Information, ASP.NET Core's and OpenIddict's chatter at Warning, and
+    /// whatever <paramref name="extra"/> providers the embedding host or a test adds.
+    /// </summary>
+    private static void ConfigureLogging(ILoggingBuilder logging, IReadOnlyList<ILoggerProvider> extra)
+    {
+        logging.AddSimpleConsole(c => c.SingleLine = true);
+        logging.SetMinimumLevel(LogLevel.Information);
+        logging.AddFilter("Microsoft", LogLevel.Warning);
+        logging.AddFilter("OpenIddict", LogLevel.Warning); // it logs every request at Information, several lines each
+        logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Information);
+        foreach (var provider in extra)
+        {
+            logging.AddProvider(provider);
+        }
     }
 
     /// <summary>
@@ -323,7 +328,7 @@ public sealed class SfiServer : IAsyncDisposable
 
     private static RouteGroupBuilder MapEndpoints(WebApplication app, KeyRingService keys, AdminAuthentication admin, MetricsAuthentication metricsAccess, KeyScheduler scheduler, FindingsEndpoints findings, IdentityEndpoints? identity)
     {
-        var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("SecureFuture.Server");
+        var log = app.Services.GetRequiredService<ILogger<SfiServer>>();
         app.Use(async (context, next) =>
         {
             try

@@ -9,11 +9,9 @@ namespace SecureFuture.Server;
 /// on stop, so a crash loses at most a second of signature records and a graceful stop none. The cadence is wall-clock
 /// time on purpose: it bounds what a crash can lose, not a key's lifecycle.
 /// </summary>
-internal sealed class SignatureAuditWriter(KeyRingService keys) : BackgroundService
+internal sealed class SignatureAuditWriter(KeyRingService keys, ILogger<SignatureAuditWriter> log) : BackgroundService
 {
     private static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
-
-    public ILogger? Log { get; set; }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -43,10 +41,7 @@ internal sealed class SignatureAuditWriter(KeyRingService keys) : BackgroundServ
         catch (Exception e) when (e is not OperationCanceledException)
         {
             // Kept in memory and retried; signing waits once the queue is full, so nothing goes unrecorded.
-            if (Log is not null)
-            {
-                ServerLog.Diagnostic(Log, "signature audit: " + e.Message + "; retrying in 1 s");
-            }
+            ServerLog.SignatureAuditRetry(log, e.Message);
         }
     }
 }

@@ -55,6 +55,7 @@ public sealed class BaselineCommandTests : IDisposable
         Assert.Equal(ExitCodes.Success, (await CliRunner.RunAsync("baseline", "assess", Sample(), "--format", "json", "--output", json)).Exit);
     }
 
+    [Trait("Category", "Integration")]
     [Fact]
     public async Task Sarif_points_iac_failures_at_their_definition_and_is_valid_under_the_multitool()
     {

@@ -260,6 +260,7 @@ public sealed class BaselineInputFaultTests : IDisposable
         Assert.Contains($"sfi: {fifo}: is a FIFO, not a regular file", directErr, StringComparison.Ordinal);
     }
 
+    [Trait("Category", "Integration")]
     [RootFact]
     public void An_unreadable_subdirectory_is_a_refused_input_that_fails_a_gate_not_a_crash()
     {

@@ -11,6 +11,7 @@ namespace SecureFuture.Cli.Tests;
 /// fields refused; no cluster runs here), the security settings a reviewer would check, and the systemd unit checked by
 /// systemd itself.
 /// </summary>
+[Trait("Category", "Integration")]
 public sealed class DeploymentManifestTests
 {
     private static readonly Dictionary<string, string> SchemaOfKind = new(StringComparer.Ordinal)

@@ -7,6 +7,7 @@ namespace SecureFuture.Cli.Tests;
 /// <c>sfi scan --format gitlab-sast|gitlab-secrets</c>: GitLab's report formats from the shared finding model, validated
 /// with Ajv against the schemas in TestData/gitlab-report-schemas (see the README there for what they are).
 /// </summary>
+[Trait("Category", "Integration")]
 public sealed class GitLabReportTests : IDisposable
 {
     private readonly string _root = Directory.CreateTempSubdirectory("sfi-gitlab-").FullName;

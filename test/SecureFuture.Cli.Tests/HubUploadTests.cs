@@ -9,6 +9,7 @@ namespace SecureFuture.Cli.Tests;
 /// A hub that refuses a push for its size answers 413 and drops the connection while the upload is still going, so
 /// the client sees a broken upload: the CLI says what most likely happened and what to do, not "cannot reach".
 /// </summary>
+[Trait("Category", "Integration")]
 public sealed class HubUploadTests
 {
     [Fact]

@@ -134,6 +134,7 @@ public sealed class OutputTargetTests : IDisposable
         }
     }
 
+    [Trait("Category", "Integration")]
     [Fact]
     public void Dev_stdout_is_written_through_to_the_redirected_file_and_stays_a_link()
     {

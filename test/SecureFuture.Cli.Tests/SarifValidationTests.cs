@@ -11,6 +11,7 @@ namespace SecureFuture.Cli.Tests;
 /// Microsoft's SARIF multitool (npm @microsoft/sarif-multitool, installed by test.sh) validates what sfi writes,
 /// with its SARIF rules and GitHub's ingestion rules, and must find no error.
 /// </summary>
+[Trait("Category", "Integration")]
 public sealed class SarifValidationTests : IDisposable
 {
     private readonly string _root = Directory.CreateTempSubdirectory("sfi-sarif-").FullName;

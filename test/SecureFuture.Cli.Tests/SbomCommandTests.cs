@@ -15,6 +15,7 @@ public sealed class SbomCommandTests : IDisposable
 
     public void Dispose() => Directory.Delete(_out, recursive: true);
 
+    [Trait("Category", "Integration")]
     [Theory]
     [InlineData("cyclonedx")]
     [InlineData("spdx")]
@@ -28,6 +29,7 @@ public sealed class SbomCommandTests : IDisposable
         Assert.True(code == 0, output);
     }
 
+    [Trait("Category", "Integration")]
     [Fact]
     public async Task Schema_validation_rejects_a_broken_sbom_so_the_validity_test_can_fail()
     {

@@ -118,6 +118,7 @@ public sealed class ScanAnalyzersTests : IDisposable
         Assert.Equal(100.0, json.RootElement.GetProperty("summary").GetProperty("memorySafeShare").GetDouble());
     }
 
+    [Trait("Category", "Integration")]
     [Fact]
     public async Task History_notes_that_code_analysis_runs_on_the_working_tree_only()
     {

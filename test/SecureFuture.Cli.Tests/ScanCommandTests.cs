@@ -204,6 +204,7 @@ public sealed class ScanCommandTests : IDisposable
         Assert.Equal(ExitCodes.Success, exit);
     }
 
+    [Trait("Category", "Integration")]
     [Fact]
     public async Task History_FindsASecretThatWasCommittedAndThenDeleted()
     {
@@ -223,6 +224,7 @@ public sealed class ScanCommandTests : IDisposable
         Assert.DoesNotContain(secrets["pem"], stdout, StringComparison.Ordinal);
     }
 
+    [Trait("Category", "Integration")]
     [Fact]
     public async Task Staged_ReportsWhatTheNextCommitWouldAdd_NotTheWorkingTreeNorWhatIsAlreadyCommitted()
     {
@@ -252,6 +254,7 @@ public sealed class ScanCommandTests : IDisposable
         Assert.Equal(ExitCodes.Success, clean);
     }
 
+    [Trait("Category", "Integration")]
     [Fact]
     public async Task Staged_OutsideAGitRepositoryOrWithHistory_IsAUsageError()
     {

@@ -328,6 +328,7 @@ public sealed class ScanDependenciesTests : IDisposable
         Assert.Equal("4.0.3", Property(finding, "smallestFix"));
     }
 
+    [Trait("Category", "Integration")]
     [Fact]
     public async Task The_dependency_report_is_valid_sarif_under_sarif_and_github_rules()
     {

@@ -25,6 +25,7 @@ public sealed class ScanRangeAndStdinTests : IDisposable
     private static string AwsSecretLine() =>
         "aws_secret_access_key = " + RandomNumberGenerator.GetString("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/+", 40) + "\n";
 
+    [Trait("Category", "Integration")]
     [Fact]
     public async Task SinceCommit_ScansOnlyTheCommitsAfterRev_NotRevItselfNorTheWorkingTree()
     {
@@ -52,6 +53,7 @@ public sealed class ScanRangeAndStdinTests : IDisposable
         Assert.Equal(ExitCodes.Success, clean);
     }
 
+    [Trait("Category", "Integration")]
     [Fact]
     public async Task SinceCommit_AnUnknownRevisionOrAnOptionInDisguise_IsExit2WithGitsMessage()
     {
@@ -78,6 +80,7 @@ public sealed class ScanRangeAndStdinTests : IDisposable
         Assert.False(File.Exists(written));
     }
 
+    [Trait("Category", "Integration")]
     [Fact]
     public async Task LogOpts_ChoosesTheCommitsAndPaths_AndReplacesAll()
     {
@@ -110,6 +113,7 @@ public sealed class ScanRangeAndStdinTests : IDisposable
         Assert.DoesNotContain(secrets["accessKeyId"], all, StringComparison.Ordinal);
     }
 
+    [Trait("Category", "Integration")]
     [Theory]
     [InlineData("--format=%H", "--format")]
     [InlineData("--pretty oneline", "--pretty")]
@@ -141,6 +145,7 @@ public sealed class ScanRangeAndStdinTests : IDisposable
         Assert.False(File.Exists(written));
     }
 
+    [Trait("Category", "Integration")]
     [Theory]
     [InlineData("--all 'unterminated", "unterminated ' quote")]
     [InlineData("--since", "--since needs a value")]
@@ -152,6 +157,7 @@ public sealed class ScanRangeAndStdinTests : IDisposable
         Assert.Contains(message, stderr, StringComparison.Ordinal);
     }
 
+    [Trait("Category", "Integration")]
     [Fact]
     public async Task RangeOptions_DoNotCombineWithStagedOrStandardInput()
     {
@@ -223,6 +229,7 @@ public sealed class ScanRangeAndStdinTests : IDisposable
         Assert.True(empty == ExitCodes.Success, emptyErr);
     }
 
+    [Trait("Category", "Integration")]
     [Fact]
     public void StandardInput_OfARealProcess_IsRead()
     {

@@ -151,6 +151,7 @@ public sealed class ScanUserSecretRulesTests : IDisposable
         Assert.Contains(notifications, n => n.GetProperty("level").GetString() == "error" && n.GetProperty("message").GetProperty("text").GetString()!.Contains("not", StringComparison.Ordinal));
     }
 
+    [Trait("Category", "Integration")]
     [Fact]
     public async Task The_report_of_standard_input_with_a_broken_user_rule_is_valid_sarif()
     {

@@ -8,6 +8,7 @@ namespace SecureFuture.Cli.Tests;
 /// <c>sfi serve</c> and <c>sfi keys</c> as a user runs them: the real default SoftHSM2 token under the data directory,
 /// SQLite, real HTTP on 127.0.0.1. (This test process loads the SoftHSM2 module for one server at a time.)
 /// </summary>
+[Trait("Category", "Integration")]
 public sealed partial class ServeAndKeysCommandTests
 {
     [Fact]
@@ -67,8 +68,8 @@ public sealed partial class ServeAndKeysCommandTests
                 Assert.Equal(2, exit);
                 Assert.Contains("another sfi serve is using", error, StringComparison.Ordinal);
 
-                // Let the scheduler sign a checkpoint over the records so far.
-                await Task.Delay(TimeSpan.FromSeconds(2.5));
+                // The scheduler signs a checkpoint over the records so far on its next pass.
+                await CheckpointedAsync(Path.Combine(dataDir, "sfi.db"));
             }
 
             var unreachable = await CliRunner.RunAsync(["keys", "list", "--server", "http://127.0.0.1:9", "--admin-key-file", keyFile]);
@@ -163,6 +164,27 @@ public sealed partial class ServeAndKeysCommandTests
             {
                 Directory.Delete(shared, recursive: true);
             }
+        }
+    }
+
+    /// <summary>Waits (up to 30 s) until the newest audit record of the SQLite store at <paramref name="database"/> is under a signed checkpoint.</summary>
+    private static async Task CheckpointedAsync(string database)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        while (true)
+        {
+            await using (var connection = new SqliteConnection($"Data Source={database};Mode=ReadOnly;Pooling=false"))
+            {
+                await connection.OpenAsync(timeout.Token);
+                await using var command = connection.CreateCommand();
+                command.CommandText = "SELECT (SELECT MAX(seq) FROM audit_checkpoints) >= (SELECT MAX(seq) FROM audit_records)";
+                if (await command.ExecuteScalarAsync(timeout.Token) is long and 1)
+                {
+                    return;
+                }
+            }
+
+            await Task.Delay(100, timeout.Token);
         }
     }
 

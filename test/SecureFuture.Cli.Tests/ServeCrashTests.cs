@@ -13,6 +13,7 @@ namespace SecureFuture.Cli.Tests;
 /// left in the token, an intact audit log). The narrow window between the HSM generating a key and the store recording
 /// it is rarely hit by a random kill; KeyRingServiceTests covers it deterministically.
 /// </summary>
+[Trait("Category", "Integration")]
 public sealed partial class ServeCrashTests
 {
     [Fact]

@@ -147,6 +147,7 @@ public sealed class ThreatModelCommandTests : IDisposable
         Assert.Equal(expected.Order(), fromDragon.Order());
     }
 
+    [Trait("Category", "Integration")]
     [Fact]
     public async Task Sarif_points_at_the_model_and_is_valid_under_the_multitool()
     {
@@ -202,6 +203,7 @@ public sealed class ThreatModelCommandTests : IDisposable
         Assert.Contains("no elements", emptyErr, StringComparison.Ordinal);
     }
 
+    [Trait("Category", "Integration")]
     [Fact]
     public async Task A_threat_dragon_flow_with_a_loose_end_is_a_sarif_notification_and_the_rest_is_analysed()
     {

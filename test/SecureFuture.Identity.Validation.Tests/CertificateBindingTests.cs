@@ -11,6 +11,7 @@ namespace SecureFuture.Identity.Validation.Tests;
 /// the certificate on the request, whatever else the token says. The certificates are made here, self-signed, as
 /// mTLS clients make theirs (RFC 8705 §2.2).
 /// </summary>
+[Trait("Category", "Integration")]
 public sealed class CertificateBindingTests : IAsyncLifetime, IDisposable
 {
     private const string Issuer = "https://login.contoso.test/";

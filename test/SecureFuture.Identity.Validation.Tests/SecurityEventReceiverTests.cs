@@ -3,6 +3,7 @@ using Microsoft.Extensions.Time.Testing;
 
 namespace SecureFuture.Identity.Validation.Tests;
 
+[Trait("Category", "Integration")]
 public sealed class SecurityEventReceiverTests : IAsyncLifetime, IDisposable
 {
     private const string Transmitter = "https://sfi.example.test/";

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Time.Testing;
 
 namespace SecureFuture.Identity.Validation.Tests;
 
+[Trait("Category", "Integration")]
 public sealed class StrictTokenValidatorTests : IAsyncLifetime, IDisposable
 {
     private const string Contoso = "https://login.contoso.test/tenant-a/v2.0";

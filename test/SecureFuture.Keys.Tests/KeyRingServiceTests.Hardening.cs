@@ -112,8 +112,9 @@ public sealed partial class KeyRingServiceTests
         var broken = "a" + Ring("broken"); // listed (by name) before the healthy ring
         var healthy = "b" + Ring("healthy");
         var failing = new FailingCustodian(hsm.Custodian, $"/{broken}/");
+        var logs = new RecordingLoggerProvider();
         await using var store = factory();
-        var service = new KeyRingService(store, failing, clock, new KeyServiceOptions { DefaultRing = new KeyRingRequest { Name = Ring("default") } });
+        var service = new KeyRingService(store, failing, clock, new KeyServiceOptions { DefaultRing = new KeyRingRequest { Name = Ring("default") } }, logs.CreateLogger<KeyRingService>());
         await service.InitializeAsync(default);
         await service.CreateRingAsync(new KeyRingRequest { Name = broken, RotationPeriod = "PT1H", PrePublication = "PT10M" }, "admin", false, default);
         await service.CreateRingAsync(new KeyRingRequest { Name = healthy, RotationPeriod = "PT1H", PrePublication = "PT10M" }, "admin", false, default);
@@ -124,9 +125,16 @@ public sealed partial class KeyRingServiceTests
         Assert.Contains(actions, a => a.Ring == healthy && a.Action == "published");
         Assert.Contains("InvalidOperationException", service.UnhealthyRings[broken], StringComparison.Ordinal);
 
-        // Recorded once, however many passes fail the same way.
+        // Recorded once, however many passes fail the same way, in the audit log and in the operator's log (a warning
+        // from the key service's own ILogger<T> category, naming the ring and the problem).
         await service.TickAsync(default);
         Assert.Single(await store.ReadAuditAsync(default), r => r.Action == "ring.unhealthy" && r.Ring == broken);
+        var warning = Assert.Single(logs.Messages, m => m.Message.Contains("scheduled work failed", StringComparison.Ordinal));
+        Assert.Equal(typeof(KeyRingService).FullName, warning.Category);
+        Assert.Equal(Microsoft.Extensions.Logging.LogLevel.Warning, warning.Level);
+        Assert.Contains(broken, warning.Message, StringComparison.Ordinal);
+        Assert.Contains("a defect in this ring's work", warning.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(logs.Messages, m => m.Message.Contains(healthy, StringComparison.Ordinal));
 
         failing.Failing = false;
         await service.TickAsync(default);

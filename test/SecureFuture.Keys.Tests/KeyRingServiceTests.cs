@@ -9,6 +9,7 @@ namespace SecureFuture.Keys.Tests;
 
 /// <summary>The key lifecycle, run against both stores with the real SoftHSM2 token and a fake clock.</summary>
 [Collection(HsmGroup.Name)]
+[Trait("Category", "Integration")]
 public sealed partial class KeyRingServiceTests(HsmFixture hsm)
 {
     private static readonly System.Text.Json.JsonSerializerOptions WebJson = new(System.Text.Json.JsonSerializerDefaults.Web);
@@ -254,6 +255,34 @@ public sealed partial class KeyRingServiceTests(HsmFixture hsm)
         Assert.True(audit.IsIntact, string.Join("\n", audit.Problems));
     }
 
+    /// <summary>
+    /// Waits until the listener receives notifications: probes on its channel until one arrives (LISTEN is registered on
+    /// another connection, in its own time), instead of sleeping for a guess at how long that takes.
+    /// </summary>
+    private static async Task ListeningAsync(SqlKeyStore notifier, List<string> received)
+    {
+        const string Probe = "listener-probe";
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        while (true)
+        {
+            await using (var connection = await notifier.DataSource.OpenConnectionAsync(timeout.Token))
+            await using (var notify = connection.CreateCommand())
+            {
+                notify.CommandText = $"SELECT pg_notify('{SqlKeyStore.NotifyChannel}', '{Probe}')";
+                await notify.ExecuteNonQueryAsync(timeout.Token);
+            }
+
+            await Task.Delay(20, timeout.Token);
+            lock (received)
+            {
+                if (received.RemoveAll(name => name == Probe) > 0)
+                {
+                    return;
+                }
+            }
+        }
+    }
+
     [Fact]
     public async Task A_change_on_one_postgresql_node_reaches_the_others_cache_at_once()
     {
@@ -273,7 +302,7 @@ public sealed partial class KeyRingServiceTests(HsmFixture hsm)
         using var stop = new CancellationTokenSource();
         var changed = new List<string>();
         var listening = storeB.ListenAsync(name => { lock (changed) { changed.Add(name); } nodeB.Invalidate(name); }, stop.Token);
-        await Task.Delay(300); // LISTEN is registered
+        await ListeningAsync((SqlKeyStore)storeA, changed);
         var rotated = await nodeA.RotateAsync(ring, "admin", "test", retireImmediately: false, default);
 
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(5);

@@ -7,6 +7,7 @@ using SecureFuture.Testing;
 namespace SecureFuture.Keys.Tests;
 
 [Collection(HsmGroup.Name)]
+[Trait("Category", "Integration")]
 public sealed class Pkcs11CustodianTests(HsmFixture hsm)
 {
     public static TheoryData<string> Algorithms => new() { "ES256", "ES384", "PS256", "RS256", "PS256-3072", "RS256-3072" };

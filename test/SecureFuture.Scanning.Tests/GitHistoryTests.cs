@@ -3,6 +3,7 @@ using SecureFuture.Core;
 
 namespace SecureFuture.Scanning.Tests;
 
+[Trait("Category", "Integration")]
 public sealed class GitHistoryTests : IDisposable
 {
     private static readonly string[] Identity = ["-c", "user.name=Test", "-c", "user.email=test@example.invalid", "-c", "commit.gpgsign=false"];

@@ -8,6 +8,7 @@ namespace SecureFuture.Scanning.Tests;
 /// their committed content is read from the object store and scanned as in a directory scan, with the same limits.
 /// A secret in an archive that was committed and deleted later is still in the history, and still leaked.
 /// </summary>
+[Trait("Category", "Integration")]
 public sealed class HistoryArchiveTests : IDisposable
 {
     private const string Planted = "TOKEN=abcdefghijklmnop";

@@ -20,6 +20,7 @@ namespace SecureFuture.Server.Tests;
 /// metadata that tells clients how to authenticate.
 /// </summary>
 [Collection(ServerGroup.Name)]
+[Trait("Category", "Integration")]
 public sealed class ClientAuthenticationTests(ServerFixture fixture)
 {
     private const string Payments = "https://payments.example/api";

@@ -15,6 +15,7 @@ namespace SecureFuture.Server.Tests;
 /// scope), by private_key_jwt: only to their own project, never reading findings, and not once disabled.
 /// </summary>
 [Collection(ServerGroup.Name)]
+[Trait("Category", "Integration")]
 public sealed class FindingsClientTokenTests(ServerFixture fixture)
 {
     private static readonly string Sarif = Log("probe", new Result("SQLI-1", "src/Repository.cs", 40, "4a1b2c3d4e5f6a7b:1"));

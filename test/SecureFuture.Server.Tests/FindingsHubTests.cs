@@ -13,6 +13,7 @@ namespace SecureFuture.Server.Tests;
 
 /// <summary>The findings hub through the real server: projects, SARIF pushes, the lifecycle, decisions, metrics and refusals.</summary>
 [Collection(ServerGroup.Name)]
+[Trait("Category", "Integration")]
 public sealed class FindingsHubTests(ServerFixture fixture)
 {
     private static readonly Result Injection = new("SQLI-1", "src/orders/Repository.cs", 40, "4a1b2c3d4e5f6a7b:1");

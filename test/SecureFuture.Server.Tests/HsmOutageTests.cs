@@ -10,6 +10,7 @@ namespace SecureFuture.Server.Tests;
 /// The HSM goes away and comes back while the server runs. Each test uses its own copy of the SoftHSM2 module (a copy
 /// has its own module state) and its own token directory, so the outage is real and touches no other test.
 /// </summary>
+[Trait("Category", "Integration")]
 public sealed class HsmOutageTests
 {
     [Fact]

@@ -10,6 +10,7 @@ using SecureFuture.Testing;
 namespace SecureFuture.Server.Tests;
 
 [Collection(ServerGroup.Name)]
+[Trait("Category", "Integration")]
 public sealed class KeyApiTests(ServerFixture fixture)
 {
     public static TheoryData<string> Stores => new() { "sqlite", "postgres" };
@@ -176,7 +177,8 @@ public sealed class KeyApiTests(ServerFixture fixture)
     public async Task A_ring_whose_scheduled_work_fails_is_unhealthy_in_readyz_while_the_host_and_other_rings_go_on()
     {
         using var failing = new FailingCustodian(fixture.Custodian, "/broken/");
-        await using var server = await RunningServer.StartAsync(failing, schedulerInterval: TimeSpan.FromMilliseconds(200));
+        var logs = new RecordingLoggerProvider();
+        await using var server = await RunningServer.StartAsync(failing, schedulerInterval: TimeSpan.FromMilliseconds(200), configure: o => o with { LoggerProviders = [logs] });
         using (var created = await server.Admin.PostAsJsonAsync(new Uri("/v1/keyrings", UriKind.Relative), new { name = "broken", rotationPeriod = "PT10S", prePublication = "PT9S" }))
         {
             Assert.Equal(HttpStatusCode.Created, created.StatusCode);
@@ -197,6 +199,13 @@ public sealed class KeyApiTests(ServerFixture fixture)
         using var sign = await server.Admin.PostAsJsonAsync(new Uri("/v1/keyrings/default/sign", UriKind.Relative), new { digest = Base64Url.Encode(new byte[32]) });
         Assert.Equal(HttpStatusCode.OK, sign.StatusCode);
         Assert.Contains(await server.Server.Keys.Store.ReadAuditAsync(default), r => r.Action == "ring.unhealthy" && r.Ring == "broken");
+
+        // The operator's log says so too, through the host's one logging pipeline: each part logs under its own
+        // ILogger<T> category (the scheduler that it is ready, the key service which ring fails and why).
+        Assert.Contains(logs.Messages, m => m.Category == typeof(KeyScheduler).FullName && m.Message.StartsWith("key service ready", StringComparison.Ordinal));
+        var warning = Assert.Single(logs.Messages, m => m.Category == typeof(SecureFuture.Keys.KeyRingService).FullName && m.Message.Contains("scheduled work failed", StringComparison.Ordinal));
+        Assert.Equal(Microsoft.Extensions.Logging.LogLevel.Warning, warning.Level);
+        Assert.Contains("key ring broken", warning.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -29,6 +29,7 @@ namespace SecureFuture.Server.Tests;
 /// binding exists for: the token without its certificate.
 /// </summary>
 [Collection(ServerGroup.Name)]
+[Trait("Category", "Integration")]
 public sealed class MtlsBindingTests(ServerFixture fixture)
 {
     private const string ForwardedHeader = "X-Client-Cert";

@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
 using Duende.IdentityModel.Client;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 
@@ -25,6 +26,27 @@ internal static class OAuthTestKit
             }
 
             await Task.Delay(100);
+        }
+    }
+
+    /// <summary>
+    /// Waits until <paramref name="server"/>'s security-event worker has run a whole pass that started after this call
+    /// (so every event recorded before it has been applied and pushed); for checks that something did NOT happen, which
+    /// no probe can wait for. Fails after 30 s.
+    /// </summary>
+    public static Task EventPassAsync(SfiServer server)
+        => server.Services.GetRequiredService<SecurityEventWorker>().NextPassAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
+
+    /// <summary>
+    /// Waits until the clock's whole second is past <paramref name="instant"/>: a token issued then has an <c>iat</c>
+    /// later than an event of that instant (JWT times are whole seconds, RFC 7519 §2).
+    /// </summary>
+    public static async Task NextSecondAsync(DateTimeOffset instant)
+    {
+        var next = DateTimeOffset.FromUnixTimeSeconds(instant.ToUnixTimeSeconds() + 1);
+        if (next - DateTimeOffset.UtcNow is { Ticks: > 0 } left)
+        {
+            await Task.Delay(left);
         }
     }
 

@@ -14,6 +14,7 @@ namespace SecureFuture.Server.Tests;
 /// issuer), a DPoP-bound token for one resource (RFC 8707), and GET /v1/whoami with that token and a fresh proof.
 /// </summary>
 [Collection(ServerGroup.Name)]
+[Trait("Category", "Integration")]
 public sealed class OpenIdClientInteropTests(ServerFixture fixture)
 {
     [NodeFact]

@@ -33,6 +33,7 @@ namespace SecureFuture.Server.Tests;
 /// </para>
 /// </summary>
 [Collection(ServerGroup.Name)]
+[Trait("Category", "Integration")]
 public sealed class RelyingPartyRotationTests(ServerFixture fixture)
 {
     private const string Issuer = "https://issuer.sfi.test";

@@ -21,6 +21,7 @@ namespace SecureFuture.Server.Tests;
 /// headers and public metrics.
 /// </summary>
 [Collection(ServerGroup.Name)]
+[Trait("Category", "Integration")]
 public sealed class ServerHardeningTests(ServerFixture fixture)
 {
     // ---- client ids -------------------------------------------------------------------------------------------------

@@ -28,6 +28,7 @@ namespace SecureFuture.Server.Tests;
 /// per node.
 /// </summary>
 [Collection(ServerGroup.Name)]
+[Trait("Category", "Integration")]
 public sealed class SeveralNodesTests(ServerFixture fixture)
 {
     [Fact]
@@ -148,7 +149,9 @@ public sealed class SeveralNodesTests(ServerFixture fixture)
             await Task.Delay(100);
         }
 
-        await Task.Delay(TimeSpan.FromSeconds(4)); // room for a second node's duplicate to arrive
+        // Each node runs a whole pass after the third SET arrived, its pushes awaited: a duplicate from either node
+        // would have arrived by the end of it.
+        await Task.WhenAll(EventPassAsync(nodes.A.Server), EventPassAsync(nodes.B.Server));
         Assert.True(received.Count >= 3, $"{received.Count} SETs arrived");
         Assert.Equal(received.Count, received.Distinct(StringComparer.Ordinal).Count());
         await receiver.StopAsync();

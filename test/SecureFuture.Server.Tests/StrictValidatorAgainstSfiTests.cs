@@ -16,6 +16,7 @@ namespace SecureFuture.Server.Tests;
 /// as soon as the JWKS lifetime has passed. (Microsoft.IdentityModel keeps such a key for up to an hour by default.)
 /// </summary>
 [Collection(ServerGroup.Name)]
+[Trait("Category", "Integration")]
 public sealed class StrictValidatorAgainstSfiTests(ServerFixture fixture)
 {
     private const string Issuer = "https://issuer.sfi.test";

@@ -5,6 +5,7 @@ using System.Security.Cryptography.X509Certificates;
 namespace SecureFuture.Server.Tests;
 
 [Collection(ServerGroup.Name)]
+[Trait("Category", "Integration")]
 public sealed class TlsTests(ServerFixture fixture)
 {
     [Fact]

@@ -12,6 +12,7 @@ namespace SecureFuture.Server.Tests;
 /// every other endpoint answers 503 with Retry-After, the status clients and load balancers retry on.
 /// </summary>
 [Collection(ServerGroup.Name)]
+[Trait("Category", "Integration")]
 public sealed class TokenServiceStoreOutageTests(ServerFixture fixture)
 {
     [Fact]

@@ -33,6 +33,7 @@ public sealed class ChromiumFixture : IAsyncLifetime
 }
 
 [Collection(ConsoleGroup.Name)]
+[Trait("Category", "Integration")]
 public sealed class BrowserTests(HsmFixture hsm, ChromiumFixture chromium) : IClassFixture<ChromiumFixture>
 {
     private static readonly HubSarif.Result Injection = new("SFI-CODE-001", "src/Shop/Orders.cs", 42, "aaaa0000bbbb1111:1", Message: "SQL built from <script>alert('sarif')</script><img src=x onerror=alert('img')> input");

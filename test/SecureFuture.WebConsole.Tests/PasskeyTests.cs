@@ -9,6 +9,7 @@ namespace SecureFuture.WebConsole.Tests;
 /// no browser would: every malformed answer gets a 4xx, stores nothing, and is recorded as a console security event.
 /// </summary>
 [Collection(ConsoleGroup.Name)]
+[Trait("Category", "Integration")]
 public sealed class PasskeyTests(HsmFixture hsm)
 {
     [Fact]

@@ -5,10 +5,10 @@ namespace SecureFuture.WebConsole.Tests;
 
 /// <summary>The console on PostgreSQL with two nodes: people, passkeys and sessions live in the shared database.</summary>
 [Collection(ConsoleGroup.Name)]
+[Trait("Category", "Integration")]
 public sealed class ScaleOutTests(HsmFixture hsm)
 {
     [Fact]
-    [Trait("Category", "Integration")]
     public async Task A_session_started_on_one_node_works_on_the_other_and_signing_out_ends_it_on_both()
     {
         var database = await TestPostgres.CreateDatabaseAsync("sfi_console");

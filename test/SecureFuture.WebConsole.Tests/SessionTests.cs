@@ -6,6 +6,7 @@ namespace SecureFuture.WebConsole.Tests;
 
 /// <summary>Sessions, roles, step-up, antiforgery and the console's headers, at the HTTP level.</summary>
 [Collection(ConsoleGroup.Name)]
+[Trait("Category", "Integration")]
 public sealed class SessionTests(HsmFixture hsm)
 {
     private static readonly HubSarif.Result Injection = new("SFI-CODE-001", "src/Shop/Orders.cs", 42, "aaaa0000bbbb1111:1", Message: "SQL built from <script>alert('sarif')</script> input");

@@ -365,7 +365,8 @@ public sealed class SqlKeyStore : IKeyStore
         }
     }
 
-    private const string NotifyChannel = "sfi_key_rings";
+    /// <summary>The PostgreSQL channel ring changes are announced on (the payload is the ring's name).</summary>
+    internal const string NotifyChannel = "sfi_key_rings";
 
     private async Task NotifyAsync(DbConnection connection, DbTransaction transaction, IEnumerable<string> rings, CancellationToken cancellationToken)
     {

@@ -8,6 +8,7 @@ namespace SecureFuture.Scanning.Dependencies.Tests.Versions;
 /// here must be packaging's. The library comes from Debian's python3-packaging, which test.sh installs; without it
 /// this test fails and says so (a silently skipped cross-check is no check).
 /// </summary>
+[Trait("Category", "Integration")]
 public class Pep440CrossCheckTests
 {
     private static readonly string[] Versions =
