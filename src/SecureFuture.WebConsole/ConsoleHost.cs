@@ -39,7 +39,7 @@ public static class ConsoleHost
         ArgumentNullException.ThrowIfNull(console);
         var store = new ConsoleStore(setup.DataSource, setup.Postgres);
         await store.InitializeAsync(cancellationToken);
-        await SharedKeyRing.AddAsync(services, store, setup.Keys.Custodian, setup.Keys.Store.InstallationId, cancellationToken);
+        await SharedKeyRing.AddAsync(services, store, setup.Keys.Custodian, setup.Keys.Store.InstallationId, setup.Clock, cancellationToken);
         var audit = new ConsoleAudit(setup.Keys.Store, setup.Clock);
         var fido2 = new Fido2(new Fido2Configuration
         {

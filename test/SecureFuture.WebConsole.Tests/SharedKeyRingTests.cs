@@ -17,7 +17,7 @@ public sealed class SharedKeyRingTests(HsmFixture hsm)
         var sealedKey = Convert.FromBase64String(XElement.Parse(Assert.Single(store.ReadDataProtectionKeys())).Descendants("hsmEncryptedKey").Single().Value);
 
         // Another node of the installation, with the HSM, derives the same key and opens it.
-        var kek = await HsmKeyEncryptionKey.OpenAsync(store, hsm.Custodian, installation, CancellationToken.None);
+        var kek = await HsmKeyEncryptionKey.OpenAsync(store, hsm.Custodian, installation, TimeProvider.System, CancellationToken.None);
         Assert.Contains("<masterKey", System.Text.Encoding.UTF8.GetString(kek.Decrypt(sealedKey)), StringComparison.Ordinal);
 
         // An altered key is refused, not read.
@@ -26,7 +26,7 @@ public sealed class SharedKeyRingTests(HsmFixture hsm)
 
         // A node whose HSM derives another key (here: the check value of another one) refuses to start.
         await store.SetSettingAsync("dataprotection.kek-check", Convert.ToBase64String(new byte[32]), "test", DateTimeOffset.UtcNow, CancellationToken.None);
-        var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => HsmKeyEncryptionKey.OpenAsync(store, hsm.Custodian, installation, CancellationToken.None));
+        var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => HsmKeyEncryptionKey.OpenAsync(store, hsm.Custodian, installation, TimeProvider.System, CancellationToken.None));
         Assert.Contains("refusing to start", refused.Message, StringComparison.Ordinal);
     }
 }

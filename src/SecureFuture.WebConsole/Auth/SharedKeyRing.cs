@@ -20,9 +20,9 @@ namespace SecureFuture.WebConsole.Auth;
 /// </summary>
 internal static class SharedKeyRing
 {
-    public static async Task AddAsync(IServiceCollection services, ConsoleStore store, IKeyCustodian custodian, string installationId, CancellationToken cancellationToken)
+    public static async Task AddAsync(IServiceCollection services, ConsoleStore store, IKeyCustodian custodian, string installationId, TimeProvider clock, CancellationToken cancellationToken)
     {
-        var kek = await HsmKeyEncryptionKey.OpenAsync(store, custodian, installationId, cancellationToken);
+        var kek = await HsmKeyEncryptionKey.OpenAsync(store, custodian, installationId, clock, cancellationToken);
         services.AddSingleton(kek);
         // One application name for every node: by default it is the content root, which differs between machines.
         services.AddDataProtection().SetApplicationName("SecureFuture sfi serve " + installationId);
@@ -58,15 +58,16 @@ public sealed class HsmKeyEncryptionKey
     /// <summary>The HSM object the key is derived from.</summary>
     public string HsmId { get; }
 
-    public static async Task<HsmKeyEncryptionKey> OpenAsync(ConsoleStore store, IKeyCustodian custodian, string installationId, CancellationToken cancellationToken)
+    public static async Task<HsmKeyEncryptionKey> OpenAsync(ConsoleStore store, IKeyCustodian custodian, string installationId, TimeProvider clock, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(custodian);
+        ArgumentNullException.ThrowIfNull(clock);
         var hsmId = await store.GetSettingAsync(KeySetting, cancellationToken);
         if (hsmId is null)
         {
             var generated = custodian.Generate(SigningAlgorithm.RS256With3072, $"sfi-console-dataprotection/{installationId}");
-            if (!await store.TryAddSettingAsync(KeySetting, generated.HsmId, "sfi serve", DateTimeOffset.UtcNow, cancellationToken))
+            if (!await store.TryAddSettingAsync(KeySetting, generated.HsmId, "sfi serve", clock.GetUtcNow(), cancellationToken))
             {
                 custodian.Destroy(generated.HsmId); // another node recorded its key first: use that one
             }
@@ -80,7 +81,7 @@ public sealed class HsmKeyEncryptionKey
         var key = HKDF.DeriveKey(HashAlgorithmName.SHA256, signature, 32, salt: [], info: Associated);
         CryptographicOperations.ZeroMemory(signature);
         var check = Convert.ToBase64String(HMACSHA256.HashData(key, Associated));
-        if (!await store.TryAddSettingAsync(CheckSetting, check, "sfi serve", DateTimeOffset.UtcNow, cancellationToken)
+        if (!await store.TryAddSettingAsync(CheckSetting, check, "sfi serve", clock.GetUtcNow(), cancellationToken)
             && await store.GetSettingAsync(CheckSetting, cancellationToken) is { } recorded
             && !CryptographicOperations.FixedTimeEquals(Convert.FromBase64String(recorded), Convert.FromBase64String(check)))
         {
