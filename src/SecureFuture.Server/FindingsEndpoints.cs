@@ -201,8 +201,8 @@ internal sealed class FindingsEndpoints(IFindingStore store, TimeProvider clock,
     }
 
     /// <summary>
-    /// Reads the pushed SARIF log as it arrives (plain or gzip) and stores one analysis per category it reports. The log
-    /// is read whole before anything is stored, so a malformed one stores nothing.
+    /// Reads the pushed SARIF log as it arrives (plain or gzip) and stores one analysis per tool and category it reports.
+    /// The log is read whole before anything is stored, so a malformed one stores nothing.
     /// </summary>
     private async Task<IResult> IngestAsync(HttpContext context, string id, CancellationToken ct)
     {
@@ -230,23 +230,22 @@ internal sealed class FindingsEndpoints(IFindingStore store, TimeProvider clock,
 
         // The results wait on disk, not in memory, until the whole log has been read (bounded memory for any push).
         using var reader = new SarifLogReader(context.Request.Body, category, limits);
-        using var spool = new CategorySpool();
+        using var spool = new AnalysisSpool();
         await foreach (var result in reader.ReadResultsAsync(ct))
         {
             spool.Add(result);
         }
 
+        // One analysis per tool and category (GitHub code scanning's identity of an analysis), all stored in one
+        // transaction: a database failing mid-way leaves nothing of the log, and the client retries it whole.
         var at = clock.GetUtcNow();
-        var analyses = new List<AnalysisView>();
-        foreach (var runs in reader.Runs.GroupBy(r => r.Category, StringComparer.Ordinal))
-        {
-            var complete = runs.All(r => r.IsComplete);
-            var upload = new AnalysisUpload(projectId, gitRef, runs.Key, runs.First().Tool, at, complete, SfiServer.Actor(context));
-            var outcome = await store.IngestAsync(upload, spool.Read(runs.Key), ct);
-            Changed();
-            analyses.Add(new AnalysisView(outcome.AnalysisId, runs.Key, upload.Tool, complete, outcome.Duplicate, outcome.Results, outcome.Opened, outcome.Reopened, outcome.Fixed, outcome.Updated,
-                [.. runs.SelectMany(r => r.IncompleteReasons)], [.. runs.SelectMany(r => r.Warnings)]));
-        }
+        var scopes = reader.Runs.GroupBy(r => (r.Tool, r.Category)).ToList();
+        var uploads = scopes.Select(runs => new AnalysisUpload(projectId, gitRef, runs.Key.Category, runs.Key.Tool, at, runs.All(r => r.IsComplete), SfiServer.Actor(context))).ToList();
+        var outcomes = await store.IngestAsync([.. uploads.Select(u => new PushedAnalysis(u, spool.Read(u.Tool, u.Category)))], ct);
+        Changed();
+        var analyses = scopes.Select((runs, i) => new AnalysisView(outcomes[i].AnalysisId, uploads[i].Category, uploads[i].Tool, uploads[i].Complete, outcomes[i].Duplicate,
+            outcomes[i].Results, outcomes[i].Opened, outcomes[i].Reopened, outcomes[i].Fixed, outcomes[i].Updated,
+            [.. runs.SelectMany(r => r.IncompleteReasons)], [.. runs.SelectMany(r => r.Warnings)])).ToList();
 
         return Results.Json(new IngestView(projectId, gitRef, at, analyses), Api.Json, statusCode: analyses.All(a => a.Duplicate) ? 200 : 201);
     }
