@@ -51,7 +51,7 @@ done
 require_tools dotnet python3 flock curl
 [ -f /usr/lib/softhsm/libsofthsm2.so ] || install_missing softhsm2
 
-work="$here/bench/.work/findings-push"
+work="${FINDINGS_PUSH_WORK:-$here/bench/.work/findings-push}" # another directory lets two builds be measured at once
 rm -rf "$work"
 mkdir -p "$work"
 if [ -z "$sfi_dll" ]; then
@@ -120,7 +120,7 @@ for run in $(seq 1 "$runs"); do
       peak_kb="$(sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\).*/\1/p' "/proc/$server_pid/status")"
       counts="$(python3 -c 'import json,sys; a=json.load(open(sys.argv[1]))["analyses"]; print("opened=%d fixed=%d" % (sum(x["opened"] for x in a), sum(x["fixed"] for x in a)))' "$work/push-$store-$run-$phase.json")"
       # The server's own account of the push: receiving and reading the log (overlapped with the upload), then storing it.
-      split="$(grep -o 'received and read in [0-9]* ms, stored in [0-9]* ms' "$work/serve-$store-$run.log" | tail -1 | sed 's/received and read in \([0-9]*\) ms, stored in \([0-9]*\) ms/server_read_ms=\1 server_store_ms=\2/')"
+      split="$(grep -o 'received and read in [0-9]* ms, stored in [0-9]* ms' "$work/serve-$store-$run.log" | tail -1 | sed 's/received and read in \([0-9]*\) ms, stored in \([0-9]*\) ms/server_read_ms=\1 server_store_ms=\2/' || true)" # (builds before 2026-12-05 do not log it)
       line="$(python3 -c "w=$end-$start; print(f'store=$store run=$run phase=$phase loadavg=$load bytes=$(stat -c %s "$file") results=$results $counts wall_s={w:.2f} results_per_s={$results/w:.0f} server_cpu_s=$cpu_s results_per_server_cpu_s={$results/max($cpu_s,0.01):.0f} $split server_idle_mb={$idle_kb/1024:.0f} server_peak_mb={$peak_kb/1024:.0f}')")"
       echo "$line" | tee -a "$out"
     done

@@ -295,7 +295,10 @@ public sealed partial class SqlFindingStore : IFindingStore
         var connection = await _source.OpenConnectionAsync(cancellationToken);
         if (!_dialect.IsPostgres)
         {
-            await ExecuteAsync(connection, null, "PRAGMA foreign_keys=ON; PRAGMA busy_timeout=30000", cancellationToken);
+            // A page cache of up to 16 MiB (SQLite's default is 2 MiB): a push inserts its findings and history records at
+            // random places of the id indexes, which outgrow 2 MiB past some 50,000 findings (docs/benchmarks.md,
+            // "Findings hub: push end to end").
+            await ExecuteAsync(connection, null, "PRAGMA foreign_keys=ON; PRAGMA busy_timeout=30000; PRAGMA cache_size=-16384", cancellationToken);
         }
 
         return connection;
