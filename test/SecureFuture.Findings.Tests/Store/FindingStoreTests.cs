@@ -411,6 +411,24 @@ public sealed class FindingStoreTests
         Assert.Equal(historyBefore.Count + 6002, (await store.ReadHistoryAsync("web")).Count);
     }
 
+    [Fact]
+    public async Task A_push_to_sqlite_writes_with_a_page_cache_that_holds_the_id_indexes_of_a_large_push()
+    {
+        // SQLite's default cache (2 MiB) stops holding the id indexes past some 50,000 findings, and each insert then
+        // reads and writes pages again (docs/benchmarks.md, "Findings hub: push end to end, 100,000 results").
+        var (store, clock) = await StartAsync(Sqlite);
+        await using var _ = store;
+        long? cacheSize = null;
+        store.AfterIngestBatch = async (connection, cancellationToken) =>
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = "PRAGMA cache_size";
+            cacheSize = (long?)await command.ExecuteScalarAsync(cancellationToken);
+        };
+        await store.IngestAsync(Upload("web", clock.GetUtcNow()), [Result("leak-1")]);
+        Assert.Equal(-16384, cacheSize); // KiB: 16 MiB
+    }
+
     [Theory]
     [MemberData(nameof(Kinds), MemberType = typeof(TestStores))]
     public async Task A_duplicate_analysis_in_a_log_changes_nothing_while_the_others_of_the_log_are_stored(string kind)
