@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
@@ -6,6 +7,8 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using SecureFuture.Core;
 using SecureFuture.Findings;
 using SecureFuture.Findings.Ingest;
@@ -20,7 +23,7 @@ namespace SecureFuture.Server;
 /// The findings hub's HTTP API under <c>/v1</c> (docs/findings-hub.md): projects, SARIF ingest, listing and deciding on
 /// findings, metrics. Authorisation is the <c>/v1</c> group's (the admin key); errors are problem+json.
 /// </summary>
-internal sealed class FindingsEndpoints(IFindingStore store, TimeProvider clock, IngestLimits limits)
+internal sealed partial class FindingsEndpoints(IFindingStore store, TimeProvider clock, IngestLimits limits)
 {
     /// <summary>Seconds a client is told to wait before retrying a push the database could not take.</summary>
     public const int RetryAfterSeconds = 5;
@@ -119,7 +122,7 @@ internal sealed class FindingsEndpoints(IFindingStore store, TimeProvider clock,
     /// The hub's series for the Prometheus <c>/metrics</c> text. A findings database that cannot answer leaves them out
     /// (with <c>sfi_findings_up 0</c>) rather than failing the key service's series.
     /// </summary>
-    public async Task WritePrometheusAsync(StringBuilder text, Microsoft.Extensions.Logging.ILogger log, CancellationToken cancellationToken)
+    public async Task WritePrometheusAsync(StringBuilder text, ILogger log, CancellationToken cancellationToken)
     {
         MetricsReport report;
         try
@@ -201,8 +204,8 @@ internal sealed class FindingsEndpoints(IFindingStore store, TimeProvider clock,
     }
 
     /// <summary>
-    /// Reads the pushed SARIF log as it arrives (plain or gzip) and stores one analysis per category it reports. The log
-    /// is read whole before anything is stored, so a malformed one stores nothing.
+    /// Reads the pushed SARIF log as it arrives (plain or gzip) and stores one analysis per tool and category it reports.
+    /// The log is read whole before anything is stored, so a malformed one stores nothing.
     /// </summary>
     private async Task<IResult> IngestAsync(HttpContext context, string id, CancellationToken ct)
     {
@@ -229,24 +232,28 @@ internal sealed class FindingsEndpoints(IFindingStore store, TimeProvider clock,
         }
 
         // The results wait on disk, not in memory, until the whole log has been read (bounded memory for any push).
+        var started = Stopwatch.GetTimestamp();
         using var reader = new SarifLogReader(context.Request.Body, category, limits);
-        using var spool = new CategorySpool();
+        using var spool = new AnalysisSpool();
         await foreach (var result in reader.ReadResultsAsync(ct))
         {
             spool.Add(result);
         }
 
+        // One analysis per tool and category (GitHub code scanning's identity of an analysis), all stored in one
+        // transaction: a database failing mid-way leaves nothing of the log, and the client retries it whole.
+        var read = Stopwatch.GetElapsedTime(started);
         var at = clock.GetUtcNow();
-        var analyses = new List<AnalysisView>();
-        foreach (var runs in reader.Runs.GroupBy(r => r.Category, StringComparer.Ordinal))
-        {
-            var complete = runs.All(r => r.IsComplete);
-            var upload = new AnalysisUpload(projectId, gitRef, runs.Key, runs.First().Tool, at, complete, SfiServer.Actor(context));
-            var outcome = await store.IngestAsync(upload, spool.Read(runs.Key), ct);
-            Changed();
-            analyses.Add(new AnalysisView(outcome.AnalysisId, runs.Key, upload.Tool, complete, outcome.Duplicate, outcome.Results, outcome.Opened, outcome.Reopened, outcome.Fixed, outcome.Updated,
-                [.. runs.SelectMany(r => r.IncompleteReasons)], [.. runs.SelectMany(r => r.Warnings)]));
-        }
+        var scopes = reader.Runs.GroupBy(r => (r.Tool, r.Category)).ToList();
+        var uploads = scopes.Select(runs => new AnalysisUpload(projectId, gitRef, runs.Key.Category, runs.Key.Tool, at, runs.All(r => r.IsComplete), SfiServer.Actor(context))).ToList();
+        var outcomes = await store.IngestAsync([.. uploads.Select(u => new PushedAnalysis(u, spool.Read(u.Tool, u.Category)))], ct);
+        Changed();
+        var stored = Stopwatch.GetElapsedTime(started) - read;
+        Pushed(context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("SecureFuture.Findings"), projectId, gitRef, outcomes.Sum(o => o.Results), outcomes.Count,
+            read.TotalMilliseconds, stored.TotalMilliseconds);
+        var analyses = scopes.Select((runs, i) => new AnalysisView(outcomes[i].AnalysisId, uploads[i].Category, uploads[i].Tool, uploads[i].Complete, outcomes[i].Duplicate,
+            outcomes[i].Results, outcomes[i].Opened, outcomes[i].Reopened, outcomes[i].Fixed, outcomes[i].Updated,
+            [.. runs.SelectMany(r => r.IncompleteReasons)], [.. runs.SelectMany(r => r.Warnings)])).ToList();
 
         return Results.Json(new IngestView(projectId, gitRef, at, analyses), Api.Json, statusCode: analyses.All(a => a.Duplicate) ? 200 : 201);
     }
@@ -382,6 +389,13 @@ internal sealed class FindingsEndpoints(IFindingStore store, TimeProvider clock,
         new SlaView(g.Sla.MetOnTime, g.Sla.FixedLate, g.Sla.OpenOverdue, g.Sla.Ratio), g.Backlog, g.New, g.Fixed);
 
     private static CoverageView View(CoverageReport c) => new(c.Window.TotalDays, c.Projects, c.Covered, c.Ratio, c.ByProject);
+
+    /// <summary>
+    /// One line per push: where the time went (receiving and reading the log as it arrives, then storing it), for operators
+    /// and bench/findings-push.sh.
+    /// </summary>
+    [LoggerMessage(100, LogLevel.Information, "findings: push to {Project} ref {Ref}: {Results} results in {Analyses} analyses; received and read in {ReadMs:F0} ms, stored in {StoreMs:F0} ms")]
+    private static partial void Pushed(ILogger logger, string project, string @ref, int results, int analyses, double readMs, double storeMs);
 
     private sealed record CachedMetrics(long Generation, DateTimeOffset At, Task<MetricsReport> Report);
 

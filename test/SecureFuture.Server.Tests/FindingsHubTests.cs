@@ -216,6 +216,68 @@ public sealed class FindingsHubTests(ServerFixture fixture)
     }
 
     [Fact]
+    public async Task A_database_lost_between_the_categories_of_a_log_stores_none_of_them_and_the_retried_push_stores_it_whole()
+    {
+        var database = await TestPostgres.CreateDatabaseAsync("sfi_hub");
+        await using var server = await RunningServer.StartAsync(fixture.Custodian, database: database);
+        await RegisterAsync(server, "web");
+        var log = Categorised(("secrets/", [Secret]), ("code/", [Injection]));
+
+        // The server ends the pushing session for real once the secrets analysis is written, as the code analysis is recorded.
+        await DatabaseSqlAsync(database,
+            "CREATE FUNCTION sfi_test_outage() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_terminate_backend(pg_backend_pid()); RETURN NEW; END $$",
+            "CREATE TRIGGER sfi_test_outage BEFORE INSERT ON findings_analyses FOR EACH ROW WHEN (NEW.category = 'code') EXECUTE FUNCTION sfi_test_outage()");
+        using (var response = await server.Admin.PostAsync(new Uri("/v1/projects/web/analyses?ref=main", UriKind.Relative), new StringContent(log)))
+        {
+            await KeyApiTests.AssertProblem(response, HttpStatusCode.ServiceUnavailable, "nothing was stored, retry");
+            Assert.Equal(TimeSpan.FromSeconds(FindingsEndpoints.RetryAfterSeconds), response.Headers.RetryAfter?.Delta);
+        }
+
+        Assert.Empty(await ListAsync(server, "project=web")); // not even the secrets analysis written before the failure
+        Assert.Equal(0, (int)JsonNode.Parse(await server.Admin.GetStringAsync(new Uri("/v1/metrics/findings?project=web", UriKind.Relative)))!["total"]!["new"]!);
+
+        // The database is well again: the same push, retried, is stored whole.
+        await DatabaseSqlAsync(database, "DROP TRIGGER sfi_test_outage ON findings_analyses");
+        using (var retried = await server.Admin.PostAsync(new Uri("/v1/projects/web/analyses?ref=main", UriKind.Relative), new StringContent(log)))
+        {
+            Assert.Equal(HttpStatusCode.Created, retried.StatusCode);
+            var analyses = JsonNode.Parse(await retried.Content.ReadAsStringAsync())!["analyses"]!.AsArray();
+            Assert.Equal([("secrets", 1), ("code", 1)], analyses.Select(a => ((string)a!["category"]!, (int)a["opened"]!)));
+        }
+
+        Assert.Equal(["SECRET-7", "SQLI-1"], (await ListAsync(server, "project=web")).Select(f => (string)f["ruleId"]!).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task Two_tools_pushing_one_category_are_two_analyses_that_never_fix_each_others_findings()
+    {
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 11, 2, 9, 0, 0, TimeSpan.Zero));
+        await using var server = await StartAsync("sqlite", clock);
+        await RegisterAsync(server, "web");
+        string Iac(string tool, params Result[] results)
+        {
+            var log = JsonNode.Parse(Categorised(("iac/", results)))!;
+            log["runs"]![0]!["tool"]!["driver"]!["name"] = tool;
+            return log.ToJsonString();
+        }
+
+        var scan = await PushAsync(server, "web", Iac("SecureFuture", Injection, Secret));
+        Assert.Equal(("iac", "SecureFuture", 2), ((string)scan.Body["analyses"]![0]!["category"]!, (string)scan.Body["analyses"]![0]!["tool"]!, (int)scan.Body["analyses"]![0]!["opened"]!));
+        clock.Advance(TimeSpan.FromHours(1));
+        var baseline = await PushAsync(server, "web", Iac("sfi baseline", Injection));
+        Assert.Equal((1, 0), ((int)baseline.Body["analyses"]![0]!["opened"]!, (int)baseline.Body["analyses"]![0]!["fixed"]!));
+        Assert.Equal(3, (await ListAsync(server, "project=web&state=open")).Count);
+
+        // One log with both tools' runs of one category is two analyses too.
+        clock.Advance(TimeSpan.FromHours(1));
+        var log = JsonNode.Parse(Iac("SecureFuture", Injection))!;
+        log["runs"]!.AsArray().Add(JsonNode.Parse(Iac("sfi baseline"))!["runs"]![0]!.DeepClone());
+        var both = await PushAsync(server, "web", log.ToJsonString());
+        Assert.Equal([("SecureFuture", 1), ("sfi baseline", 1)], both.Body["analyses"]!.AsArray().Select(a => ((string)a!["tool"]!, (int)a["fixed"]!)));
+        Assert.Equal(["SecureFuture"], (await ListAsync(server, "project=web&state=open")).Select(f => (string)f["tool"]!));
+    }
+
+    [Fact]
     public async Task Each_category_of_a_log_has_its_own_lifecycle_and_counts_for_coverage()
     {
         var clock = new FakeTimeProvider(new DateTimeOffset(2026, 11, 2, 9, 0, 0, TimeSpan.Zero));
@@ -320,9 +382,11 @@ public sealed class FindingsHubTests(ServerFixture fixture)
         return log.ToJsonString();
     }
 
-    private static async Task AdminSqlAsync(params string[] statements)
+    private static Task AdminSqlAsync(params string[] statements) => DatabaseSqlAsync(TestPostgres.AdminConnectionString, statements);
+
+    private static async Task DatabaseSqlAsync(string connectionString, params string[] statements)
     {
-        await using var admin = new Npgsql.NpgsqlConnection(TestPostgres.AdminConnectionString);
+        await using var admin = new Npgsql.NpgsqlConnection(connectionString);
         await admin.OpenAsync();
         foreach (var sql in statements)
         {

@@ -70,7 +70,7 @@ internal static class BaselineCommand
                 {
                     "html" => (stream, ct) => CliOutput.WriteTextAsync(stream, BaselineReports.Html(assessment), ct),
                     "sarif" => (stream, ct) => ReportWriters.Create("sarif").WriteAsync(
-                        run with { Root = Environment.CurrentDirectory, Category = HubCategories(assessment).Categories is [var single] ? single : null }, stream, ct),
+                        push.WithHubCategory(parse, run with { Root = Environment.CurrentDirectory }, HubCategories(assessment).Categories), stream, ct),
                     _ => (stream, ct) => CliOutput.WriteTextAsync(stream, BaselineReports.TextSummary(assessment), ct),
                 };
                 await CliOutput.EmitAsync(parse.GetValue(output), stdout, write, cancellationToken);

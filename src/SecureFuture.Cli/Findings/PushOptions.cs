@@ -68,15 +68,32 @@ internal sealed class PushOptions
     /// <summary>Whether --push was given (a command that streams its report keeps what it will push only then).</summary>
     public bool IsRequested(ParseResult parse) => parse.GetValue(_push);
 
+    /// <summary>
+    /// A run's category as the hub takes it: the command's default for a run without one, and <c>--category C</c> applied
+    /// (the category of a command of one category, the prefix of each analyzer's, <c>C/secrets</c>, for a command that
+    /// splits). The one rule for what <c>--push</c> sends and what a SARIF report says (<see cref="WithHubCategory"/>), so
+    /// that a report pushed later with <c>sfi findings push</c> is the same analysis.
+    /// </summary>
+    private string? HubCategory(ParseResult parse, string? category) => parse.GetValue(_category) is not { } given ? category ?? _defaultCategory
+        : _defaultCategory is null ? $"{given}/{category}"
+        : given;
+
+    /// <summary>
+    /// <paramref name="run"/> (a report's one run) with the category its push has when <paramref name="categories"/> (the
+    /// analysis categories that ran) are one, else none: a SARIF report says it as <c>automationDetails</c>, so that
+    /// <c>sfi findings push</c> of the file lands where <c>--push</c> would have. A run of several categories has none
+    /// (only the push splits it, one run per category).
+    /// </summary>
+    public AnalysisRun WithHubCategory(ParseResult parse, AnalysisRun run, IReadOnlyList<string?> categories)
+        => run with { Category = categories is [var single] ? HubCategory(parse, single) : null };
+
     /// <summary>Pushes <paramref name="run"/> when --push was given; returns the exit code of the push (0 when not asked).</summary>
     public Task<int> PushAsync(ParseResult parse, AnalysisRun run, TextWriter stderr, CancellationToken cancellationToken)
-        => PushAsync(parse, () => [run with { Category = run.Category ?? _defaultCategory }], stderr, cancellationToken);
+        => PushAsync(parse, () => [run], stderr, cancellationToken);
 
     /// <summary>
     /// Pushes the runs <paramref name="split"/> makes, one per analysis category (<see cref="CategoryRuns"/>), as one SARIF log with each
-    /// run's <c>automationDetails</c>, when --push was given; returns the exit code of the push (0 when not asked).
-    /// <c>--category C</c> is the category of a command of one category, and the prefix of each analyzer's (<c>C/secrets</c>)
-    /// for a command that splits.
+    /// run's <c>automationDetails</c> (<see cref="HubCategory"/>), when --push was given; returns the exit code of the push (0 when not asked).
     /// </summary>
     public async Task<int> PushAsync(ParseResult parse, Func<IReadOnlyList<AnalysisRun>> split, TextWriter stderr, CancellationToken cancellationToken)
     {
@@ -85,12 +102,7 @@ internal sealed class PushOptions
             return ExitCodes.Success;
         }
 
-        var runs = split();
-        if (parse.GetValue(_category) is { } category)
-        {
-            runs = [.. runs.Select(r => r with { Category = _defaultCategory is null ? $"{category}/{r.Category}" : category })];
-        }
-
+        IReadOnlyList<AnalysisRun> runs = [.. split().Select(r => r with { Category = HubCategory(parse, r.Category) })];
         var project = parse.GetValue(_project)!;
         var hub = await HubClient.ConnectAsync(parse.GetValue(_server)!, parse.GetValue(_adminKeyFile), await _client.ResolveAsync(parse, cancellationToken), FindingsCommand.PushScopes(project), TimeProvider.System, cancellationToken);
         using var sarif = new MemoryStream();

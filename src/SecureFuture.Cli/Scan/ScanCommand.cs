@@ -172,11 +172,8 @@ internal static partial class ScanCommand
                 run = advisories.Annotate(run);
             }
 
-            // A run of one analyzer is one analysis category, which SARIF says as automationDetails (GitHub, the hub).
-            if (selected.RanCategories(workingTree: !fromGit) is [var single])
-            {
-                run = run with { Category = single };
-            }
+            // A run of one analyzer is one analysis category, which SARIF says as automationDetails (GitHub, the hub), as its push does.
+            run = push.WithHubCategory(parse, run, selected.RanCategories(workingTree: !fromGit));
 
             var outputPath = parse.GetValue(output);
             var writer = ReportWriters.Create(selectedFormat, new ReportOptions

@@ -64,6 +64,8 @@ internal static class ThreatModelCommand
                 run = run with { Root = Environment.CurrentDirectory }; // relative locations resolve against where sfi ran
             }
 
+            // The SARIF report is the analysis --push sends (its automationDetails category).
+            run = push.WithHubCategory(parse, run, [run.Category]);
             var selected = parse.GetValue(format)!;
             Func<Stream, CancellationToken, Task> write = selected switch
             {

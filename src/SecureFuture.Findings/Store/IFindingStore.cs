@@ -21,13 +21,25 @@ public interface IFindingStore : IAsyncDisposable
     Task<IReadOnlyList<Project>> ListProjectsAsync(CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// Stores one analysis whole or not at all, and applies the lifecycle to the findings of its project, ref and category.
+    /// Stores one analysis whole or not at all, and applies the lifecycle to the findings of its project, ref, tool and category.
     /// A push whose content is the same as the latest analysis of that scope is the same analysis: nothing changes and
     /// no history is written. Pushes for one project are serialised.
     /// </summary>
     /// <exception cref="UnknownProjectException">The project is not registered.</exception>
     /// <exception cref="StoreUnavailableException">The database failed mid-way: nothing was stored; retry.</exception>
     Task<IngestOutcome> IngestAsync(AnalysisUpload upload, IEnumerable<IngestedResult> results, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Stores the analyses of one pushed log (one per tool and category, all of one project) in one transaction: all of
+    /// them or none, so a database failing after the first leaves nothing of the log. Each is applied as
+    /// <see cref="IngestAsync(AnalysisUpload, IEnumerable{IngestedResult}, CancellationToken)"/> would, in order; a
+    /// duplicate among them changes nothing while the others are stored. Outcomes are in the order of
+    /// <paramref name="analyses"/>.
+    /// </summary>
+    /// <exception cref="ArgumentException">The analyses are of several projects, or two are of the same ref, tool and category.</exception>
+    /// <exception cref="UnknownProjectException">The project is not registered.</exception>
+    /// <exception cref="StoreUnavailableException">The database failed mid-way: nothing of the log was stored; retry.</exception>
+    Task<IReadOnlyList<IngestOutcome>> IngestAsync(IReadOnlyList<PushedAnalysis> analyses, CancellationToken cancellationToken = default);
 
     Task<FindingPage> ListFindingsAsync(FindingQuery query, CancellationToken cancellationToken = default);
 

@@ -4,13 +4,21 @@ using SecureFuture.Findings.Lifecycle;
 
 namespace SecureFuture.Findings.Store;
 
-/// <summary>One pushed analysis: which project, ref (branch or commit) and category it covers, from which tool, when.</summary>
+/// <summary>
+/// One pushed analysis: which project, ref (branch or commit), tool and category it covers, and when. As in GitHub code
+/// scanning, an analysis is identified by its project, ref, tool (<c>tool.driver.name</c>) and category: a complete
+/// analysis fixes only findings of the same four, so two tools reporting the same category (<c>sfi scan</c>'s and
+/// <c>sfi baseline</c>'s IaC) never fix each other's findings.
+/// </summary>
 /// <param name="Complete">
 /// True when the analysis covered the whole scope, so that a finding it lacks is fixed; false for a partial run
 /// (one file, a diff), which opens and reopens but never fixes.
 /// </param>
 /// <param name="PushedBy">Who pushed it (a client id or an admin), recorded in the history.</param>
 public sealed record AnalysisUpload(string Project, string Ref, string Category, string Tool, DateTimeOffset At, bool Complete, string PushedBy = "ingest");
+
+/// <summary>One analysis of a pushed log and its results (read once).</summary>
+public sealed record PushedAnalysis(AnalysisUpload Upload, IEnumerable<IngestedResult> Results);
 
 /// <summary>What an ingest did. <paramref name="Duplicate"/>: the content was the latest analysis's; nothing changed.</summary>
 public sealed record IngestOutcome(string AnalysisId, bool Duplicate, int Results, int Opened, int Reopened, int Fixed, int Updated);

@@ -195,6 +195,23 @@ public sealed partial class SqlFindingStore : IFindingStore
     {
         public List<object?[]> Pending { get; } = [];
 
+        /// <summary>Where the chain is, with nothing pending: what <see cref="Restore"/> returns to after a rollback to a savepoint.</summary>
+        public (long Sequence, string Head) Mark()
+        {
+            if (Pending.Count != 0)
+            {
+                throw new InvalidOperationException("the chain is marked only when written");
+            }
+
+            return (sequence, head);
+        }
+
+        public void Restore((long Sequence, string Head) mark)
+        {
+            (sequence, head) = mark;
+            Pending.Clear();
+        }
+
         public void Append(DateTimeOffset at, string findingId, string action, FindingState state, string actor, string canonicalDetails)
         {
             var record = HistoryRecord.Create(project, ++sequence, at, findingId, action, state, actor, canonicalDetails, head);
@@ -278,7 +295,10 @@ public sealed partial class SqlFindingStore : IFindingStore
         var connection = await _source.OpenConnectionAsync(cancellationToken);
         if (!_dialect.IsPostgres)
         {
-            await ExecuteAsync(connection, null, "PRAGMA foreign_keys=ON; PRAGMA busy_timeout=30000", cancellationToken);
+            // A page cache of up to 16 MiB (SQLite's default is 2 MiB): a push inserts its findings and history records at
+            // random places of the id indexes, which outgrow 2 MiB past some 50,000 findings (docs/benchmarks.md,
+            // "Findings hub: push end to end").
+            await ExecuteAsync(connection, null, "PRAGMA foreign_keys=ON; PRAGMA busy_timeout=30000; PRAGMA cache_size=-16384", cancellationToken);
         }
 
         return connection;
@@ -314,11 +334,13 @@ public sealed partial class SqlFindingStore : IFindingStore
     private static long? Ms(DateTimeOffset? value) => value?.ToUnixTimeMilliseconds();
 
     /// <summary>
-    /// A finding's id: stable for its project, ref, category and identity, so the same finding pushed twice (or by two
-    /// nodes) is the same row. 128 bits of SHA-256, hex.
+    /// The id of a finding first reported now: stable for its project, ref, tool, category and identity, so the same
+    /// finding pushed twice (or by two nodes) is the same row, and two tools never share one. 128 bits of SHA-256, hex.
+    /// A finding is found again by its identity within its analysis's scope, not by recomputing its id: findings stored
+    /// before the tool was part of the scope (<c>sfi-finding/v1</c> ids) keep their ids and history.
     /// </summary>
-    internal static string FindingId(string project, string gitRef, string category, string identity)
-        => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(string.Join('\n', "sfi-finding/v1", project, gitRef, category, identity))).AsSpan(0, 16));
+    internal static string FindingId(string project, string gitRef, string tool, string category, string identity)
+        => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(string.Join('\n', "sfi-finding/v2", project, gitRef, tool, category, identity))).AsSpan(0, 16));
 
     private static string Invariant(long value) => value.ToString(CultureInfo.InvariantCulture);
 }

@@ -362,6 +362,129 @@ public sealed class FindingStoreTests
 
     [Theory]
     [MemberData(nameof(Kinds), MemberType = typeof(TestStores))]
+    public async Task A_database_failure_after_the_first_analysis_of_a_log_leaves_nothing_of_the_log_and_the_retry_stores_it_whole(string kind)
+    {
+        var (store, clock) = await StartAsync(kind);
+        await using var _ = store;
+        var t0 = clock.GetUtcNow();
+        await store.IngestAsync(Upload("web", t0), [Result("leak-1"), Result("leak-2"), Result("leak-3")]);
+        var historyBefore = await store.ReadHistoryAsync("web");
+
+        // One log of two categories: the secrets analysis fixes two leaks, the code analysis opens 6,000 findings (two
+        // batches). The database fails for real once the secrets analysis and the code analysis's first batch are written:
+        // PostgreSQL loses the session (the server ends it), SQLite runs out of space.
+        PushedAnalysis[] Log() =>
+        [
+            new(Upload("web", t0.AddDays(1)), [Result("leak-1")]),
+            new(Upload("web", t0.AddDays(1), category: "code"), Enumerable.Range(0, 6000).Select(n => Result("cs" + n, category: "code"))),
+        ];
+        var batches = 0;
+        store.AfterIngestBatch = async (connection, cancellationToken) =>
+        {
+            if (++batches == 2)
+            {
+                await using var command = connection.CreateCommand();
+                command.CommandText = kind == Postgres ? "SELECT pg_terminate_backend(pg_backend_pid())" : "PRAGMA max_page_count = 1";
+                await command.ExecuteNonQueryAsync(cancellationToken);
+            }
+        };
+        var error = await Assert.ThrowsAsync<StoreUnavailableException>(() => store.IngestAsync(Log()));
+        Assert.IsAssignableFrom<DbException>(error.InnerException);
+        Assert.Equal(2, batches);
+        store.AfterIngestBatch = null;
+        SqliteConnection.ClearAllPools();
+        NpgsqlConnection.ClearAllPools();
+
+        // Nothing of the log: the secrets analysis written before the failure is gone with the rest.
+        var findings = (await store.ListFindingsAsync(new FindingQuery { Project = "web" })).Items;
+        Assert.Equal(3, findings.Count);
+        Assert.All(findings, f => Assert.Equal((FindingState.Open, "secrets"), (f.State, f.Category)));
+        Assert.Equal(historyBefore, await store.ReadHistoryAsync("web"));
+
+        var retried = await store.IngestAsync(Log());
+        Assert.Equal([(false, 0, 2), (false, 6000, 0)], retried.Select(o => (o.Duplicate, o.Opened, o.Fixed)));
+        Assert.Equal(2, (await store.ListFindingsAsync(new FindingQuery { Project = "web", State = FindingState.Fixed })).Items.Count);
+        Assert.True((await store.VerifyHistoryAsync()).IsIntact);
+
+        // The same log again (a client that retried after a lost answer): both analyses are duplicates, nothing changes.
+        Assert.All(await store.IngestAsync(Log()), o => Assert.True(o.Duplicate));
+        Assert.Equal(historyBefore.Count + 6002, (await store.ReadHistoryAsync("web")).Count);
+    }
+
+    [Fact]
+    public async Task A_push_to_sqlite_writes_with_a_page_cache_that_holds_the_id_indexes_of_a_large_push()
+    {
+        // SQLite's default cache (2 MiB) stops holding the id indexes past some 50,000 findings, and each insert then
+        // reads and writes pages again (docs/benchmarks.md, "Findings hub: push end to end, 100,000 results").
+        var (store, clock) = await StartAsync(Sqlite);
+        await using var _ = store;
+        long? cacheSize = null;
+        store.AfterIngestBatch = async (connection, cancellationToken) =>
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = "PRAGMA cache_size";
+            cacheSize = (long?)await command.ExecuteScalarAsync(cancellationToken);
+        };
+        await store.IngestAsync(Upload("web", clock.GetUtcNow()), [Result("leak-1")]);
+        Assert.Equal(-16384, cacheSize); // KiB: 16 MiB
+    }
+
+    [Theory]
+    [MemberData(nameof(Kinds), MemberType = typeof(TestStores))]
+    public async Task A_duplicate_analysis_in_a_log_changes_nothing_while_the_others_of_the_log_are_stored(string kind)
+    {
+        var (store, clock) = await StartAsync(kind);
+        await using var _ = store;
+        var t0 = clock.GetUtcNow();
+        await store.IngestAsync(Upload("web", t0), [Result("leak-1")]);
+        var outcomes = await store.IngestAsync(
+        [
+            new(Upload("web", t0.AddDays(1)), [Result("leak-1")]),
+            new(Upload("web", t0.AddDays(1), category: "code"), [Result("cs-1", category: "code")]),
+        ]);
+        Assert.Equal([(true, 0), (false, 1)], outcomes.Select(o => (o.Duplicate, o.Opened)));
+        var history = await store.ReadHistoryAsync("web");
+        Assert.Equal(["opened", "opened"], history.Select(h => h.Action));
+        Assert.Equal([1L, 2L], history.Select(h => h.Sequence));
+        Assert.True((await store.VerifyHistoryAsync()).IsIntact);
+
+        // One log is of one project, and holds one analysis per ref, tool and category.
+        await Assert.ThrowsAsync<ArgumentException>(() => store.IngestAsync([new(Upload("web", t0), [Result("a")]), new(Upload("api", t0), [Result("a")])]));
+        await Assert.ThrowsAsync<ArgumentException>(() => store.IngestAsync([new(Upload("web", t0), [Result("a")]), new(Upload("web", t0), [Result("b")])]));
+        await Assert.ThrowsAsync<ArgumentException>(() => store.IngestAsync(Upload("web", t0, tool: "gitleaks"), [Result("a")]));
+    }
+
+    [Theory]
+    [MemberData(nameof(Kinds), MemberType = typeof(TestStores))]
+    public async Task Two_tools_reporting_one_category_never_fix_each_others_findings_while_each_fixes_its_own(string kind)
+    {
+        var (store, clock) = await StartAsync(kind);
+        await using var _ = store;
+        const string Scan = "SecureFuture", Baseline = "sfi baseline";
+        var t0 = clock.GetUtcNow();
+        await store.IngestAsync(Upload("web", t0, category: "iac", tool: Scan), [Result("shared", category: "iac", tool: Scan), Result("scan-only", category: "iac", tool: Scan)]);
+        await store.IngestAsync(Upload("web", t0.AddHours(1), category: "iac", tool: Baseline),
+            [Result("shared", category: "iac", tool: Baseline), Result("baseline-only", category: "iac", tool: Baseline)]);
+
+        // The same identity from two tools is two findings; neither complete analysis fixed the other tool's.
+        var all = (await store.ListFindingsAsync(new FindingQuery { Project = "web", Category = "iac" })).Items;
+        Assert.Equal(4, all.Count);
+        Assert.All(all, f => Assert.Equal(FindingState.Open, f.State));
+
+        // A second scan without its two findings fixes those two, and only those.
+        var rescan = await store.IngestAsync(Upload("web", t0.AddDays(1), category: "iac", tool: Scan), []);
+        Assert.Equal((0, 2), (rescan.Opened, rescan.Fixed));
+        var open = (await store.ListFindingsAsync(new FindingQuery { Project = "web", State = FindingState.Open })).Items;
+        Assert.Equal([Baseline, Baseline], open.Select(f => f.Tool));
+
+        // The baseline's own next assessment fixes its own.
+        var reassessed = await store.IngestAsync(Upload("web", t0.AddDays(2), category: "iac", tool: Baseline), [Result("shared", category: "iac", tool: Baseline)]);
+        Assert.Equal((0, 1), (reassessed.Opened, reassessed.Fixed));
+        Assert.Equal("shared", (await OnlyAsync(store, new FindingQuery { Project = "web", State = FindingState.Open })).Message["message for ".Length..]);
+    }
+
+    [Theory]
+    [MemberData(nameof(Kinds), MemberType = typeof(TestStores))]
     public async Task A_log_that_turns_out_malformed_mid_stream_leaves_nothing_and_its_error_stands(string kind)
     {
         var (store, clock) = await StartAsync(kind);

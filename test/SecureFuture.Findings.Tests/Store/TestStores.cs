@@ -30,9 +30,9 @@ public static class TestStores
     public static FakeTimeProvider Clock() => new(Start);
 
     /// <summary>A result as the SARIF reader would produce it; its identity is the fingerprint.</summary>
-    public static IngestedResult Result(string identity, Severity severity = Severity.High, string rule = "SFI-SEC-001", string path = "src/a.cs", int line = 3, string category = "secrets", params string[] cves)
-        => new("sfi", category, rule, severity, "message for " + identity, path, line, line, identity, "primaryLocationLineHash", cves, null);
+    public static IngestedResult Result(string identity, Severity severity = Severity.High, string rule = "SFI-SEC-001", string path = "src/a.cs", int line = 3, string category = "secrets", string tool = "sfi", params string[] cves)
+        => new(tool, category, rule, severity, "message for " + identity, path, line, line, identity, "primaryLocationLineHash", cves, null);
 
-    public static AnalysisUpload Upload(string project, DateTimeOffset at, string category = "secrets", string gitRef = "main", bool complete = true)
-        => new(project, gitRef, category, "sfi", at, complete, "ci-" + project);
+    public static AnalysisUpload Upload(string project, DateTimeOffset at, string category = "secrets", string gitRef = "main", bool complete = true, string tool = "sfi")
+        => new(project, gitRef, category, tool, at, complete, "ci-" + project);
 }

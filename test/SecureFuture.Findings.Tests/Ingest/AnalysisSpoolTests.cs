@@ -3,11 +3,11 @@ using SecureFuture.Findings.Ingest;
 
 namespace SecureFuture.Findings.Tests.Ingest;
 
-/// <summary>The server keeps a push's results on disk by category until the log has been read whole.</summary>
-public class CategorySpoolTests
+/// <summary>The server keeps a push's results on disk by analysis (tool and category) until the log has been read whole.</summary>
+public class AnalysisSpoolTests
 {
     [Fact]
-    public void Results_come_back_by_category_in_order_and_whole_and_the_files_are_gone_after()
+    public void Results_come_back_by_tool_and_category_in_order_and_whole_and_the_files_are_gone_after()
     {
         IngestedResult[] code =
         [
@@ -15,18 +15,21 @@ public class CategorySpoolTests
             new("CodeQL", "code", "cs/log-forging", Severity.Low, "é ✓ multi\nline", null, null, null, "id-2", "message", [], null),
         ];
         var secret = new IngestedResult("sfi", "secrets", "SFI-SEC-001", Severity.Critical, "AWS key.", "config.json", 1, 1, "id-3", "sfiContentFingerprint/v1", [], null);
+        var otherTool = secret with { Tool = "gitleaks", Identity = "id-4" };
         var before = Directory.GetFiles(Path.GetTempPath(), "sfi-ingest-*").Length;
-        using (var spool = new CategorySpool())
+        using (var spool = new AnalysisSpool())
         {
             spool.Add(code[0]);
             spool.Add(secret);
+            spool.Add(otherTool);
             spool.Add(code[1]);
 
-            Assert.Equal(["code", "secrets"], spool.Categories);
-            Assert.Equal(code, spool.Read("code").ToArray(), new ResultComparer());
-            Assert.Equal([secret], spool.Read("secrets").ToArray(), new ResultComparer());
-            Assert.Empty(spool.Read("iac"));
-            Assert.Equal(before + 2, Directory.GetFiles(Path.GetTempPath(), "sfi-ingest-*").Length);
+            Assert.Equal([("CodeQL", "code"), ("sfi", "secrets"), ("gitleaks", "secrets")], spool.Analyses);
+            Assert.Equal(code, spool.Read("CodeQL", "code").ToArray(), new ResultComparer());
+            Assert.Equal([secret], spool.Read("sfi", "secrets").ToArray(), new ResultComparer());
+            Assert.Equal([otherTool], spool.Read("gitleaks", "secrets").ToArray(), new ResultComparer());
+            Assert.Empty(spool.Read("sfi", "iac"));
+            Assert.Equal(before + 3, Directory.GetFiles(Path.GetTempPath(), "sfi-ingest-*").Length);
         }
 
         Assert.Equal(before, Directory.GetFiles(Path.GetTempPath(), "sfi-ingest-*").Length);

@@ -3,28 +3,28 @@ using SecureFuture.Core;
 namespace SecureFuture.Findings.Ingest;
 
 /// <summary>
-/// The results of a pushed log kept on disk, by category, between reading the log (which must succeed whole before
-/// anything is stored) and storing one analysis per category. The server's memory stays one result whatever the size
-/// of the push; disk is one temporary file per category, readable by the server's user only and deleted on close.
+/// The results of a pushed log kept on disk, by analysis (tool and category), between reading the log (which must
+/// succeed whole before anything is stored) and storing one analysis per tool and category. The server's memory stays
+/// one result whatever the size of the push; disk is one temporary file per analysis, readable by the server's user
+/// only and deleted on close.
 /// </summary>
-public sealed class CategorySpool : IDisposable
+public sealed class AnalysisSpool : IDisposable
 {
-    private readonly Dictionary<string, (FileStream File, BinaryWriter Writer)> _files = new(StringComparer.Ordinal);
+    private readonly Dictionary<(string Tool, string Category), (FileStream File, BinaryWriter Writer)> _files = [];
 
-    /// <summary>The categories results were added for, in the order first seen.</summary>
-    public IReadOnlyCollection<string> Categories => _files.Keys;
+    /// <summary>The analyses (tool, category) results were added for, in the order first seen.</summary>
+    public IReadOnlyCollection<(string Tool, string Category)> Analyses => _files.Keys;
 
     public void Add(IngestedResult result)
     {
         ArgumentNullException.ThrowIfNull(result);
-        if (!_files.TryGetValue(result.Category, out var file))
+        if (!_files.TryGetValue((result.Tool, result.Category), out var file))
         {
             var stream = ResultSpool.CreateTemporaryFile();
-            _files[result.Category] = file = (stream, new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true));
+            _files[(result.Tool, result.Category)] = file = (stream, new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true));
         }
 
         var w = file.Writer;
-        w.Write(result.Tool);
         w.Write(result.RuleId);
         w.Write((int)result.Severity);
         w.Write(result.Message);
@@ -42,10 +42,10 @@ public sealed class CategorySpool : IDisposable
         WriteOptional(w, result.FlowJson);
     }
 
-    /// <summary>The results of <paramref name="category"/> in the order they were added (none for a category without results); read once.</summary>
-    public IEnumerable<IngestedResult> Read(string category)
+    /// <summary>The results of <paramref name="tool"/> in <paramref name="category"/> in the order they were added (none for an analysis without results); read once.</summary>
+    public IEnumerable<IngestedResult> Read(string tool, string category)
     {
-        if (!_files.TryGetValue(category, out var file))
+        if (!_files.TryGetValue((tool, category), out var file))
         {
             yield break;
         }
@@ -55,7 +55,6 @@ public sealed class CategorySpool : IDisposable
         using var r = new BinaryReader(file.File, System.Text.Encoding.UTF8, leaveOpen: true);
         while (file.File.Position < file.File.Length)
         {
-            var tool = r.ReadString();
             var rule = r.ReadString();
             var severity = (Severity)r.ReadInt32();
             var message = r.ReadString();
