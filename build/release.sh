@@ -9,7 +9,7 @@
 #   FILE.cdx.json   a CycloneDX 1.6 SBOM of what it is built from (sfi sbom over the CLI's locked packages)
 #   FILE.sig        with --sign-ring: a detached JWS by that key ring of a running `sfi serve` (sfi keys sign-file;
 #                   SFI_SERVER and SFI_ADMIN_KEY or --admin-key-file as for every `sfi keys` command)
-# --tool-package adds the .NET tool package (SecureFuture.Cli.VERSION.nupkg) to the same treatment.
+# and LICENSE (MIT) once in DIR. --tool-package adds the .NET tool package (SecureFuture.Cli.VERSION.nupkg) to the same treatment.
 # Builds are reproducible: SOURCE_DATE_EPOCH is the last commit's time unless already set.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -61,6 +61,8 @@ if [ -n "$tool_package" ]; then
   for p in "$work"/nupkg/*.nupkg; do cp "$p" "$out/"; artefacts+=("$(basename "$p")"); done
 fi
 
+# The licence travels with the binaries as it does inside the tool package.
+cp "$here/LICENSE" "$out/LICENSE"
 cd "$out"
 for name in "${artefacts[@]}"; do
   sha256sum "$name" > "$name.sha256"
