@@ -16,7 +16,7 @@
 # The image is checked before the script succeeds: skopeo must read the layout, the config must name the non-root
 # user, the entrypoint and the volume, and the image's own sfi must start as that user inside the image's root file
 # system (chroot) with SoftHSM2's module in place. Needs root (or mmdebstrap's unshare mode), mmdebstrap, umoci and skopeo (Debian
-# packages of the same names); the rootfs is reproducible for a given SOURCE_DATE_EPOCH and mirror state.
+# packages of the same names). Times are SOURCE_DATE_EPOCH's; byte-for-byte reproducibility is not checked yet.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 binary=
