@@ -5,7 +5,7 @@ namespace SecureFuture.Cli.Tests;
 
 /// <summary>
 /// <c>sfi scan --format gitlab-sast|gitlab-secrets</c>: GitLab's report formats from the shared finding model, validated
-/// with Ajv against the schemas in TestData/gitlab-report-schemas (see the README there for what they are).
+/// with Ajv against GitLab's official schema files in TestData/gitlab-report-schemas (the README there says where from).
 /// </summary>
 [Trait("Category", "Integration")]
 public sealed class GitLabReportTests : IDisposable
@@ -29,6 +29,11 @@ public sealed class GitLabReportTests : IDisposable
 
         Validate(secretReport, "secret-detection-report-format.json");
         Validate(sastReport, "sast-report-format.json");
+        // The reports claim the version of GitLab's schema files they are validated against.
+        foreach (var (report, schema) in new[] { (secretReport, "secret-detection-report-format.json"), (sastReport, "sast-report-format.json") })
+        {
+            Assert.Equal((string)JsonNode.Parse(await File.ReadAllTextAsync(Schema(schema)))!["self"]!["version"]!, (string)JsonNode.Parse(await File.ReadAllTextAsync(report))!["version"]!);
+        }
 
         var found = JsonNode.Parse(await File.ReadAllTextAsync(secretReport))!;
         Assert.Equal("secret_detection", (string)found["scan"]!["type"]!);

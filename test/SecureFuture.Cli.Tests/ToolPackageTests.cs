@@ -33,6 +33,14 @@ public sealed class ToolPackageTests
                 string? Element(string name) => metadata.Elements().SingleOrDefault(e => e.Name.LocalName == name)?.Value;
                 Assert.Equal("SecureFuture.Cli", Element("id"));
                 Assert.Equal("MIT", Element("license"));
+                // The licence text itself travels with the package: MIT, the copyright holders the repository names.
+                using (var license = new StreamReader(zip.GetEntry("LICENSE")!.Open()))
+                {
+                    var text = license.ReadToEnd();
+                    Assert.StartsWith("MIT License\n\nCopyright (c) SecureFuture contributors\n", text, StringComparison.Ordinal);
+                    Assert.Equal(File.ReadAllText(Path.Combine(CliRunner.RepoRoot(), "LICENSE")), text);
+                }
+
                 Assert.Equal("README.md", Element("readme"));
                 Assert.NotNull(zip.GetEntry("README.md"));
                 Assert.Contains("security", Element("tags")!.Split(' '));
