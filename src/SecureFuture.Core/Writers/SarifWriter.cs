@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Reflection;
 using System.Text.Json;
 
 namespace SecureFuture.Core.Writers;
@@ -14,6 +15,17 @@ public sealed class SarifWriter : IReportWriter
     public const string SourceRootBaseId = "%SRCROOT%";
     public const string ContentFingerprintKey = "sfiContentFingerprint/v1";
     public const string LineHashKey = "primaryLocationLineHash";
+
+    /// <summary>
+    /// The project's home (Directory.Build.props RepositoryUrl, which the SDK stamps on every assembly as
+    /// <c>AssemblyMetadata("RepositoryUrl")</c>), written as <c>tool.driver.informationUri</c> (SARIF §3.19.17; the
+    /// multitool's SARIF2005 asks for it). Null in a build without one, and then the property is left out.
+    /// </summary>
+    public static Uri? ToolInformationUri { get; } =
+        typeof(SarifWriter).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
+            .Where(a => a.Key == "RepositoryUrl" && Uri.IsWellFormedUriString(a.Value, UriKind.Absolute))
+            .Select(a => new Uri(a.Value!, UriKind.Absolute))
+            .FirstOrDefault();
 
     public string Format => "sarif";
 
@@ -121,6 +133,11 @@ public sealed class SarifWriter : IReportWriter
         json.WriteString("name", run.ToolName);
         json.WriteString("version", run.ToolVersion);
         json.WriteString("semanticVersion", run.ToolVersion);
+        if (ToolInformationUri is { } home)
+        {
+            json.WriteString("informationUri", home.AbsoluteUri);
+        }
+
         json.WriteStartArray("rules");
         foreach (var rule in run.Rules)
         {

@@ -56,6 +56,7 @@ internal sealed partial class TaintEngine
     private readonly Dictionary<SyntaxNode, string> _typeText = [];
     private readonly HashSet<string> _reported = new(StringComparer.Ordinal);
     private readonly HashSet<string> _boundsNotified = new(StringComparer.Ordinal);
+    private int _sourceMentionsBound;
     private int _callDepthHits;
     private (string? Path, SyntaxNode? Node)? _firstCallDepthHit;
     private readonly ConcurrentDictionary<ISymbol, string> _fullNames = new(SymbolEqualityComparer.Default);
@@ -97,10 +98,22 @@ internal sealed partial class TaintEngine
         return sources.Find(s => s.HasMember(symbol.Name) && s.MayMatch(access) && TypeMatches(type, s.TypeName));
     }
 
-    /// <summary>Whether a member access reads request data, as <see cref="MethodAnalysis"/> decides where it reads the member.</summary>
-    private bool IsSourceAccess(MemberAccessExpressionSyntax access) =>
-        access.Expression is not ThisExpressionSyntax
-        && SourceRead(access, SemanticModel(access.SyntaxTree).GetSymbolInfo(access, _cancellationToken).Symbol) is not null;
+    /// <summary>
+    /// Whether a member access reads request data, as <see cref="MethodAnalysis"/> decides where it reads the member.
+    /// Binding one expression binds its whole statement, and a statement that passes a lambda to an overloaded method
+    /// (<c>command.SetAction(async (parse, ct) => { ... request.Headers ... })</c>) binds the lambda once per
+    /// candidate: it is asked only where the answer can change a result, and counted (<c>codeTaintSourceMentionsBound</c>).
+    /// </summary>
+    private bool IsSourceAccess(MemberAccessExpressionSyntax access)
+    {
+        if (access.Expression is ThisExpressionSyntax)
+        {
+            return false;
+        }
+
+        Interlocked.Increment(ref _sourceMentionsBound);
+        return SourceRead(access, SemanticModel(access.SyntaxTree).GetSymbolInfo(access, _cancellationToken).Symbol) is not null;
+    }
 
     public TaintModel Model { get; }
 
@@ -166,6 +179,7 @@ internal sealed partial class TaintEngine
         _sink.Count("codeTaintBodiesAnalysed", analysed);
         _sink.Count("codeTaintSummaries", SummariesComputed);
         _sink.Count("codeTaintSummaryReuses", SummariesReused);
+        _sink.Count("codeTaintSourceMentionsBound", _sourceMentionsBound);
         if (_unresolvedSinkMatches > 0)
         {
             _sink.Count("codeUnresolvedSinkMatches", _unresolvedSinkMatches);
@@ -493,7 +507,8 @@ internal sealed partial class TaintEngine
     {
         var names = CloseOverCallers(
             callers,
-            _bodies.Where(b => b.MentionsSource && b.Node is MethodDeclarationSyntax m && MayReturnText(m)),
+            // The syntax first: binding the mentions can cost a whole method's binding (see IsSourceAccess).
+            _bodies.Where(b => b.Node is MethodDeclarationSyntax m && MayReturnText(m) && b.MentionsSource),
             b => b.Node is not MethodDeclarationSyntax m || !MayReturnText(m),
             _ => { });
 
@@ -627,7 +642,8 @@ internal sealed partial class TaintEngine
                 // gRPC: the request message is the first parameter of a service method (the base class is generated at build time).
                 roots.Add(new Root(m, body.TypeKey, [.. m.ParameterList.Parameters.Select((p, i) => i == 0 ? "gRPC request" : null)]));
             }
-            else if ((body.MentionsSource || body.Invoked.Overlaps(_ownSourceReturningNames)) && !actions.Contains(body.Node))
+            // A body that can reach no sink is not analysed as a root (Run), so whether it reads a source is not asked.
+            else if (body.MayReachSink && (body.Invoked.Overlaps(_ownSourceReturningNames) || body.MentionsSource) && !actions.Contains(body.Node))
             {
                 roots.Add(new Root(body.Node, body.TypeKey, []));
             }

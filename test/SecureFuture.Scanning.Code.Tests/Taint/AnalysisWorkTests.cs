@@ -47,6 +47,41 @@ public sealed class AnalysisWorkTests
     }
 
     [Fact]
+    public void A_member_named_like_a_source_is_bound_only_in_a_body_whose_answer_can_change_a_result()
+    {
+        // request.Headers is HttpRequestMessage's here (an HTTP client, like sfi's own CLI), named like HttpRequest's.
+        // Binding it binds the whole statement around it, lambdas and all. For bodies that reach no sink and return no
+        // text (IsJson, AnyJson) the answer changes nothing, so it must not be asked. The body that does reach a sink
+        // (Send, which builds SQL) is still bound, and still found not to read request data.
+        const string Client = """
+            using System.Collections.Generic;
+            using System.Data.Common;
+            using System.Linq;
+            using System.Net.Http;
+
+            namespace Cli;
+
+            public static class Commands
+            {
+                public static bool IsJson(HttpRequestMessage request) => request.Headers.Accept.Count > 0;
+
+                public static bool AnyJson(IEnumerable<HttpRequestMessage> requests) => requests.Any(request => request.Headers.Accept.Count > 0);
+
+                public static void Send(DbConnection connection, HttpRequestMessage request)
+                {
+                    var command = connection.CreateCommand();
+                    command.CommandText = "SELECT 1 WHERE x = '" + request.Headers.ToString() + "'";
+                }
+            }
+            """;
+
+        var sink = RecordingSink.Analyze(("src/Cli/Commands.cs", Client));
+
+        Assert.Empty(sink.Of(Sql));
+        Assert.Equal(1, sink.Statistics.GetValueOrDefault("codeTaintSourceMentionsBound"));
+    }
+
+    [Fact]
     public void The_request_query_read_in_a_helper_is_still_followed_through_its_callers()
     {
         const string App = """
