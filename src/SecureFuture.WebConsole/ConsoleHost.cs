@@ -1,4 +1,5 @@
 using System.Data.Common;
+using System.Security.Cryptography;
 using Fido2NetLib;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Builder;
@@ -39,7 +40,7 @@ public static class ConsoleHost
         ArgumentNullException.ThrowIfNull(console);
         var store = new ConsoleStore(setup.DataSource, setup.Postgres);
         await store.InitializeAsync(cancellationToken);
-        await SharedKeyRing.AddAsync(services, store, setup.Keys.Custodian, setup.Keys.Store.InstallationId, setup.Clock, cancellationToken);
+        SharedKeyRing.Add(services, store, setup.Keys.Custodian, setup.Keys.Store.InstallationId, setup.Clock);
         var audit = new ConsoleAudit(setup.Keys.Store, setup.Clock);
         var fido2 = new Fido2(new Fido2Configuration
         {
@@ -97,8 +98,16 @@ public static class ConsoleHost
         ArgumentNullException.ThrowIfNull(app);
         // The shared key ring gets its first key now, one node at a time: a node starting next to another finds that
         // key in the store instead of making its own, which the other would not know until its next refresh.
-        app.Services.GetRequiredService<ConsoleStore>().RunExclusively(
-            () => app.Services.GetRequiredService<IDataProtectionProvider>().CreateProtector("SecureFuture.WebConsole.KeyRing").Protect([1]));
+        // Without the HSM (not there yet at start) the key is made at the console's first use instead; a node that then
+        // meets a key it does not know reloads the ring from the store.
+        try
+        {
+            app.Services.GetRequiredService<ConsoleStore>().RunExclusively(
+                () => app.Services.GetRequiredService<IDataProtectionProvider>().CreateProtector("SecureFuture.WebConsole.KeyRing").Protect([1]));
+        }
+        catch (CryptographicException e) when (e.InnerException is HsmUnavailableException)
+        {
+        }
         var sessions = app.Services.GetRequiredService<Sessions>();
         app.Use(async (context, next) =>
         {

@@ -40,12 +40,22 @@ public sealed class HsmOutageTests
             Assert.Contains("sfi_hsm_up 0", await server.Admin.GetStringAsync(new Uri("/metrics", UriKind.Relative)), StringComparison.Ordinal);
             Assert.Empty(await server.Server.Keys.ListRingsAsync(default));
 
+            // The console's forms need its Data Protection keys, encrypted by a key derived in the HSM: not served
+            // without it, and never protected by anything else.
+            using (var signIn = await server.Anonymous.GetAsync(new Uri("/signin", UriKind.Relative)))
+            {
+                Assert.NotEqual(HttpStatusCode.OK, signIn.StatusCode);
+            }
+
             // The HSM arrives; no restart.
             Directory.CreateDirectory(Path.GetDirectoryName(modulePath)!);
             File.Copy(Pkcs11Options.SoftHsmModule, modulePath);
             await server.WaitUntilReadyAsync(TimeSpan.FromSeconds(20));
             using var sign = await server.Admin.PostAsJsonAsync(new Uri("/v1/keyrings/default/sign", UriKind.Relative), new { digest = Base64Url.Encode(new byte[32]) });
             Assert.Equal(HttpStatusCode.OK, sign.StatusCode);
+            using var signInAfter = await server.Anonymous.GetAsync(new Uri("/signin", UriKind.Relative));
+            Assert.Equal(HttpStatusCode.OK, signInAfter.StatusCode);
+            Assert.Contains("__RequestVerificationToken", await signInAfter.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         }
         finally
         {

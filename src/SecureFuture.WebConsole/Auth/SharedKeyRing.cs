@@ -20,9 +20,20 @@ namespace SecureFuture.WebConsole.Auth;
 /// </summary>
 internal static class SharedKeyRing
 {
-    public static async Task AddAsync(IServiceCollection services, ConsoleStore store, IKeyCustodian custodian, string installationId, TimeProvider clock, CancellationToken cancellationToken)
+    public static void Add(IServiceCollection services, ConsoleStore store, IKeyCustodian custodian, string installationId, TimeProvider clock)
     {
-        var kek = await HsmKeyEncryptionKey.OpenAsync(store, custodian, installationId, clock, cancellationToken);
+        var kek = new KeyEncryptionKeySource(store, custodian, installationId, clock);
+        try
+        {
+            // Opened now when the HSM answers, so that a node on another HSM refuses to start; an HSM that is not there
+            // yet must not stop the server (its key endpoints answer 503 until it arrives): the key is then opened at
+            // its first use.
+            kek.Get();
+        }
+        catch (HsmUnavailableException)
+        {
+        }
+
         services.AddSingleton(kek);
         // One application name for every node: by default it is the content root, which differs between machines.
         services.AddDataProtection().SetApplicationName("SecureFuture sfi serve " + installationId);
@@ -118,6 +129,27 @@ public sealed class HsmKeyEncryptionKey
     }
 }
 
+/// <summary>The console's key-encryption key, opened once the HSM answers (at start, or at its first use after).</summary>
+internal sealed class KeyEncryptionKeySource(ConsoleStore store, IKeyCustodian custodian, string installationId, TimeProvider clock)
+{
+    private readonly object _gate = new();
+    private HsmKeyEncryptionKey? _key;
+
+    /// <summary>The key (Data Protection's encryptor and decryptor are synchronous); throws <see cref="HsmUnavailableException"/> while the HSM is away.</summary>
+    public HsmKeyEncryptionKey Get()
+    {
+        if (Volatile.Read(ref _key) is { } opened)
+        {
+            return opened;
+        }
+
+        lock (_gate)
+        {
+            return _key ??= HsmKeyEncryptionKey.OpenAsync(store, custodian, installationId, clock, CancellationToken.None).GetAwaiter().GetResult();
+        }
+    }
+}
+
 /// <summary>Data Protection keys as rows of the store's <c>console_dataprotection_keys</c> table, shared by every node.</summary>
 internal sealed class StoreXmlRepository(ConsoleStore store) : IXmlRepository
 {
@@ -131,13 +163,14 @@ internal sealed class StoreXmlRepository(ConsoleStore store) : IXmlRepository
 }
 
 /// <summary>Encrypts each Data Protection key with <see cref="HsmKeyEncryptionKey"/> before it is stored.</summary>
-internal sealed class HsmXmlEncryptor(HsmKeyEncryptionKey kek) : IXmlEncryptor
+internal sealed class HsmXmlEncryptor(KeyEncryptionKeySource source) : IXmlEncryptor
 {
     public const string ElementName = "hsmEncryptedKey";
 
     public EncryptedXmlInfo Encrypt(XElement plaintextElement)
     {
         ArgumentNullException.ThrowIfNull(plaintextElement);
+        var kek = source.Get();
         var plaintext = Encoding.UTF8.GetBytes(plaintextElement.ToString(SaveOptions.DisableFormatting));
         try
         {
@@ -157,7 +190,7 @@ internal sealed class HsmXmlDecryptor(IServiceProvider services) : IXmlDecryptor
     public XElement Decrypt(XElement encryptedElement)
     {
         ArgumentNullException.ThrowIfNull(encryptedElement);
-        var kek = services.GetRequiredService<HsmKeyEncryptionKey>();
+        var kek = services.GetRequiredService<KeyEncryptionKeySource>().Get();
         var plaintext = kek.Decrypt(Convert.FromBase64String(encryptedElement.Value));
         try
         {
