@@ -28,17 +28,15 @@ public abstract class ConsolePage : PageModel
     protected string Actor => Passkeys.Actor(Person ?? throw new InvalidOperationException("no one is signed in"));
 
     /// <summary>
-    /// A local path to go back to, or the overview (never another site: no open redirect). As ASP.NET Core's
-    /// <c>IsLocalUrl</c>: one leading slash, not followed by another slash or a backslash, and no control character
-    /// anywhere, since browsers drop tabs and line breaks from URLs (<c>/\t/evil.example</c> becomes
-    /// <c>//evil.example</c>, another site).
+    /// A local path to go back to, or the overview (never another site: no open redirect), by ASP.NET Core's own
+    /// <see cref="IUrlHelper.IsLocalUrl"/>: one leading slash not followed by another slash or a backslash, and no
+    /// control character (browsers drop tabs and line breaks, so <c>/\t/evil.example</c> would be another site).
     /// </summary>
-    public static string LocalOrHome(string? path)
-        => path is { Length: > 0 } && path[0] == '/'
-           && (path.Length == 1 || (path[1] != '/' && path[1] != '\\'))
-           && !path.AsSpan().ContainsAnyInRange('\0', '\x1F') && !path.Contains('\x7F', StringComparison.Ordinal)
-            ? path
-            : "/";
+    public static string LocalOrHome(IUrlHelper url, string? path)
+    {
+        ArgumentNullException.ThrowIfNull(url);
+        return path is { Length: > 0 } && path[0] == '/' && url.IsLocalUrl(path) ? path : "/";
+    }
 
     protected IActionResult Problem(int status, string message)
     {

@@ -28,7 +28,7 @@ public sealed class SignInModel : ConsolePage
 
     public async Task OnGetAsync(CancellationToken cancellationToken)
     {
-        ReturnUrl = LocalOrHome(ReturnUrl);
+        ReturnUrl = LocalOrHome(Url, ReturnUrl);
         OfferTotp = !StepUp && await Totp.IsEnabledAsync(cancellationToken);
     }
 
@@ -39,13 +39,13 @@ public sealed class SignInModel : ConsolePage
         {
             Response.StatusCode = refusal!.Status;
             Refusal = refusal.Reason;
-            ReturnUrl = LocalOrHome(ReturnUrl);
+            ReturnUrl = LocalOrHome(Url, ReturnUrl);
             OfferTotp = await Totp.IsEnabledAsync(cancellationToken);
             return Page();
         }
 
         await HttpContext.RequestServices.GetRequiredService<Sessions>().StartAsync(HttpContext, person, SignInFactor.Totp, cancellationToken);
         Flash = "Signed in with a TOTP code, the weaker factor: sensitive actions will ask for your passkey.";
-        return Redirect(LocalOrHome(ReturnUrl));
+        return Redirect(LocalOrHome(Url, ReturnUrl));
     }
 }
