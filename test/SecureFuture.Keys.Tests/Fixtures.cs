@@ -1,5 +1,4 @@
 using Npgsql;
-using SecureFuture.Keys.Pkcs11;
 using SecureFuture.Keys.Storage;
 using SecureFuture.Testing;
 
@@ -7,29 +6,10 @@ namespace SecureFuture.Keys.Tests;
 
 /// <summary>
 /// One SoftHSM2 token for the whole test assembly (a PKCS#11 module initializes once per process), created the way
-/// <c>sfi serve</c> creates its default token. Tests keep apart by ring names and databases.
+/// <c>sfi serve</c> creates its default token (<see cref="SoftHsmFixture"/>). Tests keep apart by ring names and databases.
 /// </summary>
-public sealed class HsmFixture : IDisposable
+public sealed class HsmFixture : SoftHsmFixture
 {
-    public HsmFixture()
-    {
-        Directory = System.IO.Directory.CreateTempSubdirectory("sfi-hsm-tests-").FullName;
-        Options = SoftHsmToken.Prepare(Directory);
-        Custodian = new Pkcs11Custodian(Options);
-        Custodian.Ping();
-    }
-
-    public string Directory { get; }
-
-    public Pkcs11Options Options { get; }
-
-    public Pkcs11Custodian Custodian { get; }
-
-    public void Dispose()
-    {
-        Custodian.Dispose();
-        System.IO.Directory.Delete(Directory, recursive: true);
-    }
 }
 
 [CollectionDefinition(Name)]

@@ -24,8 +24,7 @@ public sealed partial class KeyRingServiceTests
         KeyVersion lost;
         await using (var store = factory())
         {
-            var service = new KeyRingService(store, hsm.Custodian, clock, new KeyServiceOptions { DefaultRing = new KeyRingRequest { Name = Ring("default") } });
-            await service.InitializeAsync(default);
+            var service = await StartServiceAsync(store, hsm.Custodian, clock);
             await service.CreateRingAsync(new KeyRingRequest { Name = ring, RotationPeriod = "PT1H", PrePublication = "PT10M" }, "admin", false, default);
             lost = Assert.Single(await store.ListVersionsAsync(ring, default));
         }
@@ -35,8 +34,7 @@ public sealed partial class KeyRingServiceTests
         Assert.True(hsm.Custodian.Destroy(lost.HsmId));
 
         await using var restarted = factory();
-        var recovered = new KeyRingService(restarted, hsm.Custodian, clock, new KeyServiceOptions { DefaultRing = new KeyRingRequest { Name = Ring("default") } });
-        await recovered.InitializeAsync(default);
+        var recovered = await StartServiceAsync(restarted, hsm.Custodian, clock);
 
         // Signing works at once, with a key the token holds; the lost key still verifies what it signed (its public
         // half is in the store) until the grace ends.
@@ -114,8 +112,7 @@ public sealed partial class KeyRingServiceTests
         var failing = new FailingCustodian(hsm.Custodian, $"/{broken}/");
         var logs = new RecordingLoggerProvider();
         await using var store = factory();
-        var service = new KeyRingService(store, failing, clock, new KeyServiceOptions { DefaultRing = new KeyRingRequest { Name = Ring("default") } }, logs.CreateLogger<KeyRingService>());
-        await service.InitializeAsync(default);
+        var service = await StartServiceAsync(store, failing, clock, logs.CreateLogger<KeyRingService>());
         await service.CreateRingAsync(new KeyRingRequest { Name = broken, RotationPeriod = "PT1H", PrePublication = "PT10M" }, "admin", false, default);
         await service.CreateRingAsync(new KeyRingRequest { Name = healthy, RotationPeriod = "PT1H", PrePublication = "PT10M" }, "admin", false, default);
         failing.Failing = true;

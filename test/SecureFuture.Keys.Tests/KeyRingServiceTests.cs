@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
 using SecureFuture.Keys.Storage;
 using SecureFuture.Testing;
@@ -188,8 +189,7 @@ public sealed partial class KeyRingServiceTests(HsmFixture hsm)
         var crashing = new CrashingCustodian(hsm.Custodian);
         await using (var store = factory())
         {
-            var service = new KeyRingService(store, crashing, clock, new KeyServiceOptions { DefaultRing = new KeyRingRequest { Name = Ring("default") } });
-            await service.InitializeAsync(default);
+            var service = await StartServiceAsync(store, crashing, clock);
             await service.CreateRingAsync(new KeyRingRequest { Name = ring, RotationPeriod = "PT1H", PrePublication = "PT10M" }, "admin", false, default);
 
             // The node dies right after the HSM generated the next key, before the store recorded it (in this
@@ -205,8 +205,7 @@ public sealed partial class KeyRingServiceTests(HsmFixture hsm)
 
         // A restarted node finds the orphan (never published, never signed), destroys it and rotates normally.
         await using var restarted = factory();
-        var recovered = new KeyRingService(restarted, hsm.Custodian, clock, new KeyServiceOptions { DefaultRing = new KeyRingRequest { Name = Ring("default") } });
-        await recovered.InitializeAsync(default);
+        var recovered = await StartServiceAsync(restarted, hsm.Custodian, clock);
         var actions = await recovered.TickAsync(default);
         Assert.Contains(actions, a => a.Action == "orphan-destroyed" && a.Kid == orphan.HsmId);
         Assert.Contains(actions, a => a.Action == "published" && a.Ring == ring);
@@ -446,6 +445,14 @@ public sealed partial class KeyRingServiceTests(HsmFixture hsm)
         Assert.Equal(2, (await node.Service.SignAsync(ring, new byte[32], null, default)) is { } s ? (await Versions(node, ring)).Single(v => v.Kid == s.Kid).Version : 0);
     }
 
+    /// <summary>A key service on <paramref name="store"/>, initialized as <c>sfi serve</c> starts it (with its default ring).</summary>
+    private static async Task<KeyRingService> StartServiceAsync(IKeyStore store, IKeyCustodian custodian, TimeProvider clock, ILogger<KeyRingService>? log = null)
+    {
+        var service = new KeyRingService(store, custodian, clock, new KeyServiceOptions { DefaultRing = new KeyRingRequest { Name = Ring("default") } }, log);
+        await service.InitializeAsync(default);
+        return service;
+    }
+
     private static string Ring(string purpose) => $"{purpose}-{Guid.NewGuid():N}"[..(purpose.Length + 9)];
 
     private static Task<IReadOnlyList<KeyVersion>> Versions(Node node, string ring) => node.Store.ListVersionsAsync(ring, default);
@@ -477,8 +484,7 @@ public sealed partial class KeyRingServiceTests(HsmFixture hsm)
         {
             var store = (await TestStores.CreateAsync(kind))();
             var clock = new FakeTimeProvider(Start);
-            var service = new KeyRingService(store, hsm.Custodian, clock, new KeyServiceOptions { DefaultRing = new KeyRingRequest { Name = Ring("default") } });
-            await service.InitializeAsync(default);
+            var service = await StartServiceAsync(store, hsm.Custodian, clock);
             return new Node(store, service, clock);
         }
 

@@ -156,61 +156,51 @@ public sealed class Pkcs11CustodianTests(HsmFixture hsm)
         // Dropping a connection finalizes the module; the next call initializes it again, and the module hands out
         // the same session and object handle numbers again, for other objects. An operation still running on the old
         // connection must finish (or fail) before that, or its stale handles sign with whatever key now has them.
-        var directory = Directory.CreateTempSubdirectory("sfi-hsm-drop-").FullName;
-        try
+        using var privateHsm = PrivateSoftHsm.Create("sfi-hsm-drop-");
+        using var custodian = new Pkcs11Custodian(privateHsm.Options);
+        var keys = Enumerable.Range(0, 4).Select(i => custodian.Generate(SigningAlgorithm.ES256, $"drop/{i}")).ToArray();
+        var missing = Convert.ToHexString(RandomNumberGenerator.GetBytes(16));
+
+        var wrong = 0;
+        var signed = 0;
+        var drops = 0;
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(3));
+        var signers = keys.Select((key, k) => Task.Run(() =>
         {
-            var modulePath = Path.Combine(directory, "module", "libsofthsm2.so");
-            Directory.CreateDirectory(Path.GetDirectoryName(modulePath)!);
-            File.Copy(Pkcs11Options.SoftHsmModule, modulePath);
-            using var custodian = new Pkcs11Custodian(SoftHsmToken.Prepare(directory, modulePath));
-            var keys = Enumerable.Range(0, 4).Select(i => custodian.Generate(SigningAlgorithm.ES256, $"drop/{i}")).ToArray();
-            var missing = Convert.ToHexString(RandomNumberGenerator.GetBytes(16));
-
-            var wrong = 0;
-            var signed = 0;
-            var drops = 0;
-            using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(3));
-            var signers = keys.Select((key, k) => Task.Run(() =>
+            for (var i = 0; !stop.IsCancellationRequested; i++)
             {
-                for (var i = 0; !stop.IsCancellationRequested; i++)
+                var digest = SHA256.HashData(Encoding.UTF8.GetBytes($"{k}/{i}"));
+                try
                 {
-                    var digest = SHA256.HashData(Encoding.UTF8.GetBytes($"{k}/{i}"));
-                    try
+                    if (!key.PublicKey.VerifyDigest(digest, custodian.SignDigest(key.HsmId, SigningAlgorithm.ES256, digest)))
                     {
-                        if (!key.PublicKey.VerifyDigest(digest, custodian.SignDigest(key.HsmId, SigningAlgorithm.ES256, digest)))
-                        {
-                            Interlocked.Increment(ref wrong);
-                        }
+                        Interlocked.Increment(ref wrong);
+                    }
 
-                        Interlocked.Increment(ref signed);
-                    }
-                    catch (HsmUnavailableException)
-                    {
-                        // An operation caught by the outage may fail; it must never succeed with another key.
-                    }
+                    Interlocked.Increment(ref signed);
                 }
-            }));
-            var dropper = Task.Run(() =>
-            {
-                while (!stop.IsCancellationRequested)
+                catch (HsmUnavailableException)
                 {
-                    // A key the token does not hold reads as a wiped token: the connection is dropped.
-                    Assert.Throws<HsmUnavailableException>(() => custodian.SignDigest(missing, SigningAlgorithm.ES256, new byte[32]));
-                    Interlocked.Increment(ref drops);
+                    // An operation caught by the outage may fail; it must never succeed with another key.
                 }
-            });
-            await Task.WhenAll([.. signers, dropper]);
-
-            Assert.True(drops > 10, $"only {drops} drops");
-            Assert.True(signed > 10, $"only {signed} signatures");
-            Assert.Equal(0, wrong);
-            var after = SHA256.HashData("after the drops"u8);
-            Assert.True(keys[0].PublicKey.VerifyDigest(after, custodian.SignDigest(keys[0].HsmId, SigningAlgorithm.ES256, after)));
-        }
-        finally
+            }
+        }));
+        var dropper = Task.Run(() =>
         {
-            Directory.Delete(directory, recursive: true);
-        }
+            while (!stop.IsCancellationRequested)
+            {
+                // A key the token does not hold reads as a wiped token: the connection is dropped.
+                Assert.Throws<HsmUnavailableException>(() => custodian.SignDigest(missing, SigningAlgorithm.ES256, new byte[32]));
+                Interlocked.Increment(ref drops);
+            }
+        });
+        await Task.WhenAll([.. signers, dropper]);
+
+        Assert.True(drops > 10, $"only {drops} drops");
+        Assert.True(signed > 10, $"only {signed} signatures");
+        Assert.Equal(0, wrong);
+        var after = SHA256.HashData("after the drops"u8);
+        Assert.True(keys[0].PublicKey.VerifyDigest(after, custodian.SignDigest(keys[0].HsmId, SigningAlgorithm.ES256, after)));
     }
 
     [Fact]
@@ -230,78 +220,49 @@ public sealed class Pkcs11CustodianTests(HsmFixture hsm)
     [Fact]
     public void An_unavailable_module_is_reported_and_recovers_without_a_restart()
     {
-        var directory = Directory.CreateTempSubdirectory("sfi-hsm-outage-").FullName;
-        try
-        {
-            // A second copy of the module has its own state, so it can run beside the fixture's token.
-            var modulePath = Path.Combine(directory, "module", "libsofthsm2.so");
-            var options = SoftHsmToken.Prepare(directory, modulePath);
-            using var custodian = new Pkcs11Custodian(options);
+        // A second copy of the module has its own state, so it can run beside the fixture's token.
+        using var privateHsm = PrivateSoftHsm.Create("sfi-hsm-outage-", installModule: false);
+        using var custodian = new Pkcs11Custodian(privateHsm.Options);
 
-            var missing = Assert.Throws<HsmUnavailableException>(custodian.Ping);
-            Assert.Contains(modulePath, missing.Message, StringComparison.Ordinal);
+        var missing = Assert.Throws<HsmUnavailableException>(custodian.Ping);
+        Assert.Contains(privateHsm.ModulePath, missing.Message, StringComparison.Ordinal);
 
-            Directory.CreateDirectory(Path.GetDirectoryName(modulePath)!);
-            File.Copy(Pkcs11Options.SoftHsmModule, modulePath);
-            custodian.Ping();
-            var key = custodian.Generate(SigningAlgorithm.ES256, "outage/v1");
-            var digest = SHA256.HashData("after recovery"u8);
-            Assert.True(key.PublicKey.VerifyDigest(digest, custodian.SignDigest(key.HsmId, SigningAlgorithm.ES256, digest)));
-        }
-        finally
-        {
-            Directory.Delete(directory, recursive: true);
-        }
+        privateHsm.InstallModule();
+        custodian.Ping();
+        var key = custodian.Generate(SigningAlgorithm.ES256, "outage/v1");
+        var digest = SHA256.HashData("after recovery"u8);
+        Assert.True(key.PublicKey.VerifyDigest(digest, custodian.SignDigest(key.HsmId, SigningAlgorithm.ES256, digest)));
     }
 
     [Fact]
     public void A_damaged_softhsm_token_is_refused_and_never_replaced_by_a_new_empty_one()
     {
-        var directory = Directory.CreateTempSubdirectory("sfi-hsm-damaged-").FullName;
-        try
+        using var privateHsm = PrivateSoftHsm.Create("sfi-hsm-damaged-");
+        Assert.True(privateHsm.Options.InitializeTokenIfMissing);
+        using (var custodian = new Pkcs11Custodian(privateHsm.Options))
         {
-            // Each custodian loads its own copy of the module, so each reads the token directory afresh.
-            string Module(string name)
-            {
-                var path = Path.Combine(directory, name, "libsofthsm2.so");
-                Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-                File.Copy(Pkcs11Options.SoftHsmModule, path);
-                return path;
-            }
-
-            var first = SoftHsmToken.Prepare(directory, Module("first"));
-            Assert.True(first.InitializeTokenIfMissing);
-            using (var custodian = new Pkcs11Custodian(first))
-            {
-                custodian.Generate(SigningAlgorithm.ES256, "damaged/v1");
-            }
-
-            // A crash while SoftHSM2 rewrote token.object in place leaves it cut short: the token has no label any more.
-            var tokens = Path.Combine(directory, "hsm", "tokens");
-            var tokenObject = Assert.Single(Directory.GetFiles(tokens, "token.object", SearchOption.AllDirectories));
-            File.WriteAllBytes(tokenObject, []);
-
-            var again = SoftHsmToken.Prepare(directory, Module("again"));
-            Assert.False(again.InitializeTokenIfMissing);
-            using var restarted = new Pkcs11Custodian(again);
-            var error = Assert.Throws<HsmUnavailableException>(restarted.Ping);
-            Assert.Contains("not created over it", error.Message, StringComparison.Ordinal);
-            Assert.Single(Directory.GetDirectories(tokens)); // no second, empty token beside the damaged one
+            custodian.Generate(SigningAlgorithm.ES256, "damaged/v1");
         }
-        finally
-        {
-            Directory.Delete(directory, recursive: true);
-        }
+
+        // A crash while SoftHSM2 rewrote token.object in place leaves it cut short: the token has no label any more.
+        var tokenObject = Assert.Single(Directory.GetFiles(privateHsm.TokenDirectory, "token.object", SearchOption.AllDirectories));
+        File.WriteAllBytes(tokenObject, []);
+
+        // The restarted custodian loads another copy of the module, so it reads the token directory afresh.
+        var again = SoftHsmToken.Prepare(privateHsm.Directory, PrivateSoftHsm.CopyModule(Path.Combine(privateHsm.Directory, "again")));
+        Assert.False(again.InitializeTokenIfMissing);
+        using var restarted = new Pkcs11Custodian(again);
+        var error = Assert.Throws<HsmUnavailableException>(restarted.Ping);
+        Assert.Contains("not created over it", error.Message, StringComparison.Ordinal);
+        Assert.Single(Directory.GetDirectories(privateHsm.TokenDirectory)); // no second, empty token beside the damaged one
     }
 
     [Fact]
     public void A_wrong_pin_is_unavailable_and_never_echoed()
     {
-        var pinFile = Path.Combine(hsm.Directory, "wrong.pin");
+        var pinFile = Path.Combine(hsm.HsmDirectory, "wrong.pin");
         File.WriteAllText(pinFile, "not-the-pin-12345\n");
-        var modulePath = Path.Combine(hsm.Directory, "wrong-pin-module", "libsofthsm2.so");
-        Directory.CreateDirectory(Path.GetDirectoryName(modulePath)!);
-        File.Copy(Pkcs11Options.SoftHsmModule, modulePath, overwrite: true);
+        var modulePath = PrivateSoftHsm.CopyModule(Path.Combine(hsm.HsmDirectory, "wrong-pin-module"));
         using var custodian = new Pkcs11Custodian(hsm.Options with { ModulePath = modulePath, PinFile = pinFile, InitializeTokenIfMissing = false });
         var error = Assert.Throws<HsmUnavailableException>(custodian.Ping);
         Assert.Contains("PIN", error.Message, StringComparison.Ordinal);

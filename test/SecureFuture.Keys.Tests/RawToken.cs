@@ -1,6 +1,7 @@
 using Net.Pkcs11Interop.Common;
 using Net.Pkcs11Interop.HighLevelAPI;
 using SecureFuture.Keys.Pkcs11;
+using SecureFuture.Testing;
 
 namespace SecureFuture.Keys.Tests;
 
@@ -21,9 +22,7 @@ internal sealed class RawToken : IDisposable
 
     public static RawToken Open(HsmFixture hsm)
     {
-        var copy = Path.Combine(hsm.Directory, "raw-module", "libsofthsm2.so");
-        Directory.CreateDirectory(Path.GetDirectoryName(copy)!);
-        File.Copy(Pkcs11Options.SoftHsmModule, copy, overwrite: true);
+        var copy = PrivateSoftHsm.CopyModule(Path.Combine(hsm.HsmDirectory, "raw-module"));
         var factories = new Pkcs11InteropFactories();
         var library = factories.Pkcs11LibraryFactory.LoadPkcs11Library(factories, copy, AppType.MultiThreaded);
         var slot = library.GetSlotList(SlotsType.WithTokenPresent).Single(s => s.GetTokenInfo().Label.Trim() == SoftHsmToken.DefaultLabel);

@@ -3,12 +3,14 @@ using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using SecureFuture.Keys;
 using SecureFuture.Keys.Pkcs11;
+using SecureFuture.Testing;
 
 namespace SecureFuture.Server.Tests;
 
 /// <summary>
 /// The HSM goes away and comes back while the server runs. Each test uses its own copy of the SoftHSM2 module (a copy
-/// has its own module state) and its own token directory, so the outage is real and touches no other test.
+/// has its own module state) and its own token directory (<see cref="PrivateSoftHsm"/>), so the outage is real and
+/// touches no other test.
 /// </summary>
 [Trait("Category", "Integration")]
 public sealed class HsmOutageTests
@@ -16,100 +18,80 @@ public sealed class HsmOutageTests
     [Fact]
     public async Task An_hsm_that_is_missing_at_start_gives_503_and_the_server_recovers_when_it_arrives()
     {
-        var directory = Directory.CreateTempSubdirectory("sfi-outage-").FullName;
-        try
+        using var hsm = PrivateSoftHsm.Create("sfi-outage-", installModule: false);
+        using var custodian = new Pkcs11Custodian(hsm.Options);
+        await using var server = await StartUnreadyAsync(custodian);
+
+        using (var ready = await server.Anonymous.GetAsync(new Uri("/readyz", UriKind.Relative)))
         {
-            var modulePath = Path.Combine(directory, "module", "libsofthsm2.so");
-            using var custodian = new Pkcs11Custodian(SoftHsmToken.Prepare(directory, modulePath));
-            await using var server = await StartUnreadyAsync(custodian);
-
-            using (var ready = await server.Anonymous.GetAsync(new Uri("/readyz", UriKind.Relative)))
-            {
-                Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
-                var body = JsonNode.Parse(await ready.Content.ReadAsStringAsync())!;
-                Assert.False((bool)body["hsm"]!);
-                Assert.True((bool)body["store"]!);
-                Assert.Contains("does not exist", (string)body["problem"]!, StringComparison.Ordinal);
-            }
-
-            using (var create = await server.Admin.PostAsJsonAsync(new Uri("/v1/keyrings", UriKind.Relative), new { name = "during-outage" }))
-            {
-                await KeyApiTests.AssertProblem(create, HttpStatusCode.ServiceUnavailable, "HSM is unavailable");
-            }
-
-            Assert.Contains("sfi_hsm_up 0", await server.Admin.GetStringAsync(new Uri("/metrics", UriKind.Relative)), StringComparison.Ordinal);
-            Assert.Empty(await server.Server.Keys.ListRingsAsync(default));
-
-            // The console's forms need its Data Protection keys, encrypted by a key derived in the HSM: not served
-            // without it, and never protected by anything else.
-            using (var signIn = await server.Anonymous.GetAsync(new Uri("/signin", UriKind.Relative)))
-            {
-                Assert.NotEqual(HttpStatusCode.OK, signIn.StatusCode);
-            }
-
-            // The HSM arrives; no restart.
-            Directory.CreateDirectory(Path.GetDirectoryName(modulePath)!);
-            File.Copy(Pkcs11Options.SoftHsmModule, modulePath);
-            await server.WaitUntilReadyAsync(TimeSpan.FromSeconds(20));
-            using var sign = await server.Admin.PostAsJsonAsync(new Uri("/v1/keyrings/default/sign", UriKind.Relative), new { digest = Base64Url.Encode(new byte[32]) });
-            Assert.Equal(HttpStatusCode.OK, sign.StatusCode);
-            using var signInAfter = await server.Anonymous.GetAsync(new Uri("/signin", UriKind.Relative));
-            Assert.Equal(HttpStatusCode.OK, signInAfter.StatusCode);
-            Assert.Contains("__RequestVerificationToken", await signInAfter.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
+            var body = JsonNode.Parse(await ready.Content.ReadAsStringAsync())!;
+            Assert.False((bool)body["hsm"]!);
+            Assert.True((bool)body["store"]!);
+            Assert.Contains("does not exist", (string)body["problem"]!, StringComparison.Ordinal);
         }
-        finally
+
+        using (var create = await server.Admin.PostAsJsonAsync(new Uri("/v1/keyrings", UriKind.Relative), new { name = "during-outage" }))
         {
-            Directory.Delete(directory, recursive: true);
+            await KeyApiTests.AssertProblem(create, HttpStatusCode.ServiceUnavailable, "HSM is unavailable");
         }
+
+        Assert.Contains("sfi_hsm_up 0", await server.Admin.GetStringAsync(new Uri("/metrics", UriKind.Relative)), StringComparison.Ordinal);
+        Assert.Empty(await server.Server.Keys.ListRingsAsync(default));
+
+        // The console's forms need its Data Protection keys, encrypted by a key derived in the HSM: not served
+        // without it, and never protected by anything else.
+        using (var signIn = await server.Anonymous.GetAsync(new Uri("/signin", UriKind.Relative)))
+        {
+            Assert.NotEqual(HttpStatusCode.OK, signIn.StatusCode);
+        }
+
+        // The HSM arrives; no restart.
+        hsm.InstallModule();
+        await server.WaitUntilReadyAsync(TimeSpan.FromSeconds(20));
+        using var sign = await server.Admin.PostAsJsonAsync(new Uri("/v1/keyrings/default/sign", UriKind.Relative), new { digest = Base64Url.Encode(new byte[32]) });
+        Assert.Equal(HttpStatusCode.OK, sign.StatusCode);
+        using var signInAfter = await server.Anonymous.GetAsync(new Uri("/signin", UriKind.Relative));
+        Assert.Equal(HttpStatusCode.OK, signInAfter.StatusCode);
+        Assert.Contains("__RequestVerificationToken", await signInAfter.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
     [Fact]
     public async Task A_token_that_disappears_mid_run_gives_503_and_signing_resumes_when_it_returns()
     {
-        var directory = Directory.CreateTempSubdirectory("sfi-outage-").FullName;
-        try
+        using var hsm = PrivateSoftHsm.Create("sfi-outage-");
+        using var custodian = new Pkcs11Custodian(hsm.Options);
+        await using var server = await RunningServer.StartAsync(custodian);
+        using (var first = await server.Admin.PostAsJsonAsync(new Uri("/v1/keyrings/default/sign", UriKind.Relative), new { digest = Base64Url.Encode(new byte[32]) }))
         {
-            var modulePath = Path.Combine(directory, "module", "libsofthsm2.so");
-            Directory.CreateDirectory(Path.GetDirectoryName(modulePath)!);
-            File.Copy(Pkcs11Options.SoftHsmModule, modulePath);
-            using var custodian = new Pkcs11Custodian(SoftHsmToken.Prepare(directory, modulePath));
-            await using var server = await RunningServer.StartAsync(custodian);
-            using (var first = await server.Admin.PostAsJsonAsync(new Uri("/v1/keyrings/default/sign", UriKind.Relative), new { digest = Base64Url.Encode(new byte[32]) }))
-            {
-                Assert.Equal(HttpStatusCode.OK, first.StatusCode);
-            }
-
-            // The module file goes away and the token with it (as when a network HSM drops off).
-            var tokens = Path.Combine(directory, "hsm", "tokens");
-            var parked = tokens + ".parked";
-            Directory.Move(tokens, parked);
-            File.Move(modulePath, modulePath + ".parked");
-            using (var during = await server.Admin.PostAsJsonAsync(new Uri("/v1/keyrings/default/sign", UriKind.Relative), new { digest = Base64Url.Encode(new byte[32]) }))
-            {
-                await KeyApiTests.AssertProblem(during, HttpStatusCode.ServiceUnavailable, "HSM is unavailable");
-            }
-
-            using (var ready = await server.Anonymous.GetAsync(new Uri("/readyz", UriKind.Relative)))
-            {
-                Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
-            }
-
-            // The JWKS does not need the HSM: relying parties keep verifying through the outage.
-            using (var jwks = await server.Anonymous.GetAsync(new Uri("/.well-known/jwks.json", UriKind.Relative)))
-            {
-                Assert.Equal(HttpStatusCode.OK, jwks.StatusCode);
-            }
-
-            Directory.Move(parked, tokens);
-            File.Move(modulePath + ".parked", modulePath);
-            await server.WaitUntilReadyAsync(TimeSpan.FromSeconds(20));
-            using var after = await server.Admin.PostAsJsonAsync(new Uri("/v1/keyrings/default/sign", UriKind.Relative), new { digest = Base64Url.Encode(new byte[32]) });
-            Assert.Equal(HttpStatusCode.OK, after.StatusCode);
+            Assert.Equal(HttpStatusCode.OK, first.StatusCode);
         }
-        finally
+
+        // The module file goes away and the token with it (as when a network HSM drops off).
+        var parked = hsm.TokenDirectory + ".parked";
+        Directory.Move(hsm.TokenDirectory, parked);
+        File.Move(hsm.ModulePath, hsm.ModulePath + ".parked");
+        using (var during = await server.Admin.PostAsJsonAsync(new Uri("/v1/keyrings/default/sign", UriKind.Relative), new { digest = Base64Url.Encode(new byte[32]) }))
         {
-            Directory.Delete(directory, recursive: true);
+            await KeyApiTests.AssertProblem(during, HttpStatusCode.ServiceUnavailable, "HSM is unavailable");
         }
+
+        using (var ready = await server.Anonymous.GetAsync(new Uri("/readyz", UriKind.Relative)))
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
+        }
+
+        // The JWKS does not need the HSM: relying parties keep verifying through the outage.
+        using (var jwks = await server.Anonymous.GetAsync(new Uri("/.well-known/jwks.json", UriKind.Relative)))
+        {
+            Assert.Equal(HttpStatusCode.OK, jwks.StatusCode);
+        }
+
+        Directory.Move(parked, hsm.TokenDirectory);
+        File.Move(hsm.ModulePath + ".parked", hsm.ModulePath);
+        await server.WaitUntilReadyAsync(TimeSpan.FromSeconds(20));
+        using var after = await server.Admin.PostAsJsonAsync(new Uri("/v1/keyrings/default/sign", UriKind.Relative), new { digest = Base64Url.Encode(new byte[32]) });
+        Assert.Equal(HttpStatusCode.OK, after.StatusCode);
     }
 
     private static Task<RunningServer> StartUnreadyAsync(Pkcs11Custodian custodian) => RunningServer.StartAsync(custodian, waitUntilReady: false);

@@ -8,11 +8,15 @@ public class SoftHsmFixture : IDisposable
     public SoftHsmFixture()
     {
         HsmDirectory = Directory.CreateTempSubdirectory("sfi-test-hsm-").FullName;
-        Custodian = new Pkcs11Custodian(SoftHsmToken.Prepare(HsmDirectory));
+        Options = SoftHsmToken.Prepare(HsmDirectory);
+        Custodian = new Pkcs11Custodian(Options);
         Custodian.Ping();
     }
 
     public string HsmDirectory { get; }
+
+    /// <summary>How the custodian reaches the token: for a second instance of the module, or a tool such as pkcs11-tool.</summary>
+    public Pkcs11Options Options { get; }
 
     public Pkcs11Custodian Custodian { get; }
 
