@@ -115,9 +115,12 @@ public sealed class SeveralNodesTests(ServerFixture fixture)
         using var clientKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         await RegisterAsync(nodes.A, "worker", clientKey);
 
-        // A slow receiver: each delivery takes 1.5 s, longer than a node's push interval, so without one pushing node
-        // at a time both nodes would send the same SET.
+        // A slow receiver: it answers a SET only once a node has run a whole pass that began while the delivery was
+        // open. The node pushing it cannot end its pass before the answer, so that is the other node's pass, during
+        // which, without one pushing node at a time, it would send the same SET. (Waiting for the pass, not for a
+        // time longer than the pass interval, makes sure the other node did run one on a loaded machine.)
         var received = new ConcurrentBag<string>();
+        var allArrived = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
@@ -126,8 +129,18 @@ public sealed class SeveralNodesTests(ServerFixture fixture)
         {
             using var body = new StreamReader(context.Request.Body);
             var set = new JsonWebToken(await body.ReadToEndAsync());
+            var duplicate = received.Contains(set.Id);
             received.Add(set.Id);
-            await Task.Delay(1500);
+            if (received.Count >= 3)
+            {
+                allArrived.TrySetResult();
+            }
+
+            if (!duplicate)
+            {
+                await Task.WhenAny(EventPassAsync(nodes.A.Server), EventPassAsync(nodes.B.Server));
+            }
+
             return Results.Accepted();
         });
         await receiver.StartAsync();
@@ -143,11 +156,7 @@ public sealed class SeveralNodesTests(ServerFixture fixture)
             Assert.Equal(HttpStatusCode.OK, changed.StatusCode);
         }
 
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
-        while (received.Count < 3 && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(100);
-        }
+        await allArrived.Task.WaitAsync(TimeSpan.FromSeconds(30));
 
         // Each node runs a whole pass after the third SET arrived, its pushes awaited: a duplicate from either node
         // would have arrived by the end of it.
