@@ -255,31 +255,29 @@ public sealed partial class KeyRingServiceTests(HsmFixture hsm)
     }
 
     /// <summary>
-    /// Waits until the listener receives notifications: probes on its channel until one arrives (LISTEN is registered on
-    /// another connection, in its own time), instead of sleeping for a guess at how long that takes.
+    /// Waits until the listener receives notifications. LISTEN is registered on another connection, in its own time, and
+    /// a notification sent before that reaches no one, so a probe is sent again until one arrives; each try waits for
+    /// the probe itself, not for a guess at how long the registration takes.
     /// </summary>
-    private static async Task ListeningAsync(SqlKeyStore notifier, List<string> received)
+    private static async Task ListeningAsync(SqlKeyStore notifier, Notifications received)
     {
         const string Probe = "listener-probe";
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        while (true)
+        for (var attempt = 0; attempt < 100; attempt++)
         {
-            await using (var connection = await notifier.DataSource.OpenConnectionAsync(timeout.Token))
+            await using (var connection = await notifier.DataSource.OpenConnectionAsync())
             await using (var notify = connection.CreateCommand())
             {
                 notify.CommandText = $"SELECT pg_notify('{SqlKeyStore.NotifyChannel}', '{Probe}')";
-                await notify.ExecuteNonQueryAsync(timeout.Token);
+                await notify.ExecuteNonQueryAsync();
             }
 
-            await Task.Delay(20, timeout.Token);
-            lock (received)
+            if (await received.WaitForAsync(Probe, TimeSpan.FromMilliseconds(100)))
             {
-                if (received.RemoveAll(name => name == Probe) > 0)
-                {
-                    return;
-                }
+                return;
             }
         }
+
+        Assert.Fail("the listener received none of 100 probes");
     }
 
     [Fact]
@@ -299,26 +297,17 @@ public sealed partial class KeyRingServiceTests(HsmFixture hsm)
         var before = await nodeB.GetJwksAsync(ring, default);
 
         using var stop = new CancellationTokenSource();
-        var changed = new List<string>();
-        var listening = storeB.ListenAsync(name => { lock (changed) { changed.Add(name); } nodeB.Invalidate(name); }, stop.Token);
+        var changed = new Notifications();
+        var listening = storeB.ListenAsync(name => { nodeB.Invalidate(name); changed.Add(name); }, stop.Token);
         await ListeningAsync((SqlKeyStore)storeA, changed);
         var rotated = await nodeA.RotateAsync(ring, "admin", "test", retireImmediately: false, default);
 
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(5);
-        string json;
-        do
-        {
-            json = System.Text.Encoding.UTF8.GetString((await nodeB.GetJwksAsync(ring, default)).Json);
-            await Task.Delay(20);
-        }
-        while (!json.Contains(rotated.Kid, StringComparison.Ordinal) && DateTime.UtcNow < deadline);
-
+        // The rotation is committed; once node B has taken a notification for the ring (and invalidated its cache),
+        // it serves the new key.
+        Assert.True(await changed.WaitForAsync(ring, TimeSpan.FromSeconds(5)), "node B was not notified of the rotation");
+        var json = System.Text.Encoding.UTF8.GetString((await nodeB.GetJwksAsync(ring, default)).Json);
         Assert.DoesNotContain(rotated.Kid, System.Text.Encoding.UTF8.GetString(before.Json), StringComparison.Ordinal);
         Assert.Contains(rotated.Kid, json, StringComparison.Ordinal);
-        lock (changed)
-        {
-            Assert.Contains(ring, changed);
-        }
 
         await stop.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => listening);
@@ -462,6 +451,50 @@ public sealed partial class KeyRingServiceTests(HsmFixture hsm)
         node.Clock.Advance(TimeSpan.FromSeconds(2));
         var (json, _) = await node.Service.GetJwksAsync(ring, default);
         return JsonNode.Parse(json)!["keys"]!.AsArray().Select(k => (string)k!["kid"]!).ToArray();
+    }
+
+    /// <summary>The ring names a store's listener has been notified of, and a way to wait for one.</summary>
+    private sealed class Notifications
+    {
+        private readonly List<string> _names = [];
+        private TaskCompletionSource _arrived = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public void Add(string name)
+        {
+            lock (_names)
+            {
+                _names.Add(name);
+            }
+
+            Interlocked.Exchange(ref _arrived, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+        }
+
+        /// <summary>True once <paramref name="name"/> has arrived; false if it did not within <paramref name="timeout"/>.</summary>
+        public async Task<bool> WaitForAsync(string name, TimeSpan timeout)
+        {
+            using var cancel = new CancellationTokenSource(timeout);
+            while (true)
+            {
+                // Taken before looking, so that a name added after the look completes it.
+                var next = Volatile.Read(ref _arrived).Task;
+                lock (_names)
+                {
+                    if (_names.Contains(name))
+                    {
+                        return true;
+                    }
+                }
+
+                try
+                {
+                    await next.WaitAsync(cancel.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                    return false;
+                }
+            }
+        }
     }
 
     /// <summary>A service node with its own store connection, on the shared token.</summary>

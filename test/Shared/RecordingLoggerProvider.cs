@@ -11,6 +11,9 @@ internal sealed class RecordingLoggerProvider : ILoggerProvider
 {
     private readonly ConcurrentQueue<LoggedMessage> _messages = new();
 
+    /// <summary>Completed (and replaced) by every message: what <see cref="WaitForAsync"/> waits on.</summary>
+    private TaskCompletionSource _logged = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
     public IReadOnlyList<LoggedMessage> Messages => [.. _messages];
 
     public ILogger CreateLogger(string categoryName) => new Recorder(this, categoryName);
@@ -18,28 +21,38 @@ internal sealed class RecordingLoggerProvider : ILoggerProvider
     /// <summary>A typed logger writing to this provider, for a class built without a host.</summary>
     public ILogger<T> CreateLogger<T>() => new Recorder<T>(this);
 
-    /// <summary>Waits (polling, up to <paramref name="timeout"/>) for a message that matches; a real background loop logs it.</summary>
+    /// <summary>Waits (up to <paramref name="timeout"/>) for a message that matches; a real background loop logs it.</summary>
     public async Task<LoggedMessage> WaitForAsync(Func<LoggedMessage, bool> match, TimeSpan timeout)
     {
         using var cancel = new CancellationTokenSource(timeout);
         while (true)
         {
+            // Taken before looking, so that a message logged after the look completes it.
+            var next = Volatile.Read(ref _logged).Task;
             if (_messages.FirstOrDefault(match) is { } found)
             {
                 return found;
             }
 
-            if (cancel.IsCancellationRequested)
+            try
+            {
+                await next.WaitAsync(cancel.Token);
+            }
+            catch (OperationCanceledException)
             {
                 throw new TimeoutException("no matching log message; logged: " + string.Join(" | ", _messages.Select(m => $"{m.Category}: {m.Message}")));
             }
-
-            await Task.Delay(20, CancellationToken.None);
         }
     }
 
     public void Dispose()
     {
+    }
+
+    private void Add(LoggedMessage message)
+    {
+        _messages.Enqueue(message);
+        Interlocked.Exchange(ref _logged, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
     }
 
     private sealed class Recorder<T>(RecordingLoggerProvider owner) : Recorder(owner, typeof(T).FullName ?? typeof(T).Name), ILogger<T>
@@ -54,6 +67,6 @@ internal sealed class RecordingLoggerProvider : ILoggerProvider
         public bool IsEnabled(LogLevel logLevel) => logLevel != LogLevel.None;
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-            => owner._messages.Enqueue(new LoggedMessage(category, logLevel, eventId, formatter(state, exception)));
+            => owner.Add(new LoggedMessage(category, logLevel, eventId, formatter(state, exception)));
     }
 }
