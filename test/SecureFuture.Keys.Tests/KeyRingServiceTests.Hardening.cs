@@ -55,28 +55,6 @@ public sealed partial class KeyRingServiceTests
     }
 
     [Theory]
-    [InlineData("{\"name\":\"x\",\"retention\":\"P700000W\"}", "retention: P4900000D is above the maximum of P400D")]
-    [InlineData("{\"name\":\"x\",\"verificationGrace\":\"P700000W\"}", "verificationGrace: P4900000D is above the maximum of P90D")]
-    [InlineData("{\"name\":\"x\",\"rotationPeriod\":\"P30D\",\"maxTokenLifetime\":\"P8D\",\"verificationGrace\":\"P8D\"}", "maxTokenLifetime: P8D is above the maximum of P1D")]
-    [InlineData("{\"name\":\"x\",\"rotationPeriod\":\"PT1H\",\"maxTokenLifetime\":\"PT2H\",\"verificationGrace\":\"PT2H\"}", "maxTokenLifetime: PT2H is longer than rotationPeriod PT1H")]
-    [InlineData("{\"name\":\"x\",\"rotationPeriod\":\"PT\u0663H\"}", "rotationPeriod: 'PT\u0663H' is not an ISO 8601 duration")]
-    public void Durations_beyond_their_maximum_are_refused_with_the_field_and_the_maximum(string json, string expected)
-    {
-        var request = System.Text.Json.JsonSerializer.Deserialize<KeyRingRequest>(json, WebJson)!;
-        var (policy, errors) = KeyRingPolicies.Create(request, dev: false);
-        Assert.Null(policy);
-        Assert.Contains(errors, e => e.Contains(expected, StringComparison.Ordinal));
-    }
-
-    [Fact]
-    public void The_token_lifetime_bound_is_the_operators_to_raise()
-    {
-        var request = new KeyRingRequest { Name = "x", RotationPeriod = "P30D", MaxTokenLifetime = "P2D", VerificationGrace = "P2D" };
-        Assert.Null(KeyRingPolicies.Create(request, dev: false).Policy);
-        Assert.Equal(TimeSpan.FromDays(2), KeyRingPolicies.Create(request, dev: false, maximumTokenLifetime: TimeSpan.FromDays(3)).Policy!.MaxTokenLifetime);
-    }
-
-    [Theory]
     [MemberData(nameof(TestStores.Kinds), MemberType = typeof(TestStores))]
     public async Task A_ring_stored_with_unbounded_durations_rotates_without_overflow_and_never_destroys_early(string kind)
     {
