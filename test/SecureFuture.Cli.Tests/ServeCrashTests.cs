@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using SecureFuture.Keys.Pkcs11;
 using SecureFuture.Testing;
 using Xunit.Abstractions;
 
@@ -185,71 +186,65 @@ public sealed partial class ServeCrashTests(ITestOutputHelper output)
     [Fact]
     public async Task Two_server_processes_on_one_postgresql_and_one_token_rotate_each_ring_once_and_survive_a_node_loss()
     {
-        var root = Directory.CreateTempSubdirectory("sfi-two-nodes-").FullName;
         var adminKey = "sfi_admin_nodes_" + Guid.NewGuid().ToString("N");
-        try
-        {
-            // One shared SoftHSM2 token (standing in for a network HSM) and one PostgreSQL database.
-            var tokens = Directory.CreateDirectory(Path.Combine(root, "tokens")).FullName;
-            var config = Path.Combine(root, "softhsm2.conf");
-            await File.WriteAllTextAsync(config, $"directories.tokendir = {tokens}\nobjectstore.backend = file\nlog.level = ERROR\n");
-            var pinFile = Path.Combine(root, "user.pin");
-            var pin = Guid.NewGuid().ToString("N");
-            await File.WriteAllTextAsync(pinFile, pin + "\n");
-            var hsmEnvironment = new Dictionary<string, string> { ["SOFTHSM2_CONF"] = config };
-            var init = ChildProcess.Run("softhsm2-util", ["--init-token", "--free", "--label", "shared", "--so-pin", Guid.NewGuid().ToString("N"), "--pin", pin], hsmEnvironment);
-            Assert.True(init.ExitCode == 0, init.Output);
-            var database = await TestPostgres.CreateDatabaseAsync("sfi_nodes");
-            string[] shared = ["--database", database, "--pkcs11-module", "/usr/lib/softhsm/libsofthsm2.so", "--token-label", "shared", "--pin-file", pinFile];
 
-            using var nodeA = await ServerProcess.StartAsync(Path.Combine(root, "a"), adminKey, shared, hsmEnvironment);
-            using var nodeB = await ServerProcess.StartAsync(Path.Combine(root, "b"), adminKey, shared, hsmEnvironment);
-            using (var created = await nodeA.Client.PostAsJsonAsync(new Uri("/v1/keyrings", UriKind.Relative), new { name = "shared", rotationPeriod = "PT10S", prePublication = "PT3S", maxTokenLifetime = "PT3S" }))
+        // One shared SoftHSM2 token (standing in for a network HSM), created the way sfi serve creates its own but
+        // through a copy of the module (sfi serve tests in this process load the module itself), and one PostgreSQL
+        // database.
+        using var hsm = PrivateSoftHsm.Create("sfi-two-nodes-");
+        using (var creator = new Pkcs11Custodian(hsm.Options))
+        {
+            creator.Ping();
+        }
+
+        var root = hsm.Directory;
+        var hsmEnvironment = new Dictionary<string, string> { ["SOFTHSM2_CONF"] = hsm.Options.SoftHsmConfig! };
+        var database = await TestPostgres.CreateDatabaseAsync("sfi_nodes");
+        string[] shared = ["--database", database, "--pkcs11-module", Pkcs11Options.SoftHsmModule, "--token-label", hsm.Options.TokenLabel, "--pin-file", hsm.Options.PinFile];
+
+        using var nodeA = await ServerProcess.StartAsync(Path.Combine(root, "a"), adminKey, shared, hsmEnvironment);
+        using var nodeB = await ServerProcess.StartAsync(Path.Combine(root, "b"), adminKey, shared, hsmEnvironment);
+        using (var created = await nodeA.Client.PostAsJsonAsync(new Uri("/v1/keyrings", UriKind.Relative), new { name = "shared", rotationPeriod = "PT10S", prePublication = "PT3S", maxTokenLifetime = "PT3S" }))
+        {
+            Assert.True(created.IsSuccessStatusCode, await created.Content.ReadAsStringAsync());
+        }
+
+        // Both nodes sign and verify each other's signatures for 22 s, while both schedulers run; then node A dies
+        // (SIGKILL) and node B carries on alone for 12 s more.
+        var signed = 0;
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(34);
+        var killAt = DateTime.UtcNow + TimeSpan.FromSeconds(22);
+        var nodes = new[] { nodeA, nodeB };
+        var turn = 0;
+        while (DateTime.UtcNow < deadline)
+        {
+            if (DateTime.UtcNow > killAt)
             {
-                Assert.True(created.IsSuccessStatusCode, await created.Content.ReadAsStringAsync());
+                nodeA.Kill();
+                nodes = [nodeB];
             }
 
-            // Both nodes sign and verify each other's signatures for 22 s, while both schedulers run; then node A dies
-            // (SIGKILL) and node B carries on alone for 12 s more.
-            var signed = 0;
-            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(34);
-            var killAt = DateTime.UtcNow + TimeSpan.FromSeconds(22);
-            var nodes = new[] { nodeA, nodeB };
-            var turn = 0;
-            while (DateTime.UtcNow < deadline)
-            {
-                if (DateTime.UtcNow > killAt)
-                {
-                    nodeA.Kill();
-                    nodes = [nodeB];
-                }
-
-                var signer = nodes[turn++ % nodes.Length];
-                var verifier = nodes[turn % nodes.Length];
-                using var sign = await signer.Client.PostAsJsonAsync(new Uri("/v1/keyrings/shared/sign", UriKind.Relative), new { payload = "c2lnbmVkIGJ5IG9uZSBub2Rl" });
-                Assert.True(sign.IsSuccessStatusCode, await sign.Content.ReadAsStringAsync());
-                var result = JsonNode.Parse(await sign.Content.ReadAsStringAsync())!;
-                using var verify = await verifier.Client.PostAsJsonAsync(new Uri("/v1/keyrings/shared/verify", UriKind.Relative), new { kid = (string)result["kid"]!, payload = "c2lnbmVkIGJ5IG9uZSBub2Rl", signature = (string)result["signature"]! });
-                Assert.True((bool)JsonNode.Parse(await verify.Content.ReadAsStringAsync())!["valid"]!, $"a signature by {result["kid"]} did not verify on the other node");
-                signed++;
-                await Task.Delay(100);
-            }
-
-            var ring = JsonNode.Parse(await nodeB.Client.GetStringAsync(new Uri("/v1/keyrings/shared", UriKind.Relative)))!;
-            var versions = ring["versions"]!.AsArray()
-                .Select(v => (Version: (int)v!["version"]!, State: (string)v["state"]!, Activated: v["activatedAt"] is { } a ? DateTimeOffset.Parse((string)a!, System.Globalization.CultureInfo.InvariantCulture) : (DateTimeOffset?)null))
-                .OrderBy(v => v.Version).ToArray();
-            Assert.Equal(Enumerable.Range(1, versions.Length), versions.Select(v => v.Version));
-            Assert.InRange(versions.Length, 4, 6);
-            Assert.Single(versions, v => v.State == "active");
-            var activations = versions.Where(v => v.Activated is not null).Select(v => v.Activated!.Value).ToArray();
-            Assert.All(activations.Zip(activations.Skip(1)), pair => Assert.InRange((pair.Second - pair.First).TotalSeconds, 9.5, 12.5));
-            Assert.True(signed > 100);
+            var signer = nodes[turn++ % nodes.Length];
+            var verifier = nodes[turn % nodes.Length];
+            using var sign = await signer.Client.PostAsJsonAsync(new Uri("/v1/keyrings/shared/sign", UriKind.Relative), new { payload = "c2lnbmVkIGJ5IG9uZSBub2Rl" });
+            Assert.True(sign.IsSuccessStatusCode, await sign.Content.ReadAsStringAsync());
+            var result = JsonNode.Parse(await sign.Content.ReadAsStringAsync())!;
+            using var verify = await verifier.Client.PostAsJsonAsync(new Uri("/v1/keyrings/shared/verify", UriKind.Relative), new { kid = (string)result["kid"]!, payload = "c2lnbmVkIGJ5IG9uZSBub2Rl", signature = (string)result["signature"]! });
+            Assert.True((bool)JsonNode.Parse(await verify.Content.ReadAsStringAsync())!["valid"]!, $"a signature by {result["kid"]} did not verify on the other node");
+            signed++;
+            await Task.Delay(100);
         }
-        finally
-        {
-            Directory.Delete(root, recursive: true);
-        }
+
+        var ring = JsonNode.Parse(await nodeB.Client.GetStringAsync(new Uri("/v1/keyrings/shared", UriKind.Relative)))!;
+        var versions = ring["versions"]!.AsArray()
+            .Select(v => (Version: (int)v!["version"]!, State: (string)v["state"]!, Activated: v["activatedAt"] is { } a ? DateTimeOffset.Parse((string)a!, System.Globalization.CultureInfo.InvariantCulture) : (DateTimeOffset?)null))
+            .OrderBy(v => v.Version).ToArray();
+        Assert.Equal(Enumerable.Range(1, versions.Length), versions.Select(v => v.Version));
+        Assert.InRange(versions.Length, 4, 6);
+        Assert.Single(versions, v => v.State == "active");
+        var activations = versions.Where(v => v.Activated is not null).Select(v => v.Activated!.Value).ToArray();
+        Assert.All(activations.Zip(activations.Skip(1)), pair => Assert.InRange((pair.Second - pair.First).TotalSeconds, 9.5, 12.5));
+        Assert.True(signed > 100);
     }
 
     private static async Task AssertConsistentAsync(ServerProcess server)
