@@ -86,6 +86,13 @@ internal sealed partial class MethodAnalysis
         TaintSet result;
         if (!inputs.IsEmpty && Sanitize(call, inputs) is { } sanitized)
         {
+            // A sanitiser makes its result safe, not what it does with its arguments: a validator in source that
+            // logs the request it checks is still followed into for that.
+            if (_engine.IsSourceMethodName(name) && call.Symbol is { } method)
+            {
+                ApplySummary(inv, method, args, argTaints, receiver, receiverExpr);
+            }
+
             result = sanitized;
         }
         else
