@@ -32,7 +32,8 @@ internal sealed class CodeCompilation
         projects.Count == 0
             ? this
             : new CodeCompilation(Name, Compilation.AddReferences(projects.Select(p => p.Compilation.ToMetadataReference())), _paths,
-                Packages.Then(projects.Select(p => p.Packages))) { _referenced = projects };
+                Packages.Then(projects.Select(p => p.Packages)))
+            { _referenced = projects };
 
     /// <summary>The versions of the packages this project uses, as far as its files tell (see <see cref="PackageVersions"/>).</summary>
     public PackageVersions Packages { get; }
