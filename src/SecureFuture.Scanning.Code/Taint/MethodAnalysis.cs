@@ -462,7 +462,7 @@ internal sealed partial class MethodAnalysis
                 // The section runs for any of its labels: it knows what every one of them proves (case "list": case "grid":).
                 var here = label switch
                 {
-                    CaseSwitchLabelSyntax c when IsNonNullConstant(c.Value) => [(statement.Expression, ulong.MaxValue)],
+                    CaseSwitchLabelSyntax c when PathKey(statement.Expression) is not null && !value.IsEmpty && IsNonNullConstant(c.Value) => [(statement.Expression, ulong.MaxValue)],
                     CasePatternSwitchLabelSyntax c => CaseFacts(statement.Expression, c.Pattern, c.WhenClause),
                     _ => [],
                 };
@@ -557,7 +557,8 @@ internal sealed partial class MethodAnalysis
     private List<(ExpressionSyntax Target, ulong Kinds)> CaseFacts(ExpressionSyntax governing, PatternSyntax pattern, WhenClauseSyntax? when)
     {
         var facts = new List<(ExpressionSyntax Target, ulong Kinds)>();
-        if (PatternAdmitsOnlyConstants(pattern, matches: true))
+        // Telling constants apart can bind (an enum member, a const): asked only of a tracked value that carries taint.
+        if (PathKey(governing) is not null && !Eval(governing).IsEmpty && PatternAdmitsOnlyConstants(pattern, matches: true))
         {
             facts.Add((governing, ulong.MaxValue));
         }
