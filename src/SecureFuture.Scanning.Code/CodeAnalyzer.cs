@@ -51,11 +51,17 @@ public sealed class CodeAnalyzer : IProjectAnalyzer
         || Views.RazorViewCheck.IsView(relativePath)
         || IsProjectOrProps(relativePath);
 
-    /// <summary>The MSBuild files that settle how a compilation binds: projects and the two props files read above them.</summary>
+    /// <summary>
+    /// The MSBuild files that settle how a compilation binds: projects and the two props files read above them; and
+    /// NuGet's lock and assets files, which say which package versions it runs with (<see cref="PackageVersions"/>).
+    /// </summary>
     private static bool IsProjectOrProps(string path) =>
         path.EndsWith(".csproj", StringComparison.OrdinalIgnoreCase)
         || IsProps(path, DirectoryBuildProps)
-        || IsProps(path, DirectoryPackagesProps);
+        || IsProps(path, DirectoryPackagesProps)
+        || IsPackageLock(path);
+
+    private static bool IsPackageLock(string path) => IsProps(path, PackageVersions.LockFileName) || IsProps(path, "obj/" + PackageVersions.AssetsFileName);
 
     private const string DirectoryBuildProps = "Directory.Build.props";
     private const string DirectoryPackagesProps = "Directory.Packages.props";
@@ -101,6 +107,7 @@ public sealed class CodeAnalyzer : IProjectAnalyzer
         }
 
         var projects = ProjectFiles(input.Files, sink.Notify);
+        var locks = input.Files.Where(f => IsPackageLock(f.Path)).ToDictionary(f => f.Path, f => f.Text, StringComparer.Ordinal);
         // Every compilation is created first (parsing in parallel), then bound to the projects it references, so that
         // types and methods of another project of the scan resolve and flows follow them.
         var groups = GroupByProject(projects, sources);
@@ -108,14 +115,14 @@ public sealed class CodeAnalyzer : IProjectAnalyzer
         var options = new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = cancellationToken };
         Parallel.ForEach(groups, options, group =>
         {
-            (IReadOnlyList<MetadataReference> References, IReadOnlyList<string> GlobalUsings) settings;
+            ProjectSettings settings;
             using (CodeTiming.Phase("package references"))
             {
-                settings = Settings(group.Key, projects, framework, sink.Notify);
+                settings = Settings(group.Key, projects, locks, framework, sink.Notify);
             }
 
             using var _ = CodeTiming.Phase("parse");
-            built[group.Key] = Build(group.Key, group.Value, settings.References, cancellationToken, settings.GlobalUsings);
+            built[group.Key] = Build(group.Key, group.Value, settings.References, cancellationToken, settings.GlobalUsings, settings.Packages);
         });
         NotifySyntaxErrors(built.Values, sink, cancellationToken);
         var compilations = WithProjectReferences(built, projects);
@@ -309,7 +316,7 @@ public sealed class CodeAnalyzer : IProjectAnalyzer
     private static Dictionary<string, ProjectFile> ProjectFiles(IReadOnlyList<ScanTarget> files, Action<Notification> notify)
     {
         var projects = new Dictionary<string, ProjectFile>(StringComparer.Ordinal);
-        foreach (var file in files.Where(f => IsProjectOrProps(f.Path)))
+        foreach (var file in files.Where(f => IsProjectOrProps(f.Path) && !IsPackageLock(f.Path)))
         {
             if (ProjectFile.Parse(file.Path, file.Text, notify) is { } project)
             {
@@ -320,19 +327,23 @@ public sealed class CodeAnalyzer : IProjectAnalyzer
         return projects;
     }
 
+    /// <summary>What one compilation is built with (see <see cref="Settings"/>).</summary>
+    private sealed record ProjectSettings(IReadOnlyList<MetadataReference> References, IReadOnlyList<string> GlobalUsings, PackageVersions Packages);
+
     /// <summary>
     /// The references and global usings of one compilation: the framework packs, the project's packages found in the
     /// local NuGet cache (with versions from the nearest <c>Directory.Packages.props</c>), and the implicit usings of its
-    /// SDK when the project or the nearest <c>Directory.Build.props</c> enables them. What cannot be found is a note.
+    /// SDK when the project or the nearest <c>Directory.Build.props</c> enables them; and the versions of its packages
+    /// (<see cref="PackageVersions"/>). What cannot be found is a note.
     /// </summary>
-    private static (IReadOnlyList<MetadataReference> References, IReadOnlyList<string> GlobalUsings) Settings(
-        string name, Dictionary<string, ProjectFile> projects, IReadOnlyList<MetadataReference> framework, Action<Notification> notify)
+    private static ProjectSettings Settings(
+        string name, Dictionary<string, ProjectFile> projects, Dictionary<string, string> locks, IReadOnlyList<MetadataReference> framework, Action<Notification> notify)
     {
         if (!projects.TryGetValue(name, out var project))
         {
             // Loose files (snippets, a single file, a tree without its project file) are most often from ASP.NET Core
             // projects with implicit usings; a type of the code's own namespaces still wins over these.
-            return (framework, ImplicitUsings.For("Microsoft.NET.Sdk.Web"));
+            return new ProjectSettings(framework, ImplicitUsings.For("Microsoft.NET.Sdk.Web"), PackageVersions.None);
         }
 
         var directory = ProjectFile.DirectoryOf(name);
@@ -349,9 +360,12 @@ public sealed class CodeAnalyzer : IProjectAnalyzer
         var packages = project.Packages.Concat(buildProps?.Packages ?? [])
             .Select(p => p.Version is null && packageProps?.PackageVersions.TryGetValue(p.Id, out var v) == true ? p with { Version = v } : p)
             .ToList();
+        (string, string)? Lock(string path) => locks.TryGetValue(path, out var text) ? (path, text) : null;
+        var prefix = directory.Length == 0 ? string.Empty : directory + "/";
+        var versions = PackageVersions.From(packages, Lock(prefix + PackageVersions.LockFileName), Lock(prefix + "obj/" + PackageVersions.AssetsFileName), notify);
         if (packages.Count == 0)
         {
-            return (framework, usings);
+            return new ProjectSettings(framework, usings, versions);
         }
 
         var frameworkNames = ReferenceAssemblies.FileNames;
@@ -364,7 +378,7 @@ public sealed class CodeAnalyzer : IProjectAnalyzer
             { Path = name });
         }
 
-        return ([.. framework, .. resolved], usings);
+        return new ProjectSettings([.. framework, .. resolved], usings, versions);
     }
 
     /// <summary>The props file of that name in the directory or the nearest directory above it.</summary>
@@ -375,7 +389,7 @@ public sealed class CodeAnalyzer : IProjectAnalyzer
 
     /// <summary>Parses the files in parallel and creates the compilation (binding happens later, lazily, per check).</summary>
     /// <param name="globalUsings">Namespaces imported everywhere, as the SDK's generated <c>GlobalUsings.g.cs</c> would.</param>
-    internal static CodeCompilation Build(string name, IReadOnlyList<ScanTarget> files, IReadOnlyList<MetadataReference> references, CancellationToken cancellationToken, IReadOnlyList<string>? globalUsings = null)
+    internal static CodeCompilation Build(string name, IReadOnlyList<ScanTarget> files, IReadOnlyList<MetadataReference> references, CancellationToken cancellationToken, IReadOnlyList<string>? globalUsings = null, PackageVersions? packages = null)
     {
         var trees = new SyntaxTree[files.Count];
         Parallel.For(0, files.Count, new ParallelOptions { CancellationToken = cancellationToken }, i =>
@@ -399,7 +413,7 @@ public sealed class CodeAnalyzer : IProjectAnalyzer
             allTrees,
             references,
             new CSharpCompilationOptions(kind, nullableContextOptions: NullableContextOptions.Enable, concurrentBuild: false));
-        return new CodeCompilation(name, compilation, paths);
+        return new CodeCompilation(name, compilation, paths, packages);
     }
 
     /// <summary>A valid assembly name for a project path (<c>src/App/App.csproj</c> → <c>App</c>).</summary>

@@ -16,18 +16,31 @@ internal sealed class CodeCompilation
     private IReadOnlyDictionary<SyntaxTree, CodeCompilation>? _owners;
     private IReadOnlyList<CodeCompilation> _referenced = [];
 
-    public CodeCompilation(string name, CSharpCompilation compilation, IReadOnlyDictionary<SyntaxTree, string> paths)
+    public CodeCompilation(string name, CSharpCompilation compilation, IReadOnlyDictionary<SyntaxTree, string> paths, PackageVersions? packages = null)
     {
         Name = name;
         Compilation = compilation;
         _paths = new Dictionary<SyntaxTree, string>(paths);
+        Packages = packages ?? PackageVersions.None;
     }
 
-    /// <summary>A copy that also binds to the compilations of the projects it references (<c>ProjectReference</c>).</summary>
+    /// <summary>
+    /// A copy that also binds to the compilations of the projects it references (<c>ProjectReference</c>), and knows
+    /// the versions of the packages they bring (NuGet passes them on) where its own project does not say.
+    /// </summary>
     public CodeCompilation WithReferences(IReadOnlyList<CodeCompilation> projects) =>
         projects.Count == 0
             ? this
-            : new CodeCompilation(Name, Compilation.AddReferences(projects.Select(p => p.Compilation.ToMetadataReference())), _paths) { _referenced = projects };
+            : new CodeCompilation(Name, Compilation.AddReferences(projects.Select(p => p.Compilation.ToMetadataReference())), _paths,
+                Packages.Then(projects.Select(p => p.Packages)))
+            { _referenced = projects };
+
+    /// <summary>The versions of the packages this project uses, as far as its files tell (see <see cref="PackageVersions"/>).</summary>
+    public PackageVersions Packages { get; }
+
+    /// <summary>The package versions of the project that owns <paramref name="tree"/> (this one, or a referenced project).</summary>
+    public PackageVersions PackagesOf(SyntaxTree tree) =>
+        !Compilation.ContainsSyntaxTree(tree) && _owners is not null && _owners.TryGetValue(tree, out var owner) && owner != this ? owner.Packages : Packages;
 
     /// <summary>The source trees of the referenced projects of the scan (their bodies can be followed into, see <see cref="WithReferences"/>).</summary>
     public IEnumerable<SyntaxTree> ReferencedTrees => _referenced.SelectMany(p => p.Trees.Where(t => p.PathOf(t) is not null));

@@ -99,6 +99,16 @@ public sealed class TaintMemberDocument
     /// </summary>
     public List<string> ParameterTypes { get; set; } = [];
 
+    /// <summary>
+    /// Sinks with <see cref="ParameterTypes"/>: the package versions from which that condition tells the overloads
+    /// apart, as <c>"Id Version"</c> (<c>Microsoft.EntityFrameworkCore.Relational 2.1</c>): the first listed package the
+    /// project has a version of decides (<see cref="PackageVersions"/>). On an earlier version every overload is a sink
+    /// (EF Core 2.0 had only <c>FromSql(string)</c>, so an interpolated literal was raw SQL); when none has a known
+    /// version and the call does not bind, an interpolated string literal is reported at low confidence instead of
+    /// being taken for a <c>FormattableString</c>.
+    /// </summary>
+    public List<string> ParameterTypesSince { get; set; } = [];
+
     /// <summary>Sinks: only when another argument is a constant matching a pattern (e.g. the content type is HTML).</summary>
     public TaintArgumentCondition? WhenArgument { get; set; }
 

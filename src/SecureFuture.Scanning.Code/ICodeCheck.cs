@@ -22,7 +22,9 @@ internal sealed class CodeSink(CodeCompilation compilation, IProjectSink sink)
     /// What identifies the result across line moves (e.g. the sink's text, or source + sink): hashed into the content
     /// fingerprint, never printed.
     /// </param>
-    public void Report(string ruleId, Severity severity, string message, Location location, string evidence, IReadOnlyList<(Location Location, string Message)>? flow = null)
+    /// <param name="properties">Properties written with the result (<c>confidence: low</c>), besides the evidence.</param>
+    public void Report(string ruleId, Severity severity, string message, Location location, string evidence, IReadOnlyList<(Location Location, string Message)>? flow = null,
+        IReadOnlyDictionary<string, string>? properties = null)
     {
         var path = compilation.PathOf(location.SourceTree);
         if (path is null)
@@ -38,7 +40,7 @@ internal sealed class CodeSink(CodeCompilation compilation, IProjectSink sink)
 
         sink.Report(path, new Detection(ruleId, severity, message, location.SourceSpan.Start, location.SourceSpan.Length, null)
         {
-            Properties = new Dictionary<string, string>(StringComparer.Ordinal) { [Detection.EvidenceKey] = evidence },
+            Properties = new Dictionary<string, string>(properties ?? new Dictionary<string, string>(), StringComparer.Ordinal) { [Detection.EvidenceKey] = evidence },
             Flow = flow?
                 .Select(s => (Path: compilation.PathOf(s.Location.SourceTree), s.Location, s.Message))
                 .Where(s => s.Path is not null)

@@ -86,6 +86,13 @@ internal sealed partial class MethodAnalysis
         TaintSet result;
         if (!inputs.IsEmpty && Sanitize(call, inputs) is { } sanitized)
         {
+            // A sanitiser makes its result safe, not what it does with its arguments: a validator in source that
+            // logs the request it checks is still followed into for that.
+            if (_engine.IsSourceMethodName(name) && call.Symbol is { } method)
+            {
+                ApplySummary(inv, method, args, argTaints, receiver, receiverExpr);
+            }
+
             result = sanitized;
         }
         else
@@ -292,9 +299,9 @@ internal sealed partial class MethodAnalysis
                 for (var i = 0; i < args.Count; i++)
                 {
                     var parameter = ParameterFor(symbol, args[i], i);
-                    if (!argTaints[i].IsEmpty && pattern.WatchesArgument(Position(symbol, parameter, i), parameter?.Name) && ParameterTypeHolds(pattern, parameter, args[i]))
+                    if (!argTaints[i].IsEmpty && pattern.WatchesArgument(Position(symbol, parameter, i), parameter?.Name) && ParameterTypeHolds(pattern, parameter, args[i]) is { Holds: true } type)
                     {
-                        Hit(sink, call.Node, args[i].Expression, argTaints[i], $"{symbol.ContainingType.Name}.{symbol.Name}", namesOnly: false);
+                        Hit(sink, call.Node, args[i].Expression, argTaints[i], $"{symbol.ContainingType.Name}.{symbol.Name}", namesOnly: false, type.Doubt);
                     }
                 }
             }
@@ -302,9 +309,9 @@ internal sealed partial class MethodAnalysis
             {
                 for (var i = 0; i < args.Count; i++)
                 {
-                    if (!argTaints[i].IsEmpty && NamesOnlyWatches(pattern, call.Name, i, args) && ParameterTypeHolds(pattern, null, args[i]))
+                    if (!argTaints[i].IsEmpty && NamesOnlyWatches(pattern, call.Name, i, args) && ParameterTypeHolds(pattern, null, args[i]) is { Holds: true } type)
                     {
-                        Hit(sink, call.Node, args[i].Expression, argTaints[i], $"{pattern.TypeSimpleName}.{call.Name}", namesOnly: true);
+                        Hit(sink, call.Node, args[i].Expression, argTaints[i], $"{pattern.TypeSimpleName}.{call.Name}", namesOnly: true, type.Doubt);
                     }
                 }
             }
@@ -379,9 +386,9 @@ internal sealed partial class MethodAnalysis
             {
                 var parameter = symbol is null ? null : ParameterFor(symbol, args[i], i);
                 if (!argTaints[i].IsEmpty && (namesOnly ? NamesOnlyWatches(pattern, ".ctor", i, args) : pattern.WatchesArgument(parameter?.Ordinal ?? i, parameter?.Name))
-                    && ParameterTypeHolds(pattern, parameter, args[i]))
+                    && ParameterTypeHolds(pattern, parameter, args[i]) is { Holds: true } condition)
                 {
-                    Hit(sink, creation, args[i].Expression, argTaints[i], $"new {typeName}(...)", namesOnly);
+                    Hit(sink, creation, args[i].Expression, argTaints[i], $"new {typeName}(...)", namesOnly, condition.Doubt);
                 }
             }
         }
@@ -463,18 +470,25 @@ internal sealed partial class MethodAnalysis
     /// A sink's <c>parameterTypes</c> condition: the parameter the argument binds to has one of the listed types. When
     /// the call did not bind, the argument's own type stands in for it (an interpolated string literal counting as
     /// <c>FormattableString</c>, which is how C# passes it to an overload that takes one); an argument whose type is
-    /// unknown too keeps the sink, as names-only matching does everywhere.
+    /// unknown too keeps the sink, as names-only matching does everywhere. With <c>parameterTypesSince</c>, a project
+    /// on an earlier version of the package has the sink whatever the type (EF Core 2.0's only <c>FromSql</c> takes a
+    /// string); a project whose version is not known, calling what does not bind, has it for an interpolated literal
+    /// too, with <see cref="TypeCondition.Doubt"/> saying why the result is of low confidence.
     /// </summary>
-    private bool ParameterTypeHolds(MemberPattern pattern, IParameterSymbol? parameter, ArgumentSyntax argument)
+    private TypeCondition ParameterTypeHolds(MemberPattern pattern, IParameterSymbol? parameter, ArgumentSyntax argument)
     {
         if (pattern.ParameterTypes.Count == 0)
         {
-            return true;
+            return TypeCondition.Yes;
         }
 
-        if (parameter is not null)
+        // On a version before the overloads were told apart the bound parameter says nothing (the cache may hold a
+        // newer assembly than the project runs): the argument's own type decides, as if only the string overload existed.
+        var version = PackageVersion(pattern, argument.SyntaxTree);
+        var onlyStringOverload = version is { } known && known.Version < known.Since;
+        if (parameter is not null && !onlyStringOverload)
         {
-            return pattern.ParameterTypes.Contains(_engine.FullName(parameter.Type.OriginalDefinition));
+            return pattern.ParameterTypes.Contains(_engine.FullName(parameter.Type.OriginalDefinition)) ? TypeCondition.Yes : TypeCondition.No;
         }
 
         var expression = argument.Expression;
@@ -485,11 +499,41 @@ internal sealed partial class MethodAnalysis
 
         if (expression is InterpolatedStringExpressionSyntax)
         {
-            return pattern.ParameterTypes.Contains("System.FormattableString");
+            return onlyStringOverload || pattern.ParameterTypes.Contains("System.FormattableString") ? TypeCondition.Yes
+                : pattern.ParameterTypesSince is [var (package, since), ..] && version is null
+                    ? new TypeCondition(true, $"low confidence: the version of {package} is not known, and before {since} an interpolated string here is run as written")
+                : TypeCondition.No;
         }
 
         var type = Model.GetTypeInfo(expression, _engine.CancellationToken).Type;
-        return type is null || type.TypeKind == TypeKind.Error || pattern.ParameterTypes.Contains(_engine.FullName(type.OriginalDefinition));
+        return type is null || type.TypeKind == TypeKind.Error || pattern.ParameterTypes.Contains(_engine.FullName(type.OriginalDefinition)) ? TypeCondition.Yes : TypeCondition.No;
+    }
+
+    /// <summary>The version of the first package of <c>parameterTypesSince</c> the project owning the code has a version of.</summary>
+    private (Version Version, Version Since)? PackageVersion(MemberPattern pattern, SyntaxTree tree)
+    {
+        if (pattern.ParameterTypesSince.Count == 0)
+        {
+            return null;
+        }
+
+        var packages = _engine.PackagesOf(tree);
+        foreach (var (package, since) in pattern.ParameterTypesSince)
+        {
+            if (packages.Of(package) is { } version)
+            {
+                return (version, since);
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Whether a sink's type condition holds, and when it holds only because a version is not known, why.</summary>
+    private readonly record struct TypeCondition(bool Holds, string? Doubt)
+    {
+        public static readonly TypeCondition Yes = new(true, null);
+        public static readonly TypeCondition No = new(false, null);
     }
 
     private static IParameterSymbol? ParameterFor(IMethodSymbol method, ArgumentSyntax argument, int position)
@@ -547,14 +591,14 @@ internal sealed partial class MethodAnalysis
         return false;
     }
 
-    private void Hit(TaintSink sink, SyntaxNode node, ExpressionSyntax argument, TaintSet taint, string description, bool namesOnly)
+    private void Hit(TaintSink sink, SyntaxNode node, ExpressionSyntax argument, TaintSet taint, string description, bool namesOnly, string? doubt = null)
     {
         if (!taint.Reaches(sink.KindBit) || (sink.Pattern.AllowFixedHost && TaintEngine.HasFixedHost(argument, _body)))
         {
             return;
         }
 
-        var hit = new SinkHit(sink, node.GetLocation(), argument.GetLocation(), description, Signature(node), Normalize(node.ToString()), namesOnly);
+        var hit = new SinkHit(sink, node.GetLocation(), argument.GetLocation(), description, Signature(node), Normalize(node.ToString()), namesOnly, doubt);
         foreach (var origin in taint.Origins)
         {
             if ((origin.Sanitized & sink.KindBit) == 0)

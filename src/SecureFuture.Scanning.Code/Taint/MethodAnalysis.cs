@@ -450,6 +450,7 @@ internal sealed partial class MethodAnalysis
         foreach (var section in statement.Sections)
         {
             _env = new Dictionary<string, TaintSet>(before, StringComparer.Ordinal);
+            List<(ExpressionSyntax Target, ulong Kinds)>? proved = null;
             foreach (var label in section.Labels)
             {
                 if (label is CasePatternSwitchLabelSyntax p)
@@ -457,7 +458,18 @@ internal sealed partial class MethodAnalysis
                     BindPattern(p.Pattern, value);
                     Eval(p.WhenClause?.Condition);
                 }
+
+                // The section runs for any of its labels: it knows what every one of them proves (case "list": case "grid":).
+                var here = label switch
+                {
+                    CaseSwitchLabelSyntax c when PathKey(statement.Expression) is not null && !value.IsEmpty && IsNonNullConstant(c.Value) => [(statement.Expression, ulong.MaxValue)],
+                    CasePatternSwitchLabelSyntax c => CaseFacts(statement.Expression, c.Pattern, c.WhenClause),
+                    _ => [],
+                };
+                proved = proved is null ? here : BothProve(proved, here);
             }
+
+            ApplyFacts(proved ?? []);
 
             var leaves = false;
             foreach (var s in section.Statements)
@@ -523,6 +535,60 @@ internal sealed partial class MethodAnalysis
     {
         var facts = new List<(ExpressionSyntax Target, ulong Kinds)>();
         CollectGuards(condition, whenTrue, facts, 0);
+        ApplyFacts(facts);
+    }
+
+    /// <summary>An expression evaluated where <paramref name="facts"/> hold (a switch arm reached only for constants).</summary>
+    private TaintSet EvalWith(List<(ExpressionSyntax Target, ulong Kinds)> facts, ExpressionSyntax expression)
+    {
+        var before = _env;
+        _env = new Dictionary<string, TaintSet>(before, StringComparer.Ordinal);
+        ApplyFacts(facts);
+        var value = Eval(expression);
+        _env = before;
+        return value;
+    }
+
+    /// <summary>
+    /// What reaching a switch arm or case label proves about the value switched on: that it is one of the constants
+    /// the pattern lists (<c>"list" or "grid" =&gt; mode</c>, <c>case "list":</c>), an allow-list like <c>mode == "list"</c>;
+    /// and what its <c>when</c> clause proves.
+    /// </summary>
+    private List<(ExpressionSyntax Target, ulong Kinds)> CaseFacts(ExpressionSyntax governing, PatternSyntax pattern, WhenClauseSyntax? when)
+    {
+        var facts = new List<(ExpressionSyntax Target, ulong Kinds)>();
+        // Telling constants apart can bind (an enum member, a const): asked only of a tracked value that carries taint.
+        if (PathKey(governing) is not null && !Eval(governing).IsEmpty && PatternAdmitsOnlyConstants(pattern, matches: true))
+        {
+            facts.Add((governing, ulong.MaxValue));
+        }
+
+        if (when is not null)
+        {
+            CollectGuards(when.Condition, whenTrue: true, facts, 0);
+        }
+
+        return facts;
+    }
+
+    /// <summary>
+    /// Whether a value that <paramref name="pattern"/> matches (or, with <paramref name="matches"/> false, does not
+    /// match) can only be one of the constants the pattern names: <c>"a" or "b"</c>, <c>not ("a" or "b")</c> when it
+    /// fails, <c>"a" and not null</c>. A constant of <c>null</c>, a type, a property or a relational pattern proves nothing.
+    /// </summary>
+    private bool PatternAdmitsOnlyConstants(PatternSyntax pattern, bool matches) => pattern switch
+    {
+        ParenthesizedPatternSyntax p => PatternAdmitsOnlyConstants(p.Pattern, matches),
+        UnaryPatternSyntax u when u.OperatorToken.IsKind(SyntaxKind.NotKeyword) => PatternAdmitsOnlyConstants(u.Pattern, !matches),
+        ConstantPatternSyntax c => matches && IsNonNullConstant(c.Expression),
+        BinaryPatternSyntax b when b.IsKind(SyntaxKind.OrPattern) == matches =>
+            PatternAdmitsOnlyConstants(b.Left, matches) && PatternAdmitsOnlyConstants(b.Right, matches),
+        BinaryPatternSyntax b => PatternAdmitsOnlyConstants(b.Left, matches) || PatternAdmitsOnlyConstants(b.Right, matches),
+        _ => false,
+    };
+
+    private void ApplyFacts(List<(ExpressionSyntax Target, ulong Kinds)> facts)
+    {
         foreach (var (target, kinds) in facts)
         {
             var key = PathKey(target);
@@ -564,16 +630,7 @@ internal sealed partial class MethodAnalysis
                 var right = new List<(ExpressionSyntax, ulong)>();
                 CollectGuards(b.Left, whenTrue, left, depth + 1);
                 CollectGuards(b.Right, whenTrue, right, depth + 1);
-                foreach (var (target, kinds) in left)
-                {
-                    var key = PathKey(target);
-                    var both = key is null ? 0 : right.Where(f => PathKey(f.Item1) == key).Aggregate(0UL, (k, f) => k | f.Item2) & kinds;
-                    if (both != 0)
-                    {
-                        facts.Add((target, both));
-                    }
-                }
-
+                facts.AddRange(BothProve(left, right));
                 break;
             case BinaryExpressionSyntax b when b.IsKind(SyntaxKind.EqualsExpression) || b.IsKind(SyntaxKind.NotEqualsExpression):
                 var (other, literal) = b.Right is LiteralExpressionSyntax r ? (b.Left, r) : (b.Right, b.Left as LiteralExpressionSyntax);
@@ -596,6 +653,10 @@ internal sealed partial class MethodAnalysis
             case IsPatternExpressionSyntax { Pattern: ConstantPatternSyntax { Expression: LiteralExpressionSyntax l } } ip
                 when l.IsKind(SyntaxKind.TrueLiteralExpression) || l.IsKind(SyntaxKind.FalseLiteralExpression):
                 CollectGuards(ip.Expression, l.IsKind(SyntaxKind.TrueLiteralExpression) ? whenTrue : !whenTrue, facts, depth + 1);
+                break;
+            case IsPatternExpressionSyntax ip when PatternAdmitsOnlyConstants(ip.Pattern, whenTrue):
+                // path is "/" or "/orders": an allow-list written as a pattern.
+                facts.Add((ip.Expression, ulong.MaxValue));
                 break;
             case InvocationExpressionSyntax inv when whenTrue:
                 GuardCall(inv, facts, onResult: false);
@@ -826,6 +887,23 @@ internal sealed partial class MethodAnalysis
         return proved ?? [];
     }
 
+    /// <summary>What two lists of guard facts both prove, by tracked value: what is known when either of them held.</summary>
+    private static List<(ExpressionSyntax Target, ulong Kinds)> BothProve(List<(ExpressionSyntax Target, ulong Kinds)> a, List<(ExpressionSyntax Target, ulong Kinds)> b)
+    {
+        var both = new List<(ExpressionSyntax, ulong)>();
+        foreach (var (target, kinds) in a)
+        {
+            var key = PathKey(target);
+            var common = key is null ? 0 : b.Where(f => PathKey(f.Target) == key).Aggregate(0UL, (k, f) => k | f.Kinds) & kinds;
+            if (common != 0)
+            {
+                both.Add((target, common));
+            }
+        }
+
+        return both;
+    }
+
     /// <summary>What two guards both prove (parameter position -> kinds): what is known when either of them held.</summary>
     internal static Dictionary<int, ulong> BothProve(IReadOnlyDictionary<int, ulong> a, IReadOnlyDictionary<int, ulong> b) =>
         a.Where(p => b.TryGetValue(p.Key, out var kinds) && (p.Value & kinds) != 0).ToDictionary(p => p.Key, p => p.Value & b[p.Key]);
@@ -946,7 +1024,8 @@ internal sealed partial class MethodAnalysis
                 {
                     BindPattern(arm.Pattern, governing);
                     Eval(arm.WhenClause?.Condition);
-                    arms = TaintSet.Union(arms, Eval(arm.Expression));
+                    var facts = CaseFacts(sw.GoverningExpression, arm.Pattern, arm.WhenClause);
+                    arms = TaintSet.Union(arms, facts.Count == 0 ? Eval(arm.Expression) : EvalWith(facts, arm.Expression));
                 }
 
                 return arms;

@@ -1099,6 +1099,12 @@ internal sealed partial class TaintEngine
         return false;
     }
 
+    /// <summary>The versions of the packages of the project that owns <paramref name="tree"/> (see <see cref="PackageVersions"/>).</summary>
+    public PackageVersions PackagesOf(SyntaxTree tree) => _compilation.PackagesOf(tree);
+
+    /// <summary>The result property that marks a result of low confidence (a sink that holds only if a package is old enough).</summary>
+    private static readonly IReadOnlyDictionary<string, string> LowConfidence = new Dictionary<string, string>(StringComparer.Ordinal) { ["confidence"] = "low" };
+
     /// <summary>A tree's semantic model, shared with the other checks (the compilation carries the project's implicit usings).</summary>
     public SemanticModel SemanticModel(SyntaxTree tree) => _compilation.Model(tree);
 
@@ -1334,10 +1340,15 @@ internal sealed partial class TaintEngine
             message += " (sink matched by name: its type could not be resolved)";
         }
 
+        if (hit.Doubt is not null)
+        {
+            message += $" ({hit.Doubt})";
+        }
+
         // Where the data comes from is part of the identity: two actions feeding one sink are two results. The source's
         // file and member (not its line) keep the identity stable when code moves.
         var evidence = $"{rule.Id}|{hit.Signature}|{hit.SinkText}|{origin.Source}|{sourceLocation?.SourceTree?.FilePath}|{MemberNameAt(sourceLocation)}";
-        _sink.Report(rule.Id, rule.Descriptor.DefaultSeverity, message, hit.Location, evidence, flow);
+        _sink.Report(rule.Id, rule.Descriptor.DefaultSeverity, message, hit.Location, evidence, flow, hit.Doubt is null ? null : LowConfidence);
     }
 
     /// <summary>
@@ -1398,4 +1409,5 @@ internal sealed class MethodSummary
 }
 
 /// <summary>A tainted value at a sink: where, which rule, and how to describe it.</summary>
-internal sealed record SinkHit(TaintSink Sink, Location Location, Location ArgumentLocation, string Description, string Signature, string SinkText, bool NamesOnly);
+/// <param name="Doubt">Why the result is of low confidence (a package version that is not known), or null.</param>
+internal sealed record SinkHit(TaintSink Sink, Location Location, Location ArgumentLocation, string Description, string Signature, string SinkText, bool NamesOnly, string? Doubt = null);

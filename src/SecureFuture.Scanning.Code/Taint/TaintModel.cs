@@ -70,6 +70,7 @@ internal sealed class MemberPattern
         Arguments = [.. d.Arguments];
         Parameters = [.. d.Parameters];
         ParameterTypes = new HashSet<string>(d.ParameterTypes, StringComparer.Ordinal);
+        ParameterTypesSince = [.. d.ParameterTypesSince.Select(ParsePackageVersion).OfType<(string, System.Version)>()];
         WhenArgument = d.WhenArgument;
         WhenArgumentRegex = d.WhenArgument?.Matches is { } m ? new Regex(m, RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1)) : null;
         Context = d.Context is null ? null : new Regex(d.Context, RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
@@ -98,6 +99,16 @@ internal sealed class MemberPattern
 
     /// <summary>Full names of the parameter types a watched argument must be passed as; empty: any.</summary>
     public HashSet<string> ParameterTypes { get; }
+
+    /// <summary>The package versions from which <see cref="ParameterTypes"/> holds (see <see cref="TaintMemberDocument.ParameterTypesSince"/>).</summary>
+    public IReadOnlyList<(string Package, System.Version Since)> ParameterTypesSince { get; }
+
+    /// <summary><c>"Microsoft.EntityFrameworkCore.Relational 2.1"</c> as a package id and version; null when it is not one.</summary>
+    internal static (string Package, System.Version Since)? ParsePackageVersion(string text)
+    {
+        var parts = text.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        return parts.Length == 2 && PackageVersions.Parse(parts[1]) is { } version ? (parts[0], version) : null;
+    }
 
     public TaintArgumentCondition? WhenArgument { get; }
 

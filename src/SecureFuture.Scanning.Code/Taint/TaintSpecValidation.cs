@@ -60,6 +60,11 @@ internal static class TaintSpecValidation
             errors.Add($"{where}: parameterTypes must list full type names such as System.String");
         }
 
+        if (member.ParameterTypesSince.Count > 0 && (member.ParameterTypes.Count == 0 || member.ParameterTypesSince.Any(p => MemberPattern.ParsePackageVersion(p) is null)))
+        {
+            errors.Add($"{where}: parameterTypesSince needs parameterTypes and lists packages as \"Id Version\" such as \"Microsoft.EntityFrameworkCore.Relational 2.1\"");
+        }
+
         if (member.WhenArgument is { } when && ((when.Parameter is null && when.Index is null) || when.Matches is null))
         {
             errors.Add($"{where}: whenArgument needs a parameter (or index) and matches");

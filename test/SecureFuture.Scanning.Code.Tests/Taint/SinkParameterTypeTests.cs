@@ -102,13 +102,141 @@ public sealed class SinkParameterTypeTests
     }
 
     [Fact]
-    public void Unresolved_EF_Core_judges_by_the_arguments_type_an_interpolated_literal_counting_as_FormattableString()
+    public void Unresolved_EF_Core_of_unknown_version_reports_an_interpolated_literal_at_low_confidence_and_a_FormattableString_not_at_all()
     {
-        // No EF Core assembly: the call binds to nothing and the sink is matched by name, through the file's using.
+        // No EF Core assembly and no project file: the call binds to nothing and the sink is matched by name, through
+        // the file's using. A built string is raw SQL on every version; the literal is only on EF Core 2.0.
         var sink = RecordingSink.Analyze(("src/CustomersController.cs", Controller));
 
-        Assert.Equal(LinesMarked("raw"), ReportedLines(sink));
+        Assert.Equal([.. LinesMarked("raw"), LineOf("// literal")], ReportedLines(sink));
         Assert.All(sink.Of(Sql), d => Assert.Contains("matched by name", d.Detection.Message, StringComparison.Ordinal));
+        var literal = sink.Of(Sql).Single(d => LineAt(Controller, d.Detection.Start) == LineOf("// literal")).Detection;
+        Assert.Equal("low", literal.Properties!["confidence"]);
+        Assert.Contains("low confidence: the version of Microsoft.EntityFrameworkCore.Relational is not known", literal.Message, StringComparison.Ordinal);
+        Assert.All(sink.Of(Sql).Where(d => d.Detection != literal), d => Assert.False(d.Detection.Properties!.ContainsKey("confidence")));
+    }
+
+    private static string Project(string packages) => $"""
+        <Project Sdk="Microsoft.NET.Sdk.Web">
+          <PropertyGroup><TargetFramework>netcoreapp2.0</TargetFramework></PropertyGroup>
+          <ItemGroup>{packages}</ItemGroup>
+        </Project>
+        """;
+
+    /// <summary>dvcsharp-api's packages: ASP.NET Core 2.0's metapackage (EF Core 2.0 inside), not in the local NuGet cache.</summary>
+    private const string AspNetCore20 = """<PackageReference Include="Microsoft.AspNetCore.All" Version="2.0.5" />""";
+
+    private const string LockFile = """
+        {
+          "version": 1,
+          "dependencies": {
+            "netcoreapp2.0": {
+              "Microsoft.AspNetCore.All": { "type": "Direct", "requested": "[2.1.0, )", "resolved": "2.1.0" },
+              "Microsoft.EntityFrameworkCore.Relational": { "type": "Transitive", "resolved": "VERSION" }
+            }
+          }
+        }
+        """;
+
+    private const string AssetsFile = """
+        {
+          "version": 3,
+          "libraries": {
+            "Microsoft.EntityFrameworkCore.Relational/VERSION": { "sha512": "x", "type": "package", "path": "microsoft.entityframeworkcore.relational/VERSION" },
+            "Shop.Data/1.0.0": { "type": "project", "path": "../Shop.Data/Shop.Data.csproj" }
+          }
+        }
+        """;
+
+    [Fact]
+    public void On_EF_Core_2_0_named_by_the_project_an_interpolated_literal_is_raw_SQL_even_where_EF_Core_does_not_resolve()
+    {
+        var sink = RecordingSink.Analyze(("Shop/Shop.csproj", Project(AspNetCore20)), ("Shop/CustomersController.cs", Controller));
+
+        Assert.Equal([.. LinesMarked("raw"), LineOf("// literal")], ReportedLines(sink));
+        Assert.All(sink.Of(Sql), d => Assert.False(d.Detection.Properties!.ContainsKey("confidence"), d.Detection.Message));
+    }
+
+    [Fact]
+    public void On_EF_Core_2_1_or_later_named_by_the_project_an_interpolated_literal_is_parameterised()
+    {
+        var sink = RecordingSink.Analyze(
+            ("Shop/Shop.csproj", Project("""<PackageReference Include="Npgsql.EntityFrameworkCore.PostgreSQL" Version="[2.2.4, 3.0)" />""")),
+            ("Shop/CustomersController.cs", Controller));
+
+        Assert.Equal(LinesMarked("raw"), ReportedLines(sink));
+    }
+
+    [Theory]
+    [InlineData("Shop/packages.lock.json", LockFile, "2.0.3", true)]
+    [InlineData("Shop/packages.lock.json", LockFile, "2.1.14", false)]
+    [InlineData("Shop/obj/project.assets.json", AssetsFile, "2.0.3", true)]
+    [InlineData("Shop/obj/project.assets.json", AssetsFile, "2.2.6", false)]
+    public void The_version_NuGet_resolved_in_the_lock_or_assets_file_decides(string path, string file, string version, bool literalIsRaw)
+    {
+        // The project asks for ASP.NET Core 2.1's metapackage; what was restored says which EF Core runs.
+        var sink = RecordingSink.Analyze(
+            ("Shop/Shop.csproj", Project("""<PackageReference Include="Microsoft.AspNetCore.All" Version="2.1.0" />""")),
+            (path, file.Replace("VERSION", version, StringComparison.Ordinal)),
+            ("Shop/CustomersController.cs", Controller));
+
+        Assert.Equal(literalIsRaw ? [.. LinesMarked("raw"), LineOf("// literal")] : LinesMarked("raw"), ReportedLines(sink));
+        Assert.All(sink.Of(Sql), d => Assert.False(d.Detection.Properties!.ContainsKey("confidence"), d.Detection.Message));
+    }
+
+    [Fact]
+    public void Bound_to_a_newer_EF_Core_than_the_project_runs_the_projects_version_decides()
+    {
+        // The cache held 2.1's assembly (here: its API in source), the project runs 2.0: the literal is raw SQL there.
+        var sink = RecordingSink.Analyze(
+            ("Shop/Shop.csproj", Project(AspNetCore20)), ("Shop/CustomersController.cs", Controller), ("Shop/EfCore.cs", EfCore21Api));
+
+        Assert.Equal([.. LinesMarked("raw"), LineOf("// literal")], ReportedLines(sink));
+        Assert.All(sink.Of(Sql), d => Assert.DoesNotContain("matched by name", d.Detection.Message, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_project_gets_the_EF_Core_version_of_the_project_it_references()
+    {
+        const string Web = """
+            <Project Sdk="Microsoft.NET.Sdk.Web">
+              <ItemGroup><ProjectReference Include="../Shop.Data/Shop.Data.csproj" /></ItemGroup>
+            </Project>
+            """;
+        var sink = RecordingSink.Analyze(
+            ("Shop.Data/Shop.Data.csproj", Project(AspNetCore20)), ("Shop.Data/Customer.cs", "namespace Shop.Data; public sealed class Marker { }"),
+            ("Shop.Web/Shop.Web.csproj", Web), ("Shop.Web/CustomersController.cs", Controller));
+
+        Assert.Equal([.. LinesMarked("raw"), LineOf("// literal")], ReportedLines(sink));
+        Assert.All(sink.Of(Sql), d => Assert.False(d.Detection.Properties!.ContainsKey("confidence"), d.Detection.Message));
+    }
+
+    [Fact]
+    public void A_lock_file_that_is_not_JSON_is_a_notification_naming_it_and_the_version_stays_unknown()
+    {
+        var sink = RecordingSink.Analyze(
+            ("Shop/Shop.csproj", Project(string.Empty)), ("Shop/packages.lock.json", "{\n  \"dependencies\": {\n    oops\n}"),
+            ("Shop/CustomersController.cs", Controller));
+
+        var notification = Assert.Single(sink.Notifications, n => n.Id == "code-project-unreadable");
+        Assert.Equal("Shop/packages.lock.json", notification.Path);
+        Assert.Equal(3, notification.Region!.StartLine);
+        Assert.Equal("low", sink.Of(Sql).Single(d => LineAt(Controller, d.Detection.Start) == LineOf("// literal")).Detection.Properties!["confidence"]);
+    }
+
+    [Theory]
+    [InlineData("2.0.2", "2.0.2")]
+    [InlineData("[2.0.0, )", "2.0.0")]
+    [InlineData("[2.2.4, 3.0)", "2.2.4")]
+    [InlineData("2.0.*", "2.0.0")]
+    [InlineData("2.1.0-preview1-final", "2.1.0")]
+    [InlineData("3", "3.0")]
+    [InlineData("(, 3.0)", null)]
+    [InlineData("*", null)]
+    [InlineData("", null)]
+    public void A_version_or_range_is_read_as_its_lowest_version(string text, string? expected)
+    {
+        Assert.Equal(expected is null ? null : Version.Parse(expected), PackageVersions.Parse(text));
     }
 
     [Fact]

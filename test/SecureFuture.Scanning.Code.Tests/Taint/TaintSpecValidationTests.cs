@@ -53,6 +53,8 @@ public sealed class TaintSpecValidationTests
     [InlineData("kind: custom\n  sinks:\n    - { type: Acme.X, members: [] }", "taint.sinks[0]: members must list")]
     [InlineData("kind: custom\n  sinks:\n    - { type: Acme.X, members: [Run], context: \"(\" }", "taint.sinks[0]: context is not a valid regular expression")]
     [InlineData("kind: custom\n  sinks:\n    - { type: Acme.X, members: [Run], parameterTypes: [string] }", "taint.sinks[0]: parameterTypes must list full type names")]
+    [InlineData("kind: custom\n  sinks:\n    - { type: Acme.X, members: [Run], parameterTypesSince: [Acme 2.1] }", "taint.sinks[0]: parameterTypesSince needs parameterTypes")]
+    [InlineData("kind: custom\n  sinks:\n    - { type: Acme.X, members: [Run], parameterTypes: [System.String], parameterTypesSince: [Acme] }", "lists packages as \"Id Version\"")]
     [InlineData("kind: custom\n  sinks:\n    - { type: Acme.X, members: [Run], sinkz: 1 }", "sinkz")]
     public void A_malformed_taint_part_fails_loading_with_the_file_and_the_problem(string taint, string expected)
     {
