@@ -109,6 +109,62 @@ public sealed class FindingsHubTests(ServerFixture fixture)
         Assert.Contains("sfi_findings_open{severity=\"high\"} 1\n", prometheus, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [MemberData(nameof(Stores))]
+    public async Task Findings_are_listed_by_the_sort_and_order_asked_across_pages_and_an_unknown_sort_order_or_foreign_cursor_is_refused(string store)
+    {
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 11, 2, 9, 0, 0, TimeSpan.Zero));
+        await using var server = await StartAsync(store, clock);
+        await RegisterAsync(server, "shop");
+        await PushAsync(server, "shop", Log("probe", Secret, Injection, new Result("STYLE-3", "src/a.cs", 7, "0a0b0c0d0e0f0a0b:1", "note")));
+
+        async Task<List<string>> AllPagesAsync(string query)
+        {
+            var rules = new List<string>();
+            string? cursor = null;
+            do
+            {
+                var page = JsonNode.Parse(await server.Admin.GetStringAsync(new Uri($"/v1/findings?project=shop&limit=1&{query}{(cursor is null ? "" : "&cursor=" + Uri.EscapeDataString(cursor))}", UriKind.Relative)))!;
+                rules.AddRange(page["findings"]!.AsArray().Select(f => (string)f!["ruleId"]!));
+                cursor = (string?)page["nextCursor"];
+            }
+            while (cursor is not null);
+            return rules;
+        }
+
+        // Severity's own order is most severe first; order=asc is its reverse, and order=desc says the default.
+        Assert.Equal(["SQLI-1", "SECRET-7", "STYLE-3"], await AllPagesAsync("sort=severity"));
+        Assert.Equal(["SQLI-1", "SECRET-7", "STYLE-3"], await AllPagesAsync("sort=severity&order=desc"));
+        Assert.Equal(["STYLE-3", "SECRET-7", "SQLI-1"], await AllPagesAsync("sort=severity&order=asc"));
+        // The default listing is the newest stored first (the log's last result); order=asc is the oldest first.
+        Assert.Equal(["STYLE-3", "SQLI-1", "SECRET-7"], await AllPagesAsync(""));
+        Assert.Equal(["SECRET-7", "SQLI-1", "STYLE-3"], await AllPagesAsync("order=asc"));
+        Assert.Equal(["SECRET-7", "SQLI-1", "STYLE-3"], await AllPagesAsync("sort=stored&order=asc"));
+
+        using (var unknownSort = await server.Admin.GetAsync(new Uri("/v1/findings?sort=risk", UriKind.Relative)))
+        {
+            await KeyApiTests.AssertProblem(unknownSort, HttpStatusCode.BadRequest, "sort: 'risk' is not one of stored, severity, firstSeen, dueAt, state");
+        }
+
+        using (var unknownOrder = await server.Admin.GetAsync(new Uri("/v1/findings?sort=severity&order=up", UriKind.Relative)))
+        {
+            await KeyApiTests.AssertProblem(unknownOrder, HttpStatusCode.BadRequest, "order: 'up' is not asc or desc");
+        }
+
+        using (var minusField = await server.Admin.GetAsync(new Uri("/v1/findings?sort=-severity", UriKind.Relative)))
+        {
+            await KeyApiTests.AssertProblem(minusField, HttpStatusCode.BadRequest, "sort: '-severity'");
+        }
+
+        // A cursor continues only the listing it came from: another sort, or the same sort reversed, is refused.
+        var severityCursor = (string)JsonNode.Parse(await server.Admin.GetStringAsync(new Uri("/v1/findings?project=shop&limit=1&sort=severity", UriKind.Relative)))!["nextCursor"]!;
+        foreach (var other in new[] { "sort=severity&order=asc", "sort=dueAt", "" })
+        {
+            using var foreign = await server.Admin.GetAsync(new Uri($"/v1/findings?project=shop&limit=1&{other}&cursor={Uri.EscapeDataString(severityCursor)}", UriKind.Relative));
+            await KeyApiTests.AssertProblem(foreign, HttpStatusCode.BadRequest, "cursor: a cursor of another sort or order");
+        }
+    }
+
     [Fact]
     public async Task A_gzip_push_is_read_and_a_malformed_log_is_refused_with_its_json_path_and_position()
     {
