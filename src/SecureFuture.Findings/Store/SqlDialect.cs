@@ -110,29 +110,40 @@ internal sealed class SqlDialect(bool postgres)
             return;
         }
 
-        await using var prepared = connection.CreateCommand();
+        await using var prepared = await PrepareAsync(connection, transaction, sql, rows[0].Length, cancellationToken);
+        foreach (var row in rows)
+        {
+            await ExecuteRowAsync(prepared, row, cancellationToken);
+        }
+    }
+
+    /// <summary>SQLite: <paramref name="sql"/> prepared once with parameters <c>@p0</c> ... in the transaction, to run once per row.</summary>
+    private static async Task<DbCommand> PrepareAsync(DbConnection connection, DbTransaction transaction, string sql, int parameterCount, CancellationToken cancellationToken)
+    {
+        var prepared = connection.CreateCommand();
 #pragma warning disable CA2100 // Statements are constants of the store; values always travel as parameters.
         prepared.CommandText = sql;
 #pragma warning restore CA2100
         prepared.Transaction = transaction;
-        var parameters = new DbParameter[rows[0].Length];
-        for (var i = 0; i < parameters.Length; i++)
+        for (var i = 0; i < parameterCount; i++)
         {
-            parameters[i] = prepared.CreateParameter();
-            parameters[i].ParameterName = "@p" + i;
-            prepared.Parameters.Add(parameters[i]);
+            var parameter = prepared.CreateParameter();
+            parameter.ParameterName = "@p" + i;
+            prepared.Parameters.Add(parameter);
         }
 
         await prepared.PrepareAsync(cancellationToken);
-        foreach (var row in rows)
-        {
-            for (var i = 0; i < parameters.Length; i++)
-            {
-                parameters[i].Value = row[i] ?? DBNull.Value;
-            }
+        return prepared;
+    }
 
-            await prepared.ExecuteNonQueryAsync(cancellationToken);
+    private static Task<int> ExecuteRowAsync(DbCommand prepared, object?[] row, CancellationToken cancellationToken)
+    {
+        for (var i = 0; i < row.Length; i++)
+        {
+            prepared.Parameters[i].Value = row[i] ?? DBNull.Value;
         }
+
+        return prepared.ExecuteNonQueryAsync(cancellationToken);
     }
 
     /// <summary>PostgreSQL's binary COPY (Npgsql's binary importer), reopened by the first row after each completion.</summary>
@@ -183,29 +194,10 @@ internal sealed class SqlDialect(bool postgres)
 
         public override async ValueTask WriteAsync(object?[] row, CancellationToken cancellationToken)
         {
-            if (_insert is null)
-            {
-                _insert = connection.CreateCommand();
-#pragma warning disable CA2100 // The table and its columns are constants of the store; values always travel as parameters.
-                _insert.CommandText = $"INSERT INTO {table.Name} ({string.Join(", ", table.Columns.Select(c => c.Column))}) VALUES ({string.Join(", ", table.Columns.Select((_, i) => "@p" + i))})";
-#pragma warning restore CA2100
-                _insert.Transaction = transaction;
-                for (var i = 0; i < table.Columns.Count; i++)
-                {
-                    var parameter = _insert.CreateParameter();
-                    parameter.ParameterName = "@p" + i;
-                    _insert.Parameters.Add(parameter);
-                }
-
-                await _insert.PrepareAsync(cancellationToken);
-            }
-
-            for (var i = 0; i < row.Length; i++)
-            {
-                _insert.Parameters[i].Value = row[i] ?? DBNull.Value;
-            }
-
-            await _insert.ExecuteNonQueryAsync(cancellationToken);
+            _insert ??= await PrepareAsync(connection, transaction,
+                $"INSERT INTO {table.Name} ({string.Join(", ", table.Columns.Select(c => c.Column))}) VALUES ({string.Join(", ", table.Columns.Select((_, i) => "@p" + i))})",
+                table.Columns.Count, cancellationToken);
+            await ExecuteRowAsync(_insert, row, cancellationToken);
         }
 
         public override Task CompleteAsync(CancellationToken cancellationToken) => Task.CompletedTask;
