@@ -344,6 +344,17 @@ internal sealed partial class FindingsEndpoints(IFindingStore store, TimeProvide
             result = result with { MinAge = int.TryParse(age, NumberStyles.None, CultureInfo.InvariantCulture, out var days) && days <= 36500 ? TimeSpan.FromDays(days) : throw Invalid($"minAgeDays: '{age}' is not a number of days") };
         }
 
+        // Fail closed: a misspelt sort or order is refused, never listed in some other order the caller did not ask for.
+        if (Text(query, "sort") is { } sort)
+        {
+            result = result with { Sort = FindingSorts.TryParseSort(sort, out var s) ? s : throw Invalid($"sort: '{sort}' is not one of {string.Join(", ", FindingSorts.Tokens)}") };
+        }
+
+        if (Text(query, "order") is { } order)
+        {
+            result = result with { Direction = FindingSorts.TryParseDirection(order, out var d) ? d : throw Invalid($"order: '{order}' is not asc or desc") };
+        }
+
         if (Text(query, "limit") is { } limit)
         {
             result = result with { Limit = int.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out var l) && l is >= 1 and <= FindingQuery.MaxLimit ? l : throw Invalid($"limit: between 1 and {FindingQuery.MaxLimit}") };

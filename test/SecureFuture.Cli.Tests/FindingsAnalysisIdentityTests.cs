@@ -98,14 +98,23 @@ public sealed partial class ServeAndKeysCommandTests
             Assert.True(exit == 0, error);
             Assert.Contains("design.sarif: design (sfi threatmodel): the same as the latest analysis, nothing changed", output, StringComparison.Ordinal);
 
+            // A scan of several analyzers writes one run per analyzer, each in the category its push has: pushed later, the
+            // file is the same analyses, each in its own category (one run of them all would be one analysis of none).
             var scanReport = Path.Combine(work, "scan.sarif");
             File.Copy(Path.Combine(sto01, "fail.template.json"), template, overwrite: true);
-            (exit, _, error) = await CliRunner.RunAsync(["scan", repo, "--analyzers", "iac", "--format", "sarif", "-o", scanReport, "--push", "--category", "platform", .. target]);
+            CliRunner.WriteSecrets(repo);
+            (exit, _, error) = await CliRunner.RunAsync(["scan", repo, "--analyzers", "secrets,iac", "--format", "sarif", "-o", scanReport, "--push", "--category", "platform", .. target]);
             Assert.True(exit == 0, error);
-            Assert.Contains("push: platform/iac (SecureFuture): ", error, StringComparison.Ordinal);
-            Assert.Equal("platform/iac/", (string)JsonNode.Parse(await File.ReadAllTextAsync(scanReport))!["runs"]![0]!["automationDetails"]!["id"]!);
+            Assert.Matches(@"push: platform/secrets \(SecureFuture\): [1-9]\d* results, [1-9]\d* opened", error);
+            Assert.Matches(@"push: platform/iac \(SecureFuture\): [1-9]\d* results, [1-9]\d* opened", error);
+            var runs = JsonNode.Parse(await File.ReadAllTextAsync(scanReport))!["runs"]!.AsArray();
+            Assert.Equal(["platform/secrets/", "platform/iac/"], runs.Select(r => (string)r!["automationDetails"]!["id"]!));
+            Assert.All(runs[0]!["results"]!.AsArray(), r => Assert.StartsWith("SFI-SEC-", (string)r!["ruleId"]!, StringComparison.Ordinal));
+            Assert.All(runs[1]!["results"]!.AsArray(), r => Assert.DoesNotContain("SFI-SEC-", (string)r!["ruleId"]!, StringComparison.Ordinal));
+            Assert.Contains(runs[1]!["results"]!.AsArray(), r => ((string)r!["ruleId"]!).StartsWith("STO-", StringComparison.Ordinal));
             (exit, output, error) = await CliRunner.RunAsync(["findings", "push", scanReport, .. target]);
             Assert.True(exit == 0, error);
+            Assert.Contains("scan.sarif: platform/secrets (SecureFuture): the same as the latest analysis, nothing changed", output, StringComparison.Ordinal);
             Assert.Contains("scan.sarif: platform/iac (SecureFuture): the same as the latest analysis, nothing changed", output, StringComparison.Ordinal);
         }
         finally

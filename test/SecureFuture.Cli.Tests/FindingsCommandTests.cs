@@ -10,7 +10,7 @@ namespace SecureFuture.Cli.Tests;
 public sealed partial class ServeAndKeysCommandTests
 {
     [Fact]
-    public async Task A_sarif_report_of_one_category_says_it_in_automation_details_and_one_of_several_does_not()
+    public async Task A_sarif_report_says_its_category_in_automation_details_with_one_run_per_analyzer_of_a_scan()
     {
         var repo = Directory.CreateTempSubdirectory("sfi-findings-category-").FullName;
         try
@@ -22,9 +22,10 @@ public sealed partial class ServeAndKeysCommandTests
             var (exit, output, error) = await CliRunner.RunAsync(["scan", repo, "--analyzers", "secrets", "--format", "sarif"]);
             Assert.True(exit is 0 or 1, error);
             Assert.Equal("secrets/", (string)JsonNode.Parse(output)!["runs"]![0]!["automationDetails"]!["id"]!);
+            // Several analyzers: one run each, in its own category (a single run of them all had none).
             (exit, output, error) = await CliRunner.RunAsync(["scan", repo, "--analyzers", "secrets,iac", "--format", "sarif"]);
             Assert.True(exit is 0 or 1, error);
-            Assert.Null(JsonNode.Parse(output)!["runs"]![0]!["automationDetails"]);
+            Assert.Equal(["secrets/", "iac/"], JsonNode.Parse(output)!["runs"]!.AsArray().Select(r => (string)r!["automationDetails"]!["id"]!));
             (exit, output, error) = await CliRunner.RunAsync(["baseline", "assess", template, "--format", "sarif"]);
             Assert.True(exit is 0 or 1, error);
             Assert.Equal("iac/", (string)JsonNode.Parse(output)!["runs"]![0]!["automationDetails"]!["id"]!);
@@ -101,6 +102,21 @@ public sealed partial class ServeAndKeysCommandTests
             Assert.Equal(("open", "high", 47), ((string)open["state"]!, (string)open["severity"]!, (int)open["startLine"]!));
             Assert.Null(open["fixedAt"]);
 
+            // --sort and --order: the server's order of the whole listing; a value it does not have is exit 2.
+            foreach (var (order, expected) in new[] { ((string[])[], new[] { "SQLI-1", "SECRET-7" }), (["--order", "asc"], ["SECRET-7", "SQLI-1"]) })
+            {
+                (exit, output, error) = await CliRunner.RunAsync(["findings", "list", "--project", "shop", "--sort", "severity", .. order, "--format", "json", .. common]);
+                Assert.True(exit == 0, error);
+                Assert.Equal(expected, JsonNode.Parse(output)!.AsArray().Select(f => (string)f!["ruleId"]!));
+            }
+
+            (exit, _, error) = await CliRunner.RunAsync(["findings", "list", "--sort", "risk", .. common]);
+            Assert.Equal(2, exit);
+            Assert.Contains("'risk' is not one of the allowed values: stored, severity, firstSeen, dueAt, state", error, StringComparison.Ordinal);
+            (exit, _, error) = await CliRunner.RunAsync(["findings", "list", "--sort", "severity", "--order", "up", .. common]);
+            Assert.Equal(2, exit);
+            Assert.Contains("'up' is not one of the allowed values: asc, desc", error, StringComparison.Ordinal);
+
             (exit, output, _) = await CliRunner.RunAsync(["findings", "push", both, "--project", "shop", "--ref", "main", "--category", "code", .. common]);
             Assert.Equal(0, exit);
             Assert.Contains("1 reopened", output, StringComparison.Ordinal);
@@ -160,10 +176,14 @@ public sealed partial class ServeAndKeysCommandTests
             Assert.True(exit == 0, error);
             (exit, output, error) = await CliRunner.RunAsync(["scan", repo, "--analyzers", "secrets,iac", "--format", "sarif", "--push", "--project", "web", "--ref", "main", .. common]);
             Assert.True(exit == 0, error);
-            var reported = JsonNode.Parse(output)!["runs"]![0]!["results"]!.AsArray();
-            var iacReported = reported.Count(r => ((string)r!["ruleId"]!).StartsWith("STO-", StringComparison.Ordinal));
-            Assert.True(iacReported > 0 && reported.Count > iacReported, output);
-            Assert.Contains($"push: secrets (SecureFuture): {reported.Count - iacReported} results, {reported.Count - iacReported} opened", error, StringComparison.Ordinal);
+            // The report has the push's runs: what each run holds is what its category's analysis opened.
+            var runs = JsonNode.Parse(output)!["runs"]!.AsArray();
+            Assert.Equal(["secrets/", "iac/"], runs.Select(r => (string)r!["automationDetails"]!["id"]!));
+            var secretsReported = runs[0]!["results"]!.AsArray().Count;
+            var iacReported = runs[1]!["results"]!.AsArray().Count;
+            Assert.True(iacReported > 0 && secretsReported > 0, output);
+            Assert.All(runs[1]!["results"]!.AsArray(), r => Assert.DoesNotContain("SFI-SEC-", (string)r!["ruleId"]!, StringComparison.Ordinal));
+            Assert.Contains($"push: secrets (SecureFuture): {secretsReported} results, {secretsReported} opened", error, StringComparison.Ordinal);
             Assert.Contains($"push: iac (SecureFuture): {iacReported} results, {iacReported} opened", error, StringComparison.Ordinal);
             File.Delete(template);
             (exit, _, error) = await CliRunner.RunAsync(["scan", repo, "--analyzers", "secrets,iac", "--push", "--project", "web", "--ref", "main", .. common]);
@@ -176,7 +196,7 @@ public sealed partial class ServeAndKeysCommandTests
             (exit, output, _) = await CliRunner.RunAsync(["findings", "list", "--project", "web", "--category", "secrets", "--format", "json", .. common]);
             Assert.Equal(0, exit);
             var webFindings = JsonNode.Parse(output)!.AsArray();
-            Assert.Equal(reported.Count - iacReported, webFindings.Count);
+            Assert.Equal(secretsReported, webFindings.Count);
             Assert.All(webFindings, f => Assert.Equal("open", (string)f!["state"]!));
             (exit, output, _) = await CliRunner.RunAsync(["findings", "list", "--project", "web", "--category", "iac", "--format", "json", .. common]);
             Assert.Equal(0, exit);

@@ -33,10 +33,26 @@ public sealed class SarifValidationTests : IDisposable
         Assert.True(exit == 0, stderr);
 
         using var sarif = JsonDocument.Parse(await File.ReadAllTextAsync(report));
-        var run = sarif.RootElement.GetProperty("runs")[0];
+        // One run per analyzer, in the category its push has: GitHub code scanning refuses a file with two runs of one tool
+        // in one category, and would otherwise take all analyzers as one analysis.
+        var runs = sarif.RootElement.GetProperty("runs").EnumerateArray().ToList();
+        Assert.Equal(["secrets/", "iac/", "code/", "dependencies/"], runs.Select(r => r.GetProperty("automationDetails").GetProperty("id").GetString()));
+        Assert.All(runs.GroupBy(r => r.GetProperty("tool").GetProperty("driver").GetProperty("name").GetString()),
+            tool => Assert.Equal(tool.Count(), tool.Select(r => GitHubCategory(r.GetProperty("automationDetails").GetProperty("id").GetString()!)).Distinct(StringComparer.Ordinal).Count()));
+        foreach (var each in runs)
+        {
+            var rules = each.GetProperty("tool").GetProperty("driver").GetProperty("rules").EnumerateArray().Select(r => r.GetProperty("id").GetString()).ToHashSet();
+            Assert.All(each.GetProperty("results").EnumerateArray(), r => Assert.Contains(r.GetProperty("ruleId").GetString(), rules));
+            // The file the scan could not read leaves every analysis incomplete, not just one.
+            Assert.NotEmpty(each.GetProperty("invocations")[0].GetProperty("toolExecutionNotifications").EnumerateArray());
+        }
+
+        var run = runs[0];
+        Assert.All(run.GetProperty("results").EnumerateArray(), r => Assert.StartsWith("SFI-SEC-", r.GetProperty("ruleId").GetString(), StringComparison.Ordinal));
+        Assert.All(runs.Skip(1), other => Assert.Empty(other.GetProperty("results").EnumerateArray()));
         Assert.NotEmpty(run.GetProperty("results").EnumerateArray());
         Assert.NotEmpty(run.GetProperty("invocations")[0].GetProperty("toolExecutionNotifications").EnumerateArray());
-        foreach (var rule in run.GetProperty("tool").GetProperty("driver").GetProperty("rules").EnumerateArray())
+        foreach (var rule in runs.SelectMany(r => r.GetProperty("tool").GetProperty("driver").GetProperty("rules").EnumerateArray()))
         {
             Assert.False(string.IsNullOrWhiteSpace(rule.GetProperty("help").GetProperty("text").GetString()));
             Assert.NotNull(rule.GetProperty("properties").GetProperty("security-severity").GetString());
@@ -53,6 +69,9 @@ public sealed class SarifValidationTests : IDisposable
         var (problems, log) = Validate(report);
         Assert.True(problems.Count == 0, "multitool problems:\n" + string.Join('\n', problems) + "\n" + log);
     }
+
+    /// <summary>GitHub's category of a run: its <c>automationDetails.id</c> up to and including the last <c>/</c> (all of it without one).</summary>
+    private static string GitHubCategory(string id) => id.Contains('/', StringComparison.Ordinal) ? id[..(id.LastIndexOf('/') + 1)] : id;
 
     [Fact]
     public async Task A_data_flow_result_with_code_flows_is_valid_sarif_under_sarif_and_github_rules()

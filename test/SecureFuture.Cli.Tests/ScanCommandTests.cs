@@ -191,6 +191,30 @@ public sealed class ScanCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task A_baseline_with_results_of_an_analyzer_that_does_not_run_now_leaves_them_out_of_the_runs_of_those_that_do()
+    {
+        CliRunner.WriteSecrets(_root);
+        File.Copy(Path.Combine(CliRunner.RepoRoot(), "test", "SecureFuture.Baseline.Tests", "TestData", "STO-01", "fail.template.json"), Path.Combine(_root, "storage.json"));
+        var first = Path.Combine(_reports, "first.sarif");
+        var (exit, _, stderr) = await CliRunner.RunAsync("scan", _root, "--analyzers", "secrets,iac", "--format", "sarif", "--output", first);
+        Assert.True(exit == ExitCodes.Success, stderr);
+
+        // IaC did not run this time: no run can say its results are gone (and none holds another analyzer's results).
+        var second = Path.Combine(_reports, "second.sarif");
+        (exit, _, stderr) = await CliRunner.RunAsync("scan", _root, "--analyzers", "secrets,code", "--format", "sarif", "--output", second, "--baseline", first);
+        Assert.True(exit == ExitCodes.Success, stderr);
+        using var sarif = JsonDocument.Parse(await File.ReadAllTextAsync(second));
+        var runs = sarif.RootElement.GetProperty("runs").EnumerateArray().ToList();
+        Assert.Equal(["secrets/", "code/"], runs.Select(r => r.GetProperty("automationDetails").GetProperty("id").GetString()));
+        Assert.NotEmpty(runs[0].GetProperty("results").EnumerateArray());
+        Assert.All(runs.SelectMany(r => r.GetProperty("results").EnumerateArray()), r =>
+        {
+            Assert.Equal("unchanged", r.GetProperty("baselineState").GetString());
+            Assert.StartsWith("SFI-SEC-", r.GetProperty("ruleId").GetString(), StringComparison.Ordinal);
+        });
+    }
+
+    [Fact]
     public async Task InlineSuppression_KeepsTheResultInSarifWithASuppression()
     {
         using var ec = System.Security.Cryptography.ECDsa.Create();

@@ -17,7 +17,10 @@ internal static class CategoryRuns
     /// The category of a rule id (null for none), when each rule belongs to one category (<c>sfi scan</c>'s analyzers); when
     /// null, every rule and rule notification belongs to every category (the baseline's controls check exports and IaC alike).
     /// </param>
-    /// <exception cref="InvalidOperationException">A finding belongs to no category that ran (a bug: it would be pushed nowhere).</exception>
+    /// <exception cref="InvalidOperationException">
+    /// A finding belongs to no category that ran (a bug: it would be pushed nowhere); a baseline's absent result of an
+    /// analyzer that did not run is left out instead.
+    /// </exception>
     public static IReadOnlyList<AnalysisRun> Split(AnalysisRun run, IReadOnlyList<string> categories, Func<Finding, string?> categoryOfFinding, Func<string, string?>? categoryOfRule = null)
     {
         ArgumentNullException.ThrowIfNull(run);
@@ -28,6 +31,12 @@ internal static class CategoryRuns
         {
             if (categoryOfFinding(finding) is not { } category || !byCategory.TryGetValue(category, out var findings))
             {
+                if (finding.BaselineState == BaselineState.Absent)
+                {
+                    // A result of the --baseline log whose analyzer did not run this time: no run here can say it is gone.
+                    continue;
+                }
+
                 throw new InvalidOperationException($"finding of rule {finding.RuleId} belongs to none of the categories that ran ({string.Join(", ", categories)})");
             }
 

@@ -119,15 +119,18 @@ internal static class FindingsCommand
         var rule = new Option<string?>("--rule") { Description = "Only findings of this rule id." };
         var category = new Option<string?>("--category") { Description = "Only findings of this analysis category." };
         var overdue = new Option<bool>("--overdue") { Description = "Only findings past their due date." };
+        var sort = new Option<string?>("--sort") { Description = "Order of the whole listing: stored (newest first), severity (most severe first), firstSeen (oldest first), dueAt (earliest first), state (unresolved first)." }.OneOf(FindingSorts.Tokens);
+        var order = new Option<string?>("--order") { Description = "asc or desc: the sort's order, or its reverse (default: the order each sort names)." }.OneOf(FindingSorts.DirectionTokens);
         var format = CliOptions.Format("Output format: text or json (an array of findings).", ["text", "json"]);
-        var list = new Command("list", "List findings, newest first (every page).") { project, gitRef, state, severity, rule, category, overdue, format, server, keyFile };
+        var list = new Command("list", "List findings, newest first unless --sort says otherwise (every page).") { project, gitRef, state, severity, rule, category, overdue, sort, order, format, server, keyFile };
         list.SetAction(async (parse, ct) =>
         {
             var hub = await HubClient.ConnectAsync(parse.GetValue(server)!, parse.GetValue(keyFile), ct);
             var filters = new (string Name, string? Value)[]
             {
                 ("project", parse.GetValue(project)), ("ref", parse.GetValue(gitRef)), ("state", parse.GetValue(state)), ("severity", parse.GetValue(severity)),
-                ("rule", parse.GetValue(rule)), ("category", parse.GetValue(category)), ("overdue", parse.GetValue(overdue) ? "true" : null), ("limit", "1000"),
+                ("rule", parse.GetValue(rule)), ("category", parse.GetValue(category)), ("overdue", parse.GetValue(overdue) ? "true" : null),
+                ("sort", parse.GetValue(sort)), ("order", parse.GetValue(order)), ("limit", "1000"),
             };
             var query = string.Join('&', filters.Where(f => f.Value is not null).Select(f => $"{f.Name}={Uri.EscapeDataString(f.Value!)}"));
             var findings = new JsonArray();

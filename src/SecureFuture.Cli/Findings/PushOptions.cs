@@ -87,6 +87,18 @@ internal sealed class PushOptions
     public AnalysisRun WithHubCategory(ParseResult parse, AnalysisRun run, IReadOnlyList<string?> categories)
         => run with { Category = categories is [var single] ? HubCategory(parse, single) : null };
 
+    /// <summary>
+    /// <paramref name="split"/> (one run per analysis category, <see cref="CategoryRuns"/>) with each run's category as the
+    /// hub takes it (<see cref="HubCategory"/>): what <c>--push</c> sends, and what a SARIF report of the same command writes,
+    /// so that the report pushed later with <c>sfi findings push</c> (or uploaded to GitHub code scanning) lands each run
+    /// in its own analysis.
+    /// </summary>
+    public IReadOnlyList<AnalysisRun> HubRuns(ParseResult parse, IReadOnlyList<AnalysisRun> split)
+    {
+        ArgumentNullException.ThrowIfNull(split);
+        return [.. split.Select(r => r with { Category = HubCategory(parse, r.Category) })];
+    }
+
     /// <summary>Pushes <paramref name="run"/> when --push was given; returns the exit code of the push (0 when not asked).</summary>
     public Task<int> PushAsync(ParseResult parse, AnalysisRun run, TextWriter stderr, CancellationToken cancellationToken)
         => PushAsync(parse, () => [run], stderr, cancellationToken);
@@ -102,7 +114,7 @@ internal sealed class PushOptions
             return ExitCodes.Success;
         }
 
-        IReadOnlyList<AnalysisRun> runs = [.. split().Select(r => r with { Category = HubCategory(parse, r.Category) })];
+        var runs = HubRuns(parse, split());
         var project = parse.GetValue(_project)!;
         var hub = await HubClient.ConnectAsync(parse.GetValue(_server)!, parse.GetValue(_adminKeyFile), await _client.ResolveAsync(parse, cancellationToken), FindingsCommand.PushScopes(project), TimeProvider.System, cancellationToken);
         using var sarif = new MemoryStream();

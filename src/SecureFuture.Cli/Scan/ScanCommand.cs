@@ -172,17 +172,23 @@ internal static partial class ScanCommand
                 run = advisories.Annotate(run);
             }
 
-            // A run of one analyzer is one analysis category, which SARIF says as automationDetails (GitHub, the hub), as its push does.
+            // A run of one analyzer is one analysis category, which the reports say (SARIF as automationDetails), as its push does.
             run = push.WithHubCategory(parse, run, selected.RanCategories(workingTree: !fromGit));
+            // One analysis per analyzer category; code and dependencies do not run on git history (RepositoryScanner).
+            var categoryRuns = selected.CategoryRuns(run, workingTree: !fromGit);
 
             var outputPath = parse.GetValue(output);
             var writer = ReportWriters.Create(selectedFormat, new ReportOptions
             {
                 Ansi = CliOutput.IsStandardOutput(outputPath) && ReferenceEquals(stdout, Console.Out) && !Console.IsOutputRedirected && Environment.GetEnvironmentVariable("NO_COLOR") is null,
             });
-            await CliOutput.EmitAsync(outputPath, stdout, (stream, ct) => writer.WriteAsync(run, stream, ct), cancellationToken);
-            // One analysis per analyzer category; code and dependencies do not run on git history (RepositoryScanner).
-            if (await push.PushAsync(parse, () => selected.CategoryRuns(run, workingTree: !fromGit), stderr, cancellationToken) is var pushed and not ExitCodes.Success)
+            // SARIF: one run per analyzer, each with the category its push has (automationDetails.id), as GitHub code
+            // scanning requires of runs of one tool in one file and as the hub takes them, so that uploading the file later
+            // lands each analyzer's results in its own analysis; the other formats are one report of the whole scan.
+            await CliOutput.EmitAsync(outputPath, stdout, (stream, ct) => writer is SarifWriter && categoryRuns.Count > 0
+                ? SarifWriter.WriteLogAsync(push.HubRuns(parse, categoryRuns), stream, ct)
+                : writer.WriteAsync(run, stream, ct), cancellationToken);
+            if (await push.PushAsync(parse, () => categoryRuns, stderr, cancellationToken) is var pushed and not ExitCodes.Success)
             {
                 return pushed;
             }

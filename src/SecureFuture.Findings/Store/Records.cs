@@ -89,26 +89,88 @@ public sealed record FindingQuery
     /// <summary>The order of the whole listing (not of one page); a cursor continues only the order it came from.</summary>
     public FindingSort Sort { get; init; } = FindingSort.Newest;
 
+    /// <summary>
+    /// Ascending or descending by <see cref="Sort"/>'s key; null for the sort's own (<see cref="FindingSorts.DefaultDirection"/>).
+    /// Descending is the exact reverse of ascending, ties included.
+    /// </summary>
+    public SortDirection? Direction { get; init; }
+
     public string? Cursor { get; init; }
 }
 
-/// <summary>Orders of a findings listing, each applied by the store across every page, ties broken by the listing key.</summary>
+/// <summary>
+/// Orders of a findings listing, each applied by the store across every page, ties broken by the listing key (the order
+/// findings were stored). Each is described in its default direction (<see cref="FindingSorts.DefaultDirection"/>).
+/// </summary>
 public enum FindingSort
 {
-    /// <summary>Most recently stored first.</summary>
+    /// <summary>Most recently stored first (descending by the listing key).</summary>
     Newest,
 
-    /// <summary>Most severe first (critical to note), newest first within a severity.</summary>
+    /// <summary>Most severe first (critical to note; descending), newest first within a severity.</summary>
     Severity,
 
-    /// <summary>Seen longest ago first.</summary>
+    /// <summary>Seen longest ago first (ascending).</summary>
     FirstSeen,
 
-    /// <summary>Earliest due date first; findings without one last.</summary>
+    /// <summary>Earliest due date first, findings without one last (ascending).</summary>
     Due,
 
-    /// <summary>Unresolved first: open, reopened, accepted, dismissed, fixed.</summary>
+    /// <summary>Unresolved first (ascending): open, reopened, accepted, dismissed, fixed.</summary>
     State,
+}
+
+public enum SortDirection
+{
+    Ascending,
+    Descending,
+}
+
+/// <summary>The API's names of the sorts and directions (<c>GET /v1/findings?sort=...&amp;order=...</c>, <c>sfi findings list --sort --order</c>).</summary>
+public static class FindingSorts
+{
+    /// <summary>Each sort's name, in the order the documentation lists them.</summary>
+    public static IReadOnlyList<string> Tokens { get; } = [.. Enum.GetValues<FindingSort>().Select(ToToken)];
+
+    public static IReadOnlyList<string> DirectionTokens { get; } = ["asc", "desc"];
+
+    public static string ToToken(this FindingSort sort) => sort switch
+    {
+        FindingSort.Newest => "stored",
+        FindingSort.Severity => "severity",
+        FindingSort.FirstSeen => "firstSeen",
+        FindingSort.Due => "dueAt",
+        FindingSort.State => "state",
+        _ => throw new ArgumentOutOfRangeException(nameof(sort), sort, null),
+    };
+
+    public static string ToToken(this SortDirection direction) => direction == SortDirection.Descending ? "desc" : "asc";
+
+    /// <summary>Parses a sort's name exactly as written in <see cref="Tokens"/> (an unknown name is refused, never a default).</summary>
+    public static bool TryParseSort(string? text, out FindingSort sort)
+    {
+        foreach (var candidate in Enum.GetValues<FindingSort>())
+        {
+            if (string.Equals(candidate.ToToken(), text, StringComparison.Ordinal))
+            {
+                sort = candidate;
+                return true;
+            }
+        }
+
+        sort = default;
+        return false;
+    }
+
+    public static bool TryParseDirection(string? text, out SortDirection direction)
+    {
+        direction = text == "desc" ? SortDirection.Descending : SortDirection.Ascending;
+        return text is "asc" or "desc";
+    }
+
+    /// <summary>The direction a sort has when none is asked for: descending for the listing key and severity, else ascending.</summary>
+    public static SortDirection DefaultDirection(this FindingSort sort)
+        => sort is FindingSort.Newest or FindingSort.Severity ? SortDirection.Descending : SortDirection.Ascending;
 }
 
 /// <summary>A page of findings in the query's <see cref="FindingQuery.Sort"/> order; <paramref name="NextCursor"/> is null on the last page.</summary>

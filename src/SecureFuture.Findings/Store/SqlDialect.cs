@@ -10,10 +10,22 @@ namespace SecureFuture.Findings.Store;
 /// <summary>A table written in bulk: its name and columns, each text or a 64-bit integer.</summary>
 internal sealed record BulkTable(string Name, IReadOnlyList<(string Column, bool Text)> Columns);
 
+/// <summary>Rows written into one table as they are produced (<see cref="SqlDialect.BeginInsert"/>); reusable after each completion.</summary>
+internal abstract class BulkInsert : IAsyncDisposable
+{
+    /// <summary>Writes one row: a value per column of the table, in its order (null, a string, or an integer).</summary>
+    public abstract ValueTask WriteAsync(object?[] row, CancellationToken cancellationToken);
+
+    /// <summary>Ends the rows written so far: they are in the table (in the transaction), and the connection is free again.</summary>
+    public abstract Task CompleteAsync(CancellationToken cancellationToken);
+
+    public abstract ValueTask DisposeAsync();
+}
+
 /// <summary>
 /// What differs between SQLite and PostgreSQL for the findings store, and nothing else: how a project's writers are
-/// serialised, how rows are written in bulk (binary COPY on PostgreSQL; one prepared statement in one transaction on
-/// SQLite, where statements run in-process), and which errors are the database failing rather than a bug.
+/// serialised, how rows are written in bulk (streamed binary COPY on PostgreSQL; one prepared statement in one transaction
+/// on SQLite, where statements run in-process), and which errors are the database failing rather than a bug.
 /// </summary>
 internal sealed class SqlDialect(bool postgres)
 {
@@ -47,45 +59,25 @@ internal sealed class SqlDialect(bool postgres)
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
+    /// <summary>Writes <paramref name="rows"/> into <paramref name="table"/> (see <see cref="BeginInsert"/>).</summary>
     public async Task InsertAsync(DbConnection connection, DbTransaction transaction, BulkTable table, IReadOnlyList<object?[]> rows, CancellationToken cancellationToken)
     {
-        if (rows.Count == 0)
+        await using var insert = BeginInsert(connection, transaction, table);
+        foreach (var row in rows)
         {
-            return;
+            await insert.WriteAsync(row, cancellationToken);
         }
 
-        if (postgres)
-        {
-            var columns = string.Join(", ", table.Columns.Select(c => c.Column));
-            await using var import = await ((NpgsqlConnection)connection).BeginBinaryImportAsync($"COPY {table.Name} ({columns}) FROM STDIN (FORMAT BINARY)", cancellationToken);
-            foreach (var row in rows)
-            {
-                await import.StartRowAsync(cancellationToken);
-                for (var i = 0; i < row.Length; i++)
-                {
-                    if (row[i] is null)
-                    {
-                        await import.WriteNullAsync(cancellationToken);
-                    }
-                    else if (table.Columns[i].Text)
-                    {
-                        await import.WriteAsync((string)row[i]!, NpgsqlDbType.Text, cancellationToken);
-                    }
-                    else
-                    {
-                        await import.WriteAsync(Convert.ToInt64(row[i], System.Globalization.CultureInfo.InvariantCulture), NpgsqlDbType.Bigint, cancellationToken);
-                    }
-                }
-            }
-
-            await import.CompleteAsync(cancellationToken);
-            return;
-        }
-
-        var names = table.Columns.Select(c => c.Column).ToArray();
-        var sql = $"INSERT INTO {table.Name} ({string.Join(", ", names)}) VALUES ({string.Join(", ", names.Select((_, i) => "@p" + i))})";
-        await ExecuteManyAsync(connection, transaction, sql, rows, cancellationToken);
+        await insert.CompleteAsync(cancellationToken);
     }
+
+    /// <summary>
+    /// Starts writing rows into <paramref name="table"/> as they are produced. PostgreSQL: one binary COPY, opened at the
+    /// first row and streamed, so that the server indexes rows while the caller computes the next ones (the connection runs
+    /// nothing else until <see cref="BulkInsert.CompleteAsync"/>). SQLite: one prepared statement per row, in-process.
+    /// </summary>
+    public BulkInsert BeginInsert(DbConnection connection, DbTransaction transaction, BulkTable table)
+        => postgres ? new CopyInsert((NpgsqlConnection)connection, table) : new PreparedInsert(connection, transaction, table);
 
     /// <summary>Runs one statement (parameters <c>@p0</c>, <c>@p1</c>, ...) once per row.</summary>
     public async Task ExecuteManyAsync(DbConnection connection, DbTransaction transaction, string sql, IReadOnlyList<object?[]> rows, CancellationToken cancellationToken)
@@ -118,29 +110,99 @@ internal sealed class SqlDialect(bool postgres)
             return;
         }
 
-        await using var prepared = connection.CreateCommand();
+        await using var prepared = await PrepareAsync(connection, transaction, sql, rows[0].Length, cancellationToken);
+        foreach (var row in rows)
+        {
+            await ExecuteRowAsync(prepared, row, cancellationToken);
+        }
+    }
+
+    /// <summary>SQLite: <paramref name="sql"/> prepared once with parameters <c>@p0</c> ... in the transaction, to run once per row.</summary>
+    private static async Task<DbCommand> PrepareAsync(DbConnection connection, DbTransaction transaction, string sql, int parameterCount, CancellationToken cancellationToken)
+    {
+        var prepared = connection.CreateCommand();
 #pragma warning disable CA2100 // Statements are constants of the store; values always travel as parameters.
         prepared.CommandText = sql;
 #pragma warning restore CA2100
         prepared.Transaction = transaction;
-        var parameters = new DbParameter[rows[0].Length];
-        for (var i = 0; i < parameters.Length; i++)
+        for (var i = 0; i < parameterCount; i++)
         {
-            parameters[i] = prepared.CreateParameter();
-            parameters[i].ParameterName = "@p" + i;
-            prepared.Parameters.Add(parameters[i]);
+            var parameter = prepared.CreateParameter();
+            parameter.ParameterName = "@p" + i;
+            prepared.Parameters.Add(parameter);
         }
 
         await prepared.PrepareAsync(cancellationToken);
-        foreach (var row in rows)
-        {
-            for (var i = 0; i < parameters.Length; i++)
-            {
-                parameters[i].Value = row[i] ?? DBNull.Value;
-            }
+        return prepared;
+    }
 
-            await prepared.ExecuteNonQueryAsync(cancellationToken);
+    private static Task<int> ExecuteRowAsync(DbCommand prepared, object?[] row, CancellationToken cancellationToken)
+    {
+        for (var i = 0; i < row.Length; i++)
+        {
+            prepared.Parameters[i].Value = row[i] ?? DBNull.Value;
         }
+
+        return prepared.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>PostgreSQL's binary COPY (Npgsql's binary importer), reopened by the first row after each completion.</summary>
+    private sealed class CopyInsert(NpgsqlConnection connection, BulkTable table) : BulkInsert
+    {
+        private readonly string _copy = $"COPY {table.Name} ({string.Join(", ", table.Columns.Select(c => c.Column))}) FROM STDIN (FORMAT BINARY)";
+        private NpgsqlBinaryImporter? _import;
+
+        public override async ValueTask WriteAsync(object?[] row, CancellationToken cancellationToken)
+        {
+            _import ??= await connection.BeginBinaryImportAsync(_copy, cancellationToken);
+            await _import.StartRowAsync(cancellationToken);
+            for (var i = 0; i < row.Length; i++)
+            {
+                if (row[i] is null)
+                {
+                    await _import.WriteNullAsync(cancellationToken);
+                }
+                else if (table.Columns[i].Text)
+                {
+                    await _import.WriteAsync((string)row[i]!, NpgsqlDbType.Text, cancellationToken);
+                }
+                else
+                {
+                    await _import.WriteAsync(Convert.ToInt64(row[i], System.Globalization.CultureInfo.InvariantCulture), NpgsqlDbType.Bigint, cancellationToken);
+                }
+            }
+        }
+
+        public override async Task CompleteAsync(CancellationToken cancellationToken)
+        {
+            if (_import is { } import)
+            {
+                _import = null;
+                await import.CompleteAsync(cancellationToken);
+                await import.DisposeAsync();
+            }
+        }
+
+        // Disposing an importer that was not completed cancels its COPY: nothing of it is written.
+        public override ValueTask DisposeAsync() => _import?.DisposeAsync() ?? ValueTask.CompletedTask;
+    }
+
+    /// <summary>SQLite: one prepared single-row INSERT, run per row in the caller's transaction.</summary>
+    private sealed class PreparedInsert(DbConnection connection, DbTransaction transaction, BulkTable table) : BulkInsert
+    {
+        private DbCommand? _insert;
+
+        public override async ValueTask WriteAsync(object?[] row, CancellationToken cancellationToken)
+        {
+            _insert ??= await PrepareAsync(connection, transaction,
+                $"INSERT INTO {table.Name} ({string.Join(", ", table.Columns.Select(c => c.Column))}) VALUES ({string.Join(", ", table.Columns.Select((_, i) => "@p" + i))})",
+                table.Columns.Count, cancellationToken);
+            await ExecuteRowAsync(_insert, row, cancellationToken);
+        }
+
+        public override Task CompleteAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public override ValueTask DisposeAsync() => _insert?.DisposeAsync() ?? ValueTask.CompletedTask;
     }
 
     /// <summary>

@@ -114,20 +114,22 @@ public sealed partial class SqlFindingStore
         AppendDigest(digest, "sfi-analysis/v1", upload.Project, upload.Ref, upload.Category, upload.Tool, upload.Complete ? "complete" : "partial");
 
         var seen = new HashSet<string>(StringComparer.Ordinal); // identities
-        var inserts = new List<object?[]>();
+        // New findings are written as they are found (PostgreSQL indexes them meanwhile); changes to known findings and the
+        // history records wait for the batch's end, when the connection is free of the insert again.
+        await using var inserts = _dialect.BeginInsert(connection, transaction, FindingsSchema.Findings);
         var updates = new List<object?[]>();
         var reopens = new List<object?[]>();
-        int count = 0, opened = 0, reopened = 0, updated = 0;
+        int count = 0, opened = 0, reopened = 0, updated = 0, batch = 0;
 
         async Task FlushAsync()
         {
-            await _dialect.InsertAsync(connection, transaction, FindingsSchema.Findings, inserts, cancellationToken);
+            await inserts.CompleteAsync(cancellationToken);
             await _dialect.ExecuteManyAsync(connection, transaction, UpdateContent, updates, cancellationToken);
             await _dialect.ExecuteManyAsync(connection, transaction, Reopen, reopens, cancellationToken);
             await FlushChainAsync(connection, transaction, chain, cancellationToken);
-            inserts.Clear();
             updates.Clear();
             reopens.Clear();
+            batch = 0;
             if (AfterIngestBatch is { } fault)
             {
                 await fault(connection, cancellationToken);
@@ -154,11 +156,12 @@ public sealed partial class SqlFindingStore
             {
                 var id = FindingId(upload.Project, upload.Ref, upload.Tool, upload.Category, result.Identity);
                 var deadline = Deadlines.For(result.Severity, project.Criticality, result.Cves, upload.At, sla, kev);
-                inserts.Add([id, upload.Project, upload.Ref, upload.Category, result.Identity, result.IdentitySource, result.Tool, result.RuleId,
+                await inserts.WriteAsync([id, upload.Project, upload.Ref, upload.Category, result.Identity, result.IdentitySource, result.Tool, result.RuleId,
                     (long)result.Severity, result.Message, result.Path, result.StartLine, result.EndLine, cves, result.FlowJson, contentHash,
-                    (long)FindingState.Open, at, at, Ms(deadline.DueAt), deadline.Kev ? 1L : 0L]);
+                    (long)FindingState.Open, at, at, Ms(deadline.DueAt), deadline.Kev ? 1L : 0L], cancellationToken);
                 chain.Append(upload.At, id, Transitions.Actions.Opened, FindingState.Open, actor, details);
                 opened++;
+                batch++;
             }
             else if (!stale && Transitions.OnReported(known.State) is FindingState next)
             {
@@ -175,12 +178,13 @@ public sealed partial class SqlFindingStore
                 updated++;
             }
 
-            if (inserts.Count + updates.Count + reopens.Count >= FlushEvery)
+            if (batch + updates.Count + reopens.Count >= FlushEvery)
             {
                 await FlushAsync();
             }
         }
 
+        await FlushAsync();
         var fixes = new List<object?[]>();
         if (upload.Complete && !stale)
         {
@@ -195,7 +199,7 @@ public sealed partial class SqlFindingStore
         }
 
         await _dialect.ExecuteManyAsync(connection, transaction, Fix, fixes, cancellationToken);
-        await FlushAsync();
+        await FlushChainAsync(connection, transaction, chain, cancellationToken);
 
         var contentDigest = Convert.ToHexStringLower(digest.GetHashAndReset());
         if (latest is { } previous && previous.Digest == contentDigest)

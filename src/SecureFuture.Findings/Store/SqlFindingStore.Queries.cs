@@ -30,12 +30,13 @@ public sealed partial class SqlFindingStore
             parameters.Add((name, value));
         }
 
-        var order = SortOrder.Of(query.Sort);
+        var direction = query.Direction ?? query.Sort.DefaultDirection();
+        var order = SortOrder.Of(query.Sort, direction);
         if (query.Cursor is { } cursor)
         {
             // Keyset paging: the rows after the last one of the previous page in (sort key, num) order, which no insert,
             // decision or deletion between the pages can shift.
-            var (afterKey, afterNum) = ParseCursor(cursor, query.Sort);
+            var (afterKey, afterNum) = ParseCursor(cursor, query.Sort, direction);
             where.Add(order.After);
             parameters.Add(("afterKey", afterKey));
             parameters.Add(("after", afterNum));
@@ -101,7 +102,7 @@ public sealed partial class SqlFindingStore
         {
             if (items.Count == query.Limit)
             {
-                return new FindingPage(items, Cursor(query.Sort, last.Key, last.Num));
+                return new FindingPage(items, Cursor(query.Sort, direction, last.Key, last.Num));
             }
 
             last = (reader.GetInt64(FindingsSchema.ListedColumnCount), reader.GetInt64(0));
@@ -123,15 +124,19 @@ public sealed partial class SqlFindingStore
     /// </summary>
     private sealed record SortOrder(string Key, string OrderBy, string After)
     {
-        public static SortOrder Of(FindingSort sort) => sort switch
+        public static SortOrder Of(FindingSort sort, SortDirection direction)
         {
-            FindingSort.Newest => Descending("f.num"),
-            FindingSort.Severity => Descending("f.severity"),
-            FindingSort.FirstSeen => Ascending("f.first_seen"),
-            FindingSort.Due => Ascending("COALESCE(f.due_at, " + long.MaxValue.ToString(CultureInfo.InvariantCulture) + ")"),
-            FindingSort.State => Ascending($"CASE f.state WHEN {(int)FindingState.Open} THEN 0 WHEN {(int)FindingState.Reopened} THEN 1 WHEN {(int)FindingState.Accepted} THEN 2 WHEN {(int)FindingState.Dismissed} THEN 3 ELSE 4 END"),
-            _ => throw new ArgumentOutOfRangeException(nameof(sort), sort, null),
-        };
+            var key = sort switch
+            {
+                FindingSort.Newest => "f.num",
+                FindingSort.Severity => "f.severity",
+                FindingSort.FirstSeen => "f.first_seen",
+                FindingSort.Due => "COALESCE(f.due_at, " + long.MaxValue.ToString(CultureInfo.InvariantCulture) + ")",
+                FindingSort.State => $"CASE f.state WHEN {(int)FindingState.Open} THEN 0 WHEN {(int)FindingState.Reopened} THEN 1 WHEN {(int)FindingState.Accepted} THEN 2 WHEN {(int)FindingState.Dismissed} THEN 3 ELSE 4 END",
+                _ => throw new ArgumentOutOfRangeException(nameof(sort), sort, null),
+            };
+            return direction == SortDirection.Descending ? Descending(key) : Ascending(key);
+        }
 
         private static SortOrder Descending(string key) => new(key, $"{key} DESC, f.num DESC", $"({key} < @afterKey OR ({key} = @afterKey AND f.num < @after))");
 
@@ -139,38 +144,49 @@ public sealed partial class SqlFindingStore
     }
 
     /// <summary>
-    /// The cursor is the sort and the (sort key, listing key) of the last finding of a page; opaque to clients, checked
-    /// when read back. The newest-first cursor keeps its first form (<c>f1.NUM</c>), which earlier pages handed out.
+    /// The cursor is the sort, its direction and the (sort key, listing key) of the last finding of a page; opaque to
+    /// clients, checked when read back. The default newest-first cursor keeps its first form (<c>f1.NUM</c>), and a sort in
+    /// its default direction its second (<c>f2.SORT.KEY.NUM</c>), which earlier pages handed out; a sort in the other
+    /// direction is <c>f2.SORTr.KEY.NUM</c>.
     /// </summary>
-    private static string Cursor(FindingSort sort, long key, long num)
-        => System.Buffers.Text.Base64Url.EncodeToString(Encoding.UTF8.GetBytes(sort == FindingSort.Newest
+    private static string Cursor(FindingSort sort, SortDirection direction, long key, long num)
+        => System.Buffers.Text.Base64Url.EncodeToString(Encoding.UTF8.GetBytes(sort == FindingSort.Newest && direction == sort.DefaultDirection()
             ? CursorPrefix + num.ToString(CultureInfo.InvariantCulture)
-            : string.Create(CultureInfo.InvariantCulture, $"{SortedCursorPrefix}{(int)sort}.{key}.{num}")));
+            : string.Create(CultureInfo.InvariantCulture, $"{SortedCursorPrefix}{SortToken(sort, direction)}.{key}.{num}")));
 
-    private static (long Key, long Num) ParseCursor(string cursor, FindingSort sort)
+    private static string SortToken(FindingSort sort, SortDirection direction)
+        => ((int)sort).ToString(CultureInfo.InvariantCulture) + (direction == sort.DefaultDirection() ? string.Empty : "r");
+
+    private static (long Key, long Num) ParseCursor(string cursor, FindingSort sort, SortDirection direction)
     {
+        string text;
         try
         {
-            var text = Encoding.UTF8.GetString(System.Buffers.Text.Base64Url.DecodeFromChars(cursor));
-            if (sort == FindingSort.Newest && text.StartsWith(CursorPrefix, StringComparison.Ordinal)
-                && long.TryParse(text.AsSpan(CursorPrefix.Length), NumberStyles.None, CultureInfo.InvariantCulture, out var newest) && newest > 0)
-            {
-                return (newest, newest);
-            }
-
-            if (text.StartsWith(SortedCursorPrefix, StringComparison.Ordinal) && text[SortedCursorPrefix.Length..].Split('.') is [var s, var k, var n]
-                && int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out var sorted) && sorted == (int)sort
-                && long.TryParse(k, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var key)
-                && long.TryParse(n, NumberStyles.None, CultureInfo.InvariantCulture, out var num) && num > 0)
-            {
-                return (key, num);
-            }
+            text = Encoding.UTF8.GetString(System.Buffers.Text.Base64Url.DecodeFromChars(cursor));
         }
         catch (FormatException)
         {
+            throw new ArgumentException("cursor: not a cursor from a previous page", nameof(cursor));
+        }
+
+        var defaultNewest = sort == FindingSort.Newest && direction == sort.DefaultDirection();
+        if (text.StartsWith(CursorPrefix, StringComparison.Ordinal)
+            && long.TryParse(text.AsSpan(CursorPrefix.Length), NumberStyles.None, CultureInfo.InvariantCulture, out var newest) && newest > 0)
+        {
+            return defaultNewest ? (newest, newest) : throw AnotherOrder();
+        }
+
+        if (text.StartsWith(SortedCursorPrefix, StringComparison.Ordinal) && text[SortedCursorPrefix.Length..].Split('.') is [var token, var k, var n]
+            && long.TryParse(k, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var key)
+            && long.TryParse(n, NumberStyles.None, CultureInfo.InvariantCulture, out var num) && num > 0)
+        {
+            // A keyset position means nothing in another order: following it would skip or repeat findings silently.
+            return !defaultNewest && token == SortToken(sort, direction) ? (key, num) : throw AnotherOrder();
         }
 
         throw new ArgumentException("cursor: not a cursor from a previous page", nameof(cursor));
+
+        static ArgumentException AnotherOrder() => new("cursor: a cursor of another sort or order (a cursor continues the listing of the page that handed it out)", nameof(cursor));
     }
 
     private static FindingRecord ReadFinding(DbDataReader r, DateTimeOffset now)

@@ -33,6 +33,16 @@ public sealed class FindingSortTests
             Assert.Equal(order.Select(f => f.Id), paged.Select(f => f.Id));
         }
 
+        // The other direction is the exact reverse of the default one, ties included, across pages too.
+        foreach (var (sort, order) in expected)
+        {
+            var reverse = sort.DefaultDirection() == SortDirection.Ascending ? SortDirection.Descending : SortDirection.Ascending;
+            var paged = await AllPagesAsync(store, new FindingQuery { Project = "web", Sort = sort, Direction = reverse, Limit = 2 });
+            Assert.Equal(order.Reverse().Select(f => f.Id), paged.Select(f => f.Id));
+            var asked = await AllPagesAsync(store, new FindingQuery { Project = "web", Sort = sort, Direction = sort.DefaultDirection(), Limit = 3 });
+            Assert.Equal(order.Select(f => f.Id), asked.Select(f => f.Id));
+        }
+
         // The orders are the whole listing's: the two critical findings, pages apart newest first, lead the first page.
         var first = await store.ListFindingsAsync(new FindingQuery { Project = "web", Sort = FindingSort.Severity, Limit = 2 });
         Assert.All(first.Items, f => Assert.Equal(Severity.Critical, f.Severity));
@@ -68,6 +78,17 @@ public sealed class FindingSortTests
         await Assert.ThrowsAsync<ArgumentException>(() => store.ListFindingsAsync(query with { Sort = FindingSort.Due, Cursor = severityCursor }));
         var newestCursor = (await store.ListFindingsAsync(query with { Sort = FindingSort.Newest })).NextCursor!;
         await Assert.ThrowsAsync<ArgumentException>(() => store.ListFindingsAsync(query with { Cursor = newestCursor }));
+
+        // Nor does a cursor continue the same sort in the other direction (it would skip or repeat findings silently).
+        foreach (var sort in Enum.GetValues<FindingSort>())
+        {
+            var ascending = (await store.ListFindingsAsync(query with { Sort = sort, Direction = SortDirection.Ascending })).NextCursor!;
+            var descending = (await store.ListFindingsAsync(query with { Sort = sort, Direction = SortDirection.Descending })).NextCursor!;
+            var refused = await Assert.ThrowsAsync<ArgumentException>(() => store.ListFindingsAsync(query with { Sort = sort, Direction = SortDirection.Descending, Cursor = ascending }));
+            Assert.StartsWith("cursor: a cursor of another sort or order", refused.Message, StringComparison.Ordinal);
+            await Assert.ThrowsAsync<ArgumentException>(() => store.ListFindingsAsync(query with { Sort = sort, Direction = SortDirection.Ascending, Cursor = descending }));
+            Assert.NotEmpty((await store.ListFindingsAsync(query with { Sort = sort, Direction = SortDirection.Descending, Cursor = descending })).Items);
+        }
     }
 
     /// <summary>

@@ -504,6 +504,13 @@ public sealed class FindingStoreTests
         Assert.Empty((await store.ListFindingsAsync(new FindingQuery())).Items);
         Assert.Empty(await store.ReadHistoryAsync(null));
         Assert.Equal(0, (await store.ComputeMetricsAsync(new MetricsRequest())).Coverage.Covered);
+
+        // The insert the error interrupted (PostgreSQL: a COPY streaming the batch) was cancelled with its transaction:
+        // the pooled connection it leaves behind stores the next push whole.
+        var retried = await store.IngestAsync(Upload("web", clock.GetUtcNow()), Truncated().Take(6000));
+        Assert.Equal(6000, retried.Opened);
+        Assert.Equal(6000, (await store.ReadHistoryAsync(null)).Count);
+        Assert.Empty((await store.VerifyHistoryAsync()).Problems);
     }
 
     [Theory]
