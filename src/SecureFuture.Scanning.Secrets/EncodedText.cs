@@ -1,4 +1,6 @@
 using System.Buffers;
+using System.Numerics;
+using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Unicode;
 
@@ -34,13 +36,13 @@ public static class EncodedText
     public const int MaxLength = 256 * 1024;
 
     // Both base64 alphabets (RFC 4648 §4 and §5); '=' padding is only accepted at the end of a run.
-    private static readonly SearchValues<char> Base64Chars = SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_");
+    private const string Base64Alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_";
     private static readonly SearchValues<char> HexChars = SearchValues.Create("0123456789ABCDEFabcdef");
 
-    private static readonly bool[] RunChar = [.. Enumerable.Range(0, 128).Select(c => Base64Chars.Contains((char)c))];
+    private static readonly bool[] RunChar = [.. Enumerable.Range(0, 128).Select(c => Base64Alphabet.Contains((char)c, StringComparison.Ordinal))];
 
     // What ends a percent-encoded token: whitespace, quotes and the brackets that delimit values in markup.
-    private static readonly SearchValues<char> TokenEnd = SearchValues.Create(" \t\r\n\"'`<>()[]{}\\");
+    private const string TokenEndChars = " \t\r\n\"'`<>()[]{}\\";
 
     /// <summary>
     /// The encoded values in <paramref name="text"/>, in order and not overlapping (a percent-encoded token wins over
@@ -49,19 +51,32 @@ public static class EncodedText
     public static List<EncodedValue> Find(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
-        var span = text.AsSpan();
+        return Find(text.AsSpan());
+    }
+
+    /// <summary>
+    /// What <see cref="Find(string)"/> finds in the text that <paramref name="ascii"/> decodes to, found on the bytes
+    /// (they must be ASCII, so that an offset in them is an offset in the text): a file need not be decoded to UTF-16
+    /// for its encoded values to be found. Only the candidates are widened to characters, to be decoded.
+    /// </summary>
+    public static List<EncodedValue> Find(ReadOnlySpan<byte> ascii) => Find<byte>(ascii);
+
+    /// <summary>One search over characters or ASCII bytes; <see cref="Units{T}"/> holds what differs.</summary>
+    private static List<EncodedValue> Find<T>(ReadOnlySpan<T> span)
+        where T : unmanaged, IBinaryInteger<T>
+    {
         var percent = new List<EncodedValue>();
-        for (var at = span.IndexOf('%'); at >= 0;)
+        for (var at = span.IndexOf(Units<T>.Percent); at >= 0;)
         {
-            var tokenStart = span[..at].LastIndexOfAny(TokenEnd) + 1;
-            var tokenEnd = span[at..].IndexOfAny(TokenEnd);
+            var tokenStart = span[..at].LastIndexOfAny(Units<T>.TokenEnd) + 1;
+            var tokenEnd = span[at..].IndexOfAny(Units<T>.TokenEnd);
             tokenEnd = tokenEnd < 0 ? span.Length : at + tokenEnd;
-            if (TryPercent(span[tokenStart..tokenEnd]) is { } decoded)
+            if (tokenEnd - tokenStart is >= MinPercentLength and <= MaxLength && Units<T>.OnChars(span[tokenStart..tokenEnd], TryPercentOf) is { } decoded)
             {
                 percent.Add(new EncodedValue(tokenStart, tokenEnd - tokenStart, "percent", decoded));
             }
 
-            var next = span[tokenEnd..].IndexOf('%');
+            var next = span[tokenEnd..].IndexOf(Units<T>.Percent);
             at = next < 0 ? -1 : tokenEnd + next;
         }
 
@@ -87,10 +102,10 @@ public static class EncodedText
                 start--;
             }
 
-            var end = span[probe..].IndexOfAnyExcept(Base64Chars);
+            var end = span[probe..].IndexOfAnyExcept(Units<T>.Base64);
             end = end < 0 ? span.Length : probe + end;
             var padded = end;
-            while (padded < span.Length && padded - end < 2 && span[padded] == '=')
+            while (padded < span.Length && padded - end < 2 && span[padded] == Units<T>.Padding)
             {
                 padded++;
             }
@@ -112,7 +127,7 @@ public static class EncodedText
                 continue;
             }
 
-            if (TryRun(span[start..end]) is var (encoding, decoded))
+            if (end - start <= MaxLength && Units<T>.OnChars(span[start..end], TryRunOf) is var (encoding, decoded))
             {
                 found.Add(new EncodedValue(start, padded - start, encoding, decoded));
             }
@@ -121,6 +136,12 @@ public static class EncodedText
         found.AddRange(percent.Skip(nextPercent));
         return found;
     }
+
+    private delegate TResult CharsFunc<TResult>(ReadOnlySpan<char> chars);
+
+    private static readonly CharsFunc<(string Encoding, string Text)?> TryRunOf = TryRun;
+
+    private static readonly CharsFunc<string?> TryPercentOf = TryPercent;
 
     private static (string Encoding, string Text)? TryRun(ReadOnlySpan<char> run)
     {
@@ -248,7 +269,46 @@ public static class EncodedText
         return escapes > 0 ? Readable(bytes.AsSpan(0, written)) : null;
     }
 
-    private static bool IsRunChar(char c) => c < 128 && RunChar[c];
+    private static bool IsRunChar<T>(T c)
+        where T : unmanaged, IBinaryInteger<T> => uint.CreateTruncating(c) < 128 && RunChar[uint.CreateTruncating(c)];
+
+    /// <summary>The alphabets of the search, as characters or as bytes.</summary>
+    private static class Units<T>
+        where T : unmanaged, IBinaryInteger<T>
+    {
+        public static readonly T Percent = T.CreateTruncating('%');
+
+        public static readonly T Padding = T.CreateTruncating('=');
+
+        public static readonly SearchValues<T> Base64 = Create(Base64Alphabet);
+
+        public static readonly SearchValues<T> TokenEnd = Create(TokenEndChars);
+
+        /// <summary>Calls <paramref name="decode"/> on a candidate's characters: the span itself, or its ASCII bytes widened into a pooled buffer.</summary>
+        public static TResult OnChars<TResult>(ReadOnlySpan<T> units, CharsFunc<TResult> decode)
+        {
+            if (typeof(T) == typeof(char))
+            {
+                return decode(MemoryMarshal.Cast<T, char>(units));
+            }
+
+            var chars = ArrayPool<char>.Shared.Rent(units.Length);
+            try
+            {
+                var length = Encoding.ASCII.GetChars(MemoryMarshal.Cast<T, byte>(units), chars);
+                return decode(chars.AsSpan(0, length));
+            }
+            finally
+            {
+                ArrayPool<char>.Shared.Return(chars);
+            }
+        }
+
+        private static SearchValues<T> Create(string values) =>
+            typeof(T) == typeof(char)
+                ? (SearchValues<T>)(object)SearchValues.Create(values)
+                : (SearchValues<T>)(object)SearchValues.Create(Encoding.ASCII.GetBytes(values));
+    }
 
     private static bool IsHex(char c) => char.IsAsciiHexDigit(c);
 
