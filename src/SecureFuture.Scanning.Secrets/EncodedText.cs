@@ -1,5 +1,5 @@
 using System.Buffers;
-using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Unicode;
@@ -63,85 +63,91 @@ public static class EncodedText
 
     /// <summary>One search over characters or ASCII bytes; <see cref="Units{T}"/> holds what differs.</summary>
     private static List<EncodedValue> Find<T>(ReadOnlySpan<T> span)
-        where T : unmanaged, IBinaryInteger<T>
+        where T : unmanaged, IEquatable<T>
     {
-        var percent = new List<EncodedValue>();
-        for (var at = span.IndexOf(Units<T>.Percent); at >= 0;)
+        // Where byte candidates are widened to characters to be decoded: one pooled buffer for the whole search.
+        char[]? widened = null;
+        try
         {
-            var tokenStart = span[..at].LastIndexOfAny(Units<T>.TokenEnd) + 1;
-            var tokenEnd = span[at..].IndexOfAny(Units<T>.TokenEnd);
-            tokenEnd = tokenEnd < 0 ? span.Length : at + tokenEnd;
-            if (tokenEnd - tokenStart is >= MinPercentLength and <= MaxLength && Units<T>.OnChars(span[tokenStart..tokenEnd], TryPercentOf) is { } decoded)
+            var percent = new List<EncodedValue>();
+            for (var at = span.IndexOf(Units<T>.Percent); at >= 0;)
             {
-                percent.Add(new EncodedValue(tokenStart, tokenEnd - tokenStart, "percent", decoded));
+                var tokenStart = span[..at].LastIndexOfAny(Units<T>.TokenEnd) + 1;
+                var tokenEnd = span[at..].IndexOfAny(Units<T>.TokenEnd);
+                tokenEnd = tokenEnd < 0 ? span.Length : at + tokenEnd;
+                if (tokenEnd - tokenStart is >= MinPercentLength and <= MaxLength && TryPercent(Units<T>.Chars(span[tokenStart..tokenEnd], ref widened)) is { } decoded)
+                {
+                    percent.Add(new EncodedValue(tokenStart, tokenEnd - tokenStart, "percent", decoded));
+                }
+
+                var next = span[tokenEnd..].IndexOf(Units<T>.Percent);
+                at = next < 0 ? -1 : tokenEnd + next;
             }
 
-            var next = span[tokenEnd..].IndexOf(Units<T>.Percent);
-            at = next < 0 ? -1 : tokenEnd + next;
+            var found = new List<EncodedValue>(percent.Count);
+            var nextPercent = 0;
+
+            // A skip loop (Boyer-Moore's idea): a run of MinLength or more that starts at or after i covers i + MinLength
+            // - 1, so when that character is not in the alphabet the whole stretch is skipped after one look. Source code
+            // is mostly short words between punctuation, so most of a file is passed over in strides of MinLength.
+            // Invariant: i is 0 or follows a character outside the alphabet, so a run found from i starts where it is found.
+            for (var i = 0; i + MinLength <= span.Length;)
+            {
+                var probe = i + MinLength - 1;
+                if (!IsRunChar(span[probe]))
+                {
+                    i = probe + 1;
+                    continue;
+                }
+
+                var start = probe;
+                while (start > i && IsRunChar(span[start - 1]))
+                {
+                    start--;
+                }
+
+                var end = span[probe..].IndexOfAnyExcept(Units<T>.Base64);
+                end = end < 0 ? span.Length : probe + end;
+                var padded = end;
+                while (padded < span.Length && padded - end < 2 && span[padded].Equals(Units<T>.Padding))
+                {
+                    padded++;
+                }
+
+                i = end + 1;
+                if (end - start < MinLength)
+                {
+                    continue;
+                }
+
+                // Runs inside a percent-encoded token are decoded with it, as the next layer.
+                while (nextPercent < percent.Count && percent[nextPercent].Start + percent[nextPercent].Length <= start)
+                {
+                    found.Add(percent[nextPercent++]);
+                }
+
+                if (nextPercent < percent.Count && percent[nextPercent].Start < padded)
+                {
+                    continue;
+                }
+
+                if (end - start <= MaxLength && TryRun(Units<T>.Chars(span[start..end], ref widened)) is var (encoding, decoded))
+                {
+                    found.Add(new EncodedValue(start, padded - start, encoding, decoded));
+                }
+            }
+
+            found.AddRange(percent.Skip(nextPercent));
+            return found;
         }
-
-        var found = new List<EncodedValue>(percent.Count);
-        var nextPercent = 0;
-
-        // A skip loop (Boyer-Moore's idea): a run of MinLength or more that starts at or after i covers i + MinLength
-        // - 1, so when that character is not in the alphabet the whole stretch is skipped after one look. Source code
-        // is mostly short words between punctuation, so most of a file is passed over in strides of MinLength.
-        // Invariant: i is 0 or follows a character outside the alphabet, so a run found from i starts where it is found.
-        for (var i = 0; i + MinLength <= span.Length;)
+        finally
         {
-            var probe = i + MinLength - 1;
-            if (!IsRunChar(span[probe]))
+            if (widened is not null)
             {
-                i = probe + 1;
-                continue;
-            }
-
-            var start = probe;
-            while (start > i && IsRunChar(span[start - 1]))
-            {
-                start--;
-            }
-
-            var end = span[probe..].IndexOfAnyExcept(Units<T>.Base64);
-            end = end < 0 ? span.Length : probe + end;
-            var padded = end;
-            while (padded < span.Length && padded - end < 2 && span[padded] == Units<T>.Padding)
-            {
-                padded++;
-            }
-
-            i = end + 1;
-            if (end - start < MinLength)
-            {
-                continue;
-            }
-
-            // Runs inside a percent-encoded token are decoded with it, as the next layer.
-            while (nextPercent < percent.Count && percent[nextPercent].Start + percent[nextPercent].Length <= start)
-            {
-                found.Add(percent[nextPercent++]);
-            }
-
-            if (nextPercent < percent.Count && percent[nextPercent].Start < padded)
-            {
-                continue;
-            }
-
-            if (end - start <= MaxLength && Units<T>.OnChars(span[start..end], TryRunOf) is var (encoding, decoded))
-            {
-                found.Add(new EncodedValue(start, padded - start, encoding, decoded));
+                ArrayPool<char>.Shared.Return(widened);
             }
         }
-
-        found.AddRange(percent.Skip(nextPercent));
-        return found;
     }
-
-    private delegate TResult CharsFunc<TResult>(ReadOnlySpan<char> chars);
-
-    private static readonly CharsFunc<(string Encoding, string Text)?> TryRunOf = TryRun;
-
-    private static readonly CharsFunc<string?> TryPercentOf = TryPercent;
 
     private static (string Encoding, string Text)? TryRun(ReadOnlySpan<char> run)
     {
@@ -269,39 +275,56 @@ public static class EncodedText
         return escapes > 0 ? Readable(bytes.AsSpan(0, written)) : null;
     }
 
-    private static bool IsRunChar<T>(T c)
-        where T : unmanaged, IBinaryInteger<T> => uint.CreateTruncating(c) < 128 && RunChar[uint.CreateTruncating(c)];
+    // Generic math (IBinaryInteger) would be simpler, but methods that use it are left out of the ReadyToRun image and
+    // compiled at run time; a typeof test is folded away in each instantiation.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool IsRunChar<T>(T unit)
+        where T : unmanaged, IEquatable<T>
+    {
+        var c = typeof(T) == typeof(char) ? Unsafe.As<T, char>(ref unit) : (char)Unsafe.As<T, byte>(ref unit);
+        return c < 128 && RunChar[c];
+    }
 
     /// <summary>The alphabets of the search, as characters or as bytes.</summary>
     private static class Units<T>
-        where T : unmanaged, IBinaryInteger<T>
+        where T : unmanaged, IEquatable<T>
     {
-        public static readonly T Percent = T.CreateTruncating('%');
+        public static readonly T Percent = Unit('%');
 
-        public static readonly T Padding = T.CreateTruncating('=');
+        public static readonly T Padding = Unit('=');
 
         public static readonly SearchValues<T> Base64 = Create(Base64Alphabet);
 
         public static readonly SearchValues<T> TokenEnd = Create(TokenEndChars);
 
-        /// <summary>Calls <paramref name="decode"/> on a candidate's characters: the span itself, or its ASCII bytes widened into a pooled buffer.</summary>
-        public static TResult OnChars<TResult>(ReadOnlySpan<T> units, CharsFunc<TResult> decode)
+        /// <summary>
+        /// A candidate's characters: the span itself, or its ASCII bytes widened into <paramref name="buffer"/> (rented
+        /// from the shared pool, grown as needed; the caller gives it back).
+        /// </summary>
+        public static ReadOnlySpan<char> Chars(ReadOnlySpan<T> units, ref char[]? buffer)
         {
             if (typeof(T) == typeof(char))
             {
-                return decode(MemoryMarshal.Cast<T, char>(units));
+                return MemoryMarshal.Cast<T, char>(units);
             }
 
-            var chars = ArrayPool<char>.Shared.Rent(units.Length);
-            try
+            if (buffer is null || buffer.Length < units.Length)
             {
-                var length = Encoding.ASCII.GetChars(MemoryMarshal.Cast<T, byte>(units), chars);
-                return decode(chars.AsSpan(0, length));
+                if (buffer is not null)
+                {
+                    ArrayPool<char>.Shared.Return(buffer);
+                }
+
+                buffer = ArrayPool<char>.Shared.Rent(units.Length);
             }
-            finally
-            {
-                ArrayPool<char>.Shared.Return(chars);
-            }
+
+            return buffer.AsSpan(0, Encoding.ASCII.GetChars(MemoryMarshal.Cast<T, byte>(units), buffer));
+        }
+
+        private static T Unit(char c)
+        {
+            var b = (byte)c;
+            return typeof(T) == typeof(char) ? Unsafe.As<char, T>(ref c) : Unsafe.As<byte, T>(ref b);
         }
 
         private static SearchValues<T> Create(string values) =>
