@@ -9,14 +9,15 @@ internal static class CompositeRules
 {
     /// <summary>Removes, in place, every detection whose rule's requirement is not met.</summary>
     /// <param name="locate">A detection's rule and the offset of its secret (not of its match, which may begin with the line break before it).</param>
-    public static void Filter<T>(List<T> detections, Func<T, (string RuleId, int Offset)> locate, IReadOnlyDictionary<string, SecretRequirement> requirements, string text)
+    /// <param name="text">The text, asked for only when a detection has a requirement (it may have to be decoded).</param>
+    public static void Filter<T>(List<T> detections, Func<T, (string RuleId, int Offset)> locate, IReadOnlyDictionary<string, SecretRequirement> requirements, Func<string> text)
     {
         if (!detections.Any(d => requirements.ContainsKey(locate(d).RuleId)))
         {
             return;
         }
 
-        var lineStarts = LineStarts(text);
+        var lineStarts = LineStarts(text());
         var linesByRule = detections
             .Select(locate)
             .GroupBy(d => d.RuleId, StringComparer.Ordinal)

@@ -1,4 +1,6 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Unicode;
 
@@ -34,13 +36,13 @@ public static class EncodedText
     public const int MaxLength = 256 * 1024;
 
     // Both base64 alphabets (RFC 4648 §4 and §5); '=' padding is only accepted at the end of a run.
-    private static readonly SearchValues<char> Base64Chars = SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_");
+    private const string Base64Alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_";
     private static readonly SearchValues<char> HexChars = SearchValues.Create("0123456789ABCDEFabcdef");
 
-    private static readonly bool[] RunChar = [.. Enumerable.Range(0, 128).Select(c => Base64Chars.Contains((char)c))];
+    private static readonly bool[] RunChar = [.. Enumerable.Range(0, 128).Select(c => Base64Alphabet.Contains((char)c, StringComparison.Ordinal))];
 
     // What ends a percent-encoded token: whitespace, quotes and the brackets that delimit values in markup.
-    private static readonly SearchValues<char> TokenEnd = SearchValues.Create(" \t\r\n\"'`<>()[]{}\\");
+    private const string TokenEndChars = " \t\r\n\"'`<>()[]{}\\";
 
     /// <summary>
     /// The encoded values in <paramref name="text"/>, in order and not overlapping (a percent-encoded token wins over
@@ -49,77 +51,102 @@ public static class EncodedText
     public static List<EncodedValue> Find(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
-        var span = text.AsSpan();
-        var percent = new List<EncodedValue>();
-        for (var at = span.IndexOf('%'); at >= 0;)
+        return Find(text.AsSpan());
+    }
+
+    /// <summary>
+    /// What <see cref="Find(string)"/> finds in the text that <paramref name="ascii"/> decodes to, found on the bytes
+    /// (they must be ASCII, so that an offset in them is an offset in the text): a file need not be decoded to UTF-16
+    /// for its encoded values to be found. Only the candidates are widened to characters, to be decoded.
+    /// </summary>
+    public static List<EncodedValue> Find(ReadOnlySpan<byte> ascii) => Find<byte>(ascii);
+
+    /// <summary>One search over characters or ASCII bytes; <see cref="Units{T}"/> holds what differs.</summary>
+    private static List<EncodedValue> Find<T>(ReadOnlySpan<T> span)
+        where T : unmanaged, IEquatable<T>
+    {
+        // Where byte candidates are widened to characters to be decoded: one pooled buffer for the whole search.
+        char[]? widened = null;
+        try
         {
-            var tokenStart = span[..at].LastIndexOfAny(TokenEnd) + 1;
-            var tokenEnd = span[at..].IndexOfAny(TokenEnd);
-            tokenEnd = tokenEnd < 0 ? span.Length : at + tokenEnd;
-            if (TryPercent(span[tokenStart..tokenEnd]) is { } decoded)
+            var percent = new List<EncodedValue>();
+            for (var at = span.IndexOf(Units<T>.Percent); at >= 0;)
             {
-                percent.Add(new EncodedValue(tokenStart, tokenEnd - tokenStart, "percent", decoded));
+                var tokenStart = span[..at].LastIndexOfAny(Units<T>.TokenEnd) + 1;
+                var tokenEnd = span[at..].IndexOfAny(Units<T>.TokenEnd);
+                tokenEnd = tokenEnd < 0 ? span.Length : at + tokenEnd;
+                if (tokenEnd - tokenStart is >= MinPercentLength and <= MaxLength && TryPercent(Units<T>.Chars(span[tokenStart..tokenEnd], ref widened)) is { } decoded)
+                {
+                    percent.Add(new EncodedValue(tokenStart, tokenEnd - tokenStart, "percent", decoded));
+                }
+
+                var next = span[tokenEnd..].IndexOf(Units<T>.Percent);
+                at = next < 0 ? -1 : tokenEnd + next;
             }
 
-            var next = span[tokenEnd..].IndexOf('%');
-            at = next < 0 ? -1 : tokenEnd + next;
+            var found = new List<EncodedValue>(percent.Count);
+            var nextPercent = 0;
+
+            // A skip loop (Boyer-Moore's idea): a run of MinLength or more that starts at or after i covers i + MinLength
+            // - 1, so when that character is not in the alphabet the whole stretch is skipped after one look. Source code
+            // is mostly short words between punctuation, so most of a file is passed over in strides of MinLength.
+            // Invariant: i is 0 or follows a character outside the alphabet, so a run found from i starts where it is found.
+            for (var i = 0; i + MinLength <= span.Length;)
+            {
+                var probe = i + MinLength - 1;
+                if (!IsRunChar(span[probe]))
+                {
+                    i = probe + 1;
+                    continue;
+                }
+
+                var start = probe;
+                while (start > i && IsRunChar(span[start - 1]))
+                {
+                    start--;
+                }
+
+                var end = span[probe..].IndexOfAnyExcept(Units<T>.Base64);
+                end = end < 0 ? span.Length : probe + end;
+                var padded = end;
+                while (padded < span.Length && padded - end < 2 && span[padded].Equals(Units<T>.Padding))
+                {
+                    padded++;
+                }
+
+                i = end + 1;
+                if (end - start < MinLength)
+                {
+                    continue;
+                }
+
+                // Runs inside a percent-encoded token are decoded with it, as the next layer.
+                while (nextPercent < percent.Count && percent[nextPercent].Start + percent[nextPercent].Length <= start)
+                {
+                    found.Add(percent[nextPercent++]);
+                }
+
+                if (nextPercent < percent.Count && percent[nextPercent].Start < padded)
+                {
+                    continue;
+                }
+
+                if (end - start <= MaxLength && TryRun(Units<T>.Chars(span[start..end], ref widened)) is var (encoding, decoded))
+                {
+                    found.Add(new EncodedValue(start, padded - start, encoding, decoded));
+                }
+            }
+
+            found.AddRange(percent.Skip(nextPercent));
+            return found;
         }
-
-        var found = new List<EncodedValue>(percent.Count);
-        var nextPercent = 0;
-
-        // A skip loop (Boyer-Moore's idea): a run of MinLength or more that starts at or after i covers i + MinLength
-        // - 1, so when that character is not in the alphabet the whole stretch is skipped after one look. Source code
-        // is mostly short words between punctuation, so most of a file is passed over in strides of MinLength.
-        // Invariant: i is 0 or follows a character outside the alphabet, so a run found from i starts where it is found.
-        for (var i = 0; i + MinLength <= span.Length;)
+        finally
         {
-            var probe = i + MinLength - 1;
-            if (!IsRunChar(span[probe]))
+            if (widened is not null)
             {
-                i = probe + 1;
-                continue;
-            }
-
-            var start = probe;
-            while (start > i && IsRunChar(span[start - 1]))
-            {
-                start--;
-            }
-
-            var end = span[probe..].IndexOfAnyExcept(Base64Chars);
-            end = end < 0 ? span.Length : probe + end;
-            var padded = end;
-            while (padded < span.Length && padded - end < 2 && span[padded] == '=')
-            {
-                padded++;
-            }
-
-            i = end + 1;
-            if (end - start < MinLength)
-            {
-                continue;
-            }
-
-            // Runs inside a percent-encoded token are decoded with it, as the next layer.
-            while (nextPercent < percent.Count && percent[nextPercent].Start + percent[nextPercent].Length <= start)
-            {
-                found.Add(percent[nextPercent++]);
-            }
-
-            if (nextPercent < percent.Count && percent[nextPercent].Start < padded)
-            {
-                continue;
-            }
-
-            if (TryRun(span[start..end]) is var (encoding, decoded))
-            {
-                found.Add(new EncodedValue(start, padded - start, encoding, decoded));
+                ArrayPool<char>.Shared.Return(widened);
             }
         }
-
-        found.AddRange(percent.Skip(nextPercent));
-        return found;
     }
 
     private static (string Encoding, string Text)? TryRun(ReadOnlySpan<char> run)
@@ -248,7 +275,63 @@ public static class EncodedText
         return escapes > 0 ? Readable(bytes.AsSpan(0, written)) : null;
     }
 
-    private static bool IsRunChar(char c) => c < 128 && RunChar[c];
+    // Generic math (IBinaryInteger) would be simpler, but methods that use it are left out of the ReadyToRun image and
+    // compiled at run time; a typeof test is folded away in each instantiation.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool IsRunChar<T>(T unit)
+        where T : unmanaged, IEquatable<T>
+    {
+        var c = typeof(T) == typeof(char) ? Unsafe.As<T, char>(ref unit) : (char)Unsafe.As<T, byte>(ref unit);
+        return c < 128 && RunChar[c];
+    }
+
+    /// <summary>The alphabets of the search, as characters or as bytes.</summary>
+    private static class Units<T>
+        where T : unmanaged, IEquatable<T>
+    {
+        public static readonly T Percent = Unit('%');
+
+        public static readonly T Padding = Unit('=');
+
+        public static readonly SearchValues<T> Base64 = Create(Base64Alphabet);
+
+        public static readonly SearchValues<T> TokenEnd = Create(TokenEndChars);
+
+        /// <summary>
+        /// A candidate's characters: the span itself, or its ASCII bytes widened into <paramref name="buffer"/> (rented
+        /// from the shared pool, grown as needed; the caller gives it back).
+        /// </summary>
+        public static ReadOnlySpan<char> Chars(ReadOnlySpan<T> units, ref char[]? buffer)
+        {
+            if (typeof(T) == typeof(char))
+            {
+                return MemoryMarshal.Cast<T, char>(units);
+            }
+
+            if (buffer is null || buffer.Length < units.Length)
+            {
+                if (buffer is not null)
+                {
+                    ArrayPool<char>.Shared.Return(buffer);
+                }
+
+                buffer = ArrayPool<char>.Shared.Rent(units.Length);
+            }
+
+            return buffer.AsSpan(0, Encoding.ASCII.GetChars(MemoryMarshal.Cast<T, byte>(units), buffer));
+        }
+
+        private static T Unit(char c)
+        {
+            var b = (byte)c;
+            return typeof(T) == typeof(char) ? Unsafe.As<char, T>(ref c) : Unsafe.As<byte, T>(ref b);
+        }
+
+        private static SearchValues<T> Create(string values) =>
+            typeof(T) == typeof(char)
+                ? (SearchValues<T>)(object)SearchValues.Create(values)
+                : (SearchValues<T>)(object)SearchValues.Create(Encoding.ASCII.GetBytes(values));
+    }
 
     private static bool IsHex(char c) => char.IsAsciiHexDigit(c);
 

@@ -11,7 +11,10 @@ namespace SecureFuture.Scanning.Secrets;
 /// Finds secrets with one prefilter pass: every rule keyword is searched for at once (<see cref="KeywordSearch"/>,
 /// on the file's raw bytes when they are ASCII), and a rule's regular
 /// expression runs only on the lines around an occurrence of one of its keywords. Most text never meets a
-/// regular expression at all, which is what keeps a scan of a large tree close to ripgrep's speed.
+/// regular expression at all, which is what keeps a scan of a large tree close to ripgrep's speed. An ASCII file is
+/// never decoded as a whole: the keywords, the lines around them and the encoded values are found on its bytes, and
+/// only the lines a pattern runs on become strings (the whole text only when a validator or a composite rule reads
+/// the context of a match).
 /// </summary>
 public sealed class SecretAnalyzer : IContentAnalyzer
 {
@@ -81,7 +84,8 @@ public sealed class SecretAnalyzer : IContentAnalyzer
         if (_settings.DecodeDepth > 0)
         {
             var budget = new DecodingBudget(_settings.MaxDecodedChars);
-            ScanDecoded(target.Text, target.Path, found, layer: 1, chain: null, outer: null, budget, sink);
+            var values = AsciiBytes(target) is { IsEmpty: false } ascii ? EncodedText.Find(ascii) : EncodedText.Find(target.Text);
+            ScanDecoded(values, target.Path, found, layer: 1, chain: null, outer: null, budget, sink);
             if (budget.Exhausted)
             {
                 sink.Notify(new Notification("decoding-limit", NotificationLevel.Note,
@@ -103,15 +107,14 @@ public sealed class SecretAnalyzer : IContentAnalyzer
     }
 
     /// <summary>
-    /// Decodes the base64, hex and percent-encoded values of <paramref name="text"/> that no detector matched in it
+    /// Decodes the base64, hex and percent-encoded <paramref name="values"/> of a text that no detector matched in it
     /// and runs every detector on the decoded text, down to <see cref="SecretScanSettings.DecodeDepth"/> layers. A
     /// finding points at the encoded value in the file (the outermost one) and names the chain of encodings,
     /// outermost first (<c>base64&gt;percent</c>). Each layer is shorter than the one it came from and the decoded
     /// characters of a file are budgeted, so neither a deep nesting nor a file of encoded values can make it loop.
     /// </summary>
-    private void ScanDecoded(string text, string path, List<Detection> found, int layer, string? chain, (int Start, int Length)? outer, DecodingBudget budget, IDetectionSink sink)
+    private void ScanDecoded(List<EncodedValue> values, string path, List<Detection> found, int layer, string? chain, (int Start, int Length)? outer, DecodingBudget budget, IDetectionSink sink)
     {
-        var values = EncodedText.Find(text);
         foreach (var value in values)
         {
             if (found.Exists(d => d.Start < value.Start + value.Length && value.Start < d.Start + d.Length))
@@ -146,7 +149,7 @@ public sealed class SecretAnalyzer : IContentAnalyzer
 
             if (layer < _settings.DecodeDepth)
             {
-                ScanDecoded(value.Decoded, path, inner, layer + 1, encoding, (start, length), budget, sink);
+                ScanDecoded(EncodedText.Find(value.Decoded), path, inner, layer + 1, encoding, (start, length), budget, sink);
             }
         }
     }
@@ -154,20 +157,28 @@ public sealed class SecretAnalyzer : IContentAnalyzer
     /// <summary>Runs the detectors on one text and returns what they found, one finding per value.</summary>
     private List<Detection> Detect(ScanTarget target, string reportPath, IDetectionSink sink)
     {
-        var text = target.Text;
-        var state = new FileState(_rules.Length);
+        var ascii = AsciiBytes(target);
+        var state = new FileState(_rules.Length, ascii.IsEmpty ? default(ReadOnlyMemory<byte>?) : target.Utf8);
         var detections = new List<(Detection Detection, int SecretStart, int SecretEnd, bool Generic)>();
 
         foreach (var ruleIndex in _unkeyedRules)
         {
             if (state.AppliesTo(_rules[ruleIndex], ruleIndex, target.Path))
             {
-                Run(ruleIndex, 0, text.Length, target, reportPath, sink, state, detections);
+                Run(ruleIndex, 0, ascii.IsEmpty ? target.Text.Length : ascii.Length, target, reportPath, sink, state, detections);
             }
         }
 
-        var span = text.AsSpan();
-        var hits = FindKeywords(target);
+        var hits = new List<KeywordHit>();
+        if (ascii.IsEmpty)
+        {
+            _keywords.FindInText(target.Text, hits);
+        }
+        else
+        {
+            _keywords.FindInAscii(ascii, hits);
+        }
+
         foreach (var (at, keyword) in hits)
         {
             foreach (var ruleIndex in _keywordRules[keyword])
@@ -178,7 +189,9 @@ public sealed class SecretAnalyzer : IContentAnalyzer
                     continue;
                 }
 
-                var (start, end) = Window(span, at, rule.ExtraLines, state);
+                var (start, end) = ascii.IsEmpty
+                    ? Window(target.Text.AsSpan(), at, rule.ExtraLines, state, '\r', '\n')
+                    : Window(ascii, at, rule.ExtraLines, state, (byte)'\r', (byte)'\n');
                 if (start >= state.WindowStart[ruleIndex] && end <= state.WindowEnd[ruleIndex])
                 {
                     continue;
@@ -192,7 +205,7 @@ public sealed class SecretAnalyzer : IContentAnalyzer
 
         if (_hasComposites)
         {
-            CompositeRules.Filter(detections, d => (d.Detection.RuleId, d.SecretStart), _requirements, text);
+            CompositeRules.Filter(detections, d => (d.Detection.RuleId, d.SecretStart), _requirements, () => target.Text);
         }
 
         // A generic assignment rule yields to a specific rule that found the same secret, and to a generic rule
@@ -221,34 +234,28 @@ public sealed class SecretAnalyzer : IContentAnalyzer
     }
 
     /// <summary>
-    /// Every keyword occurrence in the target: on its raw bytes when the scanner passed them and they are ASCII (then
-    /// a byte's position is its character's), otherwise on the text.
+    /// The target's bytes when the scanner passed them and they are ASCII, so that a byte's offset is its character's
+    /// and the detectors can read them instead of the text; empty otherwise (then they read the text).
     /// </summary>
-    private List<KeywordHit> FindKeywords(ScanTarget target)
+    private ReadOnlySpan<byte> AsciiBytes(ScanTarget target)
     {
-        var hits = new List<KeywordHit>();
         var bytes = target.Utf8.Span;
-        if (_keywords.CanSearchBytes && bytes.Length == target.Text.Length && bytes.Length > 0 && Ascii.IsValid(bytes))
-        {
-            _keywords.FindInAscii(bytes, hits);
-        }
-        else
-        {
-            _keywords.FindInText(target.Text, hits);
-        }
-
-        return hits;
+        return _keywords.CanSearchBytes && !bytes.IsEmpty && Ascii.IsValid(bytes) ? bytes : default;
     }
 
-    /// <summary>From the start of the keyword's line to the end of the line <paramref name="extraLines"/> below.</summary>
-    private static (int Start, int End) Window(ReadOnlySpan<char> text, int at, int extraLines, FileState state)
+    /// <summary>
+    /// From the start of the keyword's line to the end of the line <paramref name="extraLines"/> below, in the text or
+    /// in its ASCII bytes (the same offsets).
+    /// </summary>
+    private static (int Start, int End) Window<T>(ReadOnlySpan<T> text, int at, int extraLines, FileState state, T cr, T lf)
+        where T : IEquatable<T>
     {
         // Keyword hits arrive in increasing order; remembering the current line keeps a long minified line with
         // thousands of hits linear instead of rescanning it back to its start for every hit.
         if (at < state.LineStart || at >= state.LineEnd)
         {
-            state.LineStart = text[..at].LastIndexOfAny('\n', '\r') + 1;
-            var lineBreak = text[at..].IndexOfAny('\n', '\r');
+            state.LineStart = text[..at].LastIndexOfAny(lf, cr) + 1;
+            var lineBreak = text[at..].IndexOfAny(lf, cr);
             state.LineEnd = lineBreak < 0 ? text.Length : at + lineBreak;
         }
 
@@ -261,7 +268,7 @@ public sealed class SecretAnalyzer : IContentAnalyzer
         var end = at;
         for (var line = 0; line <= extraLines && end < text.Length; line++)
         {
-            var next = text[end..].IndexOfAny('\n', '\r');
+            var next = text[end..].IndexOfAny(lf, cr);
             if (next < 0)
             {
                 end = text.Length;
@@ -272,7 +279,7 @@ public sealed class SecretAnalyzer : IContentAnalyzer
             if (line < extraLines)
             {
                 // Step over the line break (CRLF counts as one) to the next line.
-                end += end + 1 < text.Length && text[end] == '\r' && text[end + 1] == '\n' ? 2 : 1;
+                end += end + 1 < text.Length && text[end].Equals(cr) && text[end + 1].Equals(lf) ? 2 : 1;
             }
         }
 
@@ -324,9 +331,12 @@ public sealed class SecretAnalyzer : IContentAnalyzer
 
     private void MatchAll(SecretRule rule, int ruleIndex, int start, int length, ScanTarget target, FileState state, List<(Detection, int, int, bool)> detections)
     {
-        for (var match = rule.Regex.Match(target.Text, start, length); match.Success; match = match.NextMatch())
+        // Offsets in the input are the file's less `offset`: the input is the text, or just the window's characters.
+        var (input, beginning, offset) = state.Input(target, start, length);
+        for (var match = rule.Regex.Match(input, beginning, length); match.Success; match = match.NextMatch())
         {
-            if (!state.Seen.Add(((long)ruleIndex << 32) | (uint)match.Index))
+            var index = match.Index + offset;
+            if (!state.Seen.Add(((long)ruleIndex << 32) | (uint)index))
             {
                 continue;
             }
@@ -338,14 +348,14 @@ public sealed class SecretAnalyzer : IContentAnalyzer
                 continue;
             }
 
-            if (Validate(rule, match, secret, target) is not { } outcome)
+            if (Validate(rule, match, index, secret, target) is not { } outcome)
             {
                 continue;
             }
 
-            var secretStart = secretGroup?.Index ?? match.Index;
+            var secretStart = (secretGroup?.Index ?? match.Index) + offset;
             var severity = rule.SeverityFixed ? rule.Descriptor.DefaultSeverity : outcome.Severity ?? rule.Descriptor.DefaultSeverity;
-            var detection = new Detection(rule.Id, severity, rule.FormatMessage(outcome.Detail), match.Index, match.Length, secret)
+            var detection = new Detection(rule.Id, severity, rule.FormatMessage(outcome.Detail), index, match.Length, secret)
             {
                 Properties = outcome.Properties,
             };
@@ -354,7 +364,8 @@ public sealed class SecretAnalyzer : IContentAnalyzer
     }
 
     /// <summary>Runs every validator; null when one rejects. Later severities override earlier ones.</summary>
-    private ValidationOutcome? Validate(SecretRule rule, Match match, string secret, ScanTarget target)
+    /// <param name="index">The match's offset in the target's text.</param>
+    private ValidationOutcome? Validate(SecretRule rule, Match match, int index, string secret, ScanTarget target)
     {
         if (rule.Validators.Count == 0)
         {
@@ -368,7 +379,7 @@ public sealed class SecretAnalyzer : IContentAnalyzer
         foreach (var (validator, argument) in rule.Validators)
         {
             groups ??= match.Groups.Cast<Group>().Where(g => g.Success && !char.IsAsciiDigit(g.Name[0])).ToDictionary(g => g.Name, g => g.Value, StringComparer.Ordinal);
-            var outcome = validator.Validate(new SecretCandidate(secret, match.Value, groups, target.Path, target.Text, match.Index, argument, _settings));
+            var outcome = validator.Validate(new SecretCandidate(secret, match.Value, groups, target.Path, target.Text, index, argument, _settings));
             if (!outcome.Accept)
             {
                 return null;
@@ -411,8 +422,34 @@ public sealed class SecretAnalyzer : IContentAnalyzer
         }
     }
 
-    private sealed class FileState(int ruleCount)
+    /// <param name="ascii">The target's bytes when the detectors read them instead of its text (they are ASCII).</param>
+    private sealed class FileState(int ruleCount, ReadOnlyMemory<byte>? ascii)
     {
+        private int _windowStart = -1;
+        private int _windowLength = -1;
+        private string? _window;
+
+        /// <summary>
+        /// What a pattern runs on for the window at <paramref name="start"/>: the text itself, or for ASCII bytes the
+        /// window's characters alone (the rules whose keywords meet on one line share it). A pattern run on a range of
+        /// a string sees nothing outside it (no anchor or lookaround looks past its ends), so the two match alike.
+        /// </summary>
+        public (string Input, int Beginning, int Offset) Input(ScanTarget target, int start, int length)
+        {
+            if (ascii is not { } bytes)
+            {
+                return (target.Text, start, 0);
+            }
+
+            if (start != _windowStart || length != _windowLength)
+            {
+                _window = Encoding.ASCII.GetString(bytes.Span.Slice(start, length));
+                (_windowStart, _windowLength) = (start, length);
+            }
+
+            return (_window!, 0, start);
+        }
+
         // Per rule: 0 not asked yet, 1 the rule's paths include this file, 2 they do not. A path-scoped rule whose
         // keyword is common ("pass") was matched against the path at every keyword hit.
         private readonly byte[] _applies = new byte[ruleCount];

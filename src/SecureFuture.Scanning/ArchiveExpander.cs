@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Formats.Tar;
 using System.Globalization;
 using System.IO.Compression;
@@ -178,7 +179,7 @@ public sealed class ArchiveExpander
             try
             {
                 using var stream = entry.Open();
-                content = ReadBounded(entryPath, stream, entry.CompressedLength);
+                content = ReadBounded(entryPath, stream, entry.CompressedLength, entry.Length);
             }
             catch (InvalidDataException e)
             {
@@ -199,7 +200,7 @@ public sealed class ArchiveExpander
         byte[]? content;
         using (var gzip = new GZipStream(new MemoryStream(bytes, writable: false), CompressionMode.Decompress))
         {
-            content = ReadBounded(path, gzip, bytes.Length);
+            content = ReadBounded(path, gzip, bytes.Length, GzipDeclaredSize(bytes));
         }
 
         if (content is null)
@@ -223,6 +224,10 @@ public sealed class ArchiveExpander
         Handle(entryPath, content, depth);
     }
 
+    /// <summary>The size a gzip member declares for its content (RFC 1952 §2.3.1 ISIZE: the last four bytes, modulo 2^32).</summary>
+    private static long GzipDeclaredSize(byte[] bytes) =>
+        bytes.Length >= 18 ? BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(bytes.Length - 4)) : 0;
+
     private void ExpandTar(string path, Stream stream, int depth)
     {
         using var tar = new TarReader(stream);
@@ -237,7 +242,7 @@ public sealed class ArchiveExpander
 
             var entryPath = EntryPath(path, entry.Name);
             // A tar entry is stored, not compressed: its size is its ratio's denominator.
-            if (ReadBounded(entryPath, entry.DataStream, entry.Length) is { } content)
+            if (ReadBounded(entryPath, entry.DataStream, entry.Length, entry.Length) is { } content)
             {
                 Handle(entryPath, content, depth);
             }
@@ -278,12 +283,17 @@ public sealed class ArchiveExpander
     /// Reads an entry, never more than the limits allow: the sizes an archive declares can lie, so the bound is on
     /// the bytes actually produced. Null when the entry is skipped (too large); throws when the archive must stop.
     /// </summary>
-    private byte[]? ReadBounded(string entryPath, Stream stream, long compressedLength)
+    /// <param name="declaredLength">
+    /// The size the archive declares for the entry: the buffer starts at that size (within the limits), so that an
+    /// honest entry is read into one array instead of a doubling series of them (large ones, which only a full
+    /// collection frees: the peak memory of a scan of compressed documentation). A lie costs at most the limit.
+    /// </param>
+    private byte[]? ReadBounded(string entryPath, Stream stream, long compressedLength, long declaredLength)
     {
         var ratioLimit = Math.Max(_limits.RatioFloor, compressedLength * (long)_limits.MaxRatio);
         var budget = _limits.MaxExpandedBytes - _expanded;
         var limit = Math.Min(Math.Min(ratioLimit, _maxEntrySize), budget);
-        using var buffer = new MemoryStream();
+        using var buffer = new MemoryStream((int)Math.Clamp(declaredLength, 0, Math.Min(Math.Max(limit, 0), Array.MaxLength)));
         var chunk = new byte[81920];
         int read;
         while ((read = stream.Read(chunk, 0, (int)Math.Min(chunk.Length, limit + 1 - buffer.Length))) > 0)
@@ -298,7 +308,8 @@ public sealed class ArchiveExpander
         _expanded += buffer.Length;
         if (buffer.Length <= limit)
         {
-            return buffer.ToArray();
+            // The declared size was right: the buffer is the content, with no copy.
+            return buffer.TryGetBuffer(out var whole) && whole.Offset == 0 && whole.Count == whole.Array!.Length ? whole.Array : buffer.ToArray();
         }
 
         if (ratioLimit <= _maxEntrySize && ratioLimit <= budget)

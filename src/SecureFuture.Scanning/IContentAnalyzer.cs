@@ -1,3 +1,4 @@
+using System.Text;
 using SecureFuture.Core;
 
 namespace SecureFuture.Scanning;
@@ -27,14 +28,54 @@ public interface IContentAnalyzer
 /// <param name="Path">Relative to the scan root, with '/'; an archive entry's path names its archive (<c>a.zip!/b.pfx</c>).</param>
 public sealed record BinaryTarget(string Path, ReadOnlyMemory<byte> Content);
 
-/// <summary>One text to analyze: a file of the working tree, or the lines a commit added to a file.</summary>
-/// <param name="Path">Relative to the scan root, with '/'.</param>
-public sealed record ScanTarget(string Path, string Text)
+/// <summary>
+/// One text to analyze: a file of the working tree, or the lines a commit added to a file. A file read from disk is
+/// kept as its UTF-8 bytes and decoded to <see cref="Text"/> only when something asks for the text: most files of a
+/// tree are searched on their bytes and never need it (see <see cref="FromUtf8"/>).
+/// </summary>
+public sealed class ScanTarget
 {
+    private string? _text;
+
+    /// <param name="path">Relative to the scan root, with '/'.</param>
+    public ScanTarget(string path, string text)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        ArgumentNullException.ThrowIfNull(text);
+        Path = path;
+        _text = text;
+    }
+
+    private ScanTarget(string path, ReadOnlyMemory<byte> utf8)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        Path = path;
+        Utf8 = utf8;
+    }
+
     /// <summary>
-    /// The UTF-8 bytes <see cref="Text"/> was decoded from, without a byte-order mark, when the scanner read them
-    /// (empty otherwise: UTF-16 files, git history, text made by an analyzer). An analyzer may search these instead of
-    /// the text; when they are all ASCII, a byte's offset is its character's offset in <see cref="Text"/>.
+    /// Content given as UTF-8 bytes (no byte-order mark): <see cref="Text"/> is what <see cref="Encoding.UTF8"/> decodes
+    /// them to, invalid sequences replaced, as <see cref="TextDecoder.Decode"/> does, computed on first use.
+    /// </summary>
+    /// <param name="path">Relative to the scan root, with '/'.</param>
+    public static ScanTarget FromUtf8(string path, ReadOnlyMemory<byte> utf8) => new(path, utf8);
+
+    /// <summary>Relative to the scan root, with '/'.</summary>
+    public string Path { get; }
+
+    /// <summary>
+    /// The text. For a target made <see cref="FromUtf8"/>, decoded on first use; two threads asking at once may each
+    /// decode it, to the same text.
+    /// </summary>
+    public string Text => _text ??= Encoding.UTF8.GetString(Utf8.Span);
+
+    /// <summary>Whether <see cref="Text"/> exists yet (it was given, or asked for): what reading it now would cost.</summary>
+    public bool IsDecoded => _text is not null;
+
+    /// <summary>
+    /// The UTF-8 bytes <see cref="Text"/> was or will be decoded from, without a byte-order mark, when the scanner read
+    /// them (empty otherwise: UTF-16 files, git history, text made by an analyzer). An analyzer may search these
+    /// instead of the text; when they are all ASCII, a byte's offset is its character's offset in <see cref="Text"/>.
     /// </summary>
     public ReadOnlyMemory<byte> Utf8 { get; init; }
 }

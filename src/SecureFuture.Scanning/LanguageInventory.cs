@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Text;
 using SecureFuture.Core;
 
 namespace SecureFuture.Scanning;
@@ -40,17 +42,17 @@ public static class LanguageInventory
 
     /// <summary>Adds the file's non-blank lines to its language's statistic and to the memory-safe or unsafe total.</summary>
     /// <param name="add">Adds a value to a run statistic.</param>
-    public static void Count(string path, string text, Action<string, long> add)
+    /// <param name="target">Counted on its UTF-8 bytes unless its text was already decoded: the same count either way.</param>
+    public static void Count(ScanTarget target, Action<string, long> add)
     {
-        ArgumentNullException.ThrowIfNull(path);
-        ArgumentNullException.ThrowIfNull(text);
+        ArgumentNullException.ThrowIfNull(target);
         ArgumentNullException.ThrowIfNull(add);
-        if (!ByExtension.TryGetValue(Path.GetExtension(path), out var language))
+        if (!ByExtension.TryGetValue(Path.GetExtension(target.Path), out var language))
         {
             return;
         }
 
-        var lines = NonBlankLines(text);
+        var lines = target.IsDecoded ? NonBlankLines(target.Text) : NonBlankLines(target.Utf8.Span);
         if (lines == 0)
         {
             return;
@@ -80,4 +82,46 @@ public static class LanguageInventory
 
         return count + (blank ? 0 : 1);
     }
+
+    /// <summary>
+    /// What <see cref="NonBlankLines(string)"/> counts in the text that <paramref name="utf8"/> decodes to, counted on
+    /// the bytes: blank stretches (ASCII white space and line breaks) are skipped with a vectorised search, a line
+    /// with anything else in it is counted and its rest skipped to the next line break. Only a non-ASCII byte needs a
+    /// closer look: a character that is white space (no-break space, the ideographic space ...) leaves the line blank,
+    /// any other character (an invalid sequence decodes to U+FFFD) does not.
+    /// </summary>
+    internal static long NonBlankLines(ReadOnlySpan<byte> utf8)
+    {
+        long count = 0;
+        var i = 0;
+        while (i < utf8.Length)
+        {
+            var next = utf8[i..].IndexOfAnyExcept(AsciiBlank);
+            if (next < 0)
+            {
+                break;
+            }
+
+            i += next;
+            if (utf8[i] >= 0x80 && Rune.DecodeFromUtf8(utf8[i..], out var rune, out var consumed) == OperationStatus.Done && Rune.IsWhiteSpace(rune))
+            {
+                i += consumed;
+                continue;
+            }
+
+            count++;
+            var lineBreak = utf8[i..].IndexOfAny((byte)'\n', (byte)'\r');
+            if (lineBreak < 0)
+            {
+                break;
+            }
+
+            i += lineBreak + 1;
+        }
+
+        return count;
+    }
+
+    /// <summary>The ASCII characters <see cref="char.IsWhiteSpace(char)"/> is true of (line breaks among them).</summary>
+    private static readonly SearchValues<byte> AsciiBlank = SearchValues.Create("\t\n\v\f\r "u8);
 }

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Reflection;
@@ -123,7 +124,7 @@ public sealed class RepositoryScanner
                     }
                     else
                     {
-                        AnalyzeText(chunk.Path, chunk.Text, chunk, today, findings, Notify);
+                        AnalyzeText(new ScanTarget(chunk.Path, chunk.Text), chunk, today, findings, Notify);
                         progress?.Add(chunk.Text.Length);
                     }
 
@@ -146,17 +147,18 @@ public sealed class RepositoryScanner
             var wanted = _projectAnalyzers.Select(_ => new ConcurrentBag<ScanTarget>()).ToArray();
             Parallel.ForEach(Partitioner.Create(files, EnumerablePartitionerOptions.NoBuffering), options, file =>
             {
-                var bytes = ReadBytes(file, request.MaxFileSize, Notify);
-                if (bytes is null)
+                using var content = ReadBytes(file, request.MaxFileSize, Notify);
+                if (content is null)
                 {
                     return;
                 }
 
                 // An archive's entries are scanned like files (their findings name the archive), but are not project files.
-                if (!ExpandArchive(file.RelativePath, bytes, request, today, findings, Notify, Add, cancellationToken)
+                var bytes = content.Bytes;
+                if (!(ArchiveExpander.IsArchive(bytes.Span) && ExpandArchive(file.RelativePath, content.ToArray(), request, today, findings, Notify, Add, cancellationToken))
                     && AnalyzeContent(file.RelativePath, bytes, today, findings, Notify, Add) is { } text)
                 {
-                    Gather(file.RelativePath, text, wanted, Notify, Add);
+                    Gather(text, wanted, Notify, Add);
                 }
 
                 Add("filesScanned", 1);
@@ -233,7 +235,7 @@ public sealed class RepositoryScanner
         }
 
         // Binary input is not silently passed: the caller asked for this one text to be scanned.
-        var text = TextDecoder.Decode(input)
+        var text = TextDecoder.Read(name, input)
             ?? throw new InputException(name, null, null, "standard input is not text (binary content is not scanned from standard input; scan the file by its path)");
         var findings = new ConcurrentBag<Finding>();
         var notifications = new ConcurrentQueue<Notification>();
@@ -242,29 +244,34 @@ public sealed class RepositoryScanner
         void Add(string statistic, long value) => statistics.AddOrUpdate(statistic, value, (_, v) => v + value);
         var root = Directory.GetCurrentDirectory();
         var wanted = _projectAnalyzers.Select(_ => new ConcurrentBag<ScanTarget>()).ToArray();
-        AnalyzeFile(name, text, input.LongLength, wanted, today, findings, Notify, Add);
+        AnalyzeFile(text, input.LongLength, wanted, today, findings, Notify, Add);
         AnalyzeProjects(root, wanted, today, findings, Notify, Add, cancellationToken);
         return Result(root, started, findings, notifications, statistics);
     }
 
     /// <summary>One text of the working tree (or standard input): content analyzers, the language inventory, and what project analyzers want of it.</summary>
-    private void AnalyzeFile(string path, string text, long length, ConcurrentBag<ScanTarget>[] wanted, DateOnly today, ConcurrentBag<Finding> findings, Action<Notification> notify, Action<string, long> add)
+    private void AnalyzeFile(ScanTarget text, long length, ConcurrentBag<ScanTarget>[] wanted, DateOnly today, ConcurrentBag<Finding> findings, Action<Notification> notify, Action<string, long> add)
     {
-        AnalyzeText(path, text, null, today, findings, notify);
-        Gather(path, text, wanted, notify, add);
+        AnalyzeText(text, null, today, findings, notify);
+        Gather(text, wanted, notify, add);
         add("filesScanned", 1);
         add("bytesScanned", length);
     }
 
-    /// <summary>A text file of the working tree (not an archive entry): the language inventory, and what project analyzers want of it.</summary>
-    private void Gather(string path, string text, ConcurrentBag<ScanTarget>[] wanted, Action<Notification> notify, Action<string, long> add)
+    /// <summary>
+    /// A text file of the working tree (not an archive entry): the language inventory, and what project analyzers want
+    /// of it. They decide by its path; the text of a file one wants is decoded now, so that its bytes (a pooled buffer
+    /// may hold them) are not kept until the walk ends.
+    /// </summary>
+    private void Gather(ScanTarget text, ConcurrentBag<ScanTarget>[] wanted, Action<Notification> notify, Action<string, long> add)
     {
-        LanguageInventory.Count(path, text, add);
+        LanguageInventory.Count(text, add);
+        ScanTarget? decoded = null;
         for (var i = 0; i < _projectAnalyzers.Count; i++)
         {
-            if (Wants(_projectAnalyzers[i], path, notify))
+            if (Wants(_projectAnalyzers[i], text.Path, notify))
             {
-                wanted[i].Add(new ScanTarget(path, text));
+                wanted[i].Add(decoded ??= new ScanTarget(text.Path, text.Text));
             }
         }
     }
@@ -333,41 +340,74 @@ public sealed class RepositoryScanner
         }
     }
 
-    private static byte[]? ReadBytes(WalkedFile file, long maxFileSize, Action<Notification> notify)
+    /// <summary>
+    /// A file's content, in a buffer rented from the shared pool and given back on <see cref="Dispose"/> when the file
+    /// is at most <see cref="MaxPooledRead"/>: a scan reads most of a tree through a few buffers instead of allocating
+    /// (and collecting) one array per file. Nothing may keep <see cref="Bytes"/> after that: a project analyzer's files
+    /// keep their decoded text.
+    /// </summary>
+    private sealed class FileContent(byte[] buffer, int length, bool pooled) : IDisposable
     {
-        byte[] bytes;
+        public ReadOnlyMemory<byte> Bytes => buffer.AsMemory(0, length);
+
+        /// <summary>The content as an array of its own (an archive's expander keeps it): the buffer itself when it is one.</summary>
+        public byte[] ToArray() => !pooled && length == buffer.Length ? buffer : Bytes.ToArray();
+
+        public void Dispose()
+        {
+            if (pooled)
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Largest file read into a pooled buffer. The pool keeps what it is given back, per thread and per size; kept
+    /// buffers of every size up to the 10 MiB file limit raised the peak memory of a scan of /usr/share/doc by about
+    /// 50 MB. Up to 1 MiB covers nearly every source file; larger ones get an array of their own.
+    /// </summary>
+    private const int MaxPooledRead = 1 << 20;
+
+    private static FileContent? ReadBytes(WalkedFile file, long maxFileSize, Action<Notification> notify)
+    {
+        byte[]? rented = null;
         try
         {
             using var stream = new FileStream(file.FullPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.SequentialScan);
-            // Read no more than the limit even if the file grew after it was listed. The buffer is the listed size,
+            // Read no more than the limit even if the file grew after it was listed. The buffer holds the listed size,
             // so the usual file is read into it once and never copied; one more byte read tells whether it grew.
-            bytes = new byte[(int)Math.Min(Math.Max(file.Length, 0), maxFileSize)];
-            var total = stream.ReadAtLeast(bytes, bytes.Length, throwOnEndOfStream: false);
-            if (total < bytes.Length)
+            var size = (int)Math.Min(Math.Max(file.Length, 0), maxFileSize);
+            var pooled = size <= MaxPooledRead;
+            var buffer = pooled ? rented = ArrayPool<byte>.Shared.Rent(size) : new byte[size];
+            var total = stream.ReadAtLeast(buffer.AsSpan(0, size), size, throwOnEndOfStream: false);
+            var next = total < size ? -1 : stream.ReadByte();
+            if (next < 0)
             {
-                Array.Resize(ref bytes, total);
+                var content = new FileContent(buffer, total, pooled);
+                rented = null;
+                return content;
             }
-            else if (stream.ReadByte() is >= 0 and var next)
+
+            // It grew: read on, up to one byte over the limit.
+            using var rest = new MemoryStream();
+            rest.Write(buffer, 0, size);
+            rest.WriteByte((byte)next);
+            var chunk = new byte[81920];
+            int read;
+            while (rest.Length <= maxFileSize && (read = stream.Read(chunk, 0, (int)Math.Min(chunk.Length, maxFileSize + 1 - rest.Length))) > 0)
             {
-                // It grew: read on, up to one byte over the limit.
-                using var rest = new MemoryStream();
-                rest.Write(bytes);
-                rest.WriteByte((byte)next);
-                var chunk = new byte[81920];
-                int read;
-                while (rest.Length <= maxFileSize && (read = stream.Read(chunk, 0, (int)Math.Min(chunk.Length, maxFileSize + 1 - rest.Length))) > 0)
-                {
-                    rest.Write(chunk, 0, read);
-                }
-
-                if (rest.Length > maxFileSize)
-                {
-                    notify(new Notification("file-too-large", NotificationLevel.Note, "Skipped: the file grew over the --max-file-size limit while it was being read") { Path = file.RelativePath });
-                    return null;
-                }
-
-                bytes = rest.ToArray();
+                rest.Write(chunk, 0, read);
             }
+
+            if (rest.Length > maxFileSize)
+            {
+                notify(new Notification("file-too-large", NotificationLevel.Note, "Skipped: the file grew over the --max-file-size limit while it was being read") { Path = file.RelativePath });
+                return null;
+            }
+
+            var grown = rest.ToArray();
+            return new FileContent(grown, grown.Length, pooled: false);
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
@@ -379,25 +419,25 @@ public sealed class RepositoryScanner
             notify(new Notification("file-unreadable", NotificationLevel.Warning, $"Cannot read file: {e.Message}") { Path = file.RelativePath });
             return null;
         }
-
-        return bytes;
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<byte>.Shared.Return(rented);
+            }
+        }
     }
 
     /// <summary>
-    /// Largest content whose bytes analyzers get beside its text (<see cref="ScanTarget.Utf8"/>). Passing them keeps
-    /// them alive while every analyzer reads the text, the content's size again on top of its text (twice its size)
-    /// per thread; up to 1 MiB that is noise, and it covers nearly every source file (all but 1 of the 7,960 files
-    /// of the C-header benchmark corpus). A larger file or archive entry is searched as text.
+    /// Analyzes a file's or an archive entry's content: as text, or as binary. Returns the text, or null. UTF-8 text
+    /// stays bytes (<see cref="ScanTarget.FromUtf8"/>): it is decoded only if an analyzer, or a finding, needs it.
     /// </summary>
-    public const int MaxSharedUtf8 = 1 << 20;
-
-    /// <summary>Analyzes a file's or an archive entry's content: as text, or as binary. Returns the text, or null.</summary>
-    private string? AnalyzeContent(string path, byte[] bytes, DateOnly today, ConcurrentBag<Finding> findings, Action<Notification> notify, Action<string, long> count)
+    private ScanTarget? AnalyzeContent(string path, ReadOnlyMemory<byte> bytes, DateOnly today, ConcurrentBag<Finding> findings, Action<Notification> notify, Action<string, long> count)
     {
-        var text = TextDecoder.Decode(bytes);
+        var text = TextDecoder.Read(path, bytes);
         if (text is not null)
         {
-            AnalyzeText(path, text, null, today, findings, notify, bytes.Length <= MaxSharedUtf8 ? TextDecoder.Utf8Body(bytes) : default);
+            AnalyzeText(text, null, today, findings, notify);
             return text;
         }
 
@@ -435,11 +475,10 @@ public sealed class RepositoryScanner
         return null;
     }
 
-    /// <param name="utf8">The bytes <paramref name="text"/> was decoded from (see <see cref="ScanTarget.Utf8"/>), when known.</param>
-    private void AnalyzeText(string path, string text, HistoryChunk? history, DateOnly today, ConcurrentBag<Finding> findings, Action<Notification> notify, ReadOnlyMemory<byte> utf8 = default)
+    private void AnalyzeText(ScanTarget target, HistoryChunk? history, DateOnly today, ConcurrentBag<Finding> findings, Action<Notification> notify)
     {
+        var path = target.Path;
         var sink = new Sink(notify);
-        var target = new ScanTarget(path, text) { Utf8 = utf8 };
         foreach (var analyzer in _analyzers)
         {
             try
@@ -459,7 +498,7 @@ public sealed class RepositoryScanner
         }
 
         // GitHub's line hash describes the file as it is; lines extracted from a commit are not a file.
-        var file = new SourceFile(path, text, lineHashes: history is null);
+        var file = new SourceFile(path, target.Text, lineHashes: history is null);
         foreach (var d in sink.Detections)
         {
             if (ToFinding(file, d, history, today, p => p == path ? file : null, notify) is { } finding)

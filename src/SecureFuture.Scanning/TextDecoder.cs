@@ -12,18 +12,24 @@ public static class TextDecoder
     private const int BinaryProbeLength = 8000;
 
     /// <summary>
-    /// The UTF-8 bytes that <see cref="Decode"/> turns into text: <paramref name="bytes"/> without its UTF-8
-    /// byte-order mark, or empty when they are UTF-16 (or binary, when <see cref="Decode"/> returns null).
+    /// The content as a <see cref="ScanTarget"/>, or null when the bytes are binary. UTF-8 content (with or without its
+    /// byte-order mark) stays bytes, decoded only if an analyzer asks for the text; UTF-16 is decoded here. Either way
+    /// the target's text is exactly <see cref="Decode"/>'s.
     /// </summary>
-    public static ReadOnlyMemory<byte> Utf8Body(ReadOnlyMemory<byte> bytes)
+    public static ScanTarget? Read(string path, ReadOnlyMemory<byte> bytes)
     {
         var span = bytes.Span;
         if (span.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]))
         {
-            return bytes[3..];
+            return ScanTarget.FromUtf8(path, bytes[3..]);
         }
 
-        return span.StartsWith((ReadOnlySpan<byte>)[0xFF, 0xFE]) || span.StartsWith((ReadOnlySpan<byte>)[0xFE, 0xFF]) ? default : bytes;
+        if (span.StartsWith((ReadOnlySpan<byte>)[0xFF, 0xFE]) || span.StartsWith((ReadOnlySpan<byte>)[0xFE, 0xFF]))
+        {
+            return new ScanTarget(path, Decode(span)!);
+        }
+
+        return IsBinary(span) ? null : ScanTarget.FromUtf8(path, bytes);
     }
 
     /// <summary>Returns the text, or null when the bytes are binary.</summary>
@@ -44,11 +50,9 @@ public static class TextDecoder
             return Encoding.BigEndianUnicode.GetString(bytes[2..]);
         }
 
-        if (bytes[..Math.Min(bytes.Length, BinaryProbeLength)].Contains((byte)0))
-        {
-            return null;
-        }
-
-        return Encoding.UTF8.GetString(bytes);
+        return IsBinary(bytes) ? null : Encoding.UTF8.GetString(bytes);
     }
+
+    /// <summary>Git's heuristic, for content without a byte-order mark: a NUL byte in the first 8,000 bytes.</summary>
+    private static bool IsBinary(ReadOnlySpan<byte> bytes) => bytes[..Math.Min(bytes.Length, BinaryProbeLength)].Contains((byte)0);
 }

@@ -20,15 +20,15 @@ public sealed class RuleExampleTests
     public static TheoryData<string> RuleIds => [.. SecretRuleCatalog.Default.Rules.Select(r => r.Id)];
 
     /// <summary>
-    /// Scans a text as the repository scanner does (with its UTF-8 bytes, so an ASCII text takes the byte-level keyword
-    /// search) and checks that the text alone (the reference search) reports exactly the same.
+    /// Scans a text as the repository scanner does (as its UTF-8 bytes, so an ASCII text takes the byte-level keyword
+    /// search, windows and encoded-value search) and checks that the text alone (the reference search) reports exactly the same.
     /// </summary>
     internal static List<Detection> Scan(string text, string path) => ScanBothWays(Analyzer, text, path);
 
     internal static List<Detection> ScanBothWays(SecretAnalyzer analyzer, string text, string path)
     {
         var fromBytes = new CollectingSink();
-        analyzer.Analyze(new ScanTarget(path, text) { Utf8 = System.Text.Encoding.UTF8.GetBytes(text) }, fromBytes, CancellationToken.None);
+        analyzer.Analyze(ScanTarget.FromUtf8(path, System.Text.Encoding.UTF8.GetBytes(text)), fromBytes, CancellationToken.None);
         Assert.Empty(fromBytes.Notifications);
         var fromText = new CollectingSink();
         analyzer.Analyze(new ScanTarget(path, text), fromText, CancellationToken.None);

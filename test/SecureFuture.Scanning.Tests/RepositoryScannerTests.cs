@@ -52,29 +52,48 @@ public sealed class RepositoryScannerTests : IDisposable
     [Fact]
     public void Analyzers_GetTheUtf8BytesTheTextCameFrom_WithoutByteOrderMark_AndNoneForUtf16()
     {
-        // An analyzer that searches the bytes instead of the text (the secret detectors' keyword search) must get
-        // exactly the bytes that decode to the text it reports offsets in, or its findings would point elsewhere.
+        // An analyzer that searches the bytes instead of the text (the secret detectors) must get exactly the bytes
+        // that decode to the text it reports offsets in, or its findings would point elsewhere.
         File.WriteAllBytes(Path.Combine(_root, "plain.txt"), "TOKEN=abcdefghijklmnop"u8.ToArray());
         File.WriteAllBytes(Path.Combine(_root, "bom.txt"), [0xEF, 0xBB, 0xBF, .. "TOKEN=abcdefghijklmnop"u8]);
         File.WriteAllBytes(Path.Combine(_root, "utf16.txt"), [0xFF, 0xFE, .. System.Text.Encoding.Unicode.GetBytes("TOKEN=abcdefghijklmnop")]);
-        // Over the limit the bytes are not kept alive beside the text: the file is searched as text (memory stays bounded).
-        File.WriteAllText(Path.Combine(_root, "large.txt"), new string('x', RepositoryScanner.MaxSharedUtf8) + " TOKEN=abcdefghijklmnop");
+        File.WriteAllText(Path.Combine(_root, "large.txt"), new string('x', 2 << 20) + " TOKEN=abcdefghijklmnop");
         var recorder = new BytesRecorder();
         _ = new RepositoryScanner([recorder], TimeProvider.System).Scan(new ScanRequest { Path = _root });
         Assert.Equal("TOKEN=abcdefghijklmnop"u8.ToArray(), recorder.Bytes["plain.txt"]);
         Assert.Equal("TOKEN=abcdefghijklmnop"u8.ToArray(), recorder.Bytes["bom.txt"]);
         Assert.Empty(recorder.Bytes["utf16.txt"]);
-        Assert.Empty(recorder.Bytes["large.txt"]);
+        Assert.Equal((2 << 20) + 23, recorder.Bytes["large.txt"].Length);
+    }
+
+    [Fact]
+    public void Utf8Files_ReachAnalyzersUndecoded_AndTheirFindingsAreLocatedInTheText()
+    {
+        // Decoding every file to UTF-16 doubled the memory a file takes and was a large part of a scan's time; a file
+        // is now decoded only if an analyzer or a finding needs its text, and then to the text it always was.
+        File.WriteAllBytes(Path.Combine(_root, "a.c"), [.. "int caf"u8, 0xC3, 0xA9, .. ";\r\n/* "u8, 0xFF, .. " */ TOKEN=abcdefghijklmnop\n"u8]);
+        File.WriteAllText(Path.Combine(_root, "b.c"), "int main(void) { return 0; }\n");
+        var recorder = new BytesRecorder();
+        var run = new RepositoryScanner([recorder, new TokenAnalyzer()], TimeProvider.System).Scan(new ScanRequest { Path = _root });
+        Assert.Equal([false, false], recorder.Decoded.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => p.Value));
+        var finding = Assert.Single(run.Findings);
+        Assert.Equal(new Region(2, 9, 2, 31), finding.Location.Region);
+        Assert.Equal(3, run.Statistics["linesOfCode.c"]);
     }
 
     private sealed class BytesRecorder : IContentAnalyzer
     {
         public System.Collections.Concurrent.ConcurrentDictionary<string, byte[]> Bytes { get; } = new();
 
+        public System.Collections.Concurrent.ConcurrentDictionary<string, bool> Decoded { get; } = new();
+
         public IReadOnlyList<RuleDescriptor> Rules => [];
 
-        public void Analyze(ScanTarget target, IDetectionSink sink, CancellationToken cancellationToken) =>
+        public void Analyze(ScanTarget target, IDetectionSink sink, CancellationToken cancellationToken)
+        {
             Bytes[target.Path] = target.Utf8.ToArray();
+            Decoded[target.Path] = target.IsDecoded;
+        }
     }
 
     [Fact]
