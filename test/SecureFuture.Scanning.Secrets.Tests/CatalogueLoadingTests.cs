@@ -90,7 +90,7 @@ public sealed class CatalogueLoadingTests
     {
         // Validators are listed, not discovered (Native AOT trims types nothing names): a new one must be in the list.
         var classes = typeof(SecretRuleCatalog).Assembly.GetTypes()
-            .Where(t => !t.IsAbstract && !t.IsInterface && typeof(Validators.ISecretValidator).IsAssignableFrom(t))
+            .Where(t => !t.IsAbstract && !t.IsInterface && typeof(SecureFuture.Scanning.Secrets.Validators.ISecretValidator).IsAssignableFrom(t))
             .Select(t => t.FullName)
             .Order(StringComparer.Ordinal);
         Assert.Equal(classes, SecretRuleCatalog.Validators.Values.Select(v => v.GetType().FullName).Order(StringComparer.Ordinal));

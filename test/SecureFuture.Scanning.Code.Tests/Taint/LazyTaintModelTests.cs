@@ -1,4 +1,3 @@
-using SecureFuture.Core;
 using SecureFuture.Scanning.Code.Taint;
 
 namespace SecureFuture.Scanning.Code.Tests.Taint;
