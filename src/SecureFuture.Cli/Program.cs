@@ -2,6 +2,7 @@ using SecureFuture.Cli;
 using SecureFuture.Core;
 
 // The whole CLI is built in CliApp so that tests can run it in-process with their own console streams.
+StartupTrace.Started();
 try
 {
     return await CliApp.RunAsync(args, Console.Out, Console.Error, CancellationToken.None);

@@ -32,7 +32,7 @@ public sealed class CodeAnalyzer : IProjectAnalyzer
     /// <summary>Runs the rules of <paramref name="catalog"/> (e.g. <see cref="CodeRuleCatalog.WithUserRules"/>) instead of the built-in ones.</summary>
     public CodeAnalyzer(CodeRuleCatalog catalog)
         : this([
-            new Taint.TaintCheck(Taint.TaintModel.Create(catalog ?? throw new ArgumentNullException(nameof(catalog)), Taint.TaintModel.LoadEmbeddedDocument())),
+            new Taint.TaintCheck(catalog ?? throw new ArgumentNullException(nameof(catalog)), () => Taint.TaintModel.Create(catalog, Taint.TaintModel.LoadEmbeddedDocument())),
             new Patterns.PatternCheck(catalog),
             new Inventory.UnsafeCodeInventory()])
     {

@@ -26,7 +26,7 @@ public sealed class CodeRuleCatalog
     public static CodeRuleCatalog Load(IEnumerable<(string Source, string Yaml)> files)
     {
         ArgumentNullException.ThrowIfNull(files);
-        var deserializer = new DeserializerBuilder().WithNamingConvention(CamelCaseNamingConvention.Instance).Build();
+        var deserializer = NewDeserializer();
         var rules = new List<CodeRule>();
         var problems = new List<string>();
         foreach (var (source, yaml) in files.OrderBy(f => f.Source, StringComparer.Ordinal))
@@ -249,4 +249,26 @@ public sealed class CodeRuleCatalog
             Frameworks = [.. d.Cwe.Select(c => string.Create(CultureInfo.InvariantCulture, $"CWE-{c}"))],
         };
     }
+
+    /// <summary>The deserializer of rule files and the taint model, from <see cref="CodeYamlContext"/>.</summary>
+    internal static IDeserializer NewDeserializer() =>
+        new StaticDeserializerBuilder(new CodeYamlContext()).WithNamingConvention(CamelCaseNamingConvention.Instance).Build();
+}
+
+/// <summary>
+/// The deserializer of code rules and the taint model, generated at build time (YamlDotNet's static generator): no
+/// reflection over the types at start-up and nothing that Native AOT's trimming would remove. A type the YAML can hold
+/// must be listed here.
+/// </summary>
+[YamlStaticContext]
+[YamlSerializable(typeof(CodeRuleDocument))]
+[YamlSerializable(typeof(CodeRuleExamples))]
+[YamlSerializable(typeof(TaintSpecDocument))]
+[YamlSerializable(typeof(TaintMemberDocument))]
+[YamlSerializable(typeof(TaintArgumentCondition))]
+[YamlSerializable(typeof(Taint.TaintModelDocument))]
+[YamlSerializable(typeof(Taint.EntryPointDocument))]
+[YamlSerializable(typeof(Taint.EntryTypeDocument))]
+public sealed partial class CodeYamlContext : StaticContext
+{
 }

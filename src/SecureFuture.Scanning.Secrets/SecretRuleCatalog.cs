@@ -23,7 +23,7 @@ public sealed partial class SecretRuleCatalog
     /// <summary>The catalogue shipped in this assembly.</summary>
     public static SecretRuleCatalog Default => Embedded.Value;
 
-    public static IReadOnlyDictionary<string, ISecretValidator> Validators { get; } = DiscoverValidators();
+    public static IReadOnlyDictionary<string, ISecretValidator> Validators { get; } = AllValidators().ToDictionary(v => v.Name, StringComparer.Ordinal);
 
     /// <summary>Loads rules from (file name, YAML) pairs; <paramref name="guidance"/> returns a rule's guidance page.</summary>
     /// <exception cref="InputException">One or more rule files are invalid; the message lists every problem.</exception>
@@ -107,7 +107,7 @@ public sealed partial class SecretRuleCatalog
     /// <summary>Guidance pages embedded in this assembly, by rule id.</summary>
     internal static string? EmbeddedGuidance(string id) => ReadResource(typeof(SecretRuleCatalog).Assembly, $"guidance/{id}.md");
 
-    internal static IDeserializer NewDeserializer() => new DeserializerBuilder().WithNamingConvention(CamelCaseNamingConvention.Instance).Build();
+    internal static IDeserializer NewDeserializer() => new StaticDeserializerBuilder(new RuleYamlContext()).WithNamingConvention(CamelCaseNamingConvention.Instance).Build();
 
     private static string? ReadResource(Assembly assembly, string name)
     {
@@ -121,11 +121,18 @@ public sealed partial class SecretRuleCatalog
         return reader.ReadToEnd();
     }
 
-    private static Dictionary<string, ISecretValidator> DiscoverValidators() =>
-        typeof(ISecretValidator).Assembly.GetTypes()
-            .Where(t => !t.IsAbstract && !t.IsInterface && typeof(ISecretValidator).IsAssignableFrom(t) && t.GetConstructor(Type.EmptyTypes) is not null)
-            .Select(t => (ISecretValidator)Activator.CreateInstance(t)!)
-            .ToDictionary(v => v.Name, StringComparer.Ordinal);
+    /// <summary>
+    /// Every validator a rule can name. Listed, not found by reflection: scanning the assembly's types cost start-up
+    /// time, and Native AOT's trimming drops types nothing names. A test checks that every validator class is here.
+    /// </summary>
+    internal static ISecretValidator[] AllValidators() =>
+    [
+        new Base64BytesValidator(), new Base64CredentialsValidator(), new Bech32ChecksumValidator(), new ContextContainsValidator(),
+        new CredentialShapeValidator(), new EntropyValidator(), new GitHubChecksumValidator(), new JwtValidator(),
+        new LiteralAssignmentValidator(), new NotContextContainsValidator(), new NotIdentifierValidator(), new NotPlaceholderValidator(),
+        new NotTemplateValidator(), new OpenPgpSecretKeyValidator(), new PemPrivateKeyValidator(), new PrivateKeyBlobValidator(),
+        new SasTokenValidator(), new WeakPasswordValidator(),
+    ];
 
     /// <param name="user">A user's rule (<c>--rules</c>): any id under SFI-SEC-, any file name, guidance optional, a match example required.</param>
     /// <param name="examples">The examples when they are read on first use; null: the document's own.</param>

@@ -70,6 +70,32 @@ public sealed class CatalogueLoadingTests
         Assert.Matches(@"rules/secrets/SFI-SEC-999\.TestToken\.yaml:\d+:\d+:", e.Message);
     }
 
+    [Theory]
+    [InlineData("extraLines: many", 9)]
+    [InlineData("keywords: { a: b }", 7)]
+    [InlineData("allowList: [x]", 9)]
+    public void ValueOfTheWrongType_NamesFileLineAndColumn(string line, int expectedLine)
+    {
+        // The deserializer is generated at build time (RuleYamlContext); a value it cannot convert must still be an
+        // input error at its position, not an internal error.
+        var yaml = line.StartsWith("keywords:", StringComparison.Ordinal)
+            ? Valid.Replace("keywords: [tst_]", line, StringComparison.Ordinal)
+            : Valid.Replace("examples:", line + "\nexamples:", StringComparison.Ordinal);
+        var e = Assert.Throws<InputException>(() => Load(yaml));
+        Assert.Matches($@"rules/secrets/SFI-SEC-999\.TestToken\.yaml:{expectedLine}:\d+:", e.Message);
+    }
+
+    [Fact]
+    public void EveryValidatorClass_CanBeNamedByARule()
+    {
+        // Validators are listed, not discovered (Native AOT trims types nothing names): a new one must be in the list.
+        var classes = typeof(SecretRuleCatalog).Assembly.GetTypes()
+            .Where(t => !t.IsAbstract && !t.IsInterface && typeof(SecureFuture.Scanning.Secrets.Validators.ISecretValidator).IsAssignableFrom(t))
+            .Select(t => t.FullName)
+            .Order(StringComparer.Ordinal);
+        Assert.Equal(classes, SecretRuleCatalog.Validators.Values.Select(v => v.GetType().FullName).Order(StringComparer.Ordinal));
+    }
+
     [Fact]
     public void UnknownField_IsRejected() =>
         Assert.Throws<InputException>(() => Load(Valid + "\nseverty: low"));

@@ -126,6 +126,7 @@ internal static partial class ScanCommand
             var advisories = parse.GetValue(listRules) || fromGit || !chosen.Contains("deps")
                 ? null
                 : AdvisorySource.Open(parse.GetValue(dataDir) ?? AdvisoryDatabase.DefaultDataDirectory, explicitly: parse.GetResult(analyzers) is { Implicit: false }, clock);
+            StartupTrace.Mark("scan options");
             var selected = SelectedAnalyzers.Create(chosen, settings, clock, scanRoot, userRules, advisories?.Database);
             if (parse.GetValue(listRules))
             {
@@ -157,6 +158,7 @@ internal static partial class ScanCommand
 
             var scanner = new RepositoryScanner(selected.Content, selected.Project, clock);
             var run = await RunWithProgressAsync(scanner, request, stderr, cancellationToken);
+            StartupTrace.Mark("scan");
             if (previous is not null)
             {
                 run = SarifBaseline.Apply(run, previous);
@@ -188,6 +190,7 @@ internal static partial class ScanCommand
             await CliOutput.EmitAsync(outputPath, stdout, (stream, ct) => writer is SarifWriter && categoryRuns.Count > 0
                 ? SarifWriter.WriteLogAsync(push.HubRuns(parse, categoryRuns), stream, ct)
                 : writer.WriteAsync(run, stream, ct), cancellationToken);
+            StartupTrace.Mark("report");
             if (await push.PushAsync(parse, () => categoryRuns, stderr, cancellationToken) is var pushed and not ExitCodes.Success)
             {
                 return pushed;
@@ -319,15 +322,17 @@ internal static partial class ScanCommand
         public static SelectedAnalyzers Create(IReadOnlyList<string> names, SecretScanSettings settings, TimeProvider clock, string? scanRoot = null, UserRules? userRules = null, AdvisoryDatabase? advisories = null)
         {
             var secrets = names.Contains("secrets") ? userRules?.SecretCatalog() ?? SecretRuleCatalog.Default : null;
-            return new(
-                secrets is null ? null : new SecretAnalyzer(secrets, settings),
-                // IaC (ARM templates, Terraform plan JSON) is evaluated with the tenant baseline's controls.
-                names.Contains("iac") ? new IacBaselineAnalyzer(clock: clock, scanRoot: scanRoot) : null,
-                names.Contains("code") ? (userRules is null ? new CodeAnalyzer() : new CodeAnalyzer(userRules.CodeCatalog())) : null,
-                names.Contains("deps") ? new DependencyAnalyzer(advisories) : null)
-            {
-                SecretCatalog = secrets,
-            };
+            StartupTrace.Mark("secret catalogue");
+            var secretAnalyzer = secrets is null ? null : new SecretAnalyzer(secrets, settings);
+            StartupTrace.Mark("secret analyzer");
+            // IaC (ARM templates, Terraform plan JSON) is evaluated with the tenant baseline's controls.
+            var iac = names.Contains("iac") ? new IacBaselineAnalyzer(clock: clock, scanRoot: scanRoot) : null;
+            StartupTrace.Mark("iac analyzer");
+            var code = names.Contains("code") ? (userRules is null ? new CodeAnalyzer() : new CodeAnalyzer(userRules.CodeCatalog())) : null;
+            StartupTrace.Mark("code analyzer");
+            var deps = names.Contains("deps") ? new DependencyAnalyzer(advisories) : null;
+            StartupTrace.Mark("dependency analyzer");
+            return new(secretAnalyzer, iac, code, deps) { SecretCatalog = secrets };
         }
 
         public IReadOnlyList<IContentAnalyzer> Content => [.. new IContentAnalyzer?[] { Secrets, Iac }.OfType<IContentAnalyzer>()];

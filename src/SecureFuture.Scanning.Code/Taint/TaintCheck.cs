@@ -10,7 +10,7 @@ namespace SecureFuture.Scanning.Code.Taint;
 /// </summary>
 internal sealed class TaintCheck : ICodeCheck
 {
-    private readonly TaintModel _model;
+    private readonly Lazy<TaintModel> _model;
 
     /// <summary>
     /// The syntax-only index of each tree, kept while the tree lives: a project's trees are indexed for every project
@@ -22,19 +22,37 @@ internal sealed class TaintCheck : ICodeCheck
     private readonly ConditionalWeakTable<SyntaxNode, SharedSummary> _summaries = [];
 
     public TaintCheck()
-        : this(TaintModel.Default)
+        : this(CodeRuleCatalog.Default, () => TaintModel.Default)
     {
     }
 
     internal TaintCheck(TaintModel model)
+        : this(model.Rules, () => model)
     {
-        _model = model;
-        Rules = [.. model.Rules.Select(r => r.Descriptor)];
+    }
+
+    /// <param name="catalog">The rules whose taint specifications <paramref name="model"/> is built from.</param>
+    /// <param name="model">
+    /// Built when the first compilation is analysed: the shared taint model (its YAML and every member pattern) is
+    /// not read by a scan that meets no C# file. The rules' descriptors come from the catalogue alone.
+    /// </param>
+    internal TaintCheck(CodeRuleCatalog catalog, Func<TaintModel> model)
+        : this(TaintModel.TaintRules(catalog), model)
+    {
+    }
+
+    private TaintCheck(IEnumerable<CodeRule> rules, Func<TaintModel> model)
+    {
+        _model = new Lazy<TaintModel>(model, LazyThreadSafetyMode.ExecutionAndPublication);
+        Rules = [.. rules.Select(r => r.Descriptor)];
     }
 
     public IReadOnlyList<RuleDescriptor> Rules { get; }
 
-    public void Run(CodeCompilation compilation, CodeSink sink, CancellationToken cancellationToken) =>
-        new TaintEngine(_model, compilation, sink, cancellationToken,
-            tree => _indexes.GetValue(tree, t => TaintEngine.IndexTree(_model, t, cancellationToken)), _summaries).Run();
+    public void Run(CodeCompilation compilation, CodeSink sink, CancellationToken cancellationToken)
+    {
+        var model = _model.Value;
+        new TaintEngine(model, compilation, sink, cancellationToken,
+            tree => _indexes.GetValue(tree, t => TaintEngine.IndexTree(model, t, cancellationToken)), _summaries).Run();
+    }
 }

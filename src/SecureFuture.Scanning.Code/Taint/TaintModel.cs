@@ -2,8 +2,6 @@ using System.Text.RegularExpressions;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 using SecureFuture.Core;
 using YamlDotNet.Core;
-using YamlDotNet.Serialization;
-using YamlDotNet.Serialization.NamingConventions;
 
 namespace SecureFuture.Scanning.Code.Taint;
 
@@ -221,8 +219,14 @@ internal sealed class TaintModel
 
     public static TaintModel Create(CodeRuleCatalog catalog, TaintModelDocument shared)
     {
+        return new TaintModel([.. TaintRules(catalog)], shared);
+    }
+
+    /// <summary>The data-flow rules of <paramref name="catalog"/>: those with a taint specification.</summary>
+    public static IEnumerable<CodeRule> TaintRules(CodeRuleCatalog catalog)
+    {
         ArgumentNullException.ThrowIfNull(catalog);
-        return new TaintModel([.. catalog.Rules.Where(r => r.Document.Taint is not null)], shared);
+        return catalog.Rules.Where(r => r.Document.Taint is not null);
     }
 
     public ulong KindBit(string kind)
@@ -293,7 +297,7 @@ internal sealed class TaintModel
     {
         try
         {
-            var deserializer = new DeserializerBuilder().WithNamingConvention(CamelCaseNamingConvention.Instance).Build();
+            var deserializer = CodeRuleCatalog.NewDeserializer();
             return deserializer.Deserialize<TaintModelDocument>(yaml) ?? throw new YamlException("empty taint model");
         }
         catch (YamlException e)
