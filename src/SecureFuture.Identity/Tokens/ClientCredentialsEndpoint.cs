@@ -87,9 +87,9 @@ public sealed class ClientCredentialsEndpoint
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(next);
-        if (IsCandidate(context.Request))
+        if (IsTokenEndpoint(context.Request))
         {
-            var outcome = await TryIssueAsync(context);
+            var outcome = UnclassifiableRequest(context.Request) is { } unclassifiable ? Outcome.Declined(unclassifiable) : await TryIssueAsync(context);
             if (outcome.Decline is null)
             {
                 Interlocked.Increment(ref _issued);
@@ -108,16 +108,20 @@ public sealed class ClientCredentialsEndpoint
         await next(context);
     }
 
-    /// <summary>The request's shape, before the body is read: a form POST to the token endpoint with nothing else.</summary>
-    private static bool IsCandidate(HttpRequest request)
+    /// <summary>A POST to the token endpoint, exactly as this server publishes its address.</summary>
+    private static bool IsTokenEndpoint(HttpRequest request)
         => HttpMethods.IsPost(request.Method)
             && request.PathBase.Value is null or ""
-            && string.Equals(request.Path.Value, "/oauth2/token", StringComparison.Ordinal)
-            && !request.QueryString.HasValue
+            && string.Equals(request.Path.Value, "/oauth2/token", StringComparison.Ordinal);
+
+    /// <summary>Why the request's shape, before the body is read, is not a plain form POST with at most one DPoP proof; null when it is.</summary>
+    private static string? UnclassifiableRequest(HttpRequest request)
+        => request.QueryString.HasValue ? "a query string"
             // As OpenIddict reads it (media type, optionally with a charset).
-            && request.ContentType is { } type && type.StartsWith("application/x-www-form-urlencoded", StringComparison.OrdinalIgnoreCase)
-            && request.Headers.Authorization.Count == 0
-            && request.Headers["DPoP"].Count <= 1;
+            : request.ContentType is not { } type || !type.StartsWith("application/x-www-form-urlencoded", StringComparison.OrdinalIgnoreCase) ? "not a form"
+            : request.Headers.Authorization.Count > 0 ? "an Authorization header (client_secret_basic)"
+            : request.Headers["DPoP"].Count > 1 ? "more than one DPoP header"
+            : null;
 
     private async Task<Outcome> TryIssueAsync(HttpContext context)
     {
