@@ -11,7 +11,7 @@ namespace SecureFuture.Identity.Tokens;
 internal static class ClientCredentialsRules
 {
     /// <summary>
-    /// RFC 7523 §3 items 4 to 7: an assertion needs <c>jti</c> and <c>exp</c>, may not live longer than
+    /// RFC 7523 §3 items 4 to 7: an assertion needs <c>jti</c> and <c>exp</c>, must not have expired, may not live longer than
     /// <see cref="TokenServiceOptions.MaxAssertionLifetime"/>, and may not be dated (<c>nbf</c>, <c>iat</c>) in the
     /// future beyond <see cref="TokenServiceOptions.AssertionClockSkew"/>, so it cannot be made now and used later.
     /// Checked before its <c>jti</c> is spent.
@@ -22,6 +22,12 @@ internal static class ClientCredentialsRules
         if (string.IsNullOrEmpty(jti) || expires is null)
         {
             return "the client assertion needs jti and exp";
+        }
+
+        if (expires.Value <= now)
+        {
+            // RFC 7523 §3 item 4; without this, OpenIddict's path accepted an assertion up to minutes after its exp.
+            return "the client assertion has expired";
         }
 
         if (expires.Value > now + options.MaxAssertionLifetime)
