@@ -78,30 +78,49 @@ public sealed class DpopProofValidator
     /// </remarks>
     public async ValueTask<DpopOutcome> ValidateAsync(string? proof, string method, Uri uri, string? accessToken = null, IReadOnlyCollection<string>? acceptedNonces = null, CancellationToken cancellationToken = default)
     {
-        var checkedProof = Check(proof, method, uri, accessToken, acceptedNonces, out var until);
+        var checkedProof = CheckUnspent(proof, method, uri, accessToken, acceptedNonces);
         if (!checkedProof.IsValid)
         {
             return checkedProof;
         }
 
-        // A replay is a reuse of the same key's jti within the window in which the proof would otherwise be accepted.
         bool first;
         try
         {
-            first = await _replays.TryAddAsync("dpop:" + checkedProof.Proof!.JwkThumbprint + ":" + checkedProof.Proof.Jti, until, cancellationToken);
+            var (id, until) = SingleUseOf(checkedProof.Proof!);
+            first = await _replays.TryAddAsync(id, until, cancellationToken);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
             return Refuse($"the DPoP replay cache is unavailable ({e.GetType().Name}); the proof cannot be checked");
         }
 
-        return first ? checkedProof : Refuse("the DPoP proof was already used (replay)") with { IsReplay = true };
+        return first ? checkedProof : ReplayRefusal;
     }
 
-    /// <summary>Every check but the replay check; <paramref name="until"/> is when the proof's identifier may be forgotten.</summary>
-    private DpopOutcome Check(string? proof, string method, Uri uri, string? accessToken, IReadOnlyCollection<string>? acceptedNonces, out DateTimeOffset until)
+    /// <summary>
+    /// Every check of <see cref="ValidateAsync"/> but single use: for a caller that records the proof's identifier
+    /// (<see cref="SingleUseOf"/>) itself, together with others, and accepts the proof only when that record is new.
+    /// </summary>
+    public DpopOutcome CheckUnspent(string? proof, string method, Uri uri, string? accessToken = null, IReadOnlyCollection<string>? acceptedNonces = null)
+        => Check(proof, method, uri, accessToken, acceptedNonces);
+
+    /// <summary>
+    /// The identifier that makes <paramref name="proof"/> single use, and until when it must be remembered: a replay is
+    /// a reuse of the same key's <c>jti</c> within the window in which the proof would otherwise be accepted.
+    /// </summary>
+    public (string Id, DateTimeOffset Until) SingleUseOf(DpopProof proof)
     {
-        until = default;
+        ArgumentNullException.ThrowIfNull(proof);
+        return ("dpop:" + proof.JwkThumbprint + ":" + proof.Jti, proof.IssuedAt + _options.MaxAge + _options.FutureSkew);
+    }
+
+    /// <summary>The refusal of a proof whose identifier was recorded before: an attack signal.</summary>
+    public static DpopOutcome ReplayRefusal { get; } = Refuse("the DPoP proof was already used (replay)") with { IsReplay = true };
+
+    /// <summary>Every check but the replay check.</summary>
+    private DpopOutcome Check(string? proof, string method, Uri uri, string? accessToken, IReadOnlyCollection<string>? acceptedNonces)
+    {
         ArgumentNullException.ThrowIfNull(method);
         ArgumentNullException.ThrowIfNull(uri);
         if (string.IsNullOrEmpty(proof))
@@ -194,7 +213,6 @@ public sealed class DpopProofValidator
             return Refuse("the DPoP proof needs a jti");
         }
 
-        until = iat + _options.MaxAge + _options.FutureSkew;
         return new DpopOutcome(new DpopProof(proofKey.Thumbprint, jti, iat, alg), null);
     }
 
@@ -282,6 +300,23 @@ public interface IReplayCache
     /// whichever instance makes it. Throws when the cache cannot answer; callers refuse the proof then.
     /// </summary>
     ValueTask<bool> TryAddAsync(string id, DateTimeOffset until, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Records several identifiers at once (a token request's client assertion and DPoP proof), each as
+    /// <see cref="TryAddAsync"/> would: returns, in order, whether each was recorded now. Each identifier is decided on
+    /// its own; a cache that can write them together (one statement, one commit) overrides this.
+    /// </summary>
+    async ValueTask<bool[]> TryAddAllAsync(IReadOnlyList<(string Id, DateTimeOffset Until)> ids, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        var recorded = new bool[ids.Count];
+        for (var i = 0; i < ids.Count; i++)
+        {
+            recorded[i] = await TryAddAsync(ids[i].Id, ids[i].Until, cancellationToken);
+        }
+
+        return recorded;
+    }
 }
 
 /// <summary>

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using SecureFuture.Identity.Clients;
@@ -36,5 +37,15 @@ internal static class IdentityRegistration
         services.AddSingleton<SecurityEventWorker>();
         services.AddHostedService(provider => provider.GetRequiredService<SecurityEventWorker>());
         return services;
+    }
+
+    /// <summary>
+    /// The token endpoint's dedicated path for <c>client_credentials</c> with <c>private_key_jwt</c>; goes before
+    /// OpenIddict's authentication middleware, which gets every request the path does not answer.
+    /// </summary>
+    public static void UseSfiTokenEndpoint(this IApplicationBuilder app)
+    {
+        var endpoint = app.ApplicationServices.GetRequiredService<ClientCredentialsEndpoint>();
+        app.Use(next => context => endpoint.InvokeAsync(context, next));
     }
 }

@@ -373,6 +373,7 @@ public sealed class SfiServer : IAsyncDisposable
         {
             // OpenIddict answers /oauth2/* from inside the authentication middleware, which ASP.NET Core would otherwise put
             // first in the pipeline, before the error mapping above: a store outage there was an unhandled 500.
+            app.UseSfiTokenEndpoint();
             app.UseAuthentication();
         }
 

@@ -140,6 +140,32 @@ public sealed class DpopProofValidatorTests : IDisposable
     }
 
     [Fact]
+    public async Task Checking_a_proof_without_spending_it_makes_every_check_and_names_the_identifier_that_spends_it()
+    {
+        // The token endpoint's dedicated path checks a proof, then records its identifier together with the client
+        // assertion's: the check must record nothing, and the identifier must be the one ValidateAsync records.
+        var cache = new ReplayCache(_clock);
+        var validator = new DpopProofValidator(clock: _clock, replays: cache);
+        using var other = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        Assert.Equal("the DPoP proof's htm does not match the request method", validator.CheckUnspent(Proof(), "POST", Resource).Error);
+        Assert.Equal("the DPoP proof's signature does not verify", validator.CheckUnspent(Proof(signer: other), "GET", Resource).Error);
+        Assert.True(validator.CheckUnspent(Proof(nonce: "old"), "GET", Resource, acceptedNonces: ["current"]).NeedsNonce);
+
+        var proof = Proof();
+        var unspent = validator.CheckUnspent(proof, "GET", Resource);
+        Assert.True(unspent.IsValid, unspent.Error);
+        Assert.True(validator.CheckUnspent(proof, "GET", Resource).IsValid);
+        Assert.Equal(0, cache.Count);
+
+        var (id, until) = validator.SingleUseOf(unspent.Proof!);
+        Assert.Equal(unspent.Proof!.IssuedAt + new DpopOptions().MaxAge + new DpopOptions().FutureSkew, until);
+        Assert.True(await ((IReplayCache)cache).TryAddAllAsync([(id, until)], default) is [true]);
+        var replayed = await validator.ValidateAsync(proof, "GET", Resource);
+        Assert.True(replayed.IsReplay);
+        Assert.Same(DpopProofValidator.ReplayRefusal, replayed);
+    }
+
+    [Fact]
     public void A_full_replay_cache_refuses_rather_than_forgets()
     {
         var cache = new ReplayCache(_clock, capacity: 2);

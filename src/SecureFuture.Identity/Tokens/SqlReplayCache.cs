@@ -30,9 +30,19 @@ public sealed class SqlReplayCache(SqlClientStore store, TimeProvider clock) : I
 
     /// <inheritdoc/>
     public async ValueTask<bool> TryAddAsync(string id, DateTimeOffset until, CancellationToken cancellationToken)
+        => (await TryAddAllAsync([(id, until)], cancellationToken))[0];
+
+    /// <inheritdoc/>
+    /// <remarks>The identifiers of one call are written in the same statement and commit.</remarks>
+    public async ValueTask<bool[]> TryAddAllAsync(IReadOnlyList<(string Id, DateTimeOffset Until)> ids, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(id);
-        var pending = new Pending(SHA256.HashData(Encoding.UTF8.GetBytes(id)), until, new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously));
+        ArgumentNullException.ThrowIfNull(ids);
+        if (ids.Count is 0 or > MaxBatch)
+        {
+            throw new ArgumentException($"one to {MaxBatch} identifiers at a time", nameof(ids));
+        }
+
+        var pending = new Pending([.. ids.Select(i => (SHA256.HashData(Encoding.UTF8.GetBytes(i.Id)), i.Until))], new TaskCompletionSource<bool[]>(TaskCreationOptions.RunContinuationsAsynchronously));
         _pending.Enqueue(pending);
         if (Interlocked.CompareExchange(ref _writing, 1, 0) == 0)
         {
@@ -50,10 +60,13 @@ public sealed class SqlReplayCache(SqlClientStore store, TimeProvider clock) : I
     {
         while (true)
         {
+            // A request's identifiers go in whole: the batch may hold up to MaxBatch - 1 more than MaxBatch.
             var batch = new List<Pending>(MaxBatch);
-            while (batch.Count < MaxBatch && _pending.TryDequeue(out var next))
+            var identifiers = 0;
+            while (identifiers < MaxBatch && _pending.TryDequeue(out var next))
             {
                 batch.Add(next);
+                identifiers += next.Ids.Length;
             }
 
             if (batch.Count > 0)
@@ -75,27 +88,28 @@ public sealed class SqlReplayCache(SqlClientStore store, TimeProvider clock) : I
     private async Task WriteAsync(List<Pending> batch)
     {
         // The first of equal identifiers in a batch is the one written; the others are replays of it.
-        var first = new Dictionary<string, Pending>(StringComparer.Ordinal);
-        var replays = new List<Pending>();
+        var first = new Dictionary<string, (byte[] Id, DateTimeOffset Until)>(StringComparer.Ordinal);
         foreach (var pending in batch)
         {
-            if (!first.TryAdd(Convert.ToBase64String(pending.Id), pending))
+            foreach (var id in pending.Ids)
             {
-                replays.Add(pending);
+                first.TryAdd(Convert.ToBase64String(id.Hash), (id.Hash, id.Until));
             }
         }
 
         try
         {
-            var accepted = await store.TryRecordOnceAsync([.. first.Values.Select(p => (p.Id, p.Until))], clock.GetUtcNow(), CancellationToken.None);
-            foreach (var (key, pending) in first)
+            var accepted = await store.TryRecordOnceAsync([.. first.Values], clock.GetUtcNow(), CancellationToken.None);
+            foreach (var pending in batch)
             {
-                pending.Decided.TrySetResult(accepted.Contains(key));
-            }
+                var decided = new bool[pending.Ids.Length];
+                for (var i = 0; i < decided.Length; i++)
+                {
+                    // Remove: a later copy of the same identifier, in this batch, is a replay of the first.
+                    decided[i] = accepted.Remove(Convert.ToBase64String(pending.Ids[i].Hash));
+                }
 
-            foreach (var replay in replays)
-            {
-                replay.Decided.TrySetResult(false);
+                pending.Decided.TrySetResult(decided);
             }
         }
         catch (Exception e)
@@ -107,5 +121,6 @@ public sealed class SqlReplayCache(SqlClientStore store, TimeProvider clock) : I
         }
     }
 
-    private sealed record Pending(byte[] Id, DateTimeOffset Until, TaskCompletionSource<bool> Decided);
+    /// <summary>One caller's identifiers (their SHA-256) and what the database decided for each.</summary>
+    private sealed record Pending((byte[] Hash, DateTimeOffset Until)[] Ids, TaskCompletionSource<bool[]> Decided);
 }

@@ -20,7 +20,10 @@ namespace SecureFuture.Identity.Tokens;
 /// <remarks>The checks and steps themselves are handlers, one per check, grouped per endpoint in <see cref="TokenServiceHandlers"/>.</remarks>
 public static class TokenService
 {
-    /// <summary>Registers the token service; the host must also register <see cref="ClientService"/> and <see cref="KeyRingService"/>.</summary>
+    /// <summary>
+    /// Registers the token service; the host must also register <see cref="ClientService"/> and <see cref="KeyRingService"/>,
+    /// and put <see cref="ClientCredentialsEndpoint"/> in the request pipeline before the authentication middleware.
+    /// </summary>
     /// <param name="evaluation">What security events have said so far; introspection reports tokens it refuses as inactive.</param>
     /// <param name="replays">
     /// Where client-assertion and DPoP proof identifiers are remembered; this process's memory when null (tests only:
@@ -36,15 +39,17 @@ public static class TokenService
             throw new ArgumentException($"the access token lifetime must be more than zero and at most {TokenServiceOptions.MaxAccessTokenLifetime}", nameof(options));
         }
 
-        replays ??= new ReplayCache(clock);
+        var decided = new DecidedReplayCache(replays ?? new ReplayCache(clock));
+        var dpop = new DpopProofValidator(new DpopOptions { Algorithms = TokenServiceOptions.DpopAlgorithms }, clock, decided);
         services.AddSingleton(options);
-        services.AddSingleton(new DpopProofValidator(new DpopOptions { Algorithms = TokenServiceOptions.DpopAlgorithms }, clock, replays));
-        services.AddSingleton(new AssertionReplayCache(replays, clock));
+        services.AddSingleton(dpop);
+        services.AddSingleton(new AssertionReplayCache(decided, clock));
         services.AddSingleton(new RingKeyCache());
         services.AddSingleton(provider => new DpopNonces(options.RequireDpopNonce
             ? new DpopNonceSource(provider.GetRequiredService<ClientService>().Store, clock, options.DpopNoncePeriod)
             : null));
         services.AddSingleton(evaluation);
+        services.AddSingleton(provider => new ClientCredentialsEndpoint(provider.GetRequiredService<ClientService>(), options, dpop, provider.GetRequiredService<DpopNonces>(), decided, provider.GetRequiredService<KeyRingService>(), clock));
         services.AddOpenIddict().AddServer(server =>
         {
             server.SetIssuer(options.Issuer);

@@ -140,35 +140,17 @@ internal static partial class TokenServiceHandlers
                 var client = principal.GetClaim(Claims.Issuer) ?? string.Empty;
                 var jti = principal.GetClaim(Claims.JwtId) ?? principal.GetTokenId();
                 var expires = principal.GetExpirationDate();
-                if (string.IsNullOrEmpty(jti) || expires is null)
-                {
-                    context.Reject(Errors.InvalidClient, "the client assertion needs jti and exp");
-                    return;
-                }
-
-                if (expires.Value > replays.Now + options.MaxAssertionLifetime)
-                {
-                    context.Reject(Errors.InvalidClient, $"the client assertion lives longer than {options.MaxAssertionLifetime.TotalMinutes:0} minutes");
-                    return;
-                }
-
-                // RFC 7523 §3 items 5 and 6: an assertion not yet valid (nbf) or issued in the future (iat), beyond a small
-                // clock skew, is refused before its jti is spent, so it cannot be made now and used later.
                 var verified = new JsonWebToken(context.Token);
-                var latest = replays.Now + TokenServiceOptions.AssertionClockSkew;
-                foreach (var (claim, value) in new[] { ("nbf", verified.ValidFrom), ("iat", verified.IssuedAt) })
+                if (ClientCredentialsRules.AssertionTimesRefusal(jti, expires, TimeOf(verified.ValidFrom), TimeOf(verified.IssuedAt), replays.Now, options) is { } refusal)
                 {
-                    if (value != DateTime.MinValue && new DateTimeOffset(value, TimeSpan.Zero) > latest)
-                    {
-                        context.Reject(Errors.InvalidClient, $"the client assertion's {claim} is in the future (more than {TokenServiceOptions.AssertionClockSkew.TotalSeconds:0} s ahead of this server)");
-                        return;
-                    }
+                    context.Reject(Errors.InvalidClient, refusal);
+                    return;
                 }
 
                 bool first;
                 try
                 {
-                    first = await replays.Cache.TryAddAsync("assertion:" + client + ":" + jti, expires.Value, context.CancellationToken);
+                    first = await replays.Cache.TryAddAsync(ClientCredentialsRules.AssertionSingleUseId(client, jti!), expires!.Value, context.CancellationToken);
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
@@ -183,6 +165,9 @@ internal static partial class TokenServiceHandlers
                     context.Reject(Errors.InvalidClient, "the client assertion was already used");
                 }
             }
+
+            /// <summary>A JWT time as read by Microsoft.IdentityModel (<see cref="DateTime.MinValue"/> when absent).</summary>
+            private static DateTimeOffset? TimeOf(DateTime value) => value == DateTime.MinValue ? null : new DateTimeOffset(value, TimeSpan.Zero);
         }
 
         /// <summary>

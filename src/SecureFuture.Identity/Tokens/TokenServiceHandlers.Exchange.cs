@@ -131,13 +131,9 @@ internal static partial class TokenServiceHandlers
             {
                 ArgumentNullException.ThrowIfNull(context);
                 var client = await RequestClient.ValidatedAsync(context, clients);
-                foreach (var scope in context.Request.GetScopes())
+                if (ClientCredentialsRules.ScopeRefusal(client, context.Request.GetScopes()) is { } refusal)
                 {
-                    if (!client.Scopes.Contains(scope, StringComparer.Ordinal))
-                    {
-                        context.Reject(Errors.InvalidScope, $"the client may not ask for scope '{scope}'");
-                        return;
-                    }
+                    context.Reject(Errors.InvalidScope, refusal);
                 }
             }
         }
@@ -155,13 +151,9 @@ internal static partial class TokenServiceHandlers
             {
                 ArgumentNullException.ThrowIfNull(context);
                 var client = await RequestClient.ValidatedAsync(context, clients);
-                foreach (var resource in context.Request.GetResources())
+                if (ClientCredentialsRules.ResourceRefusal(client, context.Request.GetResources()) is { } refusal)
                 {
-                    if (!client.Audiences.Contains(resource, StringComparer.Ordinal))
-                    {
-                        context.Reject(Errors.InvalidTarget, $"the client may not get tokens for '{resource}'");
-                        return;
-                    }
+                    context.Reject(Errors.InvalidTarget, refusal);
                 }
             }
         }
@@ -230,20 +222,9 @@ internal static partial class TokenServiceHandlers
             {
                 ArgumentNullException.ThrowIfNull(context);
                 var client = await RequestClient.ValidatedAsync(context, clients);
-                if (HttpRequestOf(context).Headers["DPoP"].Count == 0)
+                if (ClientCredentialsRules.BindingRefusal(client, HttpRequestOf(context).Headers["DPoP"].Count > 0, PresentedOf(context).Certificate is not null) is { } refusal)
                 {
-                    if (client.RequireDpop)
-                    {
-                        context.Reject(Errors.InvalidRequest, "this client's tokens must be DPoP-bound: send a DPoP proof");
-                    }
-                    else if (client.TlsClientCertificateBoundAccessTokens && PresentedOf(context).Certificate is null)
-                    {
-                        context.Reject(Errors.InvalidRequest, "this client's tokens must be bound to its TLS client certificate (RFC 8705): connect with mutual TLS and present it");
-                    }
-                }
-                else if (client.TlsClientCertificateBoundAccessTokens)
-                {
-                    context.Reject(Errors.InvalidRequest, "this client's tokens are bound to its TLS client certificate (RFC 8705): send no DPoP proof");
+                    context.Reject(Errors.InvalidRequest, refusal);
                 }
             }
         }
@@ -347,8 +328,7 @@ internal static partial class TokenServiceHandlers
                 identity.SetClaim(Claims.ClientId, client.ClientId);
                 var principal = new ClaimsPrincipal(identity);
                 principal.SetScopes(context.Request.GetScopes());
-                var requested = context.Request.GetResources();
-                principal.SetResources(requested.IsEmpty ? client.Audiences : requested);
+                principal.SetResources(ClientCredentialsRules.Audiences(client, context.Request.GetResources()));
                 principal.SetDestinations(_ => [Destinations.AccessToken]);
                 context.SignIn(principal);
             }
@@ -387,18 +367,9 @@ internal static partial class TokenServiceHandlers
             public async ValueTask HandleAsync(ApplyTokenResponseContext context)
             {
                 ArgumentNullException.ThrowIfNull(context);
-                if (nonces.Source is not { } source || context.Transaction.GetHttpRequest()?.HttpContext.Response is not { } response)
+                if (context.Transaction.GetHttpRequest()?.HttpContext.Response is { } response)
                 {
-                    return;
-                }
-
-                try
-                {
-                    response.Headers["DPoP-Nonce"] = await source.CurrentAsync(context.CancellationToken);
-                }
-                catch (Exception e) when (e is not OperationCanceledException)
-                {
-                    // Without a nonce to hand out the response goes as it is; a client that needs one asks again.
+                    await ClientCredentialsRules.AttachDpopNonceAsync(nonces, response, context.CancellationToken);
                 }
             }
         }

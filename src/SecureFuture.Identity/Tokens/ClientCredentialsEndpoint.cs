@@ -1,0 +1,431 @@
+using System.Security.Claims;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Primitives;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+using SecureFuture.Identity.Clients;
+using SecureFuture.Identity.Validation;
+using SecureFuture.Identity.Validation.AspNetCore;
+using SecureFuture.Keys;
+
+namespace SecureFuture.Identity.Tokens;
+
+/// <summary>
+/// The token endpoint's dedicated path for its one everyday request: <c>client_credentials</c> with a client assertion
+/// (<c>private_key_jwt</c>), optionally DPoP- or certificate-bound. It makes every check that OpenIddict's pipeline and
+/// <see cref="TokenServiceHandlers"/> make for that request, through the same rules (<see cref="ClientCredentialsRules"/>,
+/// <see cref="ClientAssertionType"/>, <see cref="DpopProofValidator"/>, the client registry and its throttling, the
+/// replay cache, the ring's signature in the HSM) and issues the same token in the same response, without OpenIddict's
+/// dispatcher and its several hundred handlers per request.
+/// </summary>
+/// <remarks>
+/// <para>It only ever accepts. Any request it cannot classify with certainty (another grant, a client secret or an
+/// <c>Authorization</c> header, a parameter it does not know, sent twice or empty, two DPoP headers, a query string)
+/// and any request that fails a check goes on to OpenIddict's pipeline untouched, which refuses it exactly as it
+/// always has: the same error, status, headers and security event, from the one place that writes them. Nothing is
+/// recorded before the last check, so OpenIddict sees the request as if this path did not exist.</para>
+/// <para>The one exception is single use: the assertion's and the proof's identifiers are recorded together, in one
+/// write, after every other check. When either was seen before, the request goes to OpenIddict with those answers
+/// (<see cref="DecidedReplayCache"/>), so its replay checks refuse it as they would have, without writing again.</para>
+/// </remarks>
+public sealed class ClientCredentialsEndpoint
+{
+    private const string AssertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
+    /// <summary>The only form parameters this path reads; any other sends the request to OpenIddict.</summary>
+    private static readonly HashSet<string> KnownParameters = new(StringComparer.Ordinal) { "grant_type", "client_assertion_type", "client_assertion", "client_id", "scope", "resource" };
+
+    /// <summary>As OpenIddict's server writes tokens: no <c>nbf</c> and no default times.</summary>
+    private static readonly JsonWebTokenHandler Tokens = new() { SetDefaultTimesOnTokenCreation = false };
+
+    private static readonly JsonWebTokenHandler Assertions = new();
+
+    private static readonly JsonWriterOptions ResponseJson = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, Indented = true };
+
+    private readonly ClientService _clients;
+    private readonly TokenServiceOptions _options;
+    private readonly DpopProofValidator _dpop;
+    private readonly DpopNonces _nonces;
+    private readonly IReplayCache _replays;
+    private readonly KeyRingService _keys;
+    private readonly TimeProvider _clock;
+    private readonly string _issuer;
+    private long _issued;
+    private long _declined;
+    private string? _lastDecline;
+
+    public ClientCredentialsEndpoint(ClientService clients, TokenServiceOptions options, DpopProofValidator dpop, DpopNonces nonces, DecidedReplayCache replays, KeyRingService keys, TimeProvider clock)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(replays);
+        _clients = clients;
+        _options = options;
+        _dpop = dpop;
+        _nonces = nonces;
+        _replays = replays.Inner;
+        _keys = keys;
+        _clock = clock;
+        _issuer = options.Issuer.AbsoluteUri;
+    }
+
+    /// <summary>Tokens this path issued.</summary>
+    public long Issued => Interlocked.Read(ref _issued);
+
+    /// <summary>Requests this path examined and handed to OpenIddict's pipeline.</summary>
+    public long Declined => Interlocked.Read(ref _declined);
+
+    /// <summary>Why this path last handed a request on (a check's refusal, or what it could not classify).</summary>
+    public string? LastDecline => Volatile.Read(ref _lastDecline);
+
+    /// <summary>
+    /// Middleware, placed before OpenIddict's (the authentication middleware): answers the token requests it can
+    /// decide alone and passes every other request on.
+    /// </summary>
+    public async Task InvokeAsync(HttpContext context, RequestDelegate next)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(next);
+        if (IsTokenEndpoint(context.Request))
+        {
+            var outcome = UnclassifiableRequest(context.Request) is { } unclassifiable ? Outcome.Declined(unclassifiable) : await TryIssueAsync(context);
+            if (outcome.Decline is null)
+            {
+                Interlocked.Increment(ref _issued);
+                return;
+            }
+
+            Interlocked.Increment(ref _declined);
+            Volatile.Write(ref _lastDecline, outcome.Decline);
+            if (outcome.Recorded is { } recorded)
+            {
+                // Set here, not in TryIssueAsync: an async local set in a callee is gone when it returns.
+                DecidedReplayCache.UseForThisRequest(recorded);
+            }
+        }
+
+        await next(context);
+    }
+
+    /// <summary>A POST to the token endpoint, exactly as this server publishes its address.</summary>
+    private static bool IsTokenEndpoint(HttpRequest request)
+        => HttpMethods.IsPost(request.Method)
+            && request.PathBase.Value is null or ""
+            && string.Equals(request.Path.Value, "/oauth2/token", StringComparison.Ordinal);
+
+    /// <summary>Why the request's shape, before the body is read, is not a plain form POST with at most one DPoP proof; null when it is.</summary>
+    private static string? UnclassifiableRequest(HttpRequest request)
+        => request.QueryString.HasValue ? "a query string"
+            // As OpenIddict reads it (media type, optionally with a charset).
+            : request.ContentType is not { } type || !type.StartsWith("application/x-www-form-urlencoded", StringComparison.OrdinalIgnoreCase) ? "not a form"
+            : request.Headers.Authorization.Count > 0 ? "an Authorization header (client_secret_basic)"
+            : request.Headers["DPoP"].Count > 1 ? "more than one DPoP header"
+            : null;
+
+    private async Task<Outcome> TryIssueAsync(HttpContext context)
+    {
+        var cancellationToken = context.RequestAborted;
+        // The same read as OpenIddict's (the form is kept on the request, so OpenIddict reads the same form).
+        var form = await context.Request.ReadFormAsync(cancellationToken);
+        if (UnclassifiableForm(form) is { } unclassifiable)
+        {
+            return Outcome.Declined(unclassifiable);
+        }
+
+        var scopes = ScopesOf(form["scope"]);
+        if (scopes is null)
+        {
+            return Outcome.Declined("a scope parameter that is not a plain list of distinct scopes");
+        }
+
+        var resources = ResourcesOf(form["resource"]);
+        if (resources is null)
+        {
+            return Outcome.Declined("a resource that is not an absolute URI without a fragment");
+        }
+
+        // The client assertion: strict JSON, a client assertion's type, the registered key named by kid, issuer and
+        // subject the client, audience this issuer, within its lifetime.
+        var compact = form["client_assertion"].ToString();
+        if (ClientAssertionType.UnreadableJson(compact) is { } unreadable)
+        {
+            return Outcome.Declined(unreadable);
+        }
+
+        if (ClientAssertionType.ReadUnverified(compact) is not { } assertion
+            || !assertion.TryGetPayloadValue<string>("iss", out var clientId) || string.IsNullOrEmpty(clientId)
+            || !assertion.TryGetPayloadValue<string>("sub", out var subject) || !string.Equals(subject, clientId, StringComparison.Ordinal)
+            || !assertion.TryGetPayloadValue<string>("jti", out var jti))
+        {
+            return Outcome.Declined("the client assertion has no issuer or jti, or a subject that is not its issuer");
+        }
+
+        if (form.TryGetValue("client_id", out var namedClient) && !string.Equals(namedClient.ToString(), clientId, StringComparison.Ordinal))
+        {
+            return Outcome.Declined("client_id is not the assertion's issuer");
+        }
+
+        var client = await _clients.FindAsync(clientId, cancellationToken);
+        if (_clients.ThrottledFor(client?.ClientId, AttemptSource.Of(context.Connection.RemoteIpAddress)) is not null)
+        {
+            return Outcome.Declined("refused attempts from this address are being throttled");
+        }
+
+        if (client is null || !client.Enabled)
+        {
+            return Outcome.Declined(client is null ? "the client is not registered" : "the client is disabled");
+        }
+
+        if (ClientAssertionType.Refusal(assertion, _options) is { } untyped)
+        {
+            return Outcome.Declined(untyped);
+        }
+
+        if (await AssertionRefusalAsync(assertion, client) is { } refused)
+        {
+            return Outcome.Declined(refused);
+        }
+
+        var expires = TimeOf(assertion.ValidTo)!.Value;
+        if (ClientCredentialsRules.AssertionTimesRefusal(jti, expires, TimeOf(assertion.ValidFrom), TimeOf(assertion.IssuedAt), _clock.GetUtcNow(), _options) is { } times)
+        {
+            return Outcome.Declined(times);
+        }
+
+        if ((ClientCredentialsRules.ScopeRefusal(client, scopes) ?? ClientCredentialsRules.ResourceRefusal(client, resources)) is { } notRegistered)
+        {
+            return Outcome.Declined(notRegistered);
+        }
+
+        // The binding: a DPoP proof (RFC 9449 §4.3), else a presented TLS client certificate (RFC 8705 §3.1).
+        var presented = ClientCertificateSource.Read(context, _options.ClientCertificateHeader);
+        if (presented.Error is not null)
+        {
+            return Outcome.Declined(presented.Error);
+        }
+
+        var proofHeader = context.Request.Headers["DPoP"];
+        if (ClientCredentialsRules.BindingRefusal(client, proofHeader.Count == 1, presented.Certificate is not null) is { } unbound)
+        {
+            return Outcome.Declined(unbound);
+        }
+
+        var spend = new List<(string Id, DateTimeOffset Until)>(2) { (ClientCredentialsRules.AssertionSingleUseId(clientId, jti), expires) };
+        string? jkt = null;
+        if (proofHeader.Count == 1)
+        {
+            IReadOnlyList<string>? accepted;
+            try
+            {
+                accepted = _nonces.Source is { } source ? await source.AcceptedAsync(cancellationToken) : null;
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                return Outcome.Declined($"the DPoP nonces are unavailable ({e.GetType().Name})");
+            }
+
+            var proof = _dpop.CheckUnspent(proofHeader[0], context.Request.Method, _options.TokenEndpoint, acceptedNonces: accepted);
+            if (!proof.IsValid)
+            {
+                return Outcome.Declined(proof.Error!);
+            }
+
+            jkt = proof.Proof!.JwkThumbprint;
+            spend.Add(_dpop.SingleUseOf(proof.Proof));
+        }
+
+        // Single use, last: the assertion's and the proof's identifiers in one write.
+        bool[] first;
+        try
+        {
+            first = await _replays.TryAddAllAsync(spend, cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            return Outcome.Declined($"the replay cache is unavailable ({e.GetType().Name})");
+        }
+
+        if (first.Contains(false))
+        {
+            var recorded = new Dictionary<string, bool>(StringComparer.Ordinal);
+            for (var i = 0; i < spend.Count; i++)
+            {
+                recorded[spend[i].Id] = first[i];
+            }
+
+            return new Outcome(first[0] ? "the DPoP proof was already used" : "the client assertion was already used", recorded);
+        }
+
+        (string Member, string Thumbprint)? binding = null;
+        if (jkt is not null)
+        {
+            binding = ("jkt", jkt);
+        }
+        else if (presented.Certificate is { } certificate)
+        {
+            binding = (CertificateBinding.ThumbprintMember, CertificateBinding.Thumbprint(certificate));
+        }
+
+        await IssueAsync(context, client, scopes, ClientCredentialsRules.Audiences(client, resources), binding, cancellationToken);
+        return Outcome.Issued;
+    }
+
+    /// <summary>Signature by the registered key the header names, issuer and audience, as OpenIddict checks them.</summary>
+    private async Task<string?> AssertionRefusalAsync(JsonWebToken assertion, OAuthClient client)
+    {
+        if (!assertion.TryGetHeaderValue<string>("kid", out var kid) || !client.Keys.KeyIds.Contains(kid, StringComparer.Ordinal))
+        {
+            return "the client assertion's kid names no registered key";
+        }
+
+        var audiences = assertion.Audiences.ToList();
+        if (audiences.Count != 1 || !string.Equals(audiences[0], _issuer, StringComparison.Ordinal))
+        {
+            return "the client assertion's audience is not exactly this issuer";
+        }
+
+        if (TimeOf(assertion.ValidTo) is null)
+        {
+            return "the client assertion needs jti and exp";
+        }
+
+        var result = await Assertions.ValidateTokenAsync(assertion, new TokenValidationParameters
+        {
+            IssuerSigningKeys = client.Keys.SecurityKeys,
+            TryAllIssuerSigningKeys = false, // the kid names one registered key: never "try every key"
+            ValidAlgorithms = TokenServiceOptions.DpopAlgorithms,
+            RequireSignedTokens = true,
+            RequireExpirationTime = true,
+            ValidIssuer = client.ClientId,
+            ValidAudience = _issuer,
+            ValidateLifetime = false, // sfi:ignore SFI-CODE-107 the times are checked next, by ClientCredentialsRules.AssertionTimesRefusal, against this server's clock
+            TypeValidator = (type, _, _) => type ?? string.Empty, // decided by ClientAssertionType.Refusal
+        });
+        return result.IsValid ? null : "the client assertion does not verify: " + result.Exception?.GetType().Name;
+    }
+
+    /// <summary>The token and the response, as OpenIddict's pipeline and <see cref="TokenServiceHandlers"/> make them.</summary>
+    private async Task IssueAsync(HttpContext context, OAuthClient client, List<string> scopes, IReadOnlyList<string> audiences, (string Member, string Thumbprint)? binding, CancellationToken cancellationToken)
+    {
+        var (_, active) = await _keys.GetActiveAsync(_options.RingName, cancellationToken);
+        var created = _clock.GetUtcNow();
+        var expires = created + _options.AccessTokenLifetime;
+        var claims = new Dictionary<string, object>(StringComparer.Ordinal)
+        {
+            ["aud"] = audiences.Count == 1 ? audiences[0] : audiences.ToArray(),
+        };
+        if (scopes.Count > 0)
+        {
+            claims["scope"] = string.Join(' ', scopes);
+        }
+
+        claims["jti"] = Guid.NewGuid().ToString();
+        if (binding is { } bound)
+        {
+            claims["cnf"] = new Dictionary<string, object>(StringComparer.Ordinal) { [bound.Member] = bound.Thumbprint };
+        }
+
+        var token = Tokens.CreateToken(new SecurityTokenDescriptor
+        {
+            Claims = claims,
+            Subject = new ClaimsIdentity([new Claim("sub", client.ClientId), new Claim("oi_prst", client.ClientId), new Claim("client_id", client.ClientId)]),
+            Issuer = _issuer,
+            IssuedAt = created.UtcDateTime,
+            Expires = expires.UtcDateTime,
+            TokenType = "at+jwt",
+            SigningCredentials = new SigningCredentials(new RingSecurityKey(_keys, _options.RingName, active.Kid, active.Algorithm), active.Algorithm.Name),
+        });
+
+        var response = context.Response;
+        response.StatusCode = StatusCodes.Status200OK;
+        response.Headers.CacheControl = "no-store";
+        response.Headers.Pragma = "no-cache";
+        response.Headers.Expires = "Thu, 01 Jan 1970 00:00:00 GMT";
+        await ClientCredentialsRules.AttachDpopNonceAsync(_nonces, response, cancellationToken);
+        using var body = new MemoryStream();
+        await using (var writer = new Utf8JsonWriter(body, ResponseJson))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("access_token", token);
+            writer.WriteString("token_type", binding?.Member == "jkt" ? "DPoP" : "Bearer");
+            if (expires > _clock.GetUtcNow())
+            {
+                writer.WriteNumber("expires_in", (long)((expires - _clock.GetUtcNow()).TotalSeconds + .5));
+            }
+
+            writer.WriteEndObject();
+        }
+
+        response.ContentType = "application/json;charset=UTF-8";
+        response.ContentLength = body.Length;
+        _clients.Metrics.CountIssued();
+        await response.Body.WriteAsync(body.GetBuffer().AsMemory(0, (int)body.Length), cancellationToken);
+    }
+
+    /// <summary>Why the form is not one this path reads with certainty; null when it is.</summary>
+    private static string? UnclassifiableForm(IFormCollection form)
+    {
+        if (form.Files.Count > 0)
+        {
+            return "the form has files";
+        }
+
+        foreach (var (name, values) in form)
+        {
+            if (!KnownParameters.Contains(name))
+            {
+                return $"a parameter this path does not read ({(name.Length > 40 ? name[..40] : name)})";
+            }
+
+            if (values.Count != 1 || string.IsNullOrEmpty(values[0]))
+            {
+                return $"{name} sent more than once, or empty";
+            }
+        }
+
+        return form["grant_type"] != "client_credentials" ? "not the client_credentials grant"
+            : form["client_assertion_type"] != AssertionType ? "no client assertion of type jwt-bearer"
+            : form["client_assertion"].Count != 1 ? "no client assertion"
+            : null;
+    }
+
+    /// <summary>The requested scopes (none when the parameter is absent); null unless they are distinct, single-space separated RFC 6749 §3.3 scope tokens.</summary>
+    private static List<string>? ScopesOf(StringValues parameter)
+    {
+        if (parameter.Count == 0)
+        {
+            return [];
+        }
+
+        var scopes = parameter.ToString().Split(' ');
+        return scopes.All(s => s.Length > 0 && s.All(c => c is '!' or (>= '#' and <= '[') or (>= ']' and <= '~')))
+            && scopes.Distinct(StringComparer.Ordinal).Count() == scopes.Length
+            && !scopes.Contains("openid", StringComparer.Ordinal) && !scopes.Contains("offline_access", StringComparer.Ordinal)
+            ? [.. scopes]
+            : null;
+    }
+
+    /// <summary>The requested resource (RFC 8707), at most one here; null when it is not an absolute URI without a fragment.</summary>
+    private static List<string>? ResourcesOf(StringValues parameter)
+    {
+        if (parameter.Count == 0)
+        {
+            return [];
+        }
+
+        var resource = parameter.ToString();
+        return Uri.TryCreate(resource, UriKind.Absolute, out var uri) && string.IsNullOrEmpty(uri.Fragment) && !resource.Contains('#', StringComparison.Ordinal) ? [resource] : null;
+    }
+
+    /// <summary>A JWT time as Microsoft.IdentityModel reads it (<see cref="DateTime.MinValue"/> when absent).</summary>
+    private static DateTimeOffset? TimeOf(DateTime value) => value == DateTime.MinValue ? null : new DateTimeOffset(value, TimeSpan.Zero);
+
+    /// <summary>Issued (no decline), or why the request goes on to OpenIddict, with the single-use answers already recorded.</summary>
+    private sealed record Outcome(string? Decline, IReadOnlyDictionary<string, bool>? Recorded)
+    {
+        public static readonly Outcome Issued = new(null, null);
+
+        public static Outcome Declined(string why) => new(why, null);
+    }
+}

@@ -1,0 +1,267 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+using SecureFuture.Identity.Clients;
+using SecureFuture.Identity.Tokens;
+using SecureFuture.Keys.Storage;
+
+using static SecureFuture.Server.Tests.OAuthTestKit;
+using static SecureFuture.Server.Tests.TokenServiceTests;
+
+namespace SecureFuture.Server.Tests;
+
+/// <summary>
+/// The token endpoint's dedicated path for <c>client_credentials</c> with <c>private_key_jwt</c>
+/// (<see cref="ClientCredentialsEndpoint"/>): each attack is caught by the path itself (it examines the request and
+/// declines it, naming the check), the client gets OpenIddict's refusal and the security event as before, and the
+/// tokens it issues are the ones OpenIddict's path issues.
+/// </summary>
+[Collection(ServerGroup.Name)]
+[Trait("Category", "Integration")]
+public sealed class ClientCredentialsEndpointTests(ServerFixture fixture)
+{
+    private const string AssertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
+    [Fact]
+    public async Task Every_attack_is_declined_by_the_dedicated_path_and_refused_as_OpenIddict_refuses_it()
+    {
+        await using var sfi = await StartAsync();
+        using var aliceKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        using var bobKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        using var dpopKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        await RegisterAsync(sfi, "alice", aliceKey, scopes: ["orders.read"]);
+        await RegisterAsync(sfi, "bob", bobKey);
+        var endpoint = sfi.Issuer + "oauth2/token";
+        var path = sfi.Server.Services.GetRequiredService<ClientCredentialsEndpoint>();
+        var metrics = sfi.Server.Services.GetRequiredService<ClientService>().Metrics;
+        using var http = new HttpClient();
+
+        // What the path must accept: issued by it, not handed on.
+        var assertion = Assertion(sfi.Issuer, "alice", aliceKey);
+        var proof = Proof(dpopKey, "POST", endpoint);
+        var issued = await SendAsync(http, endpoint, Form("alice", assertion, "orders.read"), proof);
+        Assert.Equal(HttpStatusCode.OK, issued.Status);
+        Assert.Equal("DPoP", issued.Body["token_type"]!.GetValue<string>());
+        Assert.Equal((1, 0), (path.Issued, path.Declined));
+
+        async Task RefusedAsync(string attack, (string Name, string Value)[] form, string[] proofs, HttpStatusCode status, string error, string decline)
+        {
+            var (issuedBefore, declinedBefore) = (path.Issued, path.Declined);
+            var refused = await SendAsync(http, endpoint, form, proofs);
+            Assert.True(refused.Status == status, $"{attack}: {refused.Status} {refused.Body.ToJsonString()}");
+            Assert.True(error == (string?)refused.Body["error"], $"{attack}: {refused.Body.ToJsonString()}");
+            Assert.Null(refused.Body["access_token"]);
+            Assert.True(path.Issued == issuedBefore, attack + ": the dedicated path issued a token");
+            Assert.True(path.Declined == declinedBefore + 1, attack + ": the dedicated path did not examine the request");
+            Assert.True(path.LastDecline?.Contains(decline, StringComparison.Ordinal) == true, $"{attack}: declined because '{path.LastDecline}', not '{decline}'");
+        }
+
+        // The same assertion again (with a fresh proof), the same proof again (with a fresh assertion).
+        await RefusedAsync("replayed assertion", Form("alice", assertion), [Proof(dpopKey, "POST", endpoint)], HttpStatusCode.Unauthorized, "invalid_client", "the client assertion was already used");
+        await RefusedAsync("replayed DPoP proof", Form("alice", Assertion(sfi.Issuer, "alice", aliceKey)), [proof], HttpStatusCode.BadRequest, "invalid_dpop_proof", "the DPoP proof was already used");
+
+        // Each replay is recorded once, as OpenIddict's path records it: the answers of the path's single write are
+        // what OpenIddict's checks saw (a second write would have called the fresh identifier a replay too).
+        Assert.Equal(1, metrics.Events("attack.assertion-replayed", "alice"));
+        Assert.Equal(1, metrics.Events("attack.dpop-replayed", "alice"));
+
+        await RefusedAsync("assertion for another audience", Form("alice", Assertion("https://elsewhere.example/", "alice", aliceKey)), [Proof(dpopKey, "POST", endpoint)], HttpStatusCode.BadRequest, "invalid_token", "audience");
+        await RefusedAsync("expired assertion", Form("alice", ExpiredAssertion(sfi.Issuer, "alice", aliceKey)), [Proof(dpopKey, "POST", endpoint)], HttpStatusCode.Unauthorized, "invalid_client", "the client assertion has expired");
+        await RefusedAsync("assertion signed by another client's key", Form("alice", Assertion(sfi.Issuer, "alice", bobKey)), [Proof(dpopKey, "POST", endpoint)], HttpStatusCode.Unauthorized, "invalid_client", "does not verify");
+        await RefusedAsync("scope not granted", Form("alice", Assertion(sfi.Issuer, "alice", aliceKey), "orders.read admin"), [Proof(dpopKey, "POST", endpoint)], HttpStatusCode.BadRequest, "invalid_scope", "may not ask for scope 'admin'");
+        await RefusedAsync("DPoP proof for another URL", Form("alice", Assertion(sfi.Issuer, "alice", aliceKey)), [Proof(dpopKey, "POST", "https://evil.example/oauth2/token")], HttpStatusCode.BadRequest, "invalid_dpop_proof", "htu");
+        await RefusedAsync("DPoP proof for another method", Form("alice", Assertion(sfi.Issuer, "alice", aliceKey)), [Proof(dpopKey, "GET", endpoint)], HttpStatusCode.BadRequest, "invalid_dpop_proof", "htm");
+        await RefusedAsync("two proofs in one DPoP header", Form("alice", Assertion(sfi.Issuer, "alice", aliceKey)), [Proof(dpopKey, "POST", endpoint), Proof(dpopKey, "POST", endpoint)], HttpStatusCode.BadRequest, "invalid_dpop_proof", "not a compact JWS");
+
+        // Two DPoP header fields (HttpClient would join them into one): written on the wire by hand.
+        var declined = path.Declined;
+        var (rawStatus, rawBody) = await SendTwoDpopHeadersAsync(sfi.Running.BaseAddress, Form("alice", Assertion(sfi.Issuer, "alice", aliceKey)), Proof(dpopKey, "POST", endpoint), Proof(dpopKey, "POST", endpoint));
+        Assert.True(rawStatus == 400 && rawBody.Contains("\"error\": \"invalid_dpop_proof\"", StringComparison.Ordinal), $"{rawStatus} {rawBody}");
+        Assert.Equal((1, declined + 1), (path.Issued, path.Declined));
+        Assert.Equal("more than one DPoP header", path.LastDecline);
+        await RefusedAsync("client_secret beside the assertion", [.. Form("alice", Assertion(sfi.Issuer, "alice", aliceKey)), ("client_secret", "guess")], [Proof(dpopKey, "POST", endpoint)], HttpStatusCode.Unauthorized, "invalid_client", "client_secret");
+        await RefusedAsync("client_id naming another client", [("client_id", "bob"), .. Form("alice", Assertion(sfi.Issuer, "alice", aliceKey))[1..]], [Proof(dpopKey, "POST", endpoint)], HttpStatusCode.BadRequest, "invalid_grant", "client_id is not the assertion's issuer");
+
+        // A disabled client (continuous access evaluation): refused at once.
+        using (var disabled = await sfi.Running.Admin.PostAsync(new Uri("/v1/clients/bob/disable", UriKind.Relative), null))
+        {
+            Assert.Equal(HttpStatusCode.OK, disabled.StatusCode);
+        }
+
+        await RefusedAsync("disabled client", Form("bob", Assertion(sfi.Issuer, "bob", bobKey)), [Proof(dpopKey, "POST", endpoint)], HttpStatusCode.Unauthorized, "invalid_client", "the client is disabled");
+        Assert.Equal(1, metrics.Events("attack.disabled-client", "bob"));
+
+        // Nothing the attacks did spent anything of a legitimate request.
+        var after = await SendAsync(http, endpoint, Form("alice", Assertion(sfi.Issuer, "alice", aliceKey)), Proof(dpopKey, "POST", endpoint));
+        Assert.Equal(HttpStatusCode.OK, after.Status);
+        Assert.Equal(2, path.Issued);
+    }
+
+    [Fact]
+    public async Task A_token_and_response_from_the_dedicated_path_have_the_shape_of_OpenIddicts()
+    {
+        await using var sfi = await StartAsync();
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        using var dpopKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        const string Payments = "https://payments.example/api";
+        await RegisterAsync(sfi, "shape", key, scopes: ["orders.read", "orders.write"], audiences: [Payments, sfi.OwnAudience]);
+        var endpoint = sfi.Issuer + "oauth2/token";
+        var path = sfi.Server.Services.GetRequiredService<ClientCredentialsEndpoint>();
+        using var http = new HttpClient();
+
+        foreach (var (scope, resource, bound) in new[] { ("orders.write orders.read", Payments, true), (null, null, false), ("orders.read", null, true) })
+        {
+            (string, string)[] Request() => [.. Form("shape", Assertion(sfi.Issuer, "shape", key), scope), .. resource is null ? [] : new[] { ("resource", resource) }];
+            string[] Proofs() => bound ? [Proof(dpopKey, "POST", endpoint)] : [];
+
+            var issuedBefore = path.Issued;
+            var dedicated = await SendAsync(http, endpoint, Request(), Proofs());
+            Assert.Equal(issuedBefore + 1, path.Issued);
+
+            // A parameter the dedicated path does not read (OpenIddict ignores it) sends the same request to OpenIddict.
+            var declinedBefore = path.Declined;
+            var openIddict = await SendAsync(http, endpoint, [.. Request(), ("x_shape_test", "1")], Proofs());
+            Assert.Equal(declinedBefore + 1, path.Declined);
+            Assert.Equal(issuedBefore + 1, path.Issued);
+
+            var what = $"scope {scope}, resource {resource}, bound {bound}";
+            Assert.True(dedicated.Status == HttpStatusCode.OK && openIddict.Status == HttpStatusCode.OK, $"{what}: {dedicated.Body.ToJsonString()} / {openIddict.Body.ToJsonString()}");
+            Assert.Equal(openIddict.Headers, dedicated.Headers);
+            Assert.Equal(Names(openIddict.Body), Names(dedicated.Body));
+            Assert.Equal((string?)openIddict.Body["token_type"], (string?)dedicated.Body["token_type"]);
+            Assert.Equal(bound ? "DPoP" : "Bearer", (string?)dedicated.Body["token_type"]);
+            Assert.InRange((long)dedicated.Body["expires_in"]!, 599, 600);
+
+            var (dedicatedHeader, dedicatedClaims) = Decode((string)dedicated.Body["access_token"]!);
+            var (openIddictHeader, openIddictClaims) = Decode((string)openIddict.Body["access_token"]!);
+            Assert.Equal(openIddictHeader.ToJsonString(), dedicatedHeader.ToJsonString());
+            Assert.Equal(Names(openIddictClaims), Names(dedicatedClaims));
+            foreach (var (name, value) in openIddictClaims)
+            {
+                if (name is not ("jti" or "iat" or "exp"))
+                {
+                    Assert.True(JsonNode.DeepEquals(value, dedicatedClaims[name]), $"{what}: {name} is {dedicatedClaims[name]?.ToJsonString()}, OpenIddict's {value?.ToJsonString()}");
+                }
+            }
+
+            Assert.Equal((long)openIddictClaims["exp"]! - (long)openIddictClaims["iat"]!, (long)dedicatedClaims["exp"]! - (long)dedicatedClaims["iat"]!);
+            Assert.NotEqual((string?)openIddictClaims["jti"], (string?)dedicatedClaims["jti"]);
+        }
+    }
+
+    [Fact]
+    public async Task A_token_requests_assertion_and_proof_identifiers_are_recorded_together_once_across_nodes_and_durably()
+    {
+        var directory = Directory.CreateTempSubdirectory("sfi-replays-").FullName;
+        try
+        {
+            await using var storeA = SqlKeyStore.OpenSqlite(Path.Combine(directory, "sfi.db"));
+            await using var storeB = SqlKeyStore.OpenSqlite(Path.Combine(directory, "sfi.db"));
+            await storeA.InitializeAsync(default);
+            var clientsA = new SqlClientStore(storeA.DataSource, storeA.IsPostgres);
+            await clientsA.InitializeAsync(default);
+            var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+            var nodeA = new SqlReplayCache(clientsA, clock);
+            var nodeB = new SqlReplayCache(new SqlClientStore(storeB.DataSource, storeB.IsPostgres), clock);
+            var until = clock.GetUtcNow().AddMinutes(1);
+
+            // 20 concurrent uses of one request's pair, half on each node: exactly one gets both, the others neither.
+            var pair = new[] { ("assertion:alice:a1", until), ("dpop:thumb:p1", until) };
+            var attempts = await Task.WhenAll(Enumerable.Range(0, 20).Select(i => (i % 2 == 0 ? nodeA : nodeB).TryAddAllAsync(pair, default).AsTask()));
+            Assert.Single(attempts, a => a.SequenceEqual([true, true]));
+            Assert.All(attempts.Where(a => !a.SequenceEqual([true, true])), a => Assert.Equal([false, false], a));
+
+            // Each identifier is decided on its own: a fresh assertion with a replayed proof, and the other way round.
+            var freshAssertion = await nodeB.TryAddAllAsync([("assertion:alice:a2", until), ("dpop:thumb:p1", until)], default);
+            Assert.Equal(new[] { true, false }, freshAssertion);
+            var freshProof = await nodeA.TryAddAllAsync([("assertion:alice:a2", until), ("dpop:thumb:p2", until)], default);
+            Assert.Equal(new[] { false, true }, freshProof);
+
+            // Accepted only once written: a cache opened afterwards on the same database (a restart) refuses them all.
+            await using var restarted = SqlKeyStore.OpenSqlite(Path.Combine(directory, "sfi.db"));
+            var afterRestart = new SqlReplayCache(new SqlClientStore(restarted.DataSource, restarted.IsPostgres), clock);
+            foreach (var id in new[] { "assertion:alice:a1", "dpop:thumb:p1", "assertion:alice:a2", "dpop:thumb:p2" })
+            {
+                Assert.False(await afterRestart.TryAddAsync(id, until, default), id);
+            }
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    private static (string Name, string Value)[] Form(string clientId, string assertion, string? scope = null)
+        => [("client_id", clientId), ("grant_type", "client_credentials"), ("client_assertion_type", AssertionType), ("client_assertion", assertion), .. scope is null ? [] : new[] { ("scope", scope) }];
+
+    /// <summary>A well-formed assertion of the client, signed by its key, that expired a minute ago.</summary>
+    private static string ExpiredAssertion(string issuer, string clientId, ECDsa key)
+    {
+        var now = DateTimeOffset.UtcNow;
+        return Sign(new JsonObject { ["alg"] = "ES256", ["kid"] = "k1", ["typ"] = "client-authentication+jwt" }, new JsonObject
+        {
+            ["iss"] = clientId,
+            ["sub"] = clientId,
+            ["aud"] = issuer,
+            ["jti"] = Guid.NewGuid().ToString("N"),
+            ["iat"] = now.AddMinutes(-3).ToUnixTimeSeconds(),
+            ["exp"] = now.AddMinutes(-1).ToUnixTimeSeconds(),
+        }, key);
+    }
+
+    private static async Task<Answer> SendAsync(HttpClient http, string endpoint, (string Name, string Value)[] form, params string[] proofs)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, endpoint) { Content = new FormUrlEncodedContent(form.Select(p => KeyValuePair.Create(p.Name, p.Value))) };
+        foreach (var proof in proofs)
+        {
+            request.Headers.Add("DPoP", proof);
+        }
+
+        using var response = await http.SendAsync(request);
+        var headers = response.Headers.Concat(response.Content.Headers)
+            .Where(h => h.Key != "Date")
+            .Select(h => $"{h.Key}: {string.Join(", ", h.Value)}")
+            .Order(StringComparer.Ordinal)
+            .ToList();
+        return new Answer(response.StatusCode, headers, JsonNode.Parse(await response.Content.ReadAsStringAsync())!.AsObject());
+    }
+
+    /// <summary>A token request with two <c>DPoP</c> header fields, over a plain socket; the status and body of the answer.</summary>
+    private static async Task<(int Status, string Body)> SendTwoDpopHeadersAsync(Uri server, (string Name, string Value)[] form, string first, string second)
+    {
+        var body = string.Join('&', form.Select(p => Uri.EscapeDataString(p.Name) + "=" + Uri.EscapeDataString(p.Value)));
+        var request = $"POST /oauth2/token HTTP/1.1\r\nHost: {server.Authority}\r\nContent-Type: application/x-www-form-urlencoded\r\nDPoP: {first}\r\nDPoP: {second}\r\nContent-Length: {Encoding.ASCII.GetByteCount(body)}\r\nConnection: close\r\n\r\n{body}";
+        using var tcp = new System.Net.Sockets.TcpClient();
+        await tcp.ConnectAsync(server.Host, server.Port);
+        var stream = tcp.GetStream();
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(request));
+        using var reader = new StreamReader(stream, Encoding.UTF8);
+        var answer = await reader.ReadToEndAsync();
+        var status = int.Parse(answer.Split(' ', 3)[1], System.Globalization.CultureInfo.InvariantCulture);
+        return (status, answer[(answer.IndexOf("\r\n\r\n", StringComparison.Ordinal) + 4)..]);
+    }
+
+    private static List<string> Names(JsonObject json) => [.. json.Select(p => p.Key)];
+
+    private static (JsonObject Header, JsonObject Claims) Decode(string token)
+    {
+        var parts = token.Split('.');
+        Assert.Equal(3, parts.Length);
+        JsonObject Part(string part) => JsonNode.Parse(Encoding.UTF8.GetString(System.Buffers.Text.Base64Url.DecodeFromChars(part)))!.AsObject();
+        return (Part(parts[0]), Part(parts[1]));
+    }
+
+    private async Task<IssuerServer> StartAsync()
+    {
+        var port = FreePort();
+        var issuer = $"http://127.0.0.1:{port}/";
+        var running = await RunningServer.StartAsync(fixture.Custodian, configure: o => o with { Urls = [$"http://127.0.0.1:{port}"], Issuer = new Uri(issuer) });
+        return new IssuerServer(running, issuer);
+    }
+
+    private sealed record Answer(HttpStatusCode Status, List<string> Headers, JsonObject Body);
+}
