@@ -66,13 +66,19 @@ internal sealed partial class MethodAnalysis
         }
 
         // Lambdas run with their parameter bound to the elements of the receiver (xs.Select(x => ...)) or of the first argument.
-        var elements = receiverExpr is not null || inv.Expression is MemberBindingExpressionSyntax ? receiver : argTaints.FirstOrDefault() ?? Empty;
+        // A route handler (group.MapPost("/x", (HttpContext context, CancellationToken ct) => ...)) is not: the framework
+        // binds its parameters from the request, which its own root follows, never from the builder it is registered on,
+        // and what it returns goes to the response, not into the builder. Run here, it only sees what it captures.
+        var routeHandler = name is not null && _engine.Model.RouteHandlers.Contains(name);
+        var elements = routeHandler ? Empty
+            : receiverExpr is not null || inv.Expression is MemberBindingExpressionSyntax ? receiver : argTaints.FirstOrDefault() ?? Empty;
         var lambdaResults = Empty;
         for (var i = 0; i < args.Count; i++)
         {
             if (args[i].Expression is AnonymousFunctionExpressionSyntax function)
             {
-                lambdaResults = TaintSet.Union(lambdaResults, EvalFunction(function, elements));
+                var returned = EvalFunction(function, elements);
+                lambdaResults = routeHandler ? lambdaResults : TaintSet.Union(lambdaResults, returned);
             }
         }
 

@@ -1355,7 +1355,7 @@ internal sealed partial class MethodAnalysis
         {
             var name = parameters[i].Identifier.ValueText;
             saved.Add((name, _env.TryGetValue(name, out var old) ? old : null));
-            _env[name] = i < values.Count && !TaintEngine.IsCleanTypeSyntax(parameters[i].Type) ? values[i] : Empty;
+            _env[name] = i < values.Count && !values[i].IsEmpty && !IsCleanParameter(parameters[i]) ? values[i] : Empty;
         }
 
         var outerReturns = _returns;
@@ -1383,6 +1383,12 @@ internal sealed partial class MethodAnalysis
             }
         }
     }
+
+    /// <summary>A parameter that can carry no injection, by its declared type or, for <c>(item, ct) =&gt;</c>, the inferred one.</summary>
+    private bool IsCleanParameter(ParameterSyntax parameter) =>
+        parameter.Type is null
+            ? TaintEngine.IsCleanType(Model.GetDeclaredSymbol(parameter, _engine.CancellationToken)?.Type)
+            : TaintEngine.IsCleanTypeSyntax(parameter.Type);
 
     private TaintSet EvalQuery(QueryExpressionSyntax query)
     {

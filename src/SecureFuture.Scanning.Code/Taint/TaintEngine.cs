@@ -1298,15 +1298,21 @@ internal sealed partial class TaintEngine
                 return true;
         }
 
-        return type.ContainingNamespace?.ToDisplayString() == "System" && type.Name is "Guid" or "DateTimeOffset" or "TimeSpan" or "DateOnly" or "TimeOnly";
+        // A cancellation token (a handler's parameter, HttpContext.RequestAborted) carries no data at all.
+        return type.ContainingNamespace?.ToDisplayString() switch
+        {
+            "System" => type.Name is "Guid" or "DateTimeOffset" or "TimeSpan" or "DateOnly" or "TimeOnly",
+            "System.Threading" => type.Name is "CancellationToken",
+            _ => false,
+        };
     }
 
-    /// <summary>Declared types that can carry no injection (numbers, bool, Guid, dates), judged from syntax alone.</summary>
+    /// <summary>Declared types that can carry no injection (numbers, bool, Guid, dates, cancellation tokens), judged from syntax alone.</summary>
     public static bool IsCleanTypeSyntax(TypeSyntax? type) => type switch
     {
         PredefinedTypeSyntax p => !p.Keyword.IsKind(SyntaxKind.StringKeyword) && !p.Keyword.IsKind(SyntaxKind.ObjectKeyword),
         NullableTypeSyntax n => IsCleanTypeSyntax(n.ElementType),
-        SimpleNameSyntax or QualifiedNameSyntax => LastIdentifier(type) is "Guid" or "DateTime" or "DateTimeOffset" or "TimeSpan" or "DateOnly" or "TimeOnly" or "Int32" or "Int64" or "Boolean",
+        SimpleNameSyntax or QualifiedNameSyntax => LastIdentifier(type) is "Guid" or "DateTime" or "DateTimeOffset" or "TimeSpan" or "DateOnly" or "TimeOnly" or "Int32" or "Int64" or "Boolean" or "CancellationToken",
         _ => false,
     };
 
