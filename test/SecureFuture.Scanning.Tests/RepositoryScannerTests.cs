@@ -99,6 +99,7 @@ public sealed class RepositoryScannerTests : IDisposable
     }
 
     [Fact]
+    [Trait("Category", "Integration")] // git builds the history
     public void History_ReportsSecretsDeletedFromTheWorkingTree()
     {
         GitHistoryTests.Git(_root, "init", "-q", "-b", "main");
@@ -116,6 +117,7 @@ public sealed class RepositoryScannerTests : IDisposable
     }
 
     [Fact]
+    [Trait("Category", "Integration")] // git builds the history
     public void History_HonoursSfiIgnore_ButNotGitIgnore()
     {
         GitHistoryTests.Git(_root, "init", "-q", "-b", "main");
