@@ -16,11 +16,12 @@ public sealed class UnitTestIsolationTests
 {
     private static readonly string[] TestAttributes = ["Fact", "Theory", "RootFact"];
     private static readonly string[] PerTestMembers = ["Dispose", "DisposeAsync", "InitializeAsync"];
+    private static readonly CSharpParseOptions ParseOptions = new(documentationMode: DocumentationMode.None); // comments are not read
 
     [Fact]
     public void No_test_outside_the_integration_category_starts_a_child_process()
     {
-        var members = TestSources().SelectMany(Members).ToList();
+        var members = TestSources().AsParallel().SelectMany(Members).ToList();
         Assert.Contains(members, m => m.Type == "ChildProcess" && m.Name == "Run"); // the scan sees the shared helpers
 
         // Which members start a process: those that do it themselves, then, to a fixed point, those that call one.
@@ -52,7 +53,7 @@ public sealed class UnitTestIsolationTests
 
     private static IEnumerable<Member> Members(string path)
     {
-        var tree = CSharpSyntaxTree.ParseText(File.ReadAllText(path), path: path);
+        var tree = CSharpSyntaxTree.ParseText(File.ReadAllText(path), ParseOptions, path);
         foreach (var type in tree.GetRoot().DescendantNodes().OfType<TypeDeclarationSyntax>())
         {
             var qualified = string.Join('.', type.AncestorsAndSelf().OfType<BaseTypeDeclarationSyntax>().Reverse().Select(t => t.Identifier.Text)
