@@ -372,9 +372,11 @@ public sealed class KeyRingService
             try
             {
                 actions.AddRange(await TickRingAsync(ring, cancellationToken));
-                if (_unhealthy.TryRemove(ring.Name, out _))
+                if (_unhealthy.ContainsKey(ring.Name))
                 {
+                    // Recorded before /readyz shows the ring healthy again: the audit trail leads what operators see.
                     await _store.AppendAuditAsync(new AuditEntry(SchedulerActor, "ring.recovered", ring.Name, null), _clock.GetUtcNow(), cancellationToken);
+                    _unhealthy.TryRemove(ring.Name, out _);
                 }
             }
             catch (Exception e) when (!IsOutage(e, cancellationToken))
@@ -765,15 +767,14 @@ public sealed class KeyRingService
     private async Task MarkUnhealthyAsync(string ring, Exception e, CancellationToken cancellationToken)
     {
         var problem = $"{e.GetType().Name}: {e.Message}";
-        var previous = _unhealthy.TryGetValue(ring, out var known) ? known : null;
-        _unhealthy[ring] = problem;
-        if (previous == problem)
+        if (_unhealthy.TryGetValue(ring, out var known) && known == problem)
         {
-            return;
+            return; // once per distinct problem: a ring that fails every pass must not flood the audit log
         }
 
-        // Once per distinct problem: a ring that fails every pass must not flood the audit log.
-        KeysLog.RingUnhealthy(_log, ring, problem);
+        // The audit record is written before the ring shows as unhealthy in /readyz (and before the operator's log
+        // says so), so that no one sees a degraded ring the audit trail has no record of. A record that cannot be
+        // written does not hide the failure: the ring is marked unhealthy all the same.
         try
         {
             await _store.AppendAuditAsync(new AuditEntry(SchedulerActor, "ring.unhealthy", ring, null, new Dictionary<string, string> { ["problem"] = problem }), _clock.GetUtcNow(), cancellationToken);
@@ -782,6 +783,12 @@ public sealed class KeyRingService
         {
             KeysLog.AuditUnwritable(_log, ring, audit.Message);
         }
+        finally
+        {
+            _unhealthy[ring] = problem;
+        }
+
+        KeysLog.RingUnhealthy(_log, ring, problem);
     }
 
     /// <summary>A failure of the whole node (HSM or store away, or the host stopping), not of one ring.</summary>

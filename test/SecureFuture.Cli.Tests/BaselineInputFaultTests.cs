@@ -240,7 +240,7 @@ public sealed class BaselineInputFaultTests : IDisposable
     {
         await File.WriteAllTextAsync(Path.Combine(_dir, "good.json"), OneUnrelatedResource);
         var fifo = Path.Combine(_dir, "p.json");
-        Assert.Equal(0, ChildProcess.Run("mkfifo", [fifo]).ExitCode);
+        SpecialFiles.CreateFifo(fifo);
         var report = Path.Combine(_dir, "report.json.out");
 
         var (exit, stdout, stderr) = await CliRunner.RunAsync("baseline", "assess", _dir, "--fail-on", "low", "--format", "json", "--output", report)

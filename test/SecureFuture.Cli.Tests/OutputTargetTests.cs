@@ -20,7 +20,7 @@ public sealed class OutputTargetTests : IDisposable
     public async Task A_character_device_is_written_through_and_stays_a_device()
     {
         var device = Path.Combine(_dir, "null");
-        Run("mknod", "-m", "666", device, "c", "1", "3"); // the null device, as /dev/null
+        SpecialFiles.CreateCharacterDevice(device, 1, 3); // the null device, as /dev/null
         foreach (var args in new[]
         {
             new[] { "baseline", "assess", Arm, "--format", "sarif", "--output", device },
@@ -40,7 +40,7 @@ public sealed class OutputTargetTests : IDisposable
     public async Task A_fifo_is_written_through_to_its_reader()
     {
         var fifo = Path.Combine(_dir, "report.pipe");
-        Run("mkfifo", fifo);
+        SpecialFiles.CreateFifo(fifo);
         var reader = Task.Run(() => File.ReadAllTextAsync(fifo));
         var (exit, _, stderr) = await CliRunner.RunAsync("baseline", "assess", Arm, "--format", "json", "--output", fifo).WaitAsync(TimeSpan.FromSeconds(60));
         Assert.True(exit == ExitCodes.Success, stderr);
@@ -153,6 +153,4 @@ public sealed class OutputTargetTests : IDisposable
         using var report = JsonDocument.Parse(File.ReadAllText(redirected));
         Assert.True(report.RootElement.GetProperty("results").GetArrayLength() > 0);
     }
-
-    private static void Run(string program, params string[] args) => Assert.Equal(0, ChildProcess.Run(program, args).ExitCode);
 }

@@ -43,7 +43,7 @@ public sealed class ScanTargetTests : IDisposable
     public async Task A_fifo_is_refused_instead_of_blocking_the_scan()
     {
         var fifo = Path.Combine(_dir, "pipe");
-        Assert.Equal(0, ChildProcess.Run("mkfifo", [fifo]).ExitCode);
+        SpecialFiles.CreateFifo(fifo);
 
         var (exit, _, stderr) = await CliRunner.RunAsync("scan", fifo).WaitAsync(TimeSpan.FromSeconds(30));
         Assert.Equal(ExitCodes.UsageError, exit);

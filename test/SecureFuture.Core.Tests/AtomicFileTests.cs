@@ -40,7 +40,7 @@ public sealed class AtomicFileTests : IDisposable
         // `sfi scan --output >(consumer)` or a named pipe: renaming a temporary file over it would leave the reader
         // waiting forever and the pipe replaced by a regular file.
         var fifo = Path.Combine(_directory, "pipe");
-        Run("mkfifo", fifo);
+        SpecialFiles.CreateFifo(fifo);
         Assert.Equal(FileKind.Fifo, FileKinds.Of(fifo));
 
         var reader = Task.Run(() => File.ReadAllTextAsync(fifo));
@@ -56,7 +56,7 @@ public sealed class AtomicFileTests : IDisposable
         // The incident: `--output /dev/null` run as root renamed a regular file over /dev/null. A copy of the null
         // device (major 1, minor 3) in a temporary directory stands in for it.
         var device = Path.Combine(_directory, "null");
-        Run("mknod", "-m", "666", device, "c", "1", "3");
+        SpecialFiles.CreateCharacterDevice(device, 1, 3);
         Assert.Equal(FileKind.CharacterDevice, FileKinds.Of(device));
 
         await AtomicFile.WriteAsync(device, (stream, ct) => stream.WriteAsync("discarded"u8.ToArray(), ct).AsTask());
@@ -176,7 +176,7 @@ public sealed class AtomicFileTests : IDisposable
     public async Task SymbolicLinkToAFifo_IsWrittenThrough()
     {
         var fifo = Path.Combine(_directory, "pipe");
-        Run("mkfifo", fifo);
+        SpecialFiles.CreateFifo(fifo);
         var link = Path.Combine(_directory, "report.json");
         File.CreateSymbolicLink(link, "pipe");
 
@@ -245,6 +245,7 @@ public sealed class AtomicFileTests : IDisposable
     }
 
     [RootFact]
+    [Trait("Category", "Integration")] // chattr sets and clears the immutable attribute
     public async Task AnExistingFileInADirectoryThatRefusesNewFiles_IsRefusedNamingTheOutputNotTheTemporaryFile()
     {
         // Root writes anywhere, except into an immutable directory: the file could be rewritten, the temporary file

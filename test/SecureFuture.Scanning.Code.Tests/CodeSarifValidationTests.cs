@@ -16,6 +16,7 @@ public sealed class CodeSarifValidationTests : IDisposable
     public void Dispose() => Directory.Delete(_reports, recursive: true);
 
     [Fact]
+    [Trait("Category", "Integration")] // the SARIF multitool runs under node
     public async Task The_corpus_analysis_with_its_code_flows_is_valid_sarif_under_sarif_and_github_rules()
     {
         var corpus = Path.Combine(AppContext.BaseDirectory, "Corpus");

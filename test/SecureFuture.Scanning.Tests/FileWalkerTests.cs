@@ -1,4 +1,5 @@
 using SecureFuture.Core;
+using SecureFuture.Testing;
 
 namespace SecureFuture.Scanning.Tests;
 
@@ -10,8 +11,7 @@ public sealed class FileWalkerTests : IDisposable
 
     public void Dispose()
     {
-        // rm copes with trees deeper than PATH_MAX; Directory.Delete does not.
-        Run("rm", "-rf", _root);
+        Directory.Delete(_root, recursive: true);
         Directory.Delete(_outside, recursive: true);
     }
 
@@ -67,16 +67,25 @@ public sealed class FileWalkerTests : IDisposable
     }
 
     [Fact]
+    [Trait("Category", "Integration")] // python3 builds the tree and rm removes it
     public void TenThousandDeepTree_EndsWithANotificationNotACrash()
     {
-        // Paths this deep exceed PATH_MAX (4096), so the tree is built one relative mkdir at a time.
+        // Paths this deep exceed PATH_MAX (4096), so the tree is built one relative mkdir at a time, and removed by rm,
+        // which copes with such trees where Directory.Delete does not.
         Write("shallow.txt");
-        Run("python3", "-c", "import os,sys\nos.chdir(sys.argv[1])\nfor _ in range(10000):\n    os.mkdir('d'); os.chdir('d')\nopen('deep.txt', 'w').write('x')", _root);
+        try
+        {
+            Run("python3", "-c", "import os,sys\nos.chdir(sys.argv[1])\nfor _ in range(10000):\n    os.mkdir('d'); os.chdir('d')\nopen('deep.txt', 'w').write('x')", _root);
 
-        var files = Walk();
+            var files = Walk();
 
-        Assert.Contains("shallow.txt", files);
-        Assert.Contains(_notifications, n => n.Id == "directory-unreadable");
+            Assert.Contains("shallow.txt", files);
+            Assert.Contains(_notifications, n => n.Id == "directory-unreadable");
+        }
+        finally
+        {
+            Run("rm", "-rf", Path.Combine(_root, "d"));
+        }
     }
 
     [Fact]
@@ -95,21 +104,14 @@ public sealed class FileWalkerTests : IDisposable
     {
         Write("normal.txt");
         var fifo = Path.Combine(_root, "pipe");
-        Run("mkfifo", fifo);
+        SpecialFiles.CreateFifo(fifo);
 
         Assert.Equal(["normal.txt"], Walk());
     }
 
     private static void Run(string program, params string[] args)
     {
-        var start = new System.Diagnostics.ProcessStartInfo(program);
-        foreach (var a in args)
-        {
-            start.ArgumentList.Add(a);
-        }
-
-        using var process = System.Diagnostics.Process.Start(start)!;
-        process.WaitForExit();
-        Assert.Equal(0, process.ExitCode);
+        var (exit, output) = ChildProcess.Run(program, args);
+        Assert.True(exit == 0, $"{program}: exit {exit}\n{output}");
     }
 }

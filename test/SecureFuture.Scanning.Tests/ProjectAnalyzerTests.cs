@@ -153,6 +153,7 @@ public sealed class ProjectAnalyzerTests : IDisposable
     }
 
     [Fact]
+    [Trait("Category", "Integration")] // git builds the history
     public void With_history_project_analyzers_do_not_run_and_a_note_says_so()
     {
         GitHistoryTests.Git(_root, "init", "-q", "-b", "main");

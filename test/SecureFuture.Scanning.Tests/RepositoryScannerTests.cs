@@ -118,6 +118,7 @@ public sealed class RepositoryScannerTests : IDisposable
     }
 
     [Fact]
+    [Trait("Category", "Integration")] // git builds the history
     public void History_ReportsSecretsDeletedFromTheWorkingTree()
     {
         GitHistoryTests.Git(_root, "init", "-q", "-b", "main");
@@ -135,6 +136,7 @@ public sealed class RepositoryScannerTests : IDisposable
     }
 
     [Fact]
+    [Trait("Category", "Integration")] // git builds the history
     public void History_HonoursSfiIgnore_ButNotGitIgnore()
     {
         GitHistoryTests.Git(_root, "init", "-q", "-b", "main");

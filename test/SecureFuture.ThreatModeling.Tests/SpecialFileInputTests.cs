@@ -1,5 +1,5 @@
-using System.Diagnostics;
 using SecureFuture.Core;
+using SecureFuture.Testing;
 using SecureFuture.ThreatModeling.Engine;
 
 namespace SecureFuture.ThreatModeling.Tests;
@@ -67,9 +67,7 @@ public sealed class SpecialFileInputTests : IDisposable
     private string MakeFifo(string name)
     {
         var path = Path.Combine(_dir, name);
-        using var mkfifo = Process.Start("mkfifo", [path]);
-        mkfifo.WaitForExit();
-        Assert.Equal(0, mkfifo.ExitCode);
+        SpecialFiles.CreateFifo(path);
         return path;
     }
 }

@@ -6,6 +6,7 @@ namespace SecureFuture.WebConsole.Tests;
 
 /// <summary>The findings page sorts the whole listing (the store's order), not the page it happens to show.</summary>
 [Collection(ConsoleGroup.Name)]
+[Trait("Category", "Integration")]
 public sealed partial class FindingsPageTests(HsmFixture hsm)
 {
     [Fact]

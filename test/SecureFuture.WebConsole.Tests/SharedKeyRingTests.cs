@@ -6,6 +6,7 @@ namespace SecureFuture.WebConsole.Tests;
 
 /// <summary>The console's Data Protection keys, as stored, open only with the installation's key in the HSM.</summary>
 [Collection(ConsoleGroup.Name)]
+[Trait("Category", "Integration")]
 public sealed class SharedKeyRingTests(HsmFixture hsm)
 {
     [Fact]

@@ -13,6 +13,7 @@ namespace SecureFuture.WebConsole.Tests;
 /// decision made in the console reaches the hub's cached <c>/metrics</c> at once, as one made through the API does.
 /// </summary>
 [Collection(ConsoleGroup.Name)]
+[Trait("Category", "Integration")]
 public sealed partial class SignInLimitsTests(HsmFixture hsm)
 {
     [Fact]
