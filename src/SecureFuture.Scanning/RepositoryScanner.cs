@@ -18,6 +18,9 @@ public sealed class RepositoryScanner
 {
     public const string ToolName = "SecureFuture";
 
+    /// <summary>The notification of an analyzer that threw on a file or a project (a defect: the scan is incomplete).</summary>
+    public const string AnalyzerFailedId = "analyzer-failed";
+
     private readonly IReadOnlyList<IContentAnalyzer> _analyzers;
     private readonly IReadOnlyList<IProjectAnalyzer> _projectAnalyzers;
     private readonly TimeProvider _clock;
@@ -537,7 +540,7 @@ public sealed class RepositoryScanner
         {
             if (!files.TryGetValue(path, out var file))
             {
-                notify(new Notification("analyzer-failed", NotificationLevel.Error,
+                notify(new Notification(AnalyzerFailedId, NotificationLevel.Error,
                     $"{analyzer.GetType().Name} reported {detection.RuleId} in a file it was not given; the result is dropped")
                 { Path = path, RuleId = detection.RuleId });
                 continue;
@@ -564,7 +567,7 @@ public sealed class RepositoryScanner
     }
 
     private static Notification AnalyzerFailed(object analyzer, Exception e, string? path) =>
-        new("analyzer-failed", NotificationLevel.Error, $"{analyzer.GetType().Name} failed: {e.GetType().Name}: {e.Message}") { Path = path };
+        new(AnalyzerFailedId, NotificationLevel.Error, $"{analyzer.GetType().Name} failed: {e.GetType().Name}: {e.Message}") { Path = path };
 
     /// <summary>
     /// Turns a detection into a finding: region, inline suppression, fingerprints, masked evidence, properties and the
@@ -636,7 +639,7 @@ public sealed class RepositoryScanner
     }
 
     private static Notification OutsideText(string ruleId, string path) =>
-        new("analyzer-failed", NotificationLevel.Error, $"A result of {ruleId} points outside the text the analyzer was given; it is dropped") { Path = path, RuleId = ruleId };
+        new(AnalyzerFailedId, NotificationLevel.Error, $"A result of {ruleId} points outside the text the analyzer was given; it is dropped") { Path = path, RuleId = ruleId };
 
     /// <summary>A scanned text with its line index and GitHub line hashes, each computed once, when first needed.</summary>
     private sealed class SourceFile(string path, string text, bool lineHashes)

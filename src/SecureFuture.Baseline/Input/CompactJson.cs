@@ -53,7 +53,14 @@ internal sealed class CompactJson
     public static byte[] FromNode(JsonNode node)
     {
         ArgumentNullException.ThrowIfNull(node);
-        return JsonSerializer.SerializeToUtf8Bytes(node);
+        // Written by the node itself, not by JsonSerializer's reflection: the same bytes in a trimmed (Native AOT) build.
+        var buffer = new ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            node.WriteTo(writer);
+        }
+
+        return buffer.WrittenSpan.ToArray();
     }
 
     /// <summary>

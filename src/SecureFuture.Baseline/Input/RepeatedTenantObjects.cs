@@ -105,7 +105,7 @@ internal sealed class RepeatedTenantObjects
                 foreach (var (key, value) in o.Where(p => !Ignored(p.Key) && !IsEmpty(p.Value))
                     .Select(p => (Key: p.Key.ToLowerInvariant(), p.Value)).OrderBy(p => p.Key, StringComparer.Ordinal))
                 {
-                    sb.Append(System.Text.Json.JsonSerializer.Serialize(key)).Append(':');
+                    sb.Append(JsonValue.Create(key).ToJsonString()).Append(':');
                     Canonical(value, sb);
                     sb.Append(',');
                 }

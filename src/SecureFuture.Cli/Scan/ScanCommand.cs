@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using SecureFuture.Core;
 using SecureFuture.Core.Writers;
@@ -196,12 +197,42 @@ internal static partial class ScanCommand
                 return pushed;
             }
 
-            // Fail closed: a rule of the user's that could not run leaves the scan incomplete, whatever it found.
+            // Fail closed: a rule of the user's that could not run leaves the scan incomplete, whatever it found; so
+            // does an analyzer that failed (a defect, reported as a notification so the rest of the scan still runs).
             return await ReportRuleProblemsAsync(userRules, stderr) ? ExitCodes.UsageError
-                : run.TripsGate(parse.GetValue(failOn)) ? ExitCodes.GateTripped : ExitCodes.Success;
+                : await ExitCodeAsync(run, parse.GetValue(failOn), stderr);
         });
 
         return command;
+    }
+
+    /// <summary>
+    /// The exit code of a finished scan: 1 when the gate trips (those findings stand whatever else happened), else 70
+    /// when an analyzer failed (the scan is incomplete, so "nothing found" cannot be claimed), else 0.
+    /// </summary>
+    internal static async Task<int> ExitCodeAsync(AnalysisRun run, Severity? failOn, TextWriter stderr)
+        => run.TripsGate(failOn) ? ExitCodes.GateTripped
+            : await ReportAnalyzerFailuresAsync(run, stderr) ? ExitCodes.InternalError
+            : ExitCodes.Success;
+
+    /// <summary>
+    /// Says on standard error that an analyzer failed (the report lists every failure as an <c>analyzer-failed</c>
+    /// notification), so the scan is incomplete: what it did not look at can hide what a gate exists to stop.
+    /// </summary>
+    /// <returns>Whether any analyzer failed.</returns>
+    private static async Task<bool> ReportAnalyzerFailuresAsync(AnalysisRun run, TextWriter stderr)
+    {
+        var failures = run.Notifications.Where(n => n.Id == RepositoryScanner.AnalyzerFailedId).ToList();
+        if (failures.Count == 0)
+        {
+            return false;
+        }
+
+        var first = failures[0];
+        await stderr.WriteLineAsync(
+            $"sfi scan: the scan is incomplete: {failures.Count} analyzer failure(s), listed in the report as {RepositoryScanner.AnalyzerFailedId}; "
+            + $"the first: {(first.Path is null ? string.Empty : first.Path + ": ")}{first.Message}");
+        return true;
     }
 
     /// <summary>A whole-number option from 0 (off) to <paramref name="max"/>; anything else is a usage error.</summary>
@@ -264,9 +295,11 @@ internal static partial class ScanCommand
         var secretRules = rules.Any(r => r.Analyzer == "secrets") ? (secretCatalog ?? SecretRuleCatalog.Default).Rules.ToDictionary(r => r.Id, StringComparer.Ordinal) : [];
         if (format == "json")
         {
-            var json = rules.Select(p =>
+            // JSON nodes rather than reflection over dictionaries: the same output in a trimmed (Native AOT) build.
+            var json = new JsonArray();
+            foreach (var p in rules)
             {
-                var entry = new Dictionary<string, object>
+                var entry = new JsonObject
                 {
                     ["analyzer"] = p.Analyzer,
                     ["id"] = p.Rule.Id,
@@ -274,26 +307,27 @@ internal static partial class ScanCommand
                     ["severity"] = p.Rule.DefaultSeverity.ToToken(),
                     ["confidence"] = p.Rule.Confidence.ToToken(),
                     ["title"] = p.Rule.ShortDescription,
-                    ["cwe"] = Cwes(p.Rule),
-                    ["tags"] = p.Rule.Tags,
+                    ["cwe"] = Strings(Cwes(p.Rule)),
+                    ["tags"] = Strings(p.Rule.Tags),
                     ["guidance"] = p.Rule.HelpUri ?? string.Empty,
                 };
                 if (p.Analyzer == "secrets" && secretRules.TryGetValue(p.Rule.Id, out var secret))
                 {
-                    entry["keywords"] = secret.Keywords;
+                    entry["keywords"] = Strings(secret.Keywords);
                     entry["pattern"] = secret.Pattern;
                     entry["ignoreCase"] = secret.Regex.Options.HasFlag(RegexOptions.IgnoreCase);
                     entry["extraLines"] = secret.ExtraLines;
-                    entry["paths"] = secret.Paths;
+                    entry["paths"] = Strings(secret.Paths);
                     if (secret.Requires is { } requires)
                     {
-                        entry["requires"] = new Dictionary<string, object> { ["rule"] = requires.RuleId, ["within"] = requires.Within };
+                        entry["requires"] = new JsonObject { ["rule"] = requires.RuleId, ["within"] = requires.Within };
                     }
                 }
 
-                return entry;
-            });
-            await stdout.WriteLineAsync(System.Text.Json.JsonSerializer.Serialize(json, IndentedJson));
+                json.Add((JsonNode)entry); // the non-generic Add: no reflection over JsonObject
+            }
+
+            await stdout.WriteLineAsync(json.ToJsonString(IndentedJson));
             return;
         }
 
@@ -307,6 +341,8 @@ internal static partial class ScanCommand
     }
 
     /// <summary>The rule's CWE ids (<c>CWE-89</c>), from its framework mappings.</summary>
+    private static JsonArray Strings(IEnumerable<string> values) => new([.. values.Select(v => (JsonNode?)JsonValue.Create(v))]);
+
     private static List<string> Cwes(RuleDescriptor rule) =>
         [.. rule.Frameworks.Where(f => f.StartsWith("CWE-", StringComparison.Ordinal)).Distinct(StringComparer.Ordinal)];
 

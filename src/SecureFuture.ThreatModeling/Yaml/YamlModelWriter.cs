@@ -1,5 +1,5 @@
 using System.Text;
-using System.Text.Json;
+using System.Text.Json.Nodes;
 using SecureFuture.ThreatModeling.Engine;
 using SecureFuture.ThreatModeling.Model;
 using SecureFuture.ThreatModeling.Templates;
@@ -195,5 +195,5 @@ public static class YamlModelWriter
     }
 
     /// <summary>A JSON string is a valid YAML double-quoted scalar.</summary>
-    private static string Quote(string value) => JsonSerializer.Serialize(value);
+    private static string Quote(string value) => JsonValue.Create(value).ToJsonString();
 }

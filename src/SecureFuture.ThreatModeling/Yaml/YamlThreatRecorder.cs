@@ -1,5 +1,5 @@
 using System.Text;
-using System.Text.Json;
+using System.Text.Json.Nodes;
 using SecureFuture.Core;
 using SecureFuture.ThreatModeling.Engine;
 
@@ -82,5 +82,5 @@ public static class YamlThreatRecorder
     }
 
     /// <summary>A JSON string is a valid YAML double-quoted scalar.</summary>
-    private static string Quote(string value) => JsonSerializer.Serialize(value);
+    private static string Quote(string value) => JsonValue.Create(value).ToJsonString();
 }
