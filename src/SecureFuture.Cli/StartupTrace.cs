@@ -12,8 +12,8 @@ internal static class StartupTrace
 {
     private static readonly bool Enabled = Environment.GetEnvironmentVariable("SFI_TRACE_STARTUP") == "1";
     private static readonly Lock Gate = new();
-    private static long _lastTimestamp = Stopwatch.GetTimestamp();
-    private static TimeSpan _lastCpu;
+    private static long LastTimestamp = Stopwatch.GetTimestamp();
+    private static TimeSpan LastCpu;
 
     /// <summary>Reports the CPU time the runtime spent before <c>Main</c> (its wall time is not known in-process).</summary>
     public static void Started()
@@ -22,9 +22,9 @@ internal static class StartupTrace
         {
             lock (Gate)
             {
-                _lastCpu = Environment.CpuUsage.TotalTime;
-                Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"sfi: start-up: {"runtime start (to Main)",-32} {"",8}     {_lastCpu.TotalMilliseconds,7:F1} ms CPU"));
-                _lastTimestamp = Stopwatch.GetTimestamp();
+                LastCpu = Environment.CpuUsage.TotalTime;
+                Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"sfi: start-up: {"runtime start (to Main)",-32} {"",8}     {LastCpu.TotalMilliseconds,7:F1} ms CPU"));
+                LastTimestamp = Stopwatch.GetTimestamp();
             }
         }
     }
@@ -38,9 +38,9 @@ internal static class StartupTrace
             {
                 var cpu = Environment.CpuUsage.TotalTime;
                 var now = Stopwatch.GetTimestamp();
-                Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"sfi: start-up: {phase,-32} {Stopwatch.GetElapsedTime(_lastTimestamp, now).TotalMilliseconds,7:F1} ms, {(cpu - _lastCpu).TotalMilliseconds,7:F1} ms CPU"));
-                _lastCpu = cpu;
-                _lastTimestamp = Stopwatch.GetTimestamp();
+                Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"sfi: start-up: {phase,-32} {Stopwatch.GetElapsedTime(LastTimestamp, now).TotalMilliseconds,7:F1} ms, {(cpu - LastCpu).TotalMilliseconds,7:F1} ms CPU"));
+                LastCpu = cpu;
+                LastTimestamp = Stopwatch.GetTimestamp();
             }
         }
     }
