@@ -14,24 +14,11 @@ public sealed class SqlClientStore(DbDataSource source, bool postgres)
         "CREATE TABLE IF NOT EXISTS oauth_clients (client_id TEXT PRIMARY KEY, jwks TEXT NOT NULL, scopes TEXT NOT NULL, audiences TEXT NOT NULL, enabled INTEGER NOT NULL, require_dpop INTEGER NOT NULL, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL, revision BIGINT NOT NULL)",
         "CREATE TABLE IF NOT EXISTS security_events (seq INTEGER PRIMARY KEY AUTOINCREMENT, at BIGINT NOT NULL, type TEXT NOT NULL, client_id TEXT, subject TEXT, details TEXT NOT NULL)",
         "CREATE TABLE IF NOT EXISTS ssf_streams (id TEXT PRIMARY KEY, endpoint TEXT NOT NULL, delivered BIGINT NOT NULL, created_at BIGINT NOT NULL)",
-        "CREATE TABLE IF NOT EXISTS replay_ids " + SqliteReplayIdsTable,
+        "CREATE TABLE IF NOT EXISTS replay_ids (id BLOB PRIMARY KEY, expires_at BIGINT NOT NULL)",
         "CREATE INDEX IF NOT EXISTS security_events_at ON security_events (at)",
         "CREATE INDEX IF NOT EXISTS replay_ids_expires ON replay_ids (expires_at)",
         "CREATE TABLE IF NOT EXISTS dpop_nonces (period BIGINT PRIMARY KEY, nonce TEXT NOT NULL)",
     ];
-
-    /// <summary>
-    /// SQLite's table of single-use identifiers: keyed on the identifier's hash alone (<c>WITHOUT ROWID</c>), so a write
-    /// changes one b-tree and the index on expiry instead of a rowid table, its key index and the index on expiry.
-    /// </summary>
-    private const string SqliteReplayIdsTable = "(id BLOB PRIMARY KEY, expires_at BIGINT NOT NULL) WITHOUT ROWID";
-
-    /// <summary>
-    /// Records one single-use identifier on SQLite; returns a row when recorded now (first seen, or its earlier record had
-    /// expired). Its text does not change with the batch, so the writer prepares it once for its connection.
-    /// </summary>
-    private const string SqliteRecordOnce =
-        "INSERT INTO replay_ids (id, expires_at) VALUES (@id, @until) ON CONFLICT (id) DO UPDATE SET expires_at = excluded.expires_at WHERE replay_ids.expires_at <= @now RETURNING 1";
 
     private static readonly string[] PostgresSchema =
     [
@@ -77,39 +64,7 @@ public sealed class SqlClientStore(DbDataSource source, bool postgres)
             await AddColumnAsync(connection, transaction, table, column, definition, cancellationToken);
         }
 
-        if (!postgres)
-        {
-            await MigrateSqliteReplayIdsAsync(connection, transaction, cancellationToken);
-        }
-
         await transaction.CommitAsync(cancellationToken);
-    }
-
-    /// <summary>
-    /// Rebuilds a SQLite <c>replay_ids</c> table made by an earlier version (with a rowid) as <see cref="SqliteReplayIdsTable"/>,
-    /// keeping its rows: an identifier recorded before the upgrade is still refused after it.
-    /// </summary>
-    private static async Task MigrateSqliteReplayIdsAsync(DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken)
-    {
-        await using (var definition = Command(connection, transaction, "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'replay_ids'"))
-        {
-            if (await definition.ExecuteScalarAsync(cancellationToken) is string sql && sql.Contains("WITHOUT ROWID", StringComparison.OrdinalIgnoreCase))
-            {
-                return;
-            }
-        }
-
-        foreach (var statement in new[]
-        {
-            "CREATE TABLE replay_ids_without_rowid " + SqliteReplayIdsTable,
-            "INSERT INTO replay_ids_without_rowid (id, expires_at) SELECT id, expires_at FROM replay_ids",
-            "DROP TABLE replay_ids", // and its index
-            "ALTER TABLE replay_ids_without_rowid RENAME TO replay_ids",
-            "CREATE INDEX replay_ids_expires ON replay_ids (expires_at)",
-        })
-        {
-            await ExecuteAsync(connection, transaction, statement, cancellationToken);
-        }
     }
 
     /// <summary>Adds a column unless it exists (PostgreSQL has <c>ADD COLUMN IF NOT EXISTS</c>; SQLite needs a look first).</summary>
@@ -295,13 +250,20 @@ public sealed class SqlClientStore(DbDataSource source, bool postgres)
     }
 
     /// <summary>
-    /// Records single-use identifiers, each until its time, in one commit: for each, whether it was recorded now, i.e.
-    /// seen for the first time or its earlier record had expired at <paramref name="now"/>. The database decides each
-    /// one by its conflict check, so of concurrent writes of the same identifier from any number of nodes exactly one
-    /// gets it. The identifiers must be distinct. On PostgreSQL they go in one statement (one round trip).
+    /// Records single-use identifiers, each until its time, in one statement: returns those recorded now (base64 of the
+    /// id), i.e. seen for the first time or whose earlier record had expired at <paramref name="now"/>. The database
+    /// decides each one by its conflict check, so of concurrent writes of the same identifier from any number of nodes
+    /// exactly one gets it. The identifiers must be distinct.
     /// </summary>
-    private async Task<bool[]> RecordOnceOnPostgresAsync(IReadOnlyList<(byte[] Id, DateTimeOffset Until)> ids, DateTimeOffset now, CancellationToken cancellationToken)
+    public async Task<HashSet<string>> TryRecordOnceAsync(IReadOnlyList<(byte[] Id, DateTimeOffset Until)> ids, DateTimeOffset now, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(ids);
+        var recorded = new HashSet<string>(StringComparer.Ordinal);
+        if (ids.Count == 0)
+        {
+            return recorded;
+        }
+
         var values = string.Join(", ", Enumerable.Range(0, ids.Count).Select(i => $"(@id{i}, @until{i})"));
         var parameters = new List<(string, object?)>(ids.Count * 2 + 1) { ("now", now.ToUnixTimeMilliseconds()) };
         for (var i = 0; i < ids.Count; i++)
@@ -315,93 +277,13 @@ public sealed class SqlClientStore(DbDataSource source, bool postgres)
             "INSERT INTO replay_ids (id, expires_at) VALUES " + values +
             " ON CONFLICT (id) DO UPDATE SET expires_at = excluded.expires_at WHERE replay_ids.expires_at <= @now RETURNING id",
             [.. parameters]);
-        var recorded = new HashSet<string>(StringComparer.Ordinal);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
             recorded.Add(Convert.ToBase64String((byte[])reader.GetValue(0)));
         }
 
-        return [.. ids.Select(i => recorded.Contains(Convert.ToBase64String(i.Id)))];
-    }
-
-    private ValueTask<DbConnection> OpenConnectionAsync(CancellationToken cancellationToken) => source.OpenConnectionAsync(cancellationToken);
-
-    /// <summary>
-    /// Records single-use identifiers for one writer at a time (see <see cref="RecordOnceOnPostgresAsync"/> for what it
-    /// decides). On SQLite it keeps a connection and the statement <see cref="SqliteRecordOnce"/> prepared on it, runs it
-    /// once per identifier and commits them together; a failure closes both and the next call opens them again.
-    /// </summary>
-    public sealed class ReplayWriter(SqlClientStore store) : IAsyncDisposable
-    {
-        private DbConnection? _connection;
-        private DbCommand? _recordOnce;
-
-        /// <summary>For each of <paramref name="ids"/> (distinct), whether it was recorded now; durable when this returns.</summary>
-        public async Task<bool[]> RecordOnceAsync(IReadOnlyList<(byte[] Id, DateTimeOffset Until)> ids, DateTimeOffset now, CancellationToken cancellationToken)
-        {
-            ArgumentNullException.ThrowIfNull(ids);
-            if (ids.Count == 0)
-            {
-                return [];
-            }
-
-            if (store.IsShared)
-            {
-                return await store.RecordOnceOnPostgresAsync(ids, now, cancellationToken);
-            }
-
-            try
-            {
-                return await RecordOnceOnSqliteAsync(ids, now, cancellationToken);
-            }
-            catch
-            {
-                await DisposeAsync(); // a connection that failed is not trusted with the next batch
-                throw;
-            }
-        }
-
-        private async Task<bool[]> RecordOnceOnSqliteAsync(IReadOnlyList<(byte[] Id, DateTimeOffset Until)> ids, DateTimeOffset now, CancellationToken cancellationToken)
-        {
-            if (_connection is null || _recordOnce is null)
-            {
-                _connection = await store.OpenConnectionAsync(cancellationToken);
-                _recordOnce = Command(_connection, null, SqliteRecordOnce, ("id", Array.Empty<byte>()), ("until", 0L), ("now", 0L));
-                await _recordOnce.PrepareAsync(cancellationToken);
-            }
-
-            var (id, until) = (_recordOnce.Parameters["id"], _recordOnce.Parameters["until"]);
-            _recordOnce.Parameters["now"].Value = now.ToUnixTimeMilliseconds();
-            await using var transaction = await _connection.BeginTransactionAsync(cancellationToken);
-            _recordOnce.Transaction = transaction;
-            var recorded = new bool[ids.Count];
-            for (var i = 0; i < ids.Count; i++)
-            {
-                id.Value = ids[i].Id;
-                until.Value = ids[i].Until.ToUnixTimeMilliseconds();
-                recorded[i] = await _recordOnce.ExecuteScalarAsync(cancellationToken) is not null;
-            }
-
-            await transaction.CommitAsync(cancellationToken);
-            _recordOnce.Transaction = null;
-            return recorded;
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            if (_recordOnce is not null)
-            {
-                await _recordOnce.DisposeAsync();
-                _recordOnce = null;
-            }
-
-            if (_connection is not null)
-            {
-                await _connection.DisposeAsync();
-                _connection = null;
-            }
-        }
+        return recorded;
     }
 
     /// <summary>Deletes single-use identifiers that expired at or before <paramref name="now"/>; returns how many.</summary>

@@ -14,20 +14,18 @@ namespace SecureFuture.Identity.Tokens;
 /// </summary>
 /// <remarks>
 /// Identifiers are stored as their SHA-256 (fixed size whatever the client sent). Checks that arrive while one is
-/// being written are written together in the next commit (at most <see cref="MaxBatch"/>), so under load a node
-/// makes far fewer round trips and commits than it checks identifiers; one writer at a time, which keeps its
-/// connection and prepared statement (<see cref="SqlClientStore.ReplayWriter"/>); each identifier is still decided by the database's
+/// being written are written together in the next statement (at most <see cref="MaxBatch"/>), so under load a node
+/// makes far fewer round trips than it checks identifiers; each identifier is still decided by the database's
 /// conflict check, so two nodes can never both accept it. An identifier that appears twice in one batch is accepted
 /// once. Expired rows are taken over by a new use and deleted by <see cref="PurgeAsync"/>, which the server calls
 /// periodically.
 /// </remarks>
-public sealed class SqlReplayCache(SqlClientStore store, TimeProvider clock) : IReplayCache, IAsyncDisposable
+public sealed class SqlReplayCache(SqlClientStore store, TimeProvider clock) : IReplayCache
 {
-    /// <summary>Most identifiers written in one commit.</summary>
+    /// <summary>Most identifiers written in one statement.</summary>
     public const int MaxBatch = 64;
 
     private readonly ConcurrentQueue<Pending> _pending = new();
-    private readonly SqlClientStore.ReplayWriter _writer = new(store);
     private int _writing;
 
     /// <inheritdoc/>
@@ -35,7 +33,7 @@ public sealed class SqlReplayCache(SqlClientStore store, TimeProvider clock) : I
         => (await TryAddAllAsync([(id, until)], cancellationToken))[0];
 
     /// <inheritdoc/>
-    /// <remarks>The identifiers of one call are written in the same commit.</remarks>
+    /// <remarks>The identifiers of one call are written in the same statement and commit.</remarks>
     public async ValueTask<bool[]> TryAddAllAsync(IReadOnlyList<(string Id, DateTimeOffset Until)> ids, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(ids);
@@ -56,9 +54,6 @@ public sealed class SqlReplayCache(SqlClientStore store, TimeProvider clock) : I
 
     /// <summary>Deletes expired identifiers; returns how many.</summary>
     public Task<int> PurgeAsync(CancellationToken cancellationToken) => store.PurgeReplayIdsAsync(clock.GetUtcNow(), cancellationToken);
-
-    /// <summary>Closes the writer's connection; call it once no check is pending.</summary>
-    public ValueTask DisposeAsync() => _writer.DisposeAsync();
 
     /// <summary>Writes batches until nothing is pending, then lets the next caller start a writer.</summary>
     private async Task WriteAllAsync()
@@ -93,34 +88,28 @@ public sealed class SqlReplayCache(SqlClientStore store, TimeProvider clock) : I
     private async Task WriteAsync(List<Pending> batch)
     {
         // The first of equal identifiers in a batch is the one written; the others are replays of it.
-        var first = new Dictionary<string, int>(StringComparer.Ordinal);
-        var distinct = new List<(byte[] Id, DateTimeOffset Until)>();
-        var slots = new int[batch.Count][];
-        for (var p = 0; p < batch.Count; p++)
+        var first = new Dictionary<string, (byte[] Id, DateTimeOffset Until)>(StringComparer.Ordinal);
+        foreach (var pending in batch)
         {
-            var ids = batch[p].Ids;
-            slots[p] = new int[ids.Length];
-            for (var i = 0; i < ids.Length; i++)
+            foreach (var id in pending.Ids)
             {
-                var key = Convert.ToBase64String(ids[i].Hash);
-                if (first.ContainsKey(key))
-                {
-                    slots[p][i] = -1; // a later copy, in this batch, is a replay of the first
-                    continue;
-                }
-
-                first.Add(key, slots[p][i] = distinct.Count);
-                distinct.Add(ids[i]);
+                first.TryAdd(Convert.ToBase64String(id.Hash), (id.Hash, id.Until));
             }
         }
 
         try
         {
-            // Only this writer uses _writer: WriteAllAsync runs one at a time.
-            var recorded = await _writer.RecordOnceAsync(distinct, clock.GetUtcNow(), CancellationToken.None);
-            for (var p = 0; p < batch.Count; p++)
+            var accepted = await store.TryRecordOnceAsync([.. first.Values], clock.GetUtcNow(), CancellationToken.None);
+            foreach (var pending in batch)
             {
-                batch[p].Decided.TrySetResult([.. slots[p].Select(slot => slot >= 0 && recorded[slot])]);
+                var decided = new bool[pending.Ids.Length];
+                for (var i = 0; i < decided.Length; i++)
+                {
+                    // Remove: a later copy of the same identifier, in this batch, is a replay of the first.
+                    decided[i] = accepted.Remove(Convert.ToBase64String(pending.Ids[i].Hash));
+                }
+
+                pending.Decided.TrySetResult(decided);
             }
         }
         catch (Exception e)
