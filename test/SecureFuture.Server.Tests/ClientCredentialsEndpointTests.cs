@@ -153,6 +153,34 @@ public sealed class ClientCredentialsEndpointTests(ServerFixture fixture)
     }
 
     [Fact]
+    public async Task After_a_key_rotation_the_dedicated_path_signs_with_the_new_active_key()
+    {
+        await using var sfi = await StartAsync();
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        await RegisterAsync(sfi, "rotating", key, scopes: ["orders.read"], audiences: [sfi.OwnAudience]);
+        var endpoint = sfi.Issuer + "oauth2/token";
+        var path = sfi.Server.Services.GetRequiredService<ClientCredentialsEndpoint>();
+        var keys = sfi.Server.Services.GetRequiredService<SecureFuture.Keys.KeyRingService>();
+        var ring = sfi.Server.Services.GetRequiredService<TokenServiceOptions>().RingName;
+        using var http = new HttpClient();
+
+        async Task<string?> IssuedKidAsync()
+        {
+            var answer = await SendAsync(http, endpoint, Form("rotating", Assertion(sfi.Issuer, "rotating", key)), []);
+            Assert.Equal(HttpStatusCode.OK, answer.Status);
+            return (string?)Decode((string)answer.Body["access_token"]!).Header["kid"];
+        }
+
+        var (_, before) = await keys.GetActiveAsync(ring, default);
+        Assert.Equal(before.Kid, await IssuedKidAsync());
+        Assert.Equal(before.Kid, await IssuedKidAsync());
+        var rotated = await keys.RotateAsync(ring, "test", "rotation during issuance", retireImmediately: false, default);
+        Assert.NotEqual(before.Kid, rotated.Kid);
+        Assert.Equal(rotated.Kid, await IssuedKidAsync());
+        Assert.Equal(3, path.Issued);
+    }
+
+    [Fact]
     public async Task A_token_requests_assertion_and_proof_identifiers_are_recorded_together_once_across_nodes_and_durably()
     {
         var directory = Directory.CreateTempSubdirectory("sfi-replays-").FullName;

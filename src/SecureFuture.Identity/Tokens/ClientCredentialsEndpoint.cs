@@ -52,6 +52,8 @@ public sealed class ClientCredentialsEndpoint
     private readonly KeyRingService _keys;
     private readonly TimeProvider _clock;
     private readonly string _issuer;
+    private readonly Uri _tokenEndpoint;
+    private SigningCredentials? _signing;
     private long _issued;
     private long _declined;
     private string? _lastDecline;
@@ -68,6 +70,7 @@ public sealed class ClientCredentialsEndpoint
         _keys = keys;
         _clock = clock;
         _issuer = options.Issuer.AbsoluteUri;
+        _tokenEndpoint = options.TokenEndpoint;
     }
 
     /// <summary>Tokens this path issued.</summary>
@@ -109,6 +112,23 @@ public sealed class ClientCredentialsEndpoint
     }
 
     /// <summary>A POST to the token endpoint, exactly as this server publishes its address.</summary>
+    /// <summary>
+    /// Signing credentials for the ring's active key version: made once per version and kept until another is active
+    /// (they hold no key material and no state of one signature; each signature still goes through the key service).
+    /// </summary>
+    private SigningCredentials SigningCredentialsFor(KeyVersion active)
+    {
+        var current = Volatile.Read(ref _signing);
+        if (current?.Key is RingSecurityKey key && key.KeyId == active.Kid && key.Algorithm.Name == active.Algorithm.Name)
+        {
+            return current;
+        }
+
+        current = new SigningCredentials(new RingSecurityKey(_keys, _options.RingName, active.Kid, active.Algorithm), active.Algorithm.Name);
+        Volatile.Write(ref _signing, current);
+        return current;
+    }
+
     private static bool IsTokenEndpoint(HttpRequest request)
         => HttpMethods.IsPost(request.Method)
             && request.PathBase.Value is null or ""
@@ -225,7 +245,7 @@ public sealed class ClientCredentialsEndpoint
                 return Outcome.Declined($"the DPoP nonces are unavailable ({e.GetType().Name})");
             }
 
-            var proof = _dpop.CheckUnspent(proofHeader[0], context.Request.Method, _options.TokenEndpoint, acceptedNonces: accepted);
+            var proof = _dpop.CheckUnspent(proofHeader[0], context.Request.Method, _tokenEndpoint, acceptedNonces: accepted);
             if (!proof.IsValid)
             {
                 return Outcome.Declined(proof.Error!);
@@ -334,7 +354,7 @@ public sealed class ClientCredentialsEndpoint
             IssuedAt = created.UtcDateTime,
             Expires = expires.UtcDateTime,
             TokenType = "at+jwt",
-            SigningCredentials = new SigningCredentials(new RingSecurityKey(_keys, _options.RingName, active.Kid, active.Algorithm), active.Algorithm.Name),
+            SigningCredentials = SigningCredentialsFor(active),
         });
 
         var response = context.Response;
