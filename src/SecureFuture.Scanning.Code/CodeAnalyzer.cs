@@ -382,10 +382,42 @@ public sealed class CodeAnalyzer : IProjectAnalyzer
     }
 
     /// <summary>The props file of that name in the directory or the nearest directory above it.</summary>
-    private static ProjectFile? Nearest(Dictionary<string, ProjectFile> projects, string directory, string fileName) =>
-        ProjectFile.DirectoryAndAncestors(directory)
-            .Select(dir => projects.GetValueOrDefault(dir.Length == 0 ? fileName : dir + "/" + fileName))
-            .FirstOrDefault(props => props is not null);
+    /// <summary>
+    /// The nearest <paramref name="fileName"/> at or above <paramref name="directory"/>, with the ones further up that it
+    /// imports by MSBuild's chaining (<see cref="ProjectFile.ImportsOuterPropsOfItsName"/>) under it.
+    /// </summary>
+    private static ProjectFile? Nearest(Dictionary<string, ProjectFile> projects, string directory, string fileName)
+    {
+        var (nearest, at) = NearestWithDirectory(projects, directory, fileName);
+        var merged = nearest;
+        // Each step starts above the last file found, so the chain ends at the scan root.
+        while (merged is { ImportsOuterPropsOfItsName: true } && at is { Length: > 0 })
+        {
+            var (outer, outerAt) = NearestWithDirectory(projects, ProjectFile.DirectoryOf(at), fileName);
+            if (outer is null)
+            {
+                break;
+            }
+
+            merged = merged.Over(outer);
+            at = outerAt;
+        }
+
+        return merged;
+    }
+
+    private static (ProjectFile? Props, string? Directory) NearestWithDirectory(Dictionary<string, ProjectFile> projects, string directory, string fileName)
+    {
+        foreach (var dir in ProjectFile.DirectoryAndAncestors(directory))
+        {
+            if (projects.GetValueOrDefault(dir.Length == 0 ? fileName : dir + "/" + fileName) is { } props)
+            {
+                return (props, dir);
+            }
+        }
+
+        return (null, null);
+    }
 
     /// <summary>Parses the files in parallel and creates the compilation (binding happens later, lazily, per check).</summary>
     /// <param name="globalUsings">Namespaces imported everywhere, as the SDK's generated <c>GlobalUsings.g.cs</c> would.</param>

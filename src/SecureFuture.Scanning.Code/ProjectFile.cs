@@ -35,6 +35,30 @@ internal sealed record ProjectFile
     public IReadOnlyList<string> ProjectReferences { get; init; } = [];
 
     /// <summary>
+    /// Whether this props file imports the next file of its own name further up, as MSBuild's documented chaining does
+    /// (<c>&lt;Import Project="$([MSBuild]::GetPathOfFileAbove('Directory.Build.props', '$(MSBuildThisFileDirectory)../'))" /&gt;</c>,
+    /// or a relative <c>../Directory.Build.props</c>): MSBuild stops at the nearest one otherwise.
+    /// </summary>
+    public bool ImportsOuterPropsOfItsName { get; init; }
+
+    /// <summary>This file's settings over <paramref name="outer"/>'s, as when this file imports it first.</summary>
+    public ProjectFile Over(ProjectFile outer)
+    {
+        ArgumentNullException.ThrowIfNull(outer);
+        return this with
+        {
+            ImplicitUsings = ImplicitUsings ?? outer.ImplicitUsings,
+            Usings = [.. outer.Usings, .. Usings],
+            RemovedUsings = [.. outer.RemovedUsings, .. RemovedUsings],
+            Packages = [.. outer.Packages, .. Packages],
+            PackageVersions = outer.PackageVersions.Concat(PackageVersions)
+                .GroupBy(p => p.Key, StringComparer.OrdinalIgnoreCase)
+                .ToDictionary(g => g.Key, g => g.Last().Value, StringComparer.OrdinalIgnoreCase),
+            ImportsOuterPropsOfItsName = outer.ImportsOuterPropsOfItsName,
+        };
+    }
+
+    /// <summary>
     /// Reads a project or props file. A file that is not well-formed XML (or declares a DTD) gives a notification naming
     /// file:line:column and null: the sources still form a compilation, with the defaults.
     /// </summary>
@@ -84,6 +108,8 @@ internal sealed record ProjectFile
                 .Where(p => !string.IsNullOrEmpty(p.Id) && !string.IsNullOrEmpty(p.Version))
                 .GroupBy(p => p.Id!, StringComparer.OrdinalIgnoreCase)
                 .ToDictionary(g => g.Key, g => g.Last().Version!, StringComparer.OrdinalIgnoreCase),
+            ImportsOuterPropsOfItsName = root.Elements().Where(e => e.Name.LocalName == "Import").Select(e => Attribute(e, "Project")).OfType<string>()
+                .Any(project => ImportsAbove(project, System.IO.Path.GetFileName(path))),
             ProjectReferences = [.. Items("ProjectReference")
                 .Select(e => Attribute(e, "Include"))
                 .OfType<string>()
@@ -91,6 +117,22 @@ internal sealed record ProjectFile
                 .Select(p => Normalize(directory, p.Replace('\\', '/')))
                 .OfType<string>()],
         };
+    }
+
+    /// <summary>Whether an <c>Import</c>'s <c>Project</c> is the next <paramref name="fileName"/> further up.</summary>
+    private static bool ImportsAbove(string project, string fileName)
+    {
+        var normalized = project.Replace('\\', '/').Trim();
+        if (normalized.Contains("GetPathOfFileAbove(", StringComparison.OrdinalIgnoreCase))
+        {
+            return normalized.Contains(fileName, StringComparison.OrdinalIgnoreCase);
+        }
+
+        const string ThisDirectory = "$(MSBuildThisFileDirectory)";
+        var relative = normalized.StartsWith(ThisDirectory, StringComparison.OrdinalIgnoreCase) ? normalized[ThisDirectory.Length..].TrimStart('/') : normalized;
+        return relative.StartsWith("../", StringComparison.Ordinal)
+            && relative.EndsWith("/" + fileName, StringComparison.OrdinalIgnoreCase)
+            && !relative.Contains('$', StringComparison.Ordinal);
     }
 
     /// <summary>Joins a relative path to a directory of the scan and removes <c>.</c>/<c>..</c>; null if it leaves the scan root.</summary>

@@ -44,6 +44,30 @@ public sealed class ProjectSettingsTests
         Assert.Equal(["System.Collections.Generic.List<T>", "?HttpRequest"], result.Resolved["src/App/C.cs"]);
     }
 
+    [Theory]
+    [InlineData("""<Import Project="$([MSBuild]::GetPathOfFileAbove('Directory.Build.props', '$(MSBuildThisFileDirectory)../'))" />""")]
+    [InlineData("""<Import Project="$(MSBuildThisFileDirectory)..\Directory.Build.props" />""")]
+    [InlineData("""<Import Project="../Directory.Build.props" />""")]
+    public void A_Directory_Build_props_that_imports_the_one_above_keeps_its_implicit_usings(string import)
+    {
+        // MSBuild reads only the nearest Directory.Build.props; this repository's src/ one imports the root's (which
+        // enables implicit usings) to add an analyzer. Without following the import every src project bound as if
+        // implicit usings were off, and sinks were matched by name only.
+        var chained = Analyze(
+            ("Directory.Build.props", """<Project><PropertyGroup><ImplicitUsings>enable</ImplicitUsings></PropertyGroup></Project>"""),
+            ("src/Directory.Build.props", $"""<Project>{import}<ItemGroup><Using Include="Microsoft.AspNetCore.Http" /></ItemGroup></Project>"""),
+            ("src/App/App.csproj", """<Project Sdk="Microsoft.NET.Sdk"></Project>"""),
+            ("src/App/C.cs", UsesListAndRequest));
+        var notChained = Analyze(
+            ("Directory.Build.props", """<Project><PropertyGroup><ImplicitUsings>enable</ImplicitUsings></PropertyGroup></Project>"""),
+            ("src/Directory.Build.props", """<Project><ItemGroup><Using Include="Microsoft.AspNetCore.Http" /></ItemGroup></Project>"""),
+            ("src/App/App.csproj", """<Project Sdk="Microsoft.NET.Sdk"></Project>"""),
+            ("src/App/C.cs", UsesListAndRequest));
+
+        Assert.Equal(["System.Collections.Generic.List<T>", "Microsoft.AspNetCore.Http.HttpRequest"], chained.Resolved["src/App/C.cs"]);
+        Assert.Equal(["?List<>", "Microsoft.AspNetCore.Http.HttpRequest"], notChained.Resolved["src/App/C.cs"]);
+    }
+
     [Fact]
     public void A_package_in_the_local_NuGet_cache_binds_and_one_that_is_not_there_is_named_in_a_note()
     {

@@ -1047,7 +1047,7 @@ internal sealed partial class TaintEngine
         var own = definition.DeclaringSyntaxReferences.Select(r => r.GetSyntax(_cancellationToken))
             .Where(n => n is BaseMethodDeclarationSyntax { Body: not null } or BaseMethodDeclarationSyntax { ExpressionBody: not null })
             .ToList();
-        if (own.Count > 0 || !(definition.IsAbstract || definition.IsVirtual) || !_methodsByName.TryGetValue(definition.Name, out var candidates))
+        if (own.Count > 0 || !(definition.IsAbstract || definition.IsVirtual) || IsDisposal(definition) || !_methodsByName.TryGetValue(definition.Name, out var candidates))
         {
             return own;
         }
@@ -1085,6 +1085,16 @@ internal sealed partial class TaintEngine
 
         return implementations;
     }
+
+    /// <summary>
+    /// <c>IDisposable.Dispose</c> and <c>IAsyncDisposable.DisposeAsync</c> called through the interface are not
+    /// dispatched to every implementation in source: disposing passes no data in, and a tainted receiver's taint would
+    /// otherwise reach the fields of every disposable class of the project (a key disposed after reading a DPoP proof
+    /// "deleting" an unrelated class's temporary file). A call on the implementing type itself still runs its body.
+    /// </summary>
+    private static bool IsDisposal(IMethodSymbol definition)
+        => definition.ContainingType is { TypeKind: TypeKind.Interface, ContainingNamespace: { Name: "System", ContainingNamespace.IsGlobalNamespace: true } } type
+            && (type.Name == "IDisposable" && definition.Name == "Dispose" || type.Name == "IAsyncDisposable" && definition.Name == "DisposeAsync");
 
     private static bool Overrides(IMethodSymbol method, IMethodSymbol definition)
     {
