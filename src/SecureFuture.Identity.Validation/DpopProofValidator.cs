@@ -99,13 +99,6 @@ public sealed class DpopProofValidator
     }
 
     /// <summary>
-    /// Every check of <see cref="ValidateAsync"/> but single use: for a caller that records the proof's identifier
-    /// (<see cref="SingleUseOf"/>) itself, together with others, and accepts the proof only when that record is new.
-    /// </summary>
-    public DpopOutcome CheckUnspent(string? proof, string method, Uri uri, string? accessToken = null, IReadOnlyCollection<string>? acceptedNonces = null)
-        => Check(proof, method, uri, accessToken, acceptedNonces);
-
-    /// <summary>
     /// The identifier that makes <paramref name="proof"/> single use, and until when it must be remembered: a replay is
     /// a reuse of the same key's <c>jti</c> within the window in which the proof would otherwise be accepted.
     /// </summary>
@@ -118,8 +111,11 @@ public sealed class DpopProofValidator
     /// <summary>The refusal of a proof whose identifier was recorded before: an attack signal.</summary>
     public static DpopOutcome ReplayRefusal { get; } = Refuse("the DPoP proof was already used (replay)") with { IsReplay = true };
 
-    /// <summary>Every check but the replay check.</summary>
-    private DpopOutcome Check(string? proof, string method, Uri uri, string? accessToken, IReadOnlyCollection<string>? acceptedNonces)
+    /// <summary>
+    /// Every check of <see cref="ValidateAsync"/> but single use: for a caller that records the proof's identifier
+    /// (<see cref="SingleUseOf"/>) itself, together with others, and accepts the proof only when that record is new.
+    /// </summary>
+    public DpopOutcome CheckUnspent(string? proof, string method, Uri uri, string? accessToken = null, IReadOnlyCollection<string>? acceptedNonces = null)
     {
         ArgumentNullException.ThrowIfNull(method);
         ArgumentNullException.ThrowIfNull(uri);

@@ -54,32 +54,20 @@ internal static class ClientCredentialsRules
     public static string? ScopeRefusal(OAuthClient client, IEnumerable<string> scopes)
     {
         ArgumentNullException.ThrowIfNull(client);
-        ArgumentNullException.ThrowIfNull(scopes);
-        foreach (var scope in scopes)
-        {
-            if (!client.Scopes.Contains(scope, StringComparer.Ordinal))
-            {
-                return $"the client may not ask for scope '{scope}'";
-            }
-        }
-
-        return null;
+        return FirstUnregistered(scopes, client.Scopes) is { } scope ? $"the client may not ask for scope '{scope}'" : null;
     }
 
     /// <summary>RFC 8707: why the client may not get a token for one of <paramref name="resources"/> (it may for its registered audiences).</summary>
     public static string? ResourceRefusal(OAuthClient client, IEnumerable<string> resources)
     {
         ArgumentNullException.ThrowIfNull(client);
-        ArgumentNullException.ThrowIfNull(resources);
-        foreach (var resource in resources)
-        {
-            if (!client.Audiences.Contains(resource, StringComparer.Ordinal))
-            {
-                return $"the client may not get tokens for '{resource}'";
-            }
-        }
+        return FirstUnregistered(resources, client.Audiences) is { } resource ? $"the client may not get tokens for '{resource}'" : null;
+    }
 
-        return null;
+    private static string? FirstUnregistered(IEnumerable<string> requested, IEnumerable<string> registered)
+    {
+        ArgumentNullException.ThrowIfNull(requested);
+        return requested.FirstOrDefault(value => !registered.Contains(value, StringComparer.Ordinal));
     }
 
     /// <summary>
