@@ -75,6 +75,40 @@ public sealed class BaselineCommandTests : IDisposable
         Assert.True(problems.Count == 0, "multitool problems:\n" + string.Join('\n', problems) + "\n" + log);
     }
 
+    [Trait("Category", "Integration")]
+    [Fact]
+    public async Task Sarif_of_exports_and_iac_together_is_one_run_per_input_kind_in_distinct_categories_valid_under_the_multitool()
+    {
+        // GitHub code scanning refuses a file with two runs of one tool in one category, and the hub would take one run of
+        // both kinds as one analysis of neither: the report has the runs its --push sends, --category their prefix.
+        var report = Path.Combine(_dir, "tenant-and-iac.sarif");
+        var (exit, _, stderr) = await CliRunner.RunAsync("baseline", "assess", Sample(), "--format", "sarif", "--output", report, "--category", "contoso");
+        Assert.True(exit == ExitCodes.Success, stderr);
+        using (var sarif = JsonDocument.Parse(await File.ReadAllTextAsync(report)))
+        {
+            var runs = sarif.RootElement.GetProperty("runs").EnumerateArray().ToList();
+            var ids = runs.Select(r => r.GetProperty("automationDetails").GetProperty("id").GetString()!).ToList();
+            Assert.Equal(["contoso/tenant/", "contoso/iac/"], ids);
+            Assert.Equal(runs.Count, runs.Select((r, i) => (r.GetProperty("tool").GetProperty("driver").GetProperty("name").GetString(), SarifValidationTests.GitHubCategory(ids[i]))).Distinct().Count());
+
+            static bool InIac(JsonElement result) =>
+                result.TryGetProperty("locations", out var locations) && locations[0].TryGetProperty("physicalLocation", out var physical)
+                && physical.GetProperty("artifactLocation").GetProperty("uri").GetString() is { } uri
+                && (uri.EndsWith("terraform/plan.json", StringComparison.Ordinal) || uri.EndsWith("templates/storage.json", StringComparison.Ordinal));
+            var tenant = runs[0].GetProperty("results").EnumerateArray().ToList();
+            var iac = runs[1].GetProperty("results").EnumerateArray().ToList();
+            Assert.NotEmpty(tenant);
+            Assert.NotEmpty(iac);
+            Assert.DoesNotContain(tenant, InIac);
+            Assert.All(iac, r => Assert.True(InIac(r), r.ToString()));
+            Assert.Contains(iac, r => r.GetProperty("ruleId").GetString() == "NET-02");
+        }
+
+        var (problems, log) = SarifValidationTests.Validate(report);
+        problems.RemoveAll(p => p.StartsWith("warning SARIF2005:", StringComparison.Ordinal));
+        Assert.True(problems.Count == 0, "multitool problems:\n" + string.Join('\n', problems) + "\n" + log);
+    }
+
     [Fact]
     public async Task Remediate_writes_a_plan_and_diff_names_regressions_and_improvements()
     {

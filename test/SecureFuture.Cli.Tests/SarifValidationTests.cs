@@ -71,7 +71,7 @@ public sealed class SarifValidationTests : IDisposable
     }
 
     /// <summary>GitHub's category of a run: its <c>automationDetails.id</c> up to and including the last <c>/</c> (all of it without one).</summary>
-    private static string GitHubCategory(string id) => id.Contains('/', StringComparison.Ordinal) ? id[..(id.LastIndexOf('/') + 1)] : id;
+    internal static string GitHubCategory(string id) => id.Contains('/', StringComparison.Ordinal) ? id[..(id.LastIndexOf('/') + 1)] : id;
 
     [Fact]
     public async Task A_data_flow_result_with_code_flows_is_valid_sarif_under_sarif_and_github_rules()

@@ -6,7 +6,7 @@ namespace SecureFuture.Cli.Tests;
 /// <summary><c>sfi threatmodel</c> end to end: analyze, gate, record, diff, convert, draw, and bad input.</summary>
 public sealed class ThreatModelCommandTests : IDisposable
 {
-    private const string Model = """
+    internal const string Model = """
         version: 1
         name: Shop
         elements:

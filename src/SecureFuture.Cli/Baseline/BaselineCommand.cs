@@ -41,12 +41,15 @@ internal static class BaselineCommand
         var only = ControlsOption();
         var parameters = ParametersOption();
         var assess = new Command("assess", "Assess exports and IaC against the baseline.") { inputs, format, output, failOn, exceptions, config, only, parameters };
-        var push = Findings.PushOptions.AddTo(assess, defaultCategory: null);
+        var push = Findings.PushOptions.AddTo(assess, defaultCategory: null, format);
         assess.SetAction(async (parse, cancellationToken) =>
         {
             var start = clock.GetUtcNow();
             var selected = parse.GetValue(format)!;
             Assessment? assessment = null;
+            IReadOnlyList<AnalysisRun>? categoryRuns = null;
+            // The SARIF report and the push are the same analyses: one run per input kind, tenant and iac.
+            IReadOnlyList<AnalysisRun> CategoryRunsOnce() => categoryRuns ??= CategoryRuns(assessment!, start);
             Task<Assessment> Run(ResultSink sink, CancellationToken ct) =>
                 AssessAsync(parse.GetValue(inputs)!, parse.GetValue(config), parse.GetValue(exceptions), parse.GetValue(only), sink, clock, stderr, ct, parse.GetValue(parameters));
             if (selected == "json")
@@ -65,18 +68,19 @@ internal static class BaselineCommand
             {
                 // The reports list failures; everything else is counted (Assessment.Tally).
                 assessment = await Run(ResultSink.FailuresOnly, cancellationToken);
-                var run = BaselineFindings.ToAnalysisRun(assessment, startTime: start);
                 Func<Stream, CancellationToken, Task> write = selected switch
                 {
                     "html" => (stream, ct) => CliOutput.WriteTextAsync(stream, BaselineReports.Html(assessment), ct),
-                    "sarif" => (stream, ct) => ReportWriters.Create("sarif").WriteAsync(
-                        push.WithHubCategory(parse, run with { Root = Environment.CurrentDirectory }, HubCategories(assessment).Categories), stream, ct),
+                    // One run per input kind, each with the automationDetails.id its push has (--category its prefix), as
+                    // sfi scan writes one per analyzer: GitHub code scanning requires distinct categories of the runs of
+                    // one tool in one file, and an upload of the file later lands each kind in its own analysis.
+                    "sarif" => (stream, ct) => SarifWriter.WriteLogAsync(push.HubRuns(parse, CategoryRunsOnce()), stream, ct),
                     _ => (stream, ct) => CliOutput.WriteTextAsync(stream, BaselineReports.TextSummary(assessment), ct),
                 };
                 await CliOutput.EmitAsync(parse.GetValue(output), stdout, write, cancellationToken);
             }
 
-            if (await push.PushAsync(parse, () => PushRuns(assessment!, start), stderr, cancellationToken) is var pushed and not ExitCodes.Success)
+            if (await push.PushAsync(parse, CategoryRunsOnce, stderr, cancellationToken) is var pushed and not ExitCodes.Success)
             {
                 return pushed;
             }
@@ -90,19 +94,11 @@ internal static class BaselineCommand
     }
 
     /// <summary>
-    /// The assessment as the hub's analyses: <c>iac</c> for the failures in ARM templates and Terraform plans, <c>tenant</c>
-    /// for those in exports of the deployed configuration, each only when inputs of its kind were assessed (an empty run
-    /// says its earlier findings are fixed).
+    /// The assessment as its analyses, for the SARIF report and the hub: <c>iac</c> for the failures in ARM templates and
+    /// Terraform plans, <c>tenant</c> for those in exports of the deployed configuration, each only when inputs of its
+    /// kind were assessed (an empty run says its earlier findings are fixed).
     /// </summary>
-    private static IReadOnlyList<AnalysisRun> PushRuns(Assessment assessment, DateTimeOffset start)
-    {
-        var (categories, iacFiles) = HubCategories(assessment);
-        var run = BaselineFindings.ToAnalysisRun(assessment, startTime: start) with { Root = Environment.CurrentDirectory };
-        return Findings.CategoryRuns.Split(run, categories, f => f.Location.Path is { } path && iacFiles.Contains(path) ? "iac" : "tenant");
-    }
-
-    /// <summary>The categories the inputs of an assessment are (<c>tenant</c>, <c>iac</c>), and which inputs are IaC.</summary>
-    private static (IReadOnlyList<string> Categories, HashSet<string> IacFiles) HubCategories(Assessment assessment)
+    private static IReadOnlyList<AnalysisRun> CategoryRuns(Assessment assessment, DateTimeOffset start)
     {
         var iacFiles = assessment.Files.Where(f => f.Format is InputFormat.ArmTemplate or InputFormat.TerraformPlan).Select(f => f.Path).ToHashSet(StringComparer.Ordinal);
         var categories = new List<string>();
@@ -116,7 +112,8 @@ internal static class BaselineCommand
             categories.Add("iac");
         }
 
-        return (categories, iacFiles);
+        var run = BaselineFindings.ToAnalysisRun(assessment, startTime: start) with { Root = Environment.CurrentDirectory };
+        return Findings.CategoryRuns.Split(run, categories, f => f.Location.Path is { } path && iacFiles.Contains(path) ? "iac" : "tenant");
     }
 
     private static Command Controls(TextWriter stdout)

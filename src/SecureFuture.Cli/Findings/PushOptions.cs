@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
 using SecureFuture.Cli.Identity;
 using SecureFuture.Core;
 using SecureFuture.Core.Writers;
@@ -9,14 +10,16 @@ namespace SecureFuture.Cli.Findings;
 /// <c>--push</c> on a command that produces findings (<c>sfi scan</c>, <c>sfi baseline assess</c>, <c>sfi threatmodel
 /// analyze</c>): after the report, the same run is pushed to the findings hub as SARIF, with the flags of
 /// <c>sfi findings push</c>. <c>--push</c> needs <c>--project</c> and <c>--ref</c> (a parse error otherwise), and a push
-/// the hub refuses makes the command fail with the hub's exit code.
+/// the hub refuses makes the command fail with the hub's exit code. <c>--category</c> names the analyses of the SARIF
+/// report as well as of the push, so it is also accepted with <c>--format sarif</c> alone (a file uploaded later to
+/// GitHub code scanning or with <c>sfi findings push</c> is then the same analyses).
 /// </summary>
 internal sealed class PushOptions
 {
     private readonly Option<bool> _push = new("--push") { Description = "Also push the findings to the findings hub of sfi serve (with --project and --ref)." };
     private readonly Option<string?> _project = new("--project") { Description = "With --push: the registered project." };
     private readonly Option<string?> _ref = new("--ref") { Description = "With --push: the branch or commit analysed." };
-    private readonly Option<string?> _category = new("--category") { Description = "With --push: the analysis category (default: the command's name)." };
+    private readonly Option<string?> _category = new("--category");
     private readonly Option<string> _server = HubClient.ServerOption();
     private readonly Option<string?> _adminKeyFile = HubClient.AdminKeyFileOption();
     private readonly ClientCredentialOptions _client = new();
@@ -28,13 +31,18 @@ internal sealed class PushOptions
     /// Adds the options to <paramref name="command"/>; <paramref name="defaultCategory"/> is the category pushed without
     /// --category, or null for a command that pushes one run per analyzer category (--category is then their prefix).
     /// </summary>
-    public static PushOptions AddTo(Command command, string? defaultCategory)
+    /// <param name="command">The command.</param>
+    /// <param name="defaultCategory">The category of the command's one run, or null when it writes a run per category.</param>
+    /// <param name="format">The command's <c>--format</c>: <c>--category</c> without <c>--push</c> needs <c>sarif</c>.</param>
+    public static PushOptions AddTo(Command command, string? defaultCategory, Option<string> format)
     {
+        ArgumentNullException.ThrowIfNull(command);
+        ArgumentNullException.ThrowIfNull(format);
         var options = new PushOptions(defaultCategory);
-        if (defaultCategory is null)
-        {
-            options._category.Description = "With --push: a prefix for each analyzer's category (C/secrets, C/code...; default: none).";
-        }
+        options._category.Description = defaultCategory is null
+            ? "A prefix for each run's analysis category (C/secrets, C/iac...), in a SARIF report and with --push (default: none)."
+            : $"The analysis category, in a SARIF report and with --push (default: {defaultCategory}).";
+        options._category.Validators.Add(RefuseMalformedCategory);
 
         foreach (var option in new Option[] { options._push, options._project, options._ref, options._category, options._server, options._adminKeyFile, options._client.Client, options._client.Key })
         {
@@ -53,7 +61,7 @@ internal sealed class PushOptions
                 }
             }
 
-            foreach (var option in new Option[] { options._project, options._ref, options._category, options._server, options._adminKeyFile, options._client.Client, options._client.Key })
+            foreach (var option in new Option[] { options._project, options._ref, options._server, options._adminKeyFile, options._client.Client, options._client.Key })
             {
                 // (An empty value has its own error from CliOptions.RefuseEmptyValues.)
                 if (!push && result.GetResult(option) is { Implicit: false } given && given.Tokens.All(t => t.Value.Length > 0))
@@ -61,8 +69,36 @@ internal sealed class PushOptions
                     result.AddError($"{option.Name} is for --push");
                 }
             }
+
+            // A category names a SARIF run (automationDetails) or a pushed analysis: any other report has none, and an
+            // option that silently did nothing would leave a user believing their upload was filed under it.
+            if (!push && result.GetValue(format) != "sarif" && result.GetResult(options._category) is { Implicit: false } category && category.Tokens.All(t => t.Value.Length > 0))
+            {
+                result.AddError($"--category names the analyses of a SARIF report or of --push: give --format sarif or --push (the {result.GetValue(format)} report has no category)");
+            }
         });
         return options;
+    }
+
+    /// <summary>
+    /// Refuses a <c>--category</c> with a control character or an empty <c>/</c>-separated part (<c>a/</c>, <c>/a</c>,
+    /// <c>a//b</c>, a blank one): sfi writes <c>automationDetails.id</c> as the category followed by <c>/</c> and GitHub
+    /// reads the category up to the last <c>/</c>, so such a value would not be the category it names, and prefixed
+    /// (<c>C/secrets</c>) it would make another.
+    /// </summary>
+    private static void RefuseMalformedCategory(OptionResult result)
+    {
+        foreach (var value in result.Tokens.Where(t => t.Type == TokenType.Argument && t.Value.Length > 0).Select(t => t.Value))
+        {
+            if (value.Any(char.IsControl))
+            {
+                result.AddError("--category: a category has no control characters");
+            }
+            else if (value.Split('/').Any(string.IsNullOrWhiteSpace))
+            {
+                result.AddError($"--category: '{value}' has an empty part: name each part between '/' (no leading, trailing or double '/'; sfi ends automationDetails.id with '/' itself)");
+            }
+        }
     }
 
     /// <summary>Whether --push was given (a command that streams its report keeps what it will push only then).</summary>

@@ -108,7 +108,7 @@ internal static partial class ScanCommand
             }
         });
 
-        var push = Findings.PushOptions.AddTo(command, defaultCategory: null);
+        var push = Findings.PushOptions.AddTo(command, defaultCategory: null, format);
         command.SetAction(async (parse, cancellationToken) =>
         {
             // The scanner was measured (bench/) with blocking collections only; sfi as a whole uses background ones.

@@ -44,7 +44,7 @@ internal static class ThreatModelCommand
         var update = new Option<bool>("--update") { Description = "Record the regenerated threats in the model file (states and justifications kept; .yaml and .tm7)." };
         var template = TemplateOption();
         var analyze = new Command("analyze", "Generate the model's threats, carry over recorded states, report new and resolved ones.") { model, format, output, failOn, newOnly, update, template };
-        var push = Findings.PushOptions.AddTo(analyze, "threat-model");
+        var push = Findings.PushOptions.AddTo(analyze, "threat-model", format);
         analyze.SetAction(async (parse, cancellationToken) =>
         {
             var start = clock.GetUtcNow();
