@@ -116,6 +116,19 @@ public sealed partial class ServeAndKeysCommandTests
             Assert.True(exit == 0, error);
             Assert.Contains("scan.sarif: platform/secrets (SecureFuture): the same as the latest analysis, nothing changed", output, StringComparison.Ordinal);
             Assert.Contains("scan.sarif: platform/iac (SecureFuture): the same as the latest analysis, nothing changed", output, StringComparison.Ordinal);
+
+            // So does an assessment of exports and IaC together: one run per input kind, as its push (it was one run
+            // without a category, which a later push filed as one analysis of neither).
+            var baselineReport = Path.Combine(work, "baseline.sarif");
+            (exit, _, error) = await CliRunner.RunAsync(["baseline", "assess", Path.Combine(CliRunner.RepoRoot(), "samples", "tenant"), "--format", "sarif", "-o", baselineReport, "--push", "--category", "contoso", .. target]);
+            Assert.True(exit == 0, error);
+            Assert.Matches(@"push: contoso/tenant \(sfi baseline\): [1-9]\d* results, [1-9]\d* opened", error);
+            Assert.Matches(@"push: contoso/iac \(sfi baseline\): [1-9]\d* results, [1-9]\d* opened", error);
+            Assert.Equal(["contoso/tenant/", "contoso/iac/"], JsonNode.Parse(await File.ReadAllTextAsync(baselineReport))!["runs"]!.AsArray().Select(r => (string)r!["automationDetails"]!["id"]!));
+            (exit, output, error) = await CliRunner.RunAsync(["findings", "push", baselineReport, .. target]);
+            Assert.True(exit == 0, error);
+            Assert.Contains("baseline.sarif: contoso/tenant (sfi baseline): the same as the latest analysis, nothing changed", output, StringComparison.Ordinal);
+            Assert.Contains("baseline.sarif: contoso/iac (sfi baseline): the same as the latest analysis, nothing changed", output, StringComparison.Ordinal);
         }
         finally
         {
