@@ -106,9 +106,10 @@ internal sealed class PushOptions
 
     /// <summary>
     /// A run's category as the hub takes it: the command's default for a run without one, and <c>--category C</c> applied
-    /// (the category of a command of one category, the prefix of each analyzer's, <c>C/secrets</c>, for a command that
-    /// splits). The one rule for what <c>--push</c> sends and what a SARIF report says (<see cref="WithHubCategory"/>), so
-    /// that a report pushed later with <c>sfi findings push</c> is the same analysis.
+    /// (the category of a command of one category, the prefix of each run's, <c>C/secrets</c> or <c>C/tenant</c>, for a
+    /// command that splits). The one rule for what <c>--push</c> sends and what a SARIF report says, with or without
+    /// <c>--push</c> (<see cref="WithHubCategory"/>, <see cref="HubRuns"/>), so that a report pushed later with
+    /// <c>sfi findings push</c> is the same analysis.
     /// </summary>
     private string? HubCategory(ParseResult parse, string? category) => parse.GetValue(_category) is not { } given ? category ?? _defaultCategory
         : _defaultCategory is null ? $"{given}/{category}"
@@ -117,8 +118,8 @@ internal sealed class PushOptions
     /// <summary>
     /// <paramref name="run"/> (a report's one run) with the category its push has when <paramref name="categories"/> (the
     /// analysis categories that ran) are one, else none: a SARIF report says it as <c>automationDetails</c>, so that
-    /// <c>sfi findings push</c> of the file lands where <c>--push</c> would have. A run of several categories has none
-    /// (only the push splits it, one run per category).
+    /// <c>sfi findings push</c> of the file lands where <c>--push</c> would have. A run of several categories has none (a
+    /// command that splits writes its <see cref="HubRuns"/> instead).
     /// </summary>
     public AnalysisRun WithHubCategory(ParseResult parse, AnalysisRun run, IReadOnlyList<string?> categories)
         => run with { Category = categories is [var single] ? HubCategory(parse, single) : null };
