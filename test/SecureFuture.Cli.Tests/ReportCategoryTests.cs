@@ -46,15 +46,18 @@ public sealed class ReportCategoryTests : IDisposable
     }
 
     [Theory]
-    [InlineData("scan")]
-    [InlineData("baseline")]
-    [InlineData("threatmodel")]
-    public async Task Category_with_a_report_that_has_no_category_and_no_push_is_refused_not_ignored(string command)
+    [InlineData("scan", "json")]
+    [InlineData("baseline", "json")]
+    [InlineData("threatmodel", "json")]
+    [InlineData("baseline", null)]
+    [InlineData("threatmodel", "md")]
+    public async Task Category_with_a_report_that_has_no_category_and_no_push_is_refused_not_ignored(string command, string? format)
     {
         // A category that silently did nothing would leave a user believing their results were filed under it.
-        var (exit, _, stderr) = await CliRunner.RunAsync([.. Command(command), "--format", "json", "--category", "prod"]);
+        string[] formatArguments = format is null ? [] : ["--format", format];
+        var (exit, _, stderr) = await CliRunner.RunAsync([.. Command(command), .. formatArguments, "--category", "prod"]);
         Assert.Equal(ExitCodes.UsageError, exit);
-        Assert.Contains("--category names the analyses of a SARIF report or of --push: give --format sarif or --push (the json report has no category)", stderr, StringComparison.Ordinal);
+        Assert.Contains($"--category names the analyses of a SARIF report or of --push: give --format sarif or --push (the {format ?? "text"} report has no category)", stderr, StringComparison.Ordinal);
     }
 
     [Theory]

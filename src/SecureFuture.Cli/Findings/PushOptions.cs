@@ -40,7 +40,7 @@ internal sealed class PushOptions
         ArgumentNullException.ThrowIfNull(format);
         var options = new PushOptions(defaultCategory);
         options._category.Description = defaultCategory is null
-            ? "A prefix for each run's analysis category (C/secrets, C/iac...), in a SARIF report and with --push (default: none)."
+            ? "A prefix for the analysis category of each run (C/CATEGORY), in a SARIF report and with --push (default: none)."
             : $"The analysis category, in a SARIF report and with --push (default: {defaultCategory}).";
         options._category.Validators.Add(RefuseMalformedCategory);
 
@@ -72,9 +72,11 @@ internal sealed class PushOptions
 
             // A category names a SARIF run (automationDetails) or a pushed analysis: any other report has none, and an
             // option that silently did nothing would leave a user believing their upload was filed under it.
-            if (!push && result.GetValue(format) != "sarif" && result.GetResult(options._category) is { Implicit: false } category && category.Tokens.All(t => t.Value.Length > 0))
+            // (A command's validator sees no value for an option left to its default: that is the default's.)
+            var chosenFormat = result.GetValue(format) ?? (string?)format.GetDefaultValue();
+            if (!push && chosenFormat != "sarif" && result.GetResult(options._category) is { Implicit: false } category && category.Tokens.All(t => t.Value.Length > 0))
             {
-                result.AddError($"--category names the analyses of a SARIF report or of --push: give --format sarif or --push (the {result.GetValue(format)} report has no category)");
+                result.AddError($"--category names the analyses of a SARIF report or of --push: give --format sarif or --push (the {chosenFormat} report has no category)");
             }
         });
         return options;
