@@ -120,7 +120,7 @@ public sealed class ScanAnalyzersTests : IDisposable
 
     [Trait("Category", "Integration")]
     [Fact]
-    public async Task History_notes_that_code_analysis_runs_on_the_working_tree_only()
+    public async Task History_notes_that_code_analysis_runs_on_the_working_tree_only_and_refuses_a_scan_of_nothing()
     {
         Git("init", "-q", "-b", "main");
         Write("Program.cs", "class Program { }\n");
@@ -137,6 +137,17 @@ public sealed class ScanAnalyzersTests : IDisposable
 
         Assert.Contains("working-tree-only", await NotificationIdsAsync("scan", _root, "--history", "--format", "json"));
         Assert.DoesNotContain("working-tree-only", await NotificationIdsAsync("scan", _root, "--history", "--format", "json", "--analyzers", "secrets,iac"));
+
+        // Only analyzers that need the working tree, on commits or staged changes: nothing would be read, so no gate may pass.
+        foreach (var args in new[] { new[] { "--history" }, ["--staged"], ["--since-commit", "HEAD~0"] })
+        {
+            foreach (var only in new[] { "code", "deps", "code,deps" })
+            {
+                var (exit, stdout, stderr) = await CliRunner.RunAsync(["scan", _root, .. args, "--analyzers", only, "--fail-on", "low"]);
+                Assert.True(exit == ExitCodes.UsageError, $"{string.Join(' ', args)} --analyzers {only}: exit {exit}\n{stdout}\n{stderr}");
+                Assert.Contains("runs on the working tree only", stderr, StringComparison.Ordinal);
+            }
+        }
     }
 
     [Fact]

@@ -135,6 +135,14 @@ internal static partial class ScanCommand
                 return await ReportRuleProblemsAsync(userRules, stderr) ? ExitCodes.UsageError : ExitCodes.Success;
             }
 
+            // Code and dependency analysis need the working tree: on commits or staged changes with only those chosen,
+            // nothing would be looked at, and "no findings" would pass a gate over code no analyzer read.
+            if (fromGit && selected.RanCategories(workingTree: false).Count == 0)
+            {
+                await stderr.WriteLineAsync($"error: --analyzers {string.Join(',', chosen)} runs on the working tree only, not on {(parse.GetValue(staged) ? "staged changes" : "git history")}: nothing would be scanned (add secrets or iac, or scan the working tree)");
+                return ExitCodes.UsageError;
+            }
+
             var maxSize = ParseSize(parse.GetValue(maxFileSize)!);
             var request = new ScanRequest
             {
