@@ -37,19 +37,6 @@ internal static class OAuthTestKit
     public static Task EventPassAsync(SfiServer server)
         => server.Services.GetRequiredService<SecurityEventWorker>().NextPassAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
 
-    /// <summary>
-    /// Waits until the clock's whole second is past <paramref name="instant"/>: a token issued then has an <c>iat</c>
-    /// later than an event of that instant (JWT times are whole seconds, RFC 7519 §2).
-    /// </summary>
-    public static async Task NextSecondAsync(DateTimeOffset instant)
-    {
-        var next = DateTimeOffset.FromUnixTimeSeconds(instant.ToUnixTimeSeconds() + 1);
-        if (next - DateTimeOffset.UtcNow is { Ticks: > 0 } left)
-        {
-            await Task.Delay(left);
-        }
-    }
-
     /// <summary>A client assertion as RFC 7523 and its 2025 update describe it: typ client-authentication+jwt, aud the issuer.</summary>
     public static string Assertion(string audience, string clientId, ECDsa key, string kid = "k1")
     {
