@@ -7,6 +7,7 @@ using Duende.IdentityModel.Client;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
+using SecureFuture.Testing;
 
 namespace SecureFuture.Server.Tests;
 
@@ -14,20 +15,7 @@ namespace SecureFuture.Server.Tests;
 internal static class OAuthTestKit
 {
     /// <summary>Probes until <paramref name="done"/> holds or 10 s pass (changes that reach other components asynchronously); returns the last value.</summary>
-    public static async Task<T> EventuallyAsync<T>(Func<Task<T>> probe, Func<T, bool> done)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-        while (true)
-        {
-            var value = await probe();
-            if (done(value) || DateTime.UtcNow > deadline)
-            {
-                return value;
-            }
-
-            await Task.Delay(100);
-        }
-    }
+    public static Task<T> EventuallyAsync<T>(Func<Task<T>> probe, Func<T, bool> done) => Polling.UntilAsync(probe, done, TimeSpan.FromSeconds(10));
 
     /// <summary>
     /// Waits until <paramref name="server"/>'s security-event worker has run a whole pass that started after this call
