@@ -340,16 +340,8 @@ public sealed partial class ServeCrashTests(ITestOutputHelper output)
                 {
                     server.Client = new HttpClient { BaseAddress = new Uri(match.Groups["url"].Value), Timeout = TimeSpan.FromSeconds(20) };
                     server.Client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", adminKey);
-                    while (DateTime.UtcNow < deadline)
-                    {
-                        using var ready = await server.Client.GetAsync(new Uri("/readyz", UriKind.Relative));
-                        if (ready.IsSuccessStatusCode)
-                        {
-                            return server;
-                        }
-
-                        await Task.Delay(100);
-                    }
+                    await Polling.UntilReadyAsync(server.Client, new Uri("/readyz", UriKind.Relative), deadline - DateTime.UtcNow);
+                    return server;
                 }
 
                 if (server._process.HasExited)

@@ -31,4 +31,25 @@ public static class Polling
 
     /// <summary>Probes until <paramref name="condition"/> holds or <paramref name="timeout"/> passes; returns whether it held.</summary>
     public static Task<bool> UntilAsync(Func<Task<bool>> condition, TimeSpan timeout) => UntilAsync(condition, held => held, timeout);
+
+    /// <summary>
+    /// Asks a server's readiness endpoint (<c>/readyz</c>, relative to the client's base address or absolute) until it
+    /// answers with success; after <paramref name="timeout"/>, throws a <see cref="TimeoutException"/> with its last answer.
+    /// </summary>
+    public static async Task UntilReadyAsync(HttpClient client, Uri readyz, TimeSpan timeout)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        var (ready, answer) = await UntilAsync(
+            async () =>
+            {
+                using var response = await client.GetAsync(readyz);
+                return (response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
+            },
+            last => last.IsSuccessStatusCode,
+            timeout);
+        if (!ready)
+        {
+            throw new TimeoutException($"the server did not become ready within {timeout.TotalSeconds} s: {answer}");
+        }
+    }
 }
