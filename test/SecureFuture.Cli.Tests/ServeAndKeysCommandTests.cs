@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Microsoft.Data.Sqlite;
+using SecureFuture.Testing;
 
 namespace SecureFuture.Cli.Tests;
 
@@ -170,22 +171,17 @@ public sealed partial class ServeAndKeysCommandTests
     /// <summary>Waits (up to 30 s) until the newest audit record of the SQLite store at <paramref name="database"/> is under a signed checkpoint.</summary>
     private static async Task CheckpointedAsync(string database)
     {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        while (true)
-        {
-            await using (var connection = new SqliteConnection($"Data Source={database};Mode=ReadOnly;Pooling=false"))
+        var checkpointed = await Polling.UntilAsync(
+            async () =>
             {
-                await connection.OpenAsync(timeout.Token);
+                await using var connection = new SqliteConnection($"Data Source={database};Mode=ReadOnly;Pooling=false");
+                await connection.OpenAsync();
                 await using var command = connection.CreateCommand();
                 command.CommandText = "SELECT (SELECT MAX(seq) FROM audit_checkpoints) >= (SELECT MAX(seq) FROM audit_records)";
-                if (await command.ExecuteScalarAsync(timeout.Token) is long and 1)
-                {
-                    return;
-                }
-            }
-
-            await Task.Delay(100, timeout.Token);
-        }
+                return await command.ExecuteScalarAsync() is long and 1;
+            },
+            TimeSpan.FromSeconds(30));
+        Assert.True(checkpointed, $"the newest audit record of {database} is not under a signed checkpoint after 30 s");
     }
 
     private static async Task<(int Exit, string Out, string Err)> RunSystemClockAsync(string[] args, TimeSpan timeout)
@@ -238,16 +234,8 @@ public sealed partial class ServeAndKeysCommandTests
                 {
                     serve.Url = match.Groups["url"].Value;
                     using var client = new HttpClient();
-                    while (DateTime.UtcNow < deadline)
-                    {
-                        using var ready = await client.GetAsync(new Uri(serve.Url + "/readyz"));
-                        if (ready.IsSuccessStatusCode)
-                        {
-                            return serve;
-                        }
-
-                        await Task.Delay(100);
-                    }
+                    await Polling.UntilReadyAsync(client, new Uri(serve.Url + "/readyz"), deadline - DateTime.UtcNow);
+                    return serve;
                 }
 
                 if (serve._run.IsCompleted)

@@ -74,8 +74,8 @@ public sealed partial class ServeCrashTests(ITestOutputHelper output)
             // The restarted server signs at once with a key the token holds (AssertConsistentAsync). The token and the
             // store agree once its scheduler passes have destroyed the orphans of interrupted rotations and recorded the
             // destructions a kill interrupted: "the next pass". A pass over a ring of hundreds of versions can take
-            // seconds on a loaded machine, so the comparison is made after a run of 2.5 s and, if they still differ,
-            // after up to two more runs (each restart reconciles again); never more.
+            // seconds on a loaded machine, so each run waits until they agree while it runs (up to 10 s) and, if they
+            // still differ once it has stopped, up to two more runs follow (each restart reconciles again); never more.
             int[] inToken = [];
             List<int> inStore = [];
             for (var run = 1; run <= 3; run++)
@@ -83,7 +83,7 @@ public sealed partial class ServeCrashTests(ITestOutputHelper output)
                 using (var last = await ServerProcess.StartAsync(dataDir, adminKey))
                 {
                     await AssertConsistentAsync(last);
-                    await Task.Delay(2500 * run);
+                    await Polling.UntilAsync(async () => await TokenAndStoreAsync(dataDir) is var (token, store) && store.SequenceEqual(token), TimeSpan.FromSeconds(10));
                     await AssertConsistentAsync(last);
                     await last.StopAsync();
                 }
@@ -340,16 +340,8 @@ public sealed partial class ServeCrashTests(ITestOutputHelper output)
                 {
                     server.Client = new HttpClient { BaseAddress = new Uri(match.Groups["url"].Value), Timeout = TimeSpan.FromSeconds(20) };
                     server.Client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", adminKey);
-                    while (DateTime.UtcNow < deadline)
-                    {
-                        using var ready = await server.Client.GetAsync(new Uri("/readyz", UriKind.Relative));
-                        if (ready.IsSuccessStatusCode)
-                        {
-                            return server;
-                        }
-
-                        await Task.Delay(100);
-                    }
+                    await Polling.UntilReadyAsync(server.Client, new Uri("/readyz", UriKind.Relative), deadline - DateTime.UtcNow);
+                    return server;
                 }
 
                 if (server._process.HasExited)

@@ -213,13 +213,8 @@ public sealed class KeyApiTests(ServerFixture fixture)
         var kid = (string)JsonNode.Parse(await sign.Content.ReadAsStringAsync())!["kid"]!;
 
         // Written within about a second by the server itself (batched), without any call to flush it.
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
-        SecureFuture.Keys.Audit.AuditRecord? record = null;
-        while (record is null && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(200);
-            record = (await server.Server.Keys.Store.ReadAuditAsync(default)).FirstOrDefault(r => r.Action == "key.signed" && r.Ring == "default");
-        }
+        var record = await Polling.UntilAsync(
+            async () => (await server.Server.Keys.Store.ReadAuditAsync(default)).FirstOrDefault(r => r.Action == "key.signed" && r.Ring == "default"), r => r is not null, TimeSpan.FromSeconds(15));
 
         Assert.NotNull(record);
         Assert.StartsWith("admin:", record.Actor, StringComparison.Ordinal);

@@ -544,18 +544,8 @@ public sealed class MtlsBindingTests(ServerFixture fixture)
             var admin = new HttpClient(Handler(pinned, null));
             admin.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", adminKey);
             var running = new MtlsServer(server, directory, httpsBase.ToString(), httpsBase, httpBase, pinned, admin);
-            var deadline = DateTime.UtcNow.AddSeconds(30);
-            while (true)
-            {
-                using var ready = await admin.GetAsync(new Uri(httpsBase, "/readyz"));
-                if (ready.IsSuccessStatusCode)
-                {
-                    return running;
-                }
-
-                Assert.True(DateTime.UtcNow < deadline, "the server did not become ready");
-                await Task.Delay(100);
-            }
+            await Polling.UntilReadyAsync(admin, new Uri(httpsBase, "/readyz"), TimeSpan.FromSeconds(30));
+            return running;
         }
 
         /// <summary>A client that trusts exactly this server's certificate and presents <paramref name="certificate"/>, if any.</summary>

@@ -7,6 +7,7 @@ using Duende.IdentityModel.Client;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
+using SecureFuture.Testing;
 
 namespace SecureFuture.Server.Tests;
 
@@ -14,20 +15,7 @@ namespace SecureFuture.Server.Tests;
 internal static class OAuthTestKit
 {
     /// <summary>Probes until <paramref name="done"/> holds or 10 s pass (changes that reach other components asynchronously); returns the last value.</summary>
-    public static async Task<T> EventuallyAsync<T>(Func<Task<T>> probe, Func<T, bool> done)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-        while (true)
-        {
-            var value = await probe();
-            if (done(value) || DateTime.UtcNow > deadline)
-            {
-                return value;
-            }
-
-            await Task.Delay(100);
-        }
-    }
+    public static Task<T> EventuallyAsync<T>(Func<Task<T>> probe, Func<T, bool> done) => Polling.UntilAsync(probe, done, TimeSpan.FromSeconds(10));
 
     /// <summary>
     /// Waits until <paramref name="server"/>'s security-event worker has run a whole pass that started after this call
@@ -36,19 +24,6 @@ internal static class OAuthTestKit
     /// </summary>
     public static Task EventPassAsync(SfiServer server)
         => server.Services.GetRequiredService<SecurityEventWorker>().NextPassAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
-
-    /// <summary>
-    /// Waits until the clock's whole second is past <paramref name="instant"/>: a token issued then has an <c>iat</c>
-    /// later than an event of that instant (JWT times are whole seconds, RFC 7519 §2).
-    /// </summary>
-    public static async Task NextSecondAsync(DateTimeOffset instant)
-    {
-        var next = DateTimeOffset.FromUnixTimeSeconds(instant.ToUnixTimeSeconds() + 1);
-        if (next - DateTimeOffset.UtcNow is { Ticks: > 0 } left)
-        {
-            await Task.Delay(left);
-        }
-    }
 
     /// <summary>A client assertion as RFC 7523 and its 2025 update describe it: typ client-authentication+jwt, aud the issuer.</summary>
     public static string Assertion(string audience, string clientId, ECDsa key, string kid = "k1")

@@ -60,25 +60,7 @@ internal sealed class RunningServer : IAsyncDisposable
         return running;
     }
 
-    public async Task WaitUntilReadyAsync(TimeSpan timeout)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (true)
-        {
-            using var response = await Anonymous.GetAsync(new Uri("/readyz", UriKind.Relative));
-            if (response.IsSuccessStatusCode)
-            {
-                return;
-            }
-
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException("the server did not become ready: " + await response.Content.ReadAsStringAsync());
-            }
-
-            await Task.Delay(100);
-        }
-    }
+    public Task WaitUntilReadyAsync(TimeSpan timeout) => Polling.UntilReadyAsync(Anonymous, new Uri("/readyz", UriKind.Relative), timeout);
 
     public async ValueTask DisposeAsync()
     {

@@ -90,14 +90,7 @@ public sealed class SeveralNodesTests(ServerFixture fixture)
         // Within about a second both nodes count all 20 and make the next guess from that source wait...
         foreach (var endpoint in new[] { tokenAtA, tokenAtB })
         {
-            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-            TokenResponse answer;
-            do
-            {
-                await Task.Delay(200);
-                answer = await RequestAsync(http, endpoint, Assertion(nodes.Issuer, "worker", guess), dpop: null);
-            }
-            while (Code(answer) != "temporarily_unavailable" && DateTime.UtcNow < deadline);
+            var answer = await Polling.UntilAsync(() => RequestAsync(http, endpoint, Assertion(nodes.Issuer, "worker", guess), dpop: null), a => Code(a) == "temporarily_unavailable", TimeSpan.FromSeconds(10));
 
             Assert.Equal("temporarily_unavailable", Code(answer));
             Assert.Contains("retry in", answer.ErrorDescription, StringComparison.Ordinal);

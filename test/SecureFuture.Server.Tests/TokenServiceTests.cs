@@ -18,6 +18,7 @@ using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 using SecureFuture.Identity.Validation.AspNetCore;
 using SecureFuture.Keys;
+using SecureFuture.Testing;
 
 using static SecureFuture.Server.Tests.OAuthTestKit;
 
@@ -237,7 +238,8 @@ public sealed class TokenServiceTests(ServerFixture fixture)
     [Fact]
     public async Task Security_events_make_a_disabled_clients_and_a_revoked_subjects_tokens_fail_within_seconds()
     {
-        await using var sfi = await StartAsync();
+        var clock = new ForwardClock();
+        await using var sfi = await StartAsync(o => o with { Clock = clock });
         using var workerKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         using var bobKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         using var rsKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
@@ -299,7 +301,7 @@ public sealed class TokenServiceTests(ServerFixture fixture)
         }
 
         Assert.Equal("invalid_token", await EventuallyAsync(() => ExternalAsync(bobToken), e => e is not null));
-        await NextSecondAsync(DateTimeOffset.UtcNow); // tokens issued in the second of the revocation are refused too
+        clock.SkipPastSecondOf(clock.GetUtcNow()); // tokens issued in the second of the revocation are refused too
         var fresh = (await RequestTokenAsync(http, endpoint, sfi.Issuer, "bob", bobKey)).AccessToken!;
         Assert.Null(await ExternalAsync(fresh));
 
@@ -697,7 +699,8 @@ public sealed class TokenServiceTests(ServerFixture fixture)
     [Fact]
     public async Task Changing_a_clients_scopes_or_binding_applies_to_new_tokens_and_ends_its_earlier_ones()
     {
-        await using var sfi = await StartAsync();
+        var clock = new ForwardClock();
+        await using var sfi = await StartAsync(o => o with { Clock = clock });
         using var clientKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         using var dpopKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         await RegisterAsync(sfi, "reports", clientKey, scopes: ["orders.read", "orders.write"]);
@@ -717,7 +720,7 @@ public sealed class TokenServiceTests(ServerFixture fixture)
             Assert.Single(view["scopes"]!.AsArray());
         }
 
-        var changedAt = DateTimeOffset.UtcNow;
+        var changedAt = clock.GetUtcNow();
 
         // The earlier token (write scope, unbound) is refused from the security-event worker's next pass on: the change
         // is a CAEP token-claims-change.
@@ -727,8 +730,8 @@ public sealed class TokenServiceTests(ServerFixture fixture)
         Assert.Contains("insufficient_claims", challenge, StringComparison.Ordinal);
 
         // New tokens follow the new settings: unbound is refused, the removed scope is refused, a bound read token is issued.
-        // (iat has one-second resolution, so a token of the same second as the change counts as earlier: wait it out.)
-        await NextSecondAsync(changedAt);
+        // (iat has one-second resolution, so a token of the same second as the change counts as earlier: skip past it.)
+        clock.SkipPastSecondOf(changedAt);
 
         Assert.Equal("invalid_request", Code(await RequestTokenAsync(http, endpoint, sfi.Issuer, "reports", clientKey, scope: "orders.read")));
         Assert.Equal("invalid_scope", Code(await RequestTokenAsync(http, endpoint, sfi.Issuer, "reports", clientKey, scope: "orders.write", dpop: Proof(dpopKey, "POST", endpoint))));

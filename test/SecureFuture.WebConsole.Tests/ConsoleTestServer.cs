@@ -106,25 +106,7 @@ internal sealed partial class ConsoleTestServer : IAsyncDisposable
         Directory.Delete(DataDirectory, recursive: true);
     }
 
-    private async Task WaitUntilReadyAsync()
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (true)
-        {
-            using var response = await Admin.GetAsync(new Uri("/readyz", UriKind.Relative));
-            if (response.IsSuccessStatusCode)
-            {
-                return;
-            }
-
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException("the server did not become ready");
-            }
-
-            await Task.Delay(100);
-        }
-    }
+    private Task WaitUntilReadyAsync() => Polling.UntilReadyAsync(Admin, new Uri("/readyz", UriKind.Relative), TimeSpan.FromSeconds(30));
 
     private static StringContent JsonContent(JsonNode node) => new(node.ToJsonString(), Encoding.UTF8, "application/json");
 

@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Text;
 using SecureFuture.Findings.Lifecycle;
 using SecureFuture.Findings.Sla;
+using static SecureFuture.Core.Storage.SqlCommands;
 
 namespace SecureFuture.Findings.Store;
 

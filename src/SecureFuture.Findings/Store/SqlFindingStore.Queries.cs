@@ -5,6 +5,7 @@ using SecureFuture.Core;
 using SecureFuture.Findings.Lifecycle;
 using SecureFuture.Findings.Metrics;
 using SecureFuture.Findings.Sla;
+using static SecureFuture.Core.Storage.SqlCommands;
 
 namespace SecureFuture.Findings.Store;
 

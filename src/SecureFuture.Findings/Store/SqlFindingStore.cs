@@ -7,6 +7,7 @@ using Npgsql;
 using SecureFuture.Core;
 using SecureFuture.Findings.Lifecycle;
 using SecureFuture.Findings.Sla;
+using static SecureFuture.Core.Storage.SqlCommands;
 
 namespace SecureFuture.Findings.Store;
 
@@ -302,30 +303,6 @@ public sealed partial class SqlFindingStore : IFindingStore
         }
 
         return connection;
-    }
-
-    private static async Task<int> ExecuteAsync(DbConnection connection, DbTransaction? transaction, string sql, CancellationToken cancellationToken, params (string Name, object? Value)[] parameters)
-    {
-        await using var command = Command(connection, transaction, sql, parameters);
-        return await command.ExecuteNonQueryAsync(cancellationToken);
-    }
-
-    private static DbCommand Command(DbConnection connection, DbTransaction? transaction, string sql, params (string Name, object? Value)[] parameters)
-    {
-        var command = connection.CreateCommand();
-#pragma warning disable CA2100 // Statements are built from constants of the store; values always travel as parameters.
-        command.CommandText = sql;
-#pragma warning restore CA2100
-        command.Transaction = transaction;
-        foreach (var (name, value) in parameters)
-        {
-            var parameter = command.CreateParameter();
-            parameter.ParameterName = name;
-            parameter.Value = value ?? DBNull.Value;
-            command.Parameters.Add(parameter);
-        }
-
-        return command;
     }
 
     private static DateTimeOffset? Time(DbDataReader reader, int ordinal)

@@ -6,6 +6,7 @@ using System.Text.Json;
 using Microsoft.Data.Sqlite;
 using Npgsql;
 using SecureFuture.Keys.Audit;
+using static SecureFuture.Core.Storage.SqlCommands;
 
 namespace SecureFuture.Keys.Storage;
 
@@ -504,30 +505,6 @@ public sealed class SqlKeyStore : IKeyStore
 
     private static bool IsConstraintViolation(DbException e)
         => e is SqliteException { SqliteErrorCode: 19 } || e is PostgresException { SqlState: "23505" or "23503" or "23514" or "P0001" };
-
-    private static async Task ExecuteAsync(DbConnection connection, DbTransaction? transaction, string sql, CancellationToken cancellationToken, params (string Name, object? Value)[] parameters)
-    {
-        await using var command = Command(connection, transaction, sql, parameters);
-        await command.ExecuteNonQueryAsync(cancellationToken);
-    }
-
-    private static DbCommand Command(DbConnection connection, DbTransaction? transaction, string sql, params (string Name, object? Value)[] parameters)
-    {
-        var command = connection.CreateCommand();
-#pragma warning disable CA2100 // Statements are constants of this class; values always travel as parameters.
-        command.CommandText = sql;
-#pragma warning restore CA2100
-        command.Transaction = transaction;
-        foreach (var (name, value) in parameters)
-        {
-            var parameter = command.CreateParameter();
-            parameter.ParameterName = name;
-            parameter.Value = value ?? DBNull.Value;
-            command.Parameters.Add(parameter);
-        }
-
-        return command;
-    }
 
     private static long Ms(TimeSpan value) => (long)value.TotalMilliseconds;
 
