@@ -1,6 +1,8 @@
 using System.Buffers;
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using System.Text;
 using System.Text.Unicode;
 
@@ -87,27 +89,11 @@ public static class EncodedText
             var found = new List<EncodedValue>(percent.Count);
             var nextPercent = 0;
 
-            // A skip loop (Boyer-Moore's idea): a run of MinLength or more that starts at or after i covers i + MinLength
-            // - 1, so when that character is not in the alphabet the whole stretch is skipped after one look. Source code
-            // is mostly short words between punctuation, so most of a file is passed over in strides of MinLength.
             // Invariant: i is 0 or follows a character outside the alphabet, so a run found from i starts where it is found.
-            for (var i = 0; i + MinLength <= span.Length;)
+            for (var i = 0; NextRun(span, i) is var start and >= 0;)
             {
-                var probe = i + MinLength - 1;
-                if (!IsRunChar(span[probe]))
-                {
-                    i = probe + 1;
-                    continue;
-                }
-
-                var start = probe;
-                while (start > i && IsRunChar(span[start - 1]))
-                {
-                    start--;
-                }
-
-                var end = span[probe..].IndexOfAnyExcept(Units<T>.Base64);
-                end = end < 0 ? span.Length : probe + end;
+                var end = span[(start + MinLength)..].IndexOfAnyExcept(Units<T>.Base64);
+                end = end < 0 ? span.Length : start + MinLength + end;
                 var padded = end;
                 while (padded < span.Length && padded - end < 2 && span[padded].Equals(Units<T>.Padding))
                 {
@@ -115,10 +101,6 @@ public static class EncodedText
                 }
 
                 i = end + 1;
-                if (end - start < MinLength)
-                {
-                    continue;
-                }
 
                 // Runs inside a percent-encoded token are decoded with it, as the next layer.
                 while (nextPercent < percent.Count && percent[nextPercent].Start + percent[nextPercent].Length <= start)
@@ -131,7 +113,10 @@ public static class EncodedText
                     continue;
                 }
 
-                if (end - start <= MaxLength && TryRun(Units<T>.Chars(span[start..end], ref widened)) is var (encoding, decoded))
+                // Most runs are identifiers, rejected by their first characters before they are widened and decoded.
+                var run = span[start..end];
+                if (run.Length <= MaxLength && (StartsLikeHexText(run) || StartsLikeBase64Text(run))
+                    && TryRun(Units<T>.Chars(run, ref widened)) is var (encoding, decoded))
                 {
                     found.Add(new EncodedValue(start, padded - start, encoding, decoded));
                 }
@@ -174,11 +159,12 @@ public static class EncodedText
     /// character of each 4-character group encodes a value below 32 (<c>A</c>-<c>Z</c>, <c>a</c>-<c>f</c>). Only the
     /// first three groups are looked at; identifiers and random data fail here about 7 times in 8.
     /// </summary>
-    private static bool StartsLikeBase64Text(ReadOnlySpan<char> run)
+    private static bool StartsLikeBase64Text<T>(ReadOnlySpan<T> run)
+        where T : unmanaged, IEquatable<T>
     {
         for (var i = 0; i < Math.Min(run.Length, 12); i += 4)
         {
-            if (run[i] is not ((>= 'A' and <= 'Z') or (>= 'a' and <= 'f')))
+            if (Char(run[i]) is not ((>= 'A' and <= 'Z') or (>= 'a' and <= 'f')))
             {
                 return false;
             }
@@ -188,11 +174,12 @@ public static class EncodedText
     }
 
     /// <summary>Hex of text: the high digit of each of the first eight bytes is 0 (tab, line breaks) or 2 to 7 (printable ASCII).</summary>
-    private static bool StartsLikeHexText(ReadOnlySpan<char> run)
+    private static bool StartsLikeHexText<T>(ReadOnlySpan<T> run)
+        where T : unmanaged, IEquatable<T>
     {
         for (var i = 0; i < Math.Min(run.Length, 16); i += 2)
         {
-            if (run[i] is not ('0' or (>= '2' and <= '7')))
+            if (Char(run[i]) is not ('0' or (>= '2' and <= '7')))
             {
                 return false;
             }
@@ -281,8 +268,91 @@ public static class EncodedText
     private static bool IsRunChar<T>(T unit)
         where T : unmanaged, IEquatable<T>
     {
-        var c = typeof(T) == typeof(char) ? Unsafe.As<T, char>(ref unit) : (char)Unsafe.As<T, byte>(ref unit);
+        var c = Char(unit);
         return c < 128 && RunChar[c];
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static char Char<T>(T unit)
+        where T : unmanaged, IEquatable<T> =>
+        typeof(T) == typeof(char) ? Unsafe.As<T, char>(ref unit) : (char)Unsafe.As<T, byte>(ref unit);
+
+    /// <summary>
+    /// Where the first run of at least <see cref="MinLength"/> base64 characters at or after <paramref name="from"/>
+    /// starts, or -1. <paramref name="from"/> must be 0 or follow a character outside the alphabet, so that a run found
+    /// from it is found at its start.
+    /// </summary>
+    private static int NextRun<T>(ReadOnlySpan<T> span, int from)
+        where T : unmanaged, IEquatable<T>
+    {
+        var i = from;
+        if (typeof(T) == typeof(byte) && Vector256.IsHardwareAccelerated)
+        {
+            // 64 bytes at a time: a bit per byte in the alphabet, and-ed with itself shifted by 1, 2, 4 and 8 leaves
+            // a bit where MinLength alphabet bytes in a row start. The first such bit is the run's start: any earlier
+            // start would have been found at or before it, in this block or in the one before.
+            var bytes = MemoryMarshal.Cast<T, byte>(span);
+            const int Stride = 64 - MinLength + 1;
+            for (; i + 64 <= bytes.Length; i += Stride)
+            {
+                ref var at = ref Unsafe.Add(ref MemoryMarshal.GetReference(bytes), i);
+                var starts = RunBits(Vector256.LoadUnsafe(ref at)) | ((ulong)RunBits(Vector256.LoadUnsafe(ref at, 32)) << 32);
+                starts &= starts >> 1;
+                starts &= starts >> 2;
+                starts &= starts >> 4;
+                starts &= starts >> 8;
+                starts &= (1UL << Stride) - 1;
+                if (starts != 0)
+                {
+                    return i + BitOperations.TrailingZeroCount(starts);
+                }
+            }
+        }
+
+        // A skip loop (Boyer-Moore's idea): a run of MinLength or more that starts at or after i covers i + MinLength
+        // - 1, so when that character is not in the alphabet the whole stretch is skipped after one look. Where the
+        // loop above stopped, a run cannot start before i and reach past it: it would have been found there.
+        while (i + MinLength <= span.Length)
+        {
+            var probe = i + MinLength - 1;
+            if (!IsRunChar(span[probe]))
+            {
+                i = probe + 1;
+                continue;
+            }
+
+            var start = probe;
+            while (start > i && IsRunChar(span[start - 1]))
+            {
+                start--;
+            }
+
+            var end = probe + 1;
+            while (end < start + MinLength && end < span.Length && IsRunChar(span[end]))
+            {
+                end++;
+            }
+
+            if (end == start + MinLength)
+            {
+                return start;
+            }
+
+            i = end + 1;
+        }
+
+        return -1;
+    }
+
+    /// <summary>A bit per byte of <paramref name="v"/>: set for the base64 alphabets' characters (both of them).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static uint RunBits(Vector256<byte> v)
+    {
+        var letter = Vector256.LessThan((v | Vector256.Create((byte)0x20)) - Vector256.Create((byte)'a'), Vector256.Create((byte)26));
+        var digit = Vector256.LessThan(v - Vector256.Create((byte)'0'), Vector256.Create((byte)10));
+        var symbol = Vector256.Equals(v, Vector256.Create((byte)'+')) | Vector256.Equals(v, Vector256.Create((byte)'/'))
+            | Vector256.Equals(v, Vector256.Create((byte)'-')) | Vector256.Equals(v, Vector256.Create((byte)'_'));
+        return (letter | digit | symbol).ExtractMostSignificantBits();
     }
 
     /// <summary>The alphabets of the search, as characters or as bytes.</summary>
