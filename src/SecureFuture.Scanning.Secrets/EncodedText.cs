@@ -57,11 +57,26 @@ public static class EncodedText
     }
 
     /// <summary>
-    /// What <see cref="Find(string)"/> finds in the text that <paramref name="ascii"/> decodes to, found on the bytes
-    /// (they must be ASCII, so that an offset in them is an offset in the text): a file need not be decoded to UTF-16
-    /// for its encoded values to be found. Only the candidates are widened to characters, to be decoded.
+    /// What <see cref="Find(string)"/> finds in the text that <paramref name="utf8"/> decodes to (UTF-8, valid or not),
+    /// found on the bytes: a file need not be decoded to UTF-16 for its encoded values to be found. Only the
+    /// candidates are widened to characters, to be decoded. A candidate is ASCII, and an ASCII byte is always its own
+    /// character, so a candidate's bytes are its characters and only where it starts needs counting in characters
+    /// (<see cref="CharacterOffsets"/>) when the content is not all ASCII.
     /// </summary>
-    public static List<EncodedValue> Find(ReadOnlySpan<byte> ascii) => Find<byte>(ascii);
+    public static List<EncodedValue> Find(ReadOnlySpan<byte> utf8)
+    {
+        var found = Find<byte>(utf8);
+        if (found.Count > 0 && !Ascii.IsValid(utf8))
+        {
+            var offsets = default(CharacterOffsets);
+            for (var i = 0; i < found.Count; i++)
+            {
+                found[i] = found[i] with { Start = offsets.Of(utf8, found[i].Start) };
+            }
+        }
+
+        return found;
+    }
 
     /// <summary>One search over characters or ASCII bytes; <see cref="Units{T}"/> holds what differs.</summary>
     private static List<EncodedValue> Find<T>(ReadOnlySpan<T> span)
@@ -77,7 +92,10 @@ public static class EncodedText
                 var tokenStart = span[..at].LastIndexOfAny(Units<T>.TokenEnd) + 1;
                 var tokenEnd = span[at..].IndexOfAny(Units<T>.TokenEnd);
                 tokenEnd = tokenEnd < 0 ? span.Length : at + tokenEnd;
-                if (tokenEnd - tokenStart is >= MinPercentLength and <= MaxLength && TryPercent(Units<T>.Chars(span[tokenStart..tokenEnd], ref widened)) is { } decoded)
+                // Percent-encoding (RFC 3986 §2.1) is of ASCII text: a token with any other character is not a URL
+                // component (TryPercent checks its characters; bytes are checked here, before they are widened).
+                if (tokenEnd - tokenStart is >= MinPercentLength and <= MaxLength && Units<T>.IsAscii(span[tokenStart..tokenEnd])
+                    && TryPercent(Units<T>.Chars(span[tokenStart..tokenEnd], ref widened)) is { } decoded)
                 {
                     percent.Add(new EncodedValue(tokenStart, tokenEnd - tokenStart, "percent", decoded));
                 }
@@ -390,6 +408,9 @@ public static class EncodedText
 
             return buffer.AsSpan(0, Encoding.ASCII.GetChars(MemoryMarshal.Cast<T, byte>(units), buffer));
         }
+
+        public static bool IsAscii(ReadOnlySpan<T> units) =>
+            typeof(T) == typeof(char) || Ascii.IsValid(MemoryMarshal.Cast<T, byte>(units));
 
         private static T Unit(char c)
         {
