@@ -133,7 +133,7 @@ public static class EncodedText
 
                 // Most runs are identifiers, rejected by their first characters before they are widened and decoded.
                 var run = span[start..end];
-                if (run.Length <= MaxLength && (StartsLikeHexText(run) || StartsLikeBase64Text(run))
+                if (run.Length <= MaxLength && (StartsLikeHexText(run) || (StartsLikeBase64Text(run) && StartsReadableAsBase64(run)))
                     && TryRun(Units<T>.Chars(run, ref widened)) is var (encoding, decoded))
                 {
                     found.Add(new EncodedValue(start, padded - start, encoding, decoded));
@@ -183,6 +183,39 @@ public static class EncodedText
         for (var i = 0; i < Math.Min(run.Length, 12); i += 4)
         {
             if (Char(run[i]) is not ((>= 'A' and <= 'Z') or (>= 'a' and <= 'f')))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// The first bytes a run decodes to as base64 (either alphabet), the first two 4-character groups, hold no control
+    /// character that <see cref="Readable"/> would reject. Upper-case identifiers (<c>GLIBC_PRIVATE_DEFS</c>) look like
+    /// base64 of text by <see cref="StartsLikeBase64Text"/> but decode to control characters at once: they are
+    /// rejected here, without widening and decoding the whole run.
+    /// </summary>
+    private static bool StartsReadableAsBase64<T>(ReadOnlySpan<T> run)
+        where T : unmanaged, IEquatable<T>
+    {
+        for (var group = 0; group + 4 <= Math.Min(run.Length, 8); group += 4)
+        {
+            var bits = 0;
+            for (var i = group; i < group + 4; i++)
+            {
+                bits = (bits << 6) | Char(run[i]) switch
+                {
+                    >= 'A' and <= 'Z' and var c => c - 'A',
+                    >= 'a' and <= 'z' and var c => c - 'a' + 26,
+                    >= '0' and <= '9' and var c => c - '0' + 52,
+                    '+' or '-' => 62,
+                    _ => 63,
+                };
+            }
+
+            if (IsControl((byte)(bits >> 16)) || IsControl((byte)(bits >> 8)) || IsControl((byte)bits))
             {
                 return false;
             }
@@ -428,6 +461,9 @@ public static class EncodedText
 
     private static int HexValue(char c) => c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
 
+    /// <summary>A control character other than tab, CR and LF: not in readable text.</summary>
+    private static bool IsControl(byte b) => (b < 0x20 && b is not (byte)'\t' and not (byte)'\r' and not (byte)'\n') || b == 0x7F;
+
     /// <summary>The bytes as text when they are UTF-8 with no control characters but tab, CR and LF; else null.</summary>
     private static string? Readable(ReadOnlySpan<byte> bytes)
     {
@@ -438,7 +474,7 @@ public static class EncodedText
 
         foreach (var b in bytes)
         {
-            if ((b < 0x20 && b is not (byte)'\t' and not (byte)'\r' and not (byte)'\n') || b == 0x7F)
+            if (IsControl(b))
             {
                 return null;
             }

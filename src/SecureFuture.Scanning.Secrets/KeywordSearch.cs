@@ -45,11 +45,14 @@ internal sealed class KeywordSearch
     private readonly SearchValues<string> _anyKeyword;
     private readonly Dictionary<char, int[]> _byFirstChar;
 
-    // The byte search: keywords in lower case, the bit table, and its buckets (in ascending order of keyword, bucket h
-    // is _buckets[_bucketStart[h].._bucketStart[h + 1]]).
+    // The byte search: keywords in lower case, the bit table, and its buckets, one per set bit (in ascending order of
+    // keyword, the bucket of the table's r-th set bit is _buckets[_bucketStart[r].._bucketStart[r + 1]]). A set bit's
+    // rank is the number of bits set in the words before its own (_wordRank) and below it in its word: tables of a few
+    // KiB that stay in the cache, where an array indexed by hash would take 1 MiB.
     private readonly byte[][] _lowerKeywords;
     private readonly ulong[] _filter = new ulong[(1 << HashBits) / 64];
-    private readonly int[] _bucketStart = new int[(1 << HashBits) + 1];
+    private readonly int[] _wordRank = new int[(1 << HashBits) / 64];
+    private readonly int[] _bucketStart;
     private readonly Candidate[] _buckets;
 
     /// <summary>Per keyword, where in it the three bytes it is fingerprinted by start.</summary>
@@ -78,14 +81,28 @@ internal sealed class KeywordSearch
         foreach (var (hash, _) in buckets)
         {
             _filter[hash >> 6] |= 1UL << (int)hash;
-            _bucketStart[hash + 1]++;
         }
 
-        for (var h = 0; h < 1 << HashBits; h++)
+        for (var word = 1; word < _wordRank.Length; word++)
         {
-            _bucketStart[h + 1] += _bucketStart[h];
+            _wordRank[word] = _wordRank[word - 1] + BitOperations.PopCount(_filter[word - 1]);
+        }
+
+        _bucketStart = new int[buckets.Select(b => b.Hash).Distinct().Count() + 1];
+        foreach (var (hash, _) in buckets)
+        {
+            _bucketStart[Rank(hash) + 1]++;
+        }
+
+        for (var r = 1; r < _bucketStart.Length; r++)
+        {
+            _bucketStart[r] += _bucketStart[r - 1];
         }
     }
+
+    /// <summary>How many bits of the table are set below <paramref name="hash"/>'s: its bucket's index when it is set.</summary>
+    private int Rank(uint hash) =>
+        _wordRank[hash >> 6] + BitOperations.PopCount(_filter[hash >> 6] & ((1UL << (int)(hash & 63)) - 1));
 
     /// <summary>The keywords, as given.</summary>
     public IReadOnlyList<string> Keywords => _keywords;
@@ -217,7 +234,8 @@ internal sealed class KeywordSearch
     /// <param name="at">Where the fingerprint was found.</param>
     private void Verify(ReadOnlySpan<byte> utf8, int at, uint hash, List<KeywordHit> hits)
     {
-        for (var b = _bucketStart[hash]; b < _bucketStart[hash + 1]; b++)
+        var bucket = Rank(hash);
+        for (var b = _bucketStart[bucket]; b < _bucketStart[bucket + 1]; b++)
         {
             ref readonly var candidate = ref _buckets[b];
             var start = at - candidate.Offset;

@@ -116,6 +116,46 @@ public sealed class ByteLevelScanTests
     }
 
     [Fact]
+    public void Base64OfReadableText_InEitherAlphabet_IsFoundAndDecoded_OnBytesAndOnText()
+    {
+        // What the cheap looks before decoding (the first characters, the first decoded bytes) must never turn away:
+        // base64 of text whose first 12 bytes (16 characters, the shortest run) are printable ASCII, the rest any
+        // readable text (tabs, line breaks, accents, emoji), padded or not, in the standard and the URL-safe alphabet.
+        var random = new Random(37);
+        const string Printable = " !\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~";
+        string[] rest = ["\t", "\n", "\r\n", "\u00e9", "\u20ac", "\U0001F600", "x", "=", " "];
+        for (var round = 0; round < 2_000; round++)
+        {
+            var plain = new StringBuilder();
+            for (var i = 0; i < 12; i++)
+            {
+                plain.Append(Printable[random.Next(Printable.Length)]);
+            }
+
+            for (var i = random.Next(20); i > 0; i--)
+            {
+                plain.Append(random.Next(2) == 0 ? rest[random.Next(rest.Length)] : Printable[random.Next(Printable.Length)].ToString());
+            }
+
+            var encoded = Convert.ToBase64String(Encoding.UTF8.GetBytes(plain.ToString()));
+            if (random.Next(2) == 0)
+            {
+                encoded = encoded.Replace('+', '-').Replace('/', '_').TrimEnd('=');
+            }
+
+            var text = "value: " + encoded + "\n";
+            var found = EncodedText.Find(text);
+            if (found is [{ Encoding: "hex" }])
+            {
+                continue; // an even run of hex digits is decoded as hex first, by design
+            }
+
+            Assert.True(found is [{ Encoding: "base64" }] && found[0].Decoded == plain.ToString(), $"{encoded} ({plain})");
+            Assert.Equal(found, EncodedText.Find(Encoding.ASCII.GetBytes(text)));
+        }
+    }
+
+    [Fact]
     public void Base64Runs_AroundTheEdgesOfTheBlocksSearchedAtOnce_AreThoseFoundOnTheText()
     {
         // The byte search looks at 64 bytes at a time and moves on by 49: runs one shorter, as long as and one longer
