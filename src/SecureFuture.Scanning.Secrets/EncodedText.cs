@@ -1,6 +1,8 @@
 using System.Buffers;
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using System.Text;
 using System.Text.Unicode;
 
@@ -55,11 +57,26 @@ public static class EncodedText
     }
 
     /// <summary>
-    /// What <see cref="Find(string)"/> finds in the text that <paramref name="ascii"/> decodes to, found on the bytes
-    /// (they must be ASCII, so that an offset in them is an offset in the text): a file need not be decoded to UTF-16
-    /// for its encoded values to be found. Only the candidates are widened to characters, to be decoded.
+    /// What <see cref="Find(string)"/> finds in the text that <paramref name="utf8"/> decodes to (UTF-8, valid or not),
+    /// found on the bytes: a file need not be decoded to UTF-16 for its encoded values to be found. Only the
+    /// candidates are widened to characters, to be decoded. A candidate is ASCII, and an ASCII byte is always its own
+    /// character, so a candidate's bytes are its characters and only where it starts needs counting in characters
+    /// (<see cref="CharacterOffsets"/>) when the content is not all ASCII.
     /// </summary>
-    public static List<EncodedValue> Find(ReadOnlySpan<byte> ascii) => Find<byte>(ascii);
+    public static List<EncodedValue> Find(ReadOnlySpan<byte> utf8)
+    {
+        var found = Find<byte>(utf8);
+        if (found.Count > 0 && !Ascii.IsValid(utf8))
+        {
+            var offsets = default(CharacterOffsets);
+            for (var i = 0; i < found.Count; i++)
+            {
+                found[i] = found[i] with { Start = offsets.Of(utf8, found[i].Start) };
+            }
+        }
+
+        return found;
+    }
 
     /// <summary>One search over characters or ASCII bytes; <see cref="Units{T}"/> holds what differs.</summary>
     private static List<EncodedValue> Find<T>(ReadOnlySpan<T> span)
@@ -75,7 +92,10 @@ public static class EncodedText
                 var tokenStart = span[..at].LastIndexOfAny(Units<T>.TokenEnd) + 1;
                 var tokenEnd = span[at..].IndexOfAny(Units<T>.TokenEnd);
                 tokenEnd = tokenEnd < 0 ? span.Length : at + tokenEnd;
-                if (tokenEnd - tokenStart is >= MinPercentLength and <= MaxLength && TryPercent(Units<T>.Chars(span[tokenStart..tokenEnd], ref widened)) is { } decoded)
+                // Percent-encoding (RFC 3986 §2.1) is of ASCII text: a token with any other character is not a URL
+                // component (TryPercent checks its characters; bytes are checked here, before they are widened).
+                if (tokenEnd - tokenStart is >= MinPercentLength and <= MaxLength && Units<T>.IsAscii(span[tokenStart..tokenEnd])
+                    && TryPercent(Units<T>.Chars(span[tokenStart..tokenEnd], ref widened)) is { } decoded)
                 {
                     percent.Add(new EncodedValue(tokenStart, tokenEnd - tokenStart, "percent", decoded));
                 }
@@ -87,27 +107,11 @@ public static class EncodedText
             var found = new List<EncodedValue>(percent.Count);
             var nextPercent = 0;
 
-            // A skip loop (Boyer-Moore's idea): a run of MinLength or more that starts at or after i covers i + MinLength
-            // - 1, so when that character is not in the alphabet the whole stretch is skipped after one look. Source code
-            // is mostly short words between punctuation, so most of a file is passed over in strides of MinLength.
             // Invariant: i is 0 or follows a character outside the alphabet, so a run found from i starts where it is found.
-            for (var i = 0; i + MinLength <= span.Length;)
+            for (var i = 0; NextRun(span, i) is var start and >= 0;)
             {
-                var probe = i + MinLength - 1;
-                if (!IsRunChar(span[probe]))
-                {
-                    i = probe + 1;
-                    continue;
-                }
-
-                var start = probe;
-                while (start > i && IsRunChar(span[start - 1]))
-                {
-                    start--;
-                }
-
-                var end = span[probe..].IndexOfAnyExcept(Units<T>.Base64);
-                end = end < 0 ? span.Length : probe + end;
+                var end = span[(start + MinLength)..].IndexOfAnyExcept(Units<T>.Base64);
+                end = end < 0 ? span.Length : start + MinLength + end;
                 var padded = end;
                 while (padded < span.Length && padded - end < 2 && span[padded].Equals(Units<T>.Padding))
                 {
@@ -115,10 +119,6 @@ public static class EncodedText
                 }
 
                 i = end + 1;
-                if (end - start < MinLength)
-                {
-                    continue;
-                }
 
                 // Runs inside a percent-encoded token are decoded with it, as the next layer.
                 while (nextPercent < percent.Count && percent[nextPercent].Start + percent[nextPercent].Length <= start)
@@ -131,7 +131,10 @@ public static class EncodedText
                     continue;
                 }
 
-                if (end - start <= MaxLength && TryRun(Units<T>.Chars(span[start..end], ref widened)) is var (encoding, decoded))
+                // Most runs are identifiers, rejected by their first characters before they are widened and decoded.
+                var run = span[start..end];
+                if (run.Length <= MaxLength && (StartsLikeHexText(run) || (StartsLikeBase64Text(run) && StartsReadableAsBase64(run)))
+                    && TryRun(Units<T>.Chars(run, ref widened)) is var (encoding, decoded))
                 {
                     found.Add(new EncodedValue(start, padded - start, encoding, decoded));
                 }
@@ -174,11 +177,45 @@ public static class EncodedText
     /// character of each 4-character group encodes a value below 32 (<c>A</c>-<c>Z</c>, <c>a</c>-<c>f</c>). Only the
     /// first three groups are looked at; identifiers and random data fail here about 7 times in 8.
     /// </summary>
-    private static bool StartsLikeBase64Text(ReadOnlySpan<char> run)
+    private static bool StartsLikeBase64Text<T>(ReadOnlySpan<T> run)
+        where T : unmanaged, IEquatable<T>
     {
         for (var i = 0; i < Math.Min(run.Length, 12); i += 4)
         {
-            if (run[i] is not ((>= 'A' and <= 'Z') or (>= 'a' and <= 'f')))
+            if (Char(run[i]) is not ((>= 'A' and <= 'Z') or (>= 'a' and <= 'f')))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// The first bytes a run decodes to as base64 (either alphabet), the first two 4-character groups, hold no control
+    /// character that <see cref="Readable"/> would reject. Upper-case identifiers (<c>GLIBC_PRIVATE_DEFS</c>) look like
+    /// base64 of text by <see cref="StartsLikeBase64Text"/> but decode to control characters at once: they are
+    /// rejected here, without widening and decoding the whole run.
+    /// </summary>
+    private static bool StartsReadableAsBase64<T>(ReadOnlySpan<T> run)
+        where T : unmanaged, IEquatable<T>
+    {
+        for (var group = 0; group + 4 <= Math.Min(run.Length, 8); group += 4)
+        {
+            var bits = 0;
+            for (var i = group; i < group + 4; i++)
+            {
+                bits = (bits << 6) | Char(run[i]) switch
+                {
+                    >= 'A' and <= 'Z' and var c => c - 'A',
+                    >= 'a' and <= 'z' and var c => c - 'a' + 26,
+                    >= '0' and <= '9' and var c => c - '0' + 52,
+                    '+' or '-' => 62,
+                    _ => 63,
+                };
+            }
+
+            if (IsControl((byte)(bits >> 16)) || IsControl((byte)(bits >> 8)) || IsControl((byte)bits))
             {
                 return false;
             }
@@ -188,11 +225,12 @@ public static class EncodedText
     }
 
     /// <summary>Hex of text: the high digit of each of the first eight bytes is 0 (tab, line breaks) or 2 to 7 (printable ASCII).</summary>
-    private static bool StartsLikeHexText(ReadOnlySpan<char> run)
+    private static bool StartsLikeHexText<T>(ReadOnlySpan<T> run)
+        where T : unmanaged, IEquatable<T>
     {
         for (var i = 0; i < Math.Min(run.Length, 16); i += 2)
         {
-            if (run[i] is not ('0' or (>= '2' and <= '7')))
+            if (Char(run[i]) is not ('0' or (>= '2' and <= '7')))
             {
                 return false;
             }
@@ -281,8 +319,91 @@ public static class EncodedText
     private static bool IsRunChar<T>(T unit)
         where T : unmanaged, IEquatable<T>
     {
-        var c = typeof(T) == typeof(char) ? Unsafe.As<T, char>(ref unit) : (char)Unsafe.As<T, byte>(ref unit);
+        var c = Char(unit);
         return c < 128 && RunChar[c];
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static char Char<T>(T unit)
+        where T : unmanaged, IEquatable<T> =>
+        typeof(T) == typeof(char) ? Unsafe.As<T, char>(ref unit) : (char)Unsafe.As<T, byte>(ref unit);
+
+    /// <summary>
+    /// Where the first run of at least <see cref="MinLength"/> base64 characters at or after <paramref name="from"/>
+    /// starts, or -1. <paramref name="from"/> must be 0 or follow a character outside the alphabet, so that a run found
+    /// from it is found at its start.
+    /// </summary>
+    private static int NextRun<T>(ReadOnlySpan<T> span, int from)
+        where T : unmanaged, IEquatable<T>
+    {
+        var i = from;
+        if (typeof(T) == typeof(byte) && Vector256.IsHardwareAccelerated)
+        {
+            // 64 bytes at a time: a bit per byte in the alphabet, and-ed with itself shifted by 1, 2, 4 and 8 leaves
+            // a bit where MinLength alphabet bytes in a row start. The first such bit is the run's start: any earlier
+            // start would have been found at or before it, in this block or in the one before.
+            var bytes = MemoryMarshal.Cast<T, byte>(span);
+            const int Stride = 64 - MinLength + 1;
+            for (; i + 64 <= bytes.Length; i += Stride)
+            {
+                ref var at = ref Unsafe.Add(ref MemoryMarshal.GetReference(bytes), i);
+                var starts = RunBits(Vector256.LoadUnsafe(ref at)) | ((ulong)RunBits(Vector256.LoadUnsafe(ref at, 32)) << 32);
+                starts &= starts >> 1;
+                starts &= starts >> 2;
+                starts &= starts >> 4;
+                starts &= starts >> 8;
+                starts &= (1UL << Stride) - 1;
+                if (starts != 0)
+                {
+                    return i + BitOperations.TrailingZeroCount(starts);
+                }
+            }
+        }
+
+        // A skip loop (Boyer-Moore's idea): a run of MinLength or more that starts at or after i covers i + MinLength
+        // - 1, so when that character is not in the alphabet the whole stretch is skipped after one look. Where the
+        // loop above stopped, a run cannot start before i and reach past it: it would have been found there.
+        while (i + MinLength <= span.Length)
+        {
+            var probe = i + MinLength - 1;
+            if (!IsRunChar(span[probe]))
+            {
+                i = probe + 1;
+                continue;
+            }
+
+            var start = probe;
+            while (start > i && IsRunChar(span[start - 1]))
+            {
+                start--;
+            }
+
+            var end = probe + 1;
+            while (end < start + MinLength && end < span.Length && IsRunChar(span[end]))
+            {
+                end++;
+            }
+
+            if (end == start + MinLength)
+            {
+                return start;
+            }
+
+            i = end + 1;
+        }
+
+        return -1;
+    }
+
+    /// <summary>A bit per byte of <paramref name="v"/>: set for the base64 alphabets' characters (both of them).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static uint RunBits(Vector256<byte> v)
+    {
+        var letter = Vector256.LessThan((v | Vector256.Create((byte)0x20)) - Vector256.Create((byte)'a'), Vector256.Create((byte)26));
+        var digit = Vector256.LessThan(v - Vector256.Create((byte)'0'), Vector256.Create((byte)10));
+        var symbol = Vector256.Equals(v, Vector256.Create((byte)'+')) | Vector256.Equals(v, Vector256.Create((byte)'/'))
+            | Vector256.Equals(v, Vector256.Create((byte)'-')) | Vector256.Equals(v, Vector256.Create((byte)'_'));
+        return (letter | digit | symbol).ExtractMostSignificantBits();
     }
 
     /// <summary>The alphabets of the search, as characters or as bytes.</summary>
@@ -321,6 +442,9 @@ public static class EncodedText
             return buffer.AsSpan(0, Encoding.ASCII.GetChars(MemoryMarshal.Cast<T, byte>(units), buffer));
         }
 
+        public static bool IsAscii(ReadOnlySpan<T> units) =>
+            typeof(T) == typeof(char) || Ascii.IsValid(MemoryMarshal.Cast<T, byte>(units));
+
         private static T Unit(char c)
         {
             var b = (byte)c;
@@ -337,6 +461,9 @@ public static class EncodedText
 
     private static int HexValue(char c) => c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
 
+    /// <summary>A control character other than tab, CR and LF: not in readable text.</summary>
+    private static bool IsControl(byte b) => (b < 0x20 && b is not (byte)'\t' and not (byte)'\r' and not (byte)'\n') || b == 0x7F;
+
     /// <summary>The bytes as text when they are UTF-8 with no control characters but tab, CR and LF; else null.</summary>
     private static string? Readable(ReadOnlySpan<byte> bytes)
     {
@@ -347,7 +474,7 @@ public static class EncodedText
 
         foreach (var b in bytes)
         {
-            if ((b < 0x20 && b is not (byte)'\t' and not (byte)'\r' and not (byte)'\n') || b == 0x7F)
+            if (IsControl(b))
             {
                 return null;
             }

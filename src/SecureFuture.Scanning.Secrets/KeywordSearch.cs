@@ -1,7 +1,10 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using System.Text;
 
 namespace SecureFuture.Scanning.Secrets;
@@ -16,15 +19,18 @@ internal readonly record struct KeywordHit(int Position, int Keyword);
 /// <item><see cref="FindInText"/>, on UTF-16 text: .NET's multi-string <see cref="SearchValues{T}"/> with
 /// <see cref="StringComparison.OrdinalIgnoreCase"/>, the reference. With hundreds of case-insensitive keywords it
 /// falls back to a scalar Aho-Corasick automaton over characters.</item>
-/// <item><see cref="FindInAscii"/>, on the raw bytes of an ASCII file: the three bytes at every position are hashed
-/// and looked up in a 32 KiB bit table of each keyword's rarest three bytes in every ASCII case; only a set bit leads
-/// to comparing the few keywords in that hash bucket, ignoring case. Most positions cost a shift, a multiply and one
-/// table probe, with no case folding, and the file needs no UTF-16 text for the search.</item>
+/// <item><see cref="FindInUtf8"/>, on the raw bytes of a UTF-8 file: the three bytes at every position (eight
+/// positions per step with AVX2) are hashed and looked up in a 32 KiB bit table of each keyword's rarest three bytes
+/// in every ASCII case; only a set bit leads to comparing the few keywords in that hash bucket, ignoring case. Most
+/// positions cost a shift, a multiply and one table probe, with no case folding, and the file needs no UTF-16 text for
+/// the search.</item>
 /// </list>
 /// The byte search needs every keyword to be ASCII and at least <see cref="FingerprintLength"/> bytes long
-/// (<see cref="CanSearchBytes"/>); on ASCII text, ASCII case folding is exactly what ordinal case-insensitive
-/// comparison does, so both searches agree (<c>KeywordSearchTests</c> holds them to it). Text with any non-ASCII byte
-/// goes to the reference search: Unicode case mappings such as the Kelvin sign are not the byte search's business.
+/// (<see cref="CanSearchBytes"/>). On ASCII, ASCII case folding is exactly what ordinal case-insensitive comparison
+/// does; and ordinal case-insensitive comparison never equates a non-ASCII character with an ASCII one (not the Kelvin
+/// sign with K, nor the long s with s), while in UTF-8, valid or not, an ASCII byte is always its own character. So
+/// both searches find the same keywords, the byte search at byte offsets (<see cref="CharacterOffsets"/> turns them
+/// into the text's); <c>KeywordSearchTests</c> holds them to it.
 /// </summary>
 internal sealed class KeywordSearch
 {
@@ -39,12 +45,15 @@ internal sealed class KeywordSearch
     private readonly SearchValues<string> _anyKeyword;
     private readonly Dictionary<char, int[]> _byFirstChar;
 
-    // The byte search: keywords in lower case, the bit table, and its buckets (keyword indexes in ascending order,
-    // bucket h is _bucketKeywords[_bucketStart[h].._bucketStart[h + 1]]).
+    // The byte search: keywords in lower case, the bit table, and its buckets, one per set bit (in ascending order of
+    // keyword, the bucket of the table's r-th set bit is _buckets[_bucketStart[r].._bucketStart[r + 1]]). A set bit's
+    // rank is the number of bits set in the words before its own (_wordRank) and below it in its word: tables of a few
+    // KiB that stay in the cache, where an array indexed by hash would take 1 MiB.
     private readonly byte[][] _lowerKeywords;
     private readonly ulong[] _filter = new ulong[(1 << HashBits) / 64];
-    private readonly int[] _bucketStart = new int[(1 << HashBits) + 1];
-    private readonly int[] _bucketKeywords;
+    private readonly int[] _wordRank = new int[(1 << HashBits) / 64];
+    private readonly int[] _bucketStart;
+    private readonly Candidate[] _buckets;
 
     /// <summary>Per keyword, where in it the three bytes it is fingerprinted by start.</summary>
     private readonly int[] _offsets;
@@ -68,23 +77,37 @@ internal sealed class KeywordSearch
             .Distinct()
             .OrderBy(b => b.Hash).ThenBy(b => b.Keyword)
             .ToArray();
-        _bucketKeywords = [.. buckets.Select(b => b.Keyword)];
+        _buckets = [.. buckets.Select(b => new Candidate(b.Keyword, _offsets[b.Keyword], _lowerKeywords[b.Keyword]))];
         foreach (var (hash, _) in buckets)
         {
             _filter[hash >> 6] |= 1UL << (int)hash;
-            _bucketStart[hash + 1]++;
         }
 
-        for (var h = 0; h < 1 << HashBits; h++)
+        for (var word = 1; word < _wordRank.Length; word++)
         {
-            _bucketStart[h + 1] += _bucketStart[h];
+            _wordRank[word] = _wordRank[word - 1] + BitOperations.PopCount(_filter[word - 1]);
+        }
+
+        _bucketStart = new int[buckets.Select(b => b.Hash).Distinct().Count() + 1];
+        foreach (var (hash, _) in buckets)
+        {
+            _bucketStart[Rank(hash) + 1]++;
+        }
+
+        for (var r = 1; r < _bucketStart.Length; r++)
+        {
+            _bucketStart[r] += _bucketStart[r - 1];
         }
     }
+
+    /// <summary>How many bits of the table are set below <paramref name="hash"/>'s: its bucket's index when it is set.</summary>
+    private int Rank(uint hash) =>
+        _wordRank[hash >> 6] + BitOperations.PopCount(_filter[hash >> 6] & ((1UL << (int)(hash & 63)) - 1));
 
     /// <summary>The keywords, as given.</summary>
     public IReadOnlyList<string> Keywords => _keywords;
 
-    /// <summary>Whether <see cref="FindInAscii"/> may be used: every keyword is ASCII and long enough to fingerprint.</summary>
+    /// <summary>Whether <see cref="FindInUtf8"/> may be used: every keyword is ASCII and long enough to fingerprint.</summary>
     public bool CanSearchBytes { get; }
 
     /// <summary>The reference search, on any text.</summary>
@@ -115,25 +138,26 @@ internal sealed class KeywordSearch
     }
 
     /// <summary>
-    /// The byte search. <paramref name="ascii"/> must be ASCII (<see cref="Ascii.IsValid(ReadOnlySpan{byte})"/>) and
-    /// <see cref="CanSearchBytes"/> true; a position in it is then also the position in the text it decodes to.
+    /// The byte search, on UTF-8 (valid or not) when <see cref="CanSearchBytes"/> is true. Positions are byte offsets:
+    /// on ASCII, the offsets in the text it decodes to; otherwise <see cref="CharacterOffsets"/> turns them into those.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public void FindInAscii(ReadOnlySpan<byte> ascii, List<KeywordHit> hits)
+    public void FindInUtf8(ReadOnlySpan<byte> utf8, List<KeywordHit> hits)
     {
         if (!CanSearchBytes)
         {
             throw new InvalidOperationException("A keyword is not ASCII or is shorter than the fingerprint; use FindInText.");
         }
 
-        // Four positions per step from one 8-byte read: their fingerprints are hashed and probed independently (no
-        // chain from one byte to the next), and one branch tells whether any of the four needs a closer look.
         ref var filter = ref MemoryMarshal.GetArrayDataReference(_filter);
         var first = hits.Count;
-        var i = 0;
-        for (; i + sizeof(ulong) <= ascii.Length; i += 4)
+        var i = Avx2.IsSupported ? FindEightAtATime(utf8, hits) : 0;
+
+        // Four positions per step from one 8-byte read: their fingerprints are hashed and probed independently (no
+        // chain from one byte to the next), and one branch tells whether any of the four needs a closer look.
+        for (; i + sizeof(ulong) <= utf8.Length; i += 4)
         {
-            var eight = BinaryPrimitives.ReadUInt64LittleEndian(ascii[i..]);
+            var eight = BinaryPrimitives.ReadUInt64LittleEndian(utf8[i..]);
             var h0 = Hash((uint)eight & 0xFF_FFFF);
             var h1 = Hash((uint)(eight >> 8) & 0xFF_FFFF);
             var h2 = Hash((uint)(eight >> 16) & 0xFF_FFFF);
@@ -143,45 +167,134 @@ internal sealed class KeywordSearch
                 continue;
             }
 
-            Probe(ascii, i, h0, ref filter, hits);
-            Probe(ascii, i + 1, h1, ref filter, hits);
-            Probe(ascii, i + 2, h2, ref filter, hits);
-            Probe(ascii, i + 3, h3, ref filter, hits);
+            Probe(utf8, i, h0, ref filter, hits);
+            Probe(utf8, i + 1, h1, ref filter, hits);
+            Probe(utf8, i + 2, h2, ref filter, hits);
+            Probe(utf8, i + 3, h3, ref filter, hits);
         }
 
-        for (; i + FingerprintLength <= ascii.Length; i++)
+        for (; i + FingerprintLength <= utf8.Length; i++)
         {
-            Probe(ascii, i, Hash(Fingerprint(ascii[i], ascii[i + 1], ascii[i + 2])), ref filter, hits);
+            Probe(utf8, i, Hash(Fingerprint(utf8[i], utf8[i + 1], utf8[i + 2])), ref filter, hits);
         }
 
         // A keyword is found where its fingerprint is, not where it starts: put the hits in the reference's order.
         hits.Sort(first, hits.Count - first, HitOrder.Instance);
     }
 
+    /// <summary>
+    /// The probe of the loop in <see cref="FindInUtf8"/>, eight positions at a time with AVX2: their fingerprints are
+    /// shuffled out of the bytes into eight lanes, hashed with one multiply and looked up in the bit table with one
+    /// gather. Returns the position where it stopped, for the scalar loop to go on from.
+    /// </summary>
+    private unsafe int FindEightAtATime(ReadOnlySpan<byte> utf8, List<KeywordHit> hits)
+    {
+        // Lane k holds bytes k, k + 1 and k + 2 of the eight-position step, the first in its low byte (Fingerprint):
+        // the lower 128-bit half is loaded from the step's start, the upper half from four bytes on.
+        var fingerprints = Vector256.Create(
+            (byte)0, 1, 2, 0x80, 1, 2, 3, 0x80, 2, 3, 4, 0x80, 3, 4, 5, 0x80,
+            0, 1, 2, 0x80, 1, 2, 3, 0x80, 2, 3, 4, 0x80, 3, 4, 5, 0x80);
+        var multiplier = Vector256.Create(0x9E3779B1u);
+        var i = 0;
+        fixed (byte* text = utf8)
+        fixed (ulong* table = _filter)
+        {
+            // Bit h of the table is bit h % 32 of its 32-bit word h / 32 (the machine is little-endian: x86).
+            var words = (int*)table;
+            for (; i + 20 <= utf8.Length; i += 8)
+            {
+                var bytes = Vector256.Create(Vector128.Load(text + i), Vector128.Load(text + i + 4));
+                var hashes = (Avx2.Shuffle(bytes, fingerprints).AsUInt32() * multiplier) >> (32 - HashBits);
+                var words32 = Avx2.GatherVector256(words, (hashes >> 5).AsInt32(), 4).AsUInt32();
+                // Each lane's bit moved to the top of its lane, where ExtractMostSignificantBits reads it.
+                var set = (Avx2.ShiftRightLogicalVariable(words32, hashes & Vector256.Create(31u)) << 31).ExtractMostSignificantBits();
+                for (; set != 0; set &= set - 1)
+                {
+                    var k = BitOperations.TrailingZeroCount(set);
+                    Verify(utf8, i + k, hashes.GetElement(k), hits);
+                }
+            }
+        }
+
+        return i;
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ulong Bit(ref ulong filter, uint hash) => Unsafe.Add(ref filter, (int)(hash >> 6)) >> (int)hash;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void Probe(ReadOnlySpan<byte> ascii, int at, uint hash, ref ulong filter, List<KeywordHit> hits)
+    private void Probe(ReadOnlySpan<byte> utf8, int at, uint hash, ref ulong filter, List<KeywordHit> hits)
     {
         if ((Bit(ref filter, hash) & 1) != 0)
         {
-            Verify(ascii, at, hash, hits);
+            Verify(utf8, at, hash, hits);
         }
     }
 
     /// <param name="at">Where the fingerprint was found.</param>
-    private void Verify(ReadOnlySpan<byte> ascii, int at, uint hash, List<KeywordHit> hits)
+    private void Verify(ReadOnlySpan<byte> utf8, int at, uint hash, List<KeywordHit> hits)
     {
-        for (var b = _bucketStart[hash]; b < _bucketStart[hash + 1]; b++)
+        var bucket = Rank(hash);
+        for (var b = _bucketStart[bucket]; b < _bucketStart[bucket + 1]; b++)
         {
-            var keyword = _bucketKeywords[b];
-            var lower = _lowerKeywords[keyword];
-            var start = at - _offsets[keyword];
-            if (start >= 0 && start + lower.Length <= ascii.Length && Ascii.EqualsIgnoreCase(ascii.Slice(start, lower.Length), lower))
+            ref readonly var candidate = ref _buckets[b];
+            var start = at - candidate.Offset;
+            if (start >= 0 && start + candidate.Lower.Length <= utf8.Length && candidate.Matches(utf8[start..]))
             {
-                hits.Add(new KeywordHit(start, keyword));
+                hits.Add(new KeywordHit(start, candidate.Keyword));
             }
+        }
+    }
+
+    /// <summary>
+    /// A keyword as its bucket holds it. Most fingerprints found in text start no keyword ("n_s" is in many an
+    /// identifier), so a candidate is first compared on its first eight bytes in one step: the text's bytes, with
+    /// 0x20 set where the keyword has a letter (which folds an ASCII capital onto its lower case and nothing else onto
+    /// a letter), against the keyword's lower case.
+    /// </summary>
+    private readonly struct Candidate
+    {
+        public Candidate(int keyword, int offset, byte[] lower)
+        {
+            (Keyword, Offset, Lower) = (keyword, offset, lower);
+            for (var i = 0; i < Math.Min(lower.Length, sizeof(ulong)); i++)
+            {
+                _head |= (ulong)lower[i] << (8 * i);
+                _headMask |= 0xFFUL << (8 * i);
+                _headFold |= (lower[i] is >= (byte)'a' and <= (byte)'z' ? 0x20UL : 0) << (8 * i);
+            }
+        }
+
+        public int Keyword { get; }
+
+        /// <summary>Where in the keyword its fingerprint starts.</summary>
+        public int Offset { get; }
+
+        public byte[] Lower { get; }
+
+        private readonly ulong _head;
+        private readonly ulong _headMask;
+        private readonly ulong _headFold;
+
+        /// <summary>
+        /// Whether <paramref name="text"/> (at least as long as the keyword) starts with the keyword, ignoring ASCII case.
+        /// A byte over 0x7F stays over it with 0x20 set, so it never matches a keyword's (ASCII) byte.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public bool Matches(ReadOnlySpan<byte> text)
+        {
+            if (text.Length < sizeof(ulong))
+            {
+                return Ascii.EqualsIgnoreCase(text[..Lower.Length], Lower);
+            }
+
+            if (((BinaryPrimitives.ReadUInt64LittleEndian(text) | _headFold) & _headMask) != _head)
+            {
+                return false;
+            }
+
+            return Lower.Length <= sizeof(ulong)
+                || Ascii.EqualsIgnoreCase(text[sizeof(ulong)..Lower.Length], Lower.AsSpan(sizeof(ulong)));
         }
     }
 

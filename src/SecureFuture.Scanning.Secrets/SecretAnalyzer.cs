@@ -9,12 +9,13 @@ namespace SecureFuture.Scanning.Secrets;
 
 /// <summary>
 /// Finds secrets with one prefilter pass: every rule keyword is searched for at once (<see cref="KeywordSearch"/>,
-/// on the file's raw bytes when they are ASCII), and a rule's regular
+/// on the file's raw UTF-8 bytes when the scanner passed them), and a rule's regular
 /// expression runs only on the lines around an occurrence of one of its keywords. Most text never meets a
-/// regular expression at all, which is what keeps a scan of a large tree close to ripgrep's speed. An ASCII file is
+/// regular expression at all, which is what keeps a scan of a large tree close to ripgrep's speed. A UTF-8 file is
 /// never decoded as a whole: the keywords, the lines around them and the encoded values are found on its bytes, and
 /// only the lines a pattern runs on become strings (the whole text only when a validator or a composite rule reads
-/// the context of a match).
+/// the context of a match). Offsets are the text's (UTF-16 code units): on ASCII a byte's offset is its character's,
+/// otherwise <see cref="CharacterOffsets"/> counts them.
 /// </summary>
 public sealed class SecretAnalyzer : IContentAnalyzer
 {
@@ -84,7 +85,7 @@ public sealed class SecretAnalyzer : IContentAnalyzer
         if (_settings.DecodeDepth > 0)
         {
             var budget = new DecodingBudget(_settings.MaxDecodedChars);
-            var values = AsciiBytes(target) is { IsEmpty: false } ascii ? EncodedText.Find(ascii) : EncodedText.Find(target.Text);
+            var values = SearchableBytes(target) is { IsEmpty: false } utf8 ? EncodedText.Find(utf8) : EncodedText.Find(target.Text);
             ScanDecoded(values, target.Path, found, layer: 1, chain: null, outer: null, budget, sink);
             if (budget.Exhausted)
             {
@@ -157,26 +158,26 @@ public sealed class SecretAnalyzer : IContentAnalyzer
     /// <summary>Runs the detectors on one text and returns what they found, one finding per value.</summary>
     private List<Detection> Detect(ScanTarget target, string reportPath, IDetectionSink sink)
     {
-        var ascii = AsciiBytes(target);
-        var state = new FileState(_rules.Length, ascii.IsEmpty ? default(ReadOnlyMemory<byte>?) : target.Utf8);
+        var utf8 = SearchableBytes(target);
+        var state = new FileState(_rules.Length, utf8.IsEmpty ? default(ReadOnlyMemory<byte>?) : target.Utf8, Ascii.IsValid(utf8));
         var detections = new List<(Detection Detection, int SecretStart, int SecretEnd, bool Generic)>();
 
         foreach (var ruleIndex in _unkeyedRules)
         {
             if (state.AppliesTo(_rules[ruleIndex], ruleIndex, target.Path))
             {
-                Run(ruleIndex, 0, ascii.IsEmpty ? target.Text.Length : ascii.Length, target, reportPath, sink, state, detections);
+                Run(ruleIndex, 0, utf8.IsEmpty ? target.Text.Length : utf8.Length, target, reportPath, sink, state, detections);
             }
         }
 
         var hits = new List<KeywordHit>();
-        if (ascii.IsEmpty)
+        if (utf8.IsEmpty)
         {
             _keywords.FindInText(target.Text, hits);
         }
         else
         {
-            _keywords.FindInAscii(ascii, hits);
+            _keywords.FindInUtf8(utf8, hits);
         }
 
         foreach (var (at, keyword) in hits)
@@ -189,9 +190,9 @@ public sealed class SecretAnalyzer : IContentAnalyzer
                     continue;
                 }
 
-                var (start, end) = ascii.IsEmpty
+                var (start, end) = utf8.IsEmpty
                     ? Window(target.Text.AsSpan(), at, rule.ExtraLines, state, '\r', '\n')
-                    : Window(ascii, at, rule.ExtraLines, state, (byte)'\r', (byte)'\n');
+                    : Window(utf8, at, rule.ExtraLines, state, (byte)'\r', (byte)'\n');
                 if (start >= state.WindowStart[ruleIndex] && end <= state.WindowEnd[ruleIndex])
                 {
                     continue;
@@ -234,18 +235,19 @@ public sealed class SecretAnalyzer : IContentAnalyzer
     }
 
     /// <summary>
-    /// The target's bytes when the scanner passed them and they are ASCII, so that a byte's offset is its character's
-    /// and the detectors can read them instead of the text; empty otherwise (then they read the text).
+    /// The target's UTF-8 bytes when the scanner passed them, for the keyword search, the windows around its hits and
+    /// the encoded-value search; empty otherwise (then they read the text). Any UTF-8 will do, valid or not: a keyword is ASCII, and ordinal
+    /// case-insensitive comparison never equates a non-ASCII character with an ASCII one, while an ASCII byte always
+    /// decodes to its own character and nothing else does (an invalid sequence never takes an ASCII byte with it). So
+    /// the keywords are found in the bytes exactly where they are in the text, and line breaks too; a window decoded
+    /// on its own, from a line's start to a line's end, is the text's (<see cref="FileState.Input"/>).
     /// </summary>
-    private ReadOnlySpan<byte> AsciiBytes(ScanTarget target)
-    {
-        var bytes = target.Utf8.Span;
-        return _keywords.CanSearchBytes && !bytes.IsEmpty && Ascii.IsValid(bytes) ? bytes : default;
-    }
+    private ReadOnlySpan<byte> SearchableBytes(ScanTarget target) =>
+        _keywords.CanSearchBytes ? target.Utf8.Span : default;
 
     /// <summary>
     /// From the start of the keyword's line to the end of the line <paramref name="extraLines"/> below, in the text or
-    /// in its ASCII bytes (the same offsets).
+    /// in its UTF-8 bytes.
     /// </summary>
     private static (int Start, int End) Window<T>(ReadOnlySpan<T> text, int at, int extraLines, FileState state, T cr, T lf)
         where T : IEquatable<T>
@@ -332,8 +334,8 @@ public sealed class SecretAnalyzer : IContentAnalyzer
     private void MatchAll(SecretRule rule, int ruleIndex, int start, int length, ScanTarget target, FileState state, List<(Detection, int, int, bool)> detections)
     {
         // Offsets in the input are the file's less `offset`: the input is the text, or just the window's characters.
-        var (input, beginning, offset) = state.Input(target, start, length);
-        for (var match = rule.Regex.Match(input, beginning, length); match.Success; match = match.NextMatch())
+        var (input, beginning, characters, offset) = state.Input(target, start, length);
+        for (var match = rule.Regex.Match(input, beginning, characters); match.Success; match = match.NextMatch())
         {
             var index = match.Index + offset;
             if (!state.Seen.Add(((long)ruleIndex << 32) | (uint)index))
@@ -422,32 +424,41 @@ public sealed class SecretAnalyzer : IContentAnalyzer
         }
     }
 
-    /// <param name="ascii">The target's bytes when the detectors read them instead of its text (they are ASCII).</param>
-    private sealed class FileState(int ruleCount, ReadOnlyMemory<byte>? ascii)
+    /// <param name="utf8">The target's bytes when the detectors read them instead of its text (<see cref="SearchableBytes"/>).</param>
+    /// <param name="ascii">Whether those bytes are ASCII: then a byte's offset is its character's.</param>
+    private sealed class FileState(int ruleCount, ReadOnlyMemory<byte>? utf8, bool ascii)
     {
         private int _windowStart = -1;
         private int _windowLength = -1;
+        private int _windowOffset;
         private string? _window;
 
+        private CharacterOffsets _offsets;
+
         /// <summary>
-        /// What a pattern runs on for the window at <paramref name="start"/>: the text itself, or for ASCII bytes the
-        /// window's characters alone (the rules whose keywords meet on one line share it). A pattern run on a range of
-        /// a string sees nothing outside it (no anchor or lookaround looks past its ends), so the two match alike.
+        /// What a pattern runs on for the window of <paramref name="length"/> bytes at byte <paramref name="start"/>
+        /// (of <paramref name="length"/> characters at <paramref name="start"/> when the detectors read the text): the
+        /// text itself, or for bytes the window's characters alone (the rules whose keywords meet on one line share
+        /// it), with the character offset of the window's start. A pattern run on a range of a string sees nothing
+        /// outside it (no anchor or lookaround looks past its ends), so the two match alike. A window starts at a
+        /// line's start and ends at a line's end, so its bytes decode on their own to the text's characters.
         /// </summary>
-        public (string Input, int Beginning, int Offset) Input(ScanTarget target, int start, int length)
+        public (string Input, int Beginning, int Length, int Offset) Input(ScanTarget target, int start, int length)
         {
-            if (ascii is not { } bytes)
+            if (utf8 is not { } bytes)
             {
-                return (target.Text, start, 0);
+                return (target.Text, start, length, 0);
             }
 
             if (start != _windowStart || length != _windowLength)
             {
-                _window = Encoding.ASCII.GetString(bytes.Span.Slice(start, length));
+                var window = bytes.Span.Slice(start, length);
+                _window = Encoding.UTF8.GetString(window);
+                _windowOffset = ascii ? start : _offsets.Of(bytes.Span, start);
                 (_windowStart, _windowLength) = (start, length);
             }
 
-            return (_window!, 0, start);
+            return (_window!, 0, _window!.Length, _windowOffset);
         }
 
         // Per rule: 0 not asked yet, 1 the rule's paths include this file, 2 they do not. A path-scoped rule whose

@@ -75,7 +75,9 @@ public sealed class FileWalker(string root, bool useIgnoreFiles, long maxFileSiz
             foreach (var entry in entries)
             {
                 var relative = relativeDirectory.Length == 0 ? entry.Name : relativeDirectory + "/" + entry.Name;
-                if (entry.LinkTarget is not null)
+                // The attributes came with the listing (ReparsePoint is a symbolic link); asking every entry for its
+                // link target would cost a readlink call per file.
+                if ((entry.Attributes & FileAttributes.ReparsePoint) != 0 && entry.LinkTarget is not null)
                 {
                     ReportLink(entry, relative);
                     continue;

@@ -5,7 +5,7 @@ namespace SecureFuture.Scanning.Secrets.Tests;
 /// <summary>
 /// The byte-level keyword search must find exactly what the reference search on UTF-16 text finds (same positions,
 /// same keywords, same order): on random text made of the catalogue's keywords, on real files, at the edges of the
-/// input, and it must leave text with non-ASCII characters to the reference search.
+/// input, and on UTF-8 with non-ASCII characters (at byte offsets that count to the text's).
 /// </summary>
 public sealed class KeywordSearchTests
 {
@@ -24,7 +24,7 @@ public sealed class KeywordSearchTests
         var bytes = Encoding.ASCII.GetBytes(text);
         Assert.True(Ascii.IsValid(bytes));
         var hits = new List<KeywordHit>();
-        search.FindInAscii(bytes, hits);
+        search.FindInUtf8(bytes, hits);
         return hits;
     }
 
@@ -124,7 +124,7 @@ public sealed class KeywordSearchTests
             var text = Encoding.ASCII.GetString(bytes);
             var expected = Reference(Catalogue, text);
             var actual = new List<KeywordHit>();
-            Catalogue.FindInAscii(bytes, actual);
+            Catalogue.FindInUtf8(bytes, actual);
             Assert.True(expected.SequenceEqual(actual), file);
             compared++;
             hits += expected.Count;
@@ -134,10 +134,10 @@ public sealed class KeywordSearchTests
     }
 
     [Fact]
-    public void NonAsciiText_IsLeftToTheReferenceSearch_AndFindsWhatItFinds()
+    public void NonAsciiText_FindsWhatTheTextFinds()
     {
-        // Case-insensitive ordinal comparison maps some non-ASCII characters onto ASCII letters; the byte search does
-        // not try to. The analyzer must take the text path for such a file and report what the text path reports.
+        // Characters a case-insensitive comparison might be thought to fold onto ASCII letters (Kelvin sign, long s):
+        // the analyzer reads such a file's bytes and must report what the text path reports.
         var analyzer = new SecretAnalyzer(SecretRuleCatalog.Default);
         foreach (var text in new[]
                  {
@@ -151,11 +151,60 @@ public sealed class KeywordSearchTests
     }
 
     [Fact]
+    public void KeywordsAtEveryOffsetOfTheVectorLoop_GiveTheReferenceHits()
+    {
+        // The byte search probes eight positions per step while 20 bytes are left, then four, then one: a keyword
+        // (the shortest and a long one) at every offset of inputs that end in each of those loops.
+        foreach (var keyword in new[] { "pat", "PWD", "-----BEGIN RSA PRIVATE KEY", "secret_key" })
+        {
+            for (var length = keyword.Length; length < 56; length++)
+            {
+                for (var at = 0; at + keyword.Length <= length; at++)
+                {
+                    var text = new string('.', at) + keyword + new string(' ', length - at - keyword.Length);
+                    var expected = Reference(Catalogue, text);
+                    Assert.NotEmpty(expected);
+                    Assert.Equal(expected, Bytes(Catalogue, text));
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public void Utf8Bytes_GiveTheReferenceHits_AtTheirCharacterOffsets()
+    {
+        // Non-ASCII UTF-8 is searched as bytes too: a keyword is ASCII and ordinal case-insensitive comparison never
+        // equates a non-ASCII character (Kelvin sign, long s, dotless i ...) with an ASCII one, so the hits are the
+        // text's, at byte offsets that count in characters to the text's offsets.
+        var random = new Random(19);
+        var keywords = Catalogue.Keywords;
+        string[] noise = ["\u00e9", "\u20ac", "\U0001F600", "\u212A", "\u017F", "\u0131", "\u0130", "\uFEFF", " ", "\r\n", "_", "x"];
+        for (var round = 0; round < 200; round++)
+        {
+            var text = new StringBuilder();
+            while (text.Length < 3_000)
+            {
+                var piece = random.Next(3) == 0 ? keywords[random.Next(keywords.Count)] : noise[random.Next(noise.Length)];
+                text.Append(random.Next(2) == 0 ? piece.ToUpperInvariant() : piece);
+            }
+
+            var s = text.ToString();
+            var utf8 = Encoding.UTF8.GetBytes(s);
+            var hits = new List<KeywordHit>();
+            Catalogue.FindInUtf8(utf8, hits);
+            var offsets = default(CharacterOffsets);
+            var expected = Reference(Catalogue, s);
+            Assert.NotEmpty(expected);
+            Assert.Equal(expected, hits.Select(h => h with { Position = offsets.Of(utf8, h.Position) }));
+        }
+    }
+
+    [Fact]
     public void ShortOrNonAsciiKeywords_DisableTheByteSearch()
     {
         Assert.False(new KeywordSearch(["ab", "password"]).CanSearchBytes);
         Assert.False(new KeywordSearch(["pässword"]).CanSearchBytes);
-        Assert.Throws<InvalidOperationException>(() => new KeywordSearch(["ab"]).FindInAscii("ab"u8, []));
+        Assert.Throws<InvalidOperationException>(() => new KeywordSearch(["ab"]).FindInUtf8("ab"u8, []));
     }
 
     private static string RepositoryRoot()

@@ -65,6 +65,29 @@ public sealed class ByteLevelTextTests
     }
 
     [Fact]
+    public void LinesOfCode_OfLongMostlyAsciiText_AreTheDecodedTextsNonBlankLines()
+    {
+        // Mostly ASCII and long enough for the 32-byte blocks: lines ending on, before and after a block's edge,
+        // blank lines of every white space, CRLF split by an edge, and a non-ASCII character (white space or not)
+        // late in the file, where the blocks hand over to the byte-by-byte loop in the middle of a line.
+        string[] pieces = ["int a;", "x", " ", "\t", "\v", "\f", "\r", "\n", "\r\n", "\n\n", "    ", "\u001C"];
+        string[] late = ["\u00A0", "\u3000", "\u00E9", "\U0001F600"];
+        var random = new Random(11);
+        for (var round = 0; round < 2_000; round++)
+        {
+            var text = new StringBuilder();
+            var count = random.Next(200);
+            for (var i = 0; i < count; i++)
+            {
+                text.Append(random.Next(40) == 0 ? late[random.Next(late.Length)] : pieces[random.Next(pieces.Length)]);
+            }
+
+            var s = text.ToString();
+            Assert.Equal(LinesOfCode(new ScanTarget("a.c", s)), LinesOfCode(ScanTarget.FromUtf8("a.c", Encoding.UTF8.GetBytes(s))));
+        }
+    }
+
+    [Fact]
     public void LinesOfCode_AreCountedWithoutDecodingTheFile()
     {
         var target = ScanTarget.FromUtf8("a.c", "int main(void) { return 0; }\n"u8.ToArray());
