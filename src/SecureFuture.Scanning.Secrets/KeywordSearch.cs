@@ -200,6 +200,9 @@ internal sealed class KeywordSearch
         fixed (ulong* table = _filter)
         {
             // Bit h of the table is bit h % 32 of its 32-bit word h / 32 (the machine is little-endian: x86).
+            // In bounds, the reason this pointer code is safe on hostile input: the loads read bytes i to i + 19, and
+            // the loop runs while i + 20 <= utf8.Length; a hash is under 2^HashBits, so its word h / 32 is under the
+            // table's 2^HashBits / 32 words (_filter holds 2^HashBits bits).
             var words = (int*)table;
             for (; i + 20 <= utf8.Length; i += 8)
             {
