@@ -15,6 +15,9 @@ public sealed class AnalysisSpool : IDisposable
     /// <summary>The analyses (tool, category) results were added for, in the order first seen.</summary>
     public IReadOnlyCollection<(string Tool, string Category)> Analyses => _files.Keys;
 
+    /// <summary>The spool's files on disk, one per analysis (for tests: other processes make files of the same name pattern).</summary>
+    internal IReadOnlyList<string> FilePaths => [.. _files.Values.Select(f => f.File.Name)];
+
     public void Add(IngestedResult result)
     {
         ArgumentNullException.ThrowIfNull(result);

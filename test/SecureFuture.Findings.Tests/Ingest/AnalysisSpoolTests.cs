@@ -16,7 +16,8 @@ public class AnalysisSpoolTests
         ];
         var secret = new IngestedResult("sfi", "secrets", "SFI-SEC-001", Severity.Critical, "AWS key.", "config.json", 1, 1, "id-3", "sfiContentFingerprint/v1", [], null);
         var otherTool = secret with { Tool = "gitleaks", Identity = "id-4" };
-        var before = Directory.GetFiles(Path.GetTempPath(), "sfi-ingest-*").Length;
+        // The spool's own files, not a count of the temporary folder: other test processes push findings meanwhile.
+        IReadOnlyList<string> files;
         using (var spool = new AnalysisSpool())
         {
             spool.Add(code[0]);
@@ -29,10 +30,12 @@ public class AnalysisSpoolTests
             Assert.Equal([secret], spool.Read("sfi", "secrets").ToArray(), new ResultComparer());
             Assert.Equal([otherTool], spool.Read("gitleaks", "secrets").ToArray(), new ResultComparer());
             Assert.Empty(spool.Read("sfi", "iac"));
-            Assert.Equal(before + 3, Directory.GetFiles(Path.GetTempPath(), "sfi-ingest-*").Length);
+            files = spool.FilePaths;
+            Assert.Equal(3, files.Count);
+            Assert.All(files, f => Assert.True(File.Exists(f), f));
         }
 
-        Assert.Equal(before, Directory.GetFiles(Path.GetTempPath(), "sfi-ingest-*").Length);
+        Assert.All(files, f => Assert.False(File.Exists(f), f));
     }
 
     /// <summary>Records compare their CVE lists by reference: this compares them by content.</summary>
