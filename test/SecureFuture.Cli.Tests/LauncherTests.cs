@@ -37,48 +37,48 @@ public sealed class LauncherTests : IDisposable
         esac
         """;
 
-    private readonly string repo = Directory.CreateTempSubdirectory("sfi-launcher-").FullName;
+    private readonly string _repo = Directory.CreateTempSubdirectory("sfi-launcher-").FullName;
 
     public LauncherTests()
     {
-        File.Copy(Path.Combine(CliRunner.RepoRoot(), "sfi"), Path.Combine(repo, "sfi"));
+        File.Copy(Path.Combine(CliRunner.RepoRoot(), "sfi"), Path.Combine(_repo, "sfi"));
         foreach (var file in new[] { "src/SecureFuture.Cli/Program.cs", "rules/secrets/a.yaml", "guidance/a.md", "Directory.Build.props", "Directory.Packages.props", "global.json" })
         {
-            Directory.CreateDirectory(Path.GetDirectoryName(Path.Combine(repo, file))!);
-            File.WriteAllText(Path.Combine(repo, file), "x");
-            File.SetLastWriteTimeUtc(Path.Combine(repo, file), new DateTime(2020, 1, 1, 0, 0, 0, DateTimeKind.Utc));
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.Combine(_repo, file))!);
+            File.WriteAllText(Path.Combine(_repo, file), "x");
+            File.SetLastWriteTimeUtc(Path.Combine(_repo, file), new DateTime(2020, 1, 1, 0, 0, 0, DateTimeKind.Utc));
         }
 
-        Directory.CreateDirectory(Path.Combine(repo, "fakebin"));
+        Directory.CreateDirectory(Path.Combine(_repo, "fakebin"));
         foreach (var (name, text) in new[] { ("dotnet", FakeDotnet), ("clang", "#!/bin/sh\nexit 0\n") })
         {
-            File.WriteAllText(Path.Combine(repo, "fakebin", name), text.ReplaceLineEndings("\n") + "\n");
-            File.SetUnixFileMode(Path.Combine(repo, "fakebin", name), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            File.WriteAllText(Path.Combine(_repo, "fakebin", name), text.ReplaceLineEndings("\n") + "\n");
+            File.SetUnixFileMode(Path.Combine(_repo, "fakebin", name), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         }
     }
 
-    private string Log => Path.Combine(repo, "calls.log");
+    private string Log => Path.Combine(_repo, "calls.log");
 
-    private string Aot => Path.Combine(repo, ".sfi-build", "aot");
+    private string Aot => Path.Combine(_repo, ".sfi-build", "aot");
 
     public void Dispose()
     {
         // A background AOT "build" of the stand-in takes milliseconds; give any still writing a moment before deleting.
         WaitFor(() => !File.Exists(Path.Combine(Aot, "generation.building")));
-        Directory.Delete(repo, recursive: true);
+        Directory.Delete(_repo, recursive: true);
     }
 
     private string Sfi(string[] arguments, string? aot = null, string? tieredCompilation = null, bool aotFails = false)
     {
         var environment = new Dictionary<string, string>
         {
-            ["PATH"] = Path.Combine(repo, "fakebin") + ":" + Environment.GetEnvironmentVariable("PATH"),
+            ["PATH"] = Path.Combine(_repo, "fakebin") + ":" + Environment.GetEnvironmentVariable("PATH"),
             ["FAKE_LOG"] = Log,
             ["FAKE_AOT_FAIL"] = aotFails ? "1" : string.Empty,
             ["SFI_AOT"] = aot ?? string.Empty,
             ["DOTNET_TieredCompilation"] = tieredCompilation ?? string.Empty,
         };
-        var (exit, output) = ChildProcess.Run("bash", [Path.Combine(repo, "sfi"), .. arguments], environment);
+        var (exit, output) = ChildProcess.Run("bash", [Path.Combine(_repo, "sfi"), .. arguments], environment);
         Assert.True(exit == 0, output);
         return output;
     }
@@ -103,7 +103,8 @@ public sealed class LauncherTests : IDisposable
         Sfi(["baseline", "assess", "x"]);
         Sfi(["scan", "."], tieredCompilation: "1");
 
-        Assert.Equal(["run r2r " + Path.Combine(repo, ".sfi-build", "bin", "sfi.dll") + " scan . TC=0", "run r2r " + Path.Combine(repo, ".sfi-build", "bin", "sfi.dll") + " --version TC=unset"], Runs().Take(2).ToArray());
+        var readyToRun = "run r2r " + Path.Combine(_repo, ".sfi-build", "bin", "sfi.dll");
+        Assert.Equal([readyToRun + " scan . TC=0", readyToRun + " --version TC=unset"], Runs().Take(2).ToArray());
         Assert.EndsWith("baseline assess x TC=unset", Runs()[2], StringComparison.Ordinal);
         // The caller's own choice wins.
         Assert.EndsWith("scan . TC=1", Runs()[3], StringComparison.Ordinal);
@@ -127,7 +128,7 @@ public sealed class LauncherTests : IDisposable
         Assert.StartsWith("run r2r ", Runs()[^1], StringComparison.Ordinal);
 
         // A changed source makes the AOT build stale: never run, rebuilt in the background.
-        File.WriteAllText(Path.Combine(repo, "src", "SecureFuture.Cli", "New.cs"), "y");
+        File.WriteAllText(Path.Combine(_repo, "src", "SecureFuture.Cli", "New.cs"), "y");
         Sfi(["scan", "."], aot: "1");
         Assert.StartsWith("run r2r ", Runs()[^1], StringComparison.Ordinal);
         WaitFor(() => AotBuilds() == 2 && !File.Exists(Path.Combine(Aot, "generation.building")));
@@ -150,7 +151,7 @@ public sealed class LauncherTests : IDisposable
         Assert.False(File.Exists(Path.Combine(Aot, "bin", "sfi")));
 
         // New sources are worth another try.
-        File.WriteAllText(Path.Combine(repo, "rules", "secrets", "b.yaml"), "y");
+        File.WriteAllText(Path.Combine(_repo, "rules", "secrets", "b.yaml"), "y");
         Sfi(["scan", "."], aot: "1");
         WaitFor(() => File.Exists(Path.Combine(Aot, "generation")));
         Sfi(["scan", "."], aot: "1");
