@@ -5,6 +5,7 @@
 # dozen common secret regexes, all in the same alternated runs.
 #
 #   bench/scan-vs-ripgrep.sh [--write] [--runs N] [--corpus-mib N] [--no-scaling] [--rebuild-corpus] [--all-patterns]
+#                            [--aot SFI]
 #
 #   --write           replace the section between the bench:scan-vs-ripgrep markers in docs/benchmarks.md
 #                     (the file is created if missing); without it the section is only printed.
@@ -15,6 +16,9 @@
 #   --all-patterns    also time ripgrep with every detector's pattern, all in one run and one run per pattern. The
 #                     all-in-one run is ripgrep's pathological case (hundreds of alternated patterns defeat its DFA):
 #                     4-5 minutes per run on 2 cores. It is a footnote, not the comparison that matters.
+#   --aot SFI         also time this native AOT sfi (what SFI_AOT=1 ./sfi builds into .sfi-build/aot/bin/sfi, or
+#                     build/release.sh --aot makes) as one more row, in the same alternated runs. Copy it aside first
+#                     (it is rebuilt when the sources change); libe_sqlite3.so and libsodium.so stay beside it.
 #
 # Needs: ripgrep and GNU time (Debian packages `ripgrep`, `time`; installed with apt-get when run as root),
 # python3, and the .NET 10 SDK for ./sfi. Working files go to bench/.work/ (git-ignored).
@@ -34,6 +38,7 @@ corpus_mib=100
 scaling=1
 rebuild=0
 all_patterns=0
+aot_sfi=""
 invocation="bench/scan-vs-ripgrep.sh"
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -43,12 +48,17 @@ while [ $# -gt 0 ]; do
     --no-scaling) scaling=0; invocation+=" --no-scaling" ;;
     --rebuild-corpus) rebuild=1 ;;
     --all-patterns) all_patterns=1; invocation+=" --all-patterns" ;;
-    -h|--help) sed -n '2,22p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --aot) aot_sfi="$2"; invocation+=" --aot $2"; shift ;;
+    -h|--help) sed -n '2,26p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "scan-vs-ripgrep: unknown argument '$1' (try --help)" >&2; exit 2 ;;
   esac
   shift
 done
 case "$runs" in ''|*[!0-9]*|0) echo "scan-vs-ripgrep: --runs needs a positive whole number" >&2; exit 2 ;; esac
+if [ -n "$aot_sfi" ]; then
+  [ -x "$aot_sfi" ] && [ ! -d "$aot_sfi" ] || { echo "scan-vs-ripgrep: --aot needs the native sfi executable ('$aot_sfi' is not one)" >&2; exit 2; }
+  aot_sfi="$(cd "$(dirname "$aot_sfi")" && pwd)/$(basename "$aot_sfi")"
+fi
 
 log() { echo "scan-vs-ripgrep: $*" >&2; }
 
@@ -90,7 +100,8 @@ rm -rf "$work/sfi-bin"
   flock 9
   cp -a "$repo/.sfi-build/bin" "$work/sfi-bin"
 ) 9>"$repo/.sfi-build/lock"
-sfi_cmd=(dotnet "$work/sfi-bin/sfi.dll")
+# As ./sfi runs a scan: without tiered compilation (the launcher's `scan` case says why).
+sfi_cmd=(env DOTNET_TieredCompilation=0 dotnet "$work/sfi-bin/sfi.dll")
 sfi_version="$("${sfi_cmd[@]}" --version)"
 sfi_version="${sfi_version%%$'\n'*}"
 "${sfi_cmd[@]}" scan --list-rules --analyzers secrets --format json >"$work/rules.json"
@@ -98,6 +109,11 @@ rule_count="$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1])
 if [ "$rule_count" -eq 0 ]; then
   echo "scan-vs-ripgrep: sfi lists no detectors (rules/secrets is empty?); nothing to compare" >&2
   exit 3
+fi
+aot_version=""
+if [ -n "$aot_sfi" ]; then
+  aot_version="$("$aot_sfi" --version)"
+  aot_version="${aot_version%%$'\n'*}"
 fi
 commit="$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)"
 if [ -n "$(git -C "$repo" status --porcelain -- src rules 2>/dev/null)" ]; then commit+=" + uncommitted changes in src/ or rules/"; fi
@@ -129,6 +145,7 @@ log "corpus: $corpus_files files, $((corpus_bytes / 1024 / 1024)) MiB"
 
 # --- the two commands --------------------------------------------------------------------------------
 sfi_report="$work/sfi-report.json"
+aot_report="$work/sfi-aot-report.json"
 rg_out1="$work/rg-default.out"
 rg_out2="$work/rg-pcre2.out"
 # Output goes to files, never /dev/null: ripgrep stops at the first match when its output is /dev/null.
@@ -184,6 +201,8 @@ timed() {
   local tool="$1" label="$2" target="$3" report="${4:-$sfi_report}" tfile="$work/time.txt" status=0
   if [ "$tool" = sfi ]; then
     /usr/bin/time -f '%e %M %U %S' -o "$tfile" "${sfi_cmd[@]}" scan "$target" --format json --output "$report" --threads "$cores" || status=$?
+  elif [ "$tool" = sfi-aot ]; then
+    /usr/bin/time -f '%e %M %U %S' -o "$tfile" "$aot_sfi" scan "$target" --format json --output "$aot_report" --threads "$cores" || status=$?
   elif [ "$tool" = rg-keywords ]; then
     /usr/bin/time -f '%e %M %U %S' -o "$tfile" "${rg_keywords[@]}" >"$rg_kw_out" 2>&1 || status=$?
   elif [ "$tool" = rg-keywords-i ]; then
@@ -216,6 +235,7 @@ timings="$work/timings.txt"
 : >"$timings"
 : >"$work/load.txt"
 tools=(sfi rg-keywords rg-keywords-i rg-common)
+[ -n "$aot_sfi" ] && tools=(sfi sfi-aot rg-keywords rg-keywords-i rg-common)
 [ "$all_patterns" -eq 1 ] && tools+=(rg rg-each)
 log "warm-up (one run each; fills the page cache)"
 for tool in "${tools[@]}"; do timed "$tool" warmup "$corpus"; done
@@ -268,6 +288,7 @@ report_args=(report --timings "$timings" --sfi-report "$sfi_report" --patterns "
   --sfi-version "$sfi_version" --commit "$commit" --dotnet-version "$(dotnet --version)"
   --rg-version "$rg_version" --pcre2-version "$pcre2_version" --manifest "$corpus.manifest.json" --runs "$runs"
   --corpus-bytes "$corpus_bytes" --corpus-files "$corpus_files")
+[ -n "$aot_sfi" ] && report_args+=(--aot-report "$aot_report" --aot-version "$aot_version")
 [ -n "$scaling_file" ] && report_args+=(--scaling "$scaling_file")
 [ "$write" -eq 1 ] && report_args+=(--write)
 echo

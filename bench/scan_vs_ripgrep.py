@@ -556,6 +556,10 @@ def machine() -> dict[str, str]:
             "kernel": run("uname", "-r")}
 
 
+# The timed tools in the order of the tables: sfi as ./sfi runs it, then the AOT build when --aot gave one.
+TOOLS = ["sfi", "sfi-aot", "rg-keywords", "rg-keywords-i", "rg-common", "rg", "rg-each"]
+
+
 def fmt(x: float, digits: int = 2) -> str:
     return f"{x:.{digits}f}"
 
@@ -614,7 +618,8 @@ def cmd_report(a: argparse.Namespace) -> None:
             scale[label] = (float(wall), float(kb) / 1024)
     mc = machine()
     labels = {
-        "sfi": f"`sfi scan` (all analyzers; {rule_count} secret detectors)",
+        "sfi": f"`sfi scan` as `./sfi` runs it (ReadyToRun, no tiered compilation; all analyzers; {rule_count} secret detectors)",
+        "sfi-aot": "`sfi scan`, the native AOT build (`--aot`; what `SFI_AOT=1 ./sfi scan` runs)",
         "rg-keywords": f"ripgrep, the {keyword_count:,} detector keywords as fixed strings (`-F -c`): **the floor**",
         "rg-keywords-i": "ripgrep, the same keywords case-insensitively (`-F -i -c`; sfi's keyword search is case-insensitive)",
         "rg-common": f"ripgrep, {len(COMMON_SECRETS)} common secret regexes in one run (`-c`)",
@@ -647,6 +652,17 @@ def cmd_report(a: argparse.Namespace) -> None:
         paired_cpu = [s_ / r_ for s_, r_ in zip(cpu["sfi"], cpu["rg-keywords"])]
         m.append(f"In CPU time (user + system, all threads): {fmt(med(cpu['sfi']))} s against {fmt(med(cpu['rg-keywords']))} s, "
                  f"**{cpu_ratio:.1f}x** (per alternated pair {min(paired_cpu):.1f}x–{max(paired_cpu):.1f}x).")
+    if "sfi-aot" in runs:
+        aot_wall = med([w for w, _ in runs["sfi-aot"]])
+        aot_line = (f"The native AOT build (`--aot`, {a.aot_version}): **{aot_wall / floor_wall:.1f}x the floor** by wall time "
+                    f"({fmt(aot_wall)} s)")
+        if "sfi-aot" in cpu and "rg-keywords" in cpu:
+            aot_cpu = med(cpu["sfi-aot"])
+            aot_line += f", **{aot_cpu / med(cpu['rg-keywords']):.1f}x** by CPU ({fmt(aot_cpu)} s)"
+        aot_findings = sfi_counts(a.aot_report)[0] if a.aot_report and os.path.exists(a.aot_report) else None
+        same = "the same number of findings as the JIT build" if aot_findings == sfi_counts(a.sfi_report)[0] else \
+            f"**{aot_findings} findings against the JIT build's {sfi_counts(a.sfi_report)[0]}**"
+        m.append(aot_line + f"; {same}.")
     m.append("")
     m.append("The floor is what any keyword-prefiltered scanner must at least pay: reading every file and finding every "
              "detector keyword, with no regular expression, validation or report. sfi also decodes the text, runs the detectors' "
@@ -656,7 +672,7 @@ def cmd_report(a: argparse.Namespace) -> None:
     sfi_cpu = med(cpu["sfi"]) if has_cpu else 0.0
     m.append("| Tool | Median wall (s) | MB/s | Median peak RSS (MB) | sfi / this | Median CPU, user + system (s) | sfi / this, CPU | Runs |")
     m.append("|---|---:|---:|---:|---:|---:|---:|---:|")
-    for tool in ["sfi", "rg-keywords", "rg-keywords-i", "rg-common", "rg", "rg-each"]:
+    for tool in TOOLS:
         if tool not in runs:
             continue
         xs = runs[tool]
@@ -683,7 +699,7 @@ def cmd_report(a: argparse.Namespace) -> None:
     m.append("")
     m.append("<details><summary>Per-run figures and the commands</summary>")
     m.append("")
-    tools = [t for t in ["sfi", "rg-keywords", "rg-keywords-i", "rg-common", "rg", "rg-each"] if t in runs]
+    tools = [t for t in TOOLS if t in runs]
     cpu_tools = [t for t in tools if has_cpu and len(cpu.get(t, [])) == len(runs[t])]
     m.append("| Run | " + " | ".join(f"{t} wall (s)" for t in tools) + " | sfi / floor | "
              + "".join(f"{t} CPU (s) | " for t in cpu_tools) + ("sfi / floor, CPU |" if "rg-keywords" in cpu_tools else ""))
@@ -695,7 +711,9 @@ def cmd_report(a: argparse.Namespace) -> None:
         m.append(f"| {k + 1} | " + " | ".join(cells) + f" | {sfi[k][0] / floor[k][0]:.2f}x | " + cpu_cells + cpu_ratio)
     m.append("")
     m.append("```")
-    m.append(f"dotnet bench/.work/sfi-bin/sfi.dll scan bench/.work/corpus --format json --output bench/.work/sfi-report.json --threads {mc['nproc']}")
+    m.append(f"DOTNET_TieredCompilation=0 dotnet bench/.work/sfi-bin/sfi.dll scan bench/.work/corpus --format json --output bench/.work/sfi-report.json --threads {mc['nproc']}")
+    if "sfi-aot" in runs:
+        m.append(f"AOT_SFI scan bench/.work/corpus --format json --output bench/.work/sfi-aot-report.json --threads {mc['nproc']}")
     m.append(a.kw_command)
     m.append(a.kwi_command)
     m.append(a.common_command)
@@ -703,6 +721,8 @@ def cmd_report(a: argparse.Namespace) -> None:
         m.append(a.rg_command)
     m.append("```")
     m.append("")
+    if "sfi-aot" in runs:
+        m.append("- `AOT_SFI` is the native sfi given to `--aot` (see the command above).")
     m.append("- `keywords.txt` is the union of every detector's keywords from `sfi scan --list-rules --format json`, one per line.")
     m.append("- The common regexes (AWS key ID, GitHub tokens, Slack, PEM private keys, Stripe, Google API key, JWT, a "
              "password assignment, Azure storage key, npm, SendGrid) are in `bench/scan_vs_ripgrep.py` (`COMMON_SECRETS`).")
@@ -788,7 +808,8 @@ def main() -> None:
     r = sub.add_parser("report")
     for name in ["timings", "sfi-report", "patterns", "scaling", "command", "rg-command", "doc", "sfi-version",
                  "commit", "dotnet-version", "rg-version", "pcre2-version", "manifest", "rules", "load", "keywords",
-                 "common", "kw-command", "kwi-command", "common-command", "kw-out", "common-out"]:
+                 "common", "kw-command", "kwi-command", "common-command", "kw-out", "common-out", "aot-report",
+                 "aot-version"]:
         r.add_argument("--" + name, default="")
     r.add_argument("--rg-out", nargs="+", default=[])
     r.add_argument("--rg-each-out", default="")

@@ -3,7 +3,8 @@
 # "Start-up"), for one or more builds, alternated run by run so that each sees the same load.
 #   bench/startup.sh [--runs N] BUILD...
 # A BUILD is a directory holding sfi.dll (what ./sfi publishes into .sfi-build/bin, copied aside to compare) or an
-# executable (the AOT or single-file sfi). For each build, the median over N runs (default 10) of user + system CPU
+# executable (the AOT or single-file sfi, or a wrapper such as `DOTNET_TieredCompilation=0 exec dotnet DIR/sfi.dll "$@"`,
+# which is how ./sfi runs a scan). For each build, the median over N runs (default 10) of user + system CPU
 # seconds (GNU time) of `sfi scan EMPTY` with the default analyzers and with `--analyzers secrets`, and the load
 # average when it ended. CPU time rather than wall time: on a shared machine it is what stays comparable.
 # SFI_TRACE_STARTUP=1 on one run breaks a build's start-up down by phase (runtime, command line, each analyzer...).

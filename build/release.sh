@@ -67,9 +67,9 @@ if [ -n "$aot" ]; then
   [ ${#missing[@]} -eq 0 ] || { echo "release.sh: --aot needs ${missing[*]} (apt-get install ${missing[*]})" >&2; exit 2; }
   echo "release.sh: $host native AOT build" >&2
   # The trimming and AOT analysis warns about the reflection sfi's libraries still use (reflection-based
-  # System.Text.Json, two calls of it on the IaC path; ASP.NET Core MVC for sfi serve): docs/install.md lists them. They
-  # are reported, not errors, for this variant only; the ILCompiler package is the one the SDK picks. The rule YAML is
-  # read by generated deserializers, so the secret and code scans run (docs/benchmarks.md, "Native AOT").
+  # System.Text.Json off the scan path; ASP.NET Core MVC for sfi serve): docs/install.md lists them. They are reported,
+  # not errors, for this variant only; the ILCompiler package is the one the SDK picks. The secret, IaC, code and deps
+  # scans report what the ReadyToRun build's do (docs/benchmarks.md, "Native AOT"). ./sfi's SFI_AOT=1 builds the same.
   dotnet publish "$project" -c Release -r "$host" -nologo -v quiet -clp:ErrorsOnly -nodeReuse:false \
     -p:NuGetLockFilePath="obj/release-$host-aot.packages.lock.json" -p:RestoreLockedMode=false \
     -p:PublishAot=true -p:TreatWarningsAsErrors=false -p:StripSymbols=true -o "$work/$host-aot"

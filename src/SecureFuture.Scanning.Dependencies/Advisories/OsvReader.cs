@@ -39,24 +39,15 @@ public static class OsvReader
 
     public static OsvRecord ReadYaml(string text)
     {
-        var stream = new YamlStream();
+        YamlStream stream;
         try
         {
-            // The representation model and ToJson recurse: a deeply nested record would overflow the stack (found by fuzzing).
-            Inventory.LocatedYaml.CheckDepth(text);
-            stream.Load(new StringReader(text));
+            // The representation model and ToJson recurse: LocatedYaml checks the depth first (found by fuzzing).
+            stream = Inventory.LocatedYaml.Load(text);
         }
         catch (Inventory.ManifestFormatException e)
         {
             throw new OsvFormatException(e.Message, e.Line, e.Column, e);
-        }
-        catch (YamlDotNet.Core.YamlException e)
-        {
-            throw new OsvFormatException($"not YAML: {e.Message}", e.Start.Line, e.Start.Column, e);
-        }
-        catch (Exception e) when (Inventory.LocatedYaml.IsYamlDotNetFault(e))
-        {
-            throw new OsvFormatException($"not YAML: {e.Message}", 1, 1, e);
         }
 
         if (stream.Documents.Count != 1)
