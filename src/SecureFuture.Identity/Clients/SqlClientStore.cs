@@ -18,8 +18,6 @@ public sealed class SqlClientStore(DbDataSource source, bool postgres)
         "CREATE INDEX IF NOT EXISTS security_events_at ON security_events (at)",
         "CREATE INDEX IF NOT EXISTS replay_ids_expires ON replay_ids (expires_at)",
         "CREATE TABLE IF NOT EXISTS dpop_nonces (period BIGINT PRIMARY KEY, nonce TEXT NOT NULL)",
-        // SqlReplayCache's durability guard for identifiers committed without waiting for the disk (one row).
-        "CREATE TABLE IF NOT EXISTS replay_guard (id INTEGER PRIMARY KEY CHECK (id = 1), boot_id TEXT NOT NULL, horizon BIGINT NOT NULL, refuse_until BIGINT NOT NULL)",
     ];
 
     private static readonly string[] PostgresSchema =
@@ -32,9 +30,6 @@ public sealed class SqlClientStore(DbDataSource source, bool postgres)
         "CREATE INDEX IF NOT EXISTS replay_ids_expires ON replay_ids (expires_at)",
         "CREATE TABLE IF NOT EXISTS dpop_nonces (period BIGINT PRIMARY KEY, nonce TEXT NOT NULL)",
     ];
-
-    /// <summary>Whether the database is PostgreSQL (else SQLite).</summary>
-    public bool IsPostgres => postgres;
 
     /// <summary>The advisory lock that makes one node at a time push security event tokens.</summary>
     private const long PushLeaseLock = 7460003;
@@ -262,12 +257,6 @@ public sealed class SqlClientStore(DbDataSource source, bool postgres)
     /// </summary>
     public async Task<HashSet<string>> TryRecordOnceAsync(IReadOnlyList<(byte[] Id, DateTimeOffset Until)> ids, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        await using var connection = await source.OpenConnectionAsync(cancellationToken);
-        return await TryRecordOnceAsync(connection, null, ids, now, cancellationToken);
-    }
-
-    internal static async Task<HashSet<string>> TryRecordOnceAsync(DbConnection connection, DbTransaction? transaction, IReadOnlyList<(byte[] Id, DateTimeOffset Until)> ids, DateTimeOffset now, CancellationToken cancellationToken)
-    {
         ArgumentNullException.ThrowIfNull(ids);
         var recorded = new HashSet<string>(StringComparer.Ordinal);
         if (ids.Count == 0)
@@ -283,7 +272,8 @@ public sealed class SqlClientStore(DbDataSource source, bool postgres)
             parameters.Add(($"until{i}", ids[i].Until.ToUnixTimeMilliseconds()));
         }
 
-        await using var command = Command(connection, transaction,
+        await using var connection = await source.OpenConnectionAsync(cancellationToken);
+        await using var command = Command(connection, null,
             "INSERT INTO replay_ids (id, expires_at) VALUES " + values +
             " ON CONFLICT (id) DO UPDATE SET expires_at = excluded.expires_at WHERE replay_ids.expires_at <= @now RETURNING id",
             [.. parameters]);
@@ -294,20 +284,6 @@ public sealed class SqlClientStore(DbDataSource source, bool postgres)
         }
 
         return recorded;
-    }
-
-    /// <summary>
-    /// SQLite only: the replay cache's single writer, on a connection of its own whose commits do not wait for the
-    /// disk (<see cref="SqliteReplayWriter"/>).
-    /// </summary>
-    internal async Task<SqliteReplayWriter> OpenReplayWriterAsync(CancellationToken cancellationToken)
-    {
-        if (postgres)
-        {
-            throw new InvalidOperationException("the unsynced replay writer is SQLite's; PostgreSQL's commits are as durable as the server is configured");
-        }
-
-        return await SqliteReplayWriter.OpenAsync(source, cancellationToken);
     }
 
     /// <summary>Deletes single-use identifiers that expired at or before <paramref name="now"/>; returns how many.</summary>
@@ -399,13 +375,13 @@ public sealed class SqlClientStore(DbDataSource source, bool postgres)
         return clients;
     }
 
-    internal static async Task<int> ExecuteAsync(DbConnection connection, DbTransaction? transaction, string sql, CancellationToken cancellationToken, params (string Name, object? Value)[] parameters)
+    private static async Task<int> ExecuteAsync(DbConnection connection, DbTransaction? transaction, string sql, CancellationToken cancellationToken, params (string Name, object? Value)[] parameters)
     {
         await using var command = Command(connection, transaction, sql, parameters);
         return await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    internal static DbCommand Command(DbConnection connection, DbTransaction? transaction, string sql, params (string Name, object? Value)[] parameters)
+    private static DbCommand Command(DbConnection connection, DbTransaction? transaction, string sql, params (string Name, object? Value)[] parameters)
     {
         var command = connection.CreateCommand();
 #pragma warning disable CA2100 // every statement is a constant of this class; values travel as parameters
@@ -423,4 +399,3 @@ public sealed class SqlClientStore(DbDataSource source, bool postgres)
         return command;
     }
 }
-
