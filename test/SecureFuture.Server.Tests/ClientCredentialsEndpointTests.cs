@@ -181,6 +181,27 @@ public sealed class ClientCredentialsEndpointTests(ServerFixture fixture)
     }
 
     [Fact]
+    public async Task The_server_does_not_watch_its_data_directory_which_every_issued_token_writes_to()
+    {
+        // ASP.NET Core's default: a file watcher over the content root (the data directory), for reloading
+        // appsettings.json, woken by every write to the database's WAL and the HSM's token files.
+        static HashSet<string> WatchedInodes() =>
+        [
+            .. Directory.GetFiles("/proc/self/fdinfo")
+                .Select(info => { try { return File.ReadAllLines(info); } catch (IOException) { return []; } })
+                .SelectMany(lines => lines)
+                .Where(line => line.StartsWith("inotify ", StringComparison.Ordinal))
+                .Select(line => line.Split(' ').Single(field => field.StartsWith("ino:", StringComparison.Ordinal))[4..]),
+        ];
+
+        await using var sfi = await RunningServer.StartAsync(fixture.Custodian);
+        using var stat = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("stat", ["-c", "%i", sfi.DataDirectory]) { RedirectStandardOutput = true })!;
+        var inode = long.Parse(await stat.StandardOutput.ReadToEndAsync(), System.Globalization.CultureInfo.InvariantCulture).ToString("x", System.Globalization.CultureInfo.InvariantCulture);
+        await stat.WaitForExitAsync();
+        Assert.DoesNotContain(inode, WatchedInodes());
+    }
+
+    [Fact]
     public async Task A_token_requests_assertion_and_proof_identifiers_are_recorded_together_once_across_nodes_and_durably()
     {
         var directory = Directory.CreateTempSubdirectory("sfi-replays-").FullName;
