@@ -1109,8 +1109,9 @@ internal sealed partial class TaintEngine
     /// Whether a field or auto-property of an object can never hold what the object was given, so a tainted receiver's
     /// taint does not reach it: it is private, of type <c>string</c> (immutable: no caller adds to it through a
     /// reference it was handed), and every value its type gives it is made of literals and static members alone (no
-    /// parameter, local, <c>this</c> or other instance member). A temporary directory a class names for itself is not
-    /// the request data of whatever object reached its method (see docs/adding-a-taint-rule.md).
+    /// parameter, local, <c>this</c> or other instance member), and no <c>ref</c> to it is taken. A temporary directory a
+    /// class names for itself is not the request data of whatever object reached its method (see
+    /// docs/adding-a-taint-rule.md, "A tainted receiver").
     /// </summary>
     public bool IsSelfSet(ISymbol member) => _selfSet.GetOrAdd(member, ComputeSelfSet);
 
@@ -1139,6 +1140,7 @@ internal sealed partial class TaintEngine
                     PropertyDeclarationSyntax { Initializer.Value: var v } p when p.Identifier.ValueText == member.Name => v,
                     AssignmentExpressionSyntax a when Names(a.Left, member, model) => a.Right,
                     ArgumentSyntax { RefKindKeyword.RawKind: not 0 } arg when Names(arg.Expression, member, model) => arg.Expression,
+                    RefExpressionSyntax r when Names(r.Expression, member, model) => r.Expression,
                     _ => null,
                 };
                 if (value is not null && !FromNoInput(value, model))

@@ -59,7 +59,7 @@ internal sealed class FlowStepNode(Location location, string message, FlowStepNo
 /// is computed, one of its parameters. <see cref="Sanitized"/> holds the sink kinds it has been made safe for.
 /// <see cref="Via"/>, on a parameter origin only, is the type the parameter's object must be for the taint to be real:
 /// the path ran through the receiver of one implementation of an interface or abstract member the parameter was
-/// dispatched on (see docs/adding-a-taint-rule.md, "Calls through an interface").
+/// dispatched on (see docs/adding-a-taint-rule.md, "A tainted receiver").
 /// </summary>
 internal sealed record Origin(string? Source, int Parameter, FlowStepNode? Path, ulong Sanitized, ImplementationType? Via = null)
 {
@@ -140,7 +140,7 @@ internal sealed class TaintSet
                 list.Add(o);
                 changed = true;
             }
-            else if (list[same].Via is { } via && via != o.Via)
+            else if (list[same].Via is { } via && via.Name != o.Via?.Name)
             {
                 // The same parameter's taint under two conditions on its type: kept under neither.
                 list[same] = list[same] with { Via = null };
