@@ -203,4 +203,63 @@ public sealed class DispatchReceiverTests
         Assert.Contains(detection.Flow!, step => step.Message.Contains("'_target'", StringComparison.Ordinal));
         Assert.DoesNotContain(detection.Flow!, step => step.Message.Contains("'_source'", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public void The_implementing_type_a_summarised_method_dispatched_to_is_checked_at_each_caller_two_calls_up()
+    {
+        const string program = """
+            using System.IO;
+            using Microsoft.AspNetCore.Builder;
+            using Microsoft.AspNetCore.Http;
+
+            var app = WebApplication.Create(args);
+            app.MapPost("/note", (HttpRequest request) =>
+            {
+                Pipeline.Submit(new NoteStep(request.Query["text"].ToString()));
+                Pipeline.Submit(new PurgeStep(Path.Combine(Path.GetTempPath(), "purge")));
+                return Results.Ok();
+            });
+            app.MapPost("/save", (HttpRequest request) =>
+            {
+                Pipeline.Submit(new SaveStep(request.Query["file"].ToString()));
+                return Results.Ok();
+            });
+            app.Run();
+
+            interface IStep
+            {
+                void Apply();
+            }
+
+            static class Pipeline
+            {
+                public static void Submit(IStep step) => Run(step);
+
+                private static void Run(IStep step) => step.Apply();
+            }
+
+            sealed class NoteStep(string text) : IStep
+            {
+                public void Apply() => System.Console.WriteLine(text);
+            }
+
+            sealed class PurgeStep(string directory) : IStep
+            {
+                public void Apply() => Directory.Delete(directory, recursive: true);
+            }
+
+            sealed class SaveStep(string file) : IStep
+            {
+                public void Apply() => File.WriteAllText(file, "saved");
+            }
+            """;
+
+        var sink = RecordingSink.Analyze(("src/Program.cs", program));
+
+        // Run's summary reaches both sinks through its parameter, on condition that it is a PurgeStep or a SaveStep:
+        // a NoteStep is neither, so its text reaches no file; the SaveStep's file does.
+        var (_, detection) = Assert.Single(sink.Of(PathTraversal));
+        Assert.Contains("query 'file'", detection.Message, StringComparison.Ordinal);
+        Assert.True(detection.Start > program.IndexOf("sealed class SaveStep", StringComparison.Ordinal), sink.Describe());
+    }
 }
