@@ -168,10 +168,20 @@ internal sealed partial class MethodAnalysis
             return values.Aggregate(Empty, TaintSet.Union);
         }
 
+        var parameters = function.ParameterList.Parameters;
+        var narrowed = new List<IParameterSymbol>();
+        for (var i = 0; i < parameters.Count && i < inv.ArgumentList.Arguments.Count; i++)
+        {
+            if (Model.GetDeclaredSymbol(parameters[i], _engine.CancellationToken) is { IsParams: false } parameter && !Reassigned(function, parameter.Name))
+            {
+                _inlinedArgumentTypes[parameter] = KnownType(inv.ArgumentList.Arguments[i].Expression);
+                narrowed.Add(parameter);
+            }
+        }
+
         try
         {
             var callee = function.Identifier.ValueText;
-            var parameters = function.ParameterList.Parameters;
             var passed = values.Select((v, i) => v.IsEmpty || i >= parameters.Count ? v
                 : v.WithStep(inv.ArgumentList.Arguments[i].GetLocation(), $"passed to parameter '{parameters[i].Identifier.ValueText}' of '{callee}'")).ToList();
             var returned = Inline(parameters, passed, () => ExecBlockOrExpression(function.Body, function.ExpressionBody?.Expression));
@@ -180,6 +190,7 @@ internal sealed partial class MethodAnalysis
         finally
         {
             _inlining.Remove(function);
+            narrowed.ForEach(p => _inlinedArgumentTypes.Remove(p));
         }
     }
 
@@ -639,10 +650,12 @@ internal sealed partial class MethodAnalysis
         var offset = method.MethodKind == MethodKind.ReducedExtension ? 1 : 0;
         var parameterTaints = new TaintSet[definition.Parameters.Length];
         var parameterLocations = new Location[definition.Parameters.Length];
+        var parameterExpressions = new ExpressionSyntax?[definition.Parameters.Length];
         if (offset == 1 && receiverExpr is not null && parameterTaints.Length > 0)
         {
             parameterTaints[0] = receiver;
             parameterLocations[0] = receiverExpr.GetLocation();
+            parameterExpressions[0] = receiverExpr;
         }
 
         for (var i = 0; i < args.Count; i++)
@@ -655,20 +668,21 @@ internal sealed partial class MethodAnalysis
             var ordinal = parameter.Ordinal + offset;
             parameterTaints[ordinal] = TaintSet.Union(parameterTaints[ordinal] ?? Empty, argTaints[i]);
             parameterLocations[ordinal] ??= args[i].GetLocation();
+            parameterExpressions[ordinal] = parameter.IsParams ? null : args[i].Expression;
         }
 
         var callee = $"{method.ContainingType.Name}.{method.Name}";
         var passedReceiver = offset == 0 && !method.IsStatic ? receiver : Empty;
         var receiverLocation = receiverExpr?.GetLocation() ?? inv.GetLocation();
-        IEnumerable<Origin> Through(Origin inner) => inner.Parameter == Origin.Receiver
-            ? ThroughReceiver(inner, passedReceiver, receiverLocation, callee)
-            : ThroughParameter(inner, parameterTaints, parameterLocations, definition, callee);
-        TaintSet Returned(TaintSet returns)
+        IEnumerable<Origin> Through(Origin inner, ImplementationType? dispatchedTo) => inner.Parameter == Origin.Receiver
+            ? ThroughReceiver(inner, passedReceiver, receiverExpr, receiverLocation, callee, dispatchedTo)
+            : ThroughParameter(inner, parameterTaints, parameterLocations, parameterExpressions, definition, callee);
+        TaintSet Returned(TaintSet returns, ImplementationType? dispatchedTo)
         {
             var mapped = Empty;
             foreach (var returned in returns.Origins)
             {
-                foreach (var through in returned.IsSource ? [returned] : Through(returned))
+                foreach (var through in returned.IsSource ? [returned] : Through(returned, dispatchedTo))
                 {
                     mapped = TaintSet.Union(mapped, TaintSet.Of(through with { Path = FlowStepNode.Append(through.Path, inv.GetLocation(), $"returned from '{callee}'") }));
                 }
@@ -682,6 +696,13 @@ internal sealed partial class MethodAnalysis
         var memberSummaries = new List<ObjectMembers>();
         foreach (var body in bodies)
         {
+            // An implementation the receiver's object cannot be is not run (a request string compared through IComparable).
+            var dispatchedTo = _engine.DispatchedTo(method, body);
+            if (dispatchedTo is not null && receiverExpr is not null && offset == 0 && !dispatchedTo.MayBe(KnownType(receiverExpr)))
+            {
+                continue;
+            }
+
             var summary = _engine.Summary(body, _callDepth + 1);
             if (summary is null)
             {
@@ -690,7 +711,7 @@ internal sealed partial class MethodAnalysis
                 continue;
             }
 
-            var returnedTaint = Returned(summary.Returns);
+            var returnedTaint = Returned(summary.Returns, dispatchedTo);
             result = TaintSet.Union(result, returnedTaint);
             if (!returnedTaint.IsEmpty)
             {
@@ -706,7 +727,7 @@ internal sealed partial class MethodAnalysis
 
             foreach (var (parameter, hit) in summary.ParameterSinks)
             {
-                foreach (var through in Through(parameter))
+                foreach (var through in Through(parameter, dispatchedTo))
                 {
                     if ((through.Sanitized & hit.Sink.KindBit) == 0)
                     {
@@ -722,7 +743,8 @@ internal sealed partial class MethodAnalysis
             memberSummaries = null;
         }
 
-        return memberSummaries is { Count: > 0 } ? result.WithMembers(MembersOf(memberSummaries, Returned)) : result;
+        // The members are mapped without the implementing types: a member of a dispatched body's result may carry its receiver's taint.
+        return memberSummaries is { Count: > 0 } ? result.WithMembers(MembersOf(memberSummaries, r => Returned(r, null))) : result;
     }
 
     /// <summary>The members of the object returned by any of the bodies: a member one body does not name carries what its other members do.</summary>
@@ -738,31 +760,90 @@ internal sealed partial class MethodAnalysis
         return new ObjectMembers(members, others);
     }
 
-    /// <summary>The caller's origins for a callee path that starts at its receiver's fields.</summary>
-    private static IEnumerable<Origin> ThroughReceiver(Origin inner, TaintSet receiver, Location location, string callee)
+    /// <summary>
+    /// The caller's origins for a callee path that starts at its receiver's fields. When the callee is one
+    /// implementation of an interface or abstract member (<paramref name="dispatchedTo"/>) and the receiver is one of
+    /// the caller's parameters itself, the taint holds only if that parameter's object can be of the implementing type:
+    /// the origin carries the type, checked at the caller's own callers (<see cref="ThroughParameter"/>).
+    /// </summary>
+    private IEnumerable<Origin> ThroughReceiver(Origin inner, TaintSet receiver, ExpressionSyntax? receiverExpr, Location location, string callee, ImplementationType? dispatchedTo)
     {
+        var receiverParameter = dispatchedTo is null ? -1 : ParameterItself(receiverExpr);
         foreach (var outer in receiver.Origins)
         {
             var path = FlowStepNode.Concat(FlowStepNode.Append(outer.Path, location, $"receiver of '{callee}'"), inner.Path);
-            yield return outer with { Path = path, Sanitized = outer.Sanitized | inner.Sanitized };
+            var via = !outer.IsSource && outer.Parameter >= 0 && outer.Parameter == receiverParameter ? dispatchedTo : outer.Via;
+            yield return outer with { Path = path, Sanitized = outer.Sanitized | inner.Sanitized, Via = via };
         }
     }
 
-    /// <summary>The caller's origins for a callee path that starts at one of its parameters.</summary>
-    private static IEnumerable<Origin> ThroughParameter(Origin inner, TaintSet[] parameterTaints, Location[] locations, IMethodSymbol definition, string callee)
+    /// <summary>
+    /// The caller's origins for a callee path that starts at one of its parameters: none when the path needs that
+    /// parameter's object to be of a type (<see cref="Origin.Via"/>) the argument's static type cannot be.
+    /// </summary>
+    private IEnumerable<Origin> ThroughParameter(Origin inner, TaintSet[] parameterTaints, Location[] locations, ExpressionSyntax?[] expressions, IMethodSymbol definition, string callee)
     {
         if (inner.Parameter < 0 || inner.Parameter >= parameterTaints.Length || parameterTaints[inner.Parameter] is not { IsEmpty: false } passed)
         {
             yield break;
         }
 
+        var argument = expressions[inner.Parameter];
+        if (inner.Via is { } required && argument is not null && !required.MayBe(KnownType(argument)))
+        {
+            yield break;
+        }
+
+        var argumentParameter = inner.Via is null ? -1 : ParameterItself(argument);
         var step = $"passed to parameter '{definition.Parameters[inner.Parameter].Name}' of '{callee}'";
         foreach (var outer in passed.Origins)
         {
             var path = FlowStepNode.Concat(FlowStepNode.Append(outer.Path, locations[inner.Parameter], step), inner.Path);
-            yield return outer with { Path = path, Sanitized = outer.Sanitized | inner.Sanitized };
+            var via = !outer.IsSource && outer.Parameter >= 0 && outer.Parameter == argumentParameter ? inner.Via : outer.Via;
+            yield return outer with { Path = path, Sanitized = outer.Sanitized | inner.Sanitized, Via = via };
         }
     }
+
+    /// <summary>
+    /// The position of the parameter of the analysed body that <paramref name="expression"/> is, when it is that
+    /// parameter's object itself (its name, never assigned in the body); -1 otherwise. A member of a parameter, a
+    /// local or a reassigned parameter may hold another object than the one the caller passed.
+    /// </summary>
+    private int ParameterItself(ExpressionSyntax? expression)
+    {
+        if (expression is not IdentifierNameSyntax id || Model.GetSymbolInfo(id, _engine.CancellationToken).Symbol is not IParameterSymbol symbol)
+        {
+            return -1;
+        }
+
+        var parameters = ParametersOf(_body);
+        var name = id.Identifier.ValueText;
+        for (var i = 0; i < parameters.Count; i++)
+        {
+            if (parameters[i].Identifier.ValueText == name && symbol.DeclaringSyntaxReferences.Any(r => r.SyntaxTree == _body.SyntaxTree && r.Span == parameters[i].Span))
+            {
+                return Reassigned(_body, name) ? -1 : i;
+            }
+        }
+
+        return -1;
+    }
+
+    /// <summary>Whether a variable of that name is assigned, or passed by reference, anywhere in <paramref name="body"/>.</summary>
+    private static bool Reassigned(SyntaxNode body, string name) => body.DescendantNodes().Any(n =>
+        n is AssignmentExpressionSyntax { Left: IdentifierNameSyntax left } && left.Identifier.ValueText == name
+        || n is ArgumentSyntax { RefKindKeyword.RawKind: not 0, Expression: IdentifierNameSyntax passed } && passed.Identifier.ValueText == name);
+
+    /// <summary>
+    /// The most precise static type known for an expression's object: a parameter of a local function being inlined,
+    /// never assigned in it, is of the type of the argument it was called with (a key passed to a
+    /// <c>Release(IDisposable)</c> helper is still an <c>ECDsa</c>).
+    /// </summary>
+    private ITypeSymbol? KnownType(ExpressionSyntax expression) =>
+        expression is IdentifierNameSyntax id && Model.GetSymbolInfo(id, _engine.CancellationToken).Symbol is IParameterSymbol parameter
+        && _inlinedArgumentTypes.TryGetValue(parameter, out var argumentType)
+            ? argumentType
+            : Model.GetTypeInfo(expression, _engine.CancellationToken).Type;
 
     /// <summary>The containing member's signature, from syntax: part of a result's identity that survives line moves.</summary>
     private static string Signature(SyntaxNode node)

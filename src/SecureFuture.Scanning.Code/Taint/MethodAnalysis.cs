@@ -23,6 +23,9 @@ internal sealed partial class MethodAnalysis
     private readonly int _callDepth;
     private readonly Stack<TaintSet> _conditionalReceivers = new();
     private readonly HashSet<SyntaxNode> _inlining = [];
+
+    /// <summary>The static type of the argument each parameter of a local function being inlined was called with.</summary>
+    private readonly Dictionary<IParameterSymbol, ITypeSymbol?> _inlinedArgumentTypes = new(SymbolEqualityComparer.Default);
     private Dictionary<string, TaintSet> _env = new(StringComparer.Ordinal);
     private TaintSet _returns = TaintSet.Empty;
     private TaintSet _receiver = TaintSet.Empty;
@@ -1063,11 +1066,15 @@ internal sealed partial class MethodAnalysis
         return ReadMember(id, name);
     }
 
-    /// <summary>A field or property of the analysed object: request data stored in it, and in a summary, the receiver's taint.</summary>
+    /// <summary>
+    /// A field or property of the analysed object: request data stored in it, and in a summary, the receiver's taint,
+    /// unless the member is one the object only ever sets itself (<see cref="TaintEngine.IsSelfSet"/>).
+    /// </summary>
     private TaintSet ReadMember(ExpressionSyntax node, string name)
     {
         var field = _engine.ReadField(_typeKey, name);
-        if (!_receiver.IsEmpty && _engine.IsInstanceMember(_typeKey, name))
+        if (!_receiver.IsEmpty && _engine.IsInstanceMember(_typeKey, name)
+            && !(Model.GetSymbolInfo(node, _engine.CancellationToken).Symbol is { } member && _engine.IsSelfSet(member)))
         {
             field = TypeCheck(node, TaintSet.Union(field, _receiver));
         }

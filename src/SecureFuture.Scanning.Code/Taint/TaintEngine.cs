@@ -30,6 +30,8 @@ internal sealed partial class TaintEngine
     private const int MaxGuardDepth = 4;
     private static readonly IReadOnlyDictionary<int, ulong> NoGuardedParameters = new Dictionary<int, ulong>();
     private readonly ConcurrentDictionary<IMethodSymbol, IReadOnlyDictionary<int, ulong>> _guardMethods = new(SymbolEqualityComparer.Default);
+    private readonly ConcurrentDictionary<INamedTypeSymbol, ImplementationType> _implementationTypes = new(SymbolEqualityComparer.Default);
+    private readonly ConcurrentDictionary<ISymbol, bool> _selfSet = new(SymbolEqualityComparer.Default);
 
     /// <summary>An absolute URL up to the first '/' after its host, or a local path ("/orders/") that cannot become "//host".</summary>
     private static readonly Regex FixedHostUrl = new(@"^([a-zA-Z][a-zA-Z0-9+.-]*://[^/{}\s]+/|/[^/\\{}])", RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
@@ -1047,7 +1049,7 @@ internal sealed partial class TaintEngine
         var own = definition.DeclaringSyntaxReferences.Select(r => r.GetSyntax(_cancellationToken))
             .Where(n => n is BaseMethodDeclarationSyntax { Body: not null } or BaseMethodDeclarationSyntax { ExpressionBody: not null })
             .ToList();
-        if (own.Count > 0 || !(definition.IsAbstract || definition.IsVirtual) || IsDisposal(definition) || !_methodsByName.TryGetValue(definition.Name, out var candidates))
+        if (own.Count > 0 || !(definition.IsAbstract || definition.IsVirtual) || !_methodsByName.TryGetValue(definition.Name, out var candidates))
         {
             return own;
         }
@@ -1087,14 +1089,84 @@ internal sealed partial class TaintEngine
     }
 
     /// <summary>
-    /// <c>IDisposable.Dispose</c> and <c>IAsyncDisposable.DisposeAsync</c> called through the interface are not
-    /// dispatched to every implementation in source: disposing passes no data in, and a tainted receiver's taint would
-    /// otherwise reach the fields of every disposable class of the project (a key disposed after reading a DPoP proof
-    /// "deleting" an unrelated class's temporary file). A call on the implementing type itself still runs its body.
+    /// The type whose implementation <paramref name="body"/> is, when a call to <paramref name="method"/> was dispatched
+    /// to it (<see cref="Bodies"/>); null when the body is the called method's own. A tainted receiver reaches such a
+    /// body only if the caller's object can be of that type (see <see cref="Origin.Via"/>).
     /// </summary>
-    private static bool IsDisposal(IMethodSymbol definition)
-        => definition.ContainingType is { TypeKind: TypeKind.Interface, ContainingNamespace: { Name: "System", ContainingNamespace.IsGlobalNamespace: true } } type
-            && (type.Name == "IDisposable" && definition.Name == "Dispose" || type.Name == "IAsyncDisposable" && definition.Name == "DisposeAsync");
+    public ImplementationType? DispatchedTo(IMethodSymbol method, SyntaxNode body)
+    {
+        var definition = (method.ReducedFrom ?? method).OriginalDefinition;
+        if (definition.DeclaringSyntaxReferences.Any(r => r.SyntaxTree == body.SyntaxTree && r.Span == body.Span)
+            || SemanticModel(body.SyntaxTree).GetDeclaredSymbol(body, _cancellationToken) is not IMethodSymbol { ContainingType: { } type })
+        {
+            return null;
+        }
+
+        return _implementationTypes.GetOrAdd(type, ImplementationType.Of);
+    }
+
+    /// <summary>
+    /// Whether a field or auto-property of an object can never hold what the object was given, so a tainted receiver's
+    /// taint does not reach it: it is private, of type <c>string</c> (immutable: no caller adds to it through a
+    /// reference it was handed), and every value its type gives it is made of literals and static members alone (no
+    /// parameter, local, <c>this</c> or other instance member), and no <c>ref</c> to it is taken. A temporary directory a
+    /// class names for itself is not the request data of whatever object reached its method (see
+    /// docs/adding-a-taint-rule.md, "A tainted receiver").
+    /// </summary>
+    public bool IsSelfSet(ISymbol member) => _selfSet.GetOrAdd(member, ComputeSelfSet);
+
+    private bool ComputeSelfSet(ISymbol member)
+    {
+        var type = member switch
+        {
+            IFieldSymbol { IsImplicitlyDeclared: false, IsStatic: false } f => f.Type,
+            IPropertySymbol { IsStatic: false } p when IsAutoProperty(p) => p.Type,
+            _ => null,
+        };
+        if (type is not { SpecialType: SpecialType.System_String } || member.DeclaredAccessibility != Accessibility.Private)
+        {
+            return false;
+        }
+
+        foreach (var reference in member.ContainingType.DeclaringSyntaxReferences)
+        {
+            var root = reference.GetSyntax(_cancellationToken);
+            var model = SemanticModel(root.SyntaxTree);
+            foreach (var node in root.DescendantNodes())
+            {
+                var value = node switch
+                {
+                    VariableDeclaratorSyntax { Initializer.Value: var v } d when d.Identifier.ValueText == member.Name => v,
+                    PropertyDeclarationSyntax { Initializer.Value: var v } p when p.Identifier.ValueText == member.Name => v,
+                    AssignmentExpressionSyntax a when Names(a.Left, member, model) => a.Right,
+                    ArgumentSyntax { RefKindKeyword.RawKind: not 0 } arg when Names(arg.Expression, member, model) => arg.Expression,
+                    RefExpressionSyntax r when Names(r.Expression, member, model) => r.Expression,
+                    _ => null,
+                };
+                if (value is not null && !FromNoInput(value, model))
+                {
+                    return false;
+                }
+            }
+        }
+
+        return true;
+    }
+
+    private bool Names(ExpressionSyntax target, ISymbol member, SemanticModel model) =>
+        target.DescendantNodesAndSelf().OfType<IdentifierNameSyntax>().Any(id =>
+            id.Identifier.ValueText == member.Name && SymbolEqualityComparer.Default.Equals(model.GetSymbolInfo(id, _cancellationToken).Symbol, member));
+
+    /// <summary>Whether a value is made of literals and static members alone: every name that is not a member of something else is a type, namespace or static member.</summary>
+    private bool FromNoInput(ExpressionSyntax value, SemanticModel model) =>
+        !value.DescendantNodesAndSelf().Any(n => n is ThisExpressionSyntax or BaseExpressionSyntax or AnonymousFunctionExpressionSyntax)
+        && value.DescendantNodesAndSelf().OfType<IdentifierNameSyntax>().All(id =>
+            id.Parent is MemberAccessExpressionSyntax m && m.Name == id
+            || model.GetSymbolInfo(id, _cancellationToken).Symbol is INamespaceSymbol or INamedTypeSymbol or { IsStatic: true } and (IFieldSymbol or IPropertySymbol or IMethodSymbol));
+
+    private bool IsAutoProperty(IPropertySymbol property) =>
+        property.DeclaringSyntaxReferences.Select(r => r.GetSyntax(_cancellationToken)).All(n =>
+            n is PropertyDeclarationSyntax { ExpressionBody: null, AccessorList: { } accessors } && accessors.Accessors.All(a => a.Body is null && a.ExpressionBody is null));
 
     private static bool Overrides(IMethodSymbol method, IMethodSymbol definition)
     {

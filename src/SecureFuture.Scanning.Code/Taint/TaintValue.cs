@@ -57,8 +57,11 @@ internal sealed class FlowStepNode(Location location, string message, FlowStepNo
 /// <summary>
 /// Where a tainted value came from: a source (with its label, e.g. "request query 'id'") or, while a method's summary
 /// is computed, one of its parameters. <see cref="Sanitized"/> holds the sink kinds it has been made safe for.
+/// <see cref="Via"/>, on a parameter origin only, is the type the parameter's object must be for the taint to be real:
+/// the path ran through the receiver of one implementation of an interface or abstract member the parameter was
+/// dispatched on (see docs/adding-a-taint-rule.md, "A tainted receiver").
 /// </summary>
-internal sealed record Origin(string? Source, int Parameter, FlowStepNode? Path, ulong Sanitized)
+internal sealed record Origin(string? Source, int Parameter, FlowStepNode? Path, ulong Sanitized, ImplementationType? Via = null)
 {
     /// <summary>The <see cref="Parameter"/> of the receiver (<c>this</c>) while an instance method is summarised.</summary>
     public const int Receiver = -2;
@@ -123,6 +126,7 @@ internal sealed class TaintSet
         }
 
         var list = new List<Origin>(a.Origins);
+        var changed = false;
         foreach (var o in b.Origins)
         {
             if (list.Count >= MaxOrigins)
@@ -130,13 +134,21 @@ internal sealed class TaintSet
                 break;
             }
 
-            if (!list.Exists(x => x.SameAs(o)))
+            var same = list.FindIndex(x => x.SameAs(o));
+            if (same < 0)
             {
                 list.Add(o);
+                changed = true;
+            }
+            else if (list[same].Via is { } via && via.Name != o.Via?.Name)
+            {
+                // The same parameter's taint under two conditions on its type: kept under neither.
+                list[same] = list[same] with { Via = null };
+                changed = true;
             }
         }
 
-        return list.Count == a.Origins.Count ? a : new TaintSet([.. list]);
+        return changed ? new TaintSet([.. list]) : a;
     }
 
     public TaintSet WithStep(Location location, string message) =>
@@ -147,4 +159,71 @@ internal sealed class TaintSet
 
     /// <summary>Whether any origin still carries taint for a sink of <paramref name="kindBit"/>.</summary>
     public bool Reaches(ulong kindBit) => Origins.Any(o => (o.Sanitized & kindBit) == 0);
+}
+
+/// <summary>
+/// The class (or struct) of an implementation a call through an interface or abstract member was dispatched to, by
+/// name, so a summary that holds it can be shared between projects: its own name, every base type and interface it
+/// has, and whether a subclass could add more.
+/// </summary>
+internal sealed class ImplementationType
+{
+    private readonly HashSet<string> _supertypes;
+
+    private ImplementationType(string name, HashSet<string> supertypes, bool isSealed)
+    {
+        Name = name;
+        _supertypes = supertypes;
+        IsSealed = isSealed;
+    }
+
+    public string Name { get; }
+
+    public bool IsSealed { get; }
+
+    public static ImplementationType Of(INamedTypeSymbol type)
+    {
+        var supertypes = new HashSet<string>(StringComparer.Ordinal) { NameOf(type) };
+        for (var b = type.BaseType; b is not null; b = b.BaseType)
+        {
+            supertypes.Add(NameOf(b));
+        }
+
+        foreach (var i in type.AllInterfaces)
+        {
+            supertypes.Add(NameOf(i));
+        }
+
+        return new ImplementationType(NameOf(type), supertypes, type.IsSealed || type.IsValueType);
+    }
+
+    /// <summary>
+    /// Whether a value whose static type is <paramref name="staticType"/> can be an instance of this type: it is this
+    /// type, a base or interface of it (or an interface a subclass of it could add), or a subclass of it. Unknown,
+    /// <c>object</c>, <c>dynamic</c> and type parameters can be anything.
+    /// </summary>
+    public bool MayBe(ITypeSymbol? staticType)
+    {
+        if (staticType is null or IErrorTypeSymbol or ITypeParameterSymbol or IDynamicTypeSymbol || staticType.SpecialType == SpecialType.System_Object)
+        {
+            return true;
+        }
+
+        if (_supertypes.Contains(NameOf(staticType)) || staticType.TypeKind == TypeKind.Interface && !IsSealed)
+        {
+            return true;
+        }
+
+        for (var b = staticType.BaseType; b is not null; b = b.BaseType)
+        {
+            if (NameOf(b) == Name)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static string NameOf(ITypeSymbol type) => type.OriginalDefinition.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat);
 }
