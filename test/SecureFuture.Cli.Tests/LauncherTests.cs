@@ -16,15 +16,16 @@ public sealed class LauncherTests : IDisposable
 {
     private const string FakeDotnet = """
         #!/usr/bin/env bash
-        out=; aot=; prev=
+        out=; aot=; isa=; prev=
         for a in "$@"; do
           [ "$prev" = -o ] && out="$a"
           [ "$a" = -p:PublishAot=true ] && aot=1
+          case "$a" in -p:IlcInstructionSet=*) isa=" ${a#-p:IlcInstructionSet=}" ;; esac
           prev="$a"
         done
         case "$1" in
           publish|build)
-            echo "$1${aot:+ aot}" >>"$FAKE_LOG"
+            echo "$1${aot:+ aot}$isa" >>"$FAKE_LOG"
             if [ -n "$aot" ]; then
               [ -z "${FAKE_AOT_FAIL:-}" ] || { echo "ILC: linker failed" >&2; exit 1; }
               mkdir -p "$out"
@@ -68,8 +69,10 @@ public sealed class LauncherTests : IDisposable
         Directory.Delete(_repo, recursive: true);
     }
 
-    private string Sfi(string[] arguments, string? aot = null, string? tieredCompilation = null, bool aotFails = false)
+    private string Sfi(string[] arguments, string? aot = null, string? tieredCompilation = null, bool aotFails = false, string cpu = "fpu sse2 avx2")
     {
+        var cpuinfo = Path.Combine(_repo, "cpuinfo-" + cpu.Replace(' ', '-'));
+        File.WriteAllText(cpuinfo, $"processor\t: 0\nflags\t\t: {cpu}\n");
         var environment = new Dictionary<string, string>
         {
             ["PATH"] = Path.Combine(_repo, "fakebin") + ":" + Environment.GetEnvironmentVariable("PATH"),
@@ -77,6 +80,7 @@ public sealed class LauncherTests : IDisposable
             ["FAKE_AOT_FAIL"] = aotFails ? "1" : string.Empty,
             ["SFI_AOT"] = aot ?? string.Empty,
             ["DOTNET_TieredCompilation"] = tieredCompilation ?? string.Empty,
+            ["SFI_CPUINFO"] = cpuinfo,
         };
         var (exit, output) = ChildProcess.Run("bash", [Path.Combine(_repo, "sfi"), .. arguments], environment);
         Assert.True(exit == 0, output);
@@ -85,7 +89,13 @@ public sealed class LauncherTests : IDisposable
 
     private string[] Runs() => File.ReadAllLines(Log).Where(l => l.StartsWith("run ", StringComparison.Ordinal)).ToArray();
 
-    private int AotBuilds() => File.ReadAllLines(Log).Count(l => l == "publish aot");
+    /// <summary>AOT builds so far; each must be for this machine's instruction sets.</summary>
+    private int AotBuilds()
+    {
+        var builds = File.ReadAllLines(Log).Where(l => l.StartsWith("publish aot", StringComparison.Ordinal)).ToArray();
+        Assert.All(builds, b => Assert.Equal("publish aot native", b));
+        return builds.Length;
+    }
 
     private static void WaitFor(Func<bool> condition)
     {
@@ -157,5 +167,23 @@ public sealed class LauncherTests : IDisposable
         Sfi(["scan", "."], aot: "1");
         Assert.Equal("run aot scan .", Runs()[^1]);
         Assert.Equal(2, AotBuilds());
+    }
+
+    [Fact]
+    public void An_aot_build_made_for_another_cpu_is_never_run_and_one_for_this_cpu_is_made()
+    {
+        Sfi(["scan", "."], aot: "1", cpu: "fpu sse2 avx2");
+        WaitFor(() => File.Exists(Path.Combine(Aot, "generation")));
+        Sfi(["scan", "."], aot: "1", cpu: "fpu sse2 avx2");
+        Assert.Equal("run aot scan .", Runs()[^1]);
+
+        // The same checkout on a machine without AVX2: the build compiled for the first CPU could stop on an
+        // instruction this one lacks, so the ReadyToRun build runs and an AOT build for this CPU is made.
+        var other = Sfi(["scan", "."], aot: "1", cpu: "fpu sse2");
+        Assert.Contains("building the native AOT build in the background", other, StringComparison.Ordinal);
+        Assert.StartsWith("run r2r ", Runs()[^1], StringComparison.Ordinal);
+        WaitFor(() => AotBuilds() == 2 && !File.Exists(Path.Combine(Aot, "generation.building")));
+        Sfi(["scan", "."], aot: "1", cpu: "fpu sse2");
+        Assert.Equal("run aot scan .", Runs()[^1]);
     }
 }
