@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Globalization;
+using System.Numerics;
 using System.Text;
 using System.Text.RegularExpressions;
 using SecureFuture.Core;
@@ -24,6 +25,12 @@ public sealed class SecretAnalyzer : IContentAnalyzer
 
     /// <summary>Per keyword of <see cref="_keywords"/>, the rules it triggers.</summary>
     private readonly int[][] _keywordRules;
+
+    /// <summary>
+    /// Per keyword and rule of <see cref="_keywordRules"/>, the literal a hit of that keyword must have at it, after a
+    /// token boundary, for the rule's pattern to match on its line (<see cref="LeadingLiteral"/>); null when any hit may.
+    /// </summary>
+    private readonly string?[][] _hitLiterals;
     private readonly int[] _unkeyedRules;
     private readonly SecretScanSettings _settings;
     private readonly Dictionary<string, Confidence> _confidence;
@@ -53,6 +60,7 @@ public sealed class SecretAnalyzer : IContentAnalyzer
 
         _keywords = new KeywordSearch([.. keywordRules.Keys]);
         _keywordRules = [.. keywordRules.Values.Select(rules => rules.ToArray())];
+        _hitLiterals = [.. keywordRules.Select(k => k.Value.Select(i => HitLiteral(_rules[i], k.Key)).ToArray())];
         _unkeyedRules = [.. Enumerable.Range(0, _rules.Length).Where(i => _rules[i].Keywords.Count == 0)];
         _requirements = _rules.Where(r => r.Requires is not null).ToDictionary(r => r.Id, r => r.Requires!, StringComparer.Ordinal);
         _hasComposites = _requirements.Count > 0;
@@ -182,9 +190,17 @@ public sealed class SecretAnalyzer : IContentAnalyzer
 
         foreach (var (at, keyword) in hits)
         {
-            foreach (var ruleIndex in _keywordRules[keyword])
+            var rules = _keywordRules[keyword];
+            for (var r = 0; r < rules.Length; r++)
             {
+                var ruleIndex = rules[r];
                 var rule = _rules[ruleIndex];
+                if (_hitLiterals[keyword][r] is { } literal
+                    && !(utf8.IsEmpty ? StartsMatch(target.Text.AsSpan(), at, literal) : StartsMatch(utf8, at, literal)))
+                {
+                    continue;
+                }
+
                 if (!state.AppliesTo(rule, ruleIndex, target.Path))
                 {
                     continue;
@@ -232,6 +248,37 @@ public sealed class SecretAnalyzer : IContentAnalyzer
         }
 
         return reported;
+    }
+
+    /// <summary>
+    /// The literal a hit of <paramref name="keyword"/> must have at it for <paramref name="rule"/>'s pattern to match on
+    /// the hit's line: the pattern's <see cref="LeadingLiteral"/> when the keyword begins it and the rule's window is that
+    /// line alone (<see cref="SecretRule.ExtraLines"/> 0). Then a match on the line has the literal after a token boundary
+    /// (or at the line's start), where the keyword search reports a hit of its own (it reports every occurrence of every
+    /// keyword), so the hits that lack it can be passed over without losing a match, and the line is still searched
+    /// whole when any hit on it has it. With more lines in a window, a skipped hit's window would differ: not done.
+    /// </summary>
+    private static string? HitLiteral(SecretRule rule, string keyword) =>
+        rule.ExtraLines == 0 && rule.LeadingLiteral is { } literal && literal.StartsWith(keyword, StringComparison.OrdinalIgnoreCase) ? literal : null;
+
+    /// <summary>Whether <paramref name="literal"/> (ASCII) is at <paramref name="at"/>, exactly, after a character that is not a token character or at the start.</summary>
+    private static bool StartsMatch<T>(ReadOnlySpan<T> text, int at, string literal)
+        where T : unmanaged, IBinaryInteger<T>
+    {
+        if (at > 0 && LeadingLiteral.IsTokenCharacter(int.CreateTruncating(text[at - 1])) || text.Length - at < literal.Length)
+        {
+            return false;
+        }
+
+        for (var i = 0; i < literal.Length; i++)
+        {
+            if (int.CreateTruncating(text[at + i]) != literal[i])
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     /// <summary>

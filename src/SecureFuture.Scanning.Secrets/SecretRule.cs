@@ -23,6 +23,7 @@ public sealed class SecretRule
     private int _secretGroup = Unresolved;
     private readonly bool _ignoreCase;
     private int _uses;
+    private readonly Lazy<string?> _leadingLiteral;
 
     internal SecretRule(
         RuleDescriptor descriptor,
@@ -49,6 +50,7 @@ public sealed class SecretRule
         MessageTemplate = messageTemplate;
         _examples = examples;
         _ignoreCase = ignoreCase;
+        _leadingLiteral = new Lazy<string?>(() => Secrets.LeadingLiteral.Of(pattern, ignoreCase), LazyThreadSafetyMode.PublicationOnly);
         var options = RegexOptions.CultureInvariant | RegexOptions.ExplicitCapture | (ignoreCase ? RegexOptions.IgnoreCase : RegexOptions.None);
         _interpreted = new Lazy<Regex>(() => new Regex(pattern, options, MatchTimeout), LazyThreadSafetyMode.ExecutionAndPublication);
         _compiled = new Lazy<Regex>(() => WarmedUp(new Regex(pattern, options | RegexOptions.Compiled, MatchTimeout), Examples, keywords), LazyThreadSafetyMode.ExecutionAndPublication);
@@ -111,6 +113,9 @@ public sealed class SecretRule
     public bool Generic { get; }
 
     public int ExtraLines { get; }
+
+    /// <summary>The literal every match starts with after a token boundary, when the pattern says so for certain (<see cref="Secrets.LeadingLiteral"/>).</summary>
+    internal string? LeadingLiteral => _leadingLiteral.Value;
 
     public string MessageTemplate { get; }
 
