@@ -61,11 +61,14 @@ internal static class LeadingLiteral
 
     /// <summary>
     /// Whether, from <paramref name="from"/> on, no <c>|</c> sits at the top level or (with <paramref name="group"/>) directly
-    /// in the secret group that opens there, and that group, when it closes, is not quantified.
+    /// in the secret group that opens there, and no group that closes at the top level is quantified.
     /// </summary>
     private static bool NoAlternationAround(string pattern, int from, int group)
     {
         var depth = 0;
+        // The secret group is the one that opens at 'from' (with group 1) until it first closes; a later group at
+        // depth 1 may alternate freely.
+        var inSecretGroup = group == 1;
         for (var i = from; i < pattern.Length; i++)
         {
             switch (pattern[i])
@@ -74,23 +77,7 @@ internal static class LeadingLiteral
                     i++;
                     break;
                 case '[':
-                    // A class ends at the first ']' that is not escaped and not its first character.
-                    i++;
-                    if (i < pattern.Length && pattern[i] == '^')
-                    {
-                        i++;
-                    }
-
-                    if (i < pattern.Length && pattern[i] == ']')
-                    {
-                        i++;
-                    }
-
-                    while (i < pattern.Length && pattern[i] != ']')
-                    {
-                        i += pattern[i] == '\\' ? 2 : 1;
-                    }
-
+                    i = EndOfClass(pattern, i);
                     break;
                 case '(':
                     depth++;
@@ -102,15 +89,19 @@ internal static class LeadingLiteral
                         return false;
                     }
 
-                    if (group == 1 && depth == 0 && i + 1 < pattern.Length && pattern[i + 1] is '?' or '*' or '{')
+                    if (depth == 0)
                     {
-                        // The secret group may be absent. Only the first group that closes at the top is the secret
-                        // group; a later one's quantifier is harmless, but telling them apart is not worth the risk.
-                        return false;
+                        inSecretGroup = false;
+                        if (group == 1 && i + 1 < pattern.Length && pattern[i + 1] is '?' or '*' or '{')
+                        {
+                            // The secret group may be absent. Only the first group that closes at the top is the secret
+                            // group; a later one's quantifier is harmless, but telling them apart is not worth the risk.
+                            return false;
+                        }
                     }
 
                     break;
-                case '|' when depth == 0 || (group == 1 && depth == 1 && InSecretGroup(pattern, from, i)):
+                case '|' when depth == 0 || (inSecretGroup && depth == 1):
                     return false;
                 default:
                     break;
@@ -120,52 +111,25 @@ internal static class LeadingLiteral
         return depth == 0;
     }
 
-    /// <summary>Whether position <paramref name="at"/> (at depth 1) is inside the group opened at <paramref name="from"/>, not a later one.</summary>
-    private static bool InSecretGroup(string pattern, int from, int at)
+    /// <summary>Where the character class opening at <paramref name="open"/> ends: its first <c>]</c> that is not escaped and not its first character.</summary>
+    private static int EndOfClass(string pattern, int open)
     {
-        var depth = 0;
-        for (var i = from; i < at; i++)
+        var i = open + 1;
+        if (i < pattern.Length && pattern[i] == '^')
         {
-            switch (pattern[i])
-            {
-                case '\\':
-                    i++;
-                    break;
-                case '[':
-                    i++;
-                    if (i < at && pattern[i] == '^')
-                    {
-                        i++;
-                    }
-
-                    if (i < at && pattern[i] == ']')
-                    {
-                        i++;
-                    }
-
-                    while (i < at && pattern[i] != ']')
-                    {
-                        i += pattern[i] == '\\' ? 2 : 1;
-                    }
-
-                    break;
-                case '(':
-                    depth++;
-                    break;
-                case ')':
-                    depth--;
-                    if (depth == 0)
-                    {
-                        // The secret group closed before 'at': a '|' at depth 1 is in a later group.
-                        return false;
-                    }
-
-                    break;
-                default:
-                    break;
-            }
+            i++;
         }
 
-        return true;
+        if (i < pattern.Length && pattern[i] == ']')
+        {
+            i++;
+        }
+
+        while (i < pattern.Length && pattern[i] != ']')
+        {
+            i += pattern[i] == '\\' ? 2 : 1;
+        }
+
+        return i;
     }
 }
