@@ -15,11 +15,21 @@ public sealed class SqlClientStore(DbDataSource source, bool postgres)
         "CREATE TABLE IF NOT EXISTS oauth_clients (client_id TEXT PRIMARY KEY, jwks TEXT NOT NULL, scopes TEXT NOT NULL, audiences TEXT NOT NULL, enabled INTEGER NOT NULL, require_dpop INTEGER NOT NULL, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL, revision BIGINT NOT NULL)",
         "CREATE TABLE IF NOT EXISTS security_events (seq INTEGER PRIMARY KEY AUTOINCREMENT, at BIGINT NOT NULL, type TEXT NOT NULL, client_id TEXT, subject TEXT, details TEXT NOT NULL)",
         "CREATE TABLE IF NOT EXISTS ssf_streams (id TEXT PRIMARY KEY, endpoint TEXT NOT NULL, delivered BIGINT NOT NULL, created_at BIGINT NOT NULL)",
-        "CREATE TABLE IF NOT EXISTS replay_ids (id BLOB PRIMARY KEY, expires_at BIGINT NOT NULL)",
+        ReplayIdsSqlite,
         "CREATE INDEX IF NOT EXISTS security_events_at ON security_events (at)",
-        "CREATE INDEX IF NOT EXISTS replay_ids_expires ON replay_ids (expires_at)",
         "CREATE TABLE IF NOT EXISTS dpop_nonces (period BIGINT PRIMARY KEY, nonce TEXT NOT NULL)",
     ];
+
+    /// <summary>
+    /// SQLite's single-use identifiers: the rows live in the primary key's B-tree itself (<c>WITHOUT ROWID</c>), with no
+    /// index on the expiry, so recording an identifier writes one leaf of one tree. Every token writes two, each to a
+    /// random leaf (the key is a hash), and each commit waits for the disk: the pages per commit are its cost. Expired rows
+    /// are found by <see cref="PurgeReplayIdsAsync"/>'s scan instead of an index.
+    /// </summary>
+    private const string ReplayIdsSqlite = "CREATE TABLE IF NOT EXISTS replay_ids (id BLOB PRIMARY KEY, expires_at BIGINT NOT NULL) WITHOUT ROWID";
+
+    /// <summary>Rows of SQLite's <c>replay_ids</c> one purge statement looks at: each is its own short write.</summary>
+    internal const int ReplayPurgeChunk = 2000;
 
     private static readonly string[] PostgresSchema =
     [
@@ -65,7 +75,32 @@ public sealed class SqlClientStore(DbDataSource source, bool postgres)
             await AddColumnAsync(connection, transaction, table, column, definition, cancellationToken);
         }
 
+        if (!postgres)
+        {
+            await RebuildRowidReplayIdsAsync(connection, transaction, cancellationToken);
+        }
+
         await transaction.CommitAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Brings a SQLite <c>replay_ids</c> made by an earlier version (a rowid table with an index on the expiry) to the
+    /// current form, every row kept: an identifier recorded before the upgrade is still refused after it.
+    /// </summary>
+    private static async Task RebuildRowidReplayIdsAsync(DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken)
+    {
+        await using (var withoutRowid = Command(connection, transaction, "SELECT wr FROM pragma_table_list WHERE schema = 'main' AND name = 'replay_ids'"))
+        {
+            if (Convert.ToInt64(await withoutRowid.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture) == 1)
+            {
+                return;
+            }
+        }
+
+        await ExecuteAsync(connection, transaction, "ALTER TABLE replay_ids RENAME TO replay_ids_rowid", cancellationToken);
+        await ExecuteAsync(connection, transaction, ReplayIdsSqlite, cancellationToken);
+        await ExecuteAsync(connection, transaction, "INSERT INTO replay_ids (id, expires_at) SELECT id, expires_at FROM replay_ids_rowid", cancellationToken);
+        await ExecuteAsync(connection, transaction, "DROP TABLE replay_ids_rowid", cancellationToken); // and its index replay_ids_expires
     }
 
     /// <summary>Adds a column unless it exists (PostgreSQL has <c>ADD COLUMN IF NOT EXISTS</c>; SQLite needs a look first).</summary>
@@ -287,11 +322,40 @@ public sealed class SqlClientStore(DbDataSource source, bool postgres)
         return recorded;
     }
 
-    /// <summary>Deletes single-use identifiers that expired at or before <paramref name="now"/>; returns how many.</summary>
+    /// <summary>
+    /// Deletes single-use identifiers that expired at or before <paramref name="now"/>; returns how many. SQLite's table
+    /// has no index on the expiry: it is walked in key order, <see cref="ReplayPurgeChunk"/> rows per statement, each its
+    /// own commit, so the purge never holds the database's one writer for longer than a small batch of identifiers does.
+    /// </summary>
     public async Task<int> PurgeReplayIdsAsync(DateTimeOffset now, CancellationToken cancellationToken)
     {
         await using var connection = await source.OpenConnectionAsync(cancellationToken);
-        return await ExecuteAsync(connection, null, "DELETE FROM replay_ids WHERE expires_at <= @now", cancellationToken, ("now", now.ToUnixTimeMilliseconds()));
+        var expired = ("now", (object?)now.ToUnixTimeMilliseconds());
+        if (postgres)
+        {
+            return await ExecuteAsync(connection, null, "DELETE FROM replay_ids WHERE expires_at <= @now", cancellationToken, expired);
+        }
+
+        var purged = 0;
+        var after = Array.Empty<byte>(); // sorts before every identifier
+        while (true)
+        {
+            byte[] last;
+            await using (var chunk = Command(connection, null,
+                "SELECT max(id) FROM (SELECT id FROM replay_ids WHERE id > @after ORDER BY id LIMIT @chunk)", ("after", after), ("chunk", ReplayPurgeChunk)))
+            {
+                if (await chunk.ExecuteScalarAsync(cancellationToken) is not byte[] end)
+                {
+                    return purged;
+                }
+
+                last = end;
+            }
+
+            purged += await ExecuteAsync(connection, null, "DELETE FROM replay_ids WHERE id > @after AND id <= @last AND expires_at <= @now", cancellationToken,
+                ("after", after), ("last", last), expired);
+            after = last;
+        }
     }
 
     /// <summary>
