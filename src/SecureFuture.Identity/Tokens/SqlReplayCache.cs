@@ -19,27 +19,14 @@ namespace SecureFuture.Identity.Tokens;
 /// conflict check, so two nodes can never both accept it. An identifier that appears twice in one batch is accepted
 /// once. Expired rows are taken over by a new use and deleted by <see cref="PurgeAsync"/>, which the server calls
 /// periodically.
-/// <para>Each write is a commit that waits for the disk, and costs about as much as the pages it changes plus a fixed
-/// part, so larger batches cost less per identifier. Under load (the previous batch held more than one caller), the
-/// writer waits until twice as many callers as last time are queued, at most <see cref="GatherTarget"/>, or until
-/// <see cref="GatherLimit"/> has passed, whichever comes first; a caller on an idle node is written at once.</para>
 /// </remarks>
 public sealed class SqlReplayCache(SqlClientStore store, TimeProvider clock) : IReplayCache
 {
     /// <summary>Most identifiers written in one statement.</summary>
     public const int MaxBatch = 64;
 
-    /// <summary>Most callers a writer under load waits for before it writes.</summary>
-    internal const int GatherTarget = 8;
-
-    /// <summary>Longest a writer under load waits for more callers (the added latency is bounded by it).</summary>
-    internal static readonly TimeSpan GatherLimit = TimeSpan.FromMilliseconds(1);
-
     private readonly ConcurrentQueue<Pending> _pending = new();
     private int _writing;
-    private int _queued;
-    private int _gatherAt = int.MaxValue;
-    private TaskCompletionSource? _gathered;
 
     /// <inheritdoc/>
     public async ValueTask<bool> TryAddAsync(string id, DateTimeOffset until, CancellationToken cancellationToken)
@@ -57,11 +44,6 @@ public sealed class SqlReplayCache(SqlClientStore store, TimeProvider clock) : I
 
         var pending = new Pending([.. ids.Select(i => (SHA256.HashData(Encoding.UTF8.GetBytes(i.Id)), i.Until))], new TaskCompletionSource<bool[]>(TaskCreationOptions.RunContinuationsAsynchronously));
         _pending.Enqueue(pending);
-        if (Interlocked.Increment(ref _queued) >= Volatile.Read(ref _gatherAt))
-        {
-            Volatile.Read(ref _gathered)?.TrySetResult();
-        }
-
         if (Interlocked.CompareExchange(ref _writing, 1, 0) == 0)
         {
             _ = Task.Run(WriteAllAsync, CancellationToken.None);
@@ -76,25 +58,17 @@ public sealed class SqlReplayCache(SqlClientStore store, TimeProvider clock) : I
     /// <summary>Writes batches until nothing is pending, then lets the next caller start a writer.</summary>
     private async Task WriteAllAsync()
     {
-        var previous = 0;
         while (true)
         {
-            if (previous > 1)
-            {
-                await GatherAsync(Math.Min(2 * previous, GatherTarget));
-            }
-
             // A request's identifiers go in whole: the batch may hold up to MaxBatch - 1 more than MaxBatch.
             var batch = new List<Pending>(MaxBatch);
             var identifiers = 0;
             while (identifiers < MaxBatch && _pending.TryDequeue(out var next))
             {
-                Interlocked.Decrement(ref _queued);
                 batch.Add(next);
                 identifiers += next.Ids.Length;
             }
 
-            previous = batch.Count;
             if (batch.Count > 0)
             {
                 await WriteAsync(batch);
@@ -109,32 +83,6 @@ public sealed class SqlReplayCache(SqlClientStore store, TimeProvider clock) : I
                 return;
             }
         }
-    }
-
-    /// <summary>Returns once <paramref name="callers"/> are queued, or after <see cref="GatherLimit"/>.</summary>
-    private async Task GatherAsync(int callers)
-    {
-        if (Volatile.Read(ref _queued) >= callers)
-        {
-            return;
-        }
-
-        var gathered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        Volatile.Write(ref _gathered, gathered);
-        Volatile.Write(ref _gatherAt, callers);
-        // A caller that enqueued before the target was set did not signal: look again.
-        if (Volatile.Read(ref _queued) < callers)
-        {
-            // Real time, not the clock the identifiers' expiry is read from: this bounds a wait, it decides nothing.
-            using var limit = new CancellationTokenSource();
-            if (await Task.WhenAny(gathered.Task, Task.Delay(GatherLimit, limit.Token)) == gathered.Task)
-            {
-                await limit.CancelAsync();
-            }
-        }
-
-        Volatile.Write(ref _gatherAt, int.MaxValue);
-        Volatile.Write(ref _gathered, null);
     }
 
     private async Task WriteAsync(List<Pending> batch)
