@@ -9,6 +9,8 @@
 #                   DPoP proof, CONNECTIONS at a time; the server's CPU time (utime + stime of its process from
 #                   /proc/PID/stat, every thread, SoftHSM2 inside it) per issued token. The load generator is another
 #                   process and makes every assertion and proof before the clock starts, so none of its CPU counts.
+#                   Also reported: what the server wrote per token (/proc/PID/io wchar and syscw: the replay
+#                   identifiers' WAL frames, the responses), steadier than CPU time on a busy machine.
 #   floor = HSM signature + assertion verification + proof verification; target: server CPU per token <= 2x floor on
 #   SQLite, <= 3x on PostgreSQL.
 #
@@ -48,13 +50,20 @@ identity_serve "$work"
 # Warm-up: tiered JIT settles in the server before the first measured run (about 15 s of load on a quiet machine).
 "$work/bench/IdentityBench" issue "$issuer" "$work/state" 20 "$connections" dpop >/dev/null
 
+# What the server writes, from /proc/PID/io: bytes and calls of write, pwrite and the like (the replay identifiers' WAL
+# frames, sockets, logs). Not CPU time, but steadier than it on a busy machine: a change to the writes per token
+# shows here in a single run.
+server_writes() { awk '$1 == "wchar:" { b = $2 } $1 == "syscw:" { c = $2 } END { print b, c }' /proc/"$server"/io; }
 results="$work/results.txt"
 : >"$results"
 for run in $(seq 1 "$runs"); do
   echo "== run $run of $runs (loadavg $(cut -d' ' -f1-3 /proc/loadavg))"
   echo "run=$run $("$work/raw_sign" "$module" sfi "$pin" "$seconds" 1 token)" | tee -a "$results"
   echo "run=$run $("$work/bench/IdentityBench" floor "$issuer" "$work/state" "$seconds")" | tee -a "$results"
-  echo "run=$run $("$work/bench/IdentityBench" issue "$issuer" "$work/state" "$seconds" "$connections" dpop server-pid="$server")" | tee -a "$results"
+  written_before=($(server_writes))
+  issued="$("$work/bench/IdentityBench" issue "$issuer" "$work/state" "$seconds" "$connections" dpop server-pid="$server")"
+  written_after=($(server_writes))
+  echo "run=$run $issued write_bytes=$((written_after[0] - written_before[0])) write_calls=$((written_after[1] - written_before[1]))" | tee -a "$results"
 done
 stop_server
 
@@ -70,16 +79,17 @@ for line in open(path):
     kind = m.group(2)
     if kind == "raw": r["sign"] = 1e6 * float(kv["cpu"]) / float(kv["signatures"])
     elif kind == "floor": r.update(assertion=float(kv["assertion_verify_us"]), proof=float(kv["proof_verify_us"]))
-    elif kind == "issue": r.update(server=float(kv["server_cpu_us_per_token"]), net=float(kv["server_net_cpu_us_per_token"]), idle=float(kv["server_idle_cpu_us_per_s"]), rate=float(kv["rate"]), failed=int(kv["failed"]))
+    elif kind == "issue": r.update(server=float(kv["server_cpu_us_per_token"]), net=float(kv["server_net_cpu_us_per_token"]), idle=float(kv["server_idle_cpu_us_per_s"]), rate=float(kv["rate"]), failed=int(kv["failed"]),
+                                   wbytes=float(kv["write_bytes"]) / max(1, int(kv["tokens"])), wcalls=float(kv["write_calls"]) / max(1, int(kv["tokens"])))
 rows = [runs[k] for k in sorted(runs)]
 for r in rows: r["floor"] = r["sign"] + r["assertion"] + r["proof"]; r["ratio"] = r["server"] / r["floor"]
 cpu = next((l.split(":",1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "unknown")
 target = 3 if postgres else 2
 print(f"\nCommand: `{invocation}`; {len(rows)} runs; {'PostgreSQL' if postgres else 'SQLite'}; {cpu}, {subprocess.run(['nproc'],capture_output=True,text=True).stdout.strip()} cores; commit {commit}.\n")
-print("| Run | HSM signature (µs CPU) | assertion verify (µs) | proof verify (µs) | floor (µs) | tokens/s | failed | server idle (µs CPU/s) | server CPU per token (µs) | server / floor | net of idle (µs) | net / floor |")
-print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+print("| Run | HSM signature (µs CPU) | assertion verify (µs) | proof verify (µs) | floor (µs) | tokens/s | failed | server idle (µs CPU/s) | server CPU per token (µs) | server / floor | net of idle (µs) | net / floor | written per token (bytes, calls) |")
+print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 for i, r in enumerate(rows, 1):
-    print(f"| {i} | {r['sign']:.0f} | {r['assertion']:.0f} | {r['proof']:.0f} | {r['floor']:.0f} | {r['rate']:,.0f} | {r['failed']} | {r['idle']:,.0f} | {r['server']:.0f} | {r['ratio']:.2f}x | {r['net']:.0f} | {r['net'] / r['floor']:.2f}x |")
+    print(f"| {i} | {r['sign']:.0f} | {r['assertion']:.0f} | {r['proof']:.0f} | {r['floor']:.0f} | {r['rate']:,.0f} | {r['failed']} | {r['idle']:,.0f} | {r['server']:.0f} | {r['ratio']:.2f}x | {r['net']:.0f} | {r['net'] / r['floor']:.2f}x | {r['wbytes']:,.0f}, {r['wcalls']:.1f} |")
 med = statistics.median
 ratio = med([r["ratio"] for r in rows])
 net = med([r["net"] / r["floor"] for r in rows])
