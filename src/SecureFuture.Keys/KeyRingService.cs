@@ -539,7 +539,7 @@ public sealed class KeyRingService
         }
         else if (active is not null && pending is null && now >= Before(active.ExpiresAt!.Value, policy.PrePublication))
         {
-            var activateAt = Max(active.ExpiresAt!.Value, After(now, policy.PrePublication));
+            var activateAt = NextActivation(active, policy, now);
             var next = NewVersion(ring, await GenerateAsync(ring, NextVersion(versions), SchedulerActor, now, cancellationToken), NextVersion(versions), now, activateAt);
             if (await RecordAsync(next, SchedulerActor, now))
             {
@@ -766,13 +766,14 @@ public sealed class KeyRingService
     /// <summary>
     /// Makes the store agree with the token about the keys that sign or are about to: a pending or active key the
     /// token no longer holds (the token was restored from an older copy, replaced or wiped, or lost a write in a crash)
-    /// can never sign again. A lost pending key retires at once. A lost active key is replaced successor first: the
-    /// waiting key the token holds, or a new one, is made and recorded, and only then, in one transaction, does it take
-    /// over while the lost key retires (its public half stays published for the grace, so tokens it signed still
-    /// verify). A token's listing cannot tell a wiped token from one that is going away (SoftHSM2 lists nothing once its
-    /// directory has gone, on a session still open); an HSM that is going away cannot make the successor either, so the
-    /// pass ends there and the ring keeps its active key, and signing keeps naming the outage. Each lost key is an audit
-    /// record <c>key.lost</c>.
+    /// can never sign again. Every lost key is replaced successor first: a new key is made in the HSM (unless a waiting
+    /// key the token holds can take over an active key's place) before anything is retired. A lost pending key then
+    /// retires at once and its replacement is published; a lost active key retires in the same transaction as its
+    /// successor takes over (its public half stays published for the grace, so tokens it signed still verify). A token's
+    /// listing cannot tell a wiped token from one that is going away (SoftHSM2 lists nothing once its directory has gone,
+    /// on a session still open); a token that is going away cannot make a key either, so the pass ends there with
+    /// nothing changed, the ring keeps its keys, and signing keeps naming the outage. Each lost key is an audit record
+    /// <c>key.lost</c>.
     /// </summary>
     private async Task<IReadOnlyList<TickAction>> ReconcileRingAsync(KeyRing ring, CancellationToken cancellationToken)
     {
@@ -793,34 +794,47 @@ public sealed class KeyRingService
 
         var actions = new List<TickAction>();
         var now = _clock.GetUtcNow();
+        var active = signing.FirstOrDefault(v => v.State == KeyState.Active);
+        var waiting = signing.FirstOrDefault(v => v.State == KeyState.Pending && v != lostPending);
+        KeyVersion? replacement = null;
+        if (waiting is null)
+        {
+            // Made before anything is retired, and throws while the HSM is away: then nothing has changed. A replacement
+            // for a lost waiting key is pre-published like any next key; one for a lost active key signs at once.
+            var version = NextVersion(versions);
+            var activateAt = lostActive is null && active is not null ? NextActivation(active, ring.Policy, now) : now;
+            replacement = NewVersion(ring, await GenerateAsync(ring, version, SchedulerActor, now, cancellationToken), version, now, activateAt);
+        }
+
         if (lostPending is not null)
         {
             var retired = lostPending with { State = KeyState.Retired, DeactivatedAt = now, VerifyUntil = now, RetiredAt = now };
             var details = LostDetails(lostPending);
             details["verifyUntil"] = Stamp(retired.VerifyUntil);
-            if (await _store.ApplyAsync([new KeyTransition(KeyState.Pending, retired)], [new AuditEntry(SchedulerActor, "key.lost", ring.Name, lostPending.Kid, details)], now, CancellationToken.None))
+            if (!await _store.ApplyAsync([new KeyTransition(KeyState.Pending, retired)], [new AuditEntry(SchedulerActor, "key.lost", ring.Name, lostPending.Kid, details)], now, CancellationToken.None))
             {
-                KeysLog.KeyLost(_log, ring.Name, "pending", lostPending.Kid, lostPending.HsmId);
-                actions.Add(new TickAction(ring.Name, "lost", lostPending.Kid));
+                // Changed under us (should not happen under the lease): the replacement was never published.
+                _custodian.Destroy(replacement!.HsmId);
+                return actions;
             }
+
+            KeysLog.KeyLost(_log, ring.Name, "pending", lostPending.Kid, lostPending.HsmId);
+            actions.Add(new TickAction(ring.Name, "lost", lostPending.Kid));
         }
 
-        if (lostActive is not null)
+        if (replacement is not null)
         {
-            var successor = lostPending is null ? versions.FirstOrDefault(v => v.State == KeyState.Pending) : null;
-            if (successor is null)
+            if (!await RecordAsync(replacement, SchedulerActor, now))
             {
-                // Throws while the HSM is away: nothing has changed yet.
-                var version = NextVersion(versions);
-                successor = NewVersion(ring, await GenerateAsync(ring, version, SchedulerActor, now, cancellationToken), version, now, now);
-                if (!await RecordAsync(successor, SchedulerActor, now))
-                {
-                    return actions;
-                }
-
-                actions.Add(new TickAction(ring.Name, "created", successor.Kid));
+                return actions;
             }
 
+            actions.Add(new TickAction(ring.Name, lostActive is null ? "published" : "created", replacement.Kid));
+        }
+
+        var successor = replacement ?? waiting;
+        if (lostActive is not null && successor is not null)
+        {
             if (await ActivateAsync(ring, successor, lostActive, now, SchedulerActor, new Dictionary<string, string> { ["reason"] = "lost" }, Handover.Lost, CancellationToken.None))
             {
                 KeysLog.KeyLost(_log, ring.Name, "active", lostActive.Kid, lostActive.HsmId);
@@ -903,6 +917,10 @@ public sealed class KeyRingService
     /// </summary>
     private static bool SignsNoLonger(KeyVersion active, KeyRingPolicy policy, DateTimeOffset now)
         => active.ExpiresAt is { } expires && now > After(expires, policy.RotationPeriod);
+
+    /// <summary>When a next key made now may sign: at the end of the active key's period, and not before it has been published for the pre-publication.</summary>
+    private static DateTimeOffset NextActivation(KeyVersion active, KeyRingPolicy policy, DateTimeOffset now)
+        => Max(active.ExpiresAt!.Value, After(now, policy.PrePublication));
 
     private static int NextVersion(IReadOnlyList<KeyVersion> versions) => versions.Count == 0 ? 1 : versions.Max(v => v.Version) + 1;
 

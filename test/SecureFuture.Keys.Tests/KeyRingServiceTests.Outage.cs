@@ -91,7 +91,7 @@ public sealed partial class KeyRingServiceTests
 
     [Theory]
     [MemberData(nameof(TestStores.Kinds), MemberType = typeof(TestStores))]
-    public async Task A_key_the_token_lost_while_the_hsm_cannot_make_a_successor_stays_active_and_the_waiting_key_takes_over_when_held(string kind)
+    public async Task A_key_the_token_lost_stays_active_until_the_hsm_can_make_its_successor_then_both_change_in_one_transaction(string kind)
     {
         var factory = await TestStores.CreateAsync(kind);
         var clock = new FakeTimeProvider(Start);
@@ -122,6 +122,39 @@ public sealed partial class KeyRingServiceTests
         var lostRecord = Assert.Single(audit, r => r.Action == "key.lost" && r.Kid == lost.Kid);
         Assert.Contains(audit, r => r.Action == "key.activated" && r.Kid == active.Kid && r.Sequence == lostRecord.Sequence - 1);
         Assert.True((await service.VerifyAuditAsync(default)).IsIntact);
+    }
+
+    [Theory]
+    [MemberData(nameof(TestStores.Kinds), MemberType = typeof(TestStores))]
+    public async Task A_waiting_key_the_token_lost_is_kept_until_the_hsm_can_make_its_replacement_which_is_pre_published(string kind)
+    {
+        await using var store = (await TestStores.CreateAsync(kind))();
+        var clock = new FakeTimeProvider(Start);
+        var refusing = new RefusingCustodian(hsm.Custodian);
+        var (service, ring) = await StartWithHourlyRingAsync(store, refusing, clock);
+        var active = Assert.Single(await store.ListVersionsAsync(ring, default));
+        clock.Advance(TimeSpan.FromMinutes(50));
+        var waiting = Assert.Single(await service.TickAsync(default), a => a.Action == "published");
+        Assert.True(hsm.Custodian.Destroy((await store.ListVersionsAsync(ring, default)).Single(v => v.Kid == waiting.Kid).HsmId));
+
+        // Nothing proves the key is gone rather than the token going away: no record of a loss, nothing retired.
+        refusing.Refusing = true;
+        clock.Advance(TimeSpan.FromSeconds(2));
+        await Assert.ThrowsAsync<KeyServiceException>(() => service.TickAsync(default));
+        Assert.Equal(KeyState.Pending, (await store.ListVersionsAsync(ring, default)).Single(v => v.Kid == waiting.Kid).State);
+        Assert.DoesNotContain(await store.ReadAuditAsync(default), r => r.Action == "key.lost");
+
+        // The token makes keys again: the lost key retires and its replacement is published, to sign no sooner than a
+        // relying party can have fetched it.
+        refusing.Refusing = false;
+        clock.Advance(TimeSpan.FromSeconds(2));
+        var actions = await service.TickAsync(default);
+        Assert.Contains(actions, a => a.Action == "lost" && a.Kid == waiting.Kid);
+        var replacement = Assert.Single(actions, a => a.Action == "published");
+        var versions = await store.ListVersionsAsync(ring, default);
+        Assert.Equal(KeyState.Retired, versions.Single(v => v.Kid == waiting.Kid).State);
+        Assert.Equal(clock.GetUtcNow() + TimeSpan.FromMinutes(10), versions.Single(v => v.Kid == replacement.Kid).ActivateAt);
+        Assert.Equal(active.Kid, (await service.SignAsync(ring, SHA256.HashData("x"u8), null, default)).Kid);
     }
 
     /// <summary>
