@@ -36,6 +36,9 @@ public sealed class KeyRingService
     private readonly SignatureAudit _signatureAudit;
     private HsmKey? _auditKey;
 
+    /// <summary>The outage that ended the last scheduler pass, if it did not complete: what holds every rotation up.</summary>
+    private volatile string? _schedulerOutage;
+
     public KeyRingService(IKeyStore store, IKeyCustodian custodian, TimeProvider clock, KeyServiceOptions options, ILogger<KeyRingService>? log = null)
     {
         _log = log ?? NullLogger<KeyRingService>.Instance;
@@ -115,10 +118,9 @@ public sealed class KeyRingService
         foreach (var ring in await _store.ListRingsAsync(cancellationToken))
         {
             await using var lease = await _store.TryAcquireLeaseAsync(RingLease(ring.Name), cancellationToken);
-            if (lease is not null && (await ReconcileRingAsync(ring, cancellationToken)).Count > 0)
+            if (lease is not null)
             {
-                // The ring lost a signing key: a waiting key the token holds takes over, or a new one is made, now.
-                _ = await TickRingCoreAsync(ring, cancellationToken);
+                _ = await ReconcileRingAsync(ring, cancellationToken);
             }
         }
     }
@@ -210,10 +212,16 @@ public sealed class KeyRingService
         var policy = snapshot.Ring.Policy;
         var active = snapshot.Active ?? throw new KeyServiceException(KeyErrorKind.Unavailable, $"key ring '{ringName}' has no active key yet; the scheduler creates one");
         var now = _clock.GetUtcNow();
-        if (active.ExpiresAt is { } expires && now > After(expires, policy.RotationPeriod))
+        if (SignsNoLonger(active, policy, now))
         {
-            // The scheduler has not rotated for a whole extra period (HSM or store down): stop rather than let a key live on.
-            throw new KeyServiceException(KeyErrorKind.Unavailable, $"key ring '{ringName}': the active key is overdue for rotation since {Stamp(expires)} and no longer signs");
+            // The scheduler has not rotated for a whole extra period (HSM or store down): stop rather than let a key live
+            // on, and say what holds the rotation up, or when it ends.
+            var blocker = _unhealthy.TryGetValue(ringName, out var problem) ? problem : _schedulerOutage;
+            var next = snapshot.Versions.FirstOrDefault(v => v.State == KeyState.Pending);
+            var why = blocker is not null ? "; the scheduler cannot rotate it: " + blocker
+                : next is not null ? $"; the next key signs from {Stamp(next.ActivateAt)}"
+                : string.Empty;
+            throw new KeyServiceException(KeyErrorKind.Unavailable, $"key ring '{ringName}': the active key is overdue for rotation since {Stamp(active.ExpiresAt)} and no longer signs{why}");
         }
 
         if (policy.IsScoped)
@@ -322,14 +330,10 @@ public sealed class KeyRingService
         if (pending is null)
         {
             pending = NewVersion(ring, await GenerateAsync(ring, NextVersion(versions), actor, now, cancellationToken), NextVersion(versions), now, now);
-            // Not cancellable: the key now exists in the HSM (see CreateAsync).
-            if (!await _store.InsertVersionAsync(pending, new AuditEntry(actor, "key.created", ring.Name, pending.Kid, KeyDetails(pending)), now, CancellationToken.None))
+            if (!await RecordAsync(pending, actor, now))
             {
-                _custodian.Destroy(pending.HsmId);
                 throw new KeyServiceException(KeyErrorKind.Conflict, $"key ring '{ringName}' changed during the rotation; try again");
             }
-
-            Fault(KeyFaultPoints.Recorded);
         }
 
         var active = versions.FirstOrDefault(v => v.State == KeyState.Active);
@@ -339,7 +343,7 @@ public sealed class KeyRingService
             details["retireImmediately"] = "true";
         }
 
-        var applied = await ActivateAsync(ring, pending, active, now, actor, details, retireImmediately, cancellationToken);
+        var applied = await ActivateAsync(ring, pending, active, now, actor, details, retireImmediately ? Handover.RetiredAtOnce : Handover.Retiring, cancellationToken);
         if (!applied)
         {
             throw new KeyServiceException(KeyErrorKind.Conflict, $"key ring '{ringName}' changed during the rotation; try again");
@@ -359,6 +363,26 @@ public sealed class KeyRingService
     /// other rings rotate on.
     /// </summary>
     public async Task<IReadOnlyList<TickAction>> TickAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            var actions = await TickAllAsync(cancellationToken);
+            _schedulerOutage = null;
+            return actions;
+        }
+        catch (Exception e) when (IsOutage(e, cancellationToken) && !cancellationToken.IsCancellationRequested)
+        {
+            _schedulerOutage = e switch
+            {
+                HsmUnavailableException => "the HSM is unavailable: " + e.Message,
+                System.Data.Common.DbException => "the key store is unavailable: " + e.Message,
+                _ => e.Message,
+            };
+            throw;
+        }
+    }
+
+    private async Task<IReadOnlyList<TickAction>> TickAllAsync(CancellationToken cancellationToken)
     {
         var actions = new List<TickAction>();
         foreach (var ring in await _store.ListRingsAsync(cancellationToken))
@@ -507,7 +531,7 @@ public sealed class KeyRingService
         {
             // A ring with no key at all (its first key was lost): nothing has been published, so the new key signs at once.
             var first = NewVersion(ring, await GenerateAsync(ring, NextVersion(versions), SchedulerActor, now, cancellationToken), NextVersion(versions), now, now);
-            if (await InsertAsync(first))
+            if (await RecordAsync(first, SchedulerActor, now))
             {
                 pending = first;
                 actions.Add(new TickAction(ring.Name, "created", first.Kid));
@@ -515,9 +539,9 @@ public sealed class KeyRingService
         }
         else if (active is not null && pending is null && now >= Before(active.ExpiresAt!.Value, policy.PrePublication))
         {
-            var activateAt = Max(active.ExpiresAt!.Value, After(now, policy.PrePublication));
+            var activateAt = NextActivation(active, policy, now);
             var next = NewVersion(ring, await GenerateAsync(ring, NextVersion(versions), SchedulerActor, now, cancellationToken), NextVersion(versions), now, activateAt);
-            if (await InsertAsync(next))
+            if (await RecordAsync(next, SchedulerActor, now))
             {
                 pending = next;
                 actions.Add(new TickAction(ring.Name, "published", next.Kid));
@@ -526,7 +550,7 @@ public sealed class KeyRingService
 
         if (pending is not null && (now >= pending.ActivateAt || active is null))
         {
-            if (await ActivateAsync(ring, pending, active, now, SchedulerActor, new Dictionary<string, string> { ["reason"] = "scheduled" }, retireImmediately: false, cancellationToken))
+            if (await ActivateAsync(ring, pending, active, now, SchedulerActor, new Dictionary<string, string> { ["reason"] = "scheduled" }, Handover.Retiring, cancellationToken))
             {
                 Fault(KeyFaultPoints.Activated);
                 Metrics.CountRotation(emergency: false);
@@ -570,23 +594,31 @@ public sealed class KeyRingService
         }
 
         return actions;
-
-        async Task<bool> InsertAsync(KeyVersion key)
-        {
-            // Not cancellable: the key already exists in the HSM; recording it is what keeps it from being an orphan.
-            if (await _store.InsertVersionAsync(key, new AuditEntry(SchedulerActor, "key.created", ring.Name, key.Kid, KeyDetails(key)), now, CancellationToken.None))
-            {
-                Fault(KeyFaultPoints.Recorded);
-                return true;
-            }
-
-            // Someone else recorded a key first (should not happen under the lease); ours was never published.
-            _custodian.Destroy(key.HsmId);
-            return false;
-        }
     }
 
-    private async Task<bool> ActivateAsync(KeyRing ring, KeyVersion pending, KeyVersion? active, DateTimeOffset now, string actor, Dictionary<string, string> details, bool retireImmediately, CancellationToken cancellationToken)
+    /// <summary>
+    /// Records a key just generated in the HSM as pending, with its audit record. False (and the key destroyed in the
+    /// HSM, never published) if someone else recorded a key first, which the ring's lease should prevent.
+    /// </summary>
+    private async Task<bool> RecordAsync(KeyVersion key, string actor, DateTimeOffset now)
+    {
+        // Not cancellable: the key already exists in the HSM; recording it is what keeps it from being an orphan.
+        if (await _store.InsertVersionAsync(key, new AuditEntry(actor, "key.created", key.Ring, key.Kid, KeyDetails(key)), now, CancellationToken.None))
+        {
+            Fault(KeyFaultPoints.Recorded);
+            return true;
+        }
+
+        _custodian.Destroy(key.HsmId);
+        return false;
+    }
+
+    /// <summary>
+    /// Makes <paramref name="pending"/> the ring's active key and hands <paramref name="active"/> over as
+    /// <paramref name="handover"/> says, in one transaction with their audit records: the ring is never seen without an
+    /// active key, and never demotes one before its successor exists.
+    /// </summary>
+    private async Task<bool> ActivateAsync(KeyRing ring, KeyVersion pending, KeyVersion? active, DateTimeOffset now, string actor, Dictionary<string, string> details, Handover handover, CancellationToken cancellationToken)
     {
         var expiresAt = After(now, ring.Policy.RotationPeriod);
         var transitions = new List<KeyTransition>
@@ -599,12 +631,19 @@ public sealed class KeyRingService
         };
         if (active is not null)
         {
-            var old = retireImmediately
+            var old = handover == Handover.RetiredAtOnce
                 ? active with { State = KeyState.Retired, DeactivatedAt = now, VerifyUntil = now, RetiredAt = now }
                 : active with { State = KeyState.Retiring, DeactivatedAt = now, VerifyUntil = After(now, ring.Policy.VerificationGrace) };
+            var action = handover switch
+            {
+                Handover.RetiredAtOnce => "key.retired",
+                Handover.Lost => "key.lost",
+                _ => "key.retiring",
+            };
+            var oldDetails = handover == Handover.Lost ? new Dictionary<string, string>(LostDetails(active).Concat(details)) : new Dictionary<string, string>(details);
+            oldDetails["verifyUntil"] = Stamp(old.VerifyUntil);
             transitions.Add(new KeyTransition(KeyState.Active, old));
-            audit.Add(new AuditEntry(actor, retireImmediately ? "key.retired" : "key.retiring", ring.Name, active.Kid,
-                new Dictionary<string, string>(details) { ["verifyUntil"] = Stamp(old.VerifyUntil) }));
+            audit.Add(new AuditEntry(actor, action, ring.Name, active.Kid, oldDetails));
         }
 
         var applied = await _store.ApplyAsync(transitions, audit, now, cancellationToken);
@@ -727,9 +766,14 @@ public sealed class KeyRingService
     /// <summary>
     /// Makes the store agree with the token about the keys that sign or are about to: a pending or active key the
     /// token no longer holds (the token was restored from an older copy, replaced or wiped, or lost a write in a crash)
-    /// can never sign again. A lost active key retires (its public half stays published for the grace, so tokens it
-    /// signed still verify) and the waiting key, or a new one, takes over at the next step of the pass; a lost pending
-    /// key retires at once. Each is an audit record <c>key.lost</c>.
+    /// can never sign again. Every lost key is replaced successor first: a new key is made in the HSM (unless a waiting
+    /// key the token holds can take over an active key's place) before anything is retired. A lost pending key then
+    /// retires at once and its replacement is published; a lost active key retires in the same transaction as its
+    /// successor takes over (its public half stays published for the grace, so tokens it signed still verify). A token's
+    /// listing cannot tell a wiped token from one that is going away (SoftHSM2 lists nothing once its directory has gone,
+    /// on a session still open); a token that is going away cannot make a key either, so the pass ends there with
+    /// nothing changed, the ring keeps its keys, and signing keeps naming the outage. Each lost key is an audit record
+    /// <c>key.lost</c>.
     /// </summary>
     private async Task<IReadOnlyList<TickAction>> ReconcileRingAsync(KeyRing ring, CancellationToken cancellationToken)
     {
@@ -741,28 +785,75 @@ public sealed class KeyRingService
         }
 
         var held = _custodian.List(LabelPrefix(ring.Name)).Select(k => k.HsmId).ToHashSet(StringComparer.Ordinal);
+        var lostActive = signing.FirstOrDefault(v => v.State == KeyState.Active && !held.Contains(v.HsmId));
+        var lostPending = signing.FirstOrDefault(v => v.State == KeyState.Pending && !held.Contains(v.HsmId));
+        if (lostActive is null && lostPending is null)
+        {
+            return [];
+        }
+
         var actions = new List<TickAction>();
         var now = _clock.GetUtcNow();
-        foreach (var lost in signing.Where(v => !held.Contains(v.HsmId)))
+        var active = signing.FirstOrDefault(v => v.State == KeyState.Active);
+        var waiting = signing.FirstOrDefault(v => v.State == KeyState.Pending && v != lostPending);
+        KeyVersion? replacement = null;
+        if (waiting is null)
         {
-            var retired = lost.State == KeyState.Active
-                ? lost with { State = KeyState.Retiring, DeactivatedAt = now, VerifyUntil = After(now, ring.Policy.VerificationGrace) }
-                : lost with { State = KeyState.Retired, DeactivatedAt = now, VerifyUntil = now, RetiredAt = now };
-            var details = new Dictionary<string, string> { ["state"] = lost.State.ToString().ToLowerInvariant(), ["hsmId"] = lost.HsmId, ["verifyUntil"] = Stamp(retired.VerifyUntil) };
-            if (await _store.ApplyAsync([new KeyTransition(lost.State, retired)], [new AuditEntry(SchedulerActor, "key.lost", ring.Name, lost.Kid, details)], now, CancellationToken.None))
+            // Made before anything is retired, and throws while the HSM is away: then nothing has changed. A replacement
+            // for a lost waiting key is pre-published like any next key; one for a lost active key signs at once.
+            var version = NextVersion(versions);
+            var activateAt = lostActive is null && active is not null ? NextActivation(active, ring.Policy, now) : now;
+            replacement = NewVersion(ring, await GenerateAsync(ring, version, SchedulerActor, now, cancellationToken), version, now, activateAt);
+        }
+
+        if (lostPending is not null)
+        {
+            var retired = lostPending with { State = KeyState.Retired, DeactivatedAt = now, VerifyUntil = now, RetiredAt = now };
+            var details = LostDetails(lostPending);
+            details["verifyUntil"] = Stamp(retired.VerifyUntil);
+            if (!await _store.ApplyAsync([new KeyTransition(KeyState.Pending, retired)], [new AuditEntry(SchedulerActor, "key.lost", ring.Name, lostPending.Kid, details)], now, CancellationToken.None))
             {
-                KeysLog.KeyLost(_log, ring.Name, details["state"], lost.Kid, lost.HsmId);
-                actions.Add(new TickAction(ring.Name, "lost", lost.Kid));
+                // Changed under us (should not happen under the lease): the replacement was never published.
+                _custodian.Destroy(replacement!.HsmId);
+                return actions;
+            }
+
+            KeysLog.KeyLost(_log, ring.Name, "pending", lostPending.Kid, lostPending.HsmId);
+            actions.Add(new TickAction(ring.Name, "lost", lostPending.Kid));
+        }
+
+        if (replacement is not null)
+        {
+            if (!await RecordAsync(replacement, SchedulerActor, now))
+            {
+                return actions;
+            }
+
+            actions.Add(new TickAction(ring.Name, lostActive is null ? "published" : "created", replacement.Kid));
+        }
+
+        var successor = replacement ?? waiting;
+        if (lostActive is not null && successor is not null)
+        {
+            if (await ActivateAsync(ring, successor, lostActive, now, SchedulerActor, new Dictionary<string, string> { ["reason"] = "lost" }, Handover.Lost, CancellationToken.None))
+            {
+                KeysLog.KeyLost(_log, ring.Name, "active", lostActive.Kid, lostActive.HsmId);
+                Fault(KeyFaultPoints.Activated);
+                Metrics.CountRotation(emergency: false);
+                actions.Add(new TickAction(ring.Name, "lost", lostActive.Kid));
+                actions.Add(new TickAction(ring.Name, "activated", successor.Kid));
             }
         }
 
-        if (actions.Count > 0)
-        {
-            _cache.TryRemove(ring.Name, out _);
-        }
-
+        _cache.TryRemove(ring.Name, out _);
         return actions;
     }
+
+    private static Dictionary<string, string> LostDetails(KeyVersion lost) => new()
+    {
+        ["state"] = lost.State.ToString().ToLowerInvariant(),
+        ["hsmId"] = lost.HsmId,
+    };
 
     private async Task MarkUnhealthyAsync(string ring, Exception e, CancellationToken cancellationToken)
     {
@@ -819,6 +910,18 @@ public sealed class KeyRingService
         ActivateAt = activateAt,
     };
 
+    /// <summary>
+    /// Whether <paramref name="active"/> is past the one extra rotation period a late rotation is allowed (the scheduler
+    /// or the HSM was away): such a key no longer signs. Its successor still signs only after pre-publication, so that
+    /// no relying party meets a key it could not have fetched.
+    /// </summary>
+    private static bool SignsNoLonger(KeyVersion active, KeyRingPolicy policy, DateTimeOffset now)
+        => active.ExpiresAt is { } expires && now > After(expires, policy.RotationPeriod);
+
+    /// <summary>When a next key made now may sign: at the end of the active key's period, and not before it has been published for the pre-publication.</summary>
+    private static DateTimeOffset NextActivation(KeyVersion active, KeyRingPolicy policy, DateTimeOffset now)
+        => Max(active.ExpiresAt!.Value, After(now, policy.PrePublication));
+
     private static int NextVersion(IReadOnlyList<KeyVersion> versions) => versions.Count == 0 ? 1 : versions.Max(v => v.Version) + 1;
 
     private static DateTimeOffset Max(DateTimeOffset a, DateTimeOffset b) => a > b ? a : b;
@@ -846,6 +949,19 @@ public sealed class KeyRingService
         ["issuer"] = policy.Issuer ?? string.Empty,
         ["audiences"] = string.Join(" ", policy.Audiences),
     };
+
+    /// <summary>What becomes of the active key a new one replaces.</summary>
+    private enum Handover
+    {
+        /// <summary>Still published and verifying for the ring's grace (a rotation).</summary>
+        Retiring,
+
+        /// <summary>Unpublished at once (a compromised key).</summary>
+        RetiredAtOnce,
+
+        /// <summary>The token no longer holds it: retiring, as a rotation, recorded as <c>key.lost</c>.</summary>
+        Lost,
+    }
 
     private sealed record RingSnapshot(long Stamp, KeyRing Ring, IReadOnlyList<KeyVersion> Versions, KeyVersion? Active, byte[] Jwks, TimeSpan JwksMaxAge);
 }
