@@ -228,8 +228,8 @@ public sealed class LauncherTests : IDisposable
     [Fact]
     public void The_background_build_is_detached_from_the_scan_its_output_and_its_terminal_and_no_half_made_build_runs()
     {
-        var first = Run(["scan", "."], aotSeconds: 4);
-        // The scan did not wait for the build (which takes 4 s), and nothing the build printed reached its output.
+        var first = Run(["scan", "."], aotSeconds: 6);
+        // The scan did not wait for the build (which takes 6 s), and nothing the build printed reached its output.
         Assert.False(File.Exists(Path.Combine(Aot, "generation")), "the scan returned only after the build");
         Assert.Equal(0, first.ExitCode);
         Assert.Equal("report of scan .\n", first.Stdout);
@@ -248,7 +248,7 @@ public sealed class LauncherTests : IDisposable
         Sfi(["scan", "c"]);
         Assert.Equal("run aot scan c", Runs()[^1]);
         Assert.Equal(1, AotBuilds());
-        Assert.Contains("ILC: compiling (4)", File.ReadAllText(Path.Combine(Aot, "build.log")), StringComparison.Ordinal);
+        Assert.Contains("ILC: compiling (6)", File.ReadAllText(Path.Combine(Aot, "build.log")), StringComparison.Ordinal);
         // It ran in a session of its own: no controlling terminal, so ^C and a closed terminal do not reach it.
         var session = File.ReadAllLines(Log).Single(l => l.StartsWith("session ", StringComparison.Ordinal));
         Assert.NotEqual("session " + OwnSession(), session);
