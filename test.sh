@@ -21,6 +21,12 @@ command -v python3 >/dev/null 2>&1 || missing+=(python3)
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
 command -v mkfifo >/dev/null 2>&1 || missing+=(coreutils)
+# clang + zlib1g-dev: the native AOT build of sfi scan, which ./sfi makes by default and step 6 builds and compares.
+if ! command -v clang >/dev/null 2>&1; then
+  missing+=(clang zlib1g-dev)
+elif [ "$(clang -print-file-name=libz.so)" = libz.so ]; then # clang's answer when it finds no zlib to link with
+  missing+=(zlib1g-dev)
+fi
 # chromium: the web console's browser tests (Playwright drives Debian's build; no browser is downloaded).
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 # systemd-analyze: the deploy/systemd unit is checked by systemd itself (DeploymentManifestTests).
@@ -55,6 +61,11 @@ export SFI_SBOM_VALIDATOR="$here/tools/sbom/validate.mjs"
 (cd tools/axe && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 export SFI_AXE_SCRIPT="$here/tools/axe/node_modules/axe-core/axe.min.js"
 
+# ./sfi scan starts a native AOT build in the background by default (docs/install.md, "Native AOT"): not here, where
+# it would compete with the tests for the two cores (timing tests included) and race step 6's own build of it. Step 6
+# builds it in the foreground, once; the tests of the launcher set SFI_AOT themselves.
+export SFI_AOT=0
+
 # 3. A throw-away PostgreSQL on 127.0.0.1 and a free port for the store tests; stopped when this script exits.
 say "starting PostgreSQL for the tests"
 pgroot="$(mktemp -d -t sfi-pg.XXXXXX)"
@@ -81,12 +92,19 @@ say "fuzz smoke: fuzz/SecureFuture.Fuzz smoke all"
 dotnet run --project fuzz/SecureFuture.Fuzz -c Release --no-restore -- smoke all --corpus fuzz/corpus --mutations 500 \
   --findings "$here/artifacts/fuzz-findings" || status=1
 
-# 6. The project eats its own cooking: no high-severity secret in this repository.
+# 6. The native AOT build of sfi scan, built as ./sfi builds it, reports exactly what the ReadyToRun build reports
+#    (tools/aot-parity.sh: test data, rules, samples, archives, encoded values, malformed input, exit codes).
+say "native AOT build and parity: tools/aot-parity.sh"
+aot_started=$SECONDS
+tools/aot-parity.sh || status=1
+echo "test.sh: native AOT build and parity check took $((SECONDS - aot_started)) s"
+
+# 7. The project eats its own cooking: no high-severity secret in this repository (with the native build step 6 made).
 say "sfi scan . --fail-on high"
 self=0
-./sfi scan . --fail-on high || self=$?
+SFI_AOT=1 ./sfi scan . --fail-on high || self=$?
 
-# 7. ...and analyzes its own threat model: every high or critical threat is mitigated or justified.
+# 8. ...and analyzes its own threat model: every high or critical threat is mitigated or justified.
 say "sfi threatmodel analyze docs/threat-model/sfi.yaml --fail-on high"
 ./sfi threatmodel analyze docs/threat-model/sfi.yaml --fail-on high || self=$?
 
