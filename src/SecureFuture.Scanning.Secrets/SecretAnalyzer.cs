@@ -225,7 +225,7 @@ public sealed class SecretAnalyzer : IContentAnalyzer
                 }
 
                 if (_hitContinuations[keyword][r] is { } continuation
-                    && (allAscii || state.LineIsAscii(utf8, target.Text, start, end))
+                    && (allAscii || state.LineIsAscii(utf8, target, start, end))
                     && !(utf8.IsEmpty ? continuation.MayMatch(target.Text.AsSpan(at, end - at)) : continuation.MayMatch(utf8[at..end])))
                 {
                     continue;
@@ -429,31 +429,49 @@ public sealed class SecretAnalyzer : IContentAnalyzer
         for (var match = rule.Regex.Match(input, beginning, characters); match.Success; match = match.NextMatch())
         {
             var index = match.Index + offset;
-            if (!state.Seen.Add(((long)ruleIndex << 32) | (uint)index))
+            var seen = ((long)ruleIndex << 32) | (uint)index;
+            if (!state.Seen.Add(seen))
             {
                 continue;
             }
 
-            var secretGroup = rule.SecretGroup >= 0 && match.Groups[rule.SecretGroup].Success ? match.Groups[rule.SecretGroup] : null;
-            var secret = secretGroup?.Value ?? match.Value;
-            if (secret.Length == 0 || rule.IsAllowed(secret, target.Path))
+            try
             {
-                continue;
+                Decide(rule, match, offset, target, detections);
             }
-
-            if (Validate(rule, match, index, secret, target) is not { } outcome)
+            catch (RegexMatchTimeoutException)
             {
-                continue;
+                // An allow-list or validator pattern ran out of time on this match: it was not decided, so the retry
+                // (Run) must meet it again rather than pass over it as seen, which lost the finding without a word.
+                state.Seen.Remove(seen);
+                throw;
             }
-
-            var secretStart = (secretGroup?.Index ?? match.Index) + offset;
-            var severity = rule.SeverityFixed ? rule.Descriptor.DefaultSeverity : outcome.Severity ?? rule.Descriptor.DefaultSeverity;
-            var detection = new Detection(rule.Id, severity, rule.FormatMessage(outcome.Detail), index, match.Length, secret)
-            {
-                Properties = outcome.Properties,
-            };
-            detections.Add((detection, secretStart, secretStart + secret.Length, rule.Generic));
         }
+    }
+
+    /// <summary>Whether a match of <paramref name="rule"/> is a finding (allow-lists, validators), and if so adds it.</summary>
+    private void Decide(SecretRule rule, Match match, int offset, ScanTarget target, List<(Detection, int, int, bool)> detections)
+    {
+        var index = match.Index + offset;
+        var secretGroup = rule.SecretGroup >= 0 && match.Groups[rule.SecretGroup].Success ? match.Groups[rule.SecretGroup] : null;
+        var secret = secretGroup?.Value ?? match.Value;
+        if (secret.Length == 0 || rule.IsAllowed(secret, target.Path))
+        {
+            return;
+        }
+
+        if (Validate(rule, match, index, secret, target) is not { } outcome)
+        {
+            return;
+        }
+
+        var secretStart = (secretGroup?.Index ?? match.Index) + offset;
+        var severity = rule.SeverityFixed ? rule.Descriptor.DefaultSeverity : outcome.Severity ?? rule.Descriptor.DefaultSeverity;
+        var detection = new Detection(rule.Id, severity, rule.FormatMessage(outcome.Detail), index, match.Length, secret)
+        {
+            Properties = outcome.Properties,
+        };
+        detections.Add((detection, secretStart, secretStart + secret.Length, rule.Generic));
     }
 
     /// <summary>Runs every validator; null when one rejects. Later severities override earlier ones.</summary>
@@ -525,12 +543,13 @@ public sealed class SecretAnalyzer : IContentAnalyzer
         private int _asciiLineStart = -1;
         private bool _asciiLine;
 
-        /// <summary>Whether the line from <paramref name="start"/> to <paramref name="end"/> (of the bytes, or of the text when there are none) is ASCII; remembered for the current line.</summary>
-        public bool LineIsAscii(ReadOnlySpan<byte> bytes, string text, int start, int end)
+        /// <summary>Whether the line from <paramref name="start"/> to <paramref name="end"/> (of the bytes, or of the target's text when there are none) is ASCII; remembered for the current line.</summary>
+        public bool LineIsAscii(ReadOnlySpan<byte> bytes, ScanTarget target, int start, int end)
         {
             if (start != _asciiLineStart)
             {
-                _asciiLine = bytes.IsEmpty ? System.Text.Ascii.IsValid(text.AsSpan(start, end - start)) : System.Text.Ascii.IsValid(bytes[start..end]);
+                // The text only when there are no bytes: reading it decodes the whole file.
+                _asciiLine = bytes.IsEmpty ? System.Text.Ascii.IsValid(target.Text.AsSpan(start, end - start)) : System.Text.Ascii.IsValid(bytes[start..end]);
                 _asciiLineStart = start;
             }
 
