@@ -409,24 +409,24 @@ internal sealed class HitContinuation
 
                 return next;
             case AltNode alt:
-            {
-                var split = new State();
-                states.Add(split);
-                var index = states.Count - 1;
-                var targets = new int[alt.Alternatives.Count];
-                for (var i = 0; i < targets.Length; i++)
                 {
-                    if (CompileNode(alt.Alternatives[i], next, states) is not { } s)
+                    var split = new State();
+                    states.Add(split);
+                    var index = states.Count - 1;
+                    var targets = new int[alt.Alternatives.Count];
+                    for (var i = 0; i < targets.Length; i++)
                     {
-                        return null;
+                        if (CompileNode(alt.Alternatives[i], next, states) is not { } s)
+                        {
+                            return null;
+                        }
+
+                        targets[i] = s;
                     }
 
-                    targets[i] = s;
+                    split.Splits = targets;
+                    return index;
                 }
-
-                split.Splits = targets;
-                return index;
-            }
 
             case RepeatNode repeat:
                 return CompileRepeat(repeat, next, states);
