@@ -31,6 +31,12 @@ public sealed class SecretAnalyzer : IContentAnalyzer
     /// token boundary, for the rule's pattern to match on its line (<see cref="LeadingLiteral"/>); null when any hit may.
     /// </summary>
     private readonly string?[][] _hitLiterals;
+
+    /// <summary>
+    /// Per keyword and rule of <see cref="_keywordRules"/>, what the text from a hit of that keyword to the end of its
+    /// line must look like for the rule's pattern to match through it (<see cref="HitContinuation"/>); null when any hit may.
+    /// </summary>
+    private readonly HitContinuation?[][] _hitContinuations;
     private readonly int[] _unkeyedRules;
     private readonly SecretScanSettings _settings;
     private readonly Dictionary<string, Confidence> _confidence;
@@ -61,6 +67,8 @@ public sealed class SecretAnalyzer : IContentAnalyzer
         _keywords = new KeywordSearch([.. keywordRules.Keys]);
         _keywordRules = [.. keywordRules.Values.Select(rules => rules.ToArray())];
         _hitLiterals = [.. keywordRules.Select(k => k.Value.Select(i => HitLiteral(_rules[i], k.Key)).ToArray())];
+        var continuations = _rules.Select(HitContinuations).ToArray();
+        _hitContinuations = [.. keywordRules.Select(k => k.Value.Select(i => continuations[i]?.GetValueOrDefault(k.Key)).ToArray())];
         _unkeyedRules = [.. Enumerable.Range(0, _rules.Length).Where(i => _rules[i].Keywords.Count == 0)];
         _requirements = _rules.Where(r => r.Requires is not null).ToDictionary(r => r.Id, r => r.Requires!, StringComparer.Ordinal);
         _hasComposites = _requirements.Count > 0;
@@ -178,6 +186,8 @@ public sealed class SecretAnalyzer : IContentAnalyzer
             }
         }
 
+        // The continuation conditions are only sure on ASCII lines (see HitContinuation); most files are all ASCII.
+        var allAscii = utf8.IsEmpty ? Ascii.IsValid(target.Text) : state.Ascii;
         var hits = new List<KeywordHit>();
         if (utf8.IsEmpty)
         {
@@ -210,6 +220,13 @@ public sealed class SecretAnalyzer : IContentAnalyzer
                     ? Window(target.Text.AsSpan(), at, rule.ExtraLines, state, '\r', '\n')
                     : Window(utf8, at, rule.ExtraLines, state, (byte)'\r', (byte)'\n');
                 if (start >= state.WindowStart[ruleIndex] && end <= state.WindowEnd[ruleIndex])
+                {
+                    continue;
+                }
+
+                if (_hitContinuations[keyword][r] is { } continuation
+                    && (allAscii || state.LineIsAscii(utf8, target, start, end))
+                    && !(utf8.IsEmpty ? continuation.MayMatch(target.Text.AsSpan(at, end - at)) : continuation.MayMatch(utf8[at..end])))
                 {
                     continue;
                 }
@@ -260,6 +277,33 @@ public sealed class SecretAnalyzer : IContentAnalyzer
     /// </summary>
     private static string? HitLiteral(SecretRule rule, string keyword) =>
         rule.ExtraLines == 0 && rule.LeadingLiteral is { } literal && literal.StartsWith(keyword, StringComparison.OrdinalIgnoreCase) ? literal : null;
+
+    /// <summary>
+    /// Per keyword of <paramref name="rule"/> (ignoring case), what the rest of its hit's line must look like for the
+    /// pattern to match through it (<see cref="HitContinuation"/>), for a rule whose window is the hit's line alone and
+    /// none of whose hits is already passed over for want of its <see cref="HitLiteral"/>. Both conditions rest on the
+    /// match having a hit that passes; kept apart, each rule has one of them to satisfy. Null: every hit runs the rule.
+    /// </summary>
+    private static Dictionary<string, HitContinuation>? HitContinuations(SecretRule rule)
+    {
+        if (rule.ExtraLines != 0 || rule.Keywords.Count == 0 || rule.Keywords.Any(k => HitLiteral(rule, k) is not null))
+        {
+            return null;
+        }
+
+        var conditions = HitContinuation.For(rule.Pattern, rule.IgnoreCase, rule.Keywords);
+        var byKeyword = new Dictionary<string, HitContinuation>(StringComparer.OrdinalIgnoreCase);
+        for (var k = 0; k < conditions.Length; k++)
+        {
+            // Two keywords equal but for case meet the same hits: a condition holds for neither unless both have one.
+            if (conditions[k] is { } condition && rule.Keywords.Count(w => string.Equals(w, rule.Keywords[k], StringComparison.OrdinalIgnoreCase)) == 1)
+            {
+                byKeyword[rule.Keywords[k]] = condition;
+            }
+        }
+
+        return byKeyword.Count == 0 ? null : byKeyword;
+    }
 
     /// <summary>Whether <paramref name="literal"/> (ASCII) is at <paramref name="at"/>, exactly, after a character that is not a token character or at the start.</summary>
     private static bool StartsMatch<T>(ReadOnlySpan<T> text, int at, string literal)
@@ -385,31 +429,49 @@ public sealed class SecretAnalyzer : IContentAnalyzer
         for (var match = rule.Regex.Match(input, beginning, characters); match.Success; match = match.NextMatch())
         {
             var index = match.Index + offset;
-            if (!state.Seen.Add(((long)ruleIndex << 32) | (uint)index))
+            var seen = ((long)ruleIndex << 32) | (uint)index;
+            if (!state.Seen.Add(seen))
             {
                 continue;
             }
 
-            var secretGroup = rule.SecretGroup >= 0 && match.Groups[rule.SecretGroup].Success ? match.Groups[rule.SecretGroup] : null;
-            var secret = secretGroup?.Value ?? match.Value;
-            if (secret.Length == 0 || rule.IsAllowed(secret, target.Path))
+            try
             {
-                continue;
+                Decide(rule, match, offset, target, detections);
             }
-
-            if (Validate(rule, match, index, secret, target) is not { } outcome)
+            catch (RegexMatchTimeoutException)
             {
-                continue;
+                // An allow-list or validator pattern ran out of time on this match: it was not decided, so the retry
+                // (Run) must meet it again rather than pass over it as seen, which lost the finding without a word.
+                state.Seen.Remove(seen);
+                throw;
             }
-
-            var secretStart = (secretGroup?.Index ?? match.Index) + offset;
-            var severity = rule.SeverityFixed ? rule.Descriptor.DefaultSeverity : outcome.Severity ?? rule.Descriptor.DefaultSeverity;
-            var detection = new Detection(rule.Id, severity, rule.FormatMessage(outcome.Detail), index, match.Length, secret)
-            {
-                Properties = outcome.Properties,
-            };
-            detections.Add((detection, secretStart, secretStart + secret.Length, rule.Generic));
         }
+    }
+
+    /// <summary>Whether a match of <paramref name="rule"/> is a finding (allow-lists, validators), and if so adds it.</summary>
+    private void Decide(SecretRule rule, Match match, int offset, ScanTarget target, List<(Detection, int, int, bool)> detections)
+    {
+        var index = match.Index + offset;
+        var secretGroup = rule.SecretGroup >= 0 && match.Groups[rule.SecretGroup].Success ? match.Groups[rule.SecretGroup] : null;
+        var secret = secretGroup?.Value ?? match.Value;
+        if (secret.Length == 0 || rule.IsAllowed(secret, target.Path))
+        {
+            return;
+        }
+
+        if (Validate(rule, match, index, secret, target) is not { } outcome)
+        {
+            return;
+        }
+
+        var secretStart = (secretGroup?.Index ?? match.Index) + offset;
+        var severity = rule.SeverityFixed ? rule.Descriptor.DefaultSeverity : outcome.Severity ?? rule.Descriptor.DefaultSeverity;
+        var detection = new Detection(rule.Id, severity, rule.FormatMessage(outcome.Detail), index, match.Length, secret)
+        {
+            Properties = outcome.Properties,
+        };
+        detections.Add((detection, secretStart, secretStart + secret.Length, rule.Generic));
     }
 
     /// <summary>Runs every validator; null when one rejects. Later severities override earlier ones.</summary>
@@ -475,6 +537,25 @@ public sealed class SecretAnalyzer : IContentAnalyzer
     /// <param name="ascii">Whether those bytes are ASCII: then a byte's offset is its character's.</param>
     private sealed class FileState(int ruleCount, ReadOnlyMemory<byte>? utf8, bool ascii)
     {
+        /// <summary>Whether the bytes the detectors read are all ASCII (true when they read the text instead).</summary>
+        public bool Ascii => ascii;
+
+        private int _asciiLineStart = -1;
+        private bool _asciiLine;
+
+        /// <summary>Whether the line from <paramref name="start"/> to <paramref name="end"/> (of the bytes, or of the target's text when there are none) is ASCII; remembered for the current line.</summary>
+        public bool LineIsAscii(ReadOnlySpan<byte> bytes, ScanTarget target, int start, int end)
+        {
+            if (start != _asciiLineStart)
+            {
+                // The text only when there are no bytes: reading it decodes the whole file.
+                _asciiLine = bytes.IsEmpty ? System.Text.Ascii.IsValid(target.Text.AsSpan(start, end - start)) : System.Text.Ascii.IsValid(bytes[start..end]);
+                _asciiLineStart = start;
+            }
+
+            return _asciiLine;
+        }
+
         private int _windowStart = -1;
         private int _windowLength = -1;
         private int _windowOffset;

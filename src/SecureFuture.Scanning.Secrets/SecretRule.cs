@@ -117,6 +117,9 @@ public sealed class SecretRule
     /// <summary>The literal every match starts with after a token boundary, when the pattern says so for certain (<see cref="Secrets.LeadingLiteral"/>).</summary>
     internal string? LeadingLiteral => _leadingLiteral.Value;
 
+    /// <summary>Whether the whole pattern ignores case (the rule's <c>ignoreCase</c>).</summary>
+    internal bool IgnoreCase => _ignoreCase;
+
     public string MessageTemplate { get; }
 
     /// <summary>The rule's examples; the built-in catalogue reads them from its YAML on first use (see <see cref="SecretRuleCatalog"/>).</summary>
