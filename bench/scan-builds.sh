@@ -6,7 +6,9 @@
 #   bench/scan-builds.sh [--runs N] TREE BUILD_DIR [BUILD_DIR ...]
 #
 # A BUILD_DIR holds sfi.dll: copy .sfi-build/bin aside (`cp -r .sfi-build/bin /tmp/sfi-before`) before changing the
-# sources, then run ./sfi once to build the change. Example (the figures in docs/benchmarks.md, "Secrets scan speed"):
+# sources, then run ./sfi once to build the change. A BUILD_DIR may also be a native AOT sfi executable, run as it
+# is. DOTNET_TieredCompilation=0 in the environment runs the dll builds as ./sfi does. Examples (docs/benchmarks.md,
+# "Secrets scan speed"):
 #   bench/scan-builds.sh --runs 5 bench/.work/corpus /tmp/sfi-before .sfi-build/bin
 #   bench/scan-builds.sh --runs 5 /usr/share/doc /tmp/sfi-before .sfi-build/bin
 # Needs GNU time (Debian package `time`) and python3.
@@ -16,7 +18,7 @@ runs=5
 while [ $# -gt 0 ]; do
   case "$1" in
     --runs) runs="$2"; shift 2 ;;
-    -h|--help) sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) break ;;
   esac
 done
@@ -25,16 +27,19 @@ case "$runs" in ''|*[!0-9]*|0) echo "scan-builds: --runs needs a positive whole 
 [ -x /usr/bin/time ] || { echo "scan-builds: GNU time is required (sudo apt-get install -y time)" >&2; exit 2; }
 tree="$1"; shift
 for build in "$@"; do
-  [ -f "$build/sfi.dll" ] || { echo "scan-builds: no sfi.dll in $build" >&2; exit 2; }
+  [ -f "$build/sfi.dll" ] || { [ -f "$build" ] && [ -x "$build" ]; } || { echo "scan-builds: $build is neither a directory with sfi.dll nor an executable" >&2; exit 2; }
 done
+command_of() { if [ -d "$1" ]; then echo "dotnet $1/sfi.dll"; else echo "$1"; fi; }
 
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-for build in "$@"; do dotnet "$build/sfi.dll" --version >/dev/null; done # warm the file cache
+# shellcheck disable=SC2046 # the command is a program and, for a directory, its dll
+for build in "$@"; do $(command_of "$build") --version >/dev/null; done # warm the file cache
 for run in $(seq "$runs"); do
   for build in "$@"; do
     status=0
-    /usr/bin/time -f "%e %U %S %M" -o "$work/time" dotnet "$build/sfi.dll" scan "$tree" --format json \
+    # shellcheck disable=SC2046
+    /usr/bin/time -f "%e %U %S %M" -o "$work/time" $(command_of "$build") scan "$tree" --format json \
       --output "$work/report.json" --threads "$(nproc)" >/dev/null 2>"$work/stderr" || status=$?
     # 1 is a tripped gate, not a failure of the run.
     [ "$status" -le 1 ] || { cat "$work/stderr" >&2; echo "scan-builds: $build exited $status" >&2; exit 1; }

@@ -8,7 +8,10 @@ namespace SecureFuture.Scanning.Secrets;
 public sealed class SecretRule
 {
     /// <summary>Every pattern match is abandoned after this long: hostile input cannot stall a scan.</summary>
-    public static readonly TimeSpan MatchTimeout = TimeSpan.FromMilliseconds(250);
+    public static readonly TimeSpan MatchTimeout = TimeSpan.FromMilliseconds(MatchTimeoutMilliseconds);
+
+    /// <summary><see cref="MatchTimeout"/> as a constant, for the <c>[GeneratedRegex]</c> attributes of <see cref="BuiltInPatterns"/>.</summary>
+    internal const int MatchTimeoutMilliseconds = 250;
 
     /// <summary>Windows a rule's pattern runs on interpreted before it is compiled (see <see cref="Regex"/>).</summary>
     public const int CompileAfter = 512;
@@ -19,6 +22,7 @@ public sealed class SecretRule
     // parsing every pattern at start-up was a tenth of the CPU time of a scan of an empty directory.
     private readonly Lazy<Regex> _interpreted;
     private readonly Lazy<Regex> _compiled;
+    private readonly Regex? _generated;
     private readonly Lazy<RuleExamples> _examples;
     private int _secretGroup = Unresolved;
     private readonly bool _ignoreCase;
@@ -36,7 +40,8 @@ public sealed class SecretRule
         bool generic,
         int extraLines,
         string messageTemplate,
-        Lazy<RuleExamples> examples)
+        Lazy<RuleExamples> examples,
+        Regex? generated)
     {
         Descriptor = descriptor;
         SourceFile = sourceFile;
@@ -51,7 +56,8 @@ public sealed class SecretRule
         _examples = examples;
         _ignoreCase = ignoreCase;
         _leadingLiteral = new Lazy<string?>(() => Secrets.LeadingLiteral.Of(pattern, ignoreCase), LazyThreadSafetyMode.PublicationOnly);
-        var options = RegexOptions.CultureInvariant | RegexOptions.ExplicitCapture | (ignoreCase ? RegexOptions.IgnoreCase : RegexOptions.None);
+        _generated = generated;
+        var options = OptionsFor(ignoreCase);
         _interpreted = new Lazy<Regex>(() => new Regex(pattern, options, MatchTimeout), LazyThreadSafetyMode.ExecutionAndPublication);
         _compiled = new Lazy<Regex>(() => WarmedUp(new Regex(pattern, options | RegexOptions.Compiled, MatchTimeout), Examples, keywords), LazyThreadSafetyMode.ExecutionAndPublication);
     }
@@ -65,16 +71,29 @@ public sealed class SecretRule
 
     public string Pattern { get; }
 
+    /// <summary>The options every rule pattern runs with: <c>ignoreCase: true</c> in the rule adds <see cref="RegexOptions.IgnoreCase"/>.</summary>
+    internal static RegexOptions OptionsFor(bool ignoreCase) =>
+        RegexOptions.CultureInvariant | RegexOptions.ExplicitCapture | (ignoreCase ? RegexOptions.IgnoreCase : RegexOptions.None);
+
     /// <summary>
-    /// The pattern, interpreted for its first <see cref="CompileAfter"/> uses and compiled after that. Compiling costs
+    /// The pattern: its source-generated form when <see cref="BuiltInPatterns"/> has this exact pattern and options
+    /// (every built-in rule), compiled ahead of time with the rest of the assembly. Any other pattern (a user's rule)
+    /// is interpreted for its first <see cref="CompileAfter"/> uses and compiled after that. Compiling costs
     /// milliseconds of code generation and JIT per pattern: a scan of C headers met the keywords of about a hundred
     /// rules and spent a sixth of its CPU time compiling patterns that then ran on a few lines each, while the few
-    /// rules whose keywords are common run on thousands of lines and repay it. The two give the same matches.
+    /// rules whose keywords are common run on thousands of lines and repay it. Native AOT cannot compile at all
+    /// (it ignores <see cref="RegexOptions.Compiled"/>), so there a pattern not generated is always interpreted.
+    /// All forms give the same matches.
     /// </summary>
     public Regex Regex
     {
         get
         {
+            if (_generated is not null)
+            {
+                return _generated;
+            }
+
             if (_compiled.IsValueCreated)
             {
                 return _compiled.Value;
@@ -92,13 +111,19 @@ public sealed class SecretRule
             var group = Volatile.Read(ref _secretGroup);
             if (group == Unresolved)
             {
-                group = _interpreted.Value.GroupNumberFromName("secret");
+                group = (_generated ?? _interpreted.Value).GroupNumberFromName("secret");
                 Volatile.Write(ref _secretGroup, group);
             }
 
             return group;
         }
     }
+
+    /// <summary>The options the pattern runs with (<see cref="OptionsFor"/>).</summary>
+    internal RegexOptions Options => OptionsFor(_ignoreCase);
+
+    /// <summary>Whether <see cref="Regex"/> is the pattern's source-generated form (<see cref="BuiltInPatterns"/>).</summary>
+    internal bool IsSourceGenerated => _generated is not null;
 
     public IReadOnlyList<string> Keywords { get; }
 
@@ -148,7 +173,7 @@ public sealed class SecretRule
         }
 
         var descriptor = severity is { } fixedSeverity ? Descriptor with { DefaultSeverity = fixedSeverity } : Descriptor;
-        return new SecretRule(descriptor, SourceFile + " (overridden by " + source + ")", Pattern, _ignoreCase, Keywords, validators, Paths, Generic, ExtraLines, MessageTemplate, _examples)
+        return new SecretRule(descriptor, SourceFile + " (overridden by " + source + ")", Pattern, _ignoreCase, Keywords, validators, Paths, Generic, ExtraLines, MessageTemplate, _examples, _generated)
         {
             AllowList = SecretAllowList.Combine(AllowList, allowList),
             Requires = requires ?? Requires,

@@ -257,7 +257,8 @@ public sealed partial class SecretRuleCatalog
             Tags = ["secret", .. d.Tags],
             Frameworks = d.References,
         };
-        return new SecretRule(descriptor, source, d.Pattern!, d.IgnoreCase, d.Keywords, validators, d.Paths, d.Generic, d.ExtraLines, message, examples ?? new Lazy<RuleExamples>(d.Examples))
+        return new SecretRule(descriptor, source, d.Pattern!, d.IgnoreCase, d.Keywords, validators, d.Paths, d.Generic, d.ExtraLines, message, examples ?? new Lazy<RuleExamples>(d.Examples),
+            BuiltInPatterns.Find(d.Pattern!, SecretRule.OptionsFor(d.IgnoreCase)))
         {
             AllowList = allowList,
             Requires = requires,

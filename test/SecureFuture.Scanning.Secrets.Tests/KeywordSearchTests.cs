@@ -207,7 +207,7 @@ public sealed class KeywordSearchTests
         Assert.Throws<InvalidOperationException>(() => new KeywordSearch(["ab"]).FindInUtf8("ab"u8, []));
     }
 
-    private static string RepositoryRoot()
+    internal static string RepositoryRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
