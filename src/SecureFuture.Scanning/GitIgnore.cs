@@ -47,14 +47,14 @@ public sealed class GitIgnore
     public bool? Match(string relativePath, bool isDirectory)
     {
         ArgumentNullException.ThrowIfNull(relativePath);
-        string local;
+        ReadOnlySpan<char> local;
         if (BaseDirectory.Length == 0)
         {
             local = relativePath;
         }
         else if (relativePath.Length > BaseDirectory.Length && relativePath.StartsWith(BaseDirectory, StringComparison.Ordinal) && relativePath[BaseDirectory.Length] == '/')
         {
-            local = relativePath[(BaseDirectory.Length + 1)..];
+            local = relativePath.AsSpan(BaseDirectory.Length + 1);
         }
         else
         {
@@ -70,7 +70,7 @@ public sealed class GitIgnore
                 continue;
             }
 
-            if (p.Regex.IsMatch(p.Anchored ? local : name))
+            if (p.IsMatch(p.Anchored ? local : name))
             {
                 return !p.Negate;
             }
@@ -127,9 +127,10 @@ public sealed class GitIgnore
         }
 
         Regex regex;
+        var literals = new Literals();
         try
         {
-            regex = new Regex("^" + Translate(line) + "$", RegexOptions.CultureInvariant | RegexOptions.Singleline, TimeSpan.FromSeconds(1));
+            regex = new Regex("^" + Translate(line, literals) + "$", RegexOptions.CultureInvariant | RegexOptions.Singleline, TimeSpan.FromSeconds(1));
         }
         catch (RegexParseException)
         {
@@ -139,16 +140,28 @@ public sealed class GitIgnore
             return false;
         }
 
-        pattern = new Pattern(regex, negate, directoryOnly, anchored);
+        pattern = new Pattern(regex, negate, directoryOnly, anchored, literals.Suffix, literals.Longest);
         return true;
     }
 
-    private static string Translate(string glob)
+    /// <summary>
+    /// Translates a glob to a regular expression, and notes in <paramref name="literals"/> the runs of characters it
+    /// matches only as themselves (every other token ends a run, including <c>**/</c> whose slash is optional).
+    /// </summary>
+    private static string Translate(string glob, Literals literals)
     {
         var sb = new StringBuilder();
         for (var i = 0; i < glob.Length; i++)
         {
             var c = glob[i];
+            if (c is not ('*' or '?' or '[' or '\\'))
+            {
+                literals.Append(c);
+                sb.Append(Regex.Escape(c.ToString()));
+                continue;
+            }
+
+            literals.Break();
             switch (c)
             {
                 case '*' when i + 1 < glob.Length && glob[i + 1] == '*':
@@ -199,16 +212,62 @@ public sealed class GitIgnore
                 case '\\' when i + 1 < glob.Length:
                     sb.Append(Regex.Escape(glob[++i].ToString()));
                     break;
-                default:
+                default: // a trailing backslash
                     sb.Append(Regex.Escape(c.ToString()));
                     break;
             }
         }
 
+        literals.End();
         return sb.ToString();
     }
 
-    private sealed record Pattern(Regex Regex, bool Negate, bool DirectoryOnly, bool Anchored);
+    /// <summary>
+    /// One pattern. <see cref="Suffix"/> and <see cref="Required"/> are literal text every path it matches ends with
+    /// and contains (the regex is anchored at both ends and case-sensitive): a path without them is refused without
+    /// running the regex, which the rules' path globs (<c>**/.netrc</c>, <c>**/*.pubxml</c>) meet on every file.
+    /// </summary>
+    private sealed record Pattern(Regex Regex, bool Negate, bool DirectoryOnly, bool Anchored, string Suffix, string Required)
+    {
+        public bool IsMatch(ReadOnlySpan<char> subject) =>
+            subject.EndsWith(Suffix, StringComparison.Ordinal)
+            && subject.Contains(Required, StringComparison.Ordinal)
+            && Regex.IsMatch(subject);
+    }
+
+    /// <summary>The runs of literal characters of a glob, collected as it is translated.</summary>
+    private sealed class Literals
+    {
+        private readonly StringBuilder _run = new();
+
+        /// <summary>The run the glob ends with ("" when it ends with a wildcard).</summary>
+        public string Suffix { get; private set; } = string.Empty;
+
+        /// <summary>The longest run.</summary>
+        public string Longest { get; private set; } = string.Empty;
+
+        public void Append(char c) => _run.Append(c);
+
+        public void Break()
+        {
+            Close();
+            _run.Clear();
+        }
+
+        public void End()
+        {
+            Close();
+            Suffix = _run.ToString();
+        }
+
+        private void Close()
+        {
+            if (_run.Length > Longest.Length)
+            {
+                Longest = _run.ToString();
+            }
+        }
+    }
 }
 
 /// <summary>The ignore files that apply at one point of the walk, deepest last.</summary>

@@ -19,6 +19,26 @@ public sealed class GitIgnoreTests
     [InlineData("file?.txt", "file1.txt", false, true)]
     [InlineData("\\#hash", "#hash", false, true)]
     [InlineData("# comment", "# comment", false, null)]
+    // Each pattern's literal text (the suffix every match ends with, the longest run every match contains) refuses a
+    // path before its regex runs: these are the edges of what counts as literal.
+    [InlineData("**/.netrc", ".netrc", false, true)] // the slash after a leading "**" is optional
+    [InlineData("**/.netrc", "home/u/.netrc", false, true)]
+    [InlineData("**/.netrc", "home/u/x.netrc", false, null)]
+    [InlineData("**/.netrc", "home/u/.netrc.bak", false, null)]
+    [InlineData("**/*.pubxml", "Properties/Profile.pubxml", false, true)]
+    [InlineData("**/*.pubxml", "Properties/Profile.pubxml.user", false, null)]
+    [InlineData("**/.env.*", "app/.env.local", false, true)]
+    [InlineData("**/.env.*", "app/env.local", false, null)]
+    [InlineData("**/.cargo/credentials", ".cargo/credentials", false, true)]
+    [InlineData("**/.cargo/credentials", "home/.cargo/credentials", false, true)]
+    [InlineData("**/.cargo/credentials", "home/cargo/credentials", false, null)]
+    [InlineData("a**/b", "axy/b", false, true)] // "**" not at a segment start is two stars: its slash is literal
+    [InlineData("a**/b", "a/x/b", false, null)]
+    [InlineData("foo/**", "foo/a/b", false, true)]
+    [InlineData("\\*star", "*star", false, true)] // an escaped star is literal
+    [InlineData("\\*star", "xstar", false, null)]
+    [InlineData("[ab]c.txt", "bc.txt", false, true)]
+    [InlineData("*.LOG", "a.log", false, null)] // case-sensitive, as git is by default
     public void Pattern_MatchesAsGitDoes(string pattern, string path, bool isDirectory, bool? expected) =>
         Assert.Equal(expected, GitIgnore.Parse(string.Empty, pattern).Match(path, isDirectory));
 
