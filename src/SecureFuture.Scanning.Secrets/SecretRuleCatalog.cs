@@ -1,4 +1,5 @@
 using System.Reflection;
+using System.Runtime.ExceptionServices;
 using System.Text.RegularExpressions;
 using SecureFuture.Core;
 using SecureFuture.Scanning.Secrets.Validators;
@@ -39,35 +40,30 @@ public sealed partial class SecretRuleCatalog
     {
         ArgumentNullException.ThrowIfNull(files);
         ArgumentNullException.ThrowIfNull(guidance);
-        var deserializer = NewDeserializer();
+        // Each file is read on its own (the shipped 307 were ~40 ms of serial start-up before a scan could begin), on
+        // every core, and the results are taken in file-name order: the same catalogue and the same problems, in the
+        // same order, as one file after another.
+        var sorted = files.OrderBy(f => f.FileName, StringComparer.Ordinal).ToArray();
+        var read = new (SecretRule? Rule, List<string> Problems)[sorted.Length];
+        try
+        {
+            Parallel.For(0, sorted.Length, NewDeserializer, (i, _, deserializer) =>
+            {
+                read[i] = ReadRule(deserializer, sorted[i].FileName, sorted[i].Yaml, guidance, shipped);
+                return deserializer;
+            }, _ => { });
+        }
+        catch (AggregateException e) when (e.InnerExceptions.Count == 1)
+        {
+            ExceptionDispatchInfo.Throw(e.InnerExceptions[0]); // what one file after another would have thrown
+        }
+
         var rules = new List<SecretRule>();
         var problems = new List<string>();
-        foreach (var (fileName, yaml) in files.OrderBy(f => f.FileName, StringComparer.Ordinal))
+        foreach (var (rule, fileProblems) in read)
         {
-            var source = "rules/secrets/" + fileName;
-            RuleDocument document;
-            Lazy<RuleExamples>? examples = null;
-            try
-            {
-                var body = yaml;
-                if (shipped && RuleExampleText.Split(yaml) is (var rest, var examplesYaml))
-                {
-                    body = rest;
-                    examples = new Lazy<RuleExamples>(() => RuleExampleText.Read(examplesYaml), LazyThreadSafetyMode.ExecutionAndPublication);
-                }
-
-                document = deserializer.Deserialize<RuleDocument>(body) ?? throw new YamlException("empty rule file");
-            }
-            catch (YamlException e)
-            {
-                problems.Add($"{source}:{e.Start.Line}:{e.Start.Column}: {e.Message}");
-                continue;
-            }
-
-            var errors = new List<string>();
-            var rule = Build(document, fileName, source, guidance, errors, examples: examples, checkPattern: !shipped);
-            problems.AddRange(errors.Select(e => $"{source}: {e}"));
-            if (rule is not null && errors.Count == 0)
+            problems.AddRange(fileProblems);
+            if (rule is not null)
             {
                 rules.Add(rule);
             }
@@ -90,6 +86,33 @@ public sealed partial class SecretRuleCatalog
         }
 
         return new SecretRuleCatalog(rules);
+    }
+
+    /// <summary>One rule file: the rule, or null and what is wrong with it (each problem prefixed with the file).</summary>
+    private static (SecretRule? Rule, List<string> Problems) ReadRule(IDeserializer deserializer, string fileName, string yaml, Func<string, string?> guidance, bool shipped)
+    {
+        var source = "rules/secrets/" + fileName;
+        RuleDocument document;
+        Lazy<RuleExamples>? examples = null;
+        try
+        {
+            var body = yaml;
+            if (shipped && RuleExampleText.Split(yaml) is (var rest, var examplesYaml))
+            {
+                body = rest;
+                examples = new Lazy<RuleExamples>(() => RuleExampleText.Read(examplesYaml), LazyThreadSafetyMode.ExecutionAndPublication);
+            }
+
+            document = deserializer.Deserialize<RuleDocument>(body) ?? throw new YamlException("empty rule file");
+        }
+        catch (YamlException e)
+        {
+            return (null, [$"{source}:{e.Start.Line}:{e.Start.Column}: {e.Message}"]);
+        }
+
+        var errors = new List<string>();
+        var rule = Build(document, fileName, source, guidance, errors, examples: examples, checkPattern: !shipped);
+        return (errors.Count == 0 ? rule : null, [.. errors.Select(e => $"{source}: {e}")]);
     }
 
     private static SecretRuleCatalog LoadEmbedded() => Load(EmbeddedFiles(), EmbeddedGuidance, shipped: true);

@@ -51,6 +51,26 @@ public sealed class CatalogueLoadingTests
     }
 
     [Fact]
+    public void ManyFiles_ReadOnEveryCore_GiveRulesAndProblemsInFileNameOrder()
+    {
+        // The files are read in parallel: what comes out must not depend on which finished first.
+        var files = Enumerable.Range(100, 200).Select(n =>
+        {
+            var yaml = Valid.Replace("SFI-SEC-999", $"SFI-SEC-{n}", StringComparison.Ordinal).Replace("TestToken", $"TestToken{n}", StringComparison.Ordinal);
+            return (FileName: $"SFI-SEC-{n}.TestToken{n}.yaml", Yaml: n % 37 == 0 ? yaml + "\n  bad: [unclosed" : yaml);
+        }).Reverse().ToList();
+
+        var e = Assert.Throws<InputException>(() => SecretRuleCatalog.Load(files, _ => "# guidance"));
+        var broken = files.Where(f => f.Yaml.Contains("[unclosed", StringComparison.Ordinal)).Select(f => f.FileName).Order(StringComparer.Ordinal).ToList();
+        var named = e.Message.Split('\n').Skip(1).Select(l => l[(l.IndexOf('/', StringComparison.Ordinal) + 1)..]).Select(l => l[(l.IndexOf('/', StringComparison.Ordinal) + 1)..l.IndexOf(':', StringComparison.Ordinal)]).ToList();
+        Assert.Equal(broken, named);
+
+        var good = files.Where(f => !f.Yaml.Contains("[unclosed", StringComparison.Ordinal)).ToList();
+        var catalogue = SecretRuleCatalog.Load(good, _ => "# guidance");
+        Assert.Equal(good.Select(f => f.FileName[..11]).Order(StringComparer.Ordinal), catalogue.Rules.Select(r => r.Id));
+    }
+
+    [Fact]
     public void ExamplesCutOutOfARuleFile_LeaveEveryOtherLineWhereItWas()
     {
         const string Yaml = "id: X\nexamples:\n  match:\n    - text: |-\n        a: b\n\n        c\n# note\npattern: 'p'\nseverity: high\n";
