@@ -1,4 +1,5 @@
 using System.Data.Common;
+using System.Runtime.ExceptionServices;
 using System.Security.Cryptography;
 using Fido2NetLib;
 using Microsoft.AspNetCore.Antiforgery;
@@ -121,11 +122,36 @@ public static class ConsoleHost
 
             // The session is resolved before antiforgery validation, which binds its tokens to the signed-in person.
             await sessions.ResolveAsync(context, context.RequestAborted);
-            await next(context);
+            try
+            {
+                await next(context);
+            }
+            catch (CryptographicException e) when (OutageUnder(e) is { } outage)
+            {
+                // Data Protection (antiforgery tokens, flash messages, TOTP secrets) wraps whatever its key ring met in a
+                // CryptographicException. Its keys open only with the HSM and live in the store, so an outage of either
+                // under it is that outage, answered 503 by the server's error mapping; the ring is read again on the next
+                // request, so the console recovers by itself once the HSM is back.
+                ExceptionDispatchInfo.Throw(outage);
+            }
         });
         ConsoleAssets.Map(app);
         WebAuthnEndpoints.Map(app);
         app.MapRazorPages();
+    }
+
+    /// <summary>The HSM or store outage a Data Protection failure wraps, or null when it was something else (a tampered token, a bug).</summary>
+    internal static Exception? OutageUnder(CryptographicException exception)
+    {
+        for (Exception? inner = exception.InnerException; inner is not null; inner = inner.InnerException)
+        {
+            if (inner is HsmUnavailableException or DbException)
+            {
+                return inner;
+            }
+        }
+
+        return null;
     }
 
     public static string EnrolLink(Uri origin, string token)

@@ -40,10 +40,11 @@ public sealed class HsmOutageTests
         Assert.Empty(await server.Server.Keys.ListRingsAsync(default));
 
         // The console's forms need its Data Protection keys, encrypted by a key derived in the HSM: not served
-        // without it, and never protected by anything else.
+        // without it, and never protected by anything else. Data Protection wraps the outage in a
+        // CryptographicException, which used to reach the server's error mapping as an unhandled 500.
         using (var signIn = await server.Anonymous.GetAsync(new Uri("/signin", UriKind.Relative)))
         {
-            Assert.NotEqual(HttpStatusCode.OK, signIn.StatusCode);
+            await KeyApiTests.AssertProblem(signIn, HttpStatusCode.ServiceUnavailable, "HSM is unavailable");
         }
 
         // The HSM arrives; no restart.
@@ -105,5 +106,39 @@ public sealed class HsmOutageTests
         Assert.Equal(kid, (string)JsonNode.Parse(await after.Content.ReadAsStringAsync())!["kid"]!);
     }
 
+    [Fact]
+    public async Task An_hsm_that_answers_readiness_but_fails_the_consoles_key_gives_503_on_signin_and_the_console_recovers()
+    {
+        // The interleaving of an HSM arriving (or flapping): readiness and the key scheduler find it, and the console's
+        // first use of its key-encryption key meets a lost session. Data Protection wraps that in a
+        // CryptographicException, which the server's error mapping used to answer as an unhandled 500.
+        using var hsm = PrivateSoftHsm.Create("sfi-outage-");
+        using var real = new Pkcs11Custodian(hsm.Options);
+        using var custodian = new ConsoleKeyOutage(real) { Failing = true };
+        await using var server = await RunningServer.StartAsync(custodian);
+
+        using (var during = await server.Anonymous.GetAsync(new Uri("/signin", UriKind.Relative)))
+        {
+            await KeyApiTests.AssertProblem(during, HttpStatusCode.ServiceUnavailable, "HSM is unavailable");
+        }
+
+        // The HSM answers again: the next request opens the key and makes the ring's first key; no restart.
+        custodian.Failing = false;
+        using var after = await server.Anonymous.GetAsync(new Uri("/signin", UriKind.Relative));
+        Assert.Equal(HttpStatusCode.OK, after.StatusCode);
+        Assert.Contains("__RequestVerificationToken", await after.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
     private static Task<RunningServer> StartUnreadyAsync(Pkcs11Custodian custodian) => RunningServer.StartAsync(custodian, waitUntilReady: false);
+}
+
+/// <summary>The real HSM, except that generating the console's Data Protection key-encryption key fails as an outage while <see cref="Failing"/>.</summary>
+internal sealed class ConsoleKeyOutage(IKeyCustodian inner) : DelegatingCustodian(inner)
+{
+    public bool Failing { get; set; }
+
+    public override HsmKey Generate(SigningAlgorithm algorithm, string label)
+        => Failing && label.StartsWith("sfi-console-dataprotection/", StringComparison.Ordinal)
+            ? throw new HsmUnavailableException("the token stopped answering (CKR_DEVICE_ERROR)")
+            : base.Generate(algorithm, label);
 }
