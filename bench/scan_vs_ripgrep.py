@@ -618,8 +618,8 @@ def cmd_report(a: argparse.Namespace) -> None:
             scale[label] = (float(wall), float(kb) / 1024)
     mc = machine()
     labels = {
-        "sfi": f"`sfi scan` as `./sfi` runs it (ReadyToRun, no tiered compilation; all analyzers; {rule_count} secret detectors)",
-        "sfi-aot": "`sfi scan`, the native AOT build (`--aot`; what `SFI_AOT=1 ./sfi scan` runs)",
+        "sfi": f"`sfi scan`, the ReadyToRun build (no tiered compilation; what `./sfi scan` runs until the native build is made, or with `SFI_AOT=0`; all analyzers; {rule_count} secret detectors)",
+        "sfi-aot": "`sfi scan`, the native AOT build (`--aot`; what `./sfi scan` runs by default once it is made)",
         "rg-keywords": f"ripgrep, the {keyword_count:,} detector keywords as fixed strings (`-F -c`): **the floor**",
         "rg-keywords-i": "ripgrep, the same keywords case-insensitively (`-F -i -c`; sfi's keyword search is case-insensitive)",
         "rg-common": f"ripgrep, {len(COMMON_SECRETS)} common secret regexes in one run (`-c`)",
@@ -644,25 +644,36 @@ def cmd_report(a: argparse.Namespace) -> None:
     m.append(f"Corpus: {a.corpus_files:,} text files, {corpus_mib:.1f} MiB, copied from {sources} "
              "(regular files only, no symbolic links, nothing over 10 MiB, nothing with a NUL byte in its first 8,000 bytes).")
     m.append("")
-    m.append(f"**Headline: `sfi scan` takes {ratio:.1f}x the time of the keyword floor** (median wall {fmt(sfi_wall)} s against "
-             f"{fmt(floor_wall)} s; per alternated pair: median {med(paired):.1f}x, range {min(paired):.1f}x–{max(paired):.1f}x). "
-             f"Target: within 2x — **{'met' if ratio <= 2.0 else 'NOT met'}**.")
+    r2r_line = (f"`sfi scan` takes {ratio:.1f}x the time of the keyword floor (median wall {fmt(sfi_wall)} s against "
+                f"{fmt(floor_wall)} s; per alternated pair: median {med(paired):.1f}x, range {min(paired):.1f}x–{max(paired):.1f}x)")
+    r2r_cpu = ""
     if "sfi" in cpu and "rg-keywords" in cpu:
         cpu_ratio = med(cpu["sfi"]) / med(cpu["rg-keywords"])
         paired_cpu = [s_ / r_ for s_, r_ in zip(cpu["sfi"], cpu["rg-keywords"])]
-        m.append(f"In CPU time (user + system, all threads): {fmt(med(cpu['sfi']))} s against {fmt(med(cpu['rg-keywords']))} s, "
-                 f"**{cpu_ratio:.1f}x** (per alternated pair {min(paired_cpu):.1f}x–{max(paired_cpu):.1f}x).")
+        r2r_cpu = (f"; in CPU time (user + system, all threads) {fmt(med(cpu['sfi']))} s against {fmt(med(cpu['rg-keywords']))} s, "
+                   f"{cpu_ratio:.1f}x (per alternated pair {min(paired_cpu):.1f}x–{max(paired_cpu):.1f}x)")
     if "sfi-aot" in runs:
+        # ./sfi scan runs the native build by default once it is made (docs/install.md, "Native AOT"): that is the headline.
         aot_wall = med([w for w, _ in runs["sfi-aot"]])
-        aot_line = (f"The native AOT build (`--aot`, {a.aot_version}): **{aot_wall / floor_wall:.1f}x the floor** by wall time "
-                    f"({fmt(aot_wall)} s)")
+        aot_ratio = aot_wall / floor_wall
+        aot_paired = [w / r_ for (w, _), (r_, _) in zip(runs["sfi-aot"], runs["rg-keywords"])]
+        aot_line = (f"**Headline: `sfi scan`, the native build `./sfi scan` runs by default once it is made, takes "
+                    f"{aot_ratio:.1f}x the time of the keyword floor** (`--aot`, {a.aot_version}; median wall {fmt(aot_wall)} s "
+                    f"against {fmt(floor_wall)} s; per alternated pair: median {med(aot_paired):.1f}x, range "
+                    f"{min(aot_paired):.1f}x–{max(aot_paired):.1f}x)")
         if "sfi-aot" in cpu and "rg-keywords" in cpu:
             aot_cpu = med(cpu["sfi-aot"])
-            aot_line += f", **{aot_cpu / med(cpu['rg-keywords']):.1f}x** by CPU ({fmt(aot_cpu)} s)"
+            aot_line += f"; **{aot_cpu / med(cpu['rg-keywords']):.1f}x** by CPU ({fmt(aot_cpu)} s against {fmt(med(cpu['rg-keywords']))} s)"
         aot_findings = sfi_counts(a.aot_report)[0] if a.aot_report and os.path.exists(a.aot_report) else None
-        same = "the same number of findings as the JIT build" if aot_findings == sfi_counts(a.sfi_report)[0] else \
-            f"**{aot_findings} findings against the JIT build's {sfi_counts(a.sfi_report)[0]}**"
-        m.append(aot_line + f"; {same}.")
+        same = "the same number of findings as the ReadyToRun build" if aot_findings == sfi_counts(a.sfi_report)[0] else \
+            f"**{aot_findings} findings against the ReadyToRun build's {sfi_counts(a.sfi_report)[0]}**"
+        m.append(aot_line + f"; {same}. Target: within 2x — **{'met' if aot_ratio <= 2.0 else 'NOT met'}**.")
+        m.append(f"Until the native build is made (its first build runs in the background), with `SFI_AOT=0`, or where it cannot "
+                 f"be built (no clang or zlib, not x86-64), `./sfi scan` runs the ReadyToRun build: {r2r_line}{r2r_cpu}; "
+                 f"within 2x: **{'yes' if ratio <= 2.0 else 'no'}**.")
+    else:
+        m.append(f"**Headline (the ReadyToRun build; the native build `./sfi scan` runs by default once made was not timed: "
+                 f"pass `--aot`): {r2r_line}**{r2r_cpu}. Target: within 2x — **{'met' if ratio <= 2.0 else 'NOT met'}**.")
     m.append("")
     m.append("The floor is what any keyword-prefiltered scanner must at least pay: reading every file and finding every "
              "detector keyword, with no regular expression, validation or report. sfi also decodes the text, runs the detectors' "

@@ -49,12 +49,16 @@ public sealed class PrivateSoftHsm : IDisposable
     /// <summary>Copies the module to <see cref="ModulePath"/>: the HSM arrives.</summary>
     public void InstallModule() => CopyModule(Path.GetDirectoryName(ModulePath)!);
 
-    /// <summary>Copies the SoftHSM2 module into <paramref name="directory"/> (created if missing, an earlier copy replaced); returns the copy's path.</summary>
+    /// <summary>Copies the SoftHSM2 module into <paramref name="directory"/> (created if missing, an earlier copy replaced atomically); returns the copy's path.</summary>
     public static string CopyModule(string directory)
     {
         System.IO.Directory.CreateDirectory(directory);
         var path = ModuleIn(directory);
-        File.Copy(Pkcs11Options.SoftHsmModule, path, overwrite: true);
+        // Copied aside and renamed into place: a server polling for the module (an HSM missing at start) must never
+        // load a half-written copy, which crashed the test host when tried.
+        var partial = path + ".copying";
+        File.Copy(Pkcs11Options.SoftHsmModule, partial, overwrite: true);
+        File.Move(partial, path, overwrite: true);
         return path;
     }
 
