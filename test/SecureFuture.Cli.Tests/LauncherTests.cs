@@ -5,7 +5,7 @@ namespace SecureFuture.Cli.Tests;
 /// <summary>
 /// The repository's <c>./sfi</c> launcher: which build it runs and how, for which command. It is run for real (bash)
 /// in a copy of the repository's layout whose <c>dotnet</c> is a recording stand-in: a real native AOT build takes
-/// 10-45 minutes on two cores, and what is tested here is the launcher's choice, not the builds (./test.sh builds both
+/// 5-45 minutes on two cores, and what is tested here is the launcher's choice, not the builds (./test.sh builds both
 /// for real and compares their reports: tools/aot-parity.sh). The stand-in "builds" by writing the output the real
 /// publish would (sfi.dll; an executable sfi for the AOT build, or exit 1 when FAKE_AOT_FAIL is set; FAKE_AOT_SECONDS
 /// makes the AOT build take that long after writing its executable, talking on its stdout and stderr meanwhile) and
