@@ -281,6 +281,10 @@ public sealed class SecurityEventReceiver : IDisposable
             {
                 await PollAsync(http, endpoint, authorization, cancellationToken);
             }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return; // cancelled during a poll: stopped, as when cancelled between polls
+            }
             catch (Exception e) when (e is HttpRequestException or FormatException or JsonException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
             {
                 failed?.Invoke(e);

@@ -32,6 +32,24 @@ public sealed class SecurityEventReceiverTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task Polling_cancelled_while_a_poll_is_waiting_for_the_transmitter_stops_without_throwing()
+    {
+        // A transmitter that accepts the connection and never answers: the poll is in flight when the receiver's
+        // owner stops it. Stopping must end the loop quietly, as it does between polls (it threw
+        // TaskCanceledException out of the loop, and a host awaiting it at shutdown failed).
+        using var silent = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        silent.Start();
+        var port = ((System.Net.IPEndPoint)silent.LocalEndpoint).Port;
+        using var http = new HttpClient();
+        using var stop = new CancellationTokenSource();
+        var polling = _receiver.RunPollingAsync(http, new Uri($"http://127.0.0.1:{port}/v1/ssf/events"), null, TimeSpan.FromMilliseconds(50), failed: null, stop.Token);
+        using var accepted = await silent.AcceptTcpClientAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        await stop.CancelAsync();
+        await polling.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.True(polling.IsCompletedSuccessfully);
+    }
+
+    [Fact]
     public async Task A_correctly_signed_event_with_a_member_named_twice_is_refused_and_changes_nothing()
     {
         // Which client is disabled: the first sub_id or the second? A receiver that keeps one (last-wins here) and a
