@@ -2,12 +2,18 @@
 # Whole `sfi scan` reports of two builds, field for field (JSON, all but the start and end times), on each tree given:
 # for a change that must not change what a scan reports (a faster filter, a different schedule).
 #
-#   bench/scan-reports-equal.sh BUILD_A BUILD_B TREE [TREE ...]
+#   bench/scan-reports-equal.sh [--analyzers LIST] BUILD_A BUILD_B TREE [TREE ...]
 #
+# --analyzers is passed to both scans (e.g. `--analyzers secrets` for a change to the secret detectors alone).
 # A BUILD is a directory with sfi.dll (copy .sfi-build/bin aside before the change) or a native sfi executable.
 # Prints one line per tree with its finding and notification counts; exits 1 if any report differs (and keeps both).
 set -euo pipefail
-[ $# -ge 3 ] || { echo "scan-reports-equal: usage: bench/scan-reports-equal.sh BUILD_A BUILD_B TREE [TREE ...]" >&2; exit 2; }
+analyzers=()
+if [ "${1:-}" = --analyzers ]; then
+  [ $# -ge 2 ] || { echo "scan-reports-equal: --analyzers needs a value" >&2; exit 2; }
+  analyzers=(--analyzers "$2"); shift 2
+fi
+[ $# -ge 3 ] || { echo "scan-reports-equal: usage: bench/scan-reports-equal.sh [--analyzers LIST] BUILD_A BUILD_B TREE [TREE ...]" >&2; exit 2; }
 a="$1"; b="$2"; shift 2
 work="$(mktemp -d)"
 run() {
@@ -18,7 +24,7 @@ for tree in "$@"; do
   for side in a b; do
     build="$a"; [ "$side" = b ] && build="$b"
     code=0
-    run "$build" scan "$tree" --format json --output "$work/$side.json" --threads "$(nproc)" >/dev/null 2>"$work/$side.err" || code=$?
+    run "$build" scan "$tree" ${analyzers[@]+"${analyzers[@]}"} --format json --output "$work/$side.json" --threads "$(nproc)" >/dev/null 2>"$work/$side.err" || code=$?
     [ "$code" -le 1 ] || { cat "$work/$side.err" >&2; echo "scan-reports-equal: $build exited $code on $tree" >&2; exit 2; }
   done
   if python3 - "$work/a.json" "$work/b.json" "$tree" <<'PY'
