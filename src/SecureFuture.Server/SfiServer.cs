@@ -34,18 +34,20 @@ public sealed class SfiServer : IAsyncDisposable
 
     private readonly WebApplication _app;
     private readonly IKeyStore _store;
+    private readonly SqlClientStore? _clients;
     private readonly IKeyCustodian _custodian;
     private readonly bool _ownsCustodian;
     private readonly FileStream? _dataLock;
     private readonly System.Security.Cryptography.X509Certificates.X509Certificate2? _certificate;
     private readonly ILoggerFactory _logging;
 
-    private SfiServer(WebApplication app, IKeyStore store, IKeyCustodian custodian, bool ownsCustodian, FileStream? dataLock, KeyRingService keys, System.Security.Cryptography.X509Certificates.X509Certificate2? certificate, ILoggerFactory logging)
+    private SfiServer(WebApplication app, IKeyStore store, SqlClientStore? clients, IKeyCustodian custodian, bool ownsCustodian, FileStream? dataLock, KeyRingService keys, System.Security.Cryptography.X509Certificates.X509Certificate2? certificate, ILoggerFactory logging)
     {
         _logging = logging;
         _certificate = certificate;
         _app = app;
         _store = store;
+        _clients = clients;
         _custodian = custodian;
         _ownsCustodian = ownsCustodian;
         _dataLock = dataLock;
@@ -73,6 +75,7 @@ public sealed class SfiServer : IAsyncDisposable
         await DataDirectory.PrepareAsync(dataDirectory, options.Database is null ? Path.Combine(dataDirectory, SqliteFileName) : null, console);
         FileStream? dataLock = null;
         SqlKeyStore? store = null;
+        SqlClientStore? clientStore = null;
         ILoggerFactory? logging = null;
         var ownsCustodian = custodian is null;
         try
@@ -191,7 +194,7 @@ public sealed class SfiServer : IAsyncDisposable
                     throw new ServerStartException($"--issuer: the key ring '{tokenOptions.RingName}' in this store signs for {tokenRing.Policy.Issuer ?? "no issuer"}, not {tokenOptions.Issuer.AbsoluteUri}; a ring's keys never sign for another issuer");
                 }
 
-                var clientStore = new SqlClientStore(store.DataSource, store.IsPostgres);
+                clientStore = new SqlClientStore(store.DataSource, store.IsPostgres);
                 await clientStore.InitializeAsync(cancellationToken);
                 builder.Services.AddSfiIdentity(clientStore, store, tokenOptions, options.Clock, options.AllowPrivatePushEndpoints);
             }
@@ -205,10 +208,15 @@ public sealed class SfiServer : IAsyncDisposable
             identity?.Map(app, v1);
             WebConsole.ConsoleHost.Map(app);
             await app.StartAsync(cancellationToken);
-            return new SfiServer(app, store, custodian, ownsCustodian, dataLock, keys, certificate, logging);
+            return new SfiServer(app, store, clientStore, custodian, ownsCustodian, dataLock, keys, certificate, logging);
         }
         catch
         {
+            if (clientStore is not null)
+            {
+                await clientStore.DisposeAsync();
+            }
+
             if (store is not null)
             {
                 await store.DisposeAsync();
@@ -233,6 +241,11 @@ public sealed class SfiServer : IAsyncDisposable
     {
         await _app.StopAsync(CancellationToken.None);
         await _app.DisposeAsync();
+        if (_clients is not null)
+        {
+            await _clients.DisposeAsync(); // after the host: nothing records identifiers any more
+        }
+
         await _store.DisposeAsync();
         if (_ownsCustodian)
         {

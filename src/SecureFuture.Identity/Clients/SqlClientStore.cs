@@ -6,27 +6,24 @@ namespace SecureFuture.Identity.Clients;
 
 /// <summary>
 /// Registered clients and security events, in the same database as the key service (SQLite or PostgreSQL), so that
-/// every node of a PostgreSQL deployment sees the same clients.
+/// every node of a PostgreSQL deployment sees the same clients; single-use identifiers in that database on PostgreSQL,
+/// and in a file of their own next to it on SQLite (<see cref="SqliteReplayFile"/>).
 /// </summary>
-public sealed class SqlClientStore(DbDataSource source, bool postgres)
+public sealed class SqlClientStore(DbDataSource source, bool postgres) : IAsyncDisposable
 {
+    private readonly SqliteReplayFile? _replays = postgres ? null : SqliteReplayFile.For(source.ConnectionString);
+
+    /// <summary>SQLite's replay file (null on PostgreSQL), for tests that read its settings.</summary>
+    internal SqliteReplayFile? ReplayFileForTests => _replays;
+
     private static readonly string[] SqliteSchema =
     [
         "CREATE TABLE IF NOT EXISTS oauth_clients (client_id TEXT PRIMARY KEY, jwks TEXT NOT NULL, scopes TEXT NOT NULL, audiences TEXT NOT NULL, enabled INTEGER NOT NULL, require_dpop INTEGER NOT NULL, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL, revision BIGINT NOT NULL)",
         "CREATE TABLE IF NOT EXISTS security_events (seq INTEGER PRIMARY KEY AUTOINCREMENT, at BIGINT NOT NULL, type TEXT NOT NULL, client_id TEXT, subject TEXT, details TEXT NOT NULL)",
         "CREATE TABLE IF NOT EXISTS ssf_streams (id TEXT PRIMARY KEY, endpoint TEXT NOT NULL, delivered BIGINT NOT NULL, created_at BIGINT NOT NULL)",
-        ReplayIdsSqlite,
         "CREATE INDEX IF NOT EXISTS security_events_at ON security_events (at)",
         "CREATE TABLE IF NOT EXISTS dpop_nonces (period BIGINT PRIMARY KEY, nonce TEXT NOT NULL)",
     ];
-
-    /// <summary>
-    /// SQLite's single-use identifiers: the rows live in the primary key's B-tree itself (<c>WITHOUT ROWID</c>), with no
-    /// index on the expiry, so recording an identifier writes one leaf of one tree. Every token writes two, each to a
-    /// random leaf (the key is a hash), and each commit waits for the disk: the pages per commit are its cost. Expired rows
-    /// are found by <see cref="PurgeReplayIdsAsync"/>'s scan instead of an index.
-    /// </summary>
-    private const string ReplayIdsSqlite = "CREATE TABLE IF NOT EXISTS replay_ids (id BLOB PRIMARY KEY, expires_at BIGINT NOT NULL) WITHOUT ROWID";
 
     /// <summary>Rows of SQLite's <c>replay_ids</c> one purge statement looks at: each is its own short write.</summary>
     internal const int ReplayPurgeChunk = 2000;
@@ -75,32 +72,20 @@ public sealed class SqlClientStore(DbDataSource source, bool postgres)
             await AddColumnAsync(connection, transaction, table, column, definition, cancellationToken);
         }
 
-        if (!postgres)
-        {
-            await RebuildRowidReplayIdsAsync(connection, transaction, cancellationToken);
-        }
-
         await transaction.CommitAsync(cancellationToken);
+        if (_replays is not null)
+        {
+            await _replays.InitializeAsync(new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder(source.ConnectionString).DataSource, cancellationToken);
+        }
     }
 
-    /// <summary>
-    /// Brings a SQLite <c>replay_ids</c> made by an earlier version (a rowid table with an index on the expiry) to the
-    /// current form, every row kept: an identifier recorded before the upgrade is still refused after it.
-    /// </summary>
-    private static async Task RebuildRowidReplayIdsAsync(DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken)
+    /// <summary>Closes SQLite's replay file (nothing to close on PostgreSQL); the data source is the key store's.</summary>
+    public async ValueTask DisposeAsync()
     {
-        await using (var withoutRowid = Command(connection, transaction, "SELECT wr FROM pragma_table_list WHERE schema = 'main' AND name = 'replay_ids'"))
+        if (_replays is not null)
         {
-            if (Convert.ToInt64(await withoutRowid.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture) == 1)
-            {
-                return;
-            }
+            await _replays.DisposeAsync();
         }
-
-        await ExecuteAsync(connection, transaction, "ALTER TABLE replay_ids RENAME TO replay_ids_rowid", cancellationToken);
-        await ExecuteAsync(connection, transaction, ReplayIdsSqlite, cancellationToken);
-        await ExecuteAsync(connection, transaction, "INSERT INTO replay_ids (id, expires_at) SELECT id, expires_at FROM replay_ids_rowid", cancellationToken);
-        await ExecuteAsync(connection, transaction, "DROP TABLE replay_ids_rowid", cancellationToken); // and its index replay_ids_expires
     }
 
     /// <summary>Adds a column unless it exists (PostgreSQL has <c>ADD COLUMN IF NOT EXISTS</c>; SQLite needs a look first).</summary>
@@ -300,6 +285,16 @@ public sealed class SqlClientStore(DbDataSource source, bool postgres)
             return recorded;
         }
 
+        if (_replays is not null)
+        {
+            foreach (var id in await _replays.RecordAsync(ids, now.ToUnixTimeMilliseconds(), cancellationToken))
+            {
+                recorded.Add(Convert.ToBase64String(id));
+            }
+
+            return recorded;
+        }
+
         var values = string.Join(", ", Enumerable.Range(0, ids.Count).Select(i => $"(@id{i}, @until{i})"));
         var parameters = new List<(string, object?)>(ids.Count * 2 + 1) { ("now", now.ToUnixTimeMilliseconds()) };
         for (var i = 0; i < ids.Count; i++)
@@ -329,33 +324,21 @@ public sealed class SqlClientStore(DbDataSource source, bool postgres)
     /// </summary>
     public async Task<int> PurgeReplayIdsAsync(DateTimeOffset now, CancellationToken cancellationToken)
     {
-        await using var connection = await source.OpenConnectionAsync(cancellationToken);
-        var expired = ("now", (object?)now.ToUnixTimeMilliseconds());
-        if (postgres)
+        if (_replays is null)
         {
-            return await ExecuteAsync(connection, null, "DELETE FROM replay_ids WHERE expires_at <= @now", cancellationToken, expired);
+            await using var connection = await source.OpenConnectionAsync(cancellationToken);
+            return await ExecuteAsync(connection, null, "DELETE FROM replay_ids WHERE expires_at <= @now", cancellationToken, ("now", now.ToUnixTimeMilliseconds()));
         }
 
         var purged = 0;
         var after = Array.Empty<byte>(); // sorts before every identifier
-        while (true)
+        while (await _replays.PurgeChunkAsync(after, ReplayPurgeChunk, now.ToUnixTimeMilliseconds(), cancellationToken) is (byte[] last, var deleted))
         {
-            byte[] last;
-            await using (var chunk = Command(connection, null,
-                "SELECT max(id) FROM (SELECT id FROM replay_ids WHERE id > @after ORDER BY id LIMIT @chunk)", ("after", after), ("chunk", ReplayPurgeChunk)))
-            {
-                if (await chunk.ExecuteScalarAsync(cancellationToken) is not byte[] end)
-                {
-                    return purged;
-                }
-
-                last = end;
-            }
-
-            purged += await ExecuteAsync(connection, null, "DELETE FROM replay_ids WHERE id > @after AND id <= @last AND expires_at <= @now", cancellationToken,
-                ("after", after), ("last", last), expired);
+            purged += deleted;
             after = last;
         }
+
+        return purged;
     }
 
     /// <summary>
