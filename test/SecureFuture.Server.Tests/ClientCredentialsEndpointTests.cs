@@ -153,6 +153,66 @@ public sealed class ClientCredentialsEndpointTests(ServerFixture fixture)
     }
 
     [Fact]
+    public async Task An_assertion_not_signed_as_its_registered_key_requires_is_declined_by_the_dedicated_path()
+    {
+        await using var sfi = await StartAsync();
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        using var otherKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        using var rsaKey = RSA.Create(2048);
+        await RegisterAsync(sfi, "carol", key);
+        var endpoint = sfi.Issuer + "oauth2/token";
+        var path = sfi.Server.Services.GetRequiredService<ClientCredentialsEndpoint>();
+        using var http = new HttpClient();
+
+        // A correct assertion, by the key kid k1 names, as every misuse below starts from.
+        var accepted = await SendAsync(http, endpoint, Form("carol", Jws("ES256", sfi.Issuer, "carol", input => key.SignData(input, HashAlgorithmName.SHA256))));
+        Assert.True(accepted.Status == HttpStatusCode.OK, accepted.Body.ToJsonString());
+        Assert.Equal((1, 0), (path.Issued, path.Declined));
+
+        async Task<Answer> DeclinedAsync(string misuse, string assertion, string decline)
+        {
+            var (issuedBefore, declinedBefore) = (path.Issued, path.Declined);
+            var answer = await SendAsync(http, endpoint, Form("carol", assertion));
+            Assert.True(path.Issued == issuedBefore, misuse + ": the dedicated path issued a token");
+            Assert.True(path.Declined == declinedBefore + 1, misuse + ": the dedicated path did not examine the request");
+            Assert.True(path.LastDecline?.Contains(decline, StringComparison.Ordinal) == true, $"{misuse}: declined because '{path.LastDecline}', not '{decline}'");
+            return answer;
+        }
+
+        async Task RefusedAsync(string misuse, string assertion, string decline)
+        {
+            var refused = await DeclinedAsync(misuse, assertion, decline);
+            Assert.True(refused.Status == HttpStatusCode.Unauthorized && (string?)refused.Body["error"] == "invalid_client", $"{misuse}: {refused.Status} {refused.Body.ToJsonString()}");
+            Assert.Null(refused.Body["access_token"]);
+        }
+
+        await RefusedAsync("signed by another key than kid names", Jws("ES256", sfi.Issuer, "carol", input => otherKey.SignData(input, HashAlgorithmName.SHA256)), "the signature is not by registered key k1");
+        await RefusedAsync("RS256 on an EC key", Jws("RS256", sfi.Issuer, "carol", input => rsaKey.SignData(input, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1)), "alg RS256 does not fit registered key k1 (ES256)");
+        await RefusedAsync("PS256 on an EC key", Jws("PS256", sfi.Issuer, "carol", input => rsaKey.SignData(input, HashAlgorithmName.SHA256, RSASignaturePadding.Pss)), "alg PS256 does not fit registered key k1 (ES256)");
+        await RefusedAsync("alg none, no signature", Jws("none", sfi.Issuer, "carol", _ => []), "its alg is not one of");
+        await RefusedAsync("HS256 keyed with the public key", Jws("HS256", sfi.Issuer, "carol", input => HMACSHA256.HashData(key.ExportSubjectPublicKeyInfo(), input)), "its alg is not one of");
+        await RefusedAsync("ES256 signature one byte short", Jws("ES256", sfi.Issuer, "carol", input => key.SignData(input, HashAlgorithmName.SHA256)[..63]), "the signature is not by registered key k1");
+        await RefusedAsync("ES256 signature DER-encoded", Jws("ES256", sfi.Issuer, "carol", input => key.SignData(input, HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence)), "the signature is not by registered key k1");
+        await RefusedAsync("ES256 signature of zeros", Jws("ES256", sfi.Issuer, "carol", _ => new byte[64]), "the signature is not by registered key k1");
+
+        // Another payload under the signature of a correct one: the claims of another assertion (another jti).
+        var signed = Jws("ES256", sfi.Issuer, "carol", input => key.SignData(input, HashAlgorithmName.SHA256)).Split('.');
+        var other = Jws("ES256", sfi.Issuer, "carol", input => key.SignData(input, HashAlgorithmName.SHA256)).Split('.');
+        await RefusedAsync("tampered payload", $"{signed[0]}.{other[1]}.{signed[2]}", "the signature is not by registered key k1");
+
+        // ES384 by the P-256 key: the key is registered for ES256 alone, so the dedicated path declines it. OpenIddict's
+        // pipeline decides it with Microsoft.IdentityModel, which does not pin a key to its registered algorithm and
+        // verifies it (a SHA-384 signature by the client's own key): that answer is OpenIddict's, unchanged.
+        var es384 = await DeclinedAsync("ES384 on a P-256 key", Jws("ES384", sfi.Issuer, "carol", input => key.SignData(input, HashAlgorithmName.SHA384)), "alg ES384 does not fit registered key k1 (ES256)");
+        Assert.True(es384.Status == HttpStatusCode.OK, es384.Body.ToJsonString());
+
+        // The registered key still authenticates the client on the dedicated path.
+        var after = await SendAsync(http, endpoint, Form("carol", Jws("ES256", sfi.Issuer, "carol", input => key.SignData(input, HashAlgorithmName.SHA256))));
+        Assert.Equal(HttpStatusCode.OK, after.Status);
+        Assert.Equal(2, path.Issued);
+    }
+
+    [Fact]
     public async Task After_a_key_rotation_the_dedicated_path_signs_with_the_new_active_key()
     {
         await using var sfi = await StartAsync();
@@ -260,6 +320,27 @@ public sealed class ClientCredentialsEndpointTests(ServerFixture fixture)
             ["iat"] = now.AddMinutes(-3).ToUnixTimeSeconds(),
             ["exp"] = now.AddMinutes(-1).ToUnixTimeSeconds(),
         }, key);
+    }
+
+    /// <summary>
+    /// A client assertion with header <c>alg</c> <paramref name="alg"/> and kid k1, typed and with the claims of a correct
+    /// one, and the signature <paramref name="sign"/> makes over its signing input (whatever it is).
+    /// </summary>
+    private static string Jws(string alg, string issuer, string clientId, Func<byte[], byte[]> sign)
+    {
+        var now = DateTimeOffset.UtcNow;
+        var header = new JsonObject { ["alg"] = alg, ["kid"] = "k1", ["typ"] = "client-authentication+jwt" };
+        var claims = new JsonObject
+        {
+            ["iss"] = clientId,
+            ["sub"] = clientId,
+            ["aud"] = issuer,
+            ["jti"] = Guid.NewGuid().ToString("N"),
+            ["iat"] = now.ToUnixTimeSeconds(),
+            ["exp"] = now.AddMinutes(2).ToUnixTimeSeconds(),
+        };
+        var input = Base64Url(Encoding.UTF8.GetBytes(header.ToJsonString())) + "." + Base64Url(Encoding.UTF8.GetBytes(claims.ToJsonString()));
+        return input + "." + Base64Url(sign(Encoding.ASCII.GetBytes(input)));
     }
 
     private static async Task<Answer> SendAsync(HttpClient http, string endpoint, (string Name, string Value)[] form, params string[] proofs)

@@ -40,8 +40,6 @@ public sealed class ClientCredentialsEndpoint
     /// <summary>As OpenIddict's server writes tokens: no <c>nbf</c> and no default times.</summary>
     private static readonly JsonWebTokenHandler Tokens = new() { SetDefaultTimesOnTokenCreation = false };
 
-    private static readonly JsonWebTokenHandler Assertions = new();
-
     private static readonly JsonWriterOptions ResponseJson = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, Indented = true };
 
     private readonly ClientService _clients;
@@ -168,10 +166,14 @@ public sealed class ClientCredentialsEndpoint
         // The client assertion: strict JSON, a client assertion's type, the registered key named by kid, issuer and
         // subject the client, audience this issuer, within its lifetime.
         var compact = form["client_assertion"].ToString();
-        if (ClientAssertionType.UnreadableJson(compact) is { } unreadable)
+        // Read once strictly, as ClientAssertionType.UnreadableJson reads it and stricter (strict base64url, objects):
+        // the JWS whose signature is verified below, and whose header and claims hold no member twice, so the token
+        // read next for its claims sees the same values.
+        if (CompactJws.Read(compact, out var parts, out var malformed) is not { } jws)
         {
-            return Outcome.Declined(unreadable);
+            return Outcome.Declined(malformed is null ? $"the client assertion is not a compact JWS ({parts} parts)" : "the client assertion's header or claims is not strict JSON: " + malformed);
         }
+
 
         if (ClientAssertionType.ReadUnverified(compact) is not { } assertion
             || !assertion.TryGetPayloadValue<string>("iss", out var clientId) || string.IsNullOrEmpty(clientId)
@@ -202,7 +204,7 @@ public sealed class ClientCredentialsEndpoint
             return Outcome.Declined(untyped);
         }
 
-        if (await AssertionRefusalAsync(assertion, client) is { } refused)
+        if (AssertionRefusal(assertion, jws, client) is { } refused)
         {
             return Outcome.Declined(refused);
         }
@@ -291,12 +293,21 @@ public sealed class ClientCredentialsEndpoint
         return Outcome.Issued;
     }
 
-    /// <summary>Signature by the registered key the header names, issuer and audience, as OpenIddict checks them.</summary>
-    private async Task<string?> AssertionRefusalAsync(JsonWebToken assertion, OAuthClient client)
+    /// <summary>
+    /// Signature by the registered key the header names, issuer and audience, as OpenIddict checks them (with
+    /// Microsoft.IdentityModel's JsonWebTokenHandler), and the header's algorithm pinned to that key's.
+    /// </summary>
+    private string? AssertionRefusal(JsonWebToken assertion, CompactJws jws, OAuthClient client)
     {
         if (!assertion.TryGetHeaderValue<string>("kid", out var kid) || !client.Keys.KeyIds.Contains(kid, StringComparer.Ordinal))
         {
             return "the client assertion's kid names no registered key";
+        }
+
+        // The client was found by this issuer; a registry that matched it otherwise (by case) would not be the client.
+        if (!string.Equals(assertion.Issuer, client.ClientId, StringComparison.Ordinal))
+        {
+            return "the client assertion's issuer is not the client";
         }
 
         var audiences = assertion.Audiences.ToList();
@@ -310,19 +321,27 @@ public sealed class ClientCredentialsEndpoint
             return "the client assertion needs jti and exp";
         }
 
-        var result = await Assertions.ValidateTokenAsync(assertion, new TokenValidationParameters
+        // The algorithm is the one the registered key is pinned to (P-256 ES256, P-384 ES384, an RSA key the RS256 or
+        // PS256 it was registered with), and one this endpoint accepts: never none or HS*, never a hash or padding the
+        // key was not registered for. JsonWebTokenHandler took any ECDSA algorithm for any curve, and PS256 for an
+        // RS256 key: such an assertion now goes to OpenIddict's pipeline, which decides it as before.
+        var alg = CompactJws.String(jws.Header, "alg");
+        if (alg is null || !TokenServiceOptions.DpopAlgorithms.Contains(alg, StringComparer.Ordinal))
         {
-            IssuerSigningKeys = client.Keys.SecurityKeys,
-            TryAllIssuerSigningKeys = false, // the kid names one registered key: never "try every key"
-            ValidAlgorithms = TokenServiceOptions.DpopAlgorithms,
-            RequireSignedTokens = true,
-            RequireExpirationTime = true,
-            ValidIssuer = client.ClientId,
-            ValidAudience = _issuer,
-            ValidateLifetime = false, // sfi:ignore SFI-CODE-107 the times are checked next, by ClientCredentialsRules.AssertionTimesRefusal, against this server's clock
-            TypeValidator = (type, _, _) => type ?? string.Empty, // decided by ClientAssertionType.Refusal
-        });
-        return result.IsValid ? null : "the client assertion does not verify: " + result.Exception?.GetType().Name;
+            return $"the client assertion does not verify: its alg is not one of {string.Join(", ", TokenServiceOptions.DpopAlgorithms)}";
+        }
+
+        if (!ClientVerificationKeys.Of(client.Keys).TryGetValue(kid, out var key))
+        {
+            return $"the client assertion does not verify: registered key {kid} cannot verify here";
+        }
+
+        if (!string.Equals(alg, key.Algorithm, StringComparison.Ordinal))
+        {
+            return $"the client assertion does not verify: alg {alg} does not fit registered key {kid} ({key.Algorithm})";
+        }
+
+        return jws.IsSignedBy(key) ? null : $"the client assertion does not verify: the signature is not by registered key {kid}";
     }
 
     /// <summary>The token and the response, as OpenIddict's pipeline and <see cref="TokenServiceHandlers"/> make them.</summary>
