@@ -213,6 +213,92 @@ public sealed class ClientCredentialsEndpointTests(ServerFixture fixture)
     }
 
     [Fact]
+    public async Task A_token_from_the_dedicated_path_has_exactly_these_members_and_verifies_against_the_servers_jwks()
+    {
+        await using var sfi = await StartAsync();
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        using var dpopKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        const string Payments = "https://payments.example/api";
+        await RegisterAsync(sfi, "members", key, scopes: ["orders.read", "orders.write"], audiences: [Payments, sfi.OwnAudience]);
+        var endpoint = sfi.Issuer + "oauth2/token";
+        var path = sfi.Server.Services.GetRequiredService<ClientCredentialsEndpoint>();
+        using var http = new HttpClient();
+        var jwks = new Microsoft.IdentityModel.Tokens.JsonWebKeySet(await http.GetStringAsync(new Uri(sfi.Issuer + "v1/keyrings/tokens/jwks.json")));
+
+        foreach (var (scope, resource, bound) in new[] { ("orders.write orders.read", (string?)null, true), (null, Payments, false) })
+        {
+            var what = $"scope {scope}, resource {resource}, bound {bound}";
+            var before = path.Issued;
+            (string, string)[] form = [.. Form("members", Assertion(sfi.Issuer, "members", key), scope), .. resource is null ? [] : new[] { ("resource", resource) }];
+            var answer = await SendAsync(http, endpoint, form, bound ? [Proof(dpopKey, "POST", endpoint)] : []);
+            Assert.True(answer.Status == HttpStatusCode.OK, $"{what}: {answer.Body.ToJsonString()}");
+            Assert.Equal(before + 1, path.Issued);
+            var token = (string)answer.Body["access_token"]!;
+            var (header, claims) = Decode(token);
+
+            static List<(string, System.Text.Json.JsonValueKind)> Shape(JsonObject json) => [.. json.Select(p => (p.Key, p.Value!.GetValueKind()))];
+            var (_, active) = await sfi.Server.Services.GetRequiredService<SecureFuture.Keys.KeyRingService>().GetActiveAsync("tokens", default);
+            Assert.Equal([("alg", System.Text.Json.JsonValueKind.String), ("kid", System.Text.Json.JsonValueKind.String), ("typ", System.Text.Json.JsonValueKind.String)], Shape(header));
+            Assert.Equal((active.Algorithm.Name, active.Kid, "at+jwt"), ((string)header["alg"]!, (string)header["kid"]!, (string)header["typ"]!));
+
+            List<(string, System.Text.Json.JsonValueKind)> expected =
+            [
+                ("iss", System.Text.Json.JsonValueKind.String),
+                ("exp", System.Text.Json.JsonValueKind.Number),
+                ("iat", System.Text.Json.JsonValueKind.Number),
+                ("aud", resource is null ? System.Text.Json.JsonValueKind.Array : System.Text.Json.JsonValueKind.String),
+                .. scope is null ? [] : new[] { ("scope", System.Text.Json.JsonValueKind.String) },
+                ("jti", System.Text.Json.JsonValueKind.String),
+                .. bound ? new[] { ("cnf", System.Text.Json.JsonValueKind.Object) } : [],
+                ("sub", System.Text.Json.JsonValueKind.String),
+                ("oi_prst", System.Text.Json.JsonValueKind.String),
+                ("client_id", System.Text.Json.JsonValueKind.String),
+            ];
+            Assert.Equal(expected, Shape(claims));
+            Assert.Equal(sfi.Issuer, (string?)claims["iss"]);
+            Assert.Equal(600, (long)claims["exp"]! - (long)claims["iat"]!);
+            Assert.InRange((long)claims["iat"]!, DateTimeOffset.UtcNow.AddMinutes(-1).ToUnixTimeSeconds(), DateTimeOffset.UtcNow.ToUnixTimeSeconds());
+            Assert.True(resource is null
+                ? JsonNode.DeepEquals(new JsonArray(Payments, sfi.OwnAudience), claims["aud"])
+                : (string?)claims["aud"] == Payments, $"{what}: aud {claims["aud"]?.ToJsonString()}");
+            Assert.Equal(scope, (string?)claims["scope"]);
+            Assert.True(Guid.TryParse((string?)claims["jti"], out _));
+            if (bound)
+            {
+                // RFC 7638: the SHA-256 of the key's required members, in this order.
+                var dpopJwk = PublicJwk(dpopKey, null);
+                var thumbprint = SHA256.HashData(Encoding.UTF8.GetBytes($"{{\"crv\":\"P-256\",\"kty\":\"EC\",\"x\":\"{dpopJwk["x"]}\",\"y\":\"{dpopJwk["y"]}\"}}"));
+                Assert.Equal(new JsonObject { ["jkt"] = Base64Url(thumbprint) }.ToJsonString(), claims["cnf"]!.ToJsonString());
+            }
+
+            Assert.All(new[] { "sub", "oi_prst", "client_id" }, name => Assert.Equal("members", (string?)claims[name]));
+
+            // Verified by a verifier other than sfi's own, against the keys the server publishes.
+            var verified = await new Microsoft.IdentityModel.JsonWebTokens.JsonWebTokenHandler().ValidateTokenAsync(token, new Microsoft.IdentityModel.Tokens.TokenValidationParameters
+            {
+                IssuerSigningKeys = jwks.GetSigningKeys(),
+                ValidIssuer = sfi.Issuer,
+                ValidAudiences = [Payments, sfi.OwnAudience],
+                ValidTypes = ["at+jwt"],
+                ValidAlgorithms = [active.Algorithm.Name],
+            });
+            Assert.True(verified.IsValid, $"{what}: {verified.Exception}");
+
+            // One character of the claims changed: the published keys refuse it.
+            var parts = token.Split('.');
+            var altered = Encoding.UTF8.GetBytes(Encoding.UTF8.GetString(System.Buffers.Text.Base64Url.DecodeFromChars(parts[1])).Replace("\"members\"", "\"memberz\"", StringComparison.Ordinal));
+            var forged = await new Microsoft.IdentityModel.JsonWebTokens.JsonWebTokenHandler().ValidateTokenAsync($"{parts[0]}.{Base64Url(altered)}.{parts[2]}", new Microsoft.IdentityModel.Tokens.TokenValidationParameters
+            {
+                IssuerSigningKeys = jwks.GetSigningKeys(),
+                ValidIssuer = sfi.Issuer,
+                ValidAudiences = [Payments, sfi.OwnAudience],
+                ValidTypes = ["at+jwt"],
+            });
+            Assert.False(forged.IsValid);
+        }
+    }
+
+    [Fact]
     public async Task After_a_key_rotation_the_dedicated_path_signs_with_the_new_active_key()
     {
         await using var sfi = await StartAsync();
