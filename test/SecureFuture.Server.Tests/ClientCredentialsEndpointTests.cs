@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
@@ -210,6 +211,32 @@ public sealed class ClientCredentialsEndpointTests(ServerFixture fixture)
         var after = await SendAsync(http, endpoint, Form("carol", Jws("ES256", sfi.Issuer, "carol", input => key.SignData(input, HashAlgorithmName.SHA256))));
         Assert.Equal(HttpStatusCode.OK, after.Status);
         Assert.Equal(2, path.Issued);
+
+        // An RSA key registered for RS256: its RS256 assertions are issued by the dedicated path; PS256 by the same key
+        // is declined there and, like ES384 above, decided by OpenIddict's pipeline, which accepts it.
+        var rsaPublic = rsaKey.ExportParameters(false);
+        using (var registered = await sfi.Running.Admin.PostAsJsonAsync(new Uri("/v1/clients", UriKind.Relative), new JsonObject
+        {
+            ["clientId"] = "dave",
+            ["jwks"] = new JsonObject { ["keys"] = new JsonArray(new JsonObject { ["kty"] = "RSA", ["kid"] = "k1", ["alg"] = "RS256", ["n"] = Base64Url(rsaPublic.Modulus!), ["e"] = Base64Url(rsaPublic.Exponent!) }) },
+            ["scopes"] = new JsonArray(),
+        }))
+        {
+            Assert.True(registered.StatusCode == HttpStatusCode.Created, await registered.Content.ReadAsStringAsync());
+        }
+
+        var rs256 = await SendAsync(http, endpoint, Form("dave", Jws("RS256", sfi.Issuer, "dave", input => rsaKey.SignData(input, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1))));
+        Assert.True(rs256.Status == HttpStatusCode.OK, rs256.Body.ToJsonString());
+        Assert.Equal(3, path.Issued);
+        var declinedBefore = path.Declined;
+        var ps256 = await SendAsync(http, endpoint, Form("dave", Jws("PS256", sfi.Issuer, "dave", input => rsaKey.SignData(input, HashAlgorithmName.SHA256, RSASignaturePadding.Pss))));
+        Assert.Equal((3, declinedBefore + 1), (path.Issued, path.Declined));
+        Assert.Contains("alg PS256 does not fit registered key k1 (RS256)", path.LastDecline, StringComparison.Ordinal);
+        Assert.True(ps256.Status == HttpStatusCode.OK, ps256.Body.ToJsonString());
+        var shortRsa = await SendAsync(http, endpoint, Form("dave", Jws("RS256", sfi.Issuer, "dave", input => rsaKey.SignData(input, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1)[1..])));
+        Assert.Equal((3, declinedBefore + 2), (path.Issued, path.Declined));
+        Assert.Contains("the signature is not by registered key k1", path.LastDecline, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Unauthorized, shortRsa.Status);
     }
 
     [Fact]
