@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
@@ -153,6 +154,178 @@ public sealed class ClientCredentialsEndpointTests(ServerFixture fixture)
     }
 
     [Fact]
+    public async Task An_assertion_not_signed_as_its_registered_key_requires_is_declined_by_the_dedicated_path()
+    {
+        await using var sfi = await StartAsync();
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        using var otherKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        using var rsaKey = RSA.Create(2048);
+        await RegisterAsync(sfi, "carol", key);
+        var endpoint = sfi.Issuer + "oauth2/token";
+        var path = sfi.Server.Services.GetRequiredService<ClientCredentialsEndpoint>();
+        using var http = new HttpClient();
+
+        // A correct assertion, by the key kid k1 names, as every misuse below starts from.
+        var accepted = await SendAsync(http, endpoint, Form("carol", Jws("ES256", sfi.Issuer, "carol", input => key.SignData(input, HashAlgorithmName.SHA256))));
+        Assert.True(accepted.Status == HttpStatusCode.OK, accepted.Body.ToJsonString());
+        Assert.Equal((1, 0), (path.Issued, path.Declined));
+
+        async Task<Answer> DeclinedAsync(string misuse, string assertion, string decline)
+        {
+            var (issuedBefore, declinedBefore) = (path.Issued, path.Declined);
+            var answer = await SendAsync(http, endpoint, Form("carol", assertion));
+            Assert.True(path.Issued == issuedBefore, misuse + ": the dedicated path issued a token");
+            Assert.True(path.Declined == declinedBefore + 1, misuse + ": the dedicated path did not examine the request");
+            Assert.True(path.LastDecline?.Contains(decline, StringComparison.Ordinal) == true, $"{misuse}: declined because '{path.LastDecline}', not '{decline}'");
+            return answer;
+        }
+
+        async Task RefusedAsync(string misuse, string assertion, string decline)
+        {
+            var refused = await DeclinedAsync(misuse, assertion, decline);
+            Assert.True(refused.Status == HttpStatusCode.Unauthorized && (string?)refused.Body["error"] == "invalid_client", $"{misuse}: {refused.Status} {refused.Body.ToJsonString()}");
+            Assert.Null(refused.Body["access_token"]);
+        }
+
+        await RefusedAsync("signed by another key than kid names", Jws("ES256", sfi.Issuer, "carol", input => otherKey.SignData(input, HashAlgorithmName.SHA256)), "the signature is not by registered key k1");
+        await RefusedAsync("RS256 on an EC key", Jws("RS256", sfi.Issuer, "carol", input => rsaKey.SignData(input, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1)), "alg RS256 does not fit registered key k1 (ES256)");
+        await RefusedAsync("PS256 on an EC key", Jws("PS256", sfi.Issuer, "carol", input => rsaKey.SignData(input, HashAlgorithmName.SHA256, RSASignaturePadding.Pss)), "alg PS256 does not fit registered key k1 (ES256)");
+        await RefusedAsync("alg none, no signature", Jws("none", sfi.Issuer, "carol", _ => []), "its alg is not one of");
+        await RefusedAsync("HS256 keyed with the public key", Jws("HS256", sfi.Issuer, "carol", input => HMACSHA256.HashData(key.ExportSubjectPublicKeyInfo(), input)), "its alg is not one of");
+        await RefusedAsync("ES256 signature one byte short", Jws("ES256", sfi.Issuer, "carol", input => key.SignData(input, HashAlgorithmName.SHA256)[..63]), "the signature is not by registered key k1");
+        await RefusedAsync("ES256 signature DER-encoded", Jws("ES256", sfi.Issuer, "carol", input => key.SignData(input, HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence)), "the signature is not by registered key k1");
+        await RefusedAsync("ES256 signature of zeros", Jws("ES256", sfi.Issuer, "carol", _ => new byte[64]), "the signature is not by registered key k1");
+
+        // Another payload under the signature of a correct one: the claims of another assertion (another jti).
+        var signed = Jws("ES256", sfi.Issuer, "carol", input => key.SignData(input, HashAlgorithmName.SHA256)).Split('.');
+        var other = Jws("ES256", sfi.Issuer, "carol", input => key.SignData(input, HashAlgorithmName.SHA256)).Split('.');
+        await RefusedAsync("tampered payload", $"{signed[0]}.{other[1]}.{signed[2]}", "the signature is not by registered key k1");
+
+        // ES384 by the P-256 key: the key is registered for ES256 alone, so the dedicated path declines it. OpenIddict's
+        // pipeline decides it with Microsoft.IdentityModel, which does not pin a key to its registered algorithm and
+        // verifies it (a SHA-384 signature by the client's own key): that answer is OpenIddict's, unchanged.
+        var es384 = await DeclinedAsync("ES384 on a P-256 key", Jws("ES384", sfi.Issuer, "carol", input => key.SignData(input, HashAlgorithmName.SHA384)), "alg ES384 does not fit registered key k1 (ES256)");
+        Assert.True(es384.Status == HttpStatusCode.OK, es384.Body.ToJsonString());
+
+        // The registered key still authenticates the client on the dedicated path.
+        var after = await SendAsync(http, endpoint, Form("carol", Jws("ES256", sfi.Issuer, "carol", input => key.SignData(input, HashAlgorithmName.SHA256))));
+        Assert.Equal(HttpStatusCode.OK, after.Status);
+        Assert.Equal(2, path.Issued);
+
+        // An RSA key registered for RS256: its RS256 assertions are issued by the dedicated path; PS256 by the same key
+        // is declined there and, like ES384 above, decided by OpenIddict's pipeline, which accepts it.
+        var rsaPublic = rsaKey.ExportParameters(false);
+        using (var registered = await sfi.Running.Admin.PostAsJsonAsync(new Uri("/v1/clients", UriKind.Relative), new JsonObject
+        {
+            ["clientId"] = "dave",
+            ["jwks"] = new JsonObject { ["keys"] = new JsonArray(new JsonObject { ["kty"] = "RSA", ["kid"] = "k1", ["alg"] = "RS256", ["n"] = Base64Url(rsaPublic.Modulus!), ["e"] = Base64Url(rsaPublic.Exponent!) }) },
+            ["scopes"] = new JsonArray(),
+        }))
+        {
+            Assert.True(registered.StatusCode == HttpStatusCode.Created, await registered.Content.ReadAsStringAsync());
+        }
+
+        var rs256 = await SendAsync(http, endpoint, Form("dave", Jws("RS256", sfi.Issuer, "dave", input => rsaKey.SignData(input, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1))));
+        Assert.True(rs256.Status == HttpStatusCode.OK, rs256.Body.ToJsonString());
+        Assert.Equal(3, path.Issued);
+        var declinedBefore = path.Declined;
+        var ps256 = await SendAsync(http, endpoint, Form("dave", Jws("PS256", sfi.Issuer, "dave", input => rsaKey.SignData(input, HashAlgorithmName.SHA256, RSASignaturePadding.Pss))));
+        Assert.Equal((3, declinedBefore + 1), (path.Issued, path.Declined));
+        Assert.Contains("alg PS256 does not fit registered key k1 (RS256)", path.LastDecline, StringComparison.Ordinal);
+        Assert.True(ps256.Status == HttpStatusCode.OK, ps256.Body.ToJsonString());
+        var shortRsa = await SendAsync(http, endpoint, Form("dave", Jws("RS256", sfi.Issuer, "dave", input => rsaKey.SignData(input, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1)[1..])));
+        Assert.Equal((3, declinedBefore + 2), (path.Issued, path.Declined));
+        Assert.Contains("the signature is not by registered key k1", path.LastDecline, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Unauthorized, shortRsa.Status);
+    }
+
+    [Fact]
+    public async Task A_token_from_the_dedicated_path_has_exactly_these_members_and_verifies_against_the_servers_jwks()
+    {
+        await using var sfi = await StartAsync();
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        using var dpopKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        const string Payments = "https://payments.example/api";
+        await RegisterAsync(sfi, "members", key, scopes: ["orders.read", "orders.write"], audiences: [Payments, sfi.OwnAudience]);
+        var endpoint = sfi.Issuer + "oauth2/token";
+        var path = sfi.Server.Services.GetRequiredService<ClientCredentialsEndpoint>();
+        using var http = new HttpClient();
+        var jwks = new Microsoft.IdentityModel.Tokens.JsonWebKeySet(await http.GetStringAsync(new Uri(sfi.Issuer + "v1/keyrings/tokens/jwks.json")));
+
+        foreach (var (scope, resource, bound) in new[] { ("orders.write orders.read", (string?)null, true), (null, Payments, false) })
+        {
+            var what = $"scope {scope}, resource {resource}, bound {bound}";
+            var before = path.Issued;
+            (string, string)[] form = [.. Form("members", Assertion(sfi.Issuer, "members", key), scope), .. resource is null ? [] : new[] { ("resource", resource) }];
+            var answer = await SendAsync(http, endpoint, form, bound ? [Proof(dpopKey, "POST", endpoint)] : []);
+            Assert.True(answer.Status == HttpStatusCode.OK, $"{what}: {answer.Body.ToJsonString()}");
+            Assert.Equal(before + 1, path.Issued);
+            var token = (string)answer.Body["access_token"]!;
+            var (header, claims) = Decode(token);
+
+            static List<(string, System.Text.Json.JsonValueKind)> Shape(JsonObject json) => [.. json.Select(p => (p.Key, p.Value!.GetValueKind()))];
+            var (_, active) = await sfi.Server.Services.GetRequiredService<SecureFuture.Keys.KeyRingService>().GetActiveAsync("tokens", default);
+            Assert.Equal([("alg", System.Text.Json.JsonValueKind.String), ("kid", System.Text.Json.JsonValueKind.String), ("typ", System.Text.Json.JsonValueKind.String)], Shape(header));
+            Assert.Equal((active.Algorithm.Name, active.Kid, "at+jwt"), ((string)header["alg"]!, (string)header["kid"]!, (string)header["typ"]!));
+
+            List<(string, System.Text.Json.JsonValueKind)> expected =
+            [
+                ("iss", System.Text.Json.JsonValueKind.String),
+                ("exp", System.Text.Json.JsonValueKind.Number),
+                ("iat", System.Text.Json.JsonValueKind.Number),
+                ("aud", resource is null ? System.Text.Json.JsonValueKind.Array : System.Text.Json.JsonValueKind.String),
+                .. scope is null ? [] : new[] { ("scope", System.Text.Json.JsonValueKind.String) },
+                ("jti", System.Text.Json.JsonValueKind.String),
+                .. bound ? new[] { ("cnf", System.Text.Json.JsonValueKind.Object) } : [],
+                ("sub", System.Text.Json.JsonValueKind.String),
+                ("oi_prst", System.Text.Json.JsonValueKind.String),
+                ("client_id", System.Text.Json.JsonValueKind.String),
+            ];
+            Assert.Equal(expected, Shape(claims));
+            Assert.Equal(sfi.Issuer, (string?)claims["iss"]);
+            Assert.Equal(600, (long)claims["exp"]! - (long)claims["iat"]!);
+            Assert.InRange((long)claims["iat"]!, DateTimeOffset.UtcNow.AddMinutes(-1).ToUnixTimeSeconds(), DateTimeOffset.UtcNow.ToUnixTimeSeconds());
+            Assert.True(resource is null
+                ? JsonNode.DeepEquals(new JsonArray(Payments, sfi.OwnAudience), claims["aud"])
+                : (string?)claims["aud"] == Payments, $"{what}: aud {claims["aud"]?.ToJsonString()}");
+            Assert.Equal(scope, (string?)claims["scope"]);
+            Assert.True(Guid.TryParse((string?)claims["jti"], out _));
+            if (bound)
+            {
+                // RFC 7638: the SHA-256 of the key's required members, in this order.
+                var dpopJwk = PublicJwk(dpopKey, null);
+                var thumbprint = SHA256.HashData(Encoding.UTF8.GetBytes($"{{\"crv\":\"P-256\",\"kty\":\"EC\",\"x\":\"{dpopJwk["x"]}\",\"y\":\"{dpopJwk["y"]}\"}}"));
+                Assert.Equal(new JsonObject { ["jkt"] = Base64Url(thumbprint) }.ToJsonString(), claims["cnf"]!.ToJsonString());
+            }
+
+            Assert.All(new[] { "sub", "oi_prst", "client_id" }, name => Assert.Equal("members", (string?)claims[name]));
+
+            // Verified by a verifier other than sfi's own, against the keys the server publishes.
+            var verified = await new Microsoft.IdentityModel.JsonWebTokens.JsonWebTokenHandler().ValidateTokenAsync(token, new Microsoft.IdentityModel.Tokens.TokenValidationParameters
+            {
+                IssuerSigningKeys = jwks.GetSigningKeys(),
+                ValidIssuer = sfi.Issuer,
+                ValidAudiences = [Payments, sfi.OwnAudience],
+                ValidTypes = ["at+jwt"],
+                ValidAlgorithms = [active.Algorithm.Name],
+            });
+            Assert.True(verified.IsValid, $"{what}: {verified.Exception}");
+
+            // One character of the claims changed: the published keys refuse it.
+            var parts = token.Split('.');
+            var altered = Encoding.UTF8.GetBytes(Encoding.UTF8.GetString(System.Buffers.Text.Base64Url.DecodeFromChars(parts[1])).Replace("\"members\"", "\"memberz\"", StringComparison.Ordinal));
+            var forged = await new Microsoft.IdentityModel.JsonWebTokens.JsonWebTokenHandler().ValidateTokenAsync($"{parts[0]}.{Base64Url(altered)}.{parts[2]}", new Microsoft.IdentityModel.Tokens.TokenValidationParameters
+            {
+                IssuerSigningKeys = jwks.GetSigningKeys(),
+                ValidIssuer = sfi.Issuer,
+                ValidAudiences = [Payments, sfi.OwnAudience],
+                ValidTypes = ["at+jwt"],
+            });
+            Assert.False(forged.IsValid);
+        }
+    }
+
+    [Fact]
     public async Task After_a_key_rotation_the_dedicated_path_signs_with_the_new_active_key()
     {
         await using var sfi = await StartAsync();
@@ -260,6 +433,27 @@ public sealed class ClientCredentialsEndpointTests(ServerFixture fixture)
             ["iat"] = now.AddMinutes(-3).ToUnixTimeSeconds(),
             ["exp"] = now.AddMinutes(-1).ToUnixTimeSeconds(),
         }, key);
+    }
+
+    /// <summary>
+    /// A client assertion with header <c>alg</c> <paramref name="alg"/> and kid k1, typed and with the claims of a correct
+    /// one, and the signature <paramref name="sign"/> makes over its signing input (whatever it is).
+    /// </summary>
+    private static string Jws(string alg, string issuer, string clientId, Func<byte[], byte[]> sign)
+    {
+        var now = DateTimeOffset.UtcNow;
+        var header = new JsonObject { ["alg"] = alg, ["kid"] = "k1", ["typ"] = "client-authentication+jwt" };
+        var claims = new JsonObject
+        {
+            ["iss"] = clientId,
+            ["sub"] = clientId,
+            ["aud"] = issuer,
+            ["jti"] = Guid.NewGuid().ToString("N"),
+            ["iat"] = now.ToUnixTimeSeconds(),
+            ["exp"] = now.AddMinutes(2).ToUnixTimeSeconds(),
+        };
+        var input = Base64Url(Encoding.UTF8.GetBytes(header.ToJsonString())) + "." + Base64Url(Encoding.UTF8.GetBytes(claims.ToJsonString()));
+        return input + "." + Base64Url(sign(Encoding.ASCII.GetBytes(input)));
     }
 
     private static async Task<Answer> SendAsync(HttpClient http, string endpoint, (string Name, string Value)[] form, params string[] proofs)

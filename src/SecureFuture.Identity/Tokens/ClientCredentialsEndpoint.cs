@@ -1,4 +1,5 @@
-using System.Security.Claims;
+using System.Buffers;
+using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
@@ -9,6 +10,7 @@ using SecureFuture.Identity.Clients;
 using SecureFuture.Identity.Validation;
 using SecureFuture.Identity.Validation.AspNetCore;
 using SecureFuture.Keys;
+using Base64Url = System.Buffers.Text.Base64Url;
 
 namespace SecureFuture.Identity.Tokens;
 
@@ -37,10 +39,15 @@ public sealed class ClientCredentialsEndpoint
     /// <summary>The only form parameters this path reads; any other sends the request to OpenIddict.</summary>
     private static readonly HashSet<string> KnownParameters = new(StringComparer.Ordinal) { "grant_type", "client_assertion_type", "client_assertion", "client_id", "scope", "resource" };
 
-    /// <summary>As OpenIddict's server writes tokens: no <c>nbf</c> and no default times.</summary>
-    private static readonly JsonWebTokenHandler Tokens = new() { SetDefaultTimesOnTokenCreation = false };
+    /// <summary>
+    /// As Microsoft.IdentityModel writes OpenIddict's tokens: compact, with the relaxed encoder (<c>&amp;</c>, <c>+</c>,
+    /// <c>&lt;</c> and non-ASCII letters written as they are; U+2028, U+00A0 and characters beyond the BMP escaped).
+    /// </summary>
+    private static readonly JsonWriterOptions TokenJson = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
-    private static readonly JsonWebTokenHandler Assertions = new();
+    /// <summary>Each thread's buffer for a token's header and claims (a few hundred bytes), kept between tokens.</summary>
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? TokenJsonBuffer;
 
     private static readonly JsonWriterOptions ResponseJson = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, Indented = true };
 
@@ -53,7 +60,6 @@ public sealed class ClientCredentialsEndpoint
     private readonly TimeProvider _clock;
     private readonly string _issuer;
     private readonly Uri _tokenEndpoint;
-    private SigningCredentials? _signing;
     private long _issued;
     private long _declined;
     private string? _lastDecline;
@@ -112,23 +118,6 @@ public sealed class ClientCredentialsEndpoint
     }
 
     /// <summary>A POST to the token endpoint, exactly as this server publishes its address.</summary>
-    /// <summary>
-    /// Signing credentials for the ring's active key version: made once per version and kept until another is active
-    /// (they hold no key material and no state of one signature; each signature still goes through the key service).
-    /// </summary>
-    private SigningCredentials SigningCredentialsFor(KeyVersion active)
-    {
-        var current = Volatile.Read(ref _signing);
-        if (current?.Key is RingSecurityKey key && key.KeyId == active.Kid && key.Algorithm.Name == active.Algorithm.Name)
-        {
-            return current;
-        }
-
-        current = new SigningCredentials(new RingSecurityKey(_keys, _options.RingName, active.Kid, active.Algorithm), active.Algorithm.Name);
-        Volatile.Write(ref _signing, current);
-        return current;
-    }
-
     private static bool IsTokenEndpoint(HttpRequest request)
         => HttpMethods.IsPost(request.Method)
             && request.PathBase.Value is null or ""
@@ -168,9 +157,12 @@ public sealed class ClientCredentialsEndpoint
         // The client assertion: strict JSON, a client assertion's type, the registered key named by kid, issuer and
         // subject the client, audience this issuer, within its lifetime.
         var compact = form["client_assertion"].ToString();
-        if (ClientAssertionType.UnreadableJson(compact) is { } unreadable)
+        // Read once strictly, as ClientAssertionType.UnreadableJson reads it and stricter (strict base64url, objects):
+        // the JWS whose signature is verified below, and whose header and claims hold no member twice, so the token
+        // read next for its claims sees the same values.
+        if (CompactJws.Read(compact, out var parts, out var malformed) is not { } jws)
         {
-            return Outcome.Declined(unreadable);
+            return Outcome.Declined(malformed is null ? $"the client assertion is not a compact JWS ({parts} parts)" : "the client assertion's header or claims is not strict JSON: " + malformed);
         }
 
         if (ClientAssertionType.ReadUnverified(compact) is not { } assertion
@@ -202,7 +194,7 @@ public sealed class ClientCredentialsEndpoint
             return Outcome.Declined(untyped);
         }
 
-        if (await AssertionRefusalAsync(assertion, client) is { } refused)
+        if (AssertionRefusal(assertion, jws, client) is { } refused)
         {
             return Outcome.Declined(refused);
         }
@@ -291,12 +283,21 @@ public sealed class ClientCredentialsEndpoint
         return Outcome.Issued;
     }
 
-    /// <summary>Signature by the registered key the header names, issuer and audience, as OpenIddict checks them.</summary>
-    private async Task<string?> AssertionRefusalAsync(JsonWebToken assertion, OAuthClient client)
+    /// <summary>
+    /// Signature by the registered key the header names, issuer and audience, as OpenIddict checks them (with
+    /// Microsoft.IdentityModel's JsonWebTokenHandler), and the header's algorithm pinned to that key's.
+    /// </summary>
+    private string? AssertionRefusal(JsonWebToken assertion, CompactJws jws, OAuthClient client)
     {
         if (!assertion.TryGetHeaderValue<string>("kid", out var kid) || !client.Keys.KeyIds.Contains(kid, StringComparer.Ordinal))
         {
             return "the client assertion's kid names no registered key";
+        }
+
+        // The client was found by this issuer; a registry that matched it otherwise (by case) would not be the client.
+        if (!string.Equals(assertion.Issuer, client.ClientId, StringComparison.Ordinal))
+        {
+            return "the client assertion's issuer is not the client";
         }
 
         var audiences = assertion.Audiences.ToList();
@@ -310,19 +311,27 @@ public sealed class ClientCredentialsEndpoint
             return "the client assertion needs jti and exp";
         }
 
-        var result = await Assertions.ValidateTokenAsync(assertion, new TokenValidationParameters
+        // The algorithm is the one the registered key is pinned to (P-256 ES256, P-384 ES384, an RSA key the RS256 or
+        // PS256 it was registered with), and one this endpoint accepts: never none or HS*, never a hash or padding the
+        // key was not registered for. JsonWebTokenHandler took any ECDSA algorithm for any curve, and PS256 for an
+        // RS256 key: such an assertion now goes to OpenIddict's pipeline, which decides it as before.
+        var alg = CompactJws.String(jws.Header, "alg");
+        if (alg is null || !TokenServiceOptions.DpopAlgorithms.Contains(alg, StringComparer.Ordinal))
         {
-            IssuerSigningKeys = client.Keys.SecurityKeys,
-            TryAllIssuerSigningKeys = false, // the kid names one registered key: never "try every key"
-            ValidAlgorithms = TokenServiceOptions.DpopAlgorithms,
-            RequireSignedTokens = true,
-            RequireExpirationTime = true,
-            ValidIssuer = client.ClientId,
-            ValidAudience = _issuer,
-            ValidateLifetime = false, // sfi:ignore SFI-CODE-107 the times are checked next, by ClientCredentialsRules.AssertionTimesRefusal, against this server's clock
-            TypeValidator = (type, _, _) => type ?? string.Empty, // decided by ClientAssertionType.Refusal
-        });
-        return result.IsValid ? null : "the client assertion does not verify: " + result.Exception?.GetType().Name;
+            return $"the client assertion does not verify: its alg is not one of {string.Join(", ", TokenServiceOptions.DpopAlgorithms)}";
+        }
+
+        if (!ClientVerificationKeys.Of(client.Keys).TryGetValue(kid, out var key))
+        {
+            return $"the client assertion does not verify: registered key {kid} cannot verify here";
+        }
+
+        if (!string.Equals(alg, key.Algorithm, StringComparison.Ordinal))
+        {
+            return $"the client assertion does not verify: alg {alg} does not fit registered key {kid} ({key.Algorithm})";
+        }
+
+        return jws.IsSignedBy(key) ? null : $"the client assertion does not verify: the signature is not by registered key {kid}";
     }
 
     /// <summary>The token and the response, as OpenIddict's pipeline and <see cref="TokenServiceHandlers"/> make them.</summary>
@@ -331,30 +340,21 @@ public sealed class ClientCredentialsEndpoint
         var (_, active) = await _keys.GetActiveAsync(_options.RingName, cancellationToken);
         var created = _clock.GetUtcNow();
         var expires = created + _options.AccessTokenLifetime;
-        var claims = new Dictionary<string, object>(StringComparer.Ordinal)
+        var signingInput = SigningInput(active, client.ClientId, scopes, audiences, binding, created, expires);
+        // Signed in the HSM by the ring's active key, which checks the header and claims as any token of the ring
+        // (issuer, lifetime, alg and kid those of the active key); a rotation since the header was written is refused
+        // there, or here should the ring answer with another key.
+        var signed = await _keys.SignAsync(_options.RingName, digest: null, payload: signingInput, cancellationToken);
+        if (!string.Equals(signed.Kid, active.Kid, StringComparison.Ordinal))
         {
-            ["aud"] = audiences.Count == 1 ? audiences[0] : audiences.ToArray(),
-        };
-        if (scopes.Count > 0)
-        {
-            claims["scope"] = string.Join(' ', scopes);
+            throw new SecurityTokenException($"key ring '{_options.RingName}' signed with {signed.Kid}, not the {active.Kid} named in the header");
         }
 
-        claims["jti"] = Guid.NewGuid().ToString();
-        if (binding is { } bound)
+        var token = string.Create(signingInput.Length + 1 + Base64Url.GetEncodedLength(signed.Signature.Length), (signingInput, signed.Signature), static (chars, state) =>
         {
-            claims["cnf"] = new Dictionary<string, object>(StringComparer.Ordinal) { [bound.Member] = bound.Thumbprint };
-        }
-
-        var token = Tokens.CreateToken(new SecurityTokenDescriptor
-        {
-            Claims = claims,
-            Subject = new ClaimsIdentity([new Claim("sub", client.ClientId), new Claim("oi_prst", client.ClientId), new Claim("client_id", client.ClientId)]),
-            Issuer = _issuer,
-            IssuedAt = created.UtcDateTime,
-            Expires = expires.UtcDateTime,
-            TokenType = "at+jwt",
-            SigningCredentials = SigningCredentialsFor(active),
+            var written = Encoding.ASCII.GetChars(state.signingInput, chars);
+            chars[written] = '.';
+            Base64Url.EncodeToChars(state.Signature, chars[(written + 1)..]);
         });
 
         var response = context.Response;
@@ -381,6 +381,77 @@ public sealed class ClientCredentialsEndpoint
         response.ContentLength = body.Length;
         _clients.Metrics.CountIssued();
         await response.Body.WriteAsync(body.GetBuffer().AsMemory(0, (int)body.Length), cancellationToken);
+    }
+
+    /// <summary>
+    /// The JWS signing input of the access token (RFC 7515 §5.1): its header and claims as JSON, base64url-encoded and
+    /// joined by a dot. They are written member for member, in the order and with the JSON types and escaping of
+    /// Microsoft.IdentityModel's JsonWebTokenHandler, which writes OpenIddict's tokens: header alg, kid, typ at+jwt;
+    /// claims iss, exp, iat, aud (a string when one, else an array), scope (when any), jti, cnf (when bound), sub,
+    /// oi_prst, client_id; no nbf.
+    /// </summary>
+    private byte[] SigningInput(KeyVersion active, string clientId, List<string> scopes, IReadOnlyList<string> audiences, (string Member, string Thumbprint)? binding, DateTimeOffset created, DateTimeOffset expires)
+    {
+        // The JSON is written into this thread's buffer, and only the signing input leaves this method (nothing here
+        // awaits, so no other request can use the buffer meanwhile).
+        var json = TokenJsonBuffer ??= new ArrayBufferWriter<byte>(1024);
+        json.ResetWrittenCount();
+        using var writer = new Utf8JsonWriter(json, TokenJson);
+        writer.WriteStartObject();
+        writer.WriteString("alg", active.Algorithm.Name);
+        writer.WriteString("kid", active.Kid);
+        writer.WriteString("typ", "at+jwt");
+        writer.WriteEndObject();
+        writer.Flush();
+        var headerLength = json.WrittenCount;
+
+        writer.Reset();
+        writer.WriteStartObject();
+        writer.WriteString("iss", _issuer);
+        writer.WriteNumber("exp", expires.ToUnixTimeSeconds());
+        writer.WriteNumber("iat", created.ToUnixTimeSeconds());
+        if (audiences.Count == 1)
+        {
+            writer.WriteString("aud", audiences[0]);
+        }
+        else
+        {
+            writer.WriteStartArray("aud");
+            foreach (var audience in audiences)
+            {
+                writer.WriteStringValue(audience);
+            }
+
+            writer.WriteEndArray();
+        }
+
+        if (scopes.Count > 0)
+        {
+            writer.WriteString("scope", string.Join(' ', scopes));
+        }
+
+        writer.WriteString("jti", Guid.NewGuid().ToString());
+        if (binding is { } bound)
+        {
+            writer.WriteStartObject("cnf");
+            writer.WriteString(bound.Member, bound.Thumbprint);
+            writer.WriteEndObject();
+        }
+
+        writer.WriteString("sub", clientId);
+        writer.WriteString("oi_prst", clientId);
+        writer.WriteString("client_id", clientId);
+        writer.WriteEndObject();
+        writer.Flush();
+
+        var header = json.WrittenSpan[..headerLength];
+        var claims = json.WrittenSpan[headerLength..];
+        var dot = Base64Url.GetEncodedLength(header.Length);
+        var input = new byte[dot + 1 + Base64Url.GetEncodedLength(claims.Length)];
+        Base64Url.EncodeToUtf8(header, input);
+        input[dot] = (byte)'.';
+        Base64Url.EncodeToUtf8(claims, input.AsSpan(dot + 1));
+        return input;
     }
 
     /// <summary>Why the form is not one this path reads with certainty; null when it is.</summary>
