@@ -302,7 +302,10 @@ public sealed class RepositoryScanner
             Notifications = [.. notifications
                 .OrderBy(n => n.Path ?? string.Empty, StringComparer.Ordinal)
                 .ThenBy(n => n.Region?.StartLine ?? 0)
-                .ThenBy(n => n.Id, StringComparer.Ordinal)],
+                .ThenBy(n => n.Id, StringComparer.Ordinal)
+                // Notices without a place (one per C# project, say) are raised in the order analyses finish: by text,
+                // so two runs, and the native and ReadyToRun builds, write them in one order.
+                .ThenBy(n => n.Message, StringComparer.Ordinal)],
             Root = root,
             StartTime = started,
             EndTime = _clock.GetUtcNow(),

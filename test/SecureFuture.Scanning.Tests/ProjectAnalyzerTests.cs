@@ -144,6 +144,15 @@ public sealed class ProjectAnalyzerTests : IDisposable
     }
 
     [Fact]
+    public void Notices_without_a_place_come_out_in_one_order_whatever_order_they_were_raised_in()
+    {
+        // One per project, raised as each project's analysis finishes: the report must not depend on which did first.
+        Write("a/One.cs", "class One { }\n");
+        var run = Scan(null, false, new NoticingAnalyzer());
+        Assert.Equal(["a: first", "b: second", "c: third"], run.Notifications.Where(n => n.Id == NoticingAnalyzer.Id).Select(n => n.Message));
+    }
+
+    [Fact]
     public void Counts_from_the_analyzer_add_up_in_the_run_statistics()
     {
         Write("a/One.cs", "class One { }\n");
@@ -263,6 +272,24 @@ public sealed class ProjectAnalyzerTests : IDisposable
             }
 
             return text.Length - start;
+        }
+    }
+
+    /// <summary>Raises three notices without a place, in the reverse of their text's order.</summary>
+    private sealed class NoticingAnalyzer : IProjectAnalyzer
+    {
+        public const string Id = "test-notice";
+
+        public IReadOnlyList<RuleDescriptor> Rules { get; } = [];
+
+        public bool Wants(string relativePath) => true;
+
+        public void Analyze(ProjectInput input, IProjectSink sink, CancellationToken cancellationToken)
+        {
+            foreach (var message in new[] { "c: third", "b: second", "a: first" })
+            {
+                sink.Notify(new Notification(Id, NotificationLevel.Note, message));
+            }
         }
     }
 
