@@ -1,4 +1,5 @@
 using Microsoft.Data.Sqlite;
+using static SecureFuture.Core.Storage.SqlCommands;
 
 namespace SecureFuture.Identity.Clients;
 
@@ -63,11 +64,11 @@ internal sealed class SqliteReplayFile : IAsyncDisposable
     {
         await RunAsync(async connection =>
         {
-            await Execute(connection, Schema, cancellationToken);
-            await Execute(connection, "ATTACH DATABASE @store AS store", cancellationToken, ("store", storePath));
+            await ExecuteAsync(connection, null, Schema, cancellationToken);
+            await ExecuteAsync(connection, null, "ATTACH DATABASE @store AS store", cancellationToken, ("store", storePath));
             try
             {
-                await using (var exists = Command(connection, "SELECT COUNT(*) FROM store.sqlite_schema WHERE type = 'table' AND name = 'replay_ids'"))
+                await using (var exists = Command(connection, null, "SELECT COUNT(*) FROM store.sqlite_schema WHERE type = 'table' AND name = 'replay_ids'"))
                 {
                     if (Convert.ToInt64(await exists.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture) == 0)
                     {
@@ -76,15 +77,14 @@ internal sealed class SqliteReplayFile : IAsyncDisposable
                 }
 
                 // Later expiry wins: the copy may be repeated after an interrupted upgrade, and must never shorten one.
-                await Execute(connection,
-                    "INSERT INTO main.replay_ids (id, expires_at) SELECT id, expires_at FROM store.replay_ids WHERE true " +
+                await ExecuteAsync(connection, null, "INSERT INTO main.replay_ids (id, expires_at) SELECT id, expires_at FROM store.replay_ids WHERE true " +
                     "ON CONFLICT (id) DO UPDATE SET expires_at = max(replay_ids.expires_at, excluded.expires_at)", cancellationToken);
-                await Execute(connection, "DROP TABLE store.replay_ids", cancellationToken); // and an earlier version's expiry index
+                await ExecuteAsync(connection, null, "DROP TABLE store.replay_ids", cancellationToken); // and an earlier version's expiry index
                 return 0;
             }
             finally
             {
-                await Execute(connection, "DETACH DATABASE store", CancellationToken.None);
+                await ExecuteAsync(connection, null, "DETACH DATABASE store", CancellationToken.None);
             }
         }, cancellationToken);
     }
@@ -122,7 +122,7 @@ internal sealed class SqliteReplayFile : IAsyncDisposable
         => RunAsync(async connection =>
         {
             byte[] last;
-            await using (var next = Command(connection, "SELECT max(id) FROM (SELECT id FROM replay_ids WHERE id > @after ORDER BY id LIMIT @chunk)", ("after", after), ("chunk", chunk)))
+            await using (var next = Command(connection, null, "SELECT max(id) FROM (SELECT id FROM replay_ids WHERE id > @after ORDER BY id LIMIT @chunk)", ("after", after), ("chunk", chunk)))
             {
                 if (await next.ExecuteScalarAsync(cancellationToken) is not byte[] end)
                 {
@@ -132,7 +132,7 @@ internal sealed class SqliteReplayFile : IAsyncDisposable
                 last = end;
             }
 
-            var deleted = await Execute(connection, "DELETE FROM replay_ids WHERE id > @after AND id <= @last AND expires_at <= @now", cancellationToken,
+            var deleted = await ExecuteAsync(connection, null, "DELETE FROM replay_ids WHERE id > @after AND id <= @last AND expires_at <= @now", cancellationToken,
                 ("after", after), ("last", last), ("now", nowMs));
             return (last, deleted);
         }, cancellationToken);
@@ -141,7 +141,7 @@ internal sealed class SqliteReplayFile : IAsyncDisposable
     internal Task<string?> PragmaAsync(string name)
         => RunAsync(async connection =>
         {
-            await using var command = Command(connection, "PRAGMA " + name);
+            await using var command = Command(connection, null, "PRAGMA " + name);
             return Convert.ToString(await command.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture);
         }, CancellationToken.None);
 
@@ -203,7 +203,7 @@ internal sealed class SqliteReplayFile : IAsyncDisposable
                 "PRAGMA journal_size_limit=33554432", // the WAL is cut back to 32 MiB after a checkpoint
             })
             {
-                await using var command = Command(connection, pragma);
+                await using var command = Command(connection, null, pragma);
                 await command.ExecuteScalarAsync(cancellationToken);
             }
 
@@ -240,7 +240,7 @@ internal sealed class SqliteReplayFile : IAsyncDisposable
         }
 
         var values = string.Join(", ", Enumerable.Range(0, count).Select(i => $"(@id{i}, @until{i})"));
-        insert = Command(connection, "INSERT INTO replay_ids (id, expires_at) VALUES " + values +
+        insert = (SqliteCommand)Command(connection, null, "INSERT INTO replay_ids (id, expires_at) VALUES " + values +
             " ON CONFLICT (id) DO UPDATE SET expires_at = excluded.expires_at WHERE replay_ids.expires_at <= @now RETURNING id");
         insert.Parameters.Add("@now", SqliteType.Integer);
         for (var i = 0; i < count; i++)
@@ -252,25 +252,5 @@ internal sealed class SqliteReplayFile : IAsyncDisposable
         insert.Prepare();
         _inserts[count] = insert;
         return insert;
-    }
-
-    private static SqliteCommand Command(SqliteConnection connection, string sql, params (string Name, object Value)[] parameters)
-    {
-        var command = connection.CreateCommand();
-#pragma warning disable CA2100 // Statements are this class's constants; values always travel as parameters.
-        command.CommandText = sql;
-#pragma warning restore CA2100
-        foreach (var (name, value) in parameters)
-        {
-            command.Parameters.AddWithValue("@" + name, value);
-        }
-
-        return command;
-    }
-
-    private static async Task<int> Execute(SqliteConnection connection, string sql, CancellationToken cancellationToken, params (string Name, object Value)[] parameters)
-    {
-        await using var command = Command(connection, sql, parameters);
-        return await command.ExecuteNonQueryAsync(cancellationToken);
     }
 }
