@@ -195,7 +195,16 @@ public sealed class SfiServer : IAsyncDisposable
                 }
 
                 clientStore = new SqlClientStore(store.DataSource, store.IsPostgres);
-                await clientStore.InitializeAsync(cancellationToken);
+                try
+                {
+                    await clientStore.InitializeAsync(cancellationToken);
+                }
+                catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException)
+                {
+                    // SQLite's replay journal: damaged, or held by another store. The server does not start rather
+                    // than decide single use without it.
+                    throw new ServerStartException($"the token service's single-use identifiers cannot be read: {e.Message}", e);
+                }
                 builder.Services.AddSfiIdentity(clientStore, store, tokenOptions, options.Clock, options.AllowPrivatePushEndpoints);
             }
 

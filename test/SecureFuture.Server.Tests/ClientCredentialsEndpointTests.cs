@@ -4,10 +4,8 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Time.Testing;
 using SecureFuture.Identity.Clients;
 using SecureFuture.Identity.Tokens;
-using SecureFuture.Keys.Storage;
 
 using static SecureFuture.Server.Tests.OAuthTestKit;
 using static SecureFuture.Server.Tests.TokenServiceTests;
@@ -372,49 +370,6 @@ public sealed class ClientCredentialsEndpointTests(ServerFixture fixture)
         var inode = long.Parse(await stat.StandardOutput.ReadToEndAsync(), System.Globalization.CultureInfo.InvariantCulture).ToString("x", System.Globalization.CultureInfo.InvariantCulture);
         await stat.WaitForExitAsync();
         Assert.DoesNotContain(inode, WatchedInodes());
-    }
-
-    [Fact]
-    public async Task A_token_requests_assertion_and_proof_identifiers_are_recorded_together_once_across_nodes_and_durably()
-    {
-        var directory = Directory.CreateTempSubdirectory("sfi-replays-").FullName;
-        try
-        {
-            await using var storeA = SqlKeyStore.OpenSqlite(Path.Combine(directory, "sfi.db"));
-            await using var storeB = SqlKeyStore.OpenSqlite(Path.Combine(directory, "sfi.db"));
-            await storeA.InitializeAsync(default);
-            var clientsA = new SqlClientStore(storeA.DataSource, storeA.IsPostgres);
-            await clientsA.InitializeAsync(default);
-            var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
-            var nodeA = new SqlReplayCache(clientsA, clock);
-            var nodeB = new SqlReplayCache(new SqlClientStore(storeB.DataSource, storeB.IsPostgres), clock);
-            var until = clock.GetUtcNow().AddMinutes(1);
-
-            // 20 concurrent uses of one request's pair, half on each node: exactly one gets both, the others neither.
-            var pair = new[] { ("assertion:alice:a1", until), ("dpop:thumb:p1", until) };
-            var attempts = await Task.WhenAll(Enumerable.Range(0, 20).Select(i => (i % 2 == 0 ? nodeA : nodeB).TryAddAllAsync(pair, default).AsTask()));
-            Assert.Single(attempts, a => a.SequenceEqual([true, true]));
-            Assert.All(attempts.Where(a => !a.SequenceEqual([true, true])), a => Assert.Equal([false, false], a));
-
-            // Each identifier is decided on its own: a fresh assertion with a replayed proof, and the other way round.
-            var freshAssertion = await nodeB.TryAddAllAsync([("assertion:alice:a2", until), ("dpop:thumb:p1", until)], default);
-            Assert.Equal(new[] { true, false }, freshAssertion);
-            var freshProof = await nodeA.TryAddAllAsync([("assertion:alice:a2", until), ("dpop:thumb:p2", until)], default);
-            Assert.Equal(new[] { false, true }, freshProof);
-
-            // Accepted only once written: a cache opened afterwards on the same database (a restart) refuses them all.
-            await using var restarted = SqlKeyStore.OpenSqlite(Path.Combine(directory, "sfi.db"));
-            var afterRestart = new SqlReplayCache(new SqlClientStore(restarted.DataSource, restarted.IsPostgres), clock);
-            foreach (var id in new[] { "assertion:alice:a1", "dpop:thumb:p1", "assertion:alice:a2", "dpop:thumb:p2" })
-            {
-                Assert.False(await afterRestart.TryAddAsync(id, until, default), id);
-            }
-        }
-        finally
-        {
-            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-            Directory.Delete(directory, recursive: true);
-        }
     }
 
     private static (string Name, string Value)[] Form(string clientId, string assertion, string? scope = null)

@@ -9,10 +9,10 @@ using SecureFuture.Keys.Storage;
 namespace SecureFuture.Server.Tests;
 
 /// <summary>
-/// SQLite's single-use identifiers: their file of their own next to the store's (<c>sfi-replay.db</c>) and its table's
-/// shape (rows in the primary key's tree, no index on the expiry, which keeps each token's durable write small), the
-/// commit that waits for the disk, the upgrade from the store's own table as earlier versions kept it, and the purge that
-/// walks the table in chunks instead of an index.
+/// SQLite's single-use identifiers: decided in memory by the one store that holds the journal next to <c>sfi.db</c>
+/// (<c>sfi-replay/</c>), on disk before any is accepted, read back by the next start; a write cut short by a crash is cut
+/// off, damage to what was acknowledged stops the store from opening; the move from the SQLite tables earlier versions
+/// kept; the purge of expired identifiers and segments.
 /// </summary>
 public sealed class ReplayStoreTests : IDisposable
 {
@@ -20,7 +20,9 @@ public sealed class ReplayStoreTests : IDisposable
 
     private string Database => Path.Combine(_directory, "sfi.db");
 
-    private string ReplayFile => Path.Combine(_directory, "sfi-replay.db");
+    private string JournalDirectory => Path.Combine(_directory, "sfi-replay");
+
+    private string EarlierReplayFile => Path.Combine(_directory, "sfi-replay.db");
 
     public void Dispose()
     {
@@ -29,7 +31,219 @@ public sealed class ReplayStoreTests : IDisposable
     }
 
     [Fact]
-    public async Task A_replay_table_an_earlier_version_kept_in_the_store_is_moved_to_the_replay_file_and_every_identifier_stays_refused()
+    public async Task Accepted_identifiers_are_written_with_O_SYNC_before_the_answer_and_refused_after_a_restart()
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var until = clock.GetUtcNow().AddMinutes(5);
+        await using var store = SqlKeyStore.OpenSqlite(Database);
+        await store.InitializeAsync(default);
+        var ids = Enumerable.Range(0, 500).Select(i => $"assertion:worker:{i}").ToArray();
+        await using (var clients = await OpenAsync(store))
+        {
+            var replays = new SqlReplayCache(clients, clock);
+            Assert.All(await Task.WhenAll(ids.Select(id => replays.TryAddAsync(id, until, default).AsTask())), Assert.True);
+
+            // The segment being appended to is open with O_SYNC: a write returns once the data is on disk.
+            var segment = Assert.Single(clients.Journal!.SegmentFiles);
+            Assert.Equal(JournalDirectory, Path.GetDirectoryName(segment));
+            Assert.True(OpenFlags(segment) is { } flags && (flags & OSync) == OSync, $"{segment} is not open with O_SYNC");
+        }
+
+        // What the store answered "new" is read back by the next one (a restart), every identifier refused.
+        await using (var restarted = await OpenAsync(store))
+        {
+            var replays = new SqlReplayCache(restarted, clock);
+            Assert.All(await Task.WhenAll(ids.Select(id => replays.TryAddAsync(id, until, default).AsTask())), Assert.False);
+            Assert.True(await replays.TryAddAsync("assertion:worker:new", until, default));
+        }
+
+        await using (var again = await OpenAsync(store))
+        {
+            Assert.False(await new SqlReplayCache(again, clock).TryAddAsync("assertion:worker:new", until, default));
+            Assert.Equal(ids.Length + 1, again.Journal!.Count);
+        }
+    }
+
+    [Fact]
+    public async Task Of_concurrent_uses_of_one_request_exactly_one_gets_both_identifiers_and_each_identifier_is_decided_alone()
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var until = clock.GetUtcNow().AddMinutes(1);
+        await using var store = SqlKeyStore.OpenSqlite(Database);
+        await store.InitializeAsync(default);
+        await using var clients = await OpenAsync(store);
+        var replays = new SqlReplayCache(clients, clock);
+
+        var pair = new[] { ("assertion:alice:a1", until), ("dpop:thumb:p1", until) };
+        var attempts = await Task.WhenAll(Enumerable.Range(0, 40).Select(_ => Task.Run(() => replays.TryAddAllAsync(pair, default).AsTask())));
+        Assert.Single(attempts, a => a.SequenceEqual([true, true]));
+        Assert.All(attempts.Where(a => !a.SequenceEqual([true, true])), a => Assert.Equal(new[] { false, false }, a));
+
+        Assert.Equal(new[] { true, false }, await replays.TryAddAllAsync([("assertion:alice:a2", until), ("dpop:thumb:p1", until)], default));
+        Assert.Equal(new[] { false, true }, await replays.TryAddAllAsync([("assertion:alice:a2", until), ("dpop:thumb:p2", until)], default));
+        Assert.Equal(new[] { true, false }, await replays.TryAddAllAsync([("dpop:thumb:p3", until), ("dpop:thumb:p3", until)], default)); // the same twice in one call
+
+        // Expired: seen again as new (what it came from could not be accepted any more anyway).
+        clock.Advance(TimeSpan.FromMinutes(2));
+        Assert.True(await replays.TryAddAsync("assertion:alice:a1", clock.GetUtcNow().AddMinutes(1), default));
+        Assert.False(await replays.TryAddAsync("assertion:alice:a1", clock.GetUtcNow().AddMinutes(1), default));
+    }
+
+    [Fact]
+    public async Task A_second_store_on_the_same_database_cannot_take_the_journal_and_refuses_instead_of_deciding_alone()
+    {
+        var until = DateTimeOffset.UtcNow.AddMinutes(1);
+        await using var store = SqlKeyStore.OpenSqlite(Database);
+        await store.InitializeAsync(default);
+        var first = await OpenAsync(store);
+        Assert.True(await new SqlReplayCache(first, TimeProvider.System).TryAddAsync("assertion:worker:j1", until, default));
+
+        // In this process or another: SQLite serves one node, and two deciding from two memories would both accept.
+        await using var second = new SqlClientStore(store.DataSource, postgres: false);
+        var refused = await Assert.ThrowsAsync<IOException>(() => second.InitializeAsync(default));
+        Assert.Contains("held by another store", refused.Message, StringComparison.Ordinal);
+        await Assert.ThrowsAsync<IOException>(async () => await new SqlReplayCache(second, TimeProvider.System).TryAddAsync("assertion:worker:j1", until, default));
+
+        await first.DisposeAsync();
+        await using var third = await OpenAsync(store);
+        Assert.False(await new SqlReplayCache(third, TimeProvider.System).TryAddAsync("assertion:worker:j1", until, default));
+    }
+
+    [Fact]
+    public async Task A_closed_store_refuses_to_decide_instead_of_accepting()
+    {
+        await using var store = SqlKeyStore.OpenSqlite(Database);
+        await store.InitializeAsync(default);
+        var clients = await OpenAsync(store);
+        var replays = new SqlReplayCache(clients, TimeProvider.System);
+        Assert.True(await replays.TryAddAsync("dpop:key:1", DateTimeOffset.UtcNow.AddMinutes(1), default));
+        await clients.DisposeAsync();
+
+        await Assert.ThrowsAsync<ObjectDisposedException>(async () => await replays.TryAddAsync("dpop:key:2", DateTimeOffset.UtcNow.AddMinutes(1), default));
+
+        await using var restarted = await OpenAsync(store);
+        Assert.False(await new SqlReplayCache(restarted, TimeProvider.System).TryAddAsync("dpop:key:1", DateTimeOffset.UtcNow.AddMinutes(1), default));
+    }
+
+    [Fact]
+    public async Task A_failed_write_refuses_its_callers_and_their_replays_and_the_journal_goes_on_after_the_last_whole_batch()
+    {
+        var until = DateTimeOffset.UtcNow.AddMinutes(5);
+        await using var store = SqlKeyStore.OpenSqlite(Database);
+        await store.InitializeAsync(default);
+        await using (var clients = await OpenAsync(store))
+        {
+            var replays = new SqlReplayCache(clients, TimeProvider.System);
+            Assert.True(await replays.TryAddAsync("assertion:worker:before", until, default));
+            var segment = Assert.Single(clients.Journal!.SegmentFiles);
+            var length = new FileInfo(segment).Length;
+
+            // Half a batch reaches the file, then the write fails (a full disk, an I/O error).
+            clients.Journal.TearNextWriteForTests = 30;
+            await Assert.ThrowsAsync<IOException>(async () => await replays.TryAddAllAsync([("assertion:worker:torn", until), ("dpop:thumb:torn", until)], default));
+            Assert.Equal(length, new FileInfo(segment).Length); // cut back to the last whole batch
+
+            // Its identifiers stay claimed: the request was refused, and so is its replay.
+            Assert.Equal(new[] { false, false }, await replays.TryAddAllAsync([("assertion:worker:torn", until), ("dpop:thumb:torn", until)], default));
+            Assert.True(await replays.TryAddAsync("assertion:worker:after", until, default));
+        }
+
+        // The journal reads back whole: what was accepted is refused; what was refused was never recorded.
+        await using var restarted = await OpenAsync(store);
+        var again = new SqlReplayCache(restarted, TimeProvider.System);
+        Assert.False(await again.TryAddAsync("assertion:worker:before", until, default));
+        Assert.False(await again.TryAddAsync("assertion:worker:after", until, default));
+        Assert.True(await again.TryAddAsync("assertion:worker:torn", until, default));
+    }
+
+    [Fact]
+    public async Task A_write_cut_short_by_a_crash_at_the_end_of_the_journal_is_cut_off_and_everything_before_it_stays_refused()
+    {
+        var until = DateTimeOffset.UtcNow.AddMinutes(5);
+        await using var store = SqlKeyStore.OpenSqlite(Database);
+        await store.InitializeAsync(default);
+        string segment;
+        long length;
+        await using (var clients = await OpenAsync(store))
+        {
+            var replays = new SqlReplayCache(clients, TimeProvider.System);
+            for (var i = 0; i < 20; i++)
+            {
+                Assert.True(await replays.TryAddAsync($"assertion:worker:{i}", until, default));
+            }
+
+            segment = Assert.Single(clients.Journal!.SegmentFiles);
+            length = new FileInfo(segment).Length;
+        }
+
+        // What a crash in the middle of the next write leaves: the start of a batch (its header and part of a record).
+        var whole = await File.ReadAllBytesAsync(segment);
+        await using (var file = new FileStream(segment, FileMode.Append))
+        {
+            await file.WriteAsync(whole.AsMemory(ReplayJournal.HeaderLength, 30));
+        }
+
+        await using (var restarted = await OpenAsync(store))
+        {
+            Assert.Equal(length, new FileInfo(segment).Length);
+            var replays = new SqlReplayCache(restarted, TimeProvider.System);
+            for (var i = 0; i < 20; i++)
+            {
+                Assert.False(await replays.TryAddAsync($"assertion:worker:{i}", until, default), $"identifier {i}");
+            }
+
+            Assert.True(await replays.TryAddAsync("assertion:worker:next", until, default));
+        }
+
+        // A segment cut short while it was made (nothing in it was ever acknowledged) is removed.
+        var empty = Path.Combine(JournalDirectory, "9000000000000000.log");
+        await File.WriteAllBytesAsync(empty, "SFIRP"u8.ToArray());
+        await using (var restarted = await OpenAsync(store))
+        {
+            Assert.False(File.Exists(empty));
+            Assert.False(await new SqlReplayCache(restarted, TimeProvider.System).TryAddAsync("assertion:worker:next", until, default));
+        }
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Damage_to_an_acknowledged_batch_stops_the_store_from_opening_instead_of_forgetting_identifiers(bool lastSegment)
+    {
+        var until = DateTimeOffset.UtcNow.AddMinutes(5);
+        await using var store = SqlKeyStore.OpenSqlite(Database);
+        await store.InitializeAsync(default);
+        string damaged;
+        await using (var clients = await OpenAsync(store))
+        {
+            var replays = new SqlReplayCache(clients, TimeProvider.System);
+            Assert.True(await replays.TryAddAsync("assertion:worker:1", until, default));
+            Assert.True(await replays.TryAddAsync("assertion:worker:2", until, default));
+            damaged = Assert.Single(clients.Journal!.SegmentFiles);
+        }
+
+        if (!lastSegment)
+        {
+            // A later start wrote a segment of its own after it.
+            await using var later = await OpenAsync(store);
+            Assert.True(await new SqlReplayCache(later, TimeProvider.System).TryAddAsync("assertion:worker:3", until, default));
+        }
+
+        // One bit of the first batch's record flipped on disk: the second batch, acknowledged after it, is still there.
+        var bytes = await File.ReadAllBytesAsync(damaged);
+        bytes[ReplayJournal.HeaderLength + 8 + 5] ^= 0x10;
+        await File.WriteAllBytesAsync(damaged, bytes);
+
+        await using var clientsAfter = new SqlClientStore(store.DataSource, postgres: false);
+        var refused = await Assert.ThrowsAsync<InvalidDataException>(() => clientsAfter.InitializeAsync(default));
+        Assert.Contains(damaged, refused.Message, StringComparison.Ordinal);
+        Assert.Contains($"byte {ReplayJournal.HeaderLength}", refused.Message, StringComparison.Ordinal);
+        await Assert.ThrowsAsync<InvalidDataException>(async () => await new SqlReplayCache(clientsAfter, TimeProvider.System).TryAddAsync("assertion:worker:1", until, default));
+        Assert.Equal(bytes, await File.ReadAllBytesAsync(damaged)); // nothing cut off
+    }
+
+    [Fact]
+    public async Task Earlier_versions_identifiers_in_the_store_and_in_their_own_file_move_to_the_journal_and_stay_refused()
     {
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
         var until = clock.GetUtcNow().AddMinutes(5).ToUnixTimeMilliseconds();
@@ -38,7 +252,7 @@ public sealed class ReplayStoreTests : IDisposable
         await store.InitializeAsync(default);
         await using (var connection = await store.DataSource.OpenConnectionAsync())
         {
-            // The table and index as the previous release created them, with identifiers it recorded (as their SHA-256).
+            // The table and index as an earlier release created them in the store, with identifiers it recorded.
             await Execute(connection, "CREATE TABLE replay_ids (id BLOB PRIMARY KEY, expires_at BIGINT NOT NULL)");
             await Execute(connection, "CREATE INDEX replay_ids_expires ON replay_ids (expires_at)");
             for (var i = 0; i < 300; i++)
@@ -47,165 +261,159 @@ public sealed class ReplayStoreTests : IDisposable
             }
         }
 
-        await using var clients = new SqlClientStore(store.DataSource, postgres: false);
-        await clients.InitializeAsync(default);
-        await clients.InitializeAsync(default); // a second start finds nothing left to move
+        // And the file of their own the release after kept them in.
+        await CreateEarlierReplayFileAsync(Enumerable.Range(300, 50).Select(i => (Hash($"dpop:key:{i}"), until)));
 
-        Assert.Equal((1L, 300L, 0L), await ShapeAsync());
-        Assert.False(await StoreHasReplayTableAsync(store), "the store's own table is dropped once its rows are in the replay file");
-        var replays = new SqlReplayCache(clients, clock);
-        var later = clock.GetUtcNow().AddMinutes(5);
-        for (var i = 0; i < 200; i++)
+        await using (var clients = await OpenAsync(store))
         {
-            Assert.False(await replays.TryAddAsync($"assertion:worker:{i}", later, default), $"identifier {i}, recorded before the upgrade, accepted again");
+            Assert.False(await StoreHasReplayTableAsync(store), "the store's table is dropped once its rows are in the journal");
+            Assert.False(File.Exists(EarlierReplayFile), "the earlier replay file is deleted once its rows are in the journal");
+            var replays = new SqlReplayCache(clients, clock);
+            var later = clock.GetUtcNow().AddMinutes(5);
+            for (var i = 0; i < 200; i++)
+            {
+                Assert.False(await replays.TryAddAsync($"assertion:worker:{i}", later, default), $"identifier {i}, recorded before the upgrade, accepted again");
+            }
+
+            for (var i = 300; i < 350; i++)
+            {
+                Assert.False(await replays.TryAddAsync($"dpop:key:{i}", later, default), $"proof {i}, recorded before the upgrade, accepted again");
+            }
+
+            Assert.Equal(100, await replays.PurgeAsync(default)); // the ones that had expired before the upgrade
+            Assert.True(await replays.TryAddAsync("assertion:worker:250", later, default));
         }
 
-        Assert.Equal(100, await replays.PurgeAsync(default)); // the ones that had expired before the upgrade
-        Assert.True(await replays.TryAddAsync("assertion:worker:250", later, default));
-        Assert.True(await replays.TryAddAsync("assertion:worker:new", later, default));
-        Assert.False(await replays.TryAddAsync("assertion:worker:new", later, default));
+        // In the journal itself, not only in memory: the next start refuses them without the old tables.
+        await using var restarted = await OpenAsync(store);
+        Assert.False(await new SqlReplayCache(restarted, clock).TryAddAsync("assertion:worker:17", clock.GetUtcNow().AddMinutes(5), default));
+        Assert.False(await new SqlReplayCache(restarted, clock).TryAddAsync("dpop:key:317", clock.GetUtcNow().AddMinutes(5), default));
     }
 
     [Fact]
-    public async Task A_new_store_keeps_identifiers_in_the_replay_files_primary_key_tree_with_no_expiry_index()
+    public async Task A_move_interrupted_after_the_copy_is_repeated_and_never_shortens_an_identifiers_life()
     {
-        await using var store = SqlKeyStore.OpenSqlite(Database);
-        await store.InitializeAsync(default);
-        await using (var clients = new SqlClientStore(store.DataSource, postgres: false))
-        {
-            await clients.InitializeAsync(default);
-        }
-
-        Assert.Equal((1L, 0L, 0L), await ShapeAsync());
-        Assert.False(await StoreHasReplayTableAsync(store));
-    }
-
-    [Fact]
-    public async Task An_upgrade_interrupted_after_the_copy_is_repeated_and_never_shortens_an_identifiers_life()
-    {
-        // The crash this order allows: the rows are in the replay file (committed there) but the store's table was not
-        // dropped yet. The next start copies again; where the two disagree, the later expiry is kept.
+        // The crash this order allows: the rows are in the journal but their table or file is still there. The next
+        // start moves them again; where the journal and the table disagree, the later expiry is kept.
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        var soon = clock.GetUtcNow().AddMinutes(1).ToUnixTimeMilliseconds();
-        var later = clock.GetUtcNow().AddMinutes(9).ToUnixTimeMilliseconds();
+        var soon = clock.GetUtcNow().AddMinutes(1);
+        var later = clock.GetUtcNow().AddMinutes(9);
         await using var store = SqlKeyStore.OpenSqlite(Database);
         await store.InitializeAsync(default);
+        await using (var clients = await OpenAsync(store))
+        {
+            var replays = new SqlReplayCache(clients, clock);
+            Assert.True(await replays.TryAddAsync("assertion:a:in-journal-later", later, default));
+            Assert.True(await replays.TryAddAsync("assertion:a:in-journal-sooner", soon, default));
+        }
+
         await using (var connection = await store.DataSource.OpenConnectionAsync())
         {
             await Execute(connection, "CREATE TABLE replay_ids (id BLOB PRIMARY KEY, expires_at BIGINT NOT NULL) WITHOUT ROWID");
-            await Execute(connection, "INSERT INTO replay_ids (id, expires_at) VALUES (@id, @until)", ("id", Hash("assertion:a:copied-later")), ("until", soon));
-            await Execute(connection, "INSERT INTO replay_ids (id, expires_at) VALUES (@id, @until)", ("id", Hash("assertion:a:copied-sooner")), ("until", later));
+            await Execute(connection, "INSERT INTO replay_ids (id, expires_at) VALUES (@id, @until)", ("id", Hash("assertion:a:in-journal-later")), ("until", soon.ToUnixTimeMilliseconds()));
         }
 
-        await using (var replay = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={ReplayFile};Pooling=False"))
+        await CreateEarlierReplayFileAsync([(Hash("assertion:a:in-journal-sooner"), later.ToUnixTimeMilliseconds())]);
+
+        await using (var clients = await OpenAsync(store))
         {
-            await replay.OpenAsync();
-            await Execute(replay, SqliteReplayFile.Schema);
-            await Execute(replay, "INSERT INTO replay_ids (id, expires_at) VALUES (@id, @until)", ("id", Hash("assertion:a:copied-later")), ("until", later));
-            await Execute(replay, "INSERT INTO replay_ids (id, expires_at) VALUES (@id, @until)", ("id", Hash("assertion:a:copied-sooner")), ("until", soon));
+            var replays = new SqlReplayCache(clients, clock);
+            clock.Advance(TimeSpan.FromMinutes(5)); // past the sooner expiry of each
+            Assert.Equal(0, await replays.PurgeAsync(default));
+            Assert.False(await replays.TryAddAsync("assertion:a:in-journal-later", clock.GetUtcNow().AddMinutes(5), default));
+            Assert.False(await replays.TryAddAsync("assertion:a:in-journal-sooner", clock.GetUtcNow().AddMinutes(5), default));
+        }
+    }
+
+    [Fact]
+    public async Task The_purge_forgets_exactly_the_expired_identifiers_and_deletes_the_segments_that_hold_only_such()
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var journal = new ReplayJournal(JournalDirectory, segmentAge: TimeSpan.Zero); // a segment per write
+        await journal.OpenAsync(default);
+        var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
+        (byte[], long) Id(string name, TimeSpan life) => (Hash(name), now + (long)life.TotalMilliseconds);
+
+        Assert.Equal(new[] { true, true }, await journal.TryAddAllAsync([Id("short:1", TimeSpan.FromMinutes(1)), Id("short:2", TimeSpan.FromMinutes(1))], now, default));
+        Assert.Equal(new[] { true }, await journal.TryAddAllAsync([Id("short:3", TimeSpan.FromMinutes(1))], now, default));
+        Assert.Equal(new[] { true, true }, await journal.TryAddAllAsync([Id("long:1", TimeSpan.FromMinutes(10)), Id("short:4", TimeSpan.FromMinutes(1))], now, default));
+        Assert.Equal(new[] { true }, await journal.TryAddAllAsync([Id("long:2", TimeSpan.FromMinutes(10))], now, default));
+        var segments = journal.SegmentFiles;
+        Assert.Equal(4, segments.Count);
+
+        Assert.Equal(0, journal.Purge(now)); // nothing has expired yet
+        var then = now + (long)TimeSpan.FromMinutes(2).TotalMilliseconds;
+        Assert.Equal(4, journal.Purge(then));
+        Assert.Equal(2, journal.Count);
+        Assert.Equal(0, journal.Purge(then));
+
+        // The first two segments held only expired identifiers; the third holds a live one; the fourth is being appended to.
+        Assert.Equal(new[] { false, false, true, true }, segments.Select(File.Exists));
+        Assert.Equal(new[] { true, false, false, true }, await journal.TryAddAllAsync(
+            [(Hash("short:1"), then + 60_000), (Hash("long:1"), then + 60_000), (Hash("long:2"), then + 60_000), (Hash("short:4"), then + 60_000)], then, default));
+        await journal.DisposeAsync();
+
+        await using var reopened = new ReplayJournal(JournalDirectory);
+        Assert.Equal(new[] { false, false, false, false }, await reopened.TryAddAllAsync(
+            [(Hash("short:1"), then + 60_000), (Hash("long:1"), then + 60_000), (Hash("long:2"), then + 60_000), (Hash("short:4"), then + 60_000)], then, default));
+    }
+
+    /// <summary>O_SYNC on Linux x86-64 and arm64 (__O_SYNC | O_DSYNC), as /proc/PID/fdinfo prints flags (octal).</summary>
+    private const int OSync = 0x101000;
+
+    /// <summary>The flags this process opened <paramref name="path"/> with, from /proc/self/fdinfo; null when it is not open.</summary>
+    private static int? OpenFlags(string path)
+    {
+        foreach (var fd in Directory.GetFiles("/proc/self/fd"))
+        {
+            string? target;
+            try
+            {
+                target = new FileInfo(fd).LinkTarget;
+            }
+            catch (IOException)
+            {
+                continue;
+            }
+
+            if (target == path)
+            {
+                var flags = File.ReadLines($"/proc/self/fdinfo/{Path.GetFileName(fd)}").First(l => l.StartsWith("flags:", StringComparison.Ordinal));
+                return Convert.ToInt32(flags["flags:".Length..].Trim(), 8);
+            }
         }
 
-        await using var clients = new SqlClientStore(store.DataSource, postgres: false);
-        await clients.InitializeAsync(default);
-        Assert.False(await StoreHasReplayTableAsync(store));
-        var replays = new SqlReplayCache(clients, clock);
-        clock.Advance(TimeSpan.FromMinutes(5)); // past the sooner expiry of each
-        Assert.False(await replays.TryAddAsync("assertion:a:copied-later", clock.GetUtcNow().AddMinutes(5), default));
-        Assert.False(await replays.TryAddAsync("assertion:a:copied-sooner", clock.GetUtcNow().AddMinutes(5), default));
-        Assert.Equal((1L, 2L, 0L), await ShapeAsync());
+        return null;
     }
 
-    [Fact]
-    public async Task The_replay_files_commits_wait_for_the_disk_and_checkpoint_rarely()
+    private static async Task<SqlClientStore> OpenAsync(SqlKeyStore store)
     {
-        await using var store = SqlKeyStore.OpenSqlite(Database);
-        await store.InitializeAsync(default);
-        await using var clients = new SqlClientStore(store.DataSource, postgres: false);
-        await clients.InitializeAsync(default);
-        var replays = new SqlReplayCache(clients, TimeProvider.System);
-        Assert.True(await replays.TryAddAsync("dpop:key:1", DateTimeOffset.UtcNow.AddMinutes(1), default));
-
-        var file = clients.ReplayFileForTests!;
-        Assert.Equal(ReplayFile, file.Path);
-        Assert.Equal("wal", await file.PragmaAsync("journal_mode"));
-        Assert.Equal("2", await file.PragmaAsync("synchronous")); // FULL: an identifier is accepted once it is on disk
-        Assert.Equal(SqliteReplayFile.CheckpointPages.ToString(System.Globalization.CultureInfo.InvariantCulture), await file.PragmaAsync("wal_autocheckpoint"));
-    }
-
-    [Fact]
-    public async Task A_closed_store_refuses_to_decide_instead_of_accepting()
-    {
-        await using var store = SqlKeyStore.OpenSqlite(Database);
-        await store.InitializeAsync(default);
         var clients = new SqlClientStore(store.DataSource, postgres: false);
         await clients.InitializeAsync(default);
-        var replays = new SqlReplayCache(clients, TimeProvider.System);
-        Assert.True(await replays.TryAddAsync("dpop:key:1", DateTimeOffset.UtcNow.AddMinutes(1), default));
-        await clients.DisposeAsync();
-
-        await Assert.ThrowsAsync<ObjectDisposedException>(async () => await replays.TryAddAsync("dpop:key:2", DateTimeOffset.UtcNow.AddMinutes(1), default));
-
-        // What it accepted is on disk: a store opened afterwards (the next start) refuses it.
-        await using var restarted = new SqlClientStore(store.DataSource, postgres: false);
-        await restarted.InitializeAsync(default);
-        Assert.False(await new SqlReplayCache(restarted, TimeProvider.System).TryAddAsync("dpop:key:1", DateTimeOffset.UtcNow.AddMinutes(1), default));
+        return clients;
     }
 
-    [Fact]
-    public async Task The_purge_walks_every_chunk_of_the_table_and_deletes_exactly_the_expired_identifiers()
+    private async Task CreateEarlierReplayFileAsync(IEnumerable<(byte[] Id, long Until)> rows)
     {
-        await using var store = SqlKeyStore.OpenSqlite(Database);
-        await store.InitializeAsync(default);
-        await using var clients = new SqlClientStore(store.DataSource, postgres: false);
-        await clients.InitializeAsync(default);
-        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        var replays = new SqlReplayCache(clients, clock);
-
-        // Two and a half chunks, every third identifier long-lived; the keys are hashes, so both kinds are spread over
-        // every chunk, and the last chunk is a partial one.
-        var count = SqlClientStore.ReplayPurgeChunk * 5 / 2;
-        var ids = Enumerable.Range(0, count).Select(i => $"dpop:key:{i}").ToArray();
-        bool LongLived(int i) => i % 3 == 0;
-        var accepted = await Task.WhenAll(ids.Select((id, i) => replays.TryAddAsync(id, clock.GetUtcNow().AddMinutes(LongLived(i) ? 10 : 1), default).AsTask()));
-        Assert.All(accepted, Assert.True);
-
-        Assert.Equal(0, await replays.PurgeAsync(default)); // nothing has expired yet
-        clock.Advance(TimeSpan.FromMinutes(2));
-        var expired = Enumerable.Range(0, count).Count(i => !LongLived(i));
-        Assert.Equal(expired, await replays.PurgeAsync(default));
-        Assert.Equal(count - expired, (await ShapeAsync()).Rows);
-        Assert.Equal(0, await replays.PurgeAsync(default));
-
-        // What is left is exactly the long-lived ones: each still refused.
-        var later = clock.GetUtcNow().AddMinutes(10);
-        var again = await Task.WhenAll(ids.Select(id => replays.TryAddAsync(id, later, default).AsTask()));
-        Assert.All(Enumerable.Range(0, count), i => Assert.Equal(!LongLived(i), again[i]));
-    }
-
-    /// <summary>The replay file's replay_ids: whether it is WITHOUT ROWID (1), its rows, and how many indexes it has besides its key.</summary>
-    private async Task<(long WithoutRowid, long Rows, long Indexes)> ShapeAsync()
-    {
-        await using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={ReplayFile};Mode=ReadOnly;Pooling=False");
-        await connection.OpenAsync();
-        return (await Scalar(connection, "SELECT wr FROM pragma_table_list WHERE schema = 'main' AND name = 'replay_ids'"),
-            await Scalar(connection, "SELECT COUNT(*) FROM replay_ids"),
-            await Scalar(connection, "SELECT COUNT(*) FROM pragma_index_list('replay_ids') WHERE origin = 'c'"));
+        await using var replay = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={EarlierReplayFile};Pooling=False");
+        await replay.OpenAsync();
+        await Execute(replay, "PRAGMA journal_mode=WAL");
+        await Execute(replay, "CREATE TABLE replay_ids (id BLOB PRIMARY KEY, expires_at BIGINT NOT NULL) WITHOUT ROWID");
+        foreach (var (id, until) in rows)
+        {
+            await Execute(replay, "INSERT INTO replay_ids (id, expires_at) VALUES (@id, @until)", ("id", id), ("until", until));
+        }
     }
 
     private static async Task<bool> StoreHasReplayTableAsync(SqlKeyStore store)
     {
         await using var connection = await store.DataSource.OpenConnectionAsync();
-        return await Scalar(connection, "SELECT COUNT(*) FROM sqlite_schema WHERE name = 'replay_ids'") > 0;
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT COUNT(*) FROM sqlite_schema WHERE name = 'replay_ids'";
+        return Convert.ToInt64(await command.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture) > 0;
     }
 
     private static byte[] Hash(string id) => SHA256.HashData(Encoding.UTF8.GetBytes(id));
-
-    private static async Task<long> Scalar(DbConnection connection, string sql)
-    {
-        await using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        return Convert.ToInt64(await command.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture);
-    }
 
     private static async Task Execute(DbConnection connection, string sql, params (string Name, object Value)[] parameters)
     {

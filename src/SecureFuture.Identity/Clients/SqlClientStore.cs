@@ -7,14 +7,14 @@ namespace SecureFuture.Identity.Clients;
 /// <summary>
 /// Registered clients and security events, in the same database as the key service (SQLite or PostgreSQL), so that
 /// every node of a PostgreSQL deployment sees the same clients; single-use identifiers in that database on PostgreSQL,
-/// and in a file of their own next to it on SQLite (<see cref="SqliteReplayFile"/>).
+/// and on SQLite (one node) in the process's memory and a journal next to the store (<see cref="ReplayJournal"/>).
 /// </summary>
 public sealed class SqlClientStore(DbDataSource source, bool postgres) : IAsyncDisposable
 {
-    private readonly SqliteReplayFile? _replays = postgres ? null : SqliteReplayFile.For(source.ConnectionString);
+    private readonly ReplayJournal? _journal = postgres ? null : ReplayJournal.For(StorePath(source));
 
-    /// <summary>SQLite's replay file (null on PostgreSQL), for tests that read its settings.</summary>
-    internal SqliteReplayFile? ReplayFileForTests => _replays;
+    /// <summary>SQLite's replay journal (null on PostgreSQL): <see cref="Tokens.SqlReplayCache"/> decides single use there directly.</summary>
+    internal ReplayJournal? Journal => _journal;
 
     private static readonly string[] SqliteSchema =
     [
@@ -24,9 +24,6 @@ public sealed class SqlClientStore(DbDataSource source, bool postgres) : IAsyncD
         "CREATE INDEX IF NOT EXISTS security_events_at ON security_events (at)",
         "CREATE TABLE IF NOT EXISTS dpop_nonces (period BIGINT PRIMARY KEY, nonce TEXT NOT NULL)",
     ];
-
-    /// <summary>Rows of SQLite's <c>replay_ids</c> one purge statement looks at: each is its own short write.</summary>
-    internal const int ReplayPurgeChunk = 2000;
 
     private static readonly string[] PostgresSchema =
     [
@@ -73,19 +70,87 @@ public sealed class SqlClientStore(DbDataSource source, bool postgres) : IAsyncD
         }
 
         await transaction.CommitAsync(cancellationToken);
-        if (_replays is not null)
+        if (_journal is not null)
         {
-            await _replays.InitializeAsync(new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder(source.ConnectionString).DataSource, cancellationToken);
+            await _journal.OpenAsync(cancellationToken);
+            await MoveEarlierReplayIdsAsync(_journal, cancellationToken);
         }
     }
 
-    /// <summary>Closes SQLite's replay file (nothing to close on PostgreSQL); the data source is the key store's.</summary>
+    /// <summary>Closes SQLite's replay journal (nothing to close on PostgreSQL); the data source is the key store's.</summary>
     public async ValueTask DisposeAsync()
     {
-        if (_replays is not null)
+        if (_journal is not null)
         {
-            await _replays.DisposeAsync();
+            await _journal.DisposeAsync();
         }
+    }
+
+    /// <summary>The file of a SQLite data source.</summary>
+    private static string StorePath(DbDataSource source) => new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder(source.ConnectionString).DataSource;
+
+    /// <summary>
+    /// Moves into the journal the identifiers earlier versions kept in SQLite: a <c>replay_ids</c> table in the store
+    /// itself, then in a file of its own next to it (<c>sfi-replay.db</c>). They are on disk in the journal before their
+    /// table is dropped or their file deleted, so an interrupted move is repeated on the next start, never lost; where
+    /// the two disagree the later expiry wins.
+    /// </summary>
+    private async Task MoveEarlierReplayIdsAsync(ReplayJournal journal, CancellationToken cancellationToken)
+    {
+        var store = StorePath(source);
+        var file = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(store))!, Path.GetFileNameWithoutExtension(store) + "-replay" + Path.GetExtension(store));
+        await using (var connection = await source.OpenConnectionAsync(cancellationToken))
+        {
+            var ids = await ReadReplayIdsAsync(connection, cancellationToken);
+            if (ids is not null)
+            {
+                await journal.ImportAsync(ids, cancellationToken);
+                await ExecuteAsync(connection, null, "DROP TABLE replay_ids", cancellationToken); // and an earlier version's expiry index
+            }
+        }
+
+        if (File.Exists(file))
+        {
+            await using (var connection = new Microsoft.Data.Sqlite.SqliteConnection(new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder { DataSource = file, Mode = Microsoft.Data.Sqlite.SqliteOpenMode.ReadWrite, Pooling = false }.ToString()))
+            {
+                await connection.OpenAsync(cancellationToken);
+                if (await ReadReplayIdsAsync(connection, cancellationToken) is { } ids)
+                {
+                    await journal.ImportAsync(ids, cancellationToken);
+                }
+            }
+
+            foreach (var suffix in new[] { "-wal", "-shm", "-journal", string.Empty })
+            {
+                File.Delete(file + suffix); // the database file last: while it exists the move is repeated
+            }
+        }
+    }
+
+    /// <summary>Every row of SQLite's <c>replay_ids</c> on <paramref name="connection"/>; null when there is no such table.</summary>
+    private static async Task<List<(byte[] Hash, long UntilMs)>?> ReadReplayIdsAsync(DbConnection connection, CancellationToken cancellationToken)
+    {
+        await using (var exists = Command(connection, null, "SELECT COUNT(*) FROM sqlite_schema WHERE type = 'table' AND name = 'replay_ids'"))
+        {
+            if (Convert.ToInt64(await exists.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture) == 0)
+            {
+                return null;
+            }
+        }
+
+        var ids = new List<(byte[] Hash, long UntilMs)>();
+        await using var select = Command(connection, null, "SELECT id, expires_at FROM replay_ids");
+        await using var reader = await select.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            // Rows of another length were never written by sfi: an identifier is the SHA-256 of what the caller sent.
+            if (reader.GetValue(0) is byte[] { Length: ReplayJournal.IdLength } id)
+            {
+                ids.Add((id, reader.GetInt64(1)));
+            }
+        }
+
+        return ids;
     }
 
     /// <summary>Adds a column unless it exists (PostgreSQL has <c>ADD COLUMN IF NOT EXISTS</c>; SQLite needs a look first).</summary>
@@ -285,11 +350,15 @@ public sealed class SqlClientStore(DbDataSource source, bool postgres) : IAsyncD
             return recorded;
         }
 
-        if (_replays is not null)
+        if (_journal is not null)
         {
-            foreach (var id in await _replays.RecordAsync(ids, now.ToUnixTimeMilliseconds(), cancellationToken))
+            var claimed = await _journal.TryAddAllAsync([.. ids.Select(i => (i.Id, i.Until.ToUnixTimeMilliseconds()))], now.ToUnixTimeMilliseconds(), cancellationToken);
+            for (var i = 0; i < ids.Count; i++)
             {
-                recorded.Add(Convert.ToBase64String(id));
+                if (claimed[i])
+                {
+                    recorded.Add(Convert.ToBase64String(ids[i].Id));
+                }
             }
 
             return recorded;
@@ -317,28 +386,17 @@ public sealed class SqlClientStore(DbDataSource source, bool postgres) : IAsyncD
         return recorded;
     }
 
-    /// <summary>
-    /// Deletes single-use identifiers that expired at or before <paramref name="now"/>; returns how many. SQLite's table
-    /// has no index on the expiry: it is walked in key order, <see cref="ReplayPurgeChunk"/> rows per statement, each its
-    /// own commit, so the purge never holds the database's one writer for longer than a small batch of identifiers does.
-    /// </summary>
+    /// <summary>Deletes single-use identifiers that expired at or before <paramref name="now"/>; returns how many.</summary>
     public async Task<int> PurgeReplayIdsAsync(DateTimeOffset now, CancellationToken cancellationToken)
     {
-        if (_replays is null)
+        if (_journal is not null)
         {
-            await using var connection = await source.OpenConnectionAsync(cancellationToken);
-            return await ExecuteAsync(connection, null, "DELETE FROM replay_ids WHERE expires_at <= @now", cancellationToken, ("now", now.ToUnixTimeMilliseconds()));
+            await _journal.OpenAsync(cancellationToken);
+            return _journal.Purge(now.ToUnixTimeMilliseconds());
         }
 
-        var purged = 0;
-        var after = Array.Empty<byte>(); // sorts before every identifier
-        while (await _replays.PurgeChunkAsync(after, ReplayPurgeChunk, now.ToUnixTimeMilliseconds(), cancellationToken) is (byte[] last, var deleted))
-        {
-            purged += deleted;
-            after = last;
-        }
-
-        return purged;
+        await using var connection = await source.OpenConnectionAsync(cancellationToken);
+        return await ExecuteAsync(connection, null, "DELETE FROM replay_ids WHERE expires_at <= @now", cancellationToken, ("now", now.ToUnixTimeMilliseconds()));
     }
 
     /// <summary>

@@ -13,7 +13,8 @@ namespace SecureFuture.Identity.Tokens;
 /// refused as it was before.
 /// </summary>
 /// <remarks>
-/// Identifiers are stored as their SHA-256 (fixed size whatever the client sent). Checks that arrive while one is
+/// Identifiers are stored as their SHA-256 (fixed size whatever the client sent). On SQLite, which serves one node, they
+/// are decided by the store's <see cref="ReplayJournal"/>. On PostgreSQL, checks that arrive while one is
 /// being written are written together in the next statement (at most <see cref="MaxBatch"/>), so under load a node
 /// makes far fewer round trips than it checks identifiers; each identifier is still decided by the database's
 /// conflict check, so two nodes can never both accept it. An identifier that appears twice in one batch is accepted
@@ -40,6 +41,18 @@ public sealed class SqlReplayCache(SqlClientStore store, TimeProvider clock) : I
         if (ids.Count is 0 or > MaxBatch)
         {
             throw new ArgumentException($"one to {MaxBatch} identifiers at a time", nameof(ids));
+        }
+
+        if (store.Journal is { } journal)
+        {
+            // SQLite: one node, which decides in memory and writes the journal in groups of its own.
+            var hashes = new (byte[] Hash, long UntilMs)[ids.Count];
+            for (var i = 0; i < hashes.Length; i++)
+            {
+                hashes[i] = (SHA256.HashData(Encoding.UTF8.GetBytes(ids[i].Id)), ids[i].Until.ToUnixTimeMilliseconds());
+            }
+
+            return await journal.TryAddAllAsync(hashes, clock.GetUtcNow().ToUnixTimeMilliseconds(), cancellationToken);
         }
 
         var pending = new Pending([.. ids.Select(i => (SHA256.HashData(Encoding.UTF8.GetBytes(i.Id)), i.Until))], new TaskCompletionSource<bool[]>(TaskCreationOptions.RunContinuationsAsynchronously));
