@@ -257,7 +257,7 @@ public sealed class KeyRingService
             Metrics.CountSignature(ringName);
             // The digest of a payload is of the whole signing input (a JWS header and its claims); for a raw digest it
             // is the digest itself.
-            await _signatureAudit.AddAsync(caller.Actor, ringName, active.Kid, payload is null ? toSign : SHA256.HashData(payload), cancellationToken);
+            await _signatureAudit.AddAsync(caller.Actor, ringName, active.Kid, payload is null || algorithm.Hash == HashAlgorithmName.SHA256 ? toSign : SHA256.HashData(payload), cancellationToken);
             return new SignResult(active.Kid, algorithm.Name, signature);
         }
         catch (HsmUnavailableException e)

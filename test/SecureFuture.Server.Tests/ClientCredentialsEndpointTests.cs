@@ -238,6 +238,57 @@ public sealed class ClientCredentialsEndpointTests(ServerFixture fixture)
     }
 
     [Fact]
+    public async Task An_assertion_member_of_another_JSON_type_is_declined_by_the_dedicated_path_and_left_to_OpenIddict()
+    {
+        await using var sfi = await StartAsync();
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        await RegisterAsync(sfi, "erin", key);
+        var endpoint = sfi.Issuer + "oauth2/token";
+        var path = sfi.Server.Services.GetRequiredService<ClientCredentialsEndpoint>();
+        using var http = new HttpClient();
+        string Signed(Action<JsonObject, JsonObject> edit) => Jws("ES256", sfi.Issuer, "erin", input => key.SignData(input, HashAlgorithmName.SHA256), edit);
+
+        // The dedicated path reads each member as the one JSON type it may have; Microsoft.IdentityModel, which reads
+        // them for OpenIddict's pipeline, converts some others (a fractional time, a time as a string). Whatever the
+        // two could read differently is not decided here: the request goes on, and OpenIddict answers as it always has.
+        var cases = new (string Misuse, Action<JsonObject, JsonObject> Edit)[]
+        {
+            ("exp fractional", (_, c) => c["exp"] = DateTimeOffset.UtcNow.AddMinutes(2).ToUnixTimeSeconds() + 0.5),
+            ("exp a string", (_, c) => c["exp"] = DateTimeOffset.UtcNow.AddMinutes(2).ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture)),
+            ("exp beyond year 9999", (_, c) => c["exp"] = 253402300800L),
+            ("iat negative", (_, c) => c["iat"] = -1),
+            ("nbf an object", (_, c) => c["nbf"] = new JsonObject()),
+            ("iss a number", (_, c) => c["iss"] = 7),
+            ("sub null", (_, c) => c["sub"] = null),
+            ("jti an array", (_, c) => c["jti"] = new JsonArray("a")),
+            ("aud with a number", (_, c) => c["aud"] = new JsonArray(sfi.Issuer, 7)),
+            ("aud an object", (_, c) => c["aud"] = new JsonObject { ["value"] = sfi.Issuer }),
+            ("kid a number", (h, _) => h["kid"] = 1),
+            ("typ a number", (h, _) => h["typ"] = 1),
+        };
+        foreach (var (misuse, edit) in cases)
+        {
+            var (issuedBefore, declinedBefore) = (path.Issued, path.Declined);
+            var answer = await SendAsync(http, endpoint, Form("erin", Signed(edit)));
+            Assert.True(path.Issued == issuedBefore && path.Declined == declinedBefore + 1, $"{misuse}: not declined by the dedicated path");
+            Assert.True(path.LastDecline?.Contains("is not of its type", StringComparison.Ordinal) == true, $"{misuse}: declined because '{path.LastDecline}'");
+            Assert.True(answer.Status is HttpStatusCode.OK or HttpStatusCode.BadRequest or HttpStatusCode.Unauthorized, $"{misuse}: {answer.Status} {answer.Body.ToJsonString()}");
+            Assert.True(answer.Status == HttpStatusCode.OK ? answer.Body["access_token"] is not null : answer.Body["error"] is not null, $"{misuse}: {answer.Body.ToJsonString()}");
+            if (misuse.StartsWith("exp beyond", StringComparison.Ordinal) || misuse.StartsWith("exp a string", StringComparison.Ordinal) || misuse.StartsWith("nbf", StringComparison.Ordinal))
+            {
+                // Not a NumericDate this server can hold: refused by the pipeline, where OpenIddict's own reading of
+                // an exp past 9999 threw (an HTTP 500).
+                Assert.True(answer.Status == HttpStatusCode.Unauthorized && (string?)answer.Body["error"] == "invalid_client", $"{misuse}: {answer.Status} {answer.Body.ToJsonString()}");
+            }
+        }
+
+        // The same assertion with every member of its type is issued by the dedicated path.
+        var accepted = await SendAsync(http, endpoint, Form("erin", Signed((_, _) => { })));
+        Assert.True(accepted.Status == HttpStatusCode.OK, accepted.Body.ToJsonString());
+        Assert.Equal(1, path.Issued);
+    }
+
+    [Fact]
     public async Task A_token_from_the_dedicated_path_has_exactly_these_members_and_verifies_against_the_servers_jwks()
     {
         await using var sfi = await StartAsync();
@@ -394,7 +445,7 @@ public sealed class ClientCredentialsEndpointTests(ServerFixture fixture)
     /// A client assertion with header <c>alg</c> <paramref name="alg"/> and kid k1, typed and with the claims of a correct
     /// one, and the signature <paramref name="sign"/> makes over its signing input (whatever it is).
     /// </summary>
-    private static string Jws(string alg, string issuer, string clientId, Func<byte[], byte[]> sign)
+    private static string Jws(string alg, string issuer, string clientId, Func<byte[], byte[]> sign, Action<JsonObject, JsonObject>? edit = null)
     {
         var now = DateTimeOffset.UtcNow;
         var header = new JsonObject { ["alg"] = alg, ["kid"] = "k1", ["typ"] = "client-authentication+jwt" };
@@ -407,6 +458,7 @@ public sealed class ClientCredentialsEndpointTests(ServerFixture fixture)
             ["iat"] = now.ToUnixTimeSeconds(),
             ["exp"] = now.AddMinutes(2).ToUnixTimeSeconds(),
         };
+        edit?.Invoke(header, claims);
         var input = Base64Url(Encoding.UTF8.GetBytes(header.ToJsonString())) + "." + Base64Url(Encoding.UTF8.GetBytes(claims.ToJsonString()));
         return input + "." + Base64Url(sign(Encoding.ASCII.GetBytes(input)));
     }

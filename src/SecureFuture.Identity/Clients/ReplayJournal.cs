@@ -63,7 +63,7 @@ internal sealed class ReplayJournal : IAsyncDisposable
     private readonly Lock _write = new();
     private List<Pending> _pending = [];
     private bool _writing;
-    private Task _writer = Task.CompletedTask;
+    private TaskCompletionSource _idle = new();
     private readonly List<(long Sequence, string Path, long MaxExpiry)> _closed = [];
     private Segment? _current;
     private long _lastSequence;
@@ -239,7 +239,7 @@ internal sealed class ReplayJournal : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        Task writer;
+        Task idle;
         lock (_write)
         {
             if (_disposed)
@@ -248,11 +248,11 @@ internal sealed class ReplayJournal : IAsyncDisposable
             }
 
             _disposed = true;
-            writer = _writer;
+            idle = _writing ? _idle.Task : Task.CompletedTask;
         }
 
         // What was claimed before is written (its callers wait for it); nothing new is taken.
-        await writer.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await idle;
         lock (_write)
         {
             _current?.Dispose();
@@ -287,7 +287,12 @@ internal sealed class ReplayJournal : IAsyncDisposable
         }
     }
 
-    /// <summary>Queues records for the writer, starting it unless it runs; completes once they are on disk.</summary>
+    /// <summary>
+    /// Queues records and returns a task that completes once they are on disk. When no write is under way the caller
+    /// leads: it writes what is queued itself, on its own thread (no hand-off to another thread and back), and leaves
+    /// what arrived meanwhile to a writer on the thread pool, so it waits for one write only. Otherwise the records go
+    /// in the next write.
+    /// </summary>
     private Task WriteAsync(List<(ReplayId Id, long UntilMs)> records)
     {
         var pending = new Pending(records, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
@@ -295,11 +300,19 @@ internal sealed class ReplayJournal : IAsyncDisposable
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             _pending.Add(pending);
-            if (!_writing)
+            if (_writing)
             {
-                _writing = true;
-                _writer = Task.Run(WriteAll);
+                return pending.Written.Task;
             }
+
+            _writing = true;
+            _idle = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+
+        WriteRound();
+        if (!StopWritingIfDone())
+        {
+            _ = Task.Run(WriteAll);
         }
 
         return pending.Written.Task;
@@ -308,41 +321,63 @@ internal sealed class ReplayJournal : IAsyncDisposable
     /// <summary>Writes what is queued, one write per round, until nothing is.</summary>
     private void WriteAll()
     {
-        while (true)
+        do
         {
-            List<Pending> round;
-            lock (_write)
-            {
-                if (_pending.Count == 0)
-                {
-                    _writing = false;
-                    return;
-                }
+            WriteRound();
+        }
+        while (!StopWritingIfDone());
+    }
 
-                round = _pending;
-                _pending = [];
+    /// <summary>Ends the writing when nothing is queued (the next caller then leads); false when something is.</summary>
+    private bool StopWritingIfDone()
+    {
+        lock (_write)
+        {
+            if (_pending.Count > 0)
+            {
+                return false;
             }
 
-            Exception? failure = null;
-            try
-            {
-                Append(round);
-            }
-            catch (Exception e)
-            {
-                failure = e;
-            }
+            _writing = false;
+            _idle.TrySetResult();
+            return true;
+        }
+    }
 
-            foreach (var pending in round)
+    /// <summary>Writes everything queued in one round and completes its callers: on disk, or the write's failure.</summary>
+    private void WriteRound()
+    {
+        List<Pending> round;
+        lock (_write)
+        {
+            round = _pending;
+            _pending = [];
+        }
+
+        if (round.Count == 0)
+        {
+            return;
+        }
+
+        Exception? failure = null;
+        try
+        {
+            Append(round);
+        }
+        catch (Exception e)
+        {
+            failure = e;
+        }
+
+        foreach (var pending in round)
+        {
+            if (failure is null)
             {
-                if (failure is null)
-                {
-                    pending.Written.TrySetResult();
-                }
-                else
-                {
-                    pending.Written.TrySetException(failure); // callers refuse what could not be recorded
-                }
+                pending.Written.TrySetResult();
+            }
+            else
+            {
+                pending.Written.TrySetException(failure); // callers refuse what could not be recorded
             }
         }
     }

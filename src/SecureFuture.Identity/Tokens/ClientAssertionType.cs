@@ -23,8 +23,14 @@ internal static class ClientAssertionType
     public static string? Refusal(JsonWebToken assertion, TokenServiceOptions options)
     {
         ArgumentNullException.ThrowIfNull(assertion);
+        return Refusal(assertion.TryGetHeaderValue<string>("typ", out var value) ? value : null, [.. assertion.Audiences], options);
+    }
+
+    /// <summary>Why an assertion (not yet verified) of type <paramref name="typ"/> for <paramref name="audiences"/> is not a client assertion here; null when its type is acceptable.</summary>
+    public static string? Refusal(string? typ, IReadOnlyList<string> audiences, TokenServiceOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(audiences);
         ArgumentNullException.ThrowIfNull(options);
-        var typ = assertion.TryGetHeaderValue<string>("typ", out var value) ? value : null;
         if (IsMediaType(typ, Explicit))
         {
             return null;
@@ -41,7 +47,6 @@ internal static class ClientAssertionType
         }
 
         // Untyped: the audience must leave no doubt that the client made it for this server's client authentication.
-        var audiences = assertion.Audiences.ToList();
         return audiences.Count == 1 && string.Equals(audiences[0], options.Issuer.AbsoluteUri, StringComparison.Ordinal)
             ? null
             : $"a client assertion without typ '{Explicit}' must have aud exactly the issuer '{options.Issuer.AbsoluteUri}'";
@@ -81,6 +86,49 @@ internal static class ClientAssertionType
 
         return null;
     }
+
+    /// <summary>
+    /// Why a time of <paramref name="compact"/>'s claims (<c>exp</c>, <c>nbf</c>, <c>iat</c>) is not a NumericDate this
+    /// server can hold (RFC 7519 §2: a JSON number of seconds; here between years 1 and 9999); null when each present one
+    /// is, or when the claims cannot be read at all (see <see cref="UnreadableJson"/>). OpenIddict turns <c>exp</c>
+    /// into a date after the signature is verified, and a registered client's assertion with an <c>exp</c> past 9999
+    /// made that throw: an HTTP 500 instead of a refusal.
+    /// </summary>
+    public static string? UnrepresentableTime(string compact)
+    {
+        ArgumentNullException.ThrowIfNull(compact);
+        var parts = compact.Split('.');
+        if (parts.Length != 3)
+        {
+            return null;
+        }
+
+        try
+        {
+            using var claims = StrictJson.Parse(Base64Url.DecodeFromChars(parts[1]), StrictJson.DocumentOptions(maxDepth: 16));
+            if (claims.RootElement.ValueKind != JsonValueKind.Object)
+            {
+                return null;
+            }
+
+            foreach (var name in new[] { "exp", "nbf", "iat" })
+            {
+                if (claims.RootElement.TryGetProperty(name, out var value)
+                    && (value.ValueKind != JsonValueKind.Number || !value.TryGetDouble(out var seconds) || seconds is < EarliestTime or > LatestTime))
+                {
+                    return $"the client assertion's {name} is not a NumericDate between the years 1 and 9999 (RFC 7519 section 2)";
+                }
+            }
+        }
+        catch (Exception e) when (e is FormatException or JsonException)
+        {
+        }
+
+        return null;
+    }
+
+    /// <summary>The Unix times of 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z, the range of <see cref="DateTimeOffset"/>.</summary>
+    private const double EarliestTime = -62135596800, LatestTime = 253402300799;
 
     /// <summary>
     /// The assertion as a token, not verified (its issuer names the client whose keys verify it); null when it cannot be

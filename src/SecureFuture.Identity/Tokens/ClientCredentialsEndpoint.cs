@@ -1,10 +1,10 @@
 using System.Buffers;
+using System.Security.Cryptography;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Primitives;
-using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 using SecureFuture.Identity.Clients;
 using SecureFuture.Identity.Validation;
@@ -48,6 +48,13 @@ public sealed class ClientCredentialsEndpoint
     /// <summary>Each thread's buffer for a token's header and claims (a few hundred bytes), kept between tokens.</summary>
     [ThreadStatic]
     private static ArrayBufferWriter<byte>? TokenJsonBuffer;
+
+    /// <summary>Each thread's random bytes for token identifiers, and how many of them were used (see <see cref="NewTokenId"/>).</summary>
+    [ThreadStatic]
+    private static byte[]? TokenIdRandom;
+
+    [ThreadStatic]
+    private static int TokenIdRandomUsed;
 
     private static readonly JsonWriterOptions ResponseJson = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, Indented = true };
 
@@ -165,10 +172,14 @@ public sealed class ClientCredentialsEndpoint
             return Outcome.Declined(malformed is null ? $"the client assertion is not a compact JWS ({parts} parts)" : "the client assertion's header or claims is not strict JSON: " + malformed);
         }
 
-        if (ClientAssertionType.ReadUnverified(compact) is not { } assertion
-            || !assertion.TryGetPayloadValue<string>("iss", out var clientId) || string.IsNullOrEmpty(clientId)
-            || !assertion.TryGetPayloadValue<string>("sub", out var subject) || !string.Equals(subject, clientId, StringComparison.Ordinal)
-            || !assertion.TryGetPayloadValue<string>("jti", out var jti))
+        if (AssertionClaims.Read(jws) is not { } assertion)
+        {
+            return Outcome.Declined("the client assertion's typ, kid, iss, sub, jti, aud, exp, nbf or iat is not of its type");
+        }
+
+        var clientId = assertion.Issuer;
+        var jti = assertion.Jti;
+        if (string.IsNullOrEmpty(clientId) || !string.Equals(assertion.Subject, clientId, StringComparison.Ordinal) || jti is null)
         {
             return Outcome.Declined("the client assertion has no issuer or jti, or a subject that is not its issuer");
         }
@@ -189,7 +200,7 @@ public sealed class ClientCredentialsEndpoint
             return Outcome.Declined(client is null ? "the client is not registered" : "the client is disabled");
         }
 
-        if (ClientAssertionType.Refusal(assertion, _options) is { } untyped)
+        if (ClientAssertionType.Refusal(assertion.Type, assertion.Audiences, _options) is { } untyped)
         {
             return Outcome.Declined(untyped);
         }
@@ -199,8 +210,8 @@ public sealed class ClientCredentialsEndpoint
             return Outcome.Declined(refused);
         }
 
-        var expires = TimeOf(assertion.ValidTo)!.Value;
-        if (ClientCredentialsRules.AssertionTimesRefusal(jti, expires, TimeOf(assertion.ValidFrom), TimeOf(assertion.IssuedAt), _clock.GetUtcNow(), _options) is { } times)
+        var expires = assertion.Expires!.Value;
+        if (ClientCredentialsRules.AssertionTimesRefusal(jti, expires, assertion.NotBefore, assertion.IssuedAt, _clock.GetUtcNow(), _options) is { } times)
         {
             return Outcome.Declined(times);
         }
@@ -287,9 +298,9 @@ public sealed class ClientCredentialsEndpoint
     /// Signature by the registered key the header names, issuer and audience, as OpenIddict checks them (with
     /// Microsoft.IdentityModel's JsonWebTokenHandler), and the header's algorithm pinned to that key's.
     /// </summary>
-    private string? AssertionRefusal(JsonWebToken assertion, CompactJws jws, OAuthClient client)
+    private string? AssertionRefusal(AssertionClaims assertion, CompactJws jws, OAuthClient client)
     {
-        if (!assertion.TryGetHeaderValue<string>("kid", out var kid) || !client.Keys.KeyIds.Contains(kid, StringComparer.Ordinal))
+        if (assertion.KeyId is not { } kid || !client.Keys.KeyIds.Contains(kid, StringComparer.Ordinal))
         {
             return "the client assertion's kid names no registered key";
         }
@@ -300,13 +311,13 @@ public sealed class ClientCredentialsEndpoint
             return "the client assertion's issuer is not the client";
         }
 
-        var audiences = assertion.Audiences.ToList();
+        var audiences = assertion.Audiences;
         if (audiences.Count != 1 || !string.Equals(audiences[0], _issuer, StringComparison.Ordinal))
         {
             return "the client assertion's audience is not exactly this issuer";
         }
 
-        if (TimeOf(assertion.ValidTo) is null)
+        if (assertion.Expires is null)
         {
             return "the client assertion needs jti and exp";
         }
@@ -363,8 +374,8 @@ public sealed class ClientCredentialsEndpoint
         response.Headers.Pragma = "no-cache";
         response.Headers.Expires = "Thu, 01 Jan 1970 00:00:00 GMT";
         await ClientCredentialsRules.AttachDpopNonceAsync(_nonces, response, cancellationToken);
-        using var body = new MemoryStream();
-        await using (var writer = new Utf8JsonWriter(body, ResponseJson))
+        var body = new ArrayBufferWriter<byte>(token.Length + 128);
+        using (var writer = new Utf8JsonWriter(body, ResponseJson))
         {
             writer.WriteStartObject();
             writer.WriteString("access_token", token);
@@ -378,9 +389,9 @@ public sealed class ClientCredentialsEndpoint
         }
 
         response.ContentType = "application/json;charset=UTF-8";
-        response.ContentLength = body.Length;
+        response.ContentLength = body.WrittenCount;
         _clients.Metrics.CountIssued();
-        await response.Body.WriteAsync(body.GetBuffer().AsMemory(0, (int)body.Length), cancellationToken);
+        await response.Body.WriteAsync(body.WrittenMemory, cancellationToken);
     }
 
     /// <summary>
@@ -430,7 +441,7 @@ public sealed class ClientCredentialsEndpoint
             writer.WriteString("scope", string.Join(' ', scopes));
         }
 
-        writer.WriteString("jti", Guid.NewGuid().ToString());
+        writer.WriteString("jti", NewTokenId());
         if (binding is { } bound)
         {
             writer.WriteStartObject("cnf");
@@ -452,6 +463,29 @@ public sealed class ClientCredentialsEndpoint
         input[dot] = (byte)'.';
         Base64Url.EncodeToUtf8(claims, input.AsSpan(dot + 1));
         return input;
+    }
+
+    /// <summary>
+    /// A random (version 4) GUID for a token's <c>jti</c>, as OpenIddict's tokens have, from the operating system's
+    /// CSPRNG by way of OpenSSL, drawn 4 KiB at a time into a buffer of the thread's: <see cref="Guid.NewGuid"/> reads
+    /// <c>/dev/urandom</c> once per call, a system call per token. Each byte is used once and cleared.
+    /// </summary>
+    private static string NewTokenId()
+    {
+        var random = TokenIdRandom ??= new byte[4096];
+        if (TokenIdRandomUsed is 0 or >= 4096)
+        {
+            RandomNumberGenerator.Fill(random);
+            TokenIdRandomUsed = 0;
+        }
+
+        var bytes = random.AsSpan(TokenIdRandomUsed, 16);
+        TokenIdRandomUsed += 16;
+        bytes[7] = (byte)((bytes[7] & 0x0F) | 0x40); // version 4 (the high nibble of the third group, stored little-endian)
+        bytes[8] = (byte)((bytes[8] & 0x3F) | 0x80); // RFC 9562 variant
+        var id = new Guid(bytes).ToString();
+        bytes.Clear();
+        return id;
     }
 
     /// <summary>Why the form is not one this path reads with certainty; null when it is.</summary>
@@ -509,8 +543,88 @@ public sealed class ClientCredentialsEndpoint
         return Uri.TryCreate(resource, UriKind.Absolute, out var uri) && string.IsNullOrEmpty(uri.Fragment) && !resource.Contains('#', StringComparison.Ordinal) ? [resource] : null;
     }
 
-    /// <summary>A JWT time as Microsoft.IdentityModel reads it (<see cref="DateTime.MinValue"/> when absent).</summary>
-    private static DateTimeOffset? TimeOf(DateTime value) => value == DateTime.MinValue ? null : new DateTimeOffset(value, TimeSpan.Zero);
+    /// <summary>
+    /// The members of a client assertion this path decides on, read from the JWS already parsed strictly, each of the
+    /// one JSON type it may have: <c>typ</c>, <c>kid</c>, <c>iss</c>, <c>sub</c> and <c>jti</c> strings, <c>aud</c> a
+    /// string or an array of strings, <c>exp</c>, <c>nbf</c> and <c>iat</c> integers (NumericDate in whole seconds).
+    /// Null when any present member is of another type or out of range: Microsoft.IdentityModel, which reads them for
+    /// OpenIddict's pipeline, converts some of those (a fractional or string time), and what the two readers might
+    /// read differently is left to that pipeline alone.
+    /// </summary>
+    private sealed record AssertionClaims(string? Type, string? KeyId, string? Issuer, string? Subject, string? Jti, IReadOnlyList<string> Audiences, DateTimeOffset? Expires, DateTimeOffset? NotBefore, DateTimeOffset? IssuedAt)
+    {
+        private const long LatestTime = 253402300799; // 9999-12-31T23:59:59Z
+
+        public static AssertionClaims? Read(CompactJws jws)
+        {
+            var header = jws.Header;
+            var claims = jws.Claims;
+            if (!Text(header, "typ", out var type) || !Text(header, "kid", out var kid)
+                || !Text(claims, "iss", out var issuer) || !Text(claims, "sub", out var subject) || !Text(claims, "jti", out var jti)
+                || !Time(claims, "exp", out var expires) || !Time(claims, "nbf", out var notBefore) || !Time(claims, "iat", out var issuedAt))
+            {
+                return null;
+            }
+
+            List<string> audiences = [];
+            if (claims.TryGetProperty("aud", out var aud))
+            {
+                switch (aud.ValueKind)
+                {
+                    case JsonValueKind.String:
+                        audiences.Add(aud.GetString()!);
+                        break;
+                    case JsonValueKind.Array:
+                        foreach (var item in aud.EnumerateArray())
+                        {
+                            if (item.ValueKind != JsonValueKind.String)
+                            {
+                                return null;
+                            }
+
+                            audiences.Add(item.GetString()!);
+                        }
+
+                        break;
+                    default:
+                        return null;
+                }
+            }
+
+            return new AssertionClaims(type, kid, issuer, subject, jti, audiences, expires, notBefore, issuedAt);
+        }
+
+        /// <summary>A string member; false when present and not a string.</summary>
+        private static bool Text(JsonElement element, string name, out string? value)
+        {
+            value = null;
+            if (!element.TryGetProperty(name, out var member))
+            {
+                return true;
+            }
+
+            value = member.ValueKind == JsonValueKind.String ? member.GetString() : null;
+            return value is not null;
+        }
+
+        /// <summary>A NumericDate member in whole seconds; false when present and not such an integer.</summary>
+        private static bool Time(JsonElement element, string name, out DateTimeOffset? value)
+        {
+            value = null;
+            if (!element.TryGetProperty(name, out var member))
+            {
+                return true;
+            }
+
+            if (member.ValueKind != JsonValueKind.Number || !member.TryGetInt64(out var seconds) || seconds is < 0 or > LatestTime)
+            {
+                return false;
+            }
+
+            value = DateTimeOffset.FromUnixTimeSeconds(seconds);
+            return true;
+        }
+    }
 
     /// <summary>Issued (no decline), or why the request goes on to OpenIddict, with the single-use answers already recorded.</summary>
     private sealed record Outcome(string? Decline, IReadOnlyDictionary<string, bool>? Recorded)

@@ -40,7 +40,7 @@ internal static partial class TokenServiceHandlers
                     return;
                 }
 
-                if (ClientAssertionType.UnreadableJson(context.Token) is { } unreadable)
+                if ((ClientAssertionType.UnreadableJson(context.Token) ?? ClientAssertionType.UnrepresentableTime(context.Token)) is { } unreadable)
                 {
                     context.Reject(Errors.InvalidClient, unreadable);
                     return;
