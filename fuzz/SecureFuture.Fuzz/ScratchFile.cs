@@ -13,6 +13,19 @@ internal static class ScratchFile
         return folder;
     });
 
+    /// <summary><c>FOLDER/name</c>, created empty (whatever the previous input left in it removed).</summary>
+    public static string EmptyDirectory(string name)
+    {
+        var path = Path.Combine(Folder.Value, name);
+        if (Directory.Exists(path))
+        {
+            Directory.Delete(path, recursive: true);
+        }
+
+        Directory.CreateDirectory(path);
+        return path;
+    }
+
     /// <summary>Writes <paramref name="input"/> to <c>FOLDER/name</c> and returns the path.</summary>
     public static string Write(string name, byte[] input)
     {

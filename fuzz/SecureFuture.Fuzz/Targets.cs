@@ -76,6 +76,7 @@ internal static class Targets
         .. Manifests.Select(m => new FuzzTarget(m.Target, $"DependencyInventory.Read ({m.Path[(m.Path.LastIndexOf('/') + 1)..]})", input => Manifest(m.Path, input))),
         new("osv-json", "OsvReader.ReadJson (advisory import)", OsvJson),
         new("osv-yaml", "OsvReader.ReadYaml (advisory import)", OsvYaml),
+        new("replay-journal", "ReplayJournal.OpenAsync (SQLite's single-use identifiers, read back on start)", ReplayJournalSegment),
     ];
 
     public static FuzzTarget? Find(string name) => All.FirstOrDefault(t => t.Name == name);
@@ -330,6 +331,54 @@ internal static class Targets
     /// <summary>The inventory turns a reader's documented refusals into notifications; nothing else may escape.</summary>
     private static void Manifest(string path, byte[] input) =>
         new DependencyInventory().Read([new ScanTarget(path, Text(input))]);
+
+    /// <summary>
+    /// The input is the last segment of SQLite's replay journal (a file in the data directory): reading it back loads
+    /// it, cuts off a torn end, or refuses it as damaged (<see cref="InvalidDataException"/>). Whatever it loaded, a
+    /// second reading of what is left on disk loads the same identifiers: a cut leaves a whole journal.
+    /// </summary>
+    private static void ReplayJournalSegment(byte[] input)
+    {
+        var directory = ScratchFile.EmptyDirectory("replay-journal");
+        File.WriteAllBytes(Path.Combine(directory, "0000000000000001.log"), input);
+        int? loaded = null;
+        var journal = new ReplayJournal(directory);
+        try
+        {
+            journal.OpenAsync(default).GetAwaiter().GetResult();
+            loaded = journal.Count;
+        }
+        catch (InvalidDataException)
+        {
+        }
+        finally
+        {
+            journal.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        }
+
+        if (loaded is null)
+        {
+            return;
+        }
+
+        var again = new ReplayJournal(directory);
+        try
+        {
+            again.OpenAsync(default).GetAwaiter().GetResult();
+            if (again.Count != loaded)
+            {
+                throw new InvariantViolationException($"the journal loaded {loaded} identifiers, and {again.Count} when read again");
+            }
+        }
+        catch (InvalidDataException e)
+        {
+            throw new InvariantViolationException("a journal read once is refused when read again: " + e.Message);
+        }
+        finally
+        {
+            again.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        }
+    }
 
     private static void OsvJson(byte[] input)
     {
