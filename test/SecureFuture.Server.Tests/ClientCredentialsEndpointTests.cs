@@ -282,6 +282,15 @@ public sealed class ClientCredentialsEndpointTests(ServerFixture fixture)
             }
         }
 
+        // A member named twice, with a name outside ASCII: refused (the JSON reader's message names the member, and an
+        // error description outside RFC 6749's characters made Kestrel throw on the WWW-Authenticate header, a 500).
+        var twice = Signed((_, c) => c["\u00e9t\u00e9"] = 1).Split('.');
+        var claimsText = Encoding.UTF8.GetString(Convert.FromBase64String(twice[1].Replace('-', '+').Replace('_', '/') + new string('=', (4 - twice[1].Length % 4) % 4)));
+        var duplicated = Base64Url(Encoding.UTF8.GetBytes(claimsText.TrimEnd('}') + ",\"\u00e9t\u00e9\":2}"));
+        var unsigned = twice[0] + "." + duplicated;
+        var named = await SendAsync(http, endpoint, Form("erin", unsigned + "." + Base64Url(key.SignData(Encoding.ASCII.GetBytes(unsigned), HashAlgorithmName.SHA256))));
+        Assert.True(named.Status == HttpStatusCode.Unauthorized && (string?)named.Body["error"] == "invalid_client", $"a member named twice: {named.Status} {named.Body.ToJsonString()}");
+
         // The same assertion with every member of its type is issued by the dedicated path.
         var accepted = await SendAsync(http, endpoint, Form("erin", Signed((_, _) => { })));
         Assert.True(accepted.Status == HttpStatusCode.OK, accepted.Body.ToJsonString());

@@ -28,6 +28,7 @@ internal static partial class TokenServiceHandlers
         .. Introspection.DefaultHandlers,
         .. Revocation.DefaultHandlers,
         .. Discovery.DefaultHandlers,
+        .. Responses.DefaultHandlers,
     ];
 
     /// <summary>Where the request came from, as throttling counts it.</summary>
