@@ -588,20 +588,9 @@ internal sealed class ReplayJournal : IAsyncDisposable
 
         var maxExpiry = long.MinValue;
         var offset = HeaderLength;
-        Span<byte> expected = stackalloc byte[ChecksumLength];
         while (offset < data.Length)
         {
-            var rest = data.AsSpan(offset);
-            var count = rest.Length >= BatchHeaderLength && BinaryPrimitives.ReadUInt32LittleEndian(rest) == BatchMagic ? BinaryPrimitives.ReadInt32LittleEndian(rest[4..]) : -1;
-            var length = BatchHeaderLength + (long)count * RecordLength;
-            var whole = count is > 0 and <= MaxBatch && rest.Length >= length + ChecksumLength;
-            if (whole)
-            {
-                Checksum(sequence, offset, rest[..(int)length], expected);
-                whole = expected.SequenceEqual(rest.Slice((int)length, ChecksumLength));
-            }
-
-            if (!whole)
+            if (WholeBatchAt(data, sequence, offset) is not { } length)
             {
                 // Only the last write can be torn, and a write is one batch: a whole batch after this one means this
                 // one was damaged after it was acknowledged.
@@ -626,10 +615,26 @@ internal sealed class ReplayJournal : IAsyncDisposable
                 maxExpiry = Math.Max(maxExpiry, until);
             }
 
-            offset += (int)length + ChecksumLength;
+            offset += length + ChecksumLength;
         }
 
         return maxExpiry;
+    }
+
+    /// <summary>The length (header and records, without the checksum) of the whole batch at <paramref name="offset"/>: its magic, a count in range, all its bytes and a checksum that verifies at this offset; null otherwise.</summary>
+    private static int? WholeBatchAt(byte[] data, long sequence, int offset)
+    {
+        var rest = data.AsSpan(offset);
+        var count = rest.Length >= BatchHeaderLength && BinaryPrimitives.ReadUInt32LittleEndian(rest) == BatchMagic ? BinaryPrimitives.ReadInt32LittleEndian(rest[4..]) : 0;
+        if (count is <= 0 or > MaxBatch || rest.Length < BatchHeaderLength + (count * RecordLength) + ChecksumLength)
+        {
+            return null;
+        }
+
+        var length = BatchHeaderLength + (count * RecordLength);
+        Span<byte> expected = stackalloc byte[ChecksumLength];
+        Checksum(sequence, offset, rest[..length], expected);
+        return expected.SequenceEqual(rest.Slice(length, ChecksumLength)) ? length : null;
     }
 
     /// <summary>Whether a whole batch (magic, count and checksum at its own offset) starts anywhere after <paramref name="offset"/>.</summary>
@@ -637,7 +642,6 @@ internal sealed class ReplayJournal : IAsyncDisposable
     {
         Span<byte> magic = stackalloc byte[4];
         BinaryPrimitives.WriteUInt32LittleEndian(magic, BatchMagic);
-        Span<byte> expected = stackalloc byte[ChecksumLength];
         for (var at = offset + 1; at < data.Length; at++)
         {
             var found = data.AsSpan(at).IndexOf(magic);
@@ -647,16 +651,9 @@ internal sealed class ReplayJournal : IAsyncDisposable
             }
 
             at += found;
-            var rest = data.AsSpan(at);
-            var count = rest.Length >= BatchHeaderLength ? BinaryPrimitives.ReadInt32LittleEndian(rest[4..]) : -1;
-            var length = BatchHeaderLength + (long)count * RecordLength;
-            if (count is > 0 and <= MaxBatch && rest.Length >= length + ChecksumLength)
+            if (WholeBatchAt(data, sequence, at) is not null)
             {
-                Checksum(sequence, at, rest[..(int)length], expected);
-                if (expected.SequenceEqual(rest.Slice((int)length, ChecksumLength)))
-                {
-                    return true;
-                }
+                return true;
             }
         }
 
