@@ -468,6 +468,27 @@ public sealed class TokenServiceTests(ServerFixture fixture)
         await app.StopAsync();
     }
 
+    /// <summary>
+    /// OpenIddict runs an event's handlers in order of their <c>Order</c>, sorted once with <c>List.Sort</c>, which is
+    /// not stable: two handlers of one event with the same order run in either order, and which one changed when any
+    /// handler was added. The check that reports a revoked token inactive had the order of OpenIddict's handler that
+    /// attaches the token's principal; after an unrelated handler was added it ran first, found no principal, and a
+    /// revoked token was introspected as active. So each handler sfi adds has an order of its own within its event.
+    /// </summary>
+    [Fact]
+    public async Task Every_handler_sfi_adds_runs_at_an_order_no_other_handler_of_its_event_has()
+    {
+        await using var sfi = await StartAsync();
+        var handlers = sfi.Server.Services.GetRequiredService<Microsoft.Extensions.Options.IOptionsMonitor<OpenIddict.Server.OpenIddictServerOptions>>().CurrentValue.Handlers;
+        Assert.Contains(handlers, h => h.Type == OpenIddict.Server.OpenIddictServerHandlerType.Custom);
+        var shared = handlers
+            .GroupBy(h => (h.ContextType, h.Order))
+            .Where(g => g.Count() > 1 && g.Any(h => h.Type == OpenIddict.Server.OpenIddictServerHandlerType.Custom))
+            .Select(g => $"{g.Key.ContextType.Name} at {g.Key.Order}: {string.Join(", ", g.Select(h => h.ServiceDescriptor.ServiceType.Name))}")
+            .ToList();
+        Assert.True(shared.Count == 0, string.Join("\n", shared));
+    }
+
     [Fact]
     public async Task Introspection_answers_the_owner_and_resource_servers_and_a_revoked_token_dies_everywhere()
     {

@@ -24,7 +24,8 @@ internal static partial class TokenServiceHandlers
         {
             public static OpenIddictServerHandlerDescriptor Descriptor { get; } = OpenIddictServerHandlerDescriptor.CreateBuilder<HandleConfigurationRequestContext>()
                 .UseSingletonHandler<DescribeTokenService>()
-                .SetOrder(int.MaxValue - 100_000)
+                // After OpenIddict's own handlers, whose endpoints and authentication methods it replaces.
+                .SetOrder(OpenIddictServerHandlers.Discovery.AttachAdditionalMetadata.Descriptor.Order + 1_000)
                 .SetType(OpenIddictServerHandlerType.Custom)
                 .Build();
 

@@ -315,7 +315,8 @@ internal static partial class TokenServiceHandlers
         {
             public static OpenIddictServerHandlerDescriptor Descriptor { get; } = OpenIddictServerHandlerDescriptor.CreateBuilder<HandleTokenRequestContext>()
                 .UseSingletonHandler<IssueClientToken>()
-                .SetOrder(int.MaxValue - 100_000)
+                // Before OpenIddict's hand-over to the application (the passthrough mode, not enabled here).
+                .SetOrder(int.MaxValue - 100_500)
                 .SetType(OpenIddictServerHandlerType.Custom)
                 .Build();
 

@@ -56,17 +56,20 @@ internal static partial class TokenServiceHandlers
         {
             public static OpenIddictServerHandlerDescriptor Descriptor { get; } = OpenIddictServerHandlerDescriptor.CreateBuilder<HandleIntrospectionRequestContext>()
                 .UseSingletonHandler<EvaluateIntrospectedToken>()
-                .SetOrder(int.MinValue + 100_000)
+                // After OpenIddict attaches the token's principal (an order of its own: see Every_handler_sfi_adds_...).
+                .SetOrder(OpenIddictServerHandlers.Introspection.AttachPrincipal.Descriptor.Order + 500)
                 .SetType(OpenIddictServerHandlerType.Custom)
                 .Build();
 
             public ValueTask HandleAsync(HandleIntrospectionRequestContext context)
             {
                 ArgumentNullException.ThrowIfNull(context);
-                var principal = context.GenericTokenPrincipal;
-                var subject = principal?.GetClaim(Claims.Subject);
-                if (principal is null || subject is null)
+                // OpenIddict validated the token and attached its principal before this handler; without it nothing
+                // could be evaluated, and an unevaluated token must not be reported active.
+                var principal = context.GenericTokenPrincipal ?? throw new InvalidOperationException("the introspected token's principal is not attached yet");
+                if (principal.GetClaim(Claims.Subject) is not { } subject)
                 {
+                    context.Reject(Errors.InvalidToken, "the token has no subject, so its revocation cannot be checked");
                     return default;
                 }
 

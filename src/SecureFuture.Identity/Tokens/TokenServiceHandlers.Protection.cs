@@ -101,7 +101,7 @@ internal static partial class TokenServiceHandlers
         {
             public static OpenIddictServerHandlerDescriptor Descriptor { get; } = OpenIddictServerHandlerDescriptor.CreateBuilder<GenerateTokenContext>()
                 .UseSingletonHandler<BindToClientCertificate>()
-                .SetOrder(OpenIddictServerHandlers.Protection.GenerateIdentityModelToken.Descriptor.Order - 1)
+                .SetOrder(BindToDpopKey.Descriptor.Order - 1)
                 .SetType(OpenIddictServerHandlerType.Custom)
                 .Build();
 

@@ -14,6 +14,8 @@ internal static partial class TokenServiceHandlers
         public static ImmutableArray<OpenIddictServerHandlerDescriptor> DefaultHandlers { get; } =
         [
             LimitErrorDescription<ApplyTokenResponseContext>.Descriptor,
+            LimitErrorDescription<ApplyIntrospectionResponseContext>.Descriptor,
+            LimitErrorDescription<ApplyRevocationResponseContext>.Descriptor,
         ];
 
         /// <summary>
@@ -27,7 +29,7 @@ internal static partial class TokenServiceHandlers
         {
             public static OpenIddictServerHandlerDescriptor Descriptor { get; } = OpenIddictServerHandlerDescriptor.CreateBuilder<TContext>()
                 .UseSingletonHandler<LimitErrorDescription<TContext>>()
-                .SetOrder(OpenIddictServerAspNetCoreHandlers.AttachWwwAuthenticateHeader<TContext>.Descriptor.Order - 1_000)
+                .SetOrder(OpenIddictServerAspNetCoreHandlers.AttachWwwAuthenticateHeader<TContext>.Descriptor.Order - 500)
                 .SetType(OpenIddictServerHandlerType.Custom)
                 .Build();
 

@@ -53,7 +53,8 @@ internal static partial class TokenServiceHandlers
         {
             public static OpenIddictServerHandlerDescriptor Descriptor { get; } = OpenIddictServerHandlerDescriptor.CreateBuilder<HandleRevocationRequestContext>()
                 .UseSingletonHandler<RevokeAccessToken>()
-                .SetOrder(int.MinValue + 100_000)
+                // After OpenIddict attaches the token's principal (an order of its own: see Every_handler_sfi_adds_...).
+                .SetOrder(OpenIddictServerHandlers.Revocation.AttachPrincipal.Descriptor.Order + 500)
                 .SetType(OpenIddictServerHandlerType.Custom)
                 .Build();
 

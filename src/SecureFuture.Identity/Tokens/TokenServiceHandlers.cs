@@ -10,6 +10,9 @@ namespace SecureFuture.Identity.Tokens;
 /// sfi's handlers in OpenIddict's server pipeline, as OpenIddict arranges its own: one small handler per check or step,
 /// each with its event and order in its descriptor, grouped per endpoint, every group listing its handlers in
 /// <c>DefaultHandlers</c>. An expected refusal is <c>context.Reject(error, description)</c>; a broken invariant throws.
+/// Each handler's order is its own within its event, placed relative to the OpenIddict handler it must follow or
+/// precede: OpenIddict sorts an event's handlers once with an unstable sort, so two handlers of equal order run in
+/// either order, and which one can change whenever any handler is added.
 /// </summary>
 internal static partial class TokenServiceHandlers
 {
