@@ -31,7 +31,7 @@ public sealed class ReplayStoreTests : IDisposable
     }
 
     [Fact]
-    public async Task Accepted_identifiers_are_written_with_O_SYNC_before_the_answer_and_refused_after_a_restart()
+    public async Task Accepted_identifiers_are_written_with_O_DSYNC_into_zeros_written_ahead_and_refused_after_a_restart()
     {
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
         var until = clock.GetUtcNow().AddMinutes(5);
@@ -43,10 +43,14 @@ public sealed class ReplayStoreTests : IDisposable
             var replays = new SqlReplayCache(clients, clock);
             Assert.All(await Task.WhenAll(ids.Select(id => replays.TryAddAsync(id, until, default).AsTask())), Assert.True);
 
-            // The segment being appended to is open with O_SYNC: a write returns once the data is on disk.
+            // The segment being appended to is open with O_DSYNC (a write returns once its data is on disk), and its
+            // batches overwrite zeros written ahead of them (the file's size and blocks do not change with a write).
             var segment = Assert.Single(clients.Journal!.SegmentFiles);
             Assert.Equal(JournalDirectory, Path.GetDirectoryName(segment));
-            Assert.True(OpenFlags(segment) is { } flags && (flags & OSync) == OSync, $"{segment} is not open with O_SYNC");
+            Assert.True(OpenFlags(segment) is { } flags && (flags & ODsync) == ODsync, $"{segment} is not open with O_DSYNC");
+            var written = clients.Journal.AppendOffset;
+            Assert.True(written > 500 * 40, $"{written} bytes of batches for 500 identifiers");
+            Assert.True(new FileInfo(segment).Length > written, "no zeros ahead of the batches");
         }
 
         // What the store answered "new" is read back by the next one (a restart), every identifier refused.
@@ -136,12 +140,13 @@ public sealed class ReplayStoreTests : IDisposable
             var replays = new SqlReplayCache(clients, TimeProvider.System);
             Assert.True(await replays.TryAddAsync("assertion:worker:before", until, default));
             var segment = Assert.Single(clients.Journal!.SegmentFiles);
-            var length = new FileInfo(segment).Length;
+            var length = clients.Journal.AppendOffset;
 
             // Half a batch reaches the file, then the write fails (a full disk, an I/O error).
             clients.Journal.TearNextWriteForTests = 30;
             await Assert.ThrowsAsync<IOException>(async () => await replays.TryAddAllAsync([("assertion:worker:torn", until), ("dpop:thumb:torn", until)], default));
             Assert.Equal(length, new FileInfo(segment).Length); // cut back to the last whole batch
+            Assert.Equal(length, clients.Journal.AppendOffset);
 
             // Its identifiers stay claimed: the request was refused, and so is its replay.
             Assert.Equal(new[] { false, false }, await replays.TryAddAllAsync([("assertion:worker:torn", until), ("dpop:thumb:torn", until)], default));
@@ -173,14 +178,16 @@ public sealed class ReplayStoreTests : IDisposable
             }
 
             segment = Assert.Single(clients.Journal!.SegmentFiles);
-            length = new FileInfo(segment).Length;
+            length = clients.Journal.AppendOffset;
         }
 
-        // What a crash in the middle of the next write leaves: the start of a batch (its header and part of a record).
+        // What a crash in the middle of the next write leaves: the start of a batch (its header and part of a record)
+        // where the next batch goes, over the zeros written ahead.
         var whole = await File.ReadAllBytesAsync(segment);
-        await using (var file = new FileStream(segment, FileMode.Append))
+        Assert.True(whole.Length > length && whole.AsSpan((int)length).IndexOfAnyExcept((byte)0) < 0, "zeros after the last batch");
+        using (var file = File.OpenHandle(segment, FileMode.Open, FileAccess.Write))
         {
-            await file.WriteAsync(whole.AsMemory(ReplayJournal.HeaderLength, 30));
+            RandomAccess.Write(file, whole.AsSpan(ReplayJournal.HeaderLength, 30), length);
         }
 
         await using (var restarted = await OpenAsync(store))
@@ -358,8 +365,8 @@ public sealed class ReplayStoreTests : IDisposable
             [(Hash("short:1"), then + 60_000), (Hash("long:1"), then + 60_000), (Hash("long:2"), then + 60_000), (Hash("short:4"), then + 60_000)], then, default));
     }
 
-    /// <summary>O_SYNC on Linux x86-64 and arm64 (__O_SYNC | O_DSYNC), as /proc/PID/fdinfo prints flags (octal).</summary>
-    private const int OSync = 0x101000;
+    /// <summary>O_DSYNC on Linux x86-64 and arm64, as /proc/PID/fdinfo prints flags (octal).</summary>
+    private const int ODsync = 0x1000;
 
     /// <summary>The flags this process opened <paramref name="path"/> with, from /proc/self/fdinfo; null when it is not open.</summary>
     private static int? OpenFlags(string path)

@@ -16,13 +16,15 @@ namespace SecureFuture.Identity.Clients;
 /// single use; the journal's own lock file makes a second opener in this or another process fail instead of deciding
 /// on its own. Every identifier (the SHA-256 of the caller's id) is checked and claimed in memory, under a lock of one
 /// of <see cref="StripeCount"/> stripes, so of concurrent uses of one identifier exactly one is claimed; the claimed
-/// ones are then appended to the journal, several callers' in one write (group commit), with <c>O_SYNC</c>: a caller
+/// ones are then appended to the journal, several callers' in one write (group commit), with <c>O_DSYNC</c> into zeros
+/// written ahead of them (so a write waits for its data alone, not for the file's size or block map): a caller
 /// is told its identifiers are new only once that write returned, so an accepted identifier survives a crash or power
 /// loss, and after a failed write the caller refuses (its identifiers stay claimed, which refuses their replays too).
 /// This writes one small record per identifier where a database wrote a 4 KiB B-tree page and its checkpoint copy.</para>
 /// <para>The journal is a sequence of segment files (<c>0000000000000001.log</c>, ...), each a 16-byte header (magic and
 /// its sequence number) followed by batches: magic, count, count records of 32-byte id and 8-byte expiry (Unix ms,
-/// little-endian), and the first 16 bytes of the SHA-256 of the segment number, the batch's offset and its bytes. A new
+/// little-endian), and the first 16 bytes of the SHA-256 of the segment number, the batch's offset and its bytes, then
+/// zeros (written 256 KiB ahead, and the end of the segment when read back). A new
 /// segment is started on open, once a minute and every <see cref="SegmentBytes"/>; a segment is deleted once every
 /// identifier in it has expired (identifiers live minutes, so a handful of segments exist at a time). Reading it back, a
 /// damaged batch at the end of the last segment is a write that was interrupted before anything in it was accepted, and
@@ -96,6 +98,18 @@ internal sealed class ReplayJournal : IAsyncDisposable
 
     /// <summary>Identifiers held in memory (live, and expired ones not yet purged).</summary>
     internal int Count => _stripes.Sum(s => { lock (s.Gate) { return s.Expiries.Count; } });
+
+    /// <summary>Where the next batch goes in the current segment (the end of its last whole batch); 0 when there is none.</summary>
+    internal long AppendOffset
+    {
+        get
+        {
+            lock (_write)
+            {
+                return _current?.Length ?? 0;
+            }
+        }
+    }
 
     /// <summary>The segment files, oldest first.</summary>
     internal IReadOnlyList<string> SegmentFiles
@@ -412,13 +426,14 @@ internal sealed class ReplayJournal : IAsyncDisposable
             }
 
             Checksum(segment.Sequence, segment.Length, buffer.AsSpan(0, length), buffer.AsSpan(length, ChecksumLength));
+            segment.Reserve(length + ChecksumLength);
             Write(segment, buffer.AsSpan(0, length + ChecksumLength));
             segment.Length += length + ChecksumLength;
             segment.MaxExpiry = Math.Max(segment.MaxExpiry, maxExpiry);
         }
     }
 
-    /// <summary>Appends one batch, on disk when this returns (<c>O_SYNC</c>); after a failure the file ends with the last whole batch again.</summary>
+    /// <summary>Appends one batch, on disk when this returns (<c>O_DSYNC</c>); after a failure the file ends with the last whole batch again.</summary>
     private void Write(Segment segment, ReadOnlySpan<byte> batch)
     {
         try
@@ -439,6 +454,7 @@ internal sealed class ReplayJournal : IAsyncDisposable
             try
             {
                 RandomAccess.SetLength(segment.Handle, segment.Length);
+                segment.Allocated = segment.Length;
             }
             catch (Exception cut)
             {
@@ -590,6 +606,12 @@ internal sealed class ReplayJournal : IAsyncDisposable
         var offset = HeaderLength;
         while (offset < data.Length)
         {
+            if (data.AsSpan(offset).IndexOfAnyExcept((byte)0) < 0)
+            {
+                // Zeros written ahead of the batches (Segment.Reserve): the end of what was written.
+                break;
+            }
+
             if (WholeBatchAt(data, sequence, offset) is not { } length)
             {
                 // Only the last write can be torn, and a write is one batch: a whole batch after this one means this
@@ -674,22 +696,29 @@ internal sealed class ReplayJournal : IAsyncDisposable
     /// <summary>The segment being appended to.</summary>
     private sealed class Segment : IDisposable
     {
-        private readonly FileStream _file;
+        /// <summary>Zeros written ahead of the batches at a time (see <see cref="Reserve"/>): a write in about a thousand.</summary>
+        private const int ReserveBytes = 256 << 10;
 
-        private Segment(string path, long sequence, FileStream file)
+        private static readonly byte[] Zeros = new byte[ReserveBytes];
+
+        private Segment(string path, long sequence, SafeFileHandle file)
         {
             Path = path;
             Sequence = sequence;
-            _file = file;
+            Handle = file;
         }
 
         public string Path { get; }
 
         public long Sequence { get; }
 
-        public SafeFileHandle Handle => _file.SafeFileHandle;
+        public SafeFileHandle Handle { get; }
 
+        /// <summary>Where the next batch goes: the end of the last whole batch.</summary>
         public long Length { get; set; } = HeaderLength;
+
+        /// <summary>The file's length: the batches, then zeros written ahead of them.</summary>
+        public long Allocated { get; set; } = HeaderLength;
 
         public long MaxExpiry { get; set; } = long.MinValue;
 
@@ -698,19 +727,13 @@ internal sealed class ReplayJournal : IAsyncDisposable
         /// <summary>A new segment with its header, on disk (the file and its name) when this returns.</summary>
         public static Segment Create(string path, long sequence)
         {
-            var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.ReadWrite, Share = FileShare.None, Options = FileOptions.WriteThrough, BufferSize = 0 };
-            if (!OperatingSystem.IsWindows())
-            {
-                options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-            }
-
-            var file = new FileStream(path, options);
+            var file = DataSyncedFile.CreateNew(path);
             try
             {
                 Span<byte> header = stackalloc byte[HeaderLength];
                 FileMagic.CopyTo(header);
                 BinaryPrimitives.WriteInt64LittleEndian(header[8..], sequence);
-                RandomAccess.Write(file.SafeFileHandle, header, 0);
+                RandomAccess.Write(file, header, 0);
                 DirectorySync.Sync(System.IO.Path.GetDirectoryName(path)!);
                 return new Segment(path, sequence, file);
             }
@@ -722,7 +745,22 @@ internal sealed class ReplayJournal : IAsyncDisposable
             }
         }
 
-        public void Dispose() => _file.Dispose();
+        /// <summary>
+        /// Makes room for <paramref name="bytes"/> after <see cref="Length"/> by writing zeros ahead of it, on disk when
+        /// this returns: a batch then overwrites blocks the file already has, within its length, so its <c>O_DSYNC</c>
+        /// write waits for the data alone, not for the file's size or block map as an append would. Reading back, zeros
+        /// after the last batch are the end of the segment.
+        /// </summary>
+        public void Reserve(int bytes)
+        {
+            while (Length + bytes > Allocated)
+            {
+                RandomAccess.Write(Handle, Zeros, Allocated);
+                Allocated += Zeros.Length;
+            }
+        }
+
+        public void Dispose() => Handle.Dispose();
     }
 
     /// <summary>A 32-byte identifier as four words; hashed with the process's random seed.</summary>
