@@ -12,11 +12,6 @@ namespace SecureFuture.Core;
 /// </summary>
 public static class DataSyncedFile
 {
-    private const int ReadWrite = 0x2; // O_RDWR
-    private const int Create = 0x40; // O_CREAT
-    private const int Exclusive = 0x80; // O_EXCL
-    private const int DataSync = 0x1000; // O_DSYNC (x86-64 and arm64)
-    private const int CloseOnExec = 0x80000; // O_CLOEXEC
     private const int OwnerReadWrite = 0x180; // 0600
 
     /// <summary>Creates <paramref name="path"/> (it must not exist), readable and writable by its owner only.</summary>
@@ -35,7 +30,7 @@ public static class DataSyncedFile
             return handle;
         }
 
-        var fd = Open(path, ReadWrite | Create | Exclusive | DataSync | CloseOnExec, OwnerReadWrite);
+        var fd = LibC.Open(path, LibC.ReadWrite | LibC.Create | LibC.Exclusive | LibC.DataSync | LibC.CloseOnExec, OwnerReadWrite);
         if (fd < 0)
         {
             throw new IOException($"cannot create {path} (errno {Marshal.GetLastPInvokeError()})");
@@ -43,9 +38,4 @@ public static class DataSyncedFile
 
         return new SafeFileHandle(fd, ownsHandle: true);
     }
-
-    // DllImport rather than LibraryImport: the latter needs unsafe code in this project (as DirectorySync).
-    [DllImport("libc", EntryPoint = "open", SetLastError = true, ExactSpelling = true, BestFitMapping = false, ThrowOnUnmappableChar = true)]
-    [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
-    private static extern int Open([MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags, int mode);
 }

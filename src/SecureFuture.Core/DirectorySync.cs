@@ -9,10 +9,6 @@ namespace SecureFuture.Core;
 /// </summary>
 public static class DirectorySync
 {
-    private const int ReadOnly = 0; // O_RDONLY
-    private const int Directory = 0x10000; // O_DIRECTORY (x86-64 and arm64)
-    private const int CloseOnExec = 0x80000; // O_CLOEXEC
-
     /// <exception cref="IOException">The directory cannot be opened or synced (the error number is in the message).</exception>
     public static void Sync(string path)
     {
@@ -22,7 +18,7 @@ public static class DirectorySync
             return;
         }
 
-        var fd = Open(path, ReadOnly | Directory | CloseOnExec);
+        var fd = LibC.Open(path, LibC.ReadOnly | LibC.Directory | LibC.CloseOnExec, 0);
         if (fd < 0)
         {
             throw new IOException($"cannot open directory {path} to sync it (errno {Marshal.GetLastPInvokeError()})");
@@ -30,27 +26,14 @@ public static class DirectorySync
 
         try
         {
-            if (Fsync(fd) != 0)
+            if (LibC.Fsync(fd) != 0)
             {
                 throw new IOException($"cannot sync directory {path} (errno {Marshal.GetLastPInvokeError()})");
             }
         }
         finally
         {
-            _ = Close(fd);
+            _ = LibC.Close(fd);
         }
     }
-
-    // DllImport rather than LibraryImport: the latter needs unsafe code in this project (as FileKinds' statx).
-    [DllImport("libc", EntryPoint = "open", SetLastError = true, ExactSpelling = true, BestFitMapping = false, ThrowOnUnmappableChar = true)]
-    [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
-    private static extern int Open([MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags);
-
-    [DllImport("libc", EntryPoint = "fsync", SetLastError = true, ExactSpelling = true)]
-    [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
-    private static extern int Fsync(int fd);
-
-    [DllImport("libc", EntryPoint = "close", SetLastError = true, ExactSpelling = true)]
-    [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
-    private static extern int Close(int fd);
 }

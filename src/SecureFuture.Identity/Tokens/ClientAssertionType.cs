@@ -80,9 +80,9 @@ internal static class ClientAssertionType
             }
             catch (JsonException e)
             {
-                // The reader's message can quote the client's text (a member named twice): kept to the characters of an
-                // error_description (RFC 6749 section 5.2), which also goes into a WWW-Authenticate header.
-                return TokenServiceHandlers.Responses.Limit($"the client assertion's {what} is not strict JSON: {e.Message}");
+                // The reader's message can quote the client's text (a member named twice); every response keeps its
+                // error_description to RFC 6749's characters (TokenServiceHandlers.Responses.LimitErrorDescription).
+                return $"the client assertion's {what} is not strict JSON: {e.Message}";
             }
         }
 

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore;
 using Microsoft.AspNetCore.Http;
 using OpenIddict.Abstractions;
 using OpenIddict.Server;
+using OpenIddict.Server.AspNetCore;
 using SecureFuture.Identity.Clients;
 using SecureFuture.Identity.Validation;
 using SecureFuture.Identity.Validation.AspNetCore;
@@ -316,7 +317,7 @@ internal static partial class TokenServiceHandlers
             public static OpenIddictServerHandlerDescriptor Descriptor { get; } = OpenIddictServerHandlerDescriptor.CreateBuilder<HandleTokenRequestContext>()
                 .UseSingletonHandler<IssueClientToken>()
                 // Before OpenIddict's hand-over to the application (the passthrough mode, not enabled here).
-                .SetOrder(int.MaxValue - 100_500)
+                .SetOrder(OpenIddictServerAspNetCoreHandlers.EnablePassthroughMode<HandleTokenRequestContext, OpenIddictServerAspNetCoreHandlerFilters.RequireTokenEndpointPassthroughEnabled>.Descriptor.Order - 500)
                 .SetType(OpenIddictServerHandlerType.Custom)
                 .Build();
 
