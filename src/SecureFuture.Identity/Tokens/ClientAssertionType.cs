@@ -80,9 +80,10 @@ internal static class ClientAssertionType
             }
             catch (JsonException e)
             {
-                // The reader's message can quote the client's text (a member named twice); every response keeps its
-                // error_description to RFC 6749's characters (TokenServiceHandlers.Responses.LimitErrorDescription).
-                return $"the client assertion's {what} is not strict JSON: {e.Message}";
+                // The reader's message can quote the client's text (a member named twice). Responses limit their
+                // error_description themselves (Responses.LimitErrorDescription); this text also becomes the detail of a
+                // security event, recorded before the response is limited, so it is kept to the same characters here.
+                return TokenServiceHandlers.Responses.Limit($"the client assertion's {what} is not strict JSON: {e.Message}");
             }
         }
 

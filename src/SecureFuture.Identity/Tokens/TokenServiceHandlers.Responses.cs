@@ -46,7 +46,7 @@ internal static partial class TokenServiceHandlers
         }
 
         /// <summary><paramref name="description"/> with every character RFC 6749 §5.2 does not allow in error_description (%x20-21 / %x23-5B / %x5D-7E) written as <c>?</c>.</summary>
-        private static string Limit(string description)
+        public static string Limit(string description)
         {
             ArgumentNullException.ThrowIfNull(description);
             return description.All(Allowed) ? description : string.Concat(description.Select(c => Allowed(c) ? c : '?'));
