@@ -1,4 +1,3 @@
-using System.Numerics;
 using System.Security.Cryptography;
 using System.Text.Json;
 
@@ -7,10 +6,13 @@ namespace SecureFuture.Identity.Validation;
 /// <summary>A public key from an issuer's JWKS, pinned to one algorithm and, when the JWK says so, to a validity window.</summary>
 internal sealed class VerificationKey : IDisposable
 {
-    // Group orders of P-256 and P-384: an ECDSA signature with r or s outside [1, n-1] is refused before any
-    // arithmetic (CVE-2022-21449 accepted r = s = 0).
-    private static readonly BigInteger P256Order = BigInteger.Parse("0FFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551", System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture);
-    private static readonly BigInteger P384Order = BigInteger.Parse("0FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFC7634D81F4372DDF581A0DB248B0A77AECEC196ACCC52973", System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture);
+    // Group orders of P-256 and P-384, big-endian: an ECDSA signature with r or s outside [1, n-1] is refused before
+    // any arithmetic (CVE-2022-21449 accepted r = s = 0).
+    private static readonly byte[] P256Order = Convert.FromHexString("FFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551");
+    private static readonly byte[] P384Order = Convert.FromHexString("FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFC7634D81F4372DDF581A0DB248B0A77AECEC196ACCC52973");
+
+    /// <summary>A P-384 signature in DER: a SEQUENCE of two INTEGERs of at most 48 bytes and a sign byte each.</summary>
+    private const int MaxDerSignature = 2 + (2 * (2 + 1 + 48));
 
     private readonly ECDsa? _ec;
     private readonly RSA? _rsa;
@@ -82,7 +84,7 @@ internal sealed class VerificationKey : IDisposable
                             throw new FormatException($"alg {alg} does not fit curve {Member("crv")}");
                         }
 
-                        var ec = ECDsa.Create(new ECParameters { Curve = curve, Q = new ECPoint { X = Bytes(Member("x")), Y = Bytes(Member("y")) } });
+                        var ec = CreateEcdsa(new ECParameters { Curve = curve, Q = new ECPoint { X = Bytes(Member("x")), Y = Bytes(Member("y")) } });
                         return Allowed(alg, allowed, kid, out reason) ? new VerificationKey(kid, alg, ec, null, Date(jwk, "nbf"), Date(jwk, "exp")) : Dispose(ec);
                     }
 
@@ -123,13 +125,18 @@ internal sealed class VerificationKey : IDisposable
             case "ES256":
             case "ES384":
                 {
-                    var size = Algorithm == "ES256" ? 32 : 48;
-                    if (signature.Length != 2 * size || !InRange(signature[..size], Algorithm == "ES256" ? P256Order : P384Order) || !InRange(signature[size..], Algorithm == "ES256" ? P256Order : P384Order))
+                    var order = Algorithm == "ES256" ? P256Order : P384Order;
+                    var size = order.Length;
+                    if (signature.Length != 2 * size || !InRange(signature[..size], order) || !InRange(signature[size..], order))
                     {
                         return false;
                     }
 
-                    return _ec!.VerifyData(signingInput, signature, Algorithm == "ES256" ? HashAlgorithmName.SHA256 : HashAlgorithmName.SHA384, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
+                    // JWS carries r and s side by side (RFC 7518 §3.4); OpenSSL verifies their DER form (RFC 3279), made
+                    // here on the stack: .NET's own conversion allocates an ASN.1 writer for every verification.
+                    Span<byte> der = stackalloc byte[MaxDerSignature];
+                    var length = WriteDer(signature[..size], signature[size..], der);
+                    return _ec!.VerifyData(signingInput, der[..length], Algorithm == "ES256" ? HashAlgorithmName.SHA256 : HashAlgorithmName.SHA384, DSASignatureFormat.Rfc3279DerSequence);
                 }
 
             case "PS256":
@@ -147,10 +154,57 @@ internal sealed class VerificationKey : IDisposable
         _rsa?.Dispose();
     }
 
-    private static bool InRange(ReadOnlySpan<byte> value, BigInteger order)
+    /// <summary>Whether a big-endian integer of the order's length is in [1, order - 1].</summary>
+    private static bool InRange(ReadOnlySpan<byte> value, ReadOnlySpan<byte> order)
+        => value.Length == order.Length && value.ContainsAnyExcept((byte)0) && value.SequenceCompareTo(order) < 0;
+
+    /// <summary>
+    /// The DER encoding of (r, s), both in [1, n-1]: <c>SEQUENCE { INTEGER r, INTEGER s }</c>, each INTEGER without
+    /// leading zero bytes and with one zero byte before a first byte of 0x80 or more (DER integers are signed).
+    /// </summary>
+    private static int WriteDer(ReadOnlySpan<byte> r, ReadOnlySpan<byte> s, Span<byte> der)
     {
-        var number = new BigInteger(value, isUnsigned: true, isBigEndian: true);
-        return number > BigInteger.Zero && number < order;
+        var length = 2;
+        length += WriteDerInteger(r, der[length..]);
+        length += WriteDerInteger(s, der[length..]);
+        der[0] = 0x30;
+        der[1] = (byte)(length - 2); // at most 102: a length's short form
+        return length;
+    }
+
+    private static int WriteDerInteger(ReadOnlySpan<byte> value, Span<byte> der)
+    {
+        value = value[value.IndexOfAnyExcept((byte)0)..];
+        var sign = value[0] >= 0x80 ? 1 : 0;
+        der[0] = 0x02;
+        der[1] = (byte)(sign + value.Length);
+        der[2] = 0;
+        value.CopyTo(der[(2 + sign)..]);
+        return 2 + sign + value.Length;
+    }
+
+    /// <summary>
+    /// An ECDSA public key. On Linux, OpenSSL's implementation itself: what <c>ECDsa.Create</c> returns there wraps it
+    /// and copies every signature into new arrays on its way (about 1.4 KB per verification).
+    /// </summary>
+    private static ECDsa CreateEcdsa(ECParameters parameters)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return ECDsa.Create(parameters);
+        }
+
+        var ec = new ECDsaOpenSsl();
+        try
+        {
+            ec.ImportParameters(parameters);
+            return ec;
+        }
+        catch
+        {
+            ec.Dispose();
+            throw;
+        }
     }
 
     private static bool Allowed(string alg, IReadOnlyList<string> allowed, string kid, out string? reason)

@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Json;
 
 namespace SecureFuture.Keys;
@@ -14,21 +13,26 @@ internal static class JwsScope
 {
     private static readonly string[] ForbiddenHeaders = ["jku", "jwk", "x5u", "x5c"];
 
+    private static readonly System.Buffers.SearchValues<byte> Base64UrlAlphabet = System.Buffers.SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"u8);
+
+    /// <remarks>
+    /// Read from the payload's bytes as they are (the two parts found by the dot, each decoded once, compared as UTF-8):
+    /// every token the token service issues passes here.
+    /// </remarks>
     public static void Check(ReadOnlySpan<byte> payload, KeyRingPolicy policy, KeyVersion active, DateTimeOffset now, TimeSpan maximumTokenLifetime)
     {
-        var text = Encoding.ASCII.GetString(payload);
-        var parts = text.Split('.');
-        if (parts.Length != 2)
+        var dot = payload.IndexOf((byte)'.');
+        if (dot < 0 || payload[(dot + 1)..].Contains((byte)'.'))
         {
             throw Invalid("payload: a scoped ring signs only a JWS signing input, base64url(header) '.' base64url(claims)");
         }
 
-        using var header = ParseJson(parts[0], "header");
-        using var claims = ParseJson(parts[1], "claims");
+        using var header = ParseJson(payload[..dot], "header");
+        using var claims = ParseJson(payload[(dot + 1)..], "claims");
         var h = header.RootElement;
         var c = claims.RootElement;
 
-        if (!h.TryGetProperty("alg", out var alg) || alg.ValueKind != JsonValueKind.String || alg.GetString() != active.Algorithm.Name)
+        if (!h.TryGetProperty("alg", out var alg) || alg.ValueKind != JsonValueKind.String || !alg.ValueEquals(active.Algorithm.Name))
         {
             throw Invalid($"header.alg: must be \"{active.Algorithm.Name}\", this ring's algorithm");
         }
@@ -46,35 +50,19 @@ internal static class JwsScope
             throw Invalid($"header.kid: required; the active key is \"{active.Kid}\"");
         }
 
-        if (kid.GetString() != active.Kid)
+        if (!kid.ValueEquals(active.Kid))
         {
             throw new KeyServiceException(KeyErrorKind.Conflict, $"header.kid: \"{kid.GetString()}\" is not the active key; the active key is \"{active.Kid}\" (rebuild the header and sign again)");
         }
 
-        if (!c.TryGetProperty("iss", out var iss) || iss.ValueKind != JsonValueKind.String || iss.GetString() != policy.Issuer)
+        if (policy.Issuer is not { } issuer || !c.TryGetProperty("iss", out var iss) || iss.ValueKind != JsonValueKind.String || !iss.ValueEquals(issuer))
         {
             throw Invalid($"claims.iss: this ring signs only for issuer \"{policy.Issuer}\"");
         }
 
-        if (policy.Audiences.Count > 0)
+        if (policy.Audiences.Count > 0 && !AudiencesAllowed(c, policy.Audiences))
         {
-            var audiences = new List<string>();
-            if (c.TryGetProperty("aud", out var aud))
-            {
-                if (aud.ValueKind == JsonValueKind.String)
-                {
-                    audiences.Add(aud.GetString()!);
-                }
-                else if (aud.ValueKind == JsonValueKind.Array)
-                {
-                    audiences.AddRange(aud.EnumerateArray().Select(a => a.ValueKind == JsonValueKind.String ? a.GetString()! : string.Empty));
-                }
-            }
-
-            if (audiences.Count == 0 || audiences.Any(a => !policy.Audiences.Contains(a, StringComparer.Ordinal)))
-            {
-                throw Invalid($"claims.aud: required, and every audience must be one of this ring's: {string.Join(", ", policy.Audiences)}");
-            }
+            throw Invalid($"claims.aud: required, and every audience must be one of this ring's: {string.Join(", ", policy.Audiences)}");
         }
 
         var exp = NumericDate(c, "exp") ?? throw Invalid("claims.exp: required (a NumericDate)");
@@ -108,11 +96,66 @@ internal static class JwsScope
         throw Invalid($"claims.{name}: must be a NumericDate (seconds since 1970)");
     }
 
-    private static JsonDocument ParseJson(string part, string what)
+    /// <summary>Whether the claims name at least one audience (a string or an array of strings) and only the ring's.</summary>
+    private static bool AudiencesAllowed(JsonElement claims, IReadOnlyList<string> allowed)
     {
+        if (!claims.TryGetProperty("aud", out var aud))
+        {
+            return false;
+        }
+
+        if (aud.ValueKind == JsonValueKind.String)
+        {
+            return IsOneOf(aud, allowed);
+        }
+
+        if (aud.ValueKind != JsonValueKind.Array || aud.GetArrayLength() == 0)
+        {
+            return false;
+        }
+
+        foreach (var audience in aud.EnumerateArray())
+        {
+            if (audience.ValueKind != JsonValueKind.String || !IsOneOf(audience, allowed))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static bool IsOneOf(JsonElement value, IReadOnlyList<string> allowed)
+    {
+        foreach (var candidate in allowed)
+        {
+            if (value.ValueEquals(candidate))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static JsonDocument ParseJson(ReadOnlySpan<byte> part, string what)
+    {
+        // Base64url without padding, as Base64Url.Decode reads it: letters, digits, '-' and '_' only.
+        if (part.IndexOfAnyExcept(Base64UrlAlphabet) >= 0 || part.Length % 4 == 1)
+        {
+            throw Invalid($"payload: the JWS {what} is not base64url");
+        }
+
+        var json = new byte[System.Buffers.Text.Base64Url.GetMaxDecodedLength(part.Length)];
+        if (System.Buffers.Text.Base64Url.DecodeFromUtf8(part, json, out _, out var written) != System.Buffers.OperationStatus.Done)
+        {
+            throw Invalid($"payload: the JWS {what} is not base64url");
+        }
+
         try
         {
-            var document = JsonDocument.Parse(Base64Url.Decode(part), Core.StrictJson.DocumentOptions(maxDepth: 16));
+            // Strings that are not well-formed Unicode (invalid UTF-8, a lone surrogate) are refused with the rest.
+            var document = Core.StrictJson.Parse(json.AsMemory(0, written), Core.StrictJson.DocumentOptions(maxDepth: 16));
             if (document.RootElement.ValueKind != JsonValueKind.Object)
             {
                 document.Dispose();
@@ -120,10 +163,6 @@ internal static class JwsScope
             }
 
             return document;
-        }
-        catch (FormatException)
-        {
-            throw Invalid($"payload: the JWS {what} is not base64url");
         }
         catch (JsonException e)
         {

@@ -281,6 +281,10 @@ public sealed class SfiServer : IAsyncDisposable
         logging.AddFilter("Microsoft", LogLevel.Warning);
         logging.AddFilter("OpenIddict", LogLevel.Warning); // it logs every request at Information, several lines each
         logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Information);
+        // Its request lines are Information and Debug; with any of its levels enabled, ASP.NET Core starts an Activity
+        // (and an execution-context change) for every request, only to correlate log lines that are never written.
+        // Startup failures still reach the console: they end `sfi serve` with its own message.
+        logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
         foreach (var provider in extra)
         {
             logging.AddProvider(provider);

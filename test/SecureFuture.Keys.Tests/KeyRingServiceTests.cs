@@ -360,6 +360,22 @@ public sealed partial class KeyRingServiceTests(HsmFixture hsm)
         var stale = await Refused(null, Jws(new { alg = "ES256", kid = "old-kid" }, new { iss = "https://id.example.test", aud = "api://orders", exp = now + 60 }));
         Assert.Equal(KeyErrorKind.Conflict, stale.Kind);
         Assert.Contains("signs only a JWS signing input", (await Refused(null, "plain bytes")).Message, StringComparison.Ordinal);
+        Assert.Contains("signs only a JWS signing input", (await Refused(null, good + ".c2ln")).Message, StringComparison.Ordinal);
+        Assert.Contains("header is not base64url", (await Refused(null, "eyJhbGciOiJFUzI1NiJ9=." + good.Split('.')[1])).Message, StringComparison.Ordinal);
+
+        // Audiences: an array of the ring's is signed; one foreign, empty, or not a string is refused.
+        await node.Service.SignAsync(ring, null, Encoding.ASCII.GetBytes(Jws(new { alg = "ES256", kid }, new { iss = "https://id.example.test", aud = new[] { "api://orders", "api://orders" }, exp = now + 60 })), default);
+        foreach (object aud in new object[] { new[] { "api://orders", "api://payroll" }, Array.Empty<string>(), new object[] { "api://orders", 7 }, 7 })
+        {
+            Assert.Contains("claims.aud", (await Refused(null, Jws(new { alg = "ES256", kid }, new { iss = "https://id.example.test", aud, exp = now + 60 }))).Message, StringComparison.Ordinal);
+        }
+
+        // Compared as JSON strings: an escape is its character; a lone surrogate is not text and is refused, not a crash.
+        string Raw(string header, string claims) => $"{Base64Url.Encode(Encoding.UTF8.GetBytes(header))}.{Base64Url.Encode(Encoding.UTF8.GetBytes(claims))}";
+        await node.Service.SignAsync(ring, null, Encoding.ASCII.GetBytes(Raw($$"""{"alg":"\u0045S256","kid":"{{kid}}"}""", $$"""{"iss":"https:\/\/id.example.test","aud":"api://orders","exp":{{now + 60}}}""")), default);
+        var surrogate = await Refused(null, Raw($$"""{"alg":"ES256","kid":"{{kid}}"}""", $$"""{"iss":"https://id.example.test","aud":"api://orders","exp":{{now + 60}},"sub":"\ud800"}"""));
+        Assert.Equal(KeyErrorKind.Invalid, surrogate.Kind);
+        Assert.Contains("claims is not JSON", surrogate.Message, StringComparison.Ordinal);
     }
 
     [Theory]

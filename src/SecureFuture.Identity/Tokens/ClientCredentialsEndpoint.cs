@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Security.Cryptography;
-using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
@@ -361,12 +360,14 @@ public sealed class ClientCredentialsEndpoint
             throw new SecurityTokenException($"key ring '{_options.RingName}' signed with {signed.Kid}, not the {active.Kid} named in the header");
         }
 
-        var token = string.Create(signingInput.Length + 1 + Base64Url.GetEncodedLength(signed.Signature.Length), (signingInput, signed.Signature), static (chars, state) =>
-        {
-            var written = Encoding.ASCII.GetChars(state.signingInput, chars);
-            chars[written] = '.';
-            Base64Url.EncodeToChars(state.Signature, chars[(written + 1)..]);
-        });
+        // The token as a JSON string, quotes included: base64url and dots, nothing to escape. Written as it is, not
+        // through WriteString, which makes room for every character escaped (six times the token's length).
+        var tokenJson = new byte[signingInput.Length + 3 + Base64Url.GetEncodedLength(signed.Signature.Length)];
+        tokenJson[0] = (byte)'"';
+        signingInput.CopyTo(tokenJson.AsSpan(1));
+        tokenJson[1 + signingInput.Length] = (byte)'.';
+        Base64Url.EncodeToUtf8(signed.Signature, tokenJson.AsSpan(2 + signingInput.Length));
+        tokenJson[^1] = (byte)'"';
 
         var response = context.Response;
         response.StatusCode = StatusCodes.Status200OK;
@@ -374,11 +375,12 @@ public sealed class ClientCredentialsEndpoint
         response.Headers.Pragma = "no-cache";
         response.Headers.Expires = "Thu, 01 Jan 1970 00:00:00 GMT";
         await ClientCredentialsRules.AttachDpopNonceAsync(_nonces, response, cancellationToken);
-        var body = new ArrayBufferWriter<byte>(token.Length + 128);
+        var body = new ArrayBufferWriter<byte>(tokenJson.Length + 512);
         using (var writer = new Utf8JsonWriter(body, ResponseJson))
         {
             writer.WriteStartObject();
-            writer.WriteString("access_token", token);
+            writer.WritePropertyName("access_token");
+            writer.WriteRawValue(tokenJson); // checked by the writer: one JSON string
             writer.WriteString("token_type", binding?.Member == "jkt" ? "DPoP" : "Bearer");
             if (expires > _clock.GetUtcNow())
             {
