@@ -88,13 +88,15 @@ build_raw_sign() {
 
 # start_sfi_serve LOG BASE_URL ARG...: starts sfi serve ARG... in the background (the copy sfi_snapshot made when it
 # ran, else ./sfi), logging to LOG, stops it when the script exits (or on stop_server), and waits up to two minutes
-# for /readyz. Sets $server.
+# for /readyz. Sets $server. The runtime runs with DOTNET_TC_QuickJit=1 and DOTNET_TC_QuickJitForLoops=1, as ./sfi serve
+# and deploy/ run it (docs/deploy.md); the caller's own settings win (=0: the runtimeconfig's).
 start_sfi_serve() {
   local log="$1" base="$2"
   shift 2
   local command=(./sfi)
   if declare -p sfi >/dev/null 2>&1; then command=("${sfi[@]}"); fi
-  "${command[@]}" serve "$@" >"$log" 2>&1 &
+  DOTNET_TC_QuickJit="${DOTNET_TC_QuickJit:-1}" DOTNET_TC_QuickJitForLoops="${DOTNET_TC_QuickJitForLoops:-1}" \
+    "${command[@]}" serve "$@" >"$log" 2>&1 &
   server=$!
   trap stop_server EXIT
   local _

@@ -109,6 +109,27 @@ public sealed class DeploymentManifestTests
     }
 
     [Fact]
+    public void Every_way_sfi_serve_is_started_gives_dynamic_PGO_its_profile()
+    {
+        // The runtimeconfig turns quick first compilations off for the batch commands; the server needs them on
+        // (docs/deploy.md): the launcher, the unit, the Deployment and the image say so.
+        var launcher = File.ReadAllText(Path.Combine(Root, "sfi"));
+        var serve = launcher[launcher.IndexOf("\n  serve)\n", StringComparison.Ordinal)..];
+        Assert.Contains("export DOTNET_TC_QuickJit=\"${DOTNET_TC_QuickJit:-1}\" DOTNET_TC_QuickJitForLoops=\"${DOTNET_TC_QuickJitForLoops:-1}\"", serve[..serve.IndexOf(";;", StringComparison.Ordinal)], StringComparison.Ordinal);
+        Assert.Contains("\nEnvironment=DOTNET_TC_QuickJit=1 DOTNET_TC_QuickJitForLoops=1\n", File.ReadAllText(Path.Combine(Root, "deploy", "systemd", "sfi.service")), StringComparison.Ordinal);
+        var container = Container(Deployment());
+        var image = File.ReadAllText(Path.Combine(Root, "build", "container.sh"));
+        foreach (var setting in new[] { "DOTNET_TC_QuickJit", "DOTNET_TC_QuickJitForLoops" })
+        {
+            Assert.Contains(container["env"]!.AsArray(), e => (string)e!["name"]! == setting && (string?)e["value"] == "1");
+            Assert.Contains($"--config.env {setting}=1", image, StringComparison.Ordinal);
+        }
+
+        var runtimeConfig = File.ReadAllText(Path.Combine(Root, "src", "SecureFuture.Cli", "SecureFuture.Cli.csproj"));
+        Assert.Contains("<TieredCompilationQuickJit>false</TieredCompilationQuickJit>", runtimeConfig, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void The_systemd_unit_passes_systemd_analyze_verify_and_its_exposure_is_at_most_2()
     {
         var unit = File.ReadAllText(Path.Combine(Root, "deploy", "systemd", "sfi.service"));
