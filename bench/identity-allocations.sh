@@ -35,7 +35,7 @@ sfi_snapshot "$work"
 echo "== building IdentityBench"
 build_bench bench/identity/IdentityBench/IdentityBench.csproj "$work/bench"
 identity_serve "$work"
-identity_warm_up
+"$work/bench/IdentityBench" issue "$issuer" "$work/state" 20 "$connections" dpop >/dev/null
 window=$((seconds - 8))
 for run in $(seq 1 "$runs"); do
   "$work/bench/IdentityBench" issue "$issuer" "$work/state" "$seconds" "$connections" dpop server-pid="$server" >"$work/issue-$run.txt" &

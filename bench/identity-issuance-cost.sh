@@ -47,8 +47,8 @@ build_raw_sign "$work/raw_sign"
 build_bench bench/identity/IdentityBench/IdentityBench.csproj "$work/bench"
 
 identity_serve "$work"
-# Warm-up: tiered JIT and dynamic PGO settle in the server before the first measured run.
-identity_warm_up
+# Warm-up: tiered JIT settles in the server before the first measured run (about 15 s of load on a quiet machine).
+"$work/bench/IdentityBench" issue "$issuer" "$work/state" 20 "$connections" dpop >/dev/null
 
 # What the server writes, from /proc/PID/io: bytes and calls of write, pwrite and the like (the replay identifiers' WAL
 # frames, sockets, logs). Not CPU time, but steadier than it on a busy machine: a change to the writes per token

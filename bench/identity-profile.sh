@@ -32,8 +32,8 @@ echo "== building IdentityBench"
 build_bench bench/identity/IdentityBench/IdentityBench.csproj "$work/bench"
 export DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0
 identity_serve "$work"
-echo "== warm-up (40 s of issuance)"
-identity_warm_up
+echo "== warm-up (20 s of issuance)"
+"$work/bench/IdentityBench" issue "$issuer" "$work/state" 20 "$connections" dpop >/dev/null
 "$work/bench/IdentityBench" issue "$issuer" "$work/state" "$seconds" "$connections" dpop server-pid="$server" >"$work/issue.txt" &
 load=$!
 cpu_ticks() { awk '{ print $14 + $15 }' /proc/"$server"/stat; }

@@ -162,16 +162,6 @@ identity_bench_options() {
 # fresh data directory WORK/data and a free port, on a throw-away PostgreSQL cluster when $postgres is 1, with
 # IdentityBench's client registered (WORK/bench/IdentityBench setup; its state in WORK/state). Sets server (its
 # process id), base, issuer, data and pin (the HSM user PIN file); exports SFI_ADMIN_KEY and SOFTHSM2_CONF.
-# identity_warm_up: 40 s of DPoP-bound issuance (two runs of 20 s, each with proofs of its own) before anything is
-# measured. The server's methods are compiled quickly first, then with instrumentation, then again from the profile
-# (dynamic PGO, docs/deploy.md): after 20 s the first measured run was still up to a third slower than the next.
-identity_warm_up() {
-  local _
-  for _ in 1 2; do
-    "$work/bench/IdentityBench" issue "$issuer" "$work/state" 20 "$connections" dpop >/dev/null
-  done
-}
-
 identity_serve() {
   local work="$1" port
   data="$work/data"
