@@ -13,8 +13,6 @@ internal static class JwsScope
 {
     private static readonly string[] ForbiddenHeaders = ["jku", "jwk", "x5u", "x5c"];
 
-    private static readonly System.Buffers.SearchValues<byte> Base64UrlAlphabet = System.Buffers.SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"u8);
-
     /// <remarks>
     /// Read from the payload's bytes as they are (the two parts found by the dot, each decoded once, compared as UTF-8):
     /// every token the token service issues passes here.
@@ -140,22 +138,10 @@ internal static class JwsScope
 
     private static JsonDocument ParseJson(ReadOnlySpan<byte> part, string what)
     {
-        // Base64url without padding, as Base64Url.Decode reads it: letters, digits, '-' and '_' only.
-        if (part.IndexOfAnyExcept(Base64UrlAlphabet) >= 0 || part.Length % 4 == 1)
-        {
-            throw Invalid($"payload: the JWS {what} is not base64url");
-        }
-
-        var json = new byte[System.Buffers.Text.Base64Url.GetMaxDecodedLength(part.Length)];
-        if (System.Buffers.Text.Base64Url.DecodeFromUtf8(part, json, out _, out var written) != System.Buffers.OperationStatus.Done)
-        {
-            throw Invalid($"payload: the JWS {what} is not base64url");
-        }
-
         try
         {
             // Strings that are not well-formed Unicode (invalid UTF-8, a lone surrogate) are refused with the rest.
-            var document = Core.StrictJson.Parse(json.AsMemory(0, written), Core.StrictJson.DocumentOptions(maxDepth: 16));
+            var document = Core.StrictJson.Parse(Base64Url.Decode(part), Core.StrictJson.DocumentOptions(maxDepth: 16));
             if (document.RootElement.ValueKind != JsonValueKind.Object)
             {
                 document.Dispose();
@@ -163,6 +149,10 @@ internal static class JwsScope
             }
 
             return document;
+        }
+        catch (FormatException)
+        {
+            throw Invalid($"payload: the JWS {what} is not base64url");
         }
         catch (JsonException e)
         {

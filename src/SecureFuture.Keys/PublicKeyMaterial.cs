@@ -141,6 +141,8 @@ public sealed class PublicKeyMaterial
 /// <summary>base64url without padding (RFC 4648 section 5), strict on decode.</summary>
 public static class Base64Url
 {
+    private static readonly System.Buffers.SearchValues<byte> Alphabet = System.Buffers.SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"u8);
+
     public static string Encode(ReadOnlySpan<byte> data) => System.Buffers.Text.Base64Url.EncodeToString(data);
 
     /// <summary>Decodes base64url; throws <see cref="FormatException"/> on padding, whitespace or foreign characters.</summary>
@@ -161,5 +163,21 @@ public static class Base64Url
         }
 
         return System.Buffers.Text.Base64Url.DecodeFromChars(text);
+    }
+
+    /// <summary>The same, from UTF-8 bytes (a JWS signing input as it is signed), without making a string of them.</summary>
+    public static byte[] Decode(ReadOnlySpan<byte> utf8)
+    {
+        if (utf8.IndexOfAnyExcept(Alphabet) >= 0)
+        {
+            throw new FormatException("not base64url (RFC 4648 section 5, without padding)");
+        }
+
+        if (utf8.Length % 4 == 1)
+        {
+            throw new FormatException("not base64url: impossible length");
+        }
+
+        return System.Buffers.Text.Base64Url.DecodeFromUtf8(utf8);
     }
 }
