@@ -5,7 +5,7 @@
 # over the middle of each run and divided by the tokens issued in that window. Steadier than CPU time on a busy
 # machine: an allocation removed from the token path shows here in one run.
 #
-#   bench/identity-allocations.sh [--runs N] [--seconds S] [--connections C] [--postgres]
+#   bench/identity-allocations.sh [--runs N] [--seconds S] [--connections C] [--postgres] [--shared]
 #
 # dotnet-counters is installed under bench/.work/tools (dotnet tool install). The server runs as ./sfi serve runs it
 # (quick, instrumented first compilations: see start_sfi_serve). Working files: bench/.work/identity-allocations/ (git-ignored,
@@ -18,6 +18,7 @@ bench_name=identity-allocations
 runs=3
 seconds=14
 connections=16
+isolate=1
 identity_bench_options "${BASH_SOURCE[0]}" "$@"
 [ "$seconds" -ge 10 ] && [ "$seconds" -le 30 ] || { echo "$bench_name: --seconds is 10 to 30 (the counters read the middle of the run; DPoP proofs live 60 s)" >&2; exit 2; }
 hsm_prerequisites
@@ -34,14 +35,15 @@ mkdir -p "$work"
 sfi_snapshot "$work"
 echo "== building IdentityBench"
 build_bench bench/identity/IdentityBench/IdentityBench.csproj "$work/bench"
+isolate_cores
 identity_serve "$work"
-"$work/bench/IdentityBench" issue "$issuer" "$work/state" 20 "$connections" dpop >/dev/null
+on_load_cores "$work/bench/IdentityBench" issue "$issuer" "$work/state" 20 "$connections" dpop >/dev/null
 window=$((seconds - 8))
 for run in $(seq 1 "$runs"); do
-  "$work/bench/IdentityBench" issue "$issuer" "$work/state" "$seconds" "$connections" dpop server-pid="$server" >"$work/issue-$run.txt" &
+  on_load_cores "$work/bench/IdentityBench" issue "$issuer" "$work/state" "$seconds" "$connections" dpop server-pid="$server" >"$work/issue-$run.txt" &
   load=$!
   sleep 4
-  "$tools/dotnet-counters" collect -p "$server" --refresh-interval 1 --duration "00:00:$(printf %02d "$window")" --format csv \
+  on_load_cores "$tools/dotnet-counters" collect -p "$server" --refresh-interval 1 --duration "00:00:$(printf %02d "$window")" --format csv \
     -o "$work/counters-$run.csv" --counters System.Runtime >/dev/null
   wait "$load"
   cat "$work/issue-$run.txt"

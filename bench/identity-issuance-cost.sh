@@ -8,16 +8,22 @@
 #   issuance        IdentityBench issue ... dpop: client_credentials + private_key_jwt token requests, each with its own
 #                   DPoP proof, CONNECTIONS at a time; the server's CPU time (utime + stime of its process from
 #                   /proc/PID/stat, every thread, SoftHSM2 inside it) per issued token. The load generator is another
-#                   process and makes every assertion and proof before the clock starts, so none of its CPU counts.
+#                   process and makes every assertion and proof before the clock starts, so none of its CPU counts;
+#                   it runs on CPUs of its own (see Cores below), so its work does not land between the server's.
 #                   Also reported: what the server wrote per token (/proc/PID/io wchar and syscw: the replay
 #                   identifiers' WAL frames, the responses), steadier than CPU time on a busy machine.
 #   floor = HSM signature + assertion verification + proof verification; target: server CPU per token <= 2x floor on
 #   SQLite, <= 3x on PostgreSQL.
 #
-#   bench/identity-issuance-cost.sh [--runs N] [--seconds S] [--connections C] [--postgres]
+#   bench/identity-issuance-cost.sh [--runs N] [--seconds S] [--connections C] [--postgres] [--shared]
 #
 # --postgres runs sfi serve on a throw-away PostgreSQL cluster (fsync on); the PostgreSQL backends' CPU is not the
 # server's and is not counted.
+# Cores: the CPUs are split in two, the server on the upper half (pinned once started, so the runtime still sizes its
+# thread pool and GC for the whole machine), the load generator and PostgreSQL on the lower; the floor's single-thread
+# measurements run on the server's first CPU. On two CPUs the server thus gets one: this removes the load generator's
+# interference (its context switches and wake-ups on the server's CPUs, counted in the server's CPU time) and also the
+# server's own cross-CPU wake-ups. --shared lets every process run anywhere, as rounds 1-11 measured.
 # Working files: bench/.work/identity-cost/ (git-ignored, recreated). Results and method: docs/benchmarks.md.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -27,6 +33,7 @@ bench_name=identity-issuance-cost
 runs=5
 seconds=8
 connections=16
+isolate=1
 identity_bench_options "${BASH_SOURCE[0]}" "$@"
 # A DPoP proof is accepted for 60 s after its iat; the proofs of one run are all made before it starts.
 [ "$seconds" -le 30 ] || { echo "$bench_name: --seconds is at most 30 (DPoP proofs are made before each run and live 60 s)" >&2; exit 2; }
@@ -46,9 +53,10 @@ echo "== building raw_sign and IdentityBench"
 build_raw_sign "$work/raw_sign"
 build_bench bench/identity/IdentityBench/IdentityBench.csproj "$work/bench"
 
+isolate_cores
 identity_serve "$work"
 # Warm-up: tiered JIT settles in the server before the first measured run (about 15 s of load on a quiet machine).
-"$work/bench/IdentityBench" issue "$issuer" "$work/state" 20 "$connections" dpop >/dev/null
+on_load_cores "$work/bench/IdentityBench" issue "$issuer" "$work/state" 20 "$connections" dpop >/dev/null
 
 # What the server writes, from /proc/PID/io: bytes and calls of write, pwrite and the like (the replay identifiers' WAL
 # frames, sockets, logs). Not CPU time, but steadier than it on a busy machine: a change to the writes per token
@@ -58,18 +66,18 @@ results="$work/results.txt"
 : >"$results"
 for run in $(seq 1 "$runs"); do
   echo "== run $run of $runs (loadavg $(cut -d' ' -f1-3 /proc/loadavg))"
-  echo "run=$run $("$work/raw_sign" "$module" sfi "$pin" "$seconds" 1 token)" | tee -a "$results"
-  echo "run=$run $("$work/bench/IdentityBench" floor "$issuer" "$work/state" "$seconds")" | tee -a "$results"
+  echo "run=$run $(on_server_core "$work/raw_sign" "$module" sfi "$pin" "$seconds" 1 token)" | tee -a "$results"
+  echo "run=$run $(on_server_core "$work/bench/IdentityBench" floor "$issuer" "$work/state" "$seconds")" | tee -a "$results"
   written_before=($(server_writes))
-  issued="$("$work/bench/IdentityBench" issue "$issuer" "$work/state" "$seconds" "$connections" dpop server-pid="$server")"
+  issued="$(on_load_cores "$work/bench/IdentityBench" issue "$issuer" "$work/state" "$seconds" "$connections" dpop server-pid="$server")"
   written_after=($(server_writes))
   echo "run=$run $issued write_bytes=$((written_after[0] - written_before[0])) write_calls=$((written_after[1] - written_before[1]))" | tee -a "$results"
 done
 stop_server
 
-python3 - "$results" "$invocation" "$postgres" "$commit" <<'PY'
+python3 - "$results" "$invocation" "$postgres" "$commit" "${server_cpus:-}" "${load_cpus:-}" <<'PY'
 import re, statistics, sys, subprocess
-path, invocation, postgres, commit = sys.argv[1], sys.argv[2], sys.argv[3] == "1", sys.argv[4]
+path, invocation, postgres, commit, server_cpus, load_cpus = sys.argv[1], sys.argv[2], sys.argv[3] == "1", sys.argv[4], sys.argv[5], sys.argv[6]
 runs = {}
 for line in open(path):
     m = re.match(r"run=(\d+) (\w+) (.*)", line.strip())
@@ -85,7 +93,8 @@ rows = [runs[k] for k in sorted(runs)]
 for r in rows: r["floor"] = r["sign"] + r["assertion"] + r["proof"]; r["ratio"] = r["server"] / r["floor"]
 cpu = next((l.split(":",1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "unknown")
 target = 3 if postgres else 2
-print(f"\nCommand: `{invocation}`; {len(rows)} runs; {'PostgreSQL' if postgres else 'SQLite'}; {cpu}, {subprocess.run(['nproc'],capture_output=True,text=True).stdout.strip()} cores; commit {commit}.\n")
+print(f"\nCommand: `{invocation}`; {len(rows)} runs; {'PostgreSQL' if postgres else 'SQLite'}; {cpu}, {subprocess.run(['nproc'],capture_output=True,text=True).stdout.strip()} cores; "
+      f"{f'server (and the floor) on CPU {server_cpus}, load generator on CPU {load_cpus}' if server_cpus else 'server and load generator sharing every CPU'}; commit {commit}.\n")
 print("| Run | HSM signature (µs CPU) | assertion verify (µs) | proof verify (µs) | floor (µs) | tokens/s | failed | server idle (µs CPU/s) | server CPU per token (µs) | server / floor | net of idle (µs) | net / floor | written per token (bytes, calls) |")
 print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 for i, r in enumerate(rows, 1):

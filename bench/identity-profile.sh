@@ -3,7 +3,7 @@
 # (client_credentials + private_key_jwt, as bench/identity-issuance-cost.sh), classified by what each sample's stack is
 # in (crypto, SQLite, Npgsql, OpenIddict's dispatcher, thread-pool spinning, sockets, the rest).
 #
-#   bench/identity-profile.sh [--seconds S] [--connections C] [--postgres]
+#   bench/identity-profile.sh [--seconds S] [--connections C] [--postgres] [--shared]
 #
 # The server runs with DOTNET_PerfMapEnabled=1 and DOTNET_EnableWriteXorExecute=0 (without it, JIT-compiled frames do not
 # resolve). The profile is system-wide (perf record -a; -p PID collects almost nothing in some containers) and keeps
@@ -19,6 +19,7 @@ bench_name=identity-profile
 runs=1
 seconds=24
 connections=16
+isolate=1
 identity_bench_options "${BASH_SOURCE[0]}" "$@"
 [ "$seconds" -le 30 ] || { echo "$bench_name: --seconds is at most 30 (DPoP proofs are made before the run and live 60 s)" >&2; exit 2; }
 hsm_prerequisites
@@ -31,10 +32,11 @@ sfi_snapshot "$work"
 echo "== building IdentityBench"
 build_bench bench/identity/IdentityBench/IdentityBench.csproj "$work/bench"
 export DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0
+isolate_cores
 identity_serve "$work"
 echo "== warm-up (20 s of issuance)"
-"$work/bench/IdentityBench" issue "$issuer" "$work/state" 20 "$connections" dpop >/dev/null
-"$work/bench/IdentityBench" issue "$issuer" "$work/state" "$seconds" "$connections" dpop server-pid="$server" >"$work/issue.txt" &
+on_load_cores "$work/bench/IdentityBench" issue "$issuer" "$work/state" 20 "$connections" dpop >/dev/null
+on_load_cores "$work/bench/IdentityBench" issue "$issuer" "$work/state" "$seconds" "$connections" dpop server-pid="$server" >"$work/issue.txt" &
 load=$!
 cpu_ticks() { awk '{ print $14 + $15 }' /proc/"$server"/stat; }
 # Rising steadily: at least 8 ticks (80 ms of CPU) in each of four half-seconds in a row; two minutes at most.
