@@ -5,7 +5,7 @@
 # over the middle of each run and divided by the tokens issued in that window. Steadier than CPU time on a busy
 # machine: an allocation removed from the token path shows here in one run.
 #
-#   bench/identity-allocations.sh [--runs N] [--seconds S] [--connections C] [--postgres] [--shared]
+#   bench/identity-allocations.sh [--runs N] [--seconds S] [--connections C] [--postgres] [--isolate]
 #
 # dotnet-counters is installed under bench/.work/tools (dotnet tool install). The server runs as ./sfi serve runs it
 # (quick, instrumented first compilations: see start_sfi_serve). Working files: bench/.work/identity-allocations/ (git-ignored,
@@ -18,7 +18,7 @@ bench_name=identity-allocations
 runs=3
 seconds=14
 connections=16
-isolate=1
+isolate=0
 identity_bench_options "${BASH_SOURCE[0]}" "$@"
 [ "$seconds" -ge 10 ] && [ "$seconds" -le 30 ] || { echo "$bench_name: --seconds is 10 to 30 (the counters read the middle of the run; DPoP proofs live 60 s)" >&2; exit 2; }
 hsm_prerequisites

@@ -3,7 +3,7 @@
 # (client_credentials + private_key_jwt, as bench/identity-issuance-cost.sh), classified by what each sample's stack is
 # in (crypto, SQLite, Npgsql, OpenIddict's dispatcher, thread-pool spinning, sockets, the rest).
 #
-#   bench/identity-profile.sh [--seconds S] [--connections C] [--postgres] [--shared]
+#   bench/identity-profile.sh [--seconds S] [--connections C] [--postgres] [--isolate]
 #
 # The server runs with DOTNET_PerfMapEnabled=1 and DOTNET_EnableWriteXorExecute=0 (without it, JIT-compiled frames do not
 # resolve). The profile is system-wide (perf record -a; -p PID collects almost nothing in some containers) and keeps
@@ -19,7 +19,7 @@ bench_name=identity-profile
 runs=1
 seconds=24
 connections=16
-isolate=1
+isolate=0
 identity_bench_options "${BASH_SOURCE[0]}" "$@"
 [ "$seconds" -le 30 ] || { echo "$bench_name: --seconds is at most 30 (DPoP proofs are made before the run and live 60 s)" >&2; exit 2; }
 hsm_prerequisites

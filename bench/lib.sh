@@ -116,37 +116,36 @@ bench_postgres() {
   bench_pgdir="$(mktemp -d /tmp/sfi-bench-pg.XXXXXX)"
   trap stop_server EXIT
   echo "== starting PostgreSQL (fsync on) in $bench_pgdir"
-  # Its processes inherit the affinity of pg_ctl: with isolated cores, the load generator's (see isolate_cores).
+  # Its processes inherit the affinity of pg_ctl: with --isolate, the load generator's CPUs (see isolate_cores).
   bench_database="$(PG_FSYNC=on on_load_cores tools/postgres-for-tests.sh start "$bench_pgdir" | tail -1)"
 }
 
-# Isolated cores, for the benchmarks that measure the server's own CPU time (isolate=1, their default; --shared turns
-# it off): the CPUs this script may use are split in two, the server on the upper half and the load generator (with
-# PostgreSQL) on the lower, and the floor's single-threaded measurements run on the server's first CPU. Sharing
-# cores, the load generator's work lands between the server's on the same CPUs: its context switches and wake-ups
-# cost the server CPU time (its caches and TLB refilled after each, cross-CPU wake-ups), which the server's own
-# clock then counts. The server is pinned once started, so the runtime still sizes its thread pool and GC for
-# every CPU of the machine, as deployed. isolate_cores sets load_cpus and server_cpus (taskset lists) or exits when
-# there are fewer than two CPUs.
+# Isolated cores (--isolate, for the benchmarks that measure the server's own CPU time; off by default): the CPUs
+# this script may use are split in two, the server pinned to the upper half once it has started (so its runtime is
+# still sized for every CPU of the machine), the load generator (with PostgreSQL and dotnet-counters) on the lower
+# half, and the floor's single-threaded measurements on the server's first CPU. An analysis tool, not the measure:
+# on two CPUs it confines the server to one, which changes what a token costs it (docs/benchmarks.md, round 12).
+# isolate_cores sets load_cpus and server_cpus (taskset lists; empty without --isolate) or exits when there are fewer
+# than two CPUs.
 isolate_cores() {
   load_cpus=
   server_cpus=
   [ "$isolate" = 1 ] || return 0
-  command -v taskset >/dev/null 2>&1 || { echo "$bench_name: taskset (util-linux) is needed to isolate the server's cores; or run with --shared" >&2; exit 2; }
+  command -v taskset >/dev/null 2>&1 || { echo "$bench_name: --isolate needs taskset (util-linux)" >&2; exit 2; }
   read -r load_cpus server_cpus < <(python3 -c 'import os; c = sorted(os.sched_getaffinity(0)); h = len(c) // 2; print(",".join(map(str, c[:h])) or "-", ",".join(map(str, c[h:])))')
   if [ "$load_cpus" = - ]; then
-    echo "$bench_name: one CPU: the server and the load generator cannot have their own; run with --shared" >&2
+    echo "$bench_name: --isolate: one CPU, which the server and the load generator cannot split" >&2
     exit 2
   fi
   echo "== isolated cores: server on CPU $server_cpus, load generator and PostgreSQL on CPU $load_cpus"
 }
 
-# on_load_cores CMD...: runs CMD on the load generator's CPUs (isolate=1), else anywhere.
+# on_load_cores CMD...: runs CMD on the load generator's CPUs with --isolate, else anywhere.
 on_load_cores() {
   if [ -n "${load_cpus:-}" ]; then taskset -c "$load_cpus" "$@"; else "$@"; fi
 }
 
-# on_server_core CMD...: runs CMD on the server's first CPU (isolate=1), else anywhere.
+# on_server_core CMD...: runs CMD on the server's first CPU with --isolate, else anywhere.
 on_server_core() {
   if [ -n "${server_cpus:-}" ]; then taskset -c "${server_cpus%%,*}" "$@"; else "$@"; fi
 }
@@ -167,9 +166,9 @@ header_comment() {
 }
 
 # identity_bench_options SCRIPT ARG...: the options of the bench/identity-*.sh scripts, [--runs N] [--seconds S]
-# [--connections C] [--postgres] [--shared] (--help prints SCRIPT's header comment). Set runs, seconds and connections
-# to their defaults before calling, and isolate=1 where the script isolates cores (--shared is refused elsewhere).
-# Sets them, postgres (0 or 1), isolate (0 with --shared) and invocation (the command as run, for the results).
+# [--connections C] [--postgres] [--isolate] (--help prints SCRIPT's header comment). Set runs, seconds and connections
+# to their defaults before calling, and isolate=0 where the script can isolate cores (--isolate is refused elsewhere).
+# Sets them, postgres (0 or 1), isolate (1 with --isolate) and invocation (the command as run, for the results).
 identity_bench_options() {
   local script="$1"
   shift
@@ -181,9 +180,9 @@ identity_bench_options() {
         [ $# -ge 2 ] || { echo "$bench_name: $1 needs a value" >&2; exit 2; }
         printf -v "${1#--}" '%s' "$2"; invocation+=" $1 $2"; shift 2 ;;
       --postgres) postgres=1; invocation+=" --postgres"; shift ;;
-      --shared)
-        [ -n "${isolate:-}" ] || { echo "$bench_name: --shared: this benchmark does not isolate cores" >&2; exit 2; }
-        isolate=0; invocation+=" --shared"; shift ;;
+      --isolate)
+        [ -n "${isolate:-}" ] || { echo "$bench_name: --isolate: this benchmark does not isolate cores" >&2; exit 2; }
+        isolate=1; invocation+=" --isolate"; shift ;;
       -h|--help) header_comment "$script"; exit 0 ;;
       *) echo "$bench_name: unknown argument '$1' (try --help)" >&2; exit 2 ;;
     esac
@@ -196,8 +195,8 @@ identity_bench_options() {
 
 # identity_serve WORK: the server of the bench/identity-*.sh scripts: sfi serve --issuer (see start_sfi_serve) on a
 # fresh data directory WORK/data and a free port, on a throw-away PostgreSQL cluster when $postgres is 1, with
-# IdentityBench's client registered (WORK/bench/IdentityBench setup; its state in WORK/state); on the server's CPUs
-# and PostgreSQL on the load generator's when isolate_cores chose them. Sets server (its process id), base, issuer,
+# IdentityBench's client registered (WORK/bench/IdentityBench setup; its state in WORK/state); on the server's CPUs,
+# and PostgreSQL on the load generator's, when isolate_cores chose them (--isolate). Sets server (its process id), base, issuer,
 # data and pin (the HSM user PIN file); exports SFI_ADMIN_KEY and SOFTHSM2_CONF.
 identity_serve() {
   local work="$1" port
