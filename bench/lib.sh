@@ -196,8 +196,8 @@ identity_bench_options() {
 # identity_serve WORK: the server of the bench/identity-*.sh scripts: sfi serve --issuer (see start_sfi_serve) on a
 # fresh data directory WORK/data and a free port, on a throw-away PostgreSQL cluster when $postgres is 1, with
 # IdentityBench's client registered (WORK/bench/IdentityBench setup; its state in WORK/state); on the server's CPUs,
-# and PostgreSQL on the load generator's, when isolate_cores chose them (--isolate). Sets server (its process id), base, issuer,
-# data and pin (the HSM user PIN file); exports SFI_ADMIN_KEY and SOFTHSM2_CONF.
+# and PostgreSQL on the load generator's, when isolate_cores chose them (--isolate). Sets server (its process id),
+# base, issuer, data and pin (the HSM user PIN file); exports SFI_ADMIN_KEY and SOFTHSM2_CONF.
 identity_serve() {
   local work="$1" port
   data="$work/data"
