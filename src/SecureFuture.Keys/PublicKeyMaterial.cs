@@ -141,7 +141,11 @@ public sealed class PublicKeyMaterial
 /// <summary>base64url without padding (RFC 4648 section 5), strict on decode.</summary>
 public static class Base64Url
 {
-    private static readonly System.Buffers.SearchValues<byte> Alphabet = System.Buffers.SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"u8);
+    private const string AlphabetText = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+    private static readonly System.Buffers.SearchValues<char> Alphabet = System.Buffers.SearchValues.Create(AlphabetText);
+
+    private static readonly System.Buffers.SearchValues<byte> Utf8Alphabet = System.Buffers.SearchValues.Create(System.Text.Encoding.ASCII.GetBytes(AlphabetText));
 
     public static string Encode(ReadOnlySpan<byte> data) => System.Buffers.Text.Base64Url.EncodeToString(data);
 
@@ -149,35 +153,28 @@ public static class Base64Url
     public static byte[] Decode(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
-        foreach (var c in text)
-        {
-            if (!(char.IsAsciiLetterOrDigit(c) || c == '-' || c == '_'))
-            {
-                throw new FormatException("not base64url (RFC 4648 section 5, without padding)");
-            }
-        }
-
-        if (text.Length % 4 == 1)
-        {
-            throw new FormatException("not base64url: impossible length");
-        }
-
+        Check(text.AsSpan().IndexOfAnyExcept(Alphabet), text.Length);
         return System.Buffers.Text.Base64Url.DecodeFromChars(text);
     }
 
     /// <summary>The same, from UTF-8 bytes (a JWS signing input as it is signed), without making a string of them.</summary>
     public static byte[] Decode(ReadOnlySpan<byte> utf8)
     {
-        if (utf8.IndexOfAnyExcept(Alphabet) >= 0)
+        Check(utf8.IndexOfAnyExcept(Utf8Alphabet), utf8.Length);
+        return System.Buffers.Text.Base64Url.DecodeFromUtf8(utf8);
+    }
+
+    /// <summary>The one rule of both: the alphabet alone (no padding, no whitespace) and a length base64 can have.</summary>
+    private static void Check(int foreignAt, int length)
+    {
+        if (foreignAt >= 0)
         {
             throw new FormatException("not base64url (RFC 4648 section 5, without padding)");
         }
 
-        if (utf8.Length % 4 == 1)
+        if (length % 4 == 1)
         {
             throw new FormatException("not base64url: impossible length");
         }
-
-        return System.Buffers.Text.Base64Url.DecodeFromUtf8(utf8);
     }
 }
