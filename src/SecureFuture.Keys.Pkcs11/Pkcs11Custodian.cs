@@ -70,8 +70,8 @@ public sealed partial class Pkcs11Custodian : IKeyCustodian
         {
             var f = connection.Library.Factories;
             var id = RandomNumberGenerator.GetBytes(16);
-            var publicTemplate = new List<IObjectAttribute>
-            {
+            using var publicTemplate = new AttributeList(
+            [
                 f.ObjectAttributeFactory.Create(CKA.CKA_CLASS, CKO.CKO_PUBLIC_KEY),
                 f.ObjectAttributeFactory.Create(CKA.CKA_TOKEN, true),
                 f.ObjectAttributeFactory.Create(CKA.CKA_PRIVATE, false),
@@ -80,9 +80,9 @@ public sealed partial class Pkcs11Custodian : IKeyCustodian
                 f.ObjectAttributeFactory.Create(CKA.CKA_WRAP, false),
                 f.ObjectAttributeFactory.Create(CKA.CKA_LABEL, label),
                 f.ObjectAttributeFactory.Create(CKA.CKA_ID, id),
-            };
-            var privateTemplate = new List<IObjectAttribute>
-            {
+            ]);
+            using var privateTemplate = new AttributeList(
+            [
                 f.ObjectAttributeFactory.Create(CKA.CKA_CLASS, CKO.CKO_PRIVATE_KEY),
                 f.ObjectAttributeFactory.Create(CKA.CKA_TOKEN, true),
                 f.ObjectAttributeFactory.Create(CKA.CKA_PRIVATE, true),
@@ -94,28 +94,28 @@ public sealed partial class Pkcs11Custodian : IKeyCustodian
                 f.ObjectAttributeFactory.Create(CKA.CKA_DERIVE, false),
                 f.ObjectAttributeFactory.Create(CKA.CKA_LABEL, label),
                 f.ObjectAttributeFactory.Create(CKA.CKA_ID, id),
-            };
+            ]);
 
             CKM mechanism;
             if (algorithm.Family == KeyFamily.EllipticCurve)
             {
                 mechanism = CKM.CKM_EC_KEY_PAIR_GEN;
-                publicTemplate.Add(f.ObjectAttributeFactory.Create(CKA.CKA_KEY_TYPE, CKK.CKK_EC));
-                publicTemplate.Add(f.ObjectAttributeFactory.Create(CKA.CKA_EC_PARAMS, algorithm.KeySizeBits == 384 ? P384Oid : P256Oid));
-                privateTemplate.Add(f.ObjectAttributeFactory.Create(CKA.CKA_KEY_TYPE, CKK.CKK_EC));
+                publicTemplate.Items.Add(f.ObjectAttributeFactory.Create(CKA.CKA_KEY_TYPE, CKK.CKK_EC));
+                publicTemplate.Items.Add(f.ObjectAttributeFactory.Create(CKA.CKA_EC_PARAMS, algorithm.KeySizeBits == 384 ? P384Oid : P256Oid));
+                privateTemplate.Items.Add(f.ObjectAttributeFactory.Create(CKA.CKA_KEY_TYPE, CKK.CKK_EC));
             }
             else
             {
                 mechanism = CKM.CKM_RSA_PKCS_KEY_PAIR_GEN;
-                publicTemplate.Add(f.ObjectAttributeFactory.Create(CKA.CKA_KEY_TYPE, CKK.CKK_RSA));
-                publicTemplate.Add(f.ObjectAttributeFactory.Create(CKA.CKA_MODULUS_BITS, (ulong)algorithm.KeySizeBits));
-                publicTemplate.Add(f.ObjectAttributeFactory.Create(CKA.CKA_PUBLIC_EXPONENT, new byte[] { 0x01, 0x00, 0x01 }));
-                privateTemplate.Add(f.ObjectAttributeFactory.Create(CKA.CKA_KEY_TYPE, CKK.CKK_RSA));
+                publicTemplate.Items.Add(f.ObjectAttributeFactory.Create(CKA.CKA_KEY_TYPE, CKK.CKK_RSA));
+                publicTemplate.Items.Add(f.ObjectAttributeFactory.Create(CKA.CKA_MODULUS_BITS, (ulong)algorithm.KeySizeBits));
+                publicTemplate.Items.Add(f.ObjectAttributeFactory.Create(CKA.CKA_PUBLIC_EXPONENT, new byte[] { 0x01, 0x00, 0x01 }));
+                privateTemplate.Items.Add(f.ObjectAttributeFactory.Create(CKA.CKA_KEY_TYPE, CKK.CKK_RSA));
             }
 
             using var session = connection.Borrow();
             using var generator = f.MechanismFactory.Create(mechanism);
-            session.Session.GenerateKeyPair(generator, publicTemplate, privateTemplate, out var publicHandle, out var privateHandle);
+            session.Session.GenerateKeyPair(generator, publicTemplate.Items, privateTemplate.Items, out var publicHandle, out var privateHandle);
             var hsmId = Convert.ToHexStringLower(id);
             var publicKey = ReadPublicKey(session.Session, publicHandle, algorithm);
             connection.Handles[hsmId] = privateHandle;
@@ -166,11 +166,12 @@ public sealed partial class Pkcs11Custodian : IKeyCustodian
         {
             var f = connection.Library.Factories;
             using var session = connection.Borrow();
-            var handles = session.Session.FindAllObjects(
+            using var search = new AttributeList(
             [
                 f.ObjectAttributeFactory.Create(CKA.CKA_CLASS, CKO.CKO_PUBLIC_KEY),
                 f.ObjectAttributeFactory.Create(CKA.CKA_ID, Convert.FromHexString(hsmId)),
             ]);
+            var handles = session.Session.FindAllObjects(search.Items);
             return handles.Count == 0 ? null : ReadPublicKey(session.Session, handles[0], algorithm);
         });
     }
@@ -182,22 +183,26 @@ public sealed partial class Pkcs11Custodian : IKeyCustodian
             var f = connection.Library.Factories;
             using var session = connection.Borrow();
             var found = new List<HsmKeyInfo>();
-            foreach (var handle in session.Session.FindAllObjects([f.ObjectAttributeFactory.Create(CKA.CKA_CLASS, CKO.CKO_PRIVATE_KEY)]))
+            using var search = new AttributeList([f.ObjectAttributeFactory.Create(CKA.CKA_CLASS, CKO.CKO_PRIVATE_KEY)]);
+            foreach (var handle in session.Session.FindAllObjects(search.Items))
             {
-                List<IObjectAttribute> attributes;
+                AttributeList attributes;
                 try
                 {
-                    attributes = session.Session.GetAttributeValue(handle, [CKA.CKA_LABEL, CKA.CKA_ID]);
+                    attributes = new AttributeList(session.Session.GetAttributeValue(handle, [CKA.CKA_LABEL, CKA.CKA_ID]));
                 }
                 catch (Pkcs11Exception e) when (e.RV == CKR.CKR_OBJECT_HANDLE_INVALID)
                 {
                     continue; // destroyed by another session or node since the search
                 }
 
-                var label = attributes[0].GetValueAsString() ?? string.Empty;
-                if (label.StartsWith(labelPrefix, StringComparison.Ordinal))
+                using (attributes)
                 {
-                    found.Add(new HsmKeyInfo(Convert.ToHexStringLower(attributes[1].GetValueAsByteArray() ?? []), label));
+                    var label = attributes[0].GetValueAsString() ?? string.Empty;
+                    if (label.StartsWith(labelPrefix, StringComparison.Ordinal))
+                    {
+                        found.Add(new HsmKeyInfo(Convert.ToHexStringLower(attributes[1].GetValueAsByteArray() ?? []), label));
+                    }
                 }
             }
 
@@ -211,7 +216,8 @@ public sealed partial class Pkcs11Custodian : IKeyCustodian
         {
             var f = connection.Library.Factories;
             using var session = connection.Borrow();
-            var handles = session.Session.FindAllObjects([f.ObjectAttributeFactory.Create(CKA.CKA_ID, Convert.FromHexString(hsmId))]);
+            using var search = new AttributeList([f.ObjectAttributeFactory.Create(CKA.CKA_ID, Convert.FromHexString(hsmId))]);
+            var handles = session.Session.FindAllObjects(search.Items);
             foreach (var handle in handles)
             {
                 session.Session.DestroyObject(handle);
@@ -382,11 +388,12 @@ public sealed partial class Pkcs11Custodian : IKeyCustodian
         }
 
         var f = connection.Library.Factories;
-        var handles = session.FindAllObjects(
+        using var search = new AttributeList(
         [
             f.ObjectAttributeFactory.Create(CKA.CKA_CLASS, CKO.CKO_PRIVATE_KEY),
             f.ObjectAttributeFactory.Create(CKA.CKA_ID, Convert.FromHexString(hsmId)),
         ]);
+        var handles = session.FindAllObjects(search.Items);
         if (handles.Count == 0)
         {
             return null;
@@ -400,7 +407,12 @@ public sealed partial class Pkcs11Custodian : IKeyCustodian
     {
         if (algorithm.Family == KeyFamily.EllipticCurve)
         {
-            var point = session.GetAttributeValue(handle, [CKA.CKA_EC_POINT])[0].GetValueAsByteArray();
+            byte[] point;
+            using (var read = new AttributeList(session.GetAttributeValue(handle, [CKA.CKA_EC_POINT])))
+            {
+                point = read[0].GetValueAsByteArray();
+            }
+
             var size = (algorithm.KeySizeBits + 7) / 8;
             var raw = point.Length == (2 * size) + 1 && point[0] == 0x04 ? point : new AsnReader(point, AsnEncodingRules.DER).ReadOctetString();
             if (raw.Length != (2 * size) + 1 || raw[0] != 0x04)
@@ -411,7 +423,7 @@ public sealed partial class Pkcs11Custodian : IKeyCustodian
             return PublicKeyMaterial.EllipticCurve(algorithm, raw[1..(size + 1)], raw[(size + 1)..]);
         }
 
-        var attributes = session.GetAttributeValue(handle, [CKA.CKA_MODULUS, CKA.CKA_PUBLIC_EXPONENT]);
+        using var attributes = new AttributeList(session.GetAttributeValue(handle, [CKA.CKA_MODULUS, CKA.CKA_PUBLIC_EXPONENT]));
         return PublicKeyMaterial.Rsa(algorithm, attributes[0].GetValueAsByteArray(), attributes[1].GetValueAsByteArray());
     }
 

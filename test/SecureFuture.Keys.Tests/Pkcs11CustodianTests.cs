@@ -125,6 +125,54 @@ public sealed class Pkcs11CustodianTests(HsmFixture hsm)
     }
 
     [Fact]
+    public async Task Keys_made_and_found_while_the_collector_runs_have_exactly_the_attributes_asked_for()
+    {
+        // Pkcs11Interop hands the module pointers to attribute values that its attributes free in their finalizers, so a
+        // template no longer referenced while C_GenerateKeyPair or C_FindObjectsInit ran could be freed under the
+        // module. With collections and finalizers running back to back, as here, most runs failed: C_GenerateKeyPair
+        // answered CKR_ATTRIBUTE_VALUE_INVALID (the flaky failure first seen in CI), or Destroy's search matched
+        // nothing and reported a key gone that stayed in the token. A freed CKA_EXTRACTABLE = false could as well have
+        // been read as true, so the attributes of every key are checked.
+        var prefix = $"test/collector/{Guid.NewGuid():N}/";
+        using var stop = new CancellationTokenSource();
+        var collector = Task.Run(() =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                _ = new byte[64][];
+                GC.Collect();
+                GC.WaitForPendingFinalizers();
+            }
+        });
+        var keys = new List<HsmKey>();
+        try
+        {
+            using var raw = RawToken.Open(hsm);
+            for (var i = 0; i < 150; i++)
+            {
+                var key = hsm.Custodian.Generate(SigningAlgorithm.ES256, prefix + i);
+                keys.Add(key);
+                var attributes = raw.Read(key.HsmId, [CKA.CKA_SENSITIVE, CKA.CKA_EXTRACTABLE, CKA.CKA_PRIVATE, CKA.CKA_SIGN, CKA.CKA_DECRYPT, CKA.CKA_DERIVE, CKA.CKA_LABEL]);
+                Assert.Equal([true, false, true, true, false, false], attributes.Take(6).Select(a => a.GetValueAsBool()));
+                Assert.Equal(prefix + i, attributes[6].GetValueAsString());
+                var digest = SHA256.HashData(BitConverter.GetBytes(i));
+                Assert.True(key.PublicKey.VerifyDigest(digest, hsm.Custodian.SignDigest(key.HsmId, SigningAlgorithm.ES256, digest)));
+            }
+
+            Assert.Equal(keys.Select(k => k.HsmId).Order(), hsm.Custodian.List(prefix).Select(k => k.HsmId).Order());
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await collector;
+            foreach (var key in keys)
+            {
+                Assert.True(hsm.Custodian.Destroy(key.HsmId));
+            }
+        }
+    }
+
+    [Fact]
     public async Task Signs_concurrently_from_many_threads()
     {
         var key = hsm.Custodian.Generate(SigningAlgorithm.ES256, $"test/concurrency/{Guid.NewGuid():N}");

@@ -38,7 +38,12 @@ internal sealed class RawToken : IDisposable
     {
         try
         {
-            _session.SetAttributeValue(Find(hsmId), [_library.Factories.ObjectAttributeFactory.Create(CKA.CKA_EXTRACTABLE, true)]);
+            List<IObjectAttribute> change = [_library.Factories.ObjectAttributeFactory.Create(CKA.CKA_EXTRACTABLE, true)];
+            using (new Owned(change))
+            {
+                _session.SetAttributeValue(Find(hsmId), change);
+            }
+
             return true;
         }
         catch (Pkcs11Exception)
@@ -56,10 +61,23 @@ internal sealed class RawToken : IDisposable
     private IObjectHandle Find(string hsmId)
     {
         var f = _library.Factories;
-        return _session.FindAllObjects(
+        List<IObjectAttribute> search =
         [
             f.ObjectAttributeFactory.Create(CKA.CKA_CLASS, CKO.CKO_PRIVATE_KEY),
             f.ObjectAttributeFactory.Create(CKA.CKA_ID, Convert.FromHexString(hsmId)),
-        ]).Single();
+        ];
+        using (new Owned(search))
+        {
+            return _session.FindAllObjects(search).Single();
+        }
+    }
+
+    /// <summary>
+    /// Keeps a template reachable until the call that reads it has returned (Pkcs11Interop's attributes free their
+    /// values in a finalizer, and the module holds only pointers to them), then frees it.
+    /// </summary>
+    private sealed class Owned(List<IObjectAttribute> attributes) : IDisposable
+    {
+        public void Dispose() => attributes.ForEach(attribute => attribute.Dispose());
     }
 }
