@@ -17,6 +17,13 @@ internal sealed class AttributeList(List<IObjectAttribute> attributes) : IDispos
 
     public IObjectAttribute this[int index] => Items[index];
 
+    /// <summary>The objects matching <paramref name="template"/>, which is freed once the search has returned.</summary>
+    public static List<IObjectHandle> Find(ISession session, List<IObjectAttribute> template)
+    {
+        using var owned = new AttributeList(template);
+        return session.FindAllObjects(owned.Items);
+    }
+
     public void Dispose()
     {
         foreach (var attribute in Items)

@@ -166,12 +166,11 @@ public sealed partial class Pkcs11Custodian : IKeyCustodian
         {
             var f = connection.Library.Factories;
             using var session = connection.Borrow();
-            using var search = new AttributeList(
+            var handles = AttributeList.Find(session.Session,
             [
                 f.ObjectAttributeFactory.Create(CKA.CKA_CLASS, CKO.CKO_PUBLIC_KEY),
                 f.ObjectAttributeFactory.Create(CKA.CKA_ID, Convert.FromHexString(hsmId)),
             ]);
-            var handles = session.Session.FindAllObjects(search.Items);
             return handles.Count == 0 ? null : ReadPublicKey(session.Session, handles[0], algorithm);
         });
     }
@@ -183,8 +182,7 @@ public sealed partial class Pkcs11Custodian : IKeyCustodian
             var f = connection.Library.Factories;
             using var session = connection.Borrow();
             var found = new List<HsmKeyInfo>();
-            using var search = new AttributeList([f.ObjectAttributeFactory.Create(CKA.CKA_CLASS, CKO.CKO_PRIVATE_KEY)]);
-            foreach (var handle in session.Session.FindAllObjects(search.Items))
+            foreach (var handle in AttributeList.Find(session.Session, [f.ObjectAttributeFactory.Create(CKA.CKA_CLASS, CKO.CKO_PRIVATE_KEY)]))
             {
                 AttributeList attributes;
                 try
@@ -216,8 +214,7 @@ public sealed partial class Pkcs11Custodian : IKeyCustodian
         {
             var f = connection.Library.Factories;
             using var session = connection.Borrow();
-            using var search = new AttributeList([f.ObjectAttributeFactory.Create(CKA.CKA_ID, Convert.FromHexString(hsmId))]);
-            var handles = session.Session.FindAllObjects(search.Items);
+            var handles = AttributeList.Find(session.Session, [f.ObjectAttributeFactory.Create(CKA.CKA_ID, Convert.FromHexString(hsmId))]);
             foreach (var handle in handles)
             {
                 session.Session.DestroyObject(handle);
@@ -388,12 +385,11 @@ public sealed partial class Pkcs11Custodian : IKeyCustodian
         }
 
         var f = connection.Library.Factories;
-        using var search = new AttributeList(
+        var handles = AttributeList.Find(session,
         [
             f.ObjectAttributeFactory.Create(CKA.CKA_CLASS, CKO.CKO_PRIVATE_KEY),
             f.ObjectAttributeFactory.Create(CKA.CKA_ID, Convert.FromHexString(hsmId)),
         ]);
-        var handles = session.FindAllObjects(search.Items);
         if (handles.Count == 0)
         {
             return null;
@@ -407,12 +403,8 @@ public sealed partial class Pkcs11Custodian : IKeyCustodian
     {
         if (algorithm.Family == KeyFamily.EllipticCurve)
         {
-            byte[] point;
-            using (var read = new AttributeList(session.GetAttributeValue(handle, [CKA.CKA_EC_POINT])))
-            {
-                point = read[0].GetValueAsByteArray();
-            }
-
+            using var read = new AttributeList(session.GetAttributeValue(handle, [CKA.CKA_EC_POINT]));
+            var point = read[0].GetValueAsByteArray();
             var size = (algorithm.KeySizeBits + 7) / 8;
             var raw = point.Length == (2 * size) + 1 && point[0] == 0x04 ? point : new AsnReader(point, AsnEncodingRules.DER).ReadOctetString();
             if (raw.Length != (2 * size) + 1 || raw[0] != 0x04)

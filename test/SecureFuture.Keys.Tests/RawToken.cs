@@ -38,12 +38,8 @@ internal sealed class RawToken : IDisposable
     {
         try
         {
-            List<IObjectAttribute> change = [_library.Factories.ObjectAttributeFactory.Create(CKA.CKA_EXTRACTABLE, true)];
-            using (new Owned(change))
-            {
-                _session.SetAttributeValue(Find(hsmId), change);
-            }
-
+            using var change = new AttributeList([_library.Factories.ObjectAttributeFactory.Create(CKA.CKA_EXTRACTABLE, true)]);
+            _session.SetAttributeValue(Find(hsmId), change.Items);
             return true;
         }
         catch (Pkcs11Exception)
@@ -61,23 +57,10 @@ internal sealed class RawToken : IDisposable
     private IObjectHandle Find(string hsmId)
     {
         var f = _library.Factories;
-        List<IObjectAttribute> search =
+        return AttributeList.Find(_session,
         [
             f.ObjectAttributeFactory.Create(CKA.CKA_CLASS, CKO.CKO_PRIVATE_KEY),
             f.ObjectAttributeFactory.Create(CKA.CKA_ID, Convert.FromHexString(hsmId)),
-        ];
-        using (new Owned(search))
-        {
-            return _session.FindAllObjects(search).Single();
-        }
-    }
-
-    /// <summary>
-    /// Keeps a template reachable until the call that reads it has returned (Pkcs11Interop's attributes free their
-    /// values in a finalizer, and the module holds only pointers to them), then frees it.
-    /// </summary>
-    private sealed class Owned(List<IObjectAttribute> attributes) : IDisposable
-    {
-        public void Dispose() => attributes.ForEach(attribute => attribute.Dispose());
+        ]).Single();
     }
 }
