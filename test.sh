@@ -112,10 +112,20 @@ say "sfi threatmodel analyze docs/threat-model/sfi.yaml --fail-on high"
 python3 - "$results" "$self" <<'PY'
 import glob, sys, xml.etree.ElementTree as ET
 passed = failed = skipped = 0
-for path in glob.glob(sys.argv[1] + "/*.trx"):
-    c = ET.parse(path).getroot().find(".//{*}Counters")
+failures = []
+for path in sorted(glob.glob(sys.argv[1] + "/*.trx")):
+    root = ET.parse(path).getroot()
+    c = root.find(".//{*}Counters")
     passed += int(c.get("passed", 0)); failed += int(c.get("failed", 0)) + int(c.get("error", 0))
     skipped += int(c.get("notExecuted", 0))
+    for r in root.findall(".//{*}UnitTestResult"):
+        if r.get("outcome") in ("Failed", "Error"):
+            message = r.find(".//{*}ErrorInfo/{*}Message")
+            first = (message.text or "").strip().splitlines()[0][:300] if message is not None and message.text else ""
+            failures.append(f"  FAILED {r.get('testName')}: {first}")
+# CI shows only the end of the log: name every failed test here, with the first line of its message.
+for line in failures:
+    print(line)
 if sys.argv[2] != "0":
     failed += 1  # the self-checks (scan, threat model) count as a test
 else:
