@@ -121,8 +121,8 @@ for path in sorted(glob.glob(sys.argv[1] + "/*.trx")):
     for r in root.findall(".//{*}UnitTestResult"):
         if r.get("outcome") in ("Failed", "Error"):
             message = r.find(".//{*}ErrorInfo/{*}Message")
-            first = (message.text or "").strip().splitlines()[0][:300] if message is not None and message.text else ""
-            failures.append(f"  FAILED {r.get('testName')}: {first}")
+            lines = (message.text or "").strip().splitlines() if message is not None else []
+            failures.append(f"  FAILED {r.get('testName')}: {lines[0][:300] if lines else '(no message)'}")
 # CI shows only the end of the log: name every failed test here, with the first line of its message.
 for line in failures:
     print(line)
