@@ -39,6 +39,9 @@ public sealed class BrowserTests(HsmFixture hsm, ChromiumFixture chromium) : ICl
     private static readonly HubSarif.Result Injection = new("SFI-CODE-001", "src/Shop/Orders.cs", 42, "aaaa0000bbbb1111:1", Message: "SQL built from <script>alert('sarif')</script><img src=x onerror=alert('img')> input");
     private static readonly HubSarif.Result Secret = new("SFI-SEC-001", "config/app.env", 3, "cccc2222dddd3333:1", Level: "warning");
 
+    /// <summary>How long a page action, or a wait for a page, may take (ms); assertions have their own, shorter default.</summary>
+    private const float PageTimeout = 15_000;
+
     [Fact]
     public async Task Owner_enrols_invites_a_reader_decides_and_signs_out_and_the_reader_cannot_act()
     {
@@ -194,7 +197,7 @@ public sealed class BrowserTests(HsmFixture hsm, ChromiumFixture chromium) : ICl
         var code = authenticator.ComputeTotp(clock.GetUtcNow().UtcDateTime);
         await using var phoneContext = await chromium.Browser.NewContextAsync();
         var phone = await phoneContext.NewPageAsync();
-        phone.SetDefaultTimeout(15_000);
+        phone.SetDefaultTimeout(PageTimeout);
         await phone.GotoAsync(server.Origin + "/signin");
         Assert.Contains("weaker", await phone.InnerTextAsync("#totp-heading"), StringComparison.Ordinal);
         await CheckPageAsync(phone, "signin-with-totp");
@@ -251,7 +254,7 @@ public sealed class BrowserTests(HsmFixture hsm, ChromiumFixture chromium) : ICl
     private static async Task<IPage> NewPageAsync(IBrowserContext context, List<string> dialogs)
     {
         var page = await context.NewPageAsync();
-        page.SetDefaultTimeout(15_000);
+        page.SetDefaultTimeout(PageTimeout);
         page.Dialog += (_, dialog) =>
         {
             if (dialog.Page?.Url.StartsWith("http://localhost:", StringComparison.Ordinal) == true)
@@ -284,15 +287,20 @@ public sealed class BrowserTests(HsmFixture hsm, ChromiumFixture chromium) : ICl
     /// delivered in between is lost, so it can time out on a page that loaded long ago (microsoft/playwright-dotnet#3364;
     /// seen here once in fifteen runs, after signing out). Both waits below poll in the browser instead.
     /// </summary>
-    private static Task ArrivedAsync(IPage page, string url) => ArrivedAsync(page, Assertions.Expect(page).ToHaveURLAsync(url, new() { Timeout = 15_000 }));
-
-    private static Task ArrivedAsync(IPage page, System.Text.RegularExpressions.Regex url) => ArrivedAsync(page, Assertions.Expect(page).ToHaveURLAsync(url, new() { Timeout = 15_000 }));
-
-    private static async Task ArrivedAsync(IPage page, Task atUrl)
+    private static async Task ArrivedAsync(IPage page, string url)
     {
-        await atUrl;
-        await page.WaitForFunctionAsync("() => document.readyState === 'complete'", null, new() { Timeout = 15_000 });
+        await Assertions.Expect(page).ToHaveURLAsync(url, new() { Timeout = PageTimeout });
+        await LoadedAsync(page);
     }
+
+    private static async Task ArrivedAsync(IPage page, System.Text.RegularExpressions.Regex url)
+    {
+        await Assertions.Expect(page).ToHaveURLAsync(url, new() { Timeout = PageTimeout });
+        await LoadedAsync(page);
+    }
+
+    /// <summary>Within the page's default timeout (<see cref="PageTimeout"/>, set on every page).</summary>
+    private static async Task LoadedAsync(IPage page) => await page.WaitForFunctionAsync("() => document.readyState === 'complete'");
 
     /// <summary>Writes the page's screenshot under artifacts/console/ and fails on any serious or critical axe-core violation.</summary>
     private static async Task CheckPageAsync(IPage page, string name)
