@@ -162,6 +162,72 @@ public sealed class ReplayStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task The_callers_of_one_write_are_all_answered_and_a_slow_one_does_not_hold_the_others_back()
+    {
+        var until = DateTimeOffset.UtcNow.AddMinutes(5);
+        await using var store = SqlKeyStore.OpenSqlite(Database);
+        await store.InitializeAsync(default);
+        await using var clients = await OpenAsync(store);
+        var journal = clients.Journal!;
+        var replays = new SqlReplayCache(clients, TimeProvider.System);
+
+        // Each round is held at its write until eight callers wait behind it; they then share the next write. Each
+        // caller, once answered, waits for another to be running at the same time and then takes 20 ms, as requests
+        // signing on an HSM across the network would: had the writer run the round's callers one after another on its
+        // own thread, the first would wait for the rest (30 s, then false). The first round is answered before the
+        // writer has measured what a caller costs; the next two after it measured them slow.
+        for (var round = 0; round < 3; round++)
+        {
+            using var held = new ManualResetEventSlim();
+            using var release = new ManualResetEventSlim();
+            journal.BeforeNextWriteForTests = () =>
+            {
+                held.Set();
+                release.Wait(TimeSpan.FromSeconds(30));
+            };
+            var lead = Task.Run(() => replays.TryAddAsync($"assertion:slow:{round}:lead", until, default).AsTask());
+            Assert.True(held.Wait(TimeSpan.FromSeconds(30)), "the first write never started");
+
+            var running = 0;
+            var callers = Enumerable.Range(0, 8).Select(i => Task.Run(async () =>
+            {
+                var accepted = await replays.TryAddAsync($"assertion:slow:{round}:{i}", until, default);
+                Interlocked.Increment(ref running);
+                var together = SpinWait.SpinUntil(() => Volatile.Read(ref running) >= 2, TimeSpan.FromSeconds(30));
+                Thread.Sleep(20);
+                return accepted && together;
+            })).ToArray();
+            Assert.True(SpinWait.SpinUntil(() => journal.QueuedForTests == 8, TimeSpan.FromSeconds(30)), "the callers did not queue behind the write");
+            release.Set();
+
+            Assert.True(await lead);
+            Assert.All(await Task.WhenAll(callers), Assert.True);
+        }
+
+        // And a failed write fails every caller it held, answered on the writer's thread or not.
+        using (var held = new ManualResetEventSlim())
+        using (var release = new ManualResetEventSlim())
+        {
+            journal.BeforeNextWriteForTests = () =>
+            {
+                held.Set();
+                release.Wait(TimeSpan.FromSeconds(30));
+                journal.BeforeNextWriteForTests = () => journal.TearNextWriteForTests = 30; // the write the eight share is torn
+            };
+            var lead = Task.Run(() => replays.TryAddAsync("assertion:torn:lead", until, default).AsTask());
+            Assert.True(held.Wait(TimeSpan.FromSeconds(30)), "the first write never started");
+            var callers = Enumerable.Range(0, 8).Select(i => Task.Run(() => replays.TryAddAsync($"assertion:torn:{i}", until, default).AsTask())).ToArray();
+            Assert.True(SpinWait.SpinUntil(() => journal.QueuedForTests == 8, TimeSpan.FromSeconds(30)), "the callers did not queue behind the write");
+            release.Set();
+            Assert.True(await lead);
+            foreach (var caller in callers)
+            {
+                await Assert.ThrowsAsync<IOException>(() => caller);
+            }
+        }
+    }
+
+    [Fact]
     public async Task A_write_cut_short_by_a_crash_at_the_end_of_the_journal_is_cut_off_and_everything_before_it_stays_refused()
     {
         var until = DateTimeOffset.UtcNow.AddMinutes(5);

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Diagnostics;
 using System.Globalization;
 using System.Security.Cryptography;
 using Microsoft.Win32.SafeHandles;
@@ -20,6 +21,7 @@ namespace SecureFuture.Identity.Clients;
 /// written ahead of them (so a write waits for its data alone, not for the file's size or block map): a caller
 /// is told its identifiers are new only once that write returned, so an accepted identifier survives a crash or power
 /// loss, and after a failed write the caller refuses (its identifiers stay claimed, which refuses their replays too).
+/// The writer answers a write's callers itself, as far as a millisecond goes (see <see cref="Complete"/>).
 /// This writes one small record per identifier where a database wrote a 4 KiB B-tree page and its checkpoint copy.</para>
 /// <para>The journal is a sequence of segment files (<c>0000000000000001.log</c>, ...), each a 16-byte header (magic and
 /// its sequence number) followed by batches: magic, count, count records of 32-byte id and 8-byte expiry (Unix ms,
@@ -55,6 +57,12 @@ internal sealed class ReplayJournal : IAsyncDisposable
     private const uint BatchMagic = 0x48435442; // "BTCH"
     private const string SegmentExtension = ".log";
 
+    /// <summary>How long a writer runs its callers' continuations itself, per write (see <see cref="Complete"/>): 1 ms.</summary>
+    private static readonly long InlineBudget = Stopwatch.Frequency / 1000;
+
+    /// <summary>Rounds between two measurements of continuations measured slow.</summary>
+    private const int SlowProbeRounds = 64;
+
     private static ReadOnlySpan<byte> FileMagic => "SFIRPLY1"u8;
 
     private readonly TimeSpan _segmentAge;
@@ -71,10 +79,32 @@ internal sealed class ReplayJournal : IAsyncDisposable
     private long _lastSequence;
     private Exception? _broken;
 
+    // Owned by the writer (one thread at a time, handed on under _write): what a caller's continuation cost when the
+    // writer ran it (Stopwatch ticks, a moving average; negative until measured), and rounds since it last ran one
+    // measured slow.
+    private long _continuationTicks = -1;
+    private int _slowRounds;
+
     private FileStream? _lock;
 
     /// <summary>For tests: the next write puts only this many bytes in the file and fails, as a full disk or I/O error would.</summary>
     internal int? TearNextWriteForTests { get; set; }
+
+    /// <summary>For tests: runs on the writer's thread before the next write (once), with the round already taken.</summary>
+    internal Action? BeforeNextWriteForTests { get; set; }
+
+    /// <summary>For tests: callers waiting for a write that has not started.</summary>
+    internal int QueuedForTests
+    {
+        get
+        {
+            lock (_write)
+            {
+                return _pending.Count;
+            }
+        }
+    }
+
     private volatile bool _opened;
     private bool _disposed;
 
@@ -309,7 +339,8 @@ internal sealed class ReplayJournal : IAsyncDisposable
     /// </summary>
     private Task WriteAsync(List<(ReplayId Id, long UntilMs)> records)
     {
-        var pending = new Pending(records, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+        // Continuations may run synchronously when the task completes: Complete decides where each caller goes on.
+        var pending = new Pending(records, new TaskCompletionSource());
         lock (_write)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
@@ -323,7 +354,7 @@ internal sealed class ReplayJournal : IAsyncDisposable
             _idle = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         }
 
-        WriteRound();
+        WriteRound(pending);
         if (!StopWritingIfDone())
         {
             _ = Task.Run(WriteAll);
@@ -337,7 +368,7 @@ internal sealed class ReplayJournal : IAsyncDisposable
     {
         do
         {
-            WriteRound();
+            WriteRound(null);
         }
         while (!StopWritingIfDone());
     }
@@ -358,8 +389,11 @@ internal sealed class ReplayJournal : IAsyncDisposable
         }
     }
 
-    /// <summary>Writes everything queued in one round and completes its callers: on disk, or the write's failure.</summary>
-    private void WriteRound()
+    /// <summary>
+    /// Writes everything queued in one round and completes its callers: on disk, or the write's failure.
+    /// <paramref name="own"/> is the leading caller's, when the writer is a caller.
+    /// </summary>
+    private void WriteRound(Pending? own)
     {
         List<Pending> round;
         lock (_write)
@@ -383,16 +417,90 @@ internal sealed class ReplayJournal : IAsyncDisposable
             failure = e;
         }
 
+        Complete(round, own, failure);
+    }
+
+    /// <summary>
+    /// Tells a round's callers that their write is done, or failed. The leading caller's own request goes on once the
+    /// round is over. The others' continuations (signing the token and answering, for the token service) run here, on
+    /// the writer's thread, one after another, as many as fit in a millisecond at the cost measured for earlier ones;
+    /// the rest are handed to the thread pool first, so they do not wait for those. Handing every caller to the thread
+    /// pool cost the token service about a tenth more CPU per token on the benchmark machine (docs/benchmarks.md, round
+    /// 15); answering every caller here would make a round's callers wait for one another behind a slow one (an HSM
+    /// across the network). Continuations measured slower than the millisecond are all handed on, and one in
+    /// <see cref="SlowProbeRounds"/> rounds is run here to measure again. The next write waits for those run here; its
+    /// batch grows meanwhile.
+    /// </summary>
+    private void Complete(List<Pending> round, Pending? own, Exception? failure)
+    {
+        int here;
+        if (_continuationTicks < 0)
+        {
+            here = 1; // not measured yet
+        }
+        else if (_continuationTicks <= InlineBudget)
+        {
+            here = (int)Math.Min(round.Count, InlineBudget / Math.Max(1, _continuationTicks));
+        }
+        else
+        {
+            here = ++_slowRounds >= SlowProbeRounds ? 1 : 0;
+        }
+
+        List<Pending>? local = null;
         foreach (var pending in round)
         {
-            if (failure is null)
+            if (ReferenceEquals(pending, own))
             {
-                pending.Written.TrySetResult();
+                continue;
+            }
+
+            if ((local?.Count ?? 0) < here)
+            {
+                (local ??= new(here)).Add(pending);
             }
             else
             {
-                pending.Written.TrySetException(failure); // callers refuse what could not be recorded
+                ThreadPool.UnsafeQueueUserWorkItem(static s => Set(s.Pending, s.Failure), (Pending: pending, Failure: failure), preferLocal: false);
             }
+        }
+
+        if (own is not null)
+        {
+            Set(own, failure); // nothing awaits it yet: its caller goes on when this returns
+        }
+
+        if (local is null)
+        {
+            return;
+        }
+
+        var started = Stopwatch.GetTimestamp();
+        foreach (var pending in local)
+        {
+            var now = Stopwatch.GetTimestamp();
+            if (now - started > InlineBudget)
+            {
+                ThreadPool.UnsafeQueueUserWorkItem(static s => Set(s.Pending, s.Failure), (Pending: pending, Failure: failure), preferLocal: false);
+                continue;
+            }
+
+            Set(pending, failure);
+            var took = Stopwatch.GetTimestamp() - now;
+            _continuationTicks = _continuationTicks < 0 ? took : ((_continuationTicks * 7) + took) / 8;
+            _slowRounds = 0;
+        }
+    }
+
+    private static void Set(Pending pending, Exception? failure)
+    {
+        if (failure is null)
+        {
+            pending.Written.TrySetResult();
+        }
+        else
+        {
+            pending.Written.TrySetException(failure); // callers refuse what could not be recorded
         }
     }
 
@@ -402,6 +510,12 @@ internal sealed class ReplayJournal : IAsyncDisposable
         if (Volatile.Read(ref _broken) is { } broken)
         {
             throw new IOException($"the replay journal {Directory} could not be written and not repaired", broken);
+        }
+
+        if (BeforeNextWriteForTests is { } before)
+        {
+            BeforeNextWriteForTests = null;
+            before();
         }
 
         var records = round.SelectMany(p => p.Records).ToList();
