@@ -429,7 +429,8 @@ internal sealed class ReplayJournal : IAsyncDisposable
     /// 15); answering every caller here would make a round's callers wait for one another behind a slow one (an HSM
     /// across the network). Continuations measured slower than the millisecond are all handed on, and one in
     /// <see cref="SlowProbeRounds"/> rounds is run here to measure again. The next write waits for those run here; its
-    /// batch grows meanwhile.
+    /// batch grows meanwhile. So a caller must not block its thread on a later write of this journal (none does: every
+    /// caller awaits): run here, it would wait for a write that waits for it.
     /// </summary>
     private void Complete(List<Pending> round, Pending? own, Exception? failure)
     {
