@@ -178,52 +178,48 @@ public sealed class ReplayStoreTests : IDisposable
         // writer has measured what a caller costs; the next two after it measured them slow.
         for (var round = 0; round < 3; round++)
         {
-            using var held = new ManualResetEventSlim();
-            using var release = new ManualResetEventSlim();
-            journal.BeforeNextWriteForTests = () =>
-            {
-                held.Set();
-                release.Wait(TimeSpan.FromSeconds(30));
-            };
-            var lead = Task.Run(() => replays.TryAddAsync($"assertion:slow:{round}:lead", until, default).AsTask());
-            Assert.True(held.Wait(TimeSpan.FromSeconds(30)), "the first write never started");
-
             var running = 0;
-            var callers = Enumerable.Range(0, 8).Select(i => Task.Run(async () =>
+            var (lead, callers) = await EightBehindOneWriteAsync($"assertion:slow:{round}", async i =>
             {
                 var accepted = await replays.TryAddAsync($"assertion:slow:{round}:{i}", until, default);
                 Interlocked.Increment(ref running);
                 var together = SpinWait.SpinUntil(() => Volatile.Read(ref running) >= 2, TimeSpan.FromSeconds(30));
                 Thread.Sleep(20);
                 return accepted && together;
-            })).ToArray();
-            Assert.True(SpinWait.SpinUntil(() => journal.QueuedForTests == 8, TimeSpan.FromSeconds(30)), "the callers did not queue behind the write");
-            release.Set();
-
-            Assert.True(await lead);
+            });
+            Assert.True(lead);
             Assert.All(await Task.WhenAll(callers), Assert.True);
         }
 
         // And a failed write fails every caller it held, answered on the writer's thread or not.
-        using (var held = new ManualResetEventSlim())
-        using (var release = new ManualResetEventSlim())
+        var (tornLead, torn) = await EightBehindOneWriteAsync(
+            "assertion:torn",
+            i => replays.TryAddAsync($"assertion:torn:{i}", until, default).AsTask(),
+            beforeTheirWrite: () => journal.TearNextWriteForTests = 30); // the write the eight share is torn
+        Assert.True(tornLead);
+        foreach (var caller in torn)
         {
+            await Assert.ThrowsAsync<IOException>(() => caller);
+        }
+
+        // Holds the next write (a lead caller's) until eight callers queue behind it, then lets it go; returns the lead's
+        // answer and the eight callers, which share the write after it.
+        async Task<(bool Lead, Task<T>[] Callers)> EightBehindOneWriteAsync<T>(string name, Func<int, Task<T>> call, Action? beforeTheirWrite = null)
+        {
+            using var held = new ManualResetEventSlim();
+            using var release = new ManualResetEventSlim();
             journal.BeforeNextWriteForTests = () =>
             {
                 held.Set();
                 release.Wait(TimeSpan.FromSeconds(30));
-                journal.BeforeNextWriteForTests = () => journal.TearNextWriteForTests = 30; // the write the eight share is torn
+                journal.BeforeNextWriteForTests = beforeTheirWrite;
             };
-            var lead = Task.Run(() => replays.TryAddAsync("assertion:torn:lead", until, default).AsTask());
+            var lead = Task.Run(() => replays.TryAddAsync($"{name}:lead", until, default).AsTask());
             Assert.True(held.Wait(TimeSpan.FromSeconds(30)), "the first write never started");
-            var callers = Enumerable.Range(0, 8).Select(i => Task.Run(() => replays.TryAddAsync($"assertion:torn:{i}", until, default).AsTask())).ToArray();
+            var callers = Enumerable.Range(0, 8).Select(i => Task.Run(() => call(i))).ToArray();
             Assert.True(SpinWait.SpinUntil(() => journal.QueuedForTests == 8, TimeSpan.FromSeconds(30)), "the callers did not queue behind the write");
             release.Set();
-            Assert.True(await lead);
-            foreach (var caller in callers)
-            {
-                await Assert.ThrowsAsync<IOException>(() => caller);
-            }
+            return (await lead, callers);
         }
     }
 

@@ -462,7 +462,7 @@ internal sealed class ReplayJournal : IAsyncDisposable
             }
             else
             {
-                ThreadPool.UnsafeQueueUserWorkItem(static s => Set(s.Pending, s.Failure), (Pending: pending, Failure: failure), preferLocal: false);
+                HandOn(pending, failure);
             }
         }
 
@@ -482,7 +482,7 @@ internal sealed class ReplayJournal : IAsyncDisposable
             var now = Stopwatch.GetTimestamp();
             if (now - started > InlineBudget)
             {
-                ThreadPool.UnsafeQueueUserWorkItem(static s => Set(s.Pending, s.Failure), (Pending: pending, Failure: failure), preferLocal: false);
+                HandOn(pending, failure);
                 continue;
             }
 
@@ -492,6 +492,10 @@ internal sealed class ReplayJournal : IAsyncDisposable
             _slowRounds = 0;
         }
     }
+
+    /// <summary>Completes <paramref name="pending"/> on a thread-pool thread, where its continuation then runs.</summary>
+    private static void HandOn(Pending pending, Exception? failure)
+        => ThreadPool.UnsafeQueueUserWorkItem(static s => Set(s.Pending, s.Failure), (Pending: pending, Failure: failure), preferLocal: false);
 
     private static void Set(Pending pending, Exception? failure)
     {
