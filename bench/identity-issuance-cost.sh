@@ -84,7 +84,7 @@ for line in open(path):
     kind = m.group(2)
     if kind == "raw": r["sign"] = 1e6 * float(kv["cpu"]) / float(kv["signatures"])
     elif kind == "floor": r.update(assertion=float(kv["assertion_verify_us"]), proof=float(kv["proof_verify_us"]))
-    elif kind == "issue": r.update(server=float(kv["server_cpu_us_per_token"]), net=float(kv["server_net_cpu_us_per_token"]), idle=float(kv["server_idle_cpu_us_per_s"]), rate=float(kv["rate"]), failed=int(kv["failed"]),
+    elif kind == "issue": r.update(server=float(kv["server_cpu_us_per_token"]), net=float(kv["server_net_cpu_us_per_token"]), idle=float(kv["server_idle_cpu_us_per_s"]), rate=float(kv["rate"]), failed=int(kv["failed"]), p50=float(kv["latency_p50_ms"]), p99=float(kv["latency_p99_ms"]),
                                    wbytes=float(kv["write_bytes"]) / max(1, int(kv["tokens"])), wcalls=float(kv["write_calls"]) / max(1, int(kv["tokens"])))
 rows = [runs[k] for k in sorted(runs)]
 for r in rows: r["floor"] = r["sign"] + r["assertion"] + r["proof"]; r["ratio"] = r["server"] / r["floor"]
@@ -92,10 +92,10 @@ cpu = next((l.split(":",1)[1].strip() for l in open("/proc/cpuinfo") if l.starts
 target = 3 if postgres else 2
 print(f"\nCommand: `{invocation}`; {len(rows)} runs; {'PostgreSQL' if postgres else 'SQLite'}; {cpu}, {subprocess.run(['nproc'],capture_output=True,text=True).stdout.strip()} cores; "
       f"{f'server (and the floor) on CPU {server_cpus}, load generator on CPU {load_cpus}' if server_cpus else 'server and load generator on every CPU'}; commit {commit}.\n")
-print("| Run | HSM signature (µs CPU) | assertion verify (µs) | proof verify (µs) | floor (µs) | tokens/s | failed | server idle (µs CPU/s) | server CPU per token (µs) | server / floor | net of idle (µs) | net / floor | written per token (bytes, calls) |")
-print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+print("| Run | HSM signature (µs CPU) | assertion verify (µs) | proof verify (µs) | floor (µs) | tokens/s | failed | server idle (µs CPU/s) | server CPU per token (µs) | server / floor | net of idle (µs) | net / floor | written per token (bytes, calls) | latency p50, p99 (ms) |")
+print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 for i, r in enumerate(rows, 1):
-    print(f"| {i} | {r['sign']:.0f} | {r['assertion']:.0f} | {r['proof']:.0f} | {r['floor']:.0f} | {r['rate']:,.0f} | {r['failed']} | {r['idle']:,.0f} | {r['server']:.0f} | {r['ratio']:.2f}x | {r['net']:.0f} | {r['net'] / r['floor']:.2f}x | {r['wbytes']:,.0f}, {r['wcalls']:.1f} |")
+    print(f"| {i} | {r['sign']:.0f} | {r['assertion']:.0f} | {r['proof']:.0f} | {r['floor']:.0f} | {r['rate']:,.0f} | {r['failed']} | {r['idle']:,.0f} | {r['server']:.0f} | {r['ratio']:.2f}x | {r['net']:.0f} | {r['net'] / r['floor']:.2f}x | {r['wbytes']:,.0f}, {r['wcalls']:.1f} | {r['p50']:.1f}, {r['p99']:.1f} |")
 med = statistics.median
 ratio = med([r["ratio"] for r in rows])
 net = med([r["net"] / r["floor"] for r in rows])

@@ -101,7 +101,10 @@ static async Task<int> IssueAsync(string issuer, string state, double seconds, i
     var cpuBefore = serverPid is { } p0 ? ProcessCpu(p0) : TimeSpan.Zero;
     var stopwatch = Stopwatch.StartNew();
     var deadline = TimeSpan.FromSeconds(seconds);
-    var workers = Enumerable.Range(0, connections).Select(async _ =>
+    // Each request's latency as the client sees it (sent to answered), kept per worker: the load generator shares the
+    // CPUs with the server, so these are comparable between builds measured alike, not absolute.
+    var latencies = Enumerable.Range(0, connections).Select(_ => new List<long>(budget / connections + 1)).ToArray();
+    var workers = Enumerable.Range(0, connections).Select(async w =>
     {
         while (stopwatch.Elapsed < deadline)
         {
@@ -111,6 +114,7 @@ static async Task<int> IssueAsync(string issuer, string state, double seconds, i
                 return;
             }
 
+            var sent = Stopwatch.GetTimestamp();
             if (await RequestAsync(http, issuer, credentials[i].Assertion, credentials[i].Proof) is null)
             {
                 Interlocked.Increment(ref failed);
@@ -118,15 +122,18 @@ static async Task<int> IssueAsync(string issuer, string state, double seconds, i
             else
             {
                 Interlocked.Increment(ref ok);
+                latencies[w].Add(Stopwatch.GetTimestamp() - sent);
             }
         }
     }).ToArray();
     await Task.WhenAll(workers);
     var elapsed = stopwatch.Elapsed.TotalSeconds;
+    var answered = latencies.SelectMany(l => l).Order().ToArray();
+    double Percentile(double p) => answered.Length == 0 ? double.NaN : answered[Math.Min(answered.Length - 1, (int)(p * answered.Length))] * 1000.0 / Stopwatch.Frequency;
     var used = serverPid is { } p1 ? ProcessCpu(p1) - cpuBefore : TimeSpan.Zero;
     var cpu = serverPid is null ? string.Empty : FormattableString.Invariant(
         $" server_cpu_s={used.TotalSeconds:0.000} server_cpu_us_per_token={used.TotalMicroseconds / Math.Max(1, ok):0.0} server_idle_cpu_us_per_s={idlePerSecond.TotalMicroseconds:0} server_net_cpu_us_per_token={Math.Max(0, (used - idlePerSecond * elapsed).TotalMicroseconds) / Math.Max(1, ok):0.0}");
-    Console.WriteLine(FormattableString.Invariant($"issue conns={connections} dpop={(dpop ? 1 : 0)} tokens={ok} failed={failed} seconds={elapsed:0.00} rate={ok / elapsed:0.0}{cpu}{(next >= credentials.Length ? " (ran out of assertions)" : string.Empty)}"));
+    Console.WriteLine(FormattableString.Invariant($"issue conns={connections} dpop={(dpop ? 1 : 0)} tokens={ok} failed={failed} seconds={elapsed:0.00} rate={ok / elapsed:0.0} latency_p50_ms={Percentile(0.50):0.00} latency_p99_ms={Percentile(0.99):0.00}{cpu}{(next >= credentials.Length ? " (ran out of assertions)" : string.Empty)}"));
     return failed == 0 ? 0 : 1;
 }
 
