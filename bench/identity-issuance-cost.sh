@@ -10,7 +10,9 @@
 #                   /proc/PID/stat, every thread, SoftHSM2 inside it) per issued token. The load generator is another
 #                   process and makes every assertion and proof before the clock starts, so none of its CPU counts.
 #                   Also reported: what the server wrote per token (/proc/PID/io wchar and syscw: the replay
-#                   identifiers' WAL frames, the responses), steadier than CPU time on a busy machine.
+#                   identifiers' WAL frames, the responses), steadier than CPU time on a busy machine; and each
+#                   answered request's latency as the load generator sees it (median, 99th percentile), comparable
+#                   between builds measured alike only (the load generator shares the CPUs).
 #   floor = HSM signature + assertion verification + proof verification; target: server CPU per token <= 2x floor on
 #   SQLite, <= 3x on PostgreSQL.
 #
