@@ -88,8 +88,9 @@ build_raw_sign() {
 
 # start_sfi_serve LOG BASE_URL ARG...: starts sfi serve ARG... in the background (the copy sfi_snapshot made when it
 # ran, else ./sfi), logging to LOG, stops it when the script exits (or on stop_server), and waits up to two minutes
-# for /readyz. Sets $server. The runtime runs with DOTNET_TC_QuickJit=1 and DOTNET_TC_QuickJitForLoops=1, as ./sfi serve
-# and deploy/ run it (docs/deploy.md); the caller's own settings win (=0: the runtimeconfig's). SFI_BENCH_SERVER_ENV
+# for /readyz. Sets $server. The runtime runs with DOTNET_TC_QuickJit=1, DOTNET_TC_QuickJitForLoops=1 and
+# DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0, as ./sfi serve and deploy/ run it (docs/deploy.md); the caller's own
+# settings win (TC_*=0: the runtimeconfig's; the spin limit's runtime default is 70 on x64). SFI_BENCH_SERVER_ENV
 # holds NAME=VALUE words given to the server alone, not to the load generator or the floor's processes (diagnostics
 # such as DOTNET_JitStdOutFile=/tmp/jit.txt DOTNET_JitDisasmSummary=1, or a runtime setting to compare).
 start_sfi_serve() {
@@ -98,6 +99,7 @@ start_sfi_serve() {
   local command=(./sfi)
   if declare -p sfi >/dev/null 2>&1; then command=("${sfi[@]}"); fi
   DOTNET_TC_QuickJit="${DOTNET_TC_QuickJit:-1}" DOTNET_TC_QuickJitForLoops="${DOTNET_TC_QuickJitForLoops:-1}" \
+    DOTNET_ThreadPool_UnfairSemaphoreSpinLimit="${DOTNET_ThreadPool_UnfairSemaphoreSpinLimit:-0}" \
     env ${SFI_BENCH_SERVER_ENV:-} "${command[@]}" serve "$@" >"$log" 2>&1 &
   server=$!
   trap stop_server EXIT

@@ -109,24 +109,34 @@ public sealed class DeploymentManifestTests
     }
 
     [Fact]
-    public void Every_way_sfi_serve_is_started_gives_dynamic_PGO_its_profile()
+    public void Every_way_sfi_serve_is_started_gives_it_the_servers_runtime_settings()
     {
-        // The runtimeconfig turns quick first compilations off for the batch commands; the server needs them on
-        // (docs/deploy.md): the launcher, the unit, the Deployment and the image say so.
+        // The runtimeconfig turns quick first compilations off for the batch commands; the server needs them on, so
+        // that dynamic PGO has a profile, and its idle thread-pool workers block instead of spinning (docs/deploy.md):
+        // the launcher (the caller's own value winning), the unit, the Deployment, the image and the benchmarks say so.
+        var settings = new[] { ("DOTNET_TC_QuickJit", "1"), ("DOTNET_TC_QuickJitForLoops", "1"), ("DOTNET_ThreadPool_UnfairSemaphoreSpinLimit", "0") };
         var launcher = File.ReadAllText(Path.Combine(Root, "sfi"));
         var serve = launcher[launcher.IndexOf("\n  serve)\n", StringComparison.Ordinal)..];
-        Assert.Contains("export DOTNET_TC_QuickJit=\"${DOTNET_TC_QuickJit:-1}\" DOTNET_TC_QuickJitForLoops=\"${DOTNET_TC_QuickJitForLoops:-1}\"", serve[..serve.IndexOf(";;", StringComparison.Ordinal)], StringComparison.Ordinal);
-        Assert.Contains("\nEnvironment=DOTNET_TC_QuickJit=1 DOTNET_TC_QuickJitForLoops=1\n", File.ReadAllText(Path.Combine(Root, "deploy", "systemd", "sfi.service")), StringComparison.Ordinal);
+        serve = serve[..serve.IndexOf(";;", StringComparison.Ordinal)];
+        var unit = File.ReadAllLines(Path.Combine(Root, "deploy", "systemd", "sfi.service")).Where(l => l.StartsWith("Environment=", StringComparison.Ordinal))
+            .SelectMany(l => l["Environment=".Length..].Split(' ')).ToList();
         var container = Container(Deployment());
         var image = File.ReadAllText(Path.Combine(Root, "build", "container.sh"));
-        foreach (var setting in new[] { "DOTNET_TC_QuickJit", "DOTNET_TC_QuickJitForLoops" })
+        var bench = File.ReadAllText(Path.Combine(Root, "bench", "lib.sh"));
+        bench = bench[bench.IndexOf("start_sfi_serve() {", StringComparison.Ordinal)..];
+        bench = bench[..bench.IndexOf("\n}\n", StringComparison.Ordinal)];
+        foreach (var (setting, value) in settings)
         {
-            Assert.Contains(container["env"]!.AsArray(), e => (string)e!["name"]! == setting && (string?)e["value"] == "1");
-            Assert.Contains($"--config.env {setting}=1", image, StringComparison.Ordinal);
+            Assert.Matches($@"export (\S+ )*{setting}=""\$\{{{setting}:-{value}\}}""", serve);
+            Assert.Contains($"{setting}={value}", unit);
+            Assert.Contains(container["env"]!.AsArray(), e => (string)e!["name"]! == setting && (string?)e["value"] == value);
+            Assert.Contains($"--config.env {setting}={value}", image, StringComparison.Ordinal);
+            Assert.Contains($@"{setting}=""${{{setting}:-{value}}}""", bench, StringComparison.Ordinal);
         }
 
         var runtimeConfig = File.ReadAllText(Path.Combine(Root, "src", "SecureFuture.Cli", "SecureFuture.Cli.csproj"));
         Assert.Contains("<TieredCompilationQuickJit>false</TieredCompilationQuickJit>", runtimeConfig, StringComparison.Ordinal);
+        Assert.DoesNotContain("UnfairSemaphoreSpinLimit", runtimeConfig, StringComparison.Ordinal);
     }
 
     [Fact]

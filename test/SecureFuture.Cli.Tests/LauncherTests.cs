@@ -10,7 +10,8 @@ namespace SecureFuture.Cli.Tests;
 /// publish would (sfi.dll; an executable sfi for the AOT build, or exit 1 when FAKE_AOT_FAIL is set; FAKE_AOT_SECONDS
 /// makes the AOT build take that long after writing its executable, talking on its stdout and stderr meanwhile) and
 /// "runs" by appending one line per run to a log: which build, its arguments and the DOTNET_TieredCompilation it was
-/// given; the ReadyToRun build also writes a report line on standard output. The PATH holds the stand-ins and links to
+/// given; the ReadyToRun build also logs the server's runtime settings it was given and writes a report line on
+/// standard output. The PATH holds the stand-ins and links to
 /// the system tools the launcher uses, so a test can take clang (or zlib) away.
 /// </summary>
 [Trait("Category", "Integration")]
@@ -39,7 +40,9 @@ public sealed class LauncherTests : IDisposable
             else
               mkdir -p "$out" && : >"$out/sfi.dll"
             fi ;;
-          *) echo "run r2r $* TC=${DOTNET_TieredCompilation:-unset}" >>"$FAKE_LOG"; echo "report of ${*:2}" ;;
+          *) echo "run r2r $* TC=${DOTNET_TieredCompilation:-unset}" >>"$FAKE_LOG"
+             echo "runtime QuickJit=${DOTNET_TC_QuickJit:-unset} QuickJitForLoops=${DOTNET_TC_QuickJitForLoops:-unset} SpinLimit=${DOTNET_ThreadPool_UnfairSemaphoreSpinLimit:-unset}" >>"$FAKE_LOG"
+             echo "report of ${*:2}" ;;
         esac
         """;
 
@@ -104,7 +107,7 @@ public sealed class LauncherTests : IDisposable
     private sealed record Launch(int ExitCode, string Stdout, string Stderr);
 
     /// <summary>Runs ./sfi with <paramref name="aot"/> as SFI_AOT (null: unset, the default) and the stand-ins.</summary>
-    private Launch Run(string[] arguments, string? aot = null, string? tieredCompilation = null, bool aotFails = false, string cpu = "fpu sse2 avx2", string? ci = null, bool noZlib = false, int aotSeconds = 0, int memoryGiB = 16, string? tfBuild = null)
+    private Launch Run(string[] arguments, string? aot = null, string? tieredCompilation = null, bool aotFails = false, string cpu = "fpu sse2 avx2", string? ci = null, bool noZlib = false, int aotSeconds = 0, int memoryGiB = 16, string? tfBuild = null, IReadOnlyDictionary<string, string>? runtime = null)
     {
         var meminfo = Path.Combine(_repo, $"meminfo-{memoryGiB}");
         var cpuinfo = Path.Combine(_repo, "cpuinfo-" + cpu.Replace(' ', '-'));
@@ -128,7 +131,15 @@ public sealed class LauncherTests : IDisposable
             ["CI"] = ci ?? string.Empty, // the test run's own CI variables must not decide
             ["TF_BUILD"] = tfBuild ?? string.Empty,
             ["SFI_STDERR"] = stderr,
+            ["DOTNET_TC_QuickJit"] = string.Empty, // nor the test run's own runtime settings, unless a test gives them
+            ["DOTNET_TC_QuickJitForLoops"] = string.Empty,
+            ["DOTNET_ThreadPool_UnfairSemaphoreSpinLimit"] = string.Empty,
         };
+        foreach (var (name, value) in runtime ?? new Dictionary<string, string>())
+        {
+            environment[name] = value;
+        }
+
         var script = aot is null ? "unset SFI_AOT; exec bash \"$0\" \"$@\" 2>\"$SFI_STDERR\"" : "exec bash \"$0\" \"$@\" 2>\"$SFI_STDERR\"";
         if (aot is not null)
         {
@@ -185,6 +196,28 @@ public sealed class LauncherTests : IDisposable
         // The caller's own choice wins.
         Assert.EndsWith("scan . TC=1", Runs()[3], StringComparison.Ordinal);
         Assert.Equal(0, AotBuilds());
+    }
+
+    [Fact]
+    public void Serve_alone_runs_with_the_servers_runtime_settings_and_the_callers_own_values_win()
+    {
+        // Quick first compilations give dynamic PGO its profile; idle thread-pool workers block instead of spinning
+        // (docs/deploy.md). The batch commands keep the runtimeconfig's and the runtime's defaults.
+        Sfi(["serve", "--data-dir", "d"]);
+        Sfi(["scan", "."], aot: "0");
+        Sfi(["baseline", "assess", "x"]);
+        Assert.True(Run(["serve"], runtime: new Dictionary<string, string> { ["DOTNET_ThreadPool_UnfairSemaphoreSpinLimit"] = "70", ["DOTNET_TC_QuickJit"] = "0" }).ExitCode == 0);
+
+        var settings = File.ReadAllLines(Log).Where(l => l.StartsWith("runtime ", StringComparison.Ordinal)).ToArray();
+        Assert.Equal(
+            [
+                "runtime QuickJit=1 QuickJitForLoops=1 SpinLimit=0",
+                "runtime QuickJit=unset QuickJitForLoops=unset SpinLimit=unset",
+                "runtime QuickJit=unset QuickJitForLoops=unset SpinLimit=unset",
+                "runtime QuickJit=0 QuickJitForLoops=1 SpinLimit=70",
+            ],
+            settings);
+        Assert.EndsWith("serve --data-dir d TC=unset", Runs()[0], StringComparison.Ordinal);
     }
 
     [Fact]
