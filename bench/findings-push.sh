@@ -103,7 +103,8 @@ for run in $(seq 1 "$runs"); do
     fi
     http_port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
     url="http://127.0.0.1:$http_port"
-    "${sfi[@]}" serve --data-dir "$data" --urls "$url" "${db_args[@]}" >"$work/serve-$store-$run.log" 2>&1 &
+    # shellcheck disable=SC2046 # the runtime settings of a shipped sfi serve (bench/lib.sh), NAME=VALUE words
+    env $(sfi_serve_env) "${sfi[@]}" serve --data-dir "$data" --urls "$url" "${db_args[@]}" >"$work/serve-$store-$run.log" 2>&1 &
     server_pid=$!
     for _ in $(seq 1 300); do curl -fs "$url/readyz" >/dev/null 2>&1 && break; sleep 0.2; done
     curl -fs "$url/readyz" >/dev/null || { cat "$work/serve-$store-$run.log" >&2; echo "findings-push: sfi serve did not start" >&2; exit 1; }

@@ -86,11 +86,19 @@ build_raw_sign() {
   gcc -O2 -Wall -Wextra -I/usr/include/p11-kit-1 -o "$1" "$here/bench/keys/raw_sign.c" -ldl -lpthread
 }
 
+# sfi_serve_env: the runtime settings ./sfi serve and deploy/ give the server (docs/deploy.md), as NAME=VALUE words for
+# env, so that a benchmark starting the snapshot's sfi.dll measures the server as shipped: quick, instrumented first
+# compilations, one thread-pool worker per CPU, idle workers blocking instead of spinning. The caller's own settings
+# win (TC_*=0: the runtimeconfig's; DOTNET_HillClimbing_Disable=0 and the spin limit at 70: the runtime's defaults).
+sfi_serve_env() {
+  echo "DOTNET_TC_QuickJit=${DOTNET_TC_QuickJit:-1} DOTNET_TC_QuickJitForLoops=${DOTNET_TC_QuickJitForLoops:-1}" \
+    "DOTNET_HillClimbing_Disable=${DOTNET_HillClimbing_Disable:-1}" \
+    "DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=${DOTNET_ThreadPool_UnfairSemaphoreSpinLimit:-0}"
+}
+
 # start_sfi_serve LOG BASE_URL ARG...: starts sfi serve ARG... in the background (the copy sfi_snapshot made when it
 # ran, else ./sfi), logging to LOG, stops it when the script exits (or on stop_server), and waits up to two minutes
-# for /readyz. Sets $server. The runtime runs with DOTNET_TC_QuickJit=1, DOTNET_TC_QuickJitForLoops=1 and
-# DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0, as ./sfi serve and deploy/ run it (docs/deploy.md); the caller's own
-# settings win (TC_*=0: the runtimeconfig's; the spin limit's runtime default is 70 on x64). SFI_BENCH_SERVER_ENV
+# for /readyz. Sets $server. The runtime runs with sfi_serve_env's settings. SFI_BENCH_SERVER_ENV
 # holds NAME=VALUE words given to the server alone, not to the load generator or the floor's processes (diagnostics
 # such as DOTNET_JitStdOutFile=/tmp/jit.txt DOTNET_JitDisasmSummary=1, or a runtime setting to compare).
 start_sfi_serve() {
@@ -98,9 +106,8 @@ start_sfi_serve() {
   shift 2
   local command=(./sfi)
   if declare -p sfi >/dev/null 2>&1; then command=("${sfi[@]}"); fi
-  DOTNET_TC_QuickJit="${DOTNET_TC_QuickJit:-1}" DOTNET_TC_QuickJitForLoops="${DOTNET_TC_QuickJitForLoops:-1}" \
-    DOTNET_ThreadPool_UnfairSemaphoreSpinLimit="${DOTNET_ThreadPool_UnfairSemaphoreSpinLimit:-0}" \
-    env ${SFI_BENCH_SERVER_ENV:-} "${command[@]}" serve "$@" >"$log" 2>&1 &
+  # shellcheck disable=SC2046 # NAME=VALUE words, no spaces in them
+  env $(sfi_serve_env) ${SFI_BENCH_SERVER_ENV:-} "${command[@]}" serve "$@" >"$log" 2>&1 &
   server=$!
   trap stop_server EXIT
   local _

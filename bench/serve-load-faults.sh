@@ -76,7 +76,8 @@ echo "== starting PostgreSQL (fsync on) in $pgdir"
 connection="$(PG_FSYNC=on tools/postgres-for-tests.sh start "$pgdir" | tail -1)"
 pgport="$(sed -E 's/.*Port=([0-9]+).*/\1/' <<<"$connection")"
 
-# start_node N ARG...: starts node N (1 or 2) in the background and waits up to two minutes for /readyz.
+# start_node N ARG...: starts node N (1 or 2) in the background, with the runtime settings of a shipped sfi serve
+# (sfi_serve_env), and waits up to two minutes for /readyz.
 start_node() {
   local n="$1" base port
   shift
@@ -85,9 +86,11 @@ start_node() {
   if [ "$n" = 2 ]; then
     # the node-1 token: same module, label and PIN file; SOFTHSM2_CONF names node 1's token directory
     args+=(--pkcs11-module "$module" --token-label sfi --pin-file "$work/node1/hsm/user.pin")
-    SOFTHSM2_CONF="$work/node1/hsm/softhsm2.conf" "${sfi[@]}" "${args[@]}" >>"$work/node$n.log" 2>&1 &
+    # shellcheck disable=SC2046 # NAME=VALUE words, no spaces in them
+    env $(sfi_serve_env) SOFTHSM2_CONF="$work/node1/hsm/softhsm2.conf" "${sfi[@]}" "${args[@]}" >>"$work/node$n.log" 2>&1 &
   else
-    "${sfi[@]}" "${args[@]}" >>"$work/node$n.log" 2>&1 &
+    # shellcheck disable=SC2046
+    env $(sfi_serve_env) "${sfi[@]}" "${args[@]}" >>"$work/node$n.log" 2>&1 &
   fi
   node_pid[$n]=$!
   wait_ready "$n"

@@ -71,7 +71,8 @@ umoci config --image "$image" --created "$created" --author "SecureFuture contri
   --config.user "$uid:$uid" --config.workingdir /var/lib/sfi \
   --config.entrypoint /usr/local/bin/sfi --config.cmd serve --config.cmd --data-dir=/var/lib/sfi \
   --config.env DOTNET_BUNDLE_EXTRACT_BASE_DIR=/tmp/sfi-bundle --config.env DOTNET_gcServer=0 --config.env DOTNET_TC_QuickJit=1 \
-  --config.env DOTNET_TC_QuickJitForLoops=1 --config.env DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0 \
+  --config.env DOTNET_TC_QuickJitForLoops=1 --config.env DOTNET_HillClimbing_Disable=1 \
+  --config.env DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0 \
   --config.volume /var/lib/sfi --config.volume /tmp \
   --config.exposedports 5080/tcp \
   --config.label "org.opencontainers.image.title=sfi" \

@@ -112,9 +112,10 @@ public sealed class DeploymentManifestTests
     public void Every_way_sfi_serve_is_started_gives_it_the_servers_runtime_settings()
     {
         // The runtimeconfig turns quick first compilations off for the batch commands; the server needs them on, so
-        // that dynamic PGO has a profile, and its idle thread-pool workers block instead of spinning (docs/deploy.md):
+        // that dynamic PGO has a profile, and its thread pool keeps a worker per CPU whose idle workers block instead of
+        // spinning (docs/deploy.md):
         // the launcher (the caller's own value winning), the unit, the Deployment, the image and the benchmarks say so.
-        var settings = new[] { ("DOTNET_TC_QuickJit", "1"), ("DOTNET_TC_QuickJitForLoops", "1"), ("DOTNET_ThreadPool_UnfairSemaphoreSpinLimit", "0") };
+        var settings = new[] { ("DOTNET_TC_QuickJit", "1"), ("DOTNET_TC_QuickJitForLoops", "1"), ("DOTNET_HillClimbing_Disable", "1"), ("DOTNET_ThreadPool_UnfairSemaphoreSpinLimit", "0") };
         var launcher = File.ReadAllText(Path.Combine(Root, "sfi"));
         var serve = launcher[launcher.IndexOf("\n  serve)\n", StringComparison.Ordinal)..];
         serve = serve[..serve.IndexOf(";;", StringComparison.Ordinal)];
@@ -122,21 +123,26 @@ public sealed class DeploymentManifestTests
             .SelectMany(l => l["Environment=".Length..].Split(' ')).ToList();
         var container = Container(Deployment());
         var image = File.ReadAllText(Path.Combine(Root, "build", "container.sh"));
-        var bench = File.ReadAllText(Path.Combine(Root, "bench", "lib.sh"));
-        bench = bench[bench.IndexOf("start_sfi_serve() {", StringComparison.Ordinal)..];
+        var benchLib = File.ReadAllText(Path.Combine(Root, "bench", "lib.sh"));
+        var bench = benchLib[benchLib.IndexOf("sfi_serve_env() {", StringComparison.Ordinal)..];
         bench = bench[..bench.IndexOf("\n}\n", StringComparison.Ordinal)];
+        // Every benchmark that starts a server starts it with them.
+        Assert.Contains("env $(sfi_serve_env) ${SFI_BENCH_SERVER_ENV:-} \"${command[@]}\" serve", benchLib, StringComparison.Ordinal);
+        var loadFaults = File.ReadAllText(Path.Combine(Root, "bench", "serve-load-faults.sh"));
+        Assert.Equal(2, loadFaults.Split("env $(sfi_serve_env) ").Length - 1);
         foreach (var (setting, value) in settings)
         {
             Assert.Matches($@"export (\S+ )*{setting}=""\$\{{{setting}:-{value}\}}""", serve);
             Assert.Contains($"{setting}={value}", unit);
             Assert.Contains(container["env"]!.AsArray(), e => (string)e!["name"]! == setting && (string?)e["value"] == value);
             Assert.Contains($"--config.env {setting}={value}", image, StringComparison.Ordinal);
-            Assert.Contains($@"{setting}=""${{{setting}:-{value}}}""", bench, StringComparison.Ordinal);
+            Assert.Contains($"{setting}=${{{setting}:-{value}}}", bench, StringComparison.Ordinal);
         }
 
         var runtimeConfig = File.ReadAllText(Path.Combine(Root, "src", "SecureFuture.Cli", "SecureFuture.Cli.csproj"));
         Assert.Contains("<TieredCompilationQuickJit>false</TieredCompilationQuickJit>", runtimeConfig, StringComparison.Ordinal);
         Assert.DoesNotContain("UnfairSemaphoreSpinLimit", runtimeConfig, StringComparison.Ordinal);
+        Assert.DoesNotContain("HillClimbing", runtimeConfig, StringComparison.Ordinal);
     }
 
     [Fact]

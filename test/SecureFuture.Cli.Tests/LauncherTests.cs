@@ -41,7 +41,7 @@ public sealed class LauncherTests : IDisposable
               mkdir -p "$out" && : >"$out/sfi.dll"
             fi ;;
           *) echo "run r2r $* TC=${DOTNET_TieredCompilation:-unset}" >>"$FAKE_LOG"
-             echo "runtime QuickJit=${DOTNET_TC_QuickJit:-unset} QuickJitForLoops=${DOTNET_TC_QuickJitForLoops:-unset} SpinLimit=${DOTNET_ThreadPool_UnfairSemaphoreSpinLimit:-unset}" >>"$FAKE_LOG"
+             echo "runtime QuickJit=${DOTNET_TC_QuickJit:-unset} QuickJitForLoops=${DOTNET_TC_QuickJitForLoops:-unset} HillClimbingOff=${DOTNET_HillClimbing_Disable:-unset} SpinLimit=${DOTNET_ThreadPool_UnfairSemaphoreSpinLimit:-unset}" >>"$FAKE_LOG"
              echo "report of ${*:2}" ;;
         esac
         """;
@@ -133,6 +133,7 @@ public sealed class LauncherTests : IDisposable
             ["SFI_STDERR"] = stderr,
             ["DOTNET_TC_QuickJit"] = string.Empty, // nor the test run's own runtime settings, unless a test gives them
             ["DOTNET_TC_QuickJitForLoops"] = string.Empty,
+            ["DOTNET_HillClimbing_Disable"] = string.Empty,
             ["DOTNET_ThreadPool_UnfairSemaphoreSpinLimit"] = string.Empty,
         };
         foreach (var (name, value) in runtime ?? new Dictionary<string, string>())
@@ -201,20 +202,20 @@ public sealed class LauncherTests : IDisposable
     [Fact]
     public void Serve_alone_runs_with_the_servers_runtime_settings_and_the_callers_own_values_win()
     {
-        // Quick first compilations give dynamic PGO its profile; idle thread-pool workers block instead of spinning
-        // (docs/deploy.md). The batch commands keep the runtimeconfig's and the runtime's defaults.
+        // Quick first compilations give dynamic PGO its profile; the thread pool keeps a worker per CPU, whose idle
+        // workers block instead of spinning (docs/deploy.md). The batch commands keep the runtimeconfig's and the runtime's defaults.
         Sfi(["serve", "--data-dir", "d"]);
         Sfi(["scan", "."], aot: "0");
         Sfi(["baseline", "assess", "x"]);
-        Assert.True(Run(["serve"], runtime: new Dictionary<string, string> { ["DOTNET_ThreadPool_UnfairSemaphoreSpinLimit"] = "70", ["DOTNET_TC_QuickJit"] = "0" }).ExitCode == 0);
+        Assert.True(Run(["serve"], runtime: new Dictionary<string, string> { ["DOTNET_ThreadPool_UnfairSemaphoreSpinLimit"] = "70", ["DOTNET_HillClimbing_Disable"] = "0", ["DOTNET_TC_QuickJit"] = "0" }).ExitCode == 0);
 
         var settings = File.ReadAllLines(Log).Where(l => l.StartsWith("runtime ", StringComparison.Ordinal)).ToArray();
         Assert.Equal(
             [
-                "runtime QuickJit=1 QuickJitForLoops=1 SpinLimit=0",
-                "runtime QuickJit=unset QuickJitForLoops=unset SpinLimit=unset",
-                "runtime QuickJit=unset QuickJitForLoops=unset SpinLimit=unset",
-                "runtime QuickJit=0 QuickJitForLoops=1 SpinLimit=70",
+                "runtime QuickJit=1 QuickJitForLoops=1 HillClimbingOff=1 SpinLimit=0",
+                "runtime QuickJit=unset QuickJitForLoops=unset HillClimbingOff=unset SpinLimit=unset",
+                "runtime QuickJit=unset QuickJitForLoops=unset HillClimbingOff=unset SpinLimit=unset",
+                "runtime QuickJit=0 QuickJitForLoops=1 HillClimbingOff=0 SpinLimit=70",
             ],
             settings);
         Assert.EndsWith("serve --data-dir d TC=unset", Runs()[0], StringComparison.Ordinal);
