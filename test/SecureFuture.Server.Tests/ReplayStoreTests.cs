@@ -214,13 +214,20 @@ public sealed class ReplayStoreTests : IDisposable
                 release.Wait(TimeSpan.FromSeconds(30));
                 journal.BeforeNextWriteForTests = beforeTheirWrite;
             };
-            var lead = Task.Run(() => replays.TryAddAsync($"{name}:lead", until, default).AsTask());
+            // The lead and the callers start on threads of their own, not the thread pool's: in the whole suite other
+            // tests' blocked workers can keep the pool busy for longer than these waits (a CI run saw the lead's write
+            // not start in 30 s). Like thread-pool threads, they have no synchronization context, so each caller's
+            // continuation still runs where the journal completes it.
+            var lead = OnOwnThread(() => replays.TryAddAsync($"{name}:lead", until, default).AsTask());
             Assert.True(held.Wait(TimeSpan.FromSeconds(30)), "the first write never started");
-            var callers = Enumerable.Range(0, 8).Select(i => Task.Run(() => call(i))).ToArray();
+            var callers = Enumerable.Range(0, 8).Select(i => OnOwnThread(() => call(i))).ToArray();
             Assert.True(SpinWait.SpinUntil(() => journal.QueuedForTests == 8, TimeSpan.FromSeconds(30)), "the callers did not queue behind the write");
             release.Set();
             return (await lead, callers);
         }
+
+        static Task<T> OnOwnThread<T>(Func<Task<T>> start)
+            => Task.Factory.StartNew(start, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
     }
 
     [Fact]
