@@ -113,8 +113,8 @@ public sealed class DeploymentManifestTests
     {
         // The runtimeconfig turns quick first compilations off for the batch commands; the server needs them on, so
         // that dynamic PGO has a profile, and its thread pool keeps a worker per CPU whose idle workers block instead of
-        // spinning (docs/deploy.md):
-        // the launcher (the caller's own value winning), the unit, the Deployment, the image and the benchmarks say so.
+        // spinning (docs/deploy.md): the launcher (the caller's own value winning), the unit, the Deployment, the image
+        // and the benchmarks say so.
         var settings = new[] { ("DOTNET_TC_QuickJit", "1"), ("DOTNET_TC_QuickJitForLoops", "1"), ("DOTNET_HillClimbing_Disable", "1"), ("DOTNET_ThreadPool_UnfairSemaphoreSpinLimit", "0") };
         var launcher = File.ReadAllText(Path.Combine(Root, "sfi"));
         var serve = launcher[launcher.IndexOf("\n  serve)\n", StringComparison.Ordinal)..];

@@ -11,8 +11,8 @@ namespace SecureFuture.Cli.Tests;
 /// makes the AOT build take that long after writing its executable, talking on its stdout and stderr meanwhile) and
 /// "runs" by appending one line per run to a log: which build, its arguments and the DOTNET_TieredCompilation it was
 /// given; the ReadyToRun build also logs the server's runtime settings it was given and writes a report line on
-/// standard output. The PATH holds the stand-ins and links to
-/// the system tools the launcher uses, so a test can take clang (or zlib) away.
+/// standard output. The PATH holds the stand-ins and links to the system tools the launcher uses, so a test can take
+/// clang (or zlib) away.
 /// </summary>
 [Trait("Category", "Integration")]
 [System.Runtime.Versioning.SupportedOSPlatform("linux")] // ./sfi is a bash script for Linux
@@ -203,7 +203,8 @@ public sealed class LauncherTests : IDisposable
     public void Serve_alone_runs_with_the_servers_runtime_settings_and_the_callers_own_values_win()
     {
         // Quick first compilations give dynamic PGO its profile; the thread pool keeps a worker per CPU, whose idle
-        // workers block instead of spinning (docs/deploy.md). The batch commands keep the runtimeconfig's and the runtime's defaults.
+        // workers block instead of spinning (docs/deploy.md). The batch commands keep the runtimeconfig's and the
+        // runtime's defaults.
         Sfi(["serve", "--data-dir", "d"]);
         Sfi(["scan", "."], aot: "0");
         Sfi(["baseline", "assess", "x"]);
